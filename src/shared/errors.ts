@@ -1,0 +1,37 @@
+/**
+ * Every operating error Sluice raises is a SluiceError with a stable code.
+ * Callers match on `code`, never on the message. The protocol layer maps these
+ * codes to wire error numbers in one place.
+ */
+export const ErrorCode = {
+  /** A record batch failed its CRC or is structurally impossible. */
+  CorruptRecord: 'SLUICE_ERR_CORRUPT_RECORD',
+  /** A record batch is well formed but breaks a rule (bad offsets, empty, bad magic). */
+  InvalidRecord: 'SLUICE_ERR_INVALID_RECORD',
+  UnsupportedCompression: 'SLUICE_ERR_UNSUPPORTED_COMPRESSION',
+  RecordTooLarge: 'SLUICE_ERR_RECORD_TOO_LARGE',
+  OffsetOutOfRange: 'SLUICE_ERR_OFFSET_OUT_OF_RANGE',
+  InvalidTopic: 'SLUICE_ERR_INVALID_TOPIC',
+  InvalidConfig: 'SLUICE_ERR_INVALID_CONFIG',
+  InvalidArgument: 'SLUICE_ERR_INVALID_ARGUMENT',
+  /** The disk failed underneath a log; the log refuses further writes. */
+  StorageError: 'SLUICE_ERR_STORAGE',
+  LogClosed: 'SLUICE_ERR_LOG_CLOSED',
+  UnknownPartition: 'SLUICE_ERR_UNKNOWN_PARTITION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SluiceError';
+    this.code = code;
+  }
+}
+
+export function isSluiceError(err: unknown, code?: ErrorCode): err is SluiceError {
+  return err instanceof SluiceError && (code === undefined || err.code === code);
+}

@@ -1,0 +1,68 @@
+/**
+ * The one LevelDB database of a broker data directory. It holds, per
+ * partition, the sparse offset and time indexes, a summary of every segment,
+ * and the partition's metadata. Keys are UTF-8 strings that sort in offset
+ * order; values are msgpackr-encoded arrays.
+ *
+ *   <topic>-<p>!m                      partition metadata
+ *   <topic>-<p>!o!<offset, 20 digits>  -> [segmentBase, position]
+ *   <topic>-<p>!t!<timestamp, 20 digits> -> [offset, segmentBase, position]
+ *   <topic>-<p>!s!<segmentBase, 20 digits> -> [size, nextOffset, maxTimestamp]
+ *
+ * '!' cannot occur in a topic name, so one partition's keys never prefix another's.
+ */
+import path from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { Packr } from 'msgpackr';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { pad20 } from './names.js';
+
+export const indexDirName = '.sluice-index';
+
+export type IndexKind = 'o' | 't' | 's';
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+export const packValue = (value: unknown): Uint8Array => packr.pack(value);
+export const unpackValue = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
+
+export class IndexKeys {
+  readonly meta: string;
+  readonly all: { gte: string; lt: string };
+  constructor(readonly partitionId: string) {
+    this.meta = `${partitionId}!m`;
+    this.all = { gte: `${partitionId}!`, lt: `${partitionId}!~` };
+  }
+  key(kind: IndexKind, n: number): string {
+    return `${this.partitionId}!${kind}!${pad20(n)}`;
+  }
+  /** Range over one kind: [gte, lt). */
+  range(kind: IndexKind): { gte: string; lt: string } {
+    return { gte: `${this.partitionId}!${kind}!`, lt: `${this.partitionId}!${kind}!~` };
+  }
+  numberOf(key: string): number {
+    return Number(key.slice(key.length - 20));
+  }
+}
+
+export type IndexDb = ClassicLevel<string, Uint8Array>;
+
+export async function openIndexDb(dataDir: string): Promise<IndexDb> {
+  const db = new ClassicLevel<string, Uint8Array>(path.join(dataDir, indexDirName), {
+    keyEncoding: 'utf8',
+    valueEncoding: 'view',
+  });
+  try {
+    await db.open();
+  } catch (err) {
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    const locked = cause?.code === 'LEVEL_LOCKED' || /lock/i.test(cause?.message ?? '');
+    throw new SluiceError(
+      ErrorCode.StorageError,
+      locked
+        ? `data directory ${dataDir} is in use by another process (its index database is locked)`
+        : `cannot open the index database in ${dataDir}: ${cause?.message ?? (err as Error).message}`,
+      { cause: err },
+    );
+  }
+  return db;
+}

@@ -1,0 +1,35 @@
+/**
+ * The settings that shape one partition's log. The broker builds these from
+ * Kafka-named properties (src/config/log-properties.ts); tests build them
+ * directly.
+ */
+export interface LogConfig {
+  /** log.segment.bytes: roll when the active segment would grow past this. */
+  segmentBytes: number;
+  /** log.roll.ms: roll a non-empty segment this long after its first append. */
+  rollMs: number;
+  /** log.retention.ms: delete segments whose newest record is older; -1 keeps forever. */
+  retentionMs: number;
+  /** log.retention.bytes: delete oldest segments while the log is larger; -1 keeps all. */
+  retentionBytes: number;
+  /** log.index.interval.bytes: bytes between sparse index entries. */
+  indexIntervalBytes: number;
+  /** log.flush.interval.messages: fsync after this many unflushed records. */
+  flushIntervalMessages: number;
+  /** log.flush.interval.ms: fsync when the oldest unflushed record is this old. */
+  flushIntervalMs: number;
+  /** message.max.bytes: largest batch accepted on append. */
+  maxMessageBytes: number;
+}
+
+/** Kafka's defaults; "never" is a very large number so comparisons stay simple. */
+export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
+  segmentBytes: 1024 * 1024 * 1024,
+  rollMs: 7 * 24 * 60 * 60 * 1000,
+  retentionMs: 7 * 24 * 60 * 60 * 1000,
+  retentionBytes: -1,
+  indexIntervalBytes: 4096,
+  flushIntervalMessages: Number.MAX_SAFE_INTEGER,
+  flushIntervalMs: Number.MAX_SAFE_INTEGER,
+  maxMessageBytes: 1024 * 1024 + 12,
+});

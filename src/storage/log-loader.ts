@@ -1,0 +1,155 @@
+/**
+ * Opening a partition log: find its segment files, trust what the index
+ * database says where it agrees with the files, and recover the rest.
+ *
+ * Recovery starts at the segment holding the recovery point after an unclean
+ * shutdown, at the first segment whose summary disagrees with its file, or at
+ * the very first segment when the database knows nothing of this partition
+ * (e.g. it was deleted). From there every batch is validated (length, CRC,
+ * records, contiguous offsets); the first bad or partial batch and everything
+ * after it is cut off, and the index is rebuilt from the files.
+ */
+import fs from 'node:fs';
+import type { Logger } from '../shared/logger.js';
+import type { LogConfig } from './log-config.js';
+import { parseSegmentFileName } from './names.js';
+import type { PartitionIndex, PartitionMeta } from './partition-index.js';
+import { Segment, type SegmentSummary } from './segment.js';
+import { scanSegment } from './segment-scanner.js';
+import { SparseIndexer } from './sparse-indexer.js';
+
+export interface LoadedLog {
+  segments: Segment[];
+  meta: PartitionMeta;
+  maxTimestampSoFar: number;
+}
+
+interface LoadContext {
+  dir: string;
+  index: PartitionIndex;
+  config: LogConfig;
+  logger: Logger;
+}
+
+export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
+  const { dir, index, logger } = ctx;
+  const stored = await index.loadMeta();
+  const bases = fs
+    .readdirSync(dir)
+    .map(parseSegmentFileName)
+    .filter((b): b is number => b !== undefined)
+    .sort((a, b) => a - b);
+  if (!stored) {
+    if (bases.length > 0) logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');
+    await index.deleteAll();
+  }
+  const segments = bases.map((base) => Segment.open(dir, base));
+  // segments wholly below the log start were being deleted by retention when the broker stopped
+  while (stored && segments.length > 1 && (segments[1] as Segment).baseOffset <= stored.logStartOffset) {
+    (segments.shift() as Segment).delete();
+  }
+  if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0));
+
+  const summaries = stored ? await index.loadSummaries() : new Map<number, SegmentSummary>();
+  const recoverFrom = stored ? firstUntrusted(segments, summaries, stored) : 0;
+  let leaderEpochs = stored?.leaderEpochs ?? [];
+  let recoveryPoint = stored?.recoveryPoint ?? 0;
+  if (recoverFrom < segments.length) {
+    const from = (segments[recoverFrom] as Segment).baseOffset;
+    logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
+    leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
+    await recoverSegments(ctx, segments, recoverFrom, leaderEpochs);
+    // recovered bytes may be only in the page cache: make them durable before moving the recovery point
+    for (let i = recoverFrom; i < segments.length; i++) await (segments[i] as Segment).flush();
+    recoveryPoint = (segments[segments.length - 1] as Segment).nextOffset;
+  }
+  const first = segments[0] as Segment;
+  const last = segments[segments.length - 1] as Segment;
+  const logStartOffset = Math.min(Math.max(stored?.logStartOffset ?? first.baseOffset, first.baseOffset), last.nextOffset);
+  let maxTimestampSoFar = -1;
+  for (const s of segments) if (s.maxTimestamp > maxTimestampSoFar) maxTimestampSoFar = s.maxTimestamp;
+  return {
+    segments,
+    meta: {
+      logStartOffset,
+      recoveryPoint: Math.min(recoveryPoint, last.nextOffset),
+      cleanShutdown: false,
+      leaderEpochs: leaderEpochs.filter(([, start]) => start <= last.nextOffset),
+    },
+    maxTimestampSoFar,
+  };
+}
+
+/** Index of the first segment whose stored summary cannot be trusted; segments.length when all can. */
+function firstUntrusted(segments: Segment[], summaries: Map<number, SegmentSummary>, meta: PartitionMeta): number {
+  let until = segments.length;
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    const summary = summaries.get(segment.baseOffset);
+    const next = segments[i + 1];
+    if (!summary || summary.size !== segment.size || (next && next.baseOffset !== summary.nextOffset)) {
+      until = i;
+      break;
+    }
+    segment.nextOffset = summary.nextOffset;
+    segment.maxTimestamp = summary.maxTimestamp;
+  }
+  if (!meta.cleanShutdown) {
+    let holder = 0;
+    for (let i = 0; i < segments.length; i++) if ((segments[i] as Segment).baseOffset <= meta.recoveryPoint) holder = i;
+    until = Math.min(until, holder);
+  }
+  return until;
+}
+
+async function recoverSegments(
+  ctx: LoadContext,
+  segments: Segment[],
+  from: number,
+  leaderEpochs: [number, number][],
+): Promise<void> {
+  const { index, config, logger } = ctx;
+  await index.truncateFrom((segments[from] as Segment).baseOffset);
+  const indexer = new SparseIndexer(index, config.indexIntervalBytes);
+  let maxBefore = -1;
+  for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, (segments[i] as Segment).maxTimestamp);
+  indexer.reset(maxBefore);
+
+  for (let i = from; i < segments.length; i++) {
+    const segment = segments[i] as Segment;
+    const previous = segments[i - 1];
+    if (previous && segment.baseOffset !== previous.nextOffset) {
+      logger.error(
+        { segment: segment.path, expectedBase: previous.nextOffset },
+        'segment does not continue the log; it and all later segments are removed',
+      );
+      discardFrom(segments, i);
+      break;
+    }
+    const fileSize = segment.size;
+    const scan = scanSegment(segment, fileSize, segment.baseOffset, (base, position, size, maxTs, epoch) => {
+      indexer.onBatch(base, segment.baseOffset, position, size, maxTs);
+      const latest = leaderEpochs.at(-1);
+      if (epoch >= 0 && (!latest || epoch > latest[0])) leaderEpochs.push([epoch, base]);
+    });
+    segment.nextOffset = scan.nextOffset;
+    segment.maxTimestamp = scan.maxTimestamp;
+    segment.verifiedBytes = scan.validBytes;
+    if (scan.validBytes < fileSize) {
+      logger.warn(
+        { segment: segment.path, problem: scan.problem, keptBytes: scan.validBytes, truncatedBytes: fileSize - scan.validBytes },
+        'truncating a corrupt or partial tail',
+      );
+      segment.truncateTo(scan.validBytes);
+      if (i + 1 < segments.length) {
+        logger.warn({ segments: segments.length - i - 1 }, 'removing the segments after the truncated one');
+        discardFrom(segments, i + 1);
+      }
+    }
+    index.setSegmentSummary(segment.baseOffset, segment.summary);
+  }
+}
+
+function discardFrom(segments: Segment[], from: number): void {
+  for (const s of segments.splice(from)) s.delete();
+}

@@ -1,0 +1,211 @@
+/**
+ * All partition logs of a broker: one LevelDB index database per data
+ * directory, partition directories `<topic>-<partition>` beneath, and the
+ * background work (time-based flushes, retention) on bounded timers.
+ */
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { type Logger, silentLogger } from '../shared/logger.js';
+import { type IndexDb, openIndexDb } from './index-store.js';
+import { type LogConfig, defaultLogConfig } from './log-config.js';
+import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
+import { PartitionLog } from './partition-log.js';
+
+export interface LogManagerOptions {
+  logDirs: string[];
+  config?: Partial<LogConfig>;
+  logger?: Logger;
+  /** log.retention.check.interval.ms; 0 disables the timer (tests call enforceRetention). */
+  retentionCheckIntervalMs?: number;
+  /** How often to look for logs due a time-based flush (Kafka's log.flush.scheduler.interval.ms). */
+  flushCheckIntervalMs?: number;
+}
+
+const deletedSuffix = '-delete';
+
+interface Held {
+  log: PartitionLog;
+  dataDir: string;
+}
+
+export class LogManager {
+  private readonly logs = new Map<string, Held>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private background: Promise<unknown> = Promise.resolve();
+  private closed = false;
+
+  private constructor(
+    private readonly dbs: Map<string, IndexDb>,
+    readonly defaults: LogConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  static async open(options: LogManagerOptions): Promise<LogManager> {
+    if (options.logDirs.length === 0) throw new SluiceError(ErrorCode.InvalidConfig, 'log.dirs names no directory');
+    const logger = options.logger ?? silentLogger;
+    const defaults: LogConfig = { ...defaultLogConfig, ...options.config };
+    const dbs = new Map<string, IndexDb>();
+    try {
+      for (const dir of options.logDirs.map((d) => path.resolve(d))) {
+        fs.mkdirSync(dir, { recursive: true });
+        dbs.set(dir, await openIndexDb(dir));
+      }
+    } catch (err) {
+      for (const db of dbs.values()) await db.close();
+      throw err;
+    }
+    const manager = new LogManager(dbs, defaults, logger);
+    await manager.loadAll();
+    manager.startTimers(options);
+    return manager;
+  }
+
+  private async loadAll(): Promise<void> {
+    for (const [dataDir, db] of this.dbs) {
+      for (const entry of fs.readdirSync(dataDir, { withFileTypes: true })) {
+        if (!entry.isDirectory()) continue;
+        if (entry.name.endsWith(deletedSuffix)) {
+          // a deletion interrupted by a crash: finish it
+          fs.rmSync(path.join(dataDir, entry.name), { recursive: true, force: true });
+          continue;
+        }
+        const id = parsePartitionDirName(entry.name);
+        if (!id) continue;
+        const log = await PartitionLog.open({
+          ...id,
+          dir: path.join(dataDir, entry.name),
+          db,
+          config: this.defaults,
+          logger: this.logger,
+        });
+        this.logs.set(entry.name, { log, dataDir });
+      }
+    }
+    this.logger.info({ partitions: this.logs.size, dirs: [...this.dbs.keys()] }, 'logs loaded');
+  }
+
+  private startTimers(options: LogManagerOptions): void {
+    const every = (ms: number, task: (now: number) => Promise<unknown>): void => {
+      if (!(ms > 0 && ms < 2 ** 31)) return;
+      let running = false;
+      const timer = setInterval(() => {
+        if (running || this.closed) return;
+        running = true;
+        const work = task(Date.now())
+          .catch((err) => this.logger.error({ err }, 'background log task failed'))
+          .finally(() => {
+            running = false;
+          });
+        this.background = work;
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(options.retentionCheckIntervalMs ?? 300_000, (now) => this.enforceRetention(now));
+    const flushMs = options.flushCheckIntervalMs ?? Math.min(this.defaults.flushIntervalMs, 1000);
+    every(flushMs, (now) => this.flushDue(now));
+  }
+
+  get(topic: string, partition: number): PartitionLog | undefined {
+    return this.logs.get(partitionDirName(topic, partition))?.log;
+  }
+
+  all(): PartitionLog[] {
+    return [...this.logs.values()].map((h) => h.log);
+  }
+
+  /** The log of a partition, created (empty) if this broker has none yet. */
+  async getOrCreate(topic: string, partition: number, overrides: Partial<LogConfig> = {}): Promise<PartitionLog> {
+    this.checkOpen();
+    validateTopicName(topic);
+    if (!Number.isInteger(partition) || partition < 0) {
+      throw new SluiceError(ErrorCode.InvalidArgument, `partition ${partition} is not a non-negative integer`);
+    }
+    const name = partitionDirName(topic, partition);
+    const held = this.logs.get(name);
+    if (held) return held.log;
+    const [dataDir, db] = this.leastLoadedDir();
+    const log = await PartitionLog.open({
+      topic,
+      partition,
+      dir: path.join(dataDir, name),
+      db,
+      config: { ...this.defaults, ...overrides },
+      logger: this.logger,
+    });
+    const raced = this.logs.get(name);
+    if (raced) {
+      await log.close();
+      return raced.log;
+    }
+    this.logs.set(name, { log, dataDir });
+    return log;
+  }
+
+  private leastLoadedDir(): [string, IndexDb] {
+    const counts = new Map<string, number>([...this.dbs.keys()].map((d) => [d, 0]));
+    for (const h of this.logs.values()) counts.set(h.dataDir, (counts.get(h.dataDir) ?? 0) + 1);
+    const [dir] = [...counts.entries()].sort((a, b) => a[1] - b[1])[0] as [string, number];
+    return [dir, this.dbs.get(dir) as IndexDb];
+  }
+
+  /** Deletes a partition's files and index entries. */
+  async delete(topic: string, partition: number): Promise<boolean> {
+    const name = partitionDirName(topic, partition);
+    const held = this.logs.get(name);
+    if (!held) return false;
+    this.logs.delete(name);
+    await held.log.abandon();
+    // rename first so a crash mid-delete never reloads a half-deleted partition
+    const doomed = path.join(held.dataDir, `${name}.${randomUUID().slice(0, 8)}${deletedSuffix}`);
+    fs.renameSync(held.log.dir, doomed);
+    await held.log.delete();
+    fs.rmSync(doomed, { recursive: true, force: true });
+    this.logger.info({ topic, partition }, 'deleted partition log');
+    return true;
+  }
+
+  /** Deletes every partition of a topic this broker holds; returns how many. */
+  async deleteTopic(topic: string): Promise<number> {
+    let n = 0;
+    for (const log of this.all()) if (log.topic === topic && (await this.delete(topic, log.partition))) n++;
+    return n;
+  }
+
+  async enforceRetention(nowMs = Date.now()): Promise<number> {
+    let deleted = 0;
+    for (const log of this.all()) deleted += await log.enforceRetention(nowMs);
+    return deleted;
+  }
+
+  async flushDue(nowMs = Date.now()): Promise<void> {
+    for (const log of this.all()) await log.flushIfDue(nowMs);
+  }
+
+  async flushAll(): Promise<void> {
+    for (const log of this.all()) await log.flush();
+  }
+
+  /** Clean shutdown: stop timers, flush and close every log, close the databases. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.background;
+    for (const { log } of this.logs.values()) {
+      try {
+        await log.close();
+      } catch (err) {
+        this.logger.error({ err, topic: log.topic, partition: log.partition }, 'closing log failed');
+      }
+    }
+    this.logs.clear();
+    for (const db of this.dbs.values()) await db.close();
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new SluiceError(ErrorCode.LogClosed, 'the log manager is closed');
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * One segment file of a partition log: raw RecordBatch v2 bytes back to back,
+ * named by the base offset of its first batch. Appends are positional
+ * writeSync calls (page-cache writes cost microseconds; a thread-pool hop would
+ * cost more than the copy); fsync runs off the event loop.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { assert } from '../shared/assert.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { noTimestamp } from '../wire/record-batch.js';
+import { segmentFileName } from './names.js';
+
+export interface SegmentSummary {
+  /** Bytes of valid batches in the file. */
+  size: number;
+  /** Offset after the last record in the segment (the base offset when empty). */
+  nextOffset: number;
+  /** Largest record timestamp in the segment, -1 when none. */
+  maxTimestamp: number;
+}
+
+function storageError(what: string, file: string, err: unknown): SluiceError {
+  return new SluiceError(ErrorCode.StorageError, `${what} ${file}: ${(err as Error).message}`, { cause: err });
+}
+
+export class Segment {
+  size: number;
+  nextOffset: number;
+  maxTimestamp: number;
+  /** Bytes from the start whose batches were validated in this process. */
+  verifiedBytes = 0;
+  /** Wall-clock time of the first append in this process, for log.roll.ms. */
+  firstAppendMs: number | undefined;
+  private fd: number;
+
+  private constructor(
+    readonly baseOffset: number,
+    readonly path: string,
+    fd: number,
+    summary: SegmentSummary,
+  ) {
+    this.fd = fd;
+    this.size = summary.size;
+    this.nextOffset = summary.nextOffset;
+    this.maxTimestamp = summary.maxTimestamp;
+  }
+
+  static create(dir: string, baseOffset: number): Segment {
+    const file = path.join(dir, segmentFileName(baseOffset));
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'wx+');
+    } catch (err) {
+      throw storageError('cannot create segment', file, err);
+    }
+    return new Segment(baseOffset, file, fd, { size: 0, nextOffset: baseOffset, maxTimestamp: noTimestamp });
+  }
+
+  /** Opens an existing file; the caller supplies (or recovers) its summary. */
+  static open(dir: string, baseOffset: number): Segment {
+    const file = path.join(dir, segmentFileName(baseOffset));
+    let fd: number;
+    try {
+      fd = fs.openSync(file, 'r+');
+    } catch (err) {
+      throw storageError('cannot open segment', file, err);
+    }
+    const size = fs.fstatSync(fd).size;
+    return new Segment(baseOffset, file, fd, { size, nextOffset: baseOffset, maxTimestamp: noTimestamp });
+  }
+
+  get fileSize(): number {
+    return fs.fstatSync(this.fd).size;
+  }
+
+  get summary(): SegmentSummary {
+    return { size: this.size, nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp };
+  }
+
+  /** Appends bytes at the end. On failure the file is cut back to its old size. */
+  append(bytes: Buffer): number {
+    const position = this.size;
+    try {
+      let written = 0;
+      while (written < bytes.length) {
+        written += fs.writeSync(this.fd, bytes, written, bytes.length - written, position + written);
+      }
+    } catch (err) {
+      try {
+        fs.ftruncateSync(this.fd, position);
+      } catch {
+        // the log marks itself offline on any storage error; nothing more to do here
+      }
+      throw storageError('cannot append to', this.path, err);
+    }
+    this.size = position + bytes.length;
+    return position;
+  }
+
+  /** Reads up to `length` bytes at `position` into `into` (or a new buffer); returns the bytes read. */
+  read(position: number, length: number, into?: Buffer): Buffer {
+    assert(position >= 0 && length >= 0, 'segment read with a negative position or length');
+    const buf = into ?? Buffer.allocUnsafe(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = fs.readSync(this.fd, buf, done, length - done, position + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw storageError('cannot read', this.path, err);
+    }
+    return done === buf.length ? buf : buf.subarray(0, done);
+  }
+
+  truncateTo(position: number): void {
+    assert(position >= 0, 'truncate to a negative position');
+    try {
+      fs.ftruncateSync(this.fd, position);
+    } catch (err) {
+      throw storageError('cannot truncate', this.path, err);
+    }
+    this.size = position;
+    if (this.verifiedBytes > position) this.verifiedBytes = position;
+  }
+
+  flush(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.fd, (err) => (err ? reject(storageError('cannot fsync', this.path, err)) : resolve()));
+    });
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    try {
+      fs.closeSync(this.fd);
+    } finally {
+      this.fd = -1;
+    }
+  }
+
+  /** Closes and removes the file. */
+  delete(): void {
+    this.close();
+    try {
+      fs.rmSync(this.path, { force: true });
+    } catch (err) {
+      throw storageError('cannot delete', this.path, err);
+    }
+  }
+}

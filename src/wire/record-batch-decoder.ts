@@ -1,0 +1,70 @@
+/**
+ * Turns RecordBatch v2 bytes back into records (clients, tools, tests).
+ * Checks the CRC of every batch before trusting its contents.
+ */
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { inflateRecords } from './compression.js';
+import type { DecodedRecord, RecordHeader } from './record.js';
+import {
+  Compression,
+  Field,
+  baseOffsetOf,
+  baseTimestampOf,
+  checkFraming,
+  compressionOf,
+  crcMatches,
+  recordsCountOf,
+} from './record-batch.js';
+import { VarintReader } from './varint.js';
+
+function nullableBytes(r: VarintReader): Buffer | null {
+  const length = r.varint();
+  return length < 0 ? null : r.bytes(length);
+}
+
+/** Decodes every record of the one batch at `pos`. */
+export function decodeBatchRecords(buf: Buffer, pos = 0): DecodedRecord[] {
+  const size = checkFraming(buf, pos, buf.length);
+  if (!crcMatches(buf, pos, size)) {
+    throw new SluiceError(ErrorCode.CorruptRecord, `CRC-32C mismatch in batch at position ${pos}`);
+  }
+  const baseOffset = baseOffsetOf(buf, pos);
+  const baseTimestamp = baseTimestampOf(buf, pos);
+  const count = recordsCountOf(buf, pos);
+  let body = buf.subarray(pos + Field.records, pos + size);
+  const codec = compressionOf(buf, pos);
+  if (codec !== Compression.none) body = inflateRecords(codec, body);
+  const r = new VarintReader(body, 0, body.length);
+  const out: DecodedRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    const recordEnd = r.pos + length;
+    r.skip(1);
+    const timestamp = baseTimestamp + r.varlong();
+    const offset = baseOffset + r.varint();
+    const key = nullableBytes(r);
+    const value = nullableBytes(r);
+    const headerCount = r.varint();
+    const headers: RecordHeader[] = [];
+    for (let h = 0; h < headerCount; h++) {
+      const hk = r.varint();
+      const key = r.bytes(hk).toString('utf8');
+      headers.push({ key, value: nullableBytes(r) });
+    }
+    if (r.pos !== recordEnd) throw new SluiceError(ErrorCode.CorruptRecord, `record ${i} length mismatch`);
+    out.push({ offset, timestamp, key, value, headers });
+  }
+  return out;
+}
+
+/** Decodes all whole batches in `buf` (e.g. a fetch response), in order. */
+export function decodeRecords(buf: Buffer): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    const size = checkFraming(buf, pos, buf.length);
+    for (const rec of decodeBatchRecords(buf.subarray(pos, pos + size))) out.push(rec);
+    pos += size;
+  }
+  return out;
+}

@@ -1,0 +1,169 @@
+/**
+ * Kafka's RecordBatch v2 ("magic 2") byte layout, used unchanged on disk and on
+ * the wire. All multi-byte fields are big-endian.
+ *
+ *   0 baseOffset int64        (not covered by the CRC: assigned on append)
+ *   8 batchLength int32       (bytes after this field)
+ *  12 partitionLeaderEpoch int32 (not covered by the CRC)
+ *  16 magic int8 = 2
+ *  17 crc uint32             CRC-32C of bytes 21..end
+ *  21 attributes int16       bits 0-2 compression, 3 timestamp type,
+ *                            4 transactional, 5 control, 6 delete horizon
+ *  23 lastOffsetDelta int32
+ *  27 baseTimestamp int64
+ *  35 maxTimestamp int64
+ *  43 producerId int64
+ *  51 producerEpoch int16
+ *  53 baseSequence int32
+ *  57 recordsCount int32
+ *  61 records...
+ */
+import { batchBytesMax, batchHeaderBytes, batchRecordsMax } from '../shared/limits.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { inflateRecords } from './compression.js';
+import { crc32c } from './crc32c.js';
+import { readInt64, writeInt64 } from './int64.js';
+import { VarintReader } from './varint.js';
+
+export const Field = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordsCount: 57,
+  records: 61,
+} as const;
+
+/** baseOffset + batchLength: the bytes not counted by batchLength. */
+export const logOverheadBytes = 12;
+export const currentMagic = 2;
+
+export const Compression = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+export type Compression = (typeof Compression)[keyof typeof Compression];
+export const compressionMask = 0x07;
+export const timestampTypeLogAppend = 0x08;
+export const transactionalFlag = 0x10;
+export const controlFlag = 0x20;
+
+/** Kafka's "no timestamp". */
+export const noTimestamp = -1;
+
+export const baseOffsetOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.baseOffset);
+export const batchSizeOf = (buf: Buffer, pos = 0): number =>
+  buf.readInt32BE(pos + Field.batchLength) + logOverheadBytes;
+export const lastOffsetDeltaOf = (buf: Buffer, pos = 0): number => buf.readInt32BE(pos + Field.lastOffsetDelta);
+export const lastOffsetOf = (buf: Buffer, pos = 0): number => baseOffsetOf(buf, pos) + lastOffsetDeltaOf(buf, pos);
+export const recordsCountOf = (buf: Buffer, pos = 0): number => buf.readInt32BE(pos + Field.recordsCount);
+export const maxTimestampOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.maxTimestamp);
+export const baseTimestampOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.baseTimestamp);
+export const attributesOf = (buf: Buffer, pos = 0): number => buf.readInt16BE(pos + Field.attributes);
+export const compressionOf = (buf: Buffer, pos = 0): number => attributesOf(buf, pos) & compressionMask;
+
+export function setBaseOffset(buf: Buffer, pos: number, offset: number): void {
+  writeInt64(buf, pos + Field.baseOffset, offset);
+}
+
+export function setPartitionLeaderEpoch(buf: Buffer, pos: number, epoch: number): void {
+  buf.writeInt32BE(epoch, pos + Field.partitionLeaderEpoch);
+}
+
+function corrupt(message: string): SluiceError {
+  return new SluiceError(ErrorCode.CorruptRecord, message);
+}
+
+/**
+ * Checks the framing of the batch at `pos` without reading its body: enough
+ * header bytes, a sane length that fits before `end`, magic 2.
+ * Returns the batch's total size in bytes.
+ */
+export function checkFraming(buf: Buffer, pos: number, end: number): number {
+  if (end - pos < batchHeaderBytes) {
+    throw corrupt(`${end - pos} bytes left at position ${pos}, less than a batch header`);
+  }
+  const size = batchSizeOf(buf, pos);
+  if (size < batchHeaderBytes || size > batchBytesMax) {
+    throw corrupt(`impossible batch length ${size - logOverheadBytes} at position ${pos}`);
+  }
+  if (pos + size > end) throw corrupt(`batch at position ${pos} runs ${pos + size - end} bytes past the end`);
+  const magic = buf[pos + Field.magic];
+  if (magic !== currentMagic) {
+    throw new SluiceError(ErrorCode.InvalidRecord, `unsupported magic ${magic} at position ${pos} (only 2)`);
+  }
+  return size;
+}
+
+/** True when the stored CRC-32C matches the batch's bytes. */
+export function crcMatches(buf: Buffer, pos: number, size: number): boolean {
+  const stored = buf.readUInt32BE(pos + Field.crc);
+  return crc32c(buf.subarray(pos + Field.attributes, pos + size)) === stored;
+}
+
+/**
+ * Full validation of one batch: framing, CRC, header rules, and a walk over
+ * every record (after inflating a compressed batch) checking lengths and
+ * offset deltas. Allocates nothing per record. Returns the batch size.
+ */
+export function validateBatch(buf: Buffer, pos: number, end: number): number {
+  const size = checkFraming(buf, pos, end);
+  if (!crcMatches(buf, pos, size)) throw corrupt(`CRC-32C mismatch in batch at position ${pos}`);
+  const count = recordsCountOf(buf, pos);
+  if (count < 1 || count > batchRecordsMax) {
+    throw new SluiceError(ErrorCode.InvalidRecord, `batch at position ${pos} claims ${count} records`);
+  }
+  if (lastOffsetDeltaOf(buf, pos) !== count - 1) {
+    throw new SluiceError(
+      ErrorCode.InvalidRecord,
+      `batch at position ${pos}: lastOffsetDelta ${lastOffsetDeltaOf(buf, pos)} does not match ${count} records`,
+    );
+  }
+  const compression = compressionOf(buf, pos);
+  if (compression === Compression.none) {
+    walkRecords(buf, pos + Field.records, pos + size, count);
+  } else {
+    const inflated = inflateRecords(compression, buf.subarray(pos + Field.records, pos + size));
+    walkRecords(inflated, 0, inflated.length, count);
+  }
+  return size;
+}
+
+/** Walks `count` records in [start, end), checking every length and offset delta. */
+function walkRecords(buf: Buffer, start: number, end: number, count: number): void {
+  const r = new VarintReader(buf, start, end);
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    if (length < 6 || r.pos + length > end) throw corrupt(`record ${i} has impossible length ${length}`);
+    const recordEnd = r.pos + length;
+    r.skip(1); // attributes
+    r.varlong(); // timestamp delta
+    const offsetDelta = r.varint();
+    if (offsetDelta !== i) {
+      throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${offsetDelta}`);
+    }
+    const keyLength = r.varint();
+    if (keyLength < -1) throw corrupt(`record ${i} has key length ${keyLength}`);
+    if (keyLength > 0) r.skip(keyLength);
+    const valueLength = r.varint();
+    if (valueLength < -1) throw corrupt(`record ${i} has value length ${valueLength}`);
+    if (valueLength > 0) r.skip(valueLength);
+    const headers = r.varint();
+    if (headers < 0 || headers > length) throw corrupt(`record ${i} has ${headers} headers`);
+    for (let h = 0; h < headers; h++) {
+      const hk = r.varint();
+      if (hk < 0) throw corrupt(`record ${i} header ${h} has key length ${hk}`);
+      r.skip(hk);
+      const hv = r.varint();
+      if (hv < -1) throw corrupt(`record ${i} header ${h} has value length ${hv}`);
+      if (hv > 0) r.skip(hv);
+    }
+    if (r.pos !== recordEnd) throw corrupt(`record ${i} length ${length} disagrees with its fields`);
+  }
+  if (r.pos !== end) throw corrupt(`${end - r.pos} bytes after the last record`);
+}
