@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * The `sluice` command. Exit codes: 0 success, 1 an error (one line on stderr,
+ * the stack only with --verbose), 2 bad usage.
+ */
+import { Command, CommanderError } from 'commander';
+import { isSluiceError } from '../shared/errors.js';
+import { startBroker } from './broker-start.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function program(): Command {
+  const root = new Command('sluice')
+    .description('Sluice: a Kafka-style partitioned log server')
+    .option('--verbose', 'print stack traces with errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const broker = root.command('broker').description('run a broker').exitOverride();
+  broker
+    .command('start')
+    .description('start a broker in the foreground (SIGTERM/SIGINT shut it down cleanly)')
+    .option('--config <file>', 'broker properties file', 'config/server.properties')
+    .option('--override <key=value>', 'override a config key (repeatable)', collect, [])
+    .exitOverride()
+    .action(async (opts: { config: string; override: string[] }) => {
+      await startBroker({ configFile: opts.config, overrides: opts.override });
+    });
+  return root;
+}
+
+async function main(argv: string[]): Promise<void> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await program().parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help and version are not errors; everything else commander raises is bad usage
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const message = isSluiceError(err) ? `${err.message} (${err.code})` : (err as Error).message;
+    process.stderr.write(`sluice: ${message}\n`);
+    if (verbose) process.stderr.write(`${(err as Error).stack}\n`);
+    process.exitCode = 1;
+  }
+}
+
+await main(process.argv);

@@ -1,0 +1,145 @@
+/**
+ * The broker's configuration: Kafka's key names, Kafka's defaults where Kafka
+ * has the key, checked against limits at start-up. Unknown keys are reported
+ * as warnings; invalid values are errors that stop the broker from starting.
+ */
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { segmentBytesMax, segmentBytesMin } from '../shared/limits.js';
+import type { LogConfig } from '../storage/log-config.js';
+import type { Properties } from './properties.js';
+
+type Kind = 'int' | 'bool' | 'string' | 'list';
+interface KeySpec {
+  kind: Kind;
+  default: string;
+  min?: number;
+  max?: number;
+  /** Older spellings that set the same value, with the factor to milliseconds. */
+  aliases?: [string, number][];
+}
+
+const never = String(Number.MAX_SAFE_INTEGER);
+const hour = 3_600_000;
+const portMax = 65535;
+
+export const brokerKeys = {
+  'broker.id': { kind: 'int', default: '0', min: 0, max: 2 ** 31 - 1 },
+  'host.name': { kind: 'string', default: '127.0.0.1' },
+  port: { kind: 'int', default: '9092', min: 0, max: portMax },
+  'log.dirs': { kind: 'list', default: './data', aliases: [['log.dir', 1]] },
+  'num.partitions': { kind: 'int', default: '1', min: 1, max: 100_000 },
+  'default.replication.factor': { kind: 'int', default: '1', min: 1, max: 100 },
+  'log.segment.bytes': { kind: 'int', default: String(1024 ** 3), min: segmentBytesMin, max: segmentBytesMax },
+  'log.roll.ms': { kind: 'int', default: String(168 * hour), min: 1, aliases: [['log.roll.hours', hour]] },
+  'log.retention.ms': {
+    kind: 'int',
+    default: String(168 * hour),
+    min: -1,
+    aliases: [
+      ['log.retention.minutes', 60_000],
+      ['log.retention.hours', hour],
+    ],
+  },
+  'log.retention.bytes': { kind: 'int', default: '-1', min: -1 },
+  'log.retention.check.interval.ms': { kind: 'int', default: '300000', min: 1 },
+  'log.index.interval.bytes': { kind: 'int', default: '4096', min: 1, max: 2 ** 31 - 1 },
+  'log.flush.interval.messages': { kind: 'int', default: never, min: 1 },
+  'log.flush.interval.ms': { kind: 'int', default: never, min: 1 },
+  'message.max.bytes': { kind: 'int', default: String(1024 * 1024 + 12), min: 64, max: 64 * 1024 * 1024 },
+  'zookeeper.connect': { kind: 'string', default: '' },
+  'zookeeper.session.timeout.ms': { kind: 'int', default: '18000', min: 1000, max: 600_000 },
+  'min.insync.replicas': { kind: 'int', default: '1', min: 1, max: 100 },
+  'unclean.leader.election.enable': { kind: 'bool', default: 'false' },
+  'replica.lag.time.max.ms': { kind: 'int', default: '30000', min: 1 },
+  'auto.create.topics.enable': { kind: 'bool', default: 'true' },
+  'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1024, max: 2 ** 31 - 1 },
+  'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
+  'http.host': { kind: 'string', default: '127.0.0.1' },
+  'queue.max.redeliveries': { kind: 'int', default: '6', min: -1, max: 1_000_000 },
+} satisfies Record<string, KeySpec>;
+
+export type BrokerKey = keyof typeof brokerKeys;
+
+export interface BrokerConfig {
+  values: ReadonlyMap<BrokerKey, string | number | boolean | string[]>;
+  warnings: string[];
+  int(key: BrokerKey): number;
+  bool(key: BrokerKey): boolean;
+  string(key: BrokerKey): string;
+  list(key: BrokerKey): string[];
+}
+
+function invalid(key: string, value: string, why: string): SluiceError {
+  return new SluiceError(ErrorCode.InvalidConfig, `invalid value "${value}" for ${key}: ${why}`);
+}
+
+function parseValue(key: string, spec: KeySpec, raw: string, factor = 1): string | number | boolean | string[] {
+  const value = raw.trim();
+  switch (spec.kind) {
+    case 'int': {
+      if (!/^-?\d+$/.test(value)) throw invalid(key, value, 'not an integer');
+      const n = Math.min(Number(value) * factor, Number.MAX_SAFE_INTEGER);
+      if (spec.min !== undefined && n < spec.min) throw invalid(key, value, `less than ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max) throw invalid(key, value, `more than ${spec.max}`);
+      return n;
+    }
+    case 'bool':
+      if (value !== 'true' && value !== 'false') throw invalid(key, value, 'not true or false');
+      return value === 'true';
+    case 'list': {
+      const items = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (items.length === 0) throw invalid(key, value, 'empty list');
+      return items;
+    }
+    default:
+      return value;
+  }
+}
+
+export function parseBrokerConfig(props: Properties): BrokerConfig {
+  const values = new Map<BrokerKey, string | number | boolean | string[]>();
+  const known = new Set<string>();
+  for (const [key, spec] of Object.entries(brokerKeys) as [BrokerKey, KeySpec][]) {
+    known.add(key);
+    let chosen: [string, number] | undefined;
+    // Kafka's precedence: the most specific key (ms) wins over hours/minutes
+    for (const [alias, factor] of spec.aliases ?? []) {
+      known.add(alias);
+      if (props.has(alias)) chosen = [alias, factor];
+    }
+    if (props.has(key)) chosen = [key, 1];
+    const raw = chosen ? (props.get(chosen[0]) as string) : spec.default;
+    values.set(key, parseValue(chosen?.[0] ?? key, spec, raw, chosen?.[1] ?? 1));
+  }
+  const warnings = [...props.keys()].filter((k) => !known.has(k)).map((k) => `unknown config key ${k} (ignored)`);
+  const get = <T>(key: BrokerKey, type: string): T => {
+    const v = values.get(key);
+    if (typeof v !== type && !(type === 'object' && Array.isArray(v))) throw new Error(`${key} is not a ${type}`);
+    return v as T;
+  };
+  return {
+    values,
+    warnings,
+    int: (key) => get<number>(key, 'number'),
+    bool: (key) => get<boolean>(key, 'boolean'),
+    string: (key) => get<string>(key, 'string'),
+    list: (key) => get<string[]>(key, 'object'),
+  };
+}
+
+/** The storage settings a broker config implies for every log. */
+export function logConfigOf(config: BrokerConfig): LogConfig {
+  return {
+    segmentBytes: config.int('log.segment.bytes'),
+    rollMs: config.int('log.roll.ms'),
+    retentionMs: config.int('log.retention.ms'),
+    retentionBytes: config.int('log.retention.bytes'),
+    indexIntervalBytes: config.int('log.index.interval.bytes'),
+    flushIntervalMessages: config.int('log.flush.interval.messages'),
+    flushIntervalMs: config.int('log.flush.interval.ms'),
+    maxMessageBytes: config.int('message.max.bytes'),
+  };
+}
