@@ -107,13 +107,23 @@ export class PartitionIndex {
     return this.offsets.length + this.times.length;
   }
 
-  /** True when appends should wait for a write before adding more. */
-  get overloaded(): boolean {
-    return this.pendingCount >= indexPendingEntriesMax;
-  }
+  private backgroundWrite: Promise<void> | undefined;
 
-  get wantsWrite(): boolean {
-    return this.pendingCount >= indexPendingEntriesFlushAt;
+  /**
+   * Starts a background write once enough entries wait, unless one is already
+   * under way. Returns a promise to wait on only when the backlog is at its bound.
+   */
+  writeIfDue(onError: (err: unknown) => void): Promise<void> | undefined {
+    const pending = this.pendingCount;
+    if (pending >= indexPendingEntriesMax) return this.write();
+    if (pending >= indexPendingEntriesFlushAt && !this.backgroundWrite) {
+      this.backgroundWrite = this.write()
+        .catch(onError)
+        .finally(() => {
+          this.backgroundWrite = undefined;
+        });
+    }
+    return undefined;
   }
 
   addOffsetEntry(offset: number, segmentBase: number, position: number): void {

@@ -218,8 +218,8 @@ export class PartitionLog {
     if (maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = maxTimestamp;
     this.unflushedRecords += recordCount;
 
-    if (this.index.overloaded) await this.index.write();
-    else if (this.index.wantsWrite) void this.index.write().catch((err) => this.goOffline(err));
+    const backlog = this.index.writeIfDue((err) => this.goOffline(err));
+    if (backlog) await backlog;
     if (this.unflushedRecords >= this.config.flushIntervalMessages) await this.flush();
     return { baseOffset, lastOffset: offset - 1, recordCount, maxTimestamp };
   }
@@ -390,6 +390,7 @@ export class PartitionLog {
       if (header.length === logOverheadBytes && baseOffsetOf(header, 0) === hint.offset) start = hint.position;
       else this.log.warn({ hint, segment: segment.path }, 'index entry disagrees with the segment file; scanning instead');
     }
+    if (start > 0 && hint?.offset === offset) return start;
     const found = this.hop(segment, start, offset);
     if (found >= 0) return found;
     throw new SluiceError(
