@@ -4,9 +4,9 @@
  * most `targetBatchBytes`. All encoding happens before anything is timed.
  */
 import { randomFillSync } from 'node:crypto';
-import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
-import { Field, batchSizeOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import type { RecordInput } from '../../src/wire/record.js';
+import { batchSizeOf, Field, recordsCountOf } from '../../src/wire/record-batch.js';
+import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 
 export interface BatchPool {
   /** Distinct batch buffers; the benchmark cycles through them. */
@@ -57,7 +57,11 @@ export function buildBatchPool(opts: {
   for (let b = 0; b < poolBatches; b++) {
     const batch = encodeRecordBatch(makeRecords(recordsPerBatch, b * recordsPerBatch, keyBytes, valueBytes));
     if (batchBytes < 0) batchBytes = batch.length;
-    if (batch.length !== batchBytes || batchSizeOf(batch, 0) !== batch.length || recordsCountOf(batch, 0) !== recordsPerBatch) {
+    if (
+      batch.length !== batchBytes ||
+      batchSizeOf(batch, 0) !== batch.length ||
+      recordsCountOf(batch, 0) !== recordsPerBatch
+    ) {
       throw new Error(`prebuilt batch ${b} has ${batch.length} bytes, expected ${batchBytes}`);
     }
     buffers.push(batch);

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError, isSluiceError } from '../shared/errors.js';
-import { scanHopsMax } from '../shared/limits.js';
+import { batchHeaderBytes, scanHopsMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import {
   baseOffsetOf,
@@ -213,7 +213,10 @@ export class PartitionLog {
       pos += size;
     }
     if (segment.firstAppendMs === undefined) segment.firstAppendMs = Date.now();
-    segment.verifiedBytes = segment.size;
+    // Only the bytes just appended were validated. Setting verifiedBytes to the size unconditionally
+    // marked the older bytes of a segment reopened without recovery (never validated in this process)
+    // as verified too, so a corrupt batch there was served after the next append.
+    if (segment.verifiedBytes === position) segment.verifiedBytes = segment.size;
     segment.nextOffset = offset;
     if (maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = maxTimestamp;
     this.unflushedRecords += recordCount;
@@ -425,10 +428,25 @@ export class PartitionLog {
     this.checkOpen();
     const segment = this.segments.find((s) => s.maxTimestamp >= timestamp);
     if (!segment) return undefined;
-    const start = entry && entry.segmentBase === segment.baseOffset && entry.position < segment.size ? entry.position : 0;
+    let start = 0;
+    if (entry && entry.segmentBase === segment.baseOffset && entry.position < segment.size) {
+      // The time entry is only a hint, as in positionOf: use it only when it points at the start of
+      // the batch it names. An entry that disagrees with the file used to send the header walk into
+      // the middle of a batch (negative sizes: an AssertionFailure, or a walk that never ends).
+      const header = segment.read(entry.position, logOverheadBytes);
+      if (header.length === logOverheadBytes && baseOffsetOf(header, 0) === entry.offset) start = entry.position;
+      else this.log.warn({ entry, segment: segment.path }, 'time index entry disagrees with the segment file; scanning instead');
+    }
     for (let position = start; position < segment.size; ) {
-      const header = segment.read(position, 61);
-      const size = batchSizeOf(header, 0);
+      const header = segment.read(position, batchHeaderBytes);
+      const size = header.length === batchHeaderBytes ? batchSizeOf(header, 0) : -1;
+      // a corrupt length must not move the walk backwards, in place, or past the file
+      if (size < batchHeaderBytes || position + size > segment.size) {
+        throw new SluiceError(
+          ErrorCode.CorruptRecord,
+          `${this.topic}-${this.partition}: corrupt batch header at position ${position} of segment ${segment.baseOffset}`,
+        );
+      }
       if (maxTimestampOf(header, 0) >= timestamp) {
         const batch = segment.read(position, size);
         return findRecordAtOrAfter(batch, timestamp);

@@ -3,6 +3,7 @@ import { inflateRecords } from '../wire/compression.js';
 import {
   Compression,
   Field,
+  attributesOf,
   baseOffsetOf,
   baseTimestampOf,
   batchSizeOf,
@@ -10,6 +11,7 @@ import {
   lastOffsetOf,
   maxTimestampOf,
   recordsCountOf,
+  timestampTypeLogAppend,
 } from '../wire/record-batch.js';
 import { VarintReader } from '../wire/varint.js';
 
@@ -18,6 +20,7 @@ export function findRecordAtOrAfter(batch: Buffer, timestamp: number): { offset:
   const size = batchSizeOf(batch, 0);
   const baseOffset = baseOffsetOf(batch, 0);
   const baseTimestamp = baseTimestampOf(batch, 0);
+  const appendTime = (attributesOf(batch, 0) & timestampTypeLogAppend) !== 0 ? maxTimestampOf(batch, 0) : undefined;
   let body = batch.subarray(Field.records, size);
   const codec = compressionOf(batch, 0);
   if (codec !== Compression.none) body = inflateRecords(codec, body);
@@ -27,7 +30,8 @@ export function findRecordAtOrAfter(batch: Buffer, timestamp: number): { offset:
     const length = r.varint();
     const end = r.pos + length;
     r.skip(1);
-    const ts = baseTimestamp + r.varlong();
+    const delta = r.varlong();
+    const ts = appendTime ?? baseTimestamp + delta;
     const offsetDelta = r.varint();
     if (ts >= timestamp) return { offset: baseOffset + offsetDelta, timestamp: ts };
     r.pos = end;

@@ -8,12 +8,15 @@ import type { DecodedRecord, RecordHeader } from './record.js';
 import {
   Compression,
   Field,
+  attributesOf,
   baseOffsetOf,
   baseTimestampOf,
   checkFraming,
   compressionOf,
   crcMatches,
+  maxTimestampOf,
   recordsCountOf,
+  timestampTypeLogAppend,
 } from './record-batch.js';
 import { VarintReader } from './varint.js';
 
@@ -30,6 +33,8 @@ export function decodeBatchRecords(buf: Buffer, pos = 0): DecodedRecord[] {
   }
   const baseOffset = baseOffsetOf(buf, pos);
   const baseTimestamp = baseTimestampOf(buf, pos);
+  // LogAppendTime: the broker's time in maxTimestamp stands for every record (Kafka's rule)
+  const appendTime = (attributesOf(buf, pos) & timestampTypeLogAppend) !== 0 ? maxTimestampOf(buf, pos) : undefined;
   const count = recordsCountOf(buf, pos);
   let body = buf.subarray(pos + Field.records, pos + size);
   const codec = compressionOf(buf, pos);
@@ -40,7 +45,8 @@ export function decodeBatchRecords(buf: Buffer, pos = 0): DecodedRecord[] {
     const length = r.varint();
     const recordEnd = r.pos + length;
     r.skip(1);
-    const timestamp = baseTimestamp + r.varlong();
+    const delta = r.varlong();
+    const timestamp = appendTime ?? baseTimestamp + delta;
     const offset = baseOffset + r.varint();
     const key = nullableBytes(r);
     const value = nullableBytes(r);

@@ -134,36 +134,87 @@ export function validateBatch(buf: Buffer, pos: number, end: number): number {
   return size;
 }
 
-/** Walks `count` records in [start, end), checking every length and offset delta. */
-function walkRecords(buf: Buffer, start: number, end: number, count: number): void {
-  const r = new VarintReader(buf, start, end);
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    if (length < 6 || r.pos + length > end) throw corrupt(`record ${i} has impossible length ${length}`);
-    const recordEnd = r.pos + length;
-    r.skip(1); // attributes
-    r.varlong(); // timestamp delta
-    const offsetDelta = r.varint();
-    if (offsetDelta !== i) {
-      throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${offsetDelta}`);
+/** Position after the varint last read by readVarintAt (module state: no allocation per call). */
+let varintNext = 0;
+
+/** A zig-zag varint at `pos` (bounded by `end`); sets varintNext. */
+function readVarintAt(buf: Buffer, pos: number, end: number): number {
+  let raw = 0;
+  for (let shift = 0; shift <= 28; shift += 7) {
+    if (pos >= end) throw corrupt(`truncated varint at byte ${pos}`);
+    const b = buf[pos++] as number;
+    if (shift === 28 && b > 0x0f) throw corrupt('varint longer than 32 bits');
+    raw |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      varintNext = pos;
+      return (raw >>> 1) ^ -(raw & 1);
     }
-    const keyLength = r.varint();
-    if (keyLength < -1) throw corrupt(`record ${i} has key length ${keyLength}`);
-    if (keyLength > 0) r.skip(keyLength);
-    const valueLength = r.varint();
-    if (valueLength < -1) throw corrupt(`record ${i} has value length ${valueLength}`);
-    if (valueLength > 0) r.skip(valueLength);
-    const headers = r.varint();
-    if (headers < 0 || headers > length) throw corrupt(`record ${i} has ${headers} headers`);
-    for (let h = 0; h < headers; h++) {
-      const hk = r.varint();
-      if (hk < 0) throw corrupt(`record ${i} header ${h} has key length ${hk}`);
-      r.skip(hk);
-      const hv = r.varint();
-      if (hv < -1) throw corrupt(`record ${i} header ${h} has value length ${hv}`);
-      if (hv > 0) r.skip(hv);
-    }
-    if (r.pos !== recordEnd) throw corrupt(`record ${i} length ${length} disagrees with its fields`);
   }
-  if (r.pos !== end) throw corrupt(`${end - r.pos} bytes after the last record`);
+  throw corrupt('varint longer than 32 bits');
+}
+
+/** Skips a varlong at `pos`; returns the position after it. */
+function skipVarlongAt(buf: Buffer, pos: number, end: number): number {
+  for (let i = 0; i < 10; i++) {
+    if (pos >= end) throw corrupt(`truncated varlong at byte ${pos}`);
+    if ((buf[pos++] as number) < 0x80) return pos;
+  }
+  throw corrupt('varlong longer than 64 bits');
+}
+
+/**
+ * Walks `count` records in [start, end), checking every length and offset
+ * delta. This is the hot path of append: each varint takes an inline one-byte
+ * fast path (almost every field of a small record fits in one byte) and falls
+ * back to readVarintAt. The fast path skips bounds checks on purpose: reads
+ * only move forward, so a record that overran its stated length ends past
+ * `recordEnd` and fails the exact-end check below; a read past the buffer
+ * yields undefined, which takes the checked slow path.
+ */
+function walkRecords(buf: Buffer, start: number, end: number, count: number): void {
+  let pos = start;
+  let b = 0;
+  let v = 0;
+  for (let i = 0; i < count; i++) {
+    v = readVarintAt(buf, pos, end);
+    pos = varintNext;
+    const length = v;
+    if (length < 6 || pos + length > end) throw corrupt(`record ${i} has impossible length ${length}`);
+    const recordEnd = pos + length;
+    b = buf[pos + 1] as number; // after the attributes byte: the timestamp delta
+    if (b < 0x80) pos += 2;
+    else pos = skipVarlongAt(buf, pos + 1, recordEnd);
+
+    b = buf[pos] as number;
+    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
+    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (v !== i) throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${v}`);
+
+    b = buf[pos] as number; // key length
+    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
+    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (v < -1) throw corrupt(`record ${i} has key length ${v}`);
+    if (v > 0) pos += v;
+
+    b = buf[pos] as number; // value length
+    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
+    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (v < -1) throw corrupt(`record ${i} has value length ${v}`);
+    if (v > 0) pos += v;
+
+    b = buf[pos] as number; // header count
+    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
+    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (v < 0 || v > length) throw corrupt(`record ${i} has ${v} headers`);
+    for (let h = v; h > 0 && pos <= recordEnd; h--) {
+      v = readVarintAt(buf, pos, recordEnd);
+      if (v < 0) throw corrupt(`record ${i} has a header key length ${v}`);
+      pos = varintNext + v;
+      v = readVarintAt(buf, pos, recordEnd);
+      if (v < -1) throw corrupt(`record ${i} has a header value length ${v}`);
+      pos = varintNext + (v > 0 ? v : 0);
+    }
+    if (pos !== recordEnd) throw corrupt(`record ${i} length ${length} disagrees with its fields`);
+  }
+  if (pos !== end) throw corrupt(`${end - pos} bytes after the last record`);
 }

@@ -38,20 +38,25 @@ export class VarintReader {
     return (raw >>> 1) ^ -(raw & 1);
   }
 
-  /** A zig-zag varlong, exact up to 2^53. */
+  /**
+   * A zig-zag varlong, exact for |v| < 2^53. The zig-zag value 2|v|+sign can
+   * need 54 bits, more than a double holds exactly, so the sign is taken from
+   * bit 0 of the first byte and the magnitude is summed from the rest.
+   */
   varlong(): number {
-    let raw = 0;
-    let scale = 1;
-    for (let i = 0; ; i++) {
+    if (this.pos >= this.end) this.truncated();
+    const first = this.buf[this.pos++] as number;
+    const negative = (first & 1) === 1;
+    let m = (first & 0x7f) >>> 1;
+    let scale = 64;
+    for (let i = 1, byte = first; byte >= 0x80; i++) {
       if (this.pos >= this.end) this.truncated();
       if (i === 10) throw new SluiceError(ErrorCode.CorruptRecord, 'varlong longer than 64 bits');
-      const byte = this.buf[this.pos++] as number;
-      raw += (byte & 0x7f) * scale;
-      if (byte < 0x80) break;
+      byte = this.buf[this.pos++] as number;
+      m += (byte & 0x7f) * scale;
       scale *= 128;
     }
-    // zig-zag decode without 32-bit bit operations
-    return raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2;
+    return negative ? -m - 1 : m;
   }
 
   skip(bytes: number): void {
@@ -77,10 +82,10 @@ export function varintSize(value: number): number {
 }
 
 export function varlongSize(value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
+  let rest = Math.floor((value < 0 ? -value - 1 : value) / 64);
   let size = 1;
-  while (raw >= 0x80) {
-    raw = Math.floor(raw / 128);
+  while (rest > 0) {
+    rest = Math.floor(rest / 128);
     size++;
   }
   return size;
@@ -97,12 +102,17 @@ export function writeVarint(buf: Buffer, pos: number, value: number): number {
   return pos;
 }
 
+/** Writes a zig-zag varlong (exact for |v| < 2^53, see VarintReader.varlong); returns the position after it. */
 export function writeVarlong(buf: Buffer, pos: number, value: number): number {
-  let raw = value >= 0 ? value * 2 : -value * 2 - 1;
-  while (raw >= 0x80) {
-    buf[pos++] = (raw % 128) | 0x80;
-    raw = Math.floor(raw / 128);
+  const negative = value < 0;
+  const m = negative ? -value - 1 : value;
+  let rest = Math.floor(m / 64);
+  const low = (m % 64) * 2 + (negative ? 1 : 0);
+  buf[pos++] = rest > 0 ? low | 0x80 : low;
+  while (rest > 0) {
+    const bits = rest % 128;
+    rest = Math.floor(rest / 128);
+    buf[pos++] = rest > 0 ? bits | 0x80 : bits;
   }
-  buf[pos++] = raw;
   return pos;
 }
