@@ -4,10 +4,15 @@
  * and the partition's metadata. Keys are UTF-8 strings that sort in offset
  * order; values are msgpackr-encoded arrays.
  *
- *   <topic>-<p>!m                      partition metadata
- *   <topic>-<p>!o!<offset, 20 digits>  -> [segmentBase, position]
- *   <topic>-<p>!t!<timestamp, 20 digits> -> [offset, segmentBase, position]
- *   <topic>-<p>!s!<segmentBase, 20 digits> -> [size, nextOffset, maxTimestamp]
+ *   <topic>-<p>!m                          partition metadata
+ *   <topic>-<p>!o!<first offset, 20 digits>    offset index block
+ *   <topic>-<p>!t!<first timestamp, 20 digits> time index block
+ *   <topic>-<p>!s!<segmentBase, 20 digits>     [size, nextOffset, maxTimestamp]
+ *
+ * Index entries are written in blocks: one value holds every entry that was
+ * pending when the write happened (up to a few thousand), as a Float64Array of
+ * [key, offset, segmentBase, position] quadruples ascending by key. One put per
+ * block instead of one per entry keeps the index off the append path's profile.
  *
  * '!' cannot occur in a topic name, so one partition's keys never prefix another's.
  */
@@ -24,6 +29,25 @@ export type IndexKind = 'o' | 't' | 's';
 const packr = new Packr({ useRecords: false, mapsAsObjects: true });
 export const packValue = (value: unknown): Uint8Array => packr.pack(value);
 export const unpackValue = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
+
+/** Fields per entry in an index block: key (offset or timestamp), offset, segmentBase, position. */
+export const blockEntryWidth = 4;
+
+/**
+ * Decodes an index block; undefined when the value is not one (a damaged or
+ * foreign value): callers then treat the index as missing there, and the
+ * files, which are the truth, take over.
+ */
+export function unpackBlock(bytes: Uint8Array): Float64Array | undefined {
+  let block: unknown;
+  try {
+    block = unpackValue<unknown>(bytes);
+  } catch {
+    return undefined;
+  }
+  if (!(block instanceof Float64Array) || block.length === 0 || block.length % blockEntryWidth !== 0) return undefined;
+  return block;
+}
 
 export class IndexKeys {
   readonly meta: string;

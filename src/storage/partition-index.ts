@@ -1,16 +1,17 @@
 /**
  * The sparse offset and time indexes of one partition, its segment summaries
- * and its metadata, kept in the data directory's LevelDB.
+ * and its metadata, kept in the data directory's LevelDB (layout in
+ * index-store.ts).
  *
  * Appends must not wait for LevelDB, so new entries collect in memory and are
- * written in one batch when enough are pending, on flush, or on close. Until a
+ * written as one block when enough are pending, on flush, or on close. Until a
  * write has completed its entries stay in memory and lookups see them. Anything
  * lost before a write reaches LevelDB is rebuilt by recovery from the segment
  * files, which are the truth.
  */
 import { assert } from '../shared/assert.js';
 import { indexPendingEntriesFlushAt, indexPendingEntriesMax } from '../shared/limits.js';
-import { type IndexDb, IndexKeys, packValue, unpackValue } from './index-store.js';
+import { blockEntryWidth, type IndexDb, IndexKeys, type IndexKind, packValue, unpackBlock, unpackValue } from './index-store.js';
 import type { SegmentSummary } from './segment.js';
 
 export interface PartitionMeta {
@@ -35,66 +36,69 @@ interface BatchOp {
   value?: Uint8Array;
 }
 
-/** Entries not yet in LevelDB, in ascending order (struct of arrays, no object per entry). */
-class PendingEntries {
-  readonly keyNum: number[] = [];
-  readonly offset: number[] = [];
-  readonly segment: number[] = [];
-  readonly position: number[] = [];
+const W = blockEntryWidth;
+
+/** Entries in ascending key order, flat [key, offset, segment, position] quadruples: no object per entry. */
+class Entries {
+  data: number[] = [];
 
   get length(): number {
-    return this.keyNum.length;
+    return this.data.length / W;
   }
-  push(keyNum: number, offset: number, segment: number, position: number): void {
-    this.keyNum.push(keyNum);
-    this.offset.push(offset);
-    this.segment.push(segment);
-    this.position.push(position);
+  push(key: number, offset: number, segment: number, position: number): void {
+    this.data.push(key, offset, segment, position);
   }
-  /** Index of the last entry whose key is <= `bound` (or < when `strict`), -1 when none. */
-  lastAtMost(bound: number, strict: boolean): number {
-    let lo = 0;
-    let hi = this.keyNum.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const k = this.keyNum[mid] as number;
-      if (strict ? k < bound : k <= bound) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return found;
+  lastKey(): number {
+    return this.data.length > 0 ? (this.data[this.data.length - W] as number) : Number.NEGATIVE_INFINITY;
   }
-  entry(i: number): IndexEntry {
-    return { offset: this.offset[i] as number, segmentBase: this.segment[i] as number, position: this.position[i] as number };
+  /** Takes the first n entries out as a block value. */
+  block(n: number): Float64Array {
+    return Float64Array.from(this.data.slice(0, n * W));
   }
   dropFirst(n: number): void {
-    for (const a of [this.keyNum, this.offset, this.segment, this.position]) a.splice(0, n);
+    this.data.splice(0, n * W);
   }
-  /** Keeps only entries whose offset satisfies `keep`. */
-  filter(keep: (offset: number) => boolean): void {
-    let w = 0;
-    for (let r = 0; r < this.keyNum.length; r++) {
-      if (!keep(this.offset[r] as number)) continue;
-      this.keyNum[w] = this.keyNum[r] as number;
-      this.offset[w] = this.offset[r] as number;
-      this.segment[w] = this.segment[r] as number;
-      this.position[w] = this.position[r] as number;
-      w++;
-    }
-    for (const a of [this.keyNum, this.offset, this.segment, this.position]) a.length = w;
+  keep(test: (offset: number) => boolean): void {
+    this.data = filterEntries(this.data, test);
   }
+}
+
+/** The entries of `data` whose offset passes `test`. */
+function filterEntries(data: ArrayLike<number>, test: (offset: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < data.length; i += W) {
+    if (test(data[i + 1] as number)) out.push(data[i] as number, data[i + 1] as number, data[i + 2] as number, data[i + 3] as number);
+  }
+  return out;
+}
+
+/** The entry with the largest key <= bound (< bound when strict), or undefined. */
+function lastAtMost(data: ArrayLike<number>, bound: number, strict: boolean): IndexEntry | undefined {
+  let lo = 0;
+  let hi = data.length / W - 1;
+  let found = -1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const k = data[mid * W] as number;
+    if (strict ? k < bound : k <= bound) {
+      found = mid;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (found < 0) return undefined;
+  const i = found * W;
+  return { offset: data[i + 1] as number, segmentBase: data[i + 2] as number, position: data[i + 3] as number };
 }
 
 export class PartitionIndex {
   private readonly keys: IndexKeys;
-  private readonly offsets = new PendingEntries();
-  private readonly times = new PendingEntries();
+  private readonly offsets = new Entries();
+  private readonly times = new Entries();
   private readonly summaries = new Map<number, SegmentSummary>();
   private meta: PartitionMeta | undefined;
   /** Serializes writes and range deletions so they apply in order. */
   private chain: Promise<void> = Promise.resolve();
+  private backgroundWrite: Promise<void> | undefined;
 
   constructor(
     private readonly db: IndexDb,
@@ -106,8 +110,6 @@ export class PartitionIndex {
   get pendingCount(): number {
     return this.offsets.length + this.times.length;
   }
-
-  private backgroundWrite: Promise<void> | undefined;
 
   /**
    * Starts a background write once enough entries wait, unless one is already
@@ -127,13 +129,13 @@ export class PartitionIndex {
   }
 
   addOffsetEntry(offset: number, segmentBase: number, position: number): void {
-    const n = this.offsets.length;
-    assert(n === 0 || (this.offsets.offset[n - 1] as number) < offset, 'offset index entries must ascend');
+    assert(this.offsets.lastKey() < offset, 'offset index entries must ascend');
     this.offsets.push(offset, offset, segmentBase, position);
   }
 
   /** Records that every batch before `offset` has a timestamp <= `maxTimestampBefore`. */
   addTimeEntry(maxTimestampBefore: number, offset: number, segmentBase: number, position: number): void {
+    assert(this.times.lastKey() < maxTimestampBefore, 'time index entries must ascend');
     this.times.push(maxTimestampBefore, offset, segmentBase, position);
   }
 
@@ -145,25 +147,19 @@ export class PartitionIndex {
     this.meta = { ...meta, leaderEpochs: meta.leaderEpochs.map((e) => [e[0], e[1]]) };
   }
 
-  /** Writes everything pending in one LevelDB batch. */
+  /** Writes everything pending in one LevelDB batch: one block per index, summaries, metadata. */
   write(sync = false): Promise<void> {
     return this.enqueue(async () => {
       const nOffsets = this.offsets.length;
       const nTimes = this.times.length;
       const ops: BatchOp[] = [];
-      for (let i = 0; i < nOffsets; i++) {
-        ops.push({
-          type: 'put',
-          key: this.keys.key('o', this.offsets.keyNum[i] as number),
-          value: packValue([this.offsets.segment[i], this.offsets.position[i]]),
-        });
+      if (nOffsets > 0) {
+        const block = this.offsets.block(nOffsets);
+        ops.push({ type: 'put', key: this.keys.key('o', block[0] as number), value: packValue(block) });
       }
-      for (let i = 0; i < nTimes; i++) {
-        ops.push({
-          type: 'put',
-          key: this.keys.key('t', this.times.keyNum[i] as number),
-          value: packValue([this.times.offset[i], this.times.segment[i], this.times.position[i]]),
-        });
+      if (nTimes > 0) {
+        const block = this.times.block(nTimes);
+        ops.push({ type: 'put', key: this.keys.key('t', block[0] as number), value: packValue(block) });
       }
       for (const [base, s] of this.summaries) {
         ops.push({ type: 'put', key: this.keys.key('s', base), value: packValue([s.size, s.nextOffset, s.maxTimestamp]) });
@@ -180,26 +176,26 @@ export class PartitionIndex {
 
   /** Largest offset entry with offset <= target. */
   async lookupOffset(target: number): Promise<IndexEntry | undefined> {
-    const i = this.offsets.lastAtMost(target, false);
-    if (i >= 0) return this.offsets.entry(i);
-    const range = this.keys.range('o');
-    const found = await this.db.iterator({ gte: range.gte, lte: this.keys.key('o', target), reverse: true, limit: 1 }).all();
-    const first = found[0];
-    if (!first) return undefined;
-    const [segmentBase, position] = unpackValue<[number, number]>(first[1]);
-    return { offset: this.keys.numberOf(first[0]), segmentBase, position };
+    const pending = lastAtMost(this.offsets.data, target, false);
+    if (pending) return pending;
+    const block = await this.blockBefore('o', this.keys.key('o', target), true);
+    return block ? lastAtMost(block, target, false) : undefined;
   }
 
   /** The time entry with the largest timestamp < target: every batch before its offset is older than target. */
   async lookupTime(target: number): Promise<IndexEntry | undefined> {
-    const i = this.times.lastAtMost(target, true);
-    if (i >= 0) return this.times.entry(i);
-    const range = this.keys.range('t');
-    const found = await this.db.iterator({ gte: range.gte, lt: this.keys.key('t', Math.max(0, target)), reverse: true, limit: 1 }).all();
+    const pending = lastAtMost(this.times.data, target, true);
+    if (pending) return pending;
+    const block = await this.blockBefore('t', this.keys.key('t', Math.max(0, target)), false);
+    return block ? lastAtMost(block, target, true) : undefined;
+  }
+
+  /** The block with the largest first key <= (or <) `key`. */
+  private async blockBefore(kind: IndexKind, key: string, inclusive: boolean): Promise<Float64Array | undefined> {
+    const bound = inclusive ? { lte: key } : { lt: key };
+    const found = await this.db.iterator({ gte: this.keys.range(kind).gte, ...bound, reverse: true, limit: 1 }).all();
     const first = found[0];
-    if (!first) return undefined;
-    const [offset, segmentBase, position] = unpackValue<[number, number, number]>(first[1]);
-    return { offset, segmentBase, position };
+    return first ? unpackBlock(first[1]) : undefined;
   }
 
   async loadMeta(): Promise<PartitionMeta | undefined> {
@@ -216,46 +212,83 @@ export class PartitionIndex {
     return out;
   }
 
+  /** Every stored and pending entry, ascending (tests and diagnostics; reads the whole index). */
+  async dump(): Promise<{ offsets: IndexEntry[]; times: (IndexEntry & { timestamp: number })[] }> {
+    const collect = async (kind: IndexKind, pending: Entries) => {
+      const flat: number[] = [];
+      for await (const [, value] of this.db.iterator(this.keys.range(kind))) flat.push(...(unpackBlock(value) ?? []));
+      for (const n of pending.data) flat.push(n);
+      const out: (IndexEntry & { timestamp: number })[] = [];
+      for (let i = 0; i < flat.length; i += W) {
+        if (out.length > 0 && (out.at(-1) as { timestamp: number }).timestamp === flat[i]) continue; // in flight and stored
+        out.push({
+          timestamp: flat[i] as number,
+          offset: flat[i + 1] as number,
+          segmentBase: flat[i + 2] as number,
+          position: flat[i + 3] as number,
+        });
+      }
+      return out;
+    };
+    const offsets = (await collect('o', this.offsets)).map(({ offset, segmentBase, position }) => ({
+      offset,
+      segmentBase,
+      position,
+    }));
+    return { offsets, times: await collect('t', this.times) };
+  }
+
   /** Removes every entry and summary at or above `offset` (truncation, recovery). */
   truncateFrom(offset: number): Promise<void> {
     return this.enqueue(async () => {
-      this.offsets.filter((o) => o < offset);
-      this.times.filter((o) => o < offset);
+      this.offsets.keep((o) => o < offset);
+      this.times.keep((o) => o < offset);
       for (const base of [...this.summaries.keys()]) if (base >= offset) this.summaries.delete(base);
-      await this.db.clear({ gte: this.keys.key('o', offset), lt: this.keys.range('o').lt });
       await this.db.clear({ gte: this.keys.key('s', offset), lt: this.keys.range('s').lt });
-      // Time keys ascend with offsets, so the doomed ones are a suffix.
-      const doomed: string[] = [];
-      for await (const [key, value] of this.db.iterator({ ...this.keys.range('t'), reverse: true })) {
-        if ((unpackValue<[number]>(value)[0] as number) < offset) break;
-        doomed.push(key);
+      // Blocks ascend in offset for both indexes: walk back from the end, dropping
+      // whole blocks and cutting the one that straddles `offset`.
+      for (const kind of ['o', 't'] as const) {
+        const ops: BatchOp[] = [];
+        for await (const [key, value] of this.db.iterator({ ...this.keys.range(kind), reverse: true })) {
+          const block = unpackBlock(value);
+          if (!block || (block[1] as number) >= offset) {
+            ops.push({ type: 'del', key });
+            continue;
+          }
+          const kept = filterEntries(block, (o) => o < offset);
+          if (kept.length < block.length) ops.push({ type: 'put', key, value: packValue(Float64Array.from(kept)) });
+          break;
+        }
+        if (ops.length > 0) await this.db.batch(ops as never);
       }
-      if (doomed.length > 0) await this.db.batch(doomed.map((key) => ({ type: 'del' as const, key })));
     });
   }
 
-  /** Removes every entry and summary below `offset` (retention). */
+  /** Removes the blocks and summaries wholly below `offset` (retention). */
   deleteBelow(offset: number): Promise<void> {
     return this.enqueue(async () => {
-      this.offsets.filter((o) => o >= offset);
-      this.times.filter((o) => o >= offset);
+      this.offsets.keep((o) => o >= offset);
+      this.times.keep((o) => o >= offset);
       for (const base of [...this.summaries.keys()]) if (base < offset) this.summaries.delete(base);
-      await this.db.clear({ gte: this.keys.range('o').gte, lt: this.keys.key('o', offset) });
       await this.db.clear({ gte: this.keys.range('s').gte, lt: this.keys.key('s', offset) });
-      const doomed: string[] = [];
-      for await (const [key, value] of this.db.iterator(this.keys.range('t'))) {
-        if ((unpackValue<[number]>(value)[0] as number) >= offset) break;
-        doomed.push(key);
+      for (const kind of ['o', 't'] as const) {
+        const doomed: BatchOp[] = [];
+        for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
+          const block = unpackBlock(value);
+          // a block straddling `offset` stays: its older entries only point lookups at a segment start
+          if (block && (block[block.length - W + 1] as number) >= offset) break;
+          doomed.push({ type: 'del', key });
+        }
+        if (doomed.length > 0) await this.db.batch(doomed as never);
       }
-      if (doomed.length > 0) await this.db.batch(doomed.map((key) => ({ type: 'del' as const, key })));
     });
   }
 
   /** Removes everything this partition has in the database. */
   deleteAll(): Promise<void> {
     return this.enqueue(async () => {
-      this.offsets.filter(() => false);
-      this.times.filter(() => false);
+      this.offsets.keep(() => false);
+      this.times.keep(() => false);
       this.summaries.clear();
       this.meta = undefined;
       await this.db.clear(this.keys.all);
