@@ -26,7 +26,10 @@ export const indexDirName = '.sluice-index';
 
 export type IndexKind = 'o' | 't' | 's';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+// moreTypes: without it msgpackr has no typed-array extension and packs a Float64Array index block as
+// `bin` bytes made from its element values (then uninitialized memory): every stored block came back
+// as a Buffer, unpackBlock rejected it, and lookups after a write silently fell back to full scans.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: true });
 export const packValue = (value: unknown): Uint8Array => packr.pack(value);
 export const unpackValue = <T>(bytes: Uint8Array): T => packr.unpack(bytes) as T;
 

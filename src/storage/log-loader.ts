@@ -40,7 +40,8 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
     .filter((b): b is number => b !== undefined)
     .sort((a, b) => a - b);
   if (!stored) {
-    if (bases.length > 0) logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');
+    if (bases.length > 0)
+      logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');
     await index.deleteAll();
   }
   const segments = bases.map((base) => Segment.open(dir, base));
@@ -65,7 +66,10 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   }
   const first = segments[0] as Segment;
   const last = segments[segments.length - 1] as Segment;
-  const logStartOffset = Math.min(Math.max(stored?.logStartOffset ?? first.baseOffset, first.baseOffset), last.nextOffset);
+  const logStartOffset = Math.min(
+    Math.max(stored?.logStartOffset ?? first.baseOffset, first.baseOffset),
+    last.nextOffset,
+  );
   let maxTimestampSoFar = -1;
   for (const s of segments) if (s.maxTimestamp > maxTimestampSoFar) maxTimestampSoFar = s.maxTimestamp;
   return {
@@ -137,7 +141,12 @@ async function recoverSegments(
     segment.verifiedBytes = scan.validBytes;
     if (scan.validBytes < fileSize) {
       logger.warn(
-        { segment: segment.path, problem: scan.problem, keptBytes: scan.validBytes, truncatedBytes: fileSize - scan.validBytes },
+        {
+          segment: segment.path,
+          problem: scan.problem,
+          keptBytes: scan.validBytes,
+          truncatedBytes: fileSize - scan.validBytes,
+        },
         'truncating a corrupt or partial tail',
       );
       segment.truncateTo(scan.validBytes);

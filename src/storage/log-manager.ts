@@ -9,8 +9,9 @@ import path from 'node:path';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
-import { type LogConfig, defaultLogConfig } from './log-config.js';
+import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
+import { PartitionIndex } from './partition-index.js';
 import { PartitionLog } from './partition-log.js';
 
 export interface LogManagerOptions {
@@ -32,6 +33,8 @@ interface Held {
 
 export class LogManager {
   private readonly logs = new Map<string, Held>();
+  /** Logs being opened by getOrCreate: concurrent callers for one partition share the open. */
+  private readonly opening = new Map<string, Promise<PartitionLog>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private background: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -64,13 +67,20 @@ export class LogManager {
 
   private async loadAll(): Promise<void> {
     for (const [dataDir, db] of this.dbs) {
-      for (const entry of fs.readdirSync(dataDir, { withFileTypes: true })) {
-        if (!entry.isDirectory()) continue;
-        if (entry.name.endsWith(deletedSuffix)) {
-          // a deletion interrupted by a crash: finish it
-          fs.rmSync(path.join(dataDir, entry.name), { recursive: true, force: true });
-          continue;
-        }
+      const entries = fs.readdirSync(dataDir, { withFileTypes: true }).filter((e) => e.isDirectory());
+      for (const entry of entries) {
+        if (!entry.name.endsWith(deletedSuffix)) continue;
+        // A deletion interrupted by a crash: finish it, index entries included. delete() removes them
+        // only after the rename, so a crash in between used to leave them behind, and a partition
+        // created again under that name came back with the old log start offset and summaries.
+        // (Done before any partition loads: a live partition of the same name is rebuilt from its files.)
+        const doomed = /^(.+)\.[0-9a-f]{8}-delete$/.exec(entry.name);
+        const id = doomed ? parsePartitionDirName(doomed[1] as string) : undefined;
+        if (id) await new PartitionIndex(db, partitionDirName(id.topic, id.partition)).deleteAll();
+        fs.rmSync(path.join(dataDir, entry.name), { recursive: true, force: true });
+      }
+      for (const entry of entries) {
+        if (entry.name.endsWith(deletedSuffix)) continue;
         const id = parsePartitionDirName(entry.name);
         if (!id) continue;
         const log = await PartitionLog.open({
@@ -126,22 +136,26 @@ export class LogManager {
     const name = partitionDirName(topic, partition);
     const held = this.logs.get(name);
     if (held) return held.log;
+    // Two opens of one new partition used to race on the same directory: the second failed creating
+    // the segment file that the first had just created (StorageError, EEXIST). They now share one open.
+    const inFlight = this.opening.get(name);
+    if (inFlight) return inFlight;
     const [dataDir, db] = this.leastLoadedDir();
-    const log = await PartitionLog.open({
+    const opening = PartitionLog.open({
       topic,
       partition,
       dir: path.join(dataDir, name),
       db,
       config: { ...this.defaults, ...overrides },
       logger: this.logger,
-    });
-    const raced = this.logs.get(name);
-    if (raced) {
-      await log.close();
-      return raced.log;
-    }
-    this.logs.set(name, { log, dataDir });
-    return log;
+    })
+      .then((log) => {
+        this.logs.set(name, { log, dataDir });
+        return log;
+      })
+      .finally(() => this.opening.delete(name));
+    this.opening.set(name, opening);
+    return opening;
   }
 
   private leastLoadedDir(): [string, IndexDb] {

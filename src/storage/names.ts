@@ -12,7 +12,8 @@ const segmentFile = /^(\d{20})\.log$/;
 
 export function validateTopicName(topic: string): void {
   if (topic.length === 0) throw new SluiceError(ErrorCode.InvalidTopic, 'topic name is empty');
-  if (topic === '.' || topic === '..') throw new SluiceError(ErrorCode.InvalidTopic, `topic name "${topic}" is illegal`);
+  if (topic === '.' || topic === '..')
+    throw new SluiceError(ErrorCode.InvalidTopic, `topic name "${topic}" is illegal`);
   if (topic.length > topicNameLengthMax) {
     throw new SluiceError(
       ErrorCode.InvalidTopic,

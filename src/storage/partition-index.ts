@@ -11,7 +11,15 @@
  */
 import { assert } from '../shared/assert.js';
 import { indexPendingEntriesFlushAt, indexPendingEntriesMax } from '../shared/limits.js';
-import { blockEntryWidth, type IndexDb, IndexKeys, type IndexKind, packValue, unpackBlock, unpackValue } from './index-store.js';
+import {
+  blockEntryWidth,
+  type IndexDb,
+  IndexKeys,
+  type IndexKind,
+  packValue,
+  unpackBlock,
+  unpackValue,
+} from './index-store.js';
 import type { SegmentSummary } from './segment.js';
 
 export interface PartitionMeta {
@@ -67,7 +75,8 @@ class Entries {
 function filterEntries(data: ArrayLike<number>, test: (offset: number) => boolean): number[] {
   const out: number[] = [];
   for (let i = 0; i < data.length; i += W) {
-    if (test(data[i + 1] as number)) out.push(data[i] as number, data[i + 1] as number, data[i + 2] as number, data[i + 3] as number);
+    if (test(data[i + 1] as number))
+      out.push(data[i] as number, data[i + 1] as number, data[i + 2] as number, data[i + 3] as number);
   }
   return out;
 }
@@ -162,7 +171,11 @@ export class PartitionIndex {
         ops.push({ type: 'put', key: this.keys.key('t', block[0] as number), value: packValue(block) });
       }
       for (const [base, s] of this.summaries) {
-        ops.push({ type: 'put', key: this.keys.key('s', base), value: packValue([s.size, s.nextOffset, s.maxTimestamp]) });
+        ops.push({
+          type: 'put',
+          key: this.keys.key('s', base),
+          value: packValue([s.size, s.nextOffset, s.maxTimestamp]),
+        });
       }
       this.summaries.clear();
       if (this.meta) ops.push({ type: 'put', key: this.keys.meta, value: packValue(this.meta) });
@@ -264,7 +277,7 @@ export class PartitionIndex {
     });
   }
 
-  /** Removes the blocks and summaries wholly below `offset` (retention). */
+  /** Removes every entry and summary below `offset` (retention). */
   deleteBelow(offset: number): Promise<void> {
     return this.enqueue(async () => {
       this.offsets.keep((o) => o >= offset);
@@ -272,14 +285,27 @@ export class PartitionIndex {
       for (const base of [...this.summaries.keys()]) if (base < offset) this.summaries.delete(base);
       await this.db.clear({ gte: this.keys.range('s').gte, lt: this.keys.key('s', offset) });
       for (const kind of ['o', 't'] as const) {
-        const doomed: BatchOp[] = [];
+        const ops: BatchOp[] = [];
         for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
           const block = unpackBlock(value);
-          // a block straddling `offset` stays: its older entries only point lookups at a segment start
-          if (block && (block[block.length - W + 1] as number) >= offset) break;
-          doomed.push({ type: 'del', key });
+          if (block && (block[block.length - W + 1] as number) >= offset) {
+            // Cut the block that straddles `offset`, as truncateFrom does. Keeping it whole kept the
+            // entries of the deleted segments, usually all of them: a partition's entries mostly sit
+            // in one block (one per write), so retention removed no index entries at all.
+            const kept = filterEntries(block, (o) => o >= offset);
+            if (kept.length < block.length) {
+              ops.push({ type: 'del', key });
+              ops.push({
+                type: 'put',
+                key: this.keys.key(kind, kept[0] as number),
+                value: packValue(Float64Array.from(kept)),
+              });
+            }
+            break;
+          }
+          ops.push({ type: 'del', key });
         }
-        if (doomed.length > 0) await this.db.batch(doomed as never);
+        if (ops.length > 0) await this.db.batch(ops as never);
       }
     });
   }

@@ -6,7 +6,7 @@
  */
 import fs from 'node:fs';
 import { assert } from '../shared/assert.js';
-import { ErrorCode, SluiceError, isSluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { batchHeaderBytes, scanHopsMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import {
@@ -23,9 +23,9 @@ import {
   setPartitionLeaderEpoch,
   validateBatch,
 } from '../wire/record-batch.js';
+import type { IndexDb } from './index-store.js';
 import type { LogConfig } from './log-config.js';
 import { loadLog } from './log-loader.js';
-import type { IndexDb } from './index-store.js';
 import { type IndexEntry, PartitionIndex, type PartitionMeta } from './partition-index.js';
 import { findRecordAtOrAfter } from './record-time.js';
 import { Segment } from './segment.js';
@@ -391,7 +391,8 @@ export class PartitionLog {
     if (hint && hint.segmentBase === segment.baseOffset && hint.position < segment.size && hint.offset <= offset) {
       const header = segment.read(hint.position, logOverheadBytes);
       if (header.length === logOverheadBytes && baseOffsetOf(header, 0) === hint.offset) start = hint.position;
-      else this.log.warn({ hint, segment: segment.path }, 'index entry disagrees with the segment file; scanning instead');
+      else
+        this.log.warn({ hint, segment: segment.path }, 'index entry disagrees with the segment file; scanning instead');
     }
     if (start > 0 && hint?.offset === offset) return start;
     const found = this.hop(segment, start, offset);
@@ -409,7 +410,11 @@ export class PartitionLog {
     for (let hops = 0; hops < scanHopsMax && position < segment.size; hops++) {
       if (windowStart < 0 || position + 27 > windowStart + windowLength) {
         windowStart = position;
-        windowLength = segment.read(position, Math.min(this.window.length, segment.size - position), this.window).length;
+        windowLength = segment.read(
+          position,
+          Math.min(this.window.length, segment.size - position),
+          this.window,
+        ).length;
         if (windowLength < 27) return -1;
       }
       const at = position - windowStart;
@@ -435,7 +440,11 @@ export class PartitionLog {
       // the middle of a batch (negative sizes: an AssertionFailure, or a walk that never ends).
       const header = segment.read(entry.position, logOverheadBytes);
       if (header.length === logOverheadBytes && baseOffsetOf(header, 0) === entry.offset) start = entry.position;
-      else this.log.warn({ entry, segment: segment.path }, 'time index entry disagrees with the segment file; scanning instead');
+      else
+        this.log.warn(
+          { entry, segment: segment.path },
+          'time index entry disagrees with the segment file; scanning instead',
+        );
     }
     for (let position = start; position < segment.size; ) {
       const header = segment.read(position, batchHeaderBytes);
@@ -465,7 +474,10 @@ export class PartitionLog {
       (this.segments.pop() as Segment).delete();
     }
     const segment = this.active;
-    const position = segment.nextOffset > target ? this.positionOf(segment, target, await this.index.lookupOffset(target)) : segment.size;
+    const position =
+      segment.nextOffset > target
+        ? this.positionOf(segment, target, await this.index.lookupOffset(target))
+        : segment.size;
     segment.truncateTo(position);
     await this.index.truncateFrom(segment.baseOffset);
     const rescanned = this.reindexSegment(segment);
@@ -606,7 +618,9 @@ export class PartitionLog {
     if (this.offline) return;
     this.offline = isSluiceError(err)
       ? err
-      : new SluiceError(ErrorCode.StorageError, `${this.topic}-${this.partition}: ${(err as Error).message}`, { cause: err });
+      : new SluiceError(ErrorCode.StorageError, `${this.topic}-${this.partition}: ${(err as Error).message}`, {
+          cause: err,
+        });
     this.log.error({ err }, 'log is offline after a storage error');
   }
 }

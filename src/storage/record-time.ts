@@ -1,13 +1,13 @@
 /** Finding a record by timestamp inside one batch, without building record objects. */
 import { inflateRecords } from '../wire/compression.js';
 import {
-  Compression,
-  Field,
   attributesOf,
   baseOffsetOf,
   baseTimestampOf,
   batchSizeOf,
+  Compression,
   compressionOf,
+  Field,
   lastOffsetOf,
   maxTimestampOf,
   recordsCountOf,

@@ -7,9 +7,9 @@
 import { isSluiceError } from '../shared/errors.js';
 import { batchHeaderBytes } from '../shared/limits.js';
 import {
-  Field,
   baseOffsetOf,
   batchSizeOf,
+  Field,
   lastOffsetDeltaOf,
   maxTimestampOf,
   validateBatch,
@@ -27,7 +27,13 @@ export interface ScanResult {
   problem?: string;
 }
 
-export type OnBatch = (baseOffset: number, position: number, size: number, maxTimestamp: number, leaderEpoch: number) => void;
+export type OnBatch = (
+  baseOffset: number,
+  position: number,
+  size: number,
+  maxTimestamp: number,
+  leaderEpoch: number,
+) => void;
 
 export function scanSegment(segment: Segment, fileSize: number, expectedOffset: number, onBatch: OnBatch): ScanResult {
   let position = 0;
@@ -50,10 +56,12 @@ export function scanSegment(segment: Segment, fileSize: number, expectedOffset: 
       chunkLength = segment.read(position, Math.min(chunk.length, fileSize - position), chunk).length;
     }
     let at = position - chunkStart;
-    if (chunkLength - at < batchHeaderBytes) return result(`partial batch header (${fileSize - position} bytes) at the end`);
+    if (chunkLength - at < batchHeaderBytes)
+      return result(`partial batch header (${fileSize - position} bytes) at the end`);
     const size = batchSizeOf(chunk, at);
     if (size < batchHeaderBytes) return result(`impossible batch length at position ${position}`);
-    if (position + size > fileSize) return result(`partial batch at position ${position}: ${size} bytes claimed, ${fileSize - position} present`);
+    if (position + size > fileSize)
+      return result(`partial batch at position ${position}: ${size} bytes claimed, ${fileSize - position} present`);
     if (at + size > chunkLength) {
       // the batch spans past this chunk: read it whole
       if (size > chunk.length) chunk = Buffer.allocUnsafe(size);
@@ -68,7 +76,8 @@ export function scanSegment(segment: Segment, fileSize: number, expectedOffset: 
       throw err;
     }
     const base = baseOffsetOf(chunk, at);
-    if (base !== nextOffset) return result(`batch at position ${position} has base offset ${base}, expected ${nextOffset}`);
+    if (base !== nextOffset)
+      return result(`batch at position ${position} has base offset ${base}, expected ${nextOffset}`);
     const batchMax = maxTimestampOf(chunk, at);
     onBatch(base, position, size, batchMax, chunk.readInt32BE(at + Field.partitionLeaderEpoch));
     nextOffset = base + lastOffsetDeltaOf(chunk, at) + 1;

@@ -127,8 +127,15 @@ export class Segment {
   }
 
   flush(): Promise<void> {
+    // A log's flush walks its segments while truncation or retention may delete (close) one of them.
+    // Such a segment has nothing left to make durable: fsyncing its closed fd failed (EBADF, or
+    // ERR_OUT_OF_RANGE for fd -1) and took the whole log offline.
+    if (this.fd < 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      fs.fdatasync(this.fd, (err) => (err ? reject(storageError('cannot fsync', this.path, err)) : resolve()));
+      fs.fdatasync(this.fd, (err) => {
+        if (err && !(this.fd < 0 && err.code === 'EBADF')) reject(storageError('cannot fsync', this.path, err));
+        else resolve();
+      });
     });
   }
 

@@ -6,14 +6,14 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { inflateRecords } from './compression.js';
 import type { DecodedRecord, RecordHeader } from './record.js';
 import {
-  Compression,
-  Field,
   attributesOf,
   baseOffsetOf,
   baseTimestampOf,
+  Compression,
   checkFraming,
   compressionOf,
   crcMatches,
+  Field,
   maxTimestampOf,
   recordsCountOf,
   timestampTypeLogAppend,

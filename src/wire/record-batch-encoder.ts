@@ -7,7 +7,7 @@ import { deflateRecords } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { writeInt64 } from './int64.js';
 import type { RecordInput } from './record.js';
-import { Compression, Field, currentMagic, logOverheadBytes } from './record-batch.js';
+import { Compression, currentMagic, Field, logOverheadBytes } from './record-batch.js';
 import { varintSize, varlongSize, writeVarint, writeVarlong } from './varint.js';
 
 export interface BatchOptions {

@@ -18,12 +18,12 @@
  *  57 recordsCount int32
  *  61 records...
  */
-import { batchBytesMax, batchHeaderBytes, batchRecordsMax } from '../shared/limits.js';
+
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { batchBytesMax, batchHeaderBytes, batchRecordsMax } from '../shared/limits.js';
 import { inflateRecords } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
-import { VarintReader } from './varint.js';
 
 export const Field = {
   baseOffset: 0,
@@ -186,25 +186,45 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number): vo
     else pos = skipVarlongAt(buf, pos + 1, recordEnd);
 
     b = buf[pos] as number;
-    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
-    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (b < 0x80) {
+      v = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      v = readVarintAt(buf, pos, recordEnd);
+      pos = varintNext;
+    }
     if (v !== i) throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${v}`);
 
     b = buf[pos] as number; // key length
-    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
-    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (b < 0x80) {
+      v = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      v = readVarintAt(buf, pos, recordEnd);
+      pos = varintNext;
+    }
     if (v < -1) throw corrupt(`record ${i} has key length ${v}`);
     if (v > 0) pos += v;
 
     b = buf[pos] as number; // value length
-    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
-    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (b < 0x80) {
+      v = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      v = readVarintAt(buf, pos, recordEnd);
+      pos = varintNext;
+    }
     if (v < -1) throw corrupt(`record ${i} has value length ${v}`);
     if (v > 0) pos += v;
 
     b = buf[pos] as number; // header count
-    if (b < 0x80) (v = (b >>> 1) ^ -(b & 1)), pos++;
-    else (v = readVarintAt(buf, pos, recordEnd)), (pos = varintNext);
+    if (b < 0x80) {
+      v = (b >>> 1) ^ -(b & 1);
+      pos++;
+    } else {
+      v = readVarintAt(buf, pos, recordEnd);
+      pos = varintNext;
+    }
     if (v < 0 || v > length) throw corrupt(`record ${i} has ${v} headers`);
     for (let h = v; h > 0 && pos <= recordEnd; h--) {
       v = readVarintAt(buf, pos, recordEnd);
@@ -212,7 +232,7 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number): vo
       pos = varintNext + v;
       v = readVarintAt(buf, pos, recordEnd);
       if (v < -1) throw corrupt(`record ${i} has a header value length ${v}`);
-      pos = varintNext + (v > 0 ? v : 0);
+      pos = varintNext + Math.max(v, 0);
     }
     if (pos !== recordEnd) throw corrupt(`record ${i} length ${length} disagrees with its fields`);
   }
