@@ -213,10 +213,8 @@ export class PartitionLog {
       pos += size;
     }
     if (segment.firstAppendMs === undefined) segment.firstAppendMs = Date.now();
-    // Only the bytes just appended were validated. Setting verifiedBytes to the size unconditionally
-    // marked the older bytes of a segment reopened without recovery (never validated in this process)
-    // as verified too, so a corrupt batch there was served after the next append.
-    if (segment.verifiedBytes === position) segment.verifiedBytes = segment.size;
+    // the appended bytes were validated above; segment.appendedFrom marks where that region starts,
+    // so older bytes of a segment reopened without recovery stay unchecked until read
     segment.nextOffset = offset;
     if (maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = maxTimestamp;
     this.unflushedRecords += recordCount;
@@ -263,7 +261,8 @@ export class PartitionLog {
       for (const s of this.segments) {
         if (s.nextOffset > this.recoveryPoint || s === this.active) await s.flush();
       }
-      this.recoveryPoint = Math.max(this.recoveryPoint, upTo);
+      // a truncation or retention during the awaits above may have moved the log end below upTo
+      this.recoveryPoint = Math.min(Math.max(this.recoveryPoint, upTo), this.logEndOffset);
       await this.persistMeta(false, true);
     };
     const next = this.flushing.then(run);
@@ -327,7 +326,18 @@ export class PartitionLog {
       data = segment.read(position, length);
       used = this.wholeBatches(segment, data, position, offset, upper);
     }
-    if (used === 0) return empty(position);
+    if (used === 0) {
+      // a first batch whose length field cannot be right would stall a reader at this offset forever
+      const header = segment.read(position, logOverheadBytes);
+      const size = header.length === logOverheadBytes ? batchSizeOf(header, 0) : -1;
+      if (size < batchHeaderBytes || position + size > end) {
+        throw new SluiceError(
+          ErrorCode.CorruptRecord,
+          `${this.topic}-${this.partition}: batch at offset ${offset} has an impossible length ${size}`,
+        );
+      }
+      return empty(position);
+    }
     const records = data.subarray(0, used);
     let last = 0;
     for (let p = 0; p < used; p += batchSizeOf(records, p)) last = p;
@@ -356,7 +366,7 @@ export class PartitionLog {
       if (p + size > data.length || size < logOverheadBytes) break;
       const base = baseOffsetOf(data, p);
       if (base >= upper) break;
-      if (position + p + size > segment.verifiedBytes) {
+      if (!segment.isVerified(position + p, position + p + size)) {
         let problem: string | undefined;
         try {
           checkFraming(data, p, p + size);

@@ -30,6 +30,11 @@ export class Segment {
   maxTimestamp: number;
   /** Bytes from the start whose batches were validated in this process. */
   verifiedBytes = 0;
+  /**
+   * Where this process's appends began: everything from here to `size` was
+   * validated on append. Bytes between verifiedBytes and here are unchecked.
+   */
+  appendedFrom: number;
   /** Wall-clock time of the first append in this process, for log.roll.ms. */
   firstAppendMs: number | undefined;
   private fd: number;
@@ -44,6 +49,12 @@ export class Segment {
     this.size = summary.size;
     this.nextOffset = summary.nextOffset;
     this.maxTimestamp = summary.maxTimestamp;
+    this.appendedFrom = summary.size;
+  }
+
+  /** True when the bytes [start, end) were validated in this process. */
+  isVerified(start: number, end: number): boolean {
+    return end <= this.verifiedBytes || start >= this.appendedFrom;
   }
 
   static create(dir: string, baseOffset: number): Segment {
@@ -124,6 +135,8 @@ export class Segment {
     }
     this.size = position;
     if (this.verifiedBytes > position) this.verifiedBytes = position;
+    // whatever is appended from here on is validated on append
+    if (this.appendedFrom > position) this.appendedFrom = position;
   }
 
   flush(): Promise<void> {

@@ -279,6 +279,21 @@ describe('a flipped byte', () => {
         expect(contentsOf(laterRecords)).toEqual(all.slice(after.baseOffset, after.baseOffset + laterRecords.length));
       });
     }
+
+    it('a batch whose length field is impossible fails reads at it instead of returning nothing forever', async () => {
+      const { log, victim, before, activeBase } = await corruptedLog(false);
+      // batchLength is outside the CRC's range: point it far past the end of the file (the open log sees it)
+      const file = segmentPath(log.dir, activeBase);
+      const bytes = fs.readFileSync(file);
+      bytes.writeInt32BE(0x7fff_0000, victim.position + Field.batchLength);
+      fs.writeFileSync(file, bytes);
+
+      await expectCode(log.read(victim.baseOffset, 1 << 20), ErrorCode.CorruptRecord);
+      await expectCode(log.read(victim.baseOffset, 1 << 20, { minOneBatch: false }), ErrorCode.CorruptRecord);
+      // a read from the batch before stops before it, and makes progress
+      const r = await log.read(before.baseOffset, 1 << 20);
+      expect(r.nextOffset).toBe(victim.baseOffset);
+    });
   });
 });
 
