@@ -27,7 +27,7 @@ import { performance } from 'node:perf_hooks';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LogManager } from '../src/storage/log-manager.js';
-import { baseOffsetOf, batchSizeOf, Field, recordsCountOf } from '../src/wire/record-batch.js';
+import { baseOffsetOf, batchSizeOf, Field, recordsCountOf, validateBatch } from '../src/wire/record-batch.js';
 import { type BatchPool, buildBatchPool } from './lib/batches.js';
 import { fmtFixed, fmtInt, median, type RateSummary, renderTable, summarize } from './lib/stats.js';
 import { liveTempDirs, withTempDir } from './lib/temp.js';
@@ -83,6 +83,8 @@ interface SluiceRun {
 
 interface CeilingRun {
   writeMs: number;
+  /** writeSync of the same buffers, each first checked with validateBatch (CRC + record walk): the floor of any broker that validates on append. */
+  validateWriteMs: number;
   writeSyncMs: number;
   /** A fresh Buffer.allocUnsafe per read, as PartitionLog.read does: the ceiling used for the ratio. */
   readFreshMs: number;
@@ -194,9 +196,34 @@ function readAll(fd: number, size: number, fresh: boolean, expectedRecords: numb
   return t1 - t0;
 }
 
+/** The ceiling's write loop with Sluice's own batch validation in front of each write; returns ms. */
+function validatingWrite(dir: string, buffers: readonly Buffer[], batches: number): number {
+  const file = `${dir}/validated.log`;
+  const fd = fs.openSync(file, 'wx+');
+  try {
+    collectGarbage();
+    const t0 = performance.now();
+    let position = 0;
+    for (let i = 0; i < batches; i++) {
+      const buf = buffers[i % buffers.length] as Buffer;
+      validateBatch(buf, 0, buf.length);
+      for (let written = 0; written < buf.length; ) {
+        written += fs.writeSync(fd, buf, written, buf.length - written, position + written);
+      }
+      position += buf.length;
+    }
+    return performance.now() - t0;
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file);
+  }
+}
+
 async function ceilingRun(pool: BatchPool, batches: number, freshFirst: boolean): Promise<CeilingRun> {
   const expectedRecords = batches * pool.recordsPerBatch;
   return withTempDir('sluice-bench-fs-', (dir) => {
+    // alternate which of the two plain-fs writes goes first: the second meets more dirty pages
+    const floorFirstMs = freshFirst ? validatingWrite(dir, pool.buffers, batches) : undefined;
     const fd = fs.openSync(`${dir}/ceiling.log`, 'wx+');
     try {
       const { buffers } = pool;
@@ -214,6 +241,7 @@ async function ceilingRun(pool: BatchPool, batches: number, freshFirst: boolean)
       if (settings.fsync) fs.fdatasyncSync(fd);
       const t2 = performance.now();
       mark('fs-append', t0, t1);
+      const validateWriteMs = floorFirstMs ?? validatingWrite(dir, buffers, batches);
       mark('fs-fdatasync', t1, t2);
 
       let readFreshMs: number;
@@ -225,7 +253,7 @@ async function ceilingRun(pool: BatchPool, batches: number, freshFirst: boolean)
         readReuseMs = readAll(fd, position, false, expectedRecords);
         readFreshMs = readAll(fd, position, true, expectedRecords);
       }
-      return { writeMs: t1 - t0, writeSyncMs: t2 - t0, readFreshMs, readReuseMs };
+      return { writeMs: t1 - t0, validateWriteMs, writeSyncMs: t2 - t0, readFreshMs, readReuseMs };
     } finally {
       fs.closeSync(fd);
     }
@@ -302,6 +330,10 @@ async function main(): Promise<void> {
     perSec(ceiling, (r) => r.writeMs),
     bytesPerRecord,
   );
+  const appendFloor = summarize(
+    perSec(ceiling, (r) => r.validateWriteMs),
+    bytesPerRecord,
+  );
   const readS = summarize(
     perSec(sluice, (r) => r.readMs, passes),
     bytesPerRecord,
@@ -334,6 +366,7 @@ async function main(): Promise<void> {
   const rows: string[][] = [
     row('sluice append (no fsync)', appendS),
     row('fs append ceiling (writeSync)', appendC),
+    row('  fs append + validateBatch per batch (floor)', appendFloor),
     row('sluice read', readS),
     row('fs read ceiling (readSync, fresh 1 MiB buffer per read)', readC),
     [],
@@ -357,6 +390,10 @@ async function main(): Promise<void> {
     `read:   ${fmtFixed(readCeilingRatio, 3)} of the fs ceiling (paired per-run median ${fmtFixed(pairedRatio(readS.rates, readC.rates), 3)}; ` +
       `${fmtFixed(readS.median / readReuse.median, 3)} of the reused-buffer read; target >= 0.7)`,
   );
+  console.log(
+    `floor:  fs append with the same validation is ${fmtFixed(appendFloor.median / appendC.median, 3)} of the ceiling; ` +
+      `Sluice append is ${fmtFixed(appendS.median / appendFloor.median, 3)} of that floor`,
+  );
   if (settings.fsync) {
     console.log(
       `fsync:  append + flush ${fmtFixed(appendFlushS.median / appendSyncC.median, 3)} of fs append + fdatasync (reported only)`,
@@ -371,6 +408,8 @@ async function main(): Promise<void> {
     appendCeilingRecordsPerSec: Math.round(appendC.median),
     readCeilingRecordsPerSec: Math.round(readC.median),
     readReusedBufferRecordsPerSec: Math.round(readReuse.median),
+    appendValidatingFloorRecordsPerSec: Math.round(appendFloor.median),
+    appendValidatingFloorRatio: round3(appendFloor.median / appendC.median),
     appendFlushRecordsPerSec: settings.fsync ? Math.round(appendFlushS.median) : null,
     appendFsyncCeilingRecordsPerSec: settings.fsync ? Math.round(appendSyncC.median) : null,
     appendPairedRatio: round3(pairedRatio(appendS.rates, appendC.rates)),
