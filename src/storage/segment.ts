@@ -35,7 +35,7 @@ export class Segment {
    * validated on append. Bytes between verifiedBytes and here are unchecked.
    */
   appendedFrom: number;
-  /** Wall-clock time of the first append in this process, for log.roll.ms. */
+  /** Wall-clock time of the segment's first append (its file's creation when reopened), for log.roll.ms. */
   firstAppendMs: number | undefined;
   private fd: number;
 
@@ -77,8 +77,15 @@ export class Segment {
     } catch (err) {
       throw storageError('cannot open segment', file, err);
     }
-    const size = fs.fstatSync(fd).size;
-    return new Segment(baseOffset, file, fd, { size, nextOffset: baseOffset, maxTimestamp: noTimestamp });
+    const stat = fs.fstatSync(fd);
+    const segment = new Segment(baseOffset, file, fd, {
+      size: stat.size,
+      nextOffset: baseOffset,
+      maxTimestamp: noTimestamp,
+    });
+    // log.roll.ms counts from the segment's creation, not from this process's first append to it
+    if (stat.size > 0) segment.firstAppendMs = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
+    return segment;
   }
 
   get fileSize(): number {

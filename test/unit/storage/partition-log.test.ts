@@ -566,6 +566,22 @@ describe('roll', () => {
     expect(log.logEndOffset).toBe(6);
   });
 
+  it('keeps counting log.roll.ms across a restart, from when the segment file was created', async () => {
+    const { dir, manager, log } = await freshLog({ rollMs: 60_000 });
+    await log.append(testBatch('a', 1, 1));
+    await manager.close();
+    const reopened = await fx.open(dir, { rollMs: 60_000 });
+    const again = reopened.get('orders', 0) as PartitionLog;
+    const realNow = Date.now();
+    const now = vi.spyOn(Date, 'now');
+    now.mockReturnValue(realNow + 30_000);
+    await again.append(testBatch('b', 1, 2));
+    expect(again.segmentBaseOffsets).toEqual([0]);
+    now.mockReturnValue(realNow + 61_000);
+    await again.append(testBatch('c', 1, 3));
+    expect(again.segmentBaseOffsets).toEqual([0, 2]);
+  });
+
   it('rolls on request, and never leaves an empty segment behind a roll', async () => {
     const { log, partitionDir } = await freshLog();
     await log.append(testBatch('a', 2, 1));
