@@ -342,17 +342,7 @@ export function fixCrc(buf: Buffer, pos = 0): Buffer {
   return buf;
 }
 
-/** A small seeded PRNG (mulberry32) so randomized tests replay exactly. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng.js';
 
 /**
  * The records the crash test's writer appends: their contents follow from

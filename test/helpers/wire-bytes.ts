@@ -37,45 +37,34 @@ export function copy(buf: Buffer): Buffer {
   return Buffer.from(buf);
 }
 
-/** Runs `fn`, expecting a SluiceError with `code`; returns the error for further checks. */
-export function expectSluiceError(fn: () => unknown, code: string): SluiceError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (err) {
-    thrown = err;
-  }
+function checkSluiceError(thrown: unknown, code: string): SluiceError {
   expect(thrown, `expected a SluiceError ${code}, nothing was thrown`).toBeDefined();
   expect(thrown).toBeInstanceOf(SluiceError);
   expect((thrown as SluiceError).code).toBe(code);
   return thrown as SluiceError;
+}
+
+/** Runs `fn`, expecting a SluiceError with `code`; returns the error for further checks. */
+export function expectSluiceError(fn: () => unknown, code: string): SluiceError {
+  try {
+    fn();
+  } catch (err) {
+    return checkSluiceError(err, code);
+  }
+  return checkSluiceError(undefined, code);
 }
 
 /** Same as expectSluiceError, for a promise. */
 export async function expectSluiceErrorAsync(p: Promise<unknown>, code: string): Promise<SluiceError> {
-  let thrown: unknown;
   try {
     await p;
   } catch (err) {
-    thrown = err;
+    return checkSluiceError(err, code);
   }
-  expect(thrown, `expected a SluiceError ${code}, nothing was thrown`).toBeDefined();
-  expect(thrown).toBeInstanceOf(SluiceError);
-  expect((thrown as SluiceError).code).toBe(code);
-  return thrown as SluiceError;
+  return checkSluiceError(undefined, code);
 }
 
-/** A small deterministic PRNG (mulberry32) so "random" inputs are the same on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from './prng.js';
 
 export function randomBytes(next: () => number, length: number): Buffer {
   const b = Buffer.alloc(length);

@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
 import { indexDirName } from '../../../src/storage/index-store.js';
 import type { LogConfig } from '../../../src/storage/log-config.js';
 import type { LogManager } from '../../../src/storage/log-manager.js';
@@ -33,6 +33,7 @@ import {
   tamperIndex,
   testBatch,
 } from '../../helpers/storage.js';
+import { expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
 const fx = storageFixture(afterEach);
 const topic = 'rec';
@@ -58,14 +59,7 @@ async function append(log: PartitionLog, written: Written[], count: number, valu
   return w;
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SluiceError);
-  expect((err as SluiceError).code).toBe(code);
-}
+const expectCode = expectSluiceErrorAsync;
 
 /**
  * A data directory holding partition rec-0 with three segments, flushed part

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
 import type { LogConfig } from '../../../src/storage/log-config.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
@@ -23,6 +23,7 @@ import {
   storageFixture,
   testBatch,
 } from '../../helpers/storage.js';
+import { expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
 const fx = storageFixture(afterEach);
 
@@ -41,15 +42,7 @@ async function freshLog(config: Partial<LogConfig> = {}, topic = 'orders', parti
   return { dir, manager, log, partitionDir: path.join(dir, `${topic}-${partition}`) };
 }
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<SluiceError> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SluiceError);
-  expect((err as SluiceError).code).toBe(code);
-  return err as SluiceError;
-}
+const expectCode = expectSluiceErrorAsync;
 
 const tagOf = (i: number): string => `b${String(i).padStart(3, '0')}`;
 

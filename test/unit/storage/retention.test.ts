@@ -6,7 +6,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
 import type { LogConfig } from '../../../src/storage/log-config.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import {
@@ -21,20 +21,14 @@ import {
   storageFixture,
   testBatch,
 } from '../../helpers/storage.js';
+import { expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
 const fx = storageFixture(afterEach);
 const topic = 'ret';
 const hour = 3_600_000;
 const t0 = 1_700_000_000_000;
 
-async function expectCode(promise: Promise<unknown>, code: string): Promise<void> {
-  const err = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(SluiceError);
-  expect((err as SluiceError).code).toBe(code);
-}
+const expectCode = expectSluiceErrorAsync;
 
 /** Every test batch (2 records, 3-character tag) has this size; segments of segmentBytes hold two. */
 const batchBytes = testBatch('r00', 2, t0).length;
