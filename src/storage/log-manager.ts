@@ -33,6 +33,8 @@ interface Held {
 
 export class LogManager {
   private readonly logs = new Map<string, Held>();
+  /** Deletions under way, by partition directory name. */
+  private readonly deleting = new Map<string, Promise<void>>();
   /** Logs being opened by getOrCreate: concurrent callers for one partition share the open. */
   private readonly opening = new Map<string, Promise<PartitionLog>>();
   private readonly timers: NodeJS.Timeout[] = [];
@@ -134,6 +136,8 @@ export class LogManager {
       throw new SluiceError(ErrorCode.InvalidArgument, `partition ${partition} is not a non-negative integer`);
     }
     const name = partitionDirName(topic, partition);
+    // a partition being deleted is reopened (fresh) only once its old files are gone
+    await this.deleting.get(name);
     const held = this.logs.get(name);
     if (held) return held.log;
     // Two opens of one new partition used to race on the same directory: the second failed creating
@@ -171,12 +175,26 @@ export class LogManager {
     const held = this.logs.get(name);
     if (!held) return false;
     this.logs.delete(name);
-    await held.log.abandon();
-    // rename first so a crash mid-delete never reloads a half-deleted partition
-    const doomed = path.join(held.dataDir, `${name}.${randomUUID().slice(0, 8)}${deletedSuffix}`);
-    fs.renameSync(held.log.dir, doomed);
-    await held.log.delete();
-    fs.rmSync(doomed, { recursive: true, force: true });
+    const work = (async () => {
+      await held.log.abandon();
+      // rename first so a crash mid-delete never reloads a half-deleted partition
+      const doomed = path.join(held.dataDir, `${name}.${randomUUID().slice(0, 8)}${deletedSuffix}`);
+      fs.renameSync(held.log.dir, doomed);
+      await held.log.delete();
+      fs.rmSync(doomed, { recursive: true, force: true });
+    })();
+    this.deleting.set(
+      name,
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+    );
+    try {
+      await work;
+    } finally {
+      this.deleting.delete(name);
+    }
     this.logger.info({ topic, partition }, 'deleted partition log');
     return true;
   }

@@ -172,6 +172,23 @@ describe('LogManager', () => {
     expect((await again.append(testBatch('new', 1, 1))).baseOffset).toBe(0);
   });
 
+  it('a getOrCreate racing a delete of the same partition gets a fresh, empty log', async () => {
+    const dir = fx.dir();
+    const manager = await fx.open(dir, config);
+    const log = await manager.getOrCreate('race', 0);
+    await fill(log, 5);
+    const deleting = manager.delete('race', 0);
+    const reopened = manager.getOrCreate('race', 0);
+    expect(await deleting).toBe(true);
+    const fresh = await reopened;
+    expect(fresh).not.toBe(log);
+    expect(fresh.logStartOffset).toBe(0);
+    expect(fresh.logEndOffset).toBe(0);
+    await fill(fresh, 1);
+    expect(fresh.logEndOffset).toBe(2);
+    expect(segmentFiles(path.join(dir, 'race-0'))).toEqual([0]);
+  });
+
   it('deleteTopic deletes every partition of that topic only', async () => {
     const dir = fx.dir();
     const manager = await fx.open(dir, config);
