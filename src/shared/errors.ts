@@ -18,6 +18,23 @@ export const ErrorCode = {
   StorageError: 'SLUICE_ERR_STORAGE',
   LogClosed: 'SLUICE_ERR_LOG_CLOSED',
   UnknownPartition: 'SLUICE_ERR_UNKNOWN_PARTITION',
+  TopicExists: 'SLUICE_ERR_TOPIC_EXISTS',
+  InvalidPartitions: 'SLUICE_ERR_INVALID_PARTITIONS',
+  InvalidReplicationFactor: 'SLUICE_ERR_INVALID_REPLICATION_FACTOR',
+  Timeout: 'SLUICE_ERR_TIMEOUT',
+  /** A request that cannot be decoded or breaks the protocol's rules. */
+  InvalidRequest: 'SLUICE_ERR_INVALID_REQUEST',
+  Unsupported: 'SLUICE_ERR_UNSUPPORTED',
+  /** The client could not reach any broker within its retry budget. */
+  BrokerUnreachable: 'SLUICE_ERR_BROKER_UNREACHABLE',
+  /** The partition's leader is not where the request went, or there is none right now. */
+  NotLeader: 'SLUICE_ERR_NOT_LEADER',
+  /** Fewer in-sync replicas than min.insync.replicas for an acks=-1 write. */
+  NotEnoughReplicas: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS',
+  /** A broker reported an error with no more specific code. */
+  BrokerError: 'SLUICE_ERR_BROKER',
+  /** The client, producer or consumer was closed. */
+  ClientClosed: 'SLUICE_ERR_CLIENT_CLOSED',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -26,5 +26,60 @@ export const scanHopsMax = 1_000_000;
 /** Largest gzip-inflated size of one compressed batch's records. */
 export const decompressedBytesMax = 256 * 1024 * 1024;
 
+/** Most partitions one topic may have. */
+export const topicPartitionsMax = 10_000;
+
 /** Kafka's limit on topic name length. */
 export const topicNameLengthMax = 249;
+
+/** Longest a fetch may long-poll. */
+export const fetchWaitMsMax = 30_000;
+/** Requests one connection may have in flight before the broker stops reading from it. */
+export const connectionInFlightMax = 256;
+/** How long a clean shutdown waits for in-flight requests. */
+export const shutdownDrainMsMax = 10_000;
+
+// ---- client library ----
+
+/** Requests one client connection keeps in flight by default, and the most it may be configured to. */
+export const clientInFlightRequestsDefault = 5;
+export const clientInFlightRequestsMax = 100;
+/** Callers that may wait for an in-flight slot on one connection before requests are refused. */
+export const clientRequestWaitersMax = 10_000;
+/** Largest response frame a client accepts (a fetch is bounded by fetchMaxBytes well below this). */
+export const clientResponseFrameBytesMax = 128 * 1024 * 1024;
+export const clientConnectTimeoutMsDefault = 10_000;
+export const clientRequestTimeoutMsDefault = 30_000;
+/** Retries of one retriable operation (metadata, fetch, list offsets, a produce batch). */
+export const clientRetriesDefault = 5;
+export const clientRetriesMax = 1_000;
+export const clientRetryBackoffMsDefault = 100;
+export const clientRetryBackoffMsMax = 10_000;
+/** Reconnect attempts after a broken connection before the client stops trying on its own. */
+export const clientReconnectAttemptsDefault = 100;
+export const clientReconnectAttemptsMax = 100_000;
+export const clientReconnectDelayMsDefault = 100;
+export const clientReconnectDelayMsMax = 30_000;
+/** Metadata older than this is refreshed before use. */
+export const clientMetadataMaxAgeMs = 300_000;
+/** Polls of metadata while waiting for a new topic's leaders. */
+export const clientLeaderWaitPollsMax = 100;
+
+export const producerBatchBytesDefault = 16 * 1024;
+export const producerBufferBytesDefault = 32 * 1024 * 1024;
+export const producerBufferBytesMax = 1024 * 1024 * 1024;
+/** Batches of several partitions share one request up to this size (one batch always fits). */
+export const producerRequestBytesMax = 1024 * 1024;
+/** How long send() waits for buffer memory before failing with Timeout (Kafka's max.block.ms). */
+export const producerMaxBlockMsDefault = 60_000;
+export const producerLingerMsMax = 60_000;
+/** Senders waiting for buffer memory before send() is refused outright. */
+export const producerMemoryWaitersMax = 100_000;
+/** Messages in one send() call. */
+export const producerMessagesPerSendMax = 1_000_000;
+
+export const fetchMaxWaitMsDefault = 500;
+export const fetchMaxBytesDefault = 16 * 1024 * 1024;
+export const fetchPartitionMaxBytesDefault = 1024 * 1024;
+/** Records one poll() returns at most; the rest stay buffered (bounded by one fetch's bytes). */
+export const consumerPollRecordsMax = 10_000;

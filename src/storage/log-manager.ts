@@ -120,6 +120,11 @@ export class LogManager {
     every(flushMs, (now) => this.flushDue(now));
   }
 
+  /** The first data directory's database: where broker-wide metadata (standalone topics) lives. */
+  get metadataDb(): IndexDb {
+    return [...this.dbs.values()][0] as IndexDb;
+  }
+
   get(topic: string, partition: number): PartitionLog | undefined {
     return this.logs.get(partitionDirName(topic, partition))?.log;
   }

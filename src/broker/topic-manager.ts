@@ -1,0 +1,91 @@
+/**
+ * Creating and deleting topics: checks the request, records it through the
+ * coordinator, and opens or removes the partition logs this broker holds.
+ * Shared by CreateTopics, DeleteTopics and auto-creation (Metadata, Produce).
+ */
+import type { BrokerConfig } from '../config/broker-config.js';
+import { topicLogOverrides } from '../config/topic-config.js';
+import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { topicPartitionsMax } from '../shared/limits.js';
+import type { Logger } from '../shared/logger.js';
+import type { LogManager } from '../storage/log-manager.js';
+import { validateTopicName } from '../storage/names.js';
+
+export class TopicManager {
+  constructor(
+    private readonly logs: LogManager,
+    private readonly coordinator: Coordinator,
+    private readonly config: BrokerConfig,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Opens the log of every partition this broker replicates, with its topic's overrides. */
+  async openAll(): Promise<void> {
+    for (const spec of this.coordinator.topics()) await this.openLogs(spec);
+  }
+
+  private async openLogs(spec: TopicSpec): Promise<void> {
+    const overrides = topicLogOverrides(spec.configs);
+    for (let p = 0; p < spec.partitions; p++) {
+      const state = this.coordinator.partitionState(spec.name, p);
+      if (!state?.replicas.includes(this.coordinator.brokerId)) continue;
+      const log = await this.logs.getOrCreate(spec.name, p, overrides);
+      log.updateConfig({ ...this.logs.defaults, ...overrides });
+    }
+  }
+
+  async create(
+    name: string,
+    partitions = -1,
+    replicationFactor = -1,
+    configs: Record<string, string> = {},
+    validateOnly = false,
+  ): Promise<TopicSpec> {
+    validateTopicName(name);
+    const count = partitions === -1 ? this.config.int('num.partitions') : partitions;
+    if (!Number.isInteger(count) || count < 1 || count > topicPartitionsMax) {
+      throw new SluiceError(
+        ErrorCode.InvalidPartitions,
+        `partitions must be 1..${topicPartitionsMax}, got ${partitions}`,
+      );
+    }
+    const rf = replicationFactor === -1 ? this.config.int('default.replication.factor') : replicationFactor;
+    if (!Number.isInteger(rf) || rf < 1) {
+      throw new SluiceError(
+        ErrorCode.InvalidReplicationFactor,
+        `replication factor must be at least 1, got ${replicationFactor}`,
+      );
+    }
+    topicLogOverrides(configs);
+    if (this.coordinator.topic(name)) throw new SluiceError(ErrorCode.TopicExists, `topic ${name} already exists`);
+    const spec: TopicSpec = { name, partitions: count, replicationFactor: rf, configs: { ...configs } };
+    if (validateOnly) return spec;
+    await this.coordinator.createTopic(spec);
+    await this.openLogs(spec);
+    this.logger.info({ topic: name, partitions: count, replicationFactor: rf }, 'created topic');
+    return spec;
+  }
+
+  /** The topic, created with the broker's defaults when auto.create.topics.enable allows it. */
+  async getOrAutoCreate(name: string): Promise<TopicSpec | undefined> {
+    const existing = this.coordinator.topic(name);
+    if (existing || !this.config.bool('auto.create.topics.enable')) return existing;
+    validateTopicName(name);
+    try {
+      return await this.create(name);
+    } catch (err) {
+      // two requests raced to create it: the other one won
+      const now = this.coordinator.topic(name);
+      if (now) return now;
+      throw err;
+    }
+  }
+
+  async delete(name: string): Promise<void> {
+    validateTopicName(name);
+    await this.coordinator.deleteTopic(name);
+    const removed = await this.logs.deleteTopic(name);
+    this.logger.info({ topic: name, partitions: removed }, 'deleted topic');
+  }
+}

@@ -1,0 +1,51 @@
+/** What every request handler can reach. Handlers never see sockets or codecs. */
+import type { AppendNotifier } from '../broker/append-notifier.js';
+import type { TopicManager } from '../broker/topic-manager.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { LogManager } from '../storage/log-manager.js';
+
+export interface HandlerContext {
+  logs: LogManager;
+  coordinator: Coordinator;
+  topics: TopicManager;
+  config: BrokerConfig;
+  notifier: AppendNotifier;
+  logger: Logger;
+  /** Set when the broker is shutting down: long polls return at once. */
+  stopping: () => boolean;
+}
+
+export interface Handler {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+  /** Resolves to the response body, or undefined when none is sent (produce with acks 0). */
+  handle(body: unknown, ctx: HandlerContext): Promise<object | undefined>;
+}
+
+/** Small shape checks for decoded request bodies: a bad field is InvalidRequest. */
+export function bad(message: string): SluiceError {
+  return new SluiceError(ErrorCode.InvalidRequest, message);
+}
+
+export function arrayField(body: unknown, field: string): unknown[] {
+  const value = (body as Record<string, unknown>)[field];
+  if (!Array.isArray(value)) throw bad(`${field} must be an array`);
+  return value;
+}
+
+export function intField(body: unknown, field: string, fallback?: number): number {
+  const value = (body as Record<string, unknown>)[field];
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (!Number.isSafeInteger(value)) throw bad(`${field} must be an integer`);
+  return value as number;
+}
+
+export function stringField(body: unknown, field: string): string {
+  const value = (body as Record<string, unknown>)[field];
+  if (typeof value !== 'string') throw bad(`${field} must be a string`);
+  return value;
+}

@@ -1,0 +1,21 @@
+/** Every handler, by API key. */
+import { apiVersionsHandler } from './api-versions.js';
+import type { Handler } from './context.js';
+import { createTopicsHandler } from './create-topics.js';
+import { deleteTopicsHandler } from './delete-topics.js';
+import { fetchHandler } from './fetch.js';
+import { listOffsetsHandler } from './list-offsets.js';
+import { metadataHandler } from './metadata.js';
+import { produceHandler } from './produce.js';
+
+export const handlers: ReadonlyMap<number, Handler> = new Map(
+  [
+    apiVersionsHandler,
+    metadataHandler,
+    createTopicsHandler,
+    deleteTopicsHandler,
+    produceHandler,
+    fetchHandler,
+    listOffsetsHandler,
+  ].map((h) => [h.apiKey, h]),
+);

@@ -1,0 +1,52 @@
+import { toWireError } from '../protocol/error-codes.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type { MetadataResponse, TopicMetadata } from '../protocol/native/messages.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { bad, type Handler, type HandlerContext } from './context.js';
+
+async function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promise<TopicMetadata> {
+  try {
+    const spec = autoCreate ? await ctx.topics.getOrAutoCreate(name) : ctx.coordinator.topic(name);
+    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic ${name}`);
+    const partitions = [];
+    for (let p = 0; p < spec.partitions; p++) {
+      const state = ctx.coordinator.partitionState(name, p);
+      partitions.push(
+        state
+          ? {
+              partition: p,
+              errorCode: 0,
+              leader: state.leader,
+              leaderEpoch: state.leaderEpoch,
+              replicas: state.replicas,
+              isr: state.isr,
+            }
+          : { partition: p, errorCode: 5, leader: -1, leaderEpoch: -1, replicas: [], isr: [] },
+      );
+    }
+    return { name, errorCode: 0, partitions };
+  } catch (err) {
+    return { name, ...toWireError(err), partitions: [] };
+  }
+}
+
+export const metadataHandler: Handler = {
+  apiKey: ApiKey.Metadata,
+  minVersion: 0,
+  maxVersion: 0,
+  async handle(body, ctx): Promise<MetadataResponse> {
+    const requested = (body as { topics?: unknown }).topics;
+    if (
+      requested !== null &&
+      requested !== undefined &&
+      !(Array.isArray(requested) && requested.every((t) => typeof t === 'string'))
+    ) {
+      throw bad('topics must be null or an array of names');
+    }
+    const autoCreate = (body as { allowAutoTopicCreation?: unknown }).allowAutoTopicCreation !== false;
+    const names = (requested as string[] | null | undefined) ?? ctx.coordinator.topics().map((t) => t.name);
+    const topics: TopicMetadata[] = [];
+    for (const name of names) topics.push(await describe(name, autoCreate && requested != null, ctx));
+    return { errorCode: 0, brokers: ctx.coordinator.brokers(), controllerId: ctx.coordinator.controllerId(), topics };
+  },
+};

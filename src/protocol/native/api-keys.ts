@@ -1,0 +1,27 @@
+/** API keys of the native protocol: Kafka's numbers, so both listeners share handlers. */
+export const ApiKey = {
+  Produce: 0,
+  Fetch: 1,
+  ListOffsets: 2,
+  Metadata: 3,
+  ApiVersions: 18,
+  CreateTopics: 19,
+  DeleteTopics: 20,
+} as const;
+
+export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
+
+/** Versions this build speaks, per API. Version 0 is the first native version of each. */
+export const supportedVersions: Record<ApiKey, { min: number; max: number }> = {
+  [ApiKey.Produce]: { min: 0, max: 0 },
+  [ApiKey.Fetch]: { min: 0, max: 0 },
+  [ApiKey.ListOffsets]: { min: 0, max: 0 },
+  [ApiKey.Metadata]: { min: 0, max: 0 },
+  [ApiKey.ApiVersions]: { min: 0, max: 0 },
+  [ApiKey.CreateTopics]: { min: 0, max: 0 },
+  [ApiKey.DeleteTopics]: { min: 0, max: 0 },
+};
+
+export function apiName(key: number): string {
+  return Object.entries(ApiKey).find(([, v]) => v === key)?.[0] ?? `api ${key}`;
+}

@@ -1,0 +1,130 @@
+/**
+ * Framing and the envelope of the native protocol.
+ *
+ *   frame    = length:int32 (big-endian, bytes that follow) | payload
+ *   request  = msgpack [apiKey, apiVersion, correlationId, clientId, body]
+ *   response = msgpack [correlationId, body]
+ *
+ * A connection may carry many requests in flight; responses come back in
+ * request order (Kafka's rule). Produce with acks 0 gets no response.
+ */
+import { Packr } from 'msgpackr';
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+
+export const frameHeaderBytes = 4;
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+
+export interface RequestHeader {
+  apiKey: number;
+  apiVersion: number;
+  correlationId: number;
+  clientId: string;
+}
+
+function framed(payload: Buffer): Buffer {
+  const frame = Buffer.allocUnsafe(frameHeaderBytes + payload.length);
+  frame.writeInt32BE(payload.length, 0);
+  payload.copy(frame, frameHeaderBytes);
+  return frame;
+}
+
+export function encodeRequest(header: RequestHeader, body: unknown): Buffer {
+  return framed(packr.pack([header.apiKey, header.apiVersion, header.correlationId, header.clientId, body]));
+}
+
+export function encodeResponse(correlationId: number, body: unknown): Buffer {
+  return framed(packr.pack([correlationId, body]));
+}
+
+function invalid(message: string, cause?: unknown): SluiceError {
+  return new SluiceError(ErrorCode.InvalidRequest, message, cause === undefined ? undefined : { cause });
+}
+
+/** Decodes a request payload (without its length prefix). Throws InvalidRequest. */
+export function decodeRequest(payload: Buffer): { header: RequestHeader; body: unknown } {
+  let value: unknown;
+  try {
+    value = packr.unpack(payload);
+  } catch (err) {
+    throw invalid(`undecodable request: ${(err as Error).message}`, err);
+  }
+  if (!Array.isArray(value) || value.length !== 5)
+    throw invalid('a request is [apiKey, apiVersion, correlationId, clientId, body]');
+  const [apiKey, apiVersion, correlationId, clientId, body] = value as unknown[];
+  if (!Number.isInteger(apiKey) || !Number.isInteger(apiVersion) || !Number.isInteger(correlationId)) {
+    throw invalid('apiKey, apiVersion and correlationId must be integers');
+  }
+  if (typeof clientId !== 'string') throw invalid('clientId must be a string');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('a request body must be a map');
+  return {
+    header: {
+      apiKey: apiKey as number,
+      apiVersion: apiVersion as number,
+      correlationId: correlationId as number,
+      clientId,
+    },
+    body,
+  };
+}
+
+/** Decodes a response payload (without its length prefix). */
+export function decodeResponse(payload: Buffer): { correlationId: number; body: unknown } {
+  const value = packr.unpack(payload) as unknown;
+  if (!Array.isArray(value) || value.length !== 2 || !Number.isInteger(value[0])) {
+    throw invalid('a response is [correlationId, body]');
+  }
+  return { correlationId: value[0] as number, body: value[1] };
+}
+
+/**
+ * Splits a byte stream into frames. Bounded: a frame longer than `maxFrameBytes`
+ * is reported through onOversize and the reader stops (the caller closes the
+ * connection), so no unbounded buffer ever grows.
+ */
+export class FrameReader {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private failed = false;
+
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly onFrame: (payload: Buffer) => void,
+    private readonly onOversize: (claimedBytes: number) => void,
+  ) {}
+
+  push(chunk: Buffer): void {
+    if (this.failed) return;
+    this.pending.push(chunk);
+    this.pendingBytes += chunk.length;
+    while (this.pendingBytes >= frameHeaderBytes) {
+      const head = this.peek(frameHeaderBytes);
+      const length = head.readInt32BE(0);
+      if (length < 0 || length > this.maxFrameBytes) {
+        this.failed = true;
+        this.pending = [];
+        this.pendingBytes = 0;
+        this.onOversize(length);
+        return;
+      }
+      if (this.pendingBytes < frameHeaderBytes + length) return;
+      const frame = this.take(frameHeaderBytes + length);
+      this.onFrame(frame.subarray(frameHeaderBytes));
+    }
+  }
+
+  private peek(n: number): Buffer {
+    const first = this.pending[0] as Buffer;
+    if (first.length >= n) return first;
+    return Buffer.concat(this.pending, Math.max(n, 0)).subarray(0, n);
+  }
+
+  private take(n: number): Buffer {
+    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    const out = all.subarray(0, n);
+    const rest = all.subarray(n);
+    this.pending = rest.length > 0 ? [rest] : [];
+    this.pendingBytes = rest.length;
+    return out;
+  }
+}
