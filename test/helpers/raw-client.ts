@@ -1,0 +1,64 @@
+/**
+ * A bare native-protocol connection for broker tests: sends framed requests
+ * and matches responses by correlation id, and can write arbitrary bytes.
+ * It checks the broker, so it is written from the protocol spec, not from the
+ * client library.
+ */
+import net from 'node:net';
+import { decodeResponse, encodeRequest, FrameReader } from '../../src/protocol/native/frame.js';
+
+export class RawClient {
+  private readonly pending = new Map<number, (body: unknown) => void>();
+  private nextId = 1;
+  readonly closed: Promise<void>;
+
+  private constructor(readonly socket: net.Socket) {
+    const reader = new FrameReader(
+      256 * 1024 * 1024,
+      (payload) => {
+        const { correlationId, body } = decodeResponse(payload);
+        this.pending.get(correlationId)?.(body);
+        this.pending.delete(correlationId);
+      },
+      () => socket.destroy(),
+    );
+    socket.on('data', (chunk) => reader.push(chunk));
+    this.closed = new Promise((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+  }
+
+  static connect(port: number): Promise<RawClient> {
+    return new Promise((resolve, reject) => {
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  /** Sends one request; resolves with the response body (rejects after timeoutMs). */
+  call<T = Record<string, unknown>>(apiKey: number, body: unknown, timeoutMs = 10_000, apiVersion = 0): Promise<T> {
+    const correlationId = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no response to api ${apiKey} in ${timeoutMs} ms`)), timeoutMs);
+      this.pending.set(correlationId, (b) => {
+        clearTimeout(timer);
+        resolve(b as T);
+      });
+      this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: 'raw-test' }, body));
+    });
+  }
+
+  /** Sends a request that gets no response (produce with acks 0). */
+  send(apiKey: number, body: unknown): void {
+    this.socket.write(
+      encodeRequest({ apiKey, apiVersion: 0, correlationId: this.nextId++, clientId: 'raw-test' }, body),
+    );
+  }
+
+  writeRaw(bytes: Buffer): void {
+    this.socket.write(bytes);
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}
