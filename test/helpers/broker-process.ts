@@ -1,0 +1,177 @@
+/**
+ * A real broker in a child process (`sluice broker start`), on an ephemeral
+ * port of 127.0.0.1 with its data in a temp dir. Killed by PID, never by name;
+ * restart() starts it again on the same data dir (and the same port when free).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp-dir.js';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+export const cliEntry = path.join(repoRoot, 'src/cli/main.ts');
+
+const startTimeoutMsDefault = 20_000;
+const stopTimeoutMs = 10_000;
+/** Output kept for diagnostics when the broker fails to start; older output is dropped. */
+const outputKeptBytesMax = 64 * 1024;
+
+export interface BrokerProcessOptions {
+  /** Extra `--override key=value` entries (port, log.dirs and broker.id are set here). */
+  overrides?: string[];
+  startTimeoutMs?: number;
+}
+
+export class BrokerProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> | undefined;
+  private output = '';
+  port = 0;
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly removeDataDir: () => void,
+    private readonly options: BrokerProcessOptions,
+  ) {}
+
+  static async start(options: BrokerProcessOptions = {}): Promise<BrokerProcess> {
+    const { dir, cleanup } = tempDir('sluice-broker-');
+    const broker = new BrokerProcess(dir, cleanup, options);
+    try {
+      await broker.launch(0);
+    } catch (err) {
+      await broker.destroy();
+      throw err;
+    }
+    return broker;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get address(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  private launch(port: number): Promise<void> {
+    const args = [
+      '--import',
+      'tsx',
+      cliEntry,
+      'broker',
+      'start',
+      '--config',
+      path.join(repoRoot, 'config/server.properties'),
+      '--override',
+      `port=${port}`,
+      '--override',
+      `log.dirs=${this.dataDir}`,
+      '--override',
+      'broker.id=0',
+      ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
+    ];
+    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = child;
+    this.output = '';
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    const timeoutMs = this.options.startTimeoutMs ?? startTimeoutMsDefault;
+    return new Promise<void>((resolve, reject) => {
+      let pending = '';
+      let started = false;
+      const timer = setTimeout(() => fail(new Error(`broker did not start within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        reject(new Error(`${err.message}\n${this.output}`));
+      };
+      const keep = (chunk: Buffer): void => {
+        this.output = (this.output + chunk.toString('utf8')).slice(-outputKeptBytesMax);
+      };
+      child.stderr?.on('data', keep);
+      child.stdout?.on('data', (chunk: Buffer) => {
+        keep(chunk);
+        if (started) return;
+        pending += chunk.toString('utf8');
+        let nl = pending.indexOf('\n');
+        while (nl >= 0) {
+          const line = pending.slice(0, nl);
+          pending = pending.slice(nl + 1);
+          nl = pending.indexOf('\n');
+          let entry: { msg?: unknown; port?: unknown };
+          try {
+            entry = JSON.parse(line) as typeof entry;
+          } catch {
+            continue;
+          }
+          if (entry.msg === 'broker listening' && typeof entry.port === 'number') {
+            this.port = entry.port;
+            started = true;
+            pending = '';
+            clearTimeout(timer);
+            resolve();
+            return;
+          }
+        }
+        if (pending.length > outputKeptBytesMax) pending = pending.slice(-outputKeptBytesMax);
+      });
+      child.once('exit', (code, signal) => fail(new Error(`broker exited early (code ${code}, signal ${signal})`)));
+      child.once('error', fail);
+    });
+  }
+
+  /** Sends `signal` to the broker's PID and waits for it to exit; SIGKILL if it takes too long. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+    const child = this.child;
+    const exited = this.exited;
+    if (!child || !exited) return null;
+    this.child = undefined;
+    if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
+      try {
+        process.kill(child.pid, signal);
+      } catch {
+        // already gone
+      }
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const code = await Promise.race([
+      exited,
+      new Promise<'timeout'>((resolve) => {
+        timer = setTimeout(() => resolve('timeout'), stopTimeoutMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (code === 'timeout') {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
+      return exited;
+    }
+    return code;
+  }
+
+  /** Stops (if running) and starts again on the same data dir, on the same port if it is still free. */
+  async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    await this.stop(signal);
+    const previous = this.port;
+    try {
+      await this.launch(previous);
+    } catch {
+      await this.stop('SIGKILL');
+      this.port = 0;
+      await this.launch(0);
+    }
+  }
+
+  /** Stops the broker and removes its data dir. */
+  async destroy(): Promise<void> {
+    await this.stop('SIGKILL');
+    this.removeDataDir();
+  }
+
+  /** The broker's recent stdout/stderr, for failure messages. */
+  get recentOutput(): string {
+    return this.output;
+  }
+}
