@@ -6,7 +6,9 @@ import { createLogger } from '../shared/logger.js';
 
 export async function startBroker(opts: { configFile: string; overrides: string[] }): Promise<void> {
   const config = parseBrokerConfig(applyOverrides(readPropertiesFile(opts.configFile), opts.overrides));
-  const logger = createLogger('sluice').child({ brokerId: config.int('broker.id') });
+  const logger = createLogger('sluice', config.string('log.level') || undefined).child({
+    brokerId: config.int('broker.id'),
+  });
   for (const warning of config.warnings) logger.warn(warning);
   const broker = new Broker(config, logger);
   await broker.start();
