@@ -7,7 +7,10 @@ export type { Logger };
 export function createLogger(name: string, level?: string): Logger {
   const chosen = level ?? process.env.SLUICE_LOG_LEVEL ?? 'info';
   if (!(chosen in pino.levels.values) && chosen !== 'silent') {
-    throw new SluiceError(ErrorCode.InvalidConfig, `unknown log level "${chosen}" (trace, debug, info, warn, error, fatal, silent)`);
+    throw new SluiceError(
+      ErrorCode.InvalidConfig,
+      `unknown log level "${chosen}" (trace, debug, info, warn, error, fatal, silent)`,
+    );
   }
   return pino({
     name,

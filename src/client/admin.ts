@@ -1,0 +1,147 @@
+/**
+ * Topic administration: create, delete, list, describe. describeTopic adds
+ * each partition's logStartOffset and highWatermark (ListOffsets earliest and
+ * latest at the leader) to the metadata, in the CONTRACT's describe shape.
+ */
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type {
+  CreateTopicsRequest,
+  CreateTopicsResponse,
+  DeleteTopicsRequest,
+  DeleteTopicsResponse,
+} from '../protocol/native/messages.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.js';
+import type { Cluster } from './cluster.js';
+import { wasSent } from './connection.js';
+import { checkTopLevel, invalidArgument, wireError } from './errors.js';
+import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
+import type { CreateTopicOptions, TopicDescription } from './types.js';
+
+const adminTimeoutMs = 30_000;
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax) {
+    throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
+  }
+  return name;
+}
+
+export class Admin {
+  constructor(private readonly cluster: Cluster) {}
+
+  /** Creates a topic; waits until every partition has a leader unless waitForLeaders is false. */
+  async createTopic(options: CreateTopicOptions): Promise<void> {
+    const name = checkName(options?.topic);
+    const spec: CreateTopicsRequest['topics'][number] = { name };
+    if (options.partitions !== undefined) {
+      if (!Number.isInteger(options.partitions) || options.partitions < 1)
+        throw invalidArgument('partitions must be a positive integer');
+      spec.numPartitions = options.partitions;
+    }
+    if (options.replicationFactor !== undefined) {
+      if (!Number.isInteger(options.replicationFactor) || options.replicationFactor < 1) {
+        throw invalidArgument('replicationFactor must be a positive integer');
+      }
+      spec.replicationFactor = options.replicationFactor;
+    }
+    if (options.config)
+      spec.configs = Object.fromEntries(Object.entries(options.config).map(([k, v]) => [k, String(v)]));
+    const body: CreateTopicsRequest = { topics: [spec], timeoutMs: adminTimeoutMs };
+    // a create that was written may have happened: retried only when it never left
+    const res = await this.cluster.retry(
+      async () => {
+        const conn = await this.cluster.controllerConnection();
+        return conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
+      },
+      { retryIf: (err) => !wasSent(err) },
+    );
+    checkTopLevel(res, `create topic '${name}'`);
+    const t = res.topics?.find((x) => x.name === name);
+    if (t && t.errorCode !== 0) throw wireError(t.errorCode, `create topic '${name}'`, t.errorMessage);
+    this.cluster.forget(name);
+    if (options.waitForLeaders !== false) await this.waitForLeaders(name);
+  }
+
+  private async waitForLeaders(name: string): Promise<void> {
+    for (let i = 0; i < clientLeaderWaitPollsMax; i++) {
+      try {
+        const t = await this.cluster.topic(name, { force: true });
+        if (t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)) return;
+      } catch (err) {
+        if (
+          !(err instanceof SluiceError) ||
+          (err.code !== ErrorCode.UnknownPartition && err.code !== ErrorCode.NotLeader)
+        ) {
+          throw err;
+        }
+      }
+      await this.cluster.pause(Math.min(50 * (i + 1), 500));
+    }
+    throw new SluiceError(ErrorCode.Timeout, `topic '${name}' was created but its partitions have no leader yet`);
+  }
+
+  async deleteTopic(topic: string): Promise<void> {
+    const name = checkName(topic);
+    const body: DeleteTopicsRequest = { topics: [name], timeoutMs: adminTimeoutMs };
+    const res = await this.cluster.retry(
+      async () => {
+        const conn = await this.cluster.controllerConnection();
+        return conn.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
+      },
+      { retryIf: (err) => !wasSent(err) },
+    );
+    checkTopLevel(res, `delete topic '${name}'`);
+    const t = res.topics?.find((x) => x.name === name);
+    if (t && t.errorCode !== 0) throw wireError(t.errorCode, `delete topic '${name}'`, t.errorMessage);
+    this.cluster.forget(name);
+  }
+
+  /** Topic names, sorted; internal topics (names starting with '__') only when asked. */
+  async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
+    const res = await this.cluster.retry(() => this.cluster.refreshMetadata(null));
+    return res.topics
+      .filter((t) => t.errorCode === 0 && (options.includeInternal || !t.name.startsWith('__')))
+      .map((t) => t.name)
+      .sort();
+  }
+
+  /** One topic's description, or (no name) every topic's, sorted by name. */
+  describeTopic(name: string): Promise<TopicDescription>;
+  describeTopic(): Promise<TopicDescription[]>;
+  async describeTopic(name?: string): Promise<TopicDescription | TopicDescription[]> {
+    if (name === undefined) {
+      const names = await this.listTopics();
+      const out: TopicDescription[] = [];
+      for (const n of names) out.push(await this.describeOne(n));
+      return out;
+    }
+    return this.describeOne(checkName(name));
+  }
+
+  private async describeOne(name: string): Promise<TopicDescription> {
+    const info = await this.cluster.retry(() => this.cluster.topic(name, { force: true }), {
+      // a missing topic is an answer here, not something to wait out
+      retryIf: (err) => !(err instanceof SluiceError && err.code === ErrorCode.UnknownPartition),
+    });
+    const led = info.partitions.filter((p) => p.leader >= 0);
+    const queries = led.flatMap((p) => [
+      { topic: name, partition: p.partition, timestamp: earliestTimestamp },
+      { topic: name, partition: p.partition, timestamp: latestTimestamp },
+    ]);
+    const answers = await listOffsets(this.cluster, queries);
+    const offsets = new Map<string, number>();
+    for (const a of answers) offsets.set(`${a.partition}:${a.timestamp}`, a.offset);
+    return {
+      name,
+      partitions: info.partitions.map((p) => ({
+        partition: p.partition,
+        leader: p.leader,
+        replicas: [...(p.replicas ?? [])],
+        isr: [...(p.isr ?? [])],
+        logStartOffset: offsets.get(`${p.partition}:${earliestTimestamp}`) ?? -1,
+        highWatermark: offsets.get(`${p.partition}:${latestTimestamp}`) ?? -1,
+      })),
+    };
+  }
+}

@@ -1,0 +1,295 @@
+/**
+ * What the client knows of the cluster: the brokers, a metadata cache per
+ * topic, one connection per broker, and the retry and reconnect rules.
+ *
+ * When an open connection breaks, the client emits `transportInterrupted`,
+ * drops the metadata it learned through it, and reconnects in the background
+ * with the failover policy's backoff (bounded attempts); the first new
+ * connection emits `transportResumed`. Operations retry retriable failures
+ * themselves with their own bounded backoff, refreshing metadata first.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax } from '../shared/limits.js';
+import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
+import { Connection } from './connection.js';
+import { checkTopLevel, closedError, isRetriableError, markRetriable, wireError } from './errors.js';
+
+export interface ClusterOptions {
+  brokers: BrokerList;
+  clientId: string;
+  connectTimeoutMs: number;
+  requestTimeoutMs: number;
+  maxInFlight: number;
+  retries: number;
+  retryBackoffMs: number;
+  emit: (event: string, payload: unknown) => void;
+}
+
+export interface TopicInfo {
+  name: string;
+  /** Sorted by partition number. */
+  partitions: PartitionMetadata[];
+  fetchedAt: number;
+}
+
+export interface RetryOptions {
+  retries?: number;
+  /** Extra condition on a retriable error (e.g. "not yet sent" for a produce). */
+  retryIf?: (err: unknown) => boolean;
+}
+
+export class Cluster {
+  readonly clientId: string;
+  readonly retries: number;
+  readonly requestTimeoutMs: number;
+  private readonly options: ClusterOptions;
+  private readonly bootstrap: BrokerAddress[];
+  private readonly brokersById = new Map<number, BrokerAddress>();
+  private readonly connections = new Map<string, Connection>();
+  private readonly topics = new Map<string, TopicInfo>();
+  private controllerId = -1;
+  private interrupted = false;
+  private reconnecting = false;
+  private closed = false;
+  private readonly sleeper = new AbortController();
+
+  constructor(options: ClusterOptions) {
+    this.options = options;
+    this.clientId = options.clientId;
+    this.retries = options.retries;
+    this.requestTimeoutMs = options.requestTimeoutMs;
+    this.bootstrap = [...options.brokers.brokers];
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get isInterrupted(): boolean {
+    return this.interrupted;
+  }
+
+  /** Candidate addresses for "any broker": known brokers first, then the bootstrap list. */
+  private candidates(): BrokerAddress[] {
+    const seen = new Set<string>();
+    const out: BrokerAddress[] = [];
+    for (const a of [...this.brokersById.values(), ...this.bootstrap]) {
+      const key = addressText(a);
+      if (!seen.has(key)) {
+        seen.add(key);
+        out.push(a);
+      }
+    }
+    if (this.options.brokers.reconnect.randomize) {
+      for (let i = out.length - 1; i > 0; i--) {
+        const j = Math.floor(Math.random() * (i + 1));
+        [out[i], out[j]] = [out[j] as BrokerAddress, out[i] as BrokerAddress];
+      }
+    }
+    return out;
+  }
+
+  /** The open connection to `address`, opening it when needed. */
+  async connectionTo(address: BrokerAddress): Promise<Connection> {
+    if (this.closed) throw closedError('the client');
+    const key = addressText(address);
+    let conn = this.connections.get(key);
+    if (!conn || conn.isClosed) {
+      conn = new Connection({
+        host: address.host,
+        port: address.port,
+        clientId: this.clientId,
+        connectTimeoutMs: this.options.connectTimeoutMs,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+        maxInFlight: this.options.maxInFlight,
+        onClose: (err) => this.onConnectionLost(key, err),
+      });
+      this.connections.set(key, conn);
+    }
+    const wasOpen = conn.isOpen;
+    try {
+      await conn.connect();
+    } catch (err) {
+      if (this.connections.get(key) === conn) this.connections.delete(key);
+      throw err;
+    }
+    if (!wasOpen && this.interrupted && !this.closed) {
+      this.interrupted = false;
+      this.options.emit('transportResumed', { broker: key });
+    }
+    return conn;
+  }
+
+  /** A connection to any reachable broker. */
+  async anyConnection(): Promise<Connection> {
+    for (const conn of this.connections.values()) if (conn.isOpen) return conn;
+    let last: unknown;
+    for (const address of this.candidates()) {
+      try {
+        return await this.connectionTo(address);
+      } catch (err) {
+        if (this.closed) throw err;
+        last = err;
+      }
+    }
+    const list = this.candidates().map(addressText).join(', ');
+    throw markRetriable(
+      new SluiceError(ErrorCode.BrokerUnreachable, `no broker reachable (tried ${list})`, { cause: last }),
+    );
+  }
+
+  async brokerConnection(nodeId: number): Promise<Connection> {
+    let address = this.brokersById.get(nodeId);
+    if (!address) {
+      await this.refreshMetadata([]);
+      address = this.brokersById.get(nodeId);
+    }
+    if (!address)
+      throw markRetriable(new SluiceError(ErrorCode.BrokerUnreachable, `broker ${nodeId} is not in the metadata`));
+    return this.connectionTo(address);
+  }
+
+  /** The controller's connection, or any broker's when no controller is known. */
+  async controllerConnection(): Promise<Connection> {
+    if (this.controllerId < 0) await this.refreshMetadata([]);
+    if (this.controllerId >= 0 && this.brokersById.has(this.controllerId))
+      return this.brokerConnection(this.controllerId);
+    return this.anyConnection();
+  }
+
+  /** Fetches metadata (null: every topic) and updates the cache. */
+  async refreshMetadata(topics: string[] | null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
+    const conn = await this.anyConnection();
+    const res = await conn.request<MetadataResponse>(ApiKey.Metadata, { topics, allowAutoTopicCreation });
+    checkTopLevel(res, 'metadata');
+    this.brokersById.clear();
+    for (const b of res.brokers ?? []) this.brokersById.set(b.nodeId, { host: b.host, port: b.port });
+    this.controllerId = res.controllerId ?? -1;
+    const now = Date.now();
+    for (const t of res.topics ?? []) {
+      if (t.errorCode === 0) {
+        const partitions = [...t.partitions].sort((a, b) => a.partition - b.partition);
+        this.topics.set(t.name, { name: t.name, partitions, fetchedAt: now });
+      } else {
+        this.topics.delete(t.name);
+      }
+    }
+    return res;
+  }
+
+  /** A topic's metadata, from the cache when fresh. Throws UnknownPartition (retriable) for a missing topic. */
+  async topic(name: string, options: { allowAutoTopicCreation?: boolean; force?: boolean } = {}): Promise<TopicInfo> {
+    const cached = this.topics.get(name);
+    if (cached && !options.force && Date.now() - cached.fetchedAt < clientMetadataMaxAgeMs) return cached;
+    const res = await this.refreshMetadata([name], options.allowAutoTopicCreation ?? false);
+    const t = res.topics.find((x) => x.name === name);
+    if (!t) throw markRetriable(wireError(3, `metadata for topic '${name}'`));
+    if (t.errorCode !== 0) throw wireError(t.errorCode, `metadata for topic '${name}'`, t.errorMessage);
+    return this.topics.get(name) as TopicInfo;
+  }
+
+  /** The broker id leading (topic, partition); throws a retriable NotLeader when there is none. */
+  async leaderOf(topic: string, partition: number): Promise<number> {
+    const t = await this.topic(topic);
+    const p = t.partitions.find((x) => x.partition === partition);
+    if (!p) {
+      throw new SluiceError(
+        ErrorCode.UnknownPartition,
+        `topic '${topic}' has no partition ${partition} (it has ${t.partitions.length})`,
+      );
+    }
+    if (p.errorCode !== 0 && p.errorCode !== undefined)
+      throw wireError(p.errorCode, `partition ${topic}-${partition}`, p.errorMessage);
+    if (p.leader < 0) throw wireError(5, `partition ${topic}-${partition}`);
+    return p.leader;
+  }
+
+  invalidate(topic?: string): void {
+    if (topic === undefined) this.topics.clear();
+    else this.topics.delete(topic);
+  }
+
+  forget(topic: string): void {
+    this.topics.delete(topic);
+  }
+
+  backoffMs(attempt: number): number {
+    const base = this.options.retryBackoffMs * 2 ** Math.min(attempt, 20);
+    return Math.min(clientRetryBackoffMsMax, base) * (0.8 + Math.random() * 0.4);
+  }
+
+  /** Waits `ms`, ending early (with ClientClosed) when the client closes. */
+  async pause(ms: number): Promise<void> {
+    if (this.closed) throw closedError('the client');
+    try {
+      await sleep(ms, undefined, { signal: this.sleeper.signal });
+    } catch {
+      throw closedError('the client');
+    }
+  }
+
+  /**
+   * Runs `fn` and retries it on retriable errors, refreshing metadata between
+   * attempts: at most `retries` retries, each after an exponential backoff.
+   */
+  async retry<T>(fn: (attempt: number) => Promise<T>, options: RetryOptions = {}): Promise<T> {
+    const retries = options.retries ?? this.retries;
+    const timeoutMs = this.options.brokers.reconnect.timeoutMs;
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Number.POSITIVE_INFINITY;
+    for (let attempt = 0; ; attempt++) {
+      if (this.closed) throw closedError('the client');
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        const retriable = isRetriableError(err) && (options.retryIf?.(err) ?? true);
+        if (!retriable || attempt >= retries || this.closed || Date.now() >= deadline) throw err;
+        this.invalidate();
+        await this.pause(this.backoffMs(attempt));
+      }
+    }
+  }
+
+  private onConnectionLost(key: string, err: Error): void {
+    this.connections.delete(key);
+    this.invalidate();
+    if (this.closed) return;
+    if (!this.interrupted) {
+      this.interrupted = true;
+      this.options.emit('transportInterrupted', { broker: key, error: err });
+    }
+    void this.reconnectLoop();
+  }
+
+  /** Background reconnection with the failover policy's backoff; bounded attempts. */
+  private async reconnectLoop(): Promise<void> {
+    if (this.reconnecting) return;
+    this.reconnecting = true;
+    const policy = this.options.brokers.reconnect;
+    try {
+      for (let attempt = 0; attempt < policy.maxReconnectAttempts && this.interrupted && !this.closed; attempt++) {
+        await this.pause(reconnectDelayMs(policy, attempt));
+        try {
+          await this.refreshMetadata([]);
+          return;
+        } catch {
+          // next attempt
+        }
+      }
+    } catch {
+      // closed while waiting
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sleeper.abort();
+    for (const conn of this.connections.values()) conn.close();
+    this.connections.clear();
+  }
+}

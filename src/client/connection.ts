@@ -1,0 +1,341 @@
+/**
+ * One TCP connection to one broker, speaking the native protocol: framed
+ * msgpack requests with correlation ids, a bounded number in flight (callers
+ * beyond the bound wait in a bounded FIFO), a timeout per request, responses
+ * matched in request order. A produce with acks 0 has no response: it
+ * completes when its bytes are handed to the kernel.
+ *
+ * A timed-out request closes the connection (as Kafka's clients do): the
+ * stream cannot be resynchronised once a response is given up on. Every
+ * failure of the connection fails all its requests with a retriable
+ * BrokerUnreachable; wasSent(err) tells whether the request's bytes had
+ * left this process (a retry of a sent produce may duplicate it).
+ */
+import net from 'node:net';
+import { apiName } from '../protocol/native/api-keys.js';
+import { decodeResponse, encodeRequest, FrameReader } from '../protocol/native/frame.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import {
+  clientConnectTimeoutMsDefault,
+  clientInFlightRequestsDefault,
+  clientInFlightRequestsMax,
+  clientRequestTimeoutMsDefault,
+  clientRequestWaitersMax,
+  clientResponseFrameBytesMax,
+} from '../shared/limits.js';
+import { markRetriable } from './errors.js';
+
+export interface ConnectionOptions {
+  host: string;
+  port: number;
+  clientId: string;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  maxInFlight?: number;
+  maxFrameBytes?: number;
+  /** Called once when the connection ends for any reason other than close(). */
+  onClose?: (err: Error) => void;
+}
+
+export interface RequestOptions {
+  /** false: the request has no response (produce with acks 0). */
+  expectResponse?: boolean;
+  /** Overrides the connection's request timeout (a fetch adds its maxWaitMs). */
+  timeoutMs?: number;
+  apiVersion?: number;
+}
+
+interface Pending {
+  correlationId: number;
+  apiKey: number;
+  resolve: (body: unknown) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+  sent: boolean;
+}
+
+const sentErrors = new WeakSet<Error>();
+
+/** True when the failed request's bytes had been written to the socket. */
+export function wasSent(err: unknown): boolean {
+  return err instanceof Error && sentErrors.has(err);
+}
+
+const correlationIdMax = 2 ** 31 - 1;
+
+export class Connection {
+  readonly host: string;
+  readonly port: number;
+  private readonly clientId: string;
+  private readonly connectTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private readonly maxFrameBytes: number;
+  private readonly onClose: ((err: Error) => void) | undefined;
+
+  private socket: net.Socket | null = null;
+  private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
+  private connecting: Promise<void> | null = null;
+  private nextCorrelationId = 1;
+  private readonly pending = new Map<number, Pending>();
+  /** Slots taken: requests awaiting a response plus acks-0 writes not yet flushed. */
+  private slots = 0;
+  private readonly waiters: { resolve: () => void; reject: (err: Error) => void }[] = [];
+  private closeError: Error | null = null;
+
+  constructor(options: ConnectionOptions) {
+    this.host = options.host;
+    this.port = options.port;
+    this.clientId = options.clientId;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? clientConnectTimeoutMsDefault;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? clientRequestTimeoutMsDefault;
+    this.maxInFlight = Math.max(
+      1,
+      Math.min(options.maxInFlight ?? clientInFlightRequestsDefault, clientInFlightRequestsMax),
+    );
+    this.maxFrameBytes = options.maxFrameBytes ?? clientResponseFrameBytesMax;
+    this.onClose = options.onClose;
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`;
+  }
+
+  get isOpen(): boolean {
+    return this.state === 'open';
+  }
+
+  get isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  connect(): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(this.unreachable('the connection is closed', false));
+    if (this.connecting) return this.connecting;
+    this.state = 'connecting';
+    this.connecting = new Promise<void>((resolve, reject) => {
+      const socket = net.createConnection({ host: this.host, port: this.port });
+      this.socket = socket;
+      socket.setNoDelay(true);
+      const timer = setTimeout(() => {
+        fail(
+          new SluiceError(
+            ErrorCode.BrokerUnreachable,
+            `connect to ${this.address} timed out after ${this.connectTimeoutMs} ms`,
+          ),
+        );
+      }, this.connectTimeoutMs);
+      const fail = (err: Error): void => {
+        clearTimeout(timer);
+        socket.off('connect', onConnect);
+        const wrapped =
+          err instanceof SluiceError
+            ? err
+            : new SluiceError(ErrorCode.BrokerUnreachable, `cannot connect to ${this.address}: ${err.message}`, {
+                cause: err,
+              });
+        markRetriable(wrapped);
+        this.shutdown(wrapped, false);
+        reject(wrapped);
+      };
+      const onConnect = (): void => {
+        clearTimeout(timer);
+        socket.off('error', fail);
+        this.state = 'open';
+        this.attach(socket);
+        resolve();
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', fail);
+    });
+    return this.connecting;
+  }
+
+  private attach(socket: net.Socket): void {
+    const reader = new FrameReader(
+      this.maxFrameBytes,
+      (payload) => this.onFrame(payload),
+      (claimed) =>
+        this.shutdown(
+          new SluiceError(
+            ErrorCode.InvalidRequest,
+            `${this.address} sent a frame of ${claimed} bytes (limit ${this.maxFrameBytes})`,
+          ),
+          true,
+        ),
+    );
+    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    socket.on('error', (err) =>
+      this.shutdown(this.unreachable(`connection to ${this.address} failed: ${err.message}`, false, err), true),
+    );
+    socket.on('close', () => this.shutdown(this.unreachable(`connection to ${this.address} closed`, false), true));
+  }
+
+  private onFrame(payload: Buffer): void {
+    let decoded: { correlationId: number; body: unknown };
+    try {
+      decoded = decodeResponse(payload);
+    } catch (err) {
+      this.shutdown(
+        new SluiceError(ErrorCode.InvalidRequest, `undecodable response from ${this.address}`, { cause: err }),
+        true,
+      );
+      return;
+    }
+    const p = this.pending.get(decoded.correlationId);
+    if (!p) {
+      this.shutdown(
+        new SluiceError(
+          ErrorCode.InvalidRequest,
+          `${this.address} answered unknown correlation id ${decoded.correlationId}`,
+        ),
+        true,
+      );
+      return;
+    }
+    // responses come in request order: the oldest pending must be this one
+    const oldest = this.pending.keys().next().value;
+    if (oldest !== decoded.correlationId) {
+      this.shutdown(
+        new SluiceError(
+          ErrorCode.InvalidRequest,
+          `${this.address} answered correlation id ${decoded.correlationId} before ${oldest}`,
+        ),
+        true,
+      );
+      return;
+    }
+    this.pending.delete(p.correlationId);
+    if (p.timer) clearTimeout(p.timer);
+    this.release();
+    if (typeof decoded.body !== 'object' || decoded.body === null) {
+      p.reject(
+        new SluiceError(ErrorCode.InvalidRequest, `${apiName(p.apiKey)} response from ${this.address} is not a map`),
+      );
+      return;
+    }
+    p.resolve(decoded.body);
+  }
+
+  /** Sends one request; resolves with its response body (or undefined when none is expected). */
+  async request<T>(apiKey: number, body: object, options: RequestOptions = {}): Promise<T> {
+    if (this.state !== 'open') await this.connect();
+    await this.acquire();
+    if (this.state !== 'open') {
+      this.release();
+      throw this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false);
+    }
+    const correlationId = this.nextCorrelationId;
+    this.nextCorrelationId = correlationId >= correlationIdMax ? 1 : correlationId + 1;
+    let frame: Buffer;
+    try {
+      frame = encodeRequest(
+        { apiKey, apiVersion: options.apiVersion ?? 0, correlationId, clientId: this.clientId },
+        body,
+      );
+    } catch (err) {
+      this.release();
+      throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });
+    }
+    const socket = this.socket as net.Socket;
+    if (options.expectResponse === false) {
+      return new Promise<T>((resolve, reject) => {
+        socket.write(frame, (err) => {
+          this.release();
+          if (err) reject(this.unreachable(`write to ${this.address} failed: ${err.message}`, false, err));
+          else resolve(undefined as T);
+        });
+      });
+    }
+    return new Promise<T>((resolve, reject) => {
+      const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
+      const p: Pending = {
+        correlationId,
+        apiKey,
+        resolve: resolve as (body: unknown) => void,
+        reject,
+        sent: false,
+        timer: setTimeout(() => {
+          const err = markRetriable(
+            new SluiceError(
+              ErrorCode.Timeout,
+              `${apiName(apiKey)} request to ${this.address} timed out after ${timeoutMs} ms`,
+            ),
+          );
+          if (p.sent) sentErrors.add(err);
+          this.pending.delete(correlationId);
+          this.release();
+          reject(err);
+          this.shutdown(
+            this.unreachable(`connection to ${this.address} dropped after a request timed out`, false),
+            true,
+          );
+        }, timeoutMs),
+      };
+      this.pending.set(correlationId, p);
+      socket.write(frame, (err) => {
+        if (!err) p.sent = true;
+      });
+    });
+  }
+
+  private acquire(): Promise<void> {
+    if (this.slots < this.maxInFlight) {
+      this.slots++;
+      return Promise.resolve();
+    }
+    if (this.waiters.length >= clientRequestWaitersMax) {
+      return Promise.reject(
+        new SluiceError(ErrorCode.Timeout, `more than ${clientRequestWaitersMax} requests wait for ${this.address}`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  /** Hands the slot to the next waiter, or frees it. */
+  private release(): void {
+    if (this.state === 'closed') return;
+    const next = this.waiters.shift();
+    if (next) next.resolve();
+    else this.slots--;
+  }
+
+  private unreachable(message: string, sent: boolean, cause?: unknown): SluiceError {
+    const err = markRetriable(
+      new SluiceError(ErrorCode.BrokerUnreachable, message, cause === undefined ? undefined : { cause }),
+    );
+    if (sent) sentErrors.add(err);
+    return err;
+  }
+
+  /** Ends the connection and fails everything pending with `err`. */
+  private shutdown(err: Error, notify: boolean): void {
+    if (this.state === 'closed') return;
+    const wasOpen = this.state === 'open';
+    this.state = 'closed';
+    this.closeError = err;
+    this.socket?.destroy();
+    for (const p of this.pending.values()) {
+      if (p.timer) clearTimeout(p.timer);
+      const e =
+        err instanceof SluiceError && err.code === ErrorCode.BrokerUnreachable
+          ? this.unreachable(`${apiName(p.apiKey)} request failed: ${err.message}`, p.sent, err)
+          : err;
+      p.reject(e);
+    }
+    this.pending.clear();
+    for (const w of this.waiters.splice(0)) w.reject(this.unreachable(err.message, false, err));
+    this.slots = 0;
+    if (notify && wasOpen) this.onClose?.(err);
+  }
+
+  /** Closes the connection; requests still pending fail with ClientClosed. */
+  close(): void {
+    this.shutdown(new SluiceError(ErrorCode.ClientClosed, `connection to ${this.address} was closed`), false);
+  }
+}

@@ -1,0 +1,589 @@
+/**
+ * The producer: records are partitioned (explicit, murmur2 of the key, or
+ * sticky for null keys), gathered into one open batch per partition, and sent
+ * when the batch reaches batchSize, after lingerMs, on flush(), or at once
+ * when send() is waiting for buffer memory. Batches of several partitions led
+ * by one broker share a request.
+ *
+ * Bounds: buffer memory (send() waits, FIFO, up to maxBlockMs — backpressure,
+ * never unbounded growth), one batch in flight per partition (so a retry can
+ * never reorder a partition), requests in flight per connection, retries.
+ *
+ * Retries: errors the broker returns for a partition that Kafka calls
+ * retriable (e.g. NOT_LEADER_OR_FOLLOWER) mean the batch was not appended, so
+ * it is retried after a metadata refresh. A connection that breaks before
+ * the request is written is retried too. A connection that breaks after the
+ * request was written leaves the outcome unknown: without idempotence a retry
+ * could duplicate, so those records fail with BrokerUnreachable.
+ */
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type { ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import {
+  batchBytesMax,
+  batchHeaderBytes,
+  clientRequestTimeoutMsDefault,
+  clientRetriesMax,
+  producerBatchBytesDefault,
+  producerBufferBytesDefault,
+  producerBufferBytesMax,
+  producerLingerMsMax,
+  producerMaxBlockMsDefault,
+  producerMemoryWaitersMax,
+  producerMessagesPerSendMax,
+  producerRequestBytesMax,
+} from '../shared/limits.js';
+import type { RecordHeader, RecordInput } from '../wire/record.js';
+import { Compression } from '../wire/record-batch.js';
+import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import type { Cluster } from './cluster.js';
+import { wasSent } from './connection.js';
+import { closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
+import { partitionForKey, StickyPartitioner } from './partitioner.js';
+import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
+
+interface PendingRecord {
+  input: RecordInput;
+  bytes: number;
+  resolve: (offset: number) => void;
+  reject: (err: Error) => void;
+}
+
+interface Batch {
+  topic: string;
+  partition: number;
+  records: PendingRecord[];
+  bytes: number;
+  createdAt: number;
+  attempts: number;
+  encoded: Buffer | null;
+  done: Promise<void>;
+  finish: () => void;
+}
+
+interface PartitionQueue {
+  topic: string;
+  partition: number;
+  open: Batch | null;
+  ready: Batch[];
+  inFlight: Batch | null;
+  retryAt: number;
+}
+
+/** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
+function recordBytes(r: RecordInput): number {
+  let n = 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  for (const h of r.headers ?? []) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return n;
+}
+
+function toBuffer(v: string | Buffer | Uint8Array | null | undefined, what: string): Buffer | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (Buffer.isBuffer(v)) return v;
+  if (v instanceof Uint8Array) return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  throw invalidArgument(`${what} must be a string, a Buffer or null`);
+}
+
+function headersOf(h: ProducerMessage['headers']): RecordHeader[] {
+  if (h === undefined || h === null) return [];
+  if (Array.isArray(h)) return h.map((x) => ({ key: String(x.key), value: toBuffer(x.value, `header '${x.key}'`) }));
+  const out: RecordHeader[] = [];
+  for (const [key, value] of Object.entries(h)) {
+    if (Array.isArray(value)) for (const v of value) out.push({ key, value: toBuffer(v, `header '${key}'`) });
+    else out.push({ key, value: toBuffer(value, `header '${key}'`) });
+  }
+  return out;
+}
+
+function normalizeAcks(acks: Acks | undefined): 0 | 1 | -1 {
+  if (acks === undefined || acks === 'all' || acks === -1) return -1;
+  if (acks === 0 || acks === 1) return acks;
+  throw invalidArgument(`acks must be 0, 1, -1 or 'all', not ${String(acks)}`);
+}
+
+function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
+  if (value === undefined) return def;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument(`${name} must be an integer in ${min}..${max}, not ${value}`);
+  }
+  return value;
+}
+
+/** Buffer memory with FIFO waiters: a sender waits until its bytes fit or maxBlockMs passes. */
+class MemoryPool {
+  private available: number;
+  private readonly waiters: {
+    bytes: number;
+    resolve: () => void;
+    reject: (e: Error) => void;
+    timer: NodeJS.Timeout;
+  }[] = [];
+
+  constructor(readonly total: number) {
+    this.available = total;
+  }
+
+  get waiting(): boolean {
+    return this.waiters.length > 0;
+  }
+
+  acquire(bytes: number, maxBlockMs: number): Promise<void> {
+    if (this.waiters.length === 0 && this.available >= bytes) {
+      this.available -= bytes;
+      return Promise.resolve();
+    }
+    if (this.waiters.length >= producerMemoryWaitersMax) {
+      return Promise.reject(
+        new SluiceError(ErrorCode.Timeout, `more than ${producerMemoryWaitersMax} sends wait for buffer memory`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const w = {
+        bytes,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          const i = this.waiters.indexOf(w);
+          if (i >= 0) this.waiters.splice(i, 1);
+          reject(
+            new SluiceError(
+              ErrorCode.Timeout,
+              `no buffer memory for ${bytes} bytes after ${maxBlockMs} ms (bufferMemory ${this.total})`,
+            ),
+          );
+          this.grant();
+        }, maxBlockMs),
+      };
+      this.waiters.push(w);
+    });
+  }
+
+  release(bytes: number): void {
+    this.available += bytes;
+    this.grant();
+  }
+
+  private grant(): void {
+    while (this.waiters.length > 0 && this.available >= (this.waiters[0]?.bytes ?? 0)) {
+      const w = this.waiters.shift()!;
+      clearTimeout(w.timer);
+      this.available -= w.bytes;
+      w.resolve();
+    }
+  }
+
+  failAll(err: Error): void {
+    for (const w of this.waiters.splice(0)) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+  }
+}
+
+export class Producer {
+  private readonly acks: 0 | 1 | -1;
+  private readonly lingerMs: number;
+  private readonly batchSize: number;
+  private readonly maxBlockMs: number;
+  private readonly retries: number;
+  private readonly retryBackoffMs: number;
+  private readonly timeoutMs: number;
+  private readonly compression: Compression;
+  private readonly memory: MemoryPool;
+  private readonly sticky = new StickyPartitioner();
+  private readonly queues = new Map<string, PartitionQueue>();
+  private drainScheduled = false;
+  private draining = false;
+  private drainAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  private closed = false;
+  private readonly onClose: (p: Producer) => void;
+
+  constructor(
+    private readonly cluster: Cluster,
+    options: ProducerOptions = {},
+    onClose: (p: Producer) => void = () => undefined,
+  ) {
+    if (options.idempotent) {
+      throw new SluiceError(
+        ErrorCode.Unsupported,
+        'the idempotent producer needs producer ids from the broker, which this version lacks',
+      );
+    }
+    this.acks = normalizeAcks(options.acks);
+    this.lingerMs = intOption('lingerMs', options.lingerMs, 0, 0, producerLingerMsMax);
+    this.batchSize = intOption('batchSize', options.batchSize, producerBatchBytesDefault, 1, batchBytesMax);
+    const bufferMemory = intOption(
+      'bufferMemory',
+      options.bufferMemory,
+      producerBufferBytesDefault,
+      1024,
+      producerBufferBytesMax,
+    );
+    this.maxBlockMs = intOption('maxBlockMs', options.maxBlockMs, producerMaxBlockMsDefault, 0, 3_600_000);
+    this.retries = intOption('retries', options.retries, cluster.retries, 0, clientRetriesMax);
+    this.retryBackoffMs = intOption('retryBackoffMs', options.retryBackoffMs, 100, 0, 60_000);
+    this.timeoutMs = intOption('timeoutMs', options.timeoutMs, clientRequestTimeoutMsDefault, 1, 3_600_000);
+    const c = options.compression ?? 'none';
+    if (c !== 'none' && c !== 'gzip') throw invalidArgument(`compression must be 'none' or 'gzip', not '${c}'`);
+    this.compression = c === 'gzip' ? Compression.gzip : Compression.none;
+    this.memory = new MemoryPool(bufferMemory);
+    this.onClose = onClose;
+  }
+
+  /** Sends messages to a topic; resolves with one { topic, partition, offset } per message, in order. */
+  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.closed) throw closedError('the producer');
+    const { topic, messages } = record ?? ({} as ProducerRecord);
+    if (typeof topic !== 'string' || topic.length === 0) throw invalidArgument('send() needs a topic');
+    if (!Array.isArray(messages)) throw invalidArgument('send() needs messages: [...]');
+    if (messages.length > producerMessagesPerSendMax) {
+      throw invalidArgument(`one send() takes at most ${producerMessagesPerSendMax} messages`);
+    }
+    if (messages.length === 0) return [];
+    const inputs = messages.map((m, i) => {
+      if (m === null || typeof m !== 'object') throw invalidArgument(`message ${i} must be an object`);
+      const input: RecordInput = {
+        key: toBuffer(m.key, 'key'),
+        value: toBuffer(m.value, 'value'),
+        headers: headersOf(m.headers),
+        timestamp: m.timestamp ?? Date.now(),
+      };
+      const bytes = recordBytes(input);
+      if (bytes + batchHeaderBytes > Math.min(batchBytesMax, this.memory.total)) {
+        throw new SluiceError(
+          ErrorCode.RecordTooLarge,
+          `message ${i} takes ${bytes} bytes, more than the buffer memory or the largest batch allows`,
+        );
+      }
+      if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
+        throw invalidArgument(`message ${i}: partition must be a non-negative integer`);
+      }
+      return { input, bytes, partition: m.partition };
+    });
+    const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
+    const count = info.partitions.length;
+    if (count === 0) throw wireError(3, `topic '${topic}' has no partitions`);
+    const results: Promise<number>[] = [];
+    const partitions: number[] = [];
+    for (const { input, bytes, partition: explicit } of inputs) {
+      if (this.closed) throw closedError('the producer');
+      let partition: number;
+      if (explicit !== undefined) {
+        if (explicit >= count) {
+          throw new SluiceError(
+            ErrorCode.UnknownPartition,
+            `topic '${topic}' has no partition ${explicit} (it has ${count})`,
+          );
+        }
+        partition = explicit;
+      } else if (input.key) {
+        partition = partitionForKey(input.key, count);
+      } else {
+        partition = this.sticky.partition(topic, count);
+      }
+      await this.memory.acquire(bytes, this.maxBlockMs);
+      partitions.push(partition);
+      results.push(this.append(topic, partition, count, input, bytes));
+    }
+    const offsets = await Promise.all(results);
+    return offsets.map((offset, i) => ({ topic, partition: partitions[i] as number, offset }));
+  }
+
+  private queueOf(topic: string, partition: number): PartitionQueue {
+    const key = `${topic}\u0000${partition}`;
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { topic, partition, open: null, ready: [], inFlight: null, retryAt: 0 };
+      this.queues.set(key, q);
+    }
+    return q;
+  }
+
+  private newBatch(topic: string, partition: number): Batch {
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    return {
+      topic,
+      partition,
+      records: [],
+      bytes: batchHeaderBytes,
+      createdAt: Date.now(),
+      attempts: 0,
+      encoded: null,
+      done,
+      finish,
+    };
+  }
+
+  private append(
+    topic: string,
+    partition: number,
+    partitions: number,
+    input: RecordInput,
+    bytes: number,
+  ): Promise<number> {
+    const q = this.queueOf(topic, partition);
+    if (q.open && q.open.bytes + bytes > this.batchSize && q.open.records.length > 0) this.seal(q, partitions);
+    if (!q.open) q.open = this.newBatch(topic, partition);
+    const batch = q.open;
+    const promise = new Promise<number>((resolve, reject) => {
+      batch.records.push({ input, bytes, resolve, reject });
+    });
+    batch.bytes += bytes;
+    if (batch.bytes >= this.batchSize) this.seal(q, partitions);
+    this.schedule();
+    return promise;
+  }
+
+  private seal(q: PartitionQueue, partitions?: number): void {
+    if (!q.open) return;
+    q.ready.push(q.open);
+    q.open = null;
+    this.sticky.onBatchClosed(q.topic, q.partition, partitions ?? 1);
+  }
+
+  private schedule(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
+  private scheduleAt(at: number): void {
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.schedule();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /** Sends every batch that is due, grouped by leader. */
+  private async drain(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        await this.drainOnce();
+      } while (this.drainAgain);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private flushing = 0;
+
+  private async drainOnce(): Promise<void> {
+    const now = Date.now();
+    const urgent = this.flushing > 0 || this.memory.waiting || this.closed;
+    let nextAt = Number.POSITIVE_INFINITY;
+    const due: { q: PartitionQueue; batch: Batch }[] = [];
+    for (const q of this.queues.values()) {
+      if (q.inFlight) continue;
+      if (q.retryAt > now) {
+        if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
+        continue;
+      }
+      if (q.ready.length === 0 && q.open) {
+        if (urgent || now - q.open.createdAt >= this.lingerMs) {
+          const info = await this.partitionsOf(q.topic);
+          this.seal(q, info);
+        } else {
+          nextAt = Math.min(nextAt, q.open.createdAt + this.lingerMs);
+        }
+      }
+      const batch = q.ready.shift();
+      if (batch) {
+        q.inFlight = batch;
+        due.push({ q, batch });
+      }
+    }
+    if (Number.isFinite(nextAt)) this.scheduleAt(nextAt);
+    if (due.length === 0) return;
+    const byLeader = new Map<number, { q: PartitionQueue; batch: Batch }[]>();
+    for (const item of due) {
+      let leader: number;
+      try {
+        leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
+      } catch (err) {
+        this.failed(item.q, item.batch, err);
+        continue;
+      }
+      const list = byLeader.get(leader) ?? [];
+      list.push(item);
+      byLeader.set(leader, list);
+    }
+    for (const [leader, items] of byLeader) {
+      let group: { q: PartitionQueue; batch: Batch }[] = [];
+      let bytes = 0;
+      for (const item of items) {
+        if (group.length > 0 && bytes + item.batch.bytes > producerRequestBytesMax) {
+          void this.sendRequest(leader, group);
+          group = [];
+          bytes = 0;
+        }
+        group.push(item);
+        bytes += item.batch.bytes;
+      }
+      if (group.length > 0) void this.sendRequest(leader, group);
+    }
+  }
+
+  private async partitionsOf(topic: string): Promise<number> {
+    try {
+      return (await this.cluster.topic(topic)).partitions.length;
+    } catch {
+      return 1;
+    }
+  }
+
+  private encode(batch: Batch): Buffer {
+    if (!batch.encoded) {
+      batch.encoded = encodeRecordBatch(
+        batch.records.map((r) => r.input),
+        { compression: this.compression },
+      );
+    }
+    return batch.encoded;
+  }
+
+  private async sendRequest(leader: number, items: { q: PartitionQueue; batch: Batch }[]): Promise<void> {
+    const topics = new Map<string, { partition: number; records: Buffer }[]>();
+    const live: { q: PartitionQueue; batch: Batch }[] = [];
+    for (const item of items) {
+      let records: Buffer;
+      try {
+        records = this.encode(item.batch);
+      } catch (err) {
+        this.failed(item.q, item.batch, err, false);
+        continue;
+      }
+      live.push(item);
+      const list = topics.get(item.q.topic) ?? [];
+      list.push({ partition: item.q.partition, records });
+      topics.set(item.q.topic, list);
+    }
+    if (live.length === 0) return;
+    const body: ProduceRequest = {
+      acks: this.acks,
+      timeoutMs: this.timeoutMs,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    };
+    let res: ProduceResponse | undefined;
+    try {
+      const conn = await this.cluster.brokerConnection(leader);
+      res = await conn.request<ProduceResponse | undefined>(ApiKey.Produce, body, {
+        expectResponse: this.acks !== 0,
+        timeoutMs: this.timeoutMs + 5_000,
+      });
+    } catch (err) {
+      for (const item of live) this.failed(item.q, item.batch, err);
+      return;
+    }
+    if (res?.errorCode) {
+      for (const item of live) this.failed(item.q, item.batch, wireError(res.errorCode, 'produce', res.errorMessage));
+      return;
+    }
+    if (this.acks === 0 || !res) {
+      for (const item of live) this.completed(item.q, item.batch, -1);
+      return;
+    }
+    for (const item of live) {
+      const t = res.topics?.find((x) => x.name === item.q.topic);
+      const p = t?.partitions?.find((x) => x.partition === item.q.partition);
+      const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
+      if (!p) {
+        this.failed(item.q, item.batch, wireError(-1, ctx, 'no result for the partition'));
+      } else if (p.errorCode !== 0) {
+        this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage));
+      } else {
+        this.completed(item.q, item.batch, p.baseOffset);
+      }
+    }
+  }
+
+  private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
+    q.inFlight = null;
+    batch.records.forEach((r, i) => {
+      this.memory.release(r.bytes);
+      r.resolve(baseOffset < 0 ? -1 : baseOffset + i);
+    });
+    batch.finish();
+    this.schedule();
+  }
+
+  /** A batch failed: retried when that is safe and the budget allows, otherwise its records fail. */
+  private failed(q: PartitionQueue, batch: Batch, err: unknown, retry = true): void {
+    q.inFlight = null;
+    // a written request on a broken connection may have been appended: retrying could duplicate
+    const safe = isRetriableError(err) && !wasSent(err);
+    if (retry && safe && batch.attempts < this.retries && !this.closedHard) {
+      batch.attempts++;
+      q.ready.unshift(batch);
+      q.retryAt = Date.now() + Math.min(10_000, this.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
+      this.cluster.invalidate(q.topic);
+      this.scheduleAt(q.retryAt);
+      return;
+    }
+    const error =
+      err instanceof Error
+        ? err
+        : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
+    for (const r of batch.records) {
+      this.memory.release(r.bytes);
+      r.reject(error);
+    }
+    batch.finish();
+    this.schedule();
+  }
+
+  /** Sends everything buffered now and waits until each of those batches has succeeded or failed. */
+  async flush(): Promise<void> {
+    const batches: Promise<void>[] = [];
+    for (const q of this.queues.values()) {
+      if (q.open) batches.push(q.open.done);
+      for (const b of q.ready) batches.push(b.done);
+      if (q.inFlight) batches.push(q.inFlight.done);
+    }
+    if (batches.length === 0) return;
+    this.flushing++;
+    try {
+      this.schedule();
+      await Promise.all(batches);
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  private closedHard = false;
+
+  /** Flushes, then refuses further sends. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      await this.flush();
+    } finally {
+      this.closedHard = true;
+      this.memory.failAll(closedError('the producer'));
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = null;
+      this.onClose(this);
+    }
+  }
+}
