@@ -6,15 +6,18 @@
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../shared/errors.js';
 import { startBroker } from './broker-start.js';
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
+import { collect } from './cli-args.js';
+import { addGlobalOptions } from './cli-client.js';
+import { registerConsumeCommand } from './consume-command.js';
+import { registerProduceCommand } from './produce-command.js';
+import { registerTopicCommands } from './topic-commands.js';
 
 function program(): Command {
-  const root = new Command('sluice')
+  const root = addGlobalOptions(new Command('sluice'))
     .description('Sluice: a Kafka-style partitioned log server')
-    .option('--verbose', 'print stack traces with errors')
     .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .configureHelp({ showGlobalOptions: true });
 
   const broker = root.command('broker').description('run a broker').exitOverride();
   broker
@@ -26,6 +29,9 @@ function program(): Command {
     .action(async (opts: { config: string; override: string[] }) => {
       await startBroker({ configFile: opts.config, overrides: opts.override });
     });
+  registerTopicCommands(root);
+  registerProduceCommand(root);
+  registerConsumeCommand(root);
   return root;
 }
 

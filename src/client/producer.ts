@@ -192,6 +192,8 @@ export class Producer {
   private readonly compression: Compression;
   private readonly memory: MemoryPool;
   private readonly sticky = new StickyPartitioner();
+  /** The enqueue phase of the latest send(); the next one starts after it. */
+  private enqueueing: Promise<unknown> = Promise.resolve();
   private readonly queues = new Map<string, PartitionQueue>();
   private drainScheduled = false;
   private draining = false;
@@ -263,31 +265,43 @@ export class Producer {
       }
       return { input, bytes, partition: m.partition };
     });
-    const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
-    const count = info.partitions.length;
-    if (count === 0) throw wireError(3, `topic '${topic}' has no partitions`);
-    const results: Promise<number>[] = [];
-    const partitions: number[] = [];
-    for (const { input, bytes, partition: explicit } of inputs) {
-      if (this.closed) throw closedError('the producer');
-      let partition: number;
-      if (explicit !== undefined) {
-        if (explicit >= count) {
-          throw new SluiceError(
-            ErrorCode.UnknownPartition,
-            `topic '${topic}' has no partition ${explicit} (it has ${count})`,
-          );
+    // Sends are queued in call order: the enqueue phase of one send (which may wait for
+    // metadata or buffer memory) finishes before the next begins, so records of
+    // overlapping send() calls keep their call order within a partition.
+    const enqueue = async (): Promise<{ results: Promise<number>[]; partitions: number[] }> => {
+      const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
+      const count = info.partitions.length;
+      if (count === 0) throw wireError(3, `topic '${topic}' has no partitions`);
+      const results: Promise<number>[] = [];
+      const partitions: number[] = [];
+      for (const { input, bytes, partition: explicit } of inputs) {
+        if (this.closed) throw closedError('the producer');
+        let partition: number;
+        if (explicit !== undefined) {
+          if (explicit >= count) {
+            throw new SluiceError(
+              ErrorCode.UnknownPartition,
+              `topic '${topic}' has no partition ${explicit} (it has ${count})`,
+            );
+          }
+          partition = explicit;
+        } else if (input.key) {
+          partition = partitionForKey(input.key, count);
+        } else {
+          partition = this.sticky.partition(topic, count);
         }
-        partition = explicit;
-      } else if (input.key) {
-        partition = partitionForKey(input.key, count);
-      } else {
-        partition = this.sticky.partition(topic, count);
+        await this.memory.acquire(bytes, this.maxBlockMs);
+        partitions.push(partition);
+        const offset = this.append(topic, partition, count, input, bytes);
+        // observed here so a batch failing while later messages wait is not an unhandled rejection
+        offset.catch(() => undefined);
+        results.push(offset);
       }
-      await this.memory.acquire(bytes, this.maxBlockMs);
-      partitions.push(partition);
-      results.push(this.append(topic, partition, count, input, bytes));
-    }
+      return { results, partitions };
+    };
+    const queued = this.enqueueing.then(enqueue);
+    this.enqueueing = queued.catch(() => undefined);
+    const { results, partitions } = await queued;
     const offsets = await Promise.all(results);
     return offsets.map((offset, i) => ({ topic, partition: partitions[i] as number, offset }));
   }

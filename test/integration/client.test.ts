@@ -302,6 +302,26 @@ describe('client against a real broker', () => {
     await expectSluiceErrorAsync(producer.send({ topic: 'bp', messages: [{ value: 'x' }] }), ErrorCode.ClientClosed);
   });
 
+  it('overlapping send() calls keep their call order within a partition, even while waiting for memory', async () => {
+    const broker = await startBroker();
+    const sluice = client(broker.port);
+    await sluice.admin().createTopic({ topic: 'order', partitions: 1 });
+    const producer = sluice.producer({ acks: 1, bufferMemory: 4096, batchSize: 1024, lingerMs: 5 });
+    const value = (i: number, j: number): Buffer => Buffer.concat([Buffer.from(`${i}:${j}:`), Buffer.alloc(150, 1)]);
+    const sends = Array.from({ length: 30 }, (_, i) =>
+      producer.send({
+        topic: 'order',
+        messages: Array.from({ length: 5 }, (_, j) => ({ key: 'same', value: value(i, j) })),
+      }),
+    );
+    await Promise.all(sends);
+    const records = await readAll(sluice, 'order', 1, 150);
+    const seen = records.map((r) => (r.value ?? Buffer.alloc(0)).toString().split(':').slice(0, 2).join(':'));
+    const expected = Array.from({ length: 30 }, (_, i) => Array.from({ length: 5 }, (_, j) => `${i}:${j}`)).flat();
+    expect(seen).toEqual(expected);
+    await producer.close();
+  });
+
   it('failover URL: a broker restart emits transportInterrupted / transportResumed and the client carries on', async () => {
     const first = await startBroker();
     const sluice = client(`failover:(tcp://127.0.0.1:${first.port})?randomize=false&initialReconnectDelay=100`, {
