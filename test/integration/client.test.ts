@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { type ConsumerRecord, ErrorCode, type RecordMetadata, Sluice } from '../../src/index.js';
+import { exited, killAndWait } from '../helpers/child-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { expectSluiceErrorAsync } from '../helpers/wire-bytes.js';
 
@@ -23,17 +24,6 @@ interface RunningBroker {
   port: number;
   dir: string;
   output: () => string;
-}
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  await done;
 }
 
 async function startBroker(opts: { dir?: string; port?: number } = {}): Promise<RunningBroker> {

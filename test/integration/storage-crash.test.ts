@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { LogConfig } from '../../src/storage/log-config.js';
 import type { PartitionLog } from '../../src/storage/partition-log.js';
 import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
+import { exited, killAndWait } from '../helpers/child-process.js';
 import {
   crashRecordProblem,
   crashRecords,
@@ -32,17 +33,6 @@ afterEach(async () => {
   // never leave a writer running, whatever happened to the test
   for (const child of children.splice(0)) await killAndWait(child);
 });
-
-function exited(child: ChildProcess): boolean {
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
-async function killAndWait(child: ChildProcess): Promise<void> {
-  if (exited(child)) return;
-  const done = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-  await done;
-}
 
 interface Run {
   startOffset: number;
