@@ -88,6 +88,10 @@ export interface ProduceResponse extends ErrorFields {
 
 // Fetch
 export interface FetchRequest {
+  /** Set by group members: a fetch from a stale generation is refused (ILLEGAL_GENERATION). */
+  groupId?: string;
+  generationId?: number;
+  memberId?: string;
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
