@@ -7,6 +7,8 @@
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
+import { GroupCoordinator } from '../groups/group-coordinator.js';
+import { OffsetStore } from '../groups/offset-store.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { NativeServer } from '../server/server.js';
@@ -20,6 +22,7 @@ export class Broker {
   private logs: LogManager | undefined;
   private coordinator: Coordinator | undefined;
   private server: NativeServer | undefined;
+  private groups: GroupCoordinator | undefined;
   private readonly notifier = new AppendNotifier();
   private stopping = false;
   /** Where the listener is bound (port 0 in the config picks a free one). */
@@ -53,12 +56,19 @@ export class Broker {
       this.coordinator = coordinator;
       const topics = new TopicManager(logs, coordinator, this.config, this.logger);
       await topics.openAll();
+      const groups = new GroupCoordinator(
+        new OffsetStore(logs, topics),
+        this.logger,
+        this.config.int('group.initial.rebalance.delay.ms'),
+      );
+      this.groups = groups;
       const ctx: HandlerContext = {
         logs,
         coordinator,
         topics,
         config: this.config,
         notifier: this.notifier,
+        groups,
         logger: this.logger,
         stopping: () => this.stopping,
       };
@@ -80,6 +90,7 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.notifier.notifyAll();
+    this.groups?.shutdown();
     await this.server?.close();
     await this.coordinator?.close();
     await this.logs?.close();

@@ -82,6 +82,19 @@ export class TopicManager {
     }
   }
 
+  /** An internal topic (e.g. __consumer_offsets), created with exactly these settings when missing. */
+  async ensureInternal(name: string, partitions: number, configs: Record<string, string>): Promise<TopicSpec> {
+    const existing = this.coordinator.topic(name);
+    if (existing) return existing;
+    try {
+      return await this.create(name, partitions, 1, configs);
+    } catch (err) {
+      const now = this.coordinator.topic(name);
+      if (now) return now;
+      throw err;
+    }
+  }
+
   async delete(name: string): Promise<void> {
     validateTopicName(name);
     await this.coordinator.deleteTopic(name);

@@ -56,6 +56,7 @@ export const brokerKeys = {
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
   'http.host': { kind: 'string', default: '127.0.0.1' },
   'queue.max.redeliveries': { kind: 'int', default: '6', min: -1, max: 1_000_000 },
+  'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, max: 300_000 },
   /** pino level (trace, debug, info, warn, error, fatal, silent); empty: SLUICE_LOG_LEVEL or info. */
   'log.level': { kind: 'string', default: '' },
 } satisfies Record<string, KeySpec>;

@@ -3,6 +3,7 @@ import type { AppendNotifier } from '../broker/append-notifier.js';
 import type { TopicManager } from '../broker/topic-manager.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
+import type { GroupCoordinator } from '../groups/group-coordinator.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -13,9 +14,16 @@ export interface HandlerContext {
   topics: TopicManager;
   config: BrokerConfig;
   notifier: AppendNotifier;
+  groups: GroupCoordinator;
   logger: Logger;
   /** Set when the broker is shutting down: long polls return at once. */
   stopping: () => boolean;
+}
+
+/** Who sent the request. */
+export interface ClientInfo {
+  clientId: string;
+  clientHost: string;
 }
 
 export interface Handler {
@@ -23,7 +31,7 @@ export interface Handler {
   minVersion: number;
   maxVersion: number;
   /** Resolves to the response body, or undefined when none is sent (produce with acks 0). */
-  handle(body: unknown, ctx: HandlerContext): Promise<object | undefined>;
+  handle(body: unknown, ctx: HandlerContext, client: ClientInfo): Promise<object | undefined>;
 }
 
 /** Small shape checks for decoded request bodies: a bad field is InvalidRequest. */
@@ -47,5 +55,11 @@ export function intField(body: unknown, field: string, fallback?: number): numbe
 export function stringField(body: unknown, field: string): string {
   const value = (body as Record<string, unknown>)[field];
   if (typeof value !== 'string') throw bad(`${field} must be a string`);
+  return value;
+}
+
+export function bufferField(body: unknown, field: string): Buffer {
+  const value = (body as Record<string, unknown>)[field];
+  if (!Buffer.isBuffer(value)) throw bad(`${field} must be bytes`);
   return value;
 }

@@ -68,6 +68,18 @@ export const fetchHandler: Handler = {
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx): Promise<FetchResponse> {
+    const groupId = (body as { groupId?: unknown }).groupId;
+    if (typeof groupId === 'string' && groupId !== '') {
+      // a group member fetching for a generation that is over must rejoin first
+      const fenced = ctx.groups.checkMember(groupId, intField(body, 'generationId'), stringField(body, 'memberId'));
+      if (fenced !== 0) {
+        return {
+          errorCode: fenced,
+          errorMessage: `fetch refused: not a member of group ${groupId}'s current generation`,
+          topics: [],
+        };
+      }
+    }
     const maxWaitMs = Math.min(Math.max(intField(body, 'maxWaitMs', 0), 0), fetchWaitMsMax);
     const minBytes = Math.max(intField(body, 'minBytes', 1), 0);
     const maxBytes = Math.min(Math.max(intField(body, 'maxBytes', readBytesMax), 1), readBytesMax);

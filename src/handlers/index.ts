@@ -4,6 +4,17 @@ import type { Handler } from './context.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { fetchHandler } from './fetch.js';
+import {
+  describeGroupsHandler,
+  findCoordinatorHandler,
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  listGroupsHandler,
+  offsetCommitHandler,
+  offsetFetchHandler,
+  syncGroupHandler,
+} from './group-handlers.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { produceHandler } from './produce.js';
@@ -17,5 +28,14 @@ export const handlers: ReadonlyMap<number, Handler> = new Map(
     produceHandler,
     fetchHandler,
     listOffsetsHandler,
+    findCoordinatorHandler,
+    joinGroupHandler,
+    syncGroupHandler,
+    heartbeatHandler,
+    leaveGroupHandler,
+    offsetCommitHandler,
+    offsetFetchHandler,
+    listGroupsHandler,
+    describeGroupsHandler,
   ].map((h) => [h.apiKey, h]),
 );

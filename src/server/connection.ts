@@ -87,7 +87,7 @@ export class Connection {
         errorMessage: `${apiName(header.apiKey)} version ${header.apiVersion} is not supported`,
       });
     } else {
-      work = handler.handle(body, this.ctx);
+      work = handler.handle(body, this.ctx, { clientId: header.clientId, clientHost: this.socket.remoteAddress ?? '' });
     }
     work
       .catch((err: unknown) => {

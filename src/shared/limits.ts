@@ -83,3 +83,37 @@ export const fetchMaxBytesDefault = 16 * 1024 * 1024;
 export const fetchPartitionMaxBytesDefault = 1024 * 1024;
 /** Records one poll() returns at most; the rest stay buffered (bounded by one fetch's bytes). */
 export const consumerPollRecordsMax = 10_000;
+
+/** Partitions of the internal offsets topic (Kafka's offsets.topic.num.partitions default is 50). */
+export const groupOffsetsPartitions = 50;
+/** Longest metadata string stored with a committed offset (Kafka's offset.metadata.max.bytes). */
+export const groupOffsetMetadataBytesMax = 4096;
+/** Session timeouts a member may ask for (Kafka's group.min/max.session.timeout.ms). */
+export const groupSessionTimeoutMsMin = 1000;
+export const groupSessionTimeoutMsMax = 300_000;
+/** Members one group may have (Kafka's group.max.size is unbounded; we bound it). */
+export const groupMembersMax = 1000;
+/** Groups one broker coordinates. */
+export const groupsMax = 100_000;
+
+// ---- consumer groups (client side) ----
+
+export const groupSessionTimeoutMsDefault = 10_000;
+/** How long the coordinator waits for members to rejoin; also how long a revocation waits for handlers. */
+export const groupRebalanceTimeoutMsDefault = 60_000;
+export const groupRebalanceTimeoutMsMax = 3_600_000;
+/** Consecutive failed membership steps (join, sync, heartbeat) before the consumer gives up with the error. */
+export const groupFailuresMax = 30;
+/** Consecutive rejoins without reaching a stable generation before the consumer gives up. */
+export const groupRejoinsMax = 1_000;
+/** How often a regular-expression subscription looks for new matching topics. */
+export const groupSubscriptionCheckMs = 5_000;
+/** Topics one subscription may name or match. */
+export const groupSubscribedTopicsMax = 10_000;
+/** How long close() waits for the membership loop (an in-flight join) before leaving anyway. */
+export const groupCloseWaitMsMax = 5_000;
+export const consumerAutoCommitIntervalMsDefault = 1_000;
+export const consumerAutoCommitIntervalMsMax = 3_600_000;
+export const consumerPartitionsConcurrentlyMax = 1_000;
+/** Seeks remembered for partitions not (yet) assigned to a group member. */
+export const consumerPendingSeeksMax = 10_000;

@@ -121,7 +121,9 @@ export class PartitionLog {
     const index = new PartitionIndex(opts.db, `${opts.topic}-${opts.partition}`);
     const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger });
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
-    await log.persistMeta(false, true);
+    // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
+    // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
+    await log.persistMeta(false, false);
     return log;
   }
 

@@ -1,0 +1,346 @@
+/**
+ * One consumer group's membership, Kafka's state machine:
+ *
+ *   Empty -> PreparingRebalance -> CompletingRebalance -> Stable
+ *      ^______________|_______________________|______________|  (members leave / expire / join)
+ *
+ * JoinGroup parks each member until every known member has rejoined (or the
+ * rebalance timeout drops the missing ones); then the generation advances and
+ * the leader gets every subscription. SyncGroup parks members until the leader
+ * hands over the assignment. Heartbeats keep a member's session alive and tell
+ * it when to rejoin. Every wait is bounded by a timer.
+ */
+import { randomUUID } from 'node:crypto';
+import { WireError } from '../protocol/error-codes.js';
+import type {
+  GroupState,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  SyncGroupResponse,
+} from '../protocol/native/group-messages.js';
+import { groupMembersMax } from '../shared/limits.js';
+
+interface Member {
+  memberId: string;
+  clientId: string;
+  clientHost: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  protocols: { name: string; metadata: Buffer }[];
+  assignment: Buffer;
+  joinWaiter?: (r: JoinGroupResponse) => void;
+  syncWaiter?: (r: SyncGroupResponse) => void;
+  sessionTimer?: NodeJS.Timeout;
+}
+
+const noBytes = Buffer.alloc(0);
+
+export class Group {
+  state: GroupState = 'Empty';
+  generationId = 0;
+  protocolType = '';
+  protocolName = '';
+  leaderId = '';
+  private readonly members = new Map<string, Member>();
+  private joinTimer: NodeJS.Timeout | undefined;
+  /** A new group's first join phase stays open until then, so members starting together share generation 1. */
+  private joinOpenUntil = 0;
+  private delayTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly groupId: string,
+    private readonly onChange: (group: Group, event: string) => void,
+    /** Kafka's group.initial.rebalance.delay.ms. */
+    private readonly initialRebalanceDelayMs = 0,
+  ) {}
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  describeMembers(): {
+    memberId: string;
+    clientId: string;
+    clientHost: string;
+    metadata: Buffer;
+    assignment: Buffer;
+  }[] {
+    return [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? noBytes,
+      assignment: m.assignment,
+    }));
+  }
+
+  /** Member and generation check shared by SyncGroup, Heartbeat, OffsetCommit and Fetch fencing. */
+  check(memberId: string, generationId: number): number {
+    if (!this.members.has(memberId)) return WireError.UNKNOWN_MEMBER_ID;
+    if (generationId !== this.generationId) return WireError.ILLEGAL_GENERATION;
+    return WireError.NONE;
+  }
+
+  join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
+    const fail = (errorCode: number, errorMessage: string): Promise<JoinGroupResponse> =>
+      Promise.resolve({
+        errorCode,
+        errorMessage,
+        generationId: -1,
+        protocolName: '',
+        leader: '',
+        memberId: req.memberId,
+        members: [],
+      });
+    if (this.members.size > 0 && req.protocolType !== this.protocolType) {
+      return fail(
+        WireError.INCONSISTENT_GROUP_PROTOCOL,
+        `group ${this.groupId} uses protocol type ${this.protocolType}`,
+      );
+    }
+    const names = new Set(req.protocols.map((p) => p.name));
+    const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId);
+    if (others.length > 0 && !others.every((m) => m.protocols.some((p) => names.has(p.name)))) {
+      return fail(WireError.INCONSISTENT_GROUP_PROTOCOL, 'no assignor is supported by every member');
+    }
+    let member = req.memberId === '' ? undefined : this.members.get(req.memberId);
+    if (req.memberId !== '' && !member) return fail(WireError.UNKNOWN_MEMBER_ID, `unknown member ${req.memberId}`);
+    if (!member) {
+      if (this.members.size >= groupMembersMax) return fail(WireError.UNKNOWN_SERVER_ERROR, 'the group is full');
+      member = {
+        memberId: `${clientId || 'member'}-${randomUUID()}`,
+        clientId,
+        clientHost,
+        sessionTimeoutMs: req.sessionTimeoutMs,
+        rebalanceTimeoutMs: req.rebalanceTimeoutMs,
+        protocols: req.protocols,
+        assignment: noBytes,
+      };
+      this.members.set(member.memberId, member);
+      this.onChange(this, `member ${member.memberId} joined`);
+    }
+    member.protocols = req.protocols;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    this.protocolType = req.protocolType;
+    this.stopSession(member);
+    const joined = member;
+    const response = new Promise<JoinGroupResponse>((resolve) => {
+      joined.joinWaiter?.({
+        errorCode: WireError.UNKNOWN_MEMBER_ID,
+        generationId: -1,
+        protocolName: '',
+        leader: '',
+        memberId: joined.memberId,
+        members: [],
+      });
+      joined.joinWaiter = resolve;
+    });
+    if (this.state === 'Empty' || (this.state === 'PreparingRebalance' && Date.now() < this.joinOpenUntil)) {
+      this.holdJoinOpen(req.rebalanceTimeoutMs);
+    }
+    if (this.state !== 'PreparingRebalance') this.prepareRebalance();
+    this.tryCompleteJoin();
+    return response;
+  }
+
+  private prepareRebalance(): void {
+    // a sync in progress is abandoned: its members must rejoin
+    for (const m of this.members.values()) {
+      m.syncWaiter?.({ errorCode: WireError.REBALANCE_IN_PROGRESS, assignment: noBytes });
+      m.syncWaiter = undefined;
+    }
+    this.state = 'PreparingRebalance';
+    const timeout = Math.max(1, ...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
+    clearTimeout(this.joinTimer);
+    this.joinTimer = setTimeout(() => this.completeJoin(), timeout);
+    this.joinTimer.unref();
+  }
+
+  /** Keeps a new group's join phase open a little longer for members still starting (bounded by the rebalance timeout). */
+  private holdJoinOpen(rebalanceTimeoutMs: number): void {
+    if (this.initialRebalanceDelayMs <= 0) return;
+    const now = Date.now();
+    if (this.joinOpenUntil === 0) this.joinOpenDeadline = now + rebalanceTimeoutMs;
+    this.joinOpenUntil = Math.min(now + this.initialRebalanceDelayMs, this.joinOpenDeadline);
+    clearTimeout(this.delayTimer);
+    this.delayTimer = setTimeout(() => this.tryCompleteJoin(), Math.max(0, this.joinOpenUntil - now));
+    this.delayTimer.unref();
+  }
+
+  private joinOpenDeadline = 0;
+
+  private tryCompleteJoin(): void {
+    if (this.state !== 'PreparingRebalance') return;
+    const wait = this.joinOpenUntil - Date.now();
+    if (wait > 0) {
+      // timers may fire a millisecond early: look again when the window has really closed
+      clearTimeout(this.delayTimer);
+      this.delayTimer = setTimeout(() => this.tryCompleteJoin(), wait + 1);
+      this.delayTimer.unref();
+      return;
+    }
+    for (const m of this.members.values()) if (!m.joinWaiter) return;
+    this.completeJoin();
+  }
+
+  /** Ends the join phase: members that did not rejoin are dropped, the generation advances. */
+  private completeJoin(): void {
+    clearTimeout(this.joinTimer);
+    clearTimeout(this.delayTimer);
+    this.joinTimer = undefined;
+    this.joinOpenUntil = 0;
+    this.joinOpenDeadline = 0;
+    for (const m of [...this.members.values()]) if (!m.joinWaiter) this.remove(m, 'did not rejoin in time', false);
+    this.generationId++;
+    if (this.members.size === 0) {
+      this.state = 'Empty';
+      this.protocolName = '';
+      this.leaderId = '';
+      this.onChange(this, `generation ${this.generationId}: empty`);
+      return;
+    }
+    this.protocolName = this.chooseProtocol();
+    if (!this.members.has(this.leaderId)) this.leaderId = this.members.keys().next().value as string;
+    this.state = 'CompletingRebalance';
+    const everyone = [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? noBytes,
+    }));
+    for (const m of this.members.values()) {
+      const waiter = m.joinWaiter;
+      m.joinWaiter = undefined;
+      m.assignment = noBytes;
+      this.startSession(m);
+      waiter?.({
+        errorCode: 0,
+        generationId: this.generationId,
+        protocolName: this.protocolName,
+        leader: this.leaderId,
+        memberId: m.memberId,
+        members: m.memberId === this.leaderId ? everyone : [],
+      });
+    }
+    this.onChange(this, `generation ${this.generationId} with ${this.members.size} members`);
+  }
+
+  /** The assignor every member supports that ranks best across members' preference lists. */
+  private chooseProtocol(): string {
+    const members = [...this.members.values()];
+    const candidates = (members[0] as Member).protocols
+      .map((p) => p.name)
+      .filter((name) => members.every((m) => m.protocols.some((p) => p.name === name)));
+    let best = candidates[0] ?? '';
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const name of candidates) {
+      const score = members.reduce((sum, m) => sum + m.protocols.findIndex((p) => p.name === name), 0);
+      if (score < bestScore) {
+        best = name;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  sync(
+    memberId: string,
+    generationId: number,
+    assignments: { memberId: string; assignment: Buffer }[],
+  ): Promise<SyncGroupResponse> {
+    const error = this.check(memberId, generationId);
+    if (error !== WireError.NONE) return Promise.resolve({ errorCode: error, assignment: noBytes });
+    if (this.state === 'PreparingRebalance') {
+      return Promise.resolve({ errorCode: WireError.REBALANCE_IN_PROGRESS, assignment: noBytes });
+    }
+    const member = this.members.get(memberId) as Member;
+    this.touch(member);
+    if (this.state === 'Stable') return Promise.resolve({ errorCode: 0, assignment: member.assignment });
+    const response = new Promise<SyncGroupResponse>((resolve) => {
+      member.syncWaiter = resolve;
+    });
+    if (memberId === this.leaderId) {
+      const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+      for (const m of this.members.values()) m.assignment = byMember.get(m.memberId) ?? noBytes;
+      this.state = 'Stable';
+      for (const m of this.members.values()) {
+        m.syncWaiter?.({ errorCode: 0, assignment: m.assignment });
+        m.syncWaiter = undefined;
+      }
+      this.onChange(this, `generation ${this.generationId} stable`);
+    }
+    return response;
+  }
+
+  heartbeat(memberId: string, generationId: number): number {
+    const error = this.check(memberId, generationId);
+    if (error !== WireError.NONE) return error;
+    this.touch(this.members.get(memberId) as Member);
+    return this.state === 'PreparingRebalance' ? WireError.REBALANCE_IN_PROGRESS : WireError.NONE;
+  }
+
+  leave(memberId: string): number {
+    const member = this.members.get(memberId);
+    if (!member) return WireError.UNKNOWN_MEMBER_ID;
+    this.remove(member, 'left the group', true);
+    return WireError.NONE;
+  }
+
+  private remove(member: Member, why: string, rebalance: boolean): void {
+    this.stopSession(member);
+    member.joinWaiter?.({
+      errorCode: WireError.UNKNOWN_MEMBER_ID,
+      generationId: -1,
+      protocolName: '',
+      leader: '',
+      memberId: member.memberId,
+      members: [],
+    });
+    member.syncWaiter?.({ errorCode: WireError.UNKNOWN_MEMBER_ID, assignment: noBytes });
+    this.members.delete(member.memberId);
+    this.onChange(this, `member ${member.memberId} ${why}`);
+    if (!rebalance) return;
+    if (this.state === 'PreparingRebalance') this.tryCompleteJoin();
+    else if (this.members.size === 0) {
+      this.generationId++;
+      this.state = 'Empty';
+      this.leaderId = '';
+      this.protocolName = '';
+    } else this.prepareRebalance();
+  }
+
+  private startSession(member: Member): void {
+    this.stopSession(member);
+    member.sessionTimer = setTimeout(() => {
+      if (this.members.get(member.memberId) === member) this.remove(member, 'session timed out', true);
+    }, member.sessionTimeoutMs);
+    member.sessionTimer.unref();
+  }
+
+  private stopSession(member: Member): void {
+    clearTimeout(member.sessionTimer);
+    member.sessionTimer = undefined;
+  }
+
+  /** A request from the member: its session starts again (unless it is parked in a join). */
+  private touch(member: Member): void {
+    if (!member.joinWaiter) this.startSession(member);
+  }
+
+  /** Ends every wait and timer (broker shutdown). */
+  shutdown(): void {
+    clearTimeout(this.joinTimer);
+    clearTimeout(this.delayTimer);
+    for (const m of this.members.values()) {
+      this.stopSession(m);
+      m.joinWaiter?.({
+        errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
+        generationId: -1,
+        protocolName: '',
+        leader: '',
+        memberId: m.memberId,
+        members: [],
+      });
+      m.syncWaiter?.({ errorCode: WireError.COORDINATOR_NOT_AVAILABLE, assignment: noBytes });
+    }
+  }
+}
