@@ -2,6 +2,17 @@
 export { Admin } from './client/admin.js';
 export { type BrokerAddress, type BrokerList, parseBrokers, type ReconnectPolicy } from './client/brokers.js';
 export { Consumer } from './client/consumer.js';
+export type {
+  GroupDescription,
+  GroupListing,
+  GroupMemberAssignment,
+  GroupMemberDescription,
+  GroupPartitionOffset,
+  GroupState,
+  ResetOffsetsOptions,
+  ResetOffsetsResult,
+  ResetOffsetsTarget,
+} from './client/group-admin.js';
 export { murmur2, partitionForKey, toPositive } from './client/partitioner.js';
 export { Producer } from './client/producer.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';

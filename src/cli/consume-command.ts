@@ -2,10 +2,17 @@
  * `sluice consume TOPIC`: prints records as they arrive, from the end of the
  * log unless told otherwise. Ends after --max-messages records, after
  * --timeout-ms without a record, or on SIGINT/SIGTERM (all exit 0).
+ *
+ * With --group G it is a member of consumer group G: it reads the partitions
+ * the group gives it, from the group's committed offsets (where there are
+ * none: the earliest with --from-beginning, else the end), commits what it
+ * printed as it goes (auto commit) and once more before it exits.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
+import type { Consumer } from '../client/consumer.js';
 import type { ConsumerRecord, OffsetSpec } from '../client/types.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import { badValue, parseInteger, usageError } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
@@ -42,6 +49,43 @@ function format(record: ConsumerRecord, opts: ConsumeOptions): string {
   return `${record.key?.toString('utf8') ?? ''}\t${value}`;
 }
 
+/** With --timeout-ms and --group: longest the first join may take (the consumer's default rebalance timeout). */
+const groupJoinWaitMsMax = 60_000;
+/** Longest the final commit of a group consumer keeps trying (the member may be rejoining). */
+const finalCommitMsMax = 10_000;
+const finalCommitRetryMs = 200;
+
+/**
+ * The final commit of what was printed, then close. An explicit commit needs
+ * the member to be in the current generation: during a rebalance it is
+ * retried for a while; the consumer's close() commits what it processed too.
+ */
+async function commitPrinted(consumer: Consumer, group: string, topic: string, upTo: Map<number, number>) {
+  const offsets = [...upTo].map(([partition, offset]) => ({ topic, partition, offset }));
+  const deadline = Date.now() + finalCommitMsMax;
+  let last: unknown;
+  try {
+    for (;;) {
+      try {
+        await consumer.commit(offsets);
+        return;
+      } catch (err) {
+        last = err;
+        if (Date.now() + finalCommitRetryMs > deadline) break;
+        await sleep(finalCommitRetryMs);
+      }
+    }
+  } finally {
+    await consumer.close();
+  }
+  const reason = last instanceof Error ? last.message : String(last);
+  throw new SluiceError(
+    isSluiceError(last) ? last.code : ErrorCode.BrokerError,
+    `the records printed were not all committed for group '${group}': ${reason}`,
+    { cause: last },
+  );
+}
+
 export function registerConsumeCommand(root: Command): void {
   root
     .command('consume')
@@ -70,8 +114,8 @@ export function registerConsumeCommand(root: Command): void {
         opts.timeoutMs === undefined ? undefined : parseInteger(opts.timeoutMs, '--timeout-ms', 1, timeoutMsMax);
       if (opts.group !== undefined) {
         if (opts.group.trim().length === 0) throw badValue('--group must not be empty');
-        // The client library reads assigned partitions only; groups come with a later version.
-        throw new SluiceError(ErrorCode.Unsupported, 'consumer groups (--group) are not supported by this version yet');
+        // the group assigns the partitions and keeps the positions (as Kafka's console consumer)
+        if (partition !== undefined) throw usageError('--group and --partition exclude each other');
       }
 
       await withClient(globalsOf(cmd), async (sluice) => {
@@ -82,10 +126,15 @@ export function registerConsumeCommand(root: Command): void {
         }
         const start: OffsetSpec = offset ?? (opts.fromBeginning ? 'earliest' : 'latest');
         const partitions = partition !== undefined ? [partition] : description.partitions.map((p) => p.partition);
+        const group = opts.group;
         const consumer = sluice.consumer({
           autoOffsetReset: opts.fromBeginning ? 'earliest' : 'latest',
           maxWaitMs: Math.min(pollWaitMsMax, timeoutMs ?? pollWaitMsMax),
+          ...(group !== undefined ? { groupId: group, autoCommit: true } : {}),
         });
+        /** Per partition of a group: the offset after the last record printed. */
+        const printedUpTo = new Map<number, number>();
+        let closed = false;
         let stopping = false;
         const stop = (): void => {
           stopping = true;
@@ -93,9 +142,14 @@ export function registerConsumeCommand(root: Command): void {
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         try {
-          consumer.assign(partitions.map((p) => ({ topic, partition: p, offset: start })));
+          if (group !== undefined) await consumer.subscribe({ topics: [topic], fromBeginning: opts.fromBeginning });
+          else consumer.assign(partitions.map((p) => ({ topic, partition: p, offset: start })));
           let printed = 0;
           let lastRecordAt = Date.now();
+          // in a group, the idle clock starts once the member has joined (the first join waits out
+          // the coordinator's group.initial.rebalance.delay.ms)
+          let joined = group === undefined;
+          const joinDeadline = Date.now() + groupJoinWaitMsMax;
           while (!stopping && !isStdoutClosed()) {
             if (maxMessages !== undefined && printed >= maxMessages) break;
             const remaining =
@@ -105,19 +159,35 @@ export function registerConsumeCommand(root: Command): void {
                 ? pollWaitMsMax
                 : Math.max(1, Math.min(pollWaitMsMax, lastRecordAt + timeoutMs - Date.now()));
             const records = await consumer.poll({ maxWaitMs: waitMs, maxRecords: remaining });
+            if (!joined) {
+              if (consumer.groupGeneration() !== null) joined = true;
+              else if (timeoutMs !== undefined && Date.now() >= joinDeadline) {
+                throw new SluiceError(
+                  ErrorCode.Timeout,
+                  `could not join consumer group '${group}' within ${groupJoinWaitMsMax} ms`,
+                );
+              }
+              lastRecordAt = Date.now();
+            }
             if (records.length > 0) lastRecordAt = Date.now();
             for (const record of records) {
               if (maxMessages !== undefined && printed >= maxMessages) break;
+              if (isStdoutClosed()) break;
               await writeLine(format(record, opts));
               printed++;
+              if (group !== undefined) printedUpTo.set(record.partition, record.offset + 1);
             }
             if (timeoutMs !== undefined && records.length === 0 && Date.now() - lastRecordAt >= timeoutMs) break;
           }
           await flushStdout();
+          if (group !== undefined && printedUpTo.size > 0) {
+            await commitPrinted(consumer, group, topic, printedUpTo);
+            closed = true;
+          }
         } finally {
           process.off('SIGINT', stop);
           process.off('SIGTERM', stop);
-          await consumer.close();
+          if (!closed) await consumer.close();
         }
       });
     });

@@ -9,6 +9,7 @@ import { startBroker } from './broker-start.js';
 import { collect } from './cli-args.js';
 import { addGlobalOptions } from './cli-client.js';
 import { registerConsumeCommand } from './consume-command.js';
+import { registerGroupCommands } from './group-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerTopicCommands } from './topic-commands.js';
 
@@ -32,6 +33,7 @@ function program(): Command {
   registerTopicCommands(root);
   registerProduceCommand(root);
   registerConsumeCommand(root);
+  registerGroupCommands(root);
   return root;
 }
 

@@ -2,6 +2,7 @@
  * Topic administration: create, delete, list, describe. describeTopic adds
  * each partition's logStartOffset and highWatermark (ListOffsets earliest and
  * latest at the leader) to the metadata, in the CONTRACT's describe shape.
+ * Consumer groups (list, describe, reset offsets) are in group-admin.ts.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type {
@@ -15,6 +16,15 @@ import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.j
 import type { Cluster } from './cluster.js';
 import { wasSent } from './connection.js';
 import { checkTopLevel, invalidArgument, wireError } from './errors.js';
+import {
+  describeGroup,
+  type GroupDescription,
+  type GroupListing,
+  listGroups,
+  type ResetOffsetsOptions,
+  type ResetOffsetsResult,
+  resetOffsets,
+} from './group-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
 import type { CreateTopicOptions, TopicDescription } from './types.js';
 
@@ -117,6 +127,21 @@ export class Admin {
       return out;
     }
     return this.describeOne(checkName(name));
+  }
+
+  /** Every consumer group the cluster knows (with members or committed offsets), sorted by name. */
+  listGroups(): Promise<GroupListing[]> {
+    return listGroups(this.cluster);
+  }
+
+  /** A group's members, assignments and per-partition committed offset, log end and lag (group-admin.ts). */
+  describeGroup(group: string): Promise<GroupDescription> {
+    return describeGroup(this.cluster, group);
+  }
+
+  /** Moves a group's committed offsets on a topic; the group must have no active members. */
+  resetOffsets(options: ResetOffsetsOptions): Promise<ResetOffsetsResult[]> {
+    return resetOffsets(this.cluster, options);
   }
 
   private async describeOne(name: string): Promise<TopicDescription> {

@@ -1,4 +1,8 @@
 /** Public types of the client library. */
+import type { Assignor } from './assignors/index.js';
+
+export type { Subscription, TopicPartitions } from '../protocol/native/consumer-protocol.js';
+export type { Assignor, GroupMember } from './assignors/index.js';
 
 export type Acks = 0 | 1 | -1 | 'all';
 
@@ -50,12 +54,20 @@ export interface ProducerOptions {
   idempotent?: boolean;
 }
 
-export type AutoOffsetReset = 'smallest' | 'largest' | 'earliest' | 'latest';
+/** 'none': an error (OffsetOutOfRange) when there is no committed offset or it is out of range. */
+export type AutoOffsetReset = 'smallest' | 'largest' | 'earliest' | 'latest' | 'none';
+
+/** A built-in assignor by name, or an Assignor of your own (every member of a group must share one). */
+export type AssignorSpec = 'range' | 'roundrobin' | 'sticky' | Assignor;
 
 export interface ConsumerOptions {
-  /** Consumer groups arrive with a later version; without groupId the consumer reads assigned partitions. */
+  /**
+   * With a groupId, subscribe() makes the consumer a member of the group: the
+   * group's partitions are shared among its members, each starting from the
+   * group's committed offset. Without, the consumer reads what it is assigned.
+   */
   groupId?: string;
-  /** Where to start when no offset is given or the offset is out of range. Default 'largest'. */
+  /** Where to start when there is no (committed) offset or it is out of range. Default 'largest'. */
   autoOffsetReset?: AutoOffsetReset;
   /** How long a fetch waits at the broker for data. Default 500 ms. */
   maxWaitMs?: number;
@@ -64,9 +76,47 @@ export interface ConsumerOptions {
   maxBytes?: number;
   /** Bytes one fetch may return per partition. Default 1 MiB. */
   maxBytesPerPartition?: number;
-  /** Accepted for compatibility with group consumers; unused without a group. */
+  /** Group only: commit processed records' offsets every autoCommitIntervalMs, before a rebalance and on close. Default true. */
   autoCommit?: boolean;
+  /** Default 1000. */
   autoCommitIntervalMs?: number;
+  /** Group only: the coordinator drops a member silent this long. Default 10000. */
+  sessionTimeoutMs?: number;
+  /** Group only: how long a rebalance waits for members to rejoin (and for handlers to finish). Default 60000. */
+  rebalanceTimeoutMs?: number;
+  /** Group only: default sessionTimeoutMs / 3. */
+  heartbeatIntervalMs?: number;
+  /** Partitions whose records run() delivers at once (each partition still in order). Default 1. */
+  partitionsConsumedConcurrently?: number;
+  /** Group only: assignors in preference order. Default ['range', 'roundrobin']. */
+  assignors?: AssignorSpec[];
+}
+
+/** A topic name or a regular expression (group consumers: matched against existing topics, new ones included). */
+export type TopicSubscription = string | RegExp;
+
+export interface SubscribeOptions {
+  topics?: TopicSubscription[];
+  topic?: TopicSubscription;
+  /** Start from the earliest offset when there is no committed offset (overrides autoOffsetReset). */
+  fromBeginning?: boolean;
+}
+
+/** Partitions of a topic (all assigned ones of it when `partitions` is omitted). */
+export interface TopicPartitionsSpec {
+  topic: string;
+  partitions?: number[];
+}
+
+/** The consumer's place in its group. */
+export interface GroupGeneration {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  leaderId: string;
+  isLeader: boolean;
+  /** The assignor the coordinator chose. */
+  protocol: string;
 }
 
 export type OffsetSpec = number | string | bigint | 'earliest' | 'latest';
@@ -96,8 +146,35 @@ export interface EachMessagePayload {
   message: Message;
 }
 
+export interface Batch {
+  topic: string;
+  partition: number;
+  /** In offset order. */
+  messages: Message[];
+  firstOffset(): number | null;
+  lastOffset(): number | null;
+}
+
+export interface EachBatchPayload {
+  batch: Batch;
+  /** Marks records up to and including `offset` processed (all of them when the handler resolves, unless eachBatchAutoResolve is false). */
+  resolveOffset(offset: number): void;
+  /** Membership heartbeats run on their own; kept for kafkajs-style handlers. */
+  heartbeat(): Promise<void>;
+  /** Commits what was processed so far (group with autoCommit: the auto-commit cadence does it anyway). */
+  commitOffsetsIfNecessary(): Promise<void>;
+  isRunning(): boolean;
+  /** True once the partition was revoked, sought or paused: the rest of the batch will not count. */
+  isStale(): boolean;
+}
+
 export interface RunOptions {
-  eachMessage: (payload: EachMessagePayload) => Promise<void> | void;
+  eachMessage?: (payload: EachMessagePayload) => Promise<void> | void;
+  eachBatch?: (payload: EachBatchPayload) => Promise<void> | void;
+  /** Default true: a batch whose handler resolved counts as processed entirely. */
+  eachBatchAutoResolve?: boolean;
+  /** Overrides the consumer's partitionsConsumedConcurrently. */
+  partitionsConsumedConcurrently?: number;
 }
 
 export interface PollOptions {

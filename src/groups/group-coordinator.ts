@@ -108,7 +108,9 @@ export class GroupCoordinator {
       error = WireError.UNKNOWN_MEMBER_ID;
     } else {
       error = group.check(req.memberId, req.generationId);
-      if (error === WireError.NONE && group.state === 'PreparingRebalance') error = WireError.REBALANCE_IN_PROGRESS;
+      // Kafka's rule: the current generation may commit while members rejoin (that is when they hand
+      // partitions over), but not between join and sync, when the next generation's assignment is pending
+      if (error === WireError.NONE && group.state === 'CompletingRebalance') error = WireError.REBALANCE_IN_PROGRESS;
     }
     if (error === WireError.NONE) {
       const entries = req.topics.flatMap((t) =>

@@ -1,0 +1,469 @@
+/**
+ * One consumer's membership of a group (Kafka's eager rebalance protocol):
+ * find the coordinator, JoinGroup (the leader also computes the assignment
+ * with the chosen assignor), SyncGroup, then heartbeat every
+ * heartbeatIntervalMs until the coordinator says to rejoin
+ * (REBALANCE_IN_PROGRESS, ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID) or the
+ * consumer asks for it (new subscription, fenced fetch or commit).
+ *
+ * Before every rejoin the consumer's revoke hook runs (it stops delivery of
+ * the old partitions and commits what was processed); after every sync the
+ * assign hook runs (it looks up committed offsets and starts fetching).
+ *
+ * One loop, one request at a time. Bounded: consecutive failures
+ * (groupFailuresMax, each after a growing backoff) and consecutive rejoins
+ * (groupRejoinsMax) end the membership with the error, reported through the
+ * fatal hook. stop() leaves the group (LeaveGroup) so the others rebalance at once.
+ */
+import { isRetriable, WireError } from '../protocol/error-codes.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import {
+  consumerProtocolType,
+  decodeAssignment,
+  decodeSubscription,
+  encodeAssignment,
+  encodeSubscription,
+  type Subscription,
+  type TopicPartitions,
+} from '../protocol/native/consumer-protocol.js';
+import type {
+  FindCoordinatorResponse,
+  HeartbeatResponse,
+  JoinGroupResponse,
+  LeaveGroupResponse,
+  OffsetCommitRequest,
+  OffsetCommitResponse,
+  OffsetFetchResponse,
+  SyncGroupResponse,
+} from '../protocol/native/group-messages.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { groupCloseWaitMsMax, groupFailuresMax, groupRejoinsMax, groupSubscriptionCheckMs } from '../shared/limits.js';
+import type { Assignor, GroupMember } from './assignors/index.js';
+import type { BrokerAddress } from './brokers.js';
+import type { Cluster } from './cluster.js';
+import type { Connection } from './connection.js';
+import { isRetriableError, markRetriable, wireError } from './errors.js';
+
+export interface MembershipHooks {
+  /** The topics to subscribe to now (regular expressions resolved against the metadata). */
+  topics(): Promise<string[]>;
+  /** Whether topics() may change on its own (a regular expression): then it is checked now and then. */
+  dynamicTopics(): boolean;
+  /** Before a rejoin: stop delivering `partitions` and commit what was processed (autoCommit). */
+  revoke(partitions: TopicPartitions[]): Promise<void>;
+  /** After a sync: consume `partitions` (generation `generationId`). */
+  assign(partitions: TopicPartitions[], generationId: number): Promise<void>;
+  /** The membership gave up (non-retriable error, or too many failures). */
+  fatal(err: Error): void;
+}
+
+export interface MembershipOptions {
+  groupId: string;
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** In preference order; the coordinator picks one every member supports. */
+  assignors: readonly Assignor[];
+}
+
+export interface OffsetToCommit {
+  topic: string;
+  partition: number;
+  /** The next offset to consume (last processed + 1). */
+  offset: number;
+}
+
+/** The coordinator said: join again (after a new memberId when `reset`). */
+class RejoinSignal extends Error {}
+
+/** Wire codes that mean "this member's generation is over". */
+export const fencingCodes: ReadonlySet<number> = new Set<number>([
+  WireError.ILLEGAL_GENERATION,
+  WireError.UNKNOWN_MEMBER_ID,
+  WireError.REBALANCE_IN_PROGRESS,
+]);
+
+const coordinatorCodes: ReadonlySet<number> = new Set<number>([
+  WireError.COORDINATOR_NOT_AVAILABLE,
+  WireError.NOT_COORDINATOR,
+]);
+
+const sameTopics = (a: string[], b: string[]): boolean => a.length === b.length && a.every((t, i) => t === b[i]);
+
+export class GroupMembership {
+  memberId = '';
+  generationId = -1;
+  leaderId = '';
+  protocol = '';
+  private readonly options: MembershipOptions;
+  /** What this member was last assigned (sent as ownedPartitions, for sticky assignors). */
+  private lastAssigned: TopicPartitions[] = [];
+  /** True while the consumer holds an assignment (the revoke hook is due before a rejoin). */
+  private holding = false;
+  private rejoinNeeded = true;
+  private coordinator: BrokerAddress | null = null;
+  private stopped = false;
+  private loopDone: Promise<void> | null = null;
+  private wakeUp: (() => void) | null = null;
+  private subscribedTopics: string[] = [];
+  private lastTopicCheck = 0;
+  private left = false;
+
+  constructor(
+    private readonly cluster: Cluster,
+    options: MembershipOptions,
+    private readonly hooks: MembershipHooks,
+  ) {
+    if (options.assignors.length === 0) throw new SluiceError(ErrorCode.InvalidArgument, 'no partition assignor');
+    this.options = options;
+  }
+
+  get groupId(): string {
+    return this.options.groupId;
+  }
+
+  /** Joined, synced, and no rejoin pending. */
+  get stable(): boolean {
+    return this.holding && !this.rejoinNeeded && this.generationId >= 0;
+  }
+
+  get isLeader(): boolean {
+    return this.memberId !== '' && this.memberId === this.leaderId;
+  }
+
+  /** Starts the membership loop (once). */
+  start(): void {
+    if (this.loopDone || this.stopped) return;
+    this.loopDone = this.loop();
+  }
+
+  /**
+   * Asks for a rejoin. With `generationId`, only when that is still the
+   * current generation (a stale fetch's fencing error must not start another round).
+   */
+  requestRejoin(generationId?: number, resetMemberId = false): void {
+    if (generationId !== undefined && generationId !== this.generationId) return;
+    if (resetMemberId) this.memberId = '';
+    this.rejoinNeeded = true;
+    this.wake();
+  }
+
+  private wake(): void {
+    const w = this.wakeUp;
+    this.wakeUp = null;
+    w?.();
+  }
+
+  /** Waits `ms` or until wake(). */
+  private nap(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.wakeUp = null;
+        resolve();
+      }, ms);
+      timer.unref?.();
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async loop(): Promise<void> {
+    let failures = 0;
+    let rejoins = 0;
+    while (!this.stopped) {
+      try {
+        if (this.rejoinNeeded) {
+          await this.rebalance();
+          rejoins = 0;
+          failures = 0;
+          continue;
+        }
+        await this.nap(this.options.heartbeatIntervalMs);
+        if (this.stopped || this.rejoinNeeded) continue;
+        await this.heartbeat();
+        if (this.hooks.dynamicTopics() && Date.now() - this.lastTopicCheck >= groupSubscriptionCheckMs) {
+          this.lastTopicCheck = Date.now();
+          const topics = await this.hooks.topics();
+          if (!sameTopics(topics, this.subscribedTopics)) this.requestRejoin();
+        }
+        failures = 0;
+      } catch (err) {
+        if (this.stopped) break;
+        if (err instanceof RejoinSignal) {
+          this.rejoinNeeded = true;
+          if (++rejoins > groupRejoinsMax) {
+            this.fail(
+              new SluiceError(
+                ErrorCode.BrokerError,
+                `group '${this.groupId}': no stable generation after ${groupRejoinsMax} rejoins`,
+                { cause: err },
+              ),
+            );
+            break;
+          }
+          // REBALANCE_IN_PROGRESS and friends: rejoin at once, then with a growing pause
+          if (rejoins > 3)
+            await this.nap(Math.min(this.cluster.backoffMs(rejoins - 3), this.options.heartbeatIntervalMs));
+          continue;
+        }
+        const retriable = isRetriableError(err);
+        if (!retriable || ++failures > groupFailuresMax) {
+          this.fail(err as Error);
+          break;
+        }
+        if (this.holding && failures * this.options.heartbeatIntervalMs > this.options.sessionTimeoutMs) {
+          // the coordinator has surely dropped us by now: our partitions may be someone else's
+          this.rejoinNeeded = true;
+        }
+        await this.nap(this.cluster.backoffMs(failures - 1));
+      }
+    }
+  }
+
+  private fail(err: Error): void {
+    this.stopped = true;
+    this.hooks.fatal(err);
+  }
+
+  /** The coordinator's connection (FindCoordinator when unknown). */
+  private async coordinatorConnection(): Promise<Connection> {
+    if (!this.coordinator) {
+      const conn = await this.cluster.anyConnection();
+      const res = await conn.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: this.groupId });
+      if (res.errorCode !== 0)
+        throw wireError(res.errorCode, `find coordinator of group '${this.groupId}'`, res.errorMessage);
+      this.coordinator = { host: res.host, port: res.port };
+    }
+    try {
+      return await this.cluster.connectionTo(this.coordinator);
+    } catch (err) {
+      this.coordinator = null;
+      throw err;
+    }
+  }
+
+  /**
+   * Throws for a non-zero group error: RejoinSignal for fencing codes,
+   * a retriable error (and a new coordinator lookup) for coordinator codes.
+   */
+  private check(code: number, what: string, message?: string): void {
+    if (code === 0 || code === undefined) return;
+    if (code === WireError.UNKNOWN_MEMBER_ID) {
+      this.memberId = '';
+      this.generationId = -1;
+      throw new RejoinSignal(`${what}: UNKNOWN_MEMBER_ID`);
+    }
+    if (code === WireError.ILLEGAL_GENERATION || code === WireError.REBALANCE_IN_PROGRESS)
+      throw new RejoinSignal(`${what}: ${code}`);
+    if (coordinatorCodes.has(code)) this.coordinator = null;
+    const err = wireError(code, `${what} (group '${this.groupId}')`, message);
+    if (isRetriable(code)) markRetriable(err);
+    throw err;
+  }
+
+  private async rebalance(): Promise<void> {
+    if (this.holding) {
+      await this.hooks.revoke(this.lastAssigned);
+      this.holding = false;
+    }
+    if (this.stopped) return;
+    this.rejoinNeeded = false;
+    const topics = await this.hooks.topics();
+    this.subscribedTopics = topics;
+    this.lastTopicCheck = Date.now();
+    const conn = await this.coordinatorConnection();
+    const subscription: Subscription = { version: 0, topics, ownedPartitions: this.lastAssigned };
+    const metadata = encodeSubscription(subscription);
+    const timeoutMs = this.options.rebalanceTimeoutMs + this.cluster.requestTimeoutMs;
+    const join = await conn.request<JoinGroupResponse>(
+      ApiKey.JoinGroup,
+      {
+        groupId: this.groupId,
+        sessionTimeoutMs: this.options.sessionTimeoutMs,
+        rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+        memberId: this.memberId,
+        protocolType: consumerProtocolType,
+        protocols: this.options.assignors.map((a) => ({ name: a.name, metadata })),
+      },
+      { timeoutMs },
+    );
+    this.check(join.errorCode, 'join group', join.errorMessage);
+    this.memberId = join.memberId;
+    this.generationId = join.generationId;
+    this.leaderId = join.leader;
+    this.protocol = join.protocolName;
+    const assignments = this.isLeader ? await this.computeAssignments(join) : [];
+    if (this.stopped) return;
+    const sync = await conn.request<SyncGroupResponse>(
+      ApiKey.SyncGroup,
+      { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, assignments },
+      { timeoutMs },
+    );
+    this.check(sync.errorCode, 'sync group', sync.errorMessage);
+    const assigned = decodeAssignment(Buffer.from(sync.assignment ?? Buffer.alloc(0))).partitions ?? [];
+    this.lastAssigned = assigned.map((tp) => ({ topic: tp.topic, partitions: [...tp.partitions] }));
+    this.holding = true;
+    try {
+      await this.hooks.assign(this.lastAssigned, this.generationId);
+    } catch (err) {
+      this.rejoinNeeded = true;
+      throw err;
+    }
+  }
+
+  /** The leader's job: every member's assignment, by the assignor the coordinator chose. */
+  private async computeAssignments(join: JoinGroupResponse): Promise<{ memberId: string; assignment: Buffer }[]> {
+    const assignor = this.options.assignors.find((a) => a.name === join.protocolName);
+    if (!assignor) {
+      throw new SluiceError(
+        ErrorCode.InvalidRequest,
+        `group '${this.groupId}': the coordinator chose assignor '${join.protocolName}', which this member does not have`,
+      );
+    }
+    const members: GroupMember[] = (join.members ?? []).map((m) => {
+      let subscription: Subscription;
+      try {
+        subscription = decodeSubscription(Buffer.from(m.metadata));
+      } catch {
+        subscription = { version: 0, topics: [], ownedPartitions: [] };
+      }
+      return { memberId: m.memberId, subscription };
+    });
+    const wanted = [...new Set(members.flatMap((m) => m.subscription.topics))].sort();
+    const partitionsPerTopic = new Map<string, number>();
+    if (wanted.length > 0) {
+      const res = await this.cluster.refreshMetadata(wanted);
+      for (const t of res.topics ?? []) {
+        if (t.errorCode === 0 && t.partitions.length > 0) partitionsPerTopic.set(t.name, t.partitions.length);
+      }
+    }
+    const result = assignor.assign(members, partitionsPerTopic);
+    return members.map((m) => ({
+      memberId: m.memberId,
+      assignment: encodeAssignment({ version: 0, partitions: result.get(m.memberId) ?? [] }),
+    }));
+  }
+
+  private async heartbeat(): Promise<void> {
+    const conn = await this.coordinatorConnection();
+    const res = await conn.request<HeartbeatResponse>(
+      ApiKey.Heartbeat,
+      { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId },
+      { timeoutMs: Math.max(this.options.sessionTimeoutMs, 1_000) },
+    );
+    this.check(res.errorCode, 'heartbeat', res.errorMessage);
+  }
+
+  /**
+   * Commits offsets for the current generation (retrying coordinator moves).
+   * A fenced commit (stale generation, unknown member, rebalance) asks for a
+   * rejoin and throws: its offsets were not stored.
+   */
+  async commit(offsets: OffsetToCommit[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const topics = new Map<string, { partition: number; offset: number }[]>();
+    for (const o of offsets) {
+      const list = topics.get(o.topic) ?? [];
+      list.push({ partition: o.partition, offset: o.offset });
+      topics.set(o.topic, list);
+    }
+    const generationId = this.generationId;
+    const body: OffsetCommitRequest = {
+      groupId: this.groupId,
+      generationId,
+      memberId: this.memberId,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    };
+    await this.cluster.retry(async () => {
+      const conn = await this.coordinatorConnection();
+      const res = await conn.request<OffsetCommitResponse>(ApiKey.OffsetCommit, body);
+      const codes: { code: number; message: string | undefined; what: string }[] = [];
+      if (res.errorCode) codes.push({ code: res.errorCode, message: res.errorMessage, what: 'commit offsets' });
+      for (const t of res.topics ?? []) {
+        for (const p of t.partitions ?? []) {
+          if (p.errorCode)
+            codes.push({
+              code: p.errorCode,
+              message: p.errorMessage,
+              what: `commit offset of ${t.name}-${p.partition}`,
+            });
+        }
+      }
+      const first = codes[0];
+      if (!first) return;
+      const fenced = codes.find((c) => fencingCodes.has(c.code));
+      if (fenced) {
+        this.requestRejoin(generationId, fenced.code === WireError.UNKNOWN_MEMBER_ID);
+        throw wireError(
+          fenced.code,
+          `${fenced.what} (group '${this.groupId}', generation ${generationId})`,
+          fenced.message,
+        );
+      }
+      if (codes.some((c) => coordinatorCodes.has(c.code))) this.coordinator = null;
+      throw wireError(first.code, `${first.what} (group '${this.groupId}')`, first.message);
+    });
+  }
+
+  /** Committed offsets (-1: none) of `partitions`. */
+  async committedOffsets(partitions: TopicPartitions[]): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    if (partitions.length === 0) return out;
+    return this.cluster.retry(async () => {
+      const conn = await this.coordinatorConnection();
+      const res = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, {
+        groupId: this.groupId,
+        topics: partitions.map((tp) => ({ name: tp.topic, partitions: tp.partitions })),
+      });
+      if (res.errorCode) {
+        if (coordinatorCodes.has(res.errorCode)) this.coordinator = null;
+        throw wireError(res.errorCode, `fetch committed offsets (group '${this.groupId}')`, res.errorMessage);
+      }
+      for (const t of res.topics ?? []) {
+        for (const p of t.partitions ?? []) {
+          if (p.errorCode) {
+            throw wireError(p.errorCode, `fetch committed offset of ${t.name}-${p.partition}`, p.errorMessage);
+          }
+          out.set(`${t.name}\u0000${p.partition}`, p.offset);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** Stops the loop and leaves the group (best effort: the session timeout covers a failed leave). */
+  async stop(): Promise<void> {
+    if (this.left) return;
+    this.left = true;
+    this.stopped = true;
+    this.wake();
+    if (this.loopDone) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.loopDone.catch(() => undefined),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, groupCloseWaitMsMax);
+        }),
+      ]);
+      clearTimeout(timer);
+      this.loopDone = null;
+    }
+    if (this.memberId !== '' && !this.cluster.isClosed) {
+      try {
+        const conn = await this.coordinatorConnection();
+        await conn.request<LeaveGroupResponse>(
+          ApiKey.LeaveGroup,
+          { groupId: this.groupId, memberId: this.memberId },
+          { timeoutMs: Math.min(this.cluster.requestTimeoutMs, groupCloseWaitMsMax) },
+        );
+      } catch {
+        // the coordinator drops us after the session timeout instead
+      }
+    }
+    this.memberId = '';
+    this.generationId = -1;
+    this.holding = false;
+  }
+}
