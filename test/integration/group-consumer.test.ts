@@ -179,6 +179,35 @@ describe('group consumer', () => {
     await run3;
   });
 
+  it("a new group with 'smallest' starts at the beginning, with 'largest' at the end", async () => {
+    const sluice = client();
+    await sluice.admin().createTopic({ topic: 'reset-policy', partitions: 2 });
+    await produce(sluice, 'reset-policy', 2, 20);
+    const smallest = sluice.consumer({ groupId: 'new-smallest', ...groupOptions, autoOffsetReset: 'smallest' });
+    const largest = client().consumer({ groupId: 'new-largest', ...groupOptions, autoOffsetReset: 'largest' });
+    const gotSmallest: ConsumerRecord[] = [];
+    const gotLargest: ConsumerRecord[] = [];
+    await smallest.subscribe({ topics: ['reset-policy'] });
+    await largest.subscribe({ topics: ['reset-policy'] });
+    const runs = [collect(smallest, gotSmallest), collect(largest, gotLargest)];
+    await waitFor(
+      'both members assigned',
+      () => smallest.assignment().length === 2 && largest.assignment().length === 2,
+    );
+    await waitFor('the old records for smallest', () => gotSmallest.length >= 20);
+    // give 'largest' time to have read anything old, if it (wrongly) would
+    await new Promise((r) => setTimeout(r, 500));
+    expect(gotLargest).toEqual([]);
+    await produce(sluice, 'reset-policy', 2, 10, 20);
+    await waitFor('the new records for both', () => gotSmallest.length >= 30 && gotLargest.length >= 10);
+    expect(gotLargest.map((r) => r.value?.toString()).sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `v${20 + i}`).sort(),
+    );
+    await smallest.close();
+    await largest.close();
+    await Promise.all(runs);
+  });
+
   it("autoOffsetReset 'none' without a committed offset fails run() with a clear error", async () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 'n', partitions: 1 });
