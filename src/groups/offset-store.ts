@@ -3,12 +3,24 @@
  * topic (like Kafka's): key [group, topic, partition], value {offset,
  * metadata, commitTimestamp}. The log is the durable truth; an in-memory
  * cache, rebuilt by replaying the log at start-up, answers OffsetFetch.
- * The latest record for a key wins (compaction of old records is still to come).
+ * The latest record for a key wins on replay.
+ *
+ * Compaction is by snapshot: when a partition of the log grows past
+ * `compactBytes`, its active segment is rolled, the latest offset of every key
+ * that lives there is appended again, and every segment before that snapshot
+ * is deleted. The log stays about twice the size of its live state, and a
+ * replay after a crash at any step still ends with the latest value per key.
  */
 import { Packr } from 'msgpackr';
 import type { TopicManager } from '../broker/topic-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { groupOffsetMetadataBytesMax, groupOffsetsPartitions } from '../shared/limits.js';
+import {
+  groupOffsetMetadataBytesMax,
+  groupOffsetsCompactBytes,
+  groupOffsetsPartitions,
+  groupOffsetsSegmentBytes,
+  groupOffsetsSnapshotBatchRecords,
+} from '../shared/limits.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
@@ -31,6 +43,22 @@ function javaStringHash(s: string): number {
   return h;
 }
 
+interface CommitRecord extends CommittedOffset {
+  group: string;
+  topic: string;
+  partition: number;
+}
+
+function encodeCommits(commits: CommitRecord[]): Buffer {
+  return encodeRecordBatch(
+    commits.map((c) => ({
+      key: packr.pack([c.group, c.topic, c.partition]),
+      value: packr.pack({ offset: c.offset, metadata: c.metadata, commitTimestamp: c.commitTimestamp }),
+      timestamp: c.commitTimestamp,
+    })),
+  );
+}
+
 export function offsetsPartitionFor(groupId: string, partitions = groupOffsetsPartitions): number {
   return (javaStringHash(groupId) & 0x7fffffff) % partitions;
 }
@@ -39,11 +67,23 @@ export class OffsetStore {
   /** group -> "topic\0partition" -> committed offset */
   private readonly cache = new Map<string, Map<string, CommittedOffset>>();
   private loading: Promise<void> | undefined;
+  /** Appends and compactions of one offsets partition run one at a time. */
+  private readonly chains = new Map<number, Promise<unknown>>();
 
   constructor(
     private readonly logs: LogManager,
     private readonly topics: TopicManager,
+    private readonly compactBytes = groupOffsetsCompactBytes,
   ) {}
+
+  private serialized<T>(partition: number, task: () => Promise<T>): Promise<T> {
+    const next = (this.chains.get(partition) ?? Promise.resolve()).then(task);
+    this.chains.set(
+      partition,
+      next.catch(() => undefined),
+    );
+    return next;
+  }
 
   /** Creates the offsets topic if needed and replays it into the cache. */
   load(): Promise<void> {
@@ -55,8 +95,11 @@ export class OffsetStore {
   }
 
   private async replayAll(): Promise<void> {
+    // no time or size retention: snapshot compaction is what bounds this topic
     const spec = await this.topics.ensureInternal(offsetsTopic, groupOffsetsPartitions, {
-      'segment.bytes': String(100 * 1024 * 1024),
+      'segment.bytes': String(groupOffsetsSegmentBytes),
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
     });
     for (let p = 0; p < spec.partitions; p++) {
       const log = this.logs.get(offsetsTopic, p);
@@ -101,18 +144,34 @@ export class OffsetStore {
     }
     if (entries.length === 0) return;
     const now = Date.now();
-    const batch = encodeRecordBatch(
-      entries.map((e) => ({
-        key: packr.pack([group, e.topic, e.partition]),
-        value: packr.pack({ offset: e.offset, metadata: e.metadata, commitTimestamp: now }),
-        timestamp: now,
-      })),
-    );
-    const log = this.logs.get(offsetsTopic, offsetsPartitionFor(group));
+    const partition = offsetsPartitionFor(group);
+    const log = this.logs.get(offsetsTopic, partition);
     if (!log) throw new SluiceError(ErrorCode.UnknownPartition, 'the offsets topic is not available on this broker');
-    await log.append(batch);
-    for (const e of entries)
-      this.remember(group, e.topic, e.partition, { offset: e.offset, metadata: e.metadata, commitTimestamp: now });
+    await this.serialized(partition, async () => {
+      await log.append(encodeCommits(entries.map((e) => ({ group, ...e, commitTimestamp: now }))));
+      for (const e of entries) {
+        this.remember(group, e.topic, e.partition, { offset: e.offset, metadata: e.metadata, commitTimestamp: now });
+      }
+      if (log.sizeBytes > this.compactBytes) await this.compact(partition, log);
+    });
+  }
+
+  /** Rewrites the live offsets of one offsets partition and drops the segments before them. */
+  private async compact(partition: number, log: PartitionLog): Promise<void> {
+    log.roll();
+    const snapshotStart = log.logEndOffset;
+    const live: CommitRecord[] = [];
+    for (const [group, offsets] of this.cache) {
+      if (offsetsPartitionFor(group) !== partition) continue;
+      for (const [key, value] of offsets) {
+        const [topic, p] = key.split('\u0000') as [string, string];
+        live.push({ group, topic, partition: Number(p), ...value });
+      }
+    }
+    for (let i = 0; i < live.length; i += groupOffsetsSnapshotBatchRecords) {
+      await log.append(encodeCommits(live.slice(i, i + groupOffsetsSnapshotBatchRecords)));
+    }
+    await log.deleteSegmentsBefore(snapshotStart);
   }
 
   async fetch(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {

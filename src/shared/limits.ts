@@ -117,3 +117,10 @@ export const consumerAutoCommitIntervalMsMax = 3_600_000;
 export const consumerPartitionsConcurrentlyMax = 1_000;
 /** Seeks remembered for partitions not (yet) assigned to a group member. */
 export const consumerPendingSeeksMax = 10_000;
+
+/** Segment size of the offsets topic. */
+export const groupOffsetsSegmentBytes = 16 * 1024 * 1024;
+/** An offsets partition larger than this is compacted (its live offsets rewritten, older segments dropped). */
+export const groupOffsetsCompactBytes = 64 * 1024 * 1024;
+/** Records per batch when rewriting live offsets. */
+export const groupOffsetsSnapshotBatchRecords = 1000;

@@ -526,13 +526,43 @@ export class PartitionLog {
       return nowMs - newest > retentionMs;
     };
     if (this.segments.length === 1 && expired(this.active)) this.roll();
-    let count = 0;
     let size = this.sizeBytes;
+    const count = await this.deleteOldestWhile((oldest) => {
+      const overSize = retentionBytes >= 0 && size - oldest.size >= retentionBytes;
+      if (!expired(oldest) && !overSize) return false;
+      size -= oldest.size;
+      return true;
+    }, expired);
+    if (count > 0)
+      this.log.info({ deletedSegments: count, logStartOffset: this.logStart }, 'retention deleted segments');
+    return count;
+  }
+
+  /**
+   * Deletes every whole segment that lies entirely below `offset` (Kafka's
+   * DeleteRecords at segment granularity): the log start moves to the first
+   * remaining segment. Used to drop what a snapshot has superseded.
+   */
+  async deleteSegmentsBefore(offset: number): Promise<number> {
+    this.checkWritable();
+    return this.deleteOldestWhile(
+      () => (this.segments[1] as Segment).baseOffset <= offset,
+      () => false,
+    );
+  }
+
+  /**
+   * Deletes oldest segments while `doomed` says so, never the last one; rolls
+   * first when `rollIfAlone` says the last remaining (active) segment must go too.
+   */
+  private async deleteOldestWhile(
+    doomed: (oldest: Segment) => boolean,
+    rollIfAlone: (s: Segment) => boolean,
+  ): Promise<number> {
+    let count = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0] as Segment;
-      const overSize = retentionBytes >= 0 && size - oldest.size >= retentionBytes;
-      if (!expired(oldest) && !overSize) break;
-      size -= oldest.size;
+      if (!doomed(oldest)) break;
       count++;
       this.segments.shift();
       this.logStart = (this.segments[0] as Segment).baseOffset;
@@ -540,12 +570,9 @@ export class PartitionLog {
       // the new log start is durable before any file goes, so a crash in between only leaves a file to sweep
       await this.persistMeta(false, true);
       oldest.delete();
-      if (this.segments.length === 1 && expired(this.active)) this.roll();
+      if (this.segments.length === 1 && rollIfAlone(this.active)) this.roll();
     }
-    if (count > 0) {
-      await this.index.deleteBelow(this.logStart);
-      this.log.info({ deletedSegments: count, logStartOffset: this.logStart }, 'retention deleted segments');
-    }
+    if (count > 0) await this.index.deleteBelow(this.logStart);
     return count;
   }
 
