@@ -16,7 +16,7 @@ import type {
 } from '../protocol/native/group-messages.js';
 import { groupSessionTimeoutMsMax, groupSessionTimeoutMsMin, groupsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
-import { Group } from './group.js';
+import { Group, joinFailure } from './group.js';
 import type { OffsetStore } from './offset-store.js';
 
 const noBytes = Buffer.alloc(0);
@@ -45,15 +45,8 @@ export class GroupCoordinator {
   }
 
   async join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
-    const fail = (errorCode: number, errorMessage: string): JoinGroupResponse => ({
-      errorCode,
-      errorMessage,
-      generationId: -1,
-      protocolName: '',
-      leader: '',
-      memberId: req.memberId,
-      members: [],
-    });
+    const fail = (errorCode: number, errorMessage: string): JoinGroupResponse =>
+      joinFailure(req.memberId, errorCode, errorMessage);
     if (req.groupId === '') return fail(WireError.INVALID_GROUP_ID, 'the group id is empty');
     if (req.sessionTimeoutMs < groupSessionTimeoutMsMin || req.sessionTimeoutMs > groupSessionTimeoutMsMax) {
       return fail(

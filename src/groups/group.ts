@@ -35,6 +35,19 @@ interface Member {
 
 const noBytes = Buffer.alloc(0);
 
+/** A JoinGroup answer that carries only an error. */
+export function joinFailure(memberId: string, errorCode: number, errorMessage?: string): JoinGroupResponse {
+  return {
+    errorCode,
+    ...(errorMessage ? { errorMessage } : {}),
+    generationId: -1,
+    protocolName: '',
+    leader: '',
+    memberId,
+    members: [],
+  };
+}
+
 export class Group {
   state: GroupState = 'Empty';
   generationId = 0;
@@ -83,15 +96,7 @@ export class Group {
 
   join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
     const fail = (errorCode: number, errorMessage: string): Promise<JoinGroupResponse> =>
-      Promise.resolve({
-        errorCode,
-        errorMessage,
-        generationId: -1,
-        protocolName: '',
-        leader: '',
-        memberId: req.memberId,
-        members: [],
-      });
+      Promise.resolve(joinFailure(req.memberId, errorCode, errorMessage));
     if (this.members.size > 0 && req.protocolType !== this.protocolType) {
       return fail(
         WireError.INCONSISTENT_GROUP_PROTOCOL,
@@ -126,14 +131,7 @@ export class Group {
     this.stopSession(member);
     const joined = member;
     const response = new Promise<JoinGroupResponse>((resolve) => {
-      joined.joinWaiter?.({
-        errorCode: WireError.UNKNOWN_MEMBER_ID,
-        generationId: -1,
-        protocolName: '',
-        leader: '',
-        memberId: joined.memberId,
-        members: [],
-      });
+      joined.joinWaiter?.(joinFailure(joined.memberId, WireError.UNKNOWN_MEMBER_ID));
       joined.joinWaiter = resolve;
     });
     if (this.state === 'Empty' || (this.state === 'PreparingRebalance' && Date.now() < this.joinOpenUntil)) {
@@ -287,14 +285,7 @@ export class Group {
 
   private remove(member: Member, why: string, rebalance: boolean): void {
     this.stopSession(member);
-    member.joinWaiter?.({
-      errorCode: WireError.UNKNOWN_MEMBER_ID,
-      generationId: -1,
-      protocolName: '',
-      leader: '',
-      memberId: member.memberId,
-      members: [],
-    });
+    member.joinWaiter?.(joinFailure(member.memberId, WireError.UNKNOWN_MEMBER_ID));
     member.syncWaiter?.({ errorCode: WireError.UNKNOWN_MEMBER_ID, assignment: noBytes });
     this.members.delete(member.memberId);
     this.onChange(this, `member ${member.memberId} ${why}`);
@@ -332,14 +323,7 @@ export class Group {
     clearTimeout(this.delayTimer);
     for (const m of this.members.values()) {
       this.stopSession(m);
-      m.joinWaiter?.({
-        errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
-        generationId: -1,
-        protocolName: '',
-        leader: '',
-        memberId: m.memberId,
-        members: [],
-      });
+      m.joinWaiter?.(joinFailure(m.memberId, WireError.COORDINATOR_NOT_AVAILABLE));
       m.syncWaiter?.({ errorCode: WireError.COORDINATOR_NOT_AVAILABLE, assignment: noBytes });
     }
   }

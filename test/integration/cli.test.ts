@@ -2,66 +2,20 @@
  * The `sluice` CLI as users run it: child processes against a real broker
  * child process on an ephemeral port, with data in a temp dir.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { murmur2, partitionForKey } from '../../src/client/partitioner.js';
-import { BrokerProcess, cliEntry, repoRoot } from '../helpers/broker-process.js';
+import { BrokerProcess } from '../helpers/broker-process.js';
+import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
-
-const cliTimeoutMsDefault = 20_000;
-const children = new Set<ChildProcess>();
+const cli = new CliRunner();
 let broker: BrokerProcess;
 
 function runCli(
   args: string[],
   options: { input?: string; brokers?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
-  const started = Date.now();
-  const brokers = options.brokers ?? broker.address;
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args, '--brokers', brokers], {
-    cwd: repoRoot,
-    env: { ...process.env, SLUICE_BROKERS: '', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8');
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-  });
-  child.stdin?.on('error', () => undefined);
-  child.stdin?.end(options.input ?? '');
-  const timeoutMs = options.timeoutMs ?? cliTimeoutMsDefault;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
-    });
-  });
-}
-
-function expectOneLineError(r: CliResult): void {
-  expect(r.code, r.stderr).toBe(1);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(/^sluice: /);
-  expect(r.stderr).not.toMatch(/\n\s+at /);
+  return cli.run(args, { ...options, brokers: options.brokers ?? broker.address });
 }
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
@@ -95,12 +49,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid, 'SIGKILL');
-    }
-  }
-  children.clear();
+  cli.killAll();
 });
 
 afterAll(async () => {

@@ -4,19 +4,13 @@
  * members joined with the bare protocol (RawClient), so these tests check the
  * admin commands, not the consumer.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/client/sluice.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { encodeAssignment } from '../../src/protocol/native/consumer-protocol.js';
-import { BrokerProcess, cliEntry, repoRoot } from '../helpers/broker-process.js';
+import { BrokerProcess } from '../helpers/broker-process.js';
+import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { RawClient } from '../helpers/raw-client.js';
-
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 interface Any {
   // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
@@ -42,47 +36,12 @@ const perPartition = 10;
 /** Record i of every partition has timestamp base + i seconds. */
 const base = Date.UTC(2024, 0, 15, 12, 0, 0);
 
-const children = new Set<ChildProcess>();
+const cli = new CliRunner();
 const raws: RawClient[] = [];
 let broker: BrokerProcess;
 
 function runCli(args: string[], input = ''): Promise<CliResult> {
-  const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args, '--brokers', broker.address], {
-    cwd: repoRoot,
-    env: { ...process.env, SLUICE_BROKERS: '' },
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (c: Buffer) => {
-    stdout += c.toString('utf8');
-  });
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString('utf8');
-  });
-  child.stdin?.on('error', () => undefined);
-  child.stdin?.end(input);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-      reject(new Error(`sluice ${args.join(' ')} did not finish within ${cliTimeoutMs} ms\n${stderr}`));
-    }, cliTimeoutMs);
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-function expectOneLineError(r: CliResult, pattern: RegExp): void {
-  expect(r.code, r.stderr).toBe(1);
-  const lines = r.stderr.trimEnd().split('\n');
-  expect(lines, r.stderr).toHaveLength(1);
-  expect(r.stderr).toMatch(/^sluice: /);
-  expect(r.stderr).toMatch(pattern);
+  return cli.run(args, { input, brokers: broker.address, timeoutMs: cliTimeoutMs });
 }
 
 async function raw(): Promise<RawClient> {
@@ -135,12 +94,7 @@ beforeAll(async () => {
 });
 
 afterEach(() => {
-  for (const child of children) {
-    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
-      process.kill(child.pid, 'SIGKILL');
-    }
-  }
-  children.clear();
+  cli.killAll();
 });
 
 afterAll(async () => {

@@ -6,9 +6,9 @@
  * processed); commit() and autoOffsetReset 'none' behave as documented.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Consumer } from '../../src/client/consumer.js';
 import { type ConsumerRecord, ErrorCode, Sluice } from '../../src/index.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
+import { collect, produceNumbered, waitFor } from '../helpers/group-consumers.js';
 
 let broker: BrokerProcess;
 const clients: Sluice[] = [];
@@ -31,23 +31,6 @@ function client(): Sluice {
   return c;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function produce(sluice: Sluice, topic: string, partitions: number, n: number, from = 0): Promise<void> {
-  const producer = sluice.producer();
-  await producer.send({
-    topic,
-    messages: Array.from({ length: n }, (_, i) => ({ value: `v${from + i}`, partition: (from + i) % partitions })),
-  });
-  await producer.close();
-}
-
 const groupOptions = {
   autoOffsetReset: 'earliest' as const,
   sessionTimeoutMs: 6000,
@@ -55,14 +38,6 @@ const groupOptions = {
   rebalanceTimeoutMs: 10_000,
   maxWaitMs: 100,
 };
-
-function collect(consumer: Consumer, into: ConsumerRecord[]): Promise<void> {
-  return consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      into.push({ topic, partition, ...message });
-    },
-  });
-}
 
 const idOf = (r: ConsumerRecord): string => `${r.partition}:${r.offset}`;
 
@@ -92,7 +67,7 @@ describe('group consumer', () => {
     expect(a1.length).toBe(2);
     expect([c1.groupGeneration()?.isLeader, c2.groupGeneration()?.isLeader].filter(Boolean).length).toBe(1);
 
-    await produce(sluice, 'orders', 4, 200);
+    await produceNumbered(sluice, 'orders', 4, 200);
     await waitFor('every record', () => got1.length + got2.length >= 200);
     const ids = [...got1, ...got2].map(idOf);
     expect(new Set(ids).size).toBe(200);
@@ -121,7 +96,7 @@ describe('group consumer', () => {
     await c1.close();
     await run1;
     await waitFor('c2 owns every partition', () => c2.assignment().length === 4);
-    await produce(sluice, 'orders', 4, 100, 200);
+    await produceNumbered(sluice, 'orders', 4, 100, 200);
     await waitFor('the rest', () => got1.length + got2.length >= 300);
     await new Promise((r) => setTimeout(r, 500));
     const all = [...got1, ...got2].map(idOf);
@@ -134,7 +109,7 @@ describe('group consumer', () => {
   it('commit() stores last processed + 1; a new member resumes there; autoCommit commits only processed records', async () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 'c', partitions: 1 });
-    await produce(sluice, 'c', 1, 20);
+    await produceNumbered(sluice, 'c', 1, 20);
     const first = sluice.consumer({ groupId: 'gc', ...groupOptions, autoCommit: false });
     await first.subscribe({ topics: ['c'] });
     const seen: number[] = [];
@@ -170,7 +145,7 @@ describe('group consumer', () => {
     await run2;
     const third = client().consumer({ groupId: 'gc', ...groupOptions, autoOffsetReset: 'none' });
     await third.subscribe({ topics: ['c'] });
-    await produce(sluice, 'c', 1, 1, 20);
+    await produceNumbered(sluice, 'c', 1, 1, 20);
     const got3: number[] = [];
     const run3 = third.run({ eachMessage: ({ message }) => void got3.push(message.offset) });
     await waitFor('the new record', () => got3.length >= 1);
@@ -182,7 +157,7 @@ describe('group consumer', () => {
   it("a new group with 'smallest' starts at the beginning, with 'largest' at the end", async () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 'reset-policy', partitions: 2 });
-    await produce(sluice, 'reset-policy', 2, 20);
+    await produceNumbered(sluice, 'reset-policy', 2, 20);
     const smallest = sluice.consumer({ groupId: 'new-smallest', ...groupOptions, autoOffsetReset: 'smallest' });
     const largest = client().consumer({ groupId: 'new-largest', ...groupOptions, autoOffsetReset: 'largest' });
     const gotSmallest: ConsumerRecord[] = [];
@@ -198,7 +173,7 @@ describe('group consumer', () => {
     // give 'largest' time to have read anything old, if it (wrongly) would
     await new Promise((r) => setTimeout(r, 500));
     expect(gotLargest).toEqual([]);
-    await produce(sluice, 'reset-policy', 2, 10, 20);
+    await produceNumbered(sluice, 'reset-policy', 2, 10, 20);
     await waitFor('the new records for both', () => gotSmallest.length >= 30 && gotLargest.length >= 10);
     expect(gotLargest.map((r) => r.value?.toString()).sort()).toEqual(
       Array.from({ length: 10 }, (_, i) => `v${20 + i}`).sort(),
@@ -223,8 +198,8 @@ describe('group consumer', () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 're-a', partitions: 2 });
     await sluice.admin().createTopic({ topic: 're-b', partitions: 1 });
-    await produce(sluice, 're-a', 2, 10);
-    await produce(sluice, 're-b', 1, 5);
+    await produceNumbered(sluice, 're-a', 2, 10);
+    await produceNumbered(sluice, 're-b', 1, 5);
     const c = sluice.consumer({ groupId: 'gr', ...groupOptions, partitionsConsumedConcurrently: 3 });
     await c.subscribe({ topics: [/^re-/] });
     c.pause([{ topic: 're-b' }]);

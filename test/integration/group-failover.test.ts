@@ -8,10 +8,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Consumer } from '../../src/client/consumer.js';
 import { type ConsumerRecord, Sluice } from '../../src/index.js';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
+import { collect, produceNumbered, waitFor } from '../helpers/group-consumers.js';
 
 let broker: BrokerProcess;
 const clients: Sluice[] = [];
@@ -36,23 +36,6 @@ function client(): Sluice {
   return c;
 }
 
-async function waitFor(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-async function produce(sluice: Sluice, topic: string, partitions: number, from: number, n: number): Promise<void> {
-  const producer = sluice.producer({ acks: -1 });
-  await producer.send({
-    topic,
-    messages: Array.from({ length: n }, (_, i) => ({ value: `v${from + i}`, partition: (from + i) % partitions })),
-  });
-  await producer.close();
-}
-
 const memberOptions = {
   autoOffsetReset: 'smallest' as const,
   sessionTimeoutMs: 3000,
@@ -61,19 +44,11 @@ const memberOptions = {
   maxWaitMs: 100,
 };
 
-function collect(consumer: Consumer, into: ConsumerRecord[]): Promise<void> {
-  return consumer.run({
-    eachMessage: async ({ topic, partition, message }) => {
-      into.push({ topic, partition, ...message });
-    },
-  });
-}
-
 describe('group failover', () => {
   it('moves a killed member’s partitions to the survivor within the session timeout, losing nothing', async () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 'jobs', partitions: 4 });
-    await produce(sluice, 'jobs', 4, 0, 200);
+    await produceNumbered(sluice, 'jobs', 4, 200, 0);
 
     const child = spawn(
       process.execPath,
@@ -119,7 +94,7 @@ describe('group failover', () => {
     // the session is 3 s; allow for the heartbeat that notices and the rejoin
     expect(Date.now() - killedAt).toBeLessThan(10_000);
 
-    await produce(sluice, 'jobs', 4, 200, 100);
+    await produceNumbered(sluice, 'jobs', 4, 100, 200);
     const seen = () => new Set([...childSeen, ...got.map((r) => `${r.partition}:${r.offset}`)]);
     await waitFor('every record to be seen by someone', () => seen().size === 300, 20_000);
     expect(seen().size).toBe(300);
@@ -139,7 +114,7 @@ describe('group failover', () => {
       () => consumers.filter((c) => c.assignment().length === 1).length === 2,
     );
     expect(consumers.filter((c) => c.assignment().length === 0)).toHaveLength(1);
-    await produce(sluice, 'pair', 2, 0, 100);
+    await produceNumbered(sluice, 'pair', 2, 100, 0);
     await waitFor('all 100 records', () => got.flat().length >= 100);
     const ids = got.flat().map((r) => `${r.partition}:${r.offset}`);
     expect(new Set(ids).size).toBe(100);
