@@ -1,0 +1,100 @@
+/**
+ * A real ZooKeeper server (Debian's package, via scripts/zookeeper.sh) on a
+ * free loopback port with its data in a temp dir, for cluster tests. Stopped
+ * by PID. When the package is missing and cannot be installed the start
+ * fails with the script's one-line reason — a test never skips silently.
+ */
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { repoRoot } from './broker-process.js';
+import { killAndWait } from './child-process.js';
+import { tempDir } from './temp-dir.js';
+
+const script = path.join(repoRoot, 'scripts/zookeeper.sh');
+const readyTimeoutMs = 20_000;
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** True once the server answers the `srvr` four-letter word (it serves sessions then). */
+function answersSrvr(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let reply = '';
+    socket.setTimeout(1000, () => socket.destroy());
+    socket.on('connect', () => socket.write('srvr'));
+    socket.on('data', (d) => {
+      reply += d.toString();
+    });
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(reply.includes('Zookeeper version')));
+  });
+}
+
+export class ZooKeeperServer {
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly port: number,
+    private readonly cleanup: () => void,
+    private readonly output: () => string,
+  ) {}
+
+  get connect(): string {
+    return `127.0.0.1:${this.port}`;
+  }
+
+  static async start(): Promise<ZooKeeperServer> {
+    const ensured = spawnSync('bash', [script, 'ensure'], { encoding: 'utf8' });
+    if (ensured.status !== 0) throw new Error(ensured.stderr.trim() || 'scripts/zookeeper.sh ensure failed');
+    const { dir, cleanup } = tempDir('sluice-zk-');
+    const port = await freePort();
+    const config = path.join(dir, 'zoo.cfg');
+    fs.writeFileSync(
+      config,
+      [
+        `dataDir=${path.join(dir, 'data')}`,
+        `clientPort=${port}`,
+        'clientPortAddress=127.0.0.1',
+        'tickTime=500',
+        'minSessionTimeout=1000',
+        'admin.enableServer=false',
+        '4lw.commands.whitelist=ruok,srvr',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('bash', [script, 'run', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const keep = (d: Buffer): void => {
+      output = (output + d.toString()).slice(-8192);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+    const server = new ZooKeeperServer(child, port, cleanup, () => output);
+    const deadline = Date.now() + readyTimeoutMs;
+    while (!(await answersSrvr(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await server.stop();
+        throw new Error(`ZooKeeper did not start on port ${port}:\n${output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return server;
+  }
+
+  get recentOutput(): string {
+    return this.output();
+  }
+
+  /** Kills the server by PID (the script exec's java, so this is the JVM) and removes its data. */
+  async stop(): Promise<void> {
+    await killAndWait(this.child);
+    this.cleanup();
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The ZooKeeper server our scripts start (Debian's package) and the native
+ * `zookeeper` npm client the cluster builds on: sessions, persistent and
+ * ephemeral znodes, watches, and an ephemeral znode vanishing with its
+ * session — the mechanism broker registration and controller election use.
+ */
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import ZooKeeper from 'zookeeper';
+import { ZooKeeperServer } from '../helpers/zookeeper.js';
+
+let server: ZooKeeperServer;
+const clients: ZooKeeper[] = [];
+
+beforeAll(async () => {
+  server = await ZooKeeperServer.start();
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await server?.stop();
+});
+
+function connect(): Promise<ZooKeeper> {
+  const client = new ZooKeeper({
+    connect: server.connect,
+    timeout: 4000,
+    debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_ERROR,
+    host_order_deterministic: false,
+  });
+  clients.push(client);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('no ZooKeeper session in 10 s')), 10_000);
+    client.once('connect', () => {
+      clearTimeout(timer);
+      resolve(client);
+    });
+    client.init({});
+  });
+}
+
+describe('ZooKeeper', () => {
+  it('keeps znodes, fires watches, and removes an ephemeral znode with its session', async () => {
+    const a = await connect();
+    const b = await connect();
+    await a.create('/brokers', '', ZooKeeper.constants.ZOO_PERSISTENT);
+    await a.create('/brokers/ids', '', ZooKeeper.constants.ZOO_PERSISTENT);
+    const registration = JSON.stringify({ host: '127.0.0.1', port: 9093 });
+    await a.create('/brokers/ids/1', registration, ZooKeeper.constants.ZOO_EPHEMERAL);
+    const [, data] = await b.get('/brokers/ids/1', false);
+    expect(JSON.parse(data.toString())).toEqual({ host: '127.0.0.1', port: 9093 });
+    // a second registration of the same id is refused: the node exists
+    await expect(b.create('/brokers/ids/1', registration, ZooKeeper.constants.ZOO_EPHEMERAL)).rejects.toThrow();
+
+    const gone = new Promise<string>((resolve) => {
+      void b.w_exists('/brokers/ids/1', (type: number, _state: number, path: string) => resolve(`${type}:${path}`));
+    });
+    a.close();
+    clients.splice(clients.indexOf(a), 1);
+    expect(await gone).toBe(`${ZooKeeper.constants.ZOO_DELETED_EVENT}:/brokers/ids/1`);
+    expect(await b.pathExists('/brokers/ids/1', false)).toBe(false);
+    expect(await b.get_children('/brokers/ids', false)).toEqual([]);
+  });
+});
