@@ -124,3 +124,14 @@ export const groupOffsetsSegmentBytes = 16 * 1024 * 1024;
 export const groupOffsetsCompactBytes = 64 * 1024 * 1024;
 /** Records per batch when rewriting live offsets. */
 export const groupOffsetsSnapshotBatchRecords = 1000;
+
+// ---- ZooKeeper coordination ----
+
+/** Kafka's zookeeper.session.timeout.ms default. */
+export const zookeeperSessionTimeoutMsDefault = 18_000;
+/** How long start() waits for a ZooKeeper session (Kafka's zookeeper.connection.timeout.ms defaults to the session timeout). */
+export const zookeeperConnectTimeoutMsDefault = 18_000;
+/** How long createTopic/deleteTopic wait for the controller to act on the znodes they wrote. */
+export const zookeeperTopicChangeWaitMs = 15_000;
+/** Consecutive empty socket reads before the native ZooKeeper client gives a session up (its default is 10). */
+export const zookeeperEmptyReadsMax = 1000;

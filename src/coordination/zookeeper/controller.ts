@@ -1,0 +1,324 @@
+/**
+ * The cluster controller, Kafka's ZooKeeper-era design on a small scale.
+ *
+ * Election: every broker tries to create the ephemeral /controller znode; the
+ * winner bumps /controller_epoch (conditional set, so two winners in a row
+ * never share an epoch) and the others watch /controller, trying again when it
+ * is deleted (its owner's session ended) — so failover takes at most one
+ * ZooKeeper session timeout after a broker dies, and no time after a clean
+ * close.
+ *
+ * The active controller watches /brokers/ids, /brokers/topics and
+ * /admin/delete_topics. On every change it reconciles all partitions against
+ * the live broker set (O(partitions) reads per event — fine at Sluice's scale):
+ * - a partition without a state znode gets one: leader = first live replica of
+ *   the assignment (the preferred replica), ISR = the live replicas;
+ * - a partition whose leader died gets a new leader from the live ISR, in
+ *   assignment order; when no ISR member is alive the partition goes offline
+ *   (leader -1, ISR keeps the last leader so it can come back cleanly) unless
+ *   `unclean.leader.election.enable` (topic config, else the broker default)
+ *   allows any live replica to lead with ISR = [itself];
+ * - dead brokers are removed from the ISR of partitions whose leader lives.
+ * Every change bumps leader_epoch and stamps the controller epoch; writes are
+ * conditional on the state znode's version. Brokers learn about changes by
+ * watching the state znodes (ZooKeeperCoordinator's partitionStateChanged
+ * event) instead of Kafka's LeaderAndIsr requests.
+ *
+ * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
+ */
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
+import {
+  brokerIdsPath,
+  brokerTopicsPath,
+  controllerEpochPath,
+  controllerPath,
+  controllerZnode,
+  deleteTopicPath,
+  deleteTopicsPath,
+  type PartitionStateZnode,
+  parseAssignment,
+  parseController,
+  parsePartitionState,
+  parseTopicConfig,
+  partitionPath,
+  partitionStatePath,
+  topicConfigPath,
+  topicPath,
+} from './zk-paths.js';
+
+export const uncleanLeaderElectionKey = 'unclean.leader.election.enable';
+
+/**
+ * Kafka's rack-unaware assignment: the first replica of partition p is broker
+ * (p + startIndex) mod n; followers follow at a shift that grows by one every
+ * n partitions, so leaders and followers both spread evenly. `startIndex` and
+ * `shift` are random in Kafka (and by default here); fixed values make the
+ * result deterministic.
+ */
+export function assignReplicas(
+  brokerIds: number[],
+  partitions: number,
+  replicationFactor: number,
+  startIndex = Math.floor(Math.random() * brokerIds.length),
+  shift = Math.floor(Math.random() * brokerIds.length),
+): number[][] {
+  const brokers = [...brokerIds].sort((a, b) => a - b);
+  const n = brokers.length;
+  if (replicationFactor < 1 || replicationFactor > n) {
+    throw new SluiceError(
+      ErrorCode.InvalidReplicationFactor,
+      `replication factor ${replicationFactor} is larger than the ${n} live broker(s) available`,
+    );
+  }
+  const result: number[][] = [];
+  let nextReplicaShift = shift;
+  for (let p = 0; p < partitions; p++) {
+    if (p > 0 && p % n === 0) nextReplicaShift++;
+    const first = (p + startIndex) % n;
+    const replicas = [brokers[first]!];
+    for (let j = 0; j < replicationFactor - 1; j++) {
+      const s = 1 + ((nextReplicaShift + j) % (n - 1));
+      replicas.push(brokers[(first + s) % n]!);
+    }
+    result.push(replicas);
+  }
+  return result;
+}
+
+/**
+ * The new state for a partition given the live brokers, or undefined when
+ * nothing changes. Pure, so the election rules are unit-testable.
+ */
+export function electLeader(
+  state: PartitionStateZnode,
+  replicas: number[],
+  live: ReadonlySet<number>,
+  unclean: boolean,
+  controllerEpoch: number,
+): PartitionStateZnode | undefined {
+  const isrLive = state.isr.filter((r) => live.has(r));
+  let leader = state.leader;
+  let isr = isrLive;
+  if (leader >= 0 && live.has(leader)) {
+    if (isrLive.length === state.isr.length) return undefined;
+  } else {
+    leader = replicas.find((r) => isrLive.includes(r)) ?? isrLive[0] ?? -1;
+    if (leader === -1 && unclean) {
+      leader = replicas.find((r) => live.has(r)) ?? -1;
+      if (leader !== -1) isr = [leader];
+    }
+    if (leader === -1) {
+      // Offline: keep the last leader in the ISR (Kafka does) so it can return cleanly.
+      isr = state.leader >= 0 && state.isr.includes(state.leader) ? [state.leader] : state.isr;
+      if (state.leader === -1 && sameMembers(isr, state.isr)) return undefined;
+    }
+  }
+  return { controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: state.leader_epoch + 1, isr };
+}
+
+function sameMembers(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+export interface ControllerOptions {
+  /** Broker-level default of unclean.leader.election.enable; a topic config overrides it. */
+  uncleanLeaderElectionEnable: boolean;
+  /** A background step failed (logged by the caller; the next event retries). */
+  onError: (err: unknown) => void;
+  /** The controller (id, epoch) changed as this broker sees it. */
+  onControllerChange: (controllerId: number) => void;
+}
+
+export class Controller {
+  private current = -1;
+  private epoch = 0;
+  private active = false;
+  private stopped = false;
+  private controllerWatchArmed = false;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly zk: ZkClient,
+    private readonly brokerId: number,
+    private readonly options: ControllerOptions,
+  ) {}
+
+  /** Resolves once this broker knows who the controller is (possibly itself). */
+  start(): Promise<void> {
+    return this.enqueue(() => this.elect());
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.active = false;
+  }
+
+  get controllerId(): number {
+    return this.current;
+  }
+
+  get isActive(): boolean {
+    return this.active;
+  }
+
+  /** The epoch this broker won with (0 when it is not the controller). */
+  get controllerEpoch(): number {
+    return this.active ? this.epoch : 0;
+  }
+
+  /** Runs controller work one step at a time; failures go to onError and do not stop the queue. */
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      if (this.stopped) return;
+      try {
+        await step();
+      } catch (err) {
+        if (!this.stopped) this.options.onError(err);
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private async elect(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      if (attempt > 100) throw new Error('controller election did not settle after 100 attempts');
+      let won = false;
+      try {
+        await this.zk.create(controllerPath, JSON.stringify(controllerZnode(this.brokerId)), 'ephemeral');
+        won = true;
+      } catch (err) {
+        if (!isZkError(err, ZkCode.NodeExists)) throw err;
+      }
+      if (!this.controllerWatchArmed) {
+        this.controllerWatchArmed = true;
+        await this.zk.watchNode(controllerPath, (type) => {
+          this.controllerWatchArmed = false;
+          if (type !== ZkEvent.Session) void this.enqueue(() => this.elect());
+        });
+      }
+      const node = await this.zk.get(controllerPath);
+      if (!node) continue;
+      const id = parseController(controllerPath, node.data).brokerid;
+      if (won || (id === this.brokerId && !this.active)) {
+        this.epoch = await this.bumpEpoch();
+        this.current = id;
+        this.active = true;
+        this.options.onControllerChange(id);
+        await this.onBecomeController();
+      } else if (id !== this.current) {
+        this.active = id === this.brokerId && this.active;
+        this.current = id;
+        this.options.onControllerChange(id);
+      }
+      return;
+    }
+  }
+
+  private async bumpEpoch(): Promise<number> {
+    for (;;) {
+      const node = await this.zk.get(controllerEpochPath);
+      try {
+        if (!node) {
+          await this.zk.create(controllerEpochPath, '1', 'persistent');
+          return 1;
+        }
+        const next = Number(node.data) + 1;
+        await this.zk.set(controllerEpochPath, String(next), node.version);
+        return next;
+      } catch (err) {
+        if (!isZkError(err, ZkCode.NodeExists) && !isZkError(err, ZkCode.BadVersion)) throw err;
+      }
+    }
+  }
+
+  private async onBecomeController(): Promise<void> {
+    await this.watchChildren(brokerIdsPath);
+    await this.watchChildren(brokerTopicsPath);
+    await this.watchChildren(deleteTopicsPath);
+    await this.deleteMarkedTopics();
+    await this.reconcile();
+  }
+
+  /** One-shot children watch that re-arms itself and reconciles on every change. */
+  private async watchChildren(path: string): Promise<void> {
+    await this.zk.watchChildren(path, (type) => {
+      if (type === ZkEvent.Session || !this.active) return;
+      void this.enqueue(async () => {
+        if (!this.active) return;
+        await this.watchChildren(path);
+        if (path === deleteTopicsPath) await this.deleteMarkedTopics();
+        else await this.reconcile();
+      });
+    });
+  }
+
+  private async deleteMarkedTopics(): Promise<void> {
+    for (const topic of await this.zk.children(deleteTopicsPath)) {
+      await this.zk.deleteRecursive(topicPath(topic));
+      await this.zk.deleteRecursive(topicConfigPath(topic));
+      await this.zk.deleteRecursive(deleteTopicPath(topic));
+    }
+  }
+
+  /** Brings every partition's state in line with the live brokers (see the file comment). */
+  private async reconcile(): Promise<void> {
+    const live = new Set((await this.zk.children(brokerIdsPath)).map(Number));
+    const deleting = new Set(await this.zk.children(deleteTopicsPath));
+    for (const topic of await this.zk.children(brokerTopicsPath)) {
+      if (!this.active || deleting.has(topic)) continue;
+      const assignmentNode = await this.zk.get(topicPath(topic));
+      if (!assignmentNode) continue;
+      const assignment = parseAssignment(topicPath(topic), assignmentNode.data);
+      const configNode = await this.zk.get(topicConfigPath(topic));
+      const configured = configNode
+        ? parseTopicConfig(topicConfigPath(topic), configNode.data).config[uncleanLeaderElectionKey]
+        : undefined;
+      const unclean =
+        configured === undefined ? this.options.uncleanLeaderElectionEnable : configured.toLowerCase() === 'true';
+      for (const [key, replicas] of Object.entries(assignment.partitions)) {
+        await this.reconcilePartition(topic, Number(key), replicas, live, unclean);
+      }
+    }
+  }
+
+  private async reconcilePartition(
+    topic: string,
+    partition: number,
+    replicas: number[],
+    live: ReadonlySet<number>,
+    unclean: boolean,
+  ): Promise<void> {
+    const path = partitionStatePath(topic, partition);
+    for (let attempt = 0; attempt < 5 && this.active; attempt++) {
+      const node = await this.zk.get(path);
+      if (!node) {
+        const isr = replicas.filter((r) => live.has(r));
+        const initial: PartitionStateZnode = {
+          controller_epoch: this.epoch,
+          leader: isr[0] ?? -1,
+          version: 1,
+          leader_epoch: 0,
+          isr,
+        };
+        await this.zk.ensurePath(partitionPath(topic, partition));
+        try {
+          await this.zk.create(path, JSON.stringify(initial), 'persistent');
+          return;
+        } catch (err) {
+          if (!isZkError(err, ZkCode.NodeExists)) throw err;
+          continue;
+        }
+      }
+      const next = electLeader(parsePartitionState(path, node.data), replicas, live, unclean, this.epoch);
+      if (!next) return;
+      try {
+        await this.zk.set(path, JSON.stringify(next), node.version);
+        return;
+      } catch (err) {
+        if (!isZkError(err, ZkCode.BadVersion)) throw err;
+      }
+    }
+  }
+}

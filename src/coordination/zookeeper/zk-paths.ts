@@ -1,0 +1,115 @@
+/**
+ * Kafka's ZooKeeper layout and JSON values, so `zkCli.sh` and ZooInspector
+ * show the same readable tree a Kafka cluster has:
+ *
+ *   /brokers/ids/<id>                            ephemeral {"version":5,"host","port","endpoints":[...],"jmx_port":-1,"timestamp"}
+ *   /brokers/topics/<t>                          {"version":2,"partitions":{"0":[1,2,3]}}
+ *   /brokers/topics/<t>/partitions/<p>/state     {"controller_epoch","leader","version":1,"leader_epoch","isr":[...]}
+ *   /config/topics/<t>                           {"version":1,"config":{...}}
+ *   /controller                                  ephemeral {"version":1,"brokerid","timestamp"}
+ *   /controller_epoch                            "N"
+ *   /admin/delete_topics/<t>                     (empty; the controller deletes the topic)
+ */
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+
+export const brokerIdsPath = '/brokers/ids';
+export const brokerTopicsPath = '/brokers/topics';
+export const configTopicsPath = '/config/topics';
+export const controllerPath = '/controller';
+export const controllerEpochPath = '/controller_epoch';
+export const deleteTopicsPath = '/admin/delete_topics';
+
+/** Persistent parents every broker makes sure of at start-up. */
+export const persistentPaths = [brokerIdsPath, brokerTopicsPath, configTopicsPath, deleteTopicsPath];
+
+export const brokerPath = (id: number): string => `${brokerIdsPath}/${id}`;
+export const topicPath = (topic: string): string => `${brokerTopicsPath}/${topic}`;
+export const partitionsPath = (topic: string): string => `${topicPath(topic)}/partitions`;
+export const partitionPath = (topic: string, partition: number): string => `${partitionsPath(topic)}/${partition}`;
+export const partitionStatePath = (topic: string, partition: number): string =>
+  `${partitionPath(topic, partition)}/state`;
+export const topicConfigPath = (topic: string): string => `${configTopicsPath}/${topic}`;
+export const deleteTopicPath = (topic: string): string => `${deleteTopicsPath}/${topic}`;
+
+export interface BrokerRegistration {
+  version: 5;
+  host: string;
+  port: number;
+  endpoints: string[];
+  jmx_port: number;
+  timestamp: string;
+  /** Sluice's HTTP API port (not in Kafka's schema; extra fields are ignored by Kafka tools). */
+  http_port?: number;
+}
+
+export interface TopicAssignment {
+  version: 2;
+  partitions: Record<string, number[]>;
+}
+
+export interface PartitionStateZnode {
+  controller_epoch: number;
+  leader: number;
+  version: 1;
+  leader_epoch: number;
+  isr: number[];
+}
+
+export interface TopicConfigZnode {
+  version: 1;
+  config: Record<string, string>;
+}
+
+export interface ControllerZnode {
+  version: 1;
+  brokerid: number;
+  timestamp: string;
+}
+
+export function brokerRegistration(host: string, port: number, httpPort?: number): BrokerRegistration {
+  const reg: BrokerRegistration = {
+    version: 5,
+    host,
+    port,
+    endpoints: [`PLAINTEXT://${host}:${port}`],
+    jmx_port: -1,
+    timestamp: String(Date.now()),
+  };
+  if (httpPort !== undefined) reg.http_port = httpPort;
+  return reg;
+}
+
+export function controllerZnode(brokerId: number): ControllerZnode {
+  return { version: 1, brokerid: brokerId, timestamp: String(Date.now()) };
+}
+
+/** Parses a znode's JSON, naming the path when it is not JSON of the expected shape. */
+export function parseZnode<T>(path: string, data: string, check: (v: Record<string, unknown>) => boolean): T {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch (err) {
+    throw new SluiceError(ErrorCode.InvalidConfig, `znode ${path} does not hold JSON: ${data.slice(0, 100)}`, {
+      cause: err,
+    });
+  }
+  if (typeof value !== 'object' || value === null || !check(value as Record<string, unknown>)) {
+    throw new SluiceError(ErrorCode.InvalidConfig, `znode ${path} holds unexpected JSON: ${data.slice(0, 100)}`);
+  }
+  return value as T;
+}
+
+export const parseBroker = (path: string, data: string): BrokerRegistration =>
+  parseZnode(path, data, (v) => typeof v.host === 'string' && typeof v.port === 'number');
+export const parseAssignment = (path: string, data: string): TopicAssignment =>
+  parseZnode(path, data, (v) => typeof v.partitions === 'object' && v.partitions !== null);
+export const parsePartitionState = (path: string, data: string): PartitionStateZnode =>
+  parseZnode(
+    path,
+    data,
+    (v) => typeof v.leader === 'number' && typeof v.leader_epoch === 'number' && Array.isArray(v.isr),
+  );
+export const parseTopicConfig = (path: string, data: string): TopicConfigZnode =>
+  parseZnode(path, data, (v) => typeof v.config === 'object' && v.config !== null);
+export const parseController = (path: string, data: string): ControllerZnode =>
+  parseZnode(path, data, (v) => typeof v.brokerid === 'number');

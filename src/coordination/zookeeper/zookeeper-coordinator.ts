@@ -1,0 +1,425 @@
+/**
+ * Cluster mode (`zookeeper.connect` set): topic metadata, leadership and topic
+ * configuration live in ZooKeeper with Kafka's layout (see zk-paths.ts).
+ *
+ * start() opens a session, makes sure of the persistent parents, registers the
+ * broker with an ephemeral /brokers/ids/<id> (a live duplicate broker.id is
+ * refused), loads brokers, topics, configs and partition states into memory
+ * with watches that keep the cache current, and joins the controller election
+ * (controller.ts). Reads (brokers(), topics(), partitionState()) are served
+ * from the cache.
+ *
+ * createTopic computes the replica assignment on the calling broker (Kafka's
+ * admin path does the same), writes /config/topics/<t> and then
+ * /brokers/topics/<t>, and waits until the controller — this broker or another
+ * — has created every partition's state znode and the cache has seen it.
+ * deleteTopic marks /admin/delete_topics/<t> and waits until the controller
+ * has removed the topic. Partition state changes (new leader, epoch, ISR) are
+ * reported through onPartitionStateChanged.
+ */
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import {
+  topicPartitionsMax,
+  zookeeperConnectTimeoutMsDefault,
+  zookeeperSessionTimeoutMsDefault,
+  zookeeperTopicChangeWaitMs,
+} from '../../shared/limits.js';
+import type { BrokerEndpoint, Coordinator, PartitionState, TopicSpec } from '../coordinator.js';
+import { assignReplicas, Controller } from './controller.js';
+import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
+import {
+  brokerIdsPath,
+  brokerPath,
+  brokerRegistration,
+  brokerTopicsPath,
+  deleteTopicPath,
+  parseAssignment,
+  parseBroker,
+  parsePartitionState,
+  parseTopicConfig,
+  partitionStatePath,
+  persistentPaths,
+  type TopicAssignment,
+  topicConfigPath,
+  topicPath,
+} from './zk-paths.js';
+
+export interface ZooKeeperCoordinatorOptions {
+  brokerId: number;
+  /** zookeeper.connect: host:port[,host:port...][/chroot] */
+  connect: string;
+  /** The Kafka listener this broker registers. */
+  endpoint: { host: string; port: number };
+  /** Sluice's HTTP API port, registered alongside. */
+  httpPort?: number;
+  sessionTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Broker default of unclean.leader.election.enable (false, as in Kafka). */
+  uncleanLeaderElectionEnable?: boolean;
+  /** Background failures (a watch refresh or a controller step that failed). */
+  onError?: (err: unknown) => void;
+}
+
+export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;
+
+interface CachedTopic {
+  spec: TopicSpec;
+  assignment: number[][];
+}
+
+const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+export class ZooKeeperCoordinator implements Coordinator {
+  readonly brokerId: number;
+  private zk: ZkClient | undefined;
+  private controller: Controller | undefined;
+  private readonly brokerMap = new Map<number, BrokerEndpoint>();
+  private readonly topicMap = new Map<string, CachedTopic>();
+  private readonly states = new Map<string, PartitionState>();
+  private readonly armed = new Set<string>();
+  private readonly stateListeners = new Set<PartitionStateListener>();
+  private readonly sessionListeners = new Set<() => void>();
+  private refreshQueue: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  constructor(private readonly options: ZooKeeperCoordinatorOptions) {
+    this.brokerId = options.brokerId;
+  }
+
+  /** Called after the cache sees a partition's state change (leader, epoch or ISR). Returns an unsubscribe. */
+  onPartitionStateChanged(listener: PartitionStateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Called once if the ZooKeeper session ends other than by close() (expired): this broker is out of the cluster. */
+  onSessionLost(listener: () => void): () => void {
+    this.sessionListeners.add(listener);
+    return () => this.sessionListeners.delete(listener);
+  }
+
+  async start(): Promise<void> {
+    const zk = await ZkClient.connect({
+      connect: this.options.connect,
+      sessionTimeoutMs: this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
+      connectTimeoutMs: this.options.connectTimeoutMs ?? zookeeperConnectTimeoutMsDefault,
+    });
+    this.zk = zk;
+    zk.on('closed', () => {
+      if (this.closed) return;
+      this.controller?.stop();
+      for (const listener of this.sessionListeners) listener();
+    });
+    try {
+      for (const path of persistentPaths) await zk.ensurePath(path);
+      await this.register(zk);
+      await this.enqueueRefresh(() => this.refreshBrokers());
+      await this.enqueueRefresh(() => this.refreshTopics());
+      this.controller = new Controller(zk, this.brokerId, {
+        uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
+        onError: (err) => this.reportError(err),
+        onControllerChange: () => {},
+      });
+      await this.controller.start();
+    } catch (err) {
+      this.closed = true;
+      this.controller?.stop();
+      await zk.close();
+      throw err;
+    }
+  }
+
+  private async register(zk: ZkClient): Promise<void> {
+    const { host, port } = this.options.endpoint;
+    const path = brokerPath(this.brokerId);
+    const registration = brokerRegistration(host, port, this.options.httpPort);
+    try {
+      await zk.create(path, JSON.stringify(registration), 'ephemeral');
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+      const existing = await zk.get(path);
+      const holder = existing ? parseBroker(path, existing.data) : undefined;
+      throw new SluiceError(
+        ErrorCode.InvalidConfig,
+        `broker.id ${this.brokerId} is already registered in ZooKeeper at ${path}` +
+          (holder ? ` by a live broker at ${holder.host}:${holder.port}` : '') +
+          '; every broker needs a unique broker.id',
+      );
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.controller?.stop();
+    await this.refreshQueue.catch(() => {});
+    await this.zk?.close();
+  }
+
+  brokers(): BrokerEndpoint[] {
+    return [...this.brokerMap.values()].sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  controllerId(): number {
+    return this.controller?.controllerId ?? -1;
+  }
+
+  /** True while this broker is the active controller. */
+  isController(): boolean {
+    return this.controller?.isActive ?? false;
+  }
+
+  /** The controller epoch this broker won with (0 when it is not the controller). */
+  controllerEpoch(): number {
+    return this.controller?.controllerEpoch ?? 0;
+  }
+
+  topics(): TopicSpec[] {
+    return [...this.topicMap.values()].map((t) => t.spec).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  topic(name: string): TopicSpec | undefined {
+    return this.topicMap.get(name)?.spec;
+  }
+
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    return this.states.get(stateKey(topic, partition));
+  }
+
+  async createTopic(spec: TopicSpec): Promise<void> {
+    const zk = this.client();
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > topicPartitionsMax) {
+      throw new SluiceError(
+        ErrorCode.InvalidPartitions,
+        `partitions must be 1..${topicPartitionsMax}, got ${spec.partitions}`,
+      );
+    }
+    if (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1) {
+      throw new SluiceError(
+        ErrorCode.InvalidReplicationFactor,
+        `replication factor must be at least 1, got ${spec.replicationFactor}`,
+      );
+    }
+    if (this.topicMap.has(spec.name) || (await zk.get(topicPath(spec.name)))) {
+      throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} already exists`);
+    }
+    if (await zk.get(deleteTopicPath(spec.name))) {
+      throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} is marked for deletion`);
+    }
+    const live = (await zk.children(brokerIdsPath)).map(Number);
+    const replicas = assignReplicas(live, spec.partitions, spec.replicationFactor);
+    const assignment: TopicAssignment = { version: 2, partitions: {} };
+    replicas.forEach((r, p) => {
+      assignment.partitions[String(p)] = r;
+    });
+    const config = JSON.stringify({ version: 1, config: { ...spec.configs } });
+    try {
+      await zk.create(topicConfigPath(spec.name), config, 'persistent');
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+      await zk.set(topicConfigPath(spec.name), config, -1);
+    }
+    try {
+      await zk.create(topicPath(spec.name), JSON.stringify(assignment), 'persistent');
+    } catch (err) {
+      if (isZkError(err, ZkCode.NodeExists)) {
+        throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} already exists`);
+      }
+      throw err;
+    }
+    await this.waitFor(() => {
+      for (let p = 0; p < spec.partitions; p++) if (!this.states.has(stateKey(spec.name, p))) return false;
+      return true;
+    }, `the controller did not create the partition states of topic ${spec.name}`);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const zk = this.client();
+    if (!this.topicMap.has(name) && !(await zk.get(topicPath(name)))) {
+      throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
+    }
+    try {
+      await zk.create(deleteTopicPath(name), '', 'persistent');
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+    }
+    // done when the controller has removed the topic's znodes and, last, the deletion marker
+    await this.waitFor(
+      async () => !this.topicMap.has(name) && !(await zk.get(deleteTopicPath(name))),
+      `the controller did not delete topic ${name}`,
+    );
+  }
+
+  private client(): ZkClient {
+    if (!this.zk || this.closed || this.zk.isClosed) {
+      throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator is not running');
+    }
+    return this.zk;
+  }
+
+  private async waitFor(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + zookeeperTopicChangeWaitMs;
+    while (!(await done())) {
+      if (this.closed) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator was closed');
+      if (Date.now() > deadline) {
+        throw new SluiceError(ErrorCode.Timeout, `${what} within ${zookeeperTopicChangeWaitMs} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private reportError(err: unknown): void {
+    if (this.closed) return;
+    this.options.onError?.(err);
+  }
+
+  // ---- the watch-driven cache: every refresh runs on one queue, so they never interleave ----
+
+  private enqueueRefresh(step: () => Promise<void>): Promise<void> {
+    const next = this.refreshQueue.then(async () => {
+      if (this.closed) return;
+      try {
+        await step();
+      } catch (err) {
+        this.reportError(err);
+      }
+    });
+    this.refreshQueue = next;
+    return next;
+  }
+
+  /** A one-shot watch per path at most: `onFire` runs on the refresh queue after the watch fires. */
+  private async arm(
+    key: string,
+    register: (cb: (type: number) => void) => Promise<unknown>,
+    onFire: () => Promise<void>,
+  ): Promise<void> {
+    if (this.armed.has(key)) return;
+    this.armed.add(key);
+    try {
+      await register((type) => {
+        this.armed.delete(key);
+        if (type !== ZkEvent.Session && !this.closed) void this.enqueueRefresh(onFire);
+      });
+    } catch (err) {
+      this.armed.delete(key);
+      throw err;
+    }
+  }
+
+  private async refreshBrokers(): Promise<void> {
+    const zk = this.client();
+    await this.arm(
+      `children:${brokerIdsPath}`,
+      (cb) => zk.watchChildren(brokerIdsPath, (type) => cb(type)),
+      () => this.refreshBrokers(),
+    );
+    const ids = new Set((await zk.children(brokerIdsPath)).map(Number));
+    for (const id of this.brokerMap.keys()) if (!ids.has(id)) this.brokerMap.delete(id);
+    for (const id of ids) {
+      if (this.brokerMap.has(id)) continue;
+      const node = await zk.get(brokerPath(id));
+      if (!node) continue;
+      const reg = parseBroker(brokerPath(id), node.data);
+      this.brokerMap.set(id, { nodeId: id, host: reg.host, port: reg.port });
+    }
+  }
+
+  private async refreshTopics(): Promise<void> {
+    const zk = this.client();
+    await this.arm(
+      `children:${brokerTopicsPath}`,
+      (cb) => zk.watchChildren(brokerTopicsPath, (type) => cb(type)),
+      () => this.refreshTopics(),
+    );
+    const names = new Set(await zk.children(brokerTopicsPath));
+    for (const name of this.topicMap.keys()) if (!names.has(name)) this.dropTopic(name);
+    for (const name of names) if (!this.topicMap.has(name)) await this.refreshTopic(name);
+  }
+
+  private dropTopic(name: string): void {
+    const cached = this.topicMap.get(name);
+    this.topicMap.delete(name);
+    if (!cached) return;
+    for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+  }
+
+  private async refreshTopic(name: string): Promise<void> {
+    const zk = this.client();
+    const path = topicPath(name);
+    await this.arm(
+      `node:${path}`,
+      (cb) => zk.watchNode(path, cb),
+      () => this.refreshTopic(name),
+    );
+    const node = await zk.get(path);
+    if (!node) {
+      this.dropTopic(name);
+      return;
+    }
+    const assignmentZnode = parseAssignment(path, node.data);
+    const assignment: number[][] = [];
+    for (const [key, replicas] of Object.entries(assignmentZnode.partitions)) assignment[Number(key)] = replicas;
+    const configPath = topicConfigPath(name);
+    await this.arm(
+      `node:${configPath}`,
+      (cb) => zk.watchNode(configPath, cb),
+      () => this.refreshTopic(name),
+    );
+    const configNode = await zk.get(configPath);
+    const configs = configNode ? parseTopicConfig(configPath, configNode.data).config : {};
+    const spec: TopicSpec = {
+      name,
+      partitions: assignment.length,
+      replicationFactor: assignment[0]?.length ?? 0,
+      configs: { ...configs },
+    };
+    this.topicMap.set(name, { spec, assignment });
+    for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
+  }
+
+  private async refreshPartition(topic: string, partition: number): Promise<void> {
+    const zk = this.client();
+    const cached = this.topicMap.get(topic);
+    if (!cached) return;
+    const path = partitionStatePath(topic, partition);
+    await this.arm(
+      `node:${path}`,
+      (cb) => zk.watchNode(path, cb),
+      () => this.refreshPartition(topic, partition),
+    );
+    const node = await zk.get(path);
+    const key = stateKey(topic, partition);
+    const previous = this.states.get(key);
+    if (!node) {
+      this.states.delete(key);
+      return;
+    }
+    const znode = parsePartitionState(path, node.data);
+    const state: PartitionState = {
+      topic,
+      partition,
+      leader: znode.leader,
+      leaderEpoch: znode.leader_epoch,
+      replicas: [...(cached.assignment[partition] ?? [])],
+      isr: [...znode.isr],
+    };
+    if (
+      previous &&
+      previous.leader === state.leader &&
+      previous.leaderEpoch === state.leaderEpoch &&
+      previous.isr.join() === state.isr.join() &&
+      previous.replicas.join() === state.replicas.join()
+    ) {
+      return;
+    }
+    this.states.set(key, state);
+    for (const listener of this.stateListeners) {
+      try {
+        listener(state, previous);
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
+  }
+}
