@@ -88,10 +88,6 @@ export class Segment {
     return segment;
   }
 
-  get fileSize(): number {
-    return fs.fstatSync(this.fd).size;
-  }
-
   get summary(): SegmentSummary {
     return { size: this.size, nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp };
   }
