@@ -52,9 +52,12 @@ describe('ZooKeeper', () => {
     // a second registration of the same id is refused: the node exists
     await expect(b.create('/brokers/ids/1', registration, ZooKeeper.constants.ZOO_EPHEMERAL)).rejects.toThrow();
 
+    let fired: (event: string) => void = () => undefined;
     const gone = new Promise<string>((resolve) => {
-      void b.w_exists('/brokers/ids/1', (type: number, _state: number, path: string) => resolve(`${type}:${path}`));
+      fired = resolve;
     });
+    // requests of two sessions are not ordered: the watch must be in place before a's session ends
+    await b.w_exists('/brokers/ids/1', (type: number, _state: number, path: string) => fired(`${type}:${path}`));
     a.close();
     clients.splice(clients.indexOf(a), 1);
     expect(await gone).toBe(`${ZooKeeper.constants.ZOO_DELETED_EVENT}:/brokers/ids/1`);
