@@ -18,6 +18,7 @@ import {
   lastOffsetOf,
   logOverheadBytes,
   maxTimestampOf,
+  partitionLeaderEpochOf,
   recordsCountOf,
   setBaseOffset,
   setPartitionLeaderEpoch,
@@ -194,9 +195,19 @@ export class PartitionLog {
     const epoch = options.leaderEpoch ?? this.latestEpoch;
     const baseOffset = this.logEndOffset;
     let offset = baseOffset;
+    let epochsChanged = false;
     for (let pos = 0; pos < batches.length; pos += batchSizeOf(batches, pos)) {
-      if (assignOffsets) setBaseOffset(batches, pos, offset);
-      setPartitionLeaderEpoch(batches, pos, epoch);
+      if (assignOffsets) {
+        setBaseOffset(batches, pos, offset);
+        setPartitionLeaderEpoch(batches, pos, epoch);
+      } else {
+        // a replica keeps the leader's stamps and learns the epoch history from them (KIP-101)
+        const stamped = partitionLeaderEpochOf(batches, pos);
+        if (stamped > this.latestEpoch) {
+          this.leaderEpochs.push([stamped, offset]);
+          epochsChanged = true;
+        }
+      }
       offset += lastOffsetDeltaOf(batches, pos) + 1;
     }
     let position: number;
@@ -221,6 +232,7 @@ export class PartitionLog {
     if (maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = maxTimestamp;
     this.unflushedRecords += recordCount;
 
+    if (epochsChanged) await this.persistMeta(false, false);
     const backlog = this.index.writeIfDue((err) => this.goOffline(err));
     if (backlog) await backlog;
     if (this.unflushedRecords >= this.config.flushIntervalMessages) await this.flush();

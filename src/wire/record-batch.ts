@@ -65,6 +65,11 @@ export const recordsCountOf = (buf: Buffer, pos = 0): number => buf.readInt32BE(
 export const maxTimestampOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.maxTimestamp);
 export const baseTimestampOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.baseTimestamp);
 export const attributesOf = (buf: Buffer, pos = 0): number => buf.readInt16BE(pos + Field.attributes);
+export const partitionLeaderEpochOf = (buf: Buffer, pos = 0): number =>
+  buf.readInt32BE(pos + Field.partitionLeaderEpoch);
+export const producerIdOf = (buf: Buffer, pos = 0): number => readInt64(buf, pos + Field.producerId);
+export const producerEpochOf = (buf: Buffer, pos = 0): number => buf.readInt16BE(pos + Field.producerEpoch);
+export const baseSequenceOf = (buf: Buffer, pos = 0): number => buf.readInt32BE(pos + Field.baseSequence);
 export const compressionOf = (buf: Buffer, pos = 0): number => attributesOf(buf, pos) & compressionMask;
 
 export function setBaseOffset(buf: Buffer, pos: number, offset: number): void {
