@@ -31,6 +31,18 @@ export const ErrorCode = {
   NotLeader: 'SLUICE_ERR_NOT_LEADER',
   /** Fewer in-sync replicas than min.insync.replicas for an acks=-1 write. */
   NotEnoughReplicas: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS',
+  /** An acks=-1 write was appended by the leader, but the ISR shrank below min.insync.replicas before it was replicated. */
+  NotEnoughReplicasAfterAppend: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+  /** A replica request carried a leader epoch older than the leader's (it missed a leadership change). */
+  FencedLeaderEpoch: 'SLUICE_ERR_FENCED_LEADER_EPOCH',
+  /** This broker does not coordinate the group (its offsets partition is led elsewhere). */
+  NotCoordinator: 'SLUICE_ERR_NOT_COORDINATOR',
+  /** An idempotent producer's batch skipped sequence numbers (records in between were lost). */
+  OutOfOrderSequence: 'SLUICE_ERR_OUT_OF_ORDER_SEQUENCE',
+  /** An idempotent producer's epoch is older than the one the partition knows (a newer instance fenced it). */
+  InvalidProducerEpoch: 'SLUICE_ERR_INVALID_PRODUCER_EPOCH',
+  /** The partition has no state for the producer id (e.g. expired); the producer must re-initialise. */
+  UnknownProducerId: 'SLUICE_ERR_UNKNOWN_PRODUCER_ID',
   /** A broker reported an error with no more specific code. */
   BrokerError: 'SLUICE_ERR_BROKER',
   /** The client, producer or consumer was closed. */

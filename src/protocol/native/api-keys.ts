@@ -16,6 +16,8 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  InitProducerId: 22,
+  OffsetForLeaderEpoch: 23,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -38,6 +40,8 @@ export const supportedVersions: Record<ApiKey, { min: number; max: number }> = {
   [ApiKey.SyncGroup]: { min: 0, max: 0 },
   [ApiKey.DescribeGroups]: { min: 0, max: 0 },
   [ApiKey.ListGroups]: { min: 0, max: 0 },
+  [ApiKey.InitProducerId]: { min: 0, max: 0 },
+  [ApiKey.OffsetForLeaderEpoch]: { min: 0, max: 0 },
 };
 
 export function apiName(key: number): string {
