@@ -1,18 +1,21 @@
 /**
- * A broker: storage, coordination, topic management and the native listener,
- * wired together. Start-up order: logs (recovery), coordinator, topic logs,
- * listener. Shutdown reverses it: stop accepting, finish in-flight requests,
- * flush and close the logs (LevelDB last).
+ * A broker: storage, coordination (standalone, or a ZooKeeper cluster when
+ * zookeeper.connect is set), replication, topic management, groups and the
+ * native listener, wired together. Start-up order: logs (recovery), listener
+ * (its port is what the broker registers), coordinator, replicas. Shutdown
+ * reverses it: stop accepting, finish in-flight requests, stop replicating,
+ * leave the cluster, flush and close the logs (LevelDB last).
  */
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
-import type { Coordinator } from '../coordination/coordinator.js';
+import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
+import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordinator.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
-import { OffsetStore } from '../groups/offset-store.js';
+import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
+import { ReplicaManager } from '../replication/replica-manager.js';
 import { NativeServer } from '../server/server.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { LogManager } from '../storage/log-manager.js';
 import { AppendNotifier } from './append-notifier.js';
@@ -21,6 +24,7 @@ import { TopicManager } from './topic-manager.js';
 export class Broker {
   private logs: LogManager | undefined;
   private coordinator: Coordinator | undefined;
+  private replicas: ReplicaManager | undefined;
   private server: NativeServer | undefined;
   private groups: GroupCoordinator | undefined;
   private readonly notifier = new AppendNotifier();
@@ -34,12 +38,6 @@ export class Broker {
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
-    if (this.config.string('zookeeper.connect') !== '') {
-      throw new SluiceError(
-        ErrorCode.InvalidConfig,
-        'zookeeper.connect is set, but this build runs standalone brokers only (the cluster arrives with a later issue)',
-      );
-    }
     const logs = await LogManager.open({
       logDirs: this.config.list('log.dirs'),
       config: logConfigOf(this.config),
@@ -50,18 +48,29 @@ export class Broker {
     try {
       const host = this.config.string('host.name');
       const brokerId = this.config.int('broker.id');
+      // the port is filled in once the listener is bound (port 0 picks a free one), before registration
       const endpoint = { nodeId: brokerId, host, port: this.config.int('port') };
-      const coordinator = new StandaloneCoordinator(brokerId, endpoint, logs.metadataDb);
-      await coordinator.start();
+      const coordinator = this.createCoordinator(endpoint, logs);
       this.coordinator = coordinator;
-      const topics = new TopicManager(logs, coordinator, this.config, this.logger);
-      await topics.openAll();
+      const replicas = new ReplicaManager({
+        brokerId,
+        logs,
+        coordinator,
+        config: this.config,
+        notifier: this.notifier,
+        logger: this.logger,
+      });
+      this.replicas = replicas;
+      const topics = new TopicManager(replicas, coordinator, this.config, this.logger);
       const groups = new GroupCoordinator(
-        new OffsetStore(logs, topics),
+        new OffsetStore(replicas, topics, this.config.int('offsets.topic.replication.factor')),
         this.logger,
         this.config.int('group.initial.rebalance.delay.ms'),
       );
       this.groups = groups;
+      replicas.onLeadershipChange((topic, partition, leader) => {
+        if (topic === offsetsTopic) groups.onOffsetsLeadership(partition, leader);
+      });
       const ctx: HandlerContext = {
         logs,
         coordinator,
@@ -69,22 +78,56 @@ export class Broker {
         config: this.config,
         notifier: this.notifier,
         groups,
+        replicas,
         logger: this.logger,
         stopping: () => this.stopping,
       };
       this.server = new NativeServer(handlers, ctx, this.config.int('socket.request.max.bytes'), this.logger);
       this.address = await this.server.listen(host, endpoint.port);
-      // with port 0 the advertised endpoint is the port actually bound
       endpoint.port = this.address.port;
+      await coordinator.start();
+      await replicas.start();
       this.logger.info(
-        { host: this.address.host, port: this.address.port, topics: coordinator.topics().length },
+        {
+          host: this.address.host,
+          port: this.address.port,
+          topics: coordinator.topics().length,
+          mode: coordinator instanceof ZooKeeperCoordinator ? 'cluster' : 'standalone',
+        },
         'broker listening',
       );
       return this.address;
     } catch (err) {
+      await this.replicas?.close();
+      await this.server?.close();
+      await this.coordinator?.close();
       await logs.close();
       throw err;
     }
+  }
+
+  private createCoordinator(endpoint: BrokerEndpoint, logs: LogManager): Coordinator {
+    const connect = this.config.string('zookeeper.connect');
+    if (connect === '') return new StandaloneCoordinator(endpoint.nodeId, endpoint, logs.metadataDb);
+    const coordinator = new ZooKeeperCoordinator({
+      brokerId: endpoint.nodeId,
+      connect,
+      endpoint,
+      httpPort: this.config.int('http.port'),
+      sessionTimeoutMs: this.config.int('zookeeper.session.timeout.ms'),
+      connectTimeoutMs: this.config.int('zookeeper.connection.timeout.ms'),
+      uncleanLeaderElectionEnable: this.config.bool('unclean.leader.election.enable'),
+      autoLeaderRebalanceEnable: this.config.bool('auto.leader.rebalance.enable'),
+      leaderImbalanceCheckIntervalMs: this.config.int('leader.imbalance.check.interval.seconds') * 1000,
+      onError: (err) => this.logger.warn({ err }, 'cluster coordination step failed'),
+    });
+    coordinator.onSessionLost(() => {
+      // without a session this broker is out of the cluster: another broker may already lead its
+      // partitions, so it stops serving writes and reads as leader at once (no split brain)
+      this.logger.error('ZooKeeper session lost: resigning every partition');
+      this.replicas?.resignAll('the ZooKeeper session was lost');
+    });
+    return coordinator;
   }
 
   async stop(): Promise<void> {
@@ -92,6 +135,7 @@ export class Broker {
     this.notifier.notifyAll();
     this.groups?.shutdown();
     await this.server?.close();
+    await this.replicas?.close();
     await this.coordinator?.close();
     await this.logs?.close();
   }

@@ -1,39 +1,25 @@
 /**
- * Creating and deleting topics: checks the request, records it through the
- * coordinator, and opens or removes the partition logs this broker holds.
- * Shared by CreateTopics, DeleteTopics and auto-creation (Metadata, Produce).
+ * Creating and deleting topics: checks the request and records it through the
+ * coordinator; the replica manager opens or removes the partition logs this
+ * broker holds (here, and on every other broker through the coordinator's
+ * events). Shared by CreateTopics, DeleteTopics and auto-creation.
  */
 import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides } from '../config/topic-config.js';
 import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
-import type { LogManager } from '../storage/log-manager.js';
 import { validateTopicName } from '../storage/names.js';
 
 export class TopicManager {
   constructor(
-    private readonly logs: LogManager,
+    private readonly replicas: ReplicaManager,
     private readonly coordinator: Coordinator,
     private readonly config: BrokerConfig,
     private readonly logger: Logger,
   ) {}
-
-  /** Opens the log of every partition this broker replicates, with its topic's overrides. */
-  async openAll(): Promise<void> {
-    for (const spec of this.coordinator.topics()) await this.openLogs(spec);
-  }
-
-  private async openLogs(spec: TopicSpec): Promise<void> {
-    const overrides = topicLogOverrides(spec.configs);
-    for (let p = 0; p < spec.partitions; p++) {
-      const state = this.coordinator.partitionState(spec.name, p);
-      if (!state?.replicas.includes(this.coordinator.brokerId)) continue;
-      const log = await this.logs.getOrCreate(spec.name, p, overrides);
-      log.updateConfig({ ...this.logs.defaults, ...overrides });
-    }
-  }
 
   async create(
     name: string,
@@ -62,7 +48,7 @@ export class TopicManager {
     const spec: TopicSpec = { name, partitions: count, replicationFactor: rf, configs: { ...configs } };
     if (validateOnly) return spec;
     await this.coordinator.createTopic(spec);
-    await this.openLogs(spec);
+    await this.replicas.applyTopic(name);
     this.logger.info({ topic: name, partitions: count, replicationFactor: rf }, 'created topic');
     return spec;
   }
@@ -82,12 +68,21 @@ export class TopicManager {
     }
   }
 
-  /** An internal topic (e.g. __consumer_offsets), created with exactly these settings when missing. */
-  async ensureInternal(name: string, partitions: number, configs: Record<string, string>): Promise<TopicSpec> {
+  /**
+   * An internal topic (e.g. __consumer_offsets), created with exactly these
+   * settings when missing; the replication factor is capped by the live brokers.
+   */
+  async ensureInternal(
+    name: string,
+    partitions: number,
+    replicationFactor: number,
+    configs: Record<string, string>,
+  ): Promise<TopicSpec> {
     const existing = this.coordinator.topic(name);
     if (existing) return existing;
+    const rf = Math.max(1, Math.min(replicationFactor, this.coordinator.brokers().length));
     try {
-      return await this.create(name, partitions, 1, configs);
+      return await this.create(name, partitions, rf, configs);
     } catch (err) {
       const now = this.coordinator.topic(name);
       if (now) return now;
@@ -98,7 +93,7 @@ export class TopicManager {
   async delete(name: string): Promise<void> {
     validateTopicName(name);
     await this.coordinator.deleteTopic(name);
-    const removed = await this.logs.deleteTopic(name);
-    this.logger.info({ topic: name, partitions: removed }, 'deleted topic');
+    await this.replicas.removeTopic(name);
+    this.logger.info({ topic: name }, 'deleted topic');
   }
 }

@@ -4,7 +4,7 @@ import type { TopicDescription } from '../client/types.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import { collect, parseConfigPairs, parseInteger } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
-import { formatTable, writeLine } from './cli-output.js';
+import { writeLine } from './cli-output.js';
 
 /** Replication factors above this cannot be placed on any cluster Sluice runs. */
 const replicationFactorMax = 1_000;
@@ -15,19 +15,32 @@ interface CreateOptions {
   config: string[];
 }
 
-function describeTable(topics: TopicDescription[]): string {
-  const rows = topics.flatMap((t) =>
-    t.partitions.map((p) => [
-      t.name,
-      String(p.partition),
-      String(p.leader),
-      p.replicas.join(','),
-      p.isr.join(','),
-      String(p.logStartOffset),
-      String(p.highWatermark),
-    ]),
-  );
-  return formatTable(['TOPIC', 'PARTITION', 'LEADER', 'REPLICAS', 'ISR', 'LOG-START', 'HIGH-WATERMARK'], rows);
+/**
+ * Kafka's kafka-topics --describe layout: a summary line per topic, then one
+ * tab-separated line per partition with its leader ("none" without one),
+ * replicas and ISR, plus the partition's log start offset and high watermark.
+ */
+function describeText(topics: TopicDescription[]): string {
+  const lines: string[] = [];
+  for (const t of topics) {
+    const replicationFactor = Math.max(0, ...t.partitions.map((p) => p.replicas.length));
+    lines.push(`Topic: ${t.name}\tPartitionCount: ${t.partitions.length}\tReplicationFactor: ${replicationFactor}`);
+    for (const p of t.partitions) {
+      lines.push(
+        [
+          '',
+          `Topic: ${t.name}`,
+          `Partition: ${p.partition}`,
+          `Leader: ${p.leader >= 0 ? p.leader : 'none'}`,
+          `Replicas: ${p.replicas.join(',')}`,
+          `Isr: ${p.isr.join(',')}`,
+          `LogStartOffset: ${p.logStartOffset}`,
+          `HighWatermark: ${p.highWatermark}`,
+        ].join('\t'),
+      );
+    }
+  }
+  return lines.join('\n');
 }
 
 function describeJson(t: TopicDescription): unknown {
@@ -90,8 +103,8 @@ export function registerTopicCommands(root: Command): void {
       if (opts.json) {
         const json = name !== undefined ? describeJson(topics[0] as TopicDescription) : topics.map(describeJson);
         await writeLine(JSON.stringify(json));
-      } else {
-        await writeLine(describeTable(topics));
+      } else if (topics.length > 0) {
+        await writeLine(describeText(topics));
       }
     });
 

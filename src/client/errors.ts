@@ -29,6 +29,11 @@ const toSluice = new Map<number, ErrorCode>([
   [WireError.KAFKA_STORAGE_ERROR, ErrorCode.StorageError],
   [WireError.UNSUPPORTED_COMPRESSION_TYPE, ErrorCode.UnsupportedCompression],
   [WireError.INVALID_RECORD, ErrorCode.InvalidRecord],
+  // the idempotent producer: none of these is retriable (a retry of the same batch gets the same answer)
+  [WireError.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.OutOfOrderSequence],
+  [WireError.DUPLICATE_SEQUENCE_NUMBER, ErrorCode.OutOfOrderSequence],
+  [WireError.INVALID_PRODUCER_EPOCH, ErrorCode.InvalidProducerEpoch],
+  [WireError.UNKNOWN_PRODUCER_ID, ErrorCode.UnknownProducerId],
 ]);
 
 const retriableErrors = new WeakSet<Error>();

@@ -15,9 +15,27 @@
  * the request is written is retried too. A connection that breaks after the
  * request was written leaves the outcome unknown: without idempotence a retry
  * could duplicate, so those records fail with BrokerUnreachable.
+ *
+ * Idempotence (`idempotent: true`, which needs acks -1): on first use the
+ * producer asks any broker for a producer id (InitProducerId). Each batch is
+ * stamped with the id, its epoch and the partition's next sequence number when
+ * it is first encoded; the sequence then advances by the batch's record count.
+ * A retry resends the same bytes, so a broker that already appended the batch
+ * recognises it and answers with the original offsets: a connection that breaks
+ * after the request was written is then retried too (failover without
+ * duplicates). OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH and
+ * UNKNOWN_PRODUCER_ID fail the batch. When a stamped batch fails for good its
+ * sequence numbers may or may not have been used, so the producer takes a new
+ * producer id for the batches encoded after it (sequences restart at 0, which
+ * a broker accepts from a producer id it does not know).
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
+import type {
+  InitProducerIdRequest,
+  InitProducerIdResponse,
+  ProduceRequest,
+  ProduceResponse,
+} from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   batchBytesMax,
@@ -35,10 +53,10 @@ import {
 } from '../shared/limits.js';
 import type { RecordHeader, RecordInput } from '../wire/record.js';
 import { Compression } from '../wire/record-batch.js';
-import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
 import type { Cluster } from './cluster.js';
 import { wasSent } from './connection.js';
-import { closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
+import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
 
@@ -57,9 +75,21 @@ interface Batch {
   createdAt: number;
   attempts: number;
   encoded: Buffer | null;
+  /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
+  identity: ProducerIdentity | null;
   done: Promise<void>;
   finish: () => void;
 }
+
+/** An idempotent producer's id and epoch from InitProducerId, with the next sequence number of each partition. */
+interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+  sequences: Map<PartitionQueue, number>;
+}
+
+/** Sequence numbers are non-negative int32s that wrap from 2^31-1 to 0 (Kafka's rule). */
+const sequenceModulus = 2 ** 31;
 
 interface PartitionQueue {
   topic: string;
@@ -183,6 +213,10 @@ class MemoryPool {
 
 export class Producer {
   private readonly acks: 0 | 1 | -1;
+  private readonly idempotent: boolean;
+  /** The current producer id (idempotent producers), and its InitProducerId while under way. */
+  private identity: ProducerIdentity | undefined;
+  private identityInit: Promise<ProducerIdentity> | undefined;
   private readonly lingerMs: number;
   private readonly batchSize: number;
   private readonly maxBlockMs: number;
@@ -208,13 +242,16 @@ export class Producer {
     options: ProducerOptions = {},
     onClose: (p: Producer) => void = () => undefined,
   ) {
-    if (options.idempotent) {
-      throw new SluiceError(
-        ErrorCode.Unsupported,
-        'the idempotent producer needs producer ids from the broker, which this version lacks',
+    if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
+      throw invalidArgument(`idempotent must be true or false, not ${String(options.idempotent)}`);
+    }
+    this.idempotent = options.idempotent === true;
+    this.acks = normalizeAcks(options.acks);
+    if (this.idempotent && this.acks !== -1) {
+      throw invalidArgument(
+        `an idempotent producer needs acks -1 ('all'), not ${String(options.acks)}: only then does a retry know whether the batch is safe`,
       );
     }
-    this.acks = normalizeAcks(options.acks);
     this.lingerMs = intOption('lingerMs', options.lingerMs, 0, 0, producerLingerMsMax);
     this.batchSize = intOption('batchSize', options.batchSize, producerBatchBytesDefault, 1, batchBytesMax);
     const bufferMemory = intOption(
@@ -329,6 +366,7 @@ export class Producer {
       createdAt: Date.now(),
       attempts: 0,
       encoded: null,
+      identity: null,
       done,
       finish,
     };
@@ -466,23 +504,76 @@ export class Producer {
     }
   }
 
-  private encode(batch: Batch): Buffer {
+  /**
+   * The batch's bytes, encoded once: a retry resends exactly these. An
+   * idempotent batch takes its partition's next sequence numbers here.
+   */
+  private encode(q: PartitionQueue, batch: Batch, identity: ProducerIdentity | undefined): Buffer {
     if (!batch.encoded) {
+      const options: BatchOptions = { compression: this.compression };
+      const sequence = identity?.sequences.get(q) ?? 0;
+      if (identity) {
+        options.producerId = identity.producerId;
+        options.producerEpoch = identity.producerEpoch;
+        options.baseSequence = sequence;
+      }
       batch.encoded = encodeRecordBatch(
         batch.records.map((r) => r.input),
-        { compression: this.compression },
+        options,
       );
+      if (identity) {
+        identity.sequences.set(q, (sequence + batch.records.length) % sequenceModulus);
+        batch.identity = identity;
+      }
     }
     return batch.encoded;
   }
 
+  /** The producer id of an idempotent producer, from any broker (InitProducerId) on first use. */
+  private producerIdentity(): Promise<ProducerIdentity> {
+    if (this.identity) return Promise.resolve(this.identity);
+    this.identityInit ??= this.cluster
+      .retry(async () => {
+        const conn = await this.cluster.anyConnection();
+        const body: InitProducerIdRequest = { transactionalId: null, transactionTimeoutMs: this.timeoutMs };
+        const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, body);
+        checkTopLevel(res, 'init producer id');
+        if (!Number.isSafeInteger(res.producerId) || res.producerId < 0) {
+          throw wireError(-1, 'init producer id', `the broker returned producer id ${String(res.producerId)}`);
+        }
+        return res;
+      })
+      .then((res) => {
+        const identity: ProducerIdentity = {
+          producerId: res.producerId,
+          producerEpoch: res.producerEpoch,
+          sequences: new Map(),
+        };
+        this.identity = identity;
+        return identity;
+      })
+      .finally(() => {
+        this.identityInit = undefined;
+      });
+    return this.identityInit;
+  }
+
   private async sendRequest(leader: number, items: { q: PartitionQueue; batch: Batch }[]): Promise<void> {
+    let identity: ProducerIdentity | undefined;
+    if (this.idempotent && items.some((item) => !item.batch.encoded)) {
+      try {
+        identity = await this.producerIdentity();
+      } catch (err) {
+        for (const item of items) this.failed(item.q, item.batch, err);
+        return;
+      }
+    }
     const topics = new Map<string, { partition: number; records: Buffer }[]>();
     const live: { q: PartitionQueue; batch: Batch }[] = [];
     for (const item of items) {
       let records: Buffer;
       try {
-        records = this.encode(item.batch);
+        records = this.encode(item.q, item.batch, identity);
       } catch (err) {
         this.failed(item.q, item.batch, err, false);
         continue;
@@ -544,8 +635,9 @@ export class Producer {
   /** A batch failed: retried when that is safe and the budget allows, otherwise its records fail. */
   private failed(q: PartitionQueue, batch: Batch, err: unknown, retry = true): void {
     q.inFlight = null;
-    // a written request on a broken connection may have been appended: retrying could duplicate
-    const safe = isRetriableError(err) && !wasSent(err);
+    // a written request on a broken connection may have been appended: retrying could duplicate,
+    // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
+    const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
     if (retry && safe && batch.attempts < this.retries && !this.closedHard) {
       batch.attempts++;
       q.ready.unshift(batch);
@@ -558,6 +650,8 @@ export class Producer {
       err instanceof Error
         ? err
         : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
+    // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
+    if (batch.identity !== null && batch.identity === this.identity) this.identity = undefined;
     for (const r of batch.records) {
       this.memory.release(r.bytes);
       r.reject(error);

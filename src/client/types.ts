@@ -50,7 +50,13 @@ export interface ProducerOptions {
   /** Time the broker may take to reach the acks. Default 30 s. */
   timeoutMs?: number;
   compression?: 'none' | 'gzip';
-  /** Idempotent production needs producer ids from the broker; not available in this version. */
+  /**
+   * Exactly one copy of each record per partition despite retries (Kafka's
+   * idempotent producer): batches carry a producer id and sequence numbers, so a
+   * broker recognises a resent batch, and a request whose connection broke
+   * after it was written is retried instead of failing. Needs acks -1 (the
+   * default); acks 0 or 1 with idempotence is refused. Default false.
+   */
   idempotent?: boolean;
 }
 

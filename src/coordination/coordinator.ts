@@ -27,6 +27,8 @@ export interface PartitionState {
   isr: number[];
 }
 
+export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;
+
 export interface Coordinator {
   readonly brokerId: number;
   start(): Promise<void>;
@@ -40,4 +42,15 @@ export interface Coordinator {
   createTopic(spec: TopicSpec): Promise<void>;
   /** Throws SluiceError UnknownPartition when the topic does not exist. */
   deleteTopic(name: string): Promise<void>;
+  /** A producer id for an idempotent producer: unique in the cluster and never reused, even after a crash. */
+  allocateProducerId(): Promise<number>;
+  /** Called after a partition's state (leader, epoch, ISR) is created or changes. Returns an unsubscribe. */
+  onPartitionStateChanged(listener: PartitionStateListener): () => void;
+  /** Called after a topic disappears (deleted here or by another broker). Returns an unsubscribe. */
+  onTopicDeleted(listener: (topic: string) => void): () => void;
+  /**
+   * The partition's leader changes its ISR (shrink or expand). Conditional:
+   * false when this broker no longer leads the partition at `leaderEpoch`.
+   */
+  updateIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<boolean>;
 }

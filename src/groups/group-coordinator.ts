@@ -1,7 +1,11 @@
 /**
  * The broker's group coordinator: membership of every group it coordinates
- * (group.ts) and their committed offsets (offset-store.ts). In standalone mode
- * this broker leads every offsets partition, so it coordinates every group.
+ * (group.ts) and their committed offsets (offset-store.ts). A broker
+ * coordinates the groups whose __consumer_offsets partition it leads (in
+ * standalone mode: all of them); requests for other groups get
+ * NOT_COORDINATOR, and the client finds the coordinator again. When this
+ * broker stops leading an offsets partition its groups' members are sent away
+ * (COORDINATOR_NOT_AVAILABLE) and rejoin at the new coordinator.
  */
 import { WireError } from '../protocol/error-codes.js';
 import type {
@@ -17,7 +21,7 @@ import type {
 import { groupSessionTimeoutMsMax, groupSessionTimeoutMsMin, groupsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { Group, joinFailure } from './group.js';
-import type { OffsetStore } from './offset-store.js';
+import { type OffsetStore, offsetsPartitionFor } from './offset-store.js';
 
 const noBytes = Buffer.alloc(0);
 
@@ -44,6 +48,19 @@ export class GroupCoordinator {
     return group;
   }
 
+  /**
+   * Whether this broker coordinates the group, once the offsets topic exists
+   * (created on first use, as FindCoordinator does) and the group's partition
+   * is replayed when this broker leads it.
+   */
+  private async settle(groupId: string): Promise<number> {
+    await this.offsets.ensureTopic();
+    const owner = this.offsets.ownership(groupId);
+    if (owner !== WireError.COORDINATOR_LOAD_IN_PROGRESS) return owner;
+    await this.offsets.whenLoaded(groupId);
+    return this.offsets.ownership(groupId);
+  }
+
   async join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
     const fail = (errorCode: number, errorMessage: string): JoinGroupResponse =>
       joinFailure(req.memberId, errorCode, errorMessage);
@@ -55,7 +72,8 @@ export class GroupCoordinator {
       );
     }
     if (req.protocols.length === 0) return fail(WireError.INCONSISTENT_GROUP_PROTOCOL, 'no assignor offered');
-    await this.offsets.load();
+    const owner = await this.settle(req.groupId);
+    if (owner !== WireError.NONE) return fail(owner, `this broker does not coordinate group ${req.groupId}`);
     const group = this.group(req.groupId, true);
     if (!group) return fail(WireError.UNKNOWN_SERVER_ERROR, 'too many groups on this broker');
     return group.join(req, clientId, clientHost);
@@ -67,21 +85,29 @@ export class GroupCoordinator {
     memberId: string,
     assignments: { memberId: string; assignment: Buffer }[],
   ): Promise<SyncGroupResponse> {
+    const owner = this.offsets.ownership(groupId);
+    if (owner !== WireError.NONE) return Promise.resolve({ errorCode: owner, assignment: noBytes });
     const group = this.group(groupId, false);
     if (!group) return Promise.resolve({ errorCode: WireError.UNKNOWN_MEMBER_ID, assignment: noBytes });
     return group.sync(memberId, generationId, assignments);
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string): number {
+    const owner = this.offsets.ownership(groupId);
+    if (owner !== WireError.NONE) return owner;
     return this.group(groupId, false)?.heartbeat(memberId, generationId) ?? WireError.UNKNOWN_MEMBER_ID;
   }
 
   leave(groupId: string, memberId: string): number {
+    const owner = this.offsets.ownership(groupId);
+    if (owner !== WireError.NONE) return owner;
     return this.group(groupId, false)?.leave(memberId) ?? WireError.UNKNOWN_MEMBER_ID;
   }
 
   /** Fencing for fetches that name a group: a stale generation or unknown member is refused. */
   checkMember(groupId: string, generationId: number, memberId: string): number {
+    // a partition leader that does not coordinate the group cannot judge the generation: it serves the fetch
+    if (this.offsets.ownership(groupId) !== WireError.NONE) return WireError.NONE;
     const group = this.group(groupId, false);
     if (!group) return WireError.UNKNOWN_MEMBER_ID;
     return group.check(memberId, generationId);
@@ -89,9 +115,11 @@ export class GroupCoordinator {
 
   async commit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
     const group = this.group(req.groupId, false);
-    let error: number = WireError.NONE;
+    let error: number = await this.settle(req.groupId);
     let message: string | undefined;
-    if (req.generationId < 0) {
+    if (error !== WireError.NONE) {
+      message = `this broker does not coordinate group ${req.groupId}`;
+    } else if (req.generationId < 0) {
       // an admin commit (reset-offsets) or a consumer without membership: only for a group nobody is in
       if (group && group.size > 0) {
         error = WireError.NON_EMPTY_GROUP;
@@ -132,6 +160,10 @@ export class GroupCoordinator {
   }
 
   async fetchOffsets(req: OffsetFetchRequest): Promise<OffsetFetchResponse> {
+    const owner = await this.settle(req.groupId);
+    if (owner !== WireError.NONE) {
+      return { errorCode: owner, errorMessage: `this broker does not coordinate group ${req.groupId}`, topics: [] };
+    }
     let wanted = req.topics;
     if (wanted === null) {
       const byTopic = new Map<string, number[]>();
@@ -170,6 +202,18 @@ export class GroupCoordinator {
     return {
       errorCode: 0,
       groups: groupIds.map((groupId) => {
+        const owner = this.offsets.ownership(groupId);
+        if (owner !== WireError.NONE) {
+          return {
+            groupId,
+            errorCode: owner,
+            errorMessage: `this broker does not coordinate group ${groupId}`,
+            state: 'Dead' as const,
+            protocolType: '',
+            protocol: '',
+            members: [],
+          };
+        }
         const g = this.groups.get(groupId);
         if (!g && !known.has(groupId)) {
           return {
@@ -192,6 +236,20 @@ export class GroupCoordinator {
         };
       }),
     };
+  }
+
+  /** Follows the leadership of __consumer_offsets partitions (wired to the replica manager). */
+  onOffsetsLeadership(partition: number, leader: boolean): void {
+    if (leader) {
+      this.offsets.onBecomeLeader(partition);
+      return;
+    }
+    this.offsets.onResign(partition);
+    for (const [groupId, group] of [...this.groups]) {
+      if (offsetsPartitionFor(groupId) !== partition) continue;
+      group.shutdown();
+      this.groups.delete(groupId);
+    }
   }
 
   shutdown(): void {

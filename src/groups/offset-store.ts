@@ -5,6 +5,13 @@
  * cache, rebuilt by replaying the log at start-up, answers OffsetFetch.
  * The latest record for a key wins on replay.
  *
+ * In a cluster the offsets topic is replicated like any other (replication
+ * factor offsets.topic.replication.factor, capped by the live brokers) and a
+ * broker serves only the groups whose offsets partition it leads: it replays
+ * a partition into the cache when it becomes its leader, forgets it when it
+ * stops leading, and a commit is acknowledged once every in-sync replica has
+ * it (acks=-1), so committed offsets survive the loss of the coordinator.
+ *
  * Compaction is by snapshot: when a partition of the log grows past
  * `compactBytes`, its active segment is rolled, the latest offset of every key
  * that lives there is appended again, and every segment before that snapshot
@@ -13,15 +20,17 @@
  */
 import { Packr } from 'msgpackr';
 import type { TopicManager } from '../broker/topic-manager.js';
+import { WireError } from '../protocol/error-codes.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   groupOffsetMetadataBytesMax,
+  groupOffsetsCommitTimeoutMs,
   groupOffsetsCompactBytes,
   groupOffsetsPartitions,
   groupOffsetsSegmentBytes,
   groupOffsetsSnapshotBatchRecords,
 } from '../shared/limits.js';
-import type { LogManager } from '../storage/log-manager.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
@@ -66,13 +75,17 @@ export function offsetsPartitionFor(groupId: string, partitions = groupOffsetsPa
 export class OffsetStore {
   /** group -> "topic\0partition" -> committed offset */
   private readonly cache = new Map<string, Map<string, CommittedOffset>>();
-  private loading: Promise<void> | undefined;
-  /** Appends and compactions of one offsets partition run one at a time. */
+  /** Offsets partitions this broker leads, with their replay (resolved once loaded). */
+  private readonly owned = new Map<number, Promise<void>>();
+  private readonly loadedPartitions = new Set<number>();
+  /** Appends, compactions and replays of one offsets partition run one at a time. */
   private readonly chains = new Map<number, Promise<unknown>>();
+  private ensuring: Promise<unknown> | undefined;
 
   constructor(
-    private readonly logs: LogManager,
+    private readonly replicas: ReplicaManager,
     private readonly topics: TopicManager,
+    private readonly replicationFactor = 1,
     private readonly compactBytes = groupOffsetsCompactBytes,
   ) {}
 
@@ -85,26 +98,73 @@ export class OffsetStore {
     return next;
   }
 
-  /** Creates the offsets topic if needed and replays it into the cache. */
-  load(): Promise<void> {
-    this.loading ??= this.replayAll().catch((err) => {
-      this.loading = undefined;
-      throw err;
-    });
-    return this.loading;
+  /** Creates the offsets topic when missing (the first FindCoordinator does). */
+  async ensureTopic(): Promise<void> {
+    this.ensuring ??= this.topics
+      .ensureInternal(offsetsTopic, groupOffsetsPartitions, this.replicationFactor, {
+        // no time or size retention: snapshot compaction is what bounds this topic
+        'segment.bytes': String(groupOffsetsSegmentBytes),
+        'retention.ms': '-1',
+        'retention.bytes': '-1',
+      })
+      .catch((err) => {
+        this.ensuring = undefined;
+        throw err;
+      });
+    await this.ensuring;
   }
 
-  private async replayAll(): Promise<void> {
-    // no time or size retention: snapshot compaction is what bounds this topic
-    const spec = await this.topics.ensureInternal(offsetsTopic, groupOffsetsPartitions, {
-      'segment.bytes': String(groupOffsetsSegmentBytes),
-      'retention.ms': '-1',
-      'retention.bytes': '-1',
+  /** This broker now leads offsets partition `partition`: replay it into the cache. */
+  onBecomeLeader(partition: number): void {
+    if (this.owned.has(partition)) return;
+    const replay = this.serialized(partition, async () => {
+      this.forget(partition);
+      const replica = this.replicas.replica(offsetsTopic, partition);
+      if (replica) await this.replay(replica.log);
+      if (this.owned.get(partition) === replay) this.loadedPartitions.add(partition);
     });
-    for (let p = 0; p < spec.partitions; p++) {
-      const log = this.logs.get(offsetsTopic, p);
-      if (log) await this.replay(log);
+    this.owned.set(partition, replay);
+  }
+
+  /** This broker no longer leads `partition`: its groups are coordinated elsewhere now. */
+  onResign(partition: number): void {
+    this.owned.delete(partition);
+    this.loadedPartitions.delete(partition);
+    void this.serialized(partition, async () => {
+      if (!this.owned.has(partition)) this.forget(partition);
+    });
+  }
+
+  private forget(partition: number): void {
+    for (const group of [...this.cache.keys()]) {
+      if (offsetsPartitionFor(group) === partition) this.cache.delete(group);
     }
+  }
+
+  /** 0 when this broker coordinates the group, else NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS. */
+  ownership(group: string): number {
+    const partition = offsetsPartitionFor(group);
+    if (this.loadedPartitions.has(partition)) return WireError.NONE;
+    return this.owned.has(partition) ? WireError.COORDINATOR_LOAD_IN_PROGRESS : WireError.NOT_COORDINATOR;
+  }
+
+  /** Resolves once the group's partition is replayed (when this broker leads it). */
+  async whenLoaded(group: string): Promise<void> {
+    await this.owned.get(offsetsPartitionFor(group));
+  }
+
+  /** Waits for the replay of the group's partition when it is under way; throws when not the coordinator. */
+  private async ready(group: string): Promise<number> {
+    const partition = offsetsPartitionFor(group);
+    const loading = this.owned.get(partition);
+    if (!loading) {
+      throw new SluiceError(
+        ErrorCode.NotCoordinator,
+        `broker does not coordinate group ${group} (offsets partition ${partition})`,
+      );
+    }
+    await loading;
+    return partition;
   }
 
   private async replay(log: PartitionLog): Promise<void> {
@@ -136,7 +196,7 @@ export class OffsetStore {
     group: string,
     entries: { topic: string; partition: number; offset: number; metadata: string }[],
   ): Promise<void> {
-    await this.load();
+    const partition = await this.ready(group);
     for (const e of entries) {
       if (e.metadata.length > groupOffsetMetadataBytesMax) {
         throw new SluiceError(ErrorCode.InvalidArgument, `offset metadata longer than ${groupOffsetMetadataBytesMax}`);
@@ -144,16 +204,19 @@ export class OffsetStore {
     }
     if (entries.length === 0) return;
     const now = Date.now();
-    const partition = offsetsPartitionFor(group);
-    const log = this.logs.get(offsetsTopic, partition);
-    if (!log) throw new SluiceError(ErrorCode.UnknownPartition, 'the offsets topic is not available on this broker');
     await this.serialized(partition, async () => {
-      await log.append(encodeCommits(entries.map((e) => ({ group, ...e, commitTimestamp: now }))));
+      const log = this.replicas.leaderReplica(offsetsTopic, partition).log;
+      await this.append(partition, encodeCommits(entries.map((e) => ({ group, ...e, commitTimestamp: now }))));
       for (const e of entries) {
         this.remember(group, e.topic, e.partition, { offset: e.offset, metadata: e.metadata, commitTimestamp: now });
       }
       if (log.sizeBytes > this.compactBytes) await this.compact(partition, log);
     });
+  }
+
+  /** Appends as leader and waits until every in-sync replica has it. */
+  private async append(partition: number, batch: Buffer): Promise<void> {
+    await this.replicas.appendAsLeader(offsetsTopic, partition, batch, -1, groupOffsetsCommitTimeoutMs);
   }
 
   /** Rewrites the live offsets of one offsets partition and drops the segments before them. */
@@ -169,27 +232,28 @@ export class OffsetStore {
       }
     }
     for (let i = 0; i < live.length; i += groupOffsetsSnapshotBatchRecords) {
-      await log.append(encodeCommits(live.slice(i, i + groupOffsetsSnapshotBatchRecords)));
+      await this.append(partition, encodeCommits(live.slice(i, i + groupOffsetsSnapshotBatchRecords)));
     }
     await log.deleteSegmentsBefore(snapshotStart);
   }
 
   async fetch(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
-    await this.load();
+    await this.ready(group);
     return this.cache.get(group)?.get(`${topic}\u0000${partition}`);
   }
 
   /** Every committed offset of the group. */
   async all(group: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
-    await this.load();
+    await this.ready(group);
     return [...(this.cache.get(group) ?? new Map<string, CommittedOffset>())].map(([key, committed]) => {
       const [topic, partition] = key.split('\u0000') as [string, string];
       return { topic, partition: Number(partition), committed };
     });
   }
 
+  /** Groups with committed offsets among those this broker coordinates. */
   async groupIds(): Promise<string[]> {
-    await this.load();
+    await Promise.all(this.owned.values());
     return [...this.cache.keys()].filter((g) => (this.cache.get(g)?.size ?? 0) > 0);
   }
 }

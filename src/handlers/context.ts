@@ -4,6 +4,7 @@ import type { TopicManager } from '../broker/topic-manager.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -15,6 +16,8 @@ export interface HandlerContext {
   config: BrokerConfig;
   notifier: AppendNotifier;
   groups: GroupCoordinator;
+  /** Roles, high watermarks, ISR and acks=-1 waits of the partitions this broker holds. */
+  replicas: ReplicaManager;
   logger: Logger;
   /** Set when the broker is shutting down: long polls return at once. */
   stopping: () => boolean;

@@ -1,7 +1,12 @@
 /**
  * Fetch: reads whole batches from many partitions, bounded by maxBytes overall
  * and per partition (the first batch always goes, Kafka's KIP-74), and long
- * polls up to maxWaitMs for minBytes, woken by appends — never a polling loop.
+ * polls up to maxWaitMs for minBytes, woken by appends and high watermark
+ * moves — never a polling loop.
+ *
+ * Consumers read from the leader up to the high watermark (what every in-sync
+ * replica has). A follower (`replicaId` set) reads up to the log end, and the
+ * offset it asks for tells the leader how far it has replicated.
  */
 import { partitionKey } from '../broker/append-notifier.js';
 import { toWireError } from '../protocol/error-codes.js';
@@ -16,6 +21,8 @@ interface Wanted {
   partition: number;
   offset: number;
   maxBytes: number;
+  /** Followers only: the leader epoch they follow. */
+  leaderEpoch: number | undefined;
 }
 
 const empty = Buffer.alloc(0);
@@ -24,23 +31,34 @@ async function readOnce(
   ctx: HandlerContext,
   wanted: Wanted[],
   maxBytes: number,
+  replicaId: number,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, FetchPartitionResponse[]>();
   for (const w of wanted) {
     let entry: FetchPartitionResponse;
-    const log = ctx.logs.get(w.topic, w.partition);
+    const replica = ctx.replicas.replica(w.topic, w.partition);
     try {
-      if (!log || !ctx.coordinator.partitionState(w.topic, w.partition)) {
-        throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${w.topic}-${w.partition}`);
+      const leader = ctx.replicas.leaderReplica(w.topic, w.partition);
+      if (replicaId >= 0) {
+        if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
+          throw new SluiceError(
+            w.leaderEpoch < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
+            `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
+          );
+        }
+        ctx.replicas.onFollowerFetch(leader, replicaId, w.offset);
       }
       const room = Math.min(w.maxBytes, maxBytes - bytes);
-      const read = await log.read(w.offset, Math.max(room, 0), { minOneBatch: bytes === 0 });
+      const read = await leader.log.read(w.offset, Math.max(room, 0), {
+        minOneBatch: bytes === 0,
+        ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
+      });
       bytes += read.records.length;
       entry = {
         partition: w.partition,
         errorCode: 0,
-        highWatermark: read.logEndOffset,
+        highWatermark: leader.highWatermark,
         logStartOffset: read.logStartOffset,
         records: read.records,
       };
@@ -48,8 +66,8 @@ async function readOnce(
       entry = {
         partition: w.partition,
         ...toWireError(err),
-        highWatermark: log?.logEndOffset ?? -1,
-        logStartOffset: log?.logStartOffset ?? -1,
+        highWatermark: replica?.highWatermark ?? -1,
+        logStartOffset: replica?.log.logStartOffset ?? -1,
         records: empty,
       };
     }
@@ -80,6 +98,7 @@ export const fetchHandler: Handler = {
         };
       }
     }
+    const replicaId = intField(body, 'replicaId', -1);
     const maxWaitMs = Math.min(Math.max(intField(body, 'maxWaitMs', 0), 0), fetchWaitMsMax);
     const minBytes = Math.max(intField(body, 'minBytes', 1), 0);
     const maxBytes = Math.min(Math.max(intField(body, 'maxBytes', readBytesMax), 1), readBytesMax);
@@ -92,11 +111,15 @@ export const fetchHandler: Handler = {
           partition: intField(p, 'partition'),
           offset: intField(p, 'fetchOffset'),
           maxBytes: Math.min(Math.max(intField(p, 'partitionMaxBytes', maxBytes), 1), readBytesMax),
+          leaderEpoch:
+            (p as { currentLeaderEpoch?: unknown }).currentLeaderEpoch === undefined
+              ? undefined
+              : intField(p, 'currentLeaderEpoch'),
         });
       }
     }
     const deadline = Date.now() + maxWaitMs;
-    let result = await readOnce(ctx, wanted, maxBytes);
+    let result = await readOnce(ctx, wanted, maxBytes, replicaId);
     const keys = wanted.map((w) => partitionKey(w.topic, w.partition));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
     while (result.bytes < minBytes && !ctx.stopping()) {
@@ -112,7 +135,7 @@ export const fetchHandler: Handler = {
           resolve();
         });
       });
-      result = await readOnce(ctx, wanted, maxBytes);
+      result = await readOnce(ctx, wanted, maxBytes, replicaId);
     }
     return result.response;
   },

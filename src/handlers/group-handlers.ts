@@ -2,6 +2,7 @@
  * The consumer-group APIs: shape checks here, semantics in src/groups.
  * (Small enough to share a file: each handler only validates and delegates.)
  */
+import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
@@ -12,11 +13,21 @@ export const findCoordinatorHandler: Handler = {
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx) {
-    stringField(body, 'key');
-    await ctx.groups.offsets.load();
-    const self = ctx.coordinator.brokers().find((b) => b.nodeId === ctx.coordinator.brokerId);
-    if (!self) return { errorCode: WireError.COORDINATOR_NOT_AVAILABLE, nodeId: -1, host: '', port: -1 };
-    return { errorCode: 0, nodeId: self.nodeId, host: self.host, port: self.port };
+    const group = stringField(body, 'key');
+    await ctx.groups.offsets.ensureTopic();
+    // the coordinator is the leader of the group's offsets partition (Kafka's rule)
+    const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
+    const leader = state ? ctx.coordinator.brokers().find((b) => b.nodeId === state.leader) : undefined;
+    if (!leader) {
+      return {
+        errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: `the offsets partition of group ${group} has no leader right now`,
+        nodeId: -1,
+        host: '',
+        port: -1,
+      };
+    }
+    return { errorCode: 0, nodeId: leader.nodeId, host: leader.host, port: leader.port };
   },
 };
 

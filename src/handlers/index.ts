@@ -15,8 +15,10 @@ import {
   offsetFetchHandler,
   syncGroupHandler,
 } from './group-handlers.js';
+import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
+import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 
 export const handlers: ReadonlyMap<number, Handler> = new Map(
@@ -37,5 +39,7 @@ export const handlers: ReadonlyMap<number, Handler> = new Map(
     offsetFetchHandler,
     listGroupsHandler,
     describeGroupsHandler,
+    offsetForLeaderEpochHandler,
+    initProducerIdHandler,
   ].map((h) => [h.apiKey, h]),
 );

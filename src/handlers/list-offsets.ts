@@ -1,4 +1,8 @@
-/** ListOffsets: earliest (-2), latest (-1), or the first offset at or after a timestamp. */
+/**
+ * ListOffsets, answered by the leader: earliest (-2), latest (-1: the high
+ * watermark, the end of what consumers may read), or the first offset at or
+ * after a timestamp.
+ */
 import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
@@ -7,7 +11,6 @@ import {
   type ListOffsetsResponse,
   latestTimestamp,
 } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { arrayField, type Handler, intField, stringField } from './context.js';
 
 export const listOffsetsHandler: Handler = {
@@ -23,20 +26,19 @@ export const listOffsetsHandler: Handler = {
         const partition = intField(p, 'partition');
         const timestamp = intField(p, 'timestamp');
         try {
-          const log = ctx.logs.get(name, partition);
-          if (!log || !ctx.coordinator.partitionState(name, partition)) {
-            throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${name}-${partition}`);
-          }
+          const replica = ctx.replicas.leaderReplica(name, partition);
+          const log = replica.log;
+          const end = replica.highWatermark;
           if (timestamp === earliestTimestamp) {
             partitions.push({ partition, errorCode: 0, timestamp: -1, offset: log.logStartOffset });
           } else if (timestamp === latestTimestamp) {
-            partitions.push({ partition, errorCode: 0, timestamp: -1, offset: log.logEndOffset });
+            partitions.push({ partition, errorCode: 0, timestamp: -1, offset: end });
           } else {
             const found = await log.offsetForTimestamp(timestamp);
             partitions.push(
-              found
+              found && found.offset < end
                 ? { partition, errorCode: 0, timestamp: found.timestamp, offset: found.offset }
-                : { partition, errorCode: 0, timestamp: -1, offset: log.logEndOffset },
+                : { partition, errorCode: 0, timestamp: -1, offset: end },
             );
           }
         } catch (err) {

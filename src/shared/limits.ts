@@ -135,3 +135,33 @@ export const zookeeperConnectTimeoutMsDefault = 18_000;
 export const zookeeperTopicChangeWaitMs = 15_000;
 /** Consecutive empty socket reads before the native ZooKeeper client gives a session up (its default is 10). */
 export const zookeeperEmptyReadsMax = 1000;
+
+// ---- idempotent producer ----
+
+/** Producers whose sequence state one partition keeps; the least recently used beyond this is forgotten. */
+export const producerStatesPerPartitionMax = 10_000;
+/** Recent batches remembered per producer and partition for duplicate detection (Kafka keeps 5). */
+export const producerRecentBatchesMax = 5;
+/** Bytes at the log's tail whose batch headers rebuild the producer state at open and after truncation. */
+export const producerStateRebuildBytesMax = 256 * 1024 * 1024;
+/** How often (at most) a partition drops producer states older than producer.id.expiration.ms. */
+export const producerStateExpiryCheckMs = 60_000;
+/** Kafka's producer.id.expiration.ms default (one day); the broker config key overrides it. */
+export const producerIdExpirationMsDefault = 86_400_000;
+/** Producer ids a broker reserves at once (persisted before any is handed out, so none is ever reused). */
+export const producerIdBlockSize = 1000;
+/** Attempts at a conditional update of /latest_producer_id_block before giving up (contention). */
+export const producerIdBlockAttemptsMax = 1000;
+
+// ---- replication ----
+
+/** acks=-1 produce requests one partition lets wait for replication at once; more are refused. */
+export const ackWaitersPerPartitionMax = 10_000;
+/** How long a replica fetcher waits after an error before it tries its leader again when no backoff is configured. */
+export const replicaFetchRetryMsMin = 50;
+/** Request timeout of replica fetches, beyond their long-poll wait. */
+export const replicaFetchRequestTimeoutMs = 10_000;
+/** OffsetForLeaderEpoch rounds one truncation may take before it starts over (each round walks back one epoch). */
+export const replicaTruncationRoundsMax = 100;
+/** How long an offset commit waits for the offsets partition's in-sync replicas (it is written with acks=-1). */
+export const groupOffsetsCommitTimeoutMs = 10_000;

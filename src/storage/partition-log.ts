@@ -7,7 +7,12 @@
 import fs from 'node:fs';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { batchHeaderBytes, scanHopsMax } from '../shared/limits.js';
+import {
+  batchHeaderBytes,
+  producerIdExpirationMsDefault,
+  producerStateRebuildBytesMax,
+  scanHopsMax,
+} from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import {
   baseOffsetOf,
@@ -28,6 +33,7 @@ import type { IndexDb } from './index-store.js';
 import type { LogConfig } from './log-config.js';
 import { loadLog } from './log-loader.js';
 import { type IndexEntry, PartitionIndex, type PartitionMeta } from './partition-index.js';
+import { ProducerStateTable } from './producer-state.js';
 import { findRecordAtOrAfter } from './record-time.js';
 import { Segment } from './segment.js';
 import { scanSegment } from './segment-scanner.js';
@@ -48,6 +54,8 @@ export interface AppendResult {
   lastOffset: number;
   recordCount: number;
   maxTimestamp: number;
+  /** True when the (single) batch was a retry of one appended before: nothing was written, the offsets are the original's. */
+  duplicate?: boolean;
 }
 
 export interface ReadOptions {
@@ -90,6 +98,8 @@ export class PartitionLog {
   /** Where the last read ended: lets a sequential reader skip the index lookup. */
   private readCursor: IndexEntry | undefined;
   private readonly window = Buffer.allocUnsafe(headerWindowBytes);
+  /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
+  private producers = new ProducerStateTable(producerIdExpirationMsDefault);
 
   private constructor(
     readonly topic: string,
@@ -116,6 +126,8 @@ export class PartitionLog {
     db: IndexDb;
     config: LogConfig;
     logger?: Logger;
+    /** producer.id.expiration.ms: idempotent producers' state older than this may be dropped. */
+    producerIdExpirationMs?: number;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     fs.mkdirSync(opts.dir, { recursive: true });
@@ -125,6 +137,12 @@ export class PartitionLog {
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
     await log.persistMeta(false, false);
+    // idempotent producers: their sequence state is read back from the batch headers at the log's tail
+    log.producers = new ProducerStateTable(
+      opts.producerIdExpirationMs ?? producerIdExpirationMsDefault,
+      `${opts.topic}-${opts.partition}: `,
+    );
+    await log.rebuildProducerState();
     return log;
   }
 
@@ -189,6 +207,13 @@ export class PartitionLog {
       expected += lastOffsetDeltaOf(batches, pos) + 1;
       pos += size;
     }
+    // Idempotent producers (producer-state.ts): a leader checks sequences before any byte is written
+    // and answers a retried single batch with its original offsets, writing nothing. A replica copies
+    // its leader's bytes and only records them (below), never refuses.
+    if (assignOffsets) {
+      const duplicate = this.producers.checkAppend(batches);
+      if (duplicate) return { ...duplicate, duplicate: true };
+    }
 
     this.maybeRoll(batches.length);
     const segment = this.active;
@@ -226,6 +251,8 @@ export class PartitionLog {
       pos += size;
     }
     if (segment.firstAppendMs === undefined) segment.firstAppendMs = Date.now();
+    // the headers now carry the final offsets: remember the idempotent batches (synchronously after the checks)
+    this.producers.onAppended(batches);
     // the appended bytes were validated above; segment.appendedFrom marks where that region starts,
     // so older bytes of a segment reopened without recovery stay unchecked until read
     segment.nextOffset = offset;
@@ -511,6 +538,59 @@ export class PartitionLog {
     this.leaderEpochs = this.leaderEpochs.filter(([, start]) => start < this.logEndOffset);
     this.readCursor = undefined;
     await this.persistMeta(false, true);
+    // what was cut may have been some producer's latest batches
+    await this.rebuildProducerState();
+  }
+
+  /**
+   * Rebuilds the idempotent producers' state from the batch headers of the
+   * last producerStateRebuildBytesMax bytes of the log (whole segments, and
+   * the tail of the one that crosses the bound). Producers seen only before
+   * that are unknown, which the sequence rules accept (producer-state.ts).
+   */
+  private async rebuildProducerState(): Promise<void> {
+    this.producers.clear();
+    let budget = producerStateRebuildBytesMax;
+    let first = 0;
+    let from = 0;
+    for (let i = this.segments.length - 1; i >= 0; i--) {
+      const s = this.segments[i] as Segment;
+      first = i;
+      if (s.size <= budget) {
+        budget -= s.size;
+        continue;
+      }
+      from = await this.batchStartFrom(s, s.size - budget);
+      break;
+    }
+    for (let i = first; i < this.segments.length; i++) {
+      this.producers.recordHeaders(this.segments[i] as Segment, i === first ? from : 0);
+    }
+    this.producers.removeExpired(Date.now());
+  }
+
+  /**
+   * The position of a batch start at or after `minPosition` in `segment`, found
+   * through the sparse index (a binary search over offsets); 0 (the whole
+   * segment) when the index has no entry there or disagrees with the file.
+   */
+  private async batchStartFrom(segment: Segment, minPosition: number): Promise<number> {
+    let lo = segment.baseOffset;
+    let hi = segment.nextOffset - 1;
+    let best: IndexEntry | undefined;
+    while (lo <= hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const entry = await this.index.lookupOffset(mid);
+      if (entry && entry.segmentBase === segment.baseOffset && entry.position >= minPosition) {
+        best = entry;
+        hi = entry.offset - 1;
+      } else {
+        lo = mid + 1;
+      }
+    }
+    if (!best || best.position >= segment.size) return 0;
+    const header = segment.read(best.position, logOverheadBytes);
+    return header.length === logOverheadBytes && baseOffsetOf(header, 0) === best.offset ? best.position : 0;
   }
 
   private reindexSegment(segment: Segment): { nextOffset: number; maxTimestamp: number } {

@@ -4,13 +4,18 @@
  * collide with partition keys ('~' is not legal in a topic name).
  */
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
-import type { BrokerEndpoint, Coordinator, PartitionState, TopicSpec } from '../coordinator.js';
+import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 
 const topicPrefix = '~topic!';
+/** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
+const producerIdBlockKey = '~producer-id-block-end';
 
 export class StandaloneCoordinator implements Coordinator {
   private readonly specs = new Map<string, TopicSpec>();
+  private readonly stateListeners = new Set<PartitionStateListener>();
+  private readonly deleteListeners = new Set<(topic: string) => void>();
 
   constructor(
     readonly brokerId: number,
@@ -60,11 +65,62 @@ export class StandaloneCoordinator implements Coordinator {
     const stored: TopicSpec = { ...spec, configs: { ...spec.configs } };
     await this.db.put(`${topicPrefix}${spec.name}`, packValue(stored), { sync: true });
     this.specs.set(spec.name, stored);
+    for (let p = 0; p < stored.partitions; p++) {
+      const state = this.partitionState(stored.name, p) as PartitionState;
+      for (const listener of this.stateListeners) listener(state, undefined);
+    }
   }
 
   async deleteTopic(name: string): Promise<void> {
     if (!this.specs.has(name)) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
     await this.db.del(`${topicPrefix}${name}`, { sync: true });
     this.specs.delete(name);
+    for (const listener of this.deleteListeners) listener(name);
+  }
+
+  onPartitionStateChanged(listener: PartitionStateListener): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  onTopicDeleted(listener: (topic: string) => void): () => void {
+    this.deleteListeners.add(listener);
+    return () => this.deleteListeners.delete(listener);
+  }
+
+  /** The only replica is the leader itself: its ISR never changes. */
+  async updateIsr(): Promise<boolean> {
+    return false;
+  }
+
+  // ---- producer ids (the idempotent producer) ----
+
+  /** Ids left in the reserved block [next, end), and the reservation of the next block while one is under way. */
+  private readonly producerIds: { next: number; end: number; reserving?: Promise<void> } = { next: 0, end: 0 };
+
+  /**
+   * Ids come from blocks of producerIdBlockSize whose end is written to the
+   * LevelDB with sync before any id of the block is handed out: after a crash
+   * the counter resumes past every id that may have been used.
+   */
+  async allocateProducerId(): Promise<number> {
+    const ids = this.producerIds;
+    while (ids.next >= ids.end) {
+      ids.reserving ??= (async () => {
+        const stored = await this.db.get(producerIdBlockKey);
+        const start = stored ? unpackValue<number>(stored) : 0;
+        if (!Number.isSafeInteger(start) || start < 0) {
+          throw new SluiceError(ErrorCode.StorageError, `the stored producer id block end ${String(start)} is invalid`);
+        }
+        const end = start + producerIdBlockSize;
+        await this.db.put(producerIdBlockKey, packValue(end), { sync: true });
+        ids.next = start;
+        ids.end = end;
+      })().finally(() => {
+        ids.reserving = undefined;
+      });
+      await ids.reserving;
+    }
+    return ids.next++;
   }
 }

@@ -117,6 +117,23 @@ export function electLeader(
   return { controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: state.leader_epoch + 1, isr };
 }
 
+/**
+ * Preferred leader election (auto.leader.rebalance.enable): when the first
+ * replica of the assignment is alive and in the ISR but does not lead, it
+ * takes leadership back, with a new leader epoch. Undefined when nothing moves.
+ */
+export function preferredLeader(
+  state: PartitionStateZnode,
+  replicas: number[],
+  live: ReadonlySet<number>,
+  controllerEpoch: number,
+): PartitionStateZnode | undefined {
+  const preferred = replicas[0];
+  if (preferred === undefined || state.leader === preferred || state.leader < 0) return undefined;
+  if (!live.has(preferred) || !state.isr.includes(preferred)) return undefined;
+  return { ...state, controller_epoch: controllerEpoch, leader: preferred, leader_epoch: state.leader_epoch + 1 };
+}
+
 function sameMembers(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
@@ -124,6 +141,9 @@ function sameMembers(a: number[], b: number[]): boolean {
 export interface ControllerOptions {
   /** Broker-level default of unclean.leader.election.enable; a topic config overrides it. */
   uncleanLeaderElectionEnable: boolean;
+  /** Move leadership back to preferred replicas every leaderImbalanceCheckIntervalMs. */
+  autoLeaderRebalanceEnable: boolean;
+  leaderImbalanceCheckIntervalMs: number;
   /** A background step failed (logged by the caller; the next event retries). */
   onError: (err: unknown) => void;
   /** The controller (id, epoch) changed as this broker sees it. */
@@ -137,6 +157,7 @@ export class Controller {
   private stopped = false;
   private controllerWatchArmed = false;
   private queue: Promise<void> = Promise.resolve();
+  private rebalanceTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly zk: ZkClient,
@@ -152,6 +173,8 @@ export class Controller {
   stop(): void {
     this.stopped = true;
     this.active = false;
+    if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
+    this.rebalanceTimer = undefined;
   }
 
   get controllerId(): number {
@@ -239,6 +262,36 @@ export class Controller {
     await this.watchChildren(deleteTopicsPath);
     await this.deleteMarkedTopics();
     await this.reconcile();
+    if (this.options.autoLeaderRebalanceEnable && !this.rebalanceTimer) {
+      this.rebalanceTimer = setInterval(() => {
+        if (this.active) void this.enqueue(() => this.rebalanceLeaders());
+      }, this.options.leaderImbalanceCheckIntervalMs);
+      this.rebalanceTimer.unref();
+    }
+  }
+
+  /** Preferred leader election for every partition whose preferred replica is back in the ISR. */
+  private async rebalanceLeaders(): Promise<void> {
+    const live = new Set((await this.zk.children(brokerIdsPath)).map(Number));
+    for (const topic of await this.zk.children(brokerTopicsPath)) {
+      if (!this.active) return;
+      const assignmentNode = await this.zk.get(topicPath(topic));
+      if (!assignmentNode) continue;
+      const assignment = parseAssignment(topicPath(topic), assignmentNode.data);
+      for (const [key, replicas] of Object.entries(assignment.partitions)) {
+        const path = partitionStatePath(topic, Number(key));
+        const node = await this.zk.get(path);
+        if (!node) continue;
+        const next = preferredLeader(parsePartitionState(path, node.data), replicas, live, this.epoch);
+        if (!next) continue;
+        try {
+          await this.zk.set(path, JSON.stringify(next), node.version);
+        } catch (err) {
+          // the leader changed the ISR meanwhile: the next check tries again
+          if (!isZkError(err, ZkCode.BadVersion)) throw err;
+        }
+      }
+    }
   }
 
   /** One-shot children watch that re-arms itself and reconciles on every change. */

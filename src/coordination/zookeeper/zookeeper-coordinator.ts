@@ -24,7 +24,7 @@ import {
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
-import type { BrokerEndpoint, Coordinator, PartitionState, TopicSpec } from '../coordinator.js';
+import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 import { assignReplicas, Controller } from './controller.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
@@ -56,11 +56,13 @@ export interface ZooKeeperCoordinatorOptions {
   connectTimeoutMs?: number;
   /** Broker default of unclean.leader.election.enable (false, as in Kafka). */
   uncleanLeaderElectionEnable?: boolean;
+  /** auto.leader.rebalance.enable: the controller moves leadership back to preferred replicas. */
+  autoLeaderRebalanceEnable?: boolean;
+  /** leader.imbalance.check.interval.seconds, in ms. */
+  leaderImbalanceCheckIntervalMs?: number;
   /** Background failures (a watch refresh or a controller step that failed). */
   onError?: (err: unknown) => void;
 }
-
-export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;
 
 interface CachedTopic {
   spec: TopicSpec;
@@ -79,6 +81,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly armed = new Set<string>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
+  private readonly deleteListeners = new Set<(topic: string) => void>();
   private refreshQueue: Promise<void> = Promise.resolve();
   private closed = false;
 
@@ -90,6 +93,36 @@ export class ZooKeeperCoordinator implements Coordinator {
   onPartitionStateChanged(listener: PartitionStateListener): () => void {
     this.stateListeners.add(listener);
     return () => this.stateListeners.delete(listener);
+  }
+
+  onTopicDeleted(listener: (topic: string) => void): () => void {
+    this.deleteListeners.add(listener);
+    return () => this.deleteListeners.delete(listener);
+  }
+
+  /**
+   * The leader's ISR change (Kafka's ZooKeeper-era AlterIsr): a conditional
+   * write of the state znode, only while it still names this broker as leader
+   * at `leaderEpoch`. The leader epoch is not bumped (Kafka does not either).
+   */
+  async updateIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<boolean> {
+    const zk = this.client();
+    const path = partitionStatePath(topic, partition);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const node = await zk.get(path);
+      if (!node) return false;
+      const current = parsePartitionState(path, node.data);
+      if (current.leader !== this.brokerId || current.leader_epoch !== leaderEpoch) return false;
+      const next = { ...current, isr: [...isr] };
+      try {
+        await zk.set(path, JSON.stringify(next), node.version);
+        await this.enqueueRefresh(() => this.refreshPartition(topic, partition));
+        return true;
+      } catch (err) {
+        if (!isZkError(err, ZkCode.BadVersion)) throw err;
+      }
+    }
+    return false;
   }
 
   /** Called once if the ZooKeeper session ends other than by close() (expired): this broker is out of the cluster. */
@@ -117,6 +150,8 @@ export class ZooKeeperCoordinator implements Coordinator {
       await this.enqueueRefresh(() => this.refreshTopics());
       this.controller = new Controller(zk, this.brokerId, {
         uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
+        autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable ?? true,
+        leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs ?? 300_000,
         onError: (err) => this.reportError(err),
         onControllerChange: () => {},
       });
@@ -342,6 +377,13 @@ export class ZooKeeperCoordinator implements Coordinator {
     this.topicMap.delete(name);
     if (!cached) return;
     for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    for (const listener of this.deleteListeners) {
+      try {
+        listener(name);
+      } catch (err) {
+        this.reportError(err);
+      }
+    }
   }
 
   private async refreshTopic(name: string): Promise<void> {
@@ -421,5 +463,32 @@ export class ZooKeeperCoordinator implements Coordinator {
         this.reportError(err);
       }
     }
+  }
+
+  // ---- producer ids (the idempotent producer) ----
+
+  /** Ids left in the claimed block [next, end] (inclusive, Kafka's), and the claim of the next block while under way. */
+  private readonly producerIds: { next: number; end: number; claiming?: Promise<void> } = { next: 0, end: -1 };
+
+  /**
+   * Hands out ids from blocks claimed in /latest_producer_id_block (see
+   * producer-id-block.ts): unique across the cluster and never reused. The
+   * module is imported here, not at the top, to keep this addition in one place.
+   */
+  async allocateProducerId(): Promise<number> {
+    const ids = this.producerIds;
+    while (ids.next > ids.end) {
+      ids.claiming ??= (async () => {
+        const { allocateProducerIdBlock } = await import('./producer-id-block.js');
+        const { producerIdBlockSize } = await import('../../shared/limits.js');
+        const block = await allocateProducerIdBlock(this.client(), this.brokerId, producerIdBlockSize);
+        ids.next = block.start;
+        ids.end = block.end;
+      })().finally(() => {
+        ids.claiming = undefined;
+      });
+      await ids.claiming;
+    }
+    return ids.next++;
   }
 }

@@ -88,6 +88,8 @@ export interface ProduceResponse extends ErrorFields {
 
 // Fetch
 export interface FetchRequest {
+  /** A follower's broker id (reads up to the log end, reports its progress); absent or -1 for consumers. */
+  replicaId?: number;
   /** Set by group members: a fetch from a stale generation is refused (ILLEGAL_GENERATION). */
   groupId?: string;
   generationId?: number;
@@ -95,7 +97,16 @@ export interface FetchRequest {
   maxWaitMs: number;
   minBytes: number;
   maxBytes: number;
-  topics: { name: string; partitions: { partition: number; fetchOffset: number; partitionMaxBytes: number }[] }[];
+  topics: {
+    name: string;
+    partitions: {
+      partition: number;
+      fetchOffset: number;
+      partitionMaxBytes: number;
+      /** Followers send the leader epoch they follow; a mismatch is FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH. */
+      currentLeaderEpoch?: number;
+    }[];
+  }[];
 }
 export interface FetchPartitionResponse extends ErrorFields {
   partition: number;
@@ -121,4 +132,15 @@ export interface ListOffsetsPartitionResponse extends ErrorFields {
 }
 export interface ListOffsetsResponse extends ErrorFields {
   topics: { name: string; partitions: ListOffsetsPartitionResponse[] }[];
+}
+
+// InitProducerId (the idempotent producer; transactions are not supported)
+export interface InitProducerIdRequest {
+  /** Must be null: no transactions. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
+}
+export interface InitProducerIdResponse extends ErrorFields {
+  producerId: number;
+  producerEpoch: number;
 }

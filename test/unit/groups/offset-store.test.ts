@@ -4,18 +4,22 @@
  * keeps the log bounded without losing any live offset.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { AppendNotifier } from '../../../src/broker/append-notifier.js';
 import { TopicManager } from '../../../src/broker/topic-manager.js';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import { StandaloneCoordinator } from '../../../src/coordination/standalone/standalone-coordinator.js';
 import { OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/groups/offset-store.js';
+import { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const cleanups: (() => void)[] = [];
 const managers: LogManager[] = [];
+const replicaManagers: ReplicaManager[] = [];
 
 afterEach(async () => {
+  for (const r of replicaManagers.splice(0)) await r.close();
   for (const m of managers.splice(0)) await m.close();
   for (const c of cleanups.splice(0)) c();
 });
@@ -25,9 +29,26 @@ async function open(dir: string, compactBytes: number): Promise<{ logs: LogManag
   managers.push(logs);
   const coordinator = new StandaloneCoordinator(0, { nodeId: 0, host: '127.0.0.1', port: 0 }, logs.metadataDb);
   await coordinator.start();
-  const topics = new TopicManager(logs, coordinator, parseBrokerConfig(new Map()), silentLogger);
-  await topics.openAll();
-  return { logs, store: new OffsetStore(logs, topics, compactBytes) };
+  const config = parseBrokerConfig(new Map());
+  const replicas = new ReplicaManager({
+    brokerId: 0,
+    logs,
+    coordinator,
+    config,
+    notifier: new AppendNotifier(),
+    logger: silentLogger,
+  });
+  replicaManagers.push(replicas);
+  const topics = new TopicManager(replicas, coordinator, config, silentLogger);
+  const store = new OffsetStore(replicas, topics, 1, compactBytes);
+  replicas.onLeadershipChange((topic, partition, leader) => {
+    if (topic !== offsetsTopic) return;
+    if (leader) store.onBecomeLeader(partition);
+    else store.onResign(partition);
+  });
+  await replicas.start();
+  await store.ensureTopic();
+  return { logs, store };
 }
 
 describe('offset store', () => {

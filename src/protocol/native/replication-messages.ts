@@ -1,0 +1,25 @@
+/**
+ * Native request and response bodies used between brokers for replication.
+ * A follower's Fetch is the ordinary FetchRequest with `replicaId` set to its
+ * broker id and `currentLeaderEpoch` per partition (messages.ts).
+ */
+import type { ErrorFields } from './messages.js';
+
+// OffsetForLeaderEpoch (Kafka's API 23): where does `leaderEpoch` end in the leader's log?
+export interface OffsetForLeaderEpochRequest {
+  replicaId: number;
+  topics: {
+    name: string;
+    partitions: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }[];
+  }[];
+}
+export interface OffsetForLeaderEpochPartition extends ErrorFields {
+  partition: number;
+  /** The largest epoch at or before the requested one the leader knows, -1 when none. */
+  leaderEpoch: number;
+  /** Where that epoch ends in the leader's log (the next epoch's start, or the log end), -1 when none. */
+  endOffset: number;
+}
+export interface OffsetForLeaderEpochResponse extends ErrorFields {
+  topics: { name: string; partitions: OffsetForLeaderEpochPartition[] }[];
+}

@@ -1,0 +1,273 @@
+/**
+ * One partition as this broker replicates it: its role (leader, follower or
+ * offline), the leader epoch it acts under, the ISR, and the high watermark.
+ *
+ * As leader it tracks each follower's log end offset (learnt from the offset
+ * the follower fetches at) and when the follower was last caught up, which
+ * drives ISR shrink (lagging longer than replica.lag.time.max.ms) and expand
+ * (caught up to the high watermark again). The high watermark is the smallest
+ * log end offset in the ISR; it never moves backwards while this broker leads.
+ * acks=-1 produce requests wait here until the high watermark passes their
+ * last offset — every ISR member has the records.
+ *
+ * As follower the high watermark is the leader's, capped by its own log end.
+ *
+ * ISR changes are decided here and written by the ReplicaManager through the
+ * coordinator (ZooKeeper); the local ISR changes only once that write
+ * succeeded, so the ISR a new leader is elected from always holds every
+ * acknowledged record.
+ */
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ackWaitersPerPartitionMax } from '../shared/limits.js';
+import type { PartitionLog } from '../storage/partition-log.js';
+
+export type ReplicaRole = 'leader' | 'follower' | 'offline';
+
+interface FollowerProgress {
+  /** Log end offset of the follower: it has every offset below this. */
+  logEndOffset: number;
+  lastCaughtUpMs: number;
+  /** The leader's log end when the follower's previous fetch was served (Kafka's lastFetchLeaderLogEndOffset). */
+  lastFetchLeaderLogEnd: number;
+  lastFetchMs: number;
+}
+
+interface AckWaiter {
+  /** Done when the high watermark reaches this offset (last offset of the append + 1). */
+  requiredOffset: number;
+  minIsr: number;
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+export class PartitionReplica {
+  role: ReplicaRole = 'offline';
+  leaderId = -1;
+  leaderEpoch = -1;
+  replicas: number[] = [];
+  isr: number[] = [];
+  private hw: number;
+  private readonly followers = new Map<number, FollowerProgress>();
+  private waiters: AckWaiter[] = [];
+  /** An ISR write in flight: at most one at a time per partition. */
+  isrUpdating = false;
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly log: PartitionLog,
+    readonly brokerId: number,
+    /** Called when the high watermark moves (wakes long-polling consumers). */
+    private readonly onHighWatermark: () => void,
+  ) {
+    this.hw = log.logStartOffset;
+  }
+
+  get highWatermark(): number {
+    return Math.max(this.hw, this.log.logStartOffset);
+  }
+
+  /** This broker now leads at `leaderEpoch` with the given ISR. */
+  async becomeLeader(leaderEpoch: number, replicas: number[], isr: number[], nowMs: number): Promise<void> {
+    this.role = 'leader';
+    this.leaderId = this.brokerId;
+    this.leaderEpoch = leaderEpoch;
+    this.replicas = [...replicas];
+    this.isr = [...isr];
+    this.followers.clear();
+    for (const id of replicas) {
+      if (id === this.brokerId) continue;
+      // unknown until the follower fetches; ISR members get the benefit of the doubt for one lag period
+      this.followers.set(id, {
+        logEndOffset: -1,
+        lastCaughtUpMs: isr.includes(id) ? nowMs : 0,
+        lastFetchLeaderLogEnd: -1,
+        lastFetchMs: 0,
+      });
+    }
+    await this.log.assignLeaderEpoch(leaderEpoch);
+    this.maybeAdvanceHighWatermark();
+  }
+
+  becomeFollower(leaderId: number, leaderEpoch: number, replicas: number[], isr: number[]): void {
+    this.role = 'follower';
+    this.leaderId = leaderId;
+    this.leaderEpoch = leaderEpoch;
+    this.replicas = [...replicas];
+    this.isr = [...isr];
+    this.followers.clear();
+    this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
+  }
+
+  becomeOffline(reason: string): void {
+    this.role = 'offline';
+    this.leaderId = -1;
+    this.followers.clear();
+    this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
+  }
+
+  get name(): string {
+    return `${this.topic}-${this.partition}`;
+  }
+
+  /** The ISR as the coordinator reports it, same epoch (e.g. our own ISR write coming back). */
+  setIsr(isr: number[]): void {
+    this.isr = [...isr];
+    if (this.role === 'leader') this.maybeAdvanceHighWatermark();
+  }
+
+  // ---- leader side ----
+
+  /** After a leader append: with no other ISR member the high watermark follows the log end at once. */
+  onLeaderAppend(): void {
+    this.maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * A follower fetched at `fetchOffset`: it has everything before it. Returns
+   * true when the follower should join the ISR (caught up to the high watermark).
+   */
+  onFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number): boolean {
+    const progress = this.followers.get(replicaId);
+    if (!progress) return false;
+    const leaderEnd = this.log.logEndOffset;
+    // Kafka's rule: caught up now if at the log end; caught up at the previous fetch's time if it
+    // reached what the log end was then
+    if (fetchOffset >= leaderEnd) progress.lastCaughtUpMs = nowMs;
+    else if (progress.lastFetchLeaderLogEnd >= 0 && fetchOffset >= progress.lastFetchLeaderLogEnd) {
+      progress.lastCaughtUpMs = Math.max(progress.lastCaughtUpMs, progress.lastFetchMs);
+    }
+    progress.logEndOffset = fetchOffset;
+    progress.lastFetchLeaderLogEnd = leaderEnd;
+    progress.lastFetchMs = nowMs;
+    this.maybeAdvanceHighWatermark();
+    return (
+      !this.isr.includes(replicaId) && fetchOffset >= this.highWatermark && this.leaderEpochStartReached(fetchOffset)
+    );
+  }
+
+  /** A follower joins the ISR only once it has reached the start of the current leader epoch. */
+  private leaderEpochStartReached(fetchOffset: number): boolean {
+    const entry = this.log.epochHistory.find(([epoch]) => epoch === this.leaderEpoch);
+    return entry === undefined || fetchOffset >= entry[1];
+  }
+
+  /** ISR members that have not caught up within `lagMaxMs` (never the leader itself). */
+  laggingReplicas(nowMs: number, lagMaxMs: number): number[] {
+    const out: number[] = [];
+    for (const id of this.isr) {
+      if (id === this.brokerId) continue;
+      const progress = this.followers.get(id);
+      if (!progress || nowMs - progress.lastCaughtUpMs > lagMaxMs) out.push(id);
+    }
+    return out;
+  }
+
+  private maybeAdvanceHighWatermark(): void {
+    if (this.role !== 'leader') return;
+    let hw = this.log.logEndOffset;
+    for (const id of this.isr) {
+      if (id === this.brokerId) continue;
+      const progress = this.followers.get(id);
+      // an ISR member we have not heard from yet holds the high watermark where it is
+      const end = progress ? progress.logEndOffset : -1;
+      if (end < hw) hw = end;
+    }
+    if (hw > this.hw) {
+      this.hw = hw;
+      this.onHighWatermark();
+    }
+    this.completeWaiters();
+  }
+
+  /**
+   * Resolves when every ISR member has the records below `requiredOffset`
+   * (acks=-1). Rejects with NotEnoughReplicasAfterAppend when the ISR has
+   * shrunk below `minIsr` by then, NotLeader when leadership moves, Timeout
+   * after `timeoutMs`.
+   */
+  waitForReplication(requiredOffset: number, minIsr: number, timeoutMs: number): Promise<void> {
+    if (this.role !== 'leader') {
+      return Promise.reject(
+        new SluiceError(ErrorCode.NotLeader, `broker ${this.brokerId} no longer leads ${this.name}`),
+      );
+    }
+    if (this.waiters.length >= ackWaitersPerPartitionMax) {
+      return Promise.reject(
+        new SluiceError(ErrorCode.Timeout, `${this.name}: too many acks=-1 requests waiting for replication`),
+      );
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: AckWaiter = {
+        requiredOffset,
+        minIsr,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((w) => w !== waiter);
+          reject(
+            new SluiceError(
+              ErrorCode.Timeout,
+              `${this.name}: the in-sync replicas did not confirm offset ${requiredOffset - 1} within ${timeoutMs} ms`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+      this.completeWaiters();
+    });
+  }
+
+  private completeWaiters(): void {
+    if (this.waiters.length === 0) return;
+    const hw = this.highWatermark;
+    const still: AckWaiter[] = [];
+    for (const w of this.waiters) {
+      if (w.requiredOffset > hw) {
+        still.push(w);
+        continue;
+      }
+      clearTimeout(w.timer);
+      if (this.isr.length < w.minIsr) {
+        w.reject(
+          new SluiceError(
+            ErrorCode.NotEnoughReplicasAfterAppend,
+            `${this.name}: appended, but the ISR shrank to ${this.isr.length} (min.insync.replicas is ${w.minIsr}) before it was replicated`,
+          ),
+        );
+      } else {
+        w.resolve();
+      }
+    }
+    this.waiters = still;
+  }
+
+  private failWaiters(err: Error): void {
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.waiters = [];
+  }
+
+  // ---- follower side ----
+
+  /** The leader's high watermark from a fetch response, capped by what this replica has. */
+  updateFollowerHighWatermark(leaderHighWatermark: number): void {
+    const hw = Math.min(leaderHighWatermark, this.log.logEndOffset);
+    if (hw > this.hw) {
+      this.hw = hw;
+      this.onHighWatermark();
+    }
+  }
+
+  /** After truncation the high watermark cannot be above the log end. */
+  capHighWatermark(): void {
+    if (this.hw > this.log.logEndOffset) this.hw = this.log.logEndOffset;
+  }
+
+  close(reason: string): void {
+    this.becomeOffline(reason);
+  }
+}

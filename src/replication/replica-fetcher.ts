@@ -1,0 +1,254 @@
+/**
+ * A replica fetcher: follows every partition this broker replicates from one
+ * leader, over one connection (Kafka's ReplicaFetcherThread).
+ *
+ * Each partition first truncates (Kafka's KIP-101 idea): it asks the leader
+ * where its own latest leader epoch ends (OffsetForLeaderEpoch) and cuts its
+ * log there, so records an old leader wrote but never got replicated cannot
+ * survive next to the new leader's. Then it fetches from its log end: one
+ * long-polled Fetch for all partitions, the leader's bytes appended as they
+ * are (offsets and epoch stamps kept), and the leader's high watermark taken
+ * over. The offset it fetches at is what tells the leader how far it got.
+ *
+ * The loop is bounded: each pass either long-polls (at most
+ * replica.fetch.wait.max.ms) or backs off after an error, and it ends when the
+ * fetcher has no partitions left or is closed.
+ */
+
+import { Connection } from '../client/connection.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { BrokerEndpoint } from '../coordination/coordinator.js';
+import { WireError, wireErrorName } from '../protocol/error-codes.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type { FetchResponse } from '../protocol/native/messages.js';
+import type {
+  OffsetForLeaderEpochRequest,
+  OffsetForLeaderEpochResponse,
+} from '../protocol/native/replication-messages.js';
+import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
+import type { Logger } from '../shared/logger.js';
+import type { PartitionReplica } from './partition-replica.js';
+
+type FetchState = 'truncating' | 'fetching' | 'fenced';
+
+interface Followed {
+  replica: PartitionReplica;
+  /** The leader epoch this follower acts under (requests carry it, the leader checks it). */
+  epoch: number;
+  state: FetchState;
+}
+
+export interface ReplicaFetcherOptions {
+  brokerId: number;
+  leaderId: number;
+  endpoint: () => BrokerEndpoint | undefined;
+  config: BrokerConfig;
+  logger: Logger;
+  /** Called when the loop ends because no partition is left. */
+  onIdle: () => void;
+}
+
+export class ReplicaFetcher {
+  private readonly followed = new Map<string, Followed>();
+  private connection: Connection | undefined;
+  private running: Promise<void> | undefined;
+  private closed = false;
+  private wake: (() => void) | undefined;
+
+  constructor(private readonly options: ReplicaFetcherOptions) {}
+
+  add(replica: PartitionReplica): void {
+    this.followed.set(replica.name, { replica, epoch: replica.leaderEpoch, state: 'truncating' });
+    this.wake?.();
+    this.running ??= this.loop().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  remove(replica: PartitionReplica): void {
+    const entry = this.followed.get(replica.name);
+    if (entry?.replica === replica) this.followed.delete(replica.name);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.followed.clear();
+    this.wake?.();
+    this.connection?.close();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    const log = this.options.logger.child({ leader: this.options.leaderId });
+    const backoffMs = Math.max(this.options.config.int('replica.fetch.backoff.ms'), replicaFetchRetryMsMin);
+    const partitionRetryMs = Math.min(backoffMs, replicaFetchRetryMsMin * 2);
+    while (!this.closed && this.followed.size > 0) {
+      try {
+        const connection = await this.connect();
+        const truncating = [...this.followed.values()].filter((f) => f.state === 'truncating');
+        if (truncating.length > 0) await this.truncate(connection, truncating);
+        const fetching = [...this.followed.values()].filter((f) => f.state === 'fetching');
+        if (fetching.length === 0) {
+          // every partition waits for the leader (or us) to learn the new leadership: that takes milliseconds
+          await this.pause(partitionRetryMs);
+          continue;
+        }
+        await this.fetch(connection, fetching);
+      } catch (err) {
+        if (this.closed) break;
+        log.warn({ err: (err as Error).message }, 'replica fetch failed; retrying');
+        this.connection?.close();
+        this.connection = undefined;
+        await this.pause(backoffMs);
+      }
+    }
+    this.connection?.close();
+    this.connection = undefined;
+    if (!this.closed) this.options.onIdle();
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async connect(): Promise<Connection> {
+    if (this.connection && !this.connection.isClosed) {
+      await this.connection.connect();
+      return this.connection;
+    }
+    const endpoint = this.options.endpoint();
+    if (!endpoint) throw new Error(`broker ${this.options.leaderId} is not registered`);
+    this.connection = new Connection({
+      host: endpoint.host,
+      port: endpoint.port,
+      clientId: `replica-fetcher-${this.options.brokerId}`,
+      requestTimeoutMs: replicaFetchRequestTimeoutMs,
+      maxInFlight: 1,
+    });
+    await this.connection.connect();
+    return this.connection;
+  }
+
+  /** OffsetForLeaderEpoch for each partition, then truncation to where the leader's history agrees. */
+  private async truncate(connection: Connection, entries: Followed[]): Promise<void> {
+    const byTopic = new Map<string, OffsetForLeaderEpochRequest['topics'][number]['partitions']>();
+    for (const f of entries) {
+      const list = byTopic.get(f.replica.topic) ?? [];
+      list.push({
+        partition: f.replica.partition,
+        currentLeaderEpoch: f.epoch,
+        leaderEpoch: f.replica.log.latestEpoch,
+      });
+      byTopic.set(f.replica.topic, list);
+    }
+    const request: OffsetForLeaderEpochRequest = {
+      replicaId: this.options.brokerId,
+      topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+    };
+    const response = await connection.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, request);
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const f = this.followed.get(`${t.name}-${p.partition}`);
+        if (f?.state !== 'truncating') continue;
+        if (p.errorCode !== 0) {
+          this.onPartitionError(f, p.errorCode, p.errorMessage);
+          continue;
+        }
+        const log = f.replica.log;
+        let target: number;
+        if (p.leaderEpoch < 0) {
+          // the leader knows no epoch at or before ours: keep only what is known to be committed
+          target = Math.min(f.replica.highWatermark, log.logEndOffset);
+        } else if (p.leaderEpoch === log.latestEpoch) {
+          target = Math.min(p.endOffset, log.logEndOffset);
+        } else {
+          // our latest epoch is unknown to the leader: cut where the epoch the leader does know ends, on both sides
+          const ours = log.endOffsetForEpoch(p.leaderEpoch)?.endOffset ?? log.logEndOffset;
+          target = Math.min(p.endOffset, ours, log.logEndOffset);
+        }
+        if (target < log.logEndOffset) {
+          this.options.logger.info(
+            { topic: t.name, partition: p.partition, from: log.logEndOffset, to: target, leaderEpoch: p.leaderEpoch },
+            'truncating diverged records',
+          );
+          await log.truncateTo(target);
+          f.replica.capHighWatermark();
+        }
+        f.state = 'fetching';
+      }
+    }
+  }
+
+  private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
+    const maxWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
+    const maxBytes = this.options.config.int('replica.fetch.max.bytes');
+    const byTopic = new Map<
+      string,
+      { partition: number; fetchOffset: number; currentLeaderEpoch: number; partitionMaxBytes: number }[]
+    >();
+    for (const f of entries) {
+      const list = byTopic.get(f.replica.topic) ?? [];
+      list.push({
+        partition: f.replica.partition,
+        fetchOffset: f.replica.log.logEndOffset,
+        currentLeaderEpoch: f.epoch,
+        partitionMaxBytes: maxBytes,
+      });
+      byTopic.set(f.replica.topic, list);
+    }
+    const response = await connection.request<FetchResponse>(
+      ApiKey.Fetch,
+      {
+        replicaId: this.options.brokerId,
+        maxWaitMs,
+        minBytes: 1,
+        maxBytes: maxBytes * 4,
+        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+      },
+      { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
+    );
+    if (response.errorCode !== 0) throw new Error(`fetch refused: ${wireErrorName(response.errorCode)}`);
+    for (const t of response.topics) {
+      for (const p of t.partitions) {
+        const f = this.followed.get(`${t.name}-${p.partition}`);
+        if (f?.state !== 'fetching') continue;
+        if (p.errorCode !== 0) {
+          this.onPartitionError(f, p.errorCode, p.errorMessage);
+          continue;
+        }
+        const log = f.replica.log;
+        if (p.records.length > 0) {
+          try {
+            await log.append(p.records, { assignOffsets: false });
+          } catch (err) {
+            // the bytes do not continue our log: find the divergence point again
+            this.options.logger.warn({ err, partition: f.replica.name }, 'replicated batch rejected; truncating again');
+            f.state = 'truncating';
+            continue;
+          }
+        }
+        f.replica.updateFollowerHighWatermark(p.highWatermark);
+        // segments wholly below the leader's log start are gone there (retention, offsets compaction): follow it
+        if (p.logStartOffset > log.logStartOffset) await log.deleteSegmentsBefore(p.logStartOffset);
+      }
+    }
+  }
+
+  private onPartitionError(f: Followed, code: number, message: string | undefined): void {
+    if (code === WireError.FENCED_LEADER_EPOCH || code === WireError.NOT_LEADER_OR_FOLLOWER) {
+      // our view of the leadership is stale or the leader's is: wait for the next state from the coordinator
+      f.state = code === WireError.FENCED_LEADER_EPOCH ? 'fenced' : 'truncating';
+    }
+    this.options.logger.debug(
+      { partition: f.replica.name, error: wireErrorName(code), message },
+      'replica fetch refused for a partition',
+    );
+  }
+}

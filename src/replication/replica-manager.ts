@@ -1,0 +1,330 @@
+/**
+ * The broker's replication layer: turns partition states from the
+ * coordinator (leader, leader epoch, ISR — from ZooKeeper, or fixed in
+ * standalone mode) into local roles, runs one replica fetcher per leader this
+ * broker follows, shrinks and expands the ISR of the partitions it leads, and
+ * serves produce (acks 0/1/-1), consumer reads (up to the high watermark) and
+ * follower fetches.
+ *
+ * State changes of one partition are applied one at a time, in the order the
+ * coordinator reported them; a change for an epoch already applied is a no-op.
+ */
+
+import type { AppendNotifier } from '../broker/append-notifier.js';
+import { partitionKey } from '../broker/append-notifier.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { topicLogOverrides } from '../config/topic-config.js';
+import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import type { LogManager } from '../storage/log-manager.js';
+import type { AppendResult } from '../storage/partition-log.js';
+import { PartitionReplica } from './partition-replica.js';
+import { ReplicaFetcher } from './replica-fetcher.js';
+
+export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
+
+export interface ReplicaManagerOptions {
+  brokerId: number;
+  logs: LogManager;
+  coordinator: Coordinator;
+  config: BrokerConfig;
+  notifier: AppendNotifier;
+  logger: Logger;
+}
+
+export class ReplicaManager {
+  private readonly replicas = new Map<string, PartitionReplica>();
+  private readonly fetchers = new Map<number, ReplicaFetcher>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly leadershipListeners = new Set<LeadershipListener>();
+  private readonly unsubscribe: (() => void)[] = [];
+  private isrTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly brokerId: number;
+
+  constructor(private readonly options: ReplicaManagerOptions) {
+    this.brokerId = options.brokerId;
+  }
+
+  /** Applies every known partition state, then follows changes. */
+  async start(): Promise<void> {
+    const { coordinator } = this.options;
+    this.unsubscribe.push(coordinator.onPartitionStateChanged((state) => void this.apply(state)));
+    this.unsubscribe.push(
+      coordinator.onTopicDeleted((topic) => {
+        void this.removeTopic(topic);
+      }),
+    );
+    for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
+    const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
+    this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(Math.floor(lagMaxMs / 2), 100));
+    this.isrTimer.unref();
+  }
+
+  /** Applies the current state of every partition of `topic` (after creating it here). */
+  async applyTopic(topic: string): Promise<void> {
+    const spec = this.options.coordinator.topic(topic);
+    if (!spec) return;
+    const pending: Promise<void>[] = [];
+    for (let p = 0; p < spec.partitions; p++) {
+      const state = this.options.coordinator.partitionState(topic, p);
+      if (state) pending.push(this.apply(state));
+    }
+    await Promise.all(pending);
+  }
+
+  /** Called when this broker starts or stops leading a partition (the group coordinator loads offsets). */
+  onLeadershipChange(listener: LeadershipListener): () => void {
+    this.leadershipListeners.add(listener);
+    return () => this.leadershipListeners.delete(listener);
+  }
+
+  replica(topic: string, partition: number): PartitionReplica | undefined {
+    return this.replicas.get(partitionKey(topic, partition));
+  }
+
+  /** The replica when this broker leads the partition, else a NotLeader / UnknownPartition error. */
+  leaderReplica(topic: string, partition: number): PartitionReplica {
+    const replica = this.replica(topic, partition);
+    if (!replica) {
+      if (this.options.coordinator.partitionState(topic, partition)) {
+        throw new SluiceError(ErrorCode.NotLeader, `broker ${this.brokerId} does not lead ${topic}-${partition}`);
+      }
+      throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
+    }
+    if (replica.role !== 'leader') {
+      throw new SluiceError(
+        ErrorCode.NotLeader,
+        replica.leaderId >= 0
+          ? `broker ${this.brokerId} does not lead ${replica.name} (broker ${replica.leaderId} does)`
+          : `${replica.name} has no leader right now`,
+      );
+    }
+    return replica;
+  }
+
+  /**
+   * A produce: append as leader; acks=-1 then waits until every ISR member has
+   * the records (and refuses up front when the ISR is below min.insync.replicas).
+   */
+  async appendAsLeader(
+    topic: string,
+    partition: number,
+    records: Buffer,
+    acks: number,
+    timeoutMs: number,
+  ): Promise<AppendResult> {
+    const replica = this.leaderReplica(topic, partition);
+    const minIsr = this.options.config.int('min.insync.replicas');
+    if (acks === -1 && replica.isr.length < minIsr) {
+      throw new SluiceError(
+        ErrorCode.NotEnoughReplicas,
+        `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
+      );
+    }
+    const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
+    this.options.notifier.notify(partitionKey(topic, partition));
+    replica.onLeaderAppend();
+    if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
+    return result;
+  }
+
+  /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */
+  onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number): void {
+    if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now())) {
+      void this.changeIsr(replica, [...replica.isr, replicaId], 'caught up');
+    }
+  }
+
+  private shrinkIsrs(): void {
+    const now = Date.now();
+    const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
+    for (const replica of this.replicas.values()) {
+      if (replica.role !== 'leader' || replica.isrUpdating) continue;
+      const lagging = replica.laggingReplicas(now, lagMaxMs);
+      if (lagging.length === 0) continue;
+      void this.changeIsr(
+        replica,
+        replica.isr.filter((id) => !lagging.includes(id)),
+        `replicas ${lagging.join(',')} lagging more than ${lagMaxMs} ms`,
+      );
+    }
+  }
+
+  /** Writes the new ISR through the coordinator; the local ISR changes only once that succeeded. */
+  private async changeIsr(replica: PartitionReplica, isr: number[], reason: string): Promise<void> {
+    if (replica.isrUpdating || replica.role !== 'leader') return;
+    replica.isrUpdating = true;
+    const epoch = replica.leaderEpoch;
+    try {
+      const sorted = [...new Set(isr)];
+      const ok = await this.options.coordinator.updateIsr(replica.topic, replica.partition, epoch, sorted);
+      if (ok && replica.role === 'leader' && replica.leaderEpoch === epoch) {
+        this.options.logger.info(
+          { topic: replica.topic, partition: replica.partition, from: replica.isr, to: sorted, reason },
+          'ISR changed',
+        );
+        replica.setIsr(sorted);
+      }
+    } catch (err) {
+      this.options.logger.warn({ err, partition: replica.name }, 'ISR change failed; retried on the next check');
+    } finally {
+      replica.isrUpdating = false;
+    }
+  }
+
+  // ---- applying partition states ----
+
+  apply(state: PartitionState): Promise<void> {
+    const key = partitionKey(state.topic, state.partition);
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(() =>
+      this.applyNow(state).catch((err) => {
+        this.options.logger.error(
+          { err, topic: state.topic, partition: state.partition },
+          'partition state change failed',
+        );
+      }),
+    );
+    this.chains.set(key, next);
+    return next;
+  }
+
+  private async applyNow(given: PartitionState): Promise<void> {
+    if (this.closed) return;
+    // the newest state, not the one the event carried: events can queue up behind a slow step
+    const state = this.options.coordinator.partitionState(given.topic, given.partition) ?? given;
+    if (!state.replicas.includes(this.brokerId)) return;
+    const spec = this.options.coordinator.topic(state.topic);
+    if (!spec) return;
+    const key = partitionKey(state.topic, state.partition);
+    let replica = this.replicas.get(key);
+    if (!replica) {
+      const overrides = topicLogOverrides(spec.configs);
+      const log = await this.options.logs.getOrCreate(state.topic, state.partition, overrides);
+      log.updateConfig({ ...this.options.logs.defaults, ...overrides });
+      replica = new PartitionReplica(state.topic, state.partition, log, this.brokerId, () =>
+        this.options.notifier.notify(key),
+      );
+      this.replicas.set(key, replica);
+    }
+    const wasLeader = replica.role === 'leader';
+    if (state.leader === this.brokerId) {
+      if (wasLeader && replica.leaderEpoch === state.leaderEpoch) {
+        replica.setIsr(state.isr);
+        return;
+      }
+      this.stopFetching(replica);
+      await replica.becomeLeader(state.leaderEpoch, state.replicas, state.isr, Date.now());
+      this.options.logger.info(
+        { topic: state.topic, partition: state.partition, epoch: state.leaderEpoch, isr: state.isr },
+        'leading partition',
+      );
+      this.notifyLeadership(replica, true);
+      return;
+    }
+    if (state.leader < 0) {
+      this.stopFetching(replica);
+      replica.becomeOffline('no leader elected');
+    } else {
+      if (
+        replica.role === 'follower' &&
+        replica.leaderId === state.leader &&
+        replica.leaderEpoch === state.leaderEpoch
+      ) {
+        replica.isr = [...state.isr];
+        return;
+      }
+      this.stopFetching(replica);
+      replica.becomeFollower(state.leader, state.leaderEpoch, state.replicas, state.isr);
+      this.fetcherFor(state.leader).add(replica);
+      this.options.logger.info(
+        { topic: state.topic, partition: state.partition, leader: state.leader, epoch: state.leaderEpoch },
+        'following partition',
+      );
+    }
+    if (wasLeader) this.notifyLeadership(replica, false);
+  }
+
+  private notifyLeadership(replica: PartitionReplica, leader: boolean): void {
+    for (const listener of this.leadershipListeners) {
+      try {
+        listener(replica.topic, replica.partition, leader);
+      } catch (err) {
+        this.options.logger.error({ err, partition: replica.name }, 'leadership listener failed');
+      }
+    }
+  }
+
+  private fetcherFor(leaderId: number): ReplicaFetcher {
+    let fetcher = this.fetchers.get(leaderId);
+    if (!fetcher) {
+      fetcher = new ReplicaFetcher({
+        brokerId: this.brokerId,
+        leaderId,
+        endpoint: () => this.options.coordinator.brokers().find((b) => b.nodeId === leaderId),
+        config: this.options.config,
+        logger: this.options.logger,
+        onIdle: () => {
+          if (this.fetchers.get(leaderId) === fetcher) this.fetchers.delete(leaderId);
+        },
+      });
+      this.fetchers.set(leaderId, fetcher);
+    }
+    return fetcher;
+  }
+
+  private stopFetching(replica: PartitionReplica): void {
+    if (replica.role !== 'follower') return;
+    this.fetchers.get(replica.leaderId)?.remove(replica);
+  }
+
+  private readonly removing = new Map<string, Promise<void>>();
+
+  /** Stops replicating a deleted topic and deletes its logs here (once, however many callers ask). */
+  removeTopic(topic: string): Promise<void> {
+    let pending = this.removing.get(topic);
+    if (!pending) {
+      pending = this.removeTopicNow(topic).finally(() => this.removing.delete(topic));
+      this.removing.set(topic, pending);
+    }
+    return pending;
+  }
+
+  private async removeTopicNow(topic: string): Promise<void> {
+    for (const [key, replica] of [...this.replicas]) {
+      if (replica.topic !== topic) continue;
+      this.stopFetching(replica);
+      const wasLeader = replica.role === 'leader';
+      replica.close(`topic ${topic} was deleted`);
+      this.replicas.delete(key);
+      if (wasLeader) this.notifyLeadership(replica, false);
+    }
+    try {
+      await this.options.logs.deleteTopic(topic);
+    } catch (err) {
+      this.options.logger.error({ err, topic }, 'deleting the logs of a deleted topic failed');
+    }
+  }
+
+  /** This broker left the cluster (ZooKeeper session lost): it stops leading and following everything. */
+  resignAll(reason: string): void {
+    for (const replica of this.replicas.values()) {
+      const wasLeader = replica.role === 'leader';
+      this.stopFetching(replica);
+      replica.becomeOffline(reason);
+      if (wasLeader) this.notifyLeadership(replica, false);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    if (this.isrTimer) clearInterval(this.isrTimer);
+    for (const off of this.unsubscribe) off();
+    const fetchers = [...this.fetchers.values()];
+    this.fetchers.clear();
+    await Promise.all(fetchers.map((f) => f.close()));
+    for (const replica of this.replicas.values()) replica.close('the broker is shutting down');
+    await Promise.all([...this.chains.values()]);
+  }
+}
