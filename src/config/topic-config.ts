@@ -17,11 +17,33 @@ const topicKeys: Record<string, { field: keyof LogConfig; min: number; max: numb
   'max.message.bytes': { field: 'maxMessageBytes', min: 64, max: 64 * 1024 * 1024 },
 };
 
-export const topicConfigKeys = Object.keys(topicKeys);
+/**
+ * Topic keys that are not log settings: the replication layer and the
+ * controller read them from the topic's configs (validated here all the same).
+ */
+const replicationKeys: Record<string, (value: string) => boolean> = {
+  'min.insync.replicas': (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 100,
+  'unclean.leader.election.enable': (v) => v === 'true' || v === 'false',
+};
+
+export const topicConfigKeys = [...Object.keys(topicKeys), ...Object.keys(replicationKeys)];
+
+/** The topic's min.insync.replicas when it overrides the broker's. */
+export function topicMinInsyncReplicas(configs: Record<string, string>): number | undefined {
+  const raw = configs['min.insync.replicas'];
+  return raw === undefined ? undefined : Number(raw);
+}
 
 export function topicLogOverrides(configs: Record<string, string>): Partial<LogConfig> {
   const out: Partial<LogConfig> = {};
   for (const [key, raw] of Object.entries(configs)) {
+    const replicationCheck = replicationKeys[key];
+    if (replicationCheck) {
+      if (!replicationCheck(String(raw).trim())) {
+        throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}`);
+      }
+      continue;
+    }
     const spec = topicKeys[key];
     if (!spec) {
       throw new SluiceError(

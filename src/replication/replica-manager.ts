@@ -13,7 +13,7 @@
 import type { AppendNotifier } from '../broker/append-notifier.js';
 import { partitionKey } from '../broker/append-notifier.js';
 import type { BrokerConfig } from '../config/broker-config.js';
-import { topicLogOverrides } from '../config/topic-config.js';
+import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -116,7 +116,8 @@ export class ReplicaManager {
     timeoutMs: number,
   ): Promise<AppendResult> {
     const replica = this.leaderReplica(topic, partition);
-    const minIsr = this.options.config.int('min.insync.replicas');
+    const spec = this.options.coordinator.topic(topic);
+    const minIsr = (spec && topicMinInsyncReplicas(spec.configs)) ?? this.options.config.int('min.insync.replicas');
     if (acks === -1 && replica.isr.length < minIsr) {
       throw new SluiceError(
         ErrorCode.NotEnoughReplicas,
@@ -157,12 +158,13 @@ export class ReplicaManager {
     if (replica.isrUpdating || replica.role !== 'leader') return;
     replica.isrUpdating = true;
     const epoch = replica.leaderEpoch;
+    const before = replica.isr;
     try {
       const sorted = [...new Set(isr)];
       const ok = await this.options.coordinator.updateIsr(replica.topic, replica.partition, epoch, sorted);
       if (ok && replica.role === 'leader' && replica.leaderEpoch === epoch) {
         this.options.logger.info(
-          { topic: replica.topic, partition: replica.partition, from: replica.isr, to: sorted, reason },
+          { topic: replica.topic, partition: replica.partition, from: before, to: sorted, reason },
           'ISR changed',
         );
         replica.setIsr(sorted);
