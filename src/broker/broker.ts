@@ -16,6 +16,7 @@ import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { NativeServer } from '../server/server.js';
+import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogManager } from '../storage/log-manager.js';
 import { AppendNotifier } from './append-notifier.js';
@@ -126,8 +127,25 @@ export class Broker {
       // partitions, so it stops serving writes and reads as leader at once (no split brain)
       this.logger.error('ZooKeeper session lost: resigning every partition');
       this.replicas?.resignAll('the ZooKeeper session was lost');
+      void this.rejoin(coordinator);
     });
     return coordinator;
+  }
+
+  /** A new session and registration after the old one expired; tried until it works or the broker stops. */
+  private async rejoin(coordinator: ZooKeeperCoordinator): Promise<void> {
+    while (!this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, zookeeperRejoinBackoffMs));
+      if (this.stopping) return;
+      try {
+        await coordinator.reconnect();
+        await this.replicas?.reapplyAll();
+        this.logger.info('rejoined the cluster with a new ZooKeeper session');
+        return;
+      } catch (err) {
+        this.logger.warn({ err }, 'rejoining the cluster failed; trying again');
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -74,6 +74,11 @@ export class ReplicaManager {
     await Promise.all(pending);
   }
 
+  /** Applies the current state of every partition (after the coordinator came back from a lost session). */
+  async reapplyAll(): Promise<void> {
+    for (const spec of this.options.coordinator.topics()) await this.applyTopic(spec.name);
+  }
+
   /** Called when this broker starts or stops leading a partition (the group coordinator loads offsets). */
   onLeadershipChange(listener: LeadershipListener): () => void {
     this.leadershipListeners.add(listener);

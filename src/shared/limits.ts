@@ -165,3 +165,5 @@ export const replicaFetchRequestTimeoutMs = 10_000;
 export const replicaTruncationRoundsMax = 100;
 /** How long an offset commit waits for the offsets partition's in-sync replicas (it is written with acks=-1). */
 export const groupOffsetsCommitTimeoutMs = 10_000;
+/** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
+export const zookeeperRejoinBackoffMs = 1000;

@@ -132,6 +132,33 @@ export class ZooKeeperCoordinator implements Coordinator {
   }
 
   async start(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      this.closed = true;
+      throw err;
+    }
+  }
+
+  /**
+   * After the session was lost (onSessionLost): a new session, registration,
+   * cache and controller election. The caches are rebuilt from scratch, so
+   * every partition state is reported again. Throws when ZooKeeper cannot be
+   * reached yet; the caller tries again.
+   */
+  async reconnect(): Promise<void> {
+    if (this.closed) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator was closed');
+    this.controller?.stop();
+    this.controller = undefined;
+    await this.refreshQueue.catch(() => {});
+    this.armed.clear();
+    this.brokerMap.clear();
+    this.topicMap.clear();
+    this.states.clear();
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
     const zk = await ZkClient.connect({
       connect: this.options.connect,
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
@@ -139,7 +166,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     });
     this.zk = zk;
     zk.on('closed', () => {
-      if (this.closed) return;
+      if (this.closed || this.zk !== zk) return;
       this.controller?.stop();
       for (const listener of this.sessionListeners) listener();
     });
@@ -157,8 +184,8 @@ export class ZooKeeperCoordinator implements Coordinator {
       });
       await this.controller.start();
     } catch (err) {
-      this.closed = true;
       this.controller?.stop();
+      this.zk = undefined;
       await zk.close();
       throw err;
     }
