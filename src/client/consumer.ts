@@ -747,17 +747,23 @@ export class Consumer {
       await Promise.race([this.cluster.pause(maxWaitMs), this.closedPromise]);
       return;
     }
+    const groups = [...byLeader];
     const results = await Promise.allSettled(
-      [...byLeader].map(([leader, states]) => this.fetchFrom(leader, states, maxWaitMs)),
+      groups.map(([leader, states]) => this.fetchFrom(leader, states, maxWaitMs)),
     );
     let got = 0;
     let firstError: unknown = null;
-    for (const r of results) {
+    results.forEach((r, i) => {
       if (r.status === 'fulfilled') {
         got += r.value.length;
         for (const rec of r.value) this.buffered.push(rec);
-      } else firstError ??= r.reason;
-    }
+        return;
+      }
+      firstError ??= r.reason;
+      // that leader is unreachable or refused the whole fetch: its partitions may have moved (a failover),
+      // so their leaders are looked up again next round, even while other leaders keep delivering
+      for (const s of groups[i]?.[1] ?? []) this.cluster.invalidate(s.topic);
+    });
     if (got === 0 && firstError !== null) throw firstError;
   }
 

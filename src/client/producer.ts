@@ -45,6 +45,7 @@ import {
   producerBatchBytesDefault,
   producerBufferBytesDefault,
   producerBufferBytesMax,
+  producerIdempotentRetriesDefault,
   producerLingerMsMax,
   producerMaxBlockMsDefault,
   producerMemoryWaitersMax,
@@ -262,7 +263,12 @@ export class Producer {
       producerBufferBytesMax,
     );
     this.maxBlockMs = intOption('maxBlockMs', options.maxBlockMs, producerMaxBlockMsDefault, 0, 3_600_000);
-    this.retries = intOption('retries', options.retries, cluster.retries, 0, clientRetriesMax);
+    // an idempotent producer retries safely, so by default it outlasts a leader failover at the default
+    // ZooKeeper session timeout (Kafka bounds its retries by delivery.timeout.ms, 2 minutes)
+    const retriesDefault = options.idempotent
+      ? Math.max(cluster.retries, producerIdempotentRetriesDefault)
+      : cluster.retries;
+    this.retries = intOption('retries', options.retries, retriesDefault, 0, clientRetriesMax);
     this.retryBackoffMs = intOption('retryBackoffMs', options.retryBackoffMs, 100, 0, 60_000);
     this.timeoutMs = intOption('timeoutMs', options.timeoutMs, clientRequestTimeoutMsDefault, 1, 3_600_000);
     const c = options.compression ?? 'none';
@@ -562,7 +568,10 @@ export class Producer {
     let identity: ProducerIdentity | undefined;
     if (this.idempotent && items.some((item) => !item.batch.encoded)) {
       try {
-        identity = await this.producerIdentity();
+        // a batch failing for good between the answer and the encoding below retires the identity: ask again
+        do {
+          identity = await this.producerIdentity();
+        } while (identity !== this.identity);
       } catch (err) {
         for (const item of items) this.failed(item.q, item.batch, err);
         return;

@@ -152,5 +152,6 @@ export function logConfigOf(config: BrokerConfig): LogConfig {
     flushIntervalMessages: config.int('log.flush.interval.messages'),
     flushIntervalMs: config.int('log.flush.interval.ms'),
     maxMessageBytes: config.int('message.max.bytes'),
+    producerIdExpirationMs: config.int('producer.id.expiration.ms'),
   };
 }

@@ -167,3 +167,5 @@ export const replicaTruncationRoundsMax = 100;
 export const groupOffsetsCommitTimeoutMs = 10_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
 export const zookeeperRejoinBackoffMs = 1000;
+/** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */
+export const producerIdempotentRetriesDefault = 20;

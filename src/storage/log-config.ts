@@ -20,6 +20,8 @@ export interface LogConfig {
   flushIntervalMs: number;
   /** message.max.bytes: largest batch accepted on append. */
   maxMessageBytes: number;
+  /** producer.id.expiration.ms: idempotent producers' sequence state older than this may be dropped. */
+  producerIdExpirationMs: number;
 }
 
 /** Kafka's defaults; "never" is a very large number so comparisons stay simple. */
@@ -32,4 +34,5 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   flushIntervalMessages: Number.MAX_SAFE_INTEGER,
   flushIntervalMs: Number.MAX_SAFE_INTEGER,
   maxMessageBytes: 1024 * 1024 + 12,
+  producerIdExpirationMs: 24 * 60 * 60 * 1000,
 });

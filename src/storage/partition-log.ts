@@ -126,8 +126,6 @@ export class PartitionLog {
     db: IndexDb;
     config: LogConfig;
     logger?: Logger;
-    /** producer.id.expiration.ms: idempotent producers' state older than this may be dropped. */
-    producerIdExpirationMs?: number;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     fs.mkdirSync(opts.dir, { recursive: true });
@@ -139,7 +137,7 @@ export class PartitionLog {
     await log.persistMeta(false, false);
     // idempotent producers: their sequence state is read back from the batch headers at the log's tail
     log.producers = new ProducerStateTable(
-      opts.producerIdExpirationMs ?? producerIdExpirationMsDefault,
+      opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
       `${opts.topic}-${opts.partition}: `,
     );
     await log.rebuildProducerState();
@@ -549,22 +547,24 @@ export class PartitionLog {
    * that are unknown, which the sequence rules accept (producer-state.ts).
    */
   private async rebuildProducerState(): Promise<void> {
-    this.producers.clear();
     let budget = producerStateRebuildBytesMax;
-    let first = 0;
+    let partial: Segment | undefined;
     let from = 0;
-    for (let i = this.segments.length - 1; i >= 0; i--) {
+    for (let i = this.segments.length - 1; i >= 0 && !partial; i--) {
       const s = this.segments[i] as Segment;
-      first = i;
-      if (s.size <= budget) {
-        budget -= s.size;
-        continue;
+      if (s.size <= budget) budget -= s.size;
+      else {
+        partial = s;
+        from = await this.batchStartFrom(s, s.size - budget);
       }
-      from = await this.batchStartFrom(s, s.size - budget);
-      break;
     }
-    for (let i = first; i < this.segments.length; i++) {
-      this.producers.recordHeaders(this.segments[i] as Segment, i === first ? from : 0);
+    // the walk is synchronous (positional reads): no append interleaves between clearing and refilling,
+    // and whatever was appended while the index was consulted above lies in the walked tail
+    this.producers.clear();
+    const first = partial ? this.segments.indexOf(partial) : 0;
+    for (let i = Math.max(first, 0); i < this.segments.length; i++) {
+      const s = this.segments[i] as Segment;
+      this.producers.recordHeaders(s, s === partial ? from : 0);
     }
     this.producers.removeExpired(Date.now());
   }

@@ -145,7 +145,7 @@ describe('partition replica (follower)', () => {
 });
 
 describe('preferred leader election', () => {
-  const state = { controller_epoch: 1, leader: 2, version: 1, leader_epoch: 5, isr: [2, 1, 3] };
+  const state = { controller_epoch: 1, leader: 2, version: 1 as const, leader_epoch: 5, isr: [2, 1, 3] };
 
   it('moves leadership back to the first replica when it is alive and in the ISR', () => {
     expect(preferredLeader(state, [1, 2, 3], new Set([1, 2, 3]), 7)).toEqual({
