@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax } from '../shared/limits.js';
+import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax, clientSuspectBrokerMs } from '../shared/limits.js';
 import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
 import { Connection } from './connection.js';
 import { checkTopLevel, closedError, isRetriableError, markRetriable, wireError } from './errors.js';
@@ -49,6 +49,8 @@ export class Cluster {
   private readonly bootstrap: BrokerAddress[];
   private readonly brokersById = new Map<number, BrokerAddress>();
   private readonly connections = new Map<string, Connection>();
+  /** Broker address -> until when it is tried last for any-broker requests (its connection broke). */
+  private readonly suspectUntil = new Map<string, number>();
   private readonly topics = new Map<string, TopicInfo>();
   private controllerId = -1;
   private interrupted = false;
@@ -123,11 +125,30 @@ export class Cluster {
     return conn;
   }
 
-  /** A connection to any reachable broker. */
+  /** True while a broker whose connection recently broke (or timed out) is passed over for "any broker" requests. */
+  private isSuspect(key: string): boolean {
+    const until = this.suspectUntil.get(key);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.suspectUntil.delete(key);
+    return false;
+  }
+
+  /**
+   * A connection to any reachable broker, for requests any broker answers
+   * (metadata). Brokers whose connection recently broke or timed out come
+   * last: a paused or overloaded broker still accepts TCP connections, and
+   * asking it first would cost a whole request timeout every time.
+   */
   async anyConnection(): Promise<Connection> {
-    for (const conn of this.connections.values()) if (conn.isOpen) return conn;
+    for (const [key, conn] of this.connections) if (conn.isOpen && !this.isSuspect(key)) return conn;
     let last: unknown;
-    for (const address of this.candidates()) {
+    const ordered = this.candidates();
+    const candidates = [
+      ...ordered.filter((a) => !this.isSuspect(addressText(a))),
+      ...ordered.filter((a) => this.isSuspect(addressText(a))),
+    ];
+    for (const address of candidates) {
       try {
         return await this.connectionTo(address);
       } catch (err) {
@@ -254,6 +275,7 @@ export class Cluster {
 
   private onConnectionLost(key: string, err: Error): void {
     this.connections.delete(key);
+    this.suspectUntil.set(key, Date.now() + clientSuspectBrokerMs);
     this.invalidate();
     if (this.closed) return;
     if (!this.interrupted) {

@@ -169,3 +169,5 @@ export const groupOffsetsCommitTimeoutMs = 10_000;
 export const zookeeperRejoinBackoffMs = 1000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */
 export const producerIdempotentRetriesDefault = 20;
+/** How long a client tries a broker last for metadata after its connection broke or a request timed out. */
+export const clientSuspectBrokerMs = 30_000;

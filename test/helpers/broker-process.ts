@@ -17,7 +17,9 @@ const stopTimeoutMs = 10_000;
 const outputKeptBytesMax = 64 * 1024;
 
 export interface BrokerProcessOptions {
-  /** Extra `--override key=value` entries (port, log.dirs and broker.id are set here). */
+  /** broker.id (default 0). */
+  brokerId?: number;
+  /** Extra `--override key=value` entries, applied after port, log.dirs and broker.id (a later one wins). */
   overrides?: string[];
   startTimeoutMs?: number;
 }
@@ -54,8 +56,9 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** True while the process started last has not exited (stopped, killed or crashed). */
   get running(): boolean {
-    return this.child !== undefined;
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
   private launch(port: number): Promise<void> {
@@ -72,7 +75,7 @@ export class BrokerProcess {
       '--override',
       `log.dirs=${this.dataDir}`,
       '--override',
-      'broker.id=0',
+      `broker.id=${this.options.brokerId ?? 0}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -102,8 +102,12 @@ describe('sluice topic', () => {
 
     const table = await runCli(['topic', 'describe', 'cli-admin']);
     expect(table.code, table.stderr).toBe(0);
-    expect(table.stdout.split('\n')[0]).toMatch(/^TOPIC\s+PARTITION\s+LEADER/);
-    expect(table.stdout.trimEnd().split('\n')).toHaveLength(4);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('Topic: cli-admin\tPartitionCount: 3\tReplicationFactor: 1');
+    expect(lines).toHaveLength(4);
+    expect(lines[1]).toBe(
+      '\tTopic: cli-admin\tPartition: 0\tLeader: 0\tReplicas: 0\tIsr: 0\tLogStartOffset: 0\tHighWatermark: 0',
+    );
 
     const deleted = await runCli(['topic', 'delete', 'cli-admin']);
     expect(deleted.code, deleted.stderr).toBe(0);

@@ -28,7 +28,8 @@ describe('cluster: lost ZooKeeper session', () => {
     const sluice = cluster.client({ retries: 20, requestTimeoutMs: 4000 });
     await sluice.admin().createTopic({ topic, partitions: 1, replicationFactor: 3 });
     await cluster.waitForIsr(topic, 0, 3);
-    const producer = sluice.producer({ acks: -1, idempotent: true });
+    // likewise for produce requests (their timeout is the producer's, 30 s by default as in Kafka)
+    const producer = sluice.producer({ acks: -1, idempotent: true, timeoutMs: 4000 });
     const acked: string[] = [];
     for (let i = 0; i < 50; i++) {
       await producer.send({ topic, messages: [{ value: `before-${i}`, partition: 0 }] });
