@@ -18,6 +18,13 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DeleteGroups: 42,
+  // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
+  QueueSend: 1000,
+  QueueFetch: 1001,
+  QueueAck: 1002,
+  QueueLeave: 1003,
+  QueueAdmin: 1004,
 } as const;
 
 export type ApiKey = (typeof ApiKey)[keyof typeof ApiKey];
@@ -42,6 +49,12 @@ export const supportedVersions: Record<ApiKey, { min: number; max: number }> = {
   [ApiKey.ListGroups]: { min: 0, max: 0 },
   [ApiKey.InitProducerId]: { min: 0, max: 0 },
   [ApiKey.OffsetForLeaderEpoch]: { min: 0, max: 0 },
+  [ApiKey.DeleteGroups]: { min: 0, max: 0 },
+  [ApiKey.QueueSend]: { min: 0, max: 0 },
+  [ApiKey.QueueFetch]: { min: 0, max: 0 },
+  [ApiKey.QueueAck]: { min: 0, max: 0 },
+  [ApiKey.QueueLeave]: { min: 0, max: 0 },
+  [ApiKey.QueueAdmin]: { min: 0, max: 0 },
 };
 
 export function apiName(key: number): string {
