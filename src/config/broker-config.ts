@@ -64,6 +64,13 @@ export const brokerKeys = {
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
   'http.host': { kind: 'string', default: '127.0.0.1' },
   'queue.max.redeliveries': { kind: 'int', default: '6', min: -1, max: 1_000_000 },
+  'queue.lock.timeout.ms': { kind: 'int', default: '30000', min: 100, max: 86_400_000 },
+  'queue.redelivery.delay.ms': { kind: 'int', default: '0', min: 0, max: 86_400_000 },
+  'queue.redelivery.backoff.multiplier': { kind: 'int', default: '1', min: 1, max: 100 },
+  'queue.redelivery.delay.max.ms': { kind: 'int', default: '60000', min: 0, max: 86_400_000 },
+  'queue.dead.letter.queue': { kind: 'string', default: '' },
+  'queue.expired.messages.dlq': { kind: 'bool', default: 'false' },
+  'queue.replication.factor': { kind: 'int', default: '3', min: 1, max: 100 },
   'group.initial.rebalance.delay.ms': { kind: 'int', default: '3000', min: 0, max: 300_000 },
   /** pino level (trace, debug, info, warn, error, fatal, silent); empty: SLUICE_LOG_LEVEL or info. */
   'log.level': { kind: 'string', default: '' },
