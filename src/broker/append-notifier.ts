@@ -36,7 +36,25 @@ export class AppendNotifier {
     return cancel;
   }
 
+  private readonly subscribers = new Map<string, Set<() => void>>();
+
+  /** Calls `listener` on every notification of `partition` until the returned function is called. */
+  subscribe(partition: string, listener: () => void): () => void {
+    let set = this.subscribers.get(partition);
+    if (!set) {
+      set = new Set();
+      this.subscribers.set(partition, set);
+    }
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0) this.subscribers.delete(partition);
+    };
+  }
+
   notify(partition: string): void {
+    const subscribed = this.subscribers.get(partition);
+    if (subscribed) for (const listener of [...subscribed]) listener();
     const set = this.waiters.get(partition);
     if (!set) return;
     for (const waiter of [...set]) waiter();

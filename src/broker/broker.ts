@@ -14,6 +14,7 @@ import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
+import { QueueManager } from '../queues/queue-manager.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { NativeServer } from '../server/server.js';
 import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
@@ -28,6 +29,7 @@ export class Broker {
   private replicas: ReplicaManager | undefined;
   private server: NativeServer | undefined;
   private groups: GroupCoordinator | undefined;
+  private queues: QueueManager | undefined;
   private readonly notifier = new AppendNotifier();
   private stopping = false;
   /** Where the listener is bound (port 0 in the config picks a free one). */
@@ -72,6 +74,17 @@ export class Broker {
       replicas.onLeadershipChange((topic, partition, leader) => {
         if (topic === offsetsTopic) groups.onOffsetsLeadership(partition, leader);
       });
+      const queues = new QueueManager({
+        brokerId,
+        replicas,
+        topics,
+        coordinator,
+        config: this.config,
+        notifier: this.notifier,
+        logger: this.logger,
+        self: () => this.address,
+      });
+      this.queues = queues;
       const ctx: HandlerContext = {
         logs,
         coordinator,
@@ -80,6 +93,7 @@ export class Broker {
         notifier: this.notifier,
         groups,
         replicas,
+        queues,
         logger: this.logger,
         stopping: () => this.stopping,
       };
@@ -152,6 +166,8 @@ export class Broker {
     this.stopping = true;
     this.notifier.notifyAll();
     this.groups?.shutdown();
+    // queue fetches long-poll on the dispatchers: closing them answers those before the listener drains
+    await this.queues?.close();
     await this.server?.close();
     await this.replicas?.close();
     await this.coordinator?.close();

@@ -4,6 +4,7 @@ import type { TopicManager } from '../broker/topic-manager.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { QueueManager } from '../queues/queue-manager.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -18,6 +19,8 @@ export interface HandlerContext {
   groups: GroupCoordinator;
   /** Roles, high watermarks, ISR and acks=-1 waits of the partitions this broker holds. */
   replicas: ReplicaManager;
+  /** JMS-style queues served by this broker. */
+  queues: QueueManager;
   logger: Logger;
   /** Set when the broker is shutting down: long polls return at once. */
   stopping: () => boolean;
@@ -27,6 +30,10 @@ export interface HandlerContext {
 export interface ClientInfo {
   clientId: string;
   clientHost: string;
+  /** Unique per TCP connection for the broker's lifetime (queue consumers are bound to theirs). */
+  connectionId: number;
+  /** Runs `listener` once when this connection closes (at once if it already has). */
+  onClose(listener: () => void): void;
 }
 
 export interface Handler {

@@ -2,6 +2,7 @@
 import { apiVersionsHandler } from './api-versions.js';
 import type { Handler } from './context.js';
 import { createTopicsHandler } from './create-topics.js';
+import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { fetchHandler } from './fetch.js';
 import {
@@ -20,6 +21,7 @@ import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
+import { queueHandlers } from './queue-handlers.js';
 
 export const handlers: ReadonlyMap<number, Handler> = new Map(
   [
@@ -39,7 +41,9 @@ export const handlers: ReadonlyMap<number, Handler> = new Map(
     offsetFetchHandler,
     listGroupsHandler,
     describeGroupsHandler,
+    deleteGroupsHandler,
     offsetForLeaderEpochHandler,
+    ...queueHandlers,
     initProducerIdHandler,
   ].map((h) => [h.apiKey, h]),
 );

@@ -48,6 +48,8 @@ export const WireError = {
   UNKNOWN_LEADER_EPOCH: 75,
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
+  /** Sluice's own codes start at 1000. */
+  QUEUE_FULL: 1000,
 } as const;
 
 export type WireError = (typeof WireError)[keyof typeof WireError];
@@ -68,6 +70,7 @@ const retriable = new Set<number>([
   WireError.COORDINATOR_LOAD_IN_PROGRESS,
   WireError.COORDINATOR_NOT_AVAILABLE,
   WireError.NOT_COORDINATOR,
+  WireError.QUEUE_FULL,
 ]);
 
 export function wireErrorName(code: number): string {
@@ -105,6 +108,7 @@ const fromSluice: Record<ErrorCode, WireError> = {
   [ErrorCode.OutOfOrderSequence]: WireError.OUT_OF_ORDER_SEQUENCE_NUMBER,
   [ErrorCode.InvalidProducerEpoch]: WireError.INVALID_PRODUCER_EPOCH,
   [ErrorCode.UnknownProducerId]: WireError.UNKNOWN_PRODUCER_ID,
+  [ErrorCode.QueueFull]: WireError.QUEUE_FULL,
   [ErrorCode.BrokerError]: WireError.UNKNOWN_SERVER_ERROR,
   [ErrorCode.ClientClosed]: WireError.NETWORK_EXCEPTION,
 };

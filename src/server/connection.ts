@@ -10,7 +10,8 @@ import type { Handler, HandlerContext } from '../handlers/context.js';
 import { toWireError, WireError } from '../protocol/error-codes.js';
 import { apiName } from '../protocol/native/api-keys.js';
 import { decodeRequest, encodeResponse, FrameReader } from '../protocol/native/frame.js';
-import { connectionInFlightMax } from '../shared/limits.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 
 interface Slot {
@@ -18,8 +19,12 @@ interface Slot {
   frame: Buffer | null | undefined;
 }
 
+let nextConnectionId = 1;
+
 export class Connection {
+  readonly id = nextConnectionId++;
   private readonly slots: Slot[] = [];
+  private readonly closeListeners = new Set<() => void>();
   private readonly reader: FrameReader;
   private closed = false;
   private idle: (() => void) | undefined;
@@ -42,6 +47,14 @@ export class Connection {
     socket.on('close', () => {
       this.closed = true;
       this.idle?.();
+      for (const listener of this.closeListeners) {
+        try {
+          listener();
+        } catch (err) {
+          this.log.error({ err }, 'connection close listener failed');
+        }
+      }
+      this.closeListeners.clear();
     });
   }
 
@@ -59,6 +72,20 @@ export class Connection {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  private onClose(listener: () => void): void {
+    if (this.closed) {
+      listener();
+      return;
+    }
+    if (this.closeListeners.size >= connectionCloseListenersMax) {
+      throw new SluiceError(
+        ErrorCode.InvalidRequest,
+        `more than ${connectionCloseListenersMax} queue consumers on one connection`,
+      );
+    }
+    this.closeListeners.add(listener);
   }
 
   private fail(reason: string): void {
@@ -87,7 +114,12 @@ export class Connection {
         errorMessage: `${apiName(header.apiKey)} version ${header.apiVersion} is not supported`,
       });
     } else {
-      work = handler.handle(body, this.ctx, { clientId: header.clientId, clientHost: this.socket.remoteAddress ?? '' });
+      work = handler.handle(body, this.ctx, {
+        clientId: header.clientId,
+        clientHost: this.socket.remoteAddress ?? '',
+        connectionId: this.id,
+        onClose: (listener) => this.onClose(listener),
+      });
     }
     work
       .catch((err: unknown) => {

@@ -43,6 +43,8 @@ export const ErrorCode = {
   InvalidProducerEpoch: 'SLUICE_ERR_INVALID_PRODUCER_EPOCH',
   /** The partition has no state for the producer id (e.g. expired); the producer must re-initialise. */
   UnknownProducerId: 'SLUICE_ERR_UNKNOWN_PRODUCER_ID',
+  /** A queue holds as many waiting messages as it may: sends are refused until consumers catch up. */
+  QueueFull: 'SLUICE_ERR_QUEUE_FULL',
   /** A broker reported an error with no more specific code. */
   BrokerError: 'SLUICE_ERR_BROKER',
   /** The client, producer or consumer was closed. */

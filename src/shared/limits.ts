@@ -171,3 +171,31 @@ export const zookeeperRejoinBackoffMs = 1000;
 export const producerIdempotentRetriesDefault = 20;
 /** How long a client tries a broker last for metadata after its connection broke or a request timed out. */
 export const clientSuspectBrokerMs = 30_000;
+
+// ---- queues ----
+
+/** Queue consumers one connection may register (each adds a close listener). */
+export const connectionCloseListenersMax = 1000;
+/** Messages a queue's dispatcher keeps decoded in memory ahead of the acknowledged floor. */
+export const queueWindowRecordsMax = 10_000;
+/** Bytes of message values and keys the dispatcher keeps decoded at most. */
+export const queueWindowBytesMax = 32 * 1024 * 1024;
+/** Consumers one queue serves at once. */
+export const queueConsumersMax = 1000;
+/** Long-polling QueueFetch requests one queue lets wait at once. */
+export const queueFetchWaitersMax = 10_000;
+/** Messages one QueueFetch may return, and one QueueSend may carry. */
+export const queueBatchMessagesMax = 10_000;
+/** Longest QueueFetch long poll. */
+export const queueFetchWaitMsMax = 30_000;
+/** Segment size of queue logs: small, so consumed segments are deleted soon. */
+export const queueSegmentBytes = 16 * 1024 * 1024;
+/** Messages browse returns by default and at most. */
+export const queueBrowseDefault = 100;
+export const queueBrowseMax = 10_000;
+/** How long a broker-to-broker queue request (dead-lettering, redrive) may take, retries included. */
+export const queuePeerRequestTimeoutMs = 15_000;
+/** Messages waiting in one queue at most (light entries in memory); QueueSend refuses beyond (flow control). */
+export const queuePendingMax = 1_000_000;
+/** Offsets one state record lists at most. */
+export const queueStateFlushRecordsMax = 10_000;

@@ -113,6 +113,8 @@ export interface QueueAdminRequest {
   queue?: string;
   /** browse: at most this many messages (default 100). */
   maxMessages?: number;
+  /** redrive between brokers: the dead-letter queue the receiving broker leads. */
+  dlq?: string;
 }
 export interface QueueStats {
   queue: string;

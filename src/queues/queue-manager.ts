@@ -1,0 +1,161 @@
+/**
+ * The queues this broker serves: one dispatcher per queue whose log
+ * (`__queue.NAME`, partition 0) it leads, started and stopped with that
+ * leadership. A queue request names the queue; the queue is created on first
+ * use (one partition, replicated like the offsets topic, no time or size
+ * retention — consumed segments are deleted by the dispatcher instead), and a
+ * broker that does not lead it answers NOT_LEADER_OR_FOLLOWER.
+ *
+ * Consumers are bound to the connection they fetch on: when it closes, what
+ * they hold goes back to the queue at once.
+ */
+import { type AppendNotifier, partitionKey } from '../broker/append-notifier.js';
+import type { TopicManager } from '../broker/topic-manager.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import type { Coordinator } from '../coordination/coordinator.js';
+import type { ClientInfo } from '../handlers/context.js';
+import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
+import type { ReplicaManager } from '../replication/replica-manager.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { queueSegmentBytes } from '../shared/limits.js';
+import type { Logger } from '../shared/logger.js';
+import { validateTopicName } from '../storage/names.js';
+import { PeerClient } from './peer-client.js';
+import { QueueDispatcher } from './queue-dispatcher.js';
+
+export interface QueueManagerDeps {
+  brokerId: number;
+  replicas: ReplicaManager;
+  topics: TopicManager;
+  coordinator: Coordinator;
+  config: BrokerConfig;
+  notifier: AppendNotifier;
+  logger: Logger;
+  /** The broker's own listener address (known once it is bound). */
+  self: () => { host: string; port: number } | undefined;
+}
+
+interface Running {
+  dispatcher: QueueDispatcher;
+  unsubscribe: () => void;
+}
+
+export class QueueManager {
+  private readonly running = new Map<string, Running>();
+  /** "connectionId\0queue\0consumerId" of consumers whose connection close is watched. */
+  private readonly bound = new Set<string>();
+  private peerClient: PeerClient | undefined;
+
+  constructor(private readonly deps: QueueManagerDeps) {
+    deps.replicas.onLeadershipChange((topic, partition, leader) => {
+      if (partition !== 0 || !topic.startsWith(queueTopicPrefix)) return;
+      const queue = topic.slice(queueTopicPrefix.length);
+      if (leader) this.open(queue);
+      else this.stop(queue);
+    });
+  }
+
+  private get peers(): PeerClient {
+    if (!this.peerClient) {
+      const self = this.deps.self();
+      if (!self) throw new SluiceError(ErrorCode.BrokerError, 'the broker is not listening yet');
+      this.peerClient = new PeerClient(self, this.deps.brokerId);
+    }
+    return this.peerClient;
+  }
+
+  private open(queue: string): void {
+    if (this.running.has(queue)) return;
+    const topic = queueTopic(queue);
+    const replica = this.deps.replicas.replica(topic, 0);
+    if (!replica) return;
+    const dispatcher = new QueueDispatcher(queue, replica, {
+      append: (batch) =>
+        this.deps.replicas.appendAsLeader(topic, 0, batch, -1, this.deps.config.int('queue.lock.timeout.ms')),
+      config: this.deps.config,
+      sendTo: (q, messages) => this.peers.send(q, messages),
+      logger: this.deps.logger,
+    });
+    const unsubscribe = this.deps.notifier.subscribe(partitionKey(topic, 0), () => dispatcher.onCommitted());
+    this.running.set(queue, { dispatcher, unsubscribe });
+    this.deps.logger.info({ queue }, 'serving queue');
+  }
+
+  private stop(queue: string): void {
+    const running = this.running.get(queue);
+    if (!running) return;
+    this.running.delete(queue);
+    running.unsubscribe();
+    running.dispatcher.close();
+  }
+
+  /** Creates the queue when it does not exist yet (any broker may). */
+  async ensureQueue(queue: string): Promise<void> {
+    if (typeof queue !== 'string' || queue === '') {
+      throw new SluiceError(ErrorCode.InvalidRequest, 'a queue name must be a non-empty string');
+    }
+    const topic = queueTopic(queue);
+    validateTopicName(topic);
+    if (this.deps.coordinator.topic(topic)) return;
+    await this.deps.topics.ensureInternal(topic, 1, this.deps.config.int('queue.replication.factor'), {
+      'segment.bytes': String(queueSegmentBytes),
+      'retention.ms': '-1',
+      'retention.bytes': '-1',
+    });
+  }
+
+  /** The queue's dispatcher when this broker leads it (creating the queue first when missing). */
+  async dispatcher(queue: string): Promise<QueueDispatcher> {
+    await this.ensureQueue(queue);
+    const running = this.running.get(queue);
+    if (!running) {
+      const state = this.deps.coordinator.partitionState(queueTopic(queue), 0);
+      throw new SluiceError(
+        ErrorCode.NotLeader,
+        state && state.leader >= 0
+          ? `queue ${queue} is served by broker ${state.leader}`
+          : `queue ${queue} has no leader right now`,
+      );
+    }
+    await running.dispatcher.ready;
+    return running.dispatcher;
+  }
+
+  /** Releases what a consumer holds when its connection closes (registered once per consumer). */
+  bindConsumer(client: ClientInfo, queue: string, consumerId: string): void {
+    const key = `${client.connectionId}\u0000${queue}\u0000${consumerId}`;
+    if (this.bound.has(key)) return;
+    this.bound.add(key);
+    client.onClose(() => {
+      this.bound.delete(key);
+      const running = this.running.get(queue);
+      if (running) void running.dispatcher.leave(consumerId);
+    });
+  }
+
+  /** Dead letters of `queue` back to it: done by the leader of its dead-letter queue (`dlq` when forwarded). */
+  async redrive(queue: string, forwardedTo?: string): Promise<number> {
+    await this.ensureQueue(queue);
+    const shared = this.deps.config.string('queue.dead.letter.queue');
+    const dlq = forwardedTo ?? (shared !== '' ? shared : deadLetterQueueOf(queue));
+    if (!this.deps.coordinator.topic(queueTopic(dlq))) return 0;
+    const running = this.running.get(dlq);
+    if (running) {
+      await running.dispatcher.ready;
+      return running.dispatcher.redrive(queue);
+    }
+    if (forwardedTo !== undefined) throw new SluiceError(ErrorCode.NotLeader, `queue ${dlq} is not served here`);
+    const res = await this.peers.admin(dlq, { op: 'redrive', queue, dlq });
+    return res.count ?? 0;
+  }
+
+  /** Stats of every queue this broker serves. */
+  list(): QueueStats[] {
+    return [...this.running.values()].map((r) => r.dispatcher.stats()).sort((a, b) => a.queue.localeCompare(b.queue));
+  }
+
+  async close(): Promise<void> {
+    for (const queue of [...this.running.keys()]) this.stop(queue);
+    await this.peerClient?.close();
+  }
+}
