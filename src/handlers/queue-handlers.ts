@@ -16,7 +16,7 @@ import type {
 import { queueBatchMessagesMax, queueBrowseDefault, queueBrowseMax, queueFetchWaitMsMax } from '../shared/limits.js';
 import { arrayField, bad, type Handler, intField, stringField } from './context.js';
 
-const ackTypes: ReadonlySet<string> = new Set(['accept', 'release', 'reject']);
+const ackTypes: ReadonlySet<string> = new Set(['accept', 'release', 'reject', 'return']);
 
 function optionalBytes(value: unknown, what: string): Buffer | null {
   if (value === undefined || value === null) return null;
@@ -108,7 +108,7 @@ export const queueAckHandler: Handler = {
     if (list.length > queueBatchMessagesMax) throw bad(`at most ${queueBatchMessagesMax} acknowledgements`);
     const acks = list.map((a) => {
       const type = stringField(a, 'type');
-      if (!ackTypes.has(type)) throw bad(`ack type must be accept, release or reject, got ${type}`);
+      if (!ackTypes.has(type)) throw bad(`ack type must be accept, release, reject or return, got ${type}`);
       return { offset: intField(a, 'offset'), type: type as QueueAckType };
     });
     const dispatcher = await ctx.queues.dispatcher(queue);

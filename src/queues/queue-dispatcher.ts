@@ -443,11 +443,13 @@ export class QueueDispatcher {
     const accepted: Entry[] = [];
     const released: Entry[] = [];
     const rejected: Entry[] = [];
+    const returned: Entry[] = [];
     for (const { offset, type } of acks) {
       try {
         const entry = this.heldBy(consumer, offset, consumerId);
         if (type === 'accept') accepted.push(entry);
         else if (type === 'release') released.push(entry);
+        else if (type === 'return') returned.push(entry);
         else rejected.push(entry);
         results.push({ offset });
       } catch (err) {
@@ -455,6 +457,7 @@ export class QueueDispatcher {
       }
     }
     const counts = this.release(released);
+    this.giveBack(returned);
     for (const entry of rejected) this.deadLetter(entry, 'rejected');
     if (accepted.length > 0 || counts.length > 0) await this.recordDone(accepted, 'ack', counts);
     this.serveWaiters();
@@ -481,6 +484,17 @@ export class QueueDispatcher {
       counts.push([entry.offset, entry.deliveryCount]);
     }
     return counts;
+  }
+
+  /** Entries fetched but never handed to the application: available again at once, the delivery not counted. */
+  private giveBack(entries: Entry[]): void {
+    for (const entry of entries) {
+      entry.consumer?.held.delete(entry);
+      entry.consumer = undefined;
+      entry.deliveryCount = Math.max(0, entry.deliveryCount - 1);
+      entry.availableAt = 0;
+      this.insertRedeliver(entry);
+    }
   }
 
   /** queue.redelivery.delay.ms, multiplied by the back-off multiplier per earlier redelivery, capped. */

@@ -56,7 +56,12 @@ export interface QueueDelivery {
   deliveryCount: number;
 }
 
-export type QueueAckType = 'accept' | 'release' | 'reject';
+/**
+ * accept: done. release: delivered and not processed (nack): redelivered, counts towards the DLQ.
+ * reject: dead-letter at once. return: fetched but never handed to the application (a receiver
+ * closing with prefetched messages): back to the queue without counting a delivery.
+ */
+export type QueueAckType = 'accept' | 'release' | 'reject' | 'return';
 
 // QueueSend: messages (and, for a transaction's commit, acknowledgements) written atomically as one batch.
 export interface QueueSendRequest {
@@ -87,7 +92,7 @@ export interface QueueFetchResponse extends ErrorFields {
   messages: QueueDelivery[];
 }
 
-// QueueAck: accept (done), release (redeliver; counts towards the DLQ), reject (dead-letter at once).
+// QueueAck: see QueueAckType.
 export interface QueueAckRequest {
   queue: string;
   consumerId: string;
