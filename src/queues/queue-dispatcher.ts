@@ -37,6 +37,7 @@ import {
   queueConsumersMax,
   queueFetchWaitersMax,
   queuePendingMax,
+  queueReadBytes,
   queueStateFlushRecordsMax,
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -107,6 +108,8 @@ export class QueueDispatcher {
   readonly ready: Promise<void>;
   private readonly maxRedeliveries: number;
   private doneSinceCompaction = 0;
+  /** Decoded records of the last log read (see readRecords). */
+  private recordCache = new Map<number, DecodedRecord>();
 
   constructor(
     readonly queue: string,
@@ -399,17 +402,29 @@ export class QueueDispatcher {
     return out;
   }
 
-  /** The records at `offsets` (ascending), read from the log batch by batch. */
+  /**
+   * The records at `offsets`, read from the log batch by batch. The records
+   * of the last read are kept: deliveries walk the log in order, so the next
+   * fetch usually wants the same batch again (a prefetch-1 consumer would
+   * otherwise decode a whole batch per message).
+   */
   private async readRecords(offsets: number[]): Promise<Map<number, DecodedRecord>> {
-    const wanted = [...offsets].sort((a, b) => a - b);
-    const lookup = new Set(wanted);
     const found = new Map<number, DecodedRecord>();
+    const wanted: number[] = [];
+    for (const offset of [...offsets].sort((a, b) => a - b)) {
+      const cached = this.recordCache.get(offset);
+      if (cached) found.set(offset, cached);
+      else wanted.push(offset);
+    }
+    const lookup = new Set(wanted);
     let i = 0;
     while (i < wanted.length) {
       const offset = wanted[i] as number;
-      const read = await this.log.read(offset, 1024 * 1024);
+      const read = await this.log.read(offset, queueReadBytes);
       if (read.records.length === 0) break;
+      this.recordCache = new Map();
       for (const record of decodeRecords(read.records)) {
+        this.recordCache.set(record.offset, record);
         if (lookup.has(record.offset)) found.set(record.offset, record);
       }
       while (i < wanted.length && (wanted[i] as number) < read.nextOffset) i++;

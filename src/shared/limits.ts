@@ -199,3 +199,5 @@ export const queuePeerRequestTimeoutMs = 15_000;
 export const queuePendingMax = 1_000_000;
 /** Offsets one state record lists at most. */
 export const queueStateFlushRecordsMax = 10_000;
+/** Bytes a queue dispatcher reads (and decodes) from its log at once for deliveries. */
+export const queueReadBytes = 256 * 1024;
