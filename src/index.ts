@@ -13,8 +13,12 @@ export type {
   ResetOffsetsResult,
   ResetOffsetsTarget,
 } from './client/group-admin.js';
+export { durableGroupOf, JmsTopic, type TopicMessageHandler, TopicSubscription } from './client/jms-topic.js';
 export { murmur2, partitionForKey, toPositive } from './client/partitioner.js';
 export { Producer } from './client/producer.js';
+export { Queue } from './client/queue.js';
+export { QueueListener, type QueueMessageHandler, QueueReceiver } from './client/queue-receiver.js';
+export { Session, SessionQueue, SessionReceiver } from './client/session.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';
 export type * from './client/types.js';
 export { ErrorCode, isSluiceError, SluiceError } from './shared/errors.js';

@@ -103,3 +103,27 @@ export function recordJson(topic: string, partition: number, message: CliMessage
     headers: headersJson(message.headers),
   };
 }
+
+/** The CONTRACT's queue message object: a record's fields with the queue and the delivery count. */
+export interface QueueMessageJson {
+  queue: string;
+  offset: number;
+  timestamp: number;
+  key: string | null;
+  value: string | null;
+  headers: Record<string, string>;
+  deliveryCount: number;
+}
+
+/** A received or browsed queue message as one JSON object (key/value as UTF-8 strings, key null when absent). */
+export function queueMessageJson(queue: string, message: CliMessage & { deliveryCount?: number }): QueueMessageJson {
+  return {
+    queue,
+    offset: Number(message.offset),
+    timestamp: Number(message.timestamp),
+    key: text(message.key),
+    value: text(message.value),
+    headers: headersJson(message.headers),
+    deliveryCount: message.deliveryCount ?? 0,
+  };
+}

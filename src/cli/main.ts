@@ -11,6 +11,7 @@ import { addGlobalOptions } from './cli-client.js';
 import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupCommands } from './group-commands.js';
 import { registerProduceCommand } from './produce-command.js';
+import { registerQueueCommands } from './queue-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
 
 function program(): Command {
@@ -34,6 +35,7 @@ function program(): Command {
   registerProduceCommand(root);
   registerConsumeCommand(root);
   registerGroupCommands(root);
+  registerQueueCommands(root);
   return root;
 }
 

@@ -4,7 +4,9 @@
  * latest at the leader) to the metadata, in the CONTRACT's describe shape.
  * Consumer groups (list, describe, reset offsets) are in group-admin.ts.
  */
+import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { FindCoordinatorResponse } from '../protocol/native/group-messages.js';
 import type {
   CreateTopicsRequest,
   CreateTopicsResponse,
@@ -20,15 +22,30 @@ import {
   describeGroup,
   type GroupDescription,
   type GroupListing,
+  groupNotFound,
   listGroups,
   type ResetOffsetsOptions,
   type ResetOffsetsResult,
   resetOffsets,
 } from './group-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
-import type { CreateTopicOptions, TopicDescription } from './types.js';
+import { browseQueue, listDeadLetterQueues, listQueues, purgeQueue, queueStats, redriveQueue } from './queue-admin.js';
+import type {
+  CreateTopicOptions,
+  DeadLetterQueueInfo,
+  QueueBrowsedMessage,
+  QueueStatistics,
+  TopicDescription,
+} from './types.js';
 
 const adminTimeoutMs = 30_000;
+
+/** DeleteGroups (API 42) bodies: Kafka's semantics (src/handlers/delete-groups.ts). */
+interface DeleteGroupsResponse {
+  errorCode: number;
+  errorMessage?: string;
+  results: { groupId: string; errorCode: number; errorMessage?: string }[];
+}
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax) {
@@ -142,6 +159,72 @@ export class Admin {
   /** Moves a group's committed offsets on a topic; the group must have no active members. */
   resetOffsets(options: ResetOffsetsOptions): Promise<ResetOffsetsResult[]> {
     return resetOffsets(this.cluster, options);
+  }
+
+  /**
+   * Deletes a consumer group and its committed offsets (Kafka's DeleteGroups).
+   * Only a group without active members can be deleted; one that does not
+   * exist is an error too.
+   */
+  async deleteGroup(group: string): Promise<void> {
+    if (typeof group !== 'string' || group.length === 0) throw invalidArgument('a group id must be a non-empty string');
+    const res = await this.cluster.retry(async () => {
+      const any = await this.cluster.anyConnection();
+      const found = await any.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: group });
+      checkTopLevel(found, `find the coordinator of group '${group}'`);
+      const conn = await this.cluster.connectionTo({ host: found.host, port: found.port });
+      const answer = await conn.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, { groups: [group] });
+      checkTopLevel(answer, `delete group '${group}'`);
+      const r = answer.results?.find((x) => x.groupId === group);
+      if (!r) throw wireError(WireError.UNKNOWN_SERVER_ERROR, `delete group '${group}'`, 'no answer for the group');
+      // NOT_COORDINATOR and the like are retriable: the coordinator is looked up again
+      if (
+        r.errorCode !== 0 &&
+        r.errorCode !== WireError.NON_EMPTY_GROUP &&
+        r.errorCode !== WireError.GROUP_ID_NOT_FOUND
+      )
+        throw wireError(r.errorCode, `delete group '${group}'`, r.errorMessage);
+      return r;
+    });
+    if (res.errorCode === WireError.GROUP_ID_NOT_FOUND) throw groupNotFound(group);
+    if (res.errorCode === WireError.NON_EMPTY_GROUP) {
+      throw new SluiceError(
+        ErrorCode.InvalidRequest,
+        `cannot delete consumer group '${group}': it has active members (NON_EMPTY_GROUP); stop its consumers first`,
+      );
+    }
+  }
+
+  /** Stats of one queue, or (no name) of every queue on every broker, sorted by name. */
+  queueStats(name: string): Promise<QueueStatistics>;
+  queueStats(): Promise<QueueStatistics[]>;
+  queueStats(name?: string): Promise<QueueStatistics | QueueStatistics[]> {
+    return name === undefined ? listQueues(this.cluster) : queueStats(this.cluster, name);
+  }
+
+  /** Every queue (dead-letter queues included) with its stats, sorted by name. */
+  listQueues(): Promise<QueueStatistics[]> {
+    return listQueues(this.cluster);
+  }
+
+  /** Up to `maxMessages` (default 100) waiting messages of a queue, oldest first, without consuming them. */
+  browseQueue(name: string, options?: number | { maxMessages?: number }): Promise<QueueBrowsedMessage[]> {
+    return browseQueue(this.cluster, name, options);
+  }
+
+  /** Removes every message of the queue that no consumer holds; resolves to the number removed. */
+  purgeQueue(name: string): Promise<number> {
+    return purgeQueue(this.cluster, name);
+  }
+
+  /** Moves a queue's dead letters back to it; resolves to the number moved. */
+  redriveQueue(name: string): Promise<number> {
+    return redriveQueue(this.cluster, name);
+  }
+
+  /** The dead-letter queues (DLQ.<queue>, plus `sharedName` when a shared one is configured) with their stats. */
+  listDeadLetterQueues(sharedName?: string): Promise<DeadLetterQueueInfo[]> {
+    return listDeadLetterQueues(this.cluster, sharedName);
   }
 
   private async describeOne(name: string): Promise<TopicDescription> {

@@ -1,7 +1,8 @@
 /**
  * The client: `new Sluice({ brokers, clientId })`. It owns the cluster view
  * (metadata, one connection per broker, reconnection) and hands out
- * producers, consumers and an admin that share it. Events:
+ * producers, consumers, an admin, and the JMS-style queues, topics and
+ * transacted sessions (queue.ts, jms-topic.ts, session.ts) that share it. Events:
  * 'transportInterrupted' ({ broker, error }) when an open connection breaks,
  * 'transportResumed' ({ broker }) when the client is connected again.
  */
@@ -21,10 +22,14 @@ import { parseBrokers } from './brokers.js';
 import { Cluster } from './cluster.js';
 import { Consumer } from './consumer.js';
 import { closedError, invalidArgument } from './errors.js';
+import { JmsTopic, type TopicSubscription } from './jms-topic.js';
 import { Producer } from './producer.js';
+import { Queue, type QueueRegistry } from './queue.js';
+import { Session } from './session.js';
 import type {
   ConsumerOptions,
   ProducerOptions,
+  SessionOptions,
   SluiceOptions,
   TransportInterruptedEvent,
   TransportResumedEvent,
@@ -48,6 +53,10 @@ export class Sluice extends EventEmitter<SluiceEvents> {
   private readonly cluster: Cluster;
   private readonly producers = new Set<Producer>();
   private readonly consumers = new Set<Consumer>();
+  /** Queue receivers and listeners, sessions and topic subscriptions: closed before the rest. */
+  private readonly messaging = new Set<{ close(): Promise<void> }>();
+  private topicProducer: Producer | null = null;
+  private readonly registry: QueueRegistry;
   private closed = false;
 
   constructor(options: SluiceOptions = {}) {
@@ -90,6 +99,42 @@ export class Sluice extends EventEmitter<SluiceEvents> {
         this.emit(event as keyof SluiceEvents, payload as TransportInterruptedEvent);
       },
     });
+    this.registry = {
+      isClosed: () => this.closed,
+      add: (x) => this.messaging.add(x),
+      remove: (x) => this.messaging.delete(x),
+    };
+  }
+
+  /** A JMS-style queue (created by the broker on first use); see queue.ts. */
+  queue(name: string): Queue {
+    if (this.closed) throw closedError('the client');
+    return new Queue(this.cluster, name, this.registry);
+  }
+
+  /** A JMS-style topic on the Sluice topic `name` (created on first use); see jms-topic.ts. */
+  topic(name: string): JmsTopic {
+    if (this.closed) throw closedError('the client');
+    return new JmsTopic(name, {
+      cluster: this.cluster,
+      producer: () => {
+        this.topicProducer ??= this.producer({ acks: -1 });
+        return this.topicProducer;
+      },
+      consumer: (options) => this.consumer(options),
+      admin: () => this.admin(),
+      isClosed: () => this.closed,
+      track: (s: TopicSubscription) => this.messaging.add(s),
+      untrack: (s: TopicSubscription) => this.messaging.delete(s),
+    });
+  }
+
+  /** A transacted session: sends and acknowledgements committed together per queue; see session.ts. */
+  session(options: SessionOptions = { transacted: true }): Session {
+    if (this.closed) throw closedError('the client');
+    const s = new Session(this.cluster, options, (x) => this.messaging.delete(x));
+    this.messaging.add(s);
+    return s;
   }
 
   admin(): Admin {
@@ -111,10 +156,11 @@ export class Sluice extends EventEmitter<SluiceEvents> {
     return c;
   }
 
-  /** Stops consumers, flushes and closes producers, then closes every connection. */
+  /** Closes queue receivers, listeners, sessions and subscriptions, stops consumers, flushes and closes producers, then closes every connection. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await Promise.allSettled([...this.messaging].map((x) => x.close()));
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     await Promise.allSettled([...this.producers].map((p) => p.close()));
     await this.cluster.close();

@@ -234,3 +234,140 @@ export interface TransportInterruptedEvent {
 export interface TransportResumedEvent {
   broker: string;
 }
+
+// ---- JMS-style queues and topics (queue.ts, queue-receiver.ts, session.ts, jms-topic.ts) ----
+
+/** Headers as given to send()/publish(): an object of name → value, or a list of pairs. */
+export type HeadersInput = ProducerMessage['headers'];
+
+export interface QueueSendOptions {
+  key?: string | Buffer | null;
+  headers?: HeadersInput;
+  /** Time to live in ms: a message not received in time is dropped (or dead-lettered, per the broker's queue.expired.messages.dlq). */
+  ttlMs?: number;
+}
+
+/** One message of a batch sent with Queue.sendBatch() or buffered in a transacted session. */
+export interface QueueSendInput extends QueueSendOptions {
+  value: string | Buffer | null;
+}
+
+export interface QueueSendResult {
+  /** The message's offset in the queue's log. */
+  offset: number;
+}
+
+/**
+ * 'auto' (default): a message is accepted when receive() hands it over (JMS
+ * AUTO_ACKNOWLEDGE). 'client': the caller settles each message with ack(),
+ * release()/nack() or reject() (JMS CLIENT_ACKNOWLEDGE, per message).
+ */
+export type QueueAckMode = 'auto' | 'client';
+
+export interface QueueReceiverOptions {
+  /**
+   * Unacknowledged messages this receiver holds at most (buffered + handed
+   * over and not yet settled). Default 1000 (ActiveMQ's). 1 gives fair
+   * dispatch among slow consumers; 0 fetches only while a receive() waits.
+   */
+  prefetch?: number;
+  ackMode?: QueueAckMode;
+  /** Acquisition lock: a message not settled this long goes back to the queue. Default: the broker's queue.lock.timeout.ms. */
+  lockTimeoutMs?: number;
+  /** How long one QueueFetch long-polls at the broker. Default 500. */
+  maxWaitMs?: number;
+}
+
+export interface QueueListenerOptions {
+  /** As QueueReceiverOptions.prefetch; default 1000. */
+  prefetch?: number;
+  lockTimeoutMs?: number;
+  maxWaitMs?: number;
+  /**
+   * Called with what a handler threw (the message is released and
+   * redelivered), or with null for the message when the listener stops on an
+   * error the broker will not get over (e.g. it refused the consumer). Default: ignored.
+   */
+  onError?: (err: unknown, message: QueueMessage | null) => void;
+}
+
+/** A message received from a queue. */
+export interface QueueMessage {
+  queue: string;
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  timestamp: number;
+  /** 1 on the first delivery (JMSXDeliveryCount). */
+  deliveryCount: number;
+  /** deliveryCount > 1 (JMSRedelivered). */
+  redelivered: boolean;
+  /**
+   * Client-acknowledge receivers and listener handlers: settles the message
+   * as done. Auto-acknowledged messages are already accepted: a no-op.
+   * Rejects when the broker no longer holds it for this receiver (its lock
+   * expired or the connection was lost: it is or will be redelivered).
+   */
+  ack(): Promise<void>;
+  /** Gives the message back: it is redelivered (to any consumer) and counts towards queue.max.redeliveries. */
+  release(): Promise<void>;
+  /** release() under its AMQP/JMS-client name. */
+  nack(): Promise<void>;
+  /** Dead-letters the message at once (reason 'rejected'). */
+  reject(): Promise<void>;
+}
+
+export interface QueueBrowsedMessage {
+  offset: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, Buffer>;
+  timestamp: number;
+  deliveryCount: number;
+}
+
+/** The CONTRACT's queue stats shape. */
+export interface QueueStatistics {
+  queue: string;
+  /** Messages not yet acknowledged (available + in flight). */
+  depth: number;
+  inFlight: number;
+  consumers: number;
+  enqueued: number;
+  dequeued: number;
+  deadLettered: number;
+}
+
+/** A dead-letter queue: `dlq` its name, `queue` the queue it serves (null for a shared one), and its stats. */
+export interface DeadLetterQueueInfo extends Omit<QueueStatistics, 'queue'> {
+  dlq: string;
+  queue: string | null;
+}
+
+export interface SessionOptions {
+  /** Must be true: sends are buffered and receives client-acknowledged until commit() or rollback(). */
+  transacted: true;
+}
+
+export interface TopicPublishOptions {
+  key?: string | Buffer | null;
+  headers?: HeadersInput;
+}
+
+/** A message delivered to a topic subscriber. */
+export interface TopicMessage extends Message {
+  topic: string;
+  partition: number;
+}
+
+export interface TopicSubscribeOptions {
+  /**
+   * The durable subscription's name: it keeps its place while no subscriber
+   * is connected (a consumer group `__durable.<topic>.<name>`). Omitted: a
+   * non-durable subscription that sees only what is published while it is open.
+   */
+  durable?: string;
+  /** Called with what a handler threw (the message counts as delivered); default: ignored. */
+  onError?: (err: unknown, message: TopicMessage) => void;
+}

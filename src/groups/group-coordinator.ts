@@ -189,6 +189,37 @@ export class GroupCoordinator {
     return { errorCode: 0, topics };
   }
 
+  /**
+   * Kafka's DeleteGroups for one group: only a group without members can go
+   * (NON_EMPTY_GROUP otherwise); its committed offsets are deleted with
+   * tombstones in the offsets log, so they stay gone after a restart or a
+   * coordinator move. GROUP_ID_NOT_FOUND when the group has neither members
+   * nor offsets; NOT_COORDINATOR when another broker coordinates it.
+   */
+  async deleteGroup(groupId: string): Promise<{ errorCode: number; errorMessage?: string }> {
+    if (groupId === '') return { errorCode: WireError.INVALID_GROUP_ID, errorMessage: 'the group id is empty' };
+    const owner = await this.settle(groupId);
+    if (owner !== WireError.NONE)
+      return { errorCode: owner, errorMessage: `this broker does not coordinate group ${groupId}` };
+    const group = this.groups.get(groupId);
+    if (group && group.size > 0) {
+      return {
+        errorCode: WireError.NON_EMPTY_GROUP,
+        errorMessage: `group ${groupId} has ${group.size} active members; stop them first`,
+      };
+    }
+    // gone before the tombstones are written: a member joining meanwhile starts a new, empty group
+    if (group) {
+      group.shutdown();
+      this.groups.delete(groupId);
+    }
+    const deleted = await this.offsets.deleteGroup(groupId);
+    if (!group && deleted === 0)
+      return { errorCode: WireError.GROUP_ID_NOT_FOUND, errorMessage: `group ${groupId} does not exist` };
+    this.logger.info({ group: groupId, offsets: deleted }, 'group deleted');
+    return { errorCode: WireError.NONE };
+  }
+
   async list(): Promise<{ groupId: string; protocolType: string; state: Group['state'] }[]> {
     const ids = new Set([...this.groups.keys(), ...(await this.offsets.groupIds())]);
     return [...ids].sort().map((groupId) => {

@@ -237,6 +237,31 @@ export class OffsetStore {
     await log.deleteSegmentsBefore(snapshotStart);
   }
 
+  /**
+   * Deletes every committed offset of the group (Kafka's DeleteGroups): one
+   * tombstone (a null value) per key, appended like a commit (every in-sync
+   * replica has it before this resolves), so a replay after a restart or on a
+   * new coordinator forgets them too. Resolves to the number of offsets deleted.
+   */
+  async deleteGroup(group: string): Promise<number> {
+    const partition = await this.ready(group);
+    return this.serialized(partition, async () => {
+      const offsets = this.cache.get(group);
+      const keys = [...(offsets?.keys() ?? [])];
+      const now = Date.now();
+      for (let i = 0; i < keys.length; i += groupOffsetsSnapshotBatchRecords) {
+        const tombstones = keys.slice(i, i + groupOffsetsSnapshotBatchRecords).map((key) => {
+          const [topic, p] = key.split('\u0000') as [string, string];
+          return { key: packr.pack([group, topic, Number(p)]), value: null, timestamp: now };
+        });
+        await this.append(partition, encodeRecordBatch(tombstones));
+        for (const key of keys.slice(i, i + groupOffsetsSnapshotBatchRecords)) offsets?.delete(key);
+      }
+      this.cache.delete(group);
+      return keys.length;
+    });
+  }
+
   async fetch(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
     await this.ready(group);
     return this.cache.get(group)?.get(`${topic}\u0000${partition}`);

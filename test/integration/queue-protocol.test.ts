@@ -137,6 +137,7 @@ describe('queue protocol', () => {
     const again = await fetch(other, 'q-close', 'o2', 1, 2000);
     expect(again.messages.map(text)).toEqual(['x']);
     expect(again.messages[0]?.deliveryCount).toBe(2);
+    await ack(other, 'q-close', 'o2', [again.messages[0]?.offset as number]);
     // o holds y and never acknowledges: after the 1 s lock it comes back
     const expired = await fetch(other, 'q-close', 'o3', 1, 3000);
     expect(expired.messages.map(text)).toEqual(['y']);
