@@ -34,6 +34,7 @@ const toSluice = new Map<number, ErrorCode>([
   [WireError.DUPLICATE_SEQUENCE_NUMBER, ErrorCode.OutOfOrderSequence],
   [WireError.INVALID_PRODUCER_EPOCH, ErrorCode.InvalidProducerEpoch],
   [WireError.UNKNOWN_PRODUCER_ID, ErrorCode.UnknownProducerId],
+  [WireError.QUEUE_FULL, ErrorCode.QueueFull],
 ]);
 
 const retriableErrors = new WeakSet<Error>();

@@ -30,7 +30,6 @@ import type {
 } from '../protocol/native/queue-messages.js';
 import { queueTopic } from '../protocol/native/queue-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { clientRetryBackoffMsMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { Connection } from './connection.js';
 import { closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
@@ -48,6 +47,8 @@ const receiveWaitersMax = 1000;
 const ackBatchMax = 10_000;
 /** The broker's default queue.lock.timeout.ms: buffered messages older than this may have been given to others. */
 const brokerLockTimeoutMsDefault = 30_000;
+/** Longest pause between attempts to reach a queue's (new) leader: a failover is over in seconds. */
+const consumerRetryBackoffMsMax = 2000;
 /** Requests in flight on a consumer's own connection (a fetch, settles, a leave). */
 const consumerConnectionInFlight = 8;
 
@@ -193,9 +194,9 @@ export class QueueConsumer {
     const now = Date.now();
     for (let b = this.buffer.shift(); b; b = this.buffer.shift()) {
       if (now - b.fetchedAt < this.bufferTtlMs) return this.handOver(b.delivery);
-      // held too long unseen: the broker may have given it to another consumer; give it back
+      // held too long unseen: the broker may have given it to another consumer; give it back uncounted
       this.unsettled.add(b.delivery.offset);
-      void this.settle(b.delivery.offset, 'release', this.epoch).catch(() => undefined);
+      void this.settle(b.delivery.offset, 'return', this.epoch).catch(() => undefined);
     }
     return null;
   }
@@ -358,7 +359,7 @@ export class QueueConsumer {
         }
         this.resetEpoch();
         failures++;
-        const delay = Math.min(this.cluster.backoffMs(failures - 1), clientRetryBackoffMsMax);
+        const delay = Math.min(this.cluster.backoffMs(failures - 1), consumerRetryBackoffMsMax);
         try {
           await this.cluster.pause(delay);
         } catch {
@@ -461,6 +462,11 @@ export class QueueConsumer {
       w.resolve(null);
     }
     this.wake();
+    // prefetched messages the application never saw go back without counting a delivery
+    for (const b of this.buffer.splice(0)) {
+      this.unsettled.add(b.delivery.offset);
+      void this.settle(b.delivery.offset, 'return', this.epoch).catch(() => undefined);
+    }
     if (this.flushScheduled) this.flushSettles();
     await Promise.allSettled([...this.inFlightSettles]);
     const conn = this.conn;

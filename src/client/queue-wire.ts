@@ -16,7 +16,7 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { topicNameLengthMax } from '../shared/limits.js';
 import type { Cluster, RetryOptions } from './cluster.js';
 import type { Connection } from './connection.js';
-import { checkTopLevel, invalidArgument } from './errors.js';
+import { checkTopLevel, invalidArgument, markRetriable, wireError } from './errors.js';
 import type { HeadersInput, QueueBrowsedMessage, QueueSendInput } from './types.js';
 
 /** Errors after which a queue's leader must be looked up again. */
@@ -56,8 +56,16 @@ export async function queueLeaderConnection(cluster: Cluster, queue: string): Pr
   return leader === null ? cluster.anyConnection() : cluster.brokerConnection(leader);
 }
 
-/** Throws the response's error; after a "moved" error, forgets the queue's metadata first. */
+/**
+ * Throws the response's error; after a "moved" error, forgets the queue's
+ * metadata first. TOPIC_ALREADY_EXISTS means two brokers created the queue at
+ * once on its first use: it exists now, so it is retried like a move.
+ */
 export function checkQueueResponse(cluster: Cluster, queue: string, res: ErrorFields, what: string): void {
+  if (res.errorCode === WireError.TOPIC_ALREADY_EXISTS) {
+    cluster.invalidate(queueTopic(queue));
+    throw markRetriable(wireError(res.errorCode, what, res.errorMessage));
+  }
   if (isMovedError(res.errorCode)) cluster.invalidate(queueTopic(queue));
   checkTopLevel(res, what);
 }

@@ -110,6 +110,8 @@ export class QueueDispatcher {
   private doneSinceCompaction = 0;
   /** Decoded records of the last log read (see readRecords). */
   private recordCache = new Map<number, DecodedRecord>();
+  private acquiredCounts: [number, number][] = [];
+  private countFlushScheduled = false;
 
   constructor(
     readonly queue: string,
@@ -211,7 +213,7 @@ export class QueueDispatcher {
     } else if (state.op === 'count') {
       for (const [offset, count] of state.counts) {
         const entry = this.pending.get(offset);
-        if (entry) entry.deliveryCount = Math.max(entry.deliveryCount, count);
+        if (entry) entry.deliveryCount = count; // records are in time order: the latest count wins
       }
     } else if (state.op === 'stats') {
       this.counters = { ...state.counters };
@@ -244,13 +246,24 @@ export class QueueDispatcher {
     }
     if (records.length === 0) return -1;
     this.beginLeaving(entries);
+    let result: { baseOffset: number; lastOffset: number };
     try {
-      const result = await this.deps.append(encodeRecordBatch(records));
-      this.finishLeaving(entries, 'ack');
-      return messages.length > 0 ? result.baseOffset : -1;
+      result = await this.deps.append(encodeRecordBatch(records));
     } catch (err) {
       this.abortLeaving(entries);
       throw err;
+    }
+    this.finishLeaving(entries, 'ack');
+    await this.scannedPast(result.lastOffset);
+    return messages.length > 0 ? result.baseOffset : -1;
+  }
+
+  /** Resolves once the scanner has taken in everything up to `offset` (a send is then visible to stats and browse). */
+  private async scannedPast(offset: number): Promise<void> {
+    // the append was acknowledged by the ISR, so the high watermark is past `offset`: each scan makes progress
+    for (let round = 0; this.scanOffset <= offset && !this.closed && round < 100; round++) {
+      this.onCommitted();
+      await this.scanning;
     }
   }
 
@@ -356,9 +369,31 @@ export class QueueDispatcher {
       entry.deliveryCount++;
       entry.lockedUntil = now + consumer.lockTimeoutMs;
       consumer.held.add(entry);
+      this.acquiredCounts.push([entry.offset, entry.deliveryCount]);
     }
+    if (out.length > 0) this.scheduleCountFlush();
     if (expired.length > 0) void this.expire(expired);
     return out;
+  }
+
+  /**
+   * Delivery counts of acquisitions are written in the background, coalesced
+   * (one record per event-loop turn), so a new leader after a failover still
+   * knows a message was delivered: it is redelivered as such and counts
+   * towards the DLQ. Not awaited: losing one only undercounts.
+   */
+  private scheduleCountFlush(): void {
+    if (this.countFlushScheduled) return;
+    this.countFlushScheduled = true;
+    setImmediate(() => {
+      this.countFlushScheduled = false;
+      const counts = this.acquiredCounts;
+      this.acquiredCounts = [];
+      if (counts.length === 0 || this.closed) return;
+      void this.recordDone([], 'ack', counts).catch((err) => {
+        this.deps.logger.debug({ err, queue: this.queue }, 'recording delivery counts failed');
+      });
+    });
   }
 
   /** Hands what is available to waiting fetches, one message per waiter per round (fair dispatch). */
@@ -471,8 +506,7 @@ export class QueueDispatcher {
         results.push({ offset, error: err as SluiceError });
       }
     }
-    const counts = this.release(released);
-    this.giveBack(returned);
+    const counts = [...this.release(released), ...this.giveBack(returned)];
     for (const entry of rejected) this.deadLetter(entry, 'rejected');
     if (accepted.length > 0 || counts.length > 0) await this.recordDone(accepted, 'ack', counts);
     this.serveWaiters();
@@ -502,14 +536,17 @@ export class QueueDispatcher {
   }
 
   /** Entries fetched but never handed to the application: available again at once, the delivery not counted. */
-  private giveBack(entries: Entry[]): void {
+  private giveBack(entries: Entry[]): [number, number][] {
+    const counts: [number, number][] = [];
     for (const entry of entries) {
       entry.consumer?.held.delete(entry);
       entry.consumer = undefined;
       entry.deliveryCount = Math.max(0, entry.deliveryCount - 1);
       entry.availableAt = 0;
       this.insertRedeliver(entry);
+      counts.push([entry.offset, entry.deliveryCount]);
     }
+    return counts;
   }
 
   /** queue.redelivery.delay.ms, multiplied by the back-off multiplier per earlier redelivery, capped. */

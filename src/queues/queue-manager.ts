@@ -16,7 +16,7 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import type { ClientInfo } from '../handlers/context.js';
 import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { queueSegmentBytes } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { validateTopicName } from '../storage/names.js';
@@ -97,11 +97,16 @@ export class QueueManager {
     const topic = queueTopic(queue);
     validateTopicName(topic);
     if (this.deps.coordinator.topic(topic)) return;
-    await this.deps.topics.ensureInternal(topic, 1, this.deps.config.int('queue.replication.factor'), {
-      'segment.bytes': String(queueSegmentBytes),
-      'retention.ms': '-1',
-      'retention.bytes': '-1',
-    });
+    try {
+      await this.deps.topics.ensureInternal(topic, 1, this.deps.config.int('queue.replication.factor'), {
+        'segment.bytes': String(queueSegmentBytes),
+        'retention.ms': '-1',
+        'retention.bytes': '-1',
+      });
+    } catch (err) {
+      // another broker created it first (its metadata reaches this one in a moment): the queue exists
+      if (!isSluiceError(err, ErrorCode.TopicExists)) throw err;
+    }
   }
 
   /** The queue's dispatcher when this broker leads it (creating the queue first when missing). */
