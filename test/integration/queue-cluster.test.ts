@@ -3,8 +3,9 @@
  * ZooKeeper, the queue's log replicated 3 ways): a listener carries on with
  * the new leader after kill -9 of the queue's leader, and between the sends
  * before and after the failover nothing is lost — a message is delivered
- * again only when it was unacknowledged when the leader died (with delivery
- * count 1: acquisitions are not in the log, so the new leader cannot tell).
+ * again only when it was unacknowledged when the leader died. Delivery counts
+ * of acquisitions are in the log, so the new leader redelivers those as
+ * redeliveries (JMSRedelivered: "may have been delivered before").
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster.js';
@@ -48,10 +49,12 @@ describe('queue client across a leader failover', () => {
     for (let i = 0; i < 200; i++) expect(seen.has(`before-${i}`)).toBe(true);
     for (let i = 0; i < 50; i++) expect(seen.get(`after-${i}`)).toBe(1);
     const duplicates = [...seen.values()].reduce((n, c) => n + c - 1, 0);
-    // at most what the listener held (prefetch) when the leader died, plus acknowledgements lost with it;
-    // the new leader does not know they were delivered (acquisitions are not in the log): count 1 again
+    // at most what the listener held (prefetch) when the leader died, plus acknowledgements lost with it
     expect(duplicates).toBeLessThanOrEqual(20);
-    expect(redelivered).toBeLessThanOrEqual(duplicates);
+    // flagged redelivered: what the handler saw again, plus what the client had prefetched but not yet handed
+    // over when the leader died (the broker knew it was delivered, JMS's "may have been delivered before")
+    expect(redelivered).toBeGreaterThanOrEqual(duplicates > 0 ? 1 : 0);
+    expect(redelivered).toBeLessThanOrEqual(duplicates + 10);
     const stats = await sluice.admin().queueStats('jobs-ha');
     expect(stats).toMatchObject({ depth: 0, inFlight: 0, consumers: 0 });
   }, 120_000);
