@@ -46,6 +46,8 @@ import {
   producerBufferBytesDefault,
   producerBufferBytesMax,
   producerIdempotentRetriesDefault,
+  producerInFlightPerPartitionDefault,
+  producerInFlightPerPartitionMax,
   producerLingerMsMax,
   producerMaxBlockMsDefault,
   producerMemoryWaitersMax,
@@ -61,11 +63,40 @@ import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireErro
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
 
-interface PendingRecord {
-  input: RecordInput;
-  bytes: number;
-  resolve: (offset: number) => void;
+/**
+ * One send() call: its records share it instead of a promise each (a promise
+ * and two closures per record were the producer's biggest cost).
+ */
+interface SendCall {
+  offsets: number[];
+  remaining: number;
+  error: Error | null;
+  resolve: () => void;
   reject: (err: Error) => void;
+}
+
+/** A record waiting in a batch: it is the encoder's input itself (no wrapper per record). */
+interface PendingRecord extends RecordInput {
+  bytes: number;
+  call: SendCall;
+  /** The record's place in its send() call. */
+  index: number;
+  /** The partition asked for, if any. */
+  partition: number | undefined;
+}
+
+function recordDone(r: PendingRecord, offset: number): void {
+  const call = r.call;
+  call.offsets[r.index] = offset;
+  if (--call.remaining === 0 && call.error === null) call.resolve();
+}
+
+function recordFailed(r: PendingRecord, err: Error): void {
+  const call = r.call;
+  if (call.error === null) {
+    call.error = err;
+    call.reject(err);
+  }
 }
 
 interface Batch {
@@ -97,7 +128,8 @@ interface PartitionQueue {
   partition: number;
   open: Batch | null;
   ready: Batch[];
-  inFlight: Batch | null;
+  /** Batches sent and not yet answered (at most maxInFlightPerPartition). */
+  inFlight: Set<Batch>;
   retryAt: number;
 }
 
@@ -157,6 +189,15 @@ class MemoryPool {
 
   get waiting(): boolean {
     return this.waiters.length > 0;
+  }
+
+  /** Takes the bytes at once when they are free and nobody waits; false otherwise. */
+  tryAcquire(bytes: number): boolean {
+    if (this.waiters.length === 0 && this.available >= bytes) {
+      this.available -= bytes;
+      return true;
+    }
+    return false;
   }
 
   acquire(bytes: number, maxBlockMs: number): Promise<void> {
@@ -222,6 +263,8 @@ export class Producer {
   private readonly batchSize: number;
   private readonly maxBlockMs: number;
   private readonly retries: number;
+  /** Batches of one partition in flight at once (Kafka's max.in.flight.requests.per.connection). */
+  private readonly maxInFlightPerPartition: number;
   private readonly retryBackoffMs: number;
   private readonly timeoutMs: number;
   private readonly compression: Compression;
@@ -270,6 +313,16 @@ export class Producer {
       : cluster.retries;
     this.retries = intOption('retries', options.retries, retriesDefault, 0, clientRetriesMax);
     this.retryBackoffMs = intOption('retryBackoffMs', options.retryBackoffMs, 100, 0, 60_000);
+    // idempotent: one at a time, so a retry can never be overtaken (the broker would see a sequence gap)
+    this.maxInFlightPerPartition = this.idempotent
+      ? 1
+      : intOption(
+          'maxInFlightPerPartition',
+          options.maxInFlightPerPartition,
+          producerInFlightPerPartitionDefault,
+          1,
+          producerInFlightPerPartitionMax,
+        );
     this.timeoutMs = intOption('timeoutMs', options.timeoutMs, clientRequestTimeoutMsDefault, 1, 3_600_000);
     const c = options.compression ?? 'none';
     if (c !== 'none' && c !== 'gzip') throw invalidArgument(`compression must be 'none' or 'gzip', not '${c}'`);
@@ -288,36 +341,60 @@ export class Producer {
       throw invalidArgument(`one send() takes at most ${producerMessagesPerSendMax} messages`);
     }
     if (messages.length === 0) return [];
-    const inputs = messages.map((m, i) => {
+    const now = Date.now();
+    let resolveCall: () => void = () => undefined;
+    let rejectCall: (err: Error) => void = () => undefined;
+    const settled = new Promise<void>((resolve, reject) => {
+      resolveCall = resolve;
+      rejectCall = reject;
+    });
+    // observed here so a batch failing while later messages still wait is not an unhandled rejection
+    settled.catch(() => undefined);
+    const call: SendCall = {
+      offsets: new Array<number>(messages.length),
+      remaining: messages.length,
+      error: null,
+      resolve: resolveCall,
+      reject: rejectCall,
+    };
+    const maxBytes = Math.min(batchBytesMax, this.memory.total) - batchHeaderBytes;
+    const records: PendingRecord[] = new Array<PendingRecord>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
       if (m === null || typeof m !== 'object') throw invalidArgument(`message ${i} must be an object`);
-      const input: RecordInput = {
+      const record: PendingRecord = {
         key: toBuffer(m.key, 'key'),
         value: toBuffer(m.value, 'value'),
-        headers: headersOf(m.headers),
-        timestamp: m.timestamp ?? Date.now(),
+        headers: m.headers === undefined || m.headers === null ? undefined : headersOf(m.headers),
+        timestamp: m.timestamp ?? now,
+        bytes: 0,
+        call,
+        index: i,
+        partition: m.partition,
       };
-      const bytes = recordBytes(input);
-      if (bytes + batchHeaderBytes > Math.min(batchBytesMax, this.memory.total)) {
+      record.bytes = recordBytes(record);
+      if (record.bytes > maxBytes) {
         throw new SluiceError(
           ErrorCode.RecordTooLarge,
-          `message ${i} takes ${bytes} bytes, more than the buffer memory or the largest batch allows`,
+          `message ${i} takes ${record.bytes} bytes, more than the buffer memory or the largest batch allows`,
         );
       }
       if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
         throw invalidArgument(`message ${i}: partition must be a non-negative integer`);
       }
-      return { input, bytes, partition: m.partition };
-    });
+      records[i] = record;
+    }
     // Sends are queued in call order: the enqueue phase of one send (which may wait for
     // metadata or buffer memory) finishes before the next begins, so records of
     // overlapping send() calls keep their call order within a partition.
-    const enqueue = async (): Promise<{ results: Promise<number>[]; partitions: number[] }> => {
+    const enqueue = async (): Promise<number[]> => {
       const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
       const count = info.partitions.length;
       if (count === 0) throw wireError(3, `topic '${topic}' has no partitions`);
-      const results: Promise<number>[] = [];
-      const partitions: number[] = [];
-      for (const { input, bytes, partition: explicit } of inputs) {
+      const partitions: number[] = new Array<number>(records.length);
+      for (let i = 0; i < records.length; i++) {
+        const record = records[i] as PendingRecord;
+        const explicit = record.partition;
         if (this.closed) throw closedError('the producer');
         let partition: number;
         if (explicit !== undefined) {
@@ -328,32 +405,37 @@ export class Producer {
             );
           }
           partition = explicit;
-        } else if (input.key) {
-          partition = partitionForKey(input.key, count);
+        } else if (record.key) {
+          partition = partitionForKey(record.key, count);
         } else {
           partition = this.sticky.partition(topic, count);
         }
-        await this.memory.acquire(bytes, this.maxBlockMs);
-        partitions.push(partition);
-        const offset = this.append(topic, partition, count, input, bytes);
-        // observed here so a batch failing while later messages wait is not an unhandled rejection
-        offset.catch(() => undefined);
-        results.push(offset);
+        // waits (and yields) only when the buffer memory is exhausted
+        if (!this.memory.tryAcquire(record.bytes)) await this.memory.acquire(record.bytes, this.maxBlockMs);
+        partitions[i] = partition;
+        this.append(topic, partition, count, record);
       }
-      return { results, partitions };
+      return partitions;
     };
     const queued = this.enqueueing.then(enqueue);
     this.enqueueing = queued.catch(() => undefined);
-    const { results, partitions } = await queued;
-    const offsets = await Promise.all(results);
-    return offsets.map((offset, i) => ({ topic, partition: partitions[i] as number, offset }));
+    let partitions: number[];
+    try {
+      partitions = await queued;
+    } catch (err) {
+      // records already queued still go out; the caller learns of the failure now
+      call.error ??= err as Error;
+      throw err;
+    }
+    await settled;
+    return call.offsets.map((offset, i) => ({ topic, partition: partitions[i] as number, offset }));
   }
 
   private queueOf(topic: string, partition: number): PartitionQueue {
     const key = `${topic}\u0000${partition}`;
     let q = this.queues.get(key);
     if (!q) {
-      q = { topic, partition, open: null, ready: [], inFlight: null, retryAt: 0 };
+      q = { topic, partition, open: null, ready: [], inFlight: new Set(), retryAt: 0 };
       this.queues.set(key, q);
     }
     return q;
@@ -378,24 +460,16 @@ export class Producer {
     };
   }
 
-  private append(
-    topic: string,
-    partition: number,
-    partitions: number,
-    input: RecordInput,
-    bytes: number,
-  ): Promise<number> {
+  private append(topic: string, partition: number, partitions: number, record: PendingRecord): void {
     const q = this.queueOf(topic, partition);
+    const bytes = record.bytes;
     if (q.open && q.open.bytes + bytes > this.batchSize && q.open.records.length > 0) this.seal(q, partitions);
     if (!q.open) q.open = this.newBatch(topic, partition);
     const batch = q.open;
-    const promise = new Promise<number>((resolve, reject) => {
-      batch.records.push({ input, bytes, resolve, reject });
-    });
+    batch.records.push(record);
     batch.bytes += bytes;
     if (batch.bytes >= this.batchSize) this.seal(q, partitions);
     this.schedule();
-    return promise;
   }
 
   private seal(q: PartitionQueue, partitions?: number): void {
@@ -452,7 +526,7 @@ export class Producer {
     let nextAt = Number.POSITIVE_INFINITY;
     const due: { q: PartitionQueue; batch: Batch }[] = [];
     for (const q of this.queues.values()) {
-      if (q.inFlight) continue;
+      if (q.inFlight.size >= this.maxInFlightPerPartition) continue;
       if (q.retryAt > now) {
         if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
         continue;
@@ -465,9 +539,9 @@ export class Producer {
           nextAt = Math.min(nextAt, q.open.createdAt + this.lingerMs);
         }
       }
-      const batch = q.ready.shift();
-      if (batch) {
-        q.inFlight = batch;
+      while (q.ready.length > 0 && q.inFlight.size < this.maxInFlightPerPartition) {
+        const batch = q.ready.shift() as Batch;
+        q.inFlight.add(batch);
         due.push({ q, batch });
       }
     }
@@ -523,10 +597,7 @@ export class Producer {
         options.producerEpoch = identity.producerEpoch;
         options.baseSequence = sequence;
       }
-      batch.encoded = encodeRecordBatch(
-        batch.records.map((r) => r.input),
-        options,
-      );
+      batch.encoded = encodeRecordBatch(batch.records, options);
       if (identity) {
         identity.sequences.set(q, (sequence + batch.records.length) % sequenceModulus);
         batch.identity = identity;
@@ -632,18 +703,22 @@ export class Producer {
   }
 
   private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
-    q.inFlight = null;
-    batch.records.forEach((r, i) => {
-      this.memory.release(r.bytes);
-      r.resolve(baseOffset < 0 ? -1 : baseOffset + i);
-    });
+    q.inFlight.delete(batch);
+    let bytes = 0;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as PendingRecord;
+      bytes += r.bytes;
+      recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
+    }
+    this.memory.release(bytes);
     batch.finish();
     this.schedule();
   }
 
   /** A batch failed: retried when that is safe and the budget allows, otherwise its records fail. */
   private failed(q: PartitionQueue, batch: Batch, err: unknown, retry = true): void {
-    q.inFlight = null;
+    q.inFlight.delete(batch);
     // a written request on a broken connection may have been appended: retrying could duplicate,
     // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
     const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
@@ -661,10 +736,12 @@ export class Producer {
         : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
     // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
     if (batch.identity !== null && batch.identity === this.identity) this.identity = undefined;
+    let bytes = 0;
     for (const r of batch.records) {
-      this.memory.release(r.bytes);
-      r.reject(error);
+      bytes += r.bytes;
+      recordFailed(r, error);
     }
+    this.memory.release(bytes);
     batch.finish();
     this.schedule();
   }
@@ -675,7 +752,7 @@ export class Producer {
     for (const q of this.queues.values()) {
       if (q.open) batches.push(q.open.done);
       for (const b of q.ready) batches.push(b.done);
-      if (q.inFlight) batches.push(q.inFlight.done);
+      for (const b of q.inFlight) batches.push(b.done);
     }
     if (batches.length === 0) return;
     this.flushing++;

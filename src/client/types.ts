@@ -57,6 +57,12 @@ export interface ProducerOptions {
    * after it was written is retried instead of failing. Needs acks -1 (the
    * default); acks 0 or 1 with idempotence is refused. Default false.
    */
+  /**
+   * Batches of one partition sent before the first is answered (default 5, like Kafka's
+   * max.in.flight.requests.per.connection). Above 1 a retried batch can land after a later one,
+   * as in Kafka; an idempotent producer always uses 1.
+   */
+  maxInFlightPerPartition?: number;
   idempotent?: boolean;
 }
 

@@ -201,3 +201,6 @@ export const queuePendingMax = 1_000_000;
 export const queueStateFlushRecordsMax = 10_000;
 /** Bytes a queue dispatcher reads (and decodes) from its log at once for deliveries. */
 export const queueReadBytes = 256 * 1024;
+/** Batches of one partition a producer has in flight by default, and at most. */
+export const producerInFlightPerPartitionDefault = 5;
+export const producerInFlightPerPartitionMax = 100;

@@ -39,51 +39,79 @@ function recordBodySize(r: RecordInput, timestampDelta: number, offsetDelta: num
 function writeBytes(buf: Buffer, pos: number, bytes: Buffer | null | undefined): number {
   if (!bytes) return writeVarint(buf, pos, -1);
   const at = writeVarint(buf, pos, bytes.length);
-  bytes.copy(buf, at);
+  // set() is cheaper than copy() for the small values records usually hold
+  buf.set(bytes, at);
   return at + bytes.length;
+}
+
+/** Writes the records' bodies (length-prefixed) into `buf` from `pos`; returns the end. */
+function writeRecords(
+  buf: Buffer,
+  pos: number,
+  records: readonly RecordInput[],
+  bodySizes: number[],
+  baseTimestamp: number,
+): number {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as RecordInput;
+    pos = writeVarint(buf, pos, bodySizes[i] as number);
+    buf[pos++] = 0;
+    pos = writeVarlong(buf, pos, (r.timestamp ?? baseTimestamp) - baseTimestamp);
+    pos = writeVarint(buf, pos, i);
+    pos = writeBytes(buf, pos, r.key);
+    pos = writeBytes(buf, pos, r.value);
+    const headers = r.headers;
+    if (!headers || headers.length === 0) {
+      buf[pos++] = 0;
+      continue;
+    }
+    pos = writeVarint(buf, pos, headers.length);
+    for (const h of headers) {
+      pos = writeBytes(buf, pos, Buffer.from(h.key, 'utf8'));
+      pos = writeBytes(buf, pos, h.value);
+    }
+  }
+  return pos;
 }
 
 export function encodeRecordBatch(records: readonly RecordInput[], options: BatchOptions = {}): Buffer {
   if (records.length === 0) throw new SluiceError(ErrorCode.InvalidArgument, 'a batch needs at least one record');
   let minTs = Number.POSITIVE_INFINITY;
   let maxTs = Number.NEGATIVE_INFINITY;
-  for (const r of records) {
-    if (r.timestamp !== undefined) {
-      if (r.timestamp < minTs) minTs = r.timestamp;
-      if (r.timestamp > maxTs) maxTs = r.timestamp;
+  let untimed = false;
+  for (let i = 0; i < records.length; i++) {
+    const ts = (records[i] as RecordInput).timestamp;
+    if (ts === undefined) untimed = true;
+    else {
+      if (ts < minTs) minTs = ts;
+      if (ts > maxTs) maxTs = ts;
     }
   }
   const now = Date.now();
   const baseTimestamp = options.baseTimestamp ?? (Number.isFinite(minTs) ? minTs : now);
+  // a record without a timestamp takes the base timestamp
+  if (untimed && baseTimestamp > maxTs) maxTs = baseTimestamp;
   const bodySizes = new Array<number>(records.length);
   let recordsBytes = 0;
-  records.forEach((r, i) => {
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as RecordInput;
     const size = recordBodySize(r, (r.timestamp ?? baseTimestamp) - baseTimestamp, i);
     bodySizes[i] = size;
     recordsBytes += varintSize(size) + size;
-  });
-  let body: Buffer = Buffer.allocUnsafe(recordsBytes);
-  let pos = 0;
-  records.forEach((r, i) => {
-    const ts = r.timestamp ?? baseTimestamp;
-    if (ts > maxTs) maxTs = ts;
-    pos = writeVarint(body, pos, bodySizes[i] as number);
-    body[pos++] = 0;
-    pos = writeVarlong(body, pos, ts - baseTimestamp);
-    pos = writeVarint(body, pos, i);
-    pos = writeBytes(body, pos, r.key);
-    pos = writeBytes(body, pos, r.value);
-    const headers = r.headers ?? [];
-    pos = writeVarint(body, pos, headers.length);
-    for (const h of headers) {
-      pos = writeBytes(body, pos, Buffer.from(h.key, 'utf8'));
-      pos = writeBytes(body, pos, h.value);
-    }
-  });
+  }
   const compression = options.compression ?? Compression.none;
-  body = deflateRecords(compression, body);
-
-  const batch = Buffer.allocUnsafe(Field.records + body.length);
+  let batch: Buffer;
+  if (compression === Compression.none) {
+    // records straight into the batch: no second buffer, no copy
+    batch = Buffer.allocUnsafe(Field.records + recordsBytes);
+    writeRecords(batch, Field.records, records, bodySizes, baseTimestamp);
+  } else {
+    const raw = Buffer.allocUnsafe(recordsBytes);
+    writeRecords(raw, 0, records, bodySizes, baseTimestamp);
+    const body = deflateRecords(compression, raw);
+    batch = Buffer.allocUnsafe(Field.records + body.length);
+    body.copy(batch, Field.records);
+  }
   writeInt64(batch, Field.baseOffset, options.baseOffset ?? 0);
   batch.writeInt32BE(batch.length - logOverheadBytes, Field.batchLength);
   batch.writeInt32BE(options.partitionLeaderEpoch ?? -1, Field.partitionLeaderEpoch);
@@ -96,7 +124,6 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
   batch.writeInt16BE(options.producerEpoch ?? -1, Field.producerEpoch);
   batch.writeInt32BE(options.baseSequence ?? -1, Field.baseSequence);
   batch.writeInt32BE(records.length, Field.recordsCount);
-  body.copy(batch, Field.records);
   batch.writeUInt32BE(crc32c(batch.subarray(Field.attributes)), Field.crc);
   return batch;
 }
