@@ -10,6 +10,7 @@ import { collect } from './cli-args.js';
 import { addGlobalOptions } from './cli-client.js';
 import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupCommands } from './group-commands.js';
+import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
@@ -36,6 +37,7 @@ function program(): Command {
   registerConsumeCommand(root);
   registerGroupCommands(root);
   registerQueueCommands(root);
+  registerPerfCommands(root);
   return root;
 }
 

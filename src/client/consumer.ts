@@ -33,6 +33,7 @@ import {
   consumerPartitionsConcurrentlyMax,
   consumerPendingSeeksMax,
   consumerPollRecordsMax,
+  consumerPrefetchRecordsMax,
   fetchMaxBytesDefault,
   fetchMaxWaitMsDefault,
   fetchPartitionMaxBytesDefault,
@@ -43,9 +44,8 @@ import {
   groupSessionTimeoutMsMin,
   groupSubscribedTopicsMax,
 } from '../shared/limits.js';
-import type { DecodedRecord } from '../wire/record.js';
 import { batchSizeOf, lastOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
-import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
+import { forEachRecord } from '../wire/record-batch-decoder.js';
 import { type Assignor, builtinAssignor, defaultAssignors } from './assignors/index.js';
 import type { Cluster } from './cluster.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
@@ -175,11 +175,7 @@ function checkTopicPartition(topic: unknown, partition: unknown): void {
     throw invalidArgument('partition must be a non-negative integer');
 }
 
-function messageOf(r: DecodedRecord): Message {
-  const headers: Record<string, Buffer> = {};
-  for (const h of r.headers) headers[h.key] = h.value ?? Buffer.alloc(0);
-  return { offset: r.offset, key: r.key, value: r.value, headers, timestamp: r.timestamp };
-}
+const emptyBuffer = Buffer.alloc(0);
 
 export class Consumer {
   readonly groupId: string | undefined;
@@ -714,15 +710,37 @@ export class Consumer {
     if (this.groupError) throw this.groupError;
     const maxRecords = Math.max(1, Math.min(options.maxRecords ?? consumerPollRecordsMax, consumerPollRecordsMax));
     if (this.buffered.length === 0) {
-      if (!this.polling) {
-        this.polling = this.fetchRound(options.maxWaitMs ?? this.maxWaitMs).finally(() => {
-          this.polling = null;
-        });
-      }
+      const prefetched = this.polling !== null && this.pollingInBackground;
+      if (!this.polling) this.startFetchRound(options.maxWaitMs ?? this.maxWaitMs, false);
       await Promise.race([this.polling, this.closedPromise]);
       if (this.closed) return [];
+      // a round fetched ahead (before a seek or a new assignment) may bring nothing for where the
+      // caller reads now: ask once more, for the current positions
+      if (prefetched && this.buffered.length === 0) {
+        if (!this.polling) this.startFetchRound(options.maxWaitMs ?? this.maxWaitMs, false);
+        await Promise.race([this.polling, this.closedPromise]);
+        if (this.closed) return [];
+      }
     }
-    return this.buffered.splice(0, maxRecords);
+    const records = this.buffered.splice(0, maxRecords);
+    // fetch the next round while the caller works on these (Kafka's consumer pipelines fetches the
+    // same way); bounded: one round in flight, none while enough is buffered
+    if (!this.polling && this.buffered.length < consumerPrefetchRecordsMax && !this.closed) {
+      this.startFetchRound(this.maxWaitMs, true);
+    }
+    return records;
+  }
+
+  private pollingInBackground = false;
+
+  private startFetchRound(maxWaitMs: number, background: boolean): void {
+    this.pollingInBackground = background;
+    const round = this.fetchRound(maxWaitMs).finally(() => {
+      if (this.polling === round) this.polling = null;
+    });
+    // a failure surfaces at the poll() that waits for this round; until then it is not unhandled
+    round.catch(() => undefined);
+    this.polling = round;
   }
 
   /** One fetch from every leader of the assigned, unpaused partitions; what arrives is buffered. */
@@ -768,7 +786,11 @@ export class Consumer {
   }
 
   private async fetchFrom(leader: number, states: PartitionState[], maxWaitMs: number): Promise<ConsumerRecord[]> {
-    const asked = states.map((s) => ({ state: s, offset: s.position as number, version: s.version }));
+    // a seek or reset while this round was being prepared leaves a position unresolved: skip that one
+    const asked = states
+      .filter((s) => s.position !== null)
+      .map((s) => ({ state: s, offset: s.position as number, version: s.version }));
+    if (asked.length === 0) return [];
     const topics = new Map<string, { partition: number; fetchOffset: number; partitionMaxBytes: number }[]>();
     for (const { state, offset } of asked) {
       const list = topics.get(state.topic) ?? [];
@@ -853,12 +875,15 @@ export class Consumer {
       }
       if (pos + size > bytes.length) break; // a partial batch at the end: fetched again next time
       const batch = bytes.subarray(pos, pos + size);
-      for (const r of decodeBatchRecords(batch)) {
-        if (r.offset >= next) {
-          out.push({ topic: state.topic, partition: state.partition, ...messageOf(r) });
-          next = r.offset + 1;
-        }
-      }
+      const { topic, partition } = state;
+      // one object per record, built directly (this loop is the consumer's hot path)
+      forEachRecord(batch, 0, (recordOffset, timestamp, key, value, recordHeaders) => {
+        if (recordOffset < next) return;
+        const headers: Record<string, Buffer> = {};
+        for (const h of recordHeaders) headers[h.key] = h.value ?? emptyBuffer;
+        out.push({ topic, partition, offset: recordOffset, key, value, headers, timestamp });
+        next = recordOffset + 1;
+      });
       next = Math.max(next, lastOffsetOf(batch) + 1);
       pos += size;
     }

@@ -204,3 +204,5 @@ export const queueReadBytes = 256 * 1024;
 /** Batches of one partition a producer has in flight by default, and at most. */
 export const producerInFlightPerPartitionDefault = 5;
 export const producerInFlightPerPartitionMax = 100;
+/** A consumer fetches the next round in the background while fewer records than this are buffered. */
+export const consumerPrefetchRecordsMax = 50_000;
