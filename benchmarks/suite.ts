@@ -88,9 +88,10 @@ if (!Number.isInteger(runs) || runs < 1 || runs > 20) {
 const MiB = 1024 * 1024;
 const settings = quick
   ? {
-      produce100: 400_000,
-      produce1k: 100_000,
-      produceSeconds: 2.5,
+      warmupRecords: 300_000,
+      produce100: 1_000_000,
+      produce1k: 250_000,
+      produceSeconds: 3,
       consumeSeconds: 5,
       latencySeconds: 2,
       backlogSeconds: 4,
@@ -103,8 +104,9 @@ const settings = quick
       clusterSeconds: 2.5,
     }
   : {
+      warmupRecords: 1_000_000,
       produce100: 2_000_000,
-      produce1k: 400_000,
+      produce1k: 600_000,
       produceSeconds: 8,
       consumeSeconds: 10,
       latencySeconds: 5,
@@ -202,9 +204,8 @@ async function produceCase(
     let rssMax = 0;
     try {
       const r = await produceRun(client, { topic, acks, valueBytes: size, records, maxSeconds, batchSize });
-      // the largest single broker's RSS (pids are sampled one by one)
-      const samples = sampler.stop();
-      rssMax = samples.reduce((m, s) => Math.max(m, s.rss), 0) / rssPids.length;
+      // the largest single broker's RSS
+      rssMax = sampler.stop().reduce((m, s) => Math.max(m, s.rss), 0);
       figures.add(
         {
           id,
@@ -397,7 +398,7 @@ async function activemqRound(amq: ActiveMq): Promise<void> {
   });
   if (backlog > 0) {
     await attempt('ActiveMQ', 'consume', async () => {
-      const rate = await amq.consume(queue, backlog);
+      const { rate, received } = await amq.consume(queue, backlog);
       figures.add(
         {
           id: 'activemq.consume',
@@ -405,6 +406,7 @@ async function activemqRound(amq: ActiveMq): Promise<void> {
           label: 'persistent queue, consume the backlog',
           unit: 'records/s',
           bytesPerRecord: 100,
+          note: `${fmt(received)} messages (the tool's transacted producer leaves its last transaction uncommitted)`,
         },
         rate,
       );
@@ -414,6 +416,28 @@ async function activemqRound(amq: ActiveMq): Promise<void> {
 }
 
 // ---- phases ----
+
+/** Untimed: JIT and page cache of the client and the broker(s) warm before the first measured run. */
+async function warmUp(client: Sluice, replication: number): Promise<void> {
+  await attempt(replication > 1 ? 'Sluice cluster' : 'Sluice', 'warm-up', async () => {
+    const topic = topicName('warmup');
+    await createTopic(client, topic, 1, replication);
+    try {
+      const p = await produceRun(client, {
+        topic,
+        acks: 1,
+        valueBytes: 100,
+        records: settings.warmupRecords,
+        maxSeconds: settings.produceSeconds,
+        batchSize,
+      });
+      await consumeRun(client, topic, 1, p.records, settings.consumeSeconds);
+      log(`warm-up: ${fmt(p.records)} records produced and consumed (untimed)`);
+    } finally {
+      await deleteTopic(client, topic);
+    }
+  });
+}
 
 async function standalonePhase(runtime: BrokerRuntime): Promise<void> {
   const sink = await TcpSink.start();
@@ -452,6 +476,7 @@ async function standalonePhase(runtime: BrokerRuntime): Promise<void> {
         });
       }
     }
+    await warmUp(client, 1);
     for (let round = 1; round <= runs; round++) {
       log(`---- round ${round} of ${runs} ----`);
       await ceilingRound(sink);
@@ -485,6 +510,7 @@ async function clusterPhase(runtime: BrokerRuntime): Promise<void> {
     log(`cluster: ZooKeeper ${cluster.zookeeper.connect}, brokers ${cluster.bootstrap}`);
     client = new Sluice({ brokers: cluster.bootstrap, clientId: 'bench-cluster' });
     const pids = cluster.brokers.map((b) => b.pid);
+    await warmUp(client, 3);
     let rssMax = 0;
     for (let round = 1; round <= runs; round++) {
       log(`---- cluster round ${round} of ${runs} ----`);

@@ -189,7 +189,7 @@ export class ActiveMq {
     return amq;
   }
 
-  private tool(name: string, args: string[], onLine?: (line: string) => void): Promise<string> {
+  private tool(name: string, args: string[]): Promise<string> {
     const cli = path.join(this.dir, 'cli');
     return runChild(
       `activemq ${name}`,
@@ -204,7 +204,7 @@ export class ActiveMq {
         `tcp://127.0.0.1:${this.port}`,
         ...args,
       ],
-      { timeoutMs: 300_000, ...(onLine ? { onLine } : {}) },
+      { timeoutMs: 300_000 },
     );
   }
 
@@ -220,24 +220,55 @@ export class ActiveMq {
   }
 
   /**
-   * Consumes `count` messages of the backlog; timed from the consumer's first
-   * received message to its last (its log lines carry relative milliseconds).
+   * Consumes the backlog (up to `count` messages), timed from the consumer's
+   * first received message to its last (its log lines carry relative
+   * milliseconds). The tool waits for exactly `count` messages, but its
+   * transacted producer leaves the last transaction uncommitted, so the
+   * consumer is stopped (by PID) once no message arrived for 3 s.
    */
-  async consume(queue: string, count: number): Promise<number> {
+  async consume(queue: string, count: number): Promise<{ rate: number; received: number }> {
     let first = Number.NaN;
     let last = Number.NaN;
     let received = 0;
-    await this.tool('consumer', ['--destination', `queue://${queue}`, '--messageCount', String(count)], (line) => {
+    let lastProgress = Date.now();
+    const started = Date.now();
+    const cli = path.join(this.dir, 'cli');
+    const child = spawnChild('activemq consumer', 'java', [
+      '-Xmx256M',
+      ...ActiveMq.systemProps(cli, path.join(this.dir, 'log4j.properties')),
+      '-jar',
+      activemqJar,
+      'consumer',
+      '--brokerUrl',
+      `tcp://127.0.0.1:${this.port}`,
+      '--destination',
+      `queue://${queue}`,
+      '--messageCount',
+      String(count),
+    ]);
+    child.onLine((line) => {
       const m = /^(\d+) consumer-\d+ Received /.exec(line);
       if (!m) return;
       received++;
+      lastProgress = Date.now();
       const t = Number(m[1]);
       if (Number.isNaN(first)) first = t;
       last = t;
     });
-    if (received < count) throw new Error(`activemq consumer: ${received} of ${count} messages`);
+    const watchdog = setInterval(() => {
+      const idle = Date.now() - lastProgress;
+      if ((received > 0 && idle > 3_000) || Date.now() - started > 300_000) void stopChild(child, 0);
+    }, 250);
+    try {
+      await child.exited;
+    } finally {
+      clearInterval(watchdog);
+      await stopChild(child, 0);
+    }
+    if (received < 2)
+      throw new Error(`activemq consumer: ${received} of ${count} messages:\n${child.output().slice(-1000)}`);
     // the first message's own time is unknown: count the n-1 intervals after it
-    return (received - 1) / (Math.max(1, last - first) / 1000);
+    return { rate: (received - 1) / (Math.max(1, last - first) / 1000), received };
   }
 
   async stop(): Promise<void> {

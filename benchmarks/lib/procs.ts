@@ -234,17 +234,17 @@ export function rssBytes(pid: number): number {
   }
 }
 
-/** Samples the RSS of `pids` every `everyMs`; stop() returns the samples (ms since start, bytes summed over pids). */
+/** Samples the RSS of `pids` every `everyMs`; stop() returns the samples (ms since start, the largest process's bytes). */
 export function sampleRss(pids: () => number[], everyMs = 100): { stop(): { t: number; rss: number }[] } {
   const samples: { t: number; rss: number }[] = [];
   const start = Date.now();
   const take = (): void => {
-    let sum = 0;
+    let max = 0;
     for (const pid of pids()) {
       const r = rssBytes(pid);
-      if (Number.isFinite(r)) sum += r;
+      if (Number.isFinite(r)) max = Math.max(max, r);
     }
-    if (sum > 0) samples.push({ t: Date.now() - start, rss: sum });
+    if (max > 0) samples.push({ t: Date.now() - start, rss: max });
   };
   take();
   const timer = setInterval(take, everyMs);

@@ -11,6 +11,8 @@ import { median } from './stats.js';
 
 export type Section = 'Ceiling' | 'Sluice' | 'Sluice cluster' | 'Redis Streams' | 'ActiveMQ';
 
+export const sectionOrder: readonly Section[] = ['Ceiling', 'Sluice', 'Sluice cluster', 'Redis Streams', 'ActiveMQ'];
+
 export interface Figure {
   id: string;
   section: Section;
@@ -70,7 +72,7 @@ export class Figures {
       this.byId.set(f.id, fig);
     }
     if (f.note !== undefined) fig.note = f.note;
-    fig.runs.push(value);
+    fig.runs.push(Number.isFinite(value) ? Math.round(value * 1000) / 1000 : value);
   }
 
   skip(section: Section, what: string, reason: string): void {
@@ -87,8 +89,10 @@ export class Figures {
     return this.get(id)?.median ?? Number.NaN;
   }
 
+  /** Every figure, grouped by section (in sectionOrder), in the order first seen within a section. */
   all(): Figure[] {
-    return [...this.byId.keys()].map((id) => this.get(id) as Figure);
+    const figs = [...this.byId.keys()].map((id) => this.get(id) as Figure);
+    return figs.sort((a, b) => sectionOrder.indexOf(a.section) - sectionOrder.indexOf(b.section));
   }
 }
 
@@ -171,20 +175,21 @@ function escapeXml(s: string): string {
 /** Horizontal bars of every throughput figure (records/s, log scale), coloured by system. */
 export function svgChart(r: Results): string {
   const figs = r.figures.filter((f) => f.unit === 'records/s' && Number.isFinite(f.median) && f.median > 0);
-  const labelW = 360;
+  const labelW = 500;
   const barW = 520;
   const rowH = 20;
   const top = 46;
   const width = labelW + barW + 110;
   const height = top + figs.length * rowH + 40;
   const maxV = Math.max(10, ...figs.map((f) => f.median));
-  const minExp = 3;
+  const minExp = 2;
   const maxExp = Math.ceil(Math.log10(maxV));
   const x = (v: number): number =>
     (Math.max(0, Math.log10(Math.max(v, 10 ** minExp)) - minExp) / (maxExp - minExp)) * barW;
   const out: string[] = [];
   out.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12" role="img">`,
+    `<title>Sluice benchmark suite ${escapeXml(r.date)}: throughput of Sluice, its ceilings and its peers (records/s, log scale)</title>`,
     `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
     `<text x="10" y="20" font-size="14" font-weight="bold">Sluice benchmark suite, ${escapeXml(r.date)} (${r.mode}, median of ${r.runs}): records/s, log scale</text>`,
   );
@@ -192,7 +197,7 @@ export function svgChart(r: Results): string {
     const gx = labelW + x(10 ** e);
     out.push(
       `<line x1="${gx.toFixed(1)}" y1="${top - 6}" x2="${gx.toFixed(1)}" y2="${top + figs.length * rowH}" stroke="#dddddd"/>`,
-      `<text x="${gx.toFixed(1)}" y="${top - 10}" text-anchor="middle" fill="#666666">${e >= 6 ? `${10 ** (e - 6)}M` : `${10 ** (e - 3)}k`}</text>`,
+      `<text x="${gx.toFixed(1)}" y="${top - 10}" text-anchor="middle" fill="#666666">${e >= 6 ? `${10 ** (e - 6)}M` : e >= 3 ? `${10 ** (e - 3)}k` : `${10 ** e}`}</text>`,
     );
   }
   figs.forEach((f, i) => {

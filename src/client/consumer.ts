@@ -853,7 +853,8 @@ export class Consumer {
         this.cluster.invalidate(state.topic);
         continue;
       }
-      out.push(...this.takeRecords(state, offset, p.records));
+      // appended one by one: a spread of a large fetch (100k+ records) overflows the call stack
+      for (const record of this.takeRecords(state, offset, p.records)) out.push(record);
     }
     if (out.length === 0 && retriable) throw retriable;
     return out;
