@@ -23,7 +23,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { TopicPartitions } from '../protocol/native/consumer-protocol.js';
-import type { FetchRequest, FetchResponse } from '../protocol/native/messages.js';
+import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   batchBytesMax,
@@ -176,6 +176,19 @@ function checkTopicPartition(topic: unknown, partition: unknown): void {
 }
 
 const emptyBuffer = Buffer.alloc(0);
+
+/** The offset after the last whole batch in `bytes` (`from` when there is none), read from batch headers only. */
+function endOfWholeBatches(bytes: Buffer | undefined, from: number): number {
+  let next = from;
+  if (!bytes) return next;
+  for (let pos = 0; bytes.length - pos >= batchHeaderBytes; ) {
+    const size = batchSizeOf(bytes, pos);
+    if (size < batchHeaderBytes || pos + size > bytes.length) break;
+    next = Math.max(next, lastOffsetOf(bytes, pos) + 1);
+    pos += size;
+  }
+  return next;
+}
 
 export class Consumer {
   readonly groupId: string | undefined;
@@ -766,6 +779,8 @@ export class Consumer {
       return;
     }
     const groups = [...byLeader];
+    // fetching ahead keeps one round in flight at most: with several leaders the rounds would overlap
+    this.fetchAhead = groups.length === 1 && this.membership === null;
     const results = await Promise.allSettled(
       groups.map(([leader, states]) => this.fetchFrom(leader, states, maxWaitMs)),
     );
@@ -822,6 +837,7 @@ export class Consumer {
     checkTopLevel(res, 'fetch');
     const out: ConsumerRecord[] = [];
     let retriable: unknown = null;
+    const current: { state: PartitionState; offset: number; p: FetchPartitionResponse }[] = [];
     for (const { state, offset, version } of asked) {
       // a seek, pause or new assignment during the fetch wins over what it brought
       if (
@@ -834,7 +850,10 @@ export class Consumer {
       const p = res.topics
         ?.find((t) => t.name === state.topic)
         ?.partitions?.find((x) => x.partition === state.partition);
-      if (!p) continue;
+      if (p) current.push({ state, offset, p });
+    }
+    if (this.fetchAhead) this.fetchAheadOf(current);
+    for (const { state, offset, p } of current) {
       const ctx = `fetch ${state.topic}-${state.partition} at offset ${offset}`;
       if (m && fencingCodes.has(p.errorCode)) {
         m.requestRejoin(generationId, p.errorCode === WireError.UNKNOWN_MEMBER_ID);
@@ -853,11 +872,44 @@ export class Consumer {
         this.cluster.invalidate(state.topic);
         continue;
       }
+      let records: ConsumerRecord[];
+      try {
+        records = this.takeRecords(state, offset, p.records);
+      } catch (err) {
+        // a round fetched ahead from past these bytes: back to them, and that round's answer is stale
+        state.position = offset;
+        state.version++;
+        throw err;
+      }
       // appended one by one: a spread of a large fetch (100k+ records) overflows the call stack
-      for (const record of this.takeRecords(state, offset, p.records)) out.push(record);
+      for (const record of records) out.push(record);
     }
     if (out.length === 0 && retriable) throw retriable;
     return out;
+  }
+
+  /**
+   * Set by a round with a single leader: when its response arrives, the next
+   * round is started before this one's records are decoded, so decoding
+   * overlaps the next request's trip (the consumer was idle half the time
+   * waiting for one round after the other). The positions it fetches from
+   * come from the batch headers; decoding then advances them to the same place.
+   */
+  private fetchAhead = false;
+
+  private fetchAheadOf(current: { state: PartitionState; offset: number; p: FetchPartitionResponse }[]): void {
+    this.fetchAhead = false;
+    if (this.closed || this.buffered.length >= consumerPrefetchRecordsMax / 2) return;
+    let advanced = false;
+    for (const { state, offset, p } of current) {
+      if (p.errorCode !== 0) return; // errors are handled by this round first
+      const next = endOfWholeBatches(p.records, offset);
+      if (next > offset) {
+        state.position = next;
+        advanced = true;
+      }
+    }
+    if (advanced) this.startFetchRound(this.maxWaitMs, true);
   }
 
   /** Decodes the whole batches of a fetch and advances the position past them. */
