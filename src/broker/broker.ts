@@ -14,6 +14,8 @@ import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
+import { type HttpServer, startHttpServer } from '../http/http-server.js';
+import { BrokerMetrics } from '../http/metrics.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { NativeServer } from '../server/server.js';
@@ -31,6 +33,10 @@ export class Broker {
   private groups: GroupCoordinator | undefined;
   private queues: QueueManager | undefined;
   private readonly notifier = new AppendNotifier();
+  private http: HttpServer | undefined;
+  private readonly metrics = new BrokerMetrics();
+  /** Where the admin HTTP API is bound. */
+  httpAddress: { host: string; port: number } | undefined;
   private stopping = false;
   /** Where the listener is bound (port 0 in the config picks a free one). */
   address: { host: string; port: number } | undefined;
@@ -62,6 +68,7 @@ export class Broker {
         config: this.config,
         notifier: this.notifier,
         logger: this.logger,
+        metrics: this.metrics,
       });
       this.replicas = replicas;
       const topics = new TopicManager(replicas, coordinator, this.config, this.logger);
@@ -96,12 +103,26 @@ export class Broker {
         queues,
         logger: this.logger,
         stopping: () => this.stopping,
+        metrics: this.metrics,
       };
+      this.metrics.setSources({
+        underReplicated: () => replicas.underReplicatedCount(),
+        queueDepths: () => queues.list(),
+      });
       this.server = new NativeServer(handlers, ctx, this.config.int('socket.request.max.bytes'), this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       await coordinator.start();
       await replicas.start();
+      this.http = await startHttpServer({
+        config: this.config,
+        logger: this.logger,
+        brokerAddress: () => this.address ?? { host, port: endpoint.port },
+        coordinator,
+        mode: coordinator instanceof ZooKeeperCoordinator ? 'cluster' : 'standalone',
+        metrics: this.metrics,
+      });
+      this.httpAddress = this.http.address;
       this.logger.info(
         {
           host: this.address.host,
@@ -113,6 +134,7 @@ export class Broker {
       );
       return this.address;
     } catch (err) {
+      await this.http?.close();
       await this.replicas?.close();
       await this.server?.close();
       await this.coordinator?.close();
@@ -165,6 +187,7 @@ export class Broker {
   async stop(): Promise<void> {
     this.stopping = true;
     this.notifier.notifyAll();
+    await this.http?.close();
     this.groups?.shutdown();
     // queue fetches long-poll on the dispatchers: closing them answers those before the listener drains
     await this.queues?.close();

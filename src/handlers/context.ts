@@ -4,6 +4,7 @@ import type { TopicManager } from '../broker/topic-manager.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { BrokerMetrics } from '../http/metrics.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -24,6 +25,8 @@ export interface HandlerContext {
   logger: Logger;
   /** Set when the broker is shutting down: long polls return at once. */
   stopping: () => boolean;
+  /** Prometheus metrics (absent in tests that build a bare context). */
+  metrics?: BrokerMetrics;
 }
 
 /** Who sent the request. */

@@ -55,6 +55,7 @@ async function readOnce(
         ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
       });
       bytes += read.records.length;
+      if (replicaId < 0) ctx.metrics?.fetched(w.topic, read.records);
       entry = {
         partition: w.partition,
         errorCode: 0,

@@ -27,6 +27,7 @@ async function appendOne(
       throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
     }
     const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
+    ctx.metrics?.produced(topic, records);
     const log = ctx.logs.get(topic, partition);
     return { ...base, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: log?.logStartOffset ?? -1 };
   } catch (err) {

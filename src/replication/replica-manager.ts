@@ -15,6 +15,7 @@ import { partitionKey } from '../broker/append-notifier.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
+import type { BrokerMetrics } from '../http/metrics.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -31,6 +32,8 @@ export interface ReplicaManagerOptions {
   config: BrokerConfig;
   notifier: AppendNotifier;
   logger: Logger;
+  /** Counts ISR shrinks and expands. */
+  metrics?: BrokerMetrics;
 }
 
 export class ReplicaManager {
@@ -83,6 +86,13 @@ export class ReplicaManager {
   onLeadershipChange(listener: LeadershipListener): () => void {
     this.leadershipListeners.add(listener);
     return () => this.leadershipListeners.delete(listener);
+  }
+
+  /** Partitions led here whose ISR is smaller than their replica set. */
+  underReplicatedCount(): number {
+    let count = 0;
+    for (const r of this.replicas.values()) if (r.role === 'leader' && r.isr.length < r.replicas.length) count++;
+    return count;
   }
 
   replica(topic: string, partition: number): PartitionReplica | undefined {
@@ -173,6 +183,7 @@ export class ReplicaManager {
           'ISR changed',
         );
         replica.setIsr(sorted);
+        this.options.metrics?.isrChanged(sorted.length < before.length ? 'shrink' : 'expand');
       }
     } catch (err) {
       this.options.logger.warn({ err, partition: replica.name }, 'ISR change failed; retried on the next check');

@@ -121,6 +121,12 @@ export class Connection {
         onClose: (listener) => this.onClose(listener),
       });
     }
+    const metrics = this.ctx.metrics;
+    if (metrics) {
+      const started = process.hrtime.bigint();
+      const api = apiName(header.apiKey);
+      work = work.finally(() => metrics.request(api, Number(process.hrtime.bigint() - started) / 1e9));
+    }
     work
       .catch((err: unknown) => {
         const wire = toWireError(err);

@@ -29,6 +29,8 @@ export class BrokerProcess {
   private exited: Promise<number | null> | undefined;
   private output = '';
   port = 0;
+  /** The admin HTTP API's port (from the 'http listening' log line). */
+  httpPort = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -76,6 +78,9 @@ export class BrokerProcess {
       `log.dirs=${this.dataDir}`,
       '--override',
       `broker.id=${this.options.brokerId ?? 0}`,
+      // an ephemeral admin HTTP port: parallel tests never collide on 8161 (an override may set one)
+      '--override',
+      'http.port=0',
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -110,6 +115,7 @@ export class BrokerProcess {
           } catch {
             continue;
           }
+          if (entry.msg === 'http listening' && typeof entry.port === 'number') this.httpPort = entry.port;
           if (entry.msg === 'broker listening' && typeof entry.port === 'number') {
             this.port = entry.port;
             started = true;

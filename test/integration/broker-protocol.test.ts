@@ -29,7 +29,13 @@ const clients: RawClient[] = [];
 
 async function startBroker(dir: string, overrides: Record<string, string> = {}): Promise<void> {
   const props = new Map(
-    Object.entries({ port: '0', 'log.dirs': dir, 'socket.request.max.bytes': '1048576', ...overrides }),
+    Object.entries({
+      port: '0',
+      'http.port': '0',
+      'log.dirs': dir,
+      'socket.request.max.bytes': '1048576',
+      ...overrides,
+    }),
   );
   broker = new Broker(parseBrokerConfig(props), silentLogger);
   port = (await broker.start()).port;

@@ -29,6 +29,7 @@ async function startBroker(): Promise<void> {
     parseBrokerConfig(
       new Map([
         ['port', '0'],
+        ['http.port', '0'],
         ['log.dirs', dir],
       ]),
     ),

@@ -1,0 +1,135 @@
+/**
+ * The broker's Prometheus metrics (one registry per broker process). Hot-path
+ * calls are a map lookup and an increment; topic labels are capped (topics
+ * past the cap are counted under `_other`).
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+
+const topicLabelsMax = 1000;
+const otherTopic = '_other';
+
+/** Records in a buffer of RecordBatch v2 batches (recordsCount at byte 57 of each). */
+export function countRecords(buf: Buffer): number {
+  let count = 0;
+  let pos = 0;
+  while (pos + 61 <= buf.length) {
+    const length = buf.readInt32BE(pos + 8);
+    if (length <= 0) break;
+    count += buf.readInt32BE(pos + 57);
+    pos += 12 + length;
+  }
+  return count;
+}
+
+export interface MetricSources {
+  underReplicated: () => number;
+  queueDepths: () => { queue: string; depth: number }[];
+}
+
+export class BrokerMetrics {
+  readonly registry = new Registry();
+  private readonly topics = new Set<string>();
+  private readonly requests: Counter<'api'>;
+  private readonly latency: Histogram<'api'>;
+  private readonly recordsIn: Counter<'topic'>;
+  private readonly bytesIn: Counter<'topic'>;
+  private readonly recordsOut: Counter<'topic'>;
+  private readonly bytesOut: Counter<'topic'>;
+  private readonly isrShrinks: Counter;
+  private readonly isrExpands: Counter;
+  private sources: MetricSources | undefined;
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
+    const registers = [this.registry];
+    this.requests = new Counter({
+      name: 'sluice_requests_total',
+      help: 'Native API requests handled, by API',
+      labelNames: ['api'],
+      registers,
+    });
+    this.latency = new Histogram({
+      name: 'sluice_request_duration_seconds',
+      help: 'Native API request latency, by API',
+      labelNames: ['api'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    const perTopic = (name: string, help: string): Counter<'topic'> =>
+      new Counter({ name, help, labelNames: ['topic'], registers });
+    this.recordsIn = perTopic('sluice_topic_records_in_total', 'Records appended by producers, by topic');
+    this.bytesIn = perTopic('sluice_topic_bytes_in_total', 'Record batch bytes appended by producers, by topic');
+    this.recordsOut = perTopic('sluice_topic_records_out_total', 'Records fetched by consumers, by topic');
+    this.bytesOut = perTopic('sluice_topic_bytes_out_total', 'Record batch bytes fetched by consumers, by topic');
+    this.isrShrinks = new Counter({
+      name: 'sluice_isr_shrinks_total',
+      help: 'ISR shrinks of partitions led here',
+      registers,
+    });
+    this.isrExpands = new Counter({
+      name: 'sluice_isr_expands_total',
+      help: 'ISR expands of partitions led here',
+      registers,
+    });
+    const self = this;
+    new Gauge({
+      name: 'sluice_under_replicated_partitions',
+      help: 'Partitions led here whose ISR is smaller than their replica set',
+      registers,
+      collect() {
+        this.set(self.sources?.underReplicated() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'sluice_queue_depth',
+      help: 'Messages waiting in each queue served here',
+      labelNames: ['queue'],
+      registers,
+      collect() {
+        this.reset();
+        for (const q of self.sources?.queueDepths() ?? []) this.set({ queue: q.queue }, q.depth);
+      },
+    });
+  }
+
+  setSources(sources: MetricSources): void {
+    this.sources = sources;
+  }
+
+  private topicLabel(topic: string): string {
+    if (this.topics.has(topic)) return topic;
+    if (this.topics.size >= topicLabelsMax) return otherTopic;
+    this.topics.add(topic);
+    return topic;
+  }
+
+  request(api: string, seconds: number): void {
+    this.requests.inc({ api });
+    this.latency.observe({ api }, seconds);
+  }
+
+  produced(topic: string, records: Buffer): void {
+    const label = this.topicLabel(topic);
+    this.recordsIn.inc({ topic: label }, countRecords(records));
+    this.bytesIn.inc({ topic: label }, records.length);
+  }
+
+  fetched(topic: string, records: Buffer): void {
+    if (records.length === 0) return;
+    const label = this.topicLabel(topic);
+    this.recordsOut.inc({ topic: label }, countRecords(records));
+    this.bytesOut.inc({ topic: label }, records.length);
+  }
+
+  isrChanged(kind: 'shrink' | 'expand'): void {
+    (kind === 'shrink' ? this.isrShrinks : this.isrExpands).inc();
+  }
+
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}

@@ -1,0 +1,144 @@
+/** The admin HTTP API against a real broker process (ephemeral native and HTTP ports). */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sluice } from '../../src/index.js';
+import { BrokerProcess } from '../helpers/broker-process.js';
+
+let broker: BrokerProcess;
+let client: Sluice;
+const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+const admin = { authorization: basic('admin', 'admin') };
+const viewer = { authorization: basic('viewer', 'viewer') };
+
+function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(`http://127.0.0.1:${broker.httpPort}${path}`, init);
+}
+
+function json(body: unknown, headers: Record<string, string>): RequestInit {
+  return { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) };
+}
+
+beforeAll(async () => {
+  broker = await BrokerProcess.start({ overrides: ['group.initial.rebalance.delay.ms=0', 'num.partitions=1'] });
+  client = new Sluice({ brokers: broker.address });
+}, 30_000);
+
+afterAll(async () => {
+  await client?.close();
+  await broker?.destroy();
+});
+
+describe('admin HTTP API', () => {
+  it('serves health and readiness anonymously', async () => {
+    expect(broker.httpPort).toBeGreaterThan(0);
+    expect(await (await call('/healthz')).json()).toEqual({ status: 'ok' });
+    const ready = await call('/readyz');
+    expect(ready.status).toBe(200);
+  });
+
+  it('refuses anonymous requests on every /api route and /metrics, and viewers on admin routes', async () => {
+    const doc = (await (await call('/api/openapi.json', { headers: viewer })).json()) as {
+      paths: Record<string, Record<string, { 'x-sluice-role': string }>>;
+    };
+    const checked: string[] = [];
+    for (const [path, methods] of Object.entries(doc.paths)) {
+      const url = path.replace(/\{[^}]+\}/g, 'x');
+      for (const [method, op] of Object.entries(methods)) {
+        if (op['x-sluice-role'] === 'anonymous') continue;
+        const anon = await call(url, { method: method.toUpperCase() });
+        expect(anon.status, `${method} ${path}`).toBe(401);
+        if (op['x-sluice-role'] === 'admin') {
+          const res = await call(url, { method: method.toUpperCase(), headers: viewer });
+          expect(res.status, `viewer ${method} ${path}`).toBe(403);
+        }
+        checked.push(`${method} ${path}`);
+      }
+    }
+    expect(checked).toEqual(
+      expect.arrayContaining(['get /metrics', 'post /api/topics', 'delete /api/topics/{name}', 'get /api/messages']),
+    );
+    expect((await call('/api/topics', { headers: { authorization: basic('viewer', 'wrong') } })).status).toBe(401);
+  });
+
+  it('creates a topic, shows its leaders, browses its records and a group lag', async () => {
+    const created = await call('/api/topics', json({ name: 'web-t', partitions: 2 }, admin));
+    expect(created.status).toBe(201);
+    const topic = (await (await call('/api/topics/web-t', { headers: viewer })).json()) as {
+      name: string;
+      partitions: { partition: number; leader: number; isr: number[] }[];
+    };
+    expect(topic.name).toBe('web-t');
+    expect(topic.partitions).toHaveLength(2);
+    for (const p of topic.partitions) expect(p.leader).toBe(0);
+    const list = (await (await call('/api/topics', { headers: viewer })).json()) as { name: string }[];
+    expect(list.map((t) => t.name)).toContain('web-t');
+
+    const producer = client.producer();
+    await producer.send({
+      topic: 'web-t',
+      messages: [0, 1, 2].map((i) => ({ key: `k${i}`, value: `v${i}`, partition: 0, headers: { h: 'x' } })),
+    });
+    const messages = (await (
+      await call('/api/messages?topic=web-t&partition=0&offset=1&max=10', { headers: viewer })
+    ).json()) as { offset: number; key: string; value: string; headers: Record<string, string> }[];
+    expect(messages.map((m) => [m.offset, m.key, m.value])).toEqual([
+      [1, 'k1', 'v1'],
+      [2, 'k2', 'v2'],
+    ]);
+    expect(messages[0]?.headers).toEqual({ h: 'x' });
+
+    const consumer = client.consumer({ groupId: 'web-g', autoOffsetReset: 'earliest' });
+    await consumer.subscribe({ topics: ['web-t'] });
+    let got = 0;
+    for (let i = 0; i < 20 && got < 1; i++) got += (await consumer.poll({ maxWaitMs: 200, maxRecords: 1 })).length;
+    await consumer.commit();
+    await consumer.close();
+    const group = (await (await call('/api/groups/web-g', { headers: viewer })).json()) as {
+      offsets: { partition: number; lag: number | null }[];
+    };
+    const p0 = group.offsets.find((o) => o.partition === 0);
+    expect(p0?.lag).toBe(3 - got);
+    const groups = (await (await call('/api/groups', { headers: viewer })).json()) as { group: string }[];
+    expect(groups.map((g) => g.group)).toContain('web-g');
+
+    const reset = await call('/api/groups/web-g/reset-offsets', json({ topic: 'web-t', to: 'earliest' }, admin));
+    expect(reset.status).toBe(200);
+
+    const metrics = await (await call('/metrics', { headers: viewer })).text();
+    expect(metrics).toMatch(/sluice_topic_records_in_total\{topic="web-t"\} 3/);
+    expect(metrics).toMatch(/sluice_requests_total\{api="Produce"\}/);
+    expect(metrics).toContain('sluice_under_replicated_partitions 0');
+    expect(metrics).toContain('sluice_process_resident_memory_bytes');
+
+    expect((await call('/api/topics/web-t', { method: 'DELETE', headers: admin })).status).toBe(200);
+  }, 30_000);
+
+  it('answers bad input with 400 and a message', async () => {
+    const noName = await call('/api/topics', json({ partitions: 0 }, admin));
+    expect(noName.status).toBe(400);
+    expect(((await noName.json()) as { message: string }).message).toMatch(/name/);
+    const tooMany = await call('/api/messages?topic=x&max=501', { headers: viewer });
+    expect(tooMany.status).toBe(400);
+    const badTo = await call('/api/groups/g/reset-offsets', json({ topic: 't', to: 'sideways' }, admin));
+    expect(badTo.status).toBe(400);
+    expect((await call('/api/topics/nope-missing', { headers: viewer })).status).toBe(404);
+  });
+
+  it('queues and DLQ lists answer', async () => {
+    expect((await call('/api/queues', { headers: viewer })).status).toBe(200);
+    expect((await call('/api/dlq', { headers: viewer })).status).toBe(200);
+  });
+
+  it('rate limits failed logins', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await call('/api/login', json({ username: 'admin', password: 'nope' }, {}))).status);
+    }
+    // 5 failures a minute per address (an earlier test's wrong Basic password counts too)
+    expect(statuses[0]).toBe(401);
+    const first = statuses.indexOf(429);
+    expect(first).toBeGreaterThanOrEqual(4);
+    expect(statuses.slice(first).every((s) => s === 429)).toBe(true);
+    // blocked even with the right password until the window passes
+    expect((await call('/api/login', json({ username: 'admin', password: 'admin' }, {}))).status).toBe(429);
+  });
+});

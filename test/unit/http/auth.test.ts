@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBrokerConfig } from '../../../src/config/broker-config.js';
+import type { Coordinator } from '../../../src/coordination/coordinator.js';
+import { type HttpServer, startHttpServer } from '../../../src/http/http-server.js';
+import { FailureLimiter, SessionStore } from '../../../src/http/sessions.js';
+import { hashPassword, parseUsers, type UserRecord, verifyPassword } from '../../../src/http/users.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+
+async function userOf(username: string, password: string, role: 'admin' | 'viewer'): Promise<UserRecord> {
+  const line = `${username}=${await hashPassword(password, role)}`;
+  return parseUsers(line).get(username) as UserRecord;
+}
+
+describe('password hashing', () => {
+  it('verifies the right password and refuses a wrong one', async () => {
+    const stored = await hashPassword('s3cret', 'admin');
+    expect(stored).toMatch(/^admin:[0-9a-f]{32}:[0-9a-f]{128}$/);
+    const user = parseUsers(`alice=${stored}`).get('alice') as UserRecord;
+    expect(user.role).toBe('admin');
+    expect(await verifyPassword(user, 's3cret')).toBe(true);
+    expect(await verifyPassword(user, 's3cret ')).toBe(false);
+    expect(await hashPassword('s3cret', 'admin')).not.toBe(stored);
+  });
+
+  it('skips malformed lines and comments', () => {
+    const warnings: string[] = [];
+    const users = parseUsers('# comment\nbob=root:aa:bb\n\nnoequals\n', (m) => warnings.push(m));
+    expect(users.size).toBe(0);
+    expect(warnings).toHaveLength(2);
+  });
+
+  it('the shipped users file holds admin and viewer', async () => {
+    const { readFileSync } = await import('node:fs');
+    const users = parseUsers(readFileSync('config/users.properties', 'utf8'));
+    expect(users.get('admin')?.role).toBe('admin');
+    expect(users.get('viewer')?.role).toBe('viewer');
+    expect(await verifyPassword(users.get('viewer') as UserRecord, 'viewer')).toBe(true);
+  });
+});
+
+describe('session store and failure limiter', () => {
+  it('expires sessions and stays bounded', () => {
+    let now = 1000;
+    const store = new SessionStore(100, 3, () => now);
+    const a = store.create('a', 'admin');
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(store.get(a)?.username).toBe('a');
+    store.create('b', 'viewer');
+    store.create('c', 'viewer');
+    store.create('d', 'viewer');
+    expect(store.size).toBe(3);
+    expect(store.get(a)).toBeUndefined();
+    now += 101;
+    expect(store.size).toBe(3);
+    const e = store.create('e', 'viewer');
+    expect(store.size).toBe(1);
+    store.delete(e);
+    expect(store.get(e)).toBeUndefined();
+  });
+
+  it('blocks after the limit within the window', () => {
+    let now = 0;
+    const limiter = new FailureLimiter(2, 1000, 10, () => now);
+    limiter.fail('x');
+    expect(limiter.blocked('x')).toBe(false);
+    limiter.fail('x');
+    expect(limiter.blocked('x')).toBe(true);
+    expect(limiter.blocked('y')).toBe(false);
+    now += 1001;
+    expect(limiter.blocked('x')).toBe(false);
+  });
+});
+
+describe('HTTP auth (fastify inject)', () => {
+  let server: HttpServer;
+  const basic = (u: string, p: string): string => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+
+  beforeAll(async () => {
+    const users = new Map([
+      ['admin', await userOf('admin', 'pw-admin', 'admin')],
+      ['viewer', await userOf('viewer', 'pw-viewer', 'viewer')],
+    ]);
+    const coordinator = {
+      brokers: () => [{ nodeId: 0, host: '127.0.0.1', port: 1 }],
+      controllerId: () => 0,
+    } as unknown as Coordinator;
+    server = await startHttpServer({
+      config: parseBrokerConfig(new Map([['http.port', '0']])),
+      logger: silentLogger,
+      brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
+      coordinator,
+      mode: 'standalone',
+      users,
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('health is anonymous, the API is not', async () => {
+    expect((await server.app.inject({ url: '/healthz' })).json()).toEqual({ status: 'ok' });
+    const anon = await server.app.inject({ url: '/api/cluster' });
+    expect(anon.statusCode).toBe(401);
+    expect(anon.headers['www-authenticate']).toContain('Basic');
+    const ok = await server.app.inject({
+      url: '/api/cluster',
+      headers: { authorization: basic('viewer', 'pw-viewer') },
+    });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json()).toEqual({
+      mode: 'standalone',
+      controllerId: 0,
+      brokers: [{ id: 0, host: '127.0.0.1', port: 1, controller: true }],
+    });
+  });
+
+  it('logs in with a session cookie, enforces roles and logs out', async () => {
+    const login = await server.app.inject({
+      method: 'POST',
+      url: '/api/login',
+      payload: { username: 'viewer', password: 'pw-viewer' },
+    });
+    expect(login.statusCode).toBe(200);
+    expect(login.json()).toEqual({ username: 'viewer', role: 'viewer' });
+    const cookie = String(login.headers['set-cookie']);
+    expect(cookie).toMatch(/^sluice_session=[0-9a-f]{64}; .*HttpOnly; SameSite=Strict/);
+    const token = cookie.split(';')[0] as string;
+    const me = await server.app.inject({ url: '/api/me', headers: { cookie: token } });
+    expect(me.json()).toEqual({ username: 'viewer', role: 'viewer' });
+    const forbidden = await server.app.inject({
+      method: 'POST',
+      url: '/api/topics',
+      headers: { cookie: token },
+      payload: { name: 't' },
+    });
+    expect(forbidden.statusCode).toBe(403);
+    await server.app.inject({ method: 'POST', url: '/api/logout', headers: { cookie: token } });
+    expect((await server.app.inject({ url: '/api/me', headers: { cookie: token } })).statusCode).toBe(401);
+  });
+
+  it('rejects bad login bodies with 400 and the OpenAPI document lists routes', async () => {
+    const bad = await server.app.inject({ method: 'POST', url: '/api/login', payload: { username: 'x' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.json().message).toMatch(/password/);
+    const doc = (
+      await server.app.inject({ url: '/api/openapi.json', headers: { authorization: basic('admin', 'pw-admin') } })
+    ).json() as { openapi: string; paths: Record<string, object> };
+    expect(doc.openapi).toMatch(/^3\./);
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/topics', '/api/topics/{name}', '/api/messages', '/metrics', '/readyz']),
+    );
+  });
+});
