@@ -38,6 +38,7 @@ export class Broker {
   /** Where the admin HTTP API is bound. */
   httpAddress: { host: string; port: number } | undefined;
   private stopping = false;
+  private readonly startedAt = Date.now();
   /** Where the listener is bound (port 0 in the config picks a free one). */
   address: { host: string; port: number } | undefined;
 
@@ -121,6 +122,8 @@ export class Broker {
         coordinator,
         mode: coordinator instanceof ZooKeeperCoordinator ? 'cluster' : 'standalone',
         metrics: this.metrics,
+        logs,
+        startedAt: this.startedAt,
       });
       this.httpAddress = this.http.address;
       this.logger.info(

@@ -17,6 +17,7 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { LogManager } from '../storage/log-manager.js';
 import type { BrokerMetrics } from './metrics.js';
 import { FailureLimiter, type Session, SessionStore, sessionTtlMsDefault } from './sessions.js';
 import { loadUsers, type Role, type UserRecord, verifyPassword } from './users.js';
@@ -47,6 +48,10 @@ export interface HttpServerOptions {
   coordinator: Coordinator;
   mode: 'standalone' | 'cluster';
   metrics?: BrokerMetrics;
+  /** This broker's logs: size on disk of the partitions it holds. */
+  logs?: LogManager;
+  /** When this broker started (ms since the epoch). */
+  startedAt?: number;
   /** Overrides the users file (tests). */
   users?: Map<string, UserRecord>;
 }
@@ -267,7 +272,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { id: int, host: str, port: int, controller: { type: 'boolean' } },
+                  properties: {
+                    id: int,
+                    host: str,
+                    port: int,
+                    controller: { type: 'boolean' },
+                    // known for the broker answering (this one); null for the others
+                    upSince: { type: ['string', 'null'] },
+                  },
                 },
               },
             },
@@ -282,11 +294,40 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         controllerId,
         brokers: options.coordinator
           .brokers()
-          .map((b) => ({ id: b.nodeId, host: b.host, port: b.port, controller: b.nodeId === controllerId }))
+          .map((b) => ({
+            id: b.nodeId,
+            host: b.host,
+            port: b.port,
+            controller: b.nodeId === controllerId,
+            upSince:
+              b.nodeId === options.coordinator.brokerId && options.startedAt !== undefined
+                ? new Date(options.startedAt).toISOString()
+                : null,
+          }))
           .sort((a, b) => a.id - b.id),
       };
     },
   );
+  /** Bytes on this broker's disk of the topic's partitions it holds. */
+  const localSize = (topic: string, partitions: number): number => {
+    let size = 0;
+    for (let p = 0; p < partitions; p++) size += options.logs?.get(topic, p)?.sizeBytes ?? 0;
+    return size;
+  };
+  /** Records/s in and out of a topic through this broker since the previous call (bounded map). */
+  const lastTotals = new Map<string, { at: number; in: number; out: number }>();
+  const rates = (topic: string, now: number): { messagesInPerSec: number; messagesOutPerSec: number } => {
+    const totals = options.metrics?.topicTotals(topic) ?? { in: 0, out: 0 };
+    const last = lastTotals.get(topic);
+    if (last || lastTotals.size < 1000) lastTotals.set(topic, { at: now, in: totals.in, out: totals.out });
+    if (!last || now <= last.at) return { messagesInPerSec: 0, messagesOutPerSec: 0 };
+    const seconds = (now - last.at) / 1000;
+    return {
+      messagesInPerSec: Math.round((totals.in - last.in) / seconds),
+      messagesOutPerSec: Math.round((totals.out - last.out) / seconds),
+    };
+  };
+
   app.get(
     '/api/topics',
     {
@@ -298,19 +339,32 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             type: 'array',
             items: {
               type: 'object',
-              properties: { name: str, partitions: int, replicationFactor: int, underReplicatedPartitions: int },
+              properties: {
+                name: str,
+                partitions: int,
+                replicationFactor: int,
+                underReplicatedPartitions: int,
+                // this broker's view: its replicas' bytes on disk and the records through it
+                sizeBytes: int,
+                messagesInPerSec: { type: 'number' },
+                messagesOutPerSec: { type: 'number' },
+              },
             },
           },
         },
       },
     },
-    async () =>
-      (await admin.describeTopic()).map((t) => ({
+    async () => {
+      const now = Date.now();
+      return (await admin.describeTopic()).map((t) => ({
         name: t.name,
         partitions: t.partitions.length,
         replicationFactor: t.partitions[0]?.replicas.length ?? 0,
         underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
-      })),
+        sizeBytes: localSize(t.name, t.partitions.length),
+        ...rates(t.name, now),
+      }));
+    },
   );
   app.get(
     '/api/topics/:name',

@@ -26,6 +26,8 @@ export interface MetricSources {
   queueDepths: () => { queue: string; depth: number }[];
 }
 
+const topicTotalsMax = 1000;
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   private readonly topics = new Set<string>();
@@ -108,16 +110,38 @@ export class BrokerMetrics {
     this.latency.observe({ api }, seconds);
   }
 
+  /** Records in and out of one topic since this broker started (for rates in the API). */
+  private readonly totals = new Map<string, { in: number; out: number }>();
+
+  private total(topic: string): { in: number; out: number } {
+    let t = this.totals.get(topic);
+    if (!t) {
+      t = { in: 0, out: 0 };
+      // bounded like the labels: topics beyond the cap share one entry
+      this.totals.set(this.totals.size < topicTotalsMax ? topic : '_other', t);
+    }
+    return t;
+  }
+
+  /** Records in/out of `topic` through this broker so far. */
+  topicTotals(topic: string): { in: number; out: number } {
+    return this.totals.get(topic) ?? { in: 0, out: 0 };
+  }
+
   produced(topic: string, records: Buffer): void {
     const label = this.topicLabel(topic);
-    this.recordsIn.inc({ topic: label }, countRecords(records));
+    const n = countRecords(records);
+    this.recordsIn.inc({ topic: label }, n);
+    this.total(topic).in += n;
     this.bytesIn.inc({ topic: label }, records.length);
   }
 
   fetched(topic: string, records: Buffer): void {
     if (records.length === 0) return;
     const label = this.topicLabel(topic);
-    this.recordsOut.inc({ topic: label }, countRecords(records));
+    const n = countRecords(records);
+    this.recordsOut.inc({ topic: label }, n);
+    this.total(topic).out += n;
     this.bytesOut.inc({ topic: label }, records.length);
   }
 

@@ -100,11 +100,28 @@ describe('admin HTTP API', () => {
     const groups = (await (await call('/api/groups', { headers: viewer })).json()) as { group: string }[];
     expect(groups.map((g) => g.group)).toContain('web-g');
 
+    // size on this broker's disk, records in through it (a rate once two calls are apart), and its start time
+    await call('/api/topics', { headers: viewer });
+    await new Promise((r) => setTimeout(r, 50));
+    await producer.send({ topic: 'web-t', messages: [{ value: 'more', partition: 1 }] });
+    const sized = (await (await call('/api/topics', { headers: viewer })).json()) as {
+      name: string;
+      sizeBytes: number;
+      messagesInPerSec: number;
+    }[];
+    const web = sized.find((t) => t.name === 'web-t');
+    expect(web?.sizeBytes).toBeGreaterThan(0);
+    expect(web?.messagesInPerSec).toBeGreaterThan(0);
+    const cluster = (await (await call('/api/cluster', { headers: viewer })).json()) as {
+      brokers: { id: number; upSince: string | null }[];
+    };
+    expect(Date.parse(cluster.brokers[0]?.upSince ?? '')).toBeLessThanOrEqual(Date.now());
+
     const reset = await call('/api/groups/web-g/reset-offsets', json({ topic: 'web-t', to: 'earliest' }, admin));
     expect(reset.status).toBe(200);
 
     const metrics = await (await call('/metrics', { headers: viewer })).text();
-    expect(metrics).toMatch(/sluice_topic_records_in_total\{topic="web-t"\} 3/);
+    expect(metrics).toMatch(/sluice_topic_records_in_total\{topic="web-t"\} 4/);
     expect(metrics).toMatch(/sluice_requests_total\{api="Produce"\}/);
     expect(metrics).toContain('sluice_under_replicated_partitions 0');
     expect(metrics).toContain('sluice_process_resident_memory_bytes');

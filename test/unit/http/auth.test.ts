@@ -110,7 +110,7 @@ describe('HTTP auth (fastify inject)', () => {
     expect(ok.json()).toEqual({
       mode: 'standalone',
       controllerId: 0,
-      brokers: [{ id: 0, host: '127.0.0.1', port: 1, controller: true }],
+      brokers: [{ id: 0, host: '127.0.0.1', port: 1, controller: true, upSince: null }],
     });
   });
 
