@@ -109,6 +109,24 @@ export class Broker {
       this.metrics.setSources({
         underReplicated: () => replicas.underReplicatedCount(),
         queueDepths: () => queues.list(),
+        groupLags: async () => {
+          const out: { group: string; topic: string; partition: number; lag: number }[] = [];
+          for (const { groupId } of await groups.list()) {
+            // a group whose coordinator moved away meanwhile has nothing to report here
+            const committedOffsets = await groups.offsets.all(groupId).catch(() => []);
+            for (const { topic, partition, committed } of committedOffsets) {
+              const replica = replicas.replica(topic, partition);
+              if (replica?.role !== 'leader') continue;
+              out.push({
+                group: groupId,
+                topic,
+                partition,
+                lag: Math.max(0, replica.highWatermark - committed.offset),
+              });
+            }
+          }
+          return out;
+        },
       });
       this.server = new NativeServer(handlers, ctx, this.config.int('socket.request.max.bytes'), this.logger);
       this.address = await this.server.listen(host, endpoint.port);

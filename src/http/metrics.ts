@@ -24,7 +24,12 @@ export function countRecords(buf: Buffer): number {
 export interface MetricSources {
   underReplicated: () => number;
   queueDepths: () => { queue: string; depth: number }[];
+  /** Lag of the groups this broker coordinates, on the partitions it leads. */
+  groupLags: () => Promise<{ group: string; topic: string; partition: number; lag: number }[]>;
 }
+
+/** Group lag series one scrape reports at most. */
+const groupLagSeriesMax = 1000;
 
 const topicTotalsMax = 1000;
 
@@ -90,6 +95,24 @@ export class BrokerMetrics {
       collect() {
         this.reset();
         for (const q of self.sources?.queueDepths() ?? []) this.set({ queue: q.queue }, q.depth);
+      },
+    });
+    this.registerGroupLag(registers);
+  }
+
+  private registerGroupLag(registers: Registry[]): void {
+    const self = this;
+    new Gauge({
+      name: 'sluice_group_lag',
+      help: 'Records between a group committed offset and the high watermark (groups coordinated here, partitions led here)',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      async collect() {
+        this.reset();
+        const lags = (await self.sources?.groupLags()) ?? [];
+        for (const l of lags.slice(0, groupLagSeriesMax)) {
+          this.set({ group: l.group, topic: l.topic, partition: String(l.partition) }, l.lag);
+        }
       },
     });
   }

@@ -124,6 +124,8 @@ describe('admin HTTP API', () => {
     expect(metrics).toMatch(/sluice_topic_records_in_total\{topic="web-t"\} 4/);
     expect(metrics).toMatch(/sluice_requests_total\{api="Produce"\}/);
     expect(metrics).toContain('sluice_under_replicated_partitions 0');
+    // after the reset to earliest, web-g is 3 records behind on partition 0
+    expect(metrics).toContain('sluice_group_lag{group="web-g",topic="web-t",partition="0"} 3');
     expect(metrics).toContain('sluice_process_resident_memory_bytes');
 
     expect((await call('/api/topics/web-t', { method: 'DELETE', headers: admin })).status).toBe(200);
