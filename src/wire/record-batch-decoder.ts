@@ -82,39 +82,11 @@ export function forEachRecord(buf: Buffer, pos: number, visit: RecordVisitor): v
 
 /** Decodes every record of the one batch at `pos`. */
 export function decodeBatchRecords(buf: Buffer, pos = 0): DecodedRecord[] {
-  const size = checkFraming(buf, pos, buf.length);
-  if (!crcMatches(buf, pos, size)) {
-    throw new SluiceError(ErrorCode.CorruptRecord, `CRC-32C mismatch in batch at position ${pos}`);
-  }
-  const baseOffset = baseOffsetOf(buf, pos);
-  const baseTimestamp = baseTimestampOf(buf, pos);
-  // LogAppendTime: the broker's time in maxTimestamp stands for every record (Kafka's rule)
-  const appendTime = (attributesOf(buf, pos) & timestampTypeLogAppend) !== 0 ? maxTimestampOf(buf, pos) : undefined;
-  const count = recordsCountOf(buf, pos);
-  let body = buf.subarray(pos + Field.records, pos + size);
-  const codec = compressionOf(buf, pos);
-  if (codec !== Compression.none) body = inflateRecords(codec, body);
-  const r = new VarintReader(body, 0, body.length);
   const out: DecodedRecord[] = [];
-  for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    const recordEnd = r.pos + length;
-    r.skip(1);
-    const delta = r.varlong();
-    const timestamp = appendTime ?? baseTimestamp + delta;
-    const offset = baseOffset + r.varint();
-    const key = nullableBytes(r);
-    const value = nullableBytes(r);
-    const headerCount = r.varint();
-    const headers: RecordHeader[] = [];
-    for (let h = 0; h < headerCount; h++) {
-      const hk = r.varint();
-      const key = r.bytes(hk).toString('utf8');
-      headers.push({ key, value: nullableBytes(r) });
-    }
-    if (r.pos !== recordEnd) throw new SluiceError(ErrorCode.CorruptRecord, `record ${i} length mismatch`);
-    out.push({ offset, timestamp, key, value, headers });
-  }
+  forEachRecord(buf, pos, (offset, timestamp, key, value, headers) => {
+    // a fresh array per record: callers own what they get back
+    out.push({ offset, timestamp, key, value, headers: [...headers] });
+  });
   return out;
 }
 
