@@ -18,7 +18,9 @@ import { type HttpServer, startHttpServer } from '../http/http-server.js';
 import { BrokerMetrics } from '../http/metrics.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
-import { NativeServer } from '../server/server.js';
+import { kafkaCodec } from '../server/kafka-codec.js';
+import { nativeCodec } from '../server/native-codec.js';
+import { ProtocolServer } from '../server/server.js';
 import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -29,7 +31,9 @@ export class Broker {
   private logs: LogManager | undefined;
   private coordinator: Coordinator | undefined;
   private replicas: ReplicaManager | undefined;
-  private server: NativeServer | undefined;
+  private server: ProtocolServer<unknown> | undefined;
+  /** The Kafka-protocol listener (kafka.port), when enabled. */
+  private kafkaServer: ProtocolServer<unknown> | undefined;
   private groups: GroupCoordinator | undefined;
   private queues: QueueManager | undefined;
   private readonly notifier = new AppendNotifier();
@@ -39,6 +43,8 @@ export class Broker {
   httpAddress: { host: string; port: number } | undefined;
   private stopping = false;
   private readonly startedAt = Date.now();
+  /** Where the Kafka-protocol listener is bound, when kafka.port is set. */
+  kafkaAddress: { host: string; port: number } | undefined;
   /** Where the listener is bound (port 0 in the config picks a free one). */
   address: { host: string; port: number } | undefined;
 
@@ -59,7 +65,7 @@ export class Broker {
       const host = this.config.string('host.name');
       const brokerId = this.config.int('broker.id');
       // the port is filled in once the listener is bound (port 0 picks a free one), before registration
-      const endpoint = { nodeId: brokerId, host, port: this.config.int('port') };
+      const endpoint: BrokerEndpoint = { nodeId: brokerId, host, port: this.config.int('port') };
       const coordinator = this.createCoordinator(endpoint, logs);
       this.coordinator = coordinator;
       const replicas = new ReplicaManager({
@@ -128,9 +134,18 @@ export class Broker {
           return out;
         },
       });
-      this.server = new NativeServer(handlers, ctx, this.config.int('socket.request.max.bytes'), this.logger);
+      const maxFrameBytes = this.config.int('socket.request.max.bytes');
+      this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, maxFrameBytes, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
+      const kafkaPort = this.config.int('kafka.port');
+      if (kafkaPort >= 0) {
+        // same handlers, same context: only the codec differs
+        this.kafkaServer = new ProtocolServer(kafkaCodec(), handlers, ctx, maxFrameBytes, this.logger);
+        this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
+        endpoint.kafkaPort = this.kafkaAddress.port;
+        this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');
+      }
       await coordinator.start();
       await replicas.start();
       this.http = await startHttpServer({
@@ -157,6 +172,7 @@ export class Broker {
     } catch (err) {
       await this.http?.close();
       await this.replicas?.close();
+      await this.kafkaServer?.close();
       await this.server?.close();
       await this.coordinator?.close();
       await logs.close();
@@ -212,7 +228,7 @@ export class Broker {
     this.groups?.shutdown();
     // queue fetches long-poll on the dispatchers: closing them answers those before the listener drains
     await this.queues?.close();
-    await this.server?.close();
+    await Promise.all([this.kafkaServer?.close(), this.server?.close()]);
     await this.replicas?.close();
     await this.coordinator?.close();
     await this.logs?.close();

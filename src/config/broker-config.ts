@@ -61,6 +61,8 @@ export const brokerKeys = {
   'offsets.topic.replication.factor': { kind: 'int', default: '3', min: 1, max: 100 },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', min: 1000 },
   'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1024, max: 2 ** 31 - 1 },
+  /** The Kafka-protocol listener (Kafka clients: kcat, kafkajs, librdkafka); -1 = off, 0 = any free port. */
+  'kafka.port': { kind: 'int', default: '-1', min: -1, max: portMax },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
   'http.host': { kind: 'string', default: '127.0.0.1' },
   'http.users.file': { kind: 'string', default: 'config/users.properties' },

@@ -7,7 +7,10 @@
 export interface BrokerEndpoint {
   nodeId: number;
   host: string;
+  /** The native listener. */
   port: number;
+  /** The Kafka-protocol listener on the same host, when the broker runs one. */
+  kafkaPort?: number;
 }
 
 export interface TopicSpec {

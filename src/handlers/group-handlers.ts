@@ -27,7 +27,13 @@ export const findCoordinatorHandler: Handler = {
         port: -1,
       };
     }
-    return { errorCode: 0, nodeId: leader.nodeId, host: leader.host, port: leader.port };
+    return {
+      errorCode: 0,
+      nodeId: leader.nodeId,
+      host: leader.host,
+      port: leader.port,
+      kafkaPort: leader.kafkaPort ?? -1,
+    };
   },
 };
 

@@ -1,5 +1,6 @@
 /**
- * One client connection: frames in, requests dispatched concurrently,
+ * One client connection of either listener (the codec says which protocol):
+ * frames in, requests dispatched concurrently,
  * responses written strictly in request order (Kafka's rule). Reading pauses
  * while too many requests are in flight or the socket's send buffer is full.
  * An oversized or undecodable frame closes the connection; a bad request body
@@ -8,20 +9,20 @@
 import type net from 'node:net';
 import type { Handler, HandlerContext } from '../handlers/context.js';
 import { toWireError, WireError } from '../protocol/error-codes.js';
-import { apiName } from '../protocol/native/api-keys.js';
-import { decodeRequest, encodeResponse, FrameReader } from '../protocol/native/frame.js';
+import { FrameReader } from '../protocol/native/frame.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import type { ServerCodec } from './server-codec.js';
 
 interface Slot {
-  /** The encoded response, null for none (acks 0); undefined while pending. */
-  frame: Buffer | null | undefined;
+  /** The encoded response (chunks), null for none (acks 0); undefined while pending. */
+  frame: Buffer[] | null | undefined;
 }
 
 let nextConnectionId = 1;
 
-export class Connection {
+export class Connection<R> {
   readonly id = nextConnectionId++;
   private readonly slots: Slot[] = [];
   private readonly closeListeners = new Set<() => void>();
@@ -31,6 +32,7 @@ export class Connection {
 
   constructor(
     private readonly socket: net.Socket,
+    private readonly codec: ServerCodec<R>,
     private readonly handlers: ReadonlyMap<number, Handler>,
     private readonly ctx: HandlerContext,
     maxFrameBytes: number,
@@ -94,49 +96,57 @@ export class Connection {
   }
 
   private onFrame(payload: Buffer): void {
-    let request: ReturnType<typeof decodeRequest>;
+    let request: R;
     try {
-      request = decodeRequest(payload);
+      request = this.codec.decode(payload);
     } catch (err) {
-      // without a correlation id no response can be matched: close
+      // without a decodable header no response can be matched: close
       this.fail((err as Error).message);
       return;
     }
-    const { header, body } = request;
+    const api = this.codec.apiName(request);
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
     this.updateFlow();
-    const handler = this.handlers.get(header.apiKey);
     let work: Promise<object | undefined>;
-    if (!handler || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
-      work = Promise.resolve({
-        errorCode: WireError.UNSUPPORTED_VERSION,
-        errorMessage: `${apiName(header.apiKey)} version ${header.apiVersion} is not supported`,
-      });
-    } else {
-      work = handler.handle(body, this.ctx, {
-        clientId: header.clientId,
-        clientHost: this.socket.remoteAddress ?? '',
-        connectionId: this.id,
-        onClose: (listener) => this.onClose(listener),
-      });
+    try {
+      const route = this.codec.route(request);
+      const handler = 'reply' in route ? undefined : this.handlers.get(route.apiKey);
+      if ('reply' in route) work = Promise.resolve(route.reply);
+      else if (!handler) work = Promise.resolve({ errorCode: WireError.UNSUPPORTED_VERSION });
+      else {
+        work = handler.handle(route.body, this.ctx, {
+          clientId: this.codec.clientId(request),
+          clientHost: this.socket.remoteAddress ?? '',
+          connectionId: this.id,
+          onClose: (listener) => this.onClose(listener),
+        });
+      }
+    } catch (err) {
+      work = Promise.reject(err);
     }
     const metrics = this.ctx.metrics;
     if (metrics) {
       const started = process.hrtime.bigint();
-      const api = apiName(header.apiKey);
       work = work.finally(() => metrics.request(api, Number(process.hrtime.bigint() - started) / 1e9));
     }
     work
       .catch((err: unknown) => {
         const wire = toWireError(err);
         if (wire.errorCode === WireError.UNKNOWN_SERVER_ERROR) {
-          this.log.error({ err, api: apiName(header.apiKey) }, 'request failed');
+          this.log.error({ err, api }, 'request failed');
         }
         return wire;
       })
       .then((response) => {
-        slot.frame = response === undefined ? null : encodeResponse(header.correlationId, response);
+        try {
+          slot.frame = this.codec.encode(request, response);
+        } catch (err) {
+          // a response that cannot be encoded is a bug: the client cannot be answered in order any more
+          this.log.error({ err, api }, 'response could not be encoded; closing the connection');
+          slot.frame = null;
+          this.socket.destroy();
+        }
         this.writeReady();
       });
   }
@@ -145,7 +155,13 @@ export class Connection {
   private writeReady(): void {
     while (this.slots.length > 0 && (this.slots[0] as Slot).frame !== undefined) {
       const { frame } = this.slots.shift() as Slot;
-      if (frame && !this.closed) this.socket.write(frame);
+      if (!frame || this.closed) continue;
+      if (frame.length === 1) this.socket.write(frame[0] as Buffer);
+      else {
+        this.socket.cork();
+        for (const chunk of frame) this.socket.write(chunk);
+        this.socket.uncork();
+      }
     }
     this.updateFlow();
     if (this.slots.length === 0) this.idle?.();

@@ -1,22 +1,24 @@
-/** The TCP listener of the native protocol. */
+/** A TCP listener: the native protocol or the Kafka protocol, by its codec, over the same handlers. */
 import net from 'node:net';
 import type { Handler, HandlerContext } from '../handlers/context.js';
 import { shutdownDrainMsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { Connection } from './connection.js';
+import type { ServerCodec } from './server-codec.js';
 
-export class NativeServer {
+export class ProtocolServer<R> {
   private readonly server: net.Server;
-  private readonly connections = new Set<Connection>();
+  private readonly connections = new Set<Connection<R>>();
 
   constructor(
+    codec: ServerCodec<R>,
     handlers: ReadonlyMap<number, Handler>,
     ctx: HandlerContext,
     maxFrameBytes: number,
     private readonly log: Logger,
   ) {
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      const connection = new Connection(socket, handlers, ctx, maxFrameBytes, log);
+      const connection = new Connection(socket, codec, handlers, ctx, maxFrameBytes, log);
       this.connections.add(connection);
       socket.on('close', () => this.connections.delete(connection));
     });

@@ -40,6 +40,8 @@ export interface BrokerRegistration {
   timestamp: string;
   /** Sluice's HTTP API port (not in Kafka's schema; extra fields are ignored by Kafka tools). */
   http_port?: number;
+  /** Sluice's Kafka-protocol listener (also in endpoints as KAFKA://host:port). */
+  kafka_port?: number;
 }
 
 export interface TopicAssignment {
@@ -66,7 +68,12 @@ export interface ControllerZnode {
   timestamp: string;
 }
 
-export function brokerRegistration(host: string, port: number, httpPort?: number): BrokerRegistration {
+export function brokerRegistration(
+  host: string,
+  port: number,
+  httpPort?: number,
+  kafkaPort?: number,
+): BrokerRegistration {
   const reg: BrokerRegistration = {
     version: 5,
     host,
@@ -76,6 +83,10 @@ export function brokerRegistration(host: string, port: number, httpPort?: number
     timestamp: String(Date.now()),
   };
   if (httpPort !== undefined) reg.http_port = httpPort;
+  if (kafkaPort !== undefined && kafkaPort > 0) {
+    reg.kafka_port = kafkaPort;
+    reg.endpoints.push(`KAFKA://${host}:${kafkaPort}`);
+  }
   return reg;
 }
 

@@ -49,7 +49,7 @@ export interface ZooKeeperCoordinatorOptions {
   /** zookeeper.connect: host:port[,host:port...][/chroot] */
   connect: string;
   /** The Kafka listener this broker registers. */
-  endpoint: { host: string; port: number };
+  endpoint: { host: string; port: number; kafkaPort?: number };
   /** Sluice's HTTP API port, registered alongside. */
   httpPort?: number;
   sessionTimeoutMs?: number;
@@ -194,7 +194,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   private async register(zk: ZkClient): Promise<void> {
     const { host, port } = this.options.endpoint;
     const path = brokerPath(this.brokerId);
-    const registration = brokerRegistration(host, port, this.options.httpPort);
+    const registration = brokerRegistration(host, port, this.options.httpPort, this.options.endpoint.kafkaPort);
     try {
       await zk.create(path, JSON.stringify(registration), 'ephemeral');
     } catch (err) {
@@ -383,7 +383,12 @@ export class ZooKeeperCoordinator implements Coordinator {
       const node = await zk.get(brokerPath(id));
       if (!node) continue;
       const reg = parseBroker(brokerPath(id), node.data);
-      this.brokerMap.set(id, { nodeId: id, host: reg.host, port: reg.port });
+      this.brokerMap.set(id, {
+        nodeId: id,
+        host: reg.host,
+        port: reg.port,
+        ...(typeof reg.kafka_port === 'number' ? { kafkaPort: reg.kafka_port } : {}),
+      });
     }
   }
 

@@ -152,10 +152,20 @@ export class KafkaReader {
   }
 }
 
-/** A growing buffer for Kafka responses. */
+/** Bytes at least this long are referenced by the output, not copied (fetched record batches). */
+const zeroCopyBytesMin = 8192;
+
+/**
+ * A growing buffer for Kafka responses. Large byte fields (fetched record
+ * batches) are not copied: the output is a list of chunks that references
+ * them, written to the socket as they are.
+ */
 export class KafkaWriter {
   private buf = Buffer.allocUnsafe(256);
   private pos = 0;
+  /** Finished chunks before `buf` (only when a large byte field was referenced). */
+  private readonly chunks: Buffer[] = [];
+  private chunkBytes = 0;
 
   private room(n: number): void {
     if (this.pos + n <= this.buf.length) return;
@@ -207,6 +217,13 @@ export class KafkaWriter {
   }
 
   private raw(bytes: Buffer): this {
+    if (bytes.length >= zeroCopyBytesMin) {
+      this.chunks.push(this.buf.subarray(0, this.pos), bytes);
+      this.chunkBytes += this.pos + bytes.length;
+      this.buf = this.buf.subarray(this.pos);
+      this.pos = 0;
+      return this;
+    }
     this.room(bytes.length);
     bytes.copy(this.buf, this.pos);
     this.pos += bytes.length;
@@ -254,8 +271,26 @@ export class KafkaWriter {
     return this.uvarint(0);
   }
 
+  /** Bytes written so far. */
+  get length(): number {
+    return this.chunkBytes + this.pos;
+  }
+
+  /** Overwrites an int32 written earlier at `offset` (a size prefix) without moving on. */
+  patchInt32(offset: number, v: number): this {
+    const first = this.chunks.length > 0 ? (this.chunks[0] as Buffer) : this.buf;
+    first.writeInt32BE(v, offset);
+    return this;
+  }
+
+  /** The output as chunks (large byte fields referenced, not copied). */
+  toBuffers(): Buffer[] {
+    const tail = this.buf.subarray(0, this.pos);
+    return this.chunks.length === 0 ? [tail] : [...this.chunks, tail];
+  }
+
   toBuffer(): Buffer {
-    return this.buf.subarray(0, this.pos);
+    return this.chunks.length === 0 ? this.buf.subarray(0, this.pos) : Buffer.concat(this.toBuffers());
   }
 }
 

@@ -15,6 +15,8 @@ export interface FindCoordinatorResponse extends ErrorFields {
   nodeId: number;
   host: string;
   port: number;
+  /** The coordinator's Kafka-protocol listener (-1: none). */
+  kafkaPort?: number;
 }
 
 // JoinGroup

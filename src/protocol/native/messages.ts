@@ -31,6 +31,8 @@ export interface BrokerInfo {
   nodeId: number;
   host: string;
   port: number;
+  /** The broker's Kafka-protocol listener, when it runs one. */
+  kafkaPort?: number;
 }
 export interface PartitionMetadata extends ErrorFields {
   partition: number;

@@ -1,0 +1,138 @@
+/**
+ * Fetch (key 1), v4-v11: batches straight from the segment files (they are
+ * Kafka's RecordBatch v2 on disk), with the native handler's long poll and
+ * byte limits. Sluice has no transactions, so read_committed sees what
+ * read_uncommitted sees: the last stable offset is the high watermark and
+ * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
+ * declined with session id 0, which tells clients to send full fetches.
+ */
+import type { FetchResponse } from '../../native/messages.js';
+import { errorOf, kafkaApi } from '../api.js';
+import {
+  array,
+  field,
+  type Infer,
+  int8,
+  int16,
+  int32,
+  int64,
+  nullableArray,
+  nullableBytes,
+  string,
+  struct,
+} from '../schema.js';
+
+const request = struct({
+  replicaId: field(int32, -1),
+  maxWaitMs: field(int32, 0),
+  minBytes: field(int32, 1),
+  maxBytes: field(int32, 0x7fffffff, 3),
+  isolationLevel: field(int8, 0, 4),
+  sessionId: field(int32, 0, 7),
+  sessionEpoch: field(int32, -1, 7),
+  topics: field(
+    array(
+      struct({
+        topic: field(string, ''),
+        partitions: field(
+          array(
+            struct({
+              partition: field(int32, 0),
+              currentLeaderEpoch: field(int32, -1, 9),
+              fetchOffset: field(int64, 0),
+              logStartOffset: field(int64, -1, 5),
+              partitionMaxBytes: field(int32, 0),
+            }),
+          ),
+          [],
+        ),
+      }),
+    ),
+    [],
+  ),
+  forgottenTopicsData: field(array(struct({ topic: field(string, ''), partitions: field(array(int32), []) })), [], 7),
+  rackId: field(string, '', 11),
+});
+
+const partitionResponse = struct({
+  partitionIndex: field(int32, 0),
+  errorCode: field(int16, 0),
+  highWatermark: field(int64, -1),
+  lastStableOffset: field(int64, -1, 4),
+  logStartOffset: field(int64, -1, 5),
+  abortedTransactions: field(
+    nullableArray(struct({ producerId: field(int64, 0), firstOffset: field(int64, 0) })),
+    null,
+    4,
+  ),
+  preferredReadReplica: field(int32, -1, 11),
+  records: field(nullableBytes, null),
+});
+
+const response = struct({
+  throttleTimeMs: field(int32, 0, 1),
+  errorCode: field(int16, 0, 7),
+  sessionId: field(int32, 0, 7),
+  responses: field(array(struct({ topic: field(string, ''), partitions: field(array(partitionResponse), []) })), []),
+});
+
+type Request = Infer<typeof request>;
+
+export const fetchApi = kafkaApi({
+  apiKey: 1,
+  name: 'Fetch',
+  minVersion: 4,
+  maxVersion: 11,
+  flexibleFrom: 12,
+  request,
+  response,
+  toNative: (req: Request) => ({
+    // a consumer: Kafka's follower fetches (replicaId >= 0) are a broker-to-broker matter Sluice does natively
+    replicaId: -1,
+    maxWaitMs: req.maxWaitMs,
+    minBytes: req.minBytes,
+    maxBytes: Math.max(req.maxBytes, 1),
+    topics: req.topics.map((t) => ({
+      name: t.topic,
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        fetchOffset: p.fetchOffset,
+        partitionMaxBytes: Math.max(p.partitionMaxBytes, 1),
+      })),
+    })),
+  }),
+  fromNative: (result, req: Request) => {
+    const res = result as Partial<FetchResponse>;
+    if (!res.topics) {
+      // refused as a whole (v7+ has a top-level error code; every partition carries it too)
+      const { errorCode } = errorOf(result);
+      return {
+        throttleTimeMs: 0,
+        errorCode,
+        sessionId: 0,
+        responses: req.topics.map((t) => ({
+          topic: t.topic,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode })),
+        })) as Infer<typeof response>['responses'],
+      };
+    }
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses: res.topics.map((t) => ({
+        topic: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partition,
+          errorCode: p.errorCode,
+          highWatermark: p.highWatermark,
+          lastStableOffset: p.highWatermark,
+          logStartOffset: p.logStartOffset,
+          abortedTransactions: p.errorCode === 0 ? [] : null,
+          preferredReadReplica: -1,
+          records: p.records,
+        })),
+      })),
+    };
+  },
+});

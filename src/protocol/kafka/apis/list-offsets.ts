@@ -1,0 +1,99 @@
+/**
+ * ListOffsets (key 2), v1-v5: earliest (-2), latest (-1: the high watermark)
+ * or the first offset at or after a time, answered by the native handler.
+ * The isolation level makes no difference (no transactions).
+ */
+import type { ListOffsetsResponse } from '../../native/messages.js';
+import { errorOf, kafkaApi } from '../api.js';
+import { array, field, int8, int16, int32, int64, string, struct } from '../schema.js';
+
+const request = struct({
+  replicaId: field(int32, -1),
+  isolationLevel: field(int8, 0, 2),
+  topics: field(
+    array(
+      struct({
+        name: field(string, ''),
+        partitions: field(
+          array(
+            struct({
+              partitionIndex: field(int32, 0),
+              currentLeaderEpoch: field(int32, -1, 4),
+              timestamp: field(int64, -1),
+            }),
+          ),
+          [],
+        ),
+      }),
+    ),
+    [],
+  ),
+});
+
+const response = struct({
+  throttleTimeMs: field(int32, 0, 2),
+  topics: field(
+    array(
+      struct({
+        name: field(string, ''),
+        partitions: field(
+          array(
+            struct({
+              partitionIndex: field(int32, 0),
+              errorCode: field(int16, 0),
+              timestamp: field(int64, -1),
+              offset: field(int64, -1),
+              leaderEpoch: field(int32, -1, 4),
+            }),
+          ),
+          [],
+        ),
+      }),
+    ),
+    [],
+  ),
+});
+
+export const listOffsetsApi = kafkaApi({
+  apiKey: 2,
+  name: 'ListOffsets',
+  minVersion: 1,
+  maxVersion: 5,
+  flexibleFrom: 6,
+  request,
+  response,
+  toNative: (req) => ({
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, timestamp: p.timestamp })),
+    })),
+  }),
+  fromNative: (result, req) => {
+    const res = result as Partial<ListOffsetsResponse>;
+    const { errorCode } = errorOf(result);
+    return {
+      throttleTimeMs: 0,
+      topics: res.topics
+        ? res.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({
+              partitionIndex: p.partition,
+              errorCode: p.errorCode,
+              timestamp: p.timestamp,
+              offset: p.offset,
+              leaderEpoch: -1,
+            })),
+          }))
+        : req.topics.map((t) => ({
+            name: t.name,
+            partitions: t.partitions.map((p) => ({
+              partitionIndex: p.partitionIndex,
+              errorCode,
+              timestamp: -1,
+              offset: -1,
+              leaderEpoch: -1,
+            })),
+          })),
+    };
+  },
+});
