@@ -1,13 +1,23 @@
 /**
  * The bytes consumers exchange through the group coordinator (Kafka's
  * "consumer" protocol type): a member's subscription (JoinGroup metadata) and
- * its assignment (SyncGroup). msgpackr-encoded; the broker stores and forwards
- * them without looking inside, tools decode them to show assignments.
+ * its assignment (SyncGroup), in Kafka's ConsumerProtocol layout, so that
+ * Sluice's tools show the assignments of groups run by Kafka clients (kafkajs,
+ * librdkafka) and Sluice's own members speak the same bytes. The broker
+ * stores and forwards them without looking inside.
+ *
+ *   Subscription v0: version:int16 | topics:[string] | user_data:nullable bytes
+ *                v1: + owned_partitions:[topic:string | partitions:[int32]]
+ *                v2: + generation_id:int32      v3: + rack_id:nullable string
+ *   Assignment   v0: version:int16 | assigned_partitions:[topic | [int32]] | user_data
+ *
+ * Newer versions only append fields, so a reader of an older version reads
+ * a newer message's prefix (Kafka's rule); we write v1 and v0.
  */
-import { Packr } from 'msgpackr';
-import { ErrorCode, SluiceError } from '../../shared/errors.js';
 
-const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { KafkaReader, KafkaWriter } from '../kafka/primitives.js';
+import { array, field, int16, int32, nullableBytes, string, struct } from '../kafka/schema.js';
 
 export const consumerProtocolType = 'consumer';
 
@@ -30,33 +40,73 @@ export interface Assignment {
   userData?: Buffer;
 }
 
+const topicPartitions = struct({ topic: field(string, ''), partitions: field(array(int32), []) });
+
+const subscriptionSchema = struct({
+  topics: field(array(string), []),
+  userData: field(nullableBytes, null),
+  ownedPartitions: field(array(topicPartitions), [], 1),
+});
+
+const assignmentSchema = struct({
+  partitions: field(array(topicPartitions), []),
+  userData: field(nullableBytes, null),
+});
+
+const subscriptionVersion = 1;
+const assignmentVersion = 0;
+
+function encode<T>(
+  schema: { write(w: KafkaWriter, v: T, c: { version: number; flexible: boolean }): void },
+  version: number,
+  value: T,
+): Buffer {
+  const w = new KafkaWriter().int16(version);
+  schema.write(w, value, { version, flexible: false });
+  return w.toBuffer();
+}
+
 export function encodeSubscription(s: Subscription): Buffer {
-  return packr.pack(s);
+  return encode(subscriptionSchema, subscriptionVersion, {
+    topics: s.topics,
+    userData: s.userData ?? null,
+    ownedPartitions: s.ownedPartitions,
+  });
 }
 
 export function encodeAssignment(a: Assignment): Buffer {
-  return packr.pack(a);
+  return encode(assignmentSchema, assignmentVersion, { partitions: a.partitions, userData: a.userData ?? null });
 }
 
-function decode<T>(bytes: Buffer, what: string, check: (v: Record<string, unknown>) => boolean): T {
-  if (bytes.length === 0) return { version: 0, topics: [], partitions: [], ownedPartitions: [] } as T;
-  let value: unknown;
+function decode<T>(bytes: Buffer, what: string, read: (r: KafkaReader, version: number) => T): T {
   try {
-    value = packr.unpack(bytes);
+    const r = new KafkaReader(bytes);
+    const version = r.int16();
+    if (version < 0) throw new Error(`negative version ${version}`);
+    return read(r, version);
   } catch (err) {
-    throw new SluiceError(ErrorCode.InvalidRequest, `undecodable ${what}`, { cause: err });
+    throw new SluiceError(ErrorCode.InvalidRequest, `undecodable ${what}: ${(err as Error).message}`, { cause: err });
   }
-  if (typeof value !== 'object' || value === null || !check(value as Record<string, unknown>)) {
-    throw new SluiceError(ErrorCode.InvalidRequest, `malformed ${what}`);
-  }
-  return value as T;
 }
 
 export function decodeSubscription(bytes: Buffer): Subscription {
-  const s = decode<Subscription>(bytes, 'subscription', (v) => Array.isArray(v.topics));
-  return { ...s, ownedPartitions: s.ownedPartitions ?? [] };
+  if (bytes.length === 0) return { version: 0, topics: [], ownedPartitions: [] };
+  return decode(bytes, 'subscription', (r, version) => {
+    const s = subscriptionSchema.read(r, { version: Math.min(version, subscriptionVersion), flexible: false });
+    return {
+      version,
+      topics: s.topics,
+      ownedPartitions: s.ownedPartitions,
+      ...(s.userData ? { userData: s.userData } : {}),
+    };
+  });
 }
 
 export function decodeAssignment(bytes: Buffer): Assignment {
-  return decode<Assignment>(bytes, 'assignment', (v) => Array.isArray(v.partitions));
+  // an empty assignment (a member that got nothing, or a failed sync) is no partitions
+  if (bytes.length === 0) return { version: 0, partitions: [] };
+  return decode(bytes, 'assignment', (r, version) => {
+    const a = assignmentSchema.read(r, { version, flexible: false });
+    return { version, partitions: a.partitions, ...(a.userData ? { userData: a.userData } : {}) };
+  });
 }
