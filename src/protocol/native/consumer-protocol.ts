@@ -17,7 +17,7 @@
 
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { KafkaReader, KafkaWriter } from '../kafka/primitives.js';
-import { array, field, int16, int32, nullableBytes, string, struct } from '../kafka/schema.js';
+import { array, field, int32, nullableBytes, string, struct } from '../kafka/schema.js';
 
 export const consumerProtocolType = 'consumer';
 
