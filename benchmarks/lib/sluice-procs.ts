@@ -78,6 +78,7 @@ export class SluiceBroker {
         `broker.id=${id}`,
         'host.name=127.0.0.1',
         'http.port=0',
+        'kafka.port=-1',
         // one segment per partition for the whole run; no retention work while measuring
         'log.retention.check.interval.ms=3600000',
         ...overrides,

@@ -49,6 +49,8 @@ async function startBroker(opts: { dir?: string; port?: number } = {}): Promise<
       `log.dirs=${dir}`,
       '--override',
       'http.port=0',
+      '--override',
+      'kafka.port=0',
     ],
     { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
   );
