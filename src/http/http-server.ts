@@ -276,6 +276,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
                     id: int,
                     host: str,
                     port: int,
+                    // the Kafka-protocol listener; null when the broker runs none
+                    kafkaPort: { type: ['integer', 'null'] },
                     controller: { type: 'boolean' },
                     // known for the broker answering (this one); null for the others
                     upSince: { type: ['string', 'null'] },
@@ -298,6 +300,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
             id: b.nodeId,
             host: b.host,
             port: b.port,
+            kafkaPort: b.kafkaPort ?? null,
             controller: b.nodeId === controllerId,
             upSince:
               b.nodeId === options.coordinator.brokerId && options.startedAt !== undefined

@@ -245,7 +245,7 @@ async function overview() {
     ),
     table(
       'brokers-table',
-      ['Broker', 'Host', 'Port', 'Controller'],
+      ['Broker', 'Host', 'Port', 'Kafka port', 'Controller'],
       (cluster.brokers ?? []).map((b) =>
         h(
           'tr',
@@ -253,6 +253,7 @@ async function overview() {
           num(b.id),
           list(b.host),
           num(b.port),
+          b.kafkaPort === null || b.kafkaPort === undefined ? list('-') : num(b.kafkaPort),
           list(b.controller ? 'yes' : ''),
         ),
       ),
