@@ -4,6 +4,7 @@ import type { Handler } from './context.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteTopicsHandler } from './delete-topics.js';
+import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
 import {
   describeGroupsHandler,
@@ -45,5 +46,6 @@ export const handlers: ReadonlyMap<number, Handler> = new Map(
     offsetForLeaderEpochHandler,
     ...queueHandlers,
     initProducerIdHandler,
+    describeConfigsHandler,
   ].map((h) => [h.apiKey, h]),
 );

@@ -1,12 +1,44 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import type { AnyKafkaApi, KafkaEnv } from './api.js';
 import { apiVersionsApi } from './apis/api-versions.js';
+import { createTopicsApi } from './apis/create-topics.js';
+import { deleteTopicsApi } from './apis/delete-topics.js';
+import { describeConfigsApi } from './apis/describe-configs.js';
+import { describeGroupsApi } from './apis/describe-groups.js';
 import { fetchApi } from './apis/fetch.js';
+import { findCoordinatorApi } from './apis/find-coordinator.js';
+import { heartbeatApi } from './apis/heartbeat.js';
+import { initProducerIdApi } from './apis/init-producer-id.js';
+import { joinGroupApi } from './apis/join-group.js';
+import { leaveGroupApi } from './apis/leave-group.js';
+import { listGroupsApi } from './apis/list-groups.js';
 import { listOffsetsApi } from './apis/list-offsets.js';
 import { metadataApi } from './apis/metadata.js';
+import { offsetCommitApi } from './apis/offset-commit.js';
+import { offsetFetchApi } from './apis/offset-fetch.js';
 import { produceApi } from './apis/produce.js';
+import { syncGroupApi } from './apis/sync-group.js';
 
-const apis: AnyKafkaApi[] = [produceApi, fetchApi, listOffsetsApi, metadataApi, apiVersionsApi];
+const apis: AnyKafkaApi[] = [
+  produceApi,
+  fetchApi,
+  listOffsetsApi,
+  metadataApi,
+  offsetCommitApi,
+  offsetFetchApi,
+  findCoordinatorApi,
+  joinGroupApi,
+  heartbeatApi,
+  leaveGroupApi,
+  syncGroupApi,
+  describeGroupsApi,
+  listGroupsApi,
+  apiVersionsApi,
+  createTopicsApi,
+  deleteTopicsApi,
+  initProducerIdApi,
+  describeConfigsApi,
+];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [a.apiKey, a]));
 

@@ -18,6 +18,7 @@ export const ApiKey = {
   DeleteTopics: 20,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
+  DescribeConfigs: 32,
   DeleteGroups: 42,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,
@@ -49,6 +50,7 @@ export const supportedVersions: Record<ApiKey, { min: number; max: number }> = {
   [ApiKey.ListGroups]: { min: 0, max: 0 },
   [ApiKey.InitProducerId]: { min: 0, max: 0 },
   [ApiKey.OffsetForLeaderEpoch]: { min: 0, max: 0 },
+  [ApiKey.DescribeConfigs]: { min: 0, max: 0 },
   [ApiKey.DeleteGroups]: { min: 0, max: 0 },
   [ApiKey.QueueSend]: { min: 0, max: 0 },
   [ApiKey.QueueFetch]: { min: 0, max: 0 },

@@ -146,3 +146,37 @@ export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;
   producerEpoch: number;
 }
+
+// DescribeConfigs
+/** Kafka's config resource types: the two Sluice has configs for. */
+export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
+/** Kafka's config sources: where a value comes from. */
+export const ConfigSource = { TopicConfig: 1, StaticBrokerConfig: 4, DefaultConfig: 5 } as const;
+export interface DescribeConfigsRequest {
+  resources: {
+    /** ConfigResourceType: 2 topic, 4 broker. */
+    resourceType: number;
+    /** The topic name, or the broker id ('' for the broker answering). */
+    resourceName: string;
+    /** null (or empty): every key. */
+    configurationKeys: string[] | null;
+  }[];
+}
+export interface ConfigEntry {
+  name: string;
+  /** null for sensitive values. */
+  value: string | null;
+  readOnly: boolean;
+  isDefault: boolean;
+  /** ConfigSource. */
+  source: number;
+  isSensitive: boolean;
+}
+export interface DescribeConfigsResult extends ErrorFields {
+  resourceType: number;
+  resourceName: string;
+  configs: ConfigEntry[];
+}
+export interface DescribeConfigsResponse extends ErrorFields {
+  results: DescribeConfigsResult[];
+}

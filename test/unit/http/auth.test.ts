@@ -81,7 +81,7 @@ describe('HTTP auth (fastify inject)', () => {
       ['viewer', await userOf('viewer', 'pw-viewer', 'viewer')],
     ]);
     const coordinator = {
-      brokers: () => [{ nodeId: 0, host: '127.0.0.1', port: 1 }],
+      brokers: () => [{ nodeId: 0, host: '127.0.0.1', port: 1, kafkaPort: 2 }],
       controllerId: () => 0,
     } as unknown as Coordinator;
     server = await startHttpServer({
@@ -110,7 +110,7 @@ describe('HTTP auth (fastify inject)', () => {
     expect(ok.json()).toEqual({
       mode: 'standalone',
       controllerId: 0,
-      brokers: [{ id: 0, host: '127.0.0.1', port: 1, controller: true, upSince: null }],
+      brokers: [{ id: 0, host: '127.0.0.1', port: 1, kafkaPort: 2, controller: true, upSince: null }],
     });
   });
 

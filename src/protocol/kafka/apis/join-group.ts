@@ -1,0 +1,69 @@
+/**
+ * JoinGroup (key 11), v0-v5: a member joins (or rejoins) a consumer group;
+ * the native handler's group coordinator holds the rebalance. v0 has no
+ * rebalance timeout: the session timeout stands in for it, as in Kafka.
+ * Static membership (group_instance_id, v5) is not supported: the id is
+ * ignored and the member is dynamic.
+ */
+import type { JoinGroupResponse } from '../../native/group-messages.js';
+import { errorOf, kafkaApi } from '../api.js';
+import { array, bytes, field, int16, int32, nullableString, string, struct } from '../schema.js';
+
+const request = struct({
+  groupId: field(string, ''),
+  sessionTimeoutMs: field(int32, 0),
+  rebalanceTimeoutMs: field(int32, -1, 1),
+  memberId: field(string, ''),
+  groupInstanceId: field(nullableString, null, 5),
+  protocolType: field(string, ''),
+  protocols: field(array(struct({ name: field(string, ''), metadata: field(bytes, Buffer.alloc(0)) })), []),
+});
+
+const response = struct({
+  throttleTimeMs: field(int32, 0, 2),
+  errorCode: field(int16, 0),
+  generationId: field(int32, -1),
+  protocolName: field(string, ''),
+  leader: field(string, ''),
+  memberId: field(string, ''),
+  members: field(
+    array(
+      struct({
+        memberId: field(string, ''),
+        groupInstanceId: field(nullableString, null, 5),
+        metadata: field(bytes, Buffer.alloc(0)),
+      }),
+    ),
+    [],
+  ),
+});
+
+export const joinGroupApi = kafkaApi({
+  apiKey: 11,
+  name: 'JoinGroup',
+  minVersion: 0,
+  maxVersion: 5,
+  flexibleFrom: 6,
+  request,
+  response,
+  toNative: (req, version) => ({
+    groupId: req.groupId,
+    sessionTimeoutMs: req.sessionTimeoutMs,
+    rebalanceTimeoutMs: version >= 1 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
+    memberId: req.memberId,
+    protocolType: req.protocolType,
+    protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
+  }),
+  fromNative: (result, req) => {
+    const res = result as Partial<JoinGroupResponse>;
+    return {
+      throttleTimeMs: 0,
+      errorCode: errorOf(result).errorCode,
+      generationId: res.generationId ?? -1,
+      protocolName: res.protocolName ?? '',
+      leader: res.leader ?? '',
+      memberId: res.memberId ?? req.memberId,
+      members: (res.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: null, metadata: m.metadata })),
+    };
+  },
+});

@@ -1,0 +1,97 @@
+/**
+ * OffsetCommit (key 8), v2-v7: a group member (or, with generation -1 and
+ * no member id, an admin tool) commits offsets. The retention time (v2-v4)
+ * is ignored: committed offsets live as long as the group's offsets do. The
+ * committed leader epoch (v6+) is not kept. A request refused as a whole
+ * (a negative offset, a malformed request) answers every partition with
+ * its error, which is how Kafka's response can say it.
+ */
+import type { OffsetCommitResponse } from '../../native/group-messages.js';
+import { errorOf, kafkaApi } from '../api.js';
+import { array, field, type Infer, int16, int32, int64, nullableString, string, struct } from '../schema.js';
+
+const request = struct({
+  groupId: field(string, ''),
+  generationId: field(int32, -1, 1),
+  memberId: field(string, '', 1),
+  groupInstanceId: field(nullableString, null, 7),
+  retentionTimeMs: field(int64, -1, 2, 4),
+  topics: field(
+    array(
+      struct({
+        name: field(string, ''),
+        partitions: field(
+          array(
+            struct({
+              partitionIndex: field(int32, 0),
+              committedOffset: field(int64, -1),
+              committedLeaderEpoch: field(int32, -1, 6),
+              commitTimestamp: field(int64, -1, 1, 1),
+              committedMetadata: field(nullableString, null),
+            }),
+          ),
+          [],
+        ),
+      }),
+    ),
+    [],
+  ),
+});
+
+const response = struct({
+  throttleTimeMs: field(int32, 0, 3),
+  topics: field(
+    array(
+      struct({
+        name: field(string, ''),
+        partitions: field(array(struct({ partitionIndex: field(int32, 0), errorCode: field(int16, 0) })), []),
+      }),
+    ),
+    [],
+  ),
+});
+
+type Request = Infer<typeof request>;
+
+export const offsetCommitApi = kafkaApi({
+  apiKey: 8,
+  name: 'OffsetCommit',
+  minVersion: 2,
+  maxVersion: 7,
+  flexibleFrom: 8,
+  request,
+  response,
+  toNative: (req: Request) => ({
+    groupId: req.groupId,
+    generationId: req.generationId,
+    memberId: req.memberId,
+    topics: req.topics.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partition: p.partitionIndex,
+        offset: p.committedOffset,
+        metadata: p.committedMetadata ?? '',
+      })),
+    })),
+  }),
+  fromNative: (result, req: Request) => {
+    const res = result as Partial<OffsetCommitResponse>;
+    if (!res.topics) {
+      const { errorCode } = errorOf(result);
+      return {
+        throttleTimeMs: 0,
+        topics: req.topics.map((t) => ({
+          name: t.name,
+          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
+        })),
+      };
+    }
+    return {
+      throttleTimeMs: 0,
+      topics: res.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
+      })),
+    };
+  },
+});

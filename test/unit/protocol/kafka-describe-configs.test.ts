@@ -1,0 +1,119 @@
+/**
+ * The native DescribeConfigs handler (served to Kafka clients through the
+ * Kafka listener's DescribeConfigs v0-v2): topic overrides and the broker
+ * defaults they fall back to, the broker's own configuration, key filters,
+ * and per-resource errors.
+ */
+import { describe, expect, it } from 'vitest';
+import { brokerKeys, parseBrokerConfig } from '../../../src/config/broker-config.js';
+import { topicConfigKeys } from '../../../src/config/topic-config.js';
+import type { TopicSpec } from '../../../src/coordination/coordinator.js';
+import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
+import { describeConfigsHandler, topicKeyDefaults } from '../../../src/handlers/describe-configs.js';
+import { handlers } from '../../../src/handlers/index.js';
+import type { DescribeConfigsResponse } from '../../../src/protocol/native/messages.js';
+
+const topics: Record<string, TopicSpec> = {
+  t: { name: 't', partitions: 1, replicationFactor: 1, configs: { 'retention.ms': '1000' } },
+};
+const ctx = {
+  config: parseBrokerConfig(
+    new Map([
+      ['broker.id', '3'],
+      ['log.segment.bytes', '1048576'],
+      ['log.dirs', '/a,/b'],
+    ]),
+  ),
+  coordinator: { topic: (name: string) => topics[name] },
+} as unknown as HandlerContext;
+const client: ClientInfo = { clientId: 'c', clientHost: '', connectionId: 1, onClose: () => undefined };
+
+async function describeConfigs(resources: object[]): Promise<DescribeConfigsResponse> {
+  return (await describeConfigsHandler.handle({ resources }, ctx, client)) as DescribeConfigsResponse;
+}
+
+describe('DescribeConfigs (native handler)', () => {
+  it('is registered under Kafka API key 32', () => {
+    expect(handlers.get(32)).toBe(describeConfigsHandler);
+  });
+
+  it('knows the broker key behind every topic key', () => {
+    for (const key of topicConfigKeys) expect(brokerKeys).toHaveProperty(topicKeyDefaults[key] as string);
+  });
+
+  it("describes a topic's overrides and the broker defaults it falls back to", async () => {
+    const res = await describeConfigs([{ resourceType: 2, resourceName: 't', configurationKeys: null }]);
+    const result = res.results[0];
+    expect(result).toMatchObject({ errorCode: 0, resourceType: 2, resourceName: 't' });
+    expect(result?.configs.map((c) => c.name).sort()).toEqual([...topicConfigKeys].sort());
+    expect(result?.configs.find((c) => c.name === 'retention.ms')).toEqual({
+      name: 'retention.ms',
+      value: '1000',
+      readOnly: false,
+      isDefault: false,
+      source: 1,
+      isSensitive: false,
+    });
+    expect(result?.configs.find((c) => c.name === 'segment.bytes')).toEqual({
+      name: 'segment.bytes',
+      value: '1048576',
+      readOnly: false,
+      isDefault: true,
+      source: 5,
+      isSensitive: false,
+    });
+    expect(result?.configs.find((c) => c.name === 'unclean.leader.election.enable')?.value).toBe('false');
+  });
+
+  it('filters by key (null or empty: every key)', async () => {
+    const res = await describeConfigs([
+      { resourceType: 2, resourceName: 't', configurationKeys: ['segment.bytes', 'no.such.key'] },
+      { resourceType: 2, resourceName: 't', configurationKeys: [] },
+    ]);
+    expect(res.results[0]?.configs.map((c) => c.name)).toEqual(['segment.bytes']);
+    expect(res.results[1]?.configs).toHaveLength(topicConfigKeys.length);
+  });
+
+  it("describes this broker's configuration ('' or its id), read-only and static", async () => {
+    const res = await describeConfigs([
+      { resourceType: 4, resourceName: '3', configurationKeys: null },
+      { resourceType: 4, resourceName: '', configurationKeys: ['log.dirs', 'broker.id'] },
+    ]);
+    const all = res.results[0];
+    expect(all?.errorCode).toBe(0);
+    expect(all?.configs).toHaveLength(Object.keys(brokerKeys).length);
+    expect(all?.configs.every((c) => c.readOnly && c.source === 4 && !c.isDefault)).toBe(true);
+    expect(res.results[1]?.configs).toEqual([
+      { name: 'broker.id', value: '3', readOnly: true, isDefault: false, source: 4, isSensitive: false },
+      { name: 'log.dirs', value: '/a,/b', readOnly: true, isDefault: false, source: 4, isSensitive: false },
+    ]);
+  });
+
+  it('answers each resource it cannot describe with its own error', async () => {
+    const res = await describeConfigs([
+      { resourceType: 2, resourceName: 'gone', configurationKeys: null },
+      { resourceType: 4, resourceName: '7', configurationKeys: null },
+      { resourceType: 8, resourceName: 'x', configurationKeys: null },
+      { resourceType: 2, resourceName: 't', configurationKeys: ['retention.ms'] },
+    ]);
+    expect(res.errorCode).toBe(0);
+    expect(res.results.map((r) => [r.resourceName, r.errorCode, r.configs.length])).toEqual([
+      ['gone', 3, 0],
+      ['7', 42, 0],
+      ['x', 42, 0],
+      ['t', 0, 1],
+    ]);
+    expect(res.results[0]?.errorMessage).toContain('gone');
+  });
+
+  it('refuses a malformed request', async () => {
+    await expect(describeConfigsHandler.handle({ resources: 'x' }, ctx, client)).rejects.toThrow(/resources/);
+    await expect(
+      describeConfigsHandler.handle(
+        { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: [1] }] },
+        ctx,
+        client,
+      ),
+    ).rejects.toThrow(/configurationKeys/);
+  });
+});
