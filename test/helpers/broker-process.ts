@@ -1,7 +1,9 @@
 /**
  * A real broker in a child process (`sluice broker start`), on an ephemeral
- * port of 127.0.0.1 with its data in a temp dir. Killed by PID, never by name;
- * restart() starts it again on the same data dir (and the same port when free).
+ * port of 127.0.0.1 with its data in a temp dir, with its Kafka-protocol
+ * listener on an ephemeral port too (kafka.port=0). Killed by PID, never by
+ * name; restart() starts it again on the same data dir (and the same native
+ * and Kafka ports when free, so clients that know the old addresses reconnect).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -19,7 +21,10 @@ const outputKeptBytesMax = 64 * 1024;
 export interface BrokerProcessOptions {
   /** broker.id (default 0). */
   brokerId?: number;
-  /** Extra `--override key=value` entries, applied after port, log.dirs and broker.id (a later one wins). */
+  /**
+   * Extra `--override key=value` entries, applied after port, log.dirs, broker.id,
+   * http.port=0 and kafka.port=0 (a later one wins; `kafka.port=-1` turns the Kafka listener off).
+   */
   overrides?: string[];
   startTimeoutMs?: number;
 }
@@ -31,6 +36,8 @@ export class BrokerProcess {
   port = 0;
   /** The admin HTTP API's port (from the 'http listening' log line). */
   httpPort = 0;
+  /** The Kafka-protocol listener's port (from the 'kafka listening' log line); 0 when it is off. */
+  kafkaPort = 0;
 
   private constructor(
     readonly dataDir: string,
@@ -42,7 +49,7 @@ export class BrokerProcess {
     const { dir, cleanup } = tempDir('sluice-broker-');
     const broker = new BrokerProcess(dir, cleanup, options);
     try {
-      await broker.launch(0);
+      await broker.launch(0, 0);
     } catch (err) {
       await broker.destroy();
       throw err;
@@ -58,12 +65,18 @@ export class BrokerProcess {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The Kafka listener's address for Kafka clients (kcat -b, kafkajs brokers). */
+  get kafkaBrokers(): string {
+    if (this.kafkaPort === 0) throw new Error('this broker has no Kafka listener (kafka.port=-1?)');
+    return `127.0.0.1:${this.kafkaPort}`;
+  }
+
   /** True while the process started last has not exited (stopped, killed or crashed). */
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  private launch(port: number): Promise<void> {
+  private launch(port: number, kafkaPort: number): Promise<void> {
     const args = [
       '--import',
       'tsx',
@@ -81,11 +94,15 @@ export class BrokerProcess {
       // an ephemeral admin HTTP port: parallel tests never collide on 8161 (an override may set one)
       '--override',
       'http.port=0',
+      // an ephemeral Kafka-protocol port likewise (kept across restart() when free)
+      '--override',
+      `kafka.port=${kafkaPort}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
     const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
+    this.kafkaPort = 0;
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
     const timeoutMs = this.options.startTimeoutMs ?? startTimeoutMsDefault;
     return new Promise<void>((resolve, reject) => {
@@ -116,6 +133,7 @@ export class BrokerProcess {
             continue;
           }
           if (entry.msg === 'http listening' && typeof entry.port === 'number') this.httpPort = entry.port;
+          if (entry.msg === 'kafka listening' && typeof entry.port === 'number') this.kafkaPort = entry.port;
           if (entry.msg === 'broker listening' && typeof entry.port === 'number') {
             this.port = entry.port;
             started = true;
@@ -160,16 +178,20 @@ export class BrokerProcess {
     return code;
   }
 
-  /** Stops (if running) and starts again on the same data dir, on the same port if it is still free. */
+  /**
+   * Stops (if running) and starts again on the same data dir, on the same
+   * native and Kafka ports if they are still free (else on fresh ephemeral ones).
+   */
   async restart(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     await this.stop(signal);
     const previous = this.port;
+    const previousKafka = this.kafkaPort;
     try {
-      await this.launch(previous);
+      await this.launch(previous, previousKafka);
     } catch {
       await this.stop('SIGKILL');
       this.port = 0;
-      await this.launch(0);
+      await this.launch(0, 0);
     }
   }
 

@@ -1,7 +1,8 @@
 /**
  * A real Sluice cluster for integration tests: one ZooKeeper server
  * (Debian's package, free loopback port) and N broker processes (broker.id
- * 1..N) started in parallel, each on an ephemeral port with its own data dir.
+ * 1..N) started in parallel, each on an ephemeral port (native and Kafka
+ * listener) with its own data dir.
  * Brokers are killed and restarted by PID; leaders and ISRs are read through
  * the client's metadata, registrations and the controller from ZooKeeper.
  *
@@ -140,6 +141,14 @@ export class TestCluster {
   /** Every broker's address, comma-separated (the current ports: a restart may have moved one). */
   get bootstrap(): string {
     return this.ids.map((id) => this.broker(id).address).join(',');
+  }
+
+  /**
+   * Every broker's Kafka-listener address, comma-separated (BrokerProcess
+   * starts each with kafka.port=0 and keeps the port across restarts when free).
+   */
+  get kafkaBootstrap(): string {
+    return this.ids.map((id) => this.broker(id).kafkaBrokers).join(',');
   }
 
   /** A client on the whole cluster; closed by stop(). */

@@ -2,6 +2,13 @@
  * ListOffsets (key 2), v1-v5: earliest (-2), latest (-1: the high watermark)
  * or the first offset at or after a time, answered by the native handler.
  * The isolation level makes no difference (no transactions).
+ *
+ * A time after every record: the native handler answers with the log end
+ * and timestamp -1 (what Sluice's own clients seek to); Kafka answers with
+ * offset -1 and timestamp -1 (no error), and clients rely on it: the Java
+ * consumer's offsetsForTimes maps offset -1 to null, while any other offset
+ * with timestamp -1 makes it throw (OffsetAndTimestamp refuses a negative
+ * timestamp). So a time query the handler found nothing for becomes -1 here.
  */
 import type { ListOffsetsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
@@ -71,6 +78,12 @@ export const listOffsetsApi = kafkaApi({
   fromNative: (result, req) => {
     const res = result as Partial<ListOffsetsResponse>;
     const { errorCode } = errorOf(result);
+    const asked = new Map<string, number>();
+    for (const t of req.topics)
+      for (const p of t.partitions) asked.set(`${t.name}\u0000${p.partitionIndex}`, p.timestamp);
+    /** A time lookup (not the -1/-2 sentinels) that matched no record: the handler says timestamp -1. */
+    const noneAtOrAfter = (topic: string, partition: number, answer: { errorCode: number; timestamp: number }) =>
+      answer.errorCode === 0 && answer.timestamp < 0 && (asked.get(`${topic}\u0000${partition}`) ?? -1) >= 0;
     return {
       throttleTimeMs: 0,
       topics: res.topics
@@ -80,7 +93,7 @@ export const listOffsetsApi = kafkaApi({
               partitionIndex: p.partition,
               errorCode: p.errorCode,
               timestamp: p.timestamp,
-              offset: p.offset,
+              offset: noneAtOrAfter(t.name, p.partition, p) ? -1 : p.offset,
               leaderEpoch: -1,
             })),
           }))
