@@ -15,14 +15,9 @@ jar=/usr/share/java/zookeeper.jar
 classpath="$jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/etc/zookeeper/conf_example"
 
 ensure() {
-  [ -f "$jar" ] && command -v java >/dev/null && return 0
-  if [ "$(id -u)" != 0 ]; then
-    echo "zookeeper.sh: Debian's zookeeper package is missing; install it with: sudo apt-get install -y zookeeper" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q zookeeper >/dev/null 2>&1 || { apt-get update -q >/dev/null && apt-get install -y -q zookeeper >/dev/null; }
-  [ -f "$jar" ] || { echo "zookeeper.sh: installing the zookeeper package failed" >&2; exit 1; }
+  command -v java >/dev/null && [ -f "$jar" ] && return 0
+  bash scripts/debian-package.sh ensure zookeeper "$jar"
+  command -v java >/dev/null || { echo "zookeeper.sh: java is missing although the zookeeper package is installed" >&2; exit 1; }
 }
 
 prop() { # prop FILE KEY DEFAULT

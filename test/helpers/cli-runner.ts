@@ -5,13 +5,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { expect } from 'vitest';
 import { cliEntry, repoRoot } from './broker-process.js';
+import { type RunResult, runToEnd } from './child-process.js';
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
+export type CliResult = RunResult;
 
 export interface CliOptions {
   input?: string;
@@ -26,36 +22,18 @@ export class CliRunner {
   private readonly children = new Set<ChildProcess>();
 
   run(args: string[], options: CliOptions): Promise<CliResult> {
-    const started = Date.now();
     const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args, '--brokers', options.brokers], {
       cwd: repoRoot,
       env: { ...process.env, SLUICE_BROKERS: '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     this.children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const timeoutMs = options.timeoutMs ?? cliTimeoutMsDefault;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');
-        reject(new Error(`sluice ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
-      }, timeoutMs);
-      child.once('error', reject);
-      child.once('close', (code) => {
-        clearTimeout(timer);
-        this.children.delete(child);
-        resolve({ code, stdout, stderr, elapsedMs: Date.now() - started });
-      });
-    });
+    return runToEnd(
+      child,
+      `sluice ${args.join(' ')}`,
+      options.input ?? '',
+      options.timeoutMs ?? cliTimeoutMsDefault,
+    ).finally(() => this.children.delete(child));
   }
 
   /** Kills (by PID) every CLI process still running. */

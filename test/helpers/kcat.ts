@@ -9,7 +9,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { repoRoot } from './broker-process.js';
-import { exited } from './child-process.js';
+import { exited, type RunResult, runToEnd } from './child-process.js';
 
 export const kcatPath = '/usr/bin/kcat';
 const runTimeoutMsDefault = 20_000;
@@ -23,13 +23,7 @@ export function ensureKcat(): void {
   execFileSync('bash', [path.join(repoRoot, 'scripts/kcat.sh'), 'ensure'], { stdio: 'inherit', timeout: 300_000 });
 }
 
-export interface KcatResult {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  elapsedMs: number;
-}
+export type KcatResult = RunResult;
 
 export interface KcatRunOptions {
   /** Written to kcat's stdin, which is then closed (kcat -P ends at EOF). */
@@ -144,36 +138,14 @@ export class Kcat {
 
   /** kcat with `args`, stdin from `input`, bounded by `timeoutMs` (then SIGKILL by PID and a rejection). */
   run(args: string[], options: KcatRunOptions = {}): Promise<KcatResult> {
-    const started = Date.now();
     const child = spawn(kcatPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString('utf8');
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString('utf8');
-    });
-    child.stdin?.on('error', () => undefined);
-    child.stdin?.end(options.input ?? '');
-    const timeoutMs = options.timeoutMs ?? runTimeoutMsDefault;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        if (child.pid !== undefined && !exited(child)) process.kill(child.pid, 'SIGKILL');
-        reject(new Error(`kcat ${args.join(' ')} did not finish within ${timeoutMs} ms\nstderr:\n${stderr}`));
-      }, timeoutMs);
-      child.once('error', (err) => {
-        clearTimeout(timer);
-        this.children.delete(child);
-        reject(err);
-      });
-      child.once('close', (code, signal) => {
-        clearTimeout(timer);
-        this.children.delete(child);
-        resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
-      });
-    });
+    return runToEnd(
+      child,
+      `kcat ${args.join(' ')}`,
+      options.input ?? '',
+      options.timeoutMs ?? runTimeoutMsDefault,
+    ).finally(() => this.children.delete(child));
   }
 
   /** A long-running kcat (e.g. a -G group consumer); stop it with its stop() or stopAll(). */

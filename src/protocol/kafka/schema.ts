@@ -117,3 +117,8 @@ export function struct<F extends Fields>(fields: F): Codec<StructOf<F>> & { fiel
     },
   };
 }
+
+/** The shape most Kafka messages share: topics by name, each with its partitions (`partition` is one). */
+export function topicsOf<P>(partition: Codec<P>): Codec<{ name: string; partitions: P[] }[]> {
+  return array(struct({ name: field(string, ''), partitions: field(array(partition), []) }));
+}

@@ -12,25 +12,17 @@
  */
 import type { ListOffsetsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, field, int8, int16, int32, int64, string, struct } from '../schema.js';
+import { field, int8, int16, int32, int64, struct, topicsOf } from '../schema.js';
 
 const request = struct({
   replicaId: field(int32, -1),
   isolationLevel: field(int8, 0, 2),
   topics: field(
-    array(
+    topicsOf(
       struct({
-        name: field(string, ''),
-        partitions: field(
-          array(
-            struct({
-              partitionIndex: field(int32, 0),
-              currentLeaderEpoch: field(int32, -1, 4),
-              timestamp: field(int64, -1),
-            }),
-          ),
-          [],
-        ),
+        partitionIndex: field(int32, 0),
+        currentLeaderEpoch: field(int32, -1, 4),
+        timestamp: field(int64, -1),
       }),
     ),
     [],
@@ -40,21 +32,13 @@ const request = struct({
 const response = struct({
   throttleTimeMs: field(int32, 0, 2),
   topics: field(
-    array(
+    topicsOf(
       struct({
-        name: field(string, ''),
-        partitions: field(
-          array(
-            struct({
-              partitionIndex: field(int32, 0),
-              errorCode: field(int16, 0),
-              timestamp: field(int64, -1),
-              offset: field(int64, -1),
-              leaderEpoch: field(int32, -1, 4),
-            }),
-          ),
-          [],
-        ),
+        partitionIndex: field(int32, 0),
+        errorCode: field(int16, 0),
+        timestamp: field(int64, -1),
+        offset: field(int64, -1),
+        leaderEpoch: field(int32, -1, 4),
       }),
     ),
     [],

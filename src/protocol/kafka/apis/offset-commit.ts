@@ -8,7 +8,7 @@
  */
 import type { OffsetCommitResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, field, type Infer, int16, int32, int64, nullableString, string, struct } from '../schema.js';
+import { array, field, type Infer, int16, int32, int64, nullableString, string, struct, topicsOf } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),
@@ -17,21 +17,13 @@ const request = struct({
   groupInstanceId: field(nullableString, null, 7),
   retentionTimeMs: field(int64, -1, 2, 4),
   topics: field(
-    array(
+    topicsOf(
       struct({
-        name: field(string, ''),
-        partitions: field(
-          array(
-            struct({
-              partitionIndex: field(int32, 0),
-              committedOffset: field(int64, -1),
-              committedLeaderEpoch: field(int32, -1, 6),
-              commitTimestamp: field(int64, -1, 1, 1),
-              committedMetadata: field(nullableString, null),
-            }),
-          ),
-          [],
-        ),
+        partitionIndex: field(int32, 0),
+        committedOffset: field(int64, -1),
+        committedLeaderEpoch: field(int32, -1, 6),
+        commitTimestamp: field(int64, -1, 1, 1),
+        committedMetadata: field(nullableString, null),
       }),
     ),
     [],

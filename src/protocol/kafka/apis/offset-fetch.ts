@@ -18,6 +18,7 @@ import {
   nullableString,
   string,
   struct,
+  topicsOf,
 } from '../schema.js';
 
 const request = struct({
@@ -28,21 +29,13 @@ const request = struct({
 const response = struct({
   throttleTimeMs: field(int32, 0, 3),
   topics: field(
-    array(
+    topicsOf(
       struct({
-        name: field(string, ''),
-        partitions: field(
-          array(
-            struct({
-              partitionIndex: field(int32, 0),
-              committedOffset: field(int64, -1),
-              committedLeaderEpoch: field(int32, -1, 5),
-              metadata: field(nullableString, ''),
-              errorCode: field(int16, 0),
-            }),
-          ),
-          [],
-        ),
+        partitionIndex: field(int32, 0),
+        committedOffset: field(int64, -1),
+        committedLeaderEpoch: field(int32, -1, 5),
+        metadata: field(nullableString, ''),
+        errorCode: field(int16, 0),
       }),
     ),
     [],

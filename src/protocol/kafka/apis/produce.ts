@@ -19,21 +19,14 @@ import {
   nullableString,
   string,
   struct,
+  topicsOf,
 } from '../schema.js';
 
 const request = struct({
   transactionalId: field(nullableString, null, 3),
   acks: field(int16, 1),
   timeoutMs: field(int32, 30_000),
-  topics: field(
-    array(
-      struct({
-        name: field(string, ''),
-        partitions: field(array(struct({ index: field(int32, 0), records: field(nullableBytes, null) })), []),
-      }),
-    ),
-    [],
-  ),
+  topics: field(topicsOf(struct({ index: field(int32, 0), records: field(nullableBytes, null) })), []),
 });
 
 const partitionResponse = struct({
