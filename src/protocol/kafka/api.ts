@@ -34,6 +34,8 @@ export interface KafkaApi<Req, Res> {
    * answers itself (ApiVersions: what this listener speaks).
    */
   toNative?(request: Req, version: number): object;
+  /** False when the client expects no response at all (produce with acks 0), whatever happened. */
+  answered?(request: Req): boolean;
   /** The Kafka response, from the handler's answer (or from nothing, for toNative-less APIs). */
   fromNative(result: NativeResult, request: Req, version: number, env: KafkaEnv): Res;
 }

@@ -57,10 +57,11 @@ function frame(correlationId: number, flexibleHeader: boolean, writeBody: (w: Ka
   return w.toBuffers();
 }
 
-/** The response frame (as chunks) to a decoded request, from the native handler's answer. */
-export function encodeKafkaResponse(request: KafkaRequest, result: NativeResult): Buffer[] {
+/** The response frame (as chunks) to a decoded request, from the native handler's answer; null: none is sent. */
+export function encodeKafkaResponse(request: KafkaRequest, result: NativeResult): Buffer[] | null {
   const { header, api } = request;
   if (!api) return encodeUnsupported(header);
+  if (api.answered && !api.answered(request.body)) return null;
   const v = versionContext(api, header.apiVersion);
   const response = api.fromNative(result, request.body, header.apiVersion, kafkaEnv);
   return frame(header.correlationId, v.flexible && header.apiKey !== apiVersionsKey, (w) =>

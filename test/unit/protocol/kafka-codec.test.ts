@@ -16,6 +16,13 @@ const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const text = (s: string): string => Buffer.from(s, 'utf8').toString('hex');
 const int16 = (n: number): string => (n & 0xffff).toString(16).padStart(4, '0');
 
+/** The response frame's chunks; failing the test when none would be sent. */
+function answer(...args: Parameters<typeof encodeKafkaResponse>): Buffer[] {
+  const chunks = encodeKafkaResponse(...args);
+  if (chunks === null) throw new Error('no response');
+  return chunks;
+}
+
 function refused(f: () => unknown): boolean {
   try {
     f();
@@ -36,7 +43,7 @@ describe('Kafka request and response framing', () => {
     expect(request.body).toEqual({ clientSoftwareName: 'librdkafka', clientSoftwareVersion: '2.0.2' });
     expect(kafkaCodec().route(request)).toEqual({ reply: {} });
 
-    const frame = Buffer.concat(encodeKafkaResponse(request, {}));
+    const frame = Buffer.concat(answer(request, {}));
     const entries = kafkaEnv.supported
       .map((a) => `${int16(a.apiKey)} ${int16(a.minVersion)} ${int16(a.maxVersion)} 00`)
       .join(' ');
@@ -57,9 +64,7 @@ describe('Kafka request and response framing', () => {
     expect(request.header).toEqual({ apiKey: 10, apiVersion: 2, correlationId: 42, clientId: 'c' });
     expect(request.body).toEqual({ key: 'g', keyType: 0 });
     expect(kafkaCodec().route(request)).toEqual({ apiKey: 10, body: { key: 'g' } });
-    const frame = Buffer.concat(
-      encodeKafkaResponse(request, { errorCode: 0, nodeId: 1, host: 'h', port: 9092, kafkaPort: 19092 }),
-    );
+    const frame = Buffer.concat(answer(request, { errorCode: 0, nodeId: 1, host: 'h', port: 9092, kafkaPort: 19092 }));
     expect(frame.toString('hex')).toBe(
       hex(`00000017 0000002a 00000000 0000 ffff 00000001 0001 ${text('h')} 00004a94`).toString('hex'),
     );
@@ -71,14 +76,14 @@ describe('Kafka request and response framing', () => {
       expect(request.api).toBeUndefined();
       expect(request.header.correlationId).toBe(9);
       expect(kafkaCodec().route(request)).toEqual({ reply: {} });
-      expect(Buffer.concat(encodeKafkaResponse(request, {})).toString('hex')).toBe('00000006000000090023');
+      expect(Buffer.concat(answer(request, {})).toString('hex')).toBe('00000006000000090023');
     }
   });
 
   it('answers ApiVersions v9 with a v0 response: UNSUPPORTED_VERSION and the full list', () => {
     const request = decodeKafkaRequest(hex(`0012 0009 00000003 ffff 00 ffffff`));
     expect(request.api).toBeUndefined();
-    const frame = Buffer.concat(encodeKafkaResponse(request, {}));
+    const frame = Buffer.concat(answer(request, {}));
     const r = new KafkaReader(frame);
     expect(r.int32()).toBe(frame.length - 4);
     expect(r.int32()).toBe(3);
@@ -86,6 +91,17 @@ describe('Kafka request and response framing', () => {
     const apis = r.array((x) => ({ apiKey: x.int16(), minVersion: x.int16(), maxVersion: x.int16() }));
     expect(apis).toEqual(kafkaEnv.supported);
     expect(r.remaining).toBe(0);
+  });
+
+  it('sends nothing for a produce with acks 0, even when the request failed', () => {
+    const produce = (acks: string) =>
+      decodeKafkaRequest(
+        hex(`0000 0003 00000005 ffff ffff ${acks} 00001000 00000001 0001 ${text('t')} 00000001 00000000 ffffffff`),
+      );
+    const silent = produce('0000');
+    expect(silent.body).toMatchObject({ acks: 0 });
+    expect(encodeKafkaResponse(silent, { errorCode: 42, errorMessage: 'bad' })).toBeNull();
+    expect(encodeKafkaResponse(produce('0001'), { errorCode: 42, errorMessage: 'bad' })).not.toBeNull();
   });
 
   it('refuses truncated requests with InvalidRequest', () => {

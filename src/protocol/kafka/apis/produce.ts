@@ -72,6 +72,8 @@ export const produceApi = kafkaApi({
   flexibleFrom: 9,
   request,
   response,
+  // acks 0: the client reads no response, not even an error (one would break its correlation ids)
+  answered: (req) => req.acks !== 0,
   toNative: (req) => ({
     acks: req.acks,
     timeoutMs: req.timeoutMs,
