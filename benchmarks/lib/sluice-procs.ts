@@ -6,9 +6,9 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { answersSrvr, ensureZooKeeper, writeZooConfig, zookeeperScript } from '../../test/helpers/zookeeper.js';
 import { type Child, freePort, removeDir, rssBytes, spawnChild, stopChild, tempDir, waitFor } from './procs.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,21 +113,6 @@ export class SluiceBroker {
   }
 }
 
-/** True once the server answers the `srvr` four-letter word (it serves sessions then). */
-function answersSrvr(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let reply = '';
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.on('connect', () => socket.write('srvr'));
-    socket.on('data', (d) => {
-      reply += d.toString();
-    });
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(reply.includes('Zookeeper version')));
-  });
-}
-
 export class ZooKeeper {
   private constructor(
     readonly child: Child,
@@ -141,27 +126,12 @@ export class ZooKeeper {
 
   /** Throws with scripts/zookeeper.sh's one-line reason when the package is missing and cannot be installed. */
   static async start(): Promise<ZooKeeper> {
-    const script = path.join(repoRoot, 'scripts/zookeeper.sh');
-    const ensured = spawnSync('bash', [script, 'ensure'], { encoding: 'utf8' });
-    if (ensured.status !== 0) throw new Error(ensured.stderr.trim() || 'scripts/zookeeper.sh ensure failed');
+    ensureZooKeeper();
     const dir = tempDir('sluice-bench-zk-');
     const port = await freePort();
-    const config = path.join(dir, 'zoo.cfg');
-    fs.writeFileSync(
-      config,
-      [
-        `dataDir=${path.join(dir, 'data')}`,
-        `clientPort=${port}`,
-        'clientPortAddress=127.0.0.1',
-        'tickTime=500',
-        'minSessionTimeout=1000',
-        'admin.enableServer=false',
-        '4lw.commands.whitelist=ruok,srvr',
-        '',
-      ].join('\n'),
-    );
+    const config = writeZooConfig(dir, port);
     // the script exec's java: this PID is the JVM's
-    const child = spawnChild('zookeeper', 'bash', [script, 'run', config]);
+    const child = spawnChild('zookeeper', 'bash', [zookeeperScript, 'run', config]);
     const zk = new ZooKeeper(child, port, dir);
     try {
       await waitFor('zookeeper', () => answersSrvr(port), 30_000, child);

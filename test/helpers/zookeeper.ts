@@ -15,7 +15,7 @@ import { tempDir } from './temp-dir.js';
 const script = path.join(repoRoot, 'scripts/zookeeper.sh');
 const readyTimeoutMs = 20_000;
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as net.AddressInfo;
@@ -24,7 +24,7 @@ async function freePort(): Promise<number> {
 }
 
 /** True once the server answers the `srvr` four-letter word (it serves sessions then). */
-function answersSrvr(port: number): Promise<boolean> {
+export function answersSrvr(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
@@ -37,6 +37,37 @@ function answersSrvr(port: number): Promise<boolean> {
     socket.on('close', () => resolve(reply.includes('Zookeeper version')));
   });
 }
+
+/** Throws with scripts/zookeeper.sh's one-line reason when the package is missing and cannot be installed. */
+export function ensureZooKeeper(): void {
+  const ensured = spawnSync('bash', [script, 'ensure'], { encoding: 'utf8' });
+  if (ensured.status !== 0) throw new Error(ensured.stderr.trim() || 'scripts/zookeeper.sh ensure failed');
+}
+
+/**
+ * Writes a zoo.cfg for a throw-away server in `dir` on 127.0.0.1:`port`
+ * (short ticks so sessions can be as short as 1 s) and returns its path;
+ * `scripts/zookeeper.sh run CONFIG` runs it.
+ */
+export function writeZooConfig(dir: string, port: number): string {
+  const config = path.join(dir, 'zoo.cfg');
+  fs.writeFileSync(
+    config,
+    [
+      `dataDir=${path.join(dir, 'data')}`,
+      `clientPort=${port}`,
+      'clientPortAddress=127.0.0.1',
+      'tickTime=500',
+      'minSessionTimeout=1000',
+      'admin.enableServer=false',
+      '4lw.commands.whitelist=ruok,srvr',
+      '',
+    ].join('\n'),
+  );
+  return config;
+}
+
+export const zookeeperScript = script;
 
 export class ZooKeeperServer {
   private constructor(
@@ -51,24 +82,10 @@ export class ZooKeeperServer {
   }
 
   static async start(): Promise<ZooKeeperServer> {
-    const ensured = spawnSync('bash', [script, 'ensure'], { encoding: 'utf8' });
-    if (ensured.status !== 0) throw new Error(ensured.stderr.trim() || 'scripts/zookeeper.sh ensure failed');
+    ensureZooKeeper();
     const { dir, cleanup } = tempDir('sluice-zk-');
     const port = await freePort();
-    const config = path.join(dir, 'zoo.cfg');
-    fs.writeFileSync(
-      config,
-      [
-        `dataDir=${path.join(dir, 'data')}`,
-        `clientPort=${port}`,
-        'clientPortAddress=127.0.0.1',
-        'tickTime=500',
-        'minSessionTimeout=1000',
-        'admin.enableServer=false',
-        '4lw.commands.whitelist=ruok,srvr',
-        '',
-      ].join('\n'),
-    );
+    const config = writeZooConfig(dir, port);
     const child = spawn('bash', [script, 'run', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const keep = (d: Buffer): void => {
