@@ -417,16 +417,9 @@ function consumeLines(r: ConsumePerfResult, json: boolean): string[] {
 
 // ---- perf e2e ----
 
-interface E2ePerfOptions {
-  topic: string;
-  numRecords: string;
-  recordSize: string;
-  throughput: string;
-  acks: string;
-  batchSize?: string;
-  lingerMs?: string;
+/** perf produce's options, plus how long the consumer may wait for the last record. */
+interface E2ePerfOptions extends ProducePerfOptions {
   timeoutMs?: string;
-  json?: boolean;
 }
 
 /** The topic's description, creating it (broker defaults) when it does not exist. */
