@@ -1,34 +1,111 @@
 /**
  * Compression codecs of record batches, selected by attribute bits 0-2.
- * gzip comes from Node's zlib; snappy, lz4 and zstd are refused with a typed
- * error until a codec is added.
+ *
+ * Sluice writes none or gzip (Node's zlib). It reads what Kafka clients
+ * write with gzip, snappy (raw, or in the xerial framing Kafka's Java and
+ * librdkafka producers use: snappyjs) and zstd (fzstd, a pure-JS decoder:
+ * Node 20's zlib has no zstd). lz4 is refused with a typed error: no
+ * well-kept pure-JS lz4 frame decoder with bounds checks exists.
+ *
+ * Every decoder is bounded by decompressedBytesMax, so a small batch cannot
+ * inflate into unbounded memory (a "zip bomb" is CORRUPT_RECORD).
  */
+
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { Decompress as ZstdStream } from 'fzstd';
+import { uncompress as snappyUncompress } from 'snappyjs';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { decompressedBytesMax } from '../shared/limits.js';
 
 const names = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
-function unsupported(codec: number): SluiceError {
+function unsupported(codec: number, what: string): SluiceError {
   return new SluiceError(
     ErrorCode.UnsupportedCompression,
-    `compression ${names[codec] ?? codec} is not supported (none and gzip are)`,
+    `compression ${names[codec] ?? codec} is not supported ${what}`,
   );
 }
 
+function corrupt(codec: number, err: unknown): SluiceError {
+  return new SluiceError(
+    ErrorCode.CorruptRecord,
+    `${names[codec] ?? codec} records do not inflate: ${(err as Error).message}`,
+    { cause: err },
+  );
+}
+
+/** xerial's snappy stream header: magic, then int32 version and int32 compatible version. */
+const xerialMagic = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
+const xerialHeaderBytes = 16;
+
+function tooLarge(): Error {
+  return new Error(`more than ${decompressedBytesMax} bytes`);
+}
+
+/** Raw snappy, or xerial framing (header, then int32-length-prefixed raw snappy blocks). */
+function unsnappy(bytes: Buffer): Buffer {
+  const raw = (block: Buffer, left: number): Buffer => {
+    const out = snappyUncompress(block, left);
+    return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+  };
+  if (bytes.length < xerialHeaderBytes || !bytes.subarray(0, xerialMagic.length).equals(xerialMagic)) {
+    return raw(bytes, decompressedBytesMax);
+  }
+  const blocks: Buffer[] = [];
+  let total = 0;
+  let pos = xerialHeaderBytes;
+  while (pos < bytes.length) {
+    if (pos + 4 > bytes.length) throw new Error('truncated xerial block length');
+    const length = bytes.readInt32BE(pos);
+    pos += 4;
+    if (length < 0 || pos + length > bytes.length) throw new Error(`xerial block of ${length} bytes overruns the data`);
+    const block = raw(bytes.subarray(pos, pos + length), decompressedBytesMax - total);
+    pos += length;
+    total += block.length;
+    blocks.push(block);
+  }
+  return blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks, total);
+}
+
+/** zstd through fzstd's streaming decoder, so the output bound holds while decoding. */
+function unzstd(bytes: Buffer): Buffer {
+  // the streaming decoder takes no input as no output; a batch's records area is never empty
+  if (bytes.length === 0) throw new Error('no zstd frame');
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const stream = new ZstdStream((chunk) => {
+    total += chunk.length;
+    if (total > decompressedBytesMax) throw tooLarge();
+    chunks.push(chunk);
+  });
+  stream.push(bytes, true);
+  return Buffer.concat(chunks, total);
+}
+
 export function inflateRecords(codec: number, bytes: Buffer): Buffer {
-  if (codec !== 1) throw unsupported(codec);
+  let inflate: (b: Buffer) => Buffer;
+  switch (codec) {
+    case 1:
+      inflate = (b) => gunzipSync(b, { maxOutputLength: decompressedBytesMax });
+      break;
+    case 2:
+      inflate = unsnappy;
+      break;
+    case 4:
+      inflate = unzstd;
+      break;
+    default:
+      throw unsupported(codec, '(gzip, snappy and zstd are)');
+  }
   try {
-    return gunzipSync(bytes, { maxOutputLength: decompressedBytesMax });
+    return inflate(bytes);
   } catch (err) {
-    throw new SluiceError(ErrorCode.CorruptRecord, `gzip records do not inflate: ${(err as Error).message}`, {
-      cause: err,
-    });
+    throw corrupt(codec, err);
   }
 }
 
 export function deflateRecords(codec: number, bytes: Buffer): Buffer {
   if (codec === 0) return bytes;
-  if (codec !== 1) throw unsupported(codec);
+  if (codec !== 1) throw unsupported(codec, 'for writing (none and gzip are)');
   return gzipSync(bytes);
 }

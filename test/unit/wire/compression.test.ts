@@ -1,4 +1,5 @@
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { compress as snappyCompress } from 'snappyjs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
 import { decompressedBytesMax } from '../../../src/shared/limits.js';
@@ -7,7 +8,7 @@ import type { RecordInput } from '../../../src/wire/record.js';
 import { Compression, compressionOf, validateBatch } from '../../../src/wire/record-batch.js';
 import { decodeBatchRecords } from '../../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
-import { At, copy, expectSluiceError, prng, randomBytes, reseal } from '../../helpers/wire-bytes.js';
+import { At, copy, expectSluiceError, loadFixture, prng, randomBytes, reseal } from '../../helpers/wire-bytes.js';
 
 const { CorruptRecord: CORRUPT, UnsupportedCompression: UNSUPPORTED } = ErrorCode;
 const T = 1_700_000_000_000;
@@ -46,10 +47,13 @@ describe('deflateRecords / inflateRecords', () => {
     expect(inflateRecords(Compression.gzip, joined).toString()).toBe('abcdef');
   });
 
-  it('refuses snappy, lz4, zstd and unknown codecs with UNSUPPORTED_COMPRESSION, both ways', () => {
-    for (const codec of [2, 3, 4, 5, 7]) {
+  it('refuses lz4 and unknown codecs with UNSUPPORTED_COMPRESSION both ways, and writes neither snappy nor zstd', () => {
+    for (const codec of [3, 5, 7]) {
       expectSluiceError(() => deflateRecords(codec, Buffer.from('x')), UNSUPPORTED);
       expectSluiceError(() => inflateRecords(codec, Buffer.from('x')), UNSUPPORTED);
+    }
+    for (const codec of [Compression.snappy, Compression.zstd]) {
+      expectSluiceError(() => deflateRecords(codec, Buffer.from('x')), UNSUPPORTED);
     }
   });
 
@@ -153,5 +157,85 @@ describe('inflate bound', () => {
     }
     // a fresh module graph: compare the code, not the class identity
     expect((thrown as { code?: string } | undefined)?.code).toBe(CORRUPT);
+  });
+});
+
+describe('snappy (read only)', () => {
+  // raw snappy written by hand from the format description: varint length 5, one literal of 5 bytes
+  const literal = Buffer.concat([Buffer.from([5, (5 - 1) << 2]), Buffer.from('hello')]);
+  const xerialHeader = Buffer.from('82534e41505059000000000100000001', 'hex');
+  const block = (b: Buffer): Buffer => {
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(b.length, 0);
+    return Buffer.concat([length, b]);
+  };
+
+  it('inflates raw snappy and the xerial framing of Java and librdkafka producers (several blocks)', () => {
+    expect(inflateRecords(Compression.snappy, literal).toString()).toBe('hello');
+    const big = randomBytes(prng(3), 70_000);
+    const compressed = Buffer.from(snappyCompress(big));
+    expect(inflateRecords(Compression.snappy, compressed).equals(big)).toBe(true);
+    const framed = Buffer.concat([xerialHeader, block(literal), block(compressed)]);
+    expect(inflateRecords(Compression.snappy, framed).equals(Buffer.concat([Buffer.from('hello'), big]))).toBe(true);
+  });
+
+  it('refuses broken snappy with CORRUPT_RECORD', () => {
+    const cases = [
+      Buffer.from([5, (9 - 1) << 2, 0x68]), // a literal longer than the data
+      Buffer.concat([xerialHeader, Buffer.from([0, 0, 0, 9]), literal]), // a block overrunning the data
+      Buffer.concat([xerialHeader, Buffer.from([0, 0])]), // a cut block length
+      Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]), // no valid length varint
+    ];
+    for (const c of cases) expectSluiceError(() => inflateRecords(Compression.snappy, c), CORRUPT);
+  });
+
+  it(`refuses a snappy stream claiming more than decompressedBytesMax`, () => {
+    // varint of decompressedBytesMax + 1, then nothing: refused before any allocation
+    const claim: number[] = [];
+    for (let v = decompressedBytesMax + 1; ; v = Math.floor(v / 128)) {
+      if (v < 128) {
+        claim.push(v);
+        break;
+      }
+      claim.push((v % 128) | 0x80);
+    }
+    expectSluiceError(() => inflateRecords(Compression.snappy, Buffer.from(claim)), CORRUPT);
+  });
+});
+
+describe('zstd (read only)', () => {
+  const fixture = loadFixture<{ frames: Record<string, string> }>('wire/zstd-frames.json');
+  const frame = (name: string): Buffer => Buffer.from(fixture.frames[name] as string, 'hex');
+
+  it('inflates frames written by the zstd tool, with and without a content size', () => {
+    expect(inflateRecords(Compression.zstd, frame('text')).toString()).toBe('hello zstd records');
+    expect(inflateRecords(Compression.zstd, frame('a4096')).equals(Buffer.alloc(4096, 'a'))).toBe(true);
+    expect(inflateRecords(Compression.zstd, frame('a4096Streamed')).equals(Buffer.alloc(4096, 'a'))).toBe(true);
+  });
+
+  it('refuses broken zstd with CORRUPT_RECORD', () => {
+    const good = frame('text');
+    for (const c of [good.subarray(0, good.length - 4), Buffer.from('not zstd at all'), Buffer.alloc(0)]) {
+      expectSluiceError(() => inflateRecords(Compression.zstd, c), CORRUPT);
+    }
+  });
+
+  it('stops at the bound while inflating (bound lowered to 4096)', async () => {
+    vi.resetModules();
+    vi.doMock('../../../src/shared/limits.js', async (importOriginal) => ({
+      ...(await importOriginal<typeof import('../../../src/shared/limits.js')>()),
+      decompressedBytesMax: 4096,
+    }));
+    const fresh = await import('../../../src/wire/compression.js');
+    expect(fresh.inflateRecords(Compression.zstd, frame('a4096')).length).toBe(4096);
+    let thrown: unknown;
+    try {
+      fresh.inflateRecords(Compression.zstd, frame('a4097'));
+    } catch (err) {
+      thrown = err;
+    }
+    expect((thrown as { code?: string } | undefined)?.code).toBe(CORRUPT);
+    vi.doUnmock('../../../src/shared/limits.js');
+    vi.resetModules();
   });
 });

@@ -471,7 +471,7 @@ describe('batches from another client (sarama, Go)', () => {
       headers: [{ key: '\b\t\n', value: Buffer.from([11, 12]) }],
     },
   ];
-  for (const name of ['uncompressed', 'gzip']) {
+  for (const name of ['uncompressed', 'gzip', 'snappy']) {
     it(`decodes sarama's ${name} batch`, () => {
       const buf = Buffer.from(sarama.batches[name] as string, 'hex');
       expect(validate(buf)).toBe(buf.length);
