@@ -219,11 +219,20 @@ export class ReplicaFetcher {
       for (const p of t.partitions) {
         const f = this.followed.get(`${t.name}-${p.partition}`);
         if (f?.state !== 'fetching') continue;
+        const log = f.replica.log;
+        if (p.errorCode === WireError.OFFSET_OUT_OF_RANGE && p.logStartOffset > log.logEndOffset) {
+          // the leader no longer has what follows our log end (retention, compaction): start over at its log start
+          this.options.logger.warn(
+            { partition: f.replica.name, logEndOffset: log.logEndOffset, leaderLogStartOffset: p.logStartOffset },
+            'follower is behind the leader log start: truncating fully',
+          );
+          await log.truncateFullyAndStartAt(p.logStartOffset);
+          continue;
+        }
         if (p.errorCode !== 0) {
           this.onPartitionError(f, p.errorCode, p.errorMessage);
           continue;
         }
-        const log = f.replica.log;
         if (p.records.length > 0) {
           try {
             await log.append(p.records, { assignOffsets: false });

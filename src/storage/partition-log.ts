@@ -85,7 +85,7 @@ export interface TimestampLookup {
 const headerWindowBytes = 16 * 1024;
 
 export class PartitionLog {
-  private readonly segments: Segment[];
+  private segments: Segment[];
   private readonly indexer: SparseIndexer;
   private logStart: number;
   private recoveryPoint: number;
@@ -538,6 +538,43 @@ export class PartitionLog {
     await this.persistMeta(false, true);
     // what was cut may have been some producer's latest batches
     await this.rebuildProducerState();
+  }
+
+  /**
+   * Drops the whole log and starts it again, empty, at `offset` (Kafka's
+   * truncateFullyAndStartAt): a follower whose log ends below its leader's
+   * log start cannot fetch what the leader no longer has, so it starts over
+   * where the leader's log starts. The new segment exists and the new log
+   * start is durable before any old file goes; a crash in between leaves
+   * files below the log start, which opening the log sweeps.
+   */
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.checkWritable();
+    if (!Number.isSafeInteger(offset) || offset <= this.logEndOffset) {
+      throw new SluiceError(
+        ErrorCode.InvalidRequest,
+        `${this.topic}-${this.partition}: a fresh start must lie past the log end ${this.logEndOffset}, got ${offset}`,
+      );
+    }
+    let fresh: Segment;
+    try {
+      fresh = Segment.create(this.dir, offset);
+    } catch (err) {
+      this.goOffline(err);
+      throw err;
+    }
+    const old = this.segments;
+    this.segments = [fresh];
+    this.logStart = offset;
+    this.recoveryPoint = offset;
+    this.leaderEpochs = [];
+    this.readCursor = undefined;
+    this.indexer.reset(-1);
+    await this.persistMeta(false, true);
+    for (const s of old) s.delete();
+    await this.index.deleteBelow(offset);
+    await this.rebuildProducerState();
+    this.log.warn({ logStartOffset: offset }, 'log truncated fully and started again');
   }
 
   /**

@@ -330,11 +330,11 @@ describe('refusal of corrupt input', () => {
       },
     },
     {
-      name: 'snappy compression (unsupported)',
+      name: 'lz4 compression (unsupported)',
       code: ErrorCode.UnsupportedCompression,
       build: () => {
         const b = testBatch('bad', 1, 50);
-        b.writeInt16BE(Compression.snappy, Field.attributes);
+        b.writeInt16BE(Compression.lz4, Field.attributes);
         return fixCrc(b);
       },
     },

@@ -220,3 +220,47 @@ describe('retention across partitions and restarts', () => {
     expect(fs.existsSync(segmentPath(partitionDir, 0))).toBe(false);
   });
 });
+
+describe('truncateFullyAndStartAt (a follower behind its leader log start)', () => {
+  it('drops the whole log, starts empty at the offset, takes batches from there, and reopens the same', async () => {
+    const { dir, manager, log, partitionDir, config } = await buildLog({}, 6);
+    expect(log.logEndOffset).toBe(12);
+    // the leader's log now starts at 40: everything here lies below it
+    await log.truncateFullyAndStartAt(40);
+    expect(log.logStartOffset).toBe(40);
+    expect(log.logEndOffset).toBe(40);
+    expect(log.segmentBaseOffsets).toEqual([40]);
+    expect(segmentFiles(partitionDir)).toEqual([40]);
+    await expectCode(log.read(0, 1000), ErrorCode.OffsetOutOfRange);
+    // replicated batches carry the leader's offsets
+    await log.append(testBatch('f40', 2, t0 + 40 * hour, { baseOffset: 40 }), { assignOffsets: false });
+    await log.append(testBatch('f42', 2, t0 + 42 * hour, { baseOffset: 42 }), { assignOffsets: false });
+    expect(log.logEndOffset).toBe(44);
+    const { records } = await readAll(log);
+    expect(records.map((r) => r.offset)).toEqual([40, 41, 42, 43]);
+    expect(contentsOf(records)).toEqual([
+      ...expectedContents('f40', 2, t0 + 40 * hour),
+      ...expectedContents('f42', 2, t0 + 42 * hour),
+    ]);
+    expect(await log.offsetForTimestamp(0)).toEqual({ offset: 40, timestamp: t0 + 40 * hour });
+    await manager.close();
+
+    const after = await dumpIndex(dir, `${topic}-0`);
+    expect(after.meta?.logStartOffset).toBe(40);
+    expect(after.offsets.every(([o]) => o >= 40)).toBe(true);
+    expect(after.times.every(([, o]) => o >= 40)).toBe(true);
+    expect(await indexProblems(dir, topic, 0)).toEqual([]);
+    const again = await fx.open(dir, config);
+    const reopened = again.get(topic, 0) as PartitionLog;
+    expect(reopened.logStartOffset).toBe(40);
+    expect(reopened.logEndOffset).toBe(44);
+    expect((await readAll(reopened)).records.map((r) => r.offset)).toEqual([40, 41, 42, 43]);
+  });
+
+  it('refuses a start at or before the log end (that is a plain truncation, or nothing)', async () => {
+    const { log } = await buildLog({}, 2);
+    await expectCode(log.truncateFullyAndStartAt(4), ErrorCode.InvalidRequest);
+    await expectCode(log.truncateFullyAndStartAt(1), ErrorCode.InvalidRequest);
+    expect(log.logEndOffset).toBe(4);
+  });
+});
