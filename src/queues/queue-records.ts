@@ -13,6 +13,7 @@
 import { Packr } from 'msgpackr';
 import { expirationHeader, type QueueHeader, type QueueMessageInput } from '../protocol/native/queue-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { queueStateFlushRecordsMax } from '../shared/limits.js';
 import type { DecodedRecord, RecordInput } from '../wire/record.js';
 
 export const stateHeader = 'sluice.q';
@@ -39,6 +40,25 @@ export function stateRecordInput(state: StateRecord, timestamp: number): RecordI
     headers: [{ key: stateHeader, value: Buffer.from(state.op) }],
     timestamp,
   };
+}
+
+/** Delivery counts, then `offsets` done for `reason`, as state records of at most queueStateFlushRecordsMax items each. */
+export function doneStateRecords(
+  offsets: number[],
+  reason: DoneReason,
+  counts: [number, number][],
+  timestamp: number,
+): RecordInput[] {
+  const records: RecordInput[] = [];
+  for (let i = 0; i < counts.length; i += queueStateFlushRecordsMax) {
+    records.push(stateRecordInput({ op: 'count', counts: counts.slice(i, i + queueStateFlushRecordsMax) }, timestamp));
+  }
+  for (let i = 0; i < offsets.length; i += queueStateFlushRecordsMax) {
+    records.push(
+      stateRecordInput({ op: 'done', offsets: offsets.slice(i, i + queueStateFlushRecordsMax), reason }, timestamp),
+    );
+  }
+  return records;
 }
 
 export function isStateRecord(record: { headers: QueueHeader[] }): boolean {
