@@ -371,7 +371,10 @@ export class QueueDispatcher {
     let moved = 0;
     for (let i = 0; i < entries.length; i += redriveChunkMessages) {
       const chunk = entries.slice(i, i + redriveChunkMessages);
-      const { going, messages } = redriveChunk(chunk, await this.reader.read(chunk.map((e) => e.offset)), queue);
+      const records = await this.reader.read(chunk.map((e) => e.offset));
+      // the read awaited: a dead letter acquired, acknowledged or purged meanwhile is no longer ours to move
+      const stillFree = chunk.filter((e) => this.state.pending.get(e.offset) === e && !e.consumer && !e.leaving);
+      const { going, messages } = redriveChunk(stillFree, records, queue);
       if (messages.length === 0) continue;
       this.state.beginLeaving(going);
       try {
