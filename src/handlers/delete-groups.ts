@@ -4,10 +4,10 @@
  * its own result: NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND
  * when unknown, NOT_COORDINATOR when another broker coordinates it.
  */
-import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { ErrorFields } from '../protocol/native/messages.js';
 import { arrayField, bad, type Handler } from './context.js';
+import { orWireError } from './per-partition.js';
 
 export interface DeleteGroupsRequest {
   groups: string[];
@@ -29,11 +29,12 @@ export const deleteGroupsHandler: Handler = {
     const results: DeleteGroupsResponse['results'] = [];
     for (const groupId of groups) {
       if (typeof groupId !== 'string') throw bad('groups must be names');
-      try {
-        results.push({ groupId, ...(await ctx.groups.deleteGroup(groupId)) });
-      } catch (err) {
-        results.push({ groupId, ...toWireError(err) });
-      }
+      results.push(
+        await orWireError(
+          async () => ({ groupId, ...(await ctx.groups.deleteGroup(groupId)) }),
+          (error) => ({ groupId, ...error }),
+        ),
+      );
     }
     return { errorCode: 0, results };
   },

@@ -9,12 +9,12 @@
  * offset it asks for tells the leader how far it has replicated.
  */
 import { partitionKey } from '../broker/append-notifier.js';
-import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { arrayField, type Handler, type HandlerContext, intField, stringField } from './context.js';
+import { orWireError } from './per-partition.js';
 
 interface Wanted {
   topic: string;
@@ -36,42 +36,42 @@ async function readOnce(
   let bytes = 0;
   const byTopic = new Map<string, FetchPartitionResponse[]>();
   for (const w of wanted) {
-    let entry: FetchPartitionResponse;
     const replica = ctx.replicas.replica(w.topic, w.partition);
-    try {
-      const leader = ctx.replicas.leaderReplica(w.topic, w.partition);
-      if (replicaId >= 0) {
-        if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
-          throw new SluiceError(
-            w.leaderEpoch < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
-            `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
-          );
+    const entry = await orWireError<FetchPartitionResponse>(
+      async () => {
+        const leader = ctx.replicas.leaderReplica(w.topic, w.partition);
+        if (replicaId >= 0) {
+          if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
+            throw new SluiceError(
+              w.leaderEpoch < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
+              `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
+            );
+          }
+          ctx.replicas.onFollowerFetch(leader, replicaId, w.offset);
         }
-        ctx.replicas.onFollowerFetch(leader, replicaId, w.offset);
-      }
-      const room = Math.min(w.maxBytes, maxBytes - bytes);
-      const read = await leader.log.read(w.offset, Math.max(room, 0), {
-        minOneBatch: bytes === 0,
-        ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
-      });
-      bytes += read.records.length;
-      if (replicaId < 0) ctx.metrics?.fetched(w.topic, read.records);
-      entry = {
+        const room = Math.min(w.maxBytes, maxBytes - bytes);
+        const read = await leader.log.read(w.offset, Math.max(room, 0), {
+          minOneBatch: bytes === 0,
+          ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
+        });
+        bytes += read.records.length;
+        if (replicaId < 0) ctx.metrics?.fetched(w.topic, read.records);
+        return {
+          partition: w.partition,
+          errorCode: 0,
+          highWatermark: leader.highWatermark,
+          logStartOffset: read.logStartOffset,
+          records: read.records,
+        };
+      },
+      (error) => ({
         partition: w.partition,
-        errorCode: 0,
-        highWatermark: leader.highWatermark,
-        logStartOffset: read.logStartOffset,
-        records: read.records,
-      };
-    } catch (err) {
-      entry = {
-        partition: w.partition,
-        ...toWireError(err),
+        ...error,
         highWatermark: replica?.highWatermark ?? -1,
         logStartOffset: replica?.log.logStartOffset ?? -1,
         records: empty,
-      };
-    }
+      }),
+    );
     const list = byTopic.get(w.topic) ?? [];
     list.push(entry);
     byTopic.set(w.topic, list);

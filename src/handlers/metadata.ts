@@ -1,33 +1,34 @@
-import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, TopicMetadata } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
+import { orWireError } from './per-partition.js';
 
-async function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promise<TopicMetadata> {
-  try {
-    const spec = autoCreate ? await ctx.topics.getOrAutoCreate(name) : ctx.coordinator.topic(name);
-    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic ${name}`);
-    const partitions = [];
-    for (let p = 0; p < spec.partitions; p++) {
-      const state = ctx.coordinator.partitionState(name, p);
-      partitions.push(
-        state
-          ? {
-              partition: p,
-              errorCode: 0,
-              leader: state.leader,
-              leaderEpoch: state.leaderEpoch,
-              replicas: state.replicas,
-              isr: state.isr,
-            }
-          : { partition: p, errorCode: 5, leader: -1, leaderEpoch: -1, replicas: [], isr: [] },
-      );
-    }
-    return { name, errorCode: 0, partitions };
-  } catch (err) {
-    return { name, ...toWireError(err), partitions: [] };
-  }
+function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promise<TopicMetadata> {
+  return orWireError(
+    async () => {
+      const spec = autoCreate ? await ctx.topics.getOrAutoCreate(name) : ctx.coordinator.topic(name);
+      if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic ${name}`);
+      const partitions = [];
+      for (let p = 0; p < spec.partitions; p++) {
+        const state = ctx.coordinator.partitionState(name, p);
+        partitions.push(
+          state
+            ? {
+                partition: p,
+                errorCode: 0,
+                leader: state.leader,
+                leaderEpoch: state.leaderEpoch,
+                replicas: state.replicas,
+                isr: state.isr,
+              }
+            : { partition: p, errorCode: 5, leader: -1, leaderEpoch: -1, replicas: [], isr: [] },
+        );
+      }
+      return { name, errorCode: 0, partitions };
+    },
+    (error) => ({ name, ...error, partitions: [] }),
+  );
 }
 
 export const metadataHandler: Handler = {

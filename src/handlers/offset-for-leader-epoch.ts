@@ -3,27 +3,24 @@
  * leader epoch ends in the leader's log, and truncates its own log there
  * before it fetches (Kafka's KIP-101), so diverged records never survive.
  */
-import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type {
   OffsetForLeaderEpochPartition,
   OffsetForLeaderEpochResponse,
 } from '../protocol/native/replication-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { arrayField, type Handler, intField, stringField } from './context.js';
+import { type Handler, intField } from './context.js';
+import { orWireError, perPartition } from './per-partition.js';
 
 export const offsetForLeaderEpochHandler: Handler = {
   apiKey: ApiKey.OffsetForLeaderEpoch,
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx): Promise<OffsetForLeaderEpochResponse> {
-    const topics: OffsetForLeaderEpochResponse['topics'] = [];
-    for (const t of arrayField(body, 'topics')) {
-      const name = stringField(t, 'name');
-      const partitions: OffsetForLeaderEpochPartition[] = [];
-      for (const p of arrayField(t, 'partitions')) {
-        const partition = intField(p, 'partition');
-        try {
+    const topics = await perPartition(body, (name, p): Promise<OffsetForLeaderEpochPartition> => {
+      const partition = intField(p, 'partition');
+      return orWireError(
+        async () => {
           const leader = ctx.replicas.leaderReplica(name, partition);
           const current = intField(p, 'currentLeaderEpoch', -1);
           if (current !== -1 && current !== leader.leaderEpoch) {
@@ -33,18 +30,11 @@ export const offsetForLeaderEpochHandler: Handler = {
             );
           }
           const found = leader.log.endOffsetForEpoch(intField(p, 'leaderEpoch'));
-          partitions.push({
-            partition,
-            errorCode: 0,
-            leaderEpoch: found?.epoch ?? -1,
-            endOffset: found?.endOffset ?? -1,
-          });
-        } catch (err) {
-          partitions.push({ partition, ...toWireError(err), leaderEpoch: -1, endOffset: -1 });
-        }
-      }
-      topics.push({ name, partitions });
-    }
+          return { partition, errorCode: 0, leaderEpoch: found?.epoch ?? -1, endOffset: found?.endOffset ?? -1 };
+        },
+        (error) => ({ partition, ...error, leaderEpoch: -1, endOffset: -1 }),
+      );
+    });
     return { errorCode: 0, topics };
   },
 };

@@ -4,12 +4,12 @@
  * every in-sync replica has the records (and refuses up front with
  * NOT_ENOUGH_REPLICAS when the ISR is below min.insync.replicas).
  */
-import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { ProducePartitionResponse, ProduceResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
 import { arrayField, bad, type Handler, type HandlerContext, intField, stringField } from './context.js';
+import { orWireError } from './per-partition.js';
 
 async function appendOne(
   ctx: HandlerContext,
@@ -20,19 +20,20 @@ async function appendOne(
   timeoutMs: number,
 ): Promise<ProducePartitionResponse> {
   const base = { partition, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-  try {
-    if (!Buffer.isBuffer(records)) throw bad('records must be bytes (RecordBatch v2)');
-    const spec = await ctx.topics.getOrAutoCreate(topic);
-    if (!spec || !ctx.coordinator.partitionState(topic, partition)) {
-      throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
-    }
-    const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
-    ctx.metrics?.produced(topic, records);
-    const log = ctx.logs.get(topic, partition);
-    return { ...base, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: log?.logStartOffset ?? -1 };
-  } catch (err) {
-    return { ...base, ...toWireError(err) };
-  }
+  return orWireError(
+    async () => {
+      if (!Buffer.isBuffer(records)) throw bad('records must be bytes (RecordBatch v2)');
+      const spec = await ctx.topics.getOrAutoCreate(topic);
+      if (!spec || !ctx.coordinator.partitionState(topic, partition)) {
+        throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
+      }
+      const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
+      ctx.metrics?.produced(topic, records);
+      const log = ctx.logs.get(topic, partition);
+      return { ...base, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: log?.logStartOffset ?? -1 };
+    },
+    (error) => ({ ...base, ...error }),
+  );
 }
 
 export const produceHandler: Handler = {

@@ -8,6 +8,8 @@ export interface Session {
   expiresAt: number;
 }
 
+/** The cookie that carries a session's token. */
+export const sessionCookie = 'sluice_session';
 export const sessionTtlMsDefault = 8 * 60 * 60 * 1000;
 export const sessionsMaxDefault = 10_000;
 

@@ -1,0 +1,230 @@
+/** The admin API's brokers, topics and message browser (/api/cluster, /api/topics, /api/messages). */
+import type { FastifyInstance } from 'fastify';
+import type { Admin } from '../client/admin.js';
+import type { Consumer } from '../client/consumer.js';
+import type { Sluice } from '../client/sluice.js';
+import type { Message } from '../client/types.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import type { HttpServerOptions } from './http-server.js';
+import { addRoute, int, ints, listOf, messageJson, messagesMax, nameParam, str } from './routes.js';
+
+const partitionSchema = {
+  type: 'object',
+  properties: { partition: int, leader: int, replicas: ints, isr: ints, logStartOffset: int, highWatermark: int },
+} as const;
+const topicDescribeSchema = {
+  type: 'object',
+  properties: { name: str, partitions: { type: 'array', items: partitionSchema } },
+} as const;
+
+export function registerClusterRoutes(
+  app: FastifyInstance,
+  admin: Admin,
+  options: Pick<HttpServerOptions, 'coordinator' | 'mode' | 'startedAt' | 'logs' | 'metrics'>,
+): void {
+  addRoute(app, {
+    method: 'GET',
+    url: '/api/cluster',
+    summary: 'Brokers and the controller',
+    role: 'viewer',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          mode: str,
+          controllerId: int,
+          brokers: listOf({
+            id: int,
+            host: str,
+            port: int,
+            // the Kafka-protocol listener; null when the broker runs none
+            kafkaPort: { type: ['integer', 'null'] },
+            controller: { type: 'boolean' },
+            // known for the broker answering (this one); null for the others
+            upSince: { type: ['string', 'null'] },
+          }),
+        },
+      },
+    },
+    handler: async () => {
+      const controllerId = options.coordinator.controllerId();
+      return {
+        mode: options.mode,
+        controllerId,
+        brokers: options.coordinator
+          .brokers()
+          .map((b) => ({
+            id: b.nodeId,
+            host: b.host,
+            port: b.port,
+            kafkaPort: b.kafkaPort ?? null,
+            controller: b.nodeId === controllerId,
+            upSince:
+              b.nodeId === options.coordinator.brokerId && options.startedAt !== undefined
+                ? new Date(options.startedAt).toISOString()
+                : null,
+          }))
+          .sort((a, b) => a.id - b.id),
+      };
+    },
+  });
+
+  /** Bytes on this broker's disk of the topic's partitions it holds. */
+  const localSize = (topic: string, partitions: number): number => {
+    let size = 0;
+    for (let p = 0; p < partitions; p++) size += options.logs?.get(topic, p)?.sizeBytes ?? 0;
+    return size;
+  };
+  /** Records/s in and out of a topic through this broker since the previous call (bounded map). */
+  const lastTotals = new Map<string, { at: number; in: number; out: number }>();
+  const rates = (topic: string, now: number): { messagesInPerSec: number; messagesOutPerSec: number } => {
+    const totals = options.metrics?.topicTotals(topic) ?? { in: 0, out: 0 };
+    const last = lastTotals.get(topic);
+    if (last || lastTotals.size < 1000) lastTotals.set(topic, { at: now, in: totals.in, out: totals.out });
+    if (!last || now <= last.at) return { messagesInPerSec: 0, messagesOutPerSec: 0 };
+    const seconds = (now - last.at) / 1000;
+    return {
+      messagesInPerSec: Math.round((totals.in - last.in) / seconds),
+      messagesOutPerSec: Math.round((totals.out - last.out) / seconds),
+    };
+  };
+
+  addRoute(app, {
+    method: 'GET',
+    url: '/api/topics',
+    summary: 'Every topic',
+    role: 'viewer',
+    response: {
+      200: listOf({
+        name: str,
+        partitions: int,
+        replicationFactor: int,
+        underReplicatedPartitions: int,
+        // this broker's view: its replicas' bytes on disk and the records through it
+        sizeBytes: int,
+        messagesInPerSec: { type: 'number' },
+        messagesOutPerSec: { type: 'number' },
+      }),
+    },
+    handler: async () => {
+      const now = Date.now();
+      return (await admin.describeTopic()).map((t) => ({
+        name: t.name,
+        partitions: t.partitions.length,
+        replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+        underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
+        sizeBytes: localSize(t.name, t.partitions.length),
+        ...rates(t.name, now),
+      }));
+    },
+  });
+  addRoute<{ Params: { name: string } }>(app, {
+    method: 'GET',
+    url: '/api/topics/:name',
+    summary: "A topic's partitions",
+    role: 'viewer',
+    params: nameParam('name'),
+    response: { 200: topicDescribeSchema },
+    handler: async (req) => admin.describeTopic(req.params.name),
+  });
+  addRoute<{
+    Body: { name: string; partitions?: number; replicationFactor?: number; configs?: Record<string, string> };
+  }>(app, {
+    method: 'POST',
+    url: '/api/topics',
+    summary: 'Create a topic',
+    role: 'admin',
+    body: {
+      type: 'object',
+      required: ['name'],
+      additionalProperties: false,
+      properties: {
+        name: { type: 'string', minLength: 1, maxLength: 249, pattern: '^[A-Za-z0-9._-]+$' },
+        partitions: { type: 'integer', minimum: 1, maximum: 10000 },
+        replicationFactor: { type: 'integer', minimum: 1, maximum: 100 },
+        configs: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+    },
+    response: { 201: topicDescribeSchema },
+    handler: async (req, reply) => {
+      const body = req.body;
+      await admin.createTopic({
+        topic: body.name,
+        ...(body.partitions !== undefined ? { partitions: body.partitions } : {}),
+        ...(body.replicationFactor !== undefined ? { replicationFactor: body.replicationFactor } : {}),
+        ...(body.configs !== undefined ? { config: body.configs } : {}),
+      });
+      return reply.code(201).send(await admin.describeTopic(body.name));
+    },
+  });
+  addRoute<{ Params: { name: string } }>(app, {
+    method: 'DELETE',
+    url: '/api/topics/:name',
+    summary: 'Delete a topic',
+    role: 'admin',
+    params: nameParam('name'),
+    handler: async (req) => {
+      await admin.deleteTopic(req.params.name);
+      return { deleted: req.params.name };
+    },
+  });
+}
+
+/** GET /api/messages: a look at a partition's records (registered last, so the OpenAPI paths keep their order). */
+export function registerMessageBrowser(app: FastifyInstance, client: Sluice, admin: Admin): void {
+  addRoute<{
+    Querystring: { topic: string; partition: number; offset?: number; timestamp?: number; max: number };
+  }>(app, {
+    method: 'GET',
+    url: '/api/messages',
+    summary: 'Read records of a partition from an offset or a time',
+    role: 'viewer',
+    querystring: {
+      type: 'object',
+      required: ['topic'],
+      additionalProperties: false,
+      properties: {
+        topic: { type: 'string', minLength: 1, maxLength: 249 },
+        partition: { type: 'integer', minimum: 0, default: 0 },
+        offset: { type: 'integer', minimum: 0 },
+        timestamp: { type: 'integer', minimum: 0 },
+        max: { type: 'integer', minimum: 1, maximum: messagesMax, default: 50 },
+      },
+    },
+    response: {
+      200: listOf({
+        offset: int,
+        timestamp: int,
+        key: { type: ['string', 'null'] },
+        value: { type: ['string', 'null'] },
+        headers: { type: 'object', additionalProperties: str },
+      }),
+    },
+    handler: async (req) => {
+      const q = req.query;
+      const consumer: Consumer = client.consumer({ autoOffsetReset: 'earliest', maxWaitMs: 200 });
+      try {
+        const described = await admin.describeTopic(q.topic);
+        const p = described.partitions.find((x) => x.partition === q.partition);
+        if (!p) throw new SluiceError(ErrorCode.UnknownPartition, `unknown partition ${q.topic}-${q.partition}`);
+        consumer.assign([{ topic: q.topic, partition: q.partition, offset: q.offset ?? 'earliest' }]);
+        if (q.timestamp !== undefined && q.offset === undefined) {
+          await consumer.seekToTimestamp({ topic: q.topic, partition: q.partition, timestamp: q.timestamp });
+        }
+        const out: Message[] = [];
+        const start = q.offset ?? 0;
+        for (let round = 0; round < 5 && out.length < q.max; round++) {
+          const position = consumer.position(q.topic, q.partition);
+          if (position !== null && position >= p.highWatermark) break;
+          if (start >= p.highWatermark) break;
+          const batch = await consumer.poll({ maxWaitMs: 200, maxRecords: q.max - out.length });
+          if (batch.length === 0) break;
+          out.push(...batch);
+        }
+        return out.slice(0, q.max).map(messageJson);
+      } finally {
+        await consumer.close();
+      }
+    },
+  });
+}
