@@ -133,7 +133,9 @@ export class WaitingFetches {
       progress = false;
       for (const w of this.waiters) {
         const list = got.get(w) ?? [];
-        if (list.length >= w.wanted) continue;
+        // the prefetch bounds what the consumer holds across all its fetches, not per fetch:
+        // two fetches of one consumer waiting side by side must not hold twice its prefetch
+        if (list.length >= w.wanted || w.consumer.held.size >= w.consumer.prefetch) continue;
         const one = acquireOne(w.consumer);
         if (one.length === 0) break;
         list.push(...one);

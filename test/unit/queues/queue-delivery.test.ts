@@ -99,6 +99,25 @@ describe('acquiring', () => {
     expect(offsets(available)).toEqual([4]);
   });
 
+  it("never lets one consumer's waiting fetches together hold more than its prefetch", async () => {
+    const waiting = new WaitingFetches('q');
+    const a = consumer('a', 3);
+    // two fetches of the same consumer, each sized by the room it had when it started
+    const first = waiting.wait(a, 3, 10_000);
+    const second = waiting.wait(a, 3, 10_000);
+    const available = Array.from({ length: 10 }, (_, i) => entry(i));
+    waiting.serve(() => {
+      const next = available.shift();
+      if (!next) return [];
+      a.held.add(next); // what lockFor does when the dispatcher acquires for the consumer
+      return [next];
+    });
+    const got = [...(await first), ...(await second)];
+    expect(got).toHaveLength(3);
+    expect(a.held.size).toBe(3);
+    expect(available).toHaveLength(7);
+  });
+
   it('ends waiting fetches empty on timeout, when the consumer leaves, and on close', async () => {
     const waiting = new WaitingFetches('q');
     const a = consumer('a');
