@@ -9,6 +9,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
+// one free-port probe for tests and benchmarks
+export { freePort } from '../../test/helpers/zookeeper.js';
+
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 /** Output kept per child for diagnostics. */
@@ -178,14 +181,6 @@ export function installCleanupHandlers(): void {
 
 export function liveChildren(): number {
   return children.size;
-}
-
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export function canConnect(port: number): Promise<boolean> {

@@ -24,10 +24,10 @@ import {
 } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
-import { batchSizeOf, checkFraming, crcMatches } from '../../src/wire/record-batch.js';
 import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess, repoRoot } from './broker-process.js';
 import { RawClient } from './raw-client.js';
+import { storedBatches } from './storage.js';
 import { ZooKeeperServer } from './zookeeper.js';
 
 /** Broker overrides every test cluster gets: short session and lag timeouts so failover is quick. */
@@ -349,29 +349,13 @@ export class TestCluster {
    */
   storedRecords(id: number, topic: string, partition: number): StoredRecord[] {
     const dir = path.join(this.broker(id).dataDir, `${topic}-${partition}`);
-    const files = fs
-      .readdirSync(dir)
-      .filter((f) => /^\d{20}\.log$/.test(f))
-      .sort();
-    const out: StoredRecord[] = [];
-    for (const file of files) {
-      const buf = fs.readFileSync(path.join(dir, file));
-      let pos = 0;
-      while (pos < buf.length) {
-        let size: number;
-        try {
-          size = checkFraming(buf, pos, buf.length);
-        } catch {
-          break;
-        }
-        if (!crcMatches(buf, pos, size)) break;
-        for (const r of decodeBatchRecords(buf, pos)) {
-          out.push({ offset: r.offset, key: r.key?.toString() ?? null, value: r.value?.toString() ?? null });
-        }
-        pos += batchSizeOf(buf, pos);
-      }
-    }
-    return out;
+    return storedBatches(dir).flatMap(({ buf, pos }) =>
+      decodeBatchRecords(buf, pos).map((r) => ({
+        offset: r.offset,
+        key: r.key?.toString() ?? null,
+        value: r.value?.toString() ?? null,
+      })),
+    );
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */

@@ -14,7 +14,15 @@ import { PartitionIndex, type PartitionMeta } from '../../src/storage/partition-
 import type { PartitionLog } from '../../src/storage/partition-log.js';
 import { crc32c } from '../../src/wire/crc32c.js';
 import type { DecodedRecord, RecordInput } from '../../src/wire/record.js';
-import { baseOffsetOf, batchSizeOf, lastOffsetOf, maxTimestampOf, validateBatch } from '../../src/wire/record-batch.js';
+import {
+  baseOffsetOf,
+  batchSizeOf,
+  checkFraming,
+  crcMatches,
+  lastOffsetOf,
+  maxTimestampOf,
+  validateBatch,
+} from '../../src/wire/record-batch.js';
 import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { type BatchOptions, encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import { tempDir } from './temp-dir.js';
@@ -373,4 +381,33 @@ export function crashRecordProblem(record: DecodedRecord): string | undefined {
 export function flipByte(buf: Buffer, index: number, mask: number): void {
   if (index < 0 || index >= buf.length) throw new RangeError(`byte ${index} is outside a buffer of ${buf.length}`);
   buf[index] = (buf[index] as number) ^ mask;
+}
+
+/**
+ * The whole, CRC-checked batches in a partition directory's segment files, in
+ * offset order, each as (file bytes, position): what a broker holds on disk.
+ * Stops at a file's torn or unreadable tail.
+ */
+export function storedBatches(partitionDir: string): { buf: Buffer; pos: number }[] {
+  const out: { buf: Buffer; pos: number }[] = [];
+  const files = fs
+    .readdirSync(partitionDir)
+    .filter((f) => parseSegmentFileName(f) !== undefined)
+    .sort();
+  for (const file of files) {
+    const buf = fs.readFileSync(path.join(partitionDir, file));
+    let pos = 0;
+    while (pos < buf.length) {
+      let size: number;
+      try {
+        size = checkFraming(buf, pos, buf.length);
+      } catch {
+        break;
+      }
+      if (!crcMatches(buf, pos, size)) break;
+      out.push({ buf, pos });
+      pos += size;
+    }
+  }
+  return out;
 }

@@ -9,7 +9,6 @@
  * resumes after them, and `sluice group describe` shows them); an idempotent
  * producer gets a producer id and writes sequenced batches exactly once.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import {
   type Admin,
@@ -24,9 +23,10 @@ import {
 } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
-import { baseSequenceOf, checkFraming, producerIdOf, recordsCountOf } from '../../src/wire/record-batch.js';
+import { baseSequenceOf, producerIdOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
+import { storedBatches as batchesOnDisk } from '../helpers/storage.js';
 
 const groupTimeoutMs = 30_000;
 
@@ -410,29 +410,9 @@ function storedBatches(
   topic: string,
   partition: number,
 ): { producerId: number; baseSequence: number; records: number }[] {
-  const dir = path.join(broker.dataDir, `${topic}-${partition}`);
-  const out: { producerId: number; baseSequence: number; records: number }[] = [];
-  const files = fs
-    .readdirSync(dir)
-    .filter((f) => /^\d{20}\.log$/.test(f))
-    .sort();
-  for (const file of files) {
-    const buf = fs.readFileSync(path.join(dir, file));
-    let pos = 0;
-    while (pos < buf.length) {
-      let size: number;
-      try {
-        size = checkFraming(buf, pos, buf.length);
-      } catch {
-        break; // the end of the written part
-      }
-      out.push({
-        producerId: producerIdOf(buf, pos),
-        baseSequence: baseSequenceOf(buf, pos),
-        records: recordsCountOf(buf, pos),
-      });
-      pos += size;
-    }
-  }
-  return out;
+  return batchesOnDisk(path.join(broker.dataDir, `${topic}-${partition}`)).map(({ buf, pos }) => ({
+    producerId: producerIdOf(buf, pos),
+    baseSequence: baseSequenceOf(buf, pos),
+    records: recordsCountOf(buf, pos),
+  }));
 }
