@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import type { Coordinator } from '../../../src/coordination/coordinator.js';
 import { type HttpServer, startHttpServer } from '../../../src/http/http-server.js';
-import { FailureLimiter, SessionStore } from '../../../src/http/sessions.js';
+import { SessionStore } from '../../../src/http/sessions.js';
 import { hashPassword, parseUsers, type UserRecord, verifyPassword } from '../../../src/http/users.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 
@@ -38,7 +38,7 @@ describe('password hashing', () => {
   });
 });
 
-describe('session store and failure limiter', () => {
+describe('session store', () => {
   it('expires sessions and stays bounded', () => {
     let now = 1000;
     const store = new SessionStore(100, 3, () => now);
@@ -56,18 +56,6 @@ describe('session store and failure limiter', () => {
     expect(store.size).toBe(1);
     store.delete(e);
     expect(store.get(e)).toBeUndefined();
-  });
-
-  it('blocks after the limit within the window', () => {
-    let now = 0;
-    const limiter = new FailureLimiter(2, 1000, 10, () => now);
-    limiter.fail('x');
-    expect(limiter.blocked('x')).toBe(false);
-    limiter.fail('x');
-    expect(limiter.blocked('x')).toBe(true);
-    expect(limiter.blocked('y')).toBe(false);
-    now += 1001;
-    expect(limiter.blocked('x')).toBe(false);
   });
 });
 
