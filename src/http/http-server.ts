@@ -24,6 +24,7 @@ import { openApiDocument } from './openapi.js';
 import { registerQueueRoutes } from './queue-routes.js';
 import { type Access, addRoute, anyObject, errorSchema, str } from './routes.js';
 import { type Session, SessionStore, sessionCookie, sessionTtlMsDefault } from './sessions.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
 import { loadUsers, type UserRecord } from './users.js';
 
 export { openApiDocument } from './openapi.js';
@@ -91,13 +92,15 @@ function basicCredentials(req: FastifyRequest): { username: string; password: st
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, logger } = options;
+  // behind a trusted reverse proxy req.ip is the client it forwards for (login delays are per address)
+  const trustProxy = parseTrustedProxies(config.string('http.trusted.proxies'));
   const users = options.users ?? (await loadUsers(config.string('http.users.file'), (message) => logger.warn(message)));
   const sessions = new SessionStore();
   const guard = new LoginGuard(users, logger, options.loginThrottle);
   const address = options.brokerAddress();
   const client = new Sluice({ brokers: `${address.host}:${address.port}`, clientId: 'sluice-http', retries: 2 });
   const admin = client.admin();
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy });
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     if (route.method !== 'HEAD') routes.push(route);

@@ -217,7 +217,7 @@ export const loginFailureQuietMs = 60_000;
 /** Addresses whose failure counts are remembered; the one that failed least recently is forgotten beyond this. */
 export const loginFailureAddressesMax = 10_000;
 /** Attempts waiting for one user's password check; when full, the address with the most of them loses one. */
-export const loginWaitersPerUserMax = 16;
+export const loginWaitersPerUserMax = 8;
 /** Attempts waiting for one address's lane; beyond it an attempt goes on without it (the user's lane still holds). */
 export const loginWaitersPerAddressMax = 64;
 /** Address lanes in use at once; beyond it an attempt from a new address goes on without one. */

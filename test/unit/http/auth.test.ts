@@ -3,7 +3,9 @@ import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import type { Coordinator } from '../../../src/coordination/coordinator.js';
 import { type HttpServer, startHttpServer } from '../../../src/http/http-server.js';
 import { SessionStore } from '../../../src/http/sessions.js';
+import { parseTrustedProxies } from '../../../src/http/trusted-proxies.js';
 import { hashPassword, parseUsers, type UserRecord, verifyPassword } from '../../../src/http/users.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { capturingLogger } from '../../helpers/capturing-logger.js';
 import { waitFor } from '../../helpers/group-consumers.js';
@@ -220,5 +222,57 @@ describe('failed logins never lock out the right password (fastify inject)', () 
     expect(floodStatuses.every((s) => s === 401 || s === 429)).toBe(true);
     const refused = (await Promise.all(flood)).find((r) => r.statusCode === 429);
     if (refused) expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+  });
+});
+
+describe('http.trusted.proxies', () => {
+  it('accepts addresses, CIDR blocks and proxy-addr names, refuses anything else with a config error', () => {
+    expect(parseTrustedProxies('')).toBe(false);
+    expect(parseTrustedProxies(' 127.0.0.1, 10.0.0.0/8 ,::1,fd00::/8,loopback')).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      '::1',
+      'fd00::/8',
+      'loopback',
+    ]);
+    for (const bad of ['localhost', '10.0.0.0/33', '::1/129', '1.2.3', '10.0.0.0/x', '*']) {
+      expect(() => parseTrustedProxies(bad), bad).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidConfig, message: expect.stringContaining(bad) }),
+      );
+    }
+  });
+
+  it('takes the client address from X-Forwarded-For only when the peer is a trusted proxy', async () => {
+    const log = capturingLogger();
+    const server = await startHttpServer({
+      config: parseBrokerConfig(
+        new Map([
+          ['http.port', '0'],
+          ['http.trusted.proxies', '127.0.0.1'],
+        ]),
+      ),
+      logger: log.logger,
+      brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
+      coordinator: { brokers: () => [], controllerId: () => 0 } as unknown as Coordinator,
+      mode: 'standalone',
+      users: new Map([['admin', await userOf('admin', 'pw-admin', 'admin')]]),
+      loginThrottle: { delayMsMin: 1, delayMsMax: 2 },
+    });
+    try {
+      const attempt = (remoteAddress: string) =>
+        server.app.inject({
+          method: 'POST',
+          url: '/api/login',
+          payload: { username: 'admin', password: 'wrong' },
+          headers: { 'x-forwarded-for': '203.0.113.9' },
+          remoteAddress,
+        });
+      expect((await attempt('127.0.0.1')).statusCode).toBe(401);
+      expect((await attempt('198.51.100.3')).statusCode).toBe(401);
+      const remotes = log.lines.filter((l) => l.msg === 'failed login').map((l) => l.remote);
+      expect(remotes).toEqual(['203.0.113.9', '198.51.100.3']);
+    } finally {
+      await server.close();
+    }
   });
 });
