@@ -61,7 +61,7 @@ const legit: Record<string, { ms: number[]; statuses: number[] }> = {
 const probes: Promise<void>[] = [];
 for (let s = 1; s < seconds; s++) {
   await new Promise((r) => setTimeout(r, 1000));
-  const probe = async (name: string, request: () => ReturnType<typeof server.app.inject>): Promise<void> => {
+  const probe = async (name: string, request: () => Promise<{ statusCode: number }>): Promise<void> => {
     const t0 = performance.now();
     const res = await request();
     legit[name]?.ms.push(performance.now() - t0);
