@@ -15,9 +15,12 @@
  *   refuses (429) only an attempt from the address holding the most of that
  *   user's waiting attempts; a correct password from a different address
  *   always gets a place and, being from an address with fewer failures, is
- *   checked next. An address's lane, when full, lets the attempt go on
- *   without it: behind a reverse proxy every client shares one address, and
- *   refusing there would let one attacker lock out every admin again.
+ *   checked next. An address's lane never refuses: only attempts that hold
+ *   their user's lane wait for it (so at most one per known user), and were
+ *   it ever full the attempt would go on without it. Behind a reverse proxy
+ *   every client shares one address unless `http.trusted.proxies` names the
+ *   proxy; there a flood on one user can still refuse that user's attempts
+ *   through the proxy, never another user's, nor a session already open.
  * - Bounded CPU: scrypt checks run at most `checksConcurrentMax` at once
  *   broker-wide, and only for known users (each at most one at a time), so
  *   their waiters are bounded by the users file. Unknown users cost no
