@@ -66,6 +66,8 @@ export const brokerKeys = {
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
   'http.host': { kind: 'string', default: '127.0.0.1' },
   'http.users.file': { kind: 'string', default: 'config/users.properties' },
+  /** Reverse proxies whose X-Forwarded-For names the client (addresses, CIDR blocks, loopback); empty: none. */
+  'http.trusted.proxies': { kind: 'string', default: '' },
   'queue.max.redeliveries': { kind: 'int', default: '6', min: -1, max: 1_000_000 },
   'queue.lock.timeout.ms': { kind: 'int', default: '30000', min: 100, max: 86_400_000 },
   'queue.redelivery.delay.ms': { kind: 'int', default: '0', min: 0, max: 86_400_000 },

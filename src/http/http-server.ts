@@ -18,12 +18,14 @@ import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
+import { LoginGuard, type LoginThrottleOptions } from './login-guard.js';
 import type { BrokerMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
 import { registerQueueRoutes } from './queue-routes.js';
 import { type Access, addRoute, anyObject, errorSchema, str } from './routes.js';
-import { FailureLimiter, type Session, SessionStore, sessionCookie, sessionTtlMsDefault } from './sessions.js';
-import { loadUsers, type UserRecord, verifyPassword } from './users.js';
+import { type Session, SessionStore, sessionCookie, sessionTtlMsDefault } from './sessions.js';
+import { parseTrustedProxies } from './trusted-proxies.js';
+import { loadUsers, type UserRecord } from './users.js';
 
 export { openApiDocument } from './openapi.js';
 export { sessionCookie } from './sessions.js';
@@ -41,7 +43,10 @@ declare module 'fastify' {
   }
 }
 
-const tooManyFailures = { error: 'Too Many Requests', message: 'too many failed logins; try again later' };
+const tooManyWaiting = {
+  error: 'Too Many Requests',
+  message: 'too many login attempts for this user are waiting from this address; try again later',
+};
 
 export interface HttpServerOptions {
   config: BrokerConfig;
@@ -56,6 +61,8 @@ export interface HttpServerOptions {
   startedAt?: number;
   /** Overrides the users file (tests). */
   users?: Map<string, UserRecord>;
+  /** Overrides the failed-login delays and bounds of src/shared/limits.ts (tests). */
+  loginThrottle?: Partial<LoginThrottleOptions>;
 }
 
 export interface HttpServer {
@@ -85,13 +92,15 @@ function basicCredentials(req: FastifyRequest): { username: string; password: st
 
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, logger } = options;
+  // behind a trusted reverse proxy req.ip is the client it forwards for (login delays are per address)
+  const trustProxy = parseTrustedProxies(config.string('http.trusted.proxies'));
   const users = options.users ?? (await loadUsers(config.string('http.users.file'), (message) => logger.warn(message)));
   const sessions = new SessionStore();
-  const limiter = new FailureLimiter();
+  const guard = new LoginGuard(users, logger, options.loginThrottle);
   const address = options.brokerAddress();
   const client = new Sluice({ brokers: `${address.host}:${address.port}`, clientId: 'sluice-http', retries: 2 });
   const admin = client.admin();
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy });
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     if (route.method !== 'HEAD') routes.push(route);
@@ -105,17 +114,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (token) session = sessions.get(token);
     const basic = session ? undefined : basicCredentials(req);
     if (basic) {
-      if (limiter.blocked(req.ip)) {
-        await reply.code(429).send(tooManyFailures);
+      // a failure is slowed down, never a reason to refuse the right password (login-guard.ts)
+      const outcome = await guard.check(basic.username, basic.password, req.ip, 'basic');
+      if (outcome.kind === 'busy') {
+        await reply.code(429).header('retry-after', guard.retryAfterSeconds).send(tooManyWaiting);
         return;
       }
-      const user = users.get(basic.username);
-      if (user && (await verifyPassword(user, basic.password))) {
-        session = { username: user.username, role: user.role, expiresAt: 0 };
-      } else {
-        limiter.fail(req.ip);
-        logger.warn({ remote: req.ip, username: basic.username }, 'failed HTTP basic login');
-      }
+      if (outcome.kind === 'ok') session = { username: outcome.user.username, role: outcome.user.role, expiresAt: 0 };
     }
     if (!session) {
       // the Basic challenge is for tools (curl, Prometheus); a page's own fetch gets a plain 401 so the
@@ -169,16 +174,14 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     },
     handler: async (req, reply) => {
       const { username, password } = req.body;
-      if (limiter.blocked(req.ip)) {
-        logger.warn({ remote: req.ip, username }, 'login refused: too many failed attempts');
-        return reply.code(429).send(tooManyFailures);
+      const outcome = await guard.check(username, password, req.ip, 'console');
+      if (outcome.kind === 'busy') {
+        return reply.code(429).header('retry-after', guard.retryAfterSeconds).send(tooManyWaiting);
       }
-      const user = users.get(username);
-      if (!user || !(await verifyPassword(user, password))) {
-        limiter.fail(req.ip);
-        logger.warn({ remote: req.ip, username }, 'failed console login');
+      if (outcome.kind === 'wrong') {
         return reply.code(401).send({ error: 'Unauthorized', message: 'wrong username or password' });
       }
+      const user = outcome.user;
       const token = sessions.create(user.username, user.role);
       reply.header(
         'set-cookie',
@@ -283,6 +286,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     address: httpAddress,
     app,
     async close() {
+      // waiting logins are refused and failure delays cut short, so closing does not wait for them
+      guard.close();
       await app.close();
       await client.close();
     },

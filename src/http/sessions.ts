@@ -1,4 +1,4 @@
-/** Console sessions (random 32-byte tokens, bounded, expiring) and the failed-login rate limiter. */
+/** Console sessions (random 32-byte tokens, bounded, expiring). Failed logins: login-guard.ts. */
 import { randomBytes } from 'node:crypto';
 import type { Role } from './users.js';
 
@@ -56,43 +56,5 @@ export class SessionStore {
   private sweep(): void {
     const now = this.now();
     for (const [token, s] of this.sessions) if (s.expiresAt <= now) this.sessions.delete(token);
-  }
-}
-
-/** At most `limit` failures per key in a sliding window; keys are bounded too. */
-export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
-
-  constructor(
-    private readonly limit = 5,
-    private readonly windowMs = 60_000,
-    private readonly maxKeys = 10_000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  private recent(key: string): number[] {
-    const since = this.now() - this.windowMs;
-    const list = (this.failures.get(key) ?? []).filter((t) => t > since);
-    if (list.length === 0) this.failures.delete(key);
-    else this.failures.set(key, list);
-    return list;
-  }
-
-  blocked(key: string): boolean {
-    return this.recent(key).length >= this.limit;
-  }
-
-  fail(key: string): void {
-    const list = this.recent(key);
-    if (list.length === 0 && this.failures.size >= this.maxKeys) {
-      const oldest = this.failures.keys().next().value;
-      if (oldest !== undefined) this.failures.delete(oldest);
-    }
-    list.push(this.now());
-    this.failures.set(key, list);
-  }
-
-  reset(key: string): void {
-    this.failures.delete(key);
   }
 }

@@ -206,3 +206,25 @@ export const producerInFlightPerPartitionDefault = 5;
 export const producerInFlightPerPartitionMax = 100;
 /** A consumer fetches the next round in the background while fewer records than this are buffered. */
 export const consumerPrefetchRecordsMax = 50_000;
+
+// ---- admin HTTP logins (session login and Basic auth on every route) ----
+
+/** Delay after a user's or address's first failed login; it doubles with each further failure up to the max. */
+export const loginFailureDelayMsMin = 100;
+export const loginFailureDelayMsMax = 3_200;
+/** A failure count halves for each such period without a new failure (so the delay decays once attacks stop). */
+export const loginFailureQuietMs = 60_000;
+/** Addresses whose failure counts are remembered; the one that failed least recently is forgotten beyond this. */
+export const loginFailureAddressesMax = 10_000;
+/** Attempts waiting for one user's password check; when full, the address with the most of them loses one. */
+export const loginWaitersPerUserMax = 8;
+/** Attempts waiting for one address's lane; beyond it an attempt goes on without it (the user's lane still holds). */
+export const loginWaitersPerAddressMax = 64;
+/** Address lanes in use at once; beyond it an attempt from a new address goes on without one. */
+export const loginAddressLanesMax = 10_000;
+/** scrypt password checks running at once broker-wide (each takes ~50 ms of one core and 16 MiB). */
+export const loginChecksConcurrentMax = 2;
+/** Failed logins for unknown users whose 401 is held back for the address's delay at once; beyond it, answered at once. */
+export const loginTarpitsMax = 1_000;
+/** Login warnings and notices logged per second; beyond it they are counted in one summary line. */
+export const loginLogLinesPerSecondMax = 20;
