@@ -136,7 +136,7 @@ export class Broker {
         },
       });
       // one request memory pool and one connection count for both listeners
-      const limits = listenerLimitsOf(this.config, this.logger);
+      const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, limits, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;

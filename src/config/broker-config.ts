@@ -205,7 +205,10 @@ function checkRequestMemory(values: ReadonlyMap<BrokerKey, unknown>): void {
   const frame = values.get('socket.request.max.bytes') as number;
   const forLargeFrames = pool - Math.floor(pool / queuedRequestSmallReserveDivisor);
   if (frame > forLargeFrames) {
-    const needed = Math.ceil((frame * queuedRequestSmallReserveDivisor) / (queuedRequestSmallReserveDivisor - 1));
+    const largeShare = (p: number): number => p - Math.floor(p / queuedRequestSmallReserveDivisor);
+    let needed = Math.ceil((frame * queuedRequestSmallReserveDivisor) / (queuedRequestSmallReserveDivisor - 1));
+    // the floor in the reserve can make a byte or two less enough (bounded: the divisor is a small constant)
+    while (largeShare(needed - 1) >= frame) needed--;
     throw invalid(
       'queued.max.request.bytes',
       String(pool),

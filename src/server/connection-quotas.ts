@@ -9,6 +9,8 @@ import { connectionFdReserve } from '../shared/limits.js';
 
 export class ConnectionQuotas {
   private total = 0;
+  /** Connections refused since start (either cap). */
+  refusedTotal = 0;
   /** Open connections per remote address; an address leaves the map with its last connection, so it holds at most `maxConnections` entries. */
   private readonly perIp = new Map<string, number>();
 
@@ -28,10 +30,12 @@ export class ConnectionQuotas {
   /** Counts a new connection from `ip`, or says which cap refuses it. */
   tryAcquire(ip: string): { ok: true } | { ok: false; reason: string } {
     if (this.total >= this.maxConnections) {
+      this.refusedTotal++;
       return { ok: false, reason: `max.connections (${this.maxConnections}) reached` };
     }
     const fromIp = this.perIp.get(ip) ?? 0;
     if (fromIp >= this.maxConnectionsPerIp) {
+      this.refusedTotal++;
       return { ok: false, reason: `max.connections.per.ip (${this.maxConnectionsPerIp}) reached for ${ip}` };
     }
     this.total++;

@@ -20,8 +20,13 @@ import type { RequestMemoryPool } from './request-memory-pool.js';
 import { RequestReader } from './request-reader.js';
 import type { ServerCodec } from './server-codec.js';
 
+/** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
+export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame';
+
 /** What bounds a connection, shared by every connection of both listeners. */
 export interface ConnectionLimits {
+  /** Connections the broker closed, by reason. */
+  closed: Record<CloseReason, number>;
   /** socket.request.max.bytes */
   maxFrameBytes: number;
   /** socket.request.read.timeout.ms */
@@ -66,6 +71,7 @@ export class Connection<R> {
       (payload, reservedBytes) => this.onFrame(payload, reservedBytes),
       (claimed) =>
         this.fail(
+          'invalid_frame',
           `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
         ),
       () => this.updateFlow(),
@@ -118,12 +124,14 @@ export class Connection<R> {
     const frameStartedAt = this.reader.frameStartedAt;
     if (frameStartedAt !== undefined && now - frameStartedAt > this.limits.frameReadTimeoutMs) {
       this.fail(
+        'frame_timeout',
         `a frame did not arrive whole within socket.request.read.timeout.ms (${this.limits.frameReadTimeoutMs})`,
       );
       return;
     }
     if (this.slots.length === 0 && frameStartedAt === undefined && now - this.lastActivityAt > this.limits.idleMs) {
       this.log.debug({ remote: this.socket.remoteAddress, idleMs: this.limits.idleMs }, 'closing idle connection');
+      this.limits.closed.idle++;
       this.socket.destroy();
     }
   }
@@ -142,8 +150,9 @@ export class Connection<R> {
     this.closeListeners.add(listener);
   }
 
-  private fail(reason: string): void {
+  private fail(why: CloseReason, reason: string): void {
     if (this.closed || this.socket.destroyed) return;
+    this.limits.closed[why]++;
     this.warnClose({ remote: this.socket.remoteAddress, reason });
     this.reader.stop();
     this.socket.destroy();
@@ -156,7 +165,7 @@ export class Connection<R> {
     } catch (err) {
       // without a decodable header no response can be matched: close
       this.limits.pool.release(reservedBytes);
-      this.fail((err as Error).message);
+      this.fail('invalid_frame', (err as Error).message);
       return;
     }
     const api = this.codec.apiName(request);
