@@ -57,8 +57,13 @@ export const queuedRequestBytesMax = 16 * 1024 * 1024 * 1024;
  * ordinary produce and fetch requests. socket.request.max.bytes must fit in the rest.
  */
 export const queuedRequestSmallReserveDivisor = 8;
-/** A frame of at most this many bytes (and at most the reserve) is small; our producer's requests are at most 1 MiB. */
-export const queuedRequestSmallFrameBytesMax = 1024 * 1024;
+/**
+ * A frame of at most this many bytes (and at most the reserve) is small and may use the
+ * reserve: fetches (a follower's too), metadata, heartbeats, offset commits and small
+ * produce requests. Big produce batches cannot, so a flood of acks=-1 produce requests
+ * waiting for replication never locks out the follower fetches that would answer them.
+ */
+export const queuedRequestSmallFrameBytesMax = 64 * 1024;
 /**
  * Default of socket.request.read.timeout.ms: a frame must arrive whole within this
  * long of its first byte, or the connection is closed and its bytes released. Clients

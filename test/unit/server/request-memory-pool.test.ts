@@ -7,12 +7,12 @@ const mib = 1024 * 1024;
 describe('RequestMemoryPool', () => {
   it('admits reservations up to its capacity and no further', () => {
     const pool = new RequestMemoryPool(8 * mib);
-    expect(pool.smallFrameBytes).toBe(mib); // an eighth, at most 1 MiB
-    for (let i = 0; i < 8; i++) expect(pool.tryReserve(mib)).toBe(true);
+    expect(pool.smallFrameBytes).toBe(64 * 1024); // at most an eighth of the pool, at most 64 KiB
+    for (let i = 0; i < 128; i++) expect(pool.tryReserve(64 * 1024)).toBe(true);
     expect(pool.usedBytes).toBe(8 * mib);
     expect(pool.tryReserve(1)).toBe(false);
-    pool.release(mib);
-    expect(pool.tryReserve(mib)).toBe(true);
+    pool.release(64 * 1024);
+    expect(pool.tryReserve(64 * 1024)).toBe(true);
     expect(pool.tryReserve(1)).toBe(false);
   });
 
@@ -21,11 +21,12 @@ describe('RequestMemoryPool', () => {
     expect(pool.largeFramesBytesMax).toBe(7 * mib);
     expect(pool.tryReserve(4 * mib)).toBe(true);
     expect(pool.tryReserve(3 * mib)).toBe(true);
-    // a large frame that would eat into the reserve waits ...
-    expect(pool.tryReserve(mib + 1)).toBe(false);
-    // ... while a small one still gets in
-    expect(pool.tryReserve(mib)).toBe(true);
+    // a large frame that would eat into the reserve waits, even one just above the small size ...
+    expect(pool.tryReserve(64 * 1024 + 1)).toBe(false);
+    // ... while small ones still get in, up to the whole reserve
+    for (let i = 0; i < 16; i++) expect(pool.tryReserve(64 * 1024)).toBe(true);
     expect(pool.usedBytes).toBe(8 * mib);
+    expect(pool.tryReserve(1)).toBe(false);
     pool.release(4 * mib);
     expect(pool.tryReserve(4 * mib)).toBe(true);
   });
@@ -33,7 +34,7 @@ describe('RequestMemoryPool', () => {
   it('wakes waiters oldest first, and a large waiter that does not fit does not hold up a small one', () => {
     const pool = new RequestMemoryPool(8 * mib);
     expect(pool.tryReserve(7 * mib)).toBe(true); // large frames' whole share
-    expect(pool.tryReserve(mib)).toBe(true); // the reserve
+    for (let i = 0; i < 16; i++) expect(pool.tryReserve(64 * 1024)).toBe(true); // the reserve
     const order: string[] = [];
     const waiter = (name: string, bytes: number) => () => {
       const ok = pool.tryReserve(bytes);
@@ -41,10 +42,11 @@ describe('RequestMemoryPool', () => {
       return ok;
     };
     pool.wait(waiter('large 2 MiB', 2 * mib));
-    pool.wait(waiter('small A', 512 * 1024));
-    pool.wait(waiter('small B', 512 * 1024));
+    pool.wait(waiter('small A', 64 * 1024));
+    pool.wait(waiter('small B', 64 * 1024));
     expect(pool.waiting).toBe(3);
-    pool.release(mib); // the reserve is free again: the large one cannot use it, both small ones can
+    pool.release(64 * 1024);
+    pool.release(64 * 1024); // room in the reserve: the large one cannot use it, both small ones can
     expect(order).toEqual(['small A', 'small B']);
     expect(pool.waiting).toBe(1);
     pool.release(7 * mib);
