@@ -13,10 +13,16 @@
  * arrayBuffers high after the GC, allocator retention keeps only RSS high.
  * The producer's and consumer's figures say whether they kept working.
  *
+ * Then a fuzz-like churn: ATTACK_CHURN short connections (50 at a time, on
+ * both listeners) each send a random length prefix (up to 100 MiB, some
+ * negative) and up to 64 KiB of random bytes, and close; the probe after it
+ * says whether anything per connection stays reachable (heapUsed would grow).
+ *
  * Environment: ATTACK_CONNECTIONS (20), ATTACK_ANNOUNCE_MIB (100),
  * ATTACK_SEND_MIB (40), ATTACK_HOLD_MS (45000), ATTACK_LISTENER (native|kafka),
- * ATTACK_SETTLE_MS (5000: wait after the attackers closed).
+ * ATTACK_SETTLE_MS (5000: wait after the attackers closed), ATTACK_CHURN (5000).
  */
+import { randomBytes, randomInt } from 'node:crypto';
 import net from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -47,6 +53,8 @@ const announceBytes = envInt('ATTACK_ANNOUNCE_MIB', 100) * mib;
 const sendBytes = envInt('ATTACK_SEND_MIB', 40) * mib;
 const holdMs = envInt('ATTACK_HOLD_MS', 45_000);
 const settleMs = envInt('ATTACK_SETTLE_MS', 5_000);
+const churnConnections = envInt('ATTACK_CHURN', 5_000);
+const churnParallel = 50;
 const listener = process.env.ATTACK_LISTENER === 'kafka' ? 'kafka' : 'native';
 const writeChunkBytes = mib;
 const probeWaitMs = 10_000;
@@ -171,6 +179,32 @@ function attack(port: number): Attacker {
   return state;
 }
 
+/** One short connection: a random length prefix, random bytes, then close (or the broker closes it first). */
+function churnOnce(port: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve());
+    socket.on('connect', () => {
+      const head = Buffer.alloc(4);
+      head.writeInt32BE(randomInt(10) === 0 ? -randomInt(1, 1000) : randomInt(100 * mib), 0);
+      socket.write(head);
+      socket.end(randomBytes(randomInt(1, 64 * 1024)));
+    });
+  });
+}
+
+async function churn(ports: number[]): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < churnConnections) {
+      const i = next++;
+      await churnOnce(ports[i % ports.length] as number);
+    }
+  };
+  await Promise.all(Array.from({ length: churnParallel }, worker));
+}
+
 interface Traffic {
   produced: number;
   consumed: number;
@@ -268,6 +302,11 @@ async function main(): Promise<void> {
     const rssAfter = rssBytes(broker.pid);
     const probeAfter = await probe(broker);
     const rssAfterGc = rssBytes(broker.pid);
+    const churnStarted = performance.now();
+    await churn([broker.port, broker.kafkaPort]);
+    const churnMs = performance.now() - churnStarted;
+    await sleep(settleMs);
+    const probeChurn = await probe(broker);
     await traffic.stop();
 
     const m = (n: number | undefined): string => fmtInt((n ?? 0) / mib);
@@ -299,7 +338,11 @@ async function main(): Promise<void> {
     console.log(
       renderTable(
         ['after GC (MiB)', 'rss', 'heapTotal', 'heapUsed', 'external', 'arrayBuffers'],
-        [row('before the attack', probeBefore), row('after the attack', probeAfter)],
+        [
+          row('before the attack', probeBefore),
+          row('after the attack', probeAfter),
+          row(`after ${fmtInt(churnConnections)} fuzz-like connections`, probeChurn),
+        ],
       ),
     );
     console.log();
@@ -315,6 +358,7 @@ async function main(): Promise<void> {
           ['slowest acknowledgement overall (ms)', fmtInt(traffic.ackLatencyMsMax)],
           ['produced / consumed in all', `${fmtInt(traffic.produced)} / ${fmtInt(traffic.consumed)}`],
           ['client errors', fmtInt(traffic.errors)],
+          [`fuzz-like connections (ms for ${fmtInt(churnConnections)})`, fmtInt(churnMs)],
         ],
       ),
     );

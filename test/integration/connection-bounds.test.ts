@@ -95,7 +95,7 @@ function rssBytes(pid: number): number {
 describe('request memory pool (queued.max.request.bytes) and frame deadline', () => {
   it('holds attackers to the pool, keeps a producer and consumer working, and closes stalled frames at their deadline', async () => {
     const poolBytes = 4 * mib;
-    const frameTimeoutMs = 12_000;
+    const frameTimeoutMs = 20_000;
     const broker = await start([
       `queued.max.request.bytes=${poolBytes}`,
       `socket.request.max.bytes=${2 * mib}`,
