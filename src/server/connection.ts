@@ -122,7 +122,11 @@ export class Connection<R> {
   checkTimeouts(now: number): void {
     if (this.closed) return;
     const frameStartedAt = this.reader.frameStartedAt;
-    if (frameStartedAt !== undefined && now - frameStartedAt > this.limits.frameReadTimeoutMs) {
+    // not while the broker itself stopped reading because its own backlog is full (the
+    // frame is read once it drains); a frame waiting for pool memory is not spared: its
+    // client gives up on the request at about the same time
+    const backlogged = this.slots.length >= connectionInFlightMax;
+    if (frameStartedAt !== undefined && !backlogged && now - frameStartedAt > this.limits.frameReadTimeoutMs) {
       this.fail(
         'frame_timeout',
         `a frame did not arrive whole within socket.request.read.timeout.ms (${this.limits.frameReadTimeoutMs})`,

@@ -18,6 +18,18 @@ export function listenerLimitsOf(config: BrokerConfig, log: Logger, registry?: R
     quotas: new ConnectionQuotas(connections.max, config.int('max.connections.per.ip')),
     closed: { frame_timeout: 0, idle: 0, invalid_frame: 0 },
   };
+  log.debug(
+    {
+      queuedMaxRequestBytes: limits.pool.capacityBytes,
+      largeFramesBytesMax: limits.pool.largeFramesBytesMax,
+      smallFrameBytes: limits.pool.smallFrameBytes,
+      frameReadTimeoutMs: limits.frameReadTimeoutMs,
+      idleMs: limits.idleMs,
+      maxConnections: limits.quotas.maxConnections,
+      maxConnectionsPerIp: limits.quotas.maxConnectionsPerIp,
+    },
+    'request and connection limits',
+  );
   if (registry) registerListenerMetrics(registry, limits);
   return limits;
 }
