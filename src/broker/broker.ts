@@ -19,6 +19,7 @@ import { BrokerMetrics } from '../http/metrics.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
+import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { ProtocolServer } from '../server/server.js';
 import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
@@ -134,14 +135,15 @@ export class Broker {
           return out;
         },
       });
-      const maxFrameBytes = this.config.int('socket.request.max.bytes');
-      this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, maxFrameBytes, this.logger);
+      // one request memory pool and one connection count for both listeners
+      const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
+      this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, limits, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
-        this.kafkaServer = new ProtocolServer(kafkaCodec(), handlers, ctx, maxFrameBytes, this.logger);
+        this.kafkaServer = new ProtocolServer(kafkaCodec(), handlers, ctx, limits, this.logger);
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');

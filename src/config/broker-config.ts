@@ -4,7 +4,23 @@
  * as warnings; invalid values are errors that stop the broker from starting.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { segmentBytesMax, segmentBytesMin } from '../shared/limits.js';
+import {
+  connectionIdleMsDefault,
+  connectionIdleMsMax,
+  connectionIdleMsMin,
+  connectionsMaxDefault,
+  connectionsMaxMax,
+  connectionsPerIpMaxDefault,
+  frameReadTimeoutMsDefault,
+  frameReadTimeoutMsMax,
+  frameReadTimeoutMsMin,
+  queuedRequestBytesDefault,
+  queuedRequestBytesMax,
+  queuedRequestBytesMin,
+  queuedRequestSmallReserveDivisor,
+  segmentBytesMax,
+  segmentBytesMin,
+} from '../shared/limits.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { Properties } from './properties.js';
 
@@ -61,6 +77,33 @@ export const brokerKeys = {
   'offsets.topic.replication.factor': { kind: 'int', default: '3', min: 1, max: 100 },
   'producer.id.expiration.ms': { kind: 'int', default: '86400000', min: 1000 },
   'socket.request.max.bytes': { kind: 'int', default: String(100 * 1024 * 1024), min: 1024, max: 2 ** 31 - 1 },
+  /** Bytes of requests being received or awaiting their answer, over all connections (Kafka's is unbounded by default). */
+  'queued.max.request.bytes': {
+    kind: 'int',
+    default: String(queuedRequestBytesDefault),
+    min: queuedRequestBytesMin,
+    max: queuedRequestBytesMax,
+  },
+  /** A frame must arrive whole within this long of its first byte, or its connection is closed. */
+  'socket.request.read.timeout.ms': {
+    kind: 'int',
+    default: String(frameReadTimeoutMsDefault),
+    min: frameReadTimeoutMsMin,
+    max: frameReadTimeoutMsMax,
+  },
+  'connections.max.idle.ms': {
+    kind: 'int',
+    default: String(connectionIdleMsDefault),
+    min: connectionIdleMsMin,
+    max: connectionIdleMsMax,
+  },
+  'max.connections': { kind: 'int', default: String(connectionsMaxDefault), min: 1, max: connectionsMaxMax },
+  'max.connections.per.ip': {
+    kind: 'int',
+    default: String(connectionsPerIpMaxDefault),
+    min: 1,
+    max: connectionsMaxMax,
+  },
   /** The Kafka-protocol listener (Kafka clients: kcat, kafkajs, librdkafka); -1 = off, 0 = any free port. */
   'kafka.port': { kind: 'int', default: '-1', min: -1, max: portMax },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax },
@@ -138,6 +181,7 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
     values.set(key, parseValue(chosen?.[0] ?? key, spec, raw, chosen?.[1] ?? 1));
   }
   const warnings = [...props.keys()].filter((k) => !known.has(k)).map((k) => `unknown config key ${k} (ignored)`);
+  checkRequestMemory(values);
   const get = <T>(key: BrokerKey, type: string): T => {
     const v = values.get(key);
     if (typeof v !== type && !(type === 'object' && Array.isArray(v))) throw new Error(`${key} is not a ${type}`);
@@ -151,6 +195,28 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
     string: (key) => get<string>(key, 'string'),
     list: (key) => get<string[]>(key, 'object'),
   };
+}
+
+/**
+ * The request memory pool must be able to admit the largest frame
+ * (Kafka: queued.max.request.bytes >= socket.request.max.bytes) beside the part
+ * kept for small frames, or a large request could never be read.
+ */
+function checkRequestMemory(values: ReadonlyMap<BrokerKey, unknown>): void {
+  const pool = values.get('queued.max.request.bytes') as number;
+  const frame = values.get('socket.request.max.bytes') as number;
+  const forLargeFrames = pool - Math.floor(pool / queuedRequestSmallReserveDivisor);
+  if (frame > forLargeFrames) {
+    const largeShare = (p: number): number => p - Math.floor(p / queuedRequestSmallReserveDivisor);
+    let needed = Math.ceil((frame * queuedRequestSmallReserveDivisor) / (queuedRequestSmallReserveDivisor - 1));
+    // the floor in the reserve can make a byte or two less enough (bounded: the divisor is a small constant)
+    while (largeShare(needed - 1) >= frame) needed--;
+    throw invalid(
+      'queued.max.request.bytes',
+      String(pool),
+      `must hold socket.request.max.bytes (${frame}) beside the 1/${queuedRequestSmallReserveDivisor} kept for small requests: at least ${needed}`,
+    );
+  }
 }
 
 /** The storage settings a broker config implies for every log. */

@@ -2,18 +2,42 @@
  * One client connection of either listener (the codec says which protocol):
  * frames in, requests dispatched concurrently,
  * responses written strictly in request order (Kafka's rule). Reading pauses
- * while too many requests are in flight or the socket's send buffer is full.
- * An oversized or undecodable frame closes the connection; a bad request body
- * gets an error response; nothing a client sends can crash the broker.
+ * while too many requests are in flight, the socket's send buffer is full, or
+ * the next frame waits for the broker's request memory pool (each frame holds
+ * its pool reservation until it is answered). An oversized or undecodable
+ * frame, or one that does not arrive whole within socket.request.read.timeout.ms,
+ * closes the connection, as does connections.max.idle.ms without traffic; a
+ * bad request body gets an error response; nothing a client sends can crash the broker.
  */
 import type net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Handler, HandlerContext } from '../handlers/context.js';
 import { toWireError, WireError } from '../protocol/error-codes.js';
-import { FrameReader } from '../protocol/native/frame.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import type { RequestMemoryPool } from './request-memory-pool.js';
+import { RequestReader } from './request-reader.js';
 import type { ServerCodec } from './server-codec.js';
+
+/** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
+export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame';
+
+/** What bounds a connection, shared by every connection of both listeners. */
+export interface ConnectionLimits {
+  /** Connections the broker closed, by reason. */
+  closed: Record<CloseReason, number>;
+  /** socket.request.max.bytes */
+  maxFrameBytes: number;
+  /** socket.request.read.timeout.ms */
+  frameReadTimeoutMs: number;
+  /** connections.max.idle.ms */
+  idleMs: number;
+  pool: RequestMemoryPool;
+}
+
+/** Logs that a connection is being closed and why (rate-limited by the listener). */
+export type CloseWarning = (fields: Record<string, unknown>) => void;
 
 interface Slot {
   /** The encoded response (chunks), null for none (acks 0); undefined while pending. */
@@ -26,28 +50,42 @@ export class Connection<R> {
   readonly id = nextConnectionId++;
   private readonly slots: Slot[] = [];
   private readonly closeListeners = new Set<() => void>();
-  private readonly reader: FrameReader;
+  private readonly reader: RequestReader;
   private closed = false;
   private idle: (() => void) | undefined;
+  /** performance.now() of the last byte read or response written. */
+  private lastActivityAt = performance.now();
 
   constructor(
     private readonly socket: net.Socket,
     private readonly codec: ServerCodec<R>,
     private readonly handlers: ReadonlyMap<number, Handler>,
     private readonly ctx: HandlerContext,
-    maxFrameBytes: number,
+    private readonly limits: ConnectionLimits,
     private readonly log: Logger,
+    private readonly warnClose: CloseWarning = (fields) => log.warn(fields, 'closing connection'),
   ) {
-    this.reader = new FrameReader(
-      maxFrameBytes,
-      (payload) => this.onFrame(payload),
-      (claimed) => this.fail(`frame of ${claimed} bytes exceeds socket.request.max.bytes (${maxFrameBytes})`),
+    this.reader = new RequestReader(
+      limits.pool,
+      limits.maxFrameBytes,
+      (payload, reservedBytes) => this.onFrame(payload, reservedBytes),
+      (claimed) =>
+        this.fail(
+          'invalid_frame',
+          `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
+        ),
+      () => this.updateFlow(),
     );
-    socket.on('data', (chunk) => this.reader.push(chunk));
+    socket.on('data', (chunk) => {
+      this.lastActivityAt = performance.now();
+      this.reader.push(chunk);
+      this.updateFlow();
+    });
     socket.on('drain', () => this.updateFlow());
     socket.on('error', (err) => this.log.debug({ err }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      this.reader.stop();
       this.idle?.();
       for (const listener of this.closeListeners) {
         try {
@@ -76,6 +114,32 @@ export class Connection<R> {
     this.socket.destroy();
   }
 
+  /**
+   * Closes the connection when its incomplete frame is older than
+   * socket.request.read.timeout.ms, or when it has had nothing in flight and no
+   * traffic for connections.max.idle.ms. Called by the listener's sweep.
+   */
+  checkTimeouts(now: number): void {
+    if (this.closed) return;
+    const frameStartedAt = this.reader.frameStartedAt;
+    // not while the broker itself stopped reading because its own backlog is full (the
+    // frame is read once it drains); a frame waiting for pool memory is not spared: its
+    // client gives up on the request at about the same time
+    const backlogged = this.slots.length >= connectionInFlightMax;
+    if (frameStartedAt !== undefined && !backlogged && now - frameStartedAt > this.limits.frameReadTimeoutMs) {
+      this.fail(
+        'frame_timeout',
+        `a frame did not arrive whole within socket.request.read.timeout.ms (${this.limits.frameReadTimeoutMs})`,
+      );
+      return;
+    }
+    if (this.slots.length === 0 && frameStartedAt === undefined && now - this.lastActivityAt > this.limits.idleMs) {
+      this.log.debug({ remote: this.socket.remoteAddress, idleMs: this.limits.idleMs }, 'closing idle connection');
+      this.limits.closed.idle++;
+      this.socket.destroy();
+    }
+  }
+
   private onClose(listener: () => void): void {
     if (this.closed) {
       listener();
@@ -90,18 +154,22 @@ export class Connection<R> {
     this.closeListeners.add(listener);
   }
 
-  private fail(reason: string): void {
-    this.log.warn({ remote: this.socket.remoteAddress, reason }, 'closing connection');
+  private fail(why: CloseReason, reason: string): void {
+    if (this.closed || this.socket.destroyed) return;
+    this.limits.closed[why]++;
+    this.warnClose({ remote: this.socket.remoteAddress, reason });
+    this.reader.stop();
     this.socket.destroy();
   }
 
-  private onFrame(payload: Buffer): void {
+  private onFrame(payload: Buffer, reservedBytes: number): void {
     let request: R;
     try {
       request = this.codec.decode(payload);
     } catch (err) {
       // without a decodable header no response can be matched: close
-      this.fail((err as Error).message);
+      this.limits.pool.release(reservedBytes);
+      this.fail('invalid_frame', (err as Error).message);
       return;
     }
     const api = this.codec.apiName(request);
@@ -139,6 +207,8 @@ export class Connection<R> {
         return wire;
       })
       .then((response) => {
+        // the request's bytes are no longer needed once it is answered
+        this.limits.pool.release(reservedBytes);
         try {
           slot.frame = this.codec.encode(request, response);
         } catch (err) {
@@ -156,6 +226,7 @@ export class Connection<R> {
     while (this.slots.length > 0 && (this.slots[0] as Slot).frame !== undefined) {
       const { frame } = this.slots.shift() as Slot;
       if (!frame || this.closed) continue;
+      this.lastActivityAt = performance.now();
       if (frame.length === 1) this.socket.write(frame[0] as Buffer);
       else {
         this.socket.cork();
@@ -169,7 +240,7 @@ export class Connection<R> {
 
   private updateFlow(): void {
     if (this.closed) return;
-    const busy = this.slots.length >= connectionInFlightMax || this.socket.writableNeedDrain;
+    const busy = this.slots.length >= connectionInFlightMax || this.socket.writableNeedDrain || this.reader.blocked;
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();
   }

@@ -1,27 +1,88 @@
-/** A TCP listener: the native protocol or the Kafka protocol, by its codec, over the same handlers. */
+/**
+ * A TCP listener: the native protocol or the Kafka protocol, by its codec, over
+ * the same handlers. Both listeners of a broker share one ListenerLimits: one
+ * request memory pool and one count of connections (max.connections,
+ * max.connections.per.ip). A periodic sweep enforces frame deadlines and the idle timeout.
+ */
 import net from 'node:net';
+import { performance } from 'node:perf_hooks';
 import type { Handler, HandlerContext } from '../handlers/context.js';
-import { shutdownDrainMsMax } from '../shared/limits.js';
+import {
+  connectionSweepMsMax,
+  connectionSweepMsMin,
+  connectionWarningsPerWindow,
+  connectionWarningWindowMs,
+  shutdownDrainMsMax,
+} from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
-import { Connection } from './connection.js';
+import { Connection, type ConnectionLimits } from './connection.js';
+import type { ConnectionQuotas } from './connection-quotas.js';
+import { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ServerCodec } from './server-codec.js';
+
+export interface ListenerLimits extends ConnectionLimits {
+  quotas: ConnectionQuotas;
+}
 
 export class ProtocolServer<R> {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection<R>>();
+  private readonly sweep: NodeJS.Timeout;
+  private readonly refused: RateLimitedWarning;
+  private readonly closing: RateLimitedWarning;
 
   constructor(
     codec: ServerCodec<R>,
     handlers: ReadonlyMap<number, Handler>,
     ctx: HandlerContext,
-    maxFrameBytes: number,
+    limits: ListenerLimits,
     private readonly log: Logger,
   ) {
+    this.refused = new RateLimitedWarning(
+      log,
+      'connection refused',
+      connectionWarningsPerWindow,
+      connectionWarningWindowMs,
+    );
+    this.closing = new RateLimitedWarning(
+      log,
+      'closing connection',
+      connectionWarningsPerWindow,
+      connectionWarningWindowMs,
+    );
     this.server = net.createServer({ noDelay: true }, (socket) => {
-      const connection = new Connection(socket, codec, handlers, ctx, maxFrameBytes, log);
+      const ip = socket.remoteAddress ?? '';
+      const admitted = limits.quotas.tryAcquire(ip);
+      if (!admitted.ok) {
+        socket.on('error', () => undefined);
+        socket.destroy();
+        this.refused.warn({ remote: ip, reason: admitted.reason });
+        return;
+      }
+      const connection = new Connection(socket, codec, handlers, ctx, limits, log, (fields) =>
+        this.closing.warn(fields),
+      );
       this.connections.add(connection);
-      socket.on('close', () => this.connections.delete(connection));
+      socket.on('close', () => {
+        this.connections.delete(connection);
+        limits.quotas.release(ip);
+      });
     });
+    // a quarter of the shortest timeout: a deadline is enforced at most 25% late
+    const sweepMs = Math.min(
+      connectionSweepMsMax,
+      Math.max(connectionSweepMsMin, Math.floor(Math.min(limits.frameReadTimeoutMs, limits.idleMs) / 4)),
+    );
+    this.sweep = setInterval(() => {
+      const now = performance.now();
+      for (const c of this.connections) c.checkTimeouts(now);
+    }, sweepMs);
+    this.sweep.unref();
+  }
+
+  /** Open connections of this listener. */
+  get connectionCount(): number {
+    return this.connections.size;
   }
 
   listen(host: string, port: number): Promise<{ host: string; port: number }> {
@@ -37,6 +98,7 @@ export class ProtocolServer<R> {
 
   /** Stops accepting, lets in-flight requests finish (bounded), then closes every connection. */
   async close(): Promise<void> {
+    clearInterval(this.sweep);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     const drained = Promise.all([...this.connections].map((c) => c.drained()));
     let timer: NodeJS.Timeout | undefined;
@@ -44,6 +106,8 @@ export class ProtocolServer<R> {
     clearTimeout(timer);
     for (const c of this.connections) c.close();
     await closed;
+    this.refused.flush();
+    this.closing.flush();
     this.log.debug('listener closed');
   }
 }

@@ -39,6 +39,63 @@ export const connectionInFlightMax = 256;
 /** How long a clean shutdown waits for in-flight requests. */
 export const shutdownDrainMsMax = 10_000;
 
+// ---- request memory and connections (src/server) ----
+
+/**
+ * Default of queued.max.request.bytes: bytes of requests a broker holds at once,
+ * being received or received and not yet answered, over all connections of both
+ * listeners (Kafka's default is unbounded). 128 MiB keeps issue 14's attack (20
+ * connections announcing 100 MiB frames) near 200 MiB RSS and leaves room for one
+ * frame of the default socket.request.max.bytes (100 MiB) beside the small-request reserve.
+ */
+export const queuedRequestBytesDefault = 128 * 1024 * 1024;
+export const queuedRequestBytesMin = 1024 * 1024;
+export const queuedRequestBytesMax = 16 * 1024 * 1024 * 1024;
+/**
+ * One part in this many of queued.max.request.bytes is kept for small frames:
+ * large frames together never take it, so stalled large frames cannot starve
+ * ordinary produce and fetch requests. socket.request.max.bytes must fit in the rest.
+ */
+export const queuedRequestSmallReserveDivisor = 8;
+/**
+ * A frame of at most this many bytes (and at most the reserve) is small and may use the
+ * reserve: fetches (a follower's too), metadata, heartbeats, offset commits and small
+ * produce requests. Big produce batches cannot, so a flood of acks=-1 produce requests
+ * waiting for replication never locks out the follower fetches that would answer them.
+ */
+export const queuedRequestSmallFrameBytesMax = 64 * 1024;
+/**
+ * Default of socket.request.read.timeout.ms: a frame must arrive whole within this
+ * long of its first byte, or the connection is closed and its bytes released. Clients
+ * give up on a request after 30 s (ours and Kafka's request.timeout.ms), so a frame
+ * slower than that is one nobody waits for.
+ */
+export const frameReadTimeoutMsDefault = 30_000;
+export const frameReadTimeoutMsMin = 10;
+export const frameReadTimeoutMsMax = 3_600_000;
+/** Default of connections.max.idle.ms (Kafka's: 10 minutes). */
+export const connectionIdleMsDefault = 600_000;
+export const connectionIdleMsMin = 10;
+export const connectionIdleMsMax = 7 * 24 * 3_600_000;
+/**
+ * Default of max.connections, over both listeners. Each connection costs a file
+ * descriptor and, when it is blocked waiting for request memory, up to about two
+ * socket reads (64 KiB each) outside the pool; 4096 keeps that worst case at
+ * 512 MiB and far below the 20,000 descriptors of this machine's limit (Kafka's default is unbounded).
+ */
+export const connectionsMaxDefault = 4096;
+/** Default of max.connections.per.ip: one host (or one NAT address) gets a quarter of the broker's connections. */
+export const connectionsPerIpMaxDefault = 1024;
+export const connectionsMaxMax = 1_000_000;
+/** File descriptors kept for segment files, LevelDB and the admin API when max.connections is checked against the process limit. */
+export const connectionFdReserve = 1024;
+/** How often, at most, a listener checks frame deadlines and idle connections. */
+export const connectionSweepMsMax = 1_000;
+export const connectionSweepMsMin = 10;
+/** Warnings of one kind (a refused connection, a closed one) logged per window; the rest are counted in the next line. */
+export const connectionWarningsPerWindow = 5;
+export const connectionWarningWindowMs = 10_000;
+
 // ---- client library ----
 
 /** Requests one client connection keeps in flight by default, and the most it may be configured to. */

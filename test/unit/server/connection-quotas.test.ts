@@ -1,0 +1,60 @@
+import { describe, expect, it, vi } from 'vitest';
+import { ConnectionQuotas, effectiveMaxConnections } from '../../../src/server/connection-quotas.js';
+import { RateLimitedWarning } from '../../../src/server/rate-limited-warning.js';
+import type { Logger } from '../../../src/shared/logger.js';
+
+describe('ConnectionQuotas', () => {
+  it('caps connections per address and in all, and frees a slot when one closes', () => {
+    const q = new ConnectionQuotas(3, 2);
+    expect(q.tryAcquire('10.0.0.1').ok).toBe(true);
+    expect(q.tryAcquire('10.0.0.1').ok).toBe(true);
+    const perIp = q.tryAcquire('10.0.0.1');
+    expect(perIp.ok).toBe(false);
+    if (!perIp.ok) expect(perIp.reason).toMatch(/max\.connections\.per\.ip \(2\)/);
+    expect(q.tryAcquire('10.0.0.2').ok).toBe(true);
+    const total = q.tryAcquire('10.0.0.3');
+    expect(total.ok).toBe(false);
+    if (!total.ok) expect(total.reason).toMatch(/^max\.connections \(3\)/);
+    expect(q.refusedTotal).toBe(2);
+    q.release('10.0.0.1');
+    expect(q.open).toBe(2);
+    expect(q.openFrom('10.0.0.1')).toBe(1);
+    expect(q.tryAcquire('10.0.0.3').ok).toBe(true);
+    // releasing an address with nothing open changes nothing
+    q.release('10.9.9.9');
+    expect(q.open).toBe(3);
+  });
+
+  it('lowers max.connections to what the open files limit allows', () => {
+    expect(effectiveMaxConnections(4096, 20_000)).toEqual({ max: 4096 });
+    expect(effectiveMaxConnections(4096, undefined)).toEqual({ max: 4096 });
+    const lowered = effectiveMaxConnections(4096, 2048);
+    expect(lowered.max).toBe(1024);
+    expect(lowered.lowered).toMatch(/open files limit is 2048/);
+  });
+});
+
+describe('RateLimitedWarning', () => {
+  it('logs a few lines per window and one line with the count of the rest', () => {
+    vi.useFakeTimers();
+    try {
+      const lines: { fields: unknown; msg: string }[] = [];
+      const log = { warn: (fields: unknown, msg: string) => lines.push({ fields, msg }) } as unknown as Logger;
+      let now = 0;
+      const w = new RateLimitedWarning(log, 'connection refused', 2, 1000, () => now);
+      for (let i = 0; i < 10; i++) w.warn({ i });
+      expect(lines).toHaveLength(2);
+      vi.advanceTimersByTime(1000);
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toEqual({
+        fields: { suppressed: 8, windowMs: 1000 },
+        msg: 'connection refused (more, not logged one by one)',
+      });
+      now = 1500;
+      w.warn({ i: 10 });
+      expect(lines).toHaveLength(4);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
