@@ -5,7 +5,8 @@
  * leadership; a fetch it had queued from before the pause must not hand out
  * messages whose delivery the new leader never hears of. So every message the
  * application sees a second time comes flagged: redelivered, with a delivery
- * count of at least 2 (JMSRedelivered / JMSXDeliveryCount).
+ * count of at least 2 (JMSRedelivered / JMSXDeliveryCount). Once the broker
+ * rejoins with a new session and leads the queue again, it delivers again.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster.js';
@@ -64,6 +65,13 @@ describe('queue leader paused past its ZooKeeper session', () => {
         process.kill(pid, 'SIGCONT');
       }
       await waitFor('every message consumed', () => seen.size >= total, 90_000);
+      // the paused broker rejoins with a new session and, as the preferred replica, leads the queue again:
+      // it delivers again (its leadership is no longer in doubt)
+      await cluster.poll(`broker ${victim} to lead the queue again`, 60_000, async () =>
+        (await cluster.leaderOf(`__queue.${queue}`, 0)) === victim ? true : undefined,
+      );
+      await q.sendBatch(Array.from({ length: 20 }, (_, i) => ({ value: `after-${i}` })));
+      await waitFor('the messages sent after the rejoin', () => seen.size >= total + 20, 60_000);
     } finally {
       stop = true;
       await consuming;

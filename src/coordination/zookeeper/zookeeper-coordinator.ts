@@ -179,6 +179,8 @@ export class ZooKeeperCoordinator implements Coordinator {
     zk.on('connected', () => {
       if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(false);
     });
+    // a new session (after one was lost) is connected already: its first 'connected' came before this listener
+    for (const listener of this.doubtListeners) listener(false);
     zk.on('closed', () => {
       if (this.closed || this.zk !== zk) return;
       this.controller?.stop();
