@@ -14,7 +14,10 @@
  *
  * A lost connection or a leader move starts a new epoch: a new consumer id
  * and connection, the buffer dropped (the broker released those messages;
- * they are redelivered), and settling a message of the old epoch fails.
+ * they are redelivered), and settling a message of the old epoch fails. The
+ * next fetch reports the dropped offsets (QueueFetch `returned`): the
+ * application never saw them, so those deliveries are not counted — not in
+ * the delivery count, not towards the DLQ.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../protocol/native/api-keys.js';

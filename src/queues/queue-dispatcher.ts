@@ -16,6 +16,14 @@
  * gone) after 1 + queue.max.redeliveries deliveries is dead-lettered, as
  * ActiveMQ does (acknowledgements.ts, dead-letters.ts).
  *
+ * A delivery leaves the broker only once the record of its acquisition (its
+ * delivery count) is stored by the ISR, and nothing is acquired while this
+ * broker's ZooKeeper connection is down (leadership in doubt): a leader that
+ * lost its leadership without knowing it yet hands nothing out, so a new
+ * leader always knows what was delivered and flags its redeliveries
+ * (delivery.ts). Deliveries a client reports it dropped unhanded (its
+ * connection was lost or the queue moved) are not counted.
+ *
  * Done messages (acknowledged, dead-lettered, expired, purged) are recorded
  * with acks=-1 before the request that did it is answered. Segments wholly
  * below the oldest pending message are deleted (a stats record first, so the
