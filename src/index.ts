@@ -19,6 +19,7 @@ export { Producer } from './client/producer.js';
 export { Queue } from './client/queue.js';
 export { QueueListener, type QueueMessageHandler, QueueReceiver } from './client/queue-receiver.js';
 export { Session, SessionQueue, SessionReceiver } from './client/session.js';
+export { type QueueCommitStatus, SessionCommitError } from './client/session-commit.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';
 export type * from './client/types.js';
 export { ErrorCode, isSluiceError, SluiceError } from './shared/errors.js';

@@ -14,7 +14,10 @@
  *
  * A lost connection or a leader move starts a new epoch: a new consumer id
  * and connection, the buffer dropped (the broker released those messages;
- * they are redelivered), and settling a message of the old epoch fails.
+ * they are redelivered), and settling a message of the old epoch fails. The
+ * next fetch reports the dropped offsets (QueueFetch `returned`): the
+ * application never saw them, so those deliveries are not counted — not in
+ * the delivery count, not towards the DLQ.
  */
 import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../protocol/native/api-keys.js';
@@ -45,6 +48,8 @@ const queueFetchWaitMsMax = 30_000;
 const receiveWaitersMax = 1000;
 /** Settles one QueueAck carries at most. */
 const ackBatchMax = 10_000;
+/** Dropped-unhanded offsets reported at most (the broker's bound per QueueFetch); beyond, the oldest go unreported. */
+const droppedReportMax = 10_000;
 /** The broker's default queue.lock.timeout.ms: buffered messages older than this may have been given to others. */
 const brokerLockTimeoutMsDefault = 30_000;
 /** Longest pause between attempts to reach a queue's (new) leader: a failover is over in seconds. */
@@ -104,6 +109,13 @@ export class QueueConsumer {
   private conn: Connection | null = null;
   private epoch = 0;
   private buffer: Buffered[] = [];
+  /**
+   * Offsets dropped from the buffer unhanded when an epoch ended (connection
+   * lost, queue moved): reported once with the next fetch, so the broker
+   * does not count those deliveries (a message must not reach the DLQ for
+   * deliveries its application never saw).
+   */
+  private dropped: number[] = [];
   /** Offsets handed over and not settled yet (client mode, listeners, sessions). */
   private readonly unsettled = new Set<number>();
   private waiters: Waiter[] = [];
@@ -413,10 +425,14 @@ export class QueueConsumer {
       maxWaitMs,
     };
     if (this.lockTimeoutMs !== undefined) body.lockTimeoutMs = this.lockTimeoutMs;
+    const reported = new Set(this.dropped);
+    if (reported.size > 0) body.returned = [...reported];
     const res = await conn.request<QueueFetchResponse>(ApiKey.QueueFetch, body, {
       timeoutMs: this.cluster.requestTimeoutMs + maxWaitMs,
     });
     checkQueueResponse(this.cluster, this.queue, res, `fetch from queue '${this.queue}'`);
+    // reported: the next fetch carries only what was dropped since
+    if (reported.size > 0) this.dropped = this.dropped.filter((o) => !reported.has(o));
     return res.messages ?? [];
   }
 
@@ -426,6 +442,8 @@ export class QueueConsumer {
     const old = this.conn;
     this.conn = null;
     old?.close();
+    for (const b of this.buffer) this.dropped.push(b.delivery.offset);
+    if (this.dropped.length > droppedReportMax) this.dropped = this.dropped.slice(-droppedReportMax);
     this.buffer = [];
     this.unsettled.clear();
     for (const s of this.pendingSettles.splice(0)) s.reject(staleError(this.queue, s.offset));

@@ -8,15 +8,19 @@
  *   await audit.send('seen');                   // buffered until commit
  *   await session.commit();                     // or session.rollback()
  *
- * commit() sends, per queue, ONE QueueSend carrying the messages buffered
- * for it and the acknowledgements of the messages received from it: the
- * broker writes them as one batch, so on that queue they become visible
- * together or not at all. Atomicity is per queue: with several queues the
- * commits run one queue after the other, and should one fail, the queues
- * before it are committed and the rest are not (commit() rejects; rollback()
- * then drops what was not committed). rollback() drops the buffered sends
- * and releases the received messages: they are redelivered (counting as a
- * delivery towards queue.max.redeliveries).
+ * commit() writes the buffered sends and the acknowledgements of the
+ * received messages with QueueSend requests, in the order of
+ * session-commit.ts: every send is stored before any acknowledgement of
+ * another queue, so a crash or a failure in between duplicates (an input
+ * comes again) and never loses (an input acknowledged whose outputs were
+ * never written). On a single queue, sends and acknowledgements are one
+ * batch: visible together or not at all. Across queues there is no
+ * atomicity: a failed commit rejects with a SessionCommitError naming the
+ * queues whose writes are stored (they stay) and those that are not;
+ * rollback() then drops only the sends not stored and releases only the
+ * received messages whose acknowledgement is not stored (they are
+ * redelivered, counting as a delivery towards queue.max.redeliveries), and
+ * commit() again retries just those.
  *
  * Buffered sends are bounded: 10,000 messages per queue and 32 MiB per session.
  */
@@ -29,6 +33,7 @@ import { closedError, invalidArgument } from './errors.js';
 import { queueSend } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { checkQueueName, messageInput } from './queue-wire.js';
+import { type CommitWrite, commitPlan, type QueueCommitStatus, SessionCommitError } from './session-commit.js';
 import type { QueueMessage, QueueReceiverOptions, QueueSendOptions, SessionOptions } from './types.js';
 
 /** Bytes of message keys, values and headers one session buffers at most before commit(). */
@@ -48,6 +53,8 @@ function transactedOnly(): Promise<void> {
     ),
   );
 }
+
+type PendingAcks = ReturnType<SessionReceiver['pendingAcks']>;
 
 interface QueueState {
   sends: QueueMessageInput[];
@@ -177,7 +184,11 @@ export class Session {
     return s.receiver;
   }
 
-  /** Commits queue by queue (each atomically); see the file comment. */
+  /**
+   * Stores the buffered sends, then the acknowledgements (see the file
+   * comment); rejects with a SessionCommitError that says what is stored
+   * when a write fails.
+   */
   async commit(): Promise<void> {
     if (this.closed) throw closedError('the session');
     if (this.committing) throw invalidArgument('commit() or rollback() is already under way');
@@ -190,18 +201,57 @@ export class Session {
   }
 
   private async commitQueues(): Promise<void> {
+    // every acknowledgement is checked before anything is written: a stale receiver fails the commit whole
+    const work = new Map<string, { s: QueueState; acks: PendingAcks | undefined; sends: number }>();
     for (const [queue, s] of this.queues) {
       const acks = s.receiver?.pendingAcks();
-      if (s.sends.length === 0 && !acks?.ack) continue;
-      const sends = s.sends;
-      await queueSend(this.cluster, { queue, messages: sends, ...(acks?.ack ? { acks: acks.ack } : {}) });
-      s.sends = [];
-      for (const m of sends) this.bufferedBytes -= inputBytes(m);
-      if (acks?.ack) s.receiver?.committed(acks.epoch, acks.offsets);
+      const pending = acks?.ack ? acks : undefined;
+      if (s.sends.length > 0 || pending) work.set(queue, { s, acks: pending, sends: s.sends.length });
+    }
+    const status = new Map<string, QueueCommitStatus>();
+    for (const [queue, w] of work) status.set(queue, { queue, sendsStored: w.sends === 0, acksStored: !w.acks });
+    const plan = commitPlan([...work].map(([queue, w]) => ({ queue, hasSends: w.sends > 0, hasAcks: !!w.acks })));
+    let stored = false;
+    for (const phase of plan) {
+      const results = await Promise.allSettled(
+        phase.map(async (write) => {
+          const w = work.get(write.queue) as { s: QueueState; acks: PendingAcks | undefined; sends: number };
+          await this.write(write, w.s, w.sends, w.acks);
+          const st = status.get(write.queue) as QueueCommitStatus;
+          if (write.sends) st.sendsStored = true;
+          if (write.acks) st.acksStored = true;
+          stored = true;
+        }),
+      );
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      // nothing after a failed phase is written: an acknowledgement never goes before the sends it follows
+      if (failed) throw new SessionCommitError([...status.values()], stored, failed.reason);
     }
   }
 
-  /** Drops the buffered sends and releases the received messages (they are redelivered). */
+  /** One write of the plan; on success the stored sends leave the buffer and the acknowledged messages the receiver. */
+  private async write(
+    write: CommitWrite,
+    s: QueueState,
+    sendCount: number,
+    acks: PendingAcks | undefined,
+  ): Promise<void> {
+    const sends = write.sends ? s.sends.slice(0, sendCount) : [];
+    const ack = write.acks ? acks?.ack : undefined;
+    await queueSend(this.cluster, { queue: write.queue, messages: sends, ...(ack ? { acks: ack } : {}) });
+    if (write.sends) {
+      // sends buffered while the commit ran stay for the next one
+      s.sends = s.sends.slice(sends.length);
+      for (const m of sends) this.bufferedBytes -= inputBytes(m);
+    }
+    if (ack && acks) s.receiver?.committed(acks.epoch, acks.offsets);
+  }
+
+  /**
+   * Drops the buffered sends and releases the received messages (they are
+   * redelivered). After a failed commit this is only what the commit did not
+   * store: stored sends and acknowledgements are no longer the session's.
+   */
   async rollback(): Promise<void> {
     if (this.closed) throw closedError('the session');
     await this.rollbackAll();

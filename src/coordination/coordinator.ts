@@ -56,4 +56,11 @@ export interface Coordinator {
    * false when this broker no longer leads the partition at `leaderEpoch`.
    */
   updateIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<boolean>;
+  /**
+   * Leadership in doubt (queues hook, issue 14): called with true when the
+   * connection to ZooKeeper drops (the session may be expiring: another
+   * broker may lead this broker's partitions already) and with false when it
+   * is back. Optional: a standalone broker's leadership is never in doubt.
+   */
+  onLeadershipDoubt?(listener: (inDoubt: boolean) => void): () => void;
 }

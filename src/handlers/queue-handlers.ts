@@ -43,6 +43,18 @@ function messagesField(body: unknown): QueueMessageInput[] {
   });
 }
 
+/** An optional list of at most queueBatchMessagesMax offsets (absent: empty). */
+function offsetsField(body: unknown, name: string): number[] {
+  const raw = (body as Record<string, unknown>)[name];
+  if (raw === undefined || raw === null) return [];
+  const list = arrayField(body, name);
+  if (list.length > queueBatchMessagesMax) throw bad(`at most ${queueBatchMessagesMax} ${name} offsets`);
+  return list.map((o) => {
+    if (!Number.isSafeInteger(o) || (o as number) < 0) throw bad(`${name} must hold offsets (integers >= 0)`);
+    return o as number;
+  });
+}
+
 export const queueSendHandler: Handler = {
   apiKey: ApiKey.QueueSend,
   minVersion: 0,
@@ -83,6 +95,7 @@ export const queueFetchHandler: Handler = {
     const maxWaitMs = Math.min(Math.max(intField(body, 'maxWaitMs', 0), 0), queueFetchWaitMsMax);
     const lockTimeoutMs = intField(body, 'lockTimeoutMs', ctx.config.int('queue.lock.timeout.ms'));
     if (lockTimeoutMs < 100) throw bad('lockTimeoutMs must be at least 100');
+    const returned = offsetsField(body, 'returned');
     const dispatcher = await ctx.queues.dispatcher(queue);
     ctx.queues.bindConsumer(client, queue, consumerId);
     const messages = await dispatcher.fetch(
@@ -92,6 +105,7 @@ export const queueFetchHandler: Handler = {
       maxMessages,
       ctx.stopping() ? 0 : maxWaitMs,
       lockTimeoutMs,
+      returned,
     );
     return { errorCode: 0, messages };
   },

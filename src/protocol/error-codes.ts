@@ -109,6 +109,7 @@ const fromSluice: Record<ErrorCode, WireError> = {
   [ErrorCode.InvalidProducerEpoch]: WireError.INVALID_PRODUCER_EPOCH,
   [ErrorCode.UnknownProducerId]: WireError.UNKNOWN_PRODUCER_ID,
   [ErrorCode.QueueFull]: WireError.QUEUE_FULL,
+  [ErrorCode.PartialCommit]: WireError.UNKNOWN_SERVER_ERROR,
   [ErrorCode.BrokerError]: WireError.UNKNOWN_SERVER_ERROR,
   [ErrorCode.ClientClosed]: WireError.NETWORK_EXCEPTION,
 };

@@ -165,26 +165,44 @@ export class WaitingFetches {
 }
 
 /**
- * Delivery counts of acquisitions are written in the background, coalesced
- * (one record per event-loop turn), so a new leader after a failover still
- * knows a message was delivered: it is redelivered as such and counts
- * towards the DLQ. Not awaited: losing one only undercounts.
+ * Delivery counts of acquisitions are written before the deliveries leave
+ * the broker: a fetch answers only once the record of its acquisitions is
+ * stored by the ISR (acks=-1, so the high watermark is past it). A leader
+ * that lost its leadership without knowing it yet (paused past its
+ * ZooKeeper session) cannot get that record replicated — the other replicas
+ * follow the new leader — so it hands nothing out; and a new leader always
+ * knows a message went out before: its redelivery is flagged, and counts
+ * towards the DLQ. Writes are coalesced (one record per event-loop turn,
+ * shared by every fetch of that turn) to keep throughput.
  */
 export class DeliveryCountFlusher {
   private counts: [number, number][] = [];
-  private scheduled = false;
+  /** The write gathering counts now (starts on the next turn of the event loop). */
+  private next: Promise<void> | null = null;
+  private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly write: (counts: [number, number][]) => void) {}
+  constructor(private readonly write: (counts: [number, number][]) => Promise<void>) {}
 
   add(counts: [number, number][]): void {
     for (const count of counts) this.counts.push(count);
-    if (counts.length === 0 || this.scheduled) return;
-    this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
+    if (counts.length === 0 || this.next) return;
+    const batch = new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.next = null;
       const pending = this.counts;
       this.counts = [];
-      if (pending.length > 0) this.write(pending);
+      return pending.length > 0 ? this.write(pending) : undefined;
     });
+    this.next = batch;
+    this.inFlight.add(batch);
+    const done = (): void => {
+      this.inFlight.delete(batch);
+    };
+    batch.then(done, done);
+  }
+
+  /** Resolves once every count added so far is stored; rejects when one of those writes failed. */
+  async stored(): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    await Promise.all([...this.inFlight]);
   }
 }

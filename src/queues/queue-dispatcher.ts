@@ -16,6 +16,14 @@
  * gone) after 1 + queue.max.redeliveries deliveries is dead-lettered, as
  * ActiveMQ does (acknowledgements.ts, dead-letters.ts).
  *
+ * A delivery leaves the broker only once the record of its acquisition (its
+ * delivery count) is stored by the ISR, and nothing is acquired while this
+ * broker's ZooKeeper connection is down (leadership in doubt): a leader that
+ * lost its leadership without knowing it yet hands nothing out, so a new
+ * leader always knows what was delivered and flags its redeliveries
+ * (delivery.ts). Deliveries a client reports it dropped unhanded (its
+ * connection was lost or the queue moved) are not counted.
+ *
  * Done messages (acknowledged, dead-lettered, expired, purged) are recorded
  * with acks=-1 before the request that did it is answered. Segments wholly
  * below the oldest pending message are deleted (a stats record first, so the
@@ -73,6 +81,7 @@ export class QueueDispatcher {
   private readonly reader: RecordReader;
   private readonly countFlusher: DeliveryCountFlusher;
   private closed = false;
+  private deliveriesPaused = false;
   private sweepTimer: NodeJS.Timeout | undefined;
   readonly ready: Promise<void>;
   private readonly maxRedeliveries: number;
@@ -85,11 +94,9 @@ export class QueueDispatcher {
     this.consumers = new Consumers(queue);
     this.waiting = new WaitingFetches(queue);
     this.reader = new RecordReader(replica.log);
-    this.countFlusher = new DeliveryCountFlusher((counts) => {
-      if (this.closed) return;
-      void this.recordDone([], 'ack', counts).catch((err) => {
-        this.deps.logger.debug({ err, queue: this.queue }, 'recording delivery counts failed');
-      });
+    this.countFlusher = new DeliveryCountFlusher(async (counts) => {
+      this.checkOpen();
+      await this.recordDone([], 'ack', counts);
     });
     this.follower = new LogFollower(replica, {
       message: (record) => this.state.addMessage(record.offset, expiryOf(record.headers)),
@@ -159,7 +166,11 @@ export class QueueDispatcher {
 
   /**
    * Acquires up to `maxMessages` (and never beyond the consumer's prefetch)
-   * for the consumer, waiting up to `maxWaitMs` for some to arrive.
+   * for the consumer, waiting up to `maxWaitMs` for some to arrive; answers
+   * once their delivery counts are stored (delivery.ts). `returned`: offsets
+   * an earlier consumer of the same client fetched and never handed to the
+   * application (its connection was lost or the queue moved): those
+   * deliveries do not count.
    */
   async fetch(
     consumerId: string,
@@ -168,18 +179,60 @@ export class QueueDispatcher {
     maxMessages: number,
     maxWaitMs: number,
     lockTimeoutMs: number,
+    returned: number[] = [],
   ): Promise<QueueDelivery[]> {
     await this.ready;
     this.checkOpen();
     const consumer = this.consumers.join(consumerId, connectionId, prefetch, lockTimeoutMs);
+    if (returned.length > 0) this.uncount(returned);
     const room = fetchRoom(consumer, maxMessages);
     if (room <= 0) return [];
     let entries = this.acquire(consumer, room);
     if (entries.length === 0 && maxWaitMs > 0) entries = await this.waiting.wait(consumer, room, maxWaitMs);
+    if (entries.length === 0) return [];
+    try {
+      // nothing leaves before the record of its acquisition is stored by the ISR
+      await this.countFlusher.stored();
+      this.checkOpen();
+    } catch (err) {
+      this.giveBack(consumer, entries);
+      throw err;
+    }
     return this.reader.deliveries(entries);
   }
 
+  /** Deliveries that never reached an application: their acquisition is not counted (towards the DLQ either). */
+  private uncount(offsets: number[]): void {
+    const counts: [number, number][] = [];
+    for (const offset of offsets) {
+      const entry = this.state.pending.get(offset);
+      if (!entry || entry.leaving || entry.deliveryCount === 0) continue;
+      entry.deliveryCount--;
+      counts.push([offset, entry.deliveryCount]);
+    }
+    this.countFlusher.add(counts);
+  }
+
+  /** A fetch failed before its deliveries left: what the consumer still holds of them is available again, uncounted. */
+  private giveBack(consumer: Consumer, entries: Entry[]): void {
+    const held = entries.filter((e) => e.consumer === consumer && !e.leaving);
+    if (held.length === 0) return;
+    giveBackEntries(held, this.state.order);
+    this.serveWaiters();
+  }
+
+  /**
+   * While this broker's leadership is in doubt (its ZooKeeper connection is
+   * down: the session may be expiring and another broker leading already)
+   * nothing is acquired; fetches wait, and are served when it is back.
+   */
+  pauseDeliveries(paused: boolean): void {
+    this.deliveriesPaused = paused;
+    if (!paused && !this.closed) this.serveWaiters();
+  }
+
   private acquire(consumer: Consumer, wanted: number): Entry[] {
+    if (this.deliveriesPaused) return [];
     const now = Date.now();
     const { taken, expired } = this.state.order.take(wanted, now);
     this.countFlusher.add(lockFor(consumer, taken, now));

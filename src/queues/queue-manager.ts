@@ -45,8 +45,22 @@ export class QueueManager {
   /** "connectionId\0queue\0consumerId" of consumers whose connection close is watched. */
   private readonly bound = new Set<string>();
   private peerClient: PeerClient | undefined;
+  /** The ZooKeeper connection is down: this broker may have lost its leaderships without knowing yet. */
+  private leadershipInDoubt = false;
 
   constructor(private readonly deps: QueueManagerDeps) {
+    deps.coordinator.onLeadershipDoubt?.((inDoubt) => {
+      if (inDoubt !== this.leadershipInDoubt) {
+        this.deps.logger.warn(
+          { inDoubt },
+          inDoubt
+            ? 'ZooKeeper connection lost: queue deliveries paused'
+            : 'ZooKeeper connection back: queue deliveries resumed',
+        );
+      }
+      this.leadershipInDoubt = inDoubt;
+      for (const { dispatcher } of this.running.values()) dispatcher.pauseDeliveries(inDoubt);
+    });
     deps.replicas.onLeadershipChange((topic, partition, leader) => {
       if (partition !== 0 || !topic.startsWith(queueTopicPrefix)) return;
       const queue = topic.slice(queueTopicPrefix.length);
@@ -76,6 +90,7 @@ export class QueueManager {
       sendTo: (q, messages) => this.peers.send(q, messages),
       logger: this.deps.logger,
     });
+    if (this.leadershipInDoubt) dispatcher.pauseDeliveries(true);
     const unsubscribe = this.deps.notifier.subscribe(partitionKey(topic, 0), () => dispatcher.onCommitted());
     this.running.set(queue, { dispatcher, unsubscribe });
     this.deps.logger.info({ queue }, 'serving queue');

@@ -45,6 +45,11 @@ export const ErrorCode = {
   UnknownProducerId: 'SLUICE_ERR_UNKNOWN_PRODUCER_ID',
   /** A queue holds as many waiting messages as it may: sends are refused until consumers catch up. */
   QueueFull: 'SLUICE_ERR_QUEUE_FULL',
+  /**
+   * A transacted session's commit stored part of its writes (some queues' sends and
+   * acknowledgements) and not the rest: SessionCommitError says which (client only).
+   */
+  PartialCommit: 'SLUICE_ERR_PARTIAL_COMMIT',
   /** A broker reported an error with no more specific code. */
   BrokerError: 'SLUICE_ERR_BROKER',
   /** The client, producer or consumer was closed. */

@@ -109,6 +109,11 @@ export class ZooKeeperServer {
     return this.output();
   }
 
+  /** The server's process id (the script exec's java, so this is the JVM): for SIGSTOP/SIGCONT. */
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
   /** Kills the server by PID (the script exec's java, so this is the JVM) and removes its data. */
   async stop(): Promise<void> {
     await killAndWait(this.child);

@@ -197,6 +197,17 @@ describe('queue protocol', () => {
 
     const bad = await c.call<QueueFetchResponse>(ApiKey.QueueFetch, { queue: 'q-admin', consumerId: '', prefetch: 1 });
     expect(bad.errorCode).toBe(WireError.INVALID_REQUEST);
+    for (const returned of ['1', [-1], [1.5], Array.from({ length: 10_001 }, (_, i) => i)]) {
+      const badReturned = await c.call<QueueFetchResponse>(ApiKey.QueueFetch, {
+        queue: 'q-admin',
+        consumerId: 'r1',
+        prefetch: 1,
+        maxMessages: 1,
+        maxWaitMs: 0,
+        returned,
+      });
+      expect(badReturned.errorCode).toBe(WireError.INVALID_REQUEST);
+    }
     const badName = await c.call<QueueSendResponse>(ApiKey.QueueSend, { queue: 'no/slash', messages: [] });
     expect(badName.errorCode).toBe(WireError.INVALID_TOPIC_EXCEPTION);
     const badOp = await c.call<QueueAdminResponse>(ApiKey.QueueAdmin, { op: 'explode', queue: 'q-admin' });

@@ -81,6 +81,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly armed = new Set<string>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
+  private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private refreshQueue: Promise<void> = Promise.resolve();
   private closed = false;
@@ -125,6 +126,12 @@ export class ZooKeeperCoordinator implements Coordinator {
     return false;
   }
 
+  /** The ZooKeeper connection dropped (true) or is back (false); see Coordinator. */
+  onLeadershipDoubt(listener: (inDoubt: boolean) => void): () => void {
+    this.doubtListeners.add(listener);
+    return () => this.doubtListeners.delete(listener);
+  }
+
   /** Called once if the ZooKeeper session ends other than by close() (expired): this broker is out of the cluster. */
   onSessionLost(listener: () => void): () => void {
     this.sessionListeners.add(listener);
@@ -165,6 +172,15 @@ export class ZooKeeperCoordinator implements Coordinator {
       connectTimeoutMs: this.options.connectTimeoutMs ?? zookeeperConnectTimeoutMsDefault,
     });
     this.zk = zk;
+    // queues hook (issue 14): a dropped connection may be a session expiring; the session's end is 'closed'
+    zk.on('disconnected', () => {
+      if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(true);
+    });
+    zk.on('connected', () => {
+      if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(false);
+    });
+    // a new session (after one was lost) is connected already: its first 'connected' came before this listener
+    for (const listener of this.doubtListeners) listener(false);
     zk.on('closed', () => {
       if (this.closed || this.zk !== zk) return;
       this.controller?.stop();

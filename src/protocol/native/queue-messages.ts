@@ -87,6 +87,13 @@ export interface QueueFetchRequest {
   maxWaitMs: number;
   /** Acquisition lock: an unacknowledged message returns to the queue after this long (default queue.lock.timeout.ms). */
   lockTimeoutMs?: number;
+  /**
+   * Offsets an earlier consumer of this client fetched and dropped without
+   * handing them to the application (its connection was lost or the queue
+   * moved): those deliveries are not counted (nor towards the DLQ). At most
+   * 10,000; each reported once.
+   */
+  returned?: number[];
 }
 export interface QueueFetchResponse extends ErrorFields {
   messages: QueueDelivery[];

@@ -135,7 +135,7 @@ describe('acquiring', () => {
   });
 
   it('writes delivery counts once per event-loop turn', async () => {
-    const write = vi.fn();
+    const write = vi.fn(() => Promise.resolve());
     const flusher = new DeliveryCountFlusher(write);
     flusher.add([[1, 1]]);
     flusher.add([]);
@@ -147,6 +147,37 @@ describe('acquiring', () => {
       [1, 1],
       [2, 3],
     ]);
+  });
+
+  it('stored() resolves only once every count added so far is written, and rejects when a write failed', async () => {
+    const finish: (() => void)[] = [];
+    const fail: ((err: Error) => void)[] = [];
+    const flusher = new DeliveryCountFlusher(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          finish.push(resolve);
+          fail.push(reject);
+        }),
+    );
+    await flusher.stored(); // nothing added: at once
+    flusher.add([[1, 1]]);
+    let stored = false;
+    const first = flusher.stored().then(() => {
+      stored = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    flusher.add([[2, 1]]); // a second write, on the next turn
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(finish.length).toBe(2);
+    expect(stored).toBe(false);
+    (finish[0] as () => void)();
+    await first;
+    expect(stored).toBe(true);
+    // the second write is still under way: a fetch after both adds waits for it, and sees it fail
+    const second = flusher.stored();
+    (fail[1] as (err: Error) => void)(new Error('not leader'));
+    await expect(second).rejects.toThrow('not leader');
+    await flusher.stored(); // a failed write is forgotten once settled
   });
 });
 
