@@ -1,6 +1,7 @@
 import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { CreateTopicsResponse, TopicResult } from '../protocol/native/messages.js';
+import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { arrayField, bad, type Handler, intField, stringField } from './context.js';
 
 export const createTopicsHandler: Handler = {
@@ -14,6 +15,8 @@ export const createTopicsHandler: Handler = {
       if (typeof entry !== 'object' || entry === null) throw bad('each topic must be a map');
       const name = stringField(entry, 'name');
       try {
+        // internal topics are created by the broker itself (TopicManager.ensureInternal), never on request
+        refuseInternalTopic(name, 'create');
         const configs = (entry as { configs?: unknown }).configs ?? {};
         if (typeof configs !== 'object' || configs === null) throw bad('configs must be a map');
         await ctx.topics.create(

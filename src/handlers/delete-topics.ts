@@ -1,6 +1,7 @@
 import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteTopicsResponse, TopicResult } from '../protocol/native/messages.js';
+import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { arrayField, bad, type Handler } from './context.js';
 
 export const deleteTopicsHandler: Handler = {
@@ -12,6 +13,8 @@ export const deleteTopicsHandler: Handler = {
     for (const name of arrayField(body, 'topics')) {
       if (typeof name !== 'string') throw bad('topics must be names');
       try {
+        // deleting __consumer_offsets or a queue's log would lose committed offsets or queued messages
+        refuseInternalTopic(name, 'delete');
         await ctx.topics.delete(name);
         results.push({ name, errorCode: 0 });
       } catch (err) {
