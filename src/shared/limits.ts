@@ -206,3 +206,10 @@ export const producerInFlightPerPartitionDefault = 5;
 export const producerInFlightPerPartitionMax = 100;
 /** A consumer fetches the next round in the background while fewer records than this are buffered. */
 export const consumerPrefetchRecordsMax = 50_000;
+
+/**
+ * Records `sluice perf produce --verify` (and the checker it shares with the
+ * chaos suite) keeps an acknowledgement for: 12 bytes each in typed arrays
+ * allocated once, so at most 120 MB.
+ */
+export const perfVerifyRecordsMax = 10_000_000;
