@@ -1,10 +1,13 @@
 /**
- * A Produce request that names one topic-partition twice is refused for that
- * partition (INVALID_REQUEST on every entry of it, nothing of it appended),
- * while the request's other partitions are appended as usual: the answers
- * name partitions, so two batches of one partition could not be told apart
- * (Kafka's rule: one batch per partition per request). On both listeners,
- * against a real standalone broker process.
+ * A request must not name one thing twice, since its answers are keyed by name:
+ *  - a Produce request that names one topic-partition twice is refused for
+ *    that partition (INVALID_REQUEST on every entry of it, nothing of it
+ *    appended), while its other partitions are appended as usual: two batches
+ *    of one partition could not be told apart (Kafka's rule: one batch per
+ *    partition per request);
+ *  - CreateTopics / DeleteTopics naming a topic twice: INVALID_REQUEST for
+ *    each entry of it, nothing created or deleted (as Kafka does).
+ * On both listeners, against a real standalone broker process.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WireError } from '../../src/protocol/error-codes.js';
@@ -134,5 +137,53 @@ describe('a Produce request naming one partition twice', () => {
     });
     expect(r.topics[0].partitions[0]).toMatchObject({ errorCode: 0, baseOffset: 0 });
     expect(await storedValues('dup-native', 0)).toEqual(['single']);
+  });
+});
+
+describe('CreateTopics and DeleteTopics naming a topic twice', () => {
+  async function exists(topic: string): Promise<boolean> {
+    const r = await raw.call<Body>(ApiKey.Metadata, { topics: [topic], allowAutoTopicCreation: false });
+    return r.topics[0].errorCode === 0;
+  }
+
+  it('native listener: INVALID_REQUEST for each entry of it, nothing created or deleted; the others proceed', async () => {
+    const created = await raw.call<Body>(ApiKey.CreateTopics, {
+      topics: [
+        { name: 'twice', numPartitions: 1 },
+        { name: 'once', numPartitions: 1 },
+        { name: 'twice', numPartitions: 2 },
+      ],
+    });
+    expect(created.topics.map((t: Body) => [t.name, t.errorCode])).toEqual([
+      ['twice', WireError.INVALID_REQUEST],
+      ['once', 0],
+      ['twice', WireError.INVALID_REQUEST],
+    ]);
+    expect(await exists('twice')).toBe(false);
+    const deleted = await raw.call<Body>(ApiKey.DeleteTopics, { topics: ['once', 'dup-native', 'once'] });
+    expect(deleted.topics.map((t: Body) => [t.name, t.errorCode])).toEqual([
+      ['once', WireError.INVALID_REQUEST],
+      ['dup-native', 0],
+      ['once', WireError.INVALID_REQUEST],
+    ]);
+    expect(await exists('once')).toBe(true);
+    expect(await exists('dup-native')).toBe(false);
+  });
+
+  it('Kafka listener (request written by kafkajs): the same refusal', async () => {
+    const request = await kafkajsRequest('createTopics', 3, {
+      topics: [
+        { topic: 'twice-k', numPartitions: 1, replicationFactor: 1 },
+        { topic: 'twice-k', numPartitions: 1, replicationFactor: 1 },
+      ],
+      timeout: 5000,
+    });
+    const { decoded } = await kafkajsResponse<{ topicErrors: { topic: string; errorCode: number }[] }>(
+      'createTopics',
+      3,
+      await kafka.call(request),
+    );
+    expect(decoded.topicErrors.map((t) => t.errorCode)).toEqual([WireError.INVALID_REQUEST, WireError.INVALID_REQUEST]);
+    expect(await exists('twice-k')).toBe(false);
   });
 });
