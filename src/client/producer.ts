@@ -109,6 +109,8 @@ interface Batch {
   bytes: number;
   createdAt: number;
   attempts: number;
+  /** The batch's place among its partition's batches (ascending in send order). */
+  seq: number;
   encoded: Buffer | null;
   /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
   identity: ProducerIdentity | null;
@@ -136,10 +138,24 @@ interface PartitionQueue {
   topic: string;
   partition: number;
   open: Batch | null;
+  /** Sealed batches waiting to be sent, in send order (`seq` ascending). */
   ready: Batch[];
+  /** The seq of the partition's next batch. */
+  nextSeq: number;
   /** Batches sent and not yet answered (at most maxInFlightPerPartition). */
   inFlight: Set<Batch>;
   retryAt: number;
+}
+
+/**
+ * Puts a batch to retry back among its partition's ready batches in send
+ * order: batches of one partition that failed in several requests (answered in
+ * any order) go out again in the order they were first sent.
+ */
+function requeue(q: PartitionQueue, batch: Batch): void {
+  let at = 0;
+  while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
+  q.ready.splice(at, 0, batch);
 }
 
 /** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
@@ -444,13 +460,14 @@ export class Producer {
     const key = `${topic}\u0000${partition}`;
     let q = this.queues.get(key);
     if (!q) {
-      q = { topic, partition, open: null, ready: [], inFlight: new Set(), retryAt: 0 };
+      q = { topic, partition, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
       this.queues.set(key, q);
     }
     return q;
   }
 
-  private newBatch(topic: string, partition: number): Batch {
+  private newBatch(q: PartitionQueue): Batch {
+    const { topic, partition } = q;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       finish = resolve;
@@ -462,6 +479,7 @@ export class Producer {
       bytes: batchHeaderBytes,
       createdAt: Date.now(),
       attempts: 0,
+      seq: q.nextSeq++,
       encoded: null,
       identity: null,
       done,
@@ -473,7 +491,7 @@ export class Producer {
     const q = this.queueOf(topic, partition);
     const bytes = record.bytes;
     if (q.open && q.open.bytes + bytes > this.batchSize && q.open.records.length > 0) this.seal(q, partitions);
-    if (!q.open) q.open = this.newBatch(topic, partition);
+    if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
     batch.records.push(record);
     batch.bytes += bytes;
@@ -763,7 +781,7 @@ export class Producer {
     const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
     if (retry && safe && batch.attempts < this.retries && !this.closedHard) {
       batch.attempts++;
-      q.ready.unshift(batch);
+      requeue(q, batch);
       q.retryAt = Date.now() + Math.min(10_000, this.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
       this.cluster.invalidate(q.topic);
       this.scheduleAt(q.retryAt);
