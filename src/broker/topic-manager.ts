@@ -9,6 +9,7 @@ import { topicLogOverrides } from '../config/topic-config.js';
 import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { validateTopicName } from '../storage/names.js';
@@ -53,10 +54,16 @@ export class TopicManager {
     return spec;
   }
 
-  /** The topic, created with the broker's defaults when auto.create.topics.enable allows it. */
+  /**
+   * The topic, created with the broker's defaults when auto.create.topics.enable
+   * allows it. An internal topic is never auto-created (its owner in the broker
+   * creates it): asking to is refused with INVALID_TOPIC, as Kafka refuses a
+   * name it will not create.
+   */
   async getOrAutoCreate(name: string): Promise<TopicSpec | undefined> {
     const existing = this.coordinator.topic(name);
     if (existing || !this.config.bool('auto.create.topics.enable')) return existing;
+    refuseInternalTopic(name, 'auto-create');
     validateTopicName(name);
     try {
       return await this.create(name);

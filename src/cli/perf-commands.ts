@@ -22,12 +22,21 @@ import type { Command } from 'commander';
 import type { Consumer } from '../client/consumer.js';
 import type { Producer } from '../client/producer.js';
 import type { Sluice } from '../client/sluice.js';
-import type { ProducerMessage, ProducerOptions, TopicDescription } from '../client/types.js';
+import type { ProducerMessage, ProducerOptions, RecordMetadata, TopicDescription } from '../client/types.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
+import { perfVerifyRecordsMax } from '../shared/limits.js';
 import { badValue, parseAcks, parseInteger } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
 import { flushStdout, writeLine } from './cli-output.js';
 import type { LatencyHistogram, LatencySummary } from './perf-histogram.js';
+import {
+  AcknowledgementLog,
+  recordIdBytes,
+  stampRecordId,
+  type VerifyCounts,
+  verifyAcknowledgements,
+  verifyLine,
+} from './perf-verify.js';
 
 /** Kafka's perf tools report every 5 s. */
 const reportIntervalMs = 5_000;
@@ -246,6 +255,7 @@ interface ProducePerfOptions {
   batchSize?: string;
   lingerMs?: string;
   json?: boolean;
+  verify?: boolean;
 }
 
 export interface ProducePerfResult {
@@ -255,24 +265,69 @@ export interface ProducePerfResult {
   latency: LatencySummary;
 }
 
-/** Sends `numRecords` records of `recordSize` bytes; the promise of the chunk in flight settles them. */
+/** --verify: each record's value starts with its id (run tag, sequence number); its acknowledgement is kept. */
+export interface ProducePerfVerify {
+  log: AcknowledgementLog;
+  runTag: number;
+}
+
+/** Chunks of records with their own value buffers (ids stamped in), each reused once its send() has settled. */
+class StampedChunks {
+  private readonly free: Slot[];
+
+  constructor(
+    private readonly topic: string,
+    slots: number,
+    chunk: number,
+    recordSize: number,
+    private readonly runTag: number,
+  ) {
+    this.free = Array.from({ length: slots }, () => {
+      const values = Array.from({ length: chunk }, () => payload(recordSize));
+      return { record: { topic, messages: values.map((value) => ({ value })) }, values };
+    });
+  }
+
+  /** A free slot holding records firstId..firstId+count-1 (one free slot per chunk in flight). */
+  take(firstId: number, count: number): { slot: Slot; record: Slot['record'] } {
+    const slot = this.free.pop() as Slot;
+    for (let i = 0; i < count; i++) stampRecordId(slot.values[i] as Buffer, this.runTag, firstId + i);
+    const record =
+      count === slot.values.length
+        ? slot.record
+        : { topic: this.topic, messages: slot.record.messages.slice(0, count) };
+    return { slot, record };
+  }
+
+  give(slot: Slot): void {
+    this.free.push(slot);
+  }
+}
+
+/**
+ * Sends `numRecords` records of `recordSize` bytes; the promise of the chunk
+ * in flight settles them. With `verify`, each record carries its id and each
+ * acknowledgement goes into `verify.log`.
+ */
 export async function producePerf(
   producer: Producer,
   topic: string,
   numRecords: number,
   recordSize: number,
   throughput: number,
+  verify?: ProducePerfVerify,
 ): Promise<ProducePerfResult> {
   const pacer = new Pacer(throughput);
   const chunk = pacer.chunkRecords(numRecords);
   const poolSize = Math.max(1, Math.min(payloadPoolMax, Math.floor(payloadPoolBytesMax / Math.max(1, recordSize))));
-  const payloads = Array.from({ length: poolSize }, () => payload(recordSize));
+  const payloads = Array.from({ length: verify ? 0 : poolSize }, () => payload(recordSize));
   // built once: send() reads the messages before it returns, and the payloads are never changed
-  const messages: ProducerMessage[] = Array.from({ length: chunk }, (_, i) => ({
-    value: payloads[i % poolSize] as Buffer,
-  }));
+  const messages: ProducerMessage[] = verify
+    ? []
+    : Array.from({ length: chunk }, (_, i) => ({ value: payloads[i % poolSize] as Buffer }));
   const full = { topic, messages };
   const inFlight = new InFlight(inFlightChunks(chunk, recordSize));
+  const stamped = verify ? new StampedChunks(topic, inFlight.max, chunk, recordSize, verify.runTag) : undefined;
   const histogram = await newHistogram();
   const window = new Window('sent', true);
   let failure: unknown;
@@ -287,17 +342,31 @@ export async function producePerf(
       break;
     }
     const count = Math.min(chunk, numRecords - sent);
-    const record = count === chunk ? full : { topic, messages: messages.slice(0, count) };
+    const firstId = sent;
+    const taken = stamped?.take(firstId, count);
+    const record = taken ? taken.record : count === chunk ? full : { topic, messages: messages.slice(0, count) };
     const at = performance.now();
     producer.send(record).then(
-      () => {
+      (acknowledged) => {
         const latency = performance.now() - at;
         histogram.record(latency, count);
         window.add(count, count * recordSize, latency * count, latency);
+        if (verify && taken) {
+          try {
+            for (let i = 0; i < count; i++) {
+              const a = acknowledged[i] as RecordMetadata;
+              verify.log.record(firstId + i, a.partition, a.offset);
+            }
+          } catch (err) {
+            failure ??= err;
+          }
+          stamped?.give(taken.slot);
+        }
         inFlight.release();
       },
       (err: unknown) => {
         failure ??= err;
+        if (taken) stamped?.give(taken.slot);
         inFlight.release();
       },
     );
@@ -310,12 +379,14 @@ export async function producePerf(
   return { records: histogram.count, elapsedMs, bytes: histogram.count * recordSize, latency: histogram.summary() };
 }
 
-function produceLines(r: ProducePerfResult, verb: string, json: boolean): string[] {
+function produceLines(r: ProducePerfResult, verb: string, json: boolean, verified?: VerifyCounts): string[] {
   const s = r.latency;
   const lines = [`${rateAndLatency(verb, r.records, r.elapsedMs, r.bytes, s.avgMs, s.maxMs)}, ${percentiles(s)}.`];
+  if (verified) lines.push(verifyLine(verified));
   if (json) {
     lines.push(
       JSON.stringify({
+        ...(verified ? { verified: verified.verified, wrong: verified.wrong, missing: verified.missing } : {}),
         records: r.records,
         recordsPerSec: round2(perSecond(r.records, r.elapsedMs)),
         mbPerSec: round2(perSecond(r.bytes, r.elapsedMs) / mebibyte),
@@ -587,22 +658,56 @@ export function registerPerfCommands(root: Command): void {
     .option('--batch-size <bytes>', "producer batch size (the producer's default: 16384)")
     .option('--linger-ms <ms>', "producer linger (the producer's default: 0)")
     .option('--json', 'add a final JSON line')
+    .option(
+      '--verify',
+      `stamp each record with an id, keep every acknowledged offset and read them back afterwards (at most ${perfVerifyRecordsMax} records, --record-size at least ${recordIdBytes}); exit 1 on a wrong or missing one`,
+    )
     .action(async (opts: ProducePerfOptions, cmd: Command) => {
       const topic = checkTopic(opts.topic);
-      const numRecords = parseInteger(opts.numRecords, '--num-records', 1, numRecordsMax);
-      const recordSize = parseInteger(opts.recordSize, '--record-size', 0, recordSizeMax);
+      const verify = opts.verify === true;
+      const numRecords = parseInteger(
+        opts.numRecords,
+        '--num-records',
+        1,
+        verify ? perfVerifyRecordsMax : numRecordsMax,
+      );
+      const recordSize = parseInteger(opts.recordSize, '--record-size', verify ? recordIdBytes : 0, recordSizeMax);
       const throughput = parseThroughput(opts.throughput);
       const options = producerOptions(opts);
-      const result = await withClient(globalsOf(cmd), async (sluice) => {
+      if (verify && options.acks === 0) throw badValue('--verify needs acknowledged offsets: --acks 1 or -1, not 0');
+      const { result, verified } = await withClient(globalsOf(cmd), async (sluice) => {
         const producer = sluice.producer(options);
+        const check = verify
+          ? { log: new AcknowledgementLog(numRecords), runTag: randomBytes(4).readUInt32BE(0) }
+          : undefined;
+        let produced: ProducePerfResult;
         try {
-          return await producePerf(producer, topic, numRecords, recordSize, throughput);
+          produced = await producePerf(producer, topic, numRecords, recordSize, throughput, check);
         } finally {
           await producer.close();
         }
+        if (!check) return { result: produced, verified: undefined };
+        const consumer = sluice.consumer({ maxWaitMs: pollWaitMs, autoOffsetReset: 'latest' });
+        try {
+          const counts = await verifyAcknowledgements(consumer, check.log, {
+            topic,
+            runTag: check.runTag,
+            idleTimeoutMs: idleTimeoutMsDefault,
+            pollWaitMs,
+          });
+          return { result: produced, verified: counts };
+        } finally {
+          await consumer.close();
+        }
       });
-      for (const line of produceLines(result, 'sent', opts.json === true)) await writeLine(line);
+      for (const line of produceLines(result, 'sent', opts.json === true, verified)) await writeLine(line);
       await flushStdout();
+      if (verified && (verified.wrong > 0 || verified.missing > 0)) {
+        throw new SluiceError(
+          ErrorCode.BrokerError,
+          `${verified.wrong} acknowledged offsets hold other records and ${verified.missing} could not be read back`,
+        );
+      }
     });
 
   perf

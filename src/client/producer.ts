@@ -3,7 +3,9 @@
  * sticky for null keys), gathered into one open batch per partition, and sent
  * when the batch reaches batchSize, after lingerMs, on flush(), or at once
  * when send() is waiting for buffer memory. Batches of several partitions led
- * by one broker share a request.
+ * by one broker share a request, at most one batch per partition in a request
+ * (Kafka's rule: the answer names partitions, so it could not tell two batches
+ * of one partition apart); see produce-requests.ts.
  *
  * Bounds: buffer memory (send() waits, FIFO, up to maxBlockMs — backpressure,
  * never unbounded growth), one batch in flight per partition (so a retry can
@@ -58,9 +60,10 @@ import type { RecordHeader, RecordInput } from '../wire/record.js';
 import { Compression } from '../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
 import type { Cluster } from './cluster.js';
-import { wasSent } from './connection.js';
+import { type Connection, wasSent } from './connection.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
+import { ambiguousAnswer, answersByPartition, partitionKeyOf, planProduceRequests } from './produce-requests.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
 
 /**
@@ -106,6 +109,8 @@ interface Batch {
   bytes: number;
   createdAt: number;
   attempts: number;
+  /** The batch's place among its partition's batches (ascending in send order). */
+  seq: number;
   encoded: Buffer | null;
   /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
   identity: ProducerIdentity | null;
@@ -120,6 +125,12 @@ interface ProducerIdentity {
   sequences: Map<PartitionQueue, number>;
 }
 
+/** A batch taken from its partition's queue to be sent. */
+interface DueBatch {
+  q: PartitionQueue;
+  batch: Batch;
+}
+
 /** Sequence numbers are non-negative int32s that wrap from 2^31-1 to 0 (Kafka's rule). */
 const sequenceModulus = 2 ** 31;
 
@@ -127,10 +138,24 @@ interface PartitionQueue {
   topic: string;
   partition: number;
   open: Batch | null;
+  /** Sealed batches waiting to be sent, in send order (`seq` ascending). */
   ready: Batch[];
+  /** The seq of the partition's next batch. */
+  nextSeq: number;
   /** Batches sent and not yet answered (at most maxInFlightPerPartition). */
   inFlight: Set<Batch>;
   retryAt: number;
+}
+
+/**
+ * Puts a batch to retry back among its partition's ready batches in send
+ * order: batches of one partition that failed in several requests (answered in
+ * any order) go out again in the order they were first sent.
+ */
+function requeue(q: PartitionQueue, batch: Batch): void {
+  let at = 0;
+  while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
+  q.ready.splice(at, 0, batch);
 }
 
 /** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
@@ -435,13 +460,14 @@ export class Producer {
     const key = `${topic}\u0000${partition}`;
     let q = this.queues.get(key);
     if (!q) {
-      q = { topic, partition, open: null, ready: [], inFlight: new Set(), retryAt: 0 };
+      q = { topic, partition, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
       this.queues.set(key, q);
     }
     return q;
   }
 
-  private newBatch(topic: string, partition: number): Batch {
+  private newBatch(q: PartitionQueue): Batch {
+    const { topic, partition } = q;
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       finish = resolve;
@@ -453,6 +479,7 @@ export class Producer {
       bytes: batchHeaderBytes,
       createdAt: Date.now(),
       attempts: 0,
+      seq: q.nextSeq++,
       encoded: null,
       identity: null,
       done,
@@ -464,7 +491,7 @@ export class Producer {
     const q = this.queueOf(topic, partition);
     const bytes = record.bytes;
     if (q.open && q.open.bytes + bytes > this.batchSize && q.open.records.length > 0) this.seal(q, partitions);
-    if (!q.open) q.open = this.newBatch(topic, partition);
+    if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
     batch.records.push(record);
     batch.bytes += bytes;
@@ -524,7 +551,7 @@ export class Producer {
     const now = Date.now();
     const urgent = this.flushing > 0 || this.memory.waiting || this.closed;
     let nextAt = Number.POSITIVE_INFINITY;
-    const due: { q: PartitionQueue; batch: Batch }[] = [];
+    const due: DueBatch[] = [];
     for (const q of this.queues.values()) {
       if (q.inFlight.size >= this.maxInFlightPerPartition) continue;
       if (q.retryAt > now) {
@@ -547,7 +574,7 @@ export class Producer {
     }
     if (Number.isFinite(nextAt)) this.scheduleAt(nextAt);
     if (due.length === 0) return;
-    const byLeader = new Map<number, { q: PartitionQueue; batch: Batch }[]>();
+    const byLeader = new Map<number, DueBatch[]>();
     for (const item of due) {
       let leader: number;
       try {
@@ -560,20 +587,8 @@ export class Producer {
       list.push(item);
       byLeader.set(leader, list);
     }
-    for (const [leader, items] of byLeader) {
-      let group: { q: PartitionQueue; batch: Batch }[] = [];
-      let bytes = 0;
-      for (const item of items) {
-        if (group.length > 0 && bytes + item.batch.bytes > producerRequestBytesMax) {
-          void this.sendRequest(leader, group);
-          group = [];
-          bytes = 0;
-        }
-        group.push(item);
-        bytes += item.batch.bytes;
-      }
-      if (group.length > 0) void this.sendRequest(leader, group);
-    }
+    for (const [leader, items] of byLeader)
+      void this.sendRequests(leader, planProduceRequests(items, producerRequestBytesMax));
   }
 
   private async partitionsOf(topic: string): Promise<number> {
@@ -635,21 +650,59 @@ export class Producer {
     return this.identityInit;
   }
 
-  private async sendRequest(leader: number, items: { q: PartitionQueue; batch: Batch }[]): Promise<void> {
+  /**
+   * Sends one leader's requests, in order, over one connection (which writes
+   * them in call order and the broker handles them in order), so a partition's
+   * batches in successive requests keep their order.
+   */
+  private async sendRequests(leader: number, requests: DueBatch[][]): Promise<void> {
     let identity: ProducerIdentity | undefined;
-    if (this.idempotent && items.some((item) => !item.batch.encoded)) {
+    if (this.idempotent && requests.some((items) => items.some((item) => !item.batch.encoded))) {
       try {
         // a batch failing for good between the answer and the encoding below retires the identity: ask again
         do {
           identity = await this.producerIdentity();
         } while (identity !== this.identity);
       } catch (err) {
-        for (const item of items) this.failed(item.q, item.batch, err);
+        for (const items of requests) for (const item of items) this.failed(item.q, item.batch, err);
         return;
       }
     }
+    const bodies: { live: DueBatch[]; body: ProduceRequest }[] = [];
+    for (const items of requests) {
+      const prepared = this.prepareRequest(items, identity);
+      if (prepared) bodies.push(prepared);
+    }
+    if (bodies.length === 0) return;
+    let conn: Connection;
+    try {
+      conn = await this.cluster.brokerConnection(leader);
+    } catch (err) {
+      for (const { live } of bodies) for (const item of live) this.failed(item.q, item.batch, err);
+      return;
+    }
+    for (const { live, body } of bodies) {
+      conn
+        .request<ProduceResponse | undefined>(ApiKey.Produce, body, {
+          expectResponse: this.acks !== 0,
+          timeoutMs: this.timeoutMs + 5_000,
+        })
+        .then(
+          (res) => this.answered(live, res),
+          (err: unknown) => {
+            for (const item of live) this.failed(item.q, item.batch, err);
+          },
+        );
+    }
+  }
+
+  /** A request's body, its batches encoded (a batch that cannot be encoded fails alone); null when none is left. */
+  private prepareRequest(
+    items: DueBatch[],
+    identity: ProducerIdentity | undefined,
+  ): { live: DueBatch[]; body: ProduceRequest } | null {
     const topics = new Map<string, { partition: number; records: Buffer }[]>();
-    const live: { q: PartitionQueue; batch: Batch }[] = [];
+    const live: DueBatch[] = [];
     for (const item of items) {
       let records: Buffer;
       try {
@@ -663,23 +716,17 @@ export class Producer {
       list.push({ partition: item.q.partition, records });
       topics.set(item.q.topic, list);
     }
-    if (live.length === 0) return;
+    if (live.length === 0) return null;
     const body: ProduceRequest = {
       acks: this.acks,
       timeoutMs: this.timeoutMs,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     };
-    let res: ProduceResponse | undefined;
-    try {
-      const conn = await this.cluster.brokerConnection(leader);
-      res = await conn.request<ProduceResponse | undefined>(ApiKey.Produce, body, {
-        expectResponse: this.acks !== 0,
-        timeoutMs: this.timeoutMs + 5_000,
-      });
-    } catch (err) {
-      for (const item of live) this.failed(item.q, item.batch, err);
-      return;
-    }
+    return { live, body };
+  }
+
+  /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
+  private answered(live: DueBatch[], res: ProduceResponse | undefined): void {
     if (res?.errorCode) {
       for (const item of live) this.failed(item.q, item.batch, wireError(res.errorCode, 'produce', res.errorMessage));
       return;
@@ -688,14 +735,24 @@ export class Producer {
       for (const item of live) this.completed(item.q, item.batch, -1);
       return;
     }
+    const answers = answersByPartition(res.topics);
     for (const item of live) {
-      const t = res.topics?.find((x) => x.name === item.q.topic);
-      const p = t?.partitions?.find((x) => x.partition === item.q.partition);
+      const p = answers.get(partitionKeyOf(item.q.topic, item.q.partition));
       const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
       if (!p) {
         this.failed(item.q, item.batch, wireError(-1, ctx, 'no result for the partition'));
+      } else if (p === ambiguousAnswer) {
+        // the outcome is unknown (the batch may have been appended): never retried, never given an offset
+        this.failed(item.q, item.batch, wireError(-1, ctx, 'the broker answered the partition twice'), false);
       } else if (p.errorCode !== 0) {
-        this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage));
+        this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage ?? undefined));
+      } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(-1, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+          false,
+        );
       } else {
         this.completed(item.q, item.batch, p.baseOffset);
       }
@@ -724,7 +781,7 @@ export class Producer {
     const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
     if (retry && safe && batch.attempts < this.retries && !this.closedHard) {
       batch.attempts++;
-      q.ready.unshift(batch);
+      requeue(q, batch);
       q.retryAt = Date.now() + Math.min(10_000, this.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
       this.cluster.invalidate(q.topic);
       this.scheduleAt(q.retryAt);

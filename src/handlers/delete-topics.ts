@@ -1,17 +1,31 @@
+/**
+ * DeleteTopics. Refused per topic, nothing deleted for it: an internal topic
+ * (deleting __consumer_offsets or a queue's log would lose committed offsets
+ * or queued messages) with INVALID_TOPIC_EXCEPTION, and a name the request
+ * gives twice with INVALID_REQUEST (as Kafka does).
+ */
 import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteTopicsResponse, TopicResult } from '../protocol/native/messages.js';
+import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { arrayField, bad, type Handler } from './context.js';
+import { namedTwice } from './duplicate-names.js';
 
 export const deleteTopicsHandler: Handler = {
   apiKey: ApiKey.DeleteTopics,
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx): Promise<DeleteTopicsResponse> {
-    const results: TopicResult[] = [];
-    for (const name of arrayField(body, 'topics')) {
+    const names = arrayField(body, 'topics').map((name) => {
       if (typeof name !== 'string') throw bad('topics must be names');
+      return name;
+    });
+    const twice = namedTwice(names);
+    const results: TopicResult[] = [];
+    for (const name of names) {
       try {
+        if (twice.has(name)) throw bad(`the request names topic ${name} more than once`);
+        refuseInternalTopic(name, 'delete');
         await ctx.topics.delete(name);
         results.push({ name, errorCode: 0 });
       } catch (err) {

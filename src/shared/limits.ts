@@ -285,3 +285,10 @@ export const loginChecksConcurrentMax = 2;
 export const loginTarpitsMax = 1_000;
 /** Login warnings and notices logged per second; beyond it they are counted in one summary line. */
 export const loginLogLinesPerSecondMax = 20;
+
+/**
+ * Records `sluice perf produce --verify` (and the checker it shares with the
+ * chaos suite) keeps an acknowledgement for: 12 bytes each in typed arrays
+ * allocated once, so at most 120 MB.
+ */
+export const perfVerifyRecordsMax = 10_000_000;

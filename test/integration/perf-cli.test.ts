@@ -93,6 +93,62 @@ describe('sluice perf', () => {
     expect(j.mbPerSec).toBeCloseTo((j.recordsPerSec * 100) / 1024 / 1024, 1);
   });
 
+  it('perf produce --verify reads every acknowledged offset back and prints the count', async () => {
+    const created = await runCli(['topic', 'create', 'perf-verify', '--partitions', '3']);
+    expect(created.code, created.stderr).toBe(0);
+    const r = await runCli([
+      'perf',
+      'produce',
+      '--topic',
+      'perf-verify',
+      '--num-records',
+      '20000',
+      '--record-size',
+      '100',
+      '--acks',
+      '1',
+      '--verify',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r);
+    expect(out, r.stdout).toHaveLength(3);
+    expect(out[0]).toMatch(finalLine('sent'));
+    expect(out[1]).toBe('verified 20000 acknowledged offsets: 0 wrong, 0 missing');
+    const j = JSON.parse(out[2] as string) as LatencyJson & { verified: number; wrong: number; missing: number };
+    expectLatencyJson(j, 20_000);
+    expect({ verified: j.verified, wrong: j.wrong, missing: j.missing }).toEqual({
+      verified: 20_000,
+      wrong: 0,
+      missing: 0,
+    });
+    // a second run on the same topic checks its own records only (each run tags its values)
+    const again = await runCli([
+      'perf',
+      'produce',
+      '--topic',
+      'perf-verify',
+      '--num-records',
+      '3000',
+      '--record-size',
+      '8',
+      '--acks',
+      'all',
+      '--verify',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(lines(again).at(-1)).toBe('verified 3000 acknowledged offsets: 0 wrong, 0 missing');
+  });
+
+  it('perf produce --verify needs acknowledged offsets and room for the id', async () => {
+    const base = ['perf', 'produce', '--topic', 'perf-verify', '--num-records', '10', '--verify'];
+    expectOneLineError(
+      await runCli([...base, '--record-size', '100', '--acks', '0']),
+      /--verify needs .*--acks 1 or -1/,
+    );
+    expectOneLineError(await runCli([...base, '--record-size', '7']), /--record-size must be in 8\.\./);
+  });
+
   it('perf produce --throughput paces the records (4000 at 2000/s take about 2 s)', async () => {
     const r = await runCli([
       'perf',

@@ -4,6 +4,8 @@
  * Brokers without a Kafka listener are left out (a Kafka client could not
  * reach them). v0 asks for every topic with an empty list, v1+ with null.
  */
+
+import { isInternalTopic } from '../../../shared/internal-topics.js';
 import type { MetadataResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 import { array, bool, field, int16, int32, nullableArray, nullableString, string, struct } from '../schema.js';
@@ -86,7 +88,7 @@ export const metadataApi = kafkaApi({
         ? res.topics.map((t) => ({
             errorCode: t.errorCode,
             name: t.name,
-            isInternal: t.name.startsWith('__'),
+            isInternal: isInternalTopic(t.name),
             partitions: t.partitions.map((p) => ({
               errorCode: p.errorCode,
               partitionIndex: p.partition,
