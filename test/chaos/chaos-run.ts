@@ -97,6 +97,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     if (notes.length < notesMax) notes.push(text);
   };
   const workers: WorkerProcess[] = [];
+  // the runner's own memory (it streams the logs into the checkers): sampled, the peak reported
+  let rssMaxBytes = process.memoryUsage().rss;
+  const rssSampler = setInterval(() => {
+    rssMaxBytes = Math.max(rssMaxBytes, process.memoryUsage().rss);
+  }, 500);
   let cluster: TestCluster | undefined;
   let cleaned: Promise<void> | undefined;
   const cleanup = (): Promise<void> => {
@@ -261,7 +266,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
 
     // ---- check ----
     say('checking');
-    const logChecker = new LogChecker();
+    const logChecker = new LogChecker(started);
     for (const p of producers) {
       for await (const e of readJsonl<ProducerEvent>(path.join(resultsDir, `producer-${p.name}.jsonl`)))
         logChecker.producerEvent(e);
@@ -273,6 +278,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     for await (const e of readJsonl<QueueEvent>(path.join(resultsDir, 'queue.jsonl'))) queueChecker.event(e);
     const log = logChecker.finish(loadEnd);
     const queue = queueChecker.finish();
+    rssMaxBytes = Math.max(rssMaxBytes, process.memoryUsage().rss);
     say(`load ran ${((loadEnd - loadStart) / 1000).toFixed(0)} s`);
     const summary: ChaosSummary = {
       seed: options.seed,
@@ -283,12 +289,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
       notes,
       failed: failedChecks(log, queue),
       elapsedMs: Date.now() - started,
+      runnerRssMaxMb: Math.round(rssMaxBytes / 1024 / 1024),
     };
     const table = summaryTable(summary, started);
     fs.writeFileSync(path.join(resultsDir, 'summary.json'), `${JSON.stringify(summary, null, 2)}\n`);
     fs.writeFileSync(path.join(resultsDir, 'summary.txt'), `${table}\n`);
     return { ...summary, resultsDir, table };
   } finally {
+    clearInterval(rssSampler);
     options.signal?.removeEventListener('abort', onAbort);
     await cleanup();
     say('every process stopped');

@@ -60,11 +60,18 @@ type Phase = 'acks' | 'log' | 'group';
 const phaseOrder: Record<Phase, number> = { acks: 0, log: 1, group: 2 };
 
 export class LogChecker {
+  /** `timeOrigin`: examples give times as seconds after it (the run's start). */
+  constructor(private readonly timeOrigin = 0) {}
+
+  private when(t: number): string {
+    return `+${((t - this.timeOrigin) / 1000).toFixed(1)} s`;
+  }
+
   private phase: Phase = 'acks';
   private held = 0;
   private unacked = 0;
-  /** value -> where it was acknowledged */
-  private readonly acked = new Map<string, { partition: number; offset: number }>();
+  /** value -> where and when it was acknowledged */
+  private readonly acked = new Map<string, { partition: number; offset: number; t: number }>();
   private ackTimes = new Float64Array(1024);
   private ackCount = 0;
   /** partition -> offset -> value, as read back */
@@ -107,7 +114,7 @@ export class LogChecker {
     }
     if (e.offset === undefined) throw new Error(`an acknowledgement without an offset: ${JSON.stringify(e)}`);
     this.hold();
-    this.acked.set(recordValue(e.producer, e.seq), { partition: e.partition, offset: e.offset });
+    this.acked.set(recordValue(e.producer, e.seq), { partition: e.partition, offset: e.offset, t: e.t });
     if (this.ackCount === this.ackTimes.length) {
       const grown = new Float64Array(this.ackTimes.length * 2);
       grown.set(this.ackTimes);
@@ -180,7 +187,7 @@ export class LogChecker {
       const stored = this.logAt.get(where.partition)?.get(where.offset);
       if (!this.copies.has(value)) {
         lost++;
-        this.example('lost', `${value} acknowledged at ${where.partition}/${where.offset}`);
+        this.example('lost', `${value} acknowledged at ${where.partition}/${where.offset} at ${this.when(where.t)}`);
       } else if (stored !== value) {
         wrongOffset++;
         this.example(

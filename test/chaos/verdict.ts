@@ -43,6 +43,8 @@ export interface ChaosSummary {
   notes: string[];
   failed: string[];
   elapsedMs: number;
+  /** The runner's peak resident memory (it streams every log file through the checkers). */
+  runnerRssMaxMb: number;
 }
 
 function row(name: string, value: number | string, failing: boolean): string {
@@ -53,7 +55,7 @@ function row(name: string, value: number | string, failing: boolean): string {
 export function summaryTable(s: ChaosSummary, startMs: number): string {
   const { log, queue } = s;
   const lines = [
-    `chaos: seed ${s.seed}, ${s.rounds} rounds, ${(s.elapsedMs / 1000).toFixed(0)} s`,
+    `chaos: seed ${s.seed}, ${s.rounds} rounds, ${(s.elapsedMs / 1000).toFixed(0)} s, runner peak RSS ${s.runnerRssMaxMb} MiB`,
     ...s.faults.map((f) => `  ${f}`),
     '',
     'log (6 partitions, RF 3, min.insync.replicas 2)',
