@@ -129,6 +129,10 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     const c = cluster;
     checkAbort();
     say(`cluster up: zookeeper ${c.zookeeper.connect}, brokers ${c.bootstrap}`);
+    // the controller must know every broker before it can place 3 replicas
+    await c.poll('every broker registered', healTimeoutMs, async () =>
+      (await c.registeredIds()).length === c.ids.length ? true : undefined,
+    );
     const admin = c.client({ retries: 20 });
     await admin.admin().createTopic({
       topic: chaosTopic,

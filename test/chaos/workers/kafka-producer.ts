@@ -4,9 +4,12 @@
  * lane per partition, each lane sending `batch` records of its partition
  * per send() in turn. One partition per send() works around a kafkajs bug,
  * not a broker one: a multi-partition send() may resolve without re-sending
- * a partition whose leader moved (tulios/kafkajs#1798). Logs every
- * acknowledgement (baseOffset + j for the send's j-th record) and every
- * failed send. SIGTERM: stops, waits for the lanes, disconnects, exits 0.
+ * a partition whose leader moved (tulios/kafkajs#1798). Each lane has its
+ * own producer: after a fatal idempotence error (OUT_OF_ORDER_SEQUENCE_NUMBER,
+ * which kafkajs never gets over) the lane replaces it, as an application
+ * would, and goes on with a new producer id. Logs every acknowledgement
+ * (baseOffset + j for the send's j-th record) and every failed send.
+ * SIGTERM: stops, waits for the lanes, disconnects, exits 0.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import type { ProducerEvent } from '../events.js';
@@ -35,7 +38,9 @@ const kafka = new Kafka({
   // enough to outlast a failover (ZooKeeper session 3 s, election, ISR shrink after 3 s)
   retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
 });
-const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+const newProducer = () => kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+/** Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER, after which kafkajs's producer fails every send to the partition. */
+const outOfOrderSequence = 45;
 let stopping = false;
 let acked = 0;
 let failed = 0;
@@ -49,6 +54,8 @@ const pacers = Array.from({ length: o.partitions }, () => pacer(o.perSecond / o.
 
 async function lane(partition: number): Promise<void> {
   const pace = pacers[partition] as () => Promise<void>;
+  let producer = newProducer();
+  await producer.connect();
   while (!stopping) {
     await pace();
     if (stopping) return;
@@ -77,15 +84,20 @@ async function lane(partition: number): Promise<void> {
         const e: ProducerEvent = { ev: 'fail', t, producer: o.name, seq, partition, error: describeError(err) };
         await log.write(e);
       }
+      if ((err as { code?: unknown }).code === outOfOrderSequence) {
+        report({ ev: 'error', error: `partition ${partition}: ${describeError(err)}; a new producer takes over` });
+        await producer.disconnect().catch(() => undefined);
+        producer = newProducer();
+        await producer.connect().catch(() => undefined);
+      }
     }
   }
+  await producer.disconnect().catch(() => undefined);
 }
 
-await producer.connect();
 const progress = setInterval(() => report({ ev: 'progress', acked, failed }), 1000);
 report({ ev: 'ready' });
 await Promise.all(Array.from({ length: o.partitions }, (_, p) => lane(p)));
-await producer.disconnect().catch(() => undefined);
 await log.close();
 clearInterval(progress);
 report({ ev: 'done', acked, failed });
