@@ -25,6 +25,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Sluice } from '../../src/index.js';
+import { ErrorCode } from '../../src/shared/errors.js';
 import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { repoRoot } from '../helpers/broker-process.js';
 import { pollPatiently, TestCluster, zkSessionTimeoutMs } from '../helpers/cluster.js';
@@ -134,11 +135,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
       (await c.registeredIds()).length === c.ids.length ? true : undefined,
     );
     const admin = c.client({ retries: 20 });
-    await admin.admin().createTopic({
-      topic: chaosTopic,
-      partitions: chaosPartitions,
-      replicationFactor: 3,
-      config: { 'min.insync.replicas': 2 },
+    // on a loaded machine a first request may time out: try again (bounded); a topic created meanwhile is fine
+    await c.poll(`topic ${chaosTopic} created`, healTimeoutMs, async () => {
+      try {
+        await admin.admin().createTopic({
+          topic: chaosTopic,
+          partitions: chaosPartitions,
+          replicationFactor: 3,
+          config: { 'min.insync.replicas': 2 },
+        });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== ErrorCode.TopicExists) throw err;
+      }
+      return true;
     });
     for (let p = 0; p < chaosPartitions; p++) await c.waitForIsr(chaosTopic, p, 3, healTimeoutMs);
 
