@@ -77,6 +77,12 @@ describe('queue checker', () => {
     expect(failedChecks(undefined, f)).toContain('ackedThenRedelivered');
   });
 
+  it('counts a message two consumers acknowledged', () => {
+    const twice: QueueEvent = { ev: 'ack', t, queue: 'in', id: 'q1', via: 'receiver' };
+    const f = check([send('q1'), deliver('q1', 1), deliver('q1', 1), ack('q1'), twice]);
+    expect(f).toMatchObject({ ackedTwice: 1, unflaggedRedeliveries: 1 });
+  });
+
   it('finds a redelivery with delivery count 1 or redelivered false', () => {
     const f = check([
       send('q1'),

@@ -40,6 +40,8 @@ export interface QueueFindings {
   ackedThenRedelivered: number;
   unflaggedRedeliveries: number;
   dlqBeforeLimit: number;
+  /** Messages whose acknowledgement succeeded twice (two consumers held them at once). */
+  ackedTwice: number;
   examples: Record<string, string[]>;
 }
 
@@ -64,6 +66,7 @@ export class QueueChecker {
   private ackedThenRedelivered = 0;
   private unflagged = 0;
   private dlqBeforeLimit = 0;
+  private ackedTwice = 0;
   private readonly examples: Record<string, string[]> = {};
 
   /** `maxRedeliveries`: the brokers' queue.max.redeliveries. */
@@ -121,9 +124,15 @@ export class QueueChecker {
         s.deliveries++;
         return;
       }
-      case 'ack':
-        this.state(e.queue, e.id).acked = true;
+      case 'ack': {
+        const s = this.state(e.queue, e.id);
+        if (s.acked) {
+          this.ackedTwice++;
+          this.example('ackedTwice', `${e.queue}/${e.id} acknowledged again, by ${e.via}`);
+        }
+        s.acked = true;
         return;
+      }
       case 'commit':
         this.commits++;
         for (const id of e.acked) this.state(e.from, id).acked = true;
@@ -204,6 +213,7 @@ export class QueueChecker {
       ackedThenRedelivered: this.ackedThenRedelivered,
       unflaggedRedeliveries: this.unflagged,
       dlqBeforeLimit: this.dlqBeforeLimit,
+      ackedTwice: this.ackedTwice,
       examples: this.examples,
     };
   }
