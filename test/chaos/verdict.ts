@@ -85,7 +85,7 @@ export function summaryTable(s: ChaosSummary, startMs: number): string {
     row('acknowledged then redelivered', queue.ackedThenRedelivered, queue.ackedThenRedelivered > 0),
     row('unflagged redeliveries', queue.unflaggedRedeliveries, queue.unflaggedRedeliveries > 0),
     row('dead letters before their limit', queue.dlqBeforeLimit, false),
-    row('acknowledged twice (held by two at once)', queue.ackedTwice, false),
+    row('acknowledged twice (two held it)', queue.ackedTwice, false),
   ];
   const examples = { ...prefixed('log', log.examples), ...prefixed('queue', queue.examples) };
   if (Object.keys(examples).length > 0) {
