@@ -30,19 +30,37 @@ export interface GroupDelivery extends LogRecord {
   t: number;
 }
 
-/** What the queue worker logs. `id` is the message value ("q17"); an in→out copy keeps its id. */
+/**
+ * What the queue worker logs. `id` is the message value ("q17"); an in→out
+ * copy keeps its id. `offset` is the message's offset in its queue: one
+ * message is one (queue, offset) — a send retried after a lost answer may
+ * store a second copy of an id at another offset, which is a duplicate, not
+ * a redelivery.
+ */
 export type QueueEvent =
   | { ev: 'send'; t: number; queue: string; id: string; offset: number }
   | { ev: 'send-fail'; t: number; queue: string; id: string; error: string }
-  | { ev: 'deliver'; t: number; queue: string; id: string; via: string; count: number; redelivered: boolean }
-  | { ev: 'ack'; t: number; queue: string; id: string; via: string }
-  | { ev: 'ack-fail'; t: number; queue: string; id: string; via: string; error: string }
-  | { ev: 'release'; t: number; queue: string; id: string; via: string }
-  /** A transacted session's commit succeeded: `acked` (received from `from`) and `sent` (to `to`). */
-  | { ev: 'commit'; t: number; from: string; to: string; acked: string[]; sent: string[] }
+  | {
+      ev: 'deliver';
+      t: number;
+      queue: string;
+      id: string;
+      offset: number;
+      via: string;
+      count: number;
+      redelivered: boolean;
+    }
+  | { ev: 'ack'; t: number; queue: string; id: string; offset: number; via: string }
+  | { ev: 'ack-fail'; t: number; queue: string; id: string; offset: number; via: string; error: string }
+  | { ev: 'release'; t: number; queue: string; id: string; offset: number; via: string }
+  /** A transacted session's commit succeeded: `acked` (received from `from`, at `ackedOffsets`) and `sent` (to `to`). */
+  | { ev: 'commit'; t: number; from: string; to: string; acked: string[]; ackedOffsets: number[]; sent: string[] }
   | { ev: 'rollback'; t: number; from: string; to: string; ids: string[]; error: string }
-  /** After the load: a message still in a queue (dlq false) or in a dead-letter queue (dlq true, queue = the original). */
-  | { ev: 'remaining'; t: number; queue: string; id: string; dlq: boolean; deliveryCount: number };
+  /**
+   * After the load: a message still in a queue (dlq false; `offset` its offset there) or in a
+   * dead-letter queue (dlq true, queue = the original, `offset` its offset in the DLQ).
+   */
+  | { ev: 'remaining'; t: number; queue: string; id: string; offset: number; dlq: boolean; deliveryCount: number };
 
 /** The value a log producer writes for sequence number `seq`. */
 export const recordValue = (producer: string, seq: number): string => `${producer}:${seq}`;

@@ -10,22 +10,33 @@ import { QueueChecker } from './queue-checker.js';
 import { failedChecks } from './verdict.js';
 
 const t = 0;
-const send = (id: string, queue = 'in'): QueueEvent => ({ ev: 'send', t, queue, id, offset: 0 });
-const deliver = (id: string, count: number, redelivered = count > 1, queue = 'in'): QueueEvent => ({
+/** The offset of message `q<n>`: n (a second copy is given another offset explicitly). */
+const at = (id: string): number => Number(id.slice(1));
+const send = (id: string, queue = 'in', offset = at(id)): QueueEvent => ({ ev: 'send', t, queue, id, offset });
+const deliver = (id: string, count: number, redelivered = count > 1, queue = 'in', offset = at(id)): QueueEvent => ({
   ev: 'deliver',
   t,
   queue,
   id,
+  offset,
   via: 'listener',
   count,
   redelivered,
 });
-const ack = (id: string, queue = 'in'): QueueEvent => ({ ev: 'ack', t, queue, id, via: 'listener' });
-const remaining = (id: string, dlq: boolean, queue = 'in'): QueueEvent => ({
+const ack = (id: string, queue = 'in', offset = at(id)): QueueEvent => ({
+  ev: 'ack',
+  t,
+  queue,
+  id,
+  offset,
+  via: 'listener',
+});
+const remaining = (id: string, dlq: boolean, queue = 'in', offset = at(id)): QueueEvent => ({
   ev: 'remaining',
   t,
   queue,
   id,
+  offset,
   dlq,
   deliveryCount: 0,
 });
@@ -45,7 +56,7 @@ describe('queue checker', () => {
       deliver('q1', 1),
       ack('q1'),
       deliver('q2', 1),
-      { ev: 'release', t, queue: 'in', id: 'q2', via: 'listener' },
+      { ev: 'release', t, queue: 'in', id: 'q2', offset: 2, via: 'listener' },
       deliver('q2', 2),
       ack('q2'),
       remaining('q3', false),
@@ -77,8 +88,15 @@ describe('queue checker', () => {
     expect(failedChecks(undefined, f)).toContain('ackedThenRedelivered');
   });
 
+  it('tells a second copy of an id (a retried send) from a redelivery', () => {
+    // q1 stored twice, at offsets 1 and 7: each copy delivered once and acknowledged
+    const f = check([send('q1'), deliver('q1', 1), ack('q1'), deliver('q1', 1, false, 'in', 7), ack('q1', 'in', 7)]);
+    expect(f).toMatchObject({ duplicateCopies: 1, ackedThenRedelivered: 0, unflaggedRedeliveries: 0, ackedTwice: 0 });
+    expect(failedChecks(undefined, f)).toEqual([]);
+  });
+
   it('counts a message two consumers acknowledged', () => {
-    const twice: QueueEvent = { ev: 'ack', t, queue: 'in', id: 'q1', via: 'receiver' };
+    const twice: QueueEvent = { ev: 'ack', t, queue: 'in', id: 'q1', offset: 1, via: 'receiver' };
     const f = check([send('q1'), deliver('q1', 1), deliver('q1', 1), ack('q1'), twice]);
     expect(f).toMatchObject({ ackedTwice: 1, unflaggedRedeliveries: 1 });
   });
@@ -115,7 +133,15 @@ describe('queue checker', () => {
     const f = check([...base, rollback, deliver('q1', 1, false, 'out'), ack('q1', 'out')]);
     expect(f.lost).toBe(1);
     expect(f.examples.lost?.[0]).toContain('in/q2');
-    const committed: QueueEvent = { ev: 'commit', t, from: 'in', to: 'out', acked: ['q1', 'q2'], sent: ['q1', 'q2'] };
+    const committed: QueueEvent = {
+      ev: 'commit',
+      t,
+      from: 'in',
+      to: 'out',
+      acked: ['q1', 'q2'],
+      ackedOffsets: [1, 2],
+      sent: ['q1', 'q2'],
+    };
     const g = check([...base, committed, deliver('q1', 1, false, 'out'), ack('q1', 'out')]);
     expect(g.lost).toBe(1);
     expect(g.examples.lost?.[0]).toContain('out/q2');
@@ -125,7 +151,7 @@ describe('queue checker', () => {
     const f = check([
       send('q1'),
       deliver('q1', 1),
-      { ev: 'ack-fail', t, queue: 'in', id: 'q1', via: 'receiver', error: 'x' },
+      { ev: 'ack-fail', t, queue: 'in', id: 'q1', offset: 1, via: 'receiver', error: 'x' },
     ]);
     expect(f).toMatchObject({ lost: 0, ackOutcomeUnknown: 1 });
   });

@@ -17,13 +17,18 @@
  * - unflagged redeliveries: a second (or later) delivery of a message with
  *   redelivered false or a delivery count of 1;
  * - dead letters before their limit: a message dead-lettered after fewer
- *   deliveries to the application than 1 + queue.max.redeliveries.
+ *   deliveries to the application than 1 + queue.max.redeliveries;
+ * - duplicate copies: an id stored at two offsets of one queue (a send or
+ *   commit retried after its answer was lost); reported, not a redelivery.
+ *
+ * Loss is judged per id (any copy acknowledged will do); redeliveries and
+ * acknowledgements per message, i.e. per (queue, offset).
  */
 
 import type { QueueEvent } from './events.js';
 import { addExample } from './log-checker.js';
 
-/** Messages one check tracks at most (a small object each). */
+/** Messages (and ids) one check tracks at most (a small object each). */
 export const queueMessagesMax = 2_000_000;
 
 export interface QueueFindings {
@@ -42,10 +47,13 @@ export interface QueueFindings {
   dlqBeforeLimit: number;
   /** Messages whose acknowledgement succeeded twice (two consumers held them at once). */
   ackedTwice: number;
+  /** Ids stored at more than one offset of a queue (a retried send or commit). */
+  duplicateCopies: number;
   examples: Record<string, string[]>;
 }
 
-interface MessageState {
+/** One id on one queue: what loss is judged by. */
+interface IdState {
   sent: boolean;
   acked: boolean;
   deliveries: number;
@@ -55,9 +63,18 @@ interface MessageState {
   ackTried: boolean;
   /** The output queue of a transacted commit of this message that failed. */
   rolledBackTo: string | null;
+  /** The offsets this id was delivered from (more than one: duplicate copies). */
+  offsets: number[];
+}
+
+/** One message (queue, offset): what redeliveries and acknowledgements are judged by. */
+interface MessageState {
+  acked: boolean;
+  deliveries: number;
 }
 
 export class QueueChecker {
+  private readonly ids = new Map<string, IdState>();
   private readonly messages = new Map<string, MessageState>();
   private sendFailed = 0;
   private deliveries = 0;
@@ -72,12 +89,16 @@ export class QueueChecker {
   /** `maxRedeliveries`: the brokers' queue.max.redeliveries. */
   constructor(private readonly maxRedeliveries: number) {}
 
-  private state(queue: string, id: string): MessageState {
+  private bound(): void {
+    if (this.ids.size + this.messages.size >= queueMessagesMax)
+      throw new Error(`more than ${queueMessagesMax} queue messages to check`);
+  }
+
+  private id(queue: string, id: string): IdState {
     const key = `${queue}\u0000${id}`;
-    let s = this.messages.get(key);
+    let s = this.ids.get(key);
     if (!s) {
-      if (this.messages.size >= queueMessagesMax)
-        throw new Error(`more than ${queueMessagesMax} queue messages to check`);
+      this.bound();
       s = {
         sent: false,
         acked: false,
@@ -86,7 +107,19 @@ export class QueueChecker {
         dlq: false,
         ackTried: false,
         rolledBackTo: null,
+        offsets: [],
       };
+      this.ids.set(key, s);
+    }
+    return s;
+  }
+
+  private message(queue: string, offset: number): MessageState {
+    const key = `${queue}\u0000${offset}`;
+    let s = this.messages.get(key);
+    if (!s) {
+      this.bound();
+      s = { acked: false, deliveries: 0 };
       this.messages.set(key, s);
     }
     return s;
@@ -96,54 +129,64 @@ export class QueueChecker {
     addExample(this.examples, kind, text);
   }
 
+  private acknowledged(queue: string, id: string, offset: number, via: string): void {
+    this.id(queue, id).acked = true;
+    const m = this.message(queue, offset);
+    if (m.acked) {
+      this.ackedTwice++;
+      this.example('ackedTwice', `${queue}/${id} (offset ${offset}) acknowledged again, by ${via}`);
+    }
+    m.acked = true;
+  }
+
   event(e: QueueEvent): void {
     switch (e.ev) {
       case 'send':
-        this.state(e.queue, e.id).sent = true;
+        this.id(e.queue, e.id).sent = true;
         return;
       case 'send-fail':
         this.sendFailed++;
         return;
       case 'deliver': {
         this.deliveries++;
-        const s = this.state(e.queue, e.id);
-        if (s.acked) {
+        const id = this.id(e.queue, e.id);
+        id.deliveries++;
+        if (!id.offsets.includes(e.offset)) id.offsets.push(e.offset);
+        const m = this.message(e.queue, e.offset);
+        const what = `${e.queue}/${e.id} (offset ${e.offset})`;
+        if (m.acked) {
           this.ackedThenRedelivered++;
           this.example(
             'ackedThenRedelivered',
-            `${e.queue}/${e.id} delivered to ${e.via} (count ${e.count}) after its acknowledgement`,
+            `${what} delivered to ${e.via} (count ${e.count}) after its acknowledgement`,
           );
         }
-        if (s.deliveries >= 1 && (!e.redelivered || e.count <= 1)) {
+        if (m.deliveries >= 1 && (!e.redelivered || e.count <= 1)) {
           this.unflagged++;
           this.example(
             'unflaggedRedeliveries',
-            `${e.queue}/${e.id} delivery ${s.deliveries + 1} to ${e.via}: count ${e.count}, redelivered ${e.redelivered}`,
+            `${what} delivery ${m.deliveries + 1} to ${e.via}: count ${e.count}, redelivered ${e.redelivered}`,
           );
         }
-        s.deliveries++;
+        m.deliveries++;
         return;
       }
-      case 'ack': {
-        const s = this.state(e.queue, e.id);
-        if (s.acked) {
-          this.ackedTwice++;
-          this.example('ackedTwice', `${e.queue}/${e.id} acknowledged again, by ${e.via}`);
-        }
-        s.acked = true;
+      case 'ack':
+        this.acknowledged(e.queue, e.id, e.offset, e.via);
         return;
-      }
       case 'commit':
         this.commits++;
-        for (const id of e.acked) this.state(e.from, id).acked = true;
-        for (const id of e.sent) this.state(e.to, id).sent = true;
+        e.acked.forEach((id, i) => {
+          this.acknowledged(e.from, id, e.ackedOffsets[i] ?? -1, 'a commit');
+        });
+        for (const id of e.sent) this.id(e.to, id).sent = true;
         return;
       case 'rollback':
         this.rollbacks++;
-        for (const id of e.ids) this.state(e.from, id).rolledBackTo = e.to;
+        for (const id of e.ids) this.id(e.from, id).rolledBackTo = e.to;
         return;
       case 'remaining': {
-        const s = this.state(e.queue, e.id);
+        const s = this.id(e.queue, e.id);
         if (e.dlq) {
           s.dlq = true;
           if (s.deliveries < 1 + this.maxRedeliveries) {
@@ -153,20 +196,20 @@ export class QueueChecker {
               `${e.queue}/${e.id} dead-lettered after ${s.deliveries} deliveries (broker count ${e.deliveryCount})`,
             );
           }
-        } else {
-          s.remaining = true;
+          return;
         }
-        if (s.acked) {
+        s.remaining = true;
+        if (this.message(e.queue, e.offset).acked) {
           this.ackedThenRedelivered++;
           this.example(
             'ackedThenRedelivered',
-            `${e.queue}/${e.id} acknowledged, yet still in ${e.dlq ? 'the dead-letter queue' : 'the queue'}`,
+            `${e.queue}/${e.id} (offset ${e.offset}) acknowledged, yet still in the queue`,
           );
         }
         return;
       }
       case 'ack-fail':
-        this.state(e.queue, e.id).ackTried = true;
+        this.id(e.queue, e.id).ackTried = true;
         return;
       case 'release':
         return;
@@ -180,14 +223,19 @@ export class QueueChecker {
     let deadLettered = 0;
     let lost = 0;
     let ackOutcomeUnknown = 0;
-    for (const [key, s] of this.messages) {
+    let duplicateCopies = 0;
+    for (const [key, s] of this.ids) {
       if (s.sent) sent++;
       if (s.acked) acknowledged++;
       if (s.remaining) remaining++;
       if (s.dlq) deadLettered++;
+      if (s.offsets.length > 1) {
+        duplicateCopies++;
+        this.example('duplicateCopies', `${key.replace('\u0000', '/')} stored at offsets ${s.offsets.join(', ')}`);
+      }
       if (!s.sent || s.acked || s.remaining || s.dlq) continue;
       const id = key.slice(key.indexOf('\u0000') + 1);
-      const copy = s.rolledBackTo === null ? undefined : this.messages.get(`${s.rolledBackTo}\u0000${id}`);
+      const copy = s.rolledBackTo === null ? undefined : this.ids.get(`${s.rolledBackTo}\u0000${id}`);
       if (copy && (copy.sent || copy.deliveries > 0 || copy.remaining || copy.dlq)) continue;
       if (s.ackTried && s.rolledBackTo === null) {
         ackOutcomeUnknown++;
@@ -214,6 +262,7 @@ export class QueueChecker {
       unflaggedRedeliveries: this.unflagged,
       dlqBeforeLimit: this.dlqBeforeLimit,
       ackedTwice: this.ackedTwice,
+      duplicateCopies,
       examples: this.examples,
     };
   }

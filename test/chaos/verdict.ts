@@ -86,6 +86,7 @@ export function summaryTable(s: ChaosSummary, startMs: number): string {
     row('unflagged redeliveries', queue.unflaggedRedeliveries, queue.unflaggedRedeliveries > 0),
     row('dead letters before their limit', queue.dlqBeforeLimit, false),
     row('acknowledged twice (two held it)', queue.ackedTwice, false),
+    row('duplicate copies (a retried send)', queue.duplicateCopies, false),
   ];
   const examples = { ...prefixed('log', log.examples), ...prefixed('queue', queue.examples) };
   if (Object.keys(examples).length > 0) {

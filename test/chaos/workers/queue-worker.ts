@@ -52,6 +52,7 @@ function deliver(queue: string, m: QueueMessage, via: string): Promise<void> {
     t: Date.now(),
     queue,
     id: idOf(m),
+    offset: m.offset,
     via,
     count: m.deliveryCount,
     redelivered: m.redelivered,
@@ -62,9 +63,9 @@ function deliver(queue: string, m: QueueMessage, via: string): Promise<void> {
 async function ackLogged(queue: string, m: QueueMessage, via: string): Promise<void> {
   try {
     await m.ack();
-    await emit({ ev: 'ack', t: Date.now(), queue, id: idOf(m), via });
+    await emit({ ev: 'ack', t: Date.now(), queue, id: idOf(m), offset: m.offset, via });
   } catch (err) {
-    await emit({ ev: 'ack-fail', t: Date.now(), queue, id: idOf(m), via, error: describeError(err) });
+    await emit({ ev: 'ack-fail', t: Date.now(), queue, id: idOf(m), offset: m.offset, via, error: describeError(err) });
   }
 }
 
@@ -89,7 +90,7 @@ function listener() {
     async (m) => {
       await deliver(o.inQueue, m, 'listener');
       if (Number(idOf(m).slice(1)) % 25 === 0 && m.deliveryCount === 1) {
-        await emit({ ev: 'release', t: Date.now(), queue: o.inQueue, id: idOf(m), via: 'listener' });
+        await emit({ ev: 'release', t: Date.now(), queue: o.inQueue, id: idOf(m), offset: m.offset, via: 'listener' });
         throw new Error('chaos: a handler failure on the first delivery');
       }
       await ackLogged(o.inQueue, m, 'listener');
@@ -125,17 +126,27 @@ async function transactedLoop(): Promise<void> {
   let outQueue = session.queue(o.outQueue);
   while (consuming) {
     const ids: string[] = [];
+    const offsets: number[] = [];
     try {
       for (let i = 0; i < 5; i++) {
         const m = await receiver.receive(i === 0 ? 300 : 50);
         if (!m) break;
         ids.push(idOf(m));
+        offsets.push(m.offset);
         await deliver(o.inQueue, m, 'tx');
         await outQueue.send(idOf(m));
       }
       if (ids.length === 0) continue;
       await session.commit();
-      await emit({ ev: 'commit', t: Date.now(), from: o.inQueue, to: o.outQueue, acked: ids, sent: ids });
+      await emit({
+        ev: 'commit',
+        t: Date.now(),
+        from: o.inQueue,
+        to: o.outQueue,
+        acked: ids,
+        ackedOffsets: offsets,
+        sent: ids,
+      });
     } catch (err) {
       await emit({ ev: 'rollback', t: Date.now(), from: o.inQueue, to: o.outQueue, ids, error: describeError(err) });
       try {
@@ -178,7 +189,15 @@ async function logRemaining(): Promise<void> {
       const left = await admin.browseQueue(name, { maxMessages: 10_000 });
       for (const m of left) {
         const id = m.value?.toString() ?? '';
-        await emit({ ev: 'remaining', t: Date.now(), queue, id, dlq, deliveryCount: m.deliveryCount });
+        await emit({
+          ev: 'remaining',
+          t: Date.now(),
+          queue,
+          id,
+          offset: m.offset,
+          dlq,
+          deliveryCount: m.deliveryCount,
+        });
       }
     }
   }
