@@ -138,6 +138,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     await c.poll('every broker registered', healTimeoutMs, async () =>
       (await c.registeredIds()).length === c.ids.length ? true : undefined,
     );
+    // the runner reads ZooKeeper only while setting up: its session would not outlive ZooKeeper's kill -9
+    await c.closeZk();
     const admin = c.client({ retries: 20 });
     // on a loaded machine a first request may time out: try again (bounded); a topic created meanwhile is fine
     await c.poll(`topic ${chaosTopic} created`, healTimeoutMs, async () => {

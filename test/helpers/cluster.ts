@@ -186,6 +186,13 @@ export class TestCluster {
     return this.zkClient;
   }
 
+  /** Closes the helper's ZooKeeper session (the next read opens a new one). */
+  async closeZk(): Promise<void> {
+    const zk = this.zkClient;
+    this.zkClient = undefined;
+    await zk?.close().catch(() => undefined);
+  }
+
   /** Broker ids registered under /brokers/ids, sorted. */
   async registeredIds(): Promise<number[]> {
     const children = await (await this.zk()).children('/brokers/ids');
