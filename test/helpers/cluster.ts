@@ -52,6 +52,8 @@ export interface TestClusterOptions {
   overrides?: string[];
   /** Names the directory the broker logs are saved to (default: a timestamp). */
   label?: string;
+  /** Where the broker logs are saved (default: test/.results/cluster-logs/<label>). */
+  logsDir?: string;
 }
 
 export interface StoredRecord {
@@ -91,6 +93,7 @@ export class TestCluster {
     readonly zookeeper: ZooKeeperServer,
     private readonly overrides: string[],
     readonly label: string,
+    private readonly logsDir: string,
   ) {}
 
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
@@ -98,7 +101,7 @@ export class TestCluster {
     const zookeeper = await ZooKeeperServer.start();
     const label = options.label ?? `cluster-${Date.now()}`;
     const overrides = [`zookeeper.connect=${zookeeper.connect}`, ...clusterOverrides, ...(options.overrides ?? [])];
-    const cluster = new TestCluster(zookeeper, overrides, label);
+    const cluster = new TestCluster(zookeeper, overrides, label, options.logsDir ?? path.join(logsRoot, label));
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     const started = await Promise.allSettled(ids.map((id) => cluster.startBroker(id)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -183,6 +186,13 @@ export class TestCluster {
     return this.zkClient;
   }
 
+  /** Closes the helper's ZooKeeper session (the next read opens a new one). */
+  async closeZk(): Promise<void> {
+    const zk = this.zkClient;
+    this.zkClient = undefined;
+    await zk?.close().catch(() => undefined);
+  }
+
   /** Broker ids registered under /brokers/ids, sorted. */
   async registeredIds(): Promise<number[]> {
     const children = await (await this.zk()).children('/brokers/ids');
@@ -260,6 +270,37 @@ export class TestCluster {
     );
     this.kept.delete(id);
     await broker.restart();
+  }
+
+  /**
+   * Starts a stopped broker again at once, without waiting for its old
+   * registration to expire (as an operator's restart would); rejects with the
+   * broker's output when it does not start (e.g. it refuses a registration
+   * its previous incarnation's session still holds).
+   */
+  async restartNow(id: number): Promise<void> {
+    const broker = this.broker(id);
+    this.keepOutput(id);
+    if (broker.running) await broker.stop('SIGTERM');
+    this.kept.delete(id);
+    try {
+      await broker.restart();
+    } catch (err) {
+      this.keepOutput(id);
+      throw err;
+    }
+  }
+
+  /** SIGSTOP by PID: the broker freezes (its ZooKeeper session expires when held past the session timeout). */
+  pause(id: number): void {
+    const pid = this.broker(id).pid;
+    if (pid !== undefined) process.kill(pid, 'SIGSTOP');
+  }
+
+  /** SIGCONT by PID: a paused broker carries on. */
+  resume(id: number): void {
+    const pid = this.broker(id).pid;
+    if (pid !== undefined && this.broker(id).running) process.kill(pid, 'SIGCONT');
   }
 
   /** Restarts every broker that is not running (a test that failed half-way leaves the next one a whole cluster). */
@@ -392,7 +433,7 @@ export class TestCluster {
 
   private saveLogs(): void {
     if (this.brokers.size === 0) return;
-    const dir = path.join(logsRoot, this.label);
+    const dir = this.logsDir;
     fs.mkdirSync(dir, { recursive: true });
     for (const id of this.ids) fs.writeFileSync(path.join(dir, `broker-${id}.log`), this.output(id));
   }

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { repoRoot } from './broker-process.js';
-import { killAndWait } from './child-process.js';
+import { exited, killAndWait } from './child-process.js';
 import { tempDir } from './temp-dir.js';
 
 const script = path.join(repoRoot, 'scripts/zookeeper.sh');
@@ -70,11 +70,13 @@ export function writeZooConfig(dir: string, port: number): string {
 export const zookeeperScript = script;
 
 export class ZooKeeperServer {
+  private output = '';
+
   private constructor(
-    private readonly child: ChildProcess,
+    private child: ChildProcess,
     readonly port: number,
+    private readonly config: string,
     private readonly cleanup: () => void,
-    private readonly output: () => string,
   ) {}
 
   get connect(): string {
@@ -86,32 +88,64 @@ export class ZooKeeperServer {
     const { dir, cleanup } = tempDir('sluice-zk-');
     const port = await freePort();
     const config = writeZooConfig(dir, port);
-    const child = spawn('bash', [script, 'run', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    const keep = (d: Buffer): void => {
-      output = (output + d.toString()).slice(-8192);
-    };
-    child.stdout?.on('data', keep);
-    child.stderr?.on('data', keep);
-    const server = new ZooKeeperServer(child, port, cleanup, () => output);
-    const deadline = Date.now() + readyTimeoutMs;
-    while (!(await answersSrvr(port))) {
-      if (child.exitCode !== null || Date.now() > deadline) {
-        await server.stop();
-        throw new Error(`ZooKeeper did not start on port ${port}:\n${output}`);
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const server = new ZooKeeperServer(ZooKeeperServer.spawn(config), port, config, cleanup);
+    server.keepOutput();
+    await server.waitReady();
     return server;
   }
 
-  get recentOutput(): string {
-    return this.output();
+  private static spawn(config: string): ChildProcess {
+    return spawn('bash', [script, 'run', config], { stdio: ['ignore', 'pipe', 'pipe'] });
   }
 
-  /** The server's process id (the script exec's java, so this is the JVM): for SIGSTOP/SIGCONT. */
+  private keepOutput(): void {
+    const keep = (d: Buffer): void => {
+      this.output = (this.output + d.toString()).slice(-8192);
+    };
+    this.child.stdout?.on('data', keep);
+    this.child.stderr?.on('data', keep);
+  }
+
+  private async waitReady(): Promise<void> {
+    const deadline = Date.now() + readyTimeoutMs;
+    while (!(await answersSrvr(this.port))) {
+      if (this.child.exitCode !== null || Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`ZooKeeper did not start on port ${this.port}:\n${this.output}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  get recentOutput(): string {
+    return this.output;
+  }
+
+  /** True while the server process started last has not exited. */
+  get running(): boolean {
+    return !exited(this.child);
+  }
+
+  /** The server's PID (the script exec's java, so this is the JVM): for kill -9 and SIGSTOP/SIGCONT. */
   get pid(): number | undefined {
     return this.child.pid;
+  }
+
+  /** kill -9 by PID, keeping the data dir: restart() brings the same server back. */
+  async kill(): Promise<void> {
+    await killAndWait(this.child);
+  }
+
+  /**
+   * Starts the server again on the same port and data dir (its sessions and
+   * znodes as its snapshot and transaction log kept them); kills it first if
+   * it runs. Resolves once it serves sessions.
+   */
+  async restart(): Promise<void> {
+    await killAndWait(this.child);
+    this.child = ZooKeeperServer.spawn(this.config);
+    this.keepOutput();
+    await this.waitReady();
   }
 
   /** Kills the server by PID (the script exec's java, so this is the JVM) and removes its data. */

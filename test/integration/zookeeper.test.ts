@@ -3,6 +3,8 @@
  * `zookeeper` npm client the cluster builds on: sessions, persistent and
  * ephemeral znodes, watches, and an ephemeral znode vanishing with its
  * session — the mechanism broker registration and controller election use.
+ * The helper's kill -9 and restart (the chaos suite's ZooKeeper fault) bring
+ * the same server back on its port with its znodes.
  */
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,5 +65,19 @@ describe('ZooKeeper', () => {
     expect(await gone).toBe(`${ZooKeeper.constants.ZOO_DELETED_EVENT}:/brokers/ids/1`);
     expect(await b.pathExists('/brokers/ids/1', false)).toBe(false);
     expect(await b.get_children('/brokers/ids', false)).toEqual([]);
+  });
+
+  it('comes back after kill -9 on the same port with its persistent znodes', async () => {
+    const a = await connect();
+    await a.create('/chaos', 'kept', ZooKeeper.constants.ZOO_PERSISTENT);
+    const pid = server.pid;
+    await server.kill();
+    expect(server.running).toBe(false);
+    await server.restart();
+    expect(server.running).toBe(true);
+    expect(server.pid).not.toBe(pid);
+    const b = await connect();
+    const [, data] = await b.get('/chaos', false);
+    expect(data.toString()).toBe('kept');
   });
 });
