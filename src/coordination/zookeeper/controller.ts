@@ -30,6 +30,7 @@ import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
+  brokerPath,
   brokerTopicsPath,
   controllerEpochPath,
   controllerPath,
@@ -158,6 +159,8 @@ export class Controller {
   private controllerWatchArmed = false;
   private queue: Promise<void> = Promise.resolve();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  /** Registration data of each live broker at the last reconcile, to see restarts (see liveBrokers). */
+  private registrations = new Map<number, string>();
 
   constructor(
     private readonly zk: ZkClient,
@@ -315,9 +318,46 @@ export class Controller {
     }
   }
 
-  /** Brings every partition's state in line with the live brokers (see the file comment). */
+  /**
+   * The live brokers, and those among them that restarted since the last
+   * look: their registration is another one than before (a broker killed and
+   * started again re-registers as soon as its old session expires, possibly
+   * before this controller read the children after the deletion; Kafka tells
+   * them apart by the znode's czxid, the "broker epoch").
+   */
+  private async liveBrokers(): Promise<{ live: Set<number>; bounced: Set<number> }> {
+    const live = new Set<number>();
+    const bounced = new Set<number>();
+    const seen = new Map<number, string>();
+    for (const child of await this.zk.children(brokerIdsPath)) {
+      const id = Number(child);
+      const node = await this.zk.get(brokerPath(id));
+      if (!node) continue;
+      live.add(id);
+      seen.set(id, node.data);
+      const before = this.registrations.get(id);
+      if (before !== undefined && before !== node.data) bounced.add(id);
+    }
+    this.registrations = seen;
+    return { live, bounced };
+  }
+
+  /**
+   * Brings every partition's state in line with the live brokers (see the file
+   * comment). A restarted broker is first handled as a dead one — it leaves
+   * the ISRs and leadership moves away with a new leader epoch — and then as
+   * a live one: it must catch up to re-enter the ISR, and its log, which may
+   * have lost an unflushed tail, never leads at the epoch of its previous life.
+   */
   private async reconcile(): Promise<void> {
-    const live = new Set((await this.zk.children(brokerIdsPath)).map(Number));
+    const { live, bounced } = await this.liveBrokers();
+    if (bounced.size > 0) {
+      await this.reconcileAll(new Set([...live].filter((id) => !bounced.has(id))));
+    }
+    await this.reconcileAll(live);
+  }
+
+  private async reconcileAll(live: ReadonlySet<number>): Promise<void> {
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
