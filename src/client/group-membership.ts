@@ -43,6 +43,7 @@ import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
 import type { Connection } from './connection.js';
 import { isRetriableError, markRetriable, wireError } from './errors.js';
+import { metadataGap } from './metadata.js';
 
 export interface MembershipHooks {
   /** The topics to subscribe to now (regular expressions resolved against the metadata). */
@@ -294,7 +295,16 @@ export class GroupMembership {
     this.generationId = join.generationId;
     this.leaderId = join.leader;
     this.protocol = join.protocolName;
-    const assignments = this.isLeader ? await this.computeAssignments(join) : [];
+    let assignments: { memberId: string; assignment: Buffer }[] = [];
+    if (this.isLeader) {
+      try {
+        assignments = await this.computeAssignments(join);
+      } catch (err) {
+        // no SyncGroup from the leader: the generation cannot complete, so join again after the backoff
+        this.rejoinNeeded = true;
+        throw err;
+      }
+    }
     if (this.stopped) return;
     const sync = await conn.request<SyncGroupResponse>(
       ApiKey.SyncGroup,
@@ -335,9 +345,15 @@ export class GroupMembership {
     const partitionsPerTopic = new Map<string, number>();
     if (wanted.length > 0) {
       const res = await this.cluster.refreshMetadata(wanted);
-      for (const t of res.topics ?? []) {
-        if (t.errorCode === 0 && t.partitions.length > 0) partitionsPerTopic.set(t.name, t.partitions.length);
-      }
+      for (const t of res.topics) if (t.errorCode === 0) partitionsPerTopic.set(t.name, t.partitions.length);
+      // a subscribed topic that does not exist (yet) is left out, as in Kafka; one whose metadata has a gap
+      // (missing from the answer, no leader known yet) is not: assigning without it would leave its partitions
+      // unconsumed until some later rebalance, so the leader asks again (rebalance() rejoins)
+      const unknown = new Set(
+        res.topics.filter((t) => t.errorCode === WireError.UNKNOWN_TOPIC_OR_PARTITION).map((t) => t.name),
+      );
+      const gap = wanted.find((name) => !partitionsPerTopic.has(name) && !unknown.has(name));
+      if (gap !== undefined) throw metadataGap(`group '${this.groupId}': metadata for subscribed topic '${gap}'`);
     }
     const result = assignor.assign(members, partitionsPerTopic);
     return members.map((m) => ({
