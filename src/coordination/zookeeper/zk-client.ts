@@ -123,6 +123,12 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
     });
   }
 
+  /** The session timeout the server granted (it bounds the requested one by its tick time); undefined when unknown. */
+  get negotiatedSessionTimeoutMs(): number | undefined {
+    const granted = (this.zk as unknown as { timeout?: unknown }).timeout;
+    return typeof granted === 'number' && granted > 0 ? granted : undefined;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

@@ -204,7 +204,10 @@ export class ZooKeeperCoordinator implements Coordinator {
       port,
       ...(kafkaPort !== undefined ? { kafkaPort } : {}),
       ...(this.options.httpPort !== undefined ? { httpPort: this.options.httpPort } : {}),
-      sessionTimeoutMs: this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
+      // the previous incarnation asked for the same timeout, so the server granted it what it grants this
+      // session (the request bounded by the server's tick time): that is when the old session expires
+      sessionTimeoutMs:
+        zk.negotiatedSessionTimeoutMs ?? this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
       onWaiting: (info) => this.options.onWaitingForPreviousSession?.(info),
       cancelled: () => this.closed,
     });
