@@ -23,6 +23,10 @@ afterAll(async () => {
 describe('cluster: a group consumer through a controller pause', () => {
   it('run() keeps going and the consumer gets every record', async () => {
     const topic = 'controller-pause';
+    // on a loaded machine a broker can lose its first session while starting (it then rejoins): wait for all
+    await cluster.poll('every broker to be registered', 60_000, async () =>
+      (await cluster.registeredIds()).length === cluster.ids.length ? true : undefined,
+    );
     const partitions = 3;
     const sluice = cluster.client({ retries: 20, requestTimeoutMs: 4000 });
     await sluice.admin().createTopic({ topic, partitions, replicationFactor: 3 });

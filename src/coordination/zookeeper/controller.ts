@@ -159,8 +159,6 @@ export class Controller {
   private controllerWatchArmed = false;
   private queue: Promise<void> = Promise.resolve();
   private rebalanceTimer: NodeJS.Timeout | undefined;
-  /** Registration data of each live broker at the last reconcile, to see restarts (see liveBrokers). */
-  private registrations = new Map<number, string>();
 
   constructor(
     private readonly zk: ZkClient,
@@ -319,45 +317,26 @@ export class Controller {
   }
 
   /**
-   * The live brokers, and those among them that restarted since the last
-   * look: their registration is another one than before (a broker killed and
-   * started again re-registers as soon as its old session expires, possibly
-   * before this controller read the children after the deletion; Kafka tells
-   * them apart by the znode's czxid, the "broker epoch").
+   * The live brokers, each with the zxid that created its registration (Kafka's "broker epoch"): a
+   * broker registered after a partition state naming it was written has restarted since (see
+   * reconcilePartition).
    */
-  private async liveBrokers(): Promise<{ live: Set<number>; bounced: Set<number> }> {
-    const live = new Set<number>();
-    const bounced = new Set<number>();
-    const seen = new Map<number, string>();
+  private async liveBrokers(): Promise<Map<number, number>> {
+    const live = new Map<number, number>();
     for (const child of await this.zk.children(brokerIdsPath)) {
       const id = Number(child);
       const node = await this.zk.get(brokerPath(id));
-      if (!node) continue;
-      live.add(id);
-      seen.set(id, node.data);
-      const before = this.registrations.get(id);
-      if (before !== undefined && before !== node.data) bounced.add(id);
+      if (node) live.set(id, node.createdZxid);
     }
-    this.registrations = seen;
-    return { live, bounced };
+    return live;
   }
 
-  /**
-   * Brings every partition's state in line with the live brokers (see the file
-   * comment). A restarted broker is first handled as a dead one — it leaves
-   * the ISRs and leadership moves away with a new leader epoch — and then as
-   * a live one: it must catch up to re-enter the ISR, and its log, which may
-   * have lost an unflushed tail, never leads at the epoch of its previous life.
-   */
+  /** Brings every partition's state in line with the live brokers (see the file comment). */
   private async reconcile(): Promise<void> {
-    const { live, bounced } = await this.liveBrokers();
-    if (bounced.size > 0) {
-      await this.reconcileAll(new Set([...live].filter((id) => !bounced.has(id))));
-    }
-    await this.reconcileAll(live);
+    await this.reconcileAll(await this.liveBrokers());
   }
 
-  private async reconcileAll(live: ReadonlySet<number>): Promise<void> {
+  private async reconcileAll(live: ReadonlyMap<number, number>): Promise<void> {
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
@@ -376,14 +355,25 @@ export class Controller {
     }
   }
 
+  /**
+   * One partition's state against the live brokers. A leader or ISR member
+   * whose registration is newer than the state restarted (or lost its session)
+   * after the state was written — even when this controller never saw its old
+   * registration go (it re-registered at once, or this controller took over
+   * meanwhile). It is first handled as dead: out of the ISR, leadership moved
+   * on with a new leader epoch; then as live, so it catches up before it
+   * rejoins the ISR, and its log, which may have lost an unflushed tail,
+   * never leads at the epoch of its previous life.
+   */
   private async reconcilePartition(
     topic: string,
     partition: number,
     replicas: number[],
-    live: ReadonlySet<number>,
+    liveBrokers: ReadonlyMap<number, number>,
     unclean: boolean,
   ): Promise<void> {
     const path = partitionStatePath(topic, partition);
+    const live = new Set(liveBrokers.keys());
     for (let attempt = 0; attempt < 5 && this.active; attempt++) {
       const node = await this.zk.get(path);
       if (!node) {
@@ -404,11 +394,27 @@ export class Controller {
           continue;
         }
       }
-      const next = electLeader(parsePartitionState(path, node.data), replicas, live, unclean, this.epoch);
+      const state = parsePartitionState(path, node.data);
+      const restarted = [state.leader, ...state.isr].filter(
+        (id) => (liveBrokers.get(id) ?? Number.NEGATIVE_INFINITY) > node.modifiedZxid,
+      );
+      const withoutRestarted =
+        restarted.length > 0
+          ? electLeader(
+              state,
+              replicas,
+              new Set([...live].filter((id) => !restarted.includes(id))),
+              unclean,
+              this.epoch,
+            )
+          : undefined;
+      const next = withoutRestarted ?? electLeader(state, replicas, live, unclean, this.epoch);
       if (!next) return;
       try {
         await this.zk.set(path, JSON.stringify(next), node.version);
-        return;
+        // after the restarted brokers' exit, the same partition once more with them live (e.g. an
+        // offline partition whose only in-sync replica was the restarted broker comes back)
+        if (!withoutRestarted) return;
       } catch (err) {
         if (!isZkError(err, ZkCode.BadVersion)) throw err;
       }
