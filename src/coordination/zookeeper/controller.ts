@@ -18,7 +18,11 @@
  *   (leader -1, ISR keeps the last leader so it can come back cleanly) unless
  *   `unclean.leader.election.enable` (topic config, else the broker default)
  *   allows any live replica to lead with ISR = [itself];
- * - dead brokers are removed from the ISR of partitions whose leader lives.
+ * - dead brokers are removed from the ISR of partitions whose leader lives;
+ * - a broker that restarted since a partition's state was written (its
+ *   registration's creation zxid, Kafka's broker epoch, is newer) is handled
+ *   as dead and then as live, even when its old registration's deletion was
+ *   never seen (see reconcilePartition).
  * Every change bumps leader_epoch and stamps the controller epoch; writes are
  * conditional on the state znode's version. Brokers learn about changes by
  * watching the state znodes (ZooKeeperCoordinator's partitionStateChanged
@@ -333,10 +337,7 @@ export class Controller {
 
   /** Brings every partition's state in line with the live brokers (see the file comment). */
   private async reconcile(): Promise<void> {
-    await this.reconcileAll(await this.liveBrokers());
-  }
-
-  private async reconcileAll(live: ReadonlyMap<number, number>): Promise<void> {
+    const live = await this.liveBrokers();
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
