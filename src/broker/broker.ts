@@ -196,7 +196,7 @@ export class Broker {
       onError: (err) => this.logger.warn({ err }, 'cluster coordination step failed'),
       onWaitingForPreviousSession: ({ path, waitMs }) =>
         this.logger.info(
-          { brokerId: endpoint.nodeId, path, waitMs },
+          { path, waitMs },
           'waiting for the previous ZooKeeper session of this broker id to expire before registering',
         ),
     });
