@@ -196,6 +196,11 @@ export class Broker {
       autoLeaderRebalanceEnable: this.config.bool('auto.leader.rebalance.enable'),
       leaderImbalanceCheckIntervalMs: this.config.int('leader.imbalance.check.interval.seconds') * 1000,
       onError: (err) => this.logger.warn({ err }, 'cluster coordination step failed'),
+      onWaitingForPreviousSession: ({ path, waitMs }) =>
+        this.logger.info(
+          { path, waitMs },
+          'waiting for the previous ZooKeeper session of this broker id to expire before registering',
+        ),
     });
     coordinator.onSessionLost(() => {
       // without a session this broker is out of the cluster: another broker may already lead its

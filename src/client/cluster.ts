@@ -9,13 +9,15 @@
  * themselves with their own bounded backoff, refreshing metadata first.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax, clientSuspectBrokerMs } from '../shared/limits.js';
 import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
 import { Connection } from './connection.js';
-import { checkTopLevel, closedError, isRetriableError, markRetriable, wireError } from './errors.js';
+import { closedError, isRetriableError, markRetriable, wireError } from './errors.js';
+import { checkMetadata, metadataGap } from './metadata.js';
 
 export interface ClusterOptions {
   brokers: BrokerList;
@@ -181,38 +183,54 @@ export class Cluster {
     return this.anyConnection();
   }
 
-  /** Fetches metadata (null: every topic) and updates the cache. */
+  /**
+   * Fetches metadata (null: every topic) and updates the cache. The answer is
+   * checked first (metadata.ts): one without brokers is refused (retriable)
+   * and its broker asked last for a while; a topic with incomplete partition
+   * metadata comes back with LEADER_NOT_AVAILABLE and is not cached.
+   */
   async refreshMetadata(topics: string[] | null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
     const conn = await this.anyConnection();
-    const res = await conn.request<MetadataResponse>(ApiKey.Metadata, { topics, allowAutoTopicCreation });
-    checkTopLevel(res, 'metadata');
+    const answer = await conn.request<unknown>(ApiKey.Metadata, { topics, allowAutoTopicCreation });
+    let res: MetadataResponse;
+    try {
+      res = checkMetadata(answer, conn.address);
+    } catch (err) {
+      if (isRetriableError(err)) this.suspectUntil.set(conn.address, Date.now() + clientSuspectBrokerMs);
+      throw err;
+    }
     this.brokersById.clear();
-    for (const b of res.brokers ?? []) this.brokersById.set(b.nodeId, { host: b.host, port: b.port });
-    this.controllerId = res.controllerId ?? -1;
+    for (const b of res.brokers) this.brokersById.set(b.nodeId, { host: b.host, port: b.port });
+    this.controllerId = res.controllerId;
     const now = Date.now();
-    for (const t of res.topics ?? []) {
-      if (t.errorCode === 0) {
-        const partitions = [...t.partitions].sort((a, b) => a.partition - b.partition);
-        this.topics.set(t.name, { name: t.name, partitions, fetchedAt: now });
-      } else {
-        this.topics.delete(t.name);
-      }
+    for (const t of res.topics) {
+      if (t.errorCode === 0) this.topics.set(t.name, { name: t.name, partitions: t.partitions, fetchedAt: now });
+      else this.topics.delete(t.name);
     }
     return res;
   }
 
-  /** A topic's metadata, from the cache when fresh. Throws UnknownPartition (retriable) for a missing topic. */
+  /**
+   * A topic's metadata, from the cache when fresh: always a complete partition
+   * list. Throws UnknownPartition (retriable) for a topic the cluster does not
+   * know, and a retriable NotLeader while its metadata has gaps.
+   */
   async topic(name: string, options: { allowAutoTopicCreation?: boolean; force?: boolean } = {}): Promise<TopicInfo> {
     const cached = this.topics.get(name);
     if (cached && !options.force && Date.now() - cached.fetchedAt < clientMetadataMaxAgeMs) return cached;
+    const fetchedAt = Date.now();
     const res = await this.refreshMetadata([name], options.allowAutoTopicCreation ?? false);
     const t = res.topics.find((x) => x.name === name);
-    if (!t) throw markRetriable(wireError(3, `metadata for topic '${name}'`));
+    if (!t) throw metadataGap(`metadata for topic '${name}' (missing from the answer)`);
     if (t.errorCode !== 0) throw wireError(t.errorCode, `metadata for topic '${name}'`, t.errorMessage);
-    return this.topics.get(name) as TopicInfo;
+    // from this answer, not from the cache: a concurrent invalidate() (a broken connection) may have emptied it
+    return { name, partitions: t.partitions, fetchedAt };
   }
 
-  /** The broker id leading (topic, partition); throws a retriable NotLeader when there is none. */
+  /**
+   * The broker id leading (topic, partition). Throws a retriable NotLeader
+   * when there is none or it is not among the brokers the metadata names.
+   */
   async leaderOf(topic: string, partition: number): Promise<number> {
     const t = await this.topic(topic);
     const p = t.partitions.find((x) => x.partition === partition);
@@ -222,9 +240,13 @@ export class Cluster {
         `topic '${topic}' has no partition ${partition} (it has ${t.partitions.length})`,
       );
     }
-    if (p.errorCode !== 0 && p.errorCode !== undefined)
-      throw wireError(p.errorCode, `partition ${topic}-${partition}`, p.errorMessage);
-    if (p.leader < 0) throw wireError(5, `partition ${topic}-${partition}`);
+    if (p.errorCode !== 0) throw wireError(p.errorCode, `partition ${topic}-${partition}`, p.errorMessage);
+    if (p.leader < 0) throw wireError(WireError.LEADER_NOT_AVAILABLE, `partition ${topic}-${partition}`);
+    if (!this.brokersById.has(p.leader)) {
+      // the broker list came from a later answer than this topic's (or lacks the leader): look both up again
+      this.topics.delete(topic);
+      throw metadataGap(`partition ${topic}-${partition}: leader ${p.leader} is not among the known brokers`);
+    }
     return p.leader;
   }
 

@@ -41,8 +41,9 @@ import { groupCloseWaitMsMax, groupFailuresMax, groupRejoinsMax, groupSubscripti
 import type { Assignor, GroupMember } from './assignors/index.js';
 import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
-import type { Connection } from './connection.js';
+import type { Connection, RequestOptions } from './connection.js';
 import { isRetriableError, markRetriable, wireError } from './errors.js';
+import { metadataGap } from './metadata.js';
 
 export interface MembershipHooks {
   /** The topics to subscribe to now (regular expressions resolved against the metadata). */
@@ -227,8 +228,13 @@ export class GroupMembership {
     this.hooks.fatal(err);
   }
 
-  /** The coordinator's connection (FindCoordinator when unknown). */
-  private async coordinatorConnection(): Promise<Connection> {
+  /**
+   * The coordinator's connection (FindCoordinator when unknown). A request on
+   * it that times out or loses the connection forgets the coordinator, so the
+   * next step looks it up again: a paused broker still accepts connections,
+   * and by the time its session expires its groups have moved elsewhere.
+   */
+  private async coordinatorConnection(): Promise<Pick<Connection, 'request'>> {
     if (!this.coordinator) {
       const conn = await this.cluster.anyConnection();
       const res = await conn.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: this.groupId });
@@ -236,12 +242,26 @@ export class GroupMembership {
         throw wireError(res.errorCode, `find coordinator of group '${this.groupId}'`, res.errorMessage);
       this.coordinator = { host: res.host, port: res.port };
     }
+    const coordinator = this.coordinator;
+    let conn: Connection;
     try {
-      return await this.cluster.connectionTo(this.coordinator);
+      conn = await this.cluster.connectionTo(coordinator);
     } catch (err) {
       this.coordinator = null;
       throw err;
     }
+    return {
+      request: async <T>(apiKey: number, body: object, options?: RequestOptions): Promise<T> => {
+        try {
+          return await conn.request<T>(apiKey, body, options);
+        } catch (err) {
+          const transport =
+            err instanceof SluiceError && (err.code === ErrorCode.Timeout || err.code === ErrorCode.BrokerUnreachable);
+          if (transport && this.coordinator === coordinator) this.coordinator = null;
+          throw err;
+        }
+      },
+    };
   }
 
   /**
@@ -270,6 +290,17 @@ export class GroupMembership {
     }
     if (this.stopped) return;
     this.rejoinNeeded = false;
+    try {
+      await this.joinAndSync();
+    } catch (err) {
+      // not in a generation (the join or sync failed, the leader could not assign, or the assign hook
+      // threw): join again after the loop's backoff rather than heartbeat a generation that never was
+      this.rejoinNeeded = true;
+      throw err;
+    }
+  }
+
+  private async joinAndSync(): Promise<void> {
     const topics = await this.hooks.topics();
     this.subscribedTopics = topics;
     this.lastTopicCheck = Date.now();
@@ -305,12 +336,7 @@ export class GroupMembership {
     const assigned = decodeAssignment(Buffer.from(sync.assignment ?? Buffer.alloc(0))).partitions ?? [];
     this.lastAssigned = assigned.map((tp) => ({ topic: tp.topic, partitions: [...tp.partitions] }));
     this.holding = true;
-    try {
-      await this.hooks.assign(this.lastAssigned, this.generationId);
-    } catch (err) {
-      this.rejoinNeeded = true;
-      throw err;
-    }
+    await this.hooks.assign(this.lastAssigned, this.generationId);
   }
 
   /** The leader's job: every member's assignment, by the assignor the coordinator chose. */
@@ -335,9 +361,15 @@ export class GroupMembership {
     const partitionsPerTopic = new Map<string, number>();
     if (wanted.length > 0) {
       const res = await this.cluster.refreshMetadata(wanted);
-      for (const t of res.topics ?? []) {
-        if (t.errorCode === 0 && t.partitions.length > 0) partitionsPerTopic.set(t.name, t.partitions.length);
-      }
+      for (const t of res.topics) if (t.errorCode === 0) partitionsPerTopic.set(t.name, t.partitions.length);
+      // a subscribed topic that does not exist (yet) is left out, as in Kafka; one whose metadata has a gap
+      // (missing from the answer, no leader known yet) is not: assigning without it would leave its partitions
+      // unconsumed until some later rebalance, so the leader asks again (rebalance() rejoins)
+      const unknown = new Set(
+        res.topics.filter((t) => t.errorCode === WireError.UNKNOWN_TOPIC_OR_PARTITION).map((t) => t.name),
+      );
+      const gap = wanted.find((name) => !partitionsPerTopic.has(name) && !unknown.has(name));
+      if (gap !== undefined) throw metadataGap(`group '${this.groupId}': metadata for subscribed topic '${gap}'`);
     }
     const result = assignor.assign(members, partitionsPerTopic);
     return members.map((m) => ({

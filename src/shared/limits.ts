@@ -190,6 +190,10 @@ export const zookeeperSessionTimeoutMsDefault = 18_000;
 export const zookeeperConnectTimeoutMsDefault = 18_000;
 /** How long createTopic/deleteTopic wait for the controller to act on the znodes they wrote. */
 export const zookeeperTopicChangeWaitMs = 15_000;
+/** Beyond the session timeout, how long a restarted broker waits for its previous session's /brokers/ids/<id> to expire (ZooKeeper checks expiry once per tick). */
+export const zookeeperRegistrationWaitMarginMs = 5_000;
+/** While waiting for that old registration: how often it is looked at again besides its deletion watch. */
+export const zookeeperRegistrationPollMs = 500;
 /** Consecutive empty socket reads before the native ZooKeeper client gives a session up (its default is 10). */
 export const zookeeperEmptyReadsMax = 1000;
 

@@ -6,12 +6,13 @@
  * controller failover, and no unclean election unless enabled.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
 import type { PartitionState } from '../../src/coordination/coordinator.js';
 import { assignReplicas, electLeader } from '../../src/coordination/zookeeper/controller.js';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
 import { ErrorCode, isSluiceError } from '../../src/shared/errors.js';
+import { zookeeperRegistrationWaitMarginMs } from '../../src/shared/limits.js';
 import { repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
 import { ZooKeeperServer } from '../helpers/zookeeper.js';
@@ -210,8 +211,16 @@ describe('ZooKeeperCoordinator', () => {
     expect((await raw.children('/brokers/ids')).sort()).toEqual(['1', '2', '3']);
   });
 
-  it('refuses a duplicate broker.id with a clear error', async () => {
-    const dup = coordinator(2);
+  it('refuses a duplicate broker.id on another address with a clear error, without waiting', async () => {
+    const waits: unknown[] = [];
+    const dup = new ZooKeeperCoordinator({
+      brokerId: 2,
+      connect: server.connect,
+      endpoint: { host: '127.0.0.1', port: 19192 },
+      sessionTimeoutMs,
+      connectTimeoutMs: 10_000,
+      onWaitingForPreviousSession: (info) => waits.push(info),
+    });
     extra.push(dup);
     const err = await dup.start().then(
       () => undefined,
@@ -219,8 +228,83 @@ describe('ZooKeeperCoordinator', () => {
     );
     expect(isSluiceError(err, ErrorCode.InvalidConfig)).toBe(true);
     expect((err as Error).message).toMatch(/broker\.id 2 is already registered in ZooKeeper at \/brokers\/ids\/2/);
+    expect((err as Error).message).toContain('by a live broker at 127.0.0.1:19092');
+    expect(waits).toEqual([]);
     // the live registration is untouched
     expect(await rawJson('/brokers/ids/2')).toMatchObject({ port: 19092 });
+  });
+
+  it("waits for a registration of its own address (a quick restart's old session) to go, then registers", async () => {
+    // the old session's znode, held here by the raw session: this broker's address, another session
+    const path = '/brokers/ids/7';
+    const own = { host: '127.0.0.1', port: 19097 };
+    await raw.create(
+      path,
+      JSON.stringify({ version: 5, ...own, endpoints: [], jmx_port: -1, timestamp: '1' }),
+      'ephemeral',
+    );
+    const waits: { path: string; waitMs: number }[] = [];
+    const restarted = new ZooKeeperCoordinator({
+      brokerId: 7,
+      connect: server.connect,
+      endpoint: own,
+      sessionTimeoutMs,
+      connectTimeoutMs: 10_000,
+      onWaitingForPreviousSession: (info) => waits.push(info),
+    });
+    extra.push(restarted);
+    const starting = restarted.start();
+    // no registration of broker 7 may outlive a failure here (a live broker 7 for the tests after it)
+    onTestFailed(async () => {
+      await restarted.close();
+      await raw.delete(path).catch(() => undefined);
+    });
+    await eventually(() => waits.length > 0, 'the restarted broker to wait');
+    expect(waits).toHaveLength(1);
+    expect(waits[0]?.path).toBe(path);
+    // the session timeout (or the larger one the server granted) plus the margin
+    expect(waits[0]?.waitMs).toBeGreaterThanOrEqual(sessionTimeoutMs + zookeeperRegistrationWaitMarginMs);
+    // while it waits it is not in the cluster: no registration of its own, no coordinator service
+    expect(await rawJson(path)).toMatchObject({ timestamp: '1' });
+    await expect(restarted.allocateProducerId()).rejects.toMatchObject({ code: ErrorCode.BrokerError });
+    // the old session ends: the waiting broker registers at once (the deletion watch) and joins
+    await raw.delete(path);
+    await starting;
+    expect(await rawJson(path)).toMatchObject({ ...own });
+    expect((await rawJson(path)).timestamp).not.toBe('1');
+    expect(restarted.controllerId()).toBeGreaterThan(0);
+    await restarted.close();
+    expect(await raw.get(path)).toBeUndefined();
+  });
+
+  it('gives up waiting with a Timeout when its own address stays registered past the session timeout', async () => {
+    const path = '/brokers/ids/8';
+    const own = { host: '127.0.0.1', port: 19098 };
+    await raw.create(
+      path,
+      JSON.stringify({ version: 5, ...own, endpoints: [], jmx_port: -1, timestamp: '1' }),
+      'ephemeral',
+    );
+    const stuck = new ZooKeeperCoordinator({
+      brokerId: 8,
+      connect: server.connect,
+      endpoint: own,
+      sessionTimeoutMs,
+      connectTimeoutMs: 10_000,
+    });
+    extra.push(stuck);
+    let err: unknown;
+    try {
+      err = await stuck.start().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    } finally {
+      // a registration left behind would be a live broker 8 for the tests after this one
+      await raw.delete(path).catch(() => undefined);
+    }
+    expect(isSluiceError(err, ErrorCode.Timeout), String(err)).toBe(true);
+    expect((err as Error).message).toMatch(/previous session of broker\.id 8 still holds \/brokers\/ids\/8/);
   });
 
   it('elects exactly one controller and sets /controller_epoch', async () => {
@@ -369,6 +453,34 @@ describe('ZooKeeperCoordinator', () => {
     await startBroker(replica);
     const back = await rawStateEventually('lonely', 0, (s) => s.leader === replica, 'lonely-0 to come back');
     expect(back).toMatchObject({ leader_epoch: 2, isr: [replica] });
+  });
+
+  it('handles a broker that re-registered before the controller looked as restarted: new leader epoch, out of the ISR first', async () => {
+    await anyLive().createTopic({ name: 'bounce', partitions: 1, replicationFactor: 3, configs: {} });
+    const before = await rawStateEventually('bounce', 0, (s) => s.isr.length === 3, 'bounce-0 with a full ISR');
+    const controllerId = anyLive().controllerId();
+    const victim = before.leader === controllerId ? before.isr.find((r) => r !== controllerId)! : before.leader;
+    const path = `/brokers/ids/${victim}`;
+    const registration = JSON.parse((await raw.get(path))!.data) as Record<string, unknown>;
+    // the old session's znode goes and the restarted broker's comes, back to back: by the time the
+    // controller reads the children after the deletion's watch fired, the id is there again
+    await Promise.all([
+      raw.delete(path),
+      raw.create(path, JSON.stringify({ ...registration, timestamp: String(Date.now()) }), 'ephemeral'),
+    ]);
+    const after = await rawStateEventually(
+      'bounce',
+      0,
+      (s) => s.leader_epoch > before.leader_epoch && !s.isr.includes(victim),
+      `bounce-0 to drop the restarted broker ${victim} from its ISR with a new leader epoch`,
+    );
+    expect(after.leader).not.toBe(victim);
+    expect(after.leader).toBeGreaterThan(0);
+    // put broker `victim` back as it was: its own coordinator registered again
+    await raw.delete(path);
+    await stopBroker(victim);
+    await startBroker(victim);
+    for (const c of live.values()) await eventually(() => c.brokers().length === 3, 'all to see 3 brokers again');
   });
 
   it('elects an out-of-sync replica only when unclean.leader.election.enable=true', async () => {

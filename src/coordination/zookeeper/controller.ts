@@ -18,7 +18,11 @@
  *   (leader -1, ISR keeps the last leader so it can come back cleanly) unless
  *   `unclean.leader.election.enable` (topic config, else the broker default)
  *   allows any live replica to lead with ISR = [itself];
- * - dead brokers are removed from the ISR of partitions whose leader lives.
+ * - dead brokers are removed from the ISR of partitions whose leader lives;
+ * - a broker that restarted since a partition's state was written (its
+ *   registration's creation zxid, Kafka's broker epoch, is newer) is handled
+ *   as dead and then as live, even when its old registration's deletion was
+ *   never seen (see reconcilePartition).
  * Every change bumps leader_epoch and stamps the controller epoch; writes are
  * conditional on the state znode's version. Brokers learn about changes by
  * watching the state znodes (ZooKeeperCoordinator's partitionStateChanged
@@ -30,6 +34,7 @@ import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
+  brokerPath,
   brokerTopicsPath,
   controllerEpochPath,
   controllerPath,
@@ -315,9 +320,24 @@ export class Controller {
     }
   }
 
+  /**
+   * The live brokers, each with the zxid that created its registration (Kafka's "broker epoch"): a
+   * broker registered after a partition state naming it was written has restarted since (see
+   * reconcilePartition).
+   */
+  private async liveBrokers(): Promise<Map<number, number>> {
+    const live = new Map<number, number>();
+    for (const child of await this.zk.children(brokerIdsPath)) {
+      const id = Number(child);
+      const node = await this.zk.get(brokerPath(id));
+      if (node) live.set(id, node.createdZxid);
+    }
+    return live;
+  }
+
   /** Brings every partition's state in line with the live brokers (see the file comment). */
   private async reconcile(): Promise<void> {
-    const live = new Set((await this.zk.children(brokerIdsPath)).map(Number));
+    const live = await this.liveBrokers();
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
@@ -336,14 +356,25 @@ export class Controller {
     }
   }
 
+  /**
+   * One partition's state against the live brokers. A leader or ISR member
+   * whose registration is newer than the state restarted (or lost its session)
+   * after the state was written — even when this controller never saw its old
+   * registration go (it re-registered at once, or this controller took over
+   * meanwhile). It is first handled as dead: out of the ISR, leadership moved
+   * on with a new leader epoch; then as live, so it catches up before it
+   * rejoins the ISR, and its log, which may have lost an unflushed tail,
+   * never leads at the epoch of its previous life.
+   */
   private async reconcilePartition(
     topic: string,
     partition: number,
     replicas: number[],
-    live: ReadonlySet<number>,
+    liveBrokers: ReadonlyMap<number, number>,
     unclean: boolean,
   ): Promise<void> {
     const path = partitionStatePath(topic, partition);
+    const live = new Set(liveBrokers.keys());
     for (let attempt = 0; attempt < 5 && this.active; attempt++) {
       const node = await this.zk.get(path);
       if (!node) {
@@ -364,11 +395,27 @@ export class Controller {
           continue;
         }
       }
-      const next = electLeader(parsePartitionState(path, node.data), replicas, live, unclean, this.epoch);
+      const state = parsePartitionState(path, node.data);
+      const restarted = [state.leader, ...state.isr].filter(
+        (id) => (liveBrokers.get(id) ?? Number.NEGATIVE_INFINITY) > node.modifiedZxid,
+      );
+      const withoutRestarted =
+        restarted.length > 0
+          ? electLeader(
+              state,
+              replicas,
+              new Set([...live].filter((id) => !restarted.includes(id))),
+              unclean,
+              this.epoch,
+            )
+          : undefined;
+      const next = withoutRestarted ?? electLeader(state, replicas, live, unclean, this.epoch);
       if (!next) return;
       try {
         await this.zk.set(path, JSON.stringify(next), node.version);
-        return;
+        // after the restarted brokers' exit, the same partition once more with them live (e.g. an
+        // offline partition whose only in-sync replica was the restarted broker comes back)
+        if (!withoutRestarted) return;
       } catch (err) {
         if (!isZkError(err, ZkCode.BadVersion)) throw err;
       }

@@ -56,6 +56,10 @@ export interface ZkNodeData {
   data: string;
   /** zkVersion, for conditional set/delete. */
   version: number;
+  /** The zxid of the transaction that created the node (Kafka's "broker epoch" for a registration). */
+  createdZxid: number;
+  /** The zxid of the transaction that last changed the node. */
+  modifiedZxid: number;
 }
 
 function wrap(path: string, op: string, err: unknown): ZkError {
@@ -123,6 +127,12 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
     });
   }
 
+  /** The session timeout the server granted (it bounds the requested one by its tick time); undefined when unknown. */
+  get negotiatedSessionTimeoutMs(): number | undefined {
+    const granted = (this.zk as unknown as { timeout?: unknown }).timeout;
+    return typeof granted === 'number' && granted > 0 ? granted : undefined;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }
@@ -161,8 +171,16 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
   /** The node's data and version, or undefined when it does not exist. */
   async get(path: string): Promise<ZkNodeData | undefined> {
     try {
-      const [stat, data] = (await this.zk.get(path, false)) as [{ version: number }, string | Buffer | null];
-      return { data: data === null || data === undefined ? '' : data.toString(), version: stat.version };
+      const [stat, data] = (await this.zk.get(path, false)) as [
+        { version: number; czxid: number; mzxid: number },
+        string | Buffer | null,
+      ];
+      return {
+        data: data === null || data === undefined ? '' : data.toString(),
+        version: stat.version,
+        createdZxid: stat.czxid,
+        modifiedZxid: stat.mzxid,
+      };
     } catch (err) {
       const e = wrap(path, 'get', err);
       if (e.code === ZkCode.NoNode) return undefined;

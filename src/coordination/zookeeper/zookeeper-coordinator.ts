@@ -3,8 +3,9 @@
  * configuration live in ZooKeeper with Kafka's layout (see zk-paths.ts).
  *
  * start() opens a session, makes sure of the persistent parents, registers the
- * broker with an ephemeral /brokers/ids/<id> (a live duplicate broker.id is
- * refused), loads brokers, topics, configs and partition states into memory
+ * broker with an ephemeral /brokers/ids/<id> (broker-registration.ts: a live
+ * duplicate broker.id is refused, a quick restart's old session is waited
+ * out), loads brokers, topics, configs and partition states into memory
  * with watches that keep the cache current, and joins the controller election
  * (controller.ts). Reads (brokers(), topics(), partitionState()) are served
  * from the cache.
@@ -25,12 +26,12 @@ import {
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import { registerBroker } from './broker-registration.js';
 import { assignReplicas, Controller } from './controller.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
   brokerPath,
-  brokerRegistration,
   brokerTopicsPath,
   deleteTopicPath,
   parseAssignment,
@@ -62,6 +63,8 @@ export interface ZooKeeperCoordinatorOptions {
   leaderImbalanceCheckIntervalMs?: number;
   /** Background failures (a watch refresh or a controller step that failed). */
   onError?: (err: unknown) => void;
+  /** Told when registration waits for this broker id's previous session (a quick restart) to expire. */
+  onWaitingForPreviousSession?: (info: { path: string; waitMs: number }) => void;
 }
 
 interface CachedTopic {
@@ -171,7 +174,6 @@ export class ZooKeeperCoordinator implements Coordinator {
       sessionTimeoutMs: this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
       connectTimeoutMs: this.options.connectTimeoutMs ?? zookeeperConnectTimeoutMsDefault,
     });
-    this.zk = zk;
     // queues hook (issue 14): a dropped connection may be a session expiring; the session's end is 'closed'
     zk.on('disconnected', () => {
       if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(true);
@@ -179,8 +181,6 @@ export class ZooKeeperCoordinator implements Coordinator {
     zk.on('connected', () => {
       if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(false);
     });
-    // a new session (after one was lost) is connected already: its first 'connected' came before this listener
-    for (const listener of this.doubtListeners) listener(false);
     zk.on('closed', () => {
       if (this.closed || this.zk !== zk) return;
       this.controller?.stop();
@@ -189,6 +189,11 @@ export class ZooKeeperCoordinator implements Coordinator {
     try {
       for (const path of persistentPaths) await zk.ensurePath(path);
       await this.register(zk);
+      // only now does the coordinator serve (createTopic, updateIsr, ...): a broker still waiting
+      // for its previous session's registration to expire is not part of the cluster yet
+      this.zk = zk;
+      // a new session (after one was lost) is connected already: its first 'connected' came before it served
+      for (const listener of this.doubtListeners) listener(false);
       await this.enqueueRefresh(() => this.refreshBrokers());
       await this.enqueueRefresh(() => this.refreshTopics());
       this.controller = new Controller(zk, this.brokerId, {
@@ -207,23 +212,21 @@ export class ZooKeeperCoordinator implements Coordinator {
     }
   }
 
-  private async register(zk: ZkClient): Promise<void> {
-    const { host, port } = this.options.endpoint;
-    const path = brokerPath(this.brokerId);
-    const registration = brokerRegistration(host, port, this.options.httpPort, this.options.endpoint.kafkaPort);
-    try {
-      await zk.create(path, JSON.stringify(registration), 'ephemeral');
-    } catch (err) {
-      if (!isZkError(err, ZkCode.NodeExists)) throw err;
-      const existing = await zk.get(path);
-      const holder = existing ? parseBroker(path, existing.data) : undefined;
-      throw new SluiceError(
-        ErrorCode.InvalidConfig,
-        `broker.id ${this.brokerId} is already registered in ZooKeeper at ${path}` +
-          (holder ? ` by a live broker at ${holder.host}:${holder.port}` : '') +
-          '; every broker needs a unique broker.id',
-      );
-    }
+  private register(zk: ZkClient): Promise<void> {
+    const { host, port, kafkaPort } = this.options.endpoint;
+    return registerBroker(zk, {
+      brokerId: this.brokerId,
+      host,
+      port,
+      ...(kafkaPort !== undefined ? { kafkaPort } : {}),
+      ...(this.options.httpPort !== undefined ? { httpPort: this.options.httpPort } : {}),
+      // the previous incarnation asked for the same timeout, so the server granted it what it grants this
+      // session (the request bounded by the server's tick time): that is when the old session expires
+      sessionTimeoutMs:
+        zk.negotiatedSessionTimeoutMs ?? this.options.sessionTimeoutMs ?? zookeeperSessionTimeoutMsDefault,
+      onWaiting: (info) => this.options.onWaitingForPreviousSession?.(info),
+      cancelled: () => this.closed,
+    });
   }
 
   async close(): Promise<void> {

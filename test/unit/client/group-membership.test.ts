@@ -264,4 +264,75 @@ describe('GroupMembership', () => {
     expect(m.generationId).toBe(2);
     await m.stop();
   });
+
+  it('looks the coordinator up again when it stops answering (a paused broker still accepts connections)', async () => {
+    // the old coordinator: accepts connections, reads requests, never answers
+    const paused = await fakeCoordinator(() => undefined);
+    let finds = 0;
+    let joinsHere = 0;
+    const port = await fakeCoordinator((apiKey, body, p) => {
+      switch (apiKey) {
+        case ApiKey.FindCoordinator:
+          finds++;
+          // first the paused broker; once its session expired the group moved here
+          return { errorCode: 0, nodeId: 0, host: '127.0.0.1', port: finds === 1 ? paused : p };
+        case ApiKey.Metadata:
+          return {
+            errorCode: 0,
+            controllerId: 0,
+            brokers: [{ nodeId: 0, host: '127.0.0.1', port: p }],
+            topics: [
+              {
+                name: 't',
+                errorCode: 0,
+                partitions: [{ partition: 0, errorCode: 0, leader: 0, replicas: [0], isr: [0] }],
+              },
+            ],
+          };
+        case ApiKey.JoinGroup:
+          joinsHere++;
+          return {
+            errorCode: 0,
+            generationId: 1,
+            protocolName: 'range',
+            leader: 'me',
+            memberId: 'me',
+            members: [{ memberId: 'me', metadata: body.protocols[0].metadata }],
+          };
+        case ApiKey.SyncGroup:
+          return { errorCode: 0, assignment: body.assignments[0].assignment };
+        default:
+          return { errorCode: 0 };
+      }
+    });
+    const assigned: TopicPartitions[][] = [];
+    const fatal: Error[] = [];
+    const m = new GroupMembership(
+      cluster(port),
+      {
+        groupId: 'g',
+        sessionTimeoutMs: 3000,
+        // JoinGroup waits rebalanceTimeoutMs + the request timeout: keep the wait on the paused one short
+        rebalanceTimeoutMs: 200,
+        heartbeatIntervalMs: 50,
+        assignors: [rangeAssignor],
+      },
+      {
+        topics: async () => ['t'],
+        dynamicTopics: () => false,
+        revoke: async () => undefined,
+        assign: async (partitions) => {
+          assigned.push(partitions);
+        },
+        fatal: (err) => fatal.push(err),
+      },
+    );
+    m.start();
+    await waitFor('assigned by the new coordinator', () => assigned.length > 0 || fatal.length > 0, 15_000);
+    await m.stop();
+    expect(fatal).toEqual([]);
+    expect(finds).toBeGreaterThanOrEqual(2);
+    expect(joinsHere).toBeGreaterThanOrEqual(1);
+    expect(assigned[0]).toEqual([{ topic: 't', partitions: [0] }]);
+  }, 30_000);
 });
