@@ -20,6 +20,7 @@ import { QueueManager } from '../queues/queue-manager.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { nativeCodec } from '../server/native-codec.js';
+import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
 import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -135,13 +136,15 @@ export class Broker {
         },
       });
       const maxFrameBytes = this.config.int('socket.request.max.bytes');
-      this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, maxFrameBytes, this.logger);
+      // one bounded warning log of malformed requests for both listeners
+      const refusals = new RefusedRequests(this.logger);
+      this.server = new ProtocolServer(nativeCodec(handlers, refusals), handlers, ctx, maxFrameBytes, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
-        this.kafkaServer = new ProtocolServer(kafkaCodec(), handlers, ctx, maxFrameBytes, this.logger);
+        this.kafkaServer = new ProtocolServer(kafkaCodec(refusals), handlers, ctx, maxFrameBytes, this.logger);
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');

@@ -3,6 +3,9 @@ import type { Handler } from '../handlers/context.js';
 import { WireError } from '../protocol/error-codes.js';
 import { apiName } from '../protocol/native/api-keys.js';
 import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
+import { refusalOf } from '../protocol/native/request-check.js';
+import { silentLogger } from '../shared/logger.js';
+import { RefusedRequests } from './refused-requests.js';
 import type { Route, ServerCodec } from './server-codec.js';
 
 interface NativeRequest {
@@ -10,7 +13,15 @@ interface NativeRequest {
   body: unknown;
 }
 
-export function nativeCodec(handlers: ReadonlyMap<number, Handler>): ServerCodec<NativeRequest> {
+/**
+ * Every body is checked against its API's shape (request-shapes.ts) here,
+ * before a handler sees it: a malformed one is answered INVALID_REQUEST,
+ * naming the field, and logged once as a warning (bounded, see RefusedRequests).
+ */
+export function nativeCodec(
+  handlers: ReadonlyMap<number, Handler>,
+  refusals: RefusedRequests = new RefusedRequests(silentLogger),
+): ServerCodec<NativeRequest> {
   return {
     decode: decodeRequest,
     apiName: (request) => apiName(request.header.apiKey),
@@ -24,6 +35,16 @@ export function nativeCodec(handlers: ReadonlyMap<number, Handler>): ServerCodec
             errorMessage: `${apiName(header.apiKey)} version ${header.apiVersion} is not supported`,
           },
         };
+      }
+      const refusal = refusalOf(header.apiKey, body);
+      if (refusal) {
+        refusals.refused({
+          listener: 'native',
+          api: apiName(header.apiKey),
+          clientId: header.clientId,
+          reason: refusal.errorMessage,
+        });
+        return { reply: refusal };
       }
       return { apiKey: header.apiKey, body };
     },

@@ -206,3 +206,15 @@ export const producerInFlightPerPartitionDefault = 5;
 export const producerInFlightPerPartitionMax = 100;
 /** A consumer fetches the next round in the background while fewer records than this are buffered. */
 export const consumerPrefetchRecordsMax = 50_000;
+
+// ---- request validation (src/protocol/native/request-shapes.ts) ----
+
+/** Longest text field of a native request (Kafka's STRING has an int16 length); names are checked further by the domain. */
+export const requestStringLengthMax = 32_767;
+/** Items of a list in a native request that no narrower bound covers (topics, groups, protocols, headers). */
+export const requestListItemsMax = 100_000;
+/** Entries of a config map in a native request (a topic has a few dozen config keys). */
+export const requestConfigEntriesMax = 1_000;
+/** Refused-request warnings the broker logs per interval; beyond that it counts them and logs one summary line. */
+export const refusedRequestWarningsPerInterval = 20;
+export const refusedRequestWarningIntervalMs = 10_000;
