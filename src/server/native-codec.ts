@@ -3,7 +3,9 @@ import type { Handler } from '../handlers/context.js';
 import { WireError } from '../protocol/error-codes.js';
 import { apiName } from '../protocol/native/api-keys.js';
 import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
+import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
 import { refusalOf } from '../protocol/native/request-check.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import { RefusedRequests } from './refused-requests.js';
 import type { Route, ServerCodec } from './server-codec.js';
@@ -14,7 +16,8 @@ interface NativeRequest {
 }
 
 /**
- * Every body is checked against its API's shape (request-shapes.ts) here,
+ * A frame's msgpack is bounded (msgpack-bounds.ts) before it is decoded; one
+ * that is not closes the connection, as an undecodable frame does. Every body is checked against its API's shape (request-shapes.ts) here,
  * before a handler sees it: a malformed one is answered INVALID_REQUEST,
  * naming the field, and logged once as a warning (bounded, see RefusedRequests).
  */
@@ -23,7 +26,12 @@ export function nativeCodec(
   refusals: RefusedRequests = new RefusedRequests(silentLogger),
 ): ServerCodec<NativeRequest> {
   return {
-    decode: decodeRequest,
+    decode(payload) {
+      // bounded before msgpackr builds a single object (amplification, depth, extension types)
+      const problem = msgpackBoundsProblem(payload);
+      if (problem) throw new SluiceError(ErrorCode.InvalidRequest, `undecodable request: ${problem}`);
+      return decodeRequest(payload);
+    },
     apiName: (request) => apiName(request.header.apiKey),
     clientId: (request) => request.header.clientId,
     route({ header, body }): Route {

@@ -218,3 +218,7 @@ export const requestConfigEntriesMax = 1_000;
 /** Refused-request warnings the broker logs per interval; beyond that it counts them and logs one summary line. */
 export const refusedRequestWarningsPerInterval = 20;
 export const refusedRequestWarningIntervalMs = 10_000;
+/** msgpack values one native request may hold (each decodes to a JavaScript value: bounds a frame's amplification). */
+export const requestMsgpackItemsMax = 500_000;
+/** Nesting of a native request's msgpack (request shapes need fewer than 10 levels; msgpackr recurses per level). */
+export const requestMsgpackDepthMax = 32;

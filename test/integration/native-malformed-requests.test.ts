@@ -15,7 +15,7 @@ import { Sluice } from '../../src/client/sluice.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { decodeResponse } from '../../src/protocol/native/frame.js';
-import { refusedRequestWarningsPerInterval } from '../../src/shared/limits.js';
+import { refusedRequestWarningsPerInterval, requestMsgpackItemsMax } from '../../src/shared/limits.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { formattedPath, mutated, nativeRequestExamples } from '../helpers/native-requests.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -146,6 +146,18 @@ describe('malformed native requests', () => {
       ['a map key that is a map', Buffer.from([0x81, 0x81, 0x01, 0x02, 0x03])],
       ['a timestamp where a list belongs', Buffer.from([0x81, 0xa6, ...Buffer.from('topics'), 0xd6, 0xff, 0, 0, 0, 1])],
     ];
+    // one byte per empty map, ~60 bytes per object msgpackr would build: refused before decoding
+    const maps = requestMsgpackItemsMax + 1;
+    const amplified = Buffer.alloc(5 + maps, 0x80);
+    amplified[0] = 0xdd;
+    amplified.writeUInt32BE(maps, 1);
+    const topicsKey = Buffer.from([0x81, 0xa6, ...Buffer.from('topics')]);
+    expect(await sendRaw(envelope(Buffer.concat([topicsKey, amplified])))).toBe('closed');
+    // nested deeper than msgpackr's recursion should go
+    expect(await sendRaw(envelope(Buffer.concat([topicsKey, Buffer.alloc(64, 0x91), Buffer.from([0xc0])])))).toBe(
+      'closed',
+    );
+
     const outcomes: string[] = [];
     for (const [what, body] of hostile) {
       outcomes.push(`${what}: ${await sendRaw(envelope(body))}`);
