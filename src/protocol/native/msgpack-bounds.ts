@@ -24,125 +24,116 @@ const undefinedExtension = 0;
 const timestampExtension = -1;
 
 /** Why `payload` may not be decoded, or undefined when it may. */
-export function msgpackBoundsProblem(payload: Buffer): string | undefined {
-  // remaining values to read at each open container level (maps count keys and values)
-  const remaining: number[] = [1];
+export function msgpackBoundsProblem(payload: Uint8Array): string | undefined {
+  // values still to read at each open container level (a map counts keys and values); [0] is the root
+  const remaining = new Float64Array(requestMsgpackDepthMax + 1);
+  let depth = 0;
+  remaining[0] = 1;
   let pos = 0;
   let items = 0;
   const end = payload.length;
-  while (remaining.length > 0) {
-    const top = remaining.length - 1;
-    if ((remaining[top] as number) === 0) {
-      remaining.pop();
+  while (depth >= 0) {
+    if (remaining[depth] === 0) {
+      depth--;
       continue;
     }
-    remaining[top] = (remaining[top] as number) - 1;
+    remaining[depth]--;
     if (pos >= end) return 'truncated msgpack';
     if (++items > requestMsgpackItemsMax) return `more than ${requestMsgpackItemsMax} msgpack values`;
-    const byte = payload[pos] as number;
-    pos++;
+    const byte = payload[pos++] as number;
+    // bytes of a length field, data bytes to skip, values inside; an extension's type byte follows its length
+    let lengthBytes = 0;
     let skip = 0;
     let children = 0;
-    if (byte <= 0x7f || byte >= 0xe0 || byte === 0xc0 || byte === 0xc2 || byte === 0xc3) {
-      // fixint, nil, booleans
+    let ext = false;
+    if (byte <= 0x7f || byte >= 0xe0) {
+      // fixint
     } else if (byte <= 0x8f) children = (byte & 0x0f) * 2;
     else if (byte <= 0x9f) children = byte & 0x0f;
     else if (byte <= 0xbf) skip = byte & 0x1f;
-    else {
-      const sized = lengthOf(payload, pos, byte);
-      if (sized === undefined) return `msgpack type 0x${byte.toString(16)} is not accepted`;
-      if (pos + sized.header > end) return 'truncated msgpack';
-      if (sized.ext !== undefined) {
-        const type = payload.readInt8(pos + sized.header - 1);
-        if (type !== undefinedExtension && type !== timestampExtension)
-          return `msgpack extension ${type} is not accepted`;
+    else if (byte >= 0xd4 && byte <= 0xd8) {
+      ext = true;
+      skip = 1 << (byte - 0xd4);
+    } else {
+      switch (byte) {
+        case 0xc0: // nil
+        case 0xc2: // false
+        case 0xc3: // true
+          break;
+        case 0xcc: // uint8, int8
+        case 0xd0:
+          skip = 1;
+          break;
+        case 0xcd:
+        case 0xd1:
+          skip = 2;
+          break;
+        case 0xca: // float32
+        case 0xce:
+        case 0xd2:
+          skip = 4;
+          break;
+        case 0xcb: // float64
+        case 0xcf:
+        case 0xd3:
+          skip = 8;
+          break;
+        case 0xc4: // bin8, str8
+        case 0xd9:
+          lengthBytes = 1;
+          break;
+        case 0xc5:
+        case 0xda:
+        case 0xdc: // array16
+        case 0xde: // map16
+          lengthBytes = 2;
+          break;
+        case 0xc6:
+        case 0xdb:
+        case 0xdd: // array32
+        case 0xdf: // map32
+          lengthBytes = 4;
+          break;
+        case 0xc7: // ext8
+          lengthBytes = 1;
+          ext = true;
+          break;
+        case 0xc8:
+          lengthBytes = 2;
+          ext = true;
+          break;
+        case 0xc9:
+          lengthBytes = 4;
+          ext = true;
+          break;
+        default:
+          return `msgpack type 0x${byte.toString(16)} is not accepted`;
       }
-      pos += sized.header;
-      skip = sized.bytes;
-      children = sized.children;
+    }
+    if (lengthBytes > 0) {
+      if (pos + lengthBytes > end) return 'truncated msgpack';
+      let length = 0;
+      for (let i = 0; i < lengthBytes; i++) length = length * 256 + (payload[pos + i] as number);
+      pos += lengthBytes;
+      if (byte === 0xdc || byte === 0xdd) children = length;
+      else if (byte === 0xde || byte === 0xdf) children = 2 * length;
+      else skip = length;
+    }
+    if (ext) {
+      if (pos >= end) return 'truncated msgpack';
+      const type = ((payload[pos] as number) << 24) >> 24;
+      if (type !== undefinedExtension && type !== timestampExtension)
+        return `msgpack extension ${type} is not accepted`;
+      pos++;
     }
     if (skip > end - pos) return 'truncated msgpack';
     pos += skip;
     if (children > 0) {
-      if (remaining.length >= requestMsgpackDepthMax) return `msgpack nested deeper than ${requestMsgpackDepthMax}`;
+      if (depth + 1 >= requestMsgpackDepthMax) return `msgpack nested deeper than ${requestMsgpackDepthMax}`;
       // a container cannot hold more values than bytes are left: a lie, refused before counting on it
       if (children > end - pos) return 'truncated msgpack';
-      remaining.push(children);
+      remaining[++depth] = children;
     }
   }
   return pos === end ? undefined : 'bytes after the msgpack value';
-}
-
-interface Sized {
-  /** Bytes of length (and extension type) after the type byte. */
-  header: number;
-  /** Data bytes after the header. */
-  bytes: number;
-  /** Values inside (arrays, maps). */
-  children: number;
-  ext?: true;
-}
-
-/** The layout of a type byte from 0xc4 to 0xdf at `pos` (just after it); undefined for 0xc1 and unknown ones. */
-function lengthOf(b: Buffer, pos: number, type: number): Sized | undefined {
-  const need = (n: number) => pos + n <= b.length;
-  switch (type) {
-    case 0xc4:
-    case 0xd9:
-      return need(1) ? { header: 1, bytes: b.readUInt8(pos), children: 0 } : { header: 1, bytes: 0, children: 0 };
-    case 0xc5:
-    case 0xda:
-      return need(2) ? { header: 2, bytes: b.readUInt16BE(pos), children: 0 } : { header: 2, bytes: 0, children: 0 };
-    case 0xc6:
-    case 0xdb:
-      return need(4) ? { header: 4, bytes: b.readUInt32BE(pos), children: 0 } : { header: 4, bytes: 0, children: 0 };
-    case 0xc7:
-      return need(1)
-        ? { header: 2, bytes: b.readUInt8(pos), children: 0, ext: true }
-        : { header: 2, bytes: 0, children: 0 };
-    case 0xc8:
-      return need(2)
-        ? { header: 3, bytes: b.readUInt16BE(pos), children: 0, ext: true }
-        : { header: 3, bytes: 0, children: 0 };
-    case 0xc9:
-      return need(4)
-        ? { header: 5, bytes: b.readUInt32BE(pos), children: 0, ext: true }
-        : { header: 5, bytes: 0, children: 0 };
-    case 0xca:
-      return { header: 0, bytes: 4, children: 0 };
-    case 0xcb:
-      return { header: 0, bytes: 8, children: 0 };
-    case 0xcc:
-    case 0xd0:
-      return { header: 0, bytes: 1, children: 0 };
-    case 0xcd:
-    case 0xd1:
-      return { header: 0, bytes: 2, children: 0 };
-    case 0xce:
-    case 0xd2:
-      return { header: 0, bytes: 4, children: 0 };
-    case 0xcf:
-    case 0xd3:
-      return { header: 0, bytes: 8, children: 0 };
-    case 0xd4:
-    case 0xd5:
-    case 0xd6:
-    case 0xd7:
-    case 0xd8:
-      return { header: 1, bytes: 1 << (type - 0xd4), children: 0, ext: true };
-    case 0xdc:
-      return need(2) ? { header: 2, bytes: 0, children: b.readUInt16BE(pos) } : { header: 2, bytes: 0, children: 0 };
-    case 0xdd:
-      return need(4) ? { header: 4, bytes: 0, children: b.readUInt32BE(pos) } : { header: 4, bytes: 0, children: 0 };
-    case 0xde:
-      return need(2)
-        ? { header: 2, bytes: 0, children: 2 * b.readUInt16BE(pos) }
-        : { header: 2, bytes: 0, children: 0 };
-    case 0xdf:
-      return need(4)
-        ? { header: 4, bytes: 0, children: 2 * b.readUInt32BE(pos) }
-        : { header: 4, bytes: 0, children: 0 };
-    default:
-      return undefined;
-  }
 }

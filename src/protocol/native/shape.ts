@@ -122,9 +122,15 @@ export function isPlainMap(value: unknown): value is Record<string, unknown> {
   return proto === Object.prototype || proto === null;
 }
 
-/** A field's value only when the map itself holds it (never one inherited from Object.prototype). */
+/**
+ * A field's value only when the map itself holds it, never one inherited from
+ * Object.prototype (`toString`, `constructor`): those are all functions, which
+ * no msgpack value decodes to, so a function means "not there" without a
+ * slower own-property lookup per field.
+ */
 function own(map: Record<string, unknown>, key: string): unknown {
-  return Object.hasOwn(map, key) ? map[key] : undefined;
+  const value = map[key];
+  return typeof value === 'function' ? undefined : value;
 }
 
 /** A string-keyed map of at most `maxEntries` entries, each value of `value`'s shape (topic configs). */
