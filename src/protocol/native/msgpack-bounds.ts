@@ -37,7 +37,7 @@ export function msgpackBoundsProblem(payload: Uint8Array): string | undefined {
       depth--;
       continue;
     }
-    remaining[depth]--;
+    remaining[depth] = (remaining[depth] as number) - 1;
     if (pos >= end) return 'truncated msgpack';
     if (++items > requestMsgpackItemsMax) return `more than ${requestMsgpackItemsMax} msgpack values`;
     const byte = payload[pos++] as number;
