@@ -21,6 +21,7 @@ import { ReplicaManager } from '../replication/replica-manager.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
+import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
 import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -135,15 +136,16 @@ export class Broker {
           return out;
         },
       });
-      // one request memory pool and one connection count for both listeners
+      // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
-      this.server = new ProtocolServer(nativeCodec(handlers), handlers, ctx, limits, this.logger);
+      const refusals = new RefusedRequests(this.logger);
+      this.server = new ProtocolServer(nativeCodec(handlers, refusals), handlers, ctx, limits, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
-        this.kafkaServer = new ProtocolServer(kafkaCodec(), handlers, ctx, limits, this.logger);
+        this.kafkaServer = new ProtocolServer(kafkaCodec(refusals), handlers, ctx, limits, this.logger);
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');

@@ -3,6 +3,11 @@ import type { Handler } from '../handlers/context.js';
 import { WireError } from '../protocol/error-codes.js';
 import { apiName } from '../protocol/native/api-keys.js';
 import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
+import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
+import { refusalOf } from '../protocol/native/request-check.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { silentLogger } from '../shared/logger.js';
+import { RefusedRequests } from './refused-requests.js';
 import type { Route, ServerCodec } from './server-codec.js';
 
 interface NativeRequest {
@@ -10,9 +15,23 @@ interface NativeRequest {
   body: unknown;
 }
 
-export function nativeCodec(handlers: ReadonlyMap<number, Handler>): ServerCodec<NativeRequest> {
+/**
+ * A frame's msgpack is bounded (msgpack-bounds.ts) before it is decoded; one
+ * that is not closes the connection, as an undecodable frame does. Every body is checked against its API's shape (request-shapes.ts) here,
+ * before a handler sees it: a malformed one is answered INVALID_REQUEST,
+ * naming the field, and logged once as a warning (bounded, see RefusedRequests).
+ */
+export function nativeCodec(
+  handlers: ReadonlyMap<number, Handler>,
+  refusals: RefusedRequests = new RefusedRequests(silentLogger),
+): ServerCodec<NativeRequest> {
   return {
-    decode: decodeRequest,
+    decode(payload) {
+      // bounded before msgpackr builds a single object (amplification, depth, extension types)
+      const problem = msgpackBoundsProblem(payload);
+      if (problem) throw new SluiceError(ErrorCode.InvalidRequest, `undecodable request: ${problem}`);
+      return decodeRequest(payload);
+    },
     apiName: (request) => apiName(request.header.apiKey),
     clientId: (request) => request.header.clientId,
     route({ header, body }): Route {
@@ -24,6 +43,16 @@ export function nativeCodec(handlers: ReadonlyMap<number, Handler>): ServerCodec
             errorMessage: `${apiName(header.apiKey)} version ${header.apiVersion} is not supported`,
           },
         };
+      }
+      const refusal = refusalOf(header.apiKey, body);
+      if (refusal) {
+        refusals.refused({
+          listener: 'native',
+          api: apiName(header.apiKey),
+          clientId: header.clientId,
+          reason: refusal.errorMessage,
+        });
+        return { reply: refusal };
       }
       return { apiKey: header.apiKey, body };
     },

@@ -296,3 +296,19 @@ export const loginLogLinesPerSecondMax = 20;
  * allocated once, so at most 120 MB.
  */
 export const perfVerifyRecordsMax = 10_000_000;
+
+// ---- request validation (src/protocol/native/request-shapes.ts) ----
+
+/** Longest text field of a native request (Kafka's STRING has an int16 length); names are checked further by the domain. */
+export const requestStringLengthMax = 32_767;
+/** Items of a list in a native request that no narrower bound covers (topics, groups, protocols, headers). */
+export const requestListItemsMax = 100_000;
+/** Entries of a config map in a native request (a topic has a few dozen config keys). */
+export const requestConfigEntriesMax = 1_000;
+/** Refused-request warnings the broker logs per interval; beyond that it counts them and logs one summary line. */
+export const refusedRequestWarningsPerInterval = 20;
+export const refusedRequestWarningIntervalMs = 10_000;
+/** msgpack values one native request may hold (each decodes to a JavaScript value: bounds a frame's amplification). */
+export const requestMsgpackItemsMax = 500_000;
+/** Nesting of a native request's msgpack (request shapes need fewer than 10 levels; msgpackr recurses per level). */
+export const requestMsgpackDepthMax = 32;

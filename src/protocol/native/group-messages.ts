@@ -5,12 +5,12 @@
  * client that writes them and the tools that show them.
  */
 import type { ErrorFields } from './messages.js';
+import type * as shapes from './request-shapes.js';
+import type { Infer } from './shape.js';
 
 // FindCoordinator
-export interface FindCoordinatorRequest {
-  /** The group id. */
-  key: string;
-}
+/** key: the group id. */
+export type FindCoordinatorRequest = Infer<typeof shapes.findCoordinatorRequest>;
 export interface FindCoordinatorResponse extends ErrorFields {
   nodeId: number;
   host: string;
@@ -20,16 +20,10 @@ export interface FindCoordinatorResponse extends ErrorFields {
 }
 
 // JoinGroup
-export interface JoinGroupRequest {
-  groupId: string;
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  /** '' for a member joining for the first time: the coordinator assigns one. */
-  memberId: string;
-  protocolType: string;
-  /** Assignors the member supports, in preference order, each with its subscription bytes. */
-  protocols: { name: string; metadata: Buffer }[];
-}
+/** memberId '' for a member joining for the first time; protocols: assignors in preference order, each with its subscription bytes. */
+export type JoinGroupWire = Infer<typeof shapes.joinGroupRequest>;
+/** What the coordinator gets: the rebalance timeout defaults to the session timeout. */
+export type JoinGroupRequest = JoinGroupWire & { rebalanceTimeoutMs: number };
 export interface JoinGroupResponse extends ErrorFields {
   generationId: number;
   /** The assignor chosen for this generation. */
@@ -41,46 +35,28 @@ export interface JoinGroupResponse extends ErrorFields {
 }
 
 // SyncGroup
-export interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  /** The leader's assignment for every member; empty from the others. */
-  assignments: { memberId: string; assignment: Buffer }[];
-}
+/** assignments: the leader's for every member; empty from the others. */
+export type SyncGroupRequest = Infer<typeof shapes.syncGroupRequest>;
 export interface SyncGroupResponse extends ErrorFields {
   assignment: Buffer;
 }
 
 // Heartbeat / LeaveGroup
-export interface HeartbeatRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-}
+export type HeartbeatRequest = Infer<typeof shapes.heartbeatRequest>;
 export type HeartbeatResponse = ErrorFields;
-export interface LeaveGroupRequest {
-  groupId: string;
-  memberId: string;
-}
+export type LeaveGroupRequest = Infer<typeof shapes.leaveGroupRequest>;
 export type LeaveGroupResponse = ErrorFields;
 
 // OffsetCommit / OffsetFetch
-export interface OffsetCommitRequest {
-  groupId: string;
-  /** -1 with memberId '' commits for a group with no members (admin tools, resets). */
-  generationId: number;
-  memberId: string;
-  topics: { name: string; partitions: { partition: number; offset: number; metadata?: string }[] }[];
-}
+/** generationId -1 with memberId '' commits for a group with no members (admin tools, resets). */
+export type OffsetCommitRequest = Infer<typeof shapes.offsetCommitRequest>;
 export interface OffsetCommitResponse extends ErrorFields {
   topics: { name: string; partitions: ({ partition: number } & ErrorFields)[] }[];
 }
-export interface OffsetFetchRequest {
-  groupId: string;
-  /** null: every partition the group has an offset for. */
-  topics: { name: string; partitions: number[] }[] | null;
-}
+/** topics null: every partition the group has an offset for. */
+export type OffsetFetchWire = Infer<typeof shapes.offsetFetchRequest>;
+/** What the coordinator gets: absent topics are null. */
+export type OffsetFetchRequest = OffsetFetchWire & { topics: Exclude<OffsetFetchWire['topics'], undefined> };
 export interface OffsetFetchResponse extends ErrorFields {
   topics: {
     name: string;
@@ -91,13 +67,12 @@ export interface OffsetFetchResponse extends ErrorFields {
 
 // ListGroups / DescribeGroups
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
-export type ListGroupsRequest = Record<string, never>;
+export type ListGroupsRequest = Infer<typeof shapes.listGroupsRequest>;
+export type DeleteGroupsRequest = Infer<typeof shapes.deleteGroupsRequest>;
 export interface ListGroupsResponse extends ErrorFields {
   groups: { groupId: string; protocolType: string; state: GroupState }[];
 }
-export interface DescribeGroupsRequest {
-  groups: string[];
-}
+export type DescribeGroupsRequest = Infer<typeof shapes.describeGroupsRequest>;
 export interface DescribedMember {
   memberId: string;
   clientId: string;

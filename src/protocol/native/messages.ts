@@ -5,7 +5,11 @@
  *
  * Every response body has `errorCode` (0 = none) and, when set, `errorMessage`
  * at the level the error applies to (request, topic or partition).
+ * Request types are inferred from their shapes (request-shapes.ts), which
+ * the broker checks every request against.
  */
+import type * as shapes from './request-shapes.js';
+import type { Infer } from './shape.js';
 
 export interface ErrorFields {
   errorCode: number;
@@ -16,17 +20,14 @@ export const earliestTimestamp = -2;
 export const latestTimestamp = -1;
 
 // ApiVersions
-export type ApiVersionsRequest = Record<string, never>;
+export type ApiVersionsRequest = Infer<typeof shapes.apiVersionsRequest>;
 export interface ApiVersionsResponse extends ErrorFields {
   apis: { apiKey: number; minVersion: number; maxVersion: number }[];
 }
 
 // Metadata
-export interface MetadataRequest {
-  /** null: every topic. */
-  topics: string[] | null;
-  allowAutoTopicCreation?: boolean;
-}
+/** topics null: every topic. */
+export type MetadataRequest = Infer<typeof shapes.metadataRequest>;
 export interface BrokerInfo {
   nodeId: number;
   host: string;
@@ -52,32 +53,21 @@ export interface MetadataResponse extends ErrorFields {
 }
 
 // CreateTopics / DeleteTopics
-export interface CreateTopicsRequest {
-  topics: { name: string; numPartitions?: number; replicationFactor?: number; configs?: Record<string, string> }[];
-  timeoutMs?: number;
-  validateOnly?: boolean;
-}
+export type CreateTopicsRequest = Infer<typeof shapes.createTopicsRequest>;
 export interface TopicResult extends ErrorFields {
   name: string;
 }
 export interface CreateTopicsResponse extends ErrorFields {
   topics: TopicResult[];
 }
-export interface DeleteTopicsRequest {
-  topics: string[];
-  timeoutMs?: number;
-}
+export type DeleteTopicsRequest = Infer<typeof shapes.deleteTopicsRequest>;
 export interface DeleteTopicsResponse extends ErrorFields {
   topics: TopicResult[];
 }
 
 // Produce
-export interface ProduceRequest {
-  /** 0: no response; 1: after the leader's append; -1: after all in-sync replicas. */
-  acks: number;
-  timeoutMs: number;
-  topics: { name: string; partitions: { partition: number; records: Buffer }[] }[];
-}
+/** acks 0: no response; 1: after the leader's append; -1: after all in-sync replicas. */
+export type ProduceRequest = Infer<typeof shapes.produceRequest>;
 export interface ProducePartitionResponse extends ErrorFields {
   partition: number;
   baseOffset: number;
@@ -89,27 +79,12 @@ export interface ProduceResponse extends ErrorFields {
 }
 
 // Fetch
-export interface FetchRequest {
-  /** A follower's broker id (reads up to the log end, reports its progress); absent or -1 for consumers. */
-  replicaId?: number;
-  /** Set by group members: a fetch from a stale generation is refused (ILLEGAL_GENERATION). */
-  groupId?: string;
-  generationId?: number;
-  memberId?: string;
-  maxWaitMs: number;
-  minBytes: number;
-  maxBytes: number;
-  topics: {
-    name: string;
-    partitions: {
-      partition: number;
-      fetchOffset: number;
-      partitionMaxBytes: number;
-      /** Followers send the leader epoch they follow; a mismatch is FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH. */
-      currentLeaderEpoch?: number;
-    }[];
-  }[];
-}
+/**
+ * replicaId: a follower's broker id (reads up to the log end, reports its progress); absent or -1 for
+ * consumers. groupId, generationId, memberId: set by group members (a stale generation is refused,
+ * ILLEGAL_GENERATION). currentLeaderEpoch: followers only (a mismatch is FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH).
+ */
+export type FetchRequest = Infer<typeof shapes.fetchRequest>;
 export interface FetchPartitionResponse extends ErrorFields {
   partition: number;
   highWatermark: number;
@@ -122,10 +97,8 @@ export interface FetchResponse extends ErrorFields {
 }
 
 // ListOffsets
-export interface ListOffsetsRequest {
-  /** timestamp: a time in ms, or earliestTimestamp (-2) / latestTimestamp (-1). */
-  topics: { name: string; partitions: { partition: number; timestamp: number }[] }[];
-}
+/** timestamp: a time in ms, or earliestTimestamp (-2) / latestTimestamp (-1). */
+export type ListOffsetsRequest = Infer<typeof shapes.listOffsetsRequest>;
 export interface ListOffsetsPartitionResponse extends ErrorFields {
   partition: number;
   /** -1 with offset = log end when no record is at or after the timestamp. */
@@ -137,11 +110,8 @@ export interface ListOffsetsResponse extends ErrorFields {
 }
 
 // InitProducerId (the idempotent producer; transactions are not supported)
-export interface InitProducerIdRequest {
-  /** Must be null: no transactions. */
-  transactionalId: string | null;
-  transactionTimeoutMs: number;
-}
+/** transactionalId must be null: no transactions. */
+export type InitProducerIdRequest = Infer<typeof shapes.initProducerIdRequest>;
 export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;
   producerEpoch: number;
@@ -152,16 +122,8 @@ export interface InitProducerIdResponse extends ErrorFields {
 export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
 /** Kafka's config sources: where a value comes from. */
 export const ConfigSource = { TopicConfig: 1, StaticBrokerConfig: 4, DefaultConfig: 5 } as const;
-export interface DescribeConfigsRequest {
-  resources: {
-    /** ConfigResourceType: 2 topic, 4 broker. */
-    resourceType: number;
-    /** The topic name, or the broker id ('' for the broker answering). */
-    resourceName: string;
-    /** null (or empty): every key. */
-    configurationKeys: string[] | null;
-  }[];
-}
+/** resourceType: ConfigResourceType; resourceName: the topic, or the broker id ('' for the one answering); configurationKeys null or empty: every key. */
+export type DescribeConfigsRequest = Infer<typeof shapes.describeConfigsRequest>;
 export interface ConfigEntry {
   name: string;
   /** null for sensitive values. */

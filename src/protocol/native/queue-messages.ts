@@ -11,6 +11,8 @@
  * Their API keys (ApiKey.QueueSend ... QueueAdmin) are outside Kafka's range.
  */
 import type { ErrorFields } from './messages.js';
+import type * as shapes from './request-shapes.js';
+import type { Infer } from './shape.js';
 
 /** The internal topic holding queue NAME. */
 export const queueTopicPrefix = '__queue.';
@@ -64,70 +66,42 @@ export interface QueueDelivery {
 export type QueueAckType = 'accept' | 'release' | 'reject' | 'return';
 
 // QueueSend: messages (and, for a transaction's commit, acknowledgements) written atomically as one batch.
-export interface QueueSendRequest {
-  queue: string;
-  messages: QueueMessageInput[];
-  /** Acknowledgements committed with the messages (a transacted session); the consumer must hold them. */
-  acks?: { consumerId: string; offsets: number[] };
-  timeoutMs?: number;
-}
+/** acks: acknowledgements committed with the messages (a transacted session); the consumer must hold them. */
+export type QueueSendRequest = Infer<typeof shapes.queueSendRequest>;
 export interface QueueSendResponse extends ErrorFields {
   /** Offset of the first message (-1 when none were sent). */
   baseOffset: number;
 }
 
 // QueueFetch: acquire up to maxMessages available messages for one consumer (long-polled).
-export interface QueueFetchRequest {
-  queue: string;
-  /** Chosen by the client, unique per receiver; bound to the connection it first fetched on. */
-  consumerId: string;
-  /** The receiver's prefetch: the broker never lets it hold more unacknowledged messages. */
-  prefetch: number;
-  maxMessages: number;
-  maxWaitMs: number;
-  /** Acquisition lock: an unacknowledged message returns to the queue after this long (default queue.lock.timeout.ms). */
-  lockTimeoutMs?: number;
-  /**
-   * Offsets an earlier consumer of this client fetched and dropped without
-   * handing them to the application (its connection was lost or the queue
-   * moved): those deliveries are not counted (nor towards the DLQ). At most
-   * 10,000; each reported once.
-   */
-  returned?: number[];
-}
+/**
+ * consumerId: chosen by the client, unique per receiver, bound to the connection it first fetched on.
+ * prefetch: the broker never lets the receiver hold more unacknowledged messages. lockTimeoutMs: an
+ * unacknowledged message returns to the queue after this long (default queue.lock.timeout.ms).
+ * returned: offsets an earlier consumer of this client fetched and dropped without handing them to
+ * the application (its connection was lost or the queue moved): those deliveries are not counted
+ * (nor towards the DLQ); each reported once.
+ */
+export type QueueFetchRequest = Infer<typeof shapes.queueFetchRequest>;
 export interface QueueFetchResponse extends ErrorFields {
   messages: QueueDelivery[];
 }
 
 // QueueAck: see QueueAckType.
-export interface QueueAckRequest {
-  queue: string;
-  consumerId: string;
-  acks: { offset: number; type: QueueAckType }[];
-}
+export type QueueAckRequest = Infer<typeof shapes.queueAckRequest>;
 export interface QueueAckResponse extends ErrorFields {
   /** Per offset, 0 or an error (e.g. INVALID_REQUEST when the consumer does not hold it). */
   results: { offset: number; errorCode: number; errorMessage?: string }[];
 }
 
 // QueueLeave: the consumer is done; what it holds goes back to the queue at once.
-export interface QueueLeaveRequest {
-  queue: string;
-  consumerId: string;
-}
+export type QueueLeaveRequest = Infer<typeof shapes.queueLeaveRequest>;
 export type QueueLeaveResponse = ErrorFields;
 
 // QueueAdmin
 export type QueueAdminOp = 'stats' | 'browse' | 'purge' | 'redrive' | 'list';
-export interface QueueAdminRequest {
-  op: QueueAdminOp;
-  /** Required except for 'list'. For 'redrive' the queue whose dead letters go back. */
-  queue?: string;
-  /** browse: at most this many messages (default 100). */
-  maxMessages?: number;
-  /** redrive between brokers: the dead-letter queue the receiving broker leads. */
-  dlq?: string;
-}
+/** queue: required except for 'list' (for 'redrive' the queue whose dead letters go back); maxMessages: browse (default 100); dlq: redrive between brokers. */
+export type QueueAdminRequest = Infer<typeof shapes.queueAdminRequest>;
 export interface QueueStats {
   queue: string;
   /** Messages not yet acknowledged (available + in flight). */

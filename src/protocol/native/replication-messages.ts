@@ -4,15 +4,11 @@
  * broker id and `currentLeaderEpoch` per partition (messages.ts).
  */
 import type { ErrorFields } from './messages.js';
+import type * as shapes from './request-shapes.js';
+import type { Infer } from './shape.js';
 
 // OffsetForLeaderEpoch (Kafka's API 23): where does `leaderEpoch` end in the leader's log?
-export interface OffsetForLeaderEpochRequest {
-  replicaId: number;
-  topics: {
-    name: string;
-    partitions: { partition: number; currentLeaderEpoch: number; leaderEpoch: number }[];
-  }[];
-}
+export type OffsetForLeaderEpochRequest = Infer<typeof shapes.offsetForLeaderEpochRequest>;
 export interface OffsetForLeaderEpochPartition extends ErrorFields {
   partition: number;
   /** The largest epoch at or before the requested one the leader knows, -1 when none. */

@@ -1,0 +1,261 @@
+/**
+ * The shape of every native request body, by API key (see shape.ts). The
+ * request types in messages.ts, group-messages.ts, queue-messages.ts and
+ * replication-messages.ts are inferred from these, and the native codec
+ * checks each decoded body against its API's shape before a handler runs.
+ *
+ * A field is optional here exactly when its handler has a default for it, so
+ * every body a handler accepted before still passes. Lists are bounded by the
+ * limits of what they name; text by Kafka's longest string.
+ */
+import {
+  groupMembersMax,
+  queueBatchMessagesMax,
+  requestConfigEntriesMax,
+  requestListItemsMax,
+  requestStringLengthMax,
+  topicPartitionsMax,
+} from '../../shared/limits.js';
+import { ApiKey } from './api-keys.js';
+import {
+  boolean,
+  bytes,
+  int32,
+  int64,
+  list,
+  nullable,
+  object,
+  oneOf,
+  optional,
+  type Shape,
+  stringMap,
+  text,
+} from './shape.js';
+
+/** A topic, group, member, consumer or queue name: the domain checks its characters (with its own code). */
+const name = text(requestStringLengthMax);
+const names = list(name, requestListItemsMax);
+
+/** `topics: [{ name, partitions: [partition] }]`, the shape most per-partition requests share. */
+function topicsOf<P>(partition: Shape<P>) {
+  return list(object({ name, partitions: list(partition, topicPartitionsMax) }), requestListItemsMax);
+}
+
+// ---- topics and records (messages.ts) ----
+
+export const apiVersionsRequest = object({});
+
+export const metadataRequest = object({
+  /** null or absent: every topic. */
+  topics: optional(nullable(names)),
+  allowAutoTopicCreation: optional(boolean),
+});
+
+export const createTopicsRequest = object({
+  topics: list(
+    object({
+      name,
+      /** -1 or absent: the broker's default (the topic manager answers INVALID_PARTITIONS for others below 1). */
+      numPartitions: optional(int32),
+      replicationFactor: optional(int32),
+      configs: optional(stringMap(text(requestStringLengthMax), requestConfigEntriesMax)),
+    }),
+    requestListItemsMax,
+  ),
+  timeoutMs: optional(int32),
+  validateOnly: optional(boolean),
+});
+
+export const deleteTopicsRequest = object({ topics: names, timeoutMs: optional(int32) });
+
+export const produceRequest = object({
+  /** 0: no response; 1 (absent): after the leader's append; -1: after all in-sync replicas. */
+  acks: optional(oneOf(0, 1, -1)),
+  timeoutMs: optional(int32),
+  topics: topicsOf(object({ partition: int32, records: bytes })),
+});
+
+export const fetchRequest = object({
+  /** A follower's broker id; absent or -1 for consumers. */
+  replicaId: optional(int32),
+  /** Set by group members: a fetch from a stale generation is refused. */
+  groupId: optional(name),
+  generationId: optional(int32),
+  memberId: optional(name),
+  maxWaitMs: optional(int32),
+  minBytes: optional(int32),
+  maxBytes: optional(int32),
+  topics: topicsOf(
+    object({
+      partition: int32,
+      fetchOffset: int64,
+      partitionMaxBytes: optional(int32),
+      /** Followers send the leader epoch they follow. */
+      currentLeaderEpoch: optional(int32),
+    }),
+  ),
+});
+
+export const listOffsetsRequest = object({
+  /** timestamp: a time in ms, or -2 (earliest) / -1 (latest). */
+  topics: topicsOf(object({ partition: int32, timestamp: int64 })),
+});
+
+export const initProducerIdRequest = object({
+  /** Must be null (or absent): no transactions. */
+  transactionalId: optional(nullable(name)),
+  transactionTimeoutMs: optional(int32),
+});
+
+export const describeConfigsRequest = object({
+  resources: list(
+    object({
+      /** 2 topic, 4 broker (others are answered per resource). */
+      resourceType: int32,
+      resourceName: name,
+      /** null, empty or absent: every key. */
+      configurationKeys: optional(nullable(names)),
+    }),
+    requestListItemsMax,
+  ),
+});
+
+// ---- consumer groups (group-messages.ts) ----
+
+export const findCoordinatorRequest = object({ key: name });
+
+export const joinGroupRequest = object({
+  groupId: name,
+  sessionTimeoutMs: int32,
+  /** Absent: the session timeout. */
+  rebalanceTimeoutMs: optional(int32),
+  memberId: name,
+  protocolType: name,
+  protocols: list(object({ name, metadata: bytes }), requestListItemsMax),
+});
+
+export const syncGroupRequest = object({
+  groupId: name,
+  generationId: int32,
+  memberId: name,
+  assignments: list(object({ memberId: name, assignment: bytes }), groupMembersMax),
+});
+
+export const heartbeatRequest = object({ groupId: name, generationId: int32, memberId: name });
+
+export const leaveGroupRequest = object({ groupId: name, memberId: name });
+
+export const offsetCommitRequest = object({
+  groupId: name,
+  /** -1 with memberId '' commits for a group with no members (admin tools, resets). */
+  generationId: int32,
+  memberId: name,
+  topics: topicsOf(
+    object({
+      partition: int32,
+      /** A negative offset is refused by the handler, naming it. */
+      offset: int64,
+      metadata: optional(nullable(text(requestStringLengthMax))),
+    }),
+  ),
+});
+
+export const offsetFetchRequest = object({
+  groupId: name,
+  /** null or absent: every partition the group has an offset for. */
+  topics: optional(nullable(topicsOf(int32))),
+});
+
+export const listGroupsRequest = object({});
+
+export const describeGroupsRequest = object({ groups: names });
+
+export const deleteGroupsRequest = object({ groups: names });
+
+// ---- replication (replication-messages.ts) ----
+
+export const offsetForLeaderEpochRequest = object({
+  replicaId: optional(int32),
+  topics: topicsOf(object({ partition: int32, currentLeaderEpoch: optional(int32), leaderEpoch: int32 })),
+});
+
+// ---- queues (queue-messages.ts) ----
+
+const nullableBytes = optional(nullable(bytes));
+
+export const queueSendRequest = object({
+  queue: name,
+  messages: list(
+    object({
+      key: nullableBytes,
+      value: nullableBytes,
+      headers: optional(list(object({ key: name, value: nullableBytes }), requestListItemsMax)),
+      /** Time to live in ms. */
+      ttlMs: optional(int64),
+    }),
+    queueBatchMessagesMax,
+  ),
+  /** Acknowledgements committed with the messages (a transacted session). */
+  acks: optional(nullable(object({ consumerId: name, offsets: list(int64, queueBatchMessagesMax) }))),
+  timeoutMs: optional(int32),
+});
+
+export const queueFetchRequest = object({
+  queue: name,
+  consumerId: name,
+  prefetch: int32,
+  maxMessages: int32,
+  maxWaitMs: optional(int32),
+  lockTimeoutMs: optional(int64),
+  returned: optional(list(int64, queueBatchMessagesMax)),
+});
+
+export const queueAckRequest = object({
+  queue: name,
+  consumerId: name,
+  acks: list(object({ offset: int64, type: oneOf('accept', 'release', 'reject', 'return') }), queueBatchMessagesMax),
+});
+
+export const queueLeaveRequest = object({ queue: name, consumerId: name });
+
+export const queueAdminRequest = object({
+  op: oneOf('stats', 'browse', 'purge', 'redrive', 'list'),
+  /** Required except for 'list' (the handler names it when missing). */
+  queue: optional(name),
+  maxMessages: optional(int32),
+  dlq: optional(name),
+});
+
+/** Every native API's request shape: a new API key without one does not compile. */
+export const requestShapes: Readonly<Record<ApiKey, Shape<unknown>>> = {
+  [ApiKey.Produce]: produceRequest,
+  [ApiKey.Fetch]: fetchRequest,
+  [ApiKey.ListOffsets]: listOffsetsRequest,
+  [ApiKey.Metadata]: metadataRequest,
+  [ApiKey.OffsetCommit]: offsetCommitRequest,
+  [ApiKey.OffsetFetch]: offsetFetchRequest,
+  [ApiKey.FindCoordinator]: findCoordinatorRequest,
+  [ApiKey.JoinGroup]: joinGroupRequest,
+  [ApiKey.Heartbeat]: heartbeatRequest,
+  [ApiKey.LeaveGroup]: leaveGroupRequest,
+  [ApiKey.SyncGroup]: syncGroupRequest,
+  [ApiKey.DescribeGroups]: describeGroupsRequest,
+  [ApiKey.ListGroups]: listGroupsRequest,
+  [ApiKey.ApiVersions]: apiVersionsRequest,
+  [ApiKey.CreateTopics]: createTopicsRequest,
+  [ApiKey.DeleteTopics]: deleteTopicsRequest,
+  [ApiKey.InitProducerId]: initProducerIdRequest,
+  [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochRequest,
+  [ApiKey.DescribeConfigs]: describeConfigsRequest,
+  [ApiKey.DeleteGroups]: deleteGroupsRequest,
+  [ApiKey.QueueSend]: queueSendRequest,
+  [ApiKey.QueueFetch]: queueFetchRequest,
+  [ApiKey.QueueAck]: queueAckRequest,
+  [ApiKey.QueueLeave]: queueLeaveRequest,
+  [ApiKey.QueueAdmin]: queueAdminRequest,
+};
+
+/** The shape of `apiKey`'s request body, or undefined for a key this build does not know. */
+export function requestShape(apiKey: number): Shape<unknown> | undefined {
+  return Object.hasOwn(requestShapes, apiKey) ? requestShapes[apiKey as ApiKey] : undefined;
+}
