@@ -23,7 +23,7 @@ import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
-import { zookeeperRejoinBackoffMs } from '../shared/limits.js';
+import { groupOffsetsCompactBytes, zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogManager } from '../storage/log-manager.js';
 import { AppendNotifier } from './append-notifier.js';
@@ -82,7 +82,13 @@ export class Broker {
       this.replicas = replicas;
       const topics = new TopicManager(replicas, coordinator, this.config, this.logger);
       const groups = new GroupCoordinator(
-        new OffsetStore(replicas, topics, this.config.int('offsets.topic.replication.factor')),
+        new OffsetStore(
+          replicas,
+          topics,
+          this.config.int('offsets.topic.replication.factor'),
+          groupOffsetsCompactBytes,
+          this.logger,
+        ),
         this.logger,
         this.config.int('group.initial.rebalance.delay.ms'),
       );

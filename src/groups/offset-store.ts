@@ -31,6 +31,7 @@ import {
   groupOffsetsSegmentBytes,
   groupOffsetsSnapshotBatchRecords,
 } from '../shared/limits.js';
+import { type Logger, silentLogger } from '../shared/logger.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
@@ -68,6 +69,39 @@ function encodeCommits(commits: CommitRecord[]): Buffer {
   );
 }
 
+/** One record of the offsets log: a commit, a tombstone (value null), or null when it is not in this store's layout. */
+export type OffsetsLogEntry = { group: string; topic: string; partition: number; value: CommittedOffset | null };
+
+/**
+ * Reads one record of the offsets log. Only the broker writes there, but a
+ * record in any other layout (an older version's, or one written before
+ * internal topics were refused to producers) must not stop every group of
+ * its partition from loading: it is reported as null and skipped.
+ */
+export function readOffsetsLogRecord(key: Buffer | null, value: Buffer | null): OffsetsLogEntry | null {
+  if (!key) return null;
+  try {
+    const k: unknown = packr.unpack(key);
+    if (!Array.isArray(k) || k.length !== 3) return null;
+    const [group, topic, partition] = k as unknown[];
+    if (typeof group !== 'string' || typeof topic !== 'string' || !Number.isSafeInteger(partition)) return null;
+    if (!value) return { group, topic, partition: partition as number, value: null };
+    const v: unknown = packr.unpack(value);
+    if (typeof v !== 'object' || v === null) return null;
+    const { offset, metadata, commitTimestamp } = v as Record<string, unknown>;
+    if (!Number.isSafeInteger(offset) || typeof metadata !== 'string' || typeof commitTimestamp !== 'number')
+      return null;
+    return {
+      group,
+      topic,
+      partition: partition as number,
+      value: { offset: offset as number, metadata, commitTimestamp },
+    };
+  } catch {
+    return null;
+  }
+}
+
 export function offsetsPartitionFor(groupId: string, partitions = groupOffsetsPartitions): number {
   return (javaStringHash(groupId) & 0x7fffffff) % partitions;
 }
@@ -87,6 +121,7 @@ export class OffsetStore {
     private readonly topics: TopicManager,
     private readonly replicationFactor = 1,
     private readonly compactBytes = groupOffsetsCompactBytes,
+    private readonly log: Logger = silentLogger,
   ) {}
 
   private serialized<T>(partition: number, task: () => Promise<T>): Promise<T> {
@@ -169,16 +204,27 @@ export class OffsetStore {
 
   private async replay(log: PartitionLog): Promise<void> {
     let offset = log.logStartOffset;
+    let skipped = 0;
     while (offset < log.logEndOffset) {
       const read = await log.read(offset, 1024 * 1024);
       if (read.records.length === 0) break;
       for (const record of decodeRecords(read.records)) {
-        if (record.offset < offset || !record.key) continue;
-        const [group, topic, partition] = packr.unpack(record.key) as [string, string, number];
-        if (record.value) this.remember(group, topic, partition, packr.unpack(record.value) as CommittedOffset);
-        else this.cache.get(group)?.delete(`${topic}\u0000${partition}`);
+        if (record.offset < offset) continue;
+        const entry = readOffsetsLogRecord(record.key, record.value);
+        if (!entry) {
+          skipped++;
+          continue;
+        }
+        if (entry.value) this.remember(entry.group, entry.topic, entry.partition, entry.value);
+        else this.cache.get(entry.group)?.delete(`${entry.topic}\u0000${entry.partition}`);
       }
       offset = read.nextOffset;
+    }
+    if (skipped > 0) {
+      this.log.warn(
+        { topic: log.topic, partition: log.partition, skipped },
+        'offsets log records not in the commit layout skipped',
+      );
     }
   }
 

@@ -42,9 +42,9 @@ import {
   loginWaitersPerUserMax,
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { RateLimitedLog } from '../shared/rate-limited-log.js';
 import { FailureCounter, failureDelayMs } from './login-delay.js';
 import { LoginLane, type Turn } from './login-lane.js';
-import { LoginLog } from './login-log.js';
 import { type UserRecord, verifyPassword } from './users.js';
 
 export interface LoginThrottleOptions {
@@ -113,7 +113,7 @@ export class LoginGuard {
   /** One per address with an attempt in progress, dropped when idle. */
   private readonly addressLanes = new Map<string, LoginLane>();
   private readonly checks: CheckSlots;
-  private readonly log: LoginLog;
+  private readonly log: RateLimitedLog;
   private readonly stopping = new AbortController();
   private tarpits = 0;
 
@@ -127,7 +127,15 @@ export class LoginGuard {
     this.userFailures = new FailureCounter(Math.max(1, users.size), this.options.quietMs, now);
     this.addressFailures = new FailureCounter(this.options.failureAddressesMax, this.options.quietMs, now);
     this.checks = new CheckSlots(this.options.checksConcurrentMax);
-    this.log = new LoginLog(logger, this.options.logLinesPerSecondMax, now);
+    this.log = new RateLimitedLog(
+      logger,
+      {
+        linesPerWindow: this.options.logLinesPerSecondMax,
+        windowMs: 1000,
+        summary: 'login attempts not logged one by one (log rate limit)',
+      },
+      now,
+    );
   }
 
   /** Seconds a refused client should wait before it tries again (Retry-After). */
@@ -178,7 +186,7 @@ export class LoginGuard {
     this.stopping.abort();
     for (const lane of this.userLanes.values()) lane.close();
     for (const lane of this.addressLanes.values()) lane.close();
-    this.log.close();
+    this.log.flush();
   }
 
   private delayMs(failures: number): number {

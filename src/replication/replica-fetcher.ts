@@ -65,6 +65,19 @@ export class ReplicaFetcher {
     });
   }
 
+  /**
+   * The entry a response is for, when it is still the one followed: add() may
+   * have replaced it (a new leader epoch) while the request was in flight,
+   * and an answer to the old epoch must not move the new entry (a stale
+   * FENCED_LEADER_EPOCH would park it for good; stale bytes must not be
+   * appended after the new epoch's truncation).
+   */
+  private current(sent: ReadonlyMap<string, Followed>, topic: string, partition: number): Followed | undefined {
+    const key = `${topic}-${partition}`;
+    const f = sent.get(key);
+    return f !== undefined && this.followed.get(key) === f ? f : undefined;
+  }
+
   remove(replica: PartitionReplica): void {
     const entry = this.followed.get(replica.name);
     if (entry?.replica === replica) this.followed.delete(replica.name);
@@ -152,10 +165,11 @@ export class ReplicaFetcher {
       replicaId: this.options.brokerId,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     };
+    const sent = new Map(entries.map((f) => [f.replica.name, f]));
     const response = await connection.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, request);
     for (const t of response.topics) {
       for (const p of t.partitions) {
-        const f = this.followed.get(`${t.name}-${p.partition}`);
+        const f = this.current(sent, t.name, p.partition);
         if (f?.state !== 'truncating') continue;
         if (p.errorCode !== 0) {
           this.onPartitionError(f, p.errorCode, p.errorMessage);
@@ -203,6 +217,7 @@ export class ReplicaFetcher {
       });
       byTopic.set(f.replica.topic, list);
     }
+    const sent = new Map(entries.map((f) => [f.replica.name, f]));
     const response = await connection.request<FetchResponse>(
       ApiKey.Fetch,
       {
@@ -217,7 +232,7 @@ export class ReplicaFetcher {
     if (response.errorCode !== 0) throw new Error(`fetch refused: ${wireErrorName(response.errorCode)}`);
     for (const t of response.topics) {
       for (const p of t.partitions) {
-        const f = this.followed.get(`${t.name}-${p.partition}`);
+        const f = this.current(sent, t.name, p.partition);
         if (f?.state !== 'fetching') continue;
         const log = f.replica.log;
         if (p.errorCode === WireError.OFFSET_OUT_OF_RANGE && p.logStartOffset > log.logEndOffset) {

@@ -3,11 +3,11 @@
  * before any handler ran). A refusal is the client's fault, not the broker's:
  * one warning line, no stack. Bounded, so a client flooding malformed requests
  * cannot fill the disk: at most refusedRequestWarningsPerInterval lines per
- * interval, then the rest are counted and reported in one line when the next
- * interval begins.
+ * interval, then the rest are counted in one summary line.
  */
 import { refusedRequestWarningIntervalMs, refusedRequestWarningsPerInterval } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { RateLimitedLog } from '../shared/rate-limited-log.js';
 
 export interface Refusal {
   listener: 'native' | 'kafka';
@@ -17,33 +17,21 @@ export interface Refusal {
 }
 
 export class RefusedRequests {
-  private intervalStart = Number.NEGATIVE_INFINITY;
-  private logged = 0;
-  private unlogged = 0;
+  private readonly log: RateLimitedLog;
 
-  constructor(
-    private readonly log: Logger,
-    private readonly now: () => number = Date.now,
-  ) {}
+  constructor(log: Logger, now: () => number = Date.now) {
+    this.log = new RateLimitedLog(
+      log,
+      {
+        linesPerWindow: refusedRequestWarningsPerInterval,
+        windowMs: refusedRequestWarningIntervalMs,
+        summary: 'more malformed requests were refused than logged',
+      },
+      now,
+    );
+  }
 
   refused(refusal: Refusal): void {
-    const now = this.now();
-    if (now - this.intervalStart >= refusedRequestWarningIntervalMs) {
-      if (this.unlogged > 0) {
-        this.log.warn(
-          { unlogged: this.unlogged, intervalMs: refusedRequestWarningIntervalMs },
-          'more malformed requests were refused than logged',
-        );
-      }
-      this.intervalStart = now;
-      this.logged = 0;
-      this.unlogged = 0;
-    }
-    if (this.logged < refusedRequestWarningsPerInterval) {
-      this.logged++;
-      this.log.warn(refusal, 'malformed request refused');
-    } else {
-      this.unlogged++;
-    }
+    this.log.warn(refusal, 'malformed request refused');
   }
 }

@@ -15,9 +15,9 @@ import {
   shutdownDrainMsMax,
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { RateLimitedLog } from '../shared/rate-limited-log.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
-import { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ServerCodec } from './server-codec.js';
 
 export interface ListenerLimits extends ConnectionLimits {
@@ -28,8 +28,8 @@ export class ProtocolServer<R> {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection<R>>();
   private readonly sweep: NodeJS.Timeout;
-  private readonly refused: RateLimitedWarning;
-  private readonly closing: RateLimitedWarning;
+  private readonly refused: RateLimitedLog;
+  private readonly closing: RateLimitedLog;
 
   constructor(
     codec: ServerCodec<R>,
@@ -38,29 +38,20 @@ export class ProtocolServer<R> {
     limits: ListenerLimits,
     private readonly log: Logger,
   ) {
-    this.refused = new RateLimitedWarning(
-      log,
-      'connection refused',
-      connectionWarningsPerWindow,
-      connectionWarningWindowMs,
-    );
-    this.closing = new RateLimitedWarning(
-      log,
-      'closing connection',
-      connectionWarningsPerWindow,
-      connectionWarningWindowMs,
-    );
+    const window = { linesPerWindow: connectionWarningsPerWindow, windowMs: connectionWarningWindowMs };
+    this.refused = new RateLimitedLog(log, { ...window, summary: 'connection refused (more, not logged one by one)' });
+    this.closing = new RateLimitedLog(log, { ...window, summary: 'closing connection (more, not logged one by one)' });
     this.server = net.createServer({ noDelay: true }, (socket) => {
       const ip = socket.remoteAddress ?? '';
       const admitted = limits.quotas.tryAcquire(ip);
       if (!admitted.ok) {
         socket.on('error', () => undefined);
         socket.destroy();
-        this.refused.warn({ remote: ip, reason: admitted.reason });
+        this.refused.warn({ remote: ip, reason: admitted.reason }, 'connection refused');
         return;
       }
       const connection = new Connection(socket, codec, handlers, ctx, limits, log, (fields) =>
-        this.closing.warn(fields),
+        this.closing.warn(fields, 'closing connection'),
       );
       this.connections.add(connection);
       socket.on('close', () => {

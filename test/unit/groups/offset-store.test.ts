@@ -12,6 +12,7 @@ import { OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/gro
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
+import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const cleanups: (() => void)[] = [];
@@ -101,5 +102,28 @@ describe('offset store', () => {
       expect(await store.fetch(group, 'orders', 0)).toMatchObject({ offset: 400, metadata: 'r400' });
       expect((await store.fetch(group, 'orders', 1))?.offset).toBe(800);
     }
+  });
+
+  it('skips records not in the commit layout on replay: the other groups of their partition still load', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    let { logs, store } = await open(t.dir, 1 << 30);
+    await store.commit('g', [{ topic: 'a', partition: 0, offset: 7, metadata: 'm' }]);
+    const log = logs.get(offsetsTopic, offsetsPartitionFor('g'));
+    if (!log) throw new Error('no offsets partition');
+    // what a producer could write before internal topics were refused: text, a scalar key, a bad value
+    await log.append(
+      encodeRecordBatch([
+        { key: Buffer.from('x'), value: Buffer.from('garbage'), timestamp: 1 },
+        { key: null, value: Buffer.from('y'), timestamp: 1 },
+        { key: Buffer.from([0x93, 0xa1, 0x67, 0xa1, 0x61, 0x00]), value: Buffer.from([0xc1]), timestamp: 1 },
+      ]),
+    );
+    await store.commit('g', [{ topic: 'a', partition: 1, offset: 8, metadata: '' }]);
+    await logs.close();
+    managers.splice(managers.indexOf(logs), 1);
+    ({ logs, store } = await open(t.dir, 1 << 30));
+    expect((await store.fetch('g', 'a', 0))?.offset).toBe(7);
+    expect((await store.fetch('g', 'a', 1))?.offset).toBe(8);
   });
 });

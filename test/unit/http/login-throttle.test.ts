@@ -2,9 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { decayedFailures, FailureCounter, failureDelayMs } from '../../../src/http/login-delay.js';
 import { LoginLane, type Turn } from '../../../src/http/login-lane.js';
-import { LoginLog } from '../../../src/http/login-log.js';
 import { loginFailureDelayMsMax, loginFailureDelayMsMin } from '../../../src/shared/limits.js';
-import { capturingLogger } from '../../helpers/capturing-logger.js';
 
 describe('failure delay policy', () => {
   it('doubles from the minimum to the cap with each failure', () => {
@@ -121,29 +119,5 @@ describe('login lane', () => {
     lane.close();
     expect((await waiting).kind).toBe('refused');
     expect((await lane.acquire('d')).kind).toBe('refused');
-  });
-});
-
-describe('login log', () => {
-  it('logs at most the per-second bound and counts the rest in one summary line', () => {
-    let now = 0;
-    const { logger, lines } = capturingLogger();
-    const log = new LoginLog(logger, 3, () => now);
-    for (let i = 0; i < 10; i++) log.warn({ i }, 'failed login');
-    expect(lines.map((l) => l.i)).toEqual([0, 1, 2]);
-    now = 1000;
-    log.info({ i: 10 }, 'login after failed attempts');
-    expect(lines.map((l) => [l.msg, l.suppressed ?? l.i])).toEqual([
-      ['failed login', 0],
-      ['failed login', 1],
-      ['failed login', 2],
-      ['login attempts not logged one by one (log rate limit)', 7],
-      ['login after failed attempts', 10],
-    ]);
-    log.warn({ i: 11 }, 'failed login');
-    log.warn({ i: 12 }, 'failed login');
-    log.warn({ i: 13 }, 'failed login');
-    log.close();
-    expect(lines.at(-1)).toMatchObject({ suppressed: 1 });
   });
 });

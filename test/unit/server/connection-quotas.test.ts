@@ -1,7 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectionQuotas, effectiveMaxConnections } from '../../../src/server/connection-quotas.js';
-import { RateLimitedWarning } from '../../../src/server/rate-limited-warning.js';
-import type { Logger } from '../../../src/shared/logger.js';
 
 describe('ConnectionQuotas', () => {
   it('caps connections per address and in all, and frees a slot when one closes', () => {
@@ -31,30 +29,5 @@ describe('ConnectionQuotas', () => {
     const lowered = effectiveMaxConnections(4096, 2048);
     expect(lowered.max).toBe(1024);
     expect(lowered.lowered).toMatch(/open files limit is 2048/);
-  });
-});
-
-describe('RateLimitedWarning', () => {
-  it('logs a few lines per window and one line with the count of the rest', () => {
-    vi.useFakeTimers();
-    try {
-      const lines: { fields: unknown; msg: string }[] = [];
-      const log = { warn: (fields: unknown, msg: string) => lines.push({ fields, msg }) } as unknown as Logger;
-      let now = 0;
-      const w = new RateLimitedWarning(log, 'connection refused', 2, 1000, () => now);
-      for (let i = 0; i < 10; i++) w.warn({ i });
-      expect(lines).toHaveLength(2);
-      vi.advanceTimersByTime(1000);
-      expect(lines).toHaveLength(3);
-      expect(lines[2]).toEqual({
-        fields: { suppressed: 8, windowMs: 1000 },
-        msg: 'connection refused (more, not logged one by one)',
-      });
-      now = 1500;
-      w.warn({ i: 10 });
-      expect(lines).toHaveLength(4);
-    } finally {
-      vi.useRealTimers();
-    }
   });
 });

@@ -35,7 +35,7 @@ describe('refused request warnings', () => {
     refused.refused(refusal);
     expect(lines[refusedRequestWarningsPerInterval]).toEqual({
       level: 'warn',
-      fields: { unlogged: 10_000 - refusedRequestWarningsPerInterval, intervalMs: refusedRequestWarningIntervalMs },
+      fields: { suppressed: 10_000 - refusedRequestWarningsPerInterval, windowMs: refusedRequestWarningIntervalMs },
       msg: 'more malformed requests were refused than logged',
     });
     expect(lines).toHaveLength(refusedRequestWarningsPerInterval + 2);
