@@ -1,0 +1,56 @@
+/**
+ * `npm run fuzz -- --frames N --seed S [--listener native|kafka|both]`: one
+ * fuzz run against a real broker process; prints the summary table, writes
+ * it and the broker's log under test/.results/fuzz/, exits 1 on a FAIL
+ * verdict (crash, failure line, data loss) and 2 on a usage error.
+ * Ctrl-C stops the broker by PID before exiting.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { repoRoot } from '../helpers/broker-process.js';
+import { parseArgs } from './args.js';
+import { logDirFor, runFuzz, stopActiveRun } from './fuzz-run.js';
+import { formatReport } from './report.js';
+
+let args: ReturnType<typeof parseArgs>;
+try {
+  args = parseArgs(process.argv.slice(2), (Date.now() >>> 0) % 1_000_000);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+
+let interrupts = 0;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    interrupts++;
+    console.error(`\n${signal}: stopping the broker`);
+    void stopActiveRun().finally(() => {
+      if (interrupts > 1) process.exit(130);
+    });
+  });
+}
+
+const logDir = logDirFor(repoRoot, args.seed);
+const report = await runFuzz({
+  frames: args.frames,
+  seed: args.seed,
+  listeners: args.listeners,
+  concurrency: args.concurrency,
+  only: args.replay,
+  logDir,
+  progress: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
+});
+const text = formatReport(report);
+console.log(`\n${text}`);
+fs.writeFileSync(path.join(logDir, 'summary.txt'), `${text}\n`);
+const { listeners, failures, ...rest } = report;
+fs.writeFileSync(
+  path.join(logDir, 'summary.json'),
+  JSON.stringify(
+    { ...rest, listeners: listeners.map(({ records: _r, ...s }) => s), failures: failures.slice(0, 1000) },
+    null,
+    2,
+  ),
+);
+process.exit(report.verdict.ok ? 0 : 1);
