@@ -30,7 +30,7 @@ const triageCandidatesMax = 48;
 /** Time for a replayed frame's failure line to reach the log. */
 const triageLogWaitMs = 150;
 /** Time the whole triage may take. */
-const triageBudgetMs = 60_000;
+const triageBudgetMsDefault = 60_000;
 const settleMs = 2_000;
 const aliveTimeoutMs = 10_000;
 
@@ -42,6 +42,8 @@ export interface FuzzOptions {
   logDir: string;
   /** Replay only these frame indexes (each alone), instead of 0..frames-1. */
   only?: number[];
+  /** Time the triage may take (default 60 s). */
+  triageBudgetMs?: number;
   progress?: (line: string) => void;
 }
 
@@ -115,11 +117,12 @@ async function triage(
   broker: BrokerProcess,
   logs: LogWatch,
   stopped: () => boolean,
+  budgetMs: number,
 ): Promise<Attribution[]> {
   const out: Attribution[] = [];
   const seen = new Set<string>();
   const slackMs = 20;
-  const deadline = Date.now() + triageBudgetMs;
+  const deadline = Date.now() + budgetMs;
   const suspects = new Set(stats.find((s) => s.listener === 'native')?.unknownServerErrors ?? []);
   for (const f of failures) {
     const signature = signatureOf(f);
@@ -223,14 +226,17 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     );
     say('fuzz done; stopping the well-behaved clients and reading back');
     await wellBehaved.stop();
-    const read = broker.running ? await wellBehaved.readBack().catch(() => []) : [];
+    const read = broker.running && !interrupted ? await wellBehaved.readBack().catch(() => []) : [];
     const ledger = checkLedger(wellBehaved.stats.acked, read);
     await sleep(settleMs);
     memory.stop();
     const afterBytes = sampleMemory(pid)?.rssBytes ?? 0;
     const failures = [...logs.failures];
     const failureCount = logs.failureCount;
-    const attributions = failures.length > 0 ? await triage(failures, stats, gens, broker, logs, stopped) : [];
+    const attributions =
+      failures.length > 0
+        ? await triage(failures, stats, gens, broker, logs, stopped, options.triageBudgetMs ?? triageBudgetMsDefault)
+        : [];
     const brokerAlive = await brokerAnswers(broker);
     const { acked: _acked, ...wb } = wellBehaved.stats;
     const outcome = { brokerAlive, failures, ledger };

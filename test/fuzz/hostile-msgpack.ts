@@ -82,6 +82,8 @@ const numbers: readonly [MsgValue, string][] = [
   [-(2 ** 53) - 2, 'beyond-safe-int-negative'],
   [1.5, 'fraction'],
   [2n ** 64n - 1n, 'uint64-max'],
+  // a small offset as a 64-bit integer, as non-JavaScript encoders write one: msgpackr reads a BigInt
+  [2n ** 40n, 'int64-encoded'],
   [-(2n ** 63n), 'int64-min'],
 ];
 

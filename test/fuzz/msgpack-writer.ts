@@ -44,6 +44,7 @@ function head(small: number, tag8: number | undefined, tag16: number, tag32: num
   return b;
 }
 
+/** Integers beyond 32 bits go out as float64, as msgpackr writes them (a bigint value is written as a 64-bit int). */
 function writeNumber(n: number): Buffer {
   if (Number.isInteger(n) && n >= 0 && n <= 0x7f) return Buffer.from([n]);
   if (Number.isInteger(n) && n < 0 && n >= -32) return Buffer.from([n & 0xff]);
@@ -58,7 +59,6 @@ function writeNumber(n: number): Buffer {
     }
     return b;
   }
-  if (Number.isSafeInteger(n)) return writeBigInt(BigInt(n));
   const b = Buffer.alloc(9);
   b[0] = 0xcb;
   b.writeDoubleBE(n, 1);

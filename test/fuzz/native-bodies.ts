@@ -20,6 +20,8 @@ const queues = ['fuzz-q', 'fuzz-r'] as const;
 /** The native API keys, every one of them a fuzz target. */
 export const nativeApiKeys: readonly number[] = Object.values(ApiKey);
 
+const batchTimestampMs = Date.UTC(2026, 0, 1);
+
 /** A small valid RecordBatch v2 (1-5 records). */
 export function smallBatch(random: Random): Buffer {
   const n = random.between(1, 5);
@@ -27,6 +29,8 @@ export function smallBatch(random: Random): Buffer {
     key: random.chance(0.5) ? Buffer.from(`k${i}`) : null,
     value: random.bytes(random.int(64)),
     headers: random.chance(0.2) ? [{ key: 'h', value: Buffer.from('v') }] : [],
+    // a fixed time, not now: a replayed frame is byte for byte the same
+    timestamp: batchTimestampMs + i,
   }));
   return encodeRecordBatch(records, { compression: random.chance(0.2) ? 1 : 0 });
 }

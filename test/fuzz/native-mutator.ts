@@ -60,8 +60,16 @@ function poison(body: MsgValue, random: Random): string {
     }
     const hostile = hostileValue(random);
     if (all.length === 0 || random.chance(0.1)) {
-      if (isContainer(body) && !Array.isArray(body))
-        body[random.pick(['topics', 'groups', 'x', '__proto__'])] = hostile.value;
+      if (isContainer(body) && !Array.isArray(body)) {
+        // an own property, so even '__proto__' becomes a key on the wire (assignment would set the prototype)
+        const key = random.pick(['topics', 'groups', 'x', '__proto__']);
+        Object.defineProperty(body, key, {
+          value: hostile.value,
+          enumerable: true,
+          configurable: true,
+          writable: true,
+        });
+      }
       labels.push(`add:${hostile.label}`);
       continue;
     }

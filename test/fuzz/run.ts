@@ -31,6 +31,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+// a bug in the fuzzer itself must not leave the broker running
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (err) => {
+    console.error(`fuzz: ${event}:`, err);
+    void stopActiveRun().finally(() => process.exit(1));
+  });
+}
+
 const logDir = logDirFor(repoRoot, args.seed);
 const report = await runFuzz({
   frames: args.frames,

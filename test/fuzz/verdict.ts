@@ -22,7 +22,7 @@ export interface LogFailure {
 
 const jsErrorTypes = new Set(['TypeError', 'RangeError', 'ReferenceError', 'SyntaxError']);
 const crashText =
-  /\b(TypeError|RangeError|ReferenceError|SyntaxError)\b|unhandled ?rejection|uncaught ?exception|FATAL ERROR|out of memory/i;
+  /\b(TypeError|RangeError|ReferenceError|SyntaxError)\b|unhandled ?(promise ?)?rejection|uncaught ?exception|FATAL ERROR|out of memory/i;
 /** pino's numeric levels. */
 const levelWarn = 40;
 const levelFatal = 60;
@@ -63,7 +63,7 @@ export function classifyLogLine(line: string): LogFailure | undefined {
   };
   if (msg === 'request failed') return { kind: 'request-failed', ...base };
   if (msg.includes('could not be encoded')) return { kind: 'encode-failed', ...base };
-  if (/unhandled ?rejection|uncaught ?exception/i.test(msg) || (entry.level ?? 0) >= levelFatal)
+  if (/unhandled ?(promise ?)?rejection|uncaught ?exception/i.test(msg) || (entry.level ?? 0) >= levelFatal)
     return { kind: 'uncaught', ...base };
   if (jsErrorTypes.has(errType) && (entry.level ?? 0) >= levelWarn) return { kind: 'js-error', ...base };
   return undefined;

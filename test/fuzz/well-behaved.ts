@@ -16,6 +16,7 @@ export const wellBehavedPartitions = 3;
 const sendsPerProducerMax = 1_000_000;
 const errorBackoffMs = 100;
 const readBackMs = 60_000;
+const stopWaitMs = 20_000;
 
 export interface WellBehavedStats {
   acked: Acknowledged[];
@@ -100,10 +101,21 @@ export class WellBehaved {
     }
   }
 
-  /** Stops producing and consuming (waits for the sends in flight). */
+  /**
+   * Stops producing and consuming: waits for the sends in flight, at most
+   * stopWaitMs (a send to a dead broker retries for longer), then closes the client.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
-    await this.running;
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([
+      this.running?.then(() => true),
+      new Promise<false>((resolve) => {
+        timer = setTimeout(() => resolve(false), stopWaitMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!finished) await this.client.close().catch(() => undefined);
   }
 
   /** Every record of the topic, read from the start by a fresh consumer (bounded by readBackMs). */
