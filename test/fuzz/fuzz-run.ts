@@ -23,7 +23,7 @@ import { checkLedger, countFailures, type LedgerResult, type LogFailure, verdict
 import { WellBehaved, type WellBehavedStats } from './well-behaved.js';
 
 /** The broker's default socket.request.max.bytes (100 MiB): what the length mutations claim around. */
-const maxFrameBytes = 100 * 1024 * 1024;
+export const maxFrameBytes = 100 * 1024 * 1024;
 /** Failure signatures the triage replays, at most, and candidate frames per signature. */
 const triageSignaturesMax = 24;
 const triageCandidatesMax = 48;
@@ -57,6 +57,8 @@ export interface Attribution {
 export interface FuzzReport {
   seed: number;
   framesPerListener: number;
+  /** The frame indexes replayed alone (--replay), when this run was a replay. */
+  replayed: number[] | undefined;
   listeners: ListenerStats[];
   brokerPid: number;
   brokerAlive: boolean;
@@ -243,6 +245,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const report: FuzzReport = {
       seed: options.seed,
       framesPerListener: options.frames,
+      replayed: options.only,
       listeners: stats,
       brokerPid: pid,
       brokerAlive,

@@ -13,8 +13,11 @@ function table(head: string[], rows: (string | number)[][]): string {
 
 export function formatReport(r: FuzzReport): string {
   const parts: string[] = [];
+  const scope = r.replayed
+    ? `replay of frame(s) ${r.replayed.join(',')}`
+    : `${r.framesPerListener} frames per listener`;
   parts.push(
-    `Sluice fuzz: seed ${r.seed}, ${r.framesPerListener} frames per listener, ${(r.elapsedMs / 1000).toFixed(0)} s — ${r.verdict.ok ? 'PASS' : 'FAIL'}`,
+    `Sluice fuzz: seed ${r.seed}, ${scope}, ${(r.elapsedMs / 1000).toFixed(0)} s — ${r.verdict.ok ? 'PASS' : 'FAIL'}`,
   );
   parts.push(
     table(

@@ -9,7 +9,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../helpers/broker-process.js';
 import { parseArgs } from './args.js';
-import { logDirFor, runFuzz, stopActiveRun } from './fuzz-run.js';
+import { logDirFor, maxFrameBytes as replayMaxFrameBytes, runFuzz, stopActiveRun } from './fuzz-run.js';
+import { kafkaFrame } from './kafka-mutator.js';
+import { kafkaTemplates } from './kafka-templates.js';
+import { nativeFrame } from './native-mutator.js';
 import { formatReport } from './report.js';
 
 let args: ReturnType<typeof parseArgs>;
@@ -37,6 +40,22 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     console.error(`fuzz: ${event}:`, err);
     void stopActiveRun().finally(() => process.exit(1));
   });
+}
+
+if (args.replay) {
+  // what is replayed, byte for byte (the first 256 bytes), so a failure can be read without the fuzzer
+  const templates = args.listeners.includes('kafka') ? await kafkaTemplates() : [];
+  for (const listener of args.listeners) {
+    for (const index of args.replay) {
+      const f =
+        listener === 'native'
+          ? nativeFrame(args.seed, index, replayMaxFrameBytes)
+          : kafkaFrame(templates, args.seed, index, replayMaxFrameBytes);
+      console.log(
+        `${listener} frame ${index}: ${f.kind}${f.detail ? `/${f.detail}` : ''} ${f.api}, ${f.bytes.length} bytes\n  ${f.bytes.subarray(0, 256).toString('hex')}`,
+      );
+    }
+  }
 }
 
 const logDir = logDirFor(repoRoot, args.seed);
