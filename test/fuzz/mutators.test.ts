@@ -4,7 +4,7 @@
  * frames are valid to the broker's own decoders, and the lies they tell are
  * lies the broker's checks see.
  */
-import { unpack } from 'msgpackr';
+import { pack, unpack } from 'msgpackr';
 import { describe, expect, it } from 'vitest';
 import { decodeKafkaRequest } from '../../src/protocol/kafka/codec.js';
 import { ApiKey, apiName } from '../../src/protocol/native/api-keys.js';
@@ -75,13 +75,11 @@ describe('the native generator', () => {
     expect(seen.size).toBe(11);
   });
 
-  it('builds a valid body for every native API', () => {
+  it("writes every native API's body as msgpackr (the native client's encoder) would", () => {
     const random = new Random(4);
     for (const key of Object.values(ApiKey)) {
       const body = nativeBody(key, random);
-      expect(unpack(writeMsgpack(body))).toEqual(
-        JSON.parse(JSON.stringify(body, (_k, v) => v)) && unpack(writeMsgpack(body)),
-      );
+      expect(unpack(writeMsgpack(body)), apiName(key)).toEqual(unpack(pack(body)));
     }
   });
 });
