@@ -6,13 +6,16 @@
  * unhandled rejection) and keep every acknowledged record exactly once.
  * Fixed seed, so a failure replays: `npm run fuzz -- --frames 2000 --seed 1414`.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/broker-process.js';
-import { logDirFor, runFuzz } from './fuzz-run.js';
+import { logDirFor, runFuzz, stopActiveRun } from './fuzz-run.js';
 import { formatReport } from './report.js';
 
 const seed = 1414;
 const frames = 2000;
+
+// a run cut short by the test's timeout still stops its broker by PID
+afterAll(stopActiveRun);
 
 describe('fuzz (short form)', () => {
   it(`survives ${frames} hostile frames per listener with its data whole (seed ${seed})`, async () => {
