@@ -9,7 +9,9 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { decodeKafkaRequest } from '../../src/protocol/kafka/codec.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
+import { decodeRequest } from '../../src/protocol/native/frame.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { FuzzFrame, Listener } from './fuzz-frame.js';
@@ -79,6 +81,19 @@ let active: { stop: () => Promise<void>; interrupt: () => void } | undefined;
 export async function stopActiveRun(): Promise<void> {
   active?.interrupt();
   await active?.stop();
+}
+
+/** The broker's own decoders say whether a frame is one whole decodable request: only those keep a connection open. */
+function decodes(frame: FuzzFrame): boolean {
+  const b = frame.bytes;
+  if (b.length < 4 || b.readInt32BE(0) !== b.length - 4) return false;
+  try {
+    if (frame.listener === 'native') decodeRequest(b.subarray(4));
+    else decodeKafkaRequest(b.subarray(4));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function generator(listener: Listener, seed: number, templates: KafkaTemplate[]): (index: number) => FuzzFrame {
@@ -218,6 +233,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
           only: options.only,
           concurrency: options.concurrency,
           generate: gens.get(listener) as (i: number) => FuzzFrame,
+          decodes,
           stopped: () => stopped() || !broker?.running,
           onProgress: (s) =>
             say(

@@ -12,6 +12,7 @@ import { decodeRequest } from '../../src/protocol/native/frame.js';
 import { validateBatch } from '../../src/wire/record-batch.js';
 import { parseArgs } from './args.js';
 import { frameMutationKinds, mutateFrame } from './frame-mutations.js';
+import type { FuzzFrame } from './fuzz-frame.js';
 import { kafkaFrame, kafkaKinds, kafkaPayload, lengthFields } from './kafka-mutator.js';
 import { kafkaTemplates } from './kafka-templates.js';
 import { RawMsgpack, writeMsgpack } from './msgpack-writer.js';
@@ -19,7 +20,7 @@ import { nativeBody, smallBatch } from './native-bodies.js';
 import { nativeFrame, nativeKinds } from './native-mutator.js';
 import { Random } from './random.js';
 import { mutateBatch } from './record-batch-mutations.js';
-import { connectionPlan, longFramesMax } from './sender.js';
+import { connectionPlan, longFramesMax, splitClosers } from './sender.js';
 
 const maxFrameBytes = 100 * 1024 * 1024;
 const sample = 3000;
@@ -148,6 +149,23 @@ describe('frame mutations and the connection plan', () => {
     expect(plan.some((p) => p.count > 1)).toBe(true);
     expect(Math.max(...plan.map((p) => p.count))).toBeLessThanOrEqual(longFramesMax);
     expect([...connectionPlan(9, 'native', 5000)]).toEqual(plan);
+  });
+
+  it('puts at most one undecodable frame on a long connection, last; the others go alone', () => {
+    const f = (index: number): FuzzFrame => ({
+      listener: 'native',
+      index,
+      kind: 'k',
+      detail: '',
+      api: 'a',
+      bytes: Buffer.alloc(0),
+    });
+    const frames = [0, 1, 2, 3, 4].map(f);
+    const bad = new Set([1, 3]);
+    const split = splitClosers(frames, (x) => !bad.has(x.index)).map((c) => c.map((x) => x.index));
+    expect(split).toEqual([[0, 2, 4, 1], [3]]);
+    expect(splitClosers([f(7)], () => false).map((c) => c.map((x) => x.index))).toEqual([[7]]);
+    expect(splitClosers(frames, () => true)).toEqual([frames]);
   });
 
   it('parses the CLI', () => {

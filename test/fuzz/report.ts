@@ -30,7 +30,7 @@ export function formatReport(r: FuzzReport): string {
         'closed by broker',
         'timed out',
         'connect errors',
-        'resent',
+        'closers',
         'UNKNOWN_SERVER_ERROR',
       ],
       r.listeners.map((s) => [
@@ -42,7 +42,7 @@ export function formatReport(r: FuzzReport): string {
         s.closedByBroker,
         s.timedOut,
         s.connectErrors,
-        s.resent,
+        s.closers,
         s.unknownServerErrors.length,
       ]),
     ),

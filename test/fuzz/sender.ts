@@ -42,8 +42,8 @@ export interface ListenerStats {
   closedByBroker: number;
   timedOut: number;
   connectErrors: number;
-  /** Frames written again on a new connection after the broker closed the one carrying them. */
-  resent: number;
+  /** Frames the broker's own decoder refuses (they end a connection): sent last on a long one, or alone. */
+  closers: number;
   /** Native frames answered UNKNOWN_SERVER_ERROR (a handler threw): their indexes. */
   unknownServerErrors: number[];
   records: FrameRecord[];
@@ -60,7 +60,7 @@ export function emptyStats(listener: Listener): ListenerStats {
     closedByBroker: 0,
     timedOut: 0,
     connectErrors: 0,
-    resent: 0,
+    closers: 0,
     unknownServerErrors: [],
     records: [],
   };
@@ -112,26 +112,22 @@ function countSent(stats: ListenerStats, f: FuzzFrame): void {
 
 /**
  * Runs one connection carrying `frames` (with their `records`); fills `stats`.
- * Returns the frames to carry on a new connection: when the broker closed
- * this one (or stopped answering) part-way, every frame after the last
- * answered one except the first (presumed the cause) was never read.
  */
 async function runConnection(
   port: number,
   frames: FuzzFrame[],
   records: Map<number, FrameRecord>,
   stats: ListenerStats,
-): Promise<FuzzFrame[]> {
+): Promise<void> {
   const socket = await connect(port);
   if (!socket) {
     stats.connectErrors++;
-    return [];
+    return;
   }
   if (frames.length === 1) stats.shortConnections++;
   else stats.longConnections++;
   let closed = false;
   let answered = 0;
-  let lastAnswered = -1;
   let wake: (() => void) | undefined;
   let pending: Buffer = Buffer.alloc(0);
   const position = new Map(frames.map((f, i) => [f.index + 1, i]));
@@ -158,7 +154,6 @@ async function runConnection(
     const at = correlationId === undefined ? undefined : position.get(correlationId);
     const record = at === undefined ? undefined : records.get((frames[at] as FuzzFrame).index);
     if (at === undefined || !record) return;
-    lastAnswered = Math.max(lastAnswered, at);
     record.answered = true;
     record.doneAtMs = Date.now();
     if (errorCode === unknownServerError) stats.unknownServerErrors.push(record.index);
@@ -180,10 +175,8 @@ async function runConnection(
   for (const f of frames) {
     if (closed) break;
     const record = records.get(f.index) as FrameRecord;
-    if (record.sentAtMs === 0) {
-      record.sentAtMs = Date.now();
-      countSent(stats, f);
-    } else stats.resent++;
+    record.sentAtMs = Date.now();
+    countSent(stats, f);
     written++;
     if (!socket.write(f.bytes)) {
       await new Promise<void>((resolve) => {
@@ -219,8 +212,20 @@ async function runConnection(
     const r = records.get(f.index) as FrameRecord;
     if (!r.answered) r.doneAtMs = end;
   }
-  if (answered >= frames.length) return [];
-  return frames.slice(lastAnswered + 2);
+}
+
+/**
+ * The connections that carry one planned connection's frames: the broker
+ * closes a connection at a frame it cannot decode, so a long connection
+ * carries the decodable frames and at most one such closer, last (the close
+ * then lands with requests still in flight); every other closer goes alone.
+ */
+export function splitClosers(frames: FuzzFrame[], decodes: (f: FuzzFrame) => boolean): FuzzFrame[][] {
+  if (frames.length <= 1) return frames.length === 1 ? [frames] : [];
+  const safe = frames.filter(decodes);
+  const closers = frames.filter((f) => !decodes(f));
+  const long = closers.length > 0 ? [...safe, closers[0] as FuzzFrame] : safe;
+  return [long, ...closers.slice(1).map((f) => [f])].filter((c) => c.length > 0);
 }
 
 /**
@@ -236,6 +241,8 @@ export async function sendFrames(options: {
   only?: number[] | undefined;
   concurrency: number;
   generate: (index: number) => FuzzFrame;
+  /** True when the broker's decoder reads `frame` as one whole request (so the connection carries on after it). */
+  decodes: (frame: FuzzFrame) => boolean;
   stopped: () => boolean;
   onProgress?: (stats: ListenerStats) => void;
 }): Promise<ListenerStats> {
@@ -250,11 +257,13 @@ export async function sendFrames(options: {
       const next = plan.next();
       if (next.done) return;
       const { start, count } = next.value;
-      let frames = Array.from({ length: count }, (_, i) => options.generate(start + i));
+      const frames = Array.from({ length: count }, (_, i) => options.generate(start + i));
       const records = new Map(frames.map((f) => [f.index, newRecord(f)]));
-      // each round drops at least one frame, so this ends
-      while (frames.length > 0 && !options.stopped())
-        frames = await runConnection(options.port, frames, records, stats);
+      for (const connection of splitClosers(frames, options.decodes)) {
+        if (options.stopped()) break;
+        await runConnection(options.port, connection, records, stats);
+      }
+      stats.closers += frames.filter((f) => !options.decodes(f)).length;
       stats.records.push(...records.values());
       if (options.onProgress && Date.now() - lastProgress > 5_000) {
         lastProgress = Date.now();
