@@ -9,7 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { repoRoot } from '../helpers/broker-process.js';
 import { logDirFor, runFuzz, stopActiveRun } from './fuzz-run.js';
-import { formatReport } from './report.js';
+import { writeSummary } from './summary-files.js';
 
 const seed = 1414;
 const frames = 2000;
@@ -27,7 +27,7 @@ describe('fuzz (short form)', () => {
       logDir: logDirFor(repoRoot, seed),
       triageBudgetMs: 15_000,
     });
-    const summary = formatReport(report);
+    const summary = writeSummary(report);
     // the run did what it says: every frame went out, the well-behaved client worked
     for (const s of report.listeners) expect(s.framesSent, `${s.listener} frames\n${summary}`).toBe(frames);
     expect(report.ledger.acknowledged, summary).toBeGreaterThan(0);

@@ -5,15 +5,13 @@
  * verdict (crash, failure line, data loss) and 2 on a usage error.
  * Ctrl-C stops the broker by PID before exiting.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import { repoRoot } from '../helpers/broker-process.js';
 import { parseArgs } from './args.js';
 import { logDirFor, maxFrameBytes as replayMaxFrameBytes, runFuzz, stopActiveRun } from './fuzz-run.js';
 import { kafkaFrame } from './kafka-mutator.js';
 import { kafkaTemplates } from './kafka-templates.js';
 import { nativeFrame } from './native-mutator.js';
-import { formatReport } from './report.js';
+import { writeSummary } from './summary-files.js';
 
 let args: ReturnType<typeof parseArgs>;
 try {
@@ -68,16 +66,6 @@ const report = await runFuzz({
   logDir,
   progress: (line) => console.log(`[${new Date().toISOString()}] ${line}`),
 });
-const text = formatReport(report);
+const text = writeSummary(report);
 console.log(`\n${text}`);
-fs.writeFileSync(path.join(logDir, 'summary.txt'), `${text}\n`);
-const { listeners, failures, ...rest } = report;
-fs.writeFileSync(
-  path.join(logDir, 'summary.json'),
-  JSON.stringify(
-    { ...rest, listeners: listeners.map(({ records: _r, ...s }) => s), failures: failures.slice(0, 1000) },
-    null,
-    2,
-  ),
-);
 process.exit(report.verdict.ok ? 0 : 1);
