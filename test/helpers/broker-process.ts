@@ -27,6 +27,8 @@ export interface BrokerProcessOptions {
    */
   overrides?: string[];
   startTimeoutMs?: number;
+  /** Sees every chunk of the broker's stdout and stderr (the kept recentOutput is bounded; a fuzz run reads all of it). */
+  onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
 }
 
 export class BrokerProcess {
@@ -116,6 +118,11 @@ export class BrokerProcess {
       const keep = (chunk: Buffer): void => {
         this.output = (this.output + chunk.toString('utf8')).slice(-outputKeptBytesMax);
       };
+      const onOutput = this.options.onOutput;
+      if (onOutput) {
+        child.stderr?.on('data', (chunk: Buffer) => onOutput('stderr', chunk));
+        child.stdout?.on('data', (chunk: Buffer) => onOutput('stdout', chunk));
+      }
       child.stderr?.on('data', keep);
       child.stdout?.on('data', (chunk: Buffer) => {
         keep(chunk);
