@@ -81,11 +81,7 @@ describe('native protocol', () => {
   it('creates topics, rejects bad names and duplicates, lists them in metadata, deletes them', async () => {
     const c = await client();
     const created = await c.call<Any>(ApiKey.CreateTopics, {
-      topics: [
-        { name: 'orders', numPartitions: 3 },
-        { name: 'bad name' },
-        { name: 'x'.repeat(250) },
-      ],
+      topics: [{ name: 'orders', numPartitions: 3 }, { name: 'bad name' }, { name: 'x'.repeat(250) }],
     });
     expect(created.topics.map((t: Any) => t.errorCode)).toEqual([
       0,
