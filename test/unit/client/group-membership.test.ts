@@ -4,7 +4,6 @@
  * REBALANCE_IN_PROGRESS leads to revoke → join → sync → assign,
  * UNKNOWN_MEMBER_ID to a rejoin with memberId '', stop() leaves the group.
  */
-import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { rangeAssignor } from '../../../src/client/assignors/index.js';
 import { parseBrokers } from '../../../src/client/brokers.js';
@@ -19,44 +18,20 @@ import {
   encodeSubscription,
   type TopicPartitions,
 } from '../../../src/protocol/native/consumer-protocol.js';
-import { decodeRequest, encodeResponse, FrameReader } from '../../../src/protocol/native/frame.js';
+import { type AnyBody, type FakeHandler, fakeNativeBroker } from '../../helpers/fake-native-broker.js';
 
-interface Any {
-  // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
-  [k: string]: any;
-}
+type Any = AnyBody;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function fakeCoordinator(handler: (apiKey: number, body: Any, port: number) => unknown): Promise<number> {
-  const sockets: net.Socket[] = [];
-  const server = net.createServer((socket) => {
-    sockets.push(socket);
-    const reader = new FrameReader(
-      1 << 20,
-      (payload) => {
-        const { header, body } = decodeRequest(payload);
-        const answer = handler(header.apiKey, body as Any, port);
-        if (answer !== undefined) socket.write(encodeResponse(header.correlationId, answer));
-      },
-      () => socket.destroy(),
-    );
-    socket.on('data', (c) => reader.push(c));
-    socket.on('error', () => undefined);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return port;
+/** A broker that answers each request with `handler`'s result (its own port passed in). */
+async function fakeCoordinator(handler: FakeHandler): Promise<number> {
+  const broker = await fakeNativeBroker(handler);
+  cleanups.push(broker.close);
+  return broker.port;
 }
 
 function cluster(port: number): Cluster {

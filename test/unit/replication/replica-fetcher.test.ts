@@ -7,15 +7,15 @@
  * it to the epoch-5 entry and parked it as fenced for good: the follower never
  * fetched again and never rejoined the ISR.
  */
-import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
-import { decodeRequest, encodeResponse, FrameReader } from '../../../src/protocol/native/frame.js';
 import type { PartitionReplica } from '../../../src/replication/partition-replica.js';
 import { ReplicaFetcher } from '../../../src/replication/replica-fetcher.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { fakeNativeBroker } from '../../helpers/fake-native-broker.js';
 
 interface Seen {
   apiKey: number;
@@ -28,63 +28,23 @@ async function scriptedLeader(
   staleAnswerDelayMs: number,
 ): Promise<{ port: number; seen: Seen[]; close: () => Promise<void> }> {
   const seen: Seen[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    const reader = new FrameReader(
-      1 << 20,
-      (payload) => {
-        const { header, body } = decodeRequest(payload);
-        const topics = (
-          body as { topics: { name: string; partitions: { partition: number; currentLeaderEpoch: number }[] }[] }
-        ).topics;
-        const epochs = topics.flatMap((t) => t.partitions.map((p) => p.currentLeaderEpoch));
-        seen.push({ apiKey: header.apiKey, epochs });
-        const stale = epochs.some((e) => e < leaderEpoch);
-        const answer = (partition: { partition: number; currentLeaderEpoch: number }): object =>
-          header.apiKey === ApiKey.OffsetForLeaderEpoch
-            ? stale
-              ? {
-                  partition: partition.partition,
-                  errorCode: WireError.FENCED_LEADER_EPOCH,
-                  leaderEpoch: -1,
-                  endOffset: -1,
-                }
-              : { partition: partition.partition, errorCode: 0, leaderEpoch, endOffset: 0 }
-            : {
-                partition: partition.partition,
-                errorCode: 0,
-                highWatermark: 0,
-                logStartOffset: 0,
-                records: Buffer.alloc(0),
-              };
-        const response = {
-          errorCode: 0,
-          topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })),
-        };
-        const send = (): void => {
-          if (!socket.destroyed) socket.write(encodeResponse(header.correlationId, response));
-        };
-        if (header.apiKey === ApiKey.OffsetForLeaderEpoch && stale) setTimeout(send, staleAnswerDelayMs);
-        else if (header.apiKey === ApiKey.Fetch) setTimeout(send, 20);
-        else send();
-      },
-      () => socket.destroy(),
+  const broker = await fakeNativeBroker(async (apiKey, body) => {
+    const topics = body.topics as { name: string; partitions: { partition: number; currentLeaderEpoch: number }[] }[];
+    const epochs = topics.flatMap((t) => t.partitions.map((p) => p.currentLeaderEpoch));
+    seen.push({ apiKey, epochs });
+    const stale = epochs.some((e) => e < leaderEpoch);
+    const answer = (p: { partition: number }): object =>
+      apiKey === ApiKey.OffsetForLeaderEpoch
+        ? stale
+          ? { partition: p.partition, errorCode: WireError.FENCED_LEADER_EPOCH, leaderEpoch: -1, endOffset: -1 }
+          : { partition: p.partition, errorCode: 0, leaderEpoch, endOffset: 0 }
+        : { partition: p.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) };
+    await sleep(
+      apiKey === ApiKey.OffsetForLeaderEpoch && stale ? staleAnswerDelayMs : apiKey === ApiKey.Fetch ? 20 : 0,
     );
-    socket.on('data', (chunk) => reader.push(chunk));
+    return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  return {
-    port,
-    seen,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  };
+  return { port: broker.port, seen, close: broker.close };
 }
 
 /** The parts of a follower replica the fetcher uses: an empty log at `epoch`. */
