@@ -156,7 +156,8 @@ export class ReplicaFetcher {
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const f = this.followed.get(`${t.name}-${p.partition}`);
-        if (f?.state !== 'truncating') continue;
+        // an answer for an entry replaced meanwhile (a new leader epoch) is stale: the new one asks again
+        if (f?.state !== 'truncating' || !entries.includes(f)) continue;
         if (p.errorCode !== 0) {
           this.onPartitionError(f, p.errorCode, p.errorMessage);
           continue;
@@ -218,7 +219,7 @@ export class ReplicaFetcher {
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const f = this.followed.get(`${t.name}-${p.partition}`);
-        if (f?.state !== 'fetching') continue;
+        if (f?.state !== 'fetching' || !entries.includes(f)) continue;
         const log = f.replica.log;
         if (p.errorCode === WireError.OFFSET_OUT_OF_RANGE && p.logStartOffset > log.logEndOffset) {
           // the leader no longer has what follows our log end (retention, compaction): start over at its log start
