@@ -14,8 +14,11 @@
  *
  * ISR changes are decided here and written by the ReplicaManager through the
  * coordinator (ZooKeeper); the local ISR changes only once that write
- * succeeded, so the ISR a new leader is elected from always holds every
- * acknowledged record.
+ * succeeded. Meanwhile the high watermark waits for the members of both the
+ * old and the proposed ISR (Kafka's "maximal ISR"): the moment a follower's
+ * admission reaches ZooKeeper the controller may elect it (preferred leader
+ * election), so from then on no record it lacks may be acknowledged. The ISR
+ * a new leader is elected from thus always holds every acknowledged record.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { ackWaitersPerPartitionMax } from '../shared/limits.js';
@@ -52,6 +55,14 @@ export class PartitionReplica {
   private waiters: AckWaiter[] = [];
   /** An ISR write in flight: at most one at a time per partition. */
   isrUpdating = false;
+  /**
+   * Members of ISR changes written (or being written) to the coordinator but
+   * not yet confirmed here: they hold the high watermark like ISR members.
+   * Cleared when a change is confirmed and on every role change; a write that
+   * failed with an unknown outcome (connection lost) keeps them, as it may
+   * have landed.
+   */
+  private isrProposed: number[] = [];
 
   constructor(
     readonly topic: string,
@@ -75,6 +86,7 @@ export class PartitionReplica {
     this.leaderEpoch = leaderEpoch;
     this.replicas = [...replicas];
     this.isr = [...isr];
+    this.isrProposed = [];
     this.followers.clear();
     for (const id of replicas) {
       if (id === this.brokerId) continue;
@@ -96,6 +108,7 @@ export class PartitionReplica {
     this.leaderEpoch = leaderEpoch;
     this.replicas = [...replicas];
     this.isr = [...isr];
+    this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
   }
@@ -103,6 +116,7 @@ export class PartitionReplica {
   becomeOffline(reason: string): void {
     this.role = 'offline';
     this.leaderId = -1;
+    this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
   }
@@ -115,6 +129,26 @@ export class PartitionReplica {
   setIsr(isr: number[]): void {
     this.isr = [...isr];
     if (this.role === 'leader') this.maybeAdvanceHighWatermark();
+  }
+
+  /**
+   * The leader is about to write `isr` to the coordinator: until confirmed
+   * (isrChangeConfirmed), its members hold the high watermark too.
+   */
+  isrChangeProposed(isr: number[]): void {
+    this.isrProposed = [...new Set([...this.isrProposed, ...isr])];
+  }
+
+  /** The coordinator holds `isr` (this leader's write succeeded): it alone is the ISR now. */
+  isrChangeConfirmed(isr: number[]): void {
+    this.isrProposed = [];
+    this.setIsr(isr);
+  }
+
+  /** The ISR plus the members of unconfirmed ISR changes: whom the high watermark waits for. */
+  get maximalIsr(): number[] {
+    if (this.isrProposed.length === 0) return this.isr;
+    return [...new Set([...this.isr, ...this.isrProposed])];
   }
 
   // ---- leader side ----
@@ -153,10 +187,13 @@ export class PartitionReplica {
     return entry === undefined || fetchOffset >= entry[1];
   }
 
-  /** ISR members that have not caught up within `lagMaxMs` (never the leader itself). */
+  /**
+   * ISR members (proposed ones included: they hold the high watermark too)
+   * that have not caught up within `lagMaxMs` (never the leader itself).
+   */
   laggingReplicas(nowMs: number, lagMaxMs: number): number[] {
     const out: number[] = [];
-    for (const id of this.isr) {
+    for (const id of this.maximalIsr) {
       if (id === this.brokerId) continue;
       const progress = this.followers.get(id);
       if (!progress || nowMs - progress.lastCaughtUpMs > lagMaxMs) out.push(id);
@@ -167,7 +204,7 @@ export class PartitionReplica {
   private maybeAdvanceHighWatermark(): void {
     if (this.role !== 'leader') return;
     let hw = this.log.logEndOffset;
-    for (const id of this.isr) {
+    for (const id of this.maximalIsr) {
       if (id === this.brokerId) continue;
       const progress = this.followers.get(id);
       // an ISR member we have not heard from yet holds the high watermark where it is

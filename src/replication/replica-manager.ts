@@ -176,14 +176,21 @@ export class ReplicaManager {
     const before = replica.isr;
     try {
       const sorted = [...new Set(isr)];
+      // an admitted follower may be elected leader as soon as the write lands, before we hear back
+      replica.isrChangeProposed(sorted);
       const ok = await this.options.coordinator.updateIsr(replica.topic, replica.partition, epoch, sorted);
       if (ok && replica.role === 'leader' && replica.leaderEpoch === epoch) {
         this.options.logger.info(
           { topic: replica.topic, partition: replica.partition, from: before, to: sorted, reason },
           'ISR changed',
         );
-        replica.setIsr(sorted);
+        replica.isrChangeConfirmed(sorted);
         this.options.metrics?.isrChanged(sorted.length < before.length ? 'shrink' : 'expand');
+      } else if (ok) {
+        this.options.logger.info(
+          { topic: replica.topic, partition: replica.partition, from: before, to: sorted, reason, epoch },
+          'ISR written, but leadership moved before it was confirmed here',
+        );
       }
     } catch (err) {
       this.options.logger.warn({ err, partition: replica.name }, 'ISR change failed; retried on the next check');

@@ -1,0 +1,180 @@
+/**
+ * The leader's ISR changes against acks=-1, on real logs (real files, real
+ * LevelDB) with an in-memory coordinator that lets the test hold the answer
+ * to the leader's ISR write. This is the race the chaos suite found (seeds 1,
+ * 2 and 4): a restarted follower reaches the high watermark, the leader
+ * writes it into the ISR, and the controller's preferred leader election
+ * makes it leader at once, before the old leader has heard back. Records the
+ * old leader acknowledged in between, counting only the ISR it had before,
+ * were missing on the new leader and truncated everywhere.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { AppendNotifier } from '../../../src/broker/append-notifier.js';
+import { parseBrokerConfig } from '../../../src/config/broker-config.js';
+import type {
+  BrokerEndpoint,
+  Coordinator,
+  PartitionState,
+  PartitionStateListener,
+  TopicSpec,
+} from '../../../src/coordination/coordinator.js';
+import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import { isSluiceError } from '../../../src/shared/errors.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { storageFixture, testBatch } from '../../helpers/storage.js';
+
+const fx = storageFixture(afterEach);
+const managers: ReplicaManager[] = [];
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.close();
+});
+
+/**
+ * One topic 't' with one partition, replicas [1, 2, 3], in memory. An ISR
+ * write lands in the state at once (as in ZooKeeper) and the controller may
+ * act on it, but the writer's answer waits until the test releases it.
+ */
+class HeldIsrCoordinator implements Coordinator {
+  readonly brokerId = 1;
+  state: PartitionState = { topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2] };
+  readonly isrWrites: number[][] = [];
+  private readonly listeners = new Set<PartitionStateListener>();
+  private readonly heldAnswers: (() => void)[] = [];
+  private readonly spec: TopicSpec = { name: 't', partitions: 1, replicationFactor: 3, configs: {} };
+
+  async start(): Promise<void> {}
+  async close(): Promise<void> {}
+  brokers(): BrokerEndpoint[] {
+    return [];
+  }
+  controllerId(): number {
+    return 1;
+  }
+  topics(): TopicSpec[] {
+    return [this.spec];
+  }
+  topic(name: string): TopicSpec | undefined {
+    return name === 't' ? this.spec : undefined;
+  }
+  partitionState(topic: string, partition: number): PartitionState | undefined {
+    return topic === 't' && partition === 0 ? this.state : undefined;
+  }
+  async createTopic(): Promise<void> {}
+  async deleteTopic(): Promise<void> {}
+  async allocateProducerId(): Promise<number> {
+    return 0;
+  }
+  onPartitionStateChanged(listener: PartitionStateListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+  onTopicDeleted(): () => void {
+    return () => {};
+  }
+
+  updateIsr(_topic: string, _partition: number, leaderEpoch: number, isr: number[]): Promise<boolean> {
+    if (this.state.leader !== this.brokerId || this.state.leaderEpoch !== leaderEpoch) return Promise.resolve(false);
+    this.state = { ...this.state, isr: [...isr] };
+    this.isrWrites.push([...isr]);
+    return new Promise((resolve) => this.heldAnswers.push(() => resolve(true)));
+  }
+
+  releaseIsrAnswers(): void {
+    for (const answer of this.heldAnswers.splice(0)) answer();
+  }
+
+  /** The controller's preferred leader election on the ISR it reads: `leader` leads at the next epoch. */
+  elect(leader: number): void {
+    const previous = this.state;
+    this.state = { ...previous, leader, leaderEpoch: previous.leaderEpoch + 1 };
+    for (const listener of this.listeners) listener(this.state, previous);
+  }
+}
+
+async function leaderWithHeldIsrWrites(): Promise<{ coordinator: HeldIsrCoordinator; manager: ReplicaManager }> {
+  const logs = await fx.open(fx.dir());
+  const coordinator = new HeldIsrCoordinator();
+  const manager = new ReplicaManager({
+    brokerId: 1,
+    logs,
+    coordinator,
+    config: parseBrokerConfig(new Map([['min.insync.replicas', '2']])),
+    notifier: new AppendNotifier(),
+    logger: silentLogger,
+  });
+  managers.push(manager);
+  await manager.start();
+  return { coordinator, manager };
+}
+
+const settled = async (p: Promise<unknown>): Promise<'pending' | 'acknowledged' | 'failed'> => {
+  let outcome: 'pending' | 'acknowledged' | 'failed' = 'pending';
+  p.then(
+    () => {
+      outcome = 'acknowledged';
+    },
+    () => {
+      outcome = 'failed';
+    },
+  );
+  for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+  return outcome;
+};
+
+describe('replica manager: ISR expand in flight', () => {
+  it('an admitted follower holds acks=-1 from the moment its admission is written, before the write is answered', async () => {
+    const { coordinator, manager } = await leaderWithHeldIsrWrites();
+    const replica = manager.leaderReplica('t', 0);
+    expect(replica.isr).toEqual([1, 2]);
+
+    const first = manager.appendAsLeader('t', 0, testBatch('a', 5, 1000), -1, 10_000);
+    manager.onFollowerFetch(replica, 2, 5);
+    await first;
+    // broker 3 (restarted) reaches the high watermark: the leader writes ISR [1, 2, 3]
+    manager.onFollowerFetch(replica, 3, 5);
+    expect(coordinator.isrWrites).toEqual([[1, 2, 3]]);
+
+    // the write has landed; before the leader hears back, the next produce and broker 2's fetch come in
+    const second = manager.appendAsLeader('t', 0, testBatch('b', 5, 2000), -1, 10_000);
+    manager.onFollowerFetch(replica, 2, 10);
+    // broker 3 has only the first 5 records: the ISR in the coordinator does not hold these yet
+    expect(await settled(second)).toBe('pending');
+    expect(replica.highWatermark).toBe(5);
+
+    // the controller elects broker 3 (preferred, in the ISR it reads); the old leader learns it and fails the wait
+    coordinator.elect(3);
+    await expect(second).rejects.toSatisfy((err: unknown) => isSluiceError(err, 'SLUICE_ERR_NOT_LEADER'));
+    coordinator.releaseIsrAnswers();
+  });
+
+  it('once the admission is confirmed, acks=-1 completes when every member of the new ISR has the records', async () => {
+    const { coordinator, manager } = await leaderWithHeldIsrWrites();
+    const replica = manager.leaderReplica('t', 0);
+    await replica.log.append(testBatch('a', 5, 1000), { leaderEpoch: 0 });
+    replica.onLeaderAppend();
+    manager.onFollowerFetch(replica, 2, 5);
+    manager.onFollowerFetch(replica, 3, 5);
+    const second = manager.appendAsLeader('t', 0, testBatch('b', 5, 2000), -1, 10_000);
+    manager.onFollowerFetch(replica, 2, 10);
+    expect(await settled(second)).toBe('pending');
+    coordinator.releaseIsrAnswers();
+    await new Promise((r) => setImmediate(r));
+    expect(replica.isr).toEqual([1, 2, 3]);
+    expect(await settled(second)).toBe('pending');
+    manager.onFollowerFetch(replica, 3, 10);
+    expect(await settled(second)).toBe('acknowledged');
+    expect(replica.highWatermark).toBe(10);
+  });
+
+  it('a proposed member that stops fetching is shrunk out again: the high watermark does not stay stuck', async () => {
+    const { coordinator, manager } = await leaderWithHeldIsrWrites();
+    const replica = manager.leaderReplica('t', 0);
+    await replica.log.append(testBatch('a', 5, 1000), { leaderEpoch: 0 });
+    replica.onLeaderAppend();
+    manager.onFollowerFetch(replica, 2, 5);
+    manager.onFollowerFetch(replica, 3, 5);
+    expect(coordinator.isrWrites).toEqual([[1, 2, 3]]);
+    // nobody fetches for longer than replica.lag.time.max.ms: the proposed member counts as lagging like broker 2
+    expect(replica.laggingReplicas(Date.now() + 31_000, 30_000)).toEqual([2, 3]);
+  });
+});
