@@ -18,7 +18,7 @@ import type {
   JoinGroupResponse,
   SyncGroupResponse,
 } from '../protocol/native/group-messages.js';
-import { groupMembersMax } from '../shared/limits.js';
+import { groupMembersMax, memberIdClientIdCharsMax } from '../shared/limits.js';
 
 interface Member {
   memberId: string;
@@ -113,7 +113,8 @@ export class Group {
     if (!member) {
       if (this.members.size >= groupMembersMax) return fail(WireError.UNKNOWN_SERVER_ERROR, 'the group is full');
       member = {
-        memberId: `${clientId || 'member'}-${randomUUID()}`,
+        // the client id part is cut so the id stays a valid Kafka STRING (int16 bytes) however long the client id
+        memberId: `${clientId.slice(0, memberIdClientIdCharsMax) || 'member'}-${randomUUID()}`,
         clientId,
         clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,

@@ -301,6 +301,8 @@ export const perfVerifyRecordsMax = 10_000_000;
 
 /** Longest text field of a native request (Kafka's STRING has an int16 length); names are checked further by the domain. */
 export const requestStringLengthMax = 32_767;
+/** Characters of the client id a group member id starts with (the id must stay a Kafka STRING; Kafka's ids are clientId-UUID). */
+export const memberIdClientIdCharsMax = 200;
 /** Items of a list in a native request that no narrower bound covers (topics, groups, protocols, headers). */
 export const requestListItemsMax = 100_000;
 /** Entries of a config map in a native request (a topic has a few dozen config keys). */

@@ -10,6 +10,7 @@
  */
 import { Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { requestStringLengthMax } from '../../shared/limits.js';
 
 export const frameHeaderBytes = 4;
 
@@ -60,6 +61,10 @@ export function decodeRequest(payload: Buffer): { header: RequestHeader; body: u
     throw invalid('apiKey, apiVersion and correlationId must be integers');
   }
   if (typeof clientId !== 'string') throw invalid('clientId must be a string');
+  // echoed to Kafka clients (group members) as a Kafka STRING: an int16 count of bytes
+  if (clientId.length > requestStringLengthMax || Buffer.byteLength(clientId, 'utf8') > requestStringLengthMax) {
+    throw invalid(`clientId must be at most ${requestStringLengthMax} UTF-8 bytes`);
+  }
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw invalid('a request body must be a map');
   return {
     header: {

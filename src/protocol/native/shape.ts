@@ -58,9 +58,20 @@ export const int32 = intIn(-0x80000000, 0x7fffffff, 'an int32');
 export const int64 = intIn(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'a safe integer');
 export const boolean: Shape<boolean> = shape('a boolean', (v) => typeof v === 'boolean');
 
-/** Text of at most `maxLength` UTF-16 units. */
+/**
+ * Text of at most `maxLength` UTF-8 bytes: names travel on to Kafka clients
+ * as Kafka STRINGs, whose length is an int16 count of bytes, so a limit in
+ * characters would let multi-byte text through that no response can carry.
+ */
 export function text(maxLength: number): Shape<string> {
-  return shape(`a string of at most ${maxLength} characters`, (v) => typeof v === 'string' && v.length <= maxLength);
+  return shape(
+    `a string of at most ${maxLength} UTF-8 bytes`,
+    (v) => typeof v === 'string' && v.length <= maxLength && (v.length * 3 <= maxLength || utf8Bytes(v) <= maxLength),
+  );
+}
+
+function utf8Bytes(s: string): number {
+  return Buffer.byteLength(s, 'utf8');
 }
 
 /** Raw bytes (msgpack bin), handed on as the Buffer msgpackr decoded. */

@@ -58,10 +58,18 @@ describe('native request shapes', () => {
     expect(optional(int32).problem(null)).toBeDefined();
   });
 
+  it('text: bounded in UTF-8 bytes, the unit of a Kafka STRING (multi-byte text counts what it takes on the wire)', () => {
+    expect(text(6).problem('abcdef')).toBeUndefined();
+    expect(text(6).problem('abcdefg')).toBeDefined();
+    expect(text(6).problem('éé')).toBeUndefined(); // 4 bytes
+    expect(text(6).problem('éééé')).toEqual({ path: [], expected: 'a string of at most 6 UTF-8 bytes' }); // 8 bytes
+    expect(text(6).problem('€€€')).toBeDefined(); // 3 characters, 9 bytes
+  });
+
   it('lists: bounded, and every item checked (a null in a list is named by its index)', () => {
     const names = list(text(10), 3);
     expect(names.problem(['a', 'b'])).toBeUndefined();
-    expect(names.problem(['a', null])).toEqual({ path: [1], expected: 'a string of at most 10 characters' });
+    expect(names.problem(['a', null])).toEqual({ path: [1], expected: 'a string of at most 10 UTF-8 bytes' });
     expect(names.problem(['a', 'b', 'c', 'd'])).toEqual({ path: [], expected: 'a list of at most 3 items' });
     expect(names.problem({ 0: 'a', length: 1 })).toBeDefined();
   });
@@ -70,7 +78,7 @@ describe('native request shapes', () => {
     const shape = object({ name: text(10), count: optional(int32) });
     expect(shape.problem({ name: 'a' })).toBeUndefined();
     expect(shape.problem({ name: 'a', count: undefined, extra: [null] })).toBeUndefined();
-    expect(shape.problem({})).toEqual({ path: ['name'], expected: 'a string of at most 10 characters' });
+    expect(shape.problem({})).toEqual({ path: ['name'], expected: 'a string of at most 10 UTF-8 bytes' });
     expect(shape.problem(null)).toEqual({ path: [], expected: 'a map' });
     for (const notMap of [[], new Date(0), Buffer.from('a'), new Map([['name', 'a']])]) {
       expect(shape.problem(notMap), String(notMap)).toEqual({ path: [], expected: 'a map' });
@@ -79,14 +87,14 @@ describe('native request shapes', () => {
     const inherits = Object.create({ name: 'a' }) as object;
     expect(isPlainMap(inherits)).toBe(false);
     const toStringField = object({ toString: text(10) });
-    expect(toStringField.problem({})).toEqual({ path: ['toString'], expected: 'a string of at most 10 characters' });
+    expect(toStringField.problem({})).toEqual({ path: ['toString'], expected: 'a string of at most 10 UTF-8 bytes' });
     expect(object({}).problem(Object.create(null))).toBeUndefined();
   });
 
   it('string maps: plain, bounded, every value checked', () => {
     const configs = stringMap(text(5), 2);
     expect(configs.problem({ a: '1', b: '2' })).toBeUndefined();
-    expect(configs.problem({ a: 1 })).toEqual({ path: ['a'], expected: 'a string of at most 5 characters' });
+    expect(configs.problem({ a: 1 })).toEqual({ path: ['a'], expected: 'a string of at most 5 UTF-8 bytes' });
     expect(configs.problem({ a: '1', b: '2', c: '3' })).toEqual({ path: [], expected: 'a map of at most 2 entries' });
     expect(configs.problem('a=1')).toBeDefined();
   });
