@@ -34,6 +34,7 @@ const server = await startHttpServer({
   brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
   coordinator: { brokers: () => [], controllerId: () => 0 } as unknown as Coordinator,
   mode: 'standalone',
+  ready: () => Promise.reject(new Error('no broker in this benchmark')),
   users,
 });
 

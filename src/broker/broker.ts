@@ -6,6 +6,7 @@
  * reverses it: stop accepting, finish in-flight requests, stop replicating,
  * leave the cluster, flush and close the logs (LevelDB last).
  */
+import { Connection } from '../client/connection.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
@@ -15,19 +16,20 @@ import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { type HttpServer, startHttpServer } from '../http/http-server.js';
-import { BrokerMetrics } from '../http/metrics.js';
+import { BrokerMetrics } from '../metrics/broker-metrics.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
+import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
-import { groupOffsetsCompactBytes, zookeeperRejoinBackoffMs } from '../shared/limits.js';
+import { groupOffsetsCompactBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogManager } from '../storage/log-manager.js';
-import { AppendNotifier } from './append-notifier.js';
-import { TopicManager } from './topic-manager.js';
+import { TopicManager } from '../topics/topic-manager.js';
 
 export class Broker {
   private logs: LogManager | undefined;
@@ -164,6 +166,7 @@ export class Broker {
         brokerAddress: () => this.address ?? { host, port: endpoint.port },
         coordinator,
         mode: coordinator instanceof ZooKeeperCoordinator ? 'cluster' : 'standalone',
+        ready: () => this.ready(),
         metrics: this.metrics,
         logs,
         startedAt: this.startedAt,
@@ -187,6 +190,23 @@ export class Broker {
       await this.coordinator?.close();
       await logs.close();
       throw err;
+    }
+  }
+
+  /** Ready when the native listener answers ApiVersions over TCP, as a client would see it. */
+  private async ready(): Promise<void> {
+    const { host, port } = this.address ?? { host: this.config.string('host.name'), port: this.config.int('port') };
+    const conn = new Connection({
+      host,
+      port,
+      clientId: 'sluice-readyz',
+      connectTimeoutMs: readinessProbeTimeoutMs,
+      requestTimeoutMs: readinessProbeTimeoutMs,
+    });
+    try {
+      await conn.request(ApiKey.ApiVersions, {});
+    } finally {
+      conn.close();
     }
   }
 

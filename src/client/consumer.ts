@@ -44,6 +44,7 @@ import {
   groupSessionTimeoutMsMin,
   groupSubscribedTopicsMax,
 } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { batchSizeOf, lastOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
 import { forEachRecord } from '../wire/record-batch-decoder.js';
 import { type Assignor, builtinAssignor, defaultAssignors } from './assignors/index.js';
@@ -93,8 +94,6 @@ interface DeliveryGroup {
   version: number;
   records: ConsumerRecord[];
 }
-
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /** Which consumer's handler the current async context runs in (close() from inside must not wait for itself). */
 const deliveryContext = new AsyncLocalStorage<Consumer>();
@@ -337,7 +336,7 @@ export class Consumer {
       for (const p of info.partitions) assignment.push(newState(topic, p.partition, reset, this.maxBytesPerPartition));
     }
     for (const s of assignment) {
-      const key = keyOf(s.topic, s.partition);
+      const key = topicPartitionKey(s.topic, s.partition);
       if (!this.partitions.has(key)) this.partitions.set(key, s);
     }
   }
@@ -413,7 +412,7 @@ export class Consumer {
       this.carryOver = new Map();
       for (const st of this.partitions.values()) {
         if (st.processed !== null && st.processed !== st.committed)
-          this.carryOver.set(keyOf(st.topic, st.partition), st.processed);
+          this.carryOver.set(topicPartitionKey(st.topic, st.partition), st.processed);
       }
       this.applyAssignment([]);
     } finally {
@@ -428,7 +427,7 @@ export class Consumer {
     const next: PartitionState[] = [];
     for (const tp of partitions) {
       for (const partition of tp.partitions) {
-        const key = keyOf(tp.topic, partition);
+        const key = topicPartitionKey(tp.topic, partition);
         const state = newState(tp.topic, partition, this.groupReset, this.maxBytesPerPartition);
         const offset = committed.get(key) ?? -1;
         if (offset >= 0) {
@@ -502,8 +501,8 @@ export class Consumer {
   /** Replaces the assignment (assign(), or a group's new generation), keeping nothing buffered for dropped partitions. */
   protected applyAssignment(next: PartitionState[]): void {
     this.partitions.clear();
-    for (const s of next) this.partitions.set(keyOf(s.topic, s.partition), s);
-    this.buffered = this.buffered.filter((r) => this.partitions.has(keyOf(r.topic, r.partition)));
+    for (const s of next) this.partitions.set(topicPartitionKey(s.topic, s.partition), s);
+    this.buffered = this.buffered.filter((r) => this.partitions.has(topicPartitionKey(r.topic, r.partition)));
     for (const s of this.lastPolled.keys()) if (!next.includes(s)) this.lastPolled.delete(s);
   }
 
@@ -531,7 +530,7 @@ export class Consumer {
   position(topic: string, partition: number): number | null {
     const first = this.buffered.find((r) => r.topic === topic && r.partition === partition);
     if (first) return first.offset;
-    return this.partitions.get(keyOf(topic, partition))?.position ?? null;
+    return this.partitions.get(topicPartitionKey(topic, partition))?.position ?? null;
   }
 
   /**
@@ -543,7 +542,7 @@ export class Consumer {
     if (this.closed) throw closedError('the consumer');
     checkTopicPartition(target?.topic, target?.partition);
     const o = parseOffset(target.offset);
-    const key = keyOf(target.topic, target.partition);
+    const key = topicPartitionKey(target.topic, target.partition);
     if (this.groupId !== undefined && !this.partitions.has(key)) {
       if (this.pendingSeeks.size >= consumerPendingSeeksMax && !this.pendingSeeks.has(key))
         throw invalidArgument(`more than ${consumerPendingSeeksMax} seeks of unassigned partitions`);
@@ -568,7 +567,7 @@ export class Consumer {
     const ts = target.timestamp instanceof Date ? target.timestamp.getTime() : target.timestamp;
     if (!Number.isSafeInteger(ts) || ts < 0)
       throw invalidArgument(`timestamp must be milliseconds since the epoch, not ${String(ts)}`);
-    if (this.groupId !== undefined && !this.partitions.has(keyOf(target.topic, target.partition))) {
+    if (this.groupId !== undefined && !this.partitions.has(topicPartitionKey(target.topic, target.partition))) {
       throw invalidArgument(`${target.topic}-${target.partition} is not assigned to this member of '${this.groupId}'`);
     }
     const state = this.stateFor(target.topic, target.partition);
@@ -580,7 +579,7 @@ export class Consumer {
 
   /** The partition's state (created when no group), with its buffered records dropped and older deliveries stale. */
   private stateFor(topic: string, partition: number): PartitionState {
-    const key = keyOf(topic, partition);
+    const key = topicPartitionKey(topic, partition);
     let state = this.partitions.get(key);
     if (!state) {
       this.requireNoGroup('seek() of an unassigned partition');
@@ -594,7 +593,7 @@ export class Consumer {
   }
 
   private isPaused(topic: string, partition: number): boolean {
-    return this.pausedTopics.has(topic) || this.pausedPartitions.has(keyOf(topic, partition));
+    return this.pausedTopics.has(topic) || this.pausedPartitions.has(topicPartitionKey(topic, partition));
   }
 
   /**
@@ -610,7 +609,7 @@ export class Consumer {
         for (const p of spec.partitions) {
           if (this.pausedPartitions.size >= consumerPendingSeeksMax)
             throw invalidArgument(`more than ${consumerPendingSeeksMax} paused partitions`);
-          this.pausedPartitions.add(keyOf(spec.topic, p));
+          this.pausedPartitions.add(topicPartitionKey(spec.topic, p));
         }
       }
       for (const state of this.partitions.values()) {
@@ -636,9 +635,9 @@ export class Consumer {
         // the topic was paused as a whole: keep its other assigned partitions paused one by one
         this.pausedTopics.delete(spec.topic);
         for (const s of this.partitions.values())
-          if (s.topic === spec.topic) this.pausedPartitions.add(keyOf(s.topic, s.partition));
+          if (s.topic === spec.topic) this.pausedPartitions.add(topicPartitionKey(s.topic, s.partition));
       }
-      for (const p of spec.partitions) this.pausedPartitions.delete(keyOf(spec.topic, p));
+      for (const p of spec.partitions) this.pausedPartitions.delete(topicPartitionKey(spec.topic, p));
     }
   }
 
@@ -686,7 +685,7 @@ export class Consumer {
     answers.forEach((a, i) => {
       const s = pending[i] as PartitionState;
       // only when nobody moved the partition meanwhile
-      if (s.position === null && this.partitions.get(keyOf(s.topic, s.partition)) === s) {
+      if (s.position === null && this.partitions.get(topicPartitionKey(s.topic, s.partition)) === s) {
         s.position = a.offset;
         s.consumed = a.offset;
       }
@@ -703,7 +702,7 @@ export class Consumer {
     this.promotePolled();
     const records = await this.pollRecords(options);
     for (const r of records) {
-      const state = this.partitions.get(keyOf(r.topic, r.partition));
+      const state = this.partitions.get(topicPartitionKey(r.topic, r.partition));
       if (!state) continue;
       state.consumed = r.offset + 1;
       if (this.membership) this.lastPolled.set(state, r.offset + 1);
@@ -714,7 +713,7 @@ export class Consumer {
   /** What the last poll() returned becomes processed. */
   private promotePolled(): void {
     for (const [state, next] of this.lastPolled) {
-      if (this.partitions.get(keyOf(state.topic, state.partition)) === state) state.processed = next;
+      if (this.partitions.get(topicPartitionKey(state.topic, state.partition)) === state) state.processed = next;
     }
     this.lastPolled.clear();
   }
@@ -841,7 +840,7 @@ export class Consumer {
     for (const { state, offset, version } of asked) {
       // a seek, pause or new assignment during the fetch wins over what it brought
       if (
-        this.partitions.get(keyOf(state.topic, state.partition)) !== state ||
+        this.partitions.get(topicPartitionKey(state.topic, state.partition)) !== state ||
         state.position !== offset ||
         state.version !== version ||
         this.isPaused(state.topic, state.partition)
@@ -1002,7 +1001,7 @@ export class Consumer {
   private async deliver(records: ConsumerRecord[], options: RunOptions, concurrency: number): Promise<void> {
     const groups = new Map<string, DeliveryGroup>();
     for (const r of records) {
-      const key = keyOf(r.topic, r.partition);
+      const key = topicPartitionKey(r.topic, r.partition);
       let g = groups.get(key);
       if (!g) {
         const state = this.partitions.get(key);
@@ -1040,13 +1039,13 @@ export class Consumer {
       !this.closed &&
       !this.revoking &&
       state.version === g.version &&
-      this.partitions.get(keyOf(state.topic, state.partition)) === state &&
+      this.partitions.get(topicPartitionKey(state.topic, state.partition)) === state &&
       !this.isPaused(state.topic, state.partition)
     );
   }
 
   private stillAssigned(state: PartitionState): boolean {
-    return this.partitions.get(keyOf(state.topic, state.partition)) === state;
+    return this.partitions.get(topicPartitionKey(state.topic, state.partition)) === state;
   }
 
   /** Makes the partition fetch again from `offset` (when nothing else moved it meanwhile). */
@@ -1155,7 +1154,7 @@ export class Consumer {
         if (m.generationId < 0) throw this.notMember();
         await m.commit(list);
         for (const o of list) {
-          const s = this.partitions.get(keyOf(o.topic, o.partition));
+          const s = this.partitions.get(topicPartitionKey(o.topic, o.partition));
           if (s) s.committed = o.offset;
         }
       });

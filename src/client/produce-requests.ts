@@ -9,6 +9,8 @@
  * partition's further batches go into later requests on the same connection,
  * which the broker handles in order, so the partition's order is kept.
  */
+import { topicPartitionKey } from '../shared/topic-partition.js';
+
 /** What the planner needs of a due batch: the partition it belongs to (any identity) and its size. */
 export interface PlannedBatch<Q> {
   q: Q;
@@ -74,13 +76,9 @@ export function answersByPartition(
   const answers = new Map<string, PartitionAnswer | typeof ambiguousAnswer>();
   for (const t of topics ?? []) {
     for (const p of t.partitions ?? []) {
-      const key = partitionKeyOf(t.name, p.partition);
+      const key = topicPartitionKey(t.name, p.partition);
       answers.set(key, answers.has(key) ? ambiguousAnswer : p);
     }
   }
   return answers;
-}
-
-export function partitionKeyOf(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }

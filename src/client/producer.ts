@@ -56,6 +56,7 @@ import {
   producerMessagesPerSendMax,
   producerRequestBytesMax,
 } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { RecordHeader, RecordInput } from '../wire/record.js';
 import { Compression } from '../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
@@ -63,7 +64,7 @@ import type { Cluster } from './cluster.js';
 import { type Connection, wasSent } from './connection.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
-import { ambiguousAnswer, answersByPartition, partitionKeyOf, planProduceRequests } from './produce-requests.js';
+import { ambiguousAnswer, answersByPartition, planProduceRequests } from './produce-requests.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
 
 /**
@@ -737,7 +738,7 @@ export class Producer {
     }
     const answers = answersByPartition(res.topics);
     for (const item of live) {
-      const p = answers.get(partitionKeyOf(item.q.topic, item.q.partition));
+      const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
       const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
       if (!p) {
         this.failed(item.q, item.batch, wireError(-1, ctx, 'no result for the partition'));

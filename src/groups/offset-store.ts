@@ -19,7 +19,6 @@
  * replay after a crash at any step still ends with the latest value per key.
  */
 import { Packr } from 'msgpackr';
-import type { TopicManager } from '../broker/topic-manager.js';
 import { WireError } from '../protocol/error-codes.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -33,6 +32,7 @@ import {
 } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import type { PartitionLog } from '../storage/partition-log.js';
+import type { TopicManager } from '../topics/topic-manager.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
 

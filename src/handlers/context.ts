@@ -1,15 +1,15 @@
 /** What every request handler can reach. Handlers never see sockets or codecs. */
-import type { AppendNotifier } from '../broker/append-notifier.js';
-import type { TopicManager } from '../broker/topic-manager.js';
+
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
-import type { BrokerMetrics } from '../http/metrics.js';
 import type { QueueManager } from '../queues/queue-manager.js';
+import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
+import type { TopicManager } from '../topics/topic-manager.js';
 
 export interface HandlerContext {
   logs: LogManager;
@@ -25,8 +25,17 @@ export interface HandlerContext {
   logger: Logger;
   /** Set when the broker is shutting down: long polls return at once. */
   stopping: () => boolean;
-  /** Prometheus metrics (absent in tests that build a bare context). */
-  metrics?: BrokerMetrics;
+  /** Metrics (the broker's Prometheus registry; absent in tests that build a bare context). */
+  metrics?: HandlerMetrics;
+}
+
+/** What request handling reports: per-API request latency, and records in and out per topic. */
+export interface HandlerMetrics {
+  request(api: string, seconds: number): void;
+  /** `records`: the RecordBatch v2 bytes appended by a producer. */
+  produced(topic: string, records: Buffer): void;
+  /** `records`: the RecordBatch v2 bytes served to a consumer. */
+  fetched(topic: string, records: Buffer): void;
 }
 
 /** Who sent the request. */

@@ -8,11 +8,12 @@
  * replica has). A follower (`replicaId` set) reads up to the log end, and the
  * offset it asks for tells the leader how far it has replicated.
  */
-import { partitionKey } from '../broker/append-notifier.js';
+
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { arrayField, type Handler, type HandlerContext, intField, stringField } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -121,7 +122,7 @@ export const fetchHandler: Handler = {
     }
     const deadline = Date.now() + maxWaitMs;
     let result = await readOnce(ctx, wanted, maxBytes, replicaId);
-    const keys = wanted.map((w) => partitionKey(w.topic, w.partition));
+    const keys = wanted.map((w) => topicPartitionKey(w.topic, w.partition));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
     while (result.bytes < minBytes && !ctx.stopping()) {
       const left = deadline - Date.now();

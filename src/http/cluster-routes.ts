@@ -5,7 +5,7 @@ import type { Consumer } from '../client/consumer.js';
 import type { Sluice } from '../client/sluice.js';
 import type { Message } from '../client/types.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import type { HttpServerOptions } from './http-server.js';
+import type { HttpServerOptions } from './http-options.js';
 import { addRoute, int, ints, listOf, messageJson, messagesMax, nameParam, str } from './routes.js';
 
 const partitionSchema = {

@@ -8,25 +8,20 @@
  */
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { Connection } from '../client/connection.js';
 import { Sluice } from '../client/sluice.js';
-import type { BrokerConfig } from '../config/broker-config.js';
-import type { Coordinator } from '../coordination/coordinator.js';
-import { ApiKey } from '../protocol/native/api-keys.js';
 import { SluiceError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
-import type { LogManager } from '../storage/log-manager.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
-import { LoginGuard, type LoginThrottleOptions } from './login-guard.js';
-import type { BrokerMetrics } from './metrics.js';
+import type { HttpServerOptions } from './http-options.js';
+import { LoginGuard } from './login-guard.js';
 import { openApiDocument } from './openapi.js';
 import { registerQueueRoutes } from './queue-routes.js';
 import { type Access, addRoute, anyObject, errorSchema, str } from './routes.js';
 import { type Session, SessionStore, sessionCookie, sessionTtlMsDefault } from './sessions.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
-import { loadUsers, type UserRecord } from './users.js';
+import { loadUsers } from './users.js';
 
+export type { HttpMetrics, HttpServerOptions } from './http-options.js';
 export { openApiDocument } from './openapi.js';
 export { sessionCookie } from './sessions.js';
 
@@ -47,23 +42,6 @@ const tooManyWaiting = {
   error: 'Too Many Requests',
   message: 'too many login attempts for this user are waiting from this address; try again later',
 };
-
-export interface HttpServerOptions {
-  config: BrokerConfig;
-  logger: Logger;
-  brokerAddress: () => { host: string; port: number };
-  coordinator: Coordinator;
-  mode: 'standalone' | 'cluster';
-  metrics?: BrokerMetrics;
-  /** This broker's logs: size on disk of the partitions it holds. */
-  logs?: LogManager;
-  /** When this broker started (ms since the epoch). */
-  startedAt?: number;
-  /** Overrides the users file (tests). */
-  users?: Map<string, UserRecord>;
-  /** Overrides the failed-login delays and bounds of src/shared/limits.ts (tests). */
-  loginThrottle?: Partial<LoginThrottleOptions>;
-}
 
 export interface HttpServer {
   address: { host: string; port: number };
@@ -245,21 +223,11 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     role: 'anonymous',
     response: { 200: anyObject, 503: anyObject },
     handler: async (_req, reply) => {
-      const { host, port } = options.brokerAddress();
-      const conn = new Connection({
-        host,
-        port,
-        clientId: 'sluice-readyz',
-        connectTimeoutMs: 2000,
-        requestTimeoutMs: 2000,
-      });
       try {
-        await conn.request(ApiKey.ApiVersions, {});
+        await options.ready();
         return { status: 'ready' };
       } catch (err) {
         return reply.code(503).send({ status: 'not ready', message: (err as Error).message });
-      } finally {
-        conn.close();
       }
     },
   });

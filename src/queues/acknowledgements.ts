@@ -10,7 +10,7 @@ import type { QueueAckType } from '../protocol/native/queue-messages.js';
 import type { SluiceError } from '../shared/errors.js';
 import { exceedsRedeliveries } from './dead-letters.js';
 import type { DeliveryOrder } from './delivery.js';
-import { detach, type Entry } from './queue-state.js';
+import { detach, type Entry } from './queue-entry.js';
 
 /** `base` multiplied by `multiplier` per earlier redelivery (at most 30 times), capped at `max`. */
 export function backoffDelay(base: number, multiplier: number, max: number, deliveries: number): number {

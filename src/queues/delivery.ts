@@ -6,7 +6,7 @@
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { queueFetchWaitersMax } from '../shared/limits.js';
-import type { Consumer, Entry } from './queue-state.js';
+import type { Consumer, Entry } from './queue-entry.js';
 
 /** The available entries in delivery order: released ones first (in offset order), then the never-delivered ones. */
 export class DeliveryOrder {

@@ -6,7 +6,8 @@
 import type { QueueMessageInput, QueueStats } from '../protocol/native/queue-messages.js';
 import type { DecodedRecord } from '../wire/record.js';
 import { redriveMessage } from './dead-letters.js';
-import type { Consumers, Entry, QueueState } from './queue-state.js';
+import type { Entry } from './queue-entry.js';
+import type { Consumers, QueueState } from './queue-state.js';
 
 /** Messages a redrive reads and moves at once. */
 export const redriveChunkMessages = 500;

@@ -53,6 +53,7 @@ import {
 import { DeliveryCountFlusher, fetchRoom, lockFor, WaitingFetches } from './delivery.js';
 import { LogFollower } from './log-follower.js';
 import { browseEntries, queueStats, redriveChunk, redriveChunkMessages, unheldEntries } from './queue-admin-ops.js';
+import { type Consumer, detach, type Entry } from './queue-entry.js';
 import {
   type DoneReason,
   decodeStateRecord,
@@ -61,7 +62,7 @@ import {
   messageRecordInput,
   stateRecordInput,
 } from './queue-records.js';
-import { type Consumer, Consumers, detach, type Entry, QueueState } from './queue-state.js';
+import { Consumers, QueueState } from './queue-state.js';
 import { RecordReader } from './record-reader.js';
 
 export interface DispatcherDeps {

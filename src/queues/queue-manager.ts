@@ -9,17 +9,18 @@
  * Consumers are bound to the connection they fetch on: when it closes, what
  * they hold goes back to the queue at once.
  */
-import { type AppendNotifier, partitionKey } from '../broker/append-notifier.js';
-import type { TopicManager } from '../broker/topic-manager.js';
+
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
-import type { ClientInfo } from '../handlers/context.js';
 import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
+import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { queueSegmentBytes } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { validateTopicName } from '../storage/names.js';
+import type { TopicManager } from '../topics/topic-manager.js';
 import { PeerClient } from './peer-client.js';
 import { QueueDispatcher } from './queue-dispatcher.js';
 
@@ -38,6 +39,14 @@ export interface QueueManagerDeps {
 interface Running {
   dispatcher: QueueDispatcher;
   unsubscribe: () => void;
+}
+
+/** The connection a queue consumer is bound to: its deliveries go back when it closes. */
+export interface ConsumerConnection {
+  /** Unique per TCP connection for the broker's lifetime. */
+  readonly connectionId: number;
+  /** Runs `listener` once when this connection closes (at once if it already has). */
+  onClose(listener: () => void): void;
 }
 
 export class QueueManager {
@@ -91,7 +100,7 @@ export class QueueManager {
       logger: this.deps.logger,
     });
     if (this.leadershipInDoubt) dispatcher.pauseDeliveries(true);
-    const unsubscribe = this.deps.notifier.subscribe(partitionKey(topic, 0), () => dispatcher.onCommitted());
+    const unsubscribe = this.deps.notifier.subscribe(topicPartitionKey(topic, 0), () => dispatcher.onCommitted());
     this.running.set(queue, { dispatcher, unsubscribe });
     this.deps.logger.info({ queue }, 'serving queue');
   }
@@ -142,7 +151,7 @@ export class QueueManager {
   }
 
   /** Releases what a consumer holds when its connection closes (registered once per consumer). */
-  bindConsumer(client: ClientInfo, queue: string, consumerId: string): void {
+  bindConsumer(client: ConsumerConnection, queue: string, consumerId: string): void {
     const key = `${client.connectionId}\u0000${queue}\u0000${consumerId}`;
     if (this.bound.has(key)) return;
     this.bound.add(key);

@@ -11,33 +11,8 @@
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { queueConsumersMax } from '../shared/limits.js';
 import { DeliveryOrder } from './delivery.js';
+import type { Consumer, Entry } from './queue-entry.js';
 import type { DoneReason, QueueCounters, StateRecord } from './queue-records.js';
-
-export interface Entry {
-  offset: number;
-  deliveryCount: number;
-  consumer: Consumer | undefined;
-  lockedUntil: number;
-  /** Not before this time (redelivery delay). */
-  availableAt: number;
-  expiresAt: number;
-  /** Leaving the queue (an acknowledgement or a dead-lettering is being written). */
-  leaving: boolean;
-}
-
-export interface Consumer {
-  id: string;
-  connectionId: number;
-  held: Set<Entry>;
-  prefetch: number;
-  lockTimeoutMs: number;
-}
-
-/** The entry is no longer held by its consumer (if any). */
-export function detach(entry: Entry): void {
-  entry.consumer?.held.delete(entry);
-  entry.consumer = undefined;
-}
 
 export class QueueState {
   readonly pending = new Map<number, Entry>();

@@ -7,7 +7,7 @@ import { queueReadBytes } from '../shared/limits.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { DecodedRecord } from '../wire/record.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
-import type { Entry } from './queue-state.js';
+import type { Entry } from './queue-entry.js';
 
 export class RecordReader {
   /** Decoded records of the last log read (see read). */

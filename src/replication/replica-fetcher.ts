@@ -27,7 +27,10 @@ import type {
 } from '../protocol/native/replication-messages.js';
 import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { PartitionReplica } from './partition-replica.js';
+
+const keyOf = (replica: PartitionReplica): string => topicPartitionKey(replica.topic, replica.partition);
 
 type FetchState = 'truncating' | 'fetching' | 'fenced';
 
@@ -58,7 +61,7 @@ export class ReplicaFetcher {
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
   add(replica: PartitionReplica): void {
-    this.followed.set(replica.name, { replica, epoch: replica.leaderEpoch, state: 'truncating' });
+    this.followed.set(keyOf(replica), { replica, epoch: replica.leaderEpoch, state: 'truncating' });
     this.wake?.();
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
@@ -73,14 +76,14 @@ export class ReplicaFetcher {
    * appended after the new epoch's truncation).
    */
   private current(sent: ReadonlyMap<string, Followed>, topic: string, partition: number): Followed | undefined {
-    const key = `${topic}-${partition}`;
+    const key = topicPartitionKey(topic, partition);
     const f = sent.get(key);
     return f !== undefined && this.followed.get(key) === f ? f : undefined;
   }
 
   remove(replica: PartitionReplica): void {
-    const entry = this.followed.get(replica.name);
-    if (entry?.replica === replica) this.followed.delete(replica.name);
+    const entry = this.followed.get(keyOf(replica));
+    if (entry?.replica === replica) this.followed.delete(keyOf(replica));
   }
 
   async close(): Promise<void> {
@@ -165,7 +168,7 @@ export class ReplicaFetcher {
       replicaId: this.options.brokerId,
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     };
-    const sent = new Map(entries.map((f) => [f.replica.name, f]));
+    const sent = new Map(entries.map((f) => [keyOf(f.replica), f]));
     const response = await connection.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, request);
     for (const t of response.topics) {
       for (const p of t.partitions) {
@@ -217,7 +220,7 @@ export class ReplicaFetcher {
       });
       byTopic.set(f.replica.topic, list);
     }
-    const sent = new Map(entries.map((f) => [f.replica.name, f]));
+    const sent = new Map(entries.map((f) => [keyOf(f.replica), f]));
     const response = await connection.request<FetchResponse>(
       ApiKey.Fetch,
       {

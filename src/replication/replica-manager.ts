@@ -10,20 +10,24 @@
  * coordinator reported them; a change for an epoch already applied is a no-op.
  */
 
-import type { AppendNotifier } from '../broker/append-notifier.js';
-import { partitionKey } from '../broker/append-notifier.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
-import type { BrokerMetrics } from '../http/metrics.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { AppendResult } from '../storage/partition-log.js';
+import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
+
+/** What the replica manager reports to metrics (the broker wires in its Prometheus metrics). */
+export interface IsrChangeCounter {
+  isrChanged(change: 'shrink' | 'expand'): void;
+}
 
 export interface ReplicaManagerOptions {
   brokerId: number;
@@ -33,7 +37,7 @@ export interface ReplicaManagerOptions {
   notifier: AppendNotifier;
   logger: Logger;
   /** Counts ISR shrinks and expands. */
-  metrics?: BrokerMetrics;
+  metrics?: IsrChangeCounter;
 }
 
 export class ReplicaManager {
@@ -96,7 +100,7 @@ export class ReplicaManager {
   }
 
   replica(topic: string, partition: number): PartitionReplica | undefined {
-    return this.replicas.get(partitionKey(topic, partition));
+    return this.replicas.get(topicPartitionKey(topic, partition));
   }
 
   /** The replica when this broker leads the partition, else a NotLeader / UnknownPartition error. */
@@ -140,7 +144,7 @@ export class ReplicaManager {
       );
     }
     const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
-    this.options.notifier.notify(partitionKey(topic, partition));
+    this.options.notifier.notify(topicPartitionKey(topic, partition));
     replica.onLeaderAppend();
     if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
     return result;
@@ -202,7 +206,7 @@ export class ReplicaManager {
   // ---- applying partition states ----
 
   apply(state: PartitionState): Promise<void> {
-    const key = partitionKey(state.topic, state.partition);
+    const key = topicPartitionKey(state.topic, state.partition);
     const next = (this.chains.get(key) ?? Promise.resolve()).then(() =>
       this.applyNow(state).catch((err) => {
         this.options.logger.error(
@@ -222,7 +226,7 @@ export class ReplicaManager {
     if (!state.replicas.includes(this.brokerId)) return;
     const spec = this.options.coordinator.topic(state.topic);
     if (!spec) return;
-    const key = partitionKey(state.topic, state.partition);
+    const key = topicPartitionKey(state.topic, state.partition);
     let replica = this.replicas.get(key);
     if (!replica) {
       const overrides = topicLogOverrides(spec.configs);

@@ -228,6 +228,8 @@ export const replicaTruncationRoundsMax = 100;
 export const groupOffsetsCommitTimeoutMs = 10_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
 export const zookeeperRejoinBackoffMs = 1000;
+/** How long /readyz waits for the broker's own listener to answer ApiVersions (connect, then answer). */
+export const readinessProbeTimeoutMs = 2000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */
 export const producerIdempotentRetriesDefault = 20;
 /** How long a client tries a broker last for metadata after its connection broke or a request timed out. */

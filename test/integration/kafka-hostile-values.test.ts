@@ -11,8 +11,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/client/sluice.js';
+import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
 import { WireError } from '../../src/protocol/error-codes.js';
-import { KafkaReader, KafkaWriter } from '../../src/protocol/kafka/primitives.js';
 import { kafkaApis } from '../../src/protocol/kafka/registry.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 

@@ -6,9 +6,8 @@
  * the fullest members to eligible emptier ones until no member holds two
  * more than another that could take one of them.
  */
+import { topicPartitionKey } from '../../shared/topic-partition.js';
 import { AssignmentBuilder, type Assignor, sortedMembers, sortedTopics } from './common.js';
-
-const keyOf = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 export const stickyAssignor: Assignor = {
   name: 'sticky',
@@ -21,7 +20,7 @@ export const stickyAssignor: Assignor = {
       const count = partitionsPerTopic.get(topic) ?? 0;
       for (let p = 0; p < count; p++) all.push({ topic, partition: p });
     }
-    const exists = new Set(all.map((tp) => keyOf(tp.topic, tp.partition)));
+    const exists = new Set(all.map((tp) => topicPartitionKey(tp.topic, tp.partition)));
     const eligible = (memberId: string, topic: string): boolean => subscribes.get(memberId)?.has(topic) ?? false;
     const held = new Map<string, { topic: string; partition: number }[]>(sorted.map((m) => [m.memberId, []]));
     const owner = new Map<string, string>();
@@ -33,7 +32,7 @@ export const stickyAssignor: Assignor = {
       const list = held.get(m.memberId) ?? [];
       for (const tp of m.subscription.ownedPartitions ?? []) {
         for (const partition of tp.partitions ?? []) {
-          const key = keyOf(tp.topic, partition);
+          const key = topicPartitionKey(tp.topic, partition);
           if (!exists.has(key) || owner.has(key) || !eligible(m.memberId, tp.topic)) continue;
           if (list.length >= ceiling) continue;
           owner.set(key, m.memberId);
@@ -43,7 +42,7 @@ export const stickyAssignor: Assignor = {
     }
     // 2. every unowned partition to the eligible member holding the fewest
     for (const tp of all) {
-      const key = keyOf(tp.topic, tp.partition);
+      const key = topicPartitionKey(tp.topic, tp.partition);
       if (owner.has(key)) continue;
       let best: string | undefined;
       for (const m of sorted) {

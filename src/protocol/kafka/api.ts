@@ -4,8 +4,9 @@
  * message shapes and the native handler's. The native handler holds the
  * semantics; a Kafka API module only renames and reshapes fields.
  */
+
+import type { Codec } from '../binary/schema.js';
 import type { ErrorFields } from '../native/messages.js';
-import type { Codec } from './schema.js';
 
 /** What a response adapter may need beyond the request and the handler's answer. */
 export interface KafkaEnv {

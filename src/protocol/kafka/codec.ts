@@ -12,11 +12,12 @@
  * a version both speak; any other API gets UNSUPPORTED_VERSION as the first
  * field of its body.
  */
+
+import { KafkaReader, type KafkaRequestHeader, KafkaWriter } from '../binary/primitives.js';
+import type { VersionContext } from '../binary/schema.js';
 import { WireError } from '../error-codes.js';
 import type { AnyKafkaApi, NativeResult } from './api.js';
-import { KafkaReader, type KafkaRequestHeader, KafkaWriter } from './primitives.js';
 import { kafkaApis, kafkaEnv } from './registry.js';
-import type { VersionContext } from './schema.js';
 
 export const apiVersionsKey = 18;
 

@@ -16,8 +16,8 @@
  */
 
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { KafkaReader, KafkaWriter } from '../kafka/primitives.js';
-import { array, field, int32, nullableBytes, string, struct } from '../kafka/schema.js';
+import { KafkaReader, KafkaWriter } from '../binary/primitives.js';
+import { array, field, int32, nullableBytes, string, struct } from '../binary/schema.js';
 
 export const consumerProtocolType = 'consumer';
 

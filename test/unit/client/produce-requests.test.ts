@@ -5,12 +5,8 @@
  * never to an answer given twice.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  ambiguousAnswer,
-  answersByPartition,
-  partitionKeyOf,
-  planProduceRequests,
-} from '../../../src/client/produce-requests.js';
+import { ambiguousAnswer, answersByPartition, planProduceRequests } from '../../../src/client/produce-requests.js';
+import { topicPartitionKey } from '../../../src/shared/topic-partition.js';
 import { prng } from '../../helpers/prng.js';
 
 interface Item {
@@ -76,10 +72,10 @@ describe('answersByPartition', () => {
       { name: 'u', partitions: [{ partition: 0, errorCode: 6, baseOffset: -1 }] },
       { name: 't', partitions: [{ partition: 1, errorCode: 0, baseOffset: 30 }] },
     ]);
-    expect(answers.get(partitionKeyOf('t', 0))).toMatchObject({ baseOffset: 10 });
-    expect(answers.get(partitionKeyOf('u', 0))).toMatchObject({ errorCode: 6 });
-    expect(answers.get(partitionKeyOf('t', 1))).toBe(ambiguousAnswer);
-    expect(answers.get(partitionKeyOf('t', 2))).toBeUndefined();
+    expect(answers.get(topicPartitionKey('t', 0))).toMatchObject({ baseOffset: 10 });
+    expect(answers.get(topicPartitionKey('u', 0))).toMatchObject({ errorCode: 6 });
+    expect(answers.get(topicPartitionKey('t', 1))).toBe(ambiguousAnswer);
+    expect(answers.get(topicPartitionKey('t', 2))).toBeUndefined();
     expect(answersByPartition(undefined).size).toBe(0);
   });
 });

@@ -4,14 +4,14 @@
  * keeps the log bounded without losing any live offset.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppendNotifier } from '../../../src/broker/append-notifier.js';
-import { TopicManager } from '../../../src/broker/topic-manager.js';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import { StandaloneCoordinator } from '../../../src/coordination/standalone/standalone-coordinator.js';
 import { OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/groups/offset-store.js';
+import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
+import { TopicManager } from '../../../src/topics/topic-manager.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 

@@ -82,6 +82,7 @@ describe('HTTP auth (fastify inject)', () => {
       brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
       coordinator,
       mode: 'standalone',
+      ready: () => Promise.reject(new Error('no broker in this test')),
       users,
     });
   });
@@ -164,6 +165,7 @@ describe('failed logins never lock out the right password (fastify inject)', () 
       brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
       coordinator: { brokers: () => [], controllerId: () => 0 } as unknown as Coordinator,
       mode: 'standalone',
+      ready: () => Promise.reject(new Error('no broker in this test')),
       users,
       // short delays keep the test quick; the policy itself is tested in login-throttle.test.ts
       loginThrottle: { delayMsMin: 5, delayMsMax: 40 },
@@ -255,6 +257,7 @@ describe('http.trusted.proxies', () => {
       brokerAddress: () => ({ host: '127.0.0.1', port: 1 }),
       coordinator: { brokers: () => [], controllerId: () => 0 } as unknown as Coordinator,
       mode: 'standalone',
+      ready: () => Promise.reject(new Error('no broker in this test')),
       users: new Map([['admin', await userOf('admin', 'pw-admin', 'admin')]]),
       loginThrottle: { delayMsMin: 1, delayMsMax: 2 },
     });

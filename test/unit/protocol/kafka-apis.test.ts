@@ -7,6 +7,7 @@
  * laid out by hand from Kafka's protocol guide.
  */
 import { describe, expect, it } from 'vitest';
+import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
 import { createTopicsApi } from '../../../src/protocol/kafka/apis/create-topics.js';
@@ -26,7 +27,6 @@ import { offsetCommitApi } from '../../../src/protocol/kafka/apis/offset-commit.
 import { offsetFetchApi } from '../../../src/protocol/kafka/apis/offset-fetch.js';
 import { produceApi } from '../../../src/protocol/kafka/apis/produce.js';
 import { syncGroupApi } from '../../../src/protocol/kafka/apis/sync-group.js';
-import { KafkaReader, KafkaWriter } from '../../../src/protocol/kafka/primitives.js';
 import { kafkaApis, kafkaEnv } from '../../../src/protocol/kafka/registry.js';
 import { kafkajsRequest, kafkajsResponse } from '../../helpers/kafkajs-protocol.js';
 import { kafkajsEncodeBatch } from '../../helpers/kafkajs-wire.js';

@@ -5,9 +5,9 @@
  * not speak, and truncated requests.
  */
 import { describe, expect, it } from 'vitest';
+import { KafkaReader } from '../../../src/protocol/binary/primitives.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
 import { decodeKafkaRequest, encodeKafkaResponse } from '../../../src/protocol/kafka/codec.js';
-import { KafkaReader } from '../../../src/protocol/kafka/primitives.js';
 import { kafkaEnv } from '../../../src/protocol/kafka/registry.js';
 import { kafkaCodec } from '../../../src/server/kafka-codec.js';
 import { isSluiceError } from '../../../src/shared/errors.js';

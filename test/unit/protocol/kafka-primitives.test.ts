@@ -4,7 +4,7 @@
  * round trips, and truncated or lying input refused with typed errors.
  */
 import { describe, expect, it } from 'vitest';
-import { KafkaReader, KafkaWriter, readRequestHeader } from '../../../src/protocol/kafka/primitives.js';
+import { KafkaReader, KafkaWriter, readRequestHeader } from '../../../src/protocol/binary/primitives.js';
 import { isSluiceError } from '../../../src/shared/errors.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -4,7 +4,7 @@
  * versions, unknown tagged fields skipped, partial values written with defaults.
  */
 import { describe, expect, it } from 'vitest';
-import { KafkaReader, KafkaWriter } from '../../../src/protocol/kafka/primitives.js';
+import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
 import {
   array,
   bool,
@@ -17,7 +17,7 @@ import {
   nullableString,
   string,
   struct,
-} from '../../../src/protocol/kafka/schema.js';
+} from '../../../src/protocol/binary/schema.js';
 
 const schema = struct({
   name: field(string, ''),

@@ -15,8 +15,8 @@ import {
   redriveMessage,
 } from '../../../src/queues/dead-letters.js';
 import { redriveChunk } from '../../../src/queues/queue-admin-ops.js';
+import type { Entry } from '../../../src/queues/queue-entry.js';
 import { decodeStateRecord, doneStateRecords } from '../../../src/queues/queue-records.js';
-import type { Entry } from '../../../src/queues/queue-state.js';
 import { queueStateFlushRecordsMax } from '../../../src/shared/limits.js';
 import type { DecodedRecord } from '../../../src/wire/record.js';
 

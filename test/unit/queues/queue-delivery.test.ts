@@ -13,7 +13,8 @@ import {
   lockFor,
   WaitingFetches,
 } from '../../../src/queues/delivery.js';
-import { type Consumer, Consumers, type Entry, QueueState } from '../../../src/queues/queue-state.js';
+import type { Consumer, Entry } from '../../../src/queues/queue-entry.js';
+import { Consumers, QueueState } from '../../../src/queues/queue-state.js';
 import { queueConsumersMax } from '../../../src/shared/limits.js';
 
 function entry(offset: number, fields: Partial<Entry> = {}): Entry {

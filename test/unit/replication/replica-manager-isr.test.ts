@@ -9,7 +9,6 @@
  * were missing on the new leader and truncated everywhere.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { AppendNotifier } from '../../../src/broker/append-notifier.js';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import type {
   BrokerEndpoint,
@@ -18,6 +17,7 @@ import type {
   PartitionStateListener,
   TopicSpec,
 } from '../../../src/coordination/coordinator.js';
+import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { isSluiceError } from '../../../src/shared/errors.js';
 import { silentLogger } from '../../../src/shared/logger.js';

@@ -7,9 +7,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Handler } from '../../../src/handlers/context.js';
+import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import { decodeKafkaRequest } from '../../../src/protocol/kafka/codec.js';
-import { KafkaReader, KafkaWriter } from '../../../src/protocol/kafka/primitives.js';
 import { kafkaApis } from '../../../src/protocol/kafka/registry.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
 import { encodeRequest } from '../../../src/protocol/native/frame.js';

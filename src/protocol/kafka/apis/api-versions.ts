@@ -3,8 +3,9 @@
  * listener itself. v3 is flexible (librdkafka asks with it first); its
  * response header stays v0 whatever the version (KIP-511), see codec.ts.
  */
+
+import { array, field, int16, int32, string, struct } from '../../binary/schema.js';
 import { kafkaApi } from '../api.js';
-import { array, field, int16, int32, string, struct } from '../schema.js';
 
 const request = struct({
   clientSoftwareName: field(string, '', 3),

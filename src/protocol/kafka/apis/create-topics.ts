@@ -5,10 +5,11 @@
  * assignments are not supported: such a topic is refused with
  * INVALID_REQUEST and not created, the others go ahead.
  */
+
+import { array, bool, field, type Infer, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
 import type { CreateTopicsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, bool, field, type Infer, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const request = struct({
   topics: field(

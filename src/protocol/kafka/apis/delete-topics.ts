@@ -1,8 +1,9 @@
 /** DeleteTopics (key 20), v0-v3: topics deleted by the native handler (through the controller). */
+
+import { array, field, type Infer, int16, int32, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
 import type { DeleteTopicsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, field, type Infer, int16, int32, string, struct } from '../schema.js';
 
 const request = struct({
   topicNames: field(array(string), []),

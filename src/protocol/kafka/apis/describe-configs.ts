@@ -4,8 +4,7 @@
  * comes from (config source) and may list synonyms, of which Sluice reports
  * none.
  */
-import type { DescribeConfigsResponse } from '../../native/messages.js';
-import { errorOf, kafkaApi } from '../api.js';
+
 import {
   array,
   bool,
@@ -18,7 +17,9 @@ import {
   nullableString,
   string,
   struct,
-} from '../schema.js';
+} from '../../binary/schema.js';
+import type { DescribeConfigsResponse } from '../../native/messages.js';
+import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
   resources: field(

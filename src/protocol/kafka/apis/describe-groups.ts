@@ -4,9 +4,21 @@
  * There are no ACLs: authorized operations are "not provided" (INT32_MIN),
  * and no member is static (group_instance_id null).
  */
+
+import {
+  array,
+  bool,
+  bytes,
+  field,
+  type Infer,
+  int16,
+  int32,
+  nullableString,
+  string,
+  struct,
+} from '../../binary/schema.js';
 import type { DescribeGroupsResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, bool, bytes, field, type Infer, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const noOperations = -2147483648;
 

@@ -6,8 +6,7 @@
  * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
  * declined with session id 0, which tells clients to send full fetches.
  */
-import type { FetchResponse } from '../../native/messages.js';
-import { errorOf, kafkaApi } from '../api.js';
+
 import {
   array,
   field,
@@ -20,7 +19,9 @@ import {
   nullableBytes,
   string,
   struct,
-} from '../schema.js';
+} from '../../binary/schema.js';
+import type { FetchResponse } from '../../native/messages.js';
+import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
   replicaId: field(int32, -1),

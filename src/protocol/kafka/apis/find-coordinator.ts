@@ -5,10 +5,11 @@
  * Kafka listener is not available to Kafka clients. Transaction
  * coordinators (key type 1) do not exist: Sluice has no transactions.
  */
+
+import { field, type Infer, int8, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
 import type { FindCoordinatorResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { field, type Infer, int8, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const groupKeyType = 0;
 

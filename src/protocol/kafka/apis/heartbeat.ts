@@ -1,6 +1,7 @@
 /** Heartbeat (key 12), v0-v3: a member says it is alive; the answer says whether to rejoin. */
+
+import { field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { field, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),

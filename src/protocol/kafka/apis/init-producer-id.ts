@@ -3,9 +3,10 @@
  * (any broker allocates one). Transactional ids are refused by the native
  * handler: Sluice has no transactions.
  */
+
+import { field, int16, int32, int64, nullableString, struct } from '../../binary/schema.js';
 import type { InitProducerIdResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { field, int16, int32, int64, nullableString, struct } from '../schema.js';
 
 const request = struct({
   transactionalId: field(nullableString, null),

@@ -5,9 +5,10 @@
  * Static membership (group_instance_id, v5) is not supported: the id is
  * ignored and the member is dynamic.
  */
+
+import { array, bytes, field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import type { JoinGroupResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, bytes, field, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),

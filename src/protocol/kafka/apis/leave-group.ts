@@ -3,8 +3,9 @@
  * several members (static membership), which one native call cannot
  * answer member by member, so this listener stops at v2.
  */
+
+import { field, int16, int32, string, struct } from '../../binary/schema.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { field, int16, int32, string, struct } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),

@@ -1,7 +1,8 @@
 /** ListGroups (key 16), v0-v2: the groups this broker coordinates (with members or committed offsets). */
+
+import { array, field, int16, int32, string, struct } from '../../binary/schema.js';
 import type { ListGroupsResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, field, int16, int32, string, struct } from '../schema.js';
 
 const request = struct({});
 

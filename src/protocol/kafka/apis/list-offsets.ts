@@ -10,9 +10,10 @@
  * with timestamp -1 makes it throw (OffsetAndTimestamp refuses a negative
  * timestamp). So a time query the handler found nothing for becomes -1 here.
  */
+
+import { field, int8, int16, int32, int64, struct, topicsOf } from '../../binary/schema.js';
 import type { ListOffsetsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { field, int8, int16, int32, int64, struct, topicsOf } from '../schema.js';
 
 const request = struct({
   replicaId: field(int32, -1),

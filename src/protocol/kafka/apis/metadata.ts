@@ -6,9 +6,19 @@
  */
 
 import { isInternalTopic } from '../../../shared/internal-topics.js';
+import {
+  array,
+  bool,
+  field,
+  int16,
+  int32,
+  nullableArray,
+  nullableString,
+  string,
+  struct,
+} from '../../binary/schema.js';
 import type { MetadataResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, bool, field, int16, int32, nullableArray, nullableString, string, struct } from '../schema.js';
 
 const noOperations = -2147483648;
 

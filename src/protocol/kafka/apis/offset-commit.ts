@@ -6,9 +6,21 @@
  * (a negative offset, a malformed request) answers every partition with
  * its error, which is how Kafka's response can say it.
  */
+
+import {
+  array,
+  field,
+  type Infer,
+  int16,
+  int32,
+  int64,
+  nullableString,
+  string,
+  struct,
+  topicsOf,
+} from '../../binary/schema.js';
 import type { OffsetCommitResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, field, type Infer, int16, int32, int64, nullableString, string, struct, topicsOf } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),

@@ -5,8 +5,7 @@
  * A request refused as a whole (this broker does not coordinate the group)
  * carries its error on every requested partition and, v2+, at the top.
  */
-import type { OffsetFetchResponse } from '../../native/group-messages.js';
-import { errorOf, kafkaApi } from '../api.js';
+
 import {
   array,
   field,
@@ -19,7 +18,9 @@ import {
   string,
   struct,
   topicsOf,
-} from '../schema.js';
+} from '../../binary/schema.js';
+import type { OffsetFetchResponse } from '../../native/group-messages.js';
+import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
   groupId: field(string, ''),

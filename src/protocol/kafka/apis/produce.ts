@@ -5,9 +5,6 @@
  * Transactions are not supported: a transactional id is refused per partition.
  */
 
-import { WireError } from '../../error-codes.js';
-import type { ProduceResponse } from '../../native/messages.js';
-import { errorOf, kafkaApi } from '../api.js';
 import {
   array,
   field,
@@ -20,7 +17,10 @@ import {
   string,
   struct,
   topicsOf,
-} from '../schema.js';
+} from '../../binary/schema.js';
+import { WireError } from '../../error-codes.js';
+import type { ProduceResponse } from '../../native/messages.js';
+import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
   transactionalId: field(nullableString, null, 3),

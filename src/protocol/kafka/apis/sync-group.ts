@@ -2,9 +2,10 @@
  * SyncGroup (key 14), v0-v3: the leader hands in every member's assignment,
  * every member gets its own back (opaque consumer-protocol bytes).
  */
+
+import { array, bytes, field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import type { SyncGroupResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
-import { array, bytes, field, int16, int32, nullableString, string, struct } from '../schema.js';
 
 const request = struct({
   groupId: field(string, ''),

@@ -65,5 +65,3 @@ export class AppendNotifier {
     for (const key of [...this.waiters.keys()]) this.notify(key);
   }
 }
-
-export const partitionKey = (topic: string, partition: number): string => `${topic}-${partition}`;
