@@ -15,7 +15,7 @@
  * (groupRejoinsMax) end the membership with the error, reported through the
  * fatal hook. stop() leaves the group (LeaveGroup) so the others rebalance at once.
  */
-import { isRetriable, WireError } from '../protocol/error-codes.js';
+import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
   consumerProtocolType,
@@ -278,9 +278,8 @@ export class GroupMembership {
     if (code === WireError.ILLEGAL_GENERATION || code === WireError.REBALANCE_IN_PROGRESS)
       throw new RejoinSignal(`${what}: ${code}`);
     if (coordinatorCodes.has(code)) this.coordinator = null;
-    const err = wireError(code, `${what} (group '${this.groupId}')`, message);
-    if (isRetriable(code)) markRetriable(err);
-    throw err;
+    // retriable (the coordinator codes) as Kafka says: wireError marks it
+    throw wireError(code, `${what} (group '${this.groupId}')`, message);
   }
 
   private async rebalance(): Promise<void> {
