@@ -42,7 +42,7 @@ import type { Assignor, GroupMember } from './assignors/index.js';
 import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
 import type { Connection, RequestOptions } from './connection.js';
-import { isRetriableError, markRetriable, wireError } from './errors.js';
+import { isRetriableError, wireError } from './errors.js';
 import { metadataGap } from './metadata.js';
 
 export interface MembershipHooks {

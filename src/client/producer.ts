@@ -632,7 +632,11 @@ export class Producer {
         const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, body);
         checkTopLevel(res, 'init producer id');
         if (!Number.isSafeInteger(res.producerId) || res.producerId < 0) {
-          throw wireError(WireError.UNKNOWN_SERVER_ERROR, 'init producer id', `the broker returned producer id ${String(res.producerId)}`);
+          throw wireError(
+            WireError.UNKNOWN_SERVER_ERROR,
+            'init producer id',
+            `the broker returned producer id ${String(res.producerId)}`,
+          );
         }
         return res;
       })
@@ -744,7 +748,12 @@ export class Producer {
         this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
       } else if (p === ambiguousAnswer) {
         // the outcome is unknown (the batch may have been appended): never retried, never given an offset
-        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'), false);
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+          false,
+        );
       } else if (p.errorCode !== 0) {
         this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage ?? undefined));
       } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {

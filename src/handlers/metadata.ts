@@ -22,7 +22,14 @@ function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promi
                 replicas: state.replicas,
                 isr: state.isr,
               }
-            : { partition: p, errorCode: WireError.LEADER_NOT_AVAILABLE, leader: -1, leaderEpoch: -1, replicas: [], isr: [] },
+            : {
+                partition: p,
+                errorCode: WireError.LEADER_NOT_AVAILABLE,
+                leader: -1,
+                leaderEpoch: -1,
+                replicas: [],
+                isr: [],
+              },
         );
       }
       return { name, errorCode: 0, partitions };

@@ -125,5 +125,8 @@ export function httpStatusOf(err: SluiceError): HttpStatus {
 export function toWireError(err: unknown): { errorCode: WireError; errorMessage: string } {
   if (isSluiceError(err)) return { errorCode: wireErrorOf(err.code), errorMessage: err.message };
   const message = typeof err === 'object' && err !== null && 'message' in err ? err.message : undefined;
-  return { errorCode: WireError.UNKNOWN_SERVER_ERROR, errorMessage: typeof message === 'string' ? message : String(err) };
+  return {
+    errorCode: WireError.UNKNOWN_SERVER_ERROR,
+    errorMessage: typeof message === 'string' ? message : String(err),
+  };
 }
