@@ -66,7 +66,7 @@ import type {
   SubscribeOptions,
   TopicPartitionOffset,
   TopicPartitionsSpec,
-  TopicSubscription,
+  TopicPattern,
 } from './types.js';
 
 type Reset = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'none' } | { kind: 'timestamp'; timestamp: number };
@@ -310,7 +310,7 @@ export class Consumer {
    */
   async subscribe(options: SubscribeOptions): Promise<void> {
     if (this.closed) throw closedError('the consumer');
-    const topics: TopicSubscription[] | undefined =
+    const topics: TopicPattern[] | undefined =
       options?.topics ?? (options?.topic !== undefined ? [options.topic] : undefined);
     if (!Array.isArray(topics) || topics.length === 0) throw invalidArgument('subscribe() needs topics: [...]');
     for (const t of topics) {
@@ -335,7 +335,7 @@ export class Consumer {
     }
   }
 
-  private subscribeGroup(topics: TopicSubscription[], fromBeginning: boolean): void {
+  private subscribeGroup(topics: TopicPattern[], fromBeginning: boolean): void {
     if (this.subscribedTopics.size + this.subscribedPatterns.length + topics.length > groupSubscribedTopicsMax)
       throw invalidArgument(`a subscription may name at most ${groupSubscribedTopicsMax} topics`);
     for (const t of topics) {
