@@ -30,7 +30,7 @@
  *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
  */
-import { assert } from '../../shared/assert.js';
+import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
@@ -231,6 +231,7 @@ export class Controller {
       try {
         await step();
       } catch (err) {
+        crashOnBug(err);
         if (!this.stopped) this.options.onError(err);
       }
     });
