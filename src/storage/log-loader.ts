@@ -15,6 +15,7 @@ import type { LogConfig } from './log-config.js';
 import { parseSegmentFileName } from './names.js';
 import type { PartitionIndex, PartitionMeta } from './partition-index.js';
 import { Segment, type SegmentSummary } from './segment.js';
+import { segmentAt } from './segment-list.js';
 import { scanSegment } from './segment-scanner.js';
 import { SparseIndexer } from './sparse-indexer.js';
 
@@ -46,8 +47,10 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   }
   const segments = bases.map((base) => Segment.open(dir, base));
   // segments wholly below the log start were being deleted by retention when the broker stopped
-  while (stored && segments.length > 1 && (segments[1] as Segment).baseOffset <= stored.logStartOffset) {
-    (segments.shift() as Segment).delete();
+  while (stored && segments.length > 1 && segmentAt(segments, 1).baseOffset <= stored.logStartOffset) {
+    const below = segmentAt(segments, 0);
+    segments.shift();
+    below.delete();
   }
   if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0));
 
@@ -56,16 +59,16 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   let leaderEpochs = stored?.leaderEpochs ?? [];
   let recoveryPoint = stored?.recoveryPoint ?? 0;
   if (recoverFrom < segments.length) {
-    const from = (segments[recoverFrom] as Segment).baseOffset;
+    const from = segmentAt(segments, recoverFrom).baseOffset;
     logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
     leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
     await recoverSegments(ctx, segments, recoverFrom, leaderEpochs);
     // recovered bytes may be only in the page cache: make them durable before moving the recovery point
-    for (let i = recoverFrom; i < segments.length; i++) await (segments[i] as Segment).flush();
-    recoveryPoint = (segments[segments.length - 1] as Segment).nextOffset;
+    for (let i = recoverFrom; i < segments.length; i++) await segmentAt(segments, i).flush();
+    recoveryPoint = segmentAt(segments, segments.length - 1).nextOffset;
   }
-  const first = segments[0] as Segment;
-  const last = segments[segments.length - 1] as Segment;
+  const first = segmentAt(segments, 0);
+  const last = segmentAt(segments, segments.length - 1);
   const logStartOffset = Math.min(
     Math.max(stored?.logStartOffset ?? first.baseOffset, first.baseOffset),
     last.nextOffset,
@@ -88,7 +91,7 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
 function firstUntrusted(segments: Segment[], summaries: Map<number, SegmentSummary>, meta: PartitionMeta): number {
   let until = segments.length;
   for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i] as Segment;
+    const segment = segmentAt(segments, i);
     const summary = summaries.get(segment.baseOffset);
     const next = segments[i + 1];
     if (!summary || summary.size !== segment.size || (next && next.baseOffset !== summary.nextOffset)) {
@@ -100,7 +103,7 @@ function firstUntrusted(segments: Segment[], summaries: Map<number, SegmentSumma
   }
   if (!meta.cleanShutdown) {
     let holder = 0;
-    for (let i = 0; i < segments.length; i++) if ((segments[i] as Segment).baseOffset <= meta.recoveryPoint) holder = i;
+    for (let i = 0; i < segments.length; i++) if (segmentAt(segments, i).baseOffset <= meta.recoveryPoint) holder = i;
     until = Math.min(until, holder);
   }
   return until;
@@ -113,14 +116,14 @@ async function recoverSegments(
   leaderEpochs: [number, number][],
 ): Promise<void> {
   const { index, config, logger } = ctx;
-  await index.truncateFrom((segments[from] as Segment).baseOffset);
+  await index.truncateFrom(segmentAt(segments, from).baseOffset);
   const indexer = new SparseIndexer(index, config.indexIntervalBytes);
   let maxBefore = -1;
-  for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, (segments[i] as Segment).maxTimestamp);
+  for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, segmentAt(segments, i).maxTimestamp);
   indexer.reset(maxBefore);
 
   for (let i = from; i < segments.length; i++) {
-    const segment = segments[i] as Segment;
+    const segment = segmentAt(segments, i);
     const previous = segments[i - 1];
     if (previous && segment.baseOffset !== previous.nextOffset) {
       logger.error(

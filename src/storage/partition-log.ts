@@ -20,6 +20,7 @@ import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stam
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
+import { LogFlusher } from './log-flusher.js';
 import { type LoadedLog, loadLog } from './log-loader.js';
 import { LogRetention } from './log-retention.js';
 import { type TruncationParts, truncateSegmentsTo } from './log-truncation.js';
@@ -41,9 +42,7 @@ export class PartitionLog {
   private readonly epochs: LeaderEpochCache;
   private readonly retention: LogRetention;
   private readonly parts: TruncationParts;
-  private unflushedRecords = 0;
-  private lastFlushMs = Date.now();
-  private flushing: Promise<void> = Promise.resolve();
+  private readonly flusher: LogFlusher;
   private closed = false;
   private offline: SluiceError | undefined;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
@@ -69,6 +68,10 @@ export class PartitionLog {
         return this.persistMeta(false, true);
       },
       roll: () => this.roll(),
+    });
+    this.flusher = new LogFlusher(this.segments, {
+      persist: () => this.persistMeta(false, true),
+      failed: (err) => this.goOffline(err),
     });
     this.parts = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
   }
@@ -163,12 +166,12 @@ export class PartitionLog {
     // the appended bytes were validated above; segment.appendedFrom marks where that region starts,
     // so older bytes of a segment reopened without recovery stay unchecked until read
     this.segments.advance(stamped.nextOffset, maxTimestamp);
-    this.unflushedRecords += checked.recordCount;
+    this.flusher.appended(checked.recordCount);
 
     if (stamped.epochsChanged) await this.persistMeta(false, false);
     const backlog = this.index.writeIfDue((err) => this.goOffline(err));
     if (backlog) await backlog;
-    if (this.unflushedRecords >= this.config.flushIntervalMessages) await this.flush();
+    if (this.flusher.unflushed >= this.config.flushIntervalMessages) await this.flush();
     return { baseOffset, lastOffset: stamped.nextOffset - 1, recordCount: checked.recordCount, maxTimestamp };
   }
 
@@ -194,30 +197,13 @@ export class PartitionLog {
 
   /** fsyncs everything appended so far and records the new recovery point. */
   flush(): Promise<void> {
-    const run = async (): Promise<void> => {
-      const upTo = this.logEndOffset;
-      if (upTo <= this.segments.recoveryPoint && this.unflushedRecords === 0) return;
-      this.unflushedRecords = 0;
-      this.lastFlushMs = Date.now();
-      for (const s of this.segments) {
-        if (s.nextOffset > this.segments.recoveryPoint || s === this.segments.active) await s.flush();
-      }
-      // a truncation or retention during the awaits above may have moved the log end below upTo
-      this.segments.markFlushed(upTo);
-      await this.persistMeta(false, true);
-    };
-    const next = this.flushing.then(run);
-    this.flushing = next.catch(() => undefined);
-    return next.catch((err) => {
-      this.goOffline(err);
-      throw err;
-    });
+    return this.flusher.flush();
   }
 
   /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
   async flushIfDue(nowMs: number): Promise<void> {
     if (this.closed || this.offline) return;
-    if (this.unflushedRecords > 0 && nowMs - this.lastFlushMs >= this.config.flushIntervalMs) await this.flush();
+    if (this.flusher.due(nowMs, this.config.flushIntervalMs)) await this.flush();
   }
 
   private async persistMeta(cleanShutdown: boolean, sync: boolean): Promise<void> {
@@ -343,7 +329,7 @@ export class PartitionLog {
   /** Closes without the clean-shutdown mark, as a crash would leave it (tests of recovery). */
   async abandon(): Promise<void> {
     this.closed = true;
-    await this.flushing;
+    await this.flusher.idle;
     for (const s of this.segments) s.close();
   }
 

@@ -24,7 +24,7 @@ export class SegmentList {
     assert(segments.length > 0, 'a log has at least one segment');
     for (let i = 1; i < segments.length; i++) {
       assert(
-        this.segmentAt(segments, i).baseOffset === this.segmentAt(segments, i - 1).nextOffset,
+        segmentAt(segments, i).baseOffset === segmentAt(segments, i - 1).nextOffset,
         'each segment starts where the one before it ends',
       );
     }
@@ -63,7 +63,7 @@ export class SegmentList {
   }
 
   at(index: number): Segment {
-    return this.segmentAt(this.segments, index);
+    return segmentAt(this.segments, index);
   }
 
   [Symbol.iterator](): Iterator<Segment> {
@@ -178,10 +178,11 @@ export class SegmentList {
     assert(this.logStart <= this.logEndOffset, 'the log start is at or below the log end');
     assert(this.recovered <= this.logEndOffset, 'the recovery point is at or below the log end');
   }
+}
 
-  private segmentAt(segments: Segment[], index: number): Segment {
-    const segment = segments[index];
-    assert(segment !== undefined, `no segment at index ${index} of ${segments.length}`);
-    return segment;
-  }
+/** `segments[index]`, asserting that it is there: for the lists of segments a log is opened from. */
+export function segmentAt(segments: readonly Segment[], index: number): Segment {
+  const segment = segments[index];
+  assert(segment !== undefined, `no segment at index ${index} of ${segments.length}`);
+  return segment;
 }
