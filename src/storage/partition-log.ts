@@ -41,7 +41,7 @@ export class PartitionLog {
   private readonly reader: SegmentReader;
   private readonly epochs: LeaderEpochCache;
   private readonly retention: LogRetention;
-  private readonly parts: TruncationParts;
+  private readonly truncation: TruncationParts;
   private readonly flusher: LogFlusher;
   private closed = false;
   private offline: SluiceError | undefined;
@@ -73,7 +73,7 @@ export class PartitionLog {
       persist: () => this.persistMeta(false, true),
       failed: (err) => this.goOffline(err),
     });
-    this.parts = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
+    this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
   }
 
   /** Opens (and if needed recovers) the log in `dir`, creating it when missing. */
@@ -242,7 +242,7 @@ export class PartitionLog {
   async truncateTo(offset: number): Promise<void> {
     this.checkWritable();
     if (offset >= this.logEndOffset) return;
-    await truncateSegmentsTo(this.parts, offset);
+    await truncateSegmentsTo(this.truncation, offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.reader.resetCursor();
     await this.persistMeta(false, true);

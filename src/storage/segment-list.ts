@@ -28,7 +28,7 @@ export class SegmentList {
         'each segment starts where the one before it ends',
       );
     }
-    this.segments = segments;
+    this.segments = [...segments];
     this.logStart = logStartOffset;
     this.recovered = recoveryPoint;
     this.assertOffsets();
