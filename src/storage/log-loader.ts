@@ -11,6 +11,7 @@
  */
 import fs from 'node:fs';
 import type { Logger } from '../shared/logger.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { parseSegmentFileName } from './names.js';
 import type { PartitionIndex, PartitionMeta } from './partition-index.js';
@@ -62,7 +63,9 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
     const from = segmentAt(segments, recoverFrom).baseOffset;
     logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
     leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
-    await recoverSegments(ctx, segments, recoverFrom, leaderEpochs);
+    const epochs = new LeaderEpochCache(leaderEpochs);
+    await recoverSegments(ctx, segments, recoverFrom, epochs);
+    leaderEpochs = epochs.forMeta;
     // recovered bytes may be only in the page cache: make them durable before moving the recovery point
     for (let i = recoverFrom; i < segments.length; i++) await segmentAt(segments, i).flush();
     recoveryPoint = segmentAt(segments, segments.length - 1).nextOffset;
@@ -113,7 +116,7 @@ async function recoverSegments(
   ctx: LoadContext,
   segments: Segment[],
   from: number,
-  leaderEpochs: [number, number][],
+  epochs: LeaderEpochCache,
 ): Promise<void> {
   const { index, config, logger } = ctx;
   await index.truncateFrom(segmentAt(segments, from).baseOffset);
@@ -136,8 +139,8 @@ async function recoverSegments(
     const fileSize = segment.size;
     const scan = scanSegment(segment, fileSize, segment.baseOffset, (base, position, size, maxTs, epoch) => {
       indexer.onBatch(base, segment.baseOffset, position, size, maxTs);
-      const latest = leaderEpochs.at(-1);
-      if (epoch >= 0 && (!latest || epoch > latest[0])) leaderEpochs.push([epoch, base]);
+      // the batches' stamps rebuild the epoch history past the trusted part (KIP-101)
+      epochs.learn(epoch, base);
     });
     segment.nextOffset = scan.nextOffset;
     segment.maxTimestamp = scan.maxTimestamp;
