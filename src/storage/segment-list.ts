@@ -174,7 +174,7 @@ export class SegmentList {
 
   /** The invariants above; called before the offsets are made durable. */
   assertOffsets(): void {
-    assert(this.first.baseOffset <= this.logStart, 'the log start lies in the first segment');
+    assert(this.first.baseOffset <= this.logStart, 'the log start is not below the first segment');
     assert(this.logStart <= this.logEndOffset, 'the log start is at or below the log end');
     assert(this.recovered <= this.logEndOffset, 'the recovery point is at or below the log end');
   }

@@ -58,7 +58,7 @@ describe('SegmentList', () => {
     const gap = [segmentWith(dir, 0, [2]), segmentWith(dir, 5)];
     expect(() => new SegmentList(gap, 0, 0)).toThrow(/starts where the one before it ends/);
     const { segments } = threeSegments();
-    expect(() => new SegmentList(segments, -1, 0)).toThrow(/log start lies in the first segment/);
+    expect(() => new SegmentList(segments, -1, 0)).toThrow(/log start is not below the first segment/);
     expect(() => new SegmentList(segments, 11, 0)).toThrow(/log start is at or below the log end/);
     expect(() => new SegmentList(segments, 0, 11)).toThrow(/recovery point is at or below the log end/);
   });
@@ -109,6 +109,10 @@ describe('SegmentList', () => {
     expect(list.shiftOldest()).toBe(segments[1]);
     expect(list.logStartOffset).toBe(10);
     expect(() => list.shiftOldest()).toThrow(/last segment of a log is never removed/);
+
+    const other = threeSegments();
+    const pastNext = new SegmentList(other.segments, 5, 0); // a log start inside the second segment
+    expect(() => pastNext.shiftOldest()).toThrow(/never moves the log start back/);
   });
 
   it('replaceAll starts over at an empty segment past the log end', () => {
