@@ -33,8 +33,8 @@ describe('SegmentList', () => {
     expect(list.baseOffsets).toEqual([0, 3, 10]);
     expect(list.sizeBytes).toBe(segments.reduce((n, s) => n + s.size, 0));
     expect([...list]).toEqual(segments);
-    expect(list.indexOf(segments[1] as Segment)).toBe(1);
-    expect(list.maxTimestampExcept(segments[1] as Segment)).toBe(1002);
+    expect(list.indexOf(segmentAt(segments, 1))).toBe(1);
+    expect(list.maxTimestampExcept(segmentAt(segments, 1))).toBe(1002);
   });
 
   it('floor finds the segment holding an offset, and the first one below every base', () => {
@@ -81,7 +81,7 @@ describe('SegmentList', () => {
     const list = new SegmentList(segments.slice(0, 2), 0, 0);
     expect(() => list.roll(segmentWith(dir, 11))).toThrow(/starts at the log end/);
     expect(() => list.roll(segmentWith(dir, 20, [1]))).toThrow(/starts empty/);
-    list.roll(segments[2] as Segment);
+    list.roll(segmentAt(segments, 2));
     expect(list.active).toBe(segments[2]);
   });
 
