@@ -24,6 +24,7 @@ import { LogFlusher } from './log-flusher.js';
 import { type LoadedLog, loadLog } from './log-loader.js';
 import { LogRetention } from './log-retention.js';
 import { type TruncationParts, truncateSegmentsTo } from './log-truncation.js';
+import { partitionDirName } from './names.js';
 import { PartitionIndex } from './partition-index.js';
 import { ProducerStateTable } from './producer-state.js';
 import { rebuildProducerState } from './producer-state-loader.js';
@@ -87,7 +88,7 @@ export class PartitionLog {
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     fs.mkdirSync(opts.dir, { recursive: true });
-    const index = new PartitionIndex(opts.db, `${opts.topic}-${opts.partition}`);
+    const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
     const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger });
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
