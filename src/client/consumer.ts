@@ -52,6 +52,7 @@ import type { Cluster } from './cluster.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
 import { fencingCodes, GroupMembership } from './group-membership.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
+import { boundedInt } from './options.js';
 import type {
   AssignorSpec,
   AutoOffsetReset,
@@ -66,7 +67,7 @@ import type {
   SubscribeOptions,
   TopicPartitionOffset,
   TopicPartitionsSpec,
-  TopicSubscription,
+  TopicPattern,
 } from './types.js';
 
 type Reset = { kind: 'earliest' } | { kind: 'latest' } | { kind: 'none' } | { kind: 'timestamp'; timestamp: number };
@@ -110,14 +111,6 @@ function newState(topic: string, partition: number, reset: Reset, maxBytes: numb
     committed: null,
     version: 0,
   };
-}
-
-function boundedOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${name} must be an integer in ${min}..${max}, not ${String(value)}`);
-  }
-  return value;
 }
 
 function assignorOf(spec: AssignorSpec): Assignor {
@@ -254,43 +247,43 @@ export class Consumer {
     if (!Number.isInteger(this.maxWaitMs) || this.maxWaitMs < 0 || this.maxWaitMs > 600_000) {
       throw invalidArgument('maxWaitMs must be an integer in 0..600000');
     }
-    this.concurrency = boundedOption(
+    this.concurrency = boundedInt(
       'partitionsConsumedConcurrently',
       options.partitionsConsumedConcurrently,
       1,
-      1,
       consumerPartitionsConcurrentlyMax,
+      1,
     );
     if (options.autoCommit !== undefined && typeof options.autoCommit !== 'boolean')
       throw invalidArgument('autoCommit must be true or false');
     this.autoCommit = options.autoCommit ?? true;
-    this.autoCommitIntervalMs = boundedOption(
+    this.autoCommitIntervalMs = boundedInt(
       'autoCommitIntervalMs',
       options.autoCommitIntervalMs,
-      consumerAutoCommitIntervalMsDefault,
       1,
       consumerAutoCommitIntervalMsMax,
+      consumerAutoCommitIntervalMsDefault,
     );
-    this.sessionTimeoutMs = boundedOption(
+    this.sessionTimeoutMs = boundedInt(
       'sessionTimeoutMs',
       options.sessionTimeoutMs,
-      groupSessionTimeoutMsDefault,
       groupSessionTimeoutMsMin,
       groupSessionTimeoutMsMax,
+      groupSessionTimeoutMsDefault,
     );
-    this.rebalanceTimeoutMs = boundedOption(
+    this.rebalanceTimeoutMs = boundedInt(
       'rebalanceTimeoutMs',
       options.rebalanceTimeoutMs,
-      groupRebalanceTimeoutMsDefault,
       1,
       groupRebalanceTimeoutMsMax,
+      groupRebalanceTimeoutMsDefault,
     );
-    this.heartbeatIntervalMs = boundedOption(
+    this.heartbeatIntervalMs = boundedInt(
       'heartbeatIntervalMs',
       options.heartbeatIntervalMs,
-      Math.max(1, Math.floor(this.sessionTimeoutMs / 3)),
       1,
       this.sessionTimeoutMs - 1,
+      Math.max(1, Math.floor(this.sessionTimeoutMs / 3)),
     );
     if (options.assignors !== undefined && (!Array.isArray(options.assignors) || options.assignors.length === 0))
       throw invalidArgument('assignors must be a non-empty list');
@@ -316,7 +309,7 @@ export class Consumer {
    */
   async subscribe(options: SubscribeOptions): Promise<void> {
     if (this.closed) throw closedError('the consumer');
-    const topics: TopicSubscription[] | undefined =
+    const topics: TopicPattern[] | undefined =
       options?.topics ?? (options?.topic !== undefined ? [options.topic] : undefined);
     if (!Array.isArray(topics) || topics.length === 0) throw invalidArgument('subscribe() needs topics: [...]');
     for (const t of topics) {
@@ -341,7 +334,7 @@ export class Consumer {
     }
   }
 
-  private subscribeGroup(topics: TopicSubscription[], fromBeginning: boolean): void {
+  private subscribeGroup(topics: TopicPattern[], fromBeginning: boolean): void {
     if (this.subscribedTopics.size + this.subscribedPatterns.length + topics.length > groupSubscribedTopicsMax)
       throw invalidArgument(`a subscription may name at most ${groupSubscribedTopicsMax} topics`);
     for (const t of topics) {
@@ -960,12 +953,12 @@ export class Consumer {
     const hasMessage = typeof options?.eachMessage === 'function';
     const hasBatch = typeof options?.eachBatch === 'function';
     if (hasMessage === hasBatch) throw invalidArgument('run() needs eachMessage or eachBatch (one of them)');
-    const concurrency = boundedOption(
+    const concurrency = boundedInt(
       'partitionsConsumedConcurrently',
       options.partitionsConsumedConcurrently,
-      this.concurrency,
       1,
       consumerPartitionsConcurrentlyMax,
+      this.concurrency,
     );
     if (this.running) throw invalidArgument('run() is already running');
     this.running = true;

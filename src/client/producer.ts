@@ -63,6 +63,7 @@ import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encod
 import type { Cluster } from './cluster.js';
 import { type Connection, wasSent } from './connection.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
+import { boundedInt } from './options.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import { ambiguousAnswer, answersByPartition, planProduceRequests } from './produce-requests.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
@@ -191,14 +192,6 @@ function normalizeAcks(acks: Acks | undefined): 0 | 1 | -1 {
   throw invalidArgument(`acks must be 0, 1, -1 or 'all', not ${String(acks)}`);
 }
 
-function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${name} must be an integer in ${min}..${max}, not ${value}`);
-  }
-  return value;
-}
-
 /** Buffer memory with FIFO waiters: a sender waits until its bytes fit or maxBlockMs passes. */
 class MemoryPool {
   private available: number;
@@ -322,34 +315,34 @@ export class Producer {
         `an idempotent producer needs acks -1 ('all'), not ${String(options.acks)}: only then does a retry know whether the batch is safe`,
       );
     }
-    this.lingerMs = intOption('lingerMs', options.lingerMs, 0, 0, producerLingerMsMax);
-    this.batchSize = intOption('batchSize', options.batchSize, producerBatchBytesDefault, 1, batchBytesMax);
-    const bufferMemory = intOption(
+    this.lingerMs = boundedInt('lingerMs', options.lingerMs, 0, producerLingerMsMax, 0);
+    this.batchSize = boundedInt('batchSize', options.batchSize, 1, batchBytesMax, producerBatchBytesDefault);
+    const bufferMemory = boundedInt(
       'bufferMemory',
       options.bufferMemory,
-      producerBufferBytesDefault,
       1024,
       producerBufferBytesMax,
+      producerBufferBytesDefault,
     );
-    this.maxBlockMs = intOption('maxBlockMs', options.maxBlockMs, producerMaxBlockMsDefault, 0, 3_600_000);
+    this.maxBlockMs = boundedInt('maxBlockMs', options.maxBlockMs, 0, 3_600_000, producerMaxBlockMsDefault);
     // an idempotent producer retries safely, so by default it outlasts a leader failover at the default
     // ZooKeeper session timeout (Kafka bounds its retries by delivery.timeout.ms, 2 minutes)
     const retriesDefault = options.idempotent
       ? Math.max(cluster.retries, producerIdempotentRetriesDefault)
       : cluster.retries;
-    this.retries = intOption('retries', options.retries, retriesDefault, 0, clientRetriesMax);
-    this.retryBackoffMs = intOption('retryBackoffMs', options.retryBackoffMs, 100, 0, 60_000);
+    this.retries = boundedInt('retries', options.retries, 0, clientRetriesMax, retriesDefault);
+    this.retryBackoffMs = boundedInt('retryBackoffMs', options.retryBackoffMs, 0, 60_000, 100);
     // idempotent: one at a time, so a retry can never be overtaken (the broker would see a sequence gap)
     this.maxInFlightPerPartition = this.idempotent
       ? 1
-      : intOption(
+      : boundedInt(
           'maxInFlightPerPartition',
           options.maxInFlightPerPartition,
-          producerInFlightPerPartitionDefault,
           1,
           producerInFlightPerPartitionMax,
+          producerInFlightPerPartitionDefault,
         );
-    this.timeoutMs = intOption('timeoutMs', options.timeoutMs, clientRequestTimeoutMsDefault, 1, 3_600_000);
+    this.timeoutMs = boundedInt('timeoutMs', options.timeoutMs, 1, 3_600_000, clientRequestTimeoutMsDefault);
     const c = options.compression ?? 'none';
     if (c !== 'none' && c !== 'gzip') throw invalidArgument(`compression must be 'none' or 'gzip', not '${c}'`);
     this.compression = c === 'gzip' ? Compression.gzip : Compression.none;

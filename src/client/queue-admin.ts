@@ -10,6 +10,7 @@ import { deadLetterQueueOf } from '../protocol/native/queue-messages.js';
 import { queueBrowseDefault, queueBrowseMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { checkTopLevel, invalidArgument } from './errors.js';
+import { boundedInt } from './options.js';
 import { browsedOf, checkQueueName, queueRequest } from './queue-wire.js';
 import type { DeadLetterQueueInfo, QueueBrowsedMessage, QueueStatistics } from './types.js';
 
@@ -71,9 +72,9 @@ export async function browseQueue(
   options: number | { maxMessages?: number } = {},
 ): Promise<QueueBrowsedMessage[]> {
   const queue = checkQueueName(name);
-  const max = (typeof options === 'number' ? options : options?.maxMessages) ?? queueBrowseDefault;
-  if (!Number.isSafeInteger(max) || max < 1 || max > queueBrowseMax)
-    throw invalidArgument(`max must be an integer in 1..${queueBrowseMax}, not ${String(max)}`);
+  // null, like undefined, asks for the default
+  const wanted = (typeof options === 'number' ? options : options?.maxMessages) ?? undefined;
+  const max = boundedInt('max', wanted, 1, queueBrowseMax, queueBrowseDefault);
   const res = await atLeader(cluster, { op: 'browse', queue, maxMessages: max }, `browse queue '${queue}'`);
   return (res.messages ?? []).map(browsedOf);
 }

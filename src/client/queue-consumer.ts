@@ -36,6 +36,7 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Cluster } from './cluster.js';
 import { Connection } from './connection.js';
 import { closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
+import { boundedInt } from './options.js';
 import { checkQueueResponse, headerRecord, queueLeader } from './queue-wire.js';
 import type { QueueAckMode, QueueMessage } from './types.js';
 
@@ -82,14 +83,6 @@ interface PendingSettle {
   reject: (err: Error) => void;
 }
 
-function intOption(name: string, value: number | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${name} must be an integer in ${min}..${max}, not ${String(value)}`);
-  }
-  return value;
-}
-
 /** A settle of a message from before the consumer's connection was lost or its queue moved. */
 function staleError(queue: string, offset: number): SluiceError {
   return new SluiceError(
@@ -134,16 +127,16 @@ export class QueueConsumer {
     readonly queue: string,
     options: QueueConsumerOptions,
   ) {
-    this.prefetch = intOption('prefetch', options.prefetch, queuePrefetchDefault, 0, queuePrefetchMax);
+    this.prefetch = boundedInt('prefetch', options.prefetch, 0, queuePrefetchMax, queuePrefetchDefault);
     this.capacity = Math.max(1, this.prefetch);
     if (options.ackMode !== 'auto' && options.ackMode !== 'client')
       throw invalidArgument(`ackMode must be 'auto' or 'client', not ${String(options.ackMode)}`);
     this.ackMode = options.ackMode;
-    this.maxWaitMs = intOption('maxWaitMs', options.maxWaitMs, queueFetchWaitMsDefault, 1, queueFetchWaitMsMax);
+    this.maxWaitMs = boundedInt('maxWaitMs', options.maxWaitMs, 1, queueFetchWaitMsMax, queueFetchWaitMsDefault);
     this.lockTimeoutMs =
       options.lockTimeoutMs === undefined
         ? undefined
-        : intOption('lockTimeoutMs', options.lockTimeoutMs, 0, 100, 86_400_000);
+        : boundedInt('lockTimeoutMs', options.lockTimeoutMs, 100, 86_400_000, 0);
     const lockMs = this.lockTimeoutMs ?? brokerLockTimeoutMsDefault;
     this.bufferTtlMs = lockMs - Math.min(1000, Math.floor(lockMs / 10));
     this.newConsumerId();

@@ -23,6 +23,7 @@ import { Cluster } from './cluster.js';
 import { Consumer } from './consumer.js';
 import { closedError, invalidArgument } from './errors.js';
 import { JmsTopic, type TopicSubscription } from './jms-topic.js';
+import { boundedInt } from './options.js';
 import { Producer } from './producer.js';
 import { Queue, type QueueRegistry } from './queue.js';
 import { Session } from './session.js';
@@ -38,14 +39,6 @@ import type {
 export interface SluiceEvents {
   transportInterrupted: [TransportInterruptedEvent];
   transportResumed: [TransportResumedEvent];
-}
-
-function bounded(name: string, value: number | undefined, def: number, min: number, max: number): number {
-  if (value === undefined) return def;
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument(`${name} must be an integer in ${min}..${max}, not ${value}`);
-  }
-  return value;
 }
 
 export class Sluice extends EventEmitter<SluiceEvents> {
@@ -66,34 +59,34 @@ export class Sluice extends EventEmitter<SluiceEvents> {
     this.cluster = new Cluster({
       brokers: parseBrokers(options.brokers),
       clientId: this.clientId,
-      connectTimeoutMs: bounded(
+      connectTimeoutMs: boundedInt(
         'connectTimeoutMs',
         options.connectTimeoutMs,
-        clientConnectTimeoutMsDefault,
         1,
         600_000,
+        clientConnectTimeoutMsDefault,
       ),
-      requestTimeoutMs: bounded(
+      requestTimeoutMs: boundedInt(
         'requestTimeoutMs',
         options.requestTimeoutMs,
-        clientRequestTimeoutMsDefault,
         1,
         3_600_000,
+        clientRequestTimeoutMsDefault,
       ),
-      maxInFlight: bounded(
+      maxInFlight: boundedInt(
         'maxInFlightRequests',
         options.maxInFlightRequests,
-        clientInFlightRequestsDefault,
         1,
         clientInFlightRequestsMax,
+        clientInFlightRequestsDefault,
       ),
-      retries: bounded('retries', options.retries, clientRetriesDefault, 0, clientRetriesMax),
-      retryBackoffMs: bounded(
+      retries: boundedInt('retries', options.retries, 0, clientRetriesMax, clientRetriesDefault),
+      retryBackoffMs: boundedInt(
         'retryBackoffMs',
         options.retryBackoffMs,
-        clientRetryBackoffMsDefault,
         0,
         clientRetryBackoffMsMax,
+        clientRetryBackoffMsDefault,
       ),
       emit: (event, payload) => {
         this.emit(event as keyof SluiceEvents, payload as TransportInterruptedEvent);

@@ -104,12 +104,15 @@ export interface ConsumerOptions {
   assignors?: AssignorSpec[];
 }
 
-/** A topic name or a regular expression (group consumers: matched against existing topics, new ones included). */
-export type TopicSubscription = string | RegExp;
+/**
+ * A topic name or a regular expression (group consumers: matched against existing topics, new ones included).
+ * Named apart from TopicSubscription, a JmsTopic's subscription (client/jms-topic.ts).
+ */
+export type TopicPattern = string | RegExp;
 
 export interface SubscribeOptions {
-  topics?: TopicSubscription[];
-  topic?: TopicSubscription;
+  topics?: TopicPattern[];
+  topic?: TopicPattern;
   /** Start from the earliest offset when there is no committed offset (overrides autoOffsetReset). */
   fromBeginning?: boolean;
 }

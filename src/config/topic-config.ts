@@ -1,32 +1,15 @@
 /**
- * Topic-level configuration overrides with Kafka's topic key names, mapped onto
- * the log settings they change. Unknown keys and bad values are InvalidConfig.
+ * Topic-level configuration overrides with Kafka's topic key names (the
+ * `topic` column of config-keys.ts), checked against the bounds of the broker
+ * key each overrides. Unknown keys and bad values are InvalidConfig.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { segmentBytesMax, segmentBytesMin } from '../shared/limits.js';
 import type { LogConfig } from '../storage/log-config.js';
+import { type ConfigKeySpec, topicKeyRows } from './config-keys.js';
 
-const topicKeys: Record<string, { field: keyof LogConfig; min: number; max: number }> = {
-  'segment.bytes': { field: 'segmentBytes', min: segmentBytesMin, max: segmentBytesMax },
-  'segment.ms': { field: 'rollMs', min: 1, max: Number.MAX_SAFE_INTEGER },
-  'retention.ms': { field: 'retentionMs', min: -1, max: Number.MAX_SAFE_INTEGER },
-  'retention.bytes': { field: 'retentionBytes', min: -1, max: Number.MAX_SAFE_INTEGER },
-  'index.interval.bytes': { field: 'indexIntervalBytes', min: 1, max: 2 ** 31 - 1 },
-  'flush.messages': { field: 'flushIntervalMessages', min: 1, max: Number.MAX_SAFE_INTEGER },
-  'flush.ms': { field: 'flushIntervalMs', min: 1, max: Number.MAX_SAFE_INTEGER },
-  'max.message.bytes': { field: 'maxMessageBytes', min: 64, max: 64 * 1024 * 1024 },
-};
+export const topicConfigKeys: readonly string[] = topicKeyRows.map((row) => row.topic);
 
-/**
- * Topic keys that are not log settings: the replication layer and the
- * controller read them from the topic's configs (validated here all the same).
- */
-const replicationKeys: Record<string, (value: string) => boolean> = {
-  'min.insync.replicas': (v) => /^\d+$/.test(v) && Number(v) >= 1 && Number(v) <= 100,
-  'unclean.leader.election.enable': (v) => v === 'true' || v === 'false',
-};
-
-export const topicConfigKeys = [...Object.keys(topicKeys), ...Object.keys(replicationKeys)];
+const topicKeys: ReadonlyMap<string, ConfigKeySpec> = new Map(topicKeyRows.map((row) => [row.topic, row.spec]));
 
 /** The topic's min.insync.replicas when it overrides the broker's. */
 export function topicMinInsyncReplicas(configs: Record<string, string>): number | undefined {
@@ -34,17 +17,28 @@ export function topicMinInsyncReplicas(configs: Record<string, string>): number 
   return raw === undefined ? undefined : Number(raw);
 }
 
+/** An int's inclusive bounds; none stated: the safe integers from the row's minimum. */
+function boundsOf(spec: ConfigKeySpec): [number, number] {
+  return [spec.min ?? Number.MIN_SAFE_INTEGER, spec.max ?? Number.MAX_SAFE_INTEGER];
+}
+
+function fits(spec: ConfigKeySpec, value: string): boolean {
+  if (spec.kind === 'bool') return value === 'true' || value === 'false';
+  if (spec.kind !== 'int') return true;
+  const [min, max] = boundsOf(spec);
+  const n = Number(value);
+  return /^-?\d+$/.test(value) && n >= min && n <= max;
+}
+
+/**
+ * The log settings a topic's configs override. Every key is checked; keys that
+ * are not log settings (min.insync.replicas, unclean.leader.election.enable) are
+ * read from the topic's configs by the replication layer and the controller.
+ */
 export function topicLogOverrides(configs: Record<string, string>): Partial<LogConfig> {
   const out: Partial<LogConfig> = {};
   for (const [key, raw] of Object.entries(configs)) {
-    const replicationCheck = replicationKeys[key];
-    if (replicationCheck) {
-      if (!replicationCheck(String(raw).trim())) {
-        throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}`);
-      }
-      continue;
-    }
-    const spec = topicKeys[key];
+    const spec = topicKeys.get(key);
     if (!spec) {
       throw new SluiceError(
         ErrorCode.InvalidConfig,
@@ -52,14 +46,18 @@ export function topicLogOverrides(configs: Record<string, string>): Partial<LogC
       );
     }
     const value = String(raw).trim();
-    const n = Number(value);
-    if (!/^-?\d+$/.test(value) || n < spec.min || n > spec.max) {
+    if (spec.log === undefined) {
+      if (!fits(spec, value)) throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}`);
+      continue;
+    }
+    if (!fits(spec, value)) {
+      const [min, max] = boundsOf(spec);
       throw new SluiceError(
         ErrorCode.InvalidConfig,
-        `invalid value "${raw}" for ${key}: an integer in [${spec.min}, ${spec.max}]`,
+        `invalid value "${raw}" for ${key}: an integer in [${min}, ${max}]`,
       );
     }
-    out[spec.field] = n;
+    out[spec.log] = Number(value);
   }
   return out;
 }

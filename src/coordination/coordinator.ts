@@ -54,6 +54,8 @@ export interface Coordinator {
   /**
    * The partition's leader changes its ISR (shrink or expand). Conditional:
    * false when this broker no longer leads the partition at `leaderEpoch`.
+   * The new ISR holds the leader itself and each broker once (asserted: a
+   * caller breaking that is a bug), all of them replicas of the partition.
    */
   updateIsr(topic: string, partition: number, leaderEpoch: number, isr: number[]): Promise<boolean>;
   /**

@@ -17,6 +17,7 @@ import type {
   JoinGroupResponse,
   SyncGroupResponse,
 } from '../protocol/native/group-messages.js';
+import { assert } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError, wireErrorOf } from '../shared/errors.js';
 import { groupMembersMax, memberIdClientIdCharsMax } from '../shared/limits.js';
 
@@ -235,7 +236,7 @@ export class Group {
     this.joinOpenUntil = 0;
     this.joinOpenDeadline = 0;
     for (const m of [...this.members.values()]) if (!m.joinWaiter) this.remove(m, 'did not rejoin in time', false);
-    this.generationId++;
+    this.advanceGeneration();
     if (this.members.size === 0) {
       this.state = 'Empty';
       this.protocolName = '';
@@ -339,11 +340,21 @@ export class Group {
     if (!rebalance) return;
     if (this.state === 'PreparingRebalance') this.tryCompleteJoin();
     else if (this.members.size === 0) {
-      this.generationId++;
+      this.advanceGeneration();
       this.state = 'Empty';
       this.leaderId = '';
       this.protocolName = '';
     } else this.prepareRebalance();
+  }
+
+  /** The generation only ever grows: a member fenced by an old generation (ILLEGAL_GENERATION) never finds it current again. */
+  private advanceGeneration(): void {
+    const before = this.generationId;
+    this.generationId = before + 1;
+    assert(
+      Number.isSafeInteger(this.generationId) && this.generationId > before,
+      `group ${this.groupId}: generation ${this.generationId} after ${before}`,
+    );
   }
 
   private startSession(member: Member): void {

@@ -6,8 +6,8 @@
  * static (read from its properties at start-up); keys that hold a password
  * are described without their value.
  */
-import { type BrokerConfig, type BrokerKey, brokerKeys } from '../config/broker-config.js';
-import { topicConfigKeys } from '../config/topic-config.js';
+import type { BrokerConfig } from '../config/broker-config.js';
+import { type BrokerKey, configKeyRows, topicKeyRows } from '../config/config-keys.js';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
@@ -21,18 +21,9 @@ import {
 import { arrayField, bad, type Handler, type HandlerContext, intField, stringField } from './context.js';
 
 /** The broker key whose value a topic key falls back to (Kafka's pairs). */
-export const topicKeyDefaults: Readonly<Record<string, BrokerKey>> = {
-  'segment.bytes': 'log.segment.bytes',
-  'segment.ms': 'log.roll.ms',
-  'retention.ms': 'log.retention.ms',
-  'retention.bytes': 'log.retention.bytes',
-  'index.interval.bytes': 'log.index.interval.bytes',
-  'flush.messages': 'log.flush.interval.messages',
-  'flush.ms': 'log.flush.interval.ms',
-  'max.message.bytes': 'message.max.bytes',
-  'min.insync.replicas': 'min.insync.replicas',
-  'unclean.leader.election.enable': 'unclean.leader.election.enable',
-};
+export const topicKeyDefaults: Readonly<Record<string, BrokerKey>> = Object.fromEntries(
+  topicKeyRows.map((row) => [row.topic, row.broker]),
+);
 
 function brokerValue(config: BrokerConfig, key: BrokerKey): string | null {
   const value = config.values.get(key);
@@ -55,12 +46,11 @@ function topicConfigs(ctx: HandlerContext, overrides: Record<string, string>): C
       isSensitive: sensitive,
     });
   }
-  for (const name of topicConfigKeys) {
-    const brokerKey = topicKeyDefaults[name];
-    if (name in overrides || brokerKey === undefined) continue;
+  for (const { topic: name, broker } of topicKeyRows) {
+    if (name in overrides) continue;
     entries.push({
       name,
-      value: brokerValue(ctx.config, brokerKey),
+      value: brokerValue(ctx.config, broker),
       readOnly: false,
       isDefault: true,
       source: ConfigSource.DefaultConfig,
@@ -71,7 +61,7 @@ function topicConfigs(ctx: HandlerContext, overrides: Record<string, string>): C
 }
 
 function brokerConfigs(ctx: HandlerContext): ConfigEntry[] {
-  return (Object.keys(brokerKeys) as BrokerKey[]).map((name) => {
+  return configKeyRows.map(([name]) => {
     const sensitive = isSensitive(name);
     return {
       name,

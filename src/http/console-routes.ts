@@ -8,8 +8,12 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 
-/** src/http/console/ from both src/http (tsx) and dist/http (compiled): each is two levels below the repo root. */
-export const consoleDir = fileURLToPath(new URL('../../src/http/console/', import.meta.url));
+/**
+ * The console/ folder beside this file: src/http/console/ under tsx and vitest,
+ * dist/http/console/ when compiled (scripts/finish-build.mjs copies it there, so
+ * an installed package, which ships dist but not src, serves the console too).
+ */
+export const consoleDir = fileURLToPath(new URL('./console/', import.meta.url));
 
 const files: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',

@@ -8,6 +8,7 @@
  * acknowledgement or dead-lettering is being written. Everything here is
  * synchronous; writing to the log is the dispatcher's.
  */
+import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { queueConsumersMax } from '../shared/limits.js';
 import { DeliveryOrder } from './delivery.js';
@@ -62,7 +63,9 @@ export class QueueState {
     }
   }
 
+  /** The counters only grow (so never go negative): `n` messages left the queue for `reason`. */
   count(reason: DoneReason, n: number): void {
+    assert(Number.isSafeInteger(n) && n >= 0, `queue counters cannot move by ${n}`);
     if (reason === 'ack') this.counters.dequeued += n;
     else if (reason === 'dlq') this.counters.deadLettered += n;
   }

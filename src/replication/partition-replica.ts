@@ -20,6 +20,7 @@
  * election), so from then on no record it lacks may be acknowledged. The ISR
  * a new leader is elected from thus always holds every acknowledged record.
  */
+import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { ackWaitersPerPartitionMax } from '../shared/limits.js';
 import type { PartitionLog } from '../storage/partition-log.js';
@@ -81,6 +82,8 @@ export class PartitionReplica {
 
   /** This broker now leads at `leaderEpoch` with the given ISR. */
   async becomeLeader(leaderEpoch: number, replicas: number[], isr: number[], nowMs: number): Promise<void> {
+    assert(replicas.includes(this.brokerId), `${this.name}: broker ${this.brokerId} leads without being a replica`);
+    assert(isr.includes(this.brokerId), `${this.name}: broker ${this.brokerId} leads outside its ISR ${isr.join()}`);
     this.role = 'leader';
     this.leaderId = this.brokerId;
     this.leaderEpoch = leaderEpoch;
@@ -103,6 +106,8 @@ export class PartitionReplica {
   }
 
   becomeFollower(leaderId: number, leaderEpoch: number, replicas: number[], isr: number[]): void {
+    assert(leaderId >= 0 && leaderId !== this.brokerId, `${this.name}: cannot follow broker ${leaderId}`);
+    assert(isr.includes(leaderId), `${this.name}: leader ${leaderId} is outside its ISR ${isr.join()}`);
     this.role = 'follower';
     this.leaderId = leaderId;
     this.leaderEpoch = leaderEpoch;
@@ -127,6 +132,10 @@ export class PartitionReplica {
 
   /** The ISR as the coordinator reports it, same epoch (e.g. our own ISR write coming back). */
   setIsr(isr: number[]): void {
+    assert(
+      this.role !== 'leader' || isr.includes(this.brokerId),
+      `${this.name}: leader ${this.brokerId} is outside its new ISR ${isr.join()}`,
+    );
     this.isr = [...isr];
     if (this.role === 'leader') this.maybeAdvanceHighWatermark();
   }
@@ -136,6 +145,7 @@ export class PartitionReplica {
    * (isrChangeConfirmed), its members hold the high watermark too.
    */
   isrChangeProposed(isr: number[]): void {
+    assert(isr.includes(this.brokerId), `${this.name}: the leader proposes an ISR without itself: ${isr.join()}`);
     this.isrProposed = [...new Set([...this.isrProposed, ...isr])];
   }
 
@@ -211,10 +221,7 @@ export class PartitionReplica {
       const end = progress ? progress.logEndOffset : -1;
       if (end < hw) hw = end;
     }
-    if (hw > this.hw) {
-      this.hw = hw;
-      this.onHighWatermark();
-    }
+    this.raiseHighWatermark(hw);
     this.completeWaiters();
   }
 
@@ -292,11 +299,19 @@ export class PartitionReplica {
 
   /** The leader's high watermark from a fetch response, capped by what this replica has. */
   updateFollowerHighWatermark(leaderHighWatermark: number): void {
-    const hw = Math.min(leaderHighWatermark, this.log.logEndOffset);
-    if (hw > this.hw) {
-      this.hw = hw;
-      this.onHighWatermark();
-    }
+    this.raiseHighWatermark(Math.min(leaderHighWatermark, this.log.logEndOffset));
+  }
+
+  /**
+   * The one way the high watermark goes up (as leader and as follower): never
+   * past what this replica has. Only capHighWatermark lowers it, after a
+   * follower's truncation.
+   */
+  private raiseHighWatermark(hw: number): void {
+    assert(hw <= this.log.logEndOffset, `${this.name}: high watermark ${hw} above log end ${this.log.logEndOffset}`);
+    if (hw <= this.hw) return;
+    this.hw = hw;
+    this.onHighWatermark();
   }
 
   /** After truncation the high watermark cannot be above the log end. */

@@ -198,6 +198,8 @@ export class ReplicaFetcher {
             'truncating diverged records',
           );
           await log.truncateTo(target);
+          // the replica may have become leader (or been dropped) while the truncation ran
+          if (this.current(sent, t.name, p.partition) !== f) continue;
           f.replica.capHighWatermark();
         }
         f.state = 'fetching';
@@ -264,6 +266,8 @@ export class ReplicaFetcher {
             f.state = 'truncating';
             continue;
           }
+          // a follower's high watermark comes from its leader: not once this replica has left that role
+          if (this.current(sent, t.name, p.partition) !== f) continue;
         }
         f.replica.updateFollowerHighWatermark(p.highWatermark);
         // segments wholly below the leader's log start are gone there (retention, offsets compaction): follow it

@@ -13,6 +13,7 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
+import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
@@ -197,6 +198,7 @@ export class ReplicaManager {
         );
       }
     } catch (err) {
+      crashOnBug(err);
       this.options.logger.warn({ err, partition: replica.name }, 'ISR change failed; retried on the next check');
     } finally {
       replica.isrUpdating = false;

@@ -1,6 +1,6 @@
 /**
  * The settings that shape one partition's log. The broker builds these from
- * Kafka-named properties (src/config/log-properties.ts); tests build them
+ * Kafka-named properties (the config key table, src/config/config-keys.ts); tests build them
  * directly.
  */
 export interface LogConfig {

@@ -11,10 +11,12 @@
  */
 import fs from 'node:fs';
 import type { Logger } from '../shared/logger.js';
+import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { LogConfig } from './log-config.js';
 import { parseSegmentFileName } from './names.js';
 import type { PartitionIndex, PartitionMeta } from './partition-index.js';
 import { Segment, type SegmentSummary } from './segment.js';
+import { segmentAt } from './segment-list.js';
 import { scanSegment } from './segment-scanner.js';
 import { SparseIndexer } from './sparse-indexer.js';
 
@@ -46,8 +48,10 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   }
   const segments = bases.map((base) => Segment.open(dir, base));
   // segments wholly below the log start were being deleted by retention when the broker stopped
-  while (stored && segments.length > 1 && (segments[1] as Segment).baseOffset <= stored.logStartOffset) {
-    (segments.shift() as Segment).delete();
+  while (stored && segments.length > 1 && segmentAt(segments, 1).baseOffset <= stored.logStartOffset) {
+    const below = segmentAt(segments, 0);
+    segments.shift();
+    below.delete();
   }
   if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0));
 
@@ -56,16 +60,18 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   let leaderEpochs = stored?.leaderEpochs ?? [];
   let recoveryPoint = stored?.recoveryPoint ?? 0;
   if (recoverFrom < segments.length) {
-    const from = (segments[recoverFrom] as Segment).baseOffset;
+    const from = segmentAt(segments, recoverFrom).baseOffset;
     logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
     leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
-    await recoverSegments(ctx, segments, recoverFrom, leaderEpochs);
+    const epochs = new LeaderEpochCache(leaderEpochs);
+    await recoverSegments(ctx, segments, recoverFrom, epochs);
+    leaderEpochs = epochs.forMeta;
     // recovered bytes may be only in the page cache: make them durable before moving the recovery point
-    for (let i = recoverFrom; i < segments.length; i++) await (segments[i] as Segment).flush();
-    recoveryPoint = (segments[segments.length - 1] as Segment).nextOffset;
+    for (let i = recoverFrom; i < segments.length; i++) await segmentAt(segments, i).flush();
+    recoveryPoint = segmentAt(segments, segments.length - 1).nextOffset;
   }
-  const first = segments[0] as Segment;
-  const last = segments[segments.length - 1] as Segment;
+  const first = segmentAt(segments, 0);
+  const last = segmentAt(segments, segments.length - 1);
   const logStartOffset = Math.min(
     Math.max(stored?.logStartOffset ?? first.baseOffset, first.baseOffset),
     last.nextOffset,
@@ -88,7 +94,7 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
 function firstUntrusted(segments: Segment[], summaries: Map<number, SegmentSummary>, meta: PartitionMeta): number {
   let until = segments.length;
   for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i] as Segment;
+    const segment = segmentAt(segments, i);
     const summary = summaries.get(segment.baseOffset);
     const next = segments[i + 1];
     if (!summary || summary.size !== segment.size || (next && next.baseOffset !== summary.nextOffset)) {
@@ -100,7 +106,7 @@ function firstUntrusted(segments: Segment[], summaries: Map<number, SegmentSumma
   }
   if (!meta.cleanShutdown) {
     let holder = 0;
-    for (let i = 0; i < segments.length; i++) if ((segments[i] as Segment).baseOffset <= meta.recoveryPoint) holder = i;
+    for (let i = 0; i < segments.length; i++) if (segmentAt(segments, i).baseOffset <= meta.recoveryPoint) holder = i;
     until = Math.min(until, holder);
   }
   return until;
@@ -110,17 +116,17 @@ async function recoverSegments(
   ctx: LoadContext,
   segments: Segment[],
   from: number,
-  leaderEpochs: [number, number][],
+  epochs: LeaderEpochCache,
 ): Promise<void> {
   const { index, config, logger } = ctx;
-  await index.truncateFrom((segments[from] as Segment).baseOffset);
+  await index.truncateFrom(segmentAt(segments, from).baseOffset);
   const indexer = new SparseIndexer(index, config.indexIntervalBytes);
   let maxBefore = -1;
-  for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, (segments[i] as Segment).maxTimestamp);
+  for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, segmentAt(segments, i).maxTimestamp);
   indexer.reset(maxBefore);
 
   for (let i = from; i < segments.length; i++) {
-    const segment = segments[i] as Segment;
+    const segment = segmentAt(segments, i);
     const previous = segments[i - 1];
     if (previous && segment.baseOffset !== previous.nextOffset) {
       logger.error(
@@ -133,8 +139,8 @@ async function recoverSegments(
     const fileSize = segment.size;
     const scan = scanSegment(segment, fileSize, segment.baseOffset, (base, position, size, maxTs, epoch) => {
       indexer.onBatch(base, segment.baseOffset, position, size, maxTs);
-      const latest = leaderEpochs.at(-1);
-      if (epoch >= 0 && (!latest || epoch > latest[0])) leaderEpochs.push([epoch, base]);
+      // the batches' stamps rebuild the epoch history past the trusted part (KIP-101)
+      epochs.learn(epoch, base);
     });
     segment.nextOffset = scan.nextOffset;
     segment.maxTimestamp = scan.maxTimestamp;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
@@ -77,7 +78,8 @@ export class LogManager {
         // created again under that name came back with the old log start offset and summaries.
         // (Done before any partition loads: a live partition of the same name is rebuilt from its files.)
         const doomed = /^(.+)\.[0-9a-f]{8}-delete$/.exec(entry.name);
-        const id = doomed ? parsePartitionDirName(doomed[1] as string) : undefined;
+        const name = doomed?.[1];
+        const id = name !== undefined ? parsePartitionDirName(name) : undefined;
         if (id) await new PartitionIndex(db, partitionDirName(id.topic, id.partition)).deleteAll();
         fs.rmSync(path.join(dataDir, entry.name), { recursive: true, force: true });
       }
@@ -122,7 +124,9 @@ export class LogManager {
 
   /** The first data directory's database: where broker-wide metadata (standalone topics) lives. */
   get metadataDb(): IndexDb {
-    return [...this.dbs.values()][0] as IndexDb;
+    const [first] = this.dbs.values();
+    assert(first !== undefined, 'a log manager has at least one data directory (open checks log.dirs)');
+    return first;
   }
 
   get(topic: string, partition: number): PartitionLog | undefined {
@@ -170,8 +174,18 @@ export class LogManager {
   private leastLoadedDir(): [string, IndexDb] {
     const counts = new Map<string, number>([...this.dbs.keys()].map((d) => [d, 0]));
     for (const h of this.logs.values()) counts.set(h.dataDir, (counts.get(h.dataDir) ?? 0) + 1);
-    const [dir] = [...counts.entries()].sort((a, b) => a[1] - b[1])[0] as [string, number];
-    return [dir, this.dbs.get(dir) as IndexDb];
+    // the first directory holding the fewest partitions
+    let dir: string | undefined;
+    let fewest = Number.POSITIVE_INFINITY;
+    for (const [d, count] of counts) {
+      if (count < fewest) [dir, fewest] = [d, count];
+    }
+    const db = dir === undefined ? undefined : this.dbs.get(dir);
+    assert(
+      dir !== undefined && db !== undefined,
+      'a log manager has at least one data directory (open checks log.dirs)',
+    );
+    return [dir, db];
   }
 
   /** Deletes a partition's files and index entries. */

@@ -130,7 +130,7 @@ export class Segment {
   }
 
   truncateTo(position: number): void {
-    assert(position >= 0, 'truncate to a negative position');
+    assert(position >= 0 && position <= this.size, 'a truncation cuts within the file, never grows it');
     try {
       fs.ftruncateSync(this.fd, position);
     } catch (err) {

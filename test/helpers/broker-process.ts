@@ -29,6 +29,11 @@ export interface BrokerProcessOptions {
   startTimeoutMs?: number;
   /** Sees every chunk of the broker's stdout and stderr (the kept recentOutput is bounded; a fuzz run reads all of it). */
   onOutput?: (stream: 'stdout' | 'stderr', chunk: Buffer) => void;
+  /**
+   * The folder of an unpacked `npm pack` tarball: runs its compiled CLI (dist/cli/main.js,
+   * plain node) with its config/server.properties, in that folder, instead of src under tsx.
+   */
+  packageDir?: string;
 }
 
 export class BrokerProcess {
@@ -79,14 +84,14 @@ export class BrokerProcess {
   }
 
   private launch(port: number, kafkaPort: number): Promise<void> {
+    const root = this.options.packageDir ?? repoRoot;
+    const entry = this.options.packageDir ? [path.join(root, 'dist/cli/main.js')] : ['--import', 'tsx', cliEntry];
     const args = [
-      '--import',
-      'tsx',
-      cliEntry,
+      ...entry,
       'broker',
       'start',
       '--config',
-      path.join(repoRoot, 'config/server.properties'),
+      path.join(root, 'config/server.properties'),
       '--override',
       `port=${port}`,
       '--override',
@@ -101,7 +106,7 @@ export class BrokerProcess {
       `kafka.port=${kafkaPort}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
-    const child = spawn(process.execPath, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
     this.kafkaPort = 0;

@@ -4,7 +4,7 @@
  * collide with partition keys ('~' is not legal in a topic name).
  */
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { producerIdBlockSize } from '../../shared/limits.js';
+import { producerIdBlockSize, topicPartitionsMax } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 
@@ -55,6 +55,19 @@ export class StandaloneCoordinator implements Coordinator {
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
+    // the Coordinator contract, checked as the ZooKeeper coordinator does (TopicManager checks first, other callers may not)
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > topicPartitionsMax) {
+      throw new SluiceError(
+        ErrorCode.InvalidPartitions,
+        `partitions must be 1..${topicPartitionsMax}, got ${spec.partitions}`,
+      );
+    }
+    if (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1) {
+      throw new SluiceError(
+        ErrorCode.InvalidReplicationFactor,
+        `replication factor must be at least 1, got ${spec.replicationFactor}`,
+      );
+    }
     if (this.specs.has(spec.name)) throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} already exists`);
     if (spec.replicationFactor > 1) {
       throw new SluiceError(

@@ -30,6 +30,7 @@
  *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
  */
+import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
@@ -119,7 +120,33 @@ export function electLeader(
       if (state.leader === -1 && sameMembers(isr, state.isr)) return undefined;
     }
   }
-  return { controller_epoch: controllerEpoch, leader, version: 1, leader_epoch: state.leader_epoch + 1, isr };
+  const next: PartitionStateZnode = {
+    controller_epoch: controllerEpoch,
+    leader,
+    version: 1,
+    leader_epoch: state.leader_epoch + 1,
+    isr,
+  };
+  assertWritable(next, state);
+  return next;
+}
+
+/**
+ * What every partition state the controller writes keeps: a leader (when
+ * there is one) in the ISR, and a leader epoch above the one it replaces.
+ * (ISR ⊆ replicas is not asserted here: it holds for what the controller
+ * computes, but the ISR it starts from was read from ZooKeeper, where a
+ * leader may have written it.)
+ */
+function assertWritable(next: PartitionStateZnode, previous: PartitionStateZnode | undefined): void {
+  assert(
+    next.leader === -1 || next.isr.includes(next.leader),
+    `partition state with leader ${next.leader} outside its ISR ${next.isr.join()}`,
+  );
+  assert(
+    previous === undefined || next.leader_epoch > previous.leader_epoch,
+    `leader epoch ${next.leader_epoch} does not follow ${previous?.leader_epoch}`,
+  );
 }
 
 /**
@@ -136,7 +163,9 @@ export function preferredLeader(
   const preferred = replicas[0];
   if (preferred === undefined || state.leader === preferred || state.leader < 0) return undefined;
   if (!live.has(preferred) || !state.isr.includes(preferred)) return undefined;
-  return { ...state, controller_epoch: controllerEpoch, leader: preferred, leader_epoch: state.leader_epoch + 1 };
+  const next = { ...state, controller_epoch: controllerEpoch, leader: preferred, leader_epoch: state.leader_epoch + 1 };
+  assertWritable(next, state);
+  return next;
 }
 
 function sameMembers(a: number[], b: number[]): boolean {
@@ -202,6 +231,7 @@ export class Controller {
       try {
         await step();
       } catch (err) {
+        crashOnBug(err);
         if (!this.stopped) this.options.onError(err);
       }
     });
@@ -387,6 +417,11 @@ export class Controller {
           leader_epoch: 0,
           isr,
         };
+        assertWritable(initial, undefined);
+        assert(
+          initial.isr.every((id) => replicas.includes(id)),
+          `${topic}-${partition}: initial ISR ${isr.join()} outside replicas ${replicas.join()}`,
+        );
         await this.zk.ensurePath(partitionPath(topic, partition));
         try {
           await this.zk.create(path, JSON.stringify(initial), 'persistent');

@@ -18,6 +18,7 @@
  * has removed the topic. Partition state changes (new leader, epoch, ISR) are
  * reported through onPartitionStateChanged.
  */
+import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import {
   topicPartitionsMax,
@@ -117,6 +118,12 @@ export class ZooKeeperCoordinator implements Coordinator {
       if (!node) return false;
       const current = parsePartitionState(path, node.data);
       if (current.leader !== this.brokerId || current.leader_epoch !== leaderEpoch) return false;
+      // the leader's own ISR always holds the leader, once each (Kafka's controller refuses anything else)
+      assert(
+        isr.includes(this.brokerId),
+        `${path}: leader ${this.brokerId} writes an ISR without itself: ${isr.join()}`,
+      );
+      assert(new Set(isr).size === isr.length, `${path}: ISR ${isr.join()} names a broker twice`);
       const next = { ...current, isr: [...isr] };
       try {
         await zk.set(path, JSON.stringify(next), node.version);

@@ -5,7 +5,8 @@
  * and per-resource errors.
  */
 import { describe, expect, it } from 'vitest';
-import { brokerKeys, parseBrokerConfig } from '../../../src/config/broker-config.js';
+import { parseBrokerConfig } from '../../../src/config/broker-config.js';
+import { configKeys as brokerKeys } from '../../../src/config/config-keys.js';
 import { topicConfigKeys } from '../../../src/config/topic-config.js';
 import type { TopicSpec } from '../../../src/coordination/coordinator.js';
 import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';

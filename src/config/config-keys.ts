@@ -1,0 +1,376 @@
+/**
+ * Every configuration key, one row each: the broker key (Kafka's name and
+ * default where Kafka has the key), the topic-level key that overrides it, its
+ * type and bounds, the LogConfig field it sets, and what it means. The broker
+ * config parser, the topic-override check and DescribeConfigs all read this
+ * table, so a key, a bound or a broker ↔ topic pair is stated only here.
+ *
+ * The order of the rows is the order DescribeConfigs lists a broker's keys in,
+ * and the order of the topic keys is that of a topic's.
+ */
+import { assert } from '../shared/assert.js';
+import {
+  connectionIdleMsDefault,
+  connectionIdleMsMax,
+  connectionIdleMsMin,
+  connectionsMaxDefault,
+  connectionsMaxMax,
+  connectionsPerIpMaxDefault,
+  frameReadTimeoutMsDefault,
+  frameReadTimeoutMsMax,
+  frameReadTimeoutMsMin,
+  queuedRequestBytesDefault,
+  queuedRequestBytesMax,
+  queuedRequestBytesMin,
+  segmentBytesMax,
+  segmentBytesMin,
+} from '../shared/limits.js';
+import type { LogConfig } from '../storage/log-config.js';
+
+export type ConfigKind = 'int' | 'bool' | 'string' | 'list';
+
+export interface ConfigKeySpec {
+  kind: ConfigKind;
+  /** The value when the key is not set, as written in a properties file. */
+  default: string;
+  /** Inclusive bounds of an int; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
+  min?: number;
+  max?: number;
+  /** Older broker spellings that set the same value, with the factor to the key's unit. */
+  aliases?: [string, number][];
+  /** The topic-level key (Kafka's) that overrides this broker key for one topic. */
+  topic?: string;
+  /** The LogConfig field this key sets (every log's, or one topic's when set through `topic`). */
+  log?: keyof LogConfig;
+  /** What the key means. */
+  doc: string;
+}
+
+/** Kafka's "never": a very large number, so comparisons stay simple. */
+const never = String(Number.MAX_SAFE_INTEGER);
+const hour = 3_600_000;
+const day = 24 * hour;
+const portMax = 65535;
+const int32Max = 2 ** 31 - 1;
+const mib = 1024 * 1024;
+
+export const configKeys = {
+  'broker.id': { kind: 'int', default: '0', min: 0, max: int32Max, doc: "this broker's id in the cluster" },
+  'host.name': { kind: 'string', default: '127.0.0.1', doc: 'the host the broker binds to and advertises' },
+  port: { kind: 'int', default: '9092', min: 0, max: portMax, doc: 'the native listener; 0 = any free port' },
+  'log.dirs': {
+    kind: 'list',
+    default: './data',
+    aliases: [['log.dir', 1]],
+    doc: "directories (comma-separated) holding the partitions' logs",
+  },
+  'num.partitions': {
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 100_000,
+    doc: 'partitions of a topic created without a count',
+  },
+  'default.replication.factor': { kind: 'int', default: '1', min: 1, max: 100, doc: 'replicas of a new topic' },
+  'log.segment.bytes': {
+    kind: 'int',
+    default: String(1024 ** 3),
+    min: segmentBytesMin,
+    max: segmentBytesMax,
+    topic: 'segment.bytes',
+    log: 'segmentBytes',
+    doc: 'roll when the active segment would grow past this',
+  },
+  'log.roll.ms': {
+    kind: 'int',
+    default: String(168 * hour),
+    min: 1,
+    aliases: [['log.roll.hours', hour]],
+    topic: 'segment.ms',
+    log: 'rollMs',
+    doc: 'roll a non-empty segment this long after its first append',
+  },
+  'log.retention.ms': {
+    kind: 'int',
+    default: String(168 * hour),
+    min: -1,
+    // Kafka's precedence: the most specific key (ms) wins over hours and minutes
+    aliases: [
+      ['log.retention.minutes', 60_000],
+      ['log.retention.hours', hour],
+    ],
+    topic: 'retention.ms',
+    log: 'retentionMs',
+    doc: 'delete segments whose newest record is older; -1 keeps forever',
+  },
+  'log.retention.bytes': {
+    kind: 'int',
+    default: '-1',
+    min: -1,
+    topic: 'retention.bytes',
+    log: 'retentionBytes',
+    doc: 'delete the oldest segments while the log is larger; -1 keeps all',
+  },
+  'log.retention.check.interval.ms': { kind: 'int', default: '300000', min: 1, doc: 'how often retention runs' },
+  'log.index.interval.bytes': {
+    kind: 'int',
+    default: '4096',
+    min: 1,
+    max: int32Max,
+    topic: 'index.interval.bytes',
+    log: 'indexIntervalBytes',
+    doc: 'bytes between sparse offset-index entries',
+  },
+  'log.flush.interval.messages': {
+    kind: 'int',
+    default: never,
+    min: 1,
+    topic: 'flush.messages',
+    log: 'flushIntervalMessages',
+    doc: 'fsync after this many unflushed records',
+  },
+  'log.flush.interval.ms': {
+    kind: 'int',
+    default: never,
+    min: 1,
+    topic: 'flush.ms',
+    log: 'flushIntervalMs',
+    doc: 'fsync when the oldest unflushed record is this old',
+  },
+  'message.max.bytes': {
+    kind: 'int',
+    default: String(mib + 12),
+    min: 64,
+    max: 64 * mib,
+    topic: 'max.message.bytes',
+    log: 'maxMessageBytes',
+    doc: 'the largest record batch accepted on append',
+  },
+  'zookeeper.connect': { kind: 'string', default: '', doc: 'ZooKeeper hosts (host:port,...); empty: standalone' },
+  'zookeeper.session.timeout.ms': {
+    kind: 'int',
+    default: '18000',
+    min: 1000,
+    max: 600_000,
+    doc: "ZooKeeper's session timeout: a broker silent this long is gone",
+  },
+  'min.insync.replicas': {
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 100,
+    topic: 'min.insync.replicas',
+    doc: 'in-sync replicas an acks=-1 write needs',
+  },
+  'unclean.leader.election.enable': {
+    kind: 'bool',
+    default: 'false',
+    topic: 'unclean.leader.election.enable',
+    doc: 'may a replica outside the ISR become leader (losing acknowledged records)',
+  },
+  'replica.lag.time.max.ms': {
+    kind: 'int',
+    default: '30000',
+    min: 1,
+    doc: 'a follower not caught up for this long leaves the ISR',
+  },
+  'auto.create.topics.enable': { kind: 'bool', default: 'true', doc: 'create an unknown topic on first use' },
+  'zookeeper.connection.timeout.ms': {
+    kind: 'int',
+    default: '18000',
+    min: 100,
+    max: 600_000,
+    doc: 'how long to wait for a ZooKeeper connection',
+  },
+  'auto.leader.rebalance.enable': {
+    kind: 'bool',
+    default: 'true',
+    doc: 'the controller moves leadership back to preferred replicas',
+  },
+  'leader.imbalance.check.interval.seconds': {
+    kind: 'int',
+    default: '300',
+    min: 1,
+    max: 86_400,
+    doc: 'how often the controller checks for leaders off their preferred replica',
+  },
+  'replica.fetch.wait.max.ms': {
+    kind: 'int',
+    default: '500',
+    min: 0,
+    max: 60_000,
+    doc: "a follower's fetch waits this long for new records",
+  },
+  'replica.fetch.max.bytes': {
+    kind: 'int',
+    default: String(mib),
+    min: 1024,
+    max: 64 * mib,
+    doc: "bytes a follower's fetch asks per partition",
+  },
+  'replica.fetch.backoff.ms': {
+    kind: 'int',
+    default: '1000',
+    min: 0,
+    max: 60_000,
+    doc: 'a follower waits this long after a failed fetch',
+  },
+  'offsets.topic.replication.factor': {
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 100,
+    doc: 'replicas of __consumer_offsets (capped by the live brokers)',
+  },
+  'producer.id.expiration.ms': {
+    kind: 'int',
+    default: String(day),
+    min: 1000,
+    log: 'producerIdExpirationMs',
+    doc: "idempotent producers' sequence state older than this may be dropped",
+  },
+  'socket.request.max.bytes': {
+    kind: 'int',
+    default: String(100 * mib),
+    min: 1024,
+    max: int32Max,
+    doc: 'the largest request frame',
+  },
+  'queued.max.request.bytes': {
+    kind: 'int',
+    default: String(queuedRequestBytesDefault),
+    min: queuedRequestBytesMin,
+    max: queuedRequestBytesMax,
+    doc: "bytes of requests being received or awaiting their answer, over all connections (Kafka's is unbounded)",
+  },
+  'socket.request.read.timeout.ms': {
+    kind: 'int',
+    default: String(frameReadTimeoutMsDefault),
+    min: frameReadTimeoutMsMin,
+    max: frameReadTimeoutMsMax,
+    doc: 'a frame must arrive whole within this long of its first byte, or its connection is closed',
+  },
+  'connections.max.idle.ms': {
+    kind: 'int',
+    default: String(connectionIdleMsDefault),
+    min: connectionIdleMsMin,
+    max: connectionIdleMsMax,
+    doc: 'a connection idle this long is closed',
+  },
+  'max.connections': {
+    kind: 'int',
+    default: String(connectionsMaxDefault),
+    min: 1,
+    max: connectionsMaxMax,
+    doc: 'open connections over all listeners',
+  },
+  'max.connections.per.ip': {
+    kind: 'int',
+    default: String(connectionsPerIpMaxDefault),
+    min: 1,
+    max: connectionsMaxMax,
+    doc: 'open connections from one address',
+  },
+  'kafka.port': {
+    kind: 'int',
+    default: '-1',
+    min: -1,
+    max: portMax,
+    doc: 'the Kafka-protocol listener (kcat, kafkajs, librdkafka); -1 = off, 0 = any free port',
+  },
+  'http.port': { kind: 'int', default: '8161', min: 0, max: portMax, doc: 'the admin HTTP API and console' },
+  'http.host': { kind: 'string', default: '127.0.0.1', doc: 'the host the admin HTTP API binds to' },
+  'http.users.file': { kind: 'string', default: 'config/users.properties', doc: 'console and API users and roles' },
+  'http.trusted.proxies': {
+    kind: 'string',
+    default: '',
+    doc: 'reverse proxies whose X-Forwarded-For names the client (addresses, CIDR blocks, loopback); empty: none',
+  },
+  'queue.max.redeliveries': {
+    kind: 'int',
+    default: '6',
+    min: -1,
+    max: 1_000_000,
+    doc: 'a message is dead-lettered after 1 + this many deliveries; -1: never',
+  },
+  'queue.lock.timeout.ms': {
+    kind: 'int',
+    default: '30000',
+    min: 100,
+    max: 86_400_000,
+    doc: 'an unacknowledged message returns to the queue after this',
+  },
+  'queue.redelivery.delay.ms': {
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 86_400_000,
+    doc: 'a released message waits this long before its redelivery',
+  },
+  'queue.redelivery.backoff.multiplier': {
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 100,
+    doc: 'the redelivery delay grows by this factor per delivery',
+  },
+  'queue.redelivery.delay.max.ms': {
+    kind: 'int',
+    default: '60000',
+    min: 0,
+    max: 86_400_000,
+    doc: 'the longest redelivery delay',
+  },
+  'queue.dead.letter.queue': { kind: 'string', default: '', doc: 'one shared dead-letter queue; empty: DLQ.<queue>' },
+  'queue.expired.messages.dlq': {
+    kind: 'bool',
+    default: 'false',
+    doc: 'expired messages are dead-lettered (false: dropped)',
+  },
+  'queue.replication.factor': {
+    kind: 'int',
+    default: '3',
+    min: 1,
+    max: 100,
+    doc: "replicas of a queue's log (capped by the live brokers)",
+  },
+  'group.initial.rebalance.delay.ms': {
+    kind: 'int',
+    default: '3000',
+    min: 0,
+    max: 300_000,
+    doc: "an empty group's first rebalance waits this long for more members",
+  },
+  'log.level': {
+    kind: 'string',
+    default: '',
+    doc: 'pino level (trace, debug, info, warn, error, fatal, silent); empty: SLUICE_LOG_LEVEL or info',
+  },
+} satisfies Record<string, ConfigKeySpec>;
+
+export type BrokerKey = keyof typeof configKeys;
+
+/** The table's rows in order, each typed as a row (the table's own type keeps each row's literal types). */
+export const configKeyRows: readonly (readonly [BrokerKey, ConfigKeySpec])[] = Object.entries(configKeys).map(
+  ([key, spec]): [BrokerKey, ConfigKeySpec] => [key as BrokerKey, spec],
+);
+
+export interface TopicKeyRow {
+  /** The topic-level key. */
+  topic: string;
+  /** The broker key whose value a topic without the override falls back to. */
+  broker: BrokerKey;
+  spec: ConfigKeySpec;
+}
+
+/** The rows that have a topic-level key, in table order. */
+export const topicKeyRows: readonly TopicKeyRow[] = configKeyRows.flatMap(([broker, spec]) =>
+  spec.topic === undefined ? [] : [{ topic: spec.topic, broker, spec }],
+);
+
+/** The broker key that sets `field` of every log's LogConfig. */
+export function brokerKeyOfLogField(field: keyof LogConfig): BrokerKey {
+  const row = configKeyRows.find(([, spec]) => spec.log === field);
+  assert(row !== undefined, `no config key sets the LogConfig field ${field}`);
+  return row[0];
+}

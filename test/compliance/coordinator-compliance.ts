@@ -1,0 +1,181 @@
+/**
+ * The Coordinator compliance suite (as Level's abstract-level ships one every
+ * backend runs, and nats-server runs its store tests against both stores):
+ * `coordinatorCompliance(name, factory)` registers one describe block of
+ * tests against the interface contract in src/coordination/coordinator.ts.
+ * Each implementation's test file calls it with a factory that builds a
+ * fresh cluster per test on real storage (LevelDB, a ZooKeeper server).
+ *
+ * Where implementations legitimately differ, the factory names the missing
+ * capability with its reason (a standalone broker is alone; its ISR never
+ * changes) and the tests that need it are skipped with that reason in their
+ * name. Every state event any test causes is checked by an EventRecorder.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ErrorCode } from '../../src/shared/errors.js';
+import { registerIsrTests, registerPersistenceTests } from './coordinator-compliance-state.js';
+import {
+  ComplianceContext,
+  type CoordinatorFactory,
+  EventRecorder,
+  eventually,
+  expectWellFormed,
+  itNeeds,
+  spec,
+} from './coordinator-harness.js';
+
+export type { CoordinatorCluster, CoordinatorFactory } from './coordinator-harness.js';
+
+export function coordinatorCompliance(name: string, factory: CoordinatorFactory): void {
+  describe(`Coordinator compliance: ${name}`, () => {
+    const ctx = new ComplianceContext();
+    beforeEach(async () => {
+      const cluster = await factory.create();
+      ctx.set(cluster, new EventRecorder(cluster.coordinator));
+    });
+    afterEach(async () => {
+      ctx.events.stop();
+      await ctx.cluster.dispose();
+      ctx.events.expectNoProblems();
+    });
+    registerBrokerTests(ctx, factory);
+    registerTopicTests(ctx, factory);
+    registerIsrTests(ctx, factory);
+    registerPersistenceTests(ctx, factory);
+  });
+}
+
+function registerBrokerTests(ctx: ComplianceContext, factory: CoordinatorFactory): void {
+  it('lists its own registered endpoint among the brokers, and a live controller', async () => {
+    const { coordinator, endpoint } = ctx.cluster;
+    expect(endpoint.nodeId).toBe(coordinator.brokerId);
+    expect(coordinator.brokers()).toContainEqual(endpoint);
+    expect(coordinator.brokers().map((b) => b.nodeId)).toContain(coordinator.controllerId());
+  });
+
+  itNeeds(factory.singleBroker, 'lists every live broker sorted by id, and drops one that leaves', async () => {
+    const { coordinator } = ctx.cluster;
+    const ids = ctx.cluster
+      .members()
+      .map((m) => m.brokerId)
+      .sort((a, b) => a - b);
+    expect(ids.length).toBeGreaterThan(1);
+    expect(coordinator.brokers().map((b) => b.nodeId)).toEqual(ids);
+    const leaving = ctx.other().brokerId;
+    await ctx.cluster.stopMember(leaving);
+    const rest = ids.filter((id) => id !== leaving);
+    await eventually(
+      () => JSON.stringify(coordinator.brokers().map((b) => b.nodeId)) === JSON.stringify(rest),
+      `broker ${leaving} to leave the list`,
+    );
+    await eventually(() => rest.includes(coordinator.controllerId()), 'a live controller');
+  });
+}
+
+function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory): void {
+  it('creates topics: topic(), topics() sorted by name, one well-formed state per partition, each reported once before createTopic resolves', async () => {
+    const c = ctx.cluster.coordinator;
+    const given = spec('b-topic', 3, 1, { 'retention.ms': '60000' });
+    await c.createTopic(given);
+    await c.createTopic(spec('a-topic'));
+    given.configs['retention.ms'] = 'changed by the caller afterwards';
+    expect(c.topic('b-topic')).toEqual(spec('b-topic', 3, 1, { 'retention.ms': '60000' }));
+    expect(c.topics().map((t) => t.name)).toEqual(['a-topic', 'b-topic']);
+    for (let p = 0; p < 3; p++) {
+      const state = expectWellFormed(c.partitionState('b-topic', p), 1);
+      expect(state).toMatchObject({ topic: 'b-topic', partition: p, leaderEpoch: 0 });
+      expect(state.leader).toBe(state.replicas[0]);
+      expect(ctx.events.of('b-topic', p)).toEqual([{ state, previous: undefined }]);
+    }
+    expect(c.partitionState('b-topic', 3)).toBeUndefined();
+    expect(c.partitionState('b-topic', -1)).toBeUndefined();
+    expect(c.partitionState('no-such-topic', 0)).toBeUndefined();
+    expect(c.topic('no-such-topic')).toBeUndefined();
+  });
+
+  it('refuses a second topic of the same name with TopicExists and keeps the first', async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic(spec('t', 2));
+    await expect(c.createTopic(spec('t', 1))).rejects.toMatchObject({ code: ErrorCode.TopicExists });
+    expect(c.topic('t')).toEqual(spec('t', 2));
+    expect(ctx.events.of('t')).toHaveLength(2);
+  });
+
+  it('refuses partitions < 1 (InvalidPartitions) and a replication factor < 1 or above the brokers (InvalidReplicationFactor), storing nothing', async () => {
+    const c = ctx.cluster.coordinator;
+    const brokers = c.brokers().length;
+    await expect(c.createTopic(spec('t', 0))).rejects.toMatchObject({ code: ErrorCode.InvalidPartitions });
+    await expect(c.createTopic(spec('t', -1))).rejects.toMatchObject({ code: ErrorCode.InvalidPartitions });
+    await expect(c.createTopic(spec('t', 1, 0))).rejects.toMatchObject({ code: ErrorCode.InvalidReplicationFactor });
+    await expect(c.createTopic(spec('t', 1, brokers + 1))).rejects.toMatchObject({
+      code: ErrorCode.InvalidReplicationFactor,
+    });
+    expect(c.topic('t')).toBeUndefined();
+    expect(c.topics()).toEqual([]);
+    expect(ctx.events.states).toEqual([]);
+    // and the name is still free
+    await c.createTopic(spec('t'));
+    expect(c.topic('t')).toEqual(spec('t'));
+  });
+
+  it('deletes a topic: gone from topic(), topics() and partitionState(), reported once before deleteTopic resolves', async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic(spec('gone', 2));
+    await c.createTopic(spec('kept'));
+    await c.deleteTopic('gone');
+    expect(ctx.events.deleted).toEqual(['gone']);
+    expect(c.topic('gone')).toBeUndefined();
+    expect(c.topics().map((t) => t.name)).toEqual(['kept']);
+    expect(c.partitionState('gone', 0)).toBeUndefined();
+    expect(c.partitionState('kept', 0)).toBeDefined();
+  });
+
+  it('refuses to delete a topic that does not exist with UnknownPartition', async () => {
+    const c = ctx.cluster.coordinator;
+    await expect(c.deleteTopic('never-was')).rejects.toMatchObject({ code: ErrorCode.UnknownPartition });
+    expect(ctx.events.deleted).toEqual([]);
+  });
+
+  it("reuses a deleted topic's name afresh: new states at leader epoch 0, reported with no previous state", async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic(spec('again', 1));
+    await c.deleteTopic('again');
+    await c.createTopic(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
+    expect(c.topic('again')).toEqual(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
+    const second = ctx.events.of('again').slice(1);
+    expect(second.map((e) => [e.state.partition, e.state.leaderEpoch, e.previous])).toEqual([
+      [0, 0, undefined],
+      [1, 0, undefined],
+    ]);
+  });
+
+  it('stops calling listeners once they unsubscribe', async () => {
+    const c = ctx.cluster.coordinator;
+    let states = 0;
+    let deletions = 0;
+    const offState = c.onPartitionStateChanged(() => states++);
+    const offDeleted = c.onTopicDeleted(() => deletions++);
+    await c.createTopic(spec('heard'));
+    await c.deleteTopic('heard');
+    expect([states, deletions]).toEqual([1, 1]);
+    offState();
+    offDeleted();
+    await c.createTopic(spec('unheard'));
+    await c.deleteTopic('unheard');
+    expect([states, deletions]).toEqual([1, 1]);
+  });
+
+  itNeeds(factory.singleBroker, 'sees topics another broker creates and deletes, with their events', async () => {
+    const c = ctx.cluster.coordinator;
+    const other = ctx.other();
+    const rf = c.brokers().length;
+    await other.createTopic(spec('elsewhere', 2, rf));
+    await eventually(() => ctx.events.of('elsewhere').length === 2, 'both partitions reported here');
+    expect(c.topic('elsewhere')).toEqual(spec('elsewhere', 2, rf));
+    for (let p = 0; p < 2; p++) expectWellFormed(c.partitionState('elsewhere', p), rf);
+    await other.deleteTopic('elsewhere');
+    await eventually(() => ctx.events.deleted.includes('elsewhere'), 'the deletion reported here');
+    expect(c.topic('elsewhere')).toBeUndefined();
+    expect(c.partitionState('elsewhere', 0)).toBeUndefined();
+  });
+}

@@ -1,0 +1,70 @@
+/**
+ * The one table of config keys (src/config/config-keys.ts): the broker parser,
+ * the topic-override check and the storage defaults agree with it.
+ */
+import { describe, expect, it } from 'vitest';
+import { logConfigOf, parseBrokerConfig } from '../../../src/config/broker-config.js';
+import { brokerKeyOfLogField, configKeyRows, topicKeyRows } from '../../../src/config/config-keys.js';
+import { topicConfigKeys, topicLogOverrides } from '../../../src/config/topic-config.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
+import { defaultLogConfig, type LogConfig } from '../../../src/storage/log-config.js';
+
+const parse = (entries: Record<string, string>) => parseBrokerConfig(new Map(Object.entries(entries)));
+
+describe('config keys: one table', () => {
+  it("sets every LogConfig field from exactly one broker key, whose default is storage's", () => {
+    const fields = Object.keys(defaultLogConfig) as (keyof LogConfig)[];
+    for (const field of fields) {
+      expect(configKeyRows.filter(([, spec]) => spec.log === field).map(([key]) => key)).toEqual([
+        brokerKeyOfLogField(field),
+      ]);
+    }
+    expect(logConfigOf(parse({}))).toEqual(defaultLogConfig);
+  });
+
+  it('states each topic key once, in table order, log settings as bounded ints', () => {
+    expect(new Set(topicConfigKeys).size).toBe(topicConfigKeys.length);
+    expect(topicConfigKeys).toEqual([
+      'segment.bytes',
+      'segment.ms',
+      'retention.ms',
+      'retention.bytes',
+      'index.interval.bytes',
+      'flush.messages',
+      'flush.ms',
+      'max.message.bytes',
+      'min.insync.replicas',
+      'unclean.leader.election.enable',
+    ]);
+    for (const { topic, spec } of topicKeyRows) {
+      if (spec.log === undefined) continue;
+      expect(spec.kind, topic).toBe('int');
+      expect(spec.min, topic).toBeDefined();
+    }
+  });
+
+  it('checks a topic override against the bounds of the broker key it overrides', () => {
+    for (const { topic, broker, spec } of topicKeyRows) {
+      if (spec.kind !== 'int' || spec.min === undefined) continue;
+      const below = String(spec.min - 1);
+      expect(() => parse({ [broker]: below }), broker).toThrow(`invalid value "${below}" for ${broker}: less than`);
+      expect(() => topicLogOverrides({ [topic]: below }), topic).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidConfig }),
+      );
+      expect(() => topicLogOverrides({ [topic]: String(spec.min) }), topic).not.toThrow();
+      expect(parse({ [broker]: String(spec.min) }).int(broker)).toBe(spec.min);
+      if (spec.max === undefined) continue;
+      const above = String(spec.max + 1);
+      expect(() => parse({ [broker]: above }), broker).toThrow(`invalid value "${above}" for ${broker}: more than`);
+      expect(() => topicLogOverrides({ [topic]: above }), topic).toThrow(
+        expect.objectContaining({ code: ErrorCode.InvalidConfig }),
+      );
+    }
+    expect(() => topicLogOverrides({ 'segment.bytes': '1023' })).toThrow(
+      'invalid value "1023" for segment.bytes: an integer in [1024, 2147483647]',
+    );
+    expect(() => topicLogOverrides({ 'min.insync.replicas': '0' })).toThrow(
+      /^invalid value "0" for min.insync.replicas$/,
+    );
+  });
+});
