@@ -98,7 +98,9 @@ export class Admin {
       } catch (err) {
         if (
           !(err instanceof SluiceError) ||
-          (err.code !== ErrorCode.UnknownPartition && err.code !== ErrorCode.NotLeader)
+          (err.code !== ErrorCode.UnknownPartition &&
+            err.code !== ErrorCode.NotLeader &&
+            err.code !== ErrorCode.LeaderNotAvailable)
         ) {
           throw err;
         }

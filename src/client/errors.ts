@@ -1,61 +1,27 @@
 /**
  * Client-side errors: wire error numbers become SluiceErrors with stable
- * codes (the message names the wire error, e.g. NOT_LEADER_OR_FOLLOWER (6)),
- * and the client remembers which errors a retry may fix.
+ * codes from the one error table (the message names the wire error, e.g.
+ * NOT_LEADER_OR_FOLLOWER (6)); each error says whether a retry may fix it.
  */
-import { isRetriable, WireError, wireErrorName } from '../protocol/error-codes.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, errorCodeOfWire, isRetriable, SluiceError, wireErrorName, wireNameOf } from '../shared/errors.js';
 
-const toSluice = new Map<number, ErrorCode>([
-  [WireError.UNKNOWN_SERVER_ERROR, ErrorCode.BrokerError],
-  [WireError.OFFSET_OUT_OF_RANGE, ErrorCode.OffsetOutOfRange],
-  [WireError.CORRUPT_MESSAGE, ErrorCode.CorruptRecord],
-  [WireError.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.UnknownPartition],
-  [WireError.LEADER_NOT_AVAILABLE, ErrorCode.NotLeader],
-  [WireError.NOT_LEADER_OR_FOLLOWER, ErrorCode.NotLeader],
-  [WireError.REQUEST_TIMED_OUT, ErrorCode.Timeout],
-  [WireError.MESSAGE_TOO_LARGE, ErrorCode.RecordTooLarge],
-  [WireError.NETWORK_EXCEPTION, ErrorCode.BrokerUnreachable],
-  [WireError.INVALID_TOPIC_EXCEPTION, ErrorCode.InvalidTopic],
-  [WireError.RECORD_LIST_TOO_LARGE, ErrorCode.RecordTooLarge],
-  [WireError.NOT_ENOUGH_REPLICAS, ErrorCode.NotEnoughReplicas],
-  [WireError.INVALID_REQUIRED_ACKS, ErrorCode.InvalidArgument],
-  [WireError.UNSUPPORTED_VERSION, ErrorCode.Unsupported],
-  [WireError.TOPIC_ALREADY_EXISTS, ErrorCode.TopicExists],
-  [WireError.INVALID_PARTITIONS, ErrorCode.InvalidPartitions],
-  [WireError.INVALID_REPLICATION_FACTOR, ErrorCode.InvalidReplicationFactor],
-  [WireError.INVALID_CONFIG, ErrorCode.InvalidConfig],
-  [WireError.INVALID_REQUEST, ErrorCode.InvalidRequest],
-  [WireError.KAFKA_STORAGE_ERROR, ErrorCode.StorageError],
-  [WireError.UNSUPPORTED_COMPRESSION_TYPE, ErrorCode.UnsupportedCompression],
-  [WireError.INVALID_RECORD, ErrorCode.InvalidRecord],
-  // the idempotent producer: none of these is retriable (a retry of the same batch gets the same answer)
-  [WireError.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.OutOfOrderSequence],
-  [WireError.DUPLICATE_SEQUENCE_NUMBER, ErrorCode.OutOfOrderSequence],
-  [WireError.INVALID_PRODUCER_EPOCH, ErrorCode.InvalidProducerEpoch],
-  [WireError.UNKNOWN_PRODUCER_ID, ErrorCode.UnknownProducerId],
-  [WireError.QUEUE_FULL, ErrorCode.QueueFull],
-]);
-
-const retriableErrors = new WeakSet<Error>();
-
-/** A SluiceError for wire error `code`, marked retriable when Kafka's rules say so. */
+/** A SluiceError for wire error `code` (its own ErrorCode), retriable when Kafka's rules say so. */
 export function wireError(code: number, context: string, brokerMessage?: string): SluiceError {
   const name = wireErrorName(code);
   const detail = brokerMessage ? `: ${brokerMessage}` : '';
-  const err = new SluiceError(toSluice.get(code) ?? ErrorCode.BrokerError, `${context}: ${name} (${code})${detail}`);
-  if (isRetriable(code)) retriableErrors.add(err);
-  return err;
+  return new SluiceError(errorCodeOfWire(code), `${context}: ${name} (${code})${detail}`, {
+    retriable: isRetriable(code),
+    wireName: wireNameOf(code),
+  });
 }
 
 /** Marks `err` as one a retry (after a metadata refresh) may fix. */
-export function markRetriable<E extends Error>(err: E): E {
-  retriableErrors.add(err);
-  return err;
+export function markRetriable<E extends SluiceError>(err: E): E {
+  return err.markRetriable();
 }
 
 export function isRetriableError(err: unknown): boolean {
-  return err instanceof Error && retriableErrors.has(err);
+  return err instanceof SluiceError && err.retriable;
 }
 
 /** Throws the body's top-level error, if any. */

@@ -112,7 +112,10 @@ const pkey = (topic: string, partition: number): string => `${topic}\u0000${part
 
 /** A group that does not exist (DescribeGroups answered GROUP_ID_NOT_FOUND). */
 export function groupNotFound(group: string): SluiceError {
-  return new SluiceError(ErrorCode.InvalidArgument, `consumer group '${group}' does not exist`);
+  // InvalidArgument as it always was (callers match it); the broker's answer makes the HTTP API say 404
+  return new SluiceError(ErrorCode.InvalidArgument, `consumer group '${group}' does not exist`, {
+    wireName: 'GROUP_ID_NOT_FOUND',
+  });
 }
 
 /** The connection to `group`'s coordinator (FindCoordinator at any broker). */

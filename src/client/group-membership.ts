@@ -15,7 +15,7 @@
  * (groupRejoinsMax) end the membership with the error, reported through the
  * fatal hook. stop() leaves the group (LeaveGroup) so the others rebalance at once.
  */
-import { isRetriable, WireError } from '../protocol/error-codes.js';
+import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
   consumerProtocolType,
@@ -42,7 +42,7 @@ import type { Assignor, GroupMember } from './assignors/index.js';
 import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
 import type { Connection, RequestOptions } from './connection.js';
-import { isRetriableError, markRetriable, wireError } from './errors.js';
+import { isRetriableError, wireError } from './errors.js';
 import { metadataGap } from './metadata.js';
 
 export interface MembershipHooks {
@@ -278,9 +278,8 @@ export class GroupMembership {
     if (code === WireError.ILLEGAL_GENERATION || code === WireError.REBALANCE_IN_PROGRESS)
       throw new RejoinSignal(`${what}: ${code}`);
     if (coordinatorCodes.has(code)) this.coordinator = null;
-    const err = wireError(code, `${what} (group '${this.groupId}')`, message);
-    if (isRetriable(code)) markRetriable(err);
-    throw err;
+    // retriable (the coordinator codes) as Kafka says: wireError marks it
+    throw wireError(code, `${what} (group '${this.groupId}')`, message);
   }
 
   private async rebalance(): Promise<void> {

@@ -38,7 +38,7 @@ import type {
   ProduceRequest,
   ProduceResponse,
 } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
 import {
   batchBytesMax,
   batchHeaderBytes,
@@ -409,7 +409,7 @@ export class Producer {
     const enqueue = async (): Promise<number[]> => {
       const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
       const count = info.partitions.length;
-      if (count === 0) throw wireError(3, `topic '${topic}' has no partitions`);
+      if (count === 0) throw wireError(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partitions`);
       const partitions: number[] = new Array<number>(records.length);
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as PendingRecord;
@@ -625,7 +625,11 @@ export class Producer {
         const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, body);
         checkTopLevel(res, 'init producer id');
         if (!Number.isSafeInteger(res.producerId) || res.producerId < 0) {
-          throw wireError(-1, 'init producer id', `the broker returned producer id ${String(res.producerId)}`);
+          throw wireError(
+            WireError.UNKNOWN_SERVER_ERROR,
+            'init producer id',
+            `the broker returned producer id ${String(res.producerId)}`,
+          );
         }
         return res;
       })
@@ -734,17 +738,22 @@ export class Producer {
       const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
       const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
       if (!p) {
-        this.failed(item.q, item.batch, wireError(-1, ctx, 'no result for the partition'));
+        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
       } else if (p === ambiguousAnswer) {
         // the outcome is unknown (the batch may have been appended): never retried, never given an offset
-        this.failed(item.q, item.batch, wireError(-1, ctx, 'the broker answered the partition twice'), false);
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+          false,
+        );
       } else if (p.errorCode !== 0) {
         this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage ?? undefined));
       } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
         this.failed(
           item.q,
           item.batch,
-          wireError(-1, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
           false,
         );
       } else {

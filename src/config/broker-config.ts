@@ -4,6 +4,7 @@
  * Unknown keys are reported as warnings; invalid values are errors that stop
  * the broker from starting.
  */
+import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { queuedRequestSmallReserveDivisor } from '../shared/limits.js';
 import type { LogConfig } from '../storage/log-config.js';
@@ -68,7 +69,8 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
   checkRequestMemory(values);
   const get = <T>(key: BrokerKey, type: string): T => {
     const v = values.get(key);
-    if (typeof v !== type && !(type === 'object' && Array.isArray(v))) throw new Error(`${key} is not a ${type}`);
+    // each key's type is fixed by its spec: asking for another is a bug in the caller
+    assert(typeof v === type || (type === 'object' && Array.isArray(v)), `${key} is not a ${type}`);
     return v as T;
   };
   return {

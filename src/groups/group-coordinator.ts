@@ -7,7 +7,6 @@
  * broker stops leading an offsets partition its groups' members are sent away
  * (COORDINATOR_NOT_AVAILABLE) and rejoin at the new coordinator.
  */
-import { WireError } from '../protocol/error-codes.js';
 import type {
   DescribeGroupsResponse,
   JoinGroupRequest,
@@ -18,12 +17,64 @@ import type {
   OffsetFetchResponse,
   SyncGroupResponse,
 } from '../protocol/native/group-messages.js';
+import { ErrorCode, SluiceError, toWireError, WireError } from '../shared/errors.js';
 import { groupSessionTimeoutMsMax, groupSessionTimeoutMsMin, groupsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
-import { Group, joinFailure } from './group.js';
+import { answerOf, Group, isGroupRefusal, joinFailure } from './group.js';
 import { type OffsetStore, offsetsPartitionFor } from './offset-store.js';
 
-const noBytes = Buffer.alloc(0);
+function unknownMember(memberId: string): SluiceError {
+  return new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
+}
+
+/**
+ * Who may commit: anyone to a group nobody is in (an admin reset, or a
+ * consumer without membership, generation -1), else a member of the current
+ * generation — not between join and sync (Kafka's rule: the current
+ * generation may commit while members rejoin, which is when they hand
+ * partitions over, but not while the next generation's assignment is pending).
+ */
+function checkCommitter(req: OffsetCommitRequest, group: Group | undefined): void {
+  if (req.generationId < 0) {
+    if (group && group.size > 0) {
+      throw new SluiceError(
+        ErrorCode.NonEmptyGroup,
+        `group ${req.groupId} has ${group.size} active members; stop them first`,
+      );
+    }
+    return;
+  }
+  if (!group) throw unknownMember(req.memberId);
+  group.check(req.memberId, req.generationId);
+  if (group.state === 'CompletingRebalance') {
+    throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${req.groupId} is completing a rebalance`);
+  }
+}
+
+/** A partition's answer to a refused commit: the member refusals say why in the words clients have always seen. */
+function commitRefused(refusal: SluiceError): { errorCode: number; errorMessage: string } {
+  const { errorCode, errorMessage } = toWireError(refusal);
+  switch (refusal.code) {
+    case ErrorCode.IllegalGeneration:
+      return { errorCode, errorMessage: 'commit refused: stale generation' };
+    case ErrorCode.UnknownMemberId:
+    case ErrorCode.RebalanceInProgress:
+      return { errorCode, errorMessage: 'commit refused: not a member of the current generation' };
+    default:
+      return { errorCode, errorMessage };
+  }
+}
+
+/** The refusal `check` throws, if any. */
+function coordinatorRefusal(check: () => void): SluiceError | undefined {
+  try {
+    check();
+    return undefined;
+  } catch (err) {
+    if (isGroupRefusal(err)) return err;
+    throw err;
+  }
+}
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
@@ -49,91 +100,91 @@ export class GroupCoordinator {
   }
 
   /**
-   * Whether this broker coordinates the group, once the offsets topic exists
-   * (created on first use, as FindCoordinator does) and the group's partition
-   * is replayed when this broker leads it.
+   * Throws unless this broker coordinates the group, once the offsets topic
+   * exists (created on first use, as FindCoordinator does) and the group's
+   * partition is replayed when this broker leads it.
    */
-  private async settle(groupId: string): Promise<number> {
+  private async settle(groupId: string): Promise<void> {
     await this.offsets.ensureTopic();
-    const owner = this.offsets.ownership(groupId);
-    if (owner !== WireError.COORDINATOR_LOAD_IN_PROGRESS) return owner;
-    await this.offsets.whenLoaded(groupId);
-    return this.offsets.ownership(groupId);
+    if (this.offsets.loading(groupId)) await this.offsets.whenLoaded(groupId);
+    this.offsets.checkCoordinator(groupId);
   }
 
+  /** JoinGroup; throws the group's refusals (isGroupRefusal), which the handler answers in the JoinGroup shape. */
   async join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
-    const fail = (errorCode: number, errorMessage: string): JoinGroupResponse =>
-      joinFailure(req.memberId, errorCode, errorMessage);
-    if (req.groupId === '') return fail(WireError.INVALID_GROUP_ID, 'the group id is empty');
+    if (req.groupId === '') throw new SluiceError(ErrorCode.InvalidGroupId, 'the group id is empty');
     if (req.sessionTimeoutMs < groupSessionTimeoutMsMin || req.sessionTimeoutMs > groupSessionTimeoutMsMax) {
-      return fail(
-        WireError.INVALID_SESSION_TIMEOUT,
+      throw new SluiceError(
+        ErrorCode.InvalidSessionTimeout,
         `session timeout must be ${groupSessionTimeoutMsMin}..${groupSessionTimeoutMsMax} ms, got ${req.sessionTimeoutMs}`,
       );
     }
-    if (req.protocols.length === 0) return fail(WireError.INCONSISTENT_GROUP_PROTOCOL, 'no assignor offered');
-    const owner = await this.settle(req.groupId);
-    if (owner !== WireError.NONE) return fail(owner, `this broker does not coordinate group ${req.groupId}`);
+    if (req.protocols.length === 0) throw new SluiceError(ErrorCode.InconsistentGroupProtocol, 'no assignor offered');
+    await this.settle(req.groupId);
     const group = this.group(req.groupId, true);
-    if (!group) return fail(WireError.UNKNOWN_SERVER_ERROR, 'too many groups on this broker');
+    if (!group) {
+      // a limit, not one of Kafka's group conditions: answered as UNKNOWN_SERVER_ERROR in the JoinGroup shape
+      return joinFailure(req.memberId, {
+        ...answerOf(ErrorCode.BrokerError),
+        errorMessage: 'too many groups on this broker',
+      });
+    }
     return group.join(req, clientId, clientHost);
   }
 
-  sync(
+  /** SyncGroup; throws the group's refusals. */
+  async sync(
     groupId: string,
     generationId: number,
     memberId: string,
     assignments: { memberId: string; assignment: Buffer }[],
   ): Promise<SyncGroupResponse> {
-    const owner = this.offsets.ownership(groupId);
-    if (owner !== WireError.NONE) return Promise.resolve({ errorCode: owner, assignment: noBytes });
+    this.offsets.checkCoordinator(groupId);
     const group = this.group(groupId, false);
-    if (!group) return Promise.resolve({ errorCode: WireError.UNKNOWN_MEMBER_ID, assignment: noBytes });
+    if (!group) throw unknownMember(memberId);
     return group.sync(memberId, generationId, assignments);
   }
 
-  heartbeat(groupId: string, generationId: number, memberId: string): number {
-    const owner = this.offsets.ownership(groupId);
-    if (owner !== WireError.NONE) return owner;
-    return this.group(groupId, false)?.heartbeat(memberId, generationId) ?? WireError.UNKNOWN_MEMBER_ID;
-  }
-
-  leave(groupId: string, memberId: string): number {
-    const owner = this.offsets.ownership(groupId);
-    if (owner !== WireError.NONE) return owner;
-    return this.group(groupId, false)?.leave(memberId) ?? WireError.UNKNOWN_MEMBER_ID;
-  }
-
-  /** Fencing for fetches that name a group: a stale generation or unknown member is refused. */
-  checkMember(groupId: string, generationId: number, memberId: string): number {
-    // a partition leader that does not coordinate the group cannot judge the generation: it serves the fetch
-    if (this.offsets.ownership(groupId) !== WireError.NONE) return WireError.NONE;
+  /** Heartbeat; throws the group's refusals (RebalanceInProgress: the member must rejoin). */
+  heartbeat(groupId: string, generationId: number, memberId: string): void {
+    this.offsets.checkCoordinator(groupId);
     const group = this.group(groupId, false);
-    if (!group) return WireError.UNKNOWN_MEMBER_ID;
-    return group.check(memberId, generationId);
+    if (!group) throw unknownMember(memberId);
+    group.heartbeat(memberId, generationId);
   }
 
+  /** LeaveGroup; throws the group's refusals. */
+  leave(groupId: string, memberId: string): void {
+    this.offsets.checkCoordinator(groupId);
+    const group = this.group(groupId, false);
+    if (!group) throw unknownMember(memberId);
+    group.leave(memberId);
+  }
+
+  /** Fencing for fetches that name a group: throws for a stale generation or an unknown member. */
+  checkMember(groupId: string, generationId: number, memberId: string): void {
+    // a partition leader that does not coordinate the group cannot judge the generation: it serves the fetch
+    if (!this.offsets.coordinates(groupId)) return;
+    const group = this.group(groupId, false);
+    if (!group) throw unknownMember(memberId);
+    group.check(memberId, generationId);
+  }
+
+  /**
+   * OffsetCommit: a refusal is answered in each partition's errorCode (Kafka's
+   * shape); the commit is written only when there is none.
+   */
   async commit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
     const group = this.group(req.groupId, false);
-    let error: number = await this.settle(req.groupId);
-    let message: string | undefined;
-    if (error !== WireError.NONE) {
-      message = `this broker does not coordinate group ${req.groupId}`;
-    } else if (req.generationId < 0) {
-      // an admin commit (reset-offsets) or a consumer without membership: only for a group nobody is in
-      if (group && group.size > 0) {
-        error = WireError.NON_EMPTY_GROUP;
-        message = `group ${req.groupId} has ${group.size} active members; stop them first`;
-      }
-    } else if (!group) {
-      error = WireError.UNKNOWN_MEMBER_ID;
-    } else {
-      error = group.check(req.memberId, req.generationId);
-      // Kafka's rule: the current generation may commit while members rejoin (that is when they hand
-      // partitions over), but not between join and sync, when the next generation's assignment is pending
-      if (error === WireError.NONE && group.state === 'CompletingRebalance') error = WireError.REBALANCE_IN_PROGRESS;
+    let refusal: SluiceError | undefined;
+    try {
+      await this.settle(req.groupId);
+      checkCommitter(req, group);
+    } catch (err) {
+      if (!isGroupRefusal(err)) throw err;
+      refusal = err;
     }
-    if (error === WireError.NONE) {
+    if (refusal === undefined) {
       const entries = req.topics.flatMap((t) =>
         t.partitions.map((p) => ({
           topic: t.name,
@@ -143,26 +194,24 @@ export class GroupCoordinator {
         })),
       );
       await this.offsets.commit(req.groupId, entries);
-    } else if (message === undefined) {
-      message = `commit refused: ${error === WireError.ILLEGAL_GENERATION ? 'stale generation' : 'not a member of the current generation'}`;
     }
+    const answer = refusal === undefined ? { errorCode: WireError.NONE } : commitRefused(refusal);
     return {
       errorCode: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partition: p.partition,
-          errorCode: error,
-          ...(message ? { errorMessage: message } : {}),
-        })),
+        partitions: t.partitions.map((p) => ({ partition: p.partition, ...answer })),
       })),
     };
   }
 
+  /** OffsetFetch: a refusal is the answer's top-level error. */
   async fetchOffsets(req: OffsetFetchRequest): Promise<OffsetFetchResponse> {
-    const owner = await this.settle(req.groupId);
-    if (owner !== WireError.NONE) {
-      return { errorCode: owner, errorMessage: `this broker does not coordinate group ${req.groupId}`, topics: [] };
+    try {
+      await this.settle(req.groupId);
+    } catch (err) {
+      if (!isGroupRefusal(err)) throw err;
+      return { ...toWireError(err), topics: [] };
     }
     let wanted = req.topics;
     if (wanted === null) {
@@ -191,22 +240,20 @@ export class GroupCoordinator {
 
   /**
    * Kafka's DeleteGroups for one group: only a group without members can go
-   * (NON_EMPTY_GROUP otherwise); its committed offsets are deleted with
+   * (NonEmptyGroup otherwise); its committed offsets are deleted with
    * tombstones in the offsets log, so they stay gone after a restart or a
-   * coordinator move. GROUP_ID_NOT_FOUND when the group has neither members
-   * nor offsets; NOT_COORDINATOR when another broker coordinates it.
+   * coordinator move. Throws GroupIdNotFound when the group has neither
+   * members nor offsets, NotCoordinator when another broker coordinates it.
    */
-  async deleteGroup(groupId: string): Promise<{ errorCode: number; errorMessage?: string }> {
-    if (groupId === '') return { errorCode: WireError.INVALID_GROUP_ID, errorMessage: 'the group id is empty' };
-    const owner = await this.settle(groupId);
-    if (owner !== WireError.NONE)
-      return { errorCode: owner, errorMessage: `this broker does not coordinate group ${groupId}` };
+  async deleteGroup(groupId: string): Promise<void> {
+    if (groupId === '') throw new SluiceError(ErrorCode.InvalidGroupId, 'the group id is empty');
+    await this.settle(groupId);
     const group = this.groups.get(groupId);
     if (group && group.size > 0) {
-      return {
-        errorCode: WireError.NON_EMPTY_GROUP,
-        errorMessage: `group ${groupId} has ${group.size} active members; stop them first`,
-      };
+      throw new SluiceError(
+        ErrorCode.NonEmptyGroup,
+        `group ${groupId} has ${group.size} active members; stop them first`,
+      );
     }
     // gone before the tombstones are written: a member joining meanwhile starts a new, empty group
     if (group) {
@@ -214,10 +261,8 @@ export class GroupCoordinator {
       this.groups.delete(groupId);
     }
     const deleted = await this.offsets.deleteGroup(groupId);
-    if (!group && deleted === 0)
-      return { errorCode: WireError.GROUP_ID_NOT_FOUND, errorMessage: `group ${groupId} does not exist` };
+    if (!group && deleted === 0) throw new SluiceError(ErrorCode.GroupIdNotFound, `group ${groupId} does not exist`);
     this.logger.info({ group: groupId, offsets: deleted }, 'group deleted');
-    return { errorCode: WireError.NONE };
   }
 
   async list(): Promise<{ groupId: string; protocolType: string; state: Group['state'] }[]> {
@@ -233,12 +278,11 @@ export class GroupCoordinator {
     return {
       errorCode: 0,
       groups: groupIds.map((groupId) => {
-        const owner = this.offsets.ownership(groupId);
-        if (owner !== WireError.NONE) {
+        const refusal = coordinatorRefusal(() => this.offsets.checkCoordinator(groupId));
+        if (refusal) {
           return {
             groupId,
-            errorCode: owner,
-            errorMessage: `this broker does not coordinate group ${groupId}`,
+            ...toWireError(refusal),
             state: 'Dead' as const,
             protocolType: '',
             protocol: '',
@@ -249,8 +293,7 @@ export class GroupCoordinator {
         if (!g && !known.has(groupId)) {
           return {
             groupId,
-            errorCode: WireError.GROUP_ID_NOT_FOUND,
-            errorMessage: `group ${groupId} does not exist`,
+            ...toWireError(new SluiceError(ErrorCode.GroupIdNotFound, `group ${groupId} does not exist`)),
             state: 'Dead' as const,
             protocolType: '',
             protocol: '',

@@ -11,7 +11,6 @@
  * it when to rejoin. Every wait is bounded by a timer.
  */
 import { randomUUID } from 'node:crypto';
-import { WireError } from '../protocol/error-codes.js';
 import type {
   GroupState,
   JoinGroupRequest,
@@ -19,6 +18,7 @@ import type {
   SyncGroupResponse,
 } from '../protocol/native/group-messages.js';
 import { assert } from '../shared/assert.js';
+import { ErrorCode, isSluiceError, SluiceError, wireErrorOf } from '../shared/errors.js';
 import { groupMembersMax, memberIdClientIdCharsMax } from '../shared/limits.js';
 
 interface Member {
@@ -36,11 +36,39 @@ interface Member {
 
 const noBytes = Buffer.alloc(0);
 
-/** A JoinGroup answer that carries only an error. */
-export function joinFailure(memberId: string, errorCode: number, errorMessage?: string): JoinGroupResponse {
+/**
+ * The conditions a group refuses a request with (thrown as SluiceErrors by
+ * the group and its coordinator; the handlers answer them in the API's
+ * response shape). Anything else a request meets fails the request as a whole.
+ */
+const refusals = new Set<ErrorCode>([
+  ErrorCode.InvalidGroupId,
+  ErrorCode.InvalidSessionTimeout,
+  ErrorCode.InconsistentGroupProtocol,
+  ErrorCode.NotCoordinator,
+  ErrorCode.CoordinatorLoadInProgress,
+  ErrorCode.CoordinatorNotAvailable,
+  ErrorCode.UnknownMemberId,
+  ErrorCode.IllegalGeneration,
+  ErrorCode.RebalanceInProgress,
+  ErrorCode.NonEmptyGroup,
+  ErrorCode.GroupIdNotFound,
+]);
+
+export function isGroupRefusal(err: unknown): err is SluiceError {
+  return isSluiceError(err) && refusals.has(err.code);
+}
+
+/** The wire error fields of an answer that carries only `code` (a parked member sent away: no message). */
+export function answerOf(code: ErrorCode): { errorCode: number } {
+  return { errorCode: wireErrorOf(code) };
+}
+
+/** A JoinGroup answer that carries only an error (toWireError's fields, or answerOf's). */
+export function joinFailure(memberId: string, error: { errorCode: number; errorMessage?: string }): JoinGroupResponse {
   return {
-    errorCode,
-    ...(errorMessage ? { errorMessage } : {}),
+    errorCode: error.errorCode,
+    ...(error.errorMessage ? { errorMessage: error.errorMessage } : {}),
     generationId: -1,
     protocolName: '',
     leader: '',
@@ -88,31 +116,47 @@ export class Group {
     }));
   }
 
-  /** Member and generation check shared by SyncGroup, Heartbeat, OffsetCommit and Fetch fencing. */
-  check(memberId: string, generationId: number): number {
-    if (!this.members.has(memberId)) return WireError.UNKNOWN_MEMBER_ID;
-    if (generationId !== this.generationId) return WireError.ILLEGAL_GENERATION;
-    return WireError.NONE;
+  /**
+   * Member and generation check shared by SyncGroup, Heartbeat, OffsetCommit
+   * and Fetch fencing: throws UnknownMemberId or IllegalGeneration.
+   */
+  check(memberId: string, generationId: number): void {
+    if (!this.members.has(memberId)) throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
+    if (generationId !== this.generationId) {
+      throw new SluiceError(
+        ErrorCode.IllegalGeneration,
+        `generation ${generationId} is not group ${this.groupId}'s current one (${this.generationId})`,
+      );
+    }
   }
 
+  /**
+   * JoinGroup: resolves when the join phase ends (with the member sent away
+   * as an error answer when it is removed meanwhile); throws the refusals
+   * (InconsistentGroupProtocol, UnknownMemberId) before the member is parked.
+   */
   join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
-    const fail = (errorCode: number, errorMessage: string): Promise<JoinGroupResponse> =>
-      Promise.resolve(joinFailure(req.memberId, errorCode, errorMessage));
     if (this.members.size > 0 && req.protocolType !== this.protocolType) {
-      return fail(
-        WireError.INCONSISTENT_GROUP_PROTOCOL,
+      throw new SluiceError(
+        ErrorCode.InconsistentGroupProtocol,
         `group ${this.groupId} uses protocol type ${this.protocolType}`,
       );
     }
     const names = new Set(req.protocols.map((p) => p.name));
     const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId);
     if (others.length > 0 && !others.every((m) => m.protocols.some((p) => names.has(p.name)))) {
-      return fail(WireError.INCONSISTENT_GROUP_PROTOCOL, 'no assignor is supported by every member');
+      throw new SluiceError(ErrorCode.InconsistentGroupProtocol, 'no assignor is supported by every member');
     }
     let member = req.memberId === '' ? undefined : this.members.get(req.memberId);
-    if (req.memberId !== '' && !member) return fail(WireError.UNKNOWN_MEMBER_ID, `unknown member ${req.memberId}`);
+    if (req.memberId !== '' && !member)
+      throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${req.memberId}`);
     if (!member) {
-      if (this.members.size >= groupMembersMax) return fail(WireError.UNKNOWN_SERVER_ERROR, 'the group is full');
+      // a limit, not one of Kafka's group conditions: answered as UNKNOWN_SERVER_ERROR in the JoinGroup shape
+      if (this.members.size >= groupMembersMax) {
+        return Promise.resolve(
+          joinFailure(req.memberId, { ...answerOf(ErrorCode.BrokerError), errorMessage: 'the group is full' }),
+        );
+      }
       member = {
         // the client id part is cut so the id stays a valid Kafka STRING (int16 bytes) however long the client id
         memberId: `${clientId.slice(0, memberIdClientIdCharsMax) || 'member'}-${randomUUID()}`,
@@ -133,7 +177,7 @@ export class Group {
     this.stopSession(member);
     const joined = member;
     const response = new Promise<JoinGroupResponse>((resolve) => {
-      joined.joinWaiter?.(joinFailure(joined.memberId, WireError.UNKNOWN_MEMBER_ID));
+      joined.joinWaiter?.(joinFailure(joined.memberId, answerOf(ErrorCode.UnknownMemberId)));
       joined.joinWaiter = resolve;
     });
     if (this.state === 'Empty' || (this.state === 'PreparingRebalance' && Date.now() < this.joinOpenUntil)) {
@@ -147,7 +191,7 @@ export class Group {
   private prepareRebalance(): void {
     // a sync in progress is abandoned: its members must rejoin
     for (const m of this.members.values()) {
-      m.syncWaiter?.({ errorCode: WireError.REBALANCE_IN_PROGRESS, assignment: noBytes });
+      m.syncWaiter?.({ ...answerOf(ErrorCode.RebalanceInProgress), assignment: noBytes });
       m.syncWaiter = undefined;
     }
     this.state = 'PreparingRebalance';
@@ -247,10 +291,10 @@ export class Group {
     generationId: number,
     assignments: { memberId: string; assignment: Buffer }[],
   ): Promise<SyncGroupResponse> {
-    const error = this.check(memberId, generationId);
-    if (error !== WireError.NONE) return Promise.resolve({ errorCode: error, assignment: noBytes });
+    // refusals are thrown before the member waits: the check's, and RebalanceInProgress
+    this.check(memberId, generationId);
     if (this.state === 'PreparingRebalance') {
-      return Promise.resolve({ errorCode: WireError.REBALANCE_IN_PROGRESS, assignment: noBytes });
+      throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${this.groupId} is rebalancing`);
     }
     const member = this.members.get(memberId) as Member;
     this.touch(member);
@@ -271,24 +315,26 @@ export class Group {
     return response;
   }
 
-  heartbeat(memberId: string, generationId: number): number {
-    const error = this.check(memberId, generationId);
-    if (error !== WireError.NONE) return error;
+  /** Keeps the member's session alive; throws the check's refusals, and RebalanceInProgress (after the touch) when it must rejoin. */
+  heartbeat(memberId: string, generationId: number): void {
+    this.check(memberId, generationId);
     this.touch(this.members.get(memberId) as Member);
-    return this.state === 'PreparingRebalance' ? WireError.REBALANCE_IN_PROGRESS : WireError.NONE;
+    if (this.state === 'PreparingRebalance') {
+      throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${this.groupId} is rebalancing`);
+    }
   }
 
-  leave(memberId: string): number {
+  /** LeaveGroup; throws UnknownMemberId. */
+  leave(memberId: string): void {
     const member = this.members.get(memberId);
-    if (!member) return WireError.UNKNOWN_MEMBER_ID;
+    if (!member) throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
     this.remove(member, 'left the group', true);
-    return WireError.NONE;
   }
 
   private remove(member: Member, why: string, rebalance: boolean): void {
     this.stopSession(member);
-    member.joinWaiter?.(joinFailure(member.memberId, WireError.UNKNOWN_MEMBER_ID));
-    member.syncWaiter?.({ errorCode: WireError.UNKNOWN_MEMBER_ID, assignment: noBytes });
+    member.joinWaiter?.(joinFailure(member.memberId, answerOf(ErrorCode.UnknownMemberId)));
+    member.syncWaiter?.({ ...answerOf(ErrorCode.UnknownMemberId), assignment: noBytes });
     this.members.delete(member.memberId);
     this.onChange(this, `member ${member.memberId} ${why}`);
     if (!rebalance) return;
@@ -335,8 +381,8 @@ export class Group {
     clearTimeout(this.delayTimer);
     for (const m of this.members.values()) {
       this.stopSession(m);
-      m.joinWaiter?.(joinFailure(m.memberId, WireError.COORDINATOR_NOT_AVAILABLE));
-      m.syncWaiter?.({ errorCode: WireError.COORDINATOR_NOT_AVAILABLE, assignment: noBytes });
+      m.joinWaiter?.(joinFailure(m.memberId, answerOf(ErrorCode.CoordinatorNotAvailable)));
+      m.syncWaiter?.({ ...answerOf(ErrorCode.CoordinatorNotAvailable), assignment: noBytes });
     }
   }
 }

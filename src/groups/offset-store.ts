@@ -19,7 +19,6 @@
  * replay after a crash at any step still ends with the latest value per key.
  */
 import { Packr } from 'msgpackr';
-import { WireError } from '../protocol/error-codes.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
@@ -176,11 +175,24 @@ export class OffsetStore {
     }
   }
 
-  /** 0 when this broker coordinates the group, else NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS. */
-  ownership(group: string): number {
+  /** Whether this broker coordinates the group: it leads the group's offsets partition and has replayed it. */
+  coordinates(group: string): boolean {
+    return this.loadedPartitions.has(offsetsPartitionFor(group));
+  }
+
+  /** Whether this broker leads the group's offsets partition and is still replaying it. */
+  loading(group: string): boolean {
     const partition = offsetsPartitionFor(group);
-    if (this.loadedPartitions.has(partition)) return WireError.NONE;
-    return this.owned.has(partition) ? WireError.COORDINATOR_LOAD_IN_PROGRESS : WireError.NOT_COORDINATOR;
+    return this.owned.has(partition) && !this.loadedPartitions.has(partition);
+  }
+
+  /** Throws unless this broker coordinates the group: CoordinatorLoadInProgress while it replays the partition, else NotCoordinator. */
+  checkCoordinator(group: string): void {
+    if (this.coordinates(group)) return;
+    throw new SluiceError(
+      this.loading(group) ? ErrorCode.CoordinatorLoadInProgress : ErrorCode.NotCoordinator,
+      `this broker does not coordinate group ${group}`,
+    );
   }
 
   /** Resolves once the group's partition is replayed (when this broker leads it). */

@@ -6,6 +6,7 @@
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { ErrorFields } from '../protocol/native/messages.js';
+import { WireError } from '../shared/errors.js';
 import { arrayField, bad, type Handler } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -31,7 +32,10 @@ export const deleteGroupsHandler: Handler = {
       if (typeof groupId !== 'string') throw bad('groups must be names');
       results.push(
         await orWireError(
-          async () => ({ groupId, ...(await ctx.groups.deleteGroup(groupId)) }),
+          async (): Promise<DeleteGroupsResponse['results'][number]> => {
+            await ctx.groups.deleteGroup(groupId);
+            return { groupId, errorCode: WireError.NONE };
+          },
           (error) => ({ groupId, ...error }),
         ),
       );

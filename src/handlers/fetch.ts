@@ -9,9 +9,10 @@
  * offset it asks for tells the leader how far it has replicated.
  */
 
+import { isGroupRefusal } from '../groups/group.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchResponse } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { arrayField, type Handler, type HandlerContext, intField, stringField } from './context.js';
@@ -91,10 +92,12 @@ export const fetchHandler: Handler = {
     const groupId = (body as { groupId?: unknown }).groupId;
     if (typeof groupId === 'string' && groupId !== '') {
       // a group member fetching for a generation that is over must rejoin first
-      const fenced = ctx.groups.checkMember(groupId, intField(body, 'generationId'), stringField(body, 'memberId'));
-      if (fenced !== 0) {
+      try {
+        ctx.groups.checkMember(groupId, intField(body, 'generationId'), stringField(body, 'memberId'));
+      } catch (err) {
+        if (!isGroupRefusal(err)) throw err;
         return {
-          errorCode: fenced,
+          errorCode: toWireError(err).errorCode,
           errorMessage: `fetch refused: not a member of group ${groupId}'s current generation`,
           topics: [],
         };

@@ -1,11 +1,31 @@
 /**
  * The consumer-group APIs: shape checks here, semantics in src/groups.
  * (Small enough to share a file: each handler only validates and delegates.)
+ * The group's refusals (isGroupRefusal) are thrown SluiceErrors; each
+ * handler answers them in its API's shape, with toWireError's code (and
+ * message, where the API has always carried one).
  */
+
+const noBytes = Buffer.alloc(0);
+
+/** `run`'s answer, or the refusal it throws answered by `refused`; any other error fails the request. */
+async function orRefusal<T>(
+  run: () => Promise<T> | T,
+  refused: (wire: ReturnType<typeof toWireError>) => T,
+): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!isGroupRefusal(err)) throw err;
+    return refused(toWireError(err));
+  }
+}
+
+import { isGroupRefusal, joinFailure } from '../groups/group.js';
 import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
-import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
+import { toWireError, WireError } from '../shared/errors.js';
 import { arrayField, bad, bufferField, type Handler, intField, stringField } from './context.js';
 
 export const findCoordinatorHandler: Handler = {
@@ -46,17 +66,17 @@ export const joinGroupHandler: Handler = {
       name: stringField(p, 'name'),
       metadata: bufferField(p, 'metadata'),
     }));
-    return ctx.groups.join(
-      {
-        groupId: stringField(body, 'groupId'),
-        sessionTimeoutMs: intField(body, 'sessionTimeoutMs'),
-        rebalanceTimeoutMs: intField(body, 'rebalanceTimeoutMs', intField(body, 'sessionTimeoutMs')),
-        memberId: stringField(body, 'memberId'),
-        protocolType: stringField(body, 'protocolType'),
-        protocols,
-      },
-      client.clientId,
-      client.clientHost,
+    const req = {
+      groupId: stringField(body, 'groupId'),
+      sessionTimeoutMs: intField(body, 'sessionTimeoutMs'),
+      rebalanceTimeoutMs: intField(body, 'rebalanceTimeoutMs', intField(body, 'sessionTimeoutMs')),
+      memberId: stringField(body, 'memberId'),
+      protocolType: stringField(body, 'protocolType'),
+      protocols,
+    };
+    return orRefusal(
+      () => ctx.groups.join(req, client.clientId, client.clientHost),
+      (wire) => joinFailure(req.memberId, wire),
     );
   },
 };
@@ -70,11 +90,13 @@ export const syncGroupHandler: Handler = {
       memberId: stringField(a, 'memberId'),
       assignment: bufferField(a, 'assignment'),
     }));
-    return ctx.groups.sync(
-      stringField(body, 'groupId'),
-      intField(body, 'generationId'),
-      stringField(body, 'memberId'),
-      assignments,
+    const groupId = stringField(body, 'groupId');
+    const generationId = intField(body, 'generationId');
+    const memberId = stringField(body, 'memberId');
+    // SyncGroup answers carry no message
+    return orRefusal(
+      () => ctx.groups.sync(groupId, generationId, memberId, assignments),
+      (wire) => ({ errorCode: wire.errorCode, assignment: noBytes }),
     );
   },
 };
@@ -84,13 +106,17 @@ export const heartbeatHandler: Handler = {
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx) {
-    return {
-      errorCode: ctx.groups.heartbeat(
-        stringField(body, 'groupId'),
-        intField(body, 'generationId'),
-        stringField(body, 'memberId'),
-      ),
-    };
+    const groupId = stringField(body, 'groupId');
+    const generationId = intField(body, 'generationId');
+    const memberId = stringField(body, 'memberId');
+    // Heartbeat answers carry no message
+    return orRefusal(
+      () => {
+        ctx.groups.heartbeat(groupId, generationId, memberId);
+        return { errorCode: WireError.NONE };
+      },
+      (wire) => ({ errorCode: wire.errorCode }),
+    );
   },
 };
 
@@ -99,7 +125,16 @@ export const leaveGroupHandler: Handler = {
   minVersion: 0,
   maxVersion: 0,
   async handle(body, ctx) {
-    return { errorCode: ctx.groups.leave(stringField(body, 'groupId'), stringField(body, 'memberId')) };
+    const groupId = stringField(body, 'groupId');
+    const memberId = stringField(body, 'memberId');
+    // LeaveGroup answers carry no message
+    return orRefusal(
+      () => {
+        ctx.groups.leave(groupId, memberId);
+        return { errorCode: WireError.NONE };
+      },
+      (wire) => ({ errorCode: wire.errorCode }),
+    );
   },
 };
 

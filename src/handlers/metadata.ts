@@ -1,6 +1,6 @@
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, TopicMetadata } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -22,7 +22,14 @@ function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promi
                 replicas: state.replicas,
                 isr: state.isr,
               }
-            : { partition: p, errorCode: 5, leader: -1, leaderEpoch: -1, replicas: [], isr: [] },
+            : {
+                partition: p,
+                errorCode: WireError.LEADER_NOT_AVAILABLE,
+                leader: -1,
+                leaderEpoch: -1,
+                replicas: [],
+                isr: [],
+              },
         );
       }
       return { name, errorCode: 0, partitions };

@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Sluice } from '../client/sluice.js';
-import { SluiceError } from '../shared/errors.js';
+import { httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
 import type { HttpServerOptions } from './http-options.js';
@@ -118,10 +118,9 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
     if (err.validation) return reply.code(400).send({ error: 'Bad Request', message: err.message });
     if (err instanceof SluiceError) {
-      const notFound = /unknown|not found|does not exist/i.test(err.message);
-      return reply
-        .code(notFound ? 404 : 400)
-        .send({ error: notFound ? 'Not Found' : 'Bad Request', message: err.message });
+      // the error table's status for the error's condition (its code, or the broker's answer it reports)
+      const status = httpStatusOf(err);
+      return reply.code(status).send({ error: status === 404 ? 'Not Found' : 'Bad Request', message: err.message });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) logger.error({ err }, 'HTTP API request failed');

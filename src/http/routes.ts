@@ -15,6 +15,7 @@ import type {
   RouteHandlerMethod,
 } from 'fastify';
 import type { Message } from '../client/types.js';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Role } from './users.js';
 
 /** Who may call a route: anyone, or a logged-in user with at least this role. */
@@ -44,7 +45,7 @@ export function addRoute<G extends RouteGenericInterface = RouteGenericInterface
 
 /** A route's answer when its input passes the schema but still makes no sense: a 400. */
 export function badRequest(message: string): Error {
-  return Object.assign(new Error(message), { statusCode: 400 });
+  return new SluiceError(ErrorCode.InvalidArgument, message);
 }
 
 // ---- schema pieces ----

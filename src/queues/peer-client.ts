@@ -9,8 +9,7 @@
  */
 import { parseBrokers } from '../client/brokers.js';
 import { Cluster } from '../client/cluster.js';
-import { markRetriable, wireError } from '../client/errors.js';
-import { isRetriable } from '../protocol/error-codes.js';
+import { wireError } from '../client/errors.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
   type QueueAdminRequest,
@@ -70,10 +69,9 @@ export class PeerClient {
       const res = await conn.request<T>(apiKey, body);
       if (res.errorCode !== 0) {
         const err = wireError(res.errorCode, `${queue}: broker-to-broker request`, res.errorMessage);
-        if (isRetriable(res.errorCode) && Date.now() < deadline) {
-          this.cluster.invalidate(topic);
-          throw markRetriable(err);
-        }
+        // a retriable answer (Kafka's rule, set by wireError) is retried by cluster.retry; before the
+        // deadline the queue's metadata is looked up again first
+        if (err.retriable && Date.now() < deadline) this.cluster.invalidate(topic);
         throw err;
       }
       return res;

@@ -25,6 +25,7 @@ import type {
   OffsetForLeaderEpochRequest,
   OffsetForLeaderEpochResponse,
 } from '../protocol/native/replication-messages.js';
+import { ErrorCode, errorCodeOfWire, SluiceError } from '../shared/errors.js';
 import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
@@ -140,7 +141,8 @@ export class ReplicaFetcher {
       return this.connection;
     }
     const endpoint = this.options.endpoint();
-    if (!endpoint) throw new Error(`broker ${this.options.leaderId} is not registered`);
+    if (!endpoint)
+      throw new SluiceError(ErrorCode.BrokerUnreachable, `broker ${this.options.leaderId} is not registered`);
     this.connection = new Connection({
       host: endpoint.host,
       port: endpoint.port,
@@ -234,7 +236,9 @@ export class ReplicaFetcher {
       },
       { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
     );
-    if (response.errorCode !== 0) throw new Error(`fetch refused: ${wireErrorName(response.errorCode)}`);
+    if (response.errorCode !== 0) {
+      throw new SluiceError(errorCodeOfWire(response.errorCode), `fetch refused: ${wireErrorName(response.errorCode)}`);
+    }
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const f = this.current(sent, t.name, p.partition);

@@ -1,73 +1,132 @@
 /**
  * Every operating error Sluice raises is a SluiceError with a stable code.
- * Callers match on `code`, never on the message. The protocol layer maps these
- * codes to wire error numbers in one place.
+ * Callers match on `code`, never on the message. Codes, wire numbers,
+ * retriability and HTTP statuses all come from one table (error-table.ts);
+ * this file derives each direction from it.
  */
-export const ErrorCode = {
-  /** A record batch failed its CRC or is structurally impossible. */
-  CorruptRecord: 'SLUICE_ERR_CORRUPT_RECORD',
-  /** A record batch is well formed but breaks a rule (bad offsets, empty, bad magic). */
-  InvalidRecord: 'SLUICE_ERR_INVALID_RECORD',
-  UnsupportedCompression: 'SLUICE_ERR_UNSUPPORTED_COMPRESSION',
-  RecordTooLarge: 'SLUICE_ERR_RECORD_TOO_LARGE',
-  OffsetOutOfRange: 'SLUICE_ERR_OFFSET_OUT_OF_RANGE',
-  InvalidTopic: 'SLUICE_ERR_INVALID_TOPIC',
-  InvalidConfig: 'SLUICE_ERR_INVALID_CONFIG',
-  InvalidArgument: 'SLUICE_ERR_INVALID_ARGUMENT',
-  /** The disk failed underneath a log; the log refuses further writes. */
-  StorageError: 'SLUICE_ERR_STORAGE',
-  LogClosed: 'SLUICE_ERR_LOG_CLOSED',
-  UnknownPartition: 'SLUICE_ERR_UNKNOWN_PARTITION',
-  TopicExists: 'SLUICE_ERR_TOPIC_EXISTS',
-  InvalidPartitions: 'SLUICE_ERR_INVALID_PARTITIONS',
-  InvalidReplicationFactor: 'SLUICE_ERR_INVALID_REPLICATION_FACTOR',
-  Timeout: 'SLUICE_ERR_TIMEOUT',
-  /** A request that cannot be decoded or breaks the protocol's rules. */
-  InvalidRequest: 'SLUICE_ERR_INVALID_REQUEST',
-  Unsupported: 'SLUICE_ERR_UNSUPPORTED',
-  /** The client could not reach any broker within its retry budget. */
-  BrokerUnreachable: 'SLUICE_ERR_BROKER_UNREACHABLE',
-  /** The partition's leader is not where the request went, or there is none right now. */
-  NotLeader: 'SLUICE_ERR_NOT_LEADER',
-  /** Fewer in-sync replicas than min.insync.replicas for an acks=-1 write. */
-  NotEnoughReplicas: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS',
-  /** An acks=-1 write was appended by the leader, but the ISR shrank below min.insync.replicas before it was replicated. */
-  NotEnoughReplicasAfterAppend: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
-  /** A replica request carried a leader epoch older than the leader's (it missed a leadership change). */
-  FencedLeaderEpoch: 'SLUICE_ERR_FENCED_LEADER_EPOCH',
-  /** This broker does not coordinate the group (its offsets partition is led elsewhere). */
-  NotCoordinator: 'SLUICE_ERR_NOT_COORDINATOR',
-  /** An idempotent producer's batch skipped sequence numbers (records in between were lost). */
-  OutOfOrderSequence: 'SLUICE_ERR_OUT_OF_ORDER_SEQUENCE',
-  /** An idempotent producer's epoch is older than the one the partition knows (a newer instance fenced it). */
-  InvalidProducerEpoch: 'SLUICE_ERR_INVALID_PRODUCER_EPOCH',
-  /** The partition has no state for the producer id (e.g. expired); the producer must re-initialise. */
-  UnknownProducerId: 'SLUICE_ERR_UNKNOWN_PRODUCER_ID',
-  /** A queue holds as many waiting messages as it may: sends are refused until consumers catch up. */
-  QueueFull: 'SLUICE_ERR_QUEUE_FULL',
-  /**
-   * A transacted session's commit stored part of its writes (some queues' sends and
-   * acknowledgements) and not the rest: SessionCommitError says which (client only).
-   */
-  PartialCommit: 'SLUICE_ERR_PARTIAL_COMMIT',
-  /** A broker reported an error with no more specific code. */
-  BrokerError: 'SLUICE_ERR_BROKER',
-  /** The client, producer or consumer was closed. */
-  ClientClosed: 'SLUICE_ERR_CLIENT_CLOSED',
-} as const;
+import { assert } from './assert.js';
+import {
+  type Condition,
+  conditionEntries,
+  type ErrorCodes,
+  errorCodes,
+  type HttpStatus,
+  type WireErrors,
+  type WireName,
+  type WireRow,
+  wireConditionList,
+  wireErrors,
+} from './error-table.js';
 
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type { HttpStatus, WireName } from './error-table.js';
+
+/** ErrorCode name → `SLUICE_ERR_*` string (see error-table.ts for what each means). */
+export const ErrorCode: ErrorCodes = errorCodes;
+export type ErrorCode = ErrorCodes[keyof ErrorCodes];
+
+/** Wire error numbers by Kafka's names (Sluice's own start at 1000). */
+export const WireError: WireErrors = wireErrors;
+export type WireError = WireErrors[keyof WireErrors];
 
 export class SluiceError extends Error {
   readonly code: ErrorCode;
+  // private fields, so that an error's enumerable shape (logs, equality in tests) is what it was
+  #retriable: boolean;
+  readonly #wireName: WireName | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options?: { cause?: unknown; retriable?: boolean; wireName?: WireName },
+  ) {
+    super(message, options !== undefined && 'cause' in options ? { cause: options.cause } : undefined);
     this.name = 'SluiceError';
     this.code = code;
+    this.#retriable = options?.retriable ?? false;
+    this.#wireName = options?.wireName;
+  }
+
+  /**
+   * Whether a retry (after a metadata refresh) may succeed. The client sets
+   * it for broker answers Kafka calls retriable (from the table) and for its
+   * own transport failures (markRetriable); everything else is final.
+   */
+  get retriable(): boolean {
+    return this.#retriable;
+  }
+
+  /** The broker's wire condition this error reports, when it came from (or stands for) one. */
+  get wireName(): WireName | undefined {
+    return this.#wireName;
+  }
+
+  /** Marks the error as one a retry may fix; returns it. */
+  markRetriable(): this {
+    this.#retriable = true;
+    return this;
   }
 }
 
 export function isSluiceError(err: unknown, code?: ErrorCode): err is SluiceError {
   return err instanceof SluiceError && (code === undefined || err.code === code);
+}
+
+const byCode = new Map<string, Condition>(conditionEntries.map(([, row]) => [row.code, row]));
+const byWire = new Map<number, WireRow>(wireConditionList.map((row) => [row.wire, row]));
+const byWireName = new Map<string, WireRow>(wireConditionList.map((row) => [row.wireName, row]));
+
+function conditionOf(code: ErrorCode): Condition {
+  const row = byCode.get(code);
+  // every ErrorCode comes from a row (test/unit/shared/error-table.test.ts)
+  assert(row !== undefined, `no error table row for ${code}`);
+  return row;
+}
+
+/** Kafka's name of wire error `code` (NONE for 0, ERROR_<n> for a number Sluice does not know). */
+export function wireErrorName(code: number): string {
+  if (code === WireError.NONE) return 'NONE';
+  return byWire.get(code)?.wireName ?? `ERROR_${code}`;
+}
+
+/** The wire name of `code`, when it is a wire error Sluice knows. */
+export function wireNameOf(code: number): WireName | undefined {
+  return byWire.get(code)?.wireName;
+}
+
+/** Whether Kafka's rules let a client retry after wire error `code`. */
+export function isRetriable(code: number): boolean {
+  return byWire.get(code)?.retriable ?? false;
+}
+
+/** The ErrorCode a client reports for wire error `code` (BrokerError for a number it does not know). */
+export function errorCodeOfWire(code: number): ErrorCode {
+  return byWire.get(code)?.code ?? ErrorCode.BrokerError;
+}
+
+/** The wire error a broker answers with for `code`. */
+export function wireErrorOf(code: ErrorCode): WireError {
+  const row = conditionOf(code);
+  return 'wire' in row ? row.wire : wireConditionOf(row.reportedAs).wire;
+}
+
+function wireConditionOf(name: WireName): WireRow {
+  const row = byWireName.get(name);
+  assert(row !== undefined, `no error table row for wire name ${name}`);
+  return row;
+}
+
+/** The admin HTTP API's status for a SluiceError: its wire condition's when it reports one, else its code's. */
+export function httpStatusOf(err: SluiceError): HttpStatus {
+  const row = err.wireName === undefined ? conditionOf(err.code) : wireConditionOf(err.wireName);
+  return row.httpStatus;
+}
+
+/** The one place domain errors become wire errors. */
+export function toWireError(err: unknown): { errorCode: WireError; errorMessage: string } {
+  if (isSluiceError(err)) return { errorCode: wireErrorOf(err.code), errorMessage: err.message };
+  const message = typeof err === 'object' && err !== null && 'message' in err ? err.message : undefined;
+  return {
+    errorCode: WireError.UNKNOWN_SERVER_ERROR,
+    errorMessage: typeof message === 'string' ? message : String(err),
+  };
 }

@@ -38,8 +38,9 @@ function corrupt(codec: number, err: unknown): SluiceError {
 const xerialMagic = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]);
 const xerialHeaderBytes = 16;
 
-function tooLarge(): Error {
-  return new Error(`more than ${decompressedBytesMax} bytes`);
+// the decoders' own errors: each is wrapped by corrupt() with the codec's name
+function tooLarge(): SluiceError {
+  return new SluiceError(ErrorCode.CorruptRecord, `more than ${decompressedBytesMax} bytes`);
 }
 
 /** Raw snappy, or xerial framing (header, then int32-length-prefixed raw snappy blocks). */
@@ -55,10 +56,12 @@ function unsnappy(bytes: Buffer): Buffer {
   let total = 0;
   let pos = xerialHeaderBytes;
   while (pos < bytes.length) {
-    if (pos + 4 > bytes.length) throw new Error('truncated xerial block length');
+    if (pos + 4 > bytes.length) throw new SluiceError(ErrorCode.CorruptRecord, 'truncated xerial block length');
     const length = bytes.readInt32BE(pos);
     pos += 4;
-    if (length < 0 || pos + length > bytes.length) throw new Error(`xerial block of ${length} bytes overruns the data`);
+    if (length < 0 || pos + length > bytes.length) {
+      throw new SluiceError(ErrorCode.CorruptRecord, `xerial block of ${length} bytes overruns the data`);
+    }
     const block = raw(bytes.subarray(pos, pos + length), decompressedBytesMax - total);
     pos += length;
     total += block.length;
@@ -70,7 +73,7 @@ function unsnappy(bytes: Buffer): Buffer {
 /** zstd through fzstd's streaming decoder, so the output bound holds while decoding. */
 function unzstd(bytes: Buffer): Buffer {
   // the streaming decoder takes no input as no output; a batch's records area is never empty
-  if (bytes.length === 0) throw new Error('no zstd frame');
+  if (bytes.length === 0) throw new SluiceError(ErrorCode.CorruptRecord, 'no zstd frame');
   const chunks: Uint8Array[] = [];
   let total = 0;
   const stream = new ZstdStream((chunk) => {

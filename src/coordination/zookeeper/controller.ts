@@ -241,7 +241,8 @@ export class Controller {
 
   private async elect(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
-      if (attempt > 100) throw new Error('controller election did not settle after 100 attempts');
+      if (attempt > 100)
+        throw new SluiceError(ErrorCode.Timeout, 'controller election did not settle after 100 attempts');
       let won = false;
       try {
         await this.zk.create(controllerPath, JSON.stringify(controllerZnode(this.brokerId)), 'ephemeral');

@@ -82,7 +82,7 @@ function decode<T>(bytes: Buffer, what: string, read: (r: KafkaReader, version: 
   try {
     const r = new KafkaReader(bytes);
     const version = r.int16();
-    if (version < 0) throw new Error(`negative version ${version}`);
+    if (version < 0) throw new SluiceError(ErrorCode.InvalidRequest, `negative version ${version}`);
     return read(r, version);
   } catch (err) {
     throw new SluiceError(ErrorCode.InvalidRequest, `undecodable ${what}: ${(err as Error).message}`, { cause: err });

@@ -1,0 +1,448 @@
+/**
+ * The one error table: a row per condition Sluice reports. Every direction is
+ * derived from it — the ErrorCode names, the WireError numbers (Kafka's, so
+ * the native and Kafka listeners report a condition the same way), the wire
+ * name, whether a client may retry (Kafka's rule: its RetriableException
+ * subclasses), domain → wire and wire → domain, and the admin HTTP status.
+ *
+ * Two kinds of rows:
+ * - wire conditions: each owns one wire number (Kafka's, or Sluice's own from
+ *   1000) and one ErrorCode; a round trip wire → ErrorCode → wire is the identity;
+ * - Sluice-only conditions: an ErrorCode with no wire number of its own, sent
+ *   as the wire condition named in `reportedAs` (a client receiving that
+ *   number sees the wire condition's ErrorCode).
+ *
+ * `httpStatus` is what the admin HTTP API answers for a SluiceError of that
+ * condition. The values keep the answers the API gave before the table: 404
+ * for the conditions whose messages named something unknown or missing
+ * (the UNKNOWN_… wire names, GROUP_ID_NOT_FOUND), 400 for the rest.
+ */
+
+export type HttpStatus = 400 | 404;
+
+interface WireCondition {
+  readonly code: `SLUICE_ERR_${string}`;
+  readonly wireName: string;
+  readonly wire: number;
+  readonly retriable: boolean;
+  readonly httpStatus: HttpStatus;
+  readonly meaning: string;
+}
+
+/** Keyed by the ErrorCode name; one row per wire number. */
+export const wireConditions = {
+  BrokerError: {
+    code: 'SLUICE_ERR_BROKER',
+    wireName: 'UNKNOWN_SERVER_ERROR',
+    wire: -1,
+    retriable: false,
+    httpStatus: 404,
+    meaning: 'A broker reported an error with no more specific code.',
+  },
+  OffsetOutOfRange: {
+    code: 'SLUICE_ERR_OFFSET_OUT_OF_RANGE',
+    wireName: 'OFFSET_OUT_OF_RANGE',
+    wire: 1,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The offset is before the log start or after its end.',
+  },
+  CorruptRecord: {
+    code: 'SLUICE_ERR_CORRUPT_RECORD',
+    wireName: 'CORRUPT_MESSAGE',
+    wire: 2,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'A record batch failed its CRC or is structurally impossible.',
+  },
+  UnknownPartition: {
+    code: 'SLUICE_ERR_UNKNOWN_PARTITION',
+    wireName: 'UNKNOWN_TOPIC_OR_PARTITION',
+    wire: 3,
+    retriable: true,
+    httpStatus: 404,
+    meaning: 'The topic or partition does not exist (here, or yet).',
+  },
+  LeaderNotAvailable: {
+    code: 'SLUICE_ERR_LEADER_NOT_AVAILABLE',
+    wireName: 'LEADER_NOT_AVAILABLE',
+    wire: 5,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'The partition has no leader right now (an election is under way).',
+  },
+  NotLeader: {
+    code: 'SLUICE_ERR_NOT_LEADER',
+    wireName: 'NOT_LEADER_OR_FOLLOWER',
+    wire: 6,
+    retriable: true,
+    httpStatus: 400,
+    meaning: "The partition's leader is not where the request went.",
+  },
+  Timeout: {
+    code: 'SLUICE_ERR_TIMEOUT',
+    wireName: 'REQUEST_TIMED_OUT',
+    wire: 7,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'The request did not complete in time.',
+  },
+  RecordTooLarge: {
+    code: 'SLUICE_ERR_RECORD_TOO_LARGE',
+    wireName: 'MESSAGE_TOO_LARGE',
+    wire: 10,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A record batch is larger than the topic or broker allows.',
+  },
+  OffsetMetadataTooLarge: {
+    code: 'SLUICE_ERR_OFFSET_METADATA_TOO_LARGE',
+    wireName: 'OFFSET_METADATA_TOO_LARGE',
+    wire: 12,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A committed offset's metadata string is too long.",
+  },
+  BrokerUnreachable: {
+    code: 'SLUICE_ERR_BROKER_UNREACHABLE',
+    wireName: 'NETWORK_EXCEPTION',
+    wire: 13,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'The client could not reach any broker within its retry budget.',
+  },
+  CoordinatorLoadInProgress: {
+    code: 'SLUICE_ERR_COORDINATOR_LOAD_IN_PROGRESS',
+    wireName: 'COORDINATOR_LOAD_IN_PROGRESS',
+    wire: 14,
+    retriable: true,
+    httpStatus: 400,
+    meaning: "The group's coordinator is still replaying its offsets partition.",
+  },
+  CoordinatorNotAvailable: {
+    code: 'SLUICE_ERR_COORDINATOR_NOT_AVAILABLE',
+    wireName: 'COORDINATOR_NOT_AVAILABLE',
+    wire: 15,
+    retriable: true,
+    httpStatus: 400,
+    meaning: "The group's offsets partition has no leader, or its coordinator moved away.",
+  },
+  NotCoordinator: {
+    code: 'SLUICE_ERR_NOT_COORDINATOR',
+    wireName: 'NOT_COORDINATOR',
+    wire: 16,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'This broker does not coordinate the group (its offsets partition is led elsewhere).',
+  },
+  InvalidTopic: {
+    code: 'SLUICE_ERR_INVALID_TOPIC',
+    wireName: 'INVALID_TOPIC_EXCEPTION',
+    wire: 17,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The topic name is not valid (or names an internal topic where none may go).',
+  },
+  RecordListTooLarge: {
+    code: 'SLUICE_ERR_RECORD_LIST_TOO_LARGE',
+    wireName: 'RECORD_LIST_TOO_LARGE',
+    wire: 18,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A produce request's record set is larger than the segment may hold.",
+  },
+  NotEnoughReplicas: {
+    code: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS',
+    wireName: 'NOT_ENOUGH_REPLICAS',
+    wire: 19,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'Fewer in-sync replicas than min.insync.replicas for an acks=-1 write.',
+  },
+  NotEnoughReplicasAfterAppend: {
+    code: 'SLUICE_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+    wireName: 'NOT_ENOUGH_REPLICAS_AFTER_APPEND',
+    wire: 20,
+    retriable: true,
+    httpStatus: 400,
+    meaning:
+      'An acks=-1 write was appended by the leader, but the ISR shrank below min.insync.replicas before it was replicated.',
+  },
+  InvalidRequiredAcks: {
+    code: 'SLUICE_ERR_INVALID_REQUIRED_ACKS',
+    wireName: 'INVALID_REQUIRED_ACKS',
+    wire: 21,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'acks is not 0, 1 or -1.',
+  },
+  IllegalGeneration: {
+    code: 'SLUICE_ERR_ILLEGAL_GENERATION',
+    wireName: 'ILLEGAL_GENERATION',
+    wire: 22,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A group member's generation is not the group's current one: it must rejoin.",
+  },
+  InconsistentGroupProtocol: {
+    code: 'SLUICE_ERR_INCONSISTENT_GROUP_PROTOCOL',
+    wireName: 'INCONSISTENT_GROUP_PROTOCOL',
+    wire: 23,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A joining member's protocol type or assignors do not fit the group's.",
+  },
+  InvalidGroupId: {
+    code: 'SLUICE_ERR_INVALID_GROUP_ID',
+    wireName: 'INVALID_GROUP_ID',
+    wire: 24,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The group id is empty.',
+  },
+  UnknownMemberId: {
+    code: 'SLUICE_ERR_UNKNOWN_MEMBER_ID',
+    wireName: 'UNKNOWN_MEMBER_ID',
+    wire: 25,
+    retriable: false,
+    httpStatus: 404,
+    meaning: 'The group does not know the member (it left, expired or was removed): it must join again.',
+  },
+  InvalidSessionTimeout: {
+    code: 'SLUICE_ERR_INVALID_SESSION_TIMEOUT',
+    wireName: 'INVALID_SESSION_TIMEOUT',
+    wire: 26,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A joining member's session timeout is outside the broker's bounds.",
+  },
+  RebalanceInProgress: {
+    code: 'SLUICE_ERR_REBALANCE_IN_PROGRESS',
+    wireName: 'REBALANCE_IN_PROGRESS',
+    wire: 27,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The group is rebalancing: the member must rejoin.',
+  },
+  Unsupported: {
+    code: 'SLUICE_ERR_UNSUPPORTED',
+    wireName: 'UNSUPPORTED_VERSION',
+    wire: 35,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The API, version or feature is not supported.',
+  },
+  TopicExists: {
+    code: 'SLUICE_ERR_TOPIC_EXISTS',
+    wireName: 'TOPIC_ALREADY_EXISTS',
+    wire: 36,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A topic of that name exists.',
+  },
+  InvalidPartitions: {
+    code: 'SLUICE_ERR_INVALID_PARTITIONS',
+    wireName: 'INVALID_PARTITIONS',
+    wire: 37,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The partition count is out of bounds.',
+  },
+  InvalidReplicationFactor: {
+    code: 'SLUICE_ERR_INVALID_REPLICATION_FACTOR',
+    wireName: 'INVALID_REPLICATION_FACTOR',
+    wire: 38,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The replication factor is out of bounds or larger than the live brokers.',
+  },
+  InvalidConfig: {
+    code: 'SLUICE_ERR_INVALID_CONFIG',
+    wireName: 'INVALID_CONFIG',
+    wire: 40,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A configuration key is unknown or its value is invalid.',
+  },
+  InvalidRequest: {
+    code: 'SLUICE_ERR_INVALID_REQUEST',
+    wireName: 'INVALID_REQUEST',
+    wire: 42,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "A request that cannot be decoded or breaks the protocol's rules.",
+  },
+  OutOfOrderSequence: {
+    code: 'SLUICE_ERR_OUT_OF_ORDER_SEQUENCE',
+    wireName: 'OUT_OF_ORDER_SEQUENCE_NUMBER',
+    wire: 45,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "An idempotent producer's batch skipped sequence numbers (records in between were lost).",
+  },
+  DuplicateSequence: {
+    code: 'SLUICE_ERR_DUPLICATE_SEQUENCE',
+    wireName: 'DUPLICATE_SEQUENCE_NUMBER',
+    wire: 46,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "An idempotent producer's batch repeats sequence numbers the partition already has.",
+  },
+  InvalidProducerEpoch: {
+    code: 'SLUICE_ERR_INVALID_PRODUCER_EPOCH',
+    wireName: 'INVALID_PRODUCER_EPOCH',
+    wire: 47,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "An idempotent producer's epoch is older than the one the partition knows (a newer instance fenced it).",
+  },
+  StorageError: {
+    code: 'SLUICE_ERR_STORAGE',
+    wireName: 'KAFKA_STORAGE_ERROR',
+    wire: 56,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'The disk failed underneath a log; the log refuses further writes.',
+  },
+  UnknownProducerId: {
+    code: 'SLUICE_ERR_UNKNOWN_PRODUCER_ID',
+    wireName: 'UNKNOWN_PRODUCER_ID',
+    wire: 59,
+    retriable: false,
+    httpStatus: 404,
+    meaning: 'The partition has no state for the producer id (e.g. expired); the producer must re-initialise.',
+  },
+  NonEmptyGroup: {
+    code: 'SLUICE_ERR_NON_EMPTY_GROUP',
+    wireName: 'NON_EMPTY_GROUP',
+    wire: 68,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The group has active members: it cannot be deleted or have its offsets reset.',
+  },
+  GroupIdNotFound: {
+    code: 'SLUICE_ERR_GROUP_ID_NOT_FOUND',
+    wireName: 'GROUP_ID_NOT_FOUND',
+    wire: 69,
+    retriable: false,
+    httpStatus: 404,
+    meaning: 'The group has neither members nor committed offsets.',
+  },
+  FencedLeaderEpoch: {
+    code: 'SLUICE_ERR_FENCED_LEADER_EPOCH',
+    wireName: 'FENCED_LEADER_EPOCH',
+    wire: 74,
+    retriable: true,
+    httpStatus: 400,
+    meaning: "A replica request carried a leader epoch older than the leader's (it missed a leadership change).",
+  },
+  UnknownLeaderEpoch: {
+    code: 'SLUICE_ERR_UNKNOWN_LEADER_EPOCH',
+    wireName: 'UNKNOWN_LEADER_EPOCH',
+    wire: 75,
+    retriable: true,
+    httpStatus: 404,
+    meaning: "A request carried a leader epoch newer than the broker's (its metadata is behind).",
+  },
+  UnsupportedCompression: {
+    code: 'SLUICE_ERR_UNSUPPORTED_COMPRESSION',
+    wireName: 'UNSUPPORTED_COMPRESSION_TYPE',
+    wire: 76,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A record batch uses a compression codec Sluice does not have.',
+  },
+  InvalidRecord: {
+    code: 'SLUICE_ERR_INVALID_RECORD',
+    wireName: 'INVALID_RECORD',
+    wire: 87,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A record batch is well formed but breaks a rule (bad offsets, empty, bad magic).',
+  },
+  QueueFull: {
+    code: 'SLUICE_ERR_QUEUE_FULL',
+    wireName: 'QUEUE_FULL',
+    wire: 1000, // Sluice's own codes start at 1000
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'A queue holds as many waiting messages as it may: sends are refused until consumers catch up.',
+  },
+} as const satisfies Record<string, WireCondition>;
+
+type WireConditions = typeof wireConditions;
+
+/** Every wire name that stands for an error. */
+export type WireName = WireConditions[keyof WireConditions]['wireName'];
+
+interface SluiceCondition {
+  readonly code: `SLUICE_ERR_${string}`;
+  /** The wire condition a broker answers with for this error. */
+  readonly reportedAs: WireName;
+  readonly httpStatus: HttpStatus;
+  readonly meaning: string;
+}
+
+/** Keyed by the ErrorCode name; conditions without a wire number of their own. */
+export const sluiceConditions = {
+  InvalidArgument: {
+    code: 'SLUICE_ERR_INVALID_ARGUMENT',
+    reportedAs: 'INVALID_REQUEST',
+    httpStatus: 400,
+    meaning: 'An argument given to an API is invalid.',
+  },
+  LogClosed: {
+    code: 'SLUICE_ERR_LOG_CLOSED',
+    reportedAs: 'NOT_LEADER_OR_FOLLOWER',
+    httpStatus: 400,
+    meaning: 'The log was closed (its replica is going away): another replica serves the partition.',
+  },
+  PartialCommit: {
+    code: 'SLUICE_ERR_PARTIAL_COMMIT',
+    reportedAs: 'UNKNOWN_SERVER_ERROR',
+    httpStatus: 400,
+    meaning:
+      "A transacted session's commit stored part of its writes (some queues' sends and acknowledgements) and not the rest: SessionCommitError says which (client only).",
+  },
+  ClientClosed: {
+    code: 'SLUICE_ERR_CLIENT_CLOSED',
+    reportedAs: 'NETWORK_EXCEPTION',
+    httpStatus: 400,
+    meaning: 'The client, producer or consumer was closed.',
+  },
+} as const satisfies Record<string, SluiceCondition>;
+
+type Conditions = WireConditions & typeof sluiceConditions;
+
+/** ErrorCode name → its stable `SLUICE_ERR_*` string. */
+export type ErrorCodes = { readonly [K in keyof Conditions]: Conditions[K]['code'] };
+
+/** Wire name → Kafka's number, plus NONE (no error). */
+export type WireErrors = { readonly NONE: 0 } & {
+  readonly [K in keyof WireConditions as WireConditions[K]['wireName']]: WireConditions[K]['wire'];
+};
+
+/** A row that owns a wire number, with its literal types. */
+export type WireRow = WireConditions[keyof WireConditions];
+export type Condition = WireRow | (typeof sluiceConditions)[keyof typeof sluiceConditions];
+
+/** [ErrorCode name, row] for every row of both tables. */
+export const conditionEntries: readonly (readonly [string, Condition])[] = [
+  ...Object.entries(wireConditions),
+  ...Object.entries(sluiceConditions),
+];
+
+export const wireConditionList: readonly WireRow[] = Object.values(wireConditions);
+
+function buildErrorCodes(): ErrorCodes {
+  // Object.fromEntries cannot keep the per-key literal types the mapped type states
+  return Object.fromEntries(conditionEntries.map(([name, row]) => [name, row.code])) as ErrorCodes;
+}
+
+function buildWireErrors(): WireErrors {
+  // as above: the literal per-name numbers are stated by WireErrors
+  return Object.fromEntries([['NONE', 0], ...wireConditionList.map((row) => [row.wireName, row.wire])]) as WireErrors;
+}
+
+export const errorCodes: ErrorCodes = buildErrorCodes();
+export const wireErrors: WireErrors = buildWireErrors();
