@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Sluice } from '../client/sluice.js';
-import { httpStatusOf, SluiceError } from '../shared/errors.js';
+import { type HttpStatus, httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
 import type { HttpServerOptions } from './http-options.js';
@@ -37,6 +37,8 @@ declare module 'fastify' {
     produces?: string[];
   }
 }
+
+const httpStatusText: Record<HttpStatus, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway' };
 
 const tooManyWaiting = {
   error: 'Too Many Requests',
@@ -120,7 +122,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     if (err instanceof SluiceError) {
       // the error table's status for the error's condition (its code, or the broker's answer it reports)
       const status = httpStatusOf(err);
-      return reply.code(status).send({ error: status === 404 ? 'Not Found' : 'Bad Request', message: err.message });
+      return reply.code(status).send({ error: httpStatusText[status], message: err.message });
     }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
     if (status === 500) logger.error({ err }, 'HTTP API request failed');

@@ -18,7 +18,7 @@
  * (the UNKNOWN_… wire names, GROUP_ID_NOT_FOUND), 400 for the rest.
  */
 
-export type HttpStatus = 400 | 404;
+export type HttpStatus = 400 | 404 | 502;
 
 interface WireCondition {
   readonly code: `SLUICE_ERR_${string}`;
@@ -36,7 +36,8 @@ export const wireConditions = {
     wireName: 'UNKNOWN_SERVER_ERROR',
     wire: -1,
     retriable: false,
-    httpStatus: 404,
+    // the broker behind the HTTP API failed: a gateway error, not the caller's
+    httpStatus: 502,
     meaning: 'A broker reported an error with no more specific code.',
   },
   OffsetOutOfRange: {
