@@ -32,12 +32,7 @@
  * a broker accepts from a producer id it does not know).
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type {
-  InitProducerIdRequest,
-  InitProducerIdResponse,
-  ProduceRequest,
-  ProduceResponse,
-} from '../protocol/native/messages.js';
+import type { InitProducerIdRequest, ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   batchBytesMax,
@@ -629,7 +624,7 @@ export class Producer {
       .retry(async () => {
         const conn = await this.cluster.anyConnection();
         const body: InitProducerIdRequest = { transactionalId: null, transactionTimeoutMs: this.timeoutMs };
-        const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, body);
+        const res = await conn.request(ApiKey.InitProducerId, body);
         checkTopLevel(res, 'init producer id');
         if (!Number.isSafeInteger(res.producerId) || res.producerId < 0) {
           throw wireError(-1, 'init producer id', `the broker returned producer id ${String(res.producerId)}`);
@@ -684,7 +679,7 @@ export class Producer {
     }
     for (const { live, body } of bodies) {
       conn
-        .request<ProduceResponse | undefined>(ApiKey.Produce, body, {
+        .request(ApiKey.Produce, body, {
           expectResponse: this.acks !== 0,
           timeoutMs: this.timeoutMs + 5_000,
         })
