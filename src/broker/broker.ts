@@ -147,7 +147,7 @@ export class Broker {
       // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       const refusals = new RefusedRequests(this.logger);
-      this.server = new ProtocolServer(nativeCodec(handlers, refusals), handlers, ctx, limits, this.logger);
+      this.server = new ProtocolServer(nativeCodec(refusals), handlers, ctx, limits, this.logger);
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');

@@ -6,13 +6,7 @@
  */
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { FindCoordinatorResponse } from '../protocol/native/group-messages.js';
-import type {
-  CreateTopicsRequest,
-  CreateTopicsResponse,
-  DeleteTopicsRequest,
-  DeleteTopicsResponse,
-} from '../protocol/native/messages.js';
+import type { CreateTopicsRequest, DeleteTopicsRequest } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
@@ -39,13 +33,6 @@ import type {
 } from './types.js';
 
 const adminTimeoutMs = 30_000;
-
-/** DeleteGroups (API 42) bodies: Kafka's semantics (src/handlers/delete-groups.ts). */
-interface DeleteGroupsResponse {
-  errorCode: number;
-  errorMessage?: string;
-  results: { groupId: string; errorCode: number; errorMessage?: string }[];
-}
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax) {
@@ -79,7 +66,7 @@ export class Admin {
     const res = await this.cluster.retry(
       async () => {
         const conn = await this.cluster.controllerConnection();
-        return conn.request<CreateTopicsResponse>(ApiKey.CreateTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
+        return conn.request(ApiKey.CreateTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
       },
       { retryIf: (err) => !wasSent(err) },
     );
@@ -116,7 +103,7 @@ export class Admin {
     const res = await this.cluster.retry(
       async () => {
         const conn = await this.cluster.controllerConnection();
-        return conn.request<DeleteTopicsResponse>(ApiKey.DeleteTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
+        return conn.request(ApiKey.DeleteTopics, body, { timeoutMs: adminTimeoutMs + 5_000 });
       },
       { retryIf: (err) => !wasSent(err) },
     );
@@ -172,10 +159,10 @@ export class Admin {
     if (typeof group !== 'string' || group.length === 0) throw invalidArgument('a group id must be a non-empty string');
     const res = await this.cluster.retry(async () => {
       const any = await this.cluster.anyConnection();
-      const found = await any.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: group });
+      const found = await any.request(ApiKey.FindCoordinator, { key: group });
       checkTopLevel(found, `find the coordinator of group '${group}'`);
       const conn = await this.cluster.connectionTo({ host: found.host, port: found.port });
-      const answer = await conn.request<DeleteGroupsResponse>(ApiKey.DeleteGroups, { groups: [group] });
+      const answer = await conn.request(ApiKey.DeleteGroups, { groups: [group] });
       checkTopLevel(answer, `delete group '${group}'`);
       const r = answer.results?.find((x) => x.groupId === group);
       if (!r) throw wireError(WireError.UNKNOWN_SERVER_ERROR, `delete group '${group}'`, 'no answer for the group');

@@ -191,7 +191,8 @@ export class Cluster {
    */
   async refreshMetadata(topics: string[] | null, allowAutoTopicCreation = false): Promise<MetadataResponse> {
     const conn = await this.anyConnection();
-    const answer = await conn.request<unknown>(ApiKey.Metadata, { topics, allowAutoTopicCreation });
+    // checked field by field before it is believed (metadata.ts)
+    const answer: unknown = await conn.request(ApiKey.Metadata, { topics, allowAutoTopicCreation });
     let res: MetadataResponse;
     try {
       res = checkMetadata(answer, conn.address);

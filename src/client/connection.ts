@@ -12,7 +12,8 @@
  * left this process (a retry of a sent produce may duplicate it).
  */
 import net from 'node:net';
-import { apiName } from '../protocol/native/api-keys.js';
+import { type ApiKey, apiName } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import { decodeResponse, encodeRequest, FrameReader } from '../protocol/native/frame.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
@@ -43,6 +44,14 @@ export interface RequestOptions {
   /** Overrides the connection's request timeout (a fetch adds its maxWaitMs). */
   timeoutMs?: number;
   apiVersion?: number;
+}
+
+/** Options of a request that has a response (every request but a produce with acks 0). */
+export type AnsweredRequestOptions = RequestOptions & { expectResponse?: true };
+
+/** Sends requests that are answered: a connection, or a wrapper around one. */
+export interface AnsweredRequests {
+  request<K extends ApiKey>(apiKey: K, body: RequestOf<K>, options?: AnsweredRequestOptions): Promise<ResponseOf<K>>;
 }
 
 interface Pending {
@@ -222,8 +231,21 @@ export class Connection {
     p.resolve(decoded.body);
   }
 
-  /** Sends one request; resolves with its response body (or undefined when none is expected). */
-  async request<T>(apiKey: number, body: object, options: RequestOptions = {}): Promise<T> {
+  /**
+   * Sends one request of API K, typed by the native API registry
+   * (src/protocol/native/apis.ts); resolves with K's response body (or
+   * undefined when none is expected). The answer is the broker's handler of
+   * K's, so it is taken as K's response; a request refused as a whole carries
+   * only errorCode and errorMessage, which callers check first (checkTopLevel).
+   */
+  request<K extends ApiKey>(apiKey: K, body: RequestOf<K>, options?: AnsweredRequestOptions): Promise<ResponseOf<K>>;
+  request<K extends ApiKey>(apiKey: K, body: RequestOf<K>, options: RequestOptions): Promise<ResponseOf<K> | undefined>;
+  request<K extends ApiKey>(apiKey: K, body: RequestOf<K>, options: RequestOptions = {}): Promise<unknown> {
+    return this.send(apiKey, body, options);
+  }
+
+  /** The transport under request(): sends any body and resolves with the answer as decoded (undefined when none is expected). */
+  async send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
     if (this.state !== 'open') await this.connect();
     await this.acquire();
     if (this.state !== 'open') {
@@ -244,20 +266,20 @@ export class Connection {
     }
     const socket = this.socket as net.Socket;
     if (options.expectResponse === false) {
-      return new Promise<T>((resolve, reject) => {
+      return new Promise<unknown>((resolve, reject) => {
         socket.write(frame, (err) => {
           this.release();
           if (err) reject(this.unreachable(`write to ${this.address} failed: ${err.message}`, false, err));
-          else resolve(undefined as T);
+          else resolve(undefined);
         });
       });
     }
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
       const p: Pending = {
         correlationId,
         apiKey,
-        resolve: resolve as (body: unknown) => void,
+        resolve,
         reject,
         sent: false,
         timer: setTimeout(() => {

@@ -23,7 +23,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { TopicPartitions } from '../protocol/native/consumer-protocol.js';
-import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
+import type { FetchPartitionResponse, FetchRequest } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   batchBytesMax,
@@ -818,7 +818,7 @@ export class Consumer {
       body.memberId = m.memberId;
     }
     const conn = await this.cluster.brokerConnection(leader);
-    const res = await conn.request<FetchResponse>(ApiKey.Fetch, body, {
+    const res = await conn.request(ApiKey.Fetch, body, {
       timeoutMs: this.cluster.requestTimeoutMs + maxWaitMs,
     });
     if (m && fencingCodes.has(res.errorCode)) {

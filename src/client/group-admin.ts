@@ -19,16 +19,9 @@
  */
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import { consumerProtocolType, decodeAssignment } from '../protocol/native/consumer-protocol.js';
-import type {
-  DescribeGroupsResponse,
-  FindCoordinatorResponse,
-  GroupState,
-  ListGroupsResponse,
-  OffsetCommitRequest,
-  OffsetCommitResponse,
-  OffsetFetchResponse,
-} from '../protocol/native/group-messages.js';
+import type { GroupState, OffsetCommitRequest } from '../protocol/native/group-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Cluster, TopicInfo } from './cluster.js';
 import type { Connection } from './connection.js';
@@ -121,22 +114,22 @@ export function groupNotFound(group: string): SluiceError {
 /** The connection to `group`'s coordinator (FindCoordinator at any broker). */
 async function coordinatorConnection(cluster: Cluster, group: string): Promise<Connection> {
   const any = await cluster.anyConnection();
-  const res = await any.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: group });
+  const res = await any.request(ApiKey.FindCoordinator, { key: group });
   checkTopLevel(res, `find the coordinator of group '${group}'`);
   return cluster.connectionTo({ host: res.host, port: res.port });
 }
 
 /** Sends one request to `group`'s coordinator, retrying coordinator moves and retriable errors. */
-function atCoordinator<T extends { errorCode?: number; errorMessage?: string }>(
+function atCoordinator<K extends ApiKey>(
   cluster: Cluster,
   group: string,
-  apiKey: number,
-  body: object,
+  apiKey: K,
+  body: RequestOf<K>,
   what: string,
-): Promise<T> {
+): Promise<ResponseOf<K>> {
   return cluster.retry(async () => {
     const conn = await coordinatorConnection(cluster, group);
-    const res = await conn.request<T>(apiKey, body);
+    const res: ResponseOf<K> = await conn.request(apiKey, body);
     checkTopLevel(res, what);
     return res;
   });
@@ -150,7 +143,7 @@ export async function listGroups(cluster: Cluster): Promise<GroupListing[]> {
     nodeIds.map((nodeId) =>
       cluster.retry(async () => {
         const conn = await cluster.brokerConnection(nodeId);
-        const res = await conn.request<ListGroupsResponse>(ApiKey.ListGroups, {});
+        const res = await conn.request(ApiKey.ListGroups, {});
         checkTopLevel(res, `list groups at broker ${nodeId}`);
         return res.groups ?? [];
       }),
@@ -172,7 +165,7 @@ interface RawGroup {
 
 /** DescribeGroups for one group; null when the coordinator does not know it. */
 async function describeRaw(cluster: Cluster, group: string): Promise<RawGroup | null> {
-  const res = await atCoordinator<DescribeGroupsResponse>(
+  const res = await atCoordinator(
     cluster,
     group,
     ApiKey.DescribeGroups,
@@ -203,7 +196,7 @@ async function describeRaw(cluster: Cluster, group: string): Promise<RawGroup | 
 
 /** The group's committed offsets (OffsetFetch with topics null: every partition it has one for). */
 async function committedOffsets(cluster: Cluster, group: string): Promise<Map<string, number>> {
-  const res = await atCoordinator<OffsetFetchResponse>(
+  const res = await atCoordinator(
     cluster,
     group,
     ApiKey.OffsetFetch,
@@ -361,13 +354,7 @@ export async function resetOffsets(cluster: Cluster, options: ResetOffsetsOption
     memberId: '',
     topics: [{ name: topic, partitions: results.map((r) => ({ partition: r.partition, offset: r.offset })) }],
   };
-  const res = await atCoordinator<OffsetCommitResponse>(
-    cluster,
-    group,
-    ApiKey.OffsetCommit,
-    body,
-    `reset the offsets of group '${group}'`,
-  );
+  const res = await atCoordinator(cluster, group, ApiKey.OffsetCommit, body, `reset the offsets of group '${group}'`);
   for (const t of res.topics ?? []) {
     for (const p of t.partitions ?? []) {
       if (p.errorCode === WireError.NON_EMPTY_GROUP) throw nonEmpty(group);

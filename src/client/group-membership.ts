@@ -17,6 +17,7 @@
  */
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import {
   consumerProtocolType,
   decodeAssignment,
@@ -26,22 +27,13 @@ import {
   type Subscription,
   type TopicPartitions,
 } from '../protocol/native/consumer-protocol.js';
-import type {
-  FindCoordinatorResponse,
-  HeartbeatResponse,
-  JoinGroupResponse,
-  LeaveGroupResponse,
-  OffsetCommitRequest,
-  OffsetCommitResponse,
-  OffsetFetchResponse,
-  SyncGroupResponse,
-} from '../protocol/native/group-messages.js';
+import type { JoinGroupResponse, OffsetCommitRequest } from '../protocol/native/group-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { groupCloseWaitMsMax, groupFailuresMax, groupRejoinsMax, groupSubscriptionCheckMs } from '../shared/limits.js';
 import type { Assignor, GroupMember } from './assignors/index.js';
 import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
-import type { Connection, RequestOptions } from './connection.js';
+import type { AnsweredRequestOptions, AnsweredRequests, Connection } from './connection.js';
 import { isRetriableError, wireError } from './errors.js';
 import { metadataGap } from './metadata.js';
 
@@ -234,10 +226,10 @@ export class GroupMembership {
    * next step looks it up again: a paused broker still accepts connections,
    * and by the time its session expires its groups have moved elsewhere.
    */
-  private async coordinatorConnection(): Promise<Pick<Connection, 'request'>> {
+  private async coordinatorConnection(): Promise<AnsweredRequests> {
     if (!this.coordinator) {
       const conn = await this.cluster.anyConnection();
-      const res = await conn.request<FindCoordinatorResponse>(ApiKey.FindCoordinator, { key: this.groupId });
+      const res = await conn.request(ApiKey.FindCoordinator, { key: this.groupId });
       if (res.errorCode !== 0)
         throw wireError(res.errorCode, `find coordinator of group '${this.groupId}'`, res.errorMessage);
       this.coordinator = { host: res.host, port: res.port };
@@ -251,9 +243,13 @@ export class GroupMembership {
       throw err;
     }
     return {
-      request: async <T>(apiKey: number, body: object, options?: RequestOptions): Promise<T> => {
+      request: async <K extends ApiKey>(
+        apiKey: K,
+        body: RequestOf<K>,
+        options?: AnsweredRequestOptions,
+      ): Promise<ResponseOf<K>> => {
         try {
-          return await conn.request<T>(apiKey, body, options);
+          return await conn.request(apiKey, body, options);
         } catch (err) {
           const transport =
             err instanceof SluiceError && (err.code === ErrorCode.Timeout || err.code === ErrorCode.BrokerUnreachable);
@@ -307,7 +303,7 @@ export class GroupMembership {
     const subscription: Subscription = { version: 0, topics, ownedPartitions: this.lastAssigned };
     const metadata = encodeSubscription(subscription);
     const timeoutMs = this.options.rebalanceTimeoutMs + this.cluster.requestTimeoutMs;
-    const join = await conn.request<JoinGroupResponse>(
+    const join = await conn.request(
       ApiKey.JoinGroup,
       {
         groupId: this.groupId,
@@ -326,7 +322,7 @@ export class GroupMembership {
     this.protocol = join.protocolName;
     const assignments = this.isLeader ? await this.computeAssignments(join) : [];
     if (this.stopped) return;
-    const sync = await conn.request<SyncGroupResponse>(
+    const sync = await conn.request(
       ApiKey.SyncGroup,
       { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, assignments },
       { timeoutMs },
@@ -379,7 +375,7 @@ export class GroupMembership {
 
   private async heartbeat(): Promise<void> {
     const conn = await this.coordinatorConnection();
-    const res = await conn.request<HeartbeatResponse>(
+    const res = await conn.request(
       ApiKey.Heartbeat,
       { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId },
       { timeoutMs: Math.max(this.options.sessionTimeoutMs, 1_000) },
@@ -409,7 +405,7 @@ export class GroupMembership {
     };
     await this.cluster.retry(async () => {
       const conn = await this.coordinatorConnection();
-      const res = await conn.request<OffsetCommitResponse>(ApiKey.OffsetCommit, body);
+      const res = await conn.request(ApiKey.OffsetCommit, body);
       const codes: { code: number; message: string | undefined; what: string }[] = [];
       if (res.errorCode) codes.push({ code: res.errorCode, message: res.errorMessage, what: 'commit offsets' });
       for (const t of res.topics ?? []) {
@@ -444,7 +440,7 @@ export class GroupMembership {
     if (partitions.length === 0) return out;
     return this.cluster.retry(async () => {
       const conn = await this.coordinatorConnection();
-      const res = await conn.request<OffsetFetchResponse>(ApiKey.OffsetFetch, {
+      const res = await conn.request(ApiKey.OffsetFetch, {
         groupId: this.groupId,
         topics: partitions.map((tp) => ({ name: tp.topic, partitions: tp.partitions })),
       });
@@ -484,7 +480,7 @@ export class GroupMembership {
     if (this.memberId !== '' && !this.cluster.isClosed) {
       try {
         const conn = await this.coordinatorConnection();
-        await conn.request<LeaveGroupResponse>(
+        await conn.request(
           ApiKey.LeaveGroup,
           { groupId: this.groupId, memberId: this.memberId },
           { timeoutMs: Math.min(this.cluster.requestTimeoutMs, groupCloseWaitMsMax) },

@@ -32,12 +32,7 @@
  * a broker accepts from a producer id it does not know).
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type {
-  InitProducerIdRequest,
-  InitProducerIdResponse,
-  ProduceRequest,
-  ProduceResponse,
-} from '../protocol/native/messages.js';
+import type { InitProducerIdRequest, ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
 import {
   batchBytesMax,
@@ -622,7 +617,7 @@ export class Producer {
       .retry(async () => {
         const conn = await this.cluster.anyConnection();
         const body: InitProducerIdRequest = { transactionalId: null, transactionTimeoutMs: this.timeoutMs };
-        const res = await conn.request<InitProducerIdResponse>(ApiKey.InitProducerId, body);
+        const res = await conn.request(ApiKey.InitProducerId, body);
         checkTopLevel(res, 'init producer id');
         if (!Number.isSafeInteger(res.producerId) || res.producerId < 0) {
           throw wireError(
@@ -681,7 +676,7 @@ export class Producer {
     }
     for (const { live, body } of bodies) {
       conn
-        .request<ProduceResponse | undefined>(ApiKey.Produce, body, {
+        .request(ApiKey.Produce, body, {
           expectResponse: this.acks !== 0,
           timeoutMs: this.timeoutMs + 5_000,
         })

@@ -34,7 +34,7 @@ function atLeader(
   req: QueueAdminRequest & { queue: string },
   what: string,
 ): Promise<QueueAdminResponse> {
-  return queueRequest<QueueAdminResponse>(cluster, req.queue, ApiKey.QueueAdmin, req, what);
+  return queueRequest(cluster, req.queue, ApiKey.QueueAdmin, req, what);
 }
 
 /** Every queue of every broker with its stats, sorted by name (a queue is listed once, by its leader). */
@@ -45,7 +45,7 @@ export async function listQueues(cluster: Cluster): Promise<QueueStatistics[]> {
     nodeIds.map((nodeId) =>
       cluster.retry(async () => {
         const conn = await cluster.brokerConnection(nodeId);
-        const res = await conn.request<QueueAdminResponse>(ApiKey.QueueAdmin, { op: 'list' });
+        const res = await conn.request(ApiKey.QueueAdmin, { op: 'list' });
         checkTopLevel(res, `list queues at broker ${nodeId}`);
         return res.stats ?? [];
       }),

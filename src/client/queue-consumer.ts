@@ -23,13 +23,10 @@ import { randomBytes } from 'node:crypto';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type {
   QueueAckRequest,
-  QueueAckResponse,
   QueueAckType,
   QueueDelivery,
   QueueFetchRequest,
-  QueueFetchResponse,
   QueueLeaveRequest,
-  QueueLeaveResponse,
 } from '../protocol/native/queue-messages.js';
 import { queueTopic } from '../protocol/native/queue-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -299,7 +296,7 @@ export class QueueConsumer {
         acks: batch.map((s) => ({ offset: s.offset, type: s.type })),
       };
       const sent = conn
-        .request<QueueAckResponse>(ApiKey.QueueAck, body)
+        .request(ApiKey.QueueAck, body)
         .then((res) => {
           checkQueueResponse(this.cluster, this.queue, res, `acknowledge on queue '${this.queue}'`);
           const results = new Map((res.results ?? []).map((r) => [r.offset, r]));
@@ -420,7 +417,7 @@ export class QueueConsumer {
     if (this.lockTimeoutMs !== undefined) body.lockTimeoutMs = this.lockTimeoutMs;
     const reported = new Set(this.dropped);
     if (reported.size > 0) body.returned = [...reported];
-    const res = await conn.request<QueueFetchResponse>(ApiKey.QueueFetch, body, {
+    const res = await conn.request(ApiKey.QueueFetch, body, {
       timeoutMs: this.cluster.requestTimeoutMs + maxWaitMs,
     });
     checkQueueResponse(this.cluster, this.queue, res, `fetch from queue '${this.queue}'`);
@@ -485,7 +482,7 @@ export class QueueConsumer {
     if (conn && !conn.isClosed) {
       const body: QueueLeaveRequest = { queue: this.queue, consumerId: this.consumerIdValue };
       try {
-        await conn.request<QueueLeaveResponse>(ApiKey.QueueLeave, body);
+        await conn.request(ApiKey.QueueLeave, body);
       } catch {
         // closing the connection releases everything just the same
       }

@@ -9,6 +9,8 @@
  * serves it when it leads it); the retry then finds the leader.
  */
 import { WireError } from '../protocol/error-codes.js';
+import type { ApiKey } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import type { ErrorFields } from '../protocol/native/messages.js';
 import type { QueueDelivery, QueueHeader, QueueMessageInput } from '../protocol/native/queue-messages.js';
 import { queueTopic } from '../protocol/native/queue-messages.js';
@@ -71,17 +73,21 @@ export function checkQueueResponse(cluster: Cluster, queue: string, res: ErrorFi
 }
 
 /** One request to the queue's leader over the client's shared connection, retried per the cluster's rules. */
-export function queueRequest<T extends ErrorFields>(
+export function queueRequest<K extends ApiKey>(
   cluster: Cluster,
   queue: string,
-  apiKey: number,
-  body: object,
+  apiKey: K,
+  body: RequestOf<K>,
   what: string,
   options: RetryOptions & { timeoutMs?: number } = {},
-): Promise<T> {
+): Promise<ResponseOf<K>> {
   return cluster.retry(async () => {
     const conn = await queueLeaderConnection(cluster, queue);
-    const res = await conn.request<T>(apiKey, body, options.timeoutMs ? { timeoutMs: options.timeoutMs } : {});
+    const res: ResponseOf<K> = await conn.request(
+      apiKey,
+      body,
+      options.timeoutMs ? { timeoutMs: options.timeoutMs } : {},
+    );
     checkQueueResponse(cluster, queue, res, what);
     return res;
   }, options);

@@ -12,7 +12,7 @@
  * Transactions (sends and acknowledgements committed together) are in session.ts.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { QueueSendRequest, QueueSendResponse } from '../protocol/native/queue-messages.js';
+import type { QueueSendRequest } from '../protocol/native/queue-messages.js';
 import { queueBatchMessagesMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { wasSent } from './connection.js';
@@ -41,14 +41,10 @@ export interface QueueRegistry {
  * written (a retry could duplicate the messages).
  */
 export async function queueSend(cluster: Cluster, body: QueueSendRequest): Promise<number> {
-  const res = await queueRequest<QueueSendResponse>(
-    cluster,
-    body.queue,
-    ApiKey.QueueSend,
-    body,
-    `send to queue '${body.queue}'`,
-    { retryIf: (err) => !wasSent(err), timeoutMs: cluster.requestTimeoutMs + (body.timeoutMs ?? 0) },
-  );
+  const res = await queueRequest(cluster, body.queue, ApiKey.QueueSend, body, `send to queue '${body.queue}'`, {
+    retryIf: (err) => !wasSent(err),
+    timeoutMs: cluster.requestTimeoutMs + (body.timeoutMs ?? 0),
+  });
   return res.baseOffset;
 }
 

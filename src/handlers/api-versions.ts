@@ -1,19 +1,11 @@
-import { supportedVersions } from '../protocol/native/api-keys.js';
-import type { ApiVersionsResponse } from '../protocol/native/messages.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import { supportedVersions } from '../protocol/native/apis.js';
 import type { Handler } from './context.js';
 
-export const apiVersionsHandler: Handler = {
-  apiKey: 18,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(): Promise<ApiVersionsResponse> {
-    return {
-      errorCode: 0,
-      apis: Object.entries(supportedVersions).map(([key, v]) => ({
-        apiKey: Number(key),
-        minVersion: v.min,
-        maxVersion: v.max,
-      })),
-    };
+/** Every native API and the versions this build speaks, from the registry. */
+export const apiVersionsHandler: Handler<typeof ApiKey.ApiVersions> = {
+  apiKey: ApiKey.ApiVersions,
+  async handle() {
+    return { errorCode: 0, apis: supportedVersions() };
   },
 };

@@ -3,6 +3,8 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { GroupCoordinator } from '../groups/group-coordinator.js';
+import type { ApiKey } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -48,40 +50,23 @@ export interface ClientInfo {
   onClose(listener: () => void): void;
 }
 
-export interface Handler {
-  apiKey: number;
-  minVersion: number;
-  maxVersion: number;
+/**
+ * The handler of native API K: it gets the request its API's shape let
+ * through (parsed once by the listener codec, see request-check.ts), so it
+ * checks only what a shape cannot say (a range that depends on the config, a
+ * field required by another), and answers with K's response type. The
+ * versions it speaks are the registry's (src/protocol/native/apis.ts).
+ */
+export interface Handler<K extends ApiKey> {
+  apiKey: K;
   /** Resolves to the response body, or undefined when none is sent (produce with acks 0). */
-  handle(body: unknown, ctx: HandlerContext, client: ClientInfo): Promise<object | undefined>;
+  handle(request: RequestOf<K>, ctx: HandlerContext, client: ClientInfo): Promise<ResponseOf<K> | undefined>;
 }
 
-/** Small shape checks for decoded request bodies: a bad field is InvalidRequest. */
+/** One handler per API key: a missing one, or one under the wrong key, does not compile. */
+export type HandlerTable = { readonly [K in ApiKey]: Handler<K> };
+
+/** A semantic check the request's shape cannot express failed: INVALID_REQUEST with `message`. */
 export function bad(message: string): SluiceError {
   return new SluiceError(ErrorCode.InvalidRequest, message);
-}
-
-export function arrayField(body: unknown, field: string): unknown[] {
-  const value = (body as Record<string, unknown>)[field];
-  if (!Array.isArray(value)) throw bad(`${field} must be an array`);
-  return value;
-}
-
-export function intField(body: unknown, field: string, fallback?: number): number {
-  const value = (body as Record<string, unknown>)[field];
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (!Number.isSafeInteger(value)) throw bad(`${field} must be an integer`);
-  return value as number;
-}
-
-export function stringField(body: unknown, field: string): string {
-  const value = (body as Record<string, unknown>)[field];
-  if (typeof value !== 'string') throw bad(`${field} must be a string`);
-  return value;
-}
-
-export function bufferField(body: unknown, field: string): Buffer {
-  const value = (body as Record<string, unknown>)[field];
-  if (!Buffer.isBuffer(value)) throw bad(`${field} must be bytes`);
-  return value;
 }

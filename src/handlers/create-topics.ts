@@ -9,35 +9,25 @@ import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { CreateTopicsResponse, TopicResult } from '../protocol/native/messages.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
-import { arrayField, bad, type Handler, intField, stringField } from './context.js';
+import { bad, type Handler } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 
-export const createTopicsHandler: Handler = {
+export const createTopicsHandler: Handler<typeof ApiKey.CreateTopics> = {
   apiKey: ApiKey.CreateTopics,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<CreateTopicsResponse> {
-    const validateOnly = (body as { validateOnly?: unknown }).validateOnly === true;
-    const entries = arrayField(body, 'topics');
-    const names = entries.map((entry) => {
-      if (typeof entry !== 'object' || entry === null) throw bad('each topic must be a map');
-      return stringField(entry, 'name');
-    });
-    const twice = namedTwice(names);
+  async handle(request, ctx): Promise<CreateTopicsResponse> {
+    const validateOnly = request.validateOnly === true;
+    const twice = namedTwice(request.topics.map((entry) => entry.name));
     const results: TopicResult[] = [];
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as object;
-      const name = names[i] as string;
+    for (const entry of request.topics) {
+      const { name } = entry;
       try {
         if (twice.has(name)) throw bad(`the request names topic ${name} more than once`);
         refuseInternalTopic(name, 'create');
-        const configs = (entry as { configs?: unknown }).configs ?? {};
-        if (typeof configs !== 'object' || configs === null) throw bad('configs must be a map');
         await ctx.topics.create(
           name,
-          intField(entry, 'numPartitions', -1),
-          intField(entry, 'replicationFactor', -1),
-          configs as Record<string, string>,
+          entry.numPartitions ?? -1,
+          entry.replicationFactor ?? -1,
+          entry.configs ?? {},
           validateOnly,
         );
         results.push({ name, errorCode: 0 });

@@ -5,31 +5,23 @@
  * when unknown, NOT_COORDINATOR when another broker coordinates it.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { ErrorFields } from '../protocol/native/messages.js';
+import type { DeleteGroupsResponse } from '../protocol/native/group-messages.js';
 import { WireError } from '../shared/errors.js';
-import { arrayField, bad, type Handler } from './context.js';
+import { bad, type Handler } from './context.js';
 import { orWireError } from './per-partition.js';
 
-export interface DeleteGroupsRequest {
-  groups: string[];
-}
-export interface DeleteGroupsResponse extends ErrorFields {
-  results: ({ groupId: string } & ErrorFields)[];
-}
+export type { DeleteGroupsRequest, DeleteGroupsResponse } from '../protocol/native/group-messages.js';
 
 /** Groups one request may name (each costs a log append). */
 const deleteGroupsPerRequestMax = 1000;
 
-export const deleteGroupsHandler: Handler = {
+export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
   apiKey: ApiKey.DeleteGroups,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<DeleteGroupsResponse> {
-    const groups = arrayField(body, 'groups');
+  async handle(request, ctx): Promise<DeleteGroupsResponse> {
+    const { groups } = request;
     if (groups.length > deleteGroupsPerRequestMax) throw bad(`at most ${deleteGroupsPerRequestMax} groups per request`);
     const results: DeleteGroupsResponse['results'] = [];
     for (const groupId of groups) {
-      if (typeof groupId !== 'string') throw bad('groups must be names');
       results.push(
         await orWireError(
           async (): Promise<DeleteGroupsResponse['results'][number]> => {

@@ -8,18 +8,13 @@ import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteTopicsResponse, TopicResult } from '../protocol/native/messages.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
-import { arrayField, bad, type Handler } from './context.js';
+import { bad, type Handler } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 
-export const deleteTopicsHandler: Handler = {
+export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
   apiKey: ApiKey.DeleteTopics,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<DeleteTopicsResponse> {
-    const names = arrayField(body, 'topics').map((name) => {
-      if (typeof name !== 'string') throw bad('topics must be names');
-      return name;
-    });
+  async handle(request, ctx): Promise<DeleteTopicsResponse> {
+    const names = request.topics;
     const twice = namedTwice(names);
     const results: TopicResult[] = [];
     for (const name of names) {

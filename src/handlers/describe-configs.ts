@@ -18,7 +18,7 @@ import {
   type DescribeConfigsResponse,
   type DescribeConfigsResult,
 } from '../protocol/native/messages.js';
-import { arrayField, bad, type Handler, type HandlerContext, intField, stringField } from './context.js';
+import type { Handler, HandlerContext } from './context.js';
 
 /** The broker key whose value a topic key falls back to (Kafka's pairs). */
 export const topicKeyDefaults: Readonly<Record<string, BrokerKey>> = Object.fromEntries(
@@ -111,28 +111,9 @@ function describe(ctx: HandlerContext, resource: DescribeConfigsRequest['resourc
   return failure(WireError.INVALID_REQUEST, `resource type ${resourceType} has no configs here (2: topic, 4: broker)`);
 }
 
-function parseRequest(body: unknown): DescribeConfigsRequest {
-  return {
-    resources: arrayField(body, 'resources').map((r) => {
-      const keys = (r as { configurationKeys?: unknown }).configurationKeys;
-      if (keys !== undefined && keys !== null && !(Array.isArray(keys) && keys.every((k) => typeof k === 'string'))) {
-        throw bad('configurationKeys must be null or a list of names');
-      }
-      return {
-        resourceType: intField(r, 'resourceType'),
-        resourceName: stringField(r, 'resourceName'),
-        configurationKeys: (keys as string[] | undefined) ?? null,
-      };
-    }),
-  };
-}
-
-export const describeConfigsHandler: Handler = {
+export const describeConfigsHandler: Handler<typeof ApiKey.DescribeConfigs> = {
   apiKey: ApiKey.DescribeConfigs,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<DescribeConfigsResponse> {
-    const req = parseRequest(body);
-    return { errorCode: 0, results: req.resources.map((r) => describe(ctx, r)) };
+  async handle(request, ctx): Promise<DescribeConfigsResponse> {
+    return { errorCode: 0, results: request.resources.map((r) => describe(ctx, r)) };
   },
 };

@@ -11,11 +11,11 @@
 
 import { isGroupRefusal } from '../groups/group.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { FetchPartitionResponse, FetchResponse } from '../protocol/native/messages.js';
+import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
-import { arrayField, type Handler, type HandlerContext, intField, stringField } from './context.js';
+import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
 interface Wanted {
@@ -84,16 +84,22 @@ async function readOnce(
   };
 }
 
-export const fetchHandler: Handler = {
+/** A group member's fetch names its generation and member id too (the shape cannot say "required with groupId"). */
+function membership(request: FetchRequest): { generationId: number; memberId: string } {
+  if (request.generationId === undefined) throw bad('generationId must be an integer');
+  if (request.memberId === undefined) throw bad('memberId must be a string');
+  return { generationId: request.generationId, memberId: request.memberId };
+}
+
+export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<FetchResponse> {
-    const groupId = (body as { groupId?: unknown }).groupId;
-    if (typeof groupId === 'string' && groupId !== '') {
+  async handle(request, ctx): Promise<FetchResponse> {
+    const { groupId } = request;
+    if (groupId !== undefined && groupId !== '') {
       // a group member fetching for a generation that is over must rejoin first
+      const { generationId, memberId } = membership(request);
       try {
-        ctx.groups.checkMember(groupId, intField(body, 'generationId'), stringField(body, 'memberId'));
+        ctx.groups.checkMember(groupId, generationId, memberId);
       } catch (err) {
         if (!isGroupRefusal(err)) throw err;
         return {
@@ -103,23 +109,19 @@ export const fetchHandler: Handler = {
         };
       }
     }
-    const replicaId = intField(body, 'replicaId', -1);
-    const maxWaitMs = Math.min(Math.max(intField(body, 'maxWaitMs', 0), 0), fetchWaitMsMax);
-    const minBytes = Math.max(intField(body, 'minBytes', 1), 0);
-    const maxBytes = Math.min(Math.max(intField(body, 'maxBytes', readBytesMax), 1), readBytesMax);
+    const replicaId = request.replicaId ?? -1;
+    const maxWaitMs = Math.min(Math.max(request.maxWaitMs ?? 0, 0), fetchWaitMsMax);
+    const minBytes = Math.max(request.minBytes ?? 1, 0);
+    const maxBytes = Math.min(Math.max(request.maxBytes ?? readBytesMax, 1), readBytesMax);
     const wanted: Wanted[] = [];
-    for (const t of arrayField(body, 'topics')) {
-      const topic = stringField(t, 'name');
-      for (const p of arrayField(t, 'partitions')) {
+    for (const t of request.topics) {
+      for (const p of t.partitions) {
         wanted.push({
-          topic,
-          partition: intField(p, 'partition'),
-          offset: intField(p, 'fetchOffset'),
-          maxBytes: Math.min(Math.max(intField(p, 'partitionMaxBytes', maxBytes), 1), readBytesMax),
-          leaderEpoch:
-            (p as { currentLeaderEpoch?: unknown }).currentLeaderEpoch === undefined
-              ? undefined
-              : intField(p, 'currentLeaderEpoch'),
+          topic: t.name,
+          partition: p.partition,
+          offset: p.fetchOffset,
+          maxBytes: Math.min(Math.max(p.partitionMaxBytes ?? maxBytes, 1), readBytesMax),
+          leaderEpoch: p.currentLeaderEpoch,
         });
       }
     }

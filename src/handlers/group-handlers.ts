@@ -1,10 +1,17 @@
 /**
- * The consumer-group APIs: shape checks here, semantics in src/groups.
- * (Small enough to share a file: each handler only validates and delegates.)
- * The group's refusals (isGroupRefusal) are thrown SluiceErrors; each
- * handler answers them in its API's shape, with toWireError's code (and
- * message, where the API has always carried one).
+ * The consumer-group APIs: the checks a request's shape cannot make here,
+ * semantics in src/groups. (Small enough to share a file: each handler only
+ * fills in defaults and delegates.) The group's refusals (isGroupRefusal) are
+ * thrown SluiceErrors; each handler answers them in its API's shape, with
+ * toWireError's code (and message, where the API has always carried one).
  */
+
+import { isGroupRefusal, joinFailure } from '../groups/group.js';
+import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
+import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
+import { toWireError, WireError } from '../shared/errors.js';
+import { bad, type Handler } from './context.js';
 
 const noBytes = Buffer.alloc(0);
 
@@ -21,19 +28,10 @@ async function orRefusal<T>(
   }
 }
 
-import { isGroupRefusal, joinFailure } from '../groups/group.js';
-import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
-import { ApiKey } from '../protocol/native/api-keys.js';
-import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
-import { toWireError, WireError } from '../shared/errors.js';
-import { arrayField, bad, bufferField, type Handler, intField, stringField } from './context.js';
-
-export const findCoordinatorHandler: Handler = {
+export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const group = stringField(body, 'key');
+  async handle(request, ctx) {
+    const group = request.key;
     await ctx.groups.offsets.ensureTopic();
     // the coordinator is the leader of the group's offsets partition (Kafka's rule)
     const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
@@ -57,21 +55,17 @@ export const findCoordinatorHandler: Handler = {
   },
 };
 
-export const joinGroupHandler: Handler = {
+export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
   apiKey: ApiKey.JoinGroup,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx, client) {
-    const protocols = arrayField(body, 'protocols').map((p) => ({
-      name: stringField(p, 'name'),
-      metadata: bufferField(p, 'metadata'),
-    }));
+  async handle(request, ctx, client) {
+    // rebuilt field by field: what the group keeps is only what the protocol defines
+    const protocols = request.protocols.map((p) => ({ name: p.name, metadata: p.metadata }));
     const req = {
-      groupId: stringField(body, 'groupId'),
-      sessionTimeoutMs: intField(body, 'sessionTimeoutMs'),
-      rebalanceTimeoutMs: intField(body, 'rebalanceTimeoutMs', intField(body, 'sessionTimeoutMs')),
-      memberId: stringField(body, 'memberId'),
-      protocolType: stringField(body, 'protocolType'),
+      groupId: request.groupId,
+      sessionTimeoutMs: request.sessionTimeoutMs,
+      rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? request.sessionTimeoutMs,
+      memberId: request.memberId,
+      protocolType: request.protocolType,
       protocols,
     };
     return orRefusal(
@@ -81,38 +75,25 @@ export const joinGroupHandler: Handler = {
   },
 };
 
-export const syncGroupHandler: Handler = {
+export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
   apiKey: ApiKey.SyncGroup,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const assignments = arrayField(body, 'assignments').map((a) => ({
-      memberId: stringField(a, 'memberId'),
-      assignment: bufferField(a, 'assignment'),
-    }));
-    const groupId = stringField(body, 'groupId');
-    const generationId = intField(body, 'generationId');
-    const memberId = stringField(body, 'memberId');
+  async handle(request, ctx) {
+    const assignments = request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment }));
     // SyncGroup answers carry no message
     return orRefusal(
-      () => ctx.groups.sync(groupId, generationId, memberId, assignments),
+      () => ctx.groups.sync(request.groupId, request.generationId, request.memberId, assignments),
       (wire) => ({ errorCode: wire.errorCode, assignment: noBytes }),
     );
   },
 };
 
-export const heartbeatHandler: Handler = {
+export const heartbeatHandler: Handler<typeof ApiKey.Heartbeat> = {
   apiKey: ApiKey.Heartbeat,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const groupId = stringField(body, 'groupId');
-    const generationId = intField(body, 'generationId');
-    const memberId = stringField(body, 'memberId');
+  async handle(request, ctx) {
     // Heartbeat answers carry no message
     return orRefusal(
       () => {
-        ctx.groups.heartbeat(groupId, generationId, memberId);
+        ctx.groups.heartbeat(request.groupId, request.generationId, request.memberId);
         return { errorCode: WireError.NONE };
       },
       (wire) => ({ errorCode: wire.errorCode }),
@@ -120,17 +101,13 @@ export const heartbeatHandler: Handler = {
   },
 };
 
-export const leaveGroupHandler: Handler = {
+export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const groupId = stringField(body, 'groupId');
-    const memberId = stringField(body, 'memberId');
+  async handle(request, ctx) {
     // LeaveGroup answers carry no message
     return orRefusal(
       () => {
-        ctx.groups.leave(groupId, memberId);
+        ctx.groups.leave(request.groupId, request.memberId);
         return { errorCode: WireError.NONE };
       },
       (wire) => ({ errorCode: wire.errorCode }),
@@ -138,23 +115,18 @@ export const leaveGroupHandler: Handler = {
   },
 };
 
-export const offsetCommitHandler: Handler = {
+export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
+  async handle(request, ctx) {
     const req: OffsetCommitRequest = {
-      groupId: stringField(body, 'groupId'),
-      generationId: intField(body, 'generationId'),
-      memberId: stringField(body, 'memberId'),
-      topics: arrayField(body, 'topics').map((t) => ({
-        name: stringField(t, 'name'),
-        partitions: arrayField(t, 'partitions').map((p) => {
-          const metadata = (p as { metadata?: unknown }).metadata ?? '';
-          if (typeof metadata !== 'string') throw bad('metadata must be a string');
-          const offset = intField(p, 'offset');
-          if (offset < 0) throw bad(`offset ${offset} is negative`);
-          return { partition: intField(p, 'partition'), offset, metadata };
+      groupId: request.groupId,
+      generationId: request.generationId,
+      memberId: request.memberId,
+      topics: request.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => {
+          if (p.offset < 0) throw bad(`offset ${p.offset} is negative`);
+          return { partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' };
         }),
       })),
     };
@@ -163,44 +135,25 @@ export const offsetCommitHandler: Handler = {
   },
 };
 
-export const offsetFetchHandler: Handler = {
+export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const raw = (body as { topics?: unknown }).topics;
+  async handle(request, ctx) {
     const topics: OffsetFetchRequest['topics'] =
-      raw === null || raw === undefined
-        ? null
-        : arrayField(body, 'topics').map((t) => ({
-            name: stringField(t, 'name'),
-            partitions: arrayField(t, 'partitions').map((p) => {
-              if (!Number.isSafeInteger(p)) throw bad('partitions must be integers');
-              return p as number;
-            }),
-          }));
-    return ctx.groups.fetchOffsets({ groupId: stringField(body, 'groupId'), topics });
+      request.topics?.map((t) => ({ name: t.name, partitions: t.partitions })) ?? null;
+    return ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
   },
 };
 
-export const listGroupsHandler: Handler = {
+export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(_body, ctx) {
+  async handle(_request, ctx) {
     return { errorCode: 0, groups: await ctx.groups.list() };
   },
 };
 
-export const describeGroupsHandler: Handler = {
+export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx) {
-    const ids = arrayField(body, 'groups').map((g) => {
-      if (typeof g !== 'string') throw bad('groups must be names');
-      return g;
-    });
-    return ctx.groups.describe(ids);
+  async handle(request, ctx) {
+    return ctx.groups.describe(request.groups);
   },
 };

@@ -1,6 +1,8 @@
-/** Every handler, by API key. */
+/** Every handler, by API key: the table's type makes a missing handler, or one under another key, a compile error. */
+
+import { ApiKey } from '../protocol/native/api-keys.js';
 import { apiVersionsHandler } from './api-versions.js';
-import type { Handler } from './context.js';
+import type { HandlerTable } from './context.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteTopicsHandler } from './delete-topics.js';
@@ -24,28 +26,26 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
 
-export const handlers: ReadonlyMap<number, Handler> = new Map(
-  [
-    apiVersionsHandler,
-    metadataHandler,
-    createTopicsHandler,
-    deleteTopicsHandler,
-    produceHandler,
-    fetchHandler,
-    listOffsetsHandler,
-    findCoordinatorHandler,
-    joinGroupHandler,
-    syncGroupHandler,
-    heartbeatHandler,
-    leaveGroupHandler,
-    offsetCommitHandler,
-    offsetFetchHandler,
-    listGroupsHandler,
-    describeGroupsHandler,
-    deleteGroupsHandler,
-    offsetForLeaderEpochHandler,
-    ...queueHandlers,
-    initProducerIdHandler,
-    describeConfigsHandler,
-  ].map((h) => [h.apiKey, h]),
-);
+export const handlers: HandlerTable = {
+  [ApiKey.Produce]: produceHandler,
+  [ApiKey.Fetch]: fetchHandler,
+  [ApiKey.ListOffsets]: listOffsetsHandler,
+  [ApiKey.Metadata]: metadataHandler,
+  [ApiKey.OffsetCommit]: offsetCommitHandler,
+  [ApiKey.OffsetFetch]: offsetFetchHandler,
+  [ApiKey.FindCoordinator]: findCoordinatorHandler,
+  [ApiKey.JoinGroup]: joinGroupHandler,
+  [ApiKey.Heartbeat]: heartbeatHandler,
+  [ApiKey.LeaveGroup]: leaveGroupHandler,
+  [ApiKey.SyncGroup]: syncGroupHandler,
+  [ApiKey.DescribeGroups]: describeGroupsHandler,
+  [ApiKey.ListGroups]: listGroupsHandler,
+  [ApiKey.ApiVersions]: apiVersionsHandler,
+  [ApiKey.CreateTopics]: createTopicsHandler,
+  [ApiKey.DeleteTopics]: deleteTopicsHandler,
+  [ApiKey.InitProducerId]: initProducerIdHandler,
+  [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochHandler,
+  [ApiKey.DescribeConfigs]: describeConfigsHandler,
+  [ApiKey.DeleteGroups]: deleteGroupsHandler,
+  ...queueHandlers,
+};

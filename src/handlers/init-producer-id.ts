@@ -7,16 +7,12 @@ import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { InitProducerIdResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { bad, type Handler } from './context.js';
+import type { Handler } from './context.js';
 
-export const initProducerIdHandler: Handler = {
+export const initProducerIdHandler: Handler<typeof ApiKey.InitProducerId> = {
   apiKey: ApiKey.InitProducerId,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<InitProducerIdResponse> {
-    if (typeof body !== 'object' || body === null) throw bad('the request must be a map');
-    const transactionalId = (body as { transactionalId?: unknown }).transactionalId;
-    if (transactionalId !== undefined && transactionalId !== null) {
+  async handle(request, ctx): Promise<InitProducerIdResponse> {
+    if (request.transactionalId !== undefined && request.transactionalId !== null) {
       return {
         ...toWireError(
           new SluiceError(ErrorCode.Unsupported, 'transactions are not supported: transactionalId must be null'),

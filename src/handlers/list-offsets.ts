@@ -10,17 +10,14 @@ import {
   type ListOffsetsResponse,
   latestTimestamp,
 } from '../protocol/native/messages.js';
-import { type Handler, intField } from './context.js';
+import type { Handler } from './context.js';
 import { orWireError, perPartition } from './per-partition.js';
 
-export const listOffsetsHandler: Handler = {
+export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<ListOffsetsResponse> {
-    const topics = await perPartition(body, (name, p): Promise<ListOffsetsPartitionResponse> => {
-      const partition = intField(p, 'partition');
-      const timestamp = intField(p, 'timestamp');
+  async handle(request, ctx): Promise<ListOffsetsResponse> {
+    const topics = await perPartition(request, (name, p): Promise<ListOffsetsPartitionResponse> => {
+      const { partition, timestamp } = p;
       return orWireError(
         async () => {
           const replica = ctx.replicas.leaderReplica(name, partition);

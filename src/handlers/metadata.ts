@@ -1,7 +1,7 @@
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, TopicMetadata } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
-import { bad, type Handler, type HandlerContext } from './context.js';
+import type { Handler, HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
 function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promise<TopicMetadata> {
@@ -38,21 +38,12 @@ function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promi
   );
 }
 
-export const metadataHandler: Handler = {
+export const metadataHandler: Handler<typeof ApiKey.Metadata> = {
   apiKey: ApiKey.Metadata,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<MetadataResponse> {
-    const requested = (body as { topics?: unknown }).topics;
-    if (
-      requested !== null &&
-      requested !== undefined &&
-      !(Array.isArray(requested) && requested.every((t) => typeof t === 'string'))
-    ) {
-      throw bad('topics must be null or an array of names');
-    }
-    const autoCreate = (body as { allowAutoTopicCreation?: unknown }).allowAutoTopicCreation !== false;
-    const names = (requested as string[] | null | undefined) ?? ctx.coordinator.topics().map((t) => t.name);
+  async handle(request, ctx): Promise<MetadataResponse> {
+    const requested = request.topics;
+    const autoCreate = request.allowAutoTopicCreation !== false;
+    const names = requested ?? ctx.coordinator.topics().map((t) => t.name);
     const topics: TopicMetadata[] = [];
     for (const name of names) topics.push(await describe(name, autoCreate && requested != null, ctx));
     return { errorCode: 0, brokers: ctx.coordinator.brokers(), controllerId: ctx.coordinator.controllerId(), topics };

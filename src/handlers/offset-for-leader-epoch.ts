@@ -9,27 +9,25 @@ import type {
   OffsetForLeaderEpochResponse,
 } from '../protocol/native/replication-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { type Handler, intField } from './context.js';
+import type { Handler } from './context.js';
 import { orWireError, perPartition } from './per-partition.js';
 
-export const offsetForLeaderEpochHandler: Handler = {
+export const offsetForLeaderEpochHandler: Handler<typeof ApiKey.OffsetForLeaderEpoch> = {
   apiKey: ApiKey.OffsetForLeaderEpoch,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<OffsetForLeaderEpochResponse> {
-    const topics = await perPartition(body, (name, p): Promise<OffsetForLeaderEpochPartition> => {
-      const partition = intField(p, 'partition');
+  async handle(request, ctx): Promise<OffsetForLeaderEpochResponse> {
+    const topics = await perPartition(request, (name, p): Promise<OffsetForLeaderEpochPartition> => {
+      const { partition } = p;
       return orWireError(
         async () => {
           const leader = ctx.replicas.leaderReplica(name, partition);
-          const current = intField(p, 'currentLeaderEpoch', -1);
+          const current = p.currentLeaderEpoch ?? -1;
           if (current !== -1 && current !== leader.leaderEpoch) {
             throw new SluiceError(
               current < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
               `${leader.name}: requester epoch ${current}, leader epoch ${leader.leaderEpoch}`,
             );
           }
-          const found = leader.log.endOffsetForEpoch(intField(p, 'leaderEpoch'));
+          const found = leader.log.endOffsetForEpoch(p.leaderEpoch);
           return { partition, errorCode: 0, leaderEpoch: found?.epoch ?? -1, endOffset: found?.endOffset ?? -1 };
         },
         (error) => ({ partition, ...error, leaderEpoch: -1, endOffset: -1 }),

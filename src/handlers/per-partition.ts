@@ -5,7 +5,6 @@
  * others still answer.
  */
 import { toWireError } from '../protocol/error-codes.js';
-import { arrayField, stringField } from './context.js';
 
 export type WireErrorFields = ReturnType<typeof toWireError>;
 
@@ -21,22 +20,26 @@ export async function orWireError<T>(run: () => Promise<T>, failed: (error: Wire
   }
 }
 
+/** `topics: [{ name, partitions: [P] }]`, as the request's shape guarantees it. */
+export interface PerPartitionRequest<P> {
+  topics: readonly { name: string; partitions: readonly P[] }[];
+}
+
 /**
  * `answer` for each partition (`topics[].partitions[]`) of a request, one
  * after another, grouped by topic as `{ name, partitions }`, all in request
  * order. What `answer` throws fails the whole request: catch per partition
  * with `orWireError`.
  */
-export async function perPartition<T>(
-  body: unknown,
-  answer: (topic: string, p: unknown) => Promise<T>,
+export async function perPartition<P, T>(
+  request: PerPartitionRequest<P>,
+  answer: (topic: string, p: P) => Promise<T>,
 ): Promise<{ name: string; partitions: T[] }[]> {
   const topics: { name: string; partitions: T[] }[] = [];
-  for (const t of arrayField(body, 'topics')) {
-    const name = stringField(t, 'name');
+  for (const t of request.topics) {
     const partitions: T[] = [];
-    for (const p of arrayField(t, 'partitions')) partitions.push(await answer(name, p));
-    topics.push({ name, partitions });
+    for (const p of t.partitions) partitions.push(await answer(t.name, p));
+    topics.push({ name: t.name, partitions });
   }
   return topics;
 }

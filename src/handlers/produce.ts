@@ -12,17 +12,14 @@
  *    only the broker writes there, through the replica manager directly.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { ProducePartitionResponse, ProduceResponse } from '../protocol/native/messages.js';
+import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
-import { arrayField, bad, type Handler, type HandlerContext, intField, stringField } from './context.js';
+import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
-interface ProduceEntry {
-  partition: number;
-  records: unknown;
-}
+type ProduceEntry = ProduceRequest['topics'][number]['partitions'][number];
 
 async function appendOne(
   ctx: HandlerContext,
@@ -40,7 +37,6 @@ async function appendOne(
         throw bad(`the request names ${topic}-${partition} ${timesNamed} times: one batch per partition per request`);
       }
       refuseInternalTopic(topic, 'produce to');
-      if (!Buffer.isBuffer(records)) throw bad('records must be bytes (RecordBatch v2)');
       const spec = await ctx.topics.getOrAutoCreate(topic);
       if (!spec || !ctx.coordinator.partitionState(topic, partition)) {
         throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
@@ -54,53 +50,45 @@ async function appendOne(
   );
 }
 
-/** The request's topics and partitions, read (and checked) before anything is appended. */
-function entriesOf(body: unknown): { names: string[]; entries: ProduceEntry[][]; named: Map<string, number> } {
-  const names: string[] = [];
-  const entries: ProduceEntry[][] = [];
+/** How many times the request names each topic-partition (keyed `topic\0partition`), counted before anything is appended. */
+function timesNamed(request: ProduceRequest): Map<string, number> {
   const named = new Map<string, number>();
-  for (const t of arrayField(body, 'topics')) {
-    const name = stringField(t, 'name');
-    const list: ProduceEntry[] = [];
-    for (const p of arrayField(t, 'partitions')) {
-      const partition = intField(p, 'partition');
-      list.push({ partition, records: (p as { records?: unknown }).records });
-      const key = `${name}\u0000${partition}`;
+  for (const t of request.topics) {
+    for (const p of t.partitions) {
+      const key = `${t.name}\u0000${p.partition}`;
       named.set(key, (named.get(key) ?? 0) + 1);
     }
-    names.push(name);
-    entries.push(list);
   }
-  return { names, entries, named };
+  return named;
 }
 
-export const produceHandler: Handler = {
+export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
-  minVersion: 0,
-  maxVersion: 0,
-  async handle(body, ctx): Promise<ProduceResponse | undefined> {
-    const acks = intField(body, 'acks', 1);
-    if (acks !== 0 && acks !== 1 && acks !== -1) {
-      throw new SluiceError(ErrorCode.InvalidRequest, `acks must be 0, 1 or -1 (all), got ${acks}`);
-    }
-    const timeoutMs = Math.max(intField(body, 'timeoutMs', clientRequestTimeoutMsDefault), 1);
-    const { names, entries, named } = entriesOf(body);
+  async handle(request, ctx): Promise<ProduceResponse | undefined> {
+    const acks = request.acks ?? 1;
+    const timeoutMs = Math.max(request.timeoutMs ?? clientRequestTimeoutMsDefault, 1);
+    const named = timesNamed(request);
     const pending: Promise<ProducePartitionResponse>[][] = [];
     // partitions append one after another (in request order), but their replication waits overlap
-    for (let i = 0; i < names.length; i++) {
-      const name = names[i] as string;
+    for (const t of request.topics) {
       const partitions: Promise<ProducePartitionResponse>[] = [];
-      for (const entry of entries[i] ?? []) {
-        const timesNamed = named.get(`${name}\u0000${entry.partition}`) ?? 1;
-        const appended = appendOne(ctx, name, entry, timesNamed, acks, timeoutMs);
+      for (const entry of t.partitions) {
+        const appended = appendOne(
+          ctx,
+          t.name,
+          entry,
+          named.get(`${t.name}\u0000${entry.partition}`) ?? 1,
+          acks,
+          timeoutMs,
+        );
         partitions.push(appended);
         if (acks !== -1) await appended;
       }
       pending.push(partitions);
     }
     const topics: ProduceResponse['topics'] = [];
-    for (let i = 0; i < names.length; i++) {
-      topics.push({ name: names[i] as string, partitions: await Promise.all(pending[i] ?? []) });
+    for (const [i, t] of request.topics.entries()) {
+      topics.push({ name: t.name, partitions: await Promise.all(pending[i] ?? []) });
     }
     return acks === 0 ? undefined : { errorCode: 0, topics };
   },

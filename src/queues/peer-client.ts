@@ -11,11 +11,11 @@ import { parseBrokers } from '../client/brokers.js';
 import { Cluster } from '../client/cluster.js';
 import { wireError } from '../client/errors.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import {
   type QueueAdminRequest,
   type QueueAdminResponse,
   type QueueMessageInput,
-  type QueueSendResponse,
   queueTopic,
 } from '../protocol/native/queue-messages.js';
 import { queuePeerRequestTimeoutMs } from '../shared/limits.js';
@@ -38,7 +38,7 @@ export class PeerClient {
 
   /** Sends messages to `queue` (acknowledged once its ISR has them). */
   async send(queue: string, messages: QueueMessageInput[]): Promise<number> {
-    const res = await this.atLeader<QueueSendResponse>(queue, ApiKey.QueueSend, {
+    const res = await this.atLeader(queue, ApiKey.QueueSend, {
       queue,
       messages,
       timeoutMs: queuePeerRequestTimeoutMs,
@@ -47,14 +47,10 @@ export class PeerClient {
   }
 
   admin(queue: string, request: QueueAdminRequest): Promise<QueueAdminResponse> {
-    return this.atLeader<QueueAdminResponse>(queue, ApiKey.QueueAdmin, request);
+    return this.atLeader(queue, ApiKey.QueueAdmin, request);
   }
 
-  private atLeader<T extends { errorCode: number; errorMessage?: string }>(
-    queue: string,
-    apiKey: number,
-    body: object,
-  ): Promise<T> {
+  private atLeader<K extends ApiKey>(queue: string, apiKey: K, body: RequestOf<K>): Promise<ResponseOf<K>> {
     const topic = queueTopic(queue);
     const deadline = Date.now() + queuePeerRequestTimeoutMs;
     return this.cluster.retry(async () => {
@@ -66,7 +62,7 @@ export class PeerClient {
       }
       const conn =
         leader === undefined ? await this.cluster.anyConnection() : await this.cluster.brokerConnection(leader);
-      const res = await conn.request<T>(apiKey, body);
+      const res: ResponseOf<K> = await conn.request(apiKey, body);
       if (res.errorCode !== 0) {
         const err = wireError(res.errorCode, `${queue}: broker-to-broker request`, res.errorMessage);
         // a retriable answer (Kafka's rule, set by wireError) is retried by cluster.retry; before the

@@ -20,11 +20,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerEndpoint } from '../coordination/coordinator.js';
 import { WireError, wireErrorName } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { FetchResponse } from '../protocol/native/messages.js';
-import type {
-  OffsetForLeaderEpochRequest,
-  OffsetForLeaderEpochResponse,
-} from '../protocol/native/replication-messages.js';
+import type { OffsetForLeaderEpochRequest } from '../protocol/native/replication-messages.js';
 import { ErrorCode, errorCodeOfWire, SluiceError } from '../shared/errors.js';
 import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -171,7 +167,7 @@ export class ReplicaFetcher {
       topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
     };
     const sent = new Map(entries.map((f) => [keyOf(f.replica), f]));
-    const response = await connection.request<OffsetForLeaderEpochResponse>(ApiKey.OffsetForLeaderEpoch, request);
+    const response = await connection.request(ApiKey.OffsetForLeaderEpoch, request);
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const f = this.current(sent, t.name, p.partition);
@@ -225,7 +221,7 @@ export class ReplicaFetcher {
       byTopic.set(f.replica.topic, list);
     }
     const sent = new Map(entries.map((f) => [keyOf(f.replica), f]));
-    const response = await connection.request<FetchResponse>(
+    const response = await connection.request(
       ApiKey.Fetch,
       {
         replicaId: this.options.brokerId,

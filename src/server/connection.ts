@@ -11,8 +11,11 @@
  */
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Handler, HandlerContext } from '../handlers/context.js';
+import type { ClientInfo, Handler, HandlerContext, HandlerTable } from '../handlers/context.js';
 import { toWireError, WireError } from '../protocol/error-codes.js';
+import type { ApiKey } from '../protocol/native/api-keys.js';
+import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
+import type { ParsedRequest } from '../protocol/native/request-check.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -46,6 +49,17 @@ interface Slot {
 
 let nextConnectionId = 1;
 
+/** Runs K's handler on K's request: the table pairs each key with its handler, so the types stay paired. */
+function handle<K extends ApiKey>(
+  handlers: HandlerTable,
+  request: ParsedRequest<K>,
+  ctx: HandlerContext,
+  client: ClientInfo,
+): Promise<ResponseOf<K> | undefined> {
+  const handler: Handler<K> = handlers[request.apiKey];
+  return handler.handle(request.body, ctx, client);
+}
+
 export class Connection<R> {
   readonly id = nextConnectionId++;
   private readonly slots: Slot[] = [];
@@ -59,7 +73,7 @@ export class Connection<R> {
   constructor(
     private readonly socket: net.Socket,
     private readonly codec: ServerCodec<R>,
-    private readonly handlers: ReadonlyMap<number, Handler>,
+    private readonly handlers: HandlerTable,
     private readonly ctx: HandlerContext,
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
@@ -176,14 +190,12 @@ export class Connection<R> {
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
     this.updateFlow();
-    let work: Promise<object | undefined>;
+    let work: Promise<NativeAnswer | undefined>;
     try {
       const route = this.codec.route(request);
-      const handler = 'reply' in route ? undefined : this.handlers.get(route.apiKey);
       if ('reply' in route) work = Promise.resolve(route.reply);
-      else if (!handler) work = Promise.resolve({ errorCode: WireError.UNSUPPORTED_VERSION });
       else {
-        work = handler.handle(route.body, this.ctx, {
+        work = handle(this.handlers, route, this.ctx, {
           clientId: this.codec.clientId(request),
           clientHost: this.socket.remoteAddress ?? '',
           connectionId: this.id,

@@ -2,13 +2,13 @@
  * The Kafka protocol as a listener codec: Kafka request bytes become the
  * native handler's request body, its answer becomes Kafka response bytes.
  * No semantics live here; see src/protocol/kafka for the per-API adapters.
- * The native body an adapter makes passes the same shape check as one that
- * came in on the native listener, so no handler sees a value it cannot take.
+ * The native body an adapter makes is parsed against the same shape as one
+ * that came in on the native listener (request-check.ts), so no handler sees
+ * a value it cannot take.
  */
 
-import type { NativeResult } from '../protocol/kafka/api.js';
 import { decodeKafkaRequest, encodeKafkaResponse, type KafkaRequest, kafkaApiName } from '../protocol/kafka/codec.js';
-import { refusalOf } from '../protocol/native/request-check.js';
+import { checkRequest } from '../protocol/native/request-check.js';
 import { silentLogger } from '../shared/logger.js';
 import { RefusedRequests } from './refused-requests.js';
 import type { Route, ServerCodec } from './server-codec.js';
@@ -20,20 +20,19 @@ export function kafkaCodec(refusals: RefusedRequests = new RefusedRequests(silen
     clientId: (request) => request.header.clientId ?? '',
     route({ api, body, header }): Route {
       if (!api?.toNative) return { reply: {} };
-      const native = api.toNative(body, header.apiVersion);
-      const refusal = refusalOf(api.apiKey, native);
-      if (refusal) {
+      // adapters build version 0 of the native API
+      const checked = checkRequest(api.apiKey, 0, api.toNative(body, header.apiVersion));
+      if ('refusal' in checked) {
         refusals.refused({
           listener: 'kafka',
           api: api.name,
           clientId: header.clientId ?? '',
-          reason: refusal.errorMessage,
+          reason: checked.refusal.errorMessage,
         });
-        return { reply: refusal };
+        return { reply: checked.refusal };
       }
-      return { apiKey: api.apiKey, body: native };
+      return checked;
     },
-    encode: (request, response) =>
-      response === undefined ? null : encodeKafkaResponse(request, response as NativeResult),
+    encode: (request, response) => (response === undefined ? null : encodeKafkaResponse(request, response)),
   };
 }

@@ -1,10 +1,10 @@
 /** The native protocol (msgpack envelopes) as a listener codec. */
-import type { Handler } from '../handlers/context.js';
 import { WireError } from '../protocol/error-codes.js';
 import { apiName } from '../protocol/native/api-keys.js';
+import { isApiKey, speaks } from '../protocol/native/apis.js';
 import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
 import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
-import { refusalOf } from '../protocol/native/request-check.js';
+import { checkRequest } from '../protocol/native/request-check.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import { RefusedRequests } from './refused-requests.js';
@@ -17,14 +17,13 @@ interface NativeRequest {
 
 /**
  * A frame's msgpack is bounded (msgpack-bounds.ts) before it is decoded; one
- * that is not closes the connection, as an undecodable frame does. Every body is checked against its API's shape (request-shapes.ts) here,
- * before a handler sees it: a malformed one is answered INVALID_REQUEST,
- * naming the field, and logged once as a warning (bounded, see RefusedRequests).
+ * that is not closes the connection, as an undecodable frame does. The
+ * versions an API speaks are the registry's (apis.ts). Every body is parsed
+ * against its API's shape here (request-check.ts), before a handler sees it:
+ * a malformed one is answered INVALID_REQUEST, naming the field, and logged
+ * once as a warning (bounded, see RefusedRequests).
  */
-export function nativeCodec(
-  handlers: ReadonlyMap<number, Handler>,
-  refusals: RefusedRequests = new RefusedRequests(silentLogger),
-): ServerCodec<NativeRequest> {
+export function nativeCodec(refusals: RefusedRequests = new RefusedRequests(silentLogger)): ServerCodec<NativeRequest> {
   return {
     decode(payload) {
       // bounded before msgpackr builds a single object (amplification, depth, extension types)
@@ -35,8 +34,8 @@ export function nativeCodec(
     apiName: (request) => apiName(request.header.apiKey),
     clientId: (request) => request.header.clientId,
     route({ header, body }): Route {
-      const handler = handlers.get(header.apiKey);
-      if (!handler || header.apiVersion < handler.minVersion || header.apiVersion > handler.maxVersion) {
+      const { apiKey, apiVersion } = header;
+      if (!isApiKey(apiKey) || !speaks(apiKey, apiVersion)) {
         return {
           reply: {
             errorCode: WireError.UNSUPPORTED_VERSION,
@@ -44,17 +43,17 @@ export function nativeCodec(
           },
         };
       }
-      const refusal = refusalOf(header.apiKey, body);
-      if (refusal) {
+      const checked = checkRequest(apiKey, apiVersion, body);
+      if ('refusal' in checked) {
         refusals.refused({
           listener: 'native',
-          api: apiName(header.apiKey),
+          api: apiName(apiKey),
           clientId: header.clientId,
-          reason: refusal.errorMessage,
+          reason: checked.refusal.errorMessage,
         });
-        return { reply: refusal };
+        return { reply: checked.refusal };
       }
-      return { apiKey: header.apiKey, body };
+      return checked;
     },
     encode: (request, response) =>
       response === undefined ? null : [encodeResponse(request.header.correlationId, response)],

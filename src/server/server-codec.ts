@@ -1,18 +1,22 @@
 /**
  * What a listener's wire protocol must provide to the shared connection
- * machinery: decode a frame, say which native handler serves it (with what
- * body), and encode the handler's answer. The native protocol and the Kafka
- * protocol are two codecs over the same handlers.
+ * machinery: decode a frame, say which native handler serves it (with its
+ * request, parsed against the API's shape), and encode the handler's answer.
+ * The native protocol and the Kafka protocol are two codecs over the same handlers.
  */
-export type Route = { apiKey: number; body: unknown } | { reply: object };
+import type { NativeAnswer, Refused } from '../protocol/native/apis.js';
+import type { ParsedRequest } from '../protocol/native/request-check.js';
+
+/** The handler's API and its typed request, or an answer given without a handler (refused, unsupported, ApiVersions). */
+export type Route = ParsedRequest | { reply: Refused };
 
 export interface ServerCodec<R> {
   /** Decodes one frame's payload. Throws when the frame cannot be answered at all (the connection closes). */
   decode(payload: Buffer): R;
   apiName(request: R): string;
   clientId(request: R): string;
-  /** The native handler and its body, or an answer given without one (unsupported API, ApiVersions). */
+  /** The native handler and its request, or an answer given without one (unsupported API, ApiVersions). */
   route(request: R): Route;
   /** The response frame as chunks, or null when none is sent (produce with acks 0). */
-  encode(request: R, response: object | undefined): Buffer[] | null;
+  encode(request: R, response: NativeAnswer | undefined): Buffer[] | null;
 }

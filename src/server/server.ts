@@ -6,7 +6,7 @@
  */
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Handler, HandlerContext } from '../handlers/context.js';
+import type { HandlerContext, HandlerTable } from '../handlers/context.js';
 import {
   connectionSweepMsMax,
   connectionSweepMsMin,
@@ -33,7 +33,7 @@ export class ProtocolServer<R> {
 
   constructor(
     codec: ServerCodec<R>,
-    handlers: ReadonlyMap<number, Handler>,
+    handlers: HandlerTable,
     ctx: HandlerContext,
     limits: ListenerLimits,
     private readonly log: Logger,

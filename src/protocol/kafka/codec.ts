@@ -16,7 +16,8 @@
 import { KafkaReader, type KafkaRequestHeader, KafkaWriter } from '../binary/primitives.js';
 import type { VersionContext } from '../binary/schema.js';
 import { WireError } from '../error-codes.js';
-import type { AnyKafkaApi, NativeResult } from './api.js';
+import type { NativeAnswer } from '../native/apis.js';
+import type { AnyKafkaApi } from './api.js';
 import { kafkaApis, kafkaEnv } from './registry.js';
 
 export const apiVersionsKey = 18;
@@ -59,7 +60,7 @@ function frame(correlationId: number, flexibleHeader: boolean, writeBody: (w: Ka
 }
 
 /** The response frame (as chunks) to a decoded request, from the native handler's answer; null: none is sent. */
-export function encodeKafkaResponse(request: KafkaRequest, result: NativeResult): Buffer[] | null {
+export function encodeKafkaResponse(request: KafkaRequest, result: NativeAnswer): Buffer[] | null {
   const { header, api } = request;
   if (!api) return encodeUnsupported(header);
   if (api.answered && !api.answered(request.body)) return null;

@@ -69,6 +69,10 @@ export interface OffsetFetchResponse extends ErrorFields {
 export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
 export type ListGroupsRequest = Infer<typeof shapes.listGroupsRequest>;
 export type DeleteGroupsRequest = Infer<typeof shapes.deleteGroupsRequest>;
+/** DeleteGroups (Kafka's API 42): one result per group named. */
+export interface DeleteGroupsResponse extends ErrorFields {
+  results: ({ groupId: string } & ErrorFields)[];
+}
 export interface ListGroupsResponse extends ErrorFields {
   groups: { groupId: string; protocolType: string; state: GroupState }[];
 }

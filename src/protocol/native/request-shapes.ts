@@ -1,8 +1,9 @@
 /**
- * The shape of every native request body, by API key (see shape.ts). The
- * request types in messages.ts, group-messages.ts, queue-messages.ts and
- * replication-messages.ts are inferred from these, and the native codec
- * checks each decoded body against its API's shape before a handler runs.
+ * The shape of every native request body (see shape.ts); apis.ts gives each
+ * API key its shape. The request types in messages.ts, group-messages.ts,
+ * queue-messages.ts and replication-messages.ts are inferred from these, and
+ * both listener codecs parse each body against its API's shape
+ * (request-check.ts) before a handler runs.
  *
  * A field is optional here exactly when its handler has a default for it, so
  * every body a handler accepted before still passes. Lists are bounded by the
@@ -16,7 +17,6 @@ import {
   requestStringLengthMax,
   topicPartitionsMax,
 } from '../../shared/limits.js';
-import { ApiKey } from './api-keys.js';
 import {
   boolean,
   bytes,
@@ -225,37 +225,3 @@ export const queueAdminRequest = object({
   maxMessages: optional(int32),
   dlq: optional(name),
 });
-
-/** Every native API's request shape: a new API key without one does not compile. */
-export const requestShapes: Readonly<Record<ApiKey, Shape<unknown>>> = {
-  [ApiKey.Produce]: produceRequest,
-  [ApiKey.Fetch]: fetchRequest,
-  [ApiKey.ListOffsets]: listOffsetsRequest,
-  [ApiKey.Metadata]: metadataRequest,
-  [ApiKey.OffsetCommit]: offsetCommitRequest,
-  [ApiKey.OffsetFetch]: offsetFetchRequest,
-  [ApiKey.FindCoordinator]: findCoordinatorRequest,
-  [ApiKey.JoinGroup]: joinGroupRequest,
-  [ApiKey.Heartbeat]: heartbeatRequest,
-  [ApiKey.LeaveGroup]: leaveGroupRequest,
-  [ApiKey.SyncGroup]: syncGroupRequest,
-  [ApiKey.DescribeGroups]: describeGroupsRequest,
-  [ApiKey.ListGroups]: listGroupsRequest,
-  [ApiKey.ApiVersions]: apiVersionsRequest,
-  [ApiKey.CreateTopics]: createTopicsRequest,
-  [ApiKey.DeleteTopics]: deleteTopicsRequest,
-  [ApiKey.InitProducerId]: initProducerIdRequest,
-  [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochRequest,
-  [ApiKey.DescribeConfigs]: describeConfigsRequest,
-  [ApiKey.DeleteGroups]: deleteGroupsRequest,
-  [ApiKey.QueueSend]: queueSendRequest,
-  [ApiKey.QueueFetch]: queueFetchRequest,
-  [ApiKey.QueueAck]: queueAckRequest,
-  [ApiKey.QueueLeave]: queueLeaveRequest,
-  [ApiKey.QueueAdmin]: queueAdminRequest,
-};
-
-/** The shape of `apiKey`'s request body, or undefined for a key this build does not know. */
-export function requestShape(apiKey: number): Shape<unknown> | undefined {
-  return Object.hasOwn(requestShapes, apiKey) ? requestShapes[apiKey as ApiKey] : undefined;
-}

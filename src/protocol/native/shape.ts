@@ -39,6 +39,11 @@ export interface Shape<T> {
 
 export type Infer<S> = S extends Shape<infer T> ? T : never;
 
+/** True when `value` has `shape`'s shape, and then typed as what the shape describes. */
+export function conforms<T>(shape: Shape<T>, value: unknown): value is T {
+  return shape.problem(value) === undefined;
+}
+
 function shape<T>(expected: string, ok: (value: unknown) => boolean): Shape<T> {
   return {
     expected,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { intField } from '../../../src/handlers/context.js';
 import { orWireError, perPartition } from '../../../src/handlers/per-partition.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
+import { ApiKey } from '../../../src/protocol/native/api-keys.js';
+import { parseRequest } from '../../../src/protocol/native/request-check.js';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
 
 describe('perPartition and orWireError', () => {
@@ -15,7 +16,7 @@ describe('perPartition and orWireError', () => {
   it('answers every partition in request order, grouped by topic', async () => {
     const seen: string[] = [];
     const topics = await perPartition(body, async (topic, p) => {
-      const partition = intField(p, 'partition');
+      const { partition } = p;
       seen.push(`${topic}-${partition}`);
       return { partition, errorCode: 0 };
     });
@@ -34,7 +35,7 @@ describe('perPartition and orWireError', () => {
 
   it("puts a partition's own failure on that partition, with the wire code and message in place", async () => {
     const topics = await perPartition(body, async (topic, p) => {
-      const partition = intField(p, 'partition');
+      const { partition } = p;
       return orWireError(
         async () => {
           if (partition === 0) throw new SluiceError(ErrorCode.NotLeader, `${topic}-0 is led elsewhere`);
@@ -54,11 +55,20 @@ describe('perPartition and orWireError', () => {
     expect(topics[0]?.partitions[0]).toEqual({ partition: 2, errorCode: 0, offset: 7 });
   });
 
-  it('fails the whole request on a malformed request (what answer throws outside orWireError)', async () => {
+  it('fails the whole request on what answer throws outside orWireError', async () => {
     await expect(
-      perPartition({ topics: [{ name: 'a', partitions: [{}] }] }, async (_t, p) => intField(p, 'partition')),
+      perPartition({ topics: [{ name: 'a', partitions: [{ partition: 0 }] }] }, async () => {
+        throw new SluiceError(ErrorCode.InvalidRequest, 'partition must be an integer');
+      }),
     ).rejects.toThrow('partition must be an integer');
-    await expect(perPartition({ topics: 'x' }, async () => 0)).rejects.toThrow('topics must be an array');
+  });
+
+  // a handler's perPartition only ever sees a parsed request: the one check in front of it refuses these
+  it('never sees a malformed request: parsing refuses it first, naming the field', () => {
+    expect(() => parseRequest(ApiKey.ListOffsets, 0, { topics: [{ name: 'a', partitions: [{}] }] })).toThrow(
+      'topics[0].partitions[0].partition must be an int32',
+    );
+    expect(() => parseRequest(ApiKey.ListOffsets, 0, { topics: 'x' })).toThrow('topics must be a list of at most');
   });
 
   it('gives UNKNOWN_SERVER_ERROR for an error that is not a SluiceError', async () => {

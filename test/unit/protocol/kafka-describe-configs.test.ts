@@ -12,7 +12,9 @@ import type { TopicSpec } from '../../../src/coordination/coordinator.js';
 import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
 import { describeConfigsHandler, topicKeyDefaults } from '../../../src/handlers/describe-configs.js';
 import { handlers } from '../../../src/handlers/index.js';
-import type { DescribeConfigsResponse } from '../../../src/protocol/native/messages.js';
+import { ApiKey } from '../../../src/protocol/native/api-keys.js';
+import type { DescribeConfigsRequest, DescribeConfigsResponse } from '../../../src/protocol/native/messages.js';
+import { parseRequest } from '../../../src/protocol/native/request-check.js';
 
 const topics: Record<string, TopicSpec> = {
   t: { name: 't', partitions: 1, replicationFactor: 1, configs: { 'retention.ms': '1000' } },
@@ -29,13 +31,13 @@ const ctx = {
 } as unknown as HandlerContext;
 const client: ClientInfo = { clientId: 'c', clientHost: '', connectionId: 1, onClose: () => undefined };
 
-async function describeConfigs(resources: object[]): Promise<DescribeConfigsResponse> {
+async function describeConfigs(resources: DescribeConfigsRequest['resources']): Promise<DescribeConfigsResponse> {
   return (await describeConfigsHandler.handle({ resources }, ctx, client)) as DescribeConfigsResponse;
 }
 
 describe('DescribeConfigs (native handler)', () => {
   it('is registered under Kafka API key 32', () => {
-    expect(handlers.get(32)).toBe(describeConfigsHandler);
+    expect(handlers[32]).toBe(describeConfigsHandler);
   });
 
   it('knows the broker key behind every topic key', () => {
@@ -107,14 +109,13 @@ describe('DescribeConfigs (native handler)', () => {
     expect(res.results[0]?.errorMessage).toContain('gone');
   });
 
+  // the handler only ever gets a parsed request: the one check in front of it refuses these
   it('refuses a malformed request', async () => {
-    await expect(describeConfigsHandler.handle({ resources: 'x' }, ctx, client)).rejects.toThrow(/resources/);
+    const handle = async (body: unknown) =>
+      describeConfigsHandler.handle(parseRequest(ApiKey.DescribeConfigs, 0, body), ctx, client);
+    await expect(handle({ resources: 'x' })).rejects.toThrow(/resources/);
     await expect(
-      describeConfigsHandler.handle(
-        { resources: [{ resourceType: 2, resourceName: 't', configurationKeys: [1] }] },
-        ctx,
-        client,
-      ),
+      handle({ resources: [{ resourceType: 2, resourceName: 't', configurationKeys: [1] }] }),
     ).rejects.toThrow(/configurationKeys/);
   });
 });

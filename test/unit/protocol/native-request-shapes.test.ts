@@ -8,18 +8,18 @@ import { describe, expect, it } from 'vitest';
 import type { DeleteGroupsRequest as HandlerDeleteGroupsRequest } from '../../../src/handlers/delete-groups.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
+import { nativeApis, requestShape } from '../../../src/protocol/native/apis.js';
 import type { DeleteGroupsRequest } from '../../../src/protocol/native/group-messages.js';
 import type { ProduceRequest } from '../../../src/protocol/native/messages.js';
 import type { QueueSendRequest } from '../../../src/protocol/native/queue-messages.js';
 import { refusalOf } from '../../../src/protocol/native/request-check.js';
-import { requestShape, requestShapes } from '../../../src/protocol/native/request-shapes.js';
 import { formattedPath, mutated, nativeRequestExamples, pathSteps } from '../../helpers/native-requests.js';
 
 describe('native request shapes, per API', () => {
   it('has a shape and an example for every API key', () => {
     const keys = Object.values(ApiKey).sort((a, b) => a - b);
     expect(
-      Object.keys(requestShapes)
+      Object.keys(nativeApis)
         .map(Number)
         .sort((a, b) => a - b),
     ).toEqual(keys);

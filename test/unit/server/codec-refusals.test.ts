@@ -6,7 +6,6 @@
  * is not decoded at all.
  */
 import { describe, expect, it } from 'vitest';
-import type { Handler } from '../../../src/handlers/context.js';
 import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import { decodeKafkaRequest } from '../../../src/protocol/kafka/codec.js';
@@ -25,13 +24,6 @@ function recorder(): { refusals: RefusedRequests; seen: Refusal[] } {
   return { refusals: new RefusedRequests(logger), seen };
 }
 
-const produce: Handler = {
-  apiKey: ApiKey.Produce,
-  minVersion: 0,
-  maxVersion: 0,
-  handle: () => Promise.reject(new Error('the handler must not be called')),
-};
-
 function nativePayload(body: unknown): Buffer {
   return encodeRequest({ apiKey: ApiKey.Produce, apiVersion: 0, correlationId: 3, clientId: 'c' }, body).subarray(4);
 }
@@ -39,7 +31,7 @@ function nativePayload(body: unknown): Buffer {
 describe('listener codecs refuse malformed bodies before routing', () => {
   it('native: null in topics is INVALID_REQUEST naming topics[0], logged once, never routed', () => {
     const { refusals, seen } = recorder();
-    const codec = nativeCodec(new Map([[ApiKey.Produce, produce]]), refusals);
+    const codec = nativeCodec(refusals);
     const request = codec.decode(nativePayload({ acks: 1, timeoutMs: 1, topics: [null] }));
     expect(codec.route(request)).toEqual({
       reply: {
@@ -60,7 +52,7 @@ describe('listener codecs refuse malformed bodies before routing', () => {
   });
 
   it('native: msgpack beyond the bounds is not decoded (the connection closes)', () => {
-    const codec = nativeCodec(new Map());
+    const codec = nativeCodec();
     // [0, 0, 3, 'c', [[[...nil]]]]
     const deep = Buffer.concat([
       Buffer.from([0x95, 0, 0, 3, 0xa1, 0x63]),

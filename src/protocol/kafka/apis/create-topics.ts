@@ -8,7 +8,6 @@
 
 import { array, bool, field, type Infer, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
-import type { CreateTopicsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -73,9 +72,8 @@ export const createTopicsApi = kafkaApi({
     validateOnly: req.validateOnly,
   }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<CreateTopicsResponse>;
     const failed = errorOf(result);
-    const created = new Map((res.topics ?? []).map((t) => [t.name, t]));
+    const created = new Map((result.topics ?? []).map((t) => [t.name, t]));
     return {
       throttleTimeMs: 0,
       topics: req.topics.map((t) => {

@@ -2,7 +2,6 @@
 
 import { array, field, type Infer, int16, int32, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
-import type { DeleteTopicsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -27,9 +26,8 @@ export const deleteTopicsApi = kafkaApi({
   response,
   toNative: (req: Request) => ({ topics: req.topicNames, timeoutMs: req.timeoutMs }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<DeleteTopicsResponse>;
     const { errorCode } = errorOf(result);
-    const deleted = new Map((res.topics ?? []).map((t) => [t.name, t.errorCode]));
+    const deleted = new Map((result.topics ?? []).map((t) => [t.name, t.errorCode]));
     return {
       throttleTimeMs: 0,
       responses: req.topicNames.map((name) => ({

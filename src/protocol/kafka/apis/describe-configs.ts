@@ -18,7 +18,6 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
-import type { DescribeConfigsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -85,8 +84,7 @@ export const describeConfigsApi = kafkaApi({
     })),
   }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<DescribeConfigsResponse>;
-    if (!res.results) {
+    if (!result.results) {
       const { errorCode, errorMessage } = errorOf(result);
       return {
         throttleTimeMs: 0,
@@ -101,7 +99,7 @@ export const describeConfigsApi = kafkaApi({
     }
     return {
       throttleTimeMs: 0,
-      results: res.results.map((r) => ({
+      results: result.results.map((r) => ({
         errorCode: r.errorCode,
         errorMessage: r.errorMessage ?? null,
         resourceType: r.resourceType,

@@ -17,7 +17,6 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
-import type { DescribeGroupsResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const noOperations = -2147483648;
@@ -66,8 +65,7 @@ export const describeGroupsApi = kafkaApi({
   response,
   toNative: (req: Request) => ({ groups: req.groups }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<DescribeGroupsResponse>;
-    if (!res.groups) {
+    if (!result.groups) {
       const { errorCode } = errorOf(result);
       return {
         throttleTimeMs: 0,
@@ -84,7 +82,7 @@ export const describeGroupsApi = kafkaApi({
     }
     return {
       throttleTimeMs: 0,
-      groups: res.groups.map((g) => ({
+      groups: result.groups.map((g) => ({
         errorCode: g.errorCode,
         groupId: g.groupId,
         groupState: g.state,

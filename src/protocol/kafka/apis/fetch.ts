@@ -20,7 +20,6 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
-import type { FetchResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -103,8 +102,7 @@ export const fetchApi = kafkaApi({
     })),
   }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<FetchResponse>;
-    if (!res.topics) {
+    if (!result.topics) {
       // refused as a whole (v7+ has a top-level error code; every partition carries it too)
       const { errorCode } = errorOf(result);
       return {
@@ -113,15 +111,25 @@ export const fetchApi = kafkaApi({
         sessionId: 0,
         responses: req.topics.map((t) => ({
           topic: t.topic,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode })),
-        })) as Infer<typeof response>['responses'],
+          // the schema's defaults, written out
+          partitions: t.partitions.map((p) => ({
+            partitionIndex: p.partition,
+            errorCode,
+            highWatermark: -1,
+            lastStableOffset: -1,
+            logStartOffset: -1,
+            abortedTransactions: null,
+            preferredReadReplica: -1,
+            records: null,
+          })),
+        })),
       };
     }
     return {
       throttleTimeMs: 0,
       errorCode: 0,
       sessionId: 0,
-      responses: res.topics.map((t) => ({
+      responses: result.topics.map((t) => ({
         topic: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,

@@ -8,7 +8,6 @@
 
 import { field, type Infer, int8, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
-import type { FindCoordinatorResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const groupKeyType = 0;
@@ -49,24 +48,23 @@ export const findCoordinatorApi = kafkaApi({
         `Sluice has no transactions: there is no coordinator of key type ${req.keyType}`,
       );
     }
-    const res = result as Partial<FindCoordinatorResponse>;
     const { errorCode, errorMessage } = errorOf(result);
-    if (errorCode !== 0 || res.nodeId === undefined || res.host === undefined) {
+    if (errorCode !== 0 || result.nodeId === undefined || result.host === undefined) {
       return refuse(errorCode || WireError.COORDINATOR_NOT_AVAILABLE, errorMessage);
     }
-    if (res.kafkaPort === undefined || res.kafkaPort <= 0) {
+    if (result.kafkaPort === undefined || result.kafkaPort <= 0) {
       return refuse(
         WireError.COORDINATOR_NOT_AVAILABLE,
-        `the coordinator of group ${req.key} (broker ${res.nodeId}) has no Kafka listener`,
+        `the coordinator of group ${req.key} (broker ${result.nodeId}) has no Kafka listener`,
       );
     }
     return {
       throttleTimeMs: 0,
       errorCode: 0,
       errorMessage: null,
-      nodeId: res.nodeId,
-      host: res.host,
-      port: res.kafkaPort,
+      nodeId: result.nodeId,
+      host: result.host,
+      port: result.kafkaPort,
     };
   },
 });

@@ -5,7 +5,6 @@
  */
 
 import { field, int16, int32, int64, nullableString, struct } from '../../binary/schema.js';
-import type { InitProducerIdResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -30,13 +29,12 @@ export const initProducerIdApi = kafkaApi({
   response,
   toNative: (req) => ({ transactionalId: req.transactionalId, transactionTimeoutMs: req.transactionTimeoutMs }),
   fromNative: (result) => {
-    const res = result as Partial<InitProducerIdResponse>;
     const { errorCode } = errorOf(result);
     return {
       throttleTimeMs: 0,
       errorCode,
-      producerId: errorCode === 0 ? (res.producerId ?? -1) : -1,
-      producerEpoch: errorCode === 0 ? (res.producerEpoch ?? -1) : -1,
+      producerId: errorCode === 0 ? (result.producerId ?? -1) : -1,
+      producerEpoch: errorCode === 0 ? (result.producerEpoch ?? -1) : -1,
     };
   },
 });

@@ -7,7 +7,6 @@
  */
 
 import { array, bytes, field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
-import type { JoinGroupResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -56,15 +55,18 @@ export const joinGroupApi = kafkaApi({
     protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
   }),
   fromNative: (result, req) => {
-    const res = result as Partial<JoinGroupResponse>;
     return {
       throttleTimeMs: 0,
       errorCode: errorOf(result).errorCode,
-      generationId: res.generationId ?? -1,
-      protocolName: res.protocolName ?? '',
-      leader: res.leader ?? '',
-      memberId: res.memberId ?? req.memberId,
-      members: (res.members ?? []).map((m) => ({ memberId: m.memberId, groupInstanceId: null, metadata: m.metadata })),
+      generationId: result.generationId ?? -1,
+      protocolName: result.protocolName ?? '',
+      leader: result.leader ?? '',
+      memberId: result.memberId ?? req.memberId,
+      members: (result.members ?? []).map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: null,
+        metadata: m.metadata,
+      })),
     };
   },
 });

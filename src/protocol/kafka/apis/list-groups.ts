@@ -1,7 +1,6 @@
 /** ListGroups (key 16), v0-v2: the groups this broker coordinates (with members or committed offsets). */
 
 import { array, field, int16, int32, string, struct } from '../../binary/schema.js';
-import type { ListGroupsResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({});
@@ -22,11 +21,10 @@ export const listGroupsApi = kafkaApi({
   response,
   toNative: () => ({}),
   fromNative: (result) => {
-    const res = result as Partial<ListGroupsResponse>;
     return {
       throttleTimeMs: 0,
       errorCode: errorOf(result).errorCode,
-      groups: (res.groups ?? []).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
+      groups: (result.groups ?? []).map((g) => ({ groupId: g.groupId, protocolType: g.protocolType })),
     };
   },
 });

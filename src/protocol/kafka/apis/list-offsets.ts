@@ -12,7 +12,6 @@
  */
 
 import { field, int8, int16, int32, int64, struct, topicsOf } from '../../binary/schema.js';
-import type { ListOffsetsResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -61,7 +60,6 @@ export const listOffsetsApi = kafkaApi({
     })),
   }),
   fromNative: (result, req) => {
-    const res = result as Partial<ListOffsetsResponse>;
     const { errorCode } = errorOf(result);
     const asked = new Map<string, number>();
     for (const t of req.topics)
@@ -71,8 +69,8 @@ export const listOffsetsApi = kafkaApi({
       answer.errorCode === 0 && answer.timestamp < 0 && (asked.get(`${topic}\u0000${partition}`) ?? -1) >= 0;
     return {
       throttleTimeMs: 0,
-      topics: res.topics
-        ? res.topics.map((t) => ({
+      topics: result.topics
+        ? result.topics.map((t) => ({
             name: t.name,
             partitions: t.partitions.map((p) => ({
               partitionIndex: p.partition,

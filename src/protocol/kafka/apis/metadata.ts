@@ -17,7 +17,6 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
-import type { MetadataResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const noOperations = -2147483648;
@@ -85,17 +84,18 @@ export const metadataApi = kafkaApi({
     };
   },
   fromNative: (result, req) => {
-    const res = result as Partial<MetadataResponse>;
     const { errorCode } = errorOf(result);
     return {
       throttleTimeMs: 0,
-      brokers: (res.brokers ?? [])
-        .filter((b) => b.kafkaPort !== undefined && b.kafkaPort > 0)
-        .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.kafkaPort as number, rack: null })),
+      brokers: (result.brokers ?? []).flatMap((b) =>
+        b.kafkaPort !== undefined && b.kafkaPort > 0
+          ? [{ nodeId: b.nodeId, host: b.host, port: b.kafkaPort, rack: null }]
+          : [],
+      ),
       clusterId: null,
-      controllerId: res.controllerId ?? -1,
-      topics: res.topics
-        ? res.topics.map((t) => ({
+      controllerId: result.controllerId ?? -1,
+      topics: result.topics
+        ? result.topics.map((t) => ({
             errorCode: t.errorCode,
             name: t.name,
             isInternal: isInternalTopic(t.name),

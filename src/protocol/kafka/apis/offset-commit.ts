@@ -19,7 +19,6 @@ import {
   struct,
   topicsOf,
 } from '../../binary/schema.js';
-import type { OffsetCommitResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -79,8 +78,7 @@ export const offsetCommitApi = kafkaApi({
     })),
   }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<OffsetCommitResponse>;
-    if (!res.topics) {
+    if (!result.topics) {
       const { errorCode } = errorOf(result);
       return {
         throttleTimeMs: 0,
@@ -92,7 +90,7 @@ export const offsetCommitApi = kafkaApi({
     }
     return {
       throttleTimeMs: 0,
-      topics: res.topics.map((t) => ({
+      topics: result.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
       })),

@@ -19,7 +19,6 @@ import {
   struct,
   topicsOf,
 } from '../../binary/schema.js';
-import type { OffsetFetchResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -59,9 +58,8 @@ export const offsetFetchApi = kafkaApi({
     topics: req.topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null,
   }),
   fromNative: (result, req: Request) => {
-    const res = result as Partial<OffsetFetchResponse>;
     const { errorCode } = errorOf(result);
-    if (errorCode !== 0 || !res.topics) {
+    if (errorCode !== 0 || !result.topics) {
       return {
         throttleTimeMs: 0,
         topics: (req.topics ?? []).map((t) => ({
@@ -79,7 +77,7 @@ export const offsetFetchApi = kafkaApi({
     }
     return {
       throttleTimeMs: 0,
-      topics: res.topics.map((t) => ({
+      topics: result.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,

@@ -19,7 +19,6 @@ import {
   topicsOf,
 } from '../../binary/schema.js';
 import { WireError } from '../../error-codes.js';
-import type { ProduceResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -90,13 +89,12 @@ export const produceApi = kafkaApi({
     if (req.transactionalId !== null) {
       return refuseAll(req, WireError.INVALID_REQUEST, 'transactions are not supported by Sluice');
     }
-    const res = result as Partial<ProduceResponse>;
-    if (!res.topics) {
+    if (!result.topics) {
       const { errorCode, errorMessage } = errorOf(result);
       return refuseAll(req, errorCode, errorMessage);
     }
     return {
-      responses: res.topics.map((t) => ({
+      responses: result.topics.map((t) => ({
         name: t.name,
         partitionResponses: t.partitions.map((p) => ({
           index: p.partition,

@@ -4,7 +4,6 @@
  */
 
 import { array, bytes, field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
-import type { SyncGroupResponse } from '../../native/group-messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -36,11 +35,10 @@ export const syncGroupApi = kafkaApi({
     assignments: req.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment })),
   }),
   fromNative: (result) => {
-    const res = result as Partial<SyncGroupResponse>;
     return {
       throttleTimeMs: 0,
       errorCode: errorOf(result).errorCode,
-      assignment: res.assignment ?? Buffer.alloc(0),
+      assignment: result.assignment ?? Buffer.alloc(0),
     };
   },
 });
