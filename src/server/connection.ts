@@ -16,6 +16,7 @@ import { toWireError, WireError } from '../protocol/error-codes.js';
 import type { ApiKey } from '../protocol/native/api-keys.js';
 import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
 import type { ParsedRequest } from '../protocol/native/request-check.js';
+import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -212,6 +213,8 @@ export class Connection<R> {
     }
     work
       .catch((err: unknown) => {
+        // a broken invariant below a handler is a bug: stop the broker rather than answer on corrupt state
+        crashOnBug(err);
         const wire = toWireError(err);
         if (wire.errorCode === WireError.UNKNOWN_SERVER_ERROR) {
           this.log.error({ err, api }, 'request failed');
