@@ -9,9 +9,9 @@
  */
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { decodeKafkaRequest } from '../../src/protocol/kafka/codec.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
-import { decodeRequest } from '../../src/protocol/native/frame.js';
+import { kafkaCodec } from '../../src/server/kafka-codec.js';
+import { nativeCodec } from '../../src/server/native-codec.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { RawClient } from '../helpers/raw-client.js';
 import type { FuzzFrame, Listener } from './fuzz-frame.js';
@@ -83,13 +83,19 @@ export async function stopActiveRun(): Promise<void> {
   await active?.stop();
 }
 
-/** The broker's own decoders say whether a frame is one whole decodable request: only those keep a connection open. */
+/** The listeners' own codecs (what the broker runs on each frame) say which frames it decodes. */
+const codecs = { native: nativeCodec(), kafka: kafkaCodec() };
+
+/**
+ * Whether a frame is one whole request the broker's codec decodes: only those keep a connection
+ * open. The codec, not just the message decoder: the native one refuses msgpack past its bounds
+ * (msgpack-bounds.ts) before decoding, and closes the connection for it too.
+ */
 function decodes(frame: FuzzFrame): boolean {
   const b = frame.bytes;
   if (b.length < 4 || b.readInt32BE(0) !== b.length - 4) return false;
   try {
-    if (frame.listener === 'native') decodeRequest(b.subarray(4));
-    else decodeKafkaRequest(b.subarray(4));
+    codecs[frame.listener].decode(b.subarray(4));
     return true;
   } catch {
     return false;
