@@ -17,6 +17,12 @@
  * deleteTopic marks /admin/delete_topics/<t> and waits until the controller
  * has removed the topic. Partition state changes (new leader, epoch, ISR) are
  * reported through onPartitionStateChanged.
+ *
+ * A topic deleted and created again with the same name is a new topic, even
+ * when this broker's watches only fire after both happened: the cache knows
+ * each topic's znode by its creation zxid, reports the old topic deleted
+ * before any state of the new one, and takes every partition state's replicas
+ * from the topic znode the state was written under.
  */
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
@@ -71,6 +77,12 @@ export interface ZooKeeperCoordinatorOptions {
 interface CachedTopic {
   spec: TopicSpec;
   assignment: number[][];
+  /**
+   * The creation zxid of the topic's znode: which life of the topic this is.
+   * A topic deleted and created again under the same name (faster than the
+   * watches here refresh) has a new one, and is a new topic (Kafka's topic id).
+   */
+  createdZxid: number;
 }
 
 const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -323,7 +335,8 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async deleteTopic(name: string): Promise<void> {
     const zk = this.client();
-    if (!this.topicMap.has(name) && !(await zk.get(topicPath(name)))) {
+    const identity = this.topicMap.get(name)?.createdZxid ?? (await zk.stat(topicPath(name)))?.createdZxid;
+    if (identity === undefined) {
       throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
     }
     try {
@@ -331,9 +344,10 @@ export class ZooKeeperCoordinator implements Coordinator {
     } catch (err) {
       if (!isZkError(err, ZkCode.NodeExists)) throw err;
     }
-    // done when the controller has removed the topic's znodes and, last, the deletion marker
+    // done when the controller has removed the topic's znodes and, last, the deletion marker (and the
+    // cache has dropped this life of the topic: another broker may have created the name again already)
     await this.waitFor(
-      async () => !this.topicMap.has(name) && !(await zk.get(deleteTopicPath(name))),
+      async () => this.topicMap.get(name)?.createdZxid !== identity && !(await zk.get(deleteTopicPath(name))),
       `the controller did not delete topic ${name}`,
     );
   }
@@ -457,6 +471,9 @@ export class ZooKeeperCoordinator implements Coordinator {
       this.dropTopic(name);
       return;
     }
+    // deleted and created again since the cache loaded it: the old topic goes (its states and logs
+    // with it, onTopicDeleted) before the new one is reported
+    if (this.topicMap.get(name)?.createdZxid !== node.createdZxid) this.dropTopic(name);
     const assignmentZnode = parseAssignment(path, node.data);
     const assignment: number[][] = [];
     for (const [key, replicas] of Object.entries(assignmentZnode.partitions)) assignment[Number(key)] = replicas;
@@ -474,7 +491,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
     };
-    this.topicMap.set(name, { spec, assignment });
+    this.topicMap.set(name, { spec, assignment, createdZxid: node.createdZxid });
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
   }
 
@@ -489,6 +506,14 @@ export class ZooKeeperCoordinator implements Coordinator {
       () => this.refreshPartition(topic, partition),
     );
     const node = await zk.get(path);
+    // The state's replicas come from the cached assignment, so both must be of one life of the topic.
+    // The topic znode is looked at after the state: when it is still the cached one, the state (a
+    // child of it) was written under it; otherwise the topic was deleted, or deleted and created
+    // again, and the topic's own refresh reports that (and reads this state again if it is new).
+    if ((await zk.stat(topicPath(topic)))?.createdZxid !== cached.createdZxid) {
+      await this.refreshTopic(topic);
+      return;
+    }
     const key = stateKey(topic, partition);
     const previous = this.states.get(key);
     if (!node) {
