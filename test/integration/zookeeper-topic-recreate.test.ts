@@ -49,8 +49,11 @@ afterAll(async () => {
 
 type ZnodeStep = { op: 'delete'; path: string } | { op: 'create'; path: string; data: string };
 
-/** Applies the steps in order from another process, blocking this one (its event loop) until they are done. */
-function rewriteFromElsewhere(connect: string, steps: ZnodeStep[]): void {
+/**
+ * Applies the steps in order from another process, blocking this one (its
+ * event loop) until they are done and then `holdMs` longer.
+ */
+function rewriteFromElsewhere(connect: string, steps: ZnodeStep[], holdMs = 0): void {
   const script = `
     const ZooKeeper = require('zookeeper');
     const [connect, steps] = [process.argv[1], JSON.parse(process.argv[2])];
@@ -61,15 +64,15 @@ function rewriteFromElsewhere(connect: string, steps: ZnodeStep[]): void {
         else await zk.create(s.path, s.data, ZooKeeper.constants.ZOO_PERSISTENT);
       }
       zk.close();
-      process.exit(0);
+      setTimeout(() => process.exit(0), Number(process.argv[3]));
     });
     zk.init({});
-    setTimeout(() => { console.error('no ZooKeeper session within 5 s'); process.exit(2); }, 5000);
+    setTimeout(() => { console.error('no ZooKeeper session within 5 s'); process.exit(2); }, 5000).unref();
   `;
-  const run = spawnSync(process.execPath, ['-e', script, connect, JSON.stringify(steps)], {
+  const run = spawnSync(process.execPath, ['-e', script, connect, JSON.stringify(steps), String(holdMs)], {
     cwd: repoRoot,
     encoding: 'utf8',
-    timeout: 8000,
+    timeout: 8000 + holdMs,
   });
   expect(run.status, `${run.stderr}${run.error ? String(run.error) : ''}`).toBe(0);
 }
@@ -120,7 +123,9 @@ async function applyHere(chroot: string, steps: ZnodeStep[]): Promise<void> {
  * plays the controller: /controller names a broker 9 that never acts, so
  * every topic znode is written by the test and nothing else.
  */
-async function startCoordinator(): Promise<{ c: ZooKeeperCoordinator; chroot: string; connect: string }> {
+async function startCoordinator(
+  timeoutMs = sessionTimeoutMs,
+): Promise<{ c: ZooKeeperCoordinator; chroot: string; connect: string }> {
   const chroot = `/recreate-${++chroots}`;
   await raw.ensurePath(chroot);
   await raw.create(`${chroot}/controller`, JSON.stringify({ version: 1, brokerid: 9, timestamp: '0' }), 'ephemeral');
@@ -129,7 +134,7 @@ async function startCoordinator(): Promise<{ c: ZooKeeperCoordinator; chroot: st
     brokerId: 1,
     connect,
     endpoint: { host: '127.0.0.1', port: 19001 },
-    sessionTimeoutMs,
+    sessionTimeoutMs: timeoutMs,
     connectTimeoutMs: 10_000,
     onError: (err) => backgroundErrors.push(err),
   });
@@ -214,4 +219,38 @@ it('deleteTopic returns once its topic is gone here, even when the name was crea
   await eventually(() => c.partitionState('y', 0), 'the new y loaded');
   expect(c.topic('y')).toEqual(spec('y', 1, 1, { 'cleanup.policy': 'delete' }));
   expect(c.partitionState('y', 0)).toMatchObject({ leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] });
+}, 60_000);
+
+it('after a lost session, topics deleted meanwhile (or deleted and created again) are reported deleted before the new states', async () => {
+  // the shortest session the test server grants, so it expires while this process is blocked
+  const { c, chroot, connect } = await startCoordinator(1000);
+  await applyHere(chroot, [
+    ...createSteps('kept', [[1]], {}),
+    ...createSteps('gone', [[1]], {}),
+    ...createSteps('again', [[1]], {}),
+  ]);
+  await eventually(() => c.topics().length === 3 && c.partitionState('again', 0), 'three topics loaded');
+  const lost = new Promise<void>((resolve) => c.onSessionLost(resolve));
+  const log = recordInOrder(c);
+  // while this broker is away (its session expires meanwhile): gone is deleted, again deleted and created again
+  rewriteFromElsewhere(
+    connect,
+    [...deleteSteps('gone', 1), ...deleteSteps('again', 1), ...createSteps('again', [[1], [1]], {})],
+    4000,
+  );
+  await lost;
+  await c.reconnect();
+  // (watch events the old session delivered before it ended fail their reads: reported, and harmless)
+  const closing = backgroundErrors.filter((err) => String(err).includes('zookeeper is closing'));
+  backgroundErrors.splice(0, backgroundErrors.length, ...backgroundErrors.filter((err) => !closing.includes(err)));
+  // each topic's deletion before any state of its new life
+  expect(log.filter((e) => e.startsWith('deleted')).sort()).toEqual(['deleted again', 'deleted gone']);
+  expect(log.findIndex((e) => e.startsWith('again-'))).toBeGreaterThan(log.indexOf('deleted again'));
+  // every state is reported again after a new session (as before), the new again's afresh
+  expect(log.filter((e) => !e.startsWith('deleted')).sort()).toEqual([
+    'again-0 leader 1 epoch 0 replicas 1 isr 1 previous -',
+    'again-1 leader 1 epoch 0 replicas 1 isr 1 previous -',
+    'kept-0 leader 1 epoch 0 replicas 1 isr 1 previous -',
+  ]);
+  expect(c.topics().map((t) => t.name)).toEqual(['again', 'kept']);
 }, 60_000);

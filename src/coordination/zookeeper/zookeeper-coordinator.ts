@@ -94,6 +94,12 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly brokerMap = new Map<number, BrokerEndpoint>();
   private readonly topicMap = new Map<string, CachedTopic>();
   private readonly states = new Map<string, PartitionState>();
+  /**
+   * The topics (name → creation zxid) the cache held when the session was
+   * lost and not seen again since: the next session's reload reports those
+   * deleted meanwhile, or deleted and created again, as deleted.
+   */
+  private readonly beforeSessionLoss = new Map<string, number>();
   private readonly armed = new Set<string>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
@@ -172,8 +178,9 @@ export class ZooKeeperCoordinator implements Coordinator {
   /**
    * After the session was lost (onSessionLost): a new session, registration,
    * cache and controller election. The caches are rebuilt from scratch, so
-   * every partition state is reported again. Throws when ZooKeeper cannot be
-   * reached yet; the caller tries again.
+   * every partition state is reported again; a topic deleted meanwhile (or
+   * deleted and created again) is reported deleted first. Throws when
+   * ZooKeeper cannot be reached yet; the caller tries again.
    */
   async reconnect(): Promise<void> {
     if (this.closed) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator was closed');
@@ -182,6 +189,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     await this.refreshQueue.catch(() => {});
     this.armed.clear();
     this.brokerMap.clear();
+    for (const [name, cached] of this.topicMap) this.beforeSessionLoss.set(name, cached.createdZxid);
     this.topicMap.clear();
     this.states.clear();
     await this.open();
@@ -440,15 +448,18 @@ export class ZooKeeperCoordinator implements Coordinator {
       () => this.refreshTopics(),
     );
     const names = new Set(await zk.children(brokerTopicsPath));
-    for (const name of this.topicMap.keys()) if (!names.has(name)) this.dropTopic(name);
+    for (const name of [...this.topicMap.keys(), ...this.beforeSessionLoss.keys()]) {
+      if (!names.has(name)) this.dropTopic(name);
+    }
     for (const name of names) if (!this.topicMap.has(name)) await this.refreshTopic(name);
   }
 
   private dropTopic(name: string): void {
     const cached = this.topicMap.get(name);
+    const knownBeforeSessionLoss = this.beforeSessionLoss.delete(name);
     this.topicMap.delete(name);
-    if (!cached) return;
-    for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    if (cached) for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    if (!cached && !knownBeforeSessionLoss) return;
     for (const listener of this.deleteListeners) {
       try {
         listener(name);
@@ -471,9 +482,11 @@ export class ZooKeeperCoordinator implements Coordinator {
       this.dropTopic(name);
       return;
     }
-    // deleted and created again since the cache loaded it: the old topic goes (its states and logs
-    // with it, onTopicDeleted) before the new one is reported
-    if (this.topicMap.get(name)?.createdZxid !== node.createdZxid) this.dropTopic(name);
+    // deleted and created again since the cache loaded it (or since the session was lost): the old
+    // topic goes (its states and logs with it, onTopicDeleted) before the new one is reported
+    const known = this.topicMap.get(name)?.createdZxid ?? this.beforeSessionLoss.get(name);
+    if (known !== node.createdZxid) this.dropTopic(name);
+    this.beforeSessionLoss.delete(name);
     const assignmentZnode = parseAssignment(path, node.data);
     const assignment: number[][] = [];
     for (const [key, replicas] of Object.entries(assignmentZnode.partitions)) assignment[Number(key)] = replicas;
