@@ -236,7 +236,7 @@ it('after a lost session, topics deleted meanwhile (or deleted and created again
   rewriteFromElsewhere(
     connect,
     [...deleteSteps('gone', 1), ...deleteSteps('again', 1), ...createSteps('again', [[1], [1]], {})],
-    4000,
+    2500,
   );
   await lost;
   await c.reconnect();
