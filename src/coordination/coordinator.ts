@@ -49,7 +49,11 @@ export interface Coordinator {
   allocateProducerId(): Promise<number>;
   /** Called after a partition's state (leader, epoch, ISR) is created or changes. Returns an unsubscribe. */
   onPartitionStateChanged(listener: PartitionStateListener): () => void;
-  /** Called after a topic disappears (deleted here or by another broker). Returns an unsubscribe. */
+  /**
+   * Called after a topic disappears (deleted here or by another broker). A topic deleted and created
+   * again under the same name is a new topic: its deletion is reported before any state of the new one,
+   * whose leader epochs start afresh. Returns an unsubscribe.
+   */
   onTopicDeleted(listener: (topic: string) => void): () => void;
   /**
    * The partition's leader changes its ISR (shrink or expand). Conditional:

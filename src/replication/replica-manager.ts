@@ -45,6 +45,8 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Deleted topics whose replicas and logs are being removed here. */
+  private readonly removing = new Map<string, Promise<void>>();
   private readonly leadershipListeners = new Set<LeadershipListener>();
   private readonly unsubscribe: (() => void)[] = [];
   private isrTimer: NodeJS.Timeout | undefined;
@@ -222,6 +224,9 @@ export class ReplicaManager {
   }
 
   private async applyNow(given: PartitionState): Promise<void> {
+    // a topic deleted and created again at once: the new topic's partitions get new logs only once the
+    // old topic's are gone (the log manager would otherwise hand back an old log not yet deleted)
+    await this.removing.get(given.topic);
     if (this.closed) return;
     // the newest state, not the one the event carried: events can queue up behind a slow step
     const state = this.options.coordinator.partitionState(given.topic, given.partition) ?? given;
@@ -309,8 +314,6 @@ export class ReplicaManager {
     if (replica.role !== 'follower') return;
     this.fetchers.get(replica.leaderId)?.remove(replica);
   }
-
-  private readonly removing = new Map<string, Promise<void>>();
 
   /** Stops replicating a deleted topic and deletes its logs here (once, however many callers ask). */
   removeTopic(topic: string): Promise<void> {

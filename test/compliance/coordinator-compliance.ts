@@ -142,6 +142,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     await c.deleteTopic('again');
     await c.createTopic(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
     expect(c.topic('again')).toEqual(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
+    expect(ctx.events.deleted).toEqual(['again']);
     const second = ctx.events.of('again').slice(1);
     expect(second.map((e) => [e.state.partition, e.state.leaderEpoch, e.previous])).toEqual([
       [0, 0, undefined],
@@ -178,4 +179,27 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     expect(c.topic('elsewhere')).toBeUndefined();
     expect(c.partitionState('elsewhere', 0)).toBeUndefined();
   });
+
+  // the recorder's checks make the order visible: a new state reported before the old topic's deletion
+  // would carry the old state as `previous` (or go back in leader epoch)
+  itNeeds(
+    factory.singleBroker,
+    "sees a topic another broker deletes and creates again at once as a new topic: the old one's deletion first, then states from epoch 0",
+    async () => {
+      const c = ctx.cluster.coordinator;
+      const other = ctx.other();
+      await other.createTopic(spec('reborn'));
+      await eventually(() => c.partitionState('reborn', 0), 'the first topic reborn seen here');
+      await other.deleteTopic('reborn');
+      await other.createTopic(spec('reborn', 2, 1, { 'retention.ms': '1000' }));
+      await eventually(() => c.partitionState('reborn', 1), 'the second topic reborn seen here');
+      expect(ctx.events.deleted).toEqual(['reborn']);
+      expect(c.topic('reborn')).toEqual(spec('reborn', 2, 1, { 'retention.ms': '1000' }));
+      const second = ctx.events.of('reborn').slice(1);
+      expect(second.map((e) => [e.state.partition, e.state.leaderEpoch, e.previous]).sort()).toEqual([
+        [0, 0, undefined],
+        [1, 0, undefined],
+      ]);
+    },
+  );
 }

@@ -52,14 +52,17 @@ export interface ZkClientOptions {
   connectTimeoutMs: number;
 }
 
-export interface ZkNodeData {
-  data: string;
+export interface ZkNodeStat {
   /** zkVersion, for conditional set/delete. */
   version: number;
   /** The zxid of the transaction that created the node (Kafka's "broker epoch" for a registration). */
   createdZxid: number;
   /** The zxid of the transaction that last changed the node. */
   modifiedZxid: number;
+}
+
+export interface ZkNodeData extends ZkNodeStat {
+  data: string;
 }
 
 function wrap(path: string, op: string, err: unknown): ZkError {
@@ -183,6 +186,22 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
       };
     } catch (err) {
       const e = wrap(path, 'get', err);
+      if (e.code === ZkCode.NoNode) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * The node's versions and zxids without its data, or undefined when it does
+   * not exist. The creation zxid tells a node from one deleted and created
+   * again at the same path.
+   */
+  async stat(path: string): Promise<ZkNodeStat | undefined> {
+    try {
+      const stat = await this.zk.exists(path, false);
+      return { version: stat.version, createdZxid: stat.czxid, modifiedZxid: stat.mzxid };
+    } catch (err) {
+      const e = wrap(path, 'exists', err);
       if (e.code === ZkCode.NoNode) return undefined;
       throw e;
     }

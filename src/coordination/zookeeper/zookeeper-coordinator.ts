@@ -17,6 +17,12 @@
  * deleteTopic marks /admin/delete_topics/<t> and waits until the controller
  * has removed the topic. Partition state changes (new leader, epoch, ISR) are
  * reported through onPartitionStateChanged.
+ *
+ * A topic deleted and created again with the same name is a new topic, even
+ * when this broker's watches only fire after both happened: the cache knows
+ * each topic's znode by its creation zxid, reports the old topic deleted
+ * before any state of the new one, and takes every partition state's replicas
+ * from the topic znode the state was written under.
  */
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
@@ -71,6 +77,12 @@ export interface ZooKeeperCoordinatorOptions {
 interface CachedTopic {
   spec: TopicSpec;
   assignment: number[][];
+  /**
+   * The creation zxid of the topic's znode: which life of the topic this is.
+   * A topic deleted and created again under the same name (faster than the
+   * watches here refresh) has a new one, and is a new topic (Kafka's topic id).
+   */
+  createdZxid: number;
 }
 
 const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -82,6 +94,12 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly brokerMap = new Map<number, BrokerEndpoint>();
   private readonly topicMap = new Map<string, CachedTopic>();
   private readonly states = new Map<string, PartitionState>();
+  /**
+   * The topics (name → creation zxid) the cache held when the session was
+   * lost and not seen again since: the next session's reload reports those
+   * deleted meanwhile, or deleted and created again, as deleted.
+   */
+  private readonly beforeSessionLoss = new Map<string, number>();
   private readonly armed = new Set<string>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
@@ -160,8 +178,9 @@ export class ZooKeeperCoordinator implements Coordinator {
   /**
    * After the session was lost (onSessionLost): a new session, registration,
    * cache and controller election. The caches are rebuilt from scratch, so
-   * every partition state is reported again. Throws when ZooKeeper cannot be
-   * reached yet; the caller tries again.
+   * every partition state is reported again; a topic deleted meanwhile (or
+   * deleted and created again) is reported deleted first. Throws when
+   * ZooKeeper cannot be reached yet; the caller tries again.
    */
   async reconnect(): Promise<void> {
     if (this.closed) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator was closed');
@@ -170,6 +189,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     await this.refreshQueue.catch(() => {});
     this.armed.clear();
     this.brokerMap.clear();
+    for (const [name, cached] of this.topicMap) this.beforeSessionLoss.set(name, cached.createdZxid);
     this.topicMap.clear();
     this.states.clear();
     await this.open();
@@ -323,7 +343,8 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async deleteTopic(name: string): Promise<void> {
     const zk = this.client();
-    if (!this.topicMap.has(name) && !(await zk.get(topicPath(name)))) {
+    const identity = this.topicMap.get(name)?.createdZxid ?? (await zk.stat(topicPath(name)))?.createdZxid;
+    if (identity === undefined) {
       throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
     }
     try {
@@ -331,9 +352,10 @@ export class ZooKeeperCoordinator implements Coordinator {
     } catch (err) {
       if (!isZkError(err, ZkCode.NodeExists)) throw err;
     }
-    // done when the controller has removed the topic's znodes and, last, the deletion marker
+    // done when the controller has removed the topic's znodes and, last, the deletion marker (and the
+    // cache has dropped this life of the topic: another broker may have created the name again already)
     await this.waitFor(
-      async () => !this.topicMap.has(name) && !(await zk.get(deleteTopicPath(name))),
+      async () => this.topicMap.get(name)?.createdZxid !== identity && !(await zk.get(deleteTopicPath(name))),
       `the controller did not delete topic ${name}`,
     );
   }
@@ -426,15 +448,18 @@ export class ZooKeeperCoordinator implements Coordinator {
       () => this.refreshTopics(),
     );
     const names = new Set(await zk.children(brokerTopicsPath));
-    for (const name of this.topicMap.keys()) if (!names.has(name)) this.dropTopic(name);
+    for (const name of [...this.topicMap.keys(), ...this.beforeSessionLoss.keys()]) {
+      if (!names.has(name)) this.dropTopic(name);
+    }
     for (const name of names) if (!this.topicMap.has(name)) await this.refreshTopic(name);
   }
 
   private dropTopic(name: string): void {
     const cached = this.topicMap.get(name);
+    const knownBeforeSessionLoss = this.beforeSessionLoss.delete(name);
     this.topicMap.delete(name);
-    if (!cached) return;
-    for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    if (cached) for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    if (!cached && !knownBeforeSessionLoss) return;
     for (const listener of this.deleteListeners) {
       try {
         listener(name);
@@ -457,6 +482,11 @@ export class ZooKeeperCoordinator implements Coordinator {
       this.dropTopic(name);
       return;
     }
+    // deleted and created again since the cache loaded it (or since the session was lost): the old
+    // topic goes (its states and logs with it, onTopicDeleted) before the new one is reported
+    const known = this.topicMap.get(name)?.createdZxid ?? this.beforeSessionLoss.get(name);
+    if (known !== node.createdZxid) this.dropTopic(name);
+    this.beforeSessionLoss.delete(name);
     const assignmentZnode = parseAssignment(path, node.data);
     const assignment: number[][] = [];
     for (const [key, replicas] of Object.entries(assignmentZnode.partitions)) assignment[Number(key)] = replicas;
@@ -474,7 +504,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
     };
-    this.topicMap.set(name, { spec, assignment });
+    this.topicMap.set(name, { spec, assignment, createdZxid: node.createdZxid });
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
   }
 
@@ -489,6 +519,14 @@ export class ZooKeeperCoordinator implements Coordinator {
       () => this.refreshPartition(topic, partition),
     );
     const node = await zk.get(path);
+    // The state's replicas come from the cached assignment, so both must be of one life of the topic.
+    // The topic znode is looked at after the state: when it is still the cached one, the state (a
+    // child of it) was written under it; otherwise the topic was deleted, or deleted and created
+    // again, and the topic's own refresh reports that (and reads this state again if it is new).
+    if ((await zk.stat(topicPath(topic)))?.createdZxid !== cached.createdZxid) {
+      await this.refreshTopic(topic);
+      return;
+    }
     const key = stateKey(topic, partition);
     const previous = this.states.get(key);
     if (!node) {
