@@ -4,9 +4,10 @@
  * collide with partition keys ('~' is not legal in a topic name).
  */
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { producerIdBlockSize, topicPartitionsMax } from '../../shared/limits.js';
+import { producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import { checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
@@ -55,19 +56,8 @@ export class StandaloneCoordinator implements Coordinator {
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
-    // the Coordinator contract, checked as the ZooKeeper coordinator does (TopicManager checks first, other callers may not)
-    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > topicPartitionsMax) {
-      throw new SluiceError(
-        ErrorCode.InvalidPartitions,
-        `partitions must be 1..${topicPartitionsMax}, got ${spec.partitions}`,
-      );
-    }
-    if (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1) {
-      throw new SluiceError(
-        ErrorCode.InvalidReplicationFactor,
-        `replication factor must be at least 1, got ${spec.replicationFactor}`,
-      );
-    }
+    // the Coordinator contract (TopicManager checks first, other callers may not)
+    checkTopicSpec(spec);
     if (this.specs.has(spec.name)) throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} already exists`);
     if (spec.replicationFactor > 1) {
       throw new SluiceError(

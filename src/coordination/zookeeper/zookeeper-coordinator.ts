@@ -27,12 +27,12 @@
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import {
-  topicPartitionsMax,
   zookeeperConnectTimeoutMsDefault,
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
 import { assignReplicas, Controller } from './controller.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -296,18 +296,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   async createTopic(spec: TopicSpec): Promise<void> {
     const zk = this.client();
-    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > topicPartitionsMax) {
-      throw new SluiceError(
-        ErrorCode.InvalidPartitions,
-        `partitions must be 1..${topicPartitionsMax}, got ${spec.partitions}`,
-      );
-    }
-    if (!Number.isInteger(spec.replicationFactor) || spec.replicationFactor < 1) {
-      throw new SluiceError(
-        ErrorCode.InvalidReplicationFactor,
-        `replication factor must be at least 1, got ${spec.replicationFactor}`,
-      );
-    }
+    checkTopicSpec(spec);
     if (this.topicMap.has(spec.name) || (await zk.get(topicPath(spec.name)))) {
       throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} already exists`);
     }
