@@ -177,6 +177,15 @@ async function runCollecting(
 }
 
 describe('kafkajs against the Kafka listener', () => {
+  it('admin.describeCluster answers the cluster id (Metadata v2+), the same on every call', async () => {
+    const a = await admin();
+    const first = await a.describeCluster();
+    expect(first.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first.brokers.map((b) => b.port)).toContain(Number(broker.kafkaBrokers.split(':').at(-1)));
+    const again = await (await admin()).describeCluster();
+    expect(again.clusterId).toBe(first.clusterId);
+  });
+
   it('admin.createTopics creates a topic that fetchTopicMetadata, listTopics and sluice describe agree on', async () => {
     const topic = 'kjs-admin';
     await createTopic(topic, 3);

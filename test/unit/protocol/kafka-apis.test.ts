@@ -206,6 +206,19 @@ describe('Metadata (3)', () => {
     );
   });
 
+  it('answers the cluster id from v2 on (v6 through kafkajs, v2 as the protocol guide lays it out)', async () => {
+    const clusterId = 'c2x1aWNlLXRlc3QtY2x1cw';
+    const req = await fromKafkajs(metadataApi, 'metadata', 6, { topics: [] });
+    expect(await toKafkajs(metadataApi, 'metadata', 6, { ...native, clusterId, topics: [] }, req)).toMatchObject({
+      clusterId,
+      controllerId: 1,
+    });
+    const body = writeResponse(metadataApi, 2, { ...native, clusterId, topics: [] }, req);
+    expect(body.toString('hex')).toBe(
+      hex(`00000001 00000001 ${s('h1')} 00004a39 ffff ${s(clusterId)} 00000001 00000000`).toString('hex'),
+    );
+  });
+
   it('puts a request-level error on every requested topic', async () => {
     const req = await fromKafkajs(metadataApi, 'metadata', 6, { topics: ['t'] });
     const decoded = await toKafkajs(metadataApi, 'metadata', 6, { errorCode: 42, errorMessage: 'bad' }, req);
