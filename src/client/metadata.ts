@@ -95,5 +95,11 @@ export function checkMetadata(res: unknown, from: string): MetadataResponse {
   const topics = (Array.isArray(res.topics) ? res.topics : [])
     .filter((t): t is Loose & { name: string } => isObject(t) && typeof t.name === 'string')
     .map(topicOf);
-  return { errorCode: 0, brokers, controllerId: isId(res.controllerId) ? res.controllerId : -1, topics };
+  return {
+    errorCode: 0,
+    brokers,
+    controllerId: isId(res.controllerId) ? res.controllerId : -1,
+    ...(typeof res.clusterId === 'string' ? { clusterId: res.clusterId } : {}),
+    topics,
+  };
 }

@@ -38,6 +38,12 @@ export interface Coordinator {
   close(): Promise<void>;
   brokers(): BrokerEndpoint[];
   controllerId(): number;
+  /**
+   * The cluster's id (Kafka's 22-character URL-safe base64 UUID, see cluster-id.ts):
+   * generated once for the cluster and stored with its metadata, the same on every
+   * broker and across restarts. Known after start() resolves.
+   */
+  clusterId(): string;
   topics(): TopicSpec[];
   topic(name: string): TopicSpec | undefined;
   partitionState(topic: string, partition: number): PartitionState | undefined;

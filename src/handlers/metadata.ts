@@ -46,6 +46,12 @@ export const metadataHandler: Handler<typeof ApiKey.Metadata> = {
     const names = requested ?? ctx.coordinator.topics().map((t) => t.name);
     const topics: TopicMetadata[] = [];
     for (const name of names) topics.push(await describe(name, autoCreate && requested != null, ctx));
-    return { errorCode: 0, brokers: ctx.coordinator.brokers(), controllerId: ctx.coordinator.controllerId(), topics };
+    return {
+      errorCode: 0,
+      brokers: ctx.coordinator.brokers(),
+      controllerId: ctx.coordinator.controllerId(),
+      clusterId: ctx.coordinator.clusterId(),
+      topics,
+    };
   },
 };

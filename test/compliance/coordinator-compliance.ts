@@ -53,6 +53,17 @@ function registerBrokerTests(ctx: ComplianceContext, factory: CoordinatorFactory
     expect(coordinator.brokers().map((b) => b.nodeId)).toContain(coordinator.controllerId());
   });
 
+  it("has a cluster id of Kafka's form (22 characters of URL-safe base64), the same on every broker and after reopen", async () => {
+    const id = ctx.cluster.coordinator.clusterId();
+    expect(id).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    // 16 bytes in 22 base64 characters: the last character's low 4 bits are padding zeros
+    expect(Buffer.from(id, 'base64url')).toHaveLength(16);
+    expect(Buffer.from(id, 'base64url').toString('base64url')).toBe(id);
+    for (const member of ctx.cluster.members()) expect(member.clusterId()).toBe(id);
+    const reopened = await ctx.cluster.reopen();
+    expect(reopened.clusterId()).toBe(id);
+  });
+
   itNeeds(factory.singleBroker, 'lists every live broker sorted by id, and drops one that leaves', async () => {
     const { coordinator } = ctx.cluster;
     const ids = ctx.cluster

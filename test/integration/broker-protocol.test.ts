@@ -242,6 +242,8 @@ describe('native protocol', () => {
       topics: [{ name: 'durable', numPartitions: 2, configs: { 'retention.ms': '-1' } }],
     });
     await c.call(ApiKey.Produce, produceBody('durable', 1, batch(['x', 'y'], 'k')));
+    const { clusterId } = await c.call<Any>(ApiKey.Metadata, { topics: [], allowAutoTopicCreation: false });
+    expect(clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
     c.close();
     const dir = broker.config.list('log.dirs')[0] as string;
     await broker.stop();
@@ -249,6 +251,8 @@ describe('native protocol', () => {
     const again = await client();
     const md = await again.call<Any>(ApiKey.Metadata, { topics: ['durable'], allowAutoTopicCreation: false });
     expect(md.topics[0].partitions).toHaveLength(2);
+    // the cluster id is kept in the broker's LevelDB: the same after the restart
+    expect(md.clusterId).toBe(clusterId);
     const fetched = await again.call<Any>(ApiKey.Fetch, fetchBody('durable', 1, 0));
     expect(decodeRecords(fetched.topics[0].partitions[0].records).map((r) => r.value?.toString())).toEqual(['x', 'y']);
   });

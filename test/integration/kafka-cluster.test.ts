@@ -20,7 +20,9 @@ import { Kafka, logLevel, Partitioners, type Producer } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import type { ConsumerRecord } from '../../src/index.js';
+import { KafkaReader } from '../../src/protocol/binary/primitives.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 
 const partitions = 3;
 const total = 450;
@@ -173,6 +175,37 @@ class KafkajsStream {
 }
 
 describe('Kafka listener in a cluster', () => {
+  it('every broker answers the same cluster id (DescribeCluster v0, laid out by hand) and the same brokers', async () => {
+    const answers: { clusterId: string; brokerIds: number[] | null }[] = [];
+    for (const id of cluster.ids) {
+      const raw = await KafkaRawClient.connect(cluster.broker(id).kafkaPort);
+      try {
+        // flexible: the request header's tagged fields are the body's first 00, the response header's its first
+        const body = await raw.call({ apiKey: 60, apiVersion: 0, body: Buffer.from('000000', 'hex') });
+        const r = new KafkaReader(body);
+        r.skipTaggedFields();
+        expect([r.int32(), r.int16(), r.compactNullableString()]).toEqual([0, 0, null]);
+        const clusterId = r.compactString();
+        r.int32();
+        const brokerIds = r.compactArray(() => {
+          const brokerId = r.int32();
+          r.compactString();
+          r.int32();
+          r.compactNullableString();
+          r.skipTaggedFields();
+          return brokerId;
+        });
+        answers.push({ clusterId, brokerIds });
+      } finally {
+        raw.close();
+      }
+    }
+    const first = answers[0];
+    expect(first?.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first?.brokerIds).toEqual(cluster.ids);
+    for (const answer of answers) expect(answer).toEqual(first);
+  });
+
   it('kill -9 of a partition leader under a kafkajs acks=-1 idempotent stream: nothing acknowledged is lost or doubled', async () => {
     const topic = 'kafka-failover';
     const admin = kafka().admin();

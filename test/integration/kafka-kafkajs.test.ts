@@ -7,7 +7,8 @@
  * of one group split a topic's partitions and read every record exactly
  * once; a group's committed offsets survive its consumers (a new member
  * resumes after them, and `sluice group describe` shows them); an idempotent
- * producer gets a producer id and writes sequenced batches exactly once.
+ * producer gets a producer id and writes sequenced batches exactly once;
+ * the cluster id is the same through Metadata (kafkajs) and DescribeCluster.
  */
 import path from 'node:path';
 import {
@@ -26,6 +27,7 @@ import { partitionForKey } from '../../src/client/partitioner.js';
 import { baseSequenceOf, producerIdOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { storedBatches as batchesOnDisk } from '../helpers/storage.js';
 
 const groupTimeoutMs = 30_000;
@@ -177,6 +179,29 @@ async function runCollecting(
 }
 
 describe('kafkajs against the Kafka listener', () => {
+  it('admin.describeCluster answers the cluster id (Metadata v2+), the same on every call', async () => {
+    const a = await admin();
+    const first = await a.describeCluster();
+    expect(first.clusterId).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(first.brokers.map((b) => b.port)).toContain(Number(broker.kafkaBrokers.split(':').at(-1)));
+    const again = await (await admin()).describeCluster();
+    expect(again.clusterId).toBe(first.clusterId);
+
+    // DescribeCluster (60) v0, which kafkajs does not speak, laid out by hand: flexible, so the
+    // request header ends with tagged fields (the first 00 of the body) and so does the response's
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      const body = await raw.call({ apiKey: 60, apiVersion: 0, body: Buffer.from('000000', 'hex') });
+      // header tags 00, throttle 0, error 0, error message null 00, cluster id as a compact string
+      expect(body.subarray(0, 8).toString('hex')).toBe('0000000000000000');
+      expect(body[8]).toBe(first.clusterId.length + 1);
+      expect(body.subarray(9, 9 + first.clusterId.length).toString()).toBe(first.clusterId);
+      expect(body.readInt32BE(9 + first.clusterId.length)).toBe(first.controller);
+    } finally {
+      raw.close();
+    }
+  });
+
   it('admin.createTopics creates a topic that fetchTopicMetadata, listTopics and sluice describe agree on', async () => {
     const topic = 'kjs-admin';
     await createTopic(topic, 3);

@@ -3,20 +3,25 @@
  * partition, topics persisted in the broker's LevelDB under keys that cannot
  * collide with partition keys ('~' is not legal in a topic name).
  */
+import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
+import { isClusterId, newClusterId } from '../cluster-id.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
 const producerIdBlockKey = '~producer-id-block-end';
+/** The cluster id, generated at the first start and kept (see cluster-id.ts). */
+const clusterIdKey = '~cluster-id';
 
 export class StandaloneCoordinator implements Coordinator {
   private readonly specs = new Map<string, TopicSpec>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
+  private id: string | undefined;
 
   constructor(
     readonly brokerId: number,
@@ -29,6 +34,27 @@ export class StandaloneCoordinator implements Coordinator {
       const spec = unpackValue<TopicSpec>(value);
       this.specs.set(spec.name, spec);
     }
+    this.id = await this.loadClusterId();
+  }
+
+  /** The stored cluster id, or a new one stored (with sync) before it is ever answered. */
+  private async loadClusterId(): Promise<string> {
+    const stored = await this.db.get(clusterIdKey);
+    if (stored) {
+      const id = unpackValue<unknown>(stored);
+      if (!isClusterId(id)) {
+        throw new SluiceError(ErrorCode.StorageError, `the stored cluster id ${JSON.stringify(id)} is invalid`);
+      }
+      return id;
+    }
+    const id = newClusterId();
+    await this.db.put(clusterIdKey, packValue(id), { sync: true });
+    return id;
+  }
+
+  clusterId(): string {
+    assert(this.id !== undefined, 'clusterId() before start()');
+    return this.id;
   }
 
   async close(): Promise<void> {}

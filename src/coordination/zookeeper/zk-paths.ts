@@ -9,6 +9,7 @@
  *   /controller                                  ephemeral {"version":1,"brokerid","timestamp"}
  *   /controller_epoch                            "N"
  *   /admin/delete_topics/<t>                     (empty; the controller deletes the topic)
+ *   /cluster/id                                  {"version":"1","id"} (cluster-id-znode.ts)
  */
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 

@@ -34,6 +34,7 @@ import {
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
+import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
@@ -106,6 +107,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private refreshQueue: Promise<void> = Promise.resolve();
+  /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
+  private id: string | undefined;
   private closed = false;
 
   constructor(private readonly options: ZooKeeperCoordinatorOptions) {
@@ -215,6 +218,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     });
     try {
       for (const path of persistentPaths) await zk.ensurePath(path);
+      this.id ??= await loadOrCreateClusterId(zk);
       await this.register(zk);
       // only now does the coordinator serve (createTopic, updateIsr, ...): a broker still waiting
       // for its previous session's registration to expire is not part of the cluster yet
@@ -270,6 +274,11 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   controllerId(): number {
     return this.controller?.controllerId ?? -1;
+  }
+
+  clusterId(): string {
+    assert(this.id !== undefined, 'clusterId() before start()');
+    return this.id;
   }
 
   /** True while this broker is the active controller. */

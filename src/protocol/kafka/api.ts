@@ -50,8 +50,13 @@ export type Unchecked<T> = T extends Buffer
  * compile error.
  */
 export interface KafkaApi<Req, Res, K extends ApiKey = ApiKey> {
-  /** Kafka's key for the API, which is also the native API's. */
+  /** Kafka's key for the API, which is also the native API's (unless kafkaApiKey says otherwise). */
   apiKey: K;
+  /**
+   * Kafka's key when the API is answered by a native API of another key
+   * (DescribeCluster, 60, by native Metadata); absent when they are the same.
+   */
+  kafkaApiKey?: number;
   name: string;
   minVersion: number;
   maxVersion: number;
@@ -76,6 +81,11 @@ export type AnyKafkaApi = KafkaApi<any, any, ApiKey>;
 /** Identity helper that keeps an API module's request/response types and native key inferred. */
 export function kafkaApi<Req, Res, K extends ApiKey>(api: KafkaApi<Req, Res, K>): KafkaApi<Req, Res, K> {
   return api;
+}
+
+/** The key Kafka clients send and ApiVersions advertises for the API. */
+export function kafkaKeyOf(api: AnyKafkaApi): number {
+  return api.kafkaApiKey ?? api.apiKey;
 }
 
 /** The error code and message of a failed request, for adapters that spread it over partitions. */

@@ -1,8 +1,9 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
-import type { AnyKafkaApi, KafkaEnv } from './api.js';
+import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createTopicsApi } from './apis/create-topics.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
+import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
 import { describeGroupsApi } from './apis/describe-groups.js';
 import { fetchApi } from './apis/fetch.js';
@@ -38,12 +39,13 @@ const apis: AnyKafkaApi[] = [
   deleteTopicsApi,
   initProducerIdApi,
   describeConfigsApi,
+  describeClusterApi,
 ];
 
-export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [a.apiKey, a]));
+export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));
 
 export const kafkaEnv: KafkaEnv = {
   supported: [...kafkaApis.values()]
-    .sort((a, b) => a.apiKey - b.apiKey)
-    .map((a) => ({ apiKey: a.apiKey, minVersion: a.minVersion, maxVersion: a.maxVersion })),
+    .sort((a, b) => kafkaKeyOf(a) - kafkaKeyOf(b))
+    .map((a) => ({ apiKey: kafkaKeyOf(a), minVersion: a.minVersion, maxVersion: a.maxVersion })),
 };

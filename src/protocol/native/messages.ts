@@ -49,6 +49,8 @@ export interface TopicMetadata extends ErrorFields {
 export interface MetadataResponse extends ErrorFields {
   brokers: BrokerInfo[];
   controllerId: number;
+  /** The cluster's id (22 characters of URL-safe base64); absent from brokers older than issue 16. */
+  clusterId?: string;
   topics: TopicMetadata[];
 }
 

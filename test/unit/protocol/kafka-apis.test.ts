@@ -8,10 +8,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
+import { WireError } from '../../../src/protocol/error-codes.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
 import { createTopicsApi } from '../../../src/protocol/kafka/apis/create-topics.js';
 import { deleteTopicsApi } from '../../../src/protocol/kafka/apis/delete-topics.js';
+import { describeClusterApi } from '../../../src/protocol/kafka/apis/describe-cluster.js';
 import { describeConfigsApi } from '../../../src/protocol/kafka/apis/describe-configs.js';
 import { describeGroupsApi } from '../../../src/protocol/kafka/apis/describe-groups.js';
 import { fetchApi } from '../../../src/protocol/kafka/apis/fetch.js';
@@ -80,10 +82,11 @@ async function toKafkajs<Req, Res>(
 }
 
 describe('the registry', () => {
-  it('speaks only classic (non-flexible) versions, except ApiVersions v3', () => {
+  it('speaks only classic (non-flexible) versions, except ApiVersions v3 and DescribeCluster (flexible from v0)', () => {
     for (const api of kafkaApis.values()) {
       expect(api.minVersion).toBeLessThanOrEqual(api.maxVersion);
-      if (api !== apiVersionsApi) expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
+      if (api !== apiVersionsApi && api !== describeClusterApi)
+        expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
       [0, 3, 8],
@@ -104,6 +107,7 @@ describe('the registry', () => {
       [20, 0, 3],
       [22, 0, 1],
       [32, 0, 2],
+      [60, 0, 1],
     ]);
   });
 });
@@ -203,6 +207,19 @@ describe('Metadata (3)', () => {
           00000001 0000 00000000 00000001 00000003 00000002 00000001 00000002 00000001 00000001 00000000
           80000000
         80000000`).toString('hex'),
+    );
+  });
+
+  it('answers the cluster id from v2 on (v6 through kafkajs, v2 as the protocol guide lays it out)', async () => {
+    const clusterId = 'c2x1aWNlLXRlc3QtY2x1cw';
+    const req = await fromKafkajs(metadataApi, 'metadata', 6, { topics: [] });
+    expect(await toKafkajs(metadataApi, 'metadata', 6, { ...native, clusterId, topics: [] }, req)).toMatchObject({
+      clusterId,
+      controllerId: 1,
+    });
+    const body = writeResponse(metadataApi, 2, { ...native, clusterId, topics: [] }, req);
+    expect(body.toString('hex')).toBe(
+      hex(`00000001 00000001 ${s('h1')} 00004a39 ffff ${s(clusterId)} 00000001 00000000`).toString('hex'),
     );
   });
 
@@ -1316,6 +1333,64 @@ describe('DescribeConfigs (32)', () => {
         { errorCode: 42, errorMessage: 'no', resourceType: 2, resourceName: 't', configEntries: [] },
         { errorCode: 42, errorMessage: 'no', resourceType: 4, resourceName: '1', configEntries: [] },
       ],
+    });
+  });
+});
+
+describe('DescribeCluster (60)', () => {
+  const clusterId = 'c2x1aWNlLXRlc3QtY2x1cw';
+  const native = {
+    errorCode: 0,
+    brokers: [
+      { nodeId: 1, host: 'h1', port: 9001, kafkaPort: 19001 },
+      // no Kafka listener: left out, as in Metadata
+      { nodeId: 2, host: 'h2', port: 9002 },
+    ],
+    controllerId: 1,
+    clusterId,
+    topics: [],
+  };
+  /** A compact string as hex: unsigned varint length + 1 (all short here), UTF-8 bytes. */
+  const cs = (text: string): string => {
+    const b = Buffer.from(text, 'utf8');
+    return (b.length + 1).toString(16).padStart(2, '0') + b.toString('hex');
+  };
+
+  it('is advertised under Kafka key 60 and asks native Metadata for no topics', () => {
+    expect(kafkaApis.get(60)).toBe(describeClusterApi);
+    expect(describeClusterApi.apiKey).toBe(3);
+    const req = readRequest(describeClusterApi, 0, hex('00 00'));
+    expect(req).toEqual({ includeClusterAuthorizedOperations: false, endpointType: 1 });
+    expect(describeClusterApi.toNative?.(req, 0)).toEqual({ topics: [], allowAutoTopicCreation: false });
+  });
+
+  it('lays out v0 and v1 as the protocol guide says (flexible: compact strings and arrays, tagged fields)', () => {
+    const v0 = readRequest(describeClusterApi, 0, hex('01 00'));
+    expect(v0).toEqual({ includeClusterAuthorizedOperations: true, endpointType: 1 });
+    const broker = `00000001 ${cs('h1')} 00004a39 00 00`;
+    expect(writeResponse(describeClusterApi, 0, native, v0).toString('hex')).toBe(
+      hex(`00000000 0000 00 ${cs(clusterId)} 00000001 02 ${broker} 80000000 00`).toString('hex'),
+    );
+    const v1 = readRequest(describeClusterApi, 1, hex('00 01 00'));
+    expect(v1).toEqual({ includeClusterAuthorizedOperations: false, endpointType: 1 });
+    expect(writeResponse(describeClusterApi, 1, native, v1).toString('hex')).toBe(
+      hex(`00000000 0000 00 01 ${cs(clusterId)} 00000001 02 ${broker} 80000000 00`).toString('hex'),
+    );
+  });
+
+  it('refuses controller endpoints (v1 type 2) and passes a request-level error on', () => {
+    const controllers = readRequest(describeClusterApi, 1, hex('00 02 00'));
+    expect(describeClusterApi.fromNative(native, controllers, 1, kafkaEnv)).toMatchObject({
+      errorCode: WireError.UNSUPPORTED_VERSION,
+      endpointType: 2,
+      brokers: [],
+    });
+    const req = readRequest(describeClusterApi, 0, hex('00 00'));
+    expect(describeClusterApi.fromNative({ errorCode: 42, errorMessage: 'bad' }, req, 0, kafkaEnv)).toMatchObject({
+      errorCode: 42,
+      errorMessage: 'bad',
+      clusterId: '',
+      brokers: [],
     });
   });
 });

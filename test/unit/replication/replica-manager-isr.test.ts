@@ -50,6 +50,9 @@ class HeldIsrCoordinator implements Coordinator {
   controllerId(): number {
     return 1;
   }
+  clusterId(): string {
+    return 'c2x1aWNlLXRlc3QtY2x1cw';
+  }
   topics(): TopicSpec[] {
     return [this.spec];
   }

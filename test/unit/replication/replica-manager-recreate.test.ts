@@ -55,6 +55,9 @@ class RecreatingCoordinator implements Coordinator {
   controllerId(): number {
     return 1;
   }
+  clusterId(): string {
+    return 'c2x1aWNlLXRlc3QtY2x1cw';
+  }
   topics(): TopicSpec[] {
     return [this.spec];
   }

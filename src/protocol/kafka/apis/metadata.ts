@@ -92,7 +92,7 @@ export const metadataApi = kafkaApi({
           ? [{ nodeId: b.nodeId, host: b.host, port: b.kafkaPort, rack: null }]
           : [],
       ),
-      clusterId: null,
+      clusterId: result.clusterId ?? null,
       controllerId: result.controllerId ?? -1,
       topics: result.topics
         ? result.topics.map((t) => ({
