@@ -131,7 +131,11 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       })),
     };
     if (req.groupId === '') throw bad('the group id is empty');
-    return ctx.groups.commit(req);
+    // Kafka answers a partition of a topic it does not know, or past the topic's count, per partition
+    return ctx.groups.commit(req, (topic, partition) => {
+      const spec = ctx.coordinator.topic(topic);
+      return spec !== undefined && partition >= 0 && partition < spec.partitions;
+    });
   },
 };
 
