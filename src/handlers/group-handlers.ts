@@ -65,6 +65,7 @@ export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
       sessionTimeoutMs: request.sessionTimeoutMs,
       rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? request.sessionTimeoutMs,
       memberId: request.memberId,
+      requireKnownMemberId: request.requireKnownMemberId ?? false,
       protocolType: request.protocolType,
       protocols,
     };
