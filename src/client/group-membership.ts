@@ -303,18 +303,28 @@ export class GroupMembership {
     const subscription: Subscription = { version: 0, topics, ownedPartitions: this.lastAssigned };
     const metadata = encodeSubscription(subscription);
     const timeoutMs = this.options.rebalanceTimeoutMs + this.cluster.requestTimeoutMs;
-    const join = await conn.request(
-      ApiKey.JoinGroup,
-      {
-        groupId: this.groupId,
-        sessionTimeoutMs: this.options.sessionTimeoutMs,
-        rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
-        memberId: this.memberId,
-        protocolType: consumerProtocolType,
-        protocols: this.options.assignors.map((a) => ({ name: a.name, metadata })),
-      },
-      { timeoutMs },
-    );
+    const joinRequest = () =>
+      conn.request(
+        ApiKey.JoinGroup,
+        {
+          groupId: this.groupId,
+          sessionTimeoutMs: this.options.sessionTimeoutMs,
+          rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
+          memberId: this.memberId,
+          // KIP-394: a new member is first given its id (MEMBER_ID_REQUIRED), so a join abandoned
+          // before it is answered leaves no member behind for the group to wait for
+          requireKnownMemberId: true,
+          protocolType: consumerProtocolType,
+          protocols: this.options.assignors.map((a) => ({ name: a.name, metadata })),
+        },
+        { timeoutMs },
+      );
+    let join = await joinRequest();
+    if (join.errorCode === WireError.MEMBER_ID_REQUIRED && this.memberId === '' && join.memberId) {
+      // join again at once with the id given: the coordinator forgets it after the session timeout
+      this.memberId = join.memberId;
+      join = await joinRequest();
+    }
     this.check(join.errorCode, 'join group', join.errorMessage);
     this.memberId = join.memberId;
     this.generationId = join.generationId;

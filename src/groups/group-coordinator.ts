@@ -76,6 +76,9 @@ function coordinatorRefusal(check: () => void): SluiceError | undefined {
   }
 }
 
+/** Whether a topic's partition exists (the handler asks the cluster coordinator). */
+export type PartitionExists = (topic: string, partition: number) => boolean;
+
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
 
@@ -172,35 +175,49 @@ export class GroupCoordinator {
 
   /**
    * OffsetCommit: a refusal is answered in each partition's errorCode (Kafka's
-   * shape); the commit is written only when there is none.
+   * shape); the commit is written only when there is none. A partition
+   * `exists` denies (no such topic, or beyond its partition count) is
+   * answered UNKNOWN_TOPIC_OR_PARTITION and not written, whatever the group
+   * says (Kafka filters those before the group coordinator sees the rest).
    */
-  async commit(req: OffsetCommitRequest): Promise<OffsetCommitResponse> {
-    const group = this.group(req.groupId, false);
+  async commit(req: OffsetCommitRequest, exists: PartitionExists = () => true): Promise<OffsetCommitResponse> {
+    const known = req.topics.flatMap((t) =>
+      t.partitions.filter((p) => exists(t.name, p.partition)).map((p) => ({ topic: t.name, ...p })),
+    );
     let refusal: SluiceError | undefined;
-    try {
-      await this.settle(req.groupId);
-      checkCommitter(req, group);
-    } catch (err) {
-      if (!isGroupRefusal(err)) throw err;
-      refusal = err;
-    }
-    if (refusal === undefined) {
-      const entries = req.topics.flatMap((t) =>
-        t.partitions.map((p) => ({
-          topic: t.name,
+    if (known.length > 0) {
+      const group = this.group(req.groupId, false);
+      try {
+        await this.settle(req.groupId);
+        checkCommitter(req, group);
+      } catch (err) {
+        if (!isGroupRefusal(err)) throw err;
+        refusal = err;
+      }
+      if (refusal === undefined) {
+        const entries = known.map((p) => ({
+          topic: p.topic,
           partition: p.partition,
           offset: p.offset,
           metadata: p.metadata ?? '',
-        })),
-      );
-      await this.offsets.commit(req.groupId, entries);
+        }));
+        await this.offsets.commit(req.groupId, entries);
+      }
     }
     const answer = refusal === undefined ? { errorCode: WireError.NONE } : commitRefused(refusal);
     return {
       errorCode: 0,
       topics: req.topics.map((t) => ({
         name: t.name,
-        partitions: t.partitions.map((p) => ({ partition: p.partition, ...answer })),
+        partitions: t.partitions.map((p) =>
+          exists(t.name, p.partition)
+            ? { partition: p.partition, ...answer }
+            : {
+                partition: p.partition,
+                errorCode: WireError.UNKNOWN_TOPIC_OR_PARTITION,
+                errorMessage: `commit refused: ${t.name}[${p.partition}] does not exist`,
+              },
+        ),
       })),
     };
   }

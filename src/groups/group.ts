@@ -77,6 +77,15 @@ export function joinFailure(memberId: string, error: { errorCode: number; errorM
   };
 }
 
+function newMemberId(clientId: string): string {
+  // the client id part is cut so the id stays a valid Kafka STRING (int16 bytes) however long the client id
+  return `${clientId.slice(0, memberIdClientIdCharsMax) || 'member'}-${randomUUID()}`;
+}
+
+function groupFull(memberId: string): JoinGroupResponse {
+  return joinFailure(memberId, { ...answerOf(ErrorCode.BrokerError), errorMessage: 'the group is full' });
+}
+
 export class Group {
   state: GroupState = 'Empty';
   generationId = 0;
@@ -84,6 +93,8 @@ export class Group {
   protocolName = '';
   leaderId = '';
   private readonly members = new Map<string, Member>();
+  /** Ids given with MEMBER_ID_REQUIRED whose member has not joined yet, each with its expiry (the session timeout). */
+  private readonly pending = new Map<string, NodeJS.Timeout>();
   private joinTimer: NodeJS.Timeout | undefined;
   /** A new group's first join phase stays open until then, so members starting together share generation 1. */
   private joinOpenUntil = 0;
@@ -134,6 +145,8 @@ export class Group {
    * JoinGroup: resolves when the join phase ends (with the member sent away
    * as an error answer when it is removed meanwhile); throws the refusals
    * (InconsistentGroupProtocol, UnknownMemberId) before the member is parked.
+   * With requireKnownMemberId a member without an id is answered at once
+   * (MEMBER_ID_REQUIRED, with its id) and parked only when it comes back.
    */
   join(req: JoinGroupRequest, clientId: string, clientHost: string): Promise<JoinGroupResponse> {
     if (this.members.size > 0 && req.protocolType !== this.protocolType) {
@@ -147,19 +160,18 @@ export class Group {
     if (others.length > 0 && !others.every((m) => m.protocols.some((p) => names.has(p.name)))) {
       throw new SluiceError(ErrorCode.InconsistentGroupProtocol, 'no assignor is supported by every member');
     }
-    let member = req.memberId === '' ? undefined : this.members.get(req.memberId);
-    if (req.memberId !== '' && !member)
+    if (req.memberId === '' && req.requireKnownMemberId) return Promise.resolve(this.requireMemberId(req, clientId));
+    const pending = this.pending.get(req.memberId);
+    let member = req.memberId === '' || pending ? undefined : this.members.get(req.memberId);
+    if (req.memberId !== '' && !member && !pending)
       throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${req.memberId}`);
     if (!member) {
       // a limit, not one of Kafka's group conditions: answered as UNKNOWN_SERVER_ERROR in the JoinGroup shape
-      if (this.members.size >= groupMembersMax) {
-        return Promise.resolve(
-          joinFailure(req.memberId, { ...answerOf(ErrorCode.BrokerError), errorMessage: 'the group is full' }),
-        );
-      }
+      if (this.members.size >= groupMembersMax) return Promise.resolve(groupFull(req.memberId));
+      clearTimeout(pending);
+      this.pending.delete(req.memberId);
       member = {
-        // the client id part is cut so the id stays a valid Kafka STRING (int16 bytes) however long the client id
-        memberId: `${clientId.slice(0, memberIdClientIdCharsMax) || 'member'}-${randomUUID()}`,
+        memberId: req.memberId || newMemberId(clientId),
         clientId,
         clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,
@@ -186,6 +198,20 @@ export class Group {
     if (this.state !== 'PreparingRebalance') this.prepareRebalance();
     this.tryCompleteJoin();
     return response;
+  }
+
+  /**
+   * KIP-394: a new member is only given an id; it joins when it comes back
+   * with it within its session timeout. A client that gives up in between
+   * leaves nothing in the group to wait for.
+   */
+  private requireMemberId(req: JoinGroupRequest, clientId: string): JoinGroupResponse {
+    if (this.members.size + this.pending.size >= groupMembersMax) return groupFull('');
+    const memberId = newMemberId(clientId);
+    const timer = setTimeout(() => this.pending.delete(memberId), req.sessionTimeoutMs);
+    timer.unref();
+    this.pending.set(memberId, timer);
+    return joinFailure(memberId, answerOf(ErrorCode.MemberIdRequired));
   }
 
   private prepareRebalance(): void {
@@ -379,6 +405,8 @@ export class Group {
   shutdown(): void {
     clearTimeout(this.joinTimer);
     clearTimeout(this.delayTimer);
+    for (const timer of this.pending.values()) clearTimeout(timer);
+    this.pending.clear();
     for (const m of this.members.values()) {
       this.stopSession(m);
       m.joinWaiter?.(joinFailure(m.memberId, answerOf(ErrorCode.CoordinatorNotAvailable)));

@@ -65,6 +65,7 @@ export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
       sessionTimeoutMs: request.sessionTimeoutMs,
       rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? request.sessionTimeoutMs,
       memberId: request.memberId,
+      requireKnownMemberId: request.requireKnownMemberId ?? false,
       protocolType: request.protocolType,
       protocols,
     };
@@ -131,7 +132,11 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       })),
     };
     if (req.groupId === '') throw bad('the group id is empty');
-    return ctx.groups.commit(req);
+    // Kafka answers a partition of a topic it does not know, or past the topic's count, per partition
+    return ctx.groups.commit(req, (topic, partition) => {
+      const spec = ctx.coordinator.topic(topic);
+      return spec !== undefined && partition >= 0 && partition < spec.partitions;
+    });
   },
 };
 

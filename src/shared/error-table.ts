@@ -329,6 +329,14 @@ export const wireConditions = {
     httpStatus: 404,
     meaning: 'The group has neither members nor committed offsets.',
   },
+  MemberIdRequired: {
+    code: 'SLUICE_ERR_MEMBER_ID_REQUIRED',
+    wireName: 'MEMBER_ID_REQUIRED',
+    wire: 79,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A new group member must join again with the member id given in the answer (KIP-394).',
+  },
   FencedLeaderEpoch: {
     code: 'SLUICE_ERR_FENCED_LEADER_EPOCH',
     wireName: 'FENCED_LEADER_EPOCH',

@@ -84,6 +84,10 @@ beforeEach(async () => {
   dir = t.dir;
   cleanup = t.cleanup;
   await startBroker();
+  // commits name topic 't': a commit to a topic the cluster does not know is refused
+  const c = await client();
+  const created = await c.call<Any>(ApiKey.CreateTopics, { topics: [{ name: 't', numPartitions: 2 }] });
+  expect(created.topics[0].errorCode).toBe(0);
 });
 
 afterEach(async () => {
@@ -195,6 +199,33 @@ describe('group coordinator', () => {
     const joined = await join(c, 'g4');
     await sync(c, 'g4', joined.generationId, joined.memberId, []);
     expect((await commit(c, 'g4', joined.generationId, joined.memberId, 42)).topics[0].partitions[0].errorCode).toBe(0);
+    // a topic the cluster does not know, or a partition past the topic's count, is refused per partition;
+    // the others are committed (Kafka's answer)
+    const mixed = await c.call<Any>(ApiKey.OffsetCommit, {
+      groupId: 'g4',
+      generationId: joined.generationId,
+      memberId: joined.memberId,
+      topics: [
+        { name: 'nope', partitions: [{ partition: 0, offset: 1 }] },
+        {
+          name: 't',
+          partitions: [
+            { partition: 2, offset: 1 },
+            { partition: 1, offset: 9, metadata: 'k' },
+          ],
+        },
+      ],
+    });
+    expect(mixed.topics.map((t: Any) => [t.name, t.partitions.map((p: Any) => [p.partition, p.errorCode])])).toEqual([
+      ['nope', [[0, WireError.UNKNOWN_TOPIC_OR_PARTITION]]],
+      [
+        't',
+        [
+          [2, WireError.UNKNOWN_TOPIC_OR_PARTITION],
+          [1, 0],
+        ],
+      ],
+    ]);
     // an admin reset while a member is active is refused
     expect((await commit(c, 'g4', -1, '', 0)).topics[0].partitions[0].errorCode).toBe(WireError.NON_EMPTY_GROUP);
     const md = await c.call<Any>(ApiKey.Metadata, { topics: ['__consumer_offsets'], allowAutoTopicCreation: false });
@@ -209,11 +240,17 @@ describe('group coordinator', () => {
     });
     expect(fetched.topics[0].partitions.map((p: Any) => [p.partition, p.offset, p.metadata])).toEqual([
       [0, 42, 'm'],
-      [1, -1, ''],
+      [1, 9, 'k'],
     ]);
     const all = await d.call<Any>(ApiKey.OffsetFetch, { groupId: 'g4', topics: null });
     expect(all.topics).toEqual([
-      { name: 't', partitions: [{ partition: 0, errorCode: 0, offset: 42, metadata: 'm' }] },
+      {
+        name: 't',
+        partitions: [
+          { partition: 0, errorCode: 0, offset: 42, metadata: 'm' },
+          { partition: 1, errorCode: 0, offset: 9, metadata: 'k' },
+        ],
+      },
     ]);
     // after the restart nobody is in the group: an admin reset is allowed
     expect((await commit(d, 'g4', -1, '', 7)).topics[0].partitions[0].errorCode).toBe(0);

@@ -130,6 +130,12 @@ export const joinGroupRequest = object({
   /** Absent: the session timeout. */
   rebalanceTimeoutMs: optional(int32),
   memberId: name,
+  /**
+   * True: a member without an id is answered MEMBER_ID_REQUIRED with its id
+   * and must join again with it (Kafka's JoinGroup v4+, KIP-394); absent:
+   * it joins at once (Kafka v0-3, older native clients).
+   */
+  requireKnownMemberId: optional(boolean),
   protocolType: name,
   protocols: list(object({ name, metadata: bytes }), requestListItemsMax),
 });

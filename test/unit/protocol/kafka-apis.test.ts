@@ -566,6 +566,7 @@ describe('JoinGroup (11)', () => {
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 10_000,
       memberId: '',
+      requireKnownMemberId: false,
       protocolType: 'consumer',
       protocols,
     });
@@ -579,7 +580,12 @@ describe('JoinGroup (11)', () => {
       groupProtocols: protocols,
     });
     expect(v5).toMatchObject({ rebalanceTimeoutMs: 60_000, memberId: 'm1', groupInstanceId: 'i1' });
-    expect(joinGroupApi.toNative?.(v5, 5)).toMatchObject({ rebalanceTimeoutMs: 60_000, memberId: 'm1' });
+    // KIP-394 from v4: a member without an id must join again with the one it is given
+    expect(joinGroupApi.toNative?.(v5, 5)).toMatchObject({
+      rebalanceTimeoutMs: 60_000,
+      memberId: 'm1',
+      requireKnownMemberId: true,
+    });
   });
 
   it('answers v0 and v5', async () => {

@@ -3,7 +3,8 @@
  * the native handler's group coordinator holds the rebalance. v0 has no
  * rebalance timeout: the session timeout stands in for it, as in Kafka.
  * Static membership (group_instance_id, v5) is not supported: the id is
- * ignored and the member is dynamic.
+ * ignored and the member is dynamic. From v4 a member without an id is
+ * answered MEMBER_ID_REQUIRED with the id it must join again with (KIP-394).
  */
 
 import { array, bytes, field, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
@@ -51,6 +52,8 @@ export const joinGroupApi = kafkaApi({
     sessionTimeoutMs: req.sessionTimeoutMs,
     rebalanceTimeoutMs: version >= 1 ? req.rebalanceTimeoutMs : req.sessionTimeoutMs,
     memberId: req.memberId,
+    // KIP-394: from v4 a member without an id gets one (MEMBER_ID_REQUIRED) and must join again with it
+    requireKnownMemberId: version >= 4,
     protocolType: req.protocolType,
     protocols: req.protocols.map((p) => ({ name: p.name, metadata: p.metadata })),
   }),
