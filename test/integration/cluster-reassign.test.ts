@@ -23,7 +23,7 @@ afterAll(async () => {
 }, 60_000);
 
 /** Reassigns and waits until the controller reports nothing left and the metadata shows `replicas` with a full ISR. */
-export async function reassignAndWait(
+async function reassignAndWait(
   c: TestCluster,
   sluice: Sluice,
   topic: string,
