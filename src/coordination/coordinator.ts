@@ -28,6 +28,10 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** While the partition is under reassignment: the replicas being added (catching up). */
+  addingReplicas?: number[];
+  /** While under reassignment with a throttle: the bytes/s its adding replicas may fetch at. */
+  throttleBytesPerSec?: number;
 }
 
 export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;

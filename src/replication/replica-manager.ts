@@ -22,6 +22,7 @@ import type { AppendResult } from '../storage/partition-log.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
+import { ReplicationThrottle } from './replication-throttle.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
@@ -50,6 +51,8 @@ export class ReplicaManager {
   private readonly leadershipListeners = new Set<LeadershipListener>();
   private readonly unsubscribe: (() => void)[] = [];
   private isrTimer: NodeJS.Timeout | undefined;
+  /** The reassignment throttle of this broker's followers (only replicas being added, with --throttle). */
+  private readonly throttle = new ReplicationThrottle();
   private closed = false;
   private readonly brokerId: number;
 
@@ -254,6 +257,10 @@ export class ReplicaManager {
     }
     const spec = this.options.coordinator.topic(state.topic);
     if (!spec) return;
+    this.throttle.set(
+      key,
+      state.addingReplicas?.includes(this.brokerId) === true ? state.throttleBytesPerSec : undefined,
+    );
     let replica = this.replicas.get(key);
     if (!replica) {
       const overrides = topicLogOverrides(spec.configs);
@@ -333,6 +340,7 @@ export class ReplicaManager {
         endpoint: () => this.options.coordinator.brokers().find((b) => b.nodeId === leaderId),
         config: this.options.config,
         logger: this.options.logger,
+        throttle: this.throttle,
         onIdle: () => {
           if (this.fetchers.get(leaderId) === fetcher) this.fetchers.delete(leaderId);
         },
@@ -356,6 +364,7 @@ export class ReplicaManager {
     const replica = this.replicas.get(key);
     if (!replica) return;
     this.stopFetching(replica);
+    this.throttle.set(key, undefined);
     const wasLeader = replica.role === 'leader';
     replica.close(`${replica.name} ${reason}`);
     this.replicas.delete(key);

@@ -91,6 +91,8 @@ interface CachedTopic {
    * watches here refresh) has a new one, and is a new topic (Kafka's topic id).
    */
   createdZxid: number;
+  /** The topic znode as read: the partitions under reassignment (reassignment.ts) and their throttle. */
+  znode: TopicAssignment;
 }
 
 const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -513,6 +515,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       spec,
       assignment,
       createdZxid: node.createdZxid,
+      znode: assignmentZnode,
     });
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
   }
@@ -551,12 +554,18 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicas: [...(cached.assignment[partition] ?? [])],
       isr: [...znode.isr],
     };
+    const adding = cached.znode.adding_replicas?.[String(partition)];
+    const throttle = cached.znode.sluice_throttle_bytes_per_sec?.[String(partition)];
+    if (adding && adding.length > 0) state.addingReplicas = [...adding];
+    if (typeof throttle === 'number' && throttle > 0) state.throttleBytesPerSec = throttle;
     if (
       previous &&
       previous.leader === state.leader &&
       previous.leaderEpoch === state.leaderEpoch &&
       previous.isr.join() === state.isr.join() &&
-      previous.replicas.join() === state.replicas.join()
+      previous.replicas.join() === state.replicas.join() &&
+      previous.addingReplicas?.join() === state.addingReplicas?.join() &&
+      previous.throttleBytesPerSec === state.throttleBytesPerSec
     ) {
       return;
     }
