@@ -158,19 +158,24 @@ async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[],
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const ongoing = (await sluice.admin().listPartitionReassignments(topics)).filter((r) => wanted.has(nameOf(r)));
-    const isrs = new Map<string, number[]>();
-    for (const topic of new Set(ongoing.map((r) => r.topic))) {
+    const states = new Map<string, { replicas: number[]; isr: number[]; leader: number }>();
+    for (const { topic } of topics) {
       const d = await sluice.admin().describeTopic(topic);
-      for (const p of d.partitions) isrs.set(`${topic}-${p.partition}`, p.isr);
+      for (const p of d.partitions) states.set(`${topic}-${p.partition}`, p);
     }
     for (const r of ongoing) {
-      const line = progressLine(r, isrs.get(nameOf(r)));
+      const line = progressLine(r, states.get(nameOf(r))?.isr);
       if (last.get(nameOf(r)) !== line) await writeLine(line);
       last.set(nameOf(r), line);
     }
     const ongoingNames = new Set(ongoing.map(nameOf));
     for (const name of [...wanted]) {
       if (ongoingNames.has(name)) continue;
+      // done once the controller has also moved leadership and the ISR off the replicas that left
+      const state = states.get(name);
+      if (!state || !state.replicas.includes(state.leader) || !state.isr.every((r) => state.replicas.includes(r))) {
+        continue;
+      }
       wanted.delete(name);
       await writeLine(`Reassignment of partition ${name} is complete.`);
     }
