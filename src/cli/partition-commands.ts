@@ -173,9 +173,8 @@ async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[],
       if (ongoingNames.has(name)) continue;
       // done once the controller has also moved leadership and the ISR off the replicas that left
       const state = states.get(name);
-      if (!state || !state.replicas.includes(state.leader) || !state.isr.every((r) => state.replicas.includes(r))) {
-        continue;
-      }
+      const fenced = state !== undefined && state.isr.every((r) => state.replicas.includes(r));
+      if (!fenced || !state.replicas.includes(state.leader)) continue;
       wanted.delete(name);
       await writeLine(`Reassignment of partition ${name} is complete.`);
     }
