@@ -147,6 +147,12 @@ function progressLine(r: PartitionReassignmentStatus, isr: number[] | undefined)
   return `${nameOf(r)}: replicas ${r.replicas.join(',')}, adding ${adding}, removing ${removing}, isr ${isr?.join(',') ?? '?'}`;
 }
 
+/** Leader and ISR among the replicas: the replicas that left are fenced. */
+function withinReplicas(state: { replicas: number[]; isr: number[]; leader: number } | undefined): boolean {
+  if (state === undefined) return false;
+  return state.replicas.includes(state.leader) && state.isr.every((r) => state.replicas.includes(r));
+}
+
 /** Polls until none of `specs` is under reassignment any more, printing each partition's progress when it changes. */
 async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[], timeoutMs: number): Promise<void> {
   const wanted = new Set(specs.map(nameOf));
@@ -172,9 +178,7 @@ async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[],
     for (const name of [...wanted]) {
       if (ongoingNames.has(name)) continue;
       // done once the controller has also moved leadership and the ISR off the replicas that left
-      const state = states.get(name);
-      const fenced = state !== undefined && state.isr.every((r) => state.replicas.includes(r));
-      if (!fenced || !state.replicas.includes(state.leader)) continue;
+      if (!withinReplicas(states.get(name))) continue;
       wanted.delete(name);
       await writeLine(`Reassignment of partition ${name} is complete.`);
     }
