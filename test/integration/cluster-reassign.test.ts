@@ -1,7 +1,8 @@
 /**
  * Partition reassignment (KIP-455) in a real three-broker cluster with
  * min.insync.replicas=2: a topic with replication factor 2 on brokers 1,2 is
- * moved to 2,3 while a native producer sends with acks=-1 without pause.
+ * moved to 2,3 while a native producer and kafkajs (Kafka listener) send with
+ * acks=-1 without pause.
  * Every acknowledged record is read back afterwards, from the new leader and
  * from broker 3's own log on disk; broker 1 no longer leads, follows or
  * keeps the partition's directory. Bad requests are refused with Kafka's
@@ -13,6 +14,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCode, type Sluice } from '../../src/index.js';
 import { KafkaReader } from '../../src/protocol/binary/primitives.js';
@@ -68,6 +70,13 @@ describe('partition reassignment', () => {
     );
 
     const producer = sluice.producer({ acks: -1, retries: 20, retryBackoffMs: 100, timeoutMs: 10_000 });
+    const kafkajs = new Kafka({
+      clientId: 'reassign-it',
+      brokers: cluster.kafkaBootstrap.split(','),
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 40, initialRetryTime: 100, maxRetryTime: 1000 },
+    }).producer();
+    await kafkajs.connect();
     const acked = new Map<number, string>();
     let failures = 0;
     let stop = false;
@@ -80,6 +89,18 @@ describe('partition reassignment', () => {
           if (r) acked.set(r.offset, value);
         } catch {
           failures++; // not acknowledged: may or may not be in the log, never counted as acknowledged
+        }
+      }
+    })();
+    let kafkajsSent = 0;
+    const kafkajsLoad = (async () => {
+      while (!stop) {
+        const value = `k-${kafkajsSent++}`;
+        try {
+          const [r] = await kafkajs.send({ topic, acks: -1, messages: [{ value, partition: 0 }] });
+          if (r?.baseOffset !== undefined) acked.set(Number(r.baseOffset), value);
+        } catch {
+          failures++;
         }
       }
     })();
@@ -104,8 +125,12 @@ describe('partition reassignment', () => {
     } finally {
       stop = true;
       await load;
+      await kafkajsLoad;
     }
     await producer.close();
+    await kafkajs.disconnect();
+    // both clients' records were acknowledged during the test
+    expect([...acked.values()].some((v) => v.startsWith('k-'))).toBe(true);
 
     const p = (await cluster.describe(topic)).partitions[0];
     expect(p).toMatchObject({ replicas: [2, 3] });

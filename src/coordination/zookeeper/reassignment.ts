@@ -288,8 +288,8 @@ export class Reassignments {
    * Completes the reassignment of one partition when every target replica is
    * in the ISR; otherwise (re)arms a watch on its state znode to look again.
    */
-  async check(topic: string, partition: number): Promise<void> {
-    if (!this.host.active()) return;
+  async check(topic: string, partition: number, attempt = 0): Promise<void> {
+    if (!this.host.active() || attempt >= 10) return;
     const path = topicPath(topic);
     const node = await this.zk.get(path);
     if (!node) return;
@@ -309,7 +309,7 @@ export class Reassignments {
       await this.zk.set(path, JSON.stringify(withPartition(assignment, partition, target, [], [])), node.version);
     } catch (err) {
       // the topic znode changed (another alter, or a new partition): the watch or the next event retries
-      if (isZkError(err, ZkCode.BadVersion)) return void (await this.check(topic, partition));
+      if (isZkError(err, ZkCode.BadVersion)) return void (await this.check(topic, partition, attempt + 1));
       throw err;
     }
     await this.fence(topic, partition, target, live);
