@@ -18,6 +18,11 @@ export { murmur2, partitionForKey, toPositive } from './client/partitioner.js';
 export { Producer } from './client/producer.js';
 export { Queue } from './client/queue.js';
 export { QueueListener, type QueueMessageHandler, QueueReceiver } from './client/queue-receiver.js';
+export type {
+  PartitionReassignmentSpec,
+  PartitionReassignmentStatus,
+  ReassignPartitionsOptions,
+} from './client/reassignment-admin.js';
 export { Session, SessionQueue, SessionReceiver } from './client/session.js';
 export { type QueueCommitStatus, SessionCommitError } from './client/session-commit.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';

@@ -10,6 +10,7 @@ import { collect } from './cli-args.js';
 import { addGlobalOptions } from './cli-client.js';
 import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupCommands } from './group-commands.js';
+import { registerPartitionCommands } from './partition-commands.js';
 import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
@@ -38,6 +39,7 @@ function program(): Command {
   registerGroupCommands(root);
   registerQueueCommands(root);
   registerPerfCommands(root);
+  registerPartitionCommands(root);
   return root;
 }
 

@@ -24,6 +24,12 @@ import {
 } from './group-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
 import { browseQueue, listDeadLetterQueues, listQueues, purgeQueue, queueStats, redriveQueue } from './queue-admin.js';
+import {
+  listPartitionReassignments,
+  type PartitionReassignmentStatus,
+  type ReassignPartitionsOptions,
+  reassignPartitions,
+} from './reassignment-admin.js';
 import type {
   CreateTopicOptions,
   DeadLetterQueueInfo,
@@ -182,6 +188,22 @@ export class Admin {
         `cannot delete consumer group '${group}': it has active members (NON_EMPTY_GROUP); stop its consumers first`,
       );
     }
+  }
+
+  /**
+   * Moves partitions to new replicas (or cancels, replicas null): Kafka's
+   * alterPartitionReassignments, at the controller. Resolves once recorded;
+   * each completes when its new replicas have caught up (reassignment-admin.ts).
+   */
+  reassignPartitions(options: ReassignPartitionsOptions): Promise<void> {
+    return reassignPartitions(this.cluster, options);
+  }
+
+  /** The partitions under reassignment (all, or those named), sorted. */
+  listPartitionReassignments(
+    topics?: { topic: string; partitions: number[] }[],
+  ): Promise<PartitionReassignmentStatus[]> {
+    return listPartitionReassignments(this.cluster, topics);
   }
 
   /** Stats of one queue, or (no name) of every queue on every broker, sorted by name. */

@@ -28,6 +28,10 @@ export interface PartitionState {
   leaderEpoch: number;
   replicas: number[];
   isr: number[];
+  /** While the partition is under reassignment: the replicas being added (catching up). */
+  addingReplicas?: number[];
+  /** While under reassignment with a throttle: the bytes/s its adding replicas may fetch at. */
+  throttleBytesPerSec?: number;
 }
 
 export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;
@@ -75,4 +79,31 @@ export interface Coordinator {
    * is back. Optional: a standalone broker's leadership is never in doubt.
    */
   onLeadershipDoubt?(listener: (inDoubt: boolean) => void): () => void;
+  /**
+   * Partition reassignment (KIP-455; issue 16): moves `partition` to the
+   * `target` replicas, or cancels its reassignment when `target` is null.
+   * Returns once the reassignment is recorded (it completes in the
+   * background). Throws NotController on a broker that is not the
+   * controller, UnknownPartition, InvalidReplicaAssignment,
+   * NoReassignmentInProgress. `throttleBytesPerSec` (0: none) limits how fast
+   * the added replicas fetch until it completes. Absent in a coordinator with
+   * nothing to move.
+   */
+  alterPartitionReassignment?(
+    topic: string,
+    partition: number,
+    target: number[] | null,
+    throttleBytesPerSec?: number,
+  ): Promise<void>;
+  /** The partitions under reassignment (controller only, else NotController). */
+  listPartitionReassignments?(): Promise<PartitionReassignment[]>;
+}
+
+/** One partition under reassignment: its full replica set now, and the replicas being added and removed. */
+export interface PartitionReassignment {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  addingReplicas: number[];
+  removingReplicas: number[];
 }

@@ -23,6 +23,7 @@ import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
+import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
 
@@ -47,5 +48,7 @@ export const handlers: HandlerTable = {
   [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochHandler,
   [ApiKey.DescribeConfigs]: describeConfigsHandler,
   [ApiKey.DeleteGroups]: deleteGroupsHandler,
+  [ApiKey.AlterPartitionReassignments]: alterPartitionReassignmentsHandler,
+  [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,
   ...queueHandlers,
 };

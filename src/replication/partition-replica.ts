@@ -118,6 +118,29 @@ export class PartitionReplica {
     this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
   }
 
+  /**
+   * The replica set changed at the same leader epoch (a partition
+   * reassignment adds or removes replicas; see coordination/zookeeper/
+   * reassignment.ts). As leader, added followers are tracked from their first
+   * fetch (outside the ISR until they catch up) and removed ones are
+   * forgotten; the ISR itself changes only through the coordinator.
+   */
+  updateReplicas(replicas: number[]): void {
+    this.replicas = [...replicas];
+    if (this.role !== 'leader') return;
+    for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
+    for (const id of replicas) {
+      if (id === this.brokerId || this.followers.has(id)) continue;
+      this.followers.set(id, {
+        logEndOffset: -1,
+        lastCaughtUpMs: 0,
+        lastFetchLeaderLogEnd: -1,
+        lastFetchMs: 0,
+      });
+    }
+    this.maybeAdvanceHighWatermark();
+  }
+
   becomeOffline(reason: string): void {
     this.role = 'offline';
     this.leaderId = -1;

@@ -26,6 +26,7 @@ import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { PartitionReplica } from './partition-replica.js';
+import type { ReplicationThrottle } from './replication-throttle.js';
 
 const keyOf = (replica: PartitionReplica): string => topicPartitionKey(replica.topic, replica.partition);
 
@@ -46,7 +47,12 @@ export interface ReplicaFetcherOptions {
   logger: Logger;
   /** Called when the loop ends because no partition is left. */
   onIdle: () => void;
+  /** The broker's reassignment throttle (replication-throttle.ts); absent: nothing is throttled. */
+  throttle?: ReplicationThrottle;
 }
+
+/** Longest sleep of a fetcher whose partitions all wait for the throttle (it then looks again). */
+const throttleWaitMsMax = 1_000;
 
 export class ReplicaFetcher {
   private readonly followed = new Map<string, Followed>();
@@ -100,7 +106,16 @@ export class ReplicaFetcher {
         const connection = await this.connect();
         const truncating = [...this.followed.values()].filter((f) => f.state === 'truncating');
         if (truncating.length > 0) await this.truncate(connection, truncating);
-        const fetching = [...this.followed.values()].filter((f) => f.state === 'fetching');
+        const throttle = this.options.throttle;
+        const allowed = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
+        const fetching = [...this.followed.values()].filter(
+          (f) => f.state === 'fetching' && (allowed > 0 || !throttle?.isThrottled(keyOf(f.replica))),
+        );
+        if (fetching.length === 0 && throttle && [...this.followed.values()].some((f) => f.state === 'fetching')) {
+          // every partition to fetch is a throttled one and the bucket is empty
+          await this.pause(Math.min(Math.max(throttle.waitMs(), 1), throttleWaitMsMax));
+          continue;
+        }
         if (fetching.length === 0) {
           // every partition waits for the leader (or us) to learn the new leadership: that takes milliseconds
           await this.pause(partitionRetryMs);
@@ -210,13 +225,17 @@ export class ReplicaFetcher {
       string,
       { partition: number; fetchOffset: number; currentLeaderEpoch: number; partitionMaxBytes: number }[]
     >();
+    const throttle = this.options.throttle;
+    const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
+    const allowance = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
     for (const f of entries) {
       const list = byTopic.get(f.replica.topic) ?? [];
       list.push({
         partition: f.replica.partition,
         fetchOffset: f.replica.log.logEndOffset,
         currentLeaderEpoch: f.epoch,
-        partitionMaxBytes: maxBytes,
+        // a throttled replica asks for what the bucket holds (the leader still answers one whole batch)
+        partitionMaxBytes: throttled(f) ? Math.max(1, Math.min(maxBytes, allowance)) : maxBytes,
       });
       byTopic.set(f.replica.topic, list);
     }
@@ -254,6 +273,7 @@ export class ReplicaFetcher {
           continue;
         }
         if (p.records.length > 0) {
+          if (throttled(f)) throttle?.consume(p.records.length);
           try {
             await log.append(p.records, { assignOffsets: false });
           } catch (err) {

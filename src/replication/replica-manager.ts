@@ -22,6 +22,7 @@ import type { AppendResult } from '../storage/partition-log.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
+import { ReplicationThrottle } from './replication-throttle.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
@@ -50,6 +51,8 @@ export class ReplicaManager {
   private readonly leadershipListeners = new Set<LeadershipListener>();
   private readonly unsubscribe: (() => void)[] = [];
   private isrTimer: NodeJS.Timeout | undefined;
+  /** The reassignment throttle of this broker's followers (only replicas being added, with --throttle). */
+  private readonly throttle = new ReplicationThrottle();
   private closed = false;
   private readonly brokerId: number;
 
@@ -67,6 +70,7 @@ export class ReplicaManager {
       }),
     );
     for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
+    await this.deleteStrayLogs();
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(Math.floor(lagMaxMs / 2), 100));
     this.isrTimer.unref();
@@ -146,7 +150,9 @@ export class ReplicaManager {
         `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
       );
     }
-    const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
+    const result = await replica.log.append(records, {
+      leaderEpoch: replica.leaderEpoch,
+    });
     this.options.notifier.notify(topicPartitionKey(topic, partition));
     replica.onLeaderAppend();
     if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
@@ -188,14 +194,27 @@ export class ReplicaManager {
       const ok = await this.options.coordinator.updateIsr(replica.topic, replica.partition, epoch, sorted);
       if (ok && replica.role === 'leader' && replica.leaderEpoch === epoch) {
         this.options.logger.info(
-          { topic: replica.topic, partition: replica.partition, from: before, to: sorted, reason },
+          {
+            topic: replica.topic,
+            partition: replica.partition,
+            from: before,
+            to: sorted,
+            reason,
+          },
           'ISR changed',
         );
         replica.isrChangeConfirmed(sorted);
         this.options.metrics?.isrChanged(sorted.length < before.length ? 'shrink' : 'expand');
       } else if (ok) {
         this.options.logger.info(
-          { topic: replica.topic, partition: replica.partition, from: before, to: sorted, reason, epoch },
+          {
+            topic: replica.topic,
+            partition: replica.partition,
+            from: before,
+            to: sorted,
+            reason,
+            epoch,
+          },
           'ISR written, but leadership moved before it was confirmed here',
         );
       }
@@ -230,10 +249,18 @@ export class ReplicaManager {
     if (this.closed) return;
     // the newest state, not the one the event carried: events can queue up behind a slow step
     const state = this.options.coordinator.partitionState(given.topic, given.partition) ?? given;
-    if (!state.replicas.includes(this.brokerId)) return;
+    const key = topicPartitionKey(state.topic, state.partition);
+    if (!state.replicas.includes(this.brokerId)) {
+      // no longer a replica here (a partition reassignment moved it away): stop and delete the log
+      if (this.replicas.has(key)) await this.removeReplica(key, 'it was reassigned to other brokers');
+      return;
+    }
     const spec = this.options.coordinator.topic(state.topic);
     if (!spec) return;
-    const key = topicPartitionKey(state.topic, state.partition);
+    this.throttle.set(
+      key,
+      state.addingReplicas?.includes(this.brokerId) === true ? state.throttleBytesPerSec : undefined,
+    );
     let replica = this.replicas.get(key);
     if (!replica) {
       const overrides = topicLogOverrides(spec.configs);
@@ -247,13 +274,19 @@ export class ReplicaManager {
     const wasLeader = replica.role === 'leader';
     if (state.leader === this.brokerId) {
       if (wasLeader && replica.leaderEpoch === state.leaderEpoch) {
+        if (replica.replicas.join() !== state.replicas.join()) replica.updateReplicas(state.replicas);
         replica.setIsr(state.isr);
         return;
       }
       this.stopFetching(replica);
       await replica.becomeLeader(state.leaderEpoch, state.replicas, state.isr, Date.now());
       this.options.logger.info(
-        { topic: state.topic, partition: state.partition, epoch: state.leaderEpoch, isr: state.isr },
+        {
+          topic: state.topic,
+          partition: state.partition,
+          epoch: state.leaderEpoch,
+          isr: state.isr,
+        },
         'leading partition',
       );
       this.notifyLeadership(replica, true);
@@ -269,13 +302,19 @@ export class ReplicaManager {
         replica.leaderEpoch === state.leaderEpoch
       ) {
         replica.isr = [...state.isr];
+        replica.updateReplicas(state.replicas);
         return;
       }
       this.stopFetching(replica);
       replica.becomeFollower(state.leader, state.leaderEpoch, state.replicas, state.isr);
       this.fetcherFor(state.leader).add(replica);
       this.options.logger.info(
-        { topic: state.topic, partition: state.partition, leader: state.leader, epoch: state.leaderEpoch },
+        {
+          topic: state.topic,
+          partition: state.partition,
+          leader: state.leader,
+          epoch: state.leaderEpoch,
+        },
         'following partition',
       );
     }
@@ -301,6 +340,7 @@ export class ReplicaManager {
         endpoint: () => this.options.coordinator.brokers().find((b) => b.nodeId === leaderId),
         config: this.options.config,
         logger: this.options.logger,
+        throttle: this.throttle,
         onIdle: () => {
           if (this.fetchers.get(leaderId) === fetcher) this.fetchers.delete(leaderId);
         },
@@ -313,6 +353,44 @@ export class ReplicaManager {
   private stopFetching(replica: PartitionReplica): void {
     if (replica.role !== 'follower') return;
     this.fetchers.get(replica.leaderId)?.remove(replica);
+  }
+
+  /**
+   * This broker is no longer a replica of the partition (reassigned away):
+   * it stops following or leading it and deletes its local log, as Kafka's
+   * StopReplica with delete=true does.
+   */
+  private async removeReplica(key: string, reason: string): Promise<void> {
+    const replica = this.replicas.get(key);
+    if (!replica) return;
+    this.stopFetching(replica);
+    this.throttle.set(key, undefined);
+    const wasLeader = replica.role === 'leader';
+    replica.close(`${replica.name} ${reason}`);
+    this.replicas.delete(key);
+    if (wasLeader) this.notifyLeadership(replica, false);
+    this.options.logger.info({ topic: replica.topic, partition: replica.partition, reason }, 'removing replica');
+    try {
+      await this.options.logs.delete(replica.topic, replica.partition);
+    } catch (err) {
+      this.options.logger.error({ err, partition: replica.name }, 'deleting the log of a removed replica failed');
+    }
+  }
+
+  /**
+   * Logs left here for partitions this broker is no longer a replica of (it
+   * was down while a reassignment moved them away): deleted at start.
+   */
+  private async deleteStrayLogs(): Promise<void> {
+    for (const log of this.options.logs.all()) {
+      const state = this.options.coordinator.partitionState(log.topic, log.partition);
+      if (!state || state.replicas.includes(this.brokerId)) continue;
+      const key = topicPartitionKey(log.topic, log.partition);
+      await (this.chains.get(key) ?? Promise.resolve());
+      if (this.replicas.has(key)) continue;
+      this.options.logger.info({ topic: log.topic, partition: log.partition }, 'deleting the log of a stray replica');
+      await this.options.logs.delete(log.topic, log.partition);
+    }
   }
 
   /** Stops replicating a deleted topic and deletes its logs here (once, however many callers ask). */

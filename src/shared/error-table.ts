@@ -369,6 +369,31 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'A record batch is well formed but breaks a rule (bad offsets, empty, bad magic).',
   },
+  // partition reassignment (KIP-455), issue 16
+  NotController: {
+    code: 'SLUICE_ERR_NOT_CONTROLLER',
+    wireName: 'NOT_CONTROLLER',
+    wire: 41,
+    retriable: true,
+    httpStatus: 400,
+    meaning: 'The request must go to the active controller, and this broker is not it (or there is no controller).',
+  },
+  InvalidReplicaAssignment: {
+    code: 'SLUICE_ERR_INVALID_REPLICA_ASSIGNMENT',
+    wireName: 'INVALID_REPLICA_ASSIGNMENT',
+    wire: 39,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A replica assignment is empty, names a broker twice, or names a broker that is not live.',
+  },
+  NoReassignmentInProgress: {
+    code: 'SLUICE_ERR_NO_REASSIGNMENT_IN_PROGRESS',
+    wireName: 'NO_REASSIGNMENT_IN_PROGRESS',
+    wire: 85,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A reassignment was cancelled for a partition that is not being reassigned.',
+  },
   QueueFull: {
     code: 'SLUICE_ERR_QUEUE_FULL',
     wireName: 'QUEUE_FULL',
@@ -424,7 +449,9 @@ export const sluiceConditions = {
 type Conditions = WireConditions & typeof sluiceConditions;
 
 /** ErrorCode name → its stable `SLUICE_ERR_*` string. */
-export type ErrorCodes = { readonly [K in keyof Conditions]: Conditions[K]['code'] };
+export type ErrorCodes = {
+  readonly [K in keyof Conditions]: Conditions[K]['code'];
+};
 
 /** Wire name → Kafka's number, plus NONE (no error). */
 export type WireErrors = { readonly NONE: 0 } & {

@@ -316,3 +316,17 @@ export const refusedRequestWarningIntervalMs = 10_000;
 export const requestMsgpackItemsMax = 500_000;
 /** Nesting of a native request's msgpack (request shapes need fewer than 10 levels; msgpackr recurses per level). */
 export const requestMsgpackDepthMax = 32;
+
+// ---- partition reassignment (src/coordination/zookeeper/reassignment.ts), issue 16 ----
+
+/**
+ * State-znode watches the controller holds for partitions under reassignment
+ * (one each; ZooKeeper keeps every watch in the server's memory). Beyond it a
+ * reassignment still completes, at the next broker change or controller
+ * check; 10 000 is more partitions than a Sluice cluster moves at once.
+ */
+export const reassignmentWatchesMax = 10_000;
+/** How often the controller looks at every ongoing reassignment besides its watches (a missed event costs this). */
+export const reassignmentCheckIntervalMs = 5_000;
+/** Partitions one AlterPartitionReassignments request may name (each costs ZooKeeper writes on the controller). */
+export const reassignmentPartitionsPerRequestMax = 10_000;

@@ -121,6 +121,12 @@ export class TestCluster {
     });
   }
 
+  /** Starts broker `id` (not yet in the cluster) with the cluster's settings and keeps it, as start() does. */
+  async addBroker(id: number): Promise<void> {
+    if (this.brokers.has(id)) throw new Error(`broker ${id} is already in this cluster`);
+    await this.startBroker(id);
+  }
+
   private async startBroker(id: number): Promise<void> {
     const broker = await this.startExtraBroker(id);
     this.brokers.set(id, broker);

@@ -239,6 +239,32 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     malformed: [set('groups.0', null), set('groups.0', 5)],
   },
   {
+    apiKey: ApiKey.AlterPartitionReassignments,
+    name: 'AlterPartitionReassignments',
+    valid: {
+      topics: [
+        {
+          name: 'shapes',
+          partitions: [
+            { partition: 0, replicas: [1] },
+            { partition: 1, replicas: null },
+          ],
+        },
+      ],
+    },
+    malformed: [
+      set('topics.0.partitions.0.replicas.0', '1'),
+      set('topics.0.partitions.0.partition', null),
+      set('throttleBytesPerSec', 'fast'),
+    ],
+  },
+  {
+    apiKey: ApiKey.ListPartitionReassignments,
+    name: 'ListPartitionReassignments',
+    valid: { topics: [{ name: 'shapes', partitions: [0] }] },
+    malformed: [set('topics.0.partitions.0', 'zero'), set('topics.0.name', 5)],
+  },
+  {
     apiKey: ApiKey.QueueSend,
     name: 'QueueSend',
     valid: {

@@ -29,9 +29,12 @@
  * event) instead of Kafka's LeaderAndIsr requests.
  *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
+ * Partition reassignment (KIP-455) runs on this queue too: reassignment.ts.
  */
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
@@ -163,7 +166,12 @@ export function preferredLeader(
   const preferred = replicas[0];
   if (preferred === undefined || state.leader === preferred || state.leader < 0) return undefined;
   if (!live.has(preferred) || !state.isr.includes(preferred)) return undefined;
-  const next = { ...state, controller_epoch: controllerEpoch, leader: preferred, leader_epoch: state.leader_epoch + 1 };
+  const next = {
+    ...state,
+    controller_epoch: controllerEpoch,
+    leader: preferred,
+    leader_epoch: state.leader_epoch + 1,
+  };
   assertWritable(next, state);
   return next;
 }
@@ -192,12 +200,48 @@ export class Controller {
   private controllerWatchArmed = false;
   private queue: Promise<void> = Promise.resolve();
   private rebalanceTimer: NodeJS.Timeout | undefined;
+  private reassignmentTimer: NodeJS.Timeout | undefined;
+  /** Partition reassignments (KIP-455, reassignment.ts), driven from this controller's queue. */
+  readonly reassignments: Reassignments;
 
   constructor(
     private readonly zk: ZkClient,
     private readonly brokerId: number,
     private readonly options: ControllerOptions,
-  ) {}
+  ) {
+    this.reassignments = new Reassignments(zk, {
+      active: () => this.active && !this.stopped,
+      epoch: () => this.epoch,
+      enqueue: (step) => this.enqueue(step),
+    });
+  }
+
+  /**
+   * Runs `step` on the controller's queue while this broker is the active
+   * controller, with its result or error for the caller; NotController when
+   * it is not (or stops being it before the step runs).
+   */
+  runAsController<T>(step: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const notController = (): SluiceError =>
+        new SluiceError(
+          ErrorCode.NotController,
+          `broker ${this.brokerId} is not the controller (the controller is broker ${this.current})`,
+        );
+      void this.enqueue(async () => {
+        settled = true;
+        if (!this.active) return reject(notController());
+        try {
+          resolve(await step());
+        } catch (err) {
+          reject(err);
+        }
+      }).then(() => {
+        if (!settled) reject(notController());
+      });
+    });
+  }
 
   /** Resolves once this broker knows who the controller is (possibly itself). */
   start(): Promise<void> {
@@ -209,6 +253,8 @@ export class Controller {
     this.active = false;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     this.rebalanceTimer = undefined;
+    if (this.reassignmentTimer) clearInterval(this.reassignmentTimer);
+    this.reassignmentTimer = undefined;
   }
 
   get controllerId(): number {
@@ -298,6 +344,12 @@ export class Controller {
     await this.watchChildren(deleteTopicsPath);
     await this.deleteMarkedTopics();
     await this.reconcile();
+    // reassignments a previous controller left under way carry on from the topic znodes
+    await this.reassignments.checkAll();
+    this.reassignmentTimer ??= setInterval(() => {
+      if (this.active) void this.enqueue(() => this.reassignments.checkAll());
+    }, reassignmentCheckIntervalMs);
+    this.reassignmentTimer.unref();
     if (this.options.autoLeaderRebalanceEnable && !this.rebalanceTimer) {
       this.rebalanceTimer = setInterval(() => {
         if (this.active) void this.enqueue(() => this.rebalanceLeaders());
@@ -315,6 +367,8 @@ export class Controller {
       if (!assignmentNode) continue;
       const assignment = parseAssignment(topicPath(topic), assignmentNode.data);
       for (const [key, replicas] of Object.entries(assignment.partitions)) {
+        // Kafka skips partitions under reassignment: their preferred replica is the target's
+        if (isReassigning(assignment, Number(key))) continue;
         const path = partitionStatePath(topic, Number(key));
         const node = await this.zk.get(path);
         if (!node) continue;
@@ -338,7 +392,10 @@ export class Controller {
         if (!this.active) return;
         await this.watchChildren(path);
         if (path === deleteTopicsPath) await this.deleteMarkedTopics();
-        else await this.reconcile();
+        else {
+          await this.reconcile();
+          if (path === brokerIdsPath) await this.reassignments.checkAll();
+        }
       });
     });
   }
@@ -432,6 +489,17 @@ export class Controller {
         }
       }
       const state = parsePartitionState(path, node.data);
+      // a leader or ISR member outside the replicas: a reassignment's last step left undone (reassignment.ts)
+      const fenced = fenceNonReplicas(state, replicas, live, this.epoch);
+      if (fenced) {
+        assertWritable(fenced, state);
+        try {
+          await this.zk.set(path, JSON.stringify(fenced), node.version);
+        } catch (err) {
+          if (!isZkError(err, ZkCode.BadVersion)) throw err;
+        }
+        continue;
+      }
       const restarted = [state.leader, ...state.isr].filter(
         (id) => (liveBrokers.get(id) ?? Number.NEGATIVE_INFINITY) > node.modifiedZxid,
       );

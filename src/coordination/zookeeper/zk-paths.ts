@@ -4,6 +4,7 @@
  *
  *   /brokers/ids/<id>                            ephemeral {"version":5,"host","port","endpoints":[...],"jmx_port":-1,"timestamp"}
  *   /brokers/topics/<t>                          {"version":2,"partitions":{"0":[1,2,3]}}
+ *                                                (+ "adding_replicas","removing_replicas" while reassigning, KIP-455)
  *   /brokers/topics/<t>/partitions/<p>/state     {"controller_epoch","leader","version":1,"leader_epoch","isr":[...]}
  *   /config/topics/<t>                           {"version":1,"config":{...}}
  *   /controller                                  ephemeral {"version":1,"brokerid","timestamp"}
@@ -48,6 +49,16 @@ export interface BrokerRegistration {
 export interface TopicAssignment {
   version: 2;
   partitions: Record<string, number[]>;
+  /** KIP-455: per partition under reassignment, the replicas being added (reassignment.ts). */
+  adding_replicas?: Record<string, number[]>;
+  /** KIP-455: per partition under reassignment, the replicas being removed. */
+  removing_replicas?: Record<string, number[]>;
+  /**
+   * Sluice's own (Kafka tools ignore it): per partition under reassignment,
+   * the bytes/s its adding replicas may fetch at (`--throttle`); goes with
+   * the reassignment.
+   */
+  sluice_throttle_bytes_per_sec?: Record<string, number>;
 }
 
 export interface PartitionStateZnode {

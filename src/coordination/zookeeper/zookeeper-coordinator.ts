@@ -31,7 +31,14 @@ import {
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
-import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import type {
+  BrokerEndpoint,
+  Coordinator,
+  PartitionReassignment,
+  PartitionState,
+  PartitionStateListener,
+  TopicSpec,
+} from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
@@ -84,6 +91,8 @@ interface CachedTopic {
    * watches here refresh) has a new one, and is a new topic (Kafka's topic id).
    */
   createdZxid: number;
+  /** The topic znode as read: the partitions under reassignment (reassignment.ts) and their throttle. */
+  znode: TopicAssignment;
 }
 
 const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
@@ -502,7 +511,12 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
     };
-    this.topicMap.set(name, { spec, assignment, createdZxid: node.createdZxid });
+    this.topicMap.set(name, {
+      spec,
+      assignment,
+      createdZxid: node.createdZxid,
+      znode: assignmentZnode,
+    });
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
   }
 
@@ -540,12 +554,18 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicas: [...(cached.assignment[partition] ?? [])],
       isr: [...znode.isr],
     };
+    const adding = cached.znode.adding_replicas?.[String(partition)];
+    const throttle = cached.znode.sluice_throttle_bytes_per_sec?.[String(partition)];
+    if (adding && adding.length > 0) state.addingReplicas = [...adding];
+    if (typeof throttle === 'number' && throttle > 0) state.throttleBytesPerSec = throttle;
     if (
       previous &&
       previous.leader === state.leader &&
       previous.leaderEpoch === state.leaderEpoch &&
       previous.isr.join() === state.isr.join() &&
-      previous.replicas.join() === state.replicas.join()
+      previous.replicas.join() === state.replicas.join() &&
+      previous.addingReplicas?.join() === state.addingReplicas?.join() &&
+      previous.throttleBytesPerSec === state.throttleBytesPerSec
     ) {
       return;
     }
@@ -559,10 +579,42 @@ export class ZooKeeperCoordinator implements Coordinator {
     }
   }
 
+  // ---- partition reassignment (KIP-455, reassignment.ts): run by the active controller ----
+
+  alterPartitionReassignment(
+    topic: string,
+    partition: number,
+    target: number[] | null,
+    throttleBytesPerSec = 0,
+  ): Promise<void> {
+    return this.asController((c) => c.reassignments.alter(topic, partition, target, throttleBytesPerSec));
+  }
+
+  listPartitionReassignments(): Promise<PartitionReassignment[]> {
+    return this.asController((c) => c.reassignments.list());
+  }
+
+  private asController<T>(step: (controller: Controller) => Promise<T>): Promise<T> {
+    const controller = this.controller;
+    if (!controller?.isActive) {
+      return Promise.reject(
+        new SluiceError(
+          ErrorCode.NotController,
+          `broker ${this.brokerId} is not the controller (the controller is broker ${this.controllerId()})`,
+        ),
+      );
+    }
+    return controller.runAsController(() => step(controller));
+  }
+
   // ---- producer ids (the idempotent producer) ----
 
   /** Ids left in the claimed block [next, end] (inclusive, Kafka's), and the claim of the next block while under way. */
-  private readonly producerIds: { next: number; end: number; claiming?: Promise<void> } = { next: 0, end: -1 };
+  private readonly producerIds: {
+    next: number;
+    end: number;
+    claiming?: Promise<void>;
+  } = { next: 0, end: -1 };
 
   /**
    * Hands out ids from blocks claimed in /latest_producer_id_block (see

@@ -1,5 +1,6 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
+import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createTopicsApi } from './apis/create-topics.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
@@ -14,6 +15,7 @@ import { joinGroupApi } from './apis/join-group.js';
 import { leaveGroupApi } from './apis/leave-group.js';
 import { listGroupsApi } from './apis/list-groups.js';
 import { listOffsetsApi } from './apis/list-offsets.js';
+import { listPartitionReassignmentsApi } from './apis/list-partition-reassignments.js';
 import { metadataApi } from './apis/metadata.js';
 import { offsetCommitApi } from './apis/offset-commit.js';
 import { offsetFetchApi } from './apis/offset-fetch.js';
@@ -40,6 +42,8 @@ const apis: AnyKafkaApi[] = [
   initProducerIdApi,
   describeConfigsApi,
   describeClusterApi,
+  alterPartitionReassignmentsApi,
+  listPartitionReassignmentsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

@@ -20,6 +20,8 @@ export const ApiKey = {
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
   DeleteGroups: 42,
+  AlterPartitionReassignments: 45,
+  ListPartitionReassignments: 46,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,
   QueueFetch: 1001,

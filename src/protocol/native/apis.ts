@@ -38,6 +38,12 @@ import type {
   QueueLeaveResponse,
   QueueSendResponse,
 } from './queue-messages.js';
+import {
+  type AlterPartitionReassignmentsResponse,
+  alterPartitionReassignmentsRequest,
+  type ListPartitionReassignmentsResponse,
+  listPartitionReassignmentsRequest,
+} from './reassignment-messages.js';
 import type { OffsetForLeaderEpochResponse } from './replication-messages.js';
 import * as shapes from './request-shapes.js';
 import type { Infer, Shape } from './shape.js';
@@ -74,6 +80,8 @@ const rows = {
   [ApiKey.OffsetForLeaderEpoch]: { ...v0, request: shapes.offsetForLeaderEpochRequest },
   [ApiKey.DescribeConfigs]: { ...v0, request: shapes.describeConfigsRequest },
   [ApiKey.DeleteGroups]: { ...v0, request: shapes.deleteGroupsRequest },
+  [ApiKey.AlterPartitionReassignments]: { ...v0, request: alterPartitionReassignmentsRequest },
+  [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -103,6 +111,8 @@ interface Responses {
   [ApiKey.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
   [ApiKey.DescribeConfigs]: DescribeConfigsResponse;
   [ApiKey.DeleteGroups]: DeleteGroupsResponse;
+  [ApiKey.AlterPartitionReassignments]: AlterPartitionReassignmentsResponse;
+  [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;
