@@ -43,9 +43,14 @@ function parseValue(key: string, spec: ConfigKeySpec, raw: string, factor = 1): 
         .map((s) => s.trim())
         .filter(Boolean);
       if (items.length === 0) throw invalid(key, value, 'empty list');
+      const bad = spec.values ? items.find((item) => !spec.values?.includes(item)) : undefined;
+      if (bad !== undefined) throw invalid(key, value, `${bad} is not one of ${spec.values?.join(', ')}`);
       return items;
     }
     default:
+      if (spec.values && !spec.values.includes(value)) {
+        throw invalid(key, value, `not one of ${spec.values.join(', ')}`);
+      }
       return value;
   }
 }

@@ -66,6 +66,7 @@ export class ReplicaManager {
         void this.removeTopic(topic);
       }),
     );
+    this.unsubscribe.push(coordinator.onTopicConfigChanged((topic, configs) => this.reconfigureTopic(topic, configs)));
     for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(Math.floor(lagMaxMs / 2), 100));
@@ -82,6 +83,28 @@ export class ReplicaManager {
       if (state) pending.push(this.apply(state));
     }
     await Promise.all(pending);
+  }
+
+  /**
+   * A topic's configs changed (here or on another broker): every local log of
+   * it takes the new log settings at once (retention and roll on their next
+   * check, max.message.bytes on the next append). min.insync.replicas and the
+   * message.timestamp.* keys are read from the topic's configs at each produce.
+   */
+  reconfigureTopic(topic: string, configs: Record<string, string>): void {
+    let overrides: ReturnType<typeof topicLogOverrides>;
+    try {
+      overrides = topicLogOverrides(configs);
+    } catch (err) {
+      // written by something other than a broker's checked alteration: the logs keep their settings
+      this.options.logger.error({ err, topic }, 'topic configs changed to values that are not valid; not applied');
+      return;
+    }
+    for (const replica of this.replicas.values()) {
+      if (replica.topic !== topic) continue;
+      replica.log.updateConfig({ ...this.options.logs.defaults, ...overrides });
+    }
+    this.options.logger.info({ topic, configs }, 'topic configs changed');
   }
 
   /** Applies the current state of every partition (after the coordinator came back from a lost session). */
