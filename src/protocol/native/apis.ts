@@ -20,6 +20,7 @@ import type {
   SyncGroupResponse,
 } from './group-messages.js';
 import type {
+  AlterConfigsResponse,
   ApiVersionsResponse,
   CreateTopicsResponse,
   DeleteTopicsResponse,
@@ -73,6 +74,8 @@ const rows = {
   [ApiKey.InitProducerId]: { ...v0, request: shapes.initProducerIdRequest },
   [ApiKey.OffsetForLeaderEpoch]: { ...v0, request: shapes.offsetForLeaderEpochRequest },
   [ApiKey.DescribeConfigs]: { ...v0, request: shapes.describeConfigsRequest },
+  [ApiKey.AlterConfigs]: { ...v0, request: shapes.alterConfigsRequest },
+  [ApiKey.IncrementalAlterConfigs]: { ...v0, request: shapes.incrementalAlterConfigsRequest },
   [ApiKey.DeleteGroups]: { ...v0, request: shapes.deleteGroupsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
@@ -102,6 +105,8 @@ interface Responses {
   [ApiKey.InitProducerId]: InitProducerIdResponse;
   [ApiKey.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
   [ApiKey.DescribeConfigs]: DescribeConfigsResponse;
+  [ApiKey.AlterConfigs]: AlterConfigsResponse;
+  [ApiKey.IncrementalAlterConfigs]: AlterConfigsResponse;
   [ApiKey.DeleteGroups]: DeleteGroupsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
