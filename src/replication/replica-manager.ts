@@ -22,6 +22,7 @@ import type { AppendResult } from '../storage/partition-log.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
+import { applyTimestampPolicy, timestampPolicyOf } from './timestamp-policy.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
@@ -159,7 +160,7 @@ export class ReplicaManager {
     records: Buffer,
     acks: number,
     timeoutMs: number,
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult & { logAppendTimeMs: number }> {
     const replica = this.leaderReplica(topic, partition);
     const spec = this.options.coordinator.topic(topic);
     const minIsr = (spec && topicMinInsyncReplicas(spec.configs)) ?? this.options.config.int('min.insync.replicas');
@@ -169,11 +170,17 @@ export class ReplicaManager {
         `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
       );
     }
+    // message.timestamp.type / message.timestamp.difference.max.ms (issue 16)
+    const logAppendTimeMs = applyTimestampPolicy(
+      records,
+      timestampPolicyOf(spec?.configs ?? {}, this.options.config),
+      Date.now(),
+    );
     const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
     this.options.notifier.notify(topicPartitionKey(topic, partition));
     replica.onLeaderAppend();
     if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
-    return result;
+    return { ...result, logAppendTimeMs };
   }
 
   /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */
