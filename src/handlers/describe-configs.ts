@@ -85,8 +85,13 @@ function entry(
 /** What a broker key is set to: from the properties (static) when they set it, and its built-in default. */
 function brokerSynonyms(config: BrokerConfig, key: BrokerKey): ConfigSynonym[] {
   const synonyms: ConfigSynonym[] = [];
-  if (config.given?.has(key)) {
-    synonyms.push({ name: key, value: brokerValue(config, key), source: ConfigSource.StaticBrokerConfig });
+  const given = config.given?.get(key);
+  if (given !== undefined) {
+    // set through an older spelling (log.retention.hours): named so, in its own unit, as Kafka lists it
+    const factor = configKeys[key].aliases?.find(([alias]) => alias === given)?.[1];
+    const value = brokerValue(config, key);
+    const shown = factor !== undefined && value !== null ? String(Number(value) / factor) : value;
+    synonyms.push({ name: given, value: shown, source: ConfigSource.StaticBrokerConfig });
   }
   synonyms.push({ name: key, value: configKeys[key].default, source: ConfigSource.DefaultConfig });
   return synonyms;
