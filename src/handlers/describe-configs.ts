@@ -88,7 +88,8 @@ function brokerSynonyms(config: BrokerConfig, key: BrokerKey): ConfigSynonym[] {
   const given = config.given?.get(key);
   if (given !== undefined) {
     // set through an older spelling (log.retention.hours): named so, in its own unit, as Kafka lists it
-    const factor = configKeys[key].aliases?.find(([alias]) => alias === given)?.[1];
+    const spec: ConfigKeySpec = configKeys[key];
+    const factor = spec.aliases?.find(([alias]) => alias === given)?.[1];
     const value = brokerValue(config, key);
     const shown = factor !== undefined && value !== null ? String(Number(value) / factor) : value;
     synonyms.push({ name: given, value: shown, source: ConfigSource.StaticBrokerConfig });
