@@ -1,10 +1,10 @@
-/** `sluice topic create|list|describe|delete`. */
+/** `sluice topic create|list|describe|alter|delete`. */
 import type { Command } from 'commander';
-import type { TopicDescription } from '../client/types.js';
+import type { TopicConfigEntry, TopicDescription } from '../client/types.js';
 import { topicPartitionsMax } from '../shared/limits.js';
-import { collect, parseConfigPairs, parseInteger } from './cli-args.js';
+import { collect, parseConfigPairs, parseInteger, usageError } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
-import { writeLine } from './cli-output.js';
+import { formatTable, writeLine } from './cli-output.js';
 
 /** Replication factors above this cannot be placed on any cluster Sluice runs. */
 const replicationFactorMax = 1_000;
@@ -57,6 +57,23 @@ function describeJson(t: TopicDescription): unknown {
   };
 }
 
+/** `topic describe NAME --configs`: a KEY / VALUE / SOURCE table (Kafka's source names), or with --json one object. */
+async function printConfigs(topic: string, configs: TopicConfigEntry[], json: boolean): Promise<void> {
+  if (json) {
+    const byName = Object.fromEntries(configs.map((c) => [c.name, { value: c.value, source: c.source }]));
+    await writeLine(JSON.stringify({ name: topic, configs: byName }));
+    return;
+  }
+  const rows = configs.map((c) => [c.name, c.value ?? (c.sensitive ? '(sensitive)' : '(none)'), c.source]);
+  await writeLine(formatTable(['KEY', 'VALUE', 'SOURCE'], rows));
+}
+
+interface AlterOptions {
+  config: string[];
+  deleteConfig: string[];
+  validateOnly?: boolean;
+}
+
 export function registerTopicCommands(root: Command): void {
   const topic = root.command('topic').description('create, list, describe and delete topics');
 
@@ -96,7 +113,14 @@ export function registerTopicCommands(root: Command): void {
     .description('partitions, leaders, replicas, ISR and offsets of one topic or of all')
     .argument('[name]', 'topic name (default: every topic)')
     .option('--json', 'print JSON (one object for NAME, else an array)')
-    .action(async (name: string | undefined, opts: { json?: boolean }, cmd: Command) => {
+    .option('--configs', "the topic's configs instead: key, value and source (its own, the broker's, the default)")
+    .action(async (name: string | undefined, opts: { json?: boolean; configs?: boolean }, cmd: Command) => {
+      if (opts.configs) {
+        if (name === undefined) throw usageError('--configs needs a topic NAME');
+        const configs = await withClient(globalsOf(cmd), (sluice) => sluice.admin().describeTopicConfigs(name));
+        await printConfigs(name, configs, opts.json === true);
+        return;
+      }
       const topics = await withClient(globalsOf(cmd), async (sluice) => {
         return name !== undefined ? [await describeExisting(sluice, name)] : sluice.admin().describeTopic();
       });
@@ -106,6 +130,31 @@ export function registerTopicCommands(root: Command): void {
       } else if (topics.length > 0) {
         await writeLine(describeText(topics));
       }
+    });
+
+  topic
+    .command('alter')
+    .description("change a topic's configs at runtime: set overrides, or delete them (back to the broker's value)")
+    .argument('<name>', 'topic name')
+    .option('--config <key=value>', 'set a topic config override (repeatable)', collect, [])
+    .option('--delete-config <key>', 'remove a topic config override (repeatable)', collect, [])
+    .option('--validate-only', 'check the change without making it')
+    .action(async (name: string, opts: AlterOptions, cmd: Command) => {
+      const changes: Record<string, string | null> = parseConfigPairs(opts.config);
+      for (const key of opts.deleteConfig) {
+        if (key in changes) throw usageError(`${key} is both set (--config) and deleted (--delete-config)`);
+        changes[key] = null;
+      }
+      if (Object.keys(changes).length === 0)
+        throw usageError('nothing to alter: give --config k=v or --delete-config k');
+      await withClient(globalsOf(cmd), (sluice) =>
+        sluice.admin().alterTopicConfigs(name, changes, { validateOnly: opts.validateOnly === true }),
+      );
+      await writeLine(
+        opts.validateOnly
+          ? `Validated config change for topic ${name}.`
+          : `Completed updating config for topic ${name}.`,
+      );
     });
 
   topic

@@ -6,7 +6,13 @@
  */
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { CreateTopicsRequest, DeleteTopicsRequest } from '../protocol/native/messages.js';
+import {
+  ConfigResourceType,
+  ConfigSource,
+  type CreateTopicsRequest,
+  type DeleteTopicsRequest,
+  type IncrementalAlterConfigsRequest,
+} from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
@@ -31,10 +37,13 @@ import {
   reassignPartitions,
 } from './reassignment-admin.js';
 import type {
+  AlterTopicConfigsOptions,
   CreateTopicOptions,
   DeadLetterQueueInfo,
   QueueBrowsedMessage,
   QueueStatistics,
+  TopicConfigEntry,
+  TopicConfigSource,
   TopicDescription,
 } from './types.js';
 
@@ -45,6 +54,13 @@ function checkName(name: unknown): string {
     throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
   }
   return name;
+}
+
+function sourceName(source: number): TopicConfigSource {
+  if (source === ConfigSource.TopicConfig) return 'DYNAMIC_TOPIC_CONFIG';
+  if (source === ConfigSource.StaticBrokerConfig) return 'STATIC_BROKER_CONFIG';
+  if (source === ConfigSource.DefaultConfig) return 'DEFAULT_CONFIG';
+  return 'UNKNOWN';
 }
 
 export class Admin {
@@ -117,6 +133,70 @@ export class Admin {
     const t = res.topics?.find((x) => x.name === name);
     if (t && t.errorCode !== 0) throw wireError(t.errorCode, `delete topic '${name}'`, t.errorMessage);
     this.cluster.forget(name);
+  }
+
+  /**
+   * A topic's configs: every topic key with its value and where that comes
+   * from (the topic's override, the broker's properties, or the default), in
+   * the broker's order (DescribeConfigs).
+   */
+  async describeTopicConfigs(topic: string): Promise<TopicConfigEntry[]> {
+    const name = checkName(topic);
+    const res = await this.cluster.retry(async () => {
+      const conn = await this.cluster.anyConnection();
+      return conn.request(ApiKey.DescribeConfigs, {
+        resources: [{ resourceType: ConfigResourceType.Topic, resourceName: name, configurationKeys: null }],
+      });
+    });
+    checkTopLevel(res, `describe the configs of topic '${name}'`);
+    const r = res.results?.[0];
+    if (!r) throw wireError(WireError.UNKNOWN_SERVER_ERROR, `describe the configs of topic '${name}'`, 'no answer');
+    if (r.errorCode !== 0) throw wireError(r.errorCode, `describe the configs of topic '${name}'`, r.errorMessage);
+    return r.configs.map((c) => ({
+      name: c.name,
+      value: c.value,
+      source: sourceName(c.source),
+      sensitive: c.isSensitive,
+    }));
+  }
+
+  /**
+   * Sets (a value) and removes (null: back to the broker's value) a topic's
+   * config overrides in one step (IncrementalAlterConfigs SET and DELETE);
+   * every broker applies the change. Keys not named keep their overrides.
+   */
+  async alterTopicConfigs(
+    topic: string,
+    changes: Record<string, string | number | boolean | null>,
+    options: AlterTopicConfigsOptions = {},
+  ): Promise<void> {
+    const name = checkName(topic);
+    if (typeof changes !== 'object' || changes === null || Object.keys(changes).length === 0) {
+      throw invalidArgument('changes must name at least one config');
+    }
+    const body: IncrementalAlterConfigsRequest = {
+      resources: [
+        {
+          resourceType: ConfigResourceType.Topic,
+          resourceName: name,
+          configs: Object.entries(changes).map(([key, value]) =>
+            value === null
+              ? { name: key, configOperation: 1, value: null }
+              : { name: key, configOperation: 0, value: String(value) },
+          ),
+        },
+      ],
+      validateOnly: options.validateOnly === true,
+    };
+    // setting the same values again is harmless: retried even when it may have been sent
+    const res = await this.cluster.retry(async () => {
+      const conn = await this.cluster.controllerConnection();
+      return conn.request(ApiKey.IncrementalAlterConfigs, body, { timeoutMs: adminTimeoutMs + 5_000 });
+    });
+    checkTopLevel(res, `alter the configs of topic '${name}'`);
+    const r = res.results?.[0];
+    if (!r) throw wireError(WireError.UNKNOWN_SERVER_ERROR, `alter the configs of topic '${name}'`, 'no answer');
+    if (r.errorCode !== 0) throw wireError(r.errorCode, `alter the configs of topic '${name}'`, r.errorMessage);
   }
 
   /** Topic names, sorted; internal topics (names starting with '__') only when asked. */

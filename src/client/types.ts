@@ -208,6 +208,23 @@ export interface CreateTopicOptions {
   waitForLeaders?: boolean;
 }
 
+/** Where a topic config's value comes from (the Java admin client's ConfigEntry.ConfigSource names). */
+export type TopicConfigSource = 'DYNAMIC_TOPIC_CONFIG' | 'STATIC_BROKER_CONFIG' | 'DEFAULT_CONFIG' | 'UNKNOWN';
+
+/** One config of a topic: its override, else what it falls back to. */
+export interface TopicConfigEntry {
+  name: string;
+  /** null for a sensitive value. */
+  value: string | null;
+  source: TopicConfigSource;
+  sensitive: boolean;
+}
+
+export interface AlterTopicConfigsOptions {
+  /** Check the change and answer as if made, changing nothing. */
+  validateOnly?: boolean;
+}
+
 export interface PartitionDescription {
   partition: number;
   leader: number;

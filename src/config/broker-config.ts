@@ -13,6 +13,12 @@ import type { Properties } from './properties.js';
 
 export interface BrokerConfig {
   values: ReadonlyMap<BrokerKey, string | number | boolean | string[]>;
+  /**
+   * The keys the properties (file and overrides) set, each with the spelling
+   * used (the key or an alias); the others hold their default. DescribeConfigs
+   * tells STATIC_BROKER_CONFIG from DEFAULT_CONFIG by it.
+   */
+  given?: ReadonlyMap<BrokerKey, string>;
   warnings: string[];
   int(key: BrokerKey): number;
   bool(key: BrokerKey): boolean;
@@ -43,15 +49,21 @@ function parseValue(key: string, spec: ConfigKeySpec, raw: string, factor = 1): 
         .map((s) => s.trim())
         .filter(Boolean);
       if (items.length === 0) throw invalid(key, value, 'empty list');
+      const bad = spec.values ? items.find((item) => !spec.values?.includes(item)) : undefined;
+      if (bad !== undefined) throw invalid(key, value, `${bad} is not one of ${spec.values?.join(', ')}`);
       return items;
     }
     default:
+      if (spec.values && !spec.values.includes(value)) {
+        throw invalid(key, value, `not one of ${spec.values.join(', ')}`);
+      }
       return value;
   }
 }
 
 export function parseBrokerConfig(props: Properties): BrokerConfig {
   const values = new Map<BrokerKey, string | number | boolean | string[]>();
+  const given = new Map<BrokerKey, string>();
   const known = new Set<string>();
   for (const [key, spec] of configKeyRows) {
     known.add(key);
@@ -62,6 +74,7 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
       if (props.has(alias)) chosen = [alias, factor];
     }
     if (props.has(key)) chosen = [key, 1];
+    if (chosen) given.set(key, chosen[0]);
     const raw = chosen ? (props.get(chosen[0]) as string) : spec.default;
     values.set(key, parseValue(chosen?.[0] ?? key, spec, raw, chosen?.[1] ?? 1));
   }
@@ -75,6 +88,7 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
   };
   return {
     values,
+    given,
     warnings,
     int: (key) => get<number>(key, 'number'),
     bool: (key) => get<boolean>(key, 'boolean'),

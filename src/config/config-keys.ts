@@ -35,6 +35,8 @@ export interface ConfigKeySpec {
   default: string;
   /** Inclusive bounds of an int; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
   min?: number;
+  /** The values a string (or each item of a list) may take, Kafka's spelling (case-sensitive, as Kafka's validators). */
+  values?: readonly string[];
   max?: number;
   /** Older broker spellings that set the same value, with the factor to the key's unit. */
   aliases?: [string, number][];
@@ -145,6 +147,34 @@ export const configKeys = {
     topic: 'max.message.bytes',
     log: 'maxMessageBytes',
     doc: 'the largest record batch accepted on append',
+  },
+  'log.cleanup.policy': {
+    kind: 'list',
+    default: 'delete',
+    values: ['delete', 'compact'],
+    topic: 'cleanup.policy',
+    doc: 'delete: old segments go by retention; compact: the latest record per key is kept; or both',
+  },
+  'compression.type': {
+    kind: 'string',
+    default: 'producer',
+    values: ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'],
+    topic: 'compression.type',
+    doc: "the codec batches are stored with; producer: the producer's own",
+  },
+  'log.message.timestamp.type': {
+    kind: 'string',
+    default: 'CreateTime',
+    values: ['CreateTime', 'LogAppendTime'],
+    topic: 'message.timestamp.type',
+    doc: "CreateTime: the producer's timestamps; LogAppendTime: the leader stamps each batch with its append time",
+  },
+  'log.message.timestamp.difference.max.ms': {
+    kind: 'int',
+    default: never,
+    min: 0,
+    topic: 'message.timestamp.difference.max.ms',
+    doc: 'a CreateTime record further than this from the broker clock is refused (INVALID_TIMESTAMP)',
   },
   'zookeeper.connect': { kind: 'string', default: '', doc: 'ZooKeeper hosts (host:port,...); empty: standalone' },
   'zookeeper.session.timeout.ms': {

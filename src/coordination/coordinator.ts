@@ -34,6 +34,8 @@ export interface PartitionState {
   throttleBytesPerSec?: number;
 }
 
+export type TopicConfigListener = (topic: string, configs: Record<string, string>) => void;
+
 export type PartitionStateListener = (state: PartitionState, previous: PartitionState | undefined) => void;
 
 export interface Coordinator {
@@ -55,6 +57,17 @@ export interface Coordinator {
   createTopic(spec: TopicSpec): Promise<void>;
   /** Throws SluiceError UnknownPartition when the topic does not exist. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Changes a topic's config overrides (issue 16): a string sets the key, null
+   * removes its override (the topic falls back to the broker's value). Keys and
+   * values are not checked here (the topic manager checks them against the
+   * config table). Resolves with the new overrides once this broker's topic()
+   * shows them; every broker (this one included) reports the change through
+   * onTopicConfigChanged. Throws UnknownPartition when the topic does not exist.
+   */
+  alterTopicConfigs(topic: string, changes: Record<string, string | null>): Promise<Record<string, string>>;
+  /** Called after a topic's config overrides changed (here or on another broker), with the new overrides. Returns an unsubscribe. */
+  onTopicConfigChanged(listener: TopicConfigListener): () => void;
   /** A producer id for an idempotent producer: unique in the cluster and never reused, even after a crash. */
   allocateProducerId(): Promise<number>;
   /** Called after a partition's state (leader, epoch, ISR) is created or changes. Returns an unsubscribe. */

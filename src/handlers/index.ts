@@ -1,6 +1,7 @@
 /** Every handler, by API key: the table's type makes a missing handler, or one under another key, a compile error. */
 
 import { ApiKey } from '../protocol/native/api-keys.js';
+import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { HandlerTable } from './context.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -19,6 +20,7 @@ import {
   offsetFetchHandler,
   syncGroupHandler,
 } from './group-handlers.js';
+import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
 import { metadataHandler } from './metadata.js';
@@ -47,6 +49,8 @@ export const handlers: HandlerTable = {
   [ApiKey.InitProducerId]: initProducerIdHandler,
   [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochHandler,
   [ApiKey.DescribeConfigs]: describeConfigsHandler,
+  [ApiKey.AlterConfigs]: alterConfigsHandler,
+  [ApiKey.IncrementalAlterConfigs]: incrementalAlterConfigsHandler,
   [ApiKey.DeleteGroups]: deleteGroupsHandler,
   [ApiKey.AlterPartitionReassignments]: alterPartitionReassignmentsHandler,
   [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,

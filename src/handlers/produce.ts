@@ -44,7 +44,13 @@ async function appendOne(
       const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
       ctx.metrics?.produced(topic, records);
       const log = ctx.logs.get(topic, partition);
-      return { ...base, errorCode: 0, baseOffset: result.baseOffset, logStartOffset: log?.logStartOffset ?? -1 };
+      return {
+        ...base,
+        errorCode: 0,
+        baseOffset: result.baseOffset,
+        logAppendTimeMs: result.logAppendTimeMs,
+        logStartOffset: log?.logStartOffset ?? -1,
+      };
     },
     (error) => ({ ...base, ...error }),
   );

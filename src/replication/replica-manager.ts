@@ -23,6 +23,7 @@ import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 import { ReplicationThrottle } from './replication-throttle.js';
+import { applyTimestampPolicy, timestampPolicyOf } from './timestamp-policy.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
@@ -69,6 +70,7 @@ export class ReplicaManager {
         void this.removeTopic(topic);
       }),
     );
+    this.unsubscribe.push(coordinator.onTopicConfigChanged((topic, configs) => this.reconfigureTopic(topic, configs)));
     for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
     await this.deleteStrayLogs();
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
@@ -86,6 +88,28 @@ export class ReplicaManager {
       if (state) pending.push(this.apply(state));
     }
     await Promise.all(pending);
+  }
+
+  /**
+   * A topic's configs changed (here or on another broker): every local log of
+   * it takes the new log settings at once (retention and roll on their next
+   * check, max.message.bytes on the next append). min.insync.replicas and the
+   * message.timestamp.* keys are read from the topic's configs at each produce.
+   */
+  reconfigureTopic(topic: string, configs: Record<string, string>): void {
+    let overrides: ReturnType<typeof topicLogOverrides>;
+    try {
+      overrides = topicLogOverrides(configs);
+    } catch (err) {
+      // written by something other than a broker's checked alteration: the logs keep their settings
+      this.options.logger.error({ err, topic }, 'topic configs changed to values that are not valid; not applied');
+      return;
+    }
+    for (const replica of this.replicas.values()) {
+      if (replica.topic !== topic) continue;
+      replica.log.updateConfig({ ...this.options.logs.defaults, ...overrides });
+    }
+    this.options.logger.info({ topic, configs }, 'topic configs changed');
   }
 
   /** Applies the current state of every partition (after the coordinator came back from a lost session). */
@@ -140,7 +164,7 @@ export class ReplicaManager {
     records: Buffer,
     acks: number,
     timeoutMs: number,
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult & { logAppendTimeMs: number }> {
     const replica = this.leaderReplica(topic, partition);
     const spec = this.options.coordinator.topic(topic);
     const minIsr = (spec && topicMinInsyncReplicas(spec.configs)) ?? this.options.config.int('min.insync.replicas');
@@ -150,13 +174,17 @@ export class ReplicaManager {
         `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
       );
     }
-    const result = await replica.log.append(records, {
-      leaderEpoch: replica.leaderEpoch,
-    });
+    // message.timestamp.type / message.timestamp.difference.max.ms (issue 16)
+    const logAppendTimeMs = applyTimestampPolicy(
+      records,
+      timestampPolicyOf(spec?.configs ?? {}, this.options.config),
+      Date.now(),
+    );
+    const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
     this.options.notifier.notify(topicPartitionKey(topic, partition));
     replica.onLeaderAppend();
     if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
-    return result;
+    return { ...result, logAppendTimeMs };
   }
 
   /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */

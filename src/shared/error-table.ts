@@ -233,6 +233,15 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'The API, version or feature is not supported.',
   },
+  InvalidTimestamp: {
+    code: 'SLUICE_ERR_INVALID_TIMESTAMP',
+    wireName: 'INVALID_TIMESTAMP',
+    wire: 32,
+    retriable: false,
+    httpStatus: 400,
+    meaning:
+      "A record's CreateTime is further from the broker's clock than the topic's message.timestamp.difference.max.ms.",
+  },
   TopicExists: {
     code: 'SLUICE_ERR_TOPIC_EXISTS',
     wireName: 'TOPIC_ALREADY_EXISTS',

@@ -190,6 +190,11 @@ export const zookeeperSessionTimeoutMsDefault = 18_000;
 export const zookeeperConnectTimeoutMsDefault = 18_000;
 /** How long createTopic/deleteTopic wait for the controller to act on the znodes they wrote. */
 export const zookeeperTopicChangeWaitMs = 15_000;
+/**
+ * Config change notifications (/config/changes) the controller keeps: brokers read the config znodes
+ * themselves, so only recent ones matter (Kafka purges them after 15 minutes); a count bounds the znodes.
+ */
+export const configChangeNotificationsKept = 100;
 /** Beyond the session timeout, how long a restarted broker waits for its previous session's /brokers/ids/<id> to expire (ZooKeeper checks expiry once per tick). */
 export const zookeeperRegistrationWaitMarginMs = 5_000;
 /** While waiting for that old registration: how often it is looked at again besides its deletion watch. */

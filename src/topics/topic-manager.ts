@@ -5,7 +5,7 @@
  * events). Shared by CreateTopics, DeleteTopics and auto-creation.
  */
 import type { BrokerConfig } from '../config/broker-config.js';
-import { topicLogOverrides } from '../config/topic-config.js';
+import { applyTopicConfigChanges, topicLogOverrides } from '../config/topic-config.js';
 import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -95,6 +95,31 @@ export class TopicManager {
       if (now) return now;
       throw err;
     }
+  }
+
+  /**
+   * Changes a topic's config overrides (AlterConfigs, IncrementalAlterConfigs,
+   * the CLI and HTTP API): `changes` computes them from the current overrides
+   * (a key → value sets it, → null removes the override). Every resulting key
+   * and value is checked first; validateOnly stops there. Every broker applies
+   * the change (the coordinator's onTopicConfigChanged). Returns the new
+   * overrides. Internal topics keep the settings the broker gave them.
+   */
+  async alterConfigs(
+    name: string,
+    changes: (current: Record<string, string>) => Record<string, string | null>,
+    validateOnly = false,
+  ): Promise<Record<string, string>> {
+    refuseInternalTopic(name, 'alter the configs of');
+    const spec = this.coordinator.topic(name);
+    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
+    const alteration = changes(spec.configs);
+    const next = applyTopicConfigChanges(spec.configs, alteration);
+    topicLogOverrides(next);
+    if (validateOnly) return next;
+    const stored = await this.coordinator.alterTopicConfigs(name, alteration);
+    this.logger.info({ topic: name, changes: alteration }, 'altered topic configs');
+    return stored;
   }
 
   async delete(name: string): Promise<void> {

@@ -40,6 +40,7 @@ export function coordinatorCompliance(name: string, factory: CoordinatorFactory)
     });
     registerBrokerTests(ctx, factory);
     registerTopicTests(ctx, factory);
+    registerTopicConfigTests(ctx);
     registerIsrTests(ctx, factory);
     registerPersistenceTests(ctx, factory);
   });
@@ -213,4 +214,67 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
       ]);
     },
   );
+}
+
+const sameEntries = (a: Record<string, string> | undefined, b: Record<string, string>): boolean =>
+  a !== undefined && JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
+
+function registerTopicConfigTests(ctx: ComplianceContext): void {
+  it("alters a topic's configs: set and removed (null) keys, on every broker, reported once each, kept across reopen, partition states untouched", async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic(spec('conf', 2, 1, { 'retention.ms': '60000', 'segment.ms': '1000' }));
+    const heard = new Map<number, Record<string, string>[]>();
+    const offs = ctx.cluster.members().map((m) =>
+      m.onTopicConfigChanged((topic, configs) => {
+        expect(topic).toBe('conf');
+        heard.set(m.brokerId, [...(heard.get(m.brokerId) ?? []), configs]);
+      }),
+    );
+    const statesBefore = ctx.events.states.length;
+    const changed = { 'retention.ms': '1000', 'min.insync.replicas': '2' };
+    await expect(
+      c.alterTopicConfigs('conf', { 'retention.ms': '1000', 'min.insync.replicas': '2', 'segment.ms': null }),
+    ).resolves.toEqual(changed);
+    // this broker's view has it when the call resolves; every other broker's soon after
+    expect(c.topic('conf')).toEqual(spec('conf', 2, 1, changed));
+    for (const m of ctx.cluster.members()) {
+      await eventually(
+        () => sameEntries(m.topic('conf')?.configs, changed),
+        `broker ${m.brokerId} to see the new configs`,
+      );
+      await eventually(() => heard.get(m.brokerId)?.length === 1, `broker ${m.brokerId} to report the change`);
+      expect(heard.get(m.brokerId)).toEqual([changed]);
+    }
+    expect(ctx.events.states.length).toBe(statesBefore);
+    for (const off of offs) off();
+    const reopened = await ctx.cluster.reopen();
+    expect(reopened.topic('conf')?.configs).toEqual(changed);
+    await expect(
+      reopened.alterTopicConfigs('conf', { 'retention.ms': null, 'min.insync.replicas': null }),
+    ).resolves.toEqual({});
+    expect(reopened.topic('conf')?.configs).toEqual({});
+  });
+
+  it('keeps concurrent alterations of different keys (none lost), and refuses an unknown topic with UnknownPartition', async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic(spec('both'));
+    const members = ctx.cluster.members();
+    const alterations = Array.from({ length: 6 }, (_, i) =>
+      (members[i % members.length] ?? c).alterTopicConfigs('both', { [`k${i}`]: String(i) }),
+    );
+    await Promise.all(alterations);
+    const expected = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`k${i}`, String(i)]));
+    // each resolved once its own broker saw it: the coordinator under test sees the last one soon after
+    await eventually(() => sameEntries(c.topic('both')?.configs, expected), 'every alteration to be seen here');
+    expect(c.topic('both')?.configs).toEqual(expected);
+    await expect(c.alterTopicConfigs('never-was', { 'retention.ms': '1' })).rejects.toMatchObject({
+      code: ErrorCode.UnknownPartition,
+    });
+    expect(c.topic('never-was')).toBeUndefined();
+    await c.deleteTopic('both');
+    await expect(c.alterTopicConfigs('both', { 'retention.ms': '1' })).rejects.toMatchObject({
+      code: ErrorCode.UnknownPartition,
+    });
+    expect(c.topic('both')).toBeUndefined();
+  });
 }

@@ -233,6 +233,39 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     ],
   },
   {
+    apiKey: ApiKey.AlterConfigs,
+    name: 'AlterConfigs',
+    valid: {
+      resources: [{ resourceType: 2, resourceName: 'shapes', configs: [{ name: 'retention.ms', value: '60000' }] }],
+      validateOnly: true,
+    },
+    malformed: [
+      set('resources.0.configs.0.value', 5),
+      set('resources.0.configs', null),
+      set('resources.0.resourceName', 7),
+      set('validateOnly', 'yes'),
+    ],
+  },
+  {
+    apiKey: ApiKey.IncrementalAlterConfigs,
+    name: 'IncrementalAlterConfigs',
+    valid: {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'shapes',
+          configs: [{ name: 'cleanup.policy', configOperation: 2, value: 'compact' }],
+        },
+      ],
+      validateOnly: true,
+    },
+    malformed: [
+      set('resources.0.configs.0.configOperation', '2'),
+      set('resources.0.configs.0.name', null),
+      set('resources.0.resourceType', 2.5),
+    ],
+  },
+  {
     apiKey: ApiKey.DeleteGroups,
     name: 'DeleteGroups',
     valid: { groups: ['shapes-group'] },

@@ -8,7 +8,14 @@ import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
 import { isClusterId, newClusterId } from '../cluster-id.js';
-import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import type {
+  BrokerEndpoint,
+  Coordinator,
+  PartitionState,
+  PartitionStateListener,
+  TopicConfigListener,
+  TopicSpec,
+} from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
@@ -21,6 +28,7 @@ export class StandaloneCoordinator implements Coordinator {
   private readonly specs = new Map<string, TopicSpec>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
+  private readonly configListeners = new Set<TopicConfigListener>();
   private id: string | undefined;
 
   constructor(
@@ -105,6 +113,39 @@ export class StandaloneCoordinator implements Coordinator {
     await this.db.del(`${topicPrefix}${name}`, { sync: true });
     this.specs.delete(name);
     for (const listener of this.deleteListeners) listener(name);
+  }
+
+  /**
+   * Stored (with sync) before the cache changes and the listeners hear of it.
+   * A create or delete of the same topic while the write was under way wins:
+   * what it stored is put back and the alteration is tried again (or refused,
+   * the topic being gone).
+   */
+  async alterTopicConfigs(topic: string, changes: Record<string, string | null>): Promise<Record<string, string>> {
+    for (;;) {
+      const spec = this.specs.get(topic);
+      if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${topic} does not exist`);
+      const configs: Record<string, string> = { ...spec.configs };
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null) delete configs[key];
+        else configs[key] = value;
+      }
+      const stored: TopicSpec = { ...spec, configs };
+      await this.db.put(`${topicPrefix}${topic}`, packValue(stored), { sync: true });
+      const now = this.specs.get(topic);
+      if (now === spec) {
+        this.specs.set(topic, stored);
+        for (const listener of this.configListeners) listener(topic, { ...configs });
+        return { ...configs };
+      }
+      if (now) await this.db.put(`${topicPrefix}${topic}`, packValue(now), { sync: true });
+      else await this.db.del(`${topicPrefix}${topic}`, { sync: true });
+    }
+  }
+
+  onTopicConfigChanged(listener: TopicConfigListener): () => void {
+    this.configListeners.add(listener);
+    return () => this.configListeners.delete(listener);
   }
 
   onPartitionStateChanged(listener: PartitionStateListener): () => void {

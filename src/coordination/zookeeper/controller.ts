@@ -8,8 +8,9 @@
  * ZooKeeper session timeout after a broker dies, and no time after a clean
  * close.
  *
- * The active controller watches /brokers/ids, /brokers/topics and
- * /admin/delete_topics. On every change it reconciles all partitions against
+ * The active controller watches /brokers/ids, /brokers/topics,
+ * /admin/delete_topics and /config/changes (a topic's configs changed: an
+ * unclean leader election just enabled applies at once, as in Kafka). On every change it reconciles all partitions against
  * the live broker set (O(partitions) reads per event — fine at Sluice's scale):
  * - a partition without a state znode gets one: leader = first live replica of
  *   the assignment (the preferred replica), ISR = the live replicas;
@@ -33,13 +34,14 @@
  */
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
   brokerPath,
   brokerTopicsPath,
+  configChangesPath,
   controllerEpochPath,
   controllerPath,
   controllerZnode,
@@ -342,7 +344,9 @@ export class Controller {
     await this.watchChildren(brokerIdsPath);
     await this.watchChildren(brokerTopicsPath);
     await this.watchChildren(deleteTopicsPath);
+    await this.watchChildren(configChangesPath);
     await this.deleteMarkedTopics();
+    await this.purgeConfigChanges();
     await this.reconcile();
     // reassignments a previous controller left under way carry on from the topic znodes
     await this.reassignments.checkAll();
@@ -393,11 +397,30 @@ export class Controller {
         await this.watchChildren(path);
         if (path === deleteTopicsPath) await this.deleteMarkedTopics();
         else {
+          // a config change may have enabled unclean leader election for a topic with an offline partition
+          if (path === configChangesPath) await this.purgeConfigChanges();
           await this.reconcile();
           if (path === brokerIdsPath) await this.reassignments.checkAll();
         }
       });
     });
+  }
+
+  /**
+   * Keeps the newest configChangeNotificationsKept config change notifications
+   * (brokers learn of changes from the config znodes; the notifications are for
+   * the controller and for Kafka's tools). Sequence numbers are zero-padded, so
+   * name order is age order.
+   */
+  private async purgeConfigChanges(): Promise<void> {
+    const children = (await this.zk.children(configChangesPath)).sort();
+    for (const child of children.slice(0, Math.max(0, children.length - configChangeNotificationsKept))) {
+      try {
+        await this.zk.delete(`${configChangesPath}/${child}`);
+      } catch (err) {
+        if (!isZkError(err, ZkCode.NoNode)) throw err;
+      }
+    }
   }
 
   private async deleteMarkedTopics(): Promise<void> {

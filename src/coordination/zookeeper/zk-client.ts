@@ -157,6 +157,15 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
     }
   }
 
+  /** Creates a persistent sequential node under `prefix` (ZooKeeper appends a 10-digit counter); returns its path. */
+  async createSequential(prefix: string, data: string): Promise<string> {
+    try {
+      return String(await this.zk.create(prefix, data, ZooKeeper.constants.ZOO_PERSISTENT_SEQUENTIAL));
+    } catch (err) {
+      throw wrap(prefix, 'create', err);
+    }
+  }
+
   /** Creates the persistent path and any missing parents (existing nodes are fine). */
   async ensurePath(path: string): Promise<void> {
     let prefix = '';

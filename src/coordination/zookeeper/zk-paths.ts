@@ -7,6 +7,7 @@
  *                                                (+ "adding_replicas","removing_replicas" while reassigning, KIP-455)
  *   /brokers/topics/<t>/partitions/<p>/state     {"controller_epoch","leader","version":1,"leader_epoch","isr":[...]}
  *   /config/topics/<t>                           {"version":1,"config":{...}}
+ *   /config/changes/config_change_<seq>          {"version":2,"entity_path":"topics/<t>"} (a topic's configs changed)
  *   /controller                                  ephemeral {"version":1,"brokerid","timestamp"}
  *   /controller_epoch                            "N"
  *   /admin/delete_topics/<t>                     (empty; the controller deletes the topic)
@@ -20,9 +21,12 @@ export const configTopicsPath = '/config/topics';
 export const controllerPath = '/controller';
 export const controllerEpochPath = '/controller_epoch';
 export const deleteTopicsPath = '/admin/delete_topics';
+export const configChangesPath = '/config/changes';
+/** A config change notification's name before ZooKeeper's sequence number (Kafka's). */
+export const configChangePrefix = 'config_change_';
 
 /** Persistent parents every broker makes sure of at start-up. */
-export const persistentPaths = [brokerIdsPath, brokerTopicsPath, configTopicsPath, deleteTopicsPath];
+export const persistentPaths = [brokerIdsPath, brokerTopicsPath, configTopicsPath, deleteTopicsPath, configChangesPath];
 
 export const brokerPath = (id: number): string => `${brokerIdsPath}/${id}`;
 export const topicPath = (topic: string): string => `${brokerTopicsPath}/${topic}`;
@@ -72,6 +76,21 @@ export interface PartitionStateZnode {
 export interface TopicConfigZnode {
   version: 1;
   config: Record<string, string>;
+}
+
+/** Kafka's config change notification (version 2: the changed entity's path under /config). */
+export interface ConfigChangeZnode {
+  version: 2;
+  entity_path: string;
+}
+
+export const topicConfigChange = (topic: string): ConfigChangeZnode => ({ version: 2, entity_path: `topics/${topic}` });
+
+/** The topic a config change notification names, or undefined for another entity (a broker, a client). */
+export function topicOfConfigChange(path: string, data: string): string | undefined {
+  const znode = parseZnode<ConfigChangeZnode>(path, data, (v) => typeof v.entity_path === 'string');
+  const match = /^topics\/(.+)$/.exec(znode.entity_path);
+  return match?.[1];
 }
 
 export interface ControllerZnode {

@@ -37,6 +37,7 @@ import type {
   PartitionReassignment,
   PartitionState,
   PartitionStateListener,
+  TopicConfigListener,
   TopicSpec,
 } from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
@@ -48,6 +49,8 @@ import {
   brokerIdsPath,
   brokerPath,
   brokerTopicsPath,
+  configChangePrefix,
+  configChangesPath,
   deleteTopicPath,
   parseAssignment,
   parseBroker,
@@ -56,6 +59,7 @@ import {
   partitionStatePath,
   persistentPaths,
   type TopicAssignment,
+  topicConfigChange,
   topicConfigPath,
   topicPath,
 } from './zk-paths.js';
@@ -93,9 +97,17 @@ interface CachedTopic {
   createdZxid: number;
   /** The topic znode as read: the partitions under reassignment (reassignment.ts) and their throttle. */
   znode: TopicAssignment;
+  /** The version of /config/topics/<t> the configs were read at (-1: none there). */
+  configVersion: number;
 }
 
 const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
+
+function sameConfigs(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
+  if (!a) return false;
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => Object.hasOwn(b, k) && a[k] === b[k]);
+}
 
 export class ZooKeeperCoordinator implements Coordinator {
   readonly brokerId: number;
@@ -115,6 +127,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly sessionListeners = new Set<() => void>();
   private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
+  private readonly configListeners = new Set<TopicConfigListener>();
   private refreshQueue: Promise<void> = Promise.resolve();
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
@@ -133,6 +146,57 @@ export class ZooKeeperCoordinator implements Coordinator {
   onTopicDeleted(listener: (topic: string) => void): () => void {
     this.deleteListeners.add(listener);
     return () => this.deleteListeners.delete(listener);
+  }
+
+  onTopicConfigChanged(listener: TopicConfigListener): () => void {
+    this.configListeners.add(listener);
+    return () => this.configListeners.delete(listener);
+  }
+
+  /**
+   * Kafka's ZooKeeper-era config change: a conditional write of
+   * /config/topics/<t> (retried when another alteration got there first), then
+   * a notification /config/changes/config_change_<seq> naming the topic, as
+   * Kafka's admin client path writes them. Every broker watches the config
+   * znode (refreshTopic) and reports the change; the controller reads the
+   * notifications (an enabled unclean leader election applies at once) and
+   * keeps their number bounded. Resolves once this broker's cache has the change.
+   */
+  async alterTopicConfigs(topic: string, changes: Record<string, string | null>): Promise<Record<string, string>> {
+    const zk = this.client();
+    const path = topicConfigPath(topic);
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const identity = (await zk.stat(topicPath(topic)))?.createdZxid;
+      if (identity === undefined || (await zk.get(deleteTopicPath(topic)))) {
+        throw new SluiceError(ErrorCode.UnknownPartition, `topic ${topic} does not exist`);
+      }
+      const node = await zk.get(path);
+      const configs: Record<string, string> = node ? { ...parseTopicConfig(path, node.data).config } : {};
+      for (const [key, value] of Object.entries(changes)) {
+        if (value === null) delete configs[key];
+        else configs[key] = value;
+      }
+      const data = JSON.stringify({ version: 1, config: configs });
+      let written: number;
+      try {
+        if (node) written = await zk.set(path, data, node.version);
+        else {
+          await zk.create(path, data, 'persistent');
+          written = 0;
+        }
+      } catch (err) {
+        if (isZkError(err, ZkCode.BadVersion) || isZkError(err, ZkCode.NodeExists)) continue;
+        throw err;
+      }
+      await zk.createSequential(`${configChangesPath}/${configChangePrefix}`, JSON.stringify(topicConfigChange(topic)));
+      await this.enqueueRefresh(() => this.refreshTopic(topic));
+      await this.waitFor(() => {
+        const cached = this.topicMap.get(topic);
+        return cached?.createdZxid !== identity || cached.configVersion >= written;
+      }, `the cache did not see the configs of topic ${topic}`);
+      return { ...configs };
+    }
+    throw new SluiceError(ErrorCode.Timeout, `the configs of topic ${topic} kept changing under this alteration`);
   }
 
   /**
@@ -511,12 +575,24 @@ export class ZooKeeperCoordinator implements Coordinator {
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
     };
+    const before = this.topicMap.get(name);
     this.topicMap.set(name, {
       spec,
       assignment,
       createdZxid: node.createdZxid,
       znode: assignmentZnode,
+      configVersion: configNode?.version ?? -1,
     });
+    // the same life of the topic with other overrides: an alteration (here or on another broker)
+    if (before && before.createdZxid === node.createdZxid && !sameConfigs(before.spec.configs, spec.configs)) {
+      for (const listener of this.configListeners) {
+        try {
+          listener(name, { ...spec.configs });
+        } catch (err) {
+          this.reportError(err);
+        }
+      }
+    }
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
   }
 

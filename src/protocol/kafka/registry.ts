@@ -1,5 +1,6 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
+import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createTopicsApi } from './apis/create-topics.js';
@@ -10,6 +11,7 @@ import { describeGroupsApi } from './apis/describe-groups.js';
 import { fetchApi } from './apis/fetch.js';
 import { findCoordinatorApi } from './apis/find-coordinator.js';
 import { heartbeatApi } from './apis/heartbeat.js';
+import { incrementalAlterConfigsApi } from './apis/incremental-alter-configs.js';
 import { initProducerIdApi } from './apis/init-producer-id.js';
 import { joinGroupApi } from './apis/join-group.js';
 import { leaveGroupApi } from './apis/leave-group.js';
@@ -44,6 +46,8 @@ const apis: AnyKafkaApi[] = [
   describeClusterApi,
   alterPartitionReassignmentsApi,
   listPartitionReassignmentsApi,
+  alterConfigsApi,
+  incrementalAlterConfigsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

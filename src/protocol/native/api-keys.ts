@@ -19,9 +19,11 @@ export const ApiKey = {
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  AlterConfigs: 33,
   DeleteGroups: 42,
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
+  IncrementalAlterConfigs: 44,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,
   QueueFetch: 1001,

@@ -20,6 +20,7 @@ import type {
   SyncGroupResponse,
 } from './group-messages.js';
 import type {
+  AlterConfigsResponse,
   ApiVersionsResponse,
   CreateTopicsResponse,
   DeleteTopicsResponse,
@@ -79,6 +80,8 @@ const rows = {
   [ApiKey.InitProducerId]: { ...v0, request: shapes.initProducerIdRequest },
   [ApiKey.OffsetForLeaderEpoch]: { ...v0, request: shapes.offsetForLeaderEpochRequest },
   [ApiKey.DescribeConfigs]: { ...v0, request: shapes.describeConfigsRequest },
+  [ApiKey.AlterConfigs]: { ...v0, request: shapes.alterConfigsRequest },
+  [ApiKey.IncrementalAlterConfigs]: { ...v0, request: shapes.incrementalAlterConfigsRequest },
   [ApiKey.DeleteGroups]: { ...v0, request: shapes.deleteGroupsRequest },
   [ApiKey.AlterPartitionReassignments]: { ...v0, request: alterPartitionReassignmentsRequest },
   [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
@@ -110,6 +113,8 @@ interface Responses {
   [ApiKey.InitProducerId]: InitProducerIdResponse;
   [ApiKey.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
   [ApiKey.DescribeConfigs]: DescribeConfigsResponse;
+  [ApiKey.AlterConfigs]: AlterConfigsResponse;
+  [ApiKey.IncrementalAlterConfigs]: AlterConfigsResponse;
   [ApiKey.DeleteGroups]: DeleteGroupsResponse;
   [ApiKey.AlterPartitionReassignments]: AlterPartitionReassignmentsResponse;
   [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;

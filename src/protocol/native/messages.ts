@@ -126,15 +126,31 @@ export const ConfigResourceType = { Topic: 2, Broker: 4 } as const;
 export const ConfigSource = { TopicConfig: 1, StaticBrokerConfig: 4, DefaultConfig: 5 } as const;
 /** resourceType: ConfigResourceType; resourceName: the topic, or the broker id ('' for the one answering); configurationKeys null or empty: every key. */
 export type DescribeConfigsRequest = Infer<typeof shapes.describeConfigsRequest>;
+/** Where else a config's value could come from, most specific first (Kafka's synonyms). */
+export interface ConfigSynonym {
+  name: string;
+  value: string | null;
+  /** ConfigSource. */
+  source: number;
+}
+/** Kafka's ConfigType (DescribeConfigs v3+). */
+export const ConfigType = { Unknown: 0, Boolean: 1, String: 2, Int: 3, Long: 5, List: 7 } as const;
 export interface ConfigEntry {
   name: string;
   /** null for sensitive values. */
   value: string | null;
   readOnly: boolean;
+  /** True when the value is the built-in default (source DEFAULT_CONFIG). */
   isDefault: boolean;
   /** ConfigSource. */
   source: number;
   isSensitive: boolean;
+  /** With includeSynonyms: the config itself first, then what it falls back to. */
+  synonyms?: ConfigSynonym[];
+  /** ConfigType. */
+  configType?: number;
+  /** With includeDocumentation: what the key means. */
+  documentation?: string | null;
 }
 export interface DescribeConfigsResult extends ErrorFields {
   resourceType: number;
@@ -143,4 +159,18 @@ export interface DescribeConfigsResult extends ErrorFields {
 }
 export interface DescribeConfigsResponse extends ErrorFields {
   results: DescribeConfigsResult[];
+}
+
+// AlterConfigs / IncrementalAlterConfigs (KIP-339)
+/** Each resource's configs replace all of its overrides; validateOnly: checked, nothing changed. */
+export type AlterConfigsRequest = Infer<typeof shapes.alterConfigsRequest>;
+/** configOperation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT. */
+export type IncrementalAlterConfigsRequest = Infer<typeof shapes.incrementalAlterConfigsRequest>;
+export interface AlterConfigsResult extends ErrorFields {
+  resourceType: number;
+  resourceName: string;
+}
+/** The same answer for both APIs: one result per resource, in request order. */
+export interface AlterConfigsResponse extends ErrorFields {
+  results: AlterConfigsResult[];
 }

@@ -118,6 +118,31 @@ export const describeConfigsRequest = object({
     }),
     requestListItemsMax,
   ),
+  /** Each config's synonyms (the topic override, the broker key, the default), Kafka's v1+. */
+  includeSynonyms: optional(boolean),
+  /** Each config's documentation, Kafka's v3+. */
+  includeDocumentation: optional(boolean),
+});
+
+/** One resource of AlterConfigs / IncrementalAlterConfigs: 2 topic, 4 broker (others are answered per resource). */
+function configResources<C>(config: Shape<C>) {
+  return list(
+    object({ resourceType: int32, resourceName: name, configs: list(config, requestConfigEntriesMax) }),
+    requestListItemsMax,
+  );
+}
+const configValue = nullable(text(requestStringLengthMax));
+
+export const alterConfigsRequest = object({
+  /** Each resource's configs replace all of its overrides (a null value: left unset). */
+  resources: configResources(object({ name, value: configValue })),
+  validateOnly: optional(boolean),
+});
+
+export const incrementalAlterConfigsRequest = object({
+  /** configOperation: 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT (KIP-339; APPEND/SUBTRACT on list keys). */
+  resources: configResources(object({ name, configOperation: int32, value: configValue })),
+  validateOnly: optional(boolean),
 });
 
 // ---- consumer groups (group-messages.ts) ----

@@ -33,6 +33,10 @@ describe('config keys: one table', () => {
       'flush.messages',
       'flush.ms',
       'max.message.bytes',
+      'cleanup.policy',
+      'compression.type',
+      'message.timestamp.type',
+      'message.timestamp.difference.max.ms',
       'min.insync.replicas',
       'unclean.leader.election.enable',
     ]);

@@ -82,11 +82,12 @@ async function toKafkajs<Req, Res>(
 }
 
 describe('the registry', () => {
-  it('speaks only classic (non-flexible) versions, except ApiVersions v3 and DescribeCluster (flexible from v0)', () => {
+  it('speaks only classic (non-flexible) versions, except ApiVersions v3, DescribeCluster (flexible from v0) and the config APIs (kafka-alter-configs.test.ts)', () => {
+    const flexible = new Set<number>([18, 60, 32, 33, 44]);
     for (const api of kafkaApis.values()) {
       expect(api.minVersion).toBeLessThanOrEqual(api.maxVersion);
-      // AlterPartitionReassignments (45) and ListPartitionReassignments (46): flexible from v0 too
-      if (api !== apiVersionsApi && api !== describeClusterApi && api.apiKey !== 45 && api.apiKey !== 46)
+      // flexible from v0: AlterPartitionReassignments (45), ListPartitionReassignments (46)
+      if (!flexible.has(api.kafkaApiKey ?? api.apiKey) && api.apiKey !== 45 && api.apiKey !== 46)
         expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
@@ -107,7 +108,9 @@ describe('the registry', () => {
       [19, 0, 4],
       [20, 0, 3],
       [22, 0, 1],
-      [32, 0, 2],
+      [32, 0, 4],
+      [33, 0, 2],
+      [44, 0, 1],
       [45, 0, 0],
       [46, 0, 0],
       [60, 0, 1],
@@ -1232,12 +1235,15 @@ describe('DescribeConfigs (32)', () => {
         { resourceType: 4, resourceName: '0', configurationKeys: null },
       ],
       includeSynonyms: false,
+      includeDocumentation: false,
     });
     expect(describeConfigsApi.toNative?.(v0, 0)).toEqual({
       resources: [
         { resourceType: 2, resourceName: 't', configurationKeys: ['retention.ms'] },
         { resourceType: 4, resourceName: '0', configurationKeys: null },
       ],
+      includeSynonyms: false,
+      includeDocumentation: false,
     });
     const v2 = await fromKafkajs(describeConfigsApi, 'describeConfigs', 2, {
       resources: [{ type: 2, name: 't' }],
@@ -1246,11 +1252,12 @@ describe('DescribeConfigs (32)', () => {
     expect(v2).toEqual({
       resources: [{ resourceType: 2, resourceName: 't', configurationKeys: null }],
       includeSynonyms: true,
+      includeDocumentation: false,
     });
   });
 
   it('answers v0 (is_default) and v1/v2 (config_source, synonyms)', async () => {
-    const req = { resources: [], includeSynonyms: false };
+    const req = { resources: [], includeSynonyms: false, includeDocumentation: false };
     const v0 = await toKafkajs(describeConfigsApi, 'describeConfigs', 0, native, req);
     expect(v0).toEqual({
       throttleTime: 0,
@@ -1329,6 +1336,7 @@ describe('DescribeConfigs (32)', () => {
         { resourceType: 4, resourceName: '1', configurationKeys: null },
       ],
       includeSynonyms: false,
+      includeDocumentation: false,
     };
     const decoded = await toKafkajs(
       describeConfigsApi,

@@ -44,28 +44,59 @@ describe('DescribeConfigs (native handler)', () => {
     for (const key of topicConfigKeys) expect(brokerKeys).toHaveProperty(topicKeyDefaults[key] as string);
   });
 
-  it("describes a topic's overrides and the broker defaults it falls back to", async () => {
+  it("describes a topic's overrides (TOPIC_CONFIG), the broker's static values (STATIC_BROKER_CONFIG) and defaults (DEFAULT_CONFIG)", async () => {
     const res = await describeConfigs([{ resourceType: 2, resourceName: 't', configurationKeys: null }]);
     const result = res.results[0];
     expect(result).toMatchObject({ errorCode: 0, resourceType: 2, resourceName: 't' });
-    expect(result?.configs.map((c) => c.name).sort()).toEqual([...topicConfigKeys].sort());
-    expect(result?.configs.find((c) => c.name === 'retention.ms')).toEqual({
+    expect(result?.configs.map((c) => c.name)).toEqual(topicConfigKeys);
+    const byName = (name: string) => result?.configs.find((c) => c.name === name);
+    expect(byName('retention.ms')).toEqual({
       name: 'retention.ms',
       value: '1000',
       readOnly: false,
       isDefault: false,
       source: 1,
       isSensitive: false,
+      configType: 5,
     });
-    expect(result?.configs.find((c) => c.name === 'segment.bytes')).toEqual({
+    // log.segment.bytes is set in the broker's properties: a static broker config, not a default
+    expect(byName('segment.bytes')).toEqual({
       name: 'segment.bytes',
       value: '1048576',
       readOnly: false,
-      isDefault: true,
-      source: 5,
+      isDefault: false,
+      source: 4,
       isSensitive: false,
+      configType: 3,
     });
-    expect(result?.configs.find((c) => c.name === 'unclean.leader.election.enable')?.value).toBe('false');
+    expect(byName('retention.bytes')).toMatchObject({ value: '-1', isDefault: true, source: 5, configType: 5 });
+    expect(byName('unclean.leader.election.enable')).toMatchObject({ value: 'false', source: 5, configType: 1 });
+    expect(byName('cleanup.policy')).toMatchObject({ value: 'delete', source: 5, configType: 7 });
+    expect(byName('message.timestamp.type')).toMatchObject({ value: 'CreateTime', source: 5, configType: 2 });
+    expect(result?.configs.every((c) => c.synonyms === undefined && c.documentation === undefined)).toBe(true);
+  });
+
+  it('lists synonyms most specific first, and documentation, only when asked', async () => {
+    const res = (await describeConfigsHandler.handle(
+      {
+        resources: [{ resourceType: 2, resourceName: 't', configurationKeys: ['retention.ms', 'segment.bytes'] }],
+        includeSynonyms: true,
+        includeDocumentation: true,
+      },
+      ctx,
+      client,
+    )) as DescribeConfigsResponse;
+    // in the table's order whatever the request's
+    const [segment, retention] = res.results[0]?.configs ?? [];
+    expect(retention?.synonyms).toEqual([
+      { name: 'retention.ms', value: '1000', source: 1 },
+      { name: 'log.retention.ms', value: '604800000', source: 5 },
+    ]);
+    expect(segment?.synonyms).toEqual([
+      { name: 'log.segment.bytes', value: '1048576', source: 4 },
+      { name: 'log.segment.bytes', value: '1073741824', source: 5 },
+    ]);
+    expect(retention?.documentation).toContain('delete segments');
   });
 
   it('filters by key (null or empty: every key)', async () => {
@@ -77,18 +108,40 @@ describe('DescribeConfigs (native handler)', () => {
     expect(res.results[1]?.configs).toHaveLength(topicConfigKeys.length);
   });
 
-  it("describes this broker's configuration ('' or its id), read-only and static", async () => {
+  it("describes this broker's configuration ('' or its id), read-only: static where its properties set a key, else default", async () => {
     const res = await describeConfigs([
       { resourceType: 4, resourceName: '3', configurationKeys: null },
-      { resourceType: 4, resourceName: '', configurationKeys: ['log.dirs', 'broker.id'] },
+      { resourceType: 4, resourceName: '', configurationKeys: ['log.dirs', 'broker.id', 'log.retention.ms'] },
     ]);
     const all = res.results[0];
     expect(all?.errorCode).toBe(0);
     expect(all?.configs).toHaveLength(Object.keys(brokerKeys).length);
-    expect(all?.configs.every((c) => c.readOnly && c.source === 4 && !c.isDefault)).toBe(true);
+    expect(all?.configs.every((c) => c.readOnly)).toBe(true);
+    expect(all?.configs.filter((c) => c.source === 4).map((c) => c.name)).toEqual([
+      'broker.id',
+      'log.dirs',
+      'log.segment.bytes',
+    ]);
     expect(res.results[1]?.configs).toEqual([
-      { name: 'broker.id', value: '3', readOnly: true, isDefault: false, source: 4, isSensitive: false },
-      { name: 'log.dirs', value: '/a,/b', readOnly: true, isDefault: false, source: 4, isSensitive: false },
+      { name: 'broker.id', value: '3', readOnly: true, isDefault: false, source: 4, isSensitive: false, configType: 3 },
+      {
+        name: 'log.dirs',
+        value: '/a,/b',
+        readOnly: true,
+        isDefault: false,
+        source: 4,
+        isSensitive: false,
+        configType: 7,
+      },
+      {
+        name: 'log.retention.ms',
+        value: '604800000',
+        readOnly: true,
+        isDefault: true,
+        source: 5,
+        isSensitive: false,
+        configType: 5,
+      },
     ]);
   });
 

@@ -74,6 +74,12 @@ class HeldIsrCoordinator implements Coordinator {
   onTopicDeleted(): () => void {
     return () => {};
   }
+  async alterTopicConfigs(): Promise<Record<string, string>> {
+    return {};
+  }
+  onTopicConfigChanged(): () => void {
+    return () => {};
+  }
 
   updateIsr(_topic: string, _partition: number, leaderEpoch: number, isr: number[]): Promise<boolean> {
     if (this.state.leader !== this.brokerId || this.state.leaderEpoch !== leaderEpoch) return Promise.resolve(false);

@@ -83,6 +83,12 @@ class RecreatingCoordinator implements Coordinator {
     this.deleteListeners.add(listener);
     return () => this.deleteListeners.delete(listener);
   }
+  async alterTopicConfigs(): Promise<Record<string, string>> {
+    return {};
+  }
+  onTopicConfigChanged(): () => void {
+    return () => {};
+  }
 
   /** The old 't' reported deleted, then at once every state of the new 't' (the same states: epoch 0 again). */
   recreate(): void {

@@ -1,8 +1,9 @@
 /**
- * DescribeConfigs (key 32), v0-v2: topic and broker configuration, from the
- * native handler. v0 says whether a value is a default; v1+ says where it
- * comes from (config source) and may list synonyms, of which Sluice reports
- * none.
+ * DescribeConfigs (key 32), v0-v4 (v4 flexible): topic and broker
+ * configuration, from the native handler. v0 says whether a value is a
+ * default; v1+ says where it comes from (config source) and, when asked,
+ * lists its synonyms (the topic override, the broker's static value, the
+ * default); v3+ gives each config's type and, when asked, its documentation.
  */
 
 import {
@@ -32,6 +33,7 @@ const request = struct({
     [],
   ),
   includeSynonyms: field(bool, false, 1),
+  includeDocumentation: field(bool, false, 3),
 });
 
 const synonym = struct({
@@ -48,6 +50,8 @@ const config = struct({
   configSource: field(int8, -1, 1),
   isSensitive: field(bool, false),
   synonyms: field(array(synonym), [], 1),
+  configType: field(int8, 0, 3),
+  documentation: field(nullableString, null, 3),
 });
 
 const response = struct({
@@ -72,7 +76,7 @@ export const describeConfigsApi = kafkaApi({
   apiKey: 32,
   name: 'DescribeConfigs',
   minVersion: 0,
-  maxVersion: 2,
+  maxVersion: 4,
   flexibleFrom: 4,
   request,
   response,
@@ -82,6 +86,8 @@ export const describeConfigsApi = kafkaApi({
       resourceName: r.resourceName,
       configurationKeys: r.configurationKeys,
     })),
+    includeSynonyms: req.includeSynonyms,
+    includeDocumentation: req.includeDocumentation,
   }),
   fromNative: (result, req: Request) => {
     if (!result.results) {
@@ -111,7 +117,9 @@ export const describeConfigsApi = kafkaApi({
           isDefault: c.isDefault,
           configSource: c.source,
           isSensitive: c.isSensitive,
-          synonyms: [],
+          synonyms: c.synonyms ?? [],
+          configType: c.configType ?? 0,
+          documentation: c.documentation ?? null,
         })),
       })),
     };
