@@ -46,6 +46,8 @@ function parseValue(key: string, spec: ConfigKeySpec, raw: string, factor = 1): 
       return items;
     }
     default:
+      if (spec.values && !spec.values.includes(value))
+        throw invalid(key, value, `not one of ${spec.values.join(', ')}`);
       return value;
   }
 }

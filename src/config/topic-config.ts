@@ -24,6 +24,7 @@ function boundsOf(spec: ConfigKeySpec): [number, number] {
 
 function fits(spec: ConfigKeySpec, value: string): boolean {
   if (spec.kind === 'bool') return value === 'true' || value === 'false';
+  if (spec.values) return spec.values.includes(value);
   if (spec.kind !== 'int') return true;
   const [min, max] = boundsOf(spec);
   const n = Number(value);
