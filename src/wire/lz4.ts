@@ -86,10 +86,12 @@ function decodeBlock(
   room: number,
   windowStart: number,
 ): void {
-  const dst = out.buf;
+  let dst = out.buf;
   let ip = start;
   let op = out.pos;
   const opEnd = op + room;
+  // the output grows (within `room`, itself within the bound) only when a sequence needs it; inline, as a
+  // closure over op and dst would slow the loop
   for (;;) {
     if (ip >= end) fail('lz4 block ends without its last literals');
     const token = src[ip++] as number;
@@ -104,7 +106,12 @@ function decodeBlock(
     }
     if (literals > end - ip) fail(`lz4 literals of ${literals} bytes run past the block`);
     if (literals > opEnd - op) fail('lz4 block inflates past its block size or the bound');
-    if (literals > 16) dst.set(src.subarray(ip, ip + literals), op);
+    if (op + literals > dst.length) {
+      out.pos = op;
+      out.reserve(literals);
+      dst = out.buf;
+    }
+    if (literals > 32) dst.set(src.subarray(ip, ip + literals), op);
     else for (let i = 0; i < literals; i++) dst[op + i] = src[ip + i] as number;
     ip += literals;
     op += literals;
@@ -124,12 +131,17 @@ function decodeBlock(
     }
     length += 4;
     if (length > opEnd - op) fail('lz4 block inflates past its block size or the bound');
+    if (op + length > dst.length) {
+      out.pos = op;
+      out.reserve(length);
+      dst = out.buf;
+    }
     let from = op - offset;
-    if (offset >= length) {
+    if (offset >= length && length > 32) {
       dst.copyWithin(op, from, from + length);
       op += length;
     } else {
-      // overlapping copy: a run repeating the last `offset` bytes
+      // short, or overlapping (a run repeating the last `offset` bytes): byte by byte
       for (let i = 0; i < length; i++) dst[op++] = dst[from++] as number;
     }
   }
@@ -215,7 +227,6 @@ function decodeFrame(input: Uint8Array, frameStart: number, out: Output, options
     } else {
       // one block inflates to at most blockMax; where the bound leaves less, decoding fails on reaching it
       const room = Math.min(blockMax, out.max - out.pos);
-      out.reserve(room);
       decodeBlock(input, pos, pos + size, out, room, independent ? out.pos : contentStart);
     }
     pos += size + (blockChecksum ? 4 : 0);
@@ -269,7 +280,8 @@ function writeSequence(
   } else {
     token = literals << 4;
   }
-  dst.set(src.subarray(anchor, anchor + literals), op);
+  if (literals > 32) dst.set(src.subarray(anchor, anchor + literals), op);
+  else for (let i = 0; i < literals; i++) dst[op + i] = src[anchor + i] as number;
   op += literals;
   if (match > 0) {
     dst[op++] = offset & 0xff;
