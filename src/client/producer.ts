@@ -131,6 +131,14 @@ interface DueBatch {
 /** Sequence numbers are non-negative int32s that wrap from 2^31-1 to 0 (Kafka's rule). */
 const sequenceModulus = 2 ** 31;
 
+/** The producer's `compression` names and the codecs they write. */
+const producerCodecs: Record<string, Compression> = {
+  none: Compression.none,
+  gzip: Compression.gzip,
+  snappy: Compression.snappy,
+  lz4: Compression.lz4,
+};
+
 interface PartitionQueue {
   topic: string;
   partition: number;
@@ -339,8 +347,11 @@ export class Producer {
         );
     this.timeoutMs = boundedInt('timeoutMs', options.timeoutMs, 1, 3_600_000, clientRequestTimeoutMsDefault);
     const c = options.compression ?? 'none';
-    if (c !== 'none' && c !== 'gzip') throw invalidArgument(`compression must be 'none' or 'gzip', not '${c}'`);
-    this.compression = c === 'gzip' ? Compression.gzip : Compression.none;
+    const codec = producerCodecs[c];
+    if (!Object.hasOwn(producerCodecs, c) || codec === undefined) {
+      throw invalidArgument(`compression must be one of ${Object.keys(producerCodecs).join(', ')}, not '${c}'`);
+    }
+    this.compression = codec;
     this.memory = new MemoryPool(bufferMemory);
     this.onClose = onClose;
   }

@@ -49,7 +49,11 @@ export interface ProducerOptions {
   retryBackoffMs?: number;
   /** Time the broker may take to reach the acks. Default 30 s. */
   timeoutMs?: number;
-  compression?: 'none' | 'gzip';
+  /**
+   * Codec of the batches sent: 'none' (default), 'gzip', 'snappy' (xerial framing, as Kafka's
+   * Java producer), 'lz4' (LZ4 frame). The broker reads zstd too but Sluice does not write it yet.
+   */
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
   /**
    * Exactly one copy of each record per partition despite retries (Kafka's
    * idempotent producer): batches carry a producer id and sequence numbers, so a

@@ -33,6 +33,8 @@ export interface ConfigKeySpec {
   kind: ConfigKind;
   /** The value when the key is not set, as written in a properties file. */
   default: string;
+  /** The values a string key may take; none: any. */
+  values?: readonly string[];
   /** Inclusive bounds of an int; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
   min?: number;
   /** The values a string (or each item of a list) may take, Kafka's spelling (case-sensitive, as Kafka's validators). */
@@ -155,13 +157,6 @@ export const configKeys = {
     topic: 'cleanup.policy',
     doc: 'delete: old segments go by retention; compact: the latest record per key is kept; or both',
   },
-  'compression.type': {
-    kind: 'string',
-    default: 'producer',
-    values: ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'],
-    topic: 'compression.type',
-    doc: "the codec batches are stored with; producer: the producer's own",
-  },
   'log.message.timestamp.type': {
     kind: 'string',
     default: 'CreateTime',
@@ -197,6 +192,14 @@ export const configKeys = {
     default: 'false',
     topic: 'unclean.leader.election.enable',
     doc: 'may a replica outside the ISR become leader (losing acknowledged records)',
+  },
+  'compression.type': {
+    kind: 'string',
+    default: 'producer',
+    // Kafka's values and 'none'; zstd is read but not yet written, so no topic can ask to be stored in it
+    values: ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4'],
+    topic: 'compression.type',
+    doc: 'the codec the leader stores batches in, rewriting those sent in another; producer: as sent',
   },
   'replica.lag.time.max.ms': {
     kind: 'int',

@@ -19,6 +19,7 @@ import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { AppendResult } from '../storage/partition-log.js';
+import { codecOfCompressionType, recompressBatches } from '../wire/recompress.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
@@ -174,13 +175,17 @@ export class ReplicaManager {
         `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
       );
     }
-    // message.timestamp.type / message.timestamp.difference.max.ms (issue 16)
+    // the topic's compression.type (else the broker's): batches in another codec are rewritten in it
+    const compressionType = spec?.configs['compression.type'] ?? this.options.config.string('compression.type');
+    const codec = codecOfCompressionType(compressionType);
+    const stored = codec === undefined ? records : recompressBatches(records, codec);
+    // message.timestamp.type / message.timestamp.difference.max.ms (issue 16), on the batches as stored
     const logAppendTimeMs = applyTimestampPolicy(
-      records,
+      stored,
       timestampPolicyOf(spec?.configs ?? {}, this.options.config),
       Date.now(),
     );
-    const result = await replica.log.append(records, { leaderEpoch: replica.leaderEpoch });
+    const result = await replica.log.append(stored, { leaderEpoch: replica.leaderEpoch });
     this.options.notifier.notify(topicPartitionKey(topic, partition));
     replica.onLeaderAppend();
     if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);

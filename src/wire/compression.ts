@@ -1,11 +1,11 @@
 /**
  * Compression codecs of record batches, selected by attribute bits 0-2.
  *
- * Sluice writes none or gzip (Node's zlib). It reads what Kafka clients
- * write with gzip, snappy (raw, or in the xerial framing Kafka's Java and
- * librdkafka producers use: snappyjs) and zstd (fzstd, a pure-JS decoder:
- * Node 20's zlib has no zstd). lz4 is refused with a typed error: no
- * well-kept pure-JS lz4 frame decoder with bounds checks exists.
+ * Sluice writes none, gzip (Node's zlib), snappy (xerial framing, as Kafka's
+ * Java and librdkafka producers write it: snappyjs) and lz4 (the LZ4 frame
+ * format: ./lz4.ts). It reads what Kafka clients write with gzip, snappy
+ * (raw or xerial), lz4 and zstd (fzstd, a pure-JS decoder: Node 20's zlib has
+ * no zstd, and so Sluice does not write zstd).
  *
  * Every decoder is bounded by decompressedBytesMax, so a small batch cannot
  * inflate into unbounded memory (a "zip bomb" is CORRUPT_RECORD).
@@ -13,9 +13,10 @@
 
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { Decompress as ZstdStream } from 'fzstd';
-import { uncompress as snappyUncompress } from 'snappyjs';
+import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappyjs';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { decompressedBytesMax } from '../shared/limits.js';
+import { lz4DecodeFrames, lz4EncodeFrame } from './lz4.js';
 
 const names = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
@@ -94,11 +95,14 @@ export function inflateRecords(codec: number, bytes: Buffer): Buffer {
     case 2:
       inflate = unsnappy;
       break;
+    case 3:
+      inflate = (b) => lz4DecodeFrames(b, decompressedBytesMax);
+      break;
     case 4:
       inflate = unzstd;
       break;
     default:
-      throw unsupported(codec, '(gzip, snappy and zstd are)');
+      throw unsupported(codec, '(gzip, snappy, lz4 and zstd are)');
   }
   try {
     return inflate(bytes);
@@ -107,8 +111,32 @@ export function inflateRecords(codec: number, bytes: Buffer): Buffer {
   }
 }
 
+/** Raw snappy blocks of this many input bytes, as xerial's SnappyOutputStream (Kafka's Java producer) cuts them. */
+const xerialBlockBytes = 32 * 1024;
+
+/** xerial framing: the header (version 1, compatible version 1), then int32-length-prefixed raw snappy blocks. */
+function snappyXerial(bytes: Buffer): Buffer {
+  const parts: Buffer[] = [xerialMagic, Buffer.from([0, 0, 0, 1, 0, 0, 0, 1])];
+  for (let start = 0; start < bytes.length; start += xerialBlockBytes) {
+    const block = snappyCompress(bytes.subarray(start, start + xerialBlockBytes));
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(block.byteLength, 0);
+    parts.push(length, Buffer.from(block.buffer, block.byteOffset, block.byteLength));
+  }
+  return Buffer.concat(parts);
+}
+
 export function deflateRecords(codec: number, bytes: Buffer): Buffer {
-  if (codec === 0) return bytes;
-  if (codec !== 1) throw unsupported(codec, 'for writing (none and gzip are)');
-  return gzipSync(bytes);
+  switch (codec) {
+    case 0:
+      return bytes;
+    case 1:
+      return gzipSync(bytes);
+    case 2:
+      return snappyXerial(bytes);
+    case 3:
+      return lz4EncodeFrame(bytes);
+    default:
+      throw unsupported(codec, 'for writing (none, gzip, snappy and lz4 are)');
+  }
 }

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeKafkaRequest } from '../../src/protocol/kafka/codec.js';
 import { ApiKey, apiName } from '../../src/protocol/native/api-keys.js';
 import { decodeRequest } from '../../src/protocol/native/frame.js';
+import { SluiceError } from '../../src/shared/errors.js';
 import { validateBatch } from '../../src/wire/record-batch.js';
 import { parseArgs } from './args.js';
 import { frameMutationKinds, mutateFrame } from './frame-mutations.js';
@@ -72,8 +73,16 @@ describe('the native generator', () => {
       if (kind === 'crc' || kind === 'magic' || kind === 'truncated') {
         expect(() => validateBatch(bytes, 0, bytes.length), kind).toThrow();
       }
+      if (kind === 'lz4-frame') {
+        // a lying lz4 frame is refused with a typed error (or, a lie that still decodes, accepted)
+        try {
+          validateBatch(bytes, 0, bytes.length);
+        } catch (err) {
+          expect(err, 'lz4-frame refusal').toBeInstanceOf(SluiceError);
+        }
+      }
     }
-    expect(seen.size).toBe(11);
+    expect(seen.size).toBe(12);
   });
 
   it("writes every native API's body as msgpackr (the native client's encoder) would", () => {

@@ -6,6 +6,7 @@
  * mutation can delete or rewrite the records whose loss the run measures.
  */
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
+import type { Compression } from '../../src/wire/record-batch.js';
 import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import type { MsgValue } from './msgpack-writer.js';
 import type { Random } from './random.js';
@@ -32,7 +33,8 @@ export function smallBatch(random: Random): Buffer {
     // a fixed time, not now: a replayed frame is byte for byte the same
     timestamp: batchTimestampMs + i,
   }));
-  return encodeRecordBatch(records, { compression: random.chance(0.2) ? 1 : 0 });
+  // mostly uncompressed; else gzip, snappy or lz4 (the codecs Sluice writes)
+  return encodeRecordBatch(records, { compression: (random.chance(0.3) ? random.between(1, 3) : 0) as Compression });
 }
 
 function topicPartitions<T>(random: Random, partition: (p: number) => T): { name: string; partitions: T[] }[] {

@@ -2,10 +2,13 @@
  * Bad RecordBatch v2 bytes for Produce requests: a valid batch with one lie
  * in it. Most lies get their CRC recomputed, so they reach the checks behind
  * the CRC (count, lengths, compression, the records' varints); `crc` alone
- * leaves the checksum wrong.
+ * leaves the checksum wrong. `lz4-frame` puts the records in an LZ4 frame
+ * with one lie in it (lz4-mutations.ts), codec bits 3, the CRC made right.
  */
+import { inflateRecords } from '../../src/wire/compression.js';
 import { crc32c } from '../../src/wire/crc32c.js';
 import { Field } from '../../src/wire/record-batch.js';
+import { mutateLz4Frame, validLz4Frame } from './lz4-mutations.js';
 import type { Random } from './random.js';
 
 export const batchMutationKinds = [
@@ -20,6 +23,7 @@ export const batchMutationKinds = [
   'record-bytes',
   'producer-stamp',
   'concatenated',
+  'lz4-frame',
 ] as const;
 export type BatchMutationKind = (typeof batchMutationKinds)[number];
 
@@ -73,6 +77,16 @@ export function mutateBatch(batch: Buffer, random: Random, extra: Buffer): { byt
     case 'concatenated':
       out = Buffer.concat([out, extra]);
       return { bytes: out, kind };
+    case 'lz4-frame': {
+      const codec = out.readInt16BE(Field.attributes) & 0x07;
+      const area = out.subarray(Field.records);
+      const records = codec === 0 ? area : inflateRecords(codec, area);
+      const { bytes: frame } = mutateLz4Frame(validLz4Frame(random, records), random);
+      out = Buffer.concat([out.subarray(0, Field.records), frame]);
+      out.writeInt32BE(out.length - 12, Field.batchLength);
+      out.writeInt16BE((out.readInt16BE(Field.attributes) & ~0x07) | 3, Field.attributes);
+      break;
+    }
   }
   fixCrc(out);
   return { bytes: out, kind };

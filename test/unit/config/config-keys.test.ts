@@ -39,6 +39,7 @@ describe('config keys: one table', () => {
       'message.timestamp.difference.max.ms',
       'min.insync.replicas',
       'unclean.leader.election.enable',
+      'compression.type',
     ]);
     for (const { topic, spec } of topicKeyRows) {
       if (spec.log === undefined) continue;
@@ -70,5 +71,25 @@ describe('config keys: one table', () => {
     expect(() => topicLogOverrides({ 'min.insync.replicas': '0' })).toThrow(
       /^invalid value "0" for min.insync.replicas$/,
     );
+  });
+});
+
+describe('compression.type (broker default and topic override)', () => {
+  it("takes Kafka's values and 'none'; refuses others and zstd (read, not written) by name", () => {
+    expect(parse({}).string('compression.type')).toBe('producer');
+    for (const v of ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4']) {
+      expect(parse({ 'compression.type': v }).string('compression.type')).toBe(v);
+      expect(topicLogOverrides({ 'compression.type': v })).toEqual({});
+    }
+    for (const v of ['zstd', 'brotli', 'LZ4', '']) {
+      expect(() => parse({ 'compression.type': v }), v).toThrow('compression.type');
+      let code: string | undefined;
+      try {
+        topicLogOverrides({ 'compression.type': v });
+      } catch (err) {
+        code = (err as { code?: string }).code;
+      }
+      expect(code, v).toBe(ErrorCode.InvalidConfig);
+    }
   });
 });

@@ -330,11 +330,11 @@ describe('refusal of corrupt input', () => {
       },
     },
     {
-      name: 'lz4 compression (unsupported)',
+      name: 'an undefined compression codec (unsupported)',
       code: ErrorCode.UnsupportedCompression,
       build: () => {
         const b = testBatch('bad', 1, 50);
-        b.writeInt16BE(Compression.lz4, Field.attributes);
+        b.writeInt16BE(5, Field.attributes);
         return fixCrc(b);
       },
     },
