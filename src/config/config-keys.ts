@@ -33,13 +33,11 @@ export interface ConfigKeySpec {
   kind: ConfigKind;
   /** The value when the key is not set, as written in a properties file. */
   default: string;
-  /** The values a string key may take; none: any. */
-  values?: readonly string[];
   /** Inclusive bounds of an int; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
   min?: number;
-  /** The values a string (or each item of a list) may take, Kafka's spelling (case-sensitive, as Kafka's validators). */
-  values?: readonly string[];
   max?: number;
+  /** The values a string (or each item of a list) may take, Kafka's spelling (case-sensitive, as Kafka's validators); none: any. */
+  values?: readonly string[];
   /** Older broker spellings that set the same value, with the factor to the key's unit. */
   aliases?: [string, number][];
   /** The topic-level key (Kafka's) that overrides this broker key for one topic. */
