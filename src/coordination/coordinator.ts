@@ -19,6 +19,12 @@ export interface TopicSpec {
   replicationFactor: number;
   /** Topic-level overrides with Kafka's topic key names (retention.ms, segment.bytes, ...). */
   configs: Record<string, string>;
+  /**
+   * The topic's id (topic-id.ts), given by the coordinator when it creates the
+   * topic: every topic a coordinator answers has one, and a topic deleted and
+   * created again under the same name has a new one. Ignored in createTopic's argument.
+   */
+  topicId?: string;
 }
 
 export interface PartitionState {

@@ -66,6 +66,8 @@ export class ReplicaManager {
         void this.removeTopic(topic);
       }),
     );
+    // directories of a topic deleted and created again while this broker was away (partition.metadata)
+    await this.options.logs.deleteStaleLogs((topic) => coordinator.topic(topic)?.topicId);
     for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(Math.floor(lagMaxMs / 2), 100));
@@ -237,7 +239,7 @@ export class ReplicaManager {
     let replica = this.replicas.get(key);
     if (!replica) {
       const overrides = topicLogOverrides(spec.configs);
-      const log = await this.options.logs.getOrCreate(state.topic, state.partition, overrides);
+      const log = await this.options.logs.getOrCreate(state.topic, state.partition, overrides, spec.topicId);
       log.updateConfig({ ...this.options.logs.defaults, ...overrides });
       replica = new PartitionReplica(state.topic, state.partition, log, this.brokerId, () =>
         this.options.notifier.notify(key),

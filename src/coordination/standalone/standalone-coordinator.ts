@@ -9,6 +9,7 @@ import { producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
 import { isClusterId, newClusterId } from '../cluster-id.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
+import { isTopicId, newTopicId } from '../topic-id.js';
 import { checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
@@ -30,9 +31,16 @@ export class StandaloneCoordinator implements Coordinator {
   ) {}
 
   async start(): Promise<void> {
+    const withoutId: TopicSpec[] = [];
     for await (const [, value] of this.db.iterator({ gte: topicPrefix, lt: `${topicPrefix}~` })) {
       const spec = unpackValue<TopicSpec>(value);
       this.specs.set(spec.name, spec);
+      if (!isTopicId(spec.topicId)) withoutId.push(spec);
+    }
+    // topics created before topic ids existed get one now, kept from then on (Kafka's controller does the same)
+    for (const spec of withoutId) {
+      spec.topicId = newTopicId();
+      await this.db.put(`${topicPrefix}${spec.name}`, packValue(spec), { sync: true });
     }
     this.id = await this.loadClusterId();
   }
@@ -91,7 +99,7 @@ export class StandaloneCoordinator implements Coordinator {
         `replication factor ${spec.replicationFactor} is larger than the 1 broker available (standalone mode)`,
       );
     }
-    const stored: TopicSpec = { ...spec, configs: { ...spec.configs } };
+    const stored: TopicSpec = { ...spec, configs: { ...spec.configs }, topicId: newTopicId() };
     await this.db.put(`${topicPrefix}${spec.name}`, packValue(stored), { sync: true });
     this.specs.set(spec.name, stored);
     for (let p = 0; p < stored.partitions; p++) {

@@ -36,6 +36,7 @@ import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
+import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
@@ -48,7 +49,6 @@ import {
   parseTopicConfig,
   partitionStatePath,
   persistentPaths,
-  type TopicAssignment,
   topicConfigPath,
   topicPath,
 } from './zk-paths.js';
@@ -313,11 +313,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} is marked for deletion`);
     }
     const live = (await zk.children(brokerIdsPath)).map(Number);
-    const replicas = assignReplicas(live, spec.partitions, spec.replicationFactor);
-    const assignment: TopicAssignment = { version: 2, partitions: {} };
-    replicas.forEach((r, p) => {
-      assignment.partitions[String(p)] = r;
-    });
+    const assignment = newTopicZnode(assignReplicas(live, spec.partitions, spec.replicationFactor));
     const config = JSON.stringify({ version: 1, config: { ...spec.configs } });
     try {
       await zk.create(topicConfigPath(spec.name), config, 'persistent');
@@ -496,11 +492,14 @@ export class ZooKeeperCoordinator implements Coordinator {
     );
     const configNode = await zk.get(configPath);
     const configs = configNode ? parseTopicConfig(configPath, configNode.data).config : {};
+    const topicId = topicIdOf(assignmentZnode);
     const spec: TopicSpec = {
       name,
       partitions: assignment.length,
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
+      // a topic from before topic ids has none until the controller gives it one (the watch reloads it)
+      ...(topicId ? { topicId } : {}),
     };
     this.topicMap.set(name, { spec, assignment, createdZxid: node.createdZxid });
     for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
