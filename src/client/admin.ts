@@ -23,6 +23,13 @@ import {
   resetOffsets,
 } from './group-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
+import {
+  type CreatePartitionsOptions,
+  createPartitions,
+  type DeletedRecords,
+  type DeleteRecordsOptions,
+  deleteRecords,
+} from './partition-admin.js';
 import { browseQueue, listDeadLetterQueues, listQueues, purgeQueue, queueStats, redriveQueue } from './queue-admin.js';
 import type {
   CreateTopicOptions,
@@ -111,6 +118,19 @@ export class Admin {
     const t = res.topics?.find((x) => x.name === name);
     if (t && t.errorCode !== 0) throw wireError(t.errorCode, `delete topic '${name}'`, t.errorMessage);
     this.cluster.forget(name);
+  }
+
+  /** Grows a topic to `count` partitions (never shrinks it); producers and groups pick the new ones up. */
+  async createPartitions(options: CreatePartitionsOptions): Promise<void> {
+    checkName(options?.topic);
+    await createPartitions(this.cluster, options);
+    if (options.validateOnly !== true) await this.waitForLeaders(options.topic);
+  }
+
+  /** Moves partitions' log start forward (Kafka's DeleteRecords); answers each one's new log start. */
+  deleteRecords(options: DeleteRecordsOptions): Promise<DeletedRecords[]> {
+    checkName(options?.topic);
+    return deleteRecords(this.cluster, options);
   }
 
   /** Topic names, sorted; internal topics (names starting with '__') only when asked. */

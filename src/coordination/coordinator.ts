@@ -57,6 +57,16 @@ export interface Coordinator {
   createTopic(spec: TopicSpec): Promise<void>;
   /** Throws SluiceError UnknownPartition when the topic does not exist. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Grows the topic to `count` partitions (Kafka's CreatePartitions): the new
+   * partitions get replicas and leaders as at creation, and their states are
+   * reported (onPartitionStateChanged) before this resolves. Throws
+   * UnknownPartition when the topic does not exist, InvalidPartitions when
+   * `count` is not above the current count (a topic never shrinks) or over the
+   * limit, InvalidReplicationFactor when too few brokers are alive. Optional:
+   * a coordinator without it cannot grow topics.
+   */
+  createPartitions?(topic: string, count: number): Promise<void>;
   /** A producer id for an idempotent producer: unique in the cluster and never reused, even after a crash. */
   allocateProducerId(): Promise<number>;
   /** Called after a partition's state (leader, epoch, ISR) is created or changes. Returns an unsubscribe. */

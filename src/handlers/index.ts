@@ -3,8 +3,10 @@
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { HandlerTable } from './context.js';
+import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
@@ -47,5 +49,7 @@ export const handlers: HandlerTable = {
   [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochHandler,
   [ApiKey.DescribeConfigs]: describeConfigsHandler,
   [ApiKey.DeleteGroups]: deleteGroupsHandler,
+  [ApiKey.CreatePartitions]: createPartitionsHandler,
+  [ApiKey.DeleteRecords]: deleteRecordsHandler,
   ...queueHandlers,
 };

@@ -155,6 +155,26 @@ export class ReplicaManager {
     return result;
   }
 
+  /**
+   * DeleteRecords on the leader (Kafka's deleteRecordsOnLeader): the log start
+   * moves to `offset` (-1: the high watermark); an offset past the high
+   * watermark, or negative other than -1, is OFFSET_OUT_OF_RANGE. Followers
+   * follow through the log start offset their fetches carry. Returns the
+   * leader's log start after (the low watermark).
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    const replica = this.leaderReplica(topic, partition);
+    const hw = replica.highWatermark;
+    const target = offset === -1 ? hw : offset;
+    if (!Number.isSafeInteger(target) || target < 0 || target > hw) {
+      throw new SluiceError(
+        ErrorCode.OffsetOutOfRange,
+        `cannot delete records of ${replica.name} up to ${offset}: it must be -1 or 0..${hw} (the high watermark)`,
+      );
+    }
+    return replica.log.advanceLogStartOffset(target);
+  }
+
   /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */
   onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number): void {
     if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now())) {

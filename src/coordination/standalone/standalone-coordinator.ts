@@ -10,7 +10,7 @@ import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.
 import { isClusterId, newClusterId } from '../cluster-id.js';
 import type { BrokerEndpoint, Coordinator, PartitionState, PartitionStateListener, TopicSpec } from '../coordinator.js';
 import { isTopicId, newTopicId } from '../topic-id.js';
-import { checkTopicSpec } from '../topic-spec.js';
+import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
@@ -104,6 +104,20 @@ export class StandaloneCoordinator implements Coordinator {
     this.specs.set(spec.name, stored);
     for (let p = 0; p < stored.partitions; p++) {
       const state = this.partitionState(stored.name, p) as PartitionState;
+      for (const listener of this.stateListeners) listener(state, undefined);
+    }
+  }
+
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const spec = this.specs.get(topic);
+    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${topic} does not exist`);
+    checkPartitionGrowth(spec, count);
+    const before = spec.partitions;
+    const grown: TopicSpec = { ...spec, configs: { ...spec.configs }, partitions: count };
+    await this.db.put(`${topicPrefix}${topic}`, packValue(grown), { sync: true });
+    this.specs.set(topic, grown);
+    for (let p = before; p < count; p++) {
+      const state = this.partitionState(topic, p) as PartitionState;
       for (const listener of this.stateListeners) listener(state, undefined);
     }
   }

@@ -36,6 +36,7 @@ import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
+import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
@@ -333,6 +334,15 @@ export class ZooKeeperCoordinator implements Coordinator {
       for (let p = 0; p < spec.partitions; p++) if (!this.states.has(stateKey(spec.name, p))) return false;
       return true;
     }, `the controller did not create the partition states of topic ${spec.name}`);
+  }
+
+  /** CreatePartitions (partition-growth.ts): the znode grows, then this waits for the controller's new states here. */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const assignment = await addPartitions(this.client(), topic, count);
+    await this.waitFor(() => {
+      for (let p = 0; p < assignment.length; p++) if (!this.states.has(stateKey(topic, p))) return false;
+      return true;
+    }, `the controller did not create the new partition states of topic ${topic}`);
   }
 
   async deleteTopic(name: string): Promise<void> {

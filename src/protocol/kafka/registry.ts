@@ -1,7 +1,9 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { apiVersionsApi } from './apis/api-versions.js';
+import { createPartitionsApi } from './apis/create-partitions.js';
 import { createTopicsApi } from './apis/create-topics.js';
+import { deleteRecordsApi } from './apis/delete-records.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
@@ -40,6 +42,8 @@ const apis: AnyKafkaApi[] = [
   initProducerIdApi,
   describeConfigsApi,
   describeClusterApi,
+  createPartitionsApi,
+  deleteRecordsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

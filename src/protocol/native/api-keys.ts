@@ -16,9 +16,11 @@ export const ApiKey = {
   ApiVersions: 18,
   CreateTopics: 19,
   DeleteTopics: 20,
+  DeleteRecords: 21,
   InitProducerId: 22,
   OffsetForLeaderEpoch: 23,
   DescribeConfigs: 32,
+  CreatePartitions: 37,
   DeleteGroups: 42,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,

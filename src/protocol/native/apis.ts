@@ -31,6 +31,12 @@ import type {
   MetadataResponse,
   ProduceResponse,
 } from './messages.js';
+import {
+  type CreatePartitionsResponse,
+  createPartitionsRequest,
+  type DeleteRecordsResponse,
+  deleteRecordsRequest,
+} from './partition-messages.js';
 import type {
   QueueAckResponse,
   QueueAdminResponse,
@@ -74,6 +80,8 @@ const rows = {
   [ApiKey.OffsetForLeaderEpoch]: { ...v0, request: shapes.offsetForLeaderEpochRequest },
   [ApiKey.DescribeConfigs]: { ...v0, request: shapes.describeConfigsRequest },
   [ApiKey.DeleteGroups]: { ...v0, request: shapes.deleteGroupsRequest },
+  [ApiKey.CreatePartitions]: { ...v0, request: createPartitionsRequest },
+  [ApiKey.DeleteRecords]: { ...v0, request: deleteRecordsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -103,6 +111,8 @@ interface Responses {
   [ApiKey.OffsetForLeaderEpoch]: OffsetForLeaderEpochResponse;
   [ApiKey.DescribeConfigs]: DescribeConfigsResponse;
   [ApiKey.DeleteGroups]: DeleteGroupsResponse;
+  [ApiKey.CreatePartitions]: CreatePartitionsResponse;
+  [ApiKey.DeleteRecords]: DeleteRecordsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;
