@@ -219,6 +219,13 @@ it("the native client: admin.createPartitions, the producer's partitioner and a 
     },
   });
 
+  // the group is stable on the one partition before the topic grows (its first record was read)
+  const first = s.producer({ acks: -1 });
+  await first.send({ topic, messages: [{ value: 'before' }] });
+  const joined = Date.now() + 30_000;
+  while (!received.has(0) && Date.now() < joined) await new Promise((r) => setTimeout(r, 100));
+  expect([...received]).toEqual([0]);
+
   await admin.createPartitions({ topic, count: 4 });
   await expect(admin.createPartitions({ topic, count: 3 })).rejects.toThrow(/INVALID_PARTITIONS|never decreases/);
   const after = await raw.call<Meta>(ApiKey.Metadata, { topics: [topic] });
@@ -226,8 +233,10 @@ it("the native client: admin.createPartitions, the producer's partitioner and a 
   expect(after.topics[0]?.partitions).toHaveLength(4);
   expect(after.topics[0]?.topicId).toBe(topicId);
 
-  // a new client's producer: keys spread over all four partitions, the group reads from each
-  const producer = sluice().producer({ acks: -1 });
+  // the producer of the client that grew the topic sees the new count at once (others within their
+  // metadata max age, 5 minutes as Kafka's metadata.max.age.ms); keys spread over all four partitions,
+  // and the group's leader notices the new count and rebalances, so the consumer reads from each
+  const producer = first;
   const sent = await producer.send({
     topic,
     messages: Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
