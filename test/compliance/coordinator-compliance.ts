@@ -184,6 +184,33 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     expect(reopened.topic('ided')?.topicId).toBe(second);
   });
 
+  it('grows a topic (createPartitions): new states reported once before it resolves, old ones untouched; never shrinks', async () => {
+    const c = ctx.cluster.coordinator;
+    const rf = c.brokers().length;
+    await c.createTopic(spec('grows', 2, rf));
+    const id = c.topic('grows')?.topicId;
+    const before = [0, 1].map((p) => c.partitionState('grows', p));
+    await c.createPartitions?.('grows', 5);
+    expect(c.topic('grows')).toEqual({ ...stored(spec('grows', 5, rf)), topicId: id });
+    for (let p = 0; p < 5; p++) {
+      const state = expectWellFormed(c.partitionState('grows', p), rf);
+      expect(ctx.events.of('grows', p)).toEqual([{ state, previous: undefined }]);
+      if (p < 2) expect(state).toEqual(before[p]);
+      else expect(state).toMatchObject({ leaderEpoch: 0, leader: state.replicas[0] });
+    }
+    for (const member of ctx.cluster.members()) {
+      await eventually(() => member.partitionState('grows', 4), `broker ${member.brokerId} to see partition 4`);
+      expect(member.topic('grows')?.partitions).toBe(5);
+    }
+    for (const count of [5, 3, 0, -1, 1.5]) {
+      await expect(c.createPartitions?.('grows', count)).rejects.toMatchObject({ code: ErrorCode.InvalidPartitions });
+    }
+    await expect(c.createPartitions?.('no-such-topic', 3)).rejects.toMatchObject({ code: ErrorCode.UnknownPartition });
+    expect(c.topic('grows')?.partitions).toBe(5);
+    const reopened = await ctx.cluster.reopen();
+    expect(reopened.topic('grows')).toEqual({ ...stored(spec('grows', 5, rf)), topicId: id });
+  });
+
   it('stops calling listeners once they unsubscribe', async () => {
     const c = ctx.cluster.coordinator;
     let states = 0;

@@ -69,3 +69,30 @@ it('getOrCreate ties a new log to its topic id, adopts a log without one, and re
     await logs.close();
   }
 });
+
+it('advanceLogStartOffset (DeleteRecords) moves the log start inside a segment, deletes segments wholly below, refuses reads below and keeps it across a reopen', async () => {
+  const logs = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
+  let log = await logs.getOrCreate('d', 0, {}, idA);
+  for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: Buffer.from(`a${i}`) }]));
+  log.roll();
+  for (let i = 0; i < 3; i++) await log.append(encodeRecordBatch([{ value: Buffer.from(`b${i}`) }]));
+  expect(log.segmentBaseOffsets).toEqual([0, 3]);
+  expect(await log.advanceLogStartOffset(2)).toBe(2);
+  expect(log.segmentBaseOffsets).toEqual([0, 3]); // 0-2 still holds offset 2
+  await expect(log.read(1, 1000)).rejects.toMatchObject({ code: ErrorCode.OffsetOutOfRange });
+  expect(await log.advanceLogStartOffset(4)).toBe(4);
+  expect(log.segmentBaseOffsets).toEqual([3]); // wholly below 4: gone
+  expect(await log.advanceLogStartOffset(1)).toBe(4); // never back
+  await expect(log.advanceLogStartOffset(7)).rejects.toMatchObject({ code: ErrorCode.OffsetOutOfRange });
+  await expect(log.read(3, 1000)).rejects.toMatchObject({ code: ErrorCode.OffsetOutOfRange });
+  expect((await log.read(4, 1000)).records.length).toBeGreaterThan(0);
+  await logs.close();
+  const again = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
+  try {
+    log = (await again.getOrCreate('d', 0, {}, idA)) as typeof log;
+    expect([log.logStartOffset, log.logEndOffset]).toEqual([4, 6]);
+    await expect(log.read(3, 1000)).rejects.toMatchObject({ code: ErrorCode.OffsetOutOfRange });
+  } finally {
+    await again.close();
+  }
+});
