@@ -14,6 +14,7 @@ export type {
   ResetOffsetsTarget,
 } from './client/group-admin.js';
 export { durableGroupOf, JmsTopic, type TopicMessageHandler, TopicSubscription } from './client/jms-topic.js';
+export type { CreatePartitionsOptions, DeletedRecords, DeleteRecordsOptions } from './client/partition-admin.js';
 export { murmur2, partitionForKey, toPositive } from './client/partitioner.js';
 export { Producer } from './client/producer.js';
 export { Queue } from './client/queue.js';

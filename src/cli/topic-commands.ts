@@ -5,6 +5,7 @@ import { topicPartitionsMax } from '../shared/limits.js';
 import { collect, parseConfigPairs, parseInteger, usageError } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
 import { formatTable, writeLine } from './cli-output.js';
+import { registerDeleteRecordsCommand, registerTopicAlterCommand } from './topic-partition-commands.js';
 
 /** Replication factors above this cannot be placed on any cluster Sluice runs. */
 const replicationFactorMax = 1_000;
@@ -131,6 +132,9 @@ export function registerTopicCommands(root: Command): void {
         await writeLine(describeText(topics));
       }
     });
+
+  registerTopicAlterCommand(topic);
+  registerDeleteRecordsCommand(topic);
 
   topic
     .command('alter')

@@ -29,6 +29,13 @@ import {
   resetOffsets,
 } from './group-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
+import {
+  type CreatePartitionsOptions,
+  createPartitions,
+  type DeletedRecords,
+  type DeleteRecordsOptions,
+  deleteRecords,
+} from './partition-admin.js';
 import { browseQueue, listDeadLetterQueues, listQueues, purgeQueue, queueStats, redriveQueue } from './queue-admin.js';
 import {
   listPartitionReassignments,
@@ -197,6 +204,19 @@ export class Admin {
     const r = res.results?.[0];
     if (!r) throw wireError(WireError.UNKNOWN_SERVER_ERROR, `alter the configs of topic '${name}'`, 'no answer');
     if (r.errorCode !== 0) throw wireError(r.errorCode, `alter the configs of topic '${name}'`, r.errorMessage);
+  }
+
+  /** Grows a topic to `count` partitions (never shrinks it); producers and groups pick the new ones up. */
+  async createPartitions(options: CreatePartitionsOptions): Promise<void> {
+    checkName(options?.topic);
+    await createPartitions(this.cluster, options);
+    if (options.validateOnly !== true) await this.waitForLeaders(options.topic);
+  }
+
+  /** Moves partitions' log start forward (Kafka's DeleteRecords); answers each one's new log start. */
+  deleteRecords(options: DeleteRecordsOptions): Promise<DeletedRecords[]> {
+    checkName(options?.topic);
+    return deleteRecords(this.cluster, options);
   }
 
   /** Topic names, sorted; internal topics (names starting with '__') only when asked. */

@@ -99,6 +99,12 @@ export class GroupMembership {
   private loopDone: Promise<void> | null = null;
   private wakeUp: (() => void) | null = null;
   private subscribedTopics: string[] = [];
+  /**
+   * The partition counts the leader assigned from (the group's subscribed topics): when one changes
+   * (CreatePartitions), the leader rejoins so the new partitions are assigned, as Kafka's leader does.
+   */
+  private assignedCounts = new Map<string, number>();
+  private lastPartitionCheck = 0;
   private lastTopicCheck = 0;
   private left = false;
 
@@ -180,6 +186,10 @@ export class GroupMembership {
           this.lastTopicCheck = Date.now();
           const topics = await this.hooks.topics();
           if (!sameTopics(topics, this.subscribedTopics)) this.requestRejoin();
+        }
+        if (this.isLeader && Date.now() - this.lastPartitionCheck >= groupSubscriptionCheckMs) {
+          this.lastPartitionCheck = Date.now();
+          if (await this.partitionCountsChanged()) this.requestRejoin();
         }
         failures = 0;
       } catch (err) {
@@ -376,11 +386,23 @@ export class GroupMembership {
       const gap = wanted.find((name) => !partitionsPerTopic.has(name) && !unknown.has(name));
       if (gap !== undefined) throw metadataGap(`group '${this.groupId}': metadata for subscribed topic '${gap}'`);
     }
+    this.assignedCounts = new Map(partitionsPerTopic);
+    this.lastPartitionCheck = Date.now();
     const result = assignor.assign(members, partitionsPerTopic);
     return members.map((m) => ({
       memberId: m.memberId,
       assignment: encodeAssignment({ version: 0, partitions: result.get(m.memberId) ?? [] }),
     }));
+  }
+
+  /** True when a topic the leader assigned has another partition count now (fresh metadata). */
+  private async partitionCountsChanged(): Promise<boolean> {
+    if (this.assignedCounts.size === 0) return false;
+    const res = await this.cluster.refreshMetadata([...this.assignedCounts.keys()]);
+    return res.topics.some((t) => {
+      const before = this.assignedCounts.get(t.name);
+      return t.errorCode === 0 && before !== undefined && t.partitions.length !== before;
+    });
   }
 
   private async heartbeat(): Promise<void> {

@@ -71,7 +71,7 @@ function topicOf(t: Loose & { name: string }): TopicMetadata {
       partitions: [],
     };
   }
-  return { ...base, errorCode: 0, partitions };
+  return { ...base, errorCode: 0, ...(typeof t.topicId === 'string' ? { topicId: t.topicId } : {}), partitions };
 }
 
 /**

@@ -19,6 +19,12 @@ export interface TopicSpec {
   replicationFactor: number;
   /** Topic-level overrides with Kafka's topic key names (retention.ms, segment.bytes, ...). */
   configs: Record<string, string>;
+  /**
+   * The topic's id (topic-id.ts), given by the coordinator when it creates the
+   * topic: every topic a coordinator answers has one, and a topic deleted and
+   * created again under the same name has a new one. Ignored in createTopic's argument.
+   */
+  topicId?: string;
 }
 
 export interface PartitionState {
@@ -68,6 +74,16 @@ export interface Coordinator {
   alterTopicConfigs(topic: string, changes: Record<string, string | null>): Promise<Record<string, string>>;
   /** Called after a topic's config overrides changed (here or on another broker), with the new overrides. Returns an unsubscribe. */
   onTopicConfigChanged(listener: TopicConfigListener): () => void;
+  /**
+   * Grows the topic to `count` partitions (Kafka's CreatePartitions): the new
+   * partitions get replicas and leaders as at creation, and their states are
+   * reported (onPartitionStateChanged) before this resolves. Throws
+   * UnknownPartition when the topic does not exist, InvalidPartitions when
+   * `count` is not above the current count (a topic never shrinks) or over the
+   * limit, InvalidReplicationFactor when too few brokers are alive. Optional:
+   * a coordinator without it cannot grow topics.
+   */
+  createPartitions?(topic: string, count: number): Promise<void>;
   /** A producer id for an idempotent producer: unique in the cluster and never reused, even after a crash. */
   allocateProducerId(): Promise<number>;
   /** Called after a partition's state (leader, epoch, ISR) is created or changes. Returns an unsubscribe. */

@@ -18,3 +18,19 @@ export function checkTopicSpec(spec: TopicSpec): void {
     );
   }
 }
+
+/** Throws InvalidPartitions unless `count` grows `spec` and stays within the limit (CreatePartitions). */
+export function checkPartitionGrowth(spec: TopicSpec, count: number): void {
+  if (!Number.isInteger(count) || count > topicPartitionsMax) {
+    throw new SluiceError(ErrorCode.InvalidPartitions, `partitions must be 1..${topicPartitionsMax}, got ${count}`);
+  }
+  if (count === spec.partitions) {
+    throw new SluiceError(ErrorCode.InvalidPartitions, `topic ${spec.name} already has ${count} partitions`);
+  }
+  if (count < spec.partitions) {
+    throw new SluiceError(
+      ErrorCode.InvalidPartitions,
+      `topic ${spec.name} currently has ${spec.partitions} partitions, which is higher than the requested ${count}: the count of partitions never decreases`,
+    );
+  }
+}

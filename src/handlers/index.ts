@@ -4,8 +4,10 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { HandlerTable } from './context.js';
+import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
 import { deleteGroupsHandler } from './delete-groups.js';
+import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { fetchHandler } from './fetch.js';
@@ -54,5 +56,7 @@ export const handlers: HandlerTable = {
   [ApiKey.DeleteGroups]: deleteGroupsHandler,
   [ApiKey.AlterPartitionReassignments]: alterPartitionReassignmentsHandler,
   [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,
+  [ApiKey.CreatePartitions]: createPartitionsHandler,
+  [ApiKey.DeleteRecords]: deleteRecordsHandler,
   ...queueHandlers,
 };

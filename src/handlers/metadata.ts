@@ -32,7 +32,7 @@ function describe(name: string, autoCreate: boolean, ctx: HandlerContext): Promi
               },
         );
       }
-      return { name, errorCode: 0, partitions };
+      return { name, errorCode: 0, ...(spec.topicId ? { topicId: spec.topicId } : {}), partitions };
     },
     (error) => ({ name, ...error, partitions: [] }),
   );

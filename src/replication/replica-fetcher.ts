@@ -286,8 +286,10 @@ export class ReplicaFetcher {
           if (this.current(sent, t.name, p.partition) !== f) continue;
         }
         f.replica.updateFollowerHighWatermark(p.highWatermark);
-        // segments wholly below the leader's log start are gone there (retention, offsets compaction): follow it
-        if (p.logStartOffset > log.logStartOffset) await log.deleteSegmentsBefore(p.logStartOffset);
+        // the leader's log start moved (retention, offsets compaction, DeleteRecords): follow it, up to our log end
+        if (p.logStartOffset > log.logStartOffset) {
+          await log.advanceLogStartOffset(Math.min(p.logStartOffset, log.logEndOffset));
+        }
       }
     }
   }

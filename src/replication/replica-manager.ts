@@ -72,6 +72,8 @@ export class ReplicaManager {
       }),
     );
     this.unsubscribe.push(coordinator.onTopicConfigChanged((topic, configs) => this.reconfigureTopic(topic, configs)));
+    // directories of a topic deleted and created again while this broker was away (partition.metadata)
+    await this.options.logs.deleteStaleLogs((topic) => coordinator.topic(topic)?.topicId);
     for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
     await this.deleteStrayLogs();
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
@@ -192,6 +194,26 @@ export class ReplicaManager {
     return { ...result, logAppendTimeMs };
   }
 
+  /**
+   * DeleteRecords on the leader (Kafka's deleteRecordsOnLeader): the log start
+   * moves to `offset` (-1: the high watermark); an offset past the high
+   * watermark, or negative other than -1, is OFFSET_OUT_OF_RANGE. Followers
+   * follow through the log start offset their fetches carry. Returns the
+   * leader's log start after (the low watermark).
+   */
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    const replica = this.leaderReplica(topic, partition);
+    const hw = replica.highWatermark;
+    const target = offset === -1 ? hw : offset;
+    if (!Number.isSafeInteger(target) || target < 0 || target > hw) {
+      throw new SluiceError(
+        ErrorCode.OffsetOutOfRange,
+        `cannot delete records of ${replica.name} up to ${offset}: it must be -1 or 0..${hw} (the high watermark)`,
+      );
+    }
+    return replica.log.advanceLogStartOffset(target);
+  }
+
   /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */
   onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number): void {
     if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now())) {
@@ -297,7 +319,7 @@ export class ReplicaManager {
     let replica = this.replicas.get(key);
     if (!replica) {
       const overrides = topicLogOverrides(spec.configs);
-      const log = await this.options.logs.getOrCreate(state.topic, state.partition, overrides);
+      const log = await this.options.logs.getOrCreate(state.topic, state.partition, overrides, spec.topicId);
       log.updateConfig({ ...this.options.logs.defaults, ...overrides });
       replica = new PartitionReplica(state.topic, state.partition, log, this.brokerId, () =>
         this.options.notifier.notify(key),

@@ -14,6 +14,7 @@ import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
 import { PartitionIndex } from './partition-index.js';
 import { PartitionLog } from './partition-log.js';
+import { readPartitionTopicId, writePartitionTopicId } from './partition-metadata-file.js';
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -138,7 +139,12 @@ export class LogManager {
   }
 
   /** The log of a partition, created (empty) if this broker has none yet. */
-  async getOrCreate(topic: string, partition: number, overrides: Partial<LogConfig> = {}): Promise<PartitionLog> {
+  async getOrCreate(
+    topic: string,
+    partition: number,
+    overrides: Partial<LogConfig> = {},
+    topicId?: string,
+  ): Promise<PartitionLog> {
     this.checkOpen();
     validateTopicName(topic);
     if (!Number.isInteger(partition) || partition < 0) {
@@ -148,7 +154,23 @@ export class LogManager {
     // a partition being deleted is reopened (fresh) only once its old files are gone
     await this.deleting.get(name);
     const held = this.logs.get(name);
-    if (held) return held.log;
+    if (held) {
+      if (topicId === undefined) return held.log;
+      const recorded = readPartitionTopicId(held.log.dir);
+      if (recorded === topicId) return held.log;
+      if (recorded === undefined) {
+        // a directory from before topic ids, or one whose file was not written yet: it is this topic's
+        writePartitionTopicId(held.log.dir, topicId);
+        return held.log;
+      }
+      // an earlier topic of the same name (deleted and created again while this broker was away)
+      this.logger.warn(
+        { topic, partition, recorded, current: topicId },
+        'partition directory belongs to an earlier topic of this name: deleting it',
+      );
+      await this.delete(topic, partition);
+      return this.getOrCreate(topic, partition, overrides, topicId);
+    }
     // Two opens of one new partition used to race on the same directory: the second failed creating
     // the segment file that the first had just created (StorageError, EEXIST). They now share one open.
     const inFlight = this.opening.get(name);
@@ -162,7 +184,13 @@ export class LogManager {
       config: { ...this.defaults, ...overrides },
       logger: this.logger,
     })
-      .then((log) => {
+      .then(async (log) => {
+        try {
+          if (topicId !== undefined) writePartitionTopicId(log.dir, topicId);
+        } catch (err) {
+          await log.close();
+          throw err;
+        }
         this.logs.set(name, { log, dataDir });
         return log;
       })
@@ -216,6 +244,29 @@ export class LogManager {
     }
     this.logger.info({ topic, partition }, 'deleted partition log');
     return true;
+  }
+
+  /**
+   * Deletes every log whose partition.metadata names another topic id than
+   * `currentId(topic)`, the id of the topic of that name now. Kept: logs
+   * without the file (from before topic ids), and logs of a topic that has no
+   * id yet or is unknown (undefined: a cache still filling must never cost
+   * data). Run at start, before any log is served, so a broker that was away
+   * while a topic was deleted and created again never serves the old records.
+   */
+  async deleteStaleLogs(currentId: (topic: string) => string | undefined): Promise<number> {
+    let n = 0;
+    for (const log of this.all()) {
+      const recorded = readPartitionTopicId(log.dir);
+      const current = currentId(log.topic);
+      if (recorded === undefined || current === undefined || current === recorded) continue;
+      this.logger.warn(
+        { topic: log.topic, partition: log.partition, recorded, current },
+        'partition directory belongs to an earlier topic of this name: deleting it',
+      );
+      if (await this.delete(log.topic, log.partition)) n++;
+    }
+    return n;
   }
 
   /** Deletes every partition of a topic this broker holds; returns how many. */

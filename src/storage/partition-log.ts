@@ -305,6 +305,31 @@ export class PartitionLog {
     return this.retention.deleteSegmentsBefore(offset);
   }
 
+  /**
+   * Moves the log start forward to `offset` (Kafka's DeleteRecords: the
+   * leader's advance, or a follower following its leader's log start): reads
+   * below it get OFFSET_OUT_OF_RANGE from now on, the new start is durable
+   * before this resolves, and every segment wholly below it is deleted. An
+   * offset at or below the current start changes nothing; one past the log
+   * end is refused (OffsetOutOfRange). Returns the log start after.
+   */
+  async advanceLogStartOffset(offset: number): Promise<number> {
+    this.checkWritable();
+    if (!Number.isSafeInteger(offset) || offset > this.logEndOffset) {
+      throw new SluiceError(
+        ErrorCode.OffsetOutOfRange,
+        `${this.topic}-${this.partition}: cannot move the log start to ${offset}, past the log end ${this.logEndOffset}`,
+      );
+    }
+    if (offset <= this.logStartOffset) return this.logStartOffset;
+    this.segments.advanceLogStart(offset);
+    this.reader.resetCursor();
+    await this.persistMeta(false, true);
+    const deleted = await this.retention.deleteSegmentsBefore(offset);
+    this.log.info({ logStartOffset: offset, deletedSegments: deleted }, 'log start moved (records deleted)');
+    return this.logStartOffset;
+  }
+
   /** Starts a new leader epoch at the current log end (replication bookkeeping). */
   async assignLeaderEpoch(epoch: number): Promise<void> {
     if (!this.epochs.assign(epoch, this.logEndOffset)) return;

@@ -130,10 +130,17 @@ export class SegmentList {
     assert(this.segments.length > 1, 'the last segment of a log is never removed');
     const oldest = this.first;
     const nextBase = this.at(1).baseOffset;
-    assert(nextBase >= this.logStart, 'removing the oldest segment never moves the log start back');
     this.segments.shift();
-    this.logStart = nextBase;
+    // a log start already moved into the next segment (DeleteRecords) stays where it is
+    this.logStart = Math.max(this.logStart, nextBase);
     return oldest;
+  }
+
+  /** Moves the log start forward to `offset` (DeleteRecords), which may lie inside a segment. */
+  advanceLogStart(offset: number): void {
+    assert(offset >= this.logStart, 'the log start only moves forward');
+    assert(offset <= this.logEndOffset, 'the log start never passes the log end');
+    this.logStart = offset;
   }
 
   /**

@@ -7,6 +7,7 @@
 import type { BrokerConfig } from '../config/broker-config.js';
 import { applyTopicConfigChanges, topicLogOverrides } from '../config/topic-config.js';
 import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
+import { checkPartitionGrowth } from '../coordination/topic-spec.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
@@ -120,6 +121,28 @@ export class TopicManager {
     const stored = await this.coordinator.alterTopicConfigs(name, alteration);
     this.logger.info({ topic: name, changes: alteration }, 'altered topic configs');
     return stored;
+  }
+
+  /**
+   * CreatePartitions: grows the topic to `count` partitions (never shrinks it),
+   * then opens the new partitions this broker holds. With `validateOnly`, only
+   * the checks run. Internal topics are refused: their partition count is
+   * part of how keys (groups) map to partitions.
+   */
+  async createPartitions(name: string, count: number, validateOnly = false): Promise<TopicSpec> {
+    validateTopicName(name);
+    refuseInternalTopic(name, 'add partitions to');
+    const spec = this.coordinator.topic(name);
+    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${name} does not exist`);
+    checkPartitionGrowth(spec, count);
+    if (!this.coordinator.createPartitions) {
+      throw new SluiceError(ErrorCode.InvalidRequest, 'this coordinator cannot add partitions');
+    }
+    if (validateOnly) return { ...spec, partitions: count };
+    await this.coordinator.createPartitions(name, count);
+    await this.replicas.applyTopic(name);
+    this.logger.info({ topic: name, from: spec.partitions, to: count }, 'added partitions');
+    return this.coordinator.topic(name) ?? { ...spec, partitions: count };
   }
 
   async delete(name: string): Promise<void> {

@@ -22,6 +22,7 @@ import {
   expectWellFormed,
   itNeeds,
   spec,
+  stored,
 } from './coordinator-harness.js';
 
 export type { CoordinatorCluster, CoordinatorFactory } from './coordinator-harness.js';
@@ -91,7 +92,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     await c.createTopic(given);
     await c.createTopic(spec('a-topic'));
     given.configs['retention.ms'] = 'changed by the caller afterwards';
-    expect(c.topic('b-topic')).toEqual(spec('b-topic', 3, 1, { 'retention.ms': '60000' }));
+    expect(c.topic('b-topic')).toEqual(stored(spec('b-topic', 3, 1, { 'retention.ms': '60000' })));
     expect(c.topics().map((t) => t.name)).toEqual(['a-topic', 'b-topic']);
     for (let p = 0; p < 3; p++) {
       const state = expectWellFormed(c.partitionState('b-topic', p), 1);
@@ -109,7 +110,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     const c = ctx.cluster.coordinator;
     await c.createTopic(spec('t', 2));
     await expect(c.createTopic(spec('t', 1))).rejects.toMatchObject({ code: ErrorCode.TopicExists });
-    expect(c.topic('t')).toEqual(spec('t', 2));
+    expect(c.topic('t')).toEqual(stored(spec('t', 2)));
     expect(ctx.events.of('t')).toHaveLength(2);
   });
 
@@ -127,7 +128,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     expect(ctx.events.states).toEqual([]);
     // and the name is still free
     await c.createTopic(spec('t'));
-    expect(c.topic('t')).toEqual(spec('t'));
+    expect(c.topic('t')).toEqual(stored(spec('t')));
   });
 
   it('deletes a topic: gone from topic(), topics() and partitionState(), reported once before deleteTopic resolves', async () => {
@@ -153,13 +154,62 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     await c.createTopic(spec('again', 1));
     await c.deleteTopic('again');
     await c.createTopic(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
-    expect(c.topic('again')).toEqual(spec('again', 2, 1, { 'cleanup.policy': 'delete' }));
+    expect(c.topic('again')).toEqual(stored(spec('again', 2, 1, { 'cleanup.policy': 'delete' })));
     expect(ctx.events.deleted).toEqual(['again']);
     const second = ctx.events.of('again').slice(1);
     expect(second.map((e) => [e.state.partition, e.state.leaderEpoch, e.previous])).toEqual([
       [0, 0, undefined],
       [1, 0, undefined],
     ]);
+  });
+
+  it('gives every topic its own topic id, kept across reopen; a deleted and recreated topic gets a new one', async () => {
+    const c = ctx.cluster.coordinator;
+    await c.createTopic({ ...spec('ided', 1), topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }); // a caller's id is ignored
+    await c.createTopic(spec('other'));
+    const first = c.topic('ided')?.topicId;
+    expect(first).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(Buffer.from(first as string, 'base64url')).toHaveLength(16);
+    expect(first).not.toBe('AAAAAAAAAAAAAAAAAAAAAA');
+    expect(c.topic('other')?.topicId).not.toBe(first);
+    for (const member of ctx.cluster.members()) {
+      await eventually(() => member.topic('ided'), `broker ${member.brokerId} to see topic ided`);
+      expect(member.topic('ided')?.topicId).toBe(first);
+    }
+    await c.deleteTopic('ided');
+    await c.createTopic(spec('ided', 1));
+    const second = c.topic('ided')?.topicId;
+    expect(second).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(second).not.toBe(first);
+    const reopened = await ctx.cluster.reopen();
+    expect(reopened.topic('ided')?.topicId).toBe(second);
+  });
+
+  it('grows a topic (createPartitions): new states reported once before it resolves, old ones untouched; never shrinks', async () => {
+    const c = ctx.cluster.coordinator;
+    const rf = c.brokers().length;
+    await c.createTopic(spec('grows', 2, rf));
+    const id = c.topic('grows')?.topicId;
+    const before = [0, 1].map((p) => c.partitionState('grows', p));
+    await c.createPartitions?.('grows', 5);
+    expect(c.topic('grows')).toEqual({ ...stored(spec('grows', 5, rf)), topicId: id });
+    for (let p = 0; p < 5; p++) {
+      const state = expectWellFormed(c.partitionState('grows', p), rf);
+      expect(ctx.events.of('grows', p)).toEqual([{ state, previous: undefined }]);
+      if (p < 2) expect(state).toEqual(before[p]);
+      else expect(state).toMatchObject({ leaderEpoch: 0, leader: state.replicas[0] });
+    }
+    for (const member of ctx.cluster.members()) {
+      await eventually(() => member.partitionState('grows', 4), `broker ${member.brokerId} to see partition 4`);
+      expect(member.topic('grows')?.partitions).toBe(5);
+    }
+    for (const count of [5, 3, 0, -1, 1.5]) {
+      await expect(c.createPartitions?.('grows', count)).rejects.toMatchObject({ code: ErrorCode.InvalidPartitions });
+    }
+    await expect(c.createPartitions?.('no-such-topic', 3)).rejects.toMatchObject({ code: ErrorCode.UnknownPartition });
+    expect(c.topic('grows')?.partitions).toBe(5);
+    const reopened = await ctx.cluster.reopen();
+    expect(reopened.topic('grows')).toEqual({ ...stored(spec('grows', 5, rf)), topicId: id });
   });
 
   it('stops calling listeners once they unsubscribe', async () => {
@@ -184,7 +234,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
     const rf = c.brokers().length;
     await other.createTopic(spec('elsewhere', 2, rf));
     await eventually(() => ctx.events.of('elsewhere').length === 2, 'both partitions reported here');
-    expect(c.topic('elsewhere')).toEqual(spec('elsewhere', 2, rf));
+    expect(c.topic('elsewhere')).toEqual(stored(spec('elsewhere', 2, rf)));
     for (let p = 0; p < 2; p++) expectWellFormed(c.partitionState('elsewhere', p), rf);
     await other.deleteTopic('elsewhere');
     await eventually(() => ctx.events.deleted.includes('elsewhere'), 'the deletion reported here');
@@ -206,7 +256,7 @@ function registerTopicTests(ctx: ComplianceContext, factory: CoordinatorFactory)
       await other.createTopic(spec('reborn', 2, 1, { 'retention.ms': '1000' }));
       await eventually(() => c.partitionState('reborn', 1), 'the second topic reborn seen here');
       expect(ctx.events.deleted).toEqual(['reborn']);
-      expect(c.topic('reborn')).toEqual(spec('reborn', 2, 1, { 'retention.ms': '1000' }));
+      expect(c.topic('reborn')).toEqual(stored(spec('reborn', 2, 1, { 'retention.ms': '1000' })));
       const second = ctx.events.of('reborn').slice(1);
       expect(second.map((e) => [e.state.partition, e.state.leaderEpoch, e.previous]).sort()).toEqual([
         [0, 0, undefined],

@@ -91,6 +91,12 @@ export const spec = (
   configs: Record<string, string> = {},
 ): TopicSpec => ({ name, partitions, replicationFactor, configs });
 
+/** `given` as a coordinator answers it: with the topic id the coordinator gave it (Kafka's form). */
+export const stored = (given: TopicSpec): TopicSpec => ({
+  ...given,
+  topicId: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) as unknown as string,
+});
+
 /** Every change is seen within this (ZooKeeper watches on loopback take milliseconds). */
 export const reactionMs = 10_000;
 

@@ -70,8 +70,13 @@ export async function kafkajsResponse<T = Record<string, unknown>>(
   api: string,
   version: number,
   body: Buffer,
+  /** For the response modules that are factories of the request (deleteRecords): the request's args. */
+  requestArgs?: object,
 ): Promise<{ decoded: T; consumed: number }> {
-  const mod = require(`${requestsDir}/${api}/v${version}/response`) as ResponseModule;
+  const loaded = require(`${requestsDir}/${api}/v${version}/response`) as
+    | ResponseModule
+    | ((args: object) => ResponseModule);
+  const mod = typeof loaded === 'function' ? loaded(requestArgs ?? {}) : loaded;
   opened.length = 0;
   const decoded = (await mod.decode(body)) as T;
   const top = opened.find((d) => d.buffer === body);

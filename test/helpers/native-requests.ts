@@ -298,6 +298,23 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     malformed: [set('topics.0.partitions.0', 'zero'), set('topics.0.name', 5)],
   },
   {
+    apiKey: ApiKey.CreatePartitions,
+    name: 'CreatePartitions',
+    valid: { topics: [{ name: 'shapes', count: 2 }], timeoutMs: 1000, validateOnly: true },
+    malformed: [set('topics.0.count', '2'), remove('topics.0.count'), set('topics.0', null), set('validateOnly', 1)],
+  },
+  {
+    apiKey: ApiKey.DeleteRecords,
+    name: 'DeleteRecords',
+    valid: { topics: [{ name: 'shapes', partitions: [{ partition: 0, offset: 0 }] }], timeoutMs: 1000 },
+    malformed: [
+      set('topics.0.partitions.0.offset', '0'),
+      remove('topics.0.partitions.0.offset'),
+      set('topics.0.partitions.0.offset', 2 ** 60),
+      set('topics.0.partitions', null),
+    ],
+  },
+  {
     apiKey: ApiKey.QueueSend,
     name: 'QueueSend',
     valid: {

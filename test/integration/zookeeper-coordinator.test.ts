@@ -329,8 +329,11 @@ describe('ZooKeeperCoordinator', () => {
     const topic = (await rawJson('/brokers/topics/orders')) as {
       version: number;
       partitions: Record<string, number[]>;
+      topic_id: string;
     };
-    expect(topic.version).toBe(2);
+    // Kafka 2.8+'s TopicZNode: version 3 with the reassignment fields and the topic id
+    expect(topic).toMatchObject({ version: 3, adding_replicas: {}, removing_replicas: {} });
+    expect(topic.topic_id).toMatch(/^[A-Za-z0-9_-]{22}$/);
     expect(Object.keys(topic.partitions).sort()).toEqual(['0', '1', '2']);
     const firsts = [0, 1, 2].map((p) => topic.partitions[String(p)]![0]!);
     for (const replicas of Object.values(topic.partitions)) expect([...replicas].sort()).toEqual([1, 2, 3]);
@@ -357,6 +360,7 @@ describe('ZooKeeperCoordinator', () => {
         partitions: 3,
         replicationFactor: 3,
         configs: { 'retention.ms': '60000' },
+        topicId: topic.topic_id,
       });
       expect(c.partitionState('orders', 0)).toMatchObject({
         leader: firsts[0],

@@ -16,7 +16,8 @@ import type {
   TopicConfigListener,
   TopicSpec,
 } from '../coordinator.js';
-import { checkTopicSpec } from '../topic-spec.js';
+import { isTopicId, newTopicId } from '../topic-id.js';
+import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
@@ -38,9 +39,16 @@ export class StandaloneCoordinator implements Coordinator {
   ) {}
 
   async start(): Promise<void> {
+    const withoutId: TopicSpec[] = [];
     for await (const [, value] of this.db.iterator({ gte: topicPrefix, lt: `${topicPrefix}~` })) {
       const spec = unpackValue<TopicSpec>(value);
       this.specs.set(spec.name, spec);
+      if (!isTopicId(spec.topicId)) withoutId.push(spec);
+    }
+    // topics created before topic ids existed get one now, kept from then on (Kafka's controller does the same)
+    for (const spec of withoutId) {
+      spec.topicId = newTopicId();
+      await this.db.put(`${topicPrefix}${spec.name}`, packValue(spec), { sync: true });
     }
     this.id = await this.loadClusterId();
   }
@@ -99,11 +107,25 @@ export class StandaloneCoordinator implements Coordinator {
         `replication factor ${spec.replicationFactor} is larger than the 1 broker available (standalone mode)`,
       );
     }
-    const stored: TopicSpec = { ...spec, configs: { ...spec.configs } };
+    const stored: TopicSpec = { ...spec, configs: { ...spec.configs }, topicId: newTopicId() };
     await this.db.put(`${topicPrefix}${spec.name}`, packValue(stored), { sync: true });
     this.specs.set(spec.name, stored);
     for (let p = 0; p < stored.partitions; p++) {
       const state = this.partitionState(stored.name, p) as PartitionState;
+      for (const listener of this.stateListeners) listener(state, undefined);
+    }
+  }
+
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const spec = this.specs.get(topic);
+    if (!spec) throw new SluiceError(ErrorCode.UnknownPartition, `topic ${topic} does not exist`);
+    checkPartitionGrowth(spec, count);
+    const before = spec.partitions;
+    const grown: TopicSpec = { ...spec, configs: { ...spec.configs }, partitions: count };
+    await this.db.put(`${topicPrefix}${topic}`, packValue(grown), { sync: true });
+    this.specs.set(topic, grown);
+    for (let p = before; p < count; p++) {
+      const state = this.partitionState(topic, p) as PartitionState;
       for (const listener of this.stateListeners) listener(state, undefined);
     }
   }

@@ -36,6 +36,7 @@ import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
+import { ensureTopicId, topicIdOf } from './topic-znode.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
@@ -423,6 +424,21 @@ export class Controller {
     }
   }
 
+  /** Topics whose znode's data watch is armed: a change (partitions added) reconciles again. */
+  private readonly watchedTopics = new Set<string>();
+
+  private async watchTopic(topic: string): Promise<void> {
+    if (this.watchedTopics.has(topic)) return;
+    this.watchedTopics.add(topic);
+    await this.zk.watchNode(topicPath(topic), (type) => {
+      this.watchedTopics.delete(topic);
+      if (type === ZkEvent.Session || !this.active) return;
+      void this.enqueue(async () => {
+        if (this.active) await this.reconcile();
+      });
+    });
+  }
+
   private async deleteMarkedTopics(): Promise<void> {
     for (const topic of await this.zk.children(deleteTopicsPath)) {
       await this.zk.deleteRecursive(topicPath(topic));
@@ -454,7 +470,16 @@ export class Controller {
       if (!this.active || deleting.has(topic)) continue;
       const assignmentNode = await this.zk.get(topicPath(topic));
       if (!assignmentNode) continue;
-      const assignment = parseAssignment(topicPath(topic), assignmentNode.data);
+      let assignment = parseAssignment(topicPath(topic), assignmentNode.data);
+      // issue 16 hook (topic-znode.ts): a topic from before topic ids gets one; partitions added
+      // to the znode (CreatePartitions) are reconciled when its data watch fires
+      if (!topicIdOf(assignment) || !this.watchedTopics.has(topic)) {
+        if (!topicIdOf(assignment)) await ensureTopicId(this.zk, topic);
+        await this.watchTopic(topic);
+        const again = await this.zk.get(topicPath(topic));
+        if (!again) continue;
+        assignment = parseAssignment(topicPath(topic), again.data);
+      }
       const configNode = await this.zk.get(topicConfigPath(topic));
       const configured = configNode
         ? parseTopicConfig(topicConfigPath(topic), configNode.data).config[uncleanLeaderElectionKey]

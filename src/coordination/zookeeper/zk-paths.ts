@@ -3,7 +3,7 @@
  * show the same readable tree a Kafka cluster has:
  *
  *   /brokers/ids/<id>                            ephemeral {"version":5,"host","port","endpoints":[...],"jmx_port":-1,"timestamp"}
- *   /brokers/topics/<t>                          {"version":2,"partitions":{"0":[1,2,3]}}
+ *   /brokers/topics/<t>                          {"version":3,"partitions":{"0":[1,2,3]},"topic_id":"<22 chars>"} (topic-znode.ts)
  *                                                (+ "adding_replicas","removing_replicas" while reassigning, KIP-455)
  *   /brokers/topics/<t>/partitions/<p>/state     {"controller_epoch","leader","version":1,"leader_epoch","isr":[...]}
  *   /config/topics/<t>                           {"version":1,"config":{...}}
@@ -51,8 +51,10 @@ export interface BrokerRegistration {
 }
 
 export interface TopicAssignment {
-  version: 2;
+  version: 2 | 3;
   partitions: Record<string, number[]>;
+  /** Kafka 2.8+ (version 3): the topic's id, see topic-znode.ts. */
+  topic_id?: string;
   /** KIP-455: per partition under reassignment, the replicas being added (reassignment.ts). */
   adding_replicas?: Record<string, number[]>;
   /** KIP-455: per partition under reassignment, the replicas being removed. */

@@ -44,6 +44,8 @@ import { checkTopicSpec } from '../topic-spec.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
+import { addPartitions } from './partition-growth.js';
+import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
 import {
   brokerIdsPath,
@@ -386,11 +388,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       throw new SluiceError(ErrorCode.TopicExists, `topic ${spec.name} is marked for deletion`);
     }
     const live = (await zk.children(brokerIdsPath)).map(Number);
-    const replicas = assignReplicas(live, spec.partitions, spec.replicationFactor);
-    const assignment: TopicAssignment = { version: 2, partitions: {} };
-    replicas.forEach((r, p) => {
-      assignment.partitions[String(p)] = r;
-    });
+    const assignment = newTopicZnode(assignReplicas(live, spec.partitions, spec.replicationFactor));
     const config = JSON.stringify({ version: 1, config: { ...spec.configs } });
     try {
       await zk.create(topicConfigPath(spec.name), config, 'persistent');
@@ -410,6 +408,15 @@ export class ZooKeeperCoordinator implements Coordinator {
       for (let p = 0; p < spec.partitions; p++) if (!this.states.has(stateKey(spec.name, p))) return false;
       return true;
     }, `the controller did not create the partition states of topic ${spec.name}`);
+  }
+
+  /** CreatePartitions (partition-growth.ts): the znode grows, then this waits for the controller's new states here. */
+  async createPartitions(topic: string, count: number): Promise<void> {
+    const assignment = await addPartitions(this.client(), topic, count);
+    await this.waitFor(() => {
+      for (let p = 0; p < assignment.length; p++) if (!this.states.has(stateKey(topic, p))) return false;
+      return true;
+    }, `the controller did not create the new partition states of topic ${topic}`);
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -569,11 +576,14 @@ export class ZooKeeperCoordinator implements Coordinator {
     );
     const configNode = await zk.get(configPath);
     const configs = configNode ? parseTopicConfig(configPath, configNode.data).config : {};
+    const topicId = topicIdOf(assignmentZnode);
     const spec: TopicSpec = {
       name,
       partitions: assignment.length,
       replicationFactor: assignment[0]?.length ?? 0,
       configs: { ...configs },
+      // a topic from before topic ids has none until the controller gives it one (the watch reloads it)
+      ...(topicId ? { topicId } : {}),
     };
     const before = this.topicMap.get(name);
     this.topicMap.set(name, {

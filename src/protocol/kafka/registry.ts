@@ -3,7 +3,9 @@ import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { apiVersionsApi } from './apis/api-versions.js';
+import { createPartitionsApi } from './apis/create-partitions.js';
 import { createTopicsApi } from './apis/create-topics.js';
+import { deleteRecordsApi } from './apis/delete-records.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
@@ -48,6 +50,8 @@ const apis: AnyKafkaApi[] = [
   listPartitionReassignmentsApi,
   alterConfigsApi,
   incrementalAlterConfigsApi,
+  createPartitionsApi,
+  deleteRecordsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

@@ -32,6 +32,12 @@ import type {
   MetadataResponse,
   ProduceResponse,
 } from './messages.js';
+import {
+  type CreatePartitionsResponse,
+  createPartitionsRequest,
+  type DeleteRecordsResponse,
+  deleteRecordsRequest,
+} from './partition-messages.js';
 import type {
   QueueAckResponse,
   QueueAdminResponse,
@@ -85,6 +91,8 @@ const rows = {
   [ApiKey.DeleteGroups]: { ...v0, request: shapes.deleteGroupsRequest },
   [ApiKey.AlterPartitionReassignments]: { ...v0, request: alterPartitionReassignmentsRequest },
   [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
+  [ApiKey.CreatePartitions]: { ...v0, request: createPartitionsRequest },
+  [ApiKey.DeleteRecords]: { ...v0, request: deleteRecordsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -118,6 +126,8 @@ interface Responses {
   [ApiKey.DeleteGroups]: DeleteGroupsResponse;
   [ApiKey.AlterPartitionReassignments]: AlterPartitionReassignmentsResponse;
   [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;
+  [ApiKey.CreatePartitions]: CreatePartitionsResponse;
+  [ApiKey.DeleteRecords]: DeleteRecordsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;

@@ -44,6 +44,8 @@ export interface PartitionMetadata extends ErrorFields {
 }
 export interface TopicMetadata extends ErrorFields {
   name: string;
+  /** The topic's id (22 characters of URL-safe base64, Kafka's topic id); absent from brokers older than issue 16. */
+  topicId?: string;
   partitions: PartitionMetadata[];
 }
 export interface MetadataResponse extends ErrorFields {

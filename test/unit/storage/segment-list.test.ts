@@ -111,8 +111,21 @@ describe('SegmentList', () => {
     expect(() => list.shiftOldest()).toThrow(/last segment of a log is never removed/);
 
     const other = threeSegments();
-    const pastNext = new SegmentList(other.segments, 5, 0); // a log start inside the second segment
-    expect(() => pastNext.shiftOldest()).toThrow(/never moves the log start back/);
+    // a log start inside the second segment (DeleteRecords moved it there) stays where it is
+    const pastNext = new SegmentList(other.segments, 5, 0);
+    expect(pastNext.shiftOldest()).toBe(other.segments[0]);
+    expect(pastNext.logStartOffset).toBe(5);
+  });
+
+  it('advanceLogStart moves the log start forward inside a segment, never back nor past the log end', () => {
+    const { segments } = threeSegments();
+    const list = new SegmentList(segments, 0, 0);
+    list.advanceLogStart(4);
+    expect(list.logStartOffset).toBe(4);
+    expect(() => list.advanceLogStart(2)).toThrow(/only moves forward/);
+    expect(() => list.advanceLogStart(list.logEndOffset + 1)).toThrow(/never passes the log end/);
+    list.advanceLogStart(list.logEndOffset);
+    expect(list.logStartOffset).toBe(list.logEndOffset);
   });
 
   it('replaceAll starts over at an empty segment past the log end', () => {

@@ -1,0 +1,70 @@
+/**
+ * `partition.metadata` in a partition's directory, Kafka's file (KIP-516):
+ *
+ *   version: 0
+ *   topic_id: <22 characters of URL-safe base64>
+ *
+ * It ties the directory to one life of its topic. A broker that was down
+ * while the topic was deleted and created again under the same name still
+ * has the old directory; the id in it differs from the topic's current one,
+ * so the old records are deleted instead of being served as the new topic's.
+ * Written to a temporary file, synced and renamed, so a crash leaves the old
+ * file or the new one, never half of one.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
+
+export const partitionMetadataFileName = 'partition.metadata';
+const version = 0;
+/** Far larger than the file ever is; a bigger one is not ours. */
+const maxFileBytes = 1024;
+
+/** The topic id recorded in `dir`, or undefined when the directory has no partition.metadata (yet). */
+export function readPartitionTopicId(dir: string): string | undefined {
+  const file = path.join(dir, partitionMetadataFileName);
+  let text: string;
+  try {
+    if (fs.statSync(file).size > maxFileBytes) throw bad(file, 'is too large');
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  const fields = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue;
+    const colon = line.indexOf(':');
+    if (colon < 0) throw bad(file, `has a line without a colon: ${line.slice(0, 60)}`);
+    fields.set(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  if (fields.get('version') !== String(version))
+    throw bad(file, `has version ${fields.get('version')}, not ${version}`);
+  const id = fields.get('topic_id');
+  if (id === undefined || !/^[A-Za-z0-9_-]{22}$/.test(id)) throw bad(file, `has no valid topic_id`);
+  return id;
+}
+
+/** Records `topicId` in `dir` (durably: written, synced, renamed into place, directory synced). */
+export function writePartitionTopicId(dir: string, topicId: string): void {
+  const file = path.join(dir, partitionMetadataFileName);
+  const tmp = `${file}.tmp`;
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    fs.writeSync(fd, `version: ${version}\ntopic_id: ${topicId}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(tmp, file);
+  const dirFd = fs.openSync(dir, 'r');
+  try {
+    fs.fsyncSync(dirFd);
+  } finally {
+    fs.closeSync(dirFd);
+  }
+}
+
+function bad(file: string, what: string): SluiceError {
+  return new SluiceError(ErrorCode.StorageError, `${file} ${what}`);
+}
