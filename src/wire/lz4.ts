@@ -343,19 +343,20 @@ function encodeBlock(
   return writeSequence(dst, op, src, anchor, end - anchor, 0, 0);
 }
 
-/** Largest a block of `n` bytes can compress to (LZ4's own bound). */
-const lz4BlockBound = (n: number): number => n + Math.floor(n / 255) + 16;
+/** The matcher's table of positions, reused by every call (emptied first: the writer is synchronous). */
+const hashTable = new Int32Array(1 << hashLog);
 
 /** One LZ4 frame of `input`, laid out as Kafka's Java producer writes it. */
 export function lz4EncodeFrame(input: Uint8Array): Buffer {
   const blocks = Math.ceil(input.length / writeBlockBytes);
-  const dst = Buffer.allocUnsafe(7 + blocks * (4 + lz4BlockBound(writeBlockBytes)) + 4);
+  // header, end mark, and per block its size word and LZ4's bound (n + n/255 + 16)
+  const dst = Buffer.allocUnsafe(11 + blocks * 21 + input.length + Math.floor(input.length / 255));
   dst.writeUInt32LE(frameMagic, 0);
   dst[4] = 0x60; // version 01, independent blocks, no checksums, no content size
   dst[5] = 0x40; // 64 KiB blocks
   dst[6] = (xxhash32(dst, 4, 6) >>> 8) & 0xff;
   let op = 7;
-  const table = new Int32Array(1 << hashLog).fill(-1);
+  const table = hashTable.fill(-1);
   for (let start = 0; start < input.length; start += writeBlockBytes) {
     const end = Math.min(input.length, start + writeBlockBytes);
     const end2 = encodeBlock(input, start, end, dst, op + 4, table);

@@ -209,6 +209,33 @@ describe('topic compression.type: the leader stores batches in the topic codec',
     expect(await kcatValues('recompress-none')).toEqual(sent);
   });
 
+  it("the broker's compression.type is every topic's default; a topic's own value wins", async () => {
+    const other = await BrokerProcess.start({ overrides: ['default.replication.factor=1', 'compression.type=gzip'] });
+    try {
+      const sluice = new Sluice({ brokers: [other.address], clientId: 'compression-it' });
+      clients.push(sluice);
+      const admin = sluice.admin();
+      await admin.createTopic({ topic: 'broker-default', partitions: 1, replicationFactor: 1 });
+      await admin.createTopic({
+        topic: 'topic-wins',
+        partitions: 1,
+        replicationFactor: 1,
+        config: { 'compression.type': 'producer' },
+      });
+      const producer = sluice.producer({ compression: 'lz4', lingerMs: 20 });
+      for (const topic of ['broker-default', 'topic-wins']) {
+        await producer.send({ topic, messages: lines(topic, 20).map((value) => ({ value, partition: 0 })) });
+      }
+      await producer.close();
+      const codecs = (topic: string) =>
+        new Set(storedBatches(path.join(other.dataDir, `${topic}-0`)).map((b) => compressionOf(b.buf, b.pos)));
+      expect(codecs('broker-default')).toEqual(new Set([Compression.gzip]));
+      expect(codecs('topic-wins')).toEqual(new Set([Compression.lz4]));
+    } finally {
+      await other.destroy();
+    }
+  }, 120_000);
+
   it('refuses a value it cannot store in (zstd) or does not know at create, by name', async () => {
     for (const bad of ['compression.type=zstd', 'compression.type=brotli']) {
       const r = await cli.run(['topic', 'create', 'recompress-bad', '-p', '1', '-r', '1', '--config', bad], {
