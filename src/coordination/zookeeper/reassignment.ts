@@ -92,8 +92,16 @@ export function withPartition(
   throttleBytesPerSec = 0,
 ): TopicAssignment {
   const key = String(partition);
+  // everything else in the znode (its version, the topic id) is kept: a topic id lost here would get
+  // the topic a new one, and every broker would take its partition directories for a deleted topic's
+  const {
+    adding_replicas: _adding,
+    removing_replicas: _removing,
+    sluice_throttle_bytes_per_sec: _throttle,
+    ...rest
+  } = assignment;
   const next: TopicAssignment = {
-    version: 2,
+    ...rest,
     partitions: { ...assignment.partitions, [key]: [...replicas] },
   };
   const addingMap = { ...(assignment.adding_replicas ?? {}) };

@@ -30,6 +30,15 @@ describe('reassignment in the topic znode', () => {
     expect(targetReplicas(next, 0)).toEqual([2, 3]);
   });
 
+  it('keeps the rest of the znode (version 3, the topic id) through start and completion', () => {
+    const withId: TopicAssignment = { ...topic, version: 3, topic_id: 'AAAAAAAAAAAAAAAAAAAAAQ' };
+    const started = startReassignment(withId, 0, [2, 3]);
+    expect(started.version).toBe(3);
+    expect(started.topic_id).toBe('AAAAAAAAAAAAAAAAAAAAAQ');
+    const done = withPartition(started, 0, [2, 3], [], []);
+    expect(done).toEqual({ version: 3, topic_id: 'AAAAAAAAAAAAAAAAAAAAAQ', partitions: { '0': [2, 3], '1': [2, 3] } });
+  });
+
   it('keeps the original replicas as the origin when a new target replaces an ongoing reassignment', () => {
     const first = startReassignment(topic, 0, [2, 3]);
     const second = startReassignment(first, 0, [4, 1]);
