@@ -24,10 +24,22 @@ function boundsOf(spec: ConfigKeySpec): [number, number] {
 
 function fits(spec: ConfigKeySpec, value: string): boolean {
   if (spec.kind === 'bool') return value === 'true' || value === 'false';
-  if (spec.kind !== 'int') return true;
+  if (spec.kind === 'list' || spec.kind === 'string') {
+    const items = spec.kind === 'list' ? value.split(',').map((s) => s.trim()) : [value];
+    return items.length > 0 && items.every((item) => item !== '' && (spec.choices?.includes(item) ?? true));
+  }
   const [min, max] = boundsOf(spec);
   const n = Number(value);
+  if (spec.kind === 'double') return value !== '' && Number.isFinite(n) && n >= min && n <= max;
   return /^-?\d+$/.test(value) && n >= min && n <= max;
+}
+
+/** What a value must be, for an error message. */
+function expected(spec: ConfigKeySpec): string {
+  const [min, max] = boundsOf(spec);
+  if (spec.kind === 'list') return `a comma-separated list of ${spec.choices?.join(', ') ?? 'values'}`;
+  if (spec.kind === 'double') return `a number in [${min}, ${max}]`;
+  return `an integer in [${min}, ${max}]`;
 }
 
 /**
@@ -51,13 +63,10 @@ export function topicLogOverrides(configs: Record<string, string>): Partial<LogC
       continue;
     }
     if (!fits(spec, value)) {
-      const [min, max] = boundsOf(spec);
-      throw new SluiceError(
-        ErrorCode.InvalidConfig,
-        `invalid value "${raw}" for ${key}: an integer in [${min}, ${max}]`,
-      );
+      throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}: ${expected(spec)}`);
     }
-    out[spec.log] = Number(value);
+    if (spec.kind === 'list' || spec.kind === 'string') (out as Record<string, unknown>)[spec.log] = value;
+    else (out as Record<string, unknown>)[spec.log] = Number(value);
   }
   return out;
 }

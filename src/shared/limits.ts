@@ -316,3 +316,19 @@ export const refusedRequestWarningIntervalMs = 10_000;
 export const requestMsgpackItemsMax = 500_000;
 /** Nesting of a native request's msgpack (request shapes need fewer than 10 levels; msgpackr recurses per level). */
 export const requestMsgpackDepthMax = 32;
+
+// ---- log cleaner (src/storage/log-cleaner.ts) ----
+
+/**
+ * Bytes the log cleaner's key → latest-offset map may hold (Kafka's log.cleaner.dedupe.buffer.size,
+ * 128 MiB by default, which is also ours): a dirty part with more distinct keys is cleaned in
+ * several passes, each up to where the map filled.
+ */
+export const cleanerDedupeBufferBytesDefault = 128 * 1024 * 1024;
+/**
+ * What one map entry costs beyond its key's bytes (a JavaScript Map entry keyed by a string:
+ * the string header, the hash-table slot and the number), so the bound is on real memory.
+ */
+export const cleanerMapEntryOverheadBytes = 64;
+/** Partitions the broker's cleaner loop cleans at once (log.cleaner.threads' upper bound). */
+export const cleanerConcurrentLogsMax = 16;

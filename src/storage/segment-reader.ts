@@ -175,7 +175,9 @@ export class SegmentReader {
     try {
       checkFraming(data, p, p + size);
       if (!crcMatches(data, p, size)) return 'CRC-32C mismatch';
-      if (expected >= 0 ? base !== expected : lastOffsetOf(data, p) < offset || base > offset) {
+      // offsets ascend with gaps allowed (a compacted log): the first batch is the one holding
+      // `offset` or the first after it when the cleaner removed the batch that held it
+      if (expected >= 0 ? base < expected : lastOffsetOf(data, p) < offset) {
         return `unexpected base offset ${base}`;
       }
     } catch (err) {
@@ -219,7 +221,8 @@ export class SegmentReader {
       const at = position - windowStart;
       const size = batchSizeOf(this.window, at);
       if (size < logOverheadBytes) return -1;
-      if (lastOffsetOf(this.window, at) >= offset) return baseOffsetOf(this.window, at) <= offset ? position : -1;
+      // the batch holding `offset`, or the first after it when a compacted log has a gap there
+      if (lastOffsetOf(this.window, at) >= offset) return position;
       position += size;
     }
     return -1;
