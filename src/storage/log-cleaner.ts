@@ -177,8 +177,11 @@ function* batchesOf(segment: Segment, from = 0): Generator<[Buffer, number, numb
 
 const isControl = (buf: Buffer, pos: number): boolean => (attributesOf(buf, pos) & controlFlag) !== 0;
 
-/** Lets appends and fetches run between chunks of the cleaner's work. */
-const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+/** Lets appends and fetches run between chunks of the cleaner's work; stops the pass when the log is closing. */
+async function pause(target: CleanTarget): Promise<void> {
+  await new Promise((resolve) => setImmediate(resolve));
+  if (!target.usable()) throw new Error(`${target.name} closed while being cleaned`);
+}
 
 /**
  * Step 1: maps every key of the dirty part; returns the map and the offset
@@ -199,7 +202,7 @@ async function buildMap(target: CleanTarget, c: Cleanability, capacity: number):
         if (!map.put(r.key, r.offset)) return [map, r.offset];
       }
       end = lastOffsetOf(buf, at) + 1;
-      if (++batches % 256 === 0) await yieldToLoop();
+      if (++batches % 256 === 0) await pause(target);
     }
     end = segment.nextOffset;
   }
@@ -278,7 +281,7 @@ async function cleanSegment(
         written += out.length;
         if (pendingBytes >= 1024 * 1024) flushPending();
       }
-      if (++batches % 256 === 0) await yieldToLoop();
+      if (++batches % 256 === 0) await pause(target);
     }
     flushPending();
     await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));

@@ -59,6 +59,8 @@ export class PartitionLog {
   private cleanerCheckpoint: number;
   /** The log may hold offset gaps (PartitionMeta.offsetGaps). */
   private offsetGaps: boolean;
+  /** Set by close/abandon/delete: a cleaning pass under way stops at its next step. */
+  private closing = false;
   /** One cleaning pass at a time. */
   private cleaning: Promise<CleanStats | undefined> | undefined;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
@@ -178,6 +180,17 @@ export class PartitionLog {
     return pass;
   }
 
+  /** Open, writable and not closing: the cleaner may work on it. */
+  get cleanable(): boolean {
+    return !this.closed && !this.closing && !this.offline;
+  }
+
+  /** Stops a cleaning pass under way (it stops at its next step) and waits for it. */
+  private async stopCleaning(): Promise<void> {
+    this.closing = true;
+    await this.cleaning?.catch(() => undefined);
+  }
+
   private async allowOffsetGaps(): Promise<void> {
     this.offsetGaps = true;
     await this.persistMeta(false, true);
@@ -192,7 +205,7 @@ export class PartitionLog {
       config: () => this.config,
       checkpoint: () => this.cleanerCheckpoint,
       producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
-      usable: () => !this.closed && !this.offline,
+      usable: () => this.cleanable,
       segmentReplaced: () => this.reader.resetCursor(),
       gapsBegin: () => (this.offsetGaps ? Promise.resolve() : this.allowOffsetGaps()),
       checkpointMoved: async (offset) => {
@@ -406,6 +419,8 @@ export class PartitionLog {
   /** Flushes, marks the log cleanly shut down, and closes its files. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.stopCleaning();
+    if (this.closed) return;
     if (!this.offline) {
       await this.flush();
       await this.persistMeta(true, true);
@@ -416,6 +431,7 @@ export class PartitionLog {
 
   /** Closes without the clean-shutdown mark, as a crash would leave it (tests of recovery). */
   async abandon(): Promise<void> {
+    await this.stopCleaning();
     this.closed = true;
     await this.flusher.idle;
     for (const s of this.segments) s.close();

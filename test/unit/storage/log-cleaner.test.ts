@@ -319,3 +319,35 @@ describe('log cleaner: a stop at every step of the swap', () => {
     });
   }
 });
+
+describe('log cleaner: the rest of the log around cleaned segments', () => {
+  it('a truncation into cleaned segments (a follower diverging) cuts at the right batch and keeps appending', async () => {
+    const { log, dir, manager } = await compactedLog();
+    const written = await put(log, workload(200, 10));
+    await log.clean({ nowMs: Date.now() });
+    const before = asWritten((await readAll(log)).records);
+    // into the cleaned part: just after a kept record, then at a kept record behind emptied batches
+    const [first, second] = before as [Written, Written];
+    expect(second.offset).toBeLessThan(log.cleanedTo);
+    await log.truncateTo(second.offset + 1);
+    expect(asWritten((await readAll(log)).records)).toEqual([first, second]);
+    await log.truncateTo(first.offset);
+    expect(asWritten((await readAll(log)).records)).toEqual([]);
+    expect(log.logEndOffset).toBeLessThanOrEqual(first.offset);
+    const appended = await put(log, [['after', 'truncation']]);
+    expect(appended[0]?.offset).toBe(log.logEndOffset - 1);
+    expect(written.length).toBe(200);
+    for (const l of manager.all()) await l.abandon();
+    await manager.close();
+    const reopened = await (await fx.open(dir, compactConfig)).getOrCreate('kv', 0);
+    expect(asWritten((await readAll(reopened)).records).at(-1)).toEqual(appended[0]);
+  });
+
+  it('retention does not delete a compact-only log; compact,delete does both', async () => {
+    const { log } = await compactedLog({ retentionMs: 1 });
+    await put(log, workload(100, 5), 1_000);
+    expect(await log.enforceRetention(Date.now())).toBe(0);
+    log.updateConfig({ ...log.currentConfig, cleanupPolicy: 'compact,delete' });
+    expect(await log.enforceRetention(Date.now())).toBeGreaterThan(0);
+  });
+});
