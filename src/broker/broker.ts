@@ -26,7 +26,7 @@ import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
-import { groupOffsetsCompactBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
+import { groupOffsetsSegmentBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -101,7 +101,7 @@ export class Broker {
           replicas,
           topics,
           this.config.int('offsets.topic.replication.factor'),
-          groupOffsetsCompactBytes,
+          groupOffsetsSegmentBytes,
           this.logger,
         ),
         this.logger,

@@ -175,12 +175,14 @@ export const consumerPartitionsConcurrentlyMax = 1_000;
 /** Seeks remembered for partitions not (yet) assigned to a group member. */
 export const consumerPendingSeeksMax = 10_000;
 
-/** Segment size of the offsets topic. */
-export const groupOffsetsSegmentBytes = 16 * 1024 * 1024;
-/** An offsets partition larger than this is compacted (its live offsets rewritten, older segments dropped). */
-export const groupOffsetsCompactBytes = 64 * 1024 * 1024;
-/** Records per batch when rewriting live offsets. */
-export const groupOffsetsSnapshotBatchRecords = 1000;
+/**
+ * Segment size of the offsets topic (compacted): the cleaner rewrites closed segments only, so a
+ * partition holds at most this much beyond its live offsets before it can be cleaned (Kafka's
+ * offsets.topic.segment.bytes is 100 MiB; 1 MiB keeps 50 partitions' uncleaned tails at 50 MiB).
+ */
+export const groupOffsetsSegmentBytes = 1024 * 1024;
+/** Tombstones per batch when a group's offsets are deleted. */
+export const groupOffsetsTombstoneBatchRecords = 1000;
 
 // ---- ZooKeeper coordination ----
 
