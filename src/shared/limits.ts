@@ -332,5 +332,11 @@ export const cleanerDedupeBufferBytesDefault = 128 * 1024 * 1024;
  * the string header, the hash-table slot and the number), so the bound is on real memory.
  */
 export const cleanerMapEntryOverheadBytes = 64;
+/**
+ * Milliseconds of synchronous work the log cleaner does before it lets the event loop run (appends,
+ * fetches): an append waits at most about this long behind the cleaner, which still spends most
+ * of its time cleaning.
+ */
+export const cleanerSliceMs = 4;
 /** Partitions the broker's cleaner loop cleans at once (log.cleaner.threads' upper bound). */
 export const cleanerConcurrentLogsMax = 16;

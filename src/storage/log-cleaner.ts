@@ -34,7 +34,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { batchHeaderBytes } from '../shared/limits.js';
+import { performance } from 'node:perf_hooks';
+import { batchHeaderBytes, cleanerSliceMs } from '../shared/limits.js';
 import {
   attributesOf,
   baseOffsetOf,
@@ -177,10 +178,19 @@ function* batchesOf(segment: Segment, from = 0): Generator<[Buffer, number, numb
 
 const isControl = (buf: Buffer, pos: number): boolean => (attributesOf(buf, pos) & controlFlag) !== 0;
 
-/** Lets appends and fetches run between chunks of the cleaner's work; stops the pass when the log is closing. */
-async function pause(target: CleanTarget): Promise<void> {
-  await new Promise((resolve) => setImmediate(resolve));
-  if (!target.usable()) throw new Error(`${target.name} closed while being cleaned`);
+/**
+ * Lets appends and fetches run between slices of the cleaner's work (at most cleanerSliceMs of
+ * synchronous work each); stops the pass when the log is closing.
+ */
+class Slicer {
+  private sliceStart = performance.now();
+  constructor(private readonly target: CleanTarget) {}
+  async maybePause(): Promise<void> {
+    if (performance.now() - this.sliceStart < cleanerSliceMs) return;
+    await new Promise((resolve) => setImmediate(resolve));
+    this.sliceStart = performance.now();
+    if (!this.target.usable()) throw new Error(`${this.target.name} closed while being cleaned`);
+  }
 }
 
 /**
@@ -191,10 +201,10 @@ async function buildMap(target: CleanTarget, c: Cleanability, capacity: number):
   const map = new OffsetMap(capacity);
   const segments = target.segments;
   let end = c.firstDirty;
+  const slicer = new Slicer(target);
   for (let i = 0; i < c.uncleanable; i++) {
     const segment = segments.at(i);
     if (segment.nextOffset <= c.firstDirty) continue;
-    let batches = 0;
     for (const [buf, at] of batchesOf(segment)) {
       if (lastOffsetOf(buf, at) < c.firstDirty || isControl(buf, at)) continue;
       for (const r of batchRecords(buf, at)) {
@@ -202,7 +212,7 @@ async function buildMap(target: CleanTarget, c: Cleanability, capacity: number):
         if (!map.put(r.key, r.offset)) return [map, r.offset];
       }
       end = lastOffsetOf(buf, at) + 1;
-      if (++batches % 256 === 0) await pause(target);
+      await slicer.maybePause();
     }
     end = segment.nextOffset;
   }
@@ -246,7 +256,7 @@ async function cleanSegment(
       pending.length = 0;
       pendingBytes = 0;
     };
-    let batches = 0;
+    const slicer = new Slicer(target);
     for (const [buf, at, position] of batchesOf(segment)) {
       const size = batchSizeOf(buf, at);
       const lastInSegment = position + size === segment.size;
@@ -281,7 +291,7 @@ async function cleanSegment(
         written += out.length;
         if (pendingBytes >= 1024 * 1024) flushPending();
       }
-      if (++batches % 256 === 0) await pause(target);
+      await slicer.maybePause();
     }
     flushPending();
     await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
