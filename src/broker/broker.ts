@@ -26,8 +26,9 @@ import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
-import { groupOffsetsCompactBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
+import { groupOffsetsSegmentBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
 import { TopicManager } from '../topics/topic-manager.js';
 
@@ -43,6 +44,7 @@ export class Broker {
   private readonly notifier = new AppendNotifier();
   private http: HttpServer | undefined;
   private readonly metrics = new BrokerMetrics();
+  private cleaner: LogCleanerLoop | undefined;
   /** Where the admin HTTP API is bound. */
   httpAddress: { host: string; port: number } | undefined;
   private stopping = false;
@@ -65,6 +67,17 @@ export class Broker {
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
     });
     this.logs = logs;
+    if (this.config.bool('log.cleaner.enable')) {
+      this.cleaner = new LogCleanerLoop({
+        logs: () => logs.all(),
+        backoffMs: this.config.int('log.cleaner.backoff.ms'),
+        concurrency: this.config.int('log.cleaner.threads'),
+        dedupeBufferBytes: this.config.int('log.cleaner.dedupe.buffer.size'),
+        logger: this.logger,
+        metrics: this.metrics,
+      });
+      this.cleaner.start();
+    }
     try {
       const host = this.config.string('host.name');
       const brokerId = this.config.int('broker.id');
@@ -88,7 +101,7 @@ export class Broker {
           replicas,
           topics,
           this.config.int('offsets.topic.replication.factor'),
-          groupOffsetsCompactBytes,
+          groupOffsetsSegmentBytes,
           this.logger,
         ),
         this.logger,
@@ -183,6 +196,7 @@ export class Broker {
       );
       return this.address;
     } catch (err) {
+      await this.cleaner?.stop();
       await this.http?.close();
       await this.replicas?.close();
       await this.kafkaServer?.close();
@@ -266,6 +280,7 @@ export class Broker {
     await Promise.all([this.kafkaServer?.close(), this.server?.close()]);
     await this.replicas?.close();
     await this.coordinator?.close();
+    await this.cleaner?.stop();
     await this.logs?.close();
   }
 }

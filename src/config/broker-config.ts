@@ -40,6 +40,13 @@ function parseValue(key: string, spec: ConfigKeySpec, raw: string, factor = 1): 
       if (spec.max !== undefined && n > spec.max) throw invalid(key, value, `more than ${spec.max}`);
       return n;
     }
+    case 'double': {
+      const n = Number(value);
+      if (value === '' || !Number.isFinite(n)) throw invalid(key, value, 'not a number');
+      if (spec.min !== undefined && n < spec.min) throw invalid(key, value, `less than ${spec.min}`);
+      if (spec.max !== undefined && n > spec.max) throw invalid(key, value, `more than ${spec.max}`);
+      return n;
+    }
     case 'bool':
       if (value !== 'true' && value !== 'false') throw invalid(key, value, 'not true or false');
       return value === 'true';
@@ -132,5 +139,10 @@ export function logConfigOf(config: BrokerConfig): LogConfig {
     flushIntervalMs: int('flushIntervalMs'),
     maxMessageBytes: int('maxMessageBytes'),
     producerIdExpirationMs: int('producerIdExpirationMs'),
+    cleanupPolicy: config.list(brokerKeyOfLogField('cleanupPolicy')).join(','),
+    deleteRetentionMs: int('deleteRetentionMs'),
+    minCleanableDirtyRatio: int('minCleanableDirtyRatio'),
+    minCompactionLagMs: int('minCompactionLagMs'),
+    maxCompactionLagMs: int('maxCompactionLagMs'),
   };
 }

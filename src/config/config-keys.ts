@@ -27,13 +27,13 @@ import {
 } from '../shared/limits.js';
 import type { LogConfig } from '../storage/log-config.js';
 
-export type ConfigKind = 'int' | 'bool' | 'string' | 'list';
+export type ConfigKind = 'int' | 'double' | 'bool' | 'string' | 'list';
 
 export interface ConfigKeySpec {
   kind: ConfigKind;
   /** The value when the key is not set, as written in a properties file. */
   default: string;
-  /** Inclusive bounds of an int; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
+  /** Inclusive bounds of an int or double; none: unbounded (up to Number.MAX_SAFE_INTEGER). */
   min?: number;
   max?: number;
   /** The values a string (or each item of a list) may take, Kafka's spelling (case-sensitive, as Kafka's validators); none: any. */
@@ -113,6 +113,68 @@ export const configKeys = {
     log: 'retentionBytes',
     doc: 'delete the oldest segments while the log is larger; -1 keeps all',
   },
+  'log.cleanup.policy': {
+    kind: 'list',
+    default: 'delete',
+    values: ['delete', 'compact'],
+    topic: 'cleanup.policy',
+    log: 'cleanupPolicy',
+    doc: 'delete (retention by time and size), compact (keep the latest record per key), or compact,delete',
+  },
+  'log.cleaner.delete.retention.ms': {
+    kind: 'int',
+    default: String(day),
+    min: 0,
+    topic: 'delete.retention.ms',
+    log: 'deleteRetentionMs',
+    doc: 'a tombstone of a compacted topic is kept this long after the clean that first kept it',
+  },
+  'log.cleaner.min.cleanable.ratio': {
+    kind: 'double',
+    default: '0.5',
+    min: 0,
+    max: 1,
+    topic: 'min.cleanable.dirty.ratio',
+    log: 'minCleanableDirtyRatio',
+    doc: 'clean a compacted log once its uncleaned share of closed-segment bytes reaches this',
+  },
+  'log.cleaner.min.compaction.lag.ms': {
+    kind: 'int',
+    default: '0',
+    min: 0,
+    topic: 'min.compaction.lag.ms',
+    log: 'minCompactionLagMs',
+    doc: 'a record stays uncompacted at least this long after its timestamp',
+  },
+  'log.cleaner.max.compaction.lag.ms': {
+    kind: 'int',
+    default: never,
+    min: 1,
+    topic: 'max.compaction.lag.ms',
+    log: 'maxCompactionLagMs',
+    doc: 'a dirty record older than this makes its log cleanable whatever the dirty ratio',
+  },
+  'log.cleaner.enable': { kind: 'bool', default: 'true', doc: 'run the log cleaner (compacted topics)' },
+  'log.cleaner.threads': {
+    kind: 'int',
+    default: '1',
+    min: 1,
+    max: 16,
+    doc: 'partitions the log cleaner cleans at once (one loop per broker)',
+  },
+  'log.cleaner.backoff.ms': {
+    kind: 'int',
+    default: '15000',
+    min: 1,
+    doc: 'the log cleaner looks for cleanable logs this often when none was',
+  },
+  'log.cleaner.dedupe.buffer.size': {
+    kind: 'int',
+    default: String(128 * mib),
+    min: mib,
+    max: 2 * 1024 * mib,
+    doc: "memory for the cleaner's key map (bytes); a bigger dirty part is cleaned in several passes",
+  },
   'log.retention.check.interval.ms': { kind: 'int', default: '300000', min: 1, doc: 'how often retention runs' },
   'log.index.interval.bytes': {
     kind: 'int',
@@ -147,13 +209,6 @@ export const configKeys = {
     topic: 'max.message.bytes',
     log: 'maxMessageBytes',
     doc: 'the largest record batch accepted on append',
-  },
-  'log.cleanup.policy': {
-    kind: 'list',
-    default: 'delete',
-    values: ['delete', 'compact'],
-    topic: 'cleanup.policy',
-    doc: 'delete: old segments go by retention; compact: the latest record per key is kept; or both',
   },
   'log.message.timestamp.type': {
     kind: 'string',

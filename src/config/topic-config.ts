@@ -41,6 +41,7 @@ function fits(spec: ConfigKeySpec, value: string): boolean {
   if (spec.kind === 'string') return spec.values === undefined || spec.values.includes(value);
   const [min, max] = boundsOf(spec);
   const n = Number(value);
+  if (spec.kind === 'double') return value !== '' && Number.isFinite(n) && n >= min && n <= max;
   return /^-?\d+$/.test(value) && n >= min && n <= max;
 }
 
@@ -60,9 +61,10 @@ export function checkTopicConfig(key: string, raw: string): void {
   const spec = specOf(key);
   const value = String(raw).trim();
   if (fits(spec, value)) return;
-  if (spec.kind === 'int' && spec.log !== undefined) {
+  if ((spec.kind === 'int' || spec.kind === 'double') && spec.log !== undefined) {
     const [min, max] = boundsOf(spec);
-    throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}: an integer in [${min}, ${max}]`);
+    const what = spec.kind === 'int' ? 'an integer' : 'a number';
+    throw new SluiceError(ErrorCode.InvalidConfig, `invalid value "${raw}" for ${key}: ${what} in [${min}, ${max}]`);
   }
   if (spec.values !== undefined) {
     const what = spec.kind === 'list' ? 'a list of' : 'one of';
@@ -84,8 +86,11 @@ export function topicLogOverrides(configs: Record<string, string>): Partial<LogC
   const out: Partial<LogConfig> = {};
   for (const [key, raw] of Object.entries(configs)) {
     checkTopicConfig(key, raw);
-    const field = specOf(key).log;
-    if (field !== undefined) out[field] = Number(String(raw).trim());
+    const spec = specOf(key);
+    if (spec.log === undefined) continue;
+    const value = String(raw).trim();
+    // list and string keys (cleanup.policy) keep their text; int and double keys are numbers
+    (out as Record<string, unknown>)[spec.log] = spec.kind === 'list' || spec.kind === 'string' ? value : Number(value);
   }
   return out;
 }

@@ -12,11 +12,12 @@
  * stops leading, and a commit is acknowledged once every in-sync replica has
  * it (acks=-1), so committed offsets survive the loss of the coordinator.
  *
- * Compaction is by snapshot: when a partition of the log grows past
- * `compactBytes`, its active segment is rolled, the latest offset of every key
- * that lives there is appended again, and every segment before that snapshot
- * is deleted. The log stays about twice the size of its live state, and a
- * replay after a crash at any step still ends with the latest value per key.
+ * The topic is compacted, as Kafka's is (cleanup.policy=compact, small
+ * segments): the broker's log cleaner (storage/log-cleaner.ts) keeps the
+ * latest record per key below each partition's active segment and drops a
+ * deleted group's tombstones after delete.retention.ms, so the log stays near
+ * the size of its live state; a replay reads the cleaned log (offset gaps and
+ * all) and still ends with the latest value per key.
  */
 import { Packr } from 'msgpackr';
 import type { ReplicaManager } from '../replication/replica-manager.js';
@@ -24,12 +25,12 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   groupOffsetMetadataBytesMax,
   groupOffsetsCommitTimeoutMs,
-  groupOffsetsCompactBytes,
   groupOffsetsPartitions,
   groupOffsetsSegmentBytes,
-  groupOffsetsSnapshotBatchRecords,
+  groupOffsetsTombstoneBatchRecords,
 } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { compacts } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
 import { decodeRecords } from '../wire/record-batch-decoder.js';
@@ -119,7 +120,8 @@ export class OffsetStore {
     private readonly replicas: ReplicaManager,
     private readonly topics: TopicManager,
     private readonly replicationFactor = 1,
-    private readonly compactBytes = groupOffsetsCompactBytes,
+    /** segment.bytes of the offsets topic: the cleaner works on closed segments, so small ones keep it small. */
+    private readonly segmentBytes = groupOffsetsSegmentBytes,
     private readonly log: Logger = silentLogger,
   ) {}
 
@@ -136,8 +138,9 @@ export class OffsetStore {
   async ensureTopic(): Promise<void> {
     this.ensuring ??= this.topics
       .ensureInternal(offsetsTopic, groupOffsetsPartitions, this.replicationFactor, {
-        // no time or size retention: snapshot compaction is what bounds this topic
-        'segment.bytes': String(groupOffsetsSegmentBytes),
+        // Kafka's offsets topic: compacted, never deleted by time or size
+        'cleanup.policy': 'compact',
+        'segment.bytes': String(this.segmentBytes),
         'retention.ms': '-1',
         'retention.bytes': '-1',
       })
@@ -154,7 +157,12 @@ export class OffsetStore {
     const replay = this.serialized(partition, async () => {
       this.forget(partition);
       const replica = this.replicas.replica(offsetsTopic, partition);
-      if (replica) await this.replay(replica.log);
+      if (replica) {
+        // an offsets topic created by an older version (snapshot compaction, policy delete) is compacted from now on
+        const config = replica.log.currentConfig;
+        if (!compacts(config)) replica.log.updateConfig({ ...config, cleanupPolicy: 'compact' });
+        await this.replay(replica.log);
+      }
       if (this.owned.get(partition) === replay) this.loadedPartitions.add(partition);
     });
     this.owned.set(partition, replay);
@@ -263,36 +271,16 @@ export class OffsetStore {
     if (entries.length === 0) return;
     const now = Date.now();
     await this.serialized(partition, async () => {
-      const log = this.replicas.leaderReplica(offsetsTopic, partition).log;
       await this.append(partition, encodeCommits(entries.map((e) => ({ group, ...e, commitTimestamp: now }))));
       for (const e of entries) {
         this.remember(group, e.topic, e.partition, { offset: e.offset, metadata: e.metadata, commitTimestamp: now });
       }
-      if (log.sizeBytes > this.compactBytes) await this.compact(partition, log);
     });
   }
 
   /** Appends as leader and waits until every in-sync replica has it. */
   private async append(partition: number, batch: Buffer): Promise<void> {
     await this.replicas.appendAsLeader(offsetsTopic, partition, batch, -1, groupOffsetsCommitTimeoutMs);
-  }
-
-  /** Rewrites the live offsets of one offsets partition and drops the segments before them. */
-  private async compact(partition: number, log: PartitionLog): Promise<void> {
-    log.roll();
-    const snapshotStart = log.logEndOffset;
-    const live: CommitRecord[] = [];
-    for (const [group, offsets] of this.cache) {
-      if (offsetsPartitionFor(group) !== partition) continue;
-      for (const [key, value] of offsets) {
-        const [topic, p] = key.split('\u0000') as [string, string];
-        live.push({ group, topic, partition: Number(p), ...value });
-      }
-    }
-    for (let i = 0; i < live.length; i += groupOffsetsSnapshotBatchRecords) {
-      await this.append(partition, encodeCommits(live.slice(i, i + groupOffsetsSnapshotBatchRecords)));
-    }
-    await log.deleteSegmentsBefore(snapshotStart);
   }
 
   /**
@@ -307,13 +295,13 @@ export class OffsetStore {
       const offsets = this.cache.get(group);
       const keys = [...(offsets?.keys() ?? [])];
       const now = Date.now();
-      for (let i = 0; i < keys.length; i += groupOffsetsSnapshotBatchRecords) {
-        const tombstones = keys.slice(i, i + groupOffsetsSnapshotBatchRecords).map((key) => {
+      for (let i = 0; i < keys.length; i += groupOffsetsTombstoneBatchRecords) {
+        const tombstones = keys.slice(i, i + groupOffsetsTombstoneBatchRecords).map((key) => {
           const [topic, p] = key.split('\u0000') as [string, string];
           return { key: packr.pack([group, topic, Number(p)]), value: null, timestamp: now };
         });
         await this.append(partition, encodeRecordBatch(tombstones));
-        for (const key of keys.slice(i, i + groupOffsetsSnapshotBatchRecords)) offsets?.delete(key);
+        for (const key of keys.slice(i, i + groupOffsetsTombstoneBatchRecords)) offsets?.delete(key);
       }
       this.cache.delete(group);
       return keys.length;

@@ -43,8 +43,18 @@ export class BrokerMetrics {
   private readonly recordsOut: Counter<'topic'>;
   private readonly bytesOut: Counter<'topic'>;
   private readonly isrShrinks: Counter;
+  private readonly cleanerBytesRead: Counter;
+  private readonly cleanerBytesWritten: Counter;
+  private readonly cleanerPasses: Counter;
   private readonly isrExpands: Counter;
   private sources: MetricSources | undefined;
+
+  /** A log-cleaner pass (the storage layer's CleanerMetrics). */
+  cleaned(stats: { bytesRead: number; bytesWritten: number }): void {
+    this.cleanerBytesRead.inc(stats.bytesRead);
+    this.cleanerBytesWritten.inc(stats.bytesWritten);
+    this.cleanerPasses.inc();
+  }
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'sluice_' });
@@ -68,6 +78,21 @@ export class BrokerMetrics {
     this.bytesIn = perTopic('sluice_topic_bytes_in_total', 'Record batch bytes appended by producers, by topic');
     this.recordsOut = perTopic('sluice_topic_records_out_total', 'Records fetched by consumers, by topic');
     this.bytesOut = perTopic('sluice_topic_bytes_out_total', 'Record batch bytes fetched by consumers, by topic');
+    this.cleanerBytesRead = new Counter({
+      name: 'sluice_log_cleaner_bytes_cleaned_total',
+      help: 'Bytes of segments the log cleaner rewrote (read)',
+      registers,
+    });
+    this.cleanerBytesWritten = new Counter({
+      name: 'sluice_log_cleaner_bytes_written_total',
+      help: 'Bytes of cleaned segments the log cleaner wrote',
+      registers,
+    });
+    this.cleanerPasses = new Counter({
+      name: 'sluice_log_cleaner_passes_total',
+      help: 'Log cleaner passes that cleaned something',
+      registers,
+    });
     this.isrShrinks = new Counter({
       name: 'sluice_isr_shrinks_total',
       help: 'ISR shrinks of partitions led here',

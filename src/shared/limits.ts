@@ -175,12 +175,14 @@ export const consumerPartitionsConcurrentlyMax = 1_000;
 /** Seeks remembered for partitions not (yet) assigned to a group member. */
 export const consumerPendingSeeksMax = 10_000;
 
-/** Segment size of the offsets topic. */
-export const groupOffsetsSegmentBytes = 16 * 1024 * 1024;
-/** An offsets partition larger than this is compacted (its live offsets rewritten, older segments dropped). */
-export const groupOffsetsCompactBytes = 64 * 1024 * 1024;
-/** Records per batch when rewriting live offsets. */
-export const groupOffsetsSnapshotBatchRecords = 1000;
+/**
+ * Segment size of the offsets topic (compacted): the cleaner rewrites closed segments only, so a
+ * partition holds at most this much beyond its live offsets before it can be cleaned (Kafka's
+ * offsets.topic.segment.bytes is 100 MiB; 1 MiB keeps 50 partitions' uncleaned tails at 50 MiB).
+ */
+export const groupOffsetsSegmentBytes = 1024 * 1024;
+/** Tombstones per batch when a group's offsets are deleted. */
+export const groupOffsetsTombstoneBatchRecords = 1000;
 
 // ---- ZooKeeper coordination ----
 
@@ -335,3 +337,25 @@ export const reassignmentWatchesMax = 10_000;
 export const reassignmentCheckIntervalMs = 5_000;
 /** Partitions one AlterPartitionReassignments request may name (each costs ZooKeeper writes on the controller). */
 export const reassignmentPartitionsPerRequestMax = 10_000;
+
+// ---- log cleaner (src/storage/log-cleaner.ts) ----
+
+/**
+ * Bytes the log cleaner's key → latest-offset map may hold (Kafka's log.cleaner.dedupe.buffer.size,
+ * 128 MiB by default, which is also ours): a dirty part with more distinct keys is cleaned in
+ * several passes, each up to where the map filled.
+ */
+export const cleanerDedupeBufferBytesDefault = 128 * 1024 * 1024;
+/**
+ * What one map entry costs beyond its key's bytes (a JavaScript Map entry keyed by a string:
+ * the string header, the hash-table slot and the number), so the bound is on real memory.
+ */
+export const cleanerMapEntryOverheadBytes = 64;
+/**
+ * Milliseconds of synchronous work the log cleaner does before it lets the event loop run (appends,
+ * fetches): an append waits at most about this long behind the cleaner, which still spends most
+ * of its time cleaning.
+ */
+export const cleanerSliceMs = 4;
+/** Partitions the broker's cleaner loop cleans at once (log.cleaner.threads' upper bound). */
+export const cleanerConcurrentLogsMax = 16;

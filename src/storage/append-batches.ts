@@ -30,6 +30,12 @@ export interface AppendOptions {
   assignOffsets?: boolean;
 }
 
+export interface CheckRules {
+  maxMessageBytes: number;
+  /** A compacted topic refuses records without a key (Kafka's INVALID_RECORD). */
+  requireKeys: boolean;
+}
+
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
@@ -40,44 +46,53 @@ export interface AppendResult {
 }
 
 export interface CheckedBatches {
+  /** True when a replicated batch starts past where the one before it ends (a compacted leader). */
+  gaps: boolean;
   recordCount: number;
   /** The log end once the batches are appended. */
   nextOffset: number;
 }
 
 /**
- * Validates every batch (framing, CRC, records, message.max.bytes) and, for a
- * replica (assignOffsets false), that the batches continue the log exactly at
- * `logEndOffset`. Throws a SluiceError on the first problem.
+ * Validates every batch (framing, CRC, records, message.max.bytes, keys on a
+ * compacted topic) and, for a replica (assignOffsets false), that the batches
+ * continue the log at `logEndOffset` or after it: a leader's compacted log has
+ * gaps where its cleaner removed whole batches, and its rewritten batches may
+ * miss records (offset deltas with gaps, even no record). Throws a SluiceError
+ * on the first problem.
  */
 export function checkBatches(
   batches: Buffer,
-  maxMessageBytes: number,
+  rules: CheckRules,
   logEndOffset: number,
   assignOffsets: boolean,
 ): CheckedBatches {
+  const { maxMessageBytes } = rules;
   if (batches.length === 0) throw new SluiceError(ErrorCode.InvalidRecord, 'nothing to append');
   let recordCount = 0;
   let expected = logEndOffset;
+  let gaps = false;
+  const validate = assignOffsets ? { requireKeys: rules.requireKeys } : { exactOffsets: false };
   for (let pos = 0; pos < batches.length; ) {
-    const size = validateBatch(batches, pos, batches.length);
+    const size = validateBatch(batches, pos, batches.length, validate);
     if (size > maxMessageBytes) {
       throw new SluiceError(
         ErrorCode.RecordTooLarge,
         `batch of ${size} bytes is larger than message.max.bytes (${maxMessageBytes})`,
       );
     }
-    if (!assignOffsets && baseOffsetOf(batches, pos) !== expected) {
+    if (!assignOffsets && baseOffsetOf(batches, pos) < expected) {
       throw new SluiceError(
         ErrorCode.InvalidRecord,
         `replicated batch has base offset ${baseOffsetOf(batches, pos)}, the log continues at ${expected}`,
       );
     }
+    if (!assignOffsets && baseOffsetOf(batches, pos) > expected) gaps = true;
     recordCount += recordsCountOf(batches, pos);
-    expected += lastOffsetDeltaOf(batches, pos) + 1;
+    expected = (assignOffsets ? expected : baseOffsetOf(batches, pos)) + lastOffsetDeltaOf(batches, pos) + 1;
     pos += size;
   }
-  return { recordCount, nextOffset: expected };
+  return { gaps, recordCount, nextOffset: expected };
 }
 
 /**
@@ -101,8 +116,10 @@ export function stampBatches(
     if (assignOffsets) {
       setBaseOffset(batches, pos, offset);
       setPartitionLeaderEpoch(batches, pos, epoch);
-    } else if (epochs.learn(partitionLeaderEpochOf(batches, pos), offset)) {
-      epochsChanged = true;
+    } else {
+      // a replica keeps the leader's offsets, gaps included (a compacted leader)
+      offset = baseOffsetOf(batches, pos);
+      if (epochs.learn(partitionLeaderEpochOf(batches, pos), offset)) epochsChanged = true;
     }
     offset += lastOffsetDelta + 1;
   }

@@ -22,6 +22,26 @@ export interface LogConfig {
   maxMessageBytes: number;
   /** producer.id.expiration.ms: idempotent producers' sequence state older than this may be dropped. */
   producerIdExpirationMs: number;
+  /** cleanup.policy: 'delete' (retention), 'compact' (the log cleaner) or both, comma-separated. */
+  cleanupPolicy: string;
+  /** delete.retention.ms: a tombstone stays this long after the clean that first kept it. */
+  deleteRetentionMs: number;
+  /** min.cleanable.dirty.ratio: clean once the uncleaned share of the closed segments' bytes reaches this. */
+  minCleanableDirtyRatio: number;
+  /** min.compaction.lag.ms: a record stays uncompacted at least this long after its timestamp. */
+  minCompactionLagMs: number;
+  /** max.compaction.lag.ms: a dirty record older than this makes the log cleanable whatever the ratio. */
+  maxCompactionLagMs: number;
+}
+
+/** True when cleanup.policy includes compact. */
+export function compacts(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy.split(',').some((p) => p.trim() === 'compact');
+}
+
+/** True when cleanup.policy includes delete (time and size retention apply). */
+export function deletes(config: Pick<LogConfig, 'cleanupPolicy'>): boolean {
+  return config.cleanupPolicy.split(',').some((p) => p.trim() === 'delete');
 }
 
 /** Kafka's defaults; "never" is a very large number so comparisons stay simple. */
@@ -35,4 +55,9 @@ export const defaultLogConfig: Readonly<LogConfig> = Object.freeze({
   flushIntervalMs: Number.MAX_SAFE_INTEGER,
   maxMessageBytes: 1024 * 1024 + 12,
   producerIdExpirationMs: 24 * 60 * 60 * 1000,
+  cleanupPolicy: 'delete',
+  deleteRetentionMs: 24 * 60 * 60 * 1000,
+  minCleanableDirtyRatio: 0.5,
+  minCompactionLagMs: 0,
+  maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
 });

@@ -10,8 +10,10 @@
  * after it is cut off, and the index is rebuilt from the files.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
+import { cleanedSuffix, swapSuffix } from './log-cleaner.js';
 import type { LogConfig } from './log-config.js';
 import { parseSegmentFileName } from './names.js';
 import type { PartitionIndex, PartitionMeta } from './partition-index.js';
@@ -36,6 +38,7 @@ interface LoadContext {
 export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   const { dir, index, logger } = ctx;
   const stored = await index.loadMeta();
+  finishInterruptedCleaning(dir, logger);
   const bases = fs
     .readdirSync(dir)
     .map(parseSegmentFileName)
@@ -64,7 +67,7 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
     logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
     leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
     const epochs = new LeaderEpochCache(leaderEpochs);
-    await recoverSegments(ctx, segments, recoverFrom, epochs);
+    await recoverSegments(ctx, segments, recoverFrom, epochs, stored?.offsetGaps ?? false);
     leaderEpochs = epochs.forMeta;
     // recovered bytes may be only in the page cache: make them durable before moving the recovery point
     for (let i = recoverFrom; i < segments.length; i++) await segmentAt(segments, i).flush();
@@ -85,9 +88,30 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
       recoveryPoint: Math.min(recoveryPoint, last.nextOffset),
       cleanShutdown: false,
       leaderEpochs: leaderEpochs.filter(([, start]) => start <= last.nextOffset),
+      cleanerCheckpoint: Math.min(stored?.cleanerCheckpoint ?? 0, last.nextOffset),
+      offsetGaps: stored?.offsetGaps ?? false,
     },
     maxTimestampSoFar,
   };
+}
+
+/**
+ * The log cleaner's files left by a stop mid-pass (log-cleaner.ts): a `.cleaned` file was not yet
+ * committed and goes (the old segment stays); a `.swap` file is a whole, fsynced cleaned segment
+ * whose swap had begun, so the swap is finished (renamed over its segment). Its summary was
+ * forgotten before the swap began, so the segment is recovered from its new file below.
+ */
+function finishInterruptedCleaning(dir: string, logger: Logger): void {
+  for (const name of fs.readdirSync(dir)) {
+    const file = path.join(dir, name);
+    if (name.endsWith(cleanedSuffix)) {
+      logger.warn({ file }, 'removing a cleaned segment whose swap never began');
+      fs.rmSync(file, { force: true });
+    } else if (name.endsWith(swapSuffix) && parseSegmentFileName(name.slice(0, -swapSuffix.length)) !== undefined) {
+      logger.warn({ file }, 'finishing an interrupted swap of a cleaned segment');
+      fs.renameSync(file, file.slice(0, -swapSuffix.length));
+    }
+  }
 }
 
 /** Index of the first segment whose stored summary cannot be trusted; segments.length when all can. */
@@ -117,6 +141,7 @@ async function recoverSegments(
   segments: Segment[],
   from: number,
   epochs: LeaderEpochCache,
+  allowGaps: boolean,
 ): Promise<void> {
   const { index, config, logger } = ctx;
   await index.truncateFrom(segmentAt(segments, from).baseOffset);
@@ -137,11 +162,17 @@ async function recoverSegments(
       break;
     }
     const fileSize = segment.size;
-    const scan = scanSegment(segment, fileSize, segment.baseOffset, (base, position, size, maxTs, epoch) => {
-      indexer.onBatch(base, segment.baseOffset, position, size, maxTs);
-      // the batches' stamps rebuild the epoch history past the trusted part (KIP-101)
-      epochs.learn(epoch, base);
-    });
+    const scan = scanSegment(
+      segment,
+      fileSize,
+      segment.baseOffset,
+      (base, position, size, maxTs, epoch) => {
+        indexer.onBatch(base, segment.baseOffset, position, size, maxTs);
+        // the batches' stamps rebuild the epoch history past the trusted part (KIP-101)
+        epochs.learn(epoch, base);
+      },
+      allowGaps,
+    );
     segment.nextOffset = scan.nextOffset;
     segment.maxTimestamp = scan.maxTimestamp;
     segment.verifiedBytes = scan.validBytes;

@@ -47,8 +47,13 @@ export async function truncateSegmentsTo(parts: TruncationParts, offset: number)
 function reindexSegment(parts: TruncationParts, segment: Segment): { nextOffset: number; maxTimestamp: number } {
   const { segments, indexer } = parts;
   indexer.reset(segments.maxTimestampExcept(segment));
-  const scan = scanSegment(segment, segment.size, segment.baseOffset, (base, pos, size, ts) =>
-    indexer.onBatch(base, segment.baseOffset, pos, size, ts),
+  // these bytes were accepted into the log before: a cleaned segment (now active) may have gaps
+  const scan = scanSegment(
+    segment,
+    segment.size,
+    segment.baseOffset,
+    (base, pos, size, ts) => indexer.onBatch(base, segment.baseOffset, pos, size, ts),
+    true,
   );
   assert(scan.validBytes === segment.size, 'a segment truncated at a batch boundary rescans whole');
   return scan;

@@ -30,6 +30,14 @@ export interface PartitionMeta {
   cleanShutdown: boolean;
   /** Leader-epoch history: [epoch, startOffset] pairs, ascending. */
   leaderEpochs: [number, number][];
+  /** The log cleaner's checkpoint: the first offset not yet cleaned (absent: nothing cleaned). */
+  cleanerCheckpoint?: number;
+  /**
+   * True once the log may hold offset gaps: the cleaner rewrote a segment, or a replica copied a
+   * compacted leader. Recovery then accepts a batch that starts past where the one before ended
+   * (and cleaned batches); otherwise such a batch is corruption and cut off.
+   */
+  offsetGaps?: boolean;
 }
 
 export interface IndexEntry {
@@ -274,6 +282,65 @@ export class PartitionIndex {
         }
         if (ops.length > 0) await this.db.batch(ops as never);
       }
+    });
+  }
+
+  /**
+   * Makes the index of one rewritten segment, [from, to), agree with its new file (the log
+   * cleaner): its offset and time entries go, `offsetEntries` (ascending, inside the range) take
+   * their place, and its summary becomes `summary`. Blocks keep ascending, non-overlapping key
+   * ranges: the blocks that hold entries of the range are merged with the new entries and written
+   * again in blocks of at most indexPendingEntriesMax entries. Time entries of the range are only
+   * dropped: a timestamp lookup then walks the segment from its start (correct, a little slower).
+   */
+  replaceSegmentEntries(from: number, to: number, offsetEntries: IndexEntry[], summary: SegmentSummary): Promise<void> {
+    return this.enqueue(async () => {
+      const outside = (o: number): boolean => o < from || o >= to;
+      this.offsets.keep(outside);
+      this.times.keep(outside);
+      this.summaries.delete(from);
+      const ops: BatchOp[] = [];
+      for (const kind of ['o', 't'] as const) {
+        const merged: number[] = [];
+        for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
+          const block = unpackBlock(value);
+          if (!block) continue;
+          let touches = false;
+          for (let i = 1; i < block.length && !touches; i += W) touches = !outside(block[i] as number);
+          if (!touches) continue;
+          ops.push({ type: 'del', key });
+          merged.push(...filterEntries(block, outside));
+        }
+        if (kind === 'o') for (const e of offsetEntries) merged.push(e.offset, e.offset, e.segmentBase, e.position);
+        // ascending by key (offsets for 'o', timestamps for 't'); a stable sort keeps equal keys' order
+        const quads: number[][] = [];
+        for (let i = 0; i < merged.length; i += W) quads.push(merged.slice(i, i + W));
+        quads.sort((a, b) => (a[0] as number) - (b[0] as number));
+        for (let i = 0; i < quads.length; i += indexPendingEntriesMax) {
+          const chunk = quads.slice(i, i + indexPendingEntriesMax).flat();
+          const key = this.keys.key(kind, chunk[0] as number);
+          // a deletion of the same key earlier in this batch is overridden by this put (LevelDB applies in order)
+          ops.push({ type: 'put', key, value: packValue(Float64Array.from(chunk)) });
+        }
+      }
+      ops.push({
+        type: 'put',
+        key: this.keys.key('s', from),
+        value: packValue([summary.size, summary.nextOffset, summary.maxTimestamp]),
+      });
+      await this.db.batch(ops as never, { sync: true });
+    });
+  }
+
+  /**
+   * Removes one segment's summary, durably, at once: a segment whose file is about to be replaced
+   * (the log cleaner's swap) is then recovered from its file if the broker stops before its new
+   * summary is written.
+   */
+  forgetSegmentSummary(segmentBase: number): Promise<void> {
+    return this.enqueue(async () => {
+      this.summaries.delete(segmentBase);
+      await this.db.batch([{ type: 'del', key: this.keys.key('s', segmentBase) }] as never, { sync: true });
     });
   }
 

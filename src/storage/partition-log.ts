@@ -14,12 +14,21 @@
 import fs from 'node:fs';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { producerIdExpirationMsDefault } from '../shared/limits.js';
+import { cleanerDedupeBufferBytesDefault, producerIdExpirationMsDefault } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import type { LogConfig } from './log-config.js';
+import {
+  type Cleanability,
+  type CleanOptions,
+  type CleanStats,
+  type CleanTarget,
+  cleanability,
+  cleanLog,
+} from './log-cleaner.js';
+import { compacts, deletes, type LogConfig } from './log-config.js';
 import { LogFlusher } from './log-flusher.js';
 import { type LoadedLog, loadLog } from './log-loader.js';
 import { LogRetention } from './log-retention.js';
@@ -46,6 +55,14 @@ export class PartitionLog {
   private readonly flusher: LogFlusher;
   private closed = false;
   private offline: SluiceError | undefined;
+  /** The log cleaner's checkpoint: offsets below it are clean (log-cleaner.ts). */
+  private cleanerCheckpoint: number;
+  /** The log may hold offset gaps (PartitionMeta.offsetGaps). */
+  private offsetGaps: boolean;
+  /** Set by close/abandon/delete: a cleaning pass under way stops at its next step. */
+  private closing = false;
+  /** One cleaning pass at a time. */
+  private cleaning: Promise<CleanStats | undefined> | undefined;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
 
@@ -75,6 +92,8 @@ export class PartitionLog {
       failed: (err) => this.goOffline(err),
     });
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
+    this.cleanerCheckpoint = loaded.meta.cleanerCheckpoint ?? 0;
+    this.offsetGaps = loaded.meta.offsetGaps ?? false;
   }
 
   /** Opens (and if needed recovers) the log in `dir`, creating it when missing. */
@@ -125,6 +144,77 @@ export class PartitionLog {
     return this.epochs.history;
   }
 
+  /** The log's config now: readers take it from here, so updateConfig applies to the next use. */
+  get currentConfig(): Readonly<LogConfig> {
+    return this.config;
+  }
+
+  /** The log cleaner's checkpoint: offsets below it have been cleaned. */
+  get cleanedTo(): number {
+    return this.cleanerCheckpoint;
+  }
+
+  /** How dirty the log is for the cleaner; undefined when its policy does not compact or nothing is cleanable. */
+  cleanability(nowMs: number): Cleanability | undefined {
+    if (this.closed || this.offline) return undefined;
+    return cleanability(this.cleanTarget(), nowMs);
+  }
+
+  /**
+   * One log-cleaner pass (log-cleaner.ts) when the log is due (or `force`): the closed segments are
+   * rewritten keeping each key's latest record. Appends go on meanwhile; each segment's swap is a
+   * short synchronous step. Returns what was cleaned, undefined when nothing was.
+   */
+  clean(
+    options: Omit<CleanOptions, 'dedupeBufferBytes'> & { dedupeBufferBytes?: number },
+  ): Promise<CleanStats | undefined> {
+    this.checkWritable();
+    if (this.cleaning) return this.cleaning;
+    const pass = cleanLog(this.cleanTarget(), {
+      dedupeBufferBytes: cleanerDedupeBufferBytesDefault,
+      ...options,
+    }).finally(() => {
+      this.cleaning = undefined;
+    });
+    this.cleaning = pass;
+    return pass;
+  }
+
+  /** Open, writable and not closing: the cleaner may work on it. */
+  get cleanable(): boolean {
+    return !this.closed && !this.closing && !this.offline;
+  }
+
+  /** Stops a cleaning pass under way (it stops at its next step) and waits for it. */
+  private async stopCleaning(): Promise<void> {
+    this.closing = true;
+    await this.cleaning?.catch(() => undefined);
+  }
+
+  private async allowOffsetGaps(): Promise<void> {
+    this.offsetGaps = true;
+    await this.persistMeta(false, true);
+  }
+
+  private cleanTarget(): CleanTarget {
+    return {
+      name: `${this.topic}-${this.partition}`,
+      dir: this.dir,
+      segments: this.segments,
+      index: this.index,
+      config: () => this.config,
+      checkpoint: () => this.cleanerCheckpoint,
+      producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
+      usable: () => this.cleanable,
+      segmentReplaced: () => this.reader.resetCursor(),
+      gapsBegin: () => (this.offsetGaps ? Promise.resolve() : this.allowOffsetGaps()),
+      checkpointMoved: async (offset) => {
+        this.cleanerCheckpoint = Math.min(offset, this.logEndOffset);
+        await this.persistMeta(false, true);
+      },
+    };
+  }
+
   updateConfig(config: LogConfig): void {
     this.config = config;
     this.indexer.setInterval(config.indexIntervalBytes);
@@ -138,7 +228,8 @@ export class PartitionLog {
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkWritable();
     const assignOffsets = options.assignOffsets ?? true;
-    const checked = checkBatches(batches, this.config.maxMessageBytes, this.logEndOffset, assignOffsets);
+    const rules = { maxMessageBytes: this.config.maxMessageBytes, requireKeys: compacts(this.config) };
+    const checked = checkBatches(batches, rules, this.logEndOffset, assignOffsets);
     // Idempotent producers (producer-state.ts): a leader checks sequences before any byte is written
     // and answers a retried single batch with its original offsets, writing nothing. A replica copies
     // its leader's bytes and only records them (below), never refuses.
@@ -146,11 +237,14 @@ export class PartitionLog {
       const duplicate = this.producers.checkAppend(batches);
       if (duplicate) return { ...duplicate, duplicate: true };
     }
+    // a compacted leader's gaps: recovery must accept them from now on, so that is durable first
+    if (checked.gaps && !this.offsetGaps) await this.allowOffsetGaps();
 
     this.maybeRoll(batches.length);
     const segment = this.segments.active;
     const epoch = options.leaderEpoch ?? this.latestEpoch;
-    const baseOffset = this.logEndOffset;
+    // a replica keeps its leader's offsets, which may start past the log end (a compacted leader's gap)
+    const baseOffset = assignOffsets ? this.logEndOffset : baseOffsetOf(batches, 0);
     const stamped = stampBatches(batches, baseOffset, assignOffsets, epoch, this.epochs);
     assert(stamped.nextOffset === checked.nextOffset, 'stamping ends where validation did');
     let position: number;
@@ -217,6 +311,8 @@ export class PartitionLog {
       recoveryPoint: this.segments.recoveryPoint,
       cleanShutdown,
       leaderEpochs: this.epochs.forMeta,
+      cleanerCheckpoint: this.cleanerCheckpoint,
+      offsetGaps: this.offsetGaps,
     });
     await this.index.write(sync);
   }
@@ -245,6 +341,7 @@ export class PartitionLog {
     if (offset >= this.logEndOffset) return;
     await truncateSegmentsTo(this.truncation, offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
+    this.cleanerCheckpoint = Math.min(this.cleanerCheckpoint, this.logEndOffset);
     this.reader.resetCursor();
     await this.persistMeta(false, true);
     // what was cut may have been some producer's latest batches
@@ -269,6 +366,7 @@ export class PartitionLog {
     }
     const old = this.segments.replaceAll(this.createSegment(offset));
     this.epochs.clear();
+    this.cleanerCheckpoint = offset;
     this.reader.resetCursor();
     this.indexer.reset(-1);
     await this.persistMeta(false, true);
@@ -289,6 +387,8 @@ export class PartitionLog {
    */
   async enforceRetention(nowMs: number): Promise<number> {
     if (this.closed || this.offline) return 0;
+    // cleanup.policy=compact alone: nothing goes by age or size, the cleaner keeps the log small
+    if (!deletes(this.config)) return 0;
     const count = await this.retention.enforce(this.config, nowMs);
     if (count > 0)
       this.log.info({ deletedSegments: count, logStartOffset: this.logStartOffset }, 'retention deleted segments');
@@ -344,6 +444,8 @@ export class PartitionLog {
   /** Flushes, marks the log cleanly shut down, and closes its files. */
   async close(): Promise<void> {
     if (this.closed) return;
+    await this.stopCleaning();
+    if (this.closed) return;
     if (!this.offline) {
       await this.flush();
       await this.persistMeta(true, true);
@@ -354,6 +456,7 @@ export class PartitionLog {
 
   /** Closes without the clean-shutdown mark, as a crash would leave it (tests of recovery). */
   async abandon(): Promise<void> {
+    await this.stopCleaning();
     this.closed = true;
     await this.flusher.idle;
     for (const s of this.segments) s.close();

@@ -114,6 +114,20 @@ export class SegmentList {
     this.segments.push(next);
   }
 
+  /**
+   * Puts `fresh`, the log cleaner's rewrite of the closed segment `old`, in its place: same base
+   * offset and next offset (its batches keep their offsets), fewer bytes.
+   */
+  replace(old: Segment, fresh: Segment): void {
+    const at = this.segments.indexOf(old);
+    assert(at >= 0 && at < this.segments.length - 1, 'only a closed segment of the log is replaced');
+    assert(
+      fresh.baseOffset === old.baseOffset && fresh.nextOffset === old.nextOffset,
+      'a cleaned segment keeps its offsets',
+    );
+    this.segments[at] = fresh;
+  }
+
   /** Takes the active segment off the end (truncation); the one before it becomes active. */
   popActive(): Segment {
     assert(this.segments.length > 1, 'the last segment of a log is never removed');

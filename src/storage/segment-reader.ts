@@ -20,6 +20,7 @@ import {
   lastOffsetOf,
   logOverheadBytes,
   maxTimestampOf,
+  recordsCountOf,
 } from '../wire/record-batch.js';
 import type { IndexEntry } from './partition-index.js';
 import { findRecordAtOrAfter } from './record-time.js';
@@ -49,6 +50,9 @@ export interface TimestampLookup {
   offset: number;
   timestamp: number;
 }
+
+/** Segments a read skips whose rest holds only emptied batches (bounds the recursion; a later read goes on). */
+const skipEmptySegmentTailsMax = 64;
 
 /** Bytes of batch headers read at once while walking a segment; the smallest header is 27 bytes. */
 const headerWindowBytes = 16 * 1024;
@@ -89,7 +93,7 @@ export class SegmentReader {
   }
 
   /** Whole batches from the one holding `offset`, at most maxBytes (but see minOneBatch). */
-  read(offset: number, maxBytes: number, options: ReadOptions, hint: IndexEntry | undefined): ReadResult {
+  read(offset: number, maxBytes: number, options: ReadOptions, hint: IndexEntry | undefined, depth = 0): ReadResult {
     const logEnd = this.segments.logEndOffset;
     const upper = Math.min(options.maxOffset ?? logEnd, logEnd);
     const segment = this.segments.floor(offset);
@@ -130,9 +134,20 @@ export class SegmentReader {
     assert(position + used <= end, 'a read serves bytes of its segment only');
     const records = data.subarray(0, used);
     let last = 0;
-    for (let p = 0; p < used; p += batchSizeOf(records, p)) last = p;
+    let recordless = true;
+    for (let p = 0; p < used; p += batchSizeOf(records, p)) {
+      last = p;
+      if (recordsCountOf(records, p) > 0) recordless = false;
+    }
     const nextOffset = lastOffsetOf(records, last) + 1;
     this.cursor = { offset: nextOffset, segmentBase: segment.baseOffset, position: position + used };
+    if (recordless && position + used === end && nextOffset < upper && depth < skipEmptySegmentTailsMax) {
+      // Only the cleaner's empty batches are left in this segment (log-cleaner.ts keeps a segment's
+      // last batch, emptied, so segments stay contiguous). Kafka has no such batch there and reads on
+      // into the next segment; so do we: a client that sees a fetch answer with no record and cannot
+      // tell where to go next (kafkajs) would ask for the same offset forever.
+      return this.read(nextOffset, maxBytes, options, undefined, depth + 1);
+    }
     return result(records, position, nextOffset);
   }
 
@@ -175,7 +190,9 @@ export class SegmentReader {
     try {
       checkFraming(data, p, p + size);
       if (!crcMatches(data, p, size)) return 'CRC-32C mismatch';
-      if (expected >= 0 ? base !== expected : lastOffsetOf(data, p) < offset || base > offset) {
+      // offsets ascend with gaps allowed (a compacted log): the first batch is the one holding
+      // `offset` or the first after it when the cleaner removed the batch that held it
+      if (expected >= 0 ? base < expected : lastOffsetOf(data, p) < offset) {
         return `unexpected base offset ${base}`;
       }
     } catch (err) {
@@ -219,7 +236,8 @@ export class SegmentReader {
       const at = position - windowStart;
       const size = batchSizeOf(this.window, at);
       if (size < logOverheadBytes) return -1;
-      if (lastOffsetOf(this.window, at) >= offset) return baseOffsetOf(this.window, at) <= offset ? position : -1;
+      // the batch holding `offset`, or the first after it when a compacted log has a gap there
+      if (lastOffsetOf(this.window, at) >= offset) return position;
       position += size;
     }
     return -1;

@@ -1,7 +1,9 @@
 /**
  * Walks the batches of a segment file in large reads, validating each one as
  * recovery must: framing, CRC-32C, every record, and offsets that continue
- * exactly where the previous batch ended. Stops at the first bad or partial
+ * exactly where the previous batch ended, or (allowGaps: a log the cleaner
+ * has rewritten, or a replica of one) at or after it: the cleaner removes
+ * whole batches, offsets never go back. Stops at the first bad or partial
  * batch and reports where the valid bytes end.
  */
 import { isSluiceError } from '../shared/errors.js';
@@ -35,7 +37,13 @@ export type OnBatch = (
   leaderEpoch: number,
 ) => void;
 
-export function scanSegment(segment: Segment, fileSize: number, expectedOffset: number, onBatch: OnBatch): ScanResult {
+export function scanSegment(
+  segment: Segment,
+  fileSize: number,
+  expectedOffset: number,
+  onBatch: OnBatch,
+  allowGaps = false,
+): ScanResult {
   let position = 0;
   let nextOffset = expectedOffset;
   let maxTimestamp = -1;
@@ -70,13 +78,13 @@ export function scanSegment(segment: Segment, fileSize: number, expectedOffset: 
       at = 0;
     }
     try {
-      validateBatch(chunk, at, at + size);
+      validateBatch(chunk, at, at + size, { exactOffsets: !allowGaps });
     } catch (err) {
       if (isSluiceError(err)) return result(`invalid batch at position ${position}: ${err.message}`);
       throw err;
     }
     const base = baseOffsetOf(chunk, at);
-    if (base !== nextOffset)
+    if (allowGaps ? base < nextOffset : base !== nextOffset)
       return result(`batch at position ${position} has base offset ${base}, expected ${nextOffset}`);
     const batchMax = maxTimestampOf(chunk, at);
     onBatch(base, position, size, batchMax, chunk.readInt32BE(at + Field.partitionLeaderEpoch));

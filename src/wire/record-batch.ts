@@ -52,6 +52,8 @@ export const compressionMask = 0x07;
 export const timestampTypeLogAppend = 0x08;
 export const transactionalFlag = 0x10;
 export const controlFlag = 0x20;
+/** KIP-534: the batch's baseTimestamp holds the delete horizon set by the log cleaner (attribute bit 6). */
+export const deleteHorizonFlag = 0x40;
 
 /** Kafka's "no timestamp". */
 export const noTimestamp = -1;
@@ -111,30 +113,58 @@ export function crcMatches(buf: Buffer, pos: number, size: number): boolean {
   return crc32c(buf.subarray(pos + Field.attributes, pos + size)) === stored;
 }
 
+export interface ValidateOptions {
+  /**
+   * false for batches a log cleaner has rewritten (a replica copying its leader, recovery): records
+   * may be missing, so offset deltas only ascend up to lastOffsetDelta, and a batch may hold no
+   * record at all (Kafka keeps such an empty batch for a producer's sequence state). Default true:
+   * what a producer sends has deltas 0..count-1 exactly.
+   */
+  exactOffsets?: boolean;
+  /** Refuse a record without a key (a compacted topic: Kafka's INVALID_RECORD). */
+  requireKeys?: boolean;
+}
+
+/** Whether the last walkRecords call met a record without a key (module state: no allocation per call). */
+let sawKeyless = false;
+
 /**
  * Full validation of one batch: framing, CRC, header rules, and a walk over
  * every record (after inflating a compressed batch) checking lengths and
  * offset deltas. Allocates nothing per record. Returns the batch size.
  */
-export function validateBatch(buf: Buffer, pos: number, end: number): number {
+export function validateBatch(buf: Buffer, pos: number, end: number, options?: ValidateOptions): number {
+  const exact = options?.exactOffsets ?? true;
   const size = checkFraming(buf, pos, end);
   if (!crcMatches(buf, pos, size)) throw corrupt(`CRC-32C mismatch in batch at position ${pos}`);
   const count = recordsCountOf(buf, pos);
-  if (count < 1 || count > batchRecordsMax) {
+  const lastDelta = lastOffsetDeltaOf(buf, pos);
+  if (count < (exact ? 1 : 0) || count > batchRecordsMax) {
     throw new SluiceError(ErrorCode.InvalidRecord, `batch at position ${pos} claims ${count} records`);
   }
-  if (lastOffsetDeltaOf(buf, pos) !== count - 1) {
+  if (exact ? lastDelta !== count - 1 : lastDelta < count - 1 || lastDelta < 0) {
     throw new SluiceError(
       ErrorCode.InvalidRecord,
-      `batch at position ${pos}: lastOffsetDelta ${lastOffsetDeltaOf(buf, pos)} does not match ${count} records`,
+      `batch at position ${pos}: lastOffsetDelta ${lastDelta} does not match ${count} records`,
     );
   }
+  const lastAllowed = exact ? -1 : lastDelta;
   const compression = compressionOf(buf, pos);
-  if (compression === Compression.none) {
-    walkRecords(buf, pos + Field.records, pos + size, count);
+  sawKeyless = false;
+  if (count === 0) {
+    if (size !== Field.records)
+      throw corrupt(`empty batch at position ${pos} has ${size - Field.records} record bytes`);
+  } else if (compression === Compression.none) {
+    walkRecords(buf, pos + Field.records, pos + size, count, lastAllowed);
   } else {
     const inflated = inflateRecords(compression, buf.subarray(pos + Field.records, pos + size));
-    walkRecords(inflated, 0, inflated.length, count);
+    walkRecords(inflated, 0, inflated.length, count, lastAllowed);
+  }
+  if (options?.requireKeys && sawKeyless && (attributesOf(buf, pos) & controlFlag) === 0) {
+    throw new SluiceError(
+      ErrorCode.InvalidRecord,
+      `batch at position ${pos}: a compacted topic cannot accept a record without a key`,
+    );
   }
   return size;
 }
@@ -176,8 +206,9 @@ function skipVarlongAt(buf: Buffer, pos: number, end: number): number {
  * `recordEnd` and fails the exact-end check below; a read past the buffer
  * yields undefined, which takes the checked slow path.
  */
-function walkRecords(buf: Buffer, start: number, end: number, count: number): void {
+function walkRecords(buf: Buffer, start: number, end: number, count: number, lastAllowed: number): void {
   let pos = start;
+  let previous = -1;
   let b = 0;
   let v = 0;
   for (let i = 0; i < count; i++) {
@@ -198,7 +229,10 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number): vo
       v = readVarintAt(buf, pos, recordEnd);
       pos = varintNext;
     }
-    if (v !== i) throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${v}`);
+    // exact (lastAllowed -1): deltas 0..count-1; a cleaned batch: ascending, at most lastOffsetDelta
+    if (lastAllowed < 0 ? v !== i : v <= previous || v > lastAllowed)
+      throw new SluiceError(ErrorCode.InvalidRecord, `record ${i} has offset delta ${v}`);
+    previous = v;
 
     b = buf[pos] as number; // key length
     if (b < 0x80) {
@@ -209,6 +243,7 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number): vo
       pos = varintNext;
     }
     if (v < -1) throw corrupt(`record ${i} has key length ${v}`);
+    if (v < 0) sawKeyless = true;
     if (v > 0) pos += v;
 
     b = buf[pos] as number; // value length

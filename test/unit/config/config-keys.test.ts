@@ -22,13 +22,18 @@ describe('config keys: one table', () => {
     expect(logConfigOf(parse({}))).toEqual(defaultLogConfig);
   });
 
-  it('states each topic key once, in table order, log settings as bounded ints', () => {
+  it('states each topic key once, in table order, log settings as bounded numbers or a list of choices', () => {
     expect(new Set(topicConfigKeys).size).toBe(topicConfigKeys.length);
     expect(topicConfigKeys).toEqual([
       'segment.bytes',
       'segment.ms',
       'retention.ms',
       'retention.bytes',
+      'cleanup.policy',
+      'delete.retention.ms',
+      'min.cleanable.dirty.ratio',
+      'min.compaction.lag.ms',
+      'max.compaction.lag.ms',
       'index.interval.bytes',
       'flush.messages',
       'flush.ms',
@@ -43,7 +48,11 @@ describe('config keys: one table', () => {
     ]);
     for (const { topic, spec } of topicKeyRows) {
       if (spec.log === undefined) continue;
-      expect(spec.kind, topic).toBe('int');
+      if (spec.kind === 'list') {
+        expect(spec.values, topic).toBeDefined();
+        continue;
+      }
+      expect(['int', 'double'], topic).toContain(spec.kind);
       expect(spec.min, topic).toBeDefined();
     }
   });
@@ -91,5 +100,19 @@ describe('compression.type (broker default and topic override)', () => {
       }
       expect(code, v).toBe(ErrorCode.InvalidConfig);
     }
+  });
+});
+
+describe('compaction configs (Kafka names)', () => {
+  it('takes cleanup.policy as delete, compact or both, and min.cleanable.dirty.ratio as a number in [0, 1]', () => {
+    expect(topicLogOverrides({ 'cleanup.policy': 'compact,delete', 'min.cleanable.dirty.ratio': '0.25' })).toEqual({
+      cleanupPolicy: 'compact,delete',
+      minCleanableDirtyRatio: 0.25,
+    });
+    expect(() => topicLogOverrides({ 'cleanup.policy': 'shred' })).toThrow('invalid value "shred" for cleanup.policy');
+    expect(() => topicLogOverrides({ 'min.cleanable.dirty.ratio': '1.5' })).toThrow(
+      'invalid value "1.5" for min.cleanable.dirty.ratio',
+    );
+    expect(() => topicLogOverrides({ 'delete.retention.ms': '-1' })).toThrow('for delete.retention.ms');
   });
 });

@@ -1,7 +1,8 @@
 /**
  * Committed offsets in __consumer_offsets (real LogManager, real LevelDB):
- * the latest commit per key wins across a restart, and snapshot compaction
- * keeps the log bounded without losing any live offset.
+ * the latest commit per key wins across a restart, and the log cleaner
+ * (the topic is compacted) keeps the log bounded without losing any live
+ * offset; a deleted group's tombstones hide its offsets after cleaning too.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
@@ -10,6 +11,7 @@ import { OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/gro
 import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { LogCleanerLoop } from '../../../src/storage/log-cleaner-loop.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import { TopicManager } from '../../../src/topics/topic-manager.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
@@ -25,7 +27,7 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) c();
 });
 
-async function open(dir: string, compactBytes: number): Promise<{ logs: LogManager; store: OffsetStore }> {
+async function open(dir: string, segmentBytes: number): Promise<{ logs: LogManager; store: OffsetStore }> {
   const logs = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
   managers.push(logs);
   const coordinator = new StandaloneCoordinator(0, { nodeId: 0, host: '127.0.0.1', port: 0 }, logs.metadataDb);
@@ -41,7 +43,7 @@ async function open(dir: string, compactBytes: number): Promise<{ logs: LogManag
   });
   replicaManagers.push(replicas);
   const topics = new TopicManager(replicas, coordinator, config, silentLogger);
-  const store = new OffsetStore(replicas, topics, 1, compactBytes);
+  const store = new OffsetStore(replicas, topics, 1, segmentBytes);
   replicas.onLeadershipChange((topic, partition, leader) => {
     if (topic !== offsetsTopic) return;
     if (leader) store.onBecomeLeader(partition);
@@ -74,12 +76,22 @@ describe('offset store', () => {
     expect((await store.groupIds()).sort()).toEqual(['g', 'other']);
   });
 
-  it('compacts by snapshot: the log stays bounded and every live offset survives a restart', async () => {
+  it('is compacted by the log cleaner: the log stays bounded and every live offset survives a restart', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
-    const compactBytes = 16 * 1024;
-    let { logs, store } = await open(t.dir, compactBytes);
+    const segmentBytes = 4096;
+    let { logs, store } = await open(t.dir, segmentBytes);
     const groups = ['g1', 'g2', 'g3'];
+    for (const group of groups) {
+      expect(logs.get(offsetsTopic, offsetsPartitionFor(group))?.currentConfig.cleanupPolicy).toBe('compact');
+    }
+    const cleaner = new LogCleanerLoop({
+      logs: () => logs.all(),
+      backoffMs: 3_600_000,
+      concurrency: 2,
+      dedupeBufferBytes: 1 << 20,
+      logger: silentLogger,
+    });
     for (let round = 1; round <= 400; round++) {
       for (const group of groups) {
         await store.commit(group, [
@@ -87,21 +99,48 @@ describe('offset store', () => {
           { topic: 'orders', partition: 1, offset: round * 2, metadata: '' },
         ]);
       }
+      // the broker's cleaner runs in the background; here a round every 50 commits
+      if (round % 50 === 0) while (await cleaner.round()) {}
     }
     for (const group of groups) {
       const log = logs.get(offsetsTopic, offsetsPartitionFor(group));
       expect(log).toBeDefined();
-      // bounded: the live state is tiny, so the log never grows far past the threshold
-      expect(log?.sizeBytes).toBeLessThan(2 * compactBytes);
-      expect(log?.logStartOffset).toBeGreaterThan(0);
+      // bounded: the live state is tiny; what stays is the active segment and a header per cleaned segment
+      expect(log?.sizeBytes).toBeLessThan(3 * segmentBytes);
+      expect(log?.cleanedTo).toBeGreaterThan(0);
     }
     await logs.close();
     managers.splice(managers.indexOf(logs), 1);
-    ({ logs, store } = await open(t.dir, compactBytes));
+    ({ logs, store } = await open(t.dir, segmentBytes));
     for (const group of groups) {
       expect(await store.fetch(group, 'orders', 0)).toMatchObject({ offset: 400, metadata: 'r400' });
       expect((await store.fetch(group, 'orders', 1))?.offset).toBe(800);
     }
+  });
+
+  it("a deleted group's offsets stay deleted after the cleaner ran and a restart (tombstones)", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const segmentBytes = 4096;
+    let { logs, store } = await open(t.dir, segmentBytes);
+    for (let round = 1; round <= 200; round++) {
+      await store.commit('doomed', [{ topic: 'orders', partition: 0, offset: round, metadata: '' }]);
+    }
+    expect(await store.deleteGroup('doomed')).toBe(1);
+    // more commits of another group on the same partition roll the tombstone into a closed segment
+    const other = ['x', 'y', 'z', 'w', 'v', 'u', 'q'].find(
+      (g) => offsetsPartitionFor(g) === offsetsPartitionFor('doomed'),
+    );
+    const filler = other ?? 'doomed-filler';
+    for (let round = 1; round <= 200; round++) {
+      await store.commit(filler, [{ topic: 'orders', partition: 0, offset: round, metadata: '' }]);
+    }
+    const log = logs.get(offsetsTopic, offsetsPartitionFor('doomed'));
+    await log?.clean({ nowMs: Date.now(), force: true });
+    await logs.close();
+    managers.splice(managers.indexOf(logs), 1);
+    ({ logs, store } = await open(t.dir, segmentBytes));
+    expect(await store.fetch('doomed', 'orders', 0)).toBeUndefined();
   });
 
   it('skips records not in the commit layout on replay: the other groups of their partition still load', async () => {
@@ -115,7 +154,6 @@ describe('offset store', () => {
     await log.append(
       encodeRecordBatch([
         { key: Buffer.from('x'), value: Buffer.from('garbage'), timestamp: 1 },
-        { key: null, value: Buffer.from('y'), timestamp: 1 },
         { key: Buffer.from([0x93, 0xa1, 0x67, 0xa1, 0x61, 0x00]), value: Buffer.from([0xc1]), timestamp: 1 },
       ]),
     );

@@ -28,18 +28,35 @@ const three = (): Buffer => Buffer.concat([testBatch('a', 2, 100), testBatch('b'
 
 describe('checkBatches', () => {
   it('counts records and says where the log will end', () => {
-    expect(checkBatches(three(), 1 << 20, 10, true)).toEqual({ recordCount: 6, nextOffset: 16 });
+    expect(checkBatches(three(), { maxMessageBytes: 1 << 20, requireKeys: false }, 10, true)).toEqual({
+      gaps: false,
+      recordCount: 6,
+      nextOffset: 16,
+    });
   });
 
   it('refuses an empty append, an oversized batch, and a replicated batch that does not continue the log', () => {
-    expectSluiceError(() => checkBatches(Buffer.alloc(0), 1 << 20, 0, true), ErrorCode.InvalidRecord);
+    expectSluiceError(
+      () => checkBatches(Buffer.alloc(0), { maxMessageBytes: 1 << 20, requireKeys: false }, 0, true),
+      ErrorCode.InvalidRecord,
+    );
     const batch = testBatch('big', 3, 0);
-    expectSluiceError(() => checkBatches(batch, batch.length - 1, 0, true), ErrorCode.RecordTooLarge);
+    expectSluiceError(
+      () => checkBatches(batch, { maxMessageBytes: batch.length - 1, requireKeys: false }, 0, true),
+      ErrorCode.RecordTooLarge,
+    );
     const replicated = three();
     for (const [i, b] of splitBatches(replicated).entries())
       setBaseOffset(replicated, b.position, [10, 12, 13][i] ?? 0);
-    expect(checkBatches(replicated, 1 << 20, 10, false)).toEqual({ recordCount: 6, nextOffset: 16 });
-    expectSluiceError(() => checkBatches(replicated, 1 << 20, 11, false), ErrorCode.InvalidRecord);
+    expect(checkBatches(replicated, { maxMessageBytes: 1 << 20, requireKeys: false }, 10, false)).toEqual({
+      gaps: false,
+      recordCount: 6,
+      nextOffset: 16,
+    });
+    expectSluiceError(
+      () => checkBatches(replicated, { maxMessageBytes: 1 << 20, requireKeys: false }, 11, false),
+      ErrorCode.InvalidRecord,
+    );
   });
 });
 

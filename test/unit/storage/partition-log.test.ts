@@ -158,16 +158,25 @@ describe('append', () => {
     expect(epochs).toEqual([-1, 4, 9]);
   });
 
-  it('replicated appends keep their offsets and must continue the log exactly', async () => {
-    const { log } = await freshLog();
+  it('replicated appends keep their offsets, never go back, and may skip ahead (a compacted leader has gaps)', async () => {
+    const { log, dir, manager } = await freshLog();
     await log.append(testBatch('a', 2, 1));
     const good = testBatch('r', 3, 2, { baseOffset: 2 });
     expect(await log.append(good, { assignOffsets: false })).toMatchObject({ baseOffset: 2, lastOffset: 4 });
-    const gap = testBatch('g', 1, 3, { baseOffset: 6 });
-    await expectCode(log.append(gap, { assignOffsets: false }), ErrorCode.InvalidRecord);
     const overlap = testBatch('o', 1, 3, { baseOffset: 4 });
     await expectCode(log.append(overlap, { assignOffsets: false }), ErrorCode.InvalidRecord);
     expect(log.logEndOffset).toBe(5);
+    // Kafka's follower accepts offsets past its log end (appendAsFollower only refuses them going back)
+    const gap = testBatch('g', 1, 3, { baseOffset: 6 });
+    expect(await log.append(gap, { assignOffsets: false })).toMatchObject({ baseOffset: 6, lastOffset: 6 });
+    expect(log.logEndOffset).toBe(7);
+    expect((await readAll(log)).records.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 6]);
+    // and recovery after a crash keeps the gap instead of cutting the log there
+    for (const l of manager.all()) await l.abandon();
+    await manager.close();
+    const reopened = await (await fx.open(dir)).getOrCreate('orders', 0);
+    expect(reopened.logEndOffset).toBe(7);
+    expect((await readAll(reopened)).records.map((r) => r.offset)).toEqual([0, 1, 2, 3, 4, 6]);
   });
 
   it('refuses appends once closed', async () => {
