@@ -38,8 +38,6 @@ describe('config keys: one table', () => {
       'flush.messages',
       'flush.ms',
       'max.message.bytes',
-      'cleanup.policy',
-      'compression.type',
       'message.timestamp.type',
       'message.timestamp.difference.max.ms',
       'min.insync.replicas',
