@@ -8,8 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
+import { zeroUuid } from '../../../src/protocol/binary/schema.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
-import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
+import type { AnyKafkaApi, KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
 import { createTopicsApi } from '../../../src/protocol/kafka/apis/create-topics.js';
 import { deleteTopicsApi } from '../../../src/protocol/kafka/apis/delete-topics.js';
@@ -82,17 +83,24 @@ async function toKafkajs<Req, Res>(
 }
 
 describe('the registry', () => {
-  it('speaks only classic (non-flexible) versions, except ApiVersions v3 and DescribeCluster (flexible from v0)', () => {
+  it('speaks only classic (non-flexible) versions, except ApiVersions v3, DescribeCluster (flexible from v0) and the data path', () => {
+    const flexible: AnyKafkaApi[] = [
+      apiVersionsApi,
+      describeClusterApi,
+      produceApi,
+      fetchApi,
+      listOffsetsApi,
+      metadataApi,
+    ];
     for (const api of kafkaApis.values()) {
       expect(api.minVersion).toBeLessThanOrEqual(api.maxVersion);
-      if (api !== apiVersionsApi && api !== describeClusterApi)
-        expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
+      if (!flexible.includes(api)) expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
-      [0, 3, 8],
-      [1, 4, 11],
-      [2, 1, 5],
-      [3, 0, 8],
+      [0, 3, 9],
+      [1, 4, 12],
+      [2, 1, 7],
+      [3, 0, 12],
       [8, 2, 7],
       [9, 1, 5],
       [10, 0, 2],
@@ -191,7 +199,7 @@ describe('Metadata (3)', () => {
   it('lays out v8 as the protocol guide says', () => {
     const req = readRequest(metadataApi, 8, hex(`00000001 ${s('t')} 01 00 00`));
     expect(req).toEqual({
-      topics: [{ name: 't' }],
+      topics: [{ topicId: zeroUuid, name: 't' }],
       allowAutoTopicCreation: true,
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
@@ -329,7 +337,14 @@ describe('Fetch (1)', () => {
         {
           topic: 't',
           partitions: [
-            { partition: 1, currentLeaderEpoch: -1, fetchOffset: 5, logStartOffset: -1, partitionMaxBytes: 4096 },
+            {
+              partition: 1,
+              currentLeaderEpoch: -1,
+              fetchOffset: 5,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: 4096,
+            },
           ],
         },
       ],

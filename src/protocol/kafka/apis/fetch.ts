@@ -1,10 +1,16 @@
 /**
- * Fetch (key 1), v4-v11: batches straight from the segment files (they are
+ * Fetch (key 1), v4-v12: batches straight from the segment files (they are
  * Kafka's RecordBatch v2 on disk), with the native handler's long poll and
  * byte limits. Sluice has no transactions, so read_committed sees what
  * read_uncommitted sees: the last stable offset is the high watermark and
  * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
  * declined with session id 0, which tells clients to send full fetches.
+ *
+ * v12 is flexible (KIP-482) and adds the consumer's last fetched epoch
+ * (KIP-320's truncation detection in the fetch itself); the response's
+ * diverging-epoch, current-leader and snapshot tagged fields are not sent
+ * (the epoch is read and not checked): a consumer whose position lies past a
+ * truncated log end gets OFFSET_OUT_OF_RANGE, as with v11.
  */
 
 import {
@@ -40,6 +46,7 @@ const request = struct({
               partition: field(int32, 0),
               currentLeaderEpoch: field(int32, -1, 9),
               fetchOffset: field(int64, 0),
+              lastFetchedEpoch: field(int32, -1, 12),
               logStartOffset: field(int64, -1, 5),
               partitionMaxBytes: field(int32, 0),
             }),
@@ -82,7 +89,7 @@ export const fetchApi = kafkaApi({
   apiKey: 1,
   name: 'Fetch',
   minVersion: 4,
-  maxVersion: 11,
+  maxVersion: 12,
   flexibleFrom: 12,
   request,
   response,

@@ -1,6 +1,8 @@
 /**
- * ListOffsets (key 2), v1-v5: earliest (-2), latest (-1: the high watermark)
- * or the first offset at or after a time, answered by the native handler.
+ * ListOffsets (key 2), v1-v7: earliest (-2), latest (-1: the high watermark),
+ * the first offset at or after a time, or (v7, KIP-734, though Kafka's brokers
+ * take it at any version) -3: the record with the largest timestamp, answered
+ * by the native handler. v6+ is flexible (KIP-482), with v5's fields.
  * The isolation level makes no difference (no transactions).
  *
  * A time after every record: the native handler answers with the log end
@@ -8,10 +10,12 @@
  * offset -1 and timestamp -1 (no error), and clients rely on it: the Java
  * consumer's offsetsForTimes maps offset -1 to null, while any other offset
  * with timestamp -1 makes it throw (OffsetAndTimestamp refuses a negative
- * timestamp). So a time query the handler found nothing for becomes -1 here.
+ * timestamp). So a time query the handler found nothing for becomes -1 here,
+ * and so does a max-timestamp query on a partition with no readable record.
  */
 
 import { field, int8, int16, int32, int64, struct, topicsOf } from '../../binary/schema.js';
+import { maxTimestamp } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -49,7 +53,7 @@ export const listOffsetsApi = kafkaApi({
   apiKey: 2,
   name: 'ListOffsets',
   minVersion: 1,
-  maxVersion: 5,
+  maxVersion: 7,
   flexibleFrom: 6,
   request,
   response,
@@ -64,9 +68,11 @@ export const listOffsetsApi = kafkaApi({
     const asked = new Map<string, number>();
     for (const t of req.topics)
       for (const p of t.partitions) asked.set(`${t.name}\u0000${p.partitionIndex}`, p.timestamp);
-    /** A time lookup (not the -1/-2 sentinels) that matched no record: the handler says timestamp -1. */
-    const noneAtOrAfter = (topic: string, partition: number, answer: { errorCode: number; timestamp: number }) =>
-      answer.errorCode === 0 && answer.timestamp < 0 && (asked.get(`${topic}\u0000${partition}`) ?? -1) >= 0;
+    /** A time or max-timestamp lookup (not the -1/-2 sentinels) that matched no record: the handler says timestamp -1. */
+    const noneAtOrAfter = (topic: string, partition: number, answer: { errorCode: number; timestamp: number }) => {
+      const timestamp = asked.get(`${topic}\u0000${partition}`) ?? -1;
+      return answer.errorCode === 0 && answer.timestamp < 0 && (timestamp >= 0 || timestamp === maxTimestamp);
+    };
     return {
       throttleTimeMs: 0,
       topics: result.topics

@@ -1,6 +1,6 @@
 /**
- * Produce (key 0), v3-v8: RecordBatch v2 only (v3 is the first version that
- * carries it). The batches go to the native handler unchanged, so acks,
+ * Produce (key 0), v3-v9: RecordBatch v2 only (v3 is the first version that
+ * carries it); v9 is flexible (KIP-482), with the same fields as v8. The batches go to the native handler unchanged, so acks,
  * idempotence and replication behave exactly as for Sluice's own clients.
  * Transactions are not supported: a transactional id is refused per partition.
  */
@@ -67,7 +67,7 @@ export const produceApi = kafkaApi({
   apiKey: 0,
   name: 'Produce',
   minVersion: 3,
-  maxVersion: 8,
+  maxVersion: 9,
   flexibleFrom: 9,
   request,
   response,

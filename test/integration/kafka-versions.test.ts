@@ -1,0 +1,186 @@
+/**
+ * The data-path APIs' versions against a real broker process: the flexible
+ * versions (KIP-482: request header v2, response header v1, compact fields)
+ * that neither kcat's librdkafka 2.0.2 (Produce v7, Fetch v11, Metadata v4,
+ * ListOffsets v2 at most) nor kafkajs 2.2.4 speak, sent over a bare socket
+ * with bodies laid out from Kafka's message schemas — Metadata v12, Produce
+ * v9, Fetch v12, ListOffsets v7 with the max-timestamp lookup (-3, KIP-734) —
+ * and kcat, which negotiates the highest versions both sides speak.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
+import type { KafkaApi } from '../../src/protocol/kafka/api.js';
+import { fetchApi } from '../../src/protocol/kafka/apis/fetch.js';
+import { listOffsetsApi } from '../../src/protocol/kafka/apis/list-offsets.js';
+import { metadataApi } from '../../src/protocol/kafka/apis/metadata.js';
+import { produceApi } from '../../src/protocol/kafka/apis/produce.js';
+import { BrokerProcess } from '../helpers/broker-process.js';
+import { CliRunner } from '../helpers/cli-runner.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsEncodeBatch } from '../helpers/kafkajs-wire.js';
+import { ensureKcat, Kcat } from '../helpers/kcat.js';
+
+let broker: BrokerProcess;
+const kcat = new Kcat();
+const cli = new CliRunner();
+
+beforeAll(async () => {
+  ensureKcat();
+  broker = await BrokerProcess.start({ overrides: ['default.replication.factor=1'] });
+}, 360_000);
+
+afterEach(async () => {
+  cli.killAll();
+  await kcat.stopAll();
+}, 30_000);
+
+afterAll(async () => {
+  cli.killAll();
+  await kcat.stopAll();
+  await broker?.destroy();
+}, 30_000);
+
+async function createTopic(topic: string, partitions: number): Promise<void> {
+  const r = await cli.run(['topic', 'create', topic, '-p', String(partitions), '-r', '1'], {
+    brokers: broker.address,
+  });
+  expect(r.code, r.stderr).toBe(0);
+}
+
+async function kcatOk(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
+  const r = await kcat.run(['-b', broker.kafkaBrokers, ...args], input === undefined ? {} : { input });
+  expect(r.code, `kcat ${args.join(' ')}\n${r.stderr}`).toBe(0);
+  return r;
+}
+
+/**
+ * One flexible request: the raw client writes a v1 request header, and a v2
+ * header is that plus a tagged-field section, so the body starts with one
+ * (empty); the response header v1 likewise ends with one, the first byte of
+ * what the raw client hands back. The body is written and the answer read
+ * with the API's schema, whose byte layout the unit tests pin
+ * (test/unit/protocol/kafka-flexible-versions.test.ts).
+ */
+async function flexibleCall<Req, Res>(
+  client: KafkaRawClient,
+  api: KafkaApi<Req, Res>,
+  version: number,
+  body: Req,
+): Promise<Res> {
+  const v = { version, flexible: true };
+  expect(version).toBeGreaterThanOrEqual(api.flexibleFrom);
+  const w = new KafkaWriter().emptyTaggedFields();
+  api.request.write(w, body, v);
+  const answer = await client.call({ apiKey: api.apiKey, apiVersion: version, body: w.toBuffer() });
+  const r = new KafkaReader(answer);
+  r.skipTaggedFields();
+  const response = api.response.read(r, v);
+  expect(r.remaining).toBe(0);
+  return response;
+}
+
+describe('flexible versions against a broker', () => {
+  it('Metadata v12, Produce v9, Fetch v12 and ListOffsets v7 (max timestamp) round-trip', async () => {
+    const topic = 'flexible-path';
+    await createTopic(topic, 2);
+    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      const metadata = await flexibleCall(client, metadataApi, 12, {
+        topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      expect(metadata.brokers.map((b) => b.port)).toEqual([broker.kafkaPort]);
+      expect(metadata.topics).toMatchObject([{ errorCode: 0, name: topic, partitions: [{}, {}] }]);
+
+      const base = 1_700_000_000_000;
+      // the largest timestamp is the second record's; the third is older again
+      const batch = await kafkajsEncodeBatch({
+        records: [0, 5_000, 10].map((delta, i) => ({
+          key: null,
+          value: Buffer.from(`v${i}`),
+          timestampDelta: delta,
+          offsetDelta: i,
+        })),
+        firstTimestamp: base,
+        maxTimestamp: base + 5_000,
+      });
+      const produced = await flexibleCall(client, produceApi, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5_000,
+        topics: [{ name: topic, partitions: [{ index: 1, records: batch }] }],
+      });
+      expect(produced.responses).toMatchObject([
+        { name: topic, partitionResponses: [{ index: 1, errorCode: 0, baseOffset: 0 }] },
+      ]);
+
+      const fetched = await flexibleCall(client, fetchApi, 12, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          {
+            topic,
+            partitions: [
+              {
+                partition: 1,
+                currentLeaderEpoch: -1,
+                fetchOffset: 0,
+                lastFetchedEpoch: -1,
+                logStartOffset: -1,
+                partitionMaxBytes: 1 << 20,
+              },
+            ],
+          },
+        ],
+        forgottenTopicsData: [],
+        rackId: '',
+      });
+      const partition = fetched.responses[0]?.partitions[0];
+      expect(partition).toMatchObject({ partitionIndex: 1, errorCode: 0, highWatermark: 3 });
+      // the stored batch is the one sent, with its base offset and leader epoch stamped: same bytes from the magic on
+      expect(partition?.records?.subarray(16).toString('hex')).toBe(batch.subarray(16).toString('hex'));
+
+      const listed = await flexibleCall(client, listOffsetsApi, 7, {
+        replicaId: -1,
+        isolationLevel: 0,
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -3 },
+              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 },
+            ],
+          },
+        ],
+      });
+      expect(listed.topics[0]?.partitions).toEqual([
+        { partitionIndex: 1, errorCode: 0, timestamp: base + 5_000, offset: 1, leaderEpoch: -1 },
+        // an empty partition: no record, offset -1 and timestamp -1 as Kafka answers
+        { partitionIndex: 0, errorCode: 0, timestamp: -1, offset: -1, leaderEpoch: -1 },
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('kcat (librdkafka 2.0.2) negotiates its highest versions and still produces, consumes and lists', async () => {
+    const topic = 'kcat-versions';
+    await createTopic(topic, 1);
+    const produced = await kcatOk(['-P', '-t', topic, '-X', 'debug=protocol'], 'one\ntwo\nthree\n');
+    // librdkafka 2.0.2's highest: Produce v7, Metadata v4 (both sides speak them)
+    expect(produced.stderr).toMatch(/Sent ProduceRequest \(v7,/);
+    expect(produced.stderr).toMatch(/Sent MetadataRequest \(v4,/);
+    const consumed = await kcatOk(['-C', '-t', topic, '-o', 'beginning', '-e', '-X', 'debug=protocol']);
+    expect(consumed.stdout.trim().split('\n')).toEqual(['one', 'two', 'three']);
+    expect(consumed.stderr).toMatch(/Sent FetchRequest \(v11,/);
+    const listed = await kcatOk(['-L', '-t', topic]);
+    expect(listed.stdout).toContain(`topic "${topic}" with 1 partitions`);
+  });
+});
