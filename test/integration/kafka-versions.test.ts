@@ -7,6 +7,7 @@
  * v9, Fetch v12, ListOffsets v7 with the max-timestamp lookup (-3, KIP-734) —
  * and kcat, which negotiates the highest versions both sides speak.
  */
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
 import type { KafkaApi } from '../../src/protocol/kafka/api.js';
@@ -14,11 +15,14 @@ import { fetchApi } from '../../src/protocol/kafka/apis/fetch.js';
 import { listOffsetsApi } from '../../src/protocol/kafka/apis/list-offsets.js';
 import { metadataApi } from '../../src/protocol/kafka/apis/metadata.js';
 import { produceApi } from '../../src/protocol/kafka/apis/produce.js';
+import { Compression, compressionOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { kafkajsEncodeBatch } from '../helpers/kafkajs-wire.js';
 import { ensureKcat, Kcat } from '../helpers/kcat.js';
+import { storedBatches } from '../helpers/storage.js';
 
 let broker: BrokerProcess;
 const kcat = new Kcat();
@@ -182,5 +186,101 @@ describe('flexible versions against a broker', () => {
     expect(consumed.stderr).toMatch(/Sent FetchRequest \(v11,/);
     const listed = await kcatOk(['-L', '-t', topic]);
     expect(listed.stdout).toContain(`topic "${topic}" with 1 partitions`);
+  });
+});
+
+/** kcat's records (-J envelopes), read from the beginning to the end at kcat's own (highest) versions. */
+async function kcatReadAll(topic: string): Promise<{ offset: number; key: string | null; payload: string }[]> {
+  const { stdout } = await kcatOk(['-C', '-t', topic, '-o', 'beginning', '-e', '-J']);
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as { offset: number; key: string | null; payload: string });
+}
+
+describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
+  for (const codec of ['gzip', 'snappy'] as const) {
+    it(`kcat -X compression.codec=${codec}: librdkafka 2.0 now compresses, the stored batch is ${codec}, and it reads back`, async () => {
+      const topic = `kcat-${codec}`;
+      await createTopic(topic, 1);
+      const lines = Array.from({ length: 40 }, (_, i) => `record ${i} with a compressible compressible tail`);
+      const produced = await kcatOk(
+        ['-P', '-t', topic, '-X', `compression.codec=${codec}`, '-X', 'linger.ms=200', '-X', 'debug=msg'],
+        `${lines.join('\n')}\n`,
+      );
+      // before Produce v0 was offered, librdkafka 2.0 said so and sent the batch uncompressed
+      expect(produced.stderr).not.toMatch(/does not support compression/);
+      const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+      expect(batches.length).toBeGreaterThan(0);
+      for (const b of batches) expect(compressionOf(b.buf, b.pos), 'codec of a stored batch').toBe(Compression[codec]);
+      expect((await kcatReadAll(topic)).map((r) => r.payload)).toEqual(lines);
+    });
+  }
+
+  it('kcat with broker.version.fallback=0.9.0 (no ApiVersions: Produce v1, magic 0) produces what kcat reads back', async () => {
+    const topic = 'kcat-fallback';
+    await createTopic(topic, 1);
+    const old = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0'];
+    const produced = await kcatOk(
+      ['-P', '-t', topic, '-K', ':', ...old, '-X', 'debug=protocol'],
+      'a:one\nb:two\n:three\n',
+    );
+    expect(produced.stderr).toMatch(/Sent ProduceRequest \(v1,/);
+    const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+    expect(batches.map((b) => b.buf[b.pos + 16])).toEqual(batches.map(() => 2));
+    expect(batches.reduce((n, b) => n + recordsCountOf(b.buf, b.pos), 0)).toBe(3);
+    expect((await kcatReadAll(topic)).map((r) => [r.key, r.payload])).toEqual([
+      ['a', 'one'],
+      ['b', 'two'],
+      ['', 'three'],
+    ]);
+  });
+
+  it("kafkajs's Produce v2 (gzip message set) and Fetch v2/v3 encoders and decoders against the broker", async () => {
+    const topic = 'kafkajs-v1-format';
+    await createTopic(topic, 1);
+    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      const messages = Array.from({ length: 5 }, (_, i) => ({
+        key: `k${i}`,
+        value: `value ${i} `.repeat(10),
+        timestamp: 1_700_000_000_000 + i,
+      }));
+      const produce = await kafkajsRequest('produce', 2, {
+        acks: -1,
+        timeout: 5000,
+        compression: 1,
+        topicData: [{ topic, partitions: [{ partition: 0, messages }] }],
+      });
+      const produced = await kafkajsResponse('produce', 2, await client.call(produce));
+      expect(produced.decoded).toMatchObject({
+        topics: [{ topicName: topic, partitions: [{ partition: 0, errorCode: 0, offset: '0' }] }],
+      });
+      const stored = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+      expect(stored.map((b) => compressionOf(b.buf, b.pos))).toEqual([Compression.gzip]);
+
+      for (const v of [2, 3]) {
+        const fetch = await kafkajsRequest('fetch', v, {
+          replicaId: -1,
+          maxWaitTime: 0,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          topics: [{ topic, partitions: [{ partition: 0, fetchOffset: '2', maxBytes: 1 << 20 }] }],
+        });
+        const { decoded } = await kafkajsResponse<{
+          responses: {
+            partitions: { errorCode: number; highWatermark: string; messages: Record<string, unknown>[] }[];
+          }[];
+        }>('fetch', v, await client.call(fetch));
+        const partition = decoded.responses[0]?.partitions[0];
+        expect(partition?.errorCode).toBe(0);
+        expect(partition?.highWatermark).toBe('5');
+        expect(
+          partition?.messages.map((m) => [m.offset, m.magicByte, String(m.key), String(m.value), String(m.timestamp)]),
+        ).toEqual(messages.slice(2).map((m, i) => [String(i + 2), 1, m.key, m.value, String(m.timestamp)]));
+      }
+    } finally {
+      client.close();
+    }
   });
 });
