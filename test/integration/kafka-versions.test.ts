@@ -7,6 +7,7 @@
  * v9, Fetch v12, ListOffsets v7 with the max-timestamp lookup (-3, KIP-734) —
  * and kcat, which negotiates the highest versions both sides speak.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
@@ -16,7 +17,8 @@ import { listOffsetsApi } from '../../src/protocol/kafka/apis/list-offsets.js';
 import { metadataApi } from '../../src/protocol/kafka/apis/metadata.js';
 import { produceApi } from '../../src/protocol/kafka/apis/produce.js';
 import { Compression, compressionOf, recordsCountOf } from '../../src/wire/record-batch.js';
-import { BrokerProcess } from '../helpers/broker-process.js';
+import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
+import { runToEnd } from '../helpers/child-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
@@ -283,4 +285,54 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
       client.close();
     }
   });
+});
+
+/**
+ * kafka-python 2.0.2 (Debian's python3-kafka, what `pip install kafka-python` gave for years): a
+ * producer with gzip and a consumer reading from the beginning, run as a child process (killed by
+ * PID on its timeout). It picks its own versions from ApiVersions.
+ */
+const kafkaPythonScript = `
+import json, sys
+from kafka import KafkaProducer, KafkaConsumer, TopicPartition
+boot, topic = sys.argv[1], sys.argv[2]
+p = KafkaProducer(bootstrap_servers=boot, compression_type='gzip', linger_ms=50)
+futures = [p.send(topic, key=b'k%d' % i, value=(b'value %d ' % i) * 8) for i in range(20)]
+p.flush()
+offsets = [f.get(timeout=10).offset for f in futures]
+p.close()
+c = KafkaConsumer(bootstrap_servers=boot, auto_offset_reset='earliest', consumer_timeout_ms=3000)
+tp = TopicPartition(topic, 0)
+c.assign([tp])
+c.seek_to_beginning(tp)
+got = [[m.offset, m.key.decode(), m.value.decode()] for m in c]
+c.close()
+print(json.dumps({'offsets': offsets, 'got': got}))
+`;
+
+describe('kafka-python 2.0 (Debian python3-kafka)', () => {
+  it('produces gzip batches that are stored compressed, and consumes them', async () => {
+    execFileSync(
+      'bash',
+      [
+        path.join(repoRoot, 'scripts/debian-package.sh'),
+        'ensure',
+        'python3-kafka',
+        '/usr/lib/python3/dist-packages/kafka/__init__.py',
+      ],
+      { stdio: 'inherit', timeout: 300_000 },
+    );
+    const topic = 'kafka-python-gzip';
+    await createTopic(topic, 1);
+    const child = spawn('/usr/bin/python3', ['-c', kafkaPythonScript, broker.kafkaBrokers, topic], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    const r = await runToEnd(child, 'kafka-python', '', 60_000);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout) as { offsets: number[]; got: [number, string, string][] };
+    expect(out.offsets).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(out.got).toEqual(Array.from({ length: 20 }, (_, i) => [i, `k${i}`, `value ${i} `.repeat(8)]));
+    const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+    for (const b of batches) expect(compressionOf(b.buf, b.pos)).toBe(Compression.gzip);
+  }, 400_000);
 });
