@@ -159,8 +159,12 @@ export function messageSetToBatch(buf: Buffer): ConvertedMessageSet {
   }
 }
 
-/** One magic-1 message (offset, size, CRC-32, magic, attributes, timestamp, key, value). */
+/** The message format a down-conversion writes: 1 for Fetch v2-v3, 0 (no timestamps) for v0-v1. */
+export type LegacyMagic = 0 | 1;
+
+/** One message (offset, size, CRC-32, magic, attributes, [timestamp, magic 1], key, value). */
 function writeMessage(
+  magic: LegacyMagic,
   offset: number,
   attributes: number,
   timestamp: number,
@@ -169,15 +173,17 @@ function writeMessage(
 ): Buffer {
   const keyBytes = key?.length ?? 0;
   const valueBytes = value?.length ?? 0;
-  const size = 4 + 1 + 1 + 8 + 4 + keyBytes + 4 + valueBytes;
+  const size = 4 + 1 + 1 + (magic === 1 ? 8 : 0) + 4 + keyBytes + 4 + valueBytes;
   const out = Buffer.allocUnsafe(messageOverheadBytes + size);
   out.writeBigInt64BE(BigInt(offset), 0);
   out.writeInt32BE(size, 8);
   let p = messageOverheadBytes + 4;
-  out.writeInt8(1, p++);
+  out.writeInt8(magic, p++);
   out.writeInt8(attributes, p++);
-  out.writeBigInt64BE(BigInt(timestamp), p);
-  p += 8;
+  if (magic === 1) {
+    out.writeBigInt64BE(BigInt(timestamp), p);
+    p += 8;
+  }
   out.writeInt32BE(key ? key.length : -1, p);
   p += 4;
   if (key) p += key.copy(out, p);
@@ -188,8 +194,11 @@ function writeMessage(
   return out;
 }
 
-/** The magic-1 messages of one v2 batch from `fromOffset` on: plain, or one wrapper of its codec. */
-function downConvertBatch(buf: Buffer, pos: number, fromOffset: number): Buffer[] {
+/**
+ * The messages of one v2 batch from `fromOffset` on: plain, or one wrapper of its codec (inner
+ * offsets relative to the first kept record in magic 1, absolute in magic 0).
+ */
+function downConvertBatch(buf: Buffer, pos: number, fromOffset: number, magic: LegacyMagic): Buffer[] {
   const attributes = attributesOf(buf, pos);
   const codec = compressionOf(buf, pos);
   const logAppend = (attributes & timestampTypeLogAppend) !== 0;
@@ -198,11 +207,12 @@ function downConvertBatch(buf: Buffer, pos: number, fromOffset: number): Buffer[
     if (offset >= fromOffset) kept.push({ offset, timestamp, key, value });
   });
   if (kept.length === 0) return [];
-  const timestampType = logAppend ? timestampTypeLogAppend : 0;
+  // magic 0 has no timestamps, nor their type bit
+  const timestampType = logAppend && magic === 1 ? timestampTypeLogAppend : 0;
   if (codec !== Compression.none) {
-    const first = (kept[0] as { offset: number }).offset;
+    const first = magic === 1 ? (kept[0] as { offset: number }).offset : 0;
     const inner = Buffer.concat(
-      kept.map((r) => writeMessage(r.offset - first, timestampType, r.timestamp, r.key, r.value)),
+      kept.map((r) => writeMessage(magic, r.offset - first, timestampType, r.timestamp, r.key, r.value)),
     );
     let compressed: Buffer | undefined;
     try {
@@ -215,16 +225,17 @@ function downConvertBatch(buf: Buffer, pos: number, fromOffset: number): Buffer[
       let wrapperTime = noTimestamp;
       for (const r of kept) if (r.timestamp > wrapperTime) wrapperTime = r.timestamp;
       if (logAppend) wrapperTime = maxTimestampOf(buf, pos);
-      return [writeMessage(last.offset, codec | timestampType, wrapperTime, null, compressed)];
+      return [writeMessage(magic, last.offset, codec | timestampType, wrapperTime, null, compressed)];
     }
     // a codec Sluice cannot write: the messages go uncompressed
   }
-  return kept.map((r) => writeMessage(r.offset, timestampType, r.timestamp, r.key, r.value));
+  return kept.map((r) => writeMessage(magic, r.offset, timestampType, r.timestamp, r.key, r.value));
 }
 
 /**
  * Stored RecordBatch v2 bytes (whole batches, as a fetch reads them) as a
- * magic-1 message set for Fetch v2-v3 (Kafka's down-conversion): records
+ * magic-1 message set for Fetch v2-v3, or magic 0 for v0-v1 (timestamps
+ * dropped too), as Kafka's down-conversion does: records
  * before `fromOffset` and control batches left out, headers dropped, each
  * compressed batch one wrapper of the same codec (uncompressed when Sluice
  * cannot write the codec). At most `maxBytes`, except that the first batch's
@@ -232,7 +243,13 @@ function downConvertBatch(buf: Buffer, pos: number, fromOffset: number): Buffer[
  * zstd cannot travel in a message set: a zstd batch is UnsupportedCompression
  * when it comes first, the end of the answer otherwise.
  */
-export function batchesToMessageSet(records: Buffer, fromOffset: number, maxBytes: number, minOneBatch = true): Buffer {
+export function batchesToMessageSet(
+  records: Buffer,
+  fromOffset: number,
+  maxBytes: number,
+  minOneBatch = true,
+  magic: LegacyMagic = 1,
+): Buffer {
   const out: Buffer[] = [];
   let total = 0;
   for (let pos = 0; records.length - pos >= logOverheadBytes; ) {
@@ -246,7 +263,7 @@ export function batchesToMessageSet(records: Buffer, fromOffset: number, maxByte
         }
         break;
       }
-      const messages = downConvertBatch(records, pos, fromOffset);
+      const messages = downConvertBatch(records, pos, fromOffset, magic);
       const bytes = messages.reduce((n, m) => n + m.length, 0);
       if ((out.length > 0 || !minOneBatch) && total + bytes > maxBytes) break;
       out.push(...messages);

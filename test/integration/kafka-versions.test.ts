@@ -160,16 +160,16 @@ describe('flexible versions against a broker', () => {
           {
             name: topic,
             partitions: [
-              { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -3 },
-              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 },
+              { partitionIndex: 1, currentLeaderEpoch: -1, timestamp: -3, maxNumOffsets: 1 },
+              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3, maxNumOffsets: 1 },
             ],
           },
         ],
       });
       expect(listed.topics[0]?.partitions).toEqual([
-        { partitionIndex: 1, errorCode: 0, timestamp: base + 5_000, offset: 1, leaderEpoch: -1 },
+        { partitionIndex: 1, errorCode: 0, oldStyleOffsets: [], timestamp: base + 5_000, offset: 1, leaderEpoch: -1 },
         // an empty partition: no record, offset -1 and timestamp -1 as Kafka answers
-        { partitionIndex: 0, errorCode: 0, timestamp: -1, offset: -1, leaderEpoch: -1 },
+        { partitionIndex: 0, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 },
       ]);
     } finally {
       client.close();
@@ -219,23 +219,46 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
     });
   }
 
-  it('kcat with broker.version.fallback=0.9.0 (no ApiVersions: Produce v1, magic 0) produces what kcat reads back', async () => {
+  it('kcat with broker.version.fallback=0.9.0 (no ApiVersions: Produce v1, Fetch v1, ListOffsets v0, magic 0) produces and consumes', async () => {
     const topic = 'kcat-fallback';
     await createTopic(topic, 1);
     const old = ['-X', 'api.version.request=false', '-X', 'broker.version.fallback=0.9.0'];
-    const produced = await kcatOk(
+    const plain = await kcatOk(
       ['-P', '-t', topic, '-K', ':', ...old, '-X', 'debug=protocol'],
       'a:one\nb:two\n:three\n',
     );
-    expect(produced.stderr).toMatch(/Sent ProduceRequest \(v1,/);
+    expect(plain.stderr).toMatch(/Sent ProduceRequest \(v1,/);
+    // a magic-0 gzip wrapper (absolute inner offsets) becomes a gzip v2 batch
+    await kcatOk(['-P', '-t', topic, '-K', ':', '-z', 'gzip', '-X', 'linger.ms=100', ...old], 'c:four\nd:five\n');
     const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
     expect(batches.map((b) => b.buf[b.pos + 16])).toEqual(batches.map(() => 2));
-    expect(batches.reduce((n, b) => n + recordsCountOf(b.buf, b.pos), 0)).toBe(3);
-    expect((await kcatReadAll(topic)).map((r) => [r.key, r.payload])).toEqual([
+    expect(batches.reduce((n, b) => n + recordsCountOf(b.buf, b.pos), 0)).toBe(5);
+    expect(compressionOf(batches.at(-1)?.buf as Buffer, batches.at(-1)?.pos as number)).toBe(Compression.gzip);
+    const expected = [
       ['a', 'one'],
       ['b', 'two'],
       ['', 'three'],
+      ['c', 'four'],
+      ['d', 'five'],
+    ];
+    expect((await kcatReadAll(topic)).map((r) => [r.key, r.payload])).toEqual(expected);
+    // and read back at the old versions: ListOffsets v0 for "beginning", Fetch v1 answered with magic 0 messages
+    const consumed = await kcatOk([
+      '-C',
+      '-t',
+      topic,
+      '-o',
+      'beginning',
+      '-e',
+      '-K',
+      ':',
+      ...old,
+      '-X',
+      'debug=protocol',
     ]);
+    expect(consumed.stderr).toMatch(/Sent ListOffsetsRequest \(v0,/);
+    expect(consumed.stderr).toMatch(/Sent FetchRequest \(v1,/);
+    expect(consumed.stdout.trim().split('\n')).toEqual(expected.map(([k, v]) => `${k}:${v}`));
   });
 
   it("kafkajs's Produce v2 (gzip message set) and Fetch v2/v3 encoders and decoders against the broker", async () => {

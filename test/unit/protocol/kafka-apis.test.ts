@@ -98,8 +98,8 @@ describe('the registry', () => {
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
       [0, 0, 9],
-      [1, 2, 12],
-      [2, 1, 7],
+      [1, 0, 12],
+      [2, 0, 7],
       [3, 0, 12],
       [8, 2, 7],
       [9, 1, 5],
@@ -460,7 +460,9 @@ describe('ListOffsets (2)', () => {
     expect(v1).toEqual({
       replicaId: -1,
       isolationLevel: 0,
-      topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+      topics: [
+        { name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2, maxNumOffsets: 1 }] },
+      ],
     });
     const v3 = await fromKafkajs(listOffsetsApi, 'listOffsets', 3, { replicaId: -1, isolationLevel: 1, topics });
     expect(v3.isolationLevel).toBe(1);
@@ -490,7 +492,9 @@ describe('ListOffsets (2)', () => {
     expect(req).toEqual({
       replicaId: -1,
       isolationLevel: 1,
-      topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 7, timestamp: -2 }] }],
+      topics: [
+        { name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 7, timestamp: -2, maxNumOffsets: 1 }] },
+      ],
     });
     expect(writeResponse(listOffsetsApi, 5, native, req).toString('hex')).toBe(
       hex(`00000000 00000001 ${s('t')} 00000001 00000000 0000 ffffffffffffffff 000000000000002a ffffffff`).toString(

@@ -275,8 +275,8 @@ describe('ListOffsets v6 and v7', () => {
           {
             name: 't',
             partitions: [
-              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3 },
-              { partitionIndex: 1, currentLeaderEpoch: 5, timestamp: 1_700_000_000_000 },
+              { partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -3, maxNumOffsets: 1 },
+              { partitionIndex: 1, currentLeaderEpoch: 5, timestamp: 1_700_000_000_000, maxNumOffsets: 1 },
             ],
           },
         ],

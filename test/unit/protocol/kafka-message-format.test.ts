@@ -11,6 +11,7 @@ import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitive
 import { WireError } from '../../../src/protocol/error-codes.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { fetchApi } from '../../../src/protocol/kafka/apis/fetch.js';
+import { listOffsetsApi } from '../../../src/protocol/kafka/apis/list-offsets.js';
 import { produceApi } from '../../../src/protocol/kafka/apis/produce.js';
 import { kafkaEnv } from '../../../src/protocol/kafka/registry.js';
 import { Compression, compressionOf } from '../../../src/wire/record-batch.js';
@@ -275,5 +276,105 @@ describe('Fetch v2 and v3 (message format v1)', () => {
       responses: { partitions: { messages: { offset: string }[] }[] }[];
     };
     expect(decoded.responses[0]?.partitions[0]?.messages.map((m) => m.offset)).toEqual(['5', '6']);
+  });
+});
+
+describe('Fetch v0 and v1 (message format v0) and ListOffsets v0', () => {
+  const stored = Buffer.concat([
+    encodeRecordBatch(
+      [
+        { key: Buffer.from('k'), value: Buffer.from('a'), timestamp: t0 },
+        { value: Buffer.from('b'), timestamp: t0 + 1 },
+      ],
+      { baseOffset: 0 },
+    ),
+    encodeRecordBatch(
+      [
+        { value: Buffer.from('c'), timestamp: t0 + 2 },
+        { value: Buffer.from('d'), timestamp: t0 + 3 },
+      ],
+      { baseOffset: 2, compression: Compression.gzip },
+    ),
+  ]);
+  const native = {
+    errorCode: 0,
+    topics: [
+      { name: 't', partitions: [{ partition: 0, errorCode: 0, highWatermark: 4, logStartOffset: 0, records: stored }] },
+    ],
+  };
+
+  it('answers magic 0 messages (no timestamps; absolute inner offsets in a gzip wrapper) that kafkajs decodes', async () => {
+    for (const v of [0, 1]) {
+      const req = await fromKafkajs(fetchApi, 'fetch', v, {
+        replicaId: -1,
+        maxWaitTime: 0,
+        minBytes: 1,
+        topics: [{ topic: 't', partitions: [{ partition: 0, fetchOffset: '1', maxBytes: 1 << 20 }] }],
+      });
+      const decoded = (await toKafkajs(fetchApi, 'fetch', v, native, req)) as {
+        responses: { partitions: { messages: Record<string, unknown>[] }[] }[];
+      };
+      expect(
+        decoded.responses[0]?.partitions[0]?.messages.map((m) => [m.offset, m.magicByte, m.value?.toString()]),
+      ).toEqual([
+        ['1', 0, 'b'],
+        ['2', 0, 'c'],
+        ['3', 0, 'd'],
+      ]);
+    }
+  });
+
+  it('reads a kafkajs v0 ListOffsets request and answers the offset found as a one-element list', async () => {
+    const req = await fromKafkajs(listOffsetsApi, 'listOffsets', 0, {
+      replicaId: -1,
+      topics: [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 0, timestamp: -1 },
+            { partition: 1, timestamp: 42 },
+          ],
+        },
+      ],
+    });
+    expect(req.topics[0]?.partitions.map((p) => [p.partitionIndex, p.timestamp, p.maxNumOffsets])).toEqual([
+      [0, -1, 1],
+      [1, 42, 1],
+    ]);
+    const answer = {
+      errorCode: 0,
+      topics: [
+        {
+          name: 't',
+          partitions: [
+            { partition: 0, errorCode: 0, timestamp: -1, offset: 17 },
+            // nothing at or after the time
+            { partition: 1, errorCode: 0, timestamp: -1, offset: 17 },
+          ],
+        },
+      ],
+    };
+    expect(await toKafkajs(listOffsetsApi, 'listOffsets', 0, answer, req)).toEqual({
+      responses: [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 0, errorCode: 0, offsets: ['17'] },
+            { partition: 1, errorCode: 0, offsets: [] },
+          ],
+        },
+      ],
+    });
+    expect(await toKafkajs(listOffsetsApi, 'listOffsets', 0, { errorCode: 3 }, req)).toMatchObject({
+      responses: [
+        {
+          topic: 't',
+          partitions: [
+            { partition: 0, errorCode: 3, offsets: [] },
+            { partition: 1, errorCode: 3, offsets: [] },
+          ],
+        },
+      ],
+    });
   });
 });

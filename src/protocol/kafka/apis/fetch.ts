@@ -1,7 +1,9 @@
 /**
- * Fetch (key 1), v2-v12: batches straight from the segment files (they are
+ * Fetch (key 1), v0-v12: batches straight from the segment files (they are
  * Kafka's RecordBatch v2 on disk), with the native handler's long poll and
- * byte limits. v2-v3 answer message format v1 (magic 1 message sets): the
+ * byte limits. v2-v3 answer message format v1 (magic 1 message sets), v0-v1
+ * format v0 (magic 0: no timestamps, what librdkafka asks of a broker it
+ * takes for 0.9): the
  * batches are down-converted as Kafka's brokers do (src/wire/message-set.ts:
  * headers dropped, records before the fetch offset left out, a compressed
  * batch one wrapper of its codec), within the partition's and (v3) the
@@ -17,7 +19,7 @@
  * truncated log end gets OFFSET_OUT_OF_RANGE, as with v11.
  */
 
-import { batchesToMessageSet } from '../../../wire/message-set.js';
+import { batchesToMessageSet, type LegacyMagic } from '../../../wire/message-set.js';
 import {
   array,
   field,
@@ -95,8 +97,8 @@ type Request = Infer<typeof request>;
 /** The first version whose records are RecordBatch v2 (older ones get message format v1). */
 const batchV2From = 4;
 
-/** The v2-v3 answer: every partition's batches as a magic-1 message set, within the byte limits. */
-function downConverted(topics: FetchResponse['topics'], req: Request) {
+/** The v0-v3 answer: every partition's batches as a message set of `magic`, within the byte limits. */
+function downConverted(topics: FetchResponse['topics'], req: Request, magic: LegacyMagic) {
   const asked = new Map<string, { fetchOffset: number; partitionMaxBytes: number }>();
   for (const t of req.topics) for (const p of t.partitions) asked.set(`${t.topic}\u0000${p.partition}`, p);
   let left = Math.max(req.maxBytes, 1);
@@ -115,7 +117,7 @@ function downConverted(topics: FetchResponse['topics'], req: Request) {
           try {
             // only the first partition with data may overrun the budget, with its first batch (KIP-74)
             const limit = Math.min(Math.max(wanted.partitionMaxBytes, 1), left);
-            records = batchesToMessageSet(p.records, wanted.fetchOffset, limit, !sent);
+            records = batchesToMessageSet(p.records, wanted.fetchOffset, limit, !sent, magic);
             left = Math.max(left - records.length, 0);
             if (records.length > 0) sent = true;
           } catch (err) {
@@ -141,7 +143,7 @@ function downConverted(topics: FetchResponse['topics'], req: Request) {
 export const fetchApi = kafkaApi({
   apiKey: 1,
   name: 'Fetch',
-  minVersion: 2,
+  minVersion: 0,
   maxVersion: 12,
   flexibleFrom: 12,
   request,
@@ -185,7 +187,7 @@ export const fetchApi = kafkaApi({
         })),
       };
     }
-    if (version < batchV2From) return downConverted(result.topics, req);
+    if (version < batchV2From) return downConverted(result.topics, req, version < 2 ? 0 : 1);
     return {
       throttleTimeMs: 0,
       errorCode: 0,
