@@ -19,6 +19,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
+import { legacyMessagesMax } from '../shared/limits.js';
 import { deflateRecords, inflateRecords } from './compression.js';
 import type { RecordInput } from './record.js';
 import {
@@ -121,11 +122,17 @@ function forEachMessage(
   }
 }
 
-/** Every message of a v0/v1 message set, compressed wrappers opened. Throws CorruptRecord on bad bytes. */
+/**
+ * Every message of a v0/v1 message set, compressed wrappers opened. Throws CorruptRecord on bad
+ * bytes, InvalidRecord beyond legacyMessagesMax messages.
+ */
 export function decodeMessageSet(buf: Buffer): { messages: LegacyMessage[]; codec: number } {
   const messages: LegacyMessage[] = [];
   let codec: number = Compression.none;
   forEachMessage(buf, (m, _magic, c) => {
+    if (messages.length >= legacyMessagesMax) {
+      throw new SluiceError(ErrorCode.InvalidRecord, `message set: more than ${legacyMessagesMax} messages`);
+    }
     messages.push(m);
     if (c !== Compression.none) codec = c;
   });

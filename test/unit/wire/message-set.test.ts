@@ -9,6 +9,7 @@ import { crc32, gzipSync } from 'node:zlib';
 import { compress as snappyCompress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../../src/shared/errors.js';
+import { legacyMessagesMax } from '../../../src/shared/limits.js';
 import { batchesToMessageSet, decodeMessageSet, magicOf, messageSetToBatch } from '../../../src/wire/message-set.js';
 import { Compression, compressionOf, Field, producerIdOf } from '../../../src/wire/record-batch.js';
 import { decodeBatchRecords, decodeRecords } from '../../../src/wire/record-batch-decoder.js';
@@ -239,5 +240,16 @@ describe('fetch: RecordBatch v2 down to magic 1 message sets', () => {
     expect(batchesToMessageSet(Buffer.concat([plain, zstdBatch]), 0, 1 << 20).toString('hex')).toBe(
       before.toString('hex'),
     );
+  });
+});
+
+describe('bounds', () => {
+  it('refuses a small gzip wrapper that inflates to more messages than legacyMessagesMax, without building them all', () => {
+    const one = message(0, 1, 0, t0, null, null);
+    const inner = Buffer.alloc(one.length * (legacyMessagesMax + 1));
+    for (let i = 0; i <= legacyMessagesMax; i++) one.copy(inner, i * one.length);
+    const wrapper = message(0, 1, Compression.gzip, t0, null, gzipSync(inner));
+    expect(wrapper.length).toBeLessThan(inner.length / 50);
+    expect(refusal(() => messageSetToBatch(wrapper), 'SLUICE_ERR_INVALID_RECORD')).toMatch(/more than/);
   });
 });
