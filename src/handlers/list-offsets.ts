@@ -1,7 +1,8 @@
 /**
  * ListOffsets, answered by the leader: earliest (-2), latest (-1: the high
- * watermark, the end of what consumers may read), or the first offset at or
- * after a timestamp.
+ * watermark, the end of what consumers may read), the first record with the
+ * largest timestamp (-3, KIP-734), or the first offset at or after a timestamp.
+ * A record at or past the high watermark is not yet readable, so it is not found.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
@@ -9,6 +10,7 @@ import {
   type ListOffsetsPartitionResponse,
   type ListOffsetsResponse,
   latestTimestamp,
+  maxTimestamp,
 } from '../protocol/native/messages.js';
 import type { Handler } from './context.js';
 import { orWireError, perPartition } from './per-partition.js';
@@ -26,7 +28,8 @@ export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
           if (timestamp === earliestTimestamp)
             return { partition, errorCode: 0, timestamp: -1, offset: log.logStartOffset };
           if (timestamp === latestTimestamp) return { partition, errorCode: 0, timestamp: -1, offset: end };
-          const found = await log.offsetForTimestamp(timestamp);
+          const found =
+            timestamp === maxTimestamp ? await log.offsetOfMaxTimestamp() : await log.offsetForTimestamp(timestamp);
           return found && found.offset < end
             ? { partition, errorCode: 0, timestamp: found.timestamp, offset: found.offset }
             : { partition, errorCode: 0, timestamp: -1, offset: end };

@@ -403,6 +403,14 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'A reassignment was cancelled for a partition that is not being reassigned.',
   },
+  UnknownTopicId: {
+    code: 'SLUICE_ERR_UNKNOWN_TOPIC_ID',
+    wireName: 'UNKNOWN_TOPIC_ID',
+    wire: 100,
+    retriable: true,
+    httpStatus: 404,
+    meaning: 'No topic has the given topic id (deleted, or not yet known to this broker).',
+  },
   QueueFull: {
     code: 'SLUICE_ERR_QUEUE_FULL',
     wireName: 'QUEUE_FULL',

@@ -25,6 +25,13 @@ export const scanHopsMax = 1_000_000;
 
 /** Largest gzip-inflated size of one compressed batch's records. */
 export const decompressedBytesMax = 256 * 1024 * 1024;
+/**
+ * Most messages one produced v0/v1 message set (one partition of a Produce v0-v2) may hold. Each
+ * becomes an object before the v2 batch is written, and a small gzip wrapper can inflate to
+ * decompressedBytesMax of 26-byte messages (ten million); real producers send far fewer per
+ * partition (librdkafka's batch.num.messages defaults to 10,000, the Java client batches 16 KB).
+ */
+export const legacyMessagesMax = 200_000;
 
 /** Most partitions one topic may have. */
 export const topicPartitionsMax = 10_000;

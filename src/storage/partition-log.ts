@@ -335,6 +335,16 @@ export class PartitionLog {
     return this.reader.offsetForTimestamp(timestamp, entry);
   }
 
+  /**
+   * The first record with the largest timestamp in the log (Kafka's
+   * MAX_TIMESTAMP lookup, KIP-734), or undefined when the log has no record.
+   */
+  async offsetOfMaxTimestamp(): Promise<TimestampLookup | undefined> {
+    this.checkOpen();
+    const max = this.segments.maxTimestampExcept();
+    return max < 0 ? undefined : this.offsetForTimestamp(max);
+  }
+
   /** Removes every record at or after `offset` (a follower diverging from its leader). */
   async truncateTo(offset: number): Promise<void> {
     this.checkWritable();

@@ -92,8 +92,8 @@ export class SegmentList {
     return this.at(lo);
   }
 
-  /** The largest record timestamp of every segment but `except`, -1 when none. */
-  maxTimestampExcept(except: Segment): number {
+  /** The largest record timestamp of every segment but `except` (when given), -1 when none. */
+  maxTimestampExcept(except?: Segment): number {
     let max = -1;
     for (const s of this.segments) if (s !== except && s.maxTimestamp > max) max = s.maxTimestamp;
     return max;

@@ -256,8 +256,8 @@ describe('kcat against the Kafka listener', () => {
   });
 
   it("kcat's zstd batches are stored as sent and read back by kcat and by `sluice consume`", async () => {
-    // zstd is the codec librdkafka 2.0 uses against Sluice: it enables gzip, snappy and lz4 only for
-    // brokers that also speak Produce v2 / Fetch v2 (magic-1 message sets), which Sluice does not
+    // zstd needs Produce v7 of the broker; gzip, snappy and lz4 need its Produce range to include v0
+    // (librdkafka 2.0's rule): kafka-versions.test.ts checks gzip and snappy
     const topic = 'compressed-zstd';
     await createTopic(topic, 1);
     // compressible values, all in one batch (linger), so librdkafka really compresses

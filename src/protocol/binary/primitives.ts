@@ -120,6 +120,11 @@ export class KafkaReader {
     return length < 0 ? null : this.slice(length, 'compact bytes');
   }
 
+  /** A UUID (16 bytes) in Kafka's string form: 22 characters of unpadded URL-safe base64. */
+  uuid(): string {
+    return this.slice(16, 'uuid').toString('base64url');
+  }
+
   /** An int32-counted array (-1: null). */
   array<T>(item: (r: KafkaReader) => T): T[] | null {
     const count = this.int32();
@@ -250,6 +255,18 @@ export class KafkaWriter {
   compactNullableBytes(b: Buffer | null): this {
     if (b === null) return this.uvarint(0);
     return this.uvarint(b.length + 1).raw(b);
+  }
+
+  /**
+   * A UUID from Kafka's string form (22 characters of URL-safe base64); anything
+   * that is not one (an absent id) is written as the zero UUID, Kafka's "none".
+   */
+  uuid(id: string): this {
+    const bytes = /^[A-Za-z0-9_-]{22}$/.test(id) ? Buffer.from(id, 'base64url') : Buffer.alloc(16);
+    this.room(16);
+    bytes.copy(this.buf, this.pos, 0, 16);
+    this.pos += 16;
+    return this;
   }
 
   array<T>(items: readonly T[] | null, write: (w: KafkaWriter, item: T) => void): this {

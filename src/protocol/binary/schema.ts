@@ -30,6 +30,12 @@ export const int32: Codec<number> = { read: (r) => r.int32(), write: (w, x) => v
 export const int64: Codec<number> = { read: (r) => r.int64(), write: (w, x) => void w.int64(x) };
 export const bool: Codec<boolean> = { read: (r) => r.int8() !== 0, write: (w, x) => void w.int8(x ? 1 : 0) };
 
+/** Kafka's zero UUID (no id), in its string form. */
+export const zeroUuid = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+/** A UUID: 16 bytes on the wire, Kafka's 22-character base64url string in memory. */
+export const uuid: Codec<string> = { read: (r) => r.uuid(), write: (w, x) => void w.uuid(x) };
+
 export const nullableString: Codec<string | null> = {
   read: (r, v) => (v.flexible ? r.compactNullableString() : r.nullableString()),
   write: (w, x, v) => void (v.flexible ? w.compactNullableString(x) : w.nullableString(x)),

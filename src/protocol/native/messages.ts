@@ -18,6 +18,8 @@ export interface ErrorFields {
 
 export const earliestTimestamp = -2;
 export const latestTimestamp = -1;
+/** ListOffsets: the first record with the largest timestamp (Kafka's MAX_TIMESTAMP, KIP-734). */
+export const maxTimestamp = -3;
 
 // ApiVersions
 export type ApiVersionsRequest = Infer<typeof shapes.apiVersionsRequest>;
@@ -44,7 +46,7 @@ export interface PartitionMetadata extends ErrorFields {
 }
 export interface TopicMetadata extends ErrorFields {
   name: string;
-  /** The topic's id (22 characters of URL-safe base64, Kafka's topic id); absent from brokers older than issue 16. */
+  /** The topic's id (Kafka's Uuid string form: 22 characters of URL-safe base64), when it has one. */
   topicId?: string;
   partitions: PartitionMetadata[];
 }
@@ -101,7 +103,7 @@ export interface FetchResponse extends ErrorFields {
 }
 
 // ListOffsets
-/** timestamp: a time in ms, or earliestTimestamp (-2) / latestTimestamp (-1). */
+/** timestamp: a time in ms, or earliestTimestamp (-2) / latestTimestamp (-1) / maxTimestamp (-3). */
 export type ListOffsetsRequest = Infer<typeof shapes.listOffsetsRequest>;
 export interface ListOffsetsPartitionResponse extends ErrorFields {
   partition: number;

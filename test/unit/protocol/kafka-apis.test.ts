@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
+import { zeroUuid } from '../../../src/protocol/binary/schema.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
@@ -88,10 +89,10 @@ describe('the registry', () => {
       expect(api.flexibleFrom).toBeGreaterThanOrEqual(api.minVersion);
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
-      [0, 3, 8],
-      [1, 4, 11],
-      [2, 1, 5],
-      [3, 0, 8],
+      [0, 0, 9],
+      [1, 0, 12],
+      [2, 0, 7],
+      [3, 0, 12],
       [8, 2, 7],
       [9, 1, 5],
       [10, 0, 2],
@@ -196,7 +197,7 @@ describe('Metadata (3)', () => {
   it('lays out v8 as the protocol guide says', () => {
     const req = readRequest(metadataApi, 8, hex(`00000001 ${s('t')} 01 00 00`));
     expect(req).toEqual({
-      topics: [{ name: 't' }],
+      topics: [{ topicId: zeroUuid, name: 't' }],
       allowAutoTopicCreation: true,
       includeClusterAuthorizedOperations: false,
       includeTopicAuthorizedOperations: false,
@@ -334,7 +335,14 @@ describe('Fetch (1)', () => {
         {
           topic: 't',
           partitions: [
-            { partition: 1, currentLeaderEpoch: -1, fetchOffset: 5, logStartOffset: -1, partitionMaxBytes: 4096 },
+            {
+              partition: 1,
+              currentLeaderEpoch: -1,
+              fetchOffset: 5,
+              lastFetchedEpoch: -1,
+              logStartOffset: -1,
+              partitionMaxBytes: 4096,
+            },
           ],
         },
       ],
@@ -450,7 +458,9 @@ describe('ListOffsets (2)', () => {
     expect(v1).toEqual({
       replicaId: -1,
       isolationLevel: 0,
-      topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2 }] }],
+      topics: [
+        { name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: -1, timestamp: -2, maxNumOffsets: 1 }] },
+      ],
     });
     const v3 = await fromKafkajs(listOffsetsApi, 'listOffsets', 3, { replicaId: -1, isolationLevel: 1, topics });
     expect(v3.isolationLevel).toBe(1);
@@ -480,7 +490,9 @@ describe('ListOffsets (2)', () => {
     expect(req).toEqual({
       replicaId: -1,
       isolationLevel: 1,
-      topics: [{ name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 7, timestamp: -2 }] }],
+      topics: [
+        { name: 't', partitions: [{ partitionIndex: 0, currentLeaderEpoch: 7, timestamp: -2, maxNumOffsets: 1 }] },
+      ],
     });
     expect(writeResponse(listOffsetsApi, 5, native, req).toString('hex')).toBe(
       hex(`00000000 00000001 ${s('t')} 00000001 00000000 0000 ffffffffffffffff 000000000000002a ffffffff`).toString(

@@ -55,7 +55,7 @@ describe('Kafka request and response framing', () => {
     expect(frame.toString('hex')).toBe(
       Buffer.concat([hex(body.length.toString(16).padStart(8, '0')), body]).toString('hex'),
     );
-    expect(kafkaEnv.supported[0]).toEqual({ apiKey: 0, minVersion: 3, maxVersion: 8 });
+    expect(kafkaEnv.supported[0]).toEqual({ apiKey: 0, minVersion: 0, maxVersion: 9 });
   });
 
   it('decodes a classic request and routes it to the native handler', () => {
@@ -71,7 +71,7 @@ describe('Kafka request and response framing', () => {
   });
 
   it('answers an API it does not speak with a body that is int16 UNSUPPORTED_VERSION', () => {
-    for (const header of ['0032 0000', '0000 0009', '0000 0002', '0001 000c']) {
+    for (const header of ['0032 0000', '0000 000a', '0002 0008', '0001 000d']) {
       const request = decodeKafkaRequest(hex(`${header} 00000009 ffff 0102030405`));
       expect(request.api).toBeUndefined();
       expect(request.header.correlationId).toBe(9);

@@ -42,6 +42,7 @@ const kafkaRetriable = new Set<string>([
   'KAFKA_STORAGE_ERROR',
   'FENCED_LEADER_EPOCH',
   'UNKNOWN_LEADER_EPOCH',
+  'UNKNOWN_TOPIC_ID',
   'QUEUE_FULL',
 ]);
 
@@ -94,6 +95,7 @@ const kafkaNumbers: Record<string, number> = {
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   MEMBER_ID_REQUIRED: 79,
   INVALID_RECORD: 87,
+  UNKNOWN_TOPIC_ID: 100,
   QUEUE_FULL: 1000,
 };
 

@@ -1,12 +1,25 @@
 /**
- * Fetch (key 1), v4-v11: batches straight from the segment files (they are
+ * Fetch (key 1), v0-v12: batches straight from the segment files (they are
  * Kafka's RecordBatch v2 on disk), with the native handler's long poll and
- * byte limits. Sluice has no transactions, so read_committed sees what
+ * byte limits. v2-v3 answer message format v1 (magic 1 message sets), v0-v1
+ * format v0 (magic 0: no timestamps, what librdkafka asks of a broker it
+ * takes for 0.9): the
+ * batches are down-converted as Kafka's brokers do (src/wire/message-set.ts:
+ * headers dropped, records before the fetch offset left out, a compressed
+ * batch one wrapper of its codec), within the partition's and (v3) the
+ * request's max bytes, the first batch always whole. Sluice has no transactions, so read_committed sees what
  * read_uncommitted sees: the last stable offset is the high watermark and
  * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
  * declined with session id 0, which tells clients to send full fetches.
+ *
+ * v12 is flexible (KIP-482) and adds the consumer's last fetched epoch
+ * (KIP-320's truncation detection in the fetch itself); the response's
+ * diverging-epoch, current-leader and snapshot tagged fields are not sent
+ * (the epoch is read and not checked): a consumer whose position lies past a
+ * truncated log end gets OFFSET_OUT_OF_RANGE, as with v11.
  */
 
+import { batchesToMessageSet, type LegacyMagic } from '../../../wire/message-set.js';
 import {
   array,
   field,
@@ -20,6 +33,8 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
+import { toWireError } from '../../error-codes.js';
+import type { FetchResponse } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -40,6 +55,7 @@ const request = struct({
               partition: field(int32, 0),
               currentLeaderEpoch: field(int32, -1, 9),
               fetchOffset: field(int64, 0),
+              lastFetchedEpoch: field(int32, -1, 12),
               logStartOffset: field(int64, -1, 5),
               partitionMaxBytes: field(int32, 0),
             }),
@@ -78,11 +94,57 @@ const response = struct({
 
 type Request = Infer<typeof request>;
 
+/** The first version whose records are RecordBatch v2 (older ones get message format v1). */
+const batchV2From = 4;
+
+/** The v0-v3 answer: every partition's batches as a message set of `magic`, within the byte limits. */
+function downConverted(topics: FetchResponse['topics'], req: Request, magic: LegacyMagic) {
+  const asked = new Map<string, { fetchOffset: number; partitionMaxBytes: number }>();
+  for (const t of req.topics) for (const p of t.partitions) asked.set(`${t.topic}\u0000${p.partition}`, p);
+  let left = Math.max(req.maxBytes, 1);
+  let sent = false;
+  return {
+    throttleTimeMs: 0,
+    errorCode: 0,
+    sessionId: 0,
+    responses: topics.map((t) => ({
+      topic: t.name,
+      partitions: t.partitions.map((p) => {
+        let errorCode: number = p.errorCode;
+        let records: Buffer | null = p.records;
+        const wanted = asked.get(`${t.name}\u0000${p.partition}`);
+        if (errorCode === 0 && wanted && p.records.length > 0) {
+          try {
+            // only the first partition with data may overrun the budget, with its first batch (KIP-74)
+            const limit = Math.min(Math.max(wanted.partitionMaxBytes, 1), left);
+            records = batchesToMessageSet(p.records, wanted.fetchOffset, limit, !sent, magic);
+            left = Math.max(left - records.length, 0);
+            if (records.length > 0) sent = true;
+          } catch (err) {
+            errorCode = toWireError(err).errorCode;
+            records = null;
+          }
+        }
+        return {
+          partitionIndex: p.partition,
+          errorCode,
+          highWatermark: p.highWatermark,
+          lastStableOffset: p.highWatermark,
+          logStartOffset: p.logStartOffset,
+          abortedTransactions: errorCode === 0 ? [] : null,
+          preferredReadReplica: -1,
+          records,
+        };
+      }),
+    })),
+  };
+}
+
 export const fetchApi = kafkaApi({
   apiKey: 1,
   name: 'Fetch',
-  minVersion: 4,
-  maxVersion: 11,
+  minVersion: 0,
+  maxVersion: 12,
   flexibleFrom: 12,
   request,
   response,
@@ -101,7 +163,7 @@ export const fetchApi = kafkaApi({
       })),
     })),
   }),
-  fromNative: (result, req: Request) => {
+  fromNative: (result, req: Request, version) => {
     if (!result.topics) {
       // refused as a whole (v7+ has a top-level error code; every partition carries it too)
       const { errorCode } = errorOf(result);
@@ -125,6 +187,7 @@ export const fetchApi = kafkaApi({
         })),
       };
     }
+    if (version < batchV2From) return downConverted(result.topics, req, version < 2 ? 0 : 1);
     return {
       throttleTimeMs: 0,
       errorCode: 0,

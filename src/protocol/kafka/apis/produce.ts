@@ -1,10 +1,18 @@
 /**
- * Produce (key 0), v3-v8: RecordBatch v2 only (v3 is the first version that
- * carries it). The batches go to the native handler unchanged, so acks,
+ * Produce (key 0), v0-v9. v3+ carries RecordBatch v2 only; v9 is flexible
+ * (KIP-482), with the same fields as v8. v0-v2 carry message format v0/v1
+ * (message sets, see src/wire/message-set.ts): each partition's messages
+ * become one RecordBatch v2 before they reach the native handler (Kafka's
+ * conversion on append), compressed with the producer's codec when Sluice
+ * can write it (gzip; others are stored uncompressed). A message set that
+ * does not convert (bad CRC, truncated, an unknown codec) is refused for its
+ * partition alone, with the conversion's error. The batches go to the native handler unchanged, so acks,
  * idempotence and replication behave exactly as for Sluice's own clients.
  * Transactions are not supported: a transactional id is refused per partition.
  */
 
+import { ErrorCode, SluiceError } from '../../../shared/errors.js';
+import { magicOf, messageSetToBatch } from '../../../wire/message-set.js';
 import {
   array,
   field,
@@ -18,7 +26,7 @@ import {
   struct,
   topicsOf,
 } from '../../binary/schema.js';
-import { WireError } from '../../error-codes.js';
+import { toWireError, WireError } from '../../error-codes.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const request = struct({
@@ -51,6 +59,42 @@ const response = struct({
 });
 
 type Request = Infer<typeof request>;
+type PartitionData = Request['topics'][number]['partitions'][number];
+
+/** The first version whose records are RecordBatch v2 (older ones carry message sets). */
+const batchV2From = 3;
+
+/**
+ * Message sets that did not convert, by the partition entry of the decoded
+ * request they came in (toNative leaves them out; fromNative answers them).
+ */
+const unconverted = new WeakMap<PartitionData, { errorCode: number; errorMessage: string }>();
+
+/** A v0-v2 partition's records as RecordBatch v2, or undefined (remembered in `unconverted`) when they do not convert. */
+function converted(p: PartitionData): Buffer | null | undefined {
+  if (p.records === null || p.records.length === 0) return p.records;
+  try {
+    const magic = magicOf(p.records);
+    if (magic !== 0 && magic !== 1) {
+      throw new SluiceError(ErrorCode.InvalidRecord, `Produce v0-v2 carry message format v0/v1, not magic ${magic}`);
+    }
+    return messageSetToBatch(p.records).batch;
+  } catch (err) {
+    unconverted.set(p, toWireError(err));
+    return undefined;
+  }
+}
+
+function partitionsToNative(req: Request, version: number) {
+  return req.topics.flatMap((t) => {
+    const partitions = t.partitions.flatMap((p) => {
+      const records = version >= batchV2From ? p.records : converted(p);
+      return records === undefined ? [] : [{ partition: p.index, records }];
+    });
+    // a topic none of whose partitions converted is answered by fromNative alone
+    return partitions.length === 0 && t.partitions.length > 0 ? [] : [{ name: t.name, partitions }];
+  });
+}
 
 /** Every requested partition answered with one error (a request refused as a whole). */
 function refuseAll(req: Request, errorCode: number, errorMessage: string | null) {
@@ -66,24 +110,20 @@ function refuseAll(req: Request, errorCode: number, errorMessage: string | null)
 export const produceApi = kafkaApi({
   apiKey: 0,
   name: 'Produce',
-  minVersion: 3,
-  maxVersion: 8,
+  // v0 and v1 too: librdkafka 2.0 compresses with gzip, snappy or lz4 only for a broker whose
+  // Produce range includes v0 (rdkafka_msgset_writer.c), and otherwise silently sends uncompressed
+  minVersion: 0,
+  maxVersion: 9,
   flexibleFrom: 9,
   request,
   response,
   // acks 0: the client reads no response, not even an error (one would break its correlation ids)
   answered: (req) => req.acks !== 0,
-  toNative: (req) => ({
+  toNative: (req, version) => ({
     acks: req.acks,
     timeoutMs: req.timeoutMs,
     // a transactional produce never reaches the log: fromNative refuses it
-    topics:
-      req.transactionalId === null
-        ? req.topics.map((t) => ({
-            name: t.name,
-            partitions: t.partitions.map((p) => ({ partition: p.index, records: p.records })),
-          }))
-        : [],
+    topics: req.transactionalId === null ? partitionsToNative(req, version) : [],
   }),
   fromNative: (result, req) => {
     if (req.transactionalId !== null) {
@@ -93,20 +133,39 @@ export const produceApi = kafkaApi({
       const { errorCode, errorMessage } = errorOf(result);
       return refuseAll(req, errorCode, errorMessage);
     }
-    return {
-      responses: result.topics.map((t) => ({
-        name: t.name,
-        partitionResponses: t.partitions.map((p) => ({
-          index: p.partition,
-          errorCode: p.errorCode,
-          baseOffset: p.baseOffset,
-          logAppendTimeMs: p.logAppendTimeMs,
-          logStartOffset: p.logStartOffset,
-          recordErrors: [],
-          errorMessage: p.errorMessage ?? null,
-        })),
+    const responses = result.topics.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitions.map((p) => ({
+        index: p.partition,
+        errorCode: p.errorCode,
+        baseOffset: p.baseOffset,
+        logAppendTimeMs: p.logAppendTimeMs,
+        logStartOffset: p.logStartOffset,
+        recordErrors: [],
+        errorMessage: p.errorMessage ?? null,
       })),
-      throttleTimeMs: 0,
-    };
+    }));
+    // the partitions whose message sets did not convert (v0-v2 only), with the conversion's error
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        const refusal = unconverted.get(p);
+        if (!refusal) continue;
+        let topic = responses.find((r) => r.name === t.name);
+        if (!topic) {
+          topic = { name: t.name, partitionResponses: [] };
+          responses.push(topic);
+        }
+        topic.partitionResponses.push({
+          index: p.index,
+          errorCode: refusal.errorCode,
+          baseOffset: -1,
+          logAppendTimeMs: -1,
+          logStartOffset: -1,
+          recordErrors: [],
+          errorMessage: refusal.errorMessage,
+        });
+      }
+    }
+    return { responses, throttleTimeMs: 0 };
   },
 });
