@@ -157,6 +157,46 @@ export function registerClusterRoutes(
       return reply.code(201).send(await admin.describeTopic(body.name));
     },
   });
+  const topicConfigsSchema = {
+    type: 'object',
+    properties: {
+      name: str,
+      configs: listOf({
+        name: str,
+        value: { type: ['string', 'null'] },
+        // DYNAMIC_TOPIC_CONFIG (the topic's override), STATIC_BROKER_CONFIG or DEFAULT_CONFIG
+        source: str,
+        sensitive: { type: 'boolean' },
+      }),
+    },
+  } as const;
+  addRoute<{ Params: { name: string } }>(app, {
+    method: 'GET',
+    url: '/api/topics/:name/configs',
+    summary: "A topic's configs: every key with its value and source",
+    role: 'viewer',
+    params: nameParam('name'),
+    response: { 200: topicConfigsSchema },
+    handler: async (req) => ({ name: req.params.name, configs: await admin.describeTopicConfigs(req.params.name) }),
+  });
+  addRoute<{ Params: { name: string }; Body: Record<string, string | null> }>(app, {
+    method: 'PUT',
+    url: '/api/topics/:name/configs',
+    summary: "Change a topic's configs: a value sets the key, null removes its override; keys not named are kept",
+    role: 'admin',
+    params: nameParam('name'),
+    body: {
+      type: 'object',
+      minProperties: 1,
+      maxProperties: 100,
+      additionalProperties: { type: ['string', 'null'], maxLength: 32767 },
+    },
+    response: { 200: topicConfigsSchema },
+    handler: async (req) => {
+      await admin.alterTopicConfigs(req.params.name, req.body);
+      return { name: req.params.name, configs: await admin.describeTopicConfigs(req.params.name) };
+    },
+  });
   addRoute<{ Params: { name: string } }>(app, {
     method: 'DELETE',
     url: '/api/topics/:name',

@@ -22,7 +22,7 @@ import type { Role } from './users.js';
 export type Access = 'anonymous' | Role;
 
 export interface ApiRoute<G extends RouteGenericInterface> {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   url: string;
   summary: string;
   role: Access;

@@ -98,6 +98,15 @@ const specs: [string, number[], object][] = [
       includeSynonyms: false,
     },
   ],
+  // validate_only: checked, never applied (the well-behaved clients' topics keep their configs)
+  [
+    'alterConfigs',
+    [0, 1],
+    {
+      validateOnly: true,
+      resources: [{ type: 2, name: 'fuzz', configEntries: [{ name: 'retention.ms', value: '60000' }] }],
+    },
+  ],
 ];
 
 /** Every template, in a fixed order (the mutator picks by index, so a seed replays). */

@@ -131,6 +131,29 @@ export function nativeBody(apiKey: number, random: Random, batch: (r: Random) =>
           { resourceType: random.pick([2, 4]), resourceName: random.pick(['fuzz', '', '0']), configurationKeys: null },
         ],
       };
+    // validate_only: the well-behaved clients' topics keep their configs
+    case ApiKey.AlterConfigs:
+      return {
+        resources: [
+          {
+            resourceType: random.pick([2, 4]),
+            resourceName: random.pick(deletableTopics),
+            configs: [{ name: random.pick(['retention.ms', 'no.such.key']), value: String(random.int(100_000)) }],
+          },
+        ],
+        validateOnly: true,
+      };
+    case ApiKey.IncrementalAlterConfigs:
+      return {
+        resources: [
+          {
+            resourceType: 2,
+            resourceName: random.pick(deletableTopics),
+            configs: [{ name: 'cleanup.policy', configOperation: random.int(5), value: 'compact' }],
+          },
+        ],
+        validateOnly: true,
+      };
     case ApiKey.DeleteGroups:
       return { groups: [group] };
     case ApiKey.QueueSend:

@@ -164,6 +164,66 @@ const hostile: Record<number, Record<string, unknown>[]> = {
   22: [{ transactionTimeoutMs: -1 }, { transactionalId: 'tx', transactionTimeoutMs: int32Max }],
   // DescribeCluster (endpoint type 2, controllers: refused; -1 and 127: no such type)
   60: [{ includeClusterAuthorizedOperations: true, endpointType: 2 }, { endpointType: -1 }, { endpointType: 127 }],
+  // AlterConfigs: unknown types, names twice, hostile keys and values (nothing valid is left applied)
+  33: [
+    { resources: [{ resourceType: 99, resourceName: 'x', configs: [] }] },
+    {
+      resources: [{ resourceType: 2, resourceName: long, configs: [{ name: long, value: null }] }],
+      validateOnly: true,
+    },
+    {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'hostile',
+          configs: [
+            { name: 'retention.ms', value: '-5' },
+            { name: 'retention.ms', value: '1' },
+          ],
+        },
+      ],
+    },
+    { resources: [{ resourceType: 4, resourceName: '', configs: [{ name: '', value: '' }] }] },
+  ],
+  // IncrementalAlterConfigs: unknown operations, null values, a list emptied
+  44: [
+    {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'hostile',
+          configs: [{ name: 'cleanup.policy', configOperation: -1, value: null }],
+        },
+      ],
+    },
+    {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'hostile',
+          configs: [{ name: 'retention.ms', configOperation: 127, value: long }],
+        },
+      ],
+    },
+    {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'hostile',
+          configs: [{ name: 'cleanup.policy', configOperation: 3, value: 'delete,compact' }],
+        },
+      ],
+    },
+    {
+      resources: [
+        {
+          resourceType: 2,
+          resourceName: 'hostile',
+          configs: [{ name: 'cleanup.policy', configOperation: 2, value: null }],
+        },
+      ],
+    },
+  ],
   // DescribeConfigs
   32: [
     { resources: [{ resourceType: 99, resourceName: 'x' }] },
