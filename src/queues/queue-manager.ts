@@ -123,6 +123,9 @@ export class QueueManager {
     if (this.deps.coordinator.topic(topic)) return;
     try {
       await this.deps.topics.ensureInternal(topic, 1, this.deps.config.int('queue.replication.factor'), {
+        // never compacted, whatever log.cleanup.policy says: queue messages have no key to compact by,
+        // and the dispatcher deletes consumed segments itself
+        'cleanup.policy': 'delete',
         'segment.bytes': String(queueSegmentBytes),
         'retention.ms': '-1',
         'retention.bytes': '-1',

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
+import { batchRecords, rewriteBatch } from '../../../src/storage/batch-filter.js';
 import { Segment } from '../../../src/storage/segment.js';
 import { type OnBatch, scanSegment } from '../../../src/storage/segment-scanner.js';
 import { Field } from '../../../src/wire/record-batch.js';
@@ -197,5 +198,31 @@ describe('Segment', () => {
     again.delete();
     expect(fs.existsSync(again.path)).toBe(false);
     await again.flush(); // a deleted segment has nothing to sync
+  });
+});
+
+describe('scanSegment over a cleaned log (allowGaps)', () => {
+  it('accepts batches past where the one before ended, cleaned batches and empty ones; never offsets going back', () => {
+    const first = testBatch('a', 3, 100, { baseOffset: 0 });
+    // a cleaned batch: records 1 and 2 of 4 removed, lastOffsetDelta kept (offsets 5..8, kept 5 and 8)
+    const full = testBatch('b', 4, 200, { baseOffset: 5 });
+    const records = batchRecords(full, 0);
+    const cleaned = rewriteBatch(
+      full,
+      0,
+      [records[0], records[3]].filter((r) => r !== undefined),
+    );
+    const emptied = rewriteBatch(testBatch('c', 2, 300, { baseOffset: 9 }), 0, []);
+    const segment = segmentOf(0, [first, cleaned, emptied]);
+    // without allowGaps the gap at 3..4 is where a corrupt log would be cut
+    expect(scan(segment, 0).result.validBytes).toBe(first.length);
+    const calls: Parameters<OnBatch>[] = [];
+    const result = scanSegment(segment, segment.size, 0, (...args) => calls.push(args), true);
+    expect(result.validBytes).toBe(segment.size);
+    expect(result.nextOffset).toBe(11);
+    expect(calls.map((c) => c[0])).toEqual([0, 5, 9]);
+    // an offset going back is still corruption
+    const back = segmentOf(0, [first, testBatch('d', 1, 400, { baseOffset: 1 })]);
+    expect(scanSegment(back, back.size, 0, () => undefined, true).validBytes).toBe(first.length);
   });
 });
