@@ -2,6 +2,7 @@
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createTopicsApi } from './apis/create-topics.js';
+import { deleteGroupsApi } from './apis/delete-groups.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
@@ -40,6 +41,7 @@ const apis: AnyKafkaApi[] = [
   initProducerIdApi,
   describeConfigsApi,
   describeClusterApi,
+  deleteGroupsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));
