@@ -200,6 +200,7 @@ export class GroupCoordinator {
           partition: p.partition,
           offset: p.offset,
           metadata: p.metadata ?? '',
+          leaderEpoch: p.leaderEpoch ?? -1,
         }));
         await this.offsets.commit(req.groupId, entries);
       }
@@ -248,6 +249,7 @@ export class GroupCoordinator {
           errorCode: 0,
           offset: committed?.offset ?? -1,
           metadata: committed?.metadata ?? '',
+          leaderEpoch: committed?.leaderEpoch ?? -1,
         });
       }
       topics.push({ name: t.name, partitions });

@@ -127,7 +127,12 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
         name: t.name,
         partitions: t.partitions.map((p) => {
           if (p.offset < 0) throw bad(`offset ${p.offset} is negative`);
-          return { partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' };
+          return {
+            partition: p.partition,
+            offset: p.offset,
+            metadata: p.metadata ?? '',
+            leaderEpoch: p.leaderEpoch ?? -1,
+          };
         }),
       })),
     };

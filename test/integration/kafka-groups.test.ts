@@ -3,12 +3,18 @@
  * process and real Kafka clients: kafkajs 2.2.4's admin.deleteGroups
  * (DeleteGroups, API 42) refuses a group with members (NON_EMPTY_GROUP),
  * deletes an empty one with its committed offsets, and answers an unknown
- * group GROUP_ID_NOT_FOUND.
+ * group GROUP_ID_NOT_FOUND. OffsetCommit v6 keeps the committed leader
+ * epoch (KIP-320) and OffsetFetch v5 answers it, both laid out by hand
+ * (kafkajs stops at v5 and v4), as does the native listener.
  */
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WireError } from '../../src/protocol/error-codes.js';
+import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
+import { hex, s } from '../helpers/kafka-api-check.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const groupTimeoutMs = 30_000;
 
@@ -132,4 +138,72 @@ describe('DeleteGroups on the Kafka listener (kafkajs admin.deleteGroups)', () =
       { groupId: 'dg-never', errorCode: WireError.GROUP_ID_NOT_FOUND },
     ]);
   }, 90_000);
+});
+
+describe('committed leader epochs (KIP-320)', () => {
+  it('OffsetCommit v6 keeps the leader epoch, OffsetFetch v5 and native OffsetFetch answer it', async () => {
+    const topic = 'ep-topic';
+    const a = await admin();
+    expect(
+      await a.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true }),
+    ).toBe(true);
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    const native = await RawClient.connect(broker.port);
+    try {
+      // OffsetCommit v6: group, generation -1, member '', [topic [partition 0, offset 5, epoch 3, metadata 'm']]
+      const commit = await raw.call({
+        apiKey: 8,
+        apiVersion: 6,
+        body: hex(
+          `${s('ep-group')} ffffffff ${s('')} 00000001 ${s(topic)} 00000001 00000000 0000000000000005 00000003 ${s('m')}`,
+        ),
+      });
+      // throttle, [topic [partition 0, error 0]]
+      expect(commit.toString('hex')).toBe(hex(`00000000 00000001 ${s(topic)} 00000001 00000000 0000`).toString('hex'));
+      // a native commit with an epoch, and one without (epoch unknown)
+      const nativeCommit = await native.call<{ topics: { partitions: { errorCode: number }[] }[] }>(
+        ApiKey.OffsetCommit,
+        {
+          groupId: 'ep-native',
+          generationId: -1,
+          memberId: '',
+          topics: [
+            {
+              name: topic,
+              partitions: [
+                { partition: 0, offset: 11, leaderEpoch: 6 },
+                { partition: 1, offset: 12 },
+              ],
+            },
+          ],
+        },
+      );
+      expect(nativeCommit.topics[0]?.partitions.map((p) => p.errorCode)).toEqual([0, 0]);
+
+      // OffsetFetch v5: group, [topic [0, 1]]
+      const fetched = await raw.call({
+        apiKey: 9,
+        apiVersion: 5,
+        body: hex(`${s('ep-group')} 00000001 ${s(topic)} 00000002 00000000 00000001`),
+      });
+      // throttle, [topic [0: offset 5, epoch 3, 'm', error 0; 1: offset -1, epoch -1, '', error 0]], error 0
+      expect(fetched.toString('hex')).toBe(
+        hex(
+          `00000000 00000001 ${s(topic)} 00000002 00000000 0000000000000005 00000003 ${s('m')} 0000` +
+            ` 00000001 ffffffffffffffff ffffffff ${s('')} 0000 0000`,
+        ).toString('hex'),
+      );
+      const nativeFetch = await native.call<{ topics: { partitions: { offset: number; leaderEpoch: number }[] }[] }>(
+        ApiKey.OffsetFetch,
+        { groupId: 'ep-native', topics: [{ name: topic, partitions: [0, 1] }] },
+      );
+      expect(nativeFetch.topics[0]?.partitions.map((p) => [p.offset, p.leaderEpoch])).toEqual([
+        [11, 6],
+        [12, -1],
+      ]);
+    } finally {
+      raw.close();
+      native.close();
+    }
+  }, 60_000);
 });

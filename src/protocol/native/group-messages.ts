@@ -60,8 +60,8 @@ export type OffsetFetchRequest = OffsetFetchWire & { topics: Exclude<OffsetFetch
 export interface OffsetFetchResponse extends ErrorFields {
   topics: {
     name: string;
-    /** offset -1: nothing committed. */
-    partitions: ({ partition: number; offset: number; metadata: string } & ErrorFields)[];
+    /** offset -1: nothing committed; leaderEpoch -1: not known (KIP-320; absent from older brokers). */
+    partitions: ({ partition: number; offset: number; metadata: string; leaderEpoch?: number } & ErrorFields)[];
   }[];
 }
 

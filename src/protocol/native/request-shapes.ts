@@ -162,6 +162,8 @@ export const offsetCommitRequest = object({
       /** A negative offset is refused by the handler, naming it. */
       offset: int64,
       metadata: optional(nullable(text(requestStringLengthMax))),
+      /** KIP-320: the leader epoch of the last record consumed (absent or -1: unknown); kept with the offset. */
+      leaderEpoch: optional(int32),
     }),
   ),
 });

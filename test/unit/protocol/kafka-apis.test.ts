@@ -757,8 +757,9 @@ describe('OffsetCommit (8)', () => {
         {
           name: 't',
           partitions: [
-            { partition: 0, offset: 10, metadata: '' },
-            { partition: 1, offset: 20, metadata: 'x' },
+            // before v6 the epoch is unknown (KIP-320)
+            { partition: 0, offset: 10, metadata: '', leaderEpoch: -1 },
+            { partition: 1, offset: 20, metadata: 'x', leaderEpoch: -1 },
           ],
         },
       ],

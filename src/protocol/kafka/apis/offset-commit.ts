@@ -2,7 +2,8 @@
  * OffsetCommit (key 8), v2-v7: a group member (or, with generation -1 and
  * no member id, an admin tool) commits offsets. The retention time (v2-v4)
  * is ignored: committed offsets live as long as the group's offsets do. The
- * committed leader epoch (v6+) is not kept. A request refused as a whole
+ * committed leader epoch (v6+, KIP-320) is kept with the offset and
+ * OffsetFetch v5+ returns it. A request refused as a whole
  * (a negative offset, a malformed request) answers every partition with
  * its error, which is how Kafka's response can say it.
  */
@@ -74,6 +75,7 @@ export const offsetCommitApi = kafkaApi({
         partition: p.partitionIndex,
         offset: p.committedOffset,
         metadata: p.committedMetadata ?? '',
+        leaderEpoch: p.committedLeaderEpoch,
       })),
     })),
   }),

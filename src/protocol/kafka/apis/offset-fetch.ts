@@ -1,7 +1,8 @@
 /**
  * OffsetFetch (key 9), v1-v5: a group's committed offsets, for the named
  * partitions or (v2+, topics null) for every partition it has one for.
- * Offset -1 means nothing is committed. Leader epochs are not kept (-1).
+ * Offset -1 means nothing is committed. v5+ answers the leader epoch committed
+ * with the offset (KIP-320), -1 when none was (or before Sluice kept them).
  * A request refused as a whole (this broker does not coordinate the group)
  * carries its error on every requested partition and, v2+, at the top.
  */
@@ -82,7 +83,7 @@ export const offsetFetchApi = kafkaApi({
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,
           committedOffset: p.offset,
-          committedLeaderEpoch: -1,
+          committedLeaderEpoch: p.leaderEpoch ?? -1,
           metadata: p.metadata,
           errorCode: p.errorCode,
         })),
