@@ -156,8 +156,12 @@ export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
 
 export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
-  async handle(_request, ctx) {
-    return { errorCode: 0, groups: await ctx.groups.list() };
+  async handle(request, ctx) {
+    const groups = await ctx.groups.list();
+    // Kafka (KIP-518) matches the states case-insensitively; an empty filter lists every group
+    const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
+    if (states.size === 0) return { errorCode: 0, groups };
+    return { errorCode: 0, groups: groups.filter((g) => states.has(g.state.toLowerCase())) };
   },
 };
 

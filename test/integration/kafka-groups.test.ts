@@ -5,20 +5,23 @@
  * deletes an empty one with its committed offsets, and answers an unknown
  * group GROUP_ID_NOT_FOUND. OffsetCommit v6 keeps the committed leader
  * epoch (KIP-320) and OffsetFetch v5 answers it, both laid out by hand
- * (kafkajs stops at v5 and v4), as does the native listener.
+ * (kafkajs stops at v5 and v4), as does the native listener. ListGroups v4
+ * filters by state (KIP-518) and `sluice group list --state` likewise.
  */
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
-import { hex, s } from '../helpers/kafka-api-check.js';
+import { CliRunner } from '../helpers/cli-runner.js';
+import { cs, hex, s } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const groupTimeoutMs = 30_000;
 
 let broker: BrokerProcess;
+const cli = new CliRunner();
 /** Every kafkajs client a test opened; afterEach disconnects them. */
 const opened: { disconnect(): Promise<void> }[] = [];
 
@@ -34,6 +37,7 @@ afterEach(async () => {
 }, 30_000);
 
 afterAll(async () => {
+  cli.killAll();
   await broker?.destroy();
 }, 30_000);
 
@@ -206,4 +210,81 @@ describe('committed leader epochs (KIP-320)', () => {
       native.close();
     }
   }, 60_000);
+});
+
+describe('ListGroups v4 states (KIP-518)', () => {
+  it('filters by state case-insensitively and answers each state; sluice group list --state likewise', async () => {
+    const topic = 'lg-topic';
+    const a = await admin();
+    expect(
+      await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }),
+    ).toBe(true);
+    // an empty group (offsets only) and a stable one (a running kafkajs consumer)
+    const native = await RawClient.connect(broker.port);
+    try {
+      const committed = await native.call<{ topics: { partitions: { errorCode: number }[] }[] }>(ApiKey.OffsetCommit, {
+        groupId: 'lg-empty',
+        generationId: -1,
+        memberId: '',
+        topics: [{ name: topic, partitions: [{ partition: 0, offset: 0 }] }],
+      });
+      expect(committed.topics[0]?.partitions[0]?.errorCode).toBe(0);
+    } finally {
+      native.close();
+    }
+    const c = kafka().consumer({
+      groupId: 'lg-stable',
+      heartbeatInterval: 500,
+      sessionTimeout: 10_000,
+      maxWaitTimeInMs: 200,
+    });
+    opened.push(c);
+    let joined = false;
+    c.on(c.events.GROUP_JOIN, () => {
+      joined = true;
+    });
+    await c.connect();
+    await c.subscribe({ topics: [topic] });
+    await c.run({ eachMessage: async () => undefined });
+    await waitFor('the consumer joined', () => joined);
+    await waitFor('lg-stable is Stable', async () => {
+      const d = await a.describeGroups(['lg-stable']);
+      return d.groups[0]?.state === 'Stable';
+    });
+
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      const listed = async (states: string[]): Promise<string> => {
+        const filter = states.map((x) => cs(x)).join('');
+        const body = await raw.call({
+          apiKey: 16,
+          apiVersion: 4,
+          // request header tags, [states], body tags
+          body: hex(`00 ${(states.length + 1).toString(16).padStart(2, '0')} ${filter} 00`),
+        });
+        return body.toString('hex');
+      };
+      // response header tags, throttle, error, [group, protocol type, state]
+      const stable = `${cs('lg-stable')} ${cs('consumer')} ${cs('Stable')} 00`;
+      const empty = `${cs('lg-empty')} ${cs('consumer')} ${cs('Empty')} 00`;
+      expect(await listed(['STABLE'])).toBe(hex(`00 00000000 0000 02 ${stable} 00`).toString('hex'));
+      const emptyOnes = await listed(['empty', 'Dead']);
+      expect(emptyOnes).toContain(hex(empty).toString('hex'));
+      expect(emptyOnes).not.toContain(hex(stable).toString('hex'));
+      const all = await listed([]);
+      expect(all).toContain(hex(stable).toString('hex'));
+      expect(all).toContain(hex(empty).toString('hex'));
+    } finally {
+      raw.close();
+    }
+
+    const r = await cli.run(['group', 'list', '--state', 'stable'], { brokers: broker.address });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n').filter((l) => l.startsWith('lg-'))).toEqual(['lg-stable']);
+    const all = await cli.run(['group', 'list'], { brokers: broker.address });
+    expect(all.stdout.split('\n').filter((l) => l.startsWith('lg-'))).toEqual(['lg-empty', 'lg-stable']);
+    const bad = await cli.run(['group', 'list', '--state', 'sleepy'], { brokers: broker.address });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown group state 'sleepy'");
+  }, 90_000);
 });

@@ -174,7 +174,10 @@ export const offsetFetchRequest = object({
   topics: optional(nullable(topicsOf(int32))),
 });
 
-export const listGroupsRequest = object({});
+export const listGroupsRequest = object({
+  /** KIP-518: only groups in one of these states (matched case-insensitively); absent or empty: every group. */
+  statesFilter: optional(names),
+});
 
 export const describeGroupsRequest = object({ groups: names });
 

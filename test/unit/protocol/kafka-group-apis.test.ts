@@ -9,6 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import { deleteGroupsApi } from '../../../src/protocol/kafka/apis/delete-groups.js';
+import { listGroupsApi } from '../../../src/protocol/kafka/apis/list-groups.js';
 import { kafkaApis } from '../../../src/protocol/kafka/registry.js';
 import { cs, fromKafkajs, hex, readRequest, s, toKafkajs, writeResponse } from '../../helpers/kafka-api-check.js';
 
@@ -63,5 +64,46 @@ describe('DeleteGroups (42)', () => {
         'hex',
       ),
     ).toBe(hex(`00000000 00000001 ${s('g1')} 002a`).toString('hex'));
+  });
+});
+
+describe('ListGroups (16) v3-v4', () => {
+  const native = {
+    errorCode: 0,
+    groups: [
+      { groupId: 'a', protocolType: 'consumer', state: 'Stable' as const },
+      { groupId: 'b', protocolType: 'consumer', state: 'Empty' as const },
+    ],
+  };
+
+  it('reads v3 (flexible, empty) and v4 (states filter) requests laid out by hand', () => {
+    expect(readRequest(listGroupsApi, 3, hex('00'))).toEqual({ statesFilter: [] });
+    const v4 = readRequest(listGroupsApi, 4, hex(`03 ${cs('Stable')} ${cs('empty')} 00`));
+    expect(v4).toEqual({ statesFilter: ['Stable', 'empty'] });
+    expect(listGroupsApi.toNative?.(v4, 4)).toEqual({ statesFilter: ['Stable', 'empty'] });
+  });
+
+  it('answers v3 without and v4 with each group state, laid out by hand', () => {
+    const req = readRequest(listGroupsApi, 3, hex('00'));
+    expect(writeResponse(listGroupsApi, 3, native, req).toString('hex')).toBe(
+      hex(`00000000 0000 03 ${cs('a')} ${cs('consumer')} 00 ${cs('b')} ${cs('consumer')} 00 00`).toString('hex'),
+    );
+    expect(writeResponse(listGroupsApi, 4, native, req).toString('hex')).toBe(
+      hex(
+        `00000000 0000 03 ${cs('a')} ${cs('consumer')} ${cs('Stable')} 00 ${cs('b')} ${cs('consumer')} ${cs('Empty')} 00 00`,
+      ).toString('hex'),
+    );
+  });
+
+  it('still answers kafkajs v0-v2 (no state on the wire)', async () => {
+    for (const v of [0, 1, 2]) {
+      const req = await fromKafkajs(listGroupsApi, 'listGroups', v, {});
+      expect(listGroupsApi.toNative?.(req, v)).toEqual({ statesFilter: [] });
+      const decoded = await toKafkajs(listGroupsApi, 'listGroups', v, native, req);
+      expect(decoded).toMatchObject({
+        errorCode: 0,
+        groups: [{ groupId: 'a', protocolType: 'consumer' }, { groupId: 'b' }],
+      });
+    }
   });
 });
