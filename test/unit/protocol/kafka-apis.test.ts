@@ -82,10 +82,13 @@ async function toKafkajs<Req, Res>(
 }
 
 describe('the registry', () => {
-  it('speaks only classic (non-flexible) versions, except ApiVersions v3 and DescribeCluster (flexible from v0)', () => {
+  it('speaks only classic (non-flexible) versions, except ApiVersions v3, DescribeCluster and the group APIs', () => {
+    // the group APIs' flexible versions are checked in kafka-group-apis.test.ts
+    const groupApis = ['JoinGroup', 'SyncGroup', 'Heartbeat', 'LeaveGroup', 'OffsetCommit', 'OffsetFetch'];
+    groupApis.push('DescribeGroups', 'ListGroups', 'FindCoordinator', 'DeleteGroups');
     for (const api of kafkaApis.values()) {
       expect(api.minVersion).toBeLessThanOrEqual(api.maxVersion);
-      if (api !== apiVersionsApi && api !== describeClusterApi && !['DeleteGroups', 'ListGroups'].includes(api.name))
+      if (api !== apiVersionsApi && api !== describeClusterApi && !groupApis.includes(api.name))
         expect(api.flexibleFrom).toBeGreaterThan(api.maxVersion);
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
@@ -93,14 +96,14 @@ describe('the registry', () => {
       [1, 4, 11],
       [2, 1, 5],
       [3, 0, 8],
-      [8, 2, 7],
-      [9, 1, 5],
-      [10, 0, 2],
-      [11, 0, 5],
-      [12, 0, 3],
-      [13, 0, 2],
-      [14, 0, 3],
-      [15, 0, 4],
+      [8, 2, 8],
+      [9, 1, 7],
+      [10, 0, 4],
+      [11, 0, 7],
+      [12, 0, 4],
+      [13, 0, 4],
+      [14, 0, 5],
+      [15, 0, 5],
       [16, 0, 4],
       [18, 0, 3],
       [19, 0, 4],
@@ -493,9 +496,10 @@ describe('FindCoordinator (10)', () => {
     expect(await fromKafkajs(findCoordinatorApi, 'findCoordinator', 0, { groupId: 'g' })).toEqual({
       key: 'g',
       keyType: 0,
+      coordinatorKeys: [],
     });
     const v2 = await fromKafkajs(findCoordinatorApi, 'findCoordinator', 2, { coordinatorKey: 'g', coordinatorType: 0 });
-    expect(v2).toEqual({ key: 'g', keyType: 0 });
+    expect(v2).toEqual({ key: 'g', keyType: 0, coordinatorKeys: [] });
     expect(findCoordinatorApi.toNative?.(v2, 2)).toEqual({ key: 'g' });
   });
 
@@ -521,7 +525,11 @@ describe('FindCoordinator (10)', () => {
         coordinator: { nodeId: -1, port: -1 },
       });
     }
-    const tx = await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, { key: 'tx', keyType: 1 });
+    const tx = await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, {
+      key: 'tx',
+      keyType: 1,
+      coordinatorKeys: [],
+    });
     expect(tx).toMatchObject({ errorCode: 15, errorMessage: expect.stringContaining('transactions') });
     const moved = { errorCode: 15, errorMessage: 'no leader', nodeId: -1, host: '', port: -1 };
     expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, moved, req)).toMatchObject({
@@ -567,6 +575,7 @@ describe('JoinGroup (11)', () => {
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 10_000,
       memberId: '',
+      groupInstanceId: null,
       requireKnownMemberId: false,
       protocolType: 'consumer',
       protocols,
@@ -627,6 +636,8 @@ describe('SyncGroup (14)', () => {
       generationId: 3,
       memberId: 'm1',
       groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
       assignments: [{ memberId: 'm1', assignment: Buffer.from([1, 2]) }],
     });
     const v3 = await fromKafkajs(syncGroupApi, 'syncGroup', 3, {
@@ -641,6 +652,9 @@ describe('SyncGroup (14)', () => {
       groupId: 'g',
       generationId: 3,
       memberId: 'm1',
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
       assignments: [{ memberId: 'm1', assignment: Buffer.from([1, 2]) }],
     });
   });
@@ -675,7 +689,12 @@ describe('Heartbeat (12) and LeaveGroup (13)', () => {
       groupInstanceId: 'i1',
     });
     expect(v3.groupInstanceId).toBe('i1');
-    expect(heartbeatApi.toNative?.(v3, 3)).toEqual({ groupId: 'g', generationId: 3, memberId: 'm1' });
+    expect(heartbeatApi.toNative?.(v3, 3)).toEqual({
+      groupId: 'g',
+      generationId: 3,
+      memberId: 'm1',
+      groupInstanceId: 'i1',
+    });
     expect(await toKafkajs(heartbeatApi, 'heartbeat', 0, { errorCode: 27 }, v0)).toEqual({ errorCode: 27 });
     expect(await toKafkajs(heartbeatApi, 'heartbeat', 3, { errorCode: 0 }, v3)).toMatchObject({
       errorCode: 0,
@@ -686,7 +705,7 @@ describe('Heartbeat (12) and LeaveGroup (13)', () => {
   it('reads v0 and v2 leaves and answers them', async () => {
     for (const v of [0, 2]) {
       const req = await fromKafkajs(leaveGroupApi, 'leaveGroup', v, { groupId: 'g', memberId: 'm1' });
-      expect(req).toEqual({ groupId: 'g', memberId: 'm1' });
+      expect(req).toEqual({ groupId: 'g', memberId: 'm1', members: [] });
       expect(leaveGroupApi.toNative?.(req, v)).toEqual({ groupId: 'g', memberId: 'm1' });
       expect(await toKafkajs(leaveGroupApi, 'leaveGroup', v, { errorCode: 25 }, req)).toMatchObject({
         errorCode: 25,
@@ -753,6 +772,7 @@ describe('OffsetCommit (8)', () => {
       groupId: 'g',
       generationId: 3,
       memberId: 'm1',
+      groupInstanceId: null,
       topics: [
         {
           name: 't',
@@ -859,10 +879,10 @@ describe('OffsetFetch (9)', () => {
       groupId: 'g',
       topics: [{ topic: 't', partitions: [{ partition: 0 }, { partition: 1 }] }],
     });
-    expect(v1).toEqual({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+    expect(v1).toEqual({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false });
     expect(offsetFetchApi.toNative?.(v1, 1)).toEqual({ groupId: 'g', topics: [{ name: 't', partitions: [0, 1] }] });
     const v4 = await fromKafkajs(offsetFetchApi, 'offsetFetch', 4, { groupId: 'g', topics: [] });
-    expect(v4).toEqual({ groupId: 'g', topics: null });
+    expect(v4).toEqual({ groupId: 'g', topics: null, requireStable: false });
     expect(offsetFetchApi.toNative?.(v4, 4)).toEqual({ groupId: 'g', topics: null });
   });
 
@@ -880,7 +900,7 @@ describe('OffsetFetch (9)', () => {
   };
 
   it('answers v1 and v4', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
     const responses = [
       {
         topic: 't',
@@ -899,7 +919,7 @@ describe('OffsetFetch (9)', () => {
   });
 
   it('puts a refusal on every requested partition (v1) and at the top (v2+)', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
     const notCoordinator = { errorCode: 16, errorMessage: 'elsewhere', topics: [] };
     const partitions = [
       { partition: 0, offset: '-1', errorCode: 16 },
@@ -913,13 +933,19 @@ describe('OffsetFetch (9)', () => {
       errorCode: 16,
     });
     expect(
-      await toKafkajs(offsetFetchApi, 'offsetFetch', 4, { errorCode: 42 }, { groupId: 'g', topics: null }),
+      await toKafkajs(
+        offsetFetchApi,
+        'offsetFetch',
+        4,
+        { errorCode: 42 },
+        { groupId: 'g', topics: null, requireStable: false },
+      ),
     ).toMatchObject({ responses: [], errorCode: 42 });
   });
 
   it('lays out v5 as the protocol guide says', () => {
     const req = readRequest(offsetFetchApi, 5, hex(`${s('g')} ffffffff`));
-    expect(req).toEqual({ groupId: 'g', topics: null });
+    expect(req).toEqual({ groupId: 'g', topics: null, requireStable: false });
     expect(writeResponse(offsetFetchApi, 5, native, req).toString('hex')).toBe(
       hex(`
         00000000
@@ -936,8 +962,8 @@ describe('ListGroups (16) and DescribeGroups (15)', () => {
     const native = { errorCode: 0, groups: [{ groupId: 'g', protocolType: 'consumer', state: 'Stable' }] };
     for (const v of [0, 2]) {
       const req = await fromKafkajs(listGroupsApi, 'listGroups', v, {});
-      expect(req).toEqual({});
-      expect(listGroupsApi.toNative?.(req, v)).toEqual({});
+      expect(req).toEqual({ statesFilter: [] });
+      expect(listGroupsApi.toNative?.(req, v)).toEqual({ statesFilter: [] });
       expect(await toKafkajs(listGroupsApi, 'listGroups', v, native, req)).toMatchObject({
         errorCode: 0,
         groups: [{ groupId: 'g', protocolType: 'consumer' }],
