@@ -7,6 +7,10 @@
  * epoch (KIP-320) and OffsetFetch v5 answers it, both laid out by hand
  * (kafkajs stops at v5 and v4), as does the native listener. ListGroups v4
  * filters by state (KIP-518) and `sluice group list --state` likewise.
+ * Static membership (KIP-345) with kcat (librdkafka): a static member
+ * restarted within its session timeout gets the same partitions back and the
+ * other member sees no rebalance; once it stays away past its session
+ * timeout the other member takes its partitions.
  */
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -16,16 +20,19 @@ import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
 import { cs, hex, s } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { ensureKcat, Kcat, type KcatProcess } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const groupTimeoutMs = 30_000;
 
 let broker: BrokerProcess;
 const cli = new CliRunner();
+const kcat = new Kcat();
 /** Every kafkajs client a test opened; afterEach disconnects them. */
 const opened: { disconnect(): Promise<void> }[] = [];
 
 beforeAll(async () => {
+  ensureKcat();
   broker = await BrokerProcess.start({
     overrides: ['default.replication.factor=1', 'group.initial.rebalance.delay.ms=0'],
   });
@@ -34,10 +41,12 @@ beforeAll(async () => {
 afterEach(async () => {
   const clients = opened.splice(0);
   await Promise.allSettled(clients.map((c) => c.disconnect()));
+  await kcat.stopAll();
 }, 30_000);
 
 afterAll(async () => {
   cli.killAll();
+  await kcat.stopAll();
   await broker?.destroy();
 }, 30_000);
 
@@ -287,4 +296,94 @@ describe('ListGroups v4 states (KIP-518)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("unknown group state 'sleepy'");
   }, 90_000);
+});
+
+/** kcat's "Group ... rebalanced (memberid ...): assigned|revoked: ..." lines (stderr), in order. */
+function rebalances(c: KcatProcess): { kind: string; partitions: number[] }[] {
+  return [...c.stderr.matchAll(/rebalanced \(memberid [^)]*\): (assigned|revoked): ([^\n]*)\n/g)].map((m) => ({
+    kind: m[1] ?? '',
+    partitions: [...(m[2] ?? '').matchAll(/\[(\d+)\]/g)].map((p) => Number(p[1])).sort((x, y) => x - y),
+  }));
+}
+
+/** The partitions of the consumer's latest assignment; undefined before the first or after a revoke. */
+function assigned(c: KcatProcess): number[] | undefined {
+  const last = rebalances(c).at(-1);
+  return last?.kind === 'assigned' ? last.partitions : undefined;
+}
+
+describe('static membership (KIP-345) with kcat (librdkafka)', () => {
+  it('a static member restarted within its session timeout gets its partitions back with no rebalance of the other', async () => {
+    const topic = 'static-topic';
+    const group = 'static-group';
+    const a = await admin();
+    expect(
+      await a.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true }),
+    ).toBe(true);
+    const consumer = (...extra: string[]): KcatProcess =>
+      kcat.spawn(['-b', broker.kafkaBrokers, '-u', '-X', 'auto.offset.reset=earliest', ...extra, '-G', group, topic]);
+    // the static member: its session outlives a restart; the other member is dynamic
+    const staticArgs = ['-X', 'group.instance.id=static-a', '-X', 'session.timeout.ms=10000'];
+    const first = consumer(...staticArgs);
+    const other = consumer('-X', 'session.timeout.ms=10000');
+    const split = (cs: KcatProcess[]) => (): boolean => {
+      const sets = cs.map(assigned);
+      if (sets.some((x) => x === undefined || x.length === 0)) return false;
+      const all = sets.flatMap((x) => x ?? []);
+      return all.length === 4 && new Set(all).size === 4;
+    };
+    await first.waitUntil('the group to split 4 partitions', split([first, other]), groupTimeoutMs);
+    const before = assigned(first);
+    const otherEvents = rebalances(other).length;
+    const described = await cli.run(['group', 'describe', group, '--json'], { brokers: broker.address });
+    expect(described.code, described.stderr).toBe(0);
+    const firstMember = (JSON.parse(described.stdout) as { members: { memberId: string }[] }).members.map(
+      (m) => m.memberId,
+    );
+    expect(firstMember).toHaveLength(2);
+
+    // a restart: SIGTERM (a static librdkafka member does not send LeaveGroup), then the same instance id again
+    await first.stop();
+    const second = consumer(...staticArgs);
+    await second.waitUntil(
+      'the restarted static member to be assigned',
+      () => assigned(second) !== undefined,
+      groupTimeoutMs,
+    );
+    expect(assigned(second)).toEqual(before);
+    // the other member was never revoked nor reassigned, and the group still has two members (one a new id)
+    expect(rebalances(other)).toHaveLength(otherEvents);
+    const after = await cli.run(['group', 'describe', group, '--json'], { brokers: broker.address });
+    const members = (JSON.parse(after.stdout) as { members: { memberId: string }[] }).members.map((m) => m.memberId);
+    expect(members).toHaveLength(2);
+    expect(members.filter((m) => !firstMember.includes(m))).toHaveLength(1);
+
+    // the records of every partition still reach the two members: the restarted one reads its own
+    const p = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    opened.push(p);
+    await p.connect();
+    await p.send({
+      topic,
+      acks: -1,
+      messages: [0, 1, 2, 3].map((partition) => ({ partition, value: `v${partition}` })),
+    });
+    await second.waitUntil(
+      'its partitions records',
+      () => second.lines.length >= (before?.length ?? 0),
+      groupTimeoutMs,
+    );
+    await other.waitUntil(
+      'its partitions records',
+      () => other.lines.length >= 4 - (before?.length ?? 0),
+      groupTimeoutMs,
+    );
+
+    // gone for good: after its session timeout the other member takes every partition
+    await second.stop();
+    await other.waitUntil(
+      'the other member to take all 4 partitions',
+      () => assigned(other)?.length === 4,
+      groupTimeoutMs,
+    );
+  }, 120_000);
 });
