@@ -10,14 +10,19 @@
  * Static membership (KIP-345) with kcat (librdkafka): a static member
  * restarted within its session timeout gets the same partitions back and the
  * other member sees no rebalance; once it stays away past its session
- * timeout the other member takes its partitions.
+ * timeout the other member takes its partitions. The native client's
+ * groupInstanceId option does the same: a restarted static consumer gets
+ * its partitions back and the other member stays in its generation.
  */
 import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ConsumerRecord } from '../../src/client/types.js';
+import { Sluice } from '../../src/index.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
+import { collect, waitFor as waitUntil } from '../helpers/group-consumers.js';
 import { cs, hex, s } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { ensureKcat, Kcat, type KcatProcess } from '../helpers/kcat.js';
@@ -386,4 +391,59 @@ describe('static membership (KIP-345) with kcat (librdkafka)', () => {
       groupTimeoutMs,
     );
   }, 120_000);
+});
+
+describe('static membership with the native client (groupInstanceId)', () => {
+  it('a static consumer closed and started again gets its partitions back; the other stays in its generation', async () => {
+    const topic = 'native-static';
+    const group = 'native-static-g';
+    const clients: Sluice[] = [];
+    const client = (): Sluice => {
+      const c = new Sluice({ brokers: broker.address, clientId: 'static-it' });
+      clients.push(c);
+      return c;
+    };
+    try {
+      await client().admin().createTopic({ topic, partitions: 4 });
+      const options = {
+        groupId: group,
+        autoOffsetReset: 'earliest' as const,
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 300,
+        maxWaitMs: 100,
+      };
+      const first = client().consumer({ ...options, groupInstanceId: 'native-a' });
+      const other = client().consumer(options);
+      const got: ConsumerRecord[] = [];
+      await first.subscribe({ topics: [topic] });
+      await other.subscribe({ topics: [topic] });
+      void collect(first, got);
+      void collect(other, got);
+      const generation = () => other.groupGeneration()?.generationId;
+      await waitUntil(
+        'both members assigned in one generation',
+        () =>
+          first.assignment().length + other.assignment().length === 4 &&
+          first.assignment().length > 0 &&
+          other.assignment().length > 0 &&
+          first.groupGeneration()?.generationId === generation(),
+      );
+      const before = first.assignment();
+      const otherBefore = other.assignment();
+      const otherGeneration = generation();
+
+      await first.close(); // a static member does not leave: its place waits for it
+      const second = client().consumer({ ...options, groupInstanceId: 'native-a' });
+      await second.subscribe({ topics: [topic] });
+      void collect(second, got);
+      await waitUntil('the restarted static consumer assigned', () => second.assignment().length > 0);
+      expect(second.assignment()).toEqual(before);
+      expect(second.groupGeneration()?.generationId).toBe(otherGeneration);
+      expect(generation()).toBe(otherGeneration);
+      expect(other.assignment()).toEqual(otherBefore);
+      expect(() => client().consumer({ ...options, groupInstanceId: '' })).toThrow(/groupInstanceId/);
+    } finally {
+      await Promise.allSettled(clients.map((c) => c.close()));
+    }
+  }, 90_000);
 });
