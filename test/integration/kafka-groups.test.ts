@@ -25,6 +25,7 @@ import { CliRunner } from '../helpers/cli-runner.js';
 import { collect, waitFor as waitUntil } from '../helpers/group-consumers.js';
 import { cs, hex, s } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { ensureKcat, Kcat, type KcatProcess } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
 
@@ -446,4 +447,93 @@ describe('static membership with the native client (groupInstanceId)', () => {
       await Promise.allSettled(clients.map((c) => c.close()));
     }
   }, 90_000);
+});
+
+describe('static membership requests on the Kafka listener (kafkajs encoders, hand-laid bytes)', () => {
+  it('fences the replaced member id on heartbeat and commit, leaves by instance id, and finds batched coordinators', async () => {
+    const group = 'raw-static';
+    const topic = 'raw-static-t';
+    const a = await admin();
+    expect(
+      await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }),
+    ).toBe(true);
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    const call = async <T>(api: string, version: number, args: object): Promise<T> => {
+      const request = await kafkajsRequest(api, version, args);
+      return (await kafkajsResponse<T>(api, version, await raw.call(request))).decoded;
+    };
+    try {
+      type Joined = { errorCode: number; generationId: number; memberId: string };
+      const join = () =>
+        call<Joined>('joinGroup', 5, {
+          groupId: group,
+          sessionTimeout: 10_000,
+          rebalanceTimeout: 10_000,
+          memberId: '',
+          groupInstanceId: 'ri',
+          protocolType: 'consumer',
+          groupProtocols: [{ name: 'range', metadata: Buffer.from('sub') }],
+        });
+      // a static member is not asked for a member id first (KIP-394 does not apply to it)
+      const first = await join();
+      expect(first).toMatchObject({ errorCode: 0, generationId: 1 });
+      const synced = await call<{ errorCode: number; memberAssignment: Buffer }>('syncGroup', 3, {
+        groupId: group,
+        generationId: 1,
+        memberId: first.memberId,
+        groupInstanceId: 'ri',
+        groupAssignment: [{ memberId: first.memberId, memberAssignment: Buffer.from('mine') }],
+      });
+      expect(synced.memberAssignment.toString()).toBe('mine');
+
+      const second = await join();
+      expect(second).toMatchObject({ errorCode: 0, generationId: 1 });
+      expect(second.memberId).not.toBe(first.memberId);
+      const heartbeat = (memberId: string) =>
+        call<{ errorCode: number }>('heartbeat', 3, {
+          groupId: group,
+          groupGenerationId: 1,
+          memberId,
+          groupInstanceId: 'ri',
+        });
+      expect((await heartbeat(first.memberId)).errorCode).toBe(WireError.FENCED_INSTANCE_ID);
+      expect((await heartbeat(second.memberId)).errorCode).toBe(0);
+      // OffsetCommit v7 (hand-laid: kafkajs stops at v5): group, generation, member, instance, [topic [0, 3, -1, null]]
+      const commit = (memberId: string) =>
+        raw.call({
+          apiKey: 8,
+          apiVersion: 7,
+          body: hex(
+            `${s(group)} 00000001 ${s(memberId)} ${s('ri')} 00000001 ${s(topic)} 00000001 00000000 0000000000000003 ffffffff ffff`,
+          ),
+        });
+      const errorOfCommit = (body: Buffer): number => body.readInt16BE(body.length - 2);
+      expect(errorOfCommit(await commit(first.memberId))).toBe(WireError.FENCED_INSTANCE_ID);
+      expect(errorOfCommit(await commit(second.memberId))).toBe(0);
+
+      // LeaveGroup v3: the instance (by instance id alone) and a member nobody knows, answered one by one
+      const left = await call<{
+        errorCode: number;
+        members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+      }>('leaveGroup', 3, {
+        groupId: group,
+        members: [{ memberId: '', groupInstanceId: 'ri' }, { memberId: 'ghost' }],
+      });
+      expect(left.errorCode).toBe(0);
+      expect(left.members.map((m) => [m.memberId, m.groupInstanceId, m.errorCode])).toEqual([
+        ['', 'ri', 0],
+        ['ghost', null, WireError.UNKNOWN_MEMBER_ID],
+      ]);
+      expect((await heartbeat(second.memberId)).errorCode).toBe(WireError.UNKNOWN_MEMBER_ID);
+
+      // FindCoordinator v4 (KIP-699), hand-laid: request header tags, key type 0, [two groups], tags
+      const found = await raw.call({ apiKey: 10, apiVersion: 4, body: hex(`00 00 03 ${cs(group)} ${cs('other')} 00`) });
+      const port = Number(broker.kafkaBrokers.split(':').at(-1));
+      const entry = (key: string) =>
+        `${cs(key)} 00000000 ${cs('127.0.0.1')} ${port.toString(16).padStart(8, '0')} 0000 00 00`;
+      expect(found.toString('hex')).toBe(hex(`00 00000000 03 ${entry(group)} ${entry('other')} 00`).toString('hex'));
+    } finally {
+      raw.close();
+    }
+  }, 60_000);
 });
