@@ -23,6 +23,19 @@ interface ResetOptions {
   dryRun?: boolean;
 }
 
+/** The group states `group list --state` takes (Kafka's classic group states; matched case-insensitively, as Kafka's ListGroups v4 does). */
+const groupStates = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable', 'Dead'];
+
+function parseStates(text: string): Set<string> {
+  const states = new Set<string>();
+  for (const part of text.split(',')) {
+    const state = groupStates.find((s) => s.toLowerCase() === part.trim().toLowerCase());
+    if (!state) throw usageError(`--state: unknown group state '${part.trim()}' (known: ${groupStates.join(', ')})`);
+    states.add(state.toLowerCase());
+  }
+  return states;
+}
+
 /** ISO-8601 date or date-time; without a zone it is local time (as Kafka's --to-datetime). */
 const isoDateTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 
@@ -131,9 +144,11 @@ export function registerGroupCommands(root: Command): void {
   group
     .command('list')
     .description('list consumer group names, one per line')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .option('--state <states>', `only groups in these states (comma-separated: ${groupStates.join(', ')})`)
+    .action(async (opts: { state?: string }, cmd: Command) => {
+      const states = opts.state === undefined ? undefined : parseStates(opts.state);
       const groups = await withClient(globalsOf(cmd), (sluice) => sluice.admin().listGroups());
-      for (const g of groups) await writeLine(g.group);
+      for (const g of groups) if (!states || states.has(g.state.toLowerCase())) await writeLine(g.group);
     });
 
   group

@@ -43,6 +43,7 @@ import {
   groupSessionTimeoutMsMax,
   groupSessionTimeoutMsMin,
   groupSubscribedTopicsMax,
+  requestStringLengthMax,
 } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { batchSizeOf, lastOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
@@ -203,6 +204,7 @@ export class Consumer {
   private readonly autoCommit: boolean;
   private readonly autoCommitIntervalMs: number;
   private readonly sessionTimeoutMs: number;
+  private readonly groupInstanceId: string | null;
   private readonly rebalanceTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly assignors: readonly Assignor[];
@@ -264,6 +266,14 @@ export class Consumer {
       consumerAutoCommitIntervalMsMax,
       consumerAutoCommitIntervalMsDefault,
     );
+    if (
+      options.groupInstanceId !== undefined &&
+      (typeof options.groupInstanceId !== 'string' ||
+        options.groupInstanceId === '' ||
+        Buffer.byteLength(options.groupInstanceId) > requestStringLengthMax)
+    )
+      throw invalidArgument(`groupInstanceId must be a non-empty string of at most ${requestStringLengthMax} bytes`);
+    this.groupInstanceId = options.groupInstanceId ?? null;
     this.sessionTimeoutMs = boundedInt(
       'sessionTimeoutMs',
       options.sessionTimeoutMs,
@@ -351,6 +361,7 @@ export class Consumer {
       this.cluster,
       {
         groupId,
+        groupInstanceId: this.groupInstanceId,
         sessionTimeoutMs: this.sessionTimeoutMs,
         rebalanceTimeoutMs: this.rebalanceTimeoutMs,
         heartbeatIntervalMs: this.heartbeatIntervalMs,

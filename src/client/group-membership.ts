@@ -52,6 +52,8 @@ export interface MembershipHooks {
 
 export interface MembershipOptions {
   groupId: string;
+  /** KIP-345: a static member's instance id; null or absent for a dynamic member. */
+  groupInstanceId?: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   heartbeatIntervalMs: number;
@@ -321,6 +323,7 @@ export class GroupMembership {
           sessionTimeoutMs: this.options.sessionTimeoutMs,
           rebalanceTimeoutMs: this.options.rebalanceTimeoutMs,
           memberId: this.memberId,
+          groupInstanceId: this.options.groupInstanceId ?? null,
           // KIP-394: a new member is first given its id (MEMBER_ID_REQUIRED), so a join abandoned
           // before it is answered leaves no member behind for the group to wait for
           requireKnownMemberId: true,
@@ -344,7 +347,13 @@ export class GroupMembership {
     if (this.stopped) return;
     const sync = await conn.request(
       ApiKey.SyncGroup,
-      { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId, assignments },
+      {
+        groupId: this.groupId,
+        generationId: this.generationId,
+        memberId: this.memberId,
+        groupInstanceId: this.options.groupInstanceId ?? null,
+        assignments,
+      },
       { timeoutMs },
     );
     this.check(sync.errorCode, 'sync group', sync.errorMessage);
@@ -409,7 +418,12 @@ export class GroupMembership {
     const conn = await this.coordinatorConnection();
     const res = await conn.request(
       ApiKey.Heartbeat,
-      { groupId: this.groupId, generationId: this.generationId, memberId: this.memberId },
+      {
+        groupId: this.groupId,
+        generationId: this.generationId,
+        memberId: this.memberId,
+        groupInstanceId: this.options.groupInstanceId ?? null,
+      },
       { timeoutMs: Math.max(this.options.sessionTimeoutMs, 1_000) },
     );
     this.check(res.errorCode, 'heartbeat', res.errorMessage);
@@ -433,6 +447,7 @@ export class GroupMembership {
       groupId: this.groupId,
       generationId,
       memberId: this.memberId,
+      groupInstanceId: this.options.groupInstanceId ?? null,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     };
     await this.cluster.retry(async () => {
@@ -509,7 +524,8 @@ export class GroupMembership {
       clearTimeout(timer);
       this.loopDone = null;
     }
-    if (this.memberId !== '' && !this.cluster.isClosed) {
+    // a static member does not leave (KIP-345): its place waits for it for the session timeout
+    if (this.memberId !== '' && (this.options.groupInstanceId ?? null) === null && !this.cluster.isClosed) {
       try {
         const conn = await this.coordinatorConnection();
         await conn.request(

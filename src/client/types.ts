@@ -96,6 +96,13 @@ export interface ConsumerOptions {
   autoCommit?: boolean;
   /** Default 1000. */
   autoCommitIntervalMs?: number;
+  /**
+   * Group only: a static member's id (Kafka's group.instance.id, KIP-345),
+   * unique in the group. A consumer restarted with the same id within
+   * sessionTimeoutMs gets its partitions back without a rebalance; it does
+   * not leave the group on close (its session timeout removes it).
+   */
+  groupInstanceId?: string;
   /** Group only: the coordinator drops a member silent this long. Default 10000. */
   sessionTimeoutMs?: number;
   /** Group only: how long a rebalance waits for members to rejoin (and for handlers to finish). Default 60000. */

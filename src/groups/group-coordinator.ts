@@ -45,7 +45,7 @@ function checkCommitter(req: OffsetCommitRequest, group: Group | undefined): voi
     return;
   }
   if (!group) throw unknownMember(req.memberId);
-  group.check(req.memberId, req.generationId);
+  group.check(req.memberId, req.generationId, req.groupInstanceId ?? null);
   if (group.state === 'CompletingRebalance') {
     throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${req.groupId} is completing a rebalance`);
   }
@@ -141,27 +141,49 @@ export class GroupCoordinator {
     generationId: number,
     memberId: string,
     assignments: { memberId: string; assignment: Buffer }[],
+    options: { groupInstanceId?: string | null; protocolType?: string | null; protocolName?: string | null } = {},
   ): Promise<SyncGroupResponse> {
     this.offsets.checkCoordinator(groupId);
     const group = this.group(groupId, false);
     if (!group) throw unknownMember(memberId);
-    return group.sync(memberId, generationId, assignments);
+    return group.sync(memberId, generationId, assignments, options);
   }
 
   /** Heartbeat; throws the group's refusals (RebalanceInProgress: the member must rejoin). */
-  heartbeat(groupId: string, generationId: number, memberId: string): void {
+  heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null = null): void {
     this.offsets.checkCoordinator(groupId);
     const group = this.group(groupId, false);
     if (!group) throw unknownMember(memberId);
-    group.heartbeat(memberId, generationId);
+    group.heartbeat(memberId, generationId, groupInstanceId);
   }
 
-  /** LeaveGroup; throws the group's refusals. */
-  leave(groupId: string, memberId: string): void {
+  /** LeaveGroup of one member (by member id and/or instance id); throws the group's refusals. */
+  leave(groupId: string, memberId: string, groupInstanceId: string | null = null): void {
     this.offsets.checkCoordinator(groupId);
     const group = this.group(groupId, false);
     if (!group) throw unknownMember(memberId);
-    group.leave(memberId);
+    group.leave(memberId, groupInstanceId);
+  }
+
+  /**
+   * LeaveGroup of several members (Kafka's v3+): each answered on its own
+   * (UnknownMemberId, FencedInstanceId); throws only what refuses the whole
+   * request (NotCoordinator and the like).
+   */
+  leaveMembers(
+    groupId: string,
+    members: { memberId: string; groupInstanceId?: string | null }[],
+  ): { memberId: string; groupInstanceId: string | null; errorCode: number; errorMessage?: string }[] {
+    this.offsets.checkCoordinator(groupId);
+    const group = this.group(groupId, false);
+    return members.map((m) => {
+      const groupInstanceId = m.groupInstanceId ?? null;
+      const refusal = coordinatorRefusal(() => {
+        if (!group) throw unknownMember(m.memberId);
+        group.leave(m.memberId, groupInstanceId);
+      });
+      return { memberId: m.memberId, groupInstanceId, ...(refusal ? toWireError(refusal) : { errorCode: 0 }) };
+    });
   }
 
   /** Fencing for fetches that name a group: throws for a stale generation or an unknown member. */
@@ -200,6 +222,7 @@ export class GroupCoordinator {
           partition: p.partition,
           offset: p.offset,
           metadata: p.metadata ?? '',
+          leaderEpoch: p.leaderEpoch ?? -1,
         }));
         await this.offsets.commit(req.groupId, entries);
       }
@@ -248,6 +271,7 @@ export class GroupCoordinator {
           errorCode: 0,
           offset: committed?.offset ?? -1,
           metadata: committed?.metadata ?? '',
+          leaderEpoch: committed?.leaderEpoch ?? -1,
         });
       }
       topics.push({ name: t.name, partitions });

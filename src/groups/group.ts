@@ -9,8 +9,17 @@
  * the leader gets every subscription. SyncGroup parks members until the leader
  * hands over the assignment. Heartbeats keep a member's session alive and tell
  * it when to rejoin. Every wait is bounded by a timer.
+ *
+ * Static members (KIP-345, group.instance.id) keep their place across
+ * restarts: one that joins again without a member id while its instance is
+ * still a member (its session has not timed out) takes over that member —
+ * a new member id, the same assignment — and a Stable group does not
+ * rebalance when its subscription is unchanged (the old member id is fenced:
+ * FENCED_INSTANCE_ID). It leaves only by LeaveGroup naming its instance, or
+ * when its session times out.
  */
 import { randomUUID } from 'node:crypto';
+import { consumerProtocolType, decodeSubscription } from '../protocol/native/consumer-protocol.js';
 import type {
   GroupState,
   JoinGroupRequest,
@@ -23,6 +32,8 @@ import { groupMembersMax, memberIdClientIdCharsMax } from '../shared/limits.js';
 
 interface Member {
   memberId: string;
+  /** KIP-345: the static member's instance id; null for a dynamic member. */
+  groupInstanceId: string | null;
   clientId: string;
   clientHost: string;
   sessionTimeoutMs: number;
@@ -53,6 +64,7 @@ const refusals = new Set<ErrorCode>([
   ErrorCode.RebalanceInProgress,
   ErrorCode.NonEmptyGroup,
   ErrorCode.GroupIdNotFound,
+  ErrorCode.FencedInstanceId,
 ]);
 
 export function isGroupRefusal(err: unknown): err is SluiceError {
@@ -93,6 +105,8 @@ export class Group {
   protocolName = '';
   leaderId = '';
   private readonly members = new Map<string, Member>();
+  /** Static members: instance id -> the member id that holds it now. */
+  private readonly staticMembers = new Map<string, string>();
   /** Ids given with MEMBER_ID_REQUIRED whose member has not joined yet, each with its expiry (the session timeout). */
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private joinTimer: NodeJS.Timeout | undefined;
@@ -113,6 +127,7 @@ export class Group {
 
   describeMembers(): {
     memberId: string;
+    groupInstanceId: string | null;
     clientId: string;
     clientHost: string;
     metadata: Buffer;
@@ -120,6 +135,7 @@ export class Group {
   }[] {
     return [...this.members.values()].map((m) => ({
       memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
       clientId: m.clientId,
       clientHost: m.clientHost,
       metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? noBytes,
@@ -131,12 +147,28 @@ export class Group {
    * Member and generation check shared by SyncGroup, Heartbeat, OffsetCommit
    * and Fetch fencing: throws UnknownMemberId or IllegalGeneration.
    */
-  check(memberId: string, generationId: number): void {
+  check(memberId: string, generationId: number, groupInstanceId: string | null = null): void {
+    this.checkInstance(memberId, groupInstanceId);
     if (!this.members.has(memberId)) throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
     if (generationId !== this.generationId) {
       throw new SluiceError(
         ErrorCode.IllegalGeneration,
         `generation ${generationId} is not group ${this.groupId}'s current one (${this.generationId})`,
+      );
+    }
+  }
+
+  /**
+   * KIP-345: a request naming an instance id whose member id is another
+   * (the instance joined again since) is fenced, as Kafka fences it.
+   */
+  private checkInstance(memberId: string, groupInstanceId: string | null): void {
+    if (groupInstanceId === null) return;
+    const current = this.staticMembers.get(groupInstanceId);
+    if (current !== undefined && current !== memberId) {
+      throw new SluiceError(
+        ErrorCode.FencedInstanceId,
+        `instance ${groupInstanceId} of group ${this.groupId} is held by member ${current}, not ${memberId}`,
       );
     }
   }
@@ -155,14 +187,29 @@ export class Group {
         `group ${this.groupId} uses protocol type ${this.protocolType}`,
       );
     }
+    const instanceId = req.groupInstanceId ?? null;
+    const held = instanceId === null ? undefined : this.staticMembers.get(instanceId);
     const names = new Set(req.protocols.map((p) => p.name));
-    const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId);
+    const others = [...this.members.values()].filter((m) => m.memberId !== req.memberId && m.memberId !== held);
     if (others.length > 0 && !others.every((m) => m.protocols.some((p) => names.has(p.name)))) {
       throw new SluiceError(ErrorCode.InconsistentGroupProtocol, 'no assignor is supported by every member');
     }
-    if (req.memberId === '' && req.requireKnownMemberId) return Promise.resolve(this.requireMemberId(req, clientId));
+    let member: Member | undefined;
+    if (instanceId !== null && req.memberId === '') {
+      // KIP-345: a static member is never asked for a member id first (Kafka skips KIP-394 for it)
+      const old = held === undefined ? undefined : this.members.get(held);
+      if (old) {
+        member = this.replaceStatic(old, clientId, clientHost);
+        const kept = this.keepAssignment(member, old.protocols, req);
+        if (kept) return Promise.resolve(kept);
+      }
+    } else if (instanceId !== null) {
+      this.checkInstance(req.memberId, instanceId);
+    } else if (req.memberId === '' && req.requireKnownMemberId) {
+      return Promise.resolve(this.requireMemberId(req, clientId));
+    }
     const pending = this.pending.get(req.memberId);
-    let member = req.memberId === '' || pending ? undefined : this.members.get(req.memberId);
+    if (!member) member = req.memberId === '' || pending ? undefined : this.members.get(req.memberId);
     if (req.memberId !== '' && !member && !pending)
       throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${req.memberId}`);
     if (!member) {
@@ -172,6 +219,7 @@ export class Group {
       this.pending.delete(req.memberId);
       member = {
         memberId: req.memberId || newMemberId(clientId),
+        groupInstanceId: instanceId,
         clientId,
         clientHost,
         sessionTimeoutMs: req.sessionTimeoutMs,
@@ -180,6 +228,7 @@ export class Group {
         assignment: noBytes,
       };
       this.members.set(member.memberId, member);
+      if (instanceId !== null) this.staticMembers.set(instanceId, member.memberId);
       this.onChange(this, `member ${member.memberId} joined`);
     }
     member.protocols = req.protocols;
@@ -198,6 +247,73 @@ export class Group {
     if (this.state !== 'PreparingRebalance') this.prepareRebalance();
     this.tryCompleteJoin();
     return response;
+  }
+
+  /**
+   * KIP-345: the instance's member id changes to a new one; the old id's
+   * pending join or sync is answered FENCED_INSTANCE_ID, and so is every
+   * later request that names the instance with it. The member keeps its
+   * place: subscription, assignment, leadership.
+   */
+  private replaceStatic(old: Member, clientId: string, clientHost: string): Member {
+    const fenced = answerOf(ErrorCode.FencedInstanceId);
+    old.joinWaiter?.(joinFailure(old.memberId, fenced));
+    old.syncWaiter?.({ ...fenced, assignment: noBytes });
+    this.stopSession(old);
+    const member: Member = {
+      ...old,
+      memberId: newMemberId(clientId),
+      clientId,
+      clientHost,
+      joinWaiter: undefined,
+      syncWaiter: undefined,
+      sessionTimer: undefined,
+    };
+    this.members.delete(old.memberId);
+    this.members.set(member.memberId, member);
+    this.staticMembers.set(member.groupInstanceId as string, member.memberId);
+    if (this.leaderId === old.memberId) this.leaderId = member.memberId;
+    this.onChange(this, `static member ${member.groupInstanceId}: ${old.memberId} replaced by ${member.memberId}`);
+    return member;
+  }
+
+  /**
+   * A static member that rejoined a Stable group with the same subscription
+   * keeps its assignment with no rebalance: answered at once with the
+   * current generation (the leader with every member, as Kafka answers it;
+   * its SyncGroup then gets the current assignment back, whatever it
+   * computes). Undefined when a rebalance is needed instead.
+   */
+  private keepAssignment(
+    member: Member,
+    before: Member['protocols'],
+    req: JoinGroupRequest,
+  ): JoinGroupResponse | undefined {
+    member.protocols = req.protocols;
+    member.sessionTimeoutMs = req.sessionTimeoutMs;
+    member.rebalanceTimeoutMs = req.rebalanceTimeoutMs;
+    if (this.state !== 'Stable' || this.chooseProtocol() !== this.protocolName) return undefined;
+    const was = before.find((p) => p.name === this.protocolName)?.metadata;
+    const now = req.protocols.find((p) => p.name === this.protocolName)?.metadata;
+    if (!was || !now || !sameSubscription(this.protocolType, was, now)) return undefined;
+    this.startSession(member);
+    this.onChange(this, `static member ${member.groupInstanceId} rejoined: assignment kept, no rebalance`);
+    return {
+      errorCode: 0,
+      generationId: this.generationId,
+      protocolName: this.protocolName,
+      leader: this.leaderId,
+      memberId: member.memberId,
+      members: member.memberId === this.leaderId ? this.memberSubscriptions() : [],
+    };
+  }
+
+  private memberSubscriptions(): JoinGroupResponse['members'] {
+    return [...this.members.values()].map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? noBytes,
+    }));
   }
 
   /**
@@ -273,10 +389,7 @@ export class Group {
     this.protocolName = this.chooseProtocol();
     if (!this.members.has(this.leaderId)) this.leaderId = this.members.keys().next().value as string;
     this.state = 'CompletingRebalance';
-    const everyone = [...this.members.values()].map((m) => ({
-      memberId: m.memberId,
-      metadata: m.protocols.find((p) => p.name === this.protocolName)?.metadata ?? noBytes,
-    }));
+    const everyone = this.memberSubscriptions();
     for (const m of this.members.values()) {
       const waiter = m.joinWaiter;
       m.joinWaiter = undefined;
@@ -316,15 +429,25 @@ export class Group {
     memberId: string,
     generationId: number,
     assignments: { memberId: string; assignment: Buffer }[],
+    options: { groupInstanceId?: string | null; protocolType?: string | null; protocolName?: string | null } = {},
   ): Promise<SyncGroupResponse> {
-    // refusals are thrown before the member waits: the check's, and RebalanceInProgress
-    this.check(memberId, generationId);
+    // refusals are thrown before the member waits: the check's, KIP-559's, and RebalanceInProgress
+    this.check(memberId, generationId, options.groupInstanceId ?? null);
+    if (
+      (options.protocolType != null && options.protocolType !== this.protocolType) ||
+      (options.protocolName != null && options.protocolName !== this.protocolName)
+    ) {
+      throw new SluiceError(
+        ErrorCode.InconsistentGroupProtocol,
+        `group ${this.groupId} uses protocol ${this.protocolType}/${this.protocolName}`,
+      );
+    }
     if (this.state === 'PreparingRebalance') {
       throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${this.groupId} is rebalancing`);
     }
     const member = this.members.get(memberId) as Member;
     this.touch(member);
-    if (this.state === 'Stable') return Promise.resolve({ errorCode: 0, assignment: member.assignment });
+    if (this.state === 'Stable') return Promise.resolve(this.synced(member));
     const response = new Promise<SyncGroupResponse>((resolve) => {
       member.syncWaiter = resolve;
     });
@@ -333,7 +456,7 @@ export class Group {
       for (const m of this.members.values()) m.assignment = byMember.get(m.memberId) ?? noBytes;
       this.state = 'Stable';
       for (const m of this.members.values()) {
-        m.syncWaiter?.({ errorCode: 0, assignment: m.assignment });
+        m.syncWaiter?.(this.synced(m));
         m.syncWaiter = undefined;
       }
       this.onChange(this, `generation ${this.generationId} stable`);
@@ -341,18 +464,40 @@ export class Group {
     return response;
   }
 
+  private synced(member: Member): SyncGroupResponse {
+    return {
+      errorCode: 0,
+      assignment: member.assignment,
+      protocolType: this.protocolType,
+      protocolName: this.protocolName,
+    };
+  }
+
   /** Keeps the member's session alive; throws the check's refusals, and RebalanceInProgress (after the touch) when it must rejoin. */
-  heartbeat(memberId: string, generationId: number): void {
-    this.check(memberId, generationId);
+  heartbeat(memberId: string, generationId: number, groupInstanceId: string | null = null): void {
+    this.check(memberId, generationId, groupInstanceId);
     this.touch(this.members.get(memberId) as Member);
     if (this.state === 'PreparingRebalance') {
       throw new SluiceError(ErrorCode.RebalanceInProgress, `group ${this.groupId} is rebalancing`);
     }
   }
 
-  /** LeaveGroup; throws UnknownMemberId. */
-  leave(memberId: string): void {
-    const member = this.members.get(memberId);
+  /**
+   * LeaveGroup for one member, by member id and/or instance id (Kafka's
+   * rules): an instance held by another member id is FencedInstanceId; a
+   * member known by neither is UnknownMemberId; a member given its id with
+   * MEMBER_ID_REQUIRED but not joined yet is simply forgotten.
+   */
+  leave(memberId: string, groupInstanceId: string | null = null): void {
+    if (groupInstanceId !== null && memberId !== '') this.checkInstance(memberId, groupInstanceId);
+    const pending = this.pending.get(memberId);
+    if (pending) {
+      clearTimeout(pending);
+      this.pending.delete(memberId);
+      return;
+    }
+    const held = groupInstanceId === null ? undefined : this.staticMembers.get(groupInstanceId);
+    const member = this.members.get(held ?? memberId);
     if (!member) throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
     this.remove(member, 'left the group', true);
   }
@@ -362,6 +507,9 @@ export class Group {
     member.joinWaiter?.(joinFailure(member.memberId, answerOf(ErrorCode.UnknownMemberId)));
     member.syncWaiter?.({ ...answerOf(ErrorCode.UnknownMemberId), assignment: noBytes });
     this.members.delete(member.memberId);
+    if (member.groupInstanceId !== null && this.staticMembers.get(member.groupInstanceId) === member.memberId) {
+      this.staticMembers.delete(member.groupInstanceId);
+    }
     this.onChange(this, `member ${member.memberId} ${why}`);
     if (!rebalance) return;
     if (this.state === 'PreparingRebalance') this.tryCompleteJoin();
@@ -412,5 +560,22 @@ export class Group {
       m.joinWaiter?.(joinFailure(m.memberId, answerOf(ErrorCode.CoordinatorNotAvailable)));
       m.syncWaiter?.({ ...answerOf(ErrorCode.CoordinatorNotAvailable), assignment: noBytes });
     }
+  }
+}
+
+/**
+ * Whether two subscriptions of a member are the same for the assignment: for
+ * the consumer protocol the same topics (whatever else its bytes carry, such
+ * as the partitions a restarted member no longer owns); otherwise the same bytes.
+ */
+function sameSubscription(protocolType: string, a: Buffer, b: Buffer): boolean {
+  if (a.equals(b)) return true;
+  if (protocolType !== consumerProtocolType) return false;
+  try {
+    const before = new Set(decodeSubscription(a).topics);
+    const after = new Set(decodeSubscription(b).topics);
+    return after.size === before.size && [...after].every((t) => before.has(t));
+  } catch {
+    return false;
   }
 }

@@ -44,6 +44,8 @@ export interface CommittedOffset {
   offset: number;
   metadata: string;
   commitTimestamp: number;
+  /** KIP-320: the leader epoch the committer gave with the offset; -1 unknown (and for records written before it was kept). */
+  leaderEpoch: number;
 }
 
 /** Java's String.hashCode, as Kafka uses it to place a group on an offsets partition. */
@@ -63,7 +65,13 @@ function encodeCommits(commits: CommitRecord[]): Buffer {
   return encodeRecordBatch(
     commits.map((c) => ({
       key: packr.pack([c.group, c.topic, c.partition]),
-      value: packr.pack({ offset: c.offset, metadata: c.metadata, commitTimestamp: c.commitTimestamp }),
+      // leaderEpoch only when known: a record without it reads as -1, as records written before it was kept do
+      value: packr.pack({
+        offset: c.offset,
+        metadata: c.metadata,
+        commitTimestamp: c.commitTimestamp,
+        ...(c.leaderEpoch >= 0 ? { leaderEpoch: c.leaderEpoch } : {}),
+      }),
       timestamp: c.commitTimestamp,
     })),
   );
@@ -88,14 +96,15 @@ export function readOffsetsLogRecord(key: Buffer | null, value: Buffer | null): 
     if (!value) return { group, topic, partition: partition as number, value: null };
     const v: unknown = packr.unpack(value);
     if (typeof v !== 'object' || v === null) return null;
-    const { offset, metadata, commitTimestamp } = v as Record<string, unknown>;
+    const { offset, metadata, commitTimestamp, leaderEpoch } = v as Record<string, unknown>;
     if (!Number.isSafeInteger(offset) || typeof metadata !== 'string' || typeof commitTimestamp !== 'number')
       return null;
+    const epoch = Number.isSafeInteger(leaderEpoch) && (leaderEpoch as number) >= 0 ? (leaderEpoch as number) : -1;
     return {
       group,
       topic,
       partition: partition as number,
-      value: { offset: offset as number, metadata, commitTimestamp },
+      value: { offset: offset as number, metadata, commitTimestamp, leaderEpoch: epoch },
     };
   } catch {
     return null;
@@ -260,7 +269,7 @@ export class OffsetStore {
   /** Appends the commits to the group's offsets partition, then updates the cache. */
   async commit(
     group: string,
-    entries: { topic: string; partition: number; offset: number; metadata: string }[],
+    entries: { topic: string; partition: number; offset: number; metadata: string; leaderEpoch?: number }[],
   ): Promise<void> {
     const partition = await this.ready(group);
     for (const e of entries) {
@@ -271,9 +280,15 @@ export class OffsetStore {
     if (entries.length === 0) return;
     const now = Date.now();
     await this.serialized(partition, async () => {
-      await this.append(partition, encodeCommits(entries.map((e) => ({ group, ...e, commitTimestamp: now }))));
-      for (const e of entries) {
-        this.remember(group, e.topic, e.partition, { offset: e.offset, metadata: e.metadata, commitTimestamp: now });
+      const commits = entries.map((e) => ({ group, ...e, leaderEpoch: e.leaderEpoch ?? -1, commitTimestamp: now }));
+      await this.append(partition, encodeCommits(commits));
+      for (const c of commits) {
+        this.remember(group, c.topic, c.partition, {
+          offset: c.offset,
+          metadata: c.metadata,
+          commitTimestamp: now,
+          leaderEpoch: c.leaderEpoch,
+        });
       }
     });
   }

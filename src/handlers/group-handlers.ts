@@ -31,27 +31,32 @@ async function orRefusal<T>(
 export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
   async handle(request, ctx) {
-    const group = request.key;
     await ctx.groups.offsets.ensureTopic();
-    // the coordinator is the leader of the group's offsets partition (Kafka's rule)
-    const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
-    const leader = state ? ctx.coordinator.brokers().find((b) => b.nodeId === state.leader) : undefined;
-    if (!leader) {
+    const coordinatorOf = (group: string) => {
+      // the coordinator is the leader of the group's offsets partition (Kafka's rule)
+      const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
+      const leader = state ? ctx.coordinator.brokers().find((b) => b.nodeId === state.leader) : undefined;
+      if (!leader) {
+        return {
+          errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
+          errorMessage: `the offsets partition of group ${group} has no leader right now`,
+          nodeId: -1,
+          host: '',
+          port: -1,
+        };
+      }
       return {
-        errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
-        errorMessage: `the offsets partition of group ${group} has no leader right now`,
-        nodeId: -1,
-        host: '',
-        port: -1,
+        errorCode: 0,
+        nodeId: leader.nodeId,
+        host: leader.host,
+        port: leader.port,
+        kafkaPort: leader.kafkaPort ?? -1,
       };
-    }
-    return {
-      errorCode: 0,
-      nodeId: leader.nodeId,
-      host: leader.host,
-      port: leader.port,
-      kafkaPort: leader.kafkaPort ?? -1,
     };
+    if (request.keys === undefined) return coordinatorOf(request.key);
+    // several groups (Kafka's v4, KIP-699): one answer each, the top level says nothing
+    const coordinators = request.keys.map((key) => ({ key, ...coordinatorOf(key) }));
+    return { errorCode: 0, nodeId: -1, host: '', port: -1, coordinators };
   },
 };
 
@@ -65,6 +70,7 @@ export const joinGroupHandler: Handler<typeof ApiKey.JoinGroup> = {
       sessionTimeoutMs: request.sessionTimeoutMs,
       rebalanceTimeoutMs: request.rebalanceTimeoutMs ?? request.sessionTimeoutMs,
       memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
       requireKnownMemberId: request.requireKnownMemberId ?? false,
       protocolType: request.protocolType,
       protocols,
@@ -82,7 +88,12 @@ export const syncGroupHandler: Handler<typeof ApiKey.SyncGroup> = {
     const assignments = request.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment }));
     // SyncGroup answers carry no message
     return orRefusal(
-      () => ctx.groups.sync(request.groupId, request.generationId, request.memberId, assignments),
+      () =>
+        ctx.groups.sync(request.groupId, request.generationId, request.memberId, assignments, {
+          groupInstanceId: request.groupInstanceId ?? null,
+          protocolType: request.protocolType ?? null,
+          protocolName: request.protocolName ?? null,
+        }),
       (wire) => ({ errorCode: wire.errorCode, assignment: noBytes }),
     );
   },
@@ -94,7 +105,7 @@ export const heartbeatHandler: Handler<typeof ApiKey.Heartbeat> = {
     // Heartbeat answers carry no message
     return orRefusal(
       () => {
-        ctx.groups.heartbeat(request.groupId, request.generationId, request.memberId);
+        ctx.groups.heartbeat(request.groupId, request.generationId, request.memberId, request.groupInstanceId ?? null);
         return { errorCode: WireError.NONE };
       },
       (wire) => ({ errorCode: wire.errorCode }),
@@ -106,6 +117,14 @@ export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
   apiKey: ApiKey.LeaveGroup,
   async handle(request, ctx) {
     // LeaveGroup answers carry no message
+    const { members } = request;
+    if (members !== undefined) {
+      // several members (Kafka's v3+): each answered on its own
+      return orRefusal(
+        () => ({ errorCode: WireError.NONE, members: ctx.groups.leaveMembers(request.groupId, members) }),
+        (wire) => ({ errorCode: wire.errorCode }),
+      );
+    }
     return orRefusal(
       () => {
         ctx.groups.leave(request.groupId, request.memberId);
@@ -123,11 +142,17 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       groupId: request.groupId,
       generationId: request.generationId,
       memberId: request.memberId,
+      groupInstanceId: request.groupInstanceId ?? null,
       topics: request.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
           if (p.offset < 0) throw bad(`offset ${p.offset} is negative`);
-          return { partition: p.partition, offset: p.offset, metadata: p.metadata ?? '' };
+          return {
+            partition: p.partition,
+            offset: p.offset,
+            metadata: p.metadata ?? '',
+            leaderEpoch: p.leaderEpoch ?? -1,
+          };
         }),
       })),
     };
@@ -151,8 +176,12 @@ export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
 
 export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
-  async handle(_request, ctx) {
-    return { errorCode: 0, groups: await ctx.groups.list() };
+  async handle(request, ctx) {
+    const groups = await ctx.groups.list();
+    // Kafka (KIP-518) matches the states case-insensitively; an empty filter lists every group
+    const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
+    if (states.size === 0) return { errorCode: 0, groups };
+    return { errorCode: 0, groups: groups.filter((g) => states.has(g.state.toLowerCase())) };
   },
 };
 

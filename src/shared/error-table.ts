@@ -346,6 +346,15 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'A new group member must join again with the member id given in the answer (KIP-394).',
   },
+  FencedInstanceId: {
+    code: 'SLUICE_ERR_FENCED_INSTANCE_ID',
+    wireName: 'FENCED_INSTANCE_ID',
+    wire: 82,
+    retriable: false,
+    httpStatus: 400,
+    meaning:
+      "A static member's instance id (group.instance.id) now belongs to a newer member id: this one was replaced (KIP-345).",
+  },
   FencedLeaderEpoch: {
     code: 'SLUICE_ERR_FENCED_LEADER_EPOCH',
     wireName: 'FENCED_LEADER_EPOCH',

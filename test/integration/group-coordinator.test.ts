@@ -247,8 +247,8 @@ describe('group coordinator', () => {
       {
         name: 't',
         partitions: [
-          { partition: 0, errorCode: 0, offset: 42, metadata: 'm' },
-          { partition: 1, errorCode: 0, offset: 9, metadata: 'k' },
+          { partition: 0, errorCode: 0, offset: 42, metadata: 'm', leaderEpoch: -1 },
+          { partition: 1, errorCode: 0, offset: 9, metadata: 'k', leaderEpoch: -1 },
         ],
       },
     ]);

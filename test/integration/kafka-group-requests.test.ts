@@ -86,7 +86,7 @@ describe('Kafka OffsetCommit', () => {
       topics: null,
     });
     expect(fetched.topics).toEqual([
-      { name: 'known', partitions: [{ partition: 1, errorCode: 0, offset: 5, metadata: '' }] },
+      { name: 'known', partitions: [{ partition: 1, errorCode: 0, offset: 5, metadata: '', leaderEpoch: -1 }] },
     ]);
   });
 });

@@ -5,6 +5,7 @@ import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignm
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createPartitionsApi } from './apis/create-partitions.js';
 import { createTopicsApi } from './apis/create-topics.js';
+import { deleteGroupsApi } from './apis/delete-groups.js';
 import { deleteRecordsApi } from './apis/delete-records.js';
 import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
@@ -52,6 +53,7 @@ const apis: AnyKafkaApi[] = [
   incrementalAlterConfigsApi,
   createPartitionsApi,
   deleteRecordsApi,
+  deleteGroupsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

@@ -17,6 +17,8 @@ export interface FindCoordinatorResponse extends ErrorFields {
   port: number;
   /** The coordinator's Kafka-protocol listener (-1: none). */
   kafkaPort?: number;
+  /** One answer per requested `keys` entry (absent when the request named one `key`). */
+  coordinators?: ({ key: string; nodeId: number; host: string; port: number; kafkaPort?: number } & ErrorFields)[];
 }
 
 // JoinGroup
@@ -31,7 +33,7 @@ export interface JoinGroupResponse extends ErrorFields {
   leader: string;
   memberId: string;
   /** Every member with its subscription, for the leader only; empty for the others. */
-  members: { memberId: string; metadata: Buffer }[];
+  members: { memberId: string; groupInstanceId?: string | null; metadata: Buffer }[];
 }
 
 // SyncGroup
@@ -39,13 +41,19 @@ export interface JoinGroupResponse extends ErrorFields {
 export type SyncGroupRequest = Infer<typeof shapes.syncGroupRequest>;
 export interface SyncGroupResponse extends ErrorFields {
   assignment: Buffer;
+  /** The group's protocol type and chosen assignor (KIP-559), on success. */
+  protocolType?: string;
+  protocolName?: string;
 }
 
 // Heartbeat / LeaveGroup
 export type HeartbeatRequest = Infer<typeof shapes.heartbeatRequest>;
 export type HeartbeatResponse = ErrorFields;
 export type LeaveGroupRequest = Infer<typeof shapes.leaveGroupRequest>;
-export type LeaveGroupResponse = ErrorFields;
+export interface LeaveGroupResponse extends ErrorFields {
+  /** One answer per requested `members` entry (absent when the request named one `memberId`). */
+  members?: ({ memberId: string; groupInstanceId: string | null } & ErrorFields)[];
+}
 
 // OffsetCommit / OffsetFetch
 /** generationId -1 with memberId '' commits for a group with no members (admin tools, resets). */
@@ -60,8 +68,8 @@ export type OffsetFetchRequest = OffsetFetchWire & { topics: Exclude<OffsetFetch
 export interface OffsetFetchResponse extends ErrorFields {
   topics: {
     name: string;
-    /** offset -1: nothing committed. */
-    partitions: ({ partition: number; offset: number; metadata: string } & ErrorFields)[];
+    /** offset -1: nothing committed; leaderEpoch -1: not known (KIP-320; absent from older brokers). */
+    partitions: ({ partition: number; offset: number; metadata: string; leaderEpoch?: number } & ErrorFields)[];
   }[];
 }
 
@@ -79,6 +87,8 @@ export interface ListGroupsResponse extends ErrorFields {
 export type DescribeGroupsRequest = Infer<typeof shapes.describeGroupsRequest>;
 export interface DescribedMember {
   memberId: string;
+  /** KIP-345: a static member's instance id; null or absent for a dynamic member. */
+  groupInstanceId?: string | null;
   clientId: string;
   clientHost: string;
   metadata: Buffer;

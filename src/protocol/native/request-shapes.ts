@@ -147,7 +147,14 @@ export const incrementalAlterConfigsRequest = object({
 
 // ---- consumer groups (group-messages.ts) ----
 
-export const findCoordinatorRequest = object({ key: name });
+export const findCoordinatorRequest = object({
+  key: name,
+  /** Several groups at once (Kafka's FindCoordinator v4, KIP-699): answered in `coordinators`, `key` is then ignored. */
+  keys: optional(names),
+});
+
+/** KIP-345: a static member's id across restarts (group.instance.id); absent or null: a dynamic member. */
+const groupInstanceId = optional(nullable(name));
 
 export const joinGroupRequest = object({
   groupId: name,
@@ -155,6 +162,7 @@ export const joinGroupRequest = object({
   /** Absent: the session timeout. */
   rebalanceTimeoutMs: optional(int32),
   memberId: name,
+  groupInstanceId,
   /**
    * True: a member without an id is answered MEMBER_ID_REQUIRED with its id
    * and must join again with it (Kafka's JoinGroup v4+, KIP-394); absent:
@@ -169,24 +177,40 @@ export const syncGroupRequest = object({
   groupId: name,
   generationId: int32,
   memberId: name,
+  groupInstanceId,
+  /** KIP-559: when given, must be the group's (INCONSISTENT_GROUP_PROTOCOL otherwise). */
+  protocolType: optional(nullable(name)),
+  protocolName: optional(nullable(name)),
   assignments: list(object({ memberId: name, assignment: bytes }), groupMembersMax),
 });
 
-export const heartbeatRequest = object({ groupId: name, generationId: int32, memberId: name });
+export const heartbeatRequest = object({ groupId: name, generationId: int32, memberId: name, groupInstanceId });
 
-export const leaveGroupRequest = object({ groupId: name, memberId: name });
+export const leaveGroupRequest = object({
+  groupId: name,
+  memberId: name,
+  /**
+   * Several members at once, each by member id and/or instance id (Kafka's
+   * LeaveGroup v3+): answered member by member in the response's `members`;
+   * `memberId` is then ignored.
+   */
+  members: optional(list(object({ memberId: name, groupInstanceId }), groupMembersMax)),
+});
 
 export const offsetCommitRequest = object({
   groupId: name,
   /** -1 with memberId '' commits for a group with no members (admin tools, resets). */
   generationId: int32,
   memberId: name,
+  groupInstanceId,
   topics: topicsOf(
     object({
       partition: int32,
       /** A negative offset is refused by the handler, naming it. */
       offset: int64,
       metadata: optional(nullable(text(requestStringLengthMax))),
+      /** KIP-320: the leader epoch of the last record consumed (absent or -1: unknown); kept with the offset. */
+      leaderEpoch: optional(int32),
     }),
   ),
 });
@@ -197,7 +221,10 @@ export const offsetFetchRequest = object({
   topics: optional(nullable(topicsOf(int32))),
 });
 
-export const listGroupsRequest = object({});
+export const listGroupsRequest = object({
+  /** KIP-518: only groups in one of these states (matched case-insensitively); absent or empty: every group. */
+  statesFilter: optional(names),
+});
 
 export const describeGroupsRequest = object({ groups: names });
 

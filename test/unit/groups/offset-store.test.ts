@@ -4,6 +4,7 @@
  * (the topic is compacted) keeps the log bounded without losing any live
  * offset; a deleted group's tombstones hide its offsets after cleaning too.
  */
+import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import { StandaloneCoordinator } from '../../../src/coordination/standalone/standalone-coordinator.js';
@@ -163,5 +164,37 @@ describe('offset store', () => {
     ({ logs, store } = await open(t.dir, 1 << 30));
     expect((await store.fetch('g', 'a', 0))?.offset).toBe(7);
     expect((await store.fetch('g', 'a', 1))?.offset).toBe(8);
+  });
+
+  it('keeps the committed leader epoch (KIP-320) across a restart; a record written before it was kept reads -1', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    let { logs, store } = await open(t.dir, 1 << 30);
+    await store.commit('ep', [
+      { topic: 'a', partition: 0, offset: 7, metadata: '', leaderEpoch: 4 },
+      { topic: 'a', partition: 1, offset: 8, metadata: '' },
+      { topic: 'a', partition: 2, offset: 9, metadata: '', leaderEpoch: -1 },
+    ]);
+    const log = logs.get(offsetsTopic, offsetsPartitionFor('ep'));
+    if (!log) throw new Error('no offsets partition');
+    // a commit as the store wrote it before leader epochs were kept: no leaderEpoch in the value
+    const packr = new Packr({ useRecords: false, mapsAsObjects: true });
+    await log.append(
+      encodeRecordBatch([
+        {
+          key: packr.pack(['ep', 'a', 3]),
+          value: packr.pack({ offset: 10, metadata: 'old', commitTimestamp: 1 }),
+          timestamp: 1,
+        },
+      ]),
+    );
+    expect(await store.fetch('ep', 'a', 0)).toMatchObject({ offset: 7, leaderEpoch: 4 });
+    await logs.close();
+    managers.splice(managers.indexOf(logs), 1);
+    ({ logs, store } = await open(t.dir, 1 << 30));
+    expect(await store.fetch('ep', 'a', 0)).toMatchObject({ offset: 7, leaderEpoch: 4 });
+    expect(await store.fetch('ep', 'a', 1)).toMatchObject({ offset: 8, leaderEpoch: -1 });
+    expect(await store.fetch('ep', 'a', 2)).toMatchObject({ offset: 9, leaderEpoch: -1 });
+    expect(await store.fetch('ep', 'a', 3)).toMatchObject({ offset: 10, metadata: 'old', leaderEpoch: -1 });
   });
 });

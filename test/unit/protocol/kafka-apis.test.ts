@@ -93,15 +93,15 @@ describe('the registry', () => {
       [1, 0, 12],
       [2, 0, 7],
       [3, 0, 12],
-      [8, 2, 7],
-      [9, 1, 5],
-      [10, 0, 2],
-      [11, 0, 5],
-      [12, 0, 3],
-      [13, 0, 2],
-      [14, 0, 3],
-      [15, 0, 4],
-      [16, 0, 2],
+      [8, 2, 8],
+      [9, 1, 7],
+      [10, 0, 4],
+      [11, 0, 7],
+      [12, 0, 4],
+      [13, 0, 4],
+      [14, 0, 5],
+      [15, 0, 5],
+      [16, 0, 4],
       [18, 0, 3],
       [19, 0, 4],
       [20, 0, 3],
@@ -110,6 +110,7 @@ describe('the registry', () => {
       [32, 0, 4],
       [33, 0, 2],
       [37, 0, 3],
+      [42, 0, 2],
       [44, 0, 1],
       [45, 0, 0],
       [46, 0, 0],
@@ -509,9 +510,10 @@ describe('FindCoordinator (10)', () => {
     expect(await fromKafkajs(findCoordinatorApi, 'findCoordinator', 0, { groupId: 'g' })).toEqual({
       key: 'g',
       keyType: 0,
+      coordinatorKeys: [],
     });
     const v2 = await fromKafkajs(findCoordinatorApi, 'findCoordinator', 2, { coordinatorKey: 'g', coordinatorType: 0 });
-    expect(v2).toEqual({ key: 'g', keyType: 0 });
+    expect(v2).toEqual({ key: 'g', keyType: 0, coordinatorKeys: [] });
     expect(findCoordinatorApi.toNative?.(v2, 2)).toEqual({ key: 'g' });
   });
 
@@ -537,7 +539,11 @@ describe('FindCoordinator (10)', () => {
         coordinator: { nodeId: -1, port: -1 },
       });
     }
-    const tx = await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, { key: 'tx', keyType: 1 });
+    const tx = await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, {
+      key: 'tx',
+      keyType: 1,
+      coordinatorKeys: [],
+    });
     expect(tx).toMatchObject({ errorCode: 15, errorMessage: expect.stringContaining('transactions') });
     const moved = { errorCode: 15, errorMessage: 'no leader', nodeId: -1, host: '', port: -1 };
     expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, moved, req)).toMatchObject({
@@ -583,6 +589,7 @@ describe('JoinGroup (11)', () => {
       sessionTimeoutMs: 10_000,
       rebalanceTimeoutMs: 10_000,
       memberId: '',
+      groupInstanceId: null,
       requireKnownMemberId: false,
       protocolType: 'consumer',
       protocols,
@@ -643,6 +650,8 @@ describe('SyncGroup (14)', () => {
       generationId: 3,
       memberId: 'm1',
       groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
       assignments: [{ memberId: 'm1', assignment: Buffer.from([1, 2]) }],
     });
     const v3 = await fromKafkajs(syncGroupApi, 'syncGroup', 3, {
@@ -657,6 +666,9 @@ describe('SyncGroup (14)', () => {
       groupId: 'g',
       generationId: 3,
       memberId: 'm1',
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
       assignments: [{ memberId: 'm1', assignment: Buffer.from([1, 2]) }],
     });
   });
@@ -691,7 +703,12 @@ describe('Heartbeat (12) and LeaveGroup (13)', () => {
       groupInstanceId: 'i1',
     });
     expect(v3.groupInstanceId).toBe('i1');
-    expect(heartbeatApi.toNative?.(v3, 3)).toEqual({ groupId: 'g', generationId: 3, memberId: 'm1' });
+    expect(heartbeatApi.toNative?.(v3, 3)).toEqual({
+      groupId: 'g',
+      generationId: 3,
+      memberId: 'm1',
+      groupInstanceId: 'i1',
+    });
     expect(await toKafkajs(heartbeatApi, 'heartbeat', 0, { errorCode: 27 }, v0)).toEqual({ errorCode: 27 });
     expect(await toKafkajs(heartbeatApi, 'heartbeat', 3, { errorCode: 0 }, v3)).toMatchObject({
       errorCode: 0,
@@ -702,7 +719,7 @@ describe('Heartbeat (12) and LeaveGroup (13)', () => {
   it('reads v0 and v2 leaves and answers them', async () => {
     for (const v of [0, 2]) {
       const req = await fromKafkajs(leaveGroupApi, 'leaveGroup', v, { groupId: 'g', memberId: 'm1' });
-      expect(req).toEqual({ groupId: 'g', memberId: 'm1' });
+      expect(req).toEqual({ groupId: 'g', memberId: 'm1', members: [] });
       expect(leaveGroupApi.toNative?.(req, v)).toEqual({ groupId: 'g', memberId: 'm1' });
       expect(await toKafkajs(leaveGroupApi, 'leaveGroup', v, { errorCode: 25 }, req)).toMatchObject({
         errorCode: 25,
@@ -769,12 +786,14 @@ describe('OffsetCommit (8)', () => {
       groupId: 'g',
       generationId: 3,
       memberId: 'm1',
+      groupInstanceId: null,
       topics: [
         {
           name: 't',
           partitions: [
-            { partition: 0, offset: 10, metadata: '' },
-            { partition: 1, offset: 20, metadata: 'x' },
+            // before v6 the epoch is unknown (KIP-320)
+            { partition: 0, offset: 10, metadata: '', leaderEpoch: -1 },
+            { partition: 1, offset: 20, metadata: 'x', leaderEpoch: -1 },
           ],
         },
       ],
@@ -874,10 +893,10 @@ describe('OffsetFetch (9)', () => {
       groupId: 'g',
       topics: [{ topic: 't', partitions: [{ partition: 0 }, { partition: 1 }] }],
     });
-    expect(v1).toEqual({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] });
+    expect(v1).toEqual({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false });
     expect(offsetFetchApi.toNative?.(v1, 1)).toEqual({ groupId: 'g', topics: [{ name: 't', partitions: [0, 1] }] });
     const v4 = await fromKafkajs(offsetFetchApi, 'offsetFetch', 4, { groupId: 'g', topics: [] });
-    expect(v4).toEqual({ groupId: 'g', topics: null });
+    expect(v4).toEqual({ groupId: 'g', topics: null, requireStable: false });
     expect(offsetFetchApi.toNative?.(v4, 4)).toEqual({ groupId: 'g', topics: null });
   });
 
@@ -895,7 +914,7 @@ describe('OffsetFetch (9)', () => {
   };
 
   it('answers v1 and v4', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
     const responses = [
       {
         topic: 't',
@@ -914,7 +933,7 @@ describe('OffsetFetch (9)', () => {
   });
 
   it('puts a refusal on every requested partition (v1) and at the top (v2+)', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }] };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
     const notCoordinator = { errorCode: 16, errorMessage: 'elsewhere', topics: [] };
     const partitions = [
       { partition: 0, offset: '-1', errorCode: 16 },
@@ -928,13 +947,19 @@ describe('OffsetFetch (9)', () => {
       errorCode: 16,
     });
     expect(
-      await toKafkajs(offsetFetchApi, 'offsetFetch', 4, { errorCode: 42 }, { groupId: 'g', topics: null }),
+      await toKafkajs(
+        offsetFetchApi,
+        'offsetFetch',
+        4,
+        { errorCode: 42 },
+        { groupId: 'g', topics: null, requireStable: false },
+      ),
     ).toMatchObject({ responses: [], errorCode: 42 });
   });
 
   it('lays out v5 as the protocol guide says', () => {
     const req = readRequest(offsetFetchApi, 5, hex(`${s('g')} ffffffff`));
-    expect(req).toEqual({ groupId: 'g', topics: null });
+    expect(req).toEqual({ groupId: 'g', topics: null, requireStable: false });
     expect(writeResponse(offsetFetchApi, 5, native, req).toString('hex')).toBe(
       hex(`
         00000000
@@ -951,14 +976,14 @@ describe('ListGroups (16) and DescribeGroups (15)', () => {
     const native = { errorCode: 0, groups: [{ groupId: 'g', protocolType: 'consumer', state: 'Stable' }] };
     for (const v of [0, 2]) {
       const req = await fromKafkajs(listGroupsApi, 'listGroups', v, {});
-      expect(req).toEqual({});
-      expect(listGroupsApi.toNative?.(req, v)).toEqual({});
+      expect(req).toEqual({ statesFilter: [] });
+      expect(listGroupsApi.toNative?.(req, v)).toEqual({ statesFilter: [] });
       expect(await toKafkajs(listGroupsApi, 'listGroups', v, native, req)).toMatchObject({
         errorCode: 0,
         groups: [{ groupId: 'g', protocolType: 'consumer' }],
       });
     }
-    expect(await toKafkajs(listGroupsApi, 'listGroups', 1, { errorCode: -1 }, {})).toMatchObject({
+    expect(await toKafkajs(listGroupsApi, 'listGroups', 1, { errorCode: -1 }, { statesFilter: [] })).toMatchObject({
       errorCode: -1,
       groups: [],
     });

@@ -62,7 +62,7 @@ describe('Kafka request and response framing', () => {
     const payload = hex(`000a 0002 0000002a 0001 ${text('c')} 0001 ${text('g')} 00`);
     const request = decodeKafkaRequest(payload);
     expect(request.header).toEqual({ apiKey: 10, apiVersion: 2, correlationId: 42, clientId: 'c' });
-    expect(request.body).toEqual({ key: 'g', keyType: 0 });
+    expect(request.body).toEqual({ key: 'g', keyType: 0, coordinatorKeys: [] });
     expect(kafkaCodec().route(request)).toEqual({ apiKey: 10, body: { key: 'g' } });
     const frame = Buffer.concat(answer(request, { errorCode: 0, nodeId: 1, host: 'h', port: 9092, kafkaPort: 19092 }));
     expect(frame.toString('hex')).toBe(

@@ -1,8 +1,8 @@
 /**
- * DescribeGroups (key 15), v0-v4: state, protocol and members (with their
- * subscription and assignment bytes) of groups this broker coordinates.
- * There are no ACLs: authorized operations are "not provided" (INT32_MIN),
- * and no member is static (group_instance_id null).
+ * DescribeGroups (key 15), v0-v5 (flexible from v5): state, protocol and
+ * members (with their subscription and assignment bytes, and from v4 a static
+ * member's instance id) of groups this broker coordinates. There are no
+ * ACLs: authorized operations are "not provided" (INT32_MIN).
  */
 
 import {
@@ -59,7 +59,7 @@ export const describeGroupsApi = kafkaApi({
   apiKey: 15,
   name: 'DescribeGroups',
   minVersion: 0,
-  maxVersion: 4,
+  maxVersion: 5,
   flexibleFrom: 5,
   request,
   response,
@@ -90,7 +90,7 @@ export const describeGroupsApi = kafkaApi({
         protocolData: g.protocol,
         members: g.members.map((m) => ({
           memberId: m.memberId,
-          groupInstanceId: null,
+          groupInstanceId: m.groupInstanceId ?? null,
           clientId: m.clientId,
           clientHost: m.clientHost,
           memberMetadata: m.metadata,

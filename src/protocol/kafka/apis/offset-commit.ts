@@ -1,8 +1,10 @@
 /**
- * OffsetCommit (key 8), v2-v7: a group member (or, with generation -1 and
+ * OffsetCommit (key 8), v2-v8 (flexible from v8): a group member (or, with generation -1 and
  * no member id, an admin tool) commits offsets. The retention time (v2-v4)
  * is ignored: committed offsets live as long as the group's offsets do. The
- * committed leader epoch (v6+) is not kept. A request refused as a whole
+ * committed leader epoch (v6+, KIP-320) is kept with the offset and
+ * OffsetFetch v5+ returns it. v7+ carries a static member's instance id
+ * (KIP-345: an old member id of a rejoined instance is FENCED_INSTANCE_ID). A request refused as a whole
  * (a negative offset, a malformed request) answers every partition with
  * its error, which is how Kafka's response can say it.
  */
@@ -60,7 +62,7 @@ export const offsetCommitApi = kafkaApi({
   apiKey: 8,
   name: 'OffsetCommit',
   minVersion: 2,
-  maxVersion: 7,
+  maxVersion: 8,
   flexibleFrom: 8,
   request,
   response,
@@ -68,12 +70,14 @@ export const offsetCommitApi = kafkaApi({
     groupId: req.groupId,
     generationId: req.generationId,
     memberId: req.memberId,
+    groupInstanceId: req.groupInstanceId,
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({
         partition: p.partitionIndex,
         offset: p.committedOffset,
         metadata: p.committedMetadata ?? '',
+        leaderEpoch: p.committedLeaderEpoch,
       })),
     })),
   }),

@@ -1,13 +1,17 @@
 /**
- * OffsetFetch (key 9), v1-v5: a group's committed offsets, for the named
+ * OffsetFetch (key 9), v1-v7 (flexible from v6): a group's committed offsets, for the named
  * partitions or (v2+, topics null) for every partition it has one for.
- * Offset -1 means nothing is committed. Leader epochs are not kept (-1).
+ * Offset -1 means nothing is committed. v5+ answers the leader epoch committed
+ * with the offset (KIP-320), -1 when none was (or before Sluice kept them).
+ * v7's require_stable is met by every offset: Sluice has no transactions, so
+ * no commit is ever pending. v8 (several groups in one request) is not spoken.
  * A request refused as a whole (this broker does not coordinate the group)
  * carries its error on every requested partition and, v2+, at the top.
  */
 
 import {
   array,
+  bool,
   field,
   type Infer,
   int16,
@@ -24,6 +28,7 @@ import { errorOf, kafkaApi } from '../api.js';
 const request = struct({
   groupId: field(string, ''),
   topics: field(nullableArray(struct({ name: field(string, ''), partitionIndexes: field(array(int32), []) })), null),
+  requireStable: field(bool, false, 7),
 });
 
 const response = struct({
@@ -49,7 +54,7 @@ export const offsetFetchApi = kafkaApi({
   apiKey: 9,
   name: 'OffsetFetch',
   minVersion: 1,
-  maxVersion: 5,
+  maxVersion: 7,
   flexibleFrom: 6,
   request,
   response,
@@ -82,7 +87,7 @@ export const offsetFetchApi = kafkaApi({
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,
           committedOffset: p.offset,
-          committedLeaderEpoch: -1,
+          committedLeaderEpoch: p.leaderEpoch ?? -1,
           metadata: p.metadata,
           errorCode: p.errorCode,
         })),
