@@ -20,14 +20,16 @@ const invalid = expect.objectContaining({ code: ErrorCode.InvalidConfig });
 describe('topic configs', () => {
   it('takes only the values Kafka takes for the enumerated keys', () => {
     for (const v of ['delete', 'compact', 'compact,delete', 'delete, compact']) checkTopicConfig('cleanup.policy', v);
-    for (const v of ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'])
+    for (const v of ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4'])
       checkTopicConfig('compression.type', v);
+    // zstd is read but not yet written: a topic stored in it would refuse every produce
+    expect(() => checkTopicConfig('compression.type', 'zstd')).toThrow(invalid);
     checkTopicConfig('message.timestamp.type', 'LogAppendTime');
     checkTopicConfig('message.timestamp.difference.max.ms', '0');
     expect(() => checkTopicConfig('cleanup.policy', 'compact,shred')).toThrow(invalid);
     expect(() => checkTopicConfig('cleanup.policy', '')).toThrow(invalid);
     expect(() => checkTopicConfig('compression.type', 'brotli')).toThrow(
-      'invalid value "brotli" for compression.type: one of producer, uncompressed, none, gzip, snappy, lz4, zstd',
+      'invalid value "brotli" for compression.type: one of producer, uncompressed, none, gzip, snappy, lz4',
     );
     expect(() => checkTopicConfig('message.timestamp.type', 'logappendtime')).toThrow(invalid);
     expect(() => checkTopicConfig('message.timestamp.difference.max.ms', '-1')).toThrow(invalid);
