@@ -5,7 +5,7 @@ import { topicPartitionsMax } from '../shared/limits.js';
 import { collect, parseConfigPairs, parseInteger, usageError } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
 import { formatTable, writeLine } from './cli-output.js';
-import { registerDeleteRecordsCommand, registerTopicAlterCommand } from './topic-partition-commands.js';
+import { alterTopicPartitions, registerDeleteRecordsCommand } from './topic-partition-commands.js';
 
 /** Replication factors above this cannot be placed on any cluster Sluice runs. */
 const replicationFactorMax = 1_000;
@@ -133,24 +133,31 @@ export function registerTopicCommands(root: Command): void {
       }
     });
 
-  registerTopicAlterCommand(topic);
   registerDeleteRecordsCommand(topic);
 
   topic
     .command('alter')
-    .description("change a topic's configs at runtime: set overrides, or delete them (back to the broker's value)")
+    .description(
+      "change a topic at runtime: set config overrides or delete them (back to the broker's value), add partitions",
+    )
     .argument('<name>', 'topic name')
     .option('--config <key=value>', 'set a topic config override (repeatable)', collect, [])
     .option('--delete-config <key>', 'remove a topic config override (repeatable)', collect, [])
+    .option('--partitions <n>', "the topic's new partition count (more than now: a topic never shrinks)")
     .option('--validate-only', 'check the change without making it')
-    .action(async (name: string, opts: AlterOptions, cmd: Command) => {
+    .action(async (name: string, opts: AlterOptions & { partitions?: string }, cmd: Command) => {
       const changes: Record<string, string | null> = parseConfigPairs(opts.config);
       for (const key of opts.deleteConfig) {
         if (key in changes) throw usageError(`${key} is both set (--config) and deleted (--delete-config)`);
         changes[key] = null;
       }
-      if (Object.keys(changes).length === 0)
-        throw usageError('nothing to alter: give --config k=v or --delete-config k');
+      const configsChanged = Object.keys(changes).length > 0;
+      if (!configsChanged && opts.partitions === undefined)
+        throw usageError('nothing to alter: give --config k=v, --delete-config k or --partitions N');
+      if (opts.partitions !== undefined) {
+        await alterTopicPartitions(cmd, name, opts.partitions, opts.validateOnly === true);
+      }
+      if (!configsChanged) return;
       await withClient(globalsOf(cmd), (sluice) =>
         sluice.admin().alterTopicConfigs(name, changes, { validateOnly: opts.validateOnly === true }),
       );

@@ -1,32 +1,26 @@
 /**
- * `sluice topic alter NAME --partitions N` (Kafka's kafka-topics --alter
- * --partitions) and `sluice topic delete-records NAME --partition P --offset O`
+ * The partition side of `sluice topic alter NAME --partitions N` (Kafka's kafka-topics --alter
+ * --partitions; registered with the config options in topic-commands.ts) and `sluice topic delete-records NAME --partition P --offset O`
  * (Kafka's kafka-delete-records, with flags instead of its JSON file).
  */
 import type { Command } from 'commander';
 import { topicPartitionsMax } from '../shared/limits.js';
-import { parseInteger, usageError } from './cli-args.js';
+import { parseInteger } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { writeLine } from './cli-output.js';
 
-/** `topic alter NAME --partitions N`: grows the topic (a kept-apart piece, so `alter --config` merges beside it). */
-export async function alterTopicPartitions(cmd: Command, name: string, partitions: string): Promise<void> {
+/** `topic alter NAME --partitions N [--validate-only]`: grows the topic (Kafka's kafka-topics --alter --partitions). */
+export async function alterTopicPartitions(
+  cmd: Command,
+  name: string,
+  partitions: string,
+  validateOnly = false,
+): Promise<void> {
   const count = parseInteger(partitions, '--partitions', 1, topicPartitionsMax);
-  await withClient(globalsOf(cmd), (sluice) => sluice.admin().createPartitions({ topic: name, count }));
-  await writeLine(`Topic ${name} now has ${count} partitions.`);
-}
-
-/** Registers `topic alter` with its --partitions option. */
-export function registerTopicAlterCommand(topic: Command): Command {
-  return topic
-    .command('alter')
-    .description('change a topic: --partitions N adds partitions (never fewer than now)')
-    .argument('<name>', 'topic name')
-    .option('--partitions <n>', "the topic's new partition count")
-    .action(async (name: string, opts: { partitions?: string }, cmd: Command) => {
-      if (opts.partitions === undefined) throw usageError('error: say what to change (--partitions N)');
-      await alterTopicPartitions(cmd, name, opts.partitions);
-    });
+  await withClient(globalsOf(cmd), (sluice) => sluice.admin().createPartitions({ topic: name, count, validateOnly }));
+  await writeLine(
+    validateOnly ? `Topic ${name} can have ${count} partitions.` : `Topic ${name} now has ${count} partitions.`,
+  );
 }
 
 /** Registers `topic delete-records NAME --partition P --offset O`. */

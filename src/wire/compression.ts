@@ -86,7 +86,16 @@ function unzstd(bytes: Buffer): Buffer {
   return Buffer.concat(chunks, total);
 }
 
-export function inflateRecords(codec: number, bytes: Buffer): Buffer {
+/**
+ * The records area of a compressed batch, decompressed within the output bound.
+ * `legacyLz4HeaderChecksum`: message format v0 wrappers, whose lz4 frames may carry
+ * Kafka's old header checksum (KAFKA-3160).
+ */
+export function inflateRecords(
+  codec: number,
+  bytes: Buffer,
+  options: { legacyLz4HeaderChecksum?: boolean } = {},
+): Buffer {
   let inflate: (b: Buffer) => Buffer;
   switch (codec) {
     case 1:
@@ -96,7 +105,8 @@ export function inflateRecords(codec: number, bytes: Buffer): Buffer {
       inflate = unsnappy;
       break;
     case 3:
-      inflate = (b) => lz4DecodeFrames(b, decompressedBytesMax);
+      inflate = (b) =>
+        lz4DecodeFrames(b, decompressedBytesMax, { legacyHeaderChecksum: options.legacyLz4HeaderChecksum === true });
       break;
     case 4:
       inflate = unzstd;

@@ -113,7 +113,7 @@ function forEachMessage(
       if (value.value === null) throw corrupt('a compressed wrapper without a value');
       const logAppend = magic === 1 && (attributes & timestampTypeLogAppend) !== 0;
       forEachMessage(
-        inflateRecords(codec, value.value),
+        inflateRecords(codec, value.value, { legacyLz4HeaderChecksum: magic === 0 }),
         (m) => visit(logAppend ? { ...m, timestamp } : m, magic, codec),
         { magic },
       );

@@ -10,10 +10,12 @@ import { compress as snappyCompress } from 'snappyjs';
 import { describe, expect, it } from 'vitest';
 import { isSluiceError } from '../../../src/shared/errors.js';
 import { legacyMessagesMax } from '../../../src/shared/limits.js';
+import { lz4EncodeFrame } from '../../../src/wire/lz4.js';
 import { batchesToMessageSet, decodeMessageSet, magicOf, messageSetToBatch } from '../../../src/wire/message-set.js';
 import { Compression, compressionOf, Field, producerIdOf } from '../../../src/wire/record-batch.js';
 import { decodeBatchRecords, decodeRecords } from '../../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
+import { xxhash32 } from '../../../src/wire/xxhash32.js';
 
 const int64 = (n: number): Buffer => {
   const b = Buffer.alloc(8);
@@ -119,6 +121,21 @@ describe('produce: message sets to RecordBatch v2', () => {
     expect([Compression.snappy, Compression.none]).toContain(storedCodec);
     expect(compressionOf(batch, 0)).toBe(storedCodec);
     expect(decodeBatchRecords(batch).map((r) => r.value?.toString())).toEqual(['s1', 's2']);
+  });
+
+  it("opens a magic 0 lz4 wrapper whose frame has Kafka's old header checksum (KAFKA-3160); magic 1 needs the right one", () => {
+    const inner = Buffer.concat([message(0, 0, 0, 0, b('k'), b('v0')), message(1, 0, 0, 0, null, b('v1'))]);
+    const frame = lz4EncodeFrame(inner);
+    // no content size: the descriptor is bytes 4-5 and its checksum byte 6; the old one hashed the magic too
+    const legacy = Buffer.from(frame);
+    legacy[6] = (xxhash32(legacy.subarray(0, 6)) >>> 8) & 0xff;
+    expect(legacy[6]).not.toBe(frame[6]);
+    const { messages } = decodeMessageSet(message(1, 0, Compression.lz4, 0, null, legacy));
+    expect(messages.map((m) => m.value?.toString())).toEqual(['v0', 'v1']);
+    const innerV1 = Buffer.concat([message(0, 1, 0, t0, null, b('v0'))]);
+    const legacyV1 = Buffer.from(lz4EncodeFrame(innerV1));
+    legacyV1[6] = (xxhash32(legacyV1.subarray(0, 6)) >>> 8) & 0xff;
+    refusal(() => decodeMessageSet(message(0, 1, Compression.lz4, t0, null, legacyV1)), 'SLUICE_ERR_CORRUPT_RECORD');
   });
 
   it('a LogAppendTime wrapper gives its time to every inner message', () => {
