@@ -40,6 +40,16 @@ export const wireConditions = {
     httpStatus: 502,
     meaning: 'A broker reported an error with no more specific code.',
   },
+  TransactionsNotServed: {
+    code: 'SLUICE_ERR_TRANSACTIONS_NOT_SERVED',
+    wireName: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+    wire: 53,
+    retriable: false,
+    httpStatus: 400,
+    // until transactions exist (issue 21): the one FindCoordinator answer librdkafka treats as fatal,
+    // so init_transactions() fails at once with this row's message instead of retrying until its timeout
+    meaning: 'Transactions are not served by this broker: a transaction coordinator cannot be found.',
+  },
   OffsetOutOfRange: {
     code: 'SLUICE_ERR_OFFSET_OUT_OF_RANGE',
     wireName: 'OFFSET_OUT_OF_RANGE',

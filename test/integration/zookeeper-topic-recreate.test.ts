@@ -222,7 +222,7 @@ it('deleteTopic returns once its topic is gone here, even when the name was crea
 }, 60_000);
 
 it('after a lost session, topics deleted meanwhile (or deleted and created again) are reported deleted before the new states', async () => {
-  // the shortest session the test server grants, so it expires while this process is blocked
+  // the shortest session the test server grants, so it expires while the server is paused
   const { c, chroot, connect } = await startCoordinator(1000);
   await applyHere(chroot, [
     ...createSteps('kept', [[1]], {}),
@@ -232,13 +232,24 @@ it('after a lost session, topics deleted meanwhile (or deleted and created again
   await eventually(() => c.topics().length === 3 && c.partitionState('again', 0), 'three topics loaded');
   const lost = new Promise<void>((resolve) => c.onSessionLost(resolve));
   const log = recordInOrder(c);
-  // while this broker is away (its session expires meanwhile): gone is deleted, again deleted and created again
-  rewriteFromElsewhere(
-    connect,
-    [...deleteSteps('gone', 1), ...deleteSteps('again', 1), ...createSteps('again', [[1], [1]], {})],
-    2500,
-  );
+  // The session expires: the server is paused (by PID) past the session timeout and resumed, and its
+  // session tracker ends the silent session. (Blocking this process no longer does it: the
+  // ZooKeeper client pings from a thread of its own, zk-worker.ts.)
+  const pid = server.pid;
+  if (pid === undefined) throw new Error('no ZooKeeper server pid');
+  process.kill(pid, 'SIGSTOP');
+  try {
+    await new Promise((r) => setTimeout(r, 2500));
+  } finally {
+    process.kill(pid, 'SIGCONT');
+  }
   await lost;
+  // while this broker is away: gone is deleted, again deleted and created again
+  rewriteFromElsewhere(connect, [
+    ...deleteSteps('gone', 1),
+    ...deleteSteps('again', 1),
+    ...createSteps('again', [[1], [1]], {}),
+  ]);
   await c.reconnect();
   // (watch events the old session delivered before it ended fail their reads: reported, and harmless)
   const closing = backgroundErrors.filter((err) => String(err).includes('zookeeper is closing'));

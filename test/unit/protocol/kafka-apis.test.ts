@@ -531,7 +531,7 @@ describe('FindCoordinator (10)', () => {
     });
   });
 
-  it('answers COORDINATOR_NOT_AVAILABLE without a Kafka listener, for transactions, and passes errors on', async () => {
+  it('answers COORDINATOR_NOT_AVAILABLE without a Kafka listener, a fatal refusal for transactions, and passes errors on', async () => {
     const req = { key: 'g', keyType: 0 };
     for (const kafkaPort of [undefined, -1]) {
       expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 2, { ...native, kafkaPort }, req)).toMatchObject({
@@ -544,7 +544,8 @@ describe('FindCoordinator (10)', () => {
       keyType: 1,
       coordinatorKeys: [],
     });
-    expect(tx).toMatchObject({ errorCode: 15, errorMessage: expect.stringContaining('transactions') });
+    // TRANSACTIONAL_ID_AUTHORIZATION_FAILED: the code librdkafka's init_transactions() gives up on at once
+    expect(tx).toMatchObject({ errorCode: 53, errorMessage: expect.stringContaining('transactions') });
     const moved = { errorCode: 15, errorMessage: 'no leader', nodeId: -1, host: '', port: -1 };
     expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, moved, req)).toMatchObject({
       errorCode: 15,

@@ -58,8 +58,9 @@ function refuse(errorCode: number, errorMessage: string | null): Found {
 /** One group's answer: the coordinator's Kafka listener, or why there is none. */
 function found(result: NativeCoordinator, key: string, keyType: number): Found {
   if (keyType !== groupKeyType) {
+    // not retriable: a transactional client fails at once (librdkafka retries every other code)
     return refuse(
-      WireError.COORDINATOR_NOT_AVAILABLE,
+      WireError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
       `Sluice has no transactions: there is no coordinator of key type ${keyType}`,
     );
   }
