@@ -111,6 +111,9 @@ class ZooKeeperThread {
     const zookeeperPath = createRequire(import.meta.url).resolve('zookeeper');
     const worker = new Worker(workerSource, {
       eval: true,
+      // the source is plain CommonJS: none of the process's flags (--input-type=module, --import tsx)
+      // may change how it is read (with --input-type=module it had no require and the thread died)
+      execArgv: [],
       workerData: { zookeeperPath },
     });
     worker.on('message', (m: Record<string, unknown>) => this.handles.get(m.h as number)?.onMessage(m));
