@@ -119,7 +119,7 @@ describe('a new controller and the reassignments its predecessor left', () => {
       const znode = JSON.parse(node?.data ?? '{}') as Record<string, unknown>;
       return znode.removing_replicas === undefined ? znode : undefined;
     });
-    expect(resumed).toEqual({ version: 2, partitions: { '0': target } });
+    expect(resumed).toEqual({ version: 3, topic_id: expect.any(String), partitions: { '0': target } });
     const done = await poll('the state fenced', async () => {
       const s = await state('resumed');
       return s.leader !== controller ? s : undefined;
