@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import ZooKeeper from 'zookeeper';
 import { zookeeperEmptyReadsMax } from '../../shared/limits.js';
-import { IsolatedZooKeeper } from './zk-worker.js';
 
 /** ZooKeeper result codes the coordinator branches on. */
 export const ZkCode = {
@@ -76,14 +75,13 @@ function wrap(path: string, op: string, err: unknown): ZkError {
 export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconnected: [] }> {
   private closed = false;
 
-  private constructor(private readonly zk: IsolatedZooKeeper) {
+  private constructor(private readonly zk: ZooKeeper) {
     super();
   }
 
   /** Opens a session, or fails with a ZkError after connectTimeoutMs. */
   static connect(options: ZkClientOptions): Promise<ZkClient> {
-    // on a thread of its own: see zk-worker.ts for why
-    const zk = new IsolatedZooKeeper({
+    const zk = new ZooKeeper({
       connect: options.connect,
       timeout: options.sessionTimeoutMs,
       debug_level: ZooKeeper.constants.ZOO_LOG_LEVEL_ERROR,
@@ -128,12 +126,13 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
           client.emit('closed');
         }
       });
+      zk.init({});
     });
   }
 
   /** The session timeout the server granted (it bounds the requested one by its tick time); undefined when unknown. */
   get negotiatedSessionTimeoutMs(): number | undefined {
-    const granted = this.zk.timeout;
+    const granted = (this.zk as unknown as { timeout?: unknown }).timeout;
     return typeof granted === 'number' && granted > 0 ? granted : undefined;
   }
 
@@ -145,9 +144,8 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    const closing = this.zk.close();
+    this.zk.close();
     this.emit('closed');
-    await closing;
   }
 
   async create(path: string, data: string, mode: 'persistent' | 'ephemeral'): Promise<void> {
