@@ -233,8 +233,8 @@ it('after a lost session, topics deleted meanwhile (or deleted and created again
   const lost = new Promise<void>((resolve) => c.onSessionLost(resolve));
   const log = recordInOrder(c);
   // The session expires: the server is paused (by PID) past the session timeout and resumed, and its
-  // session tracker ends the silent session. (Blocking this process no longer does it: the
-  // ZooKeeper client pings from a thread of its own, zk-worker.ts.)
+  // session tracker ends the silent session. (Not by blocking this process: that would hold the
+  // test's own ZooKeeper clients too, and would not work for a client that pings from another thread.)
   const pid = server.pid;
   if (pid === undefined) throw new Error('no ZooKeeper server pid');
   process.kill(pid, 'SIGSTOP');
