@@ -176,28 +176,42 @@ class KafkajsStream {
 
 describe('Kafka listener in a cluster', () => {
   it('every broker answers the same cluster id (DescribeCluster v0, laid out by hand) and the same brokers', async () => {
-    const answers: { clusterId: string; brokerIds: number[] | null }[] = [];
-    for (const id of cluster.ids) {
-      const raw = await KafkaRawClient.connect(cluster.broker(id).kafkaPort);
-      try {
-        // flexible: the request header's tagged fields are the body's first 00, the response header's its first
-        const body = await raw.call({ apiKey: 60, apiVersion: 0, body: Buffer.from('000000', 'hex') });
-        const r = new KafkaReader(body);
-        r.skipTaggedFields();
-        expect([r.int32(), r.int16(), r.compactNullableString()]).toEqual([0, 0, null]);
-        const clusterId = r.compactString();
-        r.int32();
-        const brokerIds = r.compactArray(() => {
-          const brokerId = r.int32();
-          r.compactString();
-          r.int32();
-          r.compactNullableString();
+    // every broker's view of the registrations settles soon after start (metadata propagates, as in Kafka)
+    let answers: { clusterId: string; brokerIds: number[] | null }[] = [];
+    const deadline = Date.now() + 15_000;
+    const settled = (): boolean =>
+      answers.length === cluster.ids.length &&
+      answers.every((a) => JSON.stringify(a.brokerIds) === JSON.stringify(cluster.ids));
+    while (!settled() && Date.now() < deadline) {
+      if (answers.length > 0) await sleep(200);
+      answers = [];
+      for (const id of cluster.ids) {
+        const raw = await KafkaRawClient.connect(cluster.broker(id).kafkaPort);
+        try {
+          // flexible: the request header's tagged fields are the body's first 00, the response header's its first
+          const body = await raw.call({ apiKey: 60, apiVersion: 0, body: Buffer.from('000000', 'hex') });
+          const r = new KafkaReader(body);
           r.skipTaggedFields();
-          return brokerId;
-        });
-        answers.push({ clusterId, brokerIds });
-      } finally {
-        raw.close();
+          const [throttle, errorCode, errorMessage] = [r.int32(), r.int16(), r.compactNullableString()];
+          if (throttle !== 0 || errorCode !== 0 || errorMessage !== null) {
+            // a broker still starting: asked again until the deadline, then the assertions below fail
+            answers.push({ clusterId: `error ${errorCode}: ${errorMessage}`, brokerIds: null });
+            continue;
+          }
+          const clusterId = r.compactString();
+          r.int32();
+          const brokerIds = r.compactArray(() => {
+            const brokerId = r.int32();
+            r.compactString();
+            r.int32();
+            r.compactNullableString();
+            r.skipTaggedFields();
+            return brokerId;
+          });
+          answers.push({ clusterId, brokerIds });
+        } finally {
+          raw.close();
+        }
       }
     }
     const first = answers[0];
