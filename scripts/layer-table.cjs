@@ -13,21 +13,23 @@ const allowed = {
   shared: [],
   // RecordBatch v2: bytes, varints, CRC-32C, compression
   wire: ['shared'],
+  // principals, SASL/SCRAM mechanics and ACL matching: pure logic, no I/O (stores live in coordination)
+  security: ['shared'],
   // segments, indexes, logs, recovery, retention — no network, no protocol, no replicas
   storage: ['wire', 'shared'],
   // broker and topic configuration: keys, defaults, bounds
   config: ['storage', 'shared'],
   // the Coordinator interface (brokers, topics, leaders, ISR) and its two implementations
-  coordination: ['storage', 'shared'],
-  'coordination/standalone': ['coordination', 'storage', 'shared'],
-  'coordination/zookeeper': ['coordination', 'shared'],
+  coordination: ['security', 'storage', 'shared'],
+  'coordination/standalone': ['security', 'coordination', 'storage', 'shared'],
+  'coordination/zookeeper': ['security', 'coordination', 'shared'],
   // protocol definitions, no I/O: error codes, byte schemas, native messages, Kafka APIs
   protocol: ['shared'],
   'protocol/binary': ['shared'],
   'protocol/native': ['protocol', 'protocol/binary', 'wire', 'shared'],
   'protocol/kafka': ['protocol', 'protocol/native', 'protocol/binary', 'wire', 'shared'],
   // the client library (producer, consumer, admin, queues); brokers use it to talk to each other
-  client: ['protocol', 'protocol/native', 'wire', 'shared'],
+  client: ['security', 'protocol', 'protocol/native', 'wire', 'shared'],
   // Prometheus metrics; each user declares the narrow interface it reports to
   metrics: ['shared'],
   // partition replicas, leader/follower roles, high watermark, ISR, follower fetching, append wake-ups
@@ -61,12 +63,13 @@ const allowed = {
     'protocol',
     'protocol/native',
     'wire',
+    'security',
     'shared',
   ],
   // TCP listeners, framing, the native and Kafka codecs, bounded in-flight work
-  server: ['handlers', 'protocol', 'protocol/native', 'protocol/kafka', 'config', 'shared'],
+  server: ['security', 'handlers', 'protocol', 'protocol/native', 'protocol/kafka', 'config', 'shared'],
   // the admin HTTP API and console: talks to the broker through the client library
-  http: ['client', 'coordination', 'config', 'storage', 'shared'],
+  http: ['security', 'client', 'coordination', 'config', 'storage', 'shared'],
   // the composition root: wiring and lifecycle only, imported by the CLI alone
   broker: [
     'server',
@@ -84,9 +87,10 @@ const allowed = {
     'storage',
     'protocol/native',
     'client',
+    'security',
     'shared',
   ],
-  cli: ['broker', 'client', 'config', 'wire', 'shared'],
+  cli: ['security', 'broker', 'client', 'config', 'wire', 'shared'],
   // src/index.ts: the public exports
   '.': ['client', 'shared'],
 };

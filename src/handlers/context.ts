@@ -8,6 +8,7 @@ import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { Principal } from '../security/principal.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -44,6 +45,8 @@ export interface HandlerMetrics {
 export interface ClientInfo {
   clientId: string;
   clientHost: string;
+  /** Who the connection acts for (`User:ANONYMOUS` until it authenticates); ACLs and quotas key on it. */
+  principal: Principal;
   /** Unique per TCP connection for the broker's lifetime (queue consumers are bound to theirs). */
   connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */

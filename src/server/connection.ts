@@ -16,6 +16,7 @@ import { toWireError, WireError } from '../protocol/error-codes.js';
 import type { ApiKey } from '../protocol/native/api-keys.js';
 import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
 import type { ParsedRequest } from '../protocol/native/request-check.js';
+import { anonymousPrincipal, type Principal } from '../security/principal.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
@@ -63,6 +64,8 @@ function handle<K extends ApiKey>(
 
 export class Connection<R> {
   readonly id = nextConnectionId++;
+  /** Who this connection acts for: set by TLS client certificates or SASL authentication. */
+  principal: Principal = anonymousPrincipal;
   private readonly slots: Slot[] = [];
   private readonly closeListeners = new Set<() => void>();
   private readonly reader: RequestReader;
@@ -199,6 +202,7 @@ export class Connection<R> {
         work = handle(this.handlers, route, this.ctx, {
           clientId: this.codec.clientId(request),
           clientHost: this.socket.remoteAddress ?? '',
+          principal: this.principal,
           connectionId: this.id,
           onClose: (listener) => this.onClose(listener),
         });

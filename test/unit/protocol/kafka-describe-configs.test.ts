@@ -29,7 +29,13 @@ const ctx = {
   ),
   coordinator: { topic: (name: string) => topics[name] },
 } as unknown as HandlerContext;
-const client: ClientInfo = { clientId: 'c', clientHost: '', connectionId: 1, onClose: () => undefined };
+const client: ClientInfo = {
+  clientId: 'c',
+  clientHost: '',
+  principal: 'User:ANONYMOUS',
+  connectionId: 1,
+  onClose: () => undefined,
+};
 
 async function describeConfigs(resources: DescribeConfigsRequest['resources']): Promise<DescribeConfigsResponse> {
   return (await describeConfigsHandler.handle({ resources }, ctx, client)) as DescribeConfigsResponse;

@@ -29,7 +29,13 @@ import { nativeRequestExamples } from '../../helpers/native-requests.js';
 
 const keys = Object.values(ApiKey).sort((a, b) => a - b);
 const ctx = {} as HandlerContext;
-const client: ClientInfo = { clientId: 'c', clientHost: '', connectionId: 1, onClose: () => undefined };
+const client: ClientInfo = {
+  clientId: 'c',
+  clientHost: '',
+  principal: 'User:ANONYMOUS',
+  connectionId: 1,
+  onClose: () => undefined,
+};
 
 function refusedWith(apiKey: ApiKey, body: unknown): string {
   try {
