@@ -261,6 +261,29 @@ export interface SluiceOptions {
   /** Retries of retriable operations. Default 5. */
   retries?: number;
   retryBackoffMs?: number;
+  /** TLS to the brokers: true (system CAs) or the PEM material to use (kafkajs's shape). */
+  ssl?: boolean | ClientTlsOptions;
+  /** SASL authentication on every broker connection (kafkajs's shape). */
+  sasl?: ClientSaslOptions;
+}
+
+/** TLS settings of a client (node:tls names): CA bundle, client certificate and key, all PEM. */
+export interface ClientTlsOptions {
+  ca?: string | Buffer | (string | Buffer)[];
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  passphrase?: string;
+  /** Default true: a broker certificate that does not verify is refused. */
+  rejectUnauthorized?: boolean;
+  /** The name checked against the broker certificate (default: the broker's host). */
+  servername?: string;
+}
+
+/** SASL credentials of a client; mechanism spelled as kafkajs does. */
+export interface ClientSaslOptions {
+  mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+  username: string;
+  password: string;
 }
 
 export interface TransportInterruptedEvent {
