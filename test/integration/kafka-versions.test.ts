@@ -133,6 +133,7 @@ describe('flexible versions against a broker', () => {
         topics: [
           {
             topic,
+            topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
             partitions: [
               {
                 partition: 1,
