@@ -19,7 +19,10 @@ import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
 interface Wanted {
-  topic: string;
+  /** The topic's name; undefined when the request named it by an id no topic has. */
+  topic: string | undefined;
+  /** The id the request named the topic by (Kafka's Fetch v13+), answered back with it. */
+  topicId: string | undefined;
   partition: number;
   offset: number;
   maxBytes: number;
@@ -36,12 +39,15 @@ async function readOnce(
   replicaId: number,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
-  const byTopic = new Map<string, FetchPartitionResponse[]>();
+  const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
   for (const w of wanted) {
-    const replica = ctx.replicas.replica(w.topic, w.partition);
+    const topic = w.topic;
+    const replica = topic === undefined ? undefined : ctx.replicas.replica(topic, w.partition);
     const entry = await orWireError<FetchPartitionResponse>(
       async () => {
-        const leader = ctx.replicas.leaderReplica(w.topic, w.partition);
+        // Kafka 3.x answers an id it does not know (the zero UUID too) on each of its partitions
+        if (topic === undefined) throw new SluiceError(ErrorCode.UnknownTopicId, `no topic has id ${w.topicId}`);
+        const leader = ctx.replicas.leaderReplica(topic, w.partition);
         if (replicaId >= 0) {
           if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
             throw new SluiceError(
@@ -57,7 +63,7 @@ async function readOnce(
           ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
         });
         bytes += read.records.length;
-        if (replicaId < 0) ctx.metrics?.fetched(w.topic, read.records);
+        if (replicaId < 0) ctx.metrics?.fetched(topic, read.records);
         return {
           partition: w.partition,
           errorCode: 0,
@@ -74,14 +80,24 @@ async function readOnce(
         records: empty,
       }),
     );
-    const list = byTopic.get(w.topic) ?? [];
-    list.push(entry);
-    byTopic.set(w.topic, list);
+    // a topic named by id is answered by id (even when the same topic is also named by name)
+    const key = w.topicId === undefined ? `n:${w.topic}` : `i:${w.topicId}`;
+    let answer = byTopic.get(key);
+    if (!answer) {
+      answer = { name: topic ?? '', ...(w.topicId === undefined ? {} : { topicId: w.topicId }), partitions: [] };
+      byTopic.set(key, answer);
+    }
+    answer.partitions.push(entry);
   }
-  return {
-    response: { errorCode: 0, topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })) },
-    bytes,
-  };
+  return { response: { errorCode: 0, topics: [...byTopic.values()] }, bytes };
+}
+
+/** Every topic's name by its id, when the request names any topic by id (Kafka's Fetch v13+). */
+function topicNamesById(request: FetchRequest, ctx: HandlerContext): Map<string, string> {
+  const names = new Map<string, string>();
+  if (!request.topics.some((t) => t.topicId !== undefined)) return names;
+  for (const spec of ctx.coordinator.topics()) if (spec.topicId !== undefined) names.set(spec.topicId, spec.name);
+  return names;
 }
 
 /** A group member's fetch names its generation and member id too (the shape cannot say "required with groupId"). */
@@ -114,10 +130,13 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const minBytes = Math.max(request.minBytes ?? 1, 0);
     const maxBytes = Math.min(Math.max(request.maxBytes ?? readBytesMax, 1), readBytesMax);
     const wanted: Wanted[] = [];
+    const names = topicNamesById(request, ctx);
     for (const t of request.topics) {
+      const topic = t.topicId === undefined ? t.name : names.get(t.topicId);
       for (const p of t.partitions) {
         wanted.push({
-          topic: t.name,
+          topic,
+          topicId: t.topicId,
           partition: p.partition,
           offset: p.fetchOffset,
           maxBytes: Math.min(Math.max(p.partitionMaxBytes ?? maxBytes, 1), readBytesMax),
@@ -127,7 +146,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     const deadline = Date.now() + maxWaitMs;
     let result = await readOnce(ctx, wanted, maxBytes, replicaId);
-    const keys = wanted.map((w) => topicPartitionKey(w.topic, w.partition));
+    const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
     while (result.bytes < minBytes && !ctx.stopping()) {
       const left = deadline - Date.now();

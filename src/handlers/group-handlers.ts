@@ -165,12 +165,24 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   },
 };
 
+/** The partitions an OffsetFetch asks for; null (or absent): every one the group has an offset for. */
+function wantedTopics(topics: OffsetFetchRequest['topics'] | undefined): OffsetFetchRequest['topics'] {
+  return topics?.map((t) => ({ name: t.name, partitions: t.partitions })) ?? null;
+}
+
 export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
   async handle(request, ctx) {
-    const topics: OffsetFetchRequest['topics'] =
-      request.topics?.map((t) => ({ name: t.name, partitions: t.partitions })) ?? null;
-    return ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
+    if (request.groups !== undefined) {
+      // Kafka's v8 batch: each group answered (or refused, e.g. NOT_COORDINATOR) on its own
+      const groups = [];
+      for (const g of request.groups) {
+        const answer = await ctx.groups.fetchOffsets({ groupId: g.groupId, topics: wantedTopics(g.topics) });
+        groups.push({ groupId: g.groupId, ...answer });
+      }
+      return { errorCode: 0, topics: [], groups };
+    }
+    return ctx.groups.fetchOffsets({ groupId: request.groupId, topics: wantedTopics(request.topics) });
   },
 };
 

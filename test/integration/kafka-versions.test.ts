@@ -11,10 +11,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
+import { zeroUuid } from '../../src/protocol/binary/schema.js';
 import type { KafkaApi } from '../../src/protocol/kafka/api.js';
 import { fetchApi } from '../../src/protocol/kafka/apis/fetch.js';
 import { listOffsetsApi } from '../../src/protocol/kafka/apis/list-offsets.js';
 import { metadataApi } from '../../src/protocol/kafka/apis/metadata.js';
+import { offsetCommitApi } from '../../src/protocol/kafka/apis/offset-commit.js';
+import { offsetFetchApi } from '../../src/protocol/kafka/apis/offset-fetch.js';
 import { produceApi } from '../../src/protocol/kafka/apis/produce.js';
 import { Compression, compressionOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
@@ -133,6 +136,7 @@ describe('flexible versions against a broker', () => {
         topics: [
           {
             topic,
+            topicId: zeroUuid,
             partitions: [
               {
                 partition: 1,
@@ -170,6 +174,120 @@ describe('flexible versions against a broker', () => {
         { partitionIndex: 1, errorCode: 0, oldStyleOffsets: [], timestamp: base + 5_000, offset: 1, leaderEpoch: -1 },
         // an empty partition: no record, offset -1 and timestamp -1 as Kafka answers
         { partitionIndex: 0, errorCode: 0, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 },
+      ]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('Fetch v13 names topics by id (unknown and zero ids: UNKNOWN_TOPIC_ID per partition) and OffsetFetch v8 asks for two groups', async () => {
+    const topic = 'by-topic-id';
+    await createTopic(topic, 1);
+    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      const metadata = await flexibleCall(client, metadataApi, 12, {
+        topics: [{ topicId: zeroUuid, name: topic }],
+        allowAutoTopicCreation: false,
+        includeClusterAuthorizedOperations: false,
+        includeTopicAuthorizedOperations: false,
+      });
+      const topicId = metadata.topics[0]?.topicId ?? zeroUuid;
+      expect(topicId).not.toBe(zeroUuid);
+      const batch = await kafkajsEncodeBatch({
+        records: [{ key: null, value: Buffer.from('by-id'), timestampDelta: 0, offsetDelta: 0 }],
+        firstTimestamp: 1_700_000_000_000,
+        maxTimestamp: 1_700_000_000_000,
+      });
+      const produced = await flexibleCall(client, produceApi, 9, {
+        transactionalId: null,
+        acks: -1,
+        timeoutMs: 5_000,
+        topics: [{ name: topic, partitions: [{ index: 0, records: batch }] }],
+      });
+      expect(produced.responses).toMatchObject([{ partitionResponses: [{ index: 0, errorCode: 0, baseOffset: 0 }] }]);
+
+      // an id no topic has: the known one with its last byte changed
+      const unknownId = Buffer.from(topicId, 'base64url').map((b, i) => (i === 15 ? b ^ 0xff : b));
+      const partition = (p: number) => ({
+        partition: p,
+        currentLeaderEpoch: -1,
+        fetchOffset: 0,
+        lastFetchedEpoch: -1,
+        logStartOffset: -1,
+        partitionMaxBytes: 1 << 20,
+      });
+      const fetched = await flexibleCall(client, fetchApi, 13, {
+        replicaId: -1,
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 0,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [
+          { topic: '', topicId, partitions: [partition(0)] },
+          { topic: '', topicId: Buffer.from(unknownId).toString('base64url'), partitions: [partition(0)] },
+          { topic: '', topicId: zeroUuid, partitions: [partition(0)] },
+        ],
+        forgottenTopicsData: [{ topic: '', topicId, partitions: [3] }],
+        rackId: '',
+      });
+      expect(fetched.errorCode).toBe(0);
+      expect(
+        fetched.responses.map((t) => [t.topicId, t.partitions.map((p) => [p.errorCode, p.highWatermark])]),
+      ).toEqual([
+        [topicId, [[0, 1]]],
+        [Buffer.from(unknownId).toString('base64url'), [[100, -1]]],
+        [zeroUuid, [[100, -1]]],
+      ]);
+      expect(fetched.responses[0]?.partitions[0]?.records?.subarray(16).toString('hex')).toBe(
+        batch.subarray(16).toString('hex'),
+      );
+
+      const committed = await flexibleCall(client, offsetCommitApi, 8, {
+        groupId: 'by-id-group',
+        generationId: -1,
+        memberId: '',
+        groupInstanceId: null,
+        retentionTimeMs: -1,
+        topics: [
+          {
+            name: topic,
+            partitions: [
+              {
+                partitionIndex: 0,
+                committedOffset: 1,
+                committedLeaderEpoch: -1,
+                commitTimestamp: -1,
+                committedMetadata: 'm',
+              },
+            ],
+          },
+        ],
+      });
+      expect(committed.topics).toMatchObject([{ partitions: [{ errorCode: 0 }] }]);
+      const offsets = await flexibleCall(client, offsetFetchApi, 8, {
+        groupId: '',
+        topics: null,
+        groups: [
+          { groupId: 'by-id-group', topics: [{ name: topic, partitionIndexes: [0] }] },
+          { groupId: 'no-such-group', topics: [{ name: topic, partitionIndexes: [0] }] },
+          { groupId: 'by-id-group', topics: null },
+        ],
+        requireStable: false,
+      });
+      const p0 = (offset: number, metadata: string) => ({
+        partitionIndex: 0,
+        committedOffset: offset,
+        committedLeaderEpoch: -1,
+        metadata,
+        errorCode: 0,
+      });
+      expect(offsets.groups).toEqual([
+        { groupId: 'by-id-group', errorCode: 0, topics: [{ name: topic, partitions: [p0(1, 'm')] }] },
+        // a group nobody committed for: nothing committed, no error (Kafka 3.x)
+        { groupId: 'no-such-group', errorCode: 0, topics: [{ name: topic, partitions: [p0(-1, '')] }] },
+        { groupId: 'by-id-group', errorCode: 0, topics: [{ name: topic, partitions: [p0(1, 'm')] }] },
       ]);
     } finally {
       client.close();

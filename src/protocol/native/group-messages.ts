@@ -71,6 +71,8 @@ export interface OffsetFetchResponse extends ErrorFields {
     /** offset -1: nothing committed; leaderEpoch -1: not known (KIP-320; absent from older brokers). */
     partitions: ({ partition: number; offset: number; metadata: string; leaderEpoch?: number } & ErrorFields)[];
   }[];
+  /** The answer to a request's `groups` (then `topics` is empty): one per group, in request order. */
+  groups?: ({ groupId: string; topics: OffsetFetchResponse['topics'] } & ErrorFields)[];
 }
 
 // ListGroups / DescribeGroups

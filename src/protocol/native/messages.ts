@@ -99,7 +99,8 @@ export interface FetchPartitionResponse extends ErrorFields {
   records: Buffer;
 }
 export interface FetchResponse extends ErrorFields {
-  topics: { name: string; partitions: FetchPartitionResponse[] }[];
+  /** topicId: the id the request named the topic by (then name is '' when no topic has it). */
+  topics: { name: string; topicId?: string; partitions: FetchPartitionResponse[] }[];
 }
 
 // ListOffsets

@@ -85,14 +85,26 @@ export const fetchRequest = object({
   maxWaitMs: optional(int32),
   minBytes: optional(int32),
   maxBytes: optional(int32),
-  topics: topicsOf(
+  topics: list(
     object({
-      partition: int32,
-      fetchOffset: int64,
-      partitionMaxBytes: optional(int32),
-      /** Followers send the leader epoch they follow. */
-      currentLeaderEpoch: optional(int32),
+      name,
+      /**
+       * Kafka's topic id (KIP-516, Fetch v13+): when present the topic is looked up by it and `name`
+       * is ignored; an id no topic has answers UNKNOWN_TOPIC_ID on each of its partitions.
+       */
+      topicId: optional(name),
+      partitions: list(
+        object({
+          partition: int32,
+          fetchOffset: int64,
+          partitionMaxBytes: optional(int32),
+          /** Followers send the leader epoch they follow. */
+          currentLeaderEpoch: optional(int32),
+        }),
+        topicPartitionsMax,
+      ),
     }),
+    requestListItemsMax,
   ),
 });
 
@@ -219,6 +231,11 @@ export const offsetFetchRequest = object({
   groupId: name,
   /** null or absent: every partition the group has an offset for. */
   topics: optional(nullable(topicsOf(int32))),
+  /**
+   * Several groups at once (Kafka's OffsetFetch v8, KIP-709): when present, groupId and topics are
+   * ignored and each group is answered on its own in the response's `groups`, with its own error.
+   */
+  groups: optional(list(object({ groupId: name, topics: optional(nullable(topicsOf(int32))) }), requestListItemsMax)),
 });
 
 export const listGroupsRequest = object({

@@ -90,11 +90,11 @@ describe('the registry', () => {
     }
     expect(kafkaEnv.supported.map((a) => [a.apiKey, a.minVersion, a.maxVersion])).toEqual([
       [0, 0, 9],
-      [1, 0, 12],
+      [1, 0, 13],
       [2, 0, 7],
       [3, 0, 12],
       [8, 2, 8],
-      [9, 1, 7],
+      [9, 1, 8],
       [10, 0, 4],
       [11, 0, 7],
       [12, 0, 4],
@@ -335,6 +335,7 @@ describe('Fetch (1)', () => {
       topics: [
         {
           topic: 't',
+          topicId: zeroUuid,
           partitions: [
             {
               partition: 1,
@@ -894,10 +895,15 @@ describe('OffsetFetch (9)', () => {
       groupId: 'g',
       topics: [{ topic: 't', partitions: [{ partition: 0 }, { partition: 1 }] }],
     });
-    expect(v1).toEqual({ groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false });
+    expect(v1).toEqual({
+      groupId: 'g',
+      topics: [{ name: 't', partitionIndexes: [0, 1] }],
+      groups: [],
+      requireStable: false,
+    });
     expect(offsetFetchApi.toNative?.(v1, 1)).toEqual({ groupId: 'g', topics: [{ name: 't', partitions: [0, 1] }] });
     const v4 = await fromKafkajs(offsetFetchApi, 'offsetFetch', 4, { groupId: 'g', topics: [] });
-    expect(v4).toEqual({ groupId: 'g', topics: null, requireStable: false });
+    expect(v4).toEqual({ groupId: 'g', topics: null, groups: [], requireStable: false });
     expect(offsetFetchApi.toNative?.(v4, 4)).toEqual({ groupId: 'g', topics: null });
   });
 
@@ -915,7 +921,7 @@ describe('OffsetFetch (9)', () => {
   };
 
   it('answers v1 and v4', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], groups: [], requireStable: false };
     const responses = [
       {
         topic: 't',
@@ -934,7 +940,7 @@ describe('OffsetFetch (9)', () => {
   });
 
   it('puts a refusal on every requested partition (v1) and at the top (v2+)', async () => {
-    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], requireStable: false };
+    const req = { groupId: 'g', topics: [{ name: 't', partitionIndexes: [0, 1] }], groups: [], requireStable: false };
     const notCoordinator = { errorCode: 16, errorMessage: 'elsewhere', topics: [] };
     const partitions = [
       { partition: 0, offset: '-1', errorCode: 16 },
@@ -953,14 +959,14 @@ describe('OffsetFetch (9)', () => {
         'offsetFetch',
         4,
         { errorCode: 42 },
-        { groupId: 'g', topics: null, requireStable: false },
+        { groupId: 'g', topics: null, groups: [], requireStable: false },
       ),
     ).toMatchObject({ responses: [], errorCode: 42 });
   });
 
   it('lays out v5 as the protocol guide says', () => {
     const req = readRequest(offsetFetchApi, 5, hex(`${s('g')} ffffffff`));
-    expect(req).toEqual({ groupId: 'g', topics: null, requireStable: false });
+    expect(req).toEqual({ groupId: 'g', topics: null, groups: [], requireStable: false });
     expect(writeResponse(offsetFetchApi, 5, native, req).toString('hex')).toBe(
       hex(`
         00000000

@@ -116,6 +116,7 @@ describe('Fetch v12', () => {
       topics: [
         {
           topic: 't',
+          topicId: zeroUuid,
           partitions: [
             {
               partition: 1,
@@ -128,7 +129,7 @@ describe('Fetch v12', () => {
           ],
         },
       ],
-      forgottenTopicsData: [{ topic: 'old', partitions: [0, 3] }],
+      forgottenTopicsData: [{ topic: 'old', topicId: zeroUuid, partitions: [0, 3] }],
       rackId: 'r1',
     });
     expect(fetchApi.toNative?.(req, 12)).toEqual({

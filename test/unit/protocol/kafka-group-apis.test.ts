@@ -132,7 +132,7 @@ describe('the group APIs advertise the flexible versions current clients prefer'
       ['Heartbeat', 0, 4, 4],
       ['LeaveGroup', 0, 4, 4],
       ['OffsetCommit', 2, 8, 8],
-      ['OffsetFetch', 1, 7, 6],
+      ['OffsetFetch', 1, 8, 6],
       ['DescribeGroups', 0, 5, 5],
       ['ListGroups', 0, 4, 3],
       ['FindCoordinator', 0, 4, 3],
@@ -281,7 +281,7 @@ describe('OffsetCommit (8) v8 and OffsetFetch (9) v6-v7, hand-laid', () => {
     const v6 = readRequest(offsetFetchApi, 6, hex(`${cs('g')} 02 ${cs('t')} 02 00000000 00 00`));
     expect(offsetFetchApi.toNative?.(v6, 6)).toEqual({ groupId: 'g', topics: [{ name: 't', partitions: [0] }] });
     const v7 = readRequest(offsetFetchApi, 7, hex(`${cs('g')} 00 01 00`));
-    expect(v7).toEqual({ groupId: 'g', topics: null, requireStable: true });
+    expect(v7).toEqual({ groupId: 'g', topics: null, groups: [], requireStable: true });
     const native = {
       errorCode: 0,
       topics: [{ name: 't', partitions: [{ partition: 0, offset: 5, metadata: 'x', leaderEpoch: 2, errorCode: 0 }] }],

@@ -1,5 +1,5 @@
 /**
- * Fetch (key 1), v0-v12: batches straight from the segment files (they are
+ * Fetch (key 1), v0-v13: batches straight from the segment files (they are
  * Kafka's RecordBatch v2 on disk), with the native handler's long poll and
  * byte limits. v2-v3 answer message format v1 (magic 1 message sets), v0-v1
  * format v0 (magic 0: no timestamps, what librdkafka asks of a broker it
@@ -17,6 +17,14 @@
  * diverging-epoch, current-leader and snapshot tagged fields are not sent
  * (the epoch is read and not checked): a consumer whose position lies past a
  * truncated log end gets OFFSET_OUT_OF_RANGE, as with v11.
+ *
+ * v13 (KIP-516) names every topic, in the request, its forgotten topics and
+ * the response, by its topic id (the ids Metadata v10+ answers) instead of its
+ * name. The native handler looks the ids up; one no topic has (the zero UUID
+ * among them) answers UNKNOWN_TOPIC_ID on each of its partitions with no
+ * top-level error, as Kafka 3.x's sessionless fetch does. Forgotten topics only
+ * mean something inside a fetch session, which Sluice declines, so they are
+ * read (by name or by id) and ignored.
  */
 
 import { batchesToMessageSet, type LegacyMagic } from '../../../wire/message-set.js';
@@ -32,6 +40,8 @@ import {
   nullableBytes,
   string,
   struct,
+  uuid,
+  zeroUuid,
 } from '../../binary/schema.js';
 import { toWireError } from '../../error-codes.js';
 import type { FetchResponse } from '../../native/messages.js';
@@ -48,7 +58,8 @@ const request = struct({
   topics: field(
     array(
       struct({
-        topic: field(string, ''),
+        topic: field(string, '', 0, 12),
+        topicId: field(uuid, zeroUuid, 13),
         partitions: field(
           array(
             struct({
@@ -66,7 +77,17 @@ const request = struct({
     ),
     [],
   ),
-  forgottenTopicsData: field(array(struct({ topic: field(string, ''), partitions: field(array(int32), []) })), [], 7),
+  forgottenTopicsData: field(
+    array(
+      struct({
+        topic: field(string, '', 0, 12),
+        topicId: field(uuid, zeroUuid, 13),
+        partitions: field(array(int32), []),
+      }),
+    ),
+    [],
+    7,
+  ),
   rackId: field(string, '', 11),
 });
 
@@ -89,13 +110,25 @@ const response = struct({
   throttleTimeMs: field(int32, 0, 1),
   errorCode: field(int16, 0, 7),
   sessionId: field(int32, 0, 7),
-  responses: field(array(struct({ topic: field(string, ''), partitions: field(array(partitionResponse), []) })), []),
+  responses: field(
+    array(
+      struct({
+        topic: field(string, '', 0, 12),
+        topicId: field(uuid, zeroUuid, 13),
+        partitions: field(array(partitionResponse), []),
+      }),
+    ),
+    [],
+  ),
 });
 
 type Request = Infer<typeof request>;
 
 /** The first version whose records are RecordBatch v2 (older ones get message format v1). */
 const batchV2From = 4;
+
+/** The first version that names topics by id (KIP-516). */
+const topicIdsFrom = 13;
 
 /** The v0-v3 answer: every partition's batches as a message set of `magic`, within the byte limits. */
 function downConverted(topics: FetchResponse['topics'], req: Request, magic: LegacyMagic) {
@@ -109,6 +142,7 @@ function downConverted(topics: FetchResponse['topics'], req: Request, magic: Leg
     sessionId: 0,
     responses: topics.map((t) => ({
       topic: t.name,
+      topicId: zeroUuid,
       partitions: t.partitions.map((p) => {
         let errorCode: number = p.errorCode;
         let records: Buffer | null = p.records;
@@ -144,11 +178,11 @@ export const fetchApi = kafkaApi({
   apiKey: 1,
   name: 'Fetch',
   minVersion: 0,
-  maxVersion: 12,
+  maxVersion: 13,
   flexibleFrom: 12,
   request,
   response,
-  toNative: (req: Request) => ({
+  toNative: (req: Request, version) => ({
     // a consumer: Kafka's follower fetches (replicaId >= 0) are a broker-to-broker matter Sluice does natively
     replicaId: -1,
     maxWaitMs: req.maxWaitMs,
@@ -156,6 +190,7 @@ export const fetchApi = kafkaApi({
     maxBytes: Math.max(req.maxBytes, 1),
     topics: req.topics.map((t) => ({
       name: t.topic,
+      ...(version >= topicIdsFrom ? { topicId: t.topicId } : {}),
       partitions: t.partitions.map((p) => ({
         partition: p.partition,
         fetchOffset: p.fetchOffset,
@@ -173,6 +208,7 @@ export const fetchApi = kafkaApi({
         sessionId: 0,
         responses: req.topics.map((t) => ({
           topic: t.topic,
+          topicId: t.topicId,
           // the schema's defaults, written out
           partitions: t.partitions.map((p) => ({
             partitionIndex: p.partition,
@@ -194,6 +230,7 @@ export const fetchApi = kafkaApi({
       sessionId: 0,
       responses: result.topics.map((t) => ({
         topic: t.name,
+        topicId: t.topicId ?? zeroUuid,
         partitions: t.partitions.map((p) => ({
           partitionIndex: p.partition,
           errorCode: p.errorCode,
