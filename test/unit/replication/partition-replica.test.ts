@@ -115,7 +115,7 @@ describe('partition replica (leader)', () => {
     replica.onFollowerFetch(2, 12, t0 + 1900); // behind both the end now and the end at the last fetch
     expect(replica.laggingReplicas(t0 + 2000, 1000)).toEqual([2]);
   });
-  it("DeleteRecords waits for the low watermark: the smallest log start of the leader and the live followers", async () => {
+  it('DeleteRecords waits for the low watermark: the smallest log start of the leader and the live followers', async () => {
     const { replica } = await replicaOn();
     const now = Date.now();
     await replica.becomeLeader(0, [1, 2, 3], [1, 2, 3], now);
