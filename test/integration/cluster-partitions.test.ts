@@ -5,10 +5,16 @@
  * elected by the controller and fully replicated, and written to by a Kafka
  * client (kafkajs); DeleteRecords moves the leader's log start and every
  * follower's follows it exactly; a follower restarted afterwards keeps it.
+ * The answer waits for every live replica (Kafka's DelayedDeleteRecords): a
+ * frozen follower holds it until the request's timeout (REQUEST_TIMED_OUT).
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WireError } from '../../src/protocol/error-codes.js';
+import { ApiKey } from '../../src/protocol/native/api-keys.js';
+import type { DeleteRecordsResponse } from '../../src/protocol/native/partition-messages.js';
 import { pollPatiently, TestCluster } from '../helpers/cluster.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 let cluster: TestCluster;
 
@@ -127,3 +133,41 @@ it("DeleteRecords moves the leader's log start and every follower follows it exa
   }
   await cluster.restart(leader);
 }, 180_000);
+
+it("DeleteRecords waits for every live replica's log start: a frozen follower holds the answer until the request's timeout (REQUEST_TIMED_OUT)", async () => {
+  const topic = 'trim-waits';
+  const sluice = cluster.client({ retries: 10 });
+  const admin = sluice.admin();
+  await admin.createTopic({ topic, partitions: 1, replicationFactor: 3 });
+  await cluster.waitForIsr(topic, 0, 3);
+  const producer = sluice.producer({ acks: -1 });
+  for (let i = 0; i < 4; i++) await producer.send({ topic, messages: [{ value: `w${i}`, partition: 0 }] });
+  await producer.close();
+  const leader = await cluster.leaderOf(topic, 0);
+  const frozen = cluster.ids.find((id) => id !== leader) as number;
+  // SIGSTOP for less than the ZooKeeper session: the frozen broker stays registered (alive), so it counts
+  cluster.pause(frozen);
+  try {
+    const raw = await RawClient.connect(cluster.broker(leader).port);
+    try {
+      const res = await raw.call<DeleteRecordsResponse>(
+        ApiKey.DeleteRecords,
+        { topics: [{ name: topic, partitions: [{ partition: 0, offset: 3 }] }], timeoutMs: 1000 },
+        10_000,
+      );
+      // the low watermark so far: the frozen follower never learnt the new start, its log starts at 0
+      expect(res.topics[0]?.partitions[0]).toMatchObject({
+        partition: 0,
+        errorCode: WireError.REQUEST_TIMED_OUT,
+        lowWatermark: 0,
+      });
+    } finally {
+      raw.close();
+    }
+  } finally {
+    cluster.resume(frozen);
+  }
+  // fetching again, it follows (and reports it); the same request then completes with the low watermark
+  const [done] = await admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: 3 }] });
+  expect(done).toEqual({ partition: 0, lowWatermark: 3 });
+}, 120_000);
