@@ -28,6 +28,8 @@ interface Wanted {
   maxBytes: number;
   /** Followers only: the leader epoch they follow. */
   leaderEpoch: number | undefined;
+  /** Followers only: their log start (-1: not sent). */
+  logStartOffset: number;
 }
 
 const empty = Buffer.alloc(0);
@@ -55,7 +57,7 @@ async function readOnce(
               `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
             );
           }
-          ctx.replicas.onFollowerFetch(leader, replicaId, w.offset);
+          ctx.replicas.onFollowerFetch(leader, replicaId, w.offset, w.logStartOffset);
         }
         const room = Math.min(w.maxBytes, maxBytes - bytes);
         const read = await leader.log.read(w.offset, Math.max(room, 0), {
@@ -100,6 +102,16 @@ function topicNamesById(request: FetchRequest, ctx: HandlerContext): Map<string,
   return names;
 }
 
+/** A follower's fetch names a partition whose leader waits for the follower to learn its new log start. */
+function followerBehindLogStart(ctx: HandlerContext, wanted: Wanted[], replicaId: number): boolean {
+  if (replicaId < 0) return false;
+  return wanted.some(
+    (w) =>
+      w.topic !== undefined &&
+      ctx.replicas.replica(w.topic, w.partition)?.followerBehindLogStart(replicaId, w.logStartOffset),
+  );
+}
+
 /** A group member's fetch names its generation and member id too (the shape cannot say "required with groupId"). */
 function membership(request: FetchRequest): { generationId: number; memberId: string } {
   if (request.generationId === undefined) throw bad('generationId must be an integer');
@@ -141,14 +153,16 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           offset: p.fetchOffset,
           maxBytes: Math.min(Math.max(p.partitionMaxBytes ?? maxBytes, 1), readBytesMax),
           leaderEpoch: p.currentLeaderEpoch,
+          logStartOffset: p.logStartOffset ?? -1,
         });
       }
     }
     const deadline = Date.now() + maxWaitMs;
     let result = await readOnce(ctx, wanted, maxBytes, replicaId);
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
-    // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
-    while (result.bytes < minBytes && !ctx.stopping()) {
+    // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
+    // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
+    while (result.bytes < minBytes && !ctx.stopping() && !followerBehindLogStart(ctx, wanted, replicaId)) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {

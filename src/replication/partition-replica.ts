@@ -22,7 +22,7 @@
  */
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { ackWaitersPerPartitionMax } from '../shared/limits.js';
+import { ackWaitersPerPartitionMax, deleteRecordsWaitersPerPartitionMax } from '../shared/limits.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 
 export type ReplicaRole = 'leader' | 'follower' | 'offline';
@@ -34,6 +34,8 @@ interface FollowerProgress {
   /** The leader's log end when the follower's previous fetch was served (Kafka's lastFetchLeaderLogEndOffset). */
   lastFetchLeaderLogEnd: number;
   lastFetchMs: number;
+  /** The follower's log start as its last fetch reported it; -1 until then (the low watermark waits for it). */
+  logStartOffset: number;
 }
 
 interface AckWaiter {
@@ -41,6 +43,17 @@ interface AckWaiter {
   requiredOffset: number;
   minIsr: number;
   resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+/** A DeleteRecords waiting for every live replica's log start (Kafka's DelayedDeleteRecords). */
+interface LowWatermarkWaiter {
+  /** Done when the low watermark reaches this offset. */
+  requiredOffset: number;
+  /** Whether a replica's broker is alive: only those count (Kafka's lowWatermarkIfLeader). */
+  isAlive: (brokerId: number) => boolean;
+  resolve: (answer: { lowWatermark: number; reached: boolean }) => void;
   reject: (err: Error) => void;
   timer: NodeJS.Timeout;
 }
@@ -54,6 +67,7 @@ export class PartitionReplica {
   private hw: number;
   private readonly followers = new Map<number, FollowerProgress>();
   private waiters: AckWaiter[] = [];
+  private lowWatermarkWaiters: LowWatermarkWaiter[] = [];
   /** An ISR write in flight: at most one at a time per partition. */
   isrUpdating = false;
   /**
@@ -73,7 +87,9 @@ export class PartitionReplica {
     /** Called when the high watermark moves (wakes long-polling consumers). */
     private readonly onHighWatermark: () => void,
   ) {
-    this.hw = log.logStartOffset;
+    // a reopened replica starts from the high watermark it recorded (Kafka's checkpoint), not its log
+    // start: elected before anyone fetches from it, it must not answer less than was committed
+    this.hw = log.checkpointedHighWatermark;
   }
 
   get highWatermark(): number {
@@ -99,6 +115,7 @@ export class PartitionReplica {
         lastCaughtUpMs: isr.includes(id) ? nowMs : 0,
         lastFetchLeaderLogEnd: -1,
         lastFetchMs: 0,
+        logStartOffset: -1,
       });
     }
     await this.log.assignLeaderEpoch(leaderEpoch);
@@ -136,9 +153,11 @@ export class PartitionReplica {
         lastCaughtUpMs: 0,
         lastFetchLeaderLogEnd: -1,
         lastFetchMs: 0,
+        logStartOffset: -1,
       });
     }
     this.maybeAdvanceHighWatermark();
+    this.completeLowWatermarkWaiters();
   }
 
   becomeOffline(reason: string): void {
@@ -195,9 +214,10 @@ export class PartitionReplica {
    * A follower fetched at `fetchOffset`: it has everything before it. Returns
    * true when the follower should join the ISR (caught up to the high watermark).
    */
-  onFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number): boolean {
+  onFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number, logStartOffset = -1): boolean {
     const progress = this.followers.get(replicaId);
     if (!progress) return false;
+    if (logStartOffset >= 0) progress.logStartOffset = logStartOffset;
     const leaderEnd = this.log.logEndOffset;
     // Kafka's rule: caught up now if at the log end; caught up at the previous fetch's time if it
     // reached what the log end was then
@@ -209,6 +229,7 @@ export class PartitionReplica {
     progress.lastFetchLeaderLogEnd = leaderEnd;
     progress.lastFetchMs = nowMs;
     this.maybeAdvanceHighWatermark();
+    this.completeLowWatermarkWaiters();
     return (
       !this.isr.includes(replicaId) && fetchOffset >= this.highWatermark && this.leaderEpochStartReached(fetchOffset)
     );
@@ -316,6 +337,92 @@ export class PartitionReplica {
       w.reject(err);
     }
     this.waiters = [];
+    for (const w of this.lowWatermarkWaiters) {
+      clearTimeout(w.timer);
+      w.reject(err);
+    }
+    this.lowWatermarkWaiters = [];
+  }
+
+  /**
+   * The partition's low watermark (Kafka's lowWatermarkIfLeader): the
+   * smallest log start among this leader and the followers on live brokers,
+   * as their fetches reported it (a follower not heard from yet counts as -1).
+   */
+  lowWatermark(isAlive: (brokerId: number) => boolean): number {
+    let low = this.log.logStartOffset;
+    for (const [id, progress] of this.followers) {
+      if (isAlive(id) && progress.logStartOffset < low) low = progress.logStartOffset;
+    }
+    return low;
+  }
+
+  /**
+   * A follower's fetch that should be answered at once: the leader's log
+   * start is past the one the follower reported, so a DeleteRecords waits for
+   * it to learn the new start (rather than for its long poll to run out).
+   */
+  followerBehindLogStart(replicaId: number, reportedLogStart: number): boolean {
+    return (
+      this.role === 'leader' &&
+      this.lowWatermarkWaiters.length > 0 &&
+      reportedLogStart >= 0 &&
+      reportedLogStart < this.log.logStartOffset &&
+      this.followers.has(replicaId)
+    );
+  }
+
+  /**
+   * DeleteRecords after the leader moved its log start (Kafka's
+   * DelayedDeleteRecords): resolves once the low watermark reaches
+   * `requiredOffset` ({reached: true}), or after `timeoutMs` with the low
+   * watermark then ({reached: false}); rejects with NotLeader when leadership
+   * moves, Timeout at once when too many wait.
+   */
+  waitForLowWatermark(
+    requiredOffset: number,
+    timeoutMs: number,
+    isAlive: (brokerId: number) => boolean,
+  ): Promise<{ lowWatermark: number; reached: boolean }> {
+    if (this.role !== 'leader') {
+      return Promise.reject(
+        new SluiceError(ErrorCode.NotLeader, `broker ${this.brokerId} no longer leads ${this.name}`),
+      );
+    }
+    const now = this.lowWatermark(isAlive);
+    if (now >= requiredOffset) return Promise.resolve({ lowWatermark: now, reached: true });
+    if (this.lowWatermarkWaiters.length >= deleteRecordsWaitersPerPartitionMax) {
+      return Promise.reject(
+        new SluiceError(ErrorCode.Timeout, `${this.name}: too many DeleteRecords requests waiting for the replicas`),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      const waiter: LowWatermarkWaiter = {
+        requiredOffset,
+        isAlive,
+        resolve,
+        reject,
+        timer: setTimeout(
+          () => {
+            this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((w) => w !== waiter);
+            resolve({ lowWatermark: this.lowWatermark(isAlive), reached: false });
+          },
+          Math.max(timeoutMs, 0),
+        ),
+      };
+      this.lowWatermarkWaiters.push(waiter);
+    });
+  }
+
+  private completeLowWatermarkWaiters(): void {
+    if (this.lowWatermarkWaiters.length === 0 || this.role !== 'leader') return;
+    this.lowWatermarkWaiters = this.lowWatermarkWaiters.filter((w) => {
+      const low = this.lowWatermark(w.isAlive);
+      if (low < w.requiredOffset) return true;
+      clearTimeout(w.timer);
+      w.resolve({ lowWatermark: low, reached: true });
+      return false;
+    });
   }
 
   // ---- follower side ----
@@ -334,12 +441,14 @@ export class PartitionReplica {
     assert(hw <= this.log.logEndOffset, `${this.name}: high watermark ${hw} above log end ${this.log.logEndOffset}`);
     if (hw <= this.hw) return;
     this.hw = hw;
+    this.log.noteHighWatermark(hw);
     this.onHighWatermark();
   }
 
   /** After truncation the high watermark cannot be above the log end. */
   capHighWatermark(): void {
     if (this.hw > this.log.logEndOffset) this.hw = this.log.logEndOffset;
+    this.log.noteHighWatermark(this.hw);
   }
 
   close(reason: string): void {

@@ -223,7 +223,13 @@ export class ReplicaFetcher {
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
     const byTopic = new Map<
       string,
-      { partition: number; fetchOffset: number; currentLeaderEpoch: number; partitionMaxBytes: number }[]
+      {
+        partition: number;
+        fetchOffset: number;
+        currentLeaderEpoch: number;
+        partitionMaxBytes: number;
+        logStartOffset: number;
+      }[]
     >();
     const throttle = this.options.throttle;
     const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
@@ -236,6 +242,8 @@ export class ReplicaFetcher {
         currentLeaderEpoch: f.epoch,
         // a throttled replica asks for what the bucket holds (the leader still answers one whole batch)
         partitionMaxBytes: throttled(f) ? Math.max(1, Math.min(maxBytes, allowance)) : maxBytes,
+        // the leader's DeleteRecords waits until every follower reports the new start
+        logStartOffset: f.replica.log.logStartOffset,
       });
       byTopic.set(f.replica.topic, list);
     }

@@ -195,13 +195,21 @@ export class ReplicaManager {
   }
 
   /**
-   * DeleteRecords on the leader (Kafka's deleteRecordsOnLeader): the log start
-   * moves to `offset` (-1: the high watermark); an offset past the high
-   * watermark, or negative other than -1, is OFFSET_OUT_OF_RANGE. Followers
-   * follow through the log start offset their fetches carry. Returns the
-   * leader's log start after (the low watermark).
+   * DeleteRecords on the leader (Kafka's deleteRecordsOnLeader, then its
+   * DelayedDeleteRecords): the log start moves to `offset` (-1: the high
+   * watermark); an offset past the high watermark, or negative other than -1,
+   * is OFFSET_OUT_OF_RANGE. Followers follow through the log start their
+   * fetches carry and report theirs in their next fetch; this resolves when
+   * the partition's low watermark (the smallest log start of the leader and
+   * the followers on live brokers) has reached the new start ({reached:
+   * true}), or after `timeoutMs` with the low watermark then ({reached: false}).
    */
-  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+  async deleteRecords(
+    topic: string,
+    partition: number,
+    offset: number,
+    timeoutMs: number,
+  ): Promise<{ lowWatermark: number; reached: boolean }> {
     const replica = this.leaderReplica(topic, partition);
     const hw = replica.highWatermark;
     const target = offset === -1 ? hw : offset;
@@ -211,12 +219,16 @@ export class ReplicaManager {
         `cannot delete records of ${replica.name} up to ${offset}: it must be -1 or 0..${hw} (the high watermark)`,
       );
     }
-    return replica.log.advanceLogStartOffset(target);
+    await replica.log.advanceLogStartOffset(target);
+    // wakes the followers' long polls: their answers carry the new log start
+    this.options.notifier.notify(topicPartitionKey(topic, partition));
+    const { coordinator } = this.options;
+    return replica.waitForLowWatermark(target, timeoutMs, (id) => coordinator.brokers().some((b) => b.nodeId === id));
   }
 
-  /** A follower's fetch at `fetchOffset`: progress for the ISR and the high watermark. */
-  onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number): void {
-    if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now())) {
+  /** A follower's fetch at `fetchOffset` (with its log start): progress for the ISR, the high and the low watermark. */
+  onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number, logStartOffset = -1): void {
+    if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now(), logStartOffset)) {
       void this.changeIsr(replica, [...replica.isr, replicaId], 'caught up');
     }
   }

@@ -422,6 +422,14 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'A reassignment was cancelled for a partition that is not being reassigned.',
   },
+  ReassignmentInProgress: {
+    code: 'SLUICE_ERR_REASSIGNMENT_IN_PROGRESS',
+    wireName: 'REASSIGNMENT_IN_PROGRESS',
+    wire: 60,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "Partitions cannot be added to a topic while one of its partitions is being reassigned (Kafka's rule).",
+  },
   UnknownTopicId: {
     code: 'SLUICE_ERR_UNKNOWN_TOPIC_ID',
     wireName: 'UNKNOWN_TOPIC_ID',

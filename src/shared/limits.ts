@@ -232,6 +232,11 @@ export const producerIdBlockAttemptsMax = 1000;
 
 /** acks=-1 produce requests one partition lets wait for replication at once; more are refused. */
 export const ackWaitersPerPartitionMax = 10_000;
+/**
+ * DeleteRecords requests one partition lets wait for its replicas' log starts at once; more are
+ * refused (REQUEST_TIMED_OUT). Deleting records is an operator's act, seldom concurrent: far fewer than produces.
+ */
+export const deleteRecordsWaitersPerPartitionMax = 1_000;
 /** How long a replica fetcher waits after an error before it tries its leader again when no backoff is configured. */
 export const replicaFetchRetryMsMin = 50;
 /** Request timeout of replica fetches, beyond their long-poll wait. */

@@ -90,6 +90,8 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
       leaderEpochs: leaderEpochs.filter(([, start]) => start <= last.nextOffset),
       cleanerCheckpoint: Math.min(stored?.cleanerCheckpoint ?? 0, last.nextOffset),
       offsetGaps: stored?.offsetGaps ?? false,
+      // within the log as recovered: recovery may have cut the tail it pointed into
+      highWatermark: Math.min(Math.max(stored?.highWatermark ?? logStartOffset, logStartOffset), last.nextOffset),
     },
     maxTimestampSoFar,
   };

@@ -38,6 +38,13 @@ export interface PartitionMeta {
    * (and cleaned batches); otherwise such a batch is corruption and cut off.
    */
   offsetGaps?: boolean;
+  /**
+   * The replica's high watermark when the metadata was last written (Kafka's
+   * replication-offset-checkpoint): a restarted replica starts from it, not
+   * from its log start, so if it is elected leader before hearing from anyone
+   * it does not answer a high watermark below what was committed. Absent: never recorded.
+   */
+  highWatermark?: number;
 }
 
 export interface IndexEntry {

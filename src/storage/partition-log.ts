@@ -59,6 +59,8 @@ export class PartitionLog {
   private cleanerCheckpoint: number;
   /** The log may hold offset gaps (PartitionMeta.offsetGaps). */
   private offsetGaps: boolean;
+  /** The replica's high watermark as last noted (PartitionMeta.highWatermark), written with the metadata. */
+  private highWatermarkNoted: number;
   /** Set by close/abandon/delete: a cleaning pass under way stops at its next step. */
   private closing = false;
   /** One cleaning pass at a time. */
@@ -94,6 +96,7 @@ export class PartitionLog {
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
     this.cleanerCheckpoint = loaded.meta.cleanerCheckpoint ?? 0;
     this.offsetGaps = loaded.meta.offsetGaps ?? false;
+    this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
   }
 
   /** Opens (and if needed recovers) the log in `dir`, creating it when missing. */
@@ -142,6 +145,25 @@ export class PartitionLog {
   }
   get epochHistory(): ReadonlyArray<readonly [number, number]> {
     return this.epochs.history;
+  }
+
+  /**
+   * The high watermark recorded before the last close (or crash: then as of
+   * the last metadata write), within the log start and end: where a reopened
+   * replica's high watermark starts (Kafka's replication-offset-checkpoint).
+   */
+  get checkpointedHighWatermark(): number {
+    return Math.min(Math.max(this.highWatermarkNoted, this.logStartOffset), this.logEndOffset);
+  }
+
+  /**
+   * The replication layer's high watermark moved: it is kept in memory and
+   * made durable with the next metadata write (every flush, log start move,
+   * epoch change, truncation and the clean close), as Kafka checkpoints it
+   * periodically and at shutdown.
+   */
+  noteHighWatermark(hw: number): void {
+    this.highWatermarkNoted = hw;
   }
 
   /** The log's config now: readers take it from here, so updateConfig applies to the next use. */
@@ -313,6 +335,7 @@ export class PartitionLog {
       leaderEpochs: this.epochs.forMeta,
       cleanerCheckpoint: this.cleanerCheckpoint,
       offsetGaps: this.offsetGaps,
+      highWatermark: this.checkpointedHighWatermark,
     });
     await this.index.write(sync);
   }

@@ -5,10 +5,16 @@
  * elected by the controller and fully replicated, and written to by a Kafka
  * client (kafkajs); DeleteRecords moves the leader's log start and every
  * follower's follows it exactly; a follower restarted afterwards keeps it.
+ * The answer waits for every live replica (Kafka's DelayedDeleteRecords): a
+ * frozen follower holds it until the request's timeout (REQUEST_TIMED_OUT).
  */
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { WireError } from '../../src/protocol/error-codes.js';
+import { ApiKey } from '../../src/protocol/native/api-keys.js';
+import type { DeleteRecordsResponse } from '../../src/protocol/native/partition-messages.js';
 import { pollPatiently, TestCluster } from '../helpers/cluster.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 let cluster: TestCluster;
 
@@ -80,10 +86,10 @@ it('new partitions are replicated on three brokers with leaders spread, and a Ka
   }
 }, 180_000);
 
-// Skipped, a known defect to fix next (issue 16 note): right after a failover onto the follower that was
-// restarted, the new leader answered log start 0 and high watermark 0 (expected 7 and 12); it passed on
-// the partitions branch run whole and failed there when run alone, and fails after the issue-16 merges.
-it.skip("DeleteRecords moves the leader's log start and every follower follows it exactly, across a restart (skipped: known defect, see the comment above)", async () => {
+// Once a known defect (issue 16): right after a failover onto the follower that had been restarted, the
+// new leader answered log start 0 and high watermark 0. DeleteRecords answered before the followers had
+// followed (the restarted one had not), and a restarted replica's high watermark began at its log start.
+it("DeleteRecords moves the leader's log start and every follower follows it exactly, across a restart", async () => {
   const topic = 'trimmed';
   const sluice = cluster.client({ retries: 10 });
   const admin = sluice.admin();
@@ -93,25 +99,26 @@ it.skip("DeleteRecords moves the leader's log start and every follower follows i
   for (let i = 0; i < 12; i++) await producer.send({ topic, messages: [{ value: `v${i}`, partition: 0 }] });
   await producer.close();
 
+  // Kafka's DelayedDeleteRecords: the answer comes once every live replica's log start is 7
   const [done] = await admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: 7 }] });
   expect(done).toEqual({ partition: 0, lowWatermark: 7 });
-  const leader = await cluster.leaderOf(topic, 0);
-  const follower = cluster.ids.find((id) => id !== leader) as number;
-  await cluster.poll(`the leader of ${topic}-0 to report log start 7`, 15_000, async () => {
-    const d = await cluster.describe(topic);
-    return d.partitions[0]?.logStartOffset === 7 ? true : undefined;
-  });
-  // followers learn the log start from their fetches and persist it: one restarts, then the leader is
-  // killed, and whichever follower leads next answers from its own log, which must start at 7 too
-  // (without following, a follower's log start stays at 0: its first segment holds offsets 0-11)
+  const described = await cluster.describe(topic);
+  expect(described.partitions[0]).toMatchObject({ logStartOffset: 7, highWatermark: 12 });
+  const leader = described.partitions[0]?.leader as number;
+  // the follower the controller elects next (the first live in-sync replica in assignment order)
+  const follower = described.partitions[0]?.replicas.find((id) => id !== leader) as number;
+  // it restarts at once (no waiting for it to follow: the answer above already waited), then the leader
+  // is killed: the restarted follower leads, and answers from its own log, which must start at 7 too
+  // (without following, its log start stays at 0: its first segment holds offsets 0-11), with the high
+  // watermark it recorded before the restart (12), not its log start
   await cluster.restart(follower);
   await cluster.waitForIsr(topic, 0, 3);
-  // the restarted follower takes over: its log starts at 7 too (it persisted what it followed)
   await cluster.kill(leader);
   const next = await cluster.leaderOf(topic, 0, { exclude: [leader] });
+  expect(next).toBe(follower);
   const d = await cluster.poll(`the new leader ${next} to answer ${topic}-0's offsets`, 30_000, async () => {
-    const described = await cluster.describe(topic);
-    return described.partitions[0]?.leader === next ? described : undefined;
+    const now = await cluster.describe(topic);
+    return now.partitions[0]?.leader === next ? now : undefined;
   });
   expect(d.partitions[0]).toMatchObject({ logStartOffset: 7, highWatermark: 12 });
   const reader = cluster.client({ retries: 10 });
@@ -126,3 +133,41 @@ it.skip("DeleteRecords moves the leader's log start and every follower follows i
   }
   await cluster.restart(leader);
 }, 180_000);
+
+it("DeleteRecords waits for every live replica's log start: a frozen follower holds the answer until the request's timeout (REQUEST_TIMED_OUT)", async () => {
+  const topic = 'trim-waits';
+  const sluice = cluster.client({ retries: 10 });
+  const admin = sluice.admin();
+  await admin.createTopic({ topic, partitions: 1, replicationFactor: 3 });
+  await cluster.waitForIsr(topic, 0, 3);
+  const producer = sluice.producer({ acks: -1 });
+  for (let i = 0; i < 4; i++) await producer.send({ topic, messages: [{ value: `w${i}`, partition: 0 }] });
+  await producer.close();
+  const leader = await cluster.leaderOf(topic, 0);
+  const frozen = cluster.ids.find((id) => id !== leader) as number;
+  // SIGSTOP for less than the ZooKeeper session: the frozen broker stays registered (alive), so it counts
+  cluster.pause(frozen);
+  try {
+    const raw = await RawClient.connect(cluster.broker(leader).port);
+    try {
+      const res = await raw.call<DeleteRecordsResponse>(
+        ApiKey.DeleteRecords,
+        { topics: [{ name: topic, partitions: [{ partition: 0, offset: 3 }] }], timeoutMs: 1000 },
+        10_000,
+      );
+      // the low watermark so far: the frozen follower never learnt the new start, its log starts at 0
+      expect(res.topics[0]?.partitions[0]).toMatchObject({
+        partition: 0,
+        errorCode: WireError.REQUEST_TIMED_OUT,
+        lowWatermark: 0,
+      });
+    } finally {
+      raw.close();
+    }
+  } finally {
+    cluster.resume(frozen);
+  }
+  // fetching again, it follows (and reports it); the same request then completes with the low watermark
+  const [done] = await admin.deleteRecords({ topic, partitions: [{ partition: 0, offset: 3 }] });
+  expect(done).toEqual({ partition: 0, lowWatermark: 3 });
+}, 120_000);

@@ -10,11 +10,14 @@
  * - a completion cut between its two writes (replicas = target written, the
  *   state still naming a removed leader and ISR member): the new controller's
  *   reconciliation fences them off the same way.
+ * And CreatePartitions on a topic with a partition under reassignment is
+ * refused (REASSIGNMENT_IN_PROGRESS), as Kafka refuses it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { parsePartitionState, partitionStatePath, topicPath } from '../../src/coordination/zookeeper/zk-paths.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
+import { ErrorCode, isSluiceError } from '../../src/shared/errors.js';
 import { ZooKeeperServer } from '../helpers/zookeeper.js';
 
 let server: ZooKeeperServer;
@@ -142,4 +145,36 @@ describe('a new controller and the reassignments its predecessor left', () => {
     );
     expect(await c.listPartitionReassignments()).toEqual([]);
   }, 90_000);
+});
+
+describe('CreatePartitions and a reassignment under way', () => {
+  it('refuses to add partitions to a topic while one of its partitions moves (REASSIGNMENT_IN_PROGRESS), as Kafka', async () => {
+    const controllerId = await poll(
+      'a controller',
+      async () => [...coordinators].find(([, c]) => c.isController())?.[0],
+    );
+    const controller = coordinators.get(controllerId) as ZooKeeperCoordinator;
+    const other = [...coordinators.keys()].find((id) => id !== controllerId) as number;
+    await controller.createTopic({ name: 'grown-while-moving', partitions: 1, replicationFactor: 1, configs: {} });
+    const [from] = controller.partitionState('grown-while-moving', 0)?.replicas ?? [];
+    const to = from === controllerId ? other : controllerId;
+    // nothing fetches here (coordinators alone), so the added replica never catches up: it stays under way
+    await controller.alterPartitionReassignment?.('grown-while-moving', 0, [to]);
+    expect(await controller.listPartitionReassignments?.()).toHaveLength(1);
+    for (const c of coordinators.values()) {
+      await expect(c.createPartitions?.('grown-while-moving', 2)).rejects.toSatisfy(
+        (err) => isSluiceError(err) && err.code === ErrorCode.ReassignmentInProgress,
+      );
+    }
+    const node = await raw.get(topicPath('grown-while-moving'));
+    expect(Object.keys((JSON.parse(node?.data ?? '{}') as { partitions: object }).partitions)).toEqual(['0']);
+
+    // cancelled (the origin replicas are the target again: done at once), the topic grows
+    await controller.alterPartitionReassignment?.('grown-while-moving', 0, null);
+    await poll('the cancellation to complete', async () =>
+      (await controller.listPartitionReassignments?.())?.length === 0 ? true : undefined,
+    );
+    await controller.createPartitions?.('grown-while-moving', 2);
+    expect(controller.partitionState('grown-while-moving', 1)).toBeDefined();
+  }, 60_000);
 });

@@ -5,7 +5,10 @@
  * `existing` with the start index of the broker that leads partition 0
  * (assignReplicas over all partitions gives exactly those for the new ones).
  * The write is conditional on the znode's version and keeps every other field
- * (the topic id, reassignment fields). The controller's data watch on the
+ * (the topic id). A topic with a partition under reassignment is refused
+ * (REASSIGNMENT_IN_PROGRESS, as Kafka's ZooKeeper-mode createPartitions: its
+ * replication factor has no meaning while replica sets are the union of
+ * origin and target). The controller's data watch on the
  * topic znode then creates the new partitions' states (leader = first live
  * replica, as at creation).
  */
@@ -13,6 +16,7 @@ import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import type { TopicSpec } from '../coordinator.js';
 import { checkPartitionGrowth } from '../topic-spec.js';
 import { assignReplicas } from './controller.js';
+import { isReassigning } from './reassignment.js';
 import { isZkError, type ZkClient, ZkCode } from './zk-client.js';
 import { brokerIdsPath, deleteTopicPath, parseAssignment, type TopicAssignment, topicPath } from './zk-paths.js';
 
@@ -39,6 +43,13 @@ export async function addPartitions(zk: ZkClient, topic: string, count: number):
       throw new SluiceError(ErrorCode.InvalidTopic, `topic ${topic} is queued for deletion`);
     }
     const znode = parseAssignment(path, node.data);
+    const moving = Object.keys(znode.partitions).filter((p) => isReassigning(znode, Number(p)));
+    if (moving.length > 0) {
+      throw new SluiceError(
+        ErrorCode.ReassignmentInProgress,
+        `a partition reassignment is in progress for topic ${topic} (partitions ${moving.join(',')})`,
+      );
+    }
     const current: number[][] = [];
     for (const [key, replicas] of Object.entries(znode.partitions)) current[Number(key)] = replicas;
     const spec: TopicSpec = { name: topic, partitions: current.length, replicationFactor: 0, configs: {} };

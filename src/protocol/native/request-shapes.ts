@@ -100,6 +100,8 @@ export const fetchRequest = object({
           partitionMaxBytes: optional(int32),
           /** Followers send the leader epoch they follow. */
           currentLeaderEpoch: optional(int32),
+          /** Followers send their log start (Kafka's log_start_offset): the leader's low watermark for DeleteRecords. */
+          logStartOffset: optional(int64),
         }),
         topicPartitionsMax,
       ),

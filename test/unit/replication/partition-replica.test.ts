@@ -115,6 +115,42 @@ describe('partition replica (leader)', () => {
     replica.onFollowerFetch(2, 12, t0 + 1900); // behind both the end now and the end at the last fetch
     expect(replica.laggingReplicas(t0 + 2000, 1000)).toEqual([2]);
   });
+  it('DeleteRecords waits for the low watermark: the smallest log start of the leader and the live followers', async () => {
+    const { replica } = await replicaOn();
+    const now = Date.now();
+    await replica.becomeLeader(0, [1, 2, 3], [1, 2, 3], now);
+    await replica.log.append(testBatch('a', 10, 1000), { leaderEpoch: 0 });
+    replica.onLeaderAppend();
+    replica.onFollowerFetch(2, 10, now, 0);
+    replica.onFollowerFetch(3, 10, now, 0);
+    await replica.log.advanceLogStartOffset(6);
+    const everyoneAlive = (): boolean => true;
+    expect(replica.lowWatermark(everyoneAlive)).toBe(0);
+    let answer: { lowWatermark: number; reached: boolean } | undefined;
+    const waiting = replica.waitForLowWatermark(6, 5000, everyoneAlive).then((a) => {
+      answer = a;
+    });
+    // a follower still reporting the old start is answered at once, so it learns the new one
+    expect(replica.followerBehindLogStart(2, 0)).toBe(true);
+    replica.onFollowerFetch(2, 10, now, 6);
+    expect(replica.followerBehindLogStart(2, 6)).toBe(false);
+    await Promise.resolve();
+    expect(answer).toBeUndefined(); // broker 3 still starts at 0
+    replica.onFollowerFetch(3, 10, now, 6);
+    await waiting;
+    expect(answer).toEqual({ lowWatermark: 6, reached: true });
+
+    // a follower on a dead broker does not count (Kafka's lowWatermarkIfLeader)
+    await replica.log.advanceLogStartOffset(8);
+    replica.onFollowerFetch(2, 10, now, 8);
+    expect(await replica.waitForLowWatermark(8, 5000, (id) => id !== 3)).toEqual({ lowWatermark: 8, reached: true });
+    // otherwise the wait runs out with the low watermark reached so far
+    expect(await replica.waitForLowWatermark(8, 20, everyoneAlive)).toEqual({ lowWatermark: 6, reached: false });
+    // and leadership moving fails it
+    const failing = replica.waitForLowWatermark(8, 5000, everyoneAlive);
+    replica.becomeFollower(2, 1, [1, 2, 3], [1, 2, 3]);
+    await expect(failing).rejects.toSatisfy((err) => isSluiceError(err) && err.code === 'SLUICE_ERR_NOT_LEADER');
+  });
 });
 
 describe('partition replica (follower)', () => {
@@ -141,6 +177,24 @@ describe('partition replica (follower)', () => {
     // the follower's high watermark is the leader's, capped by its own log end
     follower.replica.updateFollowerHighWatermark(99);
     expect(follower.replica.highWatermark).toBe(5);
+  });
+
+  it('a reopened replica starts from the high watermark it recorded, not from its log start', async () => {
+    const dir = fx.dir();
+    const logs = await fx.open(dir);
+    const log = await logs.getOrCreate('t', 0);
+    const replica = new PartitionReplica('t', 0, log, 2, () => undefined);
+    replica.becomeFollower(1, 0, [1, 2], [1, 2]);
+    await log.append(testBatch('a', 10, 1000), { assignOffsets: false });
+    await log.advanceLogStartOffset(3);
+    replica.updateFollowerHighWatermark(8);
+    await logs.close();
+
+    const reopened = await (await fx.open(dir)).getOrCreate('t', 0);
+    const again = new PartitionReplica('t', 0, reopened, 2, () => undefined);
+    // elected before anyone fetches from it, it must not answer less than was committed
+    expect(again.highWatermark).toBe(8);
+    expect(reopened.logStartOffset).toBe(3);
   });
 });
 
