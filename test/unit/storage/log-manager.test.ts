@@ -5,6 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
 import { indexDirName } from '../../../src/storage/index-store.js';
@@ -282,5 +284,27 @@ describe('LogManager', () => {
     } finally {
       await manager.close();
     }
+  });
+});
+
+describe('LogManager memory per partition', () => {
+  // A hostile CreateTopics may ask for topicPartitionsMax partitions; what each idle one keeps is
+  // multiplied by that. Each segment reader used to hold its own 16 KiB header window (8,000
+  // partitions: 125 MiB, issue 16's fuzz long form); the window is now one, shared.
+  it('an idle partition holds no read buffer: 1,000 partitions keep less than 8 MiB of ArrayBuffers', async () => {
+    // what stays reachable, not garbage not yet collected
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const manager = await fx.open(fx.dir(), config);
+    const partitions = 1000;
+    const logs: PartitionLog[] = [];
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let p = 0; p < partitions; p++) logs.push(await manager.getOrCreate('many', p));
+    gc();
+    const kept = process.memoryUsage().arrayBuffers - before;
+    expect(logs.length).toBe(partitions);
+    // 16 KiB each before (15.6 MiB here)
+    expect(kept).toBeLessThan(8 * 1024 * 1024);
   });
 });
