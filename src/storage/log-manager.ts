@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { logOpensConcurrentMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
@@ -39,6 +40,9 @@ export class LogManager {
   private readonly deleting = new Map<string, Promise<void>>();
   /** Logs being opened by getOrCreate: concurrent callers for one partition share the open. */
   private readonly opening = new Map<string, Promise<PartitionLog>>();
+  /** Opens running now (at most logOpensConcurrentMax), and those waiting for a turn, oldest first. */
+  private opensRunning = 0;
+  private readonly opensWaiting: (() => void)[] = [];
   private readonly timers: NodeJS.Timeout[] = [];
   private background: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -175,28 +179,56 @@ export class LogManager {
     // the segment file that the first had just created (StorageError, EEXIST). They now share one open.
     const inFlight = this.opening.get(name);
     if (inFlight) return inFlight;
-    const [dataDir, db] = this.leastLoadedDir();
-    const opening = PartitionLog.open({
-      topic,
-      partition,
-      dir: path.join(dataDir, name),
-      db,
-      config: { ...this.defaults, ...overrides },
-      logger: this.logger,
-    })
-      .then(async (log) => {
-        try {
-          if (topicId !== undefined) writePartitionTopicId(log.dir, topicId);
-        } catch (err) {
-          await log.close();
-          throw err;
-        }
-        this.logs.set(name, { log, dataDir });
-        return log;
-      })
-      .finally(() => this.opening.delete(name));
+    const opening = this.inTurn(async () => {
+      this.checkOpen();
+      const [dataDir, db] = this.leastLoadedDir();
+      const log = await PartitionLog.open({
+        topic,
+        partition,
+        dir: path.join(dataDir, name),
+        db,
+        config: { ...this.defaults, ...overrides },
+        logger: this.logger,
+      });
+      try {
+        if (topicId !== undefined) writePartitionTopicId(log.dir, topicId);
+      } catch (err) {
+        await log.close();
+        throw err;
+      }
+      this.logs.set(name, { log, dataDir });
+      return log;
+    }).finally(() => this.opening.delete(name));
     this.opening.set(name, opening);
     return opening;
+  }
+
+  /** Partition opens running now and waiting for a turn. */
+  get opens(): { running: number; waiting: number } {
+    return { running: this.opensRunning, waiting: this.opensWaiting.length };
+  }
+
+  /**
+   * Runs `open` when fewer than logOpensConcurrentMax opens are running (in
+   * arrival order). Waiting costs a closure; a running open holds its files,
+   * reads and recovery state, so a topic of thousands of partitions no longer
+   * has them all live at once. An open waits for nothing else the manager
+   * holds, so a turn is always given back.
+   */
+  private async inTurn<T>(open: () => Promise<T>): Promise<T> {
+    if (this.opensRunning >= logOpensConcurrentMax) {
+      await new Promise<void>((resolve) => this.opensWaiting.push(resolve));
+    } else {
+      this.opensRunning++;
+    }
+    try {
+      return await open();
+    } finally {
+      const next = this.opensWaiting.shift();
+      // the turn passes straight to the next waiter (the running count stays), else it is given back
+      if (next) next();
+      else this.opensRunning--;
+    }
   }
 
   private leastLoadedDir(): [string, IndexDb] {
@@ -296,6 +328,8 @@ export class LogManager {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     await this.background;
+    // opens still waiting for a turn give up (LogClosed); those running finish, and are closed below
+    await Promise.allSettled([...this.opening.values()]);
     for (const { log } of this.logs.values()) {
       try {
         await log.close();

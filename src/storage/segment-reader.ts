@@ -57,11 +57,18 @@ const skipEmptySegmentTailsMax = 64;
 /** Bytes of batch headers read at once while walking a segment; the smallest header is 27 bytes. */
 const headerWindowBytes = 16 * 1024;
 const headerPrefixBytes = 27;
+/**
+ * The one window every reader walks headers in. A walk (hop) reads the file
+ * synchronously and never yields, so no two walks can use it at once. One
+ * window per reader was 16 KiB held by every partition, read or not: a
+ * hostile CreateTopics of 8,000 partitions kept 125 MiB of them allocated (issue 16's
+ * fuzz long form).
+ */
+const sharedWindow = Buffer.allocUnsafe(headerWindowBytes);
 
 export class SegmentReader {
   /** Where the last read ended: lets a sequential reader skip the index lookup. */
   private cursor: IndexEntry | undefined;
-  private readonly window = Buffer.allocUnsafe(headerWindowBytes);
 
   constructor(
     /** topic-partition, for error messages. */
@@ -221,23 +228,20 @@ export class SegmentReader {
 
   /** Walks batch headers from `position`; returns the position of the batch holding `offset`, or -1. */
   private hop(segment: Segment, position: number, offset: number): number {
+    const window = sharedWindow;
     let windowStart = -1;
     let windowLength = 0;
     for (let hops = 0; hops < scanHopsMax && position < segment.size; hops++) {
       if (windowStart < 0 || position + headerPrefixBytes > windowStart + windowLength) {
         windowStart = position;
-        windowLength = segment.read(
-          position,
-          Math.min(this.window.length, segment.size - position),
-          this.window,
-        ).length;
+        windowLength = segment.read(position, Math.min(window.length, segment.size - position), window).length;
         if (windowLength < headerPrefixBytes) return -1;
       }
       const at = position - windowStart;
-      const size = batchSizeOf(this.window, at);
+      const size = batchSizeOf(window, at);
       if (size < logOverheadBytes) return -1;
       // the batch holding `offset`, or the first after it when a compacted log has a gap there
-      if (lastOffsetOf(this.window, at) >= offset) return position;
+      if (lastOffsetOf(window, at) >= offset) return position;
       position += size;
     }
     return -1;

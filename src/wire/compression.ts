@@ -40,18 +40,18 @@ const xerialMagic = Buffer.from([0x82, 0x53, 0x4e, 0x41, 0x50, 0x50, 0x59, 0x00]
 const xerialHeaderBytes = 16;
 
 // the decoders' own errors: each is wrapped by corrupt() with the codec's name
-function tooLarge(): SluiceError {
-  return new SluiceError(ErrorCode.CorruptRecord, `more than ${decompressedBytesMax} bytes`);
+function tooLarge(max = decompressedBytesMax): SluiceError {
+  return new SluiceError(ErrorCode.CorruptRecord, `more than ${max} bytes`);
 }
 
 /** Raw snappy, or xerial framing (header, then int32-length-prefixed raw snappy blocks). */
-function unsnappy(bytes: Buffer): Buffer {
+function unsnappy(bytes: Buffer, outputMax: number): Buffer {
   const raw = (block: Buffer, left: number): Buffer => {
     const out = snappyUncompress(block, left);
     return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
   };
   if (bytes.length < xerialHeaderBytes || !bytes.subarray(0, xerialMagic.length).equals(xerialMagic)) {
-    return raw(bytes, decompressedBytesMax);
+    return raw(bytes, outputMax);
   }
   const blocks: Buffer[] = [];
   let total = 0;
@@ -63,7 +63,7 @@ function unsnappy(bytes: Buffer): Buffer {
     if (length < 0 || pos + length > bytes.length) {
       throw new SluiceError(ErrorCode.CorruptRecord, `xerial block of ${length} bytes overruns the data`);
     }
-    const block = raw(bytes.subarray(pos, pos + length), decompressedBytesMax - total);
+    const block = raw(bytes.subarray(pos, pos + length), outputMax - total);
     pos += length;
     total += block.length;
     blocks.push(block);
@@ -72,14 +72,14 @@ function unsnappy(bytes: Buffer): Buffer {
 }
 
 /** zstd through fzstd's streaming decoder, so the output bound holds while decoding. */
-function unzstd(bytes: Buffer): Buffer {
+function unzstd(bytes: Buffer, outputMax: number): Buffer {
   // the streaming decoder takes no input as no output; a batch's records area is never empty
   if (bytes.length === 0) throw new SluiceError(ErrorCode.CorruptRecord, 'no zstd frame');
   const chunks: Uint8Array[] = [];
   let total = 0;
   const stream = new ZstdStream((chunk) => {
     total += chunk.length;
-    if (total > decompressedBytesMax) throw tooLarge();
+    if (total > outputMax) throw tooLarge(outputMax);
     chunks.push(chunk);
   });
   stream.push(bytes, true);
@@ -89,27 +89,28 @@ function unzstd(bytes: Buffer): Buffer {
 /**
  * The records area of a compressed batch, decompressed within the output bound.
  * `legacyLz4HeaderChecksum`: message format v0 wrappers, whose lz4 frames may carry
- * Kafka's old header checksum (KAFKA-3160).
+ * Kafka's old header checksum (KAFKA-3160). `outputMax` (at most, and by default,
+ * decompressedBytesMax): a smaller bound, for a caller that keeps several outputs at once.
  */
 export function inflateRecords(
   codec: number,
   bytes: Buffer,
-  options: { legacyLz4HeaderChecksum?: boolean } = {},
+  options: { legacyLz4HeaderChecksum?: boolean; outputMax?: number } = {},
 ): Buffer {
+  const max = Math.max(0, Math.min(options.outputMax ?? decompressedBytesMax, decompressedBytesMax));
   let inflate: (b: Buffer) => Buffer;
   switch (codec) {
     case 1:
-      inflate = (b) => gunzipSync(b, { maxOutputLength: decompressedBytesMax });
+      inflate = (b) => gunzipSync(b, { maxOutputLength: Math.max(1, max) });
       break;
     case 2:
-      inflate = unsnappy;
+      inflate = (b) => unsnappy(b, max);
       break;
     case 3:
-      inflate = (b) =>
-        lz4DecodeFrames(b, decompressedBytesMax, { legacyHeaderChecksum: options.legacyLz4HeaderChecksum === true });
+      inflate = (b) => lz4DecodeFrames(b, max, { legacyHeaderChecksum: options.legacyLz4HeaderChecksum === true });
       break;
     case 4:
-      inflate = unzstd;
+      inflate = (b) => unzstd(b, max);
       break;
     default:
       throw unsupported(codec, '(gzip, snappy, lz4 and zstd are)');

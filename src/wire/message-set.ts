@@ -19,7 +19,7 @@
  */
 import { crc32 } from 'node:zlib';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { legacyMessagesMax } from '../shared/limits.js';
+import { decompressedBytesMax, legacyMessagesMax } from '../shared/limits.js';
 import { deflateRecords, inflateRecords } from './compression.js';
 import type { RecordInput } from './record.js';
 import {
@@ -75,12 +75,16 @@ function bytesAt(buf: Buffer, pos: number, end: number, what: string): { value: 
 /**
  * Visits every message of the message set in `buf` (whole: a partial message
  * at the end is corrupt, a producer never sends one), opening compressed
- * wrappers; `codec` is the wrapper's codec. Checks every CRC.
+ * wrappers; `codec` is the wrapper's codec. Checks every CRC. The messages
+ * point into their wrappers' inflated bytes, which all stay alive until the
+ * set is converted: `inflated` counts them against one bound for the whole
+ * set (each wrapper bounded alone, a set of N wrappers held N times the bound).
  */
 function forEachMessage(
   buf: Buffer,
   visit: (message: LegacyMessage, magic: number, codec: number) => void,
   inner?: { magic: number },
+  inflated: { bytes: number; max: number } = { bytes: 0, max: decompressedBytesMax },
 ): void {
   let pos = 0;
   while (pos < buf.length) {
@@ -112,11 +116,11 @@ function forEachMessage(
       if (inner) throw corrupt('a compressed message inside a compressed message');
       if (value.value === null) throw corrupt('a compressed wrapper without a value');
       const logAppend = magic === 1 && (attributes & timestampTypeLogAppend) !== 0;
-      forEachMessage(
-        inflateRecords(codec, value.value, { legacyLz4HeaderChecksum: magic === 0 }),
-        (m) => visit(logAppend ? { ...m, timestamp } : m, magic, codec),
-        { magic },
-      );
+      const left = inflated.max - inflated.bytes;
+      if (left <= 0) throw corrupt(`compressed wrappers inflate to more than ${inflated.max} bytes in all`);
+      const opened = inflateRecords(codec, value.value, { legacyLz4HeaderChecksum: magic === 0, outputMax: left });
+      inflated.bytes += opened.length;
+      forEachMessage(opened, (m) => visit(logAppend ? { ...m, timestamp } : m, magic, codec), { magic }, inflated);
     }
     pos = end;
   }
@@ -124,18 +128,27 @@ function forEachMessage(
 
 /**
  * Every message of a v0/v1 message set, compressed wrappers opened. Throws CorruptRecord on bad
- * bytes, InvalidRecord beyond legacyMessagesMax messages.
+ * bytes or when its wrappers inflate to more than `inflatedBytesMax` together (default
+ * decompressedBytesMax), InvalidRecord beyond legacyMessagesMax messages.
  */
-export function decodeMessageSet(buf: Buffer): { messages: LegacyMessage[]; codec: number } {
+export function decodeMessageSet(
+  buf: Buffer,
+  inflatedBytesMax = decompressedBytesMax,
+): { messages: LegacyMessage[]; codec: number } {
   const messages: LegacyMessage[] = [];
   let codec: number = Compression.none;
-  forEachMessage(buf, (m, _magic, c) => {
-    if (messages.length >= legacyMessagesMax) {
-      throw new SluiceError(ErrorCode.InvalidRecord, `message set: more than ${legacyMessagesMax} messages`);
-    }
-    messages.push(m);
-    if (c !== Compression.none) codec = c;
-  });
+  forEachMessage(
+    buf,
+    (m, _magic, c) => {
+      if (messages.length >= legacyMessagesMax) {
+        throw new SluiceError(ErrorCode.InvalidRecord, `message set: more than ${legacyMessagesMax} messages`);
+      }
+      messages.push(m);
+      if (c !== Compression.none) codec = c;
+    },
+    undefined,
+    { bytes: 0, max: inflatedBytesMax },
+  );
   return { messages, codec };
 }
 

@@ -5,8 +5,11 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
+import { logOpensConcurrentMax } from '../../../src/shared/limits.js';
 import { indexDirName } from '../../../src/storage/index-store.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
@@ -282,5 +285,64 @@ describe('LogManager', () => {
     } finally {
       await manager.close();
     }
+  });
+});
+
+describe('LogManager memory per partition', () => {
+  // A hostile CreateTopics may ask for topicPartitionsMax partitions; what each idle one keeps is
+  // multiplied by that. Each segment reader used to hold its own 16 KiB header window (8,000
+  // partitions: 125 MiB, issue 16's fuzz long form); the window is now one, shared.
+  it('an idle partition holds no read buffer: 1,000 partitions keep less than 8 MiB of ArrayBuffers', async () => {
+    // what stays reachable, not garbage not yet collected
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc') as () => void;
+    const manager = await fx.open(fx.dir(), config);
+    const partitions = 1000;
+    const logs: PartitionLog[] = [];
+    gc();
+    const before = process.memoryUsage().arrayBuffers;
+    for (let p = 0; p < partitions; p++) logs.push(await manager.getOrCreate('many', p));
+    gc();
+    const kept = process.memoryUsage().arrayBuffers - before;
+    expect(logs.length).toBe(partitions);
+    // 16 KiB each before (15.6 MiB here)
+    expect(kept).toBeLessThan(8 * 1024 * 1024);
+  });
+
+  it(`opens at most logOpensConcurrentMax (${logOpensConcurrentMax}) partition logs at once; the rest wait their turn`, async () => {
+    const dir = fx.dir();
+    const manager = await fx.open(dir, config);
+    const partitions = 200;
+    let runningMax = 0;
+    let waitingMax = 0;
+    let sampling = true;
+    const sample = (): void => {
+      runningMax = Math.max(runningMax, manager.opens.running);
+      waitingMax = Math.max(waitingMax, manager.opens.waiting);
+      if (sampling) setImmediate(sample);
+    };
+    sample();
+    const logs = await Promise.all(Array.from({ length: partitions }, (_, p) => manager.getOrCreate('wide', p)));
+    sampling = false;
+    expect(new Set(logs).size).toBe(partitions);
+    expect(runningMax).toBe(logOpensConcurrentMax);
+    expect(waitingMax).toBe(partitions - logOpensConcurrentMax);
+    expect(manager.opens).toEqual({ running: 0, waiting: 0 });
+    // every log works, and a reopen finds them all
+    await logs[partitions - 1]?.append(testBatch('last', 2, 1000));
+    await manager.close();
+    const again = await fx.open(dir, config);
+    expect(again.all().length).toBe(partitions);
+  });
+
+  it('a close while opens wait for their turn: the waiting ones fail LogClosed, nothing is left open', async () => {
+    const manager = await fx.open(fx.dir(), config);
+    const opening = Array.from({ length: 64 }, (_, p) => manager.getOrCreate('closing', p));
+    const settled = Promise.allSettled(opening);
+    await manager.close();
+    const outcomes = await settled;
+    const refused = outcomes.filter((o) => o.status === 'rejected');
+    expect(refused.length).toBeGreaterThanOrEqual(64 - logOpensConcurrentMax);
+    for (const o of refused) expect((o.reason as SluiceError).code).toBe(ErrorCode.LogClosed);
   });
 });

@@ -269,4 +269,18 @@ describe('bounds', () => {
     expect(wrapper.length).toBeLessThan(inner.length / 50);
     expect(refusal(() => messageSetToBatch(wrapper), 'SLUICE_ERR_INVALID_RECORD')).toMatch(/more than/);
   });
+
+  it('bounds what the wrappers of one set inflate to together, not each alone (their messages keep them all alive)', () => {
+    // three gzip wrappers, each of one message with a 30,000-byte value, each alone within a 64 KiB bound
+    const wrapper = (i: number) =>
+      message(i, 1, Compression.gzip, t0, null, gzipSync(message(0, 1, 0, t0, null, Buffer.alloc(30_000, i))));
+    const set = Buffer.concat([wrapper(0), wrapper(1), wrapper(2)]);
+    expect(set.length).toBeLessThan(2_000);
+    expect(decodeMessageSet(set, 100_000).messages.map((m) => m.value?.length)).toEqual([30_000, 30_000, 30_000]);
+    expect(refusal(() => decodeMessageSet(set, 64 * 1024), 'SLUICE_ERR_CORRUPT_RECORD')).toMatch(
+      /do not inflate|more than 65536/,
+    );
+    // the default bound is decompressedBytesMax for the whole set
+    expect(decodeMessageSet(set).messages).toHaveLength(3);
+  });
 });
