@@ -34,6 +34,7 @@ async function readOnce(
   wanted: Wanted[],
   maxBytes: number,
   replicaId: number,
+  zstdReadable: boolean,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, FetchPartitionResponse[]>();
@@ -50,6 +51,14 @@ async function readOnce(
             );
           }
           ctx.replicas.onFollowerFetch(leader, replicaId, w.offset);
+        }
+        // Kafka's rule (KIP-110) looks at the topic's codec, not at the batches: a reader without zstd
+        // gets none of a zstd topic, while a `producer` topic's zstd batches go out as stored
+        if (!zstdReadable && ctx.replicas.compressionTypeOf(w.topic) === 'zstd') {
+          throw new SluiceError(
+            ErrorCode.UnsupportedCompression,
+            `${leader.name} is stored in zstd, which this fetch cannot read`,
+          );
         }
         const room = Math.min(w.maxBytes, maxBytes - bytes);
         const read = await leader.log.read(w.offset, Math.max(room, 0), {
@@ -126,7 +135,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       }
     }
     const deadline = Date.now() + maxWaitMs;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId);
+    const zstdReadable = request.zstdReadable ?? true;
+    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
     const keys = wanted.map((w) => topicPartitionKey(w.topic, w.partition));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
     while (result.bytes < minBytes && !ctx.stopping()) {
@@ -142,7 +152,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           resolve();
         });
       });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId);
+      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
     }
     return result.response;
   },

@@ -9,7 +9,10 @@
  * batch one wrapper of its codec), within the partition's and (v3) the
  * request's max bytes, the first batch always whole. Sluice has no transactions, so read_committed sees what
  * read_uncommitted sees: the last stable offset is the high watermark and
- * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
+ * there are no aborted transactions. A topic whose compression.type is zstd
+ * answers UNSUPPORTED_COMPRESSION_TYPE to v0-v9 (KIP-110, Kafka's rule: by
+ * the topic's codec); zstd batches of a `producer` topic go to v4-v9 as they
+ * are and end a down-converted (v0-v3) answer, or refuse it when first. Fetch sessions (KIP-227, v7+) are
  * declined with session id 0, which tells clients to send full fetches.
  *
  * v12 is flexible (KIP-482) and adds the consumer's last fetched epoch
@@ -96,6 +99,8 @@ type Request = Infer<typeof request>;
 
 /** The first version whose records are RecordBatch v2 (older ones get message format v1). */
 const batchV2From = 4;
+/** The first version that may read a topic stored in zstd (KIP-110). */
+const zstdFrom = 10;
 
 /** The v0-v3 answer: every partition's batches as a message set of `magic`, within the byte limits. */
 function downConverted(topics: FetchResponse['topics'], req: Request, magic: LegacyMagic) {
@@ -148,12 +153,14 @@ export const fetchApi = kafkaApi({
   flexibleFrom: 12,
   request,
   response,
-  toNative: (req: Request) => ({
+  toNative: (req: Request, version) => ({
     // a consumer: Kafka's follower fetches (replicaId >= 0) are a broker-to-broker matter Sluice does natively
     replicaId: -1,
     maxWaitMs: req.maxWaitMs,
     minBytes: req.minBytes,
     maxBytes: Math.max(req.maxBytes, 1),
+    // zstd needs v10 (KIP-110): an older fetch of a zstd topic is UNSUPPORTED_COMPRESSION_TYPE
+    zstdReadable: version >= zstdFrom,
     topics: req.topics.map((t) => ({
       name: t.topic,
       partitions: t.partitions.map((p) => ({
