@@ -60,6 +60,7 @@ export class Broker {
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
+    // opening the logs also loads the zstd compressor (src/wire/zstd.ts), before any listener accepts
     const logs = await LogManager.open({
       logDirs: this.config.list('log.dirs'),
       config: logConfigOf(this.config),

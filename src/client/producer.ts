@@ -55,6 +55,7 @@ import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { RecordHeader, RecordInput } from '../wire/record.js';
 import { Compression } from '../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import { initZstd } from '../wire/zstd.js';
 import type { Cluster } from './cluster.js';
 import { type Connection, wasSent } from './connection.js';
 import { checkTopLevel, closedError, invalidArgument, isRetriableError, wireError } from './errors.js';
@@ -137,6 +138,7 @@ const producerCodecs: Record<string, Compression> = {
   gzip: Compression.gzip,
   snappy: Compression.snappy,
   lz4: Compression.lz4,
+  zstd: Compression.zstd,
 };
 
 interface PartitionQueue {
@@ -290,6 +292,8 @@ export class Producer {
   private readonly retryBackoffMs: number;
   private readonly timeoutMs: number;
   private readonly compression: Compression;
+  /** zstd only: its compressor's set-up (src/wire/zstd.ts), awaited before the first record is queued. */
+  private readonly codecReady: Promise<void> | undefined;
   private readonly memory: MemoryPool;
   private readonly sticky = new StickyPartitioner();
   /** The enqueue phase of the latest send(); the next one starts after it. */
@@ -352,6 +356,11 @@ export class Producer {
       throw invalidArgument(`compression must be one of ${Object.keys(producerCodecs).join(', ')}, not '${c}'`);
     }
     this.compression = codec;
+    if (codec === Compression.zstd) {
+      this.codecReady = initZstd();
+      // a failed set-up is reported by send(); not an unhandled rejection before it
+      this.codecReady.catch(() => undefined);
+    }
     this.memory = new MemoryPool(bufferMemory);
     this.onClose = onClose;
   }
@@ -413,6 +422,8 @@ export class Producer {
     // metadata or buffer memory) finishes before the next begins, so records of
     // overlapping send() calls keep their call order within a partition.
     const enqueue = async (): Promise<number[]> => {
+      // batches are compressed synchronously when sent: zstd's must be set up before any record is queued
+      if (this.codecReady) await this.codecReady;
       const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
       const count = info.partitions.length;
       if (count === 0) throw wireError(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partitions`);

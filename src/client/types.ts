@@ -51,9 +51,10 @@ export interface ProducerOptions {
   timeoutMs?: number;
   /**
    * Codec of the batches sent: 'none' (default), 'gzip', 'snappy' (xerial framing, as Kafka's
-   * Java producer), 'lz4' (LZ4 frame). The broker reads zstd too but Sluice does not write it yet.
+   * Java producer), 'lz4' (LZ4 frame), 'zstd' (level 3, Kafka's default; its WebAssembly
+   * compressor loads when the producer is created, and the first send waits for it).
    */
-  compression?: 'none' | 'gzip' | 'snappy' | 'lz4';
+  compression?: 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
   /**
    * Exactly one copy of each record per partition despite retries (Kafka's
    * idempotent producer): batches carry a producer id and sequence numbers, so a

@@ -39,6 +39,7 @@ async function readOnce(
   wanted: Wanted[],
   maxBytes: number,
   replicaId: number,
+  zstdReadable: boolean,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
@@ -58,6 +59,14 @@ async function readOnce(
             );
           }
           ctx.replicas.onFollowerFetch(leader, replicaId, w.offset, w.logStartOffset);
+        }
+        // Kafka's rule (KIP-110) looks at the topic's codec, not at the batches: a reader without zstd
+        // gets none of a zstd topic, while a `producer` topic's zstd batches go out as stored
+        if (!zstdReadable && ctx.replicas.compressionTypeOf(topic) === 'zstd') {
+          throw new SluiceError(
+            ErrorCode.UnsupportedCompression,
+            `${leader.name} is stored in zstd, which this fetch cannot read`,
+          );
         }
         const room = Math.min(w.maxBytes, maxBytes - bytes);
         const read = await leader.log.read(w.offset, Math.max(room, 0), {
@@ -158,7 +167,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       }
     }
     const deadline = Date.now() + maxWaitMs;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId);
+    const zstdReadable = request.zstdReadable ?? true;
+    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
     // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
@@ -175,7 +185,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           resolve();
         });
       });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId);
+      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
     }
     return result.response;
   },

@@ -157,6 +157,14 @@ export class ReplicaManager {
     return replica;
   }
 
+  /** The topic's compression.type, else the broker's (the codec its leader stores batches in; producer: as sent). */
+  compressionTypeOf(topic: string): string {
+    return (
+      this.options.coordinator.topic(topic)?.configs['compression.type'] ??
+      this.options.config.string('compression.type')
+    );
+  }
+
   /**
    * A produce: append as leader; acks=-1 then waits until every ISR member has
    * the records (and refuses up front when the ISR is below min.insync.replicas).
@@ -178,8 +186,7 @@ export class ReplicaManager {
       );
     }
     // the topic's compression.type (else the broker's): batches in another codec are rewritten in it
-    const compressionType = spec?.configs['compression.type'] ?? this.options.config.string('compression.type');
-    const codec = codecOfCompressionType(compressionType);
+    const codec = codecOfCompressionType(this.compressionTypeOf(topic));
     const stored = codec === undefined ? records : recompressBatches(records, codec);
     // message.timestamp.type / message.timestamp.difference.max.ms (issue 16), on the batches as stored
     const logAppendTimeMs = applyTimestampPolicy(

@@ -488,6 +488,14 @@ export const sluiceConditions = {
     httpStatus: 400,
     meaning: 'The client, producer or consumer was closed.',
   },
+  CodecNotReady: {
+    code: 'SLUICE_ERR_CODEC_NOT_READY',
+    reportedAs: 'UNKNOWN_SERVER_ERROR',
+    // a broker (or client) fault, not the caller's: the codec's set-up must run before any use
+    httpStatus: 502,
+    meaning:
+      'A codec was used before its asynchronous set-up finished (zstd: initZstd(), run at broker start and by a zstd producer).',
+  },
 } as const satisfies Record<string, SluiceCondition>;
 
 type Conditions = WireConditions & typeof sluiceConditions;

@@ -26,6 +26,21 @@ export const scanHopsMax = 1_000_000;
 /** Largest gzip-inflated size of one compressed batch's records. */
 export const decompressedBytesMax = 256 * 1024 * 1024;
 /**
+ * Largest input one zstd compression takes. The compressor (zstd-wasm) copies its input and output
+ * into WebAssembly memory, which grows to fit and never shrinks: this bounds what one batch can make
+ * the process keep (input + ZSTD_compressBound, about twice this). A produced batch is at most
+ * batchBytesMax; only recompression into a zstd topic or the cleaner can meet larger records (a small
+ * batch of another codec inflating up to decompressedBytesMax), and those are refused as too large.
+ */
+export const zstdCompressBytesMax = batchBytesMax;
+/**
+ * Largest window a zstd frame may ask the decoder for: 128 MiB (window log 27), the reference
+ * library's default limit for streaming decoders (ZSTD_WINDOWLOG_LIMIT_DEFAULT), which Kafka's
+ * clients decode with; their encoders use 2-8 MiB. The decoder (fzstd) allocates the window before
+ * reading any block, so without this a frame of a few bytes could make it allocate 2 GB.
+ */
+export const zstdWindowBytesMax = 128 * 1024 * 1024;
+/**
  * Most messages one produced v0/v1 message set (one partition of a Produce v0-v2) may hold. Each
  * becomes an object before the v2 batch is written, and a small gzip wrapper can inflate to
  * decompressedBytesMax of 26-byte messages (ten million); real producers send far fewer per

@@ -131,7 +131,7 @@ export function rewriteBatch(buf: Buffer, pos: number, kept: readonly CleanerRec
     try {
       body = deflateRecords(codec, body);
     } catch (err) {
-      // a codec Sluice cannot write (today snappy, lz4, zstd): the batch goes uncompressed
+      // a codec Sluice cannot write (none today: it writes all four of Kafka's): the batch goes uncompressed
       if (!(isSluiceError(err) && err.code === ErrorCode.UnsupportedCompression)) throw err;
       codec = Compression.none;
     }

@@ -10,6 +10,7 @@ import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { logOpensConcurrentMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { initZstd } from '../wire/zstd.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
@@ -55,6 +56,10 @@ export class LogManager {
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
     if (options.logDirs.length === 0) throw new SluiceError(ErrorCode.InvalidConfig, 'log.dirs names no directory');
+    // zstd's compressor loads asynchronously and compresses synchronously afterwards: loaded here, before
+    // anything of this process writes a batch (the cleaner rewriting zstd batches, the leader storing a
+    // zstd topic's batches once the listeners accept)
+    await initZstd();
     const logger = options.logger ?? silentLogger;
     const defaults: LogConfig = { ...defaultLogConfig, ...options.config };
     const dbs = new Map<string, IndexDb>();

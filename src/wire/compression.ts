@@ -2,10 +2,11 @@
  * Compression codecs of record batches, selected by attribute bits 0-2.
  *
  * Sluice writes none, gzip (Node's zlib), snappy (xerial framing, as Kafka's
- * Java and librdkafka producers write it: snappyjs) and lz4 (the LZ4 frame
- * format: ./lz4.ts). It reads what Kafka clients write with gzip, snappy
- * (raw or xerial), lz4 and zstd (fzstd, a pure-JS decoder: Node 20's zlib has
- * no zstd, and so Sluice does not write zstd).
+ * Java and librdkafka producers write it: snappyjs), lz4 (the LZ4 frame
+ * format: ./lz4.ts) and zstd (./zstd.ts: zstd-wasm, which needs initZstd()
+ * once first). It reads what Kafka clients write with gzip, snappy (raw or
+ * xerial), lz4 and zstd (fzstd, a pure-JS streaming decoder: Node 20's zlib
+ * has no zstd, and fzstd, unlike zstd-wasm's decoder, can be bounded).
  *
  * Every decoder is bounded by decompressedBytesMax, so a small batch cannot
  * inflate into unbounded memory (a "zip bomb" is CORRUPT_RECORD).
@@ -15,8 +16,10 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { Decompress as ZstdStream } from 'fzstd';
 import { compress as snappyCompress, uncompress as snappyUncompress } from 'snappyjs';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { decompressedBytesMax } from '../shared/limits.js';
+import { decompressedBytesMax, zstdWindowBytesMax } from '../shared/limits.js';
 import { lz4DecodeFrames, lz4EncodeFrame } from './lz4.js';
+import { zstdCompress } from './zstd.js';
+import { zstdFrames } from './zstd-frames.js';
 
 const names = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
 
@@ -71,18 +74,55 @@ function unsnappy(bytes: Buffer, outputMax: number): Buffer {
   return blocks.length === 1 ? (blocks[0] as Buffer) : Buffer.concat(blocks, total);
 }
 
-/** zstd through fzstd's streaming decoder, so the output bound holds while decoding. */
+/**
+ * zstd through fzstd's streaming decoder, frame by frame, so the output bound holds while decoding.
+ * Each frame's header is read first (./zstd-frames.ts): fzstd allocates the window a header asks for
+ * (for a single-segment frame, its declared content size) before decoding, and does not check the
+ * declared size against its output, so both are checked here.
+ */
 function unzstd(bytes: Buffer, outputMax: number): Buffer {
   // the streaming decoder takes no input as no output; a batch's records area is never empty
   if (bytes.length === 0) throw new SluiceError(ErrorCode.CorruptRecord, 'no zstd frame');
   const chunks: Uint8Array[] = [];
   let total = 0;
-  const stream = new ZstdStream((chunk) => {
-    total += chunk.length;
-    if (total > outputMax) throw tooLarge(outputMax);
-    chunks.push(chunk);
-  });
-  stream.push(bytes, true);
+  // the windows fzstd allocates for this data, frame after frame
+  let windows = 0;
+  for (const frame of zstdFrames(bytes)) {
+    if (frame.contentSize !== undefined && frame.contentSize > frame.contentBound) {
+      throw new SluiceError(
+        ErrorCode.CorruptRecord,
+        `a frame declaring ${frame.contentSize} bytes whose blocks hold at most ${frame.contentBound}`,
+      );
+    }
+    if (frame.contentSize !== undefined && frame.contentSize > outputMax - total) throw tooLarge(outputMax);
+    if (frame.windowed && frame.windowSize > zstdWindowBytesMax) {
+      throw new SluiceError(
+        ErrorCode.CorruptRecord,
+        `a window of ${frame.windowSize} bytes, more than ${zstdWindowBytesMax}`,
+      );
+    }
+    windows += frame.windowSize;
+    if (windows > decompressedBytesMax) {
+      throw new SluiceError(
+        ErrorCode.CorruptRecord,
+        `frames whose windows take more than ${decompressedBytesMax} bytes`,
+      );
+    }
+    let produced = 0;
+    const stream = new ZstdStream((chunk) => {
+      total += chunk.length;
+      produced += chunk.length;
+      if (total > outputMax) throw tooLarge(outputMax);
+      chunks.push(chunk);
+    });
+    stream.push(bytes.subarray(frame.start, frame.end), true);
+    if (frame.contentSize !== undefined && produced !== frame.contentSize) {
+      throw new SluiceError(
+        ErrorCode.CorruptRecord,
+        `a frame declaring ${frame.contentSize} bytes decoded to ${produced}`,
+      );
+    }
+  }
   return Buffer.concat(chunks, total);
 }
 
@@ -147,7 +187,9 @@ export function deflateRecords(codec: number, bytes: Buffer): Buffer {
       return snappyXerial(bytes);
     case 3:
       return lz4EncodeFrame(bytes);
+    case 4:
+      return zstdCompress(bytes);
     default:
-      throw unsupported(codec, 'for writing (none, gzip, snappy and lz4 are)');
+      throw unsupported(codec, 'for writing (none, gzip, snappy, lz4 and zstd are)');
   }
 }

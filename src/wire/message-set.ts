@@ -114,6 +114,10 @@ function forEachMessage(
       visit({ timestamp, key: key.value, value: value.value }, magic, codec);
     } else {
       if (inner) throw corrupt('a compressed message inside a compressed message');
+      if (codec === Compression.zstd) {
+        // as Kafka's legacy record iterator: zstd exists from RecordBatch v2 (and Produce v7) on
+        throw new SluiceError(ErrorCode.InvalidRecord, `a zstd wrapper in message format v${magic} (zstd needs v2)`);
+      }
       if (value.value === null) throw corrupt('a compressed wrapper without a value');
       const logAppend = magic === 1 && (attributes & timestampTypeLogAppend) !== 0;
       const left = inflated.max - inflated.bytes;

@@ -24,8 +24,6 @@ import {
 
 /** Kafka's compression.type values (and 'none', which the issue and some tools spell for uncompressed). */
 export const compressionTypes = ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-/** The values Sluice can store in: zstd is read but not written (Node 20's zlib has no zstd). */
-export const writableCompressionTypes: readonly string[] = compressionTypes.filter((t) => t !== 'zstd');
 
 /** The codec a compression.type stores batches in; undefined for `producer` (keep the producer's). */
 export function codecOfCompressionType(type: string): Compression | undefined {
@@ -41,10 +39,12 @@ export function codecOfCompressionType(type: string): Compression | undefined {
       return Compression.snappy;
     case 'lz4':
       return Compression.lz4;
+    case 'zstd':
+      return Compression.zstd;
     default:
       throw new SluiceError(
         ErrorCode.InvalidConfig,
-        `compression.type ${type} is not one Sluice stores in (${writableCompressionTypes.join(', ')})`,
+        `compression.type ${type} is not one of ${compressionTypes.join(', ')}`,
       );
   }
 }

@@ -6,17 +6,24 @@
  * (librdkafka 2.0) and kafka-python read the gzip, snappy and lz4 batches
  * Sluice's own producer writes; a topic whose compression.type names a codec
  * has every batch stored in it, whatever the producer sent (kafkajs gzip,
- * kcat zstd, Sluice lz4), with offsets unchanged.
+ * kcat zstd, Sluice lz4), with offsets unchanged. zstd is written too (the
+ * native producer, a zstd topic) and Kafka's version rules for it hold
+ * (KIP-110: Produce v7+, Fetch v10+).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import path from 'node:path';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { CompressionCodecs, CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/index.js';
+import { WireError } from '../../src/protocol/error-codes.js';
+import { deflateRecords, inflateRecords } from '../../src/wire/compression.js';
 import { Compression, compressionOf } from '../../src/wire/record-batch.js';
+import { initZstd } from '../../src/wire/zstd.js';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { runToEnd } from '../helpers/child-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { ensureKcat, Kcat } from '../helpers/kcat.js';
 import { storedBatches } from '../helpers/storage.js';
 
@@ -60,6 +67,12 @@ beforeAll(async () => {
   ensureDebian('python3-lz4', '/usr/lib/python3/dist-packages/lz4/frame/__init__.py');
   ensureDebian('python3-snappy', '/usr/lib/python3/dist-packages/snappy/__init__.py');
   broker = await BrokerProcess.start({ overrides: ['default.replication.factor=1'] });
+  // kafkajs has no zstd of its own: its codec hook, filled with Sluice's (to build and read raw requests below)
+  await initZstd();
+  CompressionCodecs[CompressionTypes.ZSTD] = () => ({
+    compress: async (encoder: { buffer: Buffer }) => deflateRecords(Compression.zstd, encoder.buffer),
+    decompress: async (buffer: Buffer) => inflateRecords(Compression.zstd, buffer),
+  });
 }, 600_000);
 
 afterEach(async () => {
@@ -163,11 +176,25 @@ describe('the native producer compresses', () => {
     });
   }
 
-  it('refuses a codec it does not write, by name', () => {
+  it('with zstd: stored in zstd, read by kcat (librdkafka) and the native consumer', async () => {
+    const topic = 'native-zstd';
+    await createTopic(topic);
     const sluice = new Sluice({ brokers: [broker.address], clientId: 'compression-it' });
     clients.push(sluice);
-    expect(() => sluice.producer({ compression: 'zstd' as never })).toThrow(
-      /compression must be one of none, gzip, snappy, lz4/,
+    const producer = sluice.producer({ compression: 'zstd', lingerMs: 20, batchSize: 1 << 20 });
+    const sent = lines('zstd', 300);
+    await producer.send({ topic, messages: sent.map((value) => ({ value, partition: 0 })) });
+    await producer.close();
+    expect(new Set(stored(topic).codecs)).toEqual(new Set([Compression.zstd]));
+    expect(await kcatValues(topic)).toEqual(sent);
+    expect(await sluiceValues(topic)).toEqual(sent);
+  });
+
+  it('refuses a codec it does not know, by name', () => {
+    const sluice = new Sluice({ brokers: [broker.address], clientId: 'compression-it' });
+    clients.push(sluice);
+    expect(() => sluice.producer({ compression: 'brotli' as never })).toThrow(
+      /compression must be one of none, gzip, snappy, lz4, zstd/,
     );
   });
 });
@@ -236,13 +263,92 @@ describe('topic compression.type: the leader stores batches in the topic codec',
     }
   }, 120_000);
 
-  it('refuses a value it cannot store in (zstd) or does not know at create, by name', async () => {
-    for (const bad of ['compression.type=zstd', 'compression.type=brotli']) {
+  it('refuses a value it does not know at create, by name', async () => {
+    for (const bad of ['compression.type=brotli', 'compression.type=ZSTD']) {
       const r = await cli.run(['topic', 'create', 'recompress-bad', '-p', '1', '-r', '1', '--config', bad], {
         brokers: broker.address,
       });
       expect(r.code, bad).toBe(1);
       expect(r.stderr).toContain('compression.type');
     }
+  });
+});
+
+type FetchAnswer = {
+  responses: { partitions: { errorCode: number; messages: { value: Buffer | null }[] }[] }[];
+};
+
+describe('zstd and the Kafka versions that may carry it (KIP-110)', () => {
+  const rawClients: KafkaRawClient[] = [];
+  afterEach(() => {
+    for (const c of rawClients.splice(0)) c.socket.destroy();
+  });
+
+  async function rawClient(): Promise<KafkaRawClient> {
+    const c = await KafkaRawClient.connect(broker.kafkaPort);
+    rawClients.push(c);
+    return c;
+  }
+
+  async function fetchAt(client: KafkaRawClient, topic: string, version: number) {
+    const request = await kafkajsRequest('fetch', version, {
+      replicaId: -1,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 1 << 20,
+      isolationLevel: 0,
+      topics: [{ topic, partitions: [{ partition: 0, fetchOffset: '0', maxBytes: 1 << 20 }] }],
+    });
+    const { decoded } = await kafkajsResponse<FetchAnswer>('fetch', version, await client.call(request));
+    return decoded.responses[0]?.partitions[0];
+  }
+
+  it('zstd topic: kafkajs batches sent uncompressed are stored in zstd and read by kcat; Fetch v9 is UNSUPPORTED_COMPRESSION_TYPE, v10 reads them', async () => {
+    const topic = 'recompress-zstd';
+    await createTopic(topic, ['compression.type=zstd']);
+    const kafka = new Kafka({ clientId: 'compression-it', brokers: [broker.kafkaBrokers], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent = lines('kafkajs-none', 100);
+    await producer.send({ topic, messages: sent.map((value) => ({ value, partition: 0 })) });
+    await producer.disconnect();
+    const { codecs, baseOffsets } = stored(topic);
+    expect(new Set(codecs)).toEqual(new Set([Compression.zstd]));
+    expect(baseOffsets[0]).toBe(0);
+    expect(await kcatValues(topic)).toEqual(sent);
+    expect(await sluiceValues(topic)).toEqual(sent);
+    const client = await rawClient();
+    for (const v of [3, 4, 9]) {
+      expect((await fetchAt(client, topic, v))?.errorCode, `Fetch v${v}`).toBe(WireError.UNSUPPORTED_COMPRESSION_TYPE);
+    }
+    const v10 = await fetchAt(client, topic, 10);
+    expect(v10?.errorCode).toBe(0);
+    expect(v10?.messages.map((m) => String(m.value))).toEqual(sent);
+  });
+
+  it('Produce v3-v6 refuse a zstd batch with UNSUPPORTED_COMPRESSION_TYPE and store nothing; v7 stores it as sent', async () => {
+    const topic = 'produce-zstd-versions';
+    await createTopic(topic);
+    const client = await rawClient();
+    const produce = async (version: number, value: string) => {
+      const request = await kafkajsRequest('produce', version, {
+        acks: -1,
+        timeout: 5000,
+        compression: CompressionTypes.ZSTD,
+        topicData: [{ topic, partitions: [{ partition: 0, messages: [{ key: null, value }] }] }],
+      });
+      const { decoded } = await kafkajsResponse<{ topics: { partitions: { errorCode: number }[] }[] }>(
+        'produce',
+        version,
+        await client.call(request),
+      );
+      return decoded.topics[0]?.partitions[0]?.errorCode;
+    };
+    for (const v of [3, 6])
+      expect(await produce(v, `v${v}`), `Produce v${v}`).toBe(WireError.UNSUPPORTED_COMPRESSION_TYPE);
+    expect(stored(topic).codecs).toEqual([]);
+    expect(await produce(7, 'v7')).toBe(0);
+    expect(stored(topic).codecs).toEqual([Compression.zstd]);
+    expect(await kcatValues(topic)).toEqual(['v7']);
   });
 });

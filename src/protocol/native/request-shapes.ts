@@ -85,6 +85,12 @@ export const fetchRequest = object({
   maxWaitMs: optional(int32),
   minBytes: optional(int32),
   maxBytes: optional(int32),
+  /**
+   * false: the reader cannot take zstd (Kafka's Fetch before v10, KIP-110), so a partition of a topic
+   * stored in zstd (compression.type zstd) answers UNSUPPORTED_COMPRESSION_TYPE, as Kafka's broker does.
+   * Absent: true.
+   */
+  zstdReadable: optional(boolean),
   topics: list(
     object({
       name,

@@ -82,13 +82,13 @@ describe('config keys: one table', () => {
 });
 
 describe('compression.type (broker default and topic override)', () => {
-  it("takes Kafka's values and 'none'; refuses others and zstd (read, not written) by name", () => {
+  it("takes Kafka's values (zstd too) and 'none'; refuses others by name", () => {
     expect(parse({}).string('compression.type')).toBe('producer');
-    for (const v of ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4']) {
+    for (const v of ['producer', 'uncompressed', 'none', 'gzip', 'snappy', 'lz4', 'zstd']) {
       expect(parse({ 'compression.type': v }).string('compression.type')).toBe(v);
       expect(topicLogOverrides({ 'compression.type': v })).toEqual({});
     }
-    for (const v of ['zstd', 'brotli', 'LZ4', '']) {
+    for (const v of ['brotli', 'LZ4', 'ZSTD', '']) {
       expect(() => parse({ 'compression.type': v }), v).toThrow('compression.type');
       let code: string | undefined;
       try {

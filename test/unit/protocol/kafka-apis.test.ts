@@ -374,6 +374,7 @@ describe('Fetch (1)', () => {
       maxWaitMs: 100,
       minBytes: 1,
       maxBytes: 1000,
+      zstdReadable: true,
       topics: [{ name: 't', partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 10 }] }],
     });
   });

@@ -137,6 +137,7 @@ describe('Fetch v12', () => {
       maxWaitMs: 500,
       minBytes: 1,
       maxBytes: 65536,
+      zstdReadable: true,
       topics: [{ name: 't', partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 4096 }] }],
     });
   });

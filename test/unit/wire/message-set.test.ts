@@ -16,6 +16,7 @@ import { Compression, compressionOf, Field, producerIdOf } from '../../../src/wi
 import { decodeBatchRecords, decodeRecords } from '../../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 import { xxhash32 } from '../../../src/wire/xxhash32.js';
+import { initZstd, zstdCompress } from '../../../src/wire/zstd.js';
 
 const int64 = (n: number): Buffer => {
   const b = Buffer.alloc(8);
@@ -138,6 +139,15 @@ describe('produce: message sets to RecordBatch v2', () => {
     refusal(() => decodeMessageSet(message(0, 1, Compression.lz4, t0, null, legacyV1)), 'SLUICE_ERR_CORRUPT_RECORD');
   });
 
+  it("refuses a zstd wrapper with INVALID_RECORD, as Kafka's legacy record iterator does (zstd needs message format v2)", async () => {
+    await initZstd();
+    for (const magic of [0, 1] as const) {
+      const inner = message(0, magic, 0, t0, null, b('z'));
+      const wrapper = message(0, magic, Compression.zstd, t0, null, zstdCompress(inner));
+      expect(refusal(() => messageSetToBatch(wrapper), 'SLUICE_ERR_INVALID_RECORD')).toMatch(/zstd/);
+    }
+  });
+
   it('a LogAppendTime wrapper gives its time to every inner message', () => {
     const inner = Buffer.concat([message(0, 1, 0, 5, null, b('a')), message(1, 1, 0, 6, null, b('b'))]);
     const { messages } = decodeMessageSet(message(1, 1, Compression.gzip | 0x08, t0, null, gzipSync(inner)));
@@ -248,7 +258,7 @@ describe('fetch: RecordBatch v2 down to magic 1 message sets', () => {
 
   it('refuses zstd first (a message set cannot carry it) and stops before it otherwise', () => {
     const zstdBatch = Buffer.from(plain);
-    // Sluice writes no zstd: the codec bits are set by hand (the codec is looked at before any record is read)
+    // the codec bits set by hand: the codec is looked at before any record is read
     zstdBatch.writeInt16BE(Compression.zstd, Field.attributes);
     expect(refusal(() => batchesToMessageSet(zstdBatch, 0, 1 << 20), 'SLUICE_ERR_UNSUPPORTED_COMPRESSION')).toMatch(
       /zstd/,

@@ -9,7 +9,10 @@
  * batch one wrapper of its codec), within the partition's and (v3) the
  * request's max bytes, the first batch always whole. Sluice has no transactions, so read_committed sees what
  * read_uncommitted sees: the last stable offset is the high watermark and
- * there are no aborted transactions. Fetch sessions (KIP-227, v7+) are
+ * there are no aborted transactions. A topic whose compression.type is zstd
+ * answers UNSUPPORTED_COMPRESSION_TYPE to v0-v9 (KIP-110, Kafka's rule: by
+ * the topic's codec); zstd batches of a `producer` topic go to v4-v9 as they
+ * are and end a down-converted (v0-v3) answer, or refuse it when first. Fetch sessions (KIP-227, v7+) are
  * declined with session id 0, which tells clients to send full fetches.
  *
  * v12 is flexible (KIP-482) and adds the consumer's last fetched epoch
@@ -126,6 +129,8 @@ type Request = Infer<typeof request>;
 
 /** The first version whose records are RecordBatch v2 (older ones get message format v1). */
 const batchV2From = 4;
+/** The first version that may read a topic stored in zstd (KIP-110). */
+const zstdFrom = 10;
 
 /** The first version that names topics by id (KIP-516). */
 const topicIdsFrom = 13;
@@ -188,6 +193,8 @@ export const fetchApi = kafkaApi({
     maxWaitMs: req.maxWaitMs,
     minBytes: req.minBytes,
     maxBytes: Math.max(req.maxBytes, 1),
+    // zstd needs v10 (KIP-110): an older fetch of a zstd topic is UNSUPPORTED_COMPRESSION_TYPE
+    zstdReadable: version >= zstdFrom,
     topics: req.topics.map((t) => ({
       name: t.topic,
       ...(version >= topicIdsFrom ? { topicId: t.topicId } : {}),

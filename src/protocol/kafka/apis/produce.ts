@@ -6,13 +6,17 @@
  * conversion on append), compressed with the producer's codec when Sluice
  * can write it (gzip; others are stored uncompressed). A message set that
  * does not convert (bad CRC, truncated, an unknown codec) is refused for its
- * partition alone, with the conversion's error. The batches go to the native handler unchanged, so acks,
+ * partition alone, with the conversion's error. zstd (codec 4) needs v7 (KIP-110): a partition of
+ * an older version carrying a zstd batch is refused with UNSUPPORTED_COMPRESSION_TYPE, as Kafka's
+ * ProduceRequest.validateRecords does (and a v0/v1 zstd wrapper is INVALID_RECORD: message formats
+ * v0/v1 have no zstd). The batches go to the native handler unchanged, so acks,
  * idempotence and replication behave exactly as for Sluice's own clients.
  * Transactions are not supported: a transactional id is refused per partition.
  */
 
 import { ErrorCode, SluiceError } from '../../../shared/errors.js';
 import { magicOf, messageSetToBatch } from '../../../wire/message-set.js';
+import { Compression, checkFraming, compressionOf } from '../../../wire/record-batch.js';
 import {
   array,
   field,
@@ -64,11 +68,29 @@ type PartitionData = Request['topics'][number]['partitions'][number];
 /** The first version whose records are RecordBatch v2 (older ones carry message sets). */
 const batchV2From = 3;
 
+/** The first version whose batches may be zstd (KIP-110). */
+const zstdFrom = 7;
+
 /**
- * Message sets that did not convert, by the partition entry of the decoded
- * request they came in (toNative leaves them out; fromNative answers them).
+ * Partitions the adapter refuses itself (message sets that did not convert, zstd before v7), by the
+ * partition entry of the decoded request they came in (toNative leaves them out; fromNative answers them).
  */
 const unconverted = new WeakMap<PartitionData, { errorCode: number; errorMessage: string }>();
+
+/** True when a batch of `records` is zstd; looks at batch headers only (bad framing is the handler's to refuse). */
+function carriesZstd(records: Buffer): boolean {
+  for (let pos = 0; pos < records.length; ) {
+    let size: number;
+    try {
+      size = checkFraming(records, pos, records.length);
+    } catch {
+      return false;
+    }
+    if (compressionOf(records, pos) === Compression.zstd) return true;
+    pos += size;
+  }
+  return false;
+}
 
 /** A v0-v2 partition's records as RecordBatch v2, or undefined (remembered in `unconverted`) when they do not convert. */
 function converted(p: PartitionData): Buffer | null | undefined {
@@ -88,6 +110,13 @@ function converted(p: PartitionData): Buffer | null | undefined {
 function partitionsToNative(req: Request, version: number) {
   return req.topics.flatMap((t) => {
     const partitions = t.partitions.flatMap((p) => {
+      if (version >= batchV2From && version < zstdFrom && p.records !== null && carriesZstd(p.records)) {
+        unconverted.set(p, {
+          errorCode: WireError.UNSUPPORTED_COMPRESSION_TYPE,
+          errorMessage: `Produce v${version} cannot carry zstd batches (v${zstdFrom} and later can)`,
+        });
+        return [];
+      }
       const records = version >= batchV2From ? p.records : converted(p);
       return records === undefined ? [] : [{ partition: p.index, records }];
     });
@@ -145,7 +174,7 @@ export const produceApi = kafkaApi({
         errorMessage: p.errorMessage ?? null,
       })),
     }));
-    // the partitions whose message sets did not convert (v0-v2 only), with the conversion's error
+    // the partitions refused above: message sets that did not convert (v0-v2), zstd before v7
     for (const t of req.topics) {
       for (const p of t.partitions) {
         const refusal = unconverted.get(p);
