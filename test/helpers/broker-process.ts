@@ -12,6 +12,8 @@ import { tempDir } from './temp-dir.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const cliEntry = path.join(repoRoot, 'src/cli/main.ts');
+/** The CLI bundled from src by test/global-setup.ts before the tests run (see there). */
+export const cliBundle = path.join(repoRoot, 'test/.build/sluice.mjs');
 
 const startTimeoutMsDefault = 20_000;
 const stopTimeoutMs = 10_000;
