@@ -12,6 +12,17 @@ import { tempDir } from './temp-dir.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 export const cliEntry = path.join(repoRoot, 'src/cli/main.ts');
+/** The CLI bundled from src by test/global-setup.ts before the tests run (see there). */
+export const cliBundle = path.join(repoRoot, 'test/.build/sluice.mjs');
+
+/**
+ * Node's arguments that run the CLI from src: the bundle global-setup made
+ * for this test run when there is one, else src/cli/main.ts under tsx.
+ */
+export function cliCommand(): string[] {
+  const bundle = process.env.SLUICE_TEST_BUNDLE;
+  return bundle ? ['--enable-source-maps', bundle] : ['--import', 'tsx', cliEntry];
+}
 
 const startTimeoutMsDefault = 20_000;
 const stopTimeoutMs = 10_000;
@@ -85,7 +96,7 @@ export class BrokerProcess {
 
   private launch(port: number, kafkaPort: number): Promise<void> {
     const root = this.options.packageDir ?? repoRoot;
-    const entry = this.options.packageDir ? [path.join(root, 'dist/cli/main.js')] : ['--import', 'tsx', cliEntry];
+    const entry = this.options.packageDir ? [path.join(root, 'dist/cli/main.js')] : cliCommand();
     const args = [
       ...entry,
       'broker',

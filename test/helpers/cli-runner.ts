@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { expect } from 'vitest';
-import { cliEntry, repoRoot } from './broker-process.js';
+import { cliCommand, repoRoot } from './broker-process.js';
 import { type RunResult, runToEnd } from './child-process.js';
 
 export type CliResult = RunResult;
@@ -22,7 +22,7 @@ export class CliRunner {
   private readonly children = new Set<ChildProcess>();
 
   run(args: string[], options: CliOptions): Promise<CliResult> {
-    const child = spawn(process.execPath, ['--import', 'tsx', cliEntry, ...args, '--brokers', options.brokers], {
+    const child = spawn(process.execPath, [...cliCommand(), ...args, '--brokers', options.brokers], {
       cwd: repoRoot,
       env: { ...process.env, SLUICE_BROKERS: '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

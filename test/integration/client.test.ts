@@ -8,12 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { type ConsumerRecord, ErrorCode, type RecordMetadata, Sluice } from '../../src/index.js';
+import { cliCommand } from '../helpers/broker-process.js';
 import { exited, killAndWait } from '../helpers/child-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { expectSluiceErrorAsync } from '../helpers/wire-bytes.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
-const cli = path.join(repoRoot, 'src/cli/main.ts');
 
 const children: ChildProcess[] = [];
 const cleanups: (() => void)[] = [];
@@ -36,9 +36,7 @@ async function startBroker(opts: { dir?: string; port?: number } = {}): Promise<
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      'tsx',
-      cli,
+      ...cliCommand(),
       'broker',
       'start',
       '--config',

@@ -14,7 +14,7 @@
  * groupInstanceId option does the same: a restarted static consumer gets
  * its partitions back and the other member stays in its generation.
  */
-import { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, Partitioners } from 'kafkajs';
+import type { Admin } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsumerRecord } from '../../src/client/types.js';
 import { Sluice } from '../../src/index.js';
@@ -25,6 +25,7 @@ import { CliRunner } from '../helpers/cli-runner.js';
 import { collect, waitFor as waitUntil } from '../helpers/group-consumers.js';
 import { cs, hex, s } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsClients } from '../helpers/kafkajs.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { ensureKcat, Kcat, type KcatProcess } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
@@ -34,8 +35,8 @@ const groupTimeoutMs = 30_000;
 let broker: BrokerProcess;
 const cli = new CliRunner();
 const kcat = new Kcat();
-/** Every kafkajs client a test opened; afterEach disconnects them. */
-const opened: { disconnect(): Promise<void> }[] = [];
+const clients = kafkajsClients({ clientId: 'sluice-groups-it', brokers: () => broker.kafkaBrokers, retries: 3 });
+const { admin, producer, consumer: kafkajsConsumer, createTopic } = clients;
 
 beforeAll(async () => {
   ensureKcat();
@@ -45,8 +46,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  const clients = opened.splice(0);
-  await Promise.allSettled(clients.map((c) => c.disconnect()));
+  await clients.disconnectAll();
   await kcat.stopAll();
 }, 30_000);
 
@@ -55,25 +55,6 @@ afterAll(async () => {
   await kcat.stopAll();
   await broker?.destroy();
 }, 30_000);
-
-function kafka(config: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({
-    clientId: 'sluice-groups-it',
-    brokers: [broker.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    ...config,
-  });
-}
-
-async function admin(): Promise<Admin> {
-  const a = kafka().admin();
-  opened.push(a);
-  await a.connect();
-  return a;
-}
 
 async function waitFor(
   what: string,
@@ -103,13 +84,9 @@ describe('DeleteGroups on the Kafka listener (kafkajs admin.deleteGroups)', () =
   it('refuses a group with members, deletes it and its offsets once empty, and knows no unknown group', async () => {
     const topic = 'dg-topic';
     const group = 'dg-group';
+    await createTopic(topic, 2);
     const a = await admin();
-    expect(
-      await a.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true }),
-    ).toBe(true);
-    const p = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    opened.push(p);
-    await p.connect();
+    const p = await producer();
     await p.send({
       topic,
       acks: -1,
@@ -119,13 +96,7 @@ describe('DeleteGroups on the Kafka listener (kafkajs admin.deleteGroups)', () =
       ],
     });
 
-    const c: Consumer = kafka().consumer({
-      groupId: group,
-      heartbeatInterval: 500,
-      sessionTimeout: 10_000,
-      maxWaitTimeInMs: 200,
-    });
-    opened.push(c);
+    const c = kafkajsConsumer({ groupId: group, maxWaitTimeInMs: 200 });
     let seen = 0;
     await c.connect();
     await c.subscribe({ topics: [topic], fromBeginning: true });
@@ -162,10 +133,7 @@ describe('DeleteGroups on the Kafka listener (kafkajs admin.deleteGroups)', () =
 describe('committed leader epochs (KIP-320)', () => {
   it('OffsetCommit v6 keeps the leader epoch, OffsetFetch v5 and native OffsetFetch answer it', async () => {
     const topic = 'ep-topic';
-    const a = await admin();
-    expect(
-      await a.createTopics({ topics: [{ topic, numPartitions: 2, replicationFactor: 1 }], waitForLeaders: true }),
-    ).toBe(true);
+    await createTopic(topic, 2);
     const raw = await KafkaRawClient.connect(broker.kafkaPort);
     const native = await RawClient.connect(broker.port);
     try {
@@ -230,10 +198,8 @@ describe('committed leader epochs (KIP-320)', () => {
 describe('ListGroups v4 states (KIP-518)', () => {
   it('filters by state case-insensitively and answers each state; sluice group list --state likewise', async () => {
     const topic = 'lg-topic';
+    await createTopic(topic, 1);
     const a = await admin();
-    expect(
-      await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }),
-    ).toBe(true);
     // an empty group (offsets only) and a stable one (a running kafkajs consumer)
     const native = await RawClient.connect(broker.port);
     try {
@@ -247,13 +213,7 @@ describe('ListGroups v4 states (KIP-518)', () => {
     } finally {
       native.close();
     }
-    const c = kafka().consumer({
-      groupId: 'lg-stable',
-      heartbeatInterval: 500,
-      sessionTimeout: 10_000,
-      maxWaitTimeInMs: 200,
-    });
-    opened.push(c);
+    const c = kafkajsConsumer({ groupId: 'lg-stable', maxWaitTimeInMs: 200 });
     let joined = false;
     c.on(c.events.GROUP_JOIN, () => {
       joined = true;
@@ -322,10 +282,7 @@ describe('static membership (KIP-345) with kcat (librdkafka)', () => {
   it('a static member restarted within its session timeout gets its partitions back with no rebalance of the other', async () => {
     const topic = 'static-topic';
     const group = 'static-group';
-    const a = await admin();
-    expect(
-      await a.createTopics({ topics: [{ topic, numPartitions: 4, replicationFactor: 1 }], waitForLeaders: true }),
-    ).toBe(true);
+    await createTopic(topic, 4);
     const consumer = (...extra: string[]): KcatProcess =>
       kcat.spawn(['-b', broker.kafkaBrokers, '-u', '-X', 'auto.offset.reset=earliest', ...extra, '-G', group, topic]);
     // the static member: its session outlives a restart; the other member is dynamic
@@ -365,9 +322,7 @@ describe('static membership (KIP-345) with kcat (librdkafka)', () => {
     expect(members.filter((m) => !firstMember.includes(m))).toHaveLength(1);
 
     // the records of every partition still reach the two members: the restarted one reads its own
-    const p = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    opened.push(p);
-    await p.connect();
+    const p = await producer();
     await p.send({
       topic,
       acks: -1,
@@ -453,10 +408,7 @@ describe('static membership requests on the Kafka listener (kafkajs encoders, ha
   it('fences the replaced member id on heartbeat and commit, leaves by instance id, and finds batched coordinators', async () => {
     const group = 'raw-static';
     const topic = 'raw-static-t';
-    const a = await admin();
-    expect(
-      await a.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true }),
-    ).toBe(true);
+    await createTopic(topic, 1);
     const raw = await KafkaRawClient.connect(broker.kafkaPort);
     const call = async <T>(api: string, version: number, args: object): Promise<T> => {
       const request = await kafkajsRequest(api, version, args);

@@ -11,31 +11,22 @@
  * the cluster id is the same through Metadata (kafkajs) and DescribeCluster.
  */
 import path from 'node:path';
-import {
-  type Admin,
-  type Consumer,
-  type ConsumerConfig,
-  Kafka,
-  type KafkaConfig,
-  logLevel,
-  Partitioners,
-  type Producer,
-  type ProducerConfig,
-} from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { baseSequenceOf, producerIdOf, recordsCountOf } from '../../src/wire/record-batch.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsClients } from '../helpers/kafkajs.js';
 import { storedBatches as batchesOnDisk } from '../helpers/storage.js';
 
 const groupTimeoutMs = 30_000;
 
 let broker: BrokerProcess;
 const cli = new CliRunner();
-/** Every kafkajs client a test opened; afterEach disconnects them. */
-const opened: { disconnect(): Promise<void> }[] = [];
+const clients = kafkajsClients({ clientId: 'sluice-kafkajs-it', brokers: () => broker.kafkaBrokers, retries: 5 });
+const { kafka, admin, producer, consumer, createTopic } = clients;
 
 beforeAll(async () => {
   broker = await BrokerProcess.start({
@@ -44,8 +35,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  const clients = opened.splice(0);
-  await Promise.allSettled(clients.map((c) => c.disconnect()));
+  await clients.disconnectAll();
   cli.killAll();
 }, 30_000);
 
@@ -53,48 +43,6 @@ afterAll(async () => {
   cli.killAll();
   await broker?.destroy();
 }, 30_000);
-
-function kafka(config: Partial<KafkaConfig> = {}): Kafka {
-  return new Kafka({
-    clientId: 'sluice-kafkajs-it',
-    brokers: [broker.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-    ...config,
-  });
-}
-
-async function admin(): Promise<Admin> {
-  const a = kafka().admin();
-  opened.push(a);
-  await a.connect();
-  return a;
-}
-
-async function producer(config: ProducerConfig = {}): Promise<Producer> {
-  // the Java client's murmur2 (kafkajs 2's default; named here so it does not warn and says what is meant)
-  const p = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner, ...config });
-  opened.push(p);
-  await p.connect();
-  return p;
-}
-
-function consumer(config: ConsumerConfig): Consumer {
-  const c = kafka().consumer({ heartbeatInterval: 500, sessionTimeout: 10_000, maxWaitTimeInMs: 500, ...config });
-  opened.push(c);
-  return c;
-}
-
-async function createTopic(topic: string, partitions: number): Promise<void> {
-  const a = await admin();
-  const created = await a.createTopics({
-    topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-    waitForLeaders: true,
-  });
-  expect(created, `${topic} created`).toBe(true);
-}
 
 /** Polls `cond` every 50 ms; `what` (a function: evaluated at the timeout) says what was awaited. */
 async function waitFor(what: string | (() => string), cond: () => boolean, timeoutMs = groupTimeoutMs): Promise<void> {
@@ -438,7 +386,7 @@ describe('transactions (not served until issue 21)', () => {
       maxInFlightRequests: 1,
       idempotent: true,
     });
-    opened.push(producer);
+    clients.track(producer);
     const failure = await producer
       .connect()
       .then(

@@ -13,20 +13,21 @@
  *   carries the topic id;
  * - `sluice topic alter --partitions` and `sluice topic delete-records`.
  */
-import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { Sluice } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { MetadataResponse } from '../../src/protocol/native/messages.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { CliRunner } from '../helpers/cli-runner.js';
+import { kafkajsClients } from '../helpers/kafkajs.js';
 import { ensureKcat, Kcat } from '../helpers/kcat.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 let broker: BrokerProcess;
 const cli = new CliRunner();
 const kcat = new Kcat();
-const opened: { disconnect(): Promise<void> }[] = [];
+const clients = kafkajsClients({ clientId: 'sluice-partitions-it', brokers: () => broker.kafkaBrokers, retries: 5 });
+const { kafka, admin: kafkajsAdmin } = clients;
 const sluices: Sluice[] = [];
 
 beforeAll(async () => {
@@ -37,7 +38,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterEach(async () => {
-  await Promise.allSettled(opened.splice(0).map((c) => c.disconnect()));
+  await clients.disconnectAll();
   await Promise.allSettled(sluices.splice(0).map((s) => s.close()));
   cli.killAll();
   await kcat.stopAll();
@@ -47,24 +48,6 @@ afterAll(async () => {
   cli.killAll();
   await broker?.destroy();
 }, 30_000);
-
-function kafka(): Kafka {
-  return new Kafka({
-    clientId: 'sluice-partitions-it',
-    brokers: [broker.kafkaBrokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3000,
-    requestTimeout: 10_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
-async function kafkajsAdmin() {
-  const a = kafka().admin();
-  opened.push(a);
-  await a.connect();
-  return a;
-}
 
 function sluice(): Sluice {
   const s = new Sluice({ brokers: broker.address, clientId: 'partitions-it' });
@@ -109,9 +92,7 @@ it('kafkajs createPartitions grows a topic: a producer writes to a new partition
   expect(partitions.map((p) => [p.partitionId, p.leader]).sort()).toEqual([0, 1, 2, 3, 4].map((p) => [p, leader]));
   expect(await kcatPartitionCount(topic)).toBe(5);
 
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  opened.push(producer);
-  await producer.connect();
+  const producer = await clients.producer();
   const [sent] = await producer.send({ topic, acks: -1, messages: [{ value: 'in-new', partition: 4 }] });
   expect(sent).toMatchObject({ partition: 4, errorCode: 0, baseOffset: '0' });
   const r = await kcat.run(['-b', broker.kafkaBrokers, '-C', '-t', topic, '-p', '4', '-o', 'beginning', '-e', '-q']);
@@ -122,9 +103,7 @@ it('kafkajs deleteTopicRecords moves the log start: a consumer from earliest sta
   const topic = 'trim-kafkajs';
   const admin = await kafkajsAdmin();
   await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] });
-  const producer = kafka().producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  opened.push(producer);
-  await producer.connect();
+  const producer = await clients.producer();
   // one batch per record: the log start then falls between batches and inside one below
   for (let i = 0; i < 10; i++) await producer.send({ topic, acks: -1, messages: [{ value: `v${i}`, partition: 0 }] });
 
@@ -166,7 +145,7 @@ it('kafkajs deleteTopicRecords moves the log start: a consumer from earliest sta
 
   // a kafkajs group consumer from earliest starts at the new log start
   const consumer = kafka().consumer({ groupId: 'trim-group', heartbeatInterval: 500, maxWaitTimeInMs: 200 });
-  opened.push(consumer);
+  clients.track(consumer);
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });
   const seen: string[] = [];

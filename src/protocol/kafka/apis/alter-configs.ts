@@ -17,18 +17,12 @@ import {
   struct,
 } from '../../binary/schema.js';
 import { errorOf, kafkaApi } from '../api.js';
+import { resourcesField } from '../shapes.js';
 
 const request = struct({
-  resources: field(
-    array(
-      struct({
-        resourceType: field(int8, 0),
-        resourceName: field(string, ''),
-        configs: field(array(struct({ name: field(string, ''), value: field(nullableString, null) })), []),
-      }),
-    ),
-    [],
-  ),
+  resources: resourcesField({
+    configs: field(array(struct({ name: field(string, ''), value: field(nullableString, null) })), []),
+  }),
   validateOnly: field(bool, false),
 });
 

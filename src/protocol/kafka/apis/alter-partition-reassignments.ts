@@ -6,7 +6,8 @@
  * (v1, Kafka 4.0's AllowReplicationFactorChange, is not offered.)
  */
 import { array, field, int16, int32, nullableArray, nullableString, string, struct } from '../../binary/schema.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { kafkaApi } from '../api.js';
+import { topLevelOrTopics } from '../shapes.js';
 
 const request = struct({
   timeoutMs: field(int32, 60_000),
@@ -65,22 +66,11 @@ export const alterPartitionReassignmentsApi = kafkaApi({
     throttleBytesPerSec: undefined,
   }),
   fromNative: (result) => {
-    const { errorCode, errorMessage } = errorOf(result);
-    if (errorCode !== 0 || result.topics === undefined) {
-      return { throttleTimeMs: 0, errorCode, errorMessage, responses: [] };
-    }
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      errorMessage: null,
-      responses: result.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partition,
-          errorCode: p.errorCode,
-          errorMessage: p.errorMessage ?? null,
-        })),
-      })),
-    };
+    const { topics, ...head } = topLevelOrTopics(result, (p) => ({
+      partitionIndex: p.partition,
+      errorCode: p.errorCode,
+      errorMessage: p.errorMessage ?? null,
+    }));
+    return { ...head, responses: topics };
   },
 });

@@ -18,8 +18,8 @@ import {
   string,
   struct,
 } from '../../binary/schema.js';
-import { WireError } from '../../error-codes.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { kafkaApi } from '../api.js';
+import { topicResults } from '../shapes.js';
 
 const request = struct({
   topics: field(
@@ -68,30 +68,12 @@ export const createPartitionsApi = kafkaApi({
     timeoutMs: req.timeoutMs,
     validateOnly: req.validateOnly,
   }),
-  fromNative: (result, req: Request) => {
-    const failed = errorOf(result);
-    const answered = new Map((result.topics ?? []).map((t) => [t.name, t]));
-    return {
-      throttleTimeMs: 0,
-      results: req.topics.map((t) => {
-        if (manualAssignment(t)) {
-          return {
-            name: t.name,
-            errorCode: WireError.INVALID_REQUEST,
-            errorMessage:
-              'manual replica assignments for new partitions are not supported by Sluice: give only the new count',
-          };
-        }
-        const answer = answered.get(t.name);
-        if (!answer) {
-          return {
-            name: t.name,
-            errorCode: failed.errorCode || WireError.UNKNOWN_SERVER_ERROR,
-            errorMessage: failed.errorMessage,
-          };
-        }
-        return { name: t.name, errorCode: answer.errorCode, errorMessage: answer.errorMessage ?? null };
-      }),
-    };
-  },
+  fromNative: (result, req: Request) => ({
+    throttleTimeMs: 0,
+    results: topicResults(result, req.topics, (t) =>
+      manualAssignment(t)
+        ? 'manual replica assignments for new partitions are not supported by Sluice: give only the new count'
+        : null,
+    ),
+  }),
 });

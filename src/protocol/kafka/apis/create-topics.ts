@@ -7,8 +7,8 @@
  */
 
 import { array, bool, field, type Infer, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
-import { WireError } from '../../error-codes.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { kafkaApi } from '../api.js';
+import { topicResults } from '../shapes.js';
 
 const request = struct({
   topics: field(
@@ -71,29 +71,12 @@ export const createTopicsApi = kafkaApi({
     timeoutMs: req.timeoutMs,
     validateOnly: req.validateOnly,
   }),
-  fromNative: (result, req: Request) => {
-    const failed = errorOf(result);
-    const created = new Map((result.topics ?? []).map((t) => [t.name, t]));
-    return {
-      throttleTimeMs: 0,
-      topics: req.topics.map((t) => {
-        if (manualAssignment(t)) {
-          return {
-            name: t.name,
-            errorCode: WireError.INVALID_REQUEST,
-            errorMessage: 'manual replica assignments are not supported by Sluice: give a partition count instead',
-          };
-        }
-        const answer = created.get(t.name);
-        if (!answer) {
-          return {
-            name: t.name,
-            errorCode: failed.errorCode || WireError.UNKNOWN_SERVER_ERROR,
-            errorMessage: failed.errorMessage,
-          };
-        }
-        return { name: t.name, errorCode: answer.errorCode, errorMessage: answer.errorMessage ?? null };
-      }),
-    };
-  },
+  fromNative: (result, req: Request) => ({
+    throttleTimeMs: 0,
+    topics: topicResults(result, req.topics, (t) =>
+      manualAssignment(t)
+        ? 'manual replica assignments are not supported by Sluice: give a partition count instead'
+        : null,
+    ),
+  }),
 });

@@ -20,18 +20,10 @@ import {
   struct,
 } from '../../binary/schema.js';
 import { errorOf, kafkaApi } from '../api.js';
+import { resourcesField } from '../shapes.js';
 
 const request = struct({
-  resources: field(
-    array(
-      struct({
-        resourceType: field(int8, 0),
-        resourceName: field(string, ''),
-        configurationKeys: field(nullableArray(string), null),
-      }),
-    ),
-    [],
-  ),
+  resources: resourcesField({ configurationKeys: field(nullableArray(string), null) }),
   includeSynonyms: field(bool, false, 1),
   includeDocumentation: field(bool, false, 3),
 });

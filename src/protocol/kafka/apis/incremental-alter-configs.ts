@@ -7,28 +7,22 @@
 
 import { array, bool, field, type Infer, int8, nullableString, string, struct } from '../../binary/schema.js';
 import { kafkaApi } from '../api.js';
+import { resourcesField } from '../shapes.js';
 import { alterConfigsFromNative, alterConfigsResponse } from './alter-configs.js';
 
 const request = struct({
-  resources: field(
-    array(
-      struct({
-        resourceType: field(int8, 0),
-        resourceName: field(string, ''),
-        configs: field(
-          array(
-            struct({
-              name: field(string, ''),
-              configOperation: field(int8, 0),
-              value: field(nullableString, null),
-            }),
-          ),
-          [],
-        ),
-      }),
+  resources: resourcesField({
+    configs: field(
+      array(
+        struct({
+          name: field(string, ''),
+          configOperation: field(int8, 0),
+          value: field(nullableString, null),
+        }),
+      ),
+      [],
     ),
-    [],
-  ),
+  }),
   validateOnly: field(bool, false),
 });
 

@@ -6,7 +6,8 @@
  * NOT_CONTROLLER as a top-level error.
  */
 import { array, field, int16, int32, nullableArray, nullableString, string, struct } from '../../binary/schema.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { kafkaApi } from '../api.js';
+import { topLevelOrTopics } from '../shapes.js';
 
 const request = struct({
   timeoutMs: field(int32, 60_000),
@@ -50,24 +51,11 @@ export const listPartitionReassignmentsApi = kafkaApi({
     timeoutMs: req.timeoutMs,
     topics: req.topics === null ? null : req.topics.map((t) => ({ name: t.name, partitions: t.partitionIndexes })),
   }),
-  fromNative: (result) => {
-    const { errorCode, errorMessage } = errorOf(result);
-    if (errorCode !== 0 || result.topics === undefined) {
-      return { throttleTimeMs: 0, errorCode, errorMessage, topics: [] };
-    }
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      errorMessage: null,
-      topics: result.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({
-          partitionIndex: p.partition,
-          replicas: p.replicas,
-          addingReplicas: p.addingReplicas,
-          removingReplicas: p.removingReplicas,
-        })),
-      })),
-    };
-  },
+  fromNative: (result) =>
+    topLevelOrTopics(result, (p) => ({
+      partitionIndex: p.partition,
+      replicas: p.replicas,
+      addingReplicas: p.addingReplicas,
+      removingReplicas: p.removingReplicas,
+    })),
 });
