@@ -78,7 +78,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const sessions = new SessionStore();
   const guard = new LoginGuard(users, logger, options.loginThrottle);
   const address = options.brokerAddress();
-  const client = new Sluice({ brokers: `${address.host}:${address.port}`, clientId: 'sluice-http', retries: 2 });
+  const client = new Sluice({
+    brokers: `${address.host}:${address.port}`,
+    clientId: 'sluice-http',
+    retries: 2,
+    ...(options.brokerTls ? { ssl: options.brokerTls } : {}),
+  });
   const admin = client.admin();
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy });
   const routes: RouteOptions[] = [];

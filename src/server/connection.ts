@@ -26,7 +26,7 @@ import { RequestReader } from './request-reader.js';
 import type { ServerCodec } from './server-codec.js';
 
 /** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
-export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame';
+export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_handshake';
 
 /** What bounds a connection, shared by every connection of both listeners. */
 export interface ConnectionLimits {

@@ -480,6 +480,13 @@ export const sluiceConditions = {
     httpStatus: 400,
     meaning: 'The client, producer or consumer was closed.',
   },
+  TlsFailed: {
+    code: 'SLUICE_ERR_TLS_FAILED',
+    reportedAs: 'NETWORK_EXCEPTION',
+    httpStatus: 400,
+    meaning:
+      "A TLS connection to a broker failed: its certificate is not trusted or does not name the host, it is no TLS listener, or it refused the client's certificate (client only; Kafka's SslAuthenticationException).",
+  },
 } as const satisfies Record<string, SluiceCondition>;
 
 type Conditions = WireConditions & typeof sluiceConditions;
