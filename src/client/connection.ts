@@ -12,7 +12,6 @@
  * left this process (a retry of a sent produce may duplicate it).
  */
 import net from 'node:net';
-import type tls from 'node:tls';
 import { type ApiKey, apiName } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import { decodeResponse, encodeRequest, FrameReader } from '../protocol/native/frame.js';
@@ -202,11 +201,18 @@ export class Connection {
       ),
     );
     socket.on('close', () => {
-      // TLS 1.3 ends the handshake before the broker checks the client certificate: a refusal closes the connection
-      const hint =
-        this.tls && !this.answered && (socket as tls.TLSSocket).encrypted
-          ? ' before answering (did it refuse the client certificate?)'
-          : '';
+      if (this.tls?.cert !== undefined && !this.answered) {
+        // TLS 1.3 ends the handshake before the broker checks the client certificate: a refusal closes the
+        // connection at once (retriable: a broker going down just then looks the same)
+        const refused = new SluiceError(
+          ErrorCode.TlsFailed,
+          `TLS to the broker at ${this.address} failed: it closed the connection before answering (did it refuse the client certificate: untrusted or expired?)`,
+        );
+        this.shutdown(markRetriable(refused), true);
+        return;
+      }
+      // a TLS listener drops a plaintext request without a word
+      const hint = !this.tls && !this.answered ? ' before answering (is it an SSL listener? set the ssl option)' : '';
       this.shutdown(this.unreachable(`connection to ${this.address} closed${hint}`, false), true);
     });
   }

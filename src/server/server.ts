@@ -158,6 +158,7 @@ export class ProtocolServer<R> {
       // with SASL the principal is the authenticated user's; a certificate names it on SSL only (Kafka)
       const principal =
         certificate && security.protocol === 'SSL' ? certificatePrincipal(certificate.subject) : anonymousPrincipal;
+      this.log.debug({ remote: socket.remoteAddress, protocol: security.protocol, principal }, 'TLS connection');
       open(socket, principal);
     });
     return server;
@@ -212,7 +213,18 @@ function tlsFailureReason(err: NodeJS.ErrnoException): string {
       return `no TLS handshake within socket.request.read.timeout.ms`;
     case 'ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE':
       return 'the client sent no certificate (ssl.client.auth=required)';
+    case 'ECONNRESET':
+      return "the client closed the connection during the handshake (does it trust the broker's certificate?)";
+    case 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA':
+    case 'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE':
+    case 'ERR_SSL_SSLV3_ALERT_CERTIFICATE_EXPIRED':
+      return `the client refused the broker's certificate (${opensslReason(err)})`;
     default:
-      return `${err.code ?? 'error'}: ${err.message.split('\n')[0]}`;
+      return `${err.code ?? 'error'}: ${opensslReason(err)}`;
   }
+}
+
+/** OpenSSL's reason out of node's message ("…:SSL routines:function:reason:file:line:…"). */
+function opensslReason(err: Error): string {
+  return /:SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? (err.message.split('\n')[0] as string);
 }
