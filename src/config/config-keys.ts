@@ -411,6 +411,16 @@ export const configKeys = {
   },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax, doc: 'the admin HTTP API and console' },
   'http.host': { kind: 'string', default: '127.0.0.1', doc: 'the host the admin HTTP API binds to' },
+  'http.ssl.keystore.location': {
+    kind: 'string',
+    default: '',
+    doc: 'a PEM file with the private key and certificate chain: the admin API and console serve HTTPS; empty: HTTP',
+  },
+  'http.ssl.key.password': {
+    kind: 'string',
+    default: '',
+    doc: "the password of http.ssl.keystore.location's private key, if encrypted",
+  },
   'http.users.file': { kind: 'string', default: 'config/users.properties', doc: 'console and API users and roles' },
   'http.trusted.proxies': {
     kind: 'string',

@@ -78,46 +78,41 @@ export function listenerSecurityOf(config: BrokerConfig): ListenerSecurity {
   return security;
 }
 
+/** A PEM keystore (private key + certificate chain), checked: the key opens with its password and matches the certificate. */
+export interface Keystore {
+  key: string;
+  cert: string;
+  passphrase?: string;
+}
+
+/** The admin API's HTTPS keystore (http.ssl.*), or undefined for plain HTTP. */
+export function httpTlsOf(config: BrokerConfig): Keystore | undefined {
+  const location = config.string('http.ssl.keystore.location');
+  if (location === '') return undefined;
+  return readKeystore(
+    location,
+    'http.ssl.keystore.location',
+    config.string('http.ssl.key.password'),
+    'http.ssl.key.password',
+  );
+}
+
 function brokerTlsOf(config: BrokerConfig, why: string): BrokerTls {
   const location = config.string('ssl.keystore.location');
   if (location === '') {
     throw invalid(`${why} needs ssl.keystore.location: a PEM file with the private key and the certificate chain`);
   }
-  const keystore = readPem('ssl.keystore.location', location);
-  const passphrase = config.string('ssl.key.password') || undefined;
-  const keyBlock =
-    /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/.exec(
-      keystore,
-    );
-  if (!keyBlock) throw invalid(`ssl.keystore.location ${location} holds no PEM private key`);
-  let privateKey: ReturnType<typeof createPrivateKey>;
-  try {
-    privateKey = createPrivateKey({ key: keyBlock[0], passphrase });
-  } catch (err) {
-    const hint = passphrase === undefined ? ' (encrypted? set ssl.key.password)' : ' (is ssl.key.password right?)';
-    throw invalid(
-      `the private key in ssl.keystore.location ${location} cannot be read${hint}: ${(err as Error).message}`,
-    );
-  }
-  const chain = pemCertificates(keystore);
-  const first = chain[0];
-  if (first === undefined) throw invalid(`ssl.keystore.location ${location} holds no PEM certificate`);
-  let certificate: X509Certificate;
-  try {
-    certificate = new X509Certificate(first);
-  } catch (err) {
-    throw invalid(`the certificate in ssl.keystore.location ${location} cannot be read: ${(err as Error).message}`);
-  }
-  if (!certificate.checkPrivateKey(privateKey)) {
-    throw invalid(`ssl.keystore.location ${location}: the first certificate does not belong to the private key`);
-  }
+  const keystore = readKeystore(
+    location,
+    'ssl.keystore.location',
+    config.string('ssl.key.password'),
+    'ssl.key.password',
+  );
   const tls: BrokerTls = {
-    key: keyBlock[0],
-    cert: chain.join('\n'),
+    ...keystore,
     clientAuth: config.string('ssl.client.auth') as ClientAuth,
     checkHostname: config.string('ssl.endpoint.identification.algorithm') === 'https',
   };
-  if (passphrase !== undefined) tls.passphrase = passphrase;
   const trustLocation = config.string('ssl.truststore.location');
   if (trustLocation !== '') {
     const trusted = pemCertificates(readPem('ssl.truststore.location', trustLocation));
@@ -125,4 +120,34 @@ function brokerTlsOf(config: BrokerConfig, why: string): BrokerTls {
     tls.ca = trusted.join('\n');
   }
   return tls;
+}
+
+function readKeystore(location: string, locationKey: string, password: string, passwordKey: string): Keystore {
+  const keystore = readPem(locationKey, location);
+  const passphrase = password || undefined;
+  const keyBlock =
+    /-----BEGIN (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----[\s\S]+?-----END (?:ENCRYPTED |RSA |EC )?PRIVATE KEY-----/.exec(
+      keystore,
+    );
+  if (!keyBlock) throw invalid(`${locationKey} ${location} holds no PEM private key`);
+  let privateKey: ReturnType<typeof createPrivateKey>;
+  try {
+    privateKey = createPrivateKey({ key: keyBlock[0], passphrase });
+  } catch (err) {
+    const hint = passphrase === undefined ? ` (encrypted? set ${passwordKey})` : ` (is ${passwordKey} right?)`;
+    throw invalid(`the private key in ${locationKey} ${location} cannot be read${hint}: ${(err as Error).message}`);
+  }
+  const chain = pemCertificates(keystore);
+  const first = chain[0];
+  if (first === undefined) throw invalid(`${locationKey} ${location} holds no PEM certificate`);
+  let certificate: X509Certificate;
+  try {
+    certificate = new X509Certificate(first);
+  } catch (err) {
+    throw invalid(`the certificate in ${locationKey} ${location} cannot be read: ${(err as Error).message}`);
+  }
+  if (!certificate.checkPrivateKey(privateKey)) {
+    throw invalid(`${locationKey} ${location}: the first certificate does not belong to the private key`);
+  }
+  return { key: keyBlock[0], cert: chain.join('\n'), ...(passphrase === undefined ? {} : { passphrase }) };
 }

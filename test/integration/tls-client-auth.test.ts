@@ -4,10 +4,11 @@
  * clear error and the broker says why in its log; a client with a trusted
  * certificate produces and consumes; the broker's own clients (its readiness
  * probe and the admin API's client) present the broker's certificate and get
- * in; a TLS client on the PLAINTEXT port is told it is no TLS listener, and
+ * in, and the admin API itself serves HTTPS (http.ssl.keystore.location); a TLS client on the PLAINTEXT port is told it is no TLS listener, and
  * that listener keeps serving plaintext clients.
  */
 import fs from 'node:fs';
+import https from 'node:https';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/client/sluice.js';
 import type { ClientTlsOptions } from '../../src/client/types.js';
@@ -37,6 +38,8 @@ beforeAll(async () => {
       `ssl.keystore.location=${certs.broker.keystore}`,
       `ssl.truststore.location=${certs.ca}`,
       'ssl.client.auth=required',
+      // the admin API over HTTPS, with the broker's keystore
+      `http.ssl.keystore.location=${certs.broker.keystore}`,
       'default.replication.factor=1',
     ],
     onOutput: (_stream, chunk) => {
@@ -74,6 +77,31 @@ async function failure(promise: Promise<unknown>): Promise<SluiceError> {
   throw new Error('expected a failure');
 }
 
+/** GET `url` of the admin API over HTTPS, trusting the test CA. */
+function httpsGet(url: string, authorization?: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.get(
+      {
+        host: '127.0.0.1',
+        port: broker.httpPort,
+        path: url,
+        ca: read(certs.ca),
+        headers: authorization ? { authorization } : {},
+        timeout: 10_000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString('utf8');
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
+    req.on('error', reject);
+  });
+}
+
 async function waitForLog(text: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!log.includes(text)) {
@@ -108,16 +136,14 @@ describe('ssl.client.auth=required', () => {
     expect(values).toEqual(['hello']);
   });
 
-  it("the broker's own clients present its certificate: /readyz and the admin API work", async () => {
-    const base = `http://127.0.0.1:${broker.httpPort}`;
-    const ready = await fetch(`${base}/readyz`);
-    expect(ready.status, await ready.text()).toBe(200);
-    const topics = await fetch(`${base}/api/topics`, {
-      headers: { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` },
-    });
-    const body = await topics.text();
-    expect(topics.status, body).toBe(200);
-    expect(body).toContain('auth-required');
+  it("the broker's own clients present its certificate: /readyz and the admin API work, over HTTPS", async () => {
+    const ready = await httpsGet('/readyz');
+    expect(ready.status, ready.body).toBe(200);
+    const topics = await httpsGet('/api/topics', `Basic ${Buffer.from('admin:admin').toString('base64')}`);
+    expect(topics.status, topics.body).toBe(200);
+    expect(topics.body).toContain('auth-required');
+    // plain HTTP on the HTTPS port gets no answer
+    await expect(fetch(`http://127.0.0.1:${broker.httpPort}/readyz`)).rejects.toThrow();
   });
 
   it('a TLS client on the PLAINTEXT Kafka port is told so; the port keeps serving plaintext clients', async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import { listenerSecurityOf } from '../../../src/config/tls-config.js';
+import { httpTlsOf, listenerSecurityOf } from '../../../src/config/tls-config.js';
 import { makeTestCerts, type TestCerts } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -94,5 +94,14 @@ describe('listener security from the broker config', () => {
     expect(s.tls?.checkHostname).toBe(true);
     expect(s.tls?.cert).toBe(fs.readFileSync(certs.broker.cert, 'utf8').trim());
     expect(s.tls?.ca).toBe(fs.readFileSync(certs.ca, 'utf8').trim());
+  });
+
+  it('reads the admin API keystore (http.ssl.*) and names those keys in its errors', () => {
+    const http = (entries: Record<string, string>) => httpTlsOf(parseBrokerConfig(new Map(Object.entries(entries))));
+    expect(http({})).toBeUndefined();
+    expect(http({ 'http.ssl.keystore.location': certs.broker.keystore })?.cert).toContain('BEGIN CERTIFICATE');
+    expect(() => http({ 'http.ssl.keystore.location': certs.brokerEncrypted.keystore })).toThrow(
+      /the private key in http.ssl.keystore.location .* \(encrypted\? set http.ssl.key.password\)/,
+    );
   });
 });
