@@ -24,6 +24,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { usesTls } from '../security/security-protocol.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
@@ -67,7 +68,7 @@ export class Broker {
   async start(): Promise<{ host: string; port: number }> {
     // a TLS listener without usable key material stops the start before anything is opened
     const security = listenerSecurityOf(this.config);
-    if (security.tls && security.interBroker !== 'PLAINTEXT' && security.interBroker !== 'SASL_PLAINTEXT') {
+    if (security.tls && usesTls(security.interBroker)) {
       this.brokerClientTls = clientTlsOf(security.tls);
     }
     const logs = await LogManager.open({

@@ -154,6 +154,8 @@ describe('ssl.client.auth=required', () => {
     );
     expect(wrongPort.code).toBe(ErrorCode.TlsFailed);
     expect(wrongPort.message).toMatch(/is it a PLAINTEXT listener\?/);
+    // and the broker says what happened instead of "a frame of 369 MB"
+    await waitForLog('a TLS handshake on a PLAINTEXT listener');
     const listed = await kcat.run(['-b', broker.kafkaBrokers, '-L', '-m', '5']);
     expect(listed.code, listed.stderr).toBe(0);
     expect(listed.stdout).toMatch(/1 brokers:/);
