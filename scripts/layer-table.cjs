@@ -18,7 +18,7 @@ const allowed = {
   // segments, indexes, logs, recovery, retention — no network, no protocol, no replicas
   storage: ['wire', 'shared'],
   // broker and topic configuration: keys, defaults, bounds
-  config: ['storage', 'shared'],
+  config: ['security', 'storage', 'shared'],
   // the Coordinator interface (brokers, topics, leaders, ISR) and its two implementations
   coordination: ['security', 'storage', 'shared'],
   'coordination/standalone': ['security', 'coordination', 'storage', 'shared'],

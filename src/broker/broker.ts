@@ -7,7 +7,10 @@
  * leave the cluster, flush and close the logs (LevelDB last).
  */
 import { Connection } from '../client/connection.js';
+import type { TlsConnectOptions } from '../client/tls.js';
+import type { ClientTlsOptions } from '../client/types.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
+import { type BrokerTls, type ListenerSecurity, listenerSecurityOf } from '../config/tls-config.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
 import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordinator.js';
@@ -21,6 +24,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { usesTls } from '../security/security-protocol.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
@@ -53,6 +57,8 @@ export class Broker {
   kafkaAddress: { host: string; port: number } | undefined;
   /** Where the listener is bound (port 0 in the config picks a free one). */
   address: { host: string; port: number } | undefined;
+  /** TLS of this broker's own connections to native listeners (its own and its peers'); undefined: plaintext. */
+  private brokerClientTls: ClientTlsOptions | undefined;
 
   constructor(
     readonly config: BrokerConfig,
@@ -61,6 +67,11 @@ export class Broker {
 
   async start(): Promise<{ host: string; port: number }> {
     // opening the logs also loads the zstd compressor (src/wire/zstd.ts), before any listener accepts
+    // a TLS listener without usable key material stops the start before anything is opened
+    const security = listenerSecurityOf(this.config);
+    if (security.tls && usesTls(security.interBroker)) {
+      this.brokerClientTls = clientTlsOf(security.tls);
+    }
     const logs = await LogManager.open({
       logDirs: this.config.list('log.dirs'),
       config: logConfigOf(this.config),
@@ -94,6 +105,7 @@ export class Broker {
         notifier: this.notifier,
         logger: this.logger,
         metrics: this.metrics,
+        ...this.interBrokerTls(),
       });
       this.replicas = replicas;
       const topics = new TopicManager(replicas, coordinator, this.config, this.logger);
@@ -121,6 +133,7 @@ export class Broker {
         notifier: this.notifier,
         logger: this.logger,
         self: () => this.address,
+        ...this.interBrokerTls(),
       });
       this.queues = queues;
       const ctx: HandlerContext = {
@@ -161,13 +174,27 @@ export class Broker {
       // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       const refusals = new RefusedRequests(this.logger);
-      this.server = new ProtocolServer(nativeCodec(refusals), handlers, ctx, limits, this.logger);
+      this.server = new ProtocolServer(
+        nativeCodec(refusals),
+        handlers,
+        ctx,
+        limits,
+        this.logger,
+        listenerOf(security, security.native),
+      );
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
-        this.kafkaServer = new ProtocolServer(kafkaCodec(refusals), handlers, ctx, limits, this.logger);
+        this.kafkaServer = new ProtocolServer(
+          kafkaCodec(refusals),
+          handlers,
+          ctx,
+          limits,
+          this.logger,
+          listenerOf(security, security.kafka),
+        );
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');
@@ -184,6 +211,7 @@ export class Broker {
         metrics: this.metrics,
         logs,
         startedAt: this.startedAt,
+        ...(this.brokerClientTls ? { brokerTls: this.brokerClientTls } : {}),
       });
       this.httpAddress = this.http.address;
       this.logger.info(
@@ -217,12 +245,19 @@ export class Broker {
       clientId: 'sluice-readyz',
       connectTimeoutMs: readinessProbeTimeoutMs,
       requestTimeoutMs: readinessProbeTimeoutMs,
+      ...this.interBrokerTls(),
     });
     try {
       await conn.request(ApiKey.ApiVersions, {});
     } finally {
       conn.close();
     }
+  }
+
+  /** The `interBrokerTls` / `tls` option of this broker's own clients, when they use TLS. */
+  private interBrokerTls(): { interBrokerTls?: TlsConnectOptions; tls?: TlsConnectOptions } {
+    const tls = this.brokerClientTls;
+    return tls ? { interBrokerTls: tls, tls } : {};
   }
 
   private createCoordinator(endpoint: BrokerEndpoint, logs: LogManager): Coordinator {
@@ -284,4 +319,25 @@ export class Broker {
     await this.cleaner?.stop();
     await this.logs?.close();
   }
+}
+
+/** A listener's protocol with the broker's TLS material. */
+function listenerOf(security: ListenerSecurity, protocol: ListenerSecurity['native']) {
+  return security.tls ? { protocol, tls: security.tls } : { protocol };
+}
+
+/**
+ * The broker as a TLS client of brokers: it trusts its truststore (the system
+ * CAs without one), shows its own certificate (so that ssl.client.auth=required
+ * admits its peers) and checks the peer's host name unless
+ * ssl.endpoint.identification.algorithm is empty.
+ */
+function clientTlsOf(tls: BrokerTls): ClientTlsOptions {
+  return {
+    key: tls.key,
+    cert: tls.cert,
+    ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+  };
 }

@@ -8,6 +8,7 @@ import { parseBrokers } from '../client/brokers.js';
 import { Sluice } from '../client/sluice.js';
 import type { TopicDescription } from '../client/types.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
+import { readCommandConfig } from './command-config.js';
 
 export const defaultBrokers = '127.0.0.1:9092';
 
@@ -20,6 +21,8 @@ const cliRequestTimeoutMs = 15_000;
 export interface GlobalOptions {
   brokers: string;
   verbose?: boolean;
+  /** --command-config (or SLUICE_COMMAND_CONFIG): Kafka client properties for TLS and SASL. */
+  commandConfig?: string;
 }
 
 /** Adds the global options to `cmd` (root only; subcommands read them with optsWithGlobals). */
@@ -30,19 +33,32 @@ export function addGlobalOptions(cmd: Command): Command {
         .env('SLUICE_BROKERS')
         .default(defaultBrokers),
     )
+    .addOption(
+      new Option(
+        '--command-config <file>',
+        'client properties: security.protocol, ssl.ca.location, ssl.certificate.location, ssl.key.location, ssl.key.password, ssl.endpoint.identification.algorithm, sasl.mechanism, sasl.username, sasl.password',
+      ).env('SLUICE_COMMAND_CONFIG'),
+    )
     .option('--verbose', 'print stack traces with errors');
 }
 
 export function globalsOf(cmd: Command): GlobalOptions {
   const opts = cmd.optsWithGlobals<Partial<GlobalOptions>>();
   const brokers = opts.brokers ?? process.env.SLUICE_BROKERS ?? defaultBrokers;
-  return { brokers: brokers.trim() === '' ? defaultBrokers : brokers, verbose: opts.verbose === true };
+  const commandConfig = opts.commandConfig ?? process.env.SLUICE_COMMAND_CONFIG;
+  return {
+    brokers: brokers.trim() === '' ? defaultBrokers : brokers,
+    verbose: opts.verbose === true,
+    ...(commandConfig === undefined || commandConfig.trim() === '' ? {} : { commandConfig }),
+  };
 }
 
-/** A client for `globals`; --brokers is checked first so a bad list fails before any connection. */
+/** A client for `globals`; --brokers and --command-config are checked first so bad ones fail before any connection. */
 export function openClient(globals: GlobalOptions): Sluice {
   parseBrokers(globals.brokers);
+  const security = globals.commandConfig === undefined ? {} : readCommandConfig(globals.commandConfig);
   return new Sluice({
+    ...security,
     brokers: globals.brokers,
     clientId: 'sluice-cli',
     connectTimeoutMs: cliConnectTimeoutMs,

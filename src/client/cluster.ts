@@ -18,6 +18,7 @@ import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } fr
 import { Connection } from './connection.js';
 import { closedError, isRetriableError, markRetriable, wireError } from './errors.js';
 import { checkMetadata, metadataGap } from './metadata.js';
+import type { TlsConnectOptions } from './tls.js';
 
 export interface ClusterOptions {
   brokers: BrokerList;
@@ -27,6 +28,8 @@ export interface ClusterOptions {
   maxInFlight: number;
   retries: number;
   retryBackoffMs: number;
+  /** TLS on every broker connection (tls.ts); absent: plaintext. */
+  tls?: TlsConnectOptions;
   emit: (event: string, payload: unknown) => void;
 }
 
@@ -72,6 +75,11 @@ export class Cluster {
     return this.closed;
   }
 
+  /** The TLS options of this client's broker connections (undefined: plaintext). */
+  get tls(): TlsConnectOptions | undefined {
+    return this.options.tls;
+  }
+
   get isInterrupted(): boolean {
     return this.interrupted;
   }
@@ -109,6 +117,7 @@ export class Cluster {
         connectTimeoutMs: this.options.connectTimeoutMs,
         requestTimeoutMs: this.options.requestTimeoutMs,
         maxInFlight: this.options.maxInFlight,
+        ...(this.options.tls ? { tls: this.options.tls } : {}),
         onClose: (err) => this.onConnectionLost(key, err),
       });
       this.connections.set(key, conn);
@@ -158,6 +167,8 @@ export class Cluster {
         last = err;
       }
     }
+    // a TLS failure is the clearer answer (an untrusted certificate is no unreachable broker)
+    if (last instanceof SluiceError && last.code === ErrorCode.TlsFailed) throw last;
     const list = this.candidates().map(addressText).join(', ');
     throw markRetriable(
       new SluiceError(ErrorCode.BrokerUnreachable, `no broker reachable (tried ${list})`, { cause: last }),

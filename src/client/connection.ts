@@ -25,6 +25,7 @@ import {
   clientResponseFrameBytesMax,
 } from '../shared/limits.js';
 import { markRetriable } from './errors.js';
+import { type TlsConnectOptions, tlsConnect, tlsFailure } from './tls.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -34,6 +35,8 @@ export interface ConnectionOptions {
   requestTimeoutMs?: number;
   maxInFlight?: number;
   maxFrameBytes?: number;
+  /** TLS (node:tls options, see tls.ts); absent: plaintext. */
+  tls?: TlsConnectOptions;
   /** Called once when the connection ends for any reason other than close(). */
   onClose?: (err: Error) => void;
 }
@@ -81,6 +84,9 @@ export class Connection {
   private readonly maxInFlight: number;
   private readonly maxFrameBytes: number;
   private readonly onClose: ((err: Error) => void) | undefined;
+  private readonly tls: TlsConnectOptions | undefined;
+  /** A response arrived: a TLS connection closed before any was not refused at the handshake. */
+  private answered = false;
 
   private socket: net.Socket | null = null;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
@@ -104,6 +110,7 @@ export class Connection {
     );
     this.maxFrameBytes = options.maxFrameBytes ?? clientResponseFrameBytesMax;
     this.onClose = options.onClose;
+    this.tls = options.tls;
   }
 
   get address(): string {
@@ -128,7 +135,11 @@ export class Connection {
     if (this.connecting) return this.connecting;
     this.state = 'connecting';
     this.connecting = new Promise<void>((resolve, reject) => {
-      const socket = net.createConnection({ host: this.host, port: this.port });
+      const tlsOptions = this.tls;
+      const socket = tlsOptions
+        ? tlsConnect(this.host, this.port, tlsOptions)
+        : net.createConnection({ host: this.host, port: this.port });
+      const connectEvent = tlsOptions ? 'secureConnect' : 'connect';
       this.socket = socket;
       socket.setNoDelay(true);
       const timer = setTimeout(() => {
@@ -141,14 +152,17 @@ export class Connection {
       }, this.connectTimeoutMs);
       const fail = (err: Error): void => {
         clearTimeout(timer);
-        socket.off('connect', onConnect);
+        socket.off(connectEvent, onConnect);
+        const tlsError = tlsOptions ? tlsFailure(err, this.address, true) : undefined;
         const wrapped =
-          err instanceof SluiceError
+          tlsError ??
+          (err instanceof SluiceError
             ? err
             : new SluiceError(ErrorCode.BrokerUnreachable, `cannot connect to ${this.address}: ${err.message}`, {
                 cause: err,
-              });
-        markRetriable(wrapped);
+              }));
+        // a refused certificate stays refused (tlsFailure says which TLS failures may pass on another try)
+        if (!tlsError) markRetriable(wrapped);
         this.shutdown(wrapped, false);
         reject(wrapped);
       };
@@ -159,7 +173,7 @@ export class Connection {
         this.attach(socket);
         resolve();
       };
-      socket.once('connect', onConnect);
+      socket.once(connectEvent, onConnect);
       socket.once('error', fail);
     });
     return this.connecting;
@@ -180,9 +194,27 @@ export class Connection {
     );
     socket.on('data', (chunk: Buffer) => reader.push(chunk));
     socket.on('error', (err) =>
-      this.shutdown(this.unreachable(`connection to ${this.address} failed: ${err.message}`, false, err), true),
+      this.shutdown(
+        (this.tls && tlsFailure(err, this.address, false)) ||
+          this.unreachable(`connection to ${this.address} failed: ${err.message}`, false, err),
+        true,
+      ),
     );
-    socket.on('close', () => this.shutdown(this.unreachable(`connection to ${this.address} closed`, false), true));
+    socket.on('close', () => {
+      if (this.tls?.cert !== undefined && !this.answered) {
+        // TLS 1.3 ends the handshake before the broker checks the client certificate: a refusal closes the
+        // connection at once (retriable: a broker going down just then looks the same)
+        const refused = new SluiceError(
+          ErrorCode.TlsFailed,
+          `TLS to the broker at ${this.address} failed: it closed the connection before answering (did it refuse the client certificate: untrusted or expired?)`,
+        );
+        this.shutdown(markRetriable(refused), true);
+        return;
+      }
+      // a TLS listener drops a plaintext request without a word
+      const hint = !this.tls && !this.answered ? ' before answering (is it an SSL listener? set the ssl option)' : '';
+      this.shutdown(this.unreachable(`connection to ${this.address} closed${hint}`, false), true);
+    });
   }
 
   private onFrame(payload: Buffer): void {
@@ -220,6 +252,7 @@ export class Connection {
       return;
     }
     this.pending.delete(p.correlationId);
+    this.answered = true;
     if (p.timer) clearTimeout(p.timer);
     this.release();
     if (typeof decoded.body !== 'object' || decoded.body === null) {

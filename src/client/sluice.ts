@@ -27,6 +27,7 @@ import { boundedInt } from './options.js';
 import { Producer } from './producer.js';
 import { Queue, type QueueRegistry } from './queue.js';
 import { Session } from './session.js';
+import { type TlsConnectOptions, tlsOptionsOf } from './tls.js';
 import type {
   ConsumerOptions,
   ProducerOptions,
@@ -35,6 +36,12 @@ import type {
   TransportInterruptedEvent,
   TransportResumedEvent,
 } from './types.js';
+
+/** The cluster's `tls` field for the `ssl` option (none for plaintext). */
+function tlsOption(ssl: SluiceOptions['ssl']): { tls?: TlsConnectOptions } {
+  const tls = tlsOptionsOf(ssl);
+  return tls ? { tls } : {};
+}
 
 export interface SluiceEvents {
   transportInterrupted: [TransportInterruptedEvent];
@@ -88,6 +95,7 @@ export class Sluice extends EventEmitter<SluiceEvents> {
         clientRetryBackoffMsMax,
         clientRetryBackoffMsDefault,
       ),
+      ...tlsOption(options.ssl),
       emit: (event, payload) => {
         this.emit(event as keyof SluiceEvents, payload as TransportInterruptedEvent);
       },

@@ -1,4 +1,5 @@
 /** Public types of the client library. */
+import type { PeerCertificate } from 'node:tls';
 import type { Assignor } from './assignors/index.js';
 
 export type { Subscription, TopicPartitions } from '../protocol/native/consumer-protocol.js';
@@ -278,6 +279,8 @@ export interface ClientTlsOptions {
   rejectUnauthorized?: boolean;
   /** The name checked against the broker certificate (default: the broker's host). */
   servername?: string;
+  /** Replaces the host name check (node:tls; `() => undefined` skips it, Kafka's ssl.endpoint.identification.algorithm=none). */
+  checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
 }
 
 /** SASL credentials of a client; mechanism spelled as kafkajs does. */

@@ -8,6 +8,8 @@
  * The order of the rows is the order DescribeConfigs lists a broker's keys in,
  * and the order of the topic keys is that of a topic's.
  */
+
+import { securityProtocols } from '../security/security-protocol.js';
 import { assert } from '../shared/assert.js';
 import {
   connectionIdleMsDefault,
@@ -364,8 +366,61 @@ export const configKeys = {
     max: portMax,
     doc: 'the Kafka-protocol listener (kcat, kafkajs, librdkafka); -1 = off, 0 = any free port',
   },
+  'native.security.protocol': {
+    kind: 'string',
+    default: 'PLAINTEXT',
+    values: securityProtocols,
+    doc: 'the native listener: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL',
+  },
+  'kafka.security.protocol': {
+    kind: 'string',
+    default: 'PLAINTEXT',
+    values: securityProtocols,
+    doc: 'the Kafka-protocol listener: PLAINTEXT, SSL (TLS), SASL_PLAINTEXT or SASL_SSL',
+  },
+  'inter.broker.security.protocol': {
+    kind: 'string',
+    default: 'PLAINTEXT',
+    values: securityProtocols,
+    doc: "how brokers reach each other's native listener (replication, queue forwarding): must be native.security.protocol",
+  },
+  'ssl.keystore.type': { kind: 'string', default: 'PEM', values: ['PEM'], doc: 'the keystore format: PEM only' },
+  'ssl.keystore.location': {
+    kind: 'string',
+    default: '',
+    doc: "a PEM file with the broker's private key and certificate chain (needed by an SSL or SASL_SSL listener)",
+  },
+  'ssl.key.password': { kind: 'string', default: '', doc: "the password of the keystore's private key, if encrypted" },
+  'ssl.client.auth': {
+    kind: 'string',
+    default: 'none',
+    values: ['none', 'requested', 'required'],
+    doc: 'client certificates on TLS listeners: none, requested (checked when given) or required',
+  },
+  'ssl.truststore.type': { kind: 'string', default: 'PEM', values: ['PEM'], doc: 'the truststore format: PEM only' },
+  'ssl.truststore.location': {
+    kind: 'string',
+    default: '',
+    doc: "a PEM CA bundle: checks client certificates and, between brokers, the peers' certificates; empty: the system CAs",
+  },
+  'ssl.endpoint.identification.algorithm': {
+    kind: 'string',
+    default: 'https',
+    values: ['https', ''],
+    doc: "between brokers: https checks the peer certificate's host name; empty: not checked",
+  },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax, doc: 'the admin HTTP API and console' },
   'http.host': { kind: 'string', default: '127.0.0.1', doc: 'the host the admin HTTP API binds to' },
+  'http.ssl.keystore.location': {
+    kind: 'string',
+    default: '',
+    doc: 'a PEM file with the private key and certificate chain: the admin API and console serve HTTPS; empty: HTTP',
+  },
+  'http.ssl.key.password': {
+    kind: 'string',
+    default: '',
+    doc: "the password of http.ssl.keystore.location's private key, if encrypted",
+  },
   'http.users.file': { kind: 'string', default: 'config/users.properties', doc: 'console and API users and roles' },
   'http.trusted.proxies': {
     kind: 'string',

@@ -1,4 +1,5 @@
 /** What the broker hands the admin HTTP API when it starts it. */
+import type { ClientTlsOptions } from '../client/types.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import type { Logger } from '../shared/logger.js';
@@ -31,4 +32,6 @@ export interface HttpServerOptions {
   users?: Map<string, UserRecord>;
   /** Overrides the failed-login delays and bounds of src/shared/limits.ts (tests). */
   loginThrottle?: Partial<LoginThrottleOptions>;
+  /** TLS of the API's client to its broker's native listener (native.security.protocol SSL/SASL_SSL). */
+  brokerTls?: ClientTlsOptions;
 }

@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Sluice } from '../client/sluice.js';
+import { httpTlsOf } from '../config/tls-config.js';
 import { type HttpStatus, httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
@@ -78,9 +79,20 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const sessions = new SessionStore();
   const guard = new LoginGuard(users, logger, options.loginThrottle);
   const address = options.brokerAddress();
-  const client = new Sluice({ brokers: `${address.host}:${address.port}`, clientId: 'sluice-http', retries: 2 });
+  const client = new Sluice({
+    brokers: `${address.host}:${address.port}`,
+    clientId: 'sluice-http',
+    retries: 2,
+    ...(options.brokerTls ? { ssl: options.brokerTls } : {}),
+  });
   const admin = client.admin();
-  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy });
+  // http.ssl.keystore.location: HTTPS (the same routes; only the server under them differs)
+  const https = httpTlsOf(config);
+  const app = (
+    https
+      ? Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy, https })
+      : Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy })
+  ) as FastifyInstance;
   const routes: RouteOptions[] = [];
   app.addHook('onRoute', (route) => {
     if (route.method !== 'HEAD') routes.push(route);
@@ -164,7 +176,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       const token = sessions.create(user.username, user.role);
       reply.header(
         'set-cookie',
-        `${sessionCookie}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(sessionTtlMsDefault / 1000)}`,
+        // over HTTPS the cookie is never sent in the clear
+        `${sessionCookie}=${token}; Path=/; HttpOnly; SameSite=Strict; Max-Age=${Math.floor(sessionTtlMsDefault / 1000)}${https ? '; Secure' : ''}`,
       );
       logger.info({ remote: req.ip, username }, 'console login');
       return { username: user.username, role: user.role };
@@ -250,7 +263,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     bound && typeof bound === 'object'
       ? { host: bound.address, port: bound.port }
       : { host: config.string('http.host'), port: config.int('http.port') };
-  logger.info({ host: httpAddress.host, port: httpAddress.port }, 'http listening');
+  logger.info({ host: httpAddress.host, port: httpAddress.port, https: https !== undefined }, 'http listening');
   return {
     address: httpAddress,
     app,

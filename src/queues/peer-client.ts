@@ -10,6 +10,7 @@
 import { parseBrokers } from '../client/brokers.js';
 import { Cluster } from '../client/cluster.js';
 import { wireError } from '../client/errors.js';
+import type { TlsConnectOptions } from '../client/tls.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import {
@@ -23,7 +24,7 @@ import { queuePeerRequestTimeoutMs } from '../shared/limits.js';
 export class PeerClient {
   private readonly cluster: Cluster;
 
-  constructor(self: { host: string; port: number }, brokerId: number) {
+  constructor(self: { host: string; port: number }, brokerId: number, tls?: TlsConnectOptions) {
     this.cluster = new Cluster({
       brokers: parseBrokers(`${self.host}:${self.port}`),
       clientId: `broker-${brokerId}-queues`,
@@ -32,6 +33,7 @@ export class PeerClient {
       maxInFlight: 5,
       retries: 10,
       retryBackoffMs: 100,
+      ...(tls ? { tls } : {}),
       emit: () => {},
     });
   }

@@ -10,6 +10,7 @@
  * they hold goes back to the queue at once.
  */
 
+import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
@@ -34,6 +35,8 @@ export interface QueueManagerDeps {
   logger: Logger;
   /** The broker's own listener address (known once it is bound). */
   self: () => { host: string; port: number } | undefined;
+  /** TLS of requests to other brokers (inter.broker.security.protocol); absent: plaintext. */
+  interBrokerTls?: TlsConnectOptions;
 }
 
 interface Running {
@@ -82,7 +85,7 @@ export class QueueManager {
     if (!this.peerClient) {
       const self = this.deps.self();
       if (!self) throw new SluiceError(ErrorCode.BrokerError, 'the broker is not listening yet');
-      this.peerClient = new PeerClient(self, this.deps.brokerId);
+      this.peerClient = new PeerClient(self, this.deps.brokerId, this.deps.interBrokerTls);
     }
     return this.peerClient;
   }

@@ -16,6 +16,7 @@
  */
 
 import { Connection } from '../client/connection.js';
+import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import type { BrokerEndpoint } from '../coordination/coordinator.js';
 import { WireError, wireErrorName } from '../protocol/error-codes.js';
@@ -49,6 +50,8 @@ export interface ReplicaFetcherOptions {
   onIdle: () => void;
   /** The broker's reassignment throttle (replication-throttle.ts); absent: nothing is throttled. */
   throttle?: ReplicationThrottle;
+  /** TLS to the leader (inter.broker.security.protocol); absent: plaintext. */
+  tls?: TlsConnectOptions;
 }
 
 /** Longest sleep of a fetcher whose partitions all wait for the throttle (it then looks again). */
@@ -160,6 +163,7 @@ export class ReplicaFetcher {
       clientId: `replica-fetcher-${this.options.brokerId}`,
       requestTimeoutMs: replicaFetchRequestTimeoutMs,
       maxInFlight: 1,
+      ...(this.options.tls ? { tls: this.options.tls } : {}),
     });
     await this.connection.connect();
     return this.connection;

@@ -10,6 +10,7 @@
  * coordinator reported them; a change for an epoch already applied is a no-op.
  */
 
+import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
@@ -42,6 +43,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   /** Counts ISR shrinks and expands. */
   metrics?: IsrChangeCounter;
+  /** TLS of the connections to leaders (inter.broker.security.protocol); absent: plaintext. */
+  interBrokerTls?: TlsConnectOptions;
 }
 
 export class ReplicaManager {
@@ -415,6 +418,7 @@ export class ReplicaManager {
         config: this.options.config,
         logger: this.options.logger,
         throttle: this.throttle,
+        ...(this.options.interBrokerTls ? { tls: this.options.interBrokerTls } : {}),
         onIdle: () => {
           if (this.fetchers.get(leaderId) === fetcher) this.fetchers.delete(leaderId);
         },

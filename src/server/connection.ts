@@ -26,7 +26,7 @@ import { RequestReader } from './request-reader.js';
 import type { ServerCodec } from './server-codec.js';
 
 /** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
-export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame';
+export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_handshake';
 
 /** What bounds a connection, shared by every connection of both listeners. */
 export interface ConnectionLimits {
@@ -50,6 +50,12 @@ interface Slot {
 }
 
 let nextConnectionId = 1;
+
+/** A frame length whose bytes begin a TLS record (handshake 0x16 or alert 0x15, version 3.x): a TLS client. */
+function looksLikeTls(claimed: number): boolean {
+  const type = claimed >>> 24;
+  return (type === 0x16 || type === 0x15) && ((claimed >>> 16) & 0xff) === 0x03;
+}
 
 /** Runs K's handler on K's request: the table pairs each key with its handler, so the types stay paired. */
 function handle<K extends ApiKey>(
@@ -90,7 +96,9 @@ export class Connection<R> {
       (claimed) =>
         this.fail(
           'invalid_frame',
-          `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
+          looksLikeTls(claimed)
+            ? 'a TLS handshake on a PLAINTEXT listener (the client uses TLS, this listener does not)'
+            : `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
         ),
       () => this.updateFlow(),
     );

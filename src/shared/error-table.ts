@@ -496,6 +496,13 @@ export const sluiceConditions = {
     meaning:
       'A codec was used before its asynchronous set-up finished (zstd: initZstd(), run at broker start and by a zstd producer).',
   },
+  TlsFailed: {
+    code: 'SLUICE_ERR_TLS_FAILED',
+    reportedAs: 'NETWORK_EXCEPTION',
+    httpStatus: 400,
+    meaning:
+      "A TLS connection to a broker failed: its certificate is not trusted or does not name the host, it is no TLS listener, or it refused the client's certificate (client only; Kafka's SslAuthenticationException).",
+  },
 } as const satisfies Record<string, SluiceCondition>;
 
 type Conditions = WireConditions & typeof sluiceConditions;

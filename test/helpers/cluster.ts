@@ -50,6 +50,8 @@ export interface TestClusterOptions {
   brokers?: number;
   /** Extra broker overrides (after the cluster's own; a later one wins). */
   overrides?: string[];
+  /** Security options (ssl, sasl) of every client the helper opens, for a secured cluster. */
+  clientSecurity?: Pick<SluiceOptions, 'ssl' | 'sasl'>;
   /** Names the directory the broker logs are saved to (default: a timestamp). */
   label?: string;
   /** Where the broker logs are saved (default: test/.results/cluster-logs/<label>). */
@@ -94,6 +96,7 @@ export class TestCluster {
     private readonly overrides: string[],
     readonly label: string,
     private readonly logsDir: string,
+    private readonly clientSecurity: Pick<SluiceOptions, 'ssl' | 'sasl'> = {},
   ) {}
 
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
@@ -101,7 +104,13 @@ export class TestCluster {
     const zookeeper = await ZooKeeperServer.start();
     const label = options.label ?? `cluster-${Date.now()}`;
     const overrides = [`zookeeper.connect=${zookeeper.connect}`, ...clusterOverrides, ...(options.overrides ?? [])];
-    const cluster = new TestCluster(zookeeper, overrides, label, options.logsDir ?? path.join(logsRoot, label));
+    const cluster = new TestCluster(
+      zookeeper,
+      overrides,
+      label,
+      options.logsDir ?? path.join(logsRoot, label),
+      options.clientSecurity,
+    );
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     const started = await Promise.allSettled(ids.map((id) => cluster.startBroker(id)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -162,7 +171,7 @@ export class TestCluster {
 
   /** A client on the whole cluster; closed by stop(). */
   client(options: SluiceOptions = {}): Sluice {
-    const c = new Sluice({ brokers: this.bootstrap, clientId: 'cluster-it', ...options });
+    const c = new Sluice({ brokers: this.bootstrap, clientId: 'cluster-it', ...this.clientSecurity, ...options });
     this.clients.add(c);
     return c;
   }
@@ -176,6 +185,7 @@ export class TestCluster {
       retryBackoffMs: 50,
       connectTimeoutMs: 2000,
       requestTimeoutMs: 10_000,
+      ...this.clientSecurity,
     });
     return this.adminClient;
   }
