@@ -66,12 +66,12 @@ export class Broker {
   ) {}
 
   async start(): Promise<{ host: string; port: number }> {
-    // opening the logs also loads the zstd compressor (src/wire/zstd.ts), before any listener accepts
     // a TLS listener without usable key material stops the start before anything is opened
     const security = listenerSecurityOf(this.config);
     if (security.tls && usesTls(security.interBroker)) {
       this.brokerClientTls = clientTlsOf(security.tls);
     }
+    // opening the logs also loads the zstd compressor (src/wire/zstd.ts), before any listener accepts
     const logs = await LogManager.open({
       logDirs: this.config.list('log.dirs'),
       config: logConfigOf(this.config),
