@@ -9,13 +9,14 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteRecordsPartition, DeleteRecordsResponse } from '../protocol/native/partition-messages.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
+import { AclOperation, checkTopic } from './authorize.js';
 import { bad, type Handler } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 import { orWireError, perPartition } from './per-partition.js';
 
 export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
   apiKey: ApiKey.DeleteRecords,
-  async handle(request, ctx): Promise<DeleteRecordsResponse> {
+  async handle(request, ctx, client): Promise<DeleteRecordsResponse> {
     const twice = namedTwice(
       request.topics.flatMap((t) => t.partitions.map((p) => topicPartitionKey(t.name, p.partition))),
     );
@@ -27,6 +28,7 @@ export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
             if (twice.has(topicPartitionKey(name, partition))) {
               throw bad(`the request names ${name}-${partition} more than once`);
             }
+            checkTopic(ctx, client, AclOperation.Delete, name);
             refuseInternalTopic(name, 'delete records of');
             const lowWatermark = await ctx.replicas.deleteRecords(name, partition, offset);
             return { partition, errorCode: 0, lowWatermark };

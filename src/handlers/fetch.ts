@@ -12,9 +12,11 @@
 import { isGroupRefusal } from '../groups/group.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
+import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
+import { AclOperation, allowed } from './authorize.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -34,6 +36,7 @@ async function readOnce(
   wanted: Wanted[],
   maxBytes: number,
   replicaId: number,
+  denied: ReadonlySet<string>,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, FetchPartitionResponse[]>();
@@ -41,6 +44,9 @@ async function readOnce(
     const replica = ctx.replicas.replica(w.topic, w.partition);
     const entry = await orWireError<FetchPartitionResponse>(
       async () => {
+        if (denied.has(w.topic)) {
+          throw new SluiceError(ErrorCode.TopicAuthorizationFailed, `not authorized to Read topic ${w.topic}`);
+        }
         const leader = ctx.replicas.leaderReplica(w.topic, w.partition);
         if (replicaId >= 0) {
           if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
@@ -93,7 +99,7 @@ function membership(request: FetchRequest): { generationId: number; memberId: st
 
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
-  async handle(request, ctx): Promise<FetchResponse> {
+  async handle(request, ctx, client): Promise<FetchResponse> {
     const { groupId } = request;
     if (groupId !== undefined && groupId !== '') {
       // a group member fetching for a generation that is over must rejoin first
@@ -125,8 +131,15 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         });
       }
     }
+    // a consumer needs Read on each topic (a follower's ClusterAction was checked for the whole request)
+    const denied = new Set<string>();
+    if (ctx.authorizer && replicaId < 0) {
+      for (const t of new Set(wanted.map((w) => w.topic))) {
+        if (!allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t)) denied.add(t);
+      }
+    }
     const deadline = Date.now() + maxWaitMs;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId);
+    let result = await readOnce(ctx, wanted, maxBytes, replicaId, denied);
     const keys = wanted.map((w) => topicPartitionKey(w.topic, w.partition));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest
     while (result.bytes < minBytes && !ctx.stopping()) {
@@ -142,7 +155,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           resolve();
         });
       });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId);
+      result = await readOnce(ctx, wanted, maxBytes, replicaId, denied);
     }
     return result.response;
   },

@@ -10,7 +10,9 @@ import { isGroupRefusal, joinFailure } from '../groups/group.js';
 import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
+import { ResourceType } from '../security/acl.js';
 import { toWireError, WireError } from '../shared/errors.js';
+import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type Handler } from './context.js';
 
 const noBytes = Buffer.alloc(0);
@@ -137,7 +139,7 @@ export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
 
 export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
-  async handle(request, ctx) {
+  async handle(request, ctx, client) {
     const req: OffsetCommitRequest = {
       groupId: request.groupId,
       generationId: request.generationId,
@@ -157,27 +159,70 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       })),
     };
     if (req.groupId === '') throw bad('the group id is empty');
+    // Read on each topic (the group's Read was checked for the whole request): the others answer per partition
+    const denied = req.topics.filter((t) => !allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t.name));
+    const refused = denied.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: `${client.principal} is not authorized to Read topic ${t.name}`,
+      })),
+    }));
+    if (denied.length > 0 && denied.length === req.topics.length) return { errorCode: 0, topics: refused };
+    const toCommit = denied.length === 0 ? req : { ...req, topics: req.topics.filter((t) => !denied.includes(t)) };
     // Kafka answers a partition of a topic it does not know, or past the topic's count, per partition
-    return ctx.groups.commit(req, (topic, partition) => {
+    const committed = await ctx.groups.commit(toCommit, (topic, partition) => {
       const spec = ctx.coordinator.topic(topic);
       return spec !== undefined && partition >= 0 && partition < spec.partitions;
     });
+    return denied.length === 0 || !committed.topics
+      ? committed
+      : { ...committed, topics: [...committed.topics, ...refused] };
   },
 };
 
 export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
-  async handle(request, ctx) {
+  async handle(request, ctx, client) {
     const topics: OffsetFetchRequest['topics'] =
       request.topics?.map((t) => ({ name: t.name, partitions: t.partitions })) ?? null;
-    return ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
+    if (!ctx.authorizer) return ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
+    // Describe on each topic (the group's Describe was checked for the whole request)
+    const may = (name: string, log: boolean) =>
+      allowed(ctx, client, AclOperation.Describe, ResourceType.Topic, name, log);
+    if (topics === null) {
+      // every committed topic: only those the client may Describe (Kafka leaves the others out)
+      const all = await ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
+      return all.topics ? { ...all, topics: all.topics.filter((t) => may(t.name, false)) } : all;
+    }
+    const denied = topics.filter((t) => !may(t.name, true));
+    const refused = denied.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((partition) => ({
+        partition,
+        offset: -1,
+        metadata: '',
+        errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: `${client.principal} is not authorized to Describe topic ${t.name}`,
+      })),
+    }));
+    if (denied.length === 0) return ctx.groups.fetchOffsets({ groupId: request.groupId, topics });
+    const rest = topics.filter((t) => !denied.includes(t));
+    if (rest.length === 0) return { errorCode: 0, topics: refused };
+    const fetched = await ctx.groups.fetchOffsets({ groupId: request.groupId, topics: rest });
+    return fetched.topics ? { ...fetched, topics: [...fetched.topics, ...refused] } : fetched;
   },
 };
 
 export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
-  async handle(request, ctx) {
-    const groups = await ctx.groups.list();
+  async handle(request, ctx, client) {
+    let groups = await ctx.groups.list();
+    // Describe on the cluster lists every group; without it, only the groups the client may Describe
+    if (ctx.authorizer && !allowedOnCluster(ctx, client, AclOperation.Describe, false)) {
+      groups = groups.filter((g) => allowed(ctx, client, AclOperation.Describe, ResourceType.Group, g.groupId, false));
+    }
     // Kafka (KIP-518) matches the states case-insensitively; an empty filter lists every group
     const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
     if (states.size === 0) return { errorCode: 0, groups };
@@ -187,7 +232,29 @@ export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
 
 export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
-  async handle(request, ctx) {
-    return ctx.groups.describe(request.groups);
+  async handle(request, ctx, client) {
+    if (!ctx.authorizer) return ctx.groups.describe(request.groups);
+    // Describe on each group: the others answer GROUP_AUTHORIZATION_FAILED in place
+    const may = new Set(
+      request.groups.filter((g) => allowed(ctx, client, AclOperation.Describe, ResourceType.Group, g)),
+    );
+    const described = may.size > 0 ? await ctx.groups.describe([...may]) : { errorCode: 0, groups: [] };
+    if (!described.groups) return described;
+    const byId = new Map(described.groups.map((g) => [g.groupId, g]));
+    return {
+      errorCode: 0,
+      groups: request.groups.map(
+        (groupId) =>
+          byId.get(groupId) ?? {
+            groupId,
+            errorCode: WireError.GROUP_AUTHORIZATION_FAILED,
+            errorMessage: `${client.principal} is not authorized to Describe group ${groupId}`,
+            state: 'Dead' as const,
+            protocolType: '',
+            protocol: '',
+            members: [],
+          },
+      ),
+    };
   },
 };

@@ -30,8 +30,9 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
+import { withRequestChecks } from './request-authorization.js';
 
-export const handlers: HandlerTable = {
+export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
   [ApiKey.Fetch]: fetchHandler,
   [ApiKey.ListOffsets]: listOffsetsHandler,
@@ -59,4 +60,4 @@ export const handlers: HandlerTable = {
   [ApiKey.CreatePartitions]: createPartitionsHandler,
   [ApiKey.DeleteRecords]: deleteRecordsHandler,
   ...queueHandlers,
-};
+});
