@@ -1,6 +1,7 @@
 /** Every handler, by API key: the table's type makes a missing handler, or one under another key, a compile error. */
 
 import { ApiKey } from '../protocol/native/api-keys.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { HandlerTable } from './context.js';
@@ -59,5 +60,8 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,
   [ApiKey.CreatePartitions]: createPartitionsHandler,
   [ApiKey.DeleteRecords]: deleteRecordsHandler,
+  [ApiKey.DescribeAcls]: describeAclsHandler,
+  [ApiKey.CreateAcls]: createAclsHandler,
+  [ApiKey.DeleteAcls]: deleteAclsHandler,
   ...queueHandlers,
 });

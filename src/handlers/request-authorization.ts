@@ -26,6 +26,9 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   },
   [ApiKey.AlterPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.ListPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
+  [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
+  [ApiKey.DeleteAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
+  [ApiKey.DescribeAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
   [ApiKey.InitProducerId]: (_r, ctx, c) => {
     const a = ctx.authorizer;
