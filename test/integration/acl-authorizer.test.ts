@@ -171,6 +171,16 @@ describe('patterns and deny', () => {
   });
 });
 
+describe('idempotent producers', () => {
+  it('InitProducerId is allowed by Write on some topic (Kafka 3.x), without IdempotentWrite on the cluster', async () => {
+    const p = kafka().producer({ idempotent: true, maxInFlightRequests: 1, retry: { retries: 1 } });
+    opened.push(p);
+    await p.connect();
+    const [sent] = await p.send({ topic: 'sales.eu', acks: -1, messages: [{ value: 'idempotent' }] });
+    expect(sent?.errorCode).toBe(0);
+  });
+});
+
 describe('group ACLs for committing', () => {
   it('commits as the allowed group; another group is refused with GROUP_AUTHORIZATION_FAILED', async () => {
     const ok = await run(['group', 'reset-offsets', 'readers', '--topic', 'orders', '--to-earliest', '--execute']);
