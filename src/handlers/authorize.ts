@@ -47,6 +47,7 @@ import {
   parseSuperUsers,
   ResourceType,
   resourceTypeName,
+  supportedOperations,
   wildcardHost,
   wildcardPrincipal,
   wildcardResource,
@@ -192,6 +193,25 @@ export function checkCluster(ctx: HandlerContext, client: ClientInfo, operation:
       `${client.principal} is not authorized to ${operationName(operation)} the cluster`,
     );
   }
+}
+
+/**
+ * KIP-430: the operations the client may do on the resource, as Kafka's bit
+ * field (bit N: AclOperation N), over the operations the resource type
+ * supports; without an authorizer, every one of them.
+ */
+export function authorizedOperations(
+  ctx: HandlerContext,
+  client: ClientInfo,
+  resourceType: ConcreteResourceType,
+  name: string,
+): number {
+  let bits = 0;
+  for (const op of supportedOperations[resourceType]) {
+    if (op === AclOperation.All) continue;
+    if (allowed(ctx, client, op, resourceType, name, false)) bits |= 1 << op;
+  }
+  return bits;
 }
 
 export { AclOperation };

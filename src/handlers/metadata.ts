@@ -1,8 +1,8 @@
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, TopicMetadata } from '../protocol/native/messages.js';
-import { ResourceType } from '../security/acl.js';
+import { clusterResourceName, ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
-import { AclOperation, allowed, allowedOnCluster, checkTopic } from './authorize.js';
+import { AclOperation, allowed, allowedOnCluster, authorizedOperations, checkTopic } from './authorize.js';
 import type { ClientInfo, Handler, HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -59,13 +59,23 @@ export const metadataHandler: Handler<typeof ApiKey.Metadata> = {
         .map((t) => t.name)
         .filter((n) => allowed(ctx, client, AclOperation.Describe, ResourceType.Topic, n, false));
     const topics: TopicMetadata[] = [];
-    for (const name of names) topics.push(await describe(name, autoCreate && requested != null, ctx, client));
+    for (const name of names) {
+      const t = await describe(name, autoCreate && requested != null, ctx, client);
+      // KIP-430: what the client may do on each topic it sees
+      if (request.includeTopicAuthorizedOperations === true && t.errorCode === 0) {
+        t.authorizedOperations = authorizedOperations(ctx, client, ResourceType.Topic, name);
+      }
+      topics.push(t);
+    }
     return {
       errorCode: 0,
       brokers: ctx.coordinator.brokers(),
       controllerId: ctx.coordinator.controllerId(),
       clusterId: ctx.coordinator.clusterId(),
       topics,
+      ...(request.includeClusterAuthorizedOperations === true
+        ? { clusterAuthorizedOperations: authorizedOperations(ctx, client, ResourceType.Cluster, clusterResourceName) }
+        : {}),
     };
   },
 };

@@ -28,8 +28,11 @@ import {
 } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/index.js';
+import { ApiKey } from '../../src/protocol/native/api-keys.js';
+import { AclOperation } from '../../src/security/acl.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const principal = 'User:ANONYMOUS';
 const host = '127.0.0.1';
@@ -161,6 +164,37 @@ describe('a principal allowed to read but not write a topic', () => {
     const topics = await a.listTopics();
     expect(topics).toContain('orders');
     expect(topics).not.toContain('audit');
+  });
+});
+
+describe('authorized operations (KIP-430)', () => {
+  it('Metadata answers the operations the principal may do on each topic and on the cluster', async () => {
+    const raw = await RawClient.connect(broker.port);
+    try {
+      const res = await raw.call<{
+        topics: { name: string; authorizedOperations?: number }[];
+        clusterAuthorizedOperations?: number;
+      }>(ApiKey.Metadata, {
+        topics: ['orders', 'sales.eu'],
+        includeTopicAuthorizedOperations: true,
+        includeClusterAuthorizedOperations: true,
+      });
+      const bits = (...ops: number[]) => ops.reduce((b, op) => b | (1 << op), 0);
+      // orders: Read, and the Describe it implies; sales.eu: Write and Describe
+      expect(res.topics.find((t) => t.name === 'orders')?.authorizedOperations).toBe(
+        bits(AclOperation.Read, AclOperation.Describe),
+      );
+      expect(res.topics.find((t) => t.name === 'sales.eu')?.authorizedOperations).toBe(
+        bits(AclOperation.Write, AclOperation.Describe),
+      );
+      const cluster = res.clusterAuthorizedOperations ?? 0;
+      expect(cluster & bits(AclOperation.Alter, AclOperation.Describe)).toBe(
+        bits(AclOperation.Alter, AclOperation.Describe),
+      );
+      expect(cluster & bits(AclOperation.ClusterAction, AclOperation.IdempotentWrite)).toBe(0);
+    } finally {
+      raw.close();
+    }
   });
 });
 

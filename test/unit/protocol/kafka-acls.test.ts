@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitives.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
 import { createAclsApi, deleteAclsApi, describeAclsApi } from '../../../src/protocol/kafka/apis/acls.js';
+import { describeClusterApi } from '../../../src/protocol/kafka/apis/describe-cluster.js';
+import { metadataApi } from '../../../src/protocol/kafka/apis/metadata.js';
 import { kafkaEnv } from '../../../src/protocol/kafka/registry.js';
 import { kafkajsRequest, kafkajsResponse } from '../../helpers/kafkajs-protocol.js';
 
@@ -205,5 +207,36 @@ describe('DeleteAcls (31)', () => {
         },
       ],
     });
+  });
+});
+
+describe('authorized operations (KIP-430) through Metadata (3) and DescribeCluster (60)', () => {
+  it('asks the native handler only when the client asks, and answers its bit fields', () => {
+    const req = {
+      topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: 'orders' }],
+      allowAutoTopicCreation: false,
+      includeClusterAuthorizedOperations: true,
+      includeTopicAuthorizedOperations: true,
+    };
+    expect(metadataApi.toNative?.(req, 10)).toMatchObject({
+      includeTopicAuthorizedOperations: true,
+      includeClusterAuthorizedOperations: true,
+    });
+    const native = {
+      errorCode: 0,
+      brokers: [],
+      controllerId: 1,
+      clusterId: 'c',
+      topics: [{ name: 'orders', errorCode: 0, partitions: [], authorizedOperations: 264 }],
+      clusterAuthorizedOperations: 384,
+    };
+    const res = metadataApi.fromNative(native, req, 10, kafkaEnv);
+    expect(res.topics[0]?.topicAuthorizedOperations).toBe(264);
+    expect(res.clusterAuthorizedOperations).toBe(384);
+    const unasked = { ...req, includeClusterAuthorizedOperations: false, includeTopicAuthorizedOperations: false };
+    expect(metadataApi.toNative?.(unasked, 10)).not.toHaveProperty('includeTopicAuthorizedOperations');
+    const dc = { includeClusterAuthorizedOperations: true, endpointType: 1 };
+    expect(describeClusterApi.toNative?.(dc, 1)).toMatchObject({ includeClusterAuthorizedOperations: true });
+    expect(describeClusterApi.fromNative(native, dc, 1, kafkaEnv).clusterAuthorizedOperations).toBe(384);
   });
 });
