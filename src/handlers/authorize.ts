@@ -28,7 +28,7 @@
  *   Alter/ListPartitionReassignments   Alter / Describe on the cluster   CLUSTER_AUTHORIZATION_FAILED
  *   InitProducerId         IdempotentWrite on the cluster, or Write on any topic
  *   Create/DeleteAcls      Alter on the cluster; DescribeAcls: Describe on the cluster
- *   Queue send / receive   Write / Read on the queue's name as a Topic resource; QueueAdmin stats and browse:
+ *   Queue send / receive   Write / Read on the queue's name as a Topic resource (its log __queue.<q> too); QueueAdmin stats and browse:
  *                          Describe, purge: Delete, redrive: Alter on it; list: Describe on the cluster
  *
  * Denials are logged (principal, operation, resource, host) through a
@@ -53,6 +53,7 @@ import {
   wildcardResource,
 } from '../security/acl.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { queueTopicNamePrefix } from '../shared/internal-topics.js';
 import { aclDenialLogLinesPerWindow, aclDenialLogWindowMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
@@ -88,13 +89,14 @@ export class AclAuthorizer implements Authorizer {
     logDenial = true,
   ): boolean {
     const host = clientAddress(client.clientHost);
-    const ok = authorize(this.acls(), this.options, client.principal, host, operation, { resourceType, name });
+    const resource = { resourceType, name: aclResourceName(resourceType, name) };
+    const ok = authorize(this.acls(), this.options, client.principal, host, operation, resource);
     if (!ok && logDenial) {
       this.denials.info(
         {
           principal: client.principal,
           operation: operationName(operation),
-          resource: `${resourceTypeName(resourceType)}:${name}`,
+          resource: `${resourceTypeName(resourceType)}:${resource.name}`,
           host,
           clientId: client.clientId,
         },
@@ -136,6 +138,17 @@ export class AclAuthorizer implements Authorizer {
   close(): void {
     this.denials.flush();
   }
+}
+
+/**
+ * The name ACLs know a resource by: a queue's log topic (`__queue.<q>`, which
+ * the queue clients look up in Metadata) is the queue's own name, so one ACL
+ * on Topic `<q>` covers the queue APIs and its log alike.
+ */
+export function aclResourceName(resourceType: ConcreteResourceType, name: string): string {
+  return resourceType === ResourceType.Topic && name.startsWith(queueTopicNamePrefix)
+    ? name.slice(queueTopicNamePrefix.length)
+    : name;
 }
 
 /** The client's address as Kafka's ACL hosts name it: an IPv4-mapped IPv6 address as plain IPv4. */

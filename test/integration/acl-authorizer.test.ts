@@ -215,6 +215,20 @@ describe('idempotent producers', () => {
   });
 });
 
+describe('queues', () => {
+  it("map to a Topic resource of the queue's name: Write to send (a prefixed ACL covers sales.*), else refused", async () => {
+    const sluice = new Sluice({ brokers: broker.address, clientId: 'acl-queues', retries: 0 });
+    try {
+      await expect(sluice.queue('sales.jobs').send('allowed')).resolves.toBeDefined();
+      await expect(sluice.queue('jobs').send('refused')).rejects.toMatchObject({
+        code: 'SLUICE_ERR_TOPIC_AUTHORIZATION_FAILED',
+      });
+    } finally {
+      await sluice.close();
+    }
+  });
+});
+
 describe('group ACLs for committing', () => {
   it('commits as the allowed group; another group is refused with GROUP_AUTHORIZATION_FAILED', async () => {
     const ok = await run(['group', 'reset-offsets', 'readers', '--topic', 'orders', '--to-earliest', '--execute']);
