@@ -1,4 +1,6 @@
 /** The public API of the `sluice` package. */
+
+export type { AclDescription, AclFilterOptions } from './client/acl-admin.js';
 export { Admin } from './client/admin.js';
 export { type BrokerAddress, type BrokerList, parseBrokers, type ReconnectPolicy } from './client/brokers.js';
 export { Consumer } from './client/consumer.js';

@@ -16,6 +16,7 @@ import { StandaloneCoordinator } from '../coordination/standalone/standalone-coo
 import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordinator.js';
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
+import { AclAuthorizer } from '../handlers/authorize.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { type HttpServer, startHttpServer } from '../http/http-server.js';
@@ -148,6 +149,19 @@ export class Broker {
         logger: this.logger,
         stopping: () => this.stopping,
         metrics: this.metrics,
+        // issue 17: without the authorizer every request is allowed (no check at all)
+        ...(this.config.bool('authorizer.enabled') || this.config.string('authorizer.class.name') !== ''
+          ? {
+              authorizer: new AclAuthorizer(
+                () => coordinator.acls?.() ?? [],
+                AclAuthorizer.options(
+                  this.config.string('super.users'),
+                  this.config.bool('allow.everyone.if.no.acl.found'),
+                ),
+                this.logger,
+              ),
+            }
+          : {}),
       };
       this.metrics.setSources({
         underReplicated: () => replicas.underReplicatedCount(),

@@ -5,6 +5,7 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../shared/errors.js';
+import { registerAclCommands } from './acl-commands.js';
 import { startBroker } from './broker-start.js';
 import { collect } from './cli-args.js';
 import { addGlobalOptions } from './cli-client.js';
@@ -40,6 +41,7 @@ function program(): Command {
   registerQueueCommands(root);
   registerPerfCommands(root);
   registerPartitionCommands(root);
+  registerAclCommands(root);
   return root;
 }
 

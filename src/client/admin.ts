@@ -15,6 +15,7 @@ import {
 } from '../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.js';
+import { type AclDescription, type AclFilterOptions, createAcls, deleteAcls, describeAcls } from './acl-admin.js';
 import type { Cluster } from './cluster.js';
 import { wasSent } from './connection.js';
 import { checkTopLevel, invalidArgument, wireError } from './errors.js';
@@ -220,6 +221,21 @@ export class Admin {
   }
 
   /** Topic names, sorted; internal topics (names starting with '__') only when asked. */
+  /** Creates ACLs (issue 17; Alter on the cluster needed). Names as Kafka's: Topic/Group/Cluster/TransactionalId, LITERAL/PREFIXED, Read/Write/..., ALLOW/DENY. */
+  async createAcls(acls: AclDescription[]): Promise<void> {
+    await createAcls(this.cluster, acls);
+  }
+
+  /** The ACLs the filter matches (every ACL without one; Describe on the cluster needed). */
+  async describeAcls(filter: AclFilterOptions = {}): Promise<AclDescription[]> {
+    return describeAcls(this.cluster, filter);
+  }
+
+  /** Removes the ACLs the filter matches; resolves with those removed. */
+  async deleteAcls(filter: AclFilterOptions): Promise<AclDescription[]> {
+    return deleteAcls(this.cluster, filter);
+  }
+
   async listTopics(options: { includeInternal?: boolean } = {}): Promise<string[]> {
     const res = await this.cluster.retry(() => this.cluster.refreshMetadata(null));
     return res.topics

@@ -487,6 +487,27 @@ export const configKeys = {
     default: '',
     doc: 'pino level (trace, debug, info, warn, error, fatal, silent); empty: SLUICE_LOG_LEVEL or info',
   },
+  // ---- ACLs (issue 17) ----
+  'authorizer.enabled': {
+    kind: 'bool',
+    default: 'false',
+    doc: "check every request against the ACLs (Kafka's AclAuthorizer); false: everyone may do everything",
+  },
+  'authorizer.class.name': {
+    kind: 'string',
+    default: '',
+    doc: "Kafka's switch, accepted too: any non-empty value (kafka.security.authorizer.AclAuthorizer) enables the authorizer",
+  },
+  'super.users': {
+    kind: 'string',
+    default: '',
+    doc: 'principals allowed everything, separated by ; (User:admin;User:broker); brokers need theirs here',
+  },
+  'allow.everyone.if.no.acl.found': {
+    kind: 'bool',
+    default: 'false',
+    doc: 'with the authorizer on, a resource with no ACL at all is open to everyone',
+  },
 } satisfies Record<string, ConfigKeySpec>;
 
 export type BrokerKey = keyof typeof configKeys;

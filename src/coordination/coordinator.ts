@@ -4,6 +4,7 @@
  * ZooKeeper-backed cluster implements the same interface, so request handling
  * never knows which one it talks to.
  */
+import type { AclBinding, AclBindingFilter } from '../security/acl.js';
 export interface BrokerEndpoint {
   nodeId: number;
   host: string;
@@ -126,6 +127,24 @@ export interface Coordinator {
   ): Promise<void>;
   /** The partitions under reassignment (controller only, else NotController). */
   listPartitionReassignments?(): Promise<PartitionReassignment[]>;
+  /**
+   * Every ACL (issue 17), from the coordinator's cache: the authorizer reads
+   * it on every request, so it is synchronous. A change made through any
+   * broker shows here within moments (ZooKeeper: change notifications;
+   * standalone: at once). Optional: a coordinator without ACL storage has none.
+   */
+  acls?(): readonly AclBinding[];
+  /**
+   * Stores the bindings (one already stored is kept once). Resolves once this
+   * broker's acls() shows them. Throws InvalidRequest past aclBindingsMax.
+   */
+  createAcls?(bindings: readonly AclBinding[]): Promise<void>;
+  /**
+   * Deletes every stored ACL each filter matches (Kafka's AclBindingFilter
+   * rules); resolves, per filter, with the bindings it deleted, once this
+   * broker's acls() no longer shows them.
+   */
+  deleteAcls?(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]>;
 }
 
 /** One partition under reassignment: its full replica set now, and the replicas being added and removed. */

@@ -13,9 +13,9 @@ import { namedTwice } from './duplicate-names.js';
 
 export const alterConfigsHandler: Handler<typeof ApiKey.AlterConfigs> = {
   apiKey: ApiKey.AlterConfigs,
-  async handle(request, ctx): Promise<AlterConfigsResponse> {
+  async handle(request, ctx, client): Promise<AlterConfigsResponse> {
     const validateOnly = request.validateOnly === true;
-    const results = await alterResources(ctx, request.resources, async ({ resourceName, configs }) => {
+    const results = await alterResources(ctx, client, request.resources, async ({ resourceName, configs }) => {
       const twice = [...namedTwice(configs.map((c) => c.name))];
       if (twice.length > 0) throw bad(`config ${twice[0]} is named more than once`);
       await ctx.topics.alterConfigs(

@@ -7,7 +7,8 @@
  */
 import { toWireError } from '../protocol/error-codes.js';
 import { type AlterConfigsResult, ConfigResourceType } from '../protocol/native/messages.js';
-import { bad, type HandlerContext } from './context.js';
+import { AclOperation, checkCluster, checkTopic } from './authorize.js';
+import { bad, type ClientInfo, type HandlerContext } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 
 interface Resource {
@@ -17,6 +18,7 @@ interface Resource {
 
 export async function alterResources<R extends Resource>(
   ctx: HandlerContext,
+  client: ClientInfo,
   resources: readonly R[],
   alterTopic: (resource: R) => Promise<unknown>,
 ): Promise<AlterConfigsResult[]> {
@@ -28,7 +30,10 @@ export async function alterResources<R extends Resource>(
       if (twice.has(`${resourceType}\u0000${resourceName}`)) {
         throw bad(`the request names resource ${resourceName} (type ${resourceType}) more than once`);
       }
+      // AlterConfigs on the topic, or on the cluster for a broker's configs (Kafka)
+      if (resourceType === ConfigResourceType.Topic) checkTopic(ctx, client, AclOperation.AlterConfigs, resourceName);
       if (resourceType === ConfigResourceType.Broker) {
+        checkCluster(ctx, client, AclOperation.AlterConfigs);
         throw bad(
           `broker configs are static here (no dynamic broker configs): change them in broker ${ctx.config.int('broker.id')}'s properties file and restart it`,
         );

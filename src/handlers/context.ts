@@ -8,6 +8,7 @@ import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import type { QueueManager } from '../queues/queue-manager.js';
 import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { AclOperation, ConcreteResourceType } from '../security/acl.js';
 import type { Principal } from '../security/principal.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -30,6 +31,22 @@ export interface HandlerContext {
   stopping: () => boolean;
   /** Metrics (the broker's Prometheus registry; absent in tests that build a bare context). */
   metrics?: HandlerMetrics;
+  /** The ACL authorizer (issue 17); absent when `authorizer.enabled=false`: every request is allowed. */
+  authorizer?: Authorizer;
+}
+
+/** Decides whether a client may do an operation on a resource (authorize.ts: AclAuthorizer). */
+export interface Authorizer {
+  /** `logDenial` false: a listing leaves the resource out quietly. */
+  allows(
+    client: ClientInfo,
+    operation: AclOperation,
+    resourceType: ConcreteResourceType,
+    name: string,
+    logDenial?: boolean,
+  ): boolean;
+  /** May the client do `operation` on some resource of the type (Kafka's authorizeByResourceType)? */
+  allowsAny(client: ClientInfo, operation: AclOperation, resourceType: ConcreteResourceType): boolean;
 }
 
 /** What request handling reports: per-API request latency, and records in and out per topic. */

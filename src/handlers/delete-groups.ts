@@ -7,6 +7,7 @@
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteGroupsResponse } from '../protocol/native/group-messages.js';
 import { WireError } from '../shared/errors.js';
+import { AclOperation, checkGroup } from './authorize.js';
 import { bad, type Handler } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -17,7 +18,7 @@ const deleteGroupsPerRequestMax = 1000;
 
 export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
   apiKey: ApiKey.DeleteGroups,
-  async handle(request, ctx): Promise<DeleteGroupsResponse> {
+  async handle(request, ctx, client): Promise<DeleteGroupsResponse> {
     const { groups } = request;
     if (groups.length > deleteGroupsPerRequestMax) throw bad(`at most ${deleteGroupsPerRequestMax} groups per request`);
     const results: DeleteGroupsResponse['results'] = [];
@@ -25,6 +26,7 @@ export const deleteGroupsHandler: Handler<typeof ApiKey.DeleteGroups> = {
       results.push(
         await orWireError(
           async (): Promise<DeleteGroupsResponse['results'][number]> => {
+            checkGroup(ctx, client, AclOperation.Delete, groupId);
             await ctx.groups.deleteGroup(groupId);
             return { groupId, errorCode: WireError.NONE };
           },

@@ -17,13 +17,14 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
+import { AclOperation, checkTopic } from './authorize.js';
 import { bad, type Handler } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 import { orWireError, perPartition } from './per-partition.js';
 
 export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
   apiKey: ApiKey.DeleteRecords,
-  async handle(request, ctx): Promise<DeleteRecordsResponse> {
+  async handle(request, ctx, client): Promise<DeleteRecordsResponse> {
     const twice = namedTwice(
       request.topics.flatMap((t) => t.partitions.map((p) => topicPartitionKey(t.name, p.partition))),
     );
@@ -36,6 +37,7 @@ export const deleteRecordsHandler: Handler<typeof ApiKey.DeleteRecords> = {
             if (twice.has(topicPartitionKey(name, partition))) {
               throw bad(`the request names ${name}-${partition} more than once`);
             }
+            checkTopic(ctx, client, AclOperation.Delete, name);
             refuseInternalTopic(name, 'delete records of');
             const left = Math.max(deadline - Date.now(), 0);
             const { lowWatermark, reached } = await ctx.replicas.deleteRecords(name, partition, offset, left);

@@ -8,18 +8,20 @@ import { toWireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { DeleteTopicsResponse, TopicResult } from '../protocol/native/messages.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
+import { AclOperation, checkTopic } from './authorize.js';
 import { bad, type Handler } from './context.js';
 import { namedTwice } from './duplicate-names.js';
 
 export const deleteTopicsHandler: Handler<typeof ApiKey.DeleteTopics> = {
   apiKey: ApiKey.DeleteTopics,
-  async handle(request, ctx): Promise<DeleteTopicsResponse> {
+  async handle(request, ctx, client): Promise<DeleteTopicsResponse> {
     const names = request.topics;
     const twice = namedTwice(names);
     const results: TopicResult[] = [];
     for (const name of names) {
       try {
         if (twice.has(name)) throw bad(`the request names topic ${name} more than once`);
+        checkTopic(ctx, client, AclOperation.Delete, name);
         refuseInternalTopic(name, 'delete');
         await ctx.topics.delete(name);
         results.push({ name, errorCode: 0 });

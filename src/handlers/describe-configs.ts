@@ -25,7 +25,9 @@ import {
   type DescribeConfigsResponse,
   type DescribeConfigsResult,
 } from '../protocol/native/messages.js';
-import type { Handler, HandlerContext } from './context.js';
+import { ResourceType } from '../security/acl.js';
+import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
+import type { ClientInfo, Handler, HandlerContext } from './context.js';
 
 /** The broker key whose value a topic key falls back to (Kafka's pairs). */
 export const topicKeyDefaults: Readonly<Record<string, BrokerKey>> = Object.fromEntries(
@@ -122,6 +124,7 @@ function describe(
   ctx: HandlerContext,
   resource: DescribeConfigsRequest['resources'][number],
   options: Options,
+  client: ClientInfo,
 ): DescribeConfigsResult {
   const { resourceType, resourceName, configurationKeys } = resource;
   const result = (configs: ConfigEntry[]): DescribeConfigsResult => {
@@ -141,6 +144,22 @@ function describe(
     resourceName,
     configs: [],
   });
+  // DescribeConfigs on the topic, or on the cluster for a broker's configs (Kafka)
+  if (
+    resourceType === ConfigResourceType.Topic &&
+    !allowed(ctx, client, AclOperation.DescribeConfigs, ResourceType.Topic, resourceName)
+  ) {
+    return failure(
+      WireError.TOPIC_AUTHORIZATION_FAILED,
+      `${client.principal} is not authorized to DescribeConfigs topic ${resourceName}`,
+    );
+  }
+  if (resourceType === ConfigResourceType.Broker && !allowedOnCluster(ctx, client, AclOperation.DescribeConfigs)) {
+    return failure(
+      WireError.CLUSTER_AUTHORIZATION_FAILED,
+      `${client.principal} is not authorized to DescribeConfigs the cluster`,
+    );
+  }
   if (resourceType === ConfigResourceType.Topic) {
     const topic = ctx.coordinator.topic(resourceName);
     if (!topic) return failure(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic ${resourceName} does not exist`);
@@ -161,11 +180,11 @@ function describe(
 
 export const describeConfigsHandler: Handler<typeof ApiKey.DescribeConfigs> = {
   apiKey: ApiKey.DescribeConfigs,
-  async handle(request, ctx): Promise<DescribeConfigsResponse> {
+  async handle(request, ctx, client): Promise<DescribeConfigsResponse> {
     const options = {
       synonyms: request.includeSynonyms === true,
       documentation: request.includeDocumentation === true,
     };
-    return { errorCode: 0, results: request.resources.map((r) => describe(ctx, r, options)) };
+    return { errorCode: 0, results: request.resources.map((r) => describe(ctx, r, options, client)) };
   },
 };

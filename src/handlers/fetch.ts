@@ -12,9 +12,11 @@
 import { isGroupRefusal } from '../groups/group.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
+import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
+import { AclOperation, allowed } from './authorize.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -40,6 +42,7 @@ async function readOnce(
   maxBytes: number,
   replicaId: number,
   zstdReadable: boolean,
+  denied: ReadonlySet<string>,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
@@ -50,6 +53,9 @@ async function readOnce(
       async () => {
         // Kafka 3.x answers an id it does not know (the zero UUID too) on each of its partitions
         if (topic === undefined) throw new SluiceError(ErrorCode.UnknownTopicId, `no topic has id ${w.topicId}`);
+        if (denied.has(topic)) {
+          throw new SluiceError(ErrorCode.TopicAuthorizationFailed, `not authorized to Read topic ${topic}`);
+        }
         const leader = ctx.replicas.leaderReplica(topic, w.partition);
         if (replicaId >= 0) {
           if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
@@ -130,7 +136,7 @@ function membership(request: FetchRequest): { generationId: number; memberId: st
 
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
-  async handle(request, ctx): Promise<FetchResponse> {
+  async handle(request, ctx, client): Promise<FetchResponse> {
     const { groupId } = request;
     if (groupId !== undefined && groupId !== '') {
       // a group member fetching for a generation that is over must rejoin first
@@ -166,9 +172,16 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         });
       }
     }
+    // a consumer needs Read on each topic (a follower's ClusterAction was checked for the whole request)
+    const denied = new Set<string>();
+    if (ctx.authorizer && replicaId < 0) {
+      for (const t of new Set(wanted.flatMap((w) => (w.topic === undefined ? [] : [w.topic])))) {
+        if (!allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t)) denied.add(t);
+      }
+    }
     const deadline = Date.now() + maxWaitMs;
     const zstdReadable = request.zstdReadable ?? true;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
+    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
     // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
@@ -185,7 +198,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           resolve();
         });
       });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable);
+      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
     }
     return result.response;
   },

@@ -9,9 +9,15 @@
 import { isGroupRefusal, joinFailure } from '../groups/group.js';
 import { offsetsPartitionFor, offsetsTopic } from '../groups/offset-store.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { OffsetCommitRequest, OffsetFetchRequest } from '../protocol/native/group-messages.js';
+import type {
+  OffsetCommitRequest,
+  OffsetFetchRequest,
+  OffsetFetchResponse,
+} from '../protocol/native/group-messages.js';
+import { ResourceType } from '../security/acl.js';
 import { toWireError, WireError } from '../shared/errors.js';
-import { bad, type Handler } from './context.js';
+import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
+import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
 
 const noBytes = Buffer.alloc(0);
 
@@ -137,7 +143,7 @@ export const leaveGroupHandler: Handler<typeof ApiKey.LeaveGroup> = {
 
 export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
   apiKey: ApiKey.OffsetCommit,
-  async handle(request, ctx) {
+  async handle(request, ctx, client) {
     const req: OffsetCommitRequest = {
       groupId: request.groupId,
       generationId: request.generationId,
@@ -157,11 +163,26 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       })),
     };
     if (req.groupId === '') throw bad('the group id is empty');
+    // Read on each topic (the group's Read was checked for the whole request): the others answer per partition
+    const denied = req.topics.filter((t) => !allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t.name));
+    const refused = denied.map((t) => ({
+      name: t.name,
+      partitions: t.partitions.map((p) => ({
+        partition: p.partition,
+        errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
+        errorMessage: `${client.principal} is not authorized to Read topic ${t.name}`,
+      })),
+    }));
+    if (denied.length > 0 && denied.length === req.topics.length) return { errorCode: 0, topics: refused };
+    const toCommit = denied.length === 0 ? req : { ...req, topics: req.topics.filter((t) => !denied.includes(t)) };
     // Kafka answers a partition of a topic it does not know, or past the topic's count, per partition
-    return ctx.groups.commit(req, (topic, partition) => {
+    const committed = await ctx.groups.commit(toCommit, (topic, partition) => {
       const spec = ctx.coordinator.topic(topic);
       return spec !== undefined && partition >= 0 && partition < spec.partitions;
     });
+    return denied.length === 0 || !committed.topics
+      ? committed
+      : { ...committed, topics: [...committed.topics, ...refused] };
   },
 };
 
@@ -170,26 +191,71 @@ function wantedTopics(topics: OffsetFetchRequest['topics'] | undefined): OffsetF
   return topics?.map((t) => ({ name: t.name, partitions: t.partitions })) ?? null;
 }
 
+/**
+ * One group's committed offsets as the client may see them: Describe on each
+ * topic (Kafka leaves a listed-by-default topic out and refuses a named one
+ * with TOPIC_AUTHORIZATION_FAILED). The group's own Describe is checked by the caller.
+ */
+async function fetchOffsetsAuthorized(
+  ctx: HandlerContext,
+  client: ClientInfo,
+  groupId: string,
+  topics: OffsetFetchRequest['topics'],
+): Promise<OffsetFetchResponse> {
+  if (!ctx.authorizer) return ctx.groups.fetchOffsets({ groupId, topics });
+  const may = (name: string, log: boolean) =>
+    allowed(ctx, client, AclOperation.Describe, ResourceType.Topic, name, log);
+  if (topics === null) {
+    // every committed topic: only those the client may Describe (Kafka leaves the others out)
+    const all = await ctx.groups.fetchOffsets({ groupId, topics });
+    return all.topics ? { ...all, topics: all.topics.filter((t) => may(t.name, false)) } : all;
+  }
+  const denied = topics.filter((t) => !may(t.name, true));
+  if (denied.length === 0) return ctx.groups.fetchOffsets({ groupId, topics });
+  const refused = denied.map((t) => ({
+    name: t.name,
+    partitions: t.partitions.map((partition) => ({
+      partition,
+      offset: -1,
+      metadata: '',
+      errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
+      errorMessage: `${client.principal} is not authorized to Describe topic ${t.name}`,
+    })),
+  }));
+  const rest = topics.filter((t) => !denied.includes(t));
+  if (rest.length === 0) return { errorCode: 0, topics: refused };
+  const fetched = await ctx.groups.fetchOffsets({ groupId, topics: rest });
+  return fetched.topics ? { ...fetched, topics: [...fetched.topics, ...refused] } : fetched;
+}
+
 export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
-  async handle(request, ctx) {
+  async handle(request, ctx, client) {
     if (request.groups !== undefined) {
-      // Kafka's v8 batch: each group answered (or refused, e.g. NOT_COORDINATOR) on its own
+      // Kafka's v8 batch: each group answered (or refused: NOT_COORDINATOR, GROUP_AUTHORIZATION_FAILED) on its own
       const groups = [];
       for (const g of request.groups) {
-        const answer = await ctx.groups.fetchOffsets({ groupId: g.groupId, topics: wantedTopics(g.topics) });
+        if (ctx.authorizer && !allowed(ctx, client, AclOperation.Describe, ResourceType.Group, g.groupId)) {
+          groups.push({ groupId: g.groupId, errorCode: WireError.GROUP_AUTHORIZATION_FAILED, topics: [] });
+          continue;
+        }
+        const answer = await fetchOffsetsAuthorized(ctx, client, g.groupId, wantedTopics(g.topics));
         groups.push({ groupId: g.groupId, ...answer });
       }
       return { errorCode: 0, topics: [], groups };
     }
-    return ctx.groups.fetchOffsets({ groupId: request.groupId, topics: wantedTopics(request.topics) });
+    return fetchOffsetsAuthorized(ctx, client, request.groupId, wantedTopics(request.topics));
   },
 };
 
 export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
   apiKey: ApiKey.ListGroups,
-  async handle(request, ctx) {
-    const groups = await ctx.groups.list();
+  async handle(request, ctx, client) {
+    let groups = await ctx.groups.list();
+    // Describe on the cluster lists every group; without it, only the groups the client may Describe
+    if (ctx.authorizer && !allowedOnCluster(ctx, client, AclOperation.Describe, false)) {
+      groups = groups.filter((g) => allowed(ctx, client, AclOperation.Describe, ResourceType.Group, g.groupId, false));
+    }
     // Kafka (KIP-518) matches the states case-insensitively; an empty filter lists every group
     const states = new Set((request.statesFilter ?? []).map((s) => s.toLowerCase()));
     if (states.size === 0) return { errorCode: 0, groups };
@@ -199,7 +265,29 @@ export const listGroupsHandler: Handler<typeof ApiKey.ListGroups> = {
 
 export const describeGroupsHandler: Handler<typeof ApiKey.DescribeGroups> = {
   apiKey: ApiKey.DescribeGroups,
-  async handle(request, ctx) {
-    return ctx.groups.describe(request.groups);
+  async handle(request, ctx, client) {
+    if (!ctx.authorizer) return ctx.groups.describe(request.groups);
+    // Describe on each group: the others answer GROUP_AUTHORIZATION_FAILED in place
+    const may = new Set(
+      request.groups.filter((g) => allowed(ctx, client, AclOperation.Describe, ResourceType.Group, g)),
+    );
+    const described = may.size > 0 ? await ctx.groups.describe([...may]) : { errorCode: 0, groups: [] };
+    if (!described.groups) return described;
+    const byId = new Map(described.groups.map((g) => [g.groupId, g]));
+    return {
+      errorCode: 0,
+      groups: request.groups.map(
+        (groupId) =>
+          byId.get(groupId) ?? {
+            groupId,
+            errorCode: WireError.GROUP_AUTHORIZATION_FAILED,
+            errorMessage: `${client.principal} is not authorized to Describe group ${groupId}`,
+            state: 'Dead' as const,
+            protocolType: '',
+            protocol: '',
+            members: [],
+          },
+      ),
+    };
   },
 };

@@ -14,9 +14,9 @@ import type { Handler } from './context.js';
 
 export const incrementalAlterConfigsHandler: Handler<typeof ApiKey.IncrementalAlterConfigs> = {
   apiKey: ApiKey.IncrementalAlterConfigs,
-  async handle(request, ctx): Promise<AlterConfigsResponse> {
+  async handle(request, ctx, client): Promise<AlterConfigsResponse> {
     const validateOnly = request.validateOnly === true;
-    const results = await alterResources(ctx, request.resources, ({ resourceName, configs }) =>
+    const results = await alterResources(ctx, client, request.resources, ({ resourceName, configs }) =>
       ctx.topics.alterConfigs(
         resourceName,
         (current) =>

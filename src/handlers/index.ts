@@ -1,6 +1,7 @@
 /** Every handler, by API key: the table's type makes a missing handler, or one under another key, a compile error. */
 
 import { ApiKey } from '../protocol/native/api-keys.js';
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import type { HandlerTable } from './context.js';
@@ -30,8 +31,9 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
+import { withRequestChecks } from './request-authorization.js';
 
-export const handlers: HandlerTable = {
+export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
   [ApiKey.Fetch]: fetchHandler,
   [ApiKey.ListOffsets]: listOffsetsHandler,
@@ -58,5 +60,8 @@ export const handlers: HandlerTable = {
   [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,
   [ApiKey.CreatePartitions]: createPartitionsHandler,
   [ApiKey.DeleteRecords]: deleteRecordsHandler,
+  [ApiKey.DescribeAcls]: describeAclsHandler,
+  [ApiKey.CreateAcls]: createAclsHandler,
+  [ApiKey.DeleteAcls]: deleteAclsHandler,
   ...queueHandlers,
-};
+});

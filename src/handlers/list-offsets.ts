@@ -12,16 +12,18 @@ import {
   latestTimestamp,
   maxTimestamp,
 } from '../protocol/native/messages.js';
+import { AclOperation, checkTopic } from './authorize.js';
 import type { Handler } from './context.js';
 import { orWireError, perPartition } from './per-partition.js';
 
 export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
   apiKey: ApiKey.ListOffsets,
-  async handle(request, ctx): Promise<ListOffsetsResponse> {
+  async handle(request, ctx, client): Promise<ListOffsetsResponse> {
     const topics = await perPartition(request, (name, p): Promise<ListOffsetsPartitionResponse> => {
       const { partition, timestamp } = p;
       return orWireError(
         async () => {
+          checkTopic(ctx, client, AclOperation.Describe, name);
           const replica = ctx.replicas.leaderReplica(name, partition);
           const log = replica.log;
           const end = replica.highWatermark;

@@ -9,16 +9,19 @@ import type {
   OffsetForLeaderEpochResponse,
 } from '../protocol/native/replication-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { AclOperation, checkTopic } from './authorize.js';
 import type { Handler } from './context.js';
 import { orWireError, perPartition } from './per-partition.js';
 
 export const offsetForLeaderEpochHandler: Handler<typeof ApiKey.OffsetForLeaderEpoch> = {
   apiKey: ApiKey.OffsetForLeaderEpoch,
-  async handle(request, ctx): Promise<OffsetForLeaderEpochResponse> {
+  async handle(request, ctx, client): Promise<OffsetForLeaderEpochResponse> {
     const topics = await perPartition(request, (name, p): Promise<OffsetForLeaderEpochPartition> => {
       const { partition } = p;
       return orWireError(
         async () => {
+          // a consumer (KIP-320) needs Describe; a follower's ClusterAction was checked for the whole request
+          if ((request.replicaId ?? -1) < 0) checkTopic(ctx, client, AclOperation.Describe, name);
           const leader = ctx.replicas.leaderReplica(name, partition);
           const current = p.currentLeaderEpoch ?? -1;
           if (current !== -1 && current !== leader.leaderEpoch) {

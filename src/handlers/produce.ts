@@ -16,13 +16,15 @@ import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
-import { bad, type Handler, type HandlerContext } from './context.js';
+import { AclOperation, checkTopic } from './authorize.js';
+import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
 type ProduceEntry = ProduceRequest['topics'][number]['partitions'][number];
 
 async function appendOne(
   ctx: HandlerContext,
+  client: ClientInfo,
   topic: string,
   entry: ProduceEntry,
   timesNamed: number,
@@ -36,6 +38,7 @@ async function appendOne(
       if (timesNamed > 1) {
         throw bad(`the request names ${topic}-${partition} ${timesNamed} times: one batch per partition per request`);
       }
+      checkTopic(ctx, client, AclOperation.Write, topic);
       refuseInternalTopic(topic, 'produce to');
       const spec = await ctx.topics.getOrAutoCreate(topic);
       if (!spec || !ctx.coordinator.partitionState(topic, partition)) {
@@ -70,7 +73,7 @@ function timesNamed(request: ProduceRequest): Map<string, number> {
 
 export const produceHandler: Handler<typeof ApiKey.Produce> = {
   apiKey: ApiKey.Produce,
-  async handle(request, ctx): Promise<ProduceResponse | undefined> {
+  async handle(request, ctx, client): Promise<ProduceResponse | undefined> {
     const acks = request.acks ?? 1;
     const timeoutMs = Math.max(request.timeoutMs ?? clientRequestTimeoutMsDefault, 1);
     const named = timesNamed(request);
@@ -81,6 +84,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
       for (const entry of t.partitions) {
         const appended = appendOne(
           ctx,
+          client,
           t.name,
           entry,
           named.get(`${t.name}\u0000${entry.partition}`) ?? 1,

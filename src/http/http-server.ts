@@ -39,7 +39,12 @@ declare module 'fastify' {
   }
 }
 
-const httpStatusText: Record<HttpStatus, string> = { 400: 'Bad Request', 404: 'Not Found', 502: 'Bad Gateway' };
+const httpStatusText: Record<HttpStatus, string> = {
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  502: 'Bad Gateway',
+};
 
 const tooManyWaiting = {
   error: 'Too Many Requests',

@@ -18,7 +18,7 @@
  * (the UNKNOWN_… wire names, GROUP_ID_NOT_FOUND), 400 for the rest.
  */
 
-export type HttpStatus = 400 | 404 | 502;
+export type HttpStatus = 400 | 403 | 404 | 502;
 
 interface WireCondition {
   readonly code: `SLUICE_ERR_${string}`;
@@ -437,6 +437,38 @@ export const wireConditions = {
     retriable: true,
     httpStatus: 404,
     meaning: 'No topic has the given topic id (deleted, or not yet known to this broker).',
+  },
+  TopicAuthorizationFailed: {
+    code: 'SLUICE_ERR_TOPIC_AUTHORIZATION_FAILED',
+    wireName: 'TOPIC_AUTHORIZATION_FAILED',
+    wire: 29,
+    retriable: false,
+    httpStatus: 403,
+    meaning: 'The principal is not authorized (no ACL allows it, or one denies it) for the operation on the topic.',
+  },
+  GroupAuthorizationFailed: {
+    code: 'SLUICE_ERR_GROUP_AUTHORIZATION_FAILED',
+    wireName: 'GROUP_AUTHORIZATION_FAILED',
+    wire: 30,
+    retriable: false,
+    httpStatus: 403,
+    meaning: 'The principal is not authorized for the operation on the consumer group.',
+  },
+  ClusterAuthorizationFailed: {
+    code: 'SLUICE_ERR_CLUSTER_AUTHORIZATION_FAILED',
+    wireName: 'CLUSTER_AUTHORIZATION_FAILED',
+    wire: 31,
+    retriable: false,
+    httpStatus: 403,
+    meaning: 'The principal is not authorized for the operation on the cluster.',
+  },
+  SecurityDisabled: {
+    code: 'SLUICE_ERR_SECURITY_DISABLED',
+    wireName: 'SECURITY_DISABLED',
+    wire: 54,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The request needs a security feature the broker has not enabled (ACL APIs without authorizer.enabled).',
   },
   QueueFull: {
     code: 'SLUICE_ERR_QUEUE_FULL',

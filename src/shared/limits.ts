@@ -394,3 +394,18 @@ export const cleanerMapEntryOverheadBytes = 64;
 export const cleanerSliceMs = 4;
 /** Partitions the broker's cleaner loop cleans at once (log.cleaner.threads' upper bound). */
 export const cleanerConcurrentLogsMax = 16;
+
+// ---- ACLs (issue 17) ----
+/**
+ * ACL change notifications (/kafka-acl-changes, /kafka-acl-extended-changes) a writer keeps: brokers
+ * reload the whole ACL cache on any new one, so only their appearance matters (Kafka purges them after
+ * 15 minutes); a count bounds the znodes.
+ */
+export const aclChangeNotificationsKept = 100;
+/** ACL bindings one CreateAcls request may carry, and filters one DeleteAcls may: bounds the work of one request. */
+export const aclBindingsPerRequestMax = 1_000;
+/** ACLs the broker keeps in total: every request's authorization scans the cache, so it stays bounded. */
+export const aclBindingsMax = 10_000;
+/** Authorization denials logged per window before they are summarized (a client retrying a denied request must not flood the log). */
+export const aclDenialLogLinesPerWindow = 20;
+export const aclDenialLogWindowMs = 60_000;

@@ -11,8 +11,10 @@
  * changes) and the tests that need it are skipped with that reason in their
  * name. Every state event any test causes is checked by an EventRecorder.
  */
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/shared/errors.js';
+import { registerAclTests } from './coordinator-compliance-acls.js';
 import { registerIsrTests, registerPersistenceTests } from './coordinator-compliance-state.js';
 import {
   ComplianceContext,
@@ -44,6 +46,7 @@ export function coordinatorCompliance(name: string, factory: CoordinatorFactory)
     registerTopicConfigTests(ctx);
     registerIsrTests(ctx, factory);
     registerPersistenceTests(ctx, factory);
+    registerAclTests(ctx);
   });
 }
 

@@ -315,6 +315,61 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     ],
   },
   {
+    apiKey: ApiKey.DescribeAcls,
+    name: 'DescribeAcls',
+    valid: {
+      resourceType: 1,
+      resourceName: null,
+      patternType: 1,
+      principal: null,
+      host: null,
+      operation: 1,
+      permission: 1,
+    },
+    malformed: [set('resourceType', 'Topic'), remove('operation'), set('patternType', 300), set('principal', 5)],
+  },
+  {
+    apiKey: ApiKey.CreateAcls,
+    name: 'CreateAcls',
+    valid: {
+      creations: [
+        {
+          resourceType: 2,
+          resourceName: 'shapes',
+          patternType: 3,
+          principal: 'User:x',
+          host: '*',
+          operation: 3,
+          permission: 3,
+        },
+      ],
+    },
+    malformed: [
+      set('creations.0', null),
+      set('creations.0.resourceName', null),
+      remove('creations.0.principal'),
+      set('creations.0.operation', -1),
+    ],
+  },
+  {
+    apiKey: ApiKey.DeleteAcls,
+    name: 'DeleteAcls',
+    valid: {
+      filters: [
+        {
+          resourceType: 1,
+          resourceName: null,
+          patternType: 1,
+          principal: null,
+          host: null,
+          operation: 1,
+          permission: 1,
+        },
+      ],
+    },
+    malformed: [set('filters.0', null), set('filters', 'all'), remove('filters.0.permission')],
+  },
+  {
     apiKey: ApiKey.QueueSend,
     name: 'QueueSend',
     valid: {

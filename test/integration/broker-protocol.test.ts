@@ -233,7 +233,38 @@ describe('native protocol', () => {
     partial.writeRaw(encodeRequest({ apiKey: 18, apiVersion: 0, correlationId: 1, clientId: 'x' }, {}).subarray(0, 6));
     expect((await good.call<Any>(ApiKey.ApiVersions, {})).errorCode).toBe(0);
     const fresh = await client();
-    expect((await fresh.call<Any>(ApiKey.ApiVersions, {})).apis.length).toBe(31);
+    expect((await fresh.call<Any>(ApiKey.ApiVersions, {})).apis.length).toBe(34);
+  });
+
+  it('answers the ACL APIs with SECURITY_DISABLED while the authorizer is off (authorizer.enabled=false)', async () => {
+    const c = await client();
+    const filter = {
+      resourceType: 1,
+      resourceName: null,
+      patternType: 1,
+      principal: null,
+      host: null,
+      operation: 1,
+      permission: 1,
+    };
+    const creation = {
+      resourceType: 2,
+      resourceName: 't',
+      patternType: 3,
+      principal: 'User:x',
+      host: '*',
+      operation: 3,
+      permission: 3,
+    };
+    for (const [key, body] of [
+      [ApiKey.CreateAcls, { creations: [creation] }],
+      [ApiKey.DescribeAcls, filter],
+      [ApiKey.DeleteAcls, { filters: [filter] }],
+    ] as const) {
+      const res = await c.call<Any>(key, body);
+      expect(res.errorCode).toBe(WireError.SECURITY_DISABLED);
+      expect(res.errorMessage).toMatch(/authorizer.enabled=true/);
+    }
   });
 
   it('keeps topics and records across a restart', async () => {

@@ -3,9 +3,17 @@
  * partition, topics persisted in the broker's LevelDB under keys that cannot
  * collide with partition keys ('~' is not legal in a topic name).
  */
+import {
+  type AclBinding,
+  type AclBindingFilter,
+  type AclEntry,
+  filterMatches,
+  type ResourcePattern,
+  sameBinding,
+} from '../../security/acl.js';
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { producerIdBlockSize } from '../../shared/limits.js';
+import { aclBindingsMax, producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
 import { isClusterId, newClusterId } from '../cluster-id.js';
 import type {
@@ -24,6 +32,9 @@ const topicPrefix = '~topic!';
 const producerIdBlockKey = '~producer-id-block-end';
 /** The cluster id, generated at the first start and kept (see cluster-id.ts). */
 const clusterIdKey = '~cluster-id';
+/** One resource pattern's ACL entries: `~acl!<patternType>!<resourceType>!<name>` → AclEntry[]. */
+const aclPrefix = '~acl!';
+const aclKey = (p: ResourcePattern): string => `${aclPrefix}${p.patternType}!${p.resourceType}!${p.name}`;
 
 export class StandaloneCoordinator implements Coordinator {
   private readonly specs = new Map<string, TopicSpec>();
@@ -31,6 +42,9 @@ export class StandaloneCoordinator implements Coordinator {
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private readonly configListeners = new Set<TopicConfigListener>();
   private id: string | undefined;
+  private aclList: AclBinding[] = [];
+  /** ACL writes, one at a time (each rewrites whole resources). */
+  private aclWrites: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly brokerId: number,
@@ -51,6 +65,12 @@ export class StandaloneCoordinator implements Coordinator {
       await this.db.put(`${topicPrefix}${spec.name}`, packValue(spec), { sync: true });
     }
     this.id = await this.loadClusterId();
+    for await (const [key, value] of this.db.iterator({ gte: aclPrefix, lt: `${aclPrefix}~` })) {
+      const [patternType, resourceType, ...name] = key.slice(aclPrefix.length).split('!');
+      const pattern = { patternType: Number(patternType), resourceType: Number(resourceType), name: name.join('!') };
+      for (const entry of unpackValue<AclEntry[]>(value))
+        this.aclList.push({ pattern: pattern as ResourcePattern, entry });
+    }
   }
 
   /** The stored cluster id, or a new one stored (with sync) before it is ever answered. */
@@ -183,6 +203,54 @@ export class StandaloneCoordinator implements Coordinator {
   /** The only replica is the leader itself: its ISR never changes. */
   async updateIsr(): Promise<boolean> {
     return false;
+  }
+
+  // ---- ACLs (issue 17): LevelDB, written with sync before the cache shows them ----
+
+  acls(): readonly AclBinding[] {
+    return this.aclList;
+  }
+
+  createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    return this.writeAcls(async () => {
+      const next = [...this.aclList];
+      for (const b of bindings) if (!next.some((s) => sameBinding(s, b))) next.push(b);
+      if (next.length > aclBindingsMax) {
+        throw new SluiceError(ErrorCode.InvalidRequest, `more than ${aclBindingsMax} ACLs would be stored`);
+      }
+      await this.storeAcls(next, bindings);
+    });
+  }
+
+  deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    return this.writeAcls(async () => {
+      const deleted = filters.map((f) => this.aclList.filter((b) => filterMatches(f, b)));
+      const gone = new Set(deleted.flat());
+      await this.storeAcls(
+        this.aclList.filter((b) => !gone.has(b)),
+        [...gone],
+      );
+      return deleted;
+    });
+  }
+
+  private writeAcls<T>(step: () => Promise<T>): Promise<T> {
+    const next = this.aclWrites.then(step, step);
+    this.aclWrites = next.catch(() => {});
+    return next;
+  }
+
+  /** Rewrites the resources `touched` names from `next`, then makes `next` the cache. */
+  private async storeAcls(next: AclBinding[], touched: readonly AclBinding[]): Promise<void> {
+    const keys = new Set(touched.map((b) => aclKey(b.pattern)));
+    const batch = this.db.batch();
+    for (const key of keys) {
+      const entries = next.filter((b) => aclKey(b.pattern) === key).map((b) => b.entry);
+      if (entries.length === 0) batch.del(key);
+      else batch.put(key, packValue(entries));
+    }
+    await batch.write({ sync: true });
+    this.aclList = next;
   }
 
   // ---- producer ids (the idempotent producer) ----

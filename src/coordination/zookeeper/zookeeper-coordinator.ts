@@ -24,9 +24,18 @@
  * before any state of the new one, and takes every partition state's replicas
  * from the topic znode the state was written under.
  */
+import {
+  type AclBinding,
+  type AclBindingFilter,
+  type AclEntry,
+  filterMatches,
+  type ResourcePattern,
+  sameBinding,
+} from '../../security/acl.js';
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import {
+  aclBindingsMax,
   zookeeperConnectTimeoutMsDefault,
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
@@ -41,6 +50,14 @@ import type {
   TopicSpec,
 } from '../coordinator.js';
 import { checkTopicSpec } from '../topic-spec.js';
+import {
+  aclPersistentPaths,
+  aclZnodePath,
+  extendedAclChangesPath,
+  literalAclChangesPath,
+  loadAcls,
+  updateResourceAcls,
+} from './acl-znodes.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
@@ -134,6 +151,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
   private closed = false;
+  /** The ACL cache (issue 17): reloaded whenever a change notification appears. */
+  private aclList: AclBinding[] = [];
 
   constructor(private readonly options: ZooKeeperCoordinatorOptions) {
     this.brokerId = options.brokerId;
@@ -232,6 +251,60 @@ export class ZooKeeperCoordinator implements Coordinator {
     return false;
   }
 
+  // ---- ACLs (issue 17): Kafka's znodes (acl-znodes.ts), cached and reloaded on change notifications ----
+
+  acls(): readonly AclBinding[] {
+    return this.aclList;
+  }
+
+  async createAcls(bindings: readonly AclBinding[]): Promise<void> {
+    const zk = this.client();
+    const current = await loadAcls(zk);
+    const fresh: AclBinding[] = [];
+    for (const b of bindings) {
+      if (!current.some((c) => sameBinding(c, b)) && !fresh.some((c) => sameBinding(c, b))) fresh.push(b);
+    }
+    if (current.length + fresh.length > aclBindingsMax) {
+      throw new SluiceError(ErrorCode.InvalidRequest, `more than ${aclBindingsMax} ACLs would be stored`);
+    }
+    for (const [pattern, entries] of byPattern(fresh)) {
+      await updateResourceAcls(zk, pattern, (stored) => {
+        const added = entries.filter(
+          (e) => !stored.some((s) => sameBinding({ pattern, entry: s }, { pattern, entry: e })),
+        );
+        return added.length === 0 ? stored : [...stored, ...added];
+      });
+    }
+    await this.enqueueRefresh(() => this.refreshAcls());
+  }
+
+  async deleteAcls(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]> {
+    const zk = this.client();
+    const current = await loadAcls(zk);
+    const deleted = filters.map((f) => current.filter((b) => filterMatches(f, b)));
+    for (const [pattern] of byPattern(deleted.flat())) {
+      await updateResourceAcls(zk, pattern, (stored) => {
+        const kept = stored.filter((entry) => !filters.some((f) => filterMatches(f, { pattern, entry })));
+        return kept.length === stored.length ? stored : kept;
+      });
+    }
+    await this.enqueueRefresh(() => this.refreshAcls());
+    return deleted;
+  }
+
+  /** Arms the watches on both notification paths, then reloads every ACL. */
+  private async refreshAcls(): Promise<void> {
+    const zk = this.client();
+    for (const path of [literalAclChangesPath, extendedAclChangesPath]) {
+      await this.arm(
+        `children:${path}`,
+        (cb) => zk.watchChildren(path, (type) => cb(type)),
+        () => this.refreshAcls(),
+      );
+    }
+    this.aclList = await loadAcls(zk);
+  }
+
   /** The ZooKeeper connection dropped (true) or is back (false); see Coordinator. */
   onLeadershipDoubt(listener: (inDoubt: boolean) => void): () => void {
     this.doubtListeners.add(listener);
@@ -292,7 +365,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       for (const listener of this.sessionListeners) listener();
     });
     try {
-      for (const path of persistentPaths) await zk.ensurePath(path);
+      for (const path of [...persistentPaths, ...aclPersistentPaths]) await zk.ensurePath(path);
       this.id ??= await loadOrCreateClusterId(zk);
       await this.register(zk);
       // only now does the coordinator serve (createTopic, updateIsr, ...): a broker still waiting
@@ -302,6 +375,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       for (const listener of this.doubtListeners) listener(false);
       await this.enqueueRefresh(() => this.refreshBrokers());
       await this.enqueueRefresh(() => this.refreshTopics());
+      await this.enqueueRefresh(() => this.refreshAcls());
       this.controller = new Controller(zk, this.brokerId, {
         uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
         autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable ?? true,
@@ -723,4 +797,16 @@ export class ZooKeeperCoordinator implements Coordinator {
     }
     return ids.next++;
   }
+}
+
+/** Bindings grouped by their resource pattern (one znode each). */
+function byPattern(bindings: readonly AclBinding[]): [ResourcePattern, AclEntry[]][] {
+  const groups = new Map<string, [ResourcePattern, AclEntry[]]>();
+  for (const b of bindings) {
+    const key = aclZnodePath(b.pattern);
+    const group = groups.get(key);
+    if (group) group[1].push(b.entry);
+    else groups.set(key, [b.pattern, [b.entry]]);
+  }
+  return [...groups.values()];
 }

@@ -1,5 +1,6 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
+import { createAclsApi, deleteAclsApi, describeAclsApi } from './apis/acls.js';
 import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { apiVersionsApi } from './apis/api-versions.js';
@@ -54,6 +55,9 @@ const apis: AnyKafkaApi[] = [
   createPartitionsApi,
   deleteRecordsApi,
   deleteGroupsApi,
+  describeAclsApi,
+  createAclsApi,
+  deleteAclsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

@@ -6,6 +6,14 @@
  * need from here, so adding an API or a field is a compile error wherever it
  * is forgotten. The native counterpart of src/protocol/kafka/registry.ts.
  */
+import {
+  type CreateAclsResponse,
+  createAclsRequest,
+  type DeleteAclsResponse,
+  type DescribeAclsResponse,
+  deleteAclsRequest,
+  describeAclsRequest,
+} from './acl-messages.js';
 import { ApiKey } from './api-keys.js';
 import type {
   DeleteGroupsResponse,
@@ -93,6 +101,9 @@ const rows = {
   [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
   [ApiKey.CreatePartitions]: { ...v0, request: createPartitionsRequest },
   [ApiKey.DeleteRecords]: { ...v0, request: deleteRecordsRequest },
+  [ApiKey.DescribeAcls]: { ...v0, request: describeAclsRequest },
+  [ApiKey.CreateAcls]: { ...v0, request: createAclsRequest },
+  [ApiKey.DeleteAcls]: { ...v0, request: deleteAclsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -128,6 +139,9 @@ interface Responses {
   [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;
   [ApiKey.CreatePartitions]: CreatePartitionsResponse;
   [ApiKey.DeleteRecords]: DeleteRecordsResponse;
+  [ApiKey.DescribeAcls]: DescribeAclsResponse;
+  [ApiKey.CreateAcls]: CreateAclsResponse;
+  [ApiKey.DeleteAcls]: DeleteAclsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;

@@ -49,6 +49,8 @@ export interface TopicMetadata extends ErrorFields {
   /** The topic's id (Kafka's Uuid string form: 22 characters of URL-safe base64), when it has one. */
   topicId?: string;
   partitions: PartitionMetadata[];
+  /** KIP-430, when asked: bit N set when the client may do AclOperation N on the topic. */
+  authorizedOperations?: number;
 }
 export interface MetadataResponse extends ErrorFields {
   brokers: BrokerInfo[];
@@ -56,6 +58,8 @@ export interface MetadataResponse extends ErrorFields {
   /** The cluster's id (22 characters of URL-safe base64); absent from brokers older than issue 16. */
   clusterId?: string;
   topics: TopicMetadata[];
+  /** KIP-430, when asked: bit N set when the client may do AclOperation N on the cluster. */
+  clusterAuthorizedOperations?: number;
 }
 
 // CreateTopics / DeleteTopics

@@ -49,6 +49,10 @@ export const metadataRequest = object({
   /** null or absent: every topic. */
   topics: optional(nullable(names)),
   allowAutoTopicCreation: optional(boolean),
+  /** KIP-430: answer each topic's authorizedOperations (a bit per AclOperation code the client may do). */
+  includeTopicAuthorizedOperations: optional(boolean),
+  /** KIP-430: answer clusterAuthorizedOperations likewise. */
+  includeClusterAuthorizedOperations: optional(boolean),
 });
 
 export const createTopicsRequest = object({

@@ -49,7 +49,11 @@ export const describeClusterApi = kafkaApi({
   flexibleFrom: 0,
   request,
   response,
-  toNative: () => ({ topics: [], allowAutoTopicCreation: false }),
+  toNative: (req) => ({
+    topics: [],
+    allowAutoTopicCreation: false,
+    ...(req.includeClusterAuthorizedOperations ? { includeClusterAuthorizedOperations: true } : {}),
+  }),
   fromNative: (result, req) => {
     const base = {
       throttleTimeMs: 0,
@@ -75,6 +79,7 @@ export const describeClusterApi = kafkaApi({
       errorMessage: null,
       clusterId: result.clusterId ?? '',
       controllerId: result.controllerId ?? -1,
+      clusterAuthorizedOperations: result.clusterAuthorizedOperations ?? noOperations,
       // brokers without a Kafka listener are left out (a Kafka client could not reach them), as in Metadata
       brokers: (result.brokers ?? []).flatMap((b) =>
         b.kafkaPort !== undefined && b.kafkaPort > 0

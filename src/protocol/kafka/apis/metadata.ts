@@ -111,7 +111,7 @@ function topicOf(t: TopicMetadata): Topic {
       isrNodes: p.isr,
       offlineReplicas: [],
     })),
-    topicAuthorizedOperations: noOperations,
+    topicAuthorizedOperations: t.authorizedOperations ?? noOperations,
   };
 }
 
@@ -143,6 +143,9 @@ export const metadataApi = kafkaApi({
     return {
       topics: version === 0 && names?.length === 0 ? null : names,
       allowAutoTopicCreation: req.allowAutoTopicCreation,
+      // KIP-430 (v8+): asked for only when the client asks
+      ...(req.includeTopicAuthorizedOperations ? { includeTopicAuthorizedOperations: true } : {}),
+      ...(req.includeClusterAuthorizedOperations ? { includeClusterAuthorizedOperations: true } : {}),
     };
   },
   fromNative: (result, req, version) => {
@@ -164,7 +167,7 @@ export const metadataApi = kafkaApi({
       clusterId: result.clusterId ?? null,
       controllerId: result.controllerId ?? -1,
       topics,
-      clusterAuthorizedOperations: noOperations,
+      clusterAuthorizedOperations: result.clusterAuthorizedOperations ?? noOperations,
     };
   },
 });
