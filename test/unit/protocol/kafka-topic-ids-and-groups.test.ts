@@ -57,6 +57,8 @@ describe('Fetch v13 (topic ids)', () => {
         { name: '', topicId: id, partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 4096 }] },
         { name: '', topicId: zeroUuid, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 4096 }] },
       ],
+      // v13 >= v10: the reader takes zstd (KIP-110)
+      zstdReadable: true,
     });
     // the same body in a request frame: routed to the native Fetch, whose shape takes the ids
     const request = decodeKafkaRequest(hex(`${header(1, 13)} ${body}`));
