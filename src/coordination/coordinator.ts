@@ -4,6 +4,7 @@
  * ZooKeeper-backed cluster implements the same interface, so request handling
  * never knows which one it talks to.
  */
+import type { ScramCredentialStore } from './scram-store.js';
 export interface BrokerEndpoint {
   nodeId: number;
   host: string;
@@ -126,6 +127,12 @@ export interface Coordinator {
   ): Promise<void>;
   /** The partitions under reassignment (controller only, else NotController). */
   listPartitionReassignments?(): Promise<PartitionReassignment[]>;
+  /**
+   * SCRAM credentials (issue 17), kept where Kafka keeps them: ZooKeeper
+   * /config/users/<u>, or the broker's LevelDB standalone; read from memory.
+   * Absent in a coordinator without users (every SASL authentication fails).
+   */
+  readonly scramCredentials?: ScramCredentialStore;
 }
 
 /** One partition under reassignment: its full replica set now, and the replicas being added and removed. */

@@ -13,6 +13,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/shared/errors.js';
+import { registerScramTests } from './coordinator-compliance-scram.js';
 import { registerIsrTests, registerPersistenceTests } from './coordinator-compliance-state.js';
 import {
   ComplianceContext,
@@ -44,6 +45,7 @@ export function coordinatorCompliance(name: string, factory: CoordinatorFactory)
     registerTopicConfigTests(ctx);
     registerIsrTests(ctx, factory);
     registerPersistenceTests(ctx, factory);
+    registerScramTests(ctx);
   });
 }
 

@@ -18,6 +18,7 @@ import type {
 } from '../coordinator.js';
 import { isTopicId, newTopicId } from '../topic-id.js';
 import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
+import { StandaloneScramStore } from './standalone-scram-store.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
@@ -31,12 +32,15 @@ export class StandaloneCoordinator implements Coordinator {
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private readonly configListeners = new Set<TopicConfigListener>();
   private id: string | undefined;
+  readonly scramCredentials: StandaloneScramStore;
 
   constructor(
     readonly brokerId: number,
     private readonly endpoint: BrokerEndpoint,
     private readonly db: IndexDb,
-  ) {}
+  ) {
+    this.scramCredentials = new StandaloneScramStore(db);
+  }
 
   async start(): Promise<void> {
     const withoutId: TopicSpec[] = [];
@@ -51,6 +55,7 @@ export class StandaloneCoordinator implements Coordinator {
       await this.db.put(`${topicPrefix}${spec.name}`, packValue(spec), { sync: true });
     }
     this.id = await this.loadClusterId();
+    await this.scramCredentials.load();
   }
 
   /** The stored cluster id, or a new one stored (with sync) before it is ever answered. */

@@ -65,6 +65,7 @@ import {
   topicConfigPath,
   topicPath,
 } from './zk-paths.js';
+import { ZkScramStore } from './zk-scram-store.js';
 
 export interface ZooKeeperCoordinatorOptions {
   brokerId: number;
@@ -134,6 +135,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
   private closed = false;
+  /** SCRAM credentials under /config/users, cached with watches (zk-scram-store.ts). */
+  readonly scramCredentials = new ZkScramStore((err) => this.reportError(err));
 
   constructor(private readonly options: ZooKeeperCoordinatorOptions) {
     this.brokerId = options.brokerId;
@@ -302,6 +305,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       for (const listener of this.doubtListeners) listener(false);
       await this.enqueueRefresh(() => this.refreshBrokers());
       await this.enqueueRefresh(() => this.refreshTopics());
+      await this.scramCredentials.attach(zk);
       this.controller = new Controller(zk, this.brokerId, {
         uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
         autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable ?? true,
@@ -313,6 +317,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     } catch (err) {
       this.controller?.stop();
       this.zk = undefined;
+      this.scramCredentials.detach();
       await zk.close();
       throw err;
     }
