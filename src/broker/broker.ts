@@ -21,6 +21,8 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import { type SaslMechanism, type SecurityProtocol, usesSasl } from '../security/security-protocol.js';
+import type { ConnectionSasl } from '../server/connection.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
@@ -160,13 +162,27 @@ export class Broker {
       // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       const refusals = new RefusedRequests(this.logger);
-      this.server = new ProtocolServer(nativeCodec(refusals), handlers, ctx, limits, this.logger);
+      this.server = new ProtocolServer(
+        nativeCodec(refusals),
+        handlers,
+        ctx,
+        limits,
+        this.logger,
+        listenerSasl(this.config, 'native.security.protocol', coordinator),
+      );
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
-        this.kafkaServer = new ProtocolServer(kafkaCodec(refusals), handlers, ctx, limits, this.logger);
+        this.kafkaServer = new ProtocolServer(
+          kafkaCodec(refusals),
+          handlers,
+          ctx,
+          limits,
+          this.logger,
+          listenerSasl(this.config, 'kafka.security.protocol', coordinator),
+        );
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');
@@ -283,4 +299,18 @@ export class Broker {
     await this.cleaner?.stop();
     await this.logs?.close();
   }
+}
+
+/** A listener's SASL settings when its security protocol is SASL_PLAINTEXT or SASL_SSL (credentials: the coordinator's store). */
+function listenerSasl(
+  config: BrokerConfig,
+  key: 'native.security.protocol' | 'kafka.security.protocol',
+  coordinator: Coordinator,
+): ConnectionSasl | undefined {
+  if (!usesSasl(config.string(key) as SecurityProtocol)) return undefined;
+  return {
+    // the config table allows only Sluice's mechanism names in the list
+    mechanisms: config.list('sasl.enabled.mechanisms') as SaslMechanism[],
+    lookup: (user, mechanism) => coordinator.scramCredentials?.credential(user, mechanism),
+  };
 }

@@ -48,6 +48,13 @@ export interface ConfigKeySpec {
   doc: string;
 }
 
+/**
+ * security/security-protocol.ts's securityProtocols and saslMechanisms, spelled out: config may
+ * not import security (scripts/layer-table.cjs); test/unit/security/sasl-config.test.ts checks they agree.
+ */
+const securityProtocolValues = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'] as const;
+const saslMechanismValues = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const;
+
 /** Kafka's "never": a very large number, so comparisons stay simple. */
 const never = String(Number.MAX_SAFE_INTEGER);
 const hour = 3_600_000;
@@ -363,6 +370,42 @@ export const configKeys = {
     min: -1,
     max: portMax,
     doc: 'the Kafka-protocol listener (kcat, kafkajs, librdkafka); -1 = off, 0 = any free port',
+  },
+  'native.security.protocol': {
+    kind: 'string',
+    default: 'PLAINTEXT',
+    values: securityProtocolValues,
+    doc: "the native listener's security protocol",
+  },
+  'kafka.security.protocol': {
+    kind: 'string',
+    default: 'PLAINTEXT',
+    values: securityProtocolValues,
+    doc: "the Kafka listener's security protocol",
+  },
+  'sasl.enabled.mechanisms': {
+    kind: 'list',
+    // Kafka's default is GSSAPI (Kerberos), which Sluice does not serve; SCRAM is the closest:
+    // challenge-response, the password never crosses the wire. PLAIN must be enabled on purpose.
+    default: 'SCRAM-SHA-256,SCRAM-SHA-512',
+    values: saslMechanismValues,
+    doc: 'SASL mechanisms a SASL_PLAINTEXT or SASL_SSL listener accepts (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)',
+  },
+  'sasl.mechanism.inter.broker.protocol': {
+    kind: 'string',
+    default: 'SCRAM-SHA-512',
+    values: saslMechanismValues,
+    doc: "the SASL mechanism this broker's own clients (replication, queue forwarding) authenticate with",
+  },
+  'sasl.inter.broker.username': {
+    kind: 'string',
+    default: '',
+    doc: "the user this broker's own clients authenticate as on a SASL listener of another broker (Kafka: the listener's sasl.jaas.config)",
+  },
+  'sasl.inter.broker.password': {
+    kind: 'string',
+    default: '',
+    doc: "that user's password",
   },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax, doc: 'the admin HTTP API and console' },
   'http.host': { kind: 'string', default: '127.0.0.1', doc: 'the host the admin HTTP API binds to' },

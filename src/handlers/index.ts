@@ -30,6 +30,9 @@ import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 
 export const handlers: HandlerTable = {
   [ApiKey.Produce]: produceHandler,
@@ -58,5 +61,9 @@ export const handlers: HandlerTable = {
   [ApiKey.ListPartitionReassignments]: listPartitionReassignmentsHandler,
   [ApiKey.CreatePartitions]: createPartitionsHandler,
   [ApiKey.DeleteRecords]: deleteRecordsHandler,
+  [ApiKey.SaslHandshake]: saslHandshakeHandler,
+  [ApiKey.SaslAuthenticate]: saslAuthenticateHandler,
+  [ApiKey.DescribeUserScramCredentials]: describeUserScramCredentialsHandler,
+  [ApiKey.AlterUserScramCredentials]: alterUserScramCredentialsHandler,
   ...queueHandlers,
 };

@@ -122,6 +122,30 @@ export async function scramCredential(
   return { salt, storedKey, serverKey, iterations };
 }
 
+/**
+ * The credential from a salted password (what Kafka's AlterUserScramCredentials
+ * carries: the client derives it, so the password never reaches the broker).
+ */
+export function credentialFromSaltedPassword(
+  mechanism: ScramMechanism,
+  salt: Buffer,
+  salted: Buffer,
+  iterations: number,
+): ScramCredential {
+  checkIterations(iterations);
+  if (salt.length === 0 || salt.length > 1024) {
+    throw new SluiceError(ErrorCode.UnacceptableCredential, `the salt must have 1 to 1024 bytes, not ${salt.length}`);
+  }
+  if (salted.length !== hashOf[mechanism].bytes) {
+    throw new SluiceError(
+      ErrorCode.UnacceptableCredential,
+      `a ${mechanism} salted password has ${hashOf[mechanism].bytes} bytes, not ${salted.length}`,
+    );
+  }
+  const { storedKey, serverKey } = keysOf(mechanism, salted);
+  return { salt: Buffer.from(salt), storedKey, serverKey, iterations };
+}
+
 /** True when `password` is the one `credential` was made from (PLAIN's check), compared in constant time. */
 export async function verifyPassword(
   mechanism: ScramMechanism,

@@ -16,7 +16,7 @@ import {
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type ConnectionLimits, type ConnectionSasl } from './connection.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import type { ServerCodec } from './server-codec.js';
 
@@ -37,6 +37,8 @@ export class ProtocolServer<R> {
     ctx: HandlerContext,
     limits: ListenerLimits,
     private readonly log: Logger,
+    /** SASL on a SASL_PLAINTEXT or SASL_SSL listener: every connection must authenticate first. */
+    sasl?: ConnectionSasl,
   ) {
     const window = { linesPerWindow: connectionWarningsPerWindow, windowMs: connectionWarningWindowMs };
     this.refused = new RateLimitedLog(log, { ...window, summary: 'connection refused (more, not logged one by one)' });
@@ -50,8 +52,15 @@ export class ProtocolServer<R> {
         this.refused.warn({ remote: ip, reason: admitted.reason }, 'connection refused');
         return;
       }
-      const connection = new Connection(socket, codec, handlers, ctx, limits, log, (fields) =>
-        this.closing.warn(fields, 'closing connection'),
+      const connection = new Connection(
+        socket,
+        codec,
+        handlers,
+        ctx,
+        limits,
+        log,
+        (fields) => this.closing.warn(fields, 'closing connection'),
+        sasl,
       );
       this.connections.add(connection);
       socket.on('close', () => {

@@ -53,6 +53,16 @@ import {
 } from './reassignment-messages.js';
 import type { OffsetForLeaderEpochResponse } from './replication-messages.js';
 import * as shapes from './request-shapes.js';
+import {
+  type AlterUserScramCredentialsResponse,
+  alterUserScramCredentialsRequest,
+  type DescribeUserScramCredentialsResponse,
+  describeUserScramCredentialsRequest,
+  type SaslAuthenticateResponse,
+  type SaslHandshakeResponse,
+  saslAuthenticateRequest,
+  saslHandshakeRequest,
+} from './security-messages.js';
 import type { Infer, Shape } from './shape.js';
 
 /** One native API: the versions it speaks (a request outside them is UNSUPPORTED_VERSION) and its request's shape. */
@@ -93,6 +103,10 @@ const rows = {
   [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
   [ApiKey.CreatePartitions]: { ...v0, request: createPartitionsRequest },
   [ApiKey.DeleteRecords]: { ...v0, request: deleteRecordsRequest },
+  [ApiKey.SaslHandshake]: { ...v0, request: saslHandshakeRequest },
+  [ApiKey.SaslAuthenticate]: { ...v0, request: saslAuthenticateRequest },
+  [ApiKey.DescribeUserScramCredentials]: { ...v0, request: describeUserScramCredentialsRequest },
+  [ApiKey.AlterUserScramCredentials]: { ...v0, request: alterUserScramCredentialsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -128,6 +142,10 @@ interface Responses {
   [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;
   [ApiKey.CreatePartitions]: CreatePartitionsResponse;
   [ApiKey.DeleteRecords]: DeleteRecordsResponse;
+  [ApiKey.SaslHandshake]: SaslHandshakeResponse;
+  [ApiKey.SaslAuthenticate]: SaslAuthenticateResponse;
+  [ApiKey.DescribeUserScramCredentials]: DescribeUserScramCredentialsResponse;
+  [ApiKey.AlterUserScramCredentials]: AlterUserScramCredentialsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;
