@@ -77,9 +77,11 @@ export const alterUserScramCredentialsHandler: Handler<typeof ApiKey.AlterUserSc
     // per user, in order of first appearance: its changes, or why the user's alteration is refused
     const users = new Map<string, { changes: ScramChanges; error?: SluiceError }>();
     const entry = (name: string) => {
-      let e = users.get(name);
-      if (!e) users.set(name, (e = { changes: {} }));
-      return e;
+      const known = users.get(name);
+      if (known) return known;
+      const fresh: { changes: ScramChanges; error?: SluiceError } = { changes: {} };
+      users.set(name, fresh);
+      return fresh;
     };
     const refuse = (name: string, code: ErrorCode, message: string) => {
       const e = entry(name);
