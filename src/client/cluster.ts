@@ -18,6 +18,7 @@ import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } fr
 import { Connection } from './connection.js';
 import { closedError, isRetriableError, markRetriable, wireError } from './errors.js';
 import { checkMetadata, metadataGap } from './metadata.js';
+import type { ClientSaslOptions } from './types.js';
 
 export interface ClusterOptions {
   brokers: BrokerList;
@@ -28,6 +29,8 @@ export interface ClusterOptions {
   retries: number;
   retryBackoffMs: number;
   emit: (event: string, payload: unknown) => void;
+  /** SASL credentials every broker connection authenticates with. */
+  sasl?: ClientSaslOptions;
 }
 
 export interface TopicInfo {
@@ -59,6 +62,11 @@ export class Cluster {
   private reconnecting = false;
   private closed = false;
   private readonly sleeper = new AbortController();
+
+  /** The SASL credentials of every connection (queue consumers open their own). */
+  get sasl(): ClientSaslOptions | undefined {
+    return this.options.sasl;
+  }
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -110,6 +118,7 @@ export class Cluster {
         requestTimeoutMs: this.options.requestTimeoutMs,
         maxInFlight: this.options.maxInFlight,
         onClose: (err) => this.onConnectionLost(key, err),
+        ...(this.options.sasl ? { sasl: this.options.sasl } : {}),
       });
       this.connections.set(key, conn);
     }

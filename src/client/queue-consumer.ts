@@ -393,6 +393,7 @@ export class QueueConsumer {
       clientId: this.cluster.clientId,
       requestTimeoutMs: this.cluster.requestTimeoutMs,
       maxInFlight: consumerConnectionInFlight,
+      ...(this.cluster.sasl ? { sasl: this.cluster.sasl } : {}),
       onClose: () => {
         // the broker released what this consumer held: start over with a new id
         if (this.conn === conn) this.resetEpoch();

@@ -26,8 +26,10 @@ import { JmsTopic, type TopicSubscription } from './jms-topic.js';
 import { boundedInt } from './options.js';
 import { Producer } from './producer.js';
 import { Queue, type QueueRegistry } from './queue.js';
+import { checkSaslOptions } from './sasl-authenticator.js';
 import { Session } from './session.js';
 import type {
+  ClientSaslOptions,
   ConsumerOptions,
   ProducerOptions,
   SessionOptions,
@@ -35,6 +37,12 @@ import type {
   TransportInterruptedEvent,
   TransportResumedEvent,
 } from './types.js';
+
+/** The sasl option checked (a typo in the mechanism fails here, not at the first connection), copied. */
+function saslOptions(sasl: ClientSaslOptions): ClientSaslOptions {
+  checkSaslOptions(sasl);
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
+}
 
 export interface SluiceEvents {
   transportInterrupted: [TransportInterruptedEvent];
@@ -91,6 +99,7 @@ export class Sluice extends EventEmitter<SluiceEvents> {
       emit: (event, payload) => {
         this.emit(event as keyof SluiceEvents, payload as TransportInterruptedEvent);
       },
+      ...(options.sasl ? { sasl: saslOptions(options.sasl) } : {}),
     });
     this.registry = {
       isClosed: () => this.closed,
