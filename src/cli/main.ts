@@ -15,6 +15,7 @@ import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
+import { registerUserCommands } from './user-commands.js';
 
 function program(): Command {
   const root = addGlobalOptions(new Command('sluice'))
@@ -40,6 +41,7 @@ function program(): Command {
   registerQueueCommands(root);
   registerPerfCommands(root);
   registerPartitionCommands(root);
+  registerUserCommands(root);
   return root;
 }
 
