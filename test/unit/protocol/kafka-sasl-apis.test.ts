@@ -128,7 +128,7 @@ describe('DescribeUserScramCredentials (50)', () => {
 
 describe('AlterUserScramCredentials (51)', () => {
   it('reads v0 deletions and upsertions and lays out per-user results', () => {
-    const body = hex(`02 ${cs('bob')} 01 00` + ` 02 ${cs('alice')} 02 00001000 03 aabb 03 ccdd 00` + ` 00`);
+    const body = hex(`02 ${cs('bob')} 01 00 02 ${cs('alice')} 02 00001000 03 aabb 03 ccdd 00 00`);
     const req = readRequest(alterUserScramCredentialsApi, 0, body);
     expect(alterUserScramCredentialsApi.toNative?.(req, 0)).toEqual({
       deletions: [{ name: 'bob', mechanism: 1 }],
