@@ -22,7 +22,7 @@ export const saslHandshakeHandler: Handler<typeof ApiKey.SaslHandshake> = {
       };
     }
     try {
-      session.handshake(request.mechanism);
+      session.handshake(request.mechanism, request.rawTokens === true);
       return { errorCode: WireError.NONE, mechanisms: [...session.enabled] };
     } catch (err) {
       return { ...toWireError(err), mechanisms: [...session.enabled] };

@@ -42,6 +42,8 @@ export class SaslServerSession {
   failure: string | undefined;
   /** True once the answer being written must be the connection's last. */
   mustClose = false;
+  /** Kafka's SaslHandshake v0: the next frames are raw SASL messages (until authenticated). */
+  rawTokens = false;
 
   constructor(
     readonly enabled: readonly SaslMechanism[],
@@ -58,7 +60,7 @@ export class SaslServerSession {
   }
 
   /** Chooses the mechanism; throws UnsupportedSaslMechanism (and the connection closes) or IllegalSaslState. */
-  handshake(mechanism: string): void {
+  handshake(mechanism: string, rawTokens = false): void {
     if (this.state !== 'handshake') {
       throw new SluiceError(ErrorCode.IllegalSaslState, 'SaslHandshake request not expected at this time');
     }
@@ -72,6 +74,7 @@ export class SaslServerSession {
     }
     this.mechanism = chosen;
     this.state = 'authenticate';
+    this.rawTokens = rawTokens;
   }
 
   /**

@@ -205,6 +205,10 @@ export class Connection<R> {
   }
 
   private onFrame(payload: Buffer, reservedBytes: number): void {
+    if (this.sasl?.rawTokens && !this.sasl.authenticated) {
+      this.onRawToken(this.sasl, payload, reservedBytes);
+      return;
+    }
     let request: R;
     try {
       request = this.codec.decode(payload);
@@ -272,6 +276,38 @@ export class Connection<R> {
           slot.frame = null;
           this.socket.destroy();
         }
+        this.writeReady();
+      });
+  }
+
+  /**
+   * A raw SASL message after Kafka's SaslHandshake v0: answered with a raw
+   * frame (size, message); a failure closes the connection without an answer (Kafka's).
+   */
+  private onRawToken(session: SaslServerSession, payload: Buffer, reservedBytes: number): void {
+    const slot: Slot = { frame: undefined };
+    this.slots.push(slot);
+    this.updateFlow();
+    session
+      .authenticate(payload)
+      .then(
+        (answer): Buffer[] => {
+          const size = Buffer.alloc(4);
+          size.writeInt32BE(answer.length);
+          return [size, answer];
+        },
+        (): null => {
+          this.limits.closed.unauthenticated++;
+          this.warnClose({
+            remote: this.socket.remoteAddress,
+            reason: `SASL authentication failed: ${session.failure}`,
+          });
+          return null;
+        },
+      )
+      .then((frame) => {
+        this.limits.pool.release(reservedBytes);
+        slot.frame = frame;
         this.writeReady();
       });
   }

@@ -8,13 +8,21 @@
  */
 import { scramUserNameBytesMax, scramUsersPerRequestMax } from '../../shared/limits.js';
 import type { ErrorFields } from './messages.js';
-import { bytes, type Infer, int32, intIn, list, nullable, object, text } from './shape.js';
+import { boolean, bytes, type Infer, int32, intIn, list, nullable, object, optional, text } from './shape.js';
 
 const int8 = intIn(-128, 127, 'an int8');
 
 const user = text(scramUserNameBytesMax);
 
-export const saslHandshakeRequest = object({ mechanism: text(64) });
+export const saslHandshakeRequest = object({
+  mechanism: text(64),
+  /**
+   * Kafka's SaslHandshake v0: the SASL messages then come as raw frames (a
+   * size and the message, no request header) instead of SaslAuthenticate
+   * requests (Kafka listener only).
+   */
+  rawTokens: optional(boolean),
+});
 export type SaslHandshakeRequest = Infer<typeof saslHandshakeRequest>;
 export interface SaslHandshakeResponse extends ErrorFields {
   /** The mechanisms this listener accepts. */

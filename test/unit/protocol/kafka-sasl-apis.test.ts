@@ -44,7 +44,7 @@ describe('SaslHandshake (17)', () => {
     const { apiKey, body } = await kafkajsRequest('saslHandshake', 1, { mechanism: 'SCRAM-SHA-512' });
     expect(apiKey).toBe(17);
     const req = readRequest(saslHandshakeApi, 1, body);
-    expect(saslHandshakeApi.toNative?.(req, 1)).toEqual({ mechanism: 'SCRAM-SHA-512' });
+    expect(saslHandshakeApi.toNative?.(req, 1)).toEqual({ mechanism: 'SCRAM-SHA-512', rawTokens: false });
     const out = writeResponse(saslHandshakeApi, 1, { errorCode: 0, mechanisms: ['PLAIN', 'SCRAM-SHA-512'] }, req);
     const { decoded, consumed } = await kafkajsResponse('saslHandshake', 1, out);
     expect(consumed).toBe(out.length);
