@@ -8,6 +8,7 @@
  */
 import { Connection } from '../client/connection.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
+import { interBrokerSasl } from '../config/inter-broker-sasl.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
 import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordinator.js';
@@ -162,6 +163,11 @@ export class Broker {
       // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       const refusals = new RefusedRequests(this.logger);
+      if (listenerSasl(this.config, 'native.security.protocol', coordinator) && !interBrokerSasl(this.config)) {
+        this.logger.warn(
+          'native.security.protocol requires SASL but sasl.inter.broker.username is empty: replication, queue forwarding and the admin API cannot authenticate',
+        );
+      }
       this.server = new ProtocolServer(
         nativeCodec(refusals),
         handlers,

@@ -6,9 +6,11 @@
  * but login, /healthz and /readyz needs a session cookie or HTTP Basic auth:
  * anonymous is 401, a viewer on an admin route 403.
  */
+
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Sluice } from '../client/sluice.js';
+import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import { type HttpStatus, httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
 import { registerGroupRoutes } from './group-routes.js';
@@ -78,7 +80,13 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   const sessions = new SessionStore();
   const guard = new LoginGuard(users, logger, options.loginThrottle);
   const address = options.brokerAddress();
-  const client = new Sluice({ brokers: `${address.host}:${address.port}`, clientId: 'sluice-http', retries: 2 });
+  const client = new Sluice({
+    brokers: `${address.host}:${address.port}`,
+    clientId: 'sluice-http',
+    retries: 2,
+    // the broker's own client: on a SASL native listener it authenticates as the inter-broker user
+    ...interBrokerSaslOption(config),
+  });
   const admin = client.admin();
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024, trustProxy });
   const routes: RouteOptions[] = [];

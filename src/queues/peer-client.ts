@@ -10,6 +10,7 @@
 import { parseBrokers } from '../client/brokers.js';
 import { Cluster } from '../client/cluster.js';
 import { wireError } from '../client/errors.js';
+import type { InterBrokerSasl } from '../config/inter-broker-sasl.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import {
@@ -23,7 +24,7 @@ import { queuePeerRequestTimeoutMs } from '../shared/limits.js';
 export class PeerClient {
   private readonly cluster: Cluster;
 
-  constructor(self: { host: string; port: number }, brokerId: number) {
+  constructor(self: { host: string; port: number }, brokerId: number, sasl?: InterBrokerSasl) {
     this.cluster = new Cluster({
       brokers: parseBrokers(`${self.host}:${self.port}`),
       clientId: `broker-${brokerId}-queues`,
@@ -33,6 +34,7 @@ export class PeerClient {
       retries: 10,
       retryBackoffMs: 100,
       emit: () => {},
+      ...(sasl ? { sasl } : {}),
     });
   }
 

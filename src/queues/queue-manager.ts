@@ -11,6 +11,7 @@
  */
 
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSasl } from '../config/inter-broker-sasl.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
 import type { AppendNotifier } from '../replication/append-notifier.js';
@@ -82,7 +83,7 @@ export class QueueManager {
     if (!this.peerClient) {
       const self = this.deps.self();
       if (!self) throw new SluiceError(ErrorCode.BrokerError, 'the broker is not listening yet');
-      this.peerClient = new PeerClient(self, this.deps.brokerId);
+      this.peerClient = new PeerClient(self, this.deps.brokerId, interBrokerSasl(this.deps.config));
     }
     return this.peerClient;
   }

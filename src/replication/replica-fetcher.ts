@@ -17,6 +17,7 @@
 
 import { Connection } from '../client/connection.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import type { BrokerEndpoint } from '../coordination/coordinator.js';
 import { WireError, wireErrorName } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
@@ -160,6 +161,7 @@ export class ReplicaFetcher {
       clientId: `replica-fetcher-${this.options.brokerId}`,
       requestTimeoutMs: replicaFetchRequestTimeoutMs,
       maxInFlight: 1,
+      ...interBrokerSaslOption(this.options.config),
     });
     await this.connection.connect();
     return this.connection;
