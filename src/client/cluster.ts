@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax, clientSuspectBrokerMs } from '../shared/limits.js';
 import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
 import { Connection } from './connection.js';
@@ -164,6 +164,13 @@ export class Cluster {
         return await this.connectionTo(address);
       } catch (err) {
         if (this.closed) throw err;
+        // refused credentials are not a broker being unreachable: every broker would refuse them
+        if (
+          isSluiceError(err, ErrorCode.SaslAuthenticationFailed) ||
+          isSluiceError(err, ErrorCode.UnsupportedSaslMechanism)
+        ) {
+          throw err;
+        }
         last = err;
       }
     }
