@@ -60,7 +60,7 @@ describe('AlterUserScramCredentials', () => {
       ctx,
       client,
     );
-    expect(res.results.map((r) => [r.user, r.errorCode])).toEqual([
+    expect(res?.results.map((r) => [r.user, r.errorCode])).toEqual([
       ['carol', WireError.RESOURCE_NOT_FOUND],
       ['alice', 0],
       ['bob', WireError.UNACCEPTABLE_CREDENTIAL],
@@ -78,7 +78,7 @@ describe('AlterUserScramCredentials', () => {
 describe('DescribeUserScramCredentials', () => {
   it('describes every user, or the ones named, with Kafka codes for unknown and repeated names', async () => {
     const all = await describeUserScramCredentialsHandler.handle({ users: null }, ctx, client);
-    expect(all.results).toEqual([
+    expect(all?.results).toEqual([
       {
         user: 'alice',
         errorCode: 0,
@@ -89,7 +89,7 @@ describe('DescribeUserScramCredentials', () => {
       },
     ]);
     const named = await describeUserScramCredentialsHandler.handle({ users: ['zed', 'alice', 'alice'] }, ctx, client);
-    expect(named.results.map((r) => [r.user, r.errorCode])).toEqual([
+    expect(named?.results.map((r) => [r.user, r.errorCode])).toEqual([
       ['zed', WireError.RESOURCE_NOT_FOUND],
       ['alice', WireError.DUPLICATE_RESOURCE],
     ]);
