@@ -14,6 +14,7 @@
  * with Kafka's default connections.max.reauth.ms=0.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { scramIterationsDefault } from '../shared/limits.js';
 import { userPrincipal } from './principal.js';
 import {
   isScramMechanism,
@@ -27,6 +28,14 @@ import type { SaslMechanism } from './security-protocol.js';
 
 /** The stored credential of a user for a SCRAM mechanism (PLAIN is checked against SCRAM-SHA-512, else SHA-256). */
 export type CredentialLookup = (user: string, mechanism: ScramMechanism) => ScramCredential | undefined;
+
+/** Checked against for a PLAIN user without credentials (never matches: its keys are zeros). */
+const unknownUserCredential: ScramCredential = {
+  salt: Buffer.alloc(32),
+  storedKey: Buffer.alloc(32),
+  serverKey: Buffer.alloc(32),
+  iterations: scramIterationsDefault,
+};
 
 /** The message of every failed authentication (Kafka's SaslServerAuthenticator's). */
 export function authenticationFailedMessage(mechanism: string): string {
@@ -91,8 +100,10 @@ export class SaslServerSession {
       if (mechanism === 'PLAIN') {
         const { user, password } = parsePlain(message);
         const stored: ScramMechanism = this.lookup(user, 'SCRAM-SHA-512') ? 'SCRAM-SHA-512' : 'SCRAM-SHA-256';
-        const credential = this.lookup(user, stored);
-        if (!credential || !(await verifyPassword(stored, credential, password))) {
+        // an unknown user costs the same PBKDF2 work as a known one: the time taken does not tell them apart
+        const credential = this.lookup(user, stored) ?? unknownUserCredential;
+        const valid = await verifyPassword(stored, credential, password);
+        if (credential === unknownUserCredential || !valid) {
           throw new SluiceError(ErrorCode.SaslAuthenticationFailed, `invalid credentials for user ${user}`);
         }
         this.succeed(user);
