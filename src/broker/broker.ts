@@ -10,6 +10,7 @@ import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { ClientTlsOptions } from '../client/types.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
+import { interBrokerSasl } from '../config/inter-broker-sasl.js';
 import { type BrokerTls, type ListenerSecurity, listenerSecurityOf } from '../config/tls-config.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
@@ -25,7 +26,8 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
-import { usesTls } from '../security/security-protocol.js';
+import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
+import type { ConnectionSasl } from '../server/connection.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
@@ -188,6 +190,11 @@ export class Broker {
       // one request memory pool, one connection count and one bounded log of malformed requests for both listeners
       const limits = listenerLimitsOf(this.config, this.logger, this.metrics.registry);
       const refusals = new RefusedRequests(this.logger);
+      if (listenerSasl(this.config, 'native.security.protocol', coordinator) && !interBrokerSasl(this.config)) {
+        this.logger.warn(
+          'native.security.protocol requires SASL but sasl.inter.broker.username is empty: replication, queue forwarding and the admin API cannot authenticate',
+        );
+      }
       this.server = new ProtocolServer(
         nativeCodec(refusals),
         handlers,
@@ -195,6 +202,7 @@ export class Broker {
         limits,
         this.logger,
         listenerOf(security, security.native),
+        listenerSasl(this.config, 'native.security.protocol', coordinator),
       );
       this.address = await this.server.listen(host, endpoint.port);
       endpoint.port = this.address.port;
@@ -208,6 +216,7 @@ export class Broker {
           limits,
           this.logger,
           listenerOf(security, security.kafka),
+          listenerSasl(this.config, 'kafka.security.protocol', coordinator),
         );
         this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
         endpoint.kafkaPort = this.kafkaAddress.port;
@@ -353,5 +362,19 @@ function clientTlsOf(tls: BrokerTls): ClientTlsOptions {
     ...(tls.passphrase === undefined ? {} : { passphrase: tls.passphrase }),
     ...(tls.ca === undefined ? {} : { ca: tls.ca }),
     ...(tls.checkHostname ? {} : { checkServerIdentity: () => undefined }),
+  };
+}
+
+/** A listener's SASL settings when its security protocol is SASL_PLAINTEXT or SASL_SSL (credentials: the coordinator's store). */
+function listenerSasl(
+  config: BrokerConfig,
+  key: 'native.security.protocol' | 'kafka.security.protocol',
+  coordinator: Coordinator,
+): ConnectionSasl | undefined {
+  if (!usesSasl(config.string(key) as SecurityProtocol)) return undefined;
+  return {
+    // the config table allows only Sluice's mechanism names in the list
+    mechanisms: config.list('sasl.enabled.mechanisms') as SaslMechanism[],
+    lookup: (user, mechanism) => coordinator.scramCredentials?.credential(user, mechanism),
   };
 }

@@ -16,6 +16,7 @@ import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
+import { registerUserCommands } from './user-commands.js';
 
 function program(): Command {
   const root = addGlobalOptions(new Command('sluice'))
@@ -42,6 +43,7 @@ function program(): Command {
   registerPerfCommands(root);
   registerPartitionCommands(root);
   registerAclCommands(root);
+  registerUserCommands(root);
   return root;
 }
 

@@ -54,6 +54,13 @@ import type {
   TopicConfigSource,
   TopicDescription,
 } from './types.js';
+import {
+  deleteScramCredential,
+  describeScramUsers,
+  type ScramUserDescription,
+  scramMechanismOption,
+  upsertScramCredential,
+} from './user-admin.js';
 
 const adminTimeoutMs = 30_000;
 
@@ -73,6 +80,31 @@ function sourceName(source: number): TopicConfigSource {
 
 export class Admin {
   constructor(private readonly cluster: Cluster) {}
+
+  /**
+   * Creates or replaces a user's SCRAM credential (Kafka's AlterUserScramCredentials;
+   * mechanism 'scram-sha-256' or 'scram-sha-512', iterations 4096..16384, default 4096).
+   * The password is salted and hashed here; only the salted password is sent.
+   */
+  upsertScramUser(options: { user: string; mechanism: string; password: string; iterations?: number }): Promise<void> {
+    return upsertScramCredential(
+      this.cluster,
+      options.user,
+      scramMechanismOption(options.mechanism),
+      options.password,
+      options.iterations,
+    );
+  }
+
+  /** Deletes a user's SCRAM credential for one mechanism. */
+  deleteScramUser(options: { user: string; mechanism: string }): Promise<void> {
+    return deleteScramCredential(this.cluster, options.user, scramMechanismOption(options.mechanism));
+  }
+
+  /** Users with SCRAM credentials and their mechanisms and iterations (DescribeUserScramCredentials). */
+  describeScramUsers(users?: string[]): Promise<ScramUserDescription[]> {
+    return describeScramUsers(this.cluster, users);
+  }
 
   /** Creates a topic; waits until every partition has a leader unless waitForLeaders is false. */
   async createTopic(options: CreateTopicOptions): Promise<void> {

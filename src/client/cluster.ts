@@ -12,13 +12,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax, clientSuspectBrokerMs } from '../shared/limits.js';
 import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
 import { Connection } from './connection.js';
 import { closedError, isRetriableError, markRetriable, wireError } from './errors.js';
 import { checkMetadata, metadataGap } from './metadata.js';
 import type { TlsConnectOptions } from './tls.js';
+import type { ClientSaslOptions } from './types.js';
 
 export interface ClusterOptions {
   brokers: BrokerList;
@@ -31,6 +32,8 @@ export interface ClusterOptions {
   /** TLS on every broker connection (tls.ts); absent: plaintext. */
   tls?: TlsConnectOptions;
   emit: (event: string, payload: unknown) => void;
+  /** SASL credentials every broker connection authenticates with. */
+  sasl?: ClientSaslOptions;
 }
 
 export interface TopicInfo {
@@ -62,6 +65,11 @@ export class Cluster {
   private reconnecting = false;
   private closed = false;
   private readonly sleeper = new AbortController();
+
+  /** The SASL credentials of every connection (queue consumers open their own). */
+  get sasl(): ClientSaslOptions | undefined {
+    return this.options.sasl;
+  }
 
   constructor(options: ClusterOptions) {
     this.options = options;
@@ -119,6 +127,7 @@ export class Cluster {
         maxInFlight: this.options.maxInFlight,
         ...(this.options.tls ? { tls: this.options.tls } : {}),
         onClose: (err) => this.onConnectionLost(key, err),
+        ...(this.options.sasl ? { sasl: this.options.sasl } : {}),
       });
       this.connections.set(key, conn);
     }
@@ -164,6 +173,13 @@ export class Cluster {
         return await this.connectionTo(address);
       } catch (err) {
         if (this.closed) throw err;
+        // refused credentials are not a broker being unreachable: every broker would refuse them
+        if (
+          isSluiceError(err, ErrorCode.SaslAuthenticationFailed) ||
+          isSluiceError(err, ErrorCode.UnsupportedSaslMechanism)
+        ) {
+          throw err;
+        }
         last = err;
       }
     }

@@ -25,7 +25,9 @@ import {
   clientResponseFrameBytesMax,
 } from '../shared/limits.js';
 import { markRetriable } from './errors.js';
+import { authenticate } from './sasl-authenticator.js';
 import { type TlsConnectOptions, tlsConnect, tlsFailure } from './tls.js';
+import type { ClientSaslOptions } from './types.js';
 
 export interface ConnectionOptions {
   host: string;
@@ -39,6 +41,8 @@ export interface ConnectionOptions {
   tls?: TlsConnectOptions;
   /** Called once when the connection ends for any reason other than close(). */
   onClose?: (err: Error) => void;
+  /** SASL credentials: the connection authenticates right after connecting, before any other request. */
+  sasl?: ClientSaslOptions;
 }
 
 export interface RequestOptions {
@@ -87,6 +91,7 @@ export class Connection {
   private readonly tls: TlsConnectOptions | undefined;
   /** A response arrived: a TLS connection closed before any was not refused at the handshake. */
   private answered = false;
+  private readonly sasl: ClientSaslOptions | undefined;
 
   private socket: net.Socket | null = null;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
@@ -111,6 +116,7 @@ export class Connection {
     this.maxFrameBytes = options.maxFrameBytes ?? clientResponseFrameBytesMax;
     this.onClose = options.onClose;
     this.tls = options.tls;
+    this.sasl = options.sasl;
   }
 
   get address(): string {
@@ -169,9 +175,29 @@ export class Connection {
       const onConnect = (): void => {
         clearTimeout(timer);
         socket.off('error', fail);
-        this.state = 'open';
         this.attach(socket);
-        resolve();
+        if (!this.sasl) {
+          this.state = 'open';
+          resolve();
+          return;
+        }
+        // SASL first: other requests wait (state 'connecting') until it succeeds
+        authenticate((apiKey, body) => this.exchange(apiKey, body), this.sasl, this.address).then(
+          () => {
+            if (this.state !== 'connecting') {
+              reject(this.closeError ?? this.unreachable(`connection to ${this.address} closed`, false));
+              return;
+            }
+            this.state = 'open';
+            resolve();
+          },
+          (err: unknown) => {
+            // an authentication failure is final (not retriable); a broken connection stays retriable
+            const error = err instanceof Error ? err : new Error(String(err));
+            this.shutdown(error, false);
+            reject(error);
+          },
+        );
       };
       socket.once(connectEvent, onConnect);
       socket.once('error', fail);
@@ -280,8 +306,22 @@ export class Connection {
   /** The transport under request(): sends any body and resolves with the answer as decoded (undefined when none is expected). */
   async send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
     if (this.state !== 'open') await this.connect();
+    return this.sendNow(apiKey, body, options, 'open');
+  }
+
+  /** A request of the SASL exchange, sent while the connection is still 'connecting'. */
+  private exchange<K extends ApiKey>(apiKey: K, body: RequestOf<K>): Promise<ResponseOf<K>> {
+    return this.sendNow(apiKey, body, {}, 'connecting') as Promise<ResponseOf<K>>;
+  }
+
+  private async sendNow(
+    apiKey: number,
+    body: unknown,
+    options: RequestOptions,
+    state: 'open' | 'connecting',
+  ): Promise<unknown> {
     await this.acquire();
-    if (this.state !== 'open') {
+    if (this.state !== state) {
       this.release();
       throw this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false);
     }

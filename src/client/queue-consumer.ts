@@ -394,6 +394,7 @@ export class QueueConsumer {
       requestTimeoutMs: this.cluster.requestTimeoutMs,
       maxInFlight: consumerConnectionInFlight,
       ...(this.cluster.tls ? { tls: this.cluster.tls } : {}),
+      ...(this.cluster.sasl ? { sasl: this.cluster.sasl } : {}),
       onClose: () => {
         // the broker released what this consumer held: start over with a new id
         if (this.conn === conn) this.resetEpoch();

@@ -26,9 +26,11 @@ import { JmsTopic, type TopicSubscription } from './jms-topic.js';
 import { boundedInt } from './options.js';
 import { Producer } from './producer.js';
 import { Queue, type QueueRegistry } from './queue.js';
+import { checkSaslOptions } from './sasl-authenticator.js';
 import { Session } from './session.js';
 import { type TlsConnectOptions, tlsOptionsOf } from './tls.js';
 import type {
+  ClientSaslOptions,
   ConsumerOptions,
   ProducerOptions,
   SessionOptions,
@@ -41,6 +43,12 @@ import type {
 function tlsOption(ssl: SluiceOptions['ssl']): { tls?: TlsConnectOptions } {
   const tls = tlsOptionsOf(ssl);
   return tls ? { tls } : {};
+}
+
+/** The sasl option checked (a typo in the mechanism fails here, not at the first connection), copied. */
+function saslOptions(sasl: ClientSaslOptions): ClientSaslOptions {
+  checkSaslOptions(sasl);
+  return { mechanism: sasl.mechanism, username: sasl.username, password: sasl.password };
 }
 
 export interface SluiceEvents {
@@ -99,6 +107,7 @@ export class Sluice extends EventEmitter<SluiceEvents> {
       emit: (event, payload) => {
         this.emit(event as keyof SluiceEvents, payload as TransportInterruptedEvent);
       },
+      ...(options.sasl ? { sasl: saslOptions(options.sasl) } : {}),
     });
     this.registry = {
       isClosed: () => this.closed,

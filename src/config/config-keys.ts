@@ -9,7 +9,7 @@
  * and the order of the topic keys is that of a topic's.
  */
 
-import { securityProtocols } from '../security/security-protocol.js';
+import { saslMechanisms, securityProtocols } from '../security/security-protocol.js';
 import { assert } from '../shared/assert.js';
 import {
   connectionIdleMsDefault,
@@ -408,6 +408,30 @@ export const configKeys = {
     default: 'https',
     values: ['https', ''],
     doc: "between brokers: https checks the peer certificate's host name; empty: not checked",
+  },
+  'sasl.enabled.mechanisms': {
+    kind: 'list',
+    // Kafka's default is GSSAPI (Kerberos), which Sluice does not serve; SCRAM is the closest:
+    // challenge-response, the password never crosses the wire. PLAIN must be enabled on purpose.
+    default: 'SCRAM-SHA-256,SCRAM-SHA-512',
+    values: saslMechanisms,
+    doc: 'SASL mechanisms a SASL_PLAINTEXT or SASL_SSL listener accepts (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512)',
+  },
+  'sasl.mechanism.inter.broker.protocol': {
+    kind: 'string',
+    default: 'SCRAM-SHA-512',
+    values: saslMechanisms,
+    doc: "the SASL mechanism this broker's own clients (replication, queue forwarding) authenticate with",
+  },
+  'sasl.inter.broker.username': {
+    kind: 'string',
+    default: '',
+    doc: "the user this broker's own clients authenticate as on a SASL listener of another broker (Kafka: the listener's sasl.jaas.config)",
+  },
+  'sasl.inter.broker.password': {
+    kind: 'string',
+    default: '',
+    doc: "that user's password",
   },
   'http.port': { kind: 'int', default: '8161', min: 0, max: portMax, doc: 'the admin HTTP API and console' },
   'http.host': { kind: 'string', default: '127.0.0.1', doc: 'the host the admin HTTP API binds to' },

@@ -5,6 +5,7 @@
  * never knows which one it talks to.
  */
 import type { AclBinding, AclBindingFilter } from '../security/acl.js';
+import type { ScramCredentialStore } from './scram-store.js';
 export interface BrokerEndpoint {
   nodeId: number;
   host: string;
@@ -145,6 +146,12 @@ export interface Coordinator {
    * broker's acls() no longer shows them.
    */
   deleteAcls?(filters: readonly AclBindingFilter[]): Promise<AclBinding[][]>;
+  /**
+   * SCRAM credentials (issue 17), kept where Kafka keeps them: ZooKeeper
+   * /config/users/<u>, or the broker's LevelDB standalone; read from memory.
+   * Absent in a coordinator without users (every SASL authentication fails).
+   */
+  readonly scramCredentials?: ScramCredentialStore;
 }
 
 /** One partition under reassignment: its full replica set now, and the replicas being added and removed. */

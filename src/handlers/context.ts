@@ -10,6 +10,7 @@ import type { AppendNotifier } from '../replication/append-notifier.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
 import type { AclOperation, ConcreteResourceType } from '../security/acl.js';
 import type { Principal } from '../security/principal.js';
+import type { SaslServerSession } from '../security/sasl-server.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -68,6 +69,8 @@ export interface ClientInfo {
   connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /** The connection's SASL state on a SASL_PLAINTEXT or SASL_SSL listener; absent on any other. */
+  sasl?: SaslServerSession;
 }
 
 /**

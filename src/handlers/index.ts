@@ -32,6 +32,9 @@ import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler }
 import { produceHandler } from './produce.js';
 import { queueHandlers } from './queue-handlers.js';
 import { withRequestChecks } from './request-authorization.js';
+import { saslAuthenticateHandler } from './sasl-authenticate.js';
+import { saslHandshakeHandler } from './sasl-handshake.js';
+import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 
 export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
@@ -63,5 +66,9 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.DescribeAcls]: describeAclsHandler,
   [ApiKey.CreateAcls]: createAclsHandler,
   [ApiKey.DeleteAcls]: deleteAclsHandler,
+  [ApiKey.SaslHandshake]: saslHandshakeHandler,
+  [ApiKey.SaslAuthenticate]: saslAuthenticateHandler,
+  [ApiKey.DescribeUserScramCredentials]: describeUserScramCredentialsHandler,
+  [ApiKey.AlterUserScramCredentials]: alterUserScramCredentialsHandler,
   ...queueHandlers,
 });

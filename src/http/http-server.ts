@@ -6,9 +6,11 @@
  * but login, /healthz and /readyz needs a session cookie or HTTP Basic auth:
  * anonymous is 401, a viewer on an admin route 403.
  */
+
 import { existsSync } from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { Sluice } from '../client/sluice.js';
+import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import { httpTlsOf } from '../config/tls-config.js';
 import { type HttpStatus, httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
@@ -89,6 +91,8 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     clientId: 'sluice-http',
     retries: 2,
     ...(options.brokerTls ? { ssl: options.brokerTls } : {}),
+    // the broker's own client: on a SASL native listener it authenticates as the inter-broker user
+    ...interBrokerSaslOption(config),
   });
   const admin = client.admin();
   // http.ssl.keystore.location: HTTPS (the same routes; only the server under them differs)

@@ -11,6 +11,7 @@ import { parseBrokers } from '../client/brokers.js';
 import { Cluster } from '../client/cluster.js';
 import { wireError } from '../client/errors.js';
 import type { TlsConnectOptions } from '../client/tls.js';
+import type { InterBrokerSasl } from '../config/inter-broker-sasl.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import {
@@ -24,7 +25,7 @@ import { queuePeerRequestTimeoutMs } from '../shared/limits.js';
 export class PeerClient {
   private readonly cluster: Cluster;
 
-  constructor(self: { host: string; port: number }, brokerId: number, tls?: TlsConnectOptions) {
+  constructor(self: { host: string; port: number }, brokerId: number, tls?: TlsConnectOptions, sasl?: InterBrokerSasl) {
     this.cluster = new Cluster({
       brokers: parseBrokers(`${self.host}:${self.port}`),
       clientId: `broker-${brokerId}-queues`,
@@ -35,6 +36,7 @@ export class PeerClient {
       retryBackoffMs: 100,
       ...(tls ? { tls } : {}),
       emit: () => {},
+      ...(sasl ? { sasl } : {}),
     });
   }
 

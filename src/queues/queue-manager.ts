@@ -12,6 +12,7 @@
 
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSasl } from '../config/inter-broker-sasl.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { deadLetterQueueOf, type QueueStats, queueTopic, queueTopicPrefix } from '../protocol/native/queue-messages.js';
 import type { AppendNotifier } from '../replication/append-notifier.js';
@@ -85,7 +86,12 @@ export class QueueManager {
     if (!this.peerClient) {
       const self = this.deps.self();
       if (!self) throw new SluiceError(ErrorCode.BrokerError, 'the broker is not listening yet');
-      this.peerClient = new PeerClient(self, this.deps.brokerId, this.deps.interBrokerTls);
+      this.peerClient = new PeerClient(
+        self,
+        this.deps.brokerId,
+        this.deps.interBrokerTls,
+        interBrokerSasl(this.deps.config),
+      );
     }
     return this.peerClient;
   }

@@ -18,6 +18,7 @@
 import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
+import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import type { BrokerEndpoint } from '../coordination/coordinator.js';
 import { WireError, wireErrorName } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
@@ -164,6 +165,7 @@ export class ReplicaFetcher {
       requestTimeoutMs: replicaFetchRequestTimeoutMs,
       maxInFlight: 1,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
+      ...interBrokerSaslOption(this.options.config),
     });
     await this.connection.connect();
     return this.connection;

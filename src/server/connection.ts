@@ -13,10 +13,12 @@ import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ClientInfo, Handler, HandlerContext, HandlerTable } from '../handlers/context.js';
 import { toWireError, WireError } from '../protocol/error-codes.js';
-import type { ApiKey } from '../protocol/native/api-keys.js';
+import { ApiKey } from '../protocol/native/api-keys.js';
 import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
 import type { ParsedRequest } from '../protocol/native/request-check.js';
-import { anonymousPrincipal, type Principal } from '../security/principal.js';
+import { anonymousPrincipal, type Principal, userPrincipal } from '../security/principal.js';
+import { type CredentialLookup, SaslServerSession } from '../security/sasl-server.js';
+import type { SaslMechanism } from '../security/security-protocol.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
@@ -26,7 +28,21 @@ import { RequestReader } from './request-reader.js';
 import type { ServerCodec } from './server-codec.js';
 
 /** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
-export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_handshake';
+export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_handshake' | 'unauthenticated';
+
+/**
+ * SASL on a SASL_PLAINTEXT or SASL_SSL listener: the mechanisms it accepts
+ * and where credentials are looked up. Until a connection authenticates only
+ * ApiVersions, SaslHandshake and SaslAuthenticate are served; any other
+ * request closes it (Kafka's SaslServerAuthenticator does the same).
+ */
+export interface ConnectionSasl {
+  mechanisms: readonly SaslMechanism[];
+  lookup: CredentialLookup;
+}
+
+/** The APIs a SASL connection may send before it has authenticated. */
+const beforeAuthentication = new Set<number>([ApiKey.ApiVersions, ApiKey.SaslHandshake, ApiKey.SaslAuthenticate]);
 
 /** What bounds a connection, shared by every connection of both listeners. */
 export interface ConnectionLimits {
@@ -79,6 +95,8 @@ export class Connection<R> {
   private idle: (() => void) | undefined;
   /** performance.now() of the last byte read or response written. */
   private lastActivityAt = performance.now();
+  /** The SASL state on a SASL listener (sasl-server.ts); undefined on any other. */
+  private readonly sasl: SaslServerSession | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -88,7 +106,13 @@ export class Connection<R> {
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
     private readonly warnClose: CloseWarning = (fields) => log.warn(fields, 'closing connection'),
+    sasl?: ConnectionSasl,
   ) {
+    if (sasl) {
+      this.sasl = new SaslServerSession(sasl.mechanisms, sasl.lookup, (user) => {
+        this.principal = userPrincipal(user);
+      });
+    }
     this.reader = new RequestReader(
       limits.pool,
       limits.maxFrameBytes,
@@ -189,6 +213,10 @@ export class Connection<R> {
   }
 
   private onFrame(payload: Buffer, reservedBytes: number): void {
+    if (this.sasl?.rawTokens && !this.sasl.authenticated) {
+      this.onRawToken(this.sasl, payload, reservedBytes);
+      return;
+    }
     let request: R;
     try {
       request = this.codec.decode(payload);
@@ -199,12 +227,23 @@ export class Connection<R> {
       return;
     }
     const api = this.codec.apiName(request);
+    if (this.sasl?.mustClose) {
+      // the answer that ends the connection is on its way: nothing after it is served
+      this.limits.pool.release(reservedBytes);
+      return;
+    }
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
     this.updateFlow();
     let work: Promise<NativeAnswer | undefined>;
     try {
       const route = this.codec.route(request);
+      if (this.sasl && !this.sasl.authenticated && 'apiKey' in route && !beforeAuthentication.has(route.apiKey)) {
+        this.slots.pop();
+        this.limits.pool.release(reservedBytes);
+        this.fail('unauthenticated', `${api} request before SASL authentication`);
+        return;
+      }
       if ('reply' in route) work = Promise.resolve(route.reply);
       else {
         work = handle(this.handlers, route, this.ctx, {
@@ -213,6 +252,7 @@ export class Connection<R> {
           principal: this.principal,
           connectionId: this.id,
           onClose: (listener) => this.onClose(listener),
+          ...(this.sasl ? { sasl: this.sasl } : {}),
         });
       }
     } catch (err) {
@@ -248,6 +288,38 @@ export class Connection<R> {
       });
   }
 
+  /**
+   * A raw SASL message after Kafka's SaslHandshake v0: answered with a raw
+   * frame (size, message); a failure closes the connection without an answer (Kafka's).
+   */
+  private onRawToken(session: SaslServerSession, payload: Buffer, reservedBytes: number): void {
+    const slot: Slot = { frame: undefined };
+    this.slots.push(slot);
+    this.updateFlow();
+    session
+      .authenticate(payload)
+      .then(
+        (answer): Buffer[] => {
+          const size = Buffer.alloc(4);
+          size.writeInt32BE(answer.length);
+          return [size, answer];
+        },
+        (): null => {
+          this.limits.closed.unauthenticated++;
+          this.warnClose({
+            remote: this.socket.remoteAddress,
+            reason: `SASL authentication failed: ${session.failure}`,
+          });
+          return null;
+        },
+      )
+      .then((frame) => {
+        this.limits.pool.release(reservedBytes);
+        slot.frame = frame;
+        this.writeReady();
+      });
+  }
+
   /** Writes every answered response at the head of the queue, in order. */
   private writeReady(): void {
     while (this.slots.length > 0 && (this.slots[0] as Slot).frame !== undefined) {
@@ -260,6 +332,12 @@ export class Connection<R> {
         for (const chunk of frame) this.socket.write(chunk);
         this.socket.uncork();
       }
+    }
+    if (this.sasl?.mustClose && this.slots.length === 0 && !this.closed) {
+      // a failed handshake or authentication: its answer is written, then the connection ends (Kafka's)
+      this.reader.stop();
+      this.socket.end();
+      this.socket.destroySoon();
     }
     this.updateFlow();
     if (this.slots.length === 0) this.idle?.();

@@ -16,7 +16,7 @@ export function listenerLimitsOf(config: BrokerConfig, log: Logger, registry?: R
     idleMs: config.int('connections.max.idle.ms'),
     pool: new RequestMemoryPool(config.int('queued.max.request.bytes')),
     quotas: new ConnectionQuotas(connections.max, config.int('max.connections.per.ip')),
-    closed: { frame_timeout: 0, idle: 0, invalid_frame: 0, tls_handshake: 0 },
+    closed: { frame_timeout: 0, idle: 0, invalid_frame: 0, tls_handshake: 0, unauthenticated: 0 },
   };
   log.debug(
     {
@@ -76,7 +76,7 @@ function registerListenerMetrics(registry: Registry, limits: ListenerLimits): vo
   });
   new Counter({
     name: 'sluice_connections_closed_total',
-    help: 'Connections the broker closed: frame_timeout (socket.request.read.timeout.ms), idle (connections.max.idle.ms), invalid_frame, tls_handshake (a failed TLS handshake or refused client certificate)',
+    help: 'Connections the broker closed: frame_timeout (socket.request.read.timeout.ms), idle (connections.max.idle.ms), invalid_frame, tls_handshake (a failed TLS handshake or refused client certificate), unauthenticated (a request before SASL authentication)',
     labelNames: ['reason'],
     registers,
     collect() {

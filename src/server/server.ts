@@ -28,7 +28,7 @@ import {
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type ConnectionLimits, type ConnectionSasl } from './connection.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import type { ServerCodec } from './server-codec.js';
 
@@ -59,6 +59,8 @@ export class ProtocolServer<R> {
     limits: ListenerLimits,
     private readonly log: Logger,
     security: ListenerSecurityOptions = { protocol: 'PLAINTEXT' },
+    /** SASL on a SASL_PLAINTEXT or SASL_SSL listener: every connection must authenticate first. */
+    sasl?: ConnectionSasl,
   ) {
     const window = { linesPerWindow: connectionWarningsPerWindow, windowMs: connectionWarningWindowMs };
     this.refused = new RateLimitedLog(log, { ...window, summary: 'connection refused (more, not logged one by one)' });
@@ -68,8 +70,15 @@ export class ProtocolServer<R> {
       summary: 'TLS handshake failed (more, not logged one by one)',
     });
     const open = (socket: net.Socket, principal: Principal): void => {
-      const connection = new Connection(socket, codec, handlers, ctx, limits, log, (fields) =>
-        this.closing.warn(fields, 'closing connection'),
+      const connection = new Connection(
+        socket,
+        codec,
+        handlers,
+        ctx,
+        limits,
+        log,
+        (fields) => this.closing.warn(fields, 'closing connection'),
+        sasl,
       );
       connection.principal = principal;
       this.connections.add(connection);

@@ -409,3 +409,22 @@ export const aclBindingsMax = 10_000;
 /** Authorization denials logged per window before they are summarized (a client retrying a denied request must not flood the log). */
 export const aclDenialLogLinesPerWindow = 20;
 export const aclDenialLogWindowMs = 60_000;
+// ---- SASL and SCRAM (src/security/scram.ts, issue 17) ----
+
+/**
+ * Bytes one SASL message (a PLAIN message, a SCRAM client-first or client-final) may have.
+ * Those messages carry a user name, a nonce, a proof and for PLAIN a password: a few hundred
+ * bytes. Kafka bounds a SASL receive at 512 KiB (sasl.server.max.receive.size) for OAUTHBEARER
+ * tokens, which Sluice does not serve; 4 KiB leaves room for long names and passwords and no more.
+ */
+export const saslMessageBytesMax = 4096;
+/** Bytes of a user name with SCRAM credentials (a ZooKeeper znode name under /config/users). */
+export const scramUserNameBytesMax = 1024;
+/** Kafka's ScramMechanism minimum iterations (both SHA-256 and SHA-512): RFC 7677 asks for at least 4096. */
+export const scramIterationsMin = 4096;
+/** Kafka's AlterUserScramCredentials upper bound (16384): PBKDF2 work per authentication stays bounded. */
+export const scramIterationsMax = 16_384;
+/** Kafka's default iteration count (kafka-configs --add-config 'SCRAM-SHA-256=[password=...]'). */
+export const scramIterationsDefault = 4096;
+/** Users one DescribeUserScramCredentials/AlterUserScramCredentials request may name. */
+export const scramUsersPerRequestMax = 1000;

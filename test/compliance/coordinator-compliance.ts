@@ -15,6 +15,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../src/shared/errors.js';
 import { registerAclTests } from './coordinator-compliance-acls.js';
+import { registerScramTests } from './coordinator-compliance-scram.js';
 import { registerIsrTests, registerPersistenceTests } from './coordinator-compliance-state.js';
 import {
   ComplianceContext,
@@ -47,6 +48,7 @@ export function coordinatorCompliance(name: string, factory: CoordinatorFactory)
     registerIsrTests(ctx, factory);
     registerPersistenceTests(ctx, factory);
     registerAclTests(ctx);
+    registerScramTests(ctx);
   });
 }
 

@@ -266,6 +266,39 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     ],
   },
   {
+    apiKey: ApiKey.SaslHandshake,
+    name: 'SaslHandshake',
+    valid: { mechanism: 'SCRAM-SHA-256' },
+    malformed: [set('mechanism', null), set('mechanism', 'x'.repeat(65)), set('rawTokens', 1)],
+  },
+  {
+    apiKey: ApiKey.SaslAuthenticate,
+    name: 'SaslAuthenticate',
+    valid: { authBytes: Buffer.from('n,,n=u,r=x') },
+    malformed: [set('authBytes', null), set('authBytes', 'text')],
+  },
+  {
+    apiKey: ApiKey.DescribeUserScramCredentials,
+    name: 'DescribeUserScramCredentials',
+    valid: { users: ['alice'] },
+    malformed: [set('users.0', null), set('users', 'alice')],
+  },
+  {
+    apiKey: ApiKey.AlterUserScramCredentials,
+    name: 'AlterUserScramCredentials',
+    valid: {
+      deletions: [{ name: 'bob', mechanism: 1 }],
+      upsertions: [
+        { name: 'alice', mechanism: 2, iterations: 4096, salt: Buffer.alloc(8), saltedPassword: Buffer.alloc(64) },
+      ],
+    },
+    malformed: [
+      set('deletions.0.mechanism', 128),
+      set('upsertions.0.salt', 'salt'),
+      set('upsertions.0.iterations', 2 ** 31),
+    ],
+  },
+  {
     apiKey: ApiKey.DeleteGroups,
     name: 'DeleteGroups',
     valid: { groups: ['shapes-group'] },

@@ -26,6 +26,7 @@ import type {
 } from '../coordinator.js';
 import { isTopicId, newTopicId } from '../topic-id.js';
 import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
+import { StandaloneScramStore } from './standalone-scram-store.js';
 
 const topicPrefix = '~topic!';
 /** The end (exclusive) of the last block of producer ids reserved; every id below it may have been handed out. */
@@ -45,12 +46,15 @@ export class StandaloneCoordinator implements Coordinator {
   private aclList: AclBinding[] = [];
   /** ACL writes, one at a time (each rewrites whole resources). */
   private aclWrites: Promise<unknown> = Promise.resolve();
+  readonly scramCredentials: StandaloneScramStore;
 
   constructor(
     readonly brokerId: number,
     private readonly endpoint: BrokerEndpoint,
     private readonly db: IndexDb,
-  ) {}
+  ) {
+    this.scramCredentials = new StandaloneScramStore(db);
+  }
 
   async start(): Promise<void> {
     const withoutId: TopicSpec[] = [];
@@ -71,6 +75,7 @@ export class StandaloneCoordinator implements Coordinator {
       for (const entry of unpackValue<AclEntry[]>(value))
         this.aclList.push({ pattern: pattern as ResourcePattern, entry });
     }
+    await this.scramCredentials.load();
   }
 
   /** The stored cluster id, or a new one stored (with sync) before it is ever answered. */

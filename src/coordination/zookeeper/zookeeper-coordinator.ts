@@ -82,6 +82,7 @@ import {
   topicConfigPath,
   topicPath,
 } from './zk-paths.js';
+import { ZkScramStore } from './zk-scram-store.js';
 
 export interface ZooKeeperCoordinatorOptions {
   brokerId: number;
@@ -153,6 +154,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   private closed = false;
   /** The ACL cache (issue 17): reloaded whenever a change notification appears. */
   private aclList: AclBinding[] = [];
+  /** SCRAM credentials under /config/users, cached with watches (zk-scram-store.ts). */
+  readonly scramCredentials = new ZkScramStore((err) => this.reportError(err));
 
   constructor(private readonly options: ZooKeeperCoordinatorOptions) {
     this.brokerId = options.brokerId;
@@ -376,6 +379,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       await this.enqueueRefresh(() => this.refreshBrokers());
       await this.enqueueRefresh(() => this.refreshTopics());
       await this.enqueueRefresh(() => this.refreshAcls());
+      await this.scramCredentials.attach(zk);
       this.controller = new Controller(zk, this.brokerId, {
         uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
         autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable ?? true,
@@ -387,6 +391,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     } catch (err) {
       this.controller?.stop();
       this.zk = undefined;
+      this.scramCredentials.detach();
       await zk.close();
       throw err;
     }

@@ -3,6 +3,7 @@ import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { createAclsApi, deleteAclsApi, describeAclsApi } from './apis/acls.js';
 import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
+import { alterUserScramCredentialsApi } from './apis/alter-user-scram-credentials.js';
 import { apiVersionsApi } from './apis/api-versions.js';
 import { createPartitionsApi } from './apis/create-partitions.js';
 import { createTopicsApi } from './apis/create-topics.js';
@@ -12,6 +13,7 @@ import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
 import { describeGroupsApi } from './apis/describe-groups.js';
+import { describeUserScramCredentialsApi } from './apis/describe-user-scram-credentials.js';
 import { fetchApi } from './apis/fetch.js';
 import { findCoordinatorApi } from './apis/find-coordinator.js';
 import { heartbeatApi } from './apis/heartbeat.js';
@@ -26,6 +28,8 @@ import { metadataApi } from './apis/metadata.js';
 import { offsetCommitApi } from './apis/offset-commit.js';
 import { offsetFetchApi } from './apis/offset-fetch.js';
 import { produceApi } from './apis/produce.js';
+import { saslAuthenticateApi } from './apis/sasl-authenticate.js';
+import { saslHandshakeApi } from './apis/sasl-handshake.js';
 import { syncGroupApi } from './apis/sync-group.js';
 
 const apis: AnyKafkaApi[] = [
@@ -58,6 +62,10 @@ const apis: AnyKafkaApi[] = [
   describeAclsApi,
   createAclsApi,
   deleteAclsApi,
+  saslHandshakeApi,
+  saslAuthenticateApi,
+  describeUserScramCredentialsApi,
+  alterUserScramCredentialsApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

@@ -29,6 +29,11 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   IncrementalAlterConfigs: 44,
+  // SASL and SCRAM credentials (issue 17), see security-messages.ts
+  SaslHandshake: 17,
+  SaslAuthenticate: 36,
+  DescribeUserScramCredentials: 50,
+  AlterUserScramCredentials: 51,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,
   QueueFetch: 1001,

@@ -61,6 +61,16 @@ import {
 } from './reassignment-messages.js';
 import type { OffsetForLeaderEpochResponse } from './replication-messages.js';
 import * as shapes from './request-shapes.js';
+import {
+  type AlterUserScramCredentialsResponse,
+  alterUserScramCredentialsRequest,
+  type DescribeUserScramCredentialsResponse,
+  describeUserScramCredentialsRequest,
+  type SaslAuthenticateResponse,
+  type SaslHandshakeResponse,
+  saslAuthenticateRequest,
+  saslHandshakeRequest,
+} from './security-messages.js';
 import type { Infer, Shape } from './shape.js';
 
 /** One native API: the versions it speaks (a request outside them is UNSUPPORTED_VERSION) and its request's shape. */
@@ -104,6 +114,10 @@ const rows = {
   [ApiKey.DescribeAcls]: { ...v0, request: describeAclsRequest },
   [ApiKey.CreateAcls]: { ...v0, request: createAclsRequest },
   [ApiKey.DeleteAcls]: { ...v0, request: deleteAclsRequest },
+  [ApiKey.SaslHandshake]: { ...v0, request: saslHandshakeRequest },
+  [ApiKey.SaslAuthenticate]: { ...v0, request: saslAuthenticateRequest },
+  [ApiKey.DescribeUserScramCredentials]: { ...v0, request: describeUserScramCredentialsRequest },
+  [ApiKey.AlterUserScramCredentials]: { ...v0, request: alterUserScramCredentialsRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -142,6 +156,10 @@ interface Responses {
   [ApiKey.DescribeAcls]: DescribeAclsResponse;
   [ApiKey.CreateAcls]: CreateAclsResponse;
   [ApiKey.DeleteAcls]: DeleteAclsResponse;
+  [ApiKey.SaslHandshake]: SaslHandshakeResponse;
+  [ApiKey.SaslAuthenticate]: SaslAuthenticateResponse;
+  [ApiKey.DescribeUserScramCredentials]: DescribeUserScramCredentialsResponse;
+  [ApiKey.AlterUserScramCredentials]: AlterUserScramCredentialsResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;

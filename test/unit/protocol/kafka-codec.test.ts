@@ -71,7 +71,7 @@ describe('Kafka request and response framing', () => {
   });
 
   it('answers an API it does not speak with a body that is int16 UNSUPPORTED_VERSION', () => {
-    for (const header of ['0032 0000', '0000 000a', '0002 0008', '0001 000e']) {
+    for (const header of ['0039 0000', '0000 000a', '0002 0008', '0001 000e']) {
       const request = decodeKafkaRequest(hex(`${header} 00000009 ffff 0102030405`));
       expect(request.api).toBeUndefined();
       expect(request.header.correlationId).toBe(9);

@@ -1,0 +1,205 @@
+/**
+ * SCRAM credentials in ZooKeeper, Kafka's way (ZooKeeper-era kafka-configs
+ * --alter --entity-type users --add-config 'SCRAM-SHA-256=[...]'):
+ *
+ *   /config/users/<sanitized user>         {"version":1,"config":{"SCRAM-SHA-256":"salt=...,stored_key=...,server_key=...,iterations=4096"}}
+ *   /config/changes/config_change_<seq>    {"version":2,"entity_path":"users/<sanitized user>"}
+ *
+ * The user name is sanitized as Kafka's Sanitizer does (URL encoding, '*'
+ * as %2A, ' ' as %20). Other entries of a user's config (quotas) are kept.
+ * Every broker keeps all users' credentials in memory, with a children watch
+ * on /config/users and a node watch per user, so authentication never asks
+ * ZooKeeper; an alteration also refreshes this broker's copy before it returns.
+ */
+import type { ScramCredential, ScramMechanism } from '../../security/scram.js';
+import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import {
+  applyScramChanges,
+  checkScramUser,
+  credentialsFromConfig,
+  credentialsToConfig,
+  describeUsers,
+  type ScramChanges,
+  type ScramCredentialStore,
+  type UserCredentials,
+  type UserScramCredentials,
+} from '../scram-store.js';
+import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
+import { configChangePrefix, configChangesPath, parseZnode } from './zk-paths.js';
+
+export const configUsersPath = '/config/users';
+
+/** Kafka's Sanitizer.sanitize: Java's URLEncoder (UTF-8) with '*' → %2A and '+' (a space) → %20. */
+export function sanitizeUser(user: string): string {
+  return encodeURIComponent(user).replace(
+    /[!'()~*]/g,
+    (c) => `%${(c.codePointAt(0) as number).toString(16).toUpperCase()}`,
+  );
+}
+
+/** The user a znode name stands for (a name that is not valid URL encoding stands for itself). */
+export function desanitizeUser(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}
+
+const userPath = (user: string): string => `${configUsersPath}/${sanitizeUser(user)}`;
+
+interface UserConfigZnode {
+  version: 1;
+  config: Record<string, string>;
+}
+
+function parseUserConfig(path: string, data: string): UserConfigZnode {
+  return parseZnode(path, data, (v) => typeof v.config === 'object' && v.config !== null);
+}
+
+/**
+ * Writes one user's credential changes straight to ZooKeeper (conditional,
+ * retried when another writer got there first) and the change notification.
+ * Used by the store and by `sluice user --config` (offline bootstrap).
+ */
+export async function writeScramChanges(zk: ZkClient, user: string, changes: ScramChanges): Promise<UserCredentials> {
+  checkScramUser(user);
+  if (sanitizeUser(user) === '.' || sanitizeUser(user) === '..') {
+    throw new SluiceError(ErrorCode.UnacceptableCredential, `'${user}' cannot be a user name`);
+  }
+  await zk.ensurePath(configUsersPath);
+  await zk.ensurePath(configChangesPath);
+  const path = userPath(user);
+  for (let attempt = 0; attempt < 10; attempt++) {
+    const node = await zk.get(path);
+    const config: Record<string, string> = node ? { ...parseUserConfig(path, node.data).config } : {};
+    const next = applyScramChanges(user, credentialsFromConfig(config), changes);
+    for (const key of Object.keys(changes)) delete config[key];
+    Object.assign(config, credentialsToConfig(next));
+    const data = JSON.stringify({ version: 1, config });
+    try {
+      if (node) await zk.set(path, data, node.version);
+      else await zk.create(path, data, 'persistent');
+    } catch (err) {
+      if (isZkError(err, ZkCode.BadVersion) || isZkError(err, ZkCode.NodeExists)) continue;
+      throw err;
+    }
+    await zk.createSequential(
+      `${configChangesPath}/${configChangePrefix}`,
+      JSON.stringify({ version: 2, entity_path: `users/${sanitizeUser(user)}` }),
+    );
+    return next;
+  }
+  throw new SluiceError(ErrorCode.Timeout, `the credentials of ${user} kept changing under this alteration`);
+}
+
+/** Every user's credentials as stored (offline listing). */
+export async function readAllScramCredentials(zk: ZkClient): Promise<Map<string, UserCredentials>> {
+  const users = new Map<string, UserCredentials>();
+  for (const name of await zk.children(configUsersPath)) {
+    const path = `${configUsersPath}/${name}`;
+    const node = await zk.get(path);
+    if (node) users.set(desanitizeUser(name), credentialsFromConfig(parseUserConfig(path, node.data).config));
+  }
+  return users;
+}
+
+export class ZkScramStore implements ScramCredentialStore {
+  private readonly users = new Map<string, UserCredentials>();
+  private readonly armed = new Set<string>();
+  private queue: Promise<void> = Promise.resolve();
+  private zk: ZkClient | undefined;
+
+  constructor(private readonly onError: (err: unknown) => void) {}
+
+  /** Loads every user from `zk` (a new session after a lost one too) and watches for changes. */
+  async attach(zk: ZkClient): Promise<void> {
+    this.zk = zk;
+    this.armed.clear();
+    await zk.ensurePath(configUsersPath);
+    await this.enqueue(async () => {
+      this.users.clear();
+      await this.refreshUsers(zk);
+    });
+  }
+
+  detach(): void {
+    this.zk = undefined;
+  }
+
+  credential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {
+    return this.users.get(user)?.get(mechanism);
+  }
+
+  describe(): UserScramCredentials[] {
+    return describeUsers(this.users);
+  }
+
+  async alter(user: string, changes: ScramChanges): Promise<void> {
+    const zk = this.zk;
+    if (!zk) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator is not running');
+    await writeScramChanges(zk, user, changes);
+    await this.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(async () => {
+      try {
+        await step();
+      } catch (err) {
+        this.onError(err);
+      }
+    });
+    this.queue = next;
+    return next;
+  }
+
+  private async arm(
+    zk: ZkClient,
+    key: string,
+    register: (cb: (type: number) => void) => Promise<unknown>,
+    onFire: () => Promise<void>,
+  ): Promise<void> {
+    if (this.armed.has(key)) return;
+    this.armed.add(key);
+    try {
+      await register((type) => {
+        this.armed.delete(key);
+        if (type !== ZkEvent.Session && this.zk === zk) void this.enqueue(onFire);
+      });
+    } catch (err) {
+      this.armed.delete(key);
+      throw err;
+    }
+  }
+
+  private async refreshUsers(zk: ZkClient): Promise<void> {
+    await this.arm(
+      zk,
+      'children',
+      (cb) => zk.watchChildren(configUsersPath, (type) => cb(type)),
+      () => this.refreshUsers(zk),
+    );
+    const names = await zk.children(configUsersPath);
+    const present = new Set(names.map(desanitizeUser));
+    for (const user of [...this.users.keys()]) if (!present.has(user)) this.users.delete(user);
+    for (const name of names) if (!this.users.has(desanitizeUser(name))) await this.refreshUser(zk, name);
+  }
+
+  private async refreshUser(zk: ZkClient, name: string): Promise<void> {
+    const path = `${configUsersPath}/${name}`;
+    await this.arm(
+      zk,
+      `node:${name}`,
+      (cb) => zk.watchNode(path, cb),
+      () => this.refreshUser(zk, name),
+    );
+    const node = await zk.get(path);
+    const user = desanitizeUser(name);
+    if (!node) {
+      this.users.delete(user);
+      return;
+    }
+    this.users.set(user, credentialsFromConfig(parseUserConfig(path, node.data).config));
+  }
+}
