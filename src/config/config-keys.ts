@@ -380,9 +380,9 @@ export const configKeys = {
   },
   'inter.broker.security.protocol': {
     kind: 'string',
-    default: 'PLAINTEXT',
-    values: securityProtocols,
-    doc: "how brokers reach each other's native listener (replication, queue forwarding): must be native.security.protocol",
+    default: '',
+    values: [...securityProtocols, ''],
+    doc: "how brokers reach each other's native listener (replication, queue forwarding): empty = native.security.protocol; if set, it must equal it",
   },
   'ssl.keystore.type': { kind: 'string', default: 'PEM', values: ['PEM'], doc: 'the keystore format: PEM only' },
   'ssl.keystore.location': {

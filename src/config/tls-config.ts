@@ -57,12 +57,14 @@ function readPem(key: string, file: string): string {
 
 /** The listeners' protocols and, when one of them uses TLS, the checked key material. */
 export function listenerSecurityOf(config: BrokerConfig): ListenerSecurity {
-  const protocol = (key: 'native.security.protocol' | 'kafka.security.protocol' | 'inter.broker.security.protocol') =>
+  const protocol = (key: 'native.security.protocol' | 'kafka.security.protocol') =>
     config.string(key) as SecurityProtocol;
   const security: ListenerSecurity = {
     native: protocol('native.security.protocol'),
     kafka: protocol('kafka.security.protocol'),
-    interBroker: protocol('inter.broker.security.protocol'),
+    // brokers reach each other on the native listener: unset means its protocol
+    interBroker: (config.string('inter.broker.security.protocol') ||
+      config.string('native.security.protocol')) as SecurityProtocol,
   };
   // brokers reach each other on the native listener (Kafka: inter.broker.security.protocol must name a listener's)
   if (security.interBroker !== security.native) {

@@ -48,10 +48,14 @@ describe('listener security from the broker config', () => {
     expect(() => security({ 'ssl.client.auth': 'optional' })).toThrow(/ssl.client.auth/);
   });
 
-  it('refuses inter.broker.security.protocol other than the native listener’s', () => {
-    expect(() => security({ 'native.security.protocol': 'SSL' })).toThrow(
-      /inter.broker.security.protocol=PLAINTEXT but native.security.protocol=SSL/,
-    );
+  it('refuses inter.broker.security.protocol other than the native listener’s; unset, it is the native one', () => {
+    expect(() =>
+      security({ 'native.security.protocol': 'SSL', 'inter.broker.security.protocol': 'PLAINTEXT' }),
+    ).toThrow(/inter.broker.security.protocol=PLAINTEXT but native.security.protocol=SSL/);
+    expect(security({ 'native.security.protocol': 'SASL_PLAINTEXT' })).toMatchObject({
+      native: 'SASL_PLAINTEXT',
+      interBroker: 'SASL_PLAINTEXT',
+    });
   });
 
   it('refuses an unreadable keystore, one without a key or certificate, an encrypted key without its password', () => {
