@@ -252,8 +252,9 @@ describe('users', () => {
 });
 
 describe('alice (Write + Read on t)', () => {
-  it('kcat over SASL_SSL + SCRAM-SHA-512 produces to t and consumes it back', async () => {
-    const produced = await kcat.run([...kcatAlice(), '-P', '-t', 't'], {
+  it('kcat over SASL_SSL + SCRAM-SHA-512 produces (idempotent) to t and consumes it back', async () => {
+    // idempotent (InitProducerId: allowed by Write on a topic, Kafka 3.x), acks=all
+    const produced = await kcat.run([...kcatAlice(), '-X', 'enable.idempotence=true', '-P', '-t', 't'], {
       input: 'from-alice-1\nfrom-alice-2\n',
     });
     expect(produced.code, produced.stderr).toBe(0);
@@ -300,7 +301,7 @@ describe('bob (Read on t only)', () => {
     });
   });
 
-  it('kafkajs with PLAIN (checked against the SCRAM credential) reads, and commits for a group without ACL fail with GROUP_AUTHORIZATION_FAILED', async () => {
+  it('kafkajs with PLAIN (checked against the SCRAM credential) reads; a group without ACL is refused (kcat FindCoordinator, CLI commit: GROUP_AUTHORIZATION_FAILED)', async () => {
     const admin = kafka({
       mechanism: 'plain',
       username: 'bob',
@@ -340,7 +341,7 @@ describe('bob (Read on t only)', () => {
     );
   });
 
-  it('the native client (SASL_SSL + SCRAM-SHA-256) reads t, and its produce fails with a typed error', async () => {
+  it('the native client (SASL_SSL + SCRAM-SHA-256) reads t, the CLI commits and consumes in group g, and its produce fails with a typed error', async () => {
     const bob = native('bob');
     expect(await bob.admin().describeTopic('t')).toMatchObject({
       name: 't',
@@ -355,6 +356,9 @@ describe('bob (Read on t only)', () => {
       retriable: false,
     });
     expect((err as Error).message).toMatch(/not authorized to Write topic t/);
+    // the native group protocol as bob: commit (reset) in g, then consume from the committed offset
+    await ok(as('bob', ['group', 'reset-offsets', 'g', '--topic', 't', '--to-offset', '1', '--execute']));
+    expect(await ok(as('bob', ['consume', 't', '--group', 'g', '--max-messages', '1']))).toBe('from-alice-2\n');
   });
 
   it('cannot manage ACLs or users: CLUSTER_AUTHORIZATION_FAILED, one clear line, exit 1; nothing changes', async () => {
