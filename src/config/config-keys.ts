@@ -382,7 +382,7 @@ export const configKeys = {
     kind: 'string',
     default: 'PLAINTEXT',
     values: securityProtocols,
-    doc: "how brokers reach each other's native listener (replication, queue forwarding): must be native.security.protocol",
+    doc: "how brokers reach each other's native listener (replication, queue forwarding): not set, native.security.protocol's; set, it must be the same",
   },
   'ssl.keystore.type': { kind: 'string', default: 'PEM', values: ['PEM'], doc: 'the keystore format: PEM only' },
   'ssl.keystore.location': {

@@ -59,10 +59,15 @@ function readPem(key: string, file: string): string {
 export function listenerSecurityOf(config: BrokerConfig): ListenerSecurity {
   const protocol = (key: 'native.security.protocol' | 'kafka.security.protocol' | 'inter.broker.security.protocol') =>
     config.string(key) as SecurityProtocol;
+  const native = protocol('native.security.protocol');
   const security: ListenerSecurity = {
-    native: protocol('native.security.protocol'),
+    native,
     kafka: protocol('kafka.security.protocol'),
-    interBroker: protocol('inter.broker.security.protocol'),
+    // not set: the native listener's (the only one brokers can use), so securing that listener secures replication too
+    interBroker:
+      config.given === undefined || config.given.has('inter.broker.security.protocol')
+        ? protocol('inter.broker.security.protocol')
+        : native,
   };
   // brokers reach each other on the native listener (Kafka: inter.broker.security.protocol must name a listener's)
   if (security.interBroker !== security.native) {

@@ -49,9 +49,17 @@ describe('listener security from the broker config', () => {
   });
 
   it('refuses inter.broker.security.protocol other than the native listener’s', () => {
-    expect(() => security({ 'native.security.protocol': 'SSL' })).toThrow(
-      /inter.broker.security.protocol=PLAINTEXT but native.security.protocol=SSL/,
-    );
+    expect(() =>
+      security({ 'native.security.protocol': 'SSL', 'inter.broker.security.protocol': 'PLAINTEXT' }),
+    ).toThrow(/inter.broker.security.protocol=PLAINTEXT but native.security.protocol=SSL/);
+  });
+
+  it('takes the native listener’s protocol for inter.broker.security.protocol when it is not set', () => {
+    expect(security({ 'native.security.protocol': 'SASL_PLAINTEXT' })).toEqual({
+      native: 'SASL_PLAINTEXT',
+      kafka: 'PLAINTEXT',
+      interBroker: 'SASL_PLAINTEXT',
+    });
   });
 
   it('refuses an unreadable keystore, one without a key or certificate, an encrypted key without its password', () => {
