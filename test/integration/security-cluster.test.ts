@@ -52,7 +52,6 @@ beforeAll(async () => {
     overrides: [
       'native.security.protocol=SASL_SSL',
       'kafka.security.protocol=SASL_SSL',
-      'inter.broker.security.protocol=SASL_SSL',
       `ssl.keystore.location=${certs.broker.keystore}`,
       `ssl.truststore.location=${certs.ca}`,
       'sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512',
