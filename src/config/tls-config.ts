@@ -59,8 +59,9 @@ function readPem(key: string, file: string): string {
 export function listenerSecurityOf(config: BrokerConfig): ListenerSecurity {
   const protocol = (key: 'native.security.protocol' | 'kafka.security.protocol') =>
     config.string(key) as SecurityProtocol;
+  const native = protocol('native.security.protocol');
   const security: ListenerSecurity = {
-    native: protocol('native.security.protocol'),
+    native,
     kafka: protocol('kafka.security.protocol'),
     // brokers reach each other on the native listener: unset means its protocol
     interBroker: (config.string('inter.broker.security.protocol') ||

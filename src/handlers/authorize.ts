@@ -28,6 +28,7 @@
  *   Alter/ListPartitionReassignments   Alter / Describe on the cluster   CLUSTER_AUTHORIZATION_FAILED
  *   InitProducerId         IdempotentWrite on the cluster, or Write on any topic
  *   Create/DeleteAcls      Alter on the cluster; DescribeAcls: Describe on the cluster
+ *   Alter/DescribeUserScramCredentials   Alter / Describe on the cluster
  *   Queue send / receive   Write / Read on the queue's name as a Topic resource (its log __queue.<q> too); QueueAdmin stats and browse:
  *                          Describe, purge: Delete, redrive: Alter on it; list: Describe on the cluster
  *

@@ -32,6 +32,9 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DeleteAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DescribeAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
+  // SCRAM users (KIP-554): Describe / Alter on the cluster, as Kafka's
+  [ApiKey.DescribeUserScramCredentials]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
+  [ApiKey.AlterUserScramCredentials]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
   [ApiKey.InitProducerId]: (_r, ctx, c) => {
     const a = ctx.authorizer;
