@@ -18,6 +18,7 @@ import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordi
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import { AclAuthorizer } from '../handlers/authorize.js';
+import { BrokerClientQuotas } from '../handlers/client-quotas.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { type HttpServer, startHttpServer } from '../http/http-server.js';
@@ -26,6 +27,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
 import type { ConnectionSasl } from '../server/connection.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
@@ -151,6 +153,7 @@ export class Broker {
         logger: this.logger,
         stopping: () => this.stopping,
         metrics: this.metrics,
+        quotas: this.clientQuotas(),
         // issue 17: without the authorizer every request is allowed (no check at all)
         ...(this.config.bool('authorizer.enabled') || this.config.string('authorizer.class.name') !== ''
           ? {
@@ -278,6 +281,22 @@ export class Broker {
   }
 
   /** The `interBrokerTls` / `tls` option of this broker's own clients, when they use TLS. */
+  /** Client quotas from quota.producer.default / quota.consumer.default (the `<default>` client entity). */
+  private clientQuotas(): BrokerClientQuotas {
+    const quotas = new BrokerClientQuotas(
+      { samples: this.config.int('quota.window.num'), sampleMs: this.config.int('quota.window.size.seconds') * 1000 },
+      this.metrics,
+    );
+    const producer = this.config.int('quota.producer.default');
+    const consumer = this.config.int('quota.consumer.default');
+    const defaults: QuotaRecord['quotas'] = {
+      ...(producer > 0 ? { producer_byte_rate: producer } : {}),
+      ...(consumer > 0 ? { consumer_byte_rate: consumer } : {}),
+    };
+    quotas.setRecords(Object.keys(defaults).length > 0 ? [{ entity: { clientId: null }, quotas: defaults }] : []);
+    return quotas;
+  }
+
   private interBrokerTls(): { interBrokerTls?: TlsConnectOptions; tls?: TlsConnectOptions } {
     const tls = this.brokerClientTls;
     return tls ? { interBrokerTls: tls, tls } : {};

@@ -1,0 +1,96 @@
+/**
+ * Client quotas on the Kafka listener (issue 17): a producer over
+ * producer_byte_rate and a consumer over consumer_byte_rate are answered with
+ * throttle_time_ms > 0 (Produce v7 and Fetch v4 as kafkajs's encoders and
+ * decoders write and read them), stay connected, and lose no data.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BrokerProcess } from '../helpers/broker-process.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
+
+const topic = 'quota-t';
+const valueBytes = 50 * 1024;
+const sends = 10;
+
+let broker: BrokerProcess;
+let kafka: KafkaRawClient;
+
+beforeAll(async () => {
+  broker = await BrokerProcess.start({
+    overrides: [
+      // 200 KB/s over a window of at least 1 s (2 samples of 1 s): the 5th 50 KB send is over
+      'quota.producer.default=204800',
+      'quota.consumer.default=204800',
+      'quota.window.num=2',
+      'quota.window.size.seconds=1',
+      'auto.create.topics.enable=true',
+    ],
+  });
+  kafka = await KafkaRawClient.connect(broker.kafkaPort);
+}, 30_000);
+
+afterAll(async () => {
+  kafka?.close();
+  await broker?.destroy();
+});
+
+describe('client quotas', () => {
+  it('throttles a producer over producer_byte_rate with throttle_time_ms, without disconnecting it', async () => {
+    const throttles: number[] = [];
+    const offsets: string[] = [];
+    for (let i = 0; i < sends; i++) {
+      const produce = await kafkajsRequest('produce', 7, {
+        acks: 1,
+        timeout: 5000,
+        topicData: [
+          { topic, partitions: [{ partition: 0, messages: [{ key: null, value: Buffer.alloc(valueBytes, i) }] }] },
+        ],
+      });
+      const { decoded } = await kafkajsResponse<{
+        // kafkajs names Produce v6+'s throttle_time_ms clientSideThrottleTime (KIP-219: the client waits it out)
+        clientSideThrottleTime: number;
+        topics: { partitions: { errorCode: number; baseOffset: string }[] }[];
+      }>('produce', 7, await kafka.call(produce, 30_000));
+      expect(decoded.topics[0]?.partitions[0]?.errorCode).toBe(0);
+      offsets.push(decoded.topics[0]?.partitions[0]?.baseOffset ?? '');
+      throttles.push(decoded.clientSideThrottleTime);
+    }
+    // every send was appended, in order, on the one connection
+    expect(offsets).toEqual(Array.from({ length: sends }, (_, i) => String(i)));
+    expect(throttles.slice(0, 3)).toEqual([0, 0, 0]);
+    expect(Math.max(...throttles)).toBeGreaterThan(0);
+    // capped at the whole window (2 × 1 s)
+    expect(Math.max(...throttles)).toBeLessThanOrEqual(2000);
+  }, 60_000);
+
+  it('throttles a consumer over consumer_byte_rate, and every record is fetched', async () => {
+    const throttles: number[] = [];
+    let next = 0;
+    for (let round = 0; round < 20 && next < sends; round++) {
+      const fetch = await kafkajsRequest('fetch', 4, {
+        replicaId: -1,
+        maxWaitTime: 100,
+        minBytes: 1,
+        maxBytes: 10 * 1024 * 1024,
+        isolationLevel: 0,
+        topics: [{ topic, partitions: [{ partition: 0, fetchOffset: String(next), maxBytes: 3 * valueBytes }] }],
+      });
+      const { decoded } = await kafkajsResponse<{
+        throttleTime: number;
+        responses: { partitions: { errorCode: number; messages: { offset: string; value: Buffer }[] }[] }[];
+      }>('fetch', 4, await kafka.call(fetch, 30_000));
+      const partition = decoded.responses[0]?.partitions[0];
+      expect(partition?.errorCode).toBe(0);
+      for (const m of partition?.messages ?? []) {
+        if (Number(m.offset) !== next) continue;
+        expect(m.value.length).toBe(valueBytes);
+        expect(m.value[0]).toBe(next);
+        next++;
+      }
+      throttles.push(decoded.throttleTime);
+    }
+    expect(next).toBe(sends);
+    expect(Math.max(...throttles)).toBeGreaterThan(0);
+  }, 60_000);
+});
