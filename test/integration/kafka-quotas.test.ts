@@ -93,4 +93,16 @@ describe('client quotas', () => {
     expect(next).toBe(sends);
     expect(Math.max(...throttles)).toBeGreaterThan(0);
   }, 60_000);
+
+  it('shows the throttling in the Prometheus metrics, per quota and client id', async () => {
+    // the shipped default viewer account
+    const viewer = `Basic ${Buffer.from('viewer:viewer').toString('base64')}`;
+    const res = await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`, { headers: { authorization: viewer } });
+    const text = await res.text();
+    for (const quota of ['producer_byte_rate', 'consumer_byte_rate']) {
+      expect(text).toMatch(
+        new RegExp(`sluice_quota_throttled_total\\{quota="${quota}",user="",client_id="raw-kafka"\\} [1-9]`),
+      );
+    }
+  });
 });
