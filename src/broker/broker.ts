@@ -153,7 +153,7 @@ export class Broker {
         logger: this.logger,
         stopping: () => this.stopping,
         metrics: this.metrics,
-        quotas: this.clientQuotas(),
+        quotas: this.clientQuotas(coordinator),
         // issue 17: without the authorizer every request is allowed (no check at all)
         ...(this.config.bool('authorizer.enabled') || this.config.string('authorizer.class.name') !== ''
           ? {
@@ -281,8 +281,11 @@ export class Broker {
   }
 
   /** The `interBrokerTls` / `tls` option of this broker's own clients, when they use TLS. */
-  /** Client quotas from quota.producer.default / quota.consumer.default (the `<default>` client entity). */
-  private clientQuotas(): BrokerClientQuotas {
+  /**
+   * Client quotas: the coordinator's stored ones, and quota.producer.default /
+   * quota.consumer.default as the `<default>` client entity where no stored one sets it.
+   */
+  private clientQuotas(coordinator: Coordinator): BrokerClientQuotas {
     const quotas = new BrokerClientQuotas(
       { samples: this.config.int('quota.window.num'), sampleMs: this.config.int('quota.window.size.seconds') * 1000 },
       this.metrics,
@@ -293,7 +296,20 @@ export class Broker {
       ...(producer > 0 ? { producer_byte_rate: producer } : {}),
       ...(consumer > 0 ? { consumer_byte_rate: consumer } : {}),
     };
-    quotas.setRecords(Object.keys(defaults).length > 0 ? [{ entity: { clientId: null }, quotas: defaults }] : []);
+    const store = coordinator.clientQuotas;
+    const refresh = (): void => {
+      const stored = store?.describe() ?? [];
+      const records = [...stored];
+      if (Object.keys(defaults).length > 0) {
+        const i = records.findIndex((r) => r.entity.user === undefined && r.entity.clientId === null);
+        const current = records[i];
+        if (current) records[i] = { entity: current.entity, quotas: { ...defaults, ...current.quotas } };
+        else records.push({ entity: { clientId: null }, quotas: defaults });
+      }
+      quotas.setRecords(records);
+    };
+    store?.onChange(refresh);
+    refresh();
     return quotas;
   }
 
