@@ -32,6 +32,9 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DeleteAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DescribeAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
+  // client quotas are cluster configs (Kafka's)
+  [ApiKey.DescribeClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.DescribeConfigs),
+  [ApiKey.AlterClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.AlterConfigs),
   // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
   [ApiKey.InitProducerId]: (_r, ctx, c) => {
     const a = ctx.authorizer;

@@ -10,6 +10,11 @@ import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 
 const topic = 'quota-t';
+const str = (text: string): string => {
+  const b = Buffer.from(text, 'utf8');
+  return b.length.toString(16).padStart(4, '0') + b.toString('hex');
+};
+const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 const valueBytes = 50 * 1024;
 const sends = 10;
 
@@ -105,4 +110,48 @@ describe('client quotas', () => {
       );
     }
   });
+
+  it('AlterClientQuotas stores a user quota, DescribeClientQuotas lists it, and it is enforced over the default', async () => {
+    // AlterClientQuotas v0 (hand-laid from AlterClientQuotasRequest.json): user ANONYMOUS, producer_byte_rate 1024
+    const f1024 = '4090000000000000';
+    const altered = await kafka.call({
+      apiKey: 49,
+      apiVersion: 0,
+      body: hex(
+        `00000001 00000001 ${str('user')} ${str('ANONYMOUS')} 00000001 ${str('producer_byte_rate')} ${f1024} 00 00`,
+      ),
+    });
+    expect(altered).toEqual(hex(`00000000 00000001 0000 ffff 00000001 ${str('user')} ${str('ANONYMOUS')}`));
+    // an unknown quota key is refused for its entry
+    const refused = await kafka.call({
+      apiKey: 49,
+      apiVersion: 0,
+      body: hex(`00000001 00000001 ${str('user')} ${str('x')} 00000001 ${str('bogus')} ${f1024} 00 00`),
+    });
+    expect(refused.readInt16BE(8)).toBe(42); // INVALID_REQUEST
+    // DescribeClientQuotas v0: every user entity (match type 2), not strict
+    const described = await kafka.call({ apiKey: 48, apiVersion: 0, body: hex(`00000001 ${str('user')} 02 ffff 00`) });
+    expect(described).toEqual(
+      hex(
+        `00000000 0000 ffff 00000001 00000001 ${str('user')} ${str('ANONYMOUS')} 00000001 ${str('producer_byte_rate')} ${f1024}`,
+      ),
+    );
+    // 1 KB/s for this user beats the 200 KB/s client default: one 50 KB send is throttled (to the cap)
+    const produce = await kafkajsRequest('produce', 7, {
+      acks: 1,
+      timeout: 5000,
+      topicData: [
+        {
+          topic: 'quota-user',
+          partitions: [{ partition: 0, messages: [{ key: null, value: Buffer.alloc(valueBytes) }] }],
+        },
+      ],
+    });
+    const { decoded } = await kafkajsResponse<{ clientSideThrottleTime: number }>(
+      'produce',
+      7,
+      await kafka.call(produce),
+    );
+    expect(decoded.clientSideThrottleTime).toBe(2000);
+  }, 30_000);
 });
