@@ -4,8 +4,9 @@
  * throttle_time_ms > 0 (Produce v7 and Fetch v4 as kafkajs's encoders and
  * decoders write and read them), stay connected, and lose no data.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess } from '../helpers/broker-process.js';
+import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 
@@ -34,6 +35,12 @@ beforeAll(async () => {
   });
   kafka = await KafkaRawClient.connect(broker.kafkaPort);
 }, 30_000);
+
+const cli = new CliRunner();
+
+afterEach(() => {
+  cli.killAll();
+});
 
 afterAll(async () => {
   kafka?.close();
@@ -154,4 +161,30 @@ describe('client quotas', () => {
     );
     expect(decoded.clientSideThrottleTime).toBe(2000);
   }, 30_000);
+
+  it('sluice quota set, list and remove round-trip through the broker (native listener)', async () => {
+    const run = (...args: string[]) => cli.run(args, { brokers: broker.address, timeoutMs: 30_000 });
+    const set = await run('quota', 'set', '--client-id', 'cli-c', '--producer-byte-rate', '2048');
+    expect(set.code).toBe(0);
+    expect(set.stdout.trim()).toBe("Completed updating quotas for client-id 'cli-c'.");
+    expect((await run('quota', 'set', '--user-default', '--client-default', '--consumer-byte-rate', '4096')).code).toBe(
+      0,
+    );
+    const listed = await run('quota', 'list', '--json');
+    expect(listed.code).toBe(0);
+    const all = JSON.parse(listed.stdout) as {
+      entity: Record<string, string | null>;
+      quotas: Record<string, number>;
+    }[];
+    expect(all).toContainEqual({ entity: { clientId: 'cli-c' }, quotas: { producer_byte_rate: 2048 } });
+    expect(all).toContainEqual({ entity: { user: null, clientId: null }, quotas: { consumer_byte_rate: 4096 } });
+    const text = await run('quota', 'list');
+    expect(text.stdout).toContain("Quota configs for client-id 'cli-c' are producer_byte_rate=2048");
+    expect((await run('quota', 'remove', '--client-id', 'cli-c')).code).toBe(0);
+    const after = JSON.parse((await run('quota', 'list', '--json')).stdout) as { entity: Record<string, unknown> }[];
+    expect(after.map((q) => q.entity)).not.toContainEqual({ clientId: 'cli-c' });
+    // no entity, or a rate that is not a positive whole number: one clear line, nothing changed
+    expectOneLineError(await run('quota', 'set', '--producer-byte-rate', '10'), /name the entity/);
+    expectOneLineError(await run('quota', 'set', '--client-id', 'x', '--producer-byte-rate', '0'));
+  }, 60_000);
 });
