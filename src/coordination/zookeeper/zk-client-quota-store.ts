@@ -44,6 +44,8 @@ export function entityPath(entity: QuotaEntity): string {
 }
 
 function parseConfig(path: string, data: string): Record<string, unknown> {
+  // an entity znode created as a parent of another may hold no data: no config (Kafka's reading)
+  if (data === '') return {};
   return parseZnode<{ version: 1; config: Record<string, unknown> }>(
     path,
     data,
@@ -79,6 +81,15 @@ export async function writeClientQuotaChanges(zk: ZkClient, entity: QuotaEntity,
   const relative = entityPath(entity);
   const path = `/config/${relative}`;
   await zk.ensurePath(path.slice(0, path.lastIndexOf('/')));
+  if (entity.user !== undefined && entity.clientId !== undefined) {
+    // the user's own znode, as Kafka's entity znodes hold: an empty config
+    const userPath = path.slice(0, path.indexOf('/clients/'));
+    const parent = await zk.get(userPath);
+    // conditional: a SCRAM credential written meanwhile wins
+    if (parent && parent.data === '') {
+      await zk.set(userPath, JSON.stringify({ version: 1, config: {} }), parent.version).catch(() => undefined);
+    }
+  }
   await zk.ensurePath(configChangesPath);
   for (let attempt = 0; attempt < 10; attempt++) {
     const node = await zk.get(path);
