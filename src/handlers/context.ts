@@ -76,6 +76,11 @@ export interface ClientInfo {
   connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /**
+   * Stops reading this connection's requests for `ms` (a quota's throttle
+   * when no response carries it: produce with acks 0). Absent in bare test contexts.
+   */
+  mute?(ms: number): void;
   /** The connection's SASL state on a SASL_PLAINTEXT or SASL_SSL listener; absent on any other. */
   sasl?: SaslServerSession;
 }

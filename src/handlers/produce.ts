@@ -104,6 +104,11 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
     let bytes = 0;
     for (const t of request.topics) for (const p of t.partitions) bytes += p.records.length;
     const throttleTimeMs = ctx.quotas?.throttle('producer_byte_rate', client, bytes) ?? 0;
-    return acks === 0 ? undefined : { errorCode: 0, topics, ...(throttleTimeMs > 0 ? { throttleTimeMs } : {}) };
+    if (acks === 0) {
+      // no response to carry the throttle: the connection is muted for it (Kafka's KIP-219 for acks 0)
+      if (throttleTimeMs > 0) client.mute?.(throttleTimeMs);
+      return undefined;
+    }
+    return { errorCode: 0, topics, ...(throttleTimeMs > 0 ? { throttleTimeMs } : {}) };
   },
 };

@@ -261,6 +261,7 @@ export class Connection<R> {
           principal: this.principal,
           connectionId: this.id,
           onClose: (listener) => this.onClose(listener),
+          mute: (ms) => this.muteFor(ms),
           ...(this.sasl ? { sasl: this.sasl } : {}),
         });
       }

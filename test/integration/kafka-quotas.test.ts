@@ -38,6 +38,19 @@ beforeAll(async () => {
 
 const cli = new CliRunner();
 
+/** A request frame with a v1 header whose response (none, for acks 0) is not awaited. */
+function frame(request: { apiKey: number; apiVersion: number; body: Buffer }): Buffer {
+  const clientId = Buffer.from('raw-kafka');
+  const header = Buffer.alloc(10);
+  header.writeInt16BE(request.apiKey, 0);
+  header.writeInt16BE(request.apiVersion, 2);
+  header.writeInt32BE(0x7fff0000, 4);
+  header.writeInt16BE(clientId.length, 8);
+  const size = Buffer.alloc(4);
+  size.writeInt32BE(header.length + clientId.length + request.body.length, 0);
+  return Buffer.concat([size, header, clientId, request.body]);
+}
+
 afterEach(() => {
   cli.killAll();
 });
@@ -160,6 +173,25 @@ describe('client quotas', () => {
       await kafka.call(produce),
     );
     expect(decoded.clientSideThrottleTime).toBe(2000);
+
+    // acks 0 has no response to carry the throttle: the connection is muted instead (not closed), so a
+    // request sent right after waits out (loosely: at least half of) the 2 s cap before it is answered
+    await new Promise((r) => setTimeout(r, 2100));
+    const fireAndForget = await kafkajsRequest('produce', 7, {
+      acks: 0,
+      timeout: 5000,
+      topicData: [
+        {
+          topic: 'quota-user',
+          partitions: [{ partition: 0, messages: [{ key: null, value: Buffer.alloc(valueBytes) }] }],
+        },
+      ],
+    });
+    kafka.socket.write(frame(fireAndForget));
+    const started = Date.now();
+    const versions = await kafka.call({ apiKey: 18, apiVersion: 0, body: Buffer.alloc(0) });
+    expect(versions.readInt16BE(0)).toBe(0);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
   }, 30_000);
 
   it('sluice quota set, list and remove round-trip through the broker (native listener)', async () => {
