@@ -18,6 +18,7 @@ import { ZooKeeperCoordinator } from '../coordination/zookeeper/zookeeper-coordi
 import { GroupCoordinator } from '../groups/group-coordinator.js';
 import { OffsetStore, offsetsTopic } from '../groups/offset-store.js';
 import { AclAuthorizer } from '../handlers/authorize.js';
+import { BrokerClientQuotas } from '../handlers/client-quotas.js';
 import type { HandlerContext } from '../handlers/context.js';
 import { handlers } from '../handlers/index.js';
 import { type HttpServer, startHttpServer } from '../http/http-server.js';
@@ -26,6 +27,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
+import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
 import type { ConnectionSasl } from '../server/connection.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
@@ -151,6 +153,7 @@ export class Broker {
         logger: this.logger,
         stopping: () => this.stopping,
         metrics: this.metrics,
+        quotas: this.clientQuotas(coordinator),
         // issue 17: without the authorizer every request is allowed (no check at all)
         ...(this.config.bool('authorizer.enabled') || this.config.string('authorizer.class.name') !== ''
           ? {
@@ -278,6 +281,38 @@ export class Broker {
   }
 
   /** The `interBrokerTls` / `tls` option of this broker's own clients, when they use TLS. */
+  /**
+   * Client quotas: the coordinator's stored ones, and quota.producer.default /
+   * quota.consumer.default as the `<default>` client entity where no stored one sets it.
+   */
+  private clientQuotas(coordinator: Coordinator): BrokerClientQuotas {
+    const quotas = new BrokerClientQuotas(
+      { samples: this.config.int('quota.window.num'), sampleMs: this.config.int('quota.window.size.seconds') * 1000 },
+      this.metrics,
+    );
+    const producer = this.config.int('quota.producer.default');
+    const consumer = this.config.int('quota.consumer.default');
+    const defaults: QuotaRecord['quotas'] = {
+      ...(producer > 0 ? { producer_byte_rate: producer } : {}),
+      ...(consumer > 0 ? { consumer_byte_rate: consumer } : {}),
+    };
+    const store = coordinator.clientQuotas;
+    const refresh = (): void => {
+      const stored = store?.describe() ?? [];
+      const records = [...stored];
+      if (Object.keys(defaults).length > 0) {
+        const i = records.findIndex((r) => r.entity.user === undefined && r.entity.clientId === null);
+        const current = records[i];
+        if (current) records[i] = { entity: current.entity, quotas: { ...defaults, ...current.quotas } };
+        else records.push({ entity: { clientId: null }, quotas: defaults });
+      }
+      quotas.setRecords(records);
+    };
+    store?.onChange(refresh);
+    refresh();
+    return quotas;
+  }
+
   private interBrokerTls(): { interBrokerTls?: TlsConnectOptions; tls?: TlsConnectOptions } {
     const tls = this.brokerClientTls;
     return tls ? { interBrokerTls: tls, tls } : {};

@@ -15,6 +15,7 @@ import { registerPartitionCommands } from './partition-commands.js';
 import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
+import { registerQuotaCommands } from './quota-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
@@ -44,6 +45,7 @@ function program(): Command {
   registerPartitionCommands(root);
   registerAclCommands(root);
   registerUserCommands(root);
+  registerQuotaCommands(root);
   return root;
 }
 

@@ -39,6 +39,12 @@ import {
 } from './partition-admin.js';
 import { browseQueue, listDeadLetterQueues, listQueues, purgeQueue, queueStats, redriveQueue } from './queue-admin.js';
 import {
+  alterClientQuota,
+  type ClientQuotaDescription,
+  type ClientQuotaEntity,
+  describeClientQuotas,
+} from './quota-admin.js';
+import {
   listPartitionReassignments,
   type PartitionReassignmentStatus,
   type ReassignPartitionsOptions,
@@ -78,6 +84,8 @@ function sourceName(source: number): TopicConfigSource {
   return 'UNKNOWN';
 }
 
+export type { ClientQuotaDescription, ClientQuotaEntity };
+
 export class Admin {
   constructor(private readonly cluster: Cluster) {}
 
@@ -104,6 +112,19 @@ export class Admin {
   /** Users with SCRAM credentials and their mechanisms and iterations (DescribeUserScramCredentials). */
   describeScramUsers(users?: string[]): Promise<ScramUserDescription[]> {
     return describeScramUsers(this.cluster, users);
+  }
+
+  /**
+   * Sets (a number) or removes (null) client quotas of one entity (Kafka's
+   * AlterClientQuotas): keys producer_byte_rate, consumer_byte_rate, request_percentage.
+   */
+  alterClientQuota(entity: ClientQuotaEntity, changes: Record<string, number | null>): Promise<void> {
+    return alterClientQuota(this.cluster, entity, changes);
+  }
+
+  /** Every stored client quota (DescribeClientQuotas). */
+  describeClientQuotas(): Promise<ClientQuotaDescription[]> {
+    return describeClientQuotas(this.cluster);
   }
 
   /** Creates a topic; waits until every partition has a leader unless waitForLeaders is false. */

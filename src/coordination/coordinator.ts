@@ -5,6 +5,7 @@
  * never knows which one it talks to.
  */
 import type { AclBinding, AclBindingFilter } from '../security/acl.js';
+import type { ClientQuotaStore } from './client-quota-store.js';
 import type { ScramCredentialStore } from './scram-store.js';
 export interface BrokerEndpoint {
   nodeId: number;
@@ -152,6 +153,11 @@ export interface Coordinator {
    * Absent in a coordinator without users (every SASL authentication fails).
    */
   readonly scramCredentials?: ScramCredentialStore;
+  /**
+   * Client quotas (issue 17), kept where Kafka keeps them: ZooKeeper
+   * /config/users, /config/clients, or the broker's LevelDB standalone.
+   */
+  readonly clientQuotas?: ClientQuotaStore;
 }
 
 /** One partition under reassignment: its full replica set now, and the replicas being added and removed. */

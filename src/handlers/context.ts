@@ -34,6 +34,13 @@ export interface HandlerContext {
   metrics?: HandlerMetrics;
   /** The ACL authorizer (issue 17); absent when `authorizer.enabled=false`: every request is allowed. */
   authorizer?: Authorizer;
+  /** Client quotas (issue 17); absent when none can be configured (a bare test context). */
+  quotas?: ClientQuotas;
+}
+
+/** Records a client's produced or fetched bytes and answers how long to throttle it (ms, 0 for none). */
+export interface ClientQuotas {
+  throttle(key: 'producer_byte_rate' | 'consumer_byte_rate', client: ClientInfo, bytes: number): number;
 }
 
 /** Decides whether a client may do an operation on a resource (authorize.ts: AclAuthorizer). */
@@ -69,6 +76,11 @@ export interface ClientInfo {
   connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /**
+   * Stops reading this connection's requests for `ms` (a quota's throttle
+   * when no response carries it: produce with acks 0). Absent in bare test contexts.
+   */
+  mute?(ms: number): void;
   /** The connection's SASL state on a SASL_PLAINTEXT or SASL_SSL listener; absent on any other. */
   sasl?: SaslServerSession;
 }

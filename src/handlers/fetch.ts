@@ -200,6 +200,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       });
       result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
     }
-    return result.response;
+    // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
+    const throttleTimeMs = replicaId < 0 ? (ctx.quotas?.throttle('consumer_byte_rate', client, result.bytes) ?? 0) : 0;
+    return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
   },
 };

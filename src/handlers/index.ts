@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quota-handlers.js';
 import type { HandlerTable } from './context.js';
 import { createPartitionsHandler } from './create-partitions.js';
 import { createTopicsHandler } from './create-topics.js';
@@ -70,5 +71,7 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.SaslAuthenticate]: saslAuthenticateHandler,
   [ApiKey.DescribeUserScramCredentials]: describeUserScramCredentialsHandler,
   [ApiKey.AlterUserScramCredentials]: alterUserScramCredentialsHandler,
+  [ApiKey.DescribeClientQuotas]: describeClientQuotasHandler,
+  [ApiKey.AlterClientQuotas]: alterClientQuotasHandler,
   ...queueHandlers,
 });

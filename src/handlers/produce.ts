@@ -100,6 +100,15 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
     for (const [i, t] of request.topics.entries()) {
       topics.push({ name: t.name, partitions: await Promise.all(pending[i] ?? []) });
     }
-    return acks === 0 ? undefined : { errorCode: 0, topics };
+    // Kafka counts every produced byte against producer_byte_rate, acks 0 included (then only the mute applies)
+    let bytes = 0;
+    for (const t of request.topics) for (const p of t.partitions) bytes += p.records.length;
+    const throttleTimeMs = ctx.quotas?.throttle('producer_byte_rate', client, bytes) ?? 0;
+    if (acks === 0) {
+      // no response to carry the throttle: the connection is muted for it (Kafka's KIP-219 for acks 0)
+      if (throttleTimeMs > 0) client.mute?.(throttleTimeMs);
+      return undefined;
+    }
+    return { errorCode: 0, topics, ...(throttleTimeMs > 0 ? { throttleTimeMs } : {}) };
   },
 };

@@ -35,6 +35,9 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   // SCRAM users (KIP-554): Describe / Alter on the cluster, as Kafka's
   [ApiKey.DescribeUserScramCredentials]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   [ApiKey.AlterUserScramCredentials]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
+  // client quotas are cluster configs (Kafka's)
+  [ApiKey.DescribeClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.DescribeConfigs),
+  [ApiKey.AlterClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.AlterConfigs),
   // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
   [ApiKey.InitProducerId]: (_r, ctx, c) => {
     const a = ctx.authorizer;

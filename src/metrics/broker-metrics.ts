@@ -33,6 +33,8 @@ const groupLagSeriesMax = 1000;
 
 const topicTotalsMax = 1000;
 
+type QuotaLabel = 'quota' | 'user' | 'client_id';
+
 export class BrokerMetrics {
   readonly registry = new Registry();
   private readonly topics = new Set<string>();
@@ -48,6 +50,10 @@ export class BrokerMetrics {
   private readonly cleanerPasses: Counter;
   private readonly isrExpands: Counter;
   private sources: MetricSources | undefined;
+  private readonly quotaEntities = new Set<string>();
+  private readonly quotaThrottleMs: Counter<QuotaLabel>;
+  private readonly quotaThrottled: Counter<QuotaLabel>;
+  private readonly quotaBytes: Counter<QuotaLabel>;
 
   /** A log-cleaner pass (the storage layer's CleanerMetrics). */
   cleaned(stats: { bytesRead: number; bytesWritten: number }): void {
@@ -78,6 +84,14 @@ export class BrokerMetrics {
     this.bytesIn = perTopic('sluice_topic_bytes_in_total', 'Record batch bytes appended by producers, by topic');
     this.recordsOut = perTopic('sluice_topic_records_out_total', 'Records fetched by consumers, by topic');
     this.bytesOut = perTopic('sluice_topic_bytes_out_total', 'Record batch bytes fetched by consumers, by topic');
+    const perQuota = (name: string, help: string): Counter<QuotaLabel> =>
+      new Counter({ name, help, labelNames: ['quota', 'user', 'client_id'], registers });
+    this.quotaBytes = perQuota('sluice_quota_bytes_total', 'Bytes counted against a client quota, by quota and entity');
+    this.quotaThrottled = perQuota('sluice_quota_throttled_total', 'Responses throttled by a client quota');
+    this.quotaThrottleMs = perQuota(
+      'sluice_quota_throttle_time_ms_total',
+      'Throttle time given by a client quota (ms)',
+    );
     this.cleanerBytesRead = new Counter({
       name: 'sluice_log_cleaner_bytes_cleaned_total',
       help: 'Bytes of segments the log cleaner rewrote (read)',
@@ -182,6 +196,25 @@ export class BrokerMetrics {
     this.recordsIn.inc({ topic: label }, n);
     this.total(topic).in += n;
     this.bytesIn.inc({ topic: label }, records.length);
+  }
+
+  /**
+   * Bytes counted against a client quota and the throttle they caused.
+   * user/clientId: the entity the usage is shared by ('' where it names none);
+   * beyond topicLabelsMax entities the rest are counted as user/client `_other`.
+   */
+  quota(quota: string, user: string, clientId: string, bytes: number, throttleMs: number): void {
+    const key = `${user}\u0000${clientId}`;
+    let labels = { quota, user, client_id: clientId };
+    if (!this.quotaEntities.has(key)) {
+      if (this.quotaEntities.size < topicLabelsMax) this.quotaEntities.add(key);
+      else labels = { quota, user: otherTopic, client_id: otherTopic };
+    }
+    this.quotaBytes.inc(labels, bytes);
+    if (throttleMs > 0) {
+      this.quotaThrottled.inc(labels);
+      this.quotaThrottleMs.inc(labels, throttleMs);
+    }
   }
 
   fetched(topic: string, records: Buffer): void {

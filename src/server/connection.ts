@@ -67,6 +67,12 @@ interface Slot {
 
 let nextConnectionId = 1;
 
+/** The throttle time a Produce or Fetch answer asks for (0 for any other answer). */
+function throttleOf(response: NativeAnswer | undefined): number {
+  const ms = (response as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs;
+  return typeof ms === 'number' && ms > 0 ? ms : 0;
+}
+
 /** A frame length whose bytes begin a TLS record (handshake 0x16 or alert 0x15, version 3.x): a TLS client. */
 function looksLikeTls(claimed: number): boolean {
   const type = claimed >>> 24;
@@ -97,6 +103,8 @@ export class Connection<R> {
   private lastActivityAt = performance.now();
   /** The SASL state on a SASL listener (sasl-server.ts); undefined on any other. */
   private readonly sasl: SaslServerSession | undefined;
+  /** Set while the connection is muted for a quota's throttle time (no request is read). */
+  private muteTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -135,6 +143,7 @@ export class Connection<R> {
     socket.on('error', (err) => this.log.debug({ err }, 'connection error'));
     socket.on('close', () => {
       this.closed = true;
+      if (this.muteTimer) clearTimeout(this.muteTimer);
       this.reader.stop();
       this.idle?.();
       for (const listener of this.closeListeners) {
@@ -252,6 +261,7 @@ export class Connection<R> {
           principal: this.principal,
           connectionId: this.id,
           onClose: (listener) => this.onClose(listener),
+          mute: (ms) => this.muteFor(ms),
           ...(this.sasl ? { sasl: this.sasl } : {}),
         });
       }
@@ -276,6 +286,7 @@ export class Connection<R> {
       .then((response) => {
         // the request's bytes are no longer needed once it is answered
         this.limits.pool.release(reservedBytes);
+        this.muteFor(throttleOf(response));
         try {
           slot.frame = this.codec.encode(request, response);
         } catch (err) {
@@ -343,9 +354,29 @@ export class Connection<R> {
     if (this.slots.length === 0) this.idle?.();
   }
 
+  /**
+   * A client over its quota (Kafka's KIP-219): its response carries
+   * throttle_time_ms and goes out at once, and the broker reads nothing more
+   * from the connection for that long. The client is not disconnected; a
+   * later throttle extends a shorter one (only one timer per connection).
+   */
+  private muteFor(ms: number): void {
+    if (ms <= 0 || this.closed) return;
+    if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.muteTimer = setTimeout(() => {
+      this.muteTimer = undefined;
+      this.updateFlow();
+    }, ms);
+    this.updateFlow();
+  }
+
   private updateFlow(): void {
     if (this.closed) return;
-    const busy = this.slots.length >= connectionInFlightMax || this.socket.writableNeedDrain || this.reader.blocked;
+    const busy =
+      this.muteTimer !== undefined ||
+      this.slots.length >= connectionInFlightMax ||
+      this.socket.writableNeedDrain ||
+      this.reader.blocked;
     if (busy && !this.socket.isPaused()) this.socket.pause();
     else if (!busy && this.socket.isPaused()) this.socket.resume();
   }

@@ -428,3 +428,11 @@ export const scramIterationsMax = 16_384;
 export const scramIterationsDefault = 4096;
 /** Users one DescribeUserScramCredentials/AlterUserScramCredentials request may name. */
 export const scramUsersPerRequestMax = 1000;
+/**
+ * Rate windows the client quota tracker keeps (one per quota key and client
+ * entity, ~200 bytes each): the least recently used is dropped beyond this,
+ * which only forgets that client's recent usage.
+ */
+export const clientQuotaWindowsMax = 10_000;
+/** Client quota entities one AlterClientQuotas/DescribeClientQuotas request may name. */
+export const clientQuotaEntriesMax = 1000;

@@ -299,6 +299,26 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     ],
   },
   {
+    apiKey: ApiKey.DescribeClientQuotas,
+    name: 'DescribeClientQuotas',
+    valid: { components: [{ entityType: 'user', matchType: 0, match: 'alice' }], strict: false },
+    malformed: [set('components.0.matchType', 3), set('strict', 'yes')],
+  },
+  {
+    apiKey: ApiKey.AlterClientQuotas,
+    name: 'AlterClientQuotas',
+    valid: {
+      entries: [
+        {
+          entity: [{ entityType: 'client-id', entityName: null }],
+          ops: [{ key: 'producer_byte_rate', value: 1024, remove: false }],
+        },
+      ],
+      validateOnly: true,
+    },
+    malformed: [set('entries.0.ops.0.value', '1024'), set('entries.0.entity.0.entityName', 7)],
+  },
+  {
     apiKey: ApiKey.DeleteGroups,
     name: 'DeleteGroups',
     valid: { groups: ['shapes-group'] },

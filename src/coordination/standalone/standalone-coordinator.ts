@@ -26,6 +26,7 @@ import type {
 } from '../coordinator.js';
 import { isTopicId, newTopicId } from '../topic-id.js';
 import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
+import { StandaloneClientQuotaStore } from './standalone-client-quota-store.js';
 import { StandaloneScramStore } from './standalone-scram-store.js';
 
 const topicPrefix = '~topic!';
@@ -47,6 +48,7 @@ export class StandaloneCoordinator implements Coordinator {
   /** ACL writes, one at a time (each rewrites whole resources). */
   private aclWrites: Promise<unknown> = Promise.resolve();
   readonly scramCredentials: StandaloneScramStore;
+  readonly clientQuotas: StandaloneClientQuotaStore;
 
   constructor(
     readonly brokerId: number,
@@ -54,6 +56,7 @@ export class StandaloneCoordinator implements Coordinator {
     private readonly db: IndexDb,
   ) {
     this.scramCredentials = new StandaloneScramStore(db);
+    this.clientQuotas = new StandaloneClientQuotaStore(db);
   }
 
   async start(): Promise<void> {
@@ -76,6 +79,7 @@ export class StandaloneCoordinator implements Coordinator {
         this.aclList.push({ pattern: pattern as ResourcePattern, entry });
     }
     await this.scramCredentials.load();
+    await this.clientQuotas.load();
   }
 
   /** The stored cluster id, or a new one stored (with sync) before it is ever answered. */

@@ -54,6 +54,8 @@ interface UserConfigZnode {
 }
 
 function parseUserConfig(path: string, data: string): UserConfigZnode {
+  // a parent created on the way to /config/users/<u>/clients/<c> may hold no data (Kafka reads it as no config)
+  if (data === '') return { version: 1, config: {} };
   return parseZnode(path, data, (v) => typeof v.config === 'object' && v.config !== null);
 }
 

@@ -64,6 +64,7 @@ import { assignReplicas, Controller } from './controller.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
+import { ZkClientQuotaStore } from './zk-client-quota-store.js';
 import {
   brokerIdsPath,
   brokerPath,
@@ -156,6 +157,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   private aclList: AclBinding[] = [];
   /** SCRAM credentials under /config/users, cached with watches (zk-scram-store.ts). */
   readonly scramCredentials = new ZkScramStore((err) => this.reportError(err));
+  /** Client quotas under /config/users and /config/clients, reloaded on config changes (zk-client-quota-store.ts). */
+  readonly clientQuotas = new ZkClientQuotaStore((err) => this.reportError(err));
 
   constructor(private readonly options: ZooKeeperCoordinatorOptions) {
     this.brokerId = options.brokerId;
@@ -380,6 +383,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       await this.enqueueRefresh(() => this.refreshTopics());
       await this.enqueueRefresh(() => this.refreshAcls());
       await this.scramCredentials.attach(zk);
+      await this.clientQuotas.attach(zk);
       this.controller = new Controller(zk, this.brokerId, {
         uncleanLeaderElectionEnable: this.options.uncleanLeaderElectionEnable ?? false,
         autoLeaderRebalanceEnable: this.options.autoLeaderRebalanceEnable ?? true,
@@ -392,6 +396,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       this.controller?.stop();
       this.zk = undefined;
       this.scramCredentials.detach();
+      this.clientQuotas.detach();
       await zk.close();
       throw err;
     }

@@ -57,6 +57,14 @@ export class KafkaReader {
     return Number(v);
   }
 
+  /** Kafka's float64 (IEEE 754 double, big-endian): quota values. */
+  float64(): number {
+    this.need(8, 'float64');
+    const v = this.buf.readDoubleBE(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
   uvarint(): number {
     let value = 0;
     for (let shift = 0; shift <= 28; shift += 7) {
@@ -202,6 +210,13 @@ export class KafkaWriter {
   int64(v: number): this {
     this.room(8);
     this.buf.writeBigInt64BE(BigInt(v), this.pos);
+    this.pos += 8;
+    return this;
+  }
+
+  float64(v: number): this {
+    this.room(8);
+    this.buf.writeDoubleBE(v, this.pos);
     this.pos += 8;
     return this;
   }

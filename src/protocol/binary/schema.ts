@@ -28,6 +28,7 @@ export const int8: Codec<number> = { read: (r) => r.int8(), write: (w, x) => voi
 export const int16: Codec<number> = { read: (r) => r.int16(), write: (w, x) => void w.int16(x) };
 export const int32: Codec<number> = { read: (r) => r.int32(), write: (w, x) => void w.int32(x) };
 export const int64: Codec<number> = { read: (r) => r.int64(), write: (w, x) => void w.int64(x) };
+export const float64: Codec<number> = { read: (r) => r.float64(), write: (w, x) => void w.float64(x) };
 export const bool: Codec<boolean> = { read: (r) => r.int8() !== 0, write: (w, x) => void w.int8(x ? 1 : 0) };
 
 /** Kafka's zero UUID (no id), in its string form. */

@@ -5,6 +5,7 @@ import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { alterUserScramCredentialsApi } from './apis/alter-user-scram-credentials.js';
 import { apiVersionsApi } from './apis/api-versions.js';
+import { alterClientQuotasApi, describeClientQuotasApi } from './apis/client-quotas.js';
 import { createPartitionsApi } from './apis/create-partitions.js';
 import { createTopicsApi } from './apis/create-topics.js';
 import { deleteGroupsApi } from './apis/delete-groups.js';
@@ -66,6 +67,8 @@ const apis: AnyKafkaApi[] = [
   saslAuthenticateApi,
   describeUserScramCredentialsApi,
   alterUserScramCredentialsApi,
+  describeClientQuotasApi,
+  alterClientQuotasApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

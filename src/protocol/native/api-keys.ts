@@ -34,6 +34,9 @@ export const ApiKey = {
   SaslAuthenticate: 36,
   DescribeUserScramCredentials: 50,
   AlterUserScramCredentials: 51,
+  // client quotas (issue 17), see quota-messages.ts
+  DescribeClientQuotas: 48,
+  AlterClientQuotas: 49,
   // Sluice's own APIs (outside Kafka's range): JMS-style queues, see queue-messages.ts
   QueueSend: 1000,
   QueueFetch: 1001,

@@ -54,6 +54,12 @@ import type {
   QueueSendResponse,
 } from './queue-messages.js';
 import {
+  type AlterClientQuotasResponse,
+  alterClientQuotasRequest,
+  type DescribeClientQuotasResponse,
+  describeClientQuotasRequest,
+} from './quota-messages.js';
+import {
   type AlterPartitionReassignmentsResponse,
   alterPartitionReassignmentsRequest,
   type ListPartitionReassignmentsResponse,
@@ -118,6 +124,8 @@ const rows = {
   [ApiKey.SaslAuthenticate]: { ...v0, request: saslAuthenticateRequest },
   [ApiKey.DescribeUserScramCredentials]: { ...v0, request: describeUserScramCredentialsRequest },
   [ApiKey.AlterUserScramCredentials]: { ...v0, request: alterUserScramCredentialsRequest },
+  [ApiKey.DescribeClientQuotas]: { ...v0, request: describeClientQuotasRequest },
+  [ApiKey.AlterClientQuotas]: { ...v0, request: alterClientQuotasRequest },
   [ApiKey.QueueSend]: { ...v0, request: shapes.queueSendRequest },
   [ApiKey.QueueFetch]: { ...v0, request: shapes.queueFetchRequest },
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
@@ -160,6 +168,8 @@ interface Responses {
   [ApiKey.SaslAuthenticate]: SaslAuthenticateResponse;
   [ApiKey.DescribeUserScramCredentials]: DescribeUserScramCredentialsResponse;
   [ApiKey.AlterUserScramCredentials]: AlterUserScramCredentialsResponse;
+  [ApiKey.DescribeClientQuotas]: DescribeClientQuotasResponse;
+  [ApiKey.AlterClientQuotas]: AlterClientQuotasResponse;
   [ApiKey.QueueSend]: QueueSendResponse;
   [ApiKey.QueueFetch]: QueueFetchResponse;
   [ApiKey.QueueAck]: QueueAckResponse;

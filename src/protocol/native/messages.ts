@@ -86,6 +86,8 @@ export interface ProducePartitionResponse extends ErrorFields {
 }
 export interface ProduceResponse extends ErrorFields {
   topics: { name: string; partitions: ProducePartitionResponse[] }[];
+  /** How long the client is throttled for exceeding a quota (the broker stops reading its requests that long). */
+  throttleTimeMs?: number;
 }
 
 // Fetch
@@ -105,6 +107,8 @@ export interface FetchPartitionResponse extends ErrorFields {
 export interface FetchResponse extends ErrorFields {
   /** topicId: the id the request named the topic by (then name is '' when no topic has it). */
   topics: { name: string; topicId?: string; partitions: FetchPartitionResponse[] }[];
+  /** How long the client is throttled for exceeding a quota (the broker stops reading its requests that long). */
+  throttleTimeMs?: number;
 }
 
 // ListOffsets

@@ -44,7 +44,7 @@ export function conforms<T>(shape: Shape<T>, value: unknown): value is T {
   return shape.problem(value) === undefined;
 }
 
-function shape<T>(expected: string, ok: (value: unknown) => boolean): Shape<T> {
+export function shape<T>(expected: string, ok: (value: unknown) => boolean): Shape<T> {
   return {
     expected,
     optional: false,

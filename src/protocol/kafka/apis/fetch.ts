@@ -230,9 +230,11 @@ export const fetchApi = kafkaApi({
         })),
       };
     }
-    if (version < batchV2From) return downConverted(result.topics, req, version < 2 ? 0 : 1);
+    if (version < batchV2From) {
+      return { ...downConverted(result.topics, req, version < 2 ? 0 : 1), throttleTimeMs: result.throttleTimeMs ?? 0 };
+    }
     return {
-      throttleTimeMs: 0,
+      throttleTimeMs: result.throttleTimeMs ?? 0,
       errorCode: 0,
       sessionId: 0,
       responses: result.topics.map((t) => ({

@@ -195,6 +195,6 @@ export const produceApi = kafkaApi({
         });
       }
     }
-    return { responses, throttleTimeMs: 0 };
+    return { responses, throttleTimeMs: result.throttleTimeMs ?? 0 };
   },
 });
