@@ -105,6 +105,8 @@ export class Connection<R> {
   private readonly sasl: SaslServerSession | undefined;
   /** Set while the connection is muted for a quota's throttle time (no request is read). */
   private muteTimer: NodeJS.Timeout | undefined;
+  /** When the current mute ends (performance.now() time). */
+  private mutedUntil = 0;
 
   constructor(
     private readonly socket: net.Socket,
@@ -362,7 +364,10 @@ export class Connection<R> {
    */
   private muteFor(ms: number): void {
     if (ms <= 0 || this.closed) return;
+    const until = performance.now() + ms;
+    if (this.muteTimer && until <= this.mutedUntil) return;
     if (this.muteTimer) clearTimeout(this.muteTimer);
+    this.mutedUntil = until;
     this.muteTimer = setTimeout(() => {
       this.muteTimer = undefined;
       this.updateFlow();
