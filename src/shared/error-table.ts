@@ -564,6 +564,16 @@ export const sluiceConditions = {
     meaning:
       "A transacted session's commit stored part of its writes (some queues' sends and acknowledgements) and not the rest: SessionCommitError says which (client only).",
   },
+  BrokerNotReady: {
+    code: 'SLUICE_ERR_BROKER_NOT_READY',
+    // retriable on purpose: a restarted broker's listeners open before it has rejoined the cluster
+    // (its port is what it registers), and a client told UNKNOWN_SERVER_ERROR gives up — a kafkajs
+    // idempotent producer then reuses the failed batch's sequence numbers for its next batch
+    reportedAs: 'LEADER_NOT_AVAILABLE',
+    httpStatus: 502,
+    meaning:
+      'The broker has not (re)joined the cluster yet, or is leaving it (its coordinator is not running): retry, another broker or this one shortly will serve.',
+  },
   ClientClosed: {
     code: 'SLUICE_ERR_CLIENT_CLOSED',
     reportedAs: 'NETWORK_EXCEPTION',

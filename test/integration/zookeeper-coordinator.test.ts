@@ -11,7 +11,7 @@ import type { PartitionState } from '../../src/coordination/coordinator.js';
 import { assignReplicas, electLeader } from '../../src/coordination/zookeeper/controller.js';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
-import { ErrorCode, isSluiceError } from '../../src/shared/errors.js';
+import { ErrorCode, isRetriable, isSluiceError, WireError, wireErrorOf } from '../../src/shared/errors.js';
 import { zookeeperRegistrationWaitMarginMs } from '../../src/shared/limits.js';
 import { repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
@@ -211,6 +211,19 @@ describe('ZooKeeperCoordinator', () => {
     expect((await raw.children('/brokers/ids')).sort()).toEqual(['1', '2', '3']);
   });
 
+  it('answers a retriable LEADER_NOT_AVAILABLE before it has joined, not UNKNOWN_SERVER_ERROR', async () => {
+    // a restarted broker's listeners open before its coordinator runs: a client told a non-retriable
+    // error gives up (a kafkajs idempotent producer then reuses the batch's sequence numbers)
+    const notStarted = coordinator(9);
+    const err = await notStarted.createTopic({ name: 'early', partitions: 1, replicationFactor: 1, configs: {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isSluiceError(err, ErrorCode.BrokerNotReady)).toBe(true);
+    expect(wireErrorOf(ErrorCode.BrokerNotReady)).toBe(WireError.LEADER_NOT_AVAILABLE);
+    expect(isRetriable(wireErrorOf(ErrorCode.BrokerNotReady))).toBe(true);
+  });
+
   it('refuses a duplicate broker.id on another address with a clear error, without waiting', async () => {
     const waits: unknown[] = [];
     const dup = new ZooKeeperCoordinator({
@@ -264,9 +277,9 @@ describe('ZooKeeperCoordinator', () => {
     expect(waits[0]?.path).toBe(path);
     // the session timeout (or the larger one the server granted) plus the margin
     expect(waits[0]?.waitMs).toBeGreaterThanOrEqual(sessionTimeoutMs + zookeeperRegistrationWaitMarginMs);
-    // while it waits it is not in the cluster: no registration of its own, no coordinator service
+    // while it waits it is not in the cluster: no registration of its own, no coordinator service (a retriable refusal)
     expect(await rawJson(path)).toMatchObject({ timestamp: '1' });
-    await expect(restarted.allocateProducerId()).rejects.toMatchObject({ code: ErrorCode.BrokerError });
+    await expect(restarted.allocateProducerId()).rejects.toMatchObject({ code: ErrorCode.BrokerNotReady });
     // the old session ends: the waiting broker registers at once (the deletion watch) and joins
     await raw.delete(path);
     await starting;

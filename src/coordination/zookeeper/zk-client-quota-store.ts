@@ -142,7 +142,7 @@ export class ZkClientQuotaStore implements ClientQuotaStore {
 
   async alter(entity: QuotaEntity, changes: QuotaChanges): Promise<void> {
     const zk = this.zk;
-    if (!zk) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator is not running');
+    if (!zk) throw new SluiceError(ErrorCode.BrokerNotReady, 'the ZooKeeper coordinator is not running');
     await writeClientQuotaChanges(zk, entity, changes);
     await this.enqueue(() => this.reload(zk, false));
   }

@@ -139,7 +139,7 @@ export class ZkScramStore implements ScramCredentialStore {
 
   async alter(user: string, changes: ScramChanges): Promise<void> {
     const zk = this.zk;
-    if (!zk) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator is not running');
+    if (!zk) throw new SluiceError(ErrorCode.BrokerNotReady, 'the ZooKeeper coordinator is not running');
     await writeScramChanges(zk, user, changes);
     await this.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
   }

@@ -524,7 +524,7 @@ export class ZooKeeperCoordinator implements Coordinator {
 
   private client(): ZkClient {
     if (!this.zk || this.closed || this.zk.isClosed) {
-      throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator is not running');
+      throw new SluiceError(ErrorCode.BrokerNotReady, 'the ZooKeeper coordinator is not running');
     }
     return this.zk;
   }
