@@ -10,7 +10,7 @@ import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { ClientTlsOptions } from '../client/types.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
-import { interBrokerSasl } from '../config/inter-broker-sasl.js';
+import { brokerPrincipalProblem, interBrokerSasl } from '../config/inter-broker-sasl.js';
 import { type BrokerTls, type ListenerSecurity, listenerSecurityOf } from '../config/tls-config.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
@@ -198,6 +198,8 @@ export class Broker {
           'native.security.protocol requires SASL but sasl.inter.broker.username is empty: replication, queue forwarding and the admin API cannot authenticate',
         );
       }
+      const principalProblem = brokerPrincipalProblem(this.config);
+      if (principalProblem) this.logger.warn(principalProblem);
       this.server = new ProtocolServer(
         nativeCodec(refusals),
         handlers,

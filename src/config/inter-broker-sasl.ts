@@ -7,6 +7,8 @@
  * sasl.mechanism.inter.broker.protocol (Kafka sets the same through the
  * listener's sasl.jaas.config). The shape is the client's ClientSaslOptions.
  */
+import { parseSuperUsers } from '../security/acl.js';
+import { anonymousPrincipal, userPrincipal } from '../security/principal.js';
 import type { BrokerConfig } from './broker-config.js';
 
 export interface InterBrokerSasl {
@@ -32,4 +34,23 @@ export function interBrokerSasl(config: BrokerConfig): InterBrokerSasl | undefin
 export function interBrokerSaslOption(config: BrokerConfig): { sasl?: InterBrokerSasl } {
   const sasl = interBrokerSasl(config);
   return sasl ? { sasl } : {};
+}
+
+/**
+ * Why this broker's own clients would be refused by the authorizer, or
+ * undefined: with authorizer.enabled its principal (the inter-broker SASL user,
+ * else User:ANONYMOUS on a PLAINTEXT native listener) must be a super user
+ * (Kafka's advice), or replication, queue forwarding and the admin API stall
+ * with nothing but "authorization denied" lines to show for it. On an SSL
+ * native listener the principal is the broker certificate's subject, which
+ * is not known here: no check.
+ */
+export function brokerPrincipalProblem(config: BrokerConfig): string | undefined {
+  if (!config.bool('authorizer.enabled') && config.string('authorizer.class.name') === '') return undefined;
+  const protocol = config.string('native.security.protocol');
+  if (protocol === 'SSL') return undefined;
+  const sasl = interBrokerSasl(config);
+  const principal = sasl ? userPrincipal(sasl.username) : anonymousPrincipal;
+  if (parseSuperUsers(config.string('super.users')).has(principal)) return undefined;
+  return `authorizer.enabled=true but this broker's own principal ${principal} is not in super.users: replication, queue forwarding and the admin API will be refused (add it to super.users, as Kafka advises)`;
 }
