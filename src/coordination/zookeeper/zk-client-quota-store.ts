@@ -24,8 +24,9 @@ import {
   quotasFromConfig,
   quotasToConfig,
 } from '../client-quota-store.js';
-import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
-import { configChangePrefix, configChangesPath, parseZnode } from './zk-paths.js';
+import { updateConfigEntity } from './config-entity.js';
+import { type ZkClient, ZkEvent } from './zk-client.js';
+import { configChangesPath, parseZnode } from './zk-paths.js';
 import { configUsersPath, desanitizeUser, sanitizeUser } from './zk-scram-store.js';
 
 export const configClientsPath = '/config/clients';
@@ -90,28 +91,16 @@ export async function writeClientQuotaChanges(zk: ZkClient, entity: QuotaEntity,
       await zk.set(userPath, JSON.stringify({ version: 1, config: {} }), parent.version).catch(() => undefined);
     }
   }
-  await zk.ensurePath(configChangesPath);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const node = await zk.get(path);
-    const config: Record<string, unknown> = node ? { ...parseConfig(path, node.data) } : {};
-    const quotas = applyQuotaChanges(quotasFromConfig(config), changes);
-    for (const key of Object.keys(changes)) delete config[key];
-    Object.assign(config, quotasToConfig(quotas));
-    const data = JSON.stringify({ version: 1, config });
-    try {
-      if (node) await zk.set(path, data, node.version);
-      else await zk.create(path, data, 'persistent');
-    } catch (err) {
-      if (isZkError(err, ZkCode.BadVersion) || isZkError(err, ZkCode.NodeExists)) continue;
-      throw err;
-    }
-    await zk.createSequential(
-      `${configChangesPath}/${configChangePrefix}`,
-      JSON.stringify({ version: 2, entity_path: relative }),
-    );
-    return;
-  }
-  throw new SluiceError(ErrorCode.Timeout, `the quotas of ${relative} kept changing under this alteration`);
+  await updateConfigEntity(
+    zk,
+    { path, entityPath: relative, what: `the quotas of ${relative}` },
+    parseConfig,
+    (config) => {
+      const quotas = applyQuotaChanges(quotasFromConfig(config), changes);
+      for (const key of Object.keys(changes)) delete config[key];
+      Object.assign(config, quotasToConfig(quotas));
+    },
+  );
 }
 
 export class ZkClientQuotaStore implements ClientQuotaStore {

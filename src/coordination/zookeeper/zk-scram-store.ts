@@ -24,8 +24,9 @@ import {
   type UserCredentials,
   type UserScramCredentials,
 } from '../scram-store.js';
-import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
-import { configChangePrefix, configChangesPath, parseZnode } from './zk-paths.js';
+import { updateConfigEntity } from './config-entity.js';
+import { type ZkClient, ZkEvent } from './zk-client.js';
+import { parseZnode } from './zk-paths.js';
 
 export const configUsersPath = '/config/users';
 
@@ -70,29 +71,17 @@ export async function writeScramChanges(zk: ZkClient, user: string, changes: Scr
     throw new SluiceError(ErrorCode.UnacceptableCredential, `'${user}' cannot be a user name`);
   }
   await zk.ensurePath(configUsersPath);
-  await zk.ensurePath(configChangesPath);
-  const path = userPath(user);
-  for (let attempt = 0; attempt < 10; attempt++) {
-    const node = await zk.get(path);
-    const config: Record<string, string> = node ? { ...parseUserConfig(path, node.data).config } : {};
-    const next = applyScramChanges(user, credentialsFromConfig(config), changes);
-    for (const key of Object.keys(changes)) delete config[key];
-    Object.assign(config, credentialsToConfig(next));
-    const data = JSON.stringify({ version: 1, config });
-    try {
-      if (node) await zk.set(path, data, node.version);
-      else await zk.create(path, data, 'persistent');
-    } catch (err) {
-      if (isZkError(err, ZkCode.BadVersion) || isZkError(err, ZkCode.NodeExists)) continue;
-      throw err;
-    }
-    await zk.createSequential(
-      `${configChangesPath}/${configChangePrefix}`,
-      JSON.stringify({ version: 2, entity_path: `users/${sanitizeUser(user)}` }),
-    );
-    return next;
-  }
-  throw new SluiceError(ErrorCode.Timeout, `the credentials of ${user} kept changing under this alteration`);
+  return updateConfigEntity(
+    zk,
+    { path: userPath(user), entityPath: `users/${sanitizeUser(user)}`, what: `the credentials of ${user}` },
+    (path, data) => parseUserConfig(path, data).config,
+    (config) => {
+      const next = applyScramChanges(user, credentialsFromConfig(config), changes);
+      for (const key of Object.keys(changes)) delete config[key];
+      Object.assign(config, credentialsToConfig(next));
+      return next;
+    },
+  );
 }
 
 /** Every user's credentials as stored (offline listing). */
