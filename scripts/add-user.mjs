@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Adds (or replaces) a console user in config/users.properties (or --file F):
+// Adds (or replaces) a console user in config/users.properties (or --file F), for a broker that has
+// not started yet: a broker imports the file once, at its first start, into its user store (SCRAM
+// credentials, roles as ACLs on the cluster) and does not read it again.
 //   npm run user:add -- USER ROLE [--password P] [--file F]   (password from stdin when not given)
 // Stored as username=role:salt:hash, the hash scrypt (N=16384, r=8, p=1, 64 bytes) with a 16-byte random salt.
 import { randomBytes, scryptSync } from 'node:crypto';
@@ -47,3 +49,7 @@ else {
 }
 writeFileSync(file, lines.join('\n'), { mode: 0o600 });
 console.log(`${at >= 0 ? 'updated' : 'added'} ${user} (${role}) in ${file}`);
+// the broker imports this file once, at its first start (then its user store and ACLs are the truth)
+console.log(
+  'note: a broker reads this file only at its first start, when it imports it into its user store; on a broker that has started before, use `sluice user add NAME` and `sluice acl add --allow-principal User:NAME --operation Describe|Alter --cluster`',
+);

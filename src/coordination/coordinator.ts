@@ -6,6 +6,7 @@
  */
 import type { AclBinding, AclBindingFilter } from '../security/acl.js';
 import type { ClientQuotaStore } from './client-quota-store.js';
+import type { LegacyConsoleUsersStore } from './legacy-console-users.js';
 import type { ScramCredentialStore } from './scram-store.js';
 export interface BrokerEndpoint {
   nodeId: number;
@@ -158,6 +159,8 @@ export interface Coordinator {
    * /config/users, /config/clients, or the broker's LevelDB standalone.
    */
   readonly clientQuotas?: ClientQuotaStore;
+  /** The console's former users file, imported once (legacy-console-users.ts). */
+  readonly legacyConsoleUsers?: LegacyConsoleUsersStore;
 }
 
 /** One partition under reassignment: its full replica set now, and the replicas being added and removed. */

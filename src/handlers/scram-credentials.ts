@@ -10,6 +10,7 @@
  * derives them); the broker keeps StoredKey and ServerKey only.
  * (Authorization, Describe/Alter on the Cluster, is the authorizer's.)
  */
+import { dropPendingUser } from '../coordination/legacy-console-users.js';
 import type { ScramChanges } from '../coordination/scram-store.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type {
@@ -24,6 +25,9 @@ import {
 } from '../security/scram.js';
 import { ErrorCode, SluiceError, toWireError, WireError } from '../shared/errors.js';
 import type { Handler, HandlerContext } from './context.js';
+
+const isResourceNotFound = (err: unknown): boolean =>
+  err instanceof SluiceError && err.code === ErrorCode.ResourceNotFound;
 
 function storeOf(ctx: HandlerContext) {
   const store = ctx.coordinator.scramCredentials;
@@ -116,12 +120,19 @@ export const alterUserScramCredentialsHandler: Handler<typeof ApiKey.AlterUserSc
     }
     const results: AlterUserScramCredentialsResponse['results'] = [];
     for (const [user, { changes, error }] of users) {
+      const legacy = ctx.coordinator.legacyConsoleUsers;
       try {
         if (error) throw error;
         await store.alter(user, changes);
+        // the store's credentials count from now on, not a line pending from the console's former users file
+        await dropPendingUser(legacy, user);
         results.push({ user, errorCode: WireError.NONE });
       } catch (err) {
-        results.push({ user, ...toWireError(err) });
+        // a user still pending from that file has no credential to delete: deleting one ends the user there
+        const deletesOnly = !error && Object.values(changes).every((c) => c === null);
+        if (deletesOnly && isResourceNotFound(err) && (await dropPendingUser(legacy, user))) {
+          results.push({ user, errorCode: WireError.NONE });
+        } else results.push({ user, ...toWireError(err) });
       }
     }
     return { errorCode: WireError.NONE, results };

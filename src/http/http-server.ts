@@ -12,8 +12,10 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { Sluice } from '../client/sluice.js';
 import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import { httpTlsOf } from '../config/tls-config.js';
+import { parseSuperUsers } from '../security/acl.js';
 import { type HttpStatus, httpStatusOf, SluiceError } from '../shared/errors.js';
 import { registerClusterRoutes, registerMessageBrowser } from './cluster-routes.js';
+import { type ConsoleDirectory, RecordsDirectory, StoreDirectory } from './console-directory.js';
 import { registerGroupRoutes } from './group-routes.js';
 import type { HttpServerOptions } from './http-options.js';
 import { LoginGuard } from './login-guard.js';
@@ -23,6 +25,7 @@ import { type Access, addRoute, anyObject, errorSchema, str } from './routes.js'
 import { type Session, SessionStore, sessionCookie, sessionTtlMsDefault } from './sessions.js';
 import { parseTrustedProxies } from './trusted-proxies.js';
 import { loadUsers } from './users.js';
+import { importUsersFile, warnOnShippedPasswords } from './users-import.js';
 
 export type { HttpMetrics, HttpServerOptions } from './http-options.js';
 export { openApiDocument } from './openapi.js';
@@ -78,13 +81,45 @@ function basicCredentials(req: FastifyRequest): { username: string; password: st
   return { username: text.slice(0, colon), password: text.slice(colon + 1) };
 }
 
+const noRights = (username: string): string =>
+  `user ${username} has no rights on the cluster: the console needs an ACL allowing Describe on the cluster (admin routes: Alter), or super.users`;
+
+/**
+ * The console's users: the broker's SCRAM store and ACLs, with the former users file imported once;
+ * a coordinator without a user store (none today) falls back to reading the file itself.
+ */
+async function consoleDirectory(options: HttpServerOptions): Promise<ConsoleDirectory> {
+  const { config, coordinator, logger } = options;
+  const file = config.string('http.users.file');
+  const { scramCredentials: credentials, legacyConsoleUsers: legacy } = coordinator;
+  if (!credentials || !legacy || !coordinator.acls || !coordinator.createAcls) {
+    return new RecordsDirectory(await loadUsers(file, (message) => logger.warn(message)));
+  }
+  const createAcls = coordinator.createAcls.bind(coordinator);
+  const pending = await importUsersFile({ file, credentials, legacy, createAcls, logger });
+  return new StoreDirectory({
+    credentials,
+    legacy,
+    pending,
+    acls: coordinator.acls.bind(coordinator),
+    authorizer: {
+      enabled: config.bool('authorizer.enabled') || config.string('authorizer.class.name') !== '',
+      superUsers: parseSuperUsers(config.string('super.users')),
+      allowEveryoneIfNoAclFound: config.bool('allow.everyone.if.no.acl.found'),
+    },
+    logger,
+  });
+}
+
 export async function startHttpServer(options: HttpServerOptions): Promise<HttpServer> {
   const { config, logger } = options;
   // behind a trusted reverse proxy req.ip is the client it forwards for (login delays are per address)
   const trustProxy = parseTrustedProxies(config.string('http.trusted.proxies'));
-  const users = options.users ?? (await loadUsers(config.string('http.users.file'), (message) => logger.warn(message)));
+  const users = options.users ? new RecordsDirectory(options.users) : await consoleDirectory(options);
   const sessions = new SessionStore();
   const guard = new LoginGuard(users, logger, options.loginThrottle);
+  // a few hashes, off the start's path: the warning is for the operator, nothing waits on it
+  warnOnShippedPasswords(users, logger).catch((err: unknown) => logger.warn({ err }, 'shipped password check failed'));
   const address = options.brokerAddress();
   const client = new Sluice({
     brokers: `${address.host}:${address.port}`,
@@ -121,7 +156,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
         await reply.code(429).header('retry-after', guard.retryAfterSeconds).send(tooManyWaiting);
         return;
       }
-      if (outcome.kind === 'ok') session = { username: outcome.user.username, role: outcome.user.role, expiresAt: 0 };
+      if (outcome.kind === 'ok') session = { username: outcome.username, role: 'viewer', expiresAt: 0 };
     }
     if (!session) {
       // the Basic challenge is for tools (curl, Prometheus); a page's own fetch gets a plain 401 so the
@@ -130,11 +165,17 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       await reply.code(401).send({ error: 'Unauthorized', message: 'log in or use HTTP Basic auth' });
       return;
     }
-    if (access === 'admin' && session.role !== 'admin') {
-      await reply.code(403).send({ error: 'Forbidden', message: `role ${session.role} may not do this` });
+    // the role from the ACLs as they are now: a revoked right ends at once, open sessions included
+    const role = users.roleOf(session.username, req.ip);
+    if (role === undefined) {
+      await reply.code(403).send({ error: 'Forbidden', message: noRights(session.username) });
       return;
     }
-    req.session = session;
+    if (access === 'admin' && role !== 'admin') {
+      await reply.code(403).send({ error: 'Forbidden', message: `role ${role} may not do this` });
+      return;
+    }
+    req.session = { ...session, role };
   }
   app.addHook('onRequest', authenticate);
 
@@ -170,6 +211,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
     response: {
       200: { type: 'object', properties: { username: str, role: str } },
       401: errorSchema,
+      403: errorSchema,
       429: errorSchema,
     },
     handler: async (req, reply) => {
@@ -181,7 +223,12 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
       if (outcome.kind === 'wrong') {
         return reply.code(401).send({ error: 'Unauthorized', message: 'wrong username or password' });
       }
-      const user = outcome.user;
+      const role = users.roleOf(outcome.username, req.ip);
+      if (role === undefined) {
+        logger.info({ remote: req.ip, username }, 'console login refused: no rights on the cluster');
+        return reply.code(403).send({ error: 'Forbidden', message: noRights(username) });
+      }
+      const user = { username: outcome.username, role };
       const token = sessions.create(user.username, user.role);
       reply.header(
         'set-cookie',

@@ -21,10 +21,11 @@
  *   every client shares one address unless `http.trusted.proxies` names the
  *   proxy; there a flood on one user can still refuse that user's attempts
  *   through the proxy, never another user's, nor a session already open.
- * - Bounded CPU: scrypt checks run at most `checksConcurrentMax` at once
+ * - Bounded CPU: password checks (PBKDF2 or, for a user still pending from
+ *   the former users file, scrypt) run at most `checksConcurrentMax` at once
  *   broker-wide, and only for known users (each at most one at a time), so
- *   their waiters are bounded by the users file. Unknown users cost no
- *   scrypt: they are answered 401 after the address's delay.
+ *   their waiters are bounded by the user store. Unknown users cost no
+ *   hashing: they are answered 401 after the address's delay.
  * - Every failure is logged (user, address, never the password), and a
  *   user's login after failures is noted, rate-limited (login-log.ts).
  */
@@ -43,9 +44,9 @@ import {
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
+import type { ConsoleDirectory } from './console-directory.js';
 import { FailureCounter, failureDelayMs } from './login-delay.js';
 import { LoginLane, type Turn } from './login-lane.js';
-import { type UserRecord, verifyPassword } from './users.js';
 
 export interface LoginThrottleOptions {
   delayMsMin: number;
@@ -74,7 +75,7 @@ export const loginThrottleDefaults: LoginThrottleOptions = {
 };
 
 /** 'busy': refused because too many attempts for this user wait, most of them from the same address. */
-export type LoginOutcome = { kind: 'ok'; user: UserRecord } | { kind: 'wrong' } | { kind: 'busy' };
+export type LoginOutcome = { kind: 'ok'; username: string } | { kind: 'wrong' } | { kind: 'busy' };
 
 export type LoginVia = 'console' | 'basic';
 
@@ -108,7 +109,7 @@ export class LoginGuard {
   private readonly addressFailures: FailureCounter;
   /** Failures of each known user since its last successful login, for the notice when it logs in. */
   private readonly unreported = new Map<string, number>();
-  /** One per known user that has tried: bounded by the users file. */
+  /** One per known user that has tried: bounded by the user store (and failures by usersMax). */
   private readonly userLanes = new Map<string, LoginLane>();
   /** One per address with an attempt in progress, dropped when idle. */
   private readonly addressLanes = new Map<string, LoginLane>();
@@ -118,13 +119,13 @@ export class LoginGuard {
   private tarpits = 0;
 
   constructor(
-    private readonly users: Map<string, UserRecord>,
+    private readonly users: ConsoleDirectory,
     logger: Logger,
     options: Partial<LoginThrottleOptions> = {},
     now: () => number = Date.now,
   ) {
     this.options = { ...loginThrottleDefaults, ...options };
-    this.userFailures = new FailureCounter(Math.max(1, users.size), this.options.quietMs, now);
+    this.userFailures = new FailureCounter(users.usersMax, this.options.quietMs, now);
     this.addressFailures = new FailureCounter(this.options.failureAddressesMax, this.options.quietMs, now);
     this.checks = new CheckSlots(this.options.checksConcurrentMax);
     this.log = new RateLimitedLog(
@@ -144,8 +145,7 @@ export class LoginGuard {
   }
 
   async check(username: string, password: string, address: string, via: LoginVia): Promise<LoginOutcome> {
-    const user = this.users.get(username);
-    if (!user) return this.unknownUser(username, address, via);
+    if (!this.users.has(username)) return this.unknownUser(username, address, via);
     const userTurn = await this.userLane(username).acquire(address);
     if (userTurn.kind !== 'held') {
       this.log.warn({ remote: address, username, via }, 'login refused: too many attempts waiting for this user');
@@ -156,9 +156,9 @@ export class LoginGuard {
     const releaseAddress = (): void => this.release(address, addressTurn);
     try {
       if (addressTurn.kind === 'refused') return { kind: 'busy' }; // shutting down
-      if (await this.checks.run(() => verifyPassword(user, password))) {
+      if (await this.checks.run(() => this.users.verify(username, password))) {
         this.loggedIn(username, address, via);
-        return { kind: 'ok', user };
+        return { kind: 'ok', username };
       }
       const failures = this.userFailures.add(username);
       const addressFailures = this.addressFailures.add(address);
@@ -219,6 +219,10 @@ export class LoginGuard {
 
   private userLane(username: string): LoginLane {
     let lane = this.userLanes.get(username);
+    if (!lane && this.userLanes.size >= this.users.usersMax) {
+      // the store may hold more users than per-user state is kept for: idle lanes make room
+      for (const [name, idle] of this.userLanes) if (idle.idle) this.userLanes.delete(name);
+    }
     if (!lane) {
       lane = new LoginLane({
         waitersMax: this.options.waitersPerUserMax,

@@ -1,7 +1,10 @@
 /**
- * Console users: `config/users.properties` lines `username=role:salt:hash`,
- * the hash scrypt (N=16384, r=8, p=1, 64 bytes) of the password with a
- * 16-byte random salt, both hex. Roles: admin (may change things), viewer (reads).
+ * The console's former users file, `config/users.properties`: lines
+ * `username=role:salt:hash`, the hash scrypt (N=16384, r=8, p=1, 64 bytes) of
+ * the password with a 16-byte random salt, both hex. Roles: admin (may change
+ * things), viewer (reads). Imported once into the SCRAM store and ACLs
+ * (users-import.ts); the console then authenticates against the store
+ * (console-directory.ts).
  */
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -56,14 +59,28 @@ export function parseUsers(text: string, warn: (message: string) => void = () =>
     if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
     const eq = line.indexOf('=');
     const username = eq < 0 ? '' : line.slice(0, eq).trim();
-    const [role = '', salt = '', hash = ''] = (eq < 0 ? '' : line.slice(eq + 1).trim()).split(':');
-    if (!isUserName(username) || !isRole(role) || !/^[0-9a-f]{32}$/.test(salt) || !/^[0-9a-f]{128}$/.test(hash)) {
+    const user = parseUserLine(username, eq < 0 ? '' : line.slice(eq + 1).trim());
+    if (!user) {
       warn(`users file line ${i + 1} is not username=role:salt:hash; skipped`);
       continue;
     }
-    users.set(username, { username, role, salt, hash });
+    users.set(username, user);
   }
   return users;
+}
+
+/** One user from its `role:salt:hash`, or undefined when the name or the value is malformed. */
+export function parseUserLine(username: string, value: string): UserRecord | undefined {
+  const [role = '', salt = '', hash = ''] = value.split(':');
+  if (!isUserName(username) || !isRole(role) || !/^[0-9a-f]{32}$/.test(salt) || !/^[0-9a-f]{128}$/.test(hash)) {
+    return undefined;
+  }
+  return { username, role, salt, hash };
+}
+
+/** The file's `role:salt:hash` of a user. */
+export function userLine(user: UserRecord): string {
+  return `${user.role}:${user.salt}:${user.hash}`;
 }
 
 export async function loadUsers(file: string, warn?: (message: string) => void): Promise<Map<string, UserRecord>> {

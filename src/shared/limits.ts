@@ -426,6 +426,11 @@ export const scramIterationsMin = 4096;
 export const scramIterationsMax = 16_384;
 /** Kafka's default iteration count (kafka-configs --add-config 'SCRAM-SHA-256=[password=...]'). */
 export const scramIterationsDefault = 4096;
+/**
+ * Console users whose failed logins are tracked one by one (login-guard.ts): the users now live in the
+ * SCRAM store, whose size the console does not bound, so its per-user state has its own bound.
+ */
+export const consoleUsersTrackedMax = 10_000;
 /** Users one DescribeUserScramCredentials/AlterUserScramCredentials request may name. */
 export const scramUsersPerRequestMax = 1000;
 /**

@@ -50,4 +50,23 @@ export function registerScramTests(ctx: ComplianceContext): void {
     if (kept) expect(await verifyPassword('SCRAM-SHA-512', kept, 'b')).toBe(true);
     expect(reopened.scramCredentials?.credential('alice', 'SCRAM-SHA-256')).toBeUndefined();
   });
+
+  it('keeps the console users import record: created once, replaced only at the version read, durable', async () => {
+    const legacy = ctx.cluster.coordinator.legacyConsoleUsers;
+    expect(legacy).toBeDefined();
+    if (!legacy) return;
+    expect(await legacy.read()).toBeUndefined();
+    const record = { importedAt: 1, file: 'users.properties', pending: { dave: 'viewer:aa:bb' } };
+    expect(await legacy.create(record)).toBe(true);
+    // another broker's import finds it and does not replace it
+    expect(await legacy.create({ ...record, pending: {} })).toBe(false);
+    const read = await legacy.read();
+    expect(read?.record).toEqual(record);
+    if (!read) return;
+    expect(await legacy.replace({ ...record, pending: {} }, read.version)).toBe(true);
+    // a replace at a version read before that one changes nothing
+    expect(await legacy.replace(record, read.version)).toBe(false);
+    const reopened = await ctx.cluster.reopen();
+    expect((await reopened.legacyConsoleUsers?.read())?.record).toEqual({ ...record, pending: {} });
+  });
 }

@@ -12,7 +12,7 @@
  *
  * Real clients as real principals: kcat (librdkafka, SASL_SSL + SCRAM-SHA-512)
  * as alice, kafkajs (SSL + SCRAM-SHA-256 and PLAIN) and the native client as
- * bob, the CLI as admin and as bob; the admin HTTP API (its own users file)
+ * bob, the CLI as admin and as bob; the admin HTTP API (on the same user store)
  * still reaches the broker through its internal SASL client.
  */
 import fs from 'node:fs';
@@ -407,7 +407,8 @@ describe("the broker's own clients and the admin HTTP API", () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
     const res = await fetch(`${base}/api/topics`, {
       headers: {
-        authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}`,
+        // the console's users are the broker's own: admin with its SCRAM password
+        authorization: `Basic ${Buffer.from(`admin:${passwords.admin}`).toString('base64')}`,
       },
     });
     expect(res.status).toBe(200);

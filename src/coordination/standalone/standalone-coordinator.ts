@@ -24,6 +24,7 @@ import type {
   TopicConfigListener,
   TopicSpec,
 } from '../coordinator.js';
+import { type LegacyConsoleUsersStore, parseLegacyRecord } from '../legacy-console-users.js';
 import { isTopicId, newTopicId } from '../topic-id.js';
 import { checkPartitionGrowth, checkTopicSpec } from '../topic-spec.js';
 import { StandaloneClientQuotaStore } from './standalone-client-quota-store.js';
@@ -34,6 +35,8 @@ const topicPrefix = '~topic!';
 const producerIdBlockKey = '~producer-id-block-end';
 /** The cluster id, generated at the first start and kept (see cluster-id.ts). */
 const clusterIdKey = '~cluster-id';
+/** The console users import record (legacy-console-users.ts), with a version for conditional replaces. */
+const consoleUsersKey = '~console-users';
 /** One resource pattern's ACL entries: `~acl!<patternType>!<resourceType>!<name>` → AclEntry[]. */
 const aclPrefix = '~acl!';
 const aclKey = (p: ResourcePattern): string => `${aclPrefix}${p.patternType}!${p.resourceType}!${p.name}`;
@@ -49,6 +52,31 @@ export class StandaloneCoordinator implements Coordinator {
   private aclWrites: Promise<unknown> = Promise.resolve();
   readonly scramCredentials: StandaloneScramStore;
   readonly clientQuotas: StandaloneClientQuotaStore;
+  readonly legacyConsoleUsers: LegacyConsoleUsersStore = {
+    read: async () => {
+      const stored = await this.db.get(consoleUsersKey);
+      if (!stored) return undefined;
+      const { record, version } = unpackValue<{ record: unknown; version: number }>(stored);
+      return { record: parseLegacyRecord('the stored console users record', record), version };
+    },
+    create: async (record) => {
+      if (await this.db.get(consoleUsersKey)) return false;
+      await this.db.put(consoleUsersKey, packValue({ record, version: 0 }), { sync: true });
+      return true;
+    },
+    replace: (record, version) => {
+      // one at a time, so that two replaces of the same version cannot both succeed
+      const write = this.consoleUsersWrites.then(async () => {
+        const current = await this.legacyConsoleUsers.read();
+        if (current?.version !== version) return false;
+        await this.db.put(consoleUsersKey, packValue({ record, version: version + 1 }), { sync: true });
+        return true;
+      });
+      this.consoleUsersWrites = write.catch(() => undefined);
+      return write;
+    },
+  };
+  private consoleUsersWrites: Promise<unknown> = Promise.resolve();
 
   constructor(
     readonly brokerId: number,

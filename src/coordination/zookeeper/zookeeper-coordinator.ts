@@ -61,6 +61,7 @@ import {
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
 import { assignReplicas, Controller } from './controller.js';
+import { ZkLegacyConsoleUsers } from './legacy-console-users-znode.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -157,6 +158,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   private aclList: AclBinding[] = [];
   /** SCRAM credentials under /config/users, cached with watches (zk-scram-store.ts). */
   readonly scramCredentials = new ZkScramStore((err) => this.reportError(err));
+  readonly legacyConsoleUsers = new ZkLegacyConsoleUsers(() => this.client());
   /** Client quotas under /config/users and /config/clients, reloaded on config changes (zk-client-quota-store.ts). */
   readonly clientQuotas = new ZkClientQuotaStore((err) => this.reportError(err));
 

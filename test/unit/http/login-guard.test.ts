@@ -6,6 +6,7 @@
  * or as an order, never as an upper bound.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
+import { RecordsDirectory } from '../../../src/http/console-directory.js';
 import { LoginGuard, type LoginOutcome } from '../../../src/http/login-guard.js';
 import { hashPassword, parseUsers, type UserRecord } from '../../../src/http/users.js';
 import { capturingLogger } from '../../helpers/capturing-logger.js';
@@ -24,7 +25,7 @@ const kinds = (outcomes: LoginOutcome[]): string[] => outcomes.map((o) => o.kind
 describe('login guard', () => {
   it('lets the right password in after many failures from the same address, and logs the attempts', async () => {
     const { logger, lines, text } = capturingLogger();
-    const guard = new LoginGuard(users, logger, small);
+    const guard = new LoginGuard(new RecordsDirectory(users), logger, small);
     const failed: LoginOutcome[] = [];
     for (let i = 0; i < 12; i++) failed.push(await guard.check('alice', `guess-${i}`, '10.0.0.1', 'console'));
     expect(kinds(failed)).toEqual(Array(12).fill('wrong'));
@@ -55,7 +56,7 @@ describe('login guard', () => {
   it('checks one guess at a time per user: parallel guesses wait out each other’s delays', async () => {
     const { logger } = capturingLogger();
     const delays = { delayMsMin: 50, delayMsMax: 200 };
-    const guard = new LoginGuard(users, logger, delays);
+    const guard = new LoginGuard(new RecordsDirectory(users), logger, delays);
     const started = performance.now();
     const outcomes = await Promise.all(
       Array.from({ length: 8 }, (_, i) => guard.check('alice', `guess-${i}`, `10.0.1.${i}`, 'basic')),
@@ -70,7 +71,11 @@ describe('login guard', () => {
 
   it('a flood on one user from one address neither refuses nor queues the right password from another address behind it', async () => {
     const { logger, lines } = capturingLogger();
-    const guard = new LoginGuard(users, logger, { delayMsMin: 20, delayMsMax: 40, waitersPerUserMax: 4 });
+    const guard = new LoginGuard(new RecordsDirectory(users), logger, {
+      delayMsMin: 20,
+      delayMsMax: 40,
+      waitersPerUserMax: 4,
+    });
     const done: string[] = [];
     const flood = Array.from({ length: 12 }, (_, i) =>
       guard.check('alice', `guess-${i}`, '10.6.6.6', 'basic').then((o) => {
@@ -100,7 +105,7 @@ describe('login guard', () => {
 
   it('unknown users cost no password check, are answered 401 and logged', async () => {
     const { logger, lines } = capturingLogger();
-    const guard = new LoginGuard(users, logger, small);
+    const guard = new LoginGuard(new RecordsDirectory(users), logger, small);
     const long = 'x'.repeat(5000);
     expect((await guard.check('mallory', 'pw', '10.0.0.9', 'console')).kind).toBe('wrong');
     expect((await guard.check(long, 'pw', '10.0.0.9', 'basic')).kind).toBe('wrong');
@@ -116,7 +121,7 @@ describe('login guard', () => {
 
   it('closing refuses waiting attempts and cuts delays short', async () => {
     const { logger } = capturingLogger();
-    const guard = new LoginGuard(users, logger, { delayMsMin: 60_000, delayMsMax: 60_000 });
+    const guard = new LoginGuard(new RecordsDirectory(users), logger, { delayMsMin: 60_000, delayMsMax: 60_000 });
     const first = guard.check('alice', 'nope', '10.0.0.1', 'basic');
     const second = guard.check('alice', 'alice-pw', '10.0.0.1', 'basic');
     await new Promise((r) => setTimeout(r, 300));
