@@ -1,9 +1,13 @@
 /**
- * Reads a queue's log for its dispatcher. On start it replays the whole log
- * once (up to the log end: messages, then what happened to them); then it
- * follows the log as new messages become committed (up to the high
- * watermark). State records after the replay are the dispatcher's own
- * (already applied), so they are skipped while following.
+ * Reads a queue's log for its dispatcher. On start it replays the log up to
+ * the log end it had then (messages, then what happened to them); then it
+ * follows the log as new messages become committed. It never reads past the
+ * high watermark, the replay included: a new leader's log may end with
+ * records no other replica has yet (a message whose send was never
+ * acknowledged), and a message must not be delivered before it is committed
+ * (issue 18), so the replay completes only once the high watermark has
+ * reached that log end. State records after the replay's end are the
+ * dispatcher's own (already applied), so they are skipped while following.
  */
 import type { PartitionReplica } from '../replication/partition-replica.js';
 import type { DecodedRecord } from '../wire/record.js';
@@ -25,6 +29,13 @@ export class LogFollower {
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private stopped = false;
+  private replayDone: (err?: unknown) => void = () => {};
+  /**
+   * Resolves once every record below the log end of the start has been taken
+   * in (committed by then), or the follower is stopped; rejects if a scan of
+   * the replay fails.
+   */
+  readonly replayed: Promise<void>;
 
   constructor(
     private readonly replica: PartitionReplica,
@@ -32,6 +43,11 @@ export class LogFollower {
   ) {
     this.scanOffset = replica.log.logStartOffset;
     this.replayEnd = replica.log.logEndOffset;
+    this.replayed = new Promise<void>((resolve, reject) => {
+      this.replayDone = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    // a caller that never awaits it (the follower stopped first) must not see an unhandled rejection
+    this.replayed.catch(() => undefined);
   }
 
   /** Every record below this offset has been taken in. */
@@ -53,6 +69,12 @@ export class LogFollower {
       if (this.rescan && !this.stopped) this.start();
     });
     this.scanning = scanning;
+    scanning.then(
+      () => {
+        if (this.scanOffset >= this.replayEnd) this.replayDone();
+      },
+      (err: unknown) => this.replayDone(err),
+    );
     return scanning;
   }
 
@@ -67,13 +89,14 @@ export class LogFollower {
 
   stop(): void {
     this.stopped = true;
+    this.replayDone();
   }
 
   private async scan(): Promise<void> {
     const log = this.replica.log;
     do {
       this.rescan = false;
-      const upTo = this.scanOffset < this.replayEnd ? log.logEndOffset : this.replica.highWatermark;
+      const upTo = this.replica.highWatermark;
       let added = false;
       while (this.scanOffset < upTo && !this.stopped) {
         const read = await log.read(this.scanOffset, 1024 * 1024, { maxOffset: upTo });

@@ -108,7 +108,9 @@ export class QueueDispatcher {
       added: () => this.serveWaiters(),
     });
     this.maxRedeliveries = maxRedeliveriesFor(queue, deps.config);
-    this.ready = this.follower.start();
+    // ready once the replay is done, which waits for the high watermark to reach the log's end (log-follower.ts)
+    this.follower.start().catch(() => undefined);
+    this.ready = this.follower.replayed;
     this.ready.catch((err) => deps.logger.error({ err, queue }, 'replaying the queue failed'));
     const lockMs = deps.config.int('queue.lock.timeout.ms');
     this.sweepTimer = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, Math.floor(lockMs / 4))));
