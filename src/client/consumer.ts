@@ -45,7 +45,7 @@ import {
   groupSubscribedTopicsMax,
   requestStringLengthMax,
 } from '../shared/limits.js';
-import { topicPartitionKey } from '../shared/topic-partition.js';
+import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import { batchSizeOf, lastOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
 import { forEachRecord } from '../wire/record-batch-decoder.js';
 import { type Assignor, builtinAssignor, defaultAssignors } from './assignors/index.js';
@@ -632,7 +632,7 @@ export class Consumer {
       if (spec.partitions === undefined) {
         this.pausedTopics.delete(spec.topic);
         for (const key of [...this.pausedPartitions])
-          if (key.startsWith(`${spec.topic}\u0000`)) this.pausedPartitions.delete(key);
+          if (splitTopicPartitionKey(key).topic === spec.topic) this.pausedPartitions.delete(key);
         continue;
       }
       if (this.pausedTopics.has(spec.topic)) {
