@@ -242,13 +242,11 @@ export class Consumer {
     this.groupId = options.groupId;
     this.defaultReset = resetOf(options.autoOffsetReset);
     this.groupReset = this.defaultReset;
-    this.maxWaitMs = options.maxWaitMs ?? fetchMaxWaitMsDefault;
+    // null has always meant the default here (`??`), so it still does
+    this.maxWaitMs = boundedInt('maxWaitMs', options.maxWaitMs ?? undefined, 0, 600_000, fetchMaxWaitMsDefault);
     this.minBytes = options.minBytes ?? 1;
     this.maxBytes = Math.min(options.maxBytes ?? fetchMaxBytesDefault, batchBytesMax * 2);
     this.maxBytesPerPartition = Math.min(options.maxBytesPerPartition ?? fetchPartitionMaxBytesDefault, this.maxBytes);
-    if (!Number.isInteger(this.maxWaitMs) || this.maxWaitMs < 0 || this.maxWaitMs > 600_000) {
-      throw invalidArgument('maxWaitMs must be an integer in 0..600000');
-    }
     this.concurrency = boundedInt(
       'partitionsConsumedConcurrently',
       options.partitionsConsumedConcurrently,
