@@ -9,6 +9,7 @@
 import type { Command } from 'commander';
 import type { GroupDescription, ResetOffsetsResult, ResetOffsetsTarget } from '../client/group-admin.js';
 import { topicPartitionsMax } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { badValue, parseInteger, usageError } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { formatTable, writeLine } from './cli-output.js';
@@ -84,10 +85,10 @@ const dash = (v: number | string | null | undefined): string =>
 function describeTable(d: GroupDescription): string {
   const owner = new Map<string, { memberId: string; host: string; clientId: string }>();
   for (const m of d.members) {
-    for (const a of m.assignment) for (const p of a.partitions) owner.set(`${a.topic}\u0000${p}`, m);
+    for (const a of m.assignment) for (const p of a.partitions) owner.set(topicPartitionKey(a.topic, p), m);
   }
   const rows = d.offsets.map((o) => {
-    const m = owner.get(`${o.topic}\u0000${o.partition}`);
+    const m = owner.get(topicPartitionKey(o.topic, o.partition));
     return [
       o.topic,
       String(o.partition),

@@ -22,6 +22,7 @@ import type { PartitionReassignmentSpec, PartitionReassignmentStatus } from '../
 import type { Sluice } from '../client/sluice.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { topicPartitionsMax } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { badValue, parseInteger, usageError } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { formatTable, writeLine } from './cli-output.js';
@@ -122,8 +123,8 @@ export function readPlan(file: string): ReassignmentPlan {
     ) {
       throw badValue(`${file}: partitions[${i}] needs a "topic", a "partition" ≥ 0 and "replicas" (broker ids)`);
     }
-    const key = `${topic}-${partition}`;
-    if (seen.has(key)) throw badValue(`${file} names ${key} twice`);
+    const key = topicPartitionKey(topic, partition as number);
+    if (seen.has(key)) throw badValue(`${file} names ${topic}-${partition} twice`);
     seen.add(key);
     out.partitions.push({ topic, partition: partition as number, replicas: replicas as number[] });
   }
@@ -139,7 +140,10 @@ async function currentPlan(sluice: Sluice, topics: string[]): Promise<Reassignme
   return plan;
 }
 
+/** How a partition is shown. */
 const nameOf = (s: { topic: string; partition: number }): string => `${s.topic}-${s.partition}`;
+/** How a partition is keyed in maps and sets. */
+const keyOf = (s: { topic: string; partition: number }): string => topicPartitionKey(s.topic, s.partition);
 
 function progressLine(r: PartitionReassignmentStatus, isr: number[] | undefined): string {
   const adding = r.addingReplicas.join(',') || '-';
@@ -155,7 +159,7 @@ function withinReplicas(state: { replicas: number[]; isr: number[]; leader: numb
 
 /** Polls until none of `specs` is under reassignment any more, printing each partition's progress when it changes. */
 async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[], timeoutMs: number): Promise<void> {
-  const wanted = new Set(specs.map(nameOf));
+  const wanted = new Map(specs.map((s) => [keyOf(s), nameOf(s)]));
   const topics = [...new Set(specs.map((s) => s.topic))].map((topic) => ({
     topic,
     partitions: specs.filter((s) => s.topic === topic).map((s) => s.partition),
@@ -163,30 +167,30 @@ async function waitUntilDone(sluice: Sluice, specs: PartitionReassignmentSpec[],
   const last = new Map<string, string>();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const ongoing = (await sluice.admin().listPartitionReassignments(topics)).filter((r) => wanted.has(nameOf(r)));
+    const ongoing = (await sluice.admin().listPartitionReassignments(topics)).filter((r) => wanted.has(keyOf(r)));
     const states = new Map<string, { replicas: number[]; isr: number[]; leader: number }>();
     for (const { topic } of topics) {
       const d = await sluice.admin().describeTopic(topic);
-      for (const p of d.partitions) states.set(`${topic}-${p.partition}`, p);
+      for (const p of d.partitions) states.set(topicPartitionKey(topic, p.partition), p);
     }
     for (const r of ongoing) {
-      const line = progressLine(r, states.get(nameOf(r))?.isr);
-      if (last.get(nameOf(r)) !== line) await writeLine(line);
-      last.set(nameOf(r), line);
+      const line = progressLine(r, states.get(keyOf(r))?.isr);
+      if (last.get(keyOf(r)) !== line) await writeLine(line);
+      last.set(keyOf(r), line);
     }
-    const ongoingNames = new Set(ongoing.map(nameOf));
-    for (const name of [...wanted]) {
-      if (ongoingNames.has(name)) continue;
+    const ongoingKeys = new Set(ongoing.map(keyOf));
+    for (const [key, name] of [...wanted]) {
+      if (ongoingKeys.has(key)) continue;
       // done once the controller has also moved leadership and the ISR off the replicas that left
-      if (!withinReplicas(states.get(name))) continue;
-      wanted.delete(name);
+      if (!withinReplicas(states.get(key))) continue;
+      wanted.delete(key);
       await writeLine(`Reassignment of partition ${name} is complete.`);
     }
     if (wanted.size === 0) return;
     if (Date.now() > deadline) {
       throw new SluiceError(
         ErrorCode.Timeout,
-        `reassignment still in progress after ${timeoutMs} ms for ${[...wanted].join(',')} (it carries on; see --list)`,
+        `reassignment still in progress after ${timeoutMs} ms for ${[...wanted.values()].join(',')} (it carries on; see --list)`,
       );
     }
     await new Promise((r) => setTimeout(r, progressPollMs));

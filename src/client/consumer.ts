@@ -45,7 +45,7 @@ import {
   groupSubscribedTopicsMax,
   requestStringLengthMax,
 } from '../shared/limits.js';
-import { topicPartitionKey } from '../shared/topic-partition.js';
+import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import { batchSizeOf, lastOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
 import { forEachRecord } from '../wire/record-batch-decoder.js';
 import { type Assignor, builtinAssignor, defaultAssignors } from './assignors/index.js';
@@ -242,13 +242,11 @@ export class Consumer {
     this.groupId = options.groupId;
     this.defaultReset = resetOf(options.autoOffsetReset);
     this.groupReset = this.defaultReset;
-    this.maxWaitMs = options.maxWaitMs ?? fetchMaxWaitMsDefault;
+    // null has always meant the default here (`??`), so it still does
+    this.maxWaitMs = boundedInt('maxWaitMs', options.maxWaitMs ?? undefined, 0, 600_000, fetchMaxWaitMsDefault);
     this.minBytes = options.minBytes ?? 1;
     this.maxBytes = Math.min(options.maxBytes ?? fetchMaxBytesDefault, batchBytesMax * 2);
     this.maxBytesPerPartition = Math.min(options.maxBytesPerPartition ?? fetchPartitionMaxBytesDefault, this.maxBytes);
-    if (!Number.isInteger(this.maxWaitMs) || this.maxWaitMs < 0 || this.maxWaitMs > 600_000) {
-      throw invalidArgument('maxWaitMs must be an integer in 0..600000');
-    }
     this.concurrency = boundedInt(
       'partitionsConsumedConcurrently',
       options.partitionsConsumedConcurrently,
@@ -632,7 +630,7 @@ export class Consumer {
       if (spec.partitions === undefined) {
         this.pausedTopics.delete(spec.topic);
         for (const key of [...this.pausedPartitions])
-          if (key.startsWith(`${spec.topic}\u0000`)) this.pausedPartitions.delete(key);
+          if (splitTopicPartitionKey(key).topic === spec.topic) this.pausedPartitions.delete(key);
         continue;
       }
       if (this.pausedTopics.has(spec.topic)) {

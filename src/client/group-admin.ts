@@ -23,6 +23,7 @@ import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import { consumerProtocolType, decodeAssignment } from '../protocol/native/consumer-protocol.js';
 import type { GroupState, OffsetCommitRequest } from '../protocol/native/group-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import type { Cluster, TopicInfo } from './cluster.js';
 import type { Connection } from './connection.js';
 import { checkTopLevel, invalidArgument, wireError } from './errors.js';
@@ -100,8 +101,6 @@ function checkGroupId(group: unknown): string {
   }
   return group;
 }
-
-const pkey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 /** A group that does not exist (DescribeGroups answered GROUP_ID_NOT_FOUND). */
 export function groupNotFound(group: string): SluiceError {
@@ -213,7 +212,7 @@ async function committedOffsets(cluster: Cluster, group: string): Promise<Map<st
           p.errorMessage,
         );
       }
-      if (p.offset >= 0) out.set(pkey(t.name, p.partition), p.offset);
+      if (p.offset >= 0) out.set(topicPartitionKey(t.name, p.partition), p.offset);
     }
   }
   return out;
@@ -239,7 +238,7 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
   const committed = await committedOffsets(cluster, group);
 
   const topics = new Set<string>();
-  for (const key of committed.keys()) topics.add(key.slice(0, key.indexOf('\u0000')));
+  for (const key of committed.keys()) topics.add(splitTopicPartitionKey(key).topic);
   for (const m of raw.members) for (const a of m.assignment) topics.add(a.topic);
 
   const offsets: GroupPartitionOffset[] = [];
@@ -248,7 +247,8 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
     const partitions = new Set<number>();
     for (const p of info?.partitions ?? []) partitions.add(p.partition);
     for (const key of committed.keys()) {
-      if (key.startsWith(`${topic}\u0000`)) partitions.add(Number(key.slice(topic.length + 1)));
+      const tp = splitTopicPartitionKey(key);
+      if (tp.topic === topic) partitions.add(tp.partition);
     }
     for (const m of raw.members) {
       for (const a of m.assignment) if (a.topic === topic) for (const p of a.partitions) partitions.add(p);
@@ -260,7 +260,7 @@ export async function describeGroup(cluster: Cluster, groupId: string): Promise<
     const ends = new Map<number, number>();
     for (const a of await listOffsets(cluster, queries)) ends.set(a.partition, a.offset);
     for (const partition of [...partitions].sort((a, b) => a - b)) {
-      const c = committed.get(pkey(topic, partition)) ?? null;
+      const c = committed.get(topicPartitionKey(topic, partition)) ?? null;
       const logEnd = ends.get(partition) ?? null;
       offsets.push({
         topic,
@@ -344,7 +344,7 @@ export async function resetOffsets(cluster: Cluster, options: ResetOffsetsOption
     } else {
       offset = found.get(`${partition}:${target.timestamp}`) ?? 0;
     }
-    return { topic, partition, previous: committed.get(pkey(topic, partition)) ?? null, offset };
+    return { topic, partition, previous: committed.get(topicPartitionKey(topic, partition)) ?? null, offset };
   });
   if (options.dryRun || results.length === 0) return results;
 

@@ -30,6 +30,7 @@ import {
 import type { JoinGroupResponse, OffsetCommitRequest } from '../protocol/native/group-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { groupCloseWaitMsMax, groupFailuresMax, groupRejoinsMax, groupSubscriptionCheckMs } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { Assignor, GroupMember } from './assignors/index.js';
 import type { BrokerAddress } from './brokers.js';
 import type { Cluster } from './cluster.js';
@@ -500,7 +501,7 @@ export class GroupMembership {
           if (p.errorCode) {
             throw wireError(p.errorCode, `fetch committed offset of ${t.name}-${p.partition}`, p.errorMessage);
           }
-          out.set(`${t.name}\u0000${p.partition}`, p.offset);
+          out.set(topicPartitionKey(t.name, p.partition), p.offset);
         }
       }
       return out;

@@ -468,7 +468,7 @@ export class Producer {
   }
 
   private queueOf(topic: string, partition: number): PartitionQueue {
-    const key = `${topic}\u0000${partition}`;
+    const key = topicPartitionKey(topic, partition);
     let q = this.queues.get(key);
     if (!q) {
       q = { topic, partition, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };

@@ -111,7 +111,8 @@ export type AlterConfigOp = (typeof AlterConfigOp)[keyof typeof AlterConfigOp];
 
 export interface ConfigAlteration {
   name: string;
-  op: AlterConfigOp;
+  /** An AlterConfigOp as the request gave it: any other number is refused by topicConfigChanges. */
+  op: number;
   /** The value to set, or the list items to append or subtract (comma-separated); null for DELETE. */
   value: string | null;
 }

@@ -30,6 +30,7 @@ import {
   groupOffsetsTombstoneBatchRecords,
 } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import { compacts } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
@@ -116,7 +117,7 @@ export function offsetsPartitionFor(groupId: string, partitions = groupOffsetsPa
 }
 
 export class OffsetStore {
-  /** group -> "topic\0partition" -> committed offset */
+  /** group -> topicPartitionKey -> committed offset */
   private readonly cache = new Map<string, Map<string, CommittedOffset>>();
   /** Offsets partitions this broker leads, with their replay (resolved once loaded). */
   private readonly owned = new Map<number, Promise<void>>();
@@ -245,7 +246,7 @@ export class OffsetStore {
           continue;
         }
         if (entry.value) this.remember(entry.group, entry.topic, entry.partition, entry.value);
-        else this.cache.get(entry.group)?.delete(`${entry.topic}\u0000${entry.partition}`);
+        else this.cache.get(entry.group)?.delete(topicPartitionKey(entry.topic, entry.partition));
       }
       offset = read.nextOffset;
     }
@@ -263,7 +264,7 @@ export class OffsetStore {
       offsets = new Map();
       this.cache.set(group, offsets);
     }
-    offsets.set(`${topic}\u0000${partition}`, value);
+    offsets.set(topicPartitionKey(topic, partition), value);
   }
 
   /** Appends the commits to the group's offsets partition, then updates the cache. */
@@ -312,8 +313,8 @@ export class OffsetStore {
       const now = Date.now();
       for (let i = 0; i < keys.length; i += groupOffsetsTombstoneBatchRecords) {
         const tombstones = keys.slice(i, i + groupOffsetsTombstoneBatchRecords).map((key) => {
-          const [topic, p] = key.split('\u0000') as [string, string];
-          return { key: packr.pack([group, topic, Number(p)]), value: null, timestamp: now };
+          const { topic, partition: p } = splitTopicPartitionKey(key);
+          return { key: packr.pack([group, topic, p]), value: null, timestamp: now };
         });
         await this.append(partition, encodeRecordBatch(tombstones));
         for (const key of keys.slice(i, i + groupOffsetsTombstoneBatchRecords)) offsets?.delete(key);
@@ -325,15 +326,14 @@ export class OffsetStore {
 
   async fetch(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
     await this.ready(group);
-    return this.cache.get(group)?.get(`${topic}\u0000${partition}`);
+    return this.cache.get(group)?.get(topicPartitionKey(topic, partition));
   }
 
   /** Every committed offset of the group. */
   async all(group: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
     await this.ready(group);
     return [...(this.cache.get(group) ?? new Map<string, CommittedOffset>())].map(([key, committed]) => {
-      const [topic, partition] = key.split('\u0000') as [string, string];
-      return { topic, partition: Number(partition), committed };
+      return { ...splitTopicPartitionKey(key), committed };
     });
   }
 

@@ -13,7 +13,20 @@ import type { Coordinator } from '../coordination/coordinator.js';
 import type { AclBindingWire, AclFilterWire, DescribeAclsResponse } from '../protocol/native/acl-messages.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { AclBinding, AclBindingFilter } from '../security/acl.js';
-import { describeBinding, filterMatches, invalidBinding } from '../security/acl.js';
+import {
+  AclOperation,
+  AclPermission,
+  describeBinding,
+  filterMatches,
+  invalidBinding,
+  isAclOperation,
+  isAclPermission,
+  isPatternType,
+  isResourceType,
+  PatternType,
+  ResourceType,
+} from '../security/acl.js';
+import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError, toWireError, WireError } from '../shared/errors.js';
 import type { Handler, HandlerContext } from './context.js';
 
@@ -27,14 +40,28 @@ function store(ctx: HandlerContext): AclStore {
       'ACLs are not enabled on this broker: set authorizer.enabled=true (and super.users) in its properties',
     );
   }
-  return c as AclStore;
+  return { acls: c.acls.bind(c), createAcls: c.createAcls.bind(c), deleteAcls: c.deleteAcls.bind(c) };
 }
 
-function fromWire(b: AclBindingWire): AclBinding {
-  return {
-    pattern: { resourceType: b.resourceType, name: b.resourceName, patternType: b.patternType },
-    entry: { principal: b.principal, host: b.host, operation: b.operation, permission: b.permission },
-  } as AclBinding;
+/** The binding a creation names, or why it cannot be stored (invalidBinding). */
+function fromWire(b: AclBindingWire): AclBinding | string {
+  const pattern = { resourceType: b.resourceType, name: b.resourceName, patternType: b.patternType };
+  const entry = { principal: b.principal, host: b.host, operation: b.operation, permission: b.permission };
+  const why = invalidBinding({ pattern, entry });
+  if (why !== undefined) return why;
+  const { resourceType, patternType } = pattern;
+  const { operation, permission } = entry;
+  // invalidBinding accepted only concrete codes: this tells the type checker so
+  assert(
+    isResourceType(resourceType) &&
+      resourceType !== ResourceType.Any &&
+      (patternType === PatternType.Literal || patternType === PatternType.Prefixed) &&
+      isAclOperation(operation) &&
+      operation !== AclOperation.Any &&
+      (permission === AclPermission.Allow || permission === AclPermission.Deny),
+    `invalidBinding let an unknown code through: ${b.resourceType}/${b.patternType}/${b.operation}/${b.permission}`,
+  );
+  return { pattern: { ...pattern, resourceType, patternType }, entry: { ...entry, operation, permission } };
 }
 
 function toWire(b: AclBinding): AclBindingWire {
@@ -49,36 +76,35 @@ function toWire(b: AclBinding): AclBindingWire {
   };
 }
 
-function filterOf(f: AclFilterWire): AclBindingFilter {
+/** The filter, or why it cannot select anything well-defined (Kafka refuses UNKNOWN codes, 0). */
+function filterOf(f: AclFilterWire): AclBindingFilter | string {
+  const { resourceType, patternType, operation, permission } = f;
+  if (!isResourceType(resourceType)) return `invalid resource type filter ${resourceType}`;
+  if (!isPatternType(patternType)) return `invalid pattern type filter ${patternType}`;
+  if (!isAclOperation(operation)) return `invalid operation filter ${operation}`;
+  if (!isAclPermission(permission)) return `invalid permission type filter ${permission}`;
   return {
-    resourceType: f.resourceType,
+    resourceType,
     name: f.resourceName,
-    patternType: f.patternType,
+    patternType,
     principal: f.principal,
     host: f.host,
-    operation: f.operation,
-    permission: f.permission,
-  } as AclBindingFilter;
+    operation,
+    permission,
+  };
 }
 
-/** Why a filter cannot select anything well-defined (Kafka refuses UNKNOWN codes, 0), or undefined. */
-function invalidFilter(f: AclFilterWire): string | undefined {
-  if (f.resourceType < 1 || f.resourceType > 5) return `invalid resource type filter ${f.resourceType}`;
-  if (f.patternType < 1 || f.patternType > 4) return `invalid pattern type filter ${f.patternType}`;
-  if (f.operation < 1 || f.operation > 12) return `invalid operation filter ${f.operation}`;
-  if (f.permission < 1 || f.permission > 3) return `invalid permission type filter ${f.permission}`;
-  return undefined;
-}
+const isFilter = (f: AclBindingFilter | string): f is AclBindingFilter => typeof f !== 'string';
 
 export const createAclsHandler: Handler<typeof ApiKey.CreateAcls> = {
   apiKey: ApiKey.CreateAcls,
   async handle(request, ctx, client) {
     const acls = store(ctx);
-    const results = request.creations.map((c) => {
-      const why = invalidBinding(fromWire(c));
-      return why === undefined ? { errorCode: 0 } : { errorCode: WireError.INVALID_REQUEST, errorMessage: why };
-    });
-    const valid = request.creations.filter((_, i) => results[i]?.errorCode === 0).map(fromWire);
+    const bindings = request.creations.map(fromWire);
+    const results = bindings.map((b) =>
+      typeof b === 'string' ? { errorCode: WireError.INVALID_REQUEST, errorMessage: b } : { errorCode: 0 },
+    );
+    const valid = bindings.filter((b): b is AclBinding => typeof b !== 'string');
     if (valid.length > 0) {
       try {
         await acls.createAcls(valid);
@@ -96,9 +122,8 @@ export const describeAclsHandler: Handler<typeof ApiKey.DescribeAcls> = {
   apiKey: ApiKey.DescribeAcls,
   async handle(request, ctx) {
     const acls = store(ctx);
-    const why = invalidFilter(request);
-    if (why) throw new SluiceError(ErrorCode.InvalidRequest, why);
     const filter = filterOf(request);
+    if (!isFilter(filter)) throw new SluiceError(ErrorCode.InvalidRequest, filter);
     const resources = new Map<string, DescribeAclsResponse['resources'][number]>();
     for (const b of acls.acls()) {
       if (!filterMatches(filter, b)) continue;
@@ -123,8 +148,8 @@ export const deleteAclsHandler: Handler<typeof ApiKey.DeleteAcls> = {
   apiKey: ApiKey.DeleteAcls,
   async handle(request, ctx, client) {
     const acls = store(ctx);
-    const invalid = request.filters.map(invalidFilter);
-    const valid = request.filters.filter((_, i) => invalid[i] === undefined).map(filterOf);
+    const filters = request.filters.map(filterOf);
+    const valid = filters.filter(isFilter);
     let deleted: AclBinding[][] = [];
     let failure: { errorCode: number; errorMessage: string } | undefined;
     try {
@@ -138,8 +163,8 @@ export const deleteAclsHandler: Handler<typeof ApiKey.DeleteAcls> = {
     let next = 0;
     return {
       errorCode: 0,
-      filterResults: invalid.map((why) => {
-        if (why !== undefined) return { errorCode: WireError.INVALID_REQUEST, errorMessage: why, matchingAcls: [] };
+      filterResults: filters.map((f) => {
+        if (!isFilter(f)) return { errorCode: WireError.INVALID_REQUEST, errorMessage: f, matchingAcls: [] };
         const matched = deleted[next++] ?? [];
         if (failure) return { ...failure, matchingAcls: [] };
         return { errorCode: 0, matchingAcls: matched.map((b) => ({ errorCode: 0, ...toWire(b) })) };

@@ -6,7 +6,7 @@
  * checked before anything changes (topic-config.ts); validateOnly stops there.
  * Broker resources are refused (see config-resources.ts).
  */
-import { type AlterConfigOp, topicConfigChanges } from '../config/topic-config.js';
+import { topicConfigChanges } from '../config/topic-config.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { AlterConfigsResponse } from '../protocol/native/messages.js';
 import { alterResources } from './config-resources.js';
@@ -22,7 +22,7 @@ export const incrementalAlterConfigsHandler: Handler<typeof ApiKey.IncrementalAl
         (current) =>
           topicConfigChanges(
             current,
-            configs.map((c) => ({ name: c.name, op: c.configOperation as AlterConfigOp, value: c.value })),
+            configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })),
             ctx.config,
           ),
         validateOnly,

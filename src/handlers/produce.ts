@@ -16,6 +16,7 @@ import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { AclOperation, checkTopic } from './authorize.js';
 import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
@@ -59,12 +60,12 @@ async function appendOne(
   );
 }
 
-/** How many times the request names each topic-partition (keyed `topic\0partition`), counted before anything is appended. */
+/** How many times the request names each topic-partition (keyed by topicPartitionKey), counted before anything is appended. */
 function timesNamed(request: ProduceRequest): Map<string, number> {
   const named = new Map<string, number>();
   for (const t of request.topics) {
     for (const p of t.partitions) {
-      const key = `${t.name}\u0000${p.partition}`;
+      const key = topicPartitionKey(t.name, p.partition);
       named.set(key, (named.get(key) ?? 0) + 1);
     }
   }
@@ -87,7 +88,7 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
           client,
           t.name,
           entry,
-          named.get(`${t.name}\u0000${entry.partition}`) ?? 1,
+          named.get(topicPartitionKey(t.name, entry.partition)) ?? 1,
           acks,
           timeoutMs,
         );

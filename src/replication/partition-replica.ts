@@ -143,6 +143,11 @@ export class PartitionReplica {
    * forgotten; the ISR itself changes only through the coordinator.
    */
   updateReplicas(replicas: number[]): void {
+    // a broker no longer among the replicas drops the partition instead (ReplicaManager.applyNow)
+    assert(
+      replicas.includes(this.brokerId),
+      `${this.name}: broker ${this.brokerId} is not among replicas ${replicas.join()}`,
+    );
     this.replicas = [...replicas];
     if (this.role !== 'leader') return;
     for (const id of [...this.followers.keys()]) if (!replicas.includes(id)) this.followers.delete(id);
@@ -185,9 +190,25 @@ export class PartitionReplica {
   /**
    * The leader is about to write `isr` to the coordinator: until confirmed
    * (isrChangeConfirmed), its members hold the high watermark too.
+   *
+   * Asserted: the leader is a replica and in the ISR it proposes, and every
+   * broker the change admits is a replica. Not asserted: the whole proposal ⊆
+   * replicas. A reassignment's completion writes the new replicas before the
+   * ISR without the removed ones (reassignment.ts), so for that moment (longer
+   * if the controller fails in between) the current ISR may name brokers that
+   * are no replicas any more; a shrink drops them (they are no followers, so
+   * they lag), an expand keeps them until the controller's fence.
    */
   isrChangeProposed(isr: number[]): void {
     assert(isr.includes(this.brokerId), `${this.name}: the leader proposes an ISR without itself: ${isr.join()}`);
+    assert(
+      this.replicas.includes(this.brokerId),
+      `${this.name}: leader ${this.brokerId} is not among replicas ${this.replicas.join()}`,
+    );
+    assert(
+      isr.every((id) => this.isr.includes(id) || this.replicas.includes(id)),
+      `${this.name}: the leader admits a broker that is no replica to the ISR: ${isr.join()} (replicas ${this.replicas.join()})`,
+    );
     this.isrProposed = [...new Set([...this.isrProposed, ...isr])];
   }
 

@@ -401,3 +401,10 @@ export function describeBinding(b: AclBinding): string {
     `${patternTypeName(b.pattern.patternType).toUpperCase()}:${b.pattern.name}`
   );
 }
+
+/** A wire code as one of the enums above (each is the integers 1..its largest code): the guards the ACL APIs type their requests with. */
+const codeUpTo = (code: number, max: number): boolean => Number.isInteger(code) && code >= 1 && code <= max;
+export const isResourceType = (code: number): code is ResourceType => codeUpTo(code, ResourceType.TransactionalId);
+export const isPatternType = (code: number): code is PatternType => codeUpTo(code, PatternType.Prefixed);
+export const isAclOperation = (code: number): code is AclOperation => codeUpTo(code, AclOperation.IdempotentWrite);
+export const isAclPermission = (code: number): code is AclPermission => codeUpTo(code, AclPermission.Allow);

@@ -9,3 +9,9 @@
 export function topicPartitionKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;
 }
+
+/** The topic and partition a `topicPartitionKey` was made of (split at its last NUL). */
+export function splitTopicPartitionKey(key: string): { topic: string; partition: number } {
+  const at = key.lastIndexOf('\u0000');
+  return { topic: key.slice(0, at), partition: Number(key.slice(at + 1)) };
+}

@@ -35,6 +35,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { batchHeaderBytes, cleanerSliceMs } from '../shared/limits.js';
 import {
   attributesOf,
@@ -163,7 +164,10 @@ function* batchesOf(segment: Segment, from = 0): Generator<[Buffer, number, numb
     let at = position - chunkStart;
     const batchSize = batchSizeOf(chunk, at);
     if (batchSize < batchHeaderBytes || position + batchSize > size) {
-      throw new Error(`${segment.path}: impossible batch length ${batchSize} at position ${position}`);
+      throw new SluiceError(
+        ErrorCode.CorruptRecord,
+        `${segment.path}: impossible batch length ${batchSize} at position ${position}`,
+      );
     }
     if (at + batchSize > chunkLength) {
       if (batchSize > chunk.length) chunk = Buffer.allocUnsafe(batchSize);
@@ -175,6 +179,10 @@ function* batchesOf(segment: Segment, from = 0): Generator<[Buffer, number, numb
     position += batchSize;
   }
 }
+
+/** The log closed (or was deleted) under the pass: the error its own reads and appends give then. */
+const closedWhileCleaned = (target: CleanTarget): SluiceError =>
+  new SluiceError(ErrorCode.LogClosed, `${target.name} closed while being cleaned`);
 
 const isControl = (buf: Buffer, pos: number): boolean => (attributesOf(buf, pos) & controlFlag) !== 0;
 
@@ -189,7 +197,7 @@ class Slicer {
     if (performance.now() - this.sliceStart < cleanerSliceMs) return;
     await new Promise((resolve) => setImmediate(resolve));
     this.sliceStart = performance.now();
-    if (!this.target.usable()) throw new Error(`${this.target.name} closed while being cleaned`);
+    if (!this.target.usable()) throw closedWhileCleaned(this.target);
   }
 }
 
@@ -395,7 +403,7 @@ export async function cleanLog(target: CleanTarget, options: CleanOptions): Prom
   const cleaned: CleanedSegment[] = [];
   try {
     for (const s of toClean) {
-      if (!target.usable()) throw new Error(`${target.name} closed while being cleaned`);
+      if (!target.usable()) throw closedWhileCleaned(target);
       cleaned.push(await cleanSegment(target, s, map, cleanTo, options));
     }
     for (const cs of cleaned) options.afterStep?.('cleaned-written', cs.old.baseOffset);

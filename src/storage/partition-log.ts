@@ -3,8 +3,9 @@
  * over LocalLog and LeaderEpochFileCache): the ordered segments and the
  * offsets bounding them (segment-list.ts), the read path (segment-reader.ts),
  * the leader-epoch history (leader-epoch-cache.ts), retention
- * (log-retention.ts), truncation (log-truncation.ts) and idempotent
- * producers' state (producer-state.ts). This file holds the lifecycle, the
+ * (log-retention.ts), truncation (log-truncation.ts), the log cleaner's
+ * checkpoint and passes (log-cleaning.ts) and idempotent producers' state
+ * (producer-state.ts). This file holds the lifecycle, the
  * append sequence, flushing and what is made durable in the partition's metadata.
  *
  * Append validates every batch before writing any byte, assigns offsets by
@@ -14,20 +15,14 @@
 import fs from 'node:fs';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { cleanerDedupeBufferBytesDefault, producerIdExpirationMsDefault } from '../shared/limits.js';
+import { producerIdExpirationMsDefault } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
-import {
-  type Cleanability,
-  type CleanOptions,
-  type CleanStats,
-  type CleanTarget,
-  cleanability,
-  cleanLog,
-} from './log-cleaner.js';
+import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
+import { LogCleaning } from './log-cleaning.js';
 import { compacts, deletes, type LogConfig } from './log-config.js';
 import { LogFlusher } from './log-flusher.js';
 import { type LoadedLog, loadLog } from './log-loader.js';
@@ -53,18 +48,11 @@ export class PartitionLog {
   private readonly retention: LogRetention;
   private readonly truncation: TruncationParts;
   private readonly flusher: LogFlusher;
+  private readonly cleaning: LogCleaning;
   private closed = false;
   private offline: SluiceError | undefined;
-  /** The log cleaner's checkpoint: offsets below it are clean (log-cleaner.ts). */
-  private cleanerCheckpoint: number;
-  /** The log may hold offset gaps (PartitionMeta.offsetGaps). */
-  private offsetGaps: boolean;
   /** The replica's high watermark as last noted (PartitionMeta.highWatermark), written with the metadata. */
   private highWatermarkNoted: number;
-  /** Set by close/abandon/delete: a cleaning pass under way stops at its next step. */
-  private closing = false;
-  /** One cleaning pass at a time. */
-  private cleaning: Promise<CleanStats | undefined> | undefined;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
 
@@ -94,8 +82,20 @@ export class PartitionLog {
       failed: (err) => this.goOffline(err),
     });
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
-    this.cleanerCheckpoint = loaded.meta.cleanerCheckpoint ?? 0;
-    this.offsetGaps = loaded.meta.offsetGaps ?? false;
+    this.cleaning = new LogCleaning(
+      {
+        name: `${topic}-${partition}`,
+        dir,
+        segments: this.segments,
+        index,
+        config: () => this.config,
+        producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
+        open: () => !this.closed && !this.offline,
+        segmentReplaced: () => this.reader.resetCursor(),
+        persist: () => this.persistMeta(false, true),
+      },
+      loaded.meta,
+    );
     this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
   }
 
@@ -173,13 +173,13 @@ export class PartitionLog {
 
   /** The log cleaner's checkpoint: offsets below it have been cleaned. */
   get cleanedTo(): number {
-    return this.cleanerCheckpoint;
+    return this.cleaning.cleanedTo;
   }
 
   /** How dirty the log is for the cleaner; undefined when its policy does not compact or nothing is cleanable. */
   cleanability(nowMs: number): Cleanability | undefined {
     if (this.closed || this.offline) return undefined;
-    return cleanability(this.cleanTarget(), nowMs);
+    return this.cleaning.cleanability(nowMs);
   }
 
   /**
@@ -191,50 +191,12 @@ export class PartitionLog {
     options: Omit<CleanOptions, 'dedupeBufferBytes'> & { dedupeBufferBytes?: number },
   ): Promise<CleanStats | undefined> {
     this.checkWritable();
-    if (this.cleaning) return this.cleaning;
-    const pass = cleanLog(this.cleanTarget(), {
-      dedupeBufferBytes: cleanerDedupeBufferBytesDefault,
-      ...options,
-    }).finally(() => {
-      this.cleaning = undefined;
-    });
-    this.cleaning = pass;
-    return pass;
+    return this.cleaning.clean(options);
   }
 
   /** Open, writable and not closing: the cleaner may work on it. */
   get cleanable(): boolean {
-    return !this.closed && !this.closing && !this.offline;
-  }
-
-  /** Stops a cleaning pass under way (it stops at its next step) and waits for it. */
-  private async stopCleaning(): Promise<void> {
-    this.closing = true;
-    await this.cleaning?.catch(() => undefined);
-  }
-
-  private async allowOffsetGaps(): Promise<void> {
-    this.offsetGaps = true;
-    await this.persistMeta(false, true);
-  }
-
-  private cleanTarget(): CleanTarget {
-    return {
-      name: `${this.topic}-${this.partition}`,
-      dir: this.dir,
-      segments: this.segments,
-      index: this.index,
-      config: () => this.config,
-      checkpoint: () => this.cleanerCheckpoint,
-      producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
-      usable: () => this.cleanable,
-      segmentReplaced: () => this.reader.resetCursor(),
-      gapsBegin: () => (this.offsetGaps ? Promise.resolve() : this.allowOffsetGaps()),
-      checkpointMoved: async (offset) => {
-        this.cleanerCheckpoint = Math.min(offset, this.logEndOffset);
-        await this.persistMeta(false, true);
-      },
-    };
+    return this.cleaning.usable;
   }
 
   updateConfig(config: LogConfig): void {
@@ -260,7 +222,7 @@ export class PartitionLog {
       if (duplicate) return { ...duplicate, duplicate: true };
     }
     // a compacted leader's gaps: recovery must accept them from now on, so that is durable first
-    if (checked.gaps && !this.offsetGaps) await this.allowOffsetGaps();
+    if (checked.gaps && !this.cleaning.offsetGaps) await this.cleaning.allowOffsetGaps();
 
     this.maybeRoll(batches.length);
     const segment = this.segments.active;
@@ -333,8 +295,8 @@ export class PartitionLog {
       recoveryPoint: this.segments.recoveryPoint,
       cleanShutdown,
       leaderEpochs: this.epochs.forMeta,
-      cleanerCheckpoint: this.cleanerCheckpoint,
-      offsetGaps: this.offsetGaps,
+      cleanerCheckpoint: this.cleaning.cleanedTo,
+      offsetGaps: this.cleaning.offsetGaps,
       highWatermark: this.checkpointedHighWatermark,
     });
     await this.index.write(sync);
@@ -374,7 +336,7 @@ export class PartitionLog {
     if (offset >= this.logEndOffset) return;
     await truncateSegmentsTo(this.truncation, offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
-    this.cleanerCheckpoint = Math.min(this.cleanerCheckpoint, this.logEndOffset);
+    this.cleaning.truncatedTo(this.logEndOffset);
     this.reader.resetCursor();
     await this.persistMeta(false, true);
     // what was cut may have been some producer's latest batches
@@ -399,7 +361,7 @@ export class PartitionLog {
     }
     const old = this.segments.replaceAll(this.createSegment(offset));
     this.epochs.clear();
-    this.cleanerCheckpoint = offset;
+    this.cleaning.restartAt(offset);
     this.reader.resetCursor();
     this.indexer.reset(-1);
     await this.persistMeta(false, true);
@@ -477,7 +439,7 @@ export class PartitionLog {
   /** Flushes, marks the log cleanly shut down, and closes its files. */
   async close(): Promise<void> {
     if (this.closed) return;
-    await this.stopCleaning();
+    await this.cleaning.stop();
     if (this.closed) return;
     if (!this.offline) {
       await this.flush();
@@ -489,7 +451,7 @@ export class PartitionLog {
 
   /** Closes without the clean-shutdown mark, as a crash would leave it (tests of recovery). */
   async abandon(): Promise<void> {
-    await this.stopCleaning();
+    await this.cleaning.stop();
     this.closed = true;
     await this.flusher.idle;
     for (const s of this.segments) s.close();

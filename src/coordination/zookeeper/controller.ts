@@ -142,7 +142,8 @@ export function electLeader(
  * there is one) in the ISR, and a leader epoch above the one it replaces.
  * (ISR ⊆ replicas is not asserted here: it holds for what the controller
  * computes, but the ISR it starts from was read from ZooKeeper, where a
- * leader may have written it.)
+ * leader may have written it. It is asserted where the controller makes the
+ * whole ISR itself: a new partition's first state, and fenceNonReplicas.)
  */
 function assertWritable(next: PartitionStateZnode, previous: PartitionStateZnode | undefined): void {
   assert(

@@ -37,6 +37,7 @@
  * - cancel (target null): the target becomes ORS, which completes at once
  *   (ORS members never left the ISR unless they lag, then when they return).
  */
+import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { reassignmentWatchesMax } from '../../shared/limits.js';
 import type { PartitionReassignment } from '../coordinator.js';
@@ -187,6 +188,11 @@ export function fenceNonReplicas(
       ? state.leader
       : replicas.find((r) => isr.includes(r) && live.has(r));
   if (leader === undefined) return undefined;
+  // computed here, not read: leader ∈ ISR ⊆ replicas holds by construction
+  assert(
+    replicas.includes(leader) && isr.every((r) => replicas.includes(r)),
+    `fenced state (leader ${leader}, ISR ${isr.join()}) outside replicas ${replicas.join()}`,
+  );
   return {
     controller_epoch: controllerEpoch,
     leader,

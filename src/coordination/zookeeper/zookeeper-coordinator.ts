@@ -40,6 +40,7 @@ import {
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
+import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type {
   BrokerEndpoint,
   Coordinator,
@@ -122,8 +123,6 @@ interface CachedTopic {
   /** The version of /config/topics/<t> the configs were read at (-1: none there). */
   configVersion: number;
 }
-
-const stateKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
 function sameConfigs(a: Record<string, string> | undefined, b: Record<string, string>): boolean {
   if (!a) return false;
@@ -461,7 +460,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   }
 
   partitionState(topic: string, partition: number): PartitionState | undefined {
-    return this.states.get(stateKey(topic, partition));
+    return this.states.get(topicPartitionKey(topic, partition));
   }
 
   async createTopic(spec: TopicSpec): Promise<void> {
@@ -491,7 +490,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       throw err;
     }
     await this.waitFor(() => {
-      for (let p = 0; p < spec.partitions; p++) if (!this.states.has(stateKey(spec.name, p))) return false;
+      for (let p = 0; p < spec.partitions; p++) if (!this.states.has(topicPartitionKey(spec.name, p))) return false;
       return true;
     }, `the controller did not create the partition states of topic ${spec.name}`);
   }
@@ -500,7 +499,7 @@ export class ZooKeeperCoordinator implements Coordinator {
   async createPartitions(topic: string, count: number): Promise<void> {
     const assignment = await addPartitions(this.client(), topic, count);
     await this.waitFor(() => {
-      for (let p = 0; p < assignment.length; p++) if (!this.states.has(stateKey(topic, p))) return false;
+      for (let p = 0; p < assignment.length; p++) if (!this.states.has(topicPartitionKey(topic, p))) return false;
       return true;
     }, `the controller did not create the new partition states of topic ${topic}`);
   }
@@ -622,7 +621,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     const cached = this.topicMap.get(name);
     const knownBeforeSessionLoss = this.beforeSessionLoss.delete(name);
     this.topicMap.delete(name);
-    if (cached) for (let p = 0; p < cached.assignment.length; p++) this.states.delete(stateKey(name, p));
+    if (cached) for (let p = 0; p < cached.assignment.length; p++) this.states.delete(topicPartitionKey(name, p));
     if (!cached && !knownBeforeSessionLoss) return;
     for (const listener of this.deleteListeners) {
       try {
@@ -711,7 +710,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       await this.refreshTopic(topic);
       return;
     }
-    const key = stateKey(topic, partition);
+    const key = topicPartitionKey(topic, partition);
     const previous = this.states.get(key);
     if (!node) {
       this.states.delete(key);

@@ -1,6 +1,7 @@
 /** The client's one check of bounded integer options (src/client/options.ts). */
 import { describe, expect, it } from 'vitest';
 import { boundedInt } from '../../../src/client/options.js';
+import { Sluice } from '../../../src/client/sluice.js';
 import { AssertionFailure } from '../../../src/shared/assert.js';
 import { ErrorCode } from '../../../src/shared/errors.js';
 
@@ -33,5 +34,27 @@ describe('boundedInt', () => {
 
   it('asserts that its bounds are safe integers (a caller bug)', () => {
     expect(() => boundedInt('x', 1, 0, Number.POSITIVE_INFINITY, 0)).toThrow(AssertionFailure);
+  });
+});
+
+describe("the consumer's maxWaitMs", () => {
+  it('is checked by boundedInt (0..600000); undefined and null mean the default', async () => {
+    const sluice = new Sluice({ brokers: '127.0.0.1:1' });
+    try {
+      for (const bad of [-1, 600_001, 1.5]) {
+        expect(() => sluice.consumer({ maxWaitMs: bad }), String(bad)).toThrow(
+          expect.objectContaining({
+            code: ErrorCode.InvalidArgument,
+            message: `maxWaitMs must be an integer in 0..600000, not ${bad}`,
+          }),
+        );
+      }
+      for (const ok of [0, 600_000, undefined, null]) {
+        const consumer = sluice.consumer({ maxWaitMs: ok as number | undefined });
+        await consumer.close();
+      }
+    } finally {
+      await sluice.close();
+    }
   });
 });

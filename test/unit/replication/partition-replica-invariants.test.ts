@@ -47,6 +47,18 @@ describe('partition replica invariants', () => {
     expect(replica.isr).toEqual([1, 2]);
   });
 
+  it('admits only replicas to the ISR, and keeps a replica set that holds itself', async () => {
+    const replica = await replicaOn(1);
+    await replica.becomeLeader(0, [1, 2, 3], [1, 2, 3], Date.now());
+    expect(() => replica.updateReplicas([2, 3])).toThrow(AssertionFailure);
+    // a reassignment's completion: the replicas lose 3 before the ISR does
+    replica.updateReplicas([1, 2, 4]);
+    expect(() => replica.isrChangeProposed([1, 2, 3, 5])).toThrow(AssertionFailure);
+    replica.isrChangeProposed([1, 2, 3, 4]);
+    replica.isrChangeConfirmed([1, 2, 3, 4]);
+    expect(replica.isr).toEqual([1, 2, 3, 4]);
+  });
+
   it('never raises the high watermark past its own log end, as leader or follower', async () => {
     const leader = await replicaOn(1);
     const now = Date.now();

@@ -17,6 +17,10 @@ import {
   entriesToJson,
   filterMatches,
   invalidBinding,
+  isAclOperation,
+  isAclPermission,
+  isPatternType,
+  isResourceType,
   PatternType,
   parseOperation,
   parseSuperUsers,
@@ -276,5 +280,19 @@ describe('validation, super.users, znode JSON', () => {
     });
     expect(parseOperation('IDEMPOTENT_WRITE')).toBe(AclOperation.IdempotentWrite);
     expect(parseOperation('describe-configs')).toBe(AclOperation.DescribeConfigs);
+  });
+});
+
+describe('wire codes as ACL enums', () => {
+  it('takes exactly the codes 1..largest of each enum (0 is UNKNOWN: refused)', () => {
+    for (const [guard, largest] of [
+      [isResourceType, ResourceType.TransactionalId],
+      [isPatternType, PatternType.Prefixed],
+      [isAclOperation, AclOperation.IdempotentWrite],
+      [isAclPermission, AclPermission.Allow],
+    ] as const) {
+      for (let code = 1; code <= largest; code++) expect(guard(code), `${guard.name} ${code}`).toBe(true);
+      for (const code of [0, -1, largest + 1, 127, 1.5]) expect(guard(code), `${guard.name} ${code}`).toBe(false);
+    }
   });
 });

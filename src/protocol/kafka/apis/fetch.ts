@@ -30,6 +30,7 @@
  * read (by name or by id) and ignored.
  */
 
+import { topicPartitionKey } from '../../../shared/topic-partition.js';
 import { batchesToMessageSet, type LegacyMagic } from '../../../wire/message-set.js';
 import {
   array,
@@ -138,7 +139,7 @@ const topicIdsFrom = 13;
 /** The v0-v3 answer: every partition's batches as a message set of `magic`, within the byte limits. */
 function downConverted(topics: FetchResponse['topics'], req: Request, magic: LegacyMagic) {
   const asked = new Map<string, { fetchOffset: number; partitionMaxBytes: number }>();
-  for (const t of req.topics) for (const p of t.partitions) asked.set(`${t.topic}\u0000${p.partition}`, p);
+  for (const t of req.topics) for (const p of t.partitions) asked.set(topicPartitionKey(t.topic, p.partition), p);
   let left = Math.max(req.maxBytes, 1);
   let sent = false;
   return {
@@ -151,7 +152,7 @@ function downConverted(topics: FetchResponse['topics'], req: Request, magic: Leg
       partitions: t.partitions.map((p) => {
         let errorCode: number = p.errorCode;
         let records: Buffer | null = p.records;
-        const wanted = asked.get(`${t.name}\u0000${p.partition}`);
+        const wanted = asked.get(topicPartitionKey(t.name, p.partition));
         if (errorCode === 0 && wanted && p.records.length > 0) {
           try {
             // only the first partition with data may overrun the budget, with its first batch (KIP-74)

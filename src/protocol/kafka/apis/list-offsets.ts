@@ -17,6 +17,7 @@
  * and so does a max-timestamp query on a partition with no readable record.
  */
 
+import { topicPartitionKey } from '../../../shared/topic-partition.js';
 import { array, field, type Infer, int8, int16, int32, int64, struct, topicsOf } from '../../binary/schema.js';
 import { maxTimestamp } from '../../native/messages.js';
 import { errorOf, kafkaApi } from '../api.js';
@@ -87,13 +88,13 @@ export const listOffsetsApi = kafkaApi({
     const maxNum = new Map<string, number>();
     for (const t of req.topics) {
       for (const p of t.partitions) {
-        asked.set(`${t.name}\u0000${p.partitionIndex}`, p.timestamp);
-        maxNum.set(`${t.name}\u0000${p.partitionIndex}`, p.maxNumOffsets);
+        asked.set(topicPartitionKey(t.name, p.partitionIndex), p.timestamp);
+        maxNum.set(topicPartitionKey(t.name, p.partitionIndex), p.maxNumOffsets);
       }
     }
     /** A time or max-timestamp lookup (not the -1/-2 sentinels) that matched no record: the handler says timestamp -1. */
     const noneAtOrAfter = (topic: string, partition: number, answer: { errorCode: number; timestamp: number }) => {
-      const timestamp = asked.get(`${topic}\u0000${partition}`) ?? -1;
+      const timestamp = asked.get(topicPartitionKey(topic, partition)) ?? -1;
       return answer.errorCode === 0 && answer.timestamp < 0 && (timestamp >= 0 || timestamp === maxTimestamp);
     };
     const response: Response = {
@@ -122,6 +123,6 @@ export const listOffsetsApi = kafkaApi({
             })),
           })),
     };
-    return version === 0 ? oldStyle(response, (t, p) => maxNum.get(`${t}\u0000${p}`) ?? 1) : response;
+    return version === 0 ? oldStyle(response, (t, p) => maxNum.get(topicPartitionKey(t, p)) ?? 1) : response;
   },
 });
