@@ -8,6 +8,8 @@
  * frame, or one that does not arrive whole within socket.request.read.timeout.ms,
  * closes the connection, as does connections.max.idle.ms without traffic; a
  * bad request body gets an error response; nothing a client sends can crash the broker.
+ * A failed SASL authentication is answered, and the connection closed, only after
+ * connection.failed.authentication.delay.ms (Kafka's), on both listeners.
  */
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -54,6 +56,8 @@ export interface ConnectionLimits {
   frameReadTimeoutMs: number;
   /** connections.max.idle.ms */
   idleMs: number;
+  /** connection.failed.authentication.delay.ms: how long a failed SASL authentication waits for its answer and close. */
+  failedAuthenticationDelayMs: number;
   pool: RequestMemoryPool;
 }
 
@@ -107,6 +111,11 @@ export class Connection<R> {
   private muteTimer: NodeJS.Timeout | undefined;
   /** When the current mute ends (performance.now() time). */
   private mutedUntil = 0;
+  /**
+   * A failed SASL authentication's delay (Kafka's connection.failed.authentication.delay.ms):
+   * running while the failure's answer waits; 'over' once it may be written and the connection closed.
+   */
+  private failureDelay: NodeJS.Timeout | 'over' | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -146,6 +155,7 @@ export class Connection<R> {
     socket.on('close', () => {
       this.closed = true;
       if (this.muteTimer) clearTimeout(this.muteTimer);
+      if (this.failureDelay !== undefined && this.failureDelay !== 'over') clearTimeout(this.failureDelay);
       this.reader.stop();
       this.idle?.();
       for (const listener of this.closeListeners) {
@@ -333,8 +343,32 @@ export class Connection<R> {
       });
   }
 
+  /**
+   * True while a failed SASL authentication waits out connection.failed.authentication.delay.ms
+   * (started here the first time): nothing more is written or read until then, and then
+   * the failure's answer goes out and the connection closes, as Kafka's Selector does. The
+   * waiting connection keeps its place under max.connections, which bounds how many wait.
+   */
+  private holdingFailure(): boolean {
+    if (!this.sasl?.mustClose || this.failureDelay === 'over') return false;
+    const delayMs = this.limits.failedAuthenticationDelayMs;
+    if (delayMs <= 0) {
+      this.failureDelay = 'over';
+      return false;
+    }
+    if (this.failureDelay === undefined) {
+      this.failureDelay = setTimeout(() => {
+        this.failureDelay = 'over';
+        this.writeReady();
+      }, delayMs);
+      this.updateFlow();
+    }
+    return true;
+  }
+
   /** Writes every answered response at the head of the queue, in order. */
   private writeReady(): void {
+    if (this.holdingFailure()) return;
     while (this.slots.length > 0 && (this.slots[0] as Slot).frame !== undefined) {
       const { frame } = this.slots.shift() as Slot;
       if (!frame || this.closed) continue;
@@ -379,6 +413,7 @@ export class Connection<R> {
     if (this.closed) return;
     const busy =
       this.muteTimer !== undefined ||
+      (this.failureDelay !== undefined && this.failureDelay !== 'over') ||
       this.slots.length >= connectionInFlightMax ||
       this.socket.writableNeedDrain ||
       this.reader.blocked;

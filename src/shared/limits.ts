@@ -103,6 +103,16 @@ export const queuedRequestSmallFrameBytesMax = 64 * 1024;
 export const frameReadTimeoutMsDefault = 30_000;
 export const frameReadTimeoutMsMin = 10;
 export const frameReadTimeoutMsMax = 3_600_000;
+/**
+ * Default of connection.failed.authentication.delay.ms (Kafka's: 100 ms): the answer
+ * to a failed SASL authentication, and the close after it, wait this long, so a client
+ * guessing passwords gets one guess per delay per connection. The upper bound keeps the
+ * clear error ahead of a client's request.timeout.ms (30 s in Kafka's clients and ours):
+ * a longer delay would turn it into a timeout. Connections waiting out the delay stay
+ * open and count against max.connections, which bounds how many wait at once (Kafka's).
+ */
+export const failedAuthenticationDelayMsDefault = 100;
+export const failedAuthenticationDelayMsMax = 25_000;
 /** Default of connections.max.idle.ms (Kafka's: 10 minutes). */
 export const connectionIdleMsDefault = 600_000;
 export const connectionIdleMsMin = 10;
