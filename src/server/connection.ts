@@ -19,7 +19,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
 import type { ParsedRequest } from '../protocol/native/request-check.js';
 import { anonymousPrincipal, type Principal, userPrincipal } from '../security/principal.js';
-import { type CredentialLookup, SaslServerSession } from '../security/sasl-server.js';
+import { type CredentialLookup, type CredentialsReady, SaslServerSession } from '../security/sasl-server.js';
 import type { SaslMechanism } from '../security/security-protocol.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -41,6 +41,8 @@ export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_hand
 export interface ConnectionSasl {
   mechanisms: readonly SaslMechanism[];
   lookup: CredentialLookup;
+  /** Waits (bounded) for the credential store's first load; without it lookups are taken as they are. */
+  credentialsReady?: CredentialsReady;
 }
 
 /** The APIs a SASL connection may send before it has authenticated. */
@@ -128,9 +130,14 @@ export class Connection<R> {
     sasl?: ConnectionSasl,
   ) {
     if (sasl) {
-      this.sasl = new SaslServerSession(sasl.mechanisms, sasl.lookup, (user) => {
-        this.principal = userPrincipal(user);
-      });
+      this.sasl = new SaslServerSession(
+        sasl.mechanisms,
+        sasl.lookup,
+        (user) => {
+          this.principal = userPrincipal(user);
+        },
+        sasl.credentialsReady,
+      );
     }
     this.reader = new RequestReader(
       limits.pool,
@@ -299,6 +306,14 @@ export class Connection<R> {
         // the request's bytes are no longer needed once it is answered
         this.limits.pool.release(reservedBytes);
         this.muteFor(throttleOf(response));
+        if (this.sasl?.closeUnanswered) {
+          // the credentials were not loaded in time: a dropped connection, which clients retry
+          this.limits.closed.unauthenticated++;
+          this.warnClose({ remote: this.socket.remoteAddress, reason: this.sasl.failure });
+          slot.frame = null;
+          this.writeReady();
+          return;
+        }
         try {
           slot.frame = this.codec.encode(request, response);
         } catch (err) {
@@ -350,7 +365,7 @@ export class Connection<R> {
    * waiting connection keeps its place under max.connections, which bounds how many wait.
    */
   private holdingFailure(): boolean {
-    if (!this.sasl?.mustClose || this.failureDelay === 'over') return false;
+    if (!this.sasl?.mustClose || this.sasl.closeUnanswered || this.failureDelay === 'over') return false;
     const delayMs = this.limits.failedAuthenticationDelayMs;
     if (delayMs <= 0) {
       this.failureDelay = 'over';

@@ -113,6 +113,14 @@ export const frameReadTimeoutMsMax = 3_600_000;
  */
 export const failedAuthenticationDelayMsDefault = 100;
 export const failedAuthenticationDelayMsMax = 25_000;
+/**
+ * How long a SASL authentication waits for the credential store's first load (a broker
+ * whose listeners opened before its ZooKeeper session and /config/users were read).
+ * Kafka's clients give a connection 10 s to set up (socket.connection.setup.timeout.ms,
+ * kafkajs's authenticationTimeout): past 8 s the connection is dropped unanswered, which
+ * they retry, rather than left to their own timeout.
+ */
+export const saslCredentialsLoadWaitMs = 8_000;
 /** Default of connections.max.idle.ms (Kafka's: 10 minutes). */
 export const connectionIdleMsDefault = 600_000;
 export const connectionIdleMsMin = 10;

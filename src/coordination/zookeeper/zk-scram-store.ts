@@ -10,6 +10,8 @@
  * Every broker keeps all users' credentials in memory, with a children watch
  * on /config/users and a node watch per user, so authentication never asks
  * ZooKeeper; an alteration also refreshes this broker's copy before it returns.
+ * `loaded()` resolves after the first whole load; a new session (after a lost
+ * one) re-reads every user in place, so no user is missing meanwhile.
  */
 import type { ScramCredential, ScramMechanism } from '../../security/scram.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
@@ -100,8 +102,16 @@ export class ZkScramStore implements ScramCredentialStore {
   private readonly armed = new Set<string>();
   private queue: Promise<void> = Promise.resolve();
   private zk: ZkClient | undefined;
+  private markLoaded: () => void = () => {};
+  private readonly whenLoaded = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
 
   constructor(private readonly onError: (err: unknown) => void) {}
+
+  loaded(): Promise<void> {
+    return this.whenLoaded;
+  }
 
   /** Loads every user from `zk` (a new session after a lost one too) and watches for changes. */
   async attach(zk: ZkClient): Promise<void> {
@@ -109,8 +119,7 @@ export class ZkScramStore implements ScramCredentialStore {
     this.armed.clear();
     await zk.ensurePath(configUsersPath);
     await this.enqueue(async () => {
-      this.users.clear();
-      await this.refreshUsers(zk);
+      await this.refreshUsers(zk, true);
     });
   }
 
@@ -164,7 +173,8 @@ export class ZkScramStore implements ScramCredentialStore {
     }
   }
 
-  private async refreshUsers(zk: ZkClient): Promise<void> {
+  /** Re-reads the user list and each new user (`all`: every user, for a new session). */
+  private async refreshUsers(zk: ZkClient, all = false): Promise<void> {
     await this.arm(
       zk,
       'children',
@@ -174,7 +184,9 @@ export class ZkScramStore implements ScramCredentialStore {
     const names = await zk.children(configUsersPath);
     const present = new Set(names.map(desanitizeUser));
     for (const user of [...this.users.keys()]) if (!present.has(user)) this.users.delete(user);
-    for (const name of names) if (!this.users.has(desanitizeUser(name))) await this.refreshUser(zk, name);
+    for (const name of names) if (all || !this.users.has(desanitizeUser(name))) await this.refreshUser(zk, name);
+    // every user is in memory now (a failed first load is completed by the next watch's refresh)
+    this.markLoaded();
   }
 
   private async refreshUser(zk: ZkClient, name: string): Promise<void> {
