@@ -27,7 +27,8 @@ import {
   type UserScramCredentials,
 } from '../scram-store.js';
 import { updateConfigEntity } from './config-entity.js';
-import { type ZkClient, ZkEvent } from './zk-client.js';
+import { WatchedRefreshes } from './watched-refreshes.js';
+import type { ZkClient } from './zk-client.js';
 import { parseZnode } from './zk-paths.js';
 
 export const configUsersPath = '/config/users';
@@ -99,15 +100,16 @@ export async function readAllScramCredentials(zk: ZkClient): Promise<Map<string,
 
 export class ZkScramStore implements ScramCredentialStore {
   private readonly users = new Map<string, UserCredentials>();
-  private readonly armed = new Set<string>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly refreshes: WatchedRefreshes;
   private zk: ZkClient | undefined;
   private markLoaded: () => void = () => {};
   private readonly whenLoaded = new Promise<void>((resolve) => {
     this.markLoaded = resolve;
   });
 
-  constructor(private readonly onError: (err: unknown) => void) {}
+  constructor(onError: (err: unknown) => void) {
+    this.refreshes = new WatchedRefreshes(onError);
+  }
 
   loaded(): Promise<void> {
     return this.whenLoaded;
@@ -116,9 +118,9 @@ export class ZkScramStore implements ScramCredentialStore {
   /** Loads every user from `zk` (a new session after a lost one too) and watches for changes. */
   async attach(zk: ZkClient): Promise<void> {
     this.zk = zk;
-    this.armed.clear();
+    this.refreshes.disarmAll();
     await zk.ensurePath(configUsersPath);
-    await this.enqueue(async () => {
+    await this.refreshes.enqueue(async () => {
       await this.refreshUsers(zk, true);
     });
   }
@@ -139,38 +141,17 @@ export class ZkScramStore implements ScramCredentialStore {
     const zk = this.zk;
     if (!zk) throw new SluiceError(ErrorCode.BrokerNotReady, 'the ZooKeeper coordinator is not running');
     await writeScramChanges(zk, user, changes);
-    await this.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
+    await this.refreshes.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(async () => {
-      try {
-        await step();
-      } catch (err) {
-        this.onError(err);
-      }
-    });
-    this.queue = next;
-    return next;
-  }
-
-  private async arm(
+  /** Arms a watch of this session's (its refresh is dropped once another session is attached). */
+  private arm(
     zk: ZkClient,
     key: string,
     register: (cb: (type: number) => void) => Promise<unknown>,
     onFire: () => Promise<void>,
   ): Promise<void> {
-    if (this.armed.has(key)) return;
-    this.armed.add(key);
-    try {
-      await register((type) => {
-        this.armed.delete(key);
-        if (type !== ZkEvent.Session && this.zk === zk) void this.enqueue(onFire);
-      });
-    } catch (err) {
-      this.armed.delete(key);
-      throw err;
-    }
+    return this.refreshes.arm(key, register, onFire, () => this.zk === zk);
   }
 
   /** Re-reads the user list and each new user (`all`: every user, for a new session). */
