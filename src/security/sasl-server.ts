@@ -146,6 +146,12 @@ export class SaslServerSession {
     }
   }
 
+  /** A request other than the SASL ones before authentication (Kafka's IllegalSaslStateException): the connection closes. */
+  refuse(reason: string): void {
+    this.fail();
+    this.failure = reason;
+  }
+
   /** `User:<name>` once authenticated. */
   get principal(): string | undefined {
     return this.authenticatedUser === undefined ? undefined : userPrincipal(this.authenticatedUser);

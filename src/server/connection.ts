@@ -36,7 +36,8 @@ export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_hand
  * SASL on a SASL_PLAINTEXT or SASL_SSL listener: the mechanisms it accepts
  * and where credentials are looked up. Until a connection authenticates only
  * ApiVersions, SaslHandshake and SaslAuthenticate are served; any other
- * request closes it (Kafka's SaslServerAuthenticator does the same).
+ * request closes it after connection.failed.authentication.delay.ms, unanswered
+ * (Kafka's SaslServerAuthenticator does the same).
  */
 export interface ConnectionSasl {
   mechanisms: readonly SaslMechanism[];
@@ -267,9 +268,13 @@ export class Connection<R> {
     try {
       const route = this.codec.route(request);
       if (this.sasl && !this.sasl.authenticated && 'apiKey' in route && !beforeAuthentication.has(route.apiKey)) {
+        // Kafka's IllegalSaslStateException, an authentication failure: closed after the failure delay too
         this.slots.pop();
         this.limits.pool.release(reservedBytes);
-        this.fail('unauthenticated', `${api} request before SASL authentication`);
+        this.limits.closed.unauthenticated++;
+        this.warnClose({ remote: this.socket.remoteAddress, reason: `${api} request before SASL authentication` });
+        this.sasl.refuse(`${api} request before SASL authentication`);
+        this.writeReady();
         return;
       }
       if ('reply' in route) work = Promise.resolve(route.reply);

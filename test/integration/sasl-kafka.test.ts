@@ -323,8 +323,11 @@ describe('before authentication', () => {
     const versions = await rawRequest(18, 0, Buffer.alloc(0));
     expect(versions.closed).toBe(false);
     expect(versions.received.readInt16BE(8)).toBe(0);
-    // Metadata v0 for every topic (an empty list)
+    // Metadata v0 for every topic (an empty list): closed unanswered, after the failed-authentication
+    // delay as Kafka does for its IllegalSaslStateException (not before it, less the timers' clock skew)
+    const sentAt = performance.now();
     const metadata = await rawRequest(3, 0, Buffer.from([0, 0, 0, 0]));
     expect(metadata).toEqual({ received: Buffer.alloc(0), closed: true });
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(failedAuthenticationDelayMs - 25);
   });
 });
