@@ -7,8 +7,8 @@
  *
  *   Produce                Write on each topic                       TOPIC_AUTHORIZATION_FAILED per partition
  *   Fetch (consumer)       Read on each topic                        per partition
- *   Fetch (follower)       ClusterAction on the cluster              every partition TOPIC_AUTHORIZATION_FAILED (native
- *                          listener; the Kafka listener serves replica_id >= 0 as a consumer, Read on each topic)
+ *   Fetch (follower)       ClusterAction on the cluster              every partition TOPIC_AUTHORIZATION_FAILED (a Kafka
+ *                          client's replica_id >= 0 too; allowed, it is served as a consumer)
  *   ListOffsets            Describe on each topic                    per partition
  *   Metadata               Describe on each topic (unauthorized topics left out of an all-topics answer,
  *                          TOPIC_AUTHORIZATION_FAILED when named); auto-creation needs Create on the cluster or topic

@@ -12,7 +12,9 @@
  * Read on each topic (TOPIC_AUTHORIZATION_FAILED on that topic's partitions);
  * a follower needs ClusterAction on the cluster, and without it every
  * partition it named is answered TOPIC_AUTHORIZATION_FAILED at once (the
- * request itself is not refused, and nothing is read or recorded).
+ * request itself is not refused, and nothing is read or recorded). A Kafka
+ * client's Fetch naming a replica_id is authorized the same way, then served
+ * as a consumer's (Sluice replicates over the native protocol).
  */
 
 import { isGroupRefusal } from '../groups/group.js';
@@ -196,12 +198,14 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         });
       }
     }
-    if (ctx.authorizer && replicaId >= 0 && !allowedOnCluster(ctx, client, AclOperation.ClusterAction)) {
+    // a Kafka-protocol follower is served as a consumer, but authorized as a follower (Kafka's rules)
+    const follower = replicaId >= 0 || request.kafkaFollower === true;
+    if (ctx.authorizer && follower && !allowedOnCluster(ctx, client, AclOperation.ClusterAction)) {
       return followerRefused(wanted, client.principal);
     }
     // a consumer needs Read on each topic
     const denied = new Set<string>();
-    if (ctx.authorizer && replicaId < 0) {
+    if (ctx.authorizer && !follower) {
       for (const t of new Set(wanted.flatMap((w) => (w.topic === undefined ? [] : [w.topic])))) {
         if (!allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t)) denied.add(t);
       }

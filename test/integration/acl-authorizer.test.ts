@@ -35,6 +35,7 @@ import { BrokerProcess } from '../helpers/broker-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { cs, hex } from '../helpers/kafka-api-check.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const principal = 'User:ANONYMOUS';
@@ -282,6 +283,50 @@ describe("per-entry refusals, in Kafka's shape", () => {
       const consumer = await fetch(-1, ['orders']);
       expect(consumer.topics[0]?.partitions[0]?.errorCode).toBe(0);
       expect(consumer.topics[0]?.partitions[0]?.records.length).toBeGreaterThan(0);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a Kafka client naming a replica_id is authorized as a follower: without ClusterAction every partition is refused', async () => {
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      type Decoded = {
+        errorCode: number;
+        responses: { topicName: string; partitions: { partition: number; errorCode: number; messages: unknown[] }[] }[];
+      };
+      // kafkajs 2.2.4's Fetch v7 encoder; User:ANONYMOUS may Read orders but has no ClusterAction
+      const fetch = async (replicaId: number) =>
+        kafkajsResponse<Decoded>(
+          'fetch',
+          7,
+          await raw.call(
+            await kafkajsRequest('fetch', 7, {
+              replicaId,
+              maxWaitTime: 0,
+              minBytes: 1,
+              maxBytes: 1 << 20,
+              isolationLevel: 0,
+              topics: [
+                {
+                  topic: 'orders',
+                  partitions: [{ partition: 0, fetchOffset: '0', logStartOffset: '-1', maxBytes: 1 << 16 }],
+                },
+              ],
+            }),
+          ),
+        );
+      const follower = (await fetch(1)).decoded;
+      expect(follower.errorCode).toBe(0);
+      expect(
+        follower.responses.map((t) => [
+          t.topicName,
+          t.partitions.map((p) => [p.partition, p.errorCode, p.messages.length]),
+        ]),
+      ).toEqual([['orders', [[0, WireError.TOPIC_AUTHORIZATION_FAILED, 0]]]]);
+      const consumer = (await fetch(-1)).decoded;
+      expect(consumer.responses[0]?.partitions[0]?.errorCode).toBe(0);
+      expect(consumer.responses[0]?.partitions[0]?.messages.length).toBeGreaterThan(0);
     } finally {
       raw.close();
     }
