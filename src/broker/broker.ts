@@ -35,7 +35,12 @@ import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
-import { groupOffsetsSegmentBytes, readinessProbeTimeoutMs, zookeeperRejoinBackoffMs } from '../shared/limits.js';
+import {
+  groupOffsetsSegmentBytes,
+  readinessProbeTimeoutMs,
+  saslCredentialsLoadWaitMs,
+  zookeeperRejoinBackoffMs,
+} from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
@@ -409,9 +414,25 @@ function listenerSasl(
   coordinator: Coordinator,
 ): ConnectionSasl | undefined {
   if (!usesSasl(config.string(key) as SecurityProtocol)) return undefined;
+  const store = coordinator.scramCredentials;
+  let loaded = store === undefined;
+  void store?.loaded().then(() => {
+    loaded = true;
+  });
   return {
     // the config table allows only Sluice's mechanism names in the list
     mechanisms: config.list('sasl.enabled.mechanisms') as SaslMechanism[],
     lookup: (user, mechanism) => coordinator.scramCredentials?.credential(user, mechanism),
+    // the listeners open before the coordinator has read the credentials: wait for them (bounded)
+    credentialsReady: () =>
+      loaded || !store
+        ? Promise.resolve(true)
+        : new Promise<boolean>((resolve) => {
+            const timer = setTimeout(() => resolve(false), saslCredentialsLoadWaitMs);
+            void store.loaded().then(() => {
+              clearTimeout(timer);
+              resolve(true);
+            });
+          }),
   };
 }

@@ -87,6 +87,7 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
   }
   const warnings = [...props.keys()].filter((k) => !known.has(k)).map((k) => `unknown config key ${k} (ignored)`);
   checkRequestMemory(values);
+  checkFailedAuthenticationDelay(values);
   const get = <T>(key: BrokerKey, type: string): T => {
     const v = values.get(key);
     // each key's type is fixed by its spec: asking for another is a bug in the caller
@@ -122,6 +123,23 @@ function checkRequestMemory(values: ReadonlyMap<BrokerKey, unknown>): void {
       'queued.max.request.bytes',
       String(pool),
       `must hold socket.request.max.bytes (${frame}) beside the 1/${queuedRequestSmallReserveDivisor} kept for small requests: at least ${needed}`,
+    );
+  }
+}
+
+/**
+ * Kafka's rule: connection.failed.authentication.delay.ms must be less than
+ * connections.max.idle.ms, or the idle sweep would close a connection before its
+ * delayed answer is written.
+ */
+function checkFailedAuthenticationDelay(values: ReadonlyMap<BrokerKey, unknown>): void {
+  const delay = values.get('connection.failed.authentication.delay.ms') as number;
+  const idle = values.get('connections.max.idle.ms') as number;
+  if (delay >= idle) {
+    throw invalid(
+      'connection.failed.authentication.delay.ms',
+      String(delay),
+      `must be less than connections.max.idle.ms (${idle}), or failed authentications would time out instead of being answered`,
     );
   }
 }

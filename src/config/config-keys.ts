@@ -18,6 +18,8 @@ import {
   connectionsMaxDefault,
   connectionsMaxMax,
   connectionsPerIpMaxDefault,
+  failedAuthenticationDelayMsDefault,
+  failedAuthenticationDelayMsMax,
   frameReadTimeoutMsDefault,
   frameReadTimeoutMsMax,
   frameReadTimeoutMsMin,
@@ -344,6 +346,13 @@ export const configKeys = {
     min: connectionIdleMsMin,
     max: connectionIdleMsMax,
     doc: 'a connection idle this long is closed',
+  },
+  'connection.failed.authentication.delay.ms': {
+    kind: 'int',
+    default: String(failedAuthenticationDelayMsDefault),
+    min: 0,
+    max: failedAuthenticationDelayMsMax,
+    doc: 'a failed SASL authentication is answered, and its connection closed, this long after it failed (less than connections.max.idle.ms)',
   },
   'max.connections': {
     kind: 'int',

@@ -25,6 +25,12 @@ export interface UserScramCredentials {
 export type ScramChanges = Partial<Record<ScramMechanism, ScramCredential | null>>;
 
 export interface ScramCredentialStore {
+  /**
+   * Resolves once the in-memory copy holds every stored user (the first load
+   * at start-up; never rejects). Until then `credential` may miss a user who
+   * exists, so authentication waits for it (connection.ts).
+   */
+  loaded(): Promise<void>;
   /** The stored credential, from memory. */
   credential(user: string, mechanism: ScramMechanism): ScramCredential | undefined;
   /** Every user with at least one credential, by name. */

@@ -7,14 +7,15 @@
  *
  *   Produce                Write on each topic                       TOPIC_AUTHORIZATION_FAILED per partition
  *   Fetch (consumer)       Read on each topic                        per partition
- *   Fetch (follower)       ClusterAction on the cluster              every partition TOPIC_AUTHORIZATION_FAILED
+ *   Fetch (follower)       ClusterAction on the cluster              every partition TOPIC_AUTHORIZATION_FAILED (a Kafka
+ *                          client's replica_id >= 0 too; allowed, it is served as a consumer)
  *   ListOffsets            Describe on each topic                    per partition
  *   Metadata               Describe on each topic (unauthorized topics left out of an all-topics answer,
  *                          TOPIC_AUTHORIZATION_FAILED when named); auto-creation needs Create on the cluster or topic
  *   OffsetForLeaderEpoch   Describe on each topic (ClusterAction on the cluster for a follower)
  *   OffsetCommit           Read on the group, Read on each topic
  *   OffsetFetch            Describe on the group, Describe on each topic (unauthorized ones left out of "all")
- *   FindCoordinator        Describe on the group
+ *   FindCoordinator        Describe on the group (each key of a v4 batch on its own, GROUP_AUTHORIZATION_FAILED per key)
  *   Join/Sync/Heartbeat/LeaveGroup   Read on the group                GROUP_AUTHORIZATION_FAILED
  *   DescribeGroups         Describe on each group
  *   ListGroups             Describe on the cluster, else only the groups the client may Describe

@@ -7,6 +7,14 @@
  * Consumers read from the leader up to the high watermark (what every in-sync
  * replica has). A follower (`replicaId` set) reads up to the log end, and the
  * offset it asks for tells the leader how far it has replicated.
+ *
+ * Authorization is Kafka's (KafkaApis.handleFetchRequest): a consumer needs
+ * Read on each topic (TOPIC_AUTHORIZATION_FAILED on that topic's partitions);
+ * a follower needs ClusterAction on the cluster, and without it every
+ * partition it named is answered TOPIC_AUTHORIZATION_FAILED at once (the
+ * request itself is not refused, and nothing is read or recorded). A Kafka
+ * client's Fetch naming a replica_id is authorized the same way, then served
+ * as a consumer's (Sluice replicates over the native protocol).
  */
 
 import { isGroupRefusal } from '../groups/group.js';
@@ -16,7 +24,7 @@ import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
-import { AclOperation, allowed } from './authorize.js';
+import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
@@ -127,6 +135,24 @@ function followerBehindLogStart(ctx: HandlerContext, wanted: Wanted[], replicaId
   );
 }
 
+/** A follower's fetch without ClusterAction (Kafka's): every partition TOPIC_AUTHORIZATION_FAILED, none read. */
+function followerRefused(wanted: Wanted[], principal: string): FetchResponse {
+  const error = toWireError(
+    new SluiceError(ErrorCode.TopicAuthorizationFailed, `${principal} is not authorized to ClusterAction the cluster`),
+  );
+  const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
+  for (const w of wanted) {
+    const key = w.topicId === undefined ? `n:${w.topic}` : `i:${w.topicId}`;
+    let answer = byTopic.get(key);
+    if (!answer) {
+      answer = { name: w.topic ?? '', ...(w.topicId === undefined ? {} : { topicId: w.topicId }), partitions: [] };
+      byTopic.set(key, answer);
+    }
+    answer.partitions.push({ partition: w.partition, ...error, highWatermark: -1, logStartOffset: -1, records: empty });
+  }
+  return { errorCode: 0, topics: [...byTopic.values()] };
+}
+
 /** A group member's fetch names its generation and member id too (the shape cannot say "required with groupId"). */
 function membership(request: FetchRequest): { generationId: number; memberId: string } {
   if (request.generationId === undefined) throw bad('generationId must be an integer');
@@ -172,9 +198,14 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         });
       }
     }
-    // a consumer needs Read on each topic (a follower's ClusterAction was checked for the whole request)
+    // a Kafka-protocol follower is served as a consumer, but authorized as a follower (Kafka's rules)
+    const follower = replicaId >= 0 || request.kafkaFollower === true;
+    if (ctx.authorizer && follower && !allowedOnCluster(ctx, client, AclOperation.ClusterAction)) {
+      return followerRefused(wanted, client.principal);
+    }
+    // a consumer needs Read on each topic
     const denied = new Set<string>();
-    if (ctx.authorizer && replicaId < 0) {
+    if (ctx.authorizer && !follower) {
       for (const t of new Set(wanted.flatMap((w) => (w.topic === undefined ? [] : [w.topic])))) {
         if (!allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t)) denied.add(t);
       }

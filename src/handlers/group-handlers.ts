@@ -34,11 +34,31 @@ async function orRefusal<T>(
   }
 }
 
+/**
+ * FindCoordinator: Describe on each group is checked key by key (Kafka's
+ * getCoordinator): a v4 batch answers GROUP_AUTHORIZATION_FAILED on the
+ * groups refused and the coordinators of the others; one key is answered
+ * with its own error.
+ */
 export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
-  async handle(request, ctx) {
-    await ctx.groups.offsets.ensureTopic();
+  async handle(request, ctx, client) {
+    const keys = request.keys ?? [request.key];
+    const refused = new Set(
+      keys.filter((group) => !allowed(ctx, client, AclOperation.Describe, ResourceType.Group, group)),
+    );
+    // the offsets topic is made for an authorized group only (Kafka's order: authorize, then create)
+    if (refused.size < keys.length) await ctx.groups.offsets.ensureTopic();
     const coordinatorOf = (group: string) => {
+      if (refused.has(group)) {
+        return {
+          errorCode: WireError.GROUP_AUTHORIZATION_FAILED,
+          errorMessage: `${client.principal} is not authorized to Describe group ${group}`,
+          nodeId: -1,
+          host: '',
+          port: -1,
+        };
+      }
       // the coordinator is the leader of the group's offsets partition (Kafka's rule)
       const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
       const leader = state ? ctx.coordinator.brokers().find((b) => b.nodeId === state.leader) : undefined;

@@ -24,9 +24,6 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.OffsetFetch]: (r, ctx, c) => {
     if (r.groups === undefined) checkGroup(ctx, c, AclOperation.Describe, r.groupId);
   },
-  [ApiKey.FindCoordinator]: (r, ctx, c) => {
-    for (const group of r.keys ?? [r.key]) checkGroup(ctx, c, AclOperation.Describe, group);
-  },
   [ApiKey.AlterPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.ListPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
@@ -49,10 +46,8 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
       `${c.principal} is not authorized to IdempotentWrite the cluster nor to Write any topic`,
     );
   },
-  // a follower's requests: brokers act with ClusterAction on the cluster
-  [ApiKey.Fetch]: (r, ctx, c) => {
-    if ((r.replicaId ?? -1) >= 0) checkCluster(ctx, c, AclOperation.ClusterAction);
-  },
+  // a follower's requests: brokers act with ClusterAction on the cluster (a follower's Fetch is
+  // answered partition by partition in its handler, and FindCoordinator key by key in its own, as Kafka's)
   [ApiKey.OffsetForLeaderEpoch]: (r, ctx, c) => {
     if ((r.replicaId ?? -1) >= 0) checkCluster(ctx, c, AclOperation.ClusterAction);
   },

@@ -268,6 +268,14 @@ export class ReplicaFetcher {
     if (response.errorCode !== 0) {
       throw new SluiceError(errorCodeOfWire(response.errorCode), `fetch refused: ${wireErrorName(response.errorCode)}`);
     }
+    // a leader refuses a follower without ClusterAction on every partition (Kafka's shape): this broker's
+    // principal lacks it, so warn and back off like any refused fetch instead of asking again at once
+    if (response.topics.some((t) => t.partitions.some((p) => p.errorCode === WireError.TOPIC_AUTHORIZATION_FAILED))) {
+      throw new SluiceError(
+        ErrorCode.TopicAuthorizationFailed,
+        "fetch refused: TOPIC_AUTHORIZATION_FAILED (the broker's principal needs ClusterAction on the cluster)",
+      );
+    }
     for (const t of response.topics) {
       for (const p of t.partitions) {
         const f = this.current(sent, t.name, p.partition);

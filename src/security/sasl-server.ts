@@ -29,6 +29,12 @@ import type { SaslMechanism } from './security-protocol.js';
 /** The stored credential of a user for a SCRAM mechanism (PLAIN is checked against SCRAM-SHA-512, else SHA-256). */
 export type CredentialLookup = (user: string, mechanism: ScramMechanism) => ScramCredential | undefined;
 
+/**
+ * Resolves true once the credential store holds every stored user, false when it
+ * has not loaded within the broker's bound (the broker has only just started).
+ */
+export type CredentialsReady = () => Promise<boolean>;
+
 /** Checked against for a PLAIN user without credentials (never matches: its keys are zeros). */
 const unknownUserCredential: ScramCredential = {
   salt: Buffer.alloc(32),
@@ -53,11 +59,18 @@ export class SaslServerSession {
   mustClose = false;
   /** Kafka's SaslHandshake v0: the next frames are raw SASL messages (until authenticated). */
   rawTokens = false;
+  /**
+   * True when the connection must close without an answer: the credentials had not
+   * loaded in time. Kafka's clients retry a dropped connection, while any SaslAuthenticate
+   * error (even a retriable code) ends their attempt for good.
+   */
+  closeUnanswered = false;
 
   constructor(
     readonly enabled: readonly SaslMechanism[],
     private readonly lookup: CredentialLookup,
     private readonly onAuthenticated: (user: string) => void,
+    private readonly credentialsReady: CredentialsReady = () => Promise.resolve(true),
   ) {}
 
   get authenticated(): boolean {
@@ -96,6 +109,12 @@ export class SaslServerSession {
     if (this.state !== 'authenticate' || !mechanism) {
       throw new SluiceError(ErrorCode.IllegalSaslState, 'SaslAuthenticate request not expected at this time');
     }
+    if (!(await this.credentialsReady())) {
+      this.fail();
+      this.closeUnanswered = true;
+      this.failure = 'the credential store has not loaded yet (the broker is starting); the client may retry';
+      throw new SluiceError(ErrorCode.BrokerNotReady, this.failure);
+    }
     try {
       if (mechanism === 'PLAIN') {
         const { user, password } = parsePlain(message);
@@ -125,6 +144,12 @@ export class SaslServerSession {
         cause: err,
       });
     }
+  }
+
+  /** A request other than the SASL ones before authentication (Kafka's IllegalSaslStateException): the connection closes. */
+  refuse(reason: string): void {
+    this.fail();
+    this.failure = reason;
   }
 
   /** `User:<name>` once authenticated. */

@@ -8,6 +8,8 @@
  * frame, or one that does not arrive whole within socket.request.read.timeout.ms,
  * closes the connection, as does connections.max.idle.ms without traffic; a
  * bad request body gets an error response; nothing a client sends can crash the broker.
+ * A failed SASL authentication is answered, and the connection closed, only after
+ * connection.failed.authentication.delay.ms (Kafka's), on both listeners.
  */
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -17,7 +19,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { NativeAnswer, ResponseOf } from '../protocol/native/apis.js';
 import type { ParsedRequest } from '../protocol/native/request-check.js';
 import { anonymousPrincipal, type Principal, userPrincipal } from '../security/principal.js';
-import { type CredentialLookup, SaslServerSession } from '../security/sasl-server.js';
+import { type CredentialLookup, type CredentialsReady, SaslServerSession } from '../security/sasl-server.js';
 import type { SaslMechanism } from '../security/security-protocol.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -34,11 +36,14 @@ export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_hand
  * SASL on a SASL_PLAINTEXT or SASL_SSL listener: the mechanisms it accepts
  * and where credentials are looked up. Until a connection authenticates only
  * ApiVersions, SaslHandshake and SaslAuthenticate are served; any other
- * request closes it (Kafka's SaslServerAuthenticator does the same).
+ * request closes it after connection.failed.authentication.delay.ms, unanswered
+ * (Kafka's SaslServerAuthenticator does the same).
  */
 export interface ConnectionSasl {
   mechanisms: readonly SaslMechanism[];
   lookup: CredentialLookup;
+  /** Waits (bounded) for the credential store's first load; without it lookups are taken as they are. */
+  credentialsReady?: CredentialsReady;
 }
 
 /** The APIs a SASL connection may send before it has authenticated. */
@@ -54,6 +59,8 @@ export interface ConnectionLimits {
   frameReadTimeoutMs: number;
   /** connections.max.idle.ms */
   idleMs: number;
+  /** connection.failed.authentication.delay.ms: how long a failed SASL authentication waits for its answer and close. */
+  failedAuthenticationDelayMs: number;
   pool: RequestMemoryPool;
 }
 
@@ -107,6 +114,11 @@ export class Connection<R> {
   private muteTimer: NodeJS.Timeout | undefined;
   /** When the current mute ends (performance.now() time). */
   private mutedUntil = 0;
+  /**
+   * A failed SASL authentication's delay (Kafka's connection.failed.authentication.delay.ms):
+   * running while the failure's answer waits; 'over' once it may be written and the connection closed.
+   */
+  private failureDelay: NodeJS.Timeout | 'over' | undefined;
 
   constructor(
     private readonly socket: net.Socket,
@@ -119,9 +131,14 @@ export class Connection<R> {
     sasl?: ConnectionSasl,
   ) {
     if (sasl) {
-      this.sasl = new SaslServerSession(sasl.mechanisms, sasl.lookup, (user) => {
-        this.principal = userPrincipal(user);
-      });
+      this.sasl = new SaslServerSession(
+        sasl.mechanisms,
+        sasl.lookup,
+        (user) => {
+          this.principal = userPrincipal(user);
+        },
+        sasl.credentialsReady,
+      );
     }
     this.reader = new RequestReader(
       limits.pool,
@@ -146,6 +163,7 @@ export class Connection<R> {
     socket.on('close', () => {
       this.closed = true;
       if (this.muteTimer) clearTimeout(this.muteTimer);
+      if (this.failureDelay !== undefined && this.failureDelay !== 'over') clearTimeout(this.failureDelay);
       this.reader.stop();
       this.idle?.();
       for (const listener of this.closeListeners) {
@@ -250,9 +268,13 @@ export class Connection<R> {
     try {
       const route = this.codec.route(request);
       if (this.sasl && !this.sasl.authenticated && 'apiKey' in route && !beforeAuthentication.has(route.apiKey)) {
+        // Kafka's IllegalSaslStateException, an authentication failure: closed after the failure delay too
         this.slots.pop();
         this.limits.pool.release(reservedBytes);
-        this.fail('unauthenticated', `${api} request before SASL authentication`);
+        this.limits.closed.unauthenticated++;
+        this.warnClose({ remote: this.socket.remoteAddress, reason: `${api} request before SASL authentication` });
+        this.sasl.refuse(`${api} request before SASL authentication`);
+        this.writeReady();
         return;
       }
       if ('reply' in route) work = Promise.resolve(route.reply);
@@ -289,6 +311,14 @@ export class Connection<R> {
         // the request's bytes are no longer needed once it is answered
         this.limits.pool.release(reservedBytes);
         this.muteFor(throttleOf(response));
+        if (this.sasl?.closeUnanswered) {
+          // the credentials were not loaded in time: a dropped connection, which clients retry
+          this.limits.closed.unauthenticated++;
+          this.warnClose({ remote: this.socket.remoteAddress, reason: this.sasl.failure });
+          slot.frame = null;
+          this.writeReady();
+          return;
+        }
         try {
           slot.frame = this.codec.encode(request, response);
         } catch (err) {
@@ -333,8 +363,32 @@ export class Connection<R> {
       });
   }
 
+  /**
+   * True while a failed SASL authentication waits out connection.failed.authentication.delay.ms
+   * (started here the first time): nothing more is written or read until then, and then
+   * the failure's answer goes out and the connection closes, as Kafka's Selector does. The
+   * waiting connection keeps its place under max.connections, which bounds how many wait.
+   */
+  private holdingFailure(): boolean {
+    if (!this.sasl?.mustClose || this.sasl.closeUnanswered || this.failureDelay === 'over') return false;
+    const delayMs = this.limits.failedAuthenticationDelayMs;
+    if (delayMs <= 0) {
+      this.failureDelay = 'over';
+      return false;
+    }
+    if (this.failureDelay === undefined) {
+      this.failureDelay = setTimeout(() => {
+        this.failureDelay = 'over';
+        this.writeReady();
+      }, delayMs);
+      this.updateFlow();
+    }
+    return true;
+  }
+
   /** Writes every answered response at the head of the queue, in order. */
   private writeReady(): void {
+    if (this.holdingFailure()) return;
     while (this.slots.length > 0 && (this.slots[0] as Slot).frame !== undefined) {
       const { frame } = this.slots.shift() as Slot;
       if (!frame || this.closed) continue;
@@ -379,6 +433,7 @@ export class Connection<R> {
     if (this.closed) return;
     const busy =
       this.muteTimer !== undefined ||
+      (this.failureDelay !== undefined && this.failureDelay !== 'over') ||
       this.slots.length >= connectionInFlightMax ||
       this.socket.writableNeedDrain ||
       this.reader.blocked;

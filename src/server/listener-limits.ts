@@ -14,6 +14,7 @@ export function listenerLimitsOf(config: BrokerConfig, log: Logger, registry?: R
     maxFrameBytes: config.int('socket.request.max.bytes'),
     frameReadTimeoutMs: config.int('socket.request.read.timeout.ms'),
     idleMs: config.int('connections.max.idle.ms'),
+    failedAuthenticationDelayMs: config.int('connection.failed.authentication.delay.ms'),
     pool: new RequestMemoryPool(config.int('queued.max.request.bytes')),
     quotas: new ConnectionQuotas(connections.max, config.int('max.connections.per.ip')),
     closed: { frame_timeout: 0, idle: 0, invalid_frame: 0, tls_handshake: 0, unauthenticated: 0 },

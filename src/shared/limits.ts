@@ -103,6 +103,24 @@ export const queuedRequestSmallFrameBytesMax = 64 * 1024;
 export const frameReadTimeoutMsDefault = 30_000;
 export const frameReadTimeoutMsMin = 10;
 export const frameReadTimeoutMsMax = 3_600_000;
+/**
+ * Default of connection.failed.authentication.delay.ms (Kafka's: 100 ms): the answer
+ * to a failed SASL authentication, and the close after it, wait this long, so a client
+ * guessing passwords gets one guess per delay per connection. The upper bound keeps the
+ * clear error ahead of a client's request.timeout.ms (30 s in Kafka's clients and ours):
+ * a longer delay would turn it into a timeout. Connections waiting out the delay stay
+ * open and count against max.connections, which bounds how many wait at once (Kafka's).
+ */
+export const failedAuthenticationDelayMsDefault = 100;
+export const failedAuthenticationDelayMsMax = 25_000;
+/**
+ * How long a SASL authentication waits for the credential store's first load (a broker
+ * whose listeners opened before its ZooKeeper session and /config/users were read).
+ * Kafka's clients give a connection 10 s to set up (socket.connection.setup.timeout.ms,
+ * kafkajs's authenticationTimeout): past 8 s the connection is dropped unanswered, which
+ * they retry, rather than left to their own timeout.
+ */
+export const saslCredentialsLoadWaitMs = 8_000;
 /** Default of connections.max.idle.ms (Kafka's: 10 minutes). */
 export const connectionIdleMsDefault = 600_000;
 export const connectionIdleMsMin = 10;

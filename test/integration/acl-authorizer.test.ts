@@ -28,10 +28,14 @@ import {
 } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/index.js';
+import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { AclOperation } from '../../src/security/acl.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
+import { cs, hex } from '../helpers/kafka-api-check.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
+import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { RawClient } from '../helpers/raw-client.js';
 
 const principal = 'User:ANONYMOUS';
@@ -235,6 +239,120 @@ describe('group ACLs for committing', () => {
     expect(ok.code, ok.stderr).toBe(0);
     const refused = await run(['group', 'reset-offsets', 'others', '--topic', 'orders', '--to-earliest', '--execute']);
     expectOneLineError(refused, /GROUP_AUTHORIZATION_FAILED/);
+  });
+});
+
+describe("per-entry refusals, in Kafka's shape", () => {
+  it('a follower Fetch without ClusterAction: TOPIC_AUTHORIZATION_FAILED on every partition, the request itself answered', async () => {
+    // brokers replicate over the native listener: a follower's Fetch names its broker id as replicaId
+    const raw = await RawClient.connect(broker.port);
+    try {
+      type Answer = {
+        errorCode: number;
+        topics: {
+          name: string;
+          partitions: { partition: number; errorCode: number; highWatermark: number; records: Uint8Array }[];
+        }[];
+      };
+      const fetch = (replicaId: number, topics: string[]) =>
+        raw.call<Answer>(ApiKey.Fetch, {
+          replicaId,
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          topics: topics.map((name) => ({
+            name,
+            partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 16 }],
+          })),
+        });
+      // User:ANONYMOUS may Read orders but has no ClusterAction: as a follower it reads nothing, not even orders
+      const follower = await fetch(1, ['orders', 'sales.eu', 'no-such-topic']);
+      expect(follower.errorCode).toBe(0);
+      expect(
+        follower.topics.map((t) => [
+          t.name,
+          t.partitions.map((p) => [p.partition, p.errorCode, p.highWatermark, p.records.length]),
+        ]),
+      ).toEqual(
+        ['orders', 'sales.eu', 'no-such-topic'].map((topic) => [
+          topic,
+          [[0, WireError.TOPIC_AUTHORIZATION_FAILED, -1, 0]],
+        ]),
+      );
+      // the same connection as a consumer reads what its ACLs allow
+      const consumer = await fetch(-1, ['orders']);
+      expect(consumer.topics[0]?.partitions[0]?.errorCode).toBe(0);
+      expect(consumer.topics[0]?.partitions[0]?.records.length).toBeGreaterThan(0);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('a Kafka client naming a replica_id is authorized as a follower: without ClusterAction every partition is refused', async () => {
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      type Decoded = {
+        errorCode: number;
+        responses: { topicName: string; partitions: { partition: number; errorCode: number; messages: unknown[] }[] }[];
+      };
+      // kafkajs 2.2.4's Fetch v7 encoder; User:ANONYMOUS may Read orders but has no ClusterAction
+      const fetch = async (replicaId: number) =>
+        kafkajsResponse<Decoded>(
+          'fetch',
+          7,
+          await raw.call(
+            await kafkajsRequest('fetch', 7, {
+              replicaId,
+              maxWaitTime: 0,
+              minBytes: 1,
+              maxBytes: 1 << 20,
+              isolationLevel: 0,
+              topics: [
+                {
+                  topic: 'orders',
+                  partitions: [{ partition: 0, fetchOffset: '0', logStartOffset: '-1', maxBytes: 1 << 16 }],
+                },
+              ],
+            }),
+          ),
+        );
+      const follower = (await fetch(1)).decoded;
+      expect(follower.errorCode).toBe(0);
+      expect(
+        follower.responses.map((t) => [
+          t.topicName,
+          t.partitions.map((p) => [p.partition, p.errorCode, p.messages.length]),
+        ]),
+      ).toEqual([['orders', [[0, WireError.TOPIC_AUTHORIZATION_FAILED, 0]]]]);
+      const consumer = (await fetch(-1)).decoded;
+      expect(consumer.responses[0]?.partitions[0]?.errorCode).toBe(0);
+      expect(consumer.responses[0]?.partitions[0]?.messages.length).toBeGreaterThan(0);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('FindCoordinator v4 answers each group on its own: the coordinator of one, GROUP_AUTHORIZATION_FAILED for the other', async () => {
+    const raw = await KafkaRawClient.connect(broker.kafkaPort);
+    try {
+      // hand-laid (kafkajs has no v4): request header tags, key type 0, [readers, others], tags
+      const found = await raw.call({
+        apiKey: 10,
+        apiVersion: 4,
+        body: hex(`00 00 03 ${cs('readers')} ${cs('others')} 00`),
+      });
+      const port = broker.kafkaPort.toString(16).padStart(8, '0');
+      const refused = 'User:ANONYMOUS is not authorized to Describe group others';
+      // response header tags, throttle, [key, node, host, port, error, message, tags] × 2, tags
+      expect(found.toString('hex')).toBe(
+        hex(
+          `00 00000000 03 ${cs('readers')} 00000000 ${cs('127.0.0.1')} ${port} 0000 00 00` +
+            ` ${cs('others')} ffffffff ${cs('')} ffffffff 001e ${cs(refused)} 00 00`,
+        ).toString('hex'),
+      );
+    } finally {
+      raw.close();
+    }
   });
 });
 

@@ -6,7 +6,8 @@
  * running broker. Kafka's own clients authenticate with each mechanism:
  * kafkajs 2.2.4 (PLAIN, SCRAM-SHA-256, SCRAM-SHA-512) and kcat/librdkafka
  * (SCRAM-SHA-512); a wrong password and an unknown user are refused with
- * Kafka's message and the broker keeps serving; any request but ApiVersions
+ * Kafka's message and the broker keeps serving (the answer and the close wait
+ * connection.failed.authentication.delay.ms); any request but ApiVersions
  * and SaslHandshake before authentication closes the connection.
  */
 import net from 'node:net';
@@ -20,6 +21,9 @@ let broker: BrokerProcess;
 const cli = new CliRunner();
 const kcat = new Kcat();
 const opened: { disconnect(): Promise<void> }[] = [];
+
+/** Longer than Kafka's 100 ms default so that the delay stands out from the time a refusal takes without it. */
+const failedAuthenticationDelayMs = 600;
 
 const passwords = { alice: 'alice-secret', bob: 'b0b, with = signs' };
 
@@ -37,6 +41,7 @@ beforeAll(async () => {
       'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512',
       'default.replication.factor=1',
       'group.initial.rebalance.delay.ms=0',
+      `connection.failed.authentication.delay.ms=${failedAuthenticationDelayMs}`,
     ],
   });
   await sluice(['user', 'add', 'alice', '--mechanism', 'SCRAM-SHA-256'], `${passwords.alice}\n`);
@@ -249,12 +254,80 @@ describe('before authentication', () => {
     }
   });
 
+  it('answers a failed authentication after connection.failed.authentication.delay.ms, then closes; others are served meanwhile', async () => {
+    const socket = net.createConnection({ host: '127.0.0.1', port: broker.kafkaPort });
+    const events: { what: 'frame' | 'close'; at: number; frame?: Buffer }[] = [];
+    let pending = Buffer.alloc(0);
+    let notify: (() => void) | undefined;
+    socket.on('data', (c) => {
+      pending = Buffer.concat([pending, c]);
+      while (pending.length >= 4 && pending.length >= 4 + pending.readInt32BE(0)) {
+        events.push({ what: 'frame', at: performance.now(), frame: pending.subarray(4, 4 + pending.readInt32BE(0)) });
+        pending = pending.subarray(4 + pending.readInt32BE(0));
+      }
+      notify?.();
+    });
+    socket.on('close', () => {
+      events.push({ what: 'close', at: performance.now() });
+      notify?.();
+    });
+    socket.on('error', () => {});
+    const until = async (n: number): Promise<void> => {
+      while (events.length < n) await new Promise<void>((resolve) => (notify = resolve));
+    };
+    const request = (apiKey: number, version: number, correlationId: number, body: Buffer): Buffer => {
+      const header = Buffer.alloc(10);
+      header.writeInt16BE(apiKey, 0);
+      header.writeInt16BE(version, 2);
+      header.writeInt32BE(correlationId, 4);
+      header.writeInt16BE(-1, 8);
+      const payload = Buffer.concat([header, body]);
+      const size = Buffer.alloc(4);
+      size.writeInt32BE(payload.length);
+      return Buffer.concat([size, payload]);
+    };
+    try {
+      await new Promise((resolve) => socket.once('connect', resolve));
+      const mechanism = Buffer.from('PLAIN');
+      socket.write(request(17, 1, 1, Buffer.concat([Buffer.from([0, mechanism.length]), mechanism])));
+      await until(1);
+      expect(events[0]?.frame?.readInt16BE(4)).toBe(0);
+      const token = Buffer.from('\u0000bob\u0000not-the-password');
+      const length = Buffer.alloc(4);
+      length.writeInt32BE(token.length);
+      const sentAt = performance.now();
+      socket.write(request(36, 0, 2, Buffer.concat([length, token])));
+      // while the failure waits, the broker serves another client
+      const good = kafka({ mechanism: 'scram-sha-512', username: 'bob', password: passwords.bob }).admin();
+      opened.push(good);
+      await good.connect();
+      expect(await good.listTopics()).toContain('secured');
+      await until(3);
+      const [answer, close] = [events[1], events[2]];
+      // the clear error first (correlation id, SASL_AUTHENTICATION_FAILED = 58, Kafka's message), then the close
+      expect(answer?.what).toBe('frame');
+      expect(answer?.frame?.readInt32BE(0)).toBe(2);
+      expect(answer?.frame?.readInt16BE(4)).toBe(58);
+      expect(answer?.frame?.subarray(8, 8 + (answer.frame.readInt16BE(6) ?? 0)).toString()).toBe(
+        'Authentication failed during authentication due to invalid credentials with SASL mechanism PLAIN',
+      );
+      expect(close?.what).toBe('close');
+      // not before the delay (less a few ms of the broker's timer clock against this one)
+      expect((answer?.at ?? 0) - sentAt).toBeGreaterThanOrEqual(failedAuthenticationDelayMs - 25);
+    } finally {
+      socket.destroy();
+    }
+  });
+
   it('answers ApiVersions, and closes the connection on any other request', async () => {
     const versions = await rawRequest(18, 0, Buffer.alloc(0));
     expect(versions.closed).toBe(false);
     expect(versions.received.readInt16BE(8)).toBe(0);
-    // Metadata v0 for every topic (an empty list)
+    // Metadata v0 for every topic (an empty list): closed unanswered, after the failed-authentication
+    // delay as Kafka does for its IllegalSaslStateException (not before it, less the timers' clock skew)
+    const sentAt = performance.now();
     const metadata = await rawRequest(3, 0, Buffer.from([0, 0, 0, 0]));
     expect(metadata).toEqual({ received: Buffer.alloc(0), closed: true });
+    expect(performance.now() - sentAt).toBeGreaterThanOrEqual(failedAuthenticationDelayMs - 25);
   });
 });

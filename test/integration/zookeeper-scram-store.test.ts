@@ -5,11 +5,14 @@
  * Kafka's credential text, keeps a user's other config entries (quotas), and
  * leaves a /config/changes notification naming users/<user>; a running
  * coordinator sees the credential through its watches, and a deletion too.
+ * A store's loaded() resolves only after its first whole load (SASL waits for
+ * it), and a new session re-reads the users without dropping them meanwhile.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { withOfflineScramStore } from '../../src/broker/offline-users.js';
 import { parseBrokerConfig } from '../../src/config/broker-config.js';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
+import { writeScramChanges, ZkScramStore } from '../../src/coordination/zookeeper/zk-scram-store.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
 import { scramCredential, verifyPassword } from '../../src/security/scram.js';
 import { ZooKeeperServer } from '../helpers/zookeeper.js';
@@ -85,5 +88,39 @@ it("writes Kafka's znodes offline, and a running broker's cache follows", async 
     version: 1,
     config: { producer_byte_rate: '1024' },
   });
+  expect(errors).toEqual([]);
+}, 60_000);
+
+it('tells when its first load is done, and a new session re-reads every user without dropping any meanwhile', async () => {
+  const credential = await scramCredential('SCRAM-SHA-256', 'early-pw');
+  await writeScramChanges(zk, 'early', { 'SCRAM-SHA-256': credential });
+  await writeScramChanges(zk, 'other', { 'SCRAM-SHA-256': credential });
+  const store = new ZkScramStore((err) => errors.push(err));
+  let loaded = false;
+  void store.loaded().then(() => {
+    loaded = true;
+  });
+  await new Promise((r) => setImmediate(r));
+  // before any ZooKeeper session: not loaded, and the user is not known yet
+  expect(loaded).toBe(false);
+  expect(store.credential('early', 'SCRAM-SHA-256')).toBeUndefined();
+  await store.attach(zk);
+  expect(loaded).toBe(true);
+  expect(store.credential('early', 'SCRAM-SHA-256')).toEqual(credential);
+
+  // attaching again (a new session after a lost one) re-reads in place: the users stay readable throughout
+  const seen: unknown[] = [];
+  let done = false;
+  const again = store.attach(zk).finally(() => {
+    done = true;
+  });
+  while (!done) {
+    seen.push(store.credential('early', 'SCRAM-SHA-256'), store.credential('other', 'SCRAM-SHA-256'));
+    await new Promise((r) => setImmediate(r));
+  }
+  await again;
+  expect(seen.length).toBeGreaterThan(2);
+  expect(seen.filter((c) => c === undefined)).toEqual([]);
+  store.detach();
   expect(errors).toEqual([]);
 }, 60_000);

@@ -25,6 +25,10 @@ export class StandaloneScramStore implements ScramCredentialStore {
   private readonly users = new Map<string, UserCredentials>();
   /** Alterations run one at a time (read, change, write). */
   private queue: Promise<void> = Promise.resolve();
+  private markLoaded: () => void = () => {};
+  private readonly whenLoaded = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
 
   constructor(private readonly db: IndexDb) {}
 
@@ -40,6 +44,11 @@ export class StandaloneScramStore implements ScramCredentialStore {
         });
       }
     }
+    this.markLoaded();
+  }
+
+  loaded(): Promise<void> {
+    return this.whenLoaded;
   }
 
   credential(user: string, mechanism: ScramMechanism): ScramCredential | undefined {

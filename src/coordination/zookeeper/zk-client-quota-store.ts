@@ -25,6 +25,7 @@ import {
   quotasToConfig,
 } from '../client-quota-store.js';
 import { updateConfigEntity } from './config-entity.js';
+import { WatchedRefreshes } from './watched-refreshes.js';
 import { type ZkClient, ZkEvent } from './zk-client.js';
 import { configChangesPath, parseZnode } from './zk-paths.js';
 import { configUsersPath, desanitizeUser, sanitizeUser } from './zk-scram-store.js';
@@ -106,10 +107,12 @@ export async function writeClientQuotaChanges(zk: ZkClient, entity: QuotaEntity,
 export class ZkClientQuotaStore implements ClientQuotaStore {
   private records: QuotaRecord[] = [];
   private readonly listeners: (() => void)[] = [];
-  private queue: Promise<void> = Promise.resolve();
+  private readonly refreshes: WatchedRefreshes;
   private zk: ZkClient | undefined;
 
-  constructor(private readonly onError: (err: unknown) => void) {}
+  constructor(onError: (err: unknown) => void) {
+    this.refreshes = new WatchedRefreshes(onError);
+  }
 
   async attach(zk: ZkClient): Promise<void> {
     this.zk = zk;
@@ -137,15 +140,7 @@ export class ZkClientQuotaStore implements ClientQuotaStore {
   }
 
   private enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(async () => {
-      try {
-        await step();
-      } catch (err) {
-        this.onError(err);
-      }
-    });
-    this.queue = next;
-    return next;
+    return this.refreshes.enqueue(step);
   }
 
   /** Reads every quota; `watch`: (re-)arms the one children watch on /config/changes first. */

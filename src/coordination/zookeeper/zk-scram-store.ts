@@ -10,6 +10,8 @@
  * Every broker keeps all users' credentials in memory, with a children watch
  * on /config/users and a node watch per user, so authentication never asks
  * ZooKeeper; an alteration also refreshes this broker's copy before it returns.
+ * `loaded()` resolves after the first whole load; a new session (after a lost
+ * one) re-reads every user in place, so no user is missing meanwhile.
  */
 import type { ScramCredential, ScramMechanism } from '../../security/scram.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
@@ -25,7 +27,8 @@ import {
   type UserScramCredentials,
 } from '../scram-store.js';
 import { updateConfigEntity } from './config-entity.js';
-import { type ZkClient, ZkEvent } from './zk-client.js';
+import { WatchedRefreshes } from './watched-refreshes.js';
+import type { ZkClient } from './zk-client.js';
 import { parseZnode } from './zk-paths.js';
 
 export const configUsersPath = '/config/users';
@@ -97,20 +100,28 @@ export async function readAllScramCredentials(zk: ZkClient): Promise<Map<string,
 
 export class ZkScramStore implements ScramCredentialStore {
   private readonly users = new Map<string, UserCredentials>();
-  private readonly armed = new Set<string>();
-  private queue: Promise<void> = Promise.resolve();
+  private readonly refreshes: WatchedRefreshes;
   private zk: ZkClient | undefined;
+  private markLoaded: () => void = () => {};
+  private readonly whenLoaded = new Promise<void>((resolve) => {
+    this.markLoaded = resolve;
+  });
 
-  constructor(private readonly onError: (err: unknown) => void) {}
+  constructor(onError: (err: unknown) => void) {
+    this.refreshes = new WatchedRefreshes(onError);
+  }
+
+  loaded(): Promise<void> {
+    return this.whenLoaded;
+  }
 
   /** Loads every user from `zk` (a new session after a lost one too) and watches for changes. */
   async attach(zk: ZkClient): Promise<void> {
     this.zk = zk;
-    this.armed.clear();
+    this.refreshes.disarmAll();
     await zk.ensurePath(configUsersPath);
-    await this.enqueue(async () => {
-      this.users.clear();
-      await this.refreshUsers(zk);
+    await this.refreshes.enqueue(async () => {
+      await this.refreshUsers(zk, true);
     });
   }
 
@@ -130,41 +141,21 @@ export class ZkScramStore implements ScramCredentialStore {
     const zk = this.zk;
     if (!zk) throw new SluiceError(ErrorCode.BrokerNotReady, 'the ZooKeeper coordinator is not running');
     await writeScramChanges(zk, user, changes);
-    await this.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
+    await this.refreshes.enqueue(() => this.refreshUser(zk, sanitizeUser(user)));
   }
 
-  private enqueue(step: () => Promise<void>): Promise<void> {
-    const next = this.queue.then(async () => {
-      try {
-        await step();
-      } catch (err) {
-        this.onError(err);
-      }
-    });
-    this.queue = next;
-    return next;
-  }
-
-  private async arm(
+  /** Arms a watch of this session's (its refresh is dropped once another session is attached). */
+  private arm(
     zk: ZkClient,
     key: string,
     register: (cb: (type: number) => void) => Promise<unknown>,
     onFire: () => Promise<void>,
   ): Promise<void> {
-    if (this.armed.has(key)) return;
-    this.armed.add(key);
-    try {
-      await register((type) => {
-        this.armed.delete(key);
-        if (type !== ZkEvent.Session && this.zk === zk) void this.enqueue(onFire);
-      });
-    } catch (err) {
-      this.armed.delete(key);
-      throw err;
-    }
+    return this.refreshes.arm(key, register, onFire, () => this.zk === zk);
   }
 
-  private async refreshUsers(zk: ZkClient): Promise<void> {
+  /** Re-reads the user list and each new user (`all`: every user, for a new session). */
+  private async refreshUsers(zk: ZkClient, all = false): Promise<void> {
     await this.arm(
       zk,
       'children',
@@ -174,7 +165,9 @@ export class ZkScramStore implements ScramCredentialStore {
     const names = await zk.children(configUsersPath);
     const present = new Set(names.map(desanitizeUser));
     for (const user of [...this.users.keys()]) if (!present.has(user)) this.users.delete(user);
-    for (const name of names) if (!this.users.has(desanitizeUser(name))) await this.refreshUser(zk, name);
+    for (const name of names) if (all || !this.users.has(desanitizeUser(name))) await this.refreshUser(zk, name);
+    // every user is in memory now (a failed first load is completed by the next watch's refresh)
+    this.markLoaded();
   }
 
   private async refreshUser(zk: ZkClient, name: string): Promise<void> {

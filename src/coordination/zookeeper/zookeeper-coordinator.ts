@@ -65,7 +65,8 @@ import { assignReplicas, Controller } from './controller.js';
 import { ZkLegacyConsoleUsers } from './legacy-console-users-znode.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
-import { isZkError, ZkClient, ZkCode, ZkEvent } from './zk-client.js';
+import { WatchedRefreshes } from './watched-refreshes.js';
+import { isZkError, ZkClient, ZkCode } from './zk-client.js';
 import { ZkClientQuotaStore } from './zk-client-quota-store.js';
 import {
   brokerIdsPath,
@@ -143,13 +144,16 @@ export class ZooKeeperCoordinator implements Coordinator {
    * deleted meanwhile, or deleted and created again, as deleted.
    */
   private readonly beforeSessionLoss = new Map<string, number>();
-  private readonly armed = new Set<string>();
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
   private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private readonly configListeners = new Set<TopicConfigListener>();
-  private refreshQueue: Promise<void> = Promise.resolve();
+  /** The watch-driven cache's refreshes: one queue, one armed watch per path (watched-refreshes.ts). */
+  private readonly refreshes = new WatchedRefreshes(
+    (err) => this.reportError(err),
+    () => this.closed,
+  );
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
   private closed = false;
@@ -344,8 +348,8 @@ export class ZooKeeperCoordinator implements Coordinator {
     if (this.closed) throw new SluiceError(ErrorCode.BrokerError, 'the ZooKeeper coordinator was closed');
     this.controller?.stop();
     this.controller = undefined;
-    await this.refreshQueue.catch(() => {});
-    this.armed.clear();
+    await this.refreshes.settled();
+    this.refreshes.disarmAll();
     this.brokerMap.clear();
     for (const [name, cached] of this.topicMap) this.beforeSessionLoss.set(name, cached.createdZxid);
     this.topicMap.clear();
@@ -424,7 +428,7 @@ export class ZooKeeperCoordinator implements Coordinator {
     if (this.closed) return;
     this.closed = true;
     this.controller?.stop();
-    await this.refreshQueue.catch(() => {});
+    await this.refreshes.settled();
     await this.zk?.close();
   }
 
@@ -549,35 +553,16 @@ export class ZooKeeperCoordinator implements Coordinator {
   // ---- the watch-driven cache: every refresh runs on one queue, so they never interleave ----
 
   private enqueueRefresh(step: () => Promise<void>): Promise<void> {
-    const next = this.refreshQueue.then(async () => {
-      if (this.closed) return;
-      try {
-        await step();
-      } catch (err) {
-        this.reportError(err);
-      }
-    });
-    this.refreshQueue = next;
-    return next;
+    return this.refreshes.enqueue(step);
   }
 
   /** A one-shot watch per path at most: `onFire` runs on the refresh queue after the watch fires. */
-  private async arm(
+  private arm(
     key: string,
     register: (cb: (type: number) => void) => Promise<unknown>,
     onFire: () => Promise<void>,
   ): Promise<void> {
-    if (this.armed.has(key)) return;
-    this.armed.add(key);
-    try {
-      await register((type) => {
-        this.armed.delete(key);
-        if (type !== ZkEvent.Session && !this.closed) void this.enqueueRefresh(onFire);
-      });
-    } catch (err) {
-      this.armed.delete(key);
-      throw err;
-    }
+    return this.refreshes.arm(key, register, onFire, () => !this.closed);
   }
 
   private async refreshBrokers(): Promise<void> {

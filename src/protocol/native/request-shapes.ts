@@ -95,6 +95,12 @@ export const fetchRequest = object({
    * Absent: true.
    */
   zstdReadable: optional(boolean),
+  /**
+   * true: a Kafka-protocol Fetch naming a replica_id (>= 0). It is authorized as Kafka authorizes a
+   * follower (ClusterAction on the cluster, else TOPIC_AUTHORIZATION_FAILED on every partition) and
+   * then served as a consumer: Sluice's brokers replicate over the native protocol.
+   */
+  kafkaFollower: optional(boolean),
   topics: list(
     object({
       name,

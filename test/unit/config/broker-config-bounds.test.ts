@@ -12,6 +12,18 @@ describe('broker config: request memory and connection bounds', () => {
     expect(c.int('connections.max.idle.ms')).toBe(600_000);
     expect(c.int('max.connections')).toBe(4096);
     expect(c.int('max.connections.per.ip')).toBe(1024);
+    expect(c.int('connection.failed.authentication.delay.ms')).toBe(100);
+  });
+
+  it("refuses connection.failed.authentication.delay.ms not below connections.max.idle.ms (Kafka's rule)", () => {
+    expect(() =>
+      parse({ 'connection.failed.authentication.delay.ms': '2000', 'connections.max.idle.ms': '2000' }),
+    ).toThrow(/connection\.failed\.authentication\.delay\.ms.*less than connections\.max\.idle\.ms \(2000\)/);
+    expect(
+      parse({ 'connection.failed.authentication.delay.ms': '0', 'connections.max.idle.ms': '2000' }).int(
+        'connection.failed.authentication.delay.ms',
+      ),
+    ).toBe(0);
   });
 
   it('refuses a pool that cannot hold socket.request.max.bytes beside the small-frame reserve', () => {
@@ -39,6 +51,8 @@ describe('broker config: request memory and connection bounds', () => {
       ['connections.max.idle.ms', '-1'],
       ['max.connections', '0'],
       ['max.connections.per.ip', '0'],
+      ['connection.failed.authentication.delay.ms', '-1'],
+      ['connection.failed.authentication.delay.ms', '25001'],
     ] as const) {
       expect(() => parse({ [key]: value }), key).toThrow(SluiceError);
     }

@@ -83,4 +83,41 @@ describe('SaslServerSession', () => {
     const lower = session(stored);
     expect(() => lower.s.handshake('scram-sha-256')).toThrow(/Unsupported SASL mechanism/);
   });
+
+  it('waits for the credential store to load before looking a user up', async () => {
+    const stored = new Map<string, ScramCredential>();
+    let markLoaded: (ready: boolean) => void = () => {};
+    const ready = new Promise<boolean>((resolve) => {
+      markLoaded = resolve;
+    });
+    const s = new SaslServerSession(
+      ['PLAIN'],
+      (u, m) => stored.get(`${u}/${m}`),
+      () => {},
+      () => ready,
+    );
+    s.handshake('PLAIN');
+    const answer = s.authenticate(plainMessage('alice', 'pw'));
+    // the user arrives with the store's load, after the request: it is still found
+    for (const [k, v] of await users()) stored.set(k, v);
+    markLoaded(true);
+    expect(await answer).toEqual(Buffer.alloc(0));
+    expect(s.principal).toBe('User:alice');
+  });
+
+  it('closes without an answer when the store has not loaded in time (clients retry a dropped connection)', async () => {
+    const s = new SaslServerSession(
+      ['SCRAM-SHA-256'],
+      () => undefined,
+      () => {},
+      () => Promise.resolve(false),
+    );
+    s.handshake('SCRAM-SHA-256');
+    await expect(s.authenticate(new ScramClient('SCRAM-SHA-256', 'alice', 'pw').first())).rejects.toMatchObject({
+      code: ErrorCode.BrokerNotReady,
+    });
+    expect(s.mustClose).toBe(true);
+    expect(s.closeUnanswered).toBe(true);
+    expect(s.authenticated).toBe(false);
+  });
 });

@@ -189,8 +189,10 @@ export const fetchApi = kafkaApi({
   request,
   response,
   toNative: (req: Request, version) => ({
-    // a consumer: Kafka's follower fetches (replicaId >= 0) are a broker-to-broker matter Sluice does natively
+    // a consumer: Kafka's follower fetches (replicaId >= 0) are a broker-to-broker matter Sluice does natively,
+    // but one is authorized as Kafka authorizes a follower (ClusterAction), and refused likewise
     replicaId: -1,
+    ...(req.replicaId >= 0 ? { kafkaFollower: true } : {}),
     maxWaitMs: req.maxWaitMs,
     minBytes: req.minBytes,
     maxBytes: Math.max(req.maxBytes, 1),
