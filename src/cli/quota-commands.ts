@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import type { ClientQuotaEntity } from '../client/quota-admin.js';
-import { badValue, parseInteger } from './cli-args.js';
+import { badValue, parseInteger, parsePositiveDecimal } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { writeLine } from './cli-output.js';
 
@@ -55,15 +55,18 @@ function addEntityOptions(cmd: Command): Command {
 }
 
 export function registerQuotaCommands(root: Command): void {
-  const quota = root.command('quota').description('client quotas (produce/fetch byte rates)').exitOverride();
+  const quota = root
+    .command('quota')
+    .description('client quotas (produce/fetch byte rates, request time)')
+    .exitOverride();
 
   addEntityOptions(
     quota
       .command('set')
-      .description("set an entity's quotas (bytes per second)")
+      .description("set an entity's quotas (bytes per second, request time percentage)")
       .option('--producer-byte-rate <n>', 'produce bytes per second')
       .option('--consumer-byte-rate <n>', 'fetch bytes per second')
-      .option('--request-percentage <n>', 'request handler time, percent (stored, not enforced)'),
+      .option('--request-percentage <n>', 'request handling time, percent of one thread over the quota window'),
   )
     .exitOverride()
     .action(async (opts: EntityOptions & RateOptions, cmd: Command) => {
@@ -77,7 +80,8 @@ export function registerQuotaCommands(root: Command): void {
         changes.consumer_byte_rate = parseInteger(opts.consumerByteRate, '--consumer-byte-rate', 1, max);
       }
       if (opts.requestPercentage !== undefined) {
-        changes.request_percentage = parseInteger(opts.requestPercentage, '--request-percentage', 1, max);
+        // a percentage of one request handler's time (Kafka's: 200 is two threads; 0.5 is allowed)
+        changes.request_percentage = parsePositiveDecimal(opts.requestPercentage, '--request-percentage', max);
       }
       if (Object.keys(changes).length === 0) {
         throw badValue('give --producer-byte-rate, --consumer-byte-rate or --request-percentage');

@@ -219,4 +219,51 @@ describe('client quotas', () => {
     expectOneLineError(await run('quota', 'set', '--producer-byte-rate', '10'), /name the entity/);
     expectOneLineError(await run('quota', 'set', '--client-id', 'x', '--producer-byte-rate', '0'));
   }, 60_000);
+
+  it('request_percentage: a client over it gets throttle_time_ms and is muted; a client without one is not', async () => {
+    const run = (...args: string[]) => cli.run(args, { brokers: broker.address, timeoutMs: 30_000 });
+    // a ten-thousandth of one thread: any request is over it, so each is throttled by one sample (1 s, the cap)
+    expect((await run('quota', 'set', '--client-id', 'greedy', '--request-percentage', '0.0001')).code).toBe(0);
+    const greedy = await KafkaRawClient.connect(broker.kafkaPort, 'greedy');
+    const free = await KafkaRawClient.connect(broker.kafkaPort, 'free');
+    try {
+      // ApiVersions v1 ends with throttle_time_ms; Metadata v4 starts with it (both from the Kafka protocol guide)
+      const versionsThrottle = (body: Buffer): number => body.readInt32BE(body.length - 4);
+      const metadata = { apiKey: 3, apiVersion: 4, body: hex('ffffffff 00') };
+      const first = await greedy.call({ apiKey: 18, apiVersion: 1, body: Buffer.alloc(0) });
+      expect(first.readInt16BE(0)).toBe(0);
+      expect(versionsThrottle(first)).toBeGreaterThan(0);
+      expect(versionsThrottle(first)).toBeLessThanOrEqual(1000);
+      // muted: the greedy client's next request is not read until its throttle is over, so a request
+      // the free client sends after it is answered first
+      const order: string[] = [];
+      const greedyNext = greedy.call(metadata).then((body) => {
+        order.push('greedy');
+        return body;
+      });
+      const freeAnswers: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        freeAnswers.push((await free.call(metadata)).readInt32BE(0));
+        freeAnswers.push(versionsThrottle(await free.call({ apiKey: 18, apiVersion: 1, body: Buffer.alloc(0) })));
+      }
+      order.push('free');
+      const next = await greedyNext;
+      expect(order).toEqual(['free', 'greedy']);
+      expect(next.readInt32BE(0)).toBeGreaterThan(0);
+      expect(freeAnswers).toEqual([0, 0, 0, 0, 0, 0]);
+      const viewer = `Basic ${Buffer.from('viewer:viewer').toString('base64')}`;
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`, { headers: { authorization: viewer } })
+      ).text();
+      expect(metrics).toMatch(
+        /sluice_quota_throttled_total\{quota="request_percentage",user="",client_id="greedy"\} [1-9]/,
+      );
+      expect(metrics).toMatch(/sluice_quota_request_time_seconds_total\{user="",client_id="greedy"\} [0-9.e-]+/);
+      expect(metrics).not.toMatch(/client_id="free"/);
+    } finally {
+      greedy.close();
+      free.close();
+      await run('quota', 'remove', '--client-id', 'greedy');
+    }
+  }, 30_000);
 });
