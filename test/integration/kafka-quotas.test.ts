@@ -4,8 +4,9 @@
  * throttle_time_ms > 0 (Produce v7 and Fetch v4 as kafkajs's encoders and
  * decoders write and read them), stay connected, and lose no data.
  */
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerProcess } from '../helpers/broker-process.js';
+import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
@@ -266,4 +267,49 @@ describe('client quotas', () => {
       await run('quota', 'remove', '--client-id', 'greedy');
     }
   }, 30_000);
+
+  it("sluice quota --config writes the stopped standalone broker's store, which it serves after a restart", async () => {
+    const offline = (...args: string[]) =>
+      cli.run(
+        [
+          ...args,
+          '--config',
+          path.join(repoRoot, 'config/server.properties'),
+          '--override',
+          `log.dirs=${broker.dataDir}`,
+        ],
+        { brokers: '127.0.0.1:1', timeoutMs: 30_000 },
+      );
+    // the running broker holds its LevelDB: refused, saying what to do
+    expectOneLineError(
+      await offline('quota', 'set', '--client-id', 'offline-c', '--producer-byte-rate', '1024'),
+      /stop the broker, or change the quotas through it/,
+    );
+    await broker.stop();
+    const set = await offline('quota', 'set', '--client-id', 'offline-c', '--producer-byte-rate', '1024');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.trim()).toBe("Completed updating quotas for client-id 'offline-c'.");
+    const both = await offline('quota', 'set', '--user', 'bob', '--client-default', '--request-percentage', '12.5');
+    expect(both.code, both.stderr).toBe(0);
+    const removed = await offline('quota', 'remove', '--user', 'ANONYMOUS');
+    expect(removed.code, removed.stderr).toBe(0);
+    const listed = await offline('quota', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const offlineList = JSON.parse(listed.stdout) as { entity: Record<string, unknown> }[];
+    expect(offlineList).toContainEqual({ entity: { clientId: 'offline-c' }, quotas: { producer_byte_rate: 1024 } });
+    expect(offlineList).toContainEqual({
+      entity: { user: 'bob', clientId: null },
+      quotas: { request_percentage: 12.5 },
+    });
+    // the AlterClientQuotas test's user quota is gone
+    expect(offlineList.map((q) => q.entity)).not.toContainEqual({ user: 'ANONYMOUS' });
+    // a bad value changes nothing
+    expectOneLineError(await offline('quota', 'set', '--client-id', 'x', '--request-percentage', '-1'));
+
+    await broker.restart();
+    const online = await cli.run(['quota', 'list', '--json'], { brokers: broker.address, timeoutMs: 30_000 });
+    expect(online.code, online.stderr).toBe(0);
+    expect(JSON.parse(online.stdout)).toEqual(expect.arrayContaining(offlineList));
+    expect((JSON.parse(online.stdout) as unknown[]).length).toBe(offlineList.length);
+  }, 60_000);
 });
