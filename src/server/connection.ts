@@ -324,7 +324,9 @@ export class Connection<R> {
         this.limits.pool.release(reservedBytes);
         // Kafka's throttle of a Produce or Fetch is the larger of its byte-rate and request-time ones
         let throttleMs = throttleOf(response);
-        if (meter && quotas) {
+        // no answer (produce with acks 0): Kafka neither records nor enforces the request quota
+        const counted = meter !== undefined && response !== undefined;
+        if (counted && quotas) {
           if (exempt && !clusterAuthorizationFailed(response)) quotas.exemptRequestTime(meter.ms);
           else throttleMs = Math.max(throttleMs, quotas.requestTime(client, meter.ms, true));
         }
@@ -338,7 +340,7 @@ export class Connection<R> {
           slot.frame = null;
           this.socket.destroy();
         }
-        if (meter && quotas) {
+        if (counted && quotas) {
           // encoding is counted, as Kafka counts its network thread's time, without throttling this answer again
           const encodeMs = performance.now() - encodeStarted;
           if (exempt) quotas.exemptRequestTime(encodeMs);
