@@ -36,7 +36,9 @@ describe('listener codecs carry a quota throttle', () => {
     const codec = kafkaCodec();
     // Metadata v4 (throttle_time_ms first): topics null, allow_auto_topic_creation false
     const request = codec.decode(kafkaPayload(ApiKey.Metadata, 4, Buffer.from('ffffffff00', 'hex')));
-    const frame = Buffer.concat(codec.encode(request, { brokers: [], topics: [], controllerId: -1 }, 300) ?? []);
+    const frame = Buffer.concat(
+      codec.encode(request, { errorCode: 0, brokers: [], topics: [], controllerId: -1 }, 300) ?? [],
+    );
     const r = new KafkaReader(frame.subarray(8));
     expect(r.int32()).toBe(300);
   });
@@ -46,12 +48,16 @@ describe('listener codecs carry a quota throttle', () => {
     const produce = codec.decode(
       encodeRequest({ apiKey: ApiKey.Produce, apiVersion: 0, correlationId: 1, clientId: 'c' }, {}).subarray(4),
     );
-    const answer = decodeResponse(Buffer.concat(codec.encode(produce, { topics: [] }, 400) ?? []).subarray(4));
+    const answer = decodeResponse(
+      Buffer.concat(codec.encode(produce, { errorCode: 0, topics: [] }, 400) ?? []).subarray(4),
+    );
     expect(answer.body).toMatchObject({ throttleTimeMs: 400 });
     const metadata = codec.decode(
       encodeRequest({ apiKey: ApiKey.Metadata, apiVersion: 0, correlationId: 2, clientId: 'c' }, {}).subarray(4),
     );
-    const other = decodeResponse(Buffer.concat(codec.encode(metadata, { topics: [] }, 400) ?? []).subarray(4));
+    const other = decodeResponse(
+      Buffer.concat(codec.encode(metadata, { errorCode: 0, topics: [] }, 400) ?? []).subarray(4),
+    );
     expect(other.body).not.toHaveProperty('throttleTimeMs');
   });
 });
