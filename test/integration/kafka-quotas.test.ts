@@ -10,6 +10,7 @@ import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const topic = 'quota-t';
 const str = (text: string): string => {
@@ -252,6 +253,24 @@ describe('client quotas', () => {
       expect(order).toEqual(['free', 'greedy']);
       expect(next.readInt32BE(0)).toBeGreaterThan(0);
       expect(freeAnswers).toEqual([0, 0, 0, 0, 0, 0]);
+
+      // the native listener: a follower's fetch (replicaId >= 0, Kafka's ClusterAction) is exempt, a consumer's
+      // fetch carries the throttle
+      const native = await RawClient.connect(broker.port, 'greedy');
+      try {
+        const fetchBody = (replicaId: number) => ({
+          replicaId,
+          maxWaitMs: 0,
+          minBytes: 0,
+          topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
+        });
+        const follower = await native.call<{ throttleTimeMs?: number }>(1, fetchBody(5));
+        expect(follower.throttleTimeMs ?? 0).toBe(0);
+        const consumer = await native.call<{ throttleTimeMs?: number }>(1, fetchBody(-1));
+        expect(consumer.throttleTimeMs).toBeGreaterThan(0);
+      } finally {
+        native.close();
+      }
       const viewer = `Basic ${Buffer.from('viewer:viewer').toString('base64')}`;
       const metrics = await (
         await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`, { headers: { authorization: viewer } })
@@ -261,6 +280,7 @@ describe('client quotas', () => {
       );
       expect(metrics).toMatch(/sluice_quota_request_time_seconds_total\{user="",client_id="greedy"\} [0-9.e-]+/);
       expect(metrics).not.toMatch(/client_id="free"/);
+      expect(metrics).toMatch(/sluice_quota_exempt_request_time_seconds_total [0-9.]*[1-9]/);
     } finally {
       greedy.close();
       free.close();
