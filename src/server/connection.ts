@@ -326,8 +326,9 @@ export class Connection<R> {
         let throttleMs = throttleOf(response);
         // no answer (produce with acks 0): Kafka neither records nor enforces the request quota
         const counted = meter !== undefined && response !== undefined;
+        const exemptAnswer = exempt && !clusterAuthorizationFailed(response);
         if (counted && quotas) {
-          if (exempt && !clusterAuthorizationFailed(response)) quotas.exemptRequestTime(meter.ms);
+          if (exemptAnswer) quotas.exemptRequestTime(meter.ms);
           else throttleMs = Math.max(throttleMs, quotas.requestTime(client, meter.ms, true));
         }
         this.muteFor(throttleMs);
@@ -343,7 +344,7 @@ export class Connection<R> {
         if (counted && quotas) {
           // encoding is counted, as Kafka counts its network thread's time, without throttling this answer again
           const encodeMs = performance.now() - encodeStarted;
-          if (exempt) quotas.exemptRequestTime(encodeMs);
+          if (exemptAnswer) quotas.exemptRequestTime(encodeMs);
           else quotas.requestTime(client, encodeMs, false);
         }
         this.writeReady();
