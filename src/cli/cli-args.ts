@@ -25,6 +25,15 @@ export function parseInteger(text: string, what: string, min: number, max: numbe
   return n;
 }
 
+/** A positive decimal number (e.g. 0.5) no larger than `max`; `what` names the option in the error. */
+export function parsePositiveDecimal(text: string, what: string, max: number): number {
+  const t = text.trim();
+  if (!/^\d{1,16}(\.\d{1,16})?$/.test(t)) throw badValue(`${what} must be a positive number, not '${text}'`);
+  const n = Number(t);
+  if (!(n > 0) || n > max) throw badValue(`${what} must be above 0 and at most ${max}, not ${text}`);
+  return n;
+}
+
 /** --acks: 0, 1, -1 or all. */
 export function parseAcks(text: string): 0 | 1 | -1 {
   const t = text.trim().toLowerCase();

@@ -10,18 +10,12 @@
 import type { Command } from 'commander';
 import { withOfflineScramStore } from '../broker/offline-users.js';
 import { scramMechanismOption } from '../client/user-admin.js';
-import { parseBrokerConfig } from '../config/broker-config.js';
-import { applyOverrides, readPropertiesFile } from '../config/properties.js';
 import { type ScramMechanism, scramCredential } from '../security/scram.js';
 import { scramIterationsDefault, scramIterationsMax, scramIterationsMin } from '../shared/limits.js';
-import { badValue, collect, parseInteger } from './cli-args.js';
+import { badValue, parseInteger } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { writeLine } from './cli-output.js';
-
-interface OfflineOptions {
-  config?: string;
-  override: string[];
-}
+import { addOfflineOptions, type OfflineOptions, offlineConfig } from './offline-options.js';
 
 interface UserDescription {
   user: string;
@@ -42,20 +36,6 @@ async function readPassword(): Promise<string> {
   const line = text.split('\n')[0]?.replace(/\r$/, '') ?? '';
   if (line === '') throw badValue('the password (the first line of stdin) is empty');
   return line;
-}
-
-function offlineConfig(opts: OfflineOptions) {
-  if (opts.config === undefined) {
-    if (opts.override.length > 0) throw badValue('--override needs --config');
-    return undefined;
-  }
-  return parseBrokerConfig(applyOverrides(readPropertiesFile(opts.config), opts.override));
-}
-
-function addOfflineOptions(cmd: Command): Command {
-  return cmd
-    .option('--config <file>', "write to this broker's store directly (bootstrap; the standalone broker stopped)")
-    .option('--override <key=value>', 'override a key of the --config file (repeatable)', collect, []);
 }
 
 function describeText(users: UserDescription[]): string {

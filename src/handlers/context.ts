@@ -41,6 +41,16 @@ export interface HandlerContext {
 /** Records a client's produced or fetched bytes and answers how long to throttle it (ms, 0 for none). */
 export interface ClientQuotas {
   throttle(key: 'producer_byte_rate' | 'consumer_byte_rate', client: ClientInfo, bytes: number): number;
+  /** Whether request handling time is to be measured (some entity sets request_percentage). */
+  readonly measuresRequestTime: boolean;
+  /**
+   * Records `ms` of request handling against the client's request_percentage
+   * and answers the throttle (ms, 0 for none); `throttle` false only records
+   * it (the encoding of a response already answered, Kafka's network-thread time).
+   */
+  requestTime(client: Pick<ClientInfo, 'principal' | 'clientId'>, ms: number, throttle: boolean): number;
+  /** Records `ms` of handling of a request exempt from quotas (inter-broker, SASL), for the metrics. */
+  exemptRequestTime(ms: number): void;
 }
 
 /** Decides whether a client may do an operation on a resource (authorize.ts: AclAuthorizer). */

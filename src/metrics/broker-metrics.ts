@@ -54,6 +54,8 @@ export class BrokerMetrics {
   private readonly quotaThrottleMs: Counter<QuotaLabel>;
   private readonly quotaThrottled: Counter<QuotaLabel>;
   private readonly quotaBytes: Counter<QuotaLabel>;
+  private readonly quotaRequestSeconds: Counter<'user' | 'client_id'>;
+  private readonly quotaExemptRequestSeconds: Counter;
 
   /** A log-cleaner pass (the storage layer's CleanerMetrics). */
   cleaned(stats: { bytesRead: number; bytesWritten: number }): void {
@@ -92,6 +94,18 @@ export class BrokerMetrics {
       'sluice_quota_throttle_time_ms_total',
       'Throttle time given by a client quota (ms)',
     );
+    // Kafka's request-time and exempt-request-time (quota type Request)
+    this.quotaRequestSeconds = new Counter({
+      name: 'sluice_quota_request_time_seconds_total',
+      help: 'Request handling time counted against request_percentage, by entity',
+      labelNames: ['user', 'client_id'],
+      registers,
+    });
+    this.quotaExemptRequestSeconds = new Counter({
+      name: 'sluice_quota_exempt_request_time_seconds_total',
+      help: 'Handling time of requests exempt from request_percentage (inter-broker, SASL)',
+      registers,
+    });
     this.cleanerBytesRead = new Counter({
       name: 'sluice_log_cleaner_bytes_cleaned_total',
       help: 'Bytes of segments the log cleaner rewrote (read)',
@@ -204,17 +218,36 @@ export class BrokerMetrics {
    * beyond topicLabelsMax entities the rest are counted as user/client `_other`.
    */
   quota(quota: string, user: string, clientId: string, bytes: number, throttleMs: number): void {
+    const labels = { quota, ...this.quotaEntity(user, clientId) };
+    this.quotaBytes.inc(labels, bytes);
+    this.quotaThrottle(labels, throttleMs);
+  }
+
+  /** Request handling time counted against request_percentage (or exempt from it) and the throttle it caused. */
+  requestTime(user: string, clientId: string, seconds: number, throttleMs: number, exempt: boolean): void {
+    if (exempt) {
+      this.quotaExemptRequestSeconds.inc(seconds);
+      return;
+    }
+    const entity = this.quotaEntity(user, clientId);
+    this.quotaRequestSeconds.inc(entity, seconds);
+    this.quotaThrottle({ quota: 'request_percentage', ...entity }, throttleMs);
+  }
+
+  /** The entity's labels; beyond topicLabelsMax entities the rest are counted as `_other`. */
+  private quotaEntity(user: string, clientId: string): { user: string; client_id: string } {
     const key = `${user}\u0000${clientId}`;
-    let labels = { quota, user, client_id: clientId };
     if (!this.quotaEntities.has(key)) {
       if (this.quotaEntities.size < topicLabelsMax) this.quotaEntities.add(key);
-      else labels = { quota, user: otherTopic, client_id: otherTopic };
+      else return { user: otherTopic, client_id: otherTopic };
     }
-    this.quotaBytes.inc(labels, bytes);
-    if (throttleMs > 0) {
-      this.quotaThrottled.inc(labels);
-      this.quotaThrottleMs.inc(labels, throttleMs);
-    }
+    return { user, client_id: clientId };
+  }
+
+  private quotaThrottle(labels: Record<QuotaLabel, string>, throttleMs: number): void {
+    if (throttleMs <= 0) return;
+    this.quotaThrottled.inc(labels);
+    this.quotaThrottleMs.inc(labels, throttleMs);
   }
 
   fetched(topic: string, records: Buffer): void {

@@ -14,10 +14,17 @@
  *
  * Throttle (Kafka's QuotaUtils.throttleTime): (observed − quota) / quota ×
  * window, where window is the span the rate was measured over; capped at the
- * whole window (num × size = 11 s, Kafka's ClientQuotaManager bound).
+ * whole window (num × size = 11 s, Kafka's ClientQuotaManager bound) for the
+ * byte rates, and at one sample (1 s) for request_percentage (Kafka's
+ * ClientRequestQuotaManager bound).
+ *
+ * request_percentage (Kafka's KIP-124): the time the broker spends handling a
+ * client's requests, as a percentage of one thread: each request records its
+ * handling time in percent-seconds (ms / 10), so the rate over the window is
+ * the percentage of one thread the client kept busy.
  */
 
-/** The quota keys Kafka defines for clients (request_percentage is not enforced: see the README). */
+/** The quota keys Kafka defines for clients. */
 export const quotaKeys = ['producer_byte_rate', 'consumer_byte_rate', 'request_percentage'] as const;
 export type QuotaKey = (typeof quotaKeys)[number];
 
@@ -163,6 +170,7 @@ export interface QuotaUsage {
  */
 export class QuotaTracker {
   private records = new Map<string, QuotaRecord>();
+  private readonly keysSet = new Set<QuotaKey>();
   private readonly windows = new Map<string, RateWindow>();
 
   constructor(
@@ -173,6 +181,13 @@ export class QuotaTracker {
   /** Replaces the configured quotas (on every change of the store). */
   setRecords(records: readonly QuotaRecord[]): void {
     this.records = new Map(records.map((r) => [entityKey(r.entity), r]));
+    this.keysSet.clear();
+    for (const r of records) for (const key of Object.keys(r.quotas) as QuotaKey[]) this.keysSet.add(key);
+  }
+
+  /** Whether some configured entity sets `key` (request time is only measured when one sets request_percentage). */
+  sets(key: QuotaKey): boolean {
+    return this.keysSet.has(key);
   }
 
   get active(): boolean {
@@ -180,10 +195,11 @@ export class QuotaTracker {
   }
 
   /**
-   * Records `bytes` against the client's `key` quota and answers the throttle
-   * time (0 when unthrottled or no quota applies).
+   * Records `amount` (bytes, or percent-seconds for request_percentage)
+   * against the client's `key` quota and answers the throttle time (0 when
+   * unthrottled or no quota applies).
    */
-  record(key: QuotaKey, user: string, clientId: string, bytes: number, nowMs: number): QuotaUsage | undefined {
+  record(key: QuotaKey, user: string, clientId: string, amount: number, nowMs: number): QuotaUsage | undefined {
     const quota = resolveQuota(this.records, user, clientId, key);
     if (!quota) return undefined;
     const id = `${key}\u0000${entityKey(quota.sharedBy)}`;
@@ -197,8 +213,9 @@ export class QuotaTracker {
       }
     }
     this.windows.set(id, window);
-    window.record(bytes, nowMs);
-    const throttleMs = throttleTimeMs(window.rate(nowMs), quota.limit, window.windowMs(nowMs), window.maxThrottleMs);
+    window.record(amount, nowMs);
+    const maxMs = key === 'request_percentage' ? this.config.sampleMs : window.maxThrottleMs;
+    const throttleMs = throttleTimeMs(window.rate(nowMs), quota.limit, window.windowMs(nowMs), maxMs);
     return { key, entity: quota.sharedBy, throttleMs };
   }
 }

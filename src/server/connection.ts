@@ -27,7 +27,8 @@ import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/li
 import type { Logger } from '../shared/logger.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
 import { RequestReader } from './request-reader.js';
-import type { ServerCodec } from './server-codec.js';
+import { type RequestMeter, requestTimer } from './request-time.js';
+import type { Route, ServerCodec } from './server-codec.js';
 
 /** Why the broker closed a connection on its own (counted in sluice_connections_closed_total). */
 export type CloseReason = 'frame_timeout' | 'idle' | 'invalid_frame' | 'tls_handshake' | 'unauthenticated';
@@ -78,6 +79,25 @@ let nextConnectionId = 1;
 function throttleOf(response: NativeAnswer | undefined): number {
   const ms = (response as { throttleTimeMs?: unknown } | undefined)?.throttleTimeMs;
   return typeof ms === 'number' && ms > 0 ? ms : 0;
+}
+
+/**
+ * Requests Kafka does not count against request_percentage (KafkaApis's
+ * sendResponseExemptThrottle): a follower's (ClusterAction) fetches, and the
+ * SASL exchange, which Kafka's authenticator serves outside its request handlers.
+ */
+function exemptFromRequestQuota(route: Route): boolean {
+  if ('reply' in route) return false;
+  if (route.apiKey === ApiKey.SaslHandshake || route.apiKey === ApiKey.SaslAuthenticate) return true;
+  if (route.apiKey === ApiKey.Fetch || route.apiKey === ApiKey.OffsetForLeaderEpoch) {
+    return ((route.body as { replicaId?: number }).replicaId ?? -1) >= 0;
+  }
+  return false;
+}
+
+/** An answer that failed as a whole for want of ClusterAction: a follower's request Kafka does throttle. */
+function clusterAuthorizationFailed(response: NativeAnswer | undefined): boolean {
+  return (response as { errorCode?: unknown } | undefined)?.errorCode === WireError.CLUSTER_AUTHORIZATION_FAILED;
 }
 
 /** A frame length whose bytes begin a TLS record (handshake 0x16 or alert 0x15, version 3.x): a TLS client. */
@@ -246,6 +266,12 @@ export class Connection<R> {
       this.onRawToken(this.sasl, payload, reservedBytes);
       return;
     }
+    // request_percentage: this request's handling time, measured only while some quota sets it
+    const quotas = this.ctx.quotas;
+    const measuring = quotas?.measuresRequestTime === true;
+    requestTimer.setEnabled(measuring);
+    const meter: RequestMeter | undefined = measuring ? { ms: 0 } : undefined;
+    const decodeStarted = meter ? performance.now() : 0;
     let request: R;
     try {
       request = this.codec.decode(payload);
@@ -255,6 +281,7 @@ export class Connection<R> {
       this.fail('invalid_frame', (err as Error).message);
       return;
     }
+    if (meter) meter.ms += performance.now() - decodeStarted;
     const api = this.codec.apiName(request);
     if (this.sasl?.mustClose) {
       // the answer that ends the connection is on its way: nothing after it is served
@@ -264,30 +291,37 @@ export class Connection<R> {
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
     this.updateFlow();
-    let work: Promise<NativeAnswer | undefined>;
-    try {
+    const client: ClientInfo = {
+      clientId: this.codec.clientId(request),
+      clientHost: this.socket.remoteAddress ?? '',
+      principal: this.principal,
+      connectionId: this.id,
+      onClose: (listener) => this.onClose(listener),
+      mute: (ms) => this.muteFor(ms),
+      ...(this.sasl ? { sasl: this.sasl } : {}),
+    };
+    // before a SASL connection authenticates, Kafka's authenticator (not its request handlers) serves it
+    let exempt = this.sasl !== undefined && !this.sasl.authenticated;
+    let work: Promise<NativeAnswer | undefined> | undefined;
+    const start = (): Promise<NativeAnswer | undefined> | undefined => {
       const route = this.codec.route(request);
       if (this.sasl && !this.sasl.authenticated && 'apiKey' in route && !beforeAuthentication.has(route.apiKey)) {
+        return undefined;
+      }
+      exempt ||= exemptFromRequestQuota(route);
+      return 'reply' in route ? Promise.resolve(route.reply) : handle(this.handlers, route, this.ctx, client);
+    };
+    try {
+      work = meter ? requestTimer.run(meter, start) : start();
+      if (!work) {
         // Kafka's IllegalSaslStateException, an authentication failure: closed after the failure delay too
         this.slots.pop();
         this.limits.pool.release(reservedBytes);
         this.limits.closed.unauthenticated++;
         this.warnClose({ remote: this.socket.remoteAddress, reason: `${api} request before SASL authentication` });
-        this.sasl.refuse(`${api} request before SASL authentication`);
+        this.sasl?.refuse(`${api} request before SASL authentication`);
         this.writeReady();
         return;
-      }
-      if ('reply' in route) work = Promise.resolve(route.reply);
-      else {
-        work = handle(this.handlers, route, this.ctx, {
-          clientId: this.codec.clientId(request),
-          clientHost: this.socket.remoteAddress ?? '',
-          principal: this.principal,
-          connectionId: this.id,
-          onClose: (listener) => this.onClose(listener),
-          mute: (ms) => this.muteFor(ms),
-          ...(this.sasl ? { sasl: this.sasl } : {}),
-        });
       }
     } catch (err) {
       work = Promise.reject(err);
@@ -310,7 +344,16 @@ export class Connection<R> {
       .then((response) => {
         // the request's bytes are no longer needed once it is answered
         this.limits.pool.release(reservedBytes);
-        this.muteFor(throttleOf(response));
+        // Kafka's throttle of a Produce or Fetch is the larger of its byte-rate and request-time ones
+        let throttleMs = throttleOf(response);
+        // no answer (produce with acks 0): Kafka neither records nor enforces the request quota
+        const counted = meter !== undefined && response !== undefined;
+        const exemptAnswer = exempt && !clusterAuthorizationFailed(response);
+        if (counted && quotas) {
+          if (exemptAnswer) quotas.exemptRequestTime(meter.ms);
+          else throttleMs = Math.max(throttleMs, quotas.requestTime(client, meter.ms, true));
+        }
+        this.muteFor(throttleMs);
         if (this.sasl?.closeUnanswered) {
           // the credentials were not loaded in time: a dropped connection, which clients retry
           this.limits.closed.unauthenticated++;
@@ -319,13 +362,20 @@ export class Connection<R> {
           this.writeReady();
           return;
         }
+        const encodeStarted = meter ? performance.now() : 0;
         try {
-          slot.frame = this.codec.encode(request, response);
+          slot.frame = this.codec.encode(request, response, throttleMs);
         } catch (err) {
           // a response that cannot be encoded is a bug: the client cannot be answered in order any more
           this.log.error({ err, api }, 'response could not be encoded; closing the connection');
           slot.frame = null;
           this.socket.destroy();
+        }
+        if (counted && quotas) {
+          // encoding is counted, as Kafka counts its network thread's time, without throttling this answer again
+          const encodeMs = performance.now() - encodeStarted;
+          if (exemptAnswer) quotas.exemptRequestTime(encodeMs);
+          else quotas.requestTime(client, encodeMs, false);
         }
         this.writeReady();
       });

@@ -33,6 +33,7 @@ export function kafkaCodec(refusals: RefusedRequests = new RefusedRequests(silen
       }
       return checked;
     },
-    encode: (request, response) => (response === undefined ? null : encodeKafkaResponse(request, response)),
+    encode: (request, response, throttleMs = 0) =>
+      response === undefined ? null : encodeKafkaResponse(request, response, throttleMs),
   };
 }

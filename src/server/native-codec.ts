@@ -1,6 +1,6 @@
 /** The native protocol (msgpack envelopes) as a listener codec. */
 import { WireError } from '../protocol/error-codes.js';
-import { apiName } from '../protocol/native/api-keys.js';
+import { ApiKey, apiName } from '../protocol/native/api-keys.js';
 import { isApiKey, speaks } from '../protocol/native/apis.js';
 import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
 import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
@@ -55,7 +55,13 @@ export function nativeCodec(refusals: RefusedRequests = new RefusedRequests(sile
       }
       return checked;
     },
-    encode: (request, response) =>
-      response === undefined ? null : [encodeResponse(request.header.correlationId, response)],
+    encode(request, response, throttleMs = 0) {
+      if (response === undefined) return null;
+      // of the native responses only Produce's and Fetch's carry a throttle time
+      const { apiKey } = request.header;
+      const carries = (apiKey === ApiKey.Produce || apiKey === ApiKey.Fetch) && 'topics' in response;
+      const answer = carries && throttleMs > 0 ? { ...response, throttleTimeMs: throttleMs } : response;
+      return [encodeResponse(request.header.correlationId, answer)];
+    },
   };
 }

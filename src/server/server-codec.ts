@@ -17,6 +17,10 @@ export interface ServerCodec<R> {
   clientId(request: R): string;
   /** The native handler and its request, or an answer given without one (unsupported API, ApiVersions). */
   route(request: R): Route;
-  /** The response frame as chunks, or null when none is sent (produce with acks 0). */
-  encode(request: R, response: NativeAnswer | undefined): Buffer[] | null;
+  /**
+   * The response frame as chunks, or null when none is sent (produce with
+   * acks 0). `throttleMs`: a quota's throttle, carried in the response's
+   * throttle_time_ms where its API and version have one.
+   */
+  encode(request: R, response: NativeAnswer | undefined, throttleMs?: number): Buffer[] | null;
 }

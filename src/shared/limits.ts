@@ -459,3 +459,8 @@ export const scramUsersPerRequestMax = 1000;
 export const clientQuotaWindowsMax = 10_000;
 /** Client quota entities one AlterClientQuotas/DescribeClientQuotas request may name. */
 export const clientQuotaEntriesMax = 1000;
+/**
+ * Nested async callbacks the request timer (server/request-time.ts) tracks: async_hooks nest only
+ * as deep as synchronous callbacks do (a few); beyond this the stack is dropped (a bug's symptom, not a real depth).
+ */
+export const requestTimeNestingMax = 1000;

@@ -12,7 +12,10 @@ export class KafkaRawClient {
   private buffered = Buffer.alloc(0);
   private nextId = 1;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(
+    readonly socket: net.Socket,
+    private readonly clientId: string,
+  ) {
     socket.on('data', (chunk) => {
       this.buffered = Buffer.concat([this.buffered, chunk]);
       while (this.buffered.length >= 4 && this.buffered.length >= 4 + this.buffered.readInt32BE(0)) {
@@ -27,9 +30,9 @@ export class KafkaRawClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number): Promise<KafkaRawClient> {
+  static connect(port: number, clientId = 'raw-kafka'): Promise<KafkaRawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new KafkaRawClient(socket)));
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new KafkaRawClient(socket, clientId)));
       socket.once('error', reject);
     });
   }
@@ -37,7 +40,7 @@ export class KafkaRawClient {
   /** Sends one request; resolves with its response body (rejects after timeoutMs). */
   call(request: { apiKey: number; apiVersion: number; body: Buffer }, timeoutMs = 10_000): Promise<Buffer> {
     const correlationId = this.nextId++;
-    const clientId = Buffer.from('raw-kafka');
+    const clientId = Buffer.from(this.clientId);
     const header = Buffer.alloc(10);
     header.writeInt16BE(request.apiKey, 0);
     header.writeInt16BE(request.apiVersion, 2);

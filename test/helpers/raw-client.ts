@@ -12,7 +12,10 @@ export class RawClient {
   private nextId = 1;
   readonly closed: Promise<void>;
 
-  private constructor(readonly socket: net.Socket) {
+  private constructor(
+    readonly socket: net.Socket,
+    private readonly clientId = 'raw-test',
+  ) {
     const reader = new FrameReader(
       256 * 1024 * 1024,
       (payload) => {
@@ -27,9 +30,9 @@ export class RawClient {
     socket.on('error', () => undefined);
   }
 
-  static connect(port: number): Promise<RawClient> {
+  static connect(port: number, clientId?: string): Promise<RawClient> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawClient(socket)));
+      const socket = net.connect(port, '127.0.0.1', () => resolve(new RawClient(socket, clientId)));
       socket.once('error', reject);
     });
   }
@@ -43,14 +46,14 @@ export class RawClient {
         clearTimeout(timer);
         resolve(b as T);
       });
-      this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: 'raw-test' }, body));
+      this.socket.write(encodeRequest({ apiKey, apiVersion, correlationId, clientId: this.clientId }, body));
     });
   }
 
   /** Sends a request that gets no response (produce with acks 0). */
   send(apiKey: number, body: unknown): void {
     this.socket.write(
-      encodeRequest({ apiKey, apiVersion: 0, correlationId: this.nextId++, clientId: 'raw-test' }, body),
+      encodeRequest({ apiKey, apiVersion: 0, correlationId: this.nextId++, clientId: this.clientId }, body),
     );
   }
 

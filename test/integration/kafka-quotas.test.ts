@@ -4,11 +4,13 @@
  * throttle_time_ms > 0 (Produce v7 and Fetch v4 as kafkajs's encoders and
  * decoders write and read them), stay connected, and lose no data.
  */
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerProcess } from '../helpers/broker-process.js';
+import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
+import { RawClient } from '../helpers/raw-client.js';
 
 const topic = 'quota-t';
 const str = (text: string): string => {
@@ -218,5 +220,116 @@ describe('client quotas', () => {
     // no entity, or a rate that is not a positive whole number: one clear line, nothing changed
     expectOneLineError(await run('quota', 'set', '--producer-byte-rate', '10'), /name the entity/);
     expectOneLineError(await run('quota', 'set', '--client-id', 'x', '--producer-byte-rate', '0'));
+  }, 60_000);
+
+  it('request_percentage: a client over it gets throttle_time_ms and is muted; a client without one is not', async () => {
+    const run = (...args: string[]) => cli.run(args, { brokers: broker.address, timeoutMs: 30_000 });
+    // a ten-thousandth of one thread: any request is over it, so each is throttled by one sample (1 s, the cap)
+    expect((await run('quota', 'set', '--client-id', 'greedy', '--request-percentage', '0.0001')).code).toBe(0);
+    const greedy = await KafkaRawClient.connect(broker.kafkaPort, 'greedy');
+    const free = await KafkaRawClient.connect(broker.kafkaPort, 'free');
+    try {
+      // ApiVersions v1 ends with throttle_time_ms; Metadata v4 starts with it (both from the Kafka protocol guide)
+      const versionsThrottle = (body: Buffer): number => body.readInt32BE(body.length - 4);
+      const metadata = { apiKey: 3, apiVersion: 4, body: hex('ffffffff 00') };
+      const first = await greedy.call({ apiKey: 18, apiVersion: 1, body: Buffer.alloc(0) });
+      expect(first.readInt16BE(0)).toBe(0);
+      expect(versionsThrottle(first)).toBeGreaterThan(0);
+      expect(versionsThrottle(first)).toBeLessThanOrEqual(1000);
+      // muted: the greedy client's next request is not read until its throttle is over, so a request
+      // the free client sends after it is answered first
+      const order: string[] = [];
+      const greedyNext = greedy.call(metadata).then((body) => {
+        order.push('greedy');
+        return body;
+      });
+      const freeAnswers: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        freeAnswers.push((await free.call(metadata)).readInt32BE(0));
+        freeAnswers.push(versionsThrottle(await free.call({ apiKey: 18, apiVersion: 1, body: Buffer.alloc(0) })));
+      }
+      order.push('free');
+      const next = await greedyNext;
+      expect(order).toEqual(['free', 'greedy']);
+      expect(next.readInt32BE(0)).toBeGreaterThan(0);
+      expect(freeAnswers).toEqual([0, 0, 0, 0, 0, 0]);
+
+      // the native listener: a follower's fetch (replicaId >= 0, Kafka's ClusterAction) is exempt, a consumer's
+      // fetch carries the throttle
+      const native = await RawClient.connect(broker.port, 'greedy');
+      try {
+        const fetchBody = (replicaId: number) => ({
+          replicaId,
+          maxWaitMs: 0,
+          minBytes: 0,
+          topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1024 }] }],
+        });
+        const follower = await native.call<{ throttleTimeMs?: number }>(1, fetchBody(5));
+        expect(follower.throttleTimeMs ?? 0).toBe(0);
+        const consumer = await native.call<{ throttleTimeMs?: number }>(1, fetchBody(-1));
+        expect(consumer.throttleTimeMs).toBeGreaterThan(0);
+      } finally {
+        native.close();
+      }
+      const viewer = `Basic ${Buffer.from('viewer:viewer').toString('base64')}`;
+      const metrics = await (
+        await fetch(`http://127.0.0.1:${broker.httpPort}/metrics`, { headers: { authorization: viewer } })
+      ).text();
+      expect(metrics).toMatch(
+        /sluice_quota_throttled_total\{quota="request_percentage",user="",client_id="greedy"\} [1-9]/,
+      );
+      expect(metrics).toMatch(/sluice_quota_request_time_seconds_total\{user="",client_id="greedy"\} [0-9.e-]+/);
+      expect(metrics).not.toMatch(/client_id="free"/);
+      expect(metrics).toMatch(/sluice_quota_exempt_request_time_seconds_total [0-9.]*[1-9]/);
+    } finally {
+      greedy.close();
+      free.close();
+      await run('quota', 'remove', '--client-id', 'greedy');
+    }
+  }, 30_000);
+
+  it("sluice quota --config writes the stopped standalone broker's store, which it serves after a restart", async () => {
+    const offline = (...args: string[]) =>
+      cli.run(
+        [
+          ...args,
+          '--config',
+          path.join(repoRoot, 'config/server.properties'),
+          '--override',
+          `log.dirs=${broker.dataDir}`,
+        ],
+        { brokers: '127.0.0.1:1', timeoutMs: 30_000 },
+      );
+    // the running broker holds its LevelDB: refused, saying what to do
+    expectOneLineError(
+      await offline('quota', 'set', '--client-id', 'offline-c', '--producer-byte-rate', '1024'),
+      /stop the broker, or change the quotas through it/,
+    );
+    await broker.stop();
+    const set = await offline('quota', 'set', '--client-id', 'offline-c', '--producer-byte-rate', '1024');
+    expect(set.code, set.stderr).toBe(0);
+    expect(set.stdout.trim()).toBe("Completed updating quotas for client-id 'offline-c'.");
+    const both = await offline('quota', 'set', '--user', 'bob', '--client-default', '--request-percentage', '12.5');
+    expect(both.code, both.stderr).toBe(0);
+    const removed = await offline('quota', 'remove', '--user', 'ANONYMOUS');
+    expect(removed.code, removed.stderr).toBe(0);
+    const listed = await offline('quota', 'list', '--json');
+    expect(listed.code, listed.stderr).toBe(0);
+    const offlineList = JSON.parse(listed.stdout) as { entity: Record<string, unknown> }[];
+    expect(offlineList).toContainEqual({ entity: { clientId: 'offline-c' }, quotas: { producer_byte_rate: 1024 } });
+    expect(offlineList).toContainEqual({
+      entity: { user: 'bob', clientId: null },
+      quotas: { request_percentage: 12.5 },
+    });
+    // the AlterClientQuotas test's user quota is gone
+    expect(offlineList.map((q) => q.entity)).not.toContainEqual({ user: 'ANONYMOUS' });
+    // a bad value changes nothing
+    expectOneLineError(await offline('quota', 'set', '--client-id', 'x', '--request-percentage', '-1'));
+
+    await broker.restart();
+    const online = await cli.run(['quota', 'list', '--json'], { brokers: broker.address, timeoutMs: 30_000 });
+    expect(online.code, online.stderr).toBe(0);
+    expect(JSON.parse(online.stdout)).toEqual(expect.arrayContaining(offlineList));
+    expect((JSON.parse(online.stdout) as unknown[]).length).toBe(offlineList.length);
   }, 60_000);
 });

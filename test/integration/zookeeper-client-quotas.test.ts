@@ -5,12 +5,17 @@
  * {"version":1,"config":{"producer_byte_rate":"1024"}} with a /config/changes
  * notification; a second coordinator (another broker) sees it through the
  * notification; a user's SCRAM credential in the same znode survives a quota
- * change and a quota survives a credential change.
+ * change and a quota survives a credential change; `sluice quota --config`
+ * (a cluster broker's properties, offline like kafka-configs --zookeeper)
+ * writes the same znodes, and the running brokers follow.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
 import { scramCredential } from '../../src/security/scram.js';
+import { repoRoot } from '../helpers/broker-process.js';
+import { CliRunner } from '../helpers/cli-runner.js';
 import { ZooKeeperServer } from '../helpers/zookeeper.js';
 
 let zookeeper: ZooKeeperServer;
@@ -18,6 +23,11 @@ let one: ZooKeeperCoordinator;
 let two: ZooKeeperCoordinator;
 let zk: ZkClient;
 const errors: unknown[] = [];
+const cli = new CliRunner();
+
+afterEach(() => {
+  cli.killAll();
+});
 
 const coordinatorAt = (brokerId: number) =>
   new ZooKeeperCoordinator({
@@ -105,3 +115,39 @@ it("shares /config/users/<u> with the SCRAM credentials: neither store drops the
   expect(one.scramCredentials.describe().map((u) => u.user)).toEqual(['bob']);
   expect(errors).toEqual([]);
 });
+
+it('sluice quota --config sets, lists and removes quotas in ZooKeeper; the running brokers follow', async () => {
+  const offline = (...args: string[]) =>
+    cli.run(
+      [
+        ...args,
+        '--config',
+        path.join(repoRoot, 'config/server-1.properties'),
+        '--override',
+        `zookeeper.connect=${zookeeper.connect}`,
+      ],
+      { brokers: '127.0.0.1:1', timeoutMs: 30_000 },
+    );
+  const set = await offline('quota', 'set', '--user', 'carol', '--client-id', 'etl', '--consumer-byte-rate', '777');
+  expect(set.code, set.stderr).toBe(0);
+  expect(await config('/config/users/carol/clients/etl')).toEqual({ consumer_byte_rate: '777' });
+  const carol = { entity: { user: 'carol', clientId: 'etl' }, quotas: { consumer_byte_rate: 777 } };
+  await eventually(
+    () => two.clientQuotas.describe().some((r) => JSON.stringify(r) === JSON.stringify(carol)),
+    'the other brokers see the offline change',
+  );
+  // the listing reads what the brokers wrote too
+  const listed = await offline('quota', 'list', '--json');
+  expect(listed.code, listed.stderr).toBe(0);
+  const all = JSON.parse(listed.stdout) as unknown[];
+  expect(all).toContainEqual(carol);
+  expect(all).toContainEqual({ entity: { user: 'ann', clientId: 'app 1' }, quotas: { producer_byte_rate: 1024 } });
+  expect(all).toHaveLength(one.clientQuotas.describe().length);
+  const removed = await offline('quota', 'remove', '--user', 'carol', '--client-id', 'etl');
+  expect(removed.code, removed.stderr).toBe(0);
+  await eventually(
+    () => !one.clientQuotas.describe().some((r) => r.entity.user === 'carol'),
+    'the brokers see the removal',
+  );
+  expect(errors).toEqual([]);
+}, 60_000);

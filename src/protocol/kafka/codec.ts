@@ -59,13 +59,23 @@ function frame(correlationId: number, flexibleHeader: boolean, writeBody: (w: Ka
   return w.toBuffers();
 }
 
-/** The response frame (as chunks) to a decoded request, from the native handler's answer; null: none is sent. */
-export function encodeKafkaResponse(request: KafkaRequest, result: NativeAnswer): Buffer[] | null {
+/**
+ * The response frame (as chunks) to a decoded request, from the native
+ * handler's answer; null: none is sent. `throttleMs` (a client quota's
+ * throttle) goes in the response's throttle_time_ms, which every response
+ * schema that has one names `throttleTimeMs` (written only in the versions
+ * that have the field).
+ */
+export function encodeKafkaResponse(request: KafkaRequest, result: NativeAnswer, throttleMs = 0): Buffer[] | null {
   const { header, api } = request;
   if (!api) return encodeUnsupported(header);
   if (api.answered && !api.answered(request.body)) return null;
   const v = versionContext(api, header.apiVersion);
   const response = api.fromNative(result, request.body, header.apiVersion, kafkaEnv);
+  if (throttleMs > 0 && typeof response === 'object' && response !== null && 'throttleTimeMs' in response) {
+    const body = response as { throttleTimeMs: number };
+    body.throttleTimeMs = Math.max(body.throttleTimeMs, throttleMs);
+  }
   return frame(header.correlationId, v.flexible && header.apiKey !== apiVersionsKey, (w) =>
     api.response.write(w, response, v),
   );

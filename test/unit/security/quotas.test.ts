@@ -68,4 +68,17 @@ describe('rate and throttle math', () => {
     expect(t.record('producer_byte_rate', 'ANONYMOUS', 'b', 1000, 10_000)?.throttleMs).toBe(0);
     expect(t.record('consumer_byte_rate', 'ANONYMOUS', 'a', 1000, 10_000)).toBeUndefined();
   });
+
+  it('request_percentage: percent-seconds over the window, throttled at most one sample (Kafka request quota)', () => {
+    const t = new QuotaTracker(10, { samples: 11, sampleMs: 1000 });
+    t.setRecords([{ entity: { user: 'u' }, quotas: { request_percentage: 50 } }]);
+    expect(t.sets('request_percentage')).toBe(true);
+    expect(t.sets('producer_byte_rate')).toBe(false);
+    // 4 s of one thread (400 percent-seconds) over the 10 s minimum window: 40 % of a thread, under 50 %
+    expect(t.record('request_percentage', 'u', 'c', 400, 50_000)?.throttleMs).toBe(0);
+    // 6 s: 60 % → (60 − 50) / 50 × 10 s = 2 s, bounded by one 1 s sample (the byte rates' bound is 11 s)
+    expect(t.record('request_percentage', 'u', 'c', 200, 50_000)?.throttleMs).toBe(1000);
+    // another user has no request quota
+    expect(t.record('request_percentage', 'v', 'c', 1000, 50_000)).toBeUndefined();
+  });
 });
