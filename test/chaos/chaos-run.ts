@@ -33,6 +33,7 @@ import { repoRoot } from '../helpers/broker-process.js';
 import { pollPatiently, TestCluster, zkSessionTimeoutMs } from '../helpers/cluster.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { storedBatches } from '../helpers/storage.js';
+import { ZooKeeperEnsemble } from '../helpers/zookeeper.js';
 import type { GroupDelivery, LogRecord, ProducerEvent, QueueEvent } from './events.js';
 import { type PlannedFault, planFaults } from './fault-plan.js';
 import { JsonlWriter, readJsonl } from './jsonl.js';
@@ -69,6 +70,8 @@ export interface ChaosOptions {
   perSecond?: number;
   /** Queue messages per second (default 20). */
   queuePerSecond?: number;
+  /** ZooKeeper servers: 1 (default; kill-zookeeper takes ZooKeeper away) or a 3-node ensemble (one member at a time). */
+  zookeeperNodes?: 1 | 3;
   /** Default test/.results/chaos/<time>-seed<seed>. */
   resultsDir?: string;
   /** Progress lines (default console.log). */
@@ -127,6 +130,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     say(`seed ${options.seed}, ${options.rounds} rounds, results in ${path.relative(repoRoot, resultsDir)}`);
     cluster = await TestCluster.start({
       brokers: 3,
+      zookeeperNodes: options.zookeeperNodes ?? 1,
       overrides: ['min.insync.replicas=2', `queue.max.redeliveries=${maxRedeliveries}`],
       label: path.basename(resultsDir),
       logsDir: path.join(resultsDir, 'brokers'),
@@ -397,7 +401,9 @@ async function restartBroker(c: TestCluster, id: number, note: (s: string) => vo
 
 /** Every broker running (and not stopped), ZooKeeper up, every ISR whole (bounded: a note when not). */
 async function heal(c: TestCluster, note: (s: string) => void): Promise<void> {
-  if (!c.zookeeper.running) await c.zookeeper.restart();
+  if (c.zookeeper instanceof ZooKeeperEnsemble) {
+    for (const member of c.zookeeper.members) if (!member.running) await member.restart();
+  } else if (!c.zookeeper.running) await c.zookeeper.restart();
   for (const id of c.ids) {
     c.resume(id);
     if (!c.broker(id).running) {
@@ -487,6 +493,20 @@ async function injectFault(c: TestCluster, f: PlannedFault, note: (s: string) =>
     }
     case 'kill-zookeeper': {
       const at = Date.now();
+      if (c.zookeeper instanceof ZooKeeperEnsemble) {
+        // one member at a time: the other two are a quorum and keep serving
+        const index = f.target % c.zookeeper.members.length;
+        const member = c.zookeeper.members[index];
+        if (!member) throw new Error(`no ZooKeeper member ${index}`);
+        await member.kill();
+        await sleep(f.holdMs);
+        await member.restart();
+        return done(
+          at,
+          `zookeeper member ${index + 1}`,
+          ` — kill -9 of ZooKeeper member ${index + 1} of ${c.zookeeper.members.length}, down ${f.holdMs} ms, restarted`,
+        );
+      }
       await c.zookeeper.kill();
       await sleep(f.holdMs);
       await c.zookeeper.restart();

@@ -7,7 +7,8 @@
  *
  * Options: --rounds N (default 10), --seed S (default: from the clock, printed),
  * --native-producers N (2), --kafka-producers N (1), --rate R records/s per producer (100),
- * --queue-rate R messages/s (20).
+ * --queue-rate R messages/s (20), --zookeeper-nodes 1|3 (3: an ensemble; kill-zookeeper then kills one
+ * member at a time while a quorum serves; 1: the whole ZooKeeper goes away).
  */
 import { parseArgs } from 'node:util';
 import { runChaos } from './chaos-run.js';
@@ -32,6 +33,7 @@ try {
       'kafka-producers': { type: 'string' },
       rate: { type: 'string' },
       'queue-rate': { type: 'string' },
+      'zookeeper-nodes': { type: 'string' },
     },
   }).values as Record<string, string | undefined>;
 } catch (err) {
@@ -49,6 +51,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
+function zookeeperNodes(value: string | undefined): 1 | 3 {
+  if (value === undefined || value === '1') return 1;
+  if (value === '3') return 3;
+  console.error(`--zookeeper-nodes must be 1 or 3, not ${value}`);
+  process.exit(2);
+}
+
 const seed = int('seed', values.seed, Date.now() % 1_000_000_000);
 try {
   const result = await runChaos({
@@ -58,6 +67,7 @@ try {
     kafkaProducers: int('kafka-producers', values['kafka-producers'], 1),
     perSecond: int('rate', values.rate, 100),
     queuePerSecond: int('queue-rate', values['queue-rate'], 20),
+    zookeeperNodes: zookeeperNodes(values['zookeeper-nodes']),
     signal: controller.signal,
   });
   console.log(`\n${result.table}\n\nlogs: ${result.resultsDir}`);

@@ -28,7 +28,7 @@ import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess, repoRoot } from './broker-process.js';
 import { RawClient } from './raw-client.js';
 import { storedBatches } from './storage.js';
-import { ZooKeeperServer } from './zookeeper.js';
+import { ZooKeeperEnsemble, ZooKeeperServer } from './zookeeper.js';
 
 /** Broker overrides every test cluster gets: short session and lag timeouts so failover is quick. */
 export const clusterOverrides = [
@@ -56,6 +56,8 @@ export interface TestClusterOptions {
   label?: string;
   /** Where the broker logs are saved (default: test/.results/cluster-logs/<label>). */
   logsDir?: string;
+  /** ZooKeeper servers: 1 (default) or an ensemble of 3 (a quorum survives losing one). */
+  zookeeperNodes?: 1 | 3;
 }
 
 export interface StoredRecord {
@@ -92,7 +94,7 @@ export class TestCluster {
   private stopped = false;
 
   private constructor(
-    readonly zookeeper: ZooKeeperServer,
+    readonly zookeeper: ZooKeeperServer | ZooKeeperEnsemble,
     private readonly overrides: string[],
     readonly label: string,
     private readonly logsDir: string,
@@ -101,7 +103,7 @@ export class TestCluster {
 
   static async start(options: TestClusterOptions = {}): Promise<TestCluster> {
     const count = options.brokers ?? 3;
-    const zookeeper = await ZooKeeperServer.start();
+    const zookeeper = options.zookeeperNodes === 3 ? await ZooKeeperEnsemble.start(3) : await ZooKeeperServer.start();
     const label = options.label ?? `cluster-${Date.now()}`;
     const overrides = [`zookeeper.connect=${zookeeper.connect}`, ...clusterOverrides, ...(options.overrides ?? [])];
     const cluster = new TestCluster(

@@ -49,7 +49,7 @@ export function ensureZooKeeper(): void {
  * (short ticks so sessions can be as short as 1 s) and returns its path;
  * `scripts/zookeeper.sh run CONFIG` runs it.
  */
-export function writeZooConfig(dir: string, port: number): string {
+export function writeZooConfig(dir: string, port: number, extraLines: string[] = []): string {
   const config = path.join(dir, 'zoo.cfg');
   fs.writeFileSync(
     config,
@@ -61,6 +61,7 @@ export function writeZooConfig(dir: string, port: number): string {
       'minSessionTimeout=1000',
       'admin.enableServer=false',
       '4lw.commands.whitelist=ruok,srvr',
+      ...extraLines,
       '',
     ].join('\n'),
   );
@@ -92,6 +93,21 @@ export class ZooKeeperServer {
     server.keepOutput();
     await server.waitReady();
     return server;
+  }
+
+  /**
+   * Starts a member of an ensemble from its written config (scripts/zookeeper.sh runs a config with
+   * server.N lines as a quorum peer) without waiting: a member serves only once a quorum has formed.
+   */
+  static launchMember(config: string, port: number, cleanup: () => void): ZooKeeperServer {
+    const server = new ZooKeeperServer(ZooKeeperServer.spawn(config), port, config, cleanup);
+    server.keepOutput();
+    return server;
+  }
+
+  /** Resolves once the server answers `srvr` (serves sessions); stops it and throws past the bound. */
+  async ready(): Promise<void> {
+    await this.waitReady();
   }
 
   private static spawn(config: string): ChildProcess {
@@ -152,5 +168,71 @@ export class ZooKeeperServer {
   async stop(): Promise<void> {
     await killAndWait(this.child);
     this.cleanup();
+  }
+}
+
+/**
+ * A three-node (or any odd size) ZooKeeper ensemble on loopback, each member a real server with its
+ * own data dir and ports, for tests that lose one node at a time: a quorum keeps serving. The same
+ * surface as one server where a test treats "ZooKeeper" as a whole (connect string, stop), plus
+ * `members` for faults of one node.
+ */
+export class ZooKeeperEnsemble {
+  private constructor(readonly members: ZooKeeperServer[]) {}
+
+  static async start(size = 3): Promise<ZooKeeperEnsemble> {
+    ensureZooKeeper();
+    const ports = [];
+    for (let i = 0; i < size; i++)
+      ports.push({ client: await freePort(), quorum: await freePort(), election: await freePort() });
+    const servers = ports.map((p, i) => `server.${i + 1}=127.0.0.1:${p.quorum}:${p.election}`);
+    const members: ZooKeeperServer[] = [];
+    try {
+      for (const [i, p] of ports.entries()) {
+        const { dir, cleanup } = tempDir(`sluice-zk${i + 1}-`);
+        const config = writeZooConfig(dir, p.client, ['initLimit=10', 'syncLimit=5', ...servers]);
+        fs.mkdirSync(path.join(dir, 'data'), { recursive: true });
+        fs.writeFileSync(path.join(dir, 'data', 'myid'), `${i + 1}\n`);
+        members.push(ZooKeeperServer.launchMember(config, p.client, cleanup));
+      }
+      await Promise.all(members.map((m) => m.ready()));
+    } catch (err) {
+      await Promise.all(members.map((m) => m.stop()));
+      throw err;
+    }
+    return new ZooKeeperEnsemble(members);
+  }
+
+  /** Every member, as a client connect string. */
+  get connect(): string {
+    return this.members.map((m) => m.connect).join(',');
+  }
+
+  get running(): boolean {
+    return this.members.every((m) => m.running);
+  }
+
+  get recentOutput(): string {
+    return this.members.map((m, i) => `--- zookeeper ${i + 1}\n${m.recentOutput}`).join('\n');
+  }
+
+  /** No single PID: faults of one node go through `members`. */
+  get pid(): number | undefined {
+    return undefined;
+  }
+
+  /** kill -9 of every member (their data kept). */
+  async kill(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.kill()));
+  }
+
+  /** Every member started again (killed first if running); resolves once all serve. */
+  async restart(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.kill()));
+    await Promise.all(this.members.map((m) => m.restart()));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.members.map((m) => m.stop()));
   }
 }
