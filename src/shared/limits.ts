@@ -464,3 +464,12 @@ export const clientQuotaEntriesMax = 1000;
  * as deep as synchronous callbacks do (a few); beyond this the stack is dropped (a bug's symptom, not a real depth).
  */
 export const requestTimeNestingMax = 1000;
+
+/**
+ * Bytes past a corrupt batch searched for the next valid one (storage/corrupt-range.ts) before a
+ * reader is sent on to the next segment: the search runs on the event loop (~50 ms for 8 MiB), and
+ * batches are far denser than that (an index entry every log.index.interval.bytes).
+ */
+export const corruptResyncScanBytesMax = 8 * 1024 * 1024;
+/** Corrupt places per partition whose next readable offset is remembered, so a retrying reader does not search again. */
+export const corruptRangesRememberedMax = 16;

@@ -9,7 +9,7 @@
  */
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { batchHeaderBytes, scanHopsMax } from '../shared/limits.js';
+import { batchHeaderBytes, corruptRangesRememberedMax, scanHopsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import {
   baseOffsetOf,
@@ -22,6 +22,7 @@ import {
   maxTimestampOf,
   recordsCountOf,
 } from '../wire/record-batch.js';
+import { CorruptRangeError, nextReadable, type ReadablePlace } from './corrupt-range.js';
 import type { IndexEntry } from './partition-index.js';
 import { findRecordAtOrAfter } from './record-time.js';
 import type { Segment } from './segment.js';
@@ -69,6 +70,8 @@ const sharedWindow = Buffer.allocUnsafe(headerWindowBytes);
 export class SegmentReader {
   /** Where the last read ended: lets a sequential reader skip the index lookup. */
   private cursor: IndexEntry | undefined;
+  /** Corrupt places (segment:position) met by reads, and where reading goes on after each. */
+  private readonly corruptPlaces = new Map<string, ReadablePlace>();
 
   constructor(
     /** topic-partition, for error messages. */
@@ -86,6 +89,24 @@ export class SegmentReader {
   /** Forgets the last read's end: a truncation or deletion may have moved the bytes. */
   resetCursor(): void {
     this.cursor = undefined;
+    this.corruptPlaces.clear();
+  }
+
+  /** The refusal of a read at corrupt bytes, naming where reading can go on. */
+  private corrupt(segment: Segment, position: number, offset: number, what: string): CorruptRangeError {
+    return new CorruptRangeError(`${this.name}: ${what}`, this.resync(segment, position, offset).offset);
+  }
+
+  /** The first readable batch after the corrupt bytes at `position` (found once per place, then remembered). */
+  private resync(segment: Segment, position: number, after: number): ReadablePlace {
+    const place = `${segment.baseOffset}:${position}`;
+    let next = this.corruptPlaces.get(place);
+    if (next === undefined) {
+      next = nextReadable(this.segments, segment, position, after);
+      if (this.corruptPlaces.size >= corruptRangesRememberedMax) this.corruptPlaces.clear();
+      this.corruptPlaces.set(place, next);
+    }
+    return next;
   }
 
   /** Throws OffsetOutOfRange unless log start <= offset <= log end. */
@@ -131,10 +152,7 @@ export class SegmentReader {
       const header = segment.read(position, logOverheadBytes);
       const size = header.length === logOverheadBytes ? batchSizeOf(header, 0) : -1;
       if (size < batchHeaderBytes || position + size > end) {
-        throw new SluiceError(
-          ErrorCode.CorruptRecord,
-          `${this.name}: batch at offset ${offset} has an impossible length ${size}`,
-        );
+        throw this.corrupt(segment, position, offset, `batch at offset ${offset} has an impossible length ${size}`);
       }
       return result(Buffer.alloc(0), position, offset);
     }
@@ -175,12 +193,7 @@ export class SegmentReader {
         const problem = this.problemOf(data, p, size, expected, offset);
         if (problem !== undefined) {
           this.log.error({ segment: segment.path, position: position + p, problem }, 'corrupt batch in segment');
-          if (p === 0) {
-            throw new SluiceError(
-              ErrorCode.CorruptRecord,
-              `${this.name}: corrupt batch at offset ${offset} (${problem})`,
-            );
-          }
+          if (p === 0) throw this.corrupt(segment, position, offset, `corrupt batch at offset ${offset} (${problem})`);
           break;
         }
         if (position + p <= segment.verifiedBytes) segment.verifiedBytes = position + p + size;
@@ -218,33 +231,56 @@ export class SegmentReader {
         this.log.warn({ hint, segment: segment.path }, 'index entry disagrees with the segment file; scanning instead');
     }
     if (start > 0 && hint?.offset === offset) return start;
-    const found = this.hop(segment, start, offset);
-    if (found >= 0) return found;
+    // a walk that meets corrupt bytes goes on from the next readable batch after them (a bounded number of times)
+    for (let resyncs = 0; resyncs < scanHopsMax; resyncs++) {
+      const walk = this.hop(segment, start, offset);
+      if ('found' in walk) return walk.found;
+      if (walk.brokenAt === undefined) break;
+      const next = this.resync(segment, walk.brokenAt, walk.lastGood);
+      if (next.position === undefined || next.offset > offset) {
+        throw new CorruptRangeError(
+          `${this.name}: offset ${offset} lies in corrupt bytes of segment ${segment.baseOffset}`,
+          next.offset,
+        );
+      }
+      start = next.position;
+    }
     throw new SluiceError(
       ErrorCode.CorruptRecord,
       `${this.name}: offset ${offset} not found in segment ${segment.baseOffset}`,
     );
   }
 
-  /** Walks batch headers from `position`; returns the position of the batch holding `offset`, or -1. */
-  private hop(segment: Segment, position: number, offset: number): number {
+  /**
+   * Walks batch headers from `position` to the batch holding `offset`; or says where a header
+   * could not be right (brokenAt, with the last offset of the walk before it), or that the walk
+   * ran out (neither).
+   */
+  private hop(
+    segment: Segment,
+    position: number,
+    offset: number,
+  ): { found: number } | { brokenAt: number | undefined; lastGood: number } {
     const window = sharedWindow;
     let windowStart = -1;
     let windowLength = 0;
+    let lastGood = -1;
     for (let hops = 0; hops < scanHopsMax && position < segment.size; hops++) {
       if (windowStart < 0 || position + headerPrefixBytes > windowStart + windowLength) {
         windowStart = position;
         windowLength = segment.read(position, Math.min(window.length, segment.size - position), window).length;
-        if (windowLength < headerPrefixBytes) return -1;
+        if (windowLength < headerPrefixBytes) return { brokenAt: position, lastGood };
       }
       const at = position - windowStart;
       const size = batchSizeOf(window, at);
-      if (size < logOverheadBytes) return -1;
+      if (size < batchHeaderBytes || position + size > segment.size) return { brokenAt: position, lastGood };
       // the batch holding `offset`, or the first after it when a compacted log has a gap there
-      if (lastOffsetOf(window, at) >= offset) return position;
+      const last = lastOffsetOf(window, at);
+      if (last >= offset) return { found: position };
+      lastGood = last;
       position += size;
     }
-    return -1;
+    return { brokenAt: undefined, lastGood };
   }
 
   /**
