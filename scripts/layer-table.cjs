@@ -90,7 +90,8 @@ const allowed = {
     'security',
     'shared',
   ],
-  cli: ['security', 'broker', 'client', 'config', 'wire', 'shared'],
+  // the `sluice` command; storage for the offline `sluice log verify` (reads segment files, like kafka-dump-log)
+  cli: ['security', 'broker', 'client', 'config', 'storage', 'wire', 'shared'],
   // src/index.ts: the public exports
   '.': ['client', 'shared'],
 };

@@ -11,7 +11,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Command } from 'commander';
 import type { Consumer } from '../client/consumer.js';
-import type { ConsumerRecord, OffsetSpec } from '../client/types.js';
+import type { ConsumerRecord, CorruptSkip, OffsetSpec } from '../client/types.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import { badValue, parseInteger, usageError } from './cli-args.js';
@@ -34,6 +34,7 @@ interface ConsumeOptions {
   timeoutMs?: string;
   printKey?: boolean;
   json?: boolean;
+  skipCorrupt?: boolean;
 }
 
 function parseOffset(text: string): OffsetSpec {
@@ -99,6 +100,10 @@ export function registerConsumeCommand(root: Command): void {
     .option('--timeout-ms <t>', 'stop when no record arrives for T ms')
     .option('--print-key', 'print the key, a tab, then the value')
     .option('--json', 'print one JSON record object per line')
+    .option(
+      '--skip-corrupt',
+      'go on past records the broker finds corrupt on its disk (each skip is reported on stderr); without it, stop there',
+    )
     .action(async (topic: string, opts: ConsumeOptions, cmd: Command) => {
       if (opts.offset !== undefined && opts.partition === undefined) throw usageError('--offset needs --partition');
       const partition =
@@ -131,6 +136,14 @@ export function registerConsumeCommand(root: Command): void {
           autoOffsetReset: opts.fromBeginning ? 'earliest' : 'latest',
           maxWaitMs: Math.min(pollWaitMsMax, timeoutMs ?? pollWaitMsMax),
           ...(group !== undefined ? { groupId: group, autoCommit: true } : {}),
+          ...(opts.skipCorrupt
+            ? {
+                skipCorrupt: (s: CorruptSkip) =>
+                  process.stderr.write(
+                    `sluice: skipped corrupt records of ${s.topic}-${s.partition}: offsets ${s.from} to ${s.to - 1}\n`,
+                  ),
+              }
+            : {}),
         });
         /** Per partition of a group: the offset after the last record printed. */
         const printedUpTo = new Map<number, number>();

@@ -11,6 +11,7 @@ import { collect } from './cli-args.js';
 import { addGlobalOptions } from './cli-client.js';
 import { registerConsumeCommand } from './consume-command.js';
 import { registerGroupCommands } from './group-commands.js';
+import { registerLogCommands } from './log-commands.js';
 import { registerPartitionCommands } from './partition-commands.js';
 import { registerPerfCommands } from './perf-commands.js';
 import { registerProduceCommand } from './produce-command.js';
@@ -46,6 +47,7 @@ function program(): Command {
   registerAclCommands(root);
   registerUserCommands(root);
   registerQuotaCommands(root);
+  registerLogCommands(root);
   return root;
 }
 

@@ -59,6 +59,7 @@ import type {
   AutoOffsetReset,
   ConsumerOptions,
   ConsumerRecord,
+  CorruptSkip,
   EachBatchPayload,
   GroupGeneration,
   Message,
@@ -186,6 +187,8 @@ function endOfWholeBatches(bytes: Buffer | undefined, from: number): number {
 export class Consumer {
   readonly groupId: string | undefined;
   private readonly defaultReset: Reset;
+  /** Set by a caller that chose to skip records the broker finds corrupt (told each time). */
+  private readonly skipCorrupt: ((skipped: CorruptSkip) => void) | undefined;
   private readonly maxWaitMs: number;
   private readonly minBytes: number;
   private readonly maxBytes: number;
@@ -241,6 +244,7 @@ export class Consumer {
       throw invalidArgument('groupId must be a non-empty string');
     this.groupId = options.groupId;
     this.defaultReset = resetOf(options.autoOffsetReset);
+    this.skipCorrupt = options.skipCorrupt;
     this.groupReset = this.defaultReset;
     // null has always meant the default here (`??`), so it still does
     this.maxWaitMs = boundedInt('maxWaitMs', options.maxWaitMs ?? undefined, 0, 600_000, fetchMaxWaitMsDefault);
@@ -864,6 +868,18 @@ export class Consumer {
         state.position = null;
         state.consumed = null;
         state.reset = this.membership ? this.groupReset : this.defaultReset;
+        continue;
+      }
+      if (
+        p.errorCode === WireError.CORRUPT_MESSAGE &&
+        this.skipCorrupt &&
+        p.nextReadableOffset !== undefined &&
+        p.nextReadableOffset > offset
+      ) {
+        // the caller chose to go on past records the broker found corrupt, and is told what was skipped
+        state.position = p.nextReadableOffset;
+        state.version++;
+        this.skipCorrupt({ topic: state.topic, partition: state.partition, from: offset, to: p.nextReadableOffset });
         continue;
       }
       if (p.errorCode !== 0) {

@@ -115,6 +115,21 @@ export interface ConsumerOptions {
   partitionsConsumedConcurrently?: number;
   /** Group only: assignors in preference order. Default ['range', 'roundrobin']. */
   assignors?: AssignorSpec[];
+  /**
+   * What to do at records a broker finds corrupt on its disk (CORRUPT_MESSAGE). Without it the
+   * consumer throws there (the error names the next readable offset, and a seek past it is the
+   * caller's choice). With it, the consumer skips to the next readable offset and calls this with
+   * what it skipped — never silently.
+   */
+  skipCorrupt?: (skipped: CorruptSkip) => void;
+}
+
+/** Offsets a consumer skipped because the broker found the records there corrupt: [from, to). */
+export interface CorruptSkip {
+  topic: string;
+  partition: number;
+  from: number;
+  to: number;
 }
 
 /**

@@ -24,6 +24,7 @@ import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
+import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
@@ -83,10 +84,24 @@ async function readOnce(
           );
         }
         const room = Math.min(w.maxBytes, maxBytes - bytes);
-        const read = await leader.log.read(w.offset, Math.max(room, 0), {
-          minOneBatch: bytes === 0,
-          ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
-        });
+        let read: Awaited<ReturnType<typeof leader.log.read>>;
+        try {
+          read = await leader.log.read(w.offset, Math.max(room, 0), {
+            minOneBatch: bytes === 0,
+            ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
+          });
+        } catch (err) {
+          if (!isCorruptRangeError(err)) throw err;
+          // corrupt bytes are never served; the reader is told where it can go on (a skip is its choice)
+          return {
+            partition: w.partition,
+            ...toWireError(err),
+            highWatermark: leader.highWatermark,
+            logStartOffset: leader.log.logStartOffset,
+            records: empty,
+            nextReadableOffset: err.nextReadableOffset,
+          };
+        }
         bytes += read.records.length;
         if (replicaId < 0) ctx.metrics?.fetched(topic, read.records);
         return {

@@ -31,8 +31,8 @@ export function isCorruptRangeError(err: unknown): err is CorruptRangeError {
 
 const chunkBytes = 1024 * 1024;
 
-/** The valid batch at `position` of `segment` with a base offset above `after`, or undefined. */
-function validBatchAt(segment: Segment, position: number, after: number): number | undefined {
+/** The base offset of the valid batch at `position` of `segment` if it is above `after`, else undefined. */
+export function validBatchAt(segment: Segment, position: number, after: number): number | undefined {
   const header = segment.read(position, batchHeaderBytes);
   if (header.length < batchHeaderBytes || header[Field.magic] !== currentMagic) return undefined;
   const size = batchSizeOf(header, 0);
@@ -55,11 +55,16 @@ export interface ReadablePlace {
 }
 
 /**
- * The first readable batch after the corrupt batch at `position` of
- * `segment`, with a base offset above `after` (the last offset known good
- * before it, or the offset a read asked for).
+ * The first valid batch of `segment` after the corrupt bytes at `position`
+ * whose base offset is above `after`, searching at most `scanBytes` bytes;
+ * undefined when there is none there.
  */
-export function nextReadable(segments: SegmentList, segment: Segment, position: number, after: number): ReadablePlace {
+export function resyncInSegment(
+  segment: Segment,
+  position: number,
+  after: number,
+  scanBytes = corruptResyncScanBytesMax,
+): Required<ReadablePlace> | undefined {
   // the corrupt batch's own end, when its length field is plausible (a flipped byte inside it)
   const header = segment.read(position, batchHeaderBytes);
   if (header.length === batchHeaderBytes) {
@@ -70,7 +75,7 @@ export function nextReadable(segments: SegmentList, segment: Segment, position: 
     }
   }
   // byte by byte, in chunks, filtering on the magic byte before anything dearer
-  const end = Math.min(segment.size, position + 1 + corruptResyncScanBytesMax);
+  const end = Math.min(segment.size, position + 1 + scanBytes);
   for (let start = position + 1; start < end; start += chunkBytes) {
     const chunk = segment.read(start, Math.min(chunkBytes + batchHeaderBytes, end - start));
     const last = Math.min(chunkBytes, chunk.length);
@@ -80,6 +85,18 @@ export function nextReadable(segments: SegmentList, segment: Segment, position: 
       if (base !== undefined) return { offset: base, position: start + i };
     }
   }
+  return undefined;
+}
+
+/**
+ * The first readable batch after the corrupt batch at `position` of
+ * `segment`, with a base offset above `after` (the last offset known good
+ * before it, or the offset a read asked for): in this segment, else the
+ * next segment's base offset, else the log end.
+ */
+export function nextReadable(segments: SegmentList, segment: Segment, position: number, after: number): ReadablePlace {
+  const found = resyncInSegment(segment, position, after);
+  if (found) return found;
   const index = segments.indexOf(segment);
   return { offset: index + 1 < segments.length ? segments.at(index + 1).baseOffset : segments.logEndOffset };
 }

@@ -103,6 +103,8 @@ export interface FetchPartitionResponse extends ErrorFields {
   logStartOffset: number;
   /** Whole batches; the first may start before fetchOffset. */
   records: Buffer;
+  /** With CORRUPT_MESSAGE: the first offset after the corrupt bytes a fetch can start from (issue 18). */
+  nextReadableOffset?: number;
 }
 export interface FetchResponse extends ErrorFields {
   /** topicId: the id the request named the topic by (then name is '' when no topic has it). */
