@@ -23,8 +23,8 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** True once the server answers the `srvr` four-letter word (it serves sessions then). */
-export function answersSrvr(port: number): Promise<boolean> {
+/** What the server answers the `srvr` four-letter word ('' when it does not answer). */
+function srvr(port: number): Promise<string> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
@@ -33,9 +33,19 @@ export function answersSrvr(port: number): Promise<boolean> {
     socket.on('data', (d) => {
       reply += d.toString();
     });
-    socket.on('error', () => resolve(false));
-    socket.on('close', () => resolve(reply.includes('Zookeeper version')));
+    socket.on('error', () => resolve(''));
+    socket.on('close', () => resolve(reply));
   });
+}
+
+/** True once the server answers the `srvr` four-letter word (it serves sessions then). */
+export async function answersSrvr(port: number): Promise<boolean> {
+  return (await srvr(port)).includes('Zookeeper version');
+}
+
+/** An ensemble member's role from `srvr` ("leader", "follower"; "standalone" alone), or undefined. */
+export async function zookeeperMode(port: number): Promise<string | undefined> {
+  return /Mode: (\w+)/.exec(await srvr(port))?.[1];
 }
 
 /** Throws with scripts/zookeeper.sh's one-line reason when the package is missing and cannot be installed. */

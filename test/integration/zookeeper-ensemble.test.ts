@@ -9,11 +9,10 @@
  * "zookeeper member stall ms" (printed) is the longest time without an
  * acknowledgement while a member was down or rejoining.
  */
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestCluster } from '../helpers/cluster.js';
 import { checkStream, NumberedStream } from '../helpers/numbered-stream.js';
-import { ZooKeeperEnsemble } from '../helpers/zookeeper.js';
+import { ZooKeeperEnsemble, zookeeperMode } from '../helpers/zookeeper.js';
 
 const partitions = 3;
 let cluster: TestCluster;
@@ -30,21 +29,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
-
-/** The member's role from the `srvr` four-letter word ("leader", "follower"), or undefined. */
-function modeOf(port: number): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
-    let reply = '';
-    socket.setTimeout(1000, () => socket.destroy());
-    socket.on('connect', () => socket.write('srvr'));
-    socket.on('data', (d) => {
-      reply += d.toString();
-    });
-    socket.on('error', () => resolve(undefined));
-    socket.on('close', () => resolve(/Mode: (\w+)/.exec(reply)?.[1]));
-  });
-}
 
 /** The longest stretch (ms) in which the count of acknowledged records did not grow, sampled every 10 ms. */
 function watchAcks(stream: NumberedStream): { stop(): number } {
@@ -80,7 +64,7 @@ describe('a cluster on a three-node ZooKeeper ensemble', () => {
     const total = 8000;
     const stream = new NumberedStream(cluster.client({ retries: 20 }), topic, { total, batch: 10, pauseMs: 20 });
     await stream.ackedAtLeast(100);
-    const modes = await Promise.all(ensemble.members.map((m) => modeOf(m.port)));
+    const modes = await Promise.all(ensemble.members.map((m) => zookeeperMode(m.port)));
     const leader = modes.indexOf('leader');
     expect(leader, `members' modes: ${modes.join(', ')}`).toBeGreaterThanOrEqual(0);
     const follower = modes.indexOf('follower');
