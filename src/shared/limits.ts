@@ -441,3 +441,9 @@ export const scramUsersPerRequestMax = 1000;
 export const clientQuotaWindowsMax = 10_000;
 /** Client quota entities one AlterClientQuotas/DescribeClientQuotas request may name. */
 export const clientQuotaEntriesMax = 1000;
+/**
+ * Bytes a full log directory's probe writes (and fsyncs, then deletes) before a partition takes
+ * writes again: the size of the write the disk refused, at most this. 1 MiB (Kafka's default
+ * message.max.bytes) proves room for a typical batch; a probe never allocates more.
+ */
+export const diskFullProbeBytesMax = 1024 * 1024;
