@@ -26,6 +26,23 @@ export function isDiskFullError(err: unknown): boolean {
   return false;
 }
 
+/**
+ * True when `err` (or an error in its cause chain) is a failed fsync. Such a failure, even ENOSPC,
+ * is not a full disk the log can wait out: Linux may have dropped the dirty pages the fsync could
+ * not write (they are marked clean), so bytes the log holds as written may be gone from the file
+ * and a later fsync that succeeds proves nothing. The log goes offline instead (Kafka's answer to
+ * any I/O error), and recovery at the next start checks what is past its recovery point.
+ */
+export function isSyncFailure(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; depth < causeDepthMax && e instanceof Error; depth++) {
+    const syscall = (e as NodeJS.ErrnoException).syscall;
+    if (syscall === 'fsync' || syscall === 'fdatasync') return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 /** The probe file's name: a dot file, never a partition directory or a segment. */
 export const probeFileName = '.sluice-space-probe';
 

@@ -18,7 +18,7 @@ import { cleanerDedupeBufferBytesDefault, producerIdExpirationMsDefault } from '
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
-import { isDiskFullError } from './disk-space.js';
+import { isDiskFullError, isSyncFailure } from './disk-space.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import {
@@ -567,11 +567,12 @@ export class PartitionLog {
 
   /**
    * A storage operation failed: a full disk (ENOSPC, EDQUOT) makes the log refuse writes until
-   * space returns, anything else takes it offline. Returns the error the caller should throw.
+   * space returns, anything else, a failed segment fsync included (isSyncFailure), takes it
+   * offline. Returns the error the caller should throw.
    */
   private storageFailed(err: unknown, bytes = 0): unknown {
     if (this.offline) return this.offline;
-    if (!isDiskFullError(err)) {
+    if (!isDiskFullError(err) || isSyncFailure(err)) {
       this.goOffline(err);
       return err;
     }

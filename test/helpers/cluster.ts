@@ -25,7 +25,7 @@ import {
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
 import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
-import { BrokerProcess, repoRoot } from './broker-process.js';
+import { BrokerProcess, type BrokerProcessOptions, repoRoot } from './broker-process.js';
 import { RawClient } from './raw-client.js';
 import { storedBatches } from './storage.js';
 import { ZooKeeperServer } from './zookeeper.js';
@@ -56,6 +56,8 @@ export interface TestClusterOptions {
   label?: string;
   /** Where the broker logs are saved (default: test/.results/cluster-logs/<label>). */
   logsDir?: string;
+  /** Process options of one broker (e.g. tmpfsBytes: its data dir on a small tmpfs). */
+  brokerOptions?: (id: number) => Pick<BrokerProcessOptions, 'tmpfsBytes'>;
 }
 
 export interface StoredRecord {
@@ -90,6 +92,7 @@ export class TestCluster {
   private adminClient: Sluice | undefined;
   private zkClient: ZkClient | undefined;
   private stopped = false;
+  private brokerOptions: TestClusterOptions['brokerOptions'];
 
   private constructor(
     readonly zookeeper: ZooKeeperServer,
@@ -111,6 +114,7 @@ export class TestCluster {
       options.logsDir ?? path.join(logsRoot, label),
       options.clientSecurity,
     );
+    cluster.brokerOptions = options.brokerOptions;
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     const started = await Promise.allSettled(ids.map((id) => cluster.startBroker(id)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -124,6 +128,7 @@ export class TestCluster {
   /** Starts one more broker process with this cluster's settings (it is not kept unless it starts). */
   startExtraBroker(id: number, extraOverrides: string[] = []): Promise<BrokerProcess> {
     return BrokerProcess.start({
+      ...this.brokerOptions?.(id),
       brokerId: id,
       overrides: [...this.overrides, ...extraOverrides],
       startTimeoutMs: brokerStartTimeoutMs,

@@ -26,7 +26,8 @@ interface Body {
 }
 
 const tmpfs = tmpfsSupported();
-if (!tmpfs.ok) console.log(`disk-full.test.ts skipped: cannot mount a tmpfs in a private mount namespace (${tmpfs.why})`);
+if (!tmpfs.ok)
+  console.log(`disk-full.test.ts skipped: cannot mount a tmpfs in a private mount namespace (${tmpfs.why})`);
 
 const mib = 1024 * 1024;
 const diskBytes = 8 * mib;
@@ -71,7 +72,8 @@ async function produce(topic: string, acks: 1 | -1, tag: string): Promise<number
   const p = r.topics[0].partitions[0];
   if (p.errorCode === 0) {
     const values = acknowledged.get(topic) as Map<number, string>;
-    for (let i = 0; i < recordsPerBatch; i++) values.set(Number(p.baseOffset) + i, `${tag}#${i}:`.padEnd(valueBytes, 'v'));
+    for (let i = 0; i < recordsPerBatch; i++)
+      values.set(Number(p.baseOffset) + i, `${tag}#${i}:`.padEnd(valueBytes, 'v'));
   }
   return p.errorCode;
 }

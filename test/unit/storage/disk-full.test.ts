@@ -343,3 +343,22 @@ describe('the log manager with a full disk', () => {
     expect(captured.lines.filter((l) => l.msg === 'log directory has free space again')).toHaveLength(1);
   });
 });
+
+describe('an fsync the disk refuses', () => {
+  it('takes the log offline (its pages may be lost), not merely full', async () => {
+    const dir = fx.dir();
+    const manager = await openManager(dir);
+    const log = await manager.getOrCreate('t', 0);
+    await appendEach(log, 0, 1);
+    vi.spyOn(fs, 'fdatasync').mockImplementation(((_fd: number, callback: (err: Error | null) => void) => {
+      callback(Object.assign(enospc(), { syscall: 'fdatasync' }));
+    }) as typeof fs.fdatasync);
+    await expect(log.flush()).rejects.toThrow(/cannot fsync/);
+    expect(log.diskFull).toBe(false);
+    await expectSluiceErrorAsync(log.append(batchOf(1)), ErrorCode.StorageError);
+    vi.restoreAllMocks();
+    expect(await log.retryWrites()).toBe(false);
+    await expectSluiceErrorAsync(log.append(batchOf(1)), ErrorCode.StorageError);
+    expect(contentsOf((await readAll(log)).records)).toEqual(contentsUpTo(1));
+  });
+});
