@@ -1,11 +1,12 @@
 /**
  * A full disk heals (issue 18, item 3), on a real one: a standalone broker whose log.dirs is an
  * 8 MiB tmpfs in its own mount namespace (BrokerProcess tmpfsBytes), mostly taken by a ballast
- * file. Producers (acks 1 and -1) fill the rest: the write that does not fit is refused with
- * KAFKA_STORAGE_ERROR (the native client's code, kafkajs's error), reads of everything
- * acknowledged go on, the free-space gauge and warning and the disk-full gauge tell; the ballast
- * is deleted and writes resume with no restart and no operator; every acknowledged offset holds
- * its record. Skipped, with a line saying why, where a tmpfs cannot be mounted (`unshare -m`
+ * file and a spare topic. Producers (acks 1 and -1) fill the rest: the write that does not fit is
+ * refused with KAFKA_STORAGE_ERROR (the native client's code, kafkajs's error), reads of
+ * everything acknowledged go on, the free-space gauge and warning and the disk-full gauge tell.
+ * Deleting the spare topic (on the full disk) frees space and writes resume with no restart; the
+ * disk is filled again and this time the ballast file goes. Every acknowledged offset holds its
+ * record. Skipped, with a line saying why, where a tmpfs cannot be mounted (`unshare -m`
  * needs root or CAP_SYS_ADMIN).
  */
 import fs from 'node:fs';
@@ -31,7 +32,9 @@ if (!tmpfs.ok)
 
 const mib = 1024 * 1024;
 const diskBytes = 8 * mib;
-const ballastBytes = 5 * mib;
+const ballastBytes = 4 * mib;
+/** Batches of the spare topic (64 KiB each): deleting it frees 1.5 MiB. */
+const spareBatches = 24;
 /** Records per produced batch and bytes per value: 64 KiB a batch, about 50 batches fill what the ballast leaves. */
 const recordsPerBatch = 16;
 const valueBytes = 4096;
@@ -127,6 +130,43 @@ async function metric(name: string): Promise<string[]> {
 
 const metricValue = (line: string | undefined): number => Number(line?.split(' ').at(-1));
 
+/** Produces to both topics (acks 1 and -1) until the disk refuses each, which must be with KAFKA_STORAGE_ERROR. */
+async function fillDisk(tag: string): Promise<void> {
+  const refused = new Map<string, number>();
+  const before = [...acknowledged.values()].map((m) => m.size);
+  for (let i = 0; i < producesMax && refused.size < 2; i++) {
+    for (const [topic, acks] of [
+      ['acks-one', 1],
+      ['acks-all', -1],
+    ] as const) {
+      if (refused.has(topic)) continue;
+      const code = await produce(topic, acks, `${tag}-${topic}-${i}`);
+      if (code !== 0) refused.set(topic, code);
+    }
+  }
+  expect(refused.get('acks-one')).toBe(WireError.KAFKA_STORAGE_ERROR);
+  expect(refused.get('acks-all')).toBe(WireError.KAFKA_STORAGE_ERROR);
+  // something was acknowledged on the way: the disk filled with this round's records
+  expect([...acknowledged.values()].map((m) => m.size).reduce((a, b) => a + b)).toBeGreaterThan(
+    before.reduce((a, b) => a + b),
+  );
+}
+
+/** Produces (acks 1) until the broker takes the write: it must on its own, within resumeAttemptsMax tries. */
+async function waitForWrites(tag: string): Promise<void> {
+  let attempts = 0;
+  let code = -2;
+  while (attempts < resumeAttemptsMax && code !== 0) {
+    attempts++;
+    code = await produce('acks-one', 1, `${tag}-${attempts}`);
+    if (code !== 0) {
+      expect(code).toBe(WireError.KAFKA_STORAGE_ERROR);
+      await sleep(100);
+    }
+  }
+  expect(code).toBe(0);
+}
+
 describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
   beforeAll(async () => {
     broker = await BrokerProcess.start({
@@ -140,9 +180,17 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
     });
     raw = await RawClient.connect(broker.port);
     sluice = new Sluice({ brokers: broker.address, clientId: 'disk-full' });
-    for (const name of acknowledged.keys()) {
+    for (const name of [...acknowledged.keys(), 'spare']) {
       const r = await raw.call<Body>(ApiKey.CreateTopics, { topics: [{ name, numPartitions: 1 }] });
       expect(r.topics[0].errorCode).toBe(0);
+    }
+    for (let i = 0; i < spareBatches; i++) {
+      const r = await raw.call<Body>(ApiKey.Produce, {
+        acks: 1,
+        timeoutMs: 5000,
+        topics: [{ name: 'spare', partitions: [{ partition: 0, records: batchOf(`spare-${i}`) }] }],
+      });
+      expect(r.topics[0].partitions[0].errorCode).toBe(0);
     }
     fs.writeFileSync(broker.inDataDir('ballast'), Buffer.alloc(ballastBytes, 1));
   });
@@ -155,21 +203,7 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
   });
 
   it('refuses the write that does not fit with KAFKA_STORAGE_ERROR and serves everything acknowledged', async () => {
-    const refused = new Map<string, number>();
-    for (let i = 0; i < producesMax && refused.size < 2; i++) {
-      for (const [topic, acks] of [
-        ['acks-one', 1],
-        ['acks-all', -1],
-      ] as const) {
-        if (refused.has(topic)) continue;
-        const code = await produce(topic, acks, `${topic}-${i}`);
-        if (code !== 0) refused.set(topic, code);
-      }
-    }
-    expect(refused.get('acks-one')).toBe(WireError.KAFKA_STORAGE_ERROR);
-    expect(refused.get('acks-all')).toBe(WireError.KAFKA_STORAGE_ERROR);
-    expect(acknowledged.get('acks-one')?.size).toBeGreaterThan(0);
-    expect(acknowledged.get('acks-all')?.size).toBeGreaterThan(0);
+    await fillDisk('fill');
 
     // still refused: the native client and kafkajs see the same condition
     const producer = sluice.producer({ acks: 1, retries: 0 });
@@ -195,20 +229,21 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
     expect(lines).toContain('disk full: the partition refuses writes until space returns');
   });
 
-  it('takes writes again on its own once space returns, and every acknowledged offset holds its record', async () => {
+  it('takes writes again on its own once a deleted topic frees space', async () => {
+    const deleted = await raw.call<Body>(ApiKey.DeleteTopics, { topics: ['spare'] });
+    expect(deleted.topics[0].errorCode).toBe(0);
+    await waitForWrites('after-delete');
+    expect(await produce('acks-all', -1, 'after-delete-all')).toBe(0);
+    for (const topic of acknowledged.keys()) await expectEveryAcknowledgedRecord(topic);
+    expect(metricValue((await metric('sluice_partitions_disk_full'))[0])).toBe(0);
+    expect(broker.recentOutput).toContain('disk space is back: the partition takes writes again');
+  });
+
+  it('fills again, and takes writes again once a file on the disk is deleted; every acknowledged offset holds its record', async () => {
+    await fillDisk('refill');
     fs.rmSync(broker.inDataDir('ballast'));
-    let attempts = 0;
-    let code = -2;
-    while (attempts < resumeAttemptsMax && code !== 0) {
-      attempts++;
-      code = await produce('acks-one', 1, `resume-${attempts}`);
-      if (code !== 0) {
-        expect(code).toBe(WireError.KAFKA_STORAGE_ERROR);
-        await sleep(100);
-      }
-    }
-    expect(code).toBe(0);
-    expect(await produce('acks-all', -1, 'resume-all')).toBe(0);
+    await waitForWrites('after-ballast');
+    expect(await produce('acks-all', -1, 'after-ballast-all')).toBe(0);
     const kp = await kafkajs.producer();
     const [sent] = await kp.send({ topic: 'acks-all', acks: -1, messages: [{ value: 'kafkajs after' }] });
     (acknowledged.get('acks-all') as Map<number, string>).set(Number(sent?.baseOffset), 'kafkajs after');
