@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { diskFullProbeBytesMax } from '../shared/limits.js';
 
 const fullCodes = new Set(['ENOSPC', 'EDQUOT']);
@@ -41,6 +42,15 @@ export function isSyncFailure(err: unknown): boolean {
     e = (e as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/**
+ * `err` as LogDirFull (KAFKA_STORAGE_ERROR, retriable) when it means a full disk, with `what`
+ * saying what could not be done; otherwise `err` itself.
+ */
+export function asDiskFull(err: unknown, what: string): unknown {
+  if (!isDiskFullError(err) || isSyncFailure(err)) return err;
+  return new SluiceError(ErrorCode.LogDirFull, `${what}: the log directory is full`, { cause: err, retriable: true });
 }
 
 /** The probe file's name: a dot file, never a partition directory or a segment. */

@@ -11,7 +11,7 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { logOpensConcurrentMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { initZstd } from '../wire/zstd.js';
-import { type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
+import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
@@ -294,19 +294,27 @@ export class LogManager {
     const opening = this.inTurn(async () => {
       this.checkOpen();
       const [dataDir, db] = this.leastLoadedDir();
-      const log = await PartitionLog.open({
-        topic,
-        partition,
-        dir: path.join(dataDir, name),
-        db,
-        config: { ...this.defaults, ...overrides },
-        logger: this.logger,
-      });
+      // a full disk: LogDirFull (retriable); the caller tries again later (the replica manager does,
+      // every log.dir.full.retry.ms), and what this open left is taken up by the next one
+      const what = `cannot create the log of ${name}`;
+      let log: PartitionLog;
+      try {
+        log = await PartitionLog.open({
+          topic,
+          partition,
+          dir: path.join(dataDir, name),
+          db,
+          config: { ...this.defaults, ...overrides },
+          logger: this.logger,
+        });
+      } catch (err) {
+        throw asDiskFull(err, what);
+      }
       try {
         if (topicId !== undefined) writePartitionTopicId(log.dir, topicId);
       } catch (err) {
         await log.close();
-        throw err;
+        throw asDiskFull(err, what);
       }
       this.logs.set(name, { log, dataDir });
       return log;

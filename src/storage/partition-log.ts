@@ -123,13 +123,19 @@ export class PartitionLog {
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
-    await log.persistMeta(false, false);
-    // idempotent producers: their sequence state is read back from the batch headers at the log's tail
-    log.producers = new ProducerStateTable(
-      opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
-      `${opts.topic}-${opts.partition}: `,
-    );
-    await log.rebuildProducerState();
+    try {
+      await log.persistMeta(false, false);
+      // idempotent producers: their sequence state is read back from the batch headers at the log's tail
+      log.producers = new ProducerStateTable(
+        opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
+        `${opts.topic}-${opts.partition}: `,
+      );
+      await log.rebuildProducerState();
+    } catch (err) {
+      // an open that fails (a full disk refusing the metadata write) is tried again later: no file stays open
+      for (const s of log.segments) s.close();
+      throw err;
+    }
     return log;
   }
 

@@ -52,7 +52,13 @@ const kafkajs = kafkajsClients({ clientId: 'disk-full', brokers: () => broker.ka
 const acknowledged = new Map<string, Map<number, string>>([
   ['acks-one', new Map()],
   ['acks-all', new Map()],
+  ['born-full', new Map()],
 ]);
+/** The topics filled with acks 1 and -1 (born-full is created on the full disk). */
+const filled = [
+  ['acks-one', 1],
+  ['acks-all', -1],
+] as const;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -135,10 +141,7 @@ async function fillDisk(tag: string): Promise<void> {
   const refused = new Map<string, number>();
   const before = [...acknowledged.values()].map((m) => m.size);
   for (let i = 0; i < producesMax && refused.size < 2; i++) {
-    for (const [topic, acks] of [
-      ['acks-one', 1],
-      ['acks-all', -1],
-    ] as const) {
+    for (const [topic, acks] of filled) {
       if (refused.has(topic)) continue;
       const code = await produce(topic, acks, `${tag}-${topic}-${i}`);
       if (code !== 0) refused.set(topic, code);
@@ -152,15 +155,15 @@ async function fillDisk(tag: string): Promise<void> {
   );
 }
 
-/** Produces (acks 1) until the broker takes the write: it must on its own, within resumeAttemptsMax tries. */
-async function waitForWrites(tag: string): Promise<void> {
+/** Produces (acks 1) to `topic` until the broker takes the write: it must on its own, within resumeAttemptsMax tries. */
+async function waitForWrites(tag: string, topic = 'acks-one'): Promise<void> {
   let attempts = 0;
   let code = -2;
   while (attempts < resumeAttemptsMax && code !== 0) {
     attempts++;
-    code = await produce('acks-one', 1, `${tag}-${attempts}`);
+    code = await produce(topic, 1, `${tag}-${attempts}`);
     if (code !== 0) {
-      expect(code).toBe(WireError.KAFKA_STORAGE_ERROR);
+      expect([WireError.KAFKA_STORAGE_ERROR, WireError.NOT_LEADER_OR_FOLLOWER]).toContain(code);
       await sleep(100);
     }
   }
@@ -180,7 +183,7 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
     });
     raw = await RawClient.connect(broker.port);
     sluice = new Sluice({ brokers: broker.address, clientId: 'disk-full' });
-    for (const name of [...acknowledged.keys(), 'spare']) {
+    for (const name of ['acks-one', 'acks-all', 'spare']) {
       const r = await raw.call<Body>(ApiKey.CreateTopics, { topics: [{ name, numPartitions: 1 }] });
       expect(r.topics[0].errorCode).toBe(0);
     }
@@ -204,6 +207,23 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
 
   it('refuses the write that does not fit with KAFKA_STORAGE_ERROR and serves everything acknowledged', async () => {
     await fillDisk('fill');
+    // to the last byte: a topic created now cannot even get its log (its metadata file, its index entries)
+    const fd = fs.openSync(broker.inDataDir('last-bytes'), 'w');
+    const chunk = Buffer.alloc(4096, 1);
+    for (let i = 0; i < 4096; i++) {
+      try {
+        fs.writeSync(fd, chunk);
+      } catch (err) {
+        expect((err as NodeJS.ErrnoException).code).toBe('ENOSPC');
+        break;
+      }
+    }
+    fs.closeSync(fd);
+    const created = await raw.call<Body>(ApiKey.CreateTopics, { topics: [{ name: 'born-full', numPartitions: 1 }] });
+    expect(created.topics[0].errorCode).toBe(0);
+    expect([WireError.NOT_LEADER_OR_FOLLOWER, WireError.KAFKA_STORAGE_ERROR]).toContain(
+      await produce('born-full', 1, 'born-full-refused'),
+    );
 
     // still refused: the native client and kafkajs see the same condition
     const producer = sluice.producer({ acks: 1, retries: 0 });
@@ -217,7 +237,7 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
     };
     expect(kerr.type ?? kerr.cause?.type).toBe('KAFKA_STORAGE_ERROR');
 
-    for (const topic of acknowledged.keys()) await expectEveryAcknowledgedRecord(topic);
+    for (const [topic] of filled) await expectEveryAcknowledgedRecord(topic);
 
     expect(metricValue((await metric('sluice_partitions_disk_full'))[0])).toBeGreaterThanOrEqual(1);
     const free = await metric('sluice_log_dir_free_bytes');
@@ -233,6 +253,8 @@ describe.skipIf(!tmpfs.ok)('a full disk (an 8 MiB tmpfs)', () => {
     const deleted = await raw.call<Body>(ApiKey.DeleteTopics, { topics: ['spare'] });
     expect(deleted.topics[0].errorCode).toBe(0);
     await waitForWrites('after-delete');
+    // the partition created on the full disk gets its log once there is space, with no restart
+    await waitForWrites('born-full', 'born-full');
     expect(await produce('acks-all', -1, 'after-delete-all')).toBe(0);
     for (const topic of acknowledged.keys()) await expectEveryAcknowledgedRecord(topic);
     expect(metricValue((await metric('sluice_partitions_disk_full'))[0])).toBe(0);

@@ -362,3 +362,20 @@ describe('an fsync the disk refuses', () => {
     expect(contentsOf((await readAll(log)).records)).toEqual(contentsUpTo(1));
   });
 });
+
+describe('creating a log on a full disk', () => {
+  it('is refused with LogDirFull, leaves no file open, and works once space returns', async () => {
+    const dir = fx.dir();
+    const manager = await openManager(dir);
+    const topicId = 'AAAAAAAAAAAAAAAAAAAAAA';
+    vi.spyOn(fs, 'writeSync').mockImplementation(() => {
+      throw enospc();
+    });
+    await expectSluiceErrorAsync(manager.getOrCreate('t', 0, {}, topicId), ErrorCode.LogDirFull);
+    expect(manager.get('t', 0)).toBeUndefined();
+    vi.restoreAllMocks();
+    const log = await manager.getOrCreate('t', 0, {}, topicId);
+    await appendEach(log, 0, 1);
+    expect(contentsOf((await readAll(log)).records)).toEqual(contentsUpTo(1));
+  });
+});
