@@ -87,6 +87,11 @@ export class Broker {
       config: logConfigOf(this.config),
       logger: this.logger,
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
+      dirFullRetryMs: this.config.int('log.dir.full.retry.ms'),
+      freeSpaceCheckIntervalMs: this.config.int('log.dir.free.check.interval.ms'),
+      // a double: int() returns any number-typed key
+      freeSpaceWarnPercent: this.config.int('log.dir.free.warn.percent'),
+      metrics: this.metrics,
     });
     this.logs = logs;
     if (this.config.bool('log.cleaner.enable')) {

@@ -180,6 +180,27 @@ export const configKeys = {
     doc: "memory for the cleaner's key map (bytes); a bigger dirty part is cleaned in several passes",
   },
   'log.retention.check.interval.ms': { kind: 'int', default: '300000', min: 1, doc: 'how often retention runs' },
+  'log.dir.full.retry.ms': {
+    kind: 'int',
+    default: '1000',
+    min: 10,
+    max: 300_000,
+    doc: 'how often a partition refusing writes for a full disk (ENOSPC, EDQUOT) probes its log directory and takes writes again once space returns',
+  },
+  'log.dir.free.check.interval.ms': {
+    kind: 'int',
+    default: '10000',
+    min: 100,
+    max: hour,
+    doc: "how often each log directory's free space is read (the sluice_log_dir_free_bytes gauge and the low-space warning)",
+  },
+  'log.dir.free.warn.percent': {
+    kind: 'double',
+    default: '10',
+    min: 0,
+    max: 100,
+    doc: 'a warning is logged when a log directory has less than this share of its file system free (0: never)',
+  },
   'log.index.interval.bytes': {
     kind: 'int',
     default: '4096',

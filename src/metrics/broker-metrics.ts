@@ -57,6 +57,21 @@ export class BrokerMetrics {
   private readonly quotaRequestSeconds: Counter<'user' | 'client_id'>;
   private readonly quotaExemptRequestSeconds: Counter;
 
+  private readonly dirFreeBytes: Gauge<'dir'>;
+  private readonly dirTotalBytes: Gauge<'dir'>;
+  private readonly diskFullPartitions: Gauge;
+
+  /** A log directory's free and total bytes (the storage layer's LogDirMetrics). */
+  logDirSpace(dir: string, space: { freeBytes: number; totalBytes: number }): void {
+    this.dirFreeBytes.set({ dir }, space.freeBytes);
+    this.dirTotalBytes.set({ dir }, space.totalBytes);
+  }
+
+  /** Partitions refusing writes now for a full disk (the storage layer's LogDirMetrics). */
+  partitionsDiskFull(count: number): void {
+    this.diskFullPartitions.set(count);
+  }
+
   /** A log-cleaner pass (the storage layer's CleanerMetrics). */
   cleaned(stats: { bytesRead: number; bytesWritten: number }): void {
     this.cleanerBytesRead.inc(stats.bytesRead);
@@ -129,6 +144,24 @@ export class BrokerMetrics {
     this.isrExpands = new Counter({
       name: 'sluice_isr_expands_total',
       help: 'ISR expands of partitions led here',
+      registers,
+    });
+    // labelled by log directory: log.dirs is a short list fixed at start, so the series are bounded
+    this.dirFreeBytes = new Gauge({
+      name: 'sluice_log_dir_free_bytes',
+      help: 'Free bytes of the file system holding each log directory (statfs, log.dir.free.check.interval.ms)',
+      labelNames: ['dir'],
+      registers,
+    });
+    this.dirTotalBytes = new Gauge({
+      name: 'sluice_log_dir_total_bytes',
+      help: 'Size in bytes of the file system holding each log directory',
+      labelNames: ['dir'],
+      registers,
+    });
+    this.diskFullPartitions = new Gauge({
+      name: 'sluice_partitions_disk_full',
+      help: 'Partitions refusing writes because their log directory is full (they take writes again once space returns)',
       registers,
     });
     const self = this;

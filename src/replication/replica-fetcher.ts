@@ -39,6 +39,8 @@ interface Followed {
   /** The leader epoch this follower acts under (requests carry it, the leader checks it). */
   epoch: number;
   state: FetchState;
+  /** Not fetched while its log refuses writes for a full disk (logged once each way). */
+  diskFull?: boolean;
 }
 
 export interface ReplicaFetcherOptions {
@@ -108,14 +110,18 @@ export class ReplicaFetcher {
     while (!this.closed && this.followed.size > 0) {
       try {
         const connection = await this.connect();
-        const truncating = [...this.followed.values()].filter((f) => f.state === 'truncating');
+        // A follower whose disk is full stops fetching (the leader's lag rule then drops it from the ISR)
+        // instead of fetching bytes it cannot write; its log takes writes again on its own
+        // (log.dir.full.retry.ms) and fetching resumes with it.
+        const writable = [...this.followed.values()].filter((f) => this.writable(f, log));
+        const truncating = writable.filter((f) => f.state === 'truncating');
         if (truncating.length > 0) await this.truncate(connection, truncating);
         const throttle = this.options.throttle;
         const allowed = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
-        const fetching = [...this.followed.values()].filter(
+        const fetching = writable.filter(
           (f) => f.state === 'fetching' && (allowed > 0 || !throttle?.isThrottled(keyOf(f.replica))),
         );
-        if (fetching.length === 0 && throttle && [...this.followed.values()].some((f) => f.state === 'fetching')) {
+        if (fetching.length === 0 && throttle && writable.some((f) => f.state === 'fetching')) {
           // every partition to fetch is a throttled one and the bucket is empty
           await this.pause(Math.min(Math.max(throttle.waitMs(), 1), throttleWaitMsMax));
           continue;
@@ -137,6 +143,17 @@ export class ReplicaFetcher {
     this.connection?.close();
     this.connection = undefined;
     if (!this.closed) this.options.onIdle();
+  }
+
+  /** False while the partition's log refuses writes for a full disk; logs each change once. */
+  private writable(f: Followed, log: Logger): boolean {
+    const full = f.replica.log.diskFull;
+    if (full !== (f.diskFull ?? false)) {
+      f.diskFull = full;
+      if (full) log.warn({ partition: f.replica.name }, 'follower stops fetching: its disk is full');
+      else log.info({ partition: f.replica.name }, 'follower fetches again: its disk has space');
+    }
+    return !full;
   }
 
   private pause(ms: number): Promise<void> {
@@ -299,6 +316,8 @@ export class ReplicaFetcher {
           try {
             await log.append(p.records, { assignOffsets: false });
           } catch (err) {
+            // a full disk: nothing was written, the partition is not fetched until its log takes writes again
+            if (f.replica.log.diskFull) continue;
             // the bytes do not continue our log: find the divergence point again
             this.options.logger.warn({ err, partition: f.replica.name }, 'replicated batch rejected; truncating again');
             f.state = 'truncating';

@@ -15,7 +15,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-config.js';
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
 import { crashOnBug } from '../shared/assert.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -51,6 +51,8 @@ export class ReplicaManager {
   private readonly replicas = new Map<string, PartitionReplica>();
   private readonly fetchers = new Map<number, ReplicaFetcher>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Partitions whose state change waits for a full disk to have space (at most one timer each). */
+  private readonly retryingFull = new Map<string, NodeJS.Timeout>();
   /** Deleted topics whose replicas and logs are being removed here. */
   private readonly removing = new Map<string, Promise<void>>();
   private readonly leadershipListeners = new Set<LeadershipListener>();
@@ -309,6 +311,10 @@ export class ReplicaManager {
     const key = topicPartitionKey(state.topic, state.partition);
     const next = (this.chains.get(key) ?? Promise.resolve()).then(() =>
       this.applyNow(state).catch((err) => {
+        if (isSluiceError(err, ErrorCode.LogDirFull)) {
+          this.retryWhenSpace(key, state, err);
+          return;
+        }
         this.options.logger.error(
           { err, topic: state.topic, partition: state.partition },
           'partition state change failed',
@@ -317,6 +323,44 @@ export class ReplicaManager {
     );
     this.chains.set(key, next);
     return next;
+  }
+
+  /**
+   * A partition whose log could not be created for a full disk is tried again every
+   * log.dir.full.retry.ms (the newest state then, as applyNow reads it) until the disk has space:
+   * one warning, then quiet.
+   */
+  private retryWhenSpace(key: string, state: PartitionState, err: SluiceError): void {
+    if (this.closed || this.retryingFull.has(key)) return;
+    this.options.logger.warn(
+      { topic: state.topic, partition: state.partition, err: err.message },
+      'partition waits for disk space: its state change is retried',
+    );
+    const retry = (): void => {
+      if (this.closed) return;
+      const next = (this.chains.get(key) ?? Promise.resolve()).then(() =>
+        this.applyNow(state).then(
+          () => {
+            this.retryingFull.delete(key);
+            this.options.logger.info({ topic: state.topic, partition: state.partition }, 'partition state applied');
+          },
+          (e: unknown) => {
+            if (isSluiceError(e, ErrorCode.LogDirFull) && !this.closed) {
+              this.retryingFull.set(key, setTimeout(retry, retryMs).unref());
+              return;
+            }
+            this.retryingFull.delete(key);
+            this.options.logger.error(
+              { err: e, topic: state.topic, partition: state.partition },
+              'partition state change failed',
+            );
+          },
+        ),
+      );
+      this.chains.set(key, next);
+    };
+    const retryMs = this.options.config.int('log.dir.full.retry.ms');
+    this.retryingFull.set(key, setTimeout(retry, retryMs).unref());
   }
 
   private async applyNow(given: PartitionState): Promise<void> {
@@ -510,6 +554,8 @@ export class ReplicaManager {
   async close(): Promise<void> {
     this.closed = true;
     if (this.isrTimer) clearInterval(this.isrTimer);
+    for (const timer of this.retryingFull.values()) clearTimeout(timer);
+    this.retryingFull.clear();
     for (const off of this.unsubscribe) off();
     const fetchers = [...this.fetchers.values()];
     this.fetchers.clear();

@@ -588,6 +588,15 @@ export const sluiceConditions = {
     meaning:
       'A codec was used before its asynchronous set-up finished (zstd: initZstd(), run at broker start and by a zstd producer).',
   },
+  LogDirFull: {
+    code: 'SLUICE_ERR_LOG_DIR_FULL',
+    // Kafka's answer to a write its disk refused; retriable, so producers retry until space returns
+    reportedAs: 'KAFKA_STORAGE_ERROR',
+    // the broker's disk, not the caller's request
+    httpStatus: 502,
+    meaning:
+      'The log directory is full (ENOSPC or EDQUOT): the partition refuses writes, nothing of the refused write is kept, reads go on, and writes resume on their own once space returns (log.dir.full.retry.ms).',
+  },
   TlsFailed: {
     code: 'SLUICE_ERR_TLS_FAILED',
     reportedAs: 'NETWORK_EXCEPTION',

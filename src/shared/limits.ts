@@ -473,3 +473,9 @@ export const requestTimeNestingMax = 1000;
 export const corruptResyncScanBytesMax = 8 * 1024 * 1024;
 /** Corrupt places per partition whose next readable offset is remembered, so a retrying reader does not search again. */
 export const corruptRangesRememberedMax = 16;
+/**
+ * Bytes a full log directory's probe writes (and fsyncs, then deletes) before a partition takes
+ * writes again: the size of the write the disk refused, at most this. 1 MiB (Kafka's default
+ * message.max.bytes) proves room for a typical batch; a probe never allocates more.
+ */
+export const diskFullProbeBytesMax = 1024 * 1024;

@@ -64,6 +64,11 @@ export class LeaderEpochCache {
     this.entries = this.entries.filter(([, start]) => start < logEndOffset);
   }
 
+  /** Keeps only the first `count` epochs: forgets those a failed append had learned. */
+  keepFirst(count: number): void {
+    if (this.entries.length > count) this.entries = this.entries.slice(0, count);
+  }
+
   /** Forgets every epoch (the log starts over). */
   clear(): void {
     this.entries = [];

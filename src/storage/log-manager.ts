@@ -11,6 +11,7 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { logOpensConcurrentMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { initZstd } from '../wire/zstd.js';
+import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
@@ -26,7 +27,28 @@ export interface LogManagerOptions {
   retentionCheckIntervalMs?: number;
   /** How often to look for logs due a time-based flush (Kafka's log.flush.scheduler.interval.ms). */
   flushCheckIntervalMs?: number;
+  /**
+   * log.dir.full.retry.ms: how often partitions refusing writes for a full disk try again
+   * (retryFullLogs); 0 disables the timer (tests call retryFullLogs). Default 1000.
+   */
+  dirFullRetryMs?: number;
+  /** log.dir.free.check.interval.ms: how often each log directory's free space is read (checkFreeSpace); 0: never. Default 10000. */
+  freeSpaceCheckIntervalMs?: number;
+  /** log.dir.free.warn.percent: a warning when a log directory's free space falls below this share of it; 0: never. Default 10. */
+  freeSpaceWarnPercent?: number;
+  metrics?: LogDirMetrics;
 }
+
+/** What the log manager reports about its directories (the broker's metrics implement it). */
+export interface LogDirMetrics {
+  /** A log directory's free and total bytes, at each free-space check. */
+  logDirSpace(dir: string, space: DirSpace): void;
+  /** Partitions refusing writes now because their disk is full. */
+  partitionsDiskFull(count: number): void;
+}
+
+/** The index database key a full directory's probe deletes: a write that changes nothing ('!' is in no topic name). */
+const spaceProbeKey = '!sluice-space-probe';
 
 const deletedSuffix = '-delete';
 
@@ -47,12 +69,18 @@ export class LogManager {
   private readonly timers: NodeJS.Timeout[] = [];
   private background: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Log directories whose free space is below log.dir.free.warn.percent (warned once until it is back). */
+  private readonly lowOnSpace = new Set<string>();
+  private readonly options: LogManagerOptions;
 
   private constructor(
     private readonly dbs: Map<string, IndexDb>,
     readonly defaults: LogConfig,
     private readonly logger: Logger,
-  ) {}
+    options: LogManagerOptions,
+  ) {
+    this.options = options;
+  }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
     if (options.logDirs.length === 0) throw new SluiceError(ErrorCode.InvalidConfig, 'log.dirs names no directory');
@@ -72,7 +100,7 @@ export class LogManager {
       for (const db of dbs.values()) await db.close();
       throw err;
     }
-    const manager = new LogManager(dbs, defaults, logger);
+    const manager = new LogManager(dbs, defaults, logger, options);
     await manager.loadAll();
     manager.startTimers(options);
     return manager;
@@ -130,6 +158,85 @@ export class LogManager {
     every(options.retentionCheckIntervalMs ?? 300_000, (now) => this.enforceRetention(now));
     const flushMs = options.flushCheckIntervalMs ?? Math.min(this.defaults.flushIntervalMs, 1000);
     every(flushMs, (now) => this.flushDue(now));
+    every(options.dirFullRetryMs ?? 1000, () => this.retryFullLogs());
+    every(options.freeSpaceCheckIntervalMs ?? 10_000, async () => this.checkFreeSpace());
+    this.checkFreeSpace();
+  }
+
+  /**
+   * Partitions refusing writes for a full disk try again, a directory at a time: a probe file the
+   * size of the largest refused write is written, fsynced and deleted; if the disk took it, the
+   * directory's index database is checked (and reopened when it kept the full disk's error), then
+   * each such partition cuts any partial tail, writes what waits for its index and takes writes
+   * again (PartitionLog.retryWrites). Reports how many still refuse writes, and returns that.
+   */
+  async retryFullLogs(): Promise<number> {
+    const byDir = new Map<string, PartitionLog[]>();
+    for (const h of this.logs.values()) {
+      if (h.log.diskFull) byDir.set(h.dataDir, [...(byDir.get(h.dataDir) ?? []), h.log]);
+    }
+    for (const [dataDir, logs] of byDir) {
+      if (this.closed) break;
+      try {
+        probeWritable(dataDir, Math.max(...logs.map((l) => l.diskFullProbeBytes)));
+        await this.healIndexDb(dataDir);
+      } catch (err) {
+        if (!isDiskFullError(err)) this.logger.error({ err, dir: dataDir }, 'probing a full log directory failed');
+        continue;
+      }
+      for (const h of this.logs.values()) if (h.dataDir === dataDir && !this.closed) await h.log.retryWrites();
+    }
+    const full = this.all().filter((l) => l.diskFull).length;
+    this.options.metrics?.partitionsDiskFull(full);
+    return full;
+  }
+
+  /**
+   * LevelDB keeps the error of a background compaction that hit the full disk and refuses every
+   * write until it is reopened: a write that changes nothing tells, and then the database is
+   * reopened (its partitions refuse writes meanwhile; reads wait for the open).
+   */
+  private async healIndexDb(dataDir: string): Promise<void> {
+    const db = this.dbs.get(dataDir);
+    if (!db) return;
+    try {
+      await db.batch([{ type: 'del', key: spaceProbeKey }], { sync: true });
+      return;
+    } catch (err) {
+      if (!isDiskFullError(err)) throw err;
+      for (const h of this.logs.values()) if (h.dataDir === dataDir) h.log.markDiskFull(err);
+      this.logger.warn({ dir: dataDir, err: (err as Error).message }, 'reopening the index database after a full disk');
+    }
+    await db.close();
+    await db.open();
+    await db.batch([{ type: 'del', key: spaceProbeKey }], { sync: true });
+  }
+
+  /**
+   * Reads each log directory's free space (statfs), reports it, and warns once when it falls
+   * below log.dir.free.warn.percent (and once when it is back above).
+   */
+  checkFreeSpace(): void {
+    const warnPercent = this.options.freeSpaceWarnPercent ?? 10;
+    for (const dir of this.dbs.keys()) {
+      let space: DirSpace;
+      try {
+        space = dirSpace(dir);
+      } catch (err) {
+        this.logger.warn({ err, dir }, 'cannot read the free space of a log directory');
+        continue;
+      }
+      this.options.metrics?.logDirSpace(dir, space);
+      const percent = space.totalBytes > 0 ? (100 * space.freeBytes) / space.totalBytes : 100;
+      const low = percent < warnPercent;
+      const fields = { dir, freeBytes: space.freeBytes, totalBytes: space.totalBytes, warnPercent };
+      if (low && !this.lowOnSpace.has(dir)) {
+        this.lowOnSpace.add(dir);
+        this.logger.warn(fields, 'log directory is low on free space');
+      } else if (!low && this.lowOnSpace.delete(dir)) {
+        this.logger.info(fields, 'log directory has free space again');
+      }
+    }
   }
 
   /** The first data directory's database: where broker-wide metadata (standalone topics) lives. */
@@ -187,19 +294,27 @@ export class LogManager {
     const opening = this.inTurn(async () => {
       this.checkOpen();
       const [dataDir, db] = this.leastLoadedDir();
-      const log = await PartitionLog.open({
-        topic,
-        partition,
-        dir: path.join(dataDir, name),
-        db,
-        config: { ...this.defaults, ...overrides },
-        logger: this.logger,
-      });
+      // a full disk: LogDirFull (retriable); the caller tries again later (the replica manager does,
+      // every log.dir.full.retry.ms), and what this open left is taken up by the next one
+      const what = `cannot create the log of ${name}`;
+      let log: PartitionLog;
+      try {
+        log = await PartitionLog.open({
+          topic,
+          partition,
+          dir: path.join(dataDir, name),
+          db,
+          config: { ...this.defaults, ...overrides },
+          logger: this.logger,
+        });
+      } catch (err) {
+        throw asDiskFull(err, what);
+      }
       try {
         if (topicId !== undefined) writePartitionTopicId(log.dir, topicId);
       } catch (err) {
         await log.close();
-        throw err;
+        throw asDiskFull(err, what);
       }
       this.logs.set(name, { log, dataDir });
       return log;
@@ -264,6 +379,9 @@ export class LogManager {
       // rename first so a crash mid-delete never reloads a half-deleted partition
       const doomed = path.join(held.dataDir, `${name}.${randomUUID().slice(0, 8)}${deletedSuffix}`);
       fs.renameSync(held.log.dir, doomed);
+      // the files go before the index entries: a full disk gets its space back even while its index
+      // database refuses writes (the emptied directory stays until then: the next start finishes)
+      for (const name of fs.readdirSync(doomed)) fs.rmSync(path.join(doomed, name), { recursive: true, force: true });
       await held.log.delete();
       fs.rmSync(doomed, { recursive: true, force: true });
     })();

@@ -185,7 +185,8 @@ export class PartitionIndex {
         const block = this.times.block(nTimes);
         ops.push({ type: 'put', key: this.keys.key('t', block[0] as number), value: packValue(block) });
       }
-      for (const [base, s] of this.summaries) {
+      const summaries = new Map(this.summaries);
+      for (const [base, s] of summaries) {
         ops.push({
           type: 'put',
           key: this.keys.key('s', base),
@@ -193,10 +194,18 @@ export class PartitionIndex {
         });
       }
       this.summaries.clear();
-      if (this.meta) ops.push({ type: 'put', key: this.keys.meta, value: packValue(this.meta) });
+      const meta = this.meta;
+      if (meta) ops.push({ type: 'put', key: this.keys.meta, value: packValue(meta) });
       this.meta = undefined;
       if (ops.length === 0) return;
-      await this.db.batch(ops as never, { sync });
+      try {
+        await this.db.batch(ops as never, { sync });
+      } catch (err) {
+        // kept for the next write (a full disk's retry), as the entries are; what was set meanwhile is newer
+        for (const [base, s] of summaries) if (!this.summaries.has(base)) this.summaries.set(base, s);
+        if (meta && !this.meta) this.meta = meta;
+        throw err;
+      }
       this.offsets.dropFirst(nOffsets);
       this.times.dropFirst(nTimes);
     });

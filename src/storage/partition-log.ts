@@ -19,6 +19,7 @@ import { producerIdExpirationMsDefault } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
+import { isDiskFullError, isSyncFailure } from './disk-space.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
@@ -51,6 +52,13 @@ export class PartitionLog {
   private readonly cleaning: LogCleaning;
   private closed = false;
   private offline: SluiceError | undefined;
+  /**
+   * Set while the disk is full (a write failed with ENOSPC or EDQUOT): writes are refused with
+   * `error` (LogDirFull, answered as KAFKA_STORAGE_ERROR, retriable), reads go on, and
+   * retryWrites (the log manager's timer, log.dir.full.retry.ms) lifts it once space returns.
+   * `probeBytes`: the largest write refused, what the log directory's probe must be able to write.
+   */
+  private full: { error: SluiceError; probeBytes: number; sinceMs: number } | undefined;
   /** The replica's high watermark as last noted (PartitionMeta.highWatermark), written with the metadata. */
   private highWatermarkNoted: number;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
@@ -79,7 +87,7 @@ export class PartitionLog {
     });
     this.flusher = new LogFlusher(this.segments, {
       persist: () => this.persistMeta(false, true),
-      failed: (err) => this.goOffline(err),
+      failed: (err) => this.storageFailed(err),
     });
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
     this.cleaning = new LogCleaning(
@@ -90,7 +98,8 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
-        open: () => !this.closed && !this.offline,
+        // a full disk refuses the cleaner's writes too
+        open: () => !this.closed && !this.offline && !this.full,
         segmentReplaced: () => this.reader.resetCursor(),
         persist: () => this.persistMeta(false, true),
       },
@@ -115,13 +124,19 @@ export class PartitionLog {
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
-    await log.persistMeta(false, false);
-    // idempotent producers: their sequence state is read back from the batch headers at the log's tail
-    log.producers = new ProducerStateTable(
-      opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
-      `${opts.topic}-${opts.partition}: `,
-    );
-    await log.rebuildProducerState();
+    try {
+      await log.persistMeta(false, false);
+      // idempotent producers: their sequence state is read back from the batch headers at the log's tail
+      log.producers = new ProducerStateTable(
+        opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
+        `${opts.topic}-${opts.partition}: `,
+      );
+      await log.rebuildProducerState();
+    } catch (err) {
+      // an open that fails (a full disk refusing the metadata write) is tried again later: no file stays open
+      for (const s of log.segments) s.close();
+      throw err;
+    }
     return log;
   }
 
@@ -229,14 +244,18 @@ export class PartitionLog {
     const epoch = options.leaderEpoch ?? this.latestEpoch;
     // a replica keeps its leader's offsets, which may start past the log end (a compacted leader's gap)
     const baseOffset = assignOffsets ? this.logEndOffset : baseOffsetOf(batches, 0);
+    const epochsKnown = this.epochs.history.length;
     const stamped = stampBatches(batches, baseOffset, assignOffsets, epoch, this.epochs);
     assert(stamped.nextOffset === checked.nextOffset, 'stamping ends where validation did');
     let position: number;
     try {
       position = segment.append(batches);
     } catch (err) {
-      this.goOffline(err);
-      throw err;
+      // Nothing of this append is kept: the segment cut its file back to the last complete batch (a
+      // cut that failed is made again before writes resume), no index entry was made, the log end did
+      // not move, and the epochs a replica learned from these batches are forgotten.
+      this.epochs.keepFirst(epochsKnown);
+      throw this.storageFailed(err, batches.length);
     }
     const maxTimestamp = indexBatches(this.indexer, batches, segment.baseOffset, position);
     if (segment.firstAppendMs === undefined) segment.firstAppendMs = Date.now();
@@ -247,10 +266,25 @@ export class PartitionLog {
     this.segments.advance(stamped.nextOffset, maxTimestamp);
     this.flusher.appended(checked.recordCount);
 
-    if (stamped.epochsChanged) await this.persistMeta(false, false);
-    const backlog = this.index.writeIfDue((err) => this.goOffline(err));
-    if (backlog) await backlog;
-    if (this.flusher.unflushed >= this.config.flushIntervalMessages) await this.flush();
+    try {
+      if (stamped.epochsChanged) await this.persistMeta(false, false);
+      const backlog = this.index.writeIfDue((err) => this.storageFailed(err));
+      if (backlog) await backlog;
+    } catch (err) {
+      // The batches are in the segment and the log end moved past them; what failed is the index
+      // (LevelDB), which recovery rebuilds from the files. A full disk: the entries wait in memory
+      // (this log takes no more appends until retryWrites has written them), the append stands.
+      const failure = this.storageFailed(err);
+      if (!this.full || this.offline) throw failure;
+    }
+    if (this.flusher.unflushed >= this.config.flushIntervalMessages) {
+      try {
+        await this.flush();
+      } catch (err) {
+        // the fsync log.flush.interval.messages asks for failed: the append is not acknowledged
+        throw this.storageFailed(err);
+      }
+    }
     return { baseOffset, lastOffset: stamped.nextOffset - 1, recordCount: checked.recordCount, maxTimestamp };
   }
 
@@ -281,7 +315,7 @@ export class PartitionLog {
 
   /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
   async flushIfDue(nowMs: number): Promise<void> {
-    if (this.closed || this.offline) return;
+    if (this.closed || this.offline || this.full) return;
     if (this.flusher.due(nowMs, this.config.flushIntervalMs)) await this.flush();
   }
 
@@ -442,8 +476,15 @@ export class PartitionLog {
     await this.cleaning.stop();
     if (this.closed) return;
     if (!this.offline) {
-      await this.flush();
-      await this.persistMeta(true, true);
+      try {
+        await this.flush();
+        await this.persistMeta(true, true);
+      } catch (err) {
+        this.storageFailed(err);
+        if (!this.full) throw err;
+        // recovery at the next open checks what the missing clean-shutdown mark leaves unproven
+        this.log.warn('closing without the clean-shutdown mark: the disk is full');
+      }
     }
     this.closed = true;
     for (const s of this.segments) s.close();
@@ -469,8 +510,7 @@ export class PartitionLog {
     try {
       return Segment.create(this.dir, baseOffset);
     } catch (err) {
-      this.goOffline(err);
-      throw err;
+      throw this.storageFailed(err);
     }
   }
 
@@ -481,6 +521,92 @@ export class PartitionLog {
   private checkWritable(): void {
     this.checkOpen();
     if (this.offline) throw this.offline;
+    if (this.full) throw this.full.error;
+  }
+
+  /** True while the disk is full: writes are refused until retryWrites finds space again. */
+  get diskFull(): boolean {
+    return this.full !== undefined;
+  }
+
+  /** Bytes the log directory's probe must be able to write before this log's retryWrites is worth trying. */
+  get diskFullProbeBytes(): number {
+    return this.full?.probeBytes ?? 0;
+  }
+
+  /**
+   * A storage operation failed: a full disk (ENOSPC, EDQUOT) makes the log refuse writes until
+   * space returns, anything else, a failed segment fsync included (isSyncFailure), takes it
+   * offline. Returns the error the caller should throw.
+   */
+  private storageFailed(err: unknown, bytes = 0): unknown {
+    if (this.offline) return this.offline;
+    if (!isDiskFullError(err) || isSyncFailure(err)) {
+      this.goOffline(err);
+      return err;
+    }
+    return this.markDiskFull(err, bytes);
+  }
+
+  /**
+   * The disk under this log is full: it refuses writes (LogDirFull) and keeps serving reads until
+   * retryWrites succeeds. The log manager also calls this for every log of a directory whose index
+   * database it reopens. One log line per episode.
+   */
+  markDiskFull(cause: unknown, bytes = 0): SluiceError {
+    if (this.full) {
+      this.full.probeBytes = Math.max(this.full.probeBytes, bytes);
+      return this.full.error;
+    }
+    const error = new SluiceError(
+      ErrorCode.LogDirFull,
+      `${this.topic}-${this.partition}: the log directory is full; writes are refused until space returns`,
+      { cause, retriable: true },
+    );
+    this.full = { error, probeBytes: bytes, sinceMs: Date.now() };
+    this.log.warn(
+      { err: (cause as Error)?.message, logEndOffset: this.logEndOffset },
+      'disk full: the partition refuses writes until space returns (reads go on)',
+    );
+    return error;
+  }
+
+  /**
+   * A log refusing writes for a full disk tries again (the log manager calls this every
+   * log.dir.full.retry.ms, once its directory's probe write succeeded): the active segment's file
+   * is cut back to the last complete batch should a failed write have left bytes behind, the index
+   * entries and metadata that wait are written and the segments fsynced. When all of that works the
+   * log takes writes again (one log line); a full disk again leaves it refusing them. Returns true
+   * when the log takes writes.
+   */
+  async retryWrites(): Promise<boolean> {
+    const full = this.full;
+    if (this.closed || this.offline) return false;
+    if (!full) return true;
+    try {
+      this.cutTornTail();
+      await this.persistMeta(false, true);
+      await this.flush();
+    } catch (err) {
+      this.storageFailed(err);
+      return false;
+    }
+    if (this.full !== full || this.closed || this.offline) return false;
+    this.full = undefined;
+    this.log.info(
+      { refusedForMs: Date.now() - full.sinceMs, logEndOffset: this.logEndOffset },
+      'disk space is back: the partition takes writes again',
+    );
+    return true;
+  }
+
+  /** Cuts what a failed write left past the last complete batch of the active segment (its cut failed). */
+  private cutTornTail(): void {
+    const active = this.segments.active;
+    const onDisk = active.fileSize();
+    if (onDisk <= active.size) return;
+    this.log.warn({ segment: active.baseOffset, bytes: onDisk - active.size }, 'cutting a partial write off the log');
+    active.truncateTo(active.size);
   }
 
   private goOffline(err: unknown): void {

@@ -104,12 +104,22 @@ export class Segment {
       try {
         fs.ftruncateSync(this.fd, position);
       } catch {
-        // the log marks itself offline on any storage error; nothing more to do here
+        // the log refuses writes after any storage error; a full disk's retry cuts the tail again
+        // (PartitionLog.retryWrites) before the log takes writes, and recovery cuts it after a crash
       }
       throw storageError('cannot append to', this.path, err);
     }
     this.size = position + bytes.length;
     return position;
+  }
+
+  /** The file's size on disk: more than `size` when a failed write left bytes its cut could not remove. */
+  fileSize(): number {
+    try {
+      return fs.fstatSync(this.fd).size;
+    } catch (err) {
+      throw storageError('cannot stat', this.path, err);
+    }
   }
 
   /** Reads up to `length` bytes at `position` into `into` (or a new buffer); returns the bytes read. */

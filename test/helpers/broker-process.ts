@@ -5,7 +5,9 @@
  * name; restart() starts it again on the same data dir (and the same native
  * and Kafka ports when free, so clients that know the old addresses reconnect).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from './temp-dir.js';
@@ -45,6 +47,35 @@ export interface BrokerProcessOptions {
    * plain node) with its config/server.properties, in that folder, instead of src under tsx.
    */
   packageDir?: string;
+  /**
+   * Runs the broker in a private mount namespace (`unshare -m`) with a tmpfs of this many bytes
+   * mounted over its data dir: a small disk that fills, gone with the process (nothing stays
+   * mounted on the host). The test sees its files through `inDataDir` (/proc/PID/root). A restart
+   * mounts a new, empty tmpfs. Check `tmpfsSupported()` first.
+   */
+  tmpfsBytes?: number;
+}
+
+let tmpfsProbe: { ok: boolean; why: string } | undefined;
+
+/**
+ * Whether this machine lets a test mount a tmpfs in a private mount namespace (root, or the
+ * capability, and util-linux's unshare); `why` says what failed otherwise.
+ */
+export function tmpfsSupported(): { ok: boolean; why: string } {
+  if (tmpfsProbe) return tmpfsProbe;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-tmpfs-probe-'));
+  try {
+    const r = spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs -o size=1m tmpfs "$0"', dir], {
+      encoding: 'utf8',
+      timeout: 10_000,
+    });
+    const why = r.error ? r.error.message : (r.stderr || `exit code ${r.status}`).trim();
+    tmpfsProbe = { ok: r.status === 0, why };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return tmpfsProbe;
 }
 
 export class BrokerProcess {
@@ -117,7 +148,23 @@ export class BrokerProcess {
       `kafka.port=${kafkaPort}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    // with tmpfsBytes: unshare and sh exec in place, so the child's PID is the broker's
+    const [command, commandArgs] =
+      this.options.tmpfsBytes === undefined
+        ? [process.execPath, args]
+        : [
+            'unshare',
+            [
+              '-m',
+              'sh',
+              '-c',
+              `mount -t tmpfs -o size=${this.options.tmpfsBytes} tmpfs "$0" && exec "$@"`,
+              this.dataDir,
+              process.execPath,
+              ...args,
+            ],
+          ];
+    const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';
     this.kafkaPort = 0;
@@ -222,6 +269,16 @@ export class BrokerProcess {
   async destroy(): Promise<void> {
     await this.stop('SIGKILL');
     this.removeDataDir();
+  }
+
+  /**
+   * A path under the data dir as the broker sees it: through /proc/PID/root, so a test reaches the
+   * files of a tmpfs mounted in the broker's own mount namespace (tmpfsBytes).
+   */
+  inDataDir(...parts: string[]): string {
+    const pid = this.child?.pid;
+    if (pid === undefined) throw new Error('the broker is not running');
+    return path.join(`/proc/${pid}/root`, this.dataDir, ...parts);
   }
 
   /** The broker's recent stdout/stderr, for failure messages. */

@@ -25,7 +25,7 @@ import {
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
 import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
-import { BrokerProcess, repoRoot } from './broker-process.js';
+import { BrokerProcess, type BrokerProcessOptions, repoRoot } from './broker-process.js';
 import { RawClient } from './raw-client.js';
 import { storedBatches } from './storage.js';
 import { ZooKeeperEnsemble, ZooKeeperServer } from './zookeeper.js';
@@ -58,6 +58,8 @@ export interface TestClusterOptions {
   logsDir?: string;
   /** ZooKeeper servers: 1 (default) or an ensemble of 3 (a quorum survives losing one). */
   zookeeperNodes?: 1 | 3;
+  /** Process options of one broker (e.g. tmpfsBytes: its data dir on a small tmpfs). */
+  brokerOptions?: (id: number) => Pick<BrokerProcessOptions, 'tmpfsBytes'>;
 }
 
 export interface StoredRecord {
@@ -92,6 +94,7 @@ export class TestCluster {
   private adminClient: Sluice | undefined;
   private zkClient: ZkClient | undefined;
   private stopped = false;
+  private brokerOptions: TestClusterOptions['brokerOptions'];
 
   private constructor(
     readonly zookeeper: ZooKeeperServer | ZooKeeperEnsemble,
@@ -113,6 +116,7 @@ export class TestCluster {
       options.logsDir ?? path.join(logsRoot, label),
       options.clientSecurity,
     );
+    cluster.brokerOptions = options.brokerOptions;
     const ids = Array.from({ length: count }, (_, i) => i + 1);
     const started = await Promise.allSettled(ids.map((id) => cluster.startBroker(id)));
     const failed = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -126,6 +130,7 @@ export class TestCluster {
   /** Starts one more broker process with this cluster's settings (it is not kept unless it starts). */
   startExtraBroker(id: number, extraOverrides: string[] = []): Promise<BrokerProcess> {
     return BrokerProcess.start({
+      ...this.brokerOptions?.(id),
       brokerId: id,
       overrides: [...this.overrides, ...extraOverrides],
       startTimeoutMs: brokerStartTimeoutMs,

@@ -4,7 +4,7 @@
  * time from pending and stored entries, truncation, retention, deletion,
  * partitions sharing one database, metadata and summaries.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AssertionFailure } from '../../../src/shared/assert.js';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
 import { indexPendingEntriesFlushAt } from '../../../src/shared/limits.js';
@@ -175,6 +175,30 @@ describe('PartitionIndex', () => {
     expect(errors).toEqual([]);
     const other = new PartitionIndex(db, 'p-0');
     expect(await other.lookupOffset(1e9)).toEqual({ offset: indexPendingEntriesFlushAt, segmentBase: 0, position: 1 });
+  });
+
+  it('keeps the summaries and metadata of a write the database refused for the next write', async () => {
+    const { db } = await freshDb();
+    const index = new PartitionIndex(db, 'p-0');
+    const meta = { logStartOffset: 0, recoveryPoint: 5, cleanShutdown: false, leaderEpochs: [] as [number, number][] };
+    index.setSegmentSummary(0, { size: 100, nextOffset: 5, maxTimestamp: 7 });
+    index.setMeta(meta);
+    addOffsets(index, 10, 30);
+    const full = new Error('IO error: 000005.log: No space left on device');
+    const batch = vi.spyOn(db, 'batch').mockRejectedValueOnce(full as never);
+    await expect(index.write()).rejects.toBe(full);
+    batch.mockRestore();
+    index.setSegmentSummary(100, { size: 50, nextOffset: 8, maxTimestamp: 9 });
+    await index.write();
+    const other = new PartitionIndex(db, 'p-0');
+    expect(await other.loadSummaries()).toEqual(
+      new Map([
+        [0, { size: 100, nextOffset: 5, maxTimestamp: 7 }],
+        [100, { size: 50, nextOffset: 8, maxTimestamp: 9 }],
+      ]),
+    );
+    expect(await other.loadMeta()).toEqual(meta);
+    expect(await other.lookupOffset(30)).toEqual(entry(30));
   });
 
   it('openIndexDb refuses a data directory whose database another opener holds', async () => {
