@@ -92,6 +92,20 @@ export class Broker {
       // a double: int() returns any number-typed key
       freeSpaceWarnPercent: this.config.int('log.dir.free.warn.percent'),
       metrics: this.metrics,
+      ...(this.config.bool('log.scrub.enable')
+        ? {
+            scrub: {
+              bytesPerSecond: this.config.int('log.scrub.bytes.per.second'),
+              passIntervalMs: this.config.int('log.scrub.interval.ms'),
+              // a follower repairs what the scrubber finds from its leader (replica-manager.ts)
+              onCorrupt: (found) => {
+                this.metrics.corruptFound();
+                this.replicas?.corruptFound(found.topic, found.partition, found.offset);
+              },
+              scrubbed: (bytes) => this.metrics.scrubbed(bytes),
+            },
+          }
+        : {}),
     });
     this.logs = logs;
     if (this.config.bool('log.cleaner.enable')) {

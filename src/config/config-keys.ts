@@ -201,6 +201,25 @@ export const configKeys = {
     max: 100,
     doc: 'a warning is logged when a log directory has less than this share of its file system free (0: never)',
   },
+  'log.scrub.enable': {
+    kind: 'bool',
+    default: 'true',
+    doc: 'read every closed segment back in the background, checking each batch; a corrupt one is reported and a follower repairs it from its leader',
+  },
+  'log.scrub.bytes.per.second': {
+    kind: 'int',
+    default: '4194304',
+    min: 1024,
+    max: 1073741824,
+    doc: 'how fast the scrubber reads segments back (bytes per second, per broker)',
+  },
+  'log.scrub.interval.ms': {
+    kind: 'int',
+    default: '3600000',
+    min: 0,
+    max: 604800000,
+    doc: 'pause between two scrub passes over every partition',
+  },
   'log.index.interval.bytes': {
     kind: 'int',
     default: '4096',

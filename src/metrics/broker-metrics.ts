@@ -60,6 +60,9 @@ export class BrokerMetrics {
   private readonly dirFreeBytes: Gauge<'dir'>;
   private readonly dirTotalBytes: Gauge<'dir'>;
   private readonly diskFullPartitions: Gauge;
+  private readonly scrubBytes: Counter;
+  private readonly scrubCorrupt: Counter;
+  private readonly replicaRepairs: Counter;
 
   /** A log directory's free and total bytes (the storage layer's LogDirMetrics). */
   logDirSpace(dir: string, space: { freeBytes: number; totalBytes: number }): void {
@@ -162,6 +165,21 @@ export class BrokerMetrics {
     this.diskFullPartitions = new Gauge({
       name: 'sluice_partitions_disk_full',
       help: 'Partitions refusing writes because their log directory is full (they take writes again once space returns)',
+      registers,
+    });
+    this.scrubBytes = new Counter({
+      name: 'sluice_log_scrub_bytes_total',
+      help: 'Bytes of closed segments the scrubber read back and checked (log.scrub.*)',
+      registers,
+    });
+    this.scrubCorrupt = new Counter({
+      name: 'sluice_log_scrub_corrupt_batches_total',
+      help: 'Corrupt batches the scrubber found',
+      registers,
+    });
+    this.replicaRepairs = new Counter({
+      name: 'sluice_replica_repairs_total',
+      help: 'Followers that cut corrupt records and fetched them again from their leader',
       registers,
     });
     const self = this;
@@ -294,6 +312,21 @@ export class BrokerMetrics {
 
   isrChanged(kind: 'shrink' | 'expand'): void {
     (kind === 'shrink' ? this.isrShrinks : this.isrExpands).inc();
+  }
+
+  /** Bytes the scrubber checked (the storage layer's ScrubOptions.scrubbed). */
+  scrubbed(bytes: number): void {
+    this.scrubBytes.inc(bytes);
+  }
+
+  /** A corrupt batch the scrubber found. */
+  corruptFound(): void {
+    this.scrubCorrupt.inc();
+  }
+
+  /** A follower repaired corrupt records from its leader (the replication layer's IsrChangeCounter). */
+  replicaRepaired(): void {
+    this.replicaRepairs.inc();
   }
 
   text(): Promise<string> {

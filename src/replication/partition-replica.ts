@@ -71,6 +71,12 @@ export class PartitionReplica {
   /** An ISR write in flight: at most one at a time per partition. */
   isrUpdating = false;
   /**
+   * Set when corrupt bytes were found in this follower's log (the scrubber): from this offset on
+   * its log is fetched again from the leader, once the leader has taken it out of the ISR (so that
+   * it is never elected while it lacks records it acknowledged). Cleared by the repair.
+   */
+  repairFrom: number | undefined;
+  /**
    * Members of ISR changes written (or being written) to the coordinator but
    * not yet confirmed here: they hold the high watermark like ISR members.
    * Cleared when a change is confirmed and on every role change; a write that

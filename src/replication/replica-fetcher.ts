@@ -53,6 +53,8 @@ export interface ReplicaFetcherOptions {
   onIdle: () => void;
   /** The broker's reassignment throttle (replication-throttle.ts); absent: nothing is throttled. */
   throttle?: ReplicationThrottle;
+  /** A follower cut corrupt records to fetch them again (a metric). */
+  onRepaired?: () => void;
   /** TLS to the leader (inter.broker.security.protocol); absent: plaintext. */
   tls?: TlsConnectOptions;
 }
@@ -113,7 +115,10 @@ export class ReplicaFetcher {
         // A follower whose disk is full stops fetching (the leader's lag rule then drops it from the ISR)
         // instead of fetching bytes it cannot write; its log takes writes again on its own
         // (log.dir.full.retry.ms) and fetching resumes with it.
-        const writable = [...this.followed.values()].filter((f) => this.writable(f, log));
+        for (const f of this.followed.values()) if (f.replica.repairFrom !== undefined) await this.repair(f, log);
+        const writable = [...this.followed.values()].filter(
+          (f) => this.writable(f, log) && f.replica.repairFrom === undefined,
+        );
         const truncating = writable.filter((f) => f.state === 'truncating');
         if (truncating.length > 0) await this.truncate(connection, truncating);
         const throttle = this.options.throttle;
@@ -143,6 +148,27 @@ export class ReplicaFetcher {
     this.connection?.close();
     this.connection = undefined;
     if (!this.closed) this.options.onIdle();
+  }
+
+  /**
+   * A follower whose log holds corrupt records (PartitionReplica.repairFrom) is not fetched for until
+   * the leader has taken it out of the ISR (the lag rule); then its log is cut where the corrupt
+   * records begin and fetched again from there (as after a divergence: truncating, then fetching).
+   */
+  private async repair(f: Followed, log: Logger): Promise<void> {
+    const from = f.replica.repairFrom;
+    if (from === undefined || f.replica.isr.includes(this.options.brokerId)) return;
+    const replicaLog = f.replica.log;
+    const to = Math.max(Math.min(from, replicaLog.logEndOffset), replicaLog.logStartOffset);
+    await replicaLog.truncateTo(to);
+    f.replica.capHighWatermark();
+    f.replica.repairFrom = undefined;
+    f.state = 'truncating';
+    this.options.onRepaired?.();
+    log.info(
+      { partition: f.replica.name, from: to },
+      'follower cut its corrupt records and fetches them again from its leader',
+    );
   }
 
   /** False while the partition's log refuses writes for a full disk; logs each change once. */

@@ -32,6 +32,8 @@ export type LeadershipListener = (topic: string, partition: number, leader: bool
 /** What the replica manager reports to metrics (the broker wires in its Prometheus metrics). */
 export interface IsrChangeCounter {
   isrChanged(change: 'shrink' | 'expand'): void;
+  /** A follower truncated corrupt records and fetches them again from its leader. */
+  replicaRepaired?(): void;
 }
 
 export interface ReplicaManagerOptions {
@@ -136,6 +138,33 @@ export class ReplicaManager {
     let count = 0;
     for (const r of this.replicas.values()) if (r.role === 'leader' && r.isr.length < r.replicas.length) count++;
     return count;
+  }
+
+  /**
+   * Corrupt bytes were found at `offset` of a log here (the scrubber). A follower repairs itself from
+   * its leader: it stops fetching until the leader has taken it out of the ISR, then truncates its
+   * log there and fetches the rest again (replica-fetcher.ts). A leader does not (it would have to
+   * hand its leadership over first): its readers are told the next readable offset, and the error
+   * says how to get a repair (a controlled shutdown and restart makes it a follower).
+   */
+  corruptFound(topic: string, partition: number, offset: number): void {
+    const replica = this.replica(topic, partition);
+    if (!replica) return;
+    const where = { topic, partition, offset };
+    if (replica.role !== 'follower') {
+      this.options.logger.error(
+        { ...where, role: replica.role },
+        'corrupt records in a log this broker does not follow from a leader: not repaired; readers get CORRUPT_MESSAGE naming the next readable offset (restart the broker with a controlled shutdown: as a follower it repairs them)',
+      );
+      return;
+    }
+    if (replica.repairFrom === undefined) {
+      this.options.logger.warn(
+        { ...where, leader: replica.leaderId },
+        'corrupt records in a follower log: it stops fetching until the leader takes it out of the ISR, then fetches them again from there',
+      );
+    }
+    replica.repairFrom = Math.min(replica.repairFrom ?? offset, offset);
   }
 
   replica(topic: string, partition: number): PartitionReplica | undefined {
@@ -462,6 +491,7 @@ export class ReplicaManager {
         config: this.options.config,
         logger: this.options.logger,
         throttle: this.throttle,
+        onRepaired: () => this.options.metrics?.replicaRepaired?.(),
         ...(this.options.interBrokerTls ? { tls: this.options.interBrokerTls } : {}),
         onIdle: () => {
           if (this.fetchers.get(leaderId) === fetcher) this.fetchers.delete(leaderId);

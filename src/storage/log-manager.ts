@@ -14,6 +14,7 @@ import { initZstd } from '../wire/zstd.js';
 import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
+import { LogScrubber, type ScrubOptions } from './log-scrubber.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
 import { PartitionIndex } from './partition-index.js';
 import { PartitionLog } from './partition-log.js';
@@ -37,6 +38,8 @@ export interface LogManagerOptions {
   /** log.dir.free.warn.percent: a warning when a log directory's free space falls below this share of it; 0: never. Default 10. */
   freeSpaceWarnPercent?: number;
   metrics?: LogDirMetrics;
+  /** log.scrub.*: read closed segments back in the background (log-scrubber.ts); absent: no scrubbing. */
+  scrub?: ScrubOptions;
 }
 
 /** What the log manager reports about its directories (the broker's metrics implement it). */
@@ -160,6 +163,14 @@ export class LogManager {
     every(flushMs, (now) => this.flushDue(now));
     every(options.dirFullRetryMs ?? 1000, () => this.retryFullLogs());
     every(options.freeSpaceCheckIntervalMs ?? 10_000, async () => this.checkFreeSpace());
+    if (options.scrub) {
+      const scrubber = new LogScrubber(options.scrub, this.logger);
+      every(scrubber.intervalMs, async (now) => {
+        const held = new Map<string, PartitionLog>();
+        for (const [key, h] of this.logs) held.set(key, h.log);
+        scrubber.step(held, now);
+      });
+    }
     this.checkFreeSpace();
   }
 

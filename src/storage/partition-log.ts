@@ -155,6 +155,11 @@ export class PartitionLog {
   get segmentBaseOffsets(): number[] {
     return this.segments.baseOffsets;
   }
+  /** Every segment but the active one, oldest first (the scrubber reads them: log-scrubber.ts). */
+  closedSegments(): readonly Segment[] {
+    if (this.closed || this.offline) return [];
+    return Array.from({ length: this.segments.length - 1 }, (_, i) => this.segments.at(i));
+  }
   get latestEpoch(): number {
     return this.epochs.latestEpoch;
   }
