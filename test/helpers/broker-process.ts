@@ -45,6 +45,13 @@ export interface BrokerProcessOptions {
    * plain node) with its config/server.properties, in that folder, instead of src under tsx.
    */
   packageDir?: string;
+  /**
+   * A network namespace (test/helpers/netns.ts) to run the broker in: spawned as
+   * `ip netns exec NAME node ...` (ip exec's node, so the PID is the broker's).
+   */
+  netns?: string;
+  /** The host clients reach the broker on (default 127.0.0.1); set host.name to it in the overrides. */
+  host?: string;
 }
 
 export class BrokerProcess {
@@ -80,13 +87,13 @@ export class BrokerProcess {
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   /** The Kafka listener's address for Kafka clients (kcat -b, kafkajs brokers). */
   get kafkaBrokers(): string {
     if (this.kafkaPort === 0) throw new Error('this broker has no Kafka listener (kafka.port=-1?)');
-    return `127.0.0.1:${this.kafkaPort}`;
+    return `${this.options.host ?? '127.0.0.1'}:${this.kafkaPort}`;
   }
 
   /** True while the process started last has not exited (stopped, killed or crashed). */
@@ -117,7 +124,16 @@ export class BrokerProcess {
       `kafka.port=${kafkaPort}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
-    const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const netns = this.options.netns;
+    const child = netns
+      ? spawn('ip', ['netns', 'exec', netns, process.execPath, ...args], {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        })
+      : spawn(process.execPath, args, {
+          cwd: root,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
     this.child = child;
     this.output = '';
     this.kafkaPort = 0;

@@ -24,9 +24,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** True once the server answers the `srvr` four-letter word (it serves sessions then). */
-export function answersSrvr(port: number): Promise<boolean> {
+export function answersSrvr(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     let reply = '';
     socket.setTimeout(1000, () => socket.destroy());
     socket.on('connect', () => socket.write('srvr'));
