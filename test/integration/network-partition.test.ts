@@ -322,5 +322,44 @@ describe.skipIf(unavailable !== undefined)(
       await sleep(2000);
       expectClean(await healAndCheck(sluice, load, 'a (leader cut from ZooKeeper)', from));
     }, 120_000);
+
+    it('(b) a leader cut from both followers but not from ZooKeeper or clients refuses acks=-1 writes alone, and loses nothing', async () => {
+      const { sluice, load, leader, followers } = await setUp('b');
+      const from = Date.now();
+      for (const f of followers) cluster.net.cut(NetnsCluster.host(leader), NetnsCluster.host(f));
+      const state = await cluster.poll(`the ISR of ${load.topic}-0 to shrink`, waitMs, async () => {
+        const s = await cluster.partitionState(load.topic, 0);
+        return s && s.isr.length < replicas ? s : undefined;
+      });
+      console.log(
+        `network-partition b: broker ${leader} cut from brokers ${followers.join(',')}; ${load.topic}-0 leader ${state.leader} ISR [${state.isr.join(',')}] epoch ${state.leader_epoch} after ${Date.now() - from} ms`,
+      );
+      await sleep(2000);
+      expectClean(await healAndCheck(sluice, load, 'b (leader cut from its followers)', from));
+    }, 120_000);
+
+    it('(c) a leader cut from everyone (a minority of one) is replaced, rejoins as a follower, and loses nothing', async () => {
+      const { sluice, load, leader } = await setUp('c');
+      const from = Date.now();
+      cluster.net.isolate(NetnsCluster.host(leader));
+      const state = await newLeader(load.topic, leader);
+      console.log(
+        `network-partition c: broker ${leader} isolated; broker ${state.leader} leads ${load.topic}-0 in epoch ${state.leader_epoch} after ${Date.now() - from} ms`,
+      );
+      await sleep(2000);
+      expectClean(await healAndCheck(sluice, load, 'c (leader isolated)', from));
+    }, 120_000);
+
+    it('(d) a flapping link between a leader and one follower loses nothing and the replicas converge', async () => {
+      const { sluice, load, leader, followers } = await setUp('d');
+      const follower = followers[0] as number;
+      const from = Date.now();
+      await cluster.net.flap(NetnsCluster.host(leader), NetnsCluster.host(follower), 2000, 3);
+      const state = await cluster.partitionState(load.topic, 0);
+      console.log(
+        `network-partition d: link ${leader}-${follower} flapped 3 times (2 s down, 2 s up); ${load.topic}-0 now leader ${state?.leader} ISR [${state?.isr.join(',')}] epoch ${state?.leader_epoch}`,
+      );
+      expectClean(await healAndCheck(sluice, load, 'd (flapping leader-follower link)', from));
+    }, 120_000);
   },
 );
