@@ -287,6 +287,8 @@ export interface NetnsClusterOptions {
 /** A broker's stored record, with what replicas must agree on. */
 export interface NetnsStoredRecord {
   offset: number;
+  value: string | null;
+  /** Key, value and timestamp: what the replicas must agree on. */
   digest: string;
 }
 
@@ -467,6 +469,7 @@ export class NetnsCluster {
     return storedBatches(dir).flatMap(({ buf, pos }) =>
       decodeBatchRecords(buf, pos).map((r) => ({
         offset: r.offset,
+        value: r.value?.toString() ?? null,
         digest: `${r.key?.toString() ?? ''}|${r.value?.toString() ?? ''}|${r.timestamp}`,
       })),
     );

@@ -21,6 +21,7 @@
  * Skipped, with a line saying why, where network namespaces cannot be made
  * (not root, no iproute2, no permission).
  */
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../src/client/consumer.js';
@@ -29,7 +30,8 @@ import type { Sluice } from '../../src/index.js';
 import { recordValue } from '../chaos/events.js';
 import { compareReplicas, LogChecker, type LogFindings } from '../chaos/log-checker.js';
 import { repoRoot } from '../helpers/broker-process.js';
-import { NetnsCluster, netnsUnavailable } from '../helpers/netns.js';
+import { runToEnd } from '../helpers/child-process.js';
+import { clientHost, NetnsCluster, netnsBrokerPort, netnsUnavailable } from '../helpers/netns.js';
 
 const unavailable = netnsUnavailable();
 if (unavailable) console.log(`network-partition tests skipped: ${unavailable}`);
@@ -38,6 +40,7 @@ const partitions = 3;
 const replicas = 3;
 const sessionTimeoutMs = 4000;
 const lagTimeMaxMs = 1500;
+const minInsyncReplicas = 2;
 const waitMs = 60_000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -50,7 +53,7 @@ beforeAll(async () => {
     overrides: [
       `zookeeper.session.timeout.ms=${sessionTimeoutMs}`,
       `replica.lag.time.max.ms=${lagTimeMaxMs}`,
-      'min.insync.replicas=2',
+      `min.insync.replicas=${minInsyncReplicas}`,
       'replica.fetch.backoff.ms=200',
     ],
     logsDir: path.join(repoRoot, 'test/.results/cluster-logs/network-partition'),
@@ -204,19 +207,52 @@ async function readBack(
 }
 
 /**
- * Heals everything, waits for whole ISRs, stops the load, then checks: the
- * acknowledged records against the log read back, and the brokers' stored
- * copies against each other below each high watermark.
+ * Acknowledged records (those acknowledged so far) that fewer than
+ * min.insync.replicas brokers hold at their acknowledged offset, read from
+ * the segment files while the fault lasts: a leader that acknowledged a
+ * write alone (an ISR shrunk to itself, or a deposed leader) shows here
+ * before healing could hide it.
  */
-async function healAndCheck(sluice: Sluice, load: Load, scenario: string, faultFrom: number): Promise<LogFindings> {
+function underReplicatedAcks(load: Load): string[] {
+  const acks = load.acks.slice();
+  const copies = cluster.ids.map((id) =>
+    Array.from(
+      { length: partitions },
+      (_, p) => new Map(cluster.storedRecords(id, load.topic, p).map((r) => [r.offset, r.value])),
+    ),
+  );
+  const out: string[] = [];
+  for (const a of acks) {
+    const value = recordValue(load.name, a.seq);
+    const holders = cluster.ids.filter((_, i) => copies[i]?.[a.partition]?.get(a.offset) === value);
+    if (holders.length < minInsyncReplicas)
+      out.push(`${value} acknowledged at ${a.partition}/${a.offset} is stored only on brokers [${holders.join(',')}]`);
+  }
+  return out.slice(0, 20);
+}
+
+interface Outcome {
+  findings: LogFindings;
+  /** Acknowledged records on fewer than min.insync.replicas brokers just before healing. */
+  underReplicated: string[];
+}
+
+/**
+ * Checks the acknowledged records' copies, heals everything, waits for whole
+ * ISRs and an acknowledgement on every partition, stops the load, then
+ * checks: the acknowledged records against the log read back, and the
+ * brokers' stored copies against each other below each high watermark.
+ */
+async function healAndCheck(sluice: Sluice, load: Load, scenario: string, faultFrom: number): Promise<Outcome> {
+  const underReplicated = underReplicatedAcks(load);
   cluster.net.healAll();
   const healedAt = Date.now();
   await waitForWholeIsrs(load.topic);
-  // a few acknowledgements after healing: the producer found its way back
-  const before = load.acks.length;
-  await cluster.poll('acknowledgements after healing', waitMs, async () =>
-    load.acks.length > before + partitions * 5 ? true : undefined,
-  );
+  // the producer found its way back to every partition
+  await cluster.poll('an acknowledgement on every partition after healing', waitMs, async () => {
+    const since = new Set(load.acks.filter((a) => a.t >= healedAt).map((a) => a.partition));
+    return since.size === partitions ? true : undefined;
+  });
   await load.stop();
   const loadEnd = Date.now();
   const described = await sluice.admin().describeTopic(load.topic);
@@ -240,10 +276,7 @@ async function healAndCheck(sluice: Sluice, load: Load, scenario: string, faultF
       compareReplicas(
         p.partition,
         p.highWatermark,
-        cluster.ids.map((broker) => ({
-          broker,
-          records: cluster.storedRecords(broker, load.topic, p.partition),
-        })),
+        cluster.ids.map((broker) => ({ broker, records: cluster.storedRecords(broker, load.topic, p.partition) })),
       ),
     );
   }
@@ -254,10 +287,11 @@ async function healAndCheck(sluice: Sluice, load: Load, scenario: string, faultF
       `longest time without an ack per partition ${gaps.map((g, p) => `p${p} ${g} ms`).join(', ')}; ` +
       `fault lasted ${healedAt - faultFrom} ms; high watermarks ${hws.map((p) => p.highWatermark).join(',')}`,
   );
-  return findings;
+  return { findings, underReplicated };
 }
 
-function expectClean(f: LogFindings): void {
+function expectClean({ findings: f, underReplicated }: Outcome): void {
+  expect(underReplicated).toEqual([]);
   expect(
     {
       lost: f.lost,
@@ -310,6 +344,59 @@ function newLeader(topic: string, old: number) {
 describe.skipIf(unavailable !== undefined)(
   'network partitions (brokers and ZooKeeper in their own network namespaces)',
   () => {
+    it('the harness: a cut drops packets both ways (the client included) until healed, other links untouched', async () => {
+      const script =
+        "const s=require('net').connect(Number(process.argv[2]),process.argv[1]);" +
+        "s.setTimeout(1000,()=>{console.log('timeout');process.exit(0)});" +
+        "s.on('connect',()=>{console.log('connected');process.exit(0)});" +
+        "s.on('error',(e)=>{console.log(e.code);process.exit(0)})";
+      const reach = async (from: string, to: number): Promise<string> => {
+        const child = cluster.net.exec(from, [
+          process.execPath,
+          '-e',
+          script,
+          cluster.net.address(NetnsCluster.host(to)),
+          String(netnsBrokerPort),
+        ]);
+        return (await runToEnd(child, `a connection from ${from} to broker ${to}`, '', 20_000)).stdout.trim();
+      };
+      const fromClient = (to: number): Promise<string> =>
+        new Promise((resolve) => {
+          const s = net.connect(netnsBrokerPort, cluster.net.address(NetnsCluster.host(to)));
+          s.setTimeout(1000, () => {
+            s.destroy();
+            resolve('timeout');
+          });
+          s.on('connect', () => {
+            s.destroy();
+            resolve('connected');
+          });
+          s.on('error', (e: NodeJS.ErrnoException) => resolve(String(e.code)));
+        });
+      expect([await reach('b1', 2), await fromClient(3)]).toEqual(['connected', 'connected']);
+      cluster.net.cut('b1', 'b2');
+      cluster.net.cut(clientHost, 'b3');
+      try {
+        expect([await reach('b1', 2), await reach('b2', 1), await fromClient(3)]).toEqual([
+          'timeout',
+          'timeout',
+          'timeout',
+        ]);
+        expect([await reach('b1', 3), await reach('b3', 2), await fromClient(1)]).toEqual([
+          'connected',
+          'connected',
+          'connected',
+        ]);
+      } finally {
+        cluster.net.healAll();
+      }
+      expect([await reach('b1', 2), await reach('b2', 1), await fromClient(3)]).toEqual([
+        'connected',
+        'connected',
+        'connected',
+      ]);
+    });
+
     it('(a) a leader cut from ZooKeeper but not from clients or followers is replaced, and loses nothing it acknowledged', async () => {
       const { sluice, load, leader } = await setUp('a');
       const from = Date.now();
@@ -354,12 +441,47 @@ describe.skipIf(unavailable !== undefined)(
       const { sluice, load, leader, followers } = await setUp('d');
       const follower = followers[0] as number;
       const from = Date.now();
-      await cluster.net.flap(NetnsCluster.host(leader), NetnsCluster.host(follower), 2000, 3);
+      let samples = 0;
+      let short = 0;
+      const watch = setInterval(() => {
+        void cluster.partitionState(load.topic, 0).then(
+          (s) => {
+            samples++;
+            if (s && !s.isr.includes(follower)) short++;
+          },
+          () => undefined,
+        );
+      }, 250);
+      try {
+        await cluster.net.flap(NetnsCluster.host(leader), NetnsCluster.host(follower), 2000, 3);
+      } finally {
+        clearInterval(watch);
+      }
       const state = await cluster.partitionState(load.topic, 0);
       console.log(
-        `network-partition d: link ${leader}-${follower} flapped 3 times (2 s down, 2 s up); ${load.topic}-0 now leader ${state?.leader} ISR [${state?.isr.join(',')}] epoch ${state?.leader_epoch}`,
+        `network-partition d: link ${leader}-${follower} flapped 3 times (2 s down, 2 s up), the follower out of the ISR in ${short} of ${samples} samples; ${load.topic}-0 now leader ${state?.leader} ISR [${state?.isr.join(',')}] epoch ${state?.leader_epoch}`,
       );
       expectClean(await healAndCheck(sluice, load, 'd (flapping leader-follower link)', from));
+    }, 120_000);
+
+    it('(e) an ISR shrunk to its leader, whose leader is then lost, acknowledged nothing alone (Jepsen 2013 with min.insync.replicas=2) and loses nothing', async () => {
+      const { sluice, load, leader, followers } = await setUp('e');
+      const from = Date.now();
+      for (const f of followers) cluster.net.cut(NetnsCluster.host(leader), NetnsCluster.host(f));
+      await cluster.poll(`the ISR of ${load.topic}-0 to shrink to broker ${leader}`, waitMs, async () => {
+        const s = await cluster.partitionState(load.topic, 0);
+        return s && s.isr.length === 1 ? s : undefined;
+      });
+      // then the lone leader is lost too: no in-sync replica is left to take over (unclean election is off)
+      cluster.net.isolate(NetnsCluster.host(leader));
+      await sleep(sessionTimeoutMs + 2000);
+      const state = await cluster.partitionState(load.topic, 0);
+      console.log(
+        `network-partition e: broker ${leader} alone in the ISR, then isolated; ${load.topic}-0 leader ${state?.leader} ISR [${state?.isr.join(',')}] epoch ${state?.leader_epoch} after ${Date.now() - from} ms`,
+      );
+      expect(state?.leader).not.toBe(followers[0]);
+      expect(state?.leader).not.toBe(followers[1]);
+      expectClean(await healAndCheck(sluice, load, 'e (lone leader lost)', from));
     }, 120_000);
   },
 );
