@@ -282,10 +282,11 @@ async function healAndCheck(sluice: Sluice, load: Load, scenario: string, faultF
   }
   const findings = checker.finish(loadEnd);
   const gaps = load.longestGaps(faultFrom, loadEnd);
+  const resumed = Math.min(...load.acks.filter((a) => a.partition === 0 && a.t >= healedAt).map((a) => a.t)) - healedAt;
   console.log(
     `network-partition ${scenario}: ${findings.acknowledged} acknowledged, ${load.failures} sends failed; ` +
       `longest time without an ack per partition ${gaps.map((g, p) => `p${p} ${g} ms`).join(', ')}; ` +
-      `fault lasted ${healedAt - faultFrom} ms; high watermarks ${hws.map((p) => p.highWatermark).join(',')}`,
+      `fault lasted ${healedAt - faultFrom} ms, first ack on p0 ${resumed} ms after healing; high watermarks ${hws.map((p) => p.highWatermark).join(',')}`,
   );
   return { findings, underReplicated };
 }
