@@ -54,6 +54,13 @@ export interface BrokerProcessOptions {
    * mounts a new, empty tmpfs. Check `tmpfsSupported()` first.
    */
   tmpfsBytes?: number;
+  /**
+   * A network namespace (test/helpers/netns.ts) to run the broker in: spawned as
+   * `ip netns exec NAME node ...` (ip exec's node, so the PID is the broker's).
+   */
+  netns?: string;
+  /** The host clients reach the broker on (default 127.0.0.1); set host.name to it in the overrides. */
+  host?: string;
 }
 
 let tmpfsProbe: { ok: boolean; why: string } | undefined;
@@ -111,13 +118,13 @@ export class BrokerProcess {
   }
 
   get address(): string {
-    return `127.0.0.1:${this.port}`;
+    return `${this.options.host ?? '127.0.0.1'}:${this.port}`;
   }
 
   /** The Kafka listener's address for Kafka clients (kcat -b, kafkajs brokers). */
   get kafkaBrokers(): string {
     if (this.kafkaPort === 0) throw new Error('this broker has no Kafka listener (kafka.port=-1?)');
-    return `127.0.0.1:${this.kafkaPort}`;
+    return `${this.options.host ?? '127.0.0.1'}:${this.kafkaPort}`;
   }
 
   /** True while the process started last has not exited (stopped, killed or crashed). */
@@ -148,22 +155,26 @@ export class BrokerProcess {
       `kafka.port=${kafkaPort}`,
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
-    // with tmpfsBytes: unshare and sh exec in place, so the child's PID is the broker's
-    const [command, commandArgs] =
-      this.options.tmpfsBytes === undefined
-        ? [process.execPath, args]
-        : [
-            'unshare',
-            [
-              '-m',
-              'sh',
-              '-c',
-              `mount -t tmpfs -o size=${this.options.tmpfsBytes} tmpfs "$0" && exec "$@"`,
-              this.dataDir,
-              process.execPath,
-              ...args,
-            ],
-          ];
+    // with tmpfsBytes: unshare and sh exec in place, and with netns ip exec's node: the child's PID is the broker's
+    const { netns, tmpfsBytes } = this.options;
+    if (netns !== undefined && tmpfsBytes !== undefined) throw new Error('netns and tmpfsBytes cannot be combined');
+    const [command, commandArgs]: [string, string[]] =
+      netns !== undefined
+        ? ['ip', ['netns', 'exec', netns, process.execPath, ...args]]
+        : tmpfsBytes === undefined
+          ? [process.execPath, args]
+          : [
+              'unshare',
+              [
+                '-m',
+                'sh',
+                '-c',
+                `mount -t tmpfs -o size=${tmpfsBytes} tmpfs "$0" && exec "$@"`,
+                this.dataDir,
+                process.execPath,
+                ...args,
+              ],
+            ];
     const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';

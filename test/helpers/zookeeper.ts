@@ -24,9 +24,9 @@ export async function freePort(): Promise<number> {
 }
 
 /** What the server answers the `srvr` four-letter word ('' when it does not answer). */
-function srvr(port: number): Promise<string> {
+function srvr(port: number, host = '127.0.0.1'): Promise<string> {
   return new Promise((resolve) => {
-    const socket = net.connect(port, '127.0.0.1');
+    const socket = net.connect(port, host);
     let reply = '';
     socket.setTimeout(1000, () => socket.destroy());
     socket.on('connect', () => socket.write('srvr'));
@@ -39,8 +39,8 @@ function srvr(port: number): Promise<string> {
 }
 
 /** True once the server answers the `srvr` four-letter word (it serves sessions then). */
-export async function answersSrvr(port: number): Promise<boolean> {
-  return (await srvr(port)).includes('Zookeeper version');
+export async function answersSrvr(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return (await srvr(port, host)).includes('Zookeeper version');
 }
 
 /** An ensemble member's role from `srvr` ("leader", "follower"; "standalone" alone), or undefined. */
