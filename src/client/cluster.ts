@@ -14,6 +14,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { MetadataResponse, PartitionMetadata } from '../protocol/native/messages.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { clientMetadataMaxAgeMs, clientRetryBackoffMsMax, clientSuspectBrokerMs } from '../shared/limits.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { addressText, type BrokerAddress, type BrokerList, reconnectDelayMs } from './brokers.js';
 import { Connection } from './connection.js';
 import { closedError, isRetriableError, markRetriable, wireError } from './errors.js';
@@ -49,6 +50,14 @@ export interface RetryOptions {
   retryIf?: (err: unknown) => boolean;
 }
 
+/**
+ * A partition's key for its leader epochs: by topic id when the broker gives one, so a topic deleted
+ * and created again (epochs from 0 again) is another topic.
+ */
+function epochKey(t: { name: string; topicId?: string }, partition: number): string {
+  return topicPartitionKey(t.topicId ?? t.name, partition);
+}
+
 export class Cluster {
   readonly clientId: string;
   readonly retries: number;
@@ -60,6 +69,12 @@ export class Cluster {
   /** Broker address -> until when it is tried last for any-broker requests (its connection broke). */
   private readonly suspectUntil = new Map<string, number>();
   private readonly topics = new Map<string, TopicInfo>();
+  /**
+   * The highest leader epoch seen per partition (topic-partition key). A broker cut off from ZooKeeper
+   * still answers metadata naming itself leader at an older epoch: such an answer is not believed
+   * (bounded: one number per partition of the topics this client uses).
+   */
+  private readonly leaderEpochs = new Map<string, number>();
   private controllerId = -1;
   private interrupted = false;
   private reconnecting = false;
@@ -164,9 +179,11 @@ export class Cluster {
     for (const [key, conn] of this.connections) if (conn.isOpen && !this.isSuspect(key)) return conn;
     let last: unknown;
     const ordered = this.candidates();
+    // the suspects last, the one distrusted most recently last of all
+    const until = (a: BrokerAddress) => this.suspectUntil.get(addressText(a)) ?? 0;
     const candidates = [
       ...ordered.filter((a) => !this.isSuspect(addressText(a))),
-      ...ordered.filter((a) => this.isSuspect(addressText(a))),
+      ...ordered.filter((a) => this.isSuspect(addressText(a))).sort((a, b) => until(a) - until(b)),
     ];
     for (const address of candidates) {
       try {
@@ -232,10 +249,37 @@ export class Cluster {
     this.controllerId = res.controllerId;
     const now = Date.now();
     for (const t of res.topics) {
-      if (t.errorCode === 0) this.topics.set(t.name, { name: t.name, partitions: t.partitions, fetchedAt: now });
-      else this.topics.delete(t.name);
+      if (t.errorCode === 0 && !this.staleLeadership(t, conn.address)) {
+        this.topics.set(t.name, { name: t.name, partitions: t.partitions, fetchedAt: now });
+      } else this.topics.delete(t.name);
     }
     return res;
+  }
+
+  /**
+   * True when the answer names a partition's leader at an older epoch than one seen before (the
+   * answering broker has not learned of a newer election: it may be cut off from ZooKeeper while
+   * it still leads in its own view). Its broker is then asked last for metadata for a while.
+   */
+  private staleLeadership(t: MetadataResponse['topics'][number], address: string): boolean {
+    let stale = false;
+    for (const p of t.partitions) {
+      if (p.errorCode !== 0 || !(p.leaderEpoch >= 0)) continue;
+      const key = epochKey(t, p.partition);
+      const known = this.leaderEpochs.get(key) ?? -1;
+      if (p.leaderEpoch < known) stale = true;
+      else this.leaderEpochs.set(key, p.leaderEpoch);
+    }
+    if (stale) this.distrust(address);
+    return stale;
+  }
+
+  /**
+   * Asks `address` last for metadata for a while: its answers (or its leadership) could not be
+   * trusted — a produce it led failed with a replication error, or it named an older leader.
+   */
+  distrust(address: string): void {
+    this.suspectUntil.set(address, Date.now() + clientSuspectBrokerMs);
   }
 
   /**
@@ -251,6 +295,10 @@ export class Cluster {
     const t = res.topics.find((x) => x.name === name);
     if (!t) throw metadataGap(`metadata for topic '${name}' (missing from the answer)`);
     if (t.errorCode !== 0) throw wireError(t.errorCode, `metadata for topic '${name}'`, t.errorMessage);
+    if (t.partitions.some((p) => p.leaderEpoch < (this.leaderEpochs.get(epochKey(t, p.partition)) ?? -1))) {
+      // an answer naming an older leader than one seen before (its broker is asked last next time)
+      throw metadataGap(`metadata for topic '${name}' (an older leader epoch than already seen)`);
+    }
     // from this answer, not from the cache: a concurrent invalidate() (a broken connection) may have emptied it
     return { name, partitions: t.partitions, fetchedAt };
   }

@@ -277,6 +277,14 @@ class MemoryPool {
   }
 }
 
+/** Answers of a leader that could not replicate a batch: its view of the cluster may be stale. */
+const replicationTroubles: ReadonlySet<number> = new Set([
+  WireError.REQUEST_TIMED_OUT,
+  WireError.NOT_ENOUGH_REPLICAS,
+  WireError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  WireError.NOT_LEADER_OR_FOLLOWER,
+]);
+
 export class Producer {
   private readonly acks: 0 | 1 | -1;
   private readonly idempotent: boolean;
@@ -703,7 +711,7 @@ export class Producer {
           timeoutMs: this.timeoutMs + 5_000,
         })
         .then(
-          (res) => this.answered(live, res),
+          (res) => this.answered(live, res, conn.address),
           (err: unknown) => {
             for (const item of live) this.failed(item.q, item.batch, err);
           },
@@ -741,7 +749,13 @@ export class Producer {
   }
 
   /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
-  private answered(live: DueBatch[], res: ProduceResponse | undefined): void {
+  private answered(live: DueBatch[], res: ProduceResponse | undefined, leaderAddress: string): void {
+    // A leader that cannot replicate (it timed out, or has too few in-sync replicas) may have been
+    // replaced without knowing it (cut off from ZooKeeper): its metadata would send us back to it,
+    // so the next metadata comes from another broker.
+    for (const t of res?.topics ?? []) {
+      if (t.partitions.some((p) => replicationTroubles.has(p.errorCode))) this.cluster.distrust(leaderAddress);
+    }
     if (res?.errorCode) {
       for (const item of live) this.failed(item.q, item.batch, wireError(res.errorCode, 'produce', res.errorMessage));
       return;

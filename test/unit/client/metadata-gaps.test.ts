@@ -225,3 +225,67 @@ describe('metadata with gaps', () => {
     expect(assigned[0]).toEqual([{ topic: 't', partitions: [0, 1, 2, 3] }]);
   });
 });
+
+describe('a broker that names an older leader than one already seen', () => {
+  it('is not believed: the lookup fails retriably, and the next metadata is asked of another broker', async () => {
+    // broker 1 was cut off from ZooKeeper: it still names itself leader of t-0 at epoch 3; broker 2 knows epoch 4
+    let asked: number[] = [];
+    let port1 = 0;
+    let port2 = 0;
+    const answer = (me: number, leader: number, epoch: number): Any => ({
+      errorCode: 0,
+      controllerId: 2,
+      brokers: [
+        { nodeId: 1, host: '127.0.0.1', port: port1 },
+        { nodeId: 2, host: '127.0.0.1', port: port2 },
+      ],
+      topics: [
+        {
+          name: 't',
+          topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
+          errorCode: 0,
+          partitions: [{ partition: 0, errorCode: 0, leader, leaderEpoch: epoch, replicas: [1, 2], isr: [me] }],
+        },
+      ],
+    });
+    const metadataOf = (me: number, epoch: number) => (key: number) => {
+      if (key !== ApiKey.Metadata) return undefined;
+      asked.push(me);
+      return answer(me, me, epoch);
+    };
+    port1 = await fakeBroker(metadataOf(1, 3));
+    port2 = await fakeBroker(metadataOf(2, 4));
+    const c = new Cluster({
+      brokers: parseBrokers(`127.0.0.1:${port2},127.0.0.1:${port1}`),
+      clientId: 'stale-leader-test',
+      connectTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+      maxInFlight: 5,
+      retries: 0,
+      retryBackoffMs: 5,
+      emit: () => undefined,
+    });
+    cleanups.push(() => c.close());
+    // the current view first (broker 2 is the first bootstrap address)
+    expect(await c.leaderOf('t', 0)).toBe(2);
+    expect(asked).toEqual([2]);
+    // then only broker 1 is reachable among the open connections, and it answers the old epoch
+    await c.brokerConnection(1);
+    c.distrust(`127.0.0.1:${port2}`);
+    // (distrusted a moment apart: the one distrusted last is asked last)
+    await new Promise((r) => setTimeout(r, 5));
+    asked = [];
+    const stale = await c.topic('t', { force: true }).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    expect(asked).toEqual([1]);
+    expect(stale).toBeInstanceOf(SluiceError);
+    expect(isRetriableError(stale)).toBe(true);
+    expect(String((stale as Error).message)).toMatch(/older leader epoch/);
+    // broker 1 is now asked last: the next lookup goes to broker 2 again and gets the current leader
+    asked = [];
+    expect((await c.topic('t', { force: true })).partitions[0]?.leader).toBe(2);
+    expect(asked[0]).toBe(2);
+  });
+});
