@@ -367,6 +367,26 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    if (
+      this.replicas &&
+      this.coordinator?.requestControlledShutdown &&
+      !this.stopping &&
+      this.config.bool('controlled.shutdown.enable')
+    ) {
+      // controlled shutdown (issue 18): leaderships and ISR memberships move to other brokers first
+      const started = Date.now();
+      const held = await this.replicas.controlledShutdown(
+        this.config.int('controlled.shutdown.max.retries'),
+        this.config.int('controlled.shutdown.retry.backoff.ms'),
+      );
+      if (held.length === 0) this.logger.info({ ms: Date.now() - started }, 'controlled shutdown succeeded');
+      else {
+        this.logger.warn(
+          { partitions: held.slice(0, 10), count: held.length },
+          'controlled shutdown could not move every partition; proceeding with an unclean shutdown',
+        );
+      }
+    }
     this.stopping = true;
     this.notifier.notifyAll();
     await this.http?.close();

@@ -159,6 +159,13 @@ export interface Coordinator {
    * /config/users, /config/clients, or the broker's LevelDB standalone.
    */
   readonly clientQuotas?: ClientQuotaStore;
+  /**
+   * Controlled shutdown (issue 18): asks the controller to move this broker's
+   * leaderships and ISR memberships to other brokers; resolves once asked
+   * (the moves show as partition state changes). Idempotent. Absent where
+   * there is no one to hand over to (standalone).
+   */
+  requestControlledShutdown?(): Promise<void>;
   /** The console's former users file, imported once (legacy-console-users.ts). */
   readonly legacyConsoleUsers?: LegacyConsoleUsersStore;
 }

@@ -270,6 +270,17 @@ export const replicaTruncationRoundsMax = 100;
 export const groupOffsetsCommitTimeoutMs = 10_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
 export const zookeeperRejoinBackoffMs = 1000;
+/**
+ * How long one controlled shutdown attempt waits for the controller to move
+ * this broker's leaderships and ISR memberships away (one ZooKeeper write per
+ * partition: a few hundred ms for thousands of partitions on loopback), before
+ * the next attempt (controlled.shutdown.max.retries bounds them).
+ */
+export const controlledShutdownAttemptWaitMs = 2_000;
+/** How often a broker in controlled shutdown looks whether it still leads something. */
+export const controlledShutdownPollMs = 20;
+/** Connect timeout of the controller's broker probes: a connect not accepted this fast counts as silence. */
+export const brokerProbeConnectTimeoutMs = 1_000;
 /** How long /readyz waits for the broker's own listener to answer ApiVersions (connect, then answer). */
 export const readinessProbeTimeoutMs = 2000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */

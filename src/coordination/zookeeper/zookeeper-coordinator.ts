@@ -60,7 +60,7 @@ import {
 } from './acl-znodes.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
-import { assignReplicas, Controller } from './controller.js';
+import { assignReplicas, type BrokerProberFactory, Controller } from './controller.js';
 import { ZkLegacyConsoleUsers } from './legacy-console-users-znode.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
@@ -72,6 +72,7 @@ import {
   brokerTopicsPath,
   configChangePrefix,
   configChangesPath,
+  controlledShutdownBrokerPath,
   deleteTopicPath,
   parseAssignment,
   parseBroker,
@@ -104,6 +105,10 @@ export interface ZooKeeperCoordinatorOptions {
   leaderImbalanceCheckIntervalMs?: number;
   /** Background failures (a watch refresh or a controller step that failed). */
   onError?: (err: unknown) => void;
+  /** Fencing (issue 18): the prober the controller runs while this broker is the active controller. */
+  prober?: BrokerProberFactory;
+  /** This broker's controller fenced or unfenced a broker (for the log). */
+  onFence?: (brokerId: number, fenced: boolean, why: string) => void;
   /** Told when registration waits for this broker id's previous session (a quick restart) to expire. */
   onWaitingForPreviousSession?: (info: { path: string; waitMs: number }) => void;
 }
@@ -392,6 +397,8 @@ export class ZooKeeperCoordinator implements Coordinator {
         leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs ?? 300_000,
         onError: (err) => this.reportError(err),
         onControllerChange: () => {},
+        ...(this.options.prober ? { prober: this.options.prober } : {}),
+        ...(this.options.onFence ? { onFence: this.options.onFence } : {}),
       });
       await this.controller.start();
     } catch (err) {
@@ -419,6 +426,30 @@ export class ZooKeeperCoordinator implements Coordinator {
       onWaiting: (info) => this.options.onWaitingForPreviousSession?.(info),
       cancelled: () => this.closed,
     });
+  }
+
+  /**
+   * Controlled shutdown (issue 18): the ephemeral /sluice/controlled_shutdown/<id>
+   * asks the controller, whichever broker it is now or becomes, to move this
+   * broker's leaderships and ISR memberships away (controller.ts moveAway). It
+   * lives as long as this session, so it goes with the broker. Idempotent.
+   */
+  async requestControlledShutdown(): Promise<void> {
+    const zk = this.client();
+    try {
+      await zk.create(
+        controlledShutdownBrokerPath(this.brokerId),
+        JSON.stringify({ timestamp: String(Date.now()) }),
+        'ephemeral',
+      );
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+    }
+  }
+
+  /** The brokers the active controller (this broker) has fenced; [] on any other broker. */
+  fencedBrokers(): number[] {
+    return this.controller?.isActive ? this.controller.fencedBrokers : [];
   }
 
   async close(): Promise<void> {
