@@ -166,6 +166,8 @@ export interface Coordinator {
    * there is no one to hand over to (standalone).
    */
   requestControlledShutdown?(): Promise<void>;
+  /** The brokers that asked for a controlled shutdown and are still registered (read fresh). */
+  brokersShuttingDown?(): Promise<number[]>;
   /** The console's former users file, imported once (legacy-console-users.ts). */
   readonly legacyConsoleUsers?: LegacyConsoleUsersStore;
 }

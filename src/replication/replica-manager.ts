@@ -526,7 +526,8 @@ export class ReplicaManager {
         await coordinator.requestControlledShutdown();
         const deadline = Date.now() + controlledShutdownAttemptWaitMs;
         for (;;) {
-          held = this.heldForShutdown();
+          const leaving = new Set((await coordinator.brokersShuttingDown?.()) ?? []);
+          held = this.heldForShutdown(leaving);
           if (held.length === 0) return [];
           if (Date.now() >= deadline || this.closed) break;
           await new Promise((resolve) => setTimeout(resolve, controlledShutdownPollMs));
@@ -534,6 +535,7 @@ export class ReplicaManager {
       } catch (err) {
         crashOnBug(err);
         this.options.logger.warn({ err, attempt }, 'controlled shutdown attempt failed');
+        if (held.length === 0) held = ['(the controller could not be asked)'];
       }
       if (attempt < maxRetries) {
         this.options.logger.info(
@@ -543,23 +545,31 @@ export class ReplicaManager {
         await new Promise((resolve) => setTimeout(resolve, backoffMs));
       }
     }
-    return this.heldForShutdown();
+    return held;
   }
 
   /**
    * The partitions a controlled shutdown still waits for: led here with
-   * another in-sync replica to take over (one whose only in-sync replica is
-   * this broker cannot move without losing records), or led elsewhere with
-   * this broker still in the ISR (as the coordinator and this broker see it).
+   * another in-sync replica to take over, or led elsewhere with this broker
+   * still in the ISR (as the coordinator and this broker see it). Only where
+   * an in-sync replica stays (registered, not `leaving` too): the controller
+   * does not move a partition whose in-sync replicas all go (that would lose
+   * records), so a whole cluster stopped at once does not wait for it.
    */
-  private heldForShutdown(): string[] {
+  private heldForShutdown(leaving: ReadonlySet<number>): string[] {
     const held: string[] = [];
+    const registered = new Set(this.options.coordinator.brokers().map((b) => b.nodeId));
     for (const replica of this.replicas.values()) {
       const state = this.options.coordinator.partitionState(replica.topic, replica.partition);
       if (!state) continue;
-      const others = state.isr.some((id) => id !== this.brokerId);
+      const others = state.isr.some((id) => id !== this.brokerId && registered.has(id) && !leaving.has(id));
       if ((state.leader === this.brokerId || replica.role === 'leader') && others) held.push(replica.name);
-      else if (state.leader >= 0 && state.leader !== this.brokerId && state.isr.includes(this.brokerId)) {
+      else if (
+        state.leader >= 0 &&
+        state.leader !== this.brokerId &&
+        !leaving.has(state.leader) &&
+        state.isr.includes(this.brokerId)
+      ) {
         held.push(replica.name);
       }
     }

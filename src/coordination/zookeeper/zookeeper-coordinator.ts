@@ -73,6 +73,7 @@ import {
   configChangePrefix,
   configChangesPath,
   controlledShutdownBrokerPath,
+  controlledShutdownPath,
   deleteTopicPath,
   parseAssignment,
   parseBroker,
@@ -445,6 +446,11 @@ export class ZooKeeperCoordinator implements Coordinator {
     } catch (err) {
       if (!isZkError(err, ZkCode.NodeExists)) throw err;
     }
+  }
+
+  async brokersShuttingDown(): Promise<number[]> {
+    const children = await this.client().children(controlledShutdownPath);
+    return children.map(Number).filter((id) => Number.isSafeInteger(id) && this.brokerMap.has(id));
   }
 
   /** The brokers the active controller (this broker) has fenced; [] on any other broker. */
