@@ -26,6 +26,7 @@ import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
+import { ConnectionBrokerProber, type ProbeReport } from '../replication/broker-prober.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
@@ -315,6 +316,11 @@ export class Broker {
     return quotas;
   }
 
+  private interBrokerTlsOption(): { tls?: TlsConnectOptions } {
+    const { interBrokerTls } = this.interBrokerTls();
+    return interBrokerTls ? { tls: interBrokerTls } : {};
+  }
+
   private interBrokerTls(): { interBrokerTls?: TlsConnectOptions; tls?: TlsConnectOptions } {
     const tls = this.brokerClientTls;
     return tls ? { interBrokerTls: tls, tls } : {};
@@ -334,6 +340,20 @@ export class Broker {
       autoLeaderRebalanceEnable: this.config.bool('auto.leader.rebalance.enable'),
       leaderImbalanceCheckIntervalMs: this.config.int('leader.imbalance.check.interval.seconds') * 1000,
       onError: (err) => this.logger.warn({ err }, 'cluster coordination step failed'),
+      // fencing (issue 18): as controller, probe every broker and fence one that is gone or silent
+      ...(this.config.bool('controller.broker.fencing.enable')
+        ? {
+            prober: (report: ProbeReport) =>
+              new ConnectionBrokerProber(
+                { brokerId: endpoint.nodeId, config: this.config, ...this.interBrokerTlsOption() },
+                report,
+              ),
+          }
+        : {}),
+      onFence: (brokerId, fenced, why) =>
+        fenced
+          ? this.logger.warn({ brokerId, why }, 'controller fenced a broker: its leaderships and ISR memberships move')
+          : this.logger.info({ brokerId, why }, 'controller unfenced a broker: it rejoins as a follower'),
       onWaitingForPreviousSession: ({ path, waitMs }) =>
         this.logger.info(
           { path, waitMs },

@@ -180,3 +180,21 @@ export interface PartitionReassignment {
   addingReplicas: number[];
   removingReplicas: number[];
 }
+
+/** Fencing (issue 18; coordination/zookeeper/controller.ts) — a registered broker's native listener, as the controller's prober reaches it. */
+export interface ProbedBroker {
+  id: number;
+  host: string;
+  port: number;
+}
+
+/** Probes brokers and reports each verdict: 'down' (refused, or silent past its bound) or 'up' (answered). */
+export interface BrokerProber {
+  /** The brokers to probe from now on (the others are dropped). */
+  track(brokers: readonly ProbedBroker[]): void;
+  stop(): void;
+}
+
+export type BrokerProberFactory = (
+  report: (brokerId: number, verdict: 'down' | 'up', why: string) => void,
+) => BrokerProber;

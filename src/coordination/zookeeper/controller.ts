@@ -52,6 +52,7 @@
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import type { BrokerProber, BrokerProberFactory } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { ensureTopicId, topicIdOf } from './topic-znode.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -258,24 +259,6 @@ export interface ControllerOptions {
   /** A broker was fenced or unfenced by this controller (for the log). */
   onFence?: (brokerId: number, fenced: boolean, why: string) => void;
 }
-
-/** A registered broker's native listener, as the prober reaches it. */
-export interface ProbedBroker {
-  id: number;
-  host: string;
-  port: number;
-}
-
-/** Probes brokers and reports each verdict: 'down' (refused, or silent past its bound) or 'up' (answered). */
-export interface BrokerProber {
-  /** The brokers to probe from now on (the others are dropped). */
-  track(brokers: readonly ProbedBroker[]): void;
-  stop(): void;
-}
-
-export type BrokerProberFactory = (
-  report: (brokerId: number, verdict: 'down' | 'up', why: string) => void,
-) => BrokerProber;
 
 interface Registered {
   /** The registration's creation zxid (Kafka's broker epoch). */

@@ -42,6 +42,7 @@ import {
 } from '../../shared/limits.js';
 import type {
   BrokerEndpoint,
+  BrokerProberFactory,
   Coordinator,
   PartitionReassignment,
   PartitionState,
@@ -60,7 +61,7 @@ import {
 } from './acl-znodes.js';
 import { registerBroker } from './broker-registration.js';
 import { loadOrCreateClusterId } from './cluster-id-znode.js';
-import { assignReplicas, type BrokerProberFactory, Controller } from './controller.js';
+import { assignReplicas, Controller } from './controller.js';
 import { ZkLegacyConsoleUsers } from './legacy-console-users-znode.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
