@@ -188,13 +188,18 @@ export interface ProbedBroker {
   port: number;
 }
 
-/** Probes brokers and reports each verdict: 'down' (refused, or silent past its bound) or 'up' (answered). */
+/**
+ * Probes brokers and reports each verdict: 'refused' (nothing listens: the
+ * process is gone), 'silent' (no answer past its bound) or 'up' (answered).
+ */
 export interface BrokerProber {
   /** The brokers to probe from now on (the others are dropped). */
   track(brokers: readonly ProbedBroker[]): void;
   stop(): void;
 }
 
+export type ProbeVerdict = 'refused' | 'silent' | 'up';
+
 export type BrokerProberFactory = (
-  report: (brokerId: number, verdict: 'down' | 'up', why: string) => void,
+  report: (brokerId: number, verdict: ProbeVerdict, why: string) => void,
 ) => BrokerProber;

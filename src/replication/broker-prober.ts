@@ -2,13 +2,14 @@
  * The controller's broker prober (issue 18, fencing; see
  * coordination/zookeeper/controller.ts): while this broker is the active
  * controller it keeps one connection to every other registered broker's
- * native listener and sends an ApiVersions request on it every
+ * native listener (on any other broker: to the controller's alone, see
+ * Controller.controllerGone) and sends an ApiVersions request on it every
  * `intervalMs`. Verdicts, reported to the controller:
- * - 'down' at once when a connection is refused: nothing listens on the port
+ * - 'refused' at once when a connection is refused: nothing listens on the port
  *   any more, the process is gone (the kernel answers a SYN with RST). A
  *   connection that closes is tried again at once, so a broker killed with
  *   SIGKILL is reported within a round trip;
- * - 'down' when no answer came for `timeoutMs` (a stopped process, a long
+ * - 'silent' when no answer came for `timeoutMs` (a stopped process, a long
  *   pause): it may be alive, so it is fenced by leader epochs when it returns;
  * - 'up' on every answer (the controller unfences a fenced broker).
  *
@@ -24,7 +25,7 @@ import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { BrokerConfig } from '../config/broker-config.js';
 import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
-import type { BrokerProber, ProbedBroker } from '../coordination/coordinator.js';
+import type { BrokerProber, ProbedBroker, ProbeVerdict } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { brokerProbeConnectTimeoutMs } from '../shared/limits.js';
 
@@ -36,7 +37,7 @@ export interface BrokerProberOptions {
   tls?: TlsConnectOptions;
 }
 
-export type ProbeReport = (brokerId: number, verdict: 'down' | 'up', why: string) => void;
+export type ProbeReport = (brokerId: number, verdict: ProbeVerdict, why: string) => void;
 
 /** True when `err` (or one of its causes) is a refused TCP connection. */
 export function isConnectionRefused(err: unknown): boolean {
@@ -117,7 +118,7 @@ class Probe {
       this.connection = undefined;
       if (this.stopped) return;
       if (isConnectionRefused(err)) {
-        this.report(id, 'down', `connection to ${host}:${port} refused`);
+        this.report(id, 'refused', `connection to ${host}:${port} refused`);
         return;
       }
       const at = Date.now();
@@ -127,7 +128,7 @@ class Probe {
         return;
       }
       const silentMs = at - this.lastAnswerMs;
-      if (silentMs >= this.timeoutMs) this.report(id, 'down', `no answer to probes for ${silentMs} ms`);
+      if (silentMs >= this.timeoutMs) this.report(id, 'silent', `no answer to probes for ${silentMs} ms`);
     }
   }
 }

@@ -9,6 +9,9 @@
  *   acknowledged is lost, and after it is restarted and back in every ISR
  *   every replica's log holds the same records up to the high watermark (no
  *   divergence);
+ * - kill -9 of the controller while it leads partitions: the other brokers
+ *   probe the controller, see its listener refuse and start a new election
+ *   at once; the new controller fences it. Nothing lost;
  * - SIGSTOP of such a broker for 3 s (the ZooKeeper session timeout is 6 s
  *   here: only the probes can tell), then SIGCONT: the controller fenced it,
  *   nothing is lost, it rejoins every ISR under the same registration, the
@@ -49,16 +52,19 @@ async function waitForFullIsr(topic: string): Promise<void> {
   for (let p = 0; p < partitions; p++) await cluster.waitForIsr(topic, p, 3, 60_000);
 }
 
-/** A broker other than the controller that leads at least one partition of `topic`, with the partitions it leads. */
-async function pickVictim(topic: string): Promise<{ victim: number; led: number[] }> {
-  const controller = await cluster.waitForController();
+/**
+ * A broker that leads at least one partition of `topic`, with the partitions
+ * it leads: the controller itself when `controller`, else another broker.
+ */
+async function pickVictim(topic: string, controller = false): Promise<{ victim: number; led: number[] }> {
+  const controllerId = await cluster.waitForController();
   const d = await cluster.describe(topic);
   for (const id of cluster.ids) {
-    if (id === controller) continue;
+    if ((id === controllerId) !== controller) continue;
     const led = d.partitions.filter((p) => p.leader === id).map((p) => p.partition);
     if (led.length > 0) return { victim: id, led };
   }
-  throw new Error(`no broker but the controller ${controller} leads a partition of ${topic}`);
+  throw new Error(`no fitting broker (controller ${controllerId}) leads a partition of ${topic}`);
 }
 
 /** The first acknowledged acks=-1 write to every partition after `since`, in parallel. */
@@ -161,6 +167,26 @@ describe('failover in seconds', () => {
     expect(stream.acked.size, 'the stream was over before the kill').toBeLessThan(1500);
     const probes = await stalls(topic, killedAt);
     report(`kill -9 of broker ${victim}`, led, probes);
+    await expectIntact(stream, probes);
+
+    await cluster.restart(victim);
+    await waitForFullIsr(topic);
+    await expectNoDivergence(topic);
+  }, 120_000);
+
+  it('kill -9 of the controller (a leader too): a new controller at once, nothing lost', async () => {
+    const topic = 'fast-kill-controller';
+    await cluster.client().admin().createTopic({ topic, partitions, replicationFactor: 3 });
+    await waitForFullIsr(topic);
+    const { victim, led } = await pickVictim(topic, true);
+    const stream = new NumberedStream(cluster.client({ retries: 20 }), topic, { total: 1500, pauseMs: 10 });
+    await stream.ackedAtLeast(300);
+
+    const killedAt = await cluster.kill(victim);
+    expect(stream.acked.size, 'the stream was over before the kill').toBeLessThan(1500);
+    const probes = await stalls(topic, killedAt);
+    report(`kill -9 of broker ${victim}, the controller`, led, probes);
+    expect(await cluster.waitForController([victim])).not.toBe(victim);
     await expectIntact(stream, probes);
 
     await cluster.restart(victim);

@@ -45,6 +45,10 @@
  *   ZooKeeper keeps. A fenced broker that answers again, still under the
  *   same registration, is unfenced and rejoins as a follower (the leader
  *   epochs it missed fence it).
+ *   The other brokers probe the controller alone: when its listener refuses
+ *   (its process is gone) they delete /controller, so that a live broker
+ *   takes over at once instead of after the dead one's session (and fences
+ *   it in turn). Only on a refusal, never on silence.
  *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
  * Partition reassignment (KIP-455) runs on this queue too: reassignment.ts.
@@ -52,7 +56,7 @@
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
-import type { BrokerProber, BrokerProberFactory } from '../coordinator.js';
+import type { BrokerProber, BrokerProberFactory, ProbeVerdict } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { ensureTopicId, topicIdOf } from './topic-znode.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -362,9 +366,13 @@ export class Controller {
    * current registration; a fenced broker that answers again is unfenced.
    * Either way every partition is reconciled against the new live set.
    */
-  private onProbe(id: number, verdict: 'down' | 'up', why: string): void {
-    if (!this.active || this.stopped) return;
-    if (verdict === 'down') {
+  private onProbe(id: number, verdict: ProbeVerdict, why: string): void {
+    if (this.stopped) return;
+    if (!this.active) {
+      if (verdict === 'refused' && id === this.current) void this.enqueue(() => this.controllerGone(id, why));
+      return;
+    }
+    if (verdict !== 'up') {
       const registration = this.registered.get(id);
       if (!registration || this.fenced.get(id) === registration.czxid) return;
       this.fenced.set(id, registration.czxid);
@@ -377,6 +385,47 @@ export class Controller {
     void this.enqueue(async () => {
       if (this.active) await this.reconcile();
     });
+  }
+
+  private ensureProber(): BrokerProber | undefined {
+    if (this.options.prober && !this.prober && !this.stopped) {
+      this.prober = this.options.prober((id, verdict, why) => this.onProbe(id, verdict, why));
+    }
+    return this.prober;
+  }
+
+  /**
+   * On a broker that is not the controller: probe the controller alone (its
+   * death would otherwise wait for its session to expire, and with it every
+   * fence the controller would make).
+   */
+  private async probeController(id: number): Promise<void> {
+    const prober = this.ensureProber();
+    if (!prober || this.active) return;
+    const node = id >= 0 && id !== this.brokerId ? await this.zk.get(brokerPath(id)) : undefined;
+    if (!node) return prober.track([]);
+    const { host, port } = parseBroker(brokerPath(id), node.data);
+    prober.track([{ id, host, port }]);
+  }
+
+  /**
+   * The controller's listener refused a connection: its process is gone. Its
+   * /controller znode (when it still names it) is deleted, so that a live
+   * broker takes over now rather than when the dead one's session expires;
+   * the new controller then fences it like any other. Only on a refusal,
+   * never on silence: a paused controller could come back believing it
+   * still leads, and its session is the authority on that.
+   */
+  private async controllerGone(id: number, why: string): Promise<void> {
+    if (this.active || id !== this.current) return;
+    const node = await this.zk.get(controllerPath);
+    if (!node || parseController(controllerPath, node.data).brokerid !== id) return;
+    try {
+      await this.zk.delete(controllerPath, node.version);
+      this.options.onFence?.(id, true, `the controller is gone (${why}): /controller deleted for a new election`);
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NoNode) && !isZkError(err, ZkCode.BadVersion)) throw err;
+    }
   }
 
   /** Runs controller work one step at a time; failures go to onError and do not stop the queue. */
@@ -426,6 +475,7 @@ export class Controller {
         this.current = id;
         this.options.onControllerChange(id);
       }
+      if (!this.active) await this.probeController(id);
       return;
     }
   }
@@ -448,9 +498,7 @@ export class Controller {
   }
 
   private async onBecomeController(): Promise<void> {
-    if (this.options.prober && !this.prober) {
-      this.prober = this.options.prober((id, verdict, why) => this.onProbe(id, verdict, why));
-    }
+    this.ensureProber();
     await this.watchChildren(brokerIdsPath);
     await this.watchChildren(controlledShutdownPath);
     await this.watchChildren(brokerTopicsPath);
