@@ -17,6 +17,10 @@
  * dead process from the kernel's RST in milliseconds, with no new API and no
  * timer on the dying side; heartbeats could only tell silence.
  *
+ * A broker not heard from yet since the probe began (a controller just
+ * elected, a broker just registered: either may be busy starting) is judged
+ * silent only after brokerProbeFirstAnswerGraceMs; a refusal counts at once.
+ *
  * A probe that timed out much later than asked (this process itself was
  * stalled: a pause, a long GC) gives no verdict: silence seen through our
  * own stall is not the other broker's.
@@ -27,7 +31,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import type { BrokerProber, ProbedBroker, ProbeVerdict } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import { brokerProbeConnectTimeoutMs } from '../shared/limits.js';
+import { brokerProbeConnectTimeoutMs, brokerProbeFirstAnswerGraceMs } from '../shared/limits.js';
 
 export interface BrokerProberOptions {
   /** This broker (the controller): its probes' client id. */
@@ -53,6 +57,8 @@ class Probe {
   private wake: (() => void) | undefined;
   /** When the broker last answered (at start: now, the benefit of the doubt). */
   private lastAnswerMs = Date.now();
+  /** Whether it answered since this probe began: until then its silence bound is brokerProbeFirstAnswerGraceMs. */
+  private answered = false;
   readonly done: Promise<void>;
 
   constructor(
@@ -92,7 +98,8 @@ class Probe {
   private async once(): Promise<void> {
     const now = Date.now();
     // the request may take until the silence bound (at least one interval)
-    const waitMs = Math.max(this.lastAnswerMs + this.timeoutMs - now, this.intervalMs);
+    const boundMs = this.answered ? this.timeoutMs : Math.max(this.timeoutMs, brokerProbeFirstAnswerGraceMs);
+    const waitMs = Math.max(this.lastAnswerMs + boundMs - now, this.intervalMs);
     const { host, port, id } = this.target;
     try {
       if (!this.connection || this.connection.isClosed) {
@@ -112,6 +119,7 @@ class Probe {
       await this.connection.connect();
       await this.connection.request(ApiKey.ApiVersions, {}, { timeoutMs: waitMs });
       this.lastAnswerMs = Date.now();
+      this.answered = true;
       this.report(id, 'up', 'answered a probe');
     } catch (err) {
       this.connection?.close();
@@ -128,7 +136,7 @@ class Probe {
         return;
       }
       const silentMs = at - this.lastAnswerMs;
-      if (silentMs >= this.timeoutMs) this.report(id, 'silent', `no answer to probes for ${silentMs} ms`);
+      if (silentMs >= boundMs) this.report(id, 'silent', `no answer to probes for ${silentMs} ms`);
     }
   }
 }

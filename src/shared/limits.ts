@@ -281,6 +281,13 @@ export const controlledShutdownAttemptWaitMs = 2_000;
 export const controlledShutdownPollMs = 20;
 /** Connect timeout of the controller's broker probes: a connect not accepted this fast counts as silence. */
 export const brokerProbeConnectTimeoutMs = 1_000;
+/**
+ * The silence bound of a broker the controller's probe has not heard from yet
+ * (instead of controller.broker.probe.timeout.ms): brokers starting together,
+ * TLS and SASL handshakes on a loaded machine take longer than a heartbeat's
+ * worth, and a false fence costs an election. A refused connection counts at once.
+ */
+export const brokerProbeFirstAnswerGraceMs = 5_000;
 /** How long /readyz waits for the broker's own listener to answer ApiVersions (connect, then answer). */
 export const readinessProbeTimeoutMs = 2000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */

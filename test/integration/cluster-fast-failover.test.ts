@@ -15,7 +15,8 @@
  * - SIGSTOP of such a broker for 3 s (the ZooKeeper session timeout is 6 s
  *   here: only the probes can tell), then SIGCONT: the controller fenced it,
  *   nothing is lost, it rejoins every ISR under the same registration, the
- *   replicas' logs agree.
+ *   replicas' logs agree. The same for the controller: the other brokers
+ *   probe it and start a new election.
  * The stall of each partition (from the signal to its first acknowledged
  * acks=-1 write, by a probe per partition) is printed, for the partitions the
  * victim led and for the others — no timed assertion.
@@ -154,6 +155,40 @@ async function expectIntact(
   expect(stream.acked.size).toBe(stream.options.total);
 }
 
+async function pauseLeader(topic: string, controller: boolean): Promise<void> {
+  await cluster.client().admin().createTopic({ topic, partitions, replicationFactor: 3 });
+  await waitForFullIsr(topic);
+  const { victim, led } = await pickVictim(topic, controller);
+  const registration = await cluster.registration(victim);
+  const stream = new NumberedStream(cluster.client({ retries: 20 }), topic, { total: 1500, pauseMs: 10 });
+  await stream.ackedAtLeast(300);
+
+  const others = cluster.ids
+    .filter((id) => id !== victim)
+    .map((id) => cluster.broker(id).address)
+    .join(',');
+  const pausedAt = Date.now();
+  cluster.pause(victim);
+  const resumed = sleep(3000).then(() => cluster.resume(victim));
+  let probes: Awaited<ReturnType<typeof parallelProbe>>[];
+  try {
+    probes = await Promise.all(Array.from({ length: partitions }, (_, p) => parallelProbe(topic, p, pausedAt, others)));
+  } finally {
+    await resumed;
+  }
+  report(`SIGSTOP of broker ${victim}${controller ? ', the controller,' : ''} (3 s)`, led, probes);
+  await expectIntact(stream, probes);
+  await waitForFullIsr(topic);
+  // the same registration throughout: the probes fenced it, its session never ended
+  expect(await cluster.registration(victim)).toEqual(registration);
+  const controllerNow = await cluster.waitForController();
+  if (controller) expect(controllerNow).not.toBe(victim);
+  expect(cluster.broker(controllerNow).recentOutput).toContain('controller fenced a broker');
+  expect(cluster.broker(controllerNow).recentOutput).toContain('controller unfenced a broker');
+  expect(cluster.broker(victim).recentOutput).toContain('following partition');
+  await expectNoDivergence(topic);
+}
+
 describe('failover in seconds', () => {
   it('kill -9 of a leader: its partitions and the others resume, nothing lost, no divergence after it returns', async () => {
     const topic = 'fast-kill';
@@ -195,38 +230,10 @@ describe('failover in seconds', () => {
   }, 120_000);
 
   it('SIGSTOP of a leader for 3 s, then SIGCONT: fenced, nothing lost, it rejoins every ISR', async () => {
-    const topic = 'fast-pause';
-    await cluster.client().admin().createTopic({ topic, partitions, replicationFactor: 3 });
-    await waitForFullIsr(topic);
-    const { victim, led } = await pickVictim(topic);
-    const registration = await cluster.registration(victim);
-    const stream = new NumberedStream(cluster.client({ retries: 20 }), topic, { total: 1500, pauseMs: 10 });
-    await stream.ackedAtLeast(300);
+    await pauseLeader('fast-pause', false);
+  }, 120_000);
 
-    const others = cluster.ids
-      .filter((id) => id !== victim)
-      .map((id) => cluster.broker(id).address)
-      .join(',');
-    const pausedAt = Date.now();
-    cluster.pause(victim);
-    const resumed = sleep(3000).then(() => cluster.resume(victim));
-    let probes: Awaited<ReturnType<typeof parallelProbe>>[];
-    try {
-      probes = await Promise.all(
-        Array.from({ length: partitions }, (_, p) => parallelProbe(topic, p, pausedAt, others)),
-      );
-    } finally {
-      await resumed;
-    }
-    report(`SIGSTOP of broker ${victim} (3 s)`, led, probes);
-    await expectIntact(stream, probes);
-    await waitForFullIsr(topic);
-    // the same registration throughout: the probes fenced it, its session never ended
-    expect(await cluster.registration(victim)).toEqual(registration);
-    const controller = await cluster.waitForController();
-    expect(cluster.broker(controller).recentOutput).toContain('controller fenced a broker');
-    expect(cluster.broker(controller).recentOutput).toContain('controller unfenced a broker');
-    expect(cluster.broker(victim).recentOutput).toContain('following partition');
-    await expectNoDivergence(topic);
+  it('SIGSTOP of the controller (a leader too) for 3 s: another broker takes over, nothing lost, it rejoins', async () => {
+    await pauseLeader('fast-pause-controller', true);
   }, 120_000);
 });

@@ -48,7 +48,7 @@
  *   The other brokers probe the controller alone: when its listener refuses
  *   (its process is gone) they delete /controller, so that a live broker
  *   takes over at once instead of after the dead one's session (and fences
- *   it in turn). Only on a refusal, never on silence.
+ *   it in turn); the same after a silence past the probe bound.
  *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
  * Partition reassignment (KIP-455) runs on this queue too: reassignment.ts.
@@ -369,7 +369,7 @@ export class Controller {
   private onProbe(id: number, verdict: ProbeVerdict, why: string): void {
     if (this.stopped) return;
     if (!this.active) {
-      if (verdict === 'refused' && id === this.current) void this.enqueue(() => this.controllerGone(id, why));
+      if (verdict !== 'up' && id === this.current) void this.enqueue(() => this.controllerGone(id, why));
       return;
     }
     if (verdict !== 'up') {
@@ -409,12 +409,16 @@ export class Controller {
   }
 
   /**
-   * The controller's listener refused a connection: its process is gone. Its
-   * /controller znode (when it still names it) is deleted, so that a live
-   * broker takes over now rather than when the dead one's session expires;
-   * the new controller then fences it like any other. Only on a refusal,
-   * never on silence: a paused controller could come back believing it
-   * still leads, and its session is the authority on that.
+   * The controller refused a connection (its process is gone) or stayed
+   * silent past the probe bound (paused). Its /controller znode (when it
+   * still names it) is deleted, so that a live broker takes over now rather
+   * than when its session expires; the new controller then fences it like
+   * any other broker. A paused controller that comes back sees the deletion
+   * (ZooKeeper delivers the watch before any later read) and steps down; a
+   * step it had under way may still write, but every controller write is a
+   * conditional update from what it just read and keeps the rules (a leader
+   * from the ISR, a higher leader epoch), so two controllers for a moment
+   * cost elections, never records.
    */
   private async controllerGone(id: number, why: string): Promise<void> {
     if (this.active || id !== this.current) return;
