@@ -21,9 +21,11 @@
  * elected, a broker just registered: either may be busy starting) is judged
  * silent only after brokerProbeFirstAnswerGraceMs; a refusal counts at once.
  *
- * A probe that timed out much later than asked (this process itself was
- * stalled: a pause, a long GC) gives no verdict: silence seen through our
- * own stall is not the other broker's.
+ * A broker is silent when its probes have failed (no answer within the
+ * bound, or any failure but a refusal) for the bound. A probe that failed
+ * while this process itself was stalled (a pause, a long GC, the backlog
+ * after one: LoopWatch) gives no verdict and starts the count afresh:
+ * silence seen through our own stall is not the other broker's.
  */
 import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
@@ -31,7 +33,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import type { BrokerProber, ProbedBroker, ProbeVerdict } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
-import { brokerProbeConnectTimeoutMs, brokerProbeFirstAnswerGraceMs } from '../shared/limits.js';
+import { brokerProbeFirstAnswerGraceMs } from '../shared/limits.js';
 
 export interface BrokerProberOptions {
   /** This broker (the controller): its probes' client id. */
@@ -55,8 +57,8 @@ class Probe {
   private connection: Connection | undefined;
   private stopped = false;
   private wake: (() => void) | undefined;
-  /** When the broker last answered (at start: now, the benefit of the doubt). */
-  private lastAnswerMs = Date.now();
+  /** When the failures since the last answer began (undefined: the last probe was answered). */
+  private failingSince: number | undefined;
   /** Whether it answered since this probe began: until then its silence bound is brokerProbeFirstAnswerGraceMs. */
   private answered = false;
   readonly done: Promise<void>;
@@ -67,8 +69,9 @@ class Probe {
     private readonly intervalMs: number,
     private readonly timeoutMs: number,
     private readonly report: ProbeReport,
+    private readonly loop: LoopWatch,
   ) {
-    this.done = this.loop();
+    this.done = this.run();
   }
 
   stop(): void {
@@ -77,7 +80,7 @@ class Probe {
     this.wake?.();
   }
 
-  private async loop(): Promise<void> {
+  private async run(): Promise<void> {
     while (!this.stopped) {
       await this.once();
       if (this.stopped) break;
@@ -96,10 +99,9 @@ class Probe {
 
   /** One probe: connect when needed, ApiVersions, a verdict. */
   private async once(): Promise<void> {
-    const now = Date.now();
-    // the request may take until the silence bound (at least one interval)
+    const start = Date.now();
+    // a broker not heard from yet gets the first-answer grace (see the file comment)
     const boundMs = this.answered ? this.timeoutMs : Math.max(this.timeoutMs, brokerProbeFirstAnswerGraceMs);
-    const waitMs = Math.max(this.lastAnswerMs + boundMs - now, this.intervalMs);
     const { host, port, id } = this.target;
     try {
       if (!this.connection || this.connection.isClosed) {
@@ -107,8 +109,8 @@ class Probe {
           host,
           port,
           clientId: `controller-probe-${this.options.brokerId}`,
-          connectTimeoutMs: Math.min(waitMs, brokerProbeConnectTimeoutMs),
-          requestTimeoutMs: waitMs,
+          connectTimeoutMs: boundMs,
+          requestTimeoutMs: boundMs,
           maxInFlight: 1,
           ...(this.options.tls ? { tls: this.options.tls } : {}),
           ...interBrokerSaslOption(this.options.config),
@@ -117,8 +119,8 @@ class Probe {
         });
       }
       await this.connection.connect();
-      await this.connection.request(ApiKey.ApiVersions, {}, { timeoutMs: waitMs });
-      this.lastAnswerMs = Date.now();
+      await this.connection.request(ApiKey.ApiVersions, {}, { timeoutMs: Math.max(boundMs - (Date.now() - start), 1) });
+      this.failingSince = undefined;
       this.answered = true;
       this.report(id, 'up', 'answered a probe');
     } catch (err) {
@@ -130,16 +132,50 @@ class Probe {
         return;
       }
       const at = Date.now();
-      if (at - now > waitMs + Math.max(this.timeoutMs / 2, 200)) {
-        // this process was stalled longer than the wait asked for: the silence may be ours
-        this.lastAnswerMs = at;
+      if (at - start > boundMs + this.stallSlackMs || this.loop.stalledNow(this.stallSlackMs)) {
+        // this process was stalled (a pause, a long GC, a backlog after one): the silence may be ours
+        this.failingSince = undefined;
         return;
       }
-      const silentMs = at - this.lastAnswerMs;
+      this.failingSince ??= start;
+      const silentMs = at - this.failingSince;
       if (silentMs >= boundMs) this.report(id, 'silent', `no answer to probes for ${silentMs} ms`);
     }
   }
+
+  /** How late a timer may fire before this process counts as stalled. */
+  private get stallSlackMs(): number {
+    return Math.max(this.timeoutMs / 2, 200);
+  }
 }
+
+/**
+ * Tells whether this process's event loop is stalled: a timer that should
+ * tick every loopWatchTickMs is overdue. A probe that times out while it is
+ * (timers run before the socket reads that may hold the answer) gives no verdict.
+ */
+class LoopWatch {
+  private lastTickMs = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => {
+      this.lastTickMs = Date.now();
+    }, loopWatchTickMs);
+    this.timer.unref();
+  }
+
+  stalledNow(slackMs: number): boolean {
+    return Date.now() - this.lastTickMs > loopWatchTickMs + slackMs;
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** The LoopWatch's tick. */
+const loopWatchTickMs = 50;
 
 /** The prober (see the file comment): one Probe per tracked broker. */
 export class ConnectionBrokerProber implements BrokerProber {
@@ -147,6 +183,7 @@ export class ConnectionBrokerProber implements BrokerProber {
   private stopped = false;
   private readonly intervalMs: number;
   private readonly timeoutMs: number;
+  private readonly loop = new LoopWatch();
 
   constructor(
     private readonly options: BrokerProberOptions,
@@ -168,13 +205,17 @@ export class ConnectionBrokerProber implements BrokerProber {
     }
     for (const b of brokers) {
       if (!this.probes.has(b.id)) {
-        this.probes.set(b.id, new Probe({ ...b }, this.options, this.intervalMs, this.timeoutMs, this.report));
+        this.probes.set(
+          b.id,
+          new Probe({ ...b }, this.options, this.intervalMs, this.timeoutMs, this.report, this.loop),
+        );
       }
     }
   }
 
   stop(): void {
     this.stopped = true;
+    this.loop.stop();
     for (const probe of this.probes.values()) probe.stop();
     this.probes.clear();
   }

@@ -279,8 +279,6 @@ export const zookeeperRejoinBackoffMs = 1000;
 export const controlledShutdownAttemptWaitMs = 2_000;
 /** How often a broker in controlled shutdown looks whether it still leads something. */
 export const controlledShutdownPollMs = 20;
-/** Connect timeout of the controller's broker probes: a connect not accepted this fast counts as silence. */
-export const brokerProbeConnectTimeoutMs = 1_000;
 /**
  * The silence bound of a broker the controller's probe has not heard from yet
  * (instead of controller.broker.probe.timeout.ms): brokers starting together,
