@@ -107,9 +107,17 @@ export class NumberedStream {
 
   /** The longest time between two successive acknowledgements at or after `since` (0 with fewer than two). */
   longestGapMs(since = 0): number {
+    return this.longestGap(since).ms;
+  }
+
+  /** The longest gap between successive acknowledgements at or after `since`, and when it began. */
+  longestGap(since = 0): { ms: number; at: number } {
     const times = this.ackTimes.filter((t) => t >= since);
-    let gap = 0;
-    for (let i = 1; i < times.length; i++) gap = Math.max(gap, (times[i] as number) - (times[i - 1] as number));
+    let gap = { ms: 0, at: since };
+    for (let i = 1; i < times.length; i++) {
+      const ms = (times[i] as number) - (times[i - 1] as number);
+      if (ms > gap.ms) gap = { ms, at: times[i - 1] as number };
+    }
     return gap;
   }
 }
