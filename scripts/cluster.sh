@@ -6,9 +6,14 @@
 #   scripts/cluster.sh start     start ZooKeeper and the three brokers in the background
 #   scripts/cluster.sh stop      stop the brokers (SIGTERM, SIGKILL after a bounded wait), then ZooKeeper
 #   scripts/cluster.sh status    which of them run (exit 0 only when all four do)
+#   scripts/cluster.sh restart   rolling restart: one broker at a time, SIGTERM (a controlled shutdown: its
+#                                leaderships move to the other brokers first), start it again, and wait until
+#                                it is back in the ISR of every partition it replicates (topic describe)
+#                                before the next one
 #
 # PID files and broker logs: ./data/cluster/broker-N.{pid,log}. Processes are stopped by PID only.
-# SLUICE_CLUSTER_START_TIMEOUT / SLUICE_CLUSTER_STOP_TIMEOUT (seconds, default 60 / 15) bound the waits.
+# SLUICE_CLUSTER_START_TIMEOUT / SLUICE_CLUSTER_STOP_TIMEOUT (seconds, default 60 / 15) bound the waits;
+# SLUICE_CLUSTER_ISR_TIMEOUT (seconds, default 120) bounds a restart's wait for a broker to rejoin every ISR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +22,7 @@ zk_config=config/zookeeper.properties
 ids=(1 2 3)
 start_timeout=${SLUICE_CLUSTER_START_TIMEOUT:-60}
 stop_timeout=${SLUICE_CLUSTER_STOP_TIMEOUT:-15}
+isr_timeout=${SLUICE_CLUSTER_ISR_TIMEOUT:-120}
 
 die() { echo "cluster.sh: $*" >&2; exit 1; }
 
@@ -159,9 +165,54 @@ status() {
   [ "$up" = "${#ids[@]}" ]
 }
 
+brokers_list() {
+  local id list=""
+  for id in "${ids[@]}"; do list+="${list:+,}127.0.0.1:$(prop "config/server-$id.properties" port 9092)"; done
+  echo "$list"
+}
+
+# The partitions (topic-partition) that list broker ID among their replicas but not in their ISR, from
+# `sluice topic describe` (Kafka's layout: tab-separated "Replicas: a,b,c" and "Isr: a,b" fields);
+# fails when the describe fails.
+not_in_isr() { # not_in_isr ID
+  local out
+  out=$(node dist/cli/main.js topic describe --brokers "$(brokers_list)" 2>/dev/null) || return 1
+  printf '%s\n' "$out" | awk -F'\t' -v id="$1" '
+    $2 ~ /^Topic: / && $3 ~ /^Partition: / {
+      topic = substr($2, 8); part = substr($3, 12); reps = ""; isr = ""
+      for (i = 4; i <= NF; i++) {
+        if ($i ~ /^Replicas: /) reps = substr($i, 11)
+        if ($i ~ /^Isr: /) isr = substr($i, 6)
+      }
+      if (("," reps ",") ~ ("," id ",") && ("," isr ",") !~ ("," id ",")) print topic "-" part
+    }'
+}
+
+# Rolling restart: one broker at a time, each back in every ISR before the next goes.
+restart() {
+  status >/dev/null || die "the cluster is not fully running (scripts/cluster.sh status); start it first"
+  local id missing deadline
+  for id in "${ids[@]}"; do
+    echo "restarting broker $id"
+    stop_brokers "$id"
+    start | grep -v 'already running' || true
+    broker_pid "$id" >/dev/null || die "broker $id did not start again (log: $run_dir/broker-$id.log)"
+    deadline=$((SECONDS + isr_timeout))
+    until missing=$(not_in_isr "$id") && [ -z "$missing" ]; do
+      if [ "$SECONDS" -ge "$deadline" ]; then
+        die "broker $id is not back in the ISR of every partition after ${isr_timeout} s (missing: $(echo ${missing:-describe failed} | head -c 300))"
+      fi
+      sleep 0.5
+    done
+    echo "broker $id is back in every ISR"
+  done
+  echo "rolling restart done"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
-  *) sed -n '2,10p' "$0" >&2; exit 2 ;;
+  restart) restart ;;
+  *) sed -n '2,15p' "$0" >&2; exit 2 ;;
 esac

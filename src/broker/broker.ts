@@ -26,6 +26,7 @@ import { BrokerMetrics } from '../metrics/broker-metrics.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
+import { ConnectionBrokerProber, type ProbeReport } from '../replication/broker-prober.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
@@ -339,6 +340,11 @@ export class Broker {
     return quotas;
   }
 
+  private interBrokerTlsOption(): { tls?: TlsConnectOptions } {
+    const { interBrokerTls } = this.interBrokerTls();
+    return interBrokerTls ? { tls: interBrokerTls } : {};
+  }
+
   private interBrokerTls(): { interBrokerTls?: TlsConnectOptions; tls?: TlsConnectOptions } {
     const tls = this.brokerClientTls;
     return tls ? { interBrokerTls: tls, tls } : {};
@@ -358,6 +364,20 @@ export class Broker {
       autoLeaderRebalanceEnable: this.config.bool('auto.leader.rebalance.enable'),
       leaderImbalanceCheckIntervalMs: this.config.int('leader.imbalance.check.interval.seconds') * 1000,
       onError: (err) => this.logger.warn({ err }, 'cluster coordination step failed'),
+      // fencing (issue 18): as controller, probe every broker and fence one that is gone or silent
+      ...(this.config.bool('controller.broker.fencing.enable')
+        ? {
+            prober: (report: ProbeReport) =>
+              new ConnectionBrokerProber(
+                { brokerId: endpoint.nodeId, config: this.config, ...this.interBrokerTlsOption() },
+                report,
+              ),
+          }
+        : {}),
+      onFence: (brokerId, fenced, why) =>
+        fenced
+          ? this.logger.warn({ brokerId, why }, 'controller fenced a broker: its leaderships and ISR memberships move')
+          : this.logger.info({ brokerId, why }, 'controller unfenced a broker: it rejoins as a follower'),
       onWaitingForPreviousSession: ({ path, waitMs }) =>
         this.logger.info(
           { path, waitMs },
@@ -391,6 +411,26 @@ export class Broker {
   }
 
   async stop(): Promise<void> {
+    if (
+      this.replicas &&
+      this.coordinator?.requestControlledShutdown &&
+      !this.stopping &&
+      this.config.bool('controlled.shutdown.enable')
+    ) {
+      // controlled shutdown (issue 18): leaderships and ISR memberships move to other brokers first
+      const started = Date.now();
+      const held = await this.replicas.controlledShutdown(
+        this.config.int('controlled.shutdown.max.retries'),
+        this.config.int('controlled.shutdown.retry.backoff.ms'),
+      );
+      if (held.length === 0) this.logger.info({ ms: Date.now() - started }, 'controlled shutdown succeeded');
+      else {
+        this.logger.warn(
+          { partitions: held.slice(0, 10), count: held.length },
+          'controlled shutdown could not move every partition; proceeding with an unclean shutdown',
+        );
+      }
+    }
     this.stopping = true;
     this.notifier.notifyAll();
     await this.http?.close();

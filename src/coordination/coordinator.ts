@@ -159,6 +159,15 @@ export interface Coordinator {
    * /config/users, /config/clients, or the broker's LevelDB standalone.
    */
   readonly clientQuotas?: ClientQuotaStore;
+  /**
+   * Controlled shutdown (issue 18): asks the controller to move this broker's
+   * leaderships and ISR memberships to other brokers; resolves once asked
+   * (the moves show as partition state changes). Idempotent. Absent where
+   * there is no one to hand over to (standalone).
+   */
+  requestControlledShutdown?(): Promise<void>;
+  /** The brokers that asked for a controlled shutdown and are still registered (read fresh). */
+  brokersShuttingDown?(): Promise<number[]>;
   /** The console's former users file, imported once (legacy-console-users.ts). */
   readonly legacyConsoleUsers?: LegacyConsoleUsersStore;
 }
@@ -171,3 +180,26 @@ export interface PartitionReassignment {
   addingReplicas: number[];
   removingReplicas: number[];
 }
+
+/** Fencing (issue 18; coordination/zookeeper/controller.ts) — a registered broker's native listener, as the controller's prober reaches it. */
+export interface ProbedBroker {
+  id: number;
+  host: string;
+  port: number;
+}
+
+/**
+ * Probes brokers and reports each verdict: 'refused' (nothing listens: the
+ * process is gone), 'silent' (no answer past its bound) or 'up' (answered).
+ */
+export interface BrokerProber {
+  /** The brokers to probe from now on (the others are dropped). */
+  track(brokers: readonly ProbedBroker[]): void;
+  stop(): void;
+}
+
+export type ProbeVerdict = 'refused' | 'silent' | 'up';
+
+export type BrokerProberFactory = (
+  report: (brokerId: number, verdict: ProbeVerdict, why: string) => void,
+) => BrokerProber;

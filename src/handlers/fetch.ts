@@ -45,6 +45,17 @@ interface Wanted {
 
 const empty = Buffer.alloc(0);
 
+/**
+ * A partition answered with an error (this broker no longer leads it, or the
+ * follower's leader epoch is fenced): a follower's fetch returns at once
+ * rather than long-polling the others (Kafka's DelayedFetch completes on it
+ * too), so the follower learns of the leadership change without waiting
+ * replica.fetch.wait.max.ms.
+ */
+function hasPartitionError(response: FetchResponse): boolean {
+  return response.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0));
+}
+
 async function readOnce(
   ctx: HandlerContext,
   wanted: Wanted[],
@@ -231,7 +242,12 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
     // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
     // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
-    while (result.bytes < minBytes && !ctx.stopping() && !followerBehindLogStart(ctx, wanted, replicaId)) {
+    while (
+      result.bytes < minBytes &&
+      !ctx.stopping() &&
+      !followerBehindLogStart(ctx, wanted, replicaId) &&
+      !(replicaId >= 0 && hasPartitionError(result.response))
+    ) {
       const left = deadline - Date.now();
       if (left <= 0) break;
       await new Promise<void>((resolve) => {

@@ -68,12 +68,23 @@ export class ReplicaFetcher {
   private running: Promise<void> | undefined;
   private closed = false;
   private wake: (() => void) | undefined;
+  /** A fetch (long poll) is under way on the connection. */
+  private fetchInFlight = false;
+  /** add() cut the long poll under way short (see there): the failure it causes is no error. */
+  private interrupted = false;
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
   add(replica: PartitionReplica): void {
     this.followed.set(keyOf(replica), { replica, epoch: replica.leaderEpoch, state: 'truncating' });
     this.wake?.();
+    // a partition added (a new leader, or a new leader epoch) must not wait for the long poll under way
+    // for the others, which may wait replica.fetch.wait.max.ms when nothing is written to them: it is cut
+    // short by closing the connection (rare: leadership changes), and the loop starts again at once
+    if (this.fetchInFlight && this.connection && !this.interrupted) {
+      this.interrupted = true;
+      this.connection.close();
+    }
     this.running ??= this.loop().finally(() => {
       this.running = undefined;
     });
@@ -136,9 +147,22 @@ export class ReplicaFetcher {
           await this.pause(partitionRetryMs);
           continue;
         }
-        await this.fetch(connection, fetching);
+        this.fetchInFlight = true;
+        try {
+          await this.fetch(connection, fetching);
+          // answered before the cut took effect: the next pass reconnects (connect() sees it closed)
+          this.interrupted = false;
+        } finally {
+          this.fetchInFlight = false;
+        }
       } catch (err) {
         if (this.closed) break;
+        if (this.interrupted) {
+          this.interrupted = false;
+          this.connection?.close();
+          this.connection = undefined;
+          continue;
+        }
         log.warn({ err: (err as Error).message }, 'replica fetch failed; retrying');
         this.connection?.close();
         this.connection = undefined;

@@ -16,6 +16,7 @@ import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-confi
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
+import { controlledShutdownAttemptWaitMs, controlledShutdownPollMs } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { LogManager } from '../storage/log-manager.js';
@@ -63,6 +64,12 @@ export class ReplicaManager {
   /** The reassignment throttle of this broker's followers (only replicas being added, with --throttle). */
   private readonly throttle = new ReplicationThrottle();
   private closed = false;
+  /**
+   * In controlled shutdown: a follower partition this broker has left the
+   * ISR of stops fetching (Kafka's StopReplica), so that its leader does not
+   * take it back into the ISR before it stops.
+   */
+  private leaving = false;
   private readonly brokerId: number;
 
   constructor(private readonly options: ReplicaManagerOptions) {
@@ -453,11 +460,12 @@ export class ReplicaManager {
       ) {
         replica.isr = [...state.isr];
         replica.updateReplicas(state.replicas);
+        if (this.leaving && !state.isr.includes(this.brokerId)) this.stopFetching(replica);
         return;
       }
       this.stopFetching(replica);
       replica.becomeFollower(state.leader, state.leaderEpoch, state.replicas, state.isr);
-      this.fetcherFor(state.leader).add(replica);
+      if (!this.leaving || state.isr.includes(this.brokerId)) this.fetcherFor(state.leader).add(replica);
       this.options.logger.info(
         {
           topic: state.topic,
@@ -572,6 +580,76 @@ export class ReplicaManager {
   }
 
   /** This broker left the cluster (ZooKeeper session lost): it stops leading and following everything. */
+  /**
+   * Controlled shutdown (issue 18; Kafka's controlled.shutdown.*): asks the
+   * controller to move this broker's leaderships and ISR memberships away
+   * (Coordinator.requestControlledShutdown) and waits, at most `maxRetries`
+   * attempts of controlledShutdownAttemptWaitMs with `backoffMs` between
+   * them, until it leads no partition another in-sync replica could take and
+   * is in no ISR of a partition another broker leads. Resolves with the
+   * partitions still held when the attempts ran out ([] on success); the
+   * caller stops anyway, as Kafka does.
+   */
+  async controlledShutdown(maxRetries: number, backoffMs: number): Promise<string[]> {
+    const { coordinator } = this.options;
+    if (!coordinator.requestControlledShutdown) return [];
+    this.leaving = true;
+    let held: string[] = [];
+    for (let attempt = 1; attempt <= maxRetries && !this.closed; attempt++) {
+      try {
+        await coordinator.requestControlledShutdown();
+        const deadline = Date.now() + controlledShutdownAttemptWaitMs;
+        for (;;) {
+          const leaving = new Set((await coordinator.brokersShuttingDown?.()) ?? []);
+          held = this.heldForShutdown(leaving);
+          if (held.length === 0) return [];
+          if (Date.now() >= deadline || this.closed) break;
+          await new Promise((resolve) => setTimeout(resolve, controlledShutdownPollMs));
+        }
+      } catch (err) {
+        crashOnBug(err);
+        this.options.logger.warn({ err, attempt }, 'controlled shutdown attempt failed');
+        if (held.length === 0) held = ['(the controller could not be asked)'];
+      }
+      if (attempt < maxRetries) {
+        this.options.logger.info(
+          { attempt, partitions: held.slice(0, 10), count: held.length },
+          'controlled shutdown: partitions not moved yet; trying again',
+        );
+        await new Promise((resolve) => setTimeout(resolve, backoffMs));
+      }
+    }
+    return held;
+  }
+
+  /**
+   * The partitions a controlled shutdown still waits for: led here with
+   * another in-sync replica to take over, or led elsewhere with this broker
+   * still in the ISR (as the coordinator and this broker see it). Only where
+   * an in-sync replica stays (registered, not `leaving` too): the controller
+   * does not move a partition whose in-sync replicas all go (that would lose
+   * records), so a whole cluster stopped at once does not wait for it.
+   */
+  private heldForShutdown(leaving: ReadonlySet<number>): string[] {
+    const held: string[] = [];
+    const registered = new Set(this.options.coordinator.brokers().map((b) => b.nodeId));
+    for (const replica of this.replicas.values()) {
+      const state = this.options.coordinator.partitionState(replica.topic, replica.partition);
+      if (!state) continue;
+      const others = state.isr.some((id) => id !== this.brokerId && registered.has(id) && !leaving.has(id));
+      if ((state.leader === this.brokerId || replica.role === 'leader') && others) held.push(replica.name);
+      else if (
+        state.leader >= 0 &&
+        state.leader !== this.brokerId &&
+        !leaving.has(state.leader) &&
+        state.isr.includes(this.brokerId)
+      ) {
+        held.push(replica.name);
+      }
+    }
+    return held;
+  }
+
   resignAll(reason: string): void {
     for (const replica of this.replicas.values()) {
       const wasLeader = replica.role === 'leader';

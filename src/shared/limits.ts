@@ -288,6 +288,22 @@ export const replicaTruncationRoundsMax = 100;
 export const groupOffsetsCommitTimeoutMs = 10_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
 export const zookeeperRejoinBackoffMs = 1000;
+/**
+ * How long one controlled shutdown attempt waits for the controller to move
+ * this broker's leaderships and ISR memberships away (one ZooKeeper write per
+ * partition: a few hundred ms for thousands of partitions on loopback), before
+ * the next attempt (controlled.shutdown.max.retries bounds them).
+ */
+export const controlledShutdownAttemptWaitMs = 2_000;
+/** How often a broker in controlled shutdown looks whether it still leads something. */
+export const controlledShutdownPollMs = 20;
+/**
+ * The silence bound of a broker the controller's probe has not heard from yet
+ * (instead of controller.broker.probe.timeout.ms): brokers starting together,
+ * TLS and SASL handshakes on a loaded machine take longer than a heartbeat's
+ * worth, and a false fence costs an election. A refused connection counts at once.
+ */
+export const brokerProbeFirstAnswerGraceMs = 5_000;
 /** How long /readyz waits for the broker's own listener to answer ApiVersions (connect, then answer). */
 export const readinessProbeTimeoutMs = 2000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */

@@ -32,6 +32,13 @@ export class NumberedStream {
   /** Record number → where it was acknowledged. */
   readonly acked = new Map<number, RecordMetadata>();
   readonly failures: StreamFailure[] = [];
+  private stopped = false;
+  /** Ends the stream after the send under way (`total` becomes an upper bound); await done after. */
+  stop(): void {
+    this.stopped = true;
+  }
+  /** When each send was acknowledged (Date.now()), in order: the gaps between them are the stream's stalls. */
+  readonly ackTimes: number[] = [];
   /** Ends when every record was sent (acknowledged or failed); rejects when the producer cannot be made. */
   readonly done: Promise<void>;
 
@@ -54,7 +61,7 @@ export class NumberedStream {
       ...this.options.producer,
     });
     try {
-      for (let i = 0; i < this.options.total; i += batch) {
+      for (let i = 0; i < this.options.total && !this.stopped; i += batch) {
         await this.options.beforeBatch?.(i);
         const count = Math.min(batch, this.options.total - i);
         const messages = Array.from({ length: count }, (_, j) => ({ key: `k${i + j}`, value: `v${i + j}` }));
@@ -63,6 +70,7 @@ export class NumberedStream {
           results.forEach((m, j) => {
             this.acked.set(i + j, m);
           });
+          this.ackTimes.push(Date.now());
         } catch (err) {
           this.failures.push({ from: i, count, error: (err as Error).message });
           await sleep(200);
@@ -95,6 +103,22 @@ export class NumberedStream {
         throw new Error(`only ${this.acked.size} of ${n} records acknowledged in ${timeoutMs} ms`);
       await sleep(20);
     }
+  }
+
+  /** The longest time between two successive acknowledgements at or after `since` (0 with fewer than two). */
+  longestGapMs(since = 0): number {
+    return this.longestGap(since).ms;
+  }
+
+  /** The longest gap between successive acknowledgements at or after `since`, and when it began. */
+  longestGap(since = 0): { ms: number; at: number } {
+    const times = this.ackTimes.filter((t) => t >= since);
+    let gap = { ms: 0, at: since };
+    for (let i = 1; i < times.length; i++) {
+      const ms = (times[i] as number) - (times[i - 1] as number);
+      if (ms > gap.ms) gap = { ms, at: times[i - 1] as number };
+    }
+    return gap;
   }
 }
 

@@ -29,12 +29,34 @@
  * watching the state znodes (ZooKeeperCoordinator's partitionStateChanged
  * event) instead of Kafka's LeaderAndIsr requests.
  *
+ * Moving away from a broker (issue 18), one mechanism used twice:
+ * - controlled shutdown: a broker about to stop creates the ephemeral
+ *   /sluice/controlled_shutdown/<id> (zk-paths.ts; it goes with the broker's
+ *   session); the controller watches those children and, for that broker,
+ *   elects a new leader from the ISR minus it for every partition it leads
+ *   and removes it from the ISR of the partitions others lead (moveAway) —
+ *   only what can move: a partition whose only in-sync replica it is stays
+ *   with it (nothing acknowledged may be lost);
+ * - fencing: the controller probes every registered broker's native listener
+ *   (options.prober, the replication layer's broker-prober.ts). A broker
+ *   whose listener refuses (the process is gone) or stays silent past a
+ *   bound is fenced: handled as not live, exactly as if its session had
+ *   ended (electLeader), while its registration stays the authority
+ *   ZooKeeper keeps. A fenced broker that answers again, still under the
+ *   same registration, is unfenced and rejoins as a follower (the leader
+ *   epochs it missed fence it).
+ *   The other brokers probe the controller alone: when its listener refuses
+ *   (its process is gone) they delete /controller, so that a live broker
+ *   takes over at once instead of after the dead one's session (and fences
+ *   it in turn); the same after a silence past the probe bound.
+ *
  * Replica assignment is Kafka's rack-unaware AdminUtils.assignReplicasToBrokers.
  * Partition reassignment (KIP-455) runs on this queue too: reassignment.ts.
  */
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import type { BrokerProber, BrokerProberFactory, ProbeVerdict } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { ensureTopicId, topicIdOf } from './topic-znode.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -43,6 +65,7 @@ import {
   brokerPath,
   brokerTopicsPath,
   configChangesPath,
+  controlledShutdownPath,
   controllerEpochPath,
   controllerPath,
   controllerZnode,
@@ -50,6 +73,7 @@ import {
   deleteTopicsPath,
   type PartitionStateZnode,
   parseAssignment,
+  parseBroker,
   parseController,
   parsePartitionState,
   parseTopicConfig,
@@ -180,6 +204,43 @@ export function preferredLeader(
   return next;
 }
 
+/**
+ * Moves leadership and ISR membership away from the brokers in `away`
+ * (controlled shutdown): a partition one of them leads gets a new leader, the
+ * first replica of the assignment in the ISR that is live and not going away,
+ * with a new leader epoch; the brokers going away leave the ISR. The ISR never
+ * loses its last member, as Kafka's controlled shutdown: a partition led by a
+ * broker going away with no in-sync successor is left as it is (the broker
+ * keeps leading it until it stops). min.insync.replicas is enforced where it
+ * always is, on acks=-1 produce. Undefined when nothing changes. Pure.
+ */
+export function moveAway(
+  state: PartitionStateZnode,
+  replicas: number[],
+  away: ReadonlySet<number>,
+  live: ReadonlySet<number>,
+  controllerEpoch: number,
+): PartitionStateZnode | undefined {
+  if (state.leader < 0 || away.size === 0) return undefined;
+  let leader = state.leader;
+  if (away.has(leader)) {
+    const successor = replicas.find((r) => state.isr.includes(r) && live.has(r) && !away.has(r));
+    if (successor === undefined) return undefined;
+    leader = successor;
+  }
+  const isr = state.isr.filter((id) => !away.has(id));
+  if (leader === state.leader && isr.length === state.isr.length) return undefined;
+  const next: PartitionStateZnode = {
+    controller_epoch: controllerEpoch,
+    leader,
+    version: 1,
+    leader_epoch: state.leader_epoch + 1,
+    isr,
+  };
+  assertWritable(next, state);
+  return next;
+}
+
 function sameMembers(a: number[], b: number[]): boolean {
   return a.length === b.length && a.every((x) => b.includes(x));
 }
@@ -194,6 +255,21 @@ export interface ControllerOptions {
   onError: (err: unknown) => void;
   /** The controller (id, epoch) changed as this broker sees it. */
   onControllerChange: (controllerId: number) => void;
+  /**
+   * Probes the registered brokers while this broker is the active controller
+   * (fencing, see the file comment); absent: a broker is known dead only when
+   * its session ends.
+   */
+  prober?: BrokerProberFactory;
+  /** A broker was fenced or unfenced by this controller (for the log). */
+  onFence?: (brokerId: number, fenced: boolean, why: string) => void;
+}
+
+interface Registered {
+  /** The registration's creation zxid (Kafka's broker epoch). */
+  czxid: number;
+  host: string;
+  port: number;
 }
 
 export class Controller {
@@ -207,6 +283,11 @@ export class Controller {
   private reassignmentTimer: NodeJS.Timeout | undefined;
   /** Partition reassignments (KIP-455, reassignment.ts), driven from this controller's queue. */
   readonly reassignments: Reassignments;
+  /** The registered brokers as the last reconcile read them. */
+  private registered = new Map<number, Registered>();
+  /** Fenced brokers (id → the registration they were fenced under): handled as not live. */
+  private readonly fenced = new Map<number, number>();
+  private prober: BrokerProber | undefined;
 
   constructor(
     private readonly zk: ZkClient,
@@ -255,6 +336,8 @@ export class Controller {
   stop(): void {
     this.stopped = true;
     this.active = false;
+    this.prober?.stop();
+    this.prober = undefined;
     if (this.rebalanceTimer) clearInterval(this.rebalanceTimer);
     this.rebalanceTimer = undefined;
     if (this.reassignmentTimer) clearInterval(this.reassignmentTimer);
@@ -272,6 +355,82 @@ export class Controller {
   /** The epoch this broker won with (0 when it is not the controller). */
   get controllerEpoch(): number {
     return this.active ? this.epoch : 0;
+  }
+
+  /** Brokers fenced by this controller (ids, sorted): handled as not live although registered. */
+  get fencedBrokers(): number[] {
+    return [...this.fenced.keys()].sort((a, b) => a - b);
+  }
+
+  /**
+   * A verdict of the prober: a broker that is down is fenced under its
+   * current registration; a fenced broker that answers again is unfenced.
+   * Either way every partition is reconciled against the new live set.
+   */
+  private onProbe(id: number, verdict: ProbeVerdict, why: string): void {
+    if (this.stopped) return;
+    if (!this.active) {
+      if (verdict !== 'up' && id === this.current) void this.enqueue(() => this.controllerGone(id, why));
+      return;
+    }
+    if (verdict !== 'up') {
+      const registration = this.registered.get(id);
+      if (!registration || this.fenced.get(id) === registration.czxid) return;
+      this.fenced.set(id, registration.czxid);
+      this.options.onFence?.(id, true, why);
+    } else {
+      if (!this.fenced.has(id)) return;
+      this.fenced.delete(id);
+      this.options.onFence?.(id, false, why);
+    }
+    void this.enqueue(async () => {
+      if (this.active) await this.reconcile();
+    });
+  }
+
+  private ensureProber(): BrokerProber | undefined {
+    if (this.options.prober && !this.prober && !this.stopped) {
+      this.prober = this.options.prober((id, verdict, why) => this.onProbe(id, verdict, why));
+    }
+    return this.prober;
+  }
+
+  /**
+   * On a broker that is not the controller: probe the controller alone (its
+   * death would otherwise wait for its session to expire, and with it every
+   * fence the controller would make).
+   */
+  private async probeController(id: number): Promise<void> {
+    const prober = this.ensureProber();
+    if (!prober || this.active) return;
+    const node = id >= 0 && id !== this.brokerId ? await this.zk.get(brokerPath(id)) : undefined;
+    if (!node) return prober.track([]);
+    const { host, port } = parseBroker(brokerPath(id), node.data);
+    prober.track([{ id, host, port }]);
+  }
+
+  /**
+   * The controller refused a connection (its process is gone) or stayed
+   * silent past the probe bound (paused). Its /controller znode (when it
+   * still names it) is deleted, so that a live broker takes over now rather
+   * than when its session expires; the new controller then fences it like
+   * any other broker. A paused controller that comes back sees the deletion
+   * (ZooKeeper delivers the watch before any later read) and steps down; a
+   * step it had under way may still write, but every controller write is a
+   * conditional update from what it just read and keeps the rules (a leader
+   * from the ISR, a higher leader epoch), so two controllers for a moment
+   * cost elections, never records.
+   */
+  private async controllerGone(id: number, why: string): Promise<void> {
+    if (this.active || id !== this.current) return;
+    const node = await this.zk.get(controllerPath);
+    if (!node || parseController(controllerPath, node.data).brokerid !== id) return;
+    try {
+      await this.zk.delete(controllerPath, node.version);
+      this.options.onFence?.(id, true, `the controller is gone (${why}): /controller deleted for a new election`);
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NoNode) && !isZkError(err, ZkCode.BadVersion)) throw err;
+    }
   }
 
   /** Runs controller work one step at a time; failures go to onError and do not stop the queue. */
@@ -321,6 +480,7 @@ export class Controller {
         this.current = id;
         this.options.onControllerChange(id);
       }
+      if (!this.active) await this.probeController(id);
       return;
     }
   }
@@ -343,7 +503,9 @@ export class Controller {
   }
 
   private async onBecomeController(): Promise<void> {
+    this.ensureProber();
     await this.watchChildren(brokerIdsPath);
+    await this.watchChildren(controlledShutdownPath);
     await this.watchChildren(brokerTopicsPath);
     await this.watchChildren(deleteTopicsPath);
     await this.watchChildren(configChangesPath);
@@ -366,7 +528,11 @@ export class Controller {
 
   /** Preferred leader election for every partition whose preferred replica is back in the ISR. */
   private async rebalanceLeaders(): Promise<void> {
-    const live = new Set((await this.zk.children(brokerIdsPath)).map(Number));
+    // leadership never goes back to a fenced broker or one shutting down
+    const shuttingDown = await this.shuttingDownBrokers();
+    const live = new Set(
+      (await this.zk.children(brokerIdsPath)).map(Number).filter((id) => !this.fenced.has(id) && !shuttingDown.has(id)),
+    );
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active) return;
       const assignmentNode = await this.zk.get(topicPath(topic));
@@ -454,18 +620,34 @@ export class Controller {
    * reconcilePartition).
    */
   private async liveBrokers(): Promise<Map<number, number>> {
-    const live = new Map<number, number>();
+    const registered = new Map<number, Registered>();
     for (const child of await this.zk.children(brokerIdsPath)) {
       const id = Number(child);
       const node = await this.zk.get(brokerPath(id));
-      if (node) live.set(id, node.createdZxid);
+      if (!node) continue;
+      const { host, port } = parseBroker(brokerPath(id), node.data);
+      registered.set(id, { czxid: node.createdZxid, host, port });
     }
+    this.registered = registered;
+    // a fence holds for the registration it was made under: a broker that registered again (restarted) starts afresh
+    for (const [id, czxid] of this.fenced) if (registered.get(id)?.czxid !== czxid) this.fenced.delete(id);
+    this.prober?.track(
+      [...registered].filter(([id]) => id !== this.brokerId).map(([id, r]) => ({ id, host: r.host, port: r.port })),
+    );
+    const live = new Map<number, number>();
+    for (const [id, r] of registered) if (!this.fenced.has(id)) live.set(id, r.czxid);
     return live;
+  }
+
+  /** Registered brokers that asked for a controlled shutdown (their znode under controlledShutdownPath). */
+  private async shuttingDownBrokers(): Promise<Set<number>> {
+    return new Set((await this.zk.children(controlledShutdownPath)).map(Number).filter(Number.isSafeInteger));
   }
 
   /** Brings every partition's state in line with the live brokers (see the file comment). */
   private async reconcile(): Promise<void> {
     const live = await this.liveBrokers();
+    const shuttingDown = await this.shuttingDownBrokers();
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
@@ -488,7 +670,7 @@ export class Controller {
       const unclean =
         configured === undefined ? this.options.uncleanLeaderElectionEnable : configured.toLowerCase() === 'true';
       for (const [key, replicas] of Object.entries(assignment.partitions)) {
-        await this.reconcilePartition(topic, Number(key), replicas, live, unclean);
+        await this.reconcilePartition(topic, Number(key), replicas, live, unclean, shuttingDown);
       }
     }
   }
@@ -509,6 +691,7 @@ export class Controller {
     replicas: number[],
     liveBrokers: ReadonlyMap<number, number>,
     unclean: boolean,
+    shuttingDown: ReadonlySet<number>,
   ): Promise<void> {
     const path = partitionStatePath(topic, partition);
     const live = new Set(liveBrokers.keys());
@@ -562,8 +745,12 @@ export class Controller {
               this.epoch,
             )
           : undefined;
-      const next = withoutRestarted ?? electLeader(state, replicas, live, unclean, this.epoch);
+      const elected = withoutRestarted ?? electLeader(state, replicas, live, unclean, this.epoch);
+      // then away from the brokers shutting down, in the same write when there is one
+      const moved = moveAway(elected ?? state, replicas, shuttingDown, live, this.epoch);
+      const next = moved && elected ? { ...moved, leader_epoch: elected.leader_epoch } : (moved ?? elected);
       if (!next) return;
+      assertWritable(next, state);
       try {
         await this.zk.set(path, JSON.stringify(next), node.version);
         // after the restarted brokers' exit, the same partition once more with them live (e.g. an

@@ -25,8 +25,23 @@ export const configChangesPath = '/config/changes';
 /** A config change notification's name before ZooKeeper's sequence number (Kafka's). */
 export const configChangePrefix = 'config_change_';
 
+/**
+ * Controlled shutdown (issue 18): a broker about to stop creates the ephemeral
+ * /sluice/controlled_shutdown/<id>; the controller watches the children and
+ * moves that broker's leaderships and ISR memberships away.
+ */
+export const controlledShutdownPath = '/sluice/controlled_shutdown';
+export const controlledShutdownBrokerPath = (id: number): string => `${controlledShutdownPath}/${id}`;
+
 /** Persistent parents every broker makes sure of at start-up. */
-export const persistentPaths = [brokerIdsPath, brokerTopicsPath, configTopicsPath, deleteTopicsPath, configChangesPath];
+export const persistentPaths = [
+  brokerIdsPath,
+  brokerTopicsPath,
+  configTopicsPath,
+  deleteTopicsPath,
+  configChangesPath,
+  controlledShutdownPath,
+];
 
 export const brokerPath = (id: number): string => `${brokerIdsPath}/${id}`;
 export const topicPath = (topic: string): string => `${brokerTopicsPath}/${topic}`;

@@ -43,6 +43,7 @@ import {
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type {
   BrokerEndpoint,
+  BrokerProberFactory,
   Coordinator,
   PartitionReassignment,
   PartitionState,
@@ -74,6 +75,8 @@ import {
   brokerTopicsPath,
   configChangePrefix,
   configChangesPath,
+  controlledShutdownBrokerPath,
+  controlledShutdownPath,
   deleteTopicPath,
   parseAssignment,
   parseBroker,
@@ -106,6 +109,10 @@ export interface ZooKeeperCoordinatorOptions {
   leaderImbalanceCheckIntervalMs?: number;
   /** Background failures (a watch refresh or a controller step that failed). */
   onError?: (err: unknown) => void;
+  /** Fencing (issue 18): the prober the controller runs while this broker is the active controller. */
+  prober?: BrokerProberFactory;
+  /** This broker's controller fenced or unfenced a broker (for the log). */
+  onFence?: (brokerId: number, fenced: boolean, why: string) => void;
   /** Told when registration waits for this broker id's previous session (a quick restart) to expire. */
   onWaitingForPreviousSession?: (info: { path: string; waitMs: number }) => void;
 }
@@ -395,6 +402,8 @@ export class ZooKeeperCoordinator implements Coordinator {
         leaderImbalanceCheckIntervalMs: this.options.leaderImbalanceCheckIntervalMs ?? 300_000,
         onError: (err) => this.reportError(err),
         onControllerChange: () => {},
+        ...(this.options.prober ? { prober: this.options.prober } : {}),
+        ...(this.options.onFence ? { onFence: this.options.onFence } : {}),
       });
       await this.controller.start();
     } catch (err) {
@@ -422,6 +431,35 @@ export class ZooKeeperCoordinator implements Coordinator {
       onWaiting: (info) => this.options.onWaitingForPreviousSession?.(info),
       cancelled: () => this.closed,
     });
+  }
+
+  /**
+   * Controlled shutdown (issue 18): the ephemeral /sluice/controlled_shutdown/<id>
+   * asks the controller, whichever broker it is now or becomes, to move this
+   * broker's leaderships and ISR memberships away (controller.ts moveAway). It
+   * lives as long as this session, so it goes with the broker. Idempotent.
+   */
+  async requestControlledShutdown(): Promise<void> {
+    const zk = this.client();
+    try {
+      await zk.create(
+        controlledShutdownBrokerPath(this.brokerId),
+        JSON.stringify({ timestamp: String(Date.now()) }),
+        'ephemeral',
+      );
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+    }
+  }
+
+  async brokersShuttingDown(): Promise<number[]> {
+    const children = await this.client().children(controlledShutdownPath);
+    return children.map(Number).filter((id) => Number.isSafeInteger(id) && this.brokerMap.has(id));
+  }
+
+  /** The brokers the active controller (this broker) has fenced; [] on any other broker. */
+  fencedBrokers(): number[] {
+    return this.controller?.isActive ? this.controller.fencedBrokers : [];
   }
 
   async close(): Promise<void> {

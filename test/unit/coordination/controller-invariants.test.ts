@@ -6,7 +6,7 @@
  * ISR) is a bug the rules assert on instead of propagating.
  */
 import { describe, expect, it } from 'vitest';
-import { electLeader, preferredLeader } from '../../../src/coordination/zookeeper/controller.js';
+import { electLeader, moveAway, preferredLeader } from '../../../src/coordination/zookeeper/controller.js';
 import type { PartitionStateZnode } from '../../../src/coordination/zookeeper/zk-paths.js';
 import { AssertionFailure } from '../../../src/shared/assert.js';
 
@@ -46,6 +46,34 @@ describe('controller election rules keep the partition state invariants', () => 
       }
     }
     expect(produced).toBeGreaterThan(50);
+  });
+
+  it('moving away from brokers (controlled shutdown) keeps them, never empties the ISR, never leaves a leader going away with an in-sync successor', () => {
+    let produced = 0;
+    for (const state of storedStates()) {
+      if (state.leader !== -1 && !state.isr.includes(state.leader)) continue;
+      for (const live of subsets(replicas)) {
+        for (const away of subsets(replicas)) {
+          const next = moveAway(state, replicas, new Set(away), new Set(live), 2);
+          const successor = state.isr.some((id) => live.includes(id) && !away.includes(id));
+          if (!next) {
+            // nothing moved: nothing to move, or a leader going away with no live in-sync successor
+            if (state.leader !== -1 && away.includes(state.leader)) expect(successor).toBe(false);
+            else if (state.leader !== -1) expect(state.isr.filter((id) => away.includes(id))).toEqual([]);
+            continue;
+          }
+          produced++;
+          expectInvariants(next, state);
+          expect(away).not.toContain(next.leader);
+          // a new leader is live and was in sync (a dead leader not going away is electLeader's to replace)
+          if (next.leader !== state.leader) expect(live).toContain(next.leader);
+          expect(state.isr).toContain(next.leader);
+          expect(next.isr.filter((id) => away.includes(id))).toEqual([]);
+          expect(next.isr.length).toBeGreaterThan(0);
+        }
+      }
+    }
+    expect(produced).toBeGreaterThan(20);
   });
 
   it('asserts on a stored state whose live leader is outside its ISR', () => {
