@@ -190,7 +190,7 @@ export class ReplicaFetcher {
     f.state = 'truncating';
     this.options.onRepaired?.();
     log.info(
-      { partition: f.replica.name, from: to },
+      { partition: f.replica.name, from: to, isr: f.replica.isr },
       'follower cut its corrupt records and fetches them again from its leader',
     );
   }

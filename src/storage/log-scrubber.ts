@@ -89,7 +89,7 @@ export class LogScrubber {
     while (budget > 0) {
       const cursor = this.cursor ?? this.startNext(logs);
       if (!cursor) {
-        this.logger.info({ bytes: this.passBytes }, 'log scrub pass done');
+        this.logger.debug({ bytes: this.passBytes }, 'log scrub pass done');
         this.nextPassAt = now + this.options.passIntervalMs;
         return;
       }
