@@ -116,6 +116,16 @@ describe('queue checker', () => {
     expect(failedChecks(undefined, f)).toContain('unflaggedRedeliveries');
   });
 
+  it("judges redeliveries by the broker's counts, not by the order two consumers logged them", () => {
+    // the first delivery (count 1, to a transacted receiver whose connection then broke) was logged 16 ms
+    // after the flagged second one (count 2, to a listener): chaos seed 20 before this rule
+    const f = check([send('q1'), deliver('q1', 2, true), deliver('q1', 1, false), ack('q1')]);
+    expect(f.unflaggedRedeliveries).toBe(0);
+    // two first deliveries, in either order, are still one unflagged redelivery
+    const twice = check([send('q2'), deliver('q2', 2, true), deliver('q2', 1, false), deliver('q2', 1, false)]);
+    expect(twice.unflaggedRedeliveries).toBe(1);
+  });
+
   it('finds a dead letter that reached the DLQ with fewer deliveries than its limit', () => {
     const events: QueueEvent[] = [send('q1'), send('q2')];
     for (let n = 1; n <= 3; n++) events.push(deliver('q1', n));
