@@ -166,6 +166,12 @@ export interface Coordinator {
    * there is no one to hand over to (standalone).
    */
   requestControlledShutdown?(): Promise<void>;
+  /**
+   * Asks the controller to move the leadership of one partition this broker leads (and its ISR
+   * membership there) to another in-sync replica: its log holds corrupt records, which it repairs
+   * as a follower (issue 18). Idempotent; absent where there is no one to hand over to.
+   */
+  requestLeaderHandover?(topic: string, partition: number): Promise<void>;
   /** The brokers that asked for a controlled shutdown and are still registered (read fresh). */
   brokersShuttingDown?(): Promise<number[]>;
   /** The console's former users file, imported once (legacy-console-users.ts). */

@@ -158,10 +158,27 @@ export class ReplicaManager {
     const replica = this.replica(topic, partition);
     if (!replica) return;
     const where = { topic, partition, offset };
+    if (replica.role === 'leader' && this.options.coordinator.requestLeaderHandover) {
+      // a leader hands its leadership over first; as a follower (out of the ISR) it repairs
+      replica.repairFrom = Math.min(replica.repairFrom ?? offset, offset);
+      this.options.logger.warn(
+        where,
+        'corrupt records in a log this broker leads: it asks the controller to hand the leadership to an in-sync replica, then repairs them as a follower',
+      );
+      this.options.coordinator
+        .requestLeaderHandover(topic, partition)
+        .catch((err: unknown) =>
+          this.options.logger.warn(
+            { ...where, err },
+            'asking for a leadership handover failed; the next scrub pass asks again',
+          ),
+        );
+      return;
+    }
     if (replica.role !== 'follower') {
       this.options.logger.error(
         { ...where, role: replica.role },
-        'corrupt records in a log this broker does not follow from a leader: not repaired; readers get CORRUPT_MESSAGE naming the next readable offset (restart the broker with a controlled shutdown: as a follower it repairs them)',
+        'corrupt records in a log with no other replica to repair them from: not repaired; readers get CORRUPT_MESSAGE naming the next readable offset',
       );
       return;
     }

@@ -120,4 +120,51 @@ describe('the scrubber on a follower', () => {
     expect(cluster.storedRecords(follower, rot, 0)).toEqual(cluster.storedRecords(leader, rot, 0));
     expect(cluster.storedRecords(follower, rot, 0)).toHaveLength(150);
   }, 120_000);
+
+  it('a byte rotting under the leader: it hands its leadership over, repairs as a follower, and every log is whole', async () => {
+    const rot = 'rot-leader';
+    await cluster
+      .client()
+      .admin()
+      .createTopic({ topic: rot, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
+    await cluster.waitForIsr(rot, 0, 3);
+    const producer = cluster.client().producer({ acks: -1, idempotent: true });
+    for (let i = 0; i < 30; i++) {
+      await producer.send({
+        topic: rot,
+        messages: Array.from({ length: 5 }, (_, j) => ({
+          key: `k${i}-${j}`,
+          value: `value ${i}-${j} ${'x'.repeat(40)}`,
+        })),
+      });
+    }
+    await cluster.waitForIsr(rot, 0, 3);
+    const leader = await cluster.leaderOf(rot, 0);
+    const partitionDir = path.join(cluster.broker(leader).dataDir, `${rot}-0`);
+    const base = segmentFiles(partitionDir)[0] as number;
+    const victim = segmentLayout(partitionDir, base)[1] as BatchInfo;
+    const fd = fs.openSync(segmentPath(partitionDir, base), 'r+');
+    try {
+      const one = Buffer.alloc(1);
+      fs.readSync(fd, one, 0, 1, victim.position + victim.size - 3);
+      one[0] = (one[0] as number) ^ 0x04;
+      fs.writeSync(fd, one, 0, 1, victim.position + victim.size - 3);
+    } finally {
+      fs.closeSync(fd);
+    }
+    const cut = new RegExp(`"partition":"${rot}-0"[^\\n]*"isr":\\[([0-9,]*)\\][^\\n]*follower cut its corrupt records`);
+    const seen = await cluster.poll(
+      'the old leader to repair its log as a follower',
+      60_000,
+      async () => cut.exec(cluster.output(leader)) ?? undefined,
+    );
+    expect((seen[1] as string).split(',').map(Number)).not.toContain(leader);
+    await cluster.waitForIsr(rot, 0, 3, 60_000);
+    expect(verifyPartitionDir(partitionDir, rot, 0).corrupt).toEqual([]);
+    const now = await cluster.leaderOf(rot, 0);
+    for (const id of cluster.ids) {
+      expect(cluster.storedRecords(id, rot, 0), `broker ${id}`).toEqual(cluster.storedRecords(now, rot, 0));
+    }
+    expect(cluster.storedRecords(leader, rot, 0)).toHaveLength(150);
+  }, 120_000);
 });

@@ -56,6 +56,7 @@
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { BrokerProber, BrokerProberFactory, ProbeVerdict } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { ensureTopicId, topicIdOf } from './topic-znode.js';
@@ -71,10 +72,12 @@ import {
   controllerZnode,
   deleteTopicPath,
   deleteTopicsPath,
+  leaderHandoverPath,
   type PartitionStateZnode,
   parseAssignment,
   parseBroker,
   parseController,
+  parseLeaderHandover,
   parsePartitionState,
   parseTopicConfig,
   partitionPath,
@@ -506,6 +509,7 @@ export class Controller {
     this.ensureProber();
     await this.watchChildren(brokerIdsPath);
     await this.watchChildren(controlledShutdownPath);
+    await this.watchChildren(leaderHandoverPath);
     await this.watchChildren(brokerTopicsPath);
     await this.watchChildren(deleteTopicsPath);
     await this.watchChildren(configChangesPath);
@@ -639,6 +643,20 @@ export class Controller {
     return live;
   }
 
+  /** Leadership handovers asked for, by partition (topic-partition key): broker → its request's znode path. */
+  private async leaderHandovers(): Promise<Map<string, Map<number, string>>> {
+    const requests = new Map<string, Map<number, string>>();
+    for (const name of await this.zk.children(leaderHandoverPath)) {
+      const request = parseLeaderHandover(name);
+      if (!request) continue;
+      const key = topicPartitionKey(request.topic, request.partition);
+      const brokers = requests.get(key) ?? new Map<number, string>();
+      brokers.set(request.broker, `${leaderHandoverPath}/${name}`);
+      requests.set(key, brokers);
+    }
+    return requests;
+  }
+
   /** Registered brokers that asked for a controlled shutdown (their znode under controlledShutdownPath). */
   private async shuttingDownBrokers(): Promise<Set<number>> {
     return new Set((await this.zk.children(controlledShutdownPath)).map(Number).filter(Number.isSafeInteger));
@@ -648,6 +666,7 @@ export class Controller {
   private async reconcile(): Promise<void> {
     const live = await this.liveBrokers();
     const shuttingDown = await this.shuttingDownBrokers();
+    const handovers = await this.leaderHandovers();
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
     for (const topic of await this.zk.children(brokerTopicsPath)) {
       if (!this.active || deleting.has(topic)) continue;
@@ -670,7 +689,13 @@ export class Controller {
       const unclean =
         configured === undefined ? this.options.uncleanLeaderElectionEnable : configured.toLowerCase() === 'true';
       for (const [key, replicas] of Object.entries(assignment.partitions)) {
-        await this.reconcilePartition(topic, Number(key), replicas, live, unclean, shuttingDown);
+        const partition = Number(key);
+        const handover = handovers.get(topicPartitionKey(topic, partition));
+        const away = handover ? new Set([...shuttingDown, ...handover.keys()]) : shuttingDown;
+        await this.reconcilePartition(topic, partition, replicas, live, unclean, away);
+        // a handover is asked for once: done (or impossible, with no other in-sync replica) it goes;
+        // a leader still holding corrupt records asks again at its scrubber's next pass
+        for (const request of handover?.values() ?? []) await this.zk.delete(request).catch(() => undefined);
       }
     }
   }

@@ -33,6 +33,23 @@ export const configChangePrefix = 'config_change_';
 export const controlledShutdownPath = '/sluice/controlled_shutdown';
 export const controlledShutdownBrokerPath = (id: number): string => `${controlledShutdownPath}/${id}`;
 
+/**
+ * A leader that found corrupt records in its log (issue 18) creates the ephemeral
+ * /sluice/leader_handover/<topic>:<partition>:<id> (':' is in no topic name); the controller
+ * watches the children, moves that partition's leadership and the broker's ISR membership away
+ * (as for a controlled shutdown, for the one partition), then deletes the request.
+ */
+export const leaderHandoverPath = '/sluice/leader_handover';
+export const leaderHandoverRequestPath = (topic: string, partition: number, id: number): string =>
+  `${leaderHandoverPath}/${topic}:${partition}:${id}`;
+
+/** A handover request's topic, partition and broker, from its znode name; undefined when malformed. */
+export function parseLeaderHandover(name: string): { topic: string; partition: number; broker: number } | undefined {
+  const m = /^(.+):(\d+):(\d+)$/.exec(name);
+  if (!m) return undefined;
+  return { topic: m[1] as string, partition: Number(m[2]), broker: Number(m[3]) };
+}
+
 /** Persistent parents every broker makes sure of at start-up. */
 export const persistentPaths = [
   brokerIdsPath,
@@ -41,6 +58,7 @@ export const persistentPaths = [
   deleteTopicsPath,
   configChangesPath,
   controlledShutdownPath,
+  leaderHandoverPath,
 ];
 
 export const brokerPath = (id: number): string => `${brokerIdsPath}/${id}`;

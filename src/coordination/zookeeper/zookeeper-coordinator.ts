@@ -78,6 +78,7 @@ import {
   controlledShutdownBrokerPath,
   controlledShutdownPath,
   deleteTopicPath,
+  leaderHandoverRequestPath,
   parseAssignment,
   parseBroker,
   parsePartitionState,
@@ -444,6 +445,19 @@ export class ZooKeeperCoordinator implements Coordinator {
     try {
       await zk.create(
         controlledShutdownBrokerPath(this.brokerId),
+        JSON.stringify({ timestamp: String(Date.now()) }),
+        'ephemeral',
+      );
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NodeExists)) throw err;
+    }
+  }
+
+  /** A leadership handover of one partition (zk-paths.ts leaderHandoverPath), ephemeral. Idempotent. */
+  async requestLeaderHandover(topic: string, partition: number): Promise<void> {
+    try {
+      await this.client().create(
+        leaderHandoverRequestPath(topic, partition, this.brokerId),
         JSON.stringify({ timestamp: String(Date.now()) }),
         'ephemeral',
       );
