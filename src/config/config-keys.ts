@@ -355,6 +355,11 @@ export const configKeys = {
     max: 10_000,
     doc: "how often the controller probes each broker's native listener",
   },
+  'controller.broker.fence.silent.enable': {
+    kind: 'bool',
+    default: 'false',
+    doc: 'also fence a broker that answers no probe for controller.broker.probe.timeout.ms (a stopped process); off: an open defect can lose an acknowledged record when such a broker resumes',
+  },
   'controller.broker.probe.timeout.ms': {
     kind: 'int',
     default: '500',
