@@ -357,8 +357,8 @@ export const configKeys = {
   },
   'controller.broker.fence.silent.enable': {
     kind: 'bool',
-    default: 'false',
-    doc: 'also fence a broker that answers no probe for controller.broker.probe.timeout.ms (a stopped process); off: an open defect can lose an acknowledged record when such a broker resumes',
+    default: 'true',
+    doc: 'also fence a broker that answers no probe for controller.broker.probe.timeout.ms (a stopped process, a long pause); off: such a broker keeps its leaderships until its ZooKeeper session expires',
   },
   'controller.broker.probe.timeout.ms': {
     kind: 'int',

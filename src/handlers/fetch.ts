@@ -39,6 +39,8 @@ interface Wanted {
   maxBytes: number;
   /** Followers only: the leader epoch they follow. */
   leaderEpoch: number | undefined;
+  /** A follower's last record's epoch (-1 or absent: unknown). */
+  lastFetchedEpoch: number;
   /** Followers only: their log start (-1: not sent). */
   logStartOffset: number;
 }
@@ -84,6 +86,10 @@ async function readOnce(
               `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
             );
           }
+          // a follower whose log does not continue ours (it holds a newer epoch's records, or more of an
+          // epoch than we wrote) proves nothing about what it has of our log: it truncates first
+          const diverged = leader.followerDivergence(w.offset, w.lastFetchedEpoch);
+          if (diverged !== undefined) throw new SluiceError(ErrorCode.NotLeader, `${leader.name}: ${diverged}`);
           ctx.replicas.onFollowerFetch(leader, replicaId, w.offset, w.logStartOffset);
         }
         // Kafka's rule (KIP-110) looks at the topic's codec, not at the batches: a reader without zstd
@@ -220,6 +226,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
           offset: p.fetchOffset,
           maxBytes: Math.min(Math.max(p.partitionMaxBytes ?? maxBytes, 1), readBytesMax),
           leaderEpoch: p.currentLeaderEpoch,
+          lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
           logStartOffset: p.logStartOffset ?? -1,
         });
       }

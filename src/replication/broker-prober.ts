@@ -193,9 +193,10 @@ export class ConnectionBrokerProber implements BrokerProber {
   ) {
     this.intervalMs = options.config.int('controller.broker.probe.interval.ms');
     this.timeoutMs = options.config.int('controller.broker.probe.timeout.ms');
-    // Silence fences only when asked (controller.broker.fence.silent.enable): a stopped broker fenced
-    // while its ZooKeeper session lives led, once resumed, to one acknowledged record lost in a CI run
-    // (cluster-fast-failover, SIGSTOP of a leader); a refused connection (the process is gone) is safe.
+    // Silence fences too unless switched off (controller.broker.fence.silent.enable): a stopped broker
+    // is fenced while its ZooKeeper session lives, and once resumed it may act for a few milliseconds as
+    // the leader it was; leader epochs and the followers' checks (replica-fetcher.ts, fetch.ts) keep
+    // that from acknowledging anything.
     const fenceSilent = options.config.bool('controller.broker.fence.silent.enable');
     this.report = (id, verdict, why) => {
       if (verdict === 'silent' && !fenceSilent) return;

@@ -262,6 +262,28 @@ export class PartitionReplica {
     );
   }
 
+  /**
+   * Why a follower's fetch at `fetchOffset`, whose last record belongs to
+   * `lastFetchedEpoch`, does not continue this leader's log; undefined when
+   * it may (or the follower did not say). A follower whose log is a prefix of
+   * ours has its last record inside our history of that epoch, so holding a
+   * later epoch than ours, or more of an epoch than we wrote, means it
+   * diverged (or its fetch was built for another leader): such a fetch must
+   * not count as replication progress (Kafka answers it with a diverging
+   * epoch; here the follower truncates again).
+   */
+  followerDivergence(fetchOffset: number, lastFetchedEpoch: number): string | undefined {
+    if (lastFetchedEpoch < 0) return undefined;
+    if (lastFetchedEpoch > this.leaderEpoch) {
+      return `the follower holds records of epoch ${lastFetchedEpoch}, past this leader's epoch ${this.leaderEpoch}`;
+    }
+    const ours = this.log.endOffsetForEpoch(lastFetchedEpoch);
+    if (ours?.epoch === lastFetchedEpoch && fetchOffset > ours.endOffset) {
+      return `the follower holds epoch ${lastFetchedEpoch} up to ${fetchOffset}, this leader only up to ${ours.endOffset}`;
+    }
+    return undefined;
+  }
+
   /** A follower joins the ISR only once it has reached the start of the current leader epoch. */
   private leaderEpochStartReached(fetchOffset: number): boolean {
     const entry = this.log.epochHistory.find(([epoch]) => epoch === this.leaderEpoch);

@@ -239,7 +239,9 @@ export class ReplicaFetcher {
   }
 
   /** OffsetForLeaderEpoch for each partition, then truncation to where the leader's history agrees. */
-  private async truncate(connection: Connection, entries: Followed[]): Promise<void> {
+  private async truncate(connection: Connection, chosen: Followed[]): Promise<void> {
+    const entries = chosen.filter((f) => this.followed.get(keyOf(f.replica)) === f);
+    if (entries.length === 0) return;
     const byTopic = new Map<string, OffsetForLeaderEpochRequest['topics'][number]['partitions']>();
     for (const f of entries) {
       const list = byTopic.get(f.replica.topic) ?? [];
@@ -302,12 +304,20 @@ export class ReplicaFetcher {
         currentLeaderEpoch: number;
         partitionMaxBytes: number;
         logStartOffset: number;
+        lastFetchedEpoch: number;
       }[]
     >();
     const throttle = this.options.throttle;
     const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
     const allowance = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
-    for (const f of entries) {
+    // Only entries still followed from this leader, as they are now: the caller chose `entries` before
+    // awaiting (a truncation round trip), and a partition that meanwhile moved to another leader may
+    // hold that leader's newer records. Claiming them here, under the old epoch, would let this leader,
+    // if it is a stale one that has not yet heard of the new epoch, count them as replicated and
+    // acknowledge records that are then lost (found with a SIGSTOPped leader that resumed).
+    const live = entries.filter((f) => this.followed.get(keyOf(f.replica)) === f && f.state === 'fetching');
+    if (live.length === 0) return;
+    for (const f of live) {
       const list = byTopic.get(f.replica.topic) ?? [];
       list.push({
         partition: f.replica.partition,
@@ -317,10 +327,11 @@ export class ReplicaFetcher {
         partitionMaxBytes: throttled(f) ? Math.max(1, Math.min(maxBytes, allowance)) : maxBytes,
         // the leader's DeleteRecords waits until every follower reports the new start
         logStartOffset: f.replica.log.logStartOffset,
+        lastFetchedEpoch: f.replica.log.latestEpoch,
       });
       byTopic.set(f.replica.topic, list);
     }
-    const sent = new Map(entries.map((f) => [keyOf(f.replica), f]));
+    const sent = new Map(live.map((f) => [keyOf(f.replica), f]));
     const response = await connection.request(
       ApiKey.Fetch,
       {

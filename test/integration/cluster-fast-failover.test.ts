@@ -34,11 +34,7 @@ beforeAll(async () => {
   cluster = await TestCluster.start({
     brokers: 3,
     // a session longer than the pause: only the controller's probes can tell the paused broker is away
-    overrides: [
-      'min.insync.replicas=2',
-      'zookeeper.session.timeout.ms=6000',
-      'controller.broker.fence.silent.enable=true',
-    ],
+    overrides: ['min.insync.replicas=2', 'zookeeper.session.timeout.ms=6000'],
     label: 'fast-failover',
   });
 }, 90_000);
@@ -233,15 +229,15 @@ describe('failover in seconds', () => {
     await expectNoDivergence(topic);
   }, 120_000);
 
-  // Skipped: an open defect. With controller.broker.fence.silent.enable, a leader stopped for 3 s is fenced
-  // while its ZooKeeper session lives; in one CI run (2026-12-06) an acknowledged acks=-1 record was then
-  // lost (acknowledged at fast-pause-2 offset 55, which afterwards held a probe record). Silence fencing is
-  // therefore off by default; these two cases stay here, to be run again once the cause is found and fixed.
-  it.skip('SIGSTOP of a leader for 3 s, then SIGCONT: fenced, nothing lost, it rejoins every ISR', async () => {
+  // A leader stopped for 3 s is fenced while its ZooKeeper session lives. Once found losing an acknowledged
+  // record (2026-12-06): a follower's fetch, chosen before a truncation round trip to the stopped leader,
+  // named a partition that had meanwhile moved, with the new leader's log end, and the resumed leader
+  // counted it; see replica-fetcher.test.ts.
+  it('SIGSTOP of a leader for 3 s, then SIGCONT: fenced, nothing lost, it rejoins every ISR', async () => {
     await pauseLeader('fast-pause', false);
   }, 120_000);
 
-  it.skip('SIGSTOP of the controller (a leader too) for 3 s: another broker takes over, nothing lost, it rejoins', async () => {
+  it('SIGSTOP of the controller (a leader too) for 3 s: another broker takes over, nothing lost, it rejoins', async () => {
     await pauseLeader('fast-pause-controller', true);
   }, 120_000);
 });

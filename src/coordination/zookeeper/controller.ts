@@ -153,6 +153,16 @@ export function electLeader(
       if (state.leader === -1 && sameMembers(isr, state.isr)) return undefined;
     }
   }
+  return nextState(state, leader, isr, controllerEpoch);
+}
+
+/** The state that follows `state` with `leader` and `isr`: the next leader epoch, checked (assertWritable). */
+function nextState(
+  state: PartitionStateZnode,
+  leader: number,
+  isr: number[],
+  controllerEpoch: number,
+): PartitionStateZnode {
   const next: PartitionStateZnode = {
     controller_epoch: controllerEpoch,
     leader,
@@ -233,15 +243,7 @@ export function moveAway(
   }
   const isr = state.isr.filter((id) => !away.has(id));
   if (leader === state.leader && isr.length === state.isr.length) return undefined;
-  const next: PartitionStateZnode = {
-    controller_epoch: controllerEpoch,
-    leader,
-    version: 1,
-    leader_epoch: state.leader_epoch + 1,
-    isr,
-  };
-  assertWritable(next, state);
-  return next;
+  return nextState(state, leader, isr, controllerEpoch);
 }
 
 function sameMembers(a: number[], b: number[]): boolean {

@@ -118,6 +118,11 @@ export const fetchRequest = object({
           currentLeaderEpoch: optional(int32),
           /** Followers send their log start (Kafka's log_start_offset): the leader's low watermark for DeleteRecords. */
           logStartOffset: optional(int64),
+          /**
+           * Followers send the epoch of their last record (Kafka's last_fetched_epoch, Fetch v12+): a
+           * leader counts the fetch as progress only when that epoch agrees with its own history.
+           */
+          lastFetchedEpoch: optional(int32),
         }),
         topicPartitionsMax,
       ),

@@ -151,6 +151,22 @@ describe('partition replica (leader)', () => {
     replica.becomeFollower(2, 1, [1, 2, 3], [1, 2, 3]);
     await expect(failing).rejects.toSatisfy((err) => isSluiceError(err) && err.code === 'SLUICE_ERR_NOT_LEADER');
   });
+  it("counts a follower's fetch only when its last epoch agrees with the leader's history", async () => {
+    const { replica } = await replicaOn();
+    const now = Date.now();
+    await replica.becomeLeader(0, [1, 2], [1, 2], now);
+    await replica.log.append(testBatch('a', 5, 1000), { leaderEpoch: 0 });
+    await replica.becomeLeader(2, [1, 2], [1, 2], now);
+    await replica.log.append(testBatch('b', 5, 1000), { leaderEpoch: 2 });
+    // a prefix of the leader's log: epoch 0 up to 5, epoch 2 up to 10, or nothing said
+    expect(replica.followerDivergence(5, 0)).toBeUndefined();
+    expect(replica.followerDivergence(3, 0)).toBeUndefined();
+    expect(replica.followerDivergence(10, 2)).toBeUndefined();
+    expect(replica.followerDivergence(10, -1)).toBeUndefined();
+    // more of epoch 0 than the leader wrote, or an epoch past the leader's: no progress to count
+    expect(replica.followerDivergence(7, 0)).toMatch(/epoch 0 up to 7, this leader only up to 5/);
+    expect(replica.followerDivergence(12, 3)).toMatch(/epoch 3, past this leader's epoch 2/);
+  });
 });
 
 describe('partition replica (follower)', () => {

@@ -47,8 +47,11 @@ async function scriptedLeader(
   return { port: broker.port, seen, close: broker.close };
 }
 
-/** The parts of a follower replica the fetcher uses: an empty log at `epoch`. */
-function followerReplica(epoch: number): PartitionReplica & { leaderEpoch: number } {
+/** The parts of a follower replica the fetcher uses: an empty log at `epoch` (its log end may be set). */
+function followerReplica(
+  epoch: number,
+  partition = 0,
+): PartitionReplica & { leaderEpoch: number; log: { logEndOffset: number } } {
   const log = {
     latestEpoch: 0,
     logEndOffset: 0,
@@ -60,14 +63,14 @@ function followerReplica(epoch: number): PartitionReplica & { leaderEpoch: numbe
   };
   return {
     topic: 't',
-    partition: 0,
-    name: 't-0',
+    partition,
+    name: `t-${partition}`,
     leaderEpoch: epoch,
     highWatermark: 0,
     log,
     capHighWatermark: () => undefined,
     updateFollowerHighWatermark: () => undefined,
-  } as unknown as PartitionReplica & { leaderEpoch: number };
+  } as unknown as PartitionReplica & { leaderEpoch: number; log: { logEndOffset: number } };
 }
 
 const closers: (() => Promise<void>)[] = [];
@@ -103,5 +106,60 @@ describe('replica fetcher', () => {
     const fetches = leader.seen.filter((s) => s.apiKey === ApiKey.Fetch);
     expect(fetches.length).toBeGreaterThan(0);
     expect(fetches.every((s) => s.epochs.every((e) => e === 5))).toBe(true);
+  });
+
+  it('never sends a fetch for a partition that moved to another leader while a truncation was in flight', async () => {
+    // Found with a SIGSTOPped leader: the fetcher chose its partitions, asked the (stopped) leader where
+    // a newly added one diverges, and meanwhile one of them moved to a new leader and took its records.
+    // The fetch sent once the answer came named that partition under the old epoch with the new
+    // leader's log end: the stale leader, not yet told of the new epoch, counted those records as
+    // replicated and acknowledged a record of its own that the new epoch then overwrote.
+    const requests: { apiKey: number; partitions: { partition: number; fetchOffset?: number }[] }[] = [];
+    const broker = await fakeNativeBroker(async (apiKey, body) => {
+      const topics = body.topics as { name: string; partitions: { partition: number; fetchOffset?: number }[] }[];
+      const partitions = topics.flatMap((t) => t.partitions);
+      requests.push({ apiKey, partitions });
+      const answer = (p: { partition: number }): object =>
+        apiKey === ApiKey.OffsetForLeaderEpoch
+          ? { partition: p.partition, errorCode: 0, leaderEpoch: 0, endOffset: 0 }
+          : { partition: p.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) };
+      // the question about partition 1 is answered late: the window in which partition 0 moves
+      const slow = apiKey === ApiKey.OffsetForLeaderEpoch && partitions.some((p) => p.partition === 1);
+      await sleep(slow ? 300 : apiKey === ApiKey.Fetch ? 20 : 0);
+      return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
+    });
+    closers.push(broker.close);
+    const fetcher = new ReplicaFetcher({
+      brokerId: 3,
+      leaderId: 1,
+      endpoint: () => ({ nodeId: 1, host: '127.0.0.1', port: broker.port }),
+      config: parseBrokerConfig(new Map([['replica.fetch.wait.max.ms', '50']])),
+      logger: silentLogger,
+      onIdle: () => undefined,
+    });
+    closers.push(() => fetcher.close());
+    const moved = followerReplica(0, 0);
+    const added = followerReplica(0, 1);
+    const until = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!done() && Date.now() < deadline) await sleep(5);
+      expect(done()).toBe(true);
+    };
+    const fetchesOf = (partition: number): number =>
+      requests.filter((r) => r.apiKey === ApiKey.Fetch && r.partitions.some((p) => p.partition === partition)).length;
+    fetcher.add(moved);
+    await until(() => fetchesOf(0) > 0);
+    fetcher.add(added);
+    await until(() =>
+      requests.some((r) => r.apiKey === ApiKey.OffsetForLeaderEpoch && r.partitions[0]?.partition === 1),
+    );
+    // partition 0 now follows (or leads) elsewhere, and its log grows with the new epoch's records
+    const before = requests.length;
+    fetcher.remove(moved);
+    moved.log.logEndOffset = 70;
+    await until(() => fetchesOf(1) > 0);
+    const after = requests.slice(before).filter((r) => r.apiKey === ApiKey.Fetch);
+    expect(after.length).toBeGreaterThan(0);
+    expect(after.flatMap((r) => r.partitions.map((p) => p.partition))).not.toContain(0);
   });
 });
