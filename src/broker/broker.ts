@@ -27,6 +27,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { QueueManager } from '../queues/queue-manager.js';
 import { AppendNotifier } from '../replication/append-notifier.js';
 import { ConnectionBrokerProber, type ProbeReport } from '../replication/broker-prober.js';
+import { RegistrationWatch } from '../replication/registration-watch.js';
 import { ReplicaManager } from '../replication/replica-manager.js';
 import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
@@ -50,6 +51,8 @@ import { TopicManager } from '../topics/topic-manager.js';
 export class Broker {
   private logs: LogManager | undefined;
   private coordinator: Coordinator | undefined;
+  /** Cluster mode: asks peers whether the session holds while ZooKeeper is unreachable (issue 18). */
+  private registrationWatch: RegistrationWatch | undefined;
   private replicas: ReplicaManager | undefined;
   private server: ProtocolServer<unknown> | undefined;
   /** The Kafka-protocol listener (kafka.port), when enabled. */
@@ -283,6 +286,7 @@ export class Broker {
       await this.replicas?.close();
       await this.kafkaServer?.close();
       await this.server?.close();
+      this.registrationWatch?.stop();
       await this.coordinator?.close();
       await logs.close();
       throw err;
@@ -384,7 +388,27 @@ export class Broker {
           'waiting for the previous ZooKeeper session of this broker id to expire before registering',
         ),
     });
+    // cut from ZooKeeper (but perhaps not from its peers and clients): ask the peers whether the session
+    // still holds; a connected peer that no longer sees the registration proves it expired
+    const watch = new RegistrationWatch({
+      brokerId: endpoint.nodeId,
+      config: this.config,
+      logger: this.logger,
+      peers: () => coordinator.brokers(),
+      onExpired: (peerId) => {
+        if (coordinator.abandonExpiredSession()) {
+          this.logger.warn(
+            { peer: peerId },
+            'ZooKeeper unreachable and a connected peer no longer sees this broker registered: the session expired',
+          );
+        }
+      },
+      ...this.interBrokerTlsOption(),
+    });
+    this.registrationWatch = watch;
+    coordinator.onLeadershipDoubt((inDoubt) => (inDoubt ? watch.start() : watch.stop()));
     coordinator.onSessionLost(() => {
+      watch.stop();
       // without a session this broker is out of the cluster: another broker may already lead its
       // partitions, so it stops serving writes and reads as leader at once (no split brain)
       this.logger.error('ZooKeeper session lost: resigning every partition');
@@ -439,6 +463,7 @@ export class Broker {
     await this.queues?.close();
     await Promise.all([this.kafkaServer?.close(), this.server?.close()]);
     await this.replicas?.close();
+    this.registrationWatch?.stop();
     await this.coordinator?.close();
     await this.cleaner?.stop();
     await this.logs?.close();

@@ -113,6 +113,19 @@ export interface Coordinator {
    */
   onLeadershipDoubt?(listener: (inDoubt: boolean) => void): () => void;
   /**
+   * This broker's view of another broker's registration (BrokerHeartbeat):
+   * whether this broker's own connection to the coordination service is up,
+   * and whether it sees `brokerId` registered. Optional: standalone has no peers.
+   */
+  registrationOf?(brokerId: number): { connected: boolean; registered: boolean };
+  /**
+   * A peer connected to ZooKeeper no longer sees this broker's registration
+   * while this broker cannot reach ZooKeeper: the session has expired there.
+   * Ends the session here now (onSessionLost listeners run) rather than when
+   * the connection returns; false (nothing done) when connected after all.
+   */
+  abandonExpiredSession?(): boolean;
+  /**
    * Partition reassignment (KIP-455; issue 16): moves `partition` to the
    * `target` replicas, or cancels its reassignment when `target` is null.
    * Returns once the reassignment is recorded (it completes in the

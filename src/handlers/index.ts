@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
+import { brokerHeartbeatHandler } from './broker-heartbeat.js';
 import { alterClientQuotasHandler, describeClientQuotasHandler } from './client-quota-handlers.js';
 import type { HandlerTable } from './context.js';
 import { createPartitionsHandler } from './create-partitions.js';
@@ -73,5 +74,6 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.AlterUserScramCredentials]: alterUserScramCredentialsHandler,
   [ApiKey.DescribeClientQuotas]: describeClientQuotasHandler,
   [ApiKey.AlterClientQuotas]: alterClientQuotasHandler,
+  [ApiKey.BrokerHeartbeat]: brokerHeartbeatHandler,
   ...queueHandlers,
 });

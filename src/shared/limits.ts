@@ -304,6 +304,14 @@ export const controlledShutdownPollMs = 20;
  * worth, and a false fence costs an election. A refused connection counts at once.
  */
 export const brokerProbeFirstAnswerGraceMs = 5_000;
+/**
+ * While a broker cannot reach ZooKeeper it asks its peers this often whether
+ * its registration still exists (BrokerHeartbeat; registration-watch.ts): a
+ * leader cut from ZooKeeper alone then stops leading within about this long
+ * of its session's expiry, instead of when the cut heals. Each question is a
+ * few bytes to one peer; answers wait at most the same time.
+ */
+export const registrationCheckIntervalMs = 200;
 /** How long /readyz waits for the broker's own listener to answer ApiVersions (connect, then answer). */
 export const readinessProbeTimeoutMs = 2000;
 /** Default retries of an idempotent producer: with the capped exponential backoff about two minutes. */

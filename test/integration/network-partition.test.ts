@@ -414,6 +414,12 @@ describe.skipIf(unavailable !== undefined)(
       console.log(
         `network-partition a: broker ${leader} cut from ZooKeeper; broker ${state.leader} leads ${load.topic}-0 in epoch ${state.leader_epoch} after ${Date.now() - from} ms`,
       );
+      // still cut: a peer connected to ZooKeeper tells the deposed leader its session expired (its
+      // registration is gone), and it resigns now instead of leading on until the cut heals
+      await cluster.poll(`broker ${leader} to resign while still cut from ZooKeeper`, waitMs, async () =>
+        cluster.output(leader).includes('a connected peer no longer sees this broker registered') ? true : undefined,
+      );
+      console.log(`network-partition a: broker ${leader} resigned ${Date.now() - from} ms into the cut`);
       // the deposed leader still reaches clients and followers for a while
       await sleep(2000);
       expectClean(await healAndCheck(sluice, load, 'a (leader cut from ZooKeeper)', from));

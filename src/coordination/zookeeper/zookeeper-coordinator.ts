@@ -155,6 +155,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly stateListeners = new Set<PartitionStateListener>();
   private readonly sessionListeners = new Set<() => void>();
   private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
+  /** The ZooKeeper client's connection is up (between its 'connected' and 'disconnected' events). */
+  private zkConnected = false;
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private readonly configListeners = new Set<TopicConfigListener>();
   /** The watch-driven cache's refreshes: one queue, one armed watch per path (watched-refreshes.ts). */
@@ -330,6 +332,19 @@ export class ZooKeeperCoordinator implements Coordinator {
     return () => this.doubtListeners.delete(listener);
   }
 
+  registrationOf(brokerId: number): { connected: boolean; registered: boolean } {
+    const connected = !this.closed && this.zkConnected && this.zk !== undefined && !this.zk.isClosed;
+    return { connected, registered: this.brokerMap.has(brokerId) };
+  }
+
+  abandonExpiredSession(): boolean {
+    const zk = this.zk;
+    if (this.closed || this.zkConnected || !zk || zk.isClosed) return false;
+    // closing emits 'closed', which runs the session-lost path (open(): stop the controller, tell the listeners)
+    void zk.close();
+    return true;
+  }
+
   /** Called once if the ZooKeeper session ends other than by close() (expired): this broker is out of the cluster. */
   onSessionLost(listener: () => void): () => void {
     this.sessionListeners.add(listener);
@@ -373,10 +388,14 @@ export class ZooKeeperCoordinator implements Coordinator {
     });
     // queues hook (issue 14): a dropped connection may be a session expiring; the session's end is 'closed'
     zk.on('disconnected', () => {
-      if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(true);
+      if (this.closed || this.zk !== zk) return;
+      this.zkConnected = false;
+      for (const listener of this.doubtListeners) listener(true);
     });
     zk.on('connected', () => {
-      if (!this.closed && this.zk === zk) for (const listener of this.doubtListeners) listener(false);
+      if (this.closed || this.zk !== zk) return;
+      this.zkConnected = true;
+      for (const listener of this.doubtListeners) listener(false);
     });
     zk.on('closed', () => {
       if (this.closed || this.zk !== zk) return;
@@ -391,6 +410,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       // for its previous session's registration to expire is not part of the cluster yet
       this.zk = zk;
       // a new session (after one was lost) is connected already: its first 'connected' came before it served
+      this.zkConnected = true;
       for (const listener of this.doubtListeners) listener(false);
       await this.enqueueRefresh(() => this.refreshBrokers());
       await this.enqueueRefresh(() => this.refreshTopics());

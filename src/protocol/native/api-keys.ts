@@ -29,6 +29,9 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   IncrementalAlterConfigs: 44,
+  // between brokers only (issue 18): "does ZooKeeper still hold my registration?" (Kafka's number for
+  // its broker-to-controller heartbeat; never served on the Kafka listener)
+  BrokerHeartbeat: 63,
   // SASL and SCRAM credentials (issue 17), see security-messages.ts
   SaslHandshake: 17,
   SaslAuthenticate: 36,

@@ -65,7 +65,11 @@ import {
   type ListPartitionReassignmentsResponse,
   listPartitionReassignmentsRequest,
 } from './reassignment-messages.js';
-import type { OffsetForLeaderEpochResponse } from './replication-messages.js';
+import {
+  type BrokerHeartbeatResponse,
+  brokerHeartbeatRequest,
+  type OffsetForLeaderEpochResponse,
+} from './replication-messages.js';
 import * as shapes from './request-shapes.js';
 import {
   type AlterUserScramCredentialsResponse,
@@ -131,6 +135,7 @@ const rows = {
   [ApiKey.QueueAck]: { ...v0, request: shapes.queueAckRequest },
   [ApiKey.QueueLeave]: { ...v0, request: shapes.queueLeaveRequest },
   [ApiKey.QueueAdmin]: { ...v0, request: shapes.queueAdminRequest },
+  [ApiKey.BrokerHeartbeat]: { ...v0, request: brokerHeartbeatRequest },
 } as const satisfies { readonly [K in ApiKey]: NativeApiRow };
 
 /** The response body of each API (what its handler answers when the request is not refused as a whole). */
@@ -175,6 +180,7 @@ interface Responses {
   [ApiKey.QueueAck]: QueueAckResponse;
   [ApiKey.QueueLeave]: QueueLeaveResponse;
   [ApiKey.QueueAdmin]: QueueAdminResponse;
+  [ApiKey.BrokerHeartbeat]: BrokerHeartbeatResponse;
 }
 
 /**

@@ -5,7 +5,23 @@
  */
 import type { ErrorFields } from './messages.js';
 import type * as shapes from './request-shapes.js';
-import type { Infer } from './shape.js';
+import { type Infer, int32, object } from './shape.js';
+
+/**
+ * BrokerHeartbeat (native only, key 63): a broker that cannot reach ZooKeeper
+ * asks a peer whether its registration still exists there. A peer connected
+ * to ZooKeeper that no longer sees it proves the session expired (ZooKeeper
+ * deletes a session's ephemeral nodes only when it ends): the asking broker
+ * then stops leading at once instead of when its connection returns.
+ */
+export const brokerHeartbeatRequest = object({ brokerId: int32 });
+export type BrokerHeartbeatRequest = Infer<typeof brokerHeartbeatRequest>;
+export interface BrokerHeartbeatResponse extends ErrorFields {
+  /** The answering broker's own ZooKeeper connection is up (else its view proves nothing). */
+  connected: boolean;
+  /** Its view of ZooKeeper holds the asker's registration. */
+  registered: boolean;
+}
 
 // OffsetForLeaderEpoch (Kafka's API 23): where does `leaderEpoch` end in the leader's log?
 export type OffsetForLeaderEpochRequest = Infer<typeof shapes.offsetForLeaderEpochRequest>;
