@@ -74,6 +74,20 @@ function followerReplica(
 }
 
 const closers: (() => Promise<void>)[] = [];
+
+/** Broker 3's fetcher from leader `leaderId`, listening on loopback `port`; closed after the test. */
+function fetcherOf(leaderId: number, port: number): ReplicaFetcher {
+  const fetcher = new ReplicaFetcher({
+    brokerId: 3,
+    leaderId,
+    endpoint: () => ({ nodeId: leaderId, host: '127.0.0.1', port }),
+    config: parseBrokerConfig(new Map([['replica.fetch.wait.max.ms', '50']])),
+    logger: silentLogger,
+    onIdle: () => undefined,
+  });
+  closers.push(() => fetcher.close());
+  return fetcher;
+}
 afterEach(async () => {
   for (const close of closers.splice(0).reverse()) await close();
 });
@@ -82,15 +96,7 @@ describe('replica fetcher', () => {
   it('applies an answer only to the entry it was asked for: a stale FENCED does not park the new epoch', async () => {
     const leader = await scriptedLeader(5, 300);
     closers.push(leader.close);
-    const fetcher = new ReplicaFetcher({
-      brokerId: 3,
-      leaderId: 2,
-      endpoint: () => ({ nodeId: 2, host: '127.0.0.1', port: leader.port }),
-      config: parseBrokerConfig(new Map([['replica.fetch.wait.max.ms', '50']])),
-      logger: silentLogger,
-      onIdle: () => undefined,
-    });
-    closers.push(() => fetcher.close());
+    const fetcher = fetcherOf(2, leader.port);
     const replica = followerReplica(4);
     fetcher.add(replica);
     // the coordinator's next state arrives while the epoch-4 question is in flight
@@ -129,15 +135,7 @@ describe('replica fetcher', () => {
       return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
     });
     closers.push(broker.close);
-    const fetcher = new ReplicaFetcher({
-      brokerId: 3,
-      leaderId: 1,
-      endpoint: () => ({ nodeId: 1, host: '127.0.0.1', port: broker.port }),
-      config: parseBrokerConfig(new Map([['replica.fetch.wait.max.ms', '50']])),
-      logger: silentLogger,
-      onIdle: () => undefined,
-    });
-    closers.push(() => fetcher.close());
+    const fetcher = fetcherOf(1, broker.port);
     const moved = followerReplica(0, 0);
     const added = followerReplica(0, 1);
     const until = async (done: () => boolean): Promise<void> => {
