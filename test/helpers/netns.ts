@@ -438,6 +438,12 @@ export class NetnsCluster {
     return node ? (JSON.parse(node.data) as PartitionState) : undefined;
   }
 
+  /** The broker /controller names, -1 when none does. */
+  async controllerId(): Promise<number> {
+    const node = await (await this.zk()).get('/controller');
+    return node ? (JSON.parse(node.data) as { brokerid: number }).brokerid : -1;
+  }
+
   /** Broker ids registered under /brokers/ids. */
   async registeredIds(): Promise<number[]> {
     return (await (await this.zk()).children('/brokers/ids')).map(Number).sort((a, b) => a - b);

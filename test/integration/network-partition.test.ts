@@ -404,7 +404,7 @@ describe.skipIf(unavailable !== undefined)(
         'connected',
         'connected',
       ]);
-    });
+    }, 60_000);
 
     it('(a) a leader cut from ZooKeeper but not from clients or followers is replaced, and loses nothing it acknowledged', async () => {
       const { sluice, load, leader } = await setUp('a');
@@ -450,6 +450,33 @@ describe.skipIf(unavailable !== undefined)(
       );
       await sleep(2000);
       expectClean(await healAndCheck(sluice, load, 'c (leader isolated)', from));
+    }, 120_000);
+
+    it('(f) the controller cut from both other brokers (not from ZooKeeper or clients) steps down instead of fencing them, and loses nothing', async () => {
+      const { sluice, load } = await setUp('f');
+      const controller = await cluster.controllerId();
+      const others = cluster.ids.filter((id) => id !== controller);
+      const from = Date.now();
+      for (const o of others) cluster.net.cut(NetnsCluster.host(controller), NetnsCluster.host(o));
+      // the majority side takes over while the cut lasts (a controller that fenced the two others instead
+      // would shrink every ISR to itself and stall acks=-1 writes until the cut heals)
+      const next = await cluster.poll(`a controller other than broker ${controller}`, waitMs, async () => {
+        const id = await cluster.controllerId();
+        return id >= 0 && id !== controller ? id : undefined;
+      });
+      const elected = Date.now() - from;
+      // and the cut broker leads nothing of the topic any more, each partition led from the majority side
+      for (let p = 0; p < partitions; p++) {
+        await cluster.poll(`${load.topic}-${p} led from the majority side`, waitMs, async () => {
+          const s = await cluster.partitionState(load.topic, p);
+          return s && s.leader >= 0 && s.leader !== controller && s.isr.length >= minInsyncReplicas ? s : undefined;
+        });
+      }
+      console.log(
+        `network-partition f: controller ${controller} cut from brokers ${others.join(',')}; broker ${next} controls after ${elected} ms, every partition led from the majority side after ${Date.now() - from} ms`,
+      );
+      await sleep(2000);
+      expectClean(await healAndCheck(sluice, load, 'f (controller cut from the other brokers)', from));
     }, 120_000);
 
     it('(d) a flapping link between a leader and one follower loses nothing and the replicas converge', async () => {

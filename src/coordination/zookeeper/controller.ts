@@ -57,7 +57,7 @@ import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
-import type { BrokerProber, BrokerProberFactory, ProbeVerdict } from '../coordinator.js';
+import type { BrokerProber, BrokerProberFactory, ProbedBroker, ProbeVerdict } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
 import { ensureTopicId, topicIdOf } from './topic-znode.js';
 import { isZkError, type ZkClient, ZkCode, ZkEvent } from './zk-client.js';
@@ -293,6 +293,11 @@ export class Controller {
   /** Fenced brokers (id → the registration they were fenced under): handled as not live. */
   private readonly fenced = new Map<number, number>();
   private prober: BrokerProber | undefined;
+  /** The brokers the prober is tracking, and those of them it last judged silent or refusing. */
+  private probed = new Set<number>();
+  private readonly silent = new Set<number>();
+  private readonly refused = new Set<number>();
+  private peersWatchArmed = false;
 
   constructor(
     private readonly zk: ZkClient,
@@ -374,8 +379,30 @@ export class Controller {
    */
   private onProbe(id: number, verdict: ProbeVerdict, why: string): void {
     if (this.stopped) return;
+    const wasMajority = this.inMajority();
+    this.silent.delete(id);
+    this.refused.delete(id);
+    if (verdict === 'silent') this.silent.add(id);
+    if (verdict === 'refused') this.refused.add(id);
     if (!this.active) {
-      if (verdict !== 'up' && id === this.current) void this.enqueue(() => this.controllerGone(id, why));
+      // a silent controller may be alive beyond a cut that isolates us: only the majority side replaces it
+      if (verdict !== 'up' && id === this.current && (verdict === 'refused' || this.inMajority())) {
+        void this.enqueue(() => this.controllerGone(id, why));
+      } else if (!wasMajority && this.inMajority()) {
+        // back on the majority side: stand in the election we sat out (if nobody has won it meanwhile)
+        void this.enqueue(() => this.elect());
+      }
+      return;
+    }
+    if (verdict === 'silent' && !this.inMajority()) {
+      // most brokers silent at once: the cut is more likely ours than theirs. Fencing them would move
+      // their ISR memberships to us and stall the cluster for the cut's length; stepping down lets the
+      // majority side elect a controller that fences us instead.
+      void this.enqueue(() =>
+        this.resign(
+          `brokers ${[...this.silent].join(',')} are silent: this controller is cut off from most of the cluster`,
+        ),
+      );
       return;
     }
     if (verdict !== 'up') {
@@ -393,6 +420,41 @@ export class Controller {
     });
   }
 
+  /**
+   * Whether this broker is on the majority side of a possible network cut:
+   * the brokers answering its probes (itself included) outnumber the silent
+   * ones (alive perhaps, beyond the cut). Dead brokers (refused connections)
+   * are on no side. Brokers not judged yet count as answering.
+   */
+  private inMajority(): boolean {
+    let silent = 0;
+    let answering = 1;
+    for (const id of this.probed) {
+      if (this.silent.has(id)) silent++;
+      else if (!this.refused.has(id)) answering++;
+    }
+    return answering > silent;
+  }
+
+  private track(brokers: readonly ProbedBroker[]): void {
+    this.probed = new Set(brokers.map((b) => b.id));
+    for (const set of [this.silent, this.refused]) for (const id of set) if (!this.probed.has(id)) set.delete(id);
+    this.prober?.track(brokers);
+  }
+
+  /** This controller is cut off from most brokers: it gives /controller up for the majority side to take. */
+  private async resign(why: string): Promise<void> {
+    if (!this.active) return;
+    const node = await this.zk.get(controllerPath);
+    if (!node || parseController(controllerPath, node.data).brokerid !== this.brokerId) return;
+    try {
+      await this.zk.delete(controllerPath, node.version);
+      this.options.onFence?.(this.brokerId, true, `controller steps down: ${why}`);
+    } catch (err) {
+      if (!isZkError(err, ZkCode.NoNode) && !isZkError(err, ZkCode.BadVersion)) throw err;
+    }
+  }
+
   private ensureProber(): BrokerProber | undefined {
     if (this.options.prober && !this.prober && !this.stopped) {
       this.prober = this.options.prober((id, verdict, why) => this.onProbe(id, verdict, why));
@@ -401,17 +463,34 @@ export class Controller {
   }
 
   /**
-   * On a broker that is not the controller: probe the controller alone (its
-   * death would otherwise wait for its session to expire, and with it every
-   * fence the controller would make).
+   * On a broker that is not the controller: probe every other registered
+   * broker, the controller among them (its death would otherwise wait for its
+   * session to expire, and with it every fence the controller would make); the
+   * others tell which side of a network cut this broker is on (inMajority).
+   * The list is read again on every change of /brokers/ids.
    */
-  private async probeController(id: number): Promise<void> {
+  private async trackPeers(): Promise<void> {
     const prober = this.ensureProber();
     if (!prober || this.active) return;
-    const node = id >= 0 && id !== this.brokerId ? await this.zk.get(brokerPath(id)) : undefined;
-    if (!node) return prober.track([]);
-    const { host, port } = parseBroker(brokerPath(id), node.data);
-    prober.track([{ id, host, port }]);
+    let children: string[];
+    if (this.peersWatchArmed) children = await this.zk.children(brokerIdsPath);
+    else {
+      this.peersWatchArmed = true;
+      children = await this.zk.watchChildren(brokerIdsPath, (type) => {
+        this.peersWatchArmed = false;
+        if (type !== ZkEvent.Session) void this.enqueue(() => this.trackPeers());
+      });
+    }
+    const peers: ProbedBroker[] = [];
+    for (const child of children) {
+      const id = Number(child);
+      if (!Number.isSafeInteger(id) || id === this.brokerId) continue;
+      const node = await this.zk.get(brokerPath(id));
+      if (!node) continue;
+      const { host, port } = parseBroker(brokerPath(id), node.data);
+      peers.push({ id, host, port });
+    }
+    if (!this.active && !this.stopped) this.track(peers);
   }
 
   /**
@@ -458,9 +537,14 @@ export class Controller {
       if (attempt > 100)
         throw new SluiceError(ErrorCode.Timeout, 'controller election did not settle after 100 attempts');
       let won = false;
+      // a broker cut off from most of the others sits the election out: it could not fence them, and they
+      // would replace it (onProbe stands again once it hears from a majority)
+      const stands = this.inMajority();
       try {
-        await this.zk.create(controllerPath, JSON.stringify(controllerZnode(this.brokerId)), 'ephemeral');
-        won = true;
+        if (stands) {
+          await this.zk.create(controllerPath, JSON.stringify(controllerZnode(this.brokerId)), 'ephemeral');
+          won = true;
+        }
       } catch (err) {
         if (!isZkError(err, ZkCode.NodeExists)) throw err;
       }
@@ -472,6 +556,13 @@ export class Controller {
         });
       }
       const node = await this.zk.get(controllerPath);
+      if (!node && !stands) {
+        // nobody controls for now; the watch armed above (or a majority regained) runs the election again
+        this.active = false;
+        this.current = -1;
+        await this.trackPeers();
+        return;
+      }
       if (!node) continue;
       const id = parseController(controllerPath, node.data).brokerid;
       if (won || (id === this.brokerId && !this.active)) {
@@ -485,7 +576,7 @@ export class Controller {
         this.current = id;
         this.options.onControllerChange(id);
       }
-      if (!this.active) await this.probeController(id);
+      if (!this.active) await this.trackPeers();
       return;
     }
   }
@@ -637,7 +728,7 @@ export class Controller {
     this.registered = registered;
     // a fence holds for the registration it was made under: a broker that registered again (restarted) starts afresh
     for (const [id, czxid] of this.fenced) if (registered.get(id)?.czxid !== czxid) this.fenced.delete(id);
-    this.prober?.track(
+    this.track(
       [...registered].filter(([id]) => id !== this.brokerId).map(([id, r]) => ({ id, host: r.host, port: r.port })),
     );
     const live = new Map<number, number>();
