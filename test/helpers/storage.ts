@@ -384,6 +384,25 @@ export function flipByte(buf: Buffer, index: number, mask: number): void {
 }
 
 /**
+ * Spoils the segment file at `baseOffset` in `partitionDir`: `spoil` changes
+ * its bytes (given the segment's batch layout), which are then written back
+ * whole (truncated first: not for a file a broker may be reading meanwhile).
+ * Gives the layout.
+ */
+export function spoilSegment(
+  partitionDir: string,
+  baseOffset: number,
+  spoil: (bytes: Buffer, layout: BatchInfo[]) => void,
+): BatchInfo[] {
+  const layout = segmentLayout(partitionDir, baseOffset);
+  const file = segmentPath(partitionDir, baseOffset);
+  const bytes = fs.readFileSync(file);
+  spoil(bytes, layout);
+  fs.writeFileSync(file, bytes);
+  return layout;
+}
+
+/**
  * The whole, CRC-checked batches in a partition directory's segment files, in
  * offset order, each as (file bytes, position): what a broker holds on disk.
  * Stops at a file's torn or unreadable tail.
