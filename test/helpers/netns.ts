@@ -28,10 +28,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { Sluice, type SluiceOptions } from '../../src/index.js';
-import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess } from './broker-process.js';
 import { exited, killAndWait } from './child-process.js';
-import { storedBatches } from './storage.js';
+import { storedRecordsIn } from './storage.js';
 import { tempDir } from './temp-dir.js';
 import { answersSrvr, ensureZooKeeper, writeZooConfig, zookeeperScript } from './zookeeper.js';
 
@@ -466,13 +465,11 @@ export class NetnsCluster {
   storedRecords(id: number, topic: string, partition: number): NetnsStoredRecord[] {
     const dir = path.join(this.broker(id).dataDir, `${topic}-${partition}`);
     if (!fs.existsSync(dir)) return [];
-    return storedBatches(dir).flatMap(({ buf, pos }) =>
-      decodeBatchRecords(buf, pos).map((r) => ({
-        offset: r.offset,
-        value: r.value?.toString() ?? null,
-        digest: `${r.key?.toString() ?? ''}|${r.value?.toString() ?? ''}|${r.timestamp}`,
-      })),
-    );
+    return storedRecordsIn(dir).map((r) => ({
+      offset: r.offset,
+      value: r.value?.toString() ?? null,
+      digest: `${r.key?.toString() ?? ''}|${r.value?.toString() ?? ''}|${r.timestamp}`,
+    }));
   }
 
   output(id: number): string {

@@ -23,7 +23,7 @@ import {
   maxTimestampOf,
   validateBatch,
 } from '../../src/wire/record-batch.js';
-import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
+import { decodeBatchRecords, decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { type BatchOptions, encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import { tempDir } from './temp-dir.js';
 
@@ -429,4 +429,12 @@ export function storedBatches(partitionDir: string): { buf: Buffer; pos: number 
     }
   }
   return out;
+}
+
+/**
+ * The records of the whole batches in a partition directory's segment files
+ * (storedBatches), decoded: what a broker holds of the partition on disk.
+ */
+export function storedRecordsIn(partitionDir: string): DecodedRecord[] {
+  return storedBatches(partitionDir).flatMap(({ buf, pos }) => decodeBatchRecords(buf, pos));
 }
