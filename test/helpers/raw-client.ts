@@ -8,6 +8,7 @@ import net from 'node:net';
 import { expect } from 'vitest';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { decodeResponse, encodeRequest, FrameReader } from '../../src/protocol/native/frame.js';
+import type { DecodedRecord } from '../../src/wire/record.js';
 import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 
 /** Fetches one read of a partition may take before it must have reached the high watermark. */
@@ -78,6 +79,27 @@ interface FetchBody {
 }
 
 /**
+ * One bare native fetch of a partition from `offset` (up to 1 MiB): the
+ * records it returns, decoded, and the high watermark. The fetch must succeed.
+ */
+export async function fetchRecords(
+  raw: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<{ records: DecodedRecord[]; highWatermark: number }> {
+  const r = await raw.call<FetchBody>(ApiKey.Fetch, {
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    topics: [{ name: topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+  });
+  const p = r.topics[0].partitions[0];
+  expect(p.errorCode).toBe(0);
+  return { records: decodeRecords(p.records ?? Buffer.alloc(0)), highWatermark: Number(p.highWatermark) };
+}
+
+/**
  * Every record value of a partition by offset, read with bare native fetches
  * (not the client's consumer) from offset 0 up to the high watermark, which
  * it gives too. Every fetch must succeed, and the read must end at the high
@@ -91,18 +113,10 @@ export async function readPartitionValues(
   const values = new Map<number, string>();
   let offset = 0;
   for (let fetches = 0; fetches < fetchesMax; fetches++) {
-    const r = await raw.call<FetchBody>(ApiKey.Fetch, {
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [{ name: topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-    });
-    const p = r.topics[0].partitions[0];
-    expect(p.errorCode).toBe(0);
-    const records = decodeRecords(p.records ?? Buffer.alloc(0));
+    const { records, highWatermark } = await fetchRecords(raw, topic, partition, offset);
     if (records.length === 0) {
-      expect(offset).toBe(Number(p.highWatermark));
-      return { values, highWatermark: Number(p.highWatermark) };
+      expect(offset).toBe(highWatermark);
+      return { values, highWatermark };
     }
     for (const rec of records) {
       if (rec.offset < offset) continue;
