@@ -25,6 +25,7 @@ import {
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
 import { BrokerProcess, type BrokerProcessOptions, repoRoot } from './broker-process.js';
+import { pollUntil } from './poll.js';
 import { RawClient } from './raw-client.js';
 import { storedRecordsIn } from './storage.js';
 import { ZooKeeperEnsemble, ZooKeeperServer } from './zookeeper.js';
@@ -420,22 +421,8 @@ export class TestCluster {
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */
-  async poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() > deadline) {
-        const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-      }
-      await sleep(pollMs);
-    }
+  poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    return pollUntil(what, timeoutMs, probe, pollMs);
   }
 
   /** Every broker's output so far (earlier incarnations included), for failure messages. */

@@ -30,6 +30,7 @@ import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { Sluice, type SluiceOptions } from '../../src/index.js';
 import { BrokerProcess } from './broker-process.js';
 import { exited, killAndWait } from './child-process.js';
+import { pollUntil } from './poll.js';
 import { storedRecordsIn } from './storage.js';
 import { tempDir } from './temp-dir.js';
 import { answersSrvr, ensureZooKeeper, writeZooConfig, zookeeperScript } from './zookeeper.js';
@@ -443,22 +444,8 @@ export class NetnsCluster {
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */
-  async poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() > deadline) {
-        const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-      }
-      await sleep(100);
-    }
+  poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    return pollUntil(what, timeoutMs, probe);
   }
 
   /** One broker's stored records of a partition (key, value, timestamp), from its segment files. */
