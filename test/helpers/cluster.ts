@@ -24,10 +24,10 @@ import {
 } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
-import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess, type BrokerProcessOptions, repoRoot } from './broker-process.js';
+import { pollUntil } from './poll.js';
 import { RawClient } from './raw-client.js';
-import { storedBatches } from './storage.js';
+import { storedRecordsIn } from './storage.js';
 import { ZooKeeperEnsemble, ZooKeeperServer } from './zookeeper.js';
 
 /** Broker overrides every test cluster gets: short session and lag timeouts so failover is quick. */
@@ -413,32 +413,16 @@ export class TestCluster {
    */
   storedRecords(id: number, topic: string, partition: number): StoredRecord[] {
     const dir = path.join(this.broker(id).dataDir, `${topic}-${partition}`);
-    return storedBatches(dir).flatMap(({ buf, pos }) =>
-      decodeBatchRecords(buf, pos).map((r) => ({
-        offset: r.offset,
-        key: r.key?.toString() ?? null,
-        value: r.value?.toString() ?? null,
-      })),
-    );
+    return storedRecordsIn(dir).map((r) => ({
+      offset: r.offset,
+      key: r.key?.toString() ?? null,
+      value: r.value?.toString() ?? null,
+    }));
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */
-  async poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() > deadline) {
-        const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-      }
-      await sleep(pollMs);
-    }
+  poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    return pollUntil(what, timeoutMs, probe, pollMs);
   }
 
   /** Every broker's output so far (earlier incarnations included), for failure messages. */

@@ -28,10 +28,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { Sluice, type SluiceOptions } from '../../src/index.js';
-import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess } from './broker-process.js';
 import { exited, killAndWait } from './child-process.js';
-import { storedBatches } from './storage.js';
+import { pollUntil } from './poll.js';
+import { storedRecordsIn } from './storage.js';
 import { tempDir } from './temp-dir.js';
 import { answersSrvr, ensureZooKeeper, writeZooConfig, zookeeperScript } from './zookeeper.js';
 
@@ -450,35 +450,19 @@ export class NetnsCluster {
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */
-  async poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (;;) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (err) {
-        lastError = err;
-      }
-      if (Date.now() > deadline) {
-        const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
-      }
-      await sleep(100);
-    }
+  poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
+    return pollUntil(what, timeoutMs, probe);
   }
 
   /** One broker's stored records of a partition (key, value, timestamp), from its segment files. */
   storedRecords(id: number, topic: string, partition: number): NetnsStoredRecord[] {
     const dir = path.join(this.broker(id).dataDir, `${topic}-${partition}`);
     if (!fs.existsSync(dir)) return [];
-    return storedBatches(dir).flatMap(({ buf, pos }) =>
-      decodeBatchRecords(buf, pos).map((r) => ({
-        offset: r.offset,
-        value: r.value?.toString() ?? null,
-        digest: `${r.key?.toString() ?? ''}|${r.value?.toString() ?? ''}|${r.timestamp}`,
-      })),
-    );
+    return storedRecordsIn(dir).map((r) => ({
+      offset: r.offset,
+      value: r.value?.toString() ?? null,
+      digest: `${r.key?.toString() ?? ''}|${r.value?.toString() ?? ''}|${r.timestamp}`,
+    }));
   }
 
   output(id: number): string {

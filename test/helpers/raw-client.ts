@@ -5,7 +5,14 @@
  * client library.
  */
 import net from 'node:net';
+import { expect } from 'vitest';
+import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { decodeResponse, encodeRequest, FrameReader } from '../../src/protocol/native/frame.js';
+import type { DecodedRecord } from '../../src/wire/record.js';
+import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
+
+/** Fetches one read of a partition may take before it must have reached the high watermark. */
+const fetchesMax = 10_000;
 
 export class RawClient {
   private readonly pending = new Map<number, (body: unknown) => void>();
@@ -64,4 +71,58 @@ export class RawClient {
   close(): void {
     this.socket.destroy();
   }
+}
+
+interface FetchBody {
+  // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
+  topics: any[];
+}
+
+/**
+ * One bare native fetch of a partition from `offset` (up to 1 MiB): the
+ * records it returns, decoded, and the high watermark. The fetch must succeed.
+ */
+export async function fetchRecords(
+  raw: RawClient,
+  topic: string,
+  partition: number,
+  offset: number,
+): Promise<{ records: DecodedRecord[]; highWatermark: number }> {
+  const r = await raw.call<FetchBody>(ApiKey.Fetch, {
+    maxWaitMs: 0,
+    minBytes: 1,
+    maxBytes: 1 << 20,
+    topics: [{ name: topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
+  });
+  const p = r.topics[0].partitions[0];
+  expect(p.errorCode).toBe(0);
+  return { records: decodeRecords(p.records ?? Buffer.alloc(0)), highWatermark: Number(p.highWatermark) };
+}
+
+/**
+ * Every record value of a partition by offset, read with bare native fetches
+ * (not the client's consumer) from offset 0 up to the high watermark, which
+ * it gives too. Every fetch must succeed, and the read must end at the high
+ * watermark.
+ */
+export async function readPartitionValues(
+  raw: RawClient,
+  topic: string,
+  partition: number,
+): Promise<{ values: Map<number, string>; highWatermark: number }> {
+  const values = new Map<number, string>();
+  let offset = 0;
+  for (let fetches = 0; fetches < fetchesMax; fetches++) {
+    const { records, highWatermark } = await fetchRecords(raw, topic, partition, offset);
+    if (records.length === 0) {
+      expect(offset).toBe(highWatermark);
+      return { values, highWatermark };
+    }
+    for (const rec of records) {
+      if (rec.offset < offset) continue;
+      values.set(rec.offset, rec.value?.toString() ?? '');
+      offset = rec.offset + 1;
+    }
+  }
+  throw new Error(`${topic}-${partition} was not read to its end in ${fetchesMax} fetches`);
 }

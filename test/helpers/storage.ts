@@ -23,7 +23,7 @@ import {
   maxTimestampOf,
   validateBatch,
 } from '../../src/wire/record-batch.js';
-import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
+import { decodeBatchRecords, decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { type BatchOptions, encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import { tempDir } from './temp-dir.js';
 
@@ -384,6 +384,25 @@ export function flipByte(buf: Buffer, index: number, mask: number): void {
 }
 
 /**
+ * Spoils the segment file at `baseOffset` in `partitionDir`: `spoil` changes
+ * its bytes (given the segment's batch layout), which are then written back
+ * whole (truncated first: not for a file a broker may be reading meanwhile).
+ * Gives the layout.
+ */
+export function spoilSegment(
+  partitionDir: string,
+  baseOffset: number,
+  spoil: (bytes: Buffer, layout: BatchInfo[]) => void,
+): BatchInfo[] {
+  const layout = segmentLayout(partitionDir, baseOffset);
+  const file = segmentPath(partitionDir, baseOffset);
+  const bytes = fs.readFileSync(file);
+  spoil(bytes, layout);
+  fs.writeFileSync(file, bytes);
+  return layout;
+}
+
+/**
  * The whole, CRC-checked batches in a partition directory's segment files, in
  * offset order, each as (file bytes, position): what a broker holds on disk.
  * Stops at a file's torn or unreadable tail.
@@ -410,4 +429,12 @@ export function storedBatches(partitionDir: string): { buf: Buffer; pos: number 
     }
   }
   return out;
+}
+
+/**
+ * The records of the whole batches in a partition directory's segment files
+ * (storedBatches), decoded: what a broker holds of the partition on disk.
+ */
+export function storedRecordsIn(partitionDir: string): DecodedRecord[] {
+  return storedBatches(partitionDir).flatMap(({ buf, pos }) => decodeBatchRecords(buf, pos));
 }

@@ -28,38 +28,70 @@ afterAll(async () => {
   await cluster?.stop();
 }, 60_000);
 
+/**
+ * Creates `name` (one partition on all three brokers, 1 KiB segments), writes
+ * 150 records with acks=-1 in 30 batches, waits for the whole ISR, and gives
+ * the partition's leader.
+ */
+async function filledTopic(name: string): Promise<number> {
+  await cluster
+    .client()
+    .admin()
+    .createTopic({ topic: name, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
+  await cluster.waitForIsr(name, 0, 3);
+  const producer = cluster.client().producer({ acks: -1, idempotent: true });
+  for (let i = 0; i < 30; i++) {
+    await producer.send({
+      topic: name,
+      messages: Array.from({ length: 5 }, (_, j) => ({
+        key: `k${i}-${j}`,
+        value: `value ${i}-${j} ${'x'.repeat(40)}`,
+      })),
+    });
+  }
+  await cluster.waitForIsr(name, 0, 3);
+  return cluster.leaderOf(name, 0);
+}
+
+/**
+ * Flips one bit three bytes before the end of the second batch of the first
+ * segment in `partitionDir`, in place: a running broker reads the file
+ * through its open descriptor and sees the rotten byte.
+ */
+function rotSecondBatch(partitionDir: string): void {
+  const base = segmentFiles(partitionDir)[0] as number;
+  const victim = segmentLayout(partitionDir, base)[1] as BatchInfo;
+  const fd = fs.openSync(segmentPath(partitionDir, base), 'r+');
+  try {
+    const one = Buffer.alloc(1);
+    fs.readSync(fd, one, 0, 1, victim.position + victim.size - 3);
+    flipByte(one, 0, 0x04);
+    fs.writeSync(fd, one, 0, 1, victim.position + victim.size - 3);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Waits for `broker` to log that it cut its corrupt records of `name`-0 and
+ * gives the ISR that line names (the ISR it saw when it cut).
+ */
+async function isrWhenCut(name: string, broker: number, what: string): Promise<number[]> {
+  const cut = new RegExp(`"partition":"${name}-0"[^\\n]*"isr":\\[([0-9,]*)\\][^\\n]*follower cut its corrupt records`);
+  const seen = await cluster.poll(what, 60_000, async () => cut.exec(cluster.output(broker)) ?? undefined);
+  return (seen[1] as string).split(',').map(Number);
+}
+
 describe('the scrubber on a follower', () => {
   it('finds a flipped byte in a closed segment; the follower leaves the ISR, cuts there, fetches again and is whole', async () => {
-    await cluster
-      .client()
-      .admin()
-      .createTopic({ topic, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
-    await cluster.waitForIsr(topic, 0, 3);
-    const producer = cluster.client().producer({ acks: -1, idempotent: true });
-    for (let i = 0; i < 30; i++) {
-      await producer.send({
-        topic,
-        messages: Array.from({ length: 5 }, (_, j) => ({
-          key: `k${i}-${j}`,
-          value: `value ${i}-${j} ${'x'.repeat(40)}`,
-        })),
-      });
-    }
-    await cluster.waitForIsr(topic, 0, 3);
-    const leader = await cluster.leaderOf(topic, 0);
+    const leader = await filledTopic(topic);
     const follower = cluster.ids.find((id) => id !== leader) as number;
     await cluster.shutdown(follower);
 
     // a byte of the follower's first closed segment rots while it is down
     const partitionDir = path.join(cluster.broker(follower).dataDir, `${topic}-0`);
-    const bases = segmentFiles(partitionDir);
-    expect(bases.length).toBeGreaterThan(2);
-    const layout = segmentLayout(partitionDir, bases[0] as number);
-    const victim = layout[1] as BatchInfo;
-    const file = segmentPath(partitionDir, bases[0] as number);
-    const bytes = fs.readFileSync(file);
-    flipByte(bytes, victim.position + victim.size - 3, 0x04);
-    fs.writeFileSync(file, bytes);
+    expect(segmentFiles(partitionDir).length).toBeGreaterThan(2);
+    rotSecondBatch(partitionDir);
     expect(verifyPartitionDir(partitionDir, topic, 0).corrupt).toHaveLength(1);
 
     await cluster.restart(follower);
@@ -75,46 +107,13 @@ describe('the scrubber on a follower', () => {
 
   it('a byte rotting under a running follower in the ISR: it leaves the ISR before it cuts anything, then is whole again', async () => {
     const rot = 'rot-live';
-    await cluster
-      .client()
-      .admin()
-      .createTopic({ topic: rot, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
-    await cluster.waitForIsr(rot, 0, 3);
-    const producer = cluster.client().producer({ acks: -1, idempotent: true });
-    for (let i = 0; i < 30; i++) {
-      await producer.send({
-        topic: rot,
-        messages: Array.from({ length: 5 }, (_, j) => ({
-          key: `k${i}-${j}`,
-          value: `value ${i}-${j} ${'x'.repeat(40)}`,
-        })),
-      });
-    }
-    await cluster.waitForIsr(rot, 0, 3);
-    const leader = await cluster.leaderOf(rot, 0);
+    const leader = await filledTopic(rot);
     const follower = cluster.ids.find((id) => id !== leader) as number;
     const partitionDir = path.join(cluster.broker(follower).dataDir, `${rot}-0`);
-    const base = segmentFiles(partitionDir)[0] as number;
-    const victim = segmentLayout(partitionDir, base)[1] as BatchInfo;
-    // the running broker reads the file through its open descriptor: it sees the rotten byte
-    const fd = fs.openSync(segmentPath(partitionDir, base), 'r+');
-    try {
-      const one = Buffer.alloc(1);
-      fs.readSync(fd, one, 0, 1, victim.position + victim.size - 3);
-      one[0] = (one[0] as number) ^ 0x04;
-      fs.writeSync(fd, one, 0, 1, victim.position + victim.size - 3);
-    } finally {
-      fs.closeSync(fd);
-    }
+    rotSecondBatch(partitionDir);
     // out of the ISR first (the leader's lag rule), and only then cut and fetched again: the line
     // the follower logs when it cuts names the ISR it saw then, without itself
-    const cut = new RegExp(`"partition":"${rot}-0"[^\\n]*"isr":\\[([0-9,]*)\\][^\\n]*follower cut its corrupt records`);
-    const seen = await cluster.poll(
-      'the follower to repair its log',
-      60_000,
-      async () => cut.exec(cluster.output(follower)) ?? undefined,
-    );
-    expect((seen[1] as string).split(',').map(Number)).not.toContain(follower);
+    expect(await isrWhenCut(rot, follower, 'the follower to repair its log')).not.toContain(follower);
     await cluster.waitForIsr(rot, 0, 3, 60_000);
     expect(verifyPartitionDir(partitionDir, rot, 0).corrupt).toEqual([]);
     expect(cluster.storedRecords(follower, rot, 0)).toEqual(cluster.storedRecords(leader, rot, 0));
@@ -123,42 +122,10 @@ describe('the scrubber on a follower', () => {
 
   it('a byte rotting under the leader: it hands its leadership over, repairs as a follower, and every log is whole', async () => {
     const rot = 'rot-leader';
-    await cluster
-      .client()
-      .admin()
-      .createTopic({ topic: rot, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
-    await cluster.waitForIsr(rot, 0, 3);
-    const producer = cluster.client().producer({ acks: -1, idempotent: true });
-    for (let i = 0; i < 30; i++) {
-      await producer.send({
-        topic: rot,
-        messages: Array.from({ length: 5 }, (_, j) => ({
-          key: `k${i}-${j}`,
-          value: `value ${i}-${j} ${'x'.repeat(40)}`,
-        })),
-      });
-    }
-    await cluster.waitForIsr(rot, 0, 3);
-    const leader = await cluster.leaderOf(rot, 0);
+    const leader = await filledTopic(rot);
     const partitionDir = path.join(cluster.broker(leader).dataDir, `${rot}-0`);
-    const base = segmentFiles(partitionDir)[0] as number;
-    const victim = segmentLayout(partitionDir, base)[1] as BatchInfo;
-    const fd = fs.openSync(segmentPath(partitionDir, base), 'r+');
-    try {
-      const one = Buffer.alloc(1);
-      fs.readSync(fd, one, 0, 1, victim.position + victim.size - 3);
-      one[0] = (one[0] as number) ^ 0x04;
-      fs.writeSync(fd, one, 0, 1, victim.position + victim.size - 3);
-    } finally {
-      fs.closeSync(fd);
-    }
-    const cut = new RegExp(`"partition":"${rot}-0"[^\\n]*"isr":\\[([0-9,]*)\\][^\\n]*follower cut its corrupt records`);
-    const seen = await cluster.poll(
-      'the old leader to repair its log as a follower',
-      60_000,
-      async () => cut.exec(cluster.output(leader)) ?? undefined,
-    );
-    expect((seen[1] as string).split(',').map(Number)).not.toContain(leader);
+    rotSecondBatch(partitionDir);
+    expect(await isrWhenCut(rot, leader, 'the old leader to repair its log as a follower')).not.toContain(leader);
     await cluster.waitForIsr(rot, 0, 3, 60_000);
     expect(verifyPartitionDir(partitionDir, rot, 0).corrupt).toEqual([]);
     const now = await cluster.leaderOf(rot, 0);

@@ -16,11 +16,10 @@ import { Sluice } from '../../src/index.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { ErrorCode, isSluiceError } from '../../src/shared/errors.js';
-import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import { BrokerProcess, tmpfsSupported } from '../helpers/broker-process.js';
 import { kafkajsClients } from '../helpers/kafkajs.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, readPartitionValues } from '../helpers/raw-client.js';
 
 interface Body {
   // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
@@ -49,7 +48,6 @@ const valueBytes = 4096;
 const producesMax = 200;
 /** Attempts (100 ms apart) before writes must have resumed; log.dir.full.retry.ms is 100. */
 const resumeAttemptsMax = 300;
-const fetchesMax = 10_000;
 
 let broker: BrokerProcess;
 let raw: RawClient;
@@ -93,36 +91,9 @@ async function produce(topic: string, acks: 1 | -1, tag: string): Promise<number
   return p.errorCode;
 }
 
-/** Every record of a partition by offset, read with bare fetches up to the high watermark. */
-async function readPartition(topic: string): Promise<{ values: Map<number, string>; highWatermark: number }> {
-  const values = new Map<number, string>();
-  let offset = 0;
-  for (let fetches = 0; fetches < fetchesMax; fetches++) {
-    const r = await raw.call<Body>(ApiKey.Fetch, {
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: mib,
-      topics: [{ name: topic, partitions: [{ partition: 0, fetchOffset: offset, partitionMaxBytes: mib }] }],
-    });
-    const p = r.topics[0].partitions[0];
-    expect(p.errorCode).toBe(0);
-    const records = decodeRecords(p.records ?? Buffer.alloc(0));
-    if (records.length === 0) {
-      expect(offset).toBe(Number(p.highWatermark));
-      return { values, highWatermark: Number(p.highWatermark) };
-    }
-    for (const rec of records) {
-      if (rec.offset < offset) continue;
-      values.set(rec.offset, rec.value?.toString() ?? '');
-      offset = rec.offset + 1;
-    }
-  }
-  throw new Error(`${topic} was not read to its end in ${fetchesMax} fetches`);
-}
-
 /** Every acknowledged offset holds its record, and the log holds nothing else. */
 async function expectEveryAcknowledgedRecord(topic: string): Promise<void> {
-  const { values, highWatermark } = await readPartition(topic);
+  const { values, highWatermark } = await readPartitionValues(raw, topic, 0);
   const expected = acknowledged.get(topic) as Map<number, string>;
   expect(highWatermark).toBe(expected.size);
   expect(values.size).toBe(expected.size);

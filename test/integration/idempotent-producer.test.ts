@@ -9,10 +9,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, Sluice } from '../../src/index.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
-import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../src/wire/record-batch-encoder.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { fetchRecords, RawClient } from '../helpers/raw-client.js';
 import { expectSluiceError } from '../helpers/wire-bytes.js';
 
 interface Body {
@@ -52,15 +51,7 @@ async function readValues(c: RawClient, topic: string, partition = 0): Promise<s
   const values: string[] = [];
   let offset = 0;
   for (let guard = 0; guard < 10_000; guard++) {
-    const r = await c.call<Body>(ApiKey.Fetch, {
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [{ name: topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-    });
-    const p = r.topics[0].partitions[0];
-    expect(p.errorCode).toBe(0);
-    const records = decodeRecords(p.records).filter((rec) => rec.offset >= offset);
+    const records = (await fetchRecords(c, topic, partition, offset)).records.filter((rec) => rec.offset >= offset);
     if (records.length === 0) break;
     for (const rec of records) values.push(rec.value?.toString() ?? '');
     offset = (records.at(-1)?.offset ?? offset) + 1;

@@ -11,9 +11,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
-import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
-import { RawClient } from '../helpers/raw-client.js';
+import { RawClient, readPartitionValues } from '../helpers/raw-client.js';
 
 interface Body {
   // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
@@ -26,7 +25,6 @@ const recordsPerSend = 100;
 const rounds = 10;
 /** Bytes of each value: a send's records then fill several batches of the default 16 KiB. */
 const valueBytes = 100;
-const fetchesMax = 10_000;
 
 let broker: BrokerProcess;
 let raw: RawClient;
@@ -51,33 +49,6 @@ afterAll(async () => {
   raw?.close();
   await broker?.destroy();
 });
-
-/** Every record value of a partition by offset, read with bare fetches up to the log end. */
-async function readPartition(topic: string, partition: number): Promise<Map<number, string>> {
-  const values = new Map<number, string>();
-  let offset = 0;
-  for (let fetches = 0; fetches < fetchesMax; fetches++) {
-    const r = await raw.call<Body>(ApiKey.Fetch, {
-      maxWaitMs: 0,
-      minBytes: 1,
-      maxBytes: 1 << 20,
-      topics: [{ name: topic, partitions: [{ partition, fetchOffset: offset, partitionMaxBytes: 1 << 20 }] }],
-    });
-    const p = r.topics[0].partitions[0];
-    expect(p.errorCode).toBe(0);
-    const records = decodeRecords(p.records ?? Buffer.alloc(0));
-    if (records.length === 0) {
-      expect(offset).toBe(p.highWatermark);
-      return values;
-    }
-    for (const rec of records) {
-      if (rec.offset < offset) continue;
-      values.set(rec.offset, rec.value?.toString() ?? '');
-      offset = rec.offset + 1;
-    }
-  }
-  throw new Error(`${topic}-${partition} was not read to its end in ${fetchesMax} fetches`);
-}
 
 /**
  * Rounds of `concurrentSends` overlapping send() calls; returns how many
@@ -111,7 +82,7 @@ async function sendAndCheck(
   const stored = new Map<number, Map<number, string>>();
   let storedCount = 0;
   for (let p = 0; p < partitions; p++) {
-    const values = await readPartition(topic, p);
+    const { values } = await readPartitionValues(raw, topic, p);
     stored.set(p, values);
     storedCount += values.size;
   }

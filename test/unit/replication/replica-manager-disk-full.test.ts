@@ -6,18 +6,8 @@
  */
 import fs from 'node:fs';
 import { afterEach, expect, it, vi } from 'vitest';
-import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import type {
-  BrokerEndpoint,
-  Coordinator,
-  PartitionState,
-  PartitionStateListener,
-  TopicSpec,
-} from '../../../src/coordination/coordinator.js';
-import { AppendNotifier } from '../../../src/replication/append-notifier.js';
-import { ReplicaManager } from '../../../src/replication/replica-manager.js';
-import { silentLogger } from '../../../src/shared/logger.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
+import { MemoryCoordinator, newReplicaManager } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -27,76 +17,12 @@ afterEach(async () => {
   for (const c of closing.splice(0).reverse()) await c.close();
 });
 
-/** Topic 't' of one partition led by broker 1 alone. */
-class OneTopicCoordinator implements Coordinator {
-  readonly brokerId = 1;
-  private readonly spec: TopicSpec = {
-    name: 't',
-    partitions: 1,
-    replicationFactor: 1,
-    configs: {},
-    topicId: 'AAAAAAAAAAAAAAAAAAAAAA',
-  };
-  private readonly state: PartitionState = {
-    topic: 't',
-    partition: 0,
-    leader: 1,
-    leaderEpoch: 0,
-    replicas: [1],
-    isr: [1],
-  };
-  async start(): Promise<void> {}
-  async close(): Promise<void> {}
-  brokers(): BrokerEndpoint[] {
-    return [];
-  }
-  controllerId(): number {
-    return 1;
-  }
-  clusterId(): string {
-    return 'c2x1aWNlLXRlc3QtY2x1cw';
-  }
-  topics(): TopicSpec[] {
-    return [this.spec];
-  }
-  topic(name: string): TopicSpec | undefined {
-    return name === 't' ? this.spec : undefined;
-  }
-  partitionState(topic: string, partition: number): PartitionState | undefined {
-    return topic === 't' && partition === 0 ? this.state : undefined;
-  }
-  async createTopic(): Promise<void> {}
-  async deleteTopic(): Promise<void> {}
-  async allocateProducerId(): Promise<number> {
-    return 0;
-  }
-  async updateIsr(): Promise<boolean> {
-    return false;
-  }
-  onPartitionStateChanged(_listener: PartitionStateListener): () => void {
-    return () => {};
-  }
-  onTopicDeleted(): () => void {
-    return () => {};
-  }
-  async alterTopicConfigs(): Promise<Record<string, string>> {
-    return {};
-  }
-  onTopicConfigChanged(): () => void {
-    return () => {};
-  }
-}
-
 it('a partition whose log a full disk refused is led here once space returns, with no restart', async () => {
   const logs = await LogManager.open({ logDirs: [fx.dir()], retentionCheckIntervalMs: 0, dirFullRetryMs: 0 });
   closing.push(logs);
-  const manager = new ReplicaManager({
-    brokerId: 1,
-    logs,
-    coordinator: new OneTopicCoordinator(),
-    config: parseBrokerConfig(new Map([['log.dir.full.retry.ms', '10']])),
-    notifier: new AppendNotifier(),
-    logger: silentLogger,
+  // topic 't' of one partition led by broker 1 alone
+  const manager = newReplicaManager(logs, new MemoryCoordinator({ topicId: 'AAAAAAAAAAAAAAAAAAAAAA' }), {
+    'log.dir.full.retry.ms': '10',
   });
   closing.push(manager);
   const writes = vi.spyOn(fs, 'writeSync').mockImplementation(() => {

@@ -9,18 +9,10 @@
  * were missing on the new leader and truncated everywhere.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import type {
-  BrokerEndpoint,
-  Coordinator,
-  PartitionState,
-  PartitionStateListener,
-  TopicSpec,
-} from '../../../src/coordination/coordinator.js';
-import { AppendNotifier } from '../../../src/replication/append-notifier.js';
-import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import type { PartitionState } from '../../../src/coordination/coordinator.js';
+import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { isSluiceError } from '../../../src/shared/errors.js';
-import { silentLogger } from '../../../src/shared/logger.js';
+import { MemoryCoordinator, newReplicaManager } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -34,54 +26,22 @@ afterEach(async () => {
  * write lands in the state at once (as in ZooKeeper) and the controller may
  * act on it, but the writer's answer waits until the test releases it.
  */
-class HeldIsrCoordinator implements Coordinator {
-  readonly brokerId = 1;
-  state: PartitionState = { topic: 't', partition: 0, leader: 1, leaderEpoch: 0, replicas: [1, 2, 3], isr: [1, 2] };
+class HeldIsrCoordinator extends MemoryCoordinator {
   readonly isrWrites: number[][] = [];
-  private readonly listeners = new Set<PartitionStateListener>();
   private readonly heldAnswers: (() => void)[] = [];
-  private readonly spec: TopicSpec = { name: 't', partitions: 1, replicationFactor: 3, configs: {} };
 
-  async start(): Promise<void> {}
-  async close(): Promise<void> {}
-  brokers(): BrokerEndpoint[] {
-    return [];
-  }
-  controllerId(): number {
-    return 1;
-  }
-  clusterId(): string {
-    return 'c2x1aWNlLXRlc3QtY2x1cw';
-  }
-  topics(): TopicSpec[] {
-    return [this.spec];
-  }
-  topic(name: string): TopicSpec | undefined {
-    return name === 't' ? this.spec : undefined;
-  }
-  partitionState(topic: string, partition: number): PartitionState | undefined {
-    return topic === 't' && partition === 0 ? this.state : undefined;
-  }
-  async createTopic(): Promise<void> {}
-  async deleteTopic(): Promise<void> {}
-  async allocateProducerId(): Promise<number> {
-    return 0;
-  }
-  onPartitionStateChanged(listener: PartitionStateListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-  onTopicDeleted(): () => void {
-    return () => {};
-  }
-  async alterTopicConfigs(): Promise<Record<string, string>> {
-    return {};
-  }
-  onTopicConfigChanged(): () => void {
-    return () => {};
+  constructor() {
+    super({ replicas: [1, 2, 3], isr: [1, 2] });
   }
 
-  updateIsr(_topic: string, _partition: number, leaderEpoch: number, isr: number[]): Promise<boolean> {
+  get state(): PartitionState {
+    return this.states[0] as PartitionState;
+  }
+  set state(state: PartitionState) {
+    this.states[0] = state;
+  }
+
+  override updateIsr(_topic: string, _partition: number, leaderEpoch: number, isr: number[]): Promise<boolean> {
     if (this.state.leader !== this.brokerId || this.state.leaderEpoch !== leaderEpoch) return Promise.resolve(false);
     this.state = { ...this.state, isr: [...isr] };
     this.isrWrites.push([...isr]);
@@ -96,21 +56,14 @@ class HeldIsrCoordinator implements Coordinator {
   elect(leader: number): void {
     const previous = this.state;
     this.state = { ...previous, leader, leaderEpoch: previous.leaderEpoch + 1 };
-    for (const listener of this.listeners) listener(this.state, previous);
+    this.reportState(this.state, previous);
   }
 }
 
 async function leaderWithHeldIsrWrites(): Promise<{ coordinator: HeldIsrCoordinator; manager: ReplicaManager }> {
   const logs = await fx.open(fx.dir());
   const coordinator = new HeldIsrCoordinator();
-  const manager = new ReplicaManager({
-    brokerId: 1,
-    logs,
-    coordinator,
-    config: parseBrokerConfig(new Map([['min.insync.replicas', '2']])),
-    notifier: new AppendNotifier(),
-    logger: silentLogger,
-  });
+  const manager = newReplicaManager(logs, coordinator, { 'min.insync.replicas': '2' });
   managers.push(manager);
   await manager.start();
   return { coordinator, manager };

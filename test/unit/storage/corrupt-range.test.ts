@@ -4,7 +4,6 @@
  * broken (found byte by byte), at the next segment, or at the log end. The
  * corrupt bytes themselves are never served.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
@@ -12,14 +11,7 @@ import { CorruptRangeError } from '../../../src/storage/corrupt-range.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { Field } from '../../../src/wire/record-batch.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
-import {
-  type BatchInfo,
-  flipByte,
-  segmentLayout,
-  segmentPath,
-  storageFixture,
-  testBatch,
-} from '../../helpers/storage.js';
+import { type BatchInfo, flipByte, spoilSegment, storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
 const topic = 'rot';
@@ -31,12 +23,7 @@ async function spoiledLog(spoil: (bytes: Buffer, layout: BatchInfo[]) => void, c
   const written = await first.getOrCreate(topic, 0);
   for (let i = 0; i < 5; i++) await written.append(testBatch(`b${i}`, 3, 1000 + i));
   await first.close();
-  const partitionDir = path.join(dir, `${topic}-0`);
-  const layout = segmentLayout(partitionDir, 0);
-  const file = segmentPath(partitionDir, 0);
-  const bytes = fs.readFileSync(file);
-  spoil(bytes, layout);
-  fs.writeFileSync(file, bytes);
+  const layout = spoilSegment(path.join(dir, `${topic}-0`), 0, spoil);
   const manager = await fx.open(dir, config);
   return { log: manager.get(topic, 0) as PartitionLog, layout };
 }

@@ -4,7 +4,6 @@
  * unreadable offset and where reading goes on), never looks at the active
  * segment, and goes through every partition.
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogManager } from '../../../src/storage/log-manager.js';
@@ -15,7 +14,7 @@ import {
   type BatchInfo,
   flipByte,
   segmentLayout,
-  segmentPath,
+  spoilSegment,
   storageFixture,
   testBatch,
 } from '../../helpers/storage.js';
@@ -67,10 +66,7 @@ describe('log scrubber', () => {
     const layout = segmentLayout(partitionDir, first as number);
     expect(layout.length).toBeGreaterThanOrEqual(2);
     const victim = layout[1] as BatchInfo;
-    const file = segmentPath(partitionDir, first as number);
-    const bytes = fs.readFileSync(file);
-    flipByte(bytes, victim.position + victim.size - 3, 0x08);
-    fs.writeFileSync(file, bytes);
+    spoilSegment(partitionDir, first as number, (bytes) => flipByte(bytes, victim.position + victim.size - 3, 0x08));
 
     const findings: ScrubFinding[] = [];
     const { s } = scrubber(findings, 1 << 30, 1000);
