@@ -10,6 +10,7 @@
  *
  *   npm run docs         write them
  *   npm run docs:check   exit 1, naming each stale file, when one differs from what would be written
+ *   --into DIR           write or check DIR/docs/... instead of the repository's (the test of the check)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -326,6 +327,8 @@ function protocolsPage(): string {
 
 async function main(): Promise<void> {
   const check = process.argv.includes('--check');
+  const into = process.argv.indexOf('--into');
+  const base = into >= 0 ? path.resolve(process.argv[into + 1] ?? '.') : root;
   const pages: [string, string][] = [
     ['docs/config.md', configPage()],
     ['docs/cli.md', cliPage()],
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
   ];
   const stale: string[] = [];
   for (const [file, text] of pages) {
-    const full = path.join(root, file);
+    const full = path.join(base, file);
     const body = `${text.trimEnd()}\n`;
     if (check) {
       let current = '';
