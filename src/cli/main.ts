@@ -3,6 +3,8 @@
  * The `sluice` command. Exit codes: 0 success, 1 an error (one line on stderr,
  * the stack only with --verbose), 2 bad usage.
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../shared/errors.js';
 import { registerAclCommands } from './acl-commands.js';
@@ -20,7 +22,8 @@ import { registerQuotaCommands } from './quota-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
-function program(): Command {
+/** The whole command tree, built without running anything (scripts/gen-docs.ts documents it). */
+export function program(): Command {
   const root = addGlobalOptions(new Command('sluice'))
     .description('Sluice: a Kafka-style partitioned log server')
     .exitOverride()
@@ -68,4 +71,15 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
-await main(process.argv);
+/** True when this module is the process's entry point (node, a bin symlink, tsx or a bundle), not imported. */
+function isEntryPoint(): boolean {
+  const entry = process.argv[1];
+  if (entry === undefined) return true;
+  try {
+    return realpathSync(entry) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return true;
+  }
+}
+
+if (isEntryPoint()) await main(process.argv);
