@@ -2,11 +2,14 @@
 import { Broker } from '../broker/broker.js';
 import { parseBrokerConfig } from '../config/broker-config.js';
 import { applyOverrides, readPropertiesFile } from '../config/properties.js';
-import { createLogger } from '../shared/logger.js';
+import { createLogger, type LogFormat } from '../shared/logger.js';
 
 export async function startBroker(opts: { configFile: string; overrides: string[] }): Promise<void> {
   const config = parseBrokerConfig(applyOverrides(readPropertiesFile(opts.configFile), opts.overrides));
-  const logger = createLogger('sluice', config.string('log.level') || undefined).child({
+  const logger = createLogger('sluice', {
+    level: config.string('log.level') || undefined,
+    format: config.string('log.format') as LogFormat,
+  }).child({
     brokerId: config.int('broker.id'),
   });
   for (const warning of config.warnings) logger.warn(warning);
