@@ -270,12 +270,25 @@ export class Broker {
         ...(this.brokerClientTls ? { brokerTls: this.brokerClientTls } : {}),
       });
       this.httpAddress = this.http.address;
+      // the start-up summary, one line: where each listener is, the data, the partitions (each one's
+      // "leading partition" / "following partition" line at start is at debug), how long the start took
+      const roles = replicas.roleCounts();
+      const at = (a: { host: string; port: number }): string => `${a.host}:${a.port}`;
       this.logger.info(
         {
           host: this.address.host,
           port: this.address.port,
-          topics: coordinator.topics().length,
           mode: coordinator instanceof ZooKeeperCoordinator ? 'cluster' : 'standalone',
+          native: `${security.native}://${at(this.address)}`,
+          ...(this.kafkaAddress ? { kafka: `${security.kafka}://${at(this.kafkaAddress)}` } : {}),
+          http: `${this.http.https ? 'https' : 'http'}://${at(this.http.address)}`,
+          dirs: logs.dirs,
+          topics: coordinator.topics().length,
+          partitions: roles.partitions,
+          leaders: roles.leaders,
+          followers: roles.followers,
+          recovered: logs.loaded.recovered,
+          startMs: Date.now() - this.startedAt,
         },
         'broker listening',
       );

@@ -34,10 +34,13 @@ export function program(): Command {
   broker
     .command('start')
     .description('start a broker in the foreground (SIGTERM/SIGINT shut it down cleanly)')
-    .option('--config <file>', 'broker properties file', 'config/server.properties')
+    .option(
+      '--config <file>',
+      "broker properties file (default: config/server.properties here, else the package's own)",
+    )
     .option('--override <key=value>', 'override a config key (repeatable)', collect, [])
     .exitOverride()
-    .action(async (opts: { config: string; override: string[] }) => {
+    .action(async (opts: { config?: string; override: string[] }) => {
       await startBroker({ configFile: opts.config, overrides: opts.override });
     });
   registerTopicCommands(root);

@@ -29,6 +29,7 @@ import {
   segmentBytesMax,
   segmentBytesMin,
 } from '../shared/limits.js';
+import { logFormats } from '../shared/logger.js';
 import type { LogConfig } from '../storage/log-config.js';
 
 export type ConfigKind = 'int' | 'double' | 'bool' | 'string' | 'list';
@@ -602,6 +603,12 @@ export const configKeys = {
     kind: 'string',
     default: '',
     doc: 'pino level (trace, debug, info, warn, error, fatal, silent); empty: SLUICE_LOG_LEVEL or info',
+  },
+  'log.format': {
+    kind: 'string',
+    default: 'auto',
+    values: logFormats,
+    doc: 'log lines: json (one JSON object per line), pretty (human-readable, coloured on a terminal) or auto (pretty when stdout is a terminal, else json)',
   },
   // ---- ACLs (issue 17) ----
   'authorizer.enabled': {

@@ -58,6 +58,8 @@ const tooManyWaiting = {
 
 export interface HttpServer {
   address: { host: string; port: number };
+  /** Served over TLS (http.ssl.*). */
+  https: boolean;
   app: FastifyInstance;
   close(): Promise<void>;
 }
@@ -322,6 +324,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   logger.info({ host: httpAddress.host, port: httpAddress.port, https: https !== undefined }, 'http listening');
   return {
     address: httpAddress,
+    https: https !== undefined,
     app,
     async close() {
       // waiting logins are refused and failure delays cut short, so closing does not wait for them

@@ -120,15 +120,17 @@ export const shippedPasswords: ReadonlyMap<string, string> = new Map([
   ['viewer', 'viewer'],
 ]);
 
-/** Warns for each shipped user whose shipped password still logs in. */
+/** One warning line while any shipped user's shipped password still logs in, naming each such user. */
 export async function warnOnShippedPasswords(directory: ConsoleDirectory, logger: Logger): Promise<void> {
+  const still: string[] = [];
   for (const [username, password] of shippedPasswords) {
-    if (!directory.has(username)) continue;
-    if (await directory.verify(username, password, false)) {
-      logger.warn(
-        { username },
-        `console user ${username} still has the shipped password: change it now (sluice user add ${username} --mechanism SCRAM-SHA-512, password on stdin)`,
-      );
-    }
+    if (directory.has(username) && (await directory.verify(username, password, false))) still.push(username);
   }
+  if (still.length === 0) return;
+  const who = still.map((u) => `${u}/${shippedPasswords.get(u)}`).join(', ');
+  const how = still.map((u) => `sluice user add ${u} --mechanism SCRAM-SHA-512`).join('; ');
+  logger.warn(
+    { usernames: still },
+    `shipped console password still in use (${who}): anyone can log in with it; change it now (${how}; the password on stdin)`,
+  );
 }

@@ -70,6 +70,11 @@ export class ReplicaManager {
    * take it back into the ISR before it stops.
    */
   private leaving = false;
+  /**
+   * While start() applies the partitions this broker already has: their "leading partition" and
+   * "following partition" lines go to debug (one summary line says how many), changes after it at info.
+   */
+  private starting = false;
   private readonly brokerId: number;
 
   constructor(private readonly options: ReplicaManagerOptions) {
@@ -88,7 +93,12 @@ export class ReplicaManager {
     this.unsubscribe.push(coordinator.onTopicConfigChanged((topic, configs) => this.reconfigureTopic(topic, configs)));
     // directories of a topic deleted and created again while this broker was away (partition.metadata)
     await this.options.logs.deleteStaleLogs((topic) => coordinator.topic(topic)?.topicId);
-    for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
+    this.starting = true;
+    try {
+      for (const spec of coordinator.topics()) await this.applyTopic(spec.name);
+    } finally {
+      this.starting = false;
+    }
     await this.deleteStrayLogs();
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
     this.isrTimer = setInterval(() => this.shrinkIsrs(), Math.max(Math.floor(lagMaxMs / 2), 100));
@@ -138,6 +148,17 @@ export class ReplicaManager {
   onLeadershipChange(listener: LeadershipListener): () => void {
     this.leadershipListeners.add(listener);
     return () => this.leadershipListeners.delete(listener);
+  }
+
+  /** The partitions this broker has a replica of, by role (the start-up summary line). */
+  roleCounts(): { partitions: number; leaders: number; followers: number } {
+    let leaders = 0;
+    let followers = 0;
+    for (const r of this.replicas.values()) {
+      if (r.role === 'leader') leaders++;
+      else if (r.role === 'follower') followers++;
+    }
+    return { partitions: this.replicas.size, leaders, followers };
   }
 
   /** Partitions led here whose ISR is smaller than their replica set. */
@@ -454,7 +475,7 @@ export class ReplicaManager {
       }
       this.stopFetching(replica);
       await replica.becomeLeader(state.leaderEpoch, state.replicas, state.isr, Date.now());
-      this.options.logger.info(
+      this.options.logger[this.starting ? 'debug' : 'info'](
         {
           topic: state.topic,
           partition: state.partition,
@@ -483,7 +504,7 @@ export class ReplicaManager {
       this.stopFetching(replica);
       replica.becomeFollower(state.leader, state.leaderEpoch, state.replicas, state.isr);
       if (!this.leaving || state.isr.includes(this.brokerId)) this.fetcherFor(state.leader).add(replica);
-      this.options.logger.info(
+      this.options.logger[this.starting ? 'debug' : 'info'](
         {
           topic: state.topic,
           partition: state.partition,

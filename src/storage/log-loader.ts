@@ -26,6 +26,8 @@ export interface LoadedLog {
   segments: Segment[];
   meta: PartitionMeta;
   maxTimestampSoFar: number;
+  /** Segments recovered (read and checked record by record) because the log was not closed cleanly. */
+  recoveredSegments: number;
 }
 
 interface LoadContext {
@@ -64,7 +66,8 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   let recoveryPoint = stored?.recoveryPoint ?? 0;
   if (recoverFrom < segments.length) {
     const from = segmentAt(segments, recoverFrom).baseOffset;
-    logger.info({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
+    // one line per partition at debug: the log manager's "logs loaded" line counts them
+    logger.debug({ fromSegment: from, segments: segments.length - recoverFrom }, 'recovering segments');
     leaderEpochs = leaderEpochs.filter(([, start]) => start < from);
     const epochs = new LeaderEpochCache(leaderEpochs);
     await recoverSegments(ctx, segments, recoverFrom, epochs, stored?.offsetGaps ?? false);
@@ -94,6 +97,8 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
       highWatermark: Math.min(Math.max(stored?.highWatermark ?? logStartOffset, logStartOffset), last.nextOffset),
     },
     maxTimestampSoFar,
+    // a new log (no stored metadata) is "recovered" from its one empty segment: not counted
+    recoveredSegments: stored && recoverFrom < segments.length ? segments.length - recoverFrom : 0,
   };
 }
 

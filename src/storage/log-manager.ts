@@ -136,9 +136,20 @@ export class LogManager {
           logger: this.logger,
         });
         this.logs.set(entry.name, { log, dataDir });
+        if (log.recoveredSegments > 0) this.loaded.recovered++;
       }
     }
-    this.logger.info({ partitions: this.logs.size, dirs: [...this.dbs.keys()] }, 'logs loaded');
+    this.loaded.partitions = this.logs.size;
+    // at debug: the broker's start-up summary line carries these numbers
+    this.logger.debug({ ...this.loaded, dirs: [...this.dbs.keys()] }, 'logs loaded');
+  }
+
+  /** What opening found: the partitions loaded and how many of them were recovered (not closed cleanly). */
+  readonly loaded = { partitions: 0, recovered: 0 };
+
+  /** The data directories (log.dirs). */
+  get dirs(): string[] {
+    return [...this.dbs.keys()];
   }
 
   private startTimers(options: LogManagerOptions): void {

@@ -106,7 +106,11 @@ export class PartitionLog {
       loaded.meta,
     );
     this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
+    this.recoveredSegments = loaded.recoveredSegments;
   }
+
+  /** Segments recovered when this log was opened (it had not been closed cleanly); 0 after a clean stop. */
+  readonly recoveredSegments: number;
 
   /** Opens (and if needed recovers) the log in `dir`, creating it when missing. */
   static async open(opts: {

@@ -5,12 +5,13 @@
  * compiled CLI (no src/ in it) serves them. The tarball's dependencies come
  * from the repository's node_modules, as they would from an installing project's.
  */
-import { execFile } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
+import { killAndWait } from '../helpers/child-process.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 const run = promisify(execFile);
@@ -27,6 +28,7 @@ interface PackEntry {
 const { dir, cleanup } = tempDir('sluice-pack-');
 let packed: PackEntry;
 let broker: BrokerProcess | undefined;
+let bare: ChildProcess | undefined;
 
 beforeAll(async () => {
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', dir], {
@@ -43,6 +45,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await broker?.destroy();
+  if (bare) await killAndWait(bare);
   cleanup();
 });
 
@@ -65,6 +68,82 @@ describe('the packaged web console', () => {
       const res = await fetch(`${base}/console/${name}`);
       expect(res.status, name).toBe(200);
       expect(await res.text(), name).toBe(readFileSync(path.join(consoleSrc, name), 'utf8'));
+    }
+  });
+});
+
+/** Starts the packaged CLI's `broker start` in `cwd` and resolves with its start-up summary line. */
+function startBare(cwd: string, args: string[]): Promise<{ summary: Record<string, unknown>; output: () => string }> {
+  const child = spawn(process.execPath, [path.join(dir, 'package/dist/cli/main.js'), 'broker', 'start', ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  bare = child;
+  let output = '';
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "broker listening" line in 30 s\n${output}`)), 30_000);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      for (const line of output.split('\n')) {
+        if (!line.includes('"msg":"broker listening"')) continue;
+        clearTimeout(timer);
+        resolve({ summary: JSON.parse(line) as Record<string, unknown>, output: () => output });
+        return;
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the broker exited (code ${code})\n${output}`));
+    });
+  });
+}
+
+describe('the package installed in a project', () => {
+  it("ships every file its install scripts run (npm install of the tarball runs the package's postinstall)", () => {
+    const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as {
+      scripts: Record<string, string>;
+    };
+    const paths = packed.files.map((f) => f.path);
+    const named = (manifest.scripts.postinstall ?? '').match(/scripts\/[\w.-]+/g) ?? [];
+    expect(named.length).toBeGreaterThan(0);
+    for (const file of named) expect(paths).toContain(file);
+  });
+
+  it("`sluice broker start` without --config in an empty folder uses the package's config and users file", async () => {
+    const { dir: empty, cleanup: removeEmpty } = tempDir('sluice-empty-');
+    try {
+      const { summary, output } = await startBare(empty, [
+        '--override',
+        'port=0',
+        '--override',
+        'kafka.port=0',
+        '--override',
+        'http.port=0',
+      ]);
+      expect(output()).toContain("no config/server.properties here and no --config: starting with the package's own");
+      // log.dirs=./data of the package's server.properties, in the working folder
+      expect(summary.dirs).toEqual([path.join(empty, 'data')]);
+      const http = String(summary.http);
+      expect((await fetch(`${http}/`)).status).toBe(200);
+      // the package's users file was imported: its shipped admin logs in (and the broker warns about it)
+      const login = await fetch(`${http}/api/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'admin', password: 'admin' }),
+      });
+      expect(login.status).toBe(200);
+      // the check runs beside the start (a few password hashes): wait for its line
+      for (let i = 0; i < 100 && !output().includes('shipped console password'); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(output()).toContain('shipped console password still in use (admin/admin, viewer/viewer)');
+    } finally {
+      if (bare) await killAndWait(bare);
+      bare = undefined;
+      removeEmpty();
     }
   });
 });
