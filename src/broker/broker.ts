@@ -240,7 +240,7 @@ export class Broker {
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
         this.kafkaServer = new ProtocolServer(
-          kafkaCodec(refusals),
+          kafkaCodec(refusals, () => endpoint.port),
           handlers,
           ctx,
           limits,

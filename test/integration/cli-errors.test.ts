@@ -1,0 +1,158 @@
+/**
+ * Errors say what went wrong and what to do (issue 19 item 2): the `sluice`
+ * CLI and the client against a real broker child process — an unknown host,
+ * a refused port, a port that never answers, the broker's HTTP port, its
+ * Kafka port, and a listener that closes without answering.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { Sluice } from '../../src/client/sluice.js';
+import { ErrorCode, SluiceError } from '../../src/shared/errors.js';
+import { BrokerProcess } from '../helpers/broker-process.js';
+import { killAndWait } from '../helpers/child-process.js';
+import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
+
+const cli = new CliRunner();
+let broker: BrokerProcess;
+
+function runCli(args: string[], options: { input?: string; brokers?: string } = {}): Promise<CliResult> {
+  return cli.run(args, { ...options, brokers: options.brokers ?? broker.address });
+}
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+async function caught(p: Promise<unknown>): Promise<SluiceError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof SluiceError) return err;
+    throw err;
+  }
+  throw new Error('expected a SluiceError');
+}
+
+beforeAll(async () => {
+  broker = await BrokerProcess.start();
+});
+
+afterEach(() => {
+  cli.killAll();
+});
+
+afterAll(async () => {
+  await broker?.destroy();
+});
+
+describe('connection errors name their cause', () => {
+  it('an unknown host: cannot resolve host X', async () => {
+    const r = await runCli(['topic', 'list'], { brokers: 'no-such-host.invalid:9092' });
+    expectOneLineError(r, /cannot resolve host no-such-host\.invalid \((ENOTFOUND|EAI_AGAIN)\)/);
+    expect(r.stderr).toMatch(/SLUICE_ERR_BROKER_UNREACHABLE/);
+  });
+
+  it('a refused port: nothing listens on host:port (connection refused)', async () => {
+    const port = await closedPort();
+    const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
+    expectOneLineError(r, new RegExp(`nothing listens on 127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
+  });
+
+  it('every broker of the list with its own cause', async () => {
+    const port = await closedPort();
+    const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port},no-such-host.invalid:9092` });
+    expectOneLineError(r, /nothing listens on .*; cannot resolve host no-such-host\.invalid/);
+  });
+
+  it('a port that never answers the connect: no answer from host:port within N ms', async () => {
+    // a listener with a backlog of 1 in a stopped process: once its accept queue is full the kernel
+    // drops further SYNs, so a connect gets no answer at all (as from a firewalled host)
+    const child: ChildProcess = spawn(
+      process.execPath,
+      [
+        '-e',
+        "const s=require('net').createServer();s.listen({port:0,host:'127.0.0.1',backlog:1},()=>console.log(s.address().port))",
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const fillers: net.Socket[] = [];
+    try {
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout?.once('data', (d: Buffer) => resolve(Number(d.toString().trim())));
+        child.once('exit', () => reject(new Error('listener exited')));
+      });
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGSTOP');
+      // fill the accept queue (backlog + 1 on Linux): these complete in the kernel, nobody accepts them
+      for (let i = 0; i < 2; i++) {
+        const s = net.createConnection({ host: '127.0.0.1', port });
+        fillers.push(s);
+        await new Promise<void>((resolve, reject) => {
+          s.once('connect', resolve);
+          s.once('error', reject);
+        });
+      }
+      const sluice = new Sluice({
+        brokers: `127.0.0.1:${port}`,
+        clientId: 'errors',
+        connectTimeoutMs: 500,
+        retries: 0,
+      });
+      try {
+        const err = await caught(sluice.admin().listTopics());
+        expect(err.code).toBe(ErrorCode.BrokerUnreachable);
+        expect(err.message).toMatch(new RegExp(`no answer from 127\\.0\\.0\\.1:${port} within 500 ms`));
+      } finally {
+        await sluice.close();
+      }
+    } finally {
+      for (const s of fillers) s.destroy();
+      if (child.pid !== undefined && child.exitCode === null) process.kill(child.pid, 'SIGCONT');
+      await killAndWait(child);
+    }
+  });
+});
+
+describe('the wrong port is recognised', () => {
+  it("the broker's HTTP port: an HTTP listener, and where the native one is", async () => {
+    const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${broker.httpPort}` });
+    expectOneLineError(
+      r,
+      new RegExp(`127\\.0\\.0\\.1:${broker.httpPort} is an HTTP listener \\(the admin console/API\\?\\).*\`port\``),
+    );
+    expect(r.stderr).not.toMatch(/frame of/);
+  });
+
+  it("the broker's Kafka port answers a native request naming this broker's native port", async () => {
+    const r = await runCli(['topic', 'list'], { brokers: broker.kafkaBrokers });
+    expectOneLineError(
+      r,
+      new RegExp(`${broker.kafkaBrokers}.* is Sluice's Kafka listener .*native listener is port ${broker.port}\\b`),
+    );
+    // the broker goes on serving both listeners
+    const ok = await runCli(['topic', 'list']);
+    expect(ok.code, ok.stderr).toBe(0);
+  });
+
+  it('a listener that closes without answering (as Apache Kafka does): is it a Kafka listener?', async () => {
+    const server = net.createServer((socket) => socket.once('data', () => socket.destroy()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as net.AddressInfo).port;
+    try {
+      const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
+      expectOneLineError(
+        r,
+        new RegExp(
+          `127\\.0\\.0\\.1:${port} closed the connection without answering: is it a Kafka listener\\? Sluice's native listener is`,
+        ),
+      );
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});
