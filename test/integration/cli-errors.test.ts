@@ -5,7 +5,10 @@
  * Kafka port, and a listener that closes without answering.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/client/sluice.js';
 import { ErrorCode, SluiceError } from '../../src/shared/errors.js';
@@ -154,5 +157,77 @@ describe('the wrong port is recognised', () => {
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
+  });
+});
+
+/** Exit 1 with exactly one "sluice: ..." line on stderr (log lines may precede it on either stream). */
+function expectOneStartError(r: CliResult, pattern: RegExp): void {
+  expect(r.code, r.stderr).toBe(1);
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n').filter((l) => l.startsWith('sluice: '));
+  expect(lines, r.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+describe('broker start errors name the config key', () => {
+  const start = (overrides: string[]): Promise<CliResult> => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-errors-'));
+    dirs.push(dir);
+    return runCli([
+      'broker',
+      'start',
+      ...['port=0', 'http.port=0', 'kafka.port=0', `log.dirs=${dir}`, ...overrides].flatMap((o) => ['--override', o]),
+    ]);
+  };
+  const dirs: string[] = [];
+  afterAll(() => {
+    for (const dir of dirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('the native port in use: port=N, and --override', async () => {
+    const r = await start([`port=${broker.port}`]);
+    expectOneStartError(r, new RegExp(`port=${broker.port}: .* is already in use .*--override port=PORT`));
+  });
+
+  it('the Kafka port in use: kafka.port=N', async () => {
+    const r = await start([`kafka.port=${broker.kafkaPort}`]);
+    expectOneStartError(
+      r,
+      new RegExp(`kafka\\.port=${broker.kafkaPort}: .* is already in use .*--override kafka\\.port=PORT`),
+    );
+  });
+
+  it('the HTTP port in use: http.port=N', async () => {
+    const r = await start([`http.port=${broker.httpPort}`]);
+    expectOneStartError(
+      r,
+      new RegExp(`http\\.port=${broker.httpPort}: .* is already in use .*--override http\\.port=PORT`),
+    );
+  });
+
+  it('log.dirs naming a file, or a path through a file: the key and the path', async () => {
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-errors-')), 'a-file');
+    dirs.push(path.dirname(file));
+    fs.writeFileSync(file, 'not a directory');
+    const r = await start([`log.dirs=${file}`]);
+    expectOneStartError(r, new RegExp(`log\\.dirs=${file}: cannot use ${file} as a data directory: it is a file`));
+    const below = path.join(file, 'data');
+    const r2 = await start([`log.dirs=${below}`]);
+    expectOneStartError(
+      r2,
+      new RegExp(`log\\.dirs=${below}: cannot use ${below} as a data directory: a part of the path is a file`),
+    );
+  });
+
+  it('an unknown key suggests the nearest known one', async () => {
+    // the start fails (a file as log.dirs) after the warnings are logged
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-errors-')), 'a-file');
+    dirs.push(path.dirname(file));
+    fs.writeFileSync(file, '');
+    const r = await start(['log.retention.msec=1000', 'zzz.unrelated=1', `log.dirs=${file}`]);
+    const out = `${r.stdout}\n${r.stderr}`;
+    expect(out).toContain('unknown config key log.retention.msec (ignored): did you mean log.retention.ms?');
+    expect(out).toContain('unknown config key zzz.unrelated (ignored)');
+    expect(out).not.toMatch(/zzz\.unrelated \(ignored\): did you mean/);
   });
 });
