@@ -3,6 +3,7 @@
  * The `sluice` command. Exit codes: 0 success, 1 an error (one line on stderr,
  * the stack only with --verbose), 2 bad usage.
  */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { isSluiceError } from '../shared/errors.js';
 import { registerAclCommands } from './acl-commands.js';
@@ -20,12 +21,24 @@ import { registerQuotaCommands } from './quota-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
+/** The version in package.json (two folders up from src/cli/, dist/cli/ and the tests' bundle alike). */
+function packageVersion(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+    const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
 function program(): Command {
   const root = addGlobalOptions(new Command('sluice'))
     .description('Sluice: a Kafka-style partitioned log server')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
-    .configureHelp({ showGlobalOptions: true });
+    .configureHelp({ showGlobalOptions: true })
+    .version(packageVersion(), '-V, --version', "print sluice's version");
 
   const broker = root.command('broker').description('run a broker').exitOverride();
   broker

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Sluice } from '../../src/client/sluice.js';
 import { ErrorCode, SluiceError } from '../../src/shared/errors.js';
-import { BrokerProcess } from '../helpers/broker-process.js';
+import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 
@@ -43,7 +43,8 @@ async function caught(p: Promise<unknown>): Promise<SluiceError> {
 }
 
 beforeAll(async () => {
-  broker = await BrokerProcess.start();
+  // no auto-creation: a missing topic stays missing (a produce would create it otherwise)
+  broker = await BrokerProcess.start({ overrides: ['auto.create.topics.enable=false'] });
 });
 
 afterEach(() => {
@@ -229,5 +230,55 @@ describe('broker start errors name the config key', () => {
     expect(out).toContain('unknown config key log.retention.msec (ignored): did you mean log.retention.ms?');
     expect(out).toContain('unknown config key zzz.unrelated (ignored)');
     expect(out).not.toMatch(/zzz\.unrelated \(ignored\): did you mean/);
+  });
+});
+
+describe('CLI answers in words', () => {
+  it('a missing topic is "unknown topic X" for produce, consume and describe', async () => {
+    const runs = await Promise.all([
+      runCli(['produce', 'no-such-topic'], { input: 'a\n' }),
+      runCli(['consume', 'no-such-topic', '--max-messages', '1', '--timeout-ms', '500']),
+      runCli(['consume', 'no-such-topic', '--partition', '0', '--offset', '0', '--timeout-ms', '500']),
+      runCli(['topic', 'describe', 'no-such-topic']),
+    ]);
+    for (const r of runs) {
+      expectOneLineError(r, /^sluice: unknown topic no-such-topic .*sluice topic create no-such-topic/);
+      expect(r.stderr).not.toMatch(/UNKNOWN_PARTITION|UNKNOWN_TOPIC_OR_PARTITION/);
+    }
+  });
+
+  it('a missing partition of an existing topic is not called an unknown topic', async () => {
+    expect((await runCli(['topic', 'create', 'words-one', '-p', '1'])).code).toBe(0);
+    const r = await runCli(['produce', 'words-one', '--partition', '5'], { input: 'a\n' });
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/unknown topic words-one/);
+  });
+
+  it('consume --offset past the log end says so instead of jumping', async () => {
+    expect((await runCli(['topic', 'create', 'words-end', '-p', '2'])).code).toBe(0);
+    expect((await runCli(['produce', 'words-end', '--partition', '1'], { input: 'a\nb\nc\n' })).code).toBe(0);
+    const past = await runCli(['consume', 'words-end', '--partition', '1', '--offset', '7', '--timeout-ms', '500']);
+    expectOneLineError(past, /offset 7 is past the end of words-end-1 \(log end 3\)/);
+    // the log end itself is no error: nothing yet, the consumer waits (bounded by --timeout-ms)
+    const atEnd = await runCli(['consume', 'words-end', '--partition', '1', '--offset', '3', '--timeout-ms', '300']);
+    expect(atEnd.code, atEnd.stderr).toBe(0);
+    const within = await runCli(['consume', 'words-end', '--partition', '1', '--offset', '1', '--max-messages', '2']);
+    expect(within.code, within.stderr).toBe(0);
+    expect(within.stdout).toBe('b\nc\n');
+  });
+
+  it('dlq list with no dead-letter queue says so (and --json stays an empty array)', async () => {
+    const r = await runCli(['dlq', 'list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^No dead-letter queues/);
+    const json = await runCli(['dlq', 'list', '--json']);
+    expect(JSON.parse(json.stdout)).toEqual([]);
+  });
+
+  it('sluice --version prints the package version', async () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    const r = await runCli(['--version']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
