@@ -282,3 +282,31 @@ describe('CLI answers in words', () => {
     expect(r.stdout.trim()).toBe(pkg.version);
   });
 });
+
+describe('one error style, one exit-code scheme (docs/errors.md)', () => {
+  it('usage errors: exit 2, one line "sluice: <what> — see --help for the usage"', async () => {
+    const runs = await Promise.all([
+      runCli(['topic', 'create', 'style-t', '--no-such-flag']),
+      runCli(['topic', 'create']),
+      runCli(['consume', 'style-t', '--offset', '3']),
+      runCli(['no-such-command']),
+    ]);
+    for (const r of runs) {
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trimEnd().split('\n');
+      expect(lines, r.stderr).toHaveLength(1);
+      expect(lines[0]).toMatch(/^sluice: .+ — see --help for the usage$/);
+    }
+  });
+
+  it('runtime errors: exit 1, one line "sluice: <what> — <what to do> (SLUICE_ERR_…)"', async () => {
+    const port = await closedPort();
+    const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
+    expectOneLineError(
+      r,
+      /^sluice: no broker reachable: .+ — check that the broker runs and that --brokers .+ \(SLUICE_ERR_BROKER_UNREACHABLE\)$/m,
+    );
+    const bad = await runCli(['topic', 'create', 'style-t', '-p', 'many']);
+    expectOneLineError(bad, /^sluice: .+ \(SLUICE_ERR_INVALID_ARGUMENT\)$/m);
+  });
+});
