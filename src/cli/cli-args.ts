@@ -11,12 +11,15 @@ export function badValue(message: string): SluiceError {
 }
 
 /**
- * Prints a usage error in the CLI's one shape (docs/errors.md): `sluice: <what> — <where the usage
+ * Prints a usage error in the CLI's one shape (docs/errors.md): `sluice: usage error: <what> — <where the usage
  * is>`; commander's own messages ("error: unknown option '--x'") come through here too.
  */
 export function writeUsageError(text: string): void {
-  const what = text.trim().replace(/^error: /, '');
-  process.stderr.write(`sluice: ${what} — see --help for the usage\n`);
+  const what = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\.$/, '');
+  process.stderr.write(`sluice: usage error: ${what} — see --help for the usage\n`);
 }
 
 /** A usage error (exit 2), printed like commander's own. */

@@ -3,8 +3,8 @@
  * The `sluice` command. Exit codes: 0 success, 1 an error (one line on stderr,
  * the stack only with --verbose), 2 bad usage. Every error is one line in one
  * shape (docs/errors.md): `sluice: <what went wrong> — <what to do> (<code>)`,
- * the code (SLUICE_ERR_*) for runtime errors only; usage errors end with where
- * the usage is (--help).
+ * the code (SLUICE_ERR_*) for runtime errors only; usage errors read
+ * `sluice: usage error: <what> — see --help for the usage`.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';

@@ -284,7 +284,7 @@ describe('CLI answers in words', () => {
 });
 
 describe('one error style, one exit-code scheme (docs/errors.md)', () => {
-  it('usage errors: exit 2, one line "sluice: <what> — see --help for the usage"', async () => {
+  it('usage errors: exit 2, one line "sluice: usage error: <what> — see --help for the usage"', async () => {
     const runs = await Promise.all([
       runCli(['topic', 'create', 'style-t', '--no-such-flag']),
       runCli(['topic', 'create']),
@@ -295,7 +295,7 @@ describe('one error style, one exit-code scheme (docs/errors.md)', () => {
       expect(r.code, r.stderr).toBe(2);
       const lines = r.stderr.trimEnd().split('\n');
       expect(lines, r.stderr).toHaveLength(1);
-      expect(lines[0]).toMatch(/^sluice: .+ — see --help for the usage$/);
+      expect(lines[0]).toMatch(/^sluice: usage error: .+ — see --help for the usage$/);
     }
   });
 
