@@ -326,6 +326,14 @@ export class Connection {
       );
       return;
     }
+    const body = decoded.body as { wrongListener?: unknown; errorMessage?: unknown } | null;
+    if (!this.answered && typeof body === 'object' && body !== null && body.wrongListener === true) {
+      // Sluice's Kafka listener answered a native request: its message names the native port
+      const message =
+        typeof body.errorMessage === 'string' ? body.errorMessage : `${this.address} is no native listener`;
+      this.shutdown(new SluiceError(ErrorCode.WrongListener, message), true);
+      return;
+    }
     this.pending.delete(p.correlationId);
     this.answered = true;
     if (p.timer) clearTimeout(p.timer);

@@ -56,7 +56,9 @@ export function kafkaCodec(
       }
       const port = nativePort?.();
       const where = port === undefined ? "the broker's `port`" : `port ${port} (the broker's \`port\`)`;
+      // wrongListener: the native client reports the answer as WrongListener, whatever request it sent
       return encodeResponse(correlationId, {
+        wrongListener: true,
         errorCode: wireErrorOf(ErrorCode.WrongListener),
         errorMessage: `${local} is Sluice's Kafka listener (kafka.port), for Kafka clients; Sluice's native listener is ${where}`,
       });

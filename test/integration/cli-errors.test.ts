@@ -136,7 +136,9 @@ describe('the wrong port is recognised', () => {
     const r = await runCli(['topic', 'list'], { brokers: broker.kafkaBrokers });
     expectOneLineError(
       r,
-      new RegExp(`${broker.kafkaBrokers}.* is Sluice's Kafka listener .*native listener is port ${broker.port}\\b`),
+      new RegExp(
+        `^sluice: ${broker.kafkaBrokers} is Sluice's Kafka listener .*native listener is port ${broker.port}\\b.*\\(SLUICE_ERR_WRONG_LISTENER\\)`,
+      ),
     );
     // the broker goes on serving both listeners
     const ok = await runCli(['topic', 'list']);
