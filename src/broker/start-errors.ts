@@ -3,6 +3,7 @@
  * or an unusable data directory names the config key and its value, and says
  * how to choose another (issue 19 item 2).
  */
+import { accessSync, constants } from 'node:fs';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 
 /** `err` from binding `key`'s listener on host:port, as a SluiceError naming the key when the port is taken. */
@@ -40,12 +41,29 @@ const dirProblems: Record<string, string> = {
 /** `err` from opening the data directories, as a SluiceError naming log.dirs and the path when it is the directory's fault. */
 export function logDirFailure(err: unknown, dirs: readonly string[]): unknown {
   const e = err as NodeJS.ErrnoException | undefined;
-  const code = e?.code;
-  if (code === undefined || !(code in dirProblems)) return err;
-  const where = e?.path ?? dirs.join(',');
+  let code = e?.code;
+  let where = e?.path;
+  if (code === undefined || !(code in dirProblems)) {
+    // the index database's own error names no errno: a directory it may not write is the usual cause
+    const denied = dirs.find((dir) => !writable(dir));
+    if (denied === undefined) return err;
+    code = 'EACCES';
+    where = denied;
+  }
+  where ??= dirs.join(',');
   return new SluiceError(
     ErrorCode.InvalidConfig,
     `log.dirs=${dirs.join(',')}: cannot use ${where} as a data directory: ${dirProblems[code]} (${code}) — give a writable directory with --override log.dirs=PATH`,
     { cause: err },
   );
+}
+
+/** Whether this process may create files in `dir` (a missing one is not this check's to judge). */
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK | constants.X_OK);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT';
+  }
 }
