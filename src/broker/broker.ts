@@ -47,6 +47,7 @@ import type { Logger } from '../shared/logger.js';
 import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
 import { TopicManager } from '../topics/topic-manager.js';
+import { listenFailure, logDirFailure } from './start-errors.js';
 
 export class Broker {
   private logs: LogManager | undefined;
@@ -86,8 +87,9 @@ export class Broker {
       this.brokerClientTls = clientTlsOf(security.tls);
     }
     // opening the logs also loads the zstd compressor (src/wire/zstd.ts), before any listener accepts
+    const logDirs = this.config.list('log.dirs');
     const logs = await LogManager.open({
-      logDirs: this.config.list('log.dirs'),
+      logDirs,
       config: logConfigOf(this.config),
       logger: this.logger,
       retentionCheckIntervalMs: this.config.int('log.retention.check.interval.ms'),
@@ -110,6 +112,8 @@ export class Broker {
             },
           }
         : {}),
+    }).catch((err: unknown) => {
+      throw logDirFailure(err, logDirs);
     });
     this.logs = logs;
     if (this.config.bool('log.cleaner.enable')) {
@@ -237,13 +241,15 @@ export class Broker {
         listenerOf(security, security.native),
         listenerSasl(this.config, 'native.security.protocol', coordinator),
       );
-      this.address = await this.server.listen(host, endpoint.port);
+      this.address = await this.server.listen(host, endpoint.port).catch((err: unknown) => {
+        throw listenFailure(err, 'port', host, endpoint.port);
+      });
       endpoint.port = this.address.port;
       const kafkaPort = this.config.int('kafka.port');
       if (kafkaPort >= 0) {
         // same handlers, same context: only the codec differs
         this.kafkaServer = new ProtocolServer(
-          kafkaCodec(refusals),
+          kafkaCodec(refusals, () => endpoint.port),
           handlers,
           ctx,
           limits,
@@ -251,7 +257,9 @@ export class Broker {
           listenerOf(security, security.kafka),
           listenerSasl(this.config, 'kafka.security.protocol', coordinator),
         );
-        this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort);
+        this.kafkaAddress = await this.kafkaServer.listen(host, kafkaPort).catch((err: unknown) => {
+          throw listenFailure(err, 'kafka.port', host, kafkaPort);
+        });
         endpoint.kafkaPort = this.kafkaAddress.port;
         this.logger.info({ host, port: this.kafkaAddress.port }, 'kafka listening');
       }
@@ -268,6 +276,8 @@ export class Broker {
         logs,
         startedAt: this.startedAt,
         ...(this.brokerClientTls ? { brokerTls: this.brokerClientTls } : {}),
+      }).catch((err: unknown) => {
+        throw listenFailure(err, 'http.port', this.config.string('http.host'), this.config.int('http.port'));
       });
       this.httpAddress = this.http.address;
       // the start-up summary, one line: where each listener is, the data, the partitions (each one's

@@ -10,9 +10,21 @@ export function badValue(message: string): SluiceError {
   return new SluiceError(ErrorCode.InvalidArgument, message);
 }
 
+/**
+ * Prints a usage error in the CLI's one shape (docs/errors.md): `sluice: usage error: <what> — <where the usage
+ * is>`; commander's own messages ("error: unknown option '--x'") come through here too.
+ */
+export function writeUsageError(text: string): void {
+  const what = text
+    .trim()
+    .replace(/^error: /, '')
+    .replace(/\.$/, '');
+  process.stderr.write(`sluice: usage error: ${what} — see --help for the usage\n`);
+}
+
 /** A usage error (exit 2), printed like commander's own. */
 export function usageError(message: string): CommanderError {
-  process.stderr.write(`error: ${message}\n`);
+  writeUsageError(message);
   return new CommanderError(2, 'sluice.usage', message);
 }
 

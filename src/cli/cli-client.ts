@@ -78,14 +78,36 @@ export async function withClient<T>(globals: GlobalOptions, fn: (sluice: Sluice)
   }
 }
 
+/** The error for a topic that does not exist, in words and with what to do. */
+export function unknownTopic(topic: string, cause?: unknown): SluiceError {
+  return new SluiceError(
+    ErrorCode.UnknownTopic,
+    `unknown topic ${topic} (it does not exist) — create it with: sluice topic create ${topic}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 /** One topic's description; a missing topic is reported as such, in one short line. */
 export async function describeExisting(sluice: Sluice, topic: string): Promise<TopicDescription> {
   try {
     return await sluice.admin().describeTopic(topic);
   } catch (err) {
-    if (isSluiceError(err, ErrorCode.UnknownPartition)) {
-      throw new SluiceError(ErrorCode.UnknownPartition, `topic '${topic}' does not exist`, { cause: err });
-    }
+    if (isSluiceError(err, ErrorCode.UnknownPartition)) throw unknownTopic(topic, err);
     throw err;
   }
+}
+
+/**
+ * `err` from writing to or reading `topic`, in words when it says the topic is unknown: an
+ * UNKNOWN_TOPIC_OR_PARTITION answer becomes "unknown topic T" when the topic indeed does not
+ * exist (a missing partition of an existing topic stays as it was).
+ */
+export async function explainUnknownTopic(sluice: Sluice, topic: string, err: unknown): Promise<unknown> {
+  if (!isSluiceError(err, ErrorCode.UnknownPartition)) return err;
+  try {
+    await sluice.admin().describeTopic(topic);
+  } catch (again) {
+    if (isSluiceError(again, ErrorCode.UnknownPartition)) return unknownTopic(topic, err);
+  }
+  return err;
 }

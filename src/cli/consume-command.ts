@@ -129,6 +129,15 @@ export function registerConsumeCommand(root: Command): void {
         if (partition !== undefined && partition >= count) {
           throw badValue(`topic '${topic}' has no partition ${partition} (it has ${count})`);
         }
+        if (typeof offset === 'number' && partition !== undefined) {
+          // Kafka's consumer would jump to auto.offset.reset without a word: say so instead
+          const end = description.partitions.find((p) => p.partition === partition)?.highWatermark ?? -1;
+          if (end >= 0 && offset > end) {
+            throw badValue(
+              `offset ${offset} is past the end of ${topic}-${partition} (log end ${end}) — give an offset up to ${end}, or --offset latest to wait for new records`,
+            );
+          }
+        }
         const start: OffsetSpec = offset ?? (opts.fromBeginning ? 'earliest' : 'latest');
         const partitions = partition !== undefined ? [partition] : description.partitions.map((p) => p.partition);
         const group = opts.group;

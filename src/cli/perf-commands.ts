@@ -498,7 +498,7 @@ async function describeOrCreate(sluice: Sluice, topic: string): Promise<TopicDes
   try {
     return await describeExisting(sluice, topic);
   } catch (err) {
-    if (!isSluiceError(err, ErrorCode.UnknownPartition)) throw err;
+    if (!isSluiceError(err, ErrorCode.UnknownTopic)) throw err;
     await sluice.admin().createTopic({ topic });
     return await describeExisting(sluice, topic);
   }

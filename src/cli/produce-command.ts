@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import type { ProducerMessage } from '../client/types.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import { badValue, parseAcks, parseInteger } from './cli-args.js';
-import { globalsOf, withClient } from './cli-client.js';
+import { explainUnknownTopic, globalsOf, withClient } from './cli-client.js';
 import { readLineBatches } from './line-reader.js';
 
 /** A line is one record: Kafka's default max.request.size. */
@@ -69,6 +69,8 @@ export function registerProduceCommand(root: Command): void {
             await producer.send({ topic, messages });
           }
           await producer.flush();
+        } catch (err) {
+          throw await explainUnknownTopic(sluice, topic, err);
         } finally {
           await producer.close();
         }

@@ -313,7 +313,11 @@ export function registerQueueCommands(root: Command): void {
         .sort((x, y) => (x.dlq < y.dlq ? -1 : x.dlq > y.dlq ? 1 : 0));
       if (opts.json) {
         await writeLine(JSON.stringify(rows));
-      } else if (rows.length > 0) {
+      } else if (rows.length === 0) {
+        await writeLine(
+          'No dead-letter queues: a queue gets DLQ.<queue> when a message fails more than queue.max.redeliveries times.',
+        );
+      } else {
         await writeLine(
           formatTable(
             ['DLQ', 'QUEUE', 'DEPTH'],

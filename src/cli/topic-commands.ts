@@ -35,13 +35,31 @@ function describeText(topics: TopicDescription[]): string {
           `Leader: ${p.leader >= 0 ? p.leader : 'none'}`,
           `Replicas: ${p.replicas.join(',')}`,
           `Isr: ${p.isr.join(',')}`,
-          `LogStartOffset: ${p.logStartOffset}`,
-          `HighWatermark: ${p.highWatermark}`,
+          `LogStartOffset: ${p.offsetsUnknown === undefined ? p.logStartOffset : 'unknown'}`,
+          `HighWatermark: ${p.offsetsUnknown === undefined ? p.highWatermark : 'unknown'}`,
         ].join('\t'),
       );
     }
   }
   return lines.join('\n');
+}
+
+/** One line per topic and reason: which partitions' offsets are unknown (-1) and why. */
+function unknownOffsetNotes(topics: TopicDescription[]): string[] {
+  const notes: string[] = [];
+  for (const t of topics) {
+    const byReason = new Map<string, number[]>();
+    for (const p of t.partitions) {
+      if (p.offsetsUnknown === undefined) continue;
+      byReason.set(p.offsetsUnknown, [...(byReason.get(p.offsetsUnknown) ?? []), p.partition]);
+    }
+    for (const [why, partitions] of byReason) {
+      notes.push(
+        `offsets of ${t.name} partition${partitions.length === 1 ? '' : 's'} ${partitions.join(',')} unknown (-1): ${why}`,
+      );
+    }
+  }
+  return notes;
 }
 
 function describeJson(t: TopicDescription): unknown {
@@ -125,6 +143,8 @@ export function registerTopicCommands(root: Command): void {
       const topics = await withClient(globalsOf(cmd), async (sluice) => {
         return name !== undefined ? [await describeExisting(sluice, name)] : sluice.admin().describeTopic();
       });
+      // partitions whose leader did not answer: described from the metadata, with a note on stderr
+      for (const note of unknownOffsetNotes(topics)) process.stderr.write(`sluice: note: ${note}\n`);
       if (opts.json) {
         const json = name !== undefined ? describeJson(topics[0] as TopicDescription) : topics.map(describeJson);
         await writeLine(JSON.stringify(json));

@@ -13,7 +13,7 @@ import {
   type DeleteTopicsRequest,
   type IncrementalAlterConfigsRequest,
 } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { clientLeaderWaitPollsMax, topicNameLengthMax } from '../shared/limits.js';
 import { type AclDescription, type AclFilterOptions, createAcls, deleteAcls, describeAcls } from './acl-admin.js';
 import type { Cluster } from './cluster.js';
@@ -412,24 +412,48 @@ export class Admin {
       // a missing topic is an answer here, not something to wait out
       retryIf: (err) => !(err instanceof SluiceError && err.code === ErrorCode.UnknownPartition),
     });
-    const led = info.partitions.filter((p) => p.leader >= 0);
-    const queries = led.flatMap((p) => [
-      { topic: name, partition: p.partition, timestamp: earliestTimestamp },
-      { topic: name, partition: p.partition, timestamp: latestTimestamp },
-    ]);
-    const answers = await listOffsets(this.cluster, queries);
+    // the offsets are asked of each leader apart: a leader that cannot be reached (down, and the
+    // metadata still names it until its ZooKeeper session expires) leaves its partitions' offsets
+    // unknown (-1, with the reason) instead of failing the whole description
+    const byLeader = new Map<number, number[]>();
+    for (const p of info.partitions) {
+      if (p.leader < 0) continue;
+      const list = byLeader.get(p.leader) ?? [];
+      list.push(p.partition);
+      byLeader.set(p.leader, list);
+    }
     const offsets = new Map<string, number>();
-    for (const a of answers) offsets.set(`${a.partition}:${a.timestamp}`, a.offset);
+    const unreachable = new Map<number, string>();
+    await Promise.all(
+      [...byLeader].map(async ([leader, partitions]) => {
+        const queries = partitions.flatMap((partition) => [
+          { topic: name, partition, timestamp: earliestTimestamp },
+          { topic: name, partition, timestamp: latestTimestamp },
+        ]);
+        try {
+          for (const a of await listOffsets(this.cluster, queries))
+            offsets.set(`${a.partition}:${a.timestamp}`, a.offset);
+        } catch (err) {
+          if (!isSluiceError(err, ErrorCode.BrokerUnreachable) && !isSluiceError(err, ErrorCode.Timeout)) throw err;
+          for (const partition of partitions)
+            unreachable.set(partition, `leader ${leader} unreachable: ${err.message}`);
+        }
+      }),
+    );
     return {
       name,
-      partitions: info.partitions.map((p) => ({
-        partition: p.partition,
-        leader: p.leader,
-        replicas: [...(p.replicas ?? [])],
-        isr: [...(p.isr ?? [])],
-        logStartOffset: offsets.get(`${p.partition}:${earliestTimestamp}`) ?? -1,
-        highWatermark: offsets.get(`${p.partition}:${latestTimestamp}`) ?? -1,
-      })),
+      partitions: info.partitions.map((p) => {
+        const why = unreachable.get(p.partition);
+        return {
+          partition: p.partition,
+          leader: p.leader,
+          replicas: [...(p.replicas ?? [])],
+          isr: [...(p.isr ?? [])],
+          logStartOffset: offsets.get(`${p.partition}:${earliestTimestamp}`) ?? -1,
+          highWatermark: offsets.get(`${p.partition}:${latestTimestamp}`) ?? -1,
+          ...(why === undefined ? {} : { offsetsUnknown: why }),
+        };
+      }),
     };
   }
 }

@@ -178,6 +178,7 @@ export class Cluster {
   async anyConnection(): Promise<Connection> {
     for (const [key, conn] of this.connections) if (conn.isOpen && !this.isSuspect(key)) return conn;
     let last: unknown;
+    const causes: string[] = [];
     const ordered = this.candidates();
     // the suspects last, the one distrusted most recently last of all
     const until = (a: BrokerAddress) => this.suspectUntil.get(addressText(a)) ?? 0;
@@ -198,14 +199,15 @@ export class Cluster {
           throw err;
         }
         last = err;
+        if (err instanceof Error && !causes.includes(err.message)) causes.push(err.message);
       }
     }
     // a TLS failure is the clearer answer (an untrusted certificate is no unreachable broker)
     if (last instanceof SluiceError && last.code === ErrorCode.TlsFailed) throw last;
     const list = this.candidates().map(addressText).join(', ');
-    throw markRetriable(
-      new SluiceError(ErrorCode.BrokerUnreachable, `no broker reachable (tried ${list})`, { cause: last }),
-    );
+    // each broker's cause (DNS, refused, timed out), each named once: the messages name their address
+    const why = causes.length > 0 ? `: ${causes.join('; ')}` : ` (tried ${list})`;
+    throw markRetriable(new SluiceError(ErrorCode.BrokerUnreachable, `no broker reachable${why}`, { cause: last }));
   }
 
   async brokerConnection(nodeId: number): Promise<Connection> {

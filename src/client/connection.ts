@@ -79,6 +79,22 @@ export function wasSent(err: unknown): boolean {
 
 const correlationIdMax = 2 ** 31 - 1;
 
+/** How an HTTP server's answer begins (an HTTP listener answers a native request with 400 Bad Request). */
+const httpAnswerPrefix = 'HTTP/';
+
+/** DNS failures of getaddrinfo: the name does not resolve (ENOTFOUND), or not now (EAI_AGAIN). */
+const dnsFailureCodes = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_NONAME', 'EAI_NODATA']);
+
+/** What went wrong when a TCP connection could not be opened, in words: the cause first, then the errno. */
+export function connectFailure(err: Error, host: string, port: number): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code !== undefined && dnsFailureCodes.has(code)) return `cannot resolve host ${host} (${code})`;
+  if (code === 'ECONNREFUSED') return `nothing listens on ${host}:${port} (connection refused)`;
+  if (code === 'ETIMEDOUT') return `no answer from ${host}:${port} (connect timed out)`;
+  if (code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return `no route to ${host}:${port} (${code})`;
+  return `cannot connect to ${host}:${port}: ${err.message}`;
+}
+
 export class Connection {
   readonly host: string;
   readonly port: number;
@@ -152,7 +168,7 @@ export class Connection {
         fail(
           new SluiceError(
             ErrorCode.BrokerUnreachable,
-            `connect to ${this.address} timed out after ${this.connectTimeoutMs} ms`,
+            `no answer from ${this.address} within ${this.connectTimeoutMs} ms (connect timed out)`,
           ),
         );
       }, this.connectTimeoutMs);
@@ -164,7 +180,7 @@ export class Connection {
           tlsError ??
           (err instanceof SluiceError
             ? err
-            : new SluiceError(ErrorCode.BrokerUnreachable, `cannot connect to ${this.address}: ${err.message}`, {
+            : new SluiceError(ErrorCode.BrokerUnreachable, connectFailure(err, this.host, this.port), {
                 cause: err,
               }));
         // a refused certificate stays refused (tlsFailure says which TLS failures may pass on another try)
@@ -218,7 +234,29 @@ export class Connection {
           true,
         ),
     );
-    socket.on('data', (chunk: Buffer) => reader.push(chunk));
+    let head: Buffer | null = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (head !== null) {
+        // the first bytes of the first answer: an HTTP listener answers "HTTP/1.1 400 ..." (read as a
+        // frame length that is the ASCII of "HTTP"); say so instead of reporting a frame of that size
+        head = Buffer.concat([head, chunk.subarray(0, httpAnswerPrefix.length)]);
+        if (head.length >= httpAnswerPrefix.length || !httpAnswerPrefix.startsWith(head.toString('latin1'))) {
+          const isHttp = head.subarray(0, httpAnswerPrefix.length).toString('latin1') === httpAnswerPrefix;
+          head = null;
+          if (isHttp) {
+            this.shutdown(
+              new SluiceError(
+                ErrorCode.WrongListener,
+                `${this.address} is an HTTP listener (the admin console/API?), not a native one: the native listener is the broker's \`port\` (9092 in config/server.properties)`,
+              ),
+              true,
+            );
+            return;
+          }
+        }
+      }
+      reader.push(chunk);
+    });
     socket.on('error', (err) =>
       this.shutdown(
         (this.tls && tlsFailure(err, this.address, false)) ||
@@ -238,8 +276,19 @@ export class Connection {
         return;
       }
       // a TLS listener drops a plaintext request without a word
-      const hint = !this.tls && !this.answered ? ' before answering (is it an SSL listener? set the ssl option)' : '';
-      this.shutdown(this.unreachable(`connection to ${this.address} closed${hint}`, false), true);
+      if (!this.tls && !this.answered) {
+        // a Kafka listener (Apache Kafka's, or Sluice's kafka.port on an older broker) drops a native
+        // request without a word, and so does a TLS listener a plaintext one
+        this.shutdown(
+          this.unreachable(
+            `${this.address} closed the connection without answering: is it a Kafka listener? Sluice's native listener is the broker's \`port\` (9092 in config/server.properties); is it an SSL listener? set the ssl option`,
+            false,
+          ),
+          true,
+        );
+        return;
+      }
+      this.shutdown(this.unreachable(`connection to ${this.address} closed`, false), true);
     });
   }
 
@@ -275,6 +324,14 @@ export class Connection {
         ),
         true,
       );
+      return;
+    }
+    const body = decoded.body as { wrongListener?: unknown; errorMessage?: unknown } | null;
+    if (!this.answered && typeof body === 'object' && body !== null && body.wrongListener === true) {
+      // Sluice's Kafka listener answered a native request: its message names the native port
+      const message =
+        typeof body.errorMessage === 'string' ? body.errorMessage : `${this.address} is no native listener`;
+      this.shutdown(new SluiceError(ErrorCode.WrongListener, message), true);
       return;
     }
     this.pending.delete(p.correlationId);
@@ -359,7 +416,7 @@ export class Connection {
           const err = markRetriable(
             new SluiceError(
               ErrorCode.Timeout,
-              `${apiName(apiKey)} request to ${this.address} timed out after ${timeoutMs} ms`,
+              `no answer from ${this.address} within ${timeoutMs} ms (${apiName(apiKey)} request timed out)`,
             ),
           );
           if (p.sent) sentErrors.add(err);

@@ -260,6 +260,8 @@ export interface PartitionDescription {
   isr: number[];
   logStartOffset: number;
   highWatermark: number;
+  /** Set when the offsets (then -1) could not be asked: why (the leader could not be reached). */
+  offsetsUnknown?: string;
 }
 
 export interface TopicDescription {

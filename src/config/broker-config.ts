@@ -4,9 +4,11 @@
  * Unknown keys are reported as warnings; invalid values are errors that stop
  * the broker from starting.
  */
+
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { queuedRequestSmallReserveDivisor } from '../shared/limits.js';
+import { nearestName } from '../shared/nearest.js';
 import type { LogConfig } from '../storage/log-config.js';
 import { type BrokerKey, brokerKeyOfLogField, type ConfigKeySpec, configKeyRows } from './config-keys.js';
 import type { Properties } from './properties.js';
@@ -85,7 +87,7 @@ export function parseBrokerConfig(props: Properties): BrokerConfig {
     const raw = chosen ? (props.get(chosen[0]) as string) : spec.default;
     values.set(key, parseValue(chosen?.[0] ?? key, spec, raw, chosen?.[1] ?? 1));
   }
-  const warnings = [...props.keys()].filter((k) => !known.has(k)).map((k) => `unknown config key ${k} (ignored)`);
+  const warnings = [...props.keys()].filter((k) => !known.has(k)).map((k) => unknownKeyWarning(k, known));
   checkRequestMemory(values);
   checkFailedAuthenticationDelay(values);
   const get = <T>(key: BrokerKey, type: string): T => {
@@ -163,4 +165,10 @@ export function logConfigOf(config: BrokerConfig): LogConfig {
     minCompactionLagMs: int('minCompactionLagMs'),
     maxCompactionLagMs: int('maxCompactionLagMs'),
   };
+}
+
+/** The warning for an unknown key: ignored, with the nearest known key when it looks like a typo of one. */
+export function unknownKeyWarning(key: string, known: Iterable<string>): string {
+  const near = nearestName(key, known);
+  return `unknown config key ${key} (ignored)${near === undefined ? '' : `: did you mean ${near}?`}`;
 }

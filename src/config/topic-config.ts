@@ -5,7 +5,9 @@
  * values are InvalidConfig. Also the edits AlterConfigs and
  * IncrementalAlterConfigs (KIP-339) make to a topic's overrides.
  */
+
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { nearestName } from '../shared/nearest.js';
 import type { LogConfig } from '../storage/log-config.js';
 import type { BrokerConfig } from './broker-config.js';
 import { type BrokerKey, type ConfigKeySpec, topicKeyRows } from './config-keys.js';
@@ -46,7 +48,12 @@ function fits(spec: ConfigKeySpec, value: string): boolean {
 }
 
 function unknownKey(key: string): SluiceError {
-  return new SluiceError(ErrorCode.InvalidConfig, `unknown topic config ${key} (known: ${topicConfigKeys.join(', ')})`);
+  const near = nearestName(key, topicConfigKeys);
+  const hint = near === undefined ? '' : `: did you mean ${near}?`;
+  return new SluiceError(
+    ErrorCode.InvalidConfig,
+    `unknown topic config ${key} (known: ${topicConfigKeys.join(', ')})${hint}`,
+  );
 }
 
 /** The row of a topic key; an unknown key is refused by name with the list of known ones. */

@@ -278,6 +278,19 @@ export class Connection<R> {
     } catch (err) {
       // without a decodable header no response can be matched: close
       this.limits.pool.release(reservedBytes);
+      // a frame of another protocol this listener recognises (a native request on the Kafka
+      // listener) is answered in that protocol first, saying where to go, when nothing else is owed
+      const answer =
+        this.slots.length === 0
+          ? this.codec.misdirected?.(payload, `${this.socket.localAddress}:${this.socket.localPort}`)
+          : undefined;
+      if (answer && !this.closed && !this.socket.destroyed) {
+        this.limits.closed.invalid_frame++;
+        this.warnClose({ remote: this.socket.remoteAddress, reason: (err as Error).message });
+        this.reader.stop();
+        this.socket.end(answer);
+        return;
+      }
       this.fail('invalid_frame', (err as Error).message);
       return;
     }

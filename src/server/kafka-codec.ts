@@ -8,12 +8,22 @@
  */
 
 import { decodeKafkaRequest, encodeKafkaResponse, type KafkaRequest, kafkaApiName } from '../protocol/kafka/codec.js';
+import { decodeRequest, encodeResponse } from '../protocol/native/frame.js';
+import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
 import { checkRequest } from '../protocol/native/request-check.js';
+import { ErrorCode, wireErrorOf } from '../shared/errors.js';
 import { silentLogger } from '../shared/logger.js';
 import { RefusedRequests } from './refused-requests.js';
 import type { Route, ServerCodec } from './server-codec.js';
 
-export function kafkaCodec(refusals: RefusedRequests = new RefusedRequests(silentLogger)): ServerCodec<KafkaRequest> {
+/**
+ * `nativePort`: the broker's native listener port, named in the answer to a native request that
+ * reached this listener (a Sluice client pointed at the Kafka port).
+ */
+export function kafkaCodec(
+  refusals: RefusedRequests = new RefusedRequests(silentLogger),
+  nativePort?: () => number,
+): ServerCodec<KafkaRequest> {
   return {
     decode: decodeKafkaRequest,
     apiName: (request) => kafkaApiName(request.header.apiKey),
@@ -35,5 +45,23 @@ export function kafkaCodec(refusals: RefusedRequests = new RefusedRequests(silen
     },
     encode: (request, response, throttleMs = 0) =>
       response === undefined ? null : encodeKafkaResponse(request, response, throttleMs),
+    misdirected(payload, local) {
+      // a native request is a msgpack array of 5 (0x95): as a Kafka header its api key is negative
+      if (payload[0] !== 0x95 || msgpackBoundsProblem(payload) !== undefined) return undefined;
+      let correlationId: number;
+      try {
+        correlationId = decodeRequest(payload).header.correlationId;
+      } catch {
+        return undefined;
+      }
+      const port = nativePort?.();
+      const where = port === undefined ? "the broker's `port`" : `port ${port} (the broker's \`port\`)`;
+      // wrongListener: the native client reports the answer as WrongListener, whatever request it sent
+      return encodeResponse(correlationId, {
+        wrongListener: true,
+        errorCode: wireErrorOf(ErrorCode.WrongListener),
+        errorMessage: `${local} is Sluice's Kafka listener (kafka.port), for Kafka clients; Sluice's native listener is ${where}`,
+      });
+    },
   };
 }

@@ -23,4 +23,10 @@ export interface ServerCodec<R> {
    * throttle_time_ms where its API and version have one.
    */
   encode(request: R, response: NativeAnswer | undefined, throttleMs?: number): Buffer[] | null;
+  /**
+   * A frame this codec could not decode but recognises as another protocol's request (a native
+   * request on the Kafka listener): the answer in that protocol (a frame saying which listener to
+   * use; `local`: this listener's host:port as the client reached it), sent before the connection closes. Absent or undefined: the connection just closes.
+   */
+  misdirected?(payload: Buffer, local: string): Buffer | undefined;
 }

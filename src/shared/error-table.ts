@@ -604,6 +604,19 @@ export const sluiceConditions = {
     meaning:
       "A TLS connection to a broker failed: its certificate is not trusted or does not name the host, it is no TLS listener, or it refused the client's certificate (client only; Kafka's SslAuthenticationException).",
   },
+  UnknownTopic: {
+    code: 'SLUICE_ERR_UNKNOWN_TOPIC',
+    reportedAs: 'UNKNOWN_TOPIC_OR_PARTITION',
+    httpStatus: 404,
+    meaning: 'The topic does not exist (the CLI says so in these words rather than UNKNOWN_TOPIC_OR_PARTITION).',
+  },
+  WrongListener: {
+    code: 'SLUICE_ERR_WRONG_LISTENER',
+    reportedAs: 'INVALID_REQUEST',
+    httpStatus: 400,
+    meaning:
+      "The address answers another protocol than the one spoken to it: the native client reached an HTTP listener or Sluice's Kafka listener (the message names the right port).",
+  },
 } as const satisfies Record<string, SluiceCondition>;
 
 type Conditions = WireConditions & typeof sluiceConditions;
