@@ -356,6 +356,23 @@ describe('web console in Chromium', () => {
       });
       expect(await page.locator('#lag-chart path').count()).toBe(2);
       expect(await page.getByTestId('lag-row').count()).toBe(2);
+      // 3 more records on partition 0: the page's next samples show the lag, and the line climbs to it
+      const before = Number(await page.getByTestId('total-lag').textContent());
+      const produced = await page.evaluate(`Promise.all([0, 1, 2].map(() => fetch('/api/messages', {
+        method: 'POST', headers: { 'content-type': 'application/json', 'x-requested-with': 'x' },
+        body: JSON.stringify({ topic: 'console-orders', partition: 0, value: 'late order' }) }).then((r) => r.status)))`);
+      expect(produced).toEqual([201, 201, 201]);
+      await expect
+        .poll(async () => Number(await page.getByTestId('total-lag').textContent()), { timeout: uiTimeoutMs })
+        .toBe(before + 3);
+      const lag0 = page.locator('[data-testid="lag-row"][data-topic="console-orders"][data-partition="0"]');
+      expect(await lag0.getAttribute('data-lag')).toBe(String(before + 3));
+      // the newest point of partition 0's line is at the top of the chart (the largest value)
+      const top = await page.evaluate(
+        `(() => { const d = document.querySelector('#lag-chart path[data-series="console-orders-0"]').getAttribute('d');
+          const last = d.trim().split(' ').at(-1); return Number(last.split(',')[1]); })()`,
+      );
+      expect(top).toBeLessThan(20);
       await shot(page, 'group');
 
       // broker page: disk per log dir, RSS, request rates
@@ -365,6 +382,10 @@ describe('web console in Chromium', () => {
       expect(Number(await disk.getAttribute('data-free'))).toBeGreaterThan(0);
       expect(Number(await page.getByTestId('rss').getAttribute('data-bytes'))).toBeGreaterThan(0);
       expect(await page.locator('[data-testid="request-row"][data-api="Produce"]').count()).toBe(1);
+      // rates need a second sample (3 s later)
+      await page.waitForFunction("Number(document.getElementById('request-chart')?.dataset.samples ?? 0) >= 1", null, {
+        timeout: uiTimeoutMs,
+      });
       await shot(page, 'broker');
     } finally {
       await page.context().close();

@@ -3,6 +3,9 @@
 
 const $ = (id) => document.getElementById(id);
 const page = () => $('page');
+/** Replaces the page's content; null and false children (a viewer's missing admin controls) are skipped. */
+const render = (...nodes) =>
+  page().replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
 
 /** Builds an element: h('td', { class: 'num', dataset: { testid: 'x' } }, 'text', child). */
 function h(tag, attrs = {}, ...children) {
@@ -91,7 +94,7 @@ function showLogin() {
   $('nav').hidden = true;
   $('logout').hidden = true;
   $('user').textContent = '';
-  page().replaceChildren();
+  render();
 }
 
 function showApp(user) {
@@ -213,7 +216,7 @@ async function overview() {
     { id: 'throughput-rate', dataset: { testid: 'throughput-rate' }, class: 'muted' },
     'waiting for samples…',
   );
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Overview'),
     h(
       'p',
@@ -361,14 +364,14 @@ const palette = ['#e63946', '#2a9d8f', '#457b9d', '#f4a261', '#6a4c93', '#8ab17d
  * [{ t, v }] }]; x is time over the window the samples cover, y from 0 to the largest value.
  */
 export function drawSvgLines(svg, series) {
-  const width = 640;
+  // the drawing's units are the element's pixels, so text keeps its shape at any width
+  const width = Math.max(200, Math.round(svg.getBoundingClientRect().width) || 640);
   const height = 200;
   const left = 48;
   const bottom = 22;
   const top = 10;
   const right = 10;
   svg.setAttribute('viewBox', `0 0 ${width} ${height}`);
-  svg.setAttribute('preserveAspectRatio', 'none');
   svg.replaceChildren();
   const all = series.flatMap((x) => x.points);
   const max = Math.max(1, ...all.map((p) => p.v));
@@ -459,7 +462,7 @@ async function topics() {
   const body = h('tbody', {});
   const totals = h('p', { class: 'muted', dataset: { testid: 'topics-totals' } });
   const admin = isAdmin();
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Topics'),
     admin
       ? h(
@@ -630,7 +633,7 @@ async function topicDetail(name) {
       ),
     );
   }
-  page().replaceChildren(
+  render(
     h('h2', { dataset: { testid: 'topic-name' } }, `Topic ${t.name}`),
     h('p', {}, h('a', { href: `#/messages?topic=${enc}`, class: 'button' }, 'Browse messages'), ' '),
     wide(
@@ -702,7 +705,7 @@ async function topicDetail(name) {
 
 async function groups() {
   const rows = await api('/api/groups');
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Consumer groups'),
     wide(
       table(
@@ -800,7 +803,7 @@ async function groupDetail(name) {
       ),
     );
   };
-  page().replaceChildren(
+  render(
     h('h2', {}, `Group ${name}`),
     h(
       'p',
@@ -838,7 +841,7 @@ async function queues() {
       $('redrive-result').textContent = `Redrive failed: ${err.message}`;
     }
   };
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Queues ', h('button', { id: 'queues-refresh', type: 'button', onclick: () => route() }, 'Refresh')),
     table(
       'queues-table',
@@ -1052,7 +1055,7 @@ async function messages(params) {
     location.hash = `#/messages?${q}`;
   });
   const admin = isAdmin();
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Messages'),
     form,
     summary,
@@ -1172,7 +1175,7 @@ async function broker() {
   const requests = h('div', {});
   const svg = s('svg', { id: 'request-chart', 'data-testid': 'request-chart', class: 'chart', role: 'img' });
   const chartLegend = h('div', {});
-  page().replaceChildren(
+  render(
     h('h2', {}, 'Broker'),
     head,
     h('h3', {}, 'Disk (log directories)'),
