@@ -26,6 +26,7 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   },
   [ApiKey.AlterPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.ListPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
+  [ApiKey.DescribeLogDirs]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DeleteAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DescribeAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),

@@ -80,12 +80,63 @@ export function registerClusterRoutes(
     },
   });
 
+  addRoute(app, {
+    method: 'GET',
+    url: '/api/log-dirs',
+    summary: "Every broker's log directories: free and total bytes, replicas held and their bytes on disk",
+    role: 'viewer',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          dirs: listOf({
+            broker: int,
+            dir: str,
+            totalBytes: { type: ['integer', 'null'] },
+            usableBytes: { type: ['integer', 'null'] },
+            replicas: int,
+            sizeBytes: int,
+          }),
+          // brokers that gave no answer, and why
+          unreachable: listOf({ broker: int, error: str }),
+        },
+      },
+    },
+    handler: async () => {
+      const { dirs, unreachable } = await admin.describeLogDirs();
+      return {
+        dirs: dirs.map((d) => ({
+          broker: d.broker,
+          dir: d.dir,
+          totalBytes: d.totalBytes,
+          usableBytes: d.usableBytes,
+          replicas: d.replicas.length,
+          sizeBytes: d.replicas.reduce((n, r) => n + r.sizeBytes, 0),
+        })),
+        unreachable,
+      };
+    },
+  });
+
   /** Bytes on this broker's disk of the topic's partitions it holds. */
   const localSize = (topic: string, partitions: number): number => {
     let size = 0;
     for (let p = 0; p < partitions; p++) size += options.logs?.get(topic, p)?.sizeBytes ?? 0;
     return size;
   };
+  /** Bytes on disk of each topic over every replica of the cluster; undefined when no broker answered. */
+  const clusterSizes = async (): Promise<Map<string, number> | undefined> => {
+    try {
+      const { dirs } = await admin.describeLogDirs();
+      if (dirs.length === 0) return undefined;
+      const sizes = new Map<string, number>();
+      for (const d of dirs) for (const r of d.replicas) sizes.set(r.topic, (sizes.get(r.topic) ?? 0) + r.sizeBytes);
+      return sizes;
+    } catch {
+      return undefined;
+    }
+  };
+
   /**
    * Records/s of a topic since the previous call (bounded map): in from its partitions' high
    * watermarks (the cluster's metadata, so every leader's appends count), out through this broker.
@@ -116,7 +167,8 @@ export function registerClusterRoutes(
         partitions: int,
         replicationFactor: int,
         underReplicatedPartitions: int,
-        // this broker's view: its replicas' bytes on disk and the records through it
+        // bytes on disk of every replica in the cluster (DescribeLogDirs of each broker); a broker
+        // that does not answer is left out of the sum, and this broker's own logs are used if none answer
         sizeBytes: int,
         // the cluster's: records between log start and high watermark over every partition
         records: int,
@@ -128,7 +180,8 @@ export function registerClusterRoutes(
     },
     handler: async () => {
       const now = Date.now();
-      return (await admin.describeTopic()).map((t) => {
+      const [topics, sizes] = await Promise.all([admin.describeTopic(), clusterSizes()]);
+      return topics.map((t) => {
         let records = 0;
         let appended = 0;
         for (const p of t.partitions) {
@@ -140,7 +193,7 @@ export function registerClusterRoutes(
           partitions: t.partitions.length,
           replicationFactor: t.partitions[0]?.replicas.length ?? 0,
           underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
-          sizeBytes: localSize(t.name, t.partitions.length),
+          sizeBytes: sizes?.get(t.name) ?? (sizes ? 0 : localSize(t.name, t.partitions.length)),
           records,
           ...rates(t.name, appended, now),
         };

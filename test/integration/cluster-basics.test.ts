@@ -176,4 +176,51 @@ describe('cluster basics', () => {
       expect(leaderCopy.slice(0, hw).map((r) => r.value)).toEqual(read.map((r) => r.value?.toString()));
     }
   }, 90_000);
+
+  it("the console's topic sizes are the cluster's: every broker answers DescribeLogDirs for its replicas, and each HTTP API sums them", async () => {
+    const client = cluster.client();
+    const admin = client.admin();
+    await admin.createTopic({ topic: 'sized', partitions: 3, replicationFactor: 1 });
+    const producer = client.producer({ acks: -1 });
+    // a different count per partition, so no one broker's own replicas add up to the cluster's sum
+    for (const [partition, n] of [
+      [0, 1],
+      [1, 20],
+      [2, 300],
+    ] as const) {
+      await producer.send({
+        topic: 'sized',
+        messages: Array.from({ length: n }, (_, i) => ({ value: `record-${i}`, partition })),
+      });
+    }
+    const { dirs, unreachable } = await admin.describeLogDirs();
+    expect(unreachable).toEqual([]);
+    expect([...new Set(dirs.map((d) => d.broker))]).toEqual([1, 2, 3]);
+    const replicas = dirs.flatMap((d) =>
+      d.replicas.filter((r) => r.topic === 'sized').map((r) => ({ ...r, broker: d.broker })),
+    );
+    expect(replicas.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
+    const leaders = (await admin.describeTopic('sized')).partitions.map((p) => p.leader);
+    for (const r of replicas) expect(r.broker).toBe(leaders[r.partition]);
+    const total = replicas.reduce((n, r) => n + r.sizeBytes, 0);
+    for (const d of dirs) expect(d.totalBytes ?? 0).toBeGreaterThan(0);
+
+    const auth = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
+    for (const id of cluster.ids) {
+      const port = cluster.broker(id).httpPort;
+      const topics = (await (await fetch(`http://127.0.0.1:${port}/api/topics`, { headers: auth })).json()) as {
+        name: string;
+        sizeBytes: number;
+        records: number;
+      }[];
+      expect(
+        topics.find((t) => t.name === 'sized'),
+        `broker ${id}`,
+      ).toMatchObject({ sizeBytes: total, records: 321 });
+      const logDirs = (await (await fetch(`http://127.0.0.1:${port}/api/log-dirs`, { headers: auth })).json()) as {
+        dirs: { broker: number }[];
+      };
+      expect(logDirs.dirs.map((d) => d.broker)).toEqual([1, 2, 3]);
+    }
+  }, 60_000);
 });
