@@ -381,6 +381,10 @@ describe('web console in Chromium', () => {
       await disk.waitFor();
       expect(Number(await disk.getAttribute('data-free'))).toBeGreaterThan(0);
       expect(Number(await page.getByTestId('rss').getAttribute('data-bytes'))).toBeGreaterThan(0);
+      // every broker's disk (DescribeLogDirs): the one broker here, holding data
+      const clusterDisk = page.getByTestId('cluster-disk');
+      expect(await clusterDisk.count()).toBe(1);
+      expect(Number(await clusterDisk.first().getAttribute('data-size'))).toBeGreaterThan(0);
       expect(await page.locator('[data-testid="request-row"][data-api="Produce"]').count()).toBe(1);
       // rates need a second sample (3 s later)
       await page.waitForFunction("Number(document.getElementById('request-chart')?.dataset.samples ?? 0) >= 1", null, {

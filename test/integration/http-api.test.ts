@@ -113,6 +113,18 @@ describe('admin HTTP API', () => {
     const web = sized.find((t) => t.name === 'web-t');
     expect(web?.sizeBytes).toBeGreaterThan(0);
     expect(web?.messagesInPerSec).toBeGreaterThan(0);
+    // the log directory of the one broker: its file system's bytes and the replicas held there
+    const logDirs = (await (await call('/api/log-dirs', { headers: viewer })).json()) as {
+      dirs: { broker: number; totalBytes: number; usableBytes: number; replicas: number; sizeBytes: number }[];
+      unreachable: unknown[];
+    };
+    expect(logDirs.unreachable).toEqual([]);
+    expect(logDirs.dirs).toHaveLength(1);
+    const dir = logDirs.dirs[0];
+    expect(dir?.broker).toBe(0);
+    expect(dir?.totalBytes).toBeGreaterThanOrEqual(dir?.usableBytes ?? Number.POSITIVE_INFINITY);
+    expect(dir?.replicas).toBeGreaterThanOrEqual(2);
+    expect(dir?.sizeBytes).toBeGreaterThanOrEqual(web?.sizeBytes ?? Number.POSITIVE_INFINITY);
     const cluster = (await (await call('/api/cluster', { headers: viewer })).json()) as {
       brokers: { id: number; upSince: string | null }[];
     };

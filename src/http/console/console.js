@@ -497,7 +497,7 @@ async function topics() {
     h(
       'p',
       { class: 'muted small' },
-      'Records and in/s: the whole cluster (partition high watermarks). Size and out/s: this broker.',
+      'Records, size (every replica) and in/s: the whole cluster. Out/s: through this broker.',
     ),
   );
   const refresh = async () => {
@@ -1172,13 +1172,14 @@ async function broker() {
   const head = h('p', { dataset: { testid: 'broker-summary' } });
   const disks = h('div', {});
   const memory = h('div', {});
+  const clusterDisks = h('div', {});
   const requests = h('div', {});
   const svg = s('svg', { id: 'request-chart', 'data-testid': 'request-chart', class: 'chart', role: 'img' });
   const chartLegend = h('div', {});
   render(
     h('h2', {}, 'Broker'),
     head,
-    h('h3', {}, 'Disk (log directories)'),
+    h('h3', {}, "This broker's log directories"),
     disks,
     h('h3', {}, 'Memory'),
     memory,
@@ -1186,6 +1187,8 @@ async function broker() {
     svg,
     chartLegend,
     requests,
+    h('h3', {}, 'Disk of every broker'),
+    clusterDisks,
     h('h3', {}, 'Brokers in the cluster'),
     wide(
       table(
@@ -1212,6 +1215,34 @@ async function broker() {
     ),
   );
   const self = (cluster.brokers ?? []).find((b) => b.upSince);
+  const showClusterDisks = async () => {
+    const r = await api('/api/log-dirs');
+    clusterDisks.replaceChildren(
+      wide(
+        table(
+          'cluster-disks',
+          ['Broker', 'Log directory', 'Replicas', 'Data', 'Free', 'Total', 'Used'],
+          r.dirs.map((d) =>
+            h(
+              'tr',
+              { dataset: { testid: 'cluster-disk', broker: d.broker, size: d.sizeBytes } },
+              num(d.broker),
+              list(d.dir),
+              num(d.replicas),
+              num(formatBytes(d.sizeBytes)),
+              num(formatBytes(d.usableBytes)),
+              num(formatBytes(d.totalBytes)),
+              h('td', {}, d.totalBytes ? meter(d.totalBytes - (d.usableBytes ?? 0), d.totalBytes) : ''),
+            ),
+          ),
+        ),
+      ),
+      ...(r.unreachable.length
+        ? [h('p', { class: 'error' }, r.unreachable.map((u) => `broker ${u.broker}: ${u.error}`).join('; '))]
+        : []),
+    );
+  };
+  await showClusterDisks().catch((err) => clusterDisks.replaceChildren(h('p', { class: 'error' }, err.message)));
   let last;
   const rateHistory = new Map();
   const sample = async () => {
