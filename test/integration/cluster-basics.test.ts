@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/index.js';
 import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 
 let cluster: TestCluster;
 const cli = new CliRunner();
@@ -204,6 +205,49 @@ describe('cluster basics', () => {
     for (const r of replicas) expect(r.broker).toBe(leaders[r.partition]);
     const total = replicas.reduce((n, r) => n + r.sizeBytes, 0);
     for (const d of dirs) expect(d.totalBytes ?? 0).toBeGreaterThan(0);
+
+    // the same sizes over the Kafka listener: DescribeLogDirs v1 (hand-laid: null topics), read by hand
+    const viaKafka: { broker: number; partition: number; sizeBytes: number }[] = [];
+    for (const id of cluster.ids) {
+      const raw = await KafkaRawClient.connect(cluster.broker(id).kafkaPort);
+      try {
+        const body = await raw.call({ apiKey: 35, apiVersion: 1, body: Buffer.from('ffffffff', 'hex') });
+        let pos = 4; // throttle_time_ms
+        const int16 = () => {
+          pos += 2;
+          return body.readInt16BE(pos - 2);
+        };
+        const int32 = () => {
+          pos += 4;
+          return body.readInt32BE(pos - 4);
+        };
+        const str = () => {
+          const n = int16();
+          pos += n;
+          return body.subarray(pos - n, pos).toString('utf8');
+        };
+        for (let d = int32(); d > 0; d--) {
+          expect(int16()).toBe(0);
+          str(); // log dir
+          for (let t = int32(); t > 0; t--) {
+            const name = str();
+            for (let p = int32(); p > 0; p--) {
+              const partition = int32();
+              const size = Number(body.readBigInt64BE(pos));
+              pos += 17; // size, offset lag, is future
+              if (name === 'sized') viaKafka.push({ broker: id, partition, sizeBytes: size });
+            }
+          }
+        }
+        expect(pos).toBe(body.length);
+      } finally {
+        raw.close();
+      }
+    }
+    const byPartition = (a: { partition: number }, b: { partition: number }) => a.partition - b.partition;
+    expect(viaKafka.sort(byPartition)).toEqual(
+      replicas.map((r) => ({ broker: r.broker, partition: r.partition, sizeBytes: r.sizeBytes })).sort(byPartition),
+    );
 
     const auth = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
     for (const id of cluster.ids) {
