@@ -486,8 +486,9 @@ async function topics() {
           h(
             'tr',
             {},
-            ['Topic', 'Partitions', 'Replicas', 'Records', 'Size', 'In/s', 'Out/s', 'Under-replicated'].map((x) =>
-              h('th', {}, x),
+            // the columns a phone leaves out (class opt) are in the totals line above the table
+            ['Topic', 'Partitions', 'Replicas', 'Records', 'Size', 'In/s', 'Out/s', 'Under-replicated'].map((x, i) =>
+              h('th', { class: i === 2 || i === 6 ? 'opt' : undefined }, x),
             ),
           ),
         ),
@@ -514,11 +515,11 @@ async function topics() {
           },
           h('td', {}, h('a', { href: `#/topics/${encodeURIComponent(t.name)}` }, t.name)),
           num(t.partitions),
-          num(t.replicationFactor),
+          h('td', { class: 'num opt' }, t.replicationFactor),
           h('td', { class: 'num', dataset: { testid: 'topic-records' } }, t.records),
           h('td', { class: 'num', dataset: { testid: 'topic-size' } }, formatBytes(t.sizeBytes)),
           num(rate(t.messagesInPerSec)),
-          num(rate(t.messagesOutPerSec)),
+          h('td', { class: 'num opt' }, rate(t.messagesOutPerSec)),
           num(t.underReplicatedPartitions),
         ),
       ),
