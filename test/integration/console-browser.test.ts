@@ -14,6 +14,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Sluice } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { QueueFetchResponse, QueueSendResponse } from '../../src/protocol/native/queue-messages.js';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
@@ -86,7 +87,13 @@ async function deadLetter(c: RawClient, queue: string): Promise<void> {
 beforeAll(async () => {
   execFileSync('bash', [path.join(repoRoot, 'scripts/chromium.sh'), 'ensure'], { stdio: 'inherit', timeout: 300_000 });
   broker = await BrokerProcess.start({
-    overrides: ['http.port=0', 'queue.max.redeliveries=0', 'num.partitions=2', 'default.replication.factor=1'],
+    overrides: [
+      'http.port=0',
+      'queue.max.redeliveries=0',
+      'num.partitions=2',
+      'default.replication.factor=1',
+      'group.initial.rebalance.delay.ms=0',
+    ],
   });
   httpPort = await findHttpPort(broker);
 
@@ -379,6 +386,24 @@ describe('web console in Chromium', () => {
       );
       expect(top).toBeLessThan(20);
       await shot(page, 'group');
+
+      // a live member: its client id and its partitions on the group page
+      const client = new Sluice({ brokers: broker.address, clientId: 'console-live-client' });
+      try {
+        const consumer = client.consumer({ groupId: 'console-live', autoOffsetReset: 'earliest' });
+        await consumer.subscribe({ topics: ['console-orders'] });
+        for (let i = 0; i < 50 && consumer.assignment().length < 2; i++) await consumer.poll({ maxWaitMs: 100 });
+        expect(consumer.assignment()).toHaveLength(2);
+        await go(page, '#/groups/console-live');
+        const member = page.getByTestId('member-row');
+        expect(await member.count()).toBe(1);
+        expect(await member.textContent()).toContain('console-live-client');
+        expect(await member.textContent()).toContain('console-orders [0, 1]');
+        expect(await page.getByTestId('group-state').textContent()).toBe('Stable');
+        await shot(page, 'group-member');
+      } finally {
+        await client.close();
+      }
 
       // broker page: disk per log dir, RSS, request rates
       await go(page, '#/broker');
