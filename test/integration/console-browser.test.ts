@@ -365,8 +365,12 @@ describe('web console in Chromium', () => {
       expect(await page.getByTestId('lag-row').count()).toBe(2);
       // 3 more records on the partition the group has committed on (the CLI's producer picked it): the
       // page's next samples show the lag, and that partition's line climbs to it
-      const committed = page.locator('[data-testid="lag-row"][data-lag]').first();
-      const partition = Number(await committed.getAttribute('data-partition'));
+      // (data-lag is empty where the group has committed nothing)
+      const partition = Number(
+        await page.evaluate(
+          `[...document.querySelectorAll('[data-testid="lag-row"]')].find((r) => /^\\d+$/.test(r.dataset.lag)).dataset.partition`,
+        ),
+      );
       const before = Number(await page.getByTestId('total-lag').textContent());
       const produced = await page.evaluate(`Promise.all([0, 1, 2].map(() => fetch('/api/messages', {
         method: 'POST', headers: { 'content-type': 'application/json', 'x-requested-with': 'x' },

@@ -791,7 +791,7 @@ async function groupDetail(name) {
           offsets.map((o) =>
             h(
               'tr',
-              { dataset: { testid: 'lag-row', topic: o.topic, partition: o.partition, lag: o.lag } },
+              { dataset: { testid: 'lag-row', topic: o.topic, partition: o.partition, lag: o.lag ?? '' } },
               list(o.topic),
               num(o.partition),
               num(o.committed ?? '–'),
@@ -1182,14 +1182,14 @@ async function broker() {
     head,
     h('h3', {}, "This broker's log directories"),
     disks,
+    h('h3', {}, 'Disk of every broker'),
+    clusterDisks,
     h('h3', {}, 'Memory'),
     memory,
     h('h3', {}, 'Requests (native and Kafka listeners)'),
     svg,
     chartLegend,
     requests,
-    h('h3', {}, 'Disk of every broker'),
-    clusterDisks,
     h('h3', {}, 'Brokers in the cluster'),
     wide(
       table(
