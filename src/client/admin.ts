@@ -29,6 +29,7 @@ import {
   type ResetOffsetsResult,
   resetOffsets,
 } from './group-admin.js';
+import { describeLogDirs, type LogDirsOfCluster } from './log-dir-admin.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from './offsets.js';
 import {
   type CreatePartitionsOptions,
@@ -366,6 +367,11 @@ export class Admin {
    */
   reassignPartitions(options: ReassignPartitionsOptions): Promise<void> {
     return reassignPartitions(this.cluster, options);
+  }
+
+  /** Every broker's log directories: replicas held and their bytes on disk, free and total bytes (DescribeLogDirs). */
+  describeLogDirs(): Promise<LogDirsOfCluster> {
+    return describeLogDirs(this.cluster);
   }
 
   /** The partitions under reassignment (all, or those named), sorted. */

@@ -27,6 +27,7 @@
  *   DescribeConfigs        DescribeConfigs on the topic / the cluster (broker resources)
  *   (Incremental)AlterConfigs   AlterConfigs on the topic / the cluster
  *   Alter/ListPartitionReassignments   Alter / Describe on the cluster   CLUSTER_AUTHORIZATION_FAILED
+ *   DescribeLogDirs        Describe on the cluster                     CLUSTER_AUTHORIZATION_FAILED
  *   InitProducerId         IdempotentWrite on the cluster, or Write on any topic
  *   Create/DeleteAcls      Alter on the cluster; DescribeAcls: Describe on the cluster
  *   Alter/DescribeUserScramCredentials   Alter / Describe on the cluster

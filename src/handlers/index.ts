@@ -13,6 +13,7 @@ import { deleteGroupsHandler } from './delete-groups.js';
 import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
+import { describeLogDirsHandler } from './describe-log-dirs.js';
 import { fetchHandler } from './fetch.js';
 import {
   describeGroupsHandler,
@@ -58,6 +59,7 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.InitProducerId]: initProducerIdHandler,
   [ApiKey.OffsetForLeaderEpoch]: offsetForLeaderEpochHandler,
   [ApiKey.DescribeConfigs]: describeConfigsHandler,
+  [ApiKey.DescribeLogDirs]: describeLogDirsHandler,
   [ApiKey.AlterConfigs]: alterConfigsHandler,
   [ApiKey.IncrementalAlterConfigs]: incrementalAlterConfigsHandler,
   [ApiKey.DeleteGroups]: deleteGroupsHandler,

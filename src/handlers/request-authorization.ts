@@ -28,6 +28,7 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.ListPartitionReassignments]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   // between brokers only, like a follower's requests
   [ApiKey.BrokerHeartbeat]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.ClusterAction),
+  [ApiKey.DescribeLogDirs]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),
   [ApiKey.CreateAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DeleteAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Alter),
   [ApiKey.DescribeAcls]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.Describe),

@@ -6,7 +6,18 @@ import type { Sluice } from '../client/sluice.js';
 import type { Message } from '../client/types.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { HttpServerOptions } from './http-options.js';
-import { addRoute, int, ints, listOf, messageJson, messagesMax, nameParam, str } from './routes.js';
+import {
+  addRoute,
+  badRequest,
+  errorSchema,
+  int,
+  ints,
+  listOf,
+  messageJson,
+  messagesMax,
+  nameParam,
+  str,
+} from './routes.js';
 
 const partitionSchema = {
   type: 'object',
@@ -69,24 +80,80 @@ export function registerClusterRoutes(
     },
   });
 
+  addRoute(app, {
+    method: 'GET',
+    url: '/api/log-dirs',
+    summary: "Every broker's log directories: free and total bytes, replicas held and their bytes on disk",
+    role: 'viewer',
+    response: {
+      200: {
+        type: 'object',
+        properties: {
+          dirs: listOf({
+            broker: int,
+            dir: str,
+            totalBytes: { type: ['integer', 'null'] },
+            usableBytes: { type: ['integer', 'null'] },
+            replicas: int,
+            sizeBytes: int,
+          }),
+          // brokers that gave no answer, and why
+          unreachable: listOf({ broker: int, error: str }),
+        },
+      },
+    },
+    handler: async () => {
+      const { dirs, unreachable } = await admin.describeLogDirs();
+      return {
+        dirs: dirs.map((d) => ({
+          broker: d.broker,
+          dir: d.dir,
+          totalBytes: d.totalBytes,
+          usableBytes: d.usableBytes,
+          replicas: d.replicas.length,
+          sizeBytes: d.replicas.reduce((n, r) => n + r.sizeBytes, 0),
+        })),
+        unreachable,
+      };
+    },
+  });
+
   /** Bytes on this broker's disk of the topic's partitions it holds. */
   const localSize = (topic: string, partitions: number): number => {
     let size = 0;
     for (let p = 0; p < partitions; p++) size += options.logs?.get(topic, p)?.sizeBytes ?? 0;
     return size;
   };
-  /** Records/s in and out of a topic through this broker since the previous call (bounded map). */
-  const lastTotals = new Map<string, { at: number; in: number; out: number }>();
-  const rates = (topic: string, now: number): { messagesInPerSec: number; messagesOutPerSec: number } => {
-    const totals = options.metrics?.topicTotals(topic) ?? { in: 0, out: 0 };
+  /** Bytes on disk of each topic over every replica of the cluster; undefined when no broker answered. */
+  const clusterSizes = async (): Promise<Map<string, number> | undefined> => {
+    try {
+      const { dirs } = await admin.describeLogDirs();
+      if (dirs.length === 0) return undefined;
+      const sizes = new Map<string, number>();
+      for (const d of dirs) for (const r of d.replicas) sizes.set(r.topic, (sizes.get(r.topic) ?? 0) + r.sizeBytes);
+      return sizes;
+    } catch {
+      return undefined;
+    }
+  };
+
+  /**
+   * Records/s of a topic since the previous call (bounded map): in from its partitions' high
+   * watermarks (the cluster's metadata, so every leader's appends count), out through this broker.
+   */
+  const lastTotals = new Map<string, { at: number; records: number; out: number }>();
+  const rates = (
+    topic: string,
+    appended: number,
+    now: number,
+  ): { messagesInPerSec: number; messagesOutPerSec: number } => {
+    const out = options.metrics?.topicTotals(topic).out ?? 0;
     const last = lastTotals.get(topic);
-    if (last || lastTotals.size < 1000) lastTotals.set(topic, { at: now, in: totals.in, out: totals.out });
+    if (last || lastTotals.size < 1000) lastTotals.set(topic, { at: now, records: appended, out });
     if (!last || now <= last.at) return { messagesInPerSec: 0, messagesOutPerSec: 0 };
     const seconds = (now - last.at) / 1000;
-    return {
-      messagesInPerSec: Math.round((totals.in - last.in) / seconds),
-      messagesOutPerSec: Math.round((totals.out - last.out) / seconds),
-    };
+    const perSec = (n: number): number => Math.max(0, Math.round((n * 10) / seconds) / 10);
+    return { messagesInPerSec: perSec(appended - last.records), messagesOutPerSec: perSec(out - last.out) };
   };
 
   addRoute(app, {
@@ -100,22 +167,37 @@ export function registerClusterRoutes(
         partitions: int,
         replicationFactor: int,
         underReplicatedPartitions: int,
-        // this broker's view: its replicas' bytes on disk and the records through it
+        // bytes on disk of every replica in the cluster (DescribeLogDirs of each broker); a broker
+        // that does not answer is left out of the sum, and this broker's own logs are used if none answer
         sizeBytes: int,
+        // the cluster's: records between log start and high watermark over every partition
+        records: int,
+        // the cluster's: high watermarks' growth since the previous call of this route
         messagesInPerSec: { type: 'number' },
+        // through this broker since the previous call
         messagesOutPerSec: { type: 'number' },
       }),
     },
     handler: async () => {
       const now = Date.now();
-      return (await admin.describeTopic()).map((t) => ({
-        name: t.name,
-        partitions: t.partitions.length,
-        replicationFactor: t.partitions[0]?.replicas.length ?? 0,
-        underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
-        sizeBytes: localSize(t.name, t.partitions.length),
-        ...rates(t.name, now),
-      }));
+      const [topics, sizes] = await Promise.all([admin.describeTopic(), clusterSizes()]);
+      return topics.map((t) => {
+        let records = 0;
+        let appended = 0;
+        for (const p of t.partitions) {
+          records += Math.max(0, p.highWatermark - p.logStartOffset);
+          appended += Math.max(0, p.highWatermark);
+        }
+        return {
+          name: t.name,
+          partitions: t.partitions.length,
+          replicationFactor: t.partitions[0]?.replicas.length ?? 0,
+          underReplicatedPartitions: t.partitions.filter((p) => p.isr.length < p.replicas.length).length,
+          sizeBytes: sizes?.get(t.name) ?? (sizes ? 0 : localSize(t.name, t.partitions.length)),
+          records,
+          ...rates(t.name, appended, now),
+        };
+      });
     },
   });
   addRoute<{ Params: { name: string } }>(app, {
@@ -195,6 +277,31 @@ export function registerClusterRoutes(
     handler: async (req) => {
       await admin.alterTopicConfigs(req.params.name, req.body);
       return { name: req.params.name, configs: await admin.describeTopicConfigs(req.params.name) };
+    },
+  });
+  addRoute<{ Params: { name: string }; Body: { count: number } }>(app, {
+    method: 'POST',
+    url: '/api/topics/:name/partitions',
+    summary: "Raise a topic's partition count to `count` (partitions are only ever added)",
+    role: 'admin',
+    params: nameParam('name'),
+    body: {
+      type: 'object',
+      required: ['count'],
+      additionalProperties: false,
+      properties: { count: { type: 'integer', minimum: 1, maximum: 10000 } },
+    },
+    response: { 200: topicDescribeSchema, 400: errorSchema },
+    handler: async (req) => {
+      const name = req.params.name;
+      const now = (await admin.describeTopic(name)).partitions.length;
+      if (req.body.count <= now) {
+        throw badRequest(
+          `topic ${name} has ${now} partitions; count must be more than that (partitions cannot be removed)`,
+        );
+      }
+      await admin.createPartitions({ topic: name, count: req.body.count });
+      return admin.describeTopic(name);
     },
   });
   addRoute<{ Params: { name: string } }>(app, {

@@ -1,7 +1,11 @@
 /** The admin API's consumer groups (/api/groups): list, describe, reset offsets. */
 import type { FastifyInstance } from 'fastify';
 import type { Admin } from '../client/admin.js';
+import { consoleGroupsDescribedMax } from '../shared/limits.js';
 import { addRoute, anyObject, badRequest, errorSchema, int, listOf, nameParam, str } from './routes.js';
+
+/** Groups GET /api/groups describes at once. */
+const describeParallel = 10;
 
 export function registerGroupRoutes(app: FastifyInstance, admin: Admin): void {
   addRoute(app, {
@@ -9,8 +13,41 @@ export function registerGroupRoutes(app: FastifyInstance, admin: Admin): void {
     url: '/api/groups',
     summary: 'Every consumer group',
     role: 'viewer',
-    response: { 200: listOf({ group: str, state: str }) },
-    handler: async () => (await admin.listGroups()).map((g) => ({ group: g.group, state: g.state })),
+    response: {
+      200: listOf({
+        group: str,
+        state: str,
+        // null past the first consoleGroupsDescribedMax groups (src/shared/limits.ts) or when the describe failed
+        members: { type: ['integer', 'null'] },
+        // the sum of the known per-partition lags
+        totalLag: { type: ['integer', 'null'] },
+      }),
+    },
+    handler: async () => {
+      const groups = await admin.listGroups();
+      const described = new Map<string, { members: number; totalLag: number }>();
+      const first = groups.slice(0, consoleGroupsDescribedMax);
+      // a few at a time: each is a DescribeGroups and an OffsetFetch on its coordinator
+      for (let i = 0; i < first.length; i += describeParallel) {
+        await Promise.all(
+          first.slice(i, i + describeParallel).map(async (g) => {
+            try {
+              const d = await admin.describeGroup(g.group);
+              const totalLag = d.offsets.reduce((n, o) => n + (o.lag ?? 0), 0);
+              described.set(g.group, { members: d.members.length, totalLag });
+            } catch {
+              // listed but gone (or its coordinator moving): shown without members and lag
+            }
+          }),
+        );
+      }
+      return groups.map((g) => ({
+        group: g.group,
+        state: g.state,
+        members: described.get(g.group)?.members ?? null,
+        totalLag: described.get(g.group)?.totalLag ?? null,
+      }));
+    },
   });
   addRoute<{ Params: { group: string } }>(app, {
     method: 'GET',

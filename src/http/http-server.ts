@@ -19,6 +19,7 @@ import { type ConsoleDirectory, RecordsDirectory, StoreDirectory } from './conso
 import { registerGroupRoutes } from './group-routes.js';
 import type { HttpServerOptions } from './http-options.js';
 import { LoginGuard } from './login-guard.js';
+import { registerMessageRoutes } from './message-routes.js';
 import { openApiDocument } from './openapi.js';
 import { registerQueueRoutes } from './queue-routes.js';
 import { type Access, addRoute, anyObject, errorSchema, str } from './routes.js';
@@ -267,6 +268,7 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   registerGroupRoutes(app, admin);
   registerQueueRoutes(app, admin, config);
   registerMessageBrowser(app, client, admin);
+  registerMessageRoutes(app, client, admin);
 
   // ---- metrics, health, OpenAPI ----
   addRoute(app, {

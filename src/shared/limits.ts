@@ -503,3 +503,17 @@ export const corruptRangesRememberedMax = 16;
  * message.max.bytes) proves room for a typical batch; a probe never allocates more.
  */
 export const diskFullProbeBytesMax = 1024 * 1024;
+
+/**
+ * Records one console search (GET /api/messages/search) reads before it answers: the scan runs
+ * in the broker's own HTTP process over its native listener (~100k records/s), so 10,000 keeps a
+ * search near 0.1 s and its memory to one poll; the answer says how many it scanned and where to go on.
+ */
+export const messageSearchScanMax = 10_000;
+/** Records one poll of a console search asks for (the scan's memory at a time). */
+export const messageSearchPollMax = 500;
+/**
+ * Groups GET /api/groups describes for members and total lag (one DescribeGroups and
+ * OffsetFetch each): past this the list still names every group, with members and lag null.
+ */
+export const consoleGroupsDescribedMax = 200;

@@ -261,6 +261,29 @@ export class LogManager {
     }
   }
 
+  /**
+   * Each data directory with the partitions held there and their bytes on disk, and the file
+   * system's free and total bytes (undefined when statfs fails): what DescribeLogDirs answers.
+   */
+  dirReport(): {
+    dir: string;
+    space: DirSpace | undefined;
+    partitions: { topic: string; partition: number; sizeBytes: number }[];
+  }[] {
+    return [...this.dbs.keys()].map((dir) => {
+      let space: DirSpace | undefined;
+      try {
+        space = dirSpace(dir);
+      } catch {
+        space = undefined;
+      }
+      const partitions = [...this.logs.values()]
+        .filter((h) => h.dataDir === dir)
+        .map((h) => ({ topic: h.log.topic, partition: h.log.partition, sizeBytes: h.log.sizeBytes }));
+      return { dir, space, partitions };
+    });
+  }
+
   /** The first data directory's database: where broker-wide metadata (standalone topics) lives. */
   get metadataDb(): IndexDb {
     const [first] = this.dbs.values();

@@ -351,6 +351,12 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     malformed: [set('topics.0.partitions.0', 'zero'), set('topics.0.name', 5)],
   },
   {
+    apiKey: ApiKey.DescribeLogDirs,
+    name: 'DescribeLogDirs',
+    valid: { topics: [{ name: 'shapes', partitions: [0] }] },
+    malformed: [set('topics.0.partitions.0', 'zero'), set('topics.0.name', 5), set('topics', 'all')],
+  },
+  {
     apiKey: ApiKey.CreatePartitions,
     name: 'CreatePartitions',
     valid: { topics: [{ name: 'shapes', count: 2 }], timeoutMs: 1000, validateOnly: true },

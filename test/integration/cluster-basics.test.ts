@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { partitionForKey } from '../../src/index.js';
 import { CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
 import { TestCluster } from '../helpers/cluster.js';
+import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 
 let cluster: TestCluster;
 const cli = new CliRunner();
@@ -176,4 +177,94 @@ describe('cluster basics', () => {
       expect(leaderCopy.slice(0, hw).map((r) => r.value)).toEqual(read.map((r) => r.value?.toString()));
     }
   }, 90_000);
+
+  it("the console's topic sizes are the cluster's: every broker answers DescribeLogDirs for its replicas, and each HTTP API sums them", async () => {
+    const client = cluster.client();
+    const admin = client.admin();
+    await admin.createTopic({ topic: 'sized', partitions: 3, replicationFactor: 1 });
+    const producer = client.producer({ acks: -1 });
+    // a different count per partition, so no one broker's own replicas add up to the cluster's sum
+    for (const [partition, n] of [
+      [0, 1],
+      [1, 20],
+      [2, 300],
+    ] as const) {
+      await producer.send({
+        topic: 'sized',
+        messages: Array.from({ length: n }, (_, i) => ({ value: `record-${i}`, partition })),
+      });
+    }
+    const { dirs, unreachable } = await admin.describeLogDirs();
+    expect(unreachable).toEqual([]);
+    expect([...new Set(dirs.map((d) => d.broker))]).toEqual([1, 2, 3]);
+    const replicas = dirs.flatMap((d) =>
+      d.replicas.filter((r) => r.topic === 'sized').map((r) => ({ ...r, broker: d.broker })),
+    );
+    expect(replicas.map((r) => r.partition).sort()).toEqual([0, 1, 2]);
+    const leaders = (await admin.describeTopic('sized')).partitions.map((p) => p.leader);
+    for (const r of replicas) expect(r.broker).toBe(leaders[r.partition]);
+    const total = replicas.reduce((n, r) => n + r.sizeBytes, 0);
+    for (const d of dirs) expect(d.totalBytes ?? 0).toBeGreaterThan(0);
+
+    // the same sizes over the Kafka listener: DescribeLogDirs v1 (hand-laid: null topics), read by hand
+    const viaKafka: { broker: number; partition: number; sizeBytes: number }[] = [];
+    for (const id of cluster.ids) {
+      const raw = await KafkaRawClient.connect(cluster.broker(id).kafkaPort);
+      try {
+        const body = await raw.call({ apiKey: 35, apiVersion: 1, body: Buffer.from('ffffffff', 'hex') });
+        let pos = 4; // throttle_time_ms
+        const int16 = () => {
+          pos += 2;
+          return body.readInt16BE(pos - 2);
+        };
+        const int32 = () => {
+          pos += 4;
+          return body.readInt32BE(pos - 4);
+        };
+        const str = () => {
+          const n = int16();
+          pos += n;
+          return body.subarray(pos - n, pos).toString('utf8');
+        };
+        for (let d = int32(); d > 0; d--) {
+          expect(int16()).toBe(0);
+          str(); // log dir
+          for (let t = int32(); t > 0; t--) {
+            const name = str();
+            for (let p = int32(); p > 0; p--) {
+              const partition = int32();
+              const size = Number(body.readBigInt64BE(pos));
+              pos += 17; // size, offset lag, is future
+              if (name === 'sized') viaKafka.push({ broker: id, partition, sizeBytes: size });
+            }
+          }
+        }
+        expect(pos).toBe(body.length);
+      } finally {
+        raw.close();
+      }
+    }
+    const byPartition = (a: { partition: number }, b: { partition: number }) => a.partition - b.partition;
+    expect(viaKafka.sort(byPartition)).toEqual(
+      replicas.map((r) => ({ broker: r.broker, partition: r.partition, sizeBytes: r.sizeBytes })).sort(byPartition),
+    );
+
+    const auth = { authorization: `Basic ${Buffer.from('admin:admin').toString('base64')}` };
+    for (const id of cluster.ids) {
+      const port = cluster.broker(id).httpPort;
+      const topics = (await (await fetch(`http://127.0.0.1:${port}/api/topics`, { headers: auth })).json()) as {
+        name: string;
+        sizeBytes: number;
+        records: number;
+      }[];
+      expect(
+        topics.find((t) => t.name === 'sized'),
+        `broker ${id}`,
+      ).toMatchObject({ sizeBytes: total, records: 321 });
+      const logDirs = (await (await fetch(`http://127.0.0.1:${port}/api/log-dirs`, { headers: auth })).json()) as {
+        dirs: { broker: number }[];
+      };
+      expect(logDirs.dirs.map((d) => d.broker)).toEqual([1, 2, 3]);
+    }
+  }, 60_000);
 });

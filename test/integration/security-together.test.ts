@@ -369,6 +369,11 @@ describe('bob (Read on t only)', () => {
       /CLUSTER_AUTHORIZATION_FAILED/,
     );
     expectOneLineError(await as('bob', ['user', 'list']), /CLUSTER_AUTHORIZATION_FAILED/);
+    // the log directories (DescribeLogDirs) need Describe on the cluster too: every broker refuses bob
+    const dirs = await native('bob').admin().describeLogDirs();
+    expect(dirs.dirs).toEqual([]);
+    expect(dirs.unreachable.length).toBeGreaterThan(0);
+    for (const u of dirs.unreachable) expect(u.error).toMatch(/CLUSTER_AUTHORIZATION_FAILED/);
     const acls = JSON.parse(await ok(as('admin', ['acl', 'list', '--principal', 'User:bob', '--json']))) as {
       operation: string;
     }[];

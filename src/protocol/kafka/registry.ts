@@ -14,6 +14,7 @@ import { deleteTopicsApi } from './apis/delete-topics.js';
 import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
 import { describeGroupsApi } from './apis/describe-groups.js';
+import { describeLogDirsApi } from './apis/describe-log-dirs.js';
 import { describeUserScramCredentialsApi } from './apis/describe-user-scram-credentials.js';
 import { fetchApi } from './apis/fetch.js';
 import { findCoordinatorApi } from './apis/find-coordinator.js';
@@ -59,6 +60,7 @@ const apis: AnyKafkaApi[] = [
   incrementalAlterConfigsApi,
   createPartitionsApi,
   deleteRecordsApi,
+  describeLogDirsApi,
   deleteGroupsApi,
   describeAclsApi,
   createAclsApi,

@@ -23,6 +23,7 @@ export const ApiKey = {
   CreateAcls: 30,
   DeleteAcls: 31,
   DescribeConfigs: 32,
+  DescribeLogDirs: 35,
   AlterConfigs: 33,
   CreatePartitions: 37,
   DeleteGroups: 42,

@@ -27,6 +27,7 @@ import type {
   OffsetFetchResponse,
   SyncGroupResponse,
 } from './group-messages.js';
+import { type DescribeLogDirsResponse, describeLogDirsRequest } from './log-dir-messages.js';
 import type {
   AlterConfigsResponse,
   ApiVersionsResponse,
@@ -121,6 +122,7 @@ const rows = {
   [ApiKey.ListPartitionReassignments]: { ...v0, request: listPartitionReassignmentsRequest },
   [ApiKey.CreatePartitions]: { ...v0, request: createPartitionsRequest },
   [ApiKey.DeleteRecords]: { ...v0, request: deleteRecordsRequest },
+  [ApiKey.DescribeLogDirs]: { ...v0, request: describeLogDirsRequest },
   [ApiKey.DescribeAcls]: { ...v0, request: describeAclsRequest },
   [ApiKey.CreateAcls]: { ...v0, request: createAclsRequest },
   [ApiKey.DeleteAcls]: { ...v0, request: deleteAclsRequest },
@@ -166,6 +168,7 @@ interface Responses {
   [ApiKey.ListPartitionReassignments]: ListPartitionReassignmentsResponse;
   [ApiKey.CreatePartitions]: CreatePartitionsResponse;
   [ApiKey.DeleteRecords]: DeleteRecordsResponse;
+  [ApiKey.DescribeLogDirs]: DescribeLogDirsResponse;
   [ApiKey.DescribeAcls]: DescribeAclsResponse;
   [ApiKey.CreateAcls]: CreateAclsResponse;
   [ApiKey.DeleteAcls]: DeleteAclsResponse;
