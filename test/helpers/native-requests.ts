@@ -357,6 +357,12 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     malformed: [set('topics.0.partitions.0', 'zero'), set('topics.0.name', 5), set('topics', 'all')],
   },
   {
+    apiKey: ApiKey.BrokerHeartbeat,
+    name: 'BrokerHeartbeat',
+    valid: { brokerId: 1 },
+    malformed: [set('brokerId', 'one'), set('brokerId', 1.5), set('brokerId', null)],
+  },
+  {
     apiKey: ApiKey.CreatePartitions,
     name: 'CreatePartitions',
     valid: { topics: [{ name: 'shapes', count: 2 }], timeoutMs: 1000, validateOnly: true },

@@ -379,22 +379,22 @@ export class Controller {
    */
   private onProbe(id: number, verdict: ProbeVerdict, why: string): void {
     if (this.stopped) return;
-    const wasMajority = this.inMajority();
+    const wasMinority = this.inMinority();
     this.silent.delete(id);
     this.refused.delete(id);
     if (verdict === 'silent') this.silent.add(id);
     if (verdict === 'refused') this.refused.add(id);
     if (!this.active) {
-      // a silent controller may be alive beyond a cut that isolates us: only the majority side replaces it
-      if (verdict !== 'up' && id === this.current && (verdict === 'refused' || this.inMajority())) {
+      // a silent controller may be alive beyond a cut that isolates us: a broker on the minority side does not replace it
+      if (verdict !== 'up' && id === this.current && (verdict === 'refused' || !this.inMinority())) {
         void this.enqueue(() => this.controllerGone(id, why));
-      } else if (!wasMajority && this.inMajority()) {
-        // back on the majority side: stand in the election we sat out (if nobody has won it meanwhile)
+      } else if (wasMinority && !this.inMinority()) {
+        // no longer on the minority side: stand in the election we sat out (if nobody has won it meanwhile)
         void this.enqueue(() => this.elect());
       }
       return;
     }
-    if (verdict === 'silent' && !this.inMajority()) {
+    if (verdict === 'silent' && this.inMinority()) {
       // most brokers silent at once: the cut is more likely ours than theirs. Fencing them would move
       // their ISR memberships to us and stall the cluster for the cut's length; stepping down lets the
       // majority side elect a controller that fences us instead.
@@ -421,19 +421,21 @@ export class Controller {
   }
 
   /**
-   * Whether this broker is on the majority side of a possible network cut:
-   * the brokers answering its probes (itself included) outnumber the silent
-   * ones (alive perhaps, beyond the cut). Dead brokers (refused connections)
-   * are on no side. Brokers not judged yet count as answering.
+   * Whether this broker is on the minority side of a possible network cut:
+   * fewer brokers answer its probes (itself included) than are silent (alive
+   * perhaps, beyond the cut). Dead brokers (refused connections) are on no
+   * side; brokers not judged yet count as answering. A tie (two brokers that
+   * cannot hear each other) is no minority: ZooKeeper, which holds
+   * /controller, decides between them as before.
    */
-  private inMajority(): boolean {
+  private inMinority(): boolean {
     let silent = 0;
     let answering = 1;
     for (const id of this.probed) {
       if (this.silent.has(id)) silent++;
       else if (!this.refused.has(id)) answering++;
     }
-    return answering > silent;
+    return answering < silent;
   }
 
   private track(brokers: readonly ProbedBroker[]): void {
@@ -466,7 +468,7 @@ export class Controller {
    * On a broker that is not the controller: probe every other registered
    * broker, the controller among them (its death would otherwise wait for its
    * session to expire, and with it every fence the controller would make); the
-   * others tell which side of a network cut this broker is on (inMajority).
+   * others tell which side of a network cut this broker is on (inMinority).
    * The list is read again on every change of /brokers/ids.
    */
   private async trackPeers(): Promise<void> {
@@ -538,8 +540,8 @@ export class Controller {
         throw new SluiceError(ErrorCode.Timeout, 'controller election did not settle after 100 attempts');
       let won = false;
       // a broker cut off from most of the others sits the election out: it could not fence them, and they
-      // would replace it (onProbe stands again once it hears from a majority)
-      const stands = this.inMajority();
+      // would replace it (onProbe stands again once it is no longer on the minority side)
+      const stands = !this.inMinority();
       try {
         if (stands) {
           await this.zk.create(controllerPath, JSON.stringify(controllerZnode(this.brokerId)), 'ephemeral');
@@ -557,7 +559,7 @@ export class Controller {
       }
       const node = await this.zk.get(controllerPath);
       if (!node && !stands) {
-        // nobody controls for now; the watch armed above (or a majority regained) runs the election again
+        // nobody controls for now; the watch armed above (or leaving the minority side) runs the election again
         this.active = false;
         this.current = -1;
         await this.trackPeers();
