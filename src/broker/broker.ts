@@ -418,6 +418,7 @@ export class Broker {
       config: this.config,
       logger: this.logger,
       peers: () => coordinator.brokers(),
+      registrationZxid: () => coordinator.registrationZxid,
       onExpired: (peerId) => {
         if (coordinator.abandonExpiredSession()) {
           this.logger.warn(

@@ -113,11 +113,14 @@ export interface Coordinator {
    */
   onLeadershipDoubt?(listener: (inDoubt: boolean) => void): () => void;
   /**
-   * This broker's view of another broker's registration (BrokerHeartbeat):
-   * whether this broker's own connection to the coordination service is up,
-   * and whether it sees `brokerId` registered. Optional: standalone has no peers.
+   * Another broker's registration (BrokerHeartbeat), read from the
+   * coordination service now: whether this broker's own connection to it is
+   * up, and whether `brokerId`'s registration created at `registrationZxid`
+   * still exists. Optional: standalone has no peers.
    */
-  registrationOf?(brokerId: number): { connected: boolean; registered: boolean };
+  registrationOf?(brokerId: number, registrationZxid: number): Promise<{ connected: boolean; registered: boolean }>;
+  /** The zxid that created this broker's current registration (undefined while unregistered). */
+  readonly registrationZxid?: number | undefined;
   /**
    * A peer connected to ZooKeeper no longer sees this broker's registration
    * while this broker cannot reach ZooKeeper: the session has expired there.

@@ -1,9 +1,10 @@
 /**
  * While this broker cannot reach ZooKeeper (the coordinator's leadership
- * doubt, issue 18), it asks its peers, one per tick, whether they still see
- * its registration (BrokerHeartbeat). ZooKeeper deletes a session's ephemeral
- * registration only when the session has ended, so a peer that is itself
- * connected and no longer sees it proves this broker's session expired: the
+ * doubt, issue 18), it asks its peers, one per tick, whether its registration
+ * (the znode created at its registration zxid) still exists (BrokerHeartbeat;
+ * the peer reads ZooKeeper then, not a cache). ZooKeeper deletes a session's
+ * ephemeral registration only when the session has ended, so a peer that is
+ * itself connected and finds it gone proves this broker's session expired: the
  * controller has by then moved this broker's leaderships. The broker then
  * resigns at once (the session-lost path) instead of leading on until its
  * own connection returns — which, for a broker cut from ZooKeeper but not
@@ -28,6 +29,8 @@ export interface RegistrationWatchOptions {
   logger: Logger;
   /** The other brokers as last known (the coordinator's cache). */
   peers: () => readonly BrokerEndpoint[];
+  /** The zxid that created this broker's registration (undefined: not registered, nothing to ask). */
+  registrationZxid: () => number | undefined;
   /** A connected peer no longer sees this broker's registration. */
   onExpired: (peerId: number) => void;
   tls?: TlsConnectOptions;
@@ -66,7 +69,8 @@ export class RegistrationWatch {
   private async tick(): Promise<void> {
     if (!this.running || this.asking) return this.schedule();
     const peers = this.options.peers().filter((p) => p.nodeId !== this.options.brokerId);
-    if (peers.length === 0) return this.schedule();
+    const registrationZxid = this.options.registrationZxid();
+    if (peers.length === 0 || registrationZxid === undefined) return this.schedule();
     const peer = peers[this.next++ % peers.length] as BrokerEndpoint;
     this.asking = true;
     try {
@@ -74,7 +78,7 @@ export class RegistrationWatch {
       await connection.connect();
       const answer = await connection.request(
         ApiKey.BrokerHeartbeat,
-        { brokerId: this.options.brokerId },
+        { brokerId: this.options.brokerId, registrationZxid },
         { timeoutMs: registrationCheckIntervalMs },
       );
       if (this.running && answer.errorCode === 0 && answer.connected && !answer.registered) {

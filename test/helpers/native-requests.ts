@@ -359,8 +359,8 @@ export const nativeRequestExamples: NativeRequestExample[] = [
   {
     apiKey: ApiKey.BrokerHeartbeat,
     name: 'BrokerHeartbeat',
-    valid: { brokerId: 1 },
-    malformed: [set('brokerId', 'one'), set('brokerId', 1.5), set('brokerId', null)],
+    valid: { brokerId: 1, registrationZxid: 7 },
+    malformed: [set('brokerId', 'one'), set('brokerId', 1.5), set('registrationZxid', null)],
   },
   {
     apiKey: ApiKey.CreatePartitions,

@@ -157,6 +157,8 @@ export class ZooKeeperCoordinator implements Coordinator {
   private readonly doubtListeners = new Set<(inDoubt: boolean) => void>();
   /** The ZooKeeper client's connection is up (between its 'connected' and 'disconnected' events). */
   private zkConnected = false;
+  /** The zxid that created this session's registration (BrokerHeartbeat names it). */
+  registrationZxid: number | undefined;
   private readonly deleteListeners = new Set<(topic: string) => void>();
   private readonly configListeners = new Set<TopicConfigListener>();
   /** The watch-driven cache's refreshes: one queue, one armed watch per path (watched-refreshes.ts). */
@@ -332,14 +334,28 @@ export class ZooKeeperCoordinator implements Coordinator {
     return () => this.doubtListeners.delete(listener);
   }
 
-  registrationOf(brokerId: number): { connected: boolean; registered: boolean } {
-    const connected = !this.closed && this.zkConnected && this.zk !== undefined && !this.zk.isClosed;
-    return { connected, registered: this.brokerMap.has(brokerId) };
+  /**
+   * A direct read, not the /brokers/ids cache: a cache that has not caught up
+   * with a registration would falsely tell a broker its session is gone. A
+   * failed read answers "not connected" (proves nothing).
+   */
+  async registrationOf(
+    brokerId: number,
+    registrationZxid: number,
+  ): Promise<{ connected: boolean; registered: boolean }> {
+    const zk = this.zk;
+    if (this.closed || !this.zkConnected || !zk || zk.isClosed) return { connected: false, registered: false };
+    try {
+      const node = await zk.get(brokerPath(brokerId));
+      return { connected: this.zkConnected, registered: node?.createdZxid === registrationZxid };
+    } catch {
+      return { connected: false, registered: false };
+    }
   }
 
   abandonExpiredSession(): boolean {
     const zk = this.zk;
-    if (this.closed || this.zkConnected || !zk || zk.isClosed) return false;
+    if (this.closed || this.zkConnected || !zk || zk.isClosed || this.registrationZxid === undefined) return false;
     // closing emits 'closed', which runs the session-lost path (open(): stop the controller, tell the listeners)
     void zk.close();
     return true;
@@ -437,9 +453,10 @@ export class ZooKeeperCoordinator implements Coordinator {
     }
   }
 
-  private register(zk: ZkClient): Promise<void> {
+  private async register(zk: ZkClient): Promise<void> {
     const { host, port, kafkaPort } = this.options.endpoint;
-    return registerBroker(zk, {
+    this.registrationZxid = undefined;
+    await registerBroker(zk, {
       brokerId: this.brokerId,
       host,
       port,
@@ -452,6 +469,7 @@ export class ZooKeeperCoordinator implements Coordinator {
       onWaiting: (info) => this.options.onWaitingForPreviousSession?.(info),
       cancelled: () => this.closed,
     });
+    this.registrationZxid = (await zk.get(brokerPath(this.brokerId)))?.createdZxid;
   }
 
   /**

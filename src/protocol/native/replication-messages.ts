@@ -5,7 +5,7 @@
  */
 import type { ErrorFields } from './messages.js';
 import type * as shapes from './request-shapes.js';
-import { type Infer, int32, object } from './shape.js';
+import { type Infer, int32, int64, object } from './shape.js';
 
 /**
  * BrokerHeartbeat (native only, key 63): a broker that cannot reach ZooKeeper
@@ -14,12 +14,19 @@ import { type Infer, int32, object } from './shape.js';
  * deletes a session's ephemeral nodes only when it ends): the asking broker
  * then stops leading at once instead of when its connection returns.
  */
-export const brokerHeartbeatRequest = object({ brokerId: int32 });
+export const brokerHeartbeatRequest = object({
+  brokerId: int32,
+  /**
+   * The zxid that created the asker's registration znode: a registration of
+   * another session (the broker re-registered) is not the asker's.
+   */
+  registrationZxid: int64,
+});
 export type BrokerHeartbeatRequest = Infer<typeof brokerHeartbeatRequest>;
 export interface BrokerHeartbeatResponse extends ErrorFields {
   /** The answering broker's own ZooKeeper connection is up (else its view proves nothing). */
   connected: boolean;
-  /** Its view of ZooKeeper holds the asker's registration. */
+  /** ZooKeeper, read now, holds the asker's registration (the one created at registrationZxid). */
   registered: boolean;
 }
 
