@@ -246,15 +246,15 @@ export class Cluster {
     return this.connectionTo(address, purpose);
   }
 
-  /** The number of connections open or opening to `address`: at most 2 (default and fetch). */
-  connectionCount(address: BrokerAddress): number {
+  /** The connections open or opening to `address`: at most 2 (default and fetch). */
+  connectionsTo(address: BrokerAddress): Connection[] {
     const broker = addressText(address);
-    let n = 0;
+    const out: Connection[] = [];
     for (const purpose of ['default', 'fetch'] as const) {
       const conn = this.connections.get(connectionKey(broker, purpose));
-      if (conn && !conn.isClosed) n++;
+      if (conn && !conn.isClosed) out.push(conn);
     }
-    return n;
+    return out;
   }
 
   /** The controller's connection, or any broker's when no controller is known. */
