@@ -1,6 +1,13 @@
 /**
  * What the client knows of the cluster: the brokers, a metadata cache per
- * topic, one connection per broker, and the retry and reconnect rules.
+ * topic, the connections to each broker, and the retry and reconnect rules.
+ *
+ * At most two connections per broker: the default one for every request,
+ * and a 'fetch' one for the consumer's long-polling fetches. Responses come
+ * in request order on a connection, so a fetch waiting up to maxWaitMs for
+ * data would hold back every produce acknowledgement (and heartbeat, commit,
+ * metadata answer) sent after it on the same socket; librdkafka likewise
+ * fetches on a connection of its own.
  *
  * When an open connection breaks, the client emits `transportInterrupted`,
  * drops the metadata it learned through it, and reconnects in the background
@@ -37,6 +44,18 @@ export interface ClusterOptions {
   sasl?: ClientSaslOptions;
 }
 
+/**
+ * Which of a broker's connections a request goes on: 'fetch' for long-polling fetches (they may
+ * wait maxWaitMs for data), 'default' for everything else.
+ */
+export type ConnectionPurpose = 'default' | 'fetch';
+
+/** The connection map's key of (broker address, purpose). */
+const fetchSuffix = '#fetch';
+function connectionKey(address: string, purpose: ConnectionPurpose): string {
+  return purpose === 'default' ? address : `${address}${fetchSuffix}`;
+}
+
 export interface TopicInfo {
   name: string;
   /** Sorted by partition number. */
@@ -65,6 +84,7 @@ export class Cluster {
   private readonly options: ClusterOptions;
   private readonly bootstrap: BrokerAddress[];
   private readonly brokersById = new Map<number, BrokerAddress>();
+  /** Keyed by connectionKey(): at most one per (broker, purpose), so at most two per broker. */
   private readonly connections = new Map<string, Connection>();
   /** Broker address -> until when it is tried last for any-broker requests (its connection broke). */
   private readonly suspectUntil = new Map<string, number>();
@@ -127,10 +147,11 @@ export class Cluster {
     return out;
   }
 
-  /** The open connection to `address`, opening it when needed. */
-  async connectionTo(address: BrokerAddress): Promise<Connection> {
+  /** The open connection to `address` for `purpose`, opening it when needed. */
+  async connectionTo(address: BrokerAddress, purpose: ConnectionPurpose = 'default'): Promise<Connection> {
     if (this.closed) throw closedError('the client');
-    const key = addressText(address);
+    const broker = addressText(address);
+    const key = connectionKey(broker, purpose);
     let conn = this.connections.get(key);
     if (!conn || conn.isClosed) {
       conn = new Connection({
@@ -141,7 +162,7 @@ export class Cluster {
         requestTimeoutMs: this.options.requestTimeoutMs,
         maxInFlight: this.options.maxInFlight,
         ...(this.options.tls ? { tls: this.options.tls } : {}),
-        onClose: (err) => this.onConnectionLost(key, err),
+        onClose: (err) => this.onConnectionLost(key, broker, err),
         ...(this.options.sasl ? { sasl: this.options.sasl } : {}),
       });
       this.connections.set(key, conn);
@@ -155,7 +176,7 @@ export class Cluster {
     }
     if (!wasOpen && this.interrupted && !this.closed) {
       this.interrupted = false;
-      this.options.emit('transportResumed', { broker: key });
+      this.options.emit('transportResumed', { broker });
     }
     return conn;
   }
@@ -176,7 +197,10 @@ export class Cluster {
    * asking it first would cost a whole request timeout every time.
    */
   async anyConnection(): Promise<Connection> {
-    for (const [key, conn] of this.connections) if (conn.isOpen && !this.isSuspect(key)) return conn;
+    for (const [key, conn] of this.connections) {
+      // a fetch connection may be waiting on a long poll: other requests go on the default one
+      if (conn.isOpen && !key.endsWith(fetchSuffix) && !this.isSuspect(key)) return conn;
+    }
     let last: unknown;
     const causes: string[] = [];
     const ordered = this.candidates();
@@ -210,7 +234,8 @@ export class Cluster {
     throw markRetriable(new SluiceError(ErrorCode.BrokerUnreachable, `no broker reachable${why}`, { cause: last }));
   }
 
-  async brokerConnection(nodeId: number): Promise<Connection> {
+  /** The connection to broker `nodeId` for `purpose` ('fetch': long-polling fetches only). */
+  async brokerConnection(nodeId: number, purpose: ConnectionPurpose = 'default'): Promise<Connection> {
     let address = this.brokersById.get(nodeId);
     if (!address) {
       await this.refreshMetadata([]);
@@ -218,7 +243,18 @@ export class Cluster {
     }
     if (!address)
       throw markRetriable(new SluiceError(ErrorCode.BrokerUnreachable, `broker ${nodeId} is not in the metadata`));
-    return this.connectionTo(address);
+    return this.connectionTo(address, purpose);
+  }
+
+  /** The connections open or opening to `address`: at most 2 (default and fetch). */
+  connectionsTo(address: BrokerAddress): Connection[] {
+    const broker = addressText(address);
+    const out: Connection[] = [];
+    for (const purpose of ['default', 'fetch'] as const) {
+      const conn = this.connections.get(connectionKey(broker, purpose));
+      if (conn && !conn.isClosed) out.push(conn);
+    }
+    return out;
   }
 
   /** The controller's connection, or any broker's when no controller is known. */
@@ -373,14 +409,14 @@ export class Cluster {
     }
   }
 
-  private onConnectionLost(key: string, err: Error): void {
+  private onConnectionLost(key: string, broker: string, err: Error): void {
     this.connections.delete(key);
-    this.suspectUntil.set(key, Date.now() + clientSuspectBrokerMs);
+    this.suspectUntil.set(broker, Date.now() + clientSuspectBrokerMs);
     this.invalidate();
     if (this.closed) return;
     if (!this.interrupted) {
       this.interrupted = true;
-      this.options.emit('transportInterrupted', { broker: key, error: err });
+      this.options.emit('transportInterrupted', { broker, error: err });
     }
     void this.reconnectLoop();
   }

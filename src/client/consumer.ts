@@ -830,7 +830,9 @@ export class Consumer {
       body.generationId = generationId;
       body.memberId = m.memberId;
     }
-    const conn = await this.cluster.brokerConnection(leader);
+    // a long poll goes on the broker's fetch connection: produce acknowledgements, heartbeats and
+    // commits on the default one are not held behind it (responses come in request order)
+    const conn = await this.cluster.brokerConnection(leader, maxWaitMs > 0 ? 'fetch' : 'default');
     const res = await conn.request(ApiKey.Fetch, body, {
       timeoutMs: this.cluster.requestTimeoutMs + maxWaitMs,
     });

@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Cluster } from '../../src/client/cluster.js';
 import { partitionForKey } from '../../src/client/partitioner.js';
 import { type ConsumerRecord, ErrorCode, type RecordMetadata, Sluice } from '../../src/index.js';
 import { cliCommand } from '../helpers/broker-process.js';
@@ -273,6 +274,48 @@ describe('client against a real broker', () => {
     let fresh: ConsumerRecord[] = [];
     for (let i = 0; i < 50 && fresh.length === 0; i++) fresh = await late.poll();
     expect(fresh.map((r) => r.value?.toString())).toEqual(['new']);
+  });
+
+  it('a long-polling fetch does not hold back produce acknowledgements on the same client (own connection, at most 2 per broker)', async () => {
+    const broker = await startBroker();
+    const sluice = client(broker.port);
+    // the client's connection pool (not public API): which connections it holds to the broker
+    const cluster = (sluice as unknown as { cluster: Cluster }).cluster;
+    const address = { host: '127.0.0.1', port: broker.port };
+    const admin = sluice.admin();
+    await admin.createTopic({ topic: 'idle', partitions: 1 });
+    await admin.createTopic({ topic: 'busy', partitions: 1 });
+    const producer = sluice.producer({ acks: 1, lingerMs: 0 });
+    await producer.send({ topic: 'busy', messages: [{ value: 'warm-up' }] }); // metadata known, nothing left to ask
+    const consumer = sluice.consumer({ maxWaitMs: 1 });
+    consumer.assign([{ topic: 'idle', partition: 0 }]);
+    expect(await consumer.poll({ maxWaitMs: 1 })).toEqual([]); // the position is resolved: next comes only a Fetch
+
+    // a long poll on the idle partition: the broker holds it for up to maxWaitMs
+    let pollSettled = false;
+    const polling = consumer.poll({ maxWaitMs: 25_000 }).finally(() => {
+      pollSettled = true;
+    });
+    for (let i = 0; i < 2_000 && !cluster.connectionsTo(address).some((c) => c.inFlight > 0); i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    expect(cluster.connectionsTo(address).some((c) => c.inFlight > 0)).toBe(true); // the Fetch is at the broker
+
+    // acks=1 on the same client: answered while the fetch still waits (not queued behind its response)
+    const [ack] = await producer.send({ topic: 'busy', messages: [{ value: 'while polling' }] });
+    expect(ack?.offset).toBe(1);
+    // the Fetch is still unanswered (on one shared connection its response had to come first)
+    expect(cluster.connectionsTo(address).some((c) => c.inFlight > 0)).toBe(true);
+    expect(pollSettled).toBe(false);
+    expect(cluster.connectionsTo(address)).toHaveLength(2); // default + fetch, no more
+
+    // a record on the idle partition ends the long poll
+    await producer.send({ topic: 'idle', messages: [{ value: 'wake' }] });
+    const got = await polling;
+    expect(got.map((r) => r.value?.toString())).toEqual(['wake']);
+    expect(cluster.connectionsTo(address).length).toBeLessThanOrEqual(2);
+    await sluice.close();
+    expect(cluster.connectionsTo(address)).toHaveLength(0);
   });
 
   it('backpressure: a small buffer makes send() wait, and everything still arrives', async () => {
