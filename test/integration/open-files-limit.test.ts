@@ -3,7 +3,7 @@
  * `prlimit --nofile=1200:1200` (BrokerProcess nofile) is asked for a topic of more partitions
  * than it has file descriptors. The creation is answered KAFKA_STORAGE_ERROR (it used to be
  * answered "created" while the broker logged EMFILE for hundreds of partitions) and undone: the
- * topic does not exist, the descriptors are given back. The broker keeps serving the topic it had
+ * topic does not exist, the descriptors are given back. The start-up summary names the limit. The broker keeps serving the topic it had
  * and new small ones, and starts again with its data.
  */
 import fs from 'node:fs';
@@ -44,6 +44,13 @@ afterAll(async () => {
 describe('a creation beyond the open files limit', () => {
   it('is answered KAFKA_STORAGE_ERROR and undone; the broker keeps serving and starts again', async () => {
     expect(fs.readFileSync(`/proc/${broker.pid}/limits`, 'utf8')).toMatch(new RegExp(`Max open files\\s+${nofile}\\s`));
+    // the start-up summary names the limit and the files open
+    const summary = broker.recentOutput
+      .split('\n')
+      .filter((line) => line.includes('"broker listening"'))
+      .map((line) => JSON.parse(line) as { openFilesLimit?: number; openFiles?: number })[0];
+    expect(summary?.openFilesLimit).toBe(nofile);
+    expect(summary?.openFiles).toBeGreaterThan(0);
     await sluice.admin().createTopic({ topic: 'kept', partitions: 1 });
     await sluice.producer({ acks: -1 }).send({ topic: 'kept', messages: [{ value: 'before' }] });
 
