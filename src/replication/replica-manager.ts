@@ -107,8 +107,8 @@ export class ReplicaManager {
 
   /**
    * Applies the current state of every partition of `topic` (after creating it here). With
-   * `failOnError`, a partition whose state could not be applied here (its log could not be made:
-   * too many open files, EMFILE) fails the call with KAFKA_STORAGE_ERROR, so a creation does not
+   * `failOnError`, a partition whose state could not be applied here for a storage failure (its
+   * log could not be made: too many open files, EMFILE) fails the call with KAFKA_STORAGE_ERROR, so a creation does not
    * answer success for partitions this broker cannot serve (issue 20 item 5).
    */
   async applyTopic(topic: string, failOnError = false): Promise<void> {
@@ -119,7 +119,8 @@ export class ReplicaManager {
       const state = this.options.coordinator.partitionState(topic, p);
       if (state) pending.push(this.applyReporting(state));
     }
-    const failures = (await Promise.all(pending)).filter((err) => err !== undefined);
+    // only storage failures: a state change lost to a coordination race was logged and is retried by the next event
+    const failures = (await Promise.all(pending)).filter(storageFailure);
     if (failOnError && failures.length > 0) {
       const first = failures[0];
       throw new SluiceError(
@@ -736,4 +737,11 @@ export class ReplicaManager {
     for (const replica of this.replicas.values()) replica.close('the broker is shutting down');
     await Promise.all([...this.chains.values()]);
   }
+}
+
+/** A file system's refusal (EMFILE, ENFILE, EACCES, EIO, ...) or a storage error: the partition has no log here. */
+function storageFailure(err: unknown): boolean {
+  if (isSluiceError(err, ErrorCode.StorageError)) return true;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }
