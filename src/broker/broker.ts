@@ -32,6 +32,7 @@ import { ReplicaManager } from '../replication/replica-manager.js';
 import type { QuotaRecord } from '../security/quotas.js';
 import { type SaslMechanism, type SecurityProtocol, usesSasl, usesTls } from '../security/security-protocol.js';
 import type { ConnectionSasl } from '../server/connection.js';
+import { openFilesUse } from '../server/connection-quotas.js';
 import { kafkaCodec } from '../server/kafka-codec.js';
 import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
@@ -284,6 +285,8 @@ export class Broker {
       // "leading partition" / "following partition" line at start is at debug), how long the start took
       const roles = replicas.roleCounts();
       const at = (a: { host: string; port: number }): string => `${a.host}:${a.port}`;
+      const files = openFilesUse();
+      if (files.warning) this.logger.warn({ openFiles: files.open, openFilesLimit: files.limit }, files.warning);
       this.logger.info(
         {
           host: this.address.host,
@@ -298,6 +301,8 @@ export class Broker {
           leaders: roles.leaders,
           followers: roles.followers,
           recovered: logs.loaded.recovered,
+          openFiles: files.open,
+          openFilesLimit: files.limit,
           startMs: Date.now() - this.startedAt,
         },
         'broker listening',

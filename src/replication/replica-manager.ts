@@ -105,16 +105,29 @@ export class ReplicaManager {
     this.isrTimer.unref();
   }
 
-  /** Applies the current state of every partition of `topic` (after creating it here). */
-  async applyTopic(topic: string): Promise<void> {
+  /**
+   * Applies the current state of every partition of `topic` (after creating it here). With
+   * `failOnError`, a partition whose state could not be applied here for a storage failure (its
+   * log could not be made: too many open files, EMFILE) fails the call with KAFKA_STORAGE_ERROR, so a creation does not
+   * answer success for partitions this broker cannot serve (issue 20 item 5).
+   */
+  async applyTopic(topic: string, failOnError = false): Promise<void> {
     const spec = this.options.coordinator.topic(topic);
     if (!spec) return;
-    const pending: Promise<void>[] = [];
+    const pending: Promise<unknown>[] = [];
     for (let p = 0; p < spec.partitions; p++) {
       const state = this.options.coordinator.partitionState(topic, p);
-      if (state) pending.push(this.apply(state));
+      if (state) pending.push(this.applyReporting(state));
     }
-    await Promise.all(pending);
+    // only storage failures: a state change lost to a coordination race was logged and is retried by the next event
+    const failures = (await Promise.all(pending)).filter(storageFailure);
+    if (failOnError && failures.length > 0) {
+      const first = failures[0];
+      throw new SluiceError(
+        ErrorCode.StorageError,
+        `${failures.length} of ${spec.partitions} partitions of topic ${topic} could not be set up on broker ${this.brokerId}: ${first instanceof Error ? first.message : String(first)}`,
+      );
+    }
   }
 
   /**
@@ -382,20 +395,35 @@ export class ReplicaManager {
   // ---- applying partition states ----
 
   apply(state: PartitionState): Promise<void> {
+    return this.applyReporting(state).then(() => undefined);
+  }
+
+  /**
+   * As apply, resolving with the error that left the state unapplied here (undefined when it was
+   * applied, or waits for disk space): a creation answers with it (applyTopic).
+   */
+  private applyReporting(state: PartitionState): Promise<unknown> {
     const key = topicPartitionKey(state.topic, state.partition);
     const next = (this.chains.get(key) ?? Promise.resolve()).then(() =>
-      this.applyNow(state).catch((err) => {
-        if (isSluiceError(err, ErrorCode.LogDirFull)) {
-          this.retryWhenSpace(key, state, err);
-          return;
-        }
-        this.options.logger.error(
-          { err, topic: state.topic, partition: state.partition },
-          'partition state change failed',
-        );
-      }),
+      this.applyNow(state).then(
+        () => undefined,
+        (err: unknown) => {
+          if (isSluiceError(err, ErrorCode.LogDirFull)) {
+            this.retryWhenSpace(key, state, err);
+            return undefined;
+          }
+          this.options.logger.error(
+            { err, topic: state.topic, partition: state.partition },
+            'partition state change failed',
+          );
+          return err;
+        },
+      ),
     );
-    this.chains.set(key, next);
+    this.chains.set(
+      key,
+      next.then(() => undefined),
+    );
     return next;
   }
 
@@ -709,4 +737,11 @@ export class ReplicaManager {
     for (const replica of this.replicas.values()) replica.close('the broker is shutting down');
     await Promise.all([...this.chains.values()]);
   }
+}
+
+/** A file system's refusal (EMFILE, ENFILE, EACCES, EIO, ...) or a storage error: the partition has no log here. */
+function storageFailure(err: unknown): boolean {
+  if (isSluiceError(err, ErrorCode.StorageError)) return true;
+  const code = (err as { code?: unknown } | null | undefined)?.code;
+  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
 }

@@ -64,6 +64,31 @@ export function openFilesLimit(): number | undefined {
   }
 }
 
+/** Share of the open files limit in use past which the start-up summary warns (issue 20 item 5). */
+const openFilesWarnShare = 0.8;
+
+/**
+ * The process's open files against its limit, for the start-up summary, with a warning when the
+ * files in use (each partition holds its active segment open) come near the limit: partitions
+ * created past it fail with EMFILE. Node raises the soft limit to the hard one at start-up
+ * (there is no setrlimit in Node, and none is needed), so the soft limit read here is the hard one.
+ */
+export function openFilesUse(): { limit: number | undefined; open: number | undefined; warning?: string } {
+  const limit = openFilesLimit();
+  let open: number | undefined;
+  try {
+    open = fs.readdirSync('/proc/self/fd').length;
+  } catch {
+    open = undefined;
+  }
+  if (limit === undefined || open === undefined || open <= limit * openFilesWarnShare) return { limit, open };
+  return {
+    limit,
+    open,
+    warning: `${open} files are open of the open files limit ${limit} (ulimit -n): new partitions and connections will fail with EMFILE; raise the hard limit (LimitNOFILE= in a systemd unit, ulimit -Hn)`,
+  };
+}
+
 /**
  * max.connections as the broker can honour it: connections beyond the open
  * files limit (less what segments, LevelDB and the admin API need) would fail

@@ -348,6 +348,10 @@ export class PartitionLog {
   async read(offset: number, maxBytes: number, options: ReadOptions = {}): Promise<ReadResult> {
     this.checkOpen();
     this.reader.checkRange(offset);
+    // At or past the read's upper bound (the log end, or a consumer's high watermark) the answer is
+    // empty and needs no position: answer it now, from memory, without asking the index. Idle
+    // followers and long-polling consumers read here on every fetch (issue 20 item 4).
+    if (this.reader.atUpperBound(offset, options)) return this.reader.read(offset, maxBytes, options, undefined);
     const hint = this.reader.cursorAt(offset) ?? (await this.index.lookupOffset(offset));
     // everything below is synchronous: no append, roll or retention interleaves
     this.checkOpen();

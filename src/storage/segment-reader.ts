@@ -120,6 +120,12 @@ export class SegmentReader {
     }
   }
 
+  /** True when a read from `offset` is empty now: at or past the log end or `options.maxOffset`. */
+  atUpperBound(offset: number, options: ReadOptions): boolean {
+    const logEnd = this.segments.logEndOffset;
+    return offset >= Math.min(options.maxOffset ?? logEnd, logEnd);
+  }
+
   /** Whole batches from the one holding `offset`, at most maxBytes (but see minOneBatch). */
   read(offset: number, maxBytes: number, options: ReadOptions, hint: IndexEntry | undefined, depth = 0): ReadResult {
     const logEnd = this.segments.logEndOffset;

@@ -50,7 +50,21 @@ export class TopicManager {
     const spec: TopicSpec = { name, partitions: count, replicationFactor: rf, configs: { ...configs } };
     if (validateOnly) return spec;
     await this.coordinator.createTopic(spec);
-    await this.replicas.applyTopic(name);
+    try {
+      await this.replicas.applyTopic(name, true);
+    } catch (err) {
+      // a partition whose log could not be made here (EMFILE): the creation answers with its error and
+      // is undone, so an error means no topic (as for any refused creation) and a restart does not
+      // meet the partitions this broker could not open
+      this.logger.error(
+        { err, topic: name, partitions: count },
+        'topic creation failed here: the topic is deleted again',
+      );
+      await this.delete(name).catch((e: unknown) =>
+        this.logger.error({ err: e, topic: name }, 'deleting the topic whose creation failed failed'),
+      );
+      throw err;
+    }
     this.logger.info({ topic: name, partitions: count, replicationFactor: rf }, 'created topic');
     return spec;
   }
@@ -140,7 +154,7 @@ export class TopicManager {
     }
     if (validateOnly) return { ...spec, partitions: count };
     await this.coordinator.createPartitions(name, count);
-    await this.replicas.applyTopic(name);
+    await this.replicas.applyTopic(name, true);
     this.logger.info({ topic: name, from: spec.partitions, to: count }, 'added partitions');
     return this.coordinator.topic(name) ?? { ...spec, partitions: count };
   }

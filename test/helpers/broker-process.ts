@@ -59,6 +59,12 @@ export interface BrokerProcessOptions {
    * `ip netns exec NAME node ...` (ip exec's node, so the PID is the broker's).
    */
   netns?: string;
+  /**
+   * RLIMIT_NOFILE (soft and hard) of the broker: spawned as `prlimit --nofile=N:N node ...`
+   * (prlimit execs node in place, so the PID is the broker's). Node raises its soft limit to
+   * the hard one at start, so both are set.
+   */
+  nofile?: number;
   /** The host clients reach the broker on (default 127.0.0.1); set host.name to it in the overrides. */
   host?: string;
 }
@@ -156,25 +162,29 @@ export class BrokerProcess {
       ...(this.options.overrides ?? []).flatMap((o) => ['--override', o]),
     ];
     // with tmpfsBytes: unshare and sh exec in place, and with netns ip exec's node: the child's PID is the broker's
-    const { netns, tmpfsBytes } = this.options;
+    const { netns, tmpfsBytes, nofile } = this.options;
     if (netns !== undefined && tmpfsBytes !== undefined) throw new Error('netns and tmpfsBytes cannot be combined');
+    if (nofile !== undefined && (netns !== undefined || tmpfsBytes !== undefined))
+      throw new Error('nofile cannot be combined with netns or tmpfsBytes');
     const [command, commandArgs]: [string, string[]] =
-      netns !== undefined
-        ? ['ip', ['netns', 'exec', netns, process.execPath, ...args]]
-        : tmpfsBytes === undefined
-          ? [process.execPath, args]
-          : [
-              'unshare',
-              [
-                '-m',
-                'sh',
-                '-c',
-                `mount -t tmpfs -o size=${tmpfsBytes} tmpfs "$0" && exec "$@"`,
-                this.dataDir,
-                process.execPath,
-                ...args,
-              ],
-            ];
+      nofile !== undefined
+        ? ['prlimit', [`--nofile=${nofile}:${nofile}`, '--', process.execPath, ...args]]
+        : netns !== undefined
+          ? ['ip', ['netns', 'exec', netns, process.execPath, ...args]]
+          : tmpfsBytes === undefined
+            ? [process.execPath, args]
+            : [
+                'unshare',
+                [
+                  '-m',
+                  'sh',
+                  '-c',
+                  `mount -t tmpfs -o size=${tmpfsBytes} tmpfs "$0" && exec "$@"`,
+                  this.dataDir,
+                  process.execPath,
+                  ...args,
+                ],
+              ];
     const child = spawn(command, commandArgs, { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
     this.output = '';

@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
 import type { LogConfig } from '../../../src/storage/log-config.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
+import type { PartitionIndex } from '../../../src/storage/partition-index.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { baseOffsetOf, Compression, Field } from '../../../src/wire/record-batch.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
@@ -469,6 +470,26 @@ describe('read', () => {
     expect(none.nextOffset).toBe(4);
     const beyond = await log.read(2, 1 << 20, { maxOffset: 100 });
     expect(beyond.nextOffset).toBe(6);
+  });
+
+  it('answers a read at the log end or at maxOffset from memory, without asking the index', async () => {
+    // the real index of the real log, counted (not replaced): an idle follower or consumer reads here on every fetch
+    const { log } = await freshLog({ segmentBytes: 400, indexIntervalBytes: 1 });
+    await appendBatches(log, [3, 3, 3, 3, 3]); // three segments, an index entry per batch
+    const index = (log as unknown as { index: PartitionIndex }).index;
+    const lookups = vi.spyOn(index, 'lookupOffset');
+    const atEnd = await log.read(15, 1 << 20);
+    expect(atEnd.records.length).toBe(0);
+    expect(atEnd).toMatchObject({ nextOffset: 15, logStartOffset: 0, logEndOffset: 15, segmentBaseOffset: 12 });
+    const atWatermark = await log.read(9, 1 << 20, { maxOffset: 9 });
+    expect(atWatermark.records.length).toBe(0);
+    expect(atWatermark).toMatchObject({ nextOffset: 9, logEndOffset: 15, segmentBaseOffset: 6 });
+    expect(lookups).not.toHaveBeenCalled();
+    // below the bound the index is still asked, and the read finds its batch
+    const inside = await log.read(9, 1 << 20);
+    expect(decodeRecords(inside.records)[0]?.offset).toBe(9);
+    expect(lookups).toHaveBeenCalledTimes(1);
+    await expectCode(log.read(16, 1 << 20), ErrorCode.OffsetOutOfRange);
   });
 
   it('never returns bytes of two segments in one read', async () => {

@@ -1,0 +1,169 @@
+/**
+ * Idle cost of partitions (`npm run bench:idle`, issue 20 item 4): the CPU a
+ * broker burns with nothing produced or consumed, only followers fetching at
+ * the log end and the broker's own timers.
+ *
+ * - cluster: 3 broker processes on a real ZooKeeper, one topic of
+ *   BENCH_IDLE_CLUSTER_PARTITIONS (default 1,000) partitions at RF 3, every
+ *   ISR whole before sampling;
+ * - standalone: one broker, BENCH_IDLE_STANDALONE_PARTITIONS (default 10,000)
+ *   partitions (topics of at most 1,000 partitions each).
+ *
+ * After a settle pause (BENCH_IDLE_SETTLE_SECONDS, default 5) each broker's CPU
+ * time (utime + stime of /proc/<pid>/stat) is sampled every second for
+ * BENCH_IDLE_SECONDS (default 30); the report gives the median over those
+ * 1-second windows, in % of one core, per broker. BENCH_IDLE_ONLY=cluster or
+ * standalone runs one of the two.
+ */
+import fs from 'node:fs';
+import { Sluice } from '../src/client/sluice.js';
+import { BrokerProcess } from '../test/helpers/broker-process.js';
+import { clusterOverrides, TestCluster } from '../test/helpers/cluster.js';
+import { fmtFixed, median, renderTable } from './lib/stats.js';
+
+function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}=${raw} is not a positive integer`);
+  return n;
+}
+
+const clusterPartitions = envInt('BENCH_IDLE_CLUSTER_PARTITIONS', 1000);
+const standalonePartitions = envInt('BENCH_IDLE_STANDALONE_PARTITIONS', 10_000);
+const sampleSeconds = envInt('BENCH_IDLE_SECONDS', 30);
+const settleSeconds = envInt('BENCH_IDLE_SETTLE_SECONDS', 5);
+const only = process.env.BENCH_IDLE_ONLY;
+/**
+ * Topics are made of at most this many partitions: a cluster's controller answers a creation of
+ * 1,000 partitions at RF 3 with REQUEST_TIMED_OUT on a busy 2-core machine (it goes on creating them).
+ */
+const partitionsPerTopic = 100;
+const waitMs = 300_000;
+/** USER_HZ: the unit of utime and stime (100 on every Linux this runs on; `getconf CLK_TCK`). */
+const clockTicksPerSecond = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** utime + stime of a process, in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command name (which may hold spaces) start at field 3 (state)
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** Median % of a core per 1-second window, per pid, over sampleSeconds. */
+async function sampleIdle(pids: number[]): Promise<number[]> {
+  await sleep(settleSeconds * 1000);
+  const windows: number[][] = pids.map(() => []);
+  let last = pids.map(cpuSeconds);
+  let lastAt = performance.now();
+  for (let i = 0; i < sampleSeconds; i++) {
+    await sleep(1000);
+    const now = pids.map(cpuSeconds);
+    const at = performance.now();
+    for (const [j, cpu] of now.entries()) windows[j]?.push((100 * (cpu - (last[j] ?? 0))) / ((at - lastAt) / 1000));
+    last = now;
+    lastAt = at;
+  }
+  return windows.map((w) => median(w));
+}
+
+async function createTopics(
+  client: Sluice,
+  prefix: string,
+  total: number,
+  replicationFactor: number,
+): Promise<string[]> {
+  const topics: string[] = [];
+  for (let made = 0; made < total; made += partitionsPerTopic) {
+    const topic = `${prefix}-${topics.length}`;
+    const partitions = Math.min(partitionsPerTopic, total - made);
+    topics.push(topic);
+    try {
+      await client.admin().createTopic({ topic, partitions, replicationFactor });
+    } catch (err) {
+      // the controller goes on creating what it did not finish in time: waitForWholeIsrs waits for it
+      if ((err as { code?: string }).code !== 'SLUICE_ERR_TIMEOUT') throw err;
+    }
+  }
+  return topics;
+}
+
+async function waitForWholeIsrs(client: Sluice, topics: string[], size: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    let short = 0;
+    for (const topic of topics) {
+      const d = await client.admin().describeTopic(topic);
+      short += d.partitions.filter((p) => p.isr.length < size || p.leader < 0).length;
+    }
+    if (short === 0) return;
+    if (Date.now() > deadline) throw new Error(`${short} partitions still lack a whole ISR after ${waitMs} ms`);
+    await sleep(1000);
+  }
+}
+
+const rows: string[][] = [];
+
+async function clusterRun(): Promise<void> {
+  const cluster = await TestCluster.start({ brokers: 3, label: 'bench-idle' });
+  try {
+    const client = cluster.client();
+    const started = performance.now();
+    const topics = await createTopics(client, 'idle', clusterPartitions, 3);
+    await waitForWholeIsrs(client, topics, 3);
+    const ready = (performance.now() - started) / 1000;
+    const pids = cluster.ids.map((id) => {
+      const pid = cluster.broker(id).pid;
+      if (pid === undefined) throw new Error(`broker ${id} has no pid`);
+      return pid;
+    });
+    const cpu = await sampleIdle(pids);
+    for (const [i, id] of cluster.ids.entries()) {
+      rows.push([
+        `cluster (3 brokers, RF 3)`,
+        `${clusterPartitions}`,
+        `broker ${id}`,
+        fmtFixed(cpu[i] ?? Number.NaN, 2),
+        fmtFixed(ready, 1),
+      ]);
+    }
+  } finally {
+    await cluster.stop();
+  }
+}
+
+async function standaloneRun(): Promise<void> {
+  // as a cluster test broker: the same overrides, without ZooKeeper
+  const broker = await BrokerProcess.start({ overrides: clusterOverrides, startTimeoutMs: 60_000 });
+  try {
+    const client = new Sluice({ brokers: broker.address, clientId: 'bench-idle' });
+    const started = performance.now();
+    const topics = await createTopics(client, 'idle', standalonePartitions, 1);
+    await waitForWholeIsrs(client, topics, 1);
+    const ready = (performance.now() - started) / 1000;
+    await client.close();
+    const pid = broker.pid;
+    if (pid === undefined) throw new Error('the broker has no pid');
+    const [cpu] = await sampleIdle([pid]);
+    rows.push([
+      'standalone',
+      `${standalonePartitions}`,
+      'broker 0',
+      fmtFixed(cpu ?? Number.NaN, 2),
+      fmtFixed(ready, 1),
+    ]);
+  } finally {
+    await broker.destroy();
+  }
+}
+
+if (only !== 'standalone') await clusterRun();
+if (only !== 'cluster') await standaloneRun();
+process.stdout.write(
+  `idle CPU: median of ${sampleSeconds} 1-s windows after ${settleSeconds} s settling\n${renderTable(
+    ['setup', 'partitions', 'broker', '% of a core', 'create+ISR s'],
+    rows,
+  )}\n`,
+);
