@@ -15,21 +15,13 @@ import { ErrorCode, SluiceError } from '../../src/shared/errors.js';
 import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
+import { freePort } from '../helpers/zookeeper.js';
 
 const cli = new CliRunner();
 let broker: BrokerProcess;
 
 function runCli(args: string[], options: { input?: string; brokers?: string } = {}): Promise<CliResult> {
   return cli.run(args, { ...options, brokers: options.brokers ?? broker.address });
-}
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 async function caught(p: Promise<unknown>): Promise<SluiceError> {
@@ -63,13 +55,13 @@ describe('connection errors name their cause', () => {
   });
 
   it('a refused port: nothing listens on host:port (connection refused)', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
     expectOneLineError(r, new RegExp(`nothing listens on 127\\.0\\.0\\.1:${port} \\(connection refused\\)`));
   });
 
   it('every broker of the list with its own cause', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port},no-such-host.invalid:9092` });
     expectOneLineError(r, /nothing listens on .*; cannot resolve host no-such-host\.invalid/);
   });
@@ -302,7 +294,7 @@ describe('one error style, one exit-code scheme (docs/errors.md)', () => {
   });
 
   it('runtime errors: exit 1, one line "sluice: <what> — <what to do> (SLUICE_ERR_…)"', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const r = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
     expectOneLineError(
       r,

@@ -2,11 +2,11 @@
  * The `sluice` CLI as users run it: child processes against a real broker
  * child process on an ephemeral port, with data in a temp dir.
  */
-import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { murmur2, partitionForKey } from '../../src/client/partitioner.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
 import { type CliResult, CliRunner, expectOneLineError } from '../helpers/cli-runner.js';
+import { freePort } from '../helpers/zookeeper.js';
 
 const cli = new CliRunner();
 let broker: BrokerProcess;
@@ -16,15 +16,6 @@ function runCli(
   options: { input?: string; brokers?: string; timeoutMs?: number; env?: Record<string, string> } = {},
 ): Promise<CliResult> {
   return cli.run(args, { ...options, brokers: options.brokers ?? broker.address });
-}
-
-/** A port on 127.0.0.1 that nothing listens on (bound, then closed). */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 interface JsonRecord {
@@ -266,7 +257,7 @@ describe('sluice exit codes', () => {
   });
 
   it('exits 1 within a few seconds when no broker is reachable', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const result = await runCli(['topic', 'list'], { brokers: `127.0.0.1:${port}` });
     expectOneLineError(result);
     expect(result.elapsedMs).toBeLessThan(8_000);
