@@ -86,6 +86,14 @@ async function readOnce(
               `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
             );
           }
+          // a follower of another topic of this name (deleted and created again; one of us has not caught
+          // up yet): its leader epochs start at 0 as ours do, so only the topic id tells the logs apart
+          if (w.topicId !== undefined && leader.topicId !== undefined && w.topicId !== leader.topicId) {
+            throw new SluiceError(
+              ErrorCode.UnknownTopicId,
+              `${leader.name}: this broker's replica belongs to topic id ${leader.topicId}, not ${w.topicId}`,
+            );
+          }
           // a follower whose log does not continue ours (it holds a newer epoch's records, or more of an
           // epoch than we wrote) proves nothing about what it has of our log: it truncates first
           const diverged = leader.followerDivergence(w.offset, w.lastFetchedEpoch);

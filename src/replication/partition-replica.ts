@@ -85,6 +85,14 @@ export class PartitionReplica {
    */
   private isrProposed: number[] = [];
 
+  /**
+   * The id of the topic this replica belongs to (absent for topics from before ids). A topic
+   * deleted and created again under its name starts over at leader epoch 0, so epochs cannot tell
+   * its replicas from the old topic's: followers name the id in each fetch and a leader refuses a
+   * fetch for another id (replica-fetcher.ts, fetch.ts).
+   */
+  topicId: string | undefined;
+
   constructor(
     readonly topic: string,
     readonly partition: number,

@@ -22,6 +22,7 @@ import { interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import type { BrokerEndpoint } from '../coordination/coordinator.js';
 import { WireError, wireErrorName } from '../protocol/error-codes.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { FetchRequest } from '../protocol/native/messages.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/native/replication-messages.js';
 import { ErrorCode, errorCodeOfWire, SluiceError } from '../shared/errors.js';
 import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
@@ -41,6 +42,8 @@ interface Followed {
   state: FetchState;
   /** Not fetched while its log refuses writes for a full disk (logged once each way). */
   diskFull?: boolean;
+  /** Not fetched before this time: the leader holds another topic of this name for now (UNKNOWN_TOPIC_ID). */
+  retryAtMs?: number;
 }
 
 export interface ReplicaFetcherOptions {
@@ -134,8 +137,12 @@ export class ReplicaFetcher {
         if (truncating.length > 0) await this.truncate(connection, truncating);
         const throttle = this.options.throttle;
         const allowed = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
+        const now = Date.now();
         const fetching = writable.filter(
-          (f) => f.state === 'fetching' && (allowed > 0 || !throttle?.isThrottled(keyOf(f.replica))),
+          (f) =>
+            f.state === 'fetching' &&
+            (f.retryAtMs ?? 0) <= now &&
+            (allowed > 0 || !throttle?.isThrottled(keyOf(f.replica))),
         );
         if (fetching.length === 0 && throttle && writable.some((f) => f.state === 'fetching')) {
           // every partition to fetch is a throttled one and the bucket is empty
@@ -296,17 +303,8 @@ export class ReplicaFetcher {
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
     const maxWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
-    const byTopic = new Map<
-      string,
-      {
-        partition: number;
-        fetchOffset: number;
-        currentLeaderEpoch: number;
-        partitionMaxBytes: number;
-        logStartOffset: number;
-        lastFetchedEpoch: number;
-      }[]
-    >();
+    // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
+    const byTopic = new Map<string, FetchRequest['topics'][number]>();
     const throttle = this.options.throttle;
     const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
     const allowance = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
@@ -318,8 +316,14 @@ export class ReplicaFetcher {
     const live = entries.filter((f) => this.followed.get(keyOf(f.replica)) === f && f.state === 'fetching');
     if (live.length === 0) return;
     for (const f of live) {
-      const list = byTopic.get(f.replica.topic) ?? [];
-      list.push({
+      const { topic, topicId } = f.replica;
+      const topicKey = `${topic}\u0000${topicId ?? ''}`;
+      let entry = byTopic.get(topicKey);
+      if (!entry) {
+        entry = { name: topic, ...(topicId !== undefined ? { topicId } : {}), partitions: [] };
+        byTopic.set(topicKey, entry);
+      }
+      entry.partitions.push({
         partition: f.replica.partition,
         fetchOffset: f.replica.log.logEndOffset,
         currentLeaderEpoch: f.epoch,
@@ -329,8 +333,8 @@ export class ReplicaFetcher {
         logStartOffset: f.replica.log.logStartOffset,
         lastFetchedEpoch: f.replica.log.latestEpoch,
       });
-      byTopic.set(f.replica.topic, list);
     }
+    const namesById = new Map(live.flatMap((f) => (f.replica.topicId ? [[f.replica.topicId, f.replica.topic]] : [])));
     const sent = new Map(live.map((f) => [keyOf(f.replica), f]));
     const response = await connection.request(
       ApiKey.Fetch,
@@ -339,7 +343,7 @@ export class ReplicaFetcher {
         maxWaitMs,
         minBytes: 1,
         maxBytes: maxBytes * 4,
-        topics: [...byTopic].map(([name, partitions]) => ({ name, partitions })),
+        topics: [...byTopic.values()],
       },
       { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
     );
@@ -355,9 +359,13 @@ export class ReplicaFetcher {
       );
     }
     for (const t of response.topics) {
+      // a topic asked for by id is answered by id (its name is '' where the leader does not know the id)
+      const name = (t.topicId !== undefined ? namesById.get(t.topicId) : undefined) ?? t.name;
       for (const p of t.partitions) {
-        const f = this.current(sent, t.name, p.partition);
+        const f = this.current(sent, name, p.partition);
         if (f?.state !== 'fetching') continue;
+        // the answer is for the topic this replica belongs to (a replica of a newer topic of the name has its own entry)
+        if (t.topicId !== undefined && t.topicId !== f.replica.topicId) continue;
         const log = f.replica.log;
         if (p.errorCode === WireError.OFFSET_OUT_OF_RANGE && p.logStartOffset > log.logEndOffset) {
           // the leader no longer has what follows our log end (retention, compaction): start over at its log start
@@ -385,7 +393,7 @@ export class ReplicaFetcher {
             continue;
           }
           // a follower's high watermark comes from its leader: not once this replica has left that role
-          if (this.current(sent, t.name, p.partition) !== f) continue;
+          if (this.current(sent, name, p.partition) !== f) continue;
         }
         f.replica.updateFollowerHighWatermark(p.highWatermark);
         // the leader's log start moved (retention, offsets compaction, DeleteRecords): follow it, up to our log end
@@ -397,6 +405,11 @@ export class ReplicaFetcher {
   }
 
   private onPartitionError(f: Followed, code: number, message: string | undefined): void {
+    if (code === WireError.UNKNOWN_TOPIC_ID) {
+      // the leader holds another topic of this name for now (it or we have not caught up with a deletion
+      // and re-creation): ask again a little later rather than at once
+      f.retryAtMs = Date.now() + replicaFetchRetryMsMin * 2;
+    }
     if (code === WireError.FENCED_LEADER_EPOCH || code === WireError.NOT_LEADER_OR_FOLLOWER) {
       // our view of the leadership is stale or the leader's is: wait for the next state from the coordinator
       f.state = code === WireError.FENCED_LEADER_EPOCH ? 'fenced' : 'truncating';

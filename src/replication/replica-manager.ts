@@ -492,6 +492,7 @@ export class ReplicaManager {
       replica = new PartitionReplica(state.topic, state.partition, log, this.brokerId, () =>
         this.options.notifier.notify(key),
       );
+      replica.topicId = spec.topicId;
       this.replicas.set(key, replica);
     }
     const wasLeader = replica.role === 'leader';
