@@ -14,8 +14,10 @@ import {
   ints,
   listOf,
   messageJson,
+  messageJsonProperties,
   messagesMax,
   nameParam,
+  partitionReadQueryProperties,
   str,
 } from './routes.js';
 
@@ -331,21 +333,12 @@ export function registerMessageBrowser(app: FastifyInstance, client: Sluice, adm
       required: ['topic'],
       additionalProperties: false,
       properties: {
-        topic: { type: 'string', minLength: 1, maxLength: 249 },
-        partition: { type: 'integer', minimum: 0, default: 0 },
-        offset: { type: 'integer', minimum: 0 },
-        timestamp: { type: 'integer', minimum: 0 },
+        ...partitionReadQueryProperties,
         max: { type: 'integer', minimum: 1, maximum: messagesMax, default: 50 },
       },
     },
     response: {
-      200: listOf({
-        offset: int,
-        timestamp: int,
-        key: { type: ['string', 'null'] },
-        value: { type: ['string', 'null'] },
-        headers: { type: 'object', additionalProperties: str },
-      }),
+      200: listOf(messageJsonProperties),
     },
     handler: async (req) => {
       const q = req.query;

@@ -10,21 +10,22 @@ import type { Sluice } from '../client/sluice.js';
 import type { Message } from '../client/types.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { messageSearchPollMax, messageSearchScanMax } from '../shared/limits.js';
-import { addRoute, badRequest, errorSchema, int, messageJson, messagesMax, str } from './routes.js';
+import {
+  addRoute,
+  badRequest,
+  errorSchema,
+  int,
+  messageJson,
+  messageJsonProperties,
+  messagesMax,
+  partitionReadQueryProperties,
+  str,
+} from './routes.js';
 
 /** Headers one produced test message may carry (a test message, not a bulk path). */
 const testHeadersMax = 64;
 
-const messageSchema = {
-  type: 'object',
-  properties: {
-    offset: int,
-    timestamp: int,
-    key: { type: ['string', 'null'] },
-    value: { type: ['string', 'null'] },
-    headers: { type: 'object', additionalProperties: str },
-  },
-} as const;
+const messageSchema = { type: 'object', properties: messageJsonProperties } as const;
 
 interface SearchQuery {
   topic: string;
@@ -54,10 +55,7 @@ export function registerMessageRoutes(app: FastifyInstance, client: Sluice, admi
       required: ['topic', 'contains'],
       additionalProperties: false,
       properties: {
-        topic: { type: 'string', minLength: 1, maxLength: 249 },
-        partition: { type: 'integer', minimum: 0, default: 0 },
-        offset: { type: 'integer', minimum: 0 },
-        timestamp: { type: 'integer', minimum: 0 },
+        ...partitionReadQueryProperties,
         contains: { type: 'string', minLength: 1, maxLength: 1024 },
         in: { type: 'string', enum: ['key', 'value', 'any'], default: 'any' },
         scanMax: { type: 'integer', minimum: 1, maximum: messageSearchScanMax, default: messageSearchScanMax },

@@ -75,6 +75,23 @@ function preview(buf: Buffer | null): string | null {
   return buf.subarray(0, previewBytesMax).toString('utf8');
 }
 
+/** The JSON schema properties of messageJson's result (one definition for every route that returns messages). */
+export const messageJsonProperties = {
+  offset: int,
+  timestamp: int,
+  key: { type: ['string', 'null'] },
+  value: { type: ['string', 'null'] },
+  headers: { type: 'object', additionalProperties: str },
+} as const;
+
+/** Query properties that pick where a partition is read from (by offset or by time). */
+export const partitionReadQueryProperties = {
+  topic: { type: 'string', minLength: 1, maxLength: 249 },
+  partition: { type: 'integer', minimum: 0, default: 0 },
+  offset: { type: 'integer', minimum: 0 },
+  timestamp: { type: 'integer', minimum: 0 },
+} as const;
+
 /** A topic or queue message as JSON: its key, value and headers as text, cut at 1 KiB. */
 export function messageJson(m: Message): object {
   const headers: Record<string, string> = {};

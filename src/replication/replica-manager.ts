@@ -741,8 +741,26 @@ export class ReplicaManager {
 }
 
 /** A file system's refusal (EMFILE, ENFILE, EACCES, EIO, ...) or a storage error: the partition has no log here. */
+/**
+ * File-system errors that mean this broker cannot keep a log here (descriptors exhausted, disk
+ * full or read-only, permissions, I/O failure, the log dir gone). Any other error (a coordination
+ * race, a socket error from a lookup) is not a storage failure: it is logged and retried.
+ */
+const storageErrnos = new Set([
+  'EMFILE',
+  'ENFILE',
+  'ENOSPC',
+  'EDQUOT',
+  'EIO',
+  'EROFS',
+  'EACCES',
+  'EPERM',
+  'ENOENT',
+  'ENOTDIR',
+]);
+
 function storageFailure(err: unknown): boolean {
   if (isSluiceError(err, ErrorCode.StorageError)) return true;
   const code = (err as { code?: unknown } | null | undefined)?.code;
-  return typeof code === 'string' && /^E[A-Z]+$/.test(code);
+  return typeof code === 'string' && storageErrnos.has(code);
 }
