@@ -23,6 +23,7 @@ import type { LogManager } from '../storage/log-manager.js';
 import type { AppendResult } from '../storage/partition-log.js';
 import { codecOfCompressionType, recompressBatches } from '../wire/recompress.js';
 import type { AppendNotifier } from './append-notifier.js';
+import { LeadershipLog } from './leadership-log.js';
 import { PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 import { ReplicationThrottle } from './replication-throttle.js';
@@ -76,9 +77,12 @@ export class ReplicaManager {
    */
   private starting = false;
   private readonly brokerId: number;
+  /** "leading partition" / "following partition" lines, a few per topic and second, the rest summarised */
+  private readonly roleLog: LeadershipLog;
 
   constructor(private readonly options: ReplicaManagerOptions) {
     this.brokerId = options.brokerId;
+    this.roleLog = new LeadershipLog(options.logger);
   }
 
   /** Applies every known partition state, then follows changes. */
@@ -504,14 +508,10 @@ export class ReplicaManager {
       }
       this.stopFetching(replica);
       await replica.becomeLeader(state.leaderEpoch, state.replicas, state.isr, Date.now());
-      this.options.logger[this.starting ? 'debug' : 'info'](
-        {
-          topic: state.topic,
-          partition: state.partition,
-          epoch: state.leaderEpoch,
-          isr: state.isr,
-        },
-        'leading partition',
+      this.roleLog.record(
+        'leading',
+        { topic: state.topic, partition: state.partition, epoch: state.leaderEpoch, isr: state.isr },
+        this.starting,
       );
       this.notifyLeadership(replica, true);
       return;
@@ -533,14 +533,10 @@ export class ReplicaManager {
       this.stopFetching(replica);
       replica.becomeFollower(state.leader, state.leaderEpoch, state.replicas, state.isr);
       if (!this.leaving || state.isr.includes(this.brokerId)) this.fetcherFor(state.leader).add(replica);
-      this.options.logger[this.starting ? 'debug' : 'info'](
-        {
-          topic: state.topic,
-          partition: state.partition,
-          leader: state.leader,
-          epoch: state.leaderEpoch,
-        },
-        'following partition',
+      this.roleLog.record(
+        'following',
+        { topic: state.topic, partition: state.partition, leader: state.leader, epoch: state.leaderEpoch },
+        this.starting,
       );
     }
     if (wasLeader) this.notifyLeadership(replica, false);
@@ -727,6 +723,7 @@ export class ReplicaManager {
   }
 
   async close(): Promise<void> {
+    this.roleLog.flush();
     this.closed = true;
     if (this.isrTimer) clearInterval(this.isrTimer);
     for (const timer of this.retryingFull.values()) clearTimeout(timer);
@@ -740,7 +737,6 @@ export class ReplicaManager {
   }
 }
 
-/** A file system's refusal (EMFILE, ENFILE, EACCES, EIO, ...) or a storage error: the partition has no log here. */
 /**
  * File-system errors that mean this broker cannot keep a log here (descriptors exhausted, disk
  * full or read-only, permissions, I/O failure, the log dir gone). Any other error (a coordination
