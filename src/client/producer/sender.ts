@@ -1,0 +1,355 @@
+/**
+ * The sender (the Java client's Sender): takes the batches that are due from
+ * the accumulator, groups them by leader into Produce requests (at most one
+ * batch per partition in a request, see produce-requests.ts), sends each
+ * leader's requests in order on one connection, and settles every batch from
+ * its partition's answer: its records get their offsets, or the batch is
+ * retried, or its records fail.
+ *
+ * Retries: errors the broker returns for a partition that Kafka calls
+ * retriable (e.g. NOT_LEADER_OR_FOLLOWER) mean the batch was not appended, so
+ * it is retried after a backoff and a metadata refresh (the leader may have
+ * moved). A connection that breaks before the request is written is retried
+ * too. A connection that breaks after the request was written leaves the
+ * outcome unknown: without idempotence a retry could duplicate, so those
+ * records fail with BrokerUnreachable; a stamped (idempotent) batch is
+ * retried, the broker recognising a duplicate by its sequence numbers.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH and UNKNOWN_PRODUCER_ID
+ * are not retriable: the batch fails and its identity is retired.
+ */
+import { ApiKey } from '../../protocol/native/api-keys.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
+import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
+import { producerRequestBytesMax } from '../../shared/limits.js';
+import { topicPartitionKey } from '../../shared/topic-partition.js';
+import type { Compression } from '../../wire/record-batch.js';
+import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
+import type { Cluster } from '../cluster.js';
+import { type Connection, wasSent } from '../connection.js';
+import { isRetriableError, wireError } from '../errors.js';
+import { ambiguousAnswer, answersByPartition, planProduceRequests } from '../produce-requests.js';
+import {
+  type Batch,
+  type DueBatch,
+  type PartitionQueue,
+  type PendingRecord,
+  type RecordAccumulator,
+  recordDone,
+  recordFailed,
+} from './accumulator.js';
+import type { Idempotence, ProducerIdentity } from './idempotence.js';
+import type { MemoryPool } from './memory-pool.js';
+
+/** Answers of a leader that could not replicate a batch: its view of the cluster may be stale. */
+const replicationTroubles: ReadonlySet<number> = new Set([
+  WireError.REQUEST_TIMED_OUT,
+  WireError.NOT_ENOUGH_REPLICAS,
+  WireError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  WireError.NOT_LEADER_OR_FOLLOWER,
+]);
+
+/** The longest backoff before a retry. */
+const retryBackoffCapMs = 10_000;
+
+export interface SenderOptions {
+  acks: 0 | 1 | -1;
+  compression: Compression;
+  retries: number;
+  retryBackoffMs: number;
+  /** The Produce request's timeout (the connection waits 5 s longer for the answer). */
+  timeoutMs: number;
+}
+
+/** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
+export type SenderCluster = Pick<Cluster, 'leaderOf' | 'brokerConnection' | 'invalidate' | 'distrust'>;
+
+export class Sender {
+  private drainScheduled = false;
+  private draining = false;
+  private drainAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  /** Batches are sent without lingering while this is above 0 (flush() calls under way). */
+  private flushing = 0;
+  /** Sending without lingering for good (close() began). */
+  private closing = false;
+  /** No more retries (close() finished flushing). */
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: SenderCluster,
+    private readonly accumulator: RecordAccumulator,
+    private readonly memory: MemoryPool,
+    private readonly idempotence: Idempotence | undefined,
+    private readonly options: SenderOptions,
+  ) {}
+
+  /** Sends what is due soon (on the next turn of the event loop, so one tick's records share batches). */
+  wake(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
+  /** Sends everything held now and waits until each of those batches has succeeded or failed. */
+  async flush(): Promise<void> {
+    const batches = this.accumulator.unfinished();
+    if (batches.length === 0) return;
+    this.flushing++;
+    try {
+      this.wake();
+      await Promise.all(batches);
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** From now on nothing lingers. */
+  beginClose(): void {
+    this.closing = true;
+  }
+
+  /** From now on nothing is retried, and no timer is left. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopped) return;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /** Sends every batch that is due, grouped by leader. */
+  private async drain(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        await this.drainOnce();
+      } while (this.drainAgain);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainOnce(): Promise<void> {
+    const urgent = this.flushing > 0 || this.memory.waiting || this.closing;
+    const { due, nextAt } = this.accumulator.takeDue(urgent);
+    if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
+    if (due.length === 0) return;
+    const byLeader = new Map<number, DueBatch[]>();
+    for (const item of due) {
+      let leader: number;
+      try {
+        leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
+      } catch (err) {
+        this.failed(item.q, item.batch, err);
+        continue;
+      }
+      const list = byLeader.get(leader) ?? [];
+      list.push(item);
+      byLeader.set(leader, list);
+    }
+    for (const [leader, items] of byLeader)
+      void this.sendRequests(leader, planProduceRequests(items, producerRequestBytesMax));
+  }
+
+  /**
+   * The batch's bytes, encoded once: a retry resends exactly these. An
+   * idempotent batch takes its partition's next sequence numbers here.
+   */
+  private encode(q: PartitionQueue, batch: Batch, identity: ProducerIdentity | undefined): Buffer {
+    if (!batch.encoded) {
+      const options: BatchOptions = { compression: this.options.compression };
+      if (identity && this.idempotence) this.idempotence.stamp(identity, q, options);
+      batch.encoded = encodeRecordBatch(batch.records, options);
+      if (identity && this.idempotence) {
+        this.idempotence.advance(identity, q, batch.records.length);
+        batch.identity = identity;
+      }
+    }
+    return batch.encoded;
+  }
+
+  /**
+   * Sends one leader's requests, in order, over one connection (which writes
+   * them in call order and the broker handles them in order), so a partition's
+   * batches in successive requests keep their order.
+   */
+  private async sendRequests(leader: number, requests: DueBatch[][]): Promise<void> {
+    let identity: ProducerIdentity | undefined;
+    if (this.idempotence && requests.some((items) => items.some((item) => !item.batch.encoded))) {
+      try {
+        identity = await this.idempotence.acquire();
+      } catch (err) {
+        for (const items of requests) for (const item of items) this.failed(item.q, item.batch, err);
+        return;
+      }
+    }
+    const bodies: { live: DueBatch[]; body: ProduceRequest }[] = [];
+    for (const items of requests) {
+      const prepared = this.prepareRequest(items, identity);
+      if (prepared) bodies.push(prepared);
+    }
+    if (bodies.length === 0) return;
+    let conn: Connection;
+    try {
+      conn = await this.cluster.brokerConnection(leader);
+    } catch (err) {
+      for (const { live } of bodies) for (const item of live) this.failed(item.q, item.batch, err);
+      return;
+    }
+    const acks = this.options.acks;
+    for (const { live, body } of bodies) {
+      conn
+        .request(ApiKey.Produce, body, {
+          expectResponse: acks !== 0,
+          timeoutMs: this.options.timeoutMs + 5_000,
+        })
+        .then(
+          (res) => this.answered(live, res, conn.address),
+          (err: unknown) => {
+            for (const item of live) this.failed(item.q, item.batch, err);
+          },
+        );
+    }
+  }
+
+  /** A request's body, its batches encoded (a batch that cannot be encoded fails alone); null when none is left. */
+  private prepareRequest(
+    items: DueBatch[],
+    identity: ProducerIdentity | undefined,
+  ): { live: DueBatch[]; body: ProduceRequest } | null {
+    const topics = new Map<string, { partition: number; records: Buffer }[]>();
+    const live: DueBatch[] = [];
+    for (const item of items) {
+      let records: Buffer;
+      try {
+        records = this.encode(item.q, item.batch, identity);
+      } catch (err) {
+        this.failed(item.q, item.batch, err, false);
+        continue;
+      }
+      live.push(item);
+      const list = topics.get(item.q.topic) ?? [];
+      list.push({ partition: item.q.partition, records });
+      topics.set(item.q.topic, list);
+    }
+    if (live.length === 0) return null;
+    const body: ProduceRequest = {
+      acks: this.options.acks,
+      timeoutMs: this.options.timeoutMs,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    };
+    return { live, body };
+  }
+
+  /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
+  private answered(live: DueBatch[], res: ProduceResponse | undefined, leaderAddress: string): void {
+    // A leader that cannot replicate (it timed out, or has too few in-sync replicas) may have been
+    // replaced without knowing it (cut off from ZooKeeper): its metadata would send us back to it,
+    // so the next metadata comes from another broker.
+    for (const t of res?.topics ?? []) {
+      if (t.partitions.some((p) => replicationTroubles.has(p.errorCode))) this.cluster.distrust(leaderAddress);
+    }
+    if (res?.errorCode) {
+      for (const item of live) this.failed(item.q, item.batch, wireError(res.errorCode, 'produce', res.errorMessage));
+      return;
+    }
+    if (this.options.acks === 0 || !res) {
+      for (const item of live) this.completed(item.q, item.batch, -1);
+      return;
+    }
+    const answers = answersByPartition(res.topics);
+    for (const item of live) {
+      const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
+      const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
+      if (!p) {
+        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
+      } else if (p === ambiguousAnswer) {
+        // the outcome is unknown (the batch may have been appended): never retried, never given an offset
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+          false,
+        );
+      } else if (p.errorCode !== 0) {
+        this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage ?? undefined));
+      } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+          false,
+        );
+      } else {
+        this.completed(item.q, item.batch, p.baseOffset);
+      }
+    }
+  }
+
+  private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
+    this.accumulator.settled(q, batch);
+    let bytes = 0;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as PendingRecord;
+      bytes += r.bytes;
+      recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
+    }
+    this.memory.release(bytes);
+    batch.finish();
+    this.wake();
+  }
+
+  /** A batch failed: retried when that is safe and the budget allows, otherwise its records fail. */
+  private failed(q: PartitionQueue, batch: Batch, err: unknown, retry = true): void {
+    // a written request on a broken connection may have been appended: retrying could duplicate,
+    // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
+    const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
+    if (retry && safe && batch.attempts < this.options.retries && !this.stopped) {
+      batch.attempts++;
+      const backoff = Math.min(retryBackoffCapMs, this.options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
+      const retryAt = Date.now() + backoff;
+      this.accumulator.requeue(q, batch, retryAt);
+      // the leader may have moved: the retry asks for fresh metadata
+      this.cluster.invalidate(q.topic);
+      this.wakeAt(retryAt);
+      return;
+    }
+    this.accumulator.settled(q, batch);
+    const error =
+      err instanceof Error
+        ? err
+        : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
+    // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
+    if (batch.identity !== null) this.idempotence?.retire(batch.identity);
+    let bytes = 0;
+    for (const r of batch.records) {
+      bytes += r.bytes;
+      recordFailed(r, error);
+    }
+    this.memory.release(bytes);
+    batch.finish();
+    this.wake();
+  }
+}
