@@ -15,9 +15,13 @@
  *   epoch and per-partition sequence numbers, so a retry after an unknown
  *   outcome cannot duplicate.
  *
- * Bounds: buffer memory, batches in flight per partition (one when
- * idempotent, so a retry can never be overtaken), requests in flight per
- * connection, retries.
+ * Batches grow with the backlog (batchSize is a floor, up to 1 MiB while a
+ * partition's pipeline is full; see accumulator.ts), so the defaults send a
+ * heavy load in large batches and a light one without delay.
+ *
+ * Bounds: buffer memory, batches in flight per partition (at most 5 when
+ * idempotent, Kafka's rule), bytes in flight per broker, requests in flight
+ * per connection, retries.
  */
 import { ErrorCode, SluiceError, WireError } from '../shared/errors.js';
 import {
@@ -26,9 +30,12 @@ import {
   clientRequestTimeoutMsDefault,
   clientRetriesMax,
   producerBatchBytesDefault,
+  producerBatchBytesGrowMax,
   producerBufferBytesDefault,
   producerBufferBytesMax,
+  producerIdempotentInFlightPerPartitionMax,
   producerIdempotentRetriesDefault,
+  producerInFlightBytesPerBroker,
   producerInFlightPerPartitionDefault,
   producerInFlightPerPartitionMax,
   producerLingerMsMax,
@@ -129,16 +136,17 @@ export class Producer {
       : cluster.retries;
     const retries = boundedInt('retries', options.retries, 0, clientRetriesMax, retriesDefault);
     const retryBackoffMs = boundedInt('retryBackoffMs', options.retryBackoffMs, 0, 60_000, 100);
-    // idempotent: one at a time, so a retry can never be overtaken (the broker would see a sequence gap)
+    const inFlight = boundedInt(
+      'maxInFlightPerPartition',
+      options.maxInFlightPerPartition,
+      1,
+      producerInFlightPerPartitionMax,
+      producerInFlightPerPartitionDefault,
+    );
+    // idempotent: at most 5 (Kafka's rule), so a broker recognises any resent batch of the partition
     const maxInFlightPerPartition = this.idempotent
-      ? 1
-      : boundedInt(
-          'maxInFlightPerPartition',
-          options.maxInFlightPerPartition,
-          1,
-          producerInFlightPerPartitionMax,
-          producerInFlightPerPartitionDefault,
-        );
+      ? Math.min(inFlight, producerIdempotentInFlightPerPartitionMax)
+      : inFlight;
     const timeoutMs = boundedInt('timeoutMs', options.timeoutMs, 1, 3_600_000, clientRequestTimeoutMsDefault);
     const c = options.compression ?? 'none';
     const codec = producerCodecs[c];
@@ -151,13 +159,27 @@ export class Producer {
       this.codecReady.catch(() => undefined);
     }
     this.memory = new MemoryPool(bufferMemory);
-    this.accumulator = new RecordAccumulator({ batchSize, lingerMs, maxInFlightPerPartition }, this.sticky);
+    // batches grow with the backlog from batchSize up to the larger of batchSize and the grow ceiling,
+    // and never beyond what the buffer memory could hold
+    const batchSizeMax = Math.max(batchSize, Math.min(producerBatchBytesGrowMax, bufferMemory));
+    this.accumulator = new RecordAccumulator(
+      { batchSize, batchSizeMax, lingerMs, maxInFlightPerPartition },
+      this.sticky,
+    );
     this.sender = new Sender(
       cluster,
       this.accumulator,
       this.memory,
       this.idempotent ? new Idempotence(cluster, timeoutMs) : undefined,
-      { acks: this.acks, compression: codec, retries, retryBackoffMs, timeoutMs },
+      {
+        acks: this.acks,
+        compression: codec,
+        retries,
+        retryBackoffMs,
+        timeoutMs,
+        inFlightBytesPerBroker: producerInFlightBytesPerBroker,
+        batchSize,
+      },
     );
     this.onClose = onClose;
   }

@@ -3,12 +3,22 @@
  * partition holding an open batch that records are appended to, sealed
  * batches waiting to be sent in send order, and the batches in flight.
  *
- * A batch is sealed when it reaches batchSize, when it has lingered lingerMs,
- * or at once when someone is waiting (flush(), close(), a send() waiting for
- * buffer memory). takeDue() hands the sender the sealed batches a partition
- * may send now (at most maxInFlight per partition in flight), in send order;
- * a batch to retry goes back among its partition's ready batches in the order
- * it was first sent, so a retry never reorders a partition.
+ * Batches grow with the backlog: batchSize is a floor, not a fixed size. While
+ * a partition could send a batch at once (fewer than maxInFlightPerPartition
+ * batches in flight or sealed), its open batch is sealed at batchSize, so a
+ * light load is sent in small batches without waiting. While the partition's
+ * pipeline is full, nothing could be sent anyway: its open batch keeps taking
+ * records up to batchSizeMax and goes out whole as soon as a slot frees. A
+ * backlog is thus sent in few large batches (fewer requests, appends and
+ * answers per record) without the user choosing a batch size. An open batch
+ * also goes when it has lingered lingerMs, or at once when someone is waiting
+ * (flush(), close(), a send() waiting for buffer memory).
+ *
+ * takeDue() hands the sender the sealed batches a partition may send now (at
+ * most maxInFlightPerPartition in flight), in send order; a batch to retry
+ * goes back among its partition's ready batches in the order it was first
+ * sent, and is sent again only once nothing of its partition is in flight, so
+ * a retry is not overtaken by the batches behind it.
  */
 import { batchHeaderBytes } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
@@ -71,6 +81,8 @@ export interface Batch {
   encoded: Buffer | null;
   /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
   identity: ProducerIdentity | null;
+  /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
+  broker: number;
   done: Promise<void>;
   finish: () => void;
 }
@@ -98,8 +110,10 @@ export interface DueBatch {
 }
 
 export interface AccumulatorOptions {
-  /** Bytes at which a batch is sealed. */
+  /** Bytes at which a batch is sealed while its partition could send it at once. */
   batchSize: number;
+  /** Bytes a batch may grow to while its partition's pipeline is full (at least batchSize). */
+  batchSizeMax: number;
   /** How long an open batch may wait for more records. */
   lingerMs: number;
   /** Batches of one partition in flight at once. */
@@ -120,18 +134,27 @@ export class RecordAccumulator {
     return this.queues.values();
   }
 
-  /** Appends a record (its memory already taken) to its partition's open batch, sealing at batchSize. */
+  /**
+   * Appends a record (its memory already taken) to its partition's open batch:
+   * sealed at batchSize while the partition could send it at once, grown up to
+   * batchSizeMax while its pipeline is full.
+   */
   append(topic: string, partition: number, partitions: number, record: PendingRecord): void {
     const q = this.queueOf(topic, partition);
     q.partitions = partitions;
     const bytes = record.bytes;
-    const batchSize = this.options.batchSize;
-    if (q.open && q.open.bytes + bytes > batchSize && q.open.records.length > 0) this.seal(q);
+    if (q.open && q.open.records.length > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
     if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
     batch.records.push(record);
     batch.bytes += bytes;
-    if (batch.bytes >= batchSize) this.seal(q);
+    if (batch.bytes >= this.sealBytes(q)) this.seal(q);
+  }
+
+  /** The size at which the partition's open batch is sealed now: the floor while it could go at once, else the ceiling. */
+  private sealBytes(q: PartitionQueue): number {
+    const { batchSize, batchSizeMax, maxInFlightPerPartition } = this.options;
+    return q.inFlight.size + q.ready.length < maxInFlightPerPartition ? batchSize : batchSizeMax;
   }
 
   /** Moves the open batch to the ready batches. */
@@ -164,6 +187,8 @@ export class RecordAccumulator {
         else nextAt = Math.min(nextAt, q.open.createdAt + lingerMs);
       }
       while (q.ready.length > 0 && q.inFlight.size < maxInFlightPerPartition) {
+        // a retry waits until nothing of its partition is in flight: then it goes first, the rest behind it
+        if ((q.ready[0] as Batch).attempts > 0 && q.inFlight.size > 0) break;
         const batch = q.ready.shift() as Batch;
         q.inFlight.add(batch);
         due.push({ q, batch });
@@ -179,11 +204,49 @@ export class RecordAccumulator {
    * the partition goes out before `retryAt`.
    */
   requeue(q: PartitionQueue, batch: Batch, retryAt: number): void {
+    this.putBack(q, batch);
+    q.retryAt = retryAt;
+  }
+
+  /** Returns a batch taken by takeDue() but not sent (its broker had no room) to its place among the ready ones. */
+  putBack(q: PartitionQueue, batch: Batch): void {
     q.inFlight.delete(batch);
     let at = 0;
     while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
     q.ready.splice(at, 0, batch);
-    q.retryAt = retryAt;
+  }
+
+  /**
+   * Splits a batch the broker found too large (MESSAGE_TOO_LARGE: a topic's
+   * max.message.bytes below the size it grew to) into batches of at most
+   * batchSize, back among the ready batches in its place; unstamped, so they
+   * are encoded afresh. False when it cannot be split (one record).
+   */
+  split(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.records.length < 2) return false;
+    q.inFlight.delete(batch);
+    const parts: Batch[] = [];
+    let part: Batch | null = null;
+    for (const r of batch.records) {
+      if (!part || (part.records.length > 0 && part.bytes + r.bytes > this.options.batchSize)) {
+        part = this.newBatch(q, batch.seq);
+        part.createdAt = batch.createdAt;
+        part.attempts = batch.attempts;
+        parts.push(part);
+      }
+      part.records.push(r);
+      part.bytes += r.bytes;
+    }
+    // seq only orders a partition's batches: the parts sit between the batch and the next one
+    parts.forEach((b, i) => {
+      b.seq = batch.seq + i / parts.length;
+    });
+    let at = 0;
+    while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
+    q.ready.splice(at, 0, ...parts);
+    // the original batch's waiters (flush, close) wait for its parts
+    void Promise.all(parts.map((b) => b.done)).then(batch.finish);
+    return true;
   }
 
   /** A batch was answered (or failed for good): it leaves its partition's in-flight set. */
@@ -212,7 +275,7 @@ export class RecordAccumulator {
     return q;
   }
 
-  private newBatch(q: PartitionQueue): Batch {
+  private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
     let finish: () => void = () => undefined;
     const done = new Promise<void>((resolve) => {
       finish = resolve;
@@ -224,9 +287,10 @@ export class RecordAccumulator {
       bytes: batchHeaderBytes,
       createdAt: this.now(),
       attempts: 0,
-      seq: q.nextSeq++,
+      seq,
       encoded: null,
       identity: null,
+      broker: -1,
       done,
       finish,
     };

@@ -14,8 +14,18 @@
  * outcome unknown: without idempotence a retry could duplicate, so those
  * records fail with BrokerUnreachable; a stamped (idempotent) batch is
  * retried, the broker recognising a duplicate by its sequence numbers.
- * OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH and UNKNOWN_PRODUCER_ID
- * are not retriable: the batch fails and its identity is retired.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER for a batch whose partition still has an
+ * earlier batch pending (in flight or to retry) is the broker seeing the gap
+ * that earlier batch left: the batch is retried behind it (as the Java client
+ * does). Otherwise OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH and
+ * UNKNOWN_PRODUCER_ID are not retriable: the batch fails and its identity is
+ * retired. MESSAGE_TOO_LARGE for a batch that grew beyond batchSize splits it
+ * into batches of batchSize and sends those (a topic's max.message.bytes may
+ * be below what the batch grew to).
+ *
+ * In flight: at most maxInFlightPerPartition batches of a partition (the
+ * accumulator's bound) and at most inFlightBytesPerBroker bytes of batches
+ * per broker (one batch always goes): beyond, due batches wait for answers.
  */
 import { ApiKey } from '../../protocol/native/api-keys.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
@@ -58,6 +68,10 @@ export interface SenderOptions {
   retryBackoffMs: number;
   /** The Produce request's timeout (the connection waits 5 s longer for the answer). */
   timeoutMs: number;
+  /** Bytes of batches in flight to one broker at most (one batch always goes). */
+  inFlightBytesPerBroker: number;
+  /** The accumulator's floor: a batch above it may be split when a broker finds it too large. */
+  batchSize: number;
 }
 
 /** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
@@ -75,6 +89,8 @@ export class Sender {
   private closing = false;
   /** No more retries (close() finished flushing). */
   private stopped = false;
+  /** Bytes of batches in flight by broker id. */
+  private readonly brokerBytes = new Map<number, number>();
 
   constructor(
     private readonly cluster: SenderCluster,
@@ -168,8 +184,44 @@ export class Sender {
       list.push(item);
       byLeader.set(leader, list);
     }
-    for (const [leader, items] of byLeader)
-      void this.sendRequests(leader, planProduceRequests(items, producerRequestBytesMax));
+    for (const [leader, items] of byLeader) {
+      const sendable = this.withinBrokerBudget(leader, items);
+      if (sendable.length > 0) void this.sendRequests(leader, planProduceRequests(sendable, producerRequestBytesMax));
+    }
+  }
+
+  /**
+   * The batches that fit in the broker's in-flight bytes (counted against it
+   * from now); the others go back to their partitions, and with them every
+   * later batch of the same partition, so none overtakes another.
+   */
+  private withinBrokerBudget(leader: number, items: DueBatch[]): DueBatch[] {
+    let used = this.brokerBytes.get(leader) ?? 0;
+    const max = this.options.inFlightBytesPerBroker;
+    const held = new Set<PartitionQueue>();
+    const sendable: DueBatch[] = [];
+    for (const item of items) {
+      const bytes = item.batch.bytes;
+      if (held.has(item.q) || (used > 0 && used + bytes > max)) {
+        held.add(item.q);
+        this.accumulator.putBack(item.q, item.batch);
+        continue;
+      }
+      used += bytes;
+      item.batch.broker = leader;
+      sendable.push(item);
+    }
+    this.brokerBytes.set(leader, used);
+    return sendable;
+  }
+
+  /** The batch is no longer in flight: its broker's bytes are free again. */
+  private landed(batch: Batch): void {
+    if (batch.broker < 0) return;
+    const left = (this.brokerBytes.get(batch.broker) ?? 0) - batch.bytes;
+    if (left > 0) this.brokerBytes.set(batch.broker, left);
+    else this.brokerBytes.delete(batch.broker);
+    batch.broker = -1;
   }
 
   /**
@@ -292,8 +344,15 @@ export class Sender {
           wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
           false,
         );
+      } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
+        // sent again as smaller batches
       } else if (p.errorCode !== 0) {
-        this.failed(item.q, item.batch, wireError(p.errorCode, ctx, p.errorMessage ?? undefined));
+        const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
+        if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
+          this.retry(item.q, item.batch, err);
+        } else {
+          this.failed(item.q, item.batch, err);
+        }
       } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
         this.failed(
           item.q,
@@ -307,7 +366,31 @@ export class Sender {
     }
   }
 
+  /**
+   * A stamped batch refused as out of order while an earlier batch of its
+   * partition and identity is still pending: the gap is that batch's, and the
+   * broker will see this one in order once it has been resent.
+   */
+  private behindPending(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.identity === null) return false;
+    const earlier = (b: Batch): boolean => b !== batch && b.identity === batch.identity && b.seq < batch.seq;
+    for (const b of q.inFlight) if (earlier(b)) return true;
+    return q.ready.some(earlier);
+  }
+
+  /** MESSAGE_TOO_LARGE for a batch grown beyond batchSize: split into batches of batchSize, sent again. */
+  private splitTooLarge(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.bytes <= this.options.batchSize || batch.attempts >= this.options.retries || this.stopped) return false;
+    this.landed(batch);
+    // its sequence numbers were taken and never used: later batches need a new producer id
+    if (batch.identity !== null) this.idempotence?.retire(batch.identity);
+    if (!this.accumulator.split(q, batch)) return false;
+    this.wake();
+    return true;
+  }
+
   private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
+    this.landed(batch);
     this.accumulator.settled(q, batch);
     let bytes = 0;
     const records = batch.records;
@@ -326,16 +409,28 @@ export class Sender {
     // a written request on a broken connection may have been appended: retrying could duplicate,
     // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
     const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
-    if (retry && safe && batch.attempts < this.options.retries && !this.stopped) {
-      batch.attempts++;
-      const backoff = Math.min(retryBackoffCapMs, this.options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
-      const retryAt = Date.now() + backoff;
-      this.accumulator.requeue(q, batch, retryAt);
-      // the leader may have moved: the retry asks for fresh metadata
-      this.cluster.invalidate(q.topic);
-      this.wakeAt(retryAt);
+    if (retry && safe) this.retry(q, batch, err);
+    else this.failedForGood(q, batch, err);
+  }
+
+  /** Sends the batch again after a backoff and a metadata refresh, while its retries last. */
+  private retry(q: PartitionQueue, batch: Batch, err: unknown): void {
+    if (batch.attempts >= this.options.retries || this.stopped) {
+      this.failedForGood(q, batch, err);
       return;
     }
+    this.landed(batch);
+    batch.attempts++;
+    const backoff = Math.min(retryBackoffCapMs, this.options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
+    const retryAt = Date.now() + backoff;
+    this.accumulator.requeue(q, batch, retryAt);
+    // the leader may have moved: the retry asks for fresh metadata
+    this.cluster.invalidate(q.topic);
+    this.wakeAt(retryAt);
+  }
+
+  private failedForGood(q: PartitionQueue, batch: Batch, err: unknown): void {
+    this.landed(batch);
     this.accumulator.settled(q, batch);
     const error =
       err instanceof Error

@@ -70,8 +70,18 @@ describe('MemoryPool', () => {
 });
 
 describe('RecordAccumulator', () => {
-  const make = (batchSize: number, lingerMs: number, maxInFlightPerPartition: number, clock = { now: 0 }) =>
-    new RecordAccumulator({ batchSize, lingerMs, maxInFlightPerPartition }, new StickyPartitioner(), () => clock.now);
+  const make = (
+    batchSize: number,
+    lingerMs: number,
+    maxInFlightPerPartition: number,
+    clock = { now: 0 },
+    batchSizeMax = batchSize,
+  ) =>
+    new RecordAccumulator(
+      { batchSize, batchSizeMax, lingerMs, maxInFlightPerPartition },
+      new StickyPartitioner(),
+      () => clock.now,
+    );
 
   it('seals a batch at batchSize and sends at most maxInFlightPerPartition of a partition at once', () => {
     const acc = make(1000, 0, 2);
@@ -120,6 +130,49 @@ describe('RecordAccumulator', () => {
     expect(acc.takeDue(false).due.map((d) => d.batch.seq)).toEqual([0, 1]);
     // the open batch goes once nothing sealed waits before it
     expect(acc.takeDue(false).due.map((d) => d.batch.seq)).toEqual([5]);
+  });
+
+  it('grows the open batch up to batchSizeMax while the partition pipeline is full, then sends it whole', () => {
+    const acc = make(1000, 0, 2, { now: 0 }, 10_000);
+    for (const r of records(200, 100)) acc.append('t', 0, 1, r);
+    // two batches at the floor fill the pipeline; the backlog behind them grows to the ceiling
+    const { due } = acc.takeDue(false);
+    expect(due.map((d) => d.batch.bytes <= 1000)).toEqual([true, true]);
+    acc.settled(due[0]!.q, due[0]!.batch);
+    const next = acc.takeDue(false).due;
+    expect(next.length).toBe(1);
+    expect(next[0]!.batch.bytes).toBeGreaterThan(9000);
+    expect(next[0]!.batch.bytes).toBeLessThanOrEqual(10_000);
+    // every record is in exactly one batch, in order
+    const all = [...due, ...next].flatMap((d) => d.batch.records.map((r) => r.index));
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i));
+  });
+
+  it('a light load is not held back: with the pipeline free, batches seal at the floor', () => {
+    const acc = make(1000, 0, 5, { now: 0 }, 10_000);
+    for (const r of records(20, 100)) acc.append('t', 0, 1, r);
+    const { due } = acc.takeDue(false);
+    for (const d of due) expect(d.batch.bytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('splits a batch refused as too large into batches of batchSize, in its place', () => {
+    const acc = make(1000, 0, 1, { now: 0 }, 10_000);
+    for (const r of records(60, 100)) acc.append('t', 0, 1, r);
+    const first = acc.takeDue(false).due[0]!;
+    acc.settled(first.q, first.batch);
+    const big = acc.takeDue(false).due[0]!;
+    expect(big.batch.bytes).toBeGreaterThan(1000);
+    expect(acc.split(big.q, big.batch)).toBe(true);
+    const parts: number[][] = [];
+    for (;;) {
+      const d = acc.takeDue(true).due[0];
+      if (!d) break;
+      expect(d.batch.bytes).toBeLessThanOrEqual(1000);
+      parts.push(d.batch.records.map((r) => r.index));
+      acc.settled(d.q, d.batch);
+    }
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flat()).toEqual(big.batch.records.map((r) => r.index));
   });
 
   it('unfinished() covers open, ready and in-flight batches', () => {

@@ -9,6 +9,7 @@
  * close() flushes what lingers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { RecordAccumulator } from '../../../src/client/producer/accumulator.js';
 import { Producer } from '../../../src/client/producer.js';
 import type { ProducerOptions } from '../../../src/client/types.js';
 import { isSluiceError, WireError } from '../../../src/shared/errors.js';
@@ -103,6 +104,65 @@ describe('Producer against a fake cluster', () => {
     expect(fake.initProducerIds).toBe(2);
     expect(last.baseSequence).toBe(0);
     expect(last.producerId).not.toBe(fake.arrived[0]!.producerId);
+  });
+
+  it('idempotent, 5 in flight: a failed batch leaves a gap; the batches behind it are refused out of order and resent in order', async () => {
+    const { fake, producer } = await setup({ acks: -1, idempotent: true, batchSize: 100 });
+    let failed = false;
+    fake.fault = (b) => {
+      if (b.values.includes('v0') && !failed) {
+        failed = true;
+        return { errorCode: WireError.NOT_ENOUGH_REPLICAS };
+      }
+      return undefined;
+    };
+    const res = await producer.send({ topic: 't', messages: msgs(0, 20) });
+    expect(res.map((r) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(fake.logs.get('t-0')).toEqual(Array.from({ length: 20 }, (_, i) => `v${i}`));
+    expect(fake.initProducerIds).toBe(1);
+    // several batches were in flight behind v0's, and were sent again (same sequence numbers)
+    const firstArrivals = fake.arrived.slice(0, 5);
+    expect(firstArrivals.map((b) => b.baseSequence)).toEqual([0, 1, 2, 3, 4]);
+    const v1 = fake.arrived.filter((b) => b.values.includes('v1'));
+    expect(v1.length).toBe(2);
+    expect(v1[1]!.baseSequence).toBe(v1[0]!.baseSequence);
+  });
+
+  it('defaults: batches grow with the backlog while the pipeline is full', async () => {
+    const { fake, producer } = await setup({ acks: 1 });
+    let holds = 0;
+    fake.fault = () => (holds++ === 0 ? 'hold' : undefined);
+    const value = 'x'.repeat(100);
+    const sent = producer.send({ topic: 't', messages: Array.from({ length: 3000 }, () => ({ value, partition: 0 })) });
+    // the fake answers a connection's requests in order: the first held holds the rest; wait until every
+    // record is queued in the producer (its accumulator seen from inside)
+    const acc = (producer as unknown as { accumulator: RecordAccumulator }).accumulator;
+    const queued = (): number => {
+      let n = 0;
+      for (const q of acc.partitionQueues) {
+        for (const b of [...q.inFlight, ...q.ready, ...(q.open ? [q.open] : [])]) n += b.records.length;
+      }
+      return n;
+    };
+    while (fake.arrived.length < 1 || queued() < 3000) await new Promise((r) => setTimeout(r, 2));
+    fake.release();
+    const res = await sent;
+    expect(res.at(-1)!.offset).toBe(2999);
+    const sizes = fake.arrived.map((b) => b.values.length);
+    // five batches of the 16 KiB floor filled the pipeline; the rest went in one grown batch
+    for (const n of sizes.slice(0, 5)) expect(n).toBeLessThan(200);
+    expect(sizes.length).toBe(6);
+    expect(sizes[5]).toBe(3000 - sizes.slice(0, 5).reduce((a, b) => a + b, 0));
+  });
+
+  it('a grown batch refused as too large (MESSAGE_TOO_LARGE) is split into batchSize batches, order kept', async () => {
+    const { fake, producer } = await setup({ acks: 1, batchSize: 1000, maxInFlightPerPartition: 1 });
+    // the "topic" takes at most 50 records a batch; the floor batches hold fewer
+    fake.fault = (b) => (b.values.length > 50 ? { errorCode: WireError.MESSAGE_TOO_LARGE } : undefined);
+    const res = await producer.send({ topic: 't', messages: msgs(0, 200) });
+    expect(res.map((r) => r.offset)).toEqual(Array.from({ length: 200 }, (_, i) => i));
+    expect(fake.logs.get('t-0')).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`));
+    expect(fake.arrived.some((b) => b.values.length > 50)).toBe(true);
   });
 
   it('bufferMemory bounds send(): a send that does not fit fails with Timeout after maxBlockMs', async () => {
