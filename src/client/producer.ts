@@ -265,12 +265,15 @@ export class Producer {
         } else {
           partition = this.sticky.partition(topic, count);
         }
-        // waits (and yields) only when the buffer memory is exhausted
-        if (!this.memory.tryAcquire(record.bytes)) await this.memory.acquire(record.bytes, this.maxBlockMs);
+        // waits (and yields) only when the buffer memory is exhausted: what is queued goes out meanwhile
+        if (!this.memory.tryAcquire(record.bytes)) {
+          this.sender.wake();
+          await this.memory.acquire(record.bytes, this.maxBlockMs);
+        }
         partitions[i] = partition;
         this.accumulator.append(topic, partition, count, record);
-        this.sender.wake();
       }
+      this.sender.wake();
       return partitions;
     };
     const queued = this.enqueueing.then(enqueue);

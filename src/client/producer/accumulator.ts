@@ -65,7 +65,8 @@ export function recordFailed(r: PendingRecord, err: Error): void {
 /** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
 export function recordBytes(r: RecordInput): number {
   let n = 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  for (const h of r.headers ?? []) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  const headers = r.headers;
+  if (headers) for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
   return n;
 }
 
@@ -122,6 +123,8 @@ export interface AccumulatorOptions {
 
 export class RecordAccumulator {
   private readonly queues = new Map<string, PartitionQueue>();
+  /** The same queues by topic and partition number: found per record without building a key. */
+  private readonly byTopic = new Map<string, PartitionQueue[]>();
 
   constructor(
     private readonly options: AccumulatorOptions,
@@ -266,12 +269,20 @@ export class RecordAccumulator {
   }
 
   private queueOf(topic: string, partition: number): PartitionQueue {
+    let topicQueues = this.byTopic.get(topic);
+    if (!topicQueues) {
+      topicQueues = [];
+      this.byTopic.set(topic, topicQueues);
+    }
+    const known = topicQueues[partition];
+    if (known) return known;
     const key = topicPartitionKey(topic, partition);
     let q = this.queues.get(key);
     if (!q) {
       q = { topic, partition, partitions: 1, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
       this.queues.set(key, q);
     }
+    topicQueues[partition] = q;
     return q;
   }
 
