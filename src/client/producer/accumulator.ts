@@ -123,6 +123,9 @@ export interface AccumulatorOptions {
 
 export class RecordAccumulator {
   private readonly queues = new Map<string, PartitionQueue>();
+  /** The same queues in creation order; takeDue() starts one further each time, so none is always last. */
+  private readonly list: PartitionQueue[] = [];
+  private drainStart = 0;
   /** The same queues by topic and partition number: found per record without building a key. */
   private readonly byTopic = new Map<string, PartitionQueue[]>();
 
@@ -179,7 +182,13 @@ export class RecordAccumulator {
     const { lingerMs, maxInFlightPerPartition } = this.options;
     let nextAt = Number.POSITIVE_INFINITY;
     const due: DueBatch[] = [];
-    for (const q of this.queues.values()) {
+    const list = this.list;
+    const n = list.length;
+    // a rotating start: when a broker's in-flight bytes run short, the same partitions do not always win
+    const start = n === 0 ? 0 : this.drainStart % n;
+    this.drainStart = n === 0 ? 0 : (start + 1) % n;
+    for (let k = 0; k < n; k++) {
+      const q = list[(start + k) % n] as PartitionQueue;
       if (q.inFlight.size >= maxInFlightPerPartition) continue;
       if (q.retryAt > now) {
         if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
@@ -281,6 +290,7 @@ export class RecordAccumulator {
     if (!q) {
       q = { topic, partition, partitions: 1, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
       this.queues.set(key, q);
+      this.list.push(q);
     }
     topicQueues[partition] = q;
     return q;

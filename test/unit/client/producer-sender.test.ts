@@ -9,10 +9,19 @@
  * close() flushes what lingers.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordAccumulator } from '../../../src/client/producer/accumulator.js';
+import { StickyPartitioner } from '../../../src/client/partitioner.js';
+import {
+  type PendingRecord,
+  RecordAccumulator,
+  recordBytes,
+  type SendCall,
+} from '../../../src/client/producer/accumulator.js';
+import { MemoryPool } from '../../../src/client/producer/memory-pool.js';
+import { Sender } from '../../../src/client/producer/sender.js';
 import { Producer } from '../../../src/client/producer.js';
 import type { ProducerOptions } from '../../../src/client/types.js';
 import { isSluiceError, WireError } from '../../../src/shared/errors.js';
+import { Compression } from '../../../src/wire/record-batch.js';
 import { type FakeProduceCluster, fakeProduceCluster } from '../../helpers/fake-produce-cluster.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -207,5 +216,63 @@ describe('Producer against a fake cluster', () => {
     await producer.close();
     expect((await sent).map((r) => r.offset)).toEqual([0, 1, 2]);
     await expect(producer.send({ topic: 't', messages: msgs(3, 1) })).rejects.toThrow(/closed/);
+  });
+});
+
+describe('Sender: bytes in flight per broker', () => {
+  it('keeps at most inFlightBytesPerBroker in flight to one broker (one batch always goes), the rest in order after', async () => {
+    const fake = await fakeProduceCluster({ t: 2 });
+    cleanups.push(fake.close);
+    const cluster = fake.cluster();
+    const acc = new RecordAccumulator(
+      { batchSize: 1000, batchSizeMax: 1000, lingerMs: 0, maxInFlightPerPartition: 5 },
+      new StickyPartitioner(),
+    );
+    const memory = new MemoryPool(1 << 20);
+    const sender = new Sender(cluster, acc, memory, undefined, {
+      acks: 1,
+      compression: Compression.none,
+      retries: 0,
+      retryBackoffMs: 1,
+      timeoutMs: 5000,
+      inFlightBytesPerBroker: 2500,
+      batchSize: 1000,
+    });
+    cleanups.push(async () => sender.stop());
+    await cluster.topic('t');
+    let held = true;
+    fake.fault = () => (held ? 'hold' : undefined);
+    let done = 0;
+    const call: SendCall = {
+      offsets: [],
+      remaining: 40,
+      error: null,
+      resolve: () => undefined,
+      reject: () => undefined,
+    };
+    const value = Buffer.alloc(200, 120);
+    for (let i = 0; i < 40; i++) {
+      const r: PendingRecord = { key: null, value, timestamp: 0, bytes: 0, call, index: i, partition: i % 2 };
+      r.bytes = recordBytes(r);
+      expect(memory.tryAcquire(r.bytes)).toBe(true);
+      acc.append('t', i % 2, 2, r);
+    }
+    call.resolve = () => {
+      done = 40;
+    };
+    sender.wake();
+    while (fake.arrived.length < 1) await new Promise((r) => setTimeout(r, 2));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    const inFlight = [...acc.partitionQueues].flatMap((q) => [...q.inFlight]);
+    const bytes = inFlight.reduce((n, b) => n + b.bytes, 0);
+    // ~4 records (~1000 bytes) a batch: two batches fit in 2500 bytes, the third waits
+    expect(inFlight.length).toBe(2);
+    expect(bytes).toBeLessThanOrEqual(2500);
+    held = false;
+    fake.release();
+    while (done < 40) await new Promise((r) => setTimeout(r, 2));
+    expect(fake.logs.get('t-0')?.length).toBe(20);
+    expect(fake.logs.get('t-1')?.length).toBe(20);
+    expect(memory.free).toBe(1 << 20);
   });
 });
