@@ -232,6 +232,13 @@ export class Producer {
           `message ${i} takes ${record.bytes} bytes, more than the buffer memory or the largest batch allows`,
         );
       }
+      if (
+        m.timestamp !== undefined &&
+        m.timestamp !== null &&
+        (!Number.isSafeInteger(m.timestamp) || m.timestamp < 0)
+      ) {
+        throw invalidArgument(`message ${i}: timestamp must be a non-negative integer (ms since the epoch)`);
+      }
       if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
         throw invalidArgument(`message ${i}: partition must be a non-negative integer`);
       }

@@ -208,6 +208,18 @@ describe('Producer against a fake cluster', () => {
     expect(fake.logs.get('t-0')).toEqual(['v0', 'v1', 'v2']);
   });
 
+  it('refuses a timestamp that is not a non-negative integer, and sends nothing of that send()', async () => {
+    const { fake, producer } = await setup({ acks: 1 });
+    for (const timestamp of [-5, 1.5, Number.POSITIVE_INFINITY, Number.NaN]) {
+      const err = await producer
+        .send({ topic: 't', messages: [{ value: 'ok' }, { value: 'bad', timestamp }] })
+        .catch((e: unknown) => e);
+      expect(isSluiceError(err) && err.code).toBe('SLUICE_ERR_INVALID_ARGUMENT');
+    }
+    await producer.send({ topic: 't', messages: [{ value: 'v', timestamp: 0 }] });
+    expect(fake.logs.get('t-0')).toEqual(['v']);
+  });
+
   it('close() sends what lingers and settles every send', async () => {
     const { fake, producer } = await setup({ acks: 1, lingerMs: 60_000 });
     const sent = producer.send({ topic: 't', messages: msgs(0, 3) });
