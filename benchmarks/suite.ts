@@ -27,6 +27,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { producePerf } from '../src/cli/perf-commands.js';
 import { Sluice } from '../src/client/sluice.js';
 import type { Acks } from '../src/client/types.js';
 import { frameBytes, fsAppendRun, TcpSink } from './lib/ceiling.js';
@@ -229,7 +230,52 @@ async function produceCase(
   return out;
 }
 
+const defaultsId = (acks: Acks, size: number, cluster = false): string =>
+  `${produceId(acks, size, 1, cluster)}.defaults`;
+
+/**
+ * The figure users get: `sluice perf produce`'s loop with the producer's defaults (no batch
+ * size, no linger, default buffer memory), one partition; beside the tuned figures (1 MiB batches).
+ */
+async function produceDefaultsCase(
+  client: Sluice,
+  section: Section,
+  acks: Acks,
+  size: number,
+  replication: number,
+  records: number,
+): Promise<void> {
+  const label = `produce acks=${acks}, ${sizeLabel(size)}, 1 partition${replication > 1 ? `, RF ${replication}` : ''}, defaults (perf tool)`;
+  await attempt(section, label, async () => {
+    const topic = topicName(`d-a${acks}-${size}`);
+    await createTopic(client, topic, 1, replication);
+    const producer = client.producer({ acks });
+    try {
+      // metadata and connection before the clock starts, as produceRun does
+      await producer.send({ topic, messages: [{ value: Buffer.alloc(size) }] });
+      const r = await producePerf(producer, topic, records, size, -1);
+      const rate = r.records / (r.elapsedMs / 1000);
+      figures.add(
+        {
+          id: defaultsId(acks, size, section === 'Sluice cluster'),
+          section,
+          label,
+          unit: 'records/s',
+          bytesPerRecord: size,
+        },
+        rate,
+      );
+      log(`${section} ${label}: ${fmt(rate)} records/s (${fmt(r.records)} in ${(r.elapsedMs / 1000).toFixed(2)} s)`);
+    } finally {
+      await producer.close().catch(() => undefined);
+      await deleteTopic(client, topic);
+    }
+  });
+}
+
 async function sluiceRound(client: Sluice, broker: SluiceBroker, round: number): Promise<void> {
+  await produceDefaultsCase(client, 'Sluice', 1, 100, 1, settings.produce100);
+  await produceDefaultsCase(client, 'Sluice', 1, 1024, 1, settings.produce1k);
   let rssMax = 0;
   const perCase: Record<string, number> = {};
   for (const size of sizes) {
@@ -514,6 +560,7 @@ async function clusterPhase(runtime: BrokerRuntime): Promise<void> {
     let rssMax = 0;
     for (let round = 1; round <= runs; round++) {
       log(`---- cluster round ${round} of ${runs} ----`);
+      await produceDefaultsCase(client, 'Sluice cluster', -1, 100, 3, settings.cluster100);
       for (const partitions of partitionCases) {
         const r = await produceCase(
           client,
@@ -619,7 +666,25 @@ function summarize(): { ratios: Ratio[]; targets: Target[] } {
   const rssWorst = rssFig ? Math.max(...rssFig.runs) : Number.NaN;
   const backlog = details.backlog as { bounded: boolean; rssMaxMiB: number } | undefined;
   const e2e = m('sluice.e2e.10000.p99');
+  const defaults100 = m(defaultsId(1, 100));
+  const defaults1kMBps = (m(defaultsId(1, 1024)) * 1024) / 1e6;
+  const defaultsCluster = m(defaultsId(-1, 100, true));
   const targets: Target[] = [
+    {
+      target: 'defaults (perf tool): produce 100 B, acks=1 ≥ 2,000,000 records/s',
+      measured: `${fmt(defaults100)} records/s`,
+      met: check(defaults100 >= 2_000_000, defaults100),
+    },
+    {
+      target: 'defaults (perf tool): produce 1 KiB, acks=1 ≥ 0.7 × TCP-into-file ceiling (bytes/s)',
+      measured: `${fmt(defaults1kMBps)} / ${fmt(ceilingMBps)} MB/s = ${fmt(defaults1kMBps / ceilingMBps, 'ratio')}`,
+      met: check(defaults1kMBps >= 0.7 * ceilingMBps, defaults1kMBps, ceilingMBps),
+    },
+    {
+      target: 'defaults (perf tool): 3 brokers, RF 3, acks=-1 ≥ 1,000,000 records/s',
+      measured: `${fmt(defaultsCluster)} records/s`,
+      met: check(defaultsCluster >= 1_000_000, defaultsCluster),
+    },
     {
       target: 'produce 100 B, acks=1, 1 partition ≥ 1,200,000 records/s',
       measured: `${fmt(sluice100)} records/s`,

@@ -38,7 +38,12 @@ export interface ProducerOptions {
   acks?: Acks;
   /** How long a partition's batch may wait for more records. Default 0 (records of one tick still batch together). */
   lingerMs?: number;
-  /** Bytes at which a partition's batch is closed and sent. Default 16384. */
+  /**
+   * Bytes at which a partition's batch is closed and sent while the partition could send it at
+   * once. Default 16384. A floor, not a fixed size: while the partition already has
+   * maxInFlightPerPartition batches waiting or in flight, its next batch grows with the backlog
+   * up to 1 MiB (or batchSize, if larger) and goes whole when a slot frees.
+   */
   batchSize?: number;
   /** Bytes of records held before send() waits. Default 32 MiB. */
   bufferMemory?: number;
@@ -66,7 +71,8 @@ export interface ProducerOptions {
   /**
    * Batches of one partition sent before the first is answered (default 5, like Kafka's
    * max.in.flight.requests.per.connection). Above 1 a retried batch can land after a later one,
-   * as in Kafka; an idempotent producer always uses 1.
+   * as in Kafka; an idempotent producer uses at most 5 (Kafka's rule), and resends a batch in its
+   * partition's order.
    */
   maxInFlightPerPartition?: number;
   idempotent?: boolean;

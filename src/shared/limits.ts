@@ -175,6 +175,25 @@ export const producerBufferBytesDefault = 32 * 1024 * 1024;
 export const producerBufferBytesMax = 1024 * 1024 * 1024;
 /** Batches of several partitions share one request up to this size (one batch always fits). */
 export const producerRequestBytesMax = 1024 * 1024;
+/**
+ * A producer's batch grows with the backlog up to this (batchSize is its floor): Kafka's
+ * max.request.size default, and within the broker's default message.max.bytes (1 MiB + 12),
+ * so a grown batch is not refused by a default broker (one that is refused as too large is
+ * split back into batchSize batches). A batch larger than this only comes from a larger batchSize.
+ */
+export const producerBatchBytesGrowMax = 1024 * 1024;
+/**
+ * Bytes of batches a producer keeps in flight to one broker (one batch always goes): five of
+ * the largest grown batches and more — enough to keep a broker's replication busy at acks -1 —
+ * while a producer's buffer memory (32 MiB by default) is not all on the wire to one broker.
+ */
+export const producerInFlightBytesPerBroker = 8 * 1024 * 1024;
+/**
+ * Batches of one partition an idempotent producer keeps in flight at most: Kafka's rule
+ * (max.in.flight.requests.per.connection ≤ 5 with idempotence), as a broker remembers the last
+ * producerRecentBatchesMax batches of a producer to recognise a resent one.
+ */
+export const producerIdempotentInFlightPerPartitionMax = 5;
 /** How long send() waits for buffer memory before failing with Timeout (Kafka's max.block.ms). */
 export const producerMaxBlockMsDefault = 60_000;
 export const producerLingerMsMax = 60_000;

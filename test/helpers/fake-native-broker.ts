@@ -12,7 +12,13 @@ export interface AnyBody {
   [k: string]: any;
 }
 
-export type FakeHandler = (apiKey: number, body: AnyBody, port: number) => unknown | Promise<unknown>;
+/** `socket`: the connection the request came on (a test may destroy it instead of answering). */
+export type FakeHandler = (
+  apiKey: number,
+  body: AnyBody,
+  port: number,
+  socket: net.Socket,
+) => unknown | Promise<unknown>;
 
 export interface FakeNativeBroker {
   port: number;
@@ -31,7 +37,7 @@ export async function fakeNativeBroker(handler: FakeHandler): Promise<FakeNative
       (payload) => {
         const { header, body } = decodeRequest(payload);
         answered = answered.then(async () => {
-          const answer = await handler(header.apiKey, body as AnyBody, port);
+          const answer = await handler(header.apiKey, body as AnyBody, port, socket);
           if (answer !== undefined && !socket.destroyed) socket.write(encodeResponse(header.correlationId, answer));
         });
       },

@@ -1,0 +1,319 @@
+/**
+ * The record accumulator (the Java client's RecordAccumulator): one queue per
+ * partition holding an open batch that records are appended to, sealed
+ * batches waiting to be sent in send order, and the batches in flight.
+ *
+ * Batches grow with the backlog: batchSize is a floor, not a fixed size. While
+ * a partition could send a batch at once (fewer than maxInFlightPerPartition
+ * batches in flight or sealed), its open batch is sealed at batchSize, so a
+ * light load is sent in small batches without waiting. While the partition's
+ * pipeline is full, nothing could be sent anyway: its open batch keeps taking
+ * records up to batchSizeMax and goes out whole as soon as a slot frees. A
+ * backlog is thus sent in few large batches (fewer requests, appends and
+ * answers per record) without the user choosing a batch size. An open batch
+ * also goes when it has lingered lingerMs, or at once when someone is waiting
+ * (flush(), close(), a send() waiting for buffer memory).
+ *
+ * takeDue() hands the sender the sealed batches a partition may send now (at
+ * most maxInFlightPerPartition in flight), in send order; a batch to retry
+ * goes back among its partition's ready batches in the order it was first
+ * sent, and is sent again only once nothing of its partition is in flight, so
+ * a retry is not overtaken by the batches behind it.
+ */
+import { batchHeaderBytes } from '../../shared/limits.js';
+import { topicPartitionKey } from '../../shared/topic-partition.js';
+import type { RecordInput } from '../../wire/record.js';
+import type { StickyPartitioner } from '../partitioner.js';
+import type { ProducerIdentity } from './idempotence.js';
+
+/**
+ * One send() call: its records share it instead of a promise each (a promise
+ * and two closures per record were the producer's biggest cost).
+ */
+export interface SendCall {
+  offsets: number[];
+  remaining: number;
+  error: Error | null;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** A record waiting in a batch: it is the encoder's input itself (no wrapper per record). */
+export interface PendingRecord extends RecordInput {
+  bytes: number;
+  call: SendCall;
+  /** The record's place in its send() call. */
+  index: number;
+  /** The partition asked for, if any. */
+  partition: number | undefined;
+}
+
+export function recordDone(r: PendingRecord, offset: number): void {
+  const call = r.call;
+  call.offsets[r.index] = offset;
+  if (--call.remaining === 0 && call.error === null) call.resolve();
+}
+
+export function recordFailed(r: PendingRecord, err: Error): void {
+  const call = r.call;
+  if (call.error === null) {
+    call.error = err;
+    call.reject(err);
+  }
+}
+
+/** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
+export function recordBytes(r: RecordInput): number {
+  let n = 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  const headers = r.headers;
+  if (headers) for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return n;
+}
+
+export interface Batch {
+  topic: string;
+  partition: number;
+  records: PendingRecord[];
+  bytes: number;
+  createdAt: number;
+  attempts: number;
+  /** The batch's place among its partition's batches (ascending in send order). */
+  seq: number;
+  encoded: Buffer | null;
+  /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
+  identity: ProducerIdentity | null;
+  /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
+  broker: number;
+  done: Promise<void>;
+  finish: () => void;
+}
+
+export interface PartitionQueue {
+  topic: string;
+  partition: number;
+  /** The topic's partition count at the latest append (the sticky partitioner's input). */
+  partitions: number;
+  open: Batch | null;
+  /** Sealed batches waiting to be sent, in send order (`seq` ascending). */
+  ready: Batch[];
+  /** The seq of the partition's next batch. */
+  nextSeq: number;
+  /** Batches sent and not yet answered. */
+  inFlight: Set<Batch>;
+  /** No batch of the partition goes out before this time (a retry's backoff). */
+  retryAt: number;
+}
+
+/** A batch taken from its partition's queue to be sent. */
+export interface DueBatch {
+  q: PartitionQueue;
+  batch: Batch;
+}
+
+export interface AccumulatorOptions {
+  /** Bytes at which a batch is sealed while its partition could send it at once. */
+  batchSize: number;
+  /** Bytes a batch may grow to while its partition's pipeline is full (at least batchSize). */
+  batchSizeMax: number;
+  /** How long an open batch may wait for more records. */
+  lingerMs: number;
+  /** Batches of one partition in flight at once. */
+  maxInFlightPerPartition: number;
+}
+
+export class RecordAccumulator {
+  private readonly queues = new Map<string, PartitionQueue>();
+  /** The same queues in creation order; takeDue() starts one further each time, so none is always last. */
+  private readonly list: PartitionQueue[] = [];
+  private drainStart = 0;
+  /** The same queues by topic and partition number: found per record without building a key. */
+  private readonly byTopic = new Map<string, PartitionQueue[]>();
+
+  constructor(
+    private readonly options: AccumulatorOptions,
+    private readonly sticky: StickyPartitioner,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Every partition queue (the sender walks them; tests look inside). */
+  get partitionQueues(): IterableIterator<PartitionQueue> {
+    return this.queues.values();
+  }
+
+  /**
+   * Appends a record (its memory already taken) to its partition's open batch:
+   * sealed at batchSize while the partition could send it at once, grown up to
+   * batchSizeMax while its pipeline is full.
+   */
+  append(topic: string, partition: number, partitions: number, record: PendingRecord): void {
+    const q = this.queueOf(topic, partition);
+    q.partitions = partitions;
+    const bytes = record.bytes;
+    if (q.open && q.open.records.length > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
+    if (!q.open) q.open = this.newBatch(q);
+    const batch = q.open;
+    batch.records.push(record);
+    batch.bytes += bytes;
+    if (batch.bytes >= this.sealBytes(q)) this.seal(q);
+  }
+
+  /** The size at which the partition's open batch is sealed now: the floor while it could go at once, else the ceiling. */
+  private sealBytes(q: PartitionQueue): number {
+    const { batchSize, batchSizeMax, maxInFlightPerPartition } = this.options;
+    return q.inFlight.size + q.ready.length < maxInFlightPerPartition ? batchSize : batchSizeMax;
+  }
+
+  /** Moves the open batch to the ready batches. */
+  seal(q: PartitionQueue): void {
+    if (!q.open) return;
+    q.ready.push(q.open);
+    q.open = null;
+    this.sticky.onBatchClosed(q.topic, q.partition, q.partitions);
+  }
+
+  /**
+   * The batches that may be sent now, each moved into its partition's
+   * in-flight set, and the earliest time another may become due (a linger or
+   * a backoff ending; Infinity when none). `urgent`: open batches are sealed
+   * without lingering.
+   */
+  takeDue(urgent: boolean): { due: DueBatch[]; nextAt: number } {
+    const now = this.now();
+    const { lingerMs, maxInFlightPerPartition } = this.options;
+    let nextAt = Number.POSITIVE_INFINITY;
+    const due: DueBatch[] = [];
+    const list = this.list;
+    const n = list.length;
+    // a rotating start: when a broker's in-flight bytes run short, the same partitions do not always win
+    const start = n === 0 ? 0 : this.drainStart % n;
+    this.drainStart = n === 0 ? 0 : (start + 1) % n;
+    for (let k = 0; k < n; k++) {
+      const q = list[(start + k) % n] as PartitionQueue;
+      if (q.inFlight.size >= maxInFlightPerPartition) continue;
+      if (q.retryAt > now) {
+        if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
+        continue;
+      }
+      if (q.ready.length === 0 && q.open) {
+        if (urgent || now - q.open.createdAt >= lingerMs) this.seal(q);
+        else nextAt = Math.min(nextAt, q.open.createdAt + lingerMs);
+      }
+      while (q.ready.length > 0 && q.inFlight.size < maxInFlightPerPartition) {
+        // a retry waits until nothing of its partition is in flight: then it goes first, the rest behind it
+        if ((q.ready[0] as Batch).attempts > 0 && q.inFlight.size > 0) break;
+        const batch = q.ready.shift() as Batch;
+        q.inFlight.add(batch);
+        due.push({ q, batch });
+      }
+    }
+    return { due, nextAt };
+  }
+
+  /**
+   * Puts a batch to retry back among its partition's ready batches in send
+   * order: batches of one partition that failed in several requests (answered
+   * in any order) go out again in the order they were first sent. No batch of
+   * the partition goes out before `retryAt`.
+   */
+  requeue(q: PartitionQueue, batch: Batch, retryAt: number): void {
+    this.putBack(q, batch);
+    q.retryAt = retryAt;
+  }
+
+  /** Returns a batch taken by takeDue() but not sent (its broker had no room) to its place among the ready ones. */
+  putBack(q: PartitionQueue, batch: Batch): void {
+    q.inFlight.delete(batch);
+    let at = 0;
+    while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
+    q.ready.splice(at, 0, batch);
+  }
+
+  /**
+   * Splits a batch the broker found too large (MESSAGE_TOO_LARGE: a topic's
+   * max.message.bytes below the size it grew to) into batches of at most
+   * batchSize, back among the ready batches in its place; unstamped, so they
+   * are encoded afresh. False when it cannot be split (one record).
+   */
+  split(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.records.length < 2) return false;
+    q.inFlight.delete(batch);
+    const parts: Batch[] = [];
+    let part: Batch | null = null;
+    for (const r of batch.records) {
+      if (!part || (part.records.length > 0 && part.bytes + r.bytes > this.options.batchSize)) {
+        part = this.newBatch(q, batch.seq);
+        part.createdAt = batch.createdAt;
+        part.attempts = batch.attempts;
+        parts.push(part);
+      }
+      part.records.push(r);
+      part.bytes += r.bytes;
+    }
+    // seq only orders a partition's batches: the parts sit between the batch and the next one
+    parts.forEach((b, i) => {
+      b.seq = batch.seq + i / parts.length;
+    });
+    let at = 0;
+    while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
+    q.ready.splice(at, 0, ...parts);
+    // the original batch's waiters (flush, close) wait for its parts
+    void Promise.all(parts.map((b) => b.done)).then(batch.finish);
+    return true;
+  }
+
+  /** A batch was answered (or failed for good): it leaves its partition's in-flight set. */
+  settled(q: PartitionQueue, batch: Batch): void {
+    q.inFlight.delete(batch);
+  }
+
+  /** Settles when every batch held now (open, ready or in flight) has succeeded or failed. */
+  unfinished(): Promise<void>[] {
+    const batches: Promise<void>[] = [];
+    for (const q of this.queues.values()) {
+      if (q.open) batches.push(q.open.done);
+      for (const b of q.ready) batches.push(b.done);
+      for (const b of q.inFlight) batches.push(b.done);
+    }
+    return batches;
+  }
+
+  private queueOf(topic: string, partition: number): PartitionQueue {
+    let topicQueues = this.byTopic.get(topic);
+    if (!topicQueues) {
+      topicQueues = [];
+      this.byTopic.set(topic, topicQueues);
+    }
+    const known = topicQueues[partition];
+    if (known) return known;
+    const key = topicPartitionKey(topic, partition);
+    let q = this.queues.get(key);
+    if (!q) {
+      q = { topic, partition, partitions: 1, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
+      this.queues.set(key, q);
+      this.list.push(q);
+    }
+    topicQueues[partition] = q;
+    return q;
+  }
+
+  private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
+    let finish: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    return {
+      topic: q.topic,
+      partition: q.partition,
+      records: [],
+      bytes: batchHeaderBytes,
+      createdAt: this.now(),
+      attempts: 0,
+      seq,
+      encoded: null,
+      identity: null,
+      broker: -1,
+      done,
+      finish,
+    };
+  }
+}

@@ -1,0 +1,450 @@
+/**
+ * The sender (the Java client's Sender): takes the batches that are due from
+ * the accumulator, groups them by leader into Produce requests (at most one
+ * batch per partition in a request, see produce-requests.ts), sends each
+ * leader's requests in order on one connection, and settles every batch from
+ * its partition's answer: its records get their offsets, or the batch is
+ * retried, or its records fail.
+ *
+ * Retries: errors the broker returns for a partition that Kafka calls
+ * retriable (e.g. NOT_LEADER_OR_FOLLOWER) mean the batch was not appended, so
+ * it is retried after a backoff and a metadata refresh (the leader may have
+ * moved). A connection that breaks before the request is written is retried
+ * too. A connection that breaks after the request was written leaves the
+ * outcome unknown: without idempotence a retry could duplicate, so those
+ * records fail with BrokerUnreachable; a stamped (idempotent) batch is
+ * retried, the broker recognising a duplicate by its sequence numbers.
+ * OUT_OF_ORDER_SEQUENCE_NUMBER for a batch whose partition still has an
+ * earlier batch pending (in flight or to retry) is the broker seeing the gap
+ * that earlier batch left: the batch is retried behind it (as the Java client
+ * does). Otherwise OUT_OF_ORDER_SEQUENCE_NUMBER, INVALID_PRODUCER_EPOCH and
+ * UNKNOWN_PRODUCER_ID are not retriable: the batch fails and its identity is
+ * retired. MESSAGE_TOO_LARGE for a batch that grew beyond batchSize splits it
+ * into batches of batchSize and sends those (a topic's max.message.bytes may
+ * be below what the batch grew to).
+ *
+ * In flight: at most maxInFlightPerPartition batches of a partition (the
+ * accumulator's bound) and at most inFlightBytesPerBroker bytes of batches
+ * per broker (one batch always goes): beyond, due batches wait for answers.
+ */
+import { ApiKey } from '../../protocol/native/api-keys.js';
+import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
+import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
+import { producerRequestBytesMax } from '../../shared/limits.js';
+import { topicPartitionKey } from '../../shared/topic-partition.js';
+import type { Compression } from '../../wire/record-batch.js';
+import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
+import type { Cluster } from '../cluster.js';
+import { type Connection, wasSent } from '../connection.js';
+import { isRetriableError, wireError } from '../errors.js';
+import { ambiguousAnswer, answersByPartition, planProduceRequests } from '../produce-requests.js';
+import {
+  type Batch,
+  type DueBatch,
+  type PartitionQueue,
+  type PendingRecord,
+  type RecordAccumulator,
+  recordDone,
+  recordFailed,
+} from './accumulator.js';
+import type { Idempotence, ProducerIdentity } from './idempotence.js';
+import type { MemoryPool } from './memory-pool.js';
+
+/** Answers of a leader that could not replicate a batch: its view of the cluster may be stale. */
+const replicationTroubles: ReadonlySet<number> = new Set([
+  WireError.REQUEST_TIMED_OUT,
+  WireError.NOT_ENOUGH_REPLICAS,
+  WireError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+  WireError.NOT_LEADER_OR_FOLLOWER,
+]);
+
+/** The longest backoff before a retry. */
+const retryBackoffCapMs = 10_000;
+
+export interface SenderOptions {
+  acks: 0 | 1 | -1;
+  compression: Compression;
+  retries: number;
+  retryBackoffMs: number;
+  /** The Produce request's timeout (the connection waits 5 s longer for the answer). */
+  timeoutMs: number;
+  /** Bytes of batches in flight to one broker at most (one batch always goes). */
+  inFlightBytesPerBroker: number;
+  /** The accumulator's floor: a batch above it may be split when a broker finds it too large. */
+  batchSize: number;
+}
+
+/** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
+export type SenderCluster = Pick<Cluster, 'leaderOf' | 'brokerConnection' | 'invalidate' | 'distrust'>;
+
+export class Sender {
+  private drainScheduled = false;
+  private draining = false;
+  private drainAgain = false;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = 0;
+  /** Batches are sent without lingering while this is above 0 (flush() calls under way). */
+  private flushing = 0;
+  /** Sending without lingering for good (close() began). */
+  private closing = false;
+  /** No more retries (close() finished flushing). */
+  private stopped = false;
+  /** Bytes of batches in flight by broker id. */
+  private readonly brokerBytes = new Map<number, number>();
+
+  constructor(
+    private readonly cluster: SenderCluster,
+    private readonly accumulator: RecordAccumulator,
+    private readonly memory: MemoryPool,
+    private readonly idempotence: Idempotence | undefined,
+    private readonly options: SenderOptions,
+  ) {}
+
+  /** Sends what is due soon (on the next turn of the event loop, so one tick's records share batches). */
+  wake(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      void this.drain();
+    });
+  }
+
+  /** Sends everything held now and waits until each of those batches has succeeded or failed. */
+  async flush(): Promise<void> {
+    const batches = this.accumulator.unfinished();
+    if (batches.length === 0) return;
+    this.flushing++;
+    try {
+      this.wake();
+      await Promise.all(batches);
+    } finally {
+      this.flushing--;
+    }
+  }
+
+  /** From now on nothing lingers. */
+  beginClose(): void {
+    this.closing = true;
+  }
+
+  /** From now on nothing is retried, and no timer is left. */
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+
+  private wakeAt(at: number): void {
+    if (this.stopped) return;
+    if (this.timer && this.timerAt <= at) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.wake();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
+  /** Sends every batch that is due, grouped by leader. */
+  private async drain(): Promise<void> {
+    if (this.draining) {
+      this.drainAgain = true;
+      return;
+    }
+    this.draining = true;
+    try {
+      do {
+        this.drainAgain = false;
+        await this.drainOnce();
+      } while (this.drainAgain);
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async drainOnce(): Promise<void> {
+    const urgent = this.flushing > 0 || this.memory.waiting || this.closing;
+    const { due, nextAt } = this.accumulator.takeDue(urgent);
+    if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
+    if (due.length === 0) return;
+    const byLeader = new Map<number, DueBatch[]>();
+    for (const item of due) {
+      let leader: number;
+      try {
+        leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
+      } catch (err) {
+        this.failed(item.q, item.batch, err);
+        continue;
+      }
+      const list = byLeader.get(leader) ?? [];
+      list.push(item);
+      byLeader.set(leader, list);
+    }
+    for (const [leader, items] of byLeader) {
+      const sendable = this.withinBrokerBudget(leader, items);
+      if (sendable.length > 0) void this.sendRequests(leader, planProduceRequests(sendable, producerRequestBytesMax));
+    }
+  }
+
+  /**
+   * The batches that fit in the broker's in-flight bytes (counted against it
+   * from now); the others go back to their partitions, and with them every
+   * later batch of the same partition, so none overtakes another.
+   */
+  private withinBrokerBudget(leader: number, items: DueBatch[]): DueBatch[] {
+    let used = this.brokerBytes.get(leader) ?? 0;
+    const max = this.options.inFlightBytesPerBroker;
+    const held = new Set<PartitionQueue>();
+    const sendable: DueBatch[] = [];
+    for (const item of items) {
+      const bytes = item.batch.bytes;
+      if (held.has(item.q) || (used > 0 && used + bytes > max)) {
+        held.add(item.q);
+        this.accumulator.putBack(item.q, item.batch);
+        continue;
+      }
+      used += bytes;
+      item.batch.broker = leader;
+      sendable.push(item);
+    }
+    this.brokerBytes.set(leader, used);
+    return sendable;
+  }
+
+  /** The batch is no longer in flight: its broker's bytes are free again. */
+  private landed(batch: Batch): void {
+    if (batch.broker < 0) return;
+    const left = (this.brokerBytes.get(batch.broker) ?? 0) - batch.bytes;
+    if (left > 0) this.brokerBytes.set(batch.broker, left);
+    else this.brokerBytes.delete(batch.broker);
+    batch.broker = -1;
+  }
+
+  /**
+   * The batch's bytes, encoded once: a retry resends exactly these. An
+   * idempotent batch takes its partition's next sequence numbers here.
+   */
+  private encode(q: PartitionQueue, batch: Batch, identity: ProducerIdentity | undefined): Buffer {
+    if (!batch.encoded) {
+      const options: BatchOptions = { compression: this.options.compression };
+      if (identity && this.idempotence) this.idempotence.stamp(identity, q, options);
+      batch.encoded = encodeRecordBatch(batch.records, options);
+      if (identity && this.idempotence) {
+        this.idempotence.advance(identity, q, batch.records.length);
+        batch.identity = identity;
+      }
+    }
+    return batch.encoded;
+  }
+
+  /**
+   * Sends one leader's requests, in order, over one connection (which writes
+   * them in call order and the broker handles them in order), so a partition's
+   * batches in successive requests keep their order.
+   */
+  private async sendRequests(leader: number, requests: DueBatch[][]): Promise<void> {
+    let identity: ProducerIdentity | undefined;
+    if (this.idempotence && requests.some((items) => items.some((item) => !item.batch.encoded))) {
+      try {
+        identity = await this.idempotence.acquire();
+      } catch (err) {
+        for (const items of requests) for (const item of items) this.failed(item.q, item.batch, err);
+        return;
+      }
+    }
+    const bodies: { live: DueBatch[]; body: ProduceRequest }[] = [];
+    for (const items of requests) {
+      const prepared = this.prepareRequest(items, identity);
+      if (prepared) bodies.push(prepared);
+    }
+    if (bodies.length === 0) return;
+    let conn: Connection;
+    try {
+      conn = await this.cluster.brokerConnection(leader);
+    } catch (err) {
+      for (const { live } of bodies) for (const item of live) this.failed(item.q, item.batch, err);
+      return;
+    }
+    const acks = this.options.acks;
+    for (const { live, body } of bodies) {
+      conn
+        .request(ApiKey.Produce, body, {
+          expectResponse: acks !== 0,
+          timeoutMs: this.options.timeoutMs + 5_000,
+        })
+        .then(
+          (res) => this.answered(live, res, conn.address),
+          (err: unknown) => {
+            for (const item of live) this.failed(item.q, item.batch, err);
+          },
+        );
+    }
+  }
+
+  /** A request's body, its batches encoded (a batch that cannot be encoded fails alone); null when none is left. */
+  private prepareRequest(
+    items: DueBatch[],
+    identity: ProducerIdentity | undefined,
+  ): { live: DueBatch[]; body: ProduceRequest } | null {
+    const topics = new Map<string, { partition: number; records: Buffer }[]>();
+    const live: DueBatch[] = [];
+    for (const item of items) {
+      let records: Buffer;
+      try {
+        records = this.encode(item.q, item.batch, identity);
+      } catch (err) {
+        this.failed(item.q, item.batch, err, false);
+        continue;
+      }
+      live.push(item);
+      const list = topics.get(item.q.topic) ?? [];
+      list.push({ partition: item.q.partition, records });
+      topics.set(item.q.topic, list);
+    }
+    if (live.length === 0) return null;
+    const body: ProduceRequest = {
+      acks: this.options.acks,
+      timeoutMs: this.options.timeoutMs,
+      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
+    };
+    return { live, body };
+  }
+
+  /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
+  private answered(live: DueBatch[], res: ProduceResponse | undefined, leaderAddress: string): void {
+    // A leader that cannot replicate (it timed out, or has too few in-sync replicas) may have been
+    // replaced without knowing it (cut off from ZooKeeper): its metadata would send us back to it,
+    // so the next metadata comes from another broker.
+    for (const t of res?.topics ?? []) {
+      if (t.partitions.some((p) => replicationTroubles.has(p.errorCode))) this.cluster.distrust(leaderAddress);
+    }
+    if (res?.errorCode) {
+      for (const item of live) this.failed(item.q, item.batch, wireError(res.errorCode, 'produce', res.errorMessage));
+      return;
+    }
+    if (this.options.acks === 0 || !res) {
+      for (const item of live) this.completed(item.q, item.batch, -1);
+      return;
+    }
+    const answers = answersByPartition(res.topics);
+    for (const item of live) {
+      const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
+      const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
+      if (!p) {
+        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
+      } else if (p === ambiguousAnswer) {
+        // the outcome is unknown (the batch may have been appended): never retried, never given an offset
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+          false,
+        );
+      } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
+        // sent again as smaller batches
+      } else if (p.errorCode !== 0) {
+        const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
+        if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
+          this.retry(item.q, item.batch, err);
+        } else {
+          this.failed(item.q, item.batch, err);
+        }
+      } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
+        this.failed(
+          item.q,
+          item.batch,
+          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+          false,
+        );
+      } else {
+        this.completed(item.q, item.batch, p.baseOffset);
+      }
+    }
+  }
+
+  /**
+   * A stamped batch refused as out of order while an earlier batch of its
+   * partition and identity is still pending: the gap is that batch's, and the
+   * broker will see this one in order once it has been resent.
+   */
+  private behindPending(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.identity === null) return false;
+    const earlier = (b: Batch): boolean => b !== batch && b.identity === batch.identity && b.seq < batch.seq;
+    for (const b of q.inFlight) if (earlier(b)) return true;
+    return q.ready.some(earlier);
+  }
+
+  /** MESSAGE_TOO_LARGE for a batch grown beyond batchSize: split into batches of batchSize, sent again. */
+  private splitTooLarge(q: PartitionQueue, batch: Batch): boolean {
+    if (batch.bytes <= this.options.batchSize || batch.attempts >= this.options.retries || this.stopped) return false;
+    this.landed(batch);
+    // its sequence numbers were taken and never used: later batches need a new producer id
+    if (batch.identity !== null) this.idempotence?.retire(batch.identity);
+    if (!this.accumulator.split(q, batch)) return false;
+    this.wake();
+    return true;
+  }
+
+  private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
+    this.landed(batch);
+    this.accumulator.settled(q, batch);
+    let bytes = 0;
+    const records = batch.records;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i] as PendingRecord;
+      bytes += r.bytes;
+      recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
+    }
+    this.memory.release(bytes);
+    batch.finish();
+    this.wake();
+  }
+
+  /** A batch failed: retried when that is safe and the budget allows, otherwise its records fail. */
+  private failed(q: PartitionQueue, batch: Batch, err: unknown, retry = true): void {
+    // a written request on a broken connection may have been appended: retrying could duplicate,
+    // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
+    const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
+    if (retry && safe) this.retry(q, batch, err);
+    else this.failedForGood(q, batch, err);
+  }
+
+  /** Sends the batch again after a backoff and a metadata refresh, while its retries last. */
+  private retry(q: PartitionQueue, batch: Batch, err: unknown): void {
+    if (batch.attempts >= this.options.retries || this.stopped) {
+      this.failedForGood(q, batch, err);
+      return;
+    }
+    this.landed(batch);
+    batch.attempts++;
+    const backoff = Math.min(retryBackoffCapMs, this.options.retryBackoffMs * 2 ** Math.min(batch.attempts - 1, 16));
+    const retryAt = Date.now() + backoff;
+    this.accumulator.requeue(q, batch, retryAt);
+    // the leader may have moved: the retry asks for fresh metadata
+    this.cluster.invalidate(q.topic);
+    this.wakeAt(retryAt);
+  }
+
+  private failedForGood(q: PartitionQueue, batch: Batch, err: unknown): void {
+    this.landed(batch);
+    this.accumulator.settled(q, batch);
+    const error =
+      err instanceof Error
+        ? err
+        : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
+    // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
+    if (batch.identity !== null) this.idempotence?.retire(batch.identity);
+    let bytes = 0;
+    for (const r of batch.records) {
+      bytes += r.bytes;
+      recordFailed(r, error);
+    }
+    this.memory.release(bytes);
+    batch.finish();
+    this.wake();
+  }
+}

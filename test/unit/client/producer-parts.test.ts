@@ -1,0 +1,184 @@
+/**
+ * The producer's parts without a network: the buffer pool (FIFO waiters,
+ * max.block.ms, bounded waiters) and the record accumulator (sealing at
+ * batchSize, linger, in-flight bound per partition, retries back in send
+ * order).
+ */
+import { describe, expect, it } from 'vitest';
+import { StickyPartitioner } from '../../../src/client/partitioner.js';
+import {
+  type PendingRecord,
+  RecordAccumulator,
+  recordBytes,
+  type SendCall,
+} from '../../../src/client/producer/accumulator.js';
+import { MemoryPool } from '../../../src/client/producer/memory-pool.js';
+import { isSluiceError } from '../../../src/shared/errors.js';
+
+function records(n: number, valueBytes: number): PendingRecord[] {
+  const call: SendCall = { offsets: [], remaining: n, error: null, resolve: () => undefined, reject: () => undefined };
+  return Array.from({ length: n }, (_, index) => {
+    const r: PendingRecord = {
+      key: null,
+      value: Buffer.alloc(valueBytes, 97),
+      timestamp: 0,
+      bytes: 0,
+      call,
+      index,
+      partition: 0,
+    };
+    r.bytes = recordBytes(r);
+    return r;
+  });
+}
+
+describe('MemoryPool', () => {
+  it('grants waiters first come first served as memory is released', async () => {
+    const pool = new MemoryPool(100);
+    expect(pool.tryAcquire(80)).toBe(true);
+    const order: string[] = [];
+    const a = pool.acquire(50, 60_000).then(() => order.push('a'));
+    const b = pool.acquire(10, 60_000).then(() => order.push('b'));
+    // b would fit now, but a waits first: nobody overtakes
+    expect(pool.tryAcquire(10)).toBe(false);
+    expect(pool.waiting).toBe(true);
+    pool.release(40);
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a', 'b']);
+    expect(pool.free).toBe(0);
+  });
+
+  it('fails a waiter with Timeout after maxBlockMs and lets the next one through', async () => {
+    const pool = new MemoryPool(100);
+    expect(pool.tryAcquire(100)).toBe(true);
+    const err = await pool.acquire(10, 5).catch((e: unknown) => e);
+    expect(isSluiceError(err) && err.code).toBe('SLUICE_ERR_TIMEOUT');
+    expect(pool.waiting).toBe(false);
+    pool.release(100);
+    expect(pool.free).toBe(100);
+  });
+
+  it('refuses waiters beyond its bound, and fails every waiter on failAll', async () => {
+    const pool = new MemoryPool(10, 2);
+    pool.tryAcquire(10);
+    const w1 = pool.acquire(5, 60_000).catch((e: Error) => e.message);
+    const w2 = pool.acquire(5, 60_000).catch((e: Error) => e.message);
+    await expect(pool.acquire(5, 60_000)).rejects.toThrow(/more than 2 sends wait/);
+    pool.failAll(new Error('closed'));
+    expect(await Promise.all([w1, w2])).toEqual(['closed', 'closed']);
+  });
+});
+
+describe('RecordAccumulator', () => {
+  const make = (
+    batchSize: number,
+    lingerMs: number,
+    maxInFlightPerPartition: number,
+    clock = { now: 0 },
+    batchSizeMax = batchSize,
+  ) =>
+    new RecordAccumulator(
+      { batchSize, batchSizeMax, lingerMs, maxInFlightPerPartition },
+      new StickyPartitioner(),
+      () => clock.now,
+    );
+
+  it('seals a batch at batchSize and sends at most maxInFlightPerPartition of a partition at once', () => {
+    const acc = make(1000, 0, 2);
+    for (const r of records(40, 100)) acc.append('t', 0, 1, r);
+    const { due } = acc.takeDue(false);
+    expect(due.length).toBe(2);
+    for (const d of due) expect(d.batch.bytes).toBeLessThanOrEqual(1000);
+    expect(due.map((d) => d.batch.seq)).toEqual([0, 1]);
+    // nothing more until one is settled
+    expect(acc.takeDue(true).due.length).toBe(0);
+    acc.settled(due[0]!.q, due[0]!.batch);
+    expect(acc.takeDue(false).due.map((d) => d.batch.seq)).toEqual([2]);
+  });
+
+  it('lets an open batch linger until lingerMs unless urgent', () => {
+    const clock = { now: 1000 };
+    const acc = make(1 << 20, 50, 5, clock);
+    for (const r of records(3, 10)) acc.append('t', 0, 1, r);
+    const first = acc.takeDue(false);
+    expect(first.due.length).toBe(0);
+    expect(first.nextAt).toBe(1050);
+    clock.now = 1049;
+    expect(acc.takeDue(false).due.length).toBe(0);
+    clock.now = 1050;
+    const { due } = acc.takeDue(false);
+    expect(due.length).toBe(1);
+    expect(due[0]!.batch.records.length).toBe(3);
+    for (const r of records(1, 10)) acc.append('t', 0, 1, r);
+    expect(acc.takeDue(true).due.length).toBe(1);
+  });
+
+  it('puts a retried batch back before later batches, and holds the partition until its backoff ends', () => {
+    const clock = { now: 0 };
+    const acc = make(200, 0, 5, clock);
+    for (const r of records(6, 100)) acc.append('t', 0, 1, r);
+    const { due } = acc.takeDue(false);
+    expect(due.map((d) => d.batch.seq)).toEqual([0, 1, 2, 3, 4]);
+    // batches 1 and 0 fail (answered out of order); 2 succeeds
+    acc.requeue(due[1]!.q, due[1]!.batch, 100);
+    acc.requeue(due[0]!.q, due[0]!.batch, 100);
+    acc.settled(due[2]!.q, due[2]!.batch);
+    const held = acc.takeDue(false);
+    expect(held.due.length).toBe(0);
+    expect(held.nextAt).toBe(100);
+    clock.now = 100;
+    expect(acc.takeDue(false).due.map((d) => d.batch.seq)).toEqual([0, 1]);
+    // the open batch goes once nothing sealed waits before it
+    expect(acc.takeDue(false).due.map((d) => d.batch.seq)).toEqual([5]);
+  });
+
+  it('grows the open batch up to batchSizeMax while the partition pipeline is full, then sends it whole', () => {
+    const acc = make(1000, 0, 2, { now: 0 }, 10_000);
+    for (const r of records(200, 100)) acc.append('t', 0, 1, r);
+    // two batches at the floor fill the pipeline; the backlog behind them grows to the ceiling
+    const { due } = acc.takeDue(false);
+    expect(due.map((d) => d.batch.bytes <= 1000)).toEqual([true, true]);
+    acc.settled(due[0]!.q, due[0]!.batch);
+    const next = acc.takeDue(false).due;
+    expect(next.length).toBe(1);
+    expect(next[0]!.batch.bytes).toBeGreaterThan(9000);
+    expect(next[0]!.batch.bytes).toBeLessThanOrEqual(10_000);
+    // every record is in exactly one batch, in order
+    const all = [...due, ...next].flatMap((d) => d.batch.records.map((r) => r.index));
+    expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i));
+  });
+
+  it('a light load is not held back: with the pipeline free, batches seal at the floor', () => {
+    const acc = make(1000, 0, 5, { now: 0 }, 10_000);
+    for (const r of records(20, 100)) acc.append('t', 0, 1, r);
+    const { due } = acc.takeDue(false);
+    for (const d of due) expect(d.batch.bytes).toBeLessThanOrEqual(1000);
+  });
+
+  it('splits a batch refused as too large into batches of batchSize, in its place', () => {
+    const acc = make(1000, 0, 1, { now: 0 }, 10_000);
+    for (const r of records(60, 100)) acc.append('t', 0, 1, r);
+    const first = acc.takeDue(false).due[0]!;
+    acc.settled(first.q, first.batch);
+    const big = acc.takeDue(false).due[0]!;
+    expect(big.batch.bytes).toBeGreaterThan(1000);
+    expect(acc.split(big.q, big.batch)).toBe(true);
+    const parts: number[][] = [];
+    for (;;) {
+      const d = acc.takeDue(true).due[0];
+      if (!d) break;
+      expect(d.batch.bytes).toBeLessThanOrEqual(1000);
+      parts.push(d.batch.records.map((r) => r.index));
+      acc.settled(d.q, d.batch);
+    }
+    expect(parts.length).toBeGreaterThan(1);
+    expect(parts.flat()).toEqual(big.batch.records.map((r) => r.index));
+  });
+
+  it('unfinished() covers open, ready and in-flight batches', () => {
+    const acc = make(150, 1000, 1);
+    for (const r of records(3, 100)) acc.append('t', 0, 1, r);
+    acc.takeDue(false);
+    expect(acc.unfinished().length).toBe(3);
+  });
+});
