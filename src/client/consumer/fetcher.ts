@@ -26,7 +26,7 @@ import { checkTopLevel, isRetriableError, wireError } from '../errors.js';
 import { fencingCodes, type GroupMembership } from '../group-membership.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from '../offsets.js';
 import type { ConsumerRecord, CorruptSkip, PollOptions } from '../types.js';
-import { decodeRecords, endOfWholeBatches, RecordList } from './records.js';
+import { completeFetch, endOfWholeBatches, FetchBuffer } from './records.js';
 import type { PartitionState, Reset, SubscriptionState } from './subscription-state.js';
 
 export interface FetcherOptions {
@@ -65,7 +65,7 @@ interface Answered {
 
 export class Fetcher {
   /** Fetched, not yet returned by poll(): in order per partition. */
-  private buffered = new RecordList();
+  private buffered = new FetchBuffer();
   private polling: Promise<void> | null = null;
   private pollingInBackground = false;
   /**
@@ -103,7 +103,7 @@ export class Fetcher {
   }
 
   clear(): void {
-    this.buffered = new RecordList();
+    this.buffered = new FetchBuffer();
   }
 
   /**
@@ -314,16 +314,18 @@ export class Fetcher {
         this.cluster.invalidate(state.topic);
         continue;
       }
-      const before = this.buffered.length;
+      let completed: ReturnType<typeof completeFetch>;
       try {
-        got += decodeRecords(state, offset, p.records, this.buffered);
+        completed = completeFetch(state, offset, p.records);
       } catch (err) {
-        // none of this partition's records count; a round fetched ahead from past these bytes: back
-        // to them, and that round's answer is stale
-        this.buffered.truncate(before);
+        // a round fetched ahead from past these bytes: back to them, and that round's answer is stale
         state.position = offset;
         state.version++;
         throw err;
+      }
+      if (completed) {
+        this.buffered.push(completed);
+        got += completed.remaining;
       }
     }
     if (got === 0 && retriable) throw retriable;

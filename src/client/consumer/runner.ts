@@ -204,7 +204,14 @@ export class Runner {
     const { subscription } = this.context;
     for (const r of g.records) {
       if (!this.current(g)) return;
-      const { topic, partition, ...message } = r;
+      const message: Message = {
+        offset: r.offset,
+        key: r.key,
+        value: r.value,
+        headers: r.headers,
+        timestamp: r.timestamp,
+      };
+      const { topic, partition } = r;
       g.state.consumed = r.offset + 1;
       this.beginDelivery();
       try {
@@ -225,7 +232,8 @@ export class Runner {
     const { context } = this;
     const first = g.records[0] as ConsumerRecord;
     const last = g.records[g.records.length - 1] as ConsumerRecord;
-    const messages: Message[] = g.records.map(({ topic: _t, partition: _p, ...message }) => message);
+    // the records themselves (each also names its topic and partition): no copy per record
+    const messages: Message[] = g.records;
     let resolved: number | null = null;
     const payload: EachBatchPayload = {
       batch: {
