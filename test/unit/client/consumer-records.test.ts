@@ -94,7 +94,7 @@ describe('consumer records', () => {
     expect(records.map((r) => r.timestamp)).toEqual([1_000, 1_000, 1_001, 77_000]);
     expect(s.position).toBe(4);
     // a batch whose bytes do not match its CRC is refused on arrival, and the position stays
-    appended[70] ^= 1;
+    appended.writeUInt8((appended.readUInt8(70) ^ 1) & 0xff, 70);
     expect(() => completeFetch(s, 3, appended)).toThrow(/CRC/);
     expect(s.position).toBe(4);
   });
