@@ -127,6 +127,47 @@ describe('consumer against a fake cluster', () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
+  it('eachMessage gets the contract shape { offset, key, value, headers, timestamp }; eachBatch the records', async () => {
+    const { fake, sluice } = await setup();
+    fake.append(0, [{ key: 'k', value: 'v', headers: [{ key: 'h', value: Buffer.from('x') }] }, { value: 'w' }]);
+    const consumer = sluice.consumer({ maxWaitMs: 20 });
+    consumer.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const messages: unknown[] = [];
+    const running = consumer.run({
+      eachMessage: async ({ topic, partition, message }) => {
+        messages.push({ topic, partition, keys: Object.keys(message).sort(), message });
+      },
+    });
+    await waitFor('two messages', () => messages.length === 2);
+    await consumer.close();
+    await running;
+    expect(messages[0]).toMatchObject({
+      topic: 't',
+      partition: 0,
+      keys: ['headers', 'key', 'offset', 'timestamp', 'value'],
+      message: { offset: 0, key: Buffer.from('k'), value: Buffer.from('v'), headers: { h: Buffer.from('x') } },
+    });
+    expect(messages[1]).toMatchObject({ message: { offset: 1, key: null, value: Buffer.from('w'), headers: {} } });
+
+    const batches: { topic: string; partition: number; offsets: number[]; first: number | null }[] = [];
+    const again = sluice.consumer({ maxWaitMs: 20 });
+    again.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    const batchRun = again.run({
+      eachBatch: async ({ batch }) => {
+        batches.push({
+          topic: batch.topic,
+          partition: batch.partition,
+          offsets: batch.messages.map((m) => m.offset),
+          first: batch.firstOffset(),
+        });
+      },
+    });
+    await waitFor('a batch', () => batches.length > 0);
+    await again.close();
+    await batchRun;
+    expect(batches[0]).toEqual({ topic: 't', partition: 0, offsets: [0, 1], first: 0 });
+  });
+
   it('pause() stops fetching and delivering a partition; resume() delivers it from where it stopped', async () => {
     const { fake, sluice } = await setup(2);
     fake.fill(0, 4);
