@@ -126,23 +126,23 @@ export class Runner {
   private async deliver(records: ConsumerRecord[], options: RunOptions, concurrency: number): Promise<void> {
     const { subscription } = this.context;
     const groups = new Map<PartitionState, DeliveryGroup>();
-    let last: DeliveryGroup | null = null;
-    for (const r of records) {
-      // records come in runs of one partition: look the partition up once per run
-      if (last === null || last.state.topic !== r.topic || last.state.partition !== r.partition) {
-        const state = subscription.get(r.topic, r.partition);
-        if (!state) {
-          last = null;
-          continue;
-        }
-        let g = groups.get(state);
-        if (!g) {
-          g = { state, version: state.version, records: [] };
-          groups.set(state, g);
-        }
-        last = g;
+    // records come in runs of one partition: one lookup and one slice per run, not a push per record
+    for (let i = 0; i < records.length; ) {
+      const { topic, partition } = records[i] as ConsumerRecord;
+      let j = i + 1;
+      while (j < records.length) {
+        const r = records[j] as ConsumerRecord;
+        if (r.partition !== partition || r.topic !== topic) break;
+        j++;
       }
-      last.records.push(r);
+      const state = subscription.get(topic, partition);
+      if (state) {
+        const run = i === 0 && j === records.length ? records : records.slice(i, j);
+        const g = groups.get(state);
+        if (g) for (const r of run) g.records.push(r);
+        else groups.set(state, { state, version: state.version, records: run });
+      }
+      i = j;
     }
     const queue = [...groups.values()];
     let failure: { err: unknown } | null = null;
