@@ -422,6 +422,12 @@ export interface ConsumePerfResult {
   timedOut: boolean;
 }
 
+/**
+ * Reads through run({ eachBatch }), the consumer's batch-level API: one call
+ * per partition per fetched round, no per-record callback or promise. A
+ * record counts once delivered; exactly `wanted` are taken (resolved), so a
+ * group commits no further.
+ */
 async function consumePerf(
   consumer: Consumer,
   wanted: number,
@@ -430,38 +436,62 @@ async function consumePerf(
   begun: number,
 ): Promise<ConsumePerfResult> {
   const window = new Window('received', false);
-  let firstPollAt = -1;
-  let lastRecordAt = begun;
+  // the clock starts when reading starts (without a group) or once the member joined
+  let firstPollAt = inGroup ? -1 : performance.now();
+  let lastRecordAt = firstPollAt < 0 ? begun : firstPollAt;
   let received = 0;
   let bytes = 0;
-  let joined = !inGroup;
   let timedOut = false;
-  while (received < wanted) {
-    const pollAt = performance.now();
-    const waitMs = Math.max(1, Math.min(pollWaitMs, Math.ceil(lastRecordAt + idleTimeoutMs - pollAt)));
-    const records = await consumer.poll({ maxWaitMs: waitMs, maxRecords: Math.min(pollRecordsMax, wanted - received) });
-    const now = performance.now();
-    if (!joined) {
-      // the idle clock starts once the member has joined
-      if (consumer.groupGeneration() !== null) joined = true;
-      else if (now - begun >= groupJoinWaitMsMax) {
-        throw new SluiceError(ErrorCode.Timeout, `could not join the consumer group within ${groupJoinWaitMsMax} ms`);
+  let failure: Error | null = null;
+  const watchdog = setInterval(
+    () => {
+      const now = performance.now();
+      if (firstPollAt < 0) {
+        if (consumer.groupGeneration() !== null) {
+          firstPollAt = now;
+          lastRecordAt = now;
+        } else if (now - begun >= groupJoinWaitMsMax) {
+          failure = new SluiceError(
+            ErrorCode.Timeout,
+            `could not join the consumer group within ${groupJoinWaitMsMax} ms`,
+          );
+          void consumer.close().catch(() => undefined);
+        }
+        return;
       }
-      lastRecordAt = now;
-    }
-    if (records.length > 0) {
-      if (firstPollAt < 0) firstPollAt = pollAt;
-      let chunkBytes = 0;
-      for (const r of records) chunkBytes += (r.key?.length ?? 0) + (r.value?.length ?? 0);
-      received += records.length;
-      bytes += chunkBytes;
-      lastRecordAt = now;
-      window.add(records.length, chunkBytes);
-    } else if (now - lastRecordAt >= idleTimeoutMs) {
-      timedOut = true;
-      break;
-    }
+      if (now - lastRecordAt >= idleTimeoutMs) {
+        timedOut = true;
+        void consumer.close().catch(() => undefined);
+      }
+    },
+    Math.max(1, Math.min(inGroup ? 10 : 100, idleTimeoutMs)),
+  );
+  try {
+    await consumer.run({
+      eachBatchAutoResolve: false,
+      eachBatch: ({ batch, resolveOffset }) => {
+        if (received >= wanted) return;
+        const messages = batch.messages;
+        const take = Math.min(messages.length, wanted - received);
+        let chunkBytes = 0;
+        for (let i = 0; i < take; i++) {
+          const m = messages[i] as (typeof messages)[number];
+          chunkBytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
+        }
+        if (take > 0) resolveOffset((messages[take - 1] as (typeof messages)[number]).offset);
+        const now = performance.now();
+        if (firstPollAt < 0) firstPollAt = now;
+        received += take;
+        bytes += chunkBytes;
+        lastRecordAt = now;
+        window.add(take, chunkBytes);
+        if (received >= wanted) void consumer.close().catch(() => undefined);
+      },
+    });
+  } finally {
+    clearInterval(watchdog);
   }
+  if (failure) throw failure;
   const startupMs = (firstPollAt < 0 ? lastRecordAt : firstPollAt) - begun;
   return { records: received, bytes, elapsedMs: firstPollAt < 0 ? 0 : lastRecordAt - firstPollAt, startupMs, timedOut };
 }
