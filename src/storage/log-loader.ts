@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
+import type { FileCache } from './file-cache.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { cleanedSuffix, swapSuffix } from './log-cleaner.js';
 import type { LogConfig } from './log-config.js';
@@ -32,6 +33,8 @@ export interface LoadedLog {
 
 interface LoadContext {
   dir: string;
+  /** The cache segment files are opened through. */
+  files?: FileCache;
   index: PartitionIndex;
   config: LogConfig;
   logger: Logger;
@@ -51,14 +54,14 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
       logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');
     await index.deleteAll();
   }
-  const segments = bases.map((base) => Segment.open(dir, base));
+  const segments = bases.map((base) => Segment.open(dir, base, ctx.files));
   // segments wholly below the log start were being deleted by retention when the broker stopped
   while (stored && segments.length > 1 && segmentAt(segments, 1).baseOffset <= stored.logStartOffset) {
     const below = segmentAt(segments, 0);
     segments.shift();
     below.delete();
   }
-  if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0));
+  if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0, ctx.files));
 
   const summaries = stored ? await index.loadSummaries() : new Map<number, SegmentSummary>();
   const recoverFrom = stored ? firstUntrusted(segments, summaries, stored) : 0;

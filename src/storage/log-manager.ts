@@ -12,6 +12,7 @@ import { logOpensConcurrentMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { initZstd } from '../wire/zstd.js';
 import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
+import { FileCache, openFilesMaxFor, processOpenFilesLimit } from './file-cache.js';
 import { type IndexDb, openIndexDb } from './index-store.js';
 import { defaultLogConfig, type LogConfig } from './log-config.js';
 import { LogScrubber, type ScrubOptions } from './log-scrubber.js';
@@ -40,6 +41,8 @@ export interface LogManagerOptions {
   metrics?: LogDirMetrics;
   /** log.scrub.*: read closed segments back in the background (log-scrubber.ts); absent: no scrubbing. */
   scrub?: ScrubOptions;
+  /** log.open.files.max: segment files held open at once (file-cache.ts); 0 or absent: half the open files limit. */
+  openFilesMax?: number;
 }
 
 /** What the log manager reports about its directories (the broker's metrics implement it). */
@@ -75,6 +78,8 @@ export class LogManager {
   /** Log directories whose free space is below log.dir.free.warn.percent (warned once until it is back). */
   private readonly lowOnSpace = new Set<string>();
   private readonly options: LogManagerOptions;
+  /** The segment files of every log here are opened through this bounded cache. */
+  readonly files: FileCache;
 
   private constructor(
     private readonly dbs: Map<string, IndexDb>,
@@ -83,6 +88,7 @@ export class LogManager {
     options: LogManagerOptions,
   ) {
     this.options = options;
+    this.files = new FileCache(openFilesMaxFor(options.openFilesMax ?? 0, processOpenFilesLimit()));
   }
 
   static async open(options: LogManagerOptions): Promise<LogManager> {
@@ -134,6 +140,7 @@ export class LogManager {
           db,
           config: this.defaults,
           logger: this.logger,
+          files: this.files,
         });
         this.logs.set(entry.name, { log, dataDir });
         if (log.recoveredSegments > 0) this.loaded.recovered++;
@@ -351,6 +358,7 @@ export class LogManager {
           db,
           config: { ...this.defaults, ...overrides },
           logger: this.logger,
+          files: this.files,
         });
       } catch (err) {
         throw asDiskFull(err, what);

@@ -20,6 +20,7 @@ import { type Logger, silentLogger } from '../shared/logger.js';
 import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
 import { isDiskFullError, isSyncFailure } from './disk-space.js';
+import { defaultFileCache, type FileCache } from './file-cache.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
@@ -63,6 +64,9 @@ export class PartitionLog {
   private highWatermarkNoted: number;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
+  /** The producers' state has been read back from the log's tail (producersLoaded). */
+  private producersReady = false;
+  private producersLoading: Promise<void> | undefined;
 
   private constructor(
     readonly topic: string,
@@ -72,6 +76,7 @@ export class PartitionLog {
     private readonly index: PartitionIndex,
     loaded: LoadedLog,
     private readonly log: Logger,
+    private readonly files: FileCache,
   ) {
     this.segments = new SegmentList(loaded.segments, loaded.meta.logStartOffset, loaded.meta.recoveryPoint);
     this.epochs = new LeaderEpochCache(loaded.meta.leaderEpochs);
@@ -98,6 +103,7 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
+        prepare: () => this.producersLoaded() ?? Promise.resolve(),
         // a full disk refuses the cleaner's writes too
         open: () => !this.closed && !this.offline && !this.full,
         segmentReplaced: () => this.reader.resetCursor(),
@@ -120,22 +126,26 @@ export class PartitionLog {
     db: IndexDb;
     config: LogConfig;
     logger?: Logger;
+    /** The bounded cache its segment files are opened through (file-cache.ts); the process's default when absent. */
+    files?: FileCache;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     fs.mkdirSync(opts.dir, { recursive: true });
     const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
-    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger });
-    const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
+    const files = opts.files ?? defaultFileCache;
+    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files });
+    const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger, files);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
     try {
       await log.persistMeta(false, false);
-      // idempotent producers: their sequence state is read back from the batch headers at the log's tail
+      // idempotent producers: their sequence state is read back from the batch headers at the log's
+      // tail, by the first append (or cleaning pass) that needs it, not here: a start with thousands
+      // of partitions opens no segment file for the ones nobody writes to (issue 20 items 4 and 5)
       log.producers = new ProducerStateTable(
         opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
         `${opts.topic}-${opts.partition}: `,
       );
-      await log.rebuildProducerState();
     } catch (err) {
       // an open that fails (a full disk refusing the metadata write) is tried again later: no file stays open
       for (const s of log.segments) s.close();
@@ -155,6 +165,10 @@ export class PartitionLog {
   }
   get segmentCount(): number {
     return this.segments.length;
+  }
+  /** Offsets below this are fsynced (Kafka's recovery point): a start after a crash recovers only what lies past it. */
+  get recoveryPoint(): number {
+    return this.segments.recoveryPoint;
   }
   get segmentBaseOffsets(): number[] {
     return this.segments.baseOffsets;
@@ -235,6 +249,15 @@ export class PartitionLog {
    */
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkWritable();
+    const loading = this.producersLoaded();
+    if (loading) {
+      try {
+        await loading;
+      } catch (err) {
+        throw this.storageFailed(err);
+      }
+      this.checkWritable();
+    }
     const assignOffsets = options.assignOffsets ?? true;
     const rules = { maxMessageBytes: this.config.maxMessageBytes, requireKeys: compacts(this.config) };
     const checked = checkBatches(batches, rules, this.logEndOffset, assignOffsets);
@@ -423,6 +446,24 @@ export class PartitionLog {
   }
 
   /**
+   * Reads the producers' state back once (the first append or cleaning pass after open); later
+   * calls resolve at once. Concurrent callers share the one read and continue in call order.
+   */
+  private producersLoaded(): Promise<void> | undefined {
+    if (this.producersReady) return undefined;
+    this.producersLoading ??= this.rebuildProducerState().then(
+      () => {
+        this.producersReady = true;
+      },
+      (err: unknown) => {
+        this.producersLoading = undefined;
+        throw err;
+      },
+    );
+    return this.producersLoading;
+  }
+
+  /**
    * Deletes whole segments that are past retention (log.retention.ms by their
    * newest record, log.retention.bytes by total size). The active segment is
    * rolled first when it has itself expired. Returns the segments deleted.
@@ -521,7 +562,7 @@ export class PartitionLog {
   /** A new empty segment at `baseOffset`; a failure to create its file takes the log offline. */
   private createSegment(baseOffset: number): Segment {
     try {
-      return Segment.create(this.dir, baseOffset);
+      return Segment.create(this.dir, baseOffset, this.files);
     } catch (err) {
       throw this.storageFailed(err);
     }
