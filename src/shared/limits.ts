@@ -59,6 +59,12 @@ export const topicPartitionsMax = 10_000;
  */
 export const logOpensConcurrentMax = 16;
 /**
+ * Partition logs a broker loads (at start) or closes (at a clean stop) at once: enough to keep
+ * LevelDB and the file system busy while each waits on them (the thread pool runs 4), few enough
+ * that the in-flight state of each (a recovery's reads) stays small.
+ */
+export const logStartConcurrency = 32;
+/**
  * Segment files open at once when log.open.files.max is 0 (its default): this share of the
  * process's open files limit (read from /proc/self/limits after Node raised the soft limit to the
  * hard one). Half, because the other half is what connections (max.connections is already

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { logOpensConcurrentMax } from '../shared/limits.js';
+import { logOpensConcurrentMax, logStartConcurrency } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { initZstd } from '../wire/zstd.js';
 import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
@@ -130,19 +130,25 @@ export class LogManager {
         if (id) await new PartitionIndex(db, partitionDirName(id.topic, id.partition)).deleteAll();
         fs.rmSync(path.join(dataDir, entry.name), { recursive: true, force: true });
       }
-      for (const entry of entries) {
-        if (entry.name.endsWith(deletedSuffix)) continue;
-        const id = parsePartitionDirName(entry.name);
-        if (!id) continue;
-        const log = await PartitionLog.open({
+      const found = entries.flatMap((entry) => {
+        const id = entry.name.endsWith(deletedSuffix) ? undefined : parsePartitionDirName(entry.name);
+        return id ? [{ name: entry.name, id }] : [];
+      });
+      // Several at a time (logStartConcurrency): each open waits on LevelDB reads and writes and,
+      // after a crash, on reading its tail; one after another, 10,000 partitions took seconds of
+      // waiting alone (issue 20 item 4). Kept in directory order whatever order they finish in.
+      const opened = await inParallel(found, logStartConcurrency, ({ name, id }) =>
+        PartitionLog.open({
           ...id,
-          dir: path.join(dataDir, entry.name),
+          dir: path.join(dataDir, name),
           db,
           config: this.defaults,
           logger: this.logger,
           files: this.files,
-        });
-        this.logs.set(entry.name, { log, dataDir });
+        }),
+      );
+      for (const [i, log] of opened.entries()) {
+        this.logs.set((found[i] as { name: string }).name, { log, dataDir });
         if (log.recoveredSegments > 0) this.loaded.recovered++;
       }
     }
@@ -506,18 +512,53 @@ export class LogManager {
     await this.background;
     // opens still waiting for a turn give up (LogClosed); those running finish, and are closed below
     await Promise.allSettled([...this.opening.values()]);
-    for (const { log } of this.logs.values()) {
+    // Several logs at a time, each fsyncing its segments and writing its clean-shutdown mark without
+    // a sync of its own; one synced write per database then makes every mark durable at once (a
+    // LevelDB sync write syncs its log, which holds every write before it). One synced write per
+    // partition took 10.8 s to close 10,000 idle partitions (issue 20 item 4).
+    await inParallel([...this.logs.values()], logStartConcurrency, async ({ log }) => {
       try {
-        await log.close();
+        await log.close({ syncMeta: false });
       } catch (err) {
         this.logger.error({ err, topic: log.topic, partition: log.partition }, 'closing log failed');
       }
-    }
+    });
     this.logs.clear();
-    for (const db of this.dbs.values()) await db.close();
+    for (const [dir, db] of this.dbs) {
+      try {
+        await db.batch([{ type: 'del', key: spaceProbeKey }], { sync: true });
+      } catch (err) {
+        // the marks not made durable: the next start recovers these logs from their recovery points
+        this.logger.error({ err, dir }, 'making the clean-shutdown marks durable failed');
+      }
+      await db.close();
+    }
   }
 
   private checkOpen(): void {
     if (this.closed) throw new SluiceError(ErrorCode.LogClosed, 'the log manager is closed');
   }
+}
+
+/**
+ * `work` over every item with at most `limit` running at once; the results in the items' order.
+ * The first failure is thrown once every started item has settled (nothing is left running).
+ */
+async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  let failure: { err: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (next < items.length && !failure) {
+      const i = next++;
+      try {
+        results[i] = await work(items[i] as T);
+      } catch (err) {
+        failure ??= { err };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  if (failure) throw failure.err;
+  return results;
 }

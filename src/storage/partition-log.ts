@@ -64,9 +64,16 @@ export class PartitionLog {
   private highWatermarkNoted: number;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
-  /** The producers' state has been read back from the log's tail (producersLoaded). */
-  private producersReady = false;
-  private producersLoading: Promise<void> | undefined;
+  /**
+   * What the first write needs done (prepareWrites): the producers' state read back from the log's
+   * tail, and the clean-shutdown mark cleared while it is still on disk (cleanMarkOnDisk).
+   */
+  private writesPrepared = false;
+  private preparingWrites: Promise<void> | undefined;
+  /** The stored metadata still says "closed cleanly" (the log has not been written to since the start). */
+  private cleanMarkOnDisk = false;
+  /** The high watermark as stored at open: a close of an unwritten log rewrites nothing if it is still that. */
+  private highWatermarkAtOpen = -1;
 
   private constructor(
     readonly topic: string,
@@ -91,7 +98,7 @@ export class PartitionLog {
       roll: () => this.roll(),
     });
     this.flusher = new LogFlusher(this.segments, {
-      persist: () => this.persistMeta(false, true),
+      persist: (sync) => this.persistMeta(false, sync),
       failed: (err) => this.storageFailed(err),
     });
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
@@ -103,7 +110,7 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
-        prepare: () => this.producersLoaded() ?? Promise.resolve(),
+        prepare: () => this.prepareWrites() ?? Promise.resolve(),
         // a full disk refuses the cleaner's writes too
         open: () => !this.closed && !this.offline && !this.full,
         segmentReplaced: () => this.reader.resetCursor(),
@@ -112,6 +119,7 @@ export class PartitionLog {
       loaded.meta,
     );
     this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
+    this.highWatermarkAtOpen = this.checkpointedHighWatermark;
     this.recoveredSegments = loaded.recoveredSegments;
   }
 
@@ -138,7 +146,11 @@ export class PartitionLog {
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
     try {
-      await log.persistMeta(false, false);
+      // A log found exactly as it was closed keeps its clean-shutdown mark until its first write
+      // (prepareWrites clears it before any byte changes): a start of thousands of partitions makes
+      // no write for those nobody writes to (issue 20 item 4). Any other is written now.
+      if (!loaded.asStored) await log.persistMeta(false, false);
+      log.cleanMarkOnDisk = loaded.asStored;
       // idempotent producers: their sequence state is read back from the batch headers at the log's
       // tail, by the first append (or cleaning pass) that needs it, not here: a start with thousands
       // of partitions opens no segment file for the ones nobody writes to (issue 20 items 4 and 5)
@@ -249,15 +261,7 @@ export class PartitionLog {
    */
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkWritable();
-    const loading = this.producersLoaded();
-    if (loading) {
-      try {
-        await loading;
-      } catch (err) {
-        throw this.storageFailed(err);
-      }
-      this.checkWritable();
-    }
+    await this.writesReady();
     const assignOffsets = options.assignOffsets ?? true;
     const rules = { maxMessageBytes: this.config.maxMessageBytes, requireKeys: compacts(this.config) };
     const checked = checkBatches(batches, rules, this.logEndOffset, assignOffsets);
@@ -354,6 +358,7 @@ export class PartitionLog {
   private async persistMeta(cleanShutdown: boolean, sync: boolean): Promise<void> {
     // what is made durable must be a consistent log: a broken invariant here would outlive a restart
     this.segments.assertOffsets();
+    if (!cleanShutdown) this.cleanMarkOnDisk = false;
     const active = this.segments.active;
     this.index.setSegmentSummary(active.baseOffset, active.summary);
     this.index.setMeta({
@@ -404,6 +409,8 @@ export class PartitionLog {
   async truncateTo(offset: number): Promise<void> {
     this.checkWritable();
     if (offset >= this.logEndOffset) return;
+    await this.writesReady();
+    if (offset >= this.logEndOffset) return;
     await truncateSegmentsTo(this.truncation, offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.cleaning.truncatedTo(this.logEndOffset);
@@ -429,6 +436,7 @@ export class PartitionLog {
         `${this.topic}-${this.partition}: a fresh start must lie past the log end ${this.logEndOffset}, got ${offset}`,
       );
     }
+    await this.writesReady();
     const old = this.segments.replaceAll(this.createSegment(offset));
     this.epochs.clear();
     this.cleaning.restartAt(offset);
@@ -446,21 +454,29 @@ export class PartitionLog {
   }
 
   /**
-   * Reads the producers' state back once (the first append or cleaning pass after open); later
-   * calls resolve at once. Concurrent callers share the one read and continue in call order.
+   * Before the first write after open (an append, a truncation, a cleaning pass): the stored
+   * clean-shutdown mark is cleared (a crash from here on must recover), and the producers' state
+   * is read back from the log's tail. Once; later calls return undefined. Concurrent callers share
+   * the one preparation and continue in call order.
    */
-  private producersLoaded(): Promise<void> | undefined {
-    if (this.producersReady) return undefined;
-    this.producersLoading ??= this.rebuildProducerState().then(
+  private prepareWrites(): Promise<void> | undefined {
+    if (this.writesPrepared) return undefined;
+    this.preparingWrites ??= (async () => {
+      if (this.cleanMarkOnDisk) {
+        await this.persistMeta(false, false);
+        this.cleanMarkOnDisk = false;
+      }
+      await this.rebuildProducerState();
+    })().then(
       () => {
-        this.producersReady = true;
+        this.writesPrepared = true;
       },
       (err: unknown) => {
-        this.producersLoading = undefined;
+        this.preparingWrites = undefined;
         throw err;
       },
     );
-    return this.producersLoading;
+    return this.preparingWrites;
   }
 
   /**
@@ -524,15 +540,23 @@ export class PartitionLog {
     return this.epochs.endOffsetFor(epoch, this.logEndOffset);
   }
 
-  /** Flushes, marks the log cleanly shut down, and closes its files. */
-  async close(): Promise<void> {
+  /**
+   * Flushes, marks the log cleanly shut down, and closes its files. `syncMeta: false` leaves the
+   * mark's LevelDB write unsynced: the caller (the log manager closing every log) syncs the
+   * database once afterwards; the segments are fsynced before the mark is written either way.
+   */
+  async close(options: { syncMeta?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     await this.cleaning.stop();
     if (this.closed) return;
     if (!this.offline) {
       try {
-        await this.flush();
-        await this.persistMeta(true, true);
+        const sync = options.syncMeta ?? true;
+        await this.flusher.flush(sync);
+        // never written to since the start, and the high watermark as stored: the stored metadata
+        // says all of it already (a stop of 10,000 idle partitions writes nothing)
+        const asStored = this.cleanMarkOnDisk && this.checkpointedHighWatermark === this.highWatermarkAtOpen;
+        if (!asStored) await this.persistMeta(true, sync);
       } catch (err) {
         this.storageFailed(err);
         if (!this.full) throw err;
@@ -566,6 +590,18 @@ export class PartitionLog {
     } catch (err) {
       throw this.storageFailed(err);
     }
+  }
+
+  /** Waits for prepareWrites (when the log was not written to yet); the log is writable after. */
+  private async writesReady(): Promise<void> {
+    const preparing = this.prepareWrites();
+    if (!preparing) return;
+    try {
+      await preparing;
+    } catch (err) {
+      throw this.storageFailed(err);
+    }
+    this.checkWritable();
   }
 
   private checkOpen(): void {
