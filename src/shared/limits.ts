@@ -65,6 +65,14 @@ export const logOpensConcurrentMax = 16;
  */
 export const logStartConcurrency = 32;
 /**
+ * A clean stop syncs a data directory's whole file system once (log-manager.ts syncBeforeClose)
+ * when at least this many of its logs hold unflushed records; fewer fsync their own files (a few
+ * fdatasyncs cost less than flushing whatever else the file system holds dirty).
+ */
+export const logStopSyncfsMin = 64;
+/** How long that sync may take before the stop gives up on it and fsyncs log by log (a stuck disk). */
+export const logStopSyncfsTimeoutMs = 60_000;
+/**
  * Segment files open at once when log.open.files.max is 0 (its default): this share of the
  * process's open files limit (read from /proc/self/limits after Node raised the soft limit to the
  * hard one). Half, because the other half is what connections (max.connections is already

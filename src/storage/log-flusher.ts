@@ -45,6 +45,21 @@ export class LogFlusher {
   }
 
   /**
+   * Everything up to `upTo` was made durable by other means (the log manager's one sync of the
+   * whole file system at a stop): the recovery point moves there without an fsync of its own. Runs
+   * in turn with the flushes; what was appended since `upTo` waits for the next flush.
+   */
+  durableTo(upTo: number): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.segments.logEndOffset === upTo) this.unflushedRecords = 0;
+      this.segments.markFlushed(upTo);
+    };
+    const next = this.chain.then(run);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
    * fsyncs everything appended so far and records the new recovery point; `syncMeta: false`
    * leaves that record's write unsynced (a close syncs the database once for every log).
    */

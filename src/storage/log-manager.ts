@@ -3,12 +3,18 @@
  * directory, partition directories `<topic>-<partition>` beneath, and the
  * background work (time-based flushes, retention) on bounded timers.
  */
+import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { logOpensConcurrentMax, logStartConcurrency } from '../shared/limits.js';
+import {
+  logOpensConcurrentMax,
+  logStartConcurrency,
+  logStopSyncfsMin,
+  logStopSyncfsTimeoutMs,
+} from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { initZstd } from '../wire/zstd.js';
 import { asDiskFull, type DirSpace, dirSpace, isDiskFullError, probeWritable } from './disk-space.js';
@@ -512,6 +518,7 @@ export class LogManager {
     await this.background;
     // opens still waiting for a turn give up (LogClosed); those running finish, and are closed below
     await Promise.allSettled([...this.opening.values()]);
+    await this.syncBeforeClose();
     // Several logs at a time, each fsyncing its segments and writing its clean-shutdown mark without
     // a sync of its own; one synced write per database then makes every mark durable at once (a
     // LevelDB sync write syncs its log, which holds every write before it). One synced write per
@@ -537,6 +544,31 @@ export class LogManager {
 
   private checkOpen(): void {
     if (this.closed) throw new SluiceError(ErrorCode.LogClosed, 'the log manager is closed');
+  }
+
+  /**
+   * A stop with many logs holding unflushed records: one sync of each data directory's file system
+   * (syncfs(2), through coreutils' `sync -f`: Node has no binding) makes them all durable at once,
+   * instead of one fdatasync per partition on Node's 4 thread-pool threads (10,000 partitions with
+   * records: 4.4 s; issue 20 item 4). The log ends are taken before the sync; what is appended after
+   * is flushed by each log's close as before. When the sync fails (no `sync`, an I/O error — which
+   * syncfs reports since Linux 5.8) nothing is marked and every log fsyncs its own files.
+   */
+  private async syncBeforeClose(): Promise<void> {
+    for (const dir of this.dbs.keys()) {
+      const logs = [...this.logs.values()].filter((h) => h.dataDir === dir && h.log.unflushed).map((h) => h.log);
+      if (logs.length < logStopSyncfsMin) continue;
+      const ends = logs.map((log) => log.logEndOffset);
+      const r = spawnSync('sync', ['-f', dir], { timeout: logStopSyncfsTimeoutMs, stdio: 'ignore' });
+      if (r.status !== 0) {
+        this.logger.warn(
+          { dir, err: r.error?.message, status: r.status },
+          'syncing the log directory failed: each log fsyncs its own files',
+        );
+        continue;
+      }
+      await Promise.all(logs.map((log, i) => log.durableTo(ends[i] as number).catch(() => undefined)));
+    }
   }
 }
 

@@ -349,6 +349,16 @@ export class PartitionLog {
     return this.flusher.flush();
   }
 
+  /** Offsets up to `upTo` are durable (the log manager synced the file system): see LogFlusher.durableTo. */
+  durableTo(upTo: number): Promise<void> {
+    return this.flusher.durableTo(upTo);
+  }
+
+  /** Records appended and not yet flushed (the log manager's stop decides how to make them durable). */
+  get unflushed(): boolean {
+    return this.logEndOffset > this.recoveryPoint;
+  }
+
   /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
   async flushIfDue(nowMs: number): Promise<void> {
     if (this.closed || this.offline || this.full) return;

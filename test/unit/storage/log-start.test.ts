@@ -87,4 +87,21 @@ describe('starting and stopping many partitions', () => {
     await recovered.flush();
     expect(recovered.recoveryPoint).toBe(flushedTo + 6);
   });
+
+  it('a stop with many logs holding records syncs the file system once and marks each clean at its end', async () => {
+    const dir = fx.dir();
+    const partitions = 70; // more than logStopSyncfsMin (64)
+    const m = await fx.open(dir, config);
+    for (let p = 0; p < partitions; p++) await (await m.getOrCreate('t', p)).append(testBatch(`s${p}`, 3, 5000));
+    for (const log of m.all()) expect(log.recoveryPoint).toBe(0);
+    await m.close();
+    for (const p of [0, 33, 69]) expect(await metaOf(dir, p)).toMatchObject({ cleanShutdown: true, recoveryPoint: 3 });
+    const again = await fx.open(dir, config);
+    expect(again.loaded).toEqual({ partitions, recovered: 0 });
+    for (let p = 0; p < partitions; p++) {
+      const log = again.get('t', p) as PartitionLog;
+      expect([log.logEndOffset, log.recoveryPoint]).toEqual([3, 3]);
+      expect(contentsOf((await readAll(log)).records)).toEqual(expectedContents(`s${p}`, 3, 5000));
+    }
+  });
 });
