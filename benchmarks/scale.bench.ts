@@ -90,11 +90,30 @@ interface Topic {
   partitions: number;
 }
 
+async function untilCreated(client: Sluice, t: Topic): Promise<void> {
+  const deadline = Date.now() + startTimeoutMs;
+  for (;;) {
+    const d = await client
+      .admin()
+      .describeTopic(t.name)
+      .catch(() => undefined);
+    if (d && d.partitions.filter((p) => p.leader >= 0).length === t.partitions) return;
+    if (Date.now() > deadline) throw new Error(`${t.name} was not created within ${startTimeoutMs} ms`);
+    await sleep(1000);
+  }
+}
+
 async function createAll(client: Sluice, total: number): Promise<Topic[]> {
   const topics: Topic[] = [];
   for (let made = 0; made < total; made += perTopic) {
     const t = { name: `scale-${topics.length}`, partitions: Math.min(perTopic, total - made) };
-    await client.admin().createTopic({ topic: t.name, partitions: t.partitions, replicationFactor: 1 });
+    try {
+      await client.admin().createTopic({ topic: t.name, partitions: t.partitions, replicationFactor: 1 });
+    } catch (err) {
+      // the broker goes on creating what it did not finish within the request's timeout: wait for it
+      if ((err as { code?: string }).code !== 'SLUICE_ERR_TIMEOUT') throw err;
+      await untilCreated(client, t);
+    }
     topics.push(t);
   }
   return topics;
