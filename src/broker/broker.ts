@@ -98,6 +98,7 @@ export class Broker {
       freeSpaceCheckIntervalMs: this.config.int('log.dir.free.check.interval.ms'),
       // a double: int() returns any number-typed key
       freeSpaceWarnPercent: this.config.int('log.dir.free.warn.percent'),
+      openFilesMax: this.config.int('log.open.files.max'),
       metrics: this.metrics,
       ...(this.config.bool('log.scrub.enable')
         ? {
@@ -303,6 +304,7 @@ export class Broker {
           recovered: logs.loaded.recovered,
           openFiles: files.open,
           openFilesLimit: files.limit,
+          segmentFilesMax: logs.files.max,
           startMs: Date.now() - this.startedAt,
         },
         'broker listening',

@@ -202,6 +202,13 @@ export const configKeys = {
     max: 100,
     doc: 'a warning is logged when a log directory has less than this share of its file system free (0: never)',
   },
+  'log.open.files.max': {
+    kind: 'int',
+    default: '0',
+    min: 0,
+    max: 10_000_000,
+    doc: 'segment files held open at once; the least recently used is closed and reopened when next read or appended to (0: half the open files limit, ulimit -n)',
+  },
   'log.scrub.enable': {
     kind: 'bool',
     default: 'true',

@@ -58,6 +58,35 @@ export const topicPartitionsMax = 10_000;
  * 213 MiB. 16 still overlaps the opens' file and LevelDB waits.
  */
 export const logOpensConcurrentMax = 16;
+/**
+ * Partition logs a broker loads (at start) or closes (at a clean stop) at once: enough to keep
+ * LevelDB and the file system busy while each waits on them (the thread pool runs 4), few enough
+ * that the in-flight state of each (a recovery's reads) stays small.
+ */
+export const logStartConcurrency = 32;
+/**
+ * A clean stop syncs a data directory's whole file system once (log-manager.ts syncBeforeClose)
+ * when at least this many of its logs hold unflushed records; fewer fsync their own files (a few
+ * fdatasyncs cost less than flushing whatever else the file system holds dirty).
+ */
+export const logStopSyncfsMin = 64;
+/** How long that sync may take before the stop gives up on it and fsyncs log by log (a stuck disk). */
+export const logStopSyncfsTimeoutMs = 60_000;
+/**
+ * Segment files open at once when log.open.files.max is 0 (its default): this share of the
+ * process's open files limit (read from /proc/self/limits after Node raised the soft limit to the
+ * hard one). Half, because the other half is what connections (max.connections is already
+ * lowered to the limit less connectionFdReserve), LevelDB's table files, the admin API and the
+ * cleaner's temporary files draw on; and a segment open that still meets EMFILE closes more
+ * cached files and tries again (file-cache.ts). On a stock Linux hard limit (524,288 or more) the
+ * cap is a quarter million files and never binds below that many partitions; under ulimit -n 4096
+ * it is 2,048. Kafka has no such cap: it keeps every segment open and needs a limit to match.
+ */
+export const logOpenFilesShareOfLimit = 0.5;
+/** The least the default cap comes to, however low the limit (a reopen per read below it would be all the broker did). */
+export const logOpenFilesMin = 64;
+/** The default cap where the limit cannot be read (no /proc) or is unlimited. */
+export const logOpenFilesUnknownLimit = 4096;
 
 /** Kafka's limit on topic name length. */
 export const topicNameLengthMax = 249;

@@ -363,7 +363,7 @@ async function swapIn(target: CleanTarget, c: CleanedSegment, options: CleanOpti
   fs.renameSync(swapFile, logFile);
   fsyncDir(target.dir);
   step('replaced');
-  const fresh = Segment.open(target.dir, c.old.baseOffset);
+  const fresh = Segment.open(target.dir, c.old.baseOffset, c.old.files);
   fresh.nextOffset = c.summary.nextOffset;
   fresh.maxTimestamp = c.summary.maxTimestamp;
   fresh.verifiedBytes = fresh.size;

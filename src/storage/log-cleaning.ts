@@ -28,6 +28,8 @@ export interface CleaningHooks {
   config(): LogConfig;
   /** The last offset of a producer's latest batch, undefined when unknown. */
   producerLastOffset(producerId: number): number | undefined;
+  /** Reads what producerLastOffset answers from (the producers' state) if not yet read; before every pass. */
+  prepare(): Promise<void>;
   /** Open and writable (closing is tracked here: see stop). */
   open(): boolean;
   /** Drops read state that may point into a replaced file. */
@@ -96,12 +98,17 @@ export class LogCleaning {
     options: Omit<CleanOptions, 'dedupeBufferBytes'> & { dedupeBufferBytes?: number },
   ): Promise<CleanStats | undefined> {
     if (this.pass) return this.pass;
-    const pass = cleanLog(this.target, {
-      dedupeBufferBytes: cleanerDedupeBufferBytesDefault,
-      ...options,
-    }).finally(() => {
-      this.pass = undefined;
-    });
+    const pass = this.hooks
+      .prepare()
+      .then(() =>
+        cleanLog(this.target, {
+          dedupeBufferBytes: cleanerDedupeBufferBytesDefault,
+          ...options,
+        }),
+      )
+      .finally(() => {
+        this.pass = undefined;
+      });
     this.pass = pass;
     return pass;
   }

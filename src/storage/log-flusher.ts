@@ -8,8 +8,8 @@
 import type { SegmentList } from './segment-list.js';
 
 export interface FlushHooks {
-  /** Makes the partition's offsets (the new recovery point) durable. */
-  persist(): Promise<void>;
+  /** Writes the partition's offsets (the new recovery point); synced unless `sync` is false. */
+  persist(sync: boolean): Promise<void>;
   /** A flush failed: the log goes offline. */
   failed(err: unknown): void;
 }
@@ -44,8 +44,26 @@ export class LogFlusher {
     return this.unflushedRecords > 0 && nowMs - this.lastFlushMs >= intervalMs;
   }
 
-  /** fsyncs everything appended so far and records the new recovery point. */
-  flush(): Promise<void> {
+  /**
+   * Everything up to `upTo` was made durable by other means (the log manager's one sync of the
+   * whole file system at a stop): the recovery point moves there without an fsync of its own. Runs
+   * in turn with the flushes; what was appended since `upTo` waits for the next flush.
+   */
+  durableTo(upTo: number): Promise<void> {
+    const run = async (): Promise<void> => {
+      if (this.segments.logEndOffset === upTo) this.unflushedRecords = 0;
+      this.segments.markFlushed(upTo);
+    };
+    const next = this.chain.then(run);
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  /**
+   * fsyncs everything appended so far and records the new recovery point; `syncMeta: false`
+   * leaves that record's write unsynced (a close syncs the database once for every log).
+   */
+  flush(syncMeta = true): Promise<void> {
     const segments = this.segments;
     const run = async (): Promise<void> => {
       const upTo = segments.logEndOffset;
@@ -57,7 +75,7 @@ export class LogFlusher {
       }
       // a truncation or retention during the awaits above may have moved the log end below upTo
       segments.markFlushed(upTo);
-      await this.hooks.persist();
+      await this.hooks.persist(syncMeta);
     };
     const next = this.chain.then(run);
     this.chain = next.catch(() => undefined);

@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../shared/logger.js';
+import type { FileCache } from './file-cache.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { cleanedSuffix, swapSuffix } from './log-cleaner.js';
 import type { LogConfig } from './log-config.js';
@@ -28,10 +29,17 @@ export interface LoadedLog {
   maxTimestampSoFar: number;
   /** Segments recovered (read and checked record by record) because the log was not closed cleanly. */
   recoveredSegments: number;
+  /**
+   * The log was closed cleanly and is exactly as its stored metadata says (nothing recovered,
+   * swept or created): the clean-shutdown mark stays true until the log is first written to.
+   */
+  asStored: boolean;
 }
 
 interface LoadContext {
   dir: string;
+  /** The cache segment files are opened through. */
+  files?: FileCache;
   index: PartitionIndex;
   config: LogConfig;
   logger: Logger;
@@ -39,31 +47,36 @@ interface LoadContext {
 
 export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   const { dir, index, logger } = ctx;
-  const stored = await index.loadMeta();
-  finishInterruptedCleaning(dir, logger);
+  const finishedCleaning = finishInterruptedCleaning(dir, logger);
   const bases = fs
     .readdirSync(dir)
     .map(parseSegmentFileName)
     .filter((b): b is number => b !== undefined)
     .sort((a, b) => a - b);
+  const { meta: stored, summaries: storedSummaries } = await index.loadMetaAndSummaries(bases);
   if (!stored) {
     if (bases.length > 0)
       logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');
     await index.deleteAll();
   }
-  const segments = bases.map((base) => Segment.open(dir, base));
+  const segments = bases.map((base) => Segment.open(dir, base, ctx.files));
   // segments wholly below the log start were being deleted by retention when the broker stopped
+  let changed = finishedCleaning;
   while (stored && segments.length > 1 && segmentAt(segments, 1).baseOffset <= stored.logStartOffset) {
     const below = segmentAt(segments, 0);
     segments.shift();
     below.delete();
+    changed = true;
   }
-  if (segments.length === 0) segments.push(Segment.create(dir, stored?.logStartOffset ?? 0));
+  if (segments.length === 0) {
+    segments.push(Segment.create(dir, stored?.logStartOffset ?? 0, ctx.files));
+    changed = true;
+  }
 
-  const summaries = stored ? await index.loadSummaries() : new Map<number, SegmentSummary>();
+  const summaries = stored ? storedSummaries : new Map<number, SegmentSummary>();
   const recoverFrom = stored ? firstUntrusted(segments, summaries, stored) : 0;
   let leaderEpochs = stored?.leaderEpochs ?? [];
-  let recoveryPoint = stored?.recoveryPoint ?? 0;
+  const recoveryPoint = stored?.recoveryPoint ?? 0;
   if (recoverFrom < segments.length) {
     const from = segmentAt(segments, recoverFrom).baseOffset;
     // one line per partition at debug: the log manager's "logs loaded" line counts them
@@ -72,9 +85,11 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
     const epochs = new LeaderEpochCache(leaderEpochs);
     await recoverSegments(ctx, segments, recoverFrom, epochs, stored?.offsetGaps ?? false);
     leaderEpochs = epochs.forMeta;
-    // recovered bytes may be only in the page cache: make them durable before moving the recovery point
-    for (let i = recoverFrom; i < segments.length; i++) await segmentAt(segments, i).flush();
-    recoveryPoint = segmentAt(segments, segments.length - 1).nextOffset;
+    // The recovery point stays where it was (below, it only follows a cut tail down): the recovered
+    // bytes may be only in the page cache, and an fsync of every recovered segment here made a start
+    // after a crash wait for one fsync per partition (issue 20 item 4). The next flush (a roll, a
+    // close, log.flush.interval.*) makes them durable and moves it; a crash before that recovers
+    // them again.
   }
   const first = segmentAt(segments, 0);
   const last = segmentAt(segments, segments.length - 1);
@@ -97,6 +112,8 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
       highWatermark: Math.min(Math.max(stored?.highWatermark ?? logStartOffset, logStartOffset), last.nextOffset),
     },
     maxTimestampSoFar,
+    // closed cleanly and found as it was left: nothing of the stored metadata needs writing again
+    asStored: stored?.cleanShutdown === true && recoverFrom >= segments.length && !changed,
     // a new log (no stored metadata) is "recovered" from its one empty segment: not counted
     recoveredSegments: stored && recoverFrom < segments.length ? segments.length - recoverFrom : 0,
   };
@@ -108,17 +125,21 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
  * whose swap had begun, so the swap is finished (renamed over its segment). Its summary was
  * forgotten before the swap began, so the segment is recovered from its new file below.
  */
-function finishInterruptedCleaning(dir: string, logger: Logger): void {
+function finishInterruptedCleaning(dir: string, logger: Logger): boolean {
+  let found = false;
   for (const name of fs.readdirSync(dir)) {
     const file = path.join(dir, name);
     if (name.endsWith(cleanedSuffix)) {
       logger.warn({ file }, 'removing a cleaned segment whose swap never began');
       fs.rmSync(file, { force: true });
+      found = true;
     } else if (name.endsWith(swapSuffix) && parseSegmentFileName(name.slice(0, -swapSuffix.length)) !== undefined) {
       logger.warn({ file }, 'finishing an interrupted swap of a cleaned segment');
       fs.renameSync(file, file.slice(0, -swapSuffix.length));
+      found = true;
     }
   }
+  return found;
 }
 
 /** Index of the first segment whose stored summary cannot be trusted; segments.length when all can. */

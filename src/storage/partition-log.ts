@@ -20,6 +20,7 @@ import { type Logger, silentLogger } from '../shared/logger.js';
 import { baseOffsetOf } from '../wire/record-batch.js';
 import { type AppendOptions, type AppendResult, checkBatches, indexBatches, stampBatches } from './append-batches.js';
 import { isDiskFullError, isSyncFailure } from './disk-space.js';
+import { defaultFileCache, type FileCache } from './file-cache.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
@@ -63,6 +64,16 @@ export class PartitionLog {
   private highWatermarkNoted: number;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
+  /**
+   * What the first write needs done (prepareWrites): the producers' state read back from the log's
+   * tail, and the clean-shutdown mark cleared while it is still on disk (cleanMarkOnDisk).
+   */
+  private writesPrepared = false;
+  private preparingWrites: Promise<void> | undefined;
+  /** The stored metadata still says "closed cleanly" (the log has not been written to since the start). */
+  private cleanMarkOnDisk = false;
+  /** The high watermark as stored at open: a close of an unwritten log rewrites nothing if it is still that. */
+  private highWatermarkAtOpen = -1;
 
   private constructor(
     readonly topic: string,
@@ -72,6 +83,7 @@ export class PartitionLog {
     private readonly index: PartitionIndex,
     loaded: LoadedLog,
     private readonly log: Logger,
+    private readonly files: FileCache,
   ) {
     this.segments = new SegmentList(loaded.segments, loaded.meta.logStartOffset, loaded.meta.recoveryPoint);
     this.epochs = new LeaderEpochCache(loaded.meta.leaderEpochs);
@@ -86,7 +98,7 @@ export class PartitionLog {
       roll: () => this.roll(),
     });
     this.flusher = new LogFlusher(this.segments, {
-      persist: () => this.persistMeta(false, true),
+      persist: (sync) => this.persistMeta(false, sync),
       failed: (err) => this.storageFailed(err),
     });
     this.truncation = { segments: this.segments, index, indexer: this.indexer, reader: this.reader };
@@ -98,6 +110,7 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
+        prepare: () => this.prepareWrites() ?? Promise.resolve(),
         // a full disk refuses the cleaner's writes too
         open: () => !this.closed && !this.offline && !this.full,
         segmentReplaced: () => this.reader.resetCursor(),
@@ -106,6 +119,7 @@ export class PartitionLog {
       loaded.meta,
     );
     this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
+    this.highWatermarkAtOpen = this.checkpointedHighWatermark;
     this.recoveredSegments = loaded.recoveredSegments;
   }
 
@@ -120,22 +134,30 @@ export class PartitionLog {
     db: IndexDb;
     config: LogConfig;
     logger?: Logger;
+    /** The bounded cache its segment files are opened through (file-cache.ts); the process's default when absent. */
+    files?: FileCache;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     fs.mkdirSync(opts.dir, { recursive: true });
     const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
-    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger });
-    const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger);
+    const files = opts.files ?? defaultFileCache;
+    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files });
+    const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger, files);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.
     try {
-      await log.persistMeta(false, false);
-      // idempotent producers: their sequence state is read back from the batch headers at the log's tail
+      // A log found exactly as it was closed keeps its clean-shutdown mark until its first write
+      // (prepareWrites clears it before any byte changes): a start of thousands of partitions makes
+      // no write for those nobody writes to (issue 20 item 4). Any other is written now.
+      if (!loaded.asStored) await log.persistMeta(false, false);
+      log.cleanMarkOnDisk = loaded.asStored;
+      // idempotent producers: their sequence state is read back from the batch headers at the log's
+      // tail, by the first append (or cleaning pass) that needs it, not here: a start with thousands
+      // of partitions opens no segment file for the ones nobody writes to (issue 20 items 4 and 5)
       log.producers = new ProducerStateTable(
         opts.config.producerIdExpirationMs ?? producerIdExpirationMsDefault,
         `${opts.topic}-${opts.partition}: `,
       );
-      await log.rebuildProducerState();
     } catch (err) {
       // an open that fails (a full disk refusing the metadata write) is tried again later: no file stays open
       for (const s of log.segments) s.close();
@@ -155,6 +177,10 @@ export class PartitionLog {
   }
   get segmentCount(): number {
     return this.segments.length;
+  }
+  /** Offsets below this are fsynced (Kafka's recovery point): a start after a crash recovers only what lies past it. */
+  get recoveryPoint(): number {
+    return this.segments.recoveryPoint;
   }
   get segmentBaseOffsets(): number[] {
     return this.segments.baseOffsets;
@@ -235,6 +261,7 @@ export class PartitionLog {
    */
   async append(batches: Buffer, options: AppendOptions = {}): Promise<AppendResult> {
     this.checkWritable();
+    await this.writesReady();
     const assignOffsets = options.assignOffsets ?? true;
     const rules = { maxMessageBytes: this.config.maxMessageBytes, requireKeys: compacts(this.config) };
     const checked = checkBatches(batches, rules, this.logEndOffset, assignOffsets);
@@ -322,6 +349,16 @@ export class PartitionLog {
     return this.flusher.flush();
   }
 
+  /** Offsets up to `upTo` are durable (the log manager synced the file system): see LogFlusher.durableTo. */
+  durableTo(upTo: number): Promise<void> {
+    return this.flusher.durableTo(upTo);
+  }
+
+  /** Records appended and not yet flushed (the log manager's stop decides how to make them durable). */
+  get unflushed(): boolean {
+    return this.logEndOffset > this.recoveryPoint;
+  }
+
   /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
   async flushIfDue(nowMs: number): Promise<void> {
     if (this.closed || this.offline || this.full) return;
@@ -331,6 +368,7 @@ export class PartitionLog {
   private async persistMeta(cleanShutdown: boolean, sync: boolean): Promise<void> {
     // what is made durable must be a consistent log: a broken invariant here would outlive a restart
     this.segments.assertOffsets();
+    if (!cleanShutdown) this.cleanMarkOnDisk = false;
     const active = this.segments.active;
     this.index.setSegmentSummary(active.baseOffset, active.summary);
     this.index.setMeta({
@@ -381,6 +419,8 @@ export class PartitionLog {
   async truncateTo(offset: number): Promise<void> {
     this.checkWritable();
     if (offset >= this.logEndOffset) return;
+    await this.writesReady();
+    if (offset >= this.logEndOffset) return;
     await truncateSegmentsTo(this.truncation, offset);
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.cleaning.truncatedTo(this.logEndOffset);
@@ -406,6 +446,7 @@ export class PartitionLog {
         `${this.topic}-${this.partition}: a fresh start must lie past the log end ${this.logEndOffset}, got ${offset}`,
       );
     }
+    await this.writesReady();
     const old = this.segments.replaceAll(this.createSegment(offset));
     this.epochs.clear();
     this.cleaning.restartAt(offset);
@@ -420,6 +461,32 @@ export class PartitionLog {
 
   private rebuildProducerState(): Promise<void> {
     return rebuildProducerState(this.producers, this.segments, this.index);
+  }
+
+  /**
+   * Before the first write after open (an append, a truncation, a cleaning pass): the stored
+   * clean-shutdown mark is cleared (a crash from here on must recover), and the producers' state
+   * is read back from the log's tail. Once; later calls return undefined. Concurrent callers share
+   * the one preparation and continue in call order.
+   */
+  private prepareWrites(): Promise<void> | undefined {
+    if (this.writesPrepared) return undefined;
+    this.preparingWrites ??= (async () => {
+      if (this.cleanMarkOnDisk) {
+        await this.persistMeta(false, false);
+        this.cleanMarkOnDisk = false;
+      }
+      await this.rebuildProducerState();
+    })().then(
+      () => {
+        this.writesPrepared = true;
+      },
+      (err: unknown) => {
+        this.preparingWrites = undefined;
+        throw err;
+      },
+    );
+    return this.preparingWrites;
   }
 
   /**
@@ -483,15 +550,23 @@ export class PartitionLog {
     return this.epochs.endOffsetFor(epoch, this.logEndOffset);
   }
 
-  /** Flushes, marks the log cleanly shut down, and closes its files. */
-  async close(): Promise<void> {
+  /**
+   * Flushes, marks the log cleanly shut down, and closes its files. `syncMeta: false` leaves the
+   * mark's LevelDB write unsynced: the caller (the log manager closing every log) syncs the
+   * database once afterwards; the segments are fsynced before the mark is written either way.
+   */
+  async close(options: { syncMeta?: boolean } = {}): Promise<void> {
     if (this.closed) return;
     await this.cleaning.stop();
     if (this.closed) return;
     if (!this.offline) {
       try {
-        await this.flush();
-        await this.persistMeta(true, true);
+        const sync = options.syncMeta ?? true;
+        await this.flusher.flush(sync);
+        // never written to since the start, and the high watermark as stored: the stored metadata
+        // says all of it already (a stop of 10,000 idle partitions writes nothing)
+        const asStored = this.cleanMarkOnDisk && this.checkpointedHighWatermark === this.highWatermarkAtOpen;
+        if (!asStored) await this.persistMeta(true, sync);
       } catch (err) {
         this.storageFailed(err);
         if (!this.full) throw err;
@@ -521,10 +596,22 @@ export class PartitionLog {
   /** A new empty segment at `baseOffset`; a failure to create its file takes the log offline. */
   private createSegment(baseOffset: number): Segment {
     try {
-      return Segment.create(this.dir, baseOffset);
+      return Segment.create(this.dir, baseOffset, this.files);
     } catch (err) {
       throw this.storageFailed(err);
     }
+  }
+
+  /** Waits for prepareWrites (when the log was not written to yet); the log is writable after. */
+  private async writesReady(): Promise<void> {
+    const preparing = this.prepareWrites();
+    if (!preparing) return;
+    try {
+      await preparing;
+    } catch (err) {
+      throw this.storageFailed(err);
+    }
+    this.checkWritable();
   }
 
   private checkOpen(): void {

@@ -65,6 +65,31 @@ export function writePartitionTopicId(dir: string, topicId: string): void {
   }
 }
 
+/**
+ * writePartitionTopicId off the event loop: the same steps, the two fsyncs on the thread pool. A
+ * creation of thousands of partitions spent most of its time blocked in those fsyncs, one
+ * partition after another (45 of 95 s of a broker's CPU profile creating 25,000; issue 20 item 5);
+ * the log manager's opens now overlap them.
+ */
+export async function writePartitionTopicIdAsync(dir: string, topicId: string): Promise<void> {
+  const file = path.join(dir, partitionMetadataFileName);
+  const tmp = `${file}.tmp`;
+  const handle = await fs.promises.open(tmp, 'w');
+  try {
+    await handle.writeFile(`version: ${version}\ntopic_id: ${topicId}\n`);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await fs.promises.rename(tmp, file);
+  const dirHandle = await fs.promises.open(dir, 'r');
+  try {
+    await dirHandle.sync();
+  } finally {
+    await dirHandle.close();
+  }
+}
+
 function bad(file: string, what: string): SluiceError {
   return new SluiceError(ErrorCode.StorageError, `${file} ${what}`);
 }

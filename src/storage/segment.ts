@@ -3,12 +3,18 @@
  * named by the base offset of its first batch. Appends are positional
  * writeSync calls (page-cache writes cost microseconds; a thread-pool hop would
  * cost more than the copy); fsync runs off the event loop.
+ *
+ * The file's descriptor comes from a bounded cache (file-cache.ts): it may be
+ * closed between uses and is reopened on demand. Nothing here depends on it
+ * staying open: every write and read names its position, and `size` (not the
+ * descriptor's offset) says where the next append goes.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { noTimestamp } from '../wire/record-batch.js';
+import { type CachedFile, defaultFileCache, type FileCache } from './file-cache.js';
 import { segmentFileName } from './names.js';
 
 export interface SegmentSummary {
@@ -37,15 +43,17 @@ export class Segment {
   appendedFrom: number;
   /** Wall-clock time of the segment's first append (its file's creation when reopened), for log.roll.ms. */
   firstAppendMs: number | undefined;
-  private fd: number;
+  private readonly file: CachedFile;
 
   private constructor(
     readonly baseOffset: number,
     readonly path: string,
-    fd: number,
+    file: CachedFile,
     summary: SegmentSummary,
+    /** The cache this segment's file is opened through (a cleaned replacement uses the same). */
+    readonly files: FileCache,
   ) {
-    this.fd = fd;
+    this.file = file;
     this.size = summary.size;
     this.nextOffset = summary.nextOffset;
     this.maxTimestamp = summary.maxTimestamp;
@@ -57,32 +65,36 @@ export class Segment {
     return end <= this.verifiedBytes || start >= this.appendedFrom;
   }
 
-  static create(dir: string, baseOffset: number): Segment {
+  static create(dir: string, baseOffset: number, files: FileCache = defaultFileCache): Segment {
     const file = path.join(dir, segmentFileName(baseOffset));
-    let fd: number;
+    let handle: CachedFile;
     try {
-      fd = fs.openSync(file, 'wx+');
+      handle = files.open(file, 'wx+');
     } catch (err) {
       throw storageError('cannot create segment', file, err);
     }
-    return new Segment(baseOffset, file, fd, { size: 0, nextOffset: baseOffset, maxTimestamp: noTimestamp });
+    return new Segment(baseOffset, file, handle, { size: 0, nextOffset: baseOffset, maxTimestamp: noTimestamp }, files);
   }
 
-  /** Opens an existing file; the caller supplies (or recovers) its summary. */
-  static open(dir: string, baseOffset: number): Segment {
+  /**
+   * An existing file; the caller supplies (or recovers) its summary. The file is not opened here
+   * (a stat gives its size): the first read, append or fsync opens it (issue 20 items 4 and 5).
+   */
+  static open(dir: string, baseOffset: number, files: FileCache = defaultFileCache): Segment {
     const file = path.join(dir, segmentFileName(baseOffset));
-    let fd: number;
+    let stat: fs.Stats;
     try {
-      fd = fs.openSync(file, 'r+');
+      stat = fs.statSync(file);
     } catch (err) {
       throw storageError('cannot open segment', file, err);
     }
-    const stat = fs.fstatSync(fd);
-    const segment = new Segment(baseOffset, file, fd, {
-      size: stat.size,
-      nextOffset: baseOffset,
-      maxTimestamp: noTimestamp,
-    });
+    const segment = new Segment(
+      baseOffset,
+      file,
+      files.lazy(file),
+      { size: stat.size, nextOffset: baseOffset, maxTimestamp: noTimestamp },
+      files,
+    );
     // log.roll.ms counts from the segment's creation, not from this process's first append to it
     if (stat.size > 0) segment.firstAppendMs = stat.birthtimeMs > 0 ? stat.birthtimeMs : stat.mtimeMs;
     return segment;
@@ -92,17 +104,32 @@ export class Segment {
     return { size: this.size, nextOffset: this.nextOffset, maxTimestamp: this.maxTimestamp };
   }
 
+  /** The file's descriptor, reopened when the cache had closed it. */
+  private fd(what: string): number {
+    try {
+      return this.file.fd();
+    } catch (err) {
+      throw storageError(what, this.path, err);
+    }
+  }
+
+  /** True while the file is open (the cache may close it between uses; tests). */
+  get isOpen(): boolean {
+    return this.file.isOpen;
+  }
+
   /** Appends bytes at the end. On failure the file is cut back to its old size. */
   append(bytes: Buffer): number {
     const position = this.size;
+    const fd = this.fd('cannot append to');
     try {
       let written = 0;
       while (written < bytes.length) {
-        written += fs.writeSync(this.fd, bytes, written, bytes.length - written, position + written);
+        written += fs.writeSync(fd, bytes, written, bytes.length - written, position + written);
       }
     } catch (err) {
       try {
-        fs.ftruncateSync(this.fd, position);
+        fs.ftruncateSync(fd, position);
       } catch {
         // the log refuses writes after any storage error; a full disk's retry cuts the tail again
         // (PartitionLog.retryWrites) before the log takes writes, and recovery cuts it after a crash
@@ -116,7 +143,7 @@ export class Segment {
   /** The file's size on disk: more than `size` when a failed write left bytes its cut could not remove. */
   fileSize(): number {
     try {
-      return fs.fstatSync(this.fd).size;
+      return fs.fstatSync(this.fd('cannot stat')).size;
     } catch (err) {
       throw storageError('cannot stat', this.path, err);
     }
@@ -127,9 +154,11 @@ export class Segment {
     assert(position >= 0 && length >= 0, 'segment read with a negative position or length');
     const buf = into ?? Buffer.allocUnsafe(length);
     let done = 0;
+    if (length === 0) return buf.subarray(0, 0);
+    const fd = this.fd('cannot read');
     try {
       while (done < length) {
-        const n = fs.readSync(this.fd, buf, done, length - done, position + done);
+        const n = fs.readSync(fd, buf, done, length - done, position + done);
         if (n === 0) break;
         done += n;
       }
@@ -141,8 +170,9 @@ export class Segment {
 
   truncateTo(position: number): void {
     assert(position >= 0 && position <= this.size, 'a truncation cuts within the file, never grows it');
+    const fd = this.fd('cannot truncate');
     try {
-      fs.ftruncateSync(this.fd, position);
+      fs.ftruncateSync(fd, position);
     } catch (err) {
       throw storageError('cannot truncate', this.path, err);
     }
@@ -152,26 +182,37 @@ export class Segment {
     if (this.appendedFrom > position) this.appendedFrom = position;
   }
 
+  /**
+   * fsyncs the file. A descriptor the cache closed since the last append is reopened: fsync makes
+   * the file's written data durable whichever descriptor wrote it. The descriptor is pinned while
+   * the fsync runs on the thread pool (the cache never closes it under the call).
+   */
   flush(): Promise<void> {
     // A log's flush walks its segments while truncation or retention may delete (close) one of them.
     // Such a segment has nothing left to make durable: fsyncing its closed fd failed (EBADF, or
     // ERR_OUT_OF_RANGE for fd -1) and took the whole log offline.
-    if (this.fd < 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      fs.fdatasync(this.fd, (err) => {
-        if (err && !(this.fd < 0 && err.code === 'EBADF')) reject(storageError('cannot fsync', this.path, err));
-        else resolve();
-      });
-    });
+    if (this.file.closed) return Promise.resolve();
+    let fd: number;
+    try {
+      fd = this.file.fd();
+    } catch (err) {
+      return Promise.reject(storageError('cannot fsync', this.path, err));
+    }
+    return this.file.pinned(
+      () =>
+        new Promise<void>((resolve, reject) => {
+          fs.fdatasync(fd, (err) => {
+            if (err && !(this.file.closed && err.code === 'EBADF'))
+              reject(storageError('cannot fsync', this.path, err));
+            else resolve();
+          });
+        }),
+    );
   }
 
+  /** Closes the file for good (the segment leaves its log); the cache forgets it. */
   close(): void {
-    if (this.fd < 0) return;
-    try {
-      fs.closeSync(this.fd);
-    } finally {
-      this.fd = -1;
-    }
+    this.file.close();
   }
 
   /** Closes and removes the file. */

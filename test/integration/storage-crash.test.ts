@@ -60,6 +60,11 @@ async function crashRun(dir: string, seed: number, config: Partial<LogConfig>, r
   const deadline = Date.now() + 15_000;
   while (!stdout.includes('\n') && !exited(child) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
   expect(stdout, `writer did not start: ${stderr}`).toMatch(/^ready \d+\n/);
+  // the run time counts from the first acknowledgement: a log's first append after a start reads
+  // its producers' state back first (partition-log.ts prepareWrites), which a loaded machine may
+  // stretch past the shortest run time
+  while (!stdout.includes('\nack ') && !exited(child) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 5));
   await new Promise((r) => setTimeout(r, runMs));
   expect(exited(child), `writer died by itself: ${stderr}`).toBe(false);
   if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL');

@@ -368,8 +368,14 @@ describe('creating a log on a full disk', () => {
     const dir = fx.dir();
     const manager = await openManager(dir);
     const topicId = 'AAAAAAAAAAAAAAAAAAAAAA';
-    vi.spyOn(fs, 'writeSync').mockImplementation(() => {
-      throw enospc();
+    // the partition.metadata write is refused (it is written off the event loop, through a file handle)
+    const realOpen = fs.promises.open.bind(fs.promises);
+    vi.spyOn(fs.promises, 'open').mockImplementation(async (...args: Parameters<typeof fs.promises.open>) => {
+      const handle = await realOpen(...args);
+      handle.writeFile = async () => {
+        throw enospc();
+      };
+      return handle;
     });
     await expectSluiceErrorAsync(manager.getOrCreate('t', 0, {}, topicId), ErrorCode.LogDirFull);
     expect(manager.get('t', 0)).toBeUndefined();

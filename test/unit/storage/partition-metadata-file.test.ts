@@ -4,7 +4,11 @@ import path from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
-import { readPartitionTopicId, writePartitionTopicId } from '../../../src/storage/partition-metadata-file.js';
+import {
+  readPartitionTopicId,
+  writePartitionTopicId,
+  writePartitionTopicIdAsync,
+} from '../../../src/storage/partition-metadata-file.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 
 let dir: string;
@@ -24,6 +28,14 @@ it("writes Kafka's partition.metadata (version 0, topic_id) and reads it back; n
   expect(fs.readFileSync(path.join(dir, 'partition.metadata'), 'utf8')).toBe(`version: 0\ntopic_id: ${idA}\n`);
   expect(readPartitionTopicId(dir)).toBe(idA);
   writePartitionTopicId(dir, idB);
+  expect(readPartitionTopicId(dir)).toBe(idB);
+  expect(fs.readdirSync(dir)).toEqual(['partition.metadata']);
+});
+
+it('writes the same file off the event loop (the log manager creating partitions), replacing one there', async () => {
+  await writePartitionTopicIdAsync(dir, idA);
+  expect(fs.readFileSync(path.join(dir, 'partition.metadata'), 'utf8')).toBe(`version: 0\ntopic_id: ${idA}\n`);
+  await writePartitionTopicIdAsync(dir, idB);
   expect(readPartitionTopicId(dir)).toBe(idB);
   expect(fs.readdirSync(dir)).toEqual(['partition.metadata']);
 });
