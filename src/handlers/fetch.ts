@@ -200,6 +200,37 @@ function membership(request: FetchRequest): { generationId: number; memberId: st
   return { generationId: request.generationId, memberId: request.memberId };
 }
 
+/** An append waiter armed on `keys`: remembers an append that came before anyone waited on it. */
+interface ArmedWaiter {
+  /** Resolves at once if an append came since arming, else on the next one or after `ms`. */
+  woken(ms: number): Promise<void>;
+  cancel(): void;
+}
+
+function armWaiter(ctx: HandlerContext, keys: readonly string[]): ArmedWaiter {
+  let fired = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const cancelWait = ctx.notifier.waitAny(keys, () => {
+    fired = true;
+    wake?.();
+  });
+  return {
+    woken(ms) {
+      if (fired) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, ms);
+      });
+    },
+    cancel() {
+      cancelWait();
+      if (timer !== undefined) clearTimeout(timer);
+      wake = undefined;
+    },
+  };
+}
+
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   async handle(request, ctx, client): Promise<FetchResponse> {
@@ -253,32 +284,35 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     const deadline = Date.now() + maxWaitMs;
     const zstdReadable = request.zstdReadable ?? true;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
-    // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
-    // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
-    while (
-      result.bytes < minBytes &&
-      !ctx.stopping() &&
-      !followerBehindLogStart(ctx, wanted, replicaId) &&
-      !(replicaId >= 0 && hasPartitionError(result.response))
-    ) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          cancel();
-          resolve();
-        }, left);
-        const cancel = ctx.notifier.waitAny(keys, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+    // the waiter is armed before each read: an append that lands while the read is under way (a later
+    // partition's position comes from the index) wakes the next pass instead of being missed until maxWaitMs
+    const polls = maxWaitMs > 0 && minBytes > 0;
+    let armed = polls ? armWaiter(ctx, keys) : undefined;
+    try {
+      let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+      // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
+      // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
+      while (
+        armed &&
+        result.bytes < minBytes &&
+        !ctx.stopping() &&
+        !followerBehindLogStart(ctx, wanted, replicaId) &&
+        !(replicaId >= 0 && hasPartitionError(result.response))
+      ) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        await armed.woken(left);
+        armed.cancel();
+        armed = armWaiter(ctx, keys);
+        result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+      }
+      // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
+      const throttleTimeMs =
+        replicaId < 0 ? (ctx.quotas?.throttle('consumer_byte_rate', client, result.bytes) ?? 0) : 0;
+      return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
+    } finally {
+      armed?.cancel();
     }
-    // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
-    const throttleTimeMs = replicaId < 0 ? (ctx.quotas?.throttle('consumer_byte_rate', client, result.bytes) ?? 0) : 0;
-    return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
   },
 };
