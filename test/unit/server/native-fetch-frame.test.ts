@@ -79,7 +79,7 @@ describe('native fetch frame', () => {
     const decoded = decodeResponse(Buffer.concat(chunks).subarray(4)).body as FetchResponse;
     const partitions = decoded.topics[0]?.partitions ?? [];
     expect(partitions.map((p) => p.records.length)).toEqual(sizes);
-    partitions.forEach((p, i) => expect(Buffer.from(p.records).equals(bytes(sizes[i] as number, i))).toBe(true));
+    expect(partitions.every((p, i) => Buffer.from(p.records).equals(bytes(sizes[i] as number, i)))).toBe(true);
     expect(decoded.topics[1]).toEqual(response.topics[1]);
   });
 
