@@ -77,7 +77,7 @@ export class ReplicaFetcher {
   private interrupted = false;
   /**
    * How long the next fetch long-polls: replica.fetch.wait.max.ms, doubled after each answer that
-   * brought nothing (an idle leader), up to idleFetchWaitMs; back to replica.fetch.wait.max.ms as
+   * brought nothing (an idle leader), up to idleFetchWaitMs (replica.lag.time.max.ms); back to replica.fetch.wait.max.ms as
    * soon as records come. An append or a high watermark move wakes the poll at once on the leader,
    * so a longer poll delays no replication: it only makes an idle follower ask less often (issue 20
    * item 4: every round costs both brokers a pass over every partition followed).
@@ -309,14 +309,15 @@ export class ReplicaFetcher {
   }
 
   /**
-   * The longest an idle follower long-polls: a third of replica.lag.time.max.ms (the leader takes a
-   * follower for caught up at the start and at the end of each poll, so its ISR never sees a lag
-   * near the limit), at most fetchWaitMsMax (what a leader allows), at least replica.fetch.wait.max.ms.
+   * The longest an idle follower long-polls: replica.lag.time.max.ms (the leader takes a follower
+   * whose poll it holds at its log end for caught up, PartitionReplica.followerPollHeld, and a
+   * follower that vanished without closing its connection still leaves the ISR within twice the lag
+   * time), at most fetchWaitMsMax (what a leader allows), at least replica.fetch.wait.max.ms.
    */
   private idleFetchWaitMs(): number {
     const configured = this.options.config.int('replica.fetch.wait.max.ms');
     const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
-    return Math.max(configured, Math.min(Math.floor(lagMaxMs / 3), fetchWaitMsMax));
+    return Math.max(configured, Math.min(lagMaxMs, fetchWaitMsMax));
   }
 
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
