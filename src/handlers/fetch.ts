@@ -20,13 +20,14 @@
 import { isGroupRefusal } from '../groups/group.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../protocol/native/messages.js';
+import type { PartitionReplica } from '../replication/partition-replica.js';
 import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
-import { bad, type Handler, type HandlerContext } from './context.js';
+import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
 import { orWireError } from './per-partition.js';
 
 interface Wanted {
@@ -200,6 +201,87 @@ function membership(request: FetchRequest): { generationId: number; memberId: st
   return { generationId: request.generationId, memberId: request.memberId };
 }
 
+/** An append waiter armed on `keys`: remembers an append that came before anyone waited on it. */
+interface ArmedWaiter {
+  /** Resolves at once if an append came since arming, else on the next one or after `ms`. */
+  woken(ms: number): Promise<void>;
+  /** Wakes the wait now (the connection closed). */
+  wakeNow(): void;
+  cancel(): void;
+}
+
+function armWaiter(ctx: HandlerContext, keys: readonly string[]): ArmedWaiter {
+  let fired = false;
+  let wake: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const wakeNow = (): void => {
+    fired = true;
+    wake?.();
+  };
+  const cancelWait = ctx.notifier.waitAny(keys, wakeNow);
+  return {
+    wakeNow,
+    woken(ms) {
+      if (fired) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        wake = resolve;
+        timer = setTimeout(resolve, ms);
+      });
+    },
+    cancel() {
+      cancelWait();
+      if (timer !== undefined) clearTimeout(timer);
+      wake = undefined;
+    },
+  };
+}
+
+/** A follower connection's long polls: woken and ended when it closes (its follower is gone). */
+interface PollingConnection {
+  closed: boolean;
+  wakers: Set<() => void>;
+}
+
+/** By connection id; an entry is removed when its connection closes, so there is at most one per open connection. */
+const pollingConnections = new Map<number, PollingConnection>();
+
+function pollingConnection(client: ClientInfo): PollingConnection | undefined {
+  const known = pollingConnections.get(client.connectionId);
+  if (known) return known;
+  const entry: PollingConnection = { closed: false, wakers: new Set() };
+  try {
+    client.onClose(() => {
+      entry.closed = true;
+      pollingConnections.delete(client.connectionId);
+      for (const wake of [...entry.wakers]) wake();
+    });
+  } catch {
+    // the connection's close listeners are used up (queue consumers): its polls end at their deadline
+    return undefined;
+  }
+  if (!entry.closed) pollingConnections.set(client.connectionId, entry);
+  return entry;
+}
+
+/**
+ * Marks the follower caught up on each partition it fetched at our log end
+ * while its long poll is held (PartitionReplica.followerPollHeld); returns the release.
+ */
+function holdAtLogEnd(ctx: HandlerContext, wanted: Wanted[], replicaId: number): () => void {
+  const held: PartitionReplica[] = [];
+  for (const w of wanted) {
+    if (w.topic === undefined) continue;
+    const replica = ctx.replicas.replica(w.topic, w.partition);
+    if (replica?.role !== 'leader' || w.offset < replica.log.logEndOffset) continue;
+    replica.followerPollHeld(replicaId, true, Date.now());
+    held.push(replica);
+  }
+  return () => {
+    const now = Date.now();
+    for (const replica of held) replica.followerPollHeld(replicaId, false, now);
+  };
+}
+
 export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
   apiKey: ApiKey.Fetch,
   async handle(request, ctx, client): Promise<FetchResponse> {
@@ -253,32 +335,46 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     const deadline = Date.now() + maxWaitMs;
     const zstdReadable = request.zstdReadable ?? true;
-    let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
     const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
-    // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
-    // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
-    while (
-      result.bytes < minBytes &&
-      !ctx.stopping() &&
-      !followerBehindLogStart(ctx, wanted, replicaId) &&
-      !(replicaId >= 0 && hasPartitionError(result.response))
-    ) {
-      const left = deadline - Date.now();
-      if (left <= 0) break;
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          cancel();
-          resolve();
-        }, left);
-        const cancel = ctx.notifier.waitAny(keys, () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-      result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+    // the waiter is armed before each read: an append that lands while the read is under way (a later
+    // partition's position comes from the index) wakes the next pass instead of being missed until maxWaitMs
+    const polls = maxWaitMs > 0 && minBytes > 0;
+    let armed = polls ? armWaiter(ctx, keys) : undefined;
+    try {
+      let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+      // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
+      // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
+      const connection = replicaId >= 0 && armed ? pollingConnection(client) : undefined;
+      while (
+        armed &&
+        connection?.closed !== true &&
+        result.bytes < minBytes &&
+        !ctx.stopping() &&
+        !followerBehindLogStart(ctx, wanted, replicaId) &&
+        !(replicaId >= 0 && hasPartitionError(result.response))
+      ) {
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const release = replicaId >= 0 ? holdAtLogEnd(ctx, wanted, replicaId) : undefined;
+        const wake = armed.wakeNow;
+        connection?.wakers.add(wake);
+        try {
+          await armed.woken(left);
+        } finally {
+          connection?.wakers.delete(wake);
+          release?.();
+        }
+        if (connection?.closed) break;
+        armed.cancel();
+        armed = armWaiter(ctx, keys);
+        result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+      }
+      // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
+      const throttleTimeMs =
+        replicaId < 0 ? (ctx.quotas?.throttle('consumer_byte_rate', client, result.bytes) ?? 0) : 0;
+      return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
+    } finally {
+      armed?.cancel();
     }
-    // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
-    const throttleTimeMs = replicaId < 0 ? (ctx.quotas?.throttle('consumer_byte_rate', client, result.bytes) ?? 0) : 0;
-    return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
   },
 };

@@ -36,6 +36,8 @@ interface FollowerProgress {
   lastFetchMs: number;
   /** The follower's log start as its last fetch reported it; -1 until then (the low watermark waits for it). */
   logStartOffset: number;
+  /** This follower's long polls the leader holds with the follower at its log end (followerPollHeld). */
+  pollsHeld?: number;
 }
 
 interface AckWaiter {
@@ -292,6 +294,22 @@ export class PartitionReplica {
     return undefined;
   }
 
+  /**
+   * The leader holds (`held` true) or has answered (false) a long poll of
+   * `replicaId` that found it at the log end. While held, the follower is
+   * caught up (an append wakes the poll at once), so an idle follower may poll
+   * for as long as replica.lag.time.max.ms without leaving the ISR; the fetch
+   * handler releases it when the poll ends or the follower's connection closes.
+   */
+  followerPollHeld(replicaId: number, held: boolean, nowMs: number): void {
+    const progress = this.followers.get(replicaId);
+    if (!progress) return;
+    const before = progress.pollsHeld ?? 0;
+    // it was caught up until now: the append that ends the poll came just now (Kafka's lastCaughtUpTime)
+    if (!held && before > 0) progress.lastCaughtUpMs = Math.max(progress.lastCaughtUpMs, nowMs);
+    progress.pollsHeld = Math.max(0, before + (held ? 1 : -1));
+  }
+
   /** A follower joins the ISR only once it has reached the start of the current leader epoch. */
   private leaderEpochStartReached(fetchOffset: number): boolean {
     const entry = this.log.epochHistory.find(([epoch]) => epoch === this.leaderEpoch);
@@ -307,6 +325,8 @@ export class PartitionReplica {
     for (const id of this.maximalIsr) {
       if (id === this.brokerId) continue;
       const progress = this.followers.get(id);
+      // a follower whose long poll we hold at our log end has everything we have: it is not lagging
+      if (progress && (progress.pollsHeld ?? 0) > 0 && progress.logEndOffset >= this.log.logEndOffset) continue;
       if (!progress || nowMs - progress.lastCaughtUpMs > lagMaxMs) out.push(id);
     }
     return out;

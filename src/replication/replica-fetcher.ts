@@ -25,7 +25,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { FetchRequest } from '../protocol/native/messages.js';
 import type { OffsetForLeaderEpochRequest } from '../protocol/native/replication-messages.js';
 import { ErrorCode, errorCodeOfWire, SluiceError } from '../shared/errors.js';
-import { replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
+import { fetchWaitMsMax, replicaFetchRequestTimeoutMs, replicaFetchRetryMsMin } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { PartitionReplica } from './partition-replica.js';
@@ -75,6 +75,14 @@ export class ReplicaFetcher {
   private fetchInFlight = false;
   /** add() cut the long poll under way short (see there): the failure it causes is no error. */
   private interrupted = false;
+  /**
+   * How long the next fetch long-polls: replica.fetch.wait.max.ms, doubled after each answer that
+   * brought nothing (an idle leader), up to idleFetchWaitMs (replica.lag.time.max.ms); back to replica.fetch.wait.max.ms as
+   * soon as records come. An append or a high watermark move wakes the poll at once on the leader,
+   * so a longer poll delays no replication: it only makes an idle follower ask less often (issue 20
+   * item 4: every round costs both brokers a pass over every partition followed).
+   */
+  private waitMs: number | undefined;
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
@@ -300,8 +308,21 @@ export class ReplicaFetcher {
     }
   }
 
+  /**
+   * The longest an idle follower long-polls: replica.lag.time.max.ms (the leader takes a follower
+   * whose poll it holds at its log end for caught up, PartitionReplica.followerPollHeld, and a
+   * follower that vanished without closing its connection still leaves the ISR within twice the lag
+   * time), at most fetchWaitMsMax (what a leader allows), at least replica.fetch.wait.max.ms.
+   */
+  private idleFetchWaitMs(): number {
+    const configured = this.options.config.int('replica.fetch.wait.max.ms');
+    const lagMaxMs = this.options.config.int('replica.lag.time.max.ms');
+    return Math.max(configured, Math.min(lagMaxMs, fetchWaitMsMax));
+  }
+
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
-    const maxWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
+    const configuredWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
+    const maxWaitMs = Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
     // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
     const byTopic = new Map<string, FetchRequest['topics'][number]>();
@@ -358,6 +379,9 @@ export class ReplicaFetcher {
         "fetch refused: TOPIC_AUTHORIZATION_FAILED (the broker's principal needs ClusterAction on the cluster)",
       );
     }
+    // an answer with records (or anything but a quiet partition) brings the poll back to its configured length
+    const quiet = response.topics.every((t) => t.partitions.every((p) => p.errorCode === 0 && p.records.length === 0));
+    this.waitMs = quiet ? Math.max(maxWaitMs, 1) * 2 : configuredWaitMs;
     for (const t of response.topics) {
       // a topic asked for by id is answered by id (its name is '' where the leader does not know the id)
       const name = (t.topicId !== undefined ? namesById.get(t.topicId) : undefined) ?? t.name;

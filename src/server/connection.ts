@@ -125,6 +125,8 @@ export class Connection<R> {
   private readonly closeListeners = new Set<() => void>();
   private readonly reader: RequestReader;
   private closed = false;
+  /** The socket is corked until the end of this tick (corkForTick). */
+  private corked = false;
   private idle: (() => void) | undefined;
   /** performance.now() of the last byte read or response written. */
   private lastActivityAt = performance.now();
@@ -456,12 +458,8 @@ export class Connection<R> {
       const { frame } = this.slots.shift() as Slot;
       if (!frame || this.closed) continue;
       this.lastActivityAt = performance.now();
-      if (frame.length === 1) this.socket.write(frame[0] as Buffer);
-      else {
-        this.socket.cork();
-        for (const chunk of frame) this.socket.write(chunk);
-        this.socket.uncork();
-      }
+      this.corkForTick();
+      for (const chunk of frame) this.socket.write(chunk);
     }
     if (this.sasl?.mustClose && this.slots.length === 0 && !this.closed) {
       // a failed handshake or authentication: its answer is written, then the connection ends (Kafka's)
@@ -471,6 +469,22 @@ export class Connection<R> {
     }
     this.updateFlow();
     if (this.slots.length === 0) this.idle?.();
+  }
+
+  /**
+   * Responses answered in the same tick (a pipelined client's produce
+   * acknowledgements, a fetch's header and its referenced batches) leave in
+   * one writev: the socket stays corked until the tick's promise callbacks
+   * have run, instead of one write system call per response.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    this.corked = true;
+    this.socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      this.socket.uncork();
+    });
   }
 
   /**

@@ -2,7 +2,15 @@
 import { WireError } from '../protocol/error-codes.js';
 import { ApiKey, apiName } from '../protocol/native/api-keys.js';
 import { isApiKey, speaks } from '../protocol/native/apis.js';
-import { decodeRequest, encodeResponse, type RequestHeader } from '../protocol/native/frame.js';
+import {
+  decodeRequest,
+  encodeResponse,
+  encodeResponseChunks,
+  ReferencedBytes,
+  type RequestHeader,
+  referencedBytesMin,
+} from '../protocol/native/frame.js';
+import type { FetchResponse } from '../protocol/native/messages.js';
 import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
 import { checkRequest } from '../protocol/native/request-check.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -61,7 +69,29 @@ export function nativeCodec(refusals: RefusedRequests = new RefusedRequests(sile
       const { apiKey } = request.header;
       const carries = (apiKey === ApiKey.Produce || apiKey === ApiKey.Fetch) && 'topics' in response;
       const answer = carries && throttleMs > 0 ? { ...response, throttleTimeMs: throttleMs } : response;
+      if (apiKey === ApiKey.Fetch && 'topics' in answer) {
+        return fetchFrame(request.header.correlationId, answer as FetchResponse);
+      }
       return [encodeResponse(request.header.correlationId, answer)];
     },
   };
+}
+
+/**
+ * A fetch response's frame: the record batches at least referencedBytesMin
+ * long are not copied into the msgpack envelope but written after its pieces,
+ * as they came from the segment files (the bytes on the wire are the same).
+ */
+function fetchFrame(correlationId: number, response: FetchResponse): Buffer[] {
+  const large = response.topics.some((t) => t.partitions.some((p) => p.records.length >= referencedBytesMin));
+  if (!large) return [encodeResponse(correlationId, response)];
+  const refs = new ReferencedBytes();
+  const body: FetchResponse = {
+    ...response,
+    topics: response.topics.map((t) => ({
+      ...t,
+      partitions: t.partitions.map((p) => ({ ...p, records: refs.ref(p.records) })),
+    })),
+  };
+  return encodeResponseChunks(correlationId, body, refs);
 }

@@ -74,6 +74,11 @@ export class LogScrubber {
     return stepMs;
   }
 
+  /** True between passes, before the next is due: a step now would do nothing. */
+  resting(now: number): boolean {
+    return this.pending.length === 0 && this.cursor === undefined && now < this.nextPassAt;
+  }
+
   /** One step of at most a tenth of the byte rate; `logs` are the partitions now held, by key. */
   step(logs: ReadonlyMap<string, Scrubbable>, now: number): void {
     if (this.pending.length === 0 && this.cursor === undefined) {

@@ -361,8 +361,13 @@ export class PartitionLog {
 
   /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
   async flushIfDue(nowMs: number): Promise<void> {
-    if (this.closed || this.offline || this.full) return;
-    if (this.flusher.due(nowMs, this.config.flushIntervalMs)) await this.flush();
+    if (this.flushIsDue(nowMs)) await this.flush();
+  }
+
+  /** Whether flushIfDue would flush now (asked synchronously of every log each second: no promise made). */
+  flushIsDue(nowMs: number): boolean {
+    if (this.closed || this.offline || this.full) return false;
+    return this.flusher.due(nowMs, this.config.flushIntervalMs);
   }
 
   private async persistMeta(cleanShutdown: boolean, sync: boolean): Promise<void> {

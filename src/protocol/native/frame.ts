@@ -8,6 +8,7 @@
  * A connection may carry many requests in flight; responses come back in
  * request order (Kafka's rule). Produce with acks 0 gets no response.
  */
+import { randomBytes } from 'node:crypto';
 import { Packr, RESERVE_START_SPACE } from 'msgpackr';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { requestStringLengthMax } from '../../shared/limits.js';
@@ -40,6 +41,84 @@ export function encodeRequest(header: RequestHeader, body: unknown): Buffer {
 
 export function encodeResponse(correlationId: number, body: unknown): Buffer {
   return framed([correlationId, body]);
+}
+
+/**
+ * Byte fields at least this long are not copied into a response frame: the
+ * frame's chunks reference them and go out in one (corked) socket write, as
+ * the Kafka listener sends fetched batches (KafkaWriter). 8 KiB is the Kafka
+ * listener's threshold too: below it a copy costs less than another chunk.
+ */
+export const referencedBytesMin = 8192;
+
+/** A sentinel is this process's random nonce, then the index of the buffer it stands for (uint32). */
+const sentinelNonce = randomBytes(12);
+const sentinelBytes = sentinelNonce.length + 4;
+/** msgpack's bin 8, bin 16 and bin 32 heads: a sentinel packs as bin 8 (2 bytes of head). */
+const bin8 = 0xc4;
+const bin16 = 0xc5;
+const bin32 = 0xc6;
+
+/**
+ * The large byte fields of one response: `ref` hands the packer a 16-byte
+ * sentinel in place of each, and encodeResponseChunks puts the buffer itself
+ * back in the frame's chunks. The bytes on the wire are what packing the
+ * buffers would have produced (the same bin 16 / bin 32 heads msgpack picks),
+ * so a reader decodes the frame as it always has.
+ */
+export class ReferencedBytes {
+  readonly buffers: Buffer[] = [];
+
+  /** `bytes` itself when it is short (packed as usual), else a sentinel to pack in its place. */
+  ref(bytes: Buffer): Buffer {
+    if (bytes.length < referencedBytesMin) return bytes;
+    const sentinel = Buffer.allocUnsafe(sentinelBytes);
+    sentinelNonce.copy(sentinel, 0);
+    sentinel.writeUInt32BE(this.buffers.length, sentinelNonce.length);
+    this.buffers.push(bytes);
+    return sentinel;
+  }
+}
+
+/**
+ * A response frame as chunks: the envelope packed once (small), with each
+ * referenced buffer between its pieces, uncopied. `body` holds the sentinels
+ * `refs.ref` handed out, each exactly once, in packing order.
+ */
+export function encodeResponseChunks(correlationId: number, body: unknown, refs: ReferencedBytes): Buffer[] {
+  const frame = packr.pack([correlationId, body], RESERVE_START_SPACE | frameHeaderBytes);
+  const chunks: Buffer[] = [];
+  let payloadBytes = frame.length - frameHeaderBytes;
+  let from = 0;
+  refs.buffers.forEach((bytes, i) => {
+    const at = frame.indexOf(sentinelNonce, from);
+    const head = at - 2;
+    if (
+      at < frameHeaderBytes + 2 ||
+      frame[head] !== bin8 ||
+      frame[head + 1] !== sentinelBytes ||
+      frame.readUInt32BE(at + sentinelNonce.length) !== i
+    ) {
+      throw new Error(`referenced buffer ${i} of ${refs.buffers.length} is not where the envelope packed it`);
+    }
+    // the head overwrites the sentinel's start: the bytes before it and the head are one chunk
+    let headBytes: number;
+    if (bytes.length <= 0xffff) {
+      frame[head] = bin16;
+      frame.writeUInt16BE(bytes.length, head + 1);
+      headBytes = 3;
+    } else {
+      frame[head] = bin32;
+      frame.writeUInt32BE(bytes.length, head + 1);
+      headBytes = 5;
+    }
+    chunks.push(frame.subarray(from, head + headBytes), bytes);
+    payloadBytes += headBytes + bytes.length - (2 + sentinelBytes);
+    from = at + sentinelBytes;
+  });
+  if (from < frame.length) chunks.push(frame.subarray(from));
+  frame.writeInt32BE(payloadBytes, 0);
+  return chunks;
 }
 
 function invalid(message: string, cause?: unknown): SluiceError {

@@ -115,6 +115,26 @@ describe('partition replica (leader)', () => {
     replica.onFollowerFetch(2, 12, t0 + 1900); // behind both the end now and the end at the last fetch
     expect(replica.laggingReplicas(t0 + 2000, 1000)).toEqual([2]);
   });
+  it('a follower whose long poll is held at the log end is caught up for as long as it is held, and until the append that ends it', async () => {
+    const { replica } = await replicaOn();
+    const t0 = 3_000_000;
+    await replica.becomeLeader(0, [1, 2, 3], [1, 2, 3], t0);
+    await replica.log.append(testBatch('a', 10, 1000), { leaderEpoch: 0 });
+    replica.onFollowerFetch(2, 10, t0 + 100);
+    replica.onFollowerFetch(3, 10, t0 + 100);
+    // broker 2's poll is held at the log end; broker 3 fetched and went away
+    replica.followerPollHeld(2, true, t0 + 100);
+    expect(replica.laggingReplicas(t0 + 5_000, 1000)).toEqual([3]);
+    // an append ends the hold: broker 2 was caught up until then, and lags only a lag time later
+    await replica.log.append(testBatch('b', 1, 2000), { leaderEpoch: 0 });
+    replica.followerPollHeld(2, false, t0 + 6_000);
+    expect(replica.laggingReplicas(t0 + 6_900, 1000)).toEqual([3]);
+    expect(replica.laggingReplicas(t0 + 7_100, 1000)).toEqual([2, 3]);
+    // a hold counts only while the follower is at the log end
+    replica.followerPollHeld(3, true, t0 + 7_200);
+    expect(replica.laggingReplicas(t0 + 7_300, 1000)).toEqual([2, 3]);
+  });
+
   it('DeleteRecords waits for the low watermark: the smallest log start of the leader and the live followers', async () => {
     const { replica } = await replicaOn();
     const now = Date.now();

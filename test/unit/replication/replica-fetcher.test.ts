@@ -160,4 +160,38 @@ describe('replica fetcher', () => {
     expect(after.length).toBeGreaterThan(0);
     expect(after.flatMap((r) => r.partitions.map((p) => p.partition))).not.toContain(0);
   });
+
+  it('an idle follower polls longer after each empty answer, up to replica.lag.time.max.ms, and at its configured wait again once records come', async () => {
+    const waits: number[] = [];
+    const broker = await fakeNativeBroker(async (apiKey, body) => {
+      const topics = body.topics as { name: string; partitions: { partition: number }[] }[];
+      if (apiKey === ApiKey.Fetch) waits.push(body.maxWaitMs as number);
+      // answered at once (no real long poll): the fifth fetch brings a record, the others nothing
+      const records = apiKey === ApiKey.Fetch && waits.length === 5 ? Buffer.from([1]) : Buffer.alloc(0);
+      const answer = (p: { partition: number }): object =>
+        apiKey === ApiKey.OffsetForLeaderEpoch
+          ? { partition: p.partition, errorCode: 0, leaderEpoch: 0, endOffset: 0 }
+          : { partition: p.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, records };
+      return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
+    });
+    closers.push(broker.close);
+    const fetcher = new ReplicaFetcher({
+      brokerId: 3,
+      leaderId: 1,
+      endpoint: () => ({ nodeId: 1, host: '127.0.0.1', port: broker.port }),
+      config: parseBrokerConfig(
+        new Map([
+          ['replica.fetch.wait.max.ms', '50'],
+          ['replica.lag.time.max.ms', '600'],
+        ]),
+      ),
+      logger: silentLogger,
+      onIdle: () => undefined,
+    });
+    closers.push(() => fetcher.close());
+    fetcher.add(followerReplica(0));
+    const deadline = Date.now() + 5000;
+    while (waits.length < 7 && Date.now() < deadline) await sleep(5);
+    expect(waits.slice(0, 7)).toEqual([50, 100, 200, 400, 600, 50, 100]);
+  });
 });

@@ -1,0 +1,81 @@
+/**
+ * The fetch handler's long poll on a real replica manager (real logs, real
+ * LevelDB): an append that lands while the fetch is still reading its
+ * partitions must wake it. The handler used to register its append waiter
+ * only after the read, so an append to a partition already read (while a
+ * later partition's position came from the index) was missed, and the fetch
+ * slept until maxWaitMs although its minBytes were there.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseBrokerConfig } from '../../../src/config/broker-config.js';
+import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
+import { fetchHandler } from '../../../src/handlers/fetch.js';
+import { AppendNotifier } from '../../../src/replication/append-notifier.js';
+import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import { anonymousPrincipal } from '../../../src/security/principal.js';
+import { fetchWaitMsMax } from '../../../src/shared/limits.js';
+import { silentLogger } from '../../../src/shared/logger.js';
+import { MemoryCoordinator } from '../../helpers/replica-manager.js';
+import { storageFixture, testBatch } from '../../helpers/storage.js';
+
+const fx = storageFixture(afterEach);
+const managers: ReplicaManager[] = [];
+afterEach(async () => {
+  for (const m of managers.splice(0)) await m.close();
+});
+
+const client: ClientInfo = {
+  clientId: 'test',
+  clientHost: '127.0.0.1',
+  principal: anonymousPrincipal,
+  connectionId: 1,
+  onClose: () => undefined,
+};
+
+describe('fetch handler: long poll', () => {
+  it('an append to a partition already read while the fetch reads the next one wakes the fetch', async () => {
+    const logs = await fx.open(fx.dir());
+    const coordinator = new MemoryCoordinator({ partitions: 2 });
+    const notifier = new AppendNotifier();
+    const config = parseBrokerConfig(new Map());
+    const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
+    managers.push(replicas);
+    await replicas.start();
+    const first = await replicas.appendAsLeader('t', 0, testBatch('p0', 4, 1_000), 1, 1_000);
+    // partition 1 has written its epoch already, so its next append needs no index write
+    await replicas.appendAsLeader('t', 1, testBatch('p1-early', 1, 1_000), 1, 1_000);
+    const p0Bytes = (await replicas.leaderReplica('t', 0).log.read(0, 1 << 20)).records.length;
+    expect(first.baseOffset).toBe(0);
+    const ctx = { replicas, notifier, logs, coordinator, config, logger: silentLogger, stopping: () => false };
+
+    // partition 1 is read first, at its log end (from memory); partition 0 from offset 0 (its position
+    // comes from LevelDB): the append to partition 1 lands while partition 0 is being read
+    const fetching = fetchHandler.handle(
+      {
+        replicaId: -1,
+        maxWaitMs: fetchWaitMsMax,
+        minBytes: p0Bytes + 1,
+        topics: [
+          {
+            name: 't',
+            partitions: [
+              { partition: 1, fetchOffset: 1 },
+              { partition: 0, fetchOffset: 0 },
+            ],
+          },
+        ],
+      },
+      ctx as unknown as HandlerContext,
+      client,
+    );
+    await replicas.appendAsLeader('t', 1, testBatch('p1', 3, 2_000), 1, 1_000);
+
+    // on the old code this waited the whole fetchWaitMsMax (30 s), past the test's timeout
+    const response = await fetching;
+    const partitions = response?.topics[0]?.partitions ?? [];
+    expect(partitions.map((p) => [p.partition, p.errorCode, p.records.length > 0])).toEqual([
+      [1, 0, true],
+      [0, 0, true],
+    ]);
+  }, 10_000);
+});
