@@ -380,7 +380,7 @@ export const configKeys = {
     default: '500',
     min: 0,
     max: 60_000,
-    doc: "a follower's fetch waits this long for new records",
+    doc: "a follower's fetch waits this long for new records; after answers with none, an idle follower waits longer, up to replica.lag.time.max.ms (an append still wakes it at once)",
   },
   'replica.fetch.max.bytes': {
     kind: 'int',

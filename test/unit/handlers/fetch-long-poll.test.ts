@@ -78,4 +78,37 @@ describe('fetch handler: long poll', () => {
       [0, 0, true],
     ]);
   }, 10_000);
+
+  it("a follower's poll held at the log end keeps it caught up, and ends when its connection closes", async () => {
+    const logs = await fx.open(fx.dir());
+    const coordinator = new MemoryCoordinator({ replicas: [1, 2] });
+    const notifier = new AppendNotifier();
+    const config = parseBrokerConfig(new Map([['replica.lag.time.max.ms', '1000']]));
+    const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
+    managers.push(replicas);
+    await replicas.start();
+    const leader = replicas.leaderReplica('t', 0);
+    const ctx = { replicas, notifier, logs, coordinator, config, logger: silentLogger, stopping: () => false };
+    const closeListeners: (() => void)[] = [];
+    const follower: ClientInfo = { ...client, connectionId: 2, onClose: (listener) => closeListeners.push(listener) };
+
+    const polling = fetchHandler.handle(
+      {
+        replicaId: 2,
+        maxWaitMs: fetchWaitMsMax,
+        minBytes: 1,
+        topics: [{ name: 't', partitions: [{ partition: 0, fetchOffset: 0, currentLeaderEpoch: 0 }] }],
+      },
+      ctx as unknown as HandlerContext,
+      follower,
+    );
+    // held at the log end: long past the lag time, broker 2 is not lagging
+    while (closeListeners.length === 0) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(leader.laggingReplicas(Date.now() + 10_000, 1000)).toEqual([]);
+    // the connection closes: the poll ends (on the old code it waited fetchWaitMsMax), the hold with it
+    for (const listener of closeListeners) listener();
+    await polling;
+    expect(leader.laggingReplicas(Date.now() + 10_000, 1000)).toEqual([2]);
+  }, 10_000);
 });
