@@ -17,6 +17,7 @@
  */
 import fs from 'node:fs';
 import { Sluice } from '../src/client/sluice.js';
+import { configKeys } from '../src/config/config-keys.js';
 import { BrokerProcess } from '../test/helpers/broker-process.js';
 import { clusterOverrides, TestCluster } from '../test/helpers/cluster.js';
 import { fmtFixed, median, renderTable } from './lib/stats.js';
@@ -104,10 +105,20 @@ async function waitForWholeIsrs(client: Sluice, topics: string[], size: number):
   }
 }
 
+/**
+ * The test cluster shortens timeouts and the leader-balance interval (every 2 s) for quick failover
+ * tests; an idle cost is what a user's broker pays, so those keys go back to their defaults here
+ * (all but http.port, which stays 0 so nothing collides on 8161).
+ */
+const userDefaults = clusterOverrides
+  .map((o) => o.slice(0, o.indexOf('=')))
+  .filter((key): key is keyof typeof configKeys => key !== 'http.port' && Object.hasOwn(configKeys, key))
+  .map((key) => `${key}=${configKeys[key].default}`);
+
 const rows: string[][] = [];
 
 async function clusterRun(): Promise<void> {
-  const cluster = await TestCluster.start({ brokers: 3, label: 'bench-idle' });
+  const cluster = await TestCluster.start({ brokers: 3, label: 'bench-idle', overrides: userDefaults });
   try {
     const client = cluster.client();
     const started = performance.now();
@@ -136,7 +147,10 @@ async function clusterRun(): Promise<void> {
 
 async function standaloneRun(): Promise<void> {
   // as a cluster test broker: the same overrides, without ZooKeeper
-  const broker = await BrokerProcess.start({ overrides: clusterOverrides, startTimeoutMs: 60_000 });
+  const broker = await BrokerProcess.start({
+    overrides: [...clusterOverrides, ...userDefaults],
+    startTimeoutMs: 60_000,
+  });
   try {
     const client = new Sluice({ brokers: broker.address, clientId: 'bench-idle' });
     const started = performance.now();
