@@ -227,7 +227,8 @@ export class LogManager {
       }
       for (const h of this.logs.values()) if (h.dataDir === dataDir && !this.closed) await h.log.retryWrites();
     }
-    const full = this.all().filter((l) => l.diskFull).length;
+    let full = 0;
+    for (const h of this.logs.values()) if (h.log.diskFull) full++;
     this.options.metrics?.partitionsDiskFull(full);
     return full;
   }
@@ -510,7 +511,11 @@ export class LogManager {
   }
 
   async flushDue(nowMs = Date.now()): Promise<void> {
-    for (const log of this.all()) await log.flushIfDue(nowMs);
+    // checked synchronously, log by log, without a copy of the list or a promise per log: this runs
+    // every second over every partition (100,000 idle partitions: 8 % of a core; issue 20 item 4)
+    const due: PartitionLog[] = [];
+    for (const h of this.logs.values()) if (h.log.flushDue(nowMs)) due.push(h.log);
+    for (const log of due) await log.flushIfDue(nowMs);
   }
 
   async flushAll(): Promise<void> {
