@@ -229,7 +229,8 @@ export class LogManager {
       }
       for (const h of this.logs.values()) if (h.dataDir === dataDir && !this.closed) await h.log.retryWrites();
     }
-    const full = this.all().filter((l) => l.diskFull).length;
+    let full = 0;
+    for (const h of this.logs.values()) if (h.log.diskFull) full++;
     this.options.metrics?.partitionsDiskFull(full);
     return full;
   }
@@ -512,9 +513,10 @@ export class LogManager {
   }
 
   async flushDue(nowMs = Date.now()): Promise<void> {
-    // asked synchronously first: an idle broker's 10,000 logs cost no promise each second (issue 20 item 4)
+    // checked synchronously, log by log, without a copy of the list or a promise per log: this runs
+    // every second over every partition (100,000 idle partitions: 8 % of a core; issue 20 item 4)
     const due: PartitionLog[] = [];
-    for (const h of this.logs.values()) if (h.log.flushIsDue(nowMs)) due.push(h.log);
+    for (const h of this.logs.values()) if (h.log.flushDue(nowMs)) due.push(h.log);
     for (const log of due) await log.flushIfDue(nowMs);
   }
 

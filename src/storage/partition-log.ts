@@ -359,15 +359,14 @@ export class PartitionLog {
     return this.logEndOffset > this.recoveryPoint;
   }
 
-  /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
-  async flushIfDue(nowMs: number): Promise<void> {
-    if (this.flushIsDue(nowMs)) await this.flush();
+  /** True when log.flush.interval.ms has passed since the last flush and records wait (and the log takes writes). */
+  flushDue(nowMs: number): boolean {
+    return !this.closed && !this.offline && !this.full && this.flusher.due(nowMs, this.config.flushIntervalMs);
   }
 
-  /** Whether flushIfDue would flush now (asked synchronously of every log each second: no promise made). */
-  flushIsDue(nowMs: number): boolean {
-    if (this.closed || this.offline || this.full) return false;
-    return this.flusher.due(nowMs, this.config.flushIntervalMs);
+  /** Flushes when log.flush.interval.ms has passed since the last flush and records wait. */
+  async flushIfDue(nowMs: number): Promise<void> {
+    if (this.flushDue(nowMs)) await this.flush();
   }
 
   private async persistMeta(cleanShutdown: boolean, sync: boolean): Promise<void> {

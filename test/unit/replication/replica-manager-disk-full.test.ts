@@ -2,7 +2,7 @@
  * A partition whose log cannot be created because the disk is full (issue 18, item 3): the
  * replica manager tries its state change again every log.dir.full.retry.ms, and the partition is
  * led here once space returns, with no restart. Real logs (real files, real LevelDB); the full disk
- * is faked at fs.writeSync (the partition.metadata write of a new log); the coordinator is in memory.
+ * is faked at the partition.metadata write of a new log (fs.promises file handles); the coordinator is in memory.
  */
 import fs from 'node:fs';
 import { afterEach, expect, it, vi } from 'vitest';
@@ -25,9 +25,17 @@ it('a partition whose log a full disk refused is led here once space returns, wi
     'log.dir.full.retry.ms': '10',
   });
   closing.push(manager);
-  const writes = vi.spyOn(fs, 'writeSync').mockImplementation(() => {
-    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-  });
+  // the partition.metadata write of the new log is refused (written through a file handle, off the event loop)
+  const realOpen = fs.promises.open.bind(fs.promises);
+  const writes = vi
+    .spyOn(fs.promises, 'open')
+    .mockImplementation(async (...args: Parameters<typeof fs.promises.open>) => {
+      const handle = await realOpen(...args);
+      handle.writeFile = async () => {
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      };
+      return handle;
+    });
   await manager.start();
   expect(manager.replica('t', 0)).toBeUndefined();
   // tried again while the disk is still full

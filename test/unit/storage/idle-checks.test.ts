@@ -11,16 +11,16 @@ import { storageFixture, testBatch } from '../../helpers/storage.js';
 const fx = storageFixture(afterEach);
 
 describe('idle checks', () => {
-  it('flushIsDue: only when records wait and log.flush.interval.ms has passed; flushDue flushes exactly those', async () => {
+  it('flushDue: only when records wait and log.flush.interval.ms has passed; flushDue flushes exactly those', async () => {
     const manager = await fx.open(fx.dir(), { flushIntervalMs: 1_000 });
     const written = await manager.getOrCreate('t', 0);
     const quiet = await manager.getOrCreate('t', 1);
     await written.append(testBatch('a', 3, 1_000));
     const later = Date.now() + 60_000;
-    expect(written.flushIsDue(later)).toBe(true);
-    expect(quiet.flushIsDue(later)).toBe(false);
+    expect(written.flushDue(later)).toBe(true);
+    expect(quiet.flushDue(later)).toBe(false);
     await manager.flushDue(later);
-    expect(written.flushIsDue(later)).toBe(false);
+    expect(written.flushDue(later)).toBe(false);
   });
 
   it('a scrubber rests between passes and not before its first or during one', () => {
