@@ -172,11 +172,19 @@ export class Sender {
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
     if (due.length === 0) return;
     const byLeader = new Map<number, DueBatch[]>();
+    // a partition whose leader could not be found: its later batches of this round wait too, or they
+    // would overtake the one going back to be retried
+    const held = new Set<PartitionQueue>();
     for (const item of due) {
+      if (held.has(item.q)) {
+        this.accumulator.putBack(item.q, item.batch);
+        continue;
+      }
       let leader: number;
       try {
         leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
       } catch (err) {
+        held.add(item.q);
         this.failed(item.q, item.batch, err);
         continue;
       }
