@@ -91,6 +91,12 @@ export class Sender {
   private stopped = false;
   /** Bytes of batches in flight by broker id. */
   private readonly brokerBytes = new Map<number, number>();
+  /**
+   * Per leader, the last round of requests still being prepared (producer id, connection): the next
+   * round is written only after it, so a partition's later batch can never reach the broker first
+   * when an earlier round waits longer (a connection still opening, a metadata refresh).
+   */
+  private readonly sending = new Map<number, Promise<void>>();
 
   constructor(
     private readonly cluster: SenderCluster,
@@ -194,7 +200,7 @@ export class Sender {
     }
     for (const [leader, items] of byLeader) {
       const sendable = this.withinBrokerBudget(leader, items);
-      if (sendable.length > 0) void this.sendRequests(leader, planProduceRequests(sendable, producerRequestBytesMax));
+      if (sendable.length > 0) this.sendInOrder(leader, planProduceRequests(sendable, producerRequestBytesMax));
     }
   }
 
@@ -247,6 +253,16 @@ export class Sender {
       }
     }
     return batch.encoded;
+  }
+
+  /** sendRequests after every earlier round to the same leader has written its requests. */
+  private sendInOrder(leader: number, requests: DueBatch[][]): void {
+    const before = this.sending.get(leader);
+    const round = before ? before.then(() => this.sendRequests(leader, requests)) : this.sendRequests(leader, requests);
+    this.sending.set(leader, round);
+    void round.finally(() => {
+      if (this.sending.get(leader) === round) this.sending.delete(leader);
+    });
   }
 
   /**
