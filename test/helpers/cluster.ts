@@ -379,9 +379,30 @@ export class TestCluster {
    * Every record of a partition from offset 0 up to its high watermark, read
    * by a consumer from the current leader.
    */
-  async readPartition(topic: string, partition: number, timeoutMs = waitTimeoutMsDefault): Promise<ConsumerRecord[]> {
+  /**
+   * Every record of a partition up to its high watermark, read from its leader. `atLeast`: the
+   * high watermark to wait for first (one past the last acknowledged offset): a leader that has
+   * just taken over learns the followers' log ends on their next fetch, so its high watermark may
+   * briefly lie below records acknowledged by the leader before it. Never reached: an error.
+   */
+  async readPartition(
+    topic: string,
+    partition: number,
+    timeoutMs = waitTimeoutMsDefault,
+    atLeast = 0,
+  ): Promise<ConsumerRecord[]> {
     await this.leaderOf(topic, partition, { timeoutMs });
-    const { highWatermark } = await this.partition(topic, partition);
+    const caughtUp = Date.now() + timeoutMs;
+    let { highWatermark } = await this.partition(topic, partition);
+    while (highWatermark < atLeast) {
+      if (Date.now() > caughtUp) {
+        throw new Error(
+          `${topic}-${partition}: high watermark ${highWatermark} never reached ${atLeast} (acknowledged)`,
+        );
+      }
+      await sleep(pollMs);
+      ({ highWatermark } = await this.partition(topic, partition));
+    }
     const sluice = this.client({ retries: 10 });
     const consumer: Consumer = sluice.consumer({ maxWaitMs: 200 });
     consumer.assign([{ topic, partition, offset: 0 }]);

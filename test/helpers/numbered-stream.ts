@@ -185,8 +185,13 @@ export async function checkStream(
   const problems: string[] = [];
   const records: ConsumerRecord[][] = [];
   const seen = new Map<string, number>();
+  // one past the last offset acknowledged on each partition: the high watermark a read must wait for
+  const acknowledgedEnd = new Array<number>(partitions).fill(0);
+  for (const m of [...stream.acked.values(), ...probes]) {
+    acknowledgedEnd[m.partition] = Math.max(acknowledgedEnd[m.partition] ?? 0, m.offset + 1);
+  }
   for (let p = 0; p < partitions; p++) {
-    const log = await cluster.readPartition(stream.topic, p);
+    const log = await cluster.readPartition(stream.topic, p, undefined, acknowledgedEnd[p]);
     records.push(log);
     let previous = -1;
     for (const r of log) {

@@ -144,7 +144,7 @@ describe('broker log lines', () => {
     expect(summary).toMatch(/ http=http:\/\/127\.0\.0\.1:\d+ /);
     expect(summary).toContain(` dirs=${dir} `);
     expect(summary).toMatch(
-      / partitions=0 leaders=0 followers=0 recovered=0 openFiles=\d+ openFilesLimit=\d+ startMs=\d+$/,
+      / partitions=0 leaders=0 followers=0 recovered=0 openFiles=\d+ openFilesLimit=\d+ segmentFilesMax=\d+ startMs=\d+$/,
     );
   }, 60_000);
 });
