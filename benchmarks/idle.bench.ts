@@ -15,19 +15,12 @@
  * 1-second windows, in % of one core, per broker. BENCH_IDLE_ONLY=cluster or
  * standalone runs one of the two.
  */
-import fs from 'node:fs';
 import { Sluice } from '../src/client/sluice.js';
 import { configKeys } from '../src/config/config-keys.js';
 import { BrokerProcess } from '../test/helpers/broker-process.js';
 import { clusterOverrides, TestCluster } from '../test/helpers/cluster.js';
+import { cpuSeconds, envInt } from './lib/procs.js';
 import { fmtFixed, median, renderTable } from './lib/stats.js';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}=${raw} is not a positive integer`);
-  return n;
-}
 
 const clusterPartitions = envInt('BENCH_IDLE_CLUSTER_PARTITIONS', 1000);
 const standalonePartitions = envInt('BENCH_IDLE_STANDALONE_PARTITIONS', 10_000);
@@ -40,18 +33,8 @@ const only = process.env.BENCH_IDLE_ONLY;
  */
 const partitionsPerTopic = 100;
 const waitMs = 300_000;
-/** USER_HZ: the unit of utime and stime (100 on every Linux this runs on; `getconf CLK_TCK`). */
-const clockTicksPerSecond = 100;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** utime + stime of a process, in seconds. */
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // the fields after the command name (which may hold spaces) start at field 3 (state)
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-}
 
 /** Median % of a core per 1-second window, per pid, over sampleSeconds. */
 async function sampleIdle(pids: number[]): Promise<number[]> {

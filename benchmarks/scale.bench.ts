@@ -20,14 +20,8 @@
 import fs from 'node:fs';
 import { Sluice } from '../src/client/sluice.js';
 import { BrokerProcess } from '../test/helpers/broker-process.js';
+import { cpuSeconds, envInt, rssBytes } from './lib/procs.js';
 import { fmtFixed, median, renderTable } from './lib/stats.js';
-
-function envInt(name: string, fallback: number): number {
-  const raw = process.env[name];
-  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}=${raw} is not a positive integer`);
-  return n;
-}
 
 const counts = (process.env.BENCH_SCALE_PARTITIONS ?? '10000,100000')
   .split(',')
@@ -39,22 +33,11 @@ const settleSeconds = 5;
 const recordsPerPartition = envInt('BENCH_SCALE_RECORDS_PER_PARTITION', 10);
 const nofile = envInt('BENCH_SCALE_NOFILE', 4096);
 const valueBytes = 100;
-/** USER_HZ: the unit of utime and stime (`getconf CLK_TCK`). */
-const clockTicksPerSecond = 100;
 const startTimeoutMs = 600_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function cpuSeconds(pid: number): number {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
-}
-
-function rssMiB(pid: number): number {
-  const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : Number.NaN;
-}
+const rssMiB = (pid: number): number => rssBytes(pid) / 1024 / 1024;
 
 const openFds = (pid: number): number => fs.readdirSync(`/proc/${pid}/fd`).length;
 

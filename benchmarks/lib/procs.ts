@@ -218,6 +218,25 @@ export async function waitFor(
   }
 }
 
+/** USER_HZ: the unit of utime and stime in /proc/<pid>/stat (100 on every Linux this runs on; `getconf CLK_TCK`). */
+const clockTicksPerSecond = 100;
+
+/** utime + stime of a process, in seconds. */
+export function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // the fields after the command name (which may hold spaces) start at field 3 (state)
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond;
+}
+
+/** A positive integer from the environment variable `name` (underscores allowed), else `fallback`. */
+export function envInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const n = raw === undefined || raw === '' ? fallback : Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`${name}=${raw} is not a positive integer`);
+  return n;
+}
+
 /** VmRSS of a process in bytes, or NaN when it cannot be read. */
 export function rssBytes(pid: number): number {
   try {

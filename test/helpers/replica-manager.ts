@@ -11,8 +11,10 @@ import type {
   PartitionStateListener,
   TopicSpec,
 } from '../../src/coordination/coordinator.js';
+import type { ClientInfo } from '../../src/handlers/context.js';
 import { AppendNotifier } from '../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../src/replication/replica-manager.js';
+import { anonymousPrincipal } from '../../src/security/principal.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import type { LogManager } from '../../src/storage/log-manager.js';
 
@@ -133,3 +135,12 @@ export function newReplicaManager(
     logger: silentLogger,
   });
 }
+
+/** The client of a handler called directly in a unit test: anonymous, connection 1, nothing on close. */
+export const testClient: ClientInfo = {
+  clientId: 'test',
+  clientHost: '127.0.0.1',
+  principal: anonymousPrincipal,
+  connectionId: 1,
+  onClose: () => undefined,
+};

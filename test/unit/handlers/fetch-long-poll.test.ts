@@ -12,10 +12,9 @@ import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.j
 import { fetchHandler } from '../../../src/handlers/fetch.js';
 import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
-import { anonymousPrincipal } from '../../../src/security/principal.js';
 import { fetchWaitMsMax } from '../../../src/shared/limits.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { MemoryCoordinator } from '../../helpers/replica-manager.js';
+import { MemoryCoordinator, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -24,13 +23,7 @@ afterEach(async () => {
   for (const m of managers.splice(0)) await m.close();
 });
 
-const client: ClientInfo = {
-  clientId: 'test',
-  clientHost: '127.0.0.1',
-  principal: anonymousPrincipal,
-  connectionId: 1,
-  onClose: () => undefined,
-};
+const client = testClient;
 
 describe('fetch handler: long poll', () => {
   it('an append to a partition already read while the fetch reads the next one wakes the fetch', async () => {

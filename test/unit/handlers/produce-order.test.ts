@@ -8,14 +8,13 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
+import type { HandlerContext } from '../../../src/handlers/context.js';
 import { produceHandler } from '../../../src/handlers/produce.js';
 import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../../src/replication/replica-manager.js';
-import { anonymousPrincipal } from '../../../src/security/principal.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
-import { MemoryCoordinator } from '../../helpers/replica-manager.js';
+import { MemoryCoordinator, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -24,13 +23,7 @@ afterEach(async () => {
   for (const m of managers.splice(0)) await m.close();
 });
 
-const client: ClientInfo = {
-  clientId: 'test',
-  clientHost: '127.0.0.1',
-  principal: anonymousPrincipal,
-  connectionId: 1,
-  onClose: () => undefined,
-};
+const client = testClient;
 
 describe('produce handler: order across pipelined requests', () => {
   for (const acks of [0, 1, -1] as const) {
