@@ -11,7 +11,7 @@ import type {
   PartitionStateListener,
   TopicSpec,
 } from '../../src/coordination/coordinator.js';
-import type { ClientInfo } from '../../src/handlers/context.js';
+import type { ClientInfo, HandlerContext } from '../../src/handlers/context.js';
 import { AppendNotifier } from '../../src/replication/append-notifier.js';
 import { ReplicaManager } from '../../src/replication/replica-manager.js';
 import { anonymousPrincipal } from '../../src/security/principal.js';
@@ -134,6 +134,35 @@ export function newReplicaManager(
     notifier: new AppendNotifier(),
     logger: silentLogger,
   });
+}
+
+/**
+ * A started replica manager on `logs` (see newReplicaManager) and the context a handler called
+ * directly reads: its notifier, logs, coordinator and config, topics known to the coordinator
+ * (no auto-creation), never stopping. `track` receives the manager so the test closes it.
+ */
+export async function startedHandlerContext(
+  logs: LogManager,
+  coordinator: Coordinator,
+  track: (replicas: ReplicaManager) => void,
+  overrides: Record<string, string> = {},
+): Promise<{ replicas: ReplicaManager; ctx: HandlerContext }> {
+  const config = parseBrokerConfig(new Map(Object.entries(overrides)));
+  const notifier = new AppendNotifier();
+  const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
+  track(replicas);
+  await replicas.start();
+  const ctx = {
+    replicas,
+    notifier,
+    logs,
+    coordinator,
+    config,
+    logger: silentLogger,
+    topics: { getOrAutoCreate: async (name: string) => coordinator.topic(name) },
+    stopping: () => false,
+  } as unknown as HandlerContext;
+  return { replicas, ctx };
 }
 
 /** The client of a handler called directly in a unit test: anonymous, connection 1, nothing on close. */

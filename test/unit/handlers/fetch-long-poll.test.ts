@@ -11,10 +11,10 @@ import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
 import { fetchHandler } from '../../../src/handlers/fetch.js';
 import { AppendNotifier } from '../../../src/replication/append-notifier.js';
-import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { fetchWaitMsMax } from '../../../src/shared/limits.js';
 import { silentLogger } from '../../../src/shared/logger.js';
-import { MemoryCoordinator, testClient } from '../../helpers/replica-manager.js';
+import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -29,17 +29,12 @@ describe('fetch handler: long poll', () => {
   it('an append to a partition already read while the fetch reads the next one wakes the fetch', async () => {
     const logs = await fx.open(fx.dir());
     const coordinator = new MemoryCoordinator({ partitions: 2 });
-    const notifier = new AppendNotifier();
-    const config = parseBrokerConfig(new Map());
-    const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
-    managers.push(replicas);
-    await replicas.start();
+    const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
     const first = await replicas.appendAsLeader('t', 0, testBatch('p0', 4, 1_000), 1, 1_000);
     // partition 1 has written its epoch already, so its next append needs no index write
     await replicas.appendAsLeader('t', 1, testBatch('p1-early', 1, 1_000), 1, 1_000);
     const p0Bytes = (await replicas.leaderReplica('t', 0).log.read(0, 1 << 20)).records.length;
     expect(first.baseOffset).toBe(0);
-    const ctx = { replicas, notifier, logs, coordinator, config, logger: silentLogger, stopping: () => false };
 
     // partition 1 is read first, at its log end (from memory); partition 0 from offset 0 (its position
     // comes from LevelDB): the append to partition 1 lands while partition 0 is being read
@@ -58,7 +53,7 @@ describe('fetch handler: long poll', () => {
           },
         ],
       },
-      ctx as unknown as HandlerContext,
+      ctx,
       client,
     );
     await replicas.appendAsLeader('t', 1, testBatch('p1', 3, 2_000), 1, 1_000);
@@ -75,13 +70,10 @@ describe('fetch handler: long poll', () => {
   it("a follower's poll held at the log end keeps it caught up, and ends when its connection closes", async () => {
     const logs = await fx.open(fx.dir());
     const coordinator = new MemoryCoordinator({ replicas: [1, 2] });
-    const notifier = new AppendNotifier();
-    const config = parseBrokerConfig(new Map([['replica.lag.time.max.ms', '1000']]));
-    const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
-    managers.push(replicas);
-    await replicas.start();
+    const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r), {
+      'replica.lag.time.max.ms': '1000',
+    });
     const leader = replicas.leaderReplica('t', 0);
-    const ctx = { replicas, notifier, logs, coordinator, config, logger: silentLogger, stopping: () => false };
     const closeListeners: (() => void)[] = [];
     const follower: ClientInfo = { ...client, connectionId: 2, onClose: (listener) => closeListeners.push(listener) };
 
@@ -92,7 +84,7 @@ describe('fetch handler: long poll', () => {
         minBytes: 1,
         topics: [{ name: 't', partitions: [{ partition: 0, fetchOffset: 0, currentLeaderEpoch: 0 }] }],
       },
-      ctx as unknown as HandlerContext,
+      ctx,
       follower,
     );
     // held at the log end: long past the lag time, broker 2 is not lagging

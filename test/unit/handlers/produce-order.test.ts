@@ -11,10 +11,10 @@ import { parseBrokerConfig } from '../../../src/config/broker-config.js';
 import type { HandlerContext } from '../../../src/handlers/context.js';
 import { produceHandler } from '../../../src/handlers/produce.js';
 import { AppendNotifier } from '../../../src/replication/append-notifier.js';
-import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
-import { MemoryCoordinator, testClient } from '../../helpers/replica-manager.js';
+import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -30,21 +30,7 @@ describe('produce handler: order across pipelined requests', () => {
     it(`acks ${acks}: two requests of one connection, each naming partitions 0 and 1 of a fresh topic, land in order on both`, async () => {
       const logs = await fx.open(fx.dir());
       const coordinator = new MemoryCoordinator({ partitions: 2 });
-      const notifier = new AppendNotifier();
-      const config = parseBrokerConfig(new Map());
-      const replicas = new ReplicaManager({ brokerId: 1, logs, coordinator, config, notifier, logger: silentLogger });
-      managers.push(replicas);
-      await replicas.start();
-      const ctx = {
-        replicas,
-        notifier,
-        logs,
-        coordinator,
-        config,
-        logger: silentLogger,
-        topics: { getOrAutoCreate: async (name: string) => coordinator.topic(name) },
-        stopping: () => false,
-      } as unknown as HandlerContext;
+      const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
       const request = (tag: string) => ({
         acks,
         timeoutMs: 5_000,
