@@ -7,13 +7,10 @@
  * slept until maxWaitMs although its minBytes were there.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import type { ClientInfo, HandlerContext } from '../../../src/handlers/context.js';
+import type { ClientInfo } from '../../../src/handlers/context.js';
 import { fetchHandler } from '../../../src/handlers/fetch.js';
-import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { fetchWaitMsMax } from '../../../src/shared/limits.js';
-import { silentLogger } from '../../../src/shared/logger.js';
 import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 

@@ -7,12 +7,8 @@
  * records landed before records sent earlier (seen as reordered keys in client.test with acks 0).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import type { HandlerContext } from '../../../src/handlers/context.js';
 import { produceHandler } from '../../../src/handlers/produce.js';
-import { AppendNotifier } from '../../../src/replication/append-notifier.js';
 import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
-import { silentLogger } from '../../../src/shared/logger.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
 import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
