@@ -17,6 +17,7 @@
  */
 import { Sluice } from '../src/client/sluice.js';
 import { configKeys } from '../src/config/config-keys.js';
+import { SluiceError } from '../src/shared/errors.js';
 import { BrokerProcess } from '../test/helpers/broker-process.js';
 import { clusterOverrides, TestCluster } from '../test/helpers/cluster.js';
 import { cpuSeconds, envInt } from './lib/procs.js';
@@ -79,8 +80,15 @@ async function waitForWholeIsrs(client: Sluice, topics: string[], size: number):
   for (;;) {
     let short = 0;
     for (const topic of topics) {
-      const d = await client.admin().describeTopic(topic);
-      short += d.partitions.filter((p) => p.isr.length < size || p.leader < 0).length;
+      try {
+        const d = await client.admin().describeTopic(topic);
+        short += d.partitions.filter((p) => p.isr.length < size || p.leader < 0).length;
+      } catch (err) {
+        // a leader that has not made the replica yet answers UNKNOWN_TOPIC_OR_PARTITION (retriable)
+        // until the creation reaches it: at 10,000 partitions that can outlast the client's retries
+        if (!(err instanceof SluiceError && err.retriable)) throw err;
+        short++;
+      }
     }
     if (short === 0) return;
     if (Date.now() > deadline) throw new Error(`${short} partitions still lack a whole ISR after ${waitMs} ms`);
