@@ -125,6 +125,8 @@ export class Connection<R> {
   private readonly closeListeners = new Set<() => void>();
   private readonly reader: RequestReader;
   private closed = false;
+  /** The last request's ClientInfo: reused while its client id and principal stay the same. */
+  private client: ClientInfo | undefined;
   /** The socket is corked until the end of this tick (corkForTick). */
   private corked = false;
   private idle: (() => void) | undefined;
@@ -306,15 +308,7 @@ export class Connection<R> {
     const slot: Slot = { frame: undefined };
     this.slots.push(slot);
     this.updateFlow();
-    const client: ClientInfo = {
-      clientId: this.codec.clientId(request),
-      clientHost: this.socket.remoteAddress ?? '',
-      principal: this.principal,
-      connectionId: this.id,
-      onClose: (listener) => this.onClose(listener),
-      mute: (ms) => this.muteFor(ms),
-      ...(this.sasl ? { sasl: this.sasl } : {}),
-    };
+    const client = this.clientInfo(this.codec.clientId(request));
     // before a SASL connection authenticates, Kafka's authenticator (not its request handlers) serves it
     let exempt = this.sasl !== undefined && !this.sasl.authenticated;
     let work: Promise<NativeAnswer | undefined> | undefined;
@@ -469,6 +463,28 @@ export class Connection<R> {
     }
     this.updateFlow();
     if (this.slots.length === 0) this.idle?.();
+  }
+
+  /**
+   * Who sent a request, as handlers see it. One object per connection (a new
+   * one when the client id or the principal changes) rather than an object and
+   * two closures per request: handlers only read it, and a pipelined client's
+   * thousands of requests a second otherwise feed the young generation.
+   */
+  private clientInfo(clientId: string): ClientInfo {
+    const last = this.client;
+    if (last && last.clientId === clientId && last.principal === this.principal) return last;
+    const client: ClientInfo = {
+      clientId,
+      clientHost: this.socket.remoteAddress ?? '',
+      principal: this.principal,
+      connectionId: this.id,
+      onClose: (listener) => this.onClose(listener),
+      mute: (ms) => this.muteFor(ms),
+      ...(this.sasl ? { sasl: this.sasl } : {}),
+    };
+    this.client = client;
+    return client;
   }
 
   /**

@@ -11,7 +11,7 @@ import type { ClientInfo, Handler, HandlerContext, HandlerTable } from '../../..
 import { handlers } from '../../../src/handlers/index.js';
 import type { KafkaApi } from '../../../src/protocol/kafka/api.js';
 import { heartbeatApi } from '../../../src/protocol/kafka/apis/heartbeat.js';
-import { ApiKey } from '../../../src/protocol/native/api-keys.js';
+import { ApiKey, apiName } from '../../../src/protocol/native/api-keys.js';
 import {
   type AnswerOf,
   isApiKey,
@@ -75,6 +75,12 @@ describe('the native API registry', () => {
       })),
     );
     expect(answer?.apis.map((a) => [a.minVersion, a.maxVersion])).toEqual(keys.map(() => [0, 0]));
+  });
+
+  it('names every API key by its ApiKey member, and an unknown key by its number', () => {
+    for (const [name, key] of Object.entries(ApiKey)) expect(apiName(key)).toBe(name);
+    expect(apiName(999)).toBe('api 999');
+    expect(apiName(-1)).toBe('api -1');
   });
 
   it('speaks exactly the versions of its rows', () => {
