@@ -11,6 +11,7 @@
  * object per batch.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { bufferView } from './buffer-view.js';
 
 /** Where the last readVarint / readVarlong / readBytes stopped. */
 let cursor = 0;
@@ -88,6 +89,26 @@ export function readBytes(buf: Buffer, pos: number, end: number): Buffer | null 
   if (to > end) throw new SluiceError(ErrorCode.CorruptRecord, `${length} bytes past the end at byte ${from}`);
   cursor = to;
   return buf.subarray(from, to);
+}
+
+/**
+ * readBytes for a hot loop over one buffer: `memory` and `base` are `buf.buffer` and
+ * `buf.byteOffset`, read once by the caller (their getters cost more than the view itself).
+ */
+export function readBytesOf(
+  memory: ArrayBufferLike,
+  base: number,
+  buf: Buffer,
+  pos: number,
+  end: number,
+): Buffer | null {
+  const length = readVarint(buf, pos, end);
+  if (length < 0) return null;
+  const from = cursor;
+  const to = from + length;
+  if (to > end) throw new SluiceError(ErrorCode.CorruptRecord, `${length} bytes past the end at byte ${from}`);
+  cursor = to;
+  return bufferView(memory, base + from, length);
 }
 
 /** A cursor over `buf` from `pos` to `end`, reading through the functions above. */

@@ -29,7 +29,7 @@ import {
   recordsCountOf,
   timestampTypeLogAppend,
 } from '../../wire/record-batch.js';
-import { readBytes, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
+import { readBytesOf, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
 import type { ConsumerRecord } from '../types.js';
 import type { PartitionState } from './subscription-state.js';
 
@@ -71,6 +71,9 @@ export interface CompletedFetch {
   remaining: number;
   // the batch being read: its records' bytes (inflated when compressed), the next record's position
   body: Buffer;
+  /** body.buffer and body.byteOffset, read once per batch (values are views of them). */
+  memory: ArrayBufferLike;
+  base: number;
   at: number;
   bodyEnd: number;
   left: number;
@@ -130,6 +133,8 @@ export function completeFetch(state: PartitionState, offset: number, bytes: Buff
     nextOffset: offset,
     remaining: count,
     body: bytes,
+    memory: bytes.buffer,
+    base: bytes.byteOffset,
     at: 0,
     bodyEnd: 0,
     left: 0,
@@ -155,10 +160,14 @@ function openBatch(c: CompletedFetch): boolean {
   const codec = compressionOf(bytes, pos);
   if (codec === Compression.none) {
     c.body = bytes;
+    c.memory = bytes.buffer;
+    c.base = bytes.byteOffset;
     c.at = pos + Field.records;
     c.bodyEnd = pos + size;
   } else {
     c.body = inflateRecords(codec, bytes.subarray(pos + Field.records, pos + size));
+    c.memory = c.body.buffer;
+    c.base = c.body.byteOffset;
     c.at = 0;
     c.bodyEnd = c.body.length;
   }
@@ -176,23 +185,23 @@ function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[]): numb
   while (added < max) {
     if (c.left === 0 && !openBatch(c)) break;
     // the record's fields, read in place; a value or key is a view of the fetched bytes
-    const buf = c.body;
+    const { body: buf, memory, base } = c;
     const length = readVarint(buf, c.at, c.bodyEnd);
     const recordEnd = readEnd() + length;
     if (length < 0 || recordEnd > c.bodyEnd) corrupt(topic, partition, `a record length of ${length}`);
     c.at = recordEnd;
     const delta = readVarlong(buf, readEnd() + 1, recordEnd); // after the attributes byte
     const offset = c.baseOffset + readVarint(buf, readEnd(), recordEnd);
-    const key = readBytes(buf, readEnd(), recordEnd);
-    const value = readBytes(buf, readEnd(), recordEnd);
+    const key = readBytesOf(memory, base, buf, readEnd(), recordEnd);
+    const value = readBytesOf(memory, base, buf, readEnd(), recordEnd);
     const headerCount = readVarint(buf, readEnd(), recordEnd);
     let headers = noHeaders as Record<string, Buffer>;
     if (headerCount > 0) {
       headers = {};
       for (let h = 0; h < headerCount; h++) {
-        const name = readBytes(buf, readEnd(), recordEnd);
+        const name = readBytesOf(memory, base, buf, readEnd(), recordEnd);
         if (name === null) corrupt(topic, partition, 'a header without a key');
-        headers[name.toString('utf8')] = readBytes(buf, readEnd(), recordEnd) ?? emptyBuffer;
+        headers[name.toString('utf8')] = readBytesOf(memory, base, buf, readEnd(), recordEnd) ?? emptyBuffer;
       }
     }
     if (readEnd() !== recordEnd) corrupt(topic, partition, `the record at offset ${offset} does not match its length`);

@@ -4,6 +4,7 @@
  * keys and values are views of the fetched bytes; a record without headers
  * shares one frozen empty headers object.
  */
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { completeFetch, FetchBuffer, noHeaders } from '../../../src/client/consumer/records.js';
 import { newState, type PartitionState } from '../../../src/client/consumer/subscription-state.js';
@@ -72,6 +73,33 @@ describe('consumer records', () => {
     expect(b?.headers).toBe(noHeaders);
     expect(Object.isFrozen(noHeaders)).toBe(true);
     expect(Object.keys(noHeaders)).toEqual([]);
+  });
+
+  it('keys and values are Buffers to every reader (they are made without subarray), and records spread and compare', () => {
+    const bytes = Buffer.concat([Buffer.from('pad'), batch(0, ['v0', 'v1'])]).subarray(3); // a fetch at an offset in its memory
+    const buf = new FetchBuffer();
+    buf.push(completeFetch(state(), 0, bytes) as NonNullable<ReturnType<typeof completeFetch>>);
+    const [a] = buf.take(1);
+    const value = a?.value as Buffer;
+    expect(value instanceof Buffer).toBe(true);
+    expect(Buffer.isBuffer(value)).toBe(true);
+    expect(value.constructor).toBe(Buffer);
+    expect(value.toString()).toBe('v0');
+    expect(value.equals(Buffer.from('v0'))).toBe(true);
+    expect(value.subarray(1).toString()).toBe('0');
+    expect(inspect(value)).toBe('<Buffer 76 30>');
+    expect(JSON.stringify(value)).toBe(JSON.stringify(Buffer.from('v0')));
+    expect(value).toStrictEqual(Buffer.from('v0'));
+    expect(a?.key).toEqual(Buffer.from('k0'));
+    expect({ ...a }).toEqual({
+      topic: 't',
+      partition: 3,
+      offset: 0,
+      key: Buffer.from('k0'),
+      value: Buffer.from('v0'),
+      headers: {},
+      timestamp: 1_000,
+    });
   });
 
   it('headers when present, compressed batches, LogAppendTime', () => {
