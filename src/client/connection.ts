@@ -25,7 +25,6 @@ import {
   clientResponseFrameBytesMax,
 } from '../shared/limits.js';
 import { markRetriable } from './errors.js';
-import { FrameReceiver } from './frame-receiver.js';
 import { authenticate } from './sasl-authenticator.js';
 import { type TlsConnectOptions, tlsConnect, tlsFailure } from './tls.js';
 import type { ClientSaslOptions } from './types.js';
@@ -111,8 +110,6 @@ export class Connection {
   private readonly sasl: ClientSaslOptions | undefined;
 
   private socket: net.Socket | null = null;
-  /** The first bytes answered (until they show whether the listener speaks HTTP); null once known. */
-  private head: Buffer | null = null;
   private state: 'new' | 'connecting' | 'open' | 'closed' = 'new';
   private connecting: Promise<void> | null = null;
   private nextCorrelationId = 1;
@@ -161,16 +158,9 @@ export class Connection {
     this.state = 'connecting';
     this.connecting = new Promise<void>((resolve, reject) => {
       const tlsOptions = this.tls;
-      // plaintext: reads land in the receiver's buffers (a large frame read in place, no join copy)
-      const receiver = tlsOptions ? null : this.frameReceiver();
-      const socket =
-        receiver === null
-          ? tlsConnect(this.host, this.port, tlsOptions as TlsConnectOptions)
-          : net.createConnection({
-              host: this.host,
-              port: this.port,
-              onread: { buffer: () => receiver.next(), callback: (n) => this.onRead(receiver, n) },
-            });
+      const socket = tlsOptions
+        ? tlsConnect(this.host, this.port, tlsOptions)
+        : net.createConnection({ host: this.host, port: this.port });
       const connectEvent = tlsOptions ? 'secureConnect' : 'connect';
       this.socket = socket;
       socket.setNoDelay(true);
@@ -231,71 +221,42 @@ export class Connection {
     return this.connecting;
   }
 
-  private frameReceiver(): FrameReceiver {
-    return new FrameReceiver(
+  private attach(socket: net.Socket): void {
+    const reader = new FrameReader(
       this.maxFrameBytes,
       (payload) => this.onFrame(payload),
-      (claimed) => this.oversize(claimed),
-    );
-  }
-
-  private oversize(claimed: number): void {
-    this.shutdown(
-      new SluiceError(
-        ErrorCode.InvalidRequest,
-        `${this.address} sent a frame of ${claimed} bytes (limit ${this.maxFrameBytes})`,
-      ),
-      true,
-    );
-  }
-
-  /** A plaintext socket's read of `n` bytes (onread); the first bytes are checked as a TLS one's are. */
-  private onRead(receiver: FrameReceiver, n: number): boolean {
-    if (this.head !== null && !receiver.inFrame && !this.checkHead(receiver.next().subarray(0, n))) return true;
-    receiver.received(n);
-    return true; // keep reading (false would pause the socket)
-  }
-
-  /**
-   * The first bytes of the first answer: an HTTP listener answers "HTTP/1.1 400 ..." (read as a frame
-   * length that is the ASCII of "HTTP"); say so instead of reporting a frame of that size. False: the
-   * connection was shut down.
-   */
-  private checkHead(chunk: Buffer): boolean {
-    let head = this.head as Buffer;
-    head = Buffer.concat([head, chunk.subarray(0, httpAnswerPrefix.length)]);
-    this.head = head;
-    if (head.length >= httpAnswerPrefix.length || !httpAnswerPrefix.startsWith(head.toString('latin1'))) {
-      const isHttp = head.subarray(0, httpAnswerPrefix.length).toString('latin1') === httpAnswerPrefix;
-      this.head = null;
-      if (isHttp) {
+      (claimed) =>
         this.shutdown(
           new SluiceError(
-            ErrorCode.WrongListener,
-            `${this.address} is an HTTP listener (the admin console/API?), not a native one: the native listener is the broker's \`port\` (9092 in config/server.properties)`,
+            ErrorCode.InvalidRequest,
+            `${this.address} sent a frame of ${claimed} bytes (limit ${this.maxFrameBytes})`,
           ),
           true,
-        );
-        return false;
+        ),
+    );
+    let head: Buffer | null = Buffer.alloc(0);
+    socket.on('data', (chunk: Buffer) => {
+      if (head !== null) {
+        // the first bytes of the first answer: an HTTP listener answers "HTTP/1.1 400 ..." (read as a
+        // frame length that is the ASCII of "HTTP"); say so instead of reporting a frame of that size
+        head = Buffer.concat([head, chunk.subarray(0, httpAnswerPrefix.length)]);
+        if (head.length >= httpAnswerPrefix.length || !httpAnswerPrefix.startsWith(head.toString('latin1'))) {
+          const isHttp = head.subarray(0, httpAnswerPrefix.length).toString('latin1') === httpAnswerPrefix;
+          head = null;
+          if (isHttp) {
+            this.shutdown(
+              new SluiceError(
+                ErrorCode.WrongListener,
+                `${this.address} is an HTTP listener (the admin console/API?), not a native one: the native listener is the broker's \`port\` (9092 in config/server.properties)`,
+              ),
+              true,
+            );
+            return;
+          }
+        }
       }
-    }
-    return true;
-  }
-
-  private attach(socket: net.Socket): void {
-    this.head = Buffer.alloc(0);
-    if (this.tls) {
-      // TLS sockets read into chunks of their own: joined into frames (FrameReader)
-      const reader = new FrameReader(
-        this.maxFrameBytes,
-        (payload) => this.onFrame(payload),
-        (claimed) => this.oversize(claimed),
-      );
-      socket.on('data', (chunk: Buffer) => {
-        if (this.head !== null && !this.checkHead(chunk)) return;
-        reader.push(chunk);
-      });
-    }
+      reader.push(chunk);
+    });
     socket.on('error', (err) =>
       this.shutdown(
         (this.tls && tlsFailure(err, this.address, false)) ||
