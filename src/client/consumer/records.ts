@@ -226,6 +226,13 @@ function corrupt(topic: string, partition: number, what: string): never {
   throw new SluiceError(ErrorCode.CorruptRecord, `fetch of ${topic}-${partition}: ${what}`);
 }
 
+/** A decoding error names its partition (the varint reader, shared by every decoder, does not know it). */
+function inPartition(err: unknown, state: PartitionState): unknown {
+  const where = `fetch of ${state.topic}-${state.partition}`;
+  if (!(err instanceof SluiceError) || err.message.startsWith(where)) return err;
+  return new SluiceError(err.code, `${where}: ${err.message}`, { cause: err });
+}
+
 /** Fetched batches in arrival order (in order per partition); records decoded as they are taken. */
 export class FetchBuffer {
   private fetches: CompletedFetch[] = [];
@@ -263,7 +270,7 @@ export class FetchBuffer {
       try {
         added = decodeInto(c, n - out.length, out);
       } catch (err) {
-        c.error = err;
+        c.error = inPartition(err, c.state);
         if (out.length > 0) break;
         continue;
       }

@@ -153,10 +153,22 @@ describe('consumer records', () => {
     expect(s.position).toBe(4);
     const version = s.version;
     expect(buf.take(10).map((r) => r.offset)).toEqual([0, 1]);
-    expect(() => buf.take(10)).toThrow(expect.objectContaining({ code: ErrorCode.CorruptRecord }));
+    expect(() => buf.take(10)).toThrow(
+      expect.objectContaining({ code: ErrorCode.CorruptRecord, message: expect.stringMatching(/^fetch of t-3: /) }),
+    );
     expect(s.position).toBe(2);
     expect(s.version).toBe(version + 1);
     expect(buf.length).toBe(0);
+  });
+
+  it('an error from the shared varint reader names the partition (a key longer than its record)', () => {
+    const s = state();
+    const c = completeFetch(s, 0, Buffer.from(batch(0, ['c']))) as NonNullable<ReturnType<typeof completeFetch>>;
+    expect(c.bytes[65]).toBe(4); // the first record's key length: 2 ('k0'), zig-zag
+    c.bytes[65] = 40; // 20 bytes, past the record's end
+    const buf = new FetchBuffer();
+    buf.push(c);
+    expect(() => buf.take(10)).toThrow(/^fetch of t-3: 20 bytes past the end/);
   });
 
   it('dropPartition and retain forget buffered fetches and their count', () => {
