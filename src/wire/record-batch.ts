@@ -24,6 +24,7 @@ import { batchBytesMax, batchHeaderBytes, batchRecordsMax } from '../shared/limi
 import { inflateRecords } from './compression.js';
 import { crc32c } from './crc32c.js';
 import { readInt64, writeInt64 } from './int64.js';
+import { readEnd, readVarint } from './varint.js';
 
 export const Field = {
   baseOffset: 0,
@@ -169,25 +170,6 @@ export function validateBatch(buf: Buffer, pos: number, end: number, options?: V
   return size;
 }
 
-/** Position after the varint last read by readVarintAt (module state: no allocation per call). */
-let varintNext = 0;
-
-/** A zig-zag varint at `pos` (bounded by `end`); sets varintNext. */
-function readVarintAt(buf: Buffer, pos: number, end: number): number {
-  let raw = 0;
-  for (let shift = 0; shift <= 28; shift += 7) {
-    if (pos >= end) throw corrupt(`truncated varint at byte ${pos}`);
-    const b = buf[pos++] as number;
-    if (shift === 28 && b > 0x0f) throw corrupt('varint longer than 32 bits');
-    raw |= (b & 0x7f) << shift;
-    if (b < 0x80) {
-      varintNext = pos;
-      return (raw >>> 1) ^ -(raw & 1);
-    }
-  }
-  throw corrupt('varint longer than 32 bits');
-}
-
 /** Skips a varlong at `pos`; returns the position after it. */
 function skipVarlongAt(buf: Buffer, pos: number, end: number): number {
   for (let i = 0; i < 10; i++) {
@@ -201,7 +183,7 @@ function skipVarlongAt(buf: Buffer, pos: number, end: number): number {
  * Walks `count` records in [start, end), checking every length and offset
  * delta. This is the hot path of append: each varint takes an inline one-byte
  * fast path (almost every field of a small record fits in one byte) and falls
- * back to readVarintAt. The fast path skips bounds checks on purpose: reads
+ * back to readVarint (varint.ts). The fast path skips bounds checks on purpose: reads
  * only move forward, so a record that overran its stated length ends past
  * `recordEnd` and fails the exact-end check below; a read past the buffer
  * yields undefined, which takes the checked slow path.
@@ -212,8 +194,8 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number, las
   let b = 0;
   let v = 0;
   for (let i = 0; i < count; i++) {
-    v = readVarintAt(buf, pos, end);
-    pos = varintNext;
+    v = readVarint(buf, pos, end);
+    pos = readEnd();
     const length = v;
     if (length < 6 || pos + length > end) throw corrupt(`record ${i} has impossible length ${length}`);
     const recordEnd = pos + length;
@@ -226,8 +208,8 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number, las
       v = (b >>> 1) ^ -(b & 1);
       pos++;
     } else {
-      v = readVarintAt(buf, pos, recordEnd);
-      pos = varintNext;
+      v = readVarint(buf, pos, recordEnd);
+      pos = readEnd();
     }
     // exact (lastAllowed -1): deltas 0..count-1; a cleaned batch: ascending, at most lastOffsetDelta
     if (lastAllowed < 0 ? v !== i : v <= previous || v > lastAllowed)
@@ -239,8 +221,8 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number, las
       v = (b >>> 1) ^ -(b & 1);
       pos++;
     } else {
-      v = readVarintAt(buf, pos, recordEnd);
-      pos = varintNext;
+      v = readVarint(buf, pos, recordEnd);
+      pos = readEnd();
     }
     if (v < -1) throw corrupt(`record ${i} has key length ${v}`);
     if (v < 0) sawKeyless = true;
@@ -251,8 +233,8 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number, las
       v = (b >>> 1) ^ -(b & 1);
       pos++;
     } else {
-      v = readVarintAt(buf, pos, recordEnd);
-      pos = varintNext;
+      v = readVarint(buf, pos, recordEnd);
+      pos = readEnd();
     }
     if (v < -1) throw corrupt(`record ${i} has value length ${v}`);
     if (v > 0) pos += v;
@@ -262,17 +244,17 @@ function walkRecords(buf: Buffer, start: number, end: number, count: number, las
       v = (b >>> 1) ^ -(b & 1);
       pos++;
     } else {
-      v = readVarintAt(buf, pos, recordEnd);
-      pos = varintNext;
+      v = readVarint(buf, pos, recordEnd);
+      pos = readEnd();
     }
     if (v < 0 || v > length) throw corrupt(`record ${i} has ${v} headers`);
     for (let h = v; h > 0 && pos <= recordEnd; h--) {
-      v = readVarintAt(buf, pos, recordEnd);
+      v = readVarint(buf, pos, recordEnd);
       if (v < 0) throw corrupt(`record ${i} has a header key length ${v}`);
-      pos = varintNext + v;
-      v = readVarintAt(buf, pos, recordEnd);
+      pos = readEnd() + v;
+      v = readVarint(buf, pos, recordEnd);
       if (v < -1) throw corrupt(`record ${i} has a header value length ${v}`);
-      pos = varintNext + Math.max(v, 0);
+      pos = readEnd() + Math.max(v, 0);
     }
     if (pos !== recordEnd) throw corrupt(`record ${i} length ${length} disagrees with its fields`);
   }

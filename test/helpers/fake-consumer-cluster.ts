@@ -34,6 +34,18 @@ export interface LoggedRequest {
 /** Per-request override: return an answer to send it instead of the default one, undefined for the default. */
 export type Intercept = (node: number, apiKey: number, body: AnyBody) => unknown | undefined;
 
+/**
+ * The answer to a request of topics of partitions (ListOffsets, Fetch,
+ * OffsetFetch, OffsetCommit): the same shape back, each partition answered by
+ * `partition` (given the request's partition entry: an object, or a bare number in OffsetFetch).
+ */
+function perPartition<P>(body: AnyBody, partition: (p: P) => AnyBody): AnyBody {
+  return {
+    errorCode: 0,
+    topics: body.topics.map((t: AnyBody) => ({ name: t.name, partitions: t.partitions.map(partition) })),
+  };
+}
+
 export class FakeConsumerCluster {
   readonly topic: string;
   readonly partitions: number;
@@ -153,18 +165,12 @@ export class FakeConsumerCluster {
           ],
         };
       case ApiKey.ListOffsets:
-        return {
-          errorCode: 0,
-          topics: body.topics.map((t: AnyBody) => ({
-            name: t.name,
-            partitions: t.partitions.map((p: AnyBody) => ({
-              partition: p.partition,
-              errorCode: this.leaders[p.partition] === node ? 0 : WireError.NOT_LEADER_OR_FOLLOWER,
-              timestamp: -1,
-              offset: p.timestamp === -2 ? this.logStart[p.partition] : this.logEnd(p.partition),
-            })),
-          })),
-        };
+        return perPartition(body, (p: AnyBody) => ({
+          partition: p.partition,
+          errorCode: this.leaders[p.partition] === node ? 0 : WireError.NOT_LEADER_OR_FOLLOWER,
+          timestamp: -1,
+          offset: p.timestamp === -2 ? this.logStart[p.partition] : this.logEnd(p.partition),
+        }));
       case ApiKey.Fetch:
         return this.fetch(node, body);
       case ApiKey.FindCoordinator:
@@ -196,18 +202,12 @@ export class FakeConsumerCluster {
         }
         return { errorCode: body.generationId === this.generation ? 0 : WireError.ILLEGAL_GENERATION };
       case ApiKey.OffsetFetch:
-        return {
+        return perPartition(body, (p: number) => ({
+          partition: p,
+          offset: this.committed.get(p) ?? -1,
+          metadata: '',
           errorCode: 0,
-          topics: body.topics.map((t: AnyBody) => ({
-            name: t.name,
-            partitions: t.partitions.map((p: number) => ({
-              partition: p,
-              offset: this.committed.get(p) ?? -1,
-              metadata: '',
-              errorCode: 0,
-            })),
-          })),
-        };
+        }));
       case ApiKey.OffsetCommit: {
         const fenced = body.generationId !== this.generation;
         for (const t of body.topics) {
@@ -217,16 +217,10 @@ export class FakeConsumerCluster {
             this.commits.push({ generation: body.generationId, partition: p.partition, offset: p.offset });
           }
         }
-        return {
-          errorCode: 0,
-          topics: body.topics.map((t: AnyBody) => ({
-            name: t.name,
-            partitions: t.partitions.map((p: AnyBody) => ({
-              partition: p.partition,
-              errorCode: fenced ? WireError.ILLEGAL_GENERATION : 0,
-            })),
-          })),
-        };
+        return perPartition(body, (p: AnyBody) => ({
+          partition: p.partition,
+          errorCode: fenced ? WireError.ILLEGAL_GENERATION : 0,
+        }));
       }
       case ApiKey.LeaveGroup:
         return { errorCode: 0 };
@@ -236,13 +230,7 @@ export class FakeConsumerCluster {
   }
 
   private async fetch(node: number, body: AnyBody): Promise<unknown> {
-    const answer = () => ({
-      errorCode: 0,
-      topics: body.topics.map((t: AnyBody) => ({
-        name: t.name,
-        partitions: t.partitions.map((p: AnyBody) => this.fetchPartition(node, p.partition, p.fetchOffset)),
-      })),
-    });
+    const answer = () => perPartition(body, (p: AnyBody) => this.fetchPartition(node, p.partition, p.fetchOffset));
     let res = answer();
     const empty = res.topics.every((t: AnyBody) =>
       t.partitions.every((p: AnyBody) => p.errorCode === 0 && p.records.length === 0),

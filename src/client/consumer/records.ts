@@ -29,7 +29,7 @@ import {
   recordsCountOf,
   timestampTypeLogAppend,
 } from '../../wire/record-batch.js';
-import { VarintReader } from '../../wire/varint.js';
+import { readBytesOf, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
 import type { ConsumerRecord } from '../types.js';
 import type { PartitionState } from './subscription-state.js';
 
@@ -71,6 +71,9 @@ export interface CompletedFetch {
   remaining: number;
   // the batch being read: its records' bytes (inflated when compressed), the next record's position
   body: Buffer;
+  /** body.buffer and body.byteOffset, read once per batch (values are views of them). */
+  memory: ArrayBufferLike;
+  base: number;
   at: number;
   bodyEnd: number;
   left: number;
@@ -130,6 +133,8 @@ export function completeFetch(state: PartitionState, offset: number, bytes: Buff
     nextOffset: offset,
     remaining: count,
     body: bytes,
+    memory: bytes.buffer,
+    base: bytes.byteOffset,
     at: 0,
     bodyEnd: 0,
     left: 0,
@@ -155,10 +160,14 @@ function openBatch(c: CompletedFetch): boolean {
   const codec = compressionOf(bytes, pos);
   if (codec === Compression.none) {
     c.body = bytes;
+    c.memory = bytes.buffer;
+    c.base = bytes.byteOffset;
     c.at = pos + Field.records;
     c.bodyEnd = pos + size;
   } else {
     c.body = inflateRecords(codec, bytes.subarray(pos + Field.records, pos + size));
+    c.memory = c.body.buffer;
+    c.base = c.body.byteOffset;
     c.at = 0;
     c.bodyEnd = c.body.length;
   }
@@ -176,26 +185,26 @@ function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[]): numb
   while (added < max) {
     if (c.left === 0 && !openBatch(c)) break;
     // the record's fields, read in place; a value or key is a view of the fetched bytes
-    const buf = c.body;
-    const length = varintAt(buf, c.at, c.bodyEnd);
-    const recordEnd = cursor + length;
+    const { body: buf, memory, base } = c;
+    const length = readVarint(buf, c.at, c.bodyEnd);
+    const recordEnd = readEnd() + length;
     if (length < 0 || recordEnd > c.bodyEnd) corrupt(topic, partition, `a record length of ${length}`);
     c.at = recordEnd;
-    const delta = varlongAt(buf, cursor + 1, recordEnd); // after the attributes byte
-    const offset = c.baseOffset + varintAt(buf, cursor, recordEnd);
-    const key = bytesAt(buf, cursor, recordEnd, topic, partition);
-    const value = bytesAt(buf, cursor, recordEnd, topic, partition);
-    const headerCount = varintAt(buf, cursor, recordEnd);
+    const delta = readVarlong(buf, readEnd() + 1, recordEnd); // after the attributes byte
+    const offset = c.baseOffset + readVarint(buf, readEnd(), recordEnd);
+    const key = readBytesOf(memory, base, buf, readEnd(), recordEnd);
+    const value = readBytesOf(memory, base, buf, readEnd(), recordEnd);
+    const headerCount = readVarint(buf, readEnd(), recordEnd);
     let headers = noHeaders as Record<string, Buffer>;
     if (headerCount > 0) {
       headers = {};
       for (let h = 0; h < headerCount; h++) {
-        const name = bytesAt(buf, cursor, recordEnd, topic, partition);
+        const name = readBytesOf(memory, base, buf, readEnd(), recordEnd);
         if (name === null) corrupt(topic, partition, 'a header without a key');
-        headers[name.toString('utf8')] = bytesAt(buf, cursor, recordEnd, topic, partition) ?? emptyBuffer;
+        headers[name.toString('utf8')] = readBytesOf(memory, base, buf, readEnd(), recordEnd) ?? emptyBuffer;
       }
     }
-    if (cursor !== recordEnd) corrupt(topic, partition, `the record at offset ${offset} does not match its length`);
+    if (readEnd() !== recordEnd) corrupt(topic, partition, `the record at offset ${offset} does not match its length`);
     c.left--;
     if (offset < c.nextOffset) continue;
     c.nextOffset = offset + 1;
@@ -217,59 +226,11 @@ function corrupt(topic: string, partition: number, what: string): never {
   throw new SluiceError(ErrorCode.CorruptRecord, `fetch of ${topic}-${partition}: ${what}`);
 }
 
-/** Where the last varintAt / varlongAt / bytesAt stopped (one decoder runs at a time: no allocation per field). */
-let cursor = 0;
-
-/** A zig-zag varint of at most 32 bits at `pos` (before `end`); sets `cursor` past it. */
-function varintAt(buf: Buffer, pos: number, end: number): number {
-  if (pos >= end) return truncatedAt(pos);
-  let byte = buf[pos++] as number;
-  if (byte < 0x80) {
-    cursor = pos;
-    return (byte >>> 1) ^ -(byte & 1);
-  }
-  let raw = byte & 0x7f;
-  for (let shift = 7; ; shift += 7) {
-    if (pos >= end) return truncatedAt(pos);
-    byte = buf[pos++] as number;
-    if (shift === 28) {
-      if (byte > 0x0f) throw new SluiceError(ErrorCode.CorruptRecord, 'varint longer than 32 bits');
-      raw |= byte << 28;
-      break;
-    }
-    raw |= (byte & 0x7f) << shift;
-    if (byte < 0x80) break;
-  }
-  cursor = pos;
-  return (raw >>> 1) ^ -(raw & 1);
-}
-
-/** A zig-zag varlong (exact for |v| < 2^53, as VarintReader.varlong) at `pos`; sets `cursor` past it. */
-function varlongAt(buf: Buffer, pos: number, end: number): number {
-  if (pos >= end) return truncatedAt(pos);
-  const first = buf[pos++] as number;
-  if (first < 0x80) {
-    cursor = pos;
-    return (first >>> 1) ^ -(first & 1);
-  }
-  const r = new VarintReader(buf, pos - 1, end);
-  const v = r.varlong();
-  cursor = r.pos;
-  return v;
-}
-
-/** Nullable bytes (varint length, then the bytes) at `pos`, as a view; sets `cursor` past them. */
-function bytesAt(buf: Buffer, pos: number, end: number, topic: string, partition: number): Buffer | null {
-  const length = varintAt(buf, pos, end);
-  if (length < 0) return null;
-  const from = cursor;
-  cursor = from + length;
-  if (cursor > end) corrupt(topic, partition, `${length} bytes past the end of their record`);
-  return buf.subarray(from, cursor);
-}
-
-function truncatedAt(pos: number): never {
-  throw new SluiceError(ErrorCode.CorruptRecord, `truncated varint at byte ${pos}`);
+/** A decoding error names its partition (the varint reader, shared by every decoder, does not know it). */
+function inPartition(err: unknown, state: PartitionState): unknown {
+  const where = `fetch of ${state.topic}-${state.partition}`;
+  if (!(err instanceof SluiceError) || err.message.startsWith(where)) return err;
+  return new SluiceError(err.code, `${where}: ${err.message}`, { cause: err });
 }
 
 /** Fetched batches in arrival order (in order per partition); records decoded as they are taken. */
@@ -309,7 +270,7 @@ export class FetchBuffer {
       try {
         added = decodeInto(c, n - out.length, out);
       } catch (err) {
-        c.error = err;
+        c.error = inPartition(err, c.state);
         if (out.length > 0) break;
         continue;
       }

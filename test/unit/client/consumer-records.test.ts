@@ -4,6 +4,7 @@
  * keys and values are views of the fetched bytes; a record without headers
  * shares one frozen empty headers object.
  */
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { completeFetch, FetchBuffer, noHeaders } from '../../../src/client/consumer/records.js';
 import { newState, type PartitionState } from '../../../src/client/consumer/subscription-state.js';
@@ -74,6 +75,33 @@ describe('consumer records', () => {
     expect(Object.keys(noHeaders)).toEqual([]);
   });
 
+  it('keys and values are Buffers to every reader (they are made without subarray), and records spread and compare', () => {
+    const bytes = Buffer.concat([Buffer.from('pad'), batch(0, ['v0', 'v1'])]).subarray(3); // a fetch at an offset in its memory
+    const buf = new FetchBuffer();
+    buf.push(completeFetch(state(), 0, bytes) as NonNullable<ReturnType<typeof completeFetch>>);
+    const [a] = buf.take(1);
+    const value = a?.value as Buffer;
+    expect(value instanceof Buffer).toBe(true);
+    expect(Buffer.isBuffer(value)).toBe(true);
+    expect(value.constructor).toBe(Buffer);
+    expect(value.toString()).toBe('v0');
+    expect(value.equals(Buffer.from('v0'))).toBe(true);
+    expect(value.subarray(1).toString()).toBe('0');
+    expect(inspect(value)).toBe('<Buffer 76 30>');
+    expect(JSON.stringify(value)).toBe(JSON.stringify(Buffer.from('v0')));
+    expect(value).toStrictEqual(Buffer.from('v0'));
+    expect(a?.key).toEqual(Buffer.from('k0'));
+    expect({ ...a }).toEqual({
+      topic: 't',
+      partition: 3,
+      offset: 0,
+      key: Buffer.from('k0'),
+      value: Buffer.from('v0'),
+      headers: {},
+      timestamp: 1_000,
+    });
+  });
+
   it('headers when present, compressed batches, LogAppendTime', () => {
     const withHeaders = batch(0, ['a'], { headers: true });
     const gz = batch(1, ['b', 'c'], { compression: Compression.gzip });
@@ -125,10 +153,22 @@ describe('consumer records', () => {
     expect(s.position).toBe(4);
     const version = s.version;
     expect(buf.take(10).map((r) => r.offset)).toEqual([0, 1]);
-    expect(() => buf.take(10)).toThrow(expect.objectContaining({ code: ErrorCode.CorruptRecord }));
+    expect(() => buf.take(10)).toThrow(
+      expect.objectContaining({ code: ErrorCode.CorruptRecord, message: expect.stringMatching(/^fetch of t-3: /) }),
+    );
     expect(s.position).toBe(2);
     expect(s.version).toBe(version + 1);
     expect(buf.length).toBe(0);
+  });
+
+  it('an error from the shared varint reader names the partition (a key longer than its record)', () => {
+    const s = state();
+    const c = completeFetch(s, 0, Buffer.from(batch(0, ['c']))) as NonNullable<ReturnType<typeof completeFetch>>;
+    expect(c.bytes[65]).toBe(4); // the first record's key length: 2 ('k0'), zig-zag
+    c.bytes[65] = 40; // 20 bytes, past the record's end
+    const buf = new FetchBuffer();
+    buf.push(c);
+    expect(() => buf.take(10)).toThrow(/^fetch of t-3: 20 bytes past the end/);
   });
 
   it('dropPartition and retain forget buffered fetches and their count', () => {

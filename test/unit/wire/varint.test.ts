@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
-import { VarintReader, varintSize, varlongSize, writeVarint, writeVarlong } from '../../../src/wire/varint.js';
+import {
+  readBytes,
+  readEnd,
+  readVarint as readVarintAt,
+  readVarlong as readVarlongAt,
+  VarintReader,
+  varintSize,
+  varlongSize,
+  writeVarint,
+  writeVarlong,
+} from '../../../src/wire/varint.js';
 import {
   kafkajsReadVarint,
   kafkajsReadVarlong,
@@ -244,5 +254,29 @@ describe('VarintReader.skip / bytes', () => {
     expectSluiceError(() => new VarintReader(buf, 0, 3).skip(4), corrupt);
     expectSluiceError(() => new VarintReader(buf, 0, 3).bytes(4), corrupt);
     expectSluiceError(() => new VarintReader(buf, 2, 5).skip(-1), corrupt);
+  });
+});
+
+describe('readVarint / readVarlong / readBytes (the cursor functions every decoder uses)', () => {
+  it('return the value and leave readEnd() after it, allocating no result object', () => {
+    const buf = Buffer.alloc(64);
+    let pos = writeVarint(buf, 2, -300);
+    pos = writeVarlong(buf, pos, 1_700_000_000_000);
+    pos = writeVarint(buf, pos, 3);
+    buf.write('abc', pos);
+    pos += 3;
+    pos = writeVarint(buf, pos, -1);
+    expect(readVarintAt(buf, 2, pos)).toBe(-300);
+    expect(readEnd()).toBe(4);
+    expect(readVarlongAt(buf, readEnd(), pos)).toBe(1_700_000_000_000);
+    expect(readBytes(buf, readEnd(), pos)?.toString()).toBe('abc');
+    expect(readBytes(buf, readEnd(), pos)).toBeNull();
+    expect(readEnd()).toBe(pos);
+  });
+
+  it('throw CORRUPT_RECORD for bytes past `end`', () => {
+    const buf = Buffer.alloc(8);
+    const pos = writeVarint(buf, 0, 5); // five bytes claimed, three before the end
+    expectSluiceError(() => readBytes(buf, 0, pos + 3), corrupt);
   });
 });
