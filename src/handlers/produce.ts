@@ -79,7 +79,11 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
     const timeoutMs = Math.max(request.timeoutMs ?? clientRequestTimeoutMsDefault, 1);
     const named = timesNamed(request);
     const pending: Promise<ProducePartitionResponse>[][] = [];
-    // partitions append one after another (in request order), but their replication waits overlap
+    // Every partition's append starts now, in request order, none awaiting another: a partition's
+    // appends then reach its log in the order the connection's requests arrived. Awaiting each
+    // append before starting the next partition let a later pipelined request overtake this one
+    // on the next partition while this one's append was still completing (an index backlog, a
+    // metadata write): records reordered, seen with acks 0 and 1.
     for (const t of request.topics) {
       const partitions: Promise<ProducePartitionResponse>[] = [];
       for (const entry of t.partitions) {
@@ -93,7 +97,6 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
           timeoutMs,
         );
         partitions.push(appended);
-        if (acks !== -1) await appended;
       }
       pending.push(partitions);
     }
