@@ -47,9 +47,12 @@ interface LoadContext {
 
 export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   const { dir, index, logger } = ctx;
-  const finishedCleaning = finishInterruptedCleaning(dir, logger);
-  const bases = fs
-    .readdirSync(dir)
+  // read once and off the event loop: a start of 10,000 partitions read every directory twice on it
+  // (1.7 s of a 10,000-partition restart's profile; issue 20 item 5)
+  let names = await fs.promises.readdir(dir);
+  const finishedCleaning = finishInterruptedCleaning(dir, names, logger);
+  if (finishedCleaning) names = await fs.promises.readdir(dir);
+  const bases = names
     .map(parseSegmentFileName)
     .filter((b): b is number => b !== undefined)
     .sort((a, b) => a - b);
@@ -125,9 +128,9 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
  * whose swap had begun, so the swap is finished (renamed over its segment). Its summary was
  * forgotten before the swap began, so the segment is recovered from its new file below.
  */
-function finishInterruptedCleaning(dir: string, logger: Logger): boolean {
+function finishInterruptedCleaning(dir: string, names: readonly string[], logger: Logger): boolean {
   let found = false;
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith(cleanedSuffix)) {
       logger.warn({ file }, 'removing a cleaned segment whose swap never began');

@@ -31,6 +31,35 @@ export function readPartitionTopicId(dir: string): string | undefined {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  return parseTopicId(file, text);
+}
+
+/**
+ * readPartitionTopicId off the event loop: a start of 10,000 partitions read them one after another
+ * on it (0.75 s of a 10,000-partition restart's profile; issue 20 item 5).
+ */
+export async function readPartitionTopicIdAsync(dir: string): Promise<string | undefined> {
+  const file = path.join(dir, partitionMetadataFileName);
+  let text: string;
+  try {
+    const handle = await fs.promises.open(file, 'r');
+    try {
+      // one byte more than allowed tells a file that is too large
+      const buf = Buffer.alloc(maxFileBytes + 1);
+      const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
+      if (bytesRead > maxFileBytes) throw bad(file, 'is too large');
+      text = buf.toString('utf8', 0, bytesRead);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseTopicId(file, text);
+}
+
+function parseTopicId(file: string, text: string): string {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
