@@ -25,7 +25,7 @@ import { LogScrubber, type ScrubOptions } from './log-scrubber.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
 import { PartitionIndex } from './partition-index.js';
 import { PartitionLog } from './partition-log.js';
-import { readPartitionTopicIdAsync, writePartitionTopicIdAsync } from './partition-metadata-file.js';
+import { readPartitionTopicId, writePartitionTopicIdAsync } from './partition-metadata-file.js';
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -70,9 +70,10 @@ interface Held {
   /**
    * The topic id its partition.metadata records (undefined: none yet), read once when the log is
    * opened and kept as this manager writes the file: a start compares every partition's against the
-   * topic's, twice (getOrCreate, deleteStaleLogs), and read the file each time.
+   * topic's, twice (getOrCreate, deleteStaleLogs), and read the file each time. null: the file could
+   * not be read at open; it is read (and its error thrown) where it is needed.
    */
-  topicId: string | undefined;
+  topicId: string | undefined | null;
 }
 
 export class LogManager {
@@ -159,12 +160,14 @@ export class LogManager {
           logger: this.logger,
           files: this.files,
         });
+        let topicId: string | undefined | null;
         try {
-          return { log, topicId: await readPartitionTopicIdAsync(dir) };
-        } catch (err) {
-          await log.close();
-          throw err;
+          topicId = readPartitionTopicId(dir);
+        } catch {
+          // unreadable: read again where it is needed, which reports it as before (that partition's open)
+          topicId = null;
         }
+        return { log, topicId };
       });
       for (const [i, { log, topicId }] of opened.entries()) {
         this.logs.set((found[i] as { name: string }).name, { log, dataDir, topicId });
@@ -352,7 +355,7 @@ export class LogManager {
     const held = this.logs.get(name);
     if (held) {
       if (topicId === undefined) return held.log;
-      const recorded = held.topicId;
+      const recorded = held.topicId === null ? readPartitionTopicId(held.log.dir) : held.topicId;
       if (recorded === topicId) return held.log;
       if (recorded === undefined) {
         // a directory from before topic ids, or one whose file was not written yet: it is this topic's
@@ -501,7 +504,8 @@ export class LogManager {
    */
   async deleteStaleLogs(currentId: (topic: string) => string | undefined): Promise<number> {
     let n = 0;
-    for (const { log, topicId: recorded } of [...this.logs.values()]) {
+    for (const { log, topicId } of [...this.logs.values()]) {
+      const recorded = topicId === null ? readPartitionTopicId(log.dir) : topicId;
       const current = currentId(log.topic);
       if (recorded === undefined || current === undefined || current === recorded) continue;
       this.logger.warn(

@@ -138,8 +138,7 @@ export class PartitionLog {
     files?: FileCache;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
-    // off the event loop: a start opens thousands of logs, several at a time (log-manager.ts)
-    await fs.promises.mkdir(opts.dir, { recursive: true });
+    fs.mkdirSync(opts.dir, { recursive: true });
     const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
     const files = opts.files ?? defaultFileCache;
     const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files });
