@@ -15,6 +15,7 @@ import net from 'node:net';
 import { type ApiKey, apiName } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
 import { decodeResponse, encodeRequest, FrameReader } from '../protocol/native/frame.js';
+import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   clientConnectTimeoutMsDefault,
@@ -23,6 +24,7 @@ import {
   clientRequestTimeoutMsDefault,
   clientRequestWaitersMax,
   clientResponseFrameBytesMax,
+  requestMsgpackItemsMax,
 } from '../shared/limits.js';
 import { markRetriable } from './errors.js';
 import { authenticate } from './sasl-authenticator.js';
@@ -393,6 +395,19 @@ export class Connection {
     } catch (err) {
       this.release();
       throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });
+    }
+    // a broker closes the connection on a request it may not decode (more than requestMsgpackItemsMax values),
+    // which would look like a broken connection and be retried for ever: refused here instead, with the reason.
+    // Every value takes a byte at least, so a shorter frame is not walked.
+    if (frame.length - 4 > requestMsgpackItemsMax) {
+      const problem = msgpackBoundsProblem(frame.subarray(4));
+      if (problem) {
+        this.release();
+        throw new SluiceError(
+          ErrorCode.InvalidArgument,
+          `${apiName(apiKey)} request is too large for a broker to decode (${problem}): nothing sent`,
+        );
+      }
     }
     const socket = this.socket as net.Socket;
     if (options.expectResponse === false) {

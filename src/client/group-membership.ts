@@ -37,6 +37,7 @@ import type { Cluster } from './cluster.js';
 import type { AnsweredRequestOptions, AnsweredRequests, Connection } from './connection.js';
 import { isRetriableError, wireError } from './errors.js';
 import { metadataGap } from './metadata.js';
+import { requestChunks } from './request-chunks.js';
 
 export interface MembershipHooks {
   /** The topics to subscribe to now (regular expressions resolved against the metadata). */
@@ -436,21 +437,25 @@ export class GroupMembership {
    * rejoin and throws: its offsets were not stored.
    */
   async commit(offsets: OffsetToCommit[]): Promise<void> {
-    if (offsets.length === 0) return;
-    const topics = new Map<string, { partition: number; offset: number }[]>();
-    for (const o of offsets) {
-      const list = topics.get(o.topic) ?? [];
-      list.push({ partition: o.partition, offset: o.offset });
-      topics.set(o.topic, list);
-    }
     const generationId = this.generationId;
-    const body: OffsetCommitRequest = {
-      groupId: this.groupId,
-      generationId,
-      memberId: this.memberId,
-      groupInstanceId: this.options.groupInstanceId ?? null,
-      topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
-    };
+    // more partitions than one request may name: several commits, one after another (request-chunks.ts);
+    // a failure stops there, as a partition's error in one request would
+    for (const topics of requestChunks(offsets)) {
+      const body: OffsetCommitRequest = {
+        groupId: this.groupId,
+        generationId,
+        memberId: this.memberId,
+        groupInstanceId: this.options.groupInstanceId ?? null,
+        topics: [...topics].map(([name, list]) => ({
+          name,
+          partitions: list.map((o) => ({ partition: o.partition, offset: o.offset })),
+        })),
+      };
+      await this.commitRequest(body, generationId);
+    }
+  }
+
+  private async commitRequest(body: OffsetCommitRequest, generationId: number): Promise<void> {
     await this.cluster.retry(async () => {
       const conn = await this.coordinatorConnection();
       const res = await conn.request(ApiKey.OffsetCommit, body);
@@ -486,11 +491,21 @@ export class GroupMembership {
   async committedOffsets(partitions: TopicPartitions[]): Promise<Map<string, number>> {
     const out = new Map<string, number>();
     if (partitions.length === 0) return out;
+    const entries = partitions.flatMap((tp) => tp.partitions.map((partition) => ({ topic: tp.topic, partition })));
+    // more partitions than one request may name: several requests, one after another (request-chunks.ts)
+    for (const topics of requestChunks(entries)) await this.committedOffsetsOf(topics, out);
+    return out;
+  }
+
+  private committedOffsetsOf(
+    topics: Map<string, { topic: string; partition: number }[]>,
+    out: Map<string, number>,
+  ): Promise<void> {
     return this.cluster.retry(async () => {
       const conn = await this.coordinatorConnection();
       const res = await conn.request(ApiKey.OffsetFetch, {
         groupId: this.groupId,
-        topics: partitions.map((tp) => ({ name: tp.topic, partitions: tp.partitions })),
+        topics: [...topics].map(([name, list]) => ({ name, partitions: list.map((e) => e.partition) })),
       });
       if (res.errorCode) {
         if (coordinatorCodes.has(res.errorCode)) this.coordinator = null;
@@ -504,7 +519,6 @@ export class GroupMembership {
           out.set(topicPartitionKey(t.name, p.partition), p.offset);
         }
       }
-      return out;
     });
   }
 

@@ -4,6 +4,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import { earliestTimestamp, type ListOffsetsRequest, latestTimestamp } from '../protocol/native/messages.js';
 import type { Cluster } from './cluster.js';
 import { checkTopLevel, wireError } from './errors.js';
+import { requestChunks } from './request-chunks.js';
 
 export interface OffsetQuery {
   topic: string;
@@ -31,24 +32,36 @@ export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Pro
       list.push(q);
       byLeader.set(leader, list);
     }
+    // a leader of more partitions than one request may name gets several requests (request-chunks.ts)
+    const requests = [...byLeader].flatMap(([leader, list]) =>
+      requestChunks(list).map((chunk): [number, Map<string, OffsetQuery[]>] => [leader, chunk]),
+    );
     const answers = await Promise.all(
-      [...byLeader].map(async ([leader, list]) => {
-        const topics = new Map<string, { partition: number; timestamp: number }[]>();
-        for (const q of list) {
-          const parts = topics.get(q.topic) ?? [];
-          parts.push({ partition: q.partition, timestamp: q.timestamp });
-          topics.set(q.topic, parts);
-        }
-        const body: ListOffsetsRequest = { topics: [...topics].map(([name, partitions]) => ({ name, partitions })) };
+      requests.map(async ([leader, topics]) => {
+        const list = [...topics.values()].flat();
+        const body: ListOffsetsRequest = {
+          topics: [...topics].map(([name, qs]) => ({
+            name,
+            partitions: qs.map((q) => ({ partition: q.partition, timestamp: q.timestamp })),
+          })),
+        };
         const conn = await cluster.brokerConnection(leader);
         const res = await conn.request(ApiKey.ListOffsets, body);
         checkTopLevel(res, 'list offsets');
-        // a partition may be asked twice (earliest and latest): answers are taken in request order
-        const used = new Set<object>();
+        // a partition may be asked twice (earliest and latest): answers are taken in request order;
+        // looked up by name and partition, as a scan per query is quadratic at 100,000 partitions
+        type Answer = NonNullable<NonNullable<typeof res.topics>[number]['partitions']>[number];
+        const answered = new Map<string, Answer[]>();
+        for (const t of res.topics ?? []) {
+          for (const x of t.partitions ?? []) {
+            const key = `${t.name}\u0000${x.partition}`;
+            const same = answered.get(key);
+            if (same) same.push(x);
+            else answered.set(key, [x]);
+          }
+        }
         return list.map((q): OffsetAnswer => {
-          const t = res.topics?.find((x) => x.name === q.topic);
-          const p = t?.partitions?.find((x) => x.partition === q.partition && !used.has(x));
-          if (p) used.add(p);
+          const p = answered.get(`${q.topic}\u0000${q.partition}`)?.shift();
           const ctx = `list offsets of ${q.topic}-${q.partition}`;
           if (!p) throw wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition');
           if (p.errorCode !== 0) throw wireError(p.errorCode, ctx, p.errorMessage);

@@ -446,6 +446,17 @@ export const refusedRequestWarningsPerInterval = 20;
 export const refusedRequestWarningIntervalMs = 10_000;
 /** msgpack values one native request may hold (each decodes to a JavaScript value: bounds a frame's amplification). */
 export const requestMsgpackItemsMax = 500_000;
+/**
+ * Partitions one client request names at most (Fetch, ListOffsets, OffsetCommit, OffsetFetch):
+ * more are split over several requests to the same broker (client/request-chunks.ts), so none
+ * exceeds requestMsgpackItemsMax, which the broker enforces by closing the connection. A Fetch
+ * partition entry, the costliest, is 7 msgpack values (a map of partition, fetchOffset and
+ * partitionMaxBytes: the map, 3 keys, 3 values) and its topic entry 5 more (map, 2 keys, name,
+ * list) when every partition is of another topic: 12 x 40,000 = 480,000, which leaves 20,000
+ * values for the request's header and group fields. ListOffsets and OffsetCommit entries cost 5,
+ * OffsetFetch's 1.
+ */
+export const clientRequestPartitionsMax = Math.floor((requestMsgpackItemsMax - 20_000) / 12);
 /** Nesting of a native request's msgpack (request shapes need fewer than 10 levels; msgpackr recurses per level). */
 export const requestMsgpackDepthMax = 32;
 

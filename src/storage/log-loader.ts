@@ -47,9 +47,11 @@ interface LoadContext {
 
 export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
   const { dir, index, logger } = ctx;
-  const finishedCleaning = finishInterruptedCleaning(dir, logger);
-  const bases = fs
-    .readdirSync(dir)
+  // read once: a start of 10,000 partitions read every directory twice (issue 20 item 5)
+  let names = fs.readdirSync(dir);
+  const finishedCleaning = finishInterruptedCleaning(dir, names, logger);
+  if (finishedCleaning) names = fs.readdirSync(dir);
+  const bases = names
     .map(parseSegmentFileName)
     .filter((b): b is number => b !== undefined)
     .sort((a, b) => a - b);
@@ -125,9 +127,9 @@ export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
  * whose swap had begun, so the swap is finished (renamed over its segment). Its summary was
  * forgotten before the swap began, so the segment is recovered from its new file below.
  */
-function finishInterruptedCleaning(dir: string, logger: Logger): boolean {
+function finishInterruptedCleaning(dir: string, names: readonly string[], logger: Logger): boolean {
   let found = false;
-  for (const name of fs.readdirSync(dir)) {
+  for (const name of names) {
     const file = path.join(dir, name);
     if (name.endsWith(cleanedSuffix)) {
       logger.warn({ file }, 'removing a cleaned segment whose swap never began');

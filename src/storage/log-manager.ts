@@ -67,6 +67,13 @@ const deletedSuffix = '-delete';
 interface Held {
   log: PartitionLog;
   dataDir: string;
+  /**
+   * The topic id its partition.metadata records (undefined: none yet), read once when the log is
+   * opened and kept as this manager writes the file: a start compares every partition's against the
+   * topic's, twice (getOrCreate, deleteStaleLogs), and read the file each time. null: the file could
+   * not be read at open; it is read (and its error thrown) where it is needed.
+   */
+  topicId: string | undefined | null;
 }
 
 export class LogManager {
@@ -143,18 +150,27 @@ export class LogManager {
       // Several at a time (logStartConcurrency): each open waits on LevelDB reads and writes and,
       // after a crash, on reading its tail; one after another, 10,000 partitions took seconds of
       // waiting alone (issue 20 item 4). Kept in directory order whatever order they finish in.
-      const opened = await inParallel(found, logStartConcurrency, ({ name, id }) =>
-        PartitionLog.open({
+      const opened = await inParallel(found, logStartConcurrency, async ({ name, id }) => {
+        const dir = path.join(dataDir, name);
+        const log = await PartitionLog.open({
           ...id,
-          dir: path.join(dataDir, name),
+          dir,
           db,
           config: this.defaults,
           logger: this.logger,
           files: this.files,
-        }),
-      );
-      for (const [i, log] of opened.entries()) {
-        this.logs.set((found[i] as { name: string }).name, { log, dataDir });
+        });
+        let topicId: string | undefined | null;
+        try {
+          topicId = readPartitionTopicId(dir);
+        } catch {
+          // unreadable: read again where it is needed, which reports it as before (that partition's open)
+          topicId = null;
+        }
+        return { log, topicId };
+      });
+      for (const [i, { log, topicId }] of opened.entries()) {
+        this.logs.set((found[i] as { name: string }).name, { log, dataDir, topicId });
         if (log.recoveredSegments > 0) this.loaded.recovered++;
       }
     }
@@ -339,11 +355,12 @@ export class LogManager {
     const held = this.logs.get(name);
     if (held) {
       if (topicId === undefined) return held.log;
-      const recorded = readPartitionTopicId(held.log.dir);
+      const recorded = held.topicId === null ? readPartitionTopicId(held.log.dir) : held.topicId;
       if (recorded === topicId) return held.log;
       if (recorded === undefined) {
         // a directory from before topic ids, or one whose file was not written yet: it is this topic's
         await writePartitionTopicIdAsync(held.log.dir, topicId);
+        held.topicId = topicId;
         return held.log;
       }
       // an earlier topic of the same name (deleted and created again while this broker was away)
@@ -384,7 +401,8 @@ export class LogManager {
         await log.close();
         throw asDiskFull(err, what);
       }
-      this.logs.set(name, { log, dataDir });
+      // a directory this manager did not hold has no partition.metadata unless one was given
+      this.logs.set(name, { log, dataDir, topicId });
       return log;
     }).finally(() => this.opening.delete(name));
     this.opening.set(name, opening);
@@ -486,8 +504,8 @@ export class LogManager {
    */
   async deleteStaleLogs(currentId: (topic: string) => string | undefined): Promise<number> {
     let n = 0;
-    for (const log of this.all()) {
-      const recorded = readPartitionTopicId(log.dir);
+    for (const { log, topicId } of [...this.logs.values()]) {
+      const recorded = topicId === null ? readPartitionTopicId(log.dir) : topicId;
       const current = currentId(log.topic);
       if (recorded === undefined || current === undefined || current === recorded) continue;
       this.logger.warn(

@@ -20,17 +20,33 @@ const version = 0;
 /** Far larger than the file ever is; a bigger one is not ours. */
 const maxFileBytes = 1024;
 
-/** The topic id recorded in `dir`, or undefined when the directory has no partition.metadata (yet). */
+/**
+ * The topic id recorded in `dir`, or undefined when the directory has no partition.metadata (yet).
+ * One open, one read of at most one byte more than allowed (which tells a file that is too large),
+ * one close: a start reads one per partition.
+ */
 export function readPartitionTopicId(dir: string): string | undefined {
   const file = path.join(dir, partitionMetadataFileName);
   let text: string;
+  let fd: number;
   try {
-    if (fs.statSync(file).size > maxFileBytes) throw bad(file, 'is too large');
-    text = fs.readFileSync(file, 'utf8');
+    fd = fs.openSync(file, 'r');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
+  try {
+    const buf = Buffer.alloc(maxFileBytes + 1);
+    const bytesRead = fs.readSync(fd, buf, 0, buf.length, 0);
+    if (bytesRead > maxFileBytes) throw bad(file, 'is too large');
+    text = buf.toString('utf8', 0, bytesRead);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return parseTopicId(file, text);
+}
+
+function parseTopicId(file: string, text: string): string {
   const fields = new Map<string, string>();
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;

@@ -33,7 +33,8 @@ export async function fakeNativeBroker(handler: FakeHandler): Promise<FakeNative
     socket.on('error', () => undefined);
     let answered = Promise.resolve();
     const reader = new FrameReader(
-      1 << 20,
+      // the broker's default socket.request.max.bytes: a request of tens of thousands of partitions is megabytes
+      100 * 1024 * 1024,
       (payload) => {
         const { header, body } = decodeRequest(payload);
         answered = answered.then(async () => {

@@ -1,7 +1,8 @@
 /**
  * The consumer's fetcher (the Java client's Fetcher, kafkajs's fetchManager):
  * resolves pending positions (ListOffsets: earliest, latest or by time),
- * sends one Fetch per leader of the assigned, unpaused partitions, decodes
+ * sends one Fetch per leader of the assigned, unpaused partitions (several to
+ * a leader of more than clientRequestPartitionsMax of them), decodes
  * the answers into records and buffers them, and handles the partition
  * errors: OFFSET_OUT_OF_RANGE resets the position per autoOffsetReset, a
  * fenced generation asks the membership to rejoin, retriable errors (a
@@ -25,6 +26,7 @@ import type { Cluster } from '../cluster.js';
 import { checkTopLevel, isRetriableError, wireError } from '../errors.js';
 import { fencingCodes, type GroupMembership } from '../group-membership.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from '../offsets.js';
+import { requestChunks } from '../request-chunks.js';
 import type { ConsumerRecord, CorruptSkip, PollOptions } from '../types.js';
 import { completeFetch, endOfWholeBatches, FetchBuffer } from './records.js';
 import type { PartitionState, Reset, SubscriptionState } from './subscription-state.js';
@@ -205,8 +207,11 @@ export class Fetcher {
       await Promise.race([this.cluster.pause(maxWaitMs), closedPromise]);
       return;
     }
-    const groups = [...byLeader];
-    // fetching ahead keeps one round in flight at most: with several leaders the rounds would overlap
+    // a leader of more partitions than one request may name gets several requests (request-chunks.ts)
+    const groups = [...byLeader].flatMap(([leader, states]) =>
+      requestChunks(states).map((chunk): [number, PartitionState[]] => [leader, [...chunk.values()].flat()]),
+    );
+    // fetching ahead keeps one round in flight at most: with several requests the rounds would overlap
     this.fetchAhead = groups.length === 1 && membership === null;
     const results = await Promise.allSettled(
       groups.map(([leader, states]) => this.fetchFrom(leader, states, maxWaitMs)),
@@ -264,6 +269,13 @@ export class Fetcher {
     let got = 0;
     let retriable: unknown = null;
     const current: Answered[] = [];
+    // looked up by name and partition: a scan of the answer per asked partition is quadratic at 100,000 of them
+    const answered = new Map<string, Map<number, FetchPartitionResponse>>();
+    for (const t of res.topics ?? []) {
+      const byPartition = answered.get(t.name) ?? new Map<number, FetchPartitionResponse>();
+      for (const x of t.partitions ?? []) if (!byPartition.has(x.partition)) byPartition.set(x.partition, x);
+      answered.set(t.name, byPartition);
+    }
     for (const { state, offset, version } of asked) {
       // a seek, pause or new assignment during the fetch wins over what it brought
       if (
@@ -273,9 +285,7 @@ export class Fetcher {
         this.subscription.isPaused(state.topic, state.partition)
       )
         continue;
-      const p = res.topics
-        ?.find((t) => t.name === state.topic)
-        ?.partitions?.find((x) => x.partition === state.partition);
+      const p = answered.get(state.topic)?.get(state.partition);
       if (p) current.push({ state, offset, p });
     }
     if (this.fetchAhead) this.fetchAheadOf(current);
