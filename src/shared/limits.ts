@@ -431,6 +431,9 @@ export const loginLogLinesPerSecondMax = 20;
  */
 export const perfVerifyRecordsMax = 10_000_000;
 
+/** Distinct keys `sluice perf produce --keys` cycles through: their buffers and chunks are built up front. */
+export const perfKeysMax = 1_000_000;
+
 // ---- request validation (src/protocol/native/request-shapes.ts) ----
 
 /** Longest text field of a native request (Kafka's STRING has an int16 length); names are checked further by the domain. */

@@ -28,6 +28,7 @@
  * per broker (one batch always goes): beyond, due batches wait for answers.
  */
 import { ApiKey } from '../../protocol/native/api-keys.js';
+import { ReferencedBytes } from '../../protocol/native/frame.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
 import { producerRequestBytesMax } from '../../shared/limits.js';
@@ -76,6 +77,13 @@ export interface SenderOptions {
 
 /** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
 export type SenderCluster = Pick<Cluster, 'leaderOf' | 'brokerConnection' | 'invalidate' | 'distrust'>;
+
+/** A Produce request ready to write: its batches, its body, and the batches it references uncopied. */
+interface PreparedRequest {
+  live: DueBatch[];
+  body: ProduceRequest;
+  refs: ReferencedBytes;
+}
 
 export class Sender {
   private drainScheduled = false;
@@ -280,7 +288,7 @@ export class Sender {
         return;
       }
     }
-    const bodies: { live: DueBatch[]; body: ProduceRequest }[] = [];
+    const bodies: PreparedRequest[] = [];
     for (const items of requests) {
       const prepared = this.prepareRequest(items, identity);
       if (prepared) bodies.push(prepared);
@@ -294,11 +302,12 @@ export class Sender {
       return;
     }
     const acks = this.options.acks;
-    for (const { live, body } of bodies) {
+    for (const { live, body, refs } of bodies) {
       conn
         .request(ApiKey.Produce, body, {
           expectResponse: acks !== 0,
           timeoutMs: this.options.timeoutMs + 5_000,
+          refs,
         })
         .then(
           (res) => this.answered(live, res, conn.address),
@@ -310,12 +319,11 @@ export class Sender {
   }
 
   /** A request's body, its batches encoded (a batch that cannot be encoded fails alone); null when none is left. */
-  private prepareRequest(
-    items: DueBatch[],
-    identity: ProducerIdentity | undefined,
-  ): { live: DueBatch[]; body: ProduceRequest } | null {
+  private prepareRequest(items: DueBatch[], identity: ProducerIdentity | undefined): PreparedRequest | null {
     const topics = new Map<string, { partition: number; records: Buffer }[]>();
     const live: DueBatch[] = [];
+    // large batches are written from their own buffers, not copied into the request frame
+    const refs = new ReferencedBytes();
     for (const item of items) {
       let records: Buffer;
       try {
@@ -326,7 +334,7 @@ export class Sender {
       }
       live.push(item);
       const list = topics.get(item.q.topic) ?? [];
-      list.push({ partition: item.q.partition, records });
+      list.push({ partition: item.q.partition, records: refs.ref(records) });
       topics.set(item.q.topic, list);
     }
     if (live.length === 0) return null;
@@ -335,7 +343,7 @@ export class Sender {
       timeoutMs: this.options.timeoutMs,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     };
-    return { live, body };
+    return { live, body, refs };
   }
 
   /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
