@@ -364,9 +364,7 @@ export async function producePerf(
     const taken = stamped?.take(firstId, count);
     const messages = chunks[nextChunk] as ProducerMessage[];
     nextChunk = (nextChunk + 1) % chunks.length;
-    const record = taken
-      ? taken.record
-      : { topic, messages: count === chunk ? messages : messages.slice(0, count) };
+    const record = taken ? taken.record : { topic, messages: count === chunk ? messages : messages.slice(0, count) };
     const at = performance.now();
     producer.send(record).then(
       (acknowledged) => {

@@ -347,7 +347,9 @@ export class Cluster {
    */
   async leaderOf(topic: string, partition: number): Promise<number> {
     const t = await this.topic(topic);
-    const p = t.partitions.find((x) => x.partition === partition);
+    // partitions usually come in order: found by index, not by a scan (a producer asks once per batch)
+    const at = t.partitions[partition];
+    const p = at?.partition === partition ? at : t.partitions.find((x) => x.partition === partition);
     if (!p) {
       throw new SluiceError(
         ErrorCode.UnknownPartition,

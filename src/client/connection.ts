@@ -413,8 +413,7 @@ export class Connection {
     try {
       const header = { apiKey, apiVersion: options.apiVersion ?? 0, correlationId, clientId: this.clientId };
       const refs = options.refs;
-      frame =
-        refs && refs.buffers.length > 0 ? encodeRequestChunks(header, body, refs) : [encodeRequest(header, body)];
+      frame = refs && refs.buffers.length > 0 ? encodeRequestChunks(header, body, refs) : [encodeRequest(header, body)];
     } catch (err) {
       this.release();
       throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });

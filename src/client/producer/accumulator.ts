@@ -84,8 +84,28 @@ export interface Batch {
   identity: ProducerIdentity | null;
   /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
   broker: number;
-  done: Promise<void>;
-  finish: () => void;
+  /** The batch has succeeded or failed for good. */
+  finished: boolean;
+  /** Who waits for it to finish (flush, close); null when nobody (no promise per batch). */
+  waiters: (() => void)[] | null;
+}
+
+/** Settles when the batch has succeeded or failed for good. */
+export function batchDone(batch: Batch): Promise<void> {
+  if (batch.finished) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    batch.waiters ??= [];
+    batch.waiters.push(resolve);
+  });
+}
+
+/** The batch has succeeded or failed for good: its waiters go on. */
+export function finishBatch(batch: Batch): void {
+  if (batch.finished) return;
+  batch.finished = true;
+  const waiters = batch.waiters;
+  batch.waiters = null;
+  if (waiters) for (const w of waiters) w();
 }
 
 export interface PartitionQueue {
@@ -175,9 +195,11 @@ export class RecordAccumulator {
    * The batches that may be sent now, each moved into its partition's
    * in-flight set, and the earliest time another may become due (a linger or
    * a backoff ending; Infinity when none). `urgent`: open batches are sealed
-   * without lingering.
+   * without lingering. `holdOpen`: open batches stay open however long they
+   * have lingered (the sender waits for an answer to come back first, and
+   * drains again then), so they keep gathering records meanwhile.
    */
-  takeDue(urgent: boolean): { due: DueBatch[]; nextAt: number } {
+  takeDue(urgent: boolean, holdOpen = false): { due: DueBatch[]; nextAt: number } {
     const now = this.now();
     const { lingerMs, maxInFlightPerPartition } = this.options;
     let nextAt = Number.POSITIVE_INFINITY;
@@ -194,7 +216,7 @@ export class RecordAccumulator {
         if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
         continue;
       }
-      if (q.ready.length === 0 && q.open) {
+      if (q.ready.length === 0 && q.open && (urgent || !holdOpen)) {
         if (urgent || now - q.open.createdAt >= lingerMs) this.seal(q);
         else nextAt = Math.min(nextAt, q.open.createdAt + lingerMs);
       }
@@ -257,7 +279,7 @@ export class RecordAccumulator {
     while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
     q.ready.splice(at, 0, ...parts);
     // the original batch's waiters (flush, close) wait for its parts
-    void Promise.all(parts.map((b) => b.done)).then(batch.finish);
+    void Promise.all(parts.map(batchDone)).then(() => finishBatch(batch));
     return true;
   }
 
@@ -270,9 +292,9 @@ export class RecordAccumulator {
   unfinished(): Promise<void>[] {
     const batches: Promise<void>[] = [];
     for (const q of this.queues.values()) {
-      if (q.open) batches.push(q.open.done);
-      for (const b of q.ready) batches.push(b.done);
-      for (const b of q.inFlight) batches.push(b.done);
+      if (q.open) batches.push(batchDone(q.open));
+      for (const b of q.ready) batches.push(batchDone(b));
+      for (const b of q.inFlight) batches.push(batchDone(b));
     }
     return batches;
   }
@@ -297,10 +319,6 @@ export class RecordAccumulator {
   }
 
   private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
     return {
       topic: q.topic,
       partition: q.partition,
@@ -312,8 +330,8 @@ export class RecordAccumulator {
       encoded: null,
       identity: null,
       broker: -1,
-      done,
-      finish,
+      finished: false,
+      waiters: null,
     };
   }
 }

@@ -38,10 +38,11 @@ import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-en
 import type { Cluster } from '../cluster.js';
 import { type Connection, wasSent } from '../connection.js';
 import { isRetriableError, wireError } from '../errors.js';
-import { ambiguousAnswer, answersByPartition, planProduceRequests } from '../produce-requests.js';
+import { ambiguousAnswer, answersByPartition, type PartitionAnswer, planProduceRequests } from '../produce-requests.js';
 import {
   type Batch,
   type DueBatch,
+  finishBatch,
   type PartitionQueue,
   type PendingRecord,
   type RecordAccumulator,
@@ -97,6 +98,8 @@ export class Sender {
   private closing = false;
   /** No more retries (close() finished flushing). */
   private stopped = false;
+  /** Produce requests written and not yet answered (to any broker). */
+  private requestsOut = 0;
   /** Bytes of batches in flight by broker id. */
   private readonly brokerBytes = new Map<number, number>();
   /**
@@ -182,7 +185,9 @@ export class Sender {
 
   private async drainOnce(): Promise<void> {
     const urgent = this.flushing > 0 || this.memory.waiting || this.closing;
-    const { due, nextAt } = this.accumulator.takeDue(urgent);
+    // while a request is out, partly filled batches wait for its answer (which drains again) and
+    // gather records meanwhile: many partitions' few records go out as fewer, fuller batches
+    const { due, nextAt } = this.accumulator.takeDue(urgent, this.requestsOut > 0);
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
     if (due.length === 0) return;
     const byLeader = new Map<number, DueBatch[]>();
@@ -303,6 +308,7 @@ export class Sender {
     }
     const acks = this.options.acks;
     for (const { live, body, refs } of bodies) {
+      this.requestsOut++;
       conn
         .request(ApiKey.Produce, body, {
           expectResponse: acks !== 0,
@@ -310,9 +316,15 @@ export class Sender {
           refs,
         })
         .then(
-          (res) => this.answered(live, res, conn.address),
+          (res) => {
+            this.requestsOut--;
+            this.answered(live, res, conn.address);
+            this.wake();
+          },
           (err: unknown) => {
+            this.requestsOut--;
             for (const item of live) this.failed(item.q, item.batch, err);
+            this.wake();
           },
         );
     }
@@ -365,36 +377,49 @@ export class Sender {
     const answers = answersByPartition(res.topics);
     for (const item of live) {
       const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
-      const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
-      if (!p) {
-        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
-      } else if (p === ambiguousAnswer) {
-        // the outcome is unknown (the batch may have been appended): never retried, never given an offset
-        this.failed(
-          item.q,
-          item.batch,
-          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
-          false,
-        );
-      } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
-        // sent again as smaller batches
-      } else if (p.errorCode !== 0) {
-        const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
-        if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
-          this.retry(item.q, item.batch, err);
-        } else {
-          this.failed(item.q, item.batch, err);
-        }
-      } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
-        this.failed(
-          item.q,
-          item.batch,
-          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
-          false,
-        );
-      } else {
+      if (
+        p !== undefined &&
+        p !== ambiguousAnswer &&
+        p.errorCode === 0 &&
+        Number.isSafeInteger(p.baseOffset) &&
+        p.baseOffset >= 0
+      ) {
         this.completed(item.q, item.batch, p.baseOffset);
+      } else {
+        this.answeredBadly(item, p);
       }
+    }
+  }
+
+  /** A batch whose answer is an error, missing, ambiguous or an impossible offset. */
+  private answeredBadly(item: DueBatch, p: PartitionAnswer | typeof ambiguousAnswer | undefined): void {
+    const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
+    if (!p) {
+      this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
+    } else if (p === ambiguousAnswer) {
+      // the outcome is unknown (the batch may have been appended): never retried, never given an offset
+      this.failed(
+        item.q,
+        item.batch,
+        wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+        false,
+      );
+    } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
+      // sent again as smaller batches
+    } else if (p.errorCode !== 0) {
+      const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
+      if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
+        this.retry(item.q, item.batch, err);
+      } else {
+        this.failed(item.q, item.batch, err);
+      }
+    } else {
+      this.failed(
+        item.q,
+        item.batch,
+        wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+        false,
+      );
     }
   }
 
@@ -432,7 +457,7 @@ export class Sender {
       recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
     }
     this.memory.release(bytes);
-    batch.finish();
+    finishBatch(batch);
     this.wake();
   }
 
@@ -476,7 +501,7 @@ export class Sender {
       recordFailed(r, error);
     }
     this.memory.release(bytes);
-    batch.finish();
+    finishBatch(batch);
     this.wake();
   }
 }
