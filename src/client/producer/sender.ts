@@ -31,7 +31,7 @@ import { ApiKey } from '../../protocol/native/api-keys.js';
 import { ReferencedBytes } from '../../protocol/native/frame.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
-import { producerRequestBytesMax } from '../../shared/limits.js';
+import { batchHeaderBytes, producerRequestBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { Compression } from '../../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
@@ -40,6 +40,7 @@ import { type Connection, wasSent } from '../connection.js';
 import { isRetriableError, wireError } from '../errors.js';
 import { ambiguousAnswer, answersByPartition, type PartitionAnswer, planProduceRequests } from '../produce-requests.js';
 import {
+  ackRunsOf,
   type Batch,
   type DueBatch,
   finishBatch,
@@ -48,6 +49,8 @@ import {
   type RecordAccumulator,
   recordDone,
   recordFailed,
+  runsDone,
+  runsFailed,
 } from './accumulator.js';
 import type { Idempotence, ProducerIdentity } from './idempotence.js';
 import type { MemoryPool } from './memory-pool.js';
@@ -264,6 +267,10 @@ export class Sender {
         this.idempotence.advance(identity, q, batch.records.length);
         batch.identity = identity;
       }
+      // the records are in the bytes now: only who waits for which offsets is kept
+      batch.runs = ackRunsOf(batch.records);
+      batch.count = batch.records.length;
+      batch.records = [];
     }
     return batch.encoded;
   }
@@ -449,14 +456,15 @@ export class Sender {
   private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
     this.landed(batch);
     this.accumulator.settled(q, batch);
-    let bytes = 0;
-    const records = batch.records;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as PendingRecord;
-      bytes += r.bytes;
-      recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
+    if (batch.runs) {
+      runsDone(batch.runs, baseOffset);
+    } else {
+      const records = batch.records;
+      for (let i = 0; i < records.length; i++)
+        recordDone(records[i] as PendingRecord, baseOffset < 0 ? -1 : baseOffset + i);
     }
-    this.memory.release(bytes);
+    // a batch's bytes are its header's plus its records' (as taken from the buffer memory)
+    this.memory.release(batch.bytes - batchHeaderBytes);
     finishBatch(batch);
     this.wake();
   }
@@ -495,12 +503,9 @@ export class Sender {
         : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
     // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
     if (batch.identity !== null) this.idempotence?.retire(batch.identity);
-    let bytes = 0;
-    for (const r of batch.records) {
-      bytes += r.bytes;
-      recordFailed(r, error);
-    }
-    this.memory.release(bytes);
+    if (batch.runs) runsFailed(batch.runs, error);
+    else for (const r of batch.records) recordFailed(r, error);
+    this.memory.release(batch.bytes - batchHeaderBytes);
     finishBatch(batch);
     this.wake();
   }
