@@ -226,6 +226,13 @@ export const producerIdempotentInFlightPerPartitionMax = 5;
 /** How long send() waits for buffer memory before failing with Timeout (Kafka's max.block.ms). */
 export const producerMaxBlockMsDefault = 60_000;
 export const producerLingerMsMax = 60_000;
+/**
+ * Longest a partly filled batch waits for an answer to a request in flight
+ * (the producer's Nagle: it gathers records meanwhile) when lingerMs is
+ * shorter; an answer ends the wait sooner. Bounds the wait when every request
+ * out went to a broker that is slow to answer.
+ */
+export const producerAnswerWaitMsMax = 20;
 /** Senders waiting for buffer memory before send() is refused outright. */
 export const producerMemoryWaitersMax = 100_000;
 /** Messages in one send() call. */

@@ -303,13 +303,14 @@ export class RecordAccumulator {
    * The batches that may be sent now, each moved into its partition's
    * in-flight set, and the earliest time another may become due (a linger or
    * a backoff ending; Infinity when none). `urgent`: open batches are sealed
-   * without lingering. `holdOpen`: open batches stay open however long they
-   * have lingered (the sender waits for an answer to come back first, and
-   * drains again then), so they keep gathering records meanwhile.
+   * without lingering. `holdMs`: an open batch lingers at least this long (the
+   * sender waits for an answer to a request in flight, which drains again
+   * sooner), gathering records meanwhile.
    */
-  takeDue(urgent: boolean, holdOpen = false): { due: DueBatch[]; nextAt: number } {
+  takeDue(urgent: boolean, holdMs = 0): { due: DueBatch[]; nextAt: number } {
     const now = this.now();
-    const { lingerMs, maxInFlightPerPartition } = this.options;
+    const { maxInFlightPerPartition } = this.options;
+    const lingerMs = Math.max(this.options.lingerMs, holdMs);
     let nextAt = Number.POSITIVE_INFINITY;
     const due: DueBatch[] = [];
     const list = this.list;
@@ -324,7 +325,7 @@ export class RecordAccumulator {
         if (q.ready.length > 0 || q.open) nextAt = Math.min(nextAt, q.retryAt);
         continue;
       }
-      if (q.ready.length === 0 && q.open && (urgent || !holdOpen)) {
+      if (q.ready.length === 0 && q.open) {
         if (urgent || now - q.open.createdAt >= lingerMs) this.seal(q);
         else nextAt = Math.min(nextAt, q.open.createdAt + lingerMs);
       }

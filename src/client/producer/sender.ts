@@ -31,7 +31,7 @@ import { ApiKey } from '../../protocol/native/api-keys.js';
 import { ReferencedBytes } from '../../protocol/native/frame.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
-import { batchHeaderBytes, producerRequestBytesMax } from '../../shared/limits.js';
+import { batchHeaderBytes, producerAnswerWaitMsMax, producerRequestBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { Compression } from '../../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
@@ -103,6 +103,8 @@ export class Sender {
   private stopped = false;
   /** Produce requests written and not yet answered (to any broker). */
   private requestsOut = 0;
+  /** An answer came since the last drain: partly filled batches go now. */
+  private answeredSinceDrain = false;
   /** Bytes of batches in flight by broker id. */
   private readonly brokerBytes = new Map<number, number>();
   /**
@@ -188,9 +190,12 @@ export class Sender {
 
   private async drainOnce(): Promise<void> {
     const urgent = this.flushing > 0 || this.memory.waiting || this.closing;
-    // while a request is out, partly filled batches wait for its answer (which drains again) and
-    // gather records meanwhile: many partitions' few records go out as fewer, fuller batches
-    const { due, nextAt } = this.accumulator.takeDue(urgent, this.requestsOut > 0);
+    // while a request is out, partly filled batches wait for an answer (which drains again), up to
+    // producerAnswerWaitMsMax, gathering records meanwhile: many partitions' few records go out as
+    // fewer, fuller batches, without a timer per partition
+    const hold = this.requestsOut > 0 && !this.answeredSinceDrain ? producerAnswerWaitMsMax : 0;
+    this.answeredSinceDrain = false;
+    const { due, nextAt } = this.accumulator.takeDue(urgent, hold);
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
     if (due.length === 0) return;
     const byLeader = new Map<number, DueBatch[]>();
@@ -325,11 +330,13 @@ export class Sender {
         .then(
           (res) => {
             this.requestsOut--;
+            this.answeredSinceDrain = true;
             this.answered(live, res, conn.address);
             this.wake();
           },
           (err: unknown) => {
             this.requestsOut--;
+            this.answeredSinceDrain = true;
             for (const item of live) this.failed(item.q, item.batch, err);
             this.wake();
           },
