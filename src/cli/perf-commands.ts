@@ -24,7 +24,7 @@ import type { Producer } from '../client/producer.js';
 import type { Sluice } from '../client/sluice.js';
 import type { ProducerMessage, ProducerOptions, RecordMetadata, TopicDescription } from '../client/types.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { perfVerifyRecordsMax } from '../shared/limits.js';
+import { perfKeysMax, perfVerifyRecordsMax } from '../shared/limits.js';
 import { badValue, parseAcks, parseInteger } from './cli-args.js';
 import { describeExisting, globalsOf, withClient } from './cli-client.js';
 import { flushStdout, writeLine } from './cli-output.js';
@@ -256,6 +256,7 @@ interface ProducePerfOptions {
   lingerMs?: string;
   json?: boolean;
   verify?: boolean;
+  keys?: string;
 }
 
 export interface ProducePerfResult {
@@ -305,9 +306,30 @@ class StampedChunks {
 }
 
 /**
+ * The chunks' messages, built once (send() reads the messages before it
+ * returns, and the payloads are never changed): one chunk without keys; with
+ * `keys` distinct keys, enough chunks to cycle through every key once.
+ */
+function perfChunks(chunk: number, recordSize: number, keys: number): ProducerMessage[][] {
+  const poolSize = Math.max(1, Math.min(payloadPoolMax, Math.floor(payloadPoolBytesMax / Math.max(1, recordSize))));
+  const payloads = Array.from({ length: poolSize }, () => payload(recordSize));
+  if (keys <= 0) return [Array.from({ length: chunk }, (_, i) => ({ value: payloads[i % poolSize] as Buffer }))];
+  const keyBytes = Array.from({ length: keys }, (_, i) => Buffer.from(`key-${i}`));
+  const rounds = Math.ceil(keys / chunk);
+  return Array.from({ length: rounds }, (_, r) =>
+    Array.from({ length: chunk }, (_, i) => ({
+      key: keyBytes[(r * chunk + i) % keys] as Buffer,
+      value: payloads[i % poolSize] as Buffer,
+    })),
+  );
+}
+
+/**
  * Sends `numRecords` records of `recordSize` bytes; the promise of the chunk
  * in flight settles them. With `verify`, each record carries its id and each
- * acknowledgement goes into `verify.log`.
+ * acknowledgement goes into `verify.log`. With `keys` > 0 the records carry
+ * keys cycling through that many distinct ones (spread over the partitions
+ * by the key's hash).
  */
 export async function producePerf(
   producer: Producer,
@@ -316,16 +338,12 @@ export async function producePerf(
   recordSize: number,
   throughput: number,
   verify?: ProducePerfVerify,
+  keys = 0,
 ): Promise<ProducePerfResult> {
   const pacer = new Pacer(throughput);
   const chunk = pacer.chunkRecords(numRecords);
-  const poolSize = Math.max(1, Math.min(payloadPoolMax, Math.floor(payloadPoolBytesMax / Math.max(1, recordSize))));
-  const payloads = Array.from({ length: verify ? 0 : poolSize }, () => payload(recordSize));
-  // built once: send() reads the messages before it returns, and the payloads are never changed
-  const messages: ProducerMessage[] = verify
-    ? []
-    : Array.from({ length: chunk }, (_, i) => ({ value: payloads[i % poolSize] as Buffer }));
-  const full = { topic, messages };
+  const chunks = verify ? [[]] : perfChunks(chunk, recordSize, keys);
+  let nextChunk = 0;
   const inFlight = new InFlight(inFlightChunks(chunk, recordSize));
   const stamped = verify ? new StampedChunks(topic, inFlight.max, chunk, recordSize, verify.runTag) : undefined;
   const histogram = await newHistogram();
@@ -344,7 +362,9 @@ export async function producePerf(
     const count = Math.min(chunk, numRecords - sent);
     const firstId = sent;
     const taken = stamped?.take(firstId, count);
-    const record = taken ? taken.record : count === chunk ? full : { topic, messages: messages.slice(0, count) };
+    const messages = chunks[nextChunk] as ProducerMessage[];
+    nextChunk = (nextChunk + 1) % chunks.length;
+    const record = taken ? taken.record : { topic, messages: count === chunk ? messages : messages.slice(0, count) };
     const at = performance.now();
     producer.send(record).then(
       (acknowledged) => {
@@ -687,6 +707,7 @@ export function registerPerfCommands(root: Command): void {
     .option('--acks <acks>', 'acknowledgement: 0, 1, -1 or all', '-1')
     .option('--batch-size <bytes>', "producer batch size (the producer's default: 16384)")
     .option('--linger-ms <ms>', "producer linger (the producer's default: 0)")
+    .option('--keys <n>', 'give the records keys, cycling through n distinct ones (0: no keys)', '0')
     .option('--json', 'add a final JSON line')
     .option(
       '--verify',
@@ -703,8 +724,10 @@ export function registerPerfCommands(root: Command): void {
       );
       const recordSize = parseInteger(opts.recordSize, '--record-size', verify ? recordIdBytes : 0, recordSizeMax);
       const throughput = parseThroughput(opts.throughput);
+      const keys = parseInteger(opts.keys ?? '0', '--keys', 0, perfKeysMax);
       const options = producerOptions(opts);
       if (verify && options.acks === 0) throw badValue('--verify needs acknowledged offsets: --acks 1 or -1, not 0');
+      if (verify && keys > 0) throw badValue('--keys and --verify do not go together (verified records carry no keys)');
       const { result, verified } = await withClient(globalsOf(cmd), async (sluice) => {
         const producer = sluice.producer(options);
         const check = verify
@@ -712,7 +735,7 @@ export function registerPerfCommands(root: Command): void {
           : undefined;
         let produced: ProducePerfResult;
         try {
-          produced = await producePerf(producer, topic, numRecords, recordSize, throughput, check);
+          produced = await producePerf(producer, topic, numRecords, recordSize, throughput, check, keys);
         } finally {
           await producer.close();
         }

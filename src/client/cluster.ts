@@ -347,7 +347,8 @@ export class Cluster {
    */
   async leaderOf(topic: string, partition: number): Promise<number> {
     const t = await this.topic(topic);
-    // partitions are listed in order, so the index finds it (a consumer of 100,000 partitions asks for each)
+    // partitions are listed in order, so the index finds them (a producer asks once per batch, a consumer of
+    // 100,000 partitions once per partition)
     const at = t.partitions[partition];
     const p = at?.partition === partition ? at : t.partitions.find((x) => x.partition === partition);
     if (!p) {

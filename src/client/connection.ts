@@ -14,7 +14,13 @@
 import net from 'node:net';
 import { type ApiKey, apiName } from '../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../protocol/native/apis.js';
-import { decodeResponse, encodeRequest, FrameReader } from '../protocol/native/frame.js';
+import {
+  decodeResponse,
+  encodeRequest,
+  encodeRequestChunks,
+  FrameReader,
+  type ReferencedBytes,
+} from '../protocol/native/frame.js';
 import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
@@ -53,6 +59,25 @@ export interface RequestOptions {
   /** Overrides the connection's request timeout (a fetch adds its maxWaitMs). */
   timeoutMs?: number;
   apiVersion?: number;
+  /**
+   * The large byte fields of `body` (a producer's record batches), handed
+   * out by `refs.ref`: written from their own buffers, not copied into the
+   * frame (the bytes on the wire are the same).
+   */
+  refs?: ReferencedBytes;
+}
+
+/** Writes a frame's chunks in one writev (corked); `done` runs when the last is written. */
+function writeChunks(socket: net.Socket, chunks: Buffer[], done: (err?: Error | null) => void): void {
+  if (chunks.length === 1) {
+    socket.write(chunks[0] as Buffer, done);
+    return;
+  }
+  socket.cork();
+  const last = chunks.length - 1;
+  for (let i = 0; i < last; i++) socket.write(chunks[i] as Buffer);
+  socket.write(chunks[last] as Buffer, done);
+  socket.uncork();
 }
 
 /** Options of a request that has a response (every request but a produce with acks 0). */
@@ -386,21 +411,25 @@ export class Connection {
     }
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = correlationId >= correlationIdMax ? 1 : correlationId + 1;
-    let frame: Buffer;
+    let frame: Buffer[];
     try {
-      frame = encodeRequest(
-        { apiKey, apiVersion: options.apiVersion ?? 0, correlationId, clientId: this.clientId },
-        body,
-      );
+      const header = { apiKey, apiVersion: options.apiVersion ?? 0, correlationId, clientId: this.clientId };
+      const refs = options.refs;
+      frame = refs && refs.buffers.length > 0 ? encodeRequestChunks(header, body, refs) : [encodeRequest(header, body)];
     } catch (err) {
       this.release();
       throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });
     }
     // a broker closes the connection on a request it may not decode (more than requestMsgpackItemsMax values),
     // which would look like a broken connection and be retried for ever: refused here instead, with the reason.
-    // Every value takes a byte at least, so a shorter frame is not walked.
-    if (frame.length - 4 > requestMsgpackItemsMax) {
-      const problem = msgpackBoundsProblem(frame.subarray(4));
+    // Every value takes a byte at least, so a frame with fewer bytes of msgpack (its referenced record
+    // batches are one value each) is not walked: a produce request never is.
+    let structure = -4;
+    for (const chunk of frame) structure += chunk.length;
+    for (const referenced of options.refs?.buffers ?? []) structure -= referenced.length;
+    if (structure > requestMsgpackItemsMax) {
+      const whole = frame.length === 1 ? (frame[0] as Buffer) : Buffer.concat(frame);
+      const problem = msgpackBoundsProblem(whole.subarray(4));
       if (problem) {
         this.release();
         throw new SluiceError(
@@ -412,7 +441,7 @@ export class Connection {
     const socket = this.socket as net.Socket;
     if (options.expectResponse === false) {
       return new Promise<unknown>((resolve, reject) => {
-        socket.write(frame, (err) => {
+        writeChunks(socket, frame, (err) => {
           this.release();
           if (err) reject(this.unreachable(`write to ${this.address} failed: ${err.message}`, false, err));
           else resolve(undefined);
@@ -445,7 +474,7 @@ export class Connection {
         }, timeoutMs),
       };
       this.pending.set(correlationId, p);
-      socket.write(frame, (err) => {
+      writeChunks(socket, frame, (err) => {
         if (!err) p.sent = true;
       });
     });

@@ -257,7 +257,6 @@ export class Producer {
       for (let i = 0; i < records.length; i++) {
         const record = records[i] as PendingRecord;
         const explicit = record.partition;
-        if (this.closed) throw closedError('the producer');
         let partition: number;
         if (explicit !== undefined) {
           if (explicit >= count) {
@@ -308,6 +307,8 @@ export class Producer {
     this.closed = true;
     this.sender.beginClose();
     try {
+      // a send() called before close() still goes: its records may still wait for metadata
+      await this.enqueueing;
       await this.flush();
     } finally {
       this.sender.stop();

@@ -226,6 +226,13 @@ export const producerIdempotentInFlightPerPartitionMax = 5;
 /** How long send() waits for buffer memory before failing with Timeout (Kafka's max.block.ms). */
 export const producerMaxBlockMsDefault = 60_000;
 export const producerLingerMsMax = 60_000;
+/**
+ * Longest a partly filled batch waits for an answer to a request in flight
+ * (the producer's Nagle: it gathers records meanwhile) when lingerMs is
+ * shorter; an answer ends the wait sooner. Bounds the wait when every request
+ * out went to a broker that is slow to answer.
+ */
+export const producerAnswerWaitMsMax = 20;
 /** Senders waiting for buffer memory before send() is refused outright. */
 export const producerMemoryWaitersMax = 100_000;
 /** Messages in one send() call. */
@@ -430,6 +437,9 @@ export const loginLogLinesPerSecondMax = 20;
  * allocated once, so at most 120 MB.
  */
 export const perfVerifyRecordsMax = 10_000_000;
+
+/** Distinct keys `sluice perf produce --keys` cycles through: their buffers and chunks are built up front. */
+export const perfKeysMax = 1_000_000;
 
 // ---- request validation (src/protocol/native/request-shapes.ts) ----
 

@@ -20,9 +20,12 @@
  * sent, and is sent again only once nothing of its partition is in flight, so
  * a retry is not overtaken by the batches behind it.
  */
+
+import { assert } from '../../shared/assert.js';
 import { batchHeaderBytes } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { RecordInput } from '../../wire/record.js';
+import { decodeBatchRecords } from '../../wire/record-batch-decoder.js';
 import type { StickyPartitioner } from '../partitioner.js';
 import type { ProducerIdentity } from './idempotence.js';
 
@@ -70,10 +73,115 @@ export function recordBytes(r: RecordInput): number {
   return n;
 }
 
+/**
+ * Who learns the offsets of an encoded batch's records: runs of consecutive
+ * records of one send() call (one run per call in a batch of unkeyed
+ * records). Once a batch is encoded its records are dropped for these, so a
+ * batch waiting for its answer holds three small arrays, not an object per
+ * record (records living that long were most of the producer's GC).
+ */
+export interface AckRuns {
+  calls: SendCall[];
+  /** Index in its call of each run's first record. */
+  first: number[];
+  counts: number[];
+}
+
+/** The runs of `records` (in batch order). */
+export function ackRunsOf(records: readonly PendingRecord[]): AckRuns {
+  const runs: AckRuns = { calls: [], first: [], counts: [] };
+  let last = -1;
+  let lastCall: SendCall | null = null;
+  let lastIndex = -2;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as PendingRecord;
+    if (r.call === lastCall && r.index === lastIndex + 1) {
+      runs.counts[last] = (runs.counts[last] as number) + 1;
+    } else {
+      runs.calls.push(r.call);
+      runs.first.push(r.index);
+      runs.counts.push(1);
+      last++;
+      lastCall = r.call;
+    }
+    lastIndex = r.index;
+  }
+  return runs;
+}
+
+/** Every record of the runs got its offset: baseOffset + its place in the batch (-1 for all when unknown, acks 0). */
+export function runsDone(runs: AckRuns, baseOffset: number): void {
+  let at = 0;
+  for (let k = 0; k < runs.calls.length; k++) {
+    const call = runs.calls[k] as SendCall;
+    const first = runs.first[k] as number;
+    const count = runs.counts[k] as number;
+    const offsets = call.offsets;
+    for (let j = 0; j < count; j++) offsets[first + j] = baseOffset < 0 ? -1 : baseOffset + at + j;
+    at += count;
+    call.remaining -= count;
+    if (call.remaining === 0 && call.error === null) call.resolve();
+  }
+}
+
+/** Every send() call with a record in the runs fails (once). */
+export function runsFailed(runs: AckRuns, err: Error): void {
+  for (const call of runs.calls) {
+    if (call.error === null) {
+      call.error = err;
+      call.reject(err);
+    }
+  }
+}
+
+/** Records held by a batch, whether still as records or encoded with their runs. */
+export function batchRecordCount(batch: Batch): number {
+  return batch.runs ? batch.count : batch.records.length;
+}
+
+/**
+ * An encoded batch's records back (to split it): decoded from its bytes, each
+ * given its call and index from the runs.
+ */
+function recordsOf(batch: Batch): PendingRecord[] {
+  const runs = batch.runs;
+  if (!runs || !batch.encoded) return batch.records;
+  const decoded = decodeBatchRecords(batch.encoded);
+  const records: PendingRecord[] = [];
+  let at = 0;
+  for (let k = 0; k < runs.calls.length; k++) {
+    const call = runs.calls[k] as SendCall;
+    const first = runs.first[k] as number;
+    const count = runs.counts[k] as number;
+    for (let j = 0; j < count; j++) {
+      const d = decoded[at++];
+      assert(d !== undefined, 'an encoded batch holds every record of its runs');
+      const r: PendingRecord = {
+        key: d.key,
+        value: d.value,
+        headers: d.headers.length > 0 ? d.headers : undefined,
+        timestamp: d.timestamp,
+        bytes: 0,
+        call,
+        index: first + j,
+        partition: batch.partition,
+      };
+      r.bytes = recordBytes(r);
+      records.push(r);
+    }
+  }
+  return records;
+}
+
 export interface Batch {
   topic: string;
   partition: number;
+  /** The records, until the batch is encoded (then empty: `runs` and `count` stand for them). */
   records: PendingRecord[];
+  /** Set once encoded (see AckRuns). */
+  runs: AckRuns | null;
+  /** Records in the batch once encoded. */
+  count: number;
   bytes: number;
   createdAt: number;
   attempts: number;
@@ -84,8 +192,28 @@ export interface Batch {
   identity: ProducerIdentity | null;
   /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
   broker: number;
-  done: Promise<void>;
-  finish: () => void;
+  /** The batch has succeeded or failed for good. */
+  finished: boolean;
+  /** Who waits for it to finish (flush, close); null when nobody (no promise per batch). */
+  waiters: (() => void)[] | null;
+}
+
+/** Settles when the batch has succeeded or failed for good. */
+export function batchDone(batch: Batch): Promise<void> {
+  if (batch.finished) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    batch.waiters ??= [];
+    batch.waiters.push(resolve);
+  });
+}
+
+/** The batch has succeeded or failed for good: its waiters go on. */
+export function finishBatch(batch: Batch): void {
+  if (batch.finished) return;
+  batch.finished = true;
+  const waiters = batch.waiters;
+  batch.waiters = null;
+  if (waiters) for (const w of waiters) w();
 }
 
 export interface PartitionQueue {
@@ -175,11 +303,14 @@ export class RecordAccumulator {
    * The batches that may be sent now, each moved into its partition's
    * in-flight set, and the earliest time another may become due (a linger or
    * a backoff ending; Infinity when none). `urgent`: open batches are sealed
-   * without lingering.
+   * without lingering. `holdMs`: an open batch lingers at least this long (the
+   * sender waits for an answer to a request in flight, which drains again
+   * sooner), gathering records meanwhile.
    */
-  takeDue(urgent: boolean): { due: DueBatch[]; nextAt: number } {
+  takeDue(urgent: boolean, holdMs = 0): { due: DueBatch[]; nextAt: number } {
     const now = this.now();
-    const { lingerMs, maxInFlightPerPartition } = this.options;
+    const { maxInFlightPerPartition } = this.options;
+    const lingerMs = Math.max(this.options.lingerMs, holdMs);
     let nextAt = Number.POSITIVE_INFINITY;
     const due: DueBatch[] = [];
     const list = this.list;
@@ -235,11 +366,11 @@ export class RecordAccumulator {
    * are encoded afresh. False when it cannot be split (one record).
    */
   split(q: PartitionQueue, batch: Batch): boolean {
-    if (batch.records.length < 2) return false;
+    if (batchRecordCount(batch) < 2) return false;
     q.inFlight.delete(batch);
     const parts: Batch[] = [];
     let part: Batch | null = null;
-    for (const r of batch.records) {
+    for (const r of recordsOf(batch)) {
       if (!part || (part.records.length > 0 && part.bytes + r.bytes > this.options.batchSize)) {
         part = this.newBatch(q, batch.seq);
         part.createdAt = batch.createdAt;
@@ -257,7 +388,7 @@ export class RecordAccumulator {
     while (at < q.ready.length && (q.ready[at] as Batch).seq < batch.seq) at++;
     q.ready.splice(at, 0, ...parts);
     // the original batch's waiters (flush, close) wait for its parts
-    void Promise.all(parts.map((b) => b.done)).then(batch.finish);
+    void Promise.all(parts.map(batchDone)).then(() => finishBatch(batch));
     return true;
   }
 
@@ -270,9 +401,9 @@ export class RecordAccumulator {
   unfinished(): Promise<void>[] {
     const batches: Promise<void>[] = [];
     for (const q of this.queues.values()) {
-      if (q.open) batches.push(q.open.done);
-      for (const b of q.ready) batches.push(b.done);
-      for (const b of q.inFlight) batches.push(b.done);
+      if (q.open) batches.push(batchDone(q.open));
+      for (const b of q.ready) batches.push(batchDone(b));
+      for (const b of q.inFlight) batches.push(batchDone(b));
     }
     return batches;
   }
@@ -297,14 +428,12 @@ export class RecordAccumulator {
   }
 
   private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
-    let finish: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => {
-      finish = resolve;
-    });
     return {
       topic: q.topic,
       partition: q.partition,
       records: [],
+      runs: null,
+      count: 0,
       bytes: batchHeaderBytes,
       createdAt: this.now(),
       attempts: 0,
@@ -312,8 +441,8 @@ export class RecordAccumulator {
       encoded: null,
       identity: null,
       broker: -1,
-      done,
-      finish,
+      finished: false,
+      waiters: null,
     };
   }
 }

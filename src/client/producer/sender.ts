@@ -28,24 +28,29 @@
  * per broker (one batch always goes): beyond, due batches wait for answers.
  */
 import { ApiKey } from '../../protocol/native/api-keys.js';
+import { ReferencedBytes } from '../../protocol/native/frame.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
-import { producerRequestBytesMax } from '../../shared/limits.js';
+import { batchHeaderBytes, producerAnswerWaitMsMax, producerRequestBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { Compression } from '../../wire/record-batch.js';
 import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
 import type { Cluster } from '../cluster.js';
 import { type Connection, wasSent } from '../connection.js';
 import { isRetriableError, wireError } from '../errors.js';
-import { ambiguousAnswer, answersByPartition, planProduceRequests } from '../produce-requests.js';
+import { ambiguousAnswer, answersByPartition, type PartitionAnswer, planProduceRequests } from '../produce-requests.js';
 import {
+  ackRunsOf,
   type Batch,
   type DueBatch,
+  finishBatch,
   type PartitionQueue,
   type PendingRecord,
   type RecordAccumulator,
   recordDone,
   recordFailed,
+  runsDone,
+  runsFailed,
 } from './accumulator.js';
 import type { Idempotence, ProducerIdentity } from './idempotence.js';
 import type { MemoryPool } from './memory-pool.js';
@@ -77,6 +82,13 @@ export interface SenderOptions {
 /** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
 export type SenderCluster = Pick<Cluster, 'leaderOf' | 'brokerConnection' | 'invalidate' | 'distrust'>;
 
+/** A Produce request ready to write: its batches, its body, and the batches it references uncopied. */
+interface PreparedRequest {
+  live: DueBatch[];
+  body: ProduceRequest;
+  refs: ReferencedBytes;
+}
+
 export class Sender {
   private drainScheduled = false;
   private draining = false;
@@ -89,6 +101,10 @@ export class Sender {
   private closing = false;
   /** No more retries (close() finished flushing). */
   private stopped = false;
+  /** Produce requests written and not yet answered (to any broker). */
+  private requestsOut = 0;
+  /** An answer came since the last drain: partly filled batches go now. */
+  private answeredSinceDrain = false;
   /** Bytes of batches in flight by broker id. */
   private readonly brokerBytes = new Map<number, number>();
   /**
@@ -174,7 +190,12 @@ export class Sender {
 
   private async drainOnce(): Promise<void> {
     const urgent = this.flushing > 0 || this.memory.waiting || this.closing;
-    const { due, nextAt } = this.accumulator.takeDue(urgent);
+    // while a request is out, partly filled batches wait for an answer (which drains again), up to
+    // producerAnswerWaitMsMax, gathering records meanwhile: many partitions' few records go out as
+    // fewer, fuller batches, without a timer per partition
+    const hold = this.requestsOut > 0 && !this.answeredSinceDrain ? producerAnswerWaitMsMax : 0;
+    this.answeredSinceDrain = false;
+    const { due, nextAt } = this.accumulator.takeDue(urgent, hold);
     if (Number.isFinite(nextAt)) this.wakeAt(nextAt);
     if (due.length === 0) return;
     const byLeader = new Map<number, DueBatch[]>();
@@ -251,6 +272,10 @@ export class Sender {
         this.idempotence.advance(identity, q, batch.records.length);
         batch.identity = identity;
       }
+      // the records are in the bytes now: only who waits for which offsets is kept
+      batch.runs = ackRunsOf(batch.records);
+      batch.count = batch.records.length;
+      batch.records = [];
     }
     return batch.encoded;
   }
@@ -280,7 +305,7 @@ export class Sender {
         return;
       }
     }
-    const bodies: { live: DueBatch[]; body: ProduceRequest }[] = [];
+    const bodies: PreparedRequest[] = [];
     for (const items of requests) {
       const prepared = this.prepareRequest(items, identity);
       if (prepared) bodies.push(prepared);
@@ -294,28 +319,37 @@ export class Sender {
       return;
     }
     const acks = this.options.acks;
-    for (const { live, body } of bodies) {
+    for (const { live, body, refs } of bodies) {
+      this.requestsOut++;
       conn
         .request(ApiKey.Produce, body, {
           expectResponse: acks !== 0,
           timeoutMs: this.options.timeoutMs + 5_000,
+          refs,
         })
         .then(
-          (res) => this.answered(live, res, conn.address),
+          (res) => {
+            this.requestsOut--;
+            this.answeredSinceDrain = true;
+            this.answered(live, res, conn.address);
+            this.wake();
+          },
           (err: unknown) => {
+            this.requestsOut--;
+            this.answeredSinceDrain = true;
             for (const item of live) this.failed(item.q, item.batch, err);
+            this.wake();
           },
         );
     }
   }
 
   /** A request's body, its batches encoded (a batch that cannot be encoded fails alone); null when none is left. */
-  private prepareRequest(
-    items: DueBatch[],
-    identity: ProducerIdentity | undefined,
-  ): { live: DueBatch[]; body: ProduceRequest } | null {
+  private prepareRequest(items: DueBatch[], identity: ProducerIdentity | undefined): PreparedRequest | null {
     const topics = new Map<string, { partition: number; records: Buffer }[]>();
     const live: DueBatch[] = [];
+    // large batches are written from their own buffers, not copied into the request frame
+    const refs = new ReferencedBytes();
     for (const item of items) {
       let records: Buffer;
       try {
@@ -326,7 +360,7 @@ export class Sender {
       }
       live.push(item);
       const list = topics.get(item.q.topic) ?? [];
-      list.push({ partition: item.q.partition, records });
+      list.push({ partition: item.q.partition, records: refs.ref(records) });
       topics.set(item.q.topic, list);
     }
     if (live.length === 0) return null;
@@ -335,7 +369,7 @@ export class Sender {
       timeoutMs: this.options.timeoutMs,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     };
-    return { live, body };
+    return { live, body, refs };
   }
 
   /** Completes or fails each batch of a request from its partition's own answer (one batch per partition per request). */
@@ -357,36 +391,49 @@ export class Sender {
     const answers = answersByPartition(res.topics);
     for (const item of live) {
       const p = answers.get(topicPartitionKey(item.q.topic, item.q.partition));
-      const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
-      if (!p) {
-        this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
-      } else if (p === ambiguousAnswer) {
-        // the outcome is unknown (the batch may have been appended): never retried, never given an offset
-        this.failed(
-          item.q,
-          item.batch,
-          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
-          false,
-        );
-      } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
-        // sent again as smaller batches
-      } else if (p.errorCode !== 0) {
-        const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
-        if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
-          this.retry(item.q, item.batch, err);
-        } else {
-          this.failed(item.q, item.batch, err);
-        }
-      } else if (!Number.isSafeInteger(p.baseOffset) || p.baseOffset < 0) {
-        this.failed(
-          item.q,
-          item.batch,
-          wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
-          false,
-        );
-      } else {
+      if (
+        p !== undefined &&
+        p !== ambiguousAnswer &&
+        p.errorCode === 0 &&
+        Number.isSafeInteger(p.baseOffset) &&
+        p.baseOffset >= 0
+      ) {
         this.completed(item.q, item.batch, p.baseOffset);
+      } else {
+        this.answeredBadly(item, p);
       }
+    }
+  }
+
+  /** A batch whose answer is an error, missing, ambiguous or an impossible offset. */
+  private answeredBadly(item: DueBatch, p: PartitionAnswer | typeof ambiguousAnswer | undefined): void {
+    const ctx = `produce to ${item.q.topic}-${item.q.partition}`;
+    if (!p) {
+      this.failed(item.q, item.batch, wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'no result for the partition'));
+    } else if (p === ambiguousAnswer) {
+      // the outcome is unknown (the batch may have been appended): never retried, never given an offset
+      this.failed(
+        item.q,
+        item.batch,
+        wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, 'the broker answered the partition twice'),
+        false,
+      );
+    } else if (p.errorCode === WireError.MESSAGE_TOO_LARGE && this.splitTooLarge(item.q, item.batch)) {
+      // sent again as smaller batches
+    } else if (p.errorCode !== 0) {
+      const err = wireError(p.errorCode, ctx, p.errorMessage ?? undefined);
+      if (p.errorCode === WireError.OUT_OF_ORDER_SEQUENCE_NUMBER && this.behindPending(item.q, item.batch)) {
+        this.retry(item.q, item.batch, err);
+      } else {
+        this.failed(item.q, item.batch, err);
+      }
+    } else {
+      this.failed(
+        item.q,
+        item.batch,
+        wireError(WireError.UNKNOWN_SERVER_ERROR, ctx, `the broker returned base offset ${String(p.baseOffset)}`),
+        false,
+      );
     }
   }
 
@@ -416,15 +463,16 @@ export class Sender {
   private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
     this.landed(batch);
     this.accumulator.settled(q, batch);
-    let bytes = 0;
-    const records = batch.records;
-    for (let i = 0; i < records.length; i++) {
-      const r = records[i] as PendingRecord;
-      bytes += r.bytes;
-      recordDone(r, baseOffset < 0 ? -1 : baseOffset + i);
+    if (batch.runs) {
+      runsDone(batch.runs, baseOffset);
+    } else {
+      const records = batch.records;
+      for (let i = 0; i < records.length; i++)
+        recordDone(records[i] as PendingRecord, baseOffset < 0 ? -1 : baseOffset + i);
     }
-    this.memory.release(bytes);
-    batch.finish();
+    // a batch's bytes are its header's plus its records' (as taken from the buffer memory)
+    this.memory.release(batch.bytes - batchHeaderBytes);
+    finishBatch(batch);
     this.wake();
   }
 
@@ -462,13 +510,10 @@ export class Sender {
         : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
     // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
     if (batch.identity !== null) this.idempotence?.retire(batch.identity);
-    let bytes = 0;
-    for (const r of batch.records) {
-      bytes += r.bytes;
-      recordFailed(r, error);
-    }
-    this.memory.release(bytes);
-    batch.finish();
+    if (batch.runs) runsFailed(batch.runs, error);
+    else for (const r of batch.records) recordFailed(r, error);
+    this.memory.release(batch.bytes - batchHeaderBytes);
+    finishBatch(batch);
     this.wake();
   }
 }

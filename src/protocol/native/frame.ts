@@ -86,11 +86,26 @@ export class ReferencedBytes {
  * `refs.ref` handed out, each exactly once, in packing order.
  */
 export function encodeResponseChunks(correlationId: number, body: unknown, refs: ReferencedBytes): Buffer[] {
-  const frame = packr.pack([correlationId, body], RESERVE_START_SPACE | frameHeaderBytes);
+  return framedChunks([correlationId, body], refs);
+}
+
+/**
+ * A request frame as chunks, as encodeResponseChunks: a producer's record
+ * batches go out uncopied (their bytes on the wire are what encodeRequest
+ * would have written).
+ */
+export function encodeRequestChunks(header: RequestHeader, body: unknown, refs: ReferencedBytes): Buffer[] {
+  return framedChunks([header.apiKey, header.apiVersion, header.correlationId, header.clientId, body], refs);
+}
+
+function framedChunks(value: unknown, refs: ReferencedBytes): Buffer[] {
+  const frame = packr.pack(value, RESERVE_START_SPACE | frameHeaderBytes);
   const chunks: Buffer[] = [];
   let payloadBytes = frame.length - frameHeaderBytes;
   let from = 0;
-  refs.buffers.forEach((bytes, i) => {
+  const buffers = refs.buffers;
+  for (let i = 0; i < buffers.length; i++) {
+    const bytes = buffers[i] as Buffer;
     const at = frame.indexOf(sentinelNonce, from);
     const head = at - 2;
     if (
@@ -99,7 +114,7 @@ export function encodeResponseChunks(correlationId: number, body: unknown, refs:
       frame[head + 1] !== sentinelBytes ||
       frame.readUInt32BE(at + sentinelNonce.length) !== i
     ) {
-      throw new Error(`referenced buffer ${i} of ${refs.buffers.length} is not where the envelope packed it`);
+      throw new Error(`referenced buffer ${i} of ${buffers.length} is not where the envelope packed it`);
     }
     // the head overwrites the sentinel's start: the bytes before it and the head are one chunk
     let headBytes: number;
@@ -115,7 +130,7 @@ export function encodeResponseChunks(correlationId: number, body: unknown, refs:
     chunks.push(frame.subarray(from, head + headBytes), bytes);
     payloadBytes += headBytes + bytes.length - (2 + sentinelBytes);
     from = at + sentinelBytes;
-  });
+  }
   if (from < frame.length) chunks.push(frame.subarray(from));
   frame.writeInt32BE(payloadBytes, 0);
   return chunks;

@@ -7,9 +7,11 @@
 import { describe, expect, it } from 'vitest';
 import { StickyPartitioner } from '../../../src/client/partitioner.js';
 import {
+  ackRunsOf,
   type PendingRecord,
   RecordAccumulator,
   recordBytes,
+  runsDone,
   type SendCall,
 } from '../../../src/client/producer/accumulator.js';
 import { MemoryPool } from '../../../src/client/producer/memory-pool.js';
@@ -111,6 +113,46 @@ describe('RecordAccumulator', () => {
     expect(due[0]!.batch.records.length).toBe(3);
     for (const r of records(1, 10)) acc.append('t', 0, 1, r);
     expect(acc.takeDue(true).due.length).toBe(1);
+  });
+
+  it('holds open batches of every partition for holdMs (the sender awaits an answer), then lets them go', () => {
+    const clock = { now: 1000 };
+    const acc = make(1 << 20, 0, 5, clock);
+    for (let p = 0; p < 3; p++) for (const r of records(2, 10)) acc.append('t', p, 3, r);
+    const held = acc.takeDue(false, 20);
+    expect(held.due.length).toBe(0);
+    expect(held.nextAt).toBe(1020);
+    // records arriving meanwhile join the same batches
+    for (let p = 0; p < 3; p++) for (const r of records(1, 10)) acc.append('t', p, 3, r);
+    // an answer came (holdMs 0): every partition's batch goes, one each, with all its records
+    const { due } = acc.takeDue(false, 0);
+    expect(due.map((d) => d.batch.records.length)).toEqual([3, 3, 3]);
+  });
+
+  it("an encoded batch keeps runs of consecutive records of one call; a record's offset is the base offset plus its place", () => {
+    const results: number[][] = [];
+    const calls = [0, 1].map((): SendCall => {
+      const offsets: number[] = [];
+      results.push(offsets);
+      return { offsets, remaining: 3, error: null, resolve: () => undefined, reject: () => undefined };
+    });
+    const rs = [0, 1, 2, 0, 1, 2].map((i, k) => ({
+      key: null,
+      value: Buffer.from(`v${k}`),
+      timestamp: 5,
+      bytes: 10,
+      call: calls[k < 3 ? 0 : 1]!,
+      index: i,
+      partition: undefined,
+    }));
+    const runs = ackRunsOf(rs);
+    expect(runs.counts).toEqual([3, 3]);
+    runsDone(runs, 100);
+    expect(results).toEqual([
+      [100, 101, 102],
+      [103, 104, 105],
+    ]);
+    expect(calls.map((c) => c.remaining)).toEqual([0, 0]);
   });
 
   it('puts a retried batch back before later batches, and holds the partition until its backoff ends', () => {

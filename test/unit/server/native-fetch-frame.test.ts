@@ -9,6 +9,7 @@ import { ApiKey } from '../../../src/protocol/native/api-keys.js';
 import {
   decodeResponse,
   encodeRequest,
+  encodeRequestChunks,
   encodeResponse,
   encodeResponseChunks,
   ReferencedBytes,
@@ -90,6 +91,33 @@ describe('native fetch frame', () => {
       const frame = Buffer.concat(codec.encode(fetchRequest(codec), response, 250) ?? []);
       expect(frame.equals(encodeResponse(77, { ...response, throttleTimeMs: 250 }))).toBe(true);
     }
+  });
+
+  it('a produce request with large batches referenced is byte for byte the packed request', () => {
+    const batches = [bytes(100, 1), bytes(referencedBytesMin, 2), bytes(70_000, 3), bytes(referencedBytesMin - 1, 4)];
+    const header = { apiKey: ApiKey.Produce, apiVersion: 0, correlationId: 9, clientId: 'c' };
+    const body = (records: (b: Buffer) => Buffer) => ({
+      acks: 1,
+      timeoutMs: 30_000,
+      topics: [{ name: 't', partitions: batches.map((b, partition) => ({ partition, records: records(b) })) }],
+    });
+    const refs = new ReferencedBytes();
+    const chunks = encodeRequestChunks(
+      header,
+      body((b) => refs.ref(b)),
+      refs,
+    );
+    expect(refs.buffers.length).toBe(2);
+    // the referenced batches are the chunks themselves, not copies
+    expect(chunks.filter((c) => batches.includes(c)).length).toBe(2);
+    expect(
+      Buffer.concat(chunks).equals(
+        encodeRequest(
+          header,
+          body((b) => b),
+        ),
+      ),
+    ).toBe(true);
   });
 
   it('refuses to send a frame whose sentinel was not packed where it was handed out', () => {
