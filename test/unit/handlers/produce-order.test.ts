@@ -8,6 +8,7 @@
  * epoch) pass on that code too; the slow-completion tests fail on it.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { HandlerContext } from '../../../src/handlers/context.js';
 import { produceHandler } from '../../../src/handlers/produce.js';
 import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
@@ -22,38 +23,43 @@ afterEach(async () => {
 
 const client = testClient;
 
+/** A produce request naming partitions 0 and 1 of 't', one record each, keyed `${tag}-p<partition>`. */
+function request(tag: string, acks: 0 | 1 | -1) {
+  return {
+    acks,
+    timeoutMs: 5_000,
+    topics: [
+      {
+        name: 't',
+        partitions: [0, 1].map((partition) => ({ partition, records: testBatch(`${tag}-p${partition}`, 1, 1_000) })),
+      },
+    ],
+  };
+}
+
+/**
+ * Dispatches requests 'first' and 'second' at once, as the connection does with pipelined
+ * frames, and expects both partitions to hold first's record, then second's.
+ */
+async function expectInOrder(replicas: ReplicaManager, ctx: HandlerContext, acks: 0 | 1 | -1): Promise<void> {
+  await Promise.all([
+    produceHandler.handle(request('first', acks), ctx, client),
+    produceHandler.handle(request('second', acks), ctx, client),
+  ]);
+  for (const partition of [0, 1]) {
+    const read = await replicas.leaderReplica('t', partition).log.read(0, 1 << 20);
+    const keys = decodeRecords(read.records).map((r) => r.key?.toString().split('-')[0]);
+    expect(keys, `partition ${partition}`).toEqual(['first', 'second']);
+  }
+}
+
 describe('produce handler: order across pipelined requests', () => {
   for (const acks of [0, 1, -1] as const) {
     it(`acks ${acks}: two requests of one connection, each naming partitions 0 and 1 of a fresh topic, land in order on both`, async () => {
       const logs = await fx.open(fx.dir());
       const coordinator = new MemoryCoordinator({ partitions: 2 });
       const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
-      const request = (tag: string) => ({
-        acks,
-        timeoutMs: 5_000,
-        topics: [
-          {
-            name: 't',
-            partitions: [
-              { partition: 0, records: testBatch(`${tag}-p0`, 1, 1_000) },
-              { partition: 1, records: testBatch(`${tag}-p1`, 1, 1_000) },
-            ],
-          },
-        ],
-      });
-      // both dispatched at once, as the connection does with pipelined frames
-      await Promise.all([
-        produceHandler.handle(request('first'), ctx, client),
-        produceHandler.handle(request('second'), ctx, client),
-      ]);
-      for (const partition of [0, 1]) {
-        const read = await replicas.leaderReplica('t', partition).log.read(0, 1 << 20);
-        const keys = decodeRecords(read.records).map((r) => r.key?.toString());
-        expect(
-          keys.map((k) => k?.split('-')[0]),
-          `partition ${partition}`,
-        ).toEqual(['first', 'second']);
-      }
+      await expectInOrder(replicas, ctx, acks);
     });
   }
 
@@ -71,28 +77,7 @@ describe('produce handler: order across pipelined requests', () => {
         if (calls++ === 0) await new Promise((r) => setTimeout(r, 50));
         return result;
       };
-      const request = (tag: string) => ({
-        acks,
-        timeoutMs: 5_000,
-        topics: [
-          {
-            name: 't',
-            partitions: [
-              { partition: 0, records: testBatch(`${tag}-p0`, 1, 1_000) },
-              { partition: 1, records: testBatch(`${tag}-p1`, 1, 1_000) },
-            ],
-          },
-        ],
-      });
-      await Promise.all([
-        produceHandler.handle(request('first'), ctx, client),
-        produceHandler.handle(request('second'), ctx, client),
-      ]);
-      for (const partition of [0, 1]) {
-        const read = await replicas.leaderReplica('t', partition).log.read(0, 1 << 20);
-        const keys = decodeRecords(read.records).map((r) => r.key?.toString().split('-')[0]);
-        expect(keys, `partition ${partition}`).toEqual(['first', 'second']);
-      }
+      await expectInOrder(replicas, ctx, acks);
     });
   }
 });
