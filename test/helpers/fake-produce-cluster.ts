@@ -55,6 +55,8 @@ export interface FakeProduceCluster {
   requests: number[];
   initProducerIds: number;
   fault: (b: ArrivedBatch) => Fault;
+  /** Called per Metadata request: 'break' closes its connection unanswered (the request was written). */
+  metadataFault: () => 'break' | undefined;
   /** A fresh client Cluster on the fake brokers (closed by close()). */
   cluster(options?: { retries?: number; retryBackoffMs?: number; maxInFlight?: number }): Cluster;
   /** Answers every held batch now (appending it). */
@@ -100,6 +102,10 @@ export async function fakeProduceCluster(topics: Record<string, number>, brokerC
   const handler = async (node: number, apiKey: number, body: AnyBody, socket: net.Socket): Promise<unknown> => {
     switch (apiKey) {
       case ApiKey.Metadata:
+        if (fake.metadataFault() === 'break') {
+          socket.destroy();
+          return undefined;
+        }
         return {
           errorCode: 0,
           controllerId: 0,
@@ -174,6 +180,7 @@ export async function fakeProduceCluster(topics: Record<string, number>, brokerC
     initProducerIds: 0,
     arrivedCount: new Map(),
     fault: () => undefined,
+    metadataFault: () => undefined,
     cluster(options = {}) {
       const c = new Cluster({
         brokers: parseBrokers(brokers.map((b) => `127.0.0.1:${b.port}`).join(',')),

@@ -212,7 +212,7 @@ export class Sender {
         leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
       } catch (err) {
         held.add(item.q);
-        this.failed(item.q, item.batch, err);
+        this.failedUnsent(item.q, item.batch, err);
         continue;
       }
       const list = byLeader.get(leader) ?? [];
@@ -301,7 +301,7 @@ export class Sender {
       try {
         identity = await this.idempotence.acquire();
       } catch (err) {
-        for (const items of requests) for (const item of items) this.failed(item.q, item.batch, err);
+        for (const items of requests) for (const item of items) this.failedUnsent(item.q, item.batch, err);
         return;
       }
     }
@@ -315,7 +315,7 @@ export class Sender {
     try {
       conn = await this.cluster.brokerConnection(leader);
     } catch (err) {
-      for (const { live } of bodies) for (const item of live) this.failed(item.q, item.batch, err);
+      for (const { live } of bodies) for (const item of live) this.failedUnsent(item.q, item.batch, err);
       return;
     }
     const acks = this.options.acks;
@@ -482,6 +482,19 @@ export class Sender {
     // unless the batch carries sequence numbers (idempotence), which let the broker recognise it
     const safe = isRetriableError(err) && (!wasSent(err) || batch.identity !== null);
     if (retry && safe) this.retry(q, batch, err);
+    else this.failedForGood(q, batch, err);
+  }
+
+  /**
+   * A batch failed before its Produce request was written (its leader's metadata, its producer
+   * id or its connection could not be had): a retriable error is retried even when the failed
+   * request (a Metadata or InitProducerId written to a connection that then broke) had been
+   * sent, since nothing of the batch's own was. Such errors used to fail a non-idempotent or
+   * not yet stamped batch for good ("Metadata request failed: ... ECONNRESET" while a broker
+   * restarted).
+   */
+  private failedUnsent(q: PartitionQueue, batch: Batch, err: unknown): void {
+    if (isRetriableError(err)) this.retry(q, batch, err);
     else this.failedForGood(q, batch, err);
   }
 

@@ -199,6 +199,19 @@ describe('Producer against a fake cluster', () => {
     expect(fake.arrived[0]!.values).toEqual(['v0', 'v1']);
   });
 
+  it('a Metadata request whose connection breaks after it was written delays a batch, and fails none', async () => {
+    const { fake, producer } = await setup({ acks: 1 }, { t: 1 }, 2);
+    await producer.send({ topic: 't', messages: msgs(0, 1) });
+    // the leader moves; the refresh that follows meets a broken connection once (a broker restarting)
+    fake.leaders.set('t-0', 1);
+    let breaks = 0;
+    fake.metadataFault = () => (breaks++ === 0 ? 'break' : undefined);
+    const res = await producer.send({ topic: 't', messages: msgs(1, 2) });
+    expect(breaks).toBeGreaterThan(1);
+    expect(res.map((r) => r.offset)).toEqual([1, 2]);
+    expect(fake.logs.get('t-0')).toEqual(['v0', 'v1', 'v2']);
+  });
+
   it('follows a leader move: NOT_LEADER_OR_FOLLOWER, metadata refresh, resend to the new leader', async () => {
     const { fake, producer } = await setup({ acks: 1 }, { t: 1 }, 2);
     await producer.send({ topic: 't', messages: msgs(0, 1) });
