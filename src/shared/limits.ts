@@ -306,6 +306,13 @@ export const zookeeperRegistrationWaitMarginMs = 5_000;
 export const zookeeperRegistrationPollMs = 500;
 /** Consecutive empty socket reads before the native ZooKeeper client gives a session up (its default is 10). */
 export const zookeeperEmptyReadsMax = 1000;
+/**
+ * ZooKeeper requests one pass over many partitions (the controller's reconcile, a broker's reload of a
+ * topic's partition states) keeps in flight at once: pipelined on the one session instead of one round
+ * trip after another (10,000 partitions at RF 3 took minutes), and bounded so a pass never queues
+ * thousands of requests (and their callbacks) at once.
+ */
+export const zookeeperRequestsInFlightMax = 64;
 
 // ---- idempotent producer ----
 

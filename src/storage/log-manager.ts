@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { inParallel } from '../shared/in-parallel.js';
 import {
   logOpensConcurrentMax,
   logStartConcurrency,
@@ -602,27 +603,4 @@ export class LogManager {
       await Promise.all(logs.map((log, i) => log.durableTo(ends[i] as number).catch(() => undefined)));
     }
   }
-}
-
-/**
- * `work` over every item with at most `limit` running at once; the results in the items' order.
- * The first failure is thrown once every started item has settled (nothing is left running).
- */
-async function inParallel<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failure: { err: unknown } | undefined;
-  const worker = async (): Promise<void> => {
-    while (next < items.length && !failure) {
-      const i = next++;
-      try {
-        results[i] = await work(items[i] as T);
-      } catch (err) {
-        failure ??= { err };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failure) throw failure.err;
-  return results;
 }

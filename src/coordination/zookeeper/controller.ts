@@ -55,7 +55,12 @@
  */
 import { assert, crashOnBug } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { configChangeNotificationsKept, reassignmentCheckIntervalMs } from '../../shared/limits.js';
+import { inParallel } from '../../shared/in-parallel.js';
+import {
+  configChangeNotificationsKept,
+  reassignmentCheckIntervalMs,
+  zookeeperRequestsInFlightMax,
+} from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { BrokerProber, BrokerProberFactory, ProbedBroker, ProbeVerdict } from '../coordinator.js';
 import { fenceNonReplicas, isReassigning, Reassignments } from './reassignment.js';
@@ -666,7 +671,8 @@ export class Controller {
         else {
           // a config change may have enabled unclean leader election for a topic with an offline partition
           if (path === configChangesPath) await this.purgeConfigChanges();
-          await this.reconcile();
+          // a topic created (or deleted) changes no other topic's partitions: only new topics are looked at
+          await this.reconcile(path === brokerTopicsPath ? 'new' : 'all');
           if (path === brokerIdsPath) await this.reassignments.checkAll();
         }
       });
@@ -700,7 +706,7 @@ export class Controller {
       this.watchedTopics.delete(topic);
       if (type === ZkEvent.Session || !this.active) return;
       void this.enqueue(async () => {
-        if (this.active) await this.reconcile();
+        if (this.active) await this.reconcile(topic);
       });
     });
   }
@@ -757,16 +763,38 @@ export class Controller {
     return new Set((await this.zk.children(controlledShutdownPath)).map(Number).filter(Number.isSafeInteger));
   }
 
-  /** Brings every partition's state in line with the live brokers (see the file comment). */
-  private async reconcile(): Promise<void> {
+  /**
+   * Topics whose every partition a reconcile of this controller has looked at, with the creation zxid
+   * of the topic znode it saw (a topic deleted and created again under the same name is new).
+   */
+  private readonly reconciledTopics = new Map<string, number>();
+
+  /**
+   * Brings partition states in line with the live brokers (see the file comment): of every topic
+   * ('all': a broker came, went or is shutting down, a handover or a config changed), of the topics
+   * no reconcile has finished yet ('new': topics were created, which changes no other topic), or of
+   * one topic (its znode changed: partitions added, a reassignment step). The partitions of a topic
+   * are reconciled zookeeperRequestsInFlightMax at a time: each is independent, and one awaited round
+   * trip after another made creating 10,000 partitions take minutes.
+   */
+  private async reconcile(scope: 'all' | 'new' | string = 'all'): Promise<void> {
     const live = await this.liveBrokers();
     const shuttingDown = await this.shuttingDownBrokers();
     const handovers = await this.leaderHandovers();
     const deleting = new Set(await this.zk.children(deleteTopicsPath));
-    for (const topic of await this.zk.children(brokerTopicsPath)) {
+    const topics = scope === 'all' || scope === 'new' ? await this.zk.children(brokerTopicsPath) : [scope];
+    if (scope === 'all') this.reconciledTopics.clear();
+    if (scope === 'new') {
+      // topics gone since (deleted) leave the map: it never holds more than the topics there are
+      const present = new Set(topics);
+      for (const topic of [...this.reconciledTopics.keys()])
+        if (!present.has(topic)) this.reconciledTopics.delete(topic);
+    }
+    for (const topic of topics) {
       if (!this.active || deleting.has(topic)) continue;
       const assignmentNode = await this.zk.get(topicPath(topic));
       if (!assignmentNode) continue;
+      if (scope === 'new' && this.reconciledTopics.get(topic) === assignmentNode.createdZxid) continue;
       let assignment = parseAssignment(topicPath(topic), assignmentNode.data);
       // issue 16 hook (topic-znode.ts): a topic from before topic ids gets one; partitions added
       // to the znode (CreatePartitions) are reconciled when its data watch fires
@@ -783,7 +811,7 @@ export class Controller {
         : undefined;
       const unclean =
         configured === undefined ? this.options.uncleanLeaderElectionEnable : configured.toLowerCase() === 'true';
-      for (const [key, replicas] of Object.entries(assignment.partitions)) {
+      await inParallel(Object.entries(assignment.partitions), zookeeperRequestsInFlightMax, async ([key, replicas]) => {
         const partition = Number(key);
         const handover = handovers.get(topicPartitionKey(topic, partition));
         const away = handover ? new Set([...shuttingDown, ...handover.keys()]) : shuttingDown;
@@ -791,7 +819,8 @@ export class Controller {
         // a handover is asked for once: done (or impossible, with no other in-sync replica) it goes;
         // a leader still holding corrupt records asks again at its scrubber's next pass
         for (const request of handover?.values() ?? []) await this.zk.delete(request).catch(() => undefined);
-      }
+      });
+      if (this.active) this.reconciledTopics.set(topic, assignmentNode.createdZxid);
     }
   }
 
@@ -831,7 +860,7 @@ export class Controller {
           initial.isr.every((id) => replicas.includes(id)),
           `${topic}-${partition}: initial ISR ${isr.join()} outside replicas ${replicas.join()}`,
         );
-        await this.zk.ensurePath(partitionPath(topic, partition));
+        await this.zk.ensureNode(partitionPath(topic, partition));
         try {
           await this.zk.create(path, JSON.stringify(initial), 'persistent');
           return;

@@ -180,6 +180,20 @@ export class ZkClient extends EventEmitter<{ closed: []; connected: []; disconne
     }
   }
 
+  /**
+   * Creates the empty persistent node unless it exists; its parents only when missing (one request
+   * when the parent is there, where ensurePath walks the whole path).
+   */
+  async ensureNode(path: string): Promise<void> {
+    try {
+      await this.create(path, '', 'persistent');
+    } catch (err) {
+      if (isZkError(err, ZkCode.NodeExists)) return;
+      if (!isZkError(err, ZkCode.NoNode)) throw err;
+      await this.ensurePath(path);
+    }
+  }
+
   /** The node's data and version, or undefined when it does not exist. */
   async get(path: string): Promise<ZkNodeData | undefined> {
     try {

@@ -34,9 +34,11 @@ import {
 } from '../../security/acl.js';
 import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
+import { inParallel } from '../../shared/in-parallel.js';
 import {
   aclBindingsMax,
   zookeeperConnectTimeoutMsDefault,
+  zookeeperRequestsInFlightMax,
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
 } from '../../shared/limits.js';
@@ -67,7 +69,7 @@ import { ZkLegacyConsoleUsers } from './legacy-console-users-znode.js';
 import { addPartitions } from './partition-growth.js';
 import { newTopicZnode, topicIdOf } from './topic-znode.js';
 import { WatchedRefreshes } from './watched-refreshes.js';
-import { isZkError, ZkClient, ZkCode } from './zk-client.js';
+import { isZkError, ZkClient, ZkCode, ZkEvent, type ZkNodeData } from './zk-client.js';
 import { ZkClientQuotaStore } from './zk-client-quota-store.js';
 import {
   brokerIdsPath,
@@ -166,6 +168,12 @@ export class ZooKeeperCoordinator implements Coordinator {
     (err) => this.reportError(err),
     () => this.closed,
   );
+  /**
+   * Partition states whose watch fired and that no refresh has read since (topic → partitions): the
+   * first refresh queued reads them all at once (readStates), the others find nothing left. Bounded
+   * by the partitions there are.
+   */
+  private readonly firedStates = new Map<string, Set<number>>();
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
   private closed = false;
@@ -763,28 +771,58 @@ export class ZooKeeperCoordinator implements Coordinator {
         }
       }
     }
-    for (let p = 0; p < assignment.length; p++) await this.refreshPartition(name, p);
+    await this.refreshStates(name, [...assignment.keys()]);
   }
 
-  private async refreshPartition(topic: string, partition: number): Promise<void> {
+  private refreshPartition(topic: string, partition: number): Promise<void> {
+    return this.refreshStates(topic, [partition]);
+  }
+
+  /** The fired partition state watches of every topic, read in one pass (see firedStates). */
+  private async refreshFiredStates(): Promise<void> {
+    for (const [topic, partitions] of [...this.firedStates]) {
+      this.firedStates.delete(topic);
+      await this.refreshStates(topic, [...partitions]);
+    }
+  }
+
+  /**
+   * Reads the state znodes of `partitions` of a cached topic, each with its watch armed,
+   * zookeeperRequestsInFlightMax requests at a time, and applies them. The states' replicas come
+   * from the cached assignment, so both must be of one life of the topic: the topic znode is looked
+   * at after the states, once for the lot; when it is still the cached one, the states (its
+   * children) were written under it; otherwise the topic was deleted, or deleted and created again,
+   * and the topic's own refresh reports that (and reads its states again if it is new).
+   */
+  private async refreshStates(topic: string, partitions: number[]): Promise<void> {
     const zk = this.client();
     const cached = this.topicMap.get(topic);
     if (!cached) return;
-    const path = partitionStatePath(topic, partition);
-    await this.arm(
-      `node:${path}`,
-      (cb) => zk.watchNode(path, cb),
-      () => this.refreshPartition(topic, partition),
-    );
-    const node = await zk.get(path);
-    // The state's replicas come from the cached assignment, so both must be of one life of the topic.
-    // The topic znode is looked at after the state: when it is still the cached one, the state (a
-    // child of it) was written under it; otherwise the topic was deleted, or deleted and created
-    // again, and the topic's own refresh reports that (and reads this state again if it is new).
+    const nodes = await inParallel(partitions, zookeeperRequestsInFlightMax, async (partition) => {
+      const path = partitionStatePath(topic, partition);
+      await this.arm(
+        `node:${path}`,
+        (cb) =>
+          zk.watchNode(path, (type) => {
+            if (type !== ZkEvent.Session) {
+              const fired = this.firedStates.get(topic) ?? new Set<number>();
+              this.firedStates.set(topic, fired.add(partition));
+            }
+            cb(type);
+          }),
+        () => this.refreshFiredStates(),
+      );
+      return zk.get(path);
+    });
     if ((await zk.stat(topicPath(topic)))?.createdZxid !== cached.createdZxid) {
       await this.refreshTopic(topic);
       return;
     }
+    for (const [i, partition] of partitions.entries()) this.applyState(topic, partition, cached, nodes[i]);
+  }
+
+  private applyState(topic: string, partition: number, cached: CachedTopic, node: ZkNodeData | undefined): void {
+    const path = partitionStatePath(topic, partition);
     const key = topicPartitionKey(topic, partition);
     const previous = this.states.get(key);
     if (!node) {
