@@ -148,7 +148,7 @@ export class PartitionReplica {
     this.isr = [...isr];
     this.isrProposed = [];
     this.followers.clear();
-    this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
+    this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
   }
 
   /**
@@ -186,7 +186,7 @@ export class PartitionReplica {
     this.leaderId = -1;
     this.isrProposed = [];
     this.followers.clear();
-    this.failWaiters(new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
+    this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
   }
 
   get name(): string {
@@ -408,7 +408,10 @@ export class PartitionReplica {
     this.waiters = still;
   }
 
-  private failWaiters(err: Error): void {
+  /** `error` is made only when someone waits: a new Error's stack costs, and a new follower has no waiters. */
+  private failWaiters(error: () => Error): void {
+    if (this.waiters.length === 0 && this.lowWatermarkWaiters.length === 0) return;
+    const err = error();
     for (const w of this.waiters) {
       clearTimeout(w.timer);
       w.reject(err);

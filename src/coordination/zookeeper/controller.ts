@@ -792,9 +792,17 @@ export class Controller {
     }
     for (const topic of topics) {
       if (!this.active || deleting.has(topic)) continue;
+      // a stat (no data) tells a reconciled topic: a creation then costs one small read per topic
+      const reconciled = this.reconciledTopics.get(topic);
+      if (
+        scope === 'new' &&
+        reconciled !== undefined &&
+        (await this.zk.stat(topicPath(topic)))?.createdZxid === reconciled
+      ) {
+        continue;
+      }
       const assignmentNode = await this.zk.get(topicPath(topic));
       if (!assignmentNode) continue;
-      if (scope === 'new' && this.reconciledTopics.get(topic) === assignmentNode.createdZxid) continue;
       let assignment = parseAssignment(topicPath(topic), assignmentNode.data);
       // issue 16 hook (topic-znode.ts): a topic from before topic ids gets one; partitions added
       // to the znode (CreatePartitions) are reconciled when its data watch fires

@@ -800,19 +800,22 @@ export class ZooKeeperCoordinator implements Coordinator {
     if (!cached) return;
     const nodes = await inParallel(partitions, zookeeperRequestsInFlightMax, async (partition) => {
       const path = partitionStatePath(topic, partition);
+      let exists: boolean | undefined;
       await this.arm(
         `node:${path}`,
-        (cb) =>
-          zk.watchNode(path, (type) => {
+        async (cb) => {
+          exists = await zk.watchNode(path, (type) => {
             if (type !== ZkEvent.Session) {
               const fired = this.firedStates.get(topic) ?? new Set<number>();
               this.firedStates.set(topic, fired.add(partition));
             }
             cb(type);
-          }),
+          });
+        },
         () => this.refreshFiredStates(),
       );
-      return zk.get(path);
+      // not there when the watch was armed: nothing to read (a new topic's states), the watch tells of its creation
+      return exists === false ? undefined : zk.get(path);
     });
     if ((await zk.stat(topicPath(topic)))?.createdZxid !== cached.createdZxid) {
       await this.refreshTopic(topic);
