@@ -29,10 +29,11 @@ const sampleSeconds = envInt('BENCH_IDLE_SECONDS', 30);
 const settleSeconds = envInt('BENCH_IDLE_SETTLE_SECONDS', 5);
 const only = process.env.BENCH_IDLE_ONLY;
 /**
- * Topics are made of at most this many partitions: a cluster's controller answers a creation of
- * 1,000 partitions at RF 3 with REQUEST_TIMED_OUT on a busy 2-core machine (it goes on creating them).
+ * Topics are made of at most this many partitions (BENCH_IDLE_TOPIC_PARTITIONS, default 100): a
+ * cluster's controller used to answer a creation of 1,000 partitions at RF 3 with REQUEST_TIMED_OUT
+ * on a busy 2-core machine (it goes on creating them; waitForWholeIsrs waits for it).
  */
-const partitionsPerTopic = 100;
+const partitionsPerTopic = envInt('BENCH_IDLE_TOPIC_PARTITIONS', 100);
 const waitMs = 300_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
