@@ -313,6 +313,8 @@ export const zookeeperEmptyReadsMax = 1000;
  * thousands of requests (and their callbacks) at once.
  */
 export const zookeeperRequestsInFlightMax = 64;
+/** After a failed read of partition states (the connection dropped under it), when a broker reads them again. */
+export const zookeeperRefreshRetryMs = 1000;
 
 // ---- idempotent producer ----
 

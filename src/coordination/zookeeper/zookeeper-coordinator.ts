@@ -38,6 +38,7 @@ import { inParallel } from '../../shared/in-parallel.js';
 import {
   aclBindingsMax,
   zookeeperConnectTimeoutMsDefault,
+  zookeeperRefreshRetryMs,
   zookeeperRequestsInFlightMax,
   zookeeperSessionTimeoutMsDefault,
   zookeeperTopicChangeWaitMs,
@@ -174,6 +175,8 @@ export class ZooKeeperCoordinator implements Coordinator {
    * by the partitions there are.
    */
   private readonly firedStates = new Map<string, Set<number>>();
+  /** A read of partition states failed: they wait in firedStates for this retry (see refreshStates). */
+  private statesRetry: NodeJS.Timeout | undefined;
   /** The cluster id read (or created) at the first start; the same for the coordinator's life. */
   private id: string | undefined;
   private closed = false;
@@ -401,6 +404,8 @@ export class ZooKeeperCoordinator implements Coordinator {
     for (const [name, cached] of this.topicMap) this.beforeSessionLoss.set(name, cached.createdZxid);
     this.topicMap.clear();
     this.states.clear();
+    // the new session reads every state again
+    this.firedStates.clear();
     await this.open();
   }
 
@@ -795,6 +800,23 @@ export class ZooKeeperCoordinator implements Coordinator {
    * and the topic's own refresh reports that (and reads its states again if it is new).
    */
   private async refreshStates(topic: string, partitions: number[]): Promise<void> {
+    try {
+      await this.readStates(topic, partitions);
+    } catch (err) {
+      // a request lost with the connection (the session lives on): read again in a while rather than
+      // leave these partitions unknown here until their next change
+      const fired = this.firedStates.get(topic) ?? new Set<number>();
+      for (const partition of partitions) fired.add(partition);
+      this.firedStates.set(topic, fired);
+      this.statesRetry ??= setTimeout(() => {
+        this.statesRetry = undefined;
+        if (!this.closed) void this.enqueueRefresh(() => this.refreshFiredStates());
+      }, zookeeperRefreshRetryMs).unref();
+      throw err;
+    }
+  }
+
+  private async readStates(topic: string, partitions: number[]): Promise<void> {
     const zk = this.client();
     const cached = this.topicMap.get(topic);
     if (!cached) return;
