@@ -140,7 +140,8 @@ export class PartitionLog {
     preloaded?: PreloadedLog;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
-    fs.mkdirSync(opts.dir, { recursive: true });
+    // a preloaded log's directory was just listed (a start): no mkdir per partition
+    if (!opts.preloaded) fs.mkdirSync(opts.dir, { recursive: true });
     const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
     const files = opts.files ?? defaultFileCache;
     const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files }, opts.preloaded);
