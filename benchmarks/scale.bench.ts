@@ -15,11 +15,19 @@
  *   signal until the new process logs "broker listening", and the broker's own startMs;
  * - read back: every partition read from offset 0 after the kill -9 restart, every record counted.
  *
+ * The broker runs as `npm start` runs it: the compiled build (`node dist/cli/main.js`, built here
+ * first with `npm run build`); BENCH_SCALE_RUNTIME=tsx runs src under tsx instead, and
+ * BENCH_SCALE_BUILD=0 skips the build (dist/ as it is). Each restart is split into: stop (signal to
+ * exit), load (exit to the new `Broker` constructed: exec, node and module loading, config), logs
+ * (to "kafka listening": the logs opened and both listeners bound), rest (to "broker listening":
+ * coordinator, replicas, HTTP), from the broker's log lines' times.
+ *
  * The client runs in this process on the same 2 cores. BENCH_SCALE_NOFILE changes the limit.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { Sluice } from '../src/client/sluice.js';
-import { BrokerProcess } from '../test/helpers/broker-process.js';
+import { BrokerProcess, repoRoot } from '../test/helpers/broker-process.js';
 import { cpuSeconds, envInt, rssBytes } from './lib/procs.js';
 import { fmtFixed, median, renderTable } from './lib/stats.js';
 
@@ -33,6 +41,8 @@ const settleSeconds = 5;
 const recordsPerPartition = envInt('BENCH_SCALE_RECORDS_PER_PARTITION', 10);
 const nofile = envInt('BENCH_SCALE_NOFILE', 4096);
 const valueBytes = 100;
+const runtime = process.env.BENCH_SCALE_RUNTIME ?? 'dist';
+if (runtime !== 'dist' && runtime !== 'tsx') throw new Error('BENCH_SCALE_RUNTIME is dist or tsx');
 const startTimeoutMs = 600_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -134,11 +144,42 @@ async function produceKeyed(client: Sluice, topics: Topic[], perPartition: numbe
   }
 }
 
-/** Seconds from the signal until the broker listens again, and its own startMs. */
-async function timedRestart(broker: BrokerProcess, signal: NodeJS.Signals): Promise<[number, number]> {
-  const at = performance.now();
+/** The wall-clock times (ms) of the broker's start-up log lines, newest process only. */
+const lineTimes = new Map<string, number>();
+let pendingLine = '';
+
+function watchLines(stream: 'stdout' | 'stderr', chunk: Buffer): void {
+  if (stream !== 'stdout') return;
+  const lines = (pendingLine + chunk.toString('utf8')).split('\n');
+  // a chunk may end inside a line (kept, bounded: start-up lines are short)
+  pendingLine = (lines.pop() ?? '').slice(-64 * 1024);
+  for (const line of lines) {
+    for (const msg of ['kafka listening', 'broker listening']) {
+      if (!line.includes(`"msg":"${msg}"`)) continue;
+      const entry = JSON.parse(line) as { time: number; startMs?: number };
+      lineTimes.set(msg, entry.time);
+      // the Broker is constructed startMs before it listens
+      if (entry.startMs !== undefined) lineTimes.set('constructed', entry.time - entry.startMs);
+    }
+  }
+}
+
+/**
+ * Seconds from the signal until the broker listens again, its own startMs, and the split: stop
+ * (signal to exit), load (exit to `Broker` constructed), logs (to "kafka listening"), rest.
+ */
+async function timedRestart(broker: BrokerProcess, signal: NodeJS.Signals): Promise<[number, number, string]> {
+  const at = Date.now();
+  await broker.stop(signal);
+  const exited = Date.now();
+  lineTimes.clear();
   await broker.restart(signal);
-  return [(performance.now() - at) / 1000, (lastSummary(broker).startMs ?? Number.NaN) / 1000];
+  const listening = Date.now();
+  const s = (from: number, to: number | undefined): string => fmtFixed(((to ?? Number.NaN) - from) / 1000, 1);
+  const constructed = lineTimes.get('constructed') ?? Number.NaN;
+  const kafka = lineTimes.get('kafka listening') ?? Number.NaN;
+  const split = `stop ${s(at, exited)} load ${s(exited, constructed)} logs ${s(constructed, kafka)} rest ${s(kafka, lineTimes.get('broker listening'))}`;
+  return [(listening - at) / 1000, (lastSummary(broker).startMs ?? Number.NaN) / 1000, split];
 }
 
 /**
@@ -178,12 +219,21 @@ async function readBack(
   return [read, held];
 }
 
+if (runtime === 'dist' && process.env.BENCH_SCALE_BUILD !== '0') {
+  process.stderr.write('building dist/ (npm run build)\n');
+  const built = spawnSync('npm', ['run', 'build'], { cwd: repoRoot, stdio: 'inherit' });
+  if (built.status !== 0) throw new Error('npm run build failed');
+}
+
 const rows: string[][] = [];
 
 for (const total of counts) {
   const broker = await BrokerProcess.start({
     nofile,
     startTimeoutMs,
+    onOutput: watchLines,
+    // `npm start`: node dist/cli/main.js with config/server.properties, in the repository
+    ...(runtime === 'dist' ? { packageDir: repoRoot } : {}),
     overrides: ['http.port=0', 'log.scrub.enable=false'],
   });
   const row: string[] = [`${total}`];
@@ -202,16 +252,18 @@ for (const total of counts) {
     process.stderr.write(`${total}: produce ${row.at(-1)} k rec/s\n`);
     await client.close();
 
-    const [termWall, termStart] = await timedRestart(broker, 'SIGTERM');
+    const [termWall, termStart, termSplit] = await timedRestart(broker, 'SIGTERM');
     row.push(`${fmtFixed(termWall, 1)} (${fmtFixed(termStart, 1)})`);
-    process.stderr.write(`${total}: SIGTERM restart ${row.at(-1)} s\n`);
+    process.stderr.write(`${total}: SIGTERM restart ${row.at(-1)} s: ${termSplit}\n`);
     client = new Sluice({ brokers: broker.address, clientId: 'bench-scale', requestTimeoutMs: 300_000 });
     started = performance.now();
     await produceKeyed(client, topics, 1);
     await client.close();
-    const [killWall, killStart] = await timedRestart(broker, 'SIGKILL');
+    const [killWall, killStart, killSplit] = await timedRestart(broker, 'SIGKILL');
     row.push(`${fmtFixed(killWall, 1)} (${fmtFixed(killStart, 1)})`);
-    process.stderr.write(`${total}: kill -9 restart ${row.at(-1)} s, ${JSON.stringify(lastSummary(broker))}\n`);
+    process.stderr.write(
+      `${total}: kill -9 restart ${row.at(-1)} s: ${killSplit}, ${JSON.stringify(lastSummary(broker))}\n`,
+    );
     client = new Sluice({ brokers: broker.address, clientId: 'bench-scale', requestTimeoutMs: 300_000 });
     const expected = total * (recordsPerPartition + 1);
     started = performance.now();
@@ -232,7 +284,7 @@ for (const total of counts) {
 }
 
 process.stdout.write(
-  `scale: one standalone broker under prlimit --nofile=${nofile}, topics of ${perTopic} partitions, ${recordsPerPartition}+1 keyed ${valueBytes}-byte records per partition; restart = s from the signal to "broker listening" (the broker's own startMs)\n${renderTable(
+  `scale: one standalone broker (${runtime === 'dist' ? 'node dist/cli/main.js' : 'src under tsx'}) under prlimit --nofile=${nofile}, topics of ${perTopic} partitions, ${recordsPerPartition}+1 keyed ${valueBytes}-byte records per partition; restart = s from the signal to "broker listening" (the broker's own startMs)\n${renderTable(
     [
       'partitions',
       'create s',

@@ -7,7 +7,7 @@
 export async function inParallel<T, R>(
   items: readonly T[],
   limit: number,
-  work: (item: T) => Promise<R>,
+  work: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
@@ -16,7 +16,7 @@ export async function inParallel<T, R>(
     while (next < items.length && !failure) {
       const i = next++;
       try {
-        results[i] = await work(items[i] as T);
+        results[i] = await work(items[i] as T, i);
       } catch (err) {
         failure ??= { err };
       }

@@ -64,6 +64,12 @@ export const logOpensConcurrentMax = 16;
  * that the in-flight state of each (a recovery's reads) stays small.
  */
 export const logStartConcurrency = 32;
+
+/**
+ * Partition logs a start lists and reads the stored summaries of in one LevelDB read before
+ * opening them (log-manager.ts): the names and summaries of this many are held at once.
+ */
+export const logStartPreloadBatch = 1000;
 /**
  * A clean stop syncs a data directory's whole file system once (log-manager.ts syncBeforeClose)
  * when at least this many of its logs hold unflushed records; fewer fsync their own files (a few

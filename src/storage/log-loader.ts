@@ -17,7 +17,7 @@ import { LeaderEpochCache } from './leader-epoch-cache.js';
 import { cleanedSuffix, swapSuffix } from './log-cleaner.js';
 import type { LogConfig } from './log-config.js';
 import { parseSegmentFileName } from './names.js';
-import type { PartitionIndex, PartitionMeta } from './partition-index.js';
+import type { PartitionIndex, PartitionMeta, StoredLog } from './partition-index.js';
 import { Segment, type SegmentSummary } from './segment.js';
 import { segmentAt } from './segment-list.js';
 import { scanSegment } from './segment-scanner.js';
@@ -36,6 +36,23 @@ export interface LoadedLog {
   asStored: boolean;
 }
 
+/**
+ * What the log manager read for many logs at once before opening them (log-manager.ts): the names
+ * in the log's directory and what the index database holds of its segments (segmentBases of them).
+ */
+export interface PreloadedLog {
+  names: string[];
+  stored: StoredLog;
+}
+
+/** The segments' base offsets among a log directory's file names, ascending. */
+export function segmentBases(names: readonly string[]): number[] {
+  return names
+    .map(parseSegmentFileName)
+    .filter((b): b is number => b !== undefined)
+    .sort((a, b) => a - b);
+}
+
 interface LoadContext {
   dir: string;
   /** The cache segment files are opened through. */
@@ -45,17 +62,16 @@ interface LoadContext {
   logger: Logger;
 }
 
-export async function loadLog(ctx: LoadContext): Promise<LoadedLog> {
+export async function loadLog(ctx: LoadContext, preloaded?: PreloadedLog): Promise<LoadedLog> {
   const { dir, index, logger } = ctx;
   // read once: a start of 10,000 partitions read every directory twice (issue 20 item 5)
-  let names = fs.readdirSync(dir);
+  let names = preloaded?.names ?? fs.readdirSync(dir);
   const finishedCleaning = finishInterruptedCleaning(dir, names, logger);
   if (finishedCleaning) names = fs.readdirSync(dir);
-  const bases = names
-    .map(parseSegmentFileName)
-    .filter((b): b is number => b !== undefined)
-    .sort((a, b) => a - b);
-  const { meta: stored, summaries: storedSummaries } = await index.loadMetaAndSummaries(bases);
+  const bases = segmentBases(names);
+  // the preloaded summaries are those of the names listed then: read again after the files changed
+  const { meta: stored, summaries: storedSummaries } =
+    preloaded && !finishedCleaning ? preloaded.stored : await index.loadMetaAndSummaries(bases);
   if (!stored) {
     if (bases.length > 0)
       logger.warn({ dir }, 'no index metadata for this partition: rebuilding its index from the segment files');

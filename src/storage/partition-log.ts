@@ -27,7 +27,7 @@ import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
 import { LogCleaning } from './log-cleaning.js';
 import { compacts, deletes, type LogConfig } from './log-config.js';
 import { LogFlusher } from './log-flusher.js';
-import { type LoadedLog, loadLog } from './log-loader.js';
+import { type LoadedLog, loadLog, type PreloadedLog } from './log-loader.js';
 import { LogRetention } from './log-retention.js';
 import { type TruncationParts, truncateSegmentsTo } from './log-truncation.js';
 import { partitionDirName } from './names.js';
@@ -136,12 +136,15 @@ export class PartitionLog {
     logger?: Logger;
     /** The bounded cache its segment files are opened through (file-cache.ts); the process's default when absent. */
     files?: FileCache;
+    /** Its directory's names and stored summaries, read by the log manager with many others' (loadLog). */
+    preloaded?: PreloadedLog;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
-    fs.mkdirSync(opts.dir, { recursive: true });
+    // a preloaded log's directory was just listed (a start): no mkdir per partition
+    if (!opts.preloaded) fs.mkdirSync(opts.dir, { recursive: true });
     const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
     const files = opts.files ?? defaultFileCache;
-    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files });
+    const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files }, opts.preloaded);
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger, files);
     // Not synced: a kill -9 keeps LevelDB's write (it is in the page cache); after a power loss a
     // stale "clean" mark is still caught, because segment summaries then disagree with the file sizes.

@@ -9,12 +9,13 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, SluiceError } from '../../../src/shared/errors.js';
-import { logOpensConcurrentMax } from '../../../src/shared/limits.js';
+import { logOpensConcurrentMax, logStartPreloadBatch } from '../../../src/shared/limits.js';
 import { indexDirName } from '../../../src/storage/index-store.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import {
   contentsOf,
+  crashManager,
   dumpIndex,
   expectedContents,
   indexProblems,
@@ -114,6 +115,42 @@ describe('LogManager', () => {
       const log = manager.get(t, p) as PartitionLog;
       expect(contentsOf((await readAll(log)).records)).toEqual(expected.get(`${t}-${p}`));
     }
+  });
+
+  it(`reopens more partitions than one start batch (${logStartPreloadBatch}) reads at once, after a clean stop and after a crash`, async () => {
+    const dir = fx.dir();
+    let manager = await fx.open(dir, config);
+    const total = logStartPreloadBatch + 3;
+    // the partitions at the batches' edges get several segments (and a cleaning leftover); the rest one batch
+    const edges = [0, logStartPreloadBatch - 1, logStartPreloadBatch, total - 1];
+    const expected = new Map<number, unknown[]>();
+    for (let p = 0; p < total; p++)
+      expected.set(p, await fill(await manager.getOrCreate('wide', p), edges.includes(p) ? 9 : 1));
+    expect(segmentFiles(path.join(dir, `wide-${logStartPreloadBatch}`)).length).toBeGreaterThan(1);
+    const check = async (): Promise<void> => {
+      expect(manager.all().length).toBe(total);
+      for (let p = 0; p < total; p++) {
+        const log = manager.get('wide', p) as PartitionLog;
+        if (!edges.includes(p) && p % 97 !== 0) {
+          expect(log.logEndOffset).toBe(2);
+          continue;
+        }
+        expect(contentsOf((await readAll(log)).records)).toEqual(expected.get(p));
+      }
+    };
+    await manager.close();
+    // a cleaner's file whose swap never began: that log lists its directory again after removing it
+    fs.writeFileSync(path.join(dir, `wide-${logStartPreloadBatch}`, '00000000000000000000.log.cleaned'), 'x');
+    manager = await fx.open(dir, config);
+    expect(manager.loaded).toEqual({ partitions: total, recovered: 0 });
+    await check();
+    for (const p of edges) expected.get(p)?.push(...(await fill(manager.get('wide', p) as PartitionLog, 1, 5000)));
+    await crashManager(manager);
+    manager = await fx.open(dir, config);
+    expect(manager.loaded.recovered).toBeGreaterThanOrEqual(edges.length);
+    await check();
+    await manager.close();
+    for (const p of edges) expect(await indexProblems(dir, 'wide', p)).toEqual([]);
   });
 
   it('spreads partitions over several data directories, each with its own index database', async () => {
