@@ -20,7 +20,11 @@ import { ErrorCode } from '../../../src/shared/errors.js';
 import { Compression } from '../../../src/wire/record-batch.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 
-function batch(base: number, values: (string | null)[], options: { compression?: Compression; headers?: boolean } = {}) {
+function batch(
+  base: number,
+  values: (string | null)[],
+  options: { compression?: Compression; headers?: boolean } = {},
+) {
   return encodeRecordBatch(
     values.map((v, i) => ({
       key: i % 2 === 0 ? Buffer.from(`key${base + i}`) : null,
@@ -116,7 +120,7 @@ describe('consumer record runs (no object per record)', () => {
     buf.push(fetched(s, 0, batch(0, ['a', 'b'])));
     const c = fetched(s, 2, Buffer.from(batch(2, ['c', 'd', 'e'])));
     // past the CRC check (done on arrival), the second record's length goes bad: longer than the batch
-    const second = 61 + 1 + c.bytes[61] / 2;
+    const second = 61 + 1 + (c.bytes[61] as number) / 2;
     c.bytes[second] = 0x7e;
     buf.push(c);
     const version = s.version;
@@ -143,7 +147,11 @@ describe('consumer record runs (no object per record)', () => {
       ['key past its record', (b) => (b[65] = 40), /^fetch of t-3: 20 bytes past the end/],
       // the header's key length (before 'h', its value length, 'x0') set to zig-zag -1: null
       ['header key null', (b) => (b[b.length - 5] = 1), /^fetch of t-3: a header without a key/],
-      ['record shorter than its fields', (b) => (b[61] = (b[61] as number) - 2), /does not match its length|past the end|truncated/],
+      [
+        'record shorter than its fields',
+        (b) => (b[61] = (b[61] as number) - 2),
+        /does not match its length|past the end|truncated/,
+      ],
     ];
     for (const [what, spoil, message] of cases) {
       for (const how of ['takeRuns', 'take'] as const) {
@@ -157,7 +165,10 @@ describe('consumer record runs (no object per record)', () => {
         } catch (err) {
           thrown = err;
         }
-        expect(thrown, `${what} (${how})`).toMatchObject({ code: ErrorCode.CorruptRecord, message: expect.stringMatching(message) });
+        expect(thrown, `${what} (${how})`).toMatchObject({
+          code: ErrorCode.CorruptRecord,
+          message: expect.stringMatching(message),
+        });
       }
     }
   });
