@@ -6,6 +6,9 @@
  * asks is recorded, so rebalance, commit and reset edge cases reproduce in
  * milliseconds without a broker process.
  */
+import { afterEach } from 'vitest';
+import { Sluice } from '../../src/client/sluice.js';
+import type { SluiceOptions } from '../../src/client/types.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { encodeSubscription } from '../../src/protocol/native/consumer-protocol.js';
@@ -252,4 +255,33 @@ export class FakeConsumerCluster {
     const batches = (this.logs[partition] as StoredBatch[]).filter((b) => b.baseOffset + b.count > fetchOffset);
     return { ...base, errorCode: 0, records: Buffer.concat(batches.map((b) => b.bytes)) };
   }
+}
+
+/**
+ * For a test file: setup(partitions) starts a fake cluster of topic 't' and
+ * a client on it (`client`: its id, timeouts and retries); after each test
+ * what `defer` was given runs, then both close (in reverse order of setup).
+ */
+export function fakeClusterFixture(
+  client: Pick<SluiceOptions, 'clientId' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'retries'>,
+): {
+  setup(partitions?: number): Promise<{ fake: FakeConsumerCluster; sluice: Sluice }>;
+  defer(cleanup: () => Promise<void> | void): void;
+} {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+  return {
+    async setup(partitions = 1) {
+      const fake = await FakeConsumerCluster.start('t', partitions);
+      cleanups.push(() => fake.close());
+      const sluice = new Sluice({ brokers: fake.bootstrap, retryBackoffMs: 5, ...client });
+      cleanups.push(() => sluice.close());
+      return { fake, sluice };
+    },
+    defer(cleanup) {
+      cleanups.push(cleanup);
+    },
+  };
 }

@@ -5,31 +5,17 @@
  * commit on close, the auto-commit interval, seek during run(), pause and
  * resume, OFFSET_OUT_OF_RANGE with smallest / largest, a leader change.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Consumer } from '../../../src/client/consumer.js';
-import { Sluice } from '../../../src/client/sluice.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
-import { FakeConsumerCluster } from '../../helpers/fake-consumer-cluster.js';
+import { fakeClusterFixture } from '../../helpers/fake-consumer-cluster.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+const { setup, defer } = fakeClusterFixture({
+  clientId: 'consumer-unit',
+  connectTimeoutMs: 2000,
+  requestTimeoutMs: 2000,
+  retries: 5,
 });
-
-async function setup(partitions = 1): Promise<{ fake: FakeConsumerCluster; sluice: Sluice }> {
-  const fake = await FakeConsumerCluster.start('t', partitions);
-  cleanups.push(() => fake.close());
-  const sluice = new Sluice({
-    brokers: fake.bootstrap,
-    clientId: 'consumer-unit',
-    connectTimeoutMs: 2000,
-    requestTimeoutMs: 2000,
-    retries: 5,
-    retryBackoffMs: 5,
-  });
-  cleanups.push(() => sluice.close());
-  return { fake, sluice };
-}
 
 async function waitFor(what: string, cond: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -149,23 +135,39 @@ describe('consumer against a fake cluster', () => {
     });
     expect(messages[1]).toMatchObject({ message: { offset: 1, key: null, value: Buffer.from('w'), headers: {} } });
 
-    const batches: { topic: string; partition: number; offsets: number[]; first: number | null }[] = [];
+    const batches: unknown[] = [];
     const again = sluice.consumer({ maxWaitMs: 20 });
     again.assign([{ topic: 't', partition: 0, offset: 0 }]);
     const batchRun = again.run({
       eachBatch: async ({ batch }) => {
+        // read before batch.messages (which decodes the records on first read)
+        const { count, bytes } = batch;
         batches.push({
           topic: batch.topic,
           partition: batch.partition,
+          count,
+          bytes,
           offsets: batch.messages.map((m) => m.offset),
           first: batch.firstOffset(),
+          last: batch.lastOffset(),
+          spread: Object.keys({ ...batch }).includes('messages') && { ...batch }.messages === batch.messages,
         });
       },
     });
     await waitFor('a batch', () => batches.length > 0);
     await again.close();
     await batchRun;
-    expect(batches[0]).toEqual({ topic: 't', partition: 0, offsets: [0, 1], first: 0 });
+    // bytes: 'k' + 'v' + 'w' (keys and values, not headers)
+    expect(batches[0]).toEqual({
+      topic: 't',
+      partition: 0,
+      count: 2,
+      bytes: 3,
+      offsets: [0, 1],
+      first: 0,
+      last: 1,
+      spread: true,
+    });
   });
 
   it('pause() stops fetching and delivering a partition; resume() delivers it from where it stopped', async () => {
@@ -255,7 +257,7 @@ describe('consumer against a fake cluster', () => {
     const blocked = new Promise<void>((r) => {
       release = r;
     });
-    cleanups.push(() => release());
+    defer(() => release());
     const seen: string[] = [];
     const running = consumer.run({
       eachMessage: async ({ partition, message }) => {

@@ -6,34 +6,20 @@
  * instead of being sent (the broker would close the connection and the client
  * retry for ever). Against the scripted cluster on loopback sockets.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requestChunks } from '../../../src/client/request-chunks.js';
-import { Sluice } from '../../../src/client/sluice.js';
 import { ApiKey, apiName } from '../../../src/protocol/native/api-keys.js';
 import { encodeRequest } from '../../../src/protocol/native/frame.js';
 import { msgpackBoundsProblem } from '../../../src/protocol/native/msgpack-bounds.js';
 import { clientRequestPartitionsMax, requestMsgpackItemsMax } from '../../../src/shared/limits.js';
-import { FakeConsumerCluster } from '../../helpers/fake-consumer-cluster.js';
+import { fakeClusterFixture } from '../../helpers/fake-consumer-cluster.js';
 
-const cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
+const { setup } = fakeClusterFixture({
+  clientId: 'chunks-unit',
+  connectTimeoutMs: 5000,
+  requestTimeoutMs: 20_000,
+  retries: 2,
 });
-
-async function setup(partitions: number): Promise<{ fake: FakeConsumerCluster; sluice: Sluice }> {
-  const fake = await FakeConsumerCluster.start('t', partitions);
-  cleanups.push(() => fake.close());
-  const sluice = new Sluice({
-    brokers: fake.bootstrap,
-    clientId: 'chunks-unit',
-    connectTimeoutMs: 5000,
-    requestTimeoutMs: 20_000,
-    retries: 2,
-    retryBackoffMs: 5,
-  });
-  cleanups.push(() => sluice.close());
-  return { fake, sluice };
-}
 
 /** Why the broker would refuse this body (as the client sent it), or undefined. */
 function brokerProblem(apiKey: number, body: unknown): string | undefined {
