@@ -224,8 +224,9 @@ export class Producer {
     const n = messages.length;
     const fields = new Array<RecordBytes>(2 * n);
     const lengths = new Array<number>(2 * n);
-    const timestamps = new Array<number>(n);
-    const explicit = new Array<number | undefined>(n);
+    // only when a message gives one (most give none)
+    let timestamps: number[] | undefined;
+    let explicit: (number | undefined)[] | undefined;
     let headerLists: (RecordHeader[] | undefined)[] | undefined;
     for (let i = 0; i < n; i++) {
       const m = messages[i];
@@ -261,8 +262,14 @@ export class Producer {
       fields[2 * i + 1] = value;
       lengths[2 * i] = keyLength;
       lengths[2 * i + 1] = valueLength;
-      timestamps[i] = m.timestamp ?? now;
-      explicit[i] = m.partition;
+      if (m.timestamp !== undefined && m.timestamp !== null) {
+        timestamps ??= new Array<number>(n).fill(now);
+        timestamps[i] = m.timestamp;
+      }
+      if (m.partition !== undefined) {
+        explicit ??= new Array<number | undefined>(n);
+        explicit[i] = m.partition;
+      }
     }
     // Sends are queued in call order: the enqueue phase of one send (which may wait for
     // metadata or buffer memory) finishes before the next begins, so records of
@@ -280,7 +287,7 @@ export class Producer {
         const keyLength = lengths[2 * i] as number;
         const valueLength = lengths[2 * i + 1] as number;
         const headers = headerLists?.[i];
-        const asked = explicit[i];
+        const asked = explicit?.[i];
         let partition: number;
         if (asked !== undefined) {
           if (asked >= count) {
@@ -312,7 +319,7 @@ export class Producer {
           value,
           valueLength,
           headers,
-          timestamps[i] as number,
+          timestamps === undefined ? now : (timestamps[i] as number),
           bytes,
           call,
           i,
