@@ -50,7 +50,7 @@ import { closedError, invalidArgument, wireError } from './errors.js';
 import { boundedInt } from './options.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import { fixedRecordBytes, headersBytes, RecordAccumulator, type SendCall } from './producer/accumulator.js';
-import { byteLengthOf, type RecordBytes } from './producer/batch-writer.js';
+import { byteLengthOf, type RecordBytes, type RecordFields } from './producer/batch-writer.js';
 import { Idempotence } from './producer/idempotence.js';
 import { MemoryPool } from './producer/memory-pool.js';
 import { Sender } from './producer/sender.js';
@@ -281,17 +281,31 @@ export class Producer {
       const count = info.partitions.length;
       if (count === 0) throw wireError(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partitions`);
       const partitions: number[] = new Array<number>(n);
+      // one record's fields at a time: the accumulator copies them into the batch at once
+      const r: RecordFields = {
+        key: null,
+        keyLength: -1,
+        value: null,
+        valueLength: -1,
+        headers: undefined,
+        timestamp: now,
+      };
       for (let i = 0; i < n; i++) {
         const key = fields[2 * i] as RecordBytes;
-        const value = fields[2 * i + 1] as RecordBytes;
-        const keyLength = lengths[2 * i] as number;
-        const valueLength = lengths[2 * i + 1] as number;
-        const headers = headerLists?.[i];
+        r.key = key;
+        r.keyLength = lengths[2 * i] as number;
+        r.value = fields[2 * i + 1] as RecordBytes;
+        r.valueLength = lengths[2 * i + 1] as number;
+        r.headers = headerLists?.[i];
+        r.timestamp = timestamps === undefined ? now : (timestamps[i] as number);
         const asked = explicit?.[i];
         let partition: number;
         if (asked !== undefined) {
           if (asked >= count) {
-            throw new SluiceError(ErrorCode.UnknownPartition, `topic '${topic}' has no partition ${asked} (it has ${count})`);
+            throw new SluiceError(
+              ErrorCode.UnknownPartition,
+              `topic '${topic}' has no partition ${asked} (it has ${count})`,
+            );
           }
           partition = asked;
         } else if (key !== null) {
@@ -301,29 +315,16 @@ export class Producer {
         }
         const bytes =
           fixedRecordBytes +
-          Math.max(0, keyLength) +
-          Math.max(0, valueLength) +
-          (headers === undefined ? 0 : headersBytes(headers));
+          Math.max(0, r.keyLength) +
+          Math.max(0, r.valueLength) +
+          (r.headers === undefined ? 0 : headersBytes(r.headers));
         // waits (and yields) only when the buffer memory is exhausted: what is queued goes out meanwhile
         if (!this.memory.tryAcquire(bytes)) {
           this.sender.wake();
           await this.memory.acquire(bytes, this.maxBlockMs);
         }
         partitions[i] = partition;
-        this.accumulator.add(
-          topic,
-          partition,
-          count,
-          key,
-          keyLength,
-          value,
-          valueLength,
-          headers,
-          timestamps === undefined ? now : (timestamps[i] as number),
-          bytes,
-          call,
-          i,
-        );
+        this.accumulator.add(topic, partition, count, r, bytes, call, i);
       }
       this.sender.wake();
       return partitions;

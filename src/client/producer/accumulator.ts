@@ -28,7 +28,7 @@ import type { RecordHeader, RecordInput } from '../../wire/record.js';
 import { decodeBatchRecords } from '../../wire/record-batch-decoder.js';
 import type { StickyPartitioner } from '../partitioner.js';
 import { BatchBuffers } from './batch-buffers.js';
-import { byteLengthOf, finishedBatchBytes, type RecordBytes, writeRecord } from './batch-writer.js';
+import { type BatchBytes, byteLengthOf, finishedBatchBytes, type RecordFields, writeRecord } from './batch-writer.js';
 import type { ProducerIdentity } from './idempotence.js';
 
 /**
@@ -91,7 +91,11 @@ export function emptyRuns(): AckRuns {
 /** The record `index` of `call` follows the runs' records (it extends the last run when it is the next of its call). */
 export function addToRuns(runs: AckRuns, call: SendCall, index: number): void {
   const last = runs.calls.length - 1;
-  if (last >= 0 && runs.calls[last] === call && (runs.first[last] as number) + (runs.counts[last] as number) === index) {
+  if (
+    last >= 0 &&
+    runs.calls[last] === call &&
+    (runs.first[last] as number) + (runs.counts[last] as number) === index
+  ) {
     runs.counts[last] = (runs.counts[last] as number) + 1;
     return;
   }
@@ -165,31 +169,18 @@ function recordsOf(batch: Batch, buffers: BatchBuffers): PendingRecord[] {
   return records;
 }
 
-export interface Batch {
+/** A batch: its records' bytes (BatchBytes, batch-writer.ts) and what the accumulator and sender track. */
+export interface Batch extends BatchBytes {
   topic: string;
   partition: number;
   /** Who waits for the offsets of its records (see AckRuns). */
   runs: AckRuns;
-  /** Records in the batch. */
-  count: number;
-  /**
-   * The records, written in place as they are appended (batch-writer.ts), behind room for the
-   * header; null before the first record (and once compressed or answered).
-   */
-  buf: Buffer | null;
-  /** The end of the records in `buf`. */
-  pos: number;
-  /** The first record's timestamp, and the largest. */
-  baseTimestamp: number;
-  maxTimestamp: number;
   /** Bytes taken from the buffer memory for its records, plus its header's. */
   bytes: number;
   createdAt: number;
   attempts: number;
   /** The batch's place among its partition's batches (ascending in send order). */
   seq: number;
-  /** Its bytes as sent (header and CRC written), from its first send on: a retry resends them. */
-  encoded: Buffer | null;
   /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
   identity: ProducerIdentity | null;
   /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
@@ -198,6 +189,42 @@ export interface Batch {
   finished: boolean;
   /** Who waits for it to finish (flush, close); null when nobody (no promise per batch). */
   waiters: (() => void)[] | null;
+}
+
+/** A batch of no records yet. */
+export function emptyBatch(topic: string, partition: number, seq: number, createdAt: number): Batch {
+  return {
+    topic,
+    partition,
+    runs: emptyRuns(),
+    count: 0,
+    buf: null,
+    pos: 0,
+    baseTimestamp: 0,
+    maxTimestamp: 0,
+    bytes: batchHeaderBytes,
+    createdAt,
+    attempts: 0,
+    seq,
+    encoded: null,
+    identity: null,
+    broker: -1,
+    finished: false,
+    waiters: null,
+  };
+}
+
+/** A record object's fields to write (its timestamp `now` when it has none). */
+function fieldsOf(r: PendingRecord, now: number): RecordFields {
+  const key = r.key ?? null;
+  return {
+    key,
+    keyLength: byteLengthOf(key),
+    value: r.value,
+    valueLength: byteLengthOf(r.value),
+    headers: r.headers,
+    timestamp: r.timestamp ?? now,
+  };
 }
 
 /** Settles when the batch has succeeded or failed for good. */
@@ -273,22 +300,16 @@ export class RecordAccumulator {
   }
 
   /**
-   * Appends a record (its memory already taken) to its partition's open batch:
-   * sealed at batchSize while the partition could send it at once, grown up to
-   * batchSizeMax while its pipeline is full. The key and value are copied into
-   * the batch now; `bytes` is what was taken from the buffer memory
-   * (recordBytes()), `keyLength` and `valueLength` their byteLengthOf().
+   * Appends a record (its memory already taken: `bytes`, see recordBytes())
+   * to its partition's open batch, copying its key and value into the batch
+   * now: sealed at batchSize while the partition could send it at once, grown
+   * up to batchSizeMax while its pipeline is full.
    */
   add(
     topic: string,
     partition: number,
     partitions: number,
-    key: RecordBytes,
-    keyLength: number,
-    value: RecordBytes,
-    valueLength: number,
-    headers: readonly RecordHeader[] | undefined,
-    timestamp: number,
+    r: RecordFields,
     bytes: number,
     call: SendCall,
     index: number,
@@ -298,7 +319,7 @@ export class RecordAccumulator {
     if (q.open && q.open.count > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
     if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
-    writeRecord(batch, this.buffers, key, keyLength, value, valueLength, headers, timestamp);
+    writeRecord(batch, this.buffers, r);
     addToRuns(batch.runs, call, index);
     batch.bytes += bytes;
     if (batch.bytes >= this.sealBytes(q)) this.seal(q);
@@ -306,21 +327,7 @@ export class RecordAccumulator {
 
   /** add() of a record given as an object. */
   append(topic: string, partition: number, partitions: number, r: PendingRecord): void {
-    const key = r.key ?? null;
-    this.add(
-      topic,
-      partition,
-      partitions,
-      key,
-      byteLengthOf(key),
-      r.value,
-      byteLengthOf(r.value),
-      r.headers,
-      r.timestamp ?? this.now(),
-      r.bytes,
-      r.call,
-      r.index,
-    );
+    this.add(topic, partition, partitions, fieldsOf(r, this.now()), r.bytes, r.call, r.index);
   }
 
   /** The size at which the partition's open batch is sealed now: the floor while it could go at once, else the ceiling. */
@@ -415,8 +422,7 @@ export class RecordAccumulator {
         part.attempts = batch.attempts;
         parts.push(part);
       }
-      const key = r.key ?? null;
-      writeRecord(part, this.buffers, key, byteLengthOf(key), r.value, byteLengthOf(r.value), r.headers, r.timestamp ?? 0);
+      writeRecord(part, this.buffers, fieldsOf(r, 0));
       addToRuns(part.runs, r.call, r.index);
       part.bytes += r.bytes;
     }
@@ -471,24 +477,6 @@ export class RecordAccumulator {
   }
 
   private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
-    return {
-      topic: q.topic,
-      partition: q.partition,
-      runs: emptyRuns(),
-      count: 0,
-      buf: null,
-      pos: 0,
-      baseTimestamp: 0,
-      maxTimestamp: 0,
-      bytes: batchHeaderBytes,
-      createdAt: this.now(),
-      attempts: 0,
-      seq,
-      encoded: null,
-      identity: null,
-      broker: -1,
-      finished: false,
-      waiters: null,
-    };
+    return emptyBatch(q.topic, q.partition, seq, this.now());
   }
 }

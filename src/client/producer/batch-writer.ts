@@ -5,16 +5,45 @@
  * value (a string is written as UTF-8 in place), with no object kept for it.
  */
 import { assert } from '../../shared/assert.js';
+import { deflateRecords } from '../../wire/compression.js';
 import type { RecordHeader } from '../../wire/record.js';
 import { Compression, Field } from '../../wire/record-batch.js';
-import { deflateRecords } from '../../wire/compression.js';
 import { type BatchOptions, writeBatchHeader } from '../../wire/record-batch-encoder.js';
 import { varintSize, varlongSize, writeVarint, writeVarlong } from '../../wire/varint.js';
-import type { Batch } from './accumulator.js';
 import type { BatchBuffers } from './batch-buffers.js';
+
+/** A batch's records as bytes (the accumulator's Batch is one). */
+export interface BatchBytes {
+  /**
+   * The records, written in place as they are appended, behind room for the header; null before
+   * the first record (and once compressed or answered).
+   */
+  buf: Buffer | null;
+  /** The end of the records in `buf`. */
+  pos: number;
+  /** Records in the batch. */
+  count: number;
+  /** The first record's timestamp, and the largest. */
+  baseTimestamp: number;
+  maxTimestamp: number;
+  /** Its bytes as sent (header and CRC written), from its first send on: a retry resends them. */
+  encoded: Buffer | null;
+}
 
 /** A key or value as send() takes it (a Buffer is a Uint8Array). */
 export type RecordBytes = string | Uint8Array | null;
+
+/** One record to write: filled in by the caller, and reusable for the next record once written. */
+export interface RecordFields {
+  key: RecordBytes;
+  /** byteLengthOf(key). */
+  keyLength: number;
+  value: RecordBytes;
+  /** byteLengthOf(value). */
+  valueLength: number;
+  headers: readonly RecordHeader[] | undefined;
+  timestamp: number;
+}
 
 /** Bytes of a key or value; -1 for null. */
 export function byteLengthOf(v: RecordBytes): number {
@@ -37,20 +66,11 @@ function writeField(buf: Buffer, pos: number, v: RecordBytes, length: number): n
 
 /**
  * Appends one record to the batch's buffer (taken from `buffers`, or moved
- * to one twice as large when full). `keyLength` and `valueLength` are
- * byteLengthOf() the key and value. The batch's first record's timestamp is
+ * to one twice as large when full). The batch's first record's timestamp is
  * its base timestamp (a later record may be older: its delta is negative).
  */
-export function writeRecord(
-  batch: Batch,
-  buffers: BatchBuffers,
-  key: RecordBytes,
-  keyLength: number,
-  value: RecordBytes,
-  valueLength: number,
-  headers: readonly RecordHeader[] | undefined,
-  timestamp: number,
-): void {
+export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordFields): void {
+  const { key, keyLength, value, valueLength, headers, timestamp } = r;
   if (batch.count === 0) {
     batch.baseTimestamp = timestamp;
     batch.maxTimestamp = timestamp;
@@ -103,7 +123,7 @@ export function writeRecord(
  * own; the batch's buffer is free again) or left where they are, then the
  * header and CRC (an idempotent batch's sequence numbers in `options`).
  */
-export function finishedBatchBytes(batch: Batch, options: BatchOptions, buffers: BatchBuffers): Buffer {
+export function finishedBatchBytes(batch: BatchBytes, options: BatchOptions, buffers: BatchBuffers): Buffer {
   const buf = batch.buf;
   assert(buf !== null && batch.count > 0, 'a batch to send holds records');
   const compression = options.compression ?? Compression.none;
@@ -122,7 +142,7 @@ export function finishedBatchBytes(batch: Batch, options: BatchOptions, buffers:
 }
 
 /** An answered batch's buffer is nobody's any more (its request has been written): kept for a later batch. */
-export function releaseBatchBuffer(batch: Batch, buffers: BatchBuffers): void {
+export function releaseBatchBuffer(batch: BatchBytes, buffers: BatchBuffers): void {
   if (batch.buf) buffers.give(batch.buf);
   batch.buf = null;
   batch.encoded = null;
