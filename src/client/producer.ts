@@ -49,7 +49,8 @@ import type { Cluster } from './cluster.js';
 import { closedError, invalidArgument, wireError } from './errors.js';
 import { boundedInt } from './options.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
-import { type PendingRecord, RecordAccumulator, recordBytes, type SendCall } from './producer/accumulator.js';
+import { fixedRecordBytes, headersBytes, RecordAccumulator, type SendCall } from './producer/accumulator.js';
+import { byteLengthOf, type RecordBytes, type RecordFields } from './producer/batch-writer.js';
 import { Idempotence } from './producer/idempotence.js';
 import { MemoryPool } from './producer/memory-pool.js';
 import { Sender } from './producer/sender.js';
@@ -63,6 +64,13 @@ const producerCodecs: Record<string, Compression> = {
   lz4: Compression.lz4,
   zstd: Compression.zstd,
 };
+
+/** A message's key or value as written into its batch: a string, a Buffer or other Uint8Array, or null. */
+function recordBytesOf(v: unknown, what: string): RecordBytes {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || v instanceof Uint8Array) return v;
+  throw invalidArgument(`${what} must be a string, a Buffer or null`);
+}
 
 function toBuffer(v: string | Buffer | Uint8Array | null | undefined, what: string): Buffer | null {
   if (v === null || v === undefined) return null;
@@ -211,25 +219,33 @@ export class Producer {
       reject: rejectCall,
     };
     const maxBytes = Math.min(batchBytesMax, this.memory.total) - batchHeaderBytes;
-    const records: PendingRecord[] = new Array<PendingRecord>(messages.length);
-    for (let i = 0; i < messages.length; i++) {
+    // what each message holds, read once now, in a few arrays per call rather than an object per
+    // record: the records are written straight into their batches when queued
+    const n = messages.length;
+    const fields = new Array<RecordBytes>(2 * n);
+    const lengths = new Array<number>(2 * n);
+    // only when a message gives one (most give none)
+    let timestamps: number[] | undefined;
+    let explicit: (number | undefined)[] | undefined;
+    let headerLists: (RecordHeader[] | undefined)[] | undefined;
+    for (let i = 0; i < n; i++) {
       const m = messages[i];
       if (m === null || typeof m !== 'object') throw invalidArgument(`message ${i} must be an object`);
-      const record: PendingRecord = {
-        key: toBuffer(m.key, 'key'),
-        value: toBuffer(m.value, 'value'),
-        headers: m.headers === undefined || m.headers === null ? undefined : headersOf(m.headers),
-        timestamp: m.timestamp ?? now,
-        bytes: 0,
-        call,
-        index: i,
-        partition: m.partition,
-      };
-      record.bytes = recordBytes(record);
-      if (record.bytes > maxBytes) {
+      const key = recordBytesOf(m.key, 'key');
+      const value = recordBytesOf(m.value, 'value');
+      const keyLength = byteLengthOf(key);
+      const valueLength = byteLengthOf(value);
+      let bytes = fixedRecordBytes + Math.max(0, keyLength) + Math.max(0, valueLength);
+      if (m.headers !== undefined && m.headers !== null) {
+        const headers = headersOf(m.headers);
+        headerLists ??= new Array<RecordHeader[] | undefined>(n);
+        headerLists[i] = headers;
+        bytes += headersBytes(headers);
+      }
+      if (bytes > maxBytes) {
         throw new SluiceError(
           ErrorCode.RecordTooLarge,
-          `message ${i} takes ${record.bytes} bytes, more than the buffer memory or the largest batch allows`,
+          `message ${i} takes ${bytes} bytes, more than the buffer memory or the largest batch allows`,
         );
       }
       if (
@@ -242,7 +258,18 @@ export class Producer {
       if (m.partition !== undefined && (!Number.isInteger(m.partition) || m.partition < 0)) {
         throw invalidArgument(`message ${i}: partition must be a non-negative integer`);
       }
-      records[i] = record;
+      fields[2 * i] = key;
+      fields[2 * i + 1] = value;
+      lengths[2 * i] = keyLength;
+      lengths[2 * i + 1] = valueLength;
+      if (m.timestamp !== undefined && m.timestamp !== null) {
+        timestamps ??= new Array<number>(n).fill(now);
+        timestamps[i] = m.timestamp;
+      }
+      if (m.partition !== undefined) {
+        explicit ??= new Array<number | undefined>(n);
+        explicit[i] = m.partition;
+      }
     }
     // Sends are queued in call order: the enqueue phase of one send (which may wait for
     // metadata or buffer memory) finishes before the next begins, so records of
@@ -253,31 +280,51 @@ export class Producer {
       const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
       const count = info.partitions.length;
       if (count === 0) throw wireError(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partitions`);
-      const partitions: number[] = new Array<number>(records.length);
-      for (let i = 0; i < records.length; i++) {
-        const record = records[i] as PendingRecord;
-        const explicit = record.partition;
+      const partitions: number[] = new Array<number>(n);
+      // one record's fields at a time: the accumulator copies them into the batch at once
+      const r: RecordFields = {
+        key: null,
+        keyLength: -1,
+        value: null,
+        valueLength: -1,
+        headers: undefined,
+        timestamp: now,
+      };
+      for (let i = 0; i < n; i++) {
+        const key = fields[2 * i] as RecordBytes;
+        r.key = key;
+        r.keyLength = lengths[2 * i] as number;
+        r.value = fields[2 * i + 1] as RecordBytes;
+        r.valueLength = lengths[2 * i + 1] as number;
+        r.headers = headerLists?.[i];
+        r.timestamp = timestamps === undefined ? now : (timestamps[i] as number);
+        const asked = explicit?.[i];
         let partition: number;
-        if (explicit !== undefined) {
-          if (explicit >= count) {
+        if (asked !== undefined) {
+          if (asked >= count) {
             throw new SluiceError(
               ErrorCode.UnknownPartition,
-              `topic '${topic}' has no partition ${explicit} (it has ${count})`,
+              `topic '${topic}' has no partition ${asked} (it has ${count})`,
             );
           }
-          partition = explicit;
-        } else if (record.key) {
-          partition = partitionForKey(record.key, count);
+          partition = asked;
+        } else if (key !== null) {
+          partition = partitionForKey(typeof key === 'string' ? Buffer.from(key, 'utf8') : key, count);
         } else {
           partition = this.sticky.partition(topic, count);
         }
+        const bytes =
+          fixedRecordBytes +
+          Math.max(0, r.keyLength) +
+          Math.max(0, r.valueLength) +
+          (r.headers === undefined ? 0 : headersBytes(r.headers));
         // waits (and yields) only when the buffer memory is exhausted: what is queued goes out meanwhile
-        if (!this.memory.tryAcquire(record.bytes)) {
+        if (!this.memory.tryAcquire(bytes)) {
           this.sender.wake();
-          await this.memory.acquire(record.bytes, this.maxBlockMs);
+          await this.memory.acquire(bytes, this.maxBlockMs);
         }
         partitions[i] = partition;
-        this.accumulator.append(topic, partition, count, record);
+        this.accumulator.add(topic, partition, count, r, bytes, call, i);
       }
       this.sender.wake();
       return partitions;

@@ -218,6 +218,12 @@ export const producerRequestBytesMax = 1024 * 1024;
  */
 export const producerBatchBytesGrowMax = 1024 * 1024;
 /**
+ * Bytes of free batch buffers a producer keeps for its next batches (records are written straight
+ * into a batch's buffer; one answered is reused instead of allocated again): at most this much,
+ * and at most a quarter of its buffer memory.
+ */
+export const producerFreeBatchBuffersBytesMax = 8 * 1024 * 1024;
+/**
  * Bytes of batches a producer keeps in flight to one broker (one batch always goes): five of
  * the largest grown batches and more — enough to keep a broker's replication busy at acks -1 —
  * while a producer's buffer memory (32 MiB by default) is not all on the wire to one broker.

@@ -112,18 +112,33 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Batc
     batch = Buffer.allocUnsafe(Field.records + body.length);
     body.copy(batch, Field.records);
   }
+  writeBatchHeader(batch, records.length, baseTimestamp, maxTs, compression, options);
+  return batch;
+}
+
+/**
+ * Writes a batch's header fields and its CRC into `batch`, whose records
+ * (`count` of them, compressed or not) already follow the header.
+ */
+export function writeBatchHeader(
+  batch: Buffer,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  compression: Compression,
+  options: BatchOptions,
+): void {
   writeInt64(batch, Field.baseOffset, options.baseOffset ?? 0);
   batch.writeInt32BE(batch.length - logOverheadBytes, Field.batchLength);
   batch.writeInt32BE(options.partitionLeaderEpoch ?? -1, Field.partitionLeaderEpoch);
   batch.writeInt8(currentMagic, Field.magic);
   batch.writeInt16BE(compression | (options.transactional ? 0x10 : 0), Field.attributes);
-  batch.writeInt32BE(records.length - 1, Field.lastOffsetDelta);
+  batch.writeInt32BE(count - 1, Field.lastOffsetDelta);
   writeInt64(batch, Field.baseTimestamp, baseTimestamp);
-  writeInt64(batch, Field.maxTimestamp, maxTs);
+  writeInt64(batch, Field.maxTimestamp, maxTimestamp);
   writeInt64(batch, Field.producerId, options.producerId ?? -1);
   batch.writeInt16BE(options.producerEpoch ?? -1, Field.producerEpoch);
   batch.writeInt32BE(options.baseSequence ?? -1, Field.baseSequence);
-  batch.writeInt32BE(records.length, Field.recordsCount);
+  batch.writeInt32BE(count, Field.recordsCount);
   batch.writeUInt32BE(crc32c(batch.subarray(Field.attributes)), Field.crc);
-  return batch;
 }

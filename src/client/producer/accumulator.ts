@@ -22,11 +22,13 @@
  */
 
 import { assert } from '../../shared/assert.js';
-import { batchHeaderBytes } from '../../shared/limits.js';
+import { batchHeaderBytes, producerFreeBatchBuffersBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
-import type { RecordInput } from '../../wire/record.js';
+import type { RecordHeader, RecordInput } from '../../wire/record.js';
 import { decodeBatchRecords } from '../../wire/record-batch-decoder.js';
 import type { StickyPartitioner } from '../partitioner.js';
+import { BatchBuffers } from './batch-buffers.js';
+import { type BatchBytes, byteLengthOf, finishedBatchBytes, type RecordFields, writeRecord } from './batch-writer.js';
 import type { ProducerIdentity } from './idempotence.js';
 
 /**
@@ -41,7 +43,7 @@ export interface SendCall {
   reject: (err: Error) => void;
 }
 
-/** A record waiting in a batch: it is the encoder's input itself (no wrapper per record). */
+/** A record to append as an object (tests, and a split batch's records decoded again); send() appends without one. */
 export interface PendingRecord extends RecordInput {
   bytes: number;
   call: SendCall;
@@ -51,34 +53,28 @@ export interface PendingRecord extends RecordInput {
   partition: number | undefined;
 }
 
-export function recordDone(r: PendingRecord, offset: number): void {
-  const call = r.call;
-  call.offsets[r.index] = offset;
-  if (--call.remaining === 0 && call.error === null) call.resolve();
-}
+/** Bytes a record takes in a batch besides its key, value and headers, near enough for accounting. */
+export const fixedRecordBytes = 21;
 
-export function recordFailed(r: PendingRecord, err: Error): void {
-  const call = r.call;
-  if (call.error === null) {
-    call.error = err;
-    call.reject(err);
-  }
+/** Bytes a record's headers take in a batch, near enough for accounting. */
+export function headersBytes(headers: readonly RecordHeader[]): number {
+  let n = 0;
+  for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
+  return n;
 }
 
 /** Bytes a record takes in a batch, near enough for accounting (the encoder's own sizes are exact). */
 export function recordBytes(r: RecordInput): number {
-  let n = 21 + (r.key?.length ?? 0) + (r.value?.length ?? 0);
-  const headers = r.headers;
-  if (headers) for (const h of headers) n += 10 + Buffer.byteLength(h.key) + (h.value?.length ?? 0);
-  return n;
+  const n = fixedRecordBytes + (r.key?.length ?? 0) + (r.value?.length ?? 0);
+  return r.headers ? n + headersBytes(r.headers) : n;
 }
 
 /**
- * Who learns the offsets of an encoded batch's records: runs of consecutive
- * records of one send() call (one run per call in a batch of unkeyed
- * records). Once a batch is encoded its records are dropped for these, so a
- * batch waiting for its answer holds three small arrays, not an object per
- * record (records living that long were most of the producer's GC).
+ * Who learns the offsets of a batch's records: runs of consecutive records
+ * of one send() call (one run per call in a batch of unkeyed records). The
+ * records themselves are bytes in the batch's buffer, so a batch holds three
+ * small arrays, not an object per record (records living that long were most
+ * of the producer's GC).
  */
 export interface AckRuns {
   calls: SendCall[];
@@ -87,25 +83,31 @@ export interface AckRuns {
   counts: number[];
 }
 
+/** No runs yet. */
+export function emptyRuns(): AckRuns {
+  return { calls: [], first: [], counts: [] };
+}
+
+/** The record `index` of `call` follows the runs' records (it extends the last run when it is the next of its call). */
+export function addToRuns(runs: AckRuns, call: SendCall, index: number): void {
+  const last = runs.calls.length - 1;
+  if (
+    last >= 0 &&
+    runs.calls[last] === call &&
+    (runs.first[last] as number) + (runs.counts[last] as number) === index
+  ) {
+    runs.counts[last] = (runs.counts[last] as number) + 1;
+    return;
+  }
+  runs.calls.push(call);
+  runs.first.push(index);
+  runs.counts.push(1);
+}
+
 /** The runs of `records` (in batch order). */
 export function ackRunsOf(records: readonly PendingRecord[]): AckRuns {
-  const runs: AckRuns = { calls: [], first: [], counts: [] };
-  let last = -1;
-  let lastCall: SendCall | null = null;
-  let lastIndex = -2;
-  for (let i = 0; i < records.length; i++) {
-    const r = records[i] as PendingRecord;
-    if (r.call === lastCall && r.index === lastIndex + 1) {
-      runs.counts[last] = (runs.counts[last] as number) + 1;
-    } else {
-      runs.calls.push(r.call);
-      runs.first.push(r.index);
-      runs.counts.push(1);
-      last++;
-      lastCall = r.call;
-    }
-    lastIndex = r.index;
-  }
+  const runs = emptyRuns();
+  for (const r of records) addToRuns(runs, r.call, r.index);
   return runs;
 }
 
@@ -134,19 +136,13 @@ export function runsFailed(runs: AckRuns, err: Error): void {
   }
 }
 
-/** Records held by a batch, whether still as records or encoded with their runs. */
-export function batchRecordCount(batch: Batch): number {
-  return batch.runs ? batch.count : batch.records.length;
-}
-
 /**
- * An encoded batch's records back (to split it): decoded from its bytes, each
- * given its call and index from the runs.
+ * A batch's records back (to split it): decoded from its bytes (as sent, or
+ * given a header now), each given its call and index from the runs.
  */
-function recordsOf(batch: Batch): PendingRecord[] {
+function recordsOf(batch: Batch, buffers: BatchBuffers): PendingRecord[] {
   const runs = batch.runs;
-  if (!runs || !batch.encoded) return batch.records;
-  const decoded = decodeBatchRecords(batch.encoded);
+  const decoded = decodeBatchRecords(batch.encoded ?? finishedBatchBytes(batch, {}, buffers));
   const records: PendingRecord[] = [];
   let at = 0;
   for (let k = 0; k < runs.calls.length; k++) {
@@ -173,21 +169,18 @@ function recordsOf(batch: Batch): PendingRecord[] {
   return records;
 }
 
-export interface Batch {
+/** A batch: its records' bytes (BatchBytes, batch-writer.ts) and what the accumulator and sender track. */
+export interface Batch extends BatchBytes {
   topic: string;
   partition: number;
-  /** The records, until the batch is encoded (then empty: `runs` and `count` stand for them). */
-  records: PendingRecord[];
-  /** Set once encoded (see AckRuns). */
-  runs: AckRuns | null;
-  /** Records in the batch once encoded. */
-  count: number;
+  /** Who waits for the offsets of its records (see AckRuns). */
+  runs: AckRuns;
+  /** Bytes taken from the buffer memory for its records, plus its header's. */
   bytes: number;
   createdAt: number;
   attempts: number;
   /** The batch's place among its partition's batches (ascending in send order). */
   seq: number;
-  encoded: Buffer | null;
   /** The idempotent identity whose sequence numbers `encoded` carries; null when not stamped. */
   identity: ProducerIdentity | null;
   /** The broker whose in-flight bytes count this batch while it is in flight; -1 when none. */
@@ -196,6 +189,42 @@ export interface Batch {
   finished: boolean;
   /** Who waits for it to finish (flush, close); null when nobody (no promise per batch). */
   waiters: (() => void)[] | null;
+}
+
+/** A batch of no records yet. */
+export function emptyBatch(topic: string, partition: number, seq: number, createdAt: number): Batch {
+  return {
+    topic,
+    partition,
+    runs: emptyRuns(),
+    count: 0,
+    buf: null,
+    pos: 0,
+    baseTimestamp: 0,
+    maxTimestamp: 0,
+    bytes: batchHeaderBytes,
+    createdAt,
+    attempts: 0,
+    seq,
+    encoded: null,
+    identity: null,
+    broker: -1,
+    finished: false,
+    waiters: null,
+  };
+}
+
+/** A record object's fields to write (its timestamp `now` when it has none). */
+function fieldsOf(r: PendingRecord, now: number): RecordFields {
+  const key = r.key ?? null;
+  return {
+    key,
+    keyLength: byteLengthOf(key),
+    value: r.value,
+    valueLength: byteLengthOf(r.value),
+    headers: r.headers,
+    timestamp: r.timestamp ?? now,
+  };
 }
 
 /** Settles when the batch has succeeded or failed for good. */
@@ -261,6 +290,8 @@ export class RecordAccumulator {
     private readonly options: AccumulatorOptions,
     private readonly sticky: StickyPartitioner,
     private readonly now: () => number = Date.now,
+    /** Where batches' buffers come from and go back to once answered. */
+    readonly buffers: BatchBuffers = new BatchBuffers(producerFreeBatchBuffersBytesMax),
   ) {}
 
   /** Every partition queue (the sender walks them; tests look inside). */
@@ -269,20 +300,34 @@ export class RecordAccumulator {
   }
 
   /**
-   * Appends a record (its memory already taken) to its partition's open batch:
-   * sealed at batchSize while the partition could send it at once, grown up to
-   * batchSizeMax while its pipeline is full.
+   * Appends a record (its memory already taken: `bytes`, see recordBytes())
+   * to its partition's open batch, copying its key and value into the batch
+   * now: sealed at batchSize while the partition could send it at once, grown
+   * up to batchSizeMax while its pipeline is full.
    */
-  append(topic: string, partition: number, partitions: number, record: PendingRecord): void {
+  add(
+    topic: string,
+    partition: number,
+    partitions: number,
+    r: RecordFields,
+    bytes: number,
+    call: SendCall,
+    index: number,
+  ): void {
     const q = this.queueOf(topic, partition);
     q.partitions = partitions;
-    const bytes = record.bytes;
-    if (q.open && q.open.records.length > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
+    if (q.open && q.open.count > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
     if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
-    batch.records.push(record);
+    writeRecord(batch, this.buffers, r);
+    addToRuns(batch.runs, call, index);
     batch.bytes += bytes;
     if (batch.bytes >= this.sealBytes(q)) this.seal(q);
+  }
+
+  /** add() of a record given as an object. */
+  append(topic: string, partition: number, partitions: number, r: PendingRecord): void {
+    this.add(topic, partition, partitions, fieldsOf(r, this.now()), r.bytes, r.call, r.index);
   }
 
   /** The size at which the partition's open batch is sealed now: the floor while it could go at once, else the ceiling. */
@@ -366,20 +411,24 @@ export class RecordAccumulator {
    * are encoded afresh. False when it cannot be split (one record).
    */
   split(q: PartitionQueue, batch: Batch): boolean {
-    if (batchRecordCount(batch) < 2) return false;
+    if (batch.count < 2) return false;
     q.inFlight.delete(batch);
     const parts: Batch[] = [];
     let part: Batch | null = null;
-    for (const r of recordsOf(batch)) {
-      if (!part || (part.records.length > 0 && part.bytes + r.bytes > this.options.batchSize)) {
+    for (const r of recordsOf(batch, this.buffers)) {
+      if (!part || (part.count > 0 && part.bytes + r.bytes > this.options.batchSize)) {
         part = this.newBatch(q, batch.seq);
         part.createdAt = batch.createdAt;
         part.attempts = batch.attempts;
         parts.push(part);
       }
-      part.records.push(r);
+      writeRecord(part, this.buffers, fieldsOf(r, 0));
+      addToRuns(part.runs, r.call, r.index);
       part.bytes += r.bytes;
     }
+    // the records were copied out of the batch's bytes: they are nobody's now
+    batch.encoded = null;
+    batch.buf = null;
     // seq only orders a partition's batches: the parts sit between the batch and the next one
     parts.forEach((b, i) => {
       b.seq = batch.seq + i / parts.length;
@@ -428,21 +477,6 @@ export class RecordAccumulator {
   }
 
   private newBatch(q: PartitionQueue, seq = q.nextSeq++): Batch {
-    return {
-      topic: q.topic,
-      partition: q.partition,
-      records: [],
-      runs: null,
-      count: 0,
-      bytes: batchHeaderBytes,
-      createdAt: this.now(),
-      attempts: 0,
-      seq,
-      encoded: null,
-      identity: null,
-      broker: -1,
-      finished: false,
-      waiters: null,
-    };
+    return emptyBatch(q.topic, q.partition, seq, this.now());
   }
 }

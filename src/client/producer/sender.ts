@@ -34,24 +34,21 @@ import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
 import { batchHeaderBytes, producerAnswerWaitMsMax, producerRequestBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { Compression } from '../../wire/record-batch.js';
-import { type BatchOptions, encodeRecordBatch } from '../../wire/record-batch-encoder.js';
+import type { BatchOptions } from '../../wire/record-batch-encoder.js';
 import type { Cluster } from '../cluster.js';
 import { type Connection, wasSent } from '../connection.js';
 import { isRetriableError, wireError } from '../errors.js';
 import { ambiguousAnswer, answersByPartition, type PartitionAnswer, planProduceRequests } from '../produce-requests.js';
 import {
-  ackRunsOf,
   type Batch,
   type DueBatch,
   finishBatch,
   type PartitionQueue,
-  type PendingRecord,
   type RecordAccumulator,
-  recordDone,
-  recordFailed,
   runsDone,
   runsFailed,
 } from './accumulator.js';
+import { finishedBatchBytes, releaseBatchBuffer } from './batch-writer.js';
 import type { Idempotence, ProducerIdentity } from './idempotence.js';
 import type { MemoryPool } from './memory-pool.js';
 
@@ -267,15 +264,11 @@ export class Sender {
     if (!batch.encoded) {
       const options: BatchOptions = { compression: this.options.compression };
       if (identity && this.idempotence) this.idempotence.stamp(identity, q, options);
-      batch.encoded = encodeRecordBatch(batch.records, options);
+      batch.encoded = finishedBatchBytes(batch, options, this.accumulator.buffers);
       if (identity && this.idempotence) {
-        this.idempotence.advance(identity, q, batch.records.length);
+        this.idempotence.advance(identity, q, batch.count);
         batch.identity = identity;
       }
-      // the records are in the bytes now: only who waits for which offsets is kept
-      batch.runs = ackRunsOf(batch.records);
-      batch.count = batch.records.length;
-      batch.records = [];
     }
     return batch.encoded;
   }
@@ -463,13 +456,9 @@ export class Sender {
   private completed(q: PartitionQueue, batch: Batch, baseOffset: number): void {
     this.landed(batch);
     this.accumulator.settled(q, batch);
-    if (batch.runs) {
-      runsDone(batch.runs, baseOffset);
-    } else {
-      const records = batch.records;
-      for (let i = 0; i < records.length; i++)
-        recordDone(records[i] as PendingRecord, baseOffset < 0 ? -1 : baseOffset + i);
-    }
+    runsDone(batch.runs, baseOffset);
+    // answered: its request was written, so its buffer can take a later batch's records
+    releaseBatchBuffer(batch, this.accumulator.buffers);
     // a batch's bytes are its header's plus its records' (as taken from the buffer memory)
     this.memory.release(batch.bytes - batchHeaderBytes);
     finishBatch(batch);
@@ -523,8 +512,8 @@ export class Sender {
         : new SluiceError(ErrorCode.BrokerError, `produce to ${q.topic}-${q.partition} failed: ${String(err)}`);
     // the batch's sequence numbers may or may not have reached the log: later batches take a new producer id
     if (batch.identity !== null) this.idempotence?.retire(batch.identity);
-    if (batch.runs) runsFailed(batch.runs, error);
-    else for (const r of batch.records) recordFailed(r, error);
+    // its buffer is not reused: a request that timed out may still be waiting to be written
+    runsFailed(batch.runs, error);
     this.memory.release(batch.bytes - batchHeaderBytes);
     finishBatch(batch);
     this.wake();

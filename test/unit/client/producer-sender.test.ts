@@ -11,7 +11,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StickyPartitioner } from '../../../src/client/partitioner.js';
 import {
-  batchRecordCount,
   type PendingRecord,
   RecordAccumulator,
   recordBytes,
@@ -150,7 +149,7 @@ describe('Producer against a fake cluster', () => {
     const queued = (): number => {
       let n = 0;
       for (const q of acc.partitionQueues) {
-        for (const b of [...q.inFlight, ...q.ready, ...(q.open ? [q.open] : [])]) n += batchRecordCount(b);
+        for (const b of [...q.inFlight, ...q.ready, ...(q.open ? [q.open] : [])]) n += b.count;
       }
       return n;
     };
