@@ -11,54 +11,72 @@
  *  - an internal topic (__consumer_offsets, __queue.*): INVALID_TOPIC_EXCEPTION;
  *    only the broker writes there, through the replica manager directly.
  */
+
+import type { TopicSpec } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { ProducePartitionResponse, ProduceRequest, ProduceResponse } from '../protocol/native/messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { clientRequestTimeoutMsDefault } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { AclOperation, checkTopic } from './authorize.js';
 import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
-import { orWireError } from './per-partition.js';
 
 type ProduceEntry = ProduceRequest['topics'][number]['partitions'][number];
 
+/**
+ * One partition's append and answer. One async function with its own catch (no closures, no
+ * wrapper promise): a keyed request names thousands of partitions, each answered through here.
+ * Every partition of a request awaits its topic once, in request order, then appends: the same
+ * steps for every partition keep a connection's pipelined appends of a partition in order.
+ */
 async function appendOne(
   ctx: HandlerContext,
-  client: ClientInfo,
   topic: string,
+  spec: Promise<TopicSpec | undefined>,
   entry: ProduceEntry,
   timesNamed: number,
   acks: number,
   timeoutMs: number,
 ): Promise<ProducePartitionResponse> {
   const { partition, records } = entry;
-  const base = { partition, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1 };
-  return orWireError(
-    async () => {
-      if (timesNamed > 1) {
-        throw bad(`the request names ${topic}-${partition} ${timesNamed} times: one batch per partition per request`);
-      }
-      checkTopic(ctx, client, AclOperation.Write, topic);
-      refuseInternalTopic(topic, 'produce to');
-      const spec = await ctx.topics.getOrAutoCreate(topic);
-      if (!spec || !ctx.coordinator.partitionState(topic, partition)) {
-        throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
-      }
-      const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
-      ctx.metrics?.produced(topic, records);
-      const log = ctx.logs.get(topic, partition);
-      return {
-        ...base,
-        errorCode: 0,
-        baseOffset: result.baseOffset,
-        logAppendTimeMs: result.logAppendTimeMs,
-        logStartOffset: log?.logStartOffset ?? -1,
-      };
-    },
-    (error) => ({ ...base, ...error }),
-  );
+  try {
+    if (timesNamed > 1) {
+      throw bad(`the request names ${topic}-${partition} ${timesNamed} times: one batch per partition per request`);
+    }
+    if (!(await spec) || !ctx.coordinator.partitionState(topic, partition)) {
+      throw new SluiceError(ErrorCode.UnknownPartition, `unknown topic or partition ${topic}-${partition}`);
+    }
+    const result = await ctx.replicas.appendAsLeader(topic, partition, records, acks, timeoutMs);
+    ctx.metrics?.produced(topic, records);
+    return {
+      partition,
+      errorCode: 0,
+      baseOffset: result.baseOffset,
+      logAppendTimeMs: result.logAppendTimeMs,
+      logStartOffset: ctx.logs.get(topic, partition)?.logStartOffset ?? -1,
+    };
+  } catch (err) {
+    return { partition, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, ...toWireError(err) };
+  }
 }
+
+/** The topic once this client may write to it (auto-created if so configured); rejects otherwise. */
+function writableTopic(ctx: HandlerContext, client: ClientInfo, topic: string): Promise<TopicSpec | undefined> {
+  let spec: Promise<TopicSpec | undefined>;
+  try {
+    checkTopic(ctx, client, AclOperation.Write, topic);
+    refuseInternalTopic(topic, 'produce to');
+    spec = ctx.topics.getOrAutoCreate(topic);
+  } catch (err) {
+    spec = Promise.reject(err);
+  }
+  // answered by each partition that awaits it; a topic of only refused partitions awaits nothing
+  spec.catch(noop);
+  return spec;
+}
+
+function noop(): void {}
 
 /** How many times the request names each topic-partition (keyed by topicPartitionKey), counted before anything is appended. */
 function timesNamed(request: ProduceRequest): Map<string, number> {
@@ -86,16 +104,13 @@ export const produceHandler: Handler<typeof ApiKey.Produce> = {
     // metadata write): records reordered, seen with acks 0 and 1.
     for (const t of request.topics) {
       const partitions: Promise<ProducePartitionResponse>[] = [];
+      // authorized, then looked up (or auto-created) once per topic, for its first partition named
+      // once; a refusal is each partition's own answer
+      let spec: Promise<TopicSpec | undefined> | undefined;
       for (const entry of t.partitions) {
-        const appended = appendOne(
-          ctx,
-          client,
-          t.name,
-          entry,
-          named.get(topicPartitionKey(t.name, entry.partition)) ?? 1,
-          acks,
-          timeoutMs,
-        );
+        const times = named.get(topicPartitionKey(t.name, entry.partition)) ?? 1;
+        if (times === 1) spec ??= writableTopic(ctx, client, t.name);
+        const appended = appendOne(ctx, t.name, spec ?? Promise.resolve(undefined), entry, times, acks, timeoutMs);
         partitions.push(appended);
       }
       pending.push(partitions);

@@ -190,6 +190,33 @@ describe('append', () => {
   });
 });
 
+describe('append order', () => {
+  it('appends reach the log in call order while the first write is prepared and after', async () => {
+    const { log } = await freshLog();
+    const called: string[] = [];
+    const pending: Promise<{ baseOffset: number }>[] = [];
+    const appendNow = (tag: string) => {
+      called.push(tag);
+      pending.push(log.append(testBatch(tag, 1, 100)));
+    };
+    appendNow('first'); // the log's first write: waits for its preparation
+    appendNow('same-tick');
+    // more appends from microtasks at every depth while the first waits, as they resume and after
+    let chain: Promise<void> = Promise.resolve();
+    for (let depth = 0; depth < 12; depth++) {
+      chain = chain.then(() => appendNow(`depth-${depth}`));
+    }
+    const settled = pending[0]?.then(() => appendNow('after-first'));
+    await chain;
+    await settled;
+    const results = await Promise.all(pending);
+    const byOffset = called.map((tag, i) => ({ tag, offset: results[i]?.baseOffset ?? -1 }));
+    byOffset.sort((a, b) => a.offset - b.offset);
+    expect(byOffset.map((r) => r.tag)).toEqual(called);
+    expect(byOffset.map((r) => r.offset)).toEqual(called.map((_, i) => i));
+  });
+});
+
 describe('refusal of corrupt input', () => {
   /** Each case builds a buffer (from a fresh valid batch) that append must refuse with the code. */
   const cases: { name: string; code: string; build: () => Buffer }[] = [
