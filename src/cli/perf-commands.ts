@@ -444,8 +444,7 @@ export interface ConsumePerfResult {
 
 /**
  * Reads through run({ eachBatch }), the consumer's batch-level API: one call
- * per partition per fetched round, no per-record callback, promise or object
- * (batch.count and batch.bytes; the records are still walked and checked). A
+ * per partition per fetched round, no per-record callback or promise. A
  * record counts once delivered; exactly `wanted` are taken (resolved), so a
  * group commits no further.
  */
@@ -492,22 +491,14 @@ async function consumePerf(
       eachBatchAutoResolve: false,
       eachBatch: ({ batch, resolveOffset }) => {
         if (received >= wanted) return;
-        // count and bytes come from the consumer's walk of every record (each record's length and
-        // fields checked), so no record object is made; only a batch cut short is decoded
-        let take = batch.count;
-        let chunkBytes = batch.bytes;
-        let lastOffset = batch.lastOffset();
-        if (take > wanted - received) {
-          take = wanted - received;
-          const messages = batch.messages;
-          chunkBytes = 0;
-          for (let i = 0; i < take; i++) {
-            const m = messages[i] as (typeof messages)[number];
-            chunkBytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
-          }
-          lastOffset = take > 0 ? (messages[take - 1] as (typeof messages)[number]).offset : null;
+        const messages = batch.messages;
+        const take = Math.min(messages.length, wanted - received);
+        let chunkBytes = 0;
+        for (let i = 0; i < take; i++) {
+          const m = messages[i] as (typeof messages)[number];
+          chunkBytes += (m.key?.length ?? 0) + (m.value?.length ?? 0);
         }
-        if (take > 0 && lastOffset !== null) resolveOffset(lastOffset);
+        if (take > 0) resolveOffset((messages[take - 1] as (typeof messages)[number]).offset);
         const now = performance.now();
         if (firstPollAt < 0) firstPollAt = now;
         received += take;

@@ -203,7 +203,6 @@ export class Consumer {
       cluster,
       subscription: this.subscription,
       poll: () => this.pollRecords({}),
-      pollRuns: () => (this.groupError ? Promise.reject(this.groupError) : this.fetcher.pollRuns({})),
       closed: () => this.closed,
       closedPromise: this.closedPromise,
       revoking: () => this.revoking,

@@ -198,16 +198,8 @@ export interface EachMessagePayload {
 export interface Batch {
   topic: string;
   partition: number;
-  /**
-   * In offset order (each also names its topic and partition). Decoded when
-   * first read: a handler that reads only count, bytes and the offsets creates
-   * no object per record.
-   */
+  /** In offset order. */
   messages: Message[];
-  /** How many records the batch holds (messages.length, without decoding them). */
-  count: number;
-  /** The bytes of the records' keys and values (null counts 0), without decoding them. */
-  bytes: number;
   firstOffset(): number | null;
   lastOffset(): number | null;
 }

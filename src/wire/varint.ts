@@ -111,19 +111,6 @@ export function readBytesOf(
   return bufferView(memory, base + from, length);
 }
 
-/**
- * Steps over nullable bytes at `pos` without a view of them (a scan that only
- * counts records); returns their length, -1 for null; readEnd() is past them.
- */
-export function skipBytes(buf: Buffer, pos: number, end: number): number {
-  const length = readVarint(buf, pos, end);
-  if (length < 0) return -1;
-  const to = cursor + length;
-  if (to > end) throw new SluiceError(ErrorCode.CorruptRecord, `${length} bytes past the end at byte ${cursor}`);
-  cursor = to;
-  return length;
-}
-
 /** A cursor over `buf` from `pos` to `end`, reading through the functions above. */
 export class VarintReader {
   pos: number;

@@ -28,7 +28,7 @@ import { fencingCodes, type GroupMembership } from '../group-membership.js';
 import { earliestTimestamp, latestTimestamp, listOffsets } from '../offsets.js';
 import { requestChunks } from '../request-chunks.js';
 import type { ConsumerRecord, CorruptSkip, PollOptions } from '../types.js';
-import { completeFetch, endOfWholeBatches, FetchBuffer, type RecordRun } from './records.js';
+import { completeFetch, endOfWholeBatches, FetchBuffer } from './records.js';
 import type { PartitionState, Reset, SubscriptionState } from './subscription-state.js';
 
 export interface FetcherOptions {
@@ -63,10 +63,6 @@ interface Answered {
   state: PartitionState;
   offset: number;
   p: FetchPartitionResponse;
-}
-
-function pollRecordsOf(options: PollOptions): number {
-  return Math.max(1, Math.min(options.maxRecords ?? consumerPollRecordsMax, consumerPollRecordsMax));
 }
 
 export class Fetcher {
@@ -117,47 +113,28 @@ export class Fetcher {
    * some when none is buffered; [] when none arrived or the consumer closed.
    */
   async poll(options: PollOptions): Promise<ConsumerRecord[]> {
-    if (!(await this.awaitRecords(options))) return [];
-    const records = this.buffered.take(pollRecordsOf(options));
-    this.prefetch();
-    return records;
-  }
-
-  /** poll() as runs of one partition's records, not yet decoded (run({ eachBatch })). */
-  async pollRuns(options: PollOptions): Promise<RecordRun[]> {
-    if (!(await this.awaitRecords(options))) return [];
-    const runs = this.buffered.takeRuns(pollRecordsOf(options));
-    this.prefetch();
-    return runs;
-  }
-
-  /** Waits for buffered records when there are none; false when the consumer closed meanwhile. */
-  private async awaitRecords(options: PollOptions): Promise<boolean> {
+    const maxRecords = Math.max(1, Math.min(options.maxRecords ?? consumerPollRecordsMax, consumerPollRecordsMax));
     const { closedPromise } = this.context;
     if (this.buffered.length === 0) {
       const prefetched = this.polling !== null && this.pollingInBackground;
       if (!this.polling) this.startRound(options.maxWaitMs ?? this.options.maxWaitMs, false);
       await Promise.race([this.polling, closedPromise]);
-      if (this.context.closed()) return false;
+      if (this.context.closed()) return [];
       // a round fetched ahead (before a seek or a new assignment) may bring nothing for where the
       // caller reads now: ask once more, for the current positions
       if (prefetched && this.buffered.length === 0) {
         if (!this.polling) this.startRound(options.maxWaitMs ?? this.options.maxWaitMs, false);
         await Promise.race([this.polling, closedPromise]);
-        if (this.context.closed()) return false;
+        if (this.context.closed()) return [];
       }
     }
-    return true;
-  }
-
-  /**
-   * Fetches the next round while the caller works on what it took (Kafka's consumer pipelines
-   * fetches the same way); bounded: one round in flight, none while enough is buffered.
-   */
-  private prefetch(): void {
+    const records = this.buffered.take(maxRecords);
+    // fetch the next round while the caller works on these (Kafka's consumer pipelines fetches the
+    // same way); bounded: one round in flight, none while enough is buffered
     if (!this.polling && this.buffered.length < consumerPrefetchRecordsMax && !this.context.closed()) {
       this.startRound(this.options.maxWaitMs, true);
     }
+    return records;
   }
 
   private startRound(maxWaitMs: number, background: boolean): void {

@@ -29,7 +29,7 @@ import {
   recordsCountOf,
   timestampTypeLogAppend,
 } from '../../wire/record-batch.js';
-import { readBytesOf, readEnd, readVarint, readVarlong, skipBytes } from '../../wire/varint.js';
+import { readBytesOf, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
 import type { ConsumerRecord } from '../types.js';
 import type { PartitionState } from './subscription-state.js';
 
@@ -80,31 +80,8 @@ export interface CompletedFetch {
   baseOffset: number;
   baseTimestamp: number;
   appendTime: number;
-  /**
-   * Compressed batches' records once inflated, in the order opened: a scan
-   * (takeRuns) keeps them here so that decoding its run later inflates nothing twice.
-   */
-  inflated: Buffer[] | null;
-  inflatedAt: number;
   /** Set when decoding failed: thrown by the next take(). */
   error: unknown;
-}
-
-/**
- * Records of one partition taken from the buffer without an object per
- * record: walked once (every record's length and fields checked, as decoding
- * checks them) to count them and their key and value bytes; decoded into
- * records only when recordsOf() asks (eachBatch's `batch.messages`).
- */
-export interface RecordRun {
-  state: PartitionState;
-  count: number;
-  firstOffset: number;
-  lastOffset: number;
-  /** The keys' and values' bytes (null counts 0). */
-  bytes: number;
-  /** The fetch's cursor where the run starts (a copy), to decode it from. */
-  from: CompletedFetch;
 }
 
 /**
@@ -164,8 +141,6 @@ export function completeFetch(state: PartitionState, offset: number, bytes: Buff
     baseOffset: 0,
     baseTimestamp: 0,
     appendTime: -1,
-    inflated: null,
-    inflatedAt: 0,
     error: null,
   };
 }
@@ -190,13 +165,7 @@ function openBatch(c: CompletedFetch): boolean {
     c.at = pos + Field.records;
     c.bodyEnd = pos + size;
   } else {
-    const kept = c.inflated;
-    if (kept !== null && c.inflatedAt < kept.length) c.body = kept[c.inflatedAt] as Buffer;
-    else {
-      c.body = inflateRecords(codec, bytes.subarray(pos + Field.records, pos + size));
-      kept?.push(c.body);
-    }
-    if (kept !== null) c.inflatedAt++;
+    c.body = inflateRecords(codec, bytes.subarray(pos + Field.records, pos + size));
     c.memory = c.body.buffer;
     c.base = c.body.byteOffset;
     c.at = 0;
@@ -209,10 +178,8 @@ function openBatch(c: CompletedFetch): boolean {
  * Decodes up to `max` records of `c` into `out` (the consumer's hot path: one
  * object per record, key and value views of the fetched bytes, no copy;
  * `noHeaders` for a record without headers); returns how many were added.
- * With `out` null it only walks them into `run` (count, offsets, key and
- * value bytes): the same checks, no object or view per record.
  */
-function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[] | null, run: RecordRun | null): number {
+function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[]): number {
   const { topic, partition } = c.state;
   let added = 0;
   while (added < max) {
@@ -225,25 +192,13 @@ function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[] | null
     c.at = recordEnd;
     const delta = readVarlong(buf, readEnd() + 1, recordEnd); // after the attributes byte
     const offset = c.baseOffset + readVarint(buf, readEnd(), recordEnd);
-    let key: Buffer | null = null;
-    let value: Buffer | null = null;
-    let sizes = 0;
-    if (out === null) {
-      sizes = Math.max(0, skipBytes(buf, readEnd(), recordEnd)) + Math.max(0, skipBytes(buf, readEnd(), recordEnd));
-    } else {
-      key = readBytesOf(memory, base, buf, readEnd(), recordEnd);
-      value = readBytesOf(memory, base, buf, readEnd(), recordEnd);
-    }
+    const key = readBytesOf(memory, base, buf, readEnd(), recordEnd);
+    const value = readBytesOf(memory, base, buf, readEnd(), recordEnd);
     const headerCount = readVarint(buf, readEnd(), recordEnd);
     let headers = noHeaders as Record<string, Buffer>;
     if (headerCount > 0) {
-      if (out !== null) headers = {};
+      headers = {};
       for (let h = 0; h < headerCount; h++) {
-        if (out === null) {
-          if (skipBytes(buf, readEnd(), recordEnd) < 0) corrupt(topic, partition, 'a header without a key');
-          skipBytes(buf, readEnd(), recordEnd);
-          continue;
-        }
         const name = readBytesOf(memory, base, buf, readEnd(), recordEnd);
         if (name === null) corrupt(topic, partition, 'a header without a key');
         headers[name.toString('utf8')] = readBytesOf(memory, base, buf, readEnd(), recordEnd) ?? emptyBuffer;
@@ -253,14 +208,6 @@ function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[] | null
     c.left--;
     if (offset < c.nextOffset) continue;
     c.nextOffset = offset + 1;
-    added++;
-    if (out === null) {
-      const r = run as RecordRun;
-      if (r.count++ === 0) r.firstOffset = offset;
-      r.lastOffset = offset;
-      r.bytes += sizes;
-      continue;
-    }
     out.push({
       topic,
       partition,
@@ -270,13 +217,9 @@ function decodeInto(c: CompletedFetch, max: number, out: ConsumerRecord[] | null
       headers,
       timestamp: c.appendTime >= 0 ? c.appendTime : c.baseTimestamp + delta,
     });
+    added++;
   }
   return added;
-}
-
-/** The records of `run`, decoded (in order) into `out`. */
-export function recordsOf(run: RecordRun, out: ConsumerRecord[]): void {
-  decodeInto({ ...run.from }, run.count, out, null);
 }
 
 function corrupt(topic: string, partition: number, what: string): never {
@@ -313,40 +256,10 @@ export class FetchBuffer {
    */
   take(n: number): ConsumerRecord[] {
     const out: ConsumerRecord[] = [];
-    this.takeWith(n, (c, max) => decodeInto(c, max, out, null));
-    return out;
-  }
-
-  /**
-   * take() without an object per record: up to `n` records from the front as
-   * runs of one partition each, every record walked and checked (the same
-   * errors, thrown the same way), decoded later by recordsOf() if at all.
-   */
-  takeRuns(n: number): RecordRun[] {
-    const runs: RecordRun[] = [];
-    this.takeWith(n, (c, max) => {
-      c.inflated = [];
-      c.inflatedAt = 0;
-      const run: RecordRun = { state: c.state, count: 0, firstOffset: -1, lastOffset: -1, bytes: 0, from: { ...c } };
-      runs.push(run);
-      try {
-        return decodeInto(c, max, null, run);
-      } finally {
-        c.inflated = null;
-        // records walked before a failure are handed out, as take() returns those decoded before it
-        if (run.count === 0) runs.pop();
-      }
-    });
-    return runs;
-  }
-
-  /** take()'s loop: `step` takes up to `max` records of one fetch and returns how many. */
-  private takeWith(n: number, step: (c: CompletedFetch, max: number) => number): void {
-    let taken = 0;
     // fetches taken whole are removed once at the end: a shift() each is quadratic for 100,000 partitions' fetches
     let head = 0;
     try {
-      while (taken < n && head < this.fetches.length) {
+      while (out.length < n && head < this.fetches.length) {
         const c = this.fetches[head] as CompletedFetch;
         if (c.error !== null) {
           this.fetches.splice(0, head);
@@ -358,17 +271,14 @@ export class FetchBuffer {
           state.version++;
           throw c.error;
         }
-        const nextBefore = c.nextOffset;
         let added = 0;
         try {
-          added = step(c, n - taken);
+          added = decodeInto(c, n - out.length, out);
         } catch (err) {
           c.error = inPartition(err, c.state);
-          // records handed out before the failure end this take; the next one throws
-          if (taken > 0 || c.nextOffset !== nextBefore) break;
+          if (out.length > 0) break;
           continue;
         }
-        taken += added;
         const before = c.remaining;
         c.remaining = Math.max(0, c.remaining - added);
         if (c.left === 0 && c.batchPos >= c.end) {
@@ -379,6 +289,7 @@ export class FetchBuffer {
     } finally {
       if (head > 0) this.fetches.splice(0, head);
     }
+    return out;
   }
 
   firstOffsetOf(topic: string, partition: number): number | null {

@@ -17,7 +17,6 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Cluster } from '../cluster.js';
 import { isRetriableError } from '../errors.js';
 import type { ConsumerRecord, EachBatchPayload, Message, RunOptions } from '../types.js';
-import { type RecordRun, recordsOf } from './records.js';
 import type { PartitionState, SubscriptionState } from './subscription-state.js';
 
 /** Consecutive failed polls run() rides through (each after a backoff) before it gives up. */
@@ -35,15 +34,7 @@ export function insideHandlerOf(owner: object): boolean {
 interface DeliveryGroup {
   state: PartitionState;
   version: number;
-  /** The first and last record's offsets. */
-  first: number;
-  last: number;
-  /** eachMessage: the records, decoded. */
   records: ConsumerRecord[];
-  /** eachBatch: the records as runs, decoded when the handler reads batch.messages. */
-  runs: RecordRun[];
-  count: number;
-  bytes: number;
 }
 
 /** What the runner asks of the consumer it works for. */
@@ -52,8 +43,6 @@ export interface RunnerContext {
   subscription: SubscriptionState;
   /** The next poll's records (throws the group's fatal error). */
   poll(): Promise<ConsumerRecord[]>;
-  /** poll() as runs of one partition's records, not decoded (for eachBatch). */
-  pollRuns(): Promise<RecordRun[]>;
   closed(): boolean;
   closedPromise: Promise<void>;
   /** A rebalance is taking the partitions away: deliver nothing more. */
@@ -97,9 +86,9 @@ export class Runner {
     try {
       let failures = 0;
       while (!context.closed()) {
-        let groups: DeliveryGroup[];
+        let records: ConsumerRecord[];
         try {
-          groups = options.eachBatch ? this.groupRuns(await context.pollRuns()) : this.group(await context.poll());
+          records = await context.poll();
           failures = 0;
         } catch (err) {
           if (context.closed()) break;
@@ -110,7 +99,7 @@ export class Runner {
           ]);
           continue;
         }
-        if (groups.length > 0) await this.deliver(groups, options, concurrency);
+        if (records.length > 0) await this.deliver(records, options, concurrency);
       }
     } finally {
       this.running = false;
@@ -134,8 +123,7 @@ export class Runner {
     });
   }
 
-  /** One poll's records by partition, in order. */
-  private group(records: ConsumerRecord[]): DeliveryGroup[] {
+  private async deliver(records: ConsumerRecord[], options: RunOptions, concurrency: number): Promise<void> {
     const { subscription } = this.context;
     const groups = new Map<PartitionState, DeliveryGroup>();
     // records come in runs of one partition: one lookup and one slice per run, not a push per record
@@ -150,47 +138,19 @@ export class Runner {
       const state = subscription.get(topic, partition);
       if (state) {
         const run = i === 0 && j === records.length ? records : records.slice(i, j);
-        const last = (run[run.length - 1] as ConsumerRecord).offset;
         const g = groups.get(state);
-        if (g) {
-          for (const r of run) g.records.push(r);
-          g.last = last;
-        } else {
-          const first = (run[0] as ConsumerRecord).offset;
-          groups.set(state, newGroup(state, first, last, run, [], 0, 0));
-        }
+        if (g) for (const r of run) g.records.push(r);
+        else groups.set(state, { state, version: state.version, records: run });
       }
       i = j;
     }
-    return [...groups.values()];
-  }
-
-  /** One poll's runs by partition, in order; nothing decoded. */
-  private groupRuns(runs: RecordRun[]): DeliveryGroup[] {
-    const { subscription } = this.context;
-    const groups = new Map<PartitionState, DeliveryGroup>();
-    for (const run of runs) {
-      const state = subscription.get(run.state.topic, run.state.partition);
-      if (!state) continue;
-      const g = groups.get(state);
-      if (g) {
-        g.runs.push(run);
-        g.last = run.lastOffset;
-        g.count += run.count;
-        g.bytes += run.bytes;
-      } else groups.set(state, newGroup(state, run.firstOffset, run.lastOffset, [], [run], run.count, run.bytes));
-    }
-    return [...groups.values()];
-  }
-
-  private async deliver(groups: DeliveryGroup[], options: RunOptions, concurrency: number): Promise<void> {
-    const queue = groups;
+    const queue = [...groups.values()];
     let failure: { err: unknown } | null = null;
     const worker = async (): Promise<void> => {
       for (let g = queue.shift(); g; g = queue.shift()) {
         if (failure) {
           // not started: fetched again by the next run() or poll()
-          this.rewind(g, g.first);
+          this.rewind(g, (g.records[0] as ConsumerRecord).offset);
           continue;
         }
         try {
@@ -270,32 +230,21 @@ export class Runner {
     const handler = options.eachBatch as NonNullable<RunOptions['eachBatch']>;
     if (!this.current(g)) return;
     const { context } = this;
-    const { first, last } = g;
-    let messages: Message[] | null = null;
+    const first = g.records[0] as ConsumerRecord;
+    const last = g.records[g.records.length - 1] as ConsumerRecord;
+    // the records themselves (each also names its topic and partition): no copy per record
+    const messages: Message[] = g.records;
     let resolved: number | null = null;
     const payload: EachBatchPayload = {
       batch: {
         topic: g.state.topic,
         partition: g.state.partition,
-        // the records themselves (each also names its topic and partition), decoded on first read
-        get messages(): Message[] {
-          if (messages === null) {
-            const records: ConsumerRecord[] = [];
-            for (const run of g.runs) recordsOf(run, records);
-            messages = records;
-          }
-          return messages;
-        },
-        set messages(value: Message[]) {
-          messages = value;
-        },
-        count: g.count,
-        bytes: g.bytes,
-        firstOffset: () => first,
-        lastOffset: () => last,
+        messages,
+        firstOffset: () => first.offset,
+        lastOffset: () => last.offset,
       },
       resolveOffset: (offset: number) => {
-        if (!Number.isSafeInteger(offset) || offset < first || offset > last) return;
+        if (!Number.isSafeInteger(offset) || offset < first.offset || offset > last.offset) return;
         if (resolved !== null && offset + 1 <= resolved) return;
         resolved = offset + 1;
         if (context.subscription.isAssigned(g.state)) g.state.processed = resolved;
@@ -305,29 +254,17 @@ export class Runner {
       isRunning: () => !context.closed(),
       isStale: () => !this.current(g),
     };
-    g.state.consumed = last + 1;
+    g.state.consumed = last.offset + 1;
     this.beginDelivery();
     try {
       await deliveryContext.run(this.owner, () => handler(payload));
     } catch (err) {
-      this.rewind(g, resolved ?? first);
+      this.rewind(g, resolved ?? first.offset);
       throw err;
     } finally {
       this.endDelivery();
     }
-    if (options.eachBatchAutoResolve !== false) payload.resolveOffset(last);
-    else if (((resolved as number | null) ?? first) <= last) this.rewind(g, resolved ?? first);
+    if (options.eachBatchAutoResolve !== false) payload.resolveOffset(last.offset);
+    else if (((resolved as number | null) ?? first.offset) <= last.offset) this.rewind(g, resolved ?? first.offset);
   }
-}
-
-function newGroup(
-  state: PartitionState,
-  first: number,
-  last: number,
-  records: ConsumerRecord[],
-  runs: RecordRun[],
-  count: number,
-  bytes: number,
-): DeliveryGroup {
-  return { state, version: state.version, first, last, records, runs, count, bytes };
 }
