@@ -52,6 +52,23 @@ export function unpackBlock(bytes: Uint8Array): Float64Array | undefined {
   return block;
 }
 
+/** One operation of a LevelDB batch on the index database. */
+export interface IndexBatchOp {
+  type: 'put' | 'del';
+  key: string;
+  value?: Uint8Array;
+}
+
+/** The entries of a block (or flat entries) whose offset passes `test`. */
+export function filterEntries(data: ArrayLike<number>, test: (offset: number) => boolean): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < data.length; i += blockEntryWidth) {
+    if (test(data[i + 1] as number))
+      out.push(data[i] as number, data[i + 1] as number, data[i + 2] as number, data[i + 3] as number);
+  }
+  return out;
+}
+
 export class IndexKeys {
   readonly meta: string;
   readonly all: { gte: string; lt: string };

@@ -190,7 +190,8 @@ async function recoverSegments(
   allowGaps: boolean,
 ): Promise<void> {
   const { index, config, logger } = ctx;
-  await index.truncateFrom(segmentAt(segments, from).baseOffset);
+  // written with the rebuilt index (and, in a start group, found and written with other logs')
+  await index.truncateAtNextWrite(segmentAt(segments, from).baseOffset);
   const indexer = new SparseIndexer(index, config.indexIntervalBytes);
   let maxBefore = -1;
   for (let i = 0; i < from; i++) maxBefore = Math.max(maxBefore, segmentAt(segments, i).maxTimestamp);

@@ -13,6 +13,8 @@ import { assert } from '../shared/assert.js';
 import { indexPendingEntriesFlushAt, indexPendingEntriesMax } from '../shared/limits.js';
 import {
   blockEntryWidth,
+  filterEntries,
+  type IndexBatchOp,
   type IndexDb,
   IndexKeys,
   type IndexKind,
@@ -20,6 +22,7 @@ import {
   unpackBlock,
   unpackValue,
 } from './index-store.js';
+import type { IndexStartGroup } from './index-start-group.js';
 import type { SegmentSummary } from './segment.js';
 
 export interface PartitionMeta {
@@ -59,12 +62,6 @@ export interface IndexEntry {
   position: number;
 }
 
-interface BatchOp {
-  type: 'put' | 'del';
-  key: string;
-  value?: Uint8Array;
-}
-
 const W = blockEntryWidth;
 
 /** Entries in ascending key order, flat [key, offset, segment, position] quadruples: no object per entry. */
@@ -90,16 +87,6 @@ class Entries {
   keep(test: (offset: number) => boolean): void {
     this.data = filterEntries(this.data, test);
   }
-}
-
-/** The entries of `data` whose offset passes `test`. */
-function filterEntries(data: ArrayLike<number>, test: (offset: number) => boolean): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < data.length; i += W) {
-    if (test(data[i + 1] as number))
-      out.push(data[i] as number, data[i + 1] as number, data[i + 2] as number, data[i + 3] as number);
-  }
-  return out;
 }
 
 /** The entry with the largest key <= bound (< bound when strict), or undefined. */
@@ -129,12 +116,27 @@ export class PartitionIndex {
   /** Serializes writes and range deletions so they apply in order. */
   private chain: Promise<void> = Promise.resolve();
   private backgroundWrite: Promise<void> | undefined;
+  /**
+   * Deletions (truncateAtNextWrite) that go first into the next write's batch: recovery's
+   * truncation of the index, written atomically with the rebuilt index and metadata.
+   */
+  private planned: IndexBatchOp[] = [];
 
+  /**
+   * `group`: the logs opened with this one at a start (index-start-group.ts) read and write
+   * together until leaveStartGroup.
+   */
   constructor(
     private readonly db: IndexDb,
     readonly partitionId: string,
+    private group?: IndexStartGroup,
   ) {
     this.keys = new IndexKeys(partitionId);
+  }
+
+  /** The log is open: its writes go to LevelDB on their own from now on. */
+  leaveStartGroup(): void {
+    this.group = undefined;
   }
 
   get pendingCount(): number {
@@ -182,7 +184,9 @@ export class PartitionIndex {
     return this.enqueue(async () => {
       const nOffsets = this.offsets.length;
       const nTimes = this.times.length;
-      const ops: BatchOp[] = [];
+      const planned = this.planned;
+      this.planned = [];
+      const ops: IndexBatchOp[] = [...planned];
       if (nOffsets > 0) {
         const block = this.offsets.block(nOffsets);
         ops.push({ type: 'put', key: this.keys.key('o', block[0] as number), value: packValue(block) });
@@ -205,9 +209,11 @@ export class PartitionIndex {
       this.meta = undefined;
       if (ops.length === 0) return;
       try {
-        await this.db.batch(ops as never, { sync });
+        if (this.group) await this.group.write(ops, sync);
+        else await this.db.batch(ops as never, { sync });
       } catch (err) {
         // kept for the next write (a full disk's retry), as the entries are; what was set meanwhile is newer
+        this.planned = [...planned, ...this.planned];
         for (const [base, s] of summaries) if (!this.summaries.has(base)) this.summaries.set(base, s);
         if (meta && !this.meta) this.meta = meta;
         throw err;
@@ -321,17 +327,35 @@ export class PartitionIndex {
     return { offsets, times: await collect('t', this.times) };
   }
 
+  /**
+   * Recovery: removes every entry and summary at or above `offset` as truncateFrom does, but in the
+   * stored index only with the next write (which must follow before any lookup), in the same batch
+   * as the rebuilt entries; in a start group, found with the other logs' (index-start-group.ts).
+   */
+  truncateAtNextWrite(offset: number): Promise<void> {
+    const group = this.group;
+    if (!group) return this.truncateFrom(offset);
+    return this.enqueue(async () => {
+      this.dropPendingFrom(offset);
+      this.planned.push(...(await group.truncation(this.keys, offset)));
+    });
+  }
+
+  private dropPendingFrom(offset: number): void {
+    this.offsets.keep((o) => o < offset);
+    this.times.keep((o) => o < offset);
+    for (const base of [...this.summaries.keys()]) if (base >= offset) this.summaries.delete(base);
+  }
+
   /** Removes every entry and summary at or above `offset` (truncation, recovery). */
   truncateFrom(offset: number): Promise<void> {
     return this.enqueue(async () => {
-      this.offsets.keep((o) => o < offset);
-      this.times.keep((o) => o < offset);
-      for (const base of [...this.summaries.keys()]) if (base >= offset) this.summaries.delete(base);
+      this.dropPendingFrom(offset);
       await this.db.clear({ gte: this.keys.key('s', offset), lt: this.keys.range('s').lt });
       // Blocks ascend in offset for both indexes: walk back from the end, dropping
       // whole blocks and cutting the one that straddles `offset`.
       for (const kind of ['o', 't'] as const) {
-        const ops: BatchOp[] = [];
+        const ops: IndexBatchOp[] = [];
         for await (const [key, value] of this.db.iterator({ ...this.keys.range(kind), reverse: true })) {
           const block = unpackBlock(value);
           if (!block || (block[1] as number) >= offset) {
@@ -361,7 +385,7 @@ export class PartitionIndex {
       this.offsets.keep(outside);
       this.times.keep(outside);
       this.summaries.delete(from);
-      const ops: BatchOp[] = [];
+      const ops: IndexBatchOp[] = [];
       for (const kind of ['o', 't'] as const) {
         const merged: number[] = [];
         for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
@@ -414,7 +438,7 @@ export class PartitionIndex {
       for (const base of [...this.summaries.keys()]) if (base < offset) this.summaries.delete(base);
       await this.db.clear({ gte: this.keys.range('s').gte, lt: this.keys.key('s', offset) });
       for (const kind of ['o', 't'] as const) {
-        const ops: BatchOp[] = [];
+        const ops: IndexBatchOp[] = [];
         for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
           const block = unpackBlock(value);
           if (block && (block[block.length - W + 1] as number) >= offset) {

@@ -28,6 +28,7 @@ import {
 } from './append-batches.js';
 import { isDiskFullError, isSyncFailure } from './disk-space.js';
 import { defaultFileCache, type FileCache } from './file-cache.js';
+import type { IndexStartGroup } from './index-start-group.js';
 import type { IndexDb } from './index-store.js';
 import { LeaderEpochCache } from './leader-epoch-cache.js';
 import type { Cleanability, CleanOptions, CleanStats } from './log-cleaner.js';
@@ -156,11 +157,13 @@ export class PartitionLog {
     files?: FileCache;
     /** Its directory's names and stored summaries, read by the log manager with many others' (loadLog). */
     preloaded?: PreloadedLog;
+    /** The logs opened with it at a start, whose index reads and writes are made together (index-start-group.ts). */
+    startGroup?: IndexStartGroup;
   }): Promise<PartitionLog> {
     const logger = (opts.logger ?? silentLogger).child({ topic: opts.topic, partition: opts.partition });
     // a preloaded log's directory was just listed (a start): no mkdir per partition
     if (!opts.preloaded) fs.mkdirSync(opts.dir, { recursive: true });
-    const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition));
+    const index = new PartitionIndex(opts.db, partitionDirName(opts.topic, opts.partition), opts.startGroup);
     const files = opts.files ?? defaultFileCache;
     const loaded = await loadLog({ dir: opts.dir, index, config: opts.config, logger, files }, opts.preloaded);
     const log = new PartitionLog(opts.topic, opts.partition, opts.dir, opts.config, index, loaded, logger, files);
@@ -183,6 +186,8 @@ export class PartitionLog {
       // an open that fails (a full disk refusing the metadata write) is tried again later: no file stays open
       for (const s of log.segments) s.close();
       throw err;
+    } finally {
+      index.leaveStartGroup();
     }
     return log;
   }
