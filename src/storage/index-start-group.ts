@@ -15,7 +15,14 @@
  * Requests are gathered until the event loop's next check phase (setImmediate): the log manager
  * opens its logs several at a time, and these reach the same step in the same turn.
  */
-import { filterEntries, type IndexBatchOp, type IndexDb, type IndexKeys, packValue, unpackBlock } from './index-store.js';
+import {
+  filterEntries,
+  type IndexBatchOp,
+  type IndexDb,
+  type IndexKeys,
+  packValue,
+  unpackBlock,
+} from './index-store.js';
 
 interface Gathered<T, R> {
   items: { item: T; resolve: (r: R) => void; reject: (err: unknown) => void }[];

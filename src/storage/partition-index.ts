@@ -11,6 +11,7 @@
  */
 import { assert } from '../shared/assert.js';
 import { indexPendingEntriesFlushAt, indexPendingEntriesMax } from '../shared/limits.js';
+import type { IndexStartGroup } from './index-start-group.js';
 import {
   blockEntryWidth,
   filterEntries,
@@ -22,7 +23,6 @@ import {
   unpackBlock,
   unpackValue,
 } from './index-store.js';
-import type { IndexStartGroup } from './index-start-group.js';
 import type { SegmentSummary } from './segment.js';
 
 export interface PartitionMeta {
