@@ -90,7 +90,7 @@ export class IndexStartGroup {
     const ids = [...byId.keys()].sort();
     // '!' sorts below every character of a topic name: one partition's keys lie between `${id}!` and `${id}!~`
     const range = { gte: `${ids[0]}!`, lt: `${ids.at(-1)}!~` };
-    for await (const key of this.db.keys(range)) {
+    for (const key of await this.db.keys(range).all()) {
       const bang = key.indexOf('!');
       const p = byId.get(key.slice(0, bang));
       if (!p) continue;
