@@ -127,7 +127,14 @@ export class LogManager {
       throw err;
     }
     const manager = new LogManager(dbs, defaults, logger, options);
-    await manager.loadAll();
+    try {
+      await manager.loadAll();
+    } catch (err) {
+      // a start that fails (e.g. the index database refusing a write) leaves no database locked:
+      // the process can open the directory again
+      for (const db of dbs.values()) await db.close().catch(() => undefined);
+      throw err;
+    }
     manager.startTimers(options);
     return manager;
   }
