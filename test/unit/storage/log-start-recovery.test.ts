@@ -34,24 +34,49 @@ const partitions = logStartConcurrency + 8;
 const batches = 12;
 const torn = 7;
 
+/**
+ * Writes `batches` batches to each of `partitions` logs of `topic`, flushing after those `flushAfter`
+ * says, then crashes the manager; the expected records per partition, and the torn one's last
+ * batch cut from its last segment file (and from its expected records).
+ */
+async function crashedLogs(dir: string, topic: string, flushAfter: (i: number) => boolean) {
+  const manager = await fx.open(dir, config);
+  const expected = new Map<number, unknown[]>();
+  for (let p = 0; p < partitions; p++) {
+    const log = await manager.getOrCreate(topic, p);
+    const records: unknown[] = [];
+    for (let i = 0; i < batches; i++) {
+      const tag = `${topic}/${p}/${String(i).padStart(2, '0')}`;
+      await log.append(testBatch(tag, 2, 1000 + 10 * i));
+      records.push(...expectedContents(tag, 2, 1000 + 10 * i));
+      if (flushAfter(i)) await log.flush();
+    }
+    expected.set(p, records);
+  }
+  await crashManager(manager);
+  const tornDir = path.join(dir, `${topic}-${torn}`);
+  const lastFile = path.join(tornDir, segmentFileName(segmentFiles(tornDir).at(-1) as number));
+  fs.truncateSync(lastFile, fs.statSync(lastFile).size - 5);
+  expected.get(torn)?.splice(-2);
+  return expected;
+}
+
+/** A start recovers every log of `topic`, each holding exactly the records expected; then a clean stop. */
+async function startAndCheck(dir: string, topic: string, expected: Map<number, unknown[]>): Promise<void> {
+  const manager = await fx.open(dir, config);
+  expect(manager.loaded).toEqual({ partitions, recovered: partitions });
+  for (let p = 0; p < partitions; p++) {
+    const log = manager.get(topic, p) as PartitionLog;
+    expect(contentsOf((await readAll(log)).records)).toEqual(expected.get(p));
+  }
+  await manager.close();
+}
+
 describe('recovery of many logs in one start', () => {
   it('recovers every log past its recovery point, a torn last batch included, with indexes matching the files', async () => {
     const dir = fx.dir();
-    let manager = await fx.open(dir, config);
-    const expected = new Map<number, unknown[]>();
-    for (let p = 0; p < partitions; p++) {
-      const log = await manager.getOrCreate('many', p);
-      const records: unknown[] = [];
-      for (let i = 0; i < batches; i++) {
-        const tag = `many/${p}/${String(i).padStart(2, '0')}`;
-        await log.append(testBatch(tag, 2, 1000 + 10 * i));
-        records.push(...expectedContents(tag, 2, 1000 + 10 * i));
-        // an index block per flush: the truncation drops whole blocks and cuts the one across its offset
-        if (i % 5 === 4) await log.flush();
-      }
-      expected.set(p, records);
-    }
-    await crashManager(manager);
+    // an index block per flush: the truncation drops whole blocks and cuts the one across its offset
+    const expected = await crashedLogs(dir, 'many', (i) => i % 5 === 4);
     // each log's stored recovery point set back somewhere inside it (as if its last flushes' fsyncs
     // had not happened): everything stored past it is recovered, in a group with the other logs
     for (let p = 0; p < partitions; p++) {
@@ -61,22 +86,12 @@ describe('recovery of many logs in one start', () => {
         index.setMeta({ ...meta, recoveryPoint: 2 * (p % batches), cleanShutdown: false });
       });
     }
-    const tornDir = path.join(dir, `many-${torn}`);
-    const lastFile = path.join(tornDir, segmentFileName(segmentFiles(tornDir).at(-1) as number));
-    fs.truncateSync(lastFile, fs.statSync(lastFile).size - 5);
-    expected.get(torn)?.splice(-2);
     // the same files with no index at all: rebuilt from scratch, the reference for the offset index
     const scratch = fx.dir();
     fs.cpSync(dir, scratch, { recursive: true });
     fs.rmSync(path.join(scratch, indexDirName), { recursive: true });
 
-    manager = await fx.open(dir, config);
-    expect(manager.loaded).toEqual({ partitions, recovered: partitions });
-    for (let p = 0; p < partitions; p++) {
-      const log = manager.get('many', p) as PartitionLog;
-      expect(contentsOf((await readAll(log)).records)).toEqual(expected.get(p));
-    }
-    await manager.close();
+    await startAndCheck(dir, 'many', expected);
     const rebuilt = await fx.open(scratch, config);
     await rebuilt.close();
     for (let p = 0; p < partitions; p++) {
@@ -93,24 +108,7 @@ describe('recovery of many logs in one start', () => {
 describe('a start that stops in the middle of recovering a group', () => {
   it('leaves a state the next start recovers from: the group batch that never reached LevelDB is redone', async () => {
     const dir = fx.dir();
-    let manager = await fx.open(dir, config);
-    const expected = new Map<number, unknown[]>();
-    for (let p = 0; p < partitions; p++) {
-      const log = await manager.getOrCreate('mid', p);
-      const records: unknown[] = [];
-      for (let i = 0; i < batches; i++) {
-        const tag = `mid/${p}/${i}`;
-        await log.append(testBatch(tag, 2, 1000 + 10 * i));
-        records.push(...expectedContents(tag, 2, 1000 + 10 * i));
-        if (i === 4) await log.flush();
-      }
-      expected.set(p, records);
-    }
-    await crashManager(manager);
-    const tornDir = path.join(dir, `mid-${torn}`);
-    const lastFile = path.join(tornDir, segmentFileName(segmentFiles(tornDir).at(-1) as number));
-    fs.truncateSync(lastFile, fs.statSync(lastFile).size - 5);
-    expected.get(torn)?.splice(-2);
+    const expected = await crashedLogs(dir, 'mid', (i) => i === 4);
     // the first start "dies" after the files were cut and before its first group batch is written
     // (the process would have been killed there; here the batch fails and the start gives up)
     const write = IndexStartGroup.prototype.write;
@@ -120,13 +118,7 @@ describe('a start that stops in the middle of recovering a group', () => {
     } finally {
       IndexStartGroup.prototype.write = write;
     }
-    manager = await fx.open(dir, config);
-    expect(manager.loaded).toEqual({ partitions, recovered: partitions });
-    for (let p = 0; p < partitions; p++) {
-      const log = manager.get('mid', p) as PartitionLog;
-      expect(contentsOf((await readAll(log)).records)).toEqual(expected.get(p));
-    }
-    await manager.close();
+    await startAndCheck(dir, 'mid', expected);
     for (let p = 0; p < partitions; p++) expect(await indexProblems(dir, 'mid', p)).toEqual([]);
   });
 });
