@@ -67,6 +67,12 @@ async function state(topic: string) {
   return parsePartitionState(partitionStatePath(topic, 0), node.data);
 }
 
+/** The active controller's id and coordinator (waited for). */
+async function activeController(): Promise<[number, ZooKeeperCoordinator]> {
+  const id = await poll('a controller', async () => [...coordinators].find(([, c]) => c.isController())?.[0]);
+  return [id, coordinators.get(id) as ZooKeeperCoordinator];
+}
+
 /** Closes the active controller (its /controller znode goes at once) and waits for another to take over. */
 async function failOver(): Promise<number> {
   const old = [...coordinators].find(([, c]) => c.isController())?.[0];
@@ -153,11 +159,7 @@ describe('a new controller and the reassignments its predecessor left', () => {
 
 describe('CreatePartitions and a reassignment under way', () => {
   it('refuses to add partitions to a topic while one of its partitions moves (REASSIGNMENT_IN_PROGRESS), as Kafka', async () => {
-    const controllerId = await poll(
-      'a controller',
-      async () => [...coordinators].find(([, c]) => c.isController())?.[0],
-    );
-    const controller = coordinators.get(controllerId) as ZooKeeperCoordinator;
+    const [controllerId, controller] = await activeController();
     const other = [...coordinators.keys()].find((id) => id !== controllerId) as number;
     await controller.createTopic({ name: 'grown-while-moving', partitions: 1, replicationFactor: 1, configs: {} });
     const [from] = controller.partitionState('grown-while-moving', 0)?.replicas ?? [];
@@ -185,11 +187,7 @@ describe('CreatePartitions and a reassignment under way', () => {
 
 describe('the periodic reassignment check', () => {
   it('completes a reassignment written into a topic znode by hand while the controller runs', async () => {
-    const controllerId = await poll(
-      'a controller',
-      async () => [...coordinators].find(([, c]) => c.isController())?.[0],
-    );
-    const controller = coordinators.get(controllerId) as ZooKeeperCoordinator;
+    const [, controller] = await activeController();
     await controller.createTopic({ name: 'by-hand', partitions: 1, replicationFactor: 2, configs: {} });
     const replicas = controller.partitionState('by-hand', 0)?.replicas ?? [];
     expect(replicas).toHaveLength(2);

@@ -296,20 +296,25 @@ export class Reassignments {
     return this.ongoing.size > 0;
   }
 
+  /** The topic znode, noted (a topic gone has no partitions, and leaves the set). */
+  private async readTopic(topic: string): Promise<TopicAssignment> {
+    const node = await this.zk.get(topicPath(topic));
+    const assignment: TopicAssignment = node
+      ? parseAssignment(topicPath(topic), node.data)
+      : { version: 2, partitions: {} };
+    this.note(topic, assignment);
+    return assignment;
+  }
+
   /** Every partition under reassignment, read from the topic znodes (ListPartitionReassignments). */
   async list(): Promise<PartitionReassignment[]> {
     const out: PartitionReassignment[] = [];
     const topics = (await this.zk.children(brokerTopicsPath)).sort();
     // every topic is read: the set of topics under reassignment is rebuilt from what was found
-    for (const topic of [...this.ongoing]) if (!topics.includes(topic)) this.ongoing.delete(topic);
+    const present = new Set(topics);
+    for (const topic of [...this.ongoing]) if (!present.has(topic)) this.ongoing.delete(topic);
     for (const topic of topics) {
-      const node = await this.zk.get(topicPath(topic));
-      if (!node) {
-        this.ongoing.delete(topic);
-        continue;
-      }
-      const assignment = parseAssignment(topicPath(topic), node.data);
-      this.note(topic, assignment);
+      const assignment = await this.readTopic(topic);
       for (const partition of reassigningPartitions(assignment)) {
         const { replicas, adding, removing } = reassignmentOf(assignment, partition);
         out.push({
@@ -339,14 +344,7 @@ export class Reassignments {
   async checkOngoing(): Promise<void> {
     for (const topic of [...this.ongoing].sort()) {
       if (!this.host.active()) return;
-      const node = await this.zk.get(topicPath(topic));
-      if (!node) {
-        this.ongoing.delete(topic);
-        continue;
-      }
-      const assignment = parseAssignment(topicPath(topic), node.data);
-      this.note(topic, assignment);
-      for (const partition of reassigningPartitions(assignment)) {
+      for (const partition of reassigningPartitions(await this.readTopic(topic))) {
         if (!this.host.active()) return;
         await this.check(topic, partition);
       }
