@@ -500,7 +500,7 @@ export const requestMsgpackDepthMax = 32;
  * check; 10 000 is more partitions than a Sluice cluster moves at once.
  */
 export const reassignmentWatchesMax = 10_000;
-/** How often the controller looks at every ongoing reassignment besides its watches (a missed event costs this). */
+/** How often the controller looks at every ongoing reassignment besides its watches (a missed event costs this); it reads only the topics known to have one, none at idle. */
 export const reassignmentCheckIntervalMs = 5_000;
 /** Partitions one AlterPartitionReassignments request may name (each costs ZooKeeper writes on the controller). */
 export const reassignmentPartitionsPerRequestMax = 10_000;

@@ -11,9 +11,13 @@
  *   state still naming a removed leader and ISR member): the new controller's
  *   reconciliation fences them off the same way.
  * And CreatePartitions on a topic with a partition under reassignment is
- * refused (REASSIGNMENT_IN_PROGRESS), as Kafka refuses it.
+ * refused (REASSIGNMENT_IN_PROGRESS), as Kafka refuses it. The periodic check
+ * reads only the topics with a reassignment under way (none at idle), and a
+ * reassignment written into a topic znode by hand while the controller runs
+ * is still seen (the controller's topic data watch) and completed.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { Reassignments } from '../../src/coordination/zookeeper/reassignment.js';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import { parsePartitionState, partitionStatePath, topicPath } from '../../src/coordination/zookeeper/zk-paths.js';
 import { ZooKeeperCoordinator } from '../../src/coordination/zookeeper/zookeeper-coordinator.js';
@@ -61,6 +65,12 @@ async function state(topic: string) {
   const node = await raw.get(partitionStatePath(topic, 0));
   if (!node) throw new Error('no state');
   return parsePartitionState(partitionStatePath(topic, 0), node.data);
+}
+
+/** The active controller's id and coordinator (waited for). */
+async function activeController(): Promise<[number, ZooKeeperCoordinator]> {
+  const id = await poll('a controller', async () => [...coordinators].find(([, c]) => c.isController())?.[0]);
+  return [id, coordinators.get(id) as ZooKeeperCoordinator];
 }
 
 /** Closes the active controller (its /controller znode goes at once) and waits for another to take over. */
@@ -149,11 +159,7 @@ describe('a new controller and the reassignments its predecessor left', () => {
 
 describe('CreatePartitions and a reassignment under way', () => {
   it('refuses to add partitions to a topic while one of its partitions moves (REASSIGNMENT_IN_PROGRESS), as Kafka', async () => {
-    const controllerId = await poll(
-      'a controller',
-      async () => [...coordinators].find(([, c]) => c.isController())?.[0],
-    );
-    const controller = coordinators.get(controllerId) as ZooKeeperCoordinator;
+    const [controllerId, controller] = await activeController();
     const other = [...coordinators.keys()].find((id) => id !== controllerId) as number;
     await controller.createTopic({ name: 'grown-while-moving', partitions: 1, replicationFactor: 1, configs: {} });
     const [from] = controller.partitionState('grown-while-moving', 0)?.replicas ?? [];
@@ -176,5 +182,59 @@ describe('CreatePartitions and a reassignment under way', () => {
     );
     await controller.createPartitions?.('grown-while-moving', 2);
     expect(controller.partitionState('grown-while-moving', 1)).toBeDefined();
+  }, 60_000);
+});
+
+describe('the periodic reassignment check', () => {
+  it('completes a reassignment written into a topic znode by hand while the controller runs', async () => {
+    const [, controller] = await activeController();
+    await controller.createTopic({ name: 'by-hand', partitions: 1, replicationFactor: 2, configs: {} });
+    const replicas = controller.partitionState('by-hand', 0)?.replicas ?? [];
+    expect(replicas).toHaveLength(2);
+    const [kept, removed] = replicas as [number, number];
+    await poll('both replicas in the ISR', async () => ((await state('by-hand')).isr.length === 2 ? true : undefined));
+    // a tool writing KIP-455's fields itself (no AlterPartitionReassignments): the target [kept] is in the ISR
+    const node = await raw.get(topicPath('by-hand'));
+    const znode = JSON.parse(node?.data ?? '{}') as Record<string, unknown>;
+    await raw.set(
+      topicPath('by-hand'),
+      JSON.stringify({ ...znode, partitions: { '0': [kept, removed] }, removing_replicas: { '0': [removed] } }),
+      node?.version ?? -1,
+    );
+    const done = await poll('the hand-written reassignment completed', async () => {
+      const after = JSON.parse((await raw.get(topicPath('by-hand')))?.data ?? '{}') as Record<string, unknown>;
+      return after.removing_replicas === undefined ? after : undefined;
+    });
+    expect(done.partitions).toEqual({ '0': [kept] });
+    expect((await state('by-hand')).isr).toEqual([kept]);
+  }, 60_000);
+
+  it('reads no topic znode at idle, and only the topics known to have a reassignment otherwise', async () => {
+    for (const name of ['idle-a', 'idle-b', 'idle-c']) {
+      await [...coordinators.values()][0]?.createTopic({ name, partitions: 2, replicationFactor: 1, configs: {} });
+    }
+    // a second, standalone driver over the test's own client: its reads can be counted
+    const reassignments = new Reassignments(raw, { active: () => true, epoch: () => 0, enqueue: (step) => step() });
+    const get = vi.spyOn(raw, 'get');
+    try {
+      await reassignments.checkAll();
+      expect(get.mock.calls.map(([path]) => path)).toContain(topicPath('idle-b'));
+      expect(reassignments.underWay).toBe(false);
+      get.mockClear();
+      await reassignments.checkOngoing();
+      expect(get).not.toHaveBeenCalled();
+
+      // a topic noted with a reassignment (as alter or the controller's reconcile would): read, found done, dropped
+      reassignments.note('idle-b', { version: 2, partitions: { '0': [1, 2] }, adding_replicas: { '0': [2] } });
+      expect(reassignments.underWay).toBe(true);
+      await reassignments.checkOngoing();
+      expect(get.mock.calls.map(([path]) => path)).toEqual([topicPath('idle-b')]);
+      expect(reassignments.underWay).toBe(false);
+      get.mockClear();
+      await reassignments.checkOngoing();
+      expect(get).not.toHaveBeenCalled();
+    } finally {
+      get.mockRestore();
+    }
   }, 60_000);
 });

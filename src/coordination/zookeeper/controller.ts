@@ -618,8 +618,9 @@ export class Controller {
     await this.reconcile();
     // reassignments a previous controller left under way carry on from the topic znodes
     await this.reassignments.checkAll();
+    // only the topics known to have a reassignment are read: at idle the check costs nothing
     this.reassignmentTimer ??= setInterval(() => {
-      if (this.active) void this.enqueue(() => this.reassignments.checkAll());
+      if (this.active && this.reassignments.underWay) void this.enqueue(() => this.reassignments.checkOngoing());
     }, reassignmentCheckIntervalMs);
     this.reassignmentTimer.unref();
     if (this.options.autoLeaderRebalanceEnable && !this.rebalanceTimer) {
@@ -673,7 +674,8 @@ export class Controller {
           if (path === configChangesPath) await this.purgeConfigChanges();
           // a topic created (or deleted) changes no other topic's partitions: only new topics are looked at
           await this.reconcile(path === brokerTopicsPath ? 'new' : 'all');
-          if (path === brokerIdsPath) await this.reassignments.checkAll();
+          // the reconcile of every topic just noted which have a reassignment under way
+          if (path === brokerIdsPath) await this.reassignments.checkOngoing();
         }
       });
     });
@@ -813,6 +815,8 @@ export class Controller {
         if (!again) continue;
         assignment = parseAssignment(topicPath(topic), again.data);
       }
+      // a reassignment started (or finished) in this znode, by alter or by hand: the periodic check follows it
+      this.reassignments.note(topic, assignment);
       const configNode = await this.zk.get(topicConfigPath(topic));
       const configured = configNode
         ? parseTopicConfig(topicConfigPath(topic), configNode.data).config[uncleanLeaderElectionKey]

@@ -71,6 +71,14 @@ export function isReassigning(assignment: TopicAssignment, partition: number): b
   return adding.length > 0 || removing.length > 0;
 }
 
+/** The topic's partitions under reassignment (ascending). */
+export function reassigningPartitions(assignment: TopicAssignment): number[] {
+  return Object.keys(assignment.partitions)
+    .map(Number)
+    .filter((partition) => isReassigning(assignment, partition))
+    .sort((a, b) => a - b);
+}
+
 /** ORS: the replicas before the reassignment (Kafka's originReplicas = replicas - adding). */
 export function originReplicas(assignment: TopicAssignment, partition: number): number[] {
   const { replicas, adding } = reassignmentOf(assignment, partition);
@@ -219,6 +227,15 @@ export interface ReassignmentHost {
 export class Reassignments {
   /** State znodes of reassigning partitions this controller watches (one-shot watches, re-armed). */
   private readonly watched = new Set<string>();
+  /**
+   * Topics with a partition under reassignment, as this controller last read
+   * their znodes: all the periodic check reads. Rebuilt from every topic znode
+   * when it becomes controller (checkAll); kept up by alter and by the
+   * controller's reconciliation, which reads a topic's znode whenever it
+   * changes (its data watch) and so also sees a reassignment written by hand.
+   * Holds existing topics only (one gone is dropped when next read).
+   */
+  private readonly ongoing = new Set<string>();
 
   constructor(
     private readonly zk: ZkClient,
@@ -261,22 +278,44 @@ export class Reassignments {
         if (isZkError(err, ZkCode.BadVersion)) continue;
         throw err;
       }
+      this.note(topic, next);
       await this.check(topic, partition);
       return;
     }
     throw new SluiceError(ErrorCode.BrokerError, `${topic}-${partition}: the topic znode kept changing`);
   }
 
+  /** Records whether `topic`'s znode, as just read or written, has a partition under reassignment. */
+  note(topic: string, assignment: TopicAssignment): void {
+    if (reassigningPartitions(assignment).length > 0) this.ongoing.add(topic);
+    else this.ongoing.delete(topic);
+  }
+
+  /** Some topic has a partition under reassignment (as far as this controller has read). */
+  get underWay(): boolean {
+    return this.ongoing.size > 0;
+  }
+
+  /** The topic znode, noted (a topic gone has no partitions, and leaves the set). */
+  private async readTopic(topic: string): Promise<TopicAssignment> {
+    const node = await this.zk.get(topicPath(topic));
+    const assignment: TopicAssignment = node
+      ? parseAssignment(topicPath(topic), node.data)
+      : { version: 2, partitions: {} };
+    this.note(topic, assignment);
+    return assignment;
+  }
+
   /** Every partition under reassignment, read from the topic znodes (ListPartitionReassignments). */
   async list(): Promise<PartitionReassignment[]> {
     const out: PartitionReassignment[] = [];
-    for (const topic of (await this.zk.children(brokerTopicsPath)).sort()) {
-      const node = await this.zk.get(topicPath(topic));
-      if (!node) continue;
-      const assignment = parseAssignment(topicPath(topic), node.data);
-      for (const key of Object.keys(assignment.partitions)) {
-        const partition = Number(key);
-        if (!isReassigning(assignment, partition)) continue;
+    const topics = (await this.zk.children(brokerTopicsPath)).sort();
+    // every topic is read: the set of topics under reassignment is rebuilt from what was found
+    const present = new Set(topics);
+    for (const topic of [...this.ongoing]) if (!present.has(topic)) this.ongoing.delete(topic);
+    for (const topic of topics) {
+      const assignment = await this.readTopic(topic);
+      for (const partition of reassigningPartitions(assignment)) {
         const { replicas, adding, removing } = reassignmentOf(assignment, partition);
         out.push({
           topic,
@@ -290,11 +329,25 @@ export class Reassignments {
     return out.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
   }
 
-  /** On becoming controller, and after the live brokers change: every ongoing reassignment is checked. */
+  /** On becoming controller: every topic znode is read, and every ongoing reassignment checked. */
   async checkAll(): Promise<void> {
     for (const r of await this.list()) {
       if (!this.host.active()) return;
       await this.check(r.topic, r.partition);
+    }
+  }
+
+  /**
+   * Periodically and after the live brokers change: the reassignments of the
+   * topics known to have one are checked (nothing is read when there are none).
+   */
+  async checkOngoing(): Promise<void> {
+    for (const topic of [...this.ongoing].sort()) {
+      if (!this.host.active()) return;
+      for (const partition of reassigningPartitions(await this.readTopic(topic))) {
+        if (!this.host.active()) return;
+        await this.check(topic, partition);
+      }
     }
   }
 
