@@ -33,6 +33,7 @@ import {
   producerBatchBytesGrowMax,
   producerBufferBytesDefault,
   producerBufferBytesMax,
+  producerFreeBatchBuffersBytesMax,
   producerIdempotentInFlightPerPartitionMax,
   producerIdempotentRetriesDefault,
   producerInFlightBytesPerBroker,
@@ -50,6 +51,7 @@ import { closedError, invalidArgument, wireError } from './errors.js';
 import { boundedInt } from './options.js';
 import { partitionForKey, StickyPartitioner } from './partitioner.js';
 import { fixedRecordBytes, headersBytes, RecordAccumulator, type SendCall } from './producer/accumulator.js';
+import { BatchBuffers } from './producer/batch-buffers.js';
 import { byteLengthOf, type RecordBytes, type RecordFields } from './producer/batch-writer.js';
 import { Idempotence } from './producer/idempotence.js';
 import { MemoryPool } from './producer/memory-pool.js';
@@ -170,9 +172,14 @@ export class Producer {
     // batches grow with the backlog from batchSize up to the larger of batchSize and the grow ceiling,
     // and never beyond what the buffer memory could hold
     const batchSizeMax = Math.max(batchSize, Math.min(producerBatchBytesGrowMax, bufferMemory));
+    // free batch buffers kept for reuse lie outside the count: at most a quarter of it more
+    const freeBuffers = new BatchBuffers(Math.min(producerFreeBatchBuffersBytesMax, Math.floor(bufferMemory / 4)));
     this.accumulator = new RecordAccumulator(
       { batchSize, batchSizeMax, lingerMs, maxInFlightPerPartition },
       this.sticky,
+      this.memory,
+      Date.now,
+      freeBuffers,
     );
     this.sender = new Sender(
       cluster,

@@ -45,7 +45,11 @@ export interface ProducerOptions {
    * up to 1 MiB (or batchSize, if larger) and goes whole when a slot frees.
    */
   batchSize?: number;
-  /** Bytes of records held before send() waits. Default 32 MiB. */
+  /**
+   * Bytes of batch buffers held (records waiting or in flight; a batch's buffer is a power of two
+   * at least as large as its records) before send() waits. Default 32 MiB. Up to a quarter more
+   * (at most 8 MiB) of free buffers is kept for reuse.
+   */
   bufferMemory?: number;
   /** How long send() waits for buffer memory before failing with Timeout. Default 60 s. */
   maxBlockMs?: number;

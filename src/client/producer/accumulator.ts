@@ -30,6 +30,7 @@ import type { StickyPartitioner } from '../partitioner.js';
 import { BatchBuffers } from './batch-buffers.js';
 import { type BatchBytes, byteLengthOf, finishedBatchBytes, type RecordFields, writeRecord } from './batch-writer.js';
 import type { ProducerIdentity } from './idempotence.js';
+import type { MemoryPool } from './memory-pool.js';
 
 /**
  * One send() call: its records share it instead of a promise each (a promise
@@ -175,8 +176,10 @@ export interface Batch extends BatchBytes {
   partition: number;
   /** Who waits for the offsets of its records (see AckRuns). */
   runs: AckRuns;
-  /** Bytes taken from the buffer memory for its records, plus its header's. */
+  /** Its records' bytes (see recordBytes()) plus its header's: what seals it at batchSize. */
   bytes: number;
+  /** Bytes of buffer memory it holds: its buffer's size (given back when it is answered or fails). */
+  reserved: number;
   createdAt: number;
   attempts: number;
   /** The batch's place among its partition's batches (ascending in send order). */
@@ -203,6 +206,7 @@ export function emptyBatch(topic: string, partition: number, seq: number, create
     baseTimestamp: 0,
     maxTimestamp: 0,
     bytes: batchHeaderBytes,
+    reserved: 0,
     createdAt,
     attempts: 0,
     seq,
@@ -289,6 +293,8 @@ export class RecordAccumulator {
   constructor(
     private readonly options: AccumulatorOptions,
     private readonly sticky: StickyPartitioner,
+    /** The buffer memory: a record's bytes were taken before add(); its batch's buffer growth is what it keeps. */
+    private readonly memory: MemoryPool,
     private readonly now: () => number = Date.now,
     /** Where batches' buffers come from and go back to once answered. */
     readonly buffers: BatchBuffers = new BatchBuffers(producerFreeBatchBuffersBytesMax),
@@ -319,7 +325,10 @@ export class RecordAccumulator {
     if (q.open && q.open.count > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
     if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
-    writeRecord(batch, this.buffers, r);
+    const grown = writeRecord(batch, this.buffers, r);
+    // the memory counts buffers, not records: a record that fitted the room left gives its bytes back
+    this.memory.settle(bytes, grown);
+    batch.reserved += grown;
     addToRuns(batch.runs, call, index);
     batch.bytes += bytes;
     if (batch.bytes >= this.sealBytes(q)) this.seal(q);
@@ -422,13 +431,17 @@ export class RecordAccumulator {
         part.attempts = batch.attempts;
         parts.push(part);
       }
-      writeRecord(part, this.buffers, fieldsOf(r, 0));
+      const grown = writeRecord(part, this.buffers, fieldsOf(r, 0));
+      this.memory.charge(grown);
+      part.reserved += grown;
       addToRuns(part.runs, r.call, r.index);
       part.bytes += r.bytes;
     }
-    // the records were copied out of the batch's bytes: they are nobody's now
+    // the records were copied out of the batch's bytes: they are nobody's now, and its memory is the parts'
     batch.encoded = null;
     batch.buf = null;
+    this.memory.release(batch.reserved);
+    batch.reserved = 0;
     // seq only orders a partition's batches: the parts sit between the batch and the next one
     parts.forEach((b, i) => {
       b.seq = batch.seq + i / parts.length;

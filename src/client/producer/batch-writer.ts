@@ -68,8 +68,10 @@ function writeField(buf: Buffer, pos: number, v: RecordBytes, length: number): n
  * Appends one record to the batch's buffer (taken from `buffers`, or moved
  * to one twice as large when full). The batch's first record's timestamp is
  * its base timestamp (a later record may be older: its delta is negative).
+ * Returns the bytes the batch's buffer grew by (its whole size when taken
+ * now; 0 when the record fitted the room left).
  */
-export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordFields): void {
+export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordFields): number {
   const { key, keyLength, value, valueLength, headers, timestamp } = r;
   if (batch.count === 0) {
     batch.baseTimestamp = timestamp;
@@ -89,13 +91,16 @@ export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordF
   const total = varintSize(body) + body;
   let buf = batch.buf;
   let pos = batch.pos;
+  let grown = 0;
   if (buf === null) {
     buf = buffers.take(Field.records + total);
     pos = Field.records;
+    grown = buf.length;
   } else if (pos + total > buf.length) {
     const larger = buffers.take(Math.max(pos + total, buf.length * 2));
     buf.copy(larger, 0, 0, pos);
     buffers.give(buf);
+    grown = larger.length - buf.length;
     buf = larger;
   }
   batch.buf = buf;
@@ -116,6 +121,7 @@ export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordF
   }
   batch.pos = pos;
   batch.count++;
+  return grown;
 }
 
 /**

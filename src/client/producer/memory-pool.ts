@@ -1,9 +1,14 @@
 /**
  * The producer's buffer memory (Kafka's buffer.memory / the Java client's
- * BufferPool): bytes of records held between send() and their batch's
- * answer. A send that does not fit waits, first come first served, up to
- * maxBlockMs (Kafka's max.block.ms), then fails with Timeout — backpressure,
- * never unbounded growth. The waiters themselves are bounded too.
+ * BufferPool): bytes of batch buffers held between send() and their batch's
+ * answer. A send first takes its record's bytes (a send that does not fit
+ * waits, first come first served, up to maxBlockMs — Kafka's max.block.ms —
+ * then fails with Timeout: backpressure, never unbounded growth); once the
+ * record is written, the pool is settled to what its batch's buffer really
+ * grew by (buffers come in powers of two: a record either fits the room
+ * left, costing nothing more, or moves its batch to a larger buffer). The
+ * pool may thus go below zero by one buffer growth; later sends wait until
+ * answers pay it back. The waiters themselves are bounded too.
  */
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { producerMemoryWaitersMax } from '../../shared/limits.js';
@@ -73,6 +78,20 @@ export class MemoryPool {
       };
       this.waiters.push(w);
     });
+  }
+
+  /**
+   * A record that took `acquired` bytes was written and grew its batch's buffer by `grown` bytes
+   * (0 when it fitted the room left): the pool keeps the difference or gives it back.
+   */
+  settle(acquired: number, grown: number): void {
+    if (grown > acquired) this.available -= grown - acquired;
+    else if (grown < acquired) this.release(acquired - grown);
+  }
+
+  /** Bytes taken without waiting (a split batch's new buffers): the pool may go below zero until answers pay it back. */
+  charge(bytes: number): void {
+    this.available -= bytes;
   }
 
   release(bytes: number): void {

@@ -31,7 +31,7 @@ import { ApiKey } from '../../protocol/native/api-keys.js';
 import { ReferencedBytes } from '../../protocol/native/frame.js';
 import type { ProduceRequest, ProduceResponse } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError, WireError } from '../../shared/errors.js';
-import { batchHeaderBytes, producerAnswerWaitMsMax, producerRequestBytesMax } from '../../shared/limits.js';
+import { producerAnswerWaitMsMax, producerRequestBytesMax } from '../../shared/limits.js';
 import { topicPartitionKey } from '../../shared/topic-partition.js';
 import type { Compression } from '../../wire/record-batch.js';
 import type { BatchOptions } from '../../wire/record-batch-encoder.js';
@@ -459,8 +459,7 @@ export class Sender {
     runsDone(batch.runs, baseOffset);
     // answered: its request was written, so its buffer can take a later batch's records
     releaseBatchBuffer(batch, this.accumulator.buffers);
-    // a batch's bytes are its header's plus its records' (as taken from the buffer memory)
-    this.memory.release(batch.bytes - batchHeaderBytes);
+    this.memory.release(batch.reserved);
     finishBatch(batch);
     this.wake();
   }
@@ -514,7 +513,7 @@ export class Sender {
     if (batch.identity !== null) this.idempotence?.retire(batch.identity);
     // its buffer is not reused: a request that timed out may still be waiting to be written
     runsFailed(batch.runs, error);
-    this.memory.release(batch.bytes - batchHeaderBytes);
+    this.memory.release(batch.reserved);
     finishBatch(batch);
     this.wake();
   }

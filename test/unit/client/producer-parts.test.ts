@@ -89,6 +89,7 @@ describe('RecordAccumulator', () => {
     new RecordAccumulator(
       { batchSize, batchSizeMax, lingerMs, maxInFlightPerPartition },
       new StickyPartitioner(),
+      new MemoryPool(1 << 30),
       () => clock.now,
     );
 
@@ -222,6 +223,38 @@ describe('RecordAccumulator', () => {
     }
     expect(parts.length).toBeGreaterThan(1);
     expect(parts.flat()).toEqual(indexesOf(big.batch));
+  });
+
+  it('buffer memory counts batch buffers: what every batch holds is its buffer size, before and after a split', () => {
+    const total = 1 << 20;
+    const memory = new MemoryPool(total);
+    const acc = new RecordAccumulator(
+      { batchSize: 1000, batchSizeMax: 10_000, lingerMs: 0, maxInFlightPerPartition: 1 },
+      new StickyPartitioner(),
+      memory,
+      () => 0,
+    );
+    const held = (batches: Batch[]) => batches.reduce((n, b) => n + b.reserved, 0);
+    for (const r of records(60, 100)) {
+      expect(memory.tryAcquire(r.bytes)).toBe(true);
+      acc.append('t', 0, 1, r);
+    }
+    const all = [...acc.partitionQueues].flatMap((q) => [...q.ready, ...q.inFlight, ...(q.open ? [q.open] : [])]);
+    // a batch holds a power-of-two buffer at least as large as its records (never the records' bytes alone)
+    for (const b of all) {
+      expect(b.reserved).toBe(b.buf?.length);
+      expect(b.reserved).toBeGreaterThanOrEqual(b.pos);
+    }
+    expect(memory.free + held(all)).toBe(total);
+    const first = acc.takeDue(false).due[0]!;
+    acc.settled(first.q, first.batch);
+    memory.release(first.batch.reserved);
+    const big = acc.takeDue(false).due[0]!;
+    expect(acc.split(big.q, big.batch)).toBe(true);
+    // the split batch's memory passed to its parts: nothing leaks, nothing is counted twice
+    expect(big.batch.reserved).toBe(0);
+    const parts = [...acc.partitionQueues].flatMap((q) => [...q.ready, ...(q.open ? [q.open] : [])]);
+    expect(memory.free + held(parts)).toBe(total);
   });
 
   it('unfinished() covers open, ready and in-flight batches', () => {

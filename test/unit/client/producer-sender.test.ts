@@ -188,6 +188,31 @@ describe('Producer against a fake cluster', () => {
     expect((await producer.send({ topic: 't', messages: [{ value: big }] }))[0]!.offset).toBe(1);
   });
 
+  it('bufferMemory counts batch buffers, not record bytes: one-record batches of many partitions fill it', async () => {
+    // each one-record batch holds the smallest buffer (512 bytes): 8 of them fill 4096 bytes, though
+    // their records take about 25 bytes each
+    const { fake, producer } = await setup({ acks: 1, bufferMemory: 4096, maxBlockMs: 20 }, { t: 16 });
+    fake.fault = () => 'hold';
+    const first = Array.from({ length: 8 }, (_, p) =>
+      producer.send({ topic: 't', messages: [{ value: 'v', partition: p }] }),
+    );
+    const ninth = producer.send({ topic: 't', messages: [{ value: 'v', partition: 8 }] });
+    const pending = new Promise((r) => setTimeout(() => r('still pending'), 5000));
+    const err = await Promise.race([
+      ninth.then(
+        () => 'sent',
+        (e: unknown) => e,
+      ),
+      pending,
+    ]);
+    expect(isSluiceError(err) && err.code).toBe('SLUICE_ERR_TIMEOUT');
+    fake.fault = () => undefined;
+    fake.release();
+    expect((await Promise.all(first)).map((r) => r[0]!.partition)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // the buffers came back: the same send fits now
+    expect((await producer.send({ topic: 't', messages: [{ value: 'v', partition: 8 }] }))[0]!.offset).toBe(0);
+  });
+
   it('lingerMs gathers records of separate sends into one batch', async () => {
     const { fake, producer } = await setup({ acks: 1, lingerMs: 200 });
     const a = producer.send({ topic: 't', messages: msgs(0, 1) });
@@ -249,11 +274,12 @@ describe('Sender: bytes in flight per broker', () => {
     const fake = await fakeProduceCluster({ t: 2 });
     cleanups.push(fake.close);
     const cluster = fake.cluster();
+    const memory = new MemoryPool(1 << 20);
     const acc = new RecordAccumulator(
       { batchSize: 1000, batchSizeMax: 1000, lingerMs: 0, maxInFlightPerPartition: 5 },
       new StickyPartitioner(),
+      memory,
     );
-    const memory = new MemoryPool(1 << 20);
     const sender = new Sender(cluster, acc, memory, undefined, {
       acks: 1,
       compression: Compression.none,
