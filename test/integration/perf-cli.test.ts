@@ -222,6 +222,37 @@ describe('sluice perf', () => {
     expect(r.elapsedMs).toBeGreaterThanOrEqual(2000);
   });
 
+  it('perf e2e --warmup-records leaves the first records out of the final figures and says so', async () => {
+    const r = await runCli([
+      'perf',
+      'e2e',
+      '--topic',
+      'perf-e2e-warmup',
+      '--num-records',
+      '3000',
+      '--record-size',
+      '64',
+      '--throughput',
+      '3000',
+      '--warmup-records',
+      '1000',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = lines(r);
+    expect(out[0]).toMatch(
+      new RegExp(
+        String.raw`^1000 warm-up records received, ${num} ms avg latency, ${num} ms max latency \(not counted below\)\.$`,
+      ),
+    );
+    expect(out[1]).toMatch(finalLine('received'));
+    expect(out[1]).toMatch(/^2000 records received, /);
+    const j = JSON.parse(out[2] as string) as LatencyJson & { warmupRecords: number };
+    expectLatencyJson(j, 2000);
+    expect(j.warmupRecords).toBe(1000);
+    expect(out).toHaveLength(3);
+  });
+
   it('bad usage exits 2, a bad value exits 1 with one line', async () => {
     const missing = await runCli(['perf', 'produce', '--topic', 'perf', '--num-records', '10']);
     expect(missing.code).toBe(2);
@@ -251,6 +282,24 @@ describe('sluice perf', () => {
     expectOneLineError(
       await runCli(['perf', 'e2e', '--topic', 'perf', '--num-records', '1', '--record-size', '4', '--throughput', '5']),
       /--record-size must be in 8\.\./,
+    );
+    // at least one record is measured
+    expectOneLineError(
+      await runCli([
+        'perf',
+        'e2e',
+        '--topic',
+        'perf',
+        '--num-records',
+        '5',
+        '--record-size',
+        '8',
+        '--throughput',
+        '5',
+        '--warmup-records',
+        '5',
+      ]),
+      /--warmup-records must be in 0\.\.4/,
     );
     expectOneLineError(
       await runCli(['perf', 'consume', '--topic', 'no-such-topic', '--messages', '1']),
