@@ -19,6 +19,7 @@ import {
   encodeRequest,
   encodeRequestChunks,
   FrameReader,
+  FrameReceiver,
   type ReferencedBytes,
 } from '../protocol/native/frame.js';
 import { msgpackBoundsProblem } from '../protocol/native/msgpack-bounds.js';
@@ -185,9 +186,18 @@ export class Connection {
     this.state = 'connecting';
     this.connecting = new Promise<void>((resolve, reject) => {
       const tlsOptions = this.tls;
+      // plaintext: the socket reads into the receiver's memory (frames assembled with no per-read chunk)
+      const receiver = tlsOptions ? null : this.frameReceiver();
       const socket = tlsOptions
         ? tlsConnect(this.host, this.port, tlsOptions)
-        : net.createConnection({ host: this.host, port: this.port });
+        : net.createConnection({
+            host: this.host,
+            port: this.port,
+            onread: {
+              buffer: () => (receiver as FrameReceiver).nextBuffer(),
+              callback: (n: number, buf: Uint8Array) => this.onRead(receiver as FrameReceiver, n, buf),
+            },
+          });
       const connectEvent = tlsOptions ? 'secureConnect' : 'connect';
       this.socket = socket;
       socket.setNoDelay(true);
@@ -248,42 +258,67 @@ export class Connection {
     return this.connecting;
   }
 
-  private attach(socket: net.Socket): void {
-    const reader = new FrameReader(
+  private frameTooLarge(claimed: number): void {
+    this.shutdown(
+      new SluiceError(
+        ErrorCode.InvalidRequest,
+        `${this.address} sent a frame of ${claimed} bytes (limit ${this.maxFrameBytes})`,
+      ),
+      true,
+    );
+  }
+
+  private frameReceiver(): FrameReceiver {
+    return new FrameReceiver(
       this.maxFrameBytes,
       (payload) => this.onFrame(payload),
-      (claimed) =>
-        this.shutdown(
-          new SluiceError(
-            ErrorCode.InvalidRequest,
-            `${this.address} sent a frame of ${claimed} bytes (limit ${this.maxFrameBytes})`,
-          ),
-          true,
-        ),
+      (claimed) => this.frameTooLarge(claimed),
     );
-    let head: Buffer | null = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      if (head !== null) {
-        // the first bytes of the first answer: an HTTP listener answers "HTTP/1.1 400 ..." (read as a
-        // frame length that is the ASCII of "HTTP"); say so instead of reporting a frame of that size
-        head = Buffer.concat([head, chunk.subarray(0, httpAnswerPrefix.length)]);
-        if (head.length >= httpAnswerPrefix.length || !httpAnswerPrefix.startsWith(head.toString('latin1'))) {
-          const isHttp = head.subarray(0, httpAnswerPrefix.length).toString('latin1') === httpAnswerPrefix;
-          head = null;
-          if (isHttp) {
-            this.shutdown(
-              new SluiceError(
-                ErrorCode.WrongListener,
-                `${this.address} is an HTTP listener (the admin console/API?), not a native one: the native listener is the broker's \`port\` (9092 in config/server.properties)`,
-              ),
-              true,
-            );
-            return;
-          }
-        }
-      }
-      reader.push(chunk);
-    });
+  }
+
+  /** The first bytes of the first answer, until they show it is not an HTTP one (null since). */
+  private head: Buffer | null = Buffer.alloc(0);
+
+  /**
+   * Checks the first bytes that arrive: an HTTP listener answers "HTTP/1.1 400 ..." (read as a
+   * frame length that is the ASCII of "HTTP"); say so instead of reporting a frame of that size.
+   * False when the connection was shut down for it.
+   */
+  private checkHead(chunk: Uint8Array): boolean {
+    if (this.head === null) return true;
+    const head = Buffer.concat([this.head, chunk.subarray(0, httpAnswerPrefix.length)]);
+    this.head = head;
+    if (head.length < httpAnswerPrefix.length && httpAnswerPrefix.startsWith(head.toString('latin1'))) return true;
+    this.head = null;
+    if (head.subarray(0, httpAnswerPrefix.length).toString('latin1') !== httpAnswerPrefix) return true;
+    this.shutdown(
+      new SluiceError(
+        ErrorCode.WrongListener,
+        `${this.address} is an HTTP listener (the admin console/API?), not a native one: the native listener is the broker's \`port\` (9092 in config/server.properties)`,
+      ),
+      true,
+    );
+    return false;
+  }
+
+  /** A plaintext socket's read of `n` bytes into `buf` (the receiver's memory); true: read on. */
+  private onRead(receiver: FrameReceiver, n: number, buf: Uint8Array): boolean {
+    if (this.head !== null && !this.checkHead(buf.subarray(0, n))) return false;
+    receiver.filled(n);
+    return true;
+  }
+
+  private attach(socket: net.Socket): void {
+    if (this.tls) {
+      const reader = new FrameReader(
+        this.maxFrameBytes,
+        (payload) => this.onFrame(payload),
+        (claimed) => this.frameTooLarge(claimed),
+      );
+      socket.on('data', (chunk: Buffer) => {
+        if (this.head === null || this.checkHead(chunk)) reader.push(chunk);
+      });
+    }
     socket.on('error', (err) =>
       this.shutdown(
         (this.tls && tlsFailure(err, this.address, false)) ||

@@ -429,6 +429,12 @@ export const producerInFlightPerPartitionDefault = 5;
 export const producerInFlightPerPartitionMax = 100;
 /** A consumer fetches the next round in the background while fewer records than this are buffered. */
 export const consumerPrefetchRecordsMax = 50_000;
+/**
+ * ... and while fewer fetched bytes than this are buffered (a fetch ahead from an answer: half). At
+ * 1 KiB records 50,000 records held 50 MiB of fetch frames ahead; frames held that long survive two
+ * scavenges, are promoted, and V8's external-memory limit then ran a mark-compact every few frames.
+ */
+export const consumerPrefetchBytesMax = 4 * 1024 * 1024;
 
 // ---- admin HTTP logins (session login and Basic auth on every route) ----
 

@@ -15,13 +15,14 @@
  * Bounds: one fetch round in flight (one request per leader), each bounded by
  * maxBytes / maxBytesPerPartition; poll() returns at most maxRecords and keeps
  * the rest of that round buffered; the next round is fetched in the background
- * while fewer than consumerPrefetchRecordsMax records are buffered.
+ * while fewer than consumerPrefetchRecordsMax records and consumerPrefetchBytesMax
+ * fetched bytes are buffered.
  */
 import { WireError } from '../../protocol/error-codes.js';
 import { ApiKey } from '../../protocol/native/api-keys.js';
 import type { FetchPartitionResponse, FetchRequest } from '../../protocol/native/messages.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
-import { consumerPollRecordsMax, consumerPrefetchRecordsMax } from '../../shared/limits.js';
+import { consumerPollRecordsMax, consumerPrefetchBytesMax, consumerPrefetchRecordsMax } from '../../shared/limits.js';
 import type { Cluster } from '../cluster.js';
 import { checkTopLevel, isRetriableError, wireError } from '../errors.js';
 import { fencingCodes, type GroupMembership } from '../group-membership.js';
@@ -131,7 +132,12 @@ export class Fetcher {
     const records = this.buffered.take(maxRecords);
     // fetch the next round while the caller works on these (Kafka's consumer pipelines fetches the
     // same way); bounded: one round in flight, none while enough is buffered
-    if (!this.polling && this.buffered.length < consumerPrefetchRecordsMax && !this.context.closed()) {
+    if (
+      !this.polling &&
+      this.buffered.length < consumerPrefetchRecordsMax &&
+      this.buffered.bytes < consumerPrefetchBytesMax &&
+      !this.context.closed()
+    ) {
       this.startRound(this.options.maxWaitMs, true);
     }
     return records;
@@ -344,7 +350,12 @@ export class Fetcher {
 
   private fetchAheadOf(current: Answered[]): void {
     this.fetchAhead = false;
-    if (this.context.closed() || this.buffered.length >= consumerPrefetchRecordsMax / 2) return;
+    if (
+      this.context.closed() ||
+      this.buffered.length >= consumerPrefetchRecordsMax / 2 ||
+      this.buffered.bytes >= consumerPrefetchBytesMax / 2
+    )
+      return;
     let advanced = false;
     for (const { state, offset, p } of current) {
       if (p.errorCode !== 0) return; // errors are handled by this round first

@@ -237,15 +237,22 @@ function inPartition(err: unknown, state: PartitionState): unknown {
 export class FetchBuffer {
   private fetches: CompletedFetch[] = [];
   private count = 0;
+  private byteCount = 0;
 
   /** Records buffered (approximate: may count records a fetch skips). */
   get length(): number {
     return this.count;
   }
 
+  /** Fetched bytes held (each buffered fetch's whole batches, until its last record is taken). */
+  get bytes(): number {
+    return this.byteCount;
+  }
+
   push(c: CompletedFetch): void {
     this.fetches.push(c);
     this.count += c.remaining;
+    this.byteCount += c.end;
   }
 
   /**
@@ -262,6 +269,7 @@ export class FetchBuffer {
       while (out.length < n && head < this.fetches.length) {
         const c = this.fetches[head] as CompletedFetch;
         if (c.error !== null) {
+          for (let i = 0; i < head; i++) this.byteCount -= (this.fetches[i] as CompletedFetch).end;
           this.fetches.splice(0, head);
           head = 0;
           this.dropPartition(c.state.topic, c.state.partition);
@@ -287,7 +295,10 @@ export class FetchBuffer {
         } else this.count -= before - c.remaining;
       }
     } finally {
-      if (head > 0) this.fetches.splice(0, head);
+      if (head > 0) {
+        for (let i = 0; i < head; i++) this.byteCount -= (this.fetches[i] as CompletedFetch).end;
+        this.fetches.splice(0, head);
+      }
     }
     return out;
   }
@@ -307,7 +318,10 @@ export class FetchBuffer {
     const kept: CompletedFetch[] = [];
     for (const c of this.fetches) {
       if (keep(c.state.topic, c.state.partition)) kept.push(c);
-      else this.count -= c.remaining;
+      else {
+        this.count -= c.remaining;
+        this.byteCount -= c.end;
+      }
     }
     this.fetches = kept;
   }

@@ -231,3 +231,96 @@ export class FrameReader {
     return out;
   }
 }
+
+/** The reused memory a FrameReceiver reads frame heads and small frames into. */
+const receiveScratchBytes = 64 * 1024;
+
+/**
+ * Splits a byte stream into frames as FrameReader does, for a socket that
+ * reads into memory it is given (net.Socket's `onread` option): the socket
+ * asks nextBuffer() where to put its next read and reports it with filled().
+ * Frame heads and the frames that arrive whole in one read land in one reused
+ * scratch buffer (each such frame is copied out: small); once a frame's head
+ * says it is longer than what has arrived, a buffer of its size is allocated,
+ * the bytes so far copied into it, and the socket reads the rest straight
+ * into it. A large fetch answer is so read with no further copy and no
+ * per-read chunk (with 'data' events each 64 KiB read was a fresh buffer,
+ * then copied again into the frame: two allocations of every byte).
+ *
+ * A payload handed to onFrame is its own memory: never written again (views
+ * of it, such as fetched records' values, stay as they are).
+ */
+export class FrameReceiver {
+  private readonly scratch = Buffer.allocUnsafeSlow(receiveScratchBytes);
+  /** Unparsed bytes in scratch: [start, end). */
+  private start = 0;
+  private end = 0;
+  /** The payload being read into (its head already parsed), and how much of it has arrived. */
+  private frame: Buffer | null = null;
+  private frameFilled = 0;
+  private failed = false;
+
+  constructor(
+    private readonly maxFrameBytes: number,
+    private readonly onFrame: (payload: Buffer) => void,
+    private readonly onOversize: (claimedBytes: number) => void,
+  ) {}
+
+  /** Where the socket's next read goes. */
+  nextBuffer(): Buffer {
+    if (this.frame !== null) return this.frame.subarray(this.frameFilled);
+    return this.scratch.subarray(this.end);
+  }
+
+  /** The socket read `n` bytes into the buffer nextBuffer() gave. */
+  filled(n: number): void {
+    if (this.failed || n <= 0) return;
+    const frame = this.frame;
+    if (frame !== null) {
+      this.frameFilled += n;
+      if (this.frameFilled < frame.length) return;
+      this.frame = null;
+      this.frameFilled = 0;
+      this.onFrame(frame);
+      return;
+    }
+    this.end += n;
+    this.parse();
+  }
+
+  private parse(): void {
+    const scratch = this.scratch;
+    while (!this.failed && this.frame === null && this.end - this.start >= frameHeaderBytes) {
+      const length = scratch.readInt32BE(this.start);
+      if (length < 0 || length > this.maxFrameBytes) {
+        this.failed = true;
+        this.start = this.end = 0;
+        this.onOversize(length);
+        return;
+      }
+      const at = this.start + frameHeaderBytes;
+      const have = this.end - at;
+      // its own memory (the scratch is read into again): allocUnsafe takes small ones from Node's pool
+      const payload = Buffer.allocUnsafe(length);
+      if (have >= length) {
+        scratch.copy(payload, 0, at, at + length);
+        this.start = at + length;
+        this.onFrame(payload);
+        continue;
+      }
+      // the rest of this frame is read straight into its own buffer
+      scratch.copy(payload, 0, at, this.end);
+      this.frame = payload;
+      this.frameFilled = have;
+      this.start = this.end = 0;
+      return;
+    }
+    if (this.start === this.end) this.start = this.end = 0;
+    else if (this.start > 0) {
+      // a partial head at the end: moved to the front
+      scratch.copy(scratch, 0, this.start, this.end);
+      this.end -= this.start;
+      this.start = 0;
+    }
+  }
+}

@@ -163,6 +163,31 @@ describe('consumer against a fake cluster', () => {
     });
   });
 
+  it('fetches no round ahead while 4 MiB of fetched records wait to be taken, however few records they are', async () => {
+    const { fake, sluice } = await setup();
+    // 20 records of 512 KiB: 10 MiB in the first answer (this fake answers the whole log), far fewer
+    // records than the 50,000 the record bound allows
+    const big = 'x'.repeat(512 * 1024);
+    for (let i = 0; i < 20; i++) fake.append(0, [{ value: big }]);
+    const consumer = sluice.consumer({ maxWaitMs: 20 });
+    consumer.assign([{ topic: 't', partition: 0, offset: 0 }]);
+    defer(() => consumer.close());
+    const first = await consumer.poll({ maxRecords: 1, maxWaitMs: 2000 });
+    expect(first.map((r) => r.offset)).toEqual([0]);
+    // more to fetch, and polls that each could start a round ahead: none does while ≥ 4 MiB wait
+    fake.append(0, [{ value: 'later' }]);
+    const taken: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      for (const r of await consumer.poll({ maxRecords: 1 })) taken.push(r.offset);
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    expect(taken).toEqual([1, 2, 3, 4, 5]);
+    // the first round, and at most the round fetched ahead from its answer (before it was buffered)
+    const offsets = fake.fetchesOf().map((f) => f.topics[0].partitions[0].fetchOffset);
+    expect(offsets.length).toBeLessThanOrEqual(2);
+    expect(offsets[0]).toBe(0);
+  });
+
   it('pause() stops fetching and delivering a partition; resume() delivers it from where it stopped', async () => {
     const { fake, sluice } = await setup(2);
     fake.fill(0, 4);

@@ -171,6 +171,30 @@ describe('consumer records', () => {
     expect(() => buf.take(10)).toThrow(/^fetch of t-3: 20 bytes past the end/);
   });
 
+  it('counts the fetched bytes it holds until a fetch is taken whole, dropped or not retained (the prefetch bound)', () => {
+    const a = state();
+    const b = newState('u', 0, { kind: 'earliest' }, 1 << 20);
+    const buf = new FetchBuffer();
+    const one = batch(0, ['a', 'b']);
+    const two = batch(0, ['c']);
+    const three = batch(1, ['d', 'e']);
+    buf.push(completeFetch(a, 0, one) as NonNullable<ReturnType<typeof completeFetch>>);
+    buf.push(completeFetch(b, 0, two) as NonNullable<ReturnType<typeof completeFetch>>);
+    expect(buf.bytes).toBe(one.length + two.length);
+    // a fetch partly taken is still held
+    expect(buf.take(1).map((r) => r.offset)).toEqual([0]);
+    expect(buf.bytes).toBe(one.length + two.length);
+    expect(buf.take(1).map((r) => r.offset)).toEqual([1]);
+    expect(buf.bytes).toBe(two.length);
+    buf.push(completeFetch(b, 1, three) as NonNullable<ReturnType<typeof completeFetch>>);
+    buf.dropPartition('u', 0);
+    expect(buf.bytes).toBe(0);
+    buf.push(completeFetch(a, 2, batch(2, ['f'])) as NonNullable<ReturnType<typeof completeFetch>>);
+    buf.retain(() => false);
+    expect(buf.bytes).toBe(0);
+    expect(buf.length).toBe(0);
+  });
+
   it('dropPartition and retain forget buffered fetches and their count', () => {
     const a = state();
     const b = newState('u', 0, { kind: 'earliest' }, 1 << 20);
