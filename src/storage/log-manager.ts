@@ -29,7 +29,11 @@ import { LogScrubber, type ScrubOptions } from './log-scrubber.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './names.js';
 import { PartitionIndex, type StoredLog } from './partition-index.js';
 import { PartitionLog } from './partition-log.js';
-import { readPartitionTopicId, writePartitionTopicIdAsync } from './partition-metadata-file.js';
+import {
+  readPartitionTopicId,
+  readPartitionTopicIdAsync,
+  writePartitionTopicIdAsync,
+} from './partition-metadata-file.js';
 
 export interface LogManagerOptions {
   logDirs: string[];
@@ -162,15 +166,20 @@ export class LogManager {
       // together then hold one range of the index database, which their start group scans at once.
       found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
       const startGroup = new IndexStartGroup(db);
-      // A batch of logs at a time: their directories listed and their stored summaries read in one
-      // LevelDB read (PartitionIndex.loadMany), then opened several at a time (logStartConcurrency):
-      // each open waits on LevelDB writes and, after a crash, on reading its tail; one after another,
-      // 10,000 partitions took seconds of waiting alone (issue 20 item 4).
+      // A batch of logs at a time: their directories listed and their partition.metadata files read
+      // on the thread pool (the next batch's while this one opens), their stored summaries read in
+      // one LevelDB read (PartitionIndex.loadMany), then opened several at a time
+      // (logStartConcurrency): each open waits on LevelDB writes and, after a crash, on reading its
+      // tail; one after another, 10,000 partitions took seconds of waiting alone, and the listing
+      // and file reads, synchronous, a second of the main thread (issue 20 item 4).
+      const listBatch = (from: number): Promise<ListedLog[]> =>
+        Promise.all(found.slice(from, from + logStartPreloadBatch).map(({ name, id }) => listLog(dataDir, name, id)));
+      let listing = found.length > 0 ? listBatch(0) : undefined;
       for (let from = 0; from < found.length; from += logStartPreloadBatch) {
-        const batch = found.slice(from, from + logStartPreloadBatch).map(({ name, id }) => {
-          const dir = path.join(dataDir, name);
-          return { name, id, dir, names: fs.readdirSync(dir) };
-        });
+        const batch = await (listing as Promise<ListedLog[]>);
+        listing = from + logStartPreloadBatch < found.length ? listBatch(from + logStartPreloadBatch) : undefined;
+        // a failed listing of the next batch is reported when that batch's turn comes
+        listing?.catch(() => undefined);
         const stored = await PartitionIndex.loadMany(
           db,
           batch.map(({ id, names }) => ({
@@ -178,7 +187,7 @@ export class LogManager {
             bases: segmentBases(names),
           })),
         );
-        const opened = await inParallel(batch, logStartConcurrency, async ({ id, dir, names }, i) => {
+        const opened = await inParallel(batch, logStartConcurrency, async ({ id, dir, names, topicId }, i) => {
           const log = await PartitionLog.open({
             ...id,
             dir,
@@ -189,13 +198,6 @@ export class LogManager {
             preloaded: { names, stored: stored[i] as StoredLog },
             startGroup,
           });
-          let topicId: string | undefined | null;
-          try {
-            topicId = readPartitionTopicId(dir);
-          } catch {
-            // unreadable: read again where it is needed, which reports it as before (that partition's open)
-            topicId = null;
-          }
           return { log, topicId };
         });
         for (const [i, { log, topicId }] of opened.entries()) {
@@ -632,4 +634,24 @@ export class LogManager {
       await Promise.all(logs.map((log, i) => log.durableTo(ends[i] as number).catch(() => undefined)));
     }
   }
+}
+
+/** A partition directory found at a start: its file names and the topic id in its partition.metadata. */
+interface ListedLog {
+  name: string;
+  id: { topic: string; partition: number };
+  dir: string;
+  names: string[];
+  /** undefined: no partition.metadata; null: unreadable (read again where it is needed, which reports it). */
+  topicId: string | undefined | null;
+}
+
+/** Lists a partition directory and reads its partition.metadata, both on the thread pool. */
+async function listLog(dataDir: string, name: string, id: { topic: string; partition: number }): Promise<ListedLog> {
+  const dir = path.join(dataDir, name);
+  const [names, topicId] = await Promise.all([
+    fs.promises.readdir(dir),
+    readPartitionTopicIdAsync(dir).catch(() => null),
+  ]);
+  return { name, id, dir, names, topicId };
 }

@@ -6,6 +6,7 @@ import { ErrorCode } from '../../../src/shared/errors.js';
 import { LogManager } from '../../../src/storage/log-manager.js';
 import {
   readPartitionTopicId,
+  readPartitionTopicIdAsync,
   writePartitionTopicId,
   writePartitionTopicIdAsync,
 } from '../../../src/storage/partition-metadata-file.js';
@@ -51,6 +52,40 @@ it('refuses a file of another version, without a valid id, or too large, with a 
   ]) {
     fs.writeFileSync(file, text);
     expect(() => readPartitionTopicId(dir)).toThrow(expect.objectContaining({ code: ErrorCode.StorageError }));
+  }
+});
+
+it('reads the file off the event loop (a start) as the synchronous read does: none, an id, the same refusals', async () => {
+  expect(await readPartitionTopicIdAsync(dir)).toBeUndefined();
+  writePartitionTopicId(dir, idA);
+  expect(await readPartitionTopicIdAsync(dir)).toBe(idA);
+  const file = path.join(dir, 'partition.metadata');
+  for (const text of ['version: 1\ntopic_id: q6W5iZ8sRQ2bqVnFhjTQUw\n', 'version: 0\n', 'junk', 'x'.repeat(5000)]) {
+    fs.writeFileSync(file, text);
+    await expect(readPartitionTopicIdAsync(dir)).rejects.toMatchObject({ code: ErrorCode.StorageError });
+  }
+  fs.rmSync(file);
+  fs.mkdirSync(file);
+  // not a file: the error of the read, as readPartitionTopicId throws it
+  await expect(readPartitionTopicIdAsync(dir)).rejects.toMatchObject({ code: 'EISDIR' });
+  expect(() => readPartitionTopicId(dir)).toThrow(expect.objectContaining({ code: 'EISDIR' }));
+});
+
+it("a start reads each log directory's topic id with its listing: the sweep drops a stale log after a reopen, keeps the others", async () => {
+  let logs = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
+  const stale = await logs.getOrCreate('t', 0, {}, idA);
+  await stale.append(encodeRecordBatch([{ value: Buffer.from('old life') }]));
+  await (await logs.getOrCreate('t', 1, {}, idB)).append(encodeRecordBatch([{ value: Buffer.from('current') }]));
+  await logs.getOrCreate('u', 0);
+  await logs.close();
+  logs = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
+  try {
+    expect(await logs.deleteStaleLogs((topic) => (topic === 't' ? idB : undefined))).toBe(1);
+    expect(logs.get('t', 0)).toBeUndefined();
+    expect(logs.get('t', 1)?.logEndOffset).toBe(1);
+    expect(logs.get('u', 0)).toBeDefined();
+  } finally {
+    await logs.close();
   }
 });
 
