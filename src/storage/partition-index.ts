@@ -11,7 +11,7 @@
  */
 import { assert } from '../shared/assert.js';
 import { indexPendingEntriesFlushAt, indexPendingEntriesMax } from '../shared/limits.js';
-import type { IndexStartGroup } from './index-start-group.js';
+import { gatheredWrite, type IndexStartGroup } from './index-start-group.js';
 import {
   blockEntryWidth,
   filterEntries,
@@ -210,7 +210,7 @@ export class PartitionIndex {
       if (ops.length === 0) return;
       try {
         if (this.group) await this.group.write(ops, sync);
-        else await this.db.batch(ops as never, { sync });
+        else await gatheredWrite(this.db, ops, sync);
       } catch (err) {
         // kept for the next write (a full disk's retry), as the entries are; what was set meanwhile is newer
         this.planned = [...planned, ...this.planned];

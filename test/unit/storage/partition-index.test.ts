@@ -201,6 +201,61 @@ describe('PartitionIndex', () => {
     expect(await other.lookupOffset(30)).toEqual(entry(30));
   });
 
+  it("writes the partitions' writes of one turn as one LevelDB batch (synced if any asks), each partition's in order", async () => {
+    const { db } = await freshDb();
+    const batch = vi.spyOn(db, 'batch');
+    const indexes = Array.from({ length: 50 }, (_, i) => new PartitionIndex(db, `k-${i}`));
+    const metaOf = (i: number, recoveryPoint: number) => ({
+      logStartOffset: 0,
+      recoveryPoint,
+      cleanShutdown: false,
+      leaderEpochs: [[0, i]] as [number, number][],
+    });
+    // each partition writes twice, the second once its first is written: the seconds go together
+    const writes = indexes.map((index, i) => {
+      index.setMeta(metaOf(i, 1));
+      addOffsets(index, 10, 20);
+      return index.write(i === 7).then(() => {
+        index.setMeta(metaOf(i, 2));
+        return index.write();
+      });
+    });
+    await Promise.all(writes);
+    const calls = (batch.mock.calls as unknown as [unknown[], unknown][]).map(([ops, options]) => [
+      ops.length,
+      options,
+    ]);
+    // the first: each partition's offset block and metadata; the second: each one's new metadata
+    expect(calls).toEqual([
+      [100, { sync: true }],
+      [50, { sync: false }],
+    ]);
+    batch.mockRestore();
+    for (const [i, index] of indexes.entries()) {
+      const other = new PartitionIndex(db, index.partitionId);
+      expect(await other.loadMeta()).toEqual(metaOf(i, 2));
+      expect(await other.lookupOffset(25)).toEqual(entry(20));
+    }
+  });
+
+  it('fails every write of a refused batch, each keeping its entries for its next write', async () => {
+    const { db } = await freshDb();
+    const indexes = [new PartitionIndex(db, 'k-0'), new PartitionIndex(db, 'k-1')];
+    for (const index of indexes) addOffsets(index, 10, 30);
+    const full = new Error('IO error: 000005.log: No space left on device');
+    const batch = vi.spyOn(db, 'batch').mockRejectedValueOnce(full as never);
+    const results = await Promise.allSettled(indexes.map((index) => index.write()));
+    expect(results).toEqual([
+      { status: 'rejected', reason: full },
+      { status: 'rejected', reason: full },
+    ]);
+    expect(batch).toHaveBeenCalledTimes(1);
+    batch.mockRestore();
+    await Promise.all(indexes.map((index) => index.write()));
+    for (const index of indexes)
+      expect(await new PartitionIndex(db, index.partitionId).lookupOffset(30)).toEqual(entry(30));
+  });
+
   it('openIndexDb refuses a data directory whose database another opener holds', async () => {
     const { dir } = await freshDb();
     let err: unknown;
