@@ -52,14 +52,6 @@ const chunkRecordsMax = 1_000;
 const inFlightBytesMax = 16 * mebibyte;
 const inFlightChunksMin = 2;
 const inFlightChunksMax = 64;
-/**
- * perf produce: chunks in flight at most, so that for small records the bytes bound above rules
- * (Kafka's producer perf test is bounded by buffer.memory alone). Keyed records spread over many
- * partitions fill a batch per partition only from what is queued: 64 chunks of 1,000 records of
- * 100 B over 10,000 partitions left about 3 records per batch (issue 20 item 4). e2e keeps
- * inFlightChunksMax: what it queues is latency it measures.
- */
-const produceInFlightChunksMax = 1_024;
 /** Distinct payloads cycled through by perf produce (fewer for large records). */
 const payloadPoolMax = 16;
 const payloadPoolBytesMax = 16 * mebibyte;
@@ -221,15 +213,9 @@ class InFlight {
   }
 }
 
-/** Chunks unacknowledged at most: inFlightBytesMax of records, within [inFlightChunksMin, chunksMax]. */
-export function inFlightChunks(chunkRecords: number, recordSize: number, chunksMax = inFlightChunksMax): number {
+function inFlightChunks(chunkRecords: number, recordSize: number): number {
   const byBytes = Math.floor(inFlightBytesMax / Math.max(1, chunkRecords * recordSize));
-  return Math.max(inFlightChunksMin, Math.min(chunksMax, byBytes));
-}
-
-/** perf produce's bound: the bytes bound for small records too (produceInFlightChunksMax). */
-export function produceInFlightChunks(chunkRecords: number, recordSize: number): number {
-  return inFlightChunks(chunkRecords, recordSize, produceInFlightChunksMax);
+  return Math.max(inFlightChunksMin, Math.min(inFlightChunksMax, byBytes));
 }
 
 /** Random uppercase letters, as Kafka's perf producer sends. */
@@ -363,7 +349,7 @@ export async function producePerf(
   const chunk = pacer.chunkRecords(numRecords);
   const chunks = verify ? [[]] : perfChunks(chunk, recordSize, keys);
   let nextChunk = 0;
-  const inFlight = new InFlight(produceInFlightChunks(chunk, recordSize));
+  const inFlight = new InFlight(inFlightChunks(chunk, recordSize));
   const stamped = verify ? new StampedChunks(topic, inFlight.max, chunk, recordSize, verify.runTag) : undefined;
   const histogram = await newHistogram();
   const window = new Window('sent', true);
