@@ -32,7 +32,12 @@ function followerConnection(): { client: ClientInfo; close: () => void } {
     connectionId: nextConnectionId++,
     onClose: (listener) => listeners.push(listener),
   };
-  return { client, close: () => listeners.splice(0).forEach((l) => l()) };
+  return {
+    client,
+    close: () => {
+      for (const l of listeners.splice(0)) l();
+    },
+  };
 }
 
 const position = (partition: number, fetchOffset: number): FetchRequest['topics'][number]['partitions'][number] => ({
