@@ -383,7 +383,10 @@ export class ReplicaFetcher {
 
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
     const configuredWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
-    const maxWaitMs = Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
+    // a partition still waiting to truncate (its leader may not know it leads yet) is retried after a
+    // short poll, not after an idle one's
+    const waiting = [...this.followed.values()].some((f) => f.state === 'truncating');
+    const maxWaitMs = waiting ? configuredWaitMs : Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
     // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
     const byTopic = new Map<string, FetchRequest['topics'][number]>();
@@ -505,7 +508,8 @@ export class ReplicaFetcher {
     }
     // an answer with records (or anything but a quiet partition) brings the poll back to its configured length
     const quiet = response.topics.every((t) => t.partitions.every((p) => p.errorCode === 0 && p.records.length === 0));
-    this.waitMs = quiet ? Math.max(maxWaitMs, 1) * 2 : configuredWaitMs;
+    // a poll cut short for an added partition (endPolls) says nothing about the leader being idle
+    if (!this.pollCut) this.waitMs = quiet ? Math.max(maxWaitMs, 1) * 2 : configuredWaitMs;
     for (const t of response.topics) {
       // a topic asked for by id is answered by id (its name is '' where the leader does not know the id)
       const name = (t.topicId !== undefined ? namesById.get(t.topicId) : undefined) ?? t.name;
