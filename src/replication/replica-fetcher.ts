@@ -121,6 +121,8 @@ export class ReplicaFetcher {
   private session: FollowerSession | undefined;
   /** An endPolls request was sent for the fetch under way. */
   private pollCut = false;
+  /** Partitions added again since the last fetch was built: the session names them whatever the leader holds. */
+  private readonly renamed = new Set<string>();
   /** Full fetches and incremental fetches sent, and sessions the leader refused (for tests and metrics). */
   readonly fetchCounts = { full: 0, incremental: 0, sessionErrors: 0 };
 
@@ -128,6 +130,8 @@ export class ReplicaFetcher {
 
   add(replica: PartitionReplica): void {
     this.followed.set(keyOf(replica), { replica, epoch: replica.leaderEpoch, state: 'truncating' });
+    // named in full on the next fetch of the session, so its answer (high watermark) reaches the new entry
+    this.renamed.add(sessionEntryKey(replica));
     this.wake?.();
     // a partition added (a new leader, or a new leader epoch) must not wait for the long poll under way
     // for the others, which may wait replica.fetch.wait.max.ms when nothing is written to them: within a
@@ -176,7 +180,10 @@ export class ReplicaFetcher {
 
   remove(replica: PartitionReplica): void {
     const entry = this.followed.get(keyOf(replica));
-    if (entry?.replica === replica) this.followed.delete(keyOf(replica));
+    if (entry?.replica === replica) {
+      this.followed.delete(keyOf(replica));
+      this.renamed.delete(sessionEntryKey(replica));
+    }
   }
 
   async close(): Promise<void> {
@@ -423,7 +430,8 @@ export class ReplicaFetcher {
     const forgotten = new Map<string, { name: string; topicId?: string; partitions: number[] }>();
     for (const [key, entry] of desired) {
       const known = session?.partitions.get(key);
-      if (!known || !sameEntry(known, entry)) named.push(entry);
+      if (!known || this.renamed.has(key) || !sameEntry(known, entry)) named.push(entry);
+      this.renamed.delete(key);
     }
     if (session) {
       for (const [key, known] of session.partitions) {

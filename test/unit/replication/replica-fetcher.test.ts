@@ -195,7 +195,7 @@ describe('replica fetcher', () => {
     expect(waits.slice(0, 7)).toEqual([50, 100, 200, 400, 600, 50, 100]);
   });
   it('within a fetch session names only what changed: an added partition alone; a lost session brings one full fetch', async () => {
-    const fetches: { sessionId: number; sessionEpoch: number; partitions: number[] }[] = [];
+    const fetches: { sessionId: number; sessionEpoch: number; partitions: number[]; forgotten?: number[] }[] = [];
     let refuseNext = false;
     const broker = await fakeNativeBroker(async (apiKey, body) => {
       const topics = body.topics as { name: string; partitions: { partition: number }[] }[];
@@ -211,6 +211,9 @@ describe('replica fetcher', () => {
         sessionId,
         sessionEpoch: body.sessionEpoch as number,
         partitions: topics.flatMap((t) => t.partitions.map((p) => p.partition)).sort((a, b) => a - b),
+        ...(body.forgotten
+          ? { forgotten: (body.forgotten as { partitions: number[] }[]).flatMap((t) => t.partitions) }
+          : {}),
       });
       await sleep(10);
       if (refuseNext && sessionId !== 0) {
@@ -244,11 +247,25 @@ describe('replica fetcher', () => {
     const named = fetches.slice(before).find((f) => f.partitions.length > 0);
     expect(named).toMatchObject({ sessionId: 77, partitions: [2] });
 
+    // partition 1 moves to another leader: the session forgets it, nothing else is named
+    const one = followerReplica(0, 1);
+    const movedAt = fetches.length;
+    fetcher.add(one);
+    await until(() => fetches.slice(movedAt).some((f) => f.partitions.includes(1)));
+    const removedAt = fetches.length;
+    fetcher.remove(one);
+    await until(() => fetches.slice(removedAt).some((f) => f.forgotten !== undefined));
+    expect(fetches.slice(removedAt).find((f) => f.forgotten !== undefined)).toMatchObject({
+      sessionId: 77,
+      partitions: [],
+      forgotten: [1],
+    });
+
     refuseNext = true;
     const refusedAt = fetches.length;
     await until(() => fetches.slice(refusedAt).some((f) => f.sessionId === 0));
     const full = fetches.slice(refusedAt).find((f) => f.sessionId === 0);
-    expect(full).toEqual({ sessionId: 0, sessionEpoch: 0, partitions: [0, 1, 2] });
+    expect(full).toEqual({ sessionId: 0, sessionEpoch: 0, partitions: [0, 2] });
     expect(fetcher.fetchCounts.sessionErrors).toBe(1);
   });
 });
