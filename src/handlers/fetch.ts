@@ -28,23 +28,20 @@ import { topicPartitionKey } from '../shared/topic-partition.js';
 import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
+import {
+  answerInSession,
+  dropSession,
+  type FetchSession,
+  followingEpoch,
+  forgetPartitions,
+  namedKeys,
+  newSession,
+  partitionsToRead,
+  sessionWanted,
+  upsertPartitions,
+  type Wanted,
+} from './fetch-sessions.js';
 import { orWireError } from './per-partition.js';
-
-interface Wanted {
-  /** The topic's name; undefined when the request named it by an id no topic has. */
-  topic: string | undefined;
-  /** The id the request named the topic by (Kafka's Fetch v13+), answered back with it. */
-  topicId: string | undefined;
-  partition: number;
-  offset: number;
-  maxBytes: number;
-  /** Followers only: the leader epoch they follow. */
-  leaderEpoch: number | undefined;
-  /** A follower's last record's epoch (-1 or absent: unknown). */
-  lastFetchedEpoch: number;
-  /** Followers only: their log start (-1: not sent). */
-  logStartOffset: number;
-}
 
 const empty = Buffer.alloc(0);
 
@@ -194,6 +191,11 @@ function followerRefused(wanted: Wanted[], principal: string): FetchResponse {
   return { errorCode: 0, topics: [...byTopic.values()] };
 }
 
+/** An incremental fetch the leader cannot serve: the follower sends a full fetch next. */
+function sessionRefused(code: ErrorCode, message: string): FetchResponse {
+  return { ...toWireError(new SluiceError(code, message)), topics: [], sessionId: 0 };
+}
+
 /** A group member's fetch names its generation and member id too (the shape cannot say "required with groupId"). */
 function membership(request: FetchRequest): { generationId: number; memberId: string } {
   if (request.generationId === undefined) throw bad('generationId must be an integer');
@@ -240,6 +242,10 @@ function armWaiter(ctx: HandlerContext, keys: readonly string[]): ArmedWaiter {
 interface PollingConnection {
   closed: boolean;
   wakers: Set<() => void>;
+  /** An endPolls request came: the poll under way (or the next one) answers at once. */
+  cutPending: boolean;
+  /** The connection's replica fetch session (one at most; it ends with the connection). */
+  session?: FetchSession;
 }
 
 /** By connection id; an entry is removed when its connection closes, so there is at most one per open connection. */
@@ -248,11 +254,12 @@ const pollingConnections = new Map<number, PollingConnection>();
 function pollingConnection(client: ClientInfo): PollingConnection | undefined {
   const known = pollingConnections.get(client.connectionId);
   if (known) return known;
-  const entry: PollingConnection = { closed: false, wakers: new Set() };
+  const entry: PollingConnection = { closed: false, wakers: new Set(), cutPending: false };
   try {
     client.onClose(() => {
       entry.closed = true;
       pollingConnections.delete(client.connectionId);
+      dropSession(entry);
       for (const wake of [...entry.wakers]) wake();
     });
   } catch {
@@ -304,7 +311,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const maxWaitMs = Math.min(Math.max(request.maxWaitMs ?? 0, 0), fetchWaitMsMax);
     const minBytes = Math.max(request.minBytes ?? 1, 0);
     const maxBytes = Math.min(Math.max(request.maxBytes ?? readBytesMax, 1), readBytesMax);
-    const wanted: Wanted[] = [];
+    let wanted: Wanted[] = [];
     const names = topicNamesById(request, ctx);
     for (const t of request.topics) {
       const topic = t.topicId === undefined ? t.name : names.get(t.topicId);
@@ -326,6 +333,45 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     if (ctx.authorizer && follower && !allowedOnCluster(ctx, client, AclOperation.ClusterAction)) {
       return followerRefused(wanted, client.principal);
     }
+    // a follower that added a partition cuts the long poll it has under way on this connection short
+    if (replicaId >= 0 && request.endPolls === true) {
+      const polling = pollingConnection(client);
+      if (polling) {
+        polling.cutPending = true;
+        for (const wake of [...polling.wakers]) wake();
+      }
+      return { errorCode: 0, topics: [] };
+    }
+    // a follower's fetch session: a full fetch makes one, an incremental one names only what changed
+    let session: FetchSession | undefined;
+    let named: Set<string> | undefined;
+    if (replicaId >= 0 && request.sessionId !== undefined) {
+      const holder = pollingConnection(client);
+      if (request.sessionId === 0) {
+        session = holder ? newSession(holder, replicaId, wanted) : undefined;
+      } else {
+        const held = holder?.session;
+        if (!holder || held?.id !== request.sessionId || held.replicaId !== replicaId) {
+          return sessionRefused(ErrorCode.FetchSessionIdNotFound, `no fetch session ${request.sessionId} here`);
+        }
+        if (request.sessionEpoch !== held.nextEpoch) {
+          dropSession(holder);
+          return sessionRefused(
+            ErrorCode.InvalidFetchSessionEpoch,
+            `fetch session ${held.id} expects epoch ${held.nextEpoch}, not ${request.sessionEpoch}`,
+          );
+        }
+        held.nextEpoch = followingEpoch(held.nextEpoch);
+        forgetPartitions(held, request.forgotten ?? []);
+        if (!upsertPartitions(held, wanted)) {
+          dropSession(holder);
+          return sessionRefused(ErrorCode.FetchSessionIdNotFound, `fetch session ${held.id} grew too large`);
+        }
+        session = held;
+        named = namedKeys(wanted);
+        wanted = sessionWanted(held);
+      }
+    }
     // a consumer needs Read on each topic
     const denied = new Set<string>();
     if (ctx.authorizer && !follower) {
@@ -340,14 +386,26 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     // partition's position comes from the index) wakes the next pass instead of being missed until maxWaitMs
     const polls = maxWaitMs > 0 && minBytes > 0;
     let armed = polls ? armWaiter(ctx, keys) : undefined;
+    // in a session only the partitions named or with something to say are read (partitionsToRead)
+    const read = (): Promise<{ response: FetchResponse; bytes: number }> =>
+      readOnce(
+        ctx,
+        session && named ? partitionsToRead(ctx, session, named, replicaId) : wanted,
+        maxBytes,
+        replicaId,
+        zstdReadable,
+        denied,
+      );
+    let connection: PollingConnection | undefined;
     try {
-      let result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+      let result = await read();
       // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
       // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
-      const connection = replicaId >= 0 && armed ? pollingConnection(client) : undefined;
+      connection = replicaId >= 0 && armed ? pollingConnection(client) : undefined;
       while (
         armed &&
         connection?.closed !== true &&
+        connection?.cutPending !== true &&
         result.bytes < minBytes &&
         !ctx.stopping() &&
         !followerBehindLogStart(ctx, wanted, replicaId) &&
@@ -367,7 +425,12 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         if (connection?.closed) break;
         armed.cancel();
         armed = armWaiter(ctx, keys);
-        result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied);
+        result = await read();
+      }
+      if (request.sessionId !== undefined && replicaId >= 0) {
+        // what the session's follower has not been told yet (everything, for the full fetch that made it)
+        const response = session ? answerInSession(session, result.response, named) : result.response;
+        return { ...response, sessionId: session?.id ?? 0 };
       }
       // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)
       const throttleTimeMs =
@@ -375,6 +438,8 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       return throttleTimeMs > 0 ? { ...result.response, throttleTimeMs } : result.response;
     } finally {
       armed?.cancel();
+      // an endPolls that came during this poll is spent (the follower's next fetch names what it added)
+      if (connection) connection.cutPending = false;
     }
   },
 };

@@ -62,6 +62,40 @@ export interface ReplicaFetcherOptions {
   tls?: TlsConnectOptions;
 }
 
+/** A partition as the leader's fetch session holds it: what the follower last named for it. */
+interface SessionEntry {
+  topic: string;
+  topicId: string | undefined;
+  partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  partitionMaxBytes: number;
+  logStartOffset: number;
+  lastFetchedEpoch: number;
+}
+
+/**
+ * The fetch session this follower holds with its leader (fetch-sessions.ts): its id, the epoch the
+ * next incremental fetch carries, and the partitions as the leader knows them. It belongs to one
+ * connection: a new connection starts with a full fetch.
+ */
+interface FollowerSession {
+  id: number;
+  epoch: number;
+  connection: Connection;
+  partitions: Map<string, SessionEntry>;
+}
+
+const sessionEntryKey = (e: { topic: string; topicId: string | undefined; partition: number }): string =>
+  `${e.topic}\u0000${e.topicId ?? ''}\u0000${e.partition}`;
+
+const sameEntry = (a: SessionEntry, b: SessionEntry): boolean =>
+  a.fetchOffset === b.fetchOffset &&
+  a.currentLeaderEpoch === b.currentLeaderEpoch &&
+  a.partitionMaxBytes === b.partitionMaxBytes &&
+  a.logStartOffset === b.logStartOffset &&
+  a.lastFetchedEpoch === b.lastFetchedEpoch;
+
 /** Longest sleep of a fetcher whose partitions all wait for the throttle (it then looks again). */
 const throttleWaitMsMax = 1_000;
 
@@ -83,16 +117,46 @@ export class ReplicaFetcher {
    * item 4: every round costs both brokers a pass over every partition followed).
    */
   private waitMs: number | undefined;
+  /** The fetch session with the leader (absent: the next fetch is a full one, which asks for one). */
+  private session: FollowerSession | undefined;
+  /** An endPolls request was sent for the fetch under way. */
+  private pollCut = false;
+  /** Partitions added again since the last fetch was built: the session names them whatever the leader holds. */
+  private readonly renamed = new Set<string>();
+  /** Full fetches and incremental fetches sent, and sessions the leader refused (for tests and metrics). */
+  readonly fetchCounts = { full: 0, incremental: 0, sessionErrors: 0 };
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
   add(replica: PartitionReplica): void {
     this.followed.set(keyOf(replica), { replica, epoch: replica.leaderEpoch, state: 'truncating' });
+    // named in full on the next fetch of the session, so its answer (high watermark) reaches the new entry
+    this.renamed.add(sessionEntryKey(replica));
     this.wake?.();
     // a partition added (a new leader, or a new leader epoch) must not wait for the long poll under way
-    // for the others, which may wait replica.fetch.wait.max.ms when nothing is written to them: it is cut
-    // short by closing the connection (rare: leadership changes), and the loop starts again at once
-    if (this.fetchInFlight && this.connection && !this.interrupted) {
+    // for the others, which may wait replica.fetch.wait.max.ms when nothing is written to them: within a
+    // fetch session the leader is asked to end the poll (endPolls, on the same connection: the session
+    // and the partitions it holds stay); without one the poll is cut short by closing the connection
+    if (
+      this.fetchInFlight &&
+      this.session &&
+      this.session.connection === this.connection &&
+      !this.connection.isClosed
+    ) {
+      if (!this.pollCut) {
+        this.pollCut = true;
+        this.connection
+          .request(ApiKey.Fetch, {
+            replicaId: this.options.brokerId,
+            sessionId: this.session.id,
+            endPolls: true,
+            topics: [],
+          })
+          .catch(() => {
+            // the connection failed: the fetch under way fails with it and the loop starts again
+          });
+      }
+    } else if (this.fetchInFlight && this.connection && !this.interrupted) {
       this.interrupted = true;
       this.connection.close();
     }
@@ -116,7 +180,10 @@ export class ReplicaFetcher {
 
   remove(replica: PartitionReplica): void {
     const entry = this.followed.get(keyOf(replica));
-    if (entry?.replica === replica) this.followed.delete(keyOf(replica));
+    if (entry?.replica === replica) {
+      this.followed.delete(keyOf(replica));
+      this.renamed.delete(sessionEntryKey(replica));
+    }
   }
 
   async close(): Promise<void> {
@@ -245,7 +312,8 @@ export class ReplicaFetcher {
       port: endpoint.port,
       clientId: `replica-fetcher-${this.options.brokerId}`,
       requestTimeoutMs: replicaFetchRequestTimeoutMs,
-      maxInFlight: 1,
+      // the fetch, and an endPolls request that cuts its long poll short (add())
+      maxInFlight: 2,
       ...(this.options.tls ? { tls: this.options.tls } : {}),
       ...interBrokerSaslOption(this.options.config),
     });
@@ -322,7 +390,10 @@ export class ReplicaFetcher {
 
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
     const configuredWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
-    const maxWaitMs = Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
+    // a partition still waiting to truncate (its leader may not know it leads yet) is retried after a
+    // short poll, not after an idle one's
+    const waiting = [...this.followed.values()].some((f) => f.state === 'truncating');
+    const maxWaitMs = waiting ? configuredWaitMs : Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
     // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
     const byTopic = new Map<string, FetchRequest['topics'][number]>();
@@ -336,15 +407,11 @@ export class ReplicaFetcher {
     // acknowledge records that are then lost (found with a SIGSTOPped leader that resumed).
     const live = entries.filter((f) => this.followed.get(keyOf(f.replica)) === f && f.state === 'fetching');
     if (live.length === 0) return;
+    const desired = new Map<string, SessionEntry>();
     for (const f of live) {
-      const { topic, topicId } = f.replica;
-      const topicKey = `${topic}\u0000${topicId ?? ''}`;
-      let entry = byTopic.get(topicKey);
-      if (!entry) {
-        entry = { name: topic, ...(topicId !== undefined ? { topicId } : {}), partitions: [] };
-        byTopic.set(topicKey, entry);
-      }
-      entry.partitions.push({
+      const entry: SessionEntry = {
+        topic: f.replica.topic,
+        topicId: f.replica.topicId,
         partition: f.replica.partition,
         fetchOffset: f.replica.log.logEndOffset,
         currentLeaderEpoch: f.epoch,
@@ -353,10 +420,52 @@ export class ReplicaFetcher {
         // the leader's DeleteRecords waits until every follower reports the new start
         logStartOffset: f.replica.log.logStartOffset,
         lastFetchedEpoch: f.replica.log.latestEpoch,
+      };
+      desired.set(sessionEntryKey(entry), entry);
+    }
+    // within a session only what changed is named (and what is no longer fetched, forgotten)
+    const session = this.session?.connection === connection ? this.session : undefined;
+    if (!session) this.session = undefined;
+    const named: SessionEntry[] = [];
+    const forgotten = new Map<string, { name: string; topicId?: string; partitions: number[] }>();
+    for (const [key, entry] of desired) {
+      const known = session?.partitions.get(key);
+      if (!known || this.renamed.has(key) || !sameEntry(known, entry)) named.push(entry);
+      this.renamed.delete(key);
+    }
+    if (session) {
+      for (const [key, known] of session.partitions) {
+        if (desired.has(key)) continue;
+        const topicKey = `${known.topic}\u0000${known.topicId ?? ''}`;
+        let t = forgotten.get(topicKey);
+        if (!t) {
+          t = { name: known.topic, ...(known.topicId !== undefined ? { topicId: known.topicId } : {}), partitions: [] };
+          forgotten.set(topicKey, t);
+        }
+        t.partitions.push(known.partition);
+      }
+    }
+    for (const e of named) {
+      const topicKey = `${e.topic}\u0000${e.topicId ?? ''}`;
+      let entry = byTopic.get(topicKey);
+      if (!entry) {
+        entry = { name: e.topic, ...(e.topicId !== undefined ? { topicId: e.topicId } : {}), partitions: [] };
+        byTopic.set(topicKey, entry);
+      }
+      entry.partitions.push({
+        partition: e.partition,
+        fetchOffset: e.fetchOffset,
+        currentLeaderEpoch: e.currentLeaderEpoch,
+        partitionMaxBytes: e.partitionMaxBytes,
+        logStartOffset: e.logStartOffset,
+        lastFetchedEpoch: e.lastFetchedEpoch,
       });
     }
     const namesById = new Map(live.flatMap((f) => (f.replica.topicId ? [[f.replica.topicId, f.replica.topic]] : [])));
     const sent = new Map(live.map((f) => [keyOf(f.replica), f]));
+    if (session) this.fetchCounts.incremental++;
+    else this.fetchCounts.full++;
+    this.pollCut = false;
     const response = await connection.request(
       ApiKey.Fetch,
       {
@@ -364,10 +473,36 @@ export class ReplicaFetcher {
         maxWaitMs,
         minBytes: 1,
         maxBytes: maxBytes * 4,
+        sessionId: session?.id ?? 0,
+        sessionEpoch: session?.epoch ?? 0,
+        ...(forgotten.size > 0 ? { forgotten: [...forgotten.values()] } : {}),
         topics: [...byTopic.values()],
       },
       { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
     );
+    if (
+      response.errorCode === WireError.FETCH_SESSION_ID_NOT_FOUND ||
+      response.errorCode === WireError.INVALID_FETCH_SESSION_EPOCH
+    ) {
+      // the leader lost the session (restarted, evicted it) or we are out of step: a full fetch next
+      this.fetchCounts.sessionErrors++;
+      this.session = undefined;
+      this.options.logger.debug(
+        { leader: this.options.leaderId, error: wireErrorName(response.errorCode) },
+        'fetch session refused; the next fetch is a full one',
+      );
+      return;
+    }
+    if (response.errorCode === 0) {
+      if (session) {
+        session.epoch = session.epoch >= 0x7fff_ffff ? 1 : session.epoch + 1;
+        session.partitions = desired;
+      } else if ((response.sessionId ?? 0) > 0) {
+        this.session = { id: response.sessionId ?? 0, epoch: 1, connection, partitions: desired };
+      }
+    } else {
+      this.session = undefined;
+    }
     if (response.errorCode !== 0) {
       throw new SluiceError(errorCodeOfWire(response.errorCode), `fetch refused: ${wireErrorName(response.errorCode)}`);
     }
@@ -381,7 +516,8 @@ export class ReplicaFetcher {
     }
     // an answer with records (or anything but a quiet partition) brings the poll back to its configured length
     const quiet = response.topics.every((t) => t.partitions.every((p) => p.errorCode === 0 && p.records.length === 0));
-    this.waitMs = quiet ? Math.max(maxWaitMs, 1) * 2 : configuredWaitMs;
+    // a poll cut short for an added partition (endPolls) says nothing about the leader being idle
+    if (!this.pollCut) this.waitMs = quiet ? Math.max(maxWaitMs, 1) * 2 : configuredWaitMs;
     for (const t of response.topics) {
       // a topic asked for by id is answered by id (its name is '' where the leader does not know the id)
       const name = (t.topicId !== undefined ? namesById.get(t.topicId) : undefined) ?? t.name;

@@ -430,6 +430,24 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: "Partitions cannot be added to a topic while one of its partitions is being reassigned (Kafka's rule).",
   },
+  FetchSessionIdNotFound: {
+    code: 'SLUICE_ERR_FETCH_SESSION_ID_NOT_FOUND',
+    wireName: 'FETCH_SESSION_ID_NOT_FOUND',
+    wire: 70,
+    retriable: true,
+    httpStatus: 400,
+    meaning:
+      "A follower's incremental fetch named a fetch session the leader does not hold (evicted, its connection closed, or the leader restarted): the follower sends a full fetch.",
+  },
+  InvalidFetchSessionEpoch: {
+    code: 'SLUICE_ERR_INVALID_FETCH_SESSION_EPOCH',
+    wireName: 'INVALID_FETCH_SESSION_EPOCH',
+    wire: 71,
+    retriable: true,
+    httpStatus: 400,
+    meaning:
+      "A follower's incremental fetch carried a fetch session epoch other than the next one the leader expects: the follower sends a full fetch.",
+  },
   UnknownTopicId: {
     code: 'SLUICE_ERR_UNKNOWN_TOPIC_ID',
     wireName: 'UNKNOWN_TOPIC_ID',

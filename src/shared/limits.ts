@@ -358,6 +358,14 @@ export const deleteRecordsWaitersPerPartitionMax = 1_000;
 export const replicaFetchRetryMsMin = 50;
 /** Request timeout of replica fetches, beyond their long-poll wait. */
 export const replicaFetchRequestTimeoutMs = 10_000;
+/**
+ * Replica fetch sessions (KIP-227's idea) a leader holds at once, over all its follower connections
+ * (one per connection; a session ends with its connection). A follower that finds none free gets none
+ * and keeps sending full fetches.
+ */
+export const fetchSessionsMax = 1_000;
+/** Partitions one replica fetch session holds at most; a follower beyond it loses its session (full fetches). */
+export const fetchSessionPartitionsMax = 200_000;
 /** OffsetForLeaderEpoch rounds one truncation may take before it starts over (each round walks back one epoch). */
 export const replicaTruncationRoundsMax = 100;
 /** How long an offset commit waits for the offsets partition's in-sync replicas (it is written with acks=-1). */

@@ -111,6 +111,8 @@ export interface FetchResponse extends ErrorFields {
   topics: { name: string; topicId?: string; partitions: FetchPartitionResponse[] }[];
   /** How long the client is throttled for exceeding a quota (the broker stops reading its requests that long). */
   throttleTimeMs?: number;
+  /** A follower's fetch session (FetchRequest.sessionId): the one made or continued; 0 or absent: none. */
+  sessionId?: number;
 }
 
 // ListOffsets

@@ -101,6 +101,25 @@ export const fetchRequest = object({
    * then served as a consumer: Sluice's brokers replicate over the native protocol.
    */
   kafkaFollower: optional(boolean),
+  /**
+   * Followers only: a replica fetch session (KIP-227's idea). 0 with sessionEpoch 0: a full fetch that
+   * asks for a session (the answer's sessionId, 0 when none was made); a session id with the next
+   * epoch (1, 2, ...): an incremental fetch naming only partitions added or whose position changed,
+   * answered only with partitions that have records, an error, or a new high watermark or log start.
+   * An unknown session is FETCH_SESSION_ID_NOT_FOUND, a wrong epoch INVALID_FETCH_SESSION_EPOCH (the
+   * follower then sends a full fetch). Absent: a full fetch without a session (consumers, Kafka clients).
+   */
+  sessionId: optional(int32),
+  sessionEpoch: optional(int32),
+  /** With an incremental fetch: partitions the session drops. */
+  forgotten: optional(
+    list(object({ name, topicId: optional(name), partitions: list(int32, topicPartitionsMax) }), requestListItemsMax),
+  ),
+  /**
+   * Followers only: answer at once, and end the long polls this connection has under way (their
+   * answers go first): a follower that added a partition cuts its poll short without losing its session.
+   */
+  endPolls: optional(boolean),
   topics: list(
     object({
       name,

@@ -194,4 +194,78 @@ describe('replica fetcher', () => {
     while (waits.length < 7 && Date.now() < deadline) await sleep(5);
     expect(waits.slice(0, 7)).toEqual([50, 100, 200, 400, 600, 50, 100]);
   });
+  it('within a fetch session names only what changed: an added partition alone; a lost session brings one full fetch', async () => {
+    const fetches: { sessionId: number; sessionEpoch: number; partitions: number[]; forgotten?: number[] }[] = [];
+    let refuseNext = false;
+    const broker = await fakeNativeBroker(async (apiKey, body) => {
+      const topics = body.topics as { name: string; partitions: { partition: number }[] }[];
+      const answer = (p: { partition: number }): object =>
+        apiKey === ApiKey.OffsetForLeaderEpoch
+          ? { partition: p.partition, errorCode: 0, leaderEpoch: 0, endOffset: 0 }
+          : { partition: p.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) };
+      if (apiKey !== ApiKey.Fetch || body.endPolls === true) {
+        return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
+      }
+      const sessionId = body.sessionId as number;
+      fetches.push({
+        sessionId,
+        sessionEpoch: body.sessionEpoch as number,
+        partitions: topics.flatMap((t) => t.partitions.map((p) => p.partition)).sort((a, b) => a - b),
+        ...(body.forgotten
+          ? { forgotten: (body.forgotten as { partitions: number[] }[]).flatMap((t) => t.partitions) }
+          : {}),
+      });
+      await sleep(10);
+      if (refuseNext && sessionId !== 0) {
+        // the leader restarted: it holds no session
+        refuseNext = false;
+        return { errorCode: WireError.FETCH_SESSION_ID_NOT_FOUND, topics: [], sessionId: 0 };
+      }
+      return {
+        errorCode: 0,
+        sessionId: 77,
+        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })),
+      };
+    });
+    closers.push(broker.close);
+    const fetcher = fetcherOf(1, broker.port);
+    const until = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!done() && Date.now() < deadline) await sleep(5);
+      expect(done()).toBe(true);
+    };
+    fetcher.add(followerReplica(0, 0));
+    fetcher.add(followerReplica(0, 1));
+    await until(() => fetches.some((f) => f.sessionId === 77));
+    expect(fetches[0]).toEqual({ sessionId: 0, sessionEpoch: 0, partitions: [0, 1] });
+    // positions unchanged: incremental fetches name nothing
+    expect(fetches.filter((f) => f.sessionId === 77).every((f) => f.partitions.length === 0)).toBe(true);
+
+    const before = fetches.length;
+    fetcher.add(followerReplica(0, 2));
+    await until(() => fetches.slice(before).some((f) => f.partitions.length > 0));
+    const named = fetches.slice(before).find((f) => f.partitions.length > 0);
+    expect(named).toMatchObject({ sessionId: 77, partitions: [2] });
+
+    // partition 1 moves to another leader: the session forgets it, nothing else is named
+    const one = followerReplica(0, 1);
+    const movedAt = fetches.length;
+    fetcher.add(one);
+    await until(() => fetches.slice(movedAt).some((f) => f.partitions.includes(1)));
+    const removedAt = fetches.length;
+    fetcher.remove(one);
+    await until(() => fetches.slice(removedAt).some((f) => f.forgotten !== undefined));
+    expect(fetches.slice(removedAt).find((f) => f.forgotten !== undefined)).toMatchObject({
+      sessionId: 77,
+      partitions: [],
+      forgotten: [1],
+    });
+
+    refuseNext = true;
+    const refusedAt = fetches.length;
+    await until(() => fetches.slice(refusedAt).some((f) => f.sessionId === 0));
+    const full = fetches.slice(refusedAt).find((f) => f.sessionId === 0);
+    expect(full).toEqual({ sessionId: 0, sessionEpoch: 0, partitions: [0, 2] });
+    expect(fetcher.fetchCounts.sessionErrors).toBe(1);
+  });
 });
