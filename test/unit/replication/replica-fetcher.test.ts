@@ -268,4 +268,64 @@ describe('replica fetcher', () => {
     expect(full).toEqual({ sessionId: 0, sessionEpoch: 0, partitions: [0, 2] });
     expect(fetcher.fetchCounts.sessionErrors).toBe(1);
   });
+
+  it('a fetch of fewer than four partitions gives each its share of the answer (4 x replica.fetch.max.bytes), a busy one at once, an idle one without being named again', async () => {
+    const mib = 1024 * 1024;
+    const fetches: { maxBytes: number; partitions: Map<number, number> }[] = [];
+    let offset = 0;
+    const broker = await fakeNativeBroker(async (apiKey, body) => {
+      const topics = body.topics as { name: string; partitions: { partition: number; partitionMaxBytes?: number }[] }[];
+      const answer = (p: { partition: number }): object =>
+        apiKey === ApiKey.OffsetForLeaderEpoch
+          ? { partition: p.partition, errorCode: 0, leaderEpoch: 0, endOffset: 0 }
+          : { partition: p.partition, errorCode: 0, highWatermark: 0, logStartOffset: 0, records: Buffer.alloc(0) };
+      if (apiKey === ApiKey.Fetch && body.endPolls !== true) {
+        fetches.push({
+          maxBytes: body.maxBytes as number,
+          partitions: new Map(topics.flatMap((t) => t.partitions.map((p) => [p.partition, p.partitionMaxBytes ?? -1]))),
+        });
+        await sleep(10);
+      }
+      return {
+        errorCode: 0,
+        sessionId: 5,
+        topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })),
+      };
+    });
+    closers.push(broker.close);
+    const fetcher = fetcherOf(1, broker.port);
+    const until = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!done() && Date.now() < deadline) await sleep(5);
+      expect(done()).toBe(true);
+    };
+    const busy = followerReplica(0, 0);
+    fetcher.add(busy);
+    await until(() => fetches.some((f) => f.partitions.has(0)));
+    // one partition: the whole answer (replica.fetch.max.bytes is 1 MiB by default)
+    expect(fetches.find((f) => f.partitions.has(0))).toEqual({
+      maxBytes: 4 * mib,
+      partitions: new Map([[0, 4 * mib]]),
+    });
+    // three more: each named one asks a quarter, the idle ones keep their share unnamed
+    for (const p of [1, 2, 3]) fetcher.add(followerReplica(0, p));
+    await until(() => [1, 2, 3].every((p) => fetches.some((f) => f.partitions.has(p))));
+    for (const p of [1, 2, 3]) {
+      const named = fetches.filter((f) => f.partitions.has(p)).at(-1);
+      expect(named?.partitions.get(p)).toBeGreaterThanOrEqual(mib);
+      expect(named?.partitions.get(p)).toBeLessThanOrEqual(4 * mib);
+    }
+    expect(fetches.every((f) => f.maxBytes === 4 * mib)).toBe(true);
+    // the busy partition moves: it is named with its share of four, 1 MiB
+    const movedAt = fetches.length;
+    offset = 100;
+    busy.log.logEndOffset = offset;
+    await until(() => fetches.slice(movedAt).some((f) => f.partitions.has(0)));
+    expect(
+      fetches
+        .slice(movedAt)
+        .find((f) => f.partitions.has(0))
+        ?.partitions.get(0),
+    ).toBe(mib);
+  });
 });
