@@ -387,7 +387,7 @@ export const configKeys = {
     default: String(mib),
     min: 1024,
     max: 64 * mib,
-    doc: "bytes a follower's fetch asks per partition; its answer holds at most four times this, and a fetch of fewer than four partitions shares that among them",
+    doc: "bytes a follower's fetch asks per partition",
   },
   'replica.fetch.backoff.ms': {
     kind: 'int',

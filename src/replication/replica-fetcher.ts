@@ -96,9 +96,6 @@ const sameEntry = (a: SessionEntry, b: SessionEntry): boolean =>
   a.logStartOffset === b.logStartOffset &&
   a.lastFetchedEpoch === b.lastFetchedEpoch;
 
-/** A follower's fetch answer holds at most this many times replica.fetch.max.bytes (shared by its partitions). */
-const responsePartitionShares = 4;
-
 /** Longest sleep of a fetcher whose partitions all wait for the throttle (it then looks again). */
 const throttleWaitMsMax = 1_000;
 
@@ -398,11 +395,6 @@ export class ReplicaFetcher {
     const waiting = [...this.followed.values()].some((f) => f.state === 'truncating');
     const maxWaitMs = waiting ? configuredWaitMs : Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
-    // the answer may hold responsePartitionShares × replica.fetch.max.bytes in all; a fetch of fewer
-    // partitions gives each its share of that, not just replica.fetch.max.bytes: one busy partition
-    // (acks -1 on a single-partition topic) then moves up to four times as much per round trip, and
-    // the round trip is what bounds its replication (issue 20 item 1). The answer's bound is unchanged.
-    const responseMaxBytes = maxBytes * responsePartitionShares;
     // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
     const byTopic = new Map<string, FetchRequest['topics'][number]>();
     const throttle = this.options.throttle;
@@ -415,7 +407,6 @@ export class ReplicaFetcher {
     // acknowledge records that are then lost (found with a SIGSTOPped leader that resumed).
     const live = entries.filter((f) => this.followed.get(keyOf(f.replica)) === f && f.state === 'fetching');
     if (live.length === 0) return;
-    const partitionMaxBytes = Math.max(maxBytes, Math.floor(responseMaxBytes / live.length));
     const desired = new Map<string, SessionEntry>();
     for (const f of live) {
       const entry: SessionEntry = {
@@ -425,7 +416,7 @@ export class ReplicaFetcher {
         fetchOffset: f.replica.log.logEndOffset,
         currentLeaderEpoch: f.epoch,
         // a throttled replica asks for what the bucket holds (the leader still answers one whole batch)
-        partitionMaxBytes: throttled(f) ? Math.max(1, Math.min(maxBytes, allowance)) : partitionMaxBytes,
+        partitionMaxBytes: throttled(f) ? Math.max(1, Math.min(maxBytes, allowance)) : maxBytes,
         // the leader's DeleteRecords waits until every follower reports the new start
         logStartOffset: f.replica.log.logStartOffset,
         lastFetchedEpoch: f.replica.log.latestEpoch,
@@ -439,17 +430,6 @@ export class ReplicaFetcher {
     const forgotten = new Map<string, { name: string; topicId?: string; partitions: number[] }>();
     for (const [key, entry] of desired) {
       const known = session?.partitions.get(key);
-      // a partition is not named again only because its share changed (partitions came or went): the
-      // leader keeps the share it has (the answer's bound holds either way); it takes the new one when
-      // its position moves, which a busy partition's does every round
-      if (
-        known &&
-        known.partitionMaxBytes >= maxBytes &&
-        entry.partitionMaxBytes >= maxBytes &&
-        sameEntry(known, { ...entry, partitionMaxBytes: known.partitionMaxBytes })
-      ) {
-        entry.partitionMaxBytes = known.partitionMaxBytes;
-      }
       if (!known || this.renamed.has(key) || !sameEntry(known, entry)) named.push(entry);
       this.renamed.delete(key);
     }
@@ -492,7 +472,7 @@ export class ReplicaFetcher {
         replicaId: this.options.brokerId,
         maxWaitMs,
         minBytes: 1,
-        maxBytes: responseMaxBytes,
+        maxBytes: maxBytes * 4,
         sessionId: session?.id ?? 0,
         sessionEpoch: session?.epoch ?? 0,
         ...(forgotten.size > 0 ? { forgotten: [...forgotten.values()] } : {}),
