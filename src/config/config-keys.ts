@@ -358,10 +358,10 @@ export const configKeys = {
   },
   'controller.broker.probe.interval.ms': {
     kind: 'int',
-    default: '250',
+    default: '100',
     min: 10,
     max: 10_000,
-    doc: "how often the controller probes each broker's native listener (a silent broker is fenced within this plus controller.broker.probe.timeout.ms; each probe is a round trip on both brokers, the bulk of an idle cluster's CPU)",
+    doc: "how often the controller probes each broker's native listener",
   },
   'controller.broker.fence.silent.enable': {
     kind: 'bool',

@@ -114,14 +114,3 @@ describe('compaction configs (Kafka names)', () => {
     expect(() => topicLogOverrides({ 'delete.retention.ms': '-1' })).toThrow('for delete.retention.ms');
   });
 });
-
-describe('controller probes (issue 20 item 4, idle cost)', () => {
-  it('probes every 250 ms by default: within the probe timeout, at a cost an idle cluster can carry', () => {
-    // each probe is a round trip on both brokers: at 100 ms they were 1-2 % of a core per idle broker
-    const config = parse({});
-    expect(config.int('controller.broker.probe.interval.ms')).toBe(250);
-    expect(config.int('controller.broker.probe.interval.ms')).toBeLessThan(
-      config.int('controller.broker.probe.timeout.ms'),
-    );
-  });
-});
