@@ -220,6 +220,15 @@ describe('ZooKeeperCoordinator', () => {
       (e: unknown) => e,
     );
     expect(isSluiceError(err, ErrorCode.BrokerNotReady)).toBe(true);
+    // a Metadata request in that window asks for the cluster id: a retriable error too, not a failed
+    // assertion (which would crash the broker)
+    let idErr: unknown;
+    try {
+      notStarted.clusterId();
+    } catch (e) {
+      idErr = e;
+    }
+    expect(isSluiceError(idErr, ErrorCode.BrokerNotReady)).toBe(true);
     expect(wireErrorOf(ErrorCode.BrokerNotReady)).toBe(WireError.LEADER_NOT_AVAILABLE);
     expect(isRetriable(wireErrorOf(ErrorCode.BrokerNotReady))).toBe(true);
   });

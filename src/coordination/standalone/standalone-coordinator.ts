@@ -11,7 +11,6 @@ import {
   type ResourcePattern,
   sameBinding,
 } from '../../security/acl.js';
-import { assert } from '../../shared/assert.js';
 import { ErrorCode, SluiceError } from '../../shared/errors.js';
 import { aclBindingsMax, producerIdBlockSize } from '../../shared/limits.js';
 import { type IndexDb, packValue, unpackValue } from '../../storage/index-store.js';
@@ -126,7 +125,10 @@ export class StandaloneCoordinator implements Coordinator {
   }
 
   clusterId(): string {
-    assert(this.id !== undefined, 'clusterId() before start()');
+    // not an assertion: the listeners open before the coordinator starts (the port is what it
+    // registers), so a Metadata request can arrive first; it gets a retriable error, the broker lives on
+    if (this.id === undefined)
+      throw new SluiceError(ErrorCode.BrokerNotReady, 'the broker has not joined its cluster yet');
     return this.id;
   }
 

@@ -544,7 +544,10 @@ export class ZooKeeperCoordinator implements Coordinator {
   }
 
   clusterId(): string {
-    assert(this.id !== undefined, 'clusterId() before start()');
+    // not an assertion: the listeners open before the coordinator starts (the port is what it
+    // registers), so a Metadata request can arrive first; it gets a retriable error, the broker lives on
+    if (this.id === undefined)
+      throw new SluiceError(ErrorCode.BrokerNotReady, 'the broker has not joined its cluster yet');
     return this.id;
   }
 

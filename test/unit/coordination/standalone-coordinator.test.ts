@@ -4,8 +4,10 @@
  * reopen closes the database and opens it again.
  */
 
+import { describe, expect, it } from 'vitest';
 import type { BrokerEndpoint } from '../../../src/coordination/coordinator.js';
 import { StandaloneCoordinator } from '../../../src/coordination/standalone/standalone-coordinator.js';
+import { ErrorCode, isSluiceError } from '../../../src/shared/errors.js';
 import { type IndexDb, openIndexDb } from '../../../src/storage/index-store.js';
 import { type CoordinatorCluster, coordinatorCompliance } from '../../compliance/coordinator-compliance.js';
 import { tempDir } from '../../helpers/temp-dir.js';
@@ -52,4 +54,24 @@ coordinatorCompliance('standalone (LevelDB)', {
   singleBroker: 'standalone mode runs one broker',
   fixedIsr: "standalone mode's only replica is the leader, so its ISR never changes",
   create: standaloneCluster,
+});
+
+describe('StandaloneCoordinator before start()', () => {
+  it('answers clusterId() with a retriable BrokerNotReady (its listeners open first), not a failed assertion', async () => {
+    const { dir, cleanup } = tempDir('sluice-standalone-coordinator-early-');
+    const db = await openIndexDb(dir);
+    try {
+      const early = new StandaloneCoordinator(endpoint.nodeId, endpoint, db);
+      let err: unknown;
+      try {
+        early.clusterId();
+      } catch (e) {
+        err = e;
+      }
+      expect(isSluiceError(err, ErrorCode.BrokerNotReady)).toBe(true);
+    } finally {
+      await db.close();
+      cleanup();
+    }
+  });
 });
