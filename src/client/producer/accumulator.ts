@@ -264,9 +264,11 @@ export interface PartitionQueue {
   /** No batch of the partition goes out before this time (a retry's backoff). */
   retryAt: number;
   /**
-   * The buffer size its last sealed batch had reached (0 before any): a batch
-   * opened while the pipeline is full starts in a buffer this large instead of
-   * doubling its way up to it (each doubling copies the records written so far).
+   * The bytes its last sealed batch had written (0 before any): a batch opened
+   * while the pipeline is full starts in a buffer that holds this many instead
+   * of doubling its way up to it (each doubling copies the records written so
+   * far). Its bytes, not its buffer's size: a batch sealed early in a large
+   * buffer does not make the next one hold more memory than it needs.
    */
   sealedBufferBytes: number;
 }
@@ -359,7 +361,7 @@ export class RecordAccumulator {
   /** Moves the open batch to the ready batches. */
   seal(q: PartitionQueue): void {
     if (!q.open) return;
-    q.sealedBufferBytes = q.open.buf?.length ?? 0;
+    q.sealedBufferBytes = q.open.pos;
     q.ready.push(q.open);
     q.open = null;
     this.sticky.onBatchClosed(q.topic, q.partition, q.partitions);
