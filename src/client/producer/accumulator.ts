@@ -263,6 +263,14 @@ export interface PartitionQueue {
   inFlight: Set<Batch>;
   /** No batch of the partition goes out before this time (a retry's backoff). */
   retryAt: number;
+  /**
+   * The bytes its last sealed batch had written (0 before any): a batch opened
+   * while the pipeline is full starts in a buffer that holds this many instead
+   * of doubling its way up to it (each doubling copies the records written so
+   * far). Its bytes, not its buffer's size: a batch sealed early in a large
+   * buffer does not make the next one hold more memory than it needs.
+   */
+  sealedBufferBytes: number;
 }
 
 /** A batch taken from its partition's queue to be sent. */
@@ -325,7 +333,12 @@ export class RecordAccumulator {
     if (q.open && q.open.count > 0 && q.open.bytes + bytes > this.sealBytes(q)) this.seal(q);
     if (!q.open) q.open = this.newBatch(q);
     const batch = q.open;
-    const grown = writeRecord(batch, this.buffers, r);
+    // a batch opened behind a full pipeline grows to where the last one did: start it there
+    const first =
+      batch.buf === null && this.sealBytes(q) === this.options.batchSizeMax
+        ? Math.min(q.sealedBufferBytes, this.options.batchSizeMax)
+        : 0;
+    const grown = writeRecord(batch, this.buffers, r, first);
     // the memory counts buffers, not records: a record that fitted the room left gives its bytes back
     this.memory.settle(bytes, grown);
     batch.reserved += grown;
@@ -348,6 +361,7 @@ export class RecordAccumulator {
   /** Moves the open batch to the ready batches. */
   seal(q: PartitionQueue): void {
     if (!q.open) return;
+    q.sealedBufferBytes = q.open.pos;
     q.ready.push(q.open);
     q.open = null;
     this.sticky.onBatchClosed(q.topic, q.partition, q.partitions);
@@ -481,7 +495,17 @@ export class RecordAccumulator {
     const key = topicPartitionKey(topic, partition);
     let q = this.queues.get(key);
     if (!q) {
-      q = { topic, partition, partitions: 1, open: null, ready: [], nextSeq: 0, inFlight: new Set(), retryAt: 0 };
+      q = {
+        topic,
+        partition,
+        partitions: 1,
+        open: null,
+        ready: [],
+        nextSeq: 0,
+        inFlight: new Set(),
+        retryAt: 0,
+        sealedBufferBytes: 0,
+      };
       this.queues.set(key, q);
       this.list.push(q);
     }

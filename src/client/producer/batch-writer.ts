@@ -69,9 +69,11 @@ function writeField(buf: Buffer, pos: number, v: RecordBytes, length: number): n
  * to one twice as large when full). The batch's first record's timestamp is
  * its base timestamp (a later record may be older: its delta is negative).
  * Returns the bytes the batch's buffer grew by (its whole size when taken
- * now; 0 when the record fitted the room left).
+ * now; 0 when the record fitted the room left). `firstBytes`: the size of the
+ * buffer taken for a batch's first record, when larger than the record needs
+ * (the size the batch is expected to reach).
  */
-export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordFields): number {
+export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordFields, firstBytes = 0): number {
   const { key, keyLength, value, valueLength, headers, timestamp } = r;
   if (batch.count === 0) {
     batch.baseTimestamp = timestamp;
@@ -93,7 +95,7 @@ export function writeRecord(batch: BatchBytes, buffers: BatchBuffers, r: RecordF
   let pos = batch.pos;
   let grown = 0;
   if (buf === null) {
-    buf = buffers.take(Field.records + total);
+    buf = buffers.take(Math.max(Field.records + total, firstBytes));
     pos = Field.records;
     grown = buf.length;
   } else if (pos + total > buf.length) {

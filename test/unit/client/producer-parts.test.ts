@@ -198,6 +198,33 @@ describe('RecordAccumulator', () => {
     expect(all).toEqual(Array.from({ length: all.length }, (_, i) => i));
   });
 
+  it('a batch opened behind a full pipeline starts in a buffer the size its sealed predecessor reached (no doubling copies)', () => {
+    const acc = make(1000, 0, 1, { now: 0 }, 10_000);
+    const q = () => [...acc.partitionQueues][0]!;
+    // one batch at the floor fills the pipeline; the next grows to the ceiling (a 16 KiB buffer) and is sealed
+    for (const r of records(400, 100)) {
+      acc.append('t', 0, 1, r);
+      if (q().ready.length === 2 && q().open?.count === 1) break;
+    }
+    const [floor, grown] = q().ready as [Batch, Batch];
+    expect(floor.buf!.length).toBeLessThan(2048);
+    expect(grown.buf!.length).toBe(16_384);
+    const open = q().open!;
+    expect(open.count).toBe(1);
+    expect(open.buf!.length).toBe(16_384);
+    // the buffer memory counts the whole buffer it took
+    expect(open.reserved).toBe(16_384);
+    // with the pipeline free again, a new batch starts small
+    for (;;) {
+      const due = acc.takeDue(true).due;
+      if (due.length === 0) break;
+      for (const d of due) acc.settled(d.q, d.batch);
+    }
+    expect(q().open).toBeNull();
+    acc.append('t', 0, 1, records(1, 100)[0]!);
+    expect(q().open!.buf!.length).toBe(512);
+  });
+
   it('a light load is not held back: with the pipeline free, batches seal at the floor', () => {
     const acc = make(1000, 0, 5, { now: 0 }, 10_000);
     for (const r of records(20, 100)) acc.append('t', 0, 1, r);
