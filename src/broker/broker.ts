@@ -187,6 +187,7 @@ export class Broker {
         topics,
         config: this.config,
         notifier: this.notifier,
+        fetchSessions: { live: 0 },
         groups,
         replicas,
         queues,

@@ -22,6 +22,8 @@ export interface HandlerContext {
   topics: TopicManager;
   config: BrokerConfig;
   notifier: AppendNotifier;
+  /** This broker's replica fetch sessions (fetch-sessions.ts), counted per broker. */
+  fetchSessions: FetchSessionCount;
   groups: GroupCoordinator;
   /** Roles, high watermarks, ISR and acks=-1 waits of the partitions this broker holds. */
   replicas: ReplicaManager;
@@ -36,6 +38,11 @@ export interface HandlerContext {
   authorizer?: Authorizer;
   /** Client quotas (issue 17); absent when none can be configured (a bare test context). */
   quotas?: ClientQuotas;
+}
+
+/** How many replica fetch sessions a broker holds (each belongs to one open connection; fetch-sessions.ts). */
+export interface FetchSessionCount {
+  live: number;
 }
 
 /** Records a client's produced or fetched bytes and answers how long to throttle it (ms, 0 for none). */

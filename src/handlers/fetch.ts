@@ -29,15 +29,19 @@ import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
 import {
+  answered,
   answerInSession,
   dropSession,
   type FetchSession,
   followingEpoch,
   forgetPartitions,
+  holdSessionPoll,
+  linkOf,
   namedKeys,
   newSession,
   partitionsToRead,
-  sessionWanted,
+  passDone,
+  sessionWaiter,
   upsertPartitions,
   type Wanted,
 } from './fetch-sessions.js';
@@ -56,6 +60,28 @@ function hasPartitionError(response: FetchResponse): boolean {
   return response.topics.some((t) => t.partitions.some((p) => p.errorCode !== 0));
 }
 
+/** Why a follower's fetch of `w` does not count as progress on `leader`; undefined when it does. */
+function followerRefusal(leader: PartitionReplica, w: Wanted): SluiceError | undefined {
+  if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
+    return new SluiceError(
+      w.leaderEpoch < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
+      `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
+    );
+  }
+  // a follower of another topic of this name (deleted and created again; one of us has not caught
+  // up yet): its leader epochs start at 0 as ours do, so only the topic id tells the logs apart
+  if (w.topicId !== undefined && leader.topicId !== undefined && w.topicId !== leader.topicId) {
+    return new SluiceError(
+      ErrorCode.UnknownTopicId,
+      `${leader.name}: this broker's replica belongs to topic id ${leader.topicId}, not ${w.topicId}`,
+    );
+  }
+  // a follower whose log does not continue ours (it holds a newer epoch's records, or more of an
+  // epoch than we wrote) proves nothing about what it has of our log: it truncates first
+  const diverged = leader.followerDivergence(w.offset, w.lastFetchedEpoch);
+  return diverged === undefined ? undefined : new SluiceError(ErrorCode.NotLeader, `${leader.name}: ${diverged}`);
+}
+
 async function readOnce(
   ctx: HandlerContext,
   wanted: Wanted[],
@@ -63,6 +89,7 @@ async function readOnce(
   replicaId: number,
   zstdReadable: boolean,
   denied: ReadonlySet<string>,
+  session?: FetchSession,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
@@ -78,25 +105,19 @@ async function readOnce(
         }
         const leader = ctx.replicas.leaderReplica(topic, w.partition);
         if (replicaId >= 0) {
-          if (w.leaderEpoch !== undefined && w.leaderEpoch !== leader.leaderEpoch) {
-            throw new SluiceError(
-              w.leaderEpoch < leader.leaderEpoch ? ErrorCode.FencedLeaderEpoch : ErrorCode.NotLeader,
-              `${leader.name}: follower epoch ${w.leaderEpoch}, leader epoch ${leader.leaderEpoch}`,
-            );
+          const refused = followerRefusal(leader, w);
+          if (refused) {
+            // this fetch is no progress: a session no longer speaks for the follower here
+            leader.unlinkFollower(replicaId);
+            throw refused;
           }
-          // a follower of another topic of this name (deleted and created again; one of us has not caught
-          // up yet): its leader epochs start at 0 as ours do, so only the topic id tells the logs apart
-          if (w.topicId !== undefined && leader.topicId !== undefined && w.topicId !== leader.topicId) {
-            throw new SluiceError(
-              ErrorCode.UnknownTopicId,
-              `${leader.name}: this broker's replica belongs to topic id ${leader.topicId}, not ${w.topicId}`,
-            );
-          }
-          // a follower whose log does not continue ours (it holds a newer epoch's records, or more of an
-          // epoch than we wrote) proves nothing about what it has of our log: it truncates first
-          const diverged = leader.followerDivergence(w.offset, w.lastFetchedEpoch);
-          if (diverged !== undefined) throw new SluiceError(ErrorCode.NotLeader, `${leader.name}: ${diverged}`);
-          ctx.replicas.onFollowerFetch(leader, replicaId, w.offset, w.logStartOffset);
+          ctx.replicas.onFollowerFetch(
+            leader,
+            replicaId,
+            w.offset,
+            w.logStartOffset,
+            session ? linkOf(session, w) : undefined,
+          );
         }
         // Kafka's rule (KIP-110) looks at the topic's codec, not at the batches: a reader without zstd
         // gets none of a zstd topic, while a `producer` topic's zstd batches go out as stored
@@ -311,7 +332,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const maxWaitMs = Math.min(Math.max(request.maxWaitMs ?? 0, 0), fetchWaitMsMax);
     const minBytes = Math.max(request.minBytes ?? 1, 0);
     const maxBytes = Math.min(Math.max(request.maxBytes ?? readBytesMax, 1), readBytesMax);
-    let wanted: Wanted[] = [];
+    const wanted: Wanted[] = [];
     const names = topicNamesById(request, ctx);
     for (const t of request.topics) {
       const topic = t.topicId === undefined ? t.name : names.get(t.topicId);
@@ -348,7 +369,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     if (replicaId >= 0 && request.sessionId !== undefined) {
       const holder = pollingConnection(client);
       if (request.sessionId === 0) {
-        session = holder ? newSession(holder, replicaId, wanted) : undefined;
+        session = holder ? newSession(ctx, holder, replicaId, wanted) : undefined;
       } else {
         const held = holder?.session;
         if (!holder || held?.id !== request.sessionId || held.replicaId !== replicaId) {
@@ -363,15 +384,18 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         }
         held.nextEpoch = followingEpoch(held.nextEpoch);
         forgetPartitions(held, request.forgotten ?? []);
-        if (!upsertPartitions(held, wanted)) {
+        if (!upsertPartitions(ctx, held, wanted)) {
           dropSession(holder);
           return sessionRefused(ErrorCode.FetchSessionIdNotFound, `fetch session ${held.id} grew too large`);
         }
         session = held;
         named = namedKeys(wanted);
-        wanted = sessionWanted(held);
       }
     }
+    // an incremental session fetch: each pass reads only what the fetch names, what was notified
+    // since the last pass and what still has something to say (partitionsToRead), and waits on the
+    // session's subscriptions; nothing is done per session partition
+    const incremental = session !== undefined && named !== undefined ? session : undefined;
     // a consumer needs Read on each topic
     const denied = new Set<string>();
     if (ctx.authorizer && !follower) {
@@ -381,21 +405,29 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     const deadline = Date.now() + maxWaitMs;
     const zstdReadable = request.zstdReadable ?? true;
-    const keys = wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
+    const keys = incremental
+      ? []
+      : wanted.flatMap((w) => (w.topic === undefined ? [] : [topicPartitionKey(w.topic, w.partition)]));
     // the waiter is armed before each read: an append that lands while the read is under way (a later
     // partition's position comes from the index) wakes the next pass instead of being missed until maxWaitMs
     const polls = maxWaitMs > 0 && minBytes > 0;
-    let armed = polls ? armWaiter(ctx, keys) : undefined;
-    // in a session only the partitions named or with something to say are read (partitionsToRead)
-    const read = (): Promise<{ response: FetchResponse; bytes: number }> =>
-      readOnce(
-        ctx,
-        session && named ? partitionsToRead(ctx, session, named, replicaId) : wanted,
-        maxBytes,
-        replicaId,
-        zstdReadable,
-        denied,
-      );
+    const arm = (): ArmedWaiter => (incremental ? sessionWaiter(incremental) : armWaiter(ctx, keys));
+    let armed = polls ? arm() : undefined;
+    // what the last pass read (all of `wanted` outside an incremental session fetch)
+    let lastRead = wanted;
+    const read = async (): Promise<{ response: FetchResponse; bytes: number }> => {
+      if (!incremental) {
+        const startedMs = Date.now();
+        const result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied, session);
+        if (session) passDone(ctx, session, session.partitions.keys(), startedMs);
+        return result;
+      }
+      const pass = partitionsToRead(incremental, named);
+      lastRead = pass.wanted;
+      const result = await readOnce(ctx, pass.wanted, maxBytes, replicaId, zstdReadable, denied, incremental);
+      passDone(ctx, incremental, pass.keys, pass.startedMs);
+      return result;
+    };
     let connection: PollingConnection | undefined;
     try {
       let result = await read();
@@ -408,12 +440,13 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         connection?.cutPending !== true &&
         result.bytes < minBytes &&
         !ctx.stopping() &&
-        !followerBehindLogStart(ctx, wanted, replicaId) &&
+        !followerBehindLogStart(ctx, lastRead, replicaId) &&
         !(replicaId >= 0 && hasPartitionError(result.response))
       ) {
         const left = deadline - Date.now();
         if (left <= 0) break;
-        const release = replicaId >= 0 ? holdAtLogEnd(ctx, wanted, replicaId) : undefined;
+        const release =
+          replicaId < 0 ? undefined : incremental ? holdSessionPoll(incremental) : holdAtLogEnd(ctx, wanted, replicaId);
         const wake = armed.wakeNow;
         connection?.wakers.add(wake);
         try {
@@ -424,12 +457,13 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
         }
         if (connection?.closed) break;
         armed.cancel();
-        armed = armWaiter(ctx, keys);
+        armed = arm();
         result = await read();
       }
       if (request.sessionId !== undefined && replicaId >= 0) {
         // what the session's follower has not been told yet (everything, for the full fetch that made it)
         const response = session ? answerInSession(session, result.response, named) : result.response;
+        if (session) answered(ctx, session);
         return { ...response, sessionId: session?.id ?? 0 };
       }
       // consumers only: replication is not a client quota (Kafka throttles it with its own replication quotas)

@@ -27,6 +27,22 @@ import type { PartitionLog } from '../storage/partition-log.js';
 
 export type ReplicaRole = 'leader' | 'follower' | 'offline';
 
+/**
+ * A follower's fetch session that holds this partition's position (fetch-sessions.ts): its
+ * fetches name the partition only when the position changes, and the leader reads it only when
+ * it has news, so the follower's progress here is what the session last recorded, kept true by
+ * the session's own fetch times. Once an append is made here the session reads the partition on
+ * its next pass, so until then the follower still stands where it was at the session's last fetch.
+ */
+export interface FollowerFetchLink {
+  /** False once the session ended or dropped the partition. */
+  readonly live: boolean;
+  /** When the session's follower last fetched (the start of its last pass, or the end of a held poll). */
+  readonly lastFetchMs: number;
+  /** Whether the leader holds one of the session's long polls now. */
+  readonly polling: boolean;
+}
+
 interface FollowerProgress {
   /** Log end offset of the follower: it has every offset below this. */
   logEndOffset: number;
@@ -38,6 +54,8 @@ interface FollowerProgress {
   logStartOffset: number;
   /** This follower's long polls the leader holds with the follower at its log end (followerPollHeld). */
   pollsHeld?: number;
+  /** The fetch session that last recorded this progress (undefined: a fetch outside any session). */
+  link?: FollowerFetchLink;
 }
 
 interface AckWaiter {
@@ -100,7 +118,7 @@ export class PartitionReplica {
     readonly partition: number,
     readonly log: PartitionLog,
     readonly brokerId: number,
-    /** Called when the high watermark moves (wakes long-polling consumers). */
+    /** Called when the high watermark moves or the role or leader epoch changes (wakes long polls, fetch sessions). */
     private readonly onHighWatermark: () => void,
   ) {
     // a reopened replica starts from the high watermark it recorded (Kafka's checkpoint), not its log
@@ -136,6 +154,7 @@ export class PartitionReplica {
     }
     await this.log.assignLeaderEpoch(leaderEpoch);
     this.maybeAdvanceHighWatermark();
+    this.onHighWatermark();
   }
 
   becomeFollower(leaderId: number, leaderEpoch: number, replicas: number[], isr: number[]): void {
@@ -149,6 +168,7 @@ export class PartitionReplica {
     this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
+    this.onHighWatermark();
   }
 
   /**
@@ -187,6 +207,7 @@ export class PartitionReplica {
     this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
+    this.onHighWatermark();
   }
 
   get name(): string {
@@ -251,9 +272,25 @@ export class PartitionReplica {
    * A follower fetched at `fetchOffset`: it has everything before it. Returns
    * true when the follower should join the ISR (caught up to the high watermark).
    */
-  onFollowerFetch(replicaId: number, fetchOffset: number, nowMs: number, logStartOffset = -1): boolean {
+  onFollowerFetch(
+    replicaId: number,
+    fetchOffset: number,
+    nowMs: number,
+    logStartOffset = -1,
+    link?: FollowerFetchLink,
+  ): boolean {
     const progress = this.followers.get(replicaId);
     if (!progress) return false;
+    // the session's fetches since we last recorded one held the same position: the last of them is
+    // the previous fetch (Kafka's lastFetchTime), caught up if it had all the log had then
+    const held = progress.link;
+    if (held?.live && held.lastFetchMs > progress.lastFetchMs) {
+      if (progress.lastFetchLeaderLogEnd >= 0 && progress.logEndOffset >= progress.lastFetchLeaderLogEnd) {
+        progress.lastCaughtUpMs = Math.max(progress.lastCaughtUpMs, held.lastFetchMs);
+      }
+      progress.lastFetchMs = held.lastFetchMs;
+    }
+    progress.link = link;
     if (logStartOffset >= 0) progress.logStartOffset = logStartOffset;
     const leaderEnd = this.log.logEndOffset;
     // Kafka's rule: caught up now if at the log end; caught up at the previous fetch's time if it
@@ -310,6 +347,12 @@ export class PartitionReplica {
     progress.pollsHeld = Math.max(0, before + (held ? 1 : -1));
   }
 
+  /** A fetch of `replicaId` that did not count as progress (another epoch, a diverged log): its session no longer speaks for it. */
+  unlinkFollower(replicaId: number): void {
+    const progress = this.followers.get(replicaId);
+    if (progress) progress.link = undefined;
+  }
+
   /** A follower joins the ISR only once it has reached the start of the current leader epoch. */
   private leaderEpochStartReached(fetchOffset: number): boolean {
     const entry = this.log.epochHistory.find(([epoch]) => epoch === this.leaderEpoch);
@@ -327,7 +370,24 @@ export class PartitionReplica {
       const progress = this.followers.get(id);
       // a follower whose long poll we hold at our log end has everything we have: it is not lagging
       if (progress && (progress.pollsHeld ?? 0) > 0 && progress.logEndOffset >= this.log.logEndOffset) continue;
-      if (!progress || nowMs - progress.lastCaughtUpMs > lagMaxMs) out.push(id);
+      if (!progress) {
+        out.push(id);
+        continue;
+      }
+      // a session that holds the follower's position fetched since we recorded it: had the follower all
+      // the log had when recorded, it still had when the session last fetched (an append since is read
+      // on its next pass); a long poll held at our log end is caught up now
+      let caughtUpMs = progress.lastCaughtUpMs;
+      const link = progress.link;
+      if (
+        link?.live &&
+        progress.lastFetchLeaderLogEnd >= 0 &&
+        progress.logEndOffset >= progress.lastFetchLeaderLogEnd
+      ) {
+        if (link.polling && progress.logEndOffset >= this.log.logEndOffset) continue;
+        caughtUpMs = Math.max(caughtUpMs, link.lastFetchMs);
+      }
+      if (nowMs - caughtUpMs > lagMaxMs) out.push(id);
     }
     return out;
   }

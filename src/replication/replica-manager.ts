@@ -24,7 +24,7 @@ import type { AppendResult } from '../storage/partition-log.js';
 import { codecOfCompressionType, recompressBatches } from '../wire/recompress.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { LeadershipLog } from './leadership-log.js';
-import { PartitionReplica } from './partition-replica.js';
+import { type FollowerFetchLink, PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 import { ReplicationThrottle } from './replication-throttle.js';
 import { applyTimestampPolicy, timestampPolicyOf } from './timestamp-policy.js';
@@ -330,8 +330,14 @@ export class ReplicaManager {
   }
 
   /** A follower's fetch at `fetchOffset` (with its log start): progress for the ISR, the high and the low watermark. */
-  onFollowerFetch(replica: PartitionReplica, replicaId: number, fetchOffset: number, logStartOffset = -1): void {
-    if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now(), logStartOffset)) {
+  onFollowerFetch(
+    replica: PartitionReplica,
+    replicaId: number,
+    fetchOffset: number,
+    logStartOffset = -1,
+    link?: FollowerFetchLink,
+  ): void {
+    if (replica.onFollowerFetch(replicaId, fetchOffset, Date.now(), logStartOffset, link)) {
       void this.changeIsr(replica, [...replica.isr, replicaId], 'caught up');
     }
   }

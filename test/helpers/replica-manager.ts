@@ -155,6 +155,7 @@ export async function startedHandlerContext(
   const ctx = {
     replicas,
     notifier,
+    fetchSessions: { live: 0 },
     logs,
     coordinator,
     config,

@@ -4,7 +4,9 @@
  * fetch names only what changed and is answered only with partitions that have
  * something new; a partition added to the session is answered alone; an
  * unknown session or a wrong epoch is refused with its own error; endPolls
- * ends a held poll without ending the session.
+ * ends a held poll without ending the session. A pass reads only what changed:
+ * an appended partition wakes a held poll; a follower whose quiet partitions
+ * are not read stays caught up (ISR), and lags once its session stops fetching.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ClientInfo } from '../../../src/handlers/context.js';
@@ -12,7 +14,7 @@ import { fetchHandler } from '../../../src/handlers/fetch.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import type { FetchRequest, FetchResponse } from '../../../src/protocol/native/messages.js';
 import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
-import { fetchWaitMsMax } from '../../../src/shared/limits.js';
+import { fetchSessionsMax, fetchWaitMsMax } from '../../../src/shared/limits.js';
 import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
@@ -51,174 +53,112 @@ const position = (partition: number, fetchOffset: number): FetchRequest['topics'
 const answered = (response: FetchResponse | undefined): number[] =>
   (response?.topics ?? []).flatMap((t) => t.partitions.map((p) => p.partition)).sort((a, b) => a - b);
 
+type Position = FetchRequest['topics'][number]['partitions'][number];
+
+/**
+ * A fetch of follower 2 in a session: `sessionId` 0 makes one (a full fetch), another id is an
+ * incremental fetch at `sessionEpoch` naming `positions` (of topic t); `more` sets the rest.
+ */
+const sessionFetch = (
+  sessionId: number | undefined,
+  sessionEpoch: number,
+  positions: Position[] = [],
+  more: Partial<FetchRequest> = {},
+): FetchRequest => ({
+  replicaId: 2,
+  maxWaitMs: 0,
+  sessionId,
+  sessionEpoch,
+  topics: positions.length === 0 ? [] : [{ name: 't', partitions: positions }],
+  ...more,
+});
+
+/** A full fetch of partitions 0..n-1 at offset 0. */
+const fullFetch = (n: number): FetchRequest =>
+  sessionFetch(
+    0,
+    0,
+    Array.from({ length: n }, (_, p) => position(p, 0)),
+  );
+
 async function setUp(partitions: number) {
   const logs = await fx.open(fx.dir());
   const coordinator = new MemoryCoordinator({ partitions, replicas: [1, 2] });
   const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
-  return { replicas, ctx };
+  const fetch = (request: FetchRequest, client: ClientInfo) => fetchHandler.handle(request, ctx, client);
+  return { replicas, ctx, fetch };
 }
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('fetch handler: replica fetch sessions', () => {
   it('a full fetch makes a session; an incremental one is answered only with the partition that has records', async () => {
-    const { replicas, ctx } = await setUp(4);
+    const { replicas, fetch } = await setUp(4);
     const { client } = followerConnection();
-    const full = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: 0,
-        sessionEpoch: 0,
-        topics: [{ name: 't', partitions: [0, 1, 2, 3].map((p) => position(p, 0)) }],
-      },
-      ctx,
-      client,
-    );
+    const full = await fetch(fullFetch(4), client);
     expect(full?.errorCode).toBe(0);
     expect(full?.sessionId).toBeGreaterThan(0);
     expect(answered(full)).toEqual([0, 1, 2, 3]);
 
     await replicas.appendAsLeader('t', 2, testBatch('p2', 3, 1_000), 1, 1_000);
     // nothing named: the leader holds every position; only partition 2 has records
-    const incremental = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: full?.sessionId, sessionEpoch: 1, topics: [] },
-      ctx,
-      client,
-    );
+    const incremental = await fetch(sessionFetch(full?.sessionId, 1), client);
     expect(incremental?.errorCode).toBe(0);
     expect(incremental?.sessionId).toBe(full?.sessionId);
     expect(answered(incremental)).toEqual([2]);
     expect(incremental?.topics[0]?.partitions[0]?.records.length).toBeGreaterThan(0);
 
     // the follower names its new position on partition 2: it is answered (its high watermark moved), the others not
-    const next = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: full?.sessionId,
-        sessionEpoch: 2,
-        topics: [{ name: 't', partitions: [position(2, 3)] }],
-      },
-      ctx,
-      client,
-    );
+    const next = await fetch(sessionFetch(full?.sessionId, 2, [position(2, 3)]), client);
     expect(answered(next)).toEqual([2]);
     expect(next?.topics[0]?.partitions[0]?.highWatermark).toBe(3);
     expect(replicas.leaderReplica('t', 2).highWatermark).toBe(3);
 
     // nothing changed anywhere: an empty answer
-    const quiet = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: full?.sessionId, sessionEpoch: 3, topics: [] },
-      ctx,
-      client,
-    );
+    const quiet = await fetch(sessionFetch(full?.sessionId, 3), client);
     expect(quiet?.errorCode).toBe(0);
     expect(answered(quiet)).toEqual([]);
   });
 
   it('a partition added to the session is named and answered alone; a forgotten one is no longer answered', async () => {
-    const { replicas, ctx } = await setUp(3);
+    const { replicas, fetch } = await setUp(3);
     const { client } = followerConnection();
-    const full = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: 0,
-        sessionEpoch: 0,
-        topics: [{ name: 't', partitions: [position(0, 0), position(1, 0)] }],
-      },
-      ctx,
-      client,
-    );
+    const full = await fetch(fullFetch(2), client);
     expect(answered(full)).toEqual([0, 1]);
-    const added = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: full?.sessionId,
-        sessionEpoch: 1,
-        topics: [{ name: 't', partitions: [position(2, 0)] }],
-      },
-      ctx,
-      client,
-    );
+    const added = await fetch(sessionFetch(full?.sessionId, 1, [position(2, 0)]), client);
     expect(answered(added)).toEqual([2]);
 
     await replicas.appendAsLeader('t', 0, testBatch('p0', 1, 1_000), 1, 1_000);
     await replicas.appendAsLeader('t', 2, testBatch('p2', 1, 1_000), 1, 1_000);
-    const afterForget = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: full?.sessionId,
-        sessionEpoch: 2,
-        forgotten: [{ name: 't', partitions: [0] }],
-        topics: [],
-      },
-      ctx,
+    const afterForget = await fetch(
+      sessionFetch(full?.sessionId, 2, [], { forgotten: [{ name: 't', partitions: [0] }] }),
       client,
     );
     expect(answered(afterForget)).toEqual([2]);
   });
 
   it('an unknown session, a wrong epoch and a closed connection are refused with their errors', async () => {
-    const { ctx } = await setUp(1);
+    const { fetch } = await setUp(1);
     const { client, close } = followerConnection();
-    const unknown = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: 12345, sessionEpoch: 1, topics: [] },
-      ctx,
-      client,
-    );
+    const unknown = await fetch(sessionFetch(12345, 1), client);
     expect(unknown?.errorCode).toBe(WireError.FETCH_SESSION_ID_NOT_FOUND);
 
-    const full = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: 0,
-        sessionEpoch: 0,
-        topics: [{ name: 't', partitions: [position(0, 0)] }],
-      },
-      ctx,
-      client,
-    );
-    const wrongEpoch = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: full?.sessionId, sessionEpoch: 5, topics: [] },
-      ctx,
-      client,
-    );
+    const full = await fetch(fullFetch(1), client);
+    const wrongEpoch = await fetch(sessionFetch(full?.sessionId, 5), client);
     expect(wrongEpoch?.errorCode).toBe(WireError.INVALID_FETCH_SESSION_EPOCH);
     // the session is dropped: even the right epoch now finds none
-    const afterwards = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: full?.sessionId, sessionEpoch: 1, topics: [] },
-      ctx,
-      client,
-    );
+    const afterwards = await fetch(sessionFetch(full?.sessionId, 1), client);
     expect(afterwards?.errorCode).toBe(WireError.FETCH_SESSION_ID_NOT_FOUND);
 
     // a session ends with its connection
-    const again = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: 0,
-        sessionEpoch: 0,
-        topics: [{ name: 't', partitions: [position(0, 0)] }],
-      },
-      ctx,
-      client,
-    );
+    const again = await fetch(fullFetch(1), client);
     close();
-    const afterClose = await fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: 0, sessionId: again?.sessionId, sessionEpoch: 1, topics: [] },
-      ctx,
-      client,
-    );
+    const afterClose = await fetch(sessionFetch(again?.sessionId, 1), client);
     expect(afterClose?.errorCode).toBe(WireError.FETCH_SESSION_ID_NOT_FOUND);
 
     // a consumer's fetch (no session fields) is answered as before, without a session id
-    const consumer = await fetchHandler.handle(
+    const consumer = await fetch(
       { replicaId: -1, maxWaitMs: 0, topics: [{ name: 't', partitions: [{ partition: 0, fetchOffset: 0 }] }] },
-      ctx,
       testClient,
     );
     expect(consumer?.sessionId).toBeUndefined();
@@ -226,46 +166,104 @@ describe('fetch handler: replica fetch sessions', () => {
   });
 
   it('endPolls ends a long poll held on the connection, and the session goes on', async () => {
-    const { ctx } = await setUp(2);
+    const { fetch } = await setUp(2);
     const { client } = followerConnection();
-    const full = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: 0,
-        sessionEpoch: 0,
-        topics: [{ name: 't', partitions: [position(0, 0)] }],
-      },
-      ctx,
-      client,
-    );
+    const full = await fetch(fullFetch(1), client);
     // held at the log end for up to 30 s (past the test's timeout) unless endPolls cuts it
-    const polling = fetchHandler.handle(
-      { replicaId: 2, maxWaitMs: fetchWaitMsMax, minBytes: 1, sessionId: full?.sessionId, sessionEpoch: 1, topics: [] },
-      ctx,
-      client,
-    );
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const cut = await fetchHandler.handle(
-      { replicaId: 2, sessionId: full?.sessionId, endPolls: true, topics: [] },
-      ctx,
-      client,
-    );
+    const polling = fetch(sessionFetch(full?.sessionId, 1, [], { maxWaitMs: fetchWaitMsMax, minBytes: 1 }), client);
+    await sleep(50);
+    const cut = await fetch({ replicaId: 2, sessionId: full?.sessionId, endPolls: true, topics: [] }, client);
     expect(cut?.errorCode).toBe(0);
     const polled = await polling;
     expect(polled?.errorCode).toBe(0);
-    const added = await fetchHandler.handle(
-      {
-        replicaId: 2,
-        maxWaitMs: 0,
-        sessionId: full?.sessionId,
-        sessionEpoch: 2,
-        topics: [{ name: 't', partitions: [position(1, 0)] }],
-      },
-      ctx,
-      client,
-    );
+    const added = await fetch(sessionFetch(full?.sessionId, 2, [position(1, 0)]), client);
     expect(added?.errorCode).toBe(0);
     expect(answered(added)).toEqual([1]);
   }, 10_000);
+
+  it('a partition appended to while a session long poll is held wakes the poll and is answered alone', async () => {
+    const { replicas, fetch } = await setUp(3);
+    const { client } = followerConnection();
+    const full = await fetch(fullFetch(3), client);
+    // held at the log end for up to 30 s (past the test's timeout) unless the append wakes it
+    const polling = fetch(sessionFetch(full?.sessionId, 1, [], { maxWaitMs: fetchWaitMsMax, minBytes: 1 }), client);
+    await sleep(50);
+    await replicas.appendAsLeader('t', 1, testBatch('p1', 2, 1_000), 1, 1_000);
+    const polled = await polling;
+    expect(polled?.errorCode).toBe(0);
+    expect(answered(polled)).toEqual([1]);
+    expect(polled?.topics[0]?.partitions[0]?.records.length).toBeGreaterThan(0);
+    // the follower names its new position: only that partition is answered (its high watermark moved)
+    const next = await fetch(sessionFetch(full?.sessionId, 2, [position(1, 2)]), client);
+    expect(answered(next)).toEqual([1]);
+    expect(next?.topics[0]?.partitions[0]?.highWatermark).toBe(2);
+  }, 10_000);
+
+  it('a caught-up follower stays in the ISR at idle: its quiet session fetches count as caught up', async () => {
+    const { replicas, fetch } = await setUp(3);
+    const { client } = followerConnection();
+    const full = await fetch(fullFetch(3), client);
+    await sleep(40);
+    const before = Date.now();
+    // quiet incremental fetches: no partition is read, none answered
+    expect(answered(await fetch(sessionFetch(full?.sessionId, 1), client))).toEqual([]);
+    expect(answered(await fetch(sessionFetch(full?.sessionId, 2), client))).toEqual([]);
+    // caught up when the last of them began (the full fetch, 40 ms earlier, is too old for this lag)
+    const now = Date.now();
+    const lagMaxMs = now - before + 1;
+    for (const p of [0, 1, 2]) expect(replicas.leaderReplica('t', p).laggingReplicas(now, lagMaxMs)).toEqual([]);
+
+    // an append after a long quiet spell: caught up at the session's last fetch, before the append
+    await replicas.appendAsLeader('t', 0, testBatch('p0', 1, 1_000), 1, 1_000);
+    const afterAppend = Date.now();
+    expect(replicas.leaderReplica('t', 0).laggingReplicas(afterAppend, afterAppend - before + 1)).toEqual([]);
+    // the next fetch reads the partition (the follower is behind now) and still counts it caught up then
+    expect(answered(await fetch(sessionFetch(full?.sessionId, 3), client))).toEqual([0]);
+    const later = Date.now();
+    expect(replicas.leaderReplica('t', 0).laggingReplicas(later, later - before + 1)).toEqual([]);
+
+    // while a long poll of the session is held at the log end, the follower is caught up at any time
+    const polling = fetch(
+      sessionFetch(full?.sessionId, 4, [position(0, 1)], { maxWaitMs: fetchWaitMsMax, minBytes: 1 }),
+      client,
+    );
+    await sleep(50);
+    const farAhead = Date.now() + 3_600_000;
+    for (const p of [0, 1, 2]) expect(replicas.leaderReplica('t', p).laggingReplicas(farAhead, 1_000)).toEqual([]);
+    await fetch({ replicaId: 2, sessionId: full?.sessionId, endPolls: true, topics: [] }, client);
+    await polling;
+  }, 10_000);
+
+  it('the ISR shrinks when a session follower stops fetching or its connection closes', async () => {
+    const { replicas, fetch } = await setUp(2);
+    const { client, close } = followerConnection();
+    const full = await fetch(fullFetch(2), client);
+    expect(answered(await fetch(sessionFetch(full?.sessionId, 1), client))).toEqual([]);
+    const stopped = Date.now();
+    // the follower fetches no more: lagging once replica.lag.time.max.ms passed since its last fetch
+    for (const p of [0, 1]) {
+      expect(replicas.leaderReplica('t', p).laggingReplicas(stopped + 1_000, 2_000)).toEqual([]);
+      expect(replicas.leaderReplica('t', p).laggingReplicas(stopped + 2_001, 2_000)).toEqual([2]);
+    }
+    // a held poll of a closed connection holds nothing: its session ends with it
+    const polling = fetch(sessionFetch(full?.sessionId, 2, [], { maxWaitMs: fetchWaitMsMax, minBytes: 1 }), client);
+    await sleep(50);
+    close();
+    await polling;
+    const closed = Date.now();
+    expect(replicas.leaderReplica('t', 0).laggingReplicas(closed + 3_600_000, 1_000)).toEqual([2]);
+  }, 10_000);
+
+  it('each broker counts its own sessions: one at fetchSessionsMax does not refuse another its first', async () => {
+    const a = await setUp(1);
+    const b = await setUp(1);
+    for (let i = 0; i < fetchSessionsMax; i++) {
+      const made = await a.fetch(fullFetch(1), followerConnection().client);
+      expect(made?.sessionId).toBeGreaterThan(0);
+    }
+    // broker a is full: a full fetch is answered without a session
+    expect((await a.fetch(fullFetch(1), followerConnection().client))?.sessionId).toBe(0);
+    const other = await b.fetch(fullFetch(1), followerConnection().client);
+    expect(other?.sessionId).toBeGreaterThan(0);
+  }, 60_000);
 });
