@@ -118,7 +118,7 @@ export class PartitionReplica {
     readonly partition: number,
     readonly log: PartitionLog,
     readonly brokerId: number,
-    /** Called when the high watermark moves or the role or leader epoch changes (wakes long polls, fetch sessions). */
+    /** Called when the high watermark moves (wakes long-polling consumers). */
     private readonly onHighWatermark: () => void,
   ) {
     // a reopened replica starts from the high watermark it recorded (Kafka's checkpoint), not its log
@@ -154,7 +154,6 @@ export class PartitionReplica {
     }
     await this.log.assignLeaderEpoch(leaderEpoch);
     this.maybeAdvanceHighWatermark();
-    this.onHighWatermark();
   }
 
   becomeFollower(leaderId: number, leaderEpoch: number, replicas: number[], isr: number[]): void {
@@ -168,7 +167,6 @@ export class PartitionReplica {
     this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is now led by broker ${leaderId}`));
-    this.onHighWatermark();
   }
 
   /**
@@ -207,7 +205,6 @@ export class PartitionReplica {
     this.isrProposed = [];
     this.followers.clear();
     this.failWaiters(() => new SluiceError(ErrorCode.NotLeader, `${this.name} is offline here: ${reason}`));
-    this.onHighWatermark();
   }
 
   get name(): string {

@@ -549,6 +549,8 @@ export class ReplicaManager {
   }
 
   private notifyLeadership(replica: PartitionReplica, leader: boolean): void {
+    // a leader's fetch sessions read the partition on their next pass (it left, or leads at a new epoch)
+    this.options.notifier.notify(topicPartitionKey(replica.topic, replica.partition));
     for (const listener of this.leadershipListeners) {
       try {
         listener(replica.topic, replica.partition, leader);
