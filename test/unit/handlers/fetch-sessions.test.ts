@@ -9,12 +9,14 @@
  * are not read stays caught up (ISR), and lags once its session stops fetching.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import type { PartitionState } from '../../../src/coordination/coordinator.js';
 import type { ClientInfo } from '../../../src/handlers/context.js';
 import { fetchHandler } from '../../../src/handlers/fetch.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import type { FetchRequest, FetchResponse } from '../../../src/protocol/native/messages.js';
 import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { fetchSessionsMax, fetchWaitMsMax } from '../../../src/shared/limits.js';
+import { pollUntil } from '../../helpers/poll.js';
 import { MemoryCoordinator, startedHandlerContext, testClient } from '../../helpers/replica-manager.js';
 import { storageFixture, testBatch } from '../../helpers/storage.js';
 
@@ -81,12 +83,22 @@ const fullFetch = (n: number): FetchRequest =>
     Array.from({ length: n }, (_, p) => position(p, 0)),
   );
 
+/** A coordinator whose test re-elects broker 1 at a new leader epoch. */
+class ReelectingCoordinator extends MemoryCoordinator {
+  reelect(partition: number): void {
+    const previous = this.states[partition] as PartitionState;
+    const state = { ...previous, leaderEpoch: previous.leaderEpoch + 1 };
+    this.states[partition] = state;
+    this.reportState(state, previous);
+  }
+}
+
 async function setUp(partitions: number) {
   const logs = await fx.open(fx.dir());
-  const coordinator = new MemoryCoordinator({ partitions, replicas: [1, 2] });
+  const coordinator = new ReelectingCoordinator({ partitions, replicas: [1, 2] });
   const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
   const fetch = (request: FetchRequest, client: ClientInfo) => fetchHandler.handle(request, ctx, client);
-  return { replicas, ctx, fetch };
+  return { replicas, ctx, fetch, coordinator };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -198,6 +210,20 @@ describe('fetch handler: replica fetch sessions', () => {
     expect(answered(next)).toEqual([1]);
     expect(next?.topics[0]?.partitions[0]?.highWatermark).toBe(2);
   }, 10_000);
+
+  it('a quiet session partition whose leader epoch changes is read again and answered with the fencing', async () => {
+    const { replicas, fetch, coordinator } = await setUp(2);
+    const { client } = followerConnection();
+    const full = await fetch(fullFetch(2), client);
+    expect(answered(await fetch(sessionFetch(full?.sessionId, 1), client))).toEqual([]);
+    coordinator.reelect(1);
+    await pollUntil('the new leader epoch', 5_000, async () =>
+      replicas.leaderReplica('t', 1).leaderEpoch === 1 ? true : undefined,
+    );
+    const fenced = await fetch(sessionFetch(full?.sessionId, 2), client);
+    expect(answered(fenced)).toEqual([1]);
+    expect(fenced?.topics[0]?.partitions[0]?.errorCode).toBe(WireError.FENCED_LEADER_EPOCH);
+  });
 
   it('a caught-up follower stays in the ISR at idle: its quiet session fetches count as caught up', async () => {
     const { replicas, fetch } = await setUp(3);
