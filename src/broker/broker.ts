@@ -45,6 +45,7 @@ import {
   zookeeperRejoinBackoffMs,
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
+import { topicPartitionKey } from '../shared/topic-partition.js';
 import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
 import { TopicManager } from '../topics/topic-manager.js';
@@ -106,6 +107,8 @@ export class Broker {
       freeSpaceWarnPercent: this.config.int('log.dir.free.warn.percent'),
       openFilesMax: this.config.int('log.open.files.max'),
       metrics: this.metrics,
+      // the followers' fetch sessions read the partition again: their answers carry the new log start
+      onLogStartMoved: (topic, partition) => this.notifier.notify(topicPartitionKey(topic, partition)),
       ...(this.config.bool('log.scrub.enable')
         ? {
             scrub: {

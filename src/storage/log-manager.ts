@@ -57,6 +57,8 @@ export interface LogManagerOptions {
   scrub?: ScrubOptions;
   /** log.open.files.max: segment files held open at once (file-cache.ts); 0 or absent: half the open files limit. */
   openFilesMax?: number;
+  /** Called after retention deleted segments of a log (its log start moved): fetch sessions tell their followers. */
+  onLogStartMoved?: (topic: string, partition: number) => void;
 }
 
 /** What the log manager reports about its directories (the broker's metrics implement it). */
@@ -558,7 +560,11 @@ export class LogManager {
 
   async enforceRetention(nowMs = Date.now()): Promise<number> {
     let deleted = 0;
-    for (const log of this.all()) deleted += await log.enforceRetention(nowMs);
+    for (const log of this.all()) {
+      const count = await log.enforceRetention(nowMs);
+      if (count > 0) this.options.onLogStartMoved?.(log.topic, log.partition);
+      deleted += count;
+    }
     return deleted;
   }
 

@@ -301,6 +301,26 @@ describe('LogManager', () => {
     await expectCode(log.append(testBatch('x', 1, 1)), ErrorCode.LogClosed);
   });
 
+  it('tells onLogStartMoved which logs retention moved the start of (fetch sessions answer them)', async () => {
+    const moved: string[] = [];
+    const manager = await LogManager.open({
+      logDirs: [fx.dir()],
+      config: { segmentBytes: 300, retentionMs: 60_000 },
+      retentionCheckIntervalMs: 0,
+      onLogStartMoved: (topic, partition) => moved.push(`${topic}-${partition}`),
+    });
+    try {
+      await fill(await manager.getOrCreate('aging', 0), 6, 1000); // timestamps from 1970: long expired
+      await fill(await manager.getOrCreate('fresh', 0), 6, Date.now());
+      await manager.enforceRetention(Date.now());
+      expect(moved).toEqual(['aging-0']);
+      await manager.enforceRetention(Date.now());
+      expect(moved).toEqual(['aging-0']);
+    } finally {
+      await manager.close();
+    }
+  });
+
   it('enforces retention on its background timer', async () => {
     const dir = fx.dir();
     const manager = await LogManager.open({
