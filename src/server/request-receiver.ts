@@ -32,13 +32,13 @@ import type { RequestMemoryPool } from './request-memory-pool.js';
 
 /** A connection's read buffer: where frame heads and small frames are read. */
 export const readBufferBytes = 64 * 1024;
-/** Less room than this left in the read buffer (and nothing in it pending): a new one is taken. */
-const readRoomMin = 4 * 1024;
 /** Where a stopped receiver's socket may still read (ignored): shared, never read from. */
-const discard = Buffer.allocUnsafeSlow(readRoomMin);
+const discard = Buffer.allocUnsafeSlow(4096);
 
 export class RequestReceiver {
-  private buf = Buffer.allocUnsafe(readBufferBytes);
+  private buf: Buffer;
+  /** Less room than this left in the read buffer (and no small frame to finish in it): a new one is taken. */
+  private readonly readRoomMin: number;
   /** Unparsed bytes in buf: [start, end). Bytes below start may be in frames handed on: never written again. */
   private start = 0;
   private end = 0;
@@ -68,7 +68,12 @@ export class RequestReceiver {
     private readonly onOversize: (claimedBytes: number) => void,
     /** Called when a blocked reader got its memory (the connection resumes reading). */
     private readonly onUnblocked: () => void,
-  ) {}
+    /** The read buffer's size (tests make it small). */
+    private readonly readBytes = readBufferBytes,
+  ) {
+    this.buf = Buffer.allocUnsafe(readBytes);
+    this.readRoomMin = Math.max(1, readBytes >>> 4);
+  }
 
   /** True while the current frame waits for pool memory: do not read from the socket. */
   get blocked(): boolean {
@@ -98,7 +103,7 @@ export class RequestReceiver {
       this.frameLength !== undefined &&
       this.frame === null &&
       this.start + frameHeaderBytes + this.frameLength <= this.buf.length;
-    if (room === 0 || (room < readRoomMin && !fits)) this.renewReadBuffer();
+    if (room === 0 || (room < this.readRoomMin && !fits)) this.renewReadBuffer();
     return this.buf.subarray(this.end);
   }
 
@@ -134,7 +139,7 @@ export class RequestReceiver {
   /** A fresh read buffer, with the pending bytes (a partial head or frame) moved to its front. */
   private renewReadBuffer(): void {
     const pending = this.end - this.start;
-    const next = Buffer.allocUnsafe(Math.max(readBufferBytes, pending + readRoomMin));
+    const next = Buffer.allocUnsafe(Math.max(this.readBytes, pending + this.readRoomMin));
     this.buf.copy(next, 0, this.start, this.end);
     this.buf = next;
     this.start = 0;
