@@ -10,7 +10,8 @@
  * byte of a 1 MiB produce frame was 14 % of a broker's samples).
  *
  * Frame heads and small frames land in the connection's read buffer
- * (readBufferBytes, one per connection): the reads append to it, and a small
+ * (readBufferBytes, one per connection; 4 KiB until the client has sent
+ * that much): the reads append to it, and a small
  * frame is handed on as a view of it, without a copy; a new read buffer is
  * taken when too little room is left (the old one lives on in the views
  * handed out, as Node's per-read chunks did). Nothing handed on is ever
@@ -32,6 +33,12 @@ import type { RequestMemoryPool } from './request-memory-pool.js';
 
 /** A connection's read buffer: where frame heads and small frames are read. */
 export const readBufferBytes = 64 * 1024;
+/**
+ * A new connection's first read buffer: an idle or metadata-only client holds
+ * this little (max.connections of them), one that sends more is given
+ * readBufferBytes once this one is used up.
+ */
+const readBufferFirstBytes = 4 * 1024;
 /** Where a stopped receiver's socket may still read (ignored): shared, never read from. */
 const discard = Buffer.allocUnsafeSlow(4096);
 
@@ -71,7 +78,7 @@ export class RequestReceiver {
     /** The read buffer's size (tests make it small). */
     private readonly readBytes = readBufferBytes,
   ) {
-    this.buf = Buffer.allocUnsafe(readBytes);
+    this.buf = Buffer.allocUnsafe(Math.min(readBytes, readBufferFirstBytes));
     this.readRoomMin = Math.max(1, readBytes >>> 4);
   }
 
