@@ -27,6 +27,7 @@ import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/li
 import type { Logger } from '../shared/logger.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
 import { RequestReader } from './request-reader.js';
+import { RequestReceiver } from './request-receiver.js';
 import { type RequestMeter, requestTimer } from './request-time.js';
 import type { Route, ServerCodec } from './server-codec.js';
 
@@ -63,6 +64,26 @@ export interface ConnectionLimits {
   /** connection.failed.authentication.delay.ms: how long a failed SASL authentication waits for its answer and close. */
   failedAuthenticationDelayMs: number;
   pool: RequestMemoryPool;
+}
+
+/** A socket's `onread` option (net.Socket): where each read goes, and what it brought. */
+export interface SocketOnRead {
+  buffer: () => Buffer;
+  callback: (n: number, buf: Uint8Array) => boolean;
+}
+
+/**
+ * Makes a plaintext connection's socket around the given `onread` (the
+ * listener hands over an accepted socket's handle): the connection's frames are
+ * then read straight into their own memory (request-receiver.ts).
+ */
+export type ReadingSocket = (onread: SocketOnRead) => net.Socket;
+
+/** What a connection reads its frames with: RequestReceiver (onread), or RequestReader (chunks, TLS). */
+interface FrameSource {
+  readonly blocked: boolean;
+  readonly frameStartedAt: number | undefined;
+  stop(): void;
 }
 
 /** Logs that a connection is being closed and why (rate-limited by the listener). */
@@ -123,7 +144,8 @@ export class Connection<R> {
   principal: Principal = anonymousPrincipal;
   private readonly slots: Slot[] = [];
   private readonly closeListeners = new Set<() => void>();
-  private readonly reader: RequestReader;
+  private readonly reader: FrameSource;
+  private readonly socket: net.Socket;
   private closed = false;
   /** The last request's ClientInfo: reused while its client id and principal stay the same. */
   private client: ClientInfo | undefined;
@@ -145,7 +167,8 @@ export class Connection<R> {
   private failureDelay: NodeJS.Timeout | 'over' | undefined;
 
   constructor(
-    private readonly socket: net.Socket,
+    /** The connection's socket ('data' chunks: TLS), or how to make it around an `onread` (plaintext). */
+    source: net.Socket | ReadingSocket,
     private readonly codec: ServerCodec<R>,
     private readonly handlers: HandlerTable,
     private readonly ctx: HandlerContext,
@@ -164,24 +187,39 @@ export class Connection<R> {
         sasl.credentialsReady,
       );
     }
-    this.reader = new RequestReader(
-      limits.pool,
-      limits.maxFrameBytes,
-      (payload, reservedBytes) => this.onFrame(payload, reservedBytes),
-      (claimed) =>
-        this.fail(
-          'invalid_frame',
-          looksLikeTls(claimed)
-            ? 'a TLS handshake on a PLAINTEXT listener (the client uses TLS, this listener does not)'
-            : `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
-        ),
-      () => this.updateFlow(),
-    );
-    socket.on('data', (chunk) => {
-      this.lastActivityAt = performance.now();
-      this.reader.push(chunk);
-      this.updateFlow();
-    });
+    const onFrame = (payload: Buffer, reservedBytes: number): void => this.onFrame(payload, reservedBytes);
+    const onOversize = (claimed: number): void =>
+      this.fail(
+        'invalid_frame',
+        looksLikeTls(claimed)
+          ? 'a TLS handshake on a PLAINTEXT listener (the client uses TLS, this listener does not)'
+          : `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
+      );
+    const onUnblocked = (): void => this.updateFlow();
+    let socket: net.Socket;
+    if (typeof source === 'function') {
+      const receiver = new RequestReceiver(limits.pool, limits.maxFrameBytes, onFrame, onOversize, onUnblocked);
+      this.reader = receiver;
+      socket = source({
+        buffer: () => receiver.nextBuffer(),
+        callback: (n) => {
+          this.lastActivityAt = performance.now();
+          receiver.filled(n);
+          this.updateFlow();
+          return true;
+        },
+      });
+    } else {
+      socket = source;
+      const reader = new RequestReader(limits.pool, limits.maxFrameBytes, onFrame, onOversize, onUnblocked);
+      this.reader = reader;
+      socket.on('data', (chunk) => {
+        this.lastActivityAt = performance.now();
+        reader.push(chunk);
+        this.updateFlow();
+      });
+    }
+    this.socket = socket;
     socket.on('drain', () => this.updateFlow());
     socket.on('error', (err) => this.log.debug({ err }, 'connection error'));
     socket.on('close', () => {

@@ -8,8 +8,10 @@
  * Reserving the announced length up front (rather than counting bytes as they
  * arrive) is what guarantees progress: a frame whose reservation was granted
  * can always be read to its end, so two half-received large frames can never
- * wait for each other. Nothing is allocated from the announced length; only the
- * bytes that arrive are held.
+ * wait for each other. Nothing is allocated from an announced length before it
+ * is reserved here: a plaintext connection then gives a large frame its own
+ * buffer and reads the rest into it (request-receiver.ts); a TLS connection
+ * holds only the bytes that arrive (request-reader.ts).
  *
  * Fairness: one part in `queuedRequestSmallReserveDivisor` of the pool is kept
  * for small frames (at most `smallFrameBytes`): large frames together never

@@ -9,7 +9,8 @@
  *
  * Nothing is allocated from an announced length: the bytes that arrive are
  * kept as the socket's own chunks and copied into one buffer only when the
- * whole frame is there.
+ * whole frame is there. This is the path of TLS connections ('data' chunks);
+ * plaintext ones read into frame memory (request-receiver.ts).
  */
 import { performance } from 'node:perf_hooks';
 import { frameHeaderBytes } from '../protocol/native/frame.js';

@@ -28,7 +28,13 @@ import {
 } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { RateLimitedLog } from '../shared/rate-limited-log.js';
-import { Connection, type ConnectionLimits, type ConnectionSasl } from './connection.js';
+import {
+  Connection,
+  type ConnectionLimits,
+  type ConnectionSasl,
+  type ReadingSocket,
+  type SocketOnRead,
+} from './connection.js';
 import type { ConnectionQuotas } from './connection-quotas.js';
 import type { ServerCodec } from './server-codec.js';
 
@@ -69,9 +75,10 @@ export class ProtocolServer<R> {
       ...window,
       summary: 'TLS handshake failed (more, not logged one by one)',
     });
-    const open = (socket: net.Socket, principal: Principal): void => {
+    const open = (source: net.Socket | ReadingSocket, principal: Principal): net.Socket => {
+      let socket = typeof source === 'function' ? undefined : source;
       const connection = new Connection(
-        socket,
+        typeof source === 'function' ? (onread) => (socket = source(onread)) : source,
         codec,
         handlers,
         ctx,
@@ -82,10 +89,13 @@ export class ProtocolServer<R> {
       );
       connection.principal = principal;
       this.connections.add(connection);
-      socket.on('close', () => this.connections.delete(connection));
+      const opened = socket as net.Socket;
+      opened.on('close', () => this.connections.delete(connection));
+      return opened;
     };
     const tlsServer = security.tls && usesTls(security.protocol) ? this.tlsServer(security, limits, open) : undefined;
-    this.server = net.createServer({ noDelay: true }, (socket) => {
+    // plaintext: accepted paused, its handle then taken over by a socket that reads into the connection's memory
+    this.server = net.createServer({ noDelay: true, pauseOnConnect: tlsServer === undefined }, (socket) => {
       const ip = socket.remoteAddress ?? '';
       const admitted = limits.quotas.tryAcquire(ip);
       if (!admitted.ok) {
@@ -94,8 +104,8 @@ export class ProtocolServer<R> {
         this.refused.warn({ remote: ip, reason: admitted.reason }, 'connection refused');
         return;
       }
-      socket.on('close', () => limits.quotas.release(ip));
       if (tlsServer) {
+        socket.on('close', () => limits.quotas.release(ip));
         // errors of the raw socket surface on the TLS socket wrapping it
         socket.on('error', () => undefined);
         const key = peerKey(socket);
@@ -104,7 +114,10 @@ export class ProtocolServer<R> {
           if (this.handshaking.get(key) === socket) this.handshaking.delete(key);
         });
         tlsServer.emit('connection', socket);
-      } else open(socket, anonymousPrincipal);
+      } else {
+        const opened = open((onread) => adoptReading(socket, onread), anonymousPrincipal);
+        opened.on('close', () => limits.quotas.release(ip));
+      }
     });
     // a quarter of the shortest timeout: a deadline is enforced at most 25% late
     const sweepMs = Math.min(
@@ -126,7 +139,7 @@ export class ProtocolServer<R> {
   private tlsServer(
     security: ListenerSecurityOptions,
     limits: ListenerLimits,
-    open: (socket: net.Socket, principal: Principal) => void,
+    open: (socket: net.Socket, principal: Principal) => net.Socket,
   ): tls.Server {
     const material = security.tls as BrokerTls;
     const { clientAuth } = material;
@@ -205,6 +218,24 @@ export class ProtocolServer<R> {
     this.handshakes.flush();
     this.log.debug('listener closed');
   }
+}
+
+/**
+ * A socket around an accepted (paused) socket's handle that reads into the
+ * memory `onread` gives. Node's server does not take an `onread` option; a
+ * net.Socket made with `handle` does (net.js initSocketHandle registers the
+ * buffer and the handle's reads go to the new socket: 'end', 'close',
+ * pause/resume and writes behave as on any socket). The accepted socket,
+ * without its handle, is destroyed: it no longer owns anything.
+ */
+function adoptReading(accepted: net.Socket, onread: SocketOnRead): net.Socket {
+  const shell = accepted as net.Socket & { _handle: unknown };
+  const handle = shell._handle;
+  if (!handle) return accepted; // closed already: its 'close' is on its way
+  shell._handle = null;
+  accepted.destroy();
+  const socket = new net.Socket({ handle, onread, readable: true, writable: true } as net.SocketConstructorOpts);
+  return socket;
 }
 
 /** A connection's remote end: tells a listener's connections apart. */
