@@ -18,7 +18,6 @@ import {
   decodeResponse,
   encodeRequest,
   encodeRequestChunks,
-  FrameReader,
   FrameReceiver,
   type ReferencedBytes,
 } from '../protocol/native/frame.js';
@@ -186,16 +185,17 @@ export class Connection {
     this.state = 'connecting';
     this.connecting = new Promise<void>((resolve, reject) => {
       const tlsOptions = this.tls;
-      // plaintext: the socket reads into the receiver's memory (frames assembled with no per-read chunk)
-      const receiver = tlsOptions ? null : this.frameReceiver();
+      // plaintext: the socket reads into the receiver's memory (frames assembled with no per-read chunk);
+      // TLS: its decrypted chunks are copied into that memory (attach), one framing for both
+      const receiver = this.frameReceiver();
       const socket = tlsOptions
         ? tlsConnect(this.host, this.port, tlsOptions)
         : net.createConnection({
             host: this.host,
             port: this.port,
             onread: {
-              buffer: () => (receiver as FrameReceiver).nextBuffer(),
-              callback: (n: number, buf: Uint8Array) => this.onRead(receiver as FrameReceiver, n, buf),
+              buffer: () => receiver.nextBuffer(),
+              callback: (n: number, buf: Uint8Array) => this.onRead(receiver, n, buf),
             },
           });
       const connectEvent = tlsOptions ? 'secureConnect' : 'connect';
@@ -228,7 +228,7 @@ export class Connection {
       const onConnect = (): void => {
         clearTimeout(timer);
         socket.off('error', fail);
-        this.attach(socket);
+        this.attach(socket, receiver);
         if (!this.sasl) {
           this.state = 'open';
           resolve();
@@ -308,15 +308,10 @@ export class Connection {
     return true;
   }
 
-  private attach(socket: net.Socket): void {
+  private attach(socket: net.Socket, receiver: FrameReceiver): void {
     if (this.tls) {
-      const reader = new FrameReader(
-        this.maxFrameBytes,
-        (payload) => this.onFrame(payload),
-        (claimed) => this.frameTooLarge(claimed),
-      );
       socket.on('data', (chunk: Buffer) => {
-        if (this.head === null || this.checkHead(chunk)) reader.push(chunk);
+        if (this.head === null || this.checkHead(chunk)) receiver.push(chunk);
       });
     }
     socket.on('error', (err) =>
