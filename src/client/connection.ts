@@ -418,8 +418,10 @@ export class Connection {
   }
 
   /** The transport under request(): sends any body and resolves with the answer as decoded (undefined when none is expected). */
-  async send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
-    if (this.state !== 'open') await this.connect();
+  send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    // an open connection sends at once: no promise to wait on before the request's own (one per produce
+    // request and per fetch: the client's garbage per request, which sets how often it collects)
+    if (this.state !== 'open') return this.connect().then(() => this.sendNow(apiKey, body, options, 'open'));
     return this.sendNow(apiKey, body, options, 'open');
   }
 
@@ -428,16 +430,30 @@ export class Connection {
     return this.sendNow(apiKey, body, {}, 'connecting') as Promise<ResponseOf<K>>;
   }
 
-  private async sendNow(
+  /** Sends once a slot is free: at once when one is (the request written before this returns). */
+  private sendNow(
     apiKey: number,
     body: unknown,
     options: RequestOptions,
     state: 'open' | 'connecting',
   ): Promise<unknown> {
-    await this.acquire();
+    if (this.slots < this.maxInFlight) {
+      this.slots++;
+      return this.sendInSlot(apiKey, body, options, state);
+    }
+    return this.acquire().then(() => this.sendInSlot(apiKey, body, options, state));
+  }
+
+  /** Writes the request in the slot taken for it; every failure is a rejection (never a throw). */
+  private sendInSlot(
+    apiKey: number,
+    body: unknown,
+    options: RequestOptions,
+    state: 'open' | 'connecting',
+  ): Promise<unknown> {
     if (this.state !== state) {
       this.release();
-      throw this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false);
+      return Promise.reject(this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false));
     }
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = correlationId >= correlationIdMax ? 1 : correlationId + 1;
@@ -448,7 +464,9 @@ export class Connection {
       frame = refs && refs.buffers.length > 0 ? encodeRequestChunks(header, body, refs) : [encodeRequest(header, body)];
     } catch (err) {
       this.release();
-      throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });
+      return Promise.reject(
+        new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err }),
+      );
     }
     // a broker closes the connection on a request it may not decode (more than requestMsgpackItemsMax values),
     // which would look like a broken connection and be retried for ever: refused here instead, with the reason.
@@ -462,9 +480,11 @@ export class Connection {
       const problem = msgpackBoundsProblem(whole.subarray(4));
       if (problem) {
         this.release();
-        throw new SluiceError(
-          ErrorCode.InvalidArgument,
-          `${apiName(apiKey)} request is too large for a broker to decode (${problem}): nothing sent`,
+        return Promise.reject(
+          new SluiceError(
+            ErrorCode.InvalidArgument,
+            `${apiName(apiKey)} request is too large for a broker to decode (${problem}): nothing sent`,
+          ),
         );
       }
     }
