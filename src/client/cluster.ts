@@ -86,6 +86,15 @@ export class Cluster {
   private readonly brokersById = new Map<number, BrokerAddress>();
   /** Keyed by connectionKey(): at most one per (broker, purpose), so at most two per broker. */
   private readonly connections = new Map<string, Connection>();
+  /**
+   * The connection brokerConnection() last returned per broker id, default and fetch, with the address
+   * it was for: openConnection() hands it out without a lookup or a promise while it is open and the
+   * metadata still names that address (a producer and a consumer ask once per request).
+   */
+  private readonly lastByNode = {
+    default: new Map<number, { address: BrokerAddress; conn: Connection }>(),
+    fetch: new Map<number, { address: BrokerAddress; conn: Connection }>(),
+  };
   /** Broker address -> until when it is tried last for any-broker requests (its connection broke). */
   private readonly suspectUntil = new Map<string, number>();
   private readonly topics = new Map<string, TopicInfo>();
@@ -243,7 +252,22 @@ export class Cluster {
     }
     if (!address)
       throw markRetriable(new SluiceError(ErrorCode.BrokerUnreachable, `broker ${nodeId} is not in the metadata`));
-    return this.connectionTo(address, purpose);
+    const conn = await this.connectionTo(address, purpose);
+    this.lastByNode[purpose].set(nodeId, { address, conn });
+    return conn;
+  }
+
+  /**
+   * What brokerConnection(nodeId, purpose) would answer at once, without a
+   * promise: its last connection while it is open and the metadata still
+   * names the broker at the same address; else undefined (ask brokerConnection).
+   */
+  openConnection(nodeId: number, purpose: ConnectionPurpose = 'default'): Connection | undefined {
+    const last = this.lastByNode[purpose].get(nodeId);
+    if (last === undefined) return undefined;
+    if (!this.closed && last.conn.isOpen && this.brokersById.get(nodeId) === last.address) return last.conn;
+    this.lastByNode[purpose].delete(nodeId);
+    return undefined;
   }
 
   /** The connections open or opening to `address`: at most 2 (default and fetch). */
@@ -326,8 +350,8 @@ export class Cluster {
    * know, and a retriable NotLeader while its metadata has gaps.
    */
   async topic(name: string, options: { allowAutoTopicCreation?: boolean; force?: boolean } = {}): Promise<TopicInfo> {
-    const cached = this.topics.get(name);
-    if (cached && !options.force && Date.now() - cached.fetchedAt < clientMetadataMaxAgeMs) return cached;
+    const cached = options.force ? undefined : this.freshTopic(name);
+    if (cached) return cached;
     const fetchedAt = Date.now();
     const res = await this.refreshMetadata([name], options.allowAutoTopicCreation ?? false);
     const t = res.topics.find((x) => x.name === name);
@@ -346,7 +370,30 @@ export class Cluster {
    * when there is none or it is not among the brokers the metadata names.
    */
   async leaderOf(topic: string, partition: number): Promise<number> {
-    const t = await this.topic(topic);
+    return this.leaderIn(await this.topic(topic), partition);
+  }
+
+  /**
+   * The cached metadata of topic `name` while it is fresh (what topic() answers without a request), else
+   * undefined (and once the client is closed: topic() says so).
+   */
+  freshTopic(name: string): TopicInfo | undefined {
+    if (this.closed) return undefined;
+    const cached = this.topics.get(name);
+    return cached && Date.now() - cached.fetchedAt < clientMetadataMaxAgeMs ? cached : undefined;
+  }
+
+  /**
+   * leaderOf() without a promise when the topic's metadata is fresh (it
+   * throws as leaderOf() rejects); undefined when it is not (ask leaderOf).
+   */
+  freshLeaderOf(topic: string, partition: number): number | undefined {
+    const t = this.freshTopic(topic);
+    return t === undefined ? undefined : this.leaderIn(t, partition);
+  }
+
+  private leaderIn(t: TopicInfo, partition: number): number {
+    const topic = t.name;
     // partitions are listed in order, so the index finds them (a producer asks once per batch, a consumer of
     // 100,000 partitions once per partition)
     const at = t.partitions[partition];

@@ -18,7 +18,6 @@ import {
   decodeResponse,
   encodeRequest,
   encodeRequestChunks,
-  FrameReader,
   FrameReceiver,
   type ReferencedBytes,
 } from '../protocol/native/frame.js';
@@ -186,16 +185,17 @@ export class Connection {
     this.state = 'connecting';
     this.connecting = new Promise<void>((resolve, reject) => {
       const tlsOptions = this.tls;
-      // plaintext: the socket reads into the receiver's memory (frames assembled with no per-read chunk)
-      const receiver = tlsOptions ? null : this.frameReceiver();
+      // plaintext: the socket reads into the receiver's memory (frames assembled with no per-read chunk);
+      // TLS: its decrypted chunks are copied into that memory (attach), one framing for both
+      const receiver = this.frameReceiver();
       const socket = tlsOptions
         ? tlsConnect(this.host, this.port, tlsOptions)
         : net.createConnection({
             host: this.host,
             port: this.port,
             onread: {
-              buffer: () => (receiver as FrameReceiver).nextBuffer(),
-              callback: (n: number, buf: Uint8Array) => this.onRead(receiver as FrameReceiver, n, buf),
+              buffer: () => receiver.nextBuffer(),
+              callback: (n: number, buf: Uint8Array) => this.onRead(receiver, n, buf),
             },
           });
       const connectEvent = tlsOptions ? 'secureConnect' : 'connect';
@@ -228,7 +228,7 @@ export class Connection {
       const onConnect = (): void => {
         clearTimeout(timer);
         socket.off('error', fail);
-        this.attach(socket);
+        this.attach(socket, receiver);
         if (!this.sasl) {
           this.state = 'open';
           resolve();
@@ -308,15 +308,10 @@ export class Connection {
     return true;
   }
 
-  private attach(socket: net.Socket): void {
+  private attach(socket: net.Socket, receiver: FrameReceiver): void {
     if (this.tls) {
-      const reader = new FrameReader(
-        this.maxFrameBytes,
-        (payload) => this.onFrame(payload),
-        (claimed) => this.frameTooLarge(claimed),
-      );
       socket.on('data', (chunk: Buffer) => {
-        if (this.head === null || this.checkHead(chunk)) reader.push(chunk);
+        if (this.head === null || this.checkHead(chunk)) receiver.push(chunk);
       });
     }
     socket.on('error', (err) =>
@@ -423,8 +418,10 @@ export class Connection {
   }
 
   /** The transport under request(): sends any body and resolves with the answer as decoded (undefined when none is expected). */
-  async send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
-    if (this.state !== 'open') await this.connect();
+  send(apiKey: number, body: unknown, options: RequestOptions = {}): Promise<unknown> {
+    // an open connection sends at once: no promise to wait on before the request's own (one per produce
+    // request and per fetch: the client's garbage per request, which sets how often it collects)
+    if (this.state !== 'open') return this.connect().then(() => this.sendNow(apiKey, body, options, 'open'));
     return this.sendNow(apiKey, body, options, 'open');
   }
 
@@ -433,16 +430,30 @@ export class Connection {
     return this.sendNow(apiKey, body, {}, 'connecting') as Promise<ResponseOf<K>>;
   }
 
-  private async sendNow(
+  /** Sends once a slot is free: at once when one is (the request written before this returns). */
+  private sendNow(
     apiKey: number,
     body: unknown,
     options: RequestOptions,
     state: 'open' | 'connecting',
   ): Promise<unknown> {
-    await this.acquire();
+    if (this.slots < this.maxInFlight) {
+      this.slots++;
+      return this.sendInSlot(apiKey, body, options, state);
+    }
+    return this.acquire().then(() => this.sendInSlot(apiKey, body, options, state));
+  }
+
+  /** Writes the request in the slot taken for it; every failure is a rejection (never a throw). */
+  private sendInSlot(
+    apiKey: number,
+    body: unknown,
+    options: RequestOptions,
+    state: 'open' | 'connecting',
+  ): Promise<unknown> {
     if (this.state !== state) {
       this.release();
-      throw this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false);
+      return Promise.reject(this.closeError ?? this.unreachable(`connection to ${this.address} is closed`, false));
     }
     const correlationId = this.nextCorrelationId;
     this.nextCorrelationId = correlationId >= correlationIdMax ? 1 : correlationId + 1;
@@ -453,7 +464,9 @@ export class Connection {
       frame = refs && refs.buffers.length > 0 ? encodeRequestChunks(header, body, refs) : [encodeRequest(header, body)];
     } catch (err) {
       this.release();
-      throw new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err });
+      return Promise.reject(
+        new SluiceError(ErrorCode.InvalidArgument, `cannot encode ${apiName(apiKey)} request`, { cause: err }),
+      );
     }
     // a broker closes the connection on a request it may not decode (more than requestMsgpackItemsMax values),
     // which would look like a broken connection and be retried for ever: refused here instead, with the reason.
@@ -467,9 +480,11 @@ export class Connection {
       const problem = msgpackBoundsProblem(whole.subarray(4));
       if (problem) {
         this.release();
-        throw new SluiceError(
-          ErrorCode.InvalidArgument,
-          `${apiName(apiKey)} request is too large for a broker to decode (${problem}): nothing sent`,
+        return Promise.reject(
+          new SluiceError(
+            ErrorCode.InvalidArgument,
+            `${apiName(apiKey)} request is too large for a broker to decode (${problem}): nothing sent`,
+          ),
         );
       }
     }

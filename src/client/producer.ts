@@ -284,7 +284,10 @@ export class Producer {
     const enqueue = async (): Promise<number[]> => {
       // batches are compressed synchronously when sent: zstd's must be set up before any record is queued
       if (this.codecReady) await this.codecReady;
-      const info = await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true }));
+      // without a promise while the metadata is fresh (once per send() call)
+      const info =
+        this.cluster.freshTopic(topic) ??
+        (await this.cluster.retry(() => this.cluster.topic(topic, { allowAutoTopicCreation: true })));
       const count = info.partitions.length;
       if (count === 0) throw wireError(WireError.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topic}' has no partitions`);
       const partitions: number[] = new Array<number>(n);

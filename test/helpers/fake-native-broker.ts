@@ -5,7 +5,7 @@
  * order per connection as a real broker does.
  */
 import net from 'node:net';
-import { decodeRequest, encodeResponse, FrameReader } from '../../src/protocol/native/frame.js';
+import { decodeRequest, encodeResponse, FrameReceiver } from '../../src/protocol/native/frame.js';
 
 export interface AnyBody {
   // biome-ignore lint/suspicious/noExplicitAny: dynamic msgpack bodies, asserted field by field
@@ -32,7 +32,7 @@ export async function fakeNativeBroker(handler: FakeHandler): Promise<FakeNative
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     let answered = Promise.resolve();
-    const reader = new FrameReader(
+    const reader = new FrameReceiver(
       // the broker's default socket.request.max.bytes: a request of tens of thousands of partitions is megabytes
       100 * 1024 * 1024,
       (payload) => {

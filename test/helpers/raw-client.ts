@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { expect } from 'vitest';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
-import { decodeResponse, encodeRequest, FrameReader } from '../../src/protocol/native/frame.js';
+import { decodeResponse, encodeRequest, FrameReceiver } from '../../src/protocol/native/frame.js';
 import type { DecodedRecord } from '../../src/wire/record.js';
 import { decodeRecords } from '../../src/wire/record-batch-decoder.js';
 
@@ -23,7 +23,7 @@ export class RawClient {
     readonly socket: net.Socket,
     private readonly clientId = 'raw-test',
   ) {
-    const reader = new FrameReader(
+    const reader = new FrameReceiver(
       256 * 1024 * 1024,
       (payload) => {
         const { correlationId, body } = decodeResponse(payload);

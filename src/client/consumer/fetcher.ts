@@ -204,7 +204,8 @@ export class Fetcher {
     const byLeader = new Map<number, PartitionState[]>();
     for (const s of active) {
       if (s.position === null) continue;
-      const leader = await this.cluster.leaderOf(s.topic, s.partition);
+      const leader =
+        this.cluster.freshLeaderOf(s.topic, s.partition) ?? (await this.cluster.leaderOf(s.topic, s.partition));
       const list = byLeader.get(leader) ?? [];
       list.push(s);
       byLeader.set(leader, list);
@@ -262,7 +263,9 @@ export class Fetcher {
       body.generationId = generationId;
       body.memberId = m.memberId;
     }
-    const conn = await this.cluster.brokerConnection(leader, maxWaitMs > 0 ? 'fetch' : 'default');
+    const purpose = maxWaitMs > 0 ? 'fetch' : 'default';
+    // without a promise while the connection is open (once per fetch)
+    const conn = this.cluster.openConnection(leader, purpose) ?? (await this.cluster.brokerConnection(leader, purpose));
     const res = await conn.request(ApiKey.Fetch, body, {
       timeoutMs: this.cluster.requestTimeoutMs + maxWaitMs,
     });

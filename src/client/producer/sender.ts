@@ -77,7 +77,10 @@ export interface SenderOptions {
 }
 
 /** What the sender needs of the cluster: leaders, connections, and metadata to refresh. */
-export type SenderCluster = Pick<Cluster, 'leaderOf' | 'brokerConnection' | 'invalidate' | 'distrust'>;
+export type SenderCluster = Pick<
+  Cluster,
+  'leaderOf' | 'freshLeaderOf' | 'brokerConnection' | 'openConnection' | 'invalidate' | 'distrust'
+>;
 
 /** A Produce request ready to write: its batches, its body, and the batches it references uncopied. */
 interface PreparedRequest {
@@ -206,7 +209,10 @@ export class Sender {
       }
       let leader: number;
       try {
-        leader = await this.cluster.leaderOf(item.q.topic, item.q.partition);
+        // without a promise while the metadata is fresh (once per batch)
+        leader =
+          this.cluster.freshLeaderOf(item.q.topic, item.q.partition) ??
+          (await this.cluster.leaderOf(item.q.topic, item.q.partition));
       } catch (err) {
         held.add(item.q);
         this.failedUnsent(item.q, item.batch, err);
@@ -306,7 +312,7 @@ export class Sender {
     if (bodies.length === 0) return;
     let conn: Connection;
     try {
-      conn = await this.cluster.brokerConnection(leader);
+      conn = this.cluster.openConnection(leader) ?? (await this.cluster.brokerConnection(leader));
     } catch (err) {
       for (const { live } of bodies) for (const item of live) this.failedUnsent(item.q, item.batch, err);
       return;

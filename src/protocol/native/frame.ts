@@ -180,65 +180,19 @@ export function decodeResponse(payload: Buffer): { correlationId: number; body: 
   return { correlationId: value[0] as number, body: value[1] };
 }
 
-/**
- * Splits a byte stream into frames. Bounded: a frame longer than `maxFrameBytes`
- * is reported through onOversize and the reader stops (the caller closes the
- * connection), so no unbounded buffer ever grows.
- */
-export class FrameReader {
-  private pending: Buffer[] = [];
-  private pendingBytes = 0;
-  private failed = false;
-
-  constructor(
-    private readonly maxFrameBytes: number,
-    private readonly onFrame: (payload: Buffer) => void,
-    private readonly onOversize: (claimedBytes: number) => void,
-  ) {}
-
-  push(chunk: Buffer): void {
-    if (this.failed) return;
-    this.pending.push(chunk);
-    this.pendingBytes += chunk.length;
-    while (this.pendingBytes >= frameHeaderBytes) {
-      const head = this.peek(frameHeaderBytes);
-      const length = head.readInt32BE(0);
-      if (length < 0 || length > this.maxFrameBytes) {
-        this.failed = true;
-        this.pending = [];
-        this.pendingBytes = 0;
-        this.onOversize(length);
-        return;
-      }
-      if (this.pendingBytes < frameHeaderBytes + length) return;
-      const frame = this.take(frameHeaderBytes + length);
-      this.onFrame(frame.subarray(frameHeaderBytes));
-    }
-  }
-
-  private peek(n: number): Buffer {
-    const first = this.pending[0] as Buffer;
-    if (first.length >= n) return first;
-    return Buffer.concat(this.pending, Math.max(n, 0)).subarray(0, n);
-  }
-
-  private take(n: number): Buffer {
-    const all = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
-    const out = all.subarray(0, n);
-    const rest = all.subarray(n);
-    this.pending = rest.length > 0 ? [rest] : [];
-    this.pendingBytes = rest.length;
-    return out;
-  }
-}
-
 /** The reused memory a FrameReceiver reads frame heads and small frames into. */
 const receiveScratchBytes = 64 * 1024;
 
 /**
- * Splits a byte stream into frames as FrameReader does, for a socket that
- * reads into memory it is given (net.Socket's `onread` option): the socket
- * asks nextBuffer() where to put its next read and reports it with filled().
+ * Splits a byte stream into frames. Bounded: a frame longer than
+ * `maxFrameBytes` is reported through onOversize and the receiver stops (the
+ * caller closes the connection), so no unbounded buffer ever grows.
+ *
+ * Made for a socket that reads into memory it is given (net.Socket's `onread`
+ * option): the socket asks nextBuffer() where to put its next read and
+ * reports it with filled(). A stream that comes as chunks (a TLS socket's
+ * 'data' events) is fed with push(), which copies each chunk into that same
+ * memory: one framing for both.
  * Frame heads and the frames that arrive whole in one read land in one reused
  * scratch buffer (each such frame is copied out: small); once a frame's head
  * says it is longer than what has arrived, a buffer of its size is allocated,
@@ -270,6 +224,22 @@ export class FrameReceiver {
   nextBuffer(): Buffer {
     if (this.frame !== null) return this.frame.subarray(this.frameFilled);
     return this.scratch.subarray(this.end);
+  }
+
+  /**
+   * A chunk of the stream read into other memory (a TLS socket's 'data'):
+   * copied into the receiver's memory as the socket's reads would have been.
+   * The chunk is not kept (its memory may be reused once this returns).
+   */
+  push(chunk: Uint8Array): void {
+    let from = 0;
+    while (from < chunk.length && !this.failed) {
+      const into = this.nextBuffer();
+      const n = Math.min(into.length, chunk.length - from);
+      into.set(chunk.subarray(from, from + n));
+      from += n;
+      this.filled(n);
+    }
   }
 
   /** The socket read `n` bytes into the buffer nextBuffer() gave. */

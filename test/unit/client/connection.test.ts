@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Connection, wasSent } from '../../../src/client/connection.js';
 import { isRetriableError } from '../../../src/client/errors.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
-import { decodeRequest, encodeResponse, FrameReader } from '../../../src/protocol/native/frame.js';
+import { decodeRequest, encodeResponse, FrameReceiver } from '../../../src/protocol/native/frame.js';
 import { ErrorCode } from '../../../src/shared/errors.js';
 import { expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
@@ -41,7 +41,7 @@ async function tinyServer(
   const state = { handler };
   const server = net.createServer((socket) => {
     sockets.push(socket);
-    const reader = new FrameReader(
+    const reader = new FrameReceiver(
       1 << 20,
       (payload) => {
         const { header, body } = decodeRequest(payload);

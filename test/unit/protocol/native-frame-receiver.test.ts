@@ -63,6 +63,52 @@ describe('FrameReceiver', () => {
     }
   });
 
+  it('hands out every frame whole from pushed chunks (a TLS socket), whatever the chunk sizes', () => {
+    const sent = payloads();
+    const stream = Buffer.concat(sent.map(frameOf));
+    for (const sizes of [[1], [2, 3], [4], [5], [16_384], [65_536], [70_000], [1 << 22], [7, 70_000, 13, 1_000_000]]) {
+      const got: Buffer[] = [];
+      const copies: Buffer[] = [];
+      const r = new FrameReceiver(
+        1 << 22,
+        (p) => {
+          got.push(p);
+          copies.push(Buffer.from(p));
+        },
+        () => {
+          throw new Error('oversize');
+        },
+      );
+      for (let pos = 0, i = 0; pos < stream.length; i++) {
+        const n = Math.min(stream.length - pos, sizes[i % sizes.length] as number);
+        // a chunk in memory its owner reuses once push returns (as a TLS socket's may be)
+        const chunk = Buffer.from(stream.subarray(pos, pos + n));
+        r.push(chunk);
+        chunk.fill(0xee);
+        pos += n;
+      }
+      expect(got.length).toBe(sent.length);
+      got.forEach((p, i) => {
+        expect(copies[i]?.equals(sent[i] as Buffer)).toBe(true);
+        expect(p.equals(sent[i] as Buffer)).toBe(true);
+      });
+    }
+  });
+
+  it('stops at a pushed frame longer than the limit', () => {
+    const claims: number[] = [];
+    const frames: Buffer[] = [];
+    const r = new FrameReceiver(
+      1000,
+      (p) => frames.push(p),
+      (c) => claims.push(c),
+    );
+    r.push(Buffer.concat([frameOf(Buffer.alloc(10)), frameOf(Buffer.alloc(1001)), frameOf(Buffer.alloc(5))]));
+    r.push(frameOf(Buffer.alloc(5)));
+    expect(frames.length).toBe(1);
+    expect(claims).toEqual([1001]);
+  });
+
   it('reports a frame longer than the limit and stops', () => {
     const claims: number[] = [];
     const frames: Buffer[] = [];
