@@ -84,8 +84,13 @@ class Probe {
     while (!this.stopped) {
       await this.once();
       if (this.stopped) break;
+      const dueAt = Date.now() + this.intervalMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, this.intervalMs);
+        const timer = setTimeout(() => {
+          // the pause timer doubles as the LoopWatch's tick: how late it fired tells a stall
+          this.loop.fired(dueAt, this.stallSlackMs);
+          done();
+        }, this.intervalMs);
         function done(): void {
           clearTimeout(timer);
           resolve();
@@ -132,7 +137,8 @@ class Probe {
         return;
       }
       const at = Date.now();
-      if (at - start > boundMs + this.stallSlackMs || this.loop.stalledNow(this.stallSlackMs)) {
+      // a timeout fires when its timer does: how late it is tells a stall too (to the other probes as well)
+      if (this.loop.fired(start + boundMs, this.stallSlackMs) || this.loop.stalledSince(start)) {
         // this process was stalled (a pause, a long GC, a backlog after one): the silence may be ours
         this.failingSince = undefined;
         return;
@@ -150,32 +156,32 @@ class Probe {
 }
 
 /**
- * Tells whether this process's event loop is stalled: a timer that should
- * tick every loopWatchTickMs is overdue. A probe that times out while it is
- * (timers run before the socket reads that may hold the answer) gives no verdict.
+ * Tells whether this process's event loop was stalled, from how late the
+ * probes' own timers fire (their pauses between probes and their timeouts):
+ * a timer later than the slack means the loop did not run from its due time
+ * until it fired. A probe that fails while it is (timers run before the socket
+ * reads that may hold the answer) gives no verdict. No timer of its own: a
+ * 50 ms tick woke every broker 20 times a second for it (issue 20 item 4),
+ * and the probes' timers are due as often (every probe interval each) and are
+ * the ones whose lateness matters.
  */
 class LoopWatch {
-  private lastTickMs = Date.now();
-  private readonly timer: NodeJS.Timeout;
+  /** When the latest stall seen ended (-Infinity: none yet). */
+  private stallEndedMs = Number.NEGATIVE_INFINITY;
 
-  constructor() {
-    this.timer = setInterval(() => {
-      this.lastTickMs = Date.now();
-    }, loopWatchTickMs);
-    this.timer.unref();
+  /** A timer due at `dueMs` fires now: true (and remembered) when it is more than `slackMs` late. */
+  fired(dueMs: number, slackMs: number): boolean {
+    const now = Date.now();
+    if (now - dueMs <= slackMs) return false;
+    this.stallEndedMs = now;
+    return true;
   }
 
-  stalledNow(slackMs: number): boolean {
-    return Date.now() - this.lastTickMs > loopWatchTickMs + slackMs;
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
+  /** Whether a stall was seen that ended at or after `sinceMs` (it overlapped a probe begun then). */
+  stalledSince(sinceMs: number): boolean {
+    return this.stallEndedMs >= sinceMs;
   }
 }
-
-/** The LoopWatch's tick. */
-const loopWatchTickMs = 50;
 
 /** The prober (see the file comment): one Probe per tracked broker. */
 export class ConnectionBrokerProber implements BrokerProber {
@@ -226,7 +232,6 @@ export class ConnectionBrokerProber implements BrokerProber {
 
   stop(): void {
     this.stopped = true;
-    this.loop.stop();
     for (const probe of this.probes.values()) probe.stop();
     this.probes.clear();
   }
