@@ -10,7 +10,7 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { HandlerContext, HandlerTable } from '../../../src/handlers/context.js';
-import { decodeResponse, encodeRequest, FrameReader } from '../../../src/protocol/native/frame.js';
+import { decodeResponse, encodeRequest, FrameReceiver } from '../../../src/protocol/native/frame.js';
 import { ConnectionQuotas } from '../../../src/server/connection-quotas.js';
 import { nativeCodec } from '../../../src/server/native-codec.js';
 import { RequestMemoryPool } from '../../../src/server/request-memory-pool.js';
@@ -68,7 +68,7 @@ async function connect(port: number): Promise<{ socket: net.Socket; answers: num
   sockets.push(socket);
   const answers: number[] = [];
   let closed = false;
-  const reader = new FrameReader(
+  const reader = new FrameReceiver(
     16 * mib,
     (payload) => answers.push(decodeResponse(payload).correlationId),
     () => undefined,
