@@ -27,7 +27,7 @@ import { LeadershipLog } from './leadership-log.js';
 import { type FollowerFetchLink, PartitionReplica } from './partition-replica.js';
 import { ReplicaFetcher } from './replica-fetcher.js';
 import { ReplicationThrottle } from './replication-throttle.js';
-import { applyTimestampPolicy, timestampPolicyOf } from './timestamp-policy.js';
+import { applyTimestampPolicy, type TimestampPolicy, timestampPolicyOf } from './timestamp-policy.js';
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
@@ -262,6 +262,20 @@ export class ReplicaManager {
   }
 
   /**
+   * What a leader append needs of its topic's settings (min.insync.replicas, compression.type, the
+   * timestamp policy), looked up once: a produce request naming thousands of partitions of a topic
+   * reads them once for all of them (issue 20 item 4), not once per partition.
+   */
+  leaderAppendPolicy(topic: string): LeaderAppendPolicy {
+    const configs = this.options.coordinator.topic(topic)?.configs;
+    return {
+      minIsr: (configs && topicMinInsyncReplicas(configs)) ?? this.options.config.int('min.insync.replicas'),
+      codec: codecOfCompressionType(this.compressionTypeOf(topic)),
+      timestamps: timestampPolicyOf(configs ?? {}, this.options.config),
+    };
+  }
+
+  /**
    * A produce: append as leader; acks=-1 then waits until every ISR member has
    * the records (and refuses up front when the ISR is below min.insync.replicas).
    */
@@ -271,10 +285,26 @@ export class ReplicaManager {
     records: Buffer,
     acks: number,
     timeoutMs: number,
-  ): Promise<AppendResult & { logAppendTimeMs: number }> {
+  ): Promise<LeaderAppendResult> {
+    return this.appendAsLeaderNow(topic, partition, records, acks, timeoutMs);
+  }
+
+  /**
+   * appendAsLeader() without a promise when nothing waits (acks 0 or 1, and the log wrote the
+   * batches in this call with nothing to complete first): the result itself. Throws what
+   * appendAsLeader() would reject with when it fails at once. `policy`: the topic's
+   * leaderAppendPolicy() when the caller looked it up for many partitions; read now when absent.
+   */
+  appendAsLeaderNow(
+    topic: string,
+    partition: number,
+    records: Buffer,
+    acks: number,
+    timeoutMs: number,
+    policy: LeaderAppendPolicy = this.leaderAppendPolicy(topic),
+  ): LeaderAppendResult | Promise<LeaderAppendResult> {
     const replica = this.leaderReplica(topic, partition);
-    const spec = this.options.coordinator.topic(topic);
-    const minIsr = (spec && topicMinInsyncReplicas(spec.configs)) ?? this.options.config.int('min.insync.replicas');
+    const { minIsr, codec } = policy;
     if (acks === -1 && replica.isr.length < minIsr) {
       throw new SluiceError(
         ErrorCode.NotEnoughReplicas,
@@ -282,19 +312,34 @@ export class ReplicaManager {
       );
     }
     // the topic's compression.type (else the broker's): batches in another codec are rewritten in it
-    const codec = codecOfCompressionType(this.compressionTypeOf(topic));
     const stored = codec === undefined ? records : recompressBatches(records, codec);
     // message.timestamp.type / message.timestamp.difference.max.ms (issue 16), on the batches as stored
-    const logAppendTimeMs = applyTimestampPolicy(
-      stored,
-      timestampPolicyOf(spec?.configs ?? {}, this.options.config),
-      Date.now(),
-    );
-    const result = await replica.log.append(stored, { leaderEpoch: replica.leaderEpoch });
-    this.options.notifier.notify(topicPartitionKey(topic, partition));
+    const logAppendTimeMs = applyTimestampPolicy(stored, policy.timestamps, Date.now());
+    const appended = replica.log.appendNow(stored, { leaderEpoch: replica.leaderEpoch });
+    if (appended instanceof Promise) {
+      return appended.then((result) => this.leaderAppended(replica, result, logAppendTimeMs, acks, minIsr, timeoutMs));
+    }
+    return this.leaderAppended(replica, appended, logAppendTimeMs, acks, minIsr, timeoutMs);
+  }
+
+  /** The leader's append is in its log: readers are woken, the high watermark may move, acks=-1 waits for the ISR. */
+  private leaderAppended(
+    replica: PartitionReplica,
+    result: AppendResult,
+    logAppendTimeMs: number,
+    acks: number,
+    minIsr: number,
+    timeoutMs: number,
+  ): LeaderAppendResult | Promise<LeaderAppendResult> {
+    this.options.notifier.notify(topicPartitionKey(replica.topic, replica.partition));
     replica.onLeaderAppend();
-    if (acks === -1) await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
-    return { ...result, logAppendTimeMs };
+    const done: LeaderAppendResult = {
+      ...result,
+      logAppendTimeMs,
+      logStartOffset: replica.log.logStartOffset,
+    };
+    if (acks !== -1) return done;
+    return replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs).then(() => done);
   }
 
   /**
@@ -762,6 +807,17 @@ const storageErrnos = new Set([
   'ENOENT',
   'ENOTDIR',
 ]);
+
+/** A topic's settings for leader appends (ReplicaManager.leaderAppendPolicy). */
+export interface LeaderAppendPolicy {
+  minIsr: number;
+  /** The codec batches are stored in; undefined: as the producer sent them. */
+  codec: ReturnType<typeof codecOfCompressionType>;
+  timestamps: TimestampPolicy;
+}
+
+/** A leader append's result: the log's, the log append time (-1 under CreateTime), the log start after it. */
+export type LeaderAppendResult = AppendResult & { logAppendTimeMs: number; logStartOffset: number };
 
 function storageFailure(err: unknown): boolean {
   if (isSluiceError(err, ErrorCode.StorageError)) return true;

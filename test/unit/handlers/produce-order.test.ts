@@ -70,9 +70,9 @@ describe('produce handler: order across pipelined requests', () => {
       const { replicas, ctx } = await startedHandlerContext(logs, coordinator, (r) => managers.push(r));
       // the first append's bytes are written at once, but it completes late, as one that waits
       // for its index backlog or a metadata write does; every later append completes at once
-      const append = replicas.appendAsLeader.bind(replicas);
+      const append = replicas.appendAsLeaderNow.bind(replicas);
       let calls = 0;
-      replicas.appendAsLeader = async (...args) => {
+      replicas.appendAsLeaderNow = async (...args) => {
         const result = await append(...args);
         if (calls++ === 0) await new Promise((r) => setTimeout(r, 50));
         return result;
