@@ -136,6 +136,9 @@ export class QueueManager {
     const connections = this.consumerConnections.get(queue);
     this.consumerConnections.delete(queue);
     for (const connection of connections?.values() ?? []) connection.close?.();
+    if (connections && connections.size > 0) {
+      this.deps.logger.info({ queue, connections: connections.size }, "queue moved: its consumers' connections closed");
+    }
   }
 
   /** Creates the queue when it does not exist yet (any broker may). */
