@@ -93,6 +93,8 @@ export interface ClientInfo {
   connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /** Closes this connection (a queue consumer's, when this broker stops leading its queue). Absent in bare test contexts. */
+  close?(): void;
   /**
    * Stops reading this connection's requests for `ms` (a quota's throttle
    * when no response carries it: produce with acks 0). Absent in bare test contexts.

@@ -7,7 +7,15 @@
  * broker that does not lead it answers NOT_LEADER_OR_FOLLOWER.
  *
  * Consumers are bound to the connection they fetch on: when it closes, what
- * they hold goes back to the queue at once.
+ * they hold goes back to the queue at once. When this broker stops leading a
+ * queue, it closes the connections of that queue's consumers: a client may
+ * have messages prefetched from here that the new leader (which knows their
+ * delivery counts, not who holds them) hands to other consumers, and the
+ * closed connection is what tells the client to drop them unseen. Without it
+ * a consumer whose buffer was full (so it sent nothing to learn of the move)
+ * handed out a message another consumer had acknowledged at the new leader
+ * meanwhile (chaos seed 12: "acknowledged then redelivered", after the
+ * controller moved the queue back to its restarted preferred replica).
  */
 
 import type { TlsConnectOptions } from '../client/tls.js';
@@ -51,12 +59,16 @@ export interface ConsumerConnection {
   readonly connectionId: number;
   /** Runs `listener` once when this connection closes (at once if it already has). */
   onClose(listener: () => void): void;
+  /** Closes the connection (its consumers' prefetched messages become stale once the queue moves). */
+  close?(): void;
 }
 
 export class QueueManager {
   private readonly running = new Map<string, Running>();
   /** "connectionId\0queue\0consumerId" of consumers whose connection close is watched. */
   private readonly bound = new Set<string>();
+  /** Per queue, the open connections its consumers are bound to (closed when the queue moves away). */
+  private readonly consumerConnections = new Map<string, Map<number, ConsumerConnection>>();
   private peerClient: PeerClient | undefined;
   /** The ZooKeeper connection is down: this broker may have lost its leaderships without knowing yet. */
   private leadershipInDoubt = false;
@@ -120,6 +132,13 @@ export class QueueManager {
     this.running.delete(queue);
     running.unsubscribe();
     running.dispatcher.close();
+    // what those consumers hold or have prefetched is the new leader's to hand out now (file comment)
+    const connections = this.consumerConnections.get(queue);
+    this.consumerConnections.delete(queue);
+    for (const connection of connections?.values() ?? []) connection.close?.();
+    if (connections && connections.size > 0) {
+      this.deps.logger.info({ queue, connections: connections.size }, "queue moved: its consumers' connections closed");
+    }
   }
 
   /** Creates the queue when it does not exist yet (any broker may). */
@@ -167,11 +186,32 @@ export class QueueManager {
     const key = `${client.connectionId}\u0000${queue}\u0000${consumerId}`;
     if (this.bound.has(key)) return;
     this.bound.add(key);
-    client.onClose(() => {
+    let connections = this.consumerConnections.get(queue);
+    if (!connections) {
+      connections = new Map();
+      this.consumerConnections.set(queue, connections);
+    }
+    const added = !connections.has(client.connectionId);
+    connections.set(client.connectionId, client);
+    const unbind = (): void => {
       this.bound.delete(key);
-      const running = this.running.get(queue);
-      if (running) void running.dispatcher.leave(consumerId);
-    });
+      const open = this.consumerConnections.get(queue);
+      open?.delete(client.connectionId);
+      if (open?.size === 0) this.consumerConnections.delete(queue);
+    };
+    try {
+      client.onClose(() => {
+        unbind();
+        const running = this.running.get(queue);
+        if (running) void running.dispatcher.leave(consumerId);
+      });
+    } catch (err) {
+      // too many consumers on the connection: this one is refused (others of the queue on it stay bound)
+      this.bound.delete(key);
+      if (added) connections.delete(client.connectionId);
+      if (connections.size === 0) this.consumerConnections.delete(queue);
+      throw err;
+    }
   }
 
   /** Dead letters of `queue` back to it: done by the leader of its dead-letter queue (`dlq` when forwarded). */

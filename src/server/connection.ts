@@ -518,6 +518,7 @@ export class Connection<R> {
       principal: this.principal,
       connectionId: this.id,
       onClose: (listener) => this.onClose(listener),
+      close: () => this.close(),
       mute: (ms) => this.muteFor(ms),
       ...(this.sasl ? { sasl: this.sasl } : {}),
     };
