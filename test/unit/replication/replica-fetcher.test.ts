@@ -394,6 +394,12 @@ describe('replica fetcher: fetches built from what changed', () => {
     const afterError = await nextAfter(3, { errorCode: WireError.NOT_LEADER_OR_FOLLOWER });
     expect(afterError).toEqual({ sessionId: 78, partitions: [{ partition: 3, fetchOffset: 12 }] });
 
+    // partition 4 is added mid-session: the fetch under way is cut, and the next one names it
+    const addedAt = fetches.length;
+    fetcher.add(movingReplica(4));
+    await until(() => fetches.length > addedAt + 1);
+    expect(fetches.slice(addedAt, addedAt + 2).some((f) => f.partitions.some((p) => p.partition === 4))).toBe(true);
+
     // the session is refused: the full fetch names every partition at its position
     refuseNext = true;
     const refusedAt = fetches.length;
@@ -403,6 +409,7 @@ describe('replica fetcher: fetches built from what changed', () => {
       { partition: 1, fetchOffset: 25 },
       { partition: 2, fetchOffset: 40 },
       { partition: 3, fetchOffset: 12 },
+      { partition: 4, fetchOffset: 12 },
     ]);
   });
 });
