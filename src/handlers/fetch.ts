@@ -27,7 +27,7 @@ import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
-import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
+import { bad, type ClientInfo, type FetchSessionCount, type Handler, type HandlerContext } from './context.js';
 import {
   answered,
   answerInSession,
@@ -269,10 +269,23 @@ interface PollingConnection {
   session?: FetchSession;
 }
 
-/** By connection id; an entry is removed when its connection closes, so there is at most one per open connection. */
-const pollingConnections = new Map<number, PollingConnection>();
+/**
+ * Each broker's polling connections, by connection id. Connection ids are per broker, so the map is too
+ * (two brokers in one process would otherwise share entries): keyed by the broker's fetch session
+ * registry (HandlerContext.fetchSessions, one per broker), and gone with it.
+ */
+const pollingByBroker = new WeakMap<FetchSessionCount, Map<number, PollingConnection>>();
 
-function pollingConnection(client: ClientInfo): PollingConnection | undefined {
+/**
+ * The connection's entry in its broker's map, by connection id; removed when its connection closes, so
+ * there is at most one per open connection.
+ */
+function pollingConnection(ctx: HandlerContext, client: ClientInfo): PollingConnection | undefined {
+  let pollingConnections = pollingByBroker.get(ctx.fetchSessions);
+  if (pollingConnections === undefined) {
+    pollingConnections = new Map();
+    pollingByBroker.set(ctx.fetchSessions, pollingConnections);
+  }
   const known = pollingConnections.get(client.connectionId);
   if (known) return known;
   const entry: PollingConnection = { closed: false, wakers: new Set(), cutPending: false };
@@ -356,7 +369,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     }
     // a follower that added a partition cuts the long poll it has under way on this connection short
     if (replicaId >= 0 && request.endPolls === true) {
-      const polling = pollingConnection(client);
+      const polling = pollingConnection(ctx, client);
       if (polling) {
         polling.cutPending = true;
         for (const wake of [...polling.wakers]) wake();
@@ -367,7 +380,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     let session: FetchSession | undefined;
     let named: Set<string> | undefined;
     if (replicaId >= 0 && request.sessionId !== undefined) {
-      const holder = pollingConnection(client);
+      const holder = pollingConnection(ctx, client);
       if (request.sessionId === 0) {
         session = holder ? newSession(ctx, holder, replicaId, wanted) : undefined;
       } else {
@@ -433,7 +446,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       let result = await read();
       // each pass waits for an append or the deadline, so the loop ends by maxWaitMs at the latest; a
       // follower behind its leader's new log start is answered at once (a DeleteRecords waits for it)
-      connection = replicaId >= 0 && armed ? pollingConnection(client) : undefined;
+      connection = replicaId >= 0 && armed ? pollingConnection(ctx, client) : undefined;
       while (
         armed &&
         connection?.closed !== true &&

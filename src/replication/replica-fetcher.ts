@@ -99,6 +99,33 @@ const sameEntry = (a: SessionEntry, b: SessionEntry): boolean =>
 /** Longest sleep of a fetcher whose partitions all wait for the throttle (it then looks again). */
 const throttleWaitMsMax = 1_000;
 
+/**
+ * Within a session a fetch is built from the partitions that changed only (the dirty set); at least this
+ * often it walks them all instead, which catches what changes without the fetcher's knowing (a full disk,
+ * corrupt records to repair, the follower's own retention moving its log start, a new throttle).
+ */
+const fullPassEveryMs = 1_000;
+
+/** What a fetch names, forgets and holds: built from every partition (a full pass) or from the changed ones. */
+interface FetchPlan {
+  session: FollowerSession | undefined;
+  desired: Map<string, SessionEntry>;
+  named: SessionEntry[];
+  forgotten: Map<string, { name: string; topicId?: string; partitions: number[] }>;
+  /** A partition still waits to truncate: the poll is short. */
+  waiting: boolean;
+}
+
+const forget = (forgotten: FetchPlan['forgotten'], known: SessionEntry): void => {
+  const topicKey = `${known.topic}\u0000${known.topicId ?? ''}`;
+  let t = forgotten.get(topicKey);
+  if (!t) {
+    t = { name: known.topic, ...(known.topicId !== undefined ? { topicId: known.topicId } : {}), partitions: [] };
+    forgotten.set(topicKey, t);
+  }
+  t.partitions.push(known.partition);
+};
+
 export class ReplicaFetcher {
   private readonly followed = new Map<string, Followed>();
   private connection: Connection | undefined;
@@ -125,6 +152,26 @@ export class ReplicaFetcher {
   private readonly renamed = new Set<string>();
   /** Full fetches and incremental fetches sent, and sessions the leader refused (for tests and metrics). */
   readonly fetchCounts = { full: 0, incremental: 0, sessionErrors: 0 };
+  /**
+   * Partitions (topicPartitionKey) whose position may have moved since the last fetch was built: appended
+   * to, truncated, their log start moved, removed. Within a session the next fetch looks at these only
+   * (KIP-227: a pass is O(changed), not O(partitions)). Bounded by the partitions followed and removed
+   * since the last pass (each pass empties it).
+   */
+  private readonly dirty = new Set<string>();
+  /**
+   * The next pass walks every partition: something changed that the dirty set does not carry (a partition
+   * added, one that is truncating, refused, waiting to retry, throttled or on a full disk).
+   */
+  private fullPass = true;
+  /** When the last full pass built a fetch (an incremental pass is built within fullPassEveryMs of it). */
+  private fullPassAtMs = 0;
+  /** The partitions the session holds, by topicPartitionKey, as followed when last named: answers are matched to them. */
+  private sent = new Map<string, Followed>();
+  /** Topic names by id of the partitions the session holds (an answer by id is matched by it). */
+  private namesById = new Map<string, string>();
+  /** Passes built from the dirty set alone (for tests and metrics). */
+  readonly passCounts = { full: 0, incremental: 0 };
 
   constructor(private readonly options: ReplicaFetcherOptions) {}
 
@@ -132,6 +179,7 @@ export class ReplicaFetcher {
     this.followed.set(keyOf(replica), { replica, epoch: replica.leaderEpoch, state: 'truncating' });
     // named in full on the next fetch of the session, so its answer (high watermark) reaches the new entry
     this.renamed.add(sessionEntryKey(replica));
+    this.fullPass = true;
     this.wake?.();
     // a partition added (a new leader, or a new leader epoch) must not wait for the long poll under way
     // for the others, which may wait replica.fetch.wait.max.ms when nothing is written to them: within a
@@ -183,6 +231,8 @@ export class ReplicaFetcher {
     if (entry?.replica === replica) {
       this.followed.delete(keyOf(replica));
       this.renamed.delete(sessionEntryKey(replica));
+      // forgotten by the session on the next fetch
+      this.dirty.add(keyOf(replica));
     }
   }
 
@@ -201,6 +251,22 @@ export class ReplicaFetcher {
     while (!this.closed && this.followed.size > 0) {
       try {
         const connection = await this.connect();
+        const session = this.session;
+        if (session?.connection === connection && !this.fullPass && Date.now() - this.fullPassAtMs < fullPassEveryMs) {
+          // within a session, nothing changed but what the dirty set names: look at those only
+          const plan = this.incrementalPlan(session);
+          if (plan) {
+            this.passCounts.incremental++;
+            this.fetchInFlight = true;
+            try {
+              await this.send(connection, plan);
+              this.interrupted = false;
+            } finally {
+              this.fetchInFlight = false;
+            }
+            continue;
+          }
+        }
         // A follower whose disk is full stops fetching (the leader's lag rule then drops it from the ISR)
         // instead of fetching bytes it cannot write; its log takes writes again on its own
         // (log.dir.full.retry.ms) and fetching resumes with it.
@@ -229,6 +295,18 @@ export class ReplicaFetcher {
           await this.pause(partitionRetryMs);
           continue;
         }
+        // the next pass may be built from the dirty set alone when nothing here needs a look every pass
+        this.fullPass = !(
+          writable.length === this.followed.size &&
+          !writable.some(
+            (f) =>
+              f.state === 'truncating' ||
+              (f.retryAtMs ?? 0) > now ||
+              (throttle?.isThrottled(keyOf(f.replica)) ?? false),
+          )
+        );
+        this.fullPassAtMs = now;
+        this.passCounts.full++;
         this.fetchInFlight = true;
         try {
           await this.fetch(connection, fetching);
@@ -389,14 +467,10 @@ export class ReplicaFetcher {
   }
 
   private async fetch(connection: Connection, entries: Followed[]): Promise<void> {
-    const configuredWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
     // a partition still waiting to truncate (its leader may not know it leads yet) is retried after a
     // short poll, not after an idle one's
     const waiting = [...this.followed.values()].some((f) => f.state === 'truncating');
-    const maxWaitMs = waiting ? configuredWaitMs : Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
     const maxBytes = this.options.config.int('replica.fetch.max.bytes');
-    // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
-    const byTopic = new Map<string, FetchRequest['topics'][number]>();
     const throttle = this.options.throttle;
     const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
     const allowance = throttle?.allowance() ?? Number.POSITIVE_INFINITY;
@@ -406,7 +480,12 @@ export class ReplicaFetcher {
     // if it is a stale one that has not yet heard of the new epoch, count them as replicated and
     // acknowledge records that are then lost (found with a SIGSTOPped leader that resumed).
     const live = entries.filter((f) => this.followed.get(keyOf(f.replica)) === f && f.state === 'fetching');
-    if (live.length === 0) return;
+    if (live.length === 0) {
+      this.fullPass = true;
+      return;
+    }
+    // every partition is looked at here: what changed before now is in this fetch
+    this.dirty.clear();
     const desired = new Map<string, SessionEntry>();
     for (const f of live) {
       const entry: SessionEntry = {
@@ -434,17 +513,84 @@ export class ReplicaFetcher {
       this.renamed.delete(key);
     }
     if (session) {
-      for (const [key, known] of session.partitions) {
-        if (desired.has(key)) continue;
-        const topicKey = `${known.topic}\u0000${known.topicId ?? ''}`;
-        let t = forgotten.get(topicKey);
-        if (!t) {
-          t = { name: known.topic, ...(known.topicId !== undefined ? { topicId: known.topicId } : {}), partitions: [] };
-          forgotten.set(topicKey, t);
-        }
-        t.partitions.push(known.partition);
-      }
+      for (const [key, known] of session.partitions) if (!desired.has(key)) forget(forgotten, known);
     }
+    this.namesById = new Map(live.flatMap((f) => (f.replica.topicId ? [[f.replica.topicId, f.replica.topic]] : [])));
+    this.sent = new Map(live.map((f) => [keyOf(f.replica), f]));
+    await this.send(connection, { session, desired, named, forgotten, waiting });
+  }
+
+  /**
+   * The fetch of a pass within a session built from the dirty partitions alone: each is named when its
+   * position changed, forgotten when it is no longer fetched; the others stay as the session holds them.
+   * Undefined when a dirty partition needs the full pass (it was replaced, or is throttled).
+   */
+  private incrementalPlan(session: FollowerSession): FetchPlan | undefined {
+    const maxBytes = this.options.config.int('replica.fetch.max.bytes');
+    const named: SessionEntry[] = [];
+    const forgotten: FetchPlan['forgotten'] = new Map();
+    const now = Date.now();
+    for (const key of this.dirty) {
+      const f = this.followed.get(key);
+      const before = this.sent.get(key);
+      if (f !== undefined && before !== undefined && f !== before) {
+        this.fullPass = true;
+        return undefined;
+      }
+      if (f !== undefined && (this.options.throttle?.isThrottled(key) ?? false)) {
+        this.fullPass = true;
+        return undefined;
+      }
+      const held = f ?? before;
+      const heldKey = held ? sessionEntryKey(held.replica) : undefined;
+      const known = heldKey !== undefined ? session.partitions.get(heldKey) : undefined;
+      const fetched =
+        f !== undefined &&
+        f.state === 'fetching' &&
+        (f.retryAtMs ?? 0) <= now &&
+        !f.replica.log.diskFull &&
+        f.replica.repairFrom === undefined;
+      if (!fetched || heldKey === undefined) {
+        if (known && heldKey !== undefined) {
+          forget(forgotten, known);
+          session.partitions.delete(heldKey);
+        }
+        this.sent.delete(key);
+        continue;
+      }
+      const entry: SessionEntry = {
+        topic: f.replica.topic,
+        topicId: f.replica.topicId,
+        partition: f.replica.partition,
+        fetchOffset: f.replica.log.logEndOffset,
+        currentLeaderEpoch: f.epoch,
+        partitionMaxBytes: maxBytes,
+        logStartOffset: f.replica.log.logStartOffset,
+        lastFetchedEpoch: f.replica.log.latestEpoch,
+      };
+      if (!known || this.renamed.has(heldKey) || !sameEntry(known, entry)) named.push(entry);
+      this.renamed.delete(heldKey);
+      // the session's entries are changed in place: a fetch that is not answered ends the session
+      session.partitions.set(heldKey, entry);
+      this.sent.set(key, f);
+      if (f.replica.topicId) this.namesById.set(f.replica.topicId, f.replica.topic);
+    }
+    this.dirty.clear();
+    return { session, desired: session.partitions, named, forgotten, waiting: false };
+  }
+
+  /** Sends the fetch `plan` describes and applies its answer (appends, high watermarks, errors). */
+  private async send(connection: Connection, plan: FetchPlan): Promise<void> {
+    const { session, desired, named, forgotten, waiting } = plan;
+    const configuredWaitMs = this.options.config.int('replica.fetch.wait.max.ms');
+    const maxWaitMs = waiting ? configuredWaitMs : Math.min(this.waitMs ?? configuredWaitMs, this.idleFetchWaitMs());
+    const maxBytes = this.options.config.int('replica.fetch.max.bytes');
+    const throttle = this.options.throttle;
+    const throttled = (f: Followed): boolean => throttle?.isThrottled(keyOf(f.replica)) ?? false;
+    const namesById = this.namesById;
+    const sent = this.sent;
+    // keyed by name and topic id: replicas of an old and a new topic of one name may both be here for a moment
+    const byTopic = new Map<string, FetchRequest['topics'][number]>();
     for (const e of named) {
       const topicKey = `${e.topic}\u0000${e.topicId ?? ''}`;
       let entry = byTopic.get(topicKey);
@@ -461,25 +607,29 @@ export class ReplicaFetcher {
         lastFetchedEpoch: e.lastFetchedEpoch,
       });
     }
-    const namesById = new Map(live.flatMap((f) => (f.replica.topicId ? [[f.replica.topicId, f.replica.topic]] : [])));
-    const sent = new Map(live.map((f) => [keyOf(f.replica), f]));
     if (session) this.fetchCounts.incremental++;
     else this.fetchCounts.full++;
     this.pollCut = false;
-    const response = await connection.request(
-      ApiKey.Fetch,
-      {
-        replicaId: this.options.brokerId,
-        maxWaitMs,
-        minBytes: 1,
-        maxBytes: maxBytes * 4,
-        sessionId: session?.id ?? 0,
-        sessionEpoch: session?.epoch ?? 0,
-        ...(forgotten.size > 0 ? { forgotten: [...forgotten.values()] } : {}),
-        topics: [...byTopic.values()],
-      },
-      { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
-    );
+    const response = await connection
+      .request(
+        ApiKey.Fetch,
+        {
+          replicaId: this.options.brokerId,
+          maxWaitMs,
+          minBytes: 1,
+          maxBytes: maxBytes * 4,
+          sessionId: session?.id ?? 0,
+          sessionEpoch: session?.epoch ?? 0,
+          ...(forgotten.size > 0 ? { forgotten: [...forgotten.values()] } : {}),
+          topics: [...byTopic.values()],
+        },
+        { timeoutMs: maxWaitMs + replicaFetchRequestTimeoutMs },
+      )
+      .catch((err: unknown) => {
+        // unanswered: the session's entries may have been changed for it, so the next fetch is a full one
+        this.session = undefined;
+        throw err;
+      });
     if (
       response.errorCode === WireError.FETCH_SESSION_ID_NOT_FOUND ||
       response.errorCode === WireError.INVALID_FETCH_SESSION_EPOCH
@@ -526,6 +676,8 @@ export class ReplicaFetcher {
         if (f?.state !== 'fetching') continue;
         // the answer is for the topic this replica belongs to (a replica of a newer topic of the name has its own entry)
         if (t.topicId !== undefined && t.topicId !== f.replica.topicId) continue;
+        // its log may move here (appended, truncated, its start advanced): the next fetch looks at it
+        this.dirty.add(keyOf(f.replica));
         const log = f.replica.log;
         if (p.errorCode === WireError.OFFSET_OUT_OF_RANGE && p.logStartOffset > log.logEndOffset) {
           // the leader no longer has what follows our log end (retention, compaction): start over at its log start
@@ -546,6 +698,7 @@ export class ReplicaFetcher {
             await log.append(p.records, { assignOffsets: false });
           } catch (err) {
             // a full disk: nothing was written, the partition is not fetched until its log takes writes again
+            this.fullPass = true;
             if (f.replica.log.diskFull) continue;
             // the bytes do not continue our log: find the divergence point again
             this.options.logger.warn({ err, partition: f.replica.name }, 'replicated batch rejected; truncating again');
@@ -565,6 +718,8 @@ export class ReplicaFetcher {
   }
 
   private onPartitionError(f: Followed, code: number, message: string | undefined): void {
+    // its state changes (retry later, truncate again, fenced): the next pass looks at every partition
+    this.fullPass = true;
     if (code === WireError.UNKNOWN_TOPIC_ID) {
       // the leader holds another topic of this name for now (it or we have not caught up with a deletion
       // and re-creation): ask again a little later rather than at once

@@ -291,4 +291,24 @@ describe('fetch handler: replica fetch sessions', () => {
     const other = await b.fetch(fullFetch(1), followerConnection().client);
     expect(other?.sessionId).toBeGreaterThan(0);
   }, 60_000);
+
+  it('each broker keeps its own polling connections: one connection id on two brokers holds two sessions', async () => {
+    const a = await setUp(2);
+    const b = await setUp(2);
+    // connection ids are per broker: the same id on two brokers in one process is two connections
+    const onA = followerConnection();
+    const onB: ClientInfo = { ...followerConnection().client, connectionId: onA.client.connectionId };
+    const fullA = await a.fetch(fullFetch(2), onA.client);
+    expect(fullA?.sessionId).toBeGreaterThan(0);
+    // a full fetch on broker b must not replace (end) broker a's session of the same connection id
+    const fullB = await b.fetch(fullFetch(2), onB);
+    expect(fullB?.sessionId).toBeGreaterThan(0);
+    await a.replicas.appendAsLeader('t', 1, testBatch('a1', 2, 1_000), 1, 1_000);
+    const incrementalA = await a.fetch(sessionFetch(fullA?.sessionId, 1), onA.client);
+    expect(incrementalA?.errorCode).toBe(0);
+    expect(answered(incrementalA)).toEqual([1]);
+    const incrementalB = await b.fetch(sessionFetch(fullB?.sessionId, 1), onB);
+    expect(incrementalB?.errorCode).toBe(0);
+    expect(answered(incrementalB)).toEqual([]);
+  }, 60_000);
 });

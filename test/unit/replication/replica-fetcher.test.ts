@@ -269,3 +269,147 @@ describe('replica fetcher', () => {
     expect(fetcher.fetchCounts.sessionErrors).toBe(1);
   });
 });
+
+/** A follower replica whose log moves as the fetcher drives it (append, truncations, log start). */
+function movingReplica(
+  partition: number,
+): PartitionReplica & { log: { logEndOffset: number; logStartOffset: number } } {
+  const log = {
+    latestEpoch: 0,
+    logEndOffset: 20,
+    logStartOffset: 0,
+    diskFull: false,
+    endOffsetForEpoch: () => undefined,
+    truncateTo: async (offset: number) => {
+      log.logEndOffset = offset;
+    },
+    truncateFullyAndStartAt: async (offset: number) => {
+      log.logStartOffset = offset;
+      log.logEndOffset = offset;
+    },
+    advanceLogStartOffset: async (offset: number) => {
+      log.logStartOffset = offset;
+    },
+    append: async () => {
+      log.logEndOffset += 5;
+    },
+  };
+  return {
+    topic: 't',
+    partition,
+    name: `t-${partition}`,
+    leaderEpoch: 0,
+    highWatermark: 0,
+    isr: [],
+    log,
+    capHighWatermark: () => undefined,
+    updateFollowerHighWatermark: () => undefined,
+  } as unknown as PartitionReplica & { log: { logEndOffset: number; logStartOffset: number } };
+}
+
+describe('replica fetcher: fetches built from what changed', () => {
+  it('within a session names only the partitions appended to, truncated or refused (the others untouched); a refused session names all', async () => {
+    type Named = { partition: number; fetchOffset: number };
+    const fetches: { sessionId: number; partitions: Named[] }[] = [];
+    /** What the leader answers for a partition on the next fetch (then the usual quiet answer). */
+    const script = new Map<number, object>();
+    let refuseNext = false;
+    let truncateTo = 20;
+    /** The index of the fetch that the last scripted answer answered. */
+    let carried = -1;
+    const broker = await fakeNativeBroker(async (apiKey, body) => {
+      const topics = body.topics as { name: string; partitions: Named[] }[];
+      if (apiKey === ApiKey.OffsetForLeaderEpoch) {
+        const answer = (p: { partition: number }) => ({
+          partition: p.partition,
+          errorCode: 0,
+          leaderEpoch: 0,
+          endOffset: truncateTo,
+        });
+        return { errorCode: 0, topics: topics.map((t) => ({ name: t.name, partitions: t.partitions.map(answer) })) };
+      }
+      if (body.endPolls === true) return { errorCode: 0, topics: [] };
+      const sessionId = body.sessionId as number;
+      fetches.push({
+        sessionId,
+        partitions: topics.flatMap((t) =>
+          t.partitions.map((p) => ({ partition: p.partition, fetchOffset: p.fetchOffset })),
+        ),
+      });
+      await sleep(5);
+      if (refuseNext && sessionId !== 0) {
+        refuseNext = false;
+        return { errorCode: WireError.FETCH_SESSION_ID_NOT_FOUND, topics: [], sessionId: 0 };
+      }
+      const answers = [...script].map(([partition, a]) => ({
+        partition,
+        errorCode: 0,
+        highWatermark: 0,
+        logStartOffset: 0,
+        records: Buffer.alloc(0),
+        ...a,
+      }));
+      if (script.size > 0) carried = fetches.length - 1;
+      script.clear();
+      return { errorCode: 0, sessionId: 78, topics: answers.length > 0 ? [{ name: 't', partitions: answers }] : [] };
+    });
+    closers.push(broker.close);
+    const fetcher = fetcherOf(1, broker.port);
+    const until = async (done: () => boolean): Promise<void> => {
+      const deadline = Date.now() + 5000;
+      while (!done() && Date.now() < deadline) await sleep(2);
+      expect(done()).toBe(true);
+    };
+    const replicas = [0, 1, 2, 3].map(movingReplica);
+    for (const r of replicas) fetcher.add(r);
+    await until(() => fetches.filter((f) => f.sessionId === 78).length >= 2);
+    expect(fetches[0]?.sessionId).toBe(0);
+    expect(fetches[0]?.partitions.map((p) => p.partition)).toEqual([0, 1, 2, 3]);
+    expect(fetcher.passCounts.incremental).toBeGreaterThan(0);
+
+    /** Scripts an answer, then returns the first fetch sent after the one that carried it. */
+    const nextAfter = async (
+      partition: number,
+      answer: object,
+    ): Promise<{ sessionId: number; partitions: Named[] }> => {
+      script.set(partition, answer);
+      await until(() => script.size === 0 && fetches.length > carried + 1);
+      const next = fetches[carried + 1];
+      if (!next) throw new Error('no fetch');
+      return next;
+    };
+
+    // records appended to partition 1: the next fetch names it alone, at its new log end
+    expect(await nextAfter(1, { records: Buffer.from('x'.repeat(64)) })).toEqual({
+      sessionId: 78,
+      partitions: [{ partition: 1, fetchOffset: 25 }],
+    });
+    // partition 2 is behind the leader's log start: truncated fully, named at the new start
+    expect(await nextAfter(2, { errorCode: WireError.OFFSET_OUT_OF_RANGE, logStartOffset: 40 })).toEqual({
+      sessionId: 78,
+      partitions: [{ partition: 2, fetchOffset: 40 }],
+    });
+    // partition 3 is refused (NOT_LEADER_OR_FOLLOWER): it truncates again (to 12) and is named there
+    truncateTo = 12;
+    const afterError = await nextAfter(3, { errorCode: WireError.NOT_LEADER_OR_FOLLOWER });
+    expect(afterError).toEqual({ sessionId: 78, partitions: [{ partition: 3, fetchOffset: 12 }] });
+
+    // partition 4 is added mid-session: the fetch under way is cut, and the next one names it
+    const addedAt = fetches.length;
+    fetcher.add(movingReplica(4));
+    await until(() => fetches.length > addedAt + 1);
+    expect(fetches.slice(addedAt, addedAt + 2).some((f) => f.partitions.some((p) => p.partition === 4))).toBe(true);
+
+    // the session is refused: the full fetch names every partition at its position
+    refuseNext = true;
+    const refusedAt = fetches.length;
+    await until(() => fetches.slice(refusedAt).some((f) => f.sessionId === 0));
+    expect(fetches.slice(refusedAt).find((f) => f.sessionId === 0)?.partitions).toEqual([
+      { partition: 0, fetchOffset: 20 },
+      { partition: 1, fetchOffset: 25 },
+      { partition: 2, fetchOffset: 40 },
+      { partition: 3, fetchOffset: 12 },
+      { partition: 4, fetchOffset: 12 },
+    ]);
+  });
+});
