@@ -127,6 +127,16 @@ describe('queue failures', () => {
     );
     await sluice.queue('steady').send('before');
     await waitFor('the first message', () => got.length >= 1);
+    // the listener acknowledges after its handler returns: kill only once the broker holds that
+    // acknowledgement, or 'before' is (rightly) delivered again after the restart
+    const admin = client().admin();
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const stats = await admin.queueStats('steady');
+      if (stats.dequeued >= 1 && stats.inFlight === 0) break;
+      if (Date.now() > deadline) throw new Error('timed out waiting for the acknowledgement of the first message');
+      await new Promise((r) => setTimeout(r, 50));
+    }
     await broker.restart('SIGKILL');
     await client().queue('steady').send('after');
     await waitFor('the message sent after the restart', () => got.includes('after'), 30_000);
