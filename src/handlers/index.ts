@@ -38,6 +38,7 @@ import { withRequestChecks } from './request-authorization.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
+import { unservedTransactionHandlers } from './transactions-unserved.js';
 
 export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
@@ -78,4 +79,5 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.AlterClientQuotas]: alterClientQuotasHandler,
   [ApiKey.BrokerHeartbeat]: brokerHeartbeatHandler,
   ...queueHandlers,
+  ...unservedTransactionHandlers,
 });

@@ -31,6 +31,19 @@ import { applyTimestampPolicy, type TimestampPolicy, timestampPolicyOf } from '.
 
 export type LeadershipListener = (topic: string, partition: number, leader: boolean) => void;
 
+/** A transaction marker (a commit or abort control batch) this broker appended as its partition's leader (issue 21). */
+export interface TxnMarkerWritten {
+  topic: string;
+  partition: number;
+  producerId: number;
+  producerEpoch: number;
+  committed: boolean;
+  /** The marker's offset. */
+  offset: number;
+}
+/** Told after a marker is appended and replicated (the group coordinator completes transactional offset commits on __consumer_offsets). */
+export type TxnMarkerListener = (marker: TxnMarkerWritten) => void;
+
 /** What the replica manager reports to metrics (the broker wires in its Prometheus metrics). */
 export interface IsrChangeCounter {
   isrChanged(change: 'shrink' | 'expand'): void;
@@ -60,6 +73,7 @@ export class ReplicaManager {
   /** Deleted topics whose replicas and logs are being removed here. */
   private readonly removing = new Map<string, Promise<void>>();
   private readonly leadershipListeners = new Set<LeadershipListener>();
+  private readonly txnMarkerListeners = new Set<TxnMarkerListener>();
   private readonly unsubscribe: (() => void)[] = [];
   private isrTimer: NodeJS.Timeout | undefined;
   /** The reassignment throttle of this broker's followers (only replicas being added, with --throttle). */
@@ -162,6 +176,27 @@ export class ReplicaManager {
   }
 
   /** Called when this broker starts or stops leading a partition (the group coordinator loads offsets). */
+  /** Calls `listener` for every transaction marker this broker writes as a leader; returns the unsubscribe. */
+  onTxnMarker(listener: TxnMarkerListener): () => void {
+    this.txnMarkerListeners.add(listener);
+    return () => this.txnMarkerListeners.delete(listener);
+  }
+
+  /** Tells the marker listeners (called once a marker is appended and replicated). */
+  protected markerWritten(marker: TxnMarkerWritten): void {
+    for (const listener of this.txnMarkerListeners) {
+      try {
+        listener(marker);
+      } catch (err) {
+        crashOnBug(err);
+        this.options.logger.error(
+          { err, topic: marker.topic, partition: marker.partition },
+          'txn marker listener failed',
+        );
+      }
+    }
+  }
+
   onLeadershipChange(listener: LeadershipListener): () => void {
     this.leadershipListeners.add(listener);
     return () => this.leadershipListeners.delete(listener);

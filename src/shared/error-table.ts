@@ -40,15 +40,13 @@ export const wireConditions = {
     httpStatus: 502,
     meaning: 'A broker reported an error with no more specific code.',
   },
-  TransactionsNotServed: {
-    code: 'SLUICE_ERR_TRANSACTIONS_NOT_SERVED',
+  TransactionalIdAuthorizationFailed: {
+    code: 'SLUICE_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
     wireName: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
     wire: 53,
     retriable: false,
-    httpStatus: 400,
-    // until transactions exist (issue 21): the one FindCoordinator answer librdkafka treats as fatal,
-    // so init_transactions() fails at once with this row's message instead of retrying until its timeout
-    meaning: 'Transactions are not served by this broker: a transaction coordinator cannot be found.',
+    httpStatus: 403,
+    meaning: 'The principal may not use the transactional id (Write on the TransactionalId resource).',
   },
   OffsetOutOfRange: {
     code: 'SLUICE_ERR_OFFSET_OUT_OF_RANGE',
@@ -315,6 +313,73 @@ export const wireConditions = {
     retriable: false,
     httpStatus: 400,
     meaning: "An idempotent producer's epoch is older than the one the partition knows (a newer instance fenced it).",
+  },
+  // transactions (issue 21): Kafka's numbers and retriable flags
+  InvalidTxnState: {
+    code: 'SLUICE_ERR_INVALID_TXN_STATE',
+    wireName: 'INVALID_TXN_STATE',
+    wire: 48,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "The request does not fit the transaction's state (e.g. EndTxn commit after an abort began).",
+  },
+  InvalidProducerIdMapping: {
+    code: 'SLUICE_ERR_INVALID_PRODUCER_ID_MAPPING',
+    wireName: 'INVALID_PRODUCER_ID_MAPPING',
+    wire: 49,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'The producer id is not the one the transactional id holds (or the transactional id is unknown).',
+  },
+  InvalidTransactionTimeout: {
+    code: 'SLUICE_ERR_INVALID_TRANSACTION_TIMEOUT',
+    wireName: 'INVALID_TRANSACTION_TIMEOUT',
+    wire: 50,
+    retriable: false,
+    httpStatus: 400,
+    meaning: "transaction.timeout.ms is not positive or exceeds the broker's transaction.max.timeout.ms.",
+  },
+  ConcurrentTransactions: {
+    code: 'SLUICE_ERR_CONCURRENT_TRANSACTIONS',
+    wireName: 'CONCURRENT_TRANSACTIONS',
+    wire: 51,
+    // Kafka's ConcurrentTransactionsException is not a RetriableException; its clients retry it by name
+    retriable: false,
+    httpStatus: 400,
+    meaning: "The producer's previous transaction is still being completed (its markers are being written): retry.",
+  },
+  TransactionCoordinatorFenced: {
+    code: 'SLUICE_ERR_TRANSACTION_COORDINATOR_FENCED',
+    wireName: 'TRANSACTION_COORDINATOR_FENCED',
+    wire: 52,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A transaction marker came from a coordinator older than one the partition has heard from.',
+  },
+  UnstableOffsetCommit: {
+    code: 'SLUICE_ERR_UNSTABLE_OFFSET_COMMIT',
+    wireName: 'UNSTABLE_OFFSET_COMMIT',
+    wire: 88,
+    retriable: true,
+    httpStatus: 400,
+    meaning:
+      "The partition has a transactional offset commit that is not yet committed or aborted (KIP-447's require_stable).",
+  },
+  ProducerFenced: {
+    code: 'SLUICE_ERR_PRODUCER_FENCED',
+    wireName: 'PRODUCER_FENCED',
+    wire: 90,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'A newer producer with the same transactional id has initialised: this one is fenced.',
+  },
+  TransactionalIdNotFound: {
+    code: 'SLUICE_ERR_TRANSACTIONAL_ID_NOT_FOUND',
+    wireName: 'TRANSACTIONAL_ID_NOT_FOUND',
+    wire: 105,
+    retriable: false,
+    httpStatus: 404,
+    meaning: 'No transaction coordinator knows the transactional id.',
   },
   StorageError: {
     code: 'SLUICE_ERR_STORAGE',

@@ -30,6 +30,14 @@ export const ApiKey = {
   AlterPartitionReassignments: 45,
   ListPartitionReassignments: 46,
   IncrementalAlterConfigs: 44,
+  // transactions (issue 21), see transaction-messages.ts
+  AddPartitionsToTxn: 24,
+  AddOffsetsToTxn: 25,
+  EndTxn: 26,
+  WriteTxnMarkers: 27,
+  TxnOffsetCommit: 28,
+  DescribeTransactions: 65,
+  ListTransactions: 66,
   // between brokers only (issue 18): "does ZooKeeper still hold my registration?" (Kafka's number for
   // its broker-to-controller heartbeat; never served on the Kafka listener)
   BrokerHeartbeat: 63,

@@ -83,6 +83,22 @@ import {
   saslHandshakeRequest,
 } from './security-messages.js';
 import type { Infer, Shape } from './shape.js';
+import {
+  type AddOffsetsToTxnResponse,
+  type AddPartitionsToTxnResponse,
+  addOffsetsToTxnRequest,
+  addPartitionsToTxnRequest,
+  type DescribeTransactionsResponse,
+  describeTransactionsRequest,
+  type EndTxnResponse,
+  endTxnRequest,
+  type ListTransactionsResponse,
+  listTransactionsRequest,
+  type TxnOffsetCommitResponse,
+  txnOffsetCommitRequest,
+  type WriteTxnMarkersResponse,
+  writeTxnMarkersRequest,
+} from './transaction-messages.js';
 
 /** One native API: the versions it speaks (a request outside them is UNSUPPORTED_VERSION) and its request's shape. */
 export interface NativeApiRow<S extends Shape<unknown> = Shape<unknown>> {
@@ -138,6 +154,13 @@ const rows = {
   [ApiKey.QueueLeave]: { ...v0, request: shapes.queueLeaveRequest },
   [ApiKey.QueueAdmin]: { ...v0, request: shapes.queueAdminRequest },
   [ApiKey.BrokerHeartbeat]: { ...v0, request: brokerHeartbeatRequest },
+  [ApiKey.AddPartitionsToTxn]: { ...v0, request: addPartitionsToTxnRequest },
+  [ApiKey.AddOffsetsToTxn]: { ...v0, request: addOffsetsToTxnRequest },
+  [ApiKey.EndTxn]: { ...v0, request: endTxnRequest },
+  [ApiKey.WriteTxnMarkers]: { ...v0, request: writeTxnMarkersRequest },
+  [ApiKey.TxnOffsetCommit]: { ...v0, request: txnOffsetCommitRequest },
+  [ApiKey.DescribeTransactions]: { ...v0, request: describeTransactionsRequest },
+  [ApiKey.ListTransactions]: { ...v0, request: listTransactionsRequest },
 } as const satisfies { readonly [K in ApiKey]: NativeApiRow };
 
 /** The response body of each API (what its handler answers when the request is not refused as a whole). */
@@ -184,6 +207,13 @@ interface Responses {
   [ApiKey.QueueLeave]: QueueLeaveResponse;
   [ApiKey.QueueAdmin]: QueueAdminResponse;
   [ApiKey.BrokerHeartbeat]: BrokerHeartbeatResponse;
+  [ApiKey.AddPartitionsToTxn]: AddPartitionsToTxnResponse;
+  [ApiKey.AddOffsetsToTxn]: AddOffsetsToTxnResponse;
+  [ApiKey.EndTxn]: EndTxnResponse;
+  [ApiKey.WriteTxnMarkers]: WriteTxnMarkersResponse;
+  [ApiKey.TxnOffsetCommit]: TxnOffsetCommitResponse;
+  [ApiKey.DescribeTransactions]: DescribeTransactionsResponse;
+  [ApiKey.ListTransactions]: ListTransactionsResponse;
 }
 
 /**

@@ -105,6 +105,10 @@ export interface FetchPartitionResponse extends ErrorFields {
   records: Buffer;
   /** With CORRUPT_MESSAGE: the first offset after the corrupt bytes a fetch can start from (issue 18). */
   nextReadableOffset?: number;
+  /** The last stable offset: the first offset of the oldest open transaction, or the high watermark (issue 21). */
+  lastStableOffset?: number;
+  /** read_committed only: the aborted transactions the records overlap (Kafka's FetchResponse aborted_transactions). */
+  abortedTransactions?: { producerId: number; firstOffset: number }[];
 }
 export interface FetchResponse extends ErrorFields {
   /** topicId: the id the request named the topic by (then name is '' when no topic has it). */
@@ -128,8 +132,7 @@ export interface ListOffsetsResponse extends ErrorFields {
   topics: { name: string; partitions: ListOffsetsPartitionResponse[] }[];
 }
 
-// InitProducerId (the idempotent producer; transactions are not supported)
-/** transactionalId must be null: no transactions. */
+// InitProducerId (the idempotent producer, and a transactional producer's id and epoch)
 export type InitProducerIdRequest = Infer<typeof shapes.initProducerIdRequest>;
 export interface InitProducerIdResponse extends ErrorFields {
   producerId: number;

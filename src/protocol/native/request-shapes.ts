@@ -20,6 +20,7 @@ import {
 import {
   boolean,
   bytes,
+  int16,
   int32,
   int64,
   list,
@@ -120,6 +121,12 @@ export const fetchRequest = object({
    * answers go first): a follower that added a partition cuts its poll short without losing its session.
    */
   endPolls: optional(boolean),
+  /**
+   * Kafka's isolation_level (Fetch v4+): 0 read_uncommitted (absent: the default) reads to the high
+   * watermark; 1 read_committed reads to the last stable offset and lists the aborted transactions
+   * the answer's records overlap (issue 21).
+   */
+  isolationLevel: optional(oneOf(0, 1)),
   topics: list(
     object({
       name,
@@ -153,12 +160,17 @@ export const fetchRequest = object({
 export const listOffsetsRequest = object({
   /** timestamp: a time in ms, or -2 (earliest) / -1 (latest). */
   topics: topicsOf(object({ partition: int32, timestamp: int64 })),
+  /** 0 read_uncommitted (absent: the default): latest is the high watermark; 1 read_committed: the last stable offset. */
+  isolationLevel: optional(oneOf(0, 1)),
 });
 
 export const initProducerIdRequest = object({
-  /** Must be null (or absent): no transactions. */
+  /** null or absent: an idempotent producer (any broker answers); a name: a transactional producer (its transaction coordinator answers). */
   transactionalId: optional(nullable(name)),
   transactionTimeoutMs: optional(int32),
+  /** KIP-360 (Kafka v3+): the producer's current id and epoch, to bump its epoch instead of taking a new id (absent or -1: none). */
+  producerId: optional(int64),
+  producerEpoch: optional(int16),
 });
 
 export const describeConfigsRequest = object({
@@ -203,6 +215,8 @@ export const incrementalAlterConfigsRequest = object({
 
 export const findCoordinatorRequest = object({
   key: name,
+  /** 0 (absent): a consumer group; 1: a transactional id (its transaction coordinator, issue 21). */
+  keyType: optional(oneOf(0, 1)),
   /** Several groups at once (Kafka's FindCoordinator v4, KIP-699): answered in `coordinators`, `key` is then ignored. */
   keys: optional(names),
 });
@@ -278,6 +292,8 @@ export const offsetFetchRequest = object({
    * ignored and each group is answered on its own in the response's `groups`, with its own error.
    */
   groups: optional(list(object({ groupId: name, topics: optional(nullable(topicsOf(int32))) }), requestListItemsMax)),
+  /** KIP-447 (Kafka v7+): a partition with a transactional offset commit still open answers UNSTABLE_OFFSET_COMMIT. */
+  requireStable: optional(boolean),
 });
 
 export const listGroupsRequest = object({
