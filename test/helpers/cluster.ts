@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Consumer } from '../../src/client/consumer.js';
 import { isRetriableError } from '../../src/client/errors.js';
+import type { CreateTopicOptions } from '../../src/client/types.js';
 import { ZkClient } from '../../src/coordination/zookeeper/zk-client.js';
 import {
   type ConsumerRecord,
@@ -24,6 +25,7 @@ import {
 } from '../../src/index.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import type { FindCoordinatorResponse } from '../../src/protocol/native/group-messages.js';
+import { ErrorCode } from '../../src/shared/errors.js';
 import { BrokerProcess, type BrokerProcessOptions, repoRoot } from './broker-process.js';
 import { pollUntil } from './poll.js';
 import { RawClient } from './raw-client.js';
@@ -442,6 +444,27 @@ export class TestCluster {
   }
 
   /** Calls `probe` every 100 ms until it returns a value; errors count as "not yet". */
+  /**
+   * Creates a topic, retrying while the controller counts fewer live brokers than the replication
+   * factor: on a loaded machine a running broker can be fenced for a moment (its probe answers came
+   * late) and unfenced at its next answer, and Kafka refuses an assignment over fenced brokers too.
+   * Any other error fails at once.
+   */
+  async createTopic(spec: CreateTopicOptions): Promise<void> {
+    const deadline = Date.now() + waitTimeoutMsDefault;
+    const admin = this.client().admin();
+    for (;;) {
+      try {
+        await admin.createTopic(spec);
+        return;
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (code !== ErrorCode.InvalidReplicationFactor || Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, pollMs));
+      }
+    }
+  }
+
   poll<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
     return pollUntil(what, timeoutMs, probe, pollMs);
   }

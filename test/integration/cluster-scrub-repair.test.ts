@@ -34,10 +34,7 @@ afterAll(async () => {
  * the partition's leader.
  */
 async function filledTopic(name: string): Promise<number> {
-  await cluster
-    .client()
-    .admin()
-    .createTopic({ topic: name, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
+  await cluster.createTopic({ topic: name, partitions: 1, replicationFactor: 3, config: { 'segment.bytes': 1024 } });
   await cluster.waitForIsr(name, 0, 3);
   const producer = cluster.client().producer({ acks: -1, idempotent: true });
   for (let i = 0; i < 30; i++) {

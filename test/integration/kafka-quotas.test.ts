@@ -53,6 +53,29 @@ function frame(request: { apiKey: number; apiVersion: number; body: Buffer }): B
   return Buffer.concat([size, header, clientId, request.body]);
 }
 
+/** Waits until partition `partition` of `name` ends at `end` (ListOffsets latest, on a connection of its own). */
+async function waitForLogEnd(name: string, partition: number, end: number): Promise<void> {
+  const other = await KafkaRawClient.connect(broker.kafkaPort);
+  try {
+    for (let attempt = 0; attempt < 200; attempt++) {
+      const request = await kafkajsRequest('listOffsets', 1, {
+        replicaId: -1,
+        topics: [{ topic: name, partitions: [{ partition, timestamp: -1 }] }],
+      });
+      const { decoded } = await kafkajsResponse<{ responses: { partitions: { offset: string }[] }[] }>(
+        'listOffsets',
+        1,
+        await other.call(request),
+      );
+      if (Number(decoded.responses[0]?.partitions[0]?.offset) >= end) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`${name}-${partition} did not reach offset ${end}`);
+  } finally {
+    other.close();
+  }
+}
+
 afterEach(() => {
   cli.killAll();
 });
@@ -190,6 +213,10 @@ describe('client quotas', () => {
       ],
     });
     kafka.socket.write(frame(fireAndForget));
+    // the mute is set as the produce completes; a request that reached the broker in the same read as
+    // the produce is handled before it (pipelined frames are not held back), so the follow-up is sent
+    // only once the record is in the log, seen over another connection
+    await waitForLogEnd('quota-user', 0, 2);
     const started = Date.now();
     const versions = await kafka.call({ apiKey: 18, apiVersion: 0, body: Buffer.alloc(0) });
     expect(versions.readInt16BE(0)).toBe(0);
