@@ -26,7 +26,6 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { connectionCloseListenersMax, connectionInFlightMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import type { RequestMemoryPool } from './request-memory-pool.js';
-import { RequestReader } from './request-reader.js';
 import { RequestReceiver } from './request-receiver.js';
 import { type RequestMeter, requestTimer } from './request-time.js';
 import type { Route, ServerCodec } from './server-codec.js';
@@ -78,13 +77,6 @@ export interface SocketOnRead {
  * then read straight into their own memory (request-receiver.ts).
  */
 export type ReadingSocket = (onread: SocketOnRead) => net.Socket;
-
-/** What a connection reads its frames with: RequestReceiver (onread), or RequestReader (chunks, TLS). */
-interface FrameSource {
-  readonly blocked: boolean;
-  readonly frameStartedAt: number | undefined;
-  stop(): void;
-}
 
 /** Logs that a connection is being closed and why (rate-limited by the listener). */
 export type CloseWarning = (fields: Record<string, unknown>) => void;
@@ -144,7 +136,7 @@ export class Connection<R> {
   principal: Principal = anonymousPrincipal;
   private readonly slots: Slot[] = [];
   private readonly closeListeners = new Set<() => void>();
-  private readonly reader: FrameSource;
+  private readonly reader: RequestReceiver;
   private readonly socket: net.Socket;
   private closed = false;
   /** The last request's ClientInfo: reused while its client id and principal stay the same. */
@@ -196,10 +188,10 @@ export class Connection<R> {
           : `frame of ${claimed} bytes exceeds socket.request.max.bytes (${limits.maxFrameBytes}) or queued.max.request.bytes`,
       );
     const onUnblocked = (): void => this.updateFlow();
+    const receiver = new RequestReceiver(limits.pool, limits.maxFrameBytes, onFrame, onOversize, onUnblocked);
+    this.reader = receiver;
     let socket: net.Socket;
     if (typeof source === 'function') {
-      const receiver = new RequestReceiver(limits.pool, limits.maxFrameBytes, onFrame, onOversize, onUnblocked);
-      this.reader = receiver;
       socket = source({
         buffer: () => receiver.nextBuffer(),
         callback: (n) => {
@@ -210,12 +202,11 @@ export class Connection<R> {
         },
       });
     } else {
+      // TLS: the socket's own chunks, copied in
       socket = source;
-      const reader = new RequestReader(limits.pool, limits.maxFrameBytes, onFrame, onOversize, onUnblocked);
-      this.reader = reader;
       socket.on('data', (chunk) => {
         this.lastActivityAt = performance.now();
-        reader.push(chunk);
+        receiver.push(chunk);
         this.updateFlow();
       });
     }

@@ -9,9 +9,8 @@
  * arrive) is what guarantees progress: a frame whose reservation was granted
  * can always be read to its end, so two half-received large frames can never
  * wait for each other. Nothing is allocated from an announced length before it
- * is reserved here: a plaintext connection then gives a large frame its own
- * buffer and reads the rest into it (request-receiver.ts); a TLS connection
- * holds only the bytes that arrive (request-reader.ts).
+ * is reserved here: a connection then gives a large frame its own buffer and
+ * reads (plaintext) or copies (TLS) the rest into it (request-receiver.ts).
  *
  * Fairness: one part in `queuedRequestSmallReserveDivisor` of the pool is kept
  * for small frames (at most `smallFrameBytes`): large frames together never

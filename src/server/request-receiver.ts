@@ -1,7 +1,10 @@
 /**
- * RequestReader's rules for a plaintext socket that reads into memory it is
- * given (net.Socket's `onread` option): the socket asks nextBuffer() where
- * its next read goes and reports it with filled(). A frame's announced length
+ * Splits one connection's byte stream into request frames (length:int32 |
+ * payload, both listeners) under the broker's request memory pool. A plaintext
+ * socket reads into memory it is given (net.Socket's `onread` option): it asks
+ * nextBuffer() where its next read goes and reports it with filled(). A TLS
+ * socket delivers chunks of its own: push() copies each to where a read would
+ * have gone. A frame's announced length
  * is checked against socket.request.max.bytes and reserved in the request
  * memory pool before anything of that length is allocated; a frame too large
  * for the rest of the connection's read buffer then gets its own buffer (the
@@ -127,6 +130,55 @@ export class RequestReceiver {
     this.process();
   }
 
+  /**
+   * Bytes that arrived in a buffer of their own (a TLS socket's 'data' chunks). The frames wholly
+   * inside the chunk are handed on as views of it (the socket never writes a chunk again), with no
+   * copy; only a frame cut by the chunk's edges is copied, to where a read would have gone. While
+   * the receiver is blocked the bytes wait in the read buffer (counted as stray), as a read under
+   * way when reading paused does.
+   */
+  push(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length && !this.stopped) {
+      if (this.start === this.end && this.frame === null && this.frameLength === undefined) {
+        const whole = wholeFramesEnd(chunk, at);
+        if (whole > at) {
+          at = this.framesOf(chunk, at, whole);
+          continue;
+        }
+      }
+      // a frame cut by the chunk's edge: copy up to its end (everything while blocked)
+      const into = this.nextBuffer();
+      const n = Math.min(into.length, chunk.length - at, this.blocked ? Infinity : this.bytesToFrameEnd());
+      chunk.copy(into, 0, at, at + n);
+      at += n;
+      this.filled(n);
+    }
+  }
+
+  /** Hands on the whole frames in chunk[from, to) as views of it; gives where they stopped (a frame may wait for memory). */
+  private framesOf(chunk: Buffer, from: number, to: number): number {
+    const readBuffer = this.buf;
+    this.buf = chunk;
+    this.start = from;
+    this.end = to;
+    if (this.startedAt === undefined) this.startedAt = performance.now();
+    this.process();
+    const stoppedAt = this.start;
+    this.buf = readBuffer;
+    this.start = this.end = 0;
+    this.settleStray();
+    return stoppedAt;
+  }
+
+  /** Bytes still missing before the pending frame (or its head) is complete; at least 1. */
+  private bytesToFrameEnd(): number {
+    const pending = this.end - this.start;
+    if (this.frameLength === undefined) return Math.max(1, frameHeaderBytes - pending);
+    if (this.frame !== null) return Math.max(1, this.frameLength - this.frameFilled - pending);
+    return Math.max(1, frameHeaderBytes + this.frameLength - pending);
+  }
+
   /** Gives back everything this reader holds (the connection closed). Idempotent. */
   stop(): void {
     if (this.stopped) return;
@@ -222,4 +274,15 @@ export class RequestReceiver {
       this.strayBytes = stray;
     }
   }
+}
+
+/** Where the whole frames of `chunk` from `from` on end (`from` when the first is not wholly in it). */
+function wholeFramesEnd(chunk: Buffer, from: number): number {
+  let pos = from;
+  while (pos + frameHeaderBytes <= chunk.length) {
+    const length = chunk.readInt32BE(pos);
+    if (length < 0 || pos + frameHeaderBytes + length > chunk.length) break;
+    pos += frameHeaderBytes + length;
+  }
+  return pos;
 }

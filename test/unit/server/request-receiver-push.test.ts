@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RequestMemoryPool } from '../../../src/server/request-memory-pool.js';
-import { RequestReader } from '../../../src/server/request-reader.js';
+import { RequestReceiver } from '../../../src/server/request-receiver.js';
 
 const mib = 1024 * 1024;
 
@@ -14,7 +14,7 @@ function harness(pool: RequestMemoryPool, maxFrameBytes = 16 * mib) {
   const frames: { payload: Buffer; reserved: number }[] = [];
   const oversize: number[] = [];
   let unblocked = 0;
-  const reader = new RequestReader(
+  const reader = new RequestReceiver(
     pool,
     maxFrameBytes,
     (payload, reserved) => frames.push({ payload: Buffer.from(payload), reserved }),
@@ -24,7 +24,8 @@ function harness(pool: RequestMemoryPool, maxFrameBytes = 16 * mib) {
   return { reader, frames, oversize, unblocked: () => unblocked };
 }
 
-describe('RequestReader', () => {
+/** RequestReceiver fed as a TLS socket feeds it: chunks of the socket's own, handed to push(). */
+describe('RequestReceiver.push', () => {
   it('splits frames across and within chunks, reserving each frame until it is released', () => {
     const pool = new RequestMemoryPool(8 * mib);
     const { reader, frames } = harness(pool);
@@ -38,6 +39,37 @@ describe('RequestReader', () => {
     for (const f of frames) pool.release(f.reserved);
     expect(pool.usedBytes).toBe(0);
     expect(pool.strayBytes).toBe(0);
+  });
+
+  it('hands on every frame of a stream cut into chunks anywhere, whole frames in a chunk as views of it', () => {
+    const pool = new RequestMemoryPool(8 * mib);
+    const { reader, frames } = harness(pool);
+    const payloads = Array.from({ length: 300 }, (_, i) => Buffer.alloc((i * 37) % 1500, i));
+    const bytes = Buffer.concat(payloads.map((p) => frame(p)));
+    // chunk sizes cycling through small, mid-frame and many-frame cuts
+    const sizes = [1, 3, 4, 5, 700, 16 * 1024, 1499, 2, 9000];
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const n = sizes[i % sizes.length] as number;
+      reader.push(bytes.subarray(at, at + n));
+      at += n;
+    }
+    // cut at frame boundaries too: a frame finished in the read buffer, then whole frames in one chunk
+    for (const [i, p] of payloads.entries()) {
+      const bytesOf = frame(p);
+      if (i % 3 === 0) {
+        reader.push(bytesOf.subarray(0, 2));
+        reader.push(bytesOf.subarray(2));
+      } else {
+        reader.push(Buffer.concat([bytesOf, frame(Buffer.from(`extra ${i}`))]));
+      }
+    }
+    const expected = [...payloads];
+    for (const [i, p] of payloads.entries()) expected.push(...(i % 3 === 0 ? [p] : [p, Buffer.from(`extra ${i}`)]));
+    expect(frames.map((f) => f.payload)).toEqual(expected);
+    for (const f of frames) pool.release(f.reserved);
+    expect(pool.usedBytes).toBe(0);
+    expect(pool.strayBytes).toBe(0);
+    expect(reader.frameStartedAt).toBeUndefined();
   });
 
   it('reserves a frame from its header and holds only the bytes that arrived', () => {
@@ -112,15 +144,21 @@ describe('RequestReader', () => {
     expect(partial.reader.frameStartedAt).toBeUndefined();
   });
 
-  it('does not allocate from an announced length: a 1 GiB announcement costs only the bytes sent', () => {
-    const pool = new RequestMemoryPool(2 * 1024 * mib);
+  it('allocates nothing from an announced length before it is reserved: a blocked frame costs only the bytes sent', () => {
+    const pool = new RequestMemoryPool(256 * mib);
+    const held = harness(pool, 2 ** 31 - 1);
+    held.reader.push(frame(Buffer.alloc(0), 150 * mib).subarray(0, 4)); // reserved, not yet sent
+    expect(pool.usedBytes).toBe(150 * mib);
     const { reader } = harness(pool, 2 ** 31 - 1);
     const before = process.memoryUsage().arrayBuffers;
     const head = Buffer.alloc(4);
-    head.writeInt32BE(1024 * mib, 0);
+    head.writeInt32BE(100 * mib, 0);
     reader.push(head);
     reader.push(Buffer.alloc(1024));
+    expect(reader.blocked).toBe(true);
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16 * mib);
     reader.stop();
+    held.reader.stop();
+    expect(pool.usedBytes).toBe(0);
   });
 });
