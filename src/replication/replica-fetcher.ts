@@ -244,6 +244,18 @@ export class ReplicaFetcher {
     await this.running;
   }
 
+  /** Runs one fetch with `fetchInFlight` set; a fetch answered clears `interrupted` (a cut that came too late to stop it). */
+  private async whileFetching(fetch: () => Promise<void>): Promise<void> {
+    this.fetchInFlight = true;
+    try {
+      await fetch();
+      // answered before the cut took effect: the next pass reconnects (connect() sees it closed)
+      this.interrupted = false;
+    } finally {
+      this.fetchInFlight = false;
+    }
+  }
+
   private async loop(): Promise<void> {
     const log = this.options.logger.child({ leader: this.options.leaderId });
     const backoffMs = Math.max(this.options.config.int('replica.fetch.backoff.ms'), replicaFetchRetryMsMin);
@@ -257,13 +269,7 @@ export class ReplicaFetcher {
           const plan = this.incrementalPlan(session);
           if (plan) {
             this.passCounts.incremental++;
-            this.fetchInFlight = true;
-            try {
-              await this.send(connection, plan);
-              this.interrupted = false;
-            } finally {
-              this.fetchInFlight = false;
-            }
+            await this.whileFetching(() => this.send(connection, plan));
             continue;
           }
         }
@@ -307,14 +313,7 @@ export class ReplicaFetcher {
         );
         this.fullPassAtMs = now;
         this.passCounts.full++;
-        this.fetchInFlight = true;
-        try {
-          await this.fetch(connection, fetching);
-          // answered before the cut took effect: the next pass reconnects (connect() sees it closed)
-          this.interrupted = false;
-        } finally {
-          this.fetchInFlight = false;
-        }
+        await this.whileFetching(() => this.fetch(connection, fetching));
       } catch (err) {
         if (this.closed) break;
         if (this.interrupted) {
