@@ -308,12 +308,13 @@ describe('Produce (0)', () => {
     );
   });
 
-  it('refuses transactional produce on every partition, and spreads a request-level error', async () => {
+  it('passes a transactional produce on with its id, and spreads a request-level error', async () => {
     const tx = await fromKafkajs(produceApi, 'produce', 7, { acks: -1, timeout: 10, transactionalId: 'tx', topicData });
     expect(tx.transactionalId).toBe('tx');
-    expect(produceApi.toNative?.(tx, 7)).toMatchObject({ topics: [] });
-    expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 0, topics: [] }, tx)).toMatchObject({
-      topics: [{ topicName: 't', partitions: [{ partition: 2, errorCode: 42 }] }],
+    expect(produceApi.toNative?.(tx, 7)).toMatchObject({ transactionalId: 'tx', topics: [{ name: 't' }] });
+    // a refusal of the whole request (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53) reaches every partition
+    expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 53, errorMessage: 'denied' }, tx)).toMatchObject({
+      topics: [{ topicName: 't', partitions: [{ partition: 2, errorCode: 53 }] }],
     });
     const plain = await fromKafkajs(produceApi, 'produce', 7, { acks: -1, timeout: 10, topicData });
     expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 87, errorMessage: 'corrupt' }, plain)).toMatchObject({
@@ -379,12 +380,14 @@ describe('Fetch (1)', () => {
       forgottenTopicsData: [{ topic: 'old', partitions: [0, 3] }],
       rackId: 'r1',
     });
+    // kafkajs reads committed by default: read_committed reaches the native fetch (KIP-98)
     expect(fetchApi.toNative?.(v11, 11)).toEqual({
       replicaId: -1,
       maxWaitMs: 100,
       minBytes: 1,
       maxBytes: 1000,
       zstdReadable: true,
+      isolationLevel: 1,
       topics: [{ name: 't', partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 10 }] }],
     });
   });
@@ -444,6 +447,55 @@ describe('Fetch (1)', () => {
     });
   });
 
+  it('answers read_committed with the last stable offset and the aborted transactions (KIP-98)', async () => {
+    const batch = await kafkajsEncodeBatch({
+      records: [{ key: null, value: Buffer.from('t'), timestampDelta: 0, offsetDelta: 0 }],
+      firstOffset: 5,
+      firstTimestamp: 1_700_000_000_000,
+      maxTimestamp: 1_700_000_000_000,
+    });
+    const native = {
+      errorCode: 0,
+      topics: [
+        {
+          name: 't',
+          partitions: [
+            {
+              partition: 1,
+              errorCode: 0,
+              highWatermark: 9,
+              lastStableOffset: 6,
+              abortedTransactions: [{ producerId: 42, firstOffset: 3 }],
+              logStartOffset: 0,
+              records: batch,
+            },
+          ],
+        },
+      ],
+    };
+    const req = await fromKafkajs(fetchApi, 'fetch', 4, {
+      replicaId: -1,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 1000,
+      topics,
+    });
+    expect(await toKafkajs(fetchApi, 'fetch', 4, native, req)).toMatchObject({
+      responses: [
+        {
+          topicName: 't',
+          partitions: [
+            {
+              highWatermark: '9',
+              lastStableOffset: '6',
+              abortedTransactions: [{ producerId: '42', firstOffset: '3' }],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
   it('spreads a request-level error over every partition, and at the top from v7', async () => {
     const req = await fromKafkajs(fetchApi, 'fetch', 11, {
       replicaId: -1,
@@ -478,6 +530,7 @@ describe('ListOffsets (2)', () => {
     const v3 = await fromKafkajs(listOffsetsApi, 'listOffsets', 3, { replicaId: -1, isolationLevel: 1, topics });
     expect(v3.isolationLevel).toBe(1);
     expect(listOffsetsApi.toNative?.(v3, 3)).toEqual({
+      isolationLevel: 1,
       topics: [{ name: 't', partitions: [{ partition: 0, timestamp: -2 }] }],
     });
   });
