@@ -20,6 +20,5 @@ function unserved<K extends ApiKey>(apiKey: K): Handler<K> {
 }
 
 export const unservedTransactionHandlers = {
-  [ApiKey.WriteTxnMarkers]: unserved(ApiKey.WriteTxnMarkers),
   [ApiKey.TxnOffsetCommit]: unserved(ApiKey.TxnOffsetCommit),
 };
