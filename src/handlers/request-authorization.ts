@@ -9,8 +9,9 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { RequestOf } from '../protocol/native/apis.js';
 import { AclOperation, ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { allowed, checkCluster, checkGroup, checkTopic } from './authorize.js';
+import { checkCluster, checkGroup, checkTopic } from './authorize.js';
 import type { ClientInfo, Handler, HandlerContext, HandlerTable } from './context.js';
+import { checkTransactionalId } from './txn-authorization.js';
 
 type Check<K extends ApiKey> = (request: RequestOf<K>, ctx: HandlerContext, client: ClientInfo) => void;
 
@@ -22,12 +23,7 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.OffsetCommit]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
   // Kafka's order: Write on the transactional id, then Read on the group (each topic's Read in the handler)
   [ApiKey.TxnOffsetCommit]: (r, ctx, c) => {
-    if (!allowed(ctx, c, AclOperation.Write, ResourceType.TransactionalId, r.transactionalId)) {
-      throw new SluiceError(
-        ErrorCode.TransactionalIdAuthorizationFailed,
-        `${c.principal} is not authorized to Write transactional id ${r.transactionalId}`,
-      );
-    }
+    checkTransactionalId(ctx, c, AclOperation.Write, r.transactionalId);
     checkGroup(ctx, c, AclOperation.Read, r.groupId);
   },
   // a v8 batch (groups) is checked group by group in the handler
@@ -48,10 +44,13 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   // client quotas are cluster configs (Kafka's)
   [ApiKey.DescribeClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.DescribeConfigs),
   [ApiKey.AlterClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.AlterConfigs),
-  // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
-  [ApiKey.InitProducerId]: (_r, ctx, c) => {
+  // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic; a transactional producer: Write on its id
+  [ApiKey.InitProducerId]: (r, ctx, c) => {
     const a = ctx.authorizer;
     if (!a) return;
+    if (r.transactionalId !== undefined && r.transactionalId !== null) {
+      return checkTransactionalId(ctx, c, AclOperation.Write, r.transactionalId);
+    }
     if (a.allows(c, AclOperation.IdempotentWrite, ResourceType.Cluster, 'kafka-cluster')) return;
     if (a.allowsAny(c, AclOperation.Write, ResourceType.Topic)) return;
     throw new SluiceError(

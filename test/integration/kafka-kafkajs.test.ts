@@ -26,7 +26,7 @@ const groupTimeoutMs = 30_000;
 let broker: BrokerProcess;
 const cli = new CliRunner();
 const clients = kafkajsClients({ clientId: 'sluice-kafkajs-it', brokers: () => broker.kafkaBrokers, retries: 5 });
-const { kafka, admin, producer, consumer, createTopic } = clients;
+const { admin, producer, consumer, createTopic } = clients;
 
 beforeAll(async () => {
   broker = await BrokerProcess.start({
@@ -376,32 +376,6 @@ describe('kafkajs against the Kafka listener', () => {
     expect(producerIds.size).toBe(1);
     expect([...producerIds][0]).toBeGreaterThanOrEqual(0);
   }, 60_000);
-});
-
-describe('transactions (not served until issue 21)', () => {
-  it('a transactional producer is refused at once with a non-retriable error, not left retrying', async () => {
-    // kafkajs retries retriable codes (as librdkafka's init_transactions() did with COORDINATOR_NOT_AVAILABLE)
-    const producer = kafka({ retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 3000 } }).producer({
-      transactionalId: 'tx-1',
-      maxInFlightRequests: 1,
-      idempotent: true,
-    });
-    clients.track(producer);
-    const failure = await producer
-      .connect()
-      .then(
-        () => producer.transaction(),
-        (err: unknown) => Promise.reject(err),
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err as { message?: string; retriable?: boolean },
-      );
-    // kafkajs wraps the broker's TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53, see kafka-apis.test.ts) as a
-    // coordinator lookup that cannot succeed
-    expect(failure?.message).toMatch(/coordinator/i);
-    expect(failure?.retriable).toBe(false);
-  }, 30_000);
 });
 
 /** The record batches in the broker's own segment files of a partition (headers only). */
