@@ -21,6 +21,11 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.Heartbeat]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
   [ApiKey.LeaveGroup]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
   [ApiKey.OffsetCommit]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
+  // Kafka's order: Write on the transactional id, then Read on the group (each topic's Read in the handler)
+  [ApiKey.TxnOffsetCommit]: (r, ctx, c) => {
+    checkTransactionalId(ctx, c, AclOperation.Write, r.transactionalId);
+    checkGroup(ctx, c, AclOperation.Read, r.groupId);
+  },
   // a v8 batch (groups) is checked group by group in the handler
   [ApiKey.OffsetFetch]: (r, ctx, c) => {
     if (r.groups === undefined) checkGroup(ctx, c, AclOperation.Describe, r.groupId);
