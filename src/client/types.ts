@@ -80,6 +80,18 @@ export interface ProducerOptions {
    */
   maxInFlightPerPartition?: number;
   idempotent?: boolean;
+  /**
+   * Makes the producer transactional (Kafka's transactional.id, issue 21): its writes go in
+   * transactions (`await producer.transaction()` → send, sendOffsets, commit, abort), visible
+   * to read_committed consumers only once committed. Implies idempotence (acks -1). A second
+   * producer with the same id fences this one: its next call fails with ProducerFenced.
+   */
+  transactionalId?: string;
+  /**
+   * How long the coordinator lets a transaction stay open before aborting it (Kafka's
+   * transaction.timeout.ms; at most the broker's transaction.max.timeout.ms). Default 60000.
+   */
+  transactionTimeoutMs?: number;
 }
 
 /** 'none': an error (OffsetOutOfRange) when there is no committed offset or it is out of range. */
@@ -87,6 +99,9 @@ export type AutoOffsetReset = 'smallest' | 'largest' | 'earliest' | 'latest' | '
 
 /** A built-in assignor by name, or an Assignor of your own (every member of a group must share one). */
 export type AssignorSpec = 'range' | 'roundrobin' | 'sticky' | Assignor;
+
+/** A consumer's isolation level (Kafka's isolation.level values). */
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
 
 export interface ConsumerOptions {
   /**
@@ -99,6 +114,16 @@ export interface ConsumerOptions {
   autoOffsetReset?: AutoOffsetReset;
   /** How long a fetch waits at the broker for data. Default 500 ms. */
   maxWaitMs?: number;
+  /**
+   * Which records of transactional producers are read (issue 21, Fetch's isolation_level).
+   * 'read_committed': only up to the last stable offset, and never a record of an aborted
+   * transaction; 'read_uncommitted': everything up to the high watermark, aborted and open
+   * transactions included. Default 'read_uncommitted', as Kafka's Java client (isolation.level);
+   * kafkajs defaults to read_committed, but a consumer of non-transactional topics would then
+   * wait behind any open transaction for nothing. Control records (transaction markers) are
+   * never returned, in either level.
+   */
+  isolationLevel?: IsolationLevel;
   minBytes?: number;
   /** Bytes one fetch may return across partitions. Default 16 MiB. */
   maxBytes?: number;
