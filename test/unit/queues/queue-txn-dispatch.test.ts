@@ -14,9 +14,8 @@ import type { PartitionReplica } from '../../../src/replication/partition-replic
 import { silentLogger } from '../../../src/shared/logger.js';
 import type { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
-import { controlFlag, Field } from '../../../src/wire/record-batch.js';
-import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
-import { fixCrc, storageFixture } from '../../helpers/storage.js';
+import { controlBatch, markerAbort, markerCommit } from '../../helpers/control-batches.js';
+import { storageFixture } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
 const dispatchers: QueueDispatcher[] = [];
@@ -29,28 +28,10 @@ const pid = 7;
 const txn = { producerId: pid, producerEpoch: 0 };
 
 /**
- * Kafka's control batch at `baseOffset`: key int16 version 0 + int16 type (0 abort, 1 commit),
- * value version + coordinator epoch. Appended as a replica copies its leader's (offsets kept):
- * the leader's marker append is ReplicaManager.writeTxnMarker's (branch txn-storage).
- */
-function marker(producerId: number, committed: boolean, baseOffset: number): Buffer {
-  const key = Buffer.alloc(4);
-  key.writeInt16BE(committed ? 1 : 0, 2);
-  const value = Buffer.alloc(6);
-  const batch = encodeRecordBatch([{ key, value, headers: [], timestamp: Date.now() }], {
-    baseOffset,
-    producerId,
-    producerEpoch: 0,
-    baseSequence: -1,
-    transactional: true,
-  });
-  batch.writeInt16BE(batch.readInt16BE(Field.attributes) | controlFlag, Field.attributes);
-  return fixCrc(batch);
-}
-
-/**
  * A dispatcher of queue 'q' leading `log` alone: an append is committed at once (the high
- * watermark follows the log end), as on a leader whose ISR is itself.
+ * watermark follows the log end), as on a leader whose ISR is itself. `mark` appends a marker
+ * as a replica copies its leader's (offsets kept): the leader's marker append is
+ * ReplicaManager.writeTxnMarker's (branch txn-storage).
  */
 function dispatcherOn(log: PartitionLog): {
   dispatcher: QueueDispatcher;
@@ -74,7 +55,10 @@ function dispatcherOn(log: PartitionLog): {
   return {
     dispatcher,
     mark: async (producerId, committed) => {
-      const { lastOffset } = await append(marker(producerId, committed, log.logEndOffset), true);
+      const { lastOffset } = await append(
+        controlBatch(log.logEndOffset, producerId, committed ? markerCommit : markerAbort),
+        true,
+      );
       return lastOffset;
     },
   };
