@@ -20,10 +20,5 @@ function unserved<K extends ApiKey>(apiKey: K): Handler<K> {
 }
 
 export const unservedTransactionHandlers = {
-  [ApiKey.AddPartitionsToTxn]: unserved(ApiKey.AddPartitionsToTxn),
-  [ApiKey.AddOffsetsToTxn]: unserved(ApiKey.AddOffsetsToTxn),
-  [ApiKey.EndTxn]: unserved(ApiKey.EndTxn),
   [ApiKey.TxnOffsetCommit]: unserved(ApiKey.TxnOffsetCommit),
-  [ApiKey.DescribeTransactions]: unserved(ApiKey.DescribeTransactions),
-  [ApiKey.ListTransactions]: unserved(ApiKey.ListTransactions),
 };
