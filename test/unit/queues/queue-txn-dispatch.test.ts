@@ -14,7 +14,7 @@ import type { PartitionReplica } from '../../../src/replication/partition-replic
 import { silentLogger } from '../../../src/shared/logger.js';
 import type { LogManager } from '../../../src/storage/log-manager.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
-import { controlBatch, markerAbort, markerCommit } from '../../helpers/control-batches.js';
+import { encodeTxnMarker } from '../../../src/wire/txn-marker.js';
 import { storageFixture } from '../../helpers/storage.js';
 
 const fx = storageFixture(afterEach);
@@ -30,8 +30,7 @@ const txn = { producerId: pid, producerEpoch: 0 };
 /**
  * A dispatcher of queue 'q' leading `log` alone: an append is committed at once (the high
  * watermark follows the log end), as on a leader whose ISR is itself. `mark` appends a marker
- * as a replica copies its leader's (offsets kept): the leader's marker append is
- * ReplicaManager.writeTxnMarker's (branch txn-storage).
+ * as ReplicaManager.writeTxnMarker does (the coordinator's append).
  */
 function dispatcherOn(log: PartitionLog): {
   dispatcher: QueueDispatcher;
@@ -39,8 +38,8 @@ function dispatcherOn(log: PartitionLog): {
 } {
   const replica = { log, highWatermark: log.logEndOffset };
   let dispatcher: QueueDispatcher | undefined;
-  const append = async (batch: Buffer, copied = false) => {
-    const result = await log.append(batch, copied ? { assignOffsets: false } : {});
+  const append = async (batch: Buffer, marker = false) => {
+    const result = await log.append(batch, marker ? { origin: 'coordinator' } : {});
     replica.highWatermark = log.logEndOffset;
     dispatcher?.onCommitted();
     return result;
@@ -55,10 +54,8 @@ function dispatcherOn(log: PartitionLog): {
   return {
     dispatcher,
     mark: async (producerId, committed) => {
-      const { lastOffset } = await append(
-        controlBatch(log.logEndOffset, producerId, committed ? markerCommit : markerAbort),
-        true,
-      );
+      const batch = encodeTxnMarker({ producerId, producerEpoch: 0, committed, coordinatorEpoch: 0 });
+      const { lastOffset } = await append(batch, true);
       return lastOffset;
     },
   };
