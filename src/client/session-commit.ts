@@ -2,8 +2,11 @@
  * The order of a transacted session's writes at commit, and what a failed
  * commit reports.
  *
- * Each queue is its own log, so a session spanning several queues cannot be
- * atomic (yet). What it can be is safe: every send is stored before any
+ * A commit spanning several queues is one Kafka transaction (session.ts,
+ * session-txn.ts: all visible or none). The plan below is the
+ * non-transactional one, used now for a commit touching a single queue (one
+ * write: its sends and acknowledgements as one batch); it was the multi-queue
+ * plan before issue 21 and keeps its rule: every send is stored before any
  * acknowledgement of another queue. A message received from `in` is then
  * acknowledged only once the outputs of the transaction are stored, so a
  * crash or a failed write between the two duplicates (the input comes again
@@ -72,8 +75,14 @@ export class SessionCommitError extends SluiceError {
   readonly uncommitted: string[];
   readonly queues: QueueCommitStatus[];
 
+  /**
+   * A commit spanning queues (one Kafka transaction) whose EndTxn answer was lost: nothing is
+   * known to be committed, but the coordinator may have committed it; rollback() finds out.
+   */
+  readonly inDoubt: boolean;
+
   /** `partial`: some write of the commit was stored. */
-  constructor(queues: QueueCommitStatus[], partial: boolean, cause: unknown) {
+  constructor(queues: QueueCommitStatus[], partial: boolean, cause: unknown, options: { inDoubt?: boolean } = {}) {
     const committed = queues.filter((q) => q.sendsStored && q.acksStored).map((q) => q.queue);
     const uncommitted = queues.filter((q) => !(q.sendsStored && q.acksStored)).map((q) => q.queue);
     const why = cause instanceof Error ? cause.message : String(cause);
@@ -82,10 +91,12 @@ export class SessionCommitError extends SluiceError {
       partial ? ErrorCode.PartialCommit : cause instanceof SluiceError ? cause.code : ErrorCode.BrokerError,
       `commit failed (${why}); committed: [${committed.join(', ')}]` +
         (stored.length > 0 ? `; sends stored, acknowledgements not: [${stored.join(', ')}]` : '') +
-        `; not committed: [${uncommitted.join(', ')}]`,
+        `; not committed: [${uncommitted.join(', ')}]` +
+        (options.inDoubt ? '; outcome in doubt (decided by the transaction coordinator: rollback() finds out)' : ''),
       { cause },
     );
     this.name = 'SessionCommitError';
+    this.inDoubt = options.inDoubt ?? false;
     this.committed = committed;
     this.uncommitted = uncommitted;
     this.queues = queues;

@@ -9,24 +9,31 @@
  *   await session.commit();                     // or session.rollback()
  *
  * commit() writes the buffered sends and the acknowledgements of the
- * received messages with QueueSend requests, in the order of
- * session-commit.ts: every send is stored before any acknowledgement of
- * another queue, so a crash or a failure in between duplicates (an input
- * comes again) and never loses (an input acknowledged whose outputs were
- * never written). On a single queue, sends and acknowledgements are one
- * batch: visible together or not at all. Across queues there is no
- * atomicity: a failed commit rejects with a SessionCommitError naming the
- * queues whose writes are stored (they stay) and those that are not;
- * rollback() then drops only the sends not stored and releases only the
- * received messages whose acknowledgement is not stored (they are
- * redelivered, counting as a delivery towards queue.max.redeliveries), and
- * commit() again retries just those.
+ * received messages with QueueSend requests. On a single queue they are one
+ * batch: visible together or not at all, as before (no transaction
+ * coordinator involved: one request, already atomic).
+ *
+ * Across queues (issue 21) a commit is a Kafka transaction (session-txn.ts):
+ * the session's transactional producer (InitProducerId once per session),
+ * AddPartitionsToTxn for the queues' logs, one transactional QueueSend per
+ * queue (its sends and acknowledgements, pending on the broker until the
+ * marker), then EndTxn(commit): every send and acknowledgement becomes
+ * visible at once, or none does — a crash of this process before EndTxn
+ * leaves the transaction to the coordinator's timeout
+ * (`transactionTimeoutMs`), which aborts it: nothing sent is seen and the
+ * received messages are redelivered. A failed commit rejects with a
+ * SessionCommitError that names nothing committed; only rollback() may
+ * follow (EndTxn(abort), then the received messages are released, the
+ * buffered sends dropped). When EndTxn's answer was lost the outcome is the
+ * coordinator's and the error says `inDoubt`: rollback() then asks for the
+ * abort, and if the coordinator answers that the transaction committed, the
+ * session takes it as committed (nothing is released or dropped twice).
  *
  * Buffered sends are bounded: 10,000 messages per queue and 32 MiB per session.
  */
 
 import type { QueueMessageInput } from '../protocol/native/queue-messages.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { queueBatchMessagesMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { closedError, invalidArgument } from './errors.js';
@@ -34,6 +41,7 @@ import { queueSend } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { checkQueueName, messageInput } from './queue-wire.js';
 import { type CommitWrite, commitPlan, type QueueCommitStatus, SessionCommitError } from './session-commit.js';
+import { type SessionProducer, SessionTxn, sessionTransactionTimeoutMsDefault } from './session-txn.js';
 import type { QueueMessage, QueueReceiverOptions, QueueSendOptions, SessionOptions } from './types.js';
 
 /** Bytes of message keys, values and headers one session buffers at most before commit(). */
@@ -125,11 +133,27 @@ export class SessionQueue {
   }
 }
 
+/** What a transactional commit wrote per queue (to settle the session once its outcome is known). */
+type TxnWork = Map<string, { s: QueueState; acks: PendingAcks | undefined; sends: number }>;
+
+/** EndTxn refusals that mean the transaction did not commit (it is aborted, or will be by the coordinator). */
+const notCommitted: readonly ErrorCode[] = [
+  ErrorCode.ProducerFenced,
+  ErrorCode.InvalidProducerEpoch,
+  ErrorCode.InvalidTxnState,
+  ErrorCode.InvalidProducerIdMapping,
+];
+
 export class Session {
   private readonly queues = new Map<string, QueueState>();
   private bufferedBytes = 0;
   private closed = false;
   private committing: Promise<void> | null = null;
+  private readonly transactionTimeoutMs: number;
+  /** The session's Kafka transactions (created by the first commit spanning queues). */
+  private txn: SessionTxn | undefined;
+  /** A transactional commit that failed: its transaction is open (or its outcome in doubt) until rollback(). */
+  private openTxn: { producer: SessionProducer; work: TxnWork; inDoubt: boolean } | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -138,6 +162,10 @@ export class Session {
   ) {
     if (options !== undefined && options.transacted !== true)
       throw invalidArgument('only transacted sessions are supported: sluice.session({ transacted: true })');
+    const timeout = options?.transactionTimeoutMs ?? sessionTransactionTimeoutMsDefault;
+    if (!Number.isSafeInteger(timeout) || timeout <= 0)
+      throw invalidArgument(`transactionTimeoutMs must be a positive integer, got ${timeout}`);
+    this.transactionTimeoutMs = timeout;
   }
 
   readonly transacted = true;
@@ -201,13 +229,17 @@ export class Session {
   }
 
   private async commitQueues(): Promise<void> {
+    if (this.openTxn) {
+      throw invalidArgument('the last commit failed inside its transaction: call rollback() before committing again');
+    }
     // every acknowledgement is checked before anything is written: a stale receiver fails the commit whole
-    const work = new Map<string, { s: QueueState; acks: PendingAcks | undefined; sends: number }>();
+    const work: TxnWork = new Map();
     for (const [queue, s] of this.queues) {
       const acks = s.receiver?.pendingAcks();
       const pending = acks?.ack ? acks : undefined;
       if (s.sends.length > 0 || pending) work.set(queue, { s, acks: pending, sends: s.sends.length });
     }
+    if (work.size > 1) return this.commitTransaction(work);
     const status = new Map<string, QueueCommitStatus>();
     for (const [queue, w] of work) status.set(queue, { queue, sendsStored: w.sends === 0, acksStored: !w.acks });
     const plan = commitPlan([...work].map(([queue, w]) => ({ queue, hasSends: w.sends > 0, hasAcks: !!w.acks })));
@@ -226,6 +258,84 @@ export class Session {
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
       // nothing after a failed phase is written: an acknowledgement never goes before the sends it follows
       if (failed) throw new SessionCommitError([...status.values()], stored, failed.reason);
+    }
+  }
+
+  /** A commit spanning queues, as one Kafka transaction (file comment). */
+  private async commitTransaction(work: TxnWork): Promise<void> {
+    if (!this.txn) this.txn = new SessionTxn(this.cluster, this.transactionTimeoutMs);
+    const txn = this.txn;
+    // nothing is visible before EndTxn(commit) succeeds: a failure names every queue uncommitted
+    const untouched = (): QueueCommitStatus[] =>
+      [...work].map(([queue, w]) => ({ queue, sendsStored: w.sends === 0, acksStored: !w.acks }));
+    let producer: SessionProducer;
+    try {
+      producer = await txn.begin();
+    } catch (err) {
+      txn.reset();
+      throw new SessionCommitError(untouched(), false, err);
+    }
+    const failed = (inDoubt: boolean, err: unknown): SessionCommitError => {
+      this.openTxn = { producer, work, inDoubt };
+      return new SessionCommitError(untouched(), false, err, { inDoubt });
+    };
+    try {
+      await txn.addQueues(producer, [...work.keys()]);
+    } catch (err) {
+      throw failed(false, err);
+    }
+    const sent = await Promise.allSettled(
+      [...work].map(([queue, w]) =>
+        queueSend(this.cluster, {
+          queue,
+          messages: w.s.sends.slice(0, w.sends),
+          ...(w.acks?.ack ? { acks: w.acks.ack } : {}),
+          txn: producer,
+        }),
+      ),
+    );
+    const sendFailed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (sendFailed) throw failed(false, sendFailed.reason);
+    try {
+      await txn.end(producer, true);
+    } catch (err) {
+      const refused = err instanceof SluiceError && notCommitted.includes(err.code);
+      throw failed(!refused, err);
+    }
+    this.settleCommitted(work);
+  }
+
+  /** The transaction committed: its sends leave the buffer and its acknowledged messages the receivers. */
+  private settleCommitted(work: TxnWork): void {
+    for (const w of work.values()) {
+      const sends = w.s.sends.slice(0, w.sends);
+      // sends buffered while the commit ran stay for the next one
+      w.s.sends = w.s.sends.slice(sends.length);
+      for (const m of sends) this.bufferedBytes -= inputBytes(m);
+      if (w.acks) w.s.receiver?.committed(w.acks.epoch, w.acks.offsets);
+    }
+  }
+
+  /**
+   * Ends the transaction a failed commit left open: EndTxn(abort). True when
+   * the coordinator says it committed after all (a commit whose answer was
+   * lost): the session then settles it as committed.
+   */
+  private async abortOpenTxn(): Promise<boolean> {
+    const open = this.openTxn;
+    if (!open || !this.txn) return false;
+    this.openTxn = undefined;
+    try {
+      await this.txn.end(open.producer, false);
+      return false;
+    } catch (err) {
+      // fenced or timed out: the coordinator aborted it (or will); the next commit initialises the producer again
+      this.txn.reset();
+      if (open.inDoubt && isSluiceError(err, ErrorCode.InvalidTxnState)) {
+        this.settleCommitted(open.work);
+        return true;
+      }
+      return false;
     }
   }
 
@@ -254,10 +364,14 @@ export class Session {
    */
   async rollback(): Promise<void> {
     if (this.closed) throw closedError('the session');
+    if (this.committing) throw invalidArgument('commit() or rollback() is already under way');
     await this.rollbackAll();
   }
 
   private async rollbackAll(): Promise<void> {
+    // the received messages a transaction acknowledged are released by the broker at its abort marker
+    // (a release sent before the marker lands is refused there, harmlessly)
+    await this.abortOpenTxn();
     for (const s of this.queues.values()) s.sends = [];
     this.bufferedBytes = 0;
     await Promise.allSettled([...this.queues.values()].map((s) => s.receiver?.rollback()));

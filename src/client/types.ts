@@ -464,6 +464,12 @@ export interface DeadLetterQueueInfo extends Omit<QueueStatistics, 'queue'> {
 export interface SessionOptions {
   /** Must be true: sends are buffered and receives client-acknowledged until commit() or rollback(). */
   transacted: true;
+  /**
+   * A commit spanning several queues is a Kafka transaction: the coordinator aborts one open
+   * longer than this (the session's process died mid-commit). Default 60000 (Kafka's
+   * transaction.timeout.ms); at most the brokers' transaction.max.timeout.ms.
+   */
+  transactionTimeoutMs?: number;
 }
 
 export interface TopicPublishOptions {

@@ -7,12 +7,17 @@
  * and every other partition OPERATION_NOT_ATTEMPTED. A coordinator refusal
  * (NOT_COORDINATOR, CONCURRENT_TRANSACTIONS, PRODUCER_FENCED, ...) is given
  * on every partition.
+ *
+ * Internal topics are refused, except queue logs (`__queue.<name>`): a
+ * transacted JMS session spanning queues adds them (its writes go through
+ * QueueSend, which the broker appends as the producer's transactional batch;
+ * the markers then settle them on each queue).
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
 import type { AddPartitionsToTxnResponse, TxnTopicResult } from '../protocol/native/transaction-messages.js';
 import { AclOperation, ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError, WireError } from '../shared/errors.js';
-import { isInternalTopic } from '../shared/internal-topics.js';
+import { isInternalTopic, queueTopicNamePrefix } from '../shared/internal-topics.js';
 import { allowed } from './authorize.js';
 import { type Handler, transactionsOf } from './context.js';
 import { checkTransactionalId } from './txn-authorization.js';
@@ -42,7 +47,11 @@ export const addPartitionsToTxnHandler: Handler<typeof ApiKey.AddPartitionsToTxn
             errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
             errorMessage: `${client.principal} is not authorized to Write topic ${t.name}`,
           });
-        } else if (!spec || t.partitions.some((p) => p < 0 || p >= spec.partitions) || isInternalTopic(t.name)) {
+        } else if (
+          !spec ||
+          t.partitions.some((p) => p < 0 || p >= spec.partitions) ||
+          (isInternalTopic(t.name) && !t.name.startsWith(queueTopicNamePrefix))
+        ) {
           refused.set(t.name, {
             errorCode: WireError.UNKNOWN_TOPIC_OR_PARTITION,
             errorMessage: `topic ${t.name} or one of its partitions does not exist (or is internal)`,

@@ -31,8 +31,13 @@ export const queueSendHandler: Handler<typeof ApiKey.QueueSend> = {
   async handle(request, ctx): Promise<QueueSendResponse> {
     const messages = messagesOf(request);
     const acks = request.acks ? { consumerId: request.acks.consumerId, offsets: request.acks.offsets } : undefined;
+    const txn = request.txn
+      ? { producerId: request.txn.producerId, producerEpoch: request.txn.producerEpoch }
+      : undefined;
+    if (txn && (txn.producerId < 0 || txn.producerEpoch < 0))
+      throw bad('txn needs a producer id and epoch (InitProducerId)');
     const dispatcher = await ctx.queues.dispatcher(request.queue);
-    const baseOffset = await dispatcher.send(messages, acks);
+    const baseOffset = await dispatcher.send(messages, acks, txn);
     return { errorCode: 0, baseOffset };
   },
 };

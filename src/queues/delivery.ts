@@ -36,6 +36,13 @@ export class DeliveryOrder {
   take(wanted: number, now: number): { taken: Entry[]; expired: Entry[] } {
     const taken: Entry[] = [];
     const expired: Entry[] = [];
+    // an entry may be in both lists: one a transaction's abort released before a take passed it in `fresh`
+    const seen = new Set<Entry>();
+    const once = (entry: Entry): boolean => {
+      if (seen.has(entry)) return false;
+      seen.add(entry);
+      return true;
+    };
     // released messages first (in offset order), then the ones never delivered
     for (let i = 0; i < this.redeliver.length && taken.length < wanted; ) {
       const entry = this.redeliver[i] as Entry;
@@ -48,12 +55,13 @@ export class DeliveryOrder {
         continue;
       }
       this.redeliver.splice(i, 1);
+      if (!once(entry)) continue;
       if (entry.expiresAt <= now) expired.push(entry);
       else taken.push(entry);
     }
     while (taken.length < wanted && this.head < this.fresh.length) {
       const entry = this.fresh[this.head++] as Entry;
-      if (entry.leaving || entry.consumer) continue;
+      if (entry.leaving || entry.consumer || !once(entry)) continue;
       if (entry.expiresAt <= now) expired.push(entry);
       else taken.push(entry);
     }

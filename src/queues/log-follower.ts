@@ -8,17 +8,45 @@
  * (issue 18), so the replay completes only once the high watermark has
  * reached that log end. State records after the replay's end are the
  * dispatcher's own (already applied), so they are skipped while following.
+ *
+ * Transactional batches (a transacted session's QueueSend, issue 21) and
+ * control batches (the transaction markers) are told apart per batch: their
+ * records go to the dispatcher with the batch's producer, replay and live
+ * alike (queue-txns.ts holds them pending until the producer's marker), and a
+ * control batch is never a message.
  */
 import type { PartitionReplica } from '../replication/partition-replica.js';
 import type { DecodedRecord } from '../wire/record.js';
-import { decodeLogRecords } from './log-records.js';
+import {
+  attributesOf,
+  baseSequenceOf,
+  checkFraming,
+  controlFlag,
+  producerEpochOf,
+  producerIdOf,
+  recordsCountOf,
+  transactionalFlag,
+} from '../wire/record-batch.js';
+import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
 import { isStateRecord } from './queue-records.js';
 
+/** The producer of a transactional batch. */
+export interface TxnBatch {
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
+  records: number;
+}
+
 export interface FollowedRecords {
-  /** A message record. */
-  message(record: DecodedRecord): void;
-  /** A state record of the replay. */
-  state(record: DecodedRecord): void;
+  /** A message record (`txn`: of a transactional batch, pending until its marker). */
+  message(record: DecodedRecord, txn?: TxnBatch): void;
+  /** A state record of the replay, or of a transactional batch (`txn`) at any time. */
+  state(record: DecodedRecord, txn?: TxnBatch): void;
+  /** A transactional batch was read (before its records). */
+  txnBatch(txn: TxnBatch): void;
+  /** A transaction marker (control batch) of `producerId` at `offset`. */
+  marker(producerId: number, committed: boolean, offset: number): void;
   /** A scan pass took in new messages. */
   added(): void;
 }
@@ -29,6 +57,7 @@ export class LogFollower {
   private scanning: Promise<void> | undefined;
   private rescan = false;
   private stopped = false;
+  private replayFinished = false;
   private replayDone: (err?: unknown) => void = () => {};
   /**
    * Resolves once every record below the log end of the start has been taken
@@ -44,10 +73,19 @@ export class LogFollower {
     this.scanOffset = replica.log.logStartOffset;
     this.replayEnd = replica.log.logEndOffset;
     this.replayed = new Promise<void>((resolve, reject) => {
-      this.replayDone = (err) => (err === undefined ? resolve() : reject(err));
+      this.replayDone = (err) => {
+        this.replayFinished = true;
+        if (err === undefined) resolve();
+        else reject(err);
+      };
     });
     // a caller that never awaits it (the follower stopped first) must not see an unhandled rejection
     this.replayed.catch(() => undefined);
+  }
+
+  /** The replay is under way (nobody has been served yet). */
+  get replaying(): boolean {
+    return !this.replayFinished;
   }
 
   /** Every record below this offset has been taken in. */
@@ -101,19 +139,53 @@ export class LogFollower {
       while (this.scanOffset < upTo && !this.stopped) {
         const read = await log.read(this.scanOffset, 1024 * 1024, { maxOffset: upTo });
         if (read.records.length === 0) break;
-        for (const record of decodeLogRecords(read.records)) {
-          if (record.offset < this.scanOffset || record.offset >= upTo) continue;
-          if (isStateRecord(record)) {
-            // our own state records (after the replay) are already applied
-            if (record.offset < this.replayEnd) this.records.state(record);
-          } else {
-            this.records.message(record);
-            added = true;
-          }
-        }
+        if (this.takeIn(read.records, upTo)) added = true;
         this.scanOffset = Math.max(read.nextOffset, this.scanOffset);
       }
       if (added) this.records.added();
     } while (this.rescan && !this.stopped);
+  }
+
+  /** The records of the whole batches in `buf` below `upTo` and not yet taken in; true when a message was. */
+  private takeIn(buf: Buffer, upTo: number): boolean {
+    let added = false;
+    for (let pos = 0; pos < buf.length; ) {
+      const size = checkFraming(buf, pos, buf.length);
+      const attributes = attributesOf(buf, pos);
+      const records = decodeBatchRecords(buf.subarray(pos, pos + size)).filter(
+        (r) => r.offset >= this.scanOffset && r.offset < upTo,
+      );
+      const producerId = producerIdOf(buf, pos);
+      if (attributes & controlFlag) {
+        // key: int16 version, int16 type (0 abort, 1 commit); never a message
+        for (const r of records) {
+          if (r.key && r.key.length >= 4) this.records.marker(producerId, r.key.readInt16BE(2) === 1, r.offset);
+        }
+      } else if (attributes & transactionalFlag) {
+        const txn: TxnBatch = {
+          producerId,
+          producerEpoch: producerEpochOf(buf, pos),
+          baseSequence: baseSequenceOf(buf, pos),
+          records: recordsCountOf(buf, pos),
+        };
+        if (records.length > 0) this.records.txnBatch(txn);
+        for (const r of records) {
+          if (isStateRecord(r)) this.records.state(r, txn);
+          else this.records.message(r, txn);
+        }
+      } else {
+        for (const r of records) {
+          if (isStateRecord(r)) {
+            // our own state records (after the replay) are already applied
+            if (r.offset < this.replayEnd) this.records.state(r);
+          } else {
+            this.records.message(r);
+            added = true;
+          }
+        }
+      }
+      pos += size;
+    }
+    return added;
   }
 }

@@ -30,6 +30,17 @@
  * counters survive). Bounds: pending messages (QueueSend refuses beyond),
  * consumers, waiting fetches, messages per request.
  *
+ * A transacted session spanning several queues (issue 21) writes each
+ * queue's sends and acknowledgements as one TRANSACTIONAL batch of its Kafka
+ * producer (send with `txn`); they stay pending until that producer's commit
+ * or abort marker on this log (queue-txns.ts): the messages are not
+ * dispatchable and the acknowledged messages are neither acknowledged nor
+ * redelivered until then. A commit applies both; an abort drops the messages
+ * and releases the acknowledged ones (redelivered, counted as a delivery, as
+ * a JMS rollback does). The follower resolves markers in log order, replay
+ * and live alike; a transaction open at the end of the replay waits for its
+ * marker (the coordinator writes it, after a timeout if need be).
+ *
  * This class coordinates those parts: it owns the writes to the log and the
  * timers.
  */
@@ -38,7 +49,7 @@ import type { BrokerConfig } from '../config/broker-config.js';
 import type { QueueAckType, QueueDelivery, QueueMessageInput, QueueStats } from '../protocol/native/queue-messages.js';
 import type { PartitionReplica } from '../replication/partition-replica.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { queuePendingMax } from '../shared/limits.js';
+import { queueOpenTxnsMax, queuePendingMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import type { RecordInput } from '../wire/record.js';
 import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
@@ -51,7 +62,7 @@ import {
   maxRedeliveriesFor,
 } from './dead-letters.js';
 import { DeliveryCountFlusher, fetchRoom, lockFor, WaitingFetches } from './delivery.js';
-import { LogFollower } from './log-follower.js';
+import { LogFollower, type TxnBatch } from './log-follower.js';
 import { browseEntries, queueStats, redriveChunk, redriveChunkMessages, unheldEntries } from './queue-admin-ops.js';
 import { type Consumer, detach, type Entry } from './queue-entry.js';
 import {
@@ -63,6 +74,7 @@ import {
   stateRecordInput,
 } from './queue-records.js';
 import { Consumers, QueueState } from './queue-state.js';
+import { QueueTxns, TxnSequences } from './queue-txns.js';
 import { RecordReader } from './record-reader.js';
 
 export interface DispatcherDeps {
@@ -74,8 +86,16 @@ export interface DispatcherDeps {
   logger: Logger;
 }
 
+/** The Kafka producer of a transacted session's QueueSend (its transaction coordinator added this queue's log). */
+export interface QueueTxnProducer {
+  producerId: number;
+  producerEpoch: number;
+}
+
 export class QueueDispatcher {
   private readonly state = new QueueState();
+  private readonly txns = new QueueTxns();
+  private readonly sequences = new TxnSequences();
   private readonly consumers: Consumers;
   private readonly waiting: WaitingFetches;
   private readonly follower: LogFollower;
@@ -100,11 +120,19 @@ export class QueueDispatcher {
       await this.recordDone([], 'ack', counts);
     });
     this.follower = new LogFollower(replica, {
-      message: (record) => this.state.addMessage(record.offset, expiryOf(record.headers)),
-      state: (record) => {
-        const state = decodeStateRecord(record);
-        if (state) this.state.apply(state);
+      message: (record, txn) => {
+        const expiresAt = expiryOf(record.headers);
+        if (txn) this.txns.addMessage(txn.producerId, txn.producerEpoch, { offset: record.offset, expiresAt });
+        else this.state.addMessage(record.offset, expiresAt);
       },
+      state: (record, txn) => {
+        const state = decodeStateRecord(record);
+        if (!state) return;
+        if (!txn) this.state.apply(state);
+        else if (state.op === 'done') this.txnAcknowledged(txn, record.offset, state.offsets, state.reason);
+      },
+      txnBatch: (txn) => this.sequences.appended(txn.producerId, txn.producerEpoch, txn.baseSequence, txn.records),
+      marker: (producerId, committed) => this.resolveTxn(producerId, committed),
       added: () => this.serveWaiters(),
     });
     this.maxRedeliveries = maxRedeliveriesFor(queue, deps.config);
@@ -129,13 +157,35 @@ export class QueueDispatcher {
 
   // ---- sending ----
 
-  /** Messages (and a transaction's acknowledgements) appended as one batch; resolves once the ISR has it. */
-  async send(messages: QueueMessageInput[], acks?: { consumerId: string; offsets: number[] }): Promise<number> {
+  /** A transaction marker on this log was written and replicated: the follower applies it (in log order). */
+  onTxnMarker(): void {
+    this.onCommitted();
+  }
+
+  // ---- sending ----
+
+  /**
+   * Messages (and a transaction's acknowledgements) appended as one batch;
+   * resolves once the ISR has it. With `txn` the batch is that producer's
+   * transactional batch: pending until its marker (file comment).
+   */
+  async send(
+    messages: QueueMessageInput[],
+    acks?: { consumerId: string; offsets: number[] },
+    txn?: QueueTxnProducer,
+  ): Promise<number> {
     await this.ready;
-    if (this.state.size + messages.length > queuePendingMax) {
+    const held = this.state.size + this.txns.messages;
+    if (held + messages.length > queuePendingMax) {
       throw new SluiceError(
         ErrorCode.QueueFull,
-        `queue ${this.queue} holds ${this.state.size} messages (at most ${queuePendingMax}); consume some first`,
+        `queue ${this.queue} holds ${held} messages (at most ${queuePendingMax}); consume some first`,
+      );
+    }
+    if (txn && !this.txns.has(txn.producerId) && this.txns.size >= queueOpenTxnsMax) {
+      throw new SluiceError(
+        ErrorCode.QueueFull,
+        `queue ${this.queue} has ${queueOpenTxnsMax} open transactions; retry once some have ended`,
       );
     }
     const now = Date.now();
@@ -150,14 +200,67 @@ export class QueueDispatcher {
     this.state.beginLeaving(entries);
     let result: { baseOffset: number; lastOffset: number };
     try {
-      result = await this.deps.append(encodeRecordBatch(records));
+      result = await this.deps.append(txn ? this.txnBatch(records, txn) : encodeRecordBatch(records));
     } catch (err) {
+      // a transactional batch written all the same is found by the follower (its acknowledged entries leave again)
       this.abortLeaving(entries);
       throw err;
     }
-    this.state.finishLeaving(entries, 'ack');
+    // a transaction's acknowledgements apply at its commit marker (the follower registers them)
+    if (!txn) this.state.finishLeaving(entries, 'ack');
     await this.follower.scannedPast(result.lastOffset);
     return messages.length > 0 ? result.baseOffset : -1;
+  }
+
+  /** The records as `txn`'s transactional batch, numbered after its last batch on this log. */
+  private txnBatch(records: RecordInput[], txn: QueueTxnProducer): Buffer {
+    const baseSequence = this.sequences.nextFor(txn.producerId, txn.producerEpoch);
+    return encodeRecordBatch(records, {
+      producerId: txn.producerId,
+      producerEpoch: txn.producerEpoch,
+      baseSequence,
+      transactional: true,
+    });
+  }
+
+  /** A transaction acknowledges `offsets`: they leave delivery (neither done nor redelivered) until its marker. */
+  private txnAcknowledged(txn: TxnBatch, at: number, offsets: number[], reason: DoneReason): void {
+    this.txns.addDone(txn.producerId, txn.producerEpoch, at, offsets, reason);
+    const entries: Entry[] = [];
+    for (const offset of offsets) {
+      const entry = this.state.pending.get(offset);
+      if (entry) entries.push(entry);
+    }
+    this.state.beginLeaving(entries);
+  }
+
+  /** The producer's marker: its open transaction applied (commit) or dropped (abort); nothing when none is open. */
+  private resolveTxn(producerId: number, committed: boolean): void {
+    const txn = this.txns.resolve(producerId);
+    if (!txn) return;
+    const acknowledged: Entry[] = [];
+    for (const { offsets } of txn.done) {
+      for (const offset of offsets) {
+        const entry = this.state.pending.get(offset);
+        if (entry?.leaving) acknowledged.push(entry);
+      }
+    }
+    if (committed) {
+      for (const m of txn.messages) this.state.addMessage(m.offset, m.expiresAt);
+      this.state.finishLeaving(acknowledged, 'ack');
+    } else if (this.follower.replaying) {
+      // no consumer holds anything yet: available again, their delivery counts are in the log
+      this.state.cancelLeaving(acknowledged);
+    } else {
+      for (const entry of acknowledged) entry.leaving = false;
+      const counts = this.release(acknowledged);
+      if (counts.length > 0) this.countFlusher.add(counts);
+    }
+    this.deps.logger.debug(
+      { queue: this.queue, producerId, committed, messages: txn.messages.length, acks: acknowledged.length },
+      'queue transaction resolved',
+    );
+    if (!this.follower.replaying) this.serveWaiters();
   }
 
   // ---- consuming ----
@@ -252,6 +355,13 @@ export class QueueDispatcher {
 
   private heldBy(consumer: Consumer | undefined, offset: number, consumerId: string): Entry {
     const entry = this.state.pending.get(offset);
+    const txn = this.txns.lockedBy(offset);
+    if (txn !== undefined) {
+      throw new SluiceError(
+        ErrorCode.InvalidRequest,
+        `queue ${this.queue}: offset ${offset} is acknowledged by the open transaction of producer ${txn} (settled by its commit or abort)`,
+      );
+    }
     if (!entry || !consumer || entry.consumer !== consumer || entry.leaving) {
       throw new SluiceError(
         ErrorCode.InvalidRequest,
@@ -390,7 +500,7 @@ export class QueueDispatcher {
   private async maybeDeleteConsumed(): Promise<void> {
     if (this.state.doneSinceCompaction < 1000) return;
     this.state.doneSinceCompaction = 0;
-    const floor = this.state.floor(this.follower.offset);
+    const floor = this.txns.floor(this.state.floor(this.follower.offset));
     const log = this.replica.log;
     const bases = log.segmentBaseOffsets;
     if (bases.length < 2 || (bases[1] as number) > floor) return;

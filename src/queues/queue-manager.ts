@@ -86,6 +86,11 @@ export class QueueManager {
       this.leadershipInDoubt = inDoubt;
       for (const { dispatcher } of this.running.values()) dispatcher.pauseDeliveries(inDoubt);
     });
+    // a commit or abort marker written on a queue's log (the follower applies it once it reads it)
+    deps.replicas.onTxnMarker((marker) => {
+      if (marker.partition !== 0 || !marker.topic.startsWith(queueTopicPrefix)) return;
+      this.running.get(marker.topic.slice(queueTopicPrefix.length))?.dispatcher.onTxnMarker();
+    });
     deps.replicas.onLeadershipChange((topic, partition, leader) => {
       if (partition !== 0 || !topic.startsWith(queueTopicPrefix)) return;
       const queue = topic.slice(queueTopicPrefix.length);

@@ -474,6 +474,12 @@ export const queueBrowseMax = 10_000;
 export const queuePeerRequestTimeoutMs = 15_000;
 /** Messages waiting in one queue at most (light entries in memory); QueueSend refuses beyond (flow control). */
 export const queuePendingMax = 1_000_000;
+/**
+ * Open (unresolved) transactions one queue holds at once: producers whose transactional
+ * QueueSend is written and whose commit/abort marker is not (issue 21). QueueSend refuses a new
+ * one beyond; the producers' sequence numbers on the queue's log are remembered for as many.
+ */
+export const queueOpenTxnsMax = 1000;
 /** Offsets one state record lists at most. */
 export const queueStateFlushRecordsMax = 10_000;
 /** Bytes a queue dispatcher reads (and decodes) from its log at once for deliveries. */

@@ -129,9 +129,12 @@ function checkPartitions(
   }[],
   what: string,
 ): void {
-  for (const t of topics) {
-    for (const p of t.partitions) throwAnswer(p.errorCode, `${what} (${t.name}-${p.partition})`, p.errorMessage);
-  }
+  // the partition that was refused, not one of the others answered OPERATION_NOT_ATTEMPTED because of it
+  const notAttempted = WireError.OPERATION_NOT_ATTEMPTED as number;
+  const all = topics.flatMap((t) => t.partitions.map((p) => ({ name: t.name, ...p })));
+  const failed =
+    all.find((p) => p.errorCode !== 0 && p.errorCode !== notAttempted) ?? all.find((p) => p.errorCode !== 0);
+  if (failed) throwAnswer(failed.errorCode, `${what} (${failed.name}-${failed.partition})`, failed.errorMessage);
 }
 
 function byTopic(partitions: readonly TopicPartitionRef[]): { name: string; partitions: number[] }[] {

@@ -336,6 +336,12 @@ export const queueSendRequest = object({
   /** Acknowledgements committed with the messages (a transacted session). */
   acks: optional(nullable(object({ consumerId: name, offsets: list(int64, queueBatchMessagesMax) }))),
   timeoutMs: optional(int32),
+  /**
+   * A transacted session spanning queues (issue 21): the batch is this Kafka producer's
+   * transactional batch (its coordinator added the queue's log to the transaction), pending on
+   * the queue until the producer's commit or abort marker.
+   */
+  txn: optional(nullable(object({ transactionalId: name, producerId: int64, producerEpoch: int16 }))),
 });
 
 export const queueFetchRequest = object({

@@ -29,6 +29,8 @@ function follow(replica: { log: unknown; highWatermark: number }) {
   const follower = new LogFollower(replica as unknown as PartitionReplica, {
     message: (record) => seen.push(record.offset),
     state: () => undefined,
+    txnBatch: () => undefined,
+    marker: () => undefined,
     added: () => undefined,
   });
   return { follower, seen };

@@ -67,6 +67,16 @@ describe('delivery order', () => {
     for (let round = 0; round < 50; round++) got.push(...offsets(order.take(100, 0).taken));
     expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
+
+  it('takes an entry once when it is in both lists (a transaction’s abort released it before a take passed it)', () => {
+    const order = new DeliveryOrder();
+    const e = entry(0, { leaving: true });
+    order.pushFresh(e);
+    order.pushFresh(entry(1));
+    e.leaving = false;
+    order.requeue(e);
+    expect(offsets(order.take(10, 0).taken)).toEqual([0, 1]);
+  });
 });
 
 describe('acquiring', () => {
