@@ -187,10 +187,22 @@ export class Consumer {
       this.committer.forgetPolled(state);
     });
     this.committer = new OffsetCommitter(this.subscription, () => this.membership, this.groupId);
+    const isolationLevel = options.isolationLevel ?? 'read_uncommitted';
+    if (isolationLevel !== 'read_committed' && isolationLevel !== 'read_uncommitted')
+      throw invalidArgument(
+        `isolationLevel must be 'read_committed' or 'read_uncommitted', not ${String(options.isolationLevel)}`,
+      );
     this.fetcher = new Fetcher(
       cluster,
       this.subscription,
-      { maxWaitMs, minBytes: options.minBytes ?? 1, maxBytes, skipCorrupt: options.skipCorrupt, groupId: this.groupId },
+      {
+        maxWaitMs,
+        minBytes: options.minBytes ?? 1,
+        maxBytes,
+        skipCorrupt: options.skipCorrupt,
+        groupId: this.groupId,
+        readCommitted: isolationLevel === 'read_committed',
+      },
       {
         membership: () => this.membership,
         revoking: () => this.revoking,

@@ -21,8 +21,15 @@ export interface OffsetAnswer extends OffsetQuery {
 
 export { earliestTimestamp, latestTimestamp };
 
-/** Looks up every query at its partition's leader, retrying retriable errors. Answers in query order. */
-export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Promise<OffsetAnswer[]> {
+/**
+ * Looks up every query at its partition's leader, retrying retriable errors. Answers in query order.
+ * isolationLevel 1 (read_committed): 'latest' is the last stable offset, not the high watermark.
+ */
+export async function listOffsets(
+  cluster: Cluster,
+  queries: OffsetQuery[],
+  isolationLevel: 0 | 1 = 0,
+): Promise<OffsetAnswer[]> {
   if (queries.length === 0) return [];
   return cluster.retry(async () => {
     const byLeader = new Map<number, OffsetQuery[]>();
@@ -45,6 +52,7 @@ export async function listOffsets(cluster: Cluster, queries: OffsetQuery[]): Pro
             partitions: qs.map((q) => ({ partition: q.partition, timestamp: q.timestamp })),
           })),
         };
+        if (isolationLevel === 1) body.isolationLevel = 1;
         const conn = await cluster.brokerConnection(leader);
         const res = await conn.request(ApiKey.ListOffsets, body);
         checkTopLevel(res, 'list offsets');

@@ -88,6 +88,9 @@ export type AutoOffsetReset = 'smallest' | 'largest' | 'earliest' | 'latest' | '
 /** A built-in assignor by name, or an Assignor of your own (every member of a group must share one). */
 export type AssignorSpec = 'range' | 'roundrobin' | 'sticky' | Assignor;
 
+/** A consumer's isolation level (Kafka's isolation.level values). */
+export type IsolationLevel = 'read_committed' | 'read_uncommitted';
+
 export interface ConsumerOptions {
   /**
    * With a groupId, subscribe() makes the consumer a member of the group: the
@@ -99,6 +102,16 @@ export interface ConsumerOptions {
   autoOffsetReset?: AutoOffsetReset;
   /** How long a fetch waits at the broker for data. Default 500 ms. */
   maxWaitMs?: number;
+  /**
+   * Which records of transactional producers are read (issue 21, Fetch's isolation_level).
+   * 'read_committed': only up to the last stable offset, and never a record of an aborted
+   * transaction; 'read_uncommitted': everything up to the high watermark, aborted and open
+   * transactions included. Default 'read_uncommitted', as Kafka's Java client (isolation.level);
+   * kafkajs defaults to read_committed, but a consumer of non-transactional topics would then
+   * wait behind any open transaction for nothing. Control records (transaction markers) are
+   * never returned, in either level.
+   */
+  isolationLevel?: IsolationLevel;
   minBytes?: number;
   /** Bytes one fetch may return across partitions. Default 16 MiB. */
   maxBytes?: number;

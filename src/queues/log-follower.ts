@@ -11,7 +11,7 @@
  */
 import type { PartitionReplica } from '../replication/partition-replica.js';
 import type { DecodedRecord } from '../wire/record.js';
-import { decodeRecords } from '../wire/record-batch-decoder.js';
+import { decodeLogRecords } from './log-records.js';
 import { isStateRecord } from './queue-records.js';
 
 export interface FollowedRecords {
@@ -101,7 +101,7 @@ export class LogFollower {
       while (this.scanOffset < upTo && !this.stopped) {
         const read = await log.read(this.scanOffset, 1024 * 1024, { maxOffset: upTo });
         if (read.records.length === 0) break;
-        for (const record of decodeRecords(read.records)) {
+        for (const record of decodeLogRecords(read.records)) {
           if (record.offset < this.scanOffset || record.offset >= upTo) continue;
           if (isStateRecord(record)) {
             // our own state records (after the replay) are already applied

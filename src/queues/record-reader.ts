@@ -6,7 +6,7 @@ import type { QueueDelivery } from '../protocol/native/queue-messages.js';
 import { queueReadBytes } from '../shared/limits.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { DecodedRecord } from '../wire/record.js';
-import { decodeRecords } from '../wire/record-batch-decoder.js';
+import { decodeLogRecords } from './log-records.js';
 import type { Entry } from './queue-entry.js';
 
 export class RecordReader {
@@ -36,7 +36,7 @@ export class RecordReader {
       const read = await this.log.read(offset, queueReadBytes);
       if (read.records.length === 0) break;
       this.cache = new Map();
-      for (const record of decodeRecords(read.records)) {
+      for (const record of decodeLogRecords(read.records)) {
         this.cache.set(record.offset, record);
         if (lookup.has(record.offset)) found.set(record.offset, record);
       }

@@ -40,6 +40,8 @@ export interface FetcherOptions {
   skipCorrupt: ((skipped: CorruptSkip) => void) | undefined;
   /** For error messages: the group, when there is one. */
   groupId: string | undefined;
+  /** isolationLevel 'read_committed': fetch up to the last stable offset, skip aborted transactions. */
+  readCommitted?: boolean;
 }
 
 /** What the fetcher asks of the consumer it works for. */
@@ -178,7 +180,8 @@ export class Fetcher {
             ? s.reset.timestamp
             : latestTimestamp,
     }));
-    const answers = await listOffsets(this.cluster, queries);
+    // read_committed: 'latest' is the last stable offset (ListOffsets honours the isolation level)
+    const answers = await listOffsets(this.cluster, queries, this.options.readCommitted ? 1 : 0);
     answers.forEach((a, i) => {
       const s = pending[i] as PartitionState;
       // only when nobody moved the partition meanwhile
@@ -256,6 +259,7 @@ export class Fetcher {
       maxBytes: this.options.maxBytes,
       topics: [...topics].map(([name, partitions]) => ({ name, partitions })),
     };
+    if (this.options.readCommitted) body.isolationLevel = 1;
     const m = this.context.membership();
     const generationId = m?.generationId ?? -1;
     if (m && generationId >= 0) {
@@ -335,7 +339,13 @@ export class Fetcher {
       }
       let completed: ReturnType<typeof completeFetch>;
       try {
-        completed = completeFetch(state, offset, p.records);
+        // read_committed: the answer lists the aborted transactions its records overlap (none: an empty list)
+        completed = completeFetch(
+          state,
+          offset,
+          p.records,
+          this.options.readCommitted ? (p.abortedTransactions ?? []) : undefined,
+        );
       } catch (err) {
         // a round fetched ahead from past these bytes: back to them, and that round's answer is stale
         state.position = offset;

@@ -32,6 +32,7 @@ import {
 import { readBytesOf, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
 import type { ConsumerRecord } from '../types.js';
 import type { PartitionState } from './subscription-state.js';
+import { type AbortedTransaction, AbortedTransactionFilter, isControlBatch } from './transaction-filter.js';
 
 const emptyBuffer = Buffer.alloc(0);
 
@@ -82,14 +83,23 @@ export interface CompletedFetch {
   appendTime: number;
   /** Set when decoding failed: thrown by the next take(). */
   error: unknown;
+  /** read_committed: skips the batches of aborted transactions (null: read_uncommitted). */
+  filter: AbortedTransactionFilter | null;
 }
 
 /**
  * Checks the whole batches of a fetch of `state` at `offset` (framing, CRC)
- * and advances the position past them (from the batch headers); returns the
- * fetch to buffer, or null when it holds no whole batch.
+ * and advances the position past them (from the batch headers, control
+ * batches included); returns the fetch to buffer, or null when it holds no
+ * whole batch. `aborted`: read_committed, the answer's aborted transactions
+ * (their batches are skipped when taken); undefined: read_uncommitted.
  */
-export function completeFetch(state: PartitionState, offset: number, bytes: Buffer | undefined): CompletedFetch | null {
+export function completeFetch(
+  state: PartitionState,
+  offset: number,
+  bytes: Buffer | undefined,
+  aborted?: readonly AbortedTransaction[],
+): CompletedFetch | null {
   if (!bytes || bytes.length === 0) return null;
   const { topic, partition } = state;
   let pos = 0;
@@ -113,7 +123,8 @@ export function completeFetch(state: PartitionState, offset: number, bytes: Buff
     }
     const base = baseOffsetOf(bytes, pos);
     const last = base + lastOffsetDeltaOf(bytes, pos);
-    if (last >= next)
+    // control batches hold no record for the application
+    if (last >= next && !isControlBatch(bytes, pos))
       count += base >= next ? recordsCountOf(bytes, pos) : Math.min(recordsCountOf(bytes, pos), last + 1 - next);
     next = Math.max(next, last + 1);
     pos += size;
@@ -142,15 +153,29 @@ export function completeFetch(state: PartitionState, offset: number, bytes: Buff
     baseTimestamp: 0,
     appendTime: -1,
     error: null,
+    filter: aborted === undefined ? null : new AbortedTransactionFilter(aborted),
   };
 }
 
-/** Opens the next batch of `c`; false when none is left. */
+/**
+ * Opens the next batch of `c` that holds records for the application (never
+ * a control batch; under read_committed never an aborted transaction's);
+ * false when none is left.
+ */
 function openBatch(c: CompletedFetch): boolean {
   const { bytes } = c;
-  const pos = c.batchPos;
-  if (pos >= c.end) return false;
-  const size = batchSizeOf(bytes, pos);
+  let pos = c.batchPos;
+  let size = 0;
+  for (;;) {
+    if (pos >= c.end) {
+      c.batchPos = pos;
+      return false;
+    }
+    size = batchSizeOf(bytes, pos);
+    const skipped = c.filter !== null ? c.filter.skip(bytes, pos, pos + size) : isControlBatch(bytes, pos);
+    if (!skipped) break;
+    pos += size;
+  }
   c.batchPos = pos + size;
   c.baseOffset = baseOffsetOf(bytes, pos);
   c.baseTimestamp = baseTimestampOf(bytes, pos);
