@@ -308,9 +308,9 @@ describe('kafkajs transactions against the Kafka listener', () => {
     const p = await txnProducer('txn-timeout-1', 2000);
     const txn = await p.transaction();
     await txn.send({ topic, acks: -1, messages: [{ value: 'expired' }] });
+    // a plain record behind the open transaction: the last stable offset stays at 0 until the broker aborts it
+    // (not checked here: on a loaded machine the 2 s may already have passed)
     await sendPlain(topic, 0, 'behind-open');
-    // the open transaction holds the last stable offset at its first record until the broker aborts it
-    expect(await lastStableOffset(topic, 0)).toBe(0);
     // aborted: the abort marker follows 'behind-open' (offset 1), so the LSO passes all three (0, 1, marker 2)
     await pollUntil('the broker to abort the expired transaction (LSO past its marker)', 60_000, async () =>
       (await lastStableOffset(topic, 0)) >= 3 ? true : undefined,
