@@ -172,6 +172,8 @@ export class Broker {
       replicas.onLeadershipChange((topic, partition, leader) => {
         if (topic === offsetsTopic) groups.onOffsetsLeadership(partition, leader);
       });
+      // a transaction's marker on an offsets partition commits or drops its pending offsets
+      replicas.onTxnMarker((marker) => groups.offsets.onTxnMarker(marker));
       const queues = new QueueManager({
         brokerId,
         replicas,

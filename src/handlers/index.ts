@@ -39,6 +39,7 @@ import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 import { unservedTransactionHandlers } from './transactions-unserved.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 
 export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
@@ -80,4 +81,5 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.BrokerHeartbeat]: brokerHeartbeatHandler,
   ...queueHandlers,
   ...unservedTransactionHandlers,
+  [ApiKey.TxnOffsetCommit]: txnOffsetCommitHandler,
 });

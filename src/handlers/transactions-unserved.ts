@@ -24,7 +24,6 @@ export const unservedTransactionHandlers = {
   [ApiKey.AddOffsetsToTxn]: unserved(ApiKey.AddOffsetsToTxn),
   [ApiKey.EndTxn]: unserved(ApiKey.EndTxn),
   [ApiKey.WriteTxnMarkers]: unserved(ApiKey.WriteTxnMarkers),
-  [ApiKey.TxnOffsetCommit]: unserved(ApiKey.TxnOffsetCommit),
   [ApiKey.DescribeTransactions]: unserved(ApiKey.DescribeTransactions),
   [ApiKey.ListTransactions]: unserved(ApiKey.ListTransactions),
 };

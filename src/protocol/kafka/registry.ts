@@ -33,6 +33,7 @@ import { produceApi } from './apis/produce.js';
 import { saslAuthenticateApi } from './apis/sasl-authenticate.js';
 import { saslHandshakeApi } from './apis/sasl-handshake.js';
 import { syncGroupApi } from './apis/sync-group.js';
+import { txnOffsetCommitApi } from './apis/txn-offset-commit.js';
 
 const apis: AnyKafkaApi[] = [
   produceApi,
@@ -71,6 +72,7 @@ const apis: AnyKafkaApi[] = [
   alterUserScramCredentialsApi,
   describeClientQuotasApi,
   alterClientQuotasApi,
+  txnOffsetCommitApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));
