@@ -18,7 +18,7 @@ export type {
 export { durableGroupOf, JmsTopic, type TopicMessageHandler, TopicSubscription } from './client/jms-topic.js';
 export type { CreatePartitionsOptions, DeletedRecords, DeleteRecordsOptions } from './client/partition-admin.js';
 export { murmur2, partitionForKey, toPositive } from './client/partitioner.js';
-export { Producer } from './client/producer.js';
+export { Producer, type ProducerTransaction, type TxnOffsets } from './client/producer.js';
 export { Queue } from './client/queue.js';
 export { QueueListener, type QueueMessageHandler, QueueReceiver } from './client/queue-receiver.js';
 export type {

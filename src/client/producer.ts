@@ -15,6 +15,11 @@
  *   epoch and per-partition sequence numbers, so a retry after an unknown
  *   outcome cannot duplicate.
  *
+ * - transactions.ts (`transactionalId`, issue 21): transaction() → send,
+ *   sendOffsets, commit, abort, with the state machine of
+ *   transaction-manager.ts; a transactional producer sends only inside a
+ *   transaction.
+ *
  * Batches grow with the backlog (batchSize is a floor, up to 1 MiB while a
  * partition's pipeline is full; see accumulator.ts), so the defaults send a
  * heavy load in large batches and a light one without delay.
@@ -42,6 +47,8 @@ import {
   producerLingerMsMax,
   producerMaxBlockMsDefault,
   producerMessagesPerSendMax,
+  producerTransactionTimeoutMsDefault,
+  requestStringLengthMax,
 } from '../shared/limits.js';
 import type { RecordHeader } from '../wire/record.js';
 import { Compression } from '../wire/record-batch.js';
@@ -56,7 +63,13 @@ import { byteLengthOf, type RecordBytes, type RecordFields } from './producer/ba
 import { Idempotence } from './producer/idempotence.js';
 import { MemoryPool } from './producer/memory-pool.js';
 import { Sender } from './producer/sender.js';
+import type { TxnOffsets } from './producer/transaction-requests.js';
+import { type Transaction, Transactions } from './producer/transactions.js';
 import type { Acks, ProducerMessage, ProducerOptions, ProducerRecord, RecordMetadata } from './types.js';
+
+/** One transaction of a transactional producer: send() takes the producer's send() arguments. */
+export type ProducerTransaction = Transaction<ProducerRecord, RecordMetadata[]>;
+export type { TxnOffsets };
 
 /** The producer's `compression` names and the codecs they write. */
 const producerCodecs: Record<string, Compression> = {
@@ -113,6 +126,8 @@ export class Producer {
   private enqueueing: Promise<unknown> = Promise.resolve();
   private closed = false;
   private readonly onClose: (p: Producer) => void;
+  /** A transactional producer's transactions (undefined: not transactional). */
+  private readonly transactions: Transactions | undefined;
 
   constructor(
     private readonly cluster: Cluster,
@@ -122,7 +137,22 @@ export class Producer {
     if (options.idempotent !== undefined && typeof options.idempotent !== 'boolean') {
       throw invalidArgument(`idempotent must be true or false, not ${String(options.idempotent)}`);
     }
-    this.idempotent = options.idempotent === true;
+    const transactionalId = options.transactionalId;
+    if (
+      transactionalId !== undefined &&
+      (typeof transactionalId !== 'string' ||
+        transactionalId === '' ||
+        Buffer.byteLength(transactionalId) > requestStringLengthMax)
+    ) {
+      throw invalidArgument(`transactionalId must be a non-empty string of at most ${requestStringLengthMax} bytes`);
+    }
+    if (transactionalId !== undefined && options.idempotent === false) {
+      throw invalidArgument(
+        'a transactional producer is idempotent: idempotent: false cannot go with a transactionalId',
+      );
+    }
+    // a transactional producer is idempotent (Kafka's rule)
+    this.idempotent = options.idempotent === true || transactionalId !== undefined;
     this.acks = normalizeAcks(options.acks);
     if (this.idempotent && this.acks !== -1) {
       throw invalidArgument(
@@ -141,7 +171,7 @@ export class Producer {
     this.maxBlockMs = boundedInt('maxBlockMs', options.maxBlockMs, 0, 3_600_000, producerMaxBlockMsDefault);
     // an idempotent producer retries safely, so by default it outlasts a leader failover at the default
     // ZooKeeper session timeout (Kafka bounds its retries by delivery.timeout.ms, 2 minutes)
-    const retriesDefault = options.idempotent
+    const retriesDefault = this.idempotent
       ? Math.max(cluster.retries, producerIdempotentRetriesDefault)
       : cluster.retries;
     const retries = boundedInt('retries', options.retries, 0, clientRetriesMax, retriesDefault);
@@ -181,11 +211,25 @@ export class Producer {
       Date.now,
       freeBuffers,
     );
+    const transactionTimeoutMs = boundedInt(
+      'transactionTimeoutMs',
+      options.transactionTimeoutMs,
+      1,
+      2_147_483_647,
+      producerTransactionTimeoutMsDefault,
+    );
+    const idempotence = this.idempotent
+      ? new Idempotence(cluster, timeoutMs, transactionalId !== undefined)
+      : undefined;
+    this.transactions =
+      transactionalId !== undefined && idempotence
+        ? new Transactions(cluster, idempotence, transactionalId, transactionTimeoutMs)
+        : undefined;
     this.sender = new Sender(
       cluster,
       this.accumulator,
       this.memory,
-      this.idempotent ? new Idempotence(cluster, timeoutMs) : undefined,
+      idempotence,
       {
         acks: this.acks,
         compression: codec,
@@ -195,12 +239,40 @@ export class Producer {
         inFlightBytesPerBroker: producerInFlightBytesPerBroker,
         batchSize,
       },
+      this.transactions,
     );
     this.onClose = onClose;
   }
 
-  /** Sends messages to a topic; resolves with one { topic, partition, offset } per message, in order. */
-  async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+  /**
+   * Begins a transaction (a transactional producer only; one at a time). The
+   * first call initialises the producer at its transaction coordinator,
+   * fencing any older producer with the same transactionalId.
+   */
+  async transaction(): Promise<ProducerTransaction> {
+    if (this.closed) throw closedError('the producer');
+    if (!this.transactions) throw invalidArgument('transaction() needs a producer created with a transactionalId');
+    return this.transactions.begin((record: ProducerRecord) => this.sendRecords(record));
+  }
+
+  /**
+   * Sends messages to a topic; resolves with one { topic, partition, offset } per message, in order.
+   * A transactional producer sends only inside its open transaction (this is its transaction's send).
+   */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (this.transactions) {
+      const transactions = this.transactions;
+      try {
+        transactions.checkSend();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return transactions.send(() => this.sendRecords(record));
+    }
+    return this.sendRecords(record);
+  }
+
+  private async sendRecords(record: ProducerRecord): Promise<RecordMetadata[]> {
     if (this.closed) throw closedError('the producer');
     const { topic, messages } = record ?? ({} as ProducerRecord);
     if (typeof topic !== 'string' || topic.length === 0) throw invalidArgument('send() needs a topic');

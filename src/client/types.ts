@@ -80,6 +80,18 @@ export interface ProducerOptions {
    */
   maxInFlightPerPartition?: number;
   idempotent?: boolean;
+  /**
+   * Makes the producer transactional (Kafka's transactional.id, issue 21): its writes go in
+   * transactions (`await producer.transaction()` → send, sendOffsets, commit, abort), visible
+   * to read_committed consumers only once committed. Implies idempotence (acks -1). A second
+   * producer with the same id fences this one: its next call fails with ProducerFenced.
+   */
+  transactionalId?: string;
+  /**
+   * How long the coordinator lets a transaction stay open before aborting it (Kafka's
+   * transaction.timeout.ms; at most the broker's transaction.max.timeout.ms). Default 60000.
+   */
+  transactionTimeoutMs?: number;
 }
 
 /** 'none': an error (OffsetOutOfRange) when there is no committed offset or it is out of range. */

@@ -235,6 +235,13 @@ export const producerInFlightBytesPerBroker = 8 * 1024 * 1024;
  * producerRecentBatchesMax batches of a producer to recognise a resent one.
  */
 export const producerIdempotentInFlightPerPartitionMax = 5;
+/**
+ * Partitions one transaction of a transactional producer writes to at most (issue 21): the
+ * client's side of the coordinator's bound on a transaction's partitions.
+ */
+export const producerTransactionPartitionsMax = 10_000;
+/** A transactional producer's transactionTimeoutMs when none is given (Kafka's transaction.timeout.ms default). */
+export const producerTransactionTimeoutMsDefault = 60_000;
 /** How long send() waits for buffer memory before failing with Timeout (Kafka's max.block.ms). */
 export const producerMaxBlockMsDefault = 60_000;
 export const producerLingerMsMax = 60_000;

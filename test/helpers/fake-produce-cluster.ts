@@ -14,7 +14,14 @@ import { parseBrokers } from '../../src/client/brokers.js';
 import { Cluster } from '../../src/client/cluster.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { WireError } from '../../src/shared/errors.js';
-import { baseSequenceOf, producerEpochOf, producerIdOf, recordsCountOf } from '../../src/wire/record-batch.js';
+import {
+  attributesOf,
+  baseSequenceOf,
+  producerEpochOf,
+  producerIdOf,
+  recordsCountOf,
+  transactionalFlag,
+} from '../../src/wire/record-batch.js';
 import { decodeBatchRecords } from '../../src/wire/record-batch-decoder.js';
 import { type AnyBody, type FakeNativeBroker, fakeNativeBroker } from './fake-native-broker.js';
 
@@ -29,6 +36,8 @@ export interface ArrivedBatch {
   values: string[];
   /** Bytes of the encoded batch. */
   bytes: number;
+  /** The batch's transactional attribute bit (issue 21). */
+  transactional: boolean;
 }
 
 /**
@@ -57,6 +66,13 @@ export interface FakeProduceCluster {
   fault: (b: ArrivedBatch) => Fault;
   /** Called per Metadata request: 'break' closes its connection unanswered (the request was written). */
   metadataFault: () => 'break' | undefined;
+  /**
+   * Answers the requests of other keys (the transaction APIs, FindCoordinator, a transactional
+   * InitProducerId); undefined: the default (InitProducerId answered as above, others unanswered).
+   */
+  extra: (node: number, apiKey: number, body: AnyBody) => unknown;
+  /** The loopback port of fake broker `node` (for FindCoordinator answers). */
+  port(node: number): number;
   /** A fresh client Cluster on the fake brokers (closed by close()). */
   cluster(options?: { retries?: number; retryBackoffMs?: number; maxInFlight?: number }): Cluster;
   /** Answers every held batch now (appending it). */
@@ -100,6 +116,10 @@ export async function fakeProduceCluster(topics: Record<string, number>, brokerC
   };
 
   const handler = async (node: number, apiKey: number, body: AnyBody, socket: net.Socket): Promise<unknown> => {
+    if (apiKey !== ApiKey.Metadata && apiKey !== ApiKey.Produce) {
+      const answer = await fake.extra(node, apiKey, body);
+      if (answer !== undefined) return answer;
+    }
     switch (apiKey) {
       case ApiKey.Metadata:
         if (fake.metadataFault() === 'break') {
@@ -139,6 +159,7 @@ export async function fakeProduceCluster(topics: Record<string, number>, brokerC
               baseSequence: baseSequenceOf(buf),
               values: decodeBatchRecords(buf).map((r) => r.value?.toString() ?? ''),
               bytes: buf.length,
+              transactional: (attributesOf(buf) & transactionalFlag) !== 0,
             };
             if (recordsCountOf(buf) !== b.values.length) throw new Error('bad batch');
             fake.arrived.push(b);
@@ -181,6 +202,8 @@ export async function fakeProduceCluster(topics: Record<string, number>, brokerC
     arrivedCount: new Map(),
     fault: () => undefined,
     metadataFault: () => undefined,
+    extra: () => undefined,
+    port: (node) => (brokers[node] as FakeNativeBroker).port,
     cluster(options = {}) {
       const c = new Cluster({
         brokers: parseBrokers(brokers.map((b) => `127.0.0.1:${b.port}`).join(',')),

@@ -11,6 +11,11 @@
  * not have reached the log, so the identity is retired: the batches encoded
  * after it take a new producer id, whose sequences start at 0 (a broker
  * accepts that from a producer id it does not know).
+ *
+ * A transactional producer (issue 21) takes its identity from its
+ * transaction coordinator instead (transactions.ts calls adopt()), and a
+ * failed batch does not retire it: its transaction can then only be aborted,
+ * after which the epoch is bumped and the sequences start again.
  */
 import { ApiKey } from '../../protocol/native/api-keys.js';
 import type { InitProducerIdRequest } from '../../protocol/native/messages.js';
@@ -35,10 +40,21 @@ export class Idempotence {
   private identity: ProducerIdentity | undefined;
   private init: Promise<ProducerIdentity> | undefined;
 
+  /**
+   * @param transactional batches are stamped transactional and the identity
+   * comes only from adopt() (the transaction coordinator's InitProducerId)
+   */
   constructor(
     private readonly cluster: Pick<Cluster, 'retry' | 'anyConnection'>,
     private readonly transactionTimeoutMs: number,
+    readonly transactional = false,
   ) {}
+
+  /** The identity a transactional producer's coordinator gave it: sequences start at 0 for every partition. */
+  adopt(producerId: number, producerEpoch: number): ProducerIdentity {
+    this.identity = { producerId, producerEpoch, sequences: new Map() };
+    return this.identity;
+  }
 
   /** The identity batches are stamped with now (undefined before the first InitProducerId answer or after a retirement). */
   get current(): ProducerIdentity | undefined {
@@ -59,6 +75,12 @@ export class Idempotence {
 
   private ask(): Promise<ProducerIdentity> {
     if (this.identity) return Promise.resolve(this.identity);
+    if (this.transactional) {
+      // never reached through the producer: transaction() initialises before any send is allowed
+      return Promise.reject(
+        wireError(WireError.INVALID_TXN_STATE, 'transactional send', 'the producer has no producer id yet'),
+      );
+    }
     this.init ??= this.cluster
       .retry(async () => {
         const conn = await this.cluster.anyConnection();
@@ -94,6 +116,7 @@ export class Idempotence {
     options.producerId = identity.producerId;
     options.producerEpoch = identity.producerEpoch;
     options.baseSequence = identity.sequences.get(partition) ?? 0;
+    if (this.transactional) options.transactional = true;
   }
 
   /** A batch of `count` records stamped for `partition` was encoded: the partition's next sequence follows it. */
@@ -104,6 +127,8 @@ export class Idempotence {
 
   /** A batch stamped with `identity` failed for good: batches encoded from now on take a new producer id. */
   retire(identity: ProducerIdentity): void {
+    // transactional: the transaction fails instead (abortable), and its abort bumps the epoch
+    if (this.transactional) return;
     if (identity === this.identity) this.identity = undefined;
   }
 }

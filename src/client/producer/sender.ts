@@ -23,6 +23,10 @@
  * into batches of batchSize and sends those (a topic's max.message.bytes may
  * be below what the batch grew to).
  *
+ * Transactions (issue 21): a transactional producer's batch goes only once
+ * its partition is part of the open transaction at the coordinator
+ * (AddPartitionsToTxn, see transactions.ts): a round waits for that first.
+ *
  * In flight: at most maxInFlightPerPartition batches of a partition (the
  * accumulator's bound) and at most inFlightBytesPerBroker bytes of batches
  * per broker (one batch always goes): beyond, due batches wait for answers.
@@ -82,6 +86,11 @@ export type SenderCluster = Pick<
   'leaderOf' | 'freshLeaderOf' | 'brokerConnection' | 'openConnection' | 'invalidate' | 'distrust'
 >;
 
+/** A transactional producer's gate: resolves once every partition named is part of the open transaction. */
+export interface TransactionPartitions {
+  ensureAdded(partitions: { topic: string; partition: number }[]): Promise<void>;
+}
+
 /** A Produce request ready to write: its batches, its body, and the batches it references uncopied. */
 interface PreparedRequest {
   live: DueBatch[];
@@ -120,6 +129,7 @@ export class Sender {
     private readonly memory: MemoryPool,
     private readonly idempotence: Idempotence | undefined,
     private readonly options: SenderOptions,
+    private readonly transactionPartitions?: TransactionPartitions,
   ) {}
 
   /** Sends what is due soon (on the next turn of the event loop, so one tick's records share batches). */
@@ -302,6 +312,20 @@ export class Sender {
       } catch (err) {
         for (const items of requests) for (const item of items) this.failedUnsent(item.q, item.batch, err);
         return;
+      }
+    }
+    if (this.transactionPartitions) {
+      // batches not yet encoded are the transaction's new writes (a retry's partition is already in it)
+      const fresh = requests.flat().filter((item) => !item.batch.encoded);
+      if (fresh.length > 0) {
+        try {
+          await this.transactionPartitions.ensureAdded(
+            fresh.map((item) => ({ topic: item.q.topic, partition: item.q.partition })),
+          );
+        } catch (err) {
+          for (const items of requests) for (const item of items) this.failedUnsent(item.q, item.batch, err);
+          return;
+        }
       }
     }
     const bodies: PreparedRequest[] = [];
