@@ -9,14 +9,14 @@
  * - idempotent-only: the same sends with an idempotent producer, no
  *   transaction.
  *
- * Both: acks=-1, 100-byte values, a fresh 1-partition topic per run, one
- * request in flight. The producer is connected and its producer id
+ * Both: acks=-1, 100-byte values, a fresh 1-partition topic per run, a
+ * unit (transaction, or the same sends) ended before the next begins. The producer is connected and its producer id
  * initialised before the clock starts. After each run the partition's high
  * watermark is checked: the records, plus one commit marker per transaction
  * on the transactional side. Medians of BENCH_RUNS rounds.
  *
- * The client: kafkajs 2.2.4 on the Kafka listener (BENCH_TXN_CLIENT=kafkajs,
- * the default). Environment: BENCH_RUNS (default 3), BENCH_TXN_SIZES (default
+ * The client: Sluice's own on the native listener (BENCH_TXN_CLIENT=native,
+ * the default) or kafkajs 2.2.4 on the Kafka listener (kafkajs). Environment: BENCH_RUNS (default 3), BENCH_TXN_SIZES (default
  * 1,100,10000), BENCH_TXN_SCALE (multiplies the records per size, default 1:
  * 2,000 / 50,000 / 200,000), BENCH_VALUE_BYTES (default 100).
  */
@@ -44,8 +44,9 @@ const sizes = (process.env.BENCH_TXN_SIZES ?? '1,100,10000').split(',').map((s) 
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`BENCH_TXN_SIZES: ${s} is not a positive integer`);
   return n;
 });
-const clientName = process.env.BENCH_TXN_CLIENT ?? 'kafkajs';
-if (clientName !== 'kafkajs') throw new Error(`BENCH_TXN_CLIENT=${clientName}: only kafkajs is available`);
+const clientName = process.env.BENCH_TXN_CLIENT ?? 'native';
+if (clientName !== 'native' && clientName !== 'kafkajs')
+  throw new Error(`BENCH_TXN_CLIENT=${clientName}: native or kafkajs`);
 /** Records per send() (a 10,000-record transaction is 10 sends: a request stays under message.max.bytes). */
 const sendRecordsMax = 1000;
 /** Records of a run for each transaction size: enough transactions to time, a run of a few seconds here. */
@@ -67,14 +68,19 @@ function sendsOf(size: number): number[] {
 
 let txnSeq = 0;
 
-/** One run: `records` records in units of `size`, transactional or idempotent-only; resolves with the seconds. */
-async function runOnce(
-  kafka: Kafka,
-  topic: string,
-  size: number,
-  records: number,
-  transactional: boolean,
-): Promise<number> {
+/** A producer of one run: units of records sent, each ended by end() (commit, or nothing when idempotent-only). */
+interface BenchProducer {
+  /** Sends one unit's sends and ends it: a transaction (begin, sends, commit) or the same sends alone. */
+  unit(topic: string, sends: { value: Buffer }[][]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * kafkajs: one request in flight (its idempotent producer's rule), so a unit's sends go one after
+ * another; the transactional id is initialised (InitProducerId) before the clock by an empty
+ * transaction, which sends no EndTxn.
+ */
+async function kafkajsProducer(kafka: Kafka, transactional: boolean): Promise<BenchProducer> {
   const producer: Producer = transactional
     ? kafka.producer({
         transactionalId: `bench-txn-${process.pid}-${++txnSeq}`,
@@ -83,26 +89,58 @@ async function runOnce(
       })
     : kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
-  try {
-    if (transactional) {
-      // InitProducerId before the clock: kafkajs does it at the first transaction (an empty one sends no EndTxn)
-      await (await producer.transaction()).abort();
-    }
-    const started = performance.now();
-    for (let sent = 0; sent < records; sent += size) {
+  if (transactional) await (await producer.transaction()).abort();
+  return {
+    async unit(topic, sends) {
       const txn = transactional ? await producer.transaction() : undefined;
-      let offset = sent;
-      for (const count of sendsOf(size)) {
-        const batch = { topic, acks: -1, messages: messages(offset, count) };
-        await (txn ? txn.send(batch) : producer.send(batch));
-        offset += count;
+      for (const batch of sends) {
+        const record = { topic, acks: -1, messages: batch };
+        await (txn ? txn.send(record) : producer.send(record));
       }
       await txn?.commit();
-    }
-    return (performance.now() - started) / 1000;
-  } finally {
-    await producer.disconnect();
+    },
+    close: () => producer.disconnect(),
+  };
+}
+
+/**
+ * Sluice's client on the native listener: a unit's sends are handed over at once (the producer
+ * batches and pipelines them) and awaited together; commit waits for them as well. Initialised
+ * before the clock likewise (an empty transaction ends without EndTxn).
+ */
+async function nativeProducer(client: Sluice, transactional: boolean): Promise<BenchProducer> {
+  const options = { acks: -1 as const, batchSize: 1024 * 1024 };
+  const producer = transactional
+    ? client.producer({ ...options, transactionalId: `bench-txn-${process.pid}-${++txnSeq}` })
+    : client.producer({ ...options, idempotent: true });
+  if (transactional) await (await producer.transaction()).abort();
+  return {
+    async unit(topic, sends) {
+      if (!transactional) {
+        await Promise.all(sends.map((messages) => producer.send({ topic, messages })));
+        return;
+      }
+      const txn = await producer.transaction();
+      await Promise.all(sends.map((messages) => txn.send({ topic, messages })));
+      await txn.commit();
+    },
+    close: () => producer.close(),
+  };
+}
+
+/** One run: `records` records in units of `size`, transactional or idempotent-only; resolves with the seconds. */
+async function runOnce(producer: BenchProducer, topic: string, size: number, records: number): Promise<number> {
+  const started = performance.now();
+  for (let sent = 0; sent < records; sent += size) {
+    let offset = sent;
+    const sends = sendsOf(size).map((count) => {
+      const batch = messages(offset, count);
+      offset += count;
+      return batch;
+    });
+    await producer.unit(topic, sends);
   }
+  return (performance.now() - started) / 1000;
 }
 
 async function highWatermark(client: Sluice, topic: string): Promise<number> {
@@ -133,7 +171,11 @@ try {
       for (const transactional of [false, true]) {
         const topic = topicName(transactional ? `txn-${size}` : `idem-${size}`);
         await createTopic(client, topic, 1);
-        const seconds = await runOnce(kafka, topic, size, records, transactional);
+        const producer =
+          clientName === 'native'
+            ? await nativeProducer(client, transactional)
+            : await kafkajsProducer(kafka, transactional);
+        const seconds = await runOnce(producer, topic, size, records).finally(() => producer.close());
         const expected = records + (transactional ? records / size : 0);
         const stored = await highWatermark(client, topic);
         if (stored !== expected) throw new Error(`${topic}: high watermark ${stored}, expected ${expected}`);
@@ -161,7 +203,7 @@ const rows = sizes.map((size) => {
   ];
 });
 process.stdout.write(
-  `${clientName} on the Kafka listener, ${valueBytes} B values, acks=-1, 1 partition, medians of ${runs} (records/s)\n\n` +
+  `${clientName === 'native' ? 'Sluice client on the native listener' : 'kafkajs on the Kafka listener'}, ${valueBytes} B values, acks=-1, 1 partition, medians of ${runs} (records/s)\n\n` +
     renderTable(['txn size', 'records', 'idempotent rec/s', 'transactional rec/s', 'txn/s', 'txn / idempotent'], rows) +
     '\n\n' +
     JSON.stringify({ client: clientName, valueBytes, runs, sizes, rates: Object.fromEntries(rates) }) +
