@@ -10,13 +10,15 @@
  *   transaction.
  *
  * Both: acks=-1, 100-byte values, a fresh 1-partition topic per run, a
- * unit (transaction, or the same sends) ended before the next begins. The producer is connected and its producer id
- * initialised before the clock starts. After each run the partition's high
- * watermark is checked: the records, plus one commit marker per transaction
- * on the transactional side. Medians of BENCH_RUNS rounds.
+ * unit (a transaction, or the same sends) ended before the next begins.
+ * The producer is connected and its producer id initialised before the
+ * clock starts. After each run the partition's high watermark is checked:
+ * the records, plus one commit marker per transaction on the transactional
+ * side. Medians of BENCH_RUNS rounds.
  *
  * The client: Sluice's own on the native listener (BENCH_TXN_CLIENT=native,
- * the default) or kafkajs 2.2.4 on the Kafka listener (kafkajs). Environment: BENCH_RUNS (default 3), BENCH_TXN_SIZES (default
+ * the default) or kafkajs 2.2.4 on the Kafka listener (kafkajs).
+ * Environment: BENCH_RUNS (default 3), BENCH_TXN_SIZES (default
  * 1,100,10000), BENCH_TXN_SCALE (multiplies the records per size, default 1:
  * 2,000 / 50,000 / 200,000), BENCH_VALUE_BYTES (default 100).
  */
