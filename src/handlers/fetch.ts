@@ -23,7 +23,7 @@ import type { FetchPartitionResponse, FetchRequest, FetchResponse } from '../pro
 import type { PartitionReplica } from '../replication/partition-replica.js';
 import { ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError, toWireError } from '../shared/errors.js';
-import { fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
+import { abortedTxnsPerFetchMax, fetchWaitMsMax, readBytesMax } from '../shared/limits.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import { isCorruptRangeError } from '../storage/corrupt-range.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
@@ -90,6 +90,7 @@ async function readOnce(
   zstdReadable: boolean,
   denied: ReadonlySet<string>,
   session?: FetchSession,
+  readCommitted = false,
 ): Promise<{ response: FetchResponse; bytes: number }> {
   let bytes = 0;
   const byTopic = new Map<string, { name: string; topicId?: string; partitions: FetchPartitionResponse[] }>();
@@ -128,11 +129,14 @@ async function readOnce(
           );
         }
         const room = Math.min(w.maxBytes, maxBytes - bytes);
+        // a consumer reads to the high watermark, with read_committed to the last stable offset (KIP-98)
+        const lastStableOffset = leader.lastStableOffset;
+        const upTo = readCommitted ? lastStableOffset : leader.highWatermark;
         let read: Awaited<ReturnType<typeof leader.log.read>>;
         try {
           read = await leader.log.read(w.offset, Math.max(room, 0), {
             minOneBatch: bytes === 0,
-            ...(replicaId >= 0 ? {} : { maxOffset: leader.highWatermark }),
+            ...(replicaId >= 0 ? {} : { maxOffset: upTo }),
           });
         } catch (err) {
           if (!isCorruptRangeError(err)) throw err;
@@ -148,12 +152,22 @@ async function readOnce(
         }
         bytes += read.records.length;
         if (replicaId < 0) ctx.metrics?.fetched(topic, read.records);
+        // the aborted transactions these records overlap: a read_committed reader drops their batches
+        const abortedTransactions =
+          readCommitted && replicaId < 0 && read.records.length > 0
+            ? (await leader.log.abortedTxns(w.offset, read.nextOffset, abortedTxnsPerFetchMax)).map((t) => ({
+                producerId: t.producerId,
+                firstOffset: t.firstOffset,
+              }))
+            : undefined;
         return {
           partition: w.partition,
           errorCode: 0,
           highWatermark: leader.highWatermark,
+          lastStableOffset,
           logStartOffset: read.logStartOffset,
           records: read.records,
+          ...(readCommitted && replicaId < 0 ? { abortedTransactions: abortedTransactions ?? [] } : {}),
         };
       },
       (error) => ({
@@ -342,6 +356,7 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
       }
     }
     const replicaId = request.replicaId ?? -1;
+    const readCommitted = request.isolationLevel === 1;
     const maxWaitMs = Math.min(Math.max(request.maxWaitMs ?? 0, 0), fetchWaitMsMax);
     const minBytes = Math.max(request.minBytes ?? 1, 0);
     const maxBytes = Math.min(Math.max(request.maxBytes ?? readBytesMax, 1), readBytesMax);
@@ -431,13 +446,22 @@ export const fetchHandler: Handler<typeof ApiKey.Fetch> = {
     const read = async (): Promise<{ response: FetchResponse; bytes: number }> => {
       if (!incremental) {
         const startedMs = Date.now();
-        const result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied, session);
+        const result = await readOnce(ctx, wanted, maxBytes, replicaId, zstdReadable, denied, session, readCommitted);
         if (session) passDone(ctx, session, session.partitions.keys(), startedMs);
         return result;
       }
       const pass = partitionsToRead(incremental, named);
       lastRead = pass.wanted;
-      const result = await readOnce(ctx, pass.wanted, maxBytes, replicaId, zstdReadable, denied, incremental);
+      const result = await readOnce(
+        ctx,
+        pass.wanted,
+        maxBytes,
+        replicaId,
+        zstdReadable,
+        denied,
+        incremental,
+        readCommitted,
+      );
       passDone(ctx, incremental, pass.keys, pass.startedMs);
       return result;
     };

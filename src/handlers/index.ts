@@ -40,6 +40,7 @@ import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 import { unservedTransactionHandlers } from './transactions-unserved.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
+import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.Produce]: produceHandler,
@@ -82,4 +83,5 @@ export const handlers: HandlerTable = withRequestChecks({
   ...queueHandlers,
   ...unservedTransactionHandlers,
   [ApiKey.TxnOffsetCommit]: txnOffsetCommitHandler,
+  [ApiKey.WriteTxnMarkers]: writeTxnMarkersHandler,
 });

@@ -3,6 +3,8 @@
  * watermark, the end of what consumers may read), the first record with the
  * largest timestamp (-3, KIP-734), or the first offset at or after a timestamp.
  * A record at or past the high watermark is not yet readable, so it is not found.
+ * With isolationLevel 1 (read_committed, KIP-98) the last stable offset takes the high
+ * watermark's place in all of this, as in Kafka.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
 import {
@@ -26,7 +28,7 @@ export const listOffsetsHandler: Handler<typeof ApiKey.ListOffsets> = {
           checkTopic(ctx, client, AclOperation.Describe, name);
           const replica = ctx.replicas.leaderReplica(name, partition);
           const log = replica.log;
-          const end = replica.highWatermark;
+          const end = request.isolationLevel === 1 ? replica.lastStableOffset : replica.highWatermark;
           if (timestamp === earliestTimestamp)
             return { partition, errorCode: 0, timestamp: -1, offset: log.logStartOffset };
           if (timestamp === latestTimestamp) return { partition, errorCode: 0, timestamp: -1, offset: end };

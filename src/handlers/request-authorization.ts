@@ -61,6 +61,19 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   },
   // a follower's requests: brokers act with ClusterAction on the cluster (a follower's Fetch is
   // answered partition by partition in its handler, and FindCoordinator key by key in its own, as Kafka's)
+  // a transactional producer's batches need Write on its transactional id (Kafka's handleProduceRequest);
+  // the topics are checked partition by partition in the handler
+  [ApiKey.Produce]: (r, ctx, c) => {
+    const id = r.transactionalId;
+    if (id === undefined || id === null) return;
+    if (ctx.authorizer?.allows(c, AclOperation.Write, ResourceType.TransactionalId, id) !== false) return;
+    throw new SluiceError(
+      ErrorCode.TransactionalIdAuthorizationFailed,
+      `${c.principal} is not authorized to Write transactional id ${id}`,
+    );
+  },
+  // transaction markers come from a transaction coordinator, another broker (Kafka's ClusterAction)
+  [ApiKey.WriteTxnMarkers]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.ClusterAction),
   [ApiKey.OffsetForLeaderEpoch]: (r, ctx, c) => {
     if ((r.replicaId ?? -1) >= 0) checkCluster(ctx, c, AclOperation.ClusterAction);
   },

@@ -23,7 +23,6 @@ export const unservedTransactionHandlers = {
   [ApiKey.AddPartitionsToTxn]: unserved(ApiKey.AddPartitionsToTxn),
   [ApiKey.AddOffsetsToTxn]: unserved(ApiKey.AddOffsetsToTxn),
   [ApiKey.EndTxn]: unserved(ApiKey.EndTxn),
-  [ApiKey.WriteTxnMarkers]: unserved(ApiKey.WriteTxnMarkers),
   [ApiKey.DescribeTransactions]: unserved(ApiKey.DescribeTransactions),
   [ApiKey.ListTransactions]: unserved(ApiKey.ListTransactions),
 };

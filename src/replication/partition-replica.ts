@@ -130,6 +130,18 @@ export class PartitionReplica {
     return Math.max(this.hw, this.log.logStartOffset);
   }
 
+  /**
+   * The last stable offset (KIP-98): read_committed consumers read below it. The first offset of
+   * the oldest transaction open here, at most the high watermark, never below the log start
+   * (retention may have deleted where an open transaction began).
+   */
+  get lastStableOffset(): number {
+    const hw = this.highWatermark;
+    const unstable = this.log.firstUnstableOffset;
+    if (unstable === undefined || unstable >= hw) return hw;
+    return Math.max(unstable, this.log.logStartOffset);
+  }
+
   /** This broker now leads at `leaderEpoch` with the given ISR. */
   async becomeLeader(leaderEpoch: number, replicas: number[], isr: number[], nowMs: number): Promise<void> {
     assert(replicas.includes(this.brokerId), `${this.name}: broker ${this.brokerId} leads without being a replica`);

@@ -16,12 +16,18 @@ import { topicLogOverrides, topicMinInsyncReplicas } from '../config/topic-confi
 import type { Coordinator, PartitionState } from '../coordination/coordinator.js';
 import { crashOnBug } from '../shared/assert.js';
 import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
-import { controlledShutdownAttemptWaitMs, controlledShutdownPollMs } from '../shared/limits.js';
+import { isInternalTopic } from '../shared/internal-topics.js';
+import {
+  clientRequestTimeoutMsDefault,
+  controlledShutdownAttemptWaitMs,
+  controlledShutdownPollMs,
+} from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { AppendResult } from '../storage/partition-log.js';
 import { codecOfCompressionType, recompressBatches } from '../wire/recompress.js';
+import { encodeTxnMarker } from '../wire/txn-marker.js';
 import type { AppendNotifier } from './append-notifier.js';
 import { LeadershipLog } from './leadership-log.js';
 import { type FollowerFetchLink, PartitionReplica } from './partition-replica.js';
@@ -350,7 +356,10 @@ export class ReplicaManager {
     const stored = codec === undefined ? records : recompressBatches(records, codec);
     // message.timestamp.type / message.timestamp.difference.max.ms (issue 16), on the batches as stored
     const logAppendTimeMs = applyTimestampPolicy(stored, policy.timestamps, Date.now());
-    const appended = replica.log.appendNow(stored, { leaderEpoch: replica.leaderEpoch });
+    // the broker's own topics are written by the broker alone (produce refuses them): its transactional
+    // offset commits carry no sequence (Kafka's AppendOrigin.Coordinator)
+    const origin = isInternalTopic(topic) ? 'coordinator' : 'client';
+    const appended = replica.log.appendNow(stored, { leaderEpoch: replica.leaderEpoch, origin });
     if (appended instanceof Promise) {
       return appended.then((result) => this.leaderAppended(replica, result, logAppendTimeMs, acks, minIsr, timeoutMs));
     }
@@ -375,6 +384,51 @@ export class ReplicaManager {
     };
     if (acks !== -1) return done;
     return replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs).then(() => done);
+  }
+
+  /**
+   * WriteTxnMarkers on a partition this broker leads (KIP-98): appends one marker control batch
+   * (wire/txn-marker.ts) for the producer's transaction, waits until every ISR member has it (as
+   * acks=-1, min.insync.replicas included), then tells the marker listeners (markerWritten).
+   * Resolves with the marker's offset. The log refuses a marker whose producer epoch is older
+   * than the partition's (INVALID_PRODUCER_EPOCH) or whose coordinator epoch is older than the
+   * last one seen for the producer (TRANSACTION_COORDINATOR_FENCED). A marker for a producer with
+   * no open transaction here is written all the same and changes nothing (markers are retried).
+   */
+  async writeTxnMarker(marker: {
+    topic: string;
+    partition: number;
+    producerId: number;
+    producerEpoch: number;
+    committed: boolean;
+    coordinatorEpoch: number;
+    timeoutMs?: number;
+  }): Promise<number> {
+    const { topic, partition } = marker;
+    const replica = this.leaderReplica(topic, partition);
+    const { minIsr } = this.leaderAppendPolicy(topic);
+    if (replica.isr.length < minIsr) {
+      throw new SluiceError(
+        ErrorCode.NotEnoughReplicas,
+        `${replica.name} has ${replica.isr.length} in-sync replica(s), min.insync.replicas is ${minIsr}`,
+      );
+    }
+    // written as it is: a marker is never recompressed nor restamped (Kafka writes them uncompressed)
+    const batch = encodeTxnMarker(marker);
+    const result = await replica.log.append(batch, { leaderEpoch: replica.leaderEpoch, origin: 'coordinator' });
+    this.options.notifier.notify(topicPartitionKey(topic, partition));
+    replica.onLeaderAppend();
+    const timeoutMs = marker.timeoutMs ?? clientRequestTimeoutMsDefault;
+    await replica.waitForReplication(result.lastOffset + 1, minIsr, timeoutMs);
+    this.markerWritten({
+      topic,
+      partition,
+      producerId: marker.producerId,
+      producerEpoch: marker.producerEpoch,
+      committed: marker.committed,
+      offset: result.baseOffset,
+    });
+    return result.baseOffset;
   }
 
   /**

@@ -352,6 +352,22 @@ export const producerStateRebuildBytesMax = 256 * 1024 * 1024;
 export const producerStateExpiryCheckMs = 60_000;
 /** Kafka's producer.id.expiration.ms default (one day); the broker config key overrides it. */
 export const producerIdExpirationMsDefault = 86_400_000;
+// ---- transactions, partition side (issue 21) ----
+
+/**
+ * Open transactions one partition tracks (each holds the last stable offset back): a leader
+ * refuses the first batch of one more transaction (CONCURRENT_TRANSACTIONS, which clients retry).
+ */
+export const openTxnsPerPartitionMax = 10_000;
+/**
+ * Transaction openings and closings a partition remembers to undo a truncation of its log's
+ * tail; a truncation further back reads the transaction state again from the log.
+ */
+export const txnUndoEventsMax = 10_000;
+/** Coordinator epochs a partition remembers per producer (the least recently used beyond this is forgotten). */
+export const txnCoordinatorEpochsMax = 10_000;
+/** Aborted transactions one fetch of a partition lists at most (Kafka lists all: a bound keeps the answer finite). */
+export const abortedTxnsPerFetchMax = 10_000;
 /** Producer ids a broker reserves at once (persisted before any is handed out, so none is ever reused). */
 export const producerIdBlockSize = 1000;
 /** Attempts at a conditional update of /latest_producer_id_block before giving up (contention). */

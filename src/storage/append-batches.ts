@@ -28,6 +28,12 @@ export interface AppendOptions {
    * continue the log exactly.
    */
   assignOffsets?: boolean;
+  /**
+   * Who appends as leader (Kafka's AppendOrigin): 'client' (a produce; the default) may not
+   * write control batches; 'coordinator' (the broker itself: transaction markers, transactional
+   * offset commits with baseSequence -1) may.
+   */
+  origin?: 'client' | 'coordinator';
 }
 
 export interface CheckRules {

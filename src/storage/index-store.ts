@@ -8,6 +8,8 @@
  *   <topic>-<p>!o!<first offset, 20 digits>    offset index block
  *   <topic>-<p>!t!<first timestamp, 20 digits> time index block
  *   <topic>-<p>!s!<segmentBase, 20 digits>     [size, nextOffset, maxTimestamp]
+ *   <topic>-<p>!a!<last offset, 20 digits>     [producerId, firstOffset, lastStableOffset]
+ *                                              an aborted transaction (its abort marker's offset)
  *
  * Index entries are written in blocks: one value holds every entry that was
  * pending when the write happened (up to a few thousand), as a Float64Array of
@@ -24,7 +26,7 @@ import { pad20 } from './names.js';
 
 export const indexDirName = '.sluice-index';
 
-export type IndexKind = 'o' | 't' | 's';
+export type IndexKind = 'o' | 't' | 's' | 'a';
 
 // moreTypes: without it msgpackr has no typed-array extension and packs a Float64Array index block as
 // `bin` bytes made from its element values (then uninitialized memory): every stored block came back

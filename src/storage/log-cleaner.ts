@@ -93,6 +93,11 @@ export interface CleanTarget {
   checkpoint(): number;
   /** The last offset of a producer's latest batch, undefined when unknown. */
   producerLastOffset(producerId: number): number | undefined;
+  /**
+   * The first offset of the oldest open transaction (undefined: none): no segment holding it or
+   * after it is cleaned (Kafka's first uncleanable offset includes the first unstable offset).
+   */
+  firstUnstableOffset(): number | undefined;
   /** Still open and writable. */
   usable(): boolean;
   /** Makes durable that the log may hold offset gaps from now on (before the first swap). */
@@ -131,6 +136,16 @@ export function cleanability(target: CleanTarget, nowMs: number): Cleanability |
     ) {
       uncleanable = i;
       break;
+    }
+  }
+  // nor one that holds an open transaction's records, or lies after it: its outcome is not known yet
+  const unstable = target.firstUnstableOffset();
+  if (unstable !== undefined) {
+    for (let i = 0; i < uncleanable; i++) {
+      if (segments.at(i).nextOffset > unstable) {
+        uncleanable = i;
+        break;
+      }
     }
   }
   let dirtyBytes = 0;

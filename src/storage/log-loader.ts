@@ -128,6 +128,8 @@ export async function loadLog(ctx: LoadContext, preloaded?: PreloadedLog): Promi
       offsetGaps: stored?.offsetGaps ?? false,
       // within the log as recovered: recovery may have cut the tail it pointed into
       highWatermark: Math.min(Math.max(stored?.highWatermark ?? logStartOffset, logStartOffset), last.nextOffset),
+      // the transactions as of some offset: the log opens them and reads the rest (txn-state-loader.ts)
+      ...(stored?.txns ? { txns: stored.txns } : {}),
     },
     maxTimestampSoFar,
     // closed cleanly and found as it was left: nothing of the stored metadata needs writing again

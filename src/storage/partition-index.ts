@@ -24,6 +24,7 @@ import {
   unpackValue,
 } from './index-store.js';
 import type { SegmentSummary } from './segment.js';
+import type { AbortedTxn, TxnSnapshot } from './txn-state.js';
 
 export interface PartitionMeta {
   logStartOffset: number;
@@ -48,6 +49,12 @@ export interface PartitionMeta {
    * it does not answer a high watermark below what was committed. Absent: never recorded.
    */
   highWatermark?: number;
+  /**
+   * The open transactions and coordinator epochs as of the log end when the metadata was written
+   * (txn-state.ts): opening the log reads the transactions of the log from `asOf` on only.
+   * Absent: written before transactions existed (the log holds none before the recovery point).
+   */
+  txns?: TxnSnapshot;
 }
 
 /** What the index database holds of a partition at open: its metadata and its segments' summaries. */
@@ -121,6 +128,8 @@ export class PartitionIndex {
    * truncation of the index, written atomically with the rebuilt index and metadata.
    */
   private planned: IndexBatchOp[] = [];
+  /** Aborted transactions not yet written, ascending by last offset (written with the next write). */
+  private aborted: AbortedTxn[] = [];
 
   /**
    * `group`: the logs opened with this one at a start (index-start-group.ts) read and write
@@ -140,7 +149,48 @@ export class PartitionIndex {
   }
 
   get pendingCount(): number {
-    return this.offsets.length + this.times.length;
+    return this.offsets.length + this.times.length + this.aborted.length;
+  }
+
+  /** An abort marker was appended: its transaction joins the aborted-transaction index. */
+  addAbortedTxn(txn: AbortedTxn): void {
+    // in marker order; the same marker read again (a recovery walk over entries already pending) replaces its entry
+    if (this.aborted.length > 0 && (this.aborted.at(-1) as AbortedTxn).lastOffset >= txn.lastOffset) {
+      this.aborted = this.aborted.filter((t) => t.lastOffset < txn.lastOffset);
+    }
+    this.aborted.push({ ...txn });
+  }
+
+  /**
+   * The aborted transactions a read of [from, upperBound) must list (Kafka's
+   * collectAbortedTransactions): those whose marker is at or after `from` and whose first offset
+   * is below `upperBound`. Entries are read in marker order and the walk stops at the first whose
+   * last stable offset reaches `upperBound` (no transaction that started before it was still open
+   * after it), or after `max` entries.
+   */
+  async abortedTxns(from: number, upperBound: number, max: number): Promise<AbortedTxn[]> {
+    const out: AbortedTxn[] = [];
+    let done = false;
+    const take = (t: AbortedTxn): void => {
+      if (t.lastOffset < from) return;
+      if (t.firstOffset < upperBound) out.push(t);
+      if (t.lastStableOffset >= upperBound || out.length >= max) done = true;
+    };
+    // stored entries are older than pending ones (pending entries leave only once written)
+    const written = new Set<number>();
+    for await (const [key, value] of this.db.iterator({ gte: this.keys.key('a', from), lt: this.keys.range('a').lt })) {
+      const [producerId, firstOffset, lastStableOffset] = unpackValue<[number, number, number]>(value);
+      const lastOffset = this.keys.numberOf(key);
+      written.add(lastOffset);
+      take({ producerId, firstOffset, lastOffset, lastStableOffset });
+      if (done) return out;
+    }
+    for (const t of this.aborted) {
+      if (written.has(t.lastOffset)) continue;
+      take({ ...t });
+      if (done) break;
+    }
+    return out;
   }
 
   /**
@@ -187,6 +237,14 @@ export class PartitionIndex {
       const planned = this.planned;
       this.planned = [];
       const ops: IndexBatchOp[] = [...planned];
+      const nAborted = this.aborted.length;
+      for (const t of this.aborted.slice(0, nAborted)) {
+        ops.push({
+          type: 'put',
+          key: this.keys.key('a', t.lastOffset),
+          value: packValue([t.producerId, t.firstOffset, t.lastStableOffset]),
+        });
+      }
       if (nOffsets > 0) {
         const block = this.offsets.block(nOffsets);
         ops.push({ type: 'put', key: this.keys.key('o', block[0] as number), value: packValue(block) });
@@ -220,6 +278,7 @@ export class PartitionIndex {
       }
       this.offsets.dropFirst(nOffsets);
       this.times.dropFirst(nTimes);
+      this.aborted.splice(0, nAborted);
     });
   }
 
@@ -347,7 +406,20 @@ export class PartitionIndex {
     for (const base of [...this.summaries.keys()]) if (base >= offset) this.summaries.delete(base);
   }
 
-  /** Removes every entry and summary at or above `offset` (truncation, recovery). */
+  /**
+   * Removes the aborted transactions whose marker is at or past `offset` (the log was cut there).
+   * Apart from truncateFrom, which cuts the offset index from a segment's start (the segment is
+   * indexed again) and, in recovery, from the first segment recovered: the aborted transactions
+   * below the cut stay true and only the transaction state could make them again.
+   */
+  truncateAbortedFrom(offset: number): Promise<void> {
+    return this.enqueue(async () => {
+      this.aborted = this.aborted.filter((t) => t.lastOffset < offset);
+      await this.db.clear({ gte: this.keys.key('a', offset), lt: this.keys.range('a').lt });
+    });
+  }
+
+  /** Removes every offset and time entry and summary at or above `offset` (truncation, recovery); not the aborted transactions. */
   truncateFrom(offset: number): Promise<void> {
     return this.enqueue(async () => {
       this.dropPendingFrom(offset);
@@ -436,7 +508,10 @@ export class PartitionIndex {
       this.offsets.keep((o) => o >= offset);
       this.times.keep((o) => o >= offset);
       for (const base of [...this.summaries.keys()]) if (base < offset) this.summaries.delete(base);
+      // an aborted transaction whose marker lies below the new log start concerns no read any more
+      this.aborted = this.aborted.filter((t) => t.lastOffset >= offset);
       await this.db.clear({ gte: this.keys.range('s').gte, lt: this.keys.key('s', offset) });
+      await this.db.clear({ gte: this.keys.range('a').gte, lt: this.keys.key('a', offset) });
       for (const kind of ['o', 't'] as const) {
         const ops: IndexBatchOp[] = [];
         for await (const [key, value] of this.db.iterator(this.keys.range(kind))) {
@@ -469,6 +544,7 @@ export class PartitionIndex {
       this.offsets.keep(() => false);
       this.times.keep(() => false);
       this.summaries.clear();
+      this.aborted = [];
       this.meta = undefined;
       await this.db.clear(this.keys.all);
     });

@@ -46,6 +46,9 @@ import { Segment } from './segment.js';
 import { SegmentList } from './segment-list.js';
 import { type ReadOptions, type ReadResult, SegmentReader, type TimestampLookup } from './segment-reader.js';
 import { SparseIndexer } from './sparse-indexer.js';
+import { checkTxnBatches } from './txn-append-check.js';
+import { type AbortedTxn, TxnState } from './txn-state.js';
+import { recordTxnBatches, recordTxnsFromLog } from './txn-state-loader.js';
 
 export type { AppendOptions, AppendResult } from './append-batches.js';
 
@@ -81,6 +84,8 @@ export class PartitionLog {
   private highWatermarkNoted: number;
   /** Idempotent producers' sequence state (producer-state.ts); set up by open(). */
   private producers = new ProducerStateTable(producerIdExpirationMsDefault);
+  /** Transactions open here, coordinator epochs (txn-state.ts): read from the log at open, kept by every append. */
+  private readonly txns: TxnState;
   /**
    * What the first write needs done (prepareWrites): the producers' state read back from the log's
    * tail, and the clean-shutdown mark cleared while it is still on disk (cleanMarkOnDisk).
@@ -129,6 +134,7 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
+        firstUnstableOffset: () => this.txns.firstUnstableOffset(),
         prepare: () => this.prepareWrites() ?? Promise.resolve(),
         // a full disk refuses the cleaner's writes too
         open: () => !this.closed && !this.offline && !this.full,
@@ -138,12 +144,58 @@ export class PartitionLog {
       loaded.meta,
     );
     this.highWatermarkNoted = loaded.meta.highWatermark ?? loaded.meta.logStartOffset;
+    this.txns = new TxnState(`${topic}-${partition}: `);
+    this.loadTxns(loaded);
     this.highWatermarkAtOpen = this.checkpointedHighWatermark;
     this.recoveredSegments = loaded.recoveredSegments;
   }
 
   /** Segments recovered when this log was opened (it had not been closed cleanly); 0 after a clean stop. */
   readonly recoveredSegments: number;
+
+  /**
+   * The transactions open at the log end, from the stored snapshot and the log after it: a log
+   * closed cleanly reads nothing; after a crash the batches past the snapshot are read (their
+   * headers, and markers whole). A snapshot past the log end (its tail was lost) cannot be
+   * trusted: the whole log is read. No snapshot (metadata from before transactions): none was
+   * open before the recovery point.
+   */
+  private loadTxns(loaded: LoadedLog): void {
+    const snapshot = loaded.meta.txns;
+    let from: number;
+    if (snapshot && snapshot.asOf <= this.logEndOffset) {
+      this.txns.restore(snapshot);
+      from = snapshot.asOf;
+    } else {
+      from = snapshot ? this.logStartOffset : Math.max(loaded.meta.recoveryPoint, this.logStartOffset);
+      this.txns.clear(from);
+    }
+    if (from < this.logEndOffset) recordTxnsFromLog(this.txns, this.index, this.segments, from);
+  }
+
+  /** The first offset of the oldest transaction open here; undefined when none is (the LSO is then the high watermark). */
+  get firstUnstableOffset(): number | undefined {
+    return this.txns.firstUnstableOffset();
+  }
+
+  /** Transactions open here (tests, diagnostics). */
+  get openTxns(): ReturnType<TxnState['openTxns']> {
+    return this.txns.openTxns();
+  }
+
+  /** The last coordinator epoch a marker of `producerId` carried here. */
+  lastCoordinatorEpoch(producerId: number): number | undefined {
+    return this.txns.lastCoordinatorEpoch(producerId);
+  }
+
+  /**
+   * The aborted transactions a read of [from, upperBound) overlaps (Kafka's
+   * collectAbortedTransactions), at most `max`, in marker order.
+   */
+  async abortedTxns(from: number, upperBound: number, max: number): Promise<AbortedTxn[]> {
+    this.checkOpen();
+    return this.index.abortedTxns(from, upperBound, max);
+  }
 
   /** Opens (and if needed recovers) the log in `dir`, creating it when missing. */
   static async open(opts: {
@@ -174,6 +226,8 @@ export class PartitionLog {
       // (prepareWrites clears it before any byte changes): a start of thousands of partitions makes
       // no write for those nobody writes to (issue 20 item 4). Any other is written now.
       if (!loaded.asStored) await log.persistMeta(false, false);
+      // aborted transactions whose marker a crash's torn tail took (recovery keeps the index of them)
+      if (loaded.recoveredSegments > 0) await index.truncateAbortedFrom(log.logEndOffset);
       log.cleanMarkOnDisk = loaded.asStored;
       // idempotent producers: their sequence state is read back from the batch headers at the log's
       // tail, by the first append (or cleaning pass) that needs it, not here: a start with thousands
@@ -337,7 +391,10 @@ export class PartitionLog {
     // and answers a retried single batch with its original offsets, writing nothing. A replica copies
     // its leader's bytes and only records them (below), never refuses.
     if (assignOffsets) {
-      const duplicate = this.producers.checkAppend(batches);
+      // transactions: a client's control batch is refused, a marker's epochs are checked (txn-append-check.ts)
+      const fromCoordinator = options.origin === 'coordinator';
+      checkTxnBatches(batches, fromCoordinator, this.txns, this.producers);
+      const duplicate = this.producers.checkAppend(batches, Date.now(), fromCoordinator);
       if (duplicate) return { result: { ...duplicate, duplicate: true }, epochsChanged: false };
     }
     // a compacted leader's gaps: recovery must accept them from now on, so that is durable first
@@ -371,6 +428,7 @@ export class PartitionLog {
     if (segment.firstAppendMs === undefined) segment.firstAppendMs = Date.now();
     // the headers now carry the final offsets: remember the idempotent batches (synchronously after the checks)
     this.producers.onAppended(batches);
+    recordTxnBatches(this.txns, this.index, batches);
     // the appended bytes were validated above; segment.appendedFrom marks where that region starts,
     // so older bytes of a segment reopened without recovery stay unchecked until read
     this.segments.advance(stamped.nextOffset, maxTimestamp);
@@ -487,6 +545,7 @@ export class PartitionLog {
       cleanerCheckpoint: this.cleaning.cleanedTo,
       offsetGaps: this.cleaning.offsetGaps,
       highWatermark: this.checkpointedHighWatermark,
+      txns: this.txns.snapshot(this.logEndOffset),
     });
     await this.index.write(sync);
   }
@@ -533,6 +592,12 @@ export class PartitionLog {
     this.epochs.truncateFromEnd(this.logEndOffset);
     this.cleaning.truncatedTo(this.logEndOffset);
     this.reader.resetCursor();
+    // the transactions cut off are forgotten, those whose marker was cut are open again
+    await this.index.truncateAbortedFrom(this.logEndOffset);
+    if (!this.txns.truncateTo(this.logEndOffset)) {
+      this.txns.clear(this.logStartOffset);
+      recordTxnsFromLog(this.txns, this.index, this.segments, this.logStartOffset);
+    }
     await this.persistMeta(false, true);
     // what was cut may have been some producer's latest batches
     await this.rebuildProducerState();
@@ -557,6 +622,7 @@ export class PartitionLog {
     await this.writesReady();
     const old = this.segments.replaceAll(this.createSegment(offset));
     this.epochs.clear();
+    this.txns.clear(offset);
     this.cleaning.restartAt(offset);
     this.reader.resetCursor();
     this.indexer.reset(-1);

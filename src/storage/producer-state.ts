@@ -33,14 +33,17 @@ import {
   producerStatesPerPartitionMax,
 } from '../shared/limits.js';
 import {
+  attributesOf,
   baseOffsetOf,
   baseSequenceOf,
   batchSizeOf,
+  controlFlag,
   lastOffsetDeltaOf,
   maxTimestampOf,
   producerEpochOf,
   producerIdOf,
   recordsCountOf,
+  transactionalFlag,
 } from '../wire/record-batch.js';
 
 /** Kafka's largest sequence number; the next one after it is 0. */
@@ -120,15 +123,20 @@ export class ProducerStateTable {
    * and new batches, and our client never sends more than one batch per
    * partition in a request.
    */
-  checkAppend(batches: Buffer, nowMs = Date.now()): DuplicateBatch | undefined {
+  checkAppend(batches: Buffer, nowMs = Date.now(), fromCoordinator = false): DuplicateBatch | undefined {
     this.expireIfDue(nowMs);
     let staged: Map<number, Known> | undefined;
     const single = batchSizeOf(batches, 0) === batches.length;
     for (let pos = 0; pos < batches.length; pos += batchSizeOf(batches, pos)) {
       const producerId = producerIdOf(batches, pos);
       if (producerId < 0) continue;
+      const attributes = attributesOf(batches, pos);
+      // a marker has no sequence (its epochs are checked by txn-append-check.ts)
+      if ((attributes & controlFlag) !== 0) continue;
       const epoch = producerEpochOf(batches, pos);
       const firstSeq = baseSequenceOf(batches, pos);
+      // the broker's own transactional appends (offset commits in __consumer_offsets) have no sequence, as in Kafka
+      if (firstSeq < 0 && fromCoordinator && (attributes & transactionalFlag) !== 0) continue;
       const where = `${this.name}producer ${producerId} (epoch ${epoch})`;
       if (firstSeq < 0 || epoch < 0) {
         throw new SluiceError(
@@ -194,8 +202,16 @@ export class ProducerStateTable {
     const producerId = producerIdOf(buf, pos);
     if (producerId < 0) return;
     const firstSeq = baseSequenceOf(buf, pos);
-    if (firstSeq < 0) return;
     const epoch = producerEpochOf(buf, pos);
+    if (firstSeq < 0) {
+      // a marker with a newer epoch (a coordinator fencing the producer) makes it the producer's:
+      // its older instance is refused from then on, its newer starts at sequence 0 (as in Kafka)
+      const known = this.entries.get(producerId);
+      if ((attributesOf(buf, pos) & controlFlag) !== 0 && known && epoch > known.producerEpoch) {
+        this.entries.set(producerId, { ...known, producerEpoch: epoch, lastSequence: -1, recent: [] });
+      }
+      return;
+    }
     const delta = lastOffsetDeltaOf(buf, pos);
     const baseOffset = baseOffsetOf(buf, pos);
     const maxTimestamp = maxTimestampOf(buf, pos);

@@ -77,6 +77,11 @@ export const produceRequest = object({
   /** 0: no response; 1 (absent): after the leader's append; -1: after all in-sync replicas. */
   acks: optional(oneOf(0, 1, -1)),
   timeoutMs: optional(int32),
+  /**
+   * A transactional producer's id (Kafka's Produce v3+ transactional_id, issue 21): with an
+   * authorizer, the request needs Write on the TransactionalId, as in Kafka. Absent or null: none.
+   */
+  transactionalId: optional(nullable(name)),
   topics: topicsOf(object({ partition: int32, records: bytes })),
 });
 

@@ -309,12 +309,13 @@ describe('Produce (0)', () => {
     );
   });
 
-  it('refuses transactional produce on every partition, and spreads a request-level error', async () => {
+  it('passes a transactional produce on with its id, and spreads a request-level error', async () => {
     const tx = await fromKafkajs(produceApi, 'produce', 7, { acks: -1, timeout: 10, transactionalId: 'tx', topicData });
     expect(tx.transactionalId).toBe('tx');
-    expect(produceApi.toNative?.(tx, 7)).toMatchObject({ topics: [] });
-    expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 0, topics: [] }, tx)).toMatchObject({
-      topics: [{ topicName: 't', partitions: [{ partition: 2, errorCode: 42 }] }],
+    expect(produceApi.toNative?.(tx, 7)).toMatchObject({ transactionalId: 'tx', topics: [{ name: 't' }] });
+    // a refusal of the whole request (TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 53) reaches every partition
+    expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 53, errorMessage: 'denied' }, tx)).toMatchObject({
+      topics: [{ topicName: 't', partitions: [{ partition: 2, errorCode: 53 }] }],
     });
     const plain = await fromKafkajs(produceApi, 'produce', 7, { acks: -1, timeout: 10, topicData });
     expect(await toKafkajs(produceApi, 'produce', 7, { errorCode: 87, errorMessage: 'corrupt' }, plain)).toMatchObject({
@@ -380,12 +381,14 @@ describe('Fetch (1)', () => {
       forgottenTopicsData: [{ topic: 'old', partitions: [0, 3] }],
       rackId: 'r1',
     });
+    // kafkajs reads committed by default: read_committed reaches the native fetch (KIP-98)
     expect(fetchApi.toNative?.(v11, 11)).toEqual({
       replicaId: -1,
       maxWaitMs: 100,
       minBytes: 1,
       maxBytes: 1000,
       zstdReadable: true,
+      isolationLevel: 1,
       topics: [{ name: 't', partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 10 }] }],
     });
   });
@@ -479,6 +482,7 @@ describe('ListOffsets (2)', () => {
     const v3 = await fromKafkajs(listOffsetsApi, 'listOffsets', 3, { replicaId: -1, isolationLevel: 1, topics });
     expect(v3.isolationLevel).toBe(1);
     expect(listOffsetsApi.toNative?.(v3, 3)).toEqual({
+      isolationLevel: 1,
       topics: [{ name: 't', partitions: [{ partition: 0, timestamp: -2 }] }],
     });
   });

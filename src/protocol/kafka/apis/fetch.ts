@@ -7,9 +7,9 @@
  * batches are down-converted as Kafka's brokers do (src/wire/message-set.ts:
  * headers dropped, records before the fetch offset left out, a compressed
  * batch one wrapper of its codec), within the partition's and (v3) the
- * request's max bytes, the first batch always whole. Sluice has no transactions, so read_committed sees what
- * read_uncommitted sees: the last stable offset is the high watermark and
- * there are no aborted transactions. A topic whose compression.type is zstd
+ * request's max bytes, the first batch always whole. isolation_level (v4+) 1, read_committed,
+ * reads to the last stable offset and lists the aborted transactions its records overlap
+ * (KIP-98); every answer carries the last stable offset. A topic whose compression.type is zstd
  * answers UNSUPPORTED_COMPRESSION_TYPE to v0-v9 (KIP-110, Kafka's rule: by
  * the topic's codec); zstd batches of a `producer` topic go to v4-v9 as they
  * are and end a down-converted (v0-v3) answer, or refuse it when first. Fetch sessions (KIP-227, v7+) are
@@ -198,6 +198,8 @@ export const fetchApi = kafkaApi({
     maxBytes: Math.max(req.maxBytes, 1),
     // zstd needs v10 (KIP-110): an older fetch of a zstd topic is UNSUPPORTED_COMPRESSION_TYPE
     zstdReadable: version >= zstdFrom,
+    // read_committed (v4+, KIP-98): to the last stable offset, with the aborted transactions listed
+    ...(req.isolationLevel === 1 ? { isolationLevel: 1 as const } : {}),
     topics: req.topics.map((t) => ({
       name: t.topic,
       ...(version >= topicIdsFrom ? { topicId: t.topicId } : {}),
@@ -247,9 +249,9 @@ export const fetchApi = kafkaApi({
           partitionIndex: p.partition,
           errorCode: p.errorCode,
           highWatermark: p.highWatermark,
-          lastStableOffset: p.highWatermark,
+          lastStableOffset: p.lastStableOffset ?? p.highWatermark,
           logStartOffset: p.logStartOffset,
-          abortedTransactions: p.errorCode === 0 ? [] : null,
+          abortedTransactions: p.errorCode === 0 ? (p.abortedTransactions ?? []) : null,
           preferredReadReplica: -1,
           records: p.records,
         })),

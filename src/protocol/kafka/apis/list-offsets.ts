@@ -3,7 +3,8 @@
  * the first offset at or after a time, or (v7, KIP-734, though Kafka's brokers
  * take it at any version) -3: the record with the largest timestamp, answered
  * by the native handler. v6+ is flexible (KIP-482), with v5's fields.
- * The isolation level makes no difference (no transactions). v0 (what
+ * isolation_level (v2+) 1, read_committed, answers the last stable offset where
+ * read_uncommitted answers the high watermark (KIP-98). v0 (what
  * librdkafka sends to a broker it takes for 0.9) answers a list of offsets:
  * the one offset found (Kafka's old lookup could list segment starts too,
  * which no client asks for: they ask for one), none when there is none.
@@ -77,6 +78,7 @@ export const listOffsetsApi = kafkaApi({
   request,
   response,
   toNative: (req) => ({
+    ...(req.isolationLevel === 1 ? { isolationLevel: 1 as const } : {}),
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({ partition: p.partitionIndex, timestamp: p.timestamp })),

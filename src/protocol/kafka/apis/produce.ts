@@ -11,7 +11,8 @@
  * ProduceRequest.validateRecords does (and a v0/v1 zstd wrapper is INVALID_RECORD: message formats
  * v0/v1 have no zstd). The batches go to the native handler unchanged, so acks,
  * idempotence and replication behave exactly as for Sluice's own clients.
- * Transactions are not supported: a transactional id is refused per partition.
+ * A transactional producer's batches (transactional_id, v3+; KIP-98) go through as they are; the
+ * id is checked against the ACLs (Write on the TransactionalId) by the native handler's guard.
  */
 
 import { ErrorCode, SluiceError } from '../../../shared/errors.js';
@@ -151,13 +152,10 @@ export const produceApi = kafkaApi({
   toNative: (req, version) => ({
     acks: req.acks,
     timeoutMs: req.timeoutMs,
-    // a transactional produce never reaches the log: fromNative refuses it
-    topics: req.transactionalId === null ? partitionsToNative(req, version) : [],
+    ...(req.transactionalId === null ? {} : { transactionalId: req.transactionalId }),
+    topics: partitionsToNative(req, version),
   }),
   fromNative: (result, req) => {
-    if (req.transactionalId !== null) {
-      return refuseAll(req, WireError.INVALID_REQUEST, 'transactions are not supported by Sluice');
-    }
     if (!result.topics) {
       const { errorCode, errorMessage } = errorOf(result);
       return refuseAll(req, errorCode, errorMessage);
