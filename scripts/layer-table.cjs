@@ -38,6 +38,18 @@ const allowed = {
   topics: ['replication', 'coordination', 'config', 'storage', 'shared'],
   // consumer groups and committed offsets
   groups: ['topics', 'replication', 'storage', 'protocol', 'protocol/native', 'wire', 'shared'],
+  // the transaction coordinator (issue 21): the transaction log, the state machine per transactional id, markers
+  transactions: [
+    'groups',
+    'topics',
+    'replication',
+    'coordination',
+    'storage',
+    'protocol/native',
+    'client',
+    'wire',
+    'shared',
+  ],
   // JMS-style queues and topics over the log
   queues: [
     'topics',
@@ -53,6 +65,7 @@ const allowed = {
   ],
   // one handler per native API: request → services → response
   handlers: [
+    'transactions',
     'groups',
     'queues',
     'topics',
@@ -76,6 +89,7 @@ const allowed = {
     'http',
     'handlers',
     'queues',
+    'transactions',
     'groups',
     'topics',
     'replication',

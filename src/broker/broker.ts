@@ -10,7 +10,7 @@ import { Connection } from '../client/connection.js';
 import type { TlsConnectOptions } from '../client/tls.js';
 import type { ClientTlsOptions } from '../client/types.js';
 import { type BrokerConfig, logConfigOf } from '../config/broker-config.js';
-import { brokerPrincipalProblem, interBrokerSasl } from '../config/inter-broker-sasl.js';
+import { brokerPrincipalProblem, interBrokerSasl, interBrokerSaslOption } from '../config/inter-broker-sasl.js';
 import { type BrokerTls, type ListenerSecurity, listenerSecurityOf } from '../config/tls-config.js';
 import type { BrokerEndpoint, Coordinator } from '../coordination/coordinator.js';
 import { StandaloneCoordinator } from '../coordination/standalone/standalone-coordinator.js';
@@ -38,6 +38,7 @@ import { listenerLimitsOf } from '../server/listener-limits.js';
 import { nativeCodec } from '../server/native-codec.js';
 import { RefusedRequests } from '../server/refused-requests.js';
 import { ProtocolServer } from '../server/server.js';
+import { transactionStateTopicName } from '../shared/internal-topics.js';
 import {
   groupOffsetsSegmentBytes,
   readinessProbeTimeoutMs,
@@ -49,6 +50,9 @@ import { topicPartitionKey } from '../shared/topic-partition.js';
 import { LogCleanerLoop } from '../storage/log-cleaner-loop.js';
 import { LogManager } from '../storage/log-manager.js';
 import { TopicManager } from '../topics/topic-manager.js';
+import { MarkerChannel } from '../transactions/marker-channel.js';
+import { TransactionCoordinator } from '../transactions/txn-coordinator.js';
+import { TxnStateStore } from '../transactions/txn-state-store.js';
 import { listenFailure, logDirFailure } from './start-errors.js';
 
 export class Broker {
@@ -61,6 +65,7 @@ export class Broker {
   /** The Kafka-protocol listener (kafka.port), when enabled. */
   private kafkaServer: ProtocolServer<unknown> | undefined;
   private groups: GroupCoordinator | undefined;
+  private transactions: TransactionCoordinator | undefined;
   private queues: QueueManager | undefined;
   private readonly notifier = new AppendNotifier();
   private http: HttpServer | undefined;
@@ -169,8 +174,11 @@ export class Broker {
         this.config.int('group.initial.rebalance.delay.ms'),
       );
       this.groups = groups;
+      const transactions = this.transactionCoordinator(brokerId, replicas, topics, coordinator);
+      this.transactions = transactions;
       replicas.onLeadershipChange((topic, partition, leader) => {
         if (topic === offsetsTopic) groups.onOffsetsLeadership(partition, leader);
+        else if (topic === transactionStateTopicName) transactions.onLeadership(partition, leader);
       });
       // a transaction's marker on an offsets partition commits or drops its pending offsets
       replicas.onTxnMarker((marker) => groups.offsets.onTxnMarker(marker));
@@ -196,6 +204,7 @@ export class Broker {
         groups,
         replicas,
         queues,
+        transactions,
         logger: this.logger,
         stopping: () => this.stopping,
         metrics: this.metrics,
@@ -279,6 +288,7 @@ export class Broker {
       }
       await coordinator.start();
       await replicas.start();
+      transactions.start();
       const { startHttpServer } = await httpModule;
       this.http = await startHttpServer({
         config: this.config,
@@ -334,6 +344,46 @@ export class Broker {
       await logs.close();
       throw err;
     }
+  }
+
+  /** The transaction coordinator: its log (__transaction_state), its marker channel to partition leaders, its timers. */
+  private transactionCoordinator(
+    brokerId: number,
+    replicas: ReplicaManager,
+    topics: TopicManager,
+    coordinator: Coordinator,
+  ): TransactionCoordinator {
+    let resume: TransactionCoordinator['resume'] = () => undefined;
+    const store = new TxnStateStore({
+      replicas,
+      topics,
+      partitions: this.config.int('transaction.state.log.num.partitions'),
+      replicationFactor: this.config.int('transaction.state.log.replication.factor'),
+      minIsr: this.config.int('transaction.state.log.min.isr'),
+      liveBrokers: () => coordinator.brokers().length,
+      logger: this.logger,
+      onLoaded: (_partition, _epoch, loaded) => resume(loaded),
+    });
+    const { interBrokerTls } = this.interBrokerTls();
+    const markers = new MarkerChannel({
+      brokerId,
+      coordinator,
+      ...(interBrokerTls ? { tls: interBrokerTls } : {}),
+      ...interBrokerSaslOption(this.config),
+      logger: this.logger,
+    });
+    const transactions = new TransactionCoordinator({
+      store,
+      markers,
+      allocateProducerId: () => coordinator.allocateProducerId(),
+      maxTimeoutMs: this.config.int('transaction.max.timeout.ms'),
+      idExpirationMs: this.config.int('transactional.id.expiration.ms'),
+      abortIntervalMs: this.config.int('transaction.abort.timed.out.transaction.cleanup.interval.ms'),
+      removeIntervalMs: this.config.int('transaction.remove.expired.transaction.cleanup.interval.ms'),
+      logger: this.logger,
+    });
+    resume = (loaded) => transactions.resume(loaded);
+    return transactions;
   }
 
   /** Ready when the native listener answers ApiVersions over TCP, as a client would see it. */
@@ -503,6 +553,7 @@ export class Broker {
     this.notifier.notifyAll();
     await this.http?.close();
     this.groups?.shutdown();
+    this.transactions?.close();
     // queue fetches long-poll on the dispatchers: closing them answers those before the listener drains
     await this.queues?.close();
     await Promise.all([this.kafkaServer?.close(), this.server?.close()]);

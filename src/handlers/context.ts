@@ -15,6 +15,7 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { LogManager } from '../storage/log-manager.js';
 import type { TopicManager } from '../topics/topic-manager.js';
+import type { TransactionCoordinator } from '../transactions/txn-coordinator.js';
 
 export interface HandlerContext {
   logs: LogManager;
@@ -38,6 +39,14 @@ export interface HandlerContext {
   authorizer?: Authorizer;
   /** Client quotas (issue 17); absent when none can be configured (a bare test context). */
   quotas?: ClientQuotas;
+  /** The transaction coordinator (issue 21); absent in a bare test context: transactional requests get NOT_COORDINATOR. */
+  transactions?: TransactionCoordinator;
+}
+
+/** The transaction coordinator, or NOT_COORDINATOR when this context has none. */
+export function transactionsOf(ctx: HandlerContext): TransactionCoordinator {
+  if (!ctx.transactions) throw new SluiceError(ErrorCode.NotCoordinator, 'this broker has no transaction coordinator');
+  return ctx.transactions;
 }
 
 /** How many replica fetch sessions a broker holds (each belongs to one open connection; fetch-sessions.ts). */

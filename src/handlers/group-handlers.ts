@@ -16,8 +16,9 @@ import type {
 } from '../protocol/native/group-messages.js';
 import { ResourceType } from '../security/acl.js';
 import { toWireError, WireError } from '../shared/errors.js';
+import { transactionStateTopicName } from '../shared/internal-topics.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
-import { bad, type ClientInfo, type Handler, type HandlerContext } from './context.js';
+import { bad, type ClientInfo, type Handler, type HandlerContext, transactionsOf } from './context.js';
 
 const noBytes = Buffer.alloc(0);
 
@@ -35,37 +36,53 @@ async function orRefusal<T>(
 }
 
 /**
- * FindCoordinator: Describe on each group is checked key by key (Kafka's
- * getCoordinator): a v4 batch answers GROUP_AUTHORIZATION_FAILED on the
- * groups refused and the coordinators of the others; one key is answered
- * with its own error.
+ * FindCoordinator: Describe on each key is checked key by key (Kafka's
+ * getCoordinator): a v4 batch answers the authorization error on the keys
+ * refused and the coordinators of the others; one key is answered with its
+ * own error. Key type 0: a consumer group, coordinated by the leader of its
+ * `__consumer_offsets` partition; key type 1: a transactional id, by the
+ * leader of its `__transaction_state` partition. The internal topic is made
+ * on first need, for an authorized key only (Kafka's order).
  */
 export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
   apiKey: ApiKey.FindCoordinator,
   async handle(request, ctx, client) {
     const keys = request.keys ?? [request.key];
-    const refused = new Set(
-      keys.filter((group) => !allowed(ctx, client, AclOperation.Describe, ResourceType.Group, group)),
-    );
-    // the offsets topic is made for an authorized group only (Kafka's order: authorize, then create)
-    if (refused.size < keys.length) await ctx.groups.offsets.ensureTopic();
-    const coordinatorOf = (group: string) => {
-      if (refused.has(group)) {
+    const txn = request.keyType === 1;
+    const kind = txn
+      ? {
+          resource: ResourceType.TransactionalId,
+          refusal: WireError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+          noun: 'transactional id',
+        }
+      : { resource: ResourceType.Group, refusal: WireError.GROUP_AUTHORIZATION_FAILED, noun: 'group' };
+    const refused = new Set(keys.filter((key) => !allowed(ctx, client, AclOperation.Describe, kind.resource, key)));
+    if (refused.size < keys.length) {
+      if (txn) await transactionsOf(ctx).store.ensureTopic();
+      else await ctx.groups.offsets.ensureTopic();
+    }
+    const placeOf = (key: string) =>
+      txn
+        ? { topic: transactionStateTopicName, partition: transactionsOf(ctx).store.partitionFor(key) }
+        : { topic: offsetsTopic, partition: offsetsPartitionFor(key) };
+    const coordinatorOf = (key: string) => {
+      if (refused.has(key)) {
         return {
-          errorCode: WireError.GROUP_AUTHORIZATION_FAILED,
-          errorMessage: `${client.principal} is not authorized to Describe group ${group}`,
+          errorCode: kind.refusal,
+          errorMessage: `${client.principal} is not authorized to Describe ${kind.noun} ${key}`,
           nodeId: -1,
           host: '',
           port: -1,
         };
       }
-      // the coordinator is the leader of the group's offsets partition (Kafka's rule)
-      const state = ctx.coordinator.partitionState(offsetsTopic, offsetsPartitionFor(group));
+      // the coordinator is the leader of the key's partition of the internal topic (Kafka's rule)
+      const { topic, partition } = placeOf(key);
+      const state = ctx.coordinator.partitionState(topic, partition);
       const leader = state ? ctx.coordinator.brokers().find((b) => b.nodeId === state.leader) : undefined;
       if (!leader) {
         return {
           errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
-          errorMessage: `the offsets partition of group ${group} has no leader right now`,
+          errorMessage: `partition ${partition} of ${topic} (${kind.noun} ${key}) has no leader right now`,
           nodeId: -1,
           host: '',
           port: -1,
@@ -80,7 +97,7 @@ export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
       };
     };
     if (request.keys === undefined) return coordinatorOf(request.key);
-    // several groups (Kafka's v4, KIP-699): one answer each, the top level says nothing
+    // several keys (Kafka's v4, KIP-699): one answer each, the top level says nothing
     const coordinators = request.keys.map((key) => ({ key, ...coordinatorOf(key) }));
     return { errorCode: 0, nodeId: -1, host: '', port: -1, coordinators };
   },

@@ -2,6 +2,8 @@
 
 import { ApiKey } from '../protocol/native/api-keys.js';
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from './acls.js';
+import { addOffsetsToTxnHandler } from './add-offsets-to-txn.js';
+import { addPartitionsToTxnHandler } from './add-partitions-to-txn.js';
 import { alterConfigsHandler } from './alter-configs.js';
 import { apiVersionsHandler } from './api-versions.js';
 import { brokerHeartbeatHandler } from './broker-heartbeat.js';
@@ -14,6 +16,8 @@ import { deleteRecordsHandler } from './delete-records.js';
 import { deleteTopicsHandler } from './delete-topics.js';
 import { describeConfigsHandler } from './describe-configs.js';
 import { describeLogDirsHandler } from './describe-log-dirs.js';
+import { describeTransactionsHandler } from './describe-transactions.js';
+import { endTxnHandler } from './end-txn.js';
 import { fetchHandler } from './fetch.js';
 import {
   describeGroupsHandler,
@@ -29,6 +33,7 @@ import {
 import { incrementalAlterConfigsHandler } from './incremental-alter-configs.js';
 import { initProducerIdHandler } from './init-producer-id.js';
 import { listOffsetsHandler } from './list-offsets.js';
+import { listTransactionsHandler } from './list-transactions.js';
 import { metadataHandler } from './metadata.js';
 import { offsetForLeaderEpochHandler } from './offset-for-leader-epoch.js';
 import { alterPartitionReassignmentsHandler, listPartitionReassignmentsHandler } from './partition-reassignments.js';
@@ -38,7 +43,6 @@ import { withRequestChecks } from './request-authorization.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
-import { unservedTransactionHandlers } from './transactions-unserved.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
@@ -80,8 +84,12 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.DescribeClientQuotas]: describeClientQuotasHandler,
   [ApiKey.AlterClientQuotas]: alterClientQuotasHandler,
   [ApiKey.BrokerHeartbeat]: brokerHeartbeatHandler,
+  [ApiKey.AddPartitionsToTxn]: addPartitionsToTxnHandler,
+  [ApiKey.AddOffsetsToTxn]: addOffsetsToTxnHandler,
+  [ApiKey.EndTxn]: endTxnHandler,
+  [ApiKey.DescribeTransactions]: describeTransactionsHandler,
+  [ApiKey.ListTransactions]: listTransactionsHandler,
   ...queueHandlers,
-  ...unservedTransactionHandlers,
   [ApiKey.TxnOffsetCommit]: txnOffsetCommitHandler,
   [ApiKey.WriteTxnMarkers]: writeTxnMarkersHandler,
 });

@@ -11,6 +11,7 @@ import { AclOperation, ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { allowed, checkCluster, checkGroup, checkTopic } from './authorize.js';
 import type { ClientInfo, Handler, HandlerContext, HandlerTable } from './context.js';
+import { checkTransactionalId } from './txn-authorization.js';
 
 type Check<K extends ApiKey> = (request: RequestOf<K>, ctx: HandlerContext, client: ClientInfo) => void;
 
@@ -48,10 +49,13 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   // client quotas are cluster configs (Kafka's)
   [ApiKey.DescribeClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.DescribeConfigs),
   [ApiKey.AlterClientQuotas]: (_r, ctx, c) => checkCluster(ctx, c, AclOperation.AlterConfigs),
-  // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic
-  [ApiKey.InitProducerId]: (_r, ctx, c) => {
+  // Kafka 3.x (KIP-679): IdempotentWrite on the cluster, or Write on any topic; a transactional producer: Write on its id
+  [ApiKey.InitProducerId]: (r, ctx, c) => {
     const a = ctx.authorizer;
     if (!a) return;
+    if (r.transactionalId !== undefined && r.transactionalId !== null) {
+      return checkTransactionalId(ctx, c, AclOperation.Write, r.transactionalId);
+    }
     if (a.allows(c, AclOperation.IdempotentWrite, ResourceType.Cluster, 'kafka-cluster')) return;
     if (a.allowsAny(c, AclOperation.Write, ResourceType.Topic)) return;
     throw new SluiceError(

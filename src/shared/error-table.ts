@@ -373,6 +373,14 @@ export const wireConditions = {
     httpStatus: 400,
     meaning: 'A newer producer with the same transactional id has initialised: this one is fenced.',
   },
+  OperationNotAttempted: {
+    code: 'SLUICE_ERR_OPERATION_NOT_ATTEMPTED',
+    wireName: 'OPERATION_NOT_ATTEMPTED',
+    wire: 55,
+    retriable: false,
+    httpStatus: 400,
+    meaning: 'Another part of the same request failed, so this one was not tried (AddPartitionsToTxn).',
+  },
   TransactionalIdNotFound: {
     code: 'SLUICE_ERR_TRANSACTIONAL_ID_NOT_FOUND',
     wireName: 'TRANSACTIONAL_ID_NOT_FOUND',

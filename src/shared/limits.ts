@@ -398,6 +398,24 @@ export const fetchSessionPartitionsMax = 200_000;
 export const replicaTruncationRoundsMax = 100;
 /** How long an offset commit waits for the offsets partition's in-sync replicas (it is written with acks=-1). */
 export const groupOffsetsCommitTimeoutMs = 10_000;
+
+// ---- transaction coordinator (issue 21) ----
+
+/** How long a __transaction_state record waits for its partition's in-sync replicas (written with acks=-1). */
+export const txnStateWriteTimeoutMs = 10_000;
+/** Partitions one transaction may hold (Kafka's is unbounded; each costs a marker). */
+export const txnPartitionsMax = 10_000;
+/** Transactional ids one coordinator holds in memory (an InitProducerId beyond it is refused). */
+export const txnIdsMax = 100_000;
+/** WriteTxnMarkers requests in flight to one partition leader at a time. */
+export const txnMarkerInFlightPerBroker = 4;
+/** Markers (producer × partitions) one WriteTxnMarkers request carries at most. */
+export const txnMarkersPerRequestMax = 100;
+/** Backoff between attempts to write a transaction's markers: doubled per failure from the first to the max. */
+export const txnMarkerRetryBackoffMsMin = 100;
+export const txnMarkerRetryBackoffMsMax = 5_000;
+/** How long one WriteTxnMarkers request may take (the leader waits for its ISR) before it is retried. */
+export const txnMarkerRequestTimeoutMs = 30_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */
 export const zookeeperRejoinBackoffMs = 1000;
 /**

@@ -378,32 +378,6 @@ describe('kafkajs against the Kafka listener', () => {
   }, 60_000);
 });
 
-describe('transactions (not served until issue 21)', () => {
-  it('a transactional producer is refused at once with a non-retriable error, not left retrying', async () => {
-    // kafkajs retries retriable codes (as librdkafka's init_transactions() did with COORDINATOR_NOT_AVAILABLE)
-    const producer = kafka({ retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 3000 } }).producer({
-      transactionalId: 'tx-1',
-      maxInFlightRequests: 1,
-      idempotent: true,
-    });
-    clients.track(producer);
-    const failure = await producer
-      .connect()
-      .then(
-        () => producer.transaction(),
-        (err: unknown) => Promise.reject(err),
-      )
-      .then(
-        () => undefined,
-        (err: unknown) => err as { message?: string; retriable?: boolean },
-      );
-    // kafkajs wraps the broker's TRANSACTIONAL_ID_AUTHORIZATION_FAILED (53, see kafka-apis.test.ts) as a
-    // coordinator lookup that cannot succeed
-    expect(failure?.message).toMatch(/coordinator/i);
-    expect(failure?.retriable).toBe(false);
-  }, 30_000);
-});
-
 /** The record batches in the broker's own segment files of a partition (headers only). */
 function storedBatches(
   topic: string,

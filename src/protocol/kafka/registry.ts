@@ -1,6 +1,8 @@
 /** Every API the Kafka listener speaks, by API key. ApiVersions advertises exactly these. */
 import { type AnyKafkaApi, type KafkaEnv, kafkaKeyOf } from './api.js';
 import { createAclsApi, deleteAclsApi, describeAclsApi } from './apis/acls.js';
+import { addOffsetsToTxnApi } from './apis/add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from './apis/add-partitions-to-txn.js';
 import { alterConfigsApi } from './apis/alter-configs.js';
 import { alterPartitionReassignmentsApi } from './apis/alter-partition-reassignments.js';
 import { alterUserScramCredentialsApi } from './apis/alter-user-scram-credentials.js';
@@ -15,7 +17,9 @@ import { describeClusterApi } from './apis/describe-cluster.js';
 import { describeConfigsApi } from './apis/describe-configs.js';
 import { describeGroupsApi } from './apis/describe-groups.js';
 import { describeLogDirsApi } from './apis/describe-log-dirs.js';
+import { describeTransactionsApi } from './apis/describe-transactions.js';
 import { describeUserScramCredentialsApi } from './apis/describe-user-scram-credentials.js';
+import { endTxnApi } from './apis/end-txn.js';
 import { fetchApi } from './apis/fetch.js';
 import { findCoordinatorApi } from './apis/find-coordinator.js';
 import { heartbeatApi } from './apis/heartbeat.js';
@@ -26,6 +30,7 @@ import { leaveGroupApi } from './apis/leave-group.js';
 import { listGroupsApi } from './apis/list-groups.js';
 import { listOffsetsApi } from './apis/list-offsets.js';
 import { listPartitionReassignmentsApi } from './apis/list-partition-reassignments.js';
+import { listTransactionsApi } from './apis/list-transactions.js';
 import { metadataApi } from './apis/metadata.js';
 import { offsetCommitApi } from './apis/offset-commit.js';
 import { offsetFetchApi } from './apis/offset-fetch.js';
@@ -72,6 +77,11 @@ const apis: AnyKafkaApi[] = [
   alterUserScramCredentialsApi,
   describeClientQuotasApi,
   alterClientQuotasApi,
+  addPartitionsToTxnApi,
+  addOffsetsToTxnApi,
+  endTxnApi,
+  describeTransactionsApi,
+  listTransactionsApi,
   txnOffsetCommitApi,
 ];
 

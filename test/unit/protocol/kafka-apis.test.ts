@@ -11,12 +11,16 @@ import { KafkaReader, KafkaWriter } from '../../../src/protocol/binary/primitive
 import { zeroUuid } from '../../../src/protocol/binary/schema.js';
 import { WireError } from '../../../src/protocol/error-codes.js';
 import type { KafkaApi, NativeResult } from '../../../src/protocol/kafka/api.js';
+import { addOffsetsToTxnApi } from '../../../src/protocol/kafka/apis/add-offsets-to-txn.js';
+import { addPartitionsToTxnApi } from '../../../src/protocol/kafka/apis/add-partitions-to-txn.js';
 import { apiVersionsApi } from '../../../src/protocol/kafka/apis/api-versions.js';
 import { createTopicsApi } from '../../../src/protocol/kafka/apis/create-topics.js';
 import { deleteTopicsApi } from '../../../src/protocol/kafka/apis/delete-topics.js';
 import { describeClusterApi } from '../../../src/protocol/kafka/apis/describe-cluster.js';
 import { describeConfigsApi } from '../../../src/protocol/kafka/apis/describe-configs.js';
 import { describeGroupsApi } from '../../../src/protocol/kafka/apis/describe-groups.js';
+import { describeTransactionsApi } from '../../../src/protocol/kafka/apis/describe-transactions.js';
+import { endTxnApi } from '../../../src/protocol/kafka/apis/end-txn.js';
 import { fetchApi } from '../../../src/protocol/kafka/apis/fetch.js';
 import { findCoordinatorApi } from '../../../src/protocol/kafka/apis/find-coordinator.js';
 import { heartbeatApi } from '../../../src/protocol/kafka/apis/heartbeat.js';
@@ -25,6 +29,7 @@ import { joinGroupApi } from '../../../src/protocol/kafka/apis/join-group.js';
 import { leaveGroupApi } from '../../../src/protocol/kafka/apis/leave-group.js';
 import { listGroupsApi } from '../../../src/protocol/kafka/apis/list-groups.js';
 import { listOffsetsApi } from '../../../src/protocol/kafka/apis/list-offsets.js';
+import { listTransactionsApi } from '../../../src/protocol/kafka/apis/list-transactions.js';
 import { metadataApi } from '../../../src/protocol/kafka/apis/metadata.js';
 import { offsetCommitApi } from '../../../src/protocol/kafka/apis/offset-commit.js';
 import { offsetFetchApi } from '../../../src/protocol/kafka/apis/offset-fetch.js';
@@ -107,7 +112,10 @@ describe('the registry', () => {
       [19, 0, 4],
       [20, 0, 3],
       [21, 0, 2],
-      [22, 0, 1],
+      [22, 0, 4],
+      [24, 0, 3],
+      [25, 0, 3],
+      [26, 0, 3],
       [28, 0, 3],
       [29, 0, 3],
       [30, 0, 3],
@@ -126,6 +134,8 @@ describe('the registry', () => {
       [50, 0, 0],
       [51, 0, 0],
       [60, 0, 1],
+      [65, 0, 0],
+      [66, 0, 0],
     ]);
   });
 });
@@ -548,7 +558,7 @@ describe('FindCoordinator (10)', () => {
     });
   });
 
-  it('answers COORDINATOR_NOT_AVAILABLE without a Kafka listener, a fatal refusal for transactions, and passes errors on', async () => {
+  it('answers COORDINATOR_NOT_AVAILABLE without a Kafka listener, finds transaction coordinators, and passes errors on', async () => {
     const req = { key: 'g', keyType: 0 };
     for (const kafkaPort of [undefined, -1]) {
       expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 2, { ...native, kafkaPort }, req)).toMatchObject({
@@ -556,13 +566,20 @@ describe('FindCoordinator (10)', () => {
         coordinator: { nodeId: -1, port: -1 },
       });
     }
-    const tx = await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, {
-      key: 'tx',
-      keyType: 1,
-      coordinatorKeys: [],
+    // key type 1: the transactional id's coordinator, asked of the native handler with its key type
+    const txReq = await fromKafkajs(findCoordinatorApi, 'findCoordinator', 1, {
+      coordinatorKey: 'tx',
+      coordinatorType: 1,
     });
-    // TRANSACTIONAL_ID_AUTHORIZATION_FAILED: the code librdkafka's init_transactions() gives up on at once
-    expect(tx).toMatchObject({ errorCode: 53, errorMessage: expect.stringContaining('transactions') });
+    expect(txReq).toEqual({ key: 'tx', keyType: 1, coordinatorKeys: [] });
+    expect(findCoordinatorApi.toNative?.(txReq, 1)).toEqual({ key: 'tx', keyType: 1 });
+    expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, txReq)).toMatchObject({
+      errorCode: 0,
+      coordinator: { nodeId: 2, host: 'h2', port: 19002 },
+    });
+    expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, native, { ...txReq, keyType: 2 })).toMatchObject({
+      errorCode: 42,
+    });
     const moved = { errorCode: 15, errorMessage: 'no leader', nodeId: -1, host: '', port: -1 };
     expect(await toKafkajs(findCoordinatorApi, 'findCoordinator', 1, moved, req)).toMatchObject({
       errorCode: 15,
@@ -1233,7 +1250,8 @@ describe('InitProducerId (22)', () => {
         transactionalId: null,
         transactionTimeout: 30_000,
       });
-      expect(req).toEqual({ transactionalId: null, transactionTimeoutMs: 30_000 });
+      // KIP-360's fields are v3+: absent before, their defaults (-1) read, and not passed on
+      expect(req).toEqual({ transactionalId: null, transactionTimeoutMs: 30_000, producerId: -1, producerEpoch: -1 });
       expect(initProducerIdApi.toNative?.(req, v)).toEqual({ transactionalId: null, transactionTimeoutMs: 30_000 });
       const native = { errorCode: 0, producerId: 2 ** 40 + 7, producerEpoch: 0 };
       expect(await toKafkajs(initProducerIdApi, 'initProducerId', v, native, req)).toMatchObject({
@@ -1468,5 +1486,141 @@ describe('DescribeCluster (60)', () => {
       clusterId: '',
       brokers: [],
     });
+  });
+});
+
+describe('transaction APIs (24-26, 65, 66)', () => {
+  it('reads kafkajs AddPartitionsToTxn v0/v1 and answers partition by partition, INVALID_PRODUCER_EPOCH for PRODUCER_FENCED before v2', async () => {
+    for (const v of [0, 1]) {
+      const req = await fromKafkajs(addPartitionsToTxnApi, 'addPartitionsToTxn', v, {
+        transactionalId: 'tx',
+        producerId: 7,
+        producerEpoch: 3,
+        topics: [{ topic: 't', partitions: [0, 2] }],
+      });
+      expect(req).toEqual({
+        transactionalId: 'tx',
+        producerId: 7,
+        producerEpoch: 3,
+        topics: [{ name: 't', partitions: [0, 2] }],
+      });
+      expect(addPartitionsToTxnApi.toNative?.(req, v)).toEqual(req);
+      const ok = {
+        errorCode: 0,
+        results: [
+          {
+            name: 't',
+            partitions: [
+              { partition: 0, errorCode: 0 },
+              { partition: 2, errorCode: 0 },
+            ],
+          },
+        ],
+      };
+      expect(await toKafkajs(addPartitionsToTxnApi, 'addPartitionsToTxn', v, ok, req)).toMatchObject({
+        errors: [
+          {
+            topic: 't',
+            partitionErrors: [
+              { partition: 0, errorCode: 0 },
+              { partition: 2, errorCode: 0 },
+            ],
+          },
+        ],
+      });
+      const fenced = addPartitionsToTxnApi.fromNative({ errorCode: WireError.PRODUCER_FENCED }, req, v, kafkaEnv);
+      expect(fenced.results[0]?.results.map((r) => r.partitionErrorCode)).toEqual([47, 47]);
+    }
+    const req = { transactionalId: 'tx', producerId: 7, producerEpoch: 3, topics: [{ name: 't', partitions: [0] }] };
+    const v3 = addPartitionsToTxnApi.fromNative({ errorCode: WireError.PRODUCER_FENCED }, req, 3, kafkaEnv);
+    expect(v3.results[0]?.results[0]?.partitionErrorCode).toBe(WireError.PRODUCER_FENCED);
+  });
+
+  it('reads kafkajs AddOffsetsToTxn and EndTxn v0/v1 and maps PRODUCER_FENCED by version', async () => {
+    for (const v of [0, 1]) {
+      const add = await fromKafkajs(addOffsetsToTxnApi, 'addOffsetsToTxn', v, {
+        transactionalId: 'tx',
+        producerId: 7,
+        producerEpoch: 3,
+        groupId: 'g',
+      });
+      expect(add).toEqual({ transactionalId: 'tx', producerId: 7, producerEpoch: 3, groupId: 'g' });
+      expect(await toKafkajs(addOffsetsToTxnApi, 'addOffsetsToTxn', v, { errorCode: 0 }, add)).toMatchObject({
+        errorCode: 0,
+      });
+      const end = await fromKafkajs(endTxnApi, 'endTxn', v, {
+        transactionalId: 'tx',
+        producerId: 7,
+        producerEpoch: 3,
+        transactionResult: true,
+      });
+      expect(end).toEqual({ transactionalId: 'tx', producerId: 7, producerEpoch: 3, committed: true });
+      expect(await toKafkajs(endTxnApi, 'endTxn', v, { errorCode: 0 }, end)).toMatchObject({ errorCode: 0 });
+      expect(endTxnApi.fromNative({ errorCode: WireError.PRODUCER_FENCED }, end, v, kafkaEnv).errorCode).toBe(47);
+    }
+    const end = { transactionalId: 'tx', producerId: 7, producerEpoch: 3, committed: false };
+    expect(endTxnApi.fromNative({ errorCode: WireError.PRODUCER_FENCED }, end, 2, kafkaEnv).errorCode).toBe(90);
+    expect(
+      initProducerIdApi.fromNative(
+        { errorCode: WireError.PRODUCER_FENCED },
+        { transactionalId: 'tx', transactionTimeoutMs: 1, producerId: 1, producerEpoch: 0 },
+        3,
+        kafkaEnv,
+      ).errorCode,
+    ).toBe(47);
+    expect(
+      initProducerIdApi.fromNative(
+        { errorCode: WireError.PRODUCER_FENCED },
+        { transactionalId: 'tx', transactionTimeoutMs: 1, producerId: 1, producerEpoch: 0 },
+        4,
+        kafkaEnv,
+      ).errorCode,
+    ).toBe(90);
+  });
+
+  it('passes KIP-360 producer id and epoch on from InitProducerId v3+', () => {
+    const req = { transactionalId: 'tx', transactionTimeoutMs: 1000, producerId: 5, producerEpoch: 2 };
+    expect(initProducerIdApi.toNative?.(req, 3)).toEqual(req);
+    expect(initProducerIdApi.toNative?.(req, 2)).toEqual({ transactionalId: 'tx', transactionTimeoutMs: 1000 });
+  });
+
+  it('answers DescribeTransactions and ListTransactions, spreading a request-level error over every id', () => {
+    const req = { transactionalIds: ['a', 'b'] };
+    const described = describeTransactionsApi.fromNative(
+      {
+        errorCode: 0,
+        transactionStates: [
+          {
+            errorCode: 0,
+            transactionalId: 'a',
+            transactionState: 'Ongoing',
+            transactionTimeoutMs: 60_000,
+            transactionStartTimeMs: 1234,
+            producerId: 9,
+            producerEpoch: 1,
+            topics: [{ name: 't', partitions: [0, 1] }],
+          },
+        ],
+      },
+      req,
+      0,
+      kafkaEnv,
+    );
+    expect(described.transactionStates[0]).toMatchObject({
+      transactionalId: 'a',
+      topics: [{ topic: 't', partitions: [0, 1] }],
+    });
+    const refused = describeTransactionsApi.fromNative({ errorCode: 42 }, req, 0, kafkaEnv);
+    expect(refused.transactionStates.map((s) => [s.transactionalId, s.errorCode])).toEqual([
+      ['a', 42],
+      ['b', 42],
+    ]);
+    const listed = listTransactionsApi.fromNative(
+      { errorCode: 16 },
+      { stateFilters: [], producerIdFilters: [] },
+      0,
+      kafkaEnv,
+    );
+    expect(listed).toEqual({ throttleTimeMs: 0, errorCode: 16, unknownStateFilters: [], transactionStates: [] });
   });
 });

@@ -4,8 +4,8 @@
  * of the group's offsets partition) with that broker's Kafka listener. v4
  * asks for several groups at once (KIP-699) and is answered group by group.
  * A coordinator without a Kafka listener is not available to Kafka clients.
- * Transaction coordinators (key type 1) do not exist: Sluice has no
- * transactions.
+ * Key type 1 asks for a transactional id's transaction coordinator (the
+ * leader of its __transaction_state partition).
  */
 
 import { array, field, type Infer, int8, int16, int32, nullableString, string, struct } from '../../binary/schema.js';
@@ -13,6 +13,7 @@ import { WireError } from '../../error-codes.js';
 import { errorOf, kafkaApi } from '../api.js';
 
 const groupKeyType = 0;
+const transactionKeyType = 1;
 
 const request = struct({
   key: field(string, '', 0, 3),
@@ -57,12 +58,8 @@ function refuse(errorCode: number, errorMessage: string | null): Found {
 
 /** One group's answer: the coordinator's Kafka listener, or why there is none. */
 function found(result: NativeCoordinator, key: string, keyType: number): Found {
-  if (keyType !== groupKeyType) {
-    // not retriable: a transactional client fails at once (librdkafka retries every other code)
-    return refuse(
-      WireError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-      `Sluice has no transactions: there is no coordinator of key type ${keyType}`,
-    );
+  if (keyType !== groupKeyType && keyType !== transactionKeyType) {
+    return refuse(WireError.INVALID_REQUEST, `there is no coordinator of key type ${keyType}`);
   }
   const { errorCode, errorMessage } = errorOf(result);
   if (errorCode !== 0 || result.nodeId === undefined || result.host === undefined) {
@@ -71,7 +68,7 @@ function found(result: NativeCoordinator, key: string, keyType: number): Found {
   if (result.kafkaPort === undefined || result.kafkaPort <= 0) {
     return refuse(
       WireError.COORDINATOR_NOT_AVAILABLE,
-      `the coordinator of group ${key} (broker ${result.nodeId}) has no Kafka listener`,
+      `the coordinator of ${keyType === groupKeyType ? 'group' : 'transactional id'} ${key} (broker ${result.nodeId}) has no Kafka listener`,
     );
   }
   return { errorCode: 0, errorMessage: null, nodeId: result.nodeId, host: result.host, port: result.kafkaPort };
@@ -85,7 +82,10 @@ export const findCoordinatorApi = kafkaApi({
   flexibleFrom: 3,
   request,
   response,
-  toNative: (req: Request, version) => (version >= 4 ? { key: '', keys: req.coordinatorKeys } : { key: req.key }),
+  toNative: (req: Request, version) => ({
+    ...(version >= 4 ? { key: '', keys: req.coordinatorKeys } : { key: req.key }),
+    ...(req.keyType === transactionKeyType ? { keyType: transactionKeyType } : {}),
+  }),
   fromNative: (result, req: Request, version): Response => {
     if (version < 4) return { throttleTimeMs: 0, ...found(result, req.key, req.keyType), coordinators: [] };
     const byKey = new Map((result.coordinators ?? []).map((c) => [c.key, c]));
