@@ -26,7 +26,7 @@ const groupTimeoutMs = 30_000;
 let broker: BrokerProcess;
 const cli = new CliRunner();
 const clients = kafkajsClients({ clientId: 'sluice-kafkajs-it', brokers: () => broker.kafkaBrokers, retries: 5 });
-const { kafka, admin, producer, consumer, createTopic } = clients;
+const { admin, producer, consumer, createTopic } = clients;
 
 beforeAll(async () => {
   broker = await BrokerProcess.start({
