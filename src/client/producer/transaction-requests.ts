@@ -36,17 +36,27 @@ export interface TransactionalIdentity {
 const groupKey = 0;
 const transactionKey = 1;
 
-/** The connection to the coordinator of `key` (a group or a transactional id), found at any broker. */
-export async function coordinatorOf(cluster: TransactionCluster, key: string, keyType: 0 | 1): Promise<Connection> {
+/** The coordinator of `key` (a group or a transactional id), found at any broker. */
+export async function findCoordinator(
+  cluster: TransactionCluster,
+  key: string,
+  keyType: 0 | 1,
+): Promise<{ nodeId: number; host: string; port: number }> {
   const any = await cluster.anyConnection();
   const res = await any.request(ApiKey.FindCoordinator, keyType === 0 ? { key } : { key, keyType });
   const what = keyType === transactionKey ? `transactional id '${key}'` : `group '${key}'`;
   throwAnswer(res.errorCode, `find the coordinator of ${what}`, res.errorMessage);
-  return cluster.connectionTo({ host: res.host, port: res.port });
+  return { nodeId: res.nodeId, host: res.host, port: res.port };
+}
+
+/** The connection to the coordinator of `key`. */
+export async function coordinatorOf(cluster: TransactionCluster, key: string, keyType: 0 | 1): Promise<Connection> {
+  const found = await findCoordinator(cluster, key, keyType);
+  return cluster.connectionTo({ host: found.host, port: found.port });
 }
 
 /** Throws a non-zero answer, marked retriable when a new attempt (and coordinator lookup) may succeed. */
-function throwAnswer(code: number | undefined, what: string, message?: string): void {
+export function throwAnswer(code: number | undefined, what: string, message?: string): void {
   if (code === undefined || code === 0) return;
   const err = wireError(code, what, message);
   throw retriableTransactionCodes.has(code) ? markRetriable(err) : err;
