@@ -479,6 +479,70 @@ export const nativeRequestExamples: NativeRequestExample[] = [
     valid: { op: 'stats', queue: 'shapes' },
     malformed: [set('op', 'drop'), set('op', null), set('maxMessages', 'x')],
   },
+  // transactions (issue 21): a producer id no coordinator gave out, so a broker answers each with an error
+  {
+    apiKey: ApiKey.AddPartitionsToTxn,
+    name: 'AddPartitionsToTxn',
+    valid: {
+      transactionalId: 'shapes-txn',
+      producerId: 424242,
+      producerEpoch: 0,
+      topics: [{ name: 'shapes', partitions: [0] }],
+    },
+    malformed: [set('producerEpoch', 40_000), set('topics.0.partitions.0', 'x'), remove('transactionalId')],
+  },
+  {
+    apiKey: ApiKey.AddOffsetsToTxn,
+    name: 'AddOffsetsToTxn',
+    valid: { transactionalId: 'shapes-txn', producerId: 424242, producerEpoch: 0, groupId: 'shapes-group' },
+    malformed: [set('groupId', null), set('producerId', 'x'), remove('producerEpoch')],
+  },
+  {
+    apiKey: ApiKey.EndTxn,
+    name: 'EndTxn',
+    valid: { transactionalId: 'shapes-txn', producerId: 424242, producerEpoch: 0, committed: false },
+    malformed: [set('committed', 1), set('transactionalId', 5), remove('committed')],
+  },
+  {
+    apiKey: ApiKey.WriteTxnMarkers,
+    name: 'WriteTxnMarkers',
+    valid: {
+      markers: [
+        {
+          producerId: 424242,
+          producerEpoch: 0,
+          committed: false,
+          topics: [{ name: 'shapes-no-such-topic', partitions: [0] }],
+          coordinatorEpoch: 0,
+        },
+      ],
+    },
+    malformed: [set('markers.0.committed', 'no'), set('markers.0.coordinatorEpoch', 2 ** 31), set('markers.0', null)],
+  },
+  {
+    apiKey: ApiKey.TxnOffsetCommit,
+    name: 'TxnOffsetCommit',
+    valid: {
+      transactionalId: 'shapes-txn',
+      groupId: 'shapes-group',
+      producerId: 424242,
+      producerEpoch: 0,
+      topics: [{ name: 'shapes', partitions: [{ partition: 0, offset: 1 }] }],
+    },
+    malformed: [set('topics.0.partitions.0.offset', '1'), set('generationId', 'x'), remove('groupId')],
+  },
+  {
+    apiKey: ApiKey.DescribeTransactions,
+    name: 'DescribeTransactions',
+    valid: { transactionalIds: ['shapes-txn'] },
+    malformed: [set('transactionalIds.0', null), set('transactionalIds', 'shapes-txn')],
+  },
+  {
+    apiKey: ApiKey.ListTransactions,
+    name: 'ListTransactions',
+    valid: { stateFilters: ['Ongoing'], producerIdFilters: [] },
+    malformed: [set('stateFilters.0', 3), set('producerIdFilters.0', 'x')],
+  },
 ];
 
 function copy(value: unknown): unknown {
