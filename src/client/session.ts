@@ -325,12 +325,13 @@ export class Session {
     const open = this.openTxn;
     if (!open || !this.txn) return false;
     this.openTxn = undefined;
+    // the next commit initialises the producer again: a fenced or timed-out producer needs a new epoch
+    this.txn.reset();
     try {
       await this.txn.end(open.producer, false);
       return false;
     } catch (err) {
-      // fenced or timed out: the coordinator aborted it (or will); the next commit initialises the producer again
-      this.txn.reset();
+      // fenced or timed out: the coordinator aborted it (or will)
       if (open.inDoubt && isSluiceError(err, ErrorCode.InvalidTxnState)) {
         this.settleCommitted(open.work);
         return true;
