@@ -212,6 +212,7 @@ describe('OffsetFetch v8 (several groups)', () => {
 
   it('keeps v7 to one group', () => {
     const v7 = readRequest(offsetFetchApi, 7, hex(`${cs('g')} 00 01 00`));
-    expect(offsetFetchApi.toNative?.(v7, 7)).toEqual({ groupId: 'g', topics: null });
+    // the request sets require_stable (01): passed on since transactional offset commits exist (KIP-447)
+    expect(offsetFetchApi.toNative?.(v7, 7)).toEqual({ groupId: 'g', topics: null, requireStable: true });
   });
 });
