@@ -82,7 +82,15 @@ async function committedFetch(c: RawClient): Promise<Body> {
 describe('transaction markers in a cluster', () => {
   it('a new leader has the old leader’s LSO and aborted-transaction index after a kill -9', async () => {
     cluster = await TestCluster.start({ brokers: 3, overrides: ['min.insync.replicas=2'], label: 'txn-markers' });
-    await cluster.client().admin().createTopic({ topic, partitions: 1, replicationFactor: 3 });
+    const admin = (cluster as TestCluster).client().admin();
+    // at load a broker may still be registering: the creation is asked again until three are seen
+    await pollUntil('the topic created on three brokers', 30_000, async () => {
+      await admin.createTopic({ topic, partitions: 1, replicationFactor: 3 }).catch((err: unknown) => {
+        if ((err as Error).message.includes('TOPIC_ALREADY_EXISTS')) return;
+        throw err;
+      });
+      return true;
+    });
     await cluster.waitForIsr(topic, 0, 3);
     const leader = await cluster.leaderOf(topic, 0);
     const c = await rawTo(leader);
