@@ -18,12 +18,13 @@
 import { ApiKey } from '../../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../../protocol/native/apis.js';
 import { WireError } from '../../shared/errors.js';
+import { producerIdempotentRetriesDefault } from '../../shared/limits.js';
 import type { Cluster } from '../cluster.js';
 import type { Connection } from '../connection.js';
 import { markRetriable, wireError } from '../errors.js';
 import { retriableTransactionCodes, type TopicPartitionRef } from './transaction-manager.js';
 
-export type TransactionCluster = Pick<Cluster, 'retry' | 'anyConnection' | 'connectionTo'>;
+export type TransactionCluster = Pick<Cluster, 'retry' | 'retries' | 'anyConnection' | 'connectionTo'>;
 
 /** The producer a transactional request speaks for. */
 export interface TransactionalIdentity {
@@ -72,13 +73,20 @@ function atCoordinator<K extends ApiKey>(
   what: string,
   check: (res: ResponseOf<K>) => void = () => undefined,
 ): Promise<ResponseOf<K>> {
-  return cluster.retry(async () => {
-    const conn = await coordinatorOf(cluster, key, keyType);
-    const res: ResponseOf<K> = await conn.request(apiKey, body);
-    throwAnswer(res.errorCode, what, res.errorMessage);
-    check(res);
-    return res;
-  });
+  // as many retries as an idempotent producer's batch (about two minutes with the capped backoff, Kafka's
+  // max.block.ms bounds the same wait): a coordinator completing an aborted zombie's transaction answers
+  // CONCURRENT_TRANSACTIONS until every marker is written, longer than the client's default retries last
+  const retries = Math.max(cluster.retries, producerIdempotentRetriesDefault);
+  return cluster.retry(
+    async () => {
+      const conn = await coordinatorOf(cluster, key, keyType);
+      const res: ResponseOf<K> = await conn.request(apiKey, body);
+      throwAnswer(res.errorCode, what, res.errorMessage);
+      check(res);
+      return res;
+    },
+    { retries },
+  );
 }
 
 /**
