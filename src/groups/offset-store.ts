@@ -45,17 +45,10 @@ import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-parti
 import { compacts } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
-import {
-  attributesOf,
-  baseOffsetOf,
-  checkFraming,
-  controlFlag,
-  lastOffsetOf,
-  producerIdOf,
-  transactionalFlag,
-} from '../wire/record-batch.js';
+import { baseOffsetOf, checkFraming, lastOffsetOf, producerIdOf } from '../wire/record-batch.js';
 import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
 import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import { isControlBatch, isTransactionalBatch, readTxnMarker } from '../wire/txn-marker.js';
 import { PendingTxnOffsets } from './txn-offsets.js';
 
 export const offsetsTopic = '__consumer_offsets';
@@ -101,17 +94,6 @@ function encodeCommits(commits: CommitRecord[], options: BatchOptions = {}): Buf
     })),
     options,
   );
-}
-
-/**
- * A transaction marker's outcome from its control record's key (Kafka's
- * layout: int16 version 0, int16 type, 0 abort, 1 commit); undefined for
- * another control record (none is written to this topic today).
- */
-function markerCommits(key: Buffer | null): boolean | undefined {
-  if (!key || key.length < 4 || key.readInt16BE(0) !== 0) return undefined;
-  const type = key.readInt16BE(2);
-  return type === 1 ? true : type === 0 ? false : undefined;
 }
 
 function committedOf(cached: CachedOffset): CommittedOffset {
@@ -310,15 +292,14 @@ export class OffsetStore {
    * producer's pending offsets. Returns the records not in the store's layout.
    */
   private replayBatch(partition: number, batch: Buffer, from: number): number {
-    const attributes = attributesOf(batch);
     const batchOffset = baseOffsetOf(batch);
-    if ((attributes & controlFlag) !== 0) {
-      // a marker: never read as an offset record
-      const committed = markerCommits(decodeBatchRecords(batch)[0]?.key ?? null);
-      if (committed !== undefined) this.endTxn(partition, producerIdOf(batch), batchOffset, committed);
+    if (isControlBatch(batch)) {
+      // a marker (or another control record): never read as an offset record
+      const marker = readTxnMarker(batch);
+      if (marker) this.endTxn(partition, producerIdOf(batch), batchOffset, marker.committed);
       return 0;
     }
-    const producerId = (attributes & transactionalFlag) !== 0 ? producerIdOf(batch) : -1;
+    const producerId = isTransactionalBatch(batch) ? producerIdOf(batch) : -1;
     let skipped = 0;
     for (const record of decodeBatchRecords(batch)) {
       if (record.offset < from) continue;

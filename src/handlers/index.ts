@@ -43,7 +43,6 @@ import { withRequestChecks } from './request-authorization.js';
 import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
-import { unservedTransactionHandlers } from './transactions-unserved.js';
 import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
@@ -91,7 +90,6 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.DescribeTransactions]: describeTransactionsHandler,
   [ApiKey.ListTransactions]: listTransactionsHandler,
   ...queueHandlers,
-  ...unservedTransactionHandlers,
   [ApiKey.TxnOffsetCommit]: txnOffsetCommitHandler,
   [ApiKey.WriteTxnMarkers]: writeTxnMarkersHandler,
 });

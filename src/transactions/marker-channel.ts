@@ -183,9 +183,12 @@ export class MarkerChannel {
     for (const p of chunk) {
       const code = results.get(`${p.topic}\u0000${p.partition}`) ?? WireError.UNKNOWN_SERVER_ERROR;
       if (code === 0) continue;
-      if (code === WireError.TRANSACTION_COORDINATOR_FENCED) {
-        // a newer coordinator has written to the partition: this one's transaction is not its own any more
-        throw new MarkersCancelled(`partition ${p.topic}-${p.partition} heard from a newer transaction coordinator`);
+      if (code === WireError.TRANSACTION_COORDINATOR_FENCED || code === WireError.INVALID_PRODUCER_EPOCH) {
+        // a newer coordinator or producer epoch has written to the partition: as Kafka's coordinator, stop
+        // sending this transaction's markers (it is not this coordinator's to finish any more)
+        throw new MarkersCancelled(
+          `partition ${p.topic}-${p.partition} heard from a newer coordinator or producer epoch`,
+        );
       }
       this.warnings.warn(
         { leader, topic: p.topic, partition: p.partition, producerId: markers.producerId, error: wireErrorName(code) },

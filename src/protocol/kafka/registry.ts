@@ -77,12 +77,12 @@ const apis: AnyKafkaApi[] = [
   alterUserScramCredentialsApi,
   describeClientQuotasApi,
   alterClientQuotasApi,
-  txnOffsetCommitApi,
   addPartitionsToTxnApi,
   addOffsetsToTxnApi,
   endTxnApi,
   describeTransactionsApi,
   listTransactionsApi,
+  txnOffsetCommitApi,
 ];
 
 export const kafkaApis: ReadonlyMap<number, AnyKafkaApi> = new Map(apis.map((a) => [kafkaKeyOf(a), a]));

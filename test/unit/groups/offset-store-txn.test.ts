@@ -4,16 +4,19 @@
  * producer's marker, applies them on COMMIT (unless a commit later in the
  * log replaced them), drops them on ABORT, keeps them pending with no
  * marker; a marker told by the replica manager does the same live.
- * The batches are written as a replica copies its leader's (the leader's own
- * check of transactional appends is the txn-storage work).
+ * Most batches are written as a replica copies its leader's, to lay out a
+ * log exactly; the store's own writes go through the leader's append, and
+ * markers through ReplicaManager.writeTxnMarker, as on a broker.
  */
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
 import { offsetsPartitionFor, offsetsTopic } from '../../../src/groups/offset-store.js';
+import { ErrorCode } from '../../../src/shared/errors.js';
+import { groupPendingTxnOffsetsMax } from '../../../src/shared/limits.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
-import { crc32c } from '../../../src/wire/crc32c.js';
-import { controlFlag, Field } from '../../../src/wire/record-batch.js';
+import { Field } from '../../../src/wire/record-batch.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
+import { encodeTxnMarker } from '../../../src/wire/txn-marker.js';
 import { type OpenOffsetStore, openOffsetStore } from '../../helpers/offset-store.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
@@ -56,19 +59,9 @@ function commits(group: string, entries: [string, number, number][], producerId 
     : encodeRecordBatch(records, { transactional: true, producerId, producerEpoch: 0, baseSequence: -1 });
 }
 
-/** A transaction marker: Kafka's control batch (key: version 0, type 1 commit / 0 abort; value: version 0, coordinator epoch). */
+/** A transaction marker (Kafka's control batch) of `producerId`. */
 function marker(producerId: number, committed: boolean): Buffer {
-  const key = Buffer.from([0, 0, 0, committed ? 1 : 0]);
-  const value = Buffer.from([0, 0, 0, 0, 0, 0]);
-  const batch = encodeRecordBatch([{ key, value, timestamp: 1 }], {
-    transactional: true,
-    producerId,
-    producerEpoch: 0,
-    baseSequence: -1,
-  });
-  batch.writeInt16BE(batch.readInt16BE(Field.attributes) | controlFlag, Field.attributes);
-  batch.writeUInt32BE(crc32c(batch.subarray(Field.attributes)), Field.crc);
-  return batch;
+  return encodeTxnMarker({ producerId, producerEpoch: 0, committed, coordinatorEpoch: 0, timestamp: 1 });
 }
 
 /** Appends as a replica copying its leader: at the log's end, offsets kept, no producer checks. Returns the batch's offset. */
@@ -80,6 +73,70 @@ async function copy(log: PartitionLog, batch: Buffer): Promise<number> {
 }
 
 describe('offset store: transactional commits', () => {
+  it("writes a producer's offsets as one transactional batch, pending until writeTxnMarker commits or aborts", async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const o = await open(t.dir);
+    const partition = offsetsPartitionFor('g');
+    await o.store.commit('g', [{ topic: 'a', partition: 0, offset: 1, metadata: '' }]);
+    const end = offsetsLog(o, 'g').logEndOffset;
+    await o.store.commitTransactional('g', { producerId: 42, producerEpoch: 3 }, [
+      { topic: 'a', partition: 0, offset: 50, metadata: 'tx' },
+      { topic: 'a', partition: 1, offset: 51, metadata: 'tx' },
+    ]);
+    await o.store.commitTransactional('g', { producerId: 43, producerEpoch: 0 }, [
+      { topic: 'a', partition: 2, offset: 52, metadata: '' },
+    ]);
+    // one transactional batch of the producer, no sequence (Kafka's coordinator writes them so)
+    const read = await offsetsLog(o, 'g').read(end, 1 << 20);
+    expect(read.records.readBigInt64BE(Field.producerId)).toBe(42n);
+    expect(read.records.readInt16BE(Field.producerEpoch)).toBe(3);
+    expect(read.records.readInt32BE(Field.baseSequence)).toBe(-1);
+    expect(read.records.readInt16BE(Field.attributes) & 0x30).toBe(0x10);
+    expect(read.records.readInt32BE(Field.recordsCount)).toBe(2);
+    expect((await o.store.fetch('g', 'a', 0))?.offset).toBe(1);
+    expect(await o.store.fetch('g', 'a', 1)).toBeUndefined();
+    expect(o.store.hasPendingTxnOffset('g', 'a', 0)).toBe(true);
+    const write = (producerId: number, producerEpoch: number, committed: boolean) =>
+      o.replicas.writeTxnMarker({
+        topic: offsetsTopic,
+        partition,
+        producerId,
+        producerEpoch,
+        committed,
+        coordinatorEpoch: 0,
+      });
+    await write(42, 3, true);
+    expect(await o.store.fetch('g', 'a', 0)).toMatchObject({ offset: 50, metadata: 'tx' });
+    expect((await o.store.fetch('g', 'a', 1))?.offset).toBe(51);
+    expect(o.store.hasPendingTxnOffset('g', 'a', 0)).toBe(false);
+    expect(o.store.hasPendingTxnOffset('g', 'a', 2)).toBe(true);
+    await write(43, 0, false);
+    expect(await o.store.fetch('g', 'a', 2)).toBeUndefined();
+    expect(o.store.hasPendingTxnOffset('g', 'a', 2)).toBe(false);
+  });
+
+  it('bounds the pending offsets of a group: a commit past groupPendingTxnOffsetsMax is refused and not written', async () => {
+    const t = tempDir();
+    cleanups.push(t.cleanup);
+    const o = await open(t.dir);
+    const end = offsetsLog(o, 'g').logEndOffset;
+    const many = Array.from({ length: groupPendingTxnOffsetsMax + 1 }, (_, i) => ({
+      topic: 'a',
+      partition: i,
+      offset: 1,
+      metadata: '',
+    }));
+    await expect(o.store.commitTransactional('g', { producerId: 42, producerEpoch: 0 }, many)).rejects.toMatchObject({
+      code: ErrorCode.BrokerError,
+    });
+    expect(offsetsLog(o, 'g').logEndOffset).toBe(end);
+    expect(o.store.hasPendingTxnOffset('g', 'a', 0)).toBe(false);
+    // up to the bound is taken
+    await o.store.commitTransactional('g', { producerId: 42, producerEpoch: 0 }, many.slice(1));
+    expect(o.store.hasPendingTxnOffset('g', 'a', 1)).toBe(true);
+  });
+
   it('replays committed, aborted and open transactions: applied, dropped, pending', async () => {
     const t = tempDir();
     cleanups.push(t.cleanup);
