@@ -82,6 +82,28 @@ function kafka(): Kafka {
   });
 }
 
+/**
+ * Creates a topic of replication factor 3 once the controller sees every broker (a broker just
+ * started may not be registered yet: INVALID_REPLICATION_FACTOR then), and waits for whole ISRs.
+ */
+async function createTopic(topic: string): Promise<void> {
+  const admin = cluster.client().admin();
+  await cluster.poll(`topic ${topic} created with 3 replicas`, stepTimeoutMs, async () => {
+    if ((await cluster.registeredIds()).length < 3) return undefined;
+    // an earlier attempt whose answer was lost may have created it
+    if (
+      await cluster.describe(topic).then(
+        () => true,
+        () => false,
+      )
+    )
+      return true;
+    await admin.createTopic({ topic, partitions, replicationFactor: 3 });
+    return true;
+  });
+  for (let p = 0; p < partitions; p++) await cluster.waitForIsr(topic, p, 3);
+}
+
 /** The broker FindCoordinator (key type 1) names for a transactional id, polled until it names a live one. */
 function transactionCoordinatorOf(id: string): Promise<number> {
   return pollUntil(`the live transaction coordinator of ${id}`, stepTimeoutMs, async () => {
@@ -141,9 +163,8 @@ function copies(records: ReadRecord[]): string[] {
 
 describe('consume-transform-produce with kafkajs transactions through faults', () => {
   it('kill -9 of the processor, the transaction coordinator and the output leader mid-transaction: every input exactly once', async () => {
-    const admin = cluster.client().admin();
-    await admin.createTopic({ topic: input, partitions, replicationFactor: 3 });
-    await admin.createTopic({ topic: output, partitions, replicationFactor: 3 });
+    await createTopic(input);
+    await createTopic(output);
     const inputs = Array.from({ length: partitions }, (_, p) =>
       Array.from({ length: perPartition }, (_, i) => `in-${p}-${i}`),
     );
