@@ -9,8 +9,8 @@
  *
  * A coordinator that moved (NOT_COORDINATOR), is loading its log
  * (COORDINATOR_LOAD_IN_PROGRESS) or is still completing the previous
- * transaction (CONCURRENT_TRANSACTIONS) is asked again after a backoff, the
- * coordinator found afresh each time. Any other error is thrown to the caller
+ * transaction (CONCURRENT_TRANSACTIONS) is asked again after a backoff; the
+ * coordinator found is kept until a request to it fails, then found afresh. Any other error is thrown to the caller
  * (transactions.ts decides whether it is fatal or leaves the transaction
  * abortable).
  */
@@ -22,7 +22,7 @@ import { producerIdempotentRetriesDefault } from '../../shared/limits.js';
 import type { Cluster } from '../cluster.js';
 import type { Connection } from '../connection.js';
 import { markRetriable, wireError } from '../errors.js';
-import { retriableTransactionCodes, type TopicPartitionRef } from './transaction-manager.js';
+import { retriableTransactionCodes, type TopicPartitionRef, wireCodeOf } from './transaction-manager.js';
 
 export type TransactionCluster = Pick<Cluster, 'retry' | 'retries' | 'anyConnection' | 'connectionTo'>;
 
@@ -50,11 +50,38 @@ export async function findCoordinator(
   return { nodeId: res.nodeId, host: res.host, port: res.port };
 }
 
-/** The connection to the coordinator of `key`. */
+/**
+ * Coordinators found, per cluster and key: a transaction's requests all go to its coordinator, and
+ * a FindCoordinator before each of them doubled the round trips of a small transaction. An entry is
+ * dropped when a request to it fails (it moved, or its broker went away) and found again.
+ */
+const coordinators = new WeakMap<TransactionCluster, Map<string, { host: string; port: number }>>();
+
+/** The connection to the coordinator of `key` (the one found before, unless a request to it failed since). */
 export async function coordinatorOf(cluster: TransactionCluster, key: string, keyType: 0 | 1): Promise<Connection> {
-  const found = await findCoordinator(cluster, key, keyType);
-  return cluster.connectionTo({ host: found.host, port: found.port });
+  let known = coordinators.get(cluster);
+  if (!known) {
+    known = new Map();
+    coordinators.set(cluster, known);
+  }
+  const cacheKey = `${keyType}:${key}`;
+  let found = known.get(cacheKey);
+  if (!found) {
+    const { host, port } = await findCoordinator(cluster, key, keyType);
+    found = { host, port };
+    // bounded: a producer has one transactional id, its offsets go to a few groups
+    if (known.size >= coordinatorsKnownMax) known.clear();
+    known.set(cacheKey, found);
+  }
+  return cluster.connectionTo(found);
 }
+
+/** Forgets the coordinator of `key` found before (a request to it failed). */
+function forgetCoordinator(cluster: TransactionCluster, key: string, keyType: 0 | 1): void {
+  coordinators.get(cluster)?.delete(`${keyType}:${key}`);
+}
+
+const coordinatorsKnownMax = 64;
 
 /** Throws a non-zero answer, marked retriable when a new attempt (and coordinator lookup) may succeed. */
 export function throwAnswer(code: number | undefined, what: string, message?: string): void {
@@ -79,11 +106,19 @@ function atCoordinator<K extends ApiKey>(
   const retries = Math.max(cluster.retries, producerIdempotentRetriesDefault);
   return cluster.retry(
     async () => {
-      const conn = await coordinatorOf(cluster, key, keyType);
-      const res: ResponseOf<K> = await conn.request(apiKey, body);
-      throwAnswer(res.errorCode, what, res.errorMessage);
-      check(res);
-      return res;
+      try {
+        const conn = await coordinatorOf(cluster, key, keyType);
+        const res: ResponseOf<K> = await conn.request(apiKey, body);
+        throwAnswer(res.errorCode, what, res.errorMessage);
+        check(res);
+        return res;
+      } catch (err) {
+        // still completing the previous transaction: the coordinator is the right one
+        if (wireCodeOf(err) !== WireError.CONCURRENT_TRANSACTIONS) {
+          forgetCoordinator(cluster, key, keyType);
+        }
+        throw err;
+      }
     },
     { retries },
   );
