@@ -29,5 +29,10 @@ export type {
 export { Session, SessionQueue, SessionReceiver } from './client/session.js';
 export { type QueueCommitStatus, SessionCommitError } from './client/session-commit.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';
+export type {
+  ListTransactionsOptions,
+  TransactionDescription,
+  TransactionListing,
+} from './client/transaction-admin.js';
 export type * from './client/types.js';
 export { ErrorCode, isSluiceError, SluiceError } from './shared/errors.js';

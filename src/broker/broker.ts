@@ -180,6 +180,8 @@ export class Broker {
         if (topic === offsetsTopic) groups.onOffsetsLeadership(partition, leader);
         else if (topic === transactionStateTopicName) transactions.onLeadership(partition, leader);
       });
+      // a transaction's marker on an offsets partition commits or drops its pending offsets
+      replicas.onTxnMarker((marker) => groups.offsets.onTxnMarker(marker));
       const queues = new QueueManager({
         brokerId,
         replicas,

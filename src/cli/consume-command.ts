@@ -35,6 +35,15 @@ interface ConsumeOptions {
   printKey?: boolean;
   json?: boolean;
   skipCorrupt?: boolean;
+  isolationLevel?: string;
+}
+
+/** --isolation-level: Kafka's console consumer's values (its --isolation-level, default read_uncommitted). */
+function parseIsolationLevel(text: string | undefined): 'read_committed' | 'read_uncommitted' {
+  if (text === undefined) return 'read_uncommitted';
+  const t = text.trim().toLowerCase();
+  if (t === 'read_committed' || t === 'read_uncommitted') return t;
+  throw badValue(`--isolation-level must be read_committed or read_uncommitted, not '${text}'`);
 }
 
 function parseOffset(text: string): OffsetSpec {
@@ -101,6 +110,10 @@ export function registerConsumeCommand(root: Command): void {
     .option('--print-key', 'print the key, a tab, then the value')
     .option('--json', 'print one JSON record object per line')
     .option(
+      '--isolation-level <level>',
+      'read_committed: only committed transactions, up to the last stable offset; read_uncommitted (default): everything',
+    )
+    .option(
       '--skip-corrupt',
       'go on past records the broker finds corrupt on its disk (each skip is reported on stderr); without it, stop there',
     )
@@ -111,6 +124,7 @@ export function registerConsumeCommand(root: Command): void {
           ? undefined
           : parseInteger(opts.partition, '--partition', 0, topicPartitionsMax - 1);
       const offset = opts.offset === undefined ? undefined : parseOffset(opts.offset);
+      const isolationLevel = parseIsolationLevel(opts.isolationLevel);
       const maxMessages =
         opts.maxMessages === undefined
           ? undefined
@@ -144,6 +158,7 @@ export function registerConsumeCommand(root: Command): void {
         const consumer = sluice.consumer({
           autoOffsetReset: opts.fromBeginning ? 'earliest' : 'latest',
           maxWaitMs: Math.min(pollWaitMsMax, timeoutMs ?? pollWaitMsMax),
+          isolationLevel,
           ...(group !== undefined ? { groupId: group, autoCommit: true } : {}),
           ...(opts.skipCorrupt
             ? {

@@ -23,6 +23,7 @@ import { registerProduceCommand } from './produce-command.js';
 import { registerQueueCommands } from './queue-commands.js';
 import { registerQuotaCommands } from './quota-commands.js';
 import { registerTopicCommands } from './topic-commands.js';
+import { registerTransactionCommands } from './transaction-commands.js';
 import { registerUserCommands } from './user-commands.js';
 
 /** The version in package.json (two folders up from src/cli/, dist/cli/ and the tests' bundle alike). */
@@ -69,6 +70,7 @@ export function program(): Command {
   registerUserCommands(root);
   registerQuotaCommands(root);
   registerLogCommands(root);
+  registerTransactionCommands(root);
   return root;
 }
 

@@ -51,6 +51,13 @@ import {
   type ReassignPartitionsOptions,
   reassignPartitions,
 } from './reassignment-admin.js';
+import {
+  describeTransactions,
+  type ListTransactionsOptions,
+  listTransactions,
+  type TransactionDescription,
+  type TransactionListing,
+} from './transaction-admin.js';
 import type {
   AlterTopicConfigsOptions,
   CreateTopicOptions,
@@ -319,6 +326,16 @@ export class Admin {
   /** A group's members, assignments and per-partition committed offset, log end and lag (group-admin.ts). */
   describeGroup(group: string): Promise<GroupDescription> {
     return describeGroup(this.cluster, group);
+  }
+
+  /** Transactional ids known to the coordinators (every broker asked), sorted by id (Kafka 3's ListTransactions). */
+  listTransactions(options: ListTransactionsOptions = {}): Promise<TransactionListing[]> {
+    return listTransactions(this.cluster, options);
+  }
+
+  /** Each transactional id's state at its own coordinator (Kafka 3's DescribeTransactions). */
+  describeTransactions(transactionalIds: string[]): Promise<TransactionDescription[]> {
+    return describeTransactions(this.cluster, transactionalIds);
   }
 
   /** Moves a group's committed offsets on a topic; the group must have no active members. */

@@ -17,11 +17,18 @@ import type {
   OffsetFetchResponse,
   SyncGroupResponse,
 } from '../protocol/native/group-messages.js';
-import { ErrorCode, SluiceError, toWireError, WireError } from '../shared/errors.js';
-import { groupSessionTimeoutMsMax, groupSessionTimeoutMsMin, groupsMax } from '../shared/limits.js';
+import type { TxnOffsetCommitRequest, TxnOffsetCommitResponse } from '../protocol/native/transaction-messages.js';
+import { ErrorCode, isSluiceError, SluiceError, toWireError, WireError } from '../shared/errors.js';
+import {
+  groupOffsetMetadataBytesMax,
+  groupSessionTimeoutMsMax,
+  groupSessionTimeoutMsMin,
+  groupsMax,
+} from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
 import { answerOf, Group, isGroupRefusal, joinFailure } from './group.js';
 import { type OffsetStore, offsetsPartitionFor } from './offset-store.js';
+import { checkTxnCommitter, txnCommitWriteError } from './txn-commit.js';
 
 function unknownMember(memberId: string): SluiceError {
   return new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
@@ -245,6 +252,72 @@ export class GroupCoordinator {
     };
   }
 
+  /**
+   * TxnOffsetCommit (KIP-98/447): the offsets are written as one
+   * transactional batch of the producer and stay pending until its marker.
+   * Answered per partition as OffsetCommit: a partition `exists` denies is
+   * UNKNOWN_TOPIC_OR_PARTITION, metadata too long OFFSET_METADATA_TOO_LARGE
+   * (neither written); a refusal (not the coordinator, fenced member) or a
+   * failed write answers every other partition.
+   */
+  async txnCommit(req: TxnOffsetCommitRequest, exists: PartitionExists = () => true): Promise<TxnOffsetCommitResponse> {
+    const answers = new Map<string, { errorCode: number; errorMessage?: string }>();
+    const key = (topic: string, partition: number) => `${partition}\u0000${topic}`;
+    const toWrite = [];
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        if (!exists(t.name, p.partition)) {
+          answers.set(key(t.name, p.partition), {
+            errorCode: WireError.UNKNOWN_TOPIC_OR_PARTITION,
+            errorMessage: `commit refused: ${t.name}[${p.partition}] does not exist`,
+          });
+        } else if ((p.metadata ?? '').length > groupOffsetMetadataBytesMax) {
+          answers.set(
+            key(t.name, p.partition),
+            toWireError(
+              new SluiceError(
+                ErrorCode.OffsetMetadataTooLarge,
+                `offset metadata longer than ${groupOffsetMetadataBytesMax}`,
+              ),
+            ),
+          );
+        } else {
+          toWrite.push({
+            topic: t.name,
+            partition: p.partition,
+            offset: p.offset,
+            metadata: p.metadata ?? '',
+            leaderEpoch: p.leaderEpoch ?? -1,
+          });
+        }
+      }
+    }
+    let outcome: { errorCode: number; errorMessage?: string } = { errorCode: WireError.NONE };
+    if (toWrite.length > 0) {
+      try {
+        if (req.groupId === '') throw new SluiceError(ErrorCode.InvalidGroupId, 'the group id is empty');
+        await this.settle(req.groupId);
+        checkTxnCommitter(req, this.group(req.groupId, false));
+        await this.offsets
+          .commitTransactional(req.groupId, req, toWrite)
+          .catch((err: unknown) => Promise.reject(txnCommitWriteError(err)));
+      } catch (err) {
+        if (!isSluiceError(err)) throw err;
+        outcome = toWireError(err);
+      }
+    }
+    return {
+      errorCode: 0,
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partition: p.partition,
+          ...(answers.get(key(t.name, p.partition)) ?? outcome),
+        })),
+      })),
+    };
+  }
+
   /** OffsetFetch: a refusal is the answer's top-level error. */
   async fetchOffsets(req: OffsetFetchRequest): Promise<OffsetFetchResponse> {
     try {
@@ -265,6 +338,22 @@ export class GroupCoordinator {
     for (const t of wanted) {
       const partitions = [];
       for (const partition of t.partitions) {
+        // KIP-447: a transaction still open on the partition may be about to replace its offset
+        if (req.requireStable && this.offsets.hasPendingTxnOffset(req.groupId, t.name, partition)) {
+          partitions.push({
+            partition,
+            offset: -1,
+            metadata: '',
+            leaderEpoch: -1,
+            ...toWireError(
+              new SluiceError(
+                ErrorCode.UnstableOffsetCommit,
+                `a transaction of group ${req.groupId} has an offset of ${t.name}[${partition}] not yet committed`,
+              ),
+            ),
+          });
+          continue;
+        }
         const committed = await this.offsets.fetch(req.groupId, t.name, partition);
         partitions.push({
           partition,

@@ -159,6 +159,25 @@ export class Group {
   }
 
   /**
+   * TxnOffsetCommit's check (KIP-447, Kafka's doTxnCommitOffsets): the
+   * instance fencing of `check`, then the member and the generation only when
+   * given (member id '' and generation -1 are a producer without group
+   * metadata, v0-2); no rebalance check, unlike OffsetCommit's.
+   */
+  checkTxnCommitter(memberId: string, generationId: number, groupInstanceId: string | null): void {
+    this.checkInstance(memberId, groupInstanceId);
+    if (memberId !== '' && !this.members.has(memberId)) {
+      throw new SluiceError(ErrorCode.UnknownMemberId, `unknown member ${memberId}`);
+    }
+    if (generationId >= 0 && generationId !== this.generationId) {
+      throw new SluiceError(
+        ErrorCode.IllegalGeneration,
+        `generation ${generationId} is not group ${this.groupId}'s current one (${this.generationId})`,
+      );
+    }
+  }
+
+  /**
    * KIP-345: a request naming an instance id whose member id is another
    * (the instance joined again since) is fenced, as Kafka fences it.
    */

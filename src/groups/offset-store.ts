@@ -18,9 +18,19 @@
  * deleted group's tombstones after delete.retention.ms, so the log stays near
  * the size of its live state; a replay reads the cleaned log (offset gaps and
  * all) and still ends with the latest value per key.
+ *
+ * Transactional offset commits (TxnOffsetCommit, issue 21) are written as
+ * one transactional batch (attribute 0x10, the producer's id and epoch) and
+ * held as pending offsets of (group, producer id) (txn-offsets.ts) until the
+ * producer's marker lands on the partition: a commit makes them committed
+ * offsets, an abort drops them. A replay does the same from the log: a
+ * transactional batch's records are pending until the producer's control
+ * batch is read; with no marker they stay pending. Each cached offset keeps
+ * the log offset of the batch that wrote it, so a transaction's offsets
+ * replace a commit only when they were written after it (Kafka's rule).
  */
 import { Packr } from 'msgpackr';
-import type { ReplicaManager } from '../replication/replica-manager.js';
+import type { ReplicaManager, TxnMarkerWritten } from '../replication/replica-manager.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
   groupOffsetMetadataBytesMax,
@@ -28,14 +38,25 @@ import {
   groupOffsetsPartitions,
   groupOffsetsSegmentBytes,
   groupOffsetsTombstoneBatchRecords,
+  groupPendingTxnOffsetsMax,
 } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import { compacts } from '../storage/log-config.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
-import { decodeRecords } from '../wire/record-batch-decoder.js';
-import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import {
+  attributesOf,
+  baseOffsetOf,
+  checkFraming,
+  controlFlag,
+  lastOffsetOf,
+  producerIdOf,
+  transactionalFlag,
+} from '../wire/record-batch.js';
+import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
+import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
+import { PendingTxnOffsets } from './txn-offsets.js';
 
 export const offsetsTopic = '__consumer_offsets';
 
@@ -62,7 +83,10 @@ interface CommitRecord extends CommittedOffset {
   partition: number;
 }
 
-function encodeCommits(commits: CommitRecord[]): Buffer {
+/** A cached committed offset with the log offset of the batch that wrote it (which of two racing commits is newer). */
+type CachedOffset = CommittedOffset & { logOffset: number };
+
+function encodeCommits(commits: CommitRecord[], options: BatchOptions = {}): Buffer {
   return encodeRecordBatch(
     commits.map((c) => ({
       key: packr.pack([c.group, c.topic, c.partition]),
@@ -75,7 +99,28 @@ function encodeCommits(commits: CommitRecord[]): Buffer {
       }),
       timestamp: c.commitTimestamp,
     })),
+    options,
   );
+}
+
+/**
+ * A transaction marker's outcome from its control record's key (Kafka's
+ * layout: int16 version 0, int16 type, 0 abort, 1 commit); undefined for
+ * another control record (none is written to this topic today).
+ */
+function markerCommits(key: Buffer | null): boolean | undefined {
+  if (!key || key.length < 4 || key.readInt16BE(0) !== 0) return undefined;
+  const type = key.readInt16BE(2);
+  return type === 1 ? true : type === 0 ? false : undefined;
+}
+
+function committedOf(cached: CachedOffset): CommittedOffset {
+  return {
+    offset: cached.offset,
+    metadata: cached.metadata,
+    commitTimestamp: cached.commitTimestamp,
+    leaderEpoch: cached.leaderEpoch,
+  };
 }
 
 /** One record of the offsets log: a commit, a tombstone (value null), or null when it is not in this store's layout. */
@@ -118,7 +163,9 @@ export function offsetsPartitionFor(groupId: string, partitions = groupOffsetsPa
 
 export class OffsetStore {
   /** group -> topicPartitionKey -> committed offset */
-  private readonly cache = new Map<string, Map<string, CommittedOffset>>();
+  private readonly cache = new Map<string, Map<string, CachedOffset>>();
+  /** Transactional commits whose transaction has not ended (bounded per group by groupPendingTxnOffsetsMax). */
+  private readonly pending = new PendingTxnOffsets();
   /** Offsets partitions this broker leads, with their replay (resolved once loaded). */
   private readonly owned = new Map<number, Promise<void>>();
   private readonly loadedPartitions = new Set<number>();
@@ -191,6 +238,7 @@ export class OffsetStore {
     for (const group of [...this.cache.keys()]) {
       if (offsetsPartitionFor(group) === partition) this.cache.delete(group);
     }
+    this.pending.forget((group) => offsetsPartitionFor(group) === partition);
   }
 
   /** Whether this broker coordinates the group: it leads the group's offsets partition and has replayed it. */
@@ -238,15 +286,12 @@ export class OffsetStore {
     while (offset < log.logEndOffset) {
       const read = await log.read(offset, 1024 * 1024);
       if (read.records.length === 0) break;
-      for (const record of decodeRecords(read.records)) {
-        if (record.offset < offset) continue;
-        const entry = readOffsetsLogRecord(record.key, record.value);
-        if (!entry) {
-          skipped++;
-          continue;
-        }
-        if (entry.value) this.remember(entry.group, entry.topic, entry.partition, entry.value);
-        else this.cache.get(entry.group)?.delete(topicPartitionKey(entry.topic, entry.partition));
+      const buf = read.records;
+      for (let pos = 0; pos < buf.length; ) {
+        const size = checkFraming(buf, pos, buf.length);
+        const batch = buf.subarray(pos, pos + size);
+        pos += size;
+        if (lastOffsetOf(batch) >= offset) skipped += this.replayBatch(log.partition, batch, offset);
       }
       offset = read.nextOffset;
     }
@@ -258,13 +303,81 @@ export class OffsetStore {
     }
   }
 
-  private remember(group: string, topic: string, partition: number, value: CommittedOffset): void {
+  /**
+   * Applies one batch of the offsets log (its records from `from` on):
+   * commits and tombstones at once, a transactional batch's commits as
+   * pending offsets of its producer, a control batch (a marker) ends the
+   * producer's pending offsets. Returns the records not in the store's layout.
+   */
+  private replayBatch(partition: number, batch: Buffer, from: number): number {
+    const attributes = attributesOf(batch);
+    const batchOffset = baseOffsetOf(batch);
+    if ((attributes & controlFlag) !== 0) {
+      // a marker: never read as an offset record
+      const committed = markerCommits(decodeBatchRecords(batch)[0]?.key ?? null);
+      if (committed !== undefined) this.endTxn(partition, producerIdOf(batch), batchOffset, committed);
+      return 0;
+    }
+    const producerId = (attributes & transactionalFlag) !== 0 ? producerIdOf(batch) : -1;
+    let skipped = 0;
+    for (const record of decodeBatchRecords(batch)) {
+      if (record.offset < from) continue;
+      const entry = readOffsetsLogRecord(record.key, record.value);
+      if (!entry || (producerId >= 0 && !entry.value)) {
+        skipped++;
+        continue;
+      }
+      const { group, topic, partition: p, value } = entry;
+      if (!value) {
+        this.cache.get(group)?.delete(topicPartitionKey(topic, p));
+        this.pending.dropKey(group, topic, p);
+      } else if (producerId >= 0) {
+        this.pending.add(group, producerId, [{ topic, partition: p, value, logOffset: batchOffset }]);
+      } else {
+        this.remember(group, topic, p, value, batchOffset);
+      }
+    }
+    return skipped;
+  }
+
+  /** The producer's transaction ended on offsets partition `partition` with a marker at `markerOffset`. */
+  private endTxn(partition: number, producerId: number, markerOffset: number, committed: boolean): void {
+    const done = this.pending.complete(producerId, markerOffset, (group) => offsetsPartitionFor(group) === partition);
+    if (!committed) return;
+    for (const d of done) this.remember(d.group, d.topic, d.partition, d.value, d.logOffset);
+  }
+
+  /**
+   * A marker this broker wrote as the leader of an offsets partition
+   * (ReplicaManager.onTxnMarker). Applied at once when the partition is
+   * loaded; during its replay, after it (the replay may or may not have read
+   * the marker: pending offsets written before it are ended only once).
+   * Not led here: the replay on becoming its leader reads the marker.
+   */
+  onTxnMarker(marker: TxnMarkerWritten): void {
+    if (marker.topic !== offsetsTopic) return;
+    const { partition, producerId, offset, committed } = marker;
+    if (this.loadedPartitions.has(partition)) {
+      this.endTxn(partition, producerId, offset, committed);
+      return;
+    }
+    if (!this.owned.has(partition)) return;
+    void this.serialized(partition, async () => {
+      if (this.loadedPartitions.has(partition)) this.endTxn(partition, producerId, offset, committed);
+    });
+  }
+
+  /** Keeps `value` unless the cached offset was written later in the log. */
+  private remember(group: string, topic: string, partition: number, value: CommittedOffset, logOffset: number): void {
     let offsets = this.cache.get(group);
     if (!offsets) {
       offsets = new Map();
       this.cache.set(group, offsets);
     }
-    offsets.set(topicPartitionKey(topic, partition), value);
+    const key = topicPartitionKey(topic, partition);
+    const current = offsets.get(key);
+    if (current && current.logOffset > logOffset) return;
+    offsets.set(key, { ...value, logOffset });
   }
 
   /** Appends the commits to the group's offsets partition, then updates the cache. */
@@ -282,34 +395,94 @@ export class OffsetStore {
     const now = Date.now();
     await this.serialized(partition, async () => {
       const commits = entries.map((e) => ({ group, ...e, leaderEpoch: e.leaderEpoch ?? -1, commitTimestamp: now }));
-      await this.append(partition, encodeCommits(commits));
+      const logOffset = await this.append(partition, encodeCommits(commits));
       for (const c of commits) {
-        this.remember(group, c.topic, c.partition, {
-          offset: c.offset,
-          metadata: c.metadata,
-          commitTimestamp: now,
-          leaderEpoch: c.leaderEpoch,
-        });
+        this.remember(
+          group,
+          c.topic,
+          c.partition,
+          { offset: c.offset, metadata: c.metadata, commitTimestamp: now, leaderEpoch: c.leaderEpoch },
+          logOffset,
+        );
       }
     });
   }
 
-  /** Appends as leader and waits until every in-sync replica has it. */
-  private async append(partition: number, batch: Buffer): Promise<void> {
-    await this.replicas.appendAsLeader(offsetsTopic, partition, batch, -1, groupOffsetsCommitTimeoutMs);
+  /**
+   * TxnOffsetCommit's write: the offsets as one transactional batch of the
+   * producer (baseSequence -1, as Kafka's coordinator writes them), appended
+   * acks=-1, then held pending until the producer's marker. Throws BrokerError
+   * when the group would hold more than groupPendingTxnOffsetsMax pending offsets.
+   */
+  async commitTransactional(
+    group: string,
+    producer: { producerId: number; producerEpoch: number },
+    entries: { topic: string; partition: number; offset: number; metadata: string; leaderEpoch?: number }[],
+  ): Promise<void> {
+    const partition = await this.ready(group);
+    if (entries.length === 0) return;
+    const now = Date.now();
+    await this.serialized(partition, async () => {
+      const held = this.pending.count(group) + this.pending.added(group, producer.producerId, entries);
+      if (held > groupPendingTxnOffsetsMax) {
+        throw new SluiceError(
+          ErrorCode.BrokerError,
+          `group ${group} would hold ${held} pending transactional offsets, more than ${groupPendingTxnOffsetsMax}`,
+        );
+      }
+      const commits = entries.map((e) => ({ group, ...e, leaderEpoch: e.leaderEpoch ?? -1, commitTimestamp: now }));
+      const batch = encodeCommits(commits, {
+        transactional: true,
+        producerId: producer.producerId,
+        producerEpoch: producer.producerEpoch,
+        baseSequence: -1,
+      });
+      const logOffset = await this.append(partition, batch);
+      this.pending.add(
+        group,
+        producer.producerId,
+        commits.map((c) => ({
+          topic: c.topic,
+          partition: c.partition,
+          value: { offset: c.offset, metadata: c.metadata, commitTimestamp: now, leaderEpoch: c.leaderEpoch },
+          logOffset,
+        })),
+      );
+    });
+  }
+
+  /** Whether a transaction not yet ended holds an offset for the partition (OffsetFetch's require_stable). */
+  hasPendingTxnOffset(group: string, topic: string, partition: number): boolean {
+    return this.pending.has(group, topic, partition);
+  }
+
+  /** Appends as leader and waits until every in-sync replica has it; resolves to the batch's offset. */
+  private async append(partition: number, batch: Buffer): Promise<number> {
+    const appended = await this.replicas.appendAsLeader(
+      offsetsTopic,
+      partition,
+      batch,
+      -1,
+      groupOffsetsCommitTimeoutMs,
+    );
+    return appended.baseOffset;
   }
 
   /**
    * Deletes every committed offset of the group (Kafka's DeleteGroups): one
    * tombstone (a null value) per key, appended like a commit (every in-sync
    * replica has it before this resolves), so a replay after a restart or on a
-   * new coordinator forgets them too. Resolves to the number of offsets deleted.
+   * new coordinator forgets them too. Pending transactional offsets go too
+   * (Kafka removes them with the group's offsets): their partitions get a
+   * tombstone as well, which a replay reads as dropping them, so a marker
+   * that comes later completes nothing, live or replayed. Resolves to the
+   * number of partitions whose offsets (committed or pending) were deleted.
    */
   async deleteGroup(group: string): Promise<number> {
     const partition = await this.ready(group);
     return this.serialized(partition, async () => {
       const offsets = this.cache.get(group);
-      const keys = [...(offsets?.keys() ?? [])];
+      const keys = [...new Set([...(offsets?.keys() ?? []), ...this.pending.keys(group)])];
       const now = Date.now();
       for (let i = 0; i < keys.length; i += groupOffsetsTombstoneBatchRecords) {
         const tombstones = keys.slice(i, i + groupOffsetsTombstoneBatchRecords).map((key) => {
@@ -317,7 +490,11 @@ export class OffsetStore {
           return { key: packr.pack([group, topic, p]), value: null, timestamp: now };
         });
         await this.append(partition, encodeRecordBatch(tombstones));
-        for (const key of keys.slice(i, i + groupOffsetsTombstoneBatchRecords)) offsets?.delete(key);
+        for (const key of keys.slice(i, i + groupOffsetsTombstoneBatchRecords)) {
+          offsets?.delete(key);
+          const { topic, partition: p } = splitTopicPartitionKey(key);
+          this.pending.dropKey(group, topic, p);
+        }
       }
       this.cache.delete(group);
       return keys.length;
@@ -326,20 +503,22 @@ export class OffsetStore {
 
   async fetch(group: string, topic: string, partition: number): Promise<CommittedOffset | undefined> {
     await this.ready(group);
-    return this.cache.get(group)?.get(topicPartitionKey(topic, partition));
+    const cached = this.cache.get(group)?.get(topicPartitionKey(topic, partition));
+    return cached && committedOf(cached);
   }
 
   /** Every committed offset of the group. */
   async all(group: string): Promise<{ topic: string; partition: number; committed: CommittedOffset }[]> {
     await this.ready(group);
-    return [...(this.cache.get(group) ?? new Map<string, CommittedOffset>())].map(([key, committed]) => {
-      return { ...splitTopicPartitionKey(key), committed };
+    return [...(this.cache.get(group) ?? new Map<string, CachedOffset>())].map(([key, cached]) => {
+      return { ...splitTopicPartitionKey(key), committed: committedOf(cached) };
     });
   }
 
-  /** Groups with committed offsets among those this broker coordinates. */
+  /** Groups with committed or pending transactional offsets among those this broker coordinates. */
   async groupIds(): Promise<string[]> {
     await Promise.all(this.owned.values());
-    return [...this.cache.keys()].filter((g) => (this.cache.get(g)?.size ?? 0) > 0);
+    const committed = [...this.cache.keys()].filter((g) => (this.cache.get(g)?.size ?? 0) > 0);
+    return [...new Set([...committed, ...this.pending.groups()])];
   }
 }

@@ -238,17 +238,18 @@ async function fetchOffsetsAuthorized(
   client: ClientInfo,
   groupId: string,
   topics: OffsetFetchRequest['topics'],
+  requireStable: boolean,
 ): Promise<OffsetFetchResponse> {
-  if (!ctx.authorizer) return ctx.groups.fetchOffsets({ groupId, topics });
+  if (!ctx.authorizer) return ctx.groups.fetchOffsets({ groupId, topics, requireStable });
   const may = (name: string, log: boolean) =>
     allowed(ctx, client, AclOperation.Describe, ResourceType.Topic, name, log);
   if (topics === null) {
     // every committed topic: only those the client may Describe (Kafka leaves the others out)
-    const all = await ctx.groups.fetchOffsets({ groupId, topics });
+    const all = await ctx.groups.fetchOffsets({ groupId, topics, requireStable });
     return all.topics ? { ...all, topics: all.topics.filter((t) => may(t.name, false)) } : all;
   }
   const denied = topics.filter((t) => !may(t.name, true));
-  if (denied.length === 0) return ctx.groups.fetchOffsets({ groupId, topics });
+  if (denied.length === 0) return ctx.groups.fetchOffsets({ groupId, topics, requireStable });
   const refused = denied.map((t) => ({
     name: t.name,
     partitions: t.partitions.map((partition) => ({
@@ -261,13 +262,15 @@ async function fetchOffsetsAuthorized(
   }));
   const rest = topics.filter((t) => !denied.includes(t));
   if (rest.length === 0) return { errorCode: 0, topics: refused };
-  const fetched = await ctx.groups.fetchOffsets({ groupId, topics: rest });
+  const fetched = await ctx.groups.fetchOffsets({ groupId, topics: rest, requireStable });
   return fetched.topics ? { ...fetched, topics: [...fetched.topics, ...refused] } : fetched;
 }
 
 export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
   apiKey: ApiKey.OffsetFetch,
   async handle(request, ctx, client) {
+    // KIP-447: partitions with a transactional commit still open answer UNSTABLE_OFFSET_COMMIT
+    const requireStable = request.requireStable ?? false;
     if (request.groups !== undefined) {
       // Kafka's v8 batch: each group answered (or refused: NOT_COORDINATOR, GROUP_AUTHORIZATION_FAILED) on its own
       const groups = [];
@@ -276,12 +279,12 @@ export const offsetFetchHandler: Handler<typeof ApiKey.OffsetFetch> = {
           groups.push({ groupId: g.groupId, errorCode: WireError.GROUP_AUTHORIZATION_FAILED, topics: [] });
           continue;
         }
-        const answer = await fetchOffsetsAuthorized(ctx, client, g.groupId, wantedTopics(g.topics));
+        const answer = await fetchOffsetsAuthorized(ctx, client, g.groupId, wantedTopics(g.topics), requireStable);
         groups.push({ groupId: g.groupId, ...answer });
       }
       return { errorCode: 0, topics: [], groups };
     }
-    return fetchOffsetsAuthorized(ctx, client, request.groupId, wantedTopics(request.topics));
+    return fetchOffsetsAuthorized(ctx, client, request.groupId, wantedTopics(request.topics), requireStable);
   },
 };
 

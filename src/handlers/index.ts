@@ -44,6 +44,7 @@ import { saslAuthenticateHandler } from './sasl-authenticate.js';
 import { saslHandshakeHandler } from './sasl-handshake.js';
 import { alterUserScramCredentialsHandler, describeUserScramCredentialsHandler } from './scram-credentials.js';
 import { unservedTransactionHandlers } from './transactions-unserved.js';
+import { txnOffsetCommitHandler } from './txn-offset-commit.js';
 import { writeTxnMarkersHandler } from './write-txn-markers.js';
 
 export const handlers: HandlerTable = withRequestChecks({
@@ -91,5 +92,6 @@ export const handlers: HandlerTable = withRequestChecks({
   [ApiKey.ListTransactions]: listTransactionsHandler,
   ...queueHandlers,
   ...unservedTransactionHandlers,
+  [ApiKey.TxnOffsetCommit]: txnOffsetCommitHandler,
   [ApiKey.WriteTxnMarkers]: writeTxnMarkersHandler,
 });

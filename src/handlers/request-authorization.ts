@@ -9,7 +9,7 @@ import { ApiKey } from '../protocol/native/api-keys.js';
 import type { RequestOf } from '../protocol/native/apis.js';
 import { AclOperation, ResourceType } from '../security/acl.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { checkCluster, checkGroup, checkTopic } from './authorize.js';
+import { allowed, checkCluster, checkGroup, checkTopic } from './authorize.js';
 import type { ClientInfo, Handler, HandlerContext, HandlerTable } from './context.js';
 import { checkTransactionalId } from './txn-authorization.js';
 
@@ -21,6 +21,16 @@ const requestChecks: { [K in ApiKey]?: Check<K> } = {
   [ApiKey.Heartbeat]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
   [ApiKey.LeaveGroup]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
   [ApiKey.OffsetCommit]: (r, ctx, c) => checkGroup(ctx, c, AclOperation.Read, r.groupId),
+  // Kafka's order: Write on the transactional id, then Read on the group (each topic's Read in the handler)
+  [ApiKey.TxnOffsetCommit]: (r, ctx, c) => {
+    if (!allowed(ctx, c, AclOperation.Write, ResourceType.TransactionalId, r.transactionalId)) {
+      throw new SluiceError(
+        ErrorCode.TransactionalIdAuthorizationFailed,
+        `${c.principal} is not authorized to Write transactional id ${r.transactionalId}`,
+      );
+    }
+    checkGroup(ctx, c, AclOperation.Read, r.groupId);
+  },
   // a v8 batch (groups) is checked group by group in the handler
   [ApiKey.OffsetFetch]: (r, ctx, c) => {
     if (r.groups === undefined) checkGroup(ctx, c, AclOperation.Describe, r.groupId);

@@ -4,8 +4,9 @@
  * 21), which are the log's bookkeeping and no message of anyone's.
  */
 import type { DecodedRecord } from '../wire/record.js';
-import { attributesOf, checkFraming, controlFlag } from '../wire/record-batch.js';
+import { checkFraming } from '../wire/record-batch.js';
 import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
+import { isControlBatch } from '../wire/txn-marker.js';
 
 /** Decodes the whole batches in `buf` in order, skipping control batches. */
 export function decodeLogRecords(buf: Buffer): DecodedRecord[] {
@@ -13,7 +14,7 @@ export function decodeLogRecords(buf: Buffer): DecodedRecord[] {
   let pos = 0;
   while (pos < buf.length) {
     const size = checkFraming(buf, pos, buf.length);
-    if ((attributesOf(buf, pos) & controlFlag) === 0) {
+    if (!isControlBatch(buf, pos)) {
       for (const rec of decodeBatchRecords(buf.subarray(pos, pos + size))) out.push(rec);
     }
     pos += size;

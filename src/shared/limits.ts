@@ -274,6 +274,11 @@ export const groupSessionTimeoutMsMax = 300_000;
 export const groupMembersMax = 1000;
 /** Groups one broker coordinates. */
 export const groupsMax = 100_000;
+/**
+ * Pending transactional offsets (one per producer and partition, TxnOffsetCommit whose
+ * transaction has not ended) one group may hold; Kafka has no bound. A commit past it is refused.
+ */
+export const groupPendingTxnOffsetsMax = 10_000;
 
 // ---- consumer groups (client side) ----
 

@@ -172,7 +172,7 @@ function openBatch(c: CompletedFetch): boolean {
       return false;
     }
     size = batchSizeOf(bytes, pos);
-    const skipped = c.filter !== null ? c.filter.skip(bytes, pos, pos + size) : isControlBatch(bytes, pos);
+    const skipped = c.filter !== null ? c.filter.skip(bytes, pos) : isControlBatch(bytes, pos);
     if (!skipped) break;
     pos += size;
   }

@@ -13,52 +13,18 @@
  *   producer's batches before that first offset (an earlier, committed
  *   transaction) or after the marker (the next one) are kept.
  *
- * Pure: reads batch headers and a control batch's first key only.
+ * Pure: reads batch headers and a control batch's first key only (the
+ * marker format of src/wire/txn-marker.ts).
  */
-import {
-  attributesOf,
-  controlFlag,
-  Field,
-  lastOffsetOf,
-  producerIdOf,
-  recordsCountOf,
-  transactionalFlag,
-} from '../../wire/record-batch.js';
-import { readBytesOf, readEnd, readVarint, readVarlong } from '../../wire/varint.js';
+import { lastOffsetOf, producerIdOf } from '../../wire/record-batch.js';
+import { isControlBatch, isTransactionalBatch, readTxnMarker } from '../../wire/txn-marker.js';
 
-/** A control record's key: int16 version, int16 type (Kafka's ControlRecordType). */
-export const ControlType = { abort: 0, commit: 1 } as const;
+export { isControlBatch };
 
 /** One aborted transaction of a Fetch answer (Kafka's FetchResponse aborted_transactions). */
 export interface AbortedTransaction {
   producerId: number;
   firstOffset: number;
-}
-
-export function isControlBatch(bytes: Buffer, pos: number): boolean {
-  return (attributesOf(bytes, pos) & controlFlag) !== 0;
-}
-
-/**
- * The type of the control batch at `pos` (ControlType), read from its first
- * record's key; -1 when it holds no readable control record. Markers are
- * written uncompressed (Kafka's rule), so the key is read in place.
- */
-export function controlTypeOf(bytes: Buffer, pos: number, end: number): number {
-  if (recordsCountOf(bytes, pos) < 1 || (attributesOf(bytes, pos) & 0x07) !== 0) return -1;
-  try {
-    const at = pos + Field.records;
-    const length = readVarint(bytes, at, end);
-    const recordEnd = readEnd() + length;
-    if (length < 0 || recordEnd > end) return -1;
-    readVarlong(bytes, readEnd() + 1, recordEnd); // after the attributes byte: the timestamp delta
-    readVarint(bytes, readEnd(), recordEnd); // the offset delta
-    const key = readBytesOf(bytes.buffer, bytes.byteOffset, bytes, readEnd(), recordEnd);
-    if (key === null || key.length < 4) return -1;
-    return key.readInt16BE(2);
-  } catch {
-    return -1;
-  }
 }
 
 /** The read_committed filter of one fetched partition's batches, fed in offset order. */
@@ -74,11 +40,11 @@ export class AbortedTransactionFilter {
   }
 
   /**
-   * Whether the batch at `pos` (ending at `end`) is aborted data. Called for
+   * Whether the batch at `pos` (whole in `bytes`) is aborted data. Called for
    * every batch in order, control batches included (an ABORT marker ends its
    * producer's aborted run).
    */
-  skip(bytes: Buffer, pos: number, end: number): boolean {
+  skip(bytes: Buffer, pos: number): boolean {
     const last = lastOffsetOf(bytes, pos);
     while (this.next < this.pending.length && (this.pending[this.next] as AbortedTransaction).firstOffset <= last) {
       this.aborted.add((this.pending[this.next] as AbortedTransaction).producerId);
@@ -86,9 +52,9 @@ export class AbortedTransactionFilter {
     }
     const producerId = producerIdOf(bytes, pos);
     if (isControlBatch(bytes, pos)) {
-      if (controlTypeOf(bytes, pos, end) === ControlType.abort) this.aborted.delete(producerId);
+      if (readTxnMarker(bytes, pos)?.committed === false) this.aborted.delete(producerId);
       return true;
     }
-    return (attributesOf(bytes, pos) & transactionalFlag) !== 0 && this.aborted.has(producerId);
+    return isTransactionalBatch(bytes, pos) && this.aborted.has(producerId);
   }
 }

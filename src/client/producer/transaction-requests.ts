@@ -18,12 +18,13 @@
 import { ApiKey } from '../../protocol/native/api-keys.js';
 import type { RequestOf, ResponseOf } from '../../protocol/native/apis.js';
 import { WireError } from '../../shared/errors.js';
+import { producerIdempotentRetriesDefault } from '../../shared/limits.js';
 import type { Cluster } from '../cluster.js';
 import type { Connection } from '../connection.js';
 import { markRetriable, wireError } from '../errors.js';
 import { retriableTransactionCodes, type TopicPartitionRef } from './transaction-manager.js';
 
-export type TransactionCluster = Pick<Cluster, 'retry' | 'anyConnection' | 'connectionTo'>;
+export type TransactionCluster = Pick<Cluster, 'retry' | 'retries' | 'anyConnection' | 'connectionTo'>;
 
 /** The producer a transactional request speaks for. */
 export interface TransactionalIdentity {
@@ -36,17 +37,27 @@ export interface TransactionalIdentity {
 const groupKey = 0;
 const transactionKey = 1;
 
-/** The connection to the coordinator of `key` (a group or a transactional id), found at any broker. */
-export async function coordinatorOf(cluster: TransactionCluster, key: string, keyType: 0 | 1): Promise<Connection> {
+/** The coordinator of `key` (a group or a transactional id), found at any broker. */
+export async function findCoordinator(
+  cluster: TransactionCluster,
+  key: string,
+  keyType: 0 | 1,
+): Promise<{ nodeId: number; host: string; port: number }> {
   const any = await cluster.anyConnection();
   const res = await any.request(ApiKey.FindCoordinator, keyType === 0 ? { key } : { key, keyType });
   const what = keyType === transactionKey ? `transactional id '${key}'` : `group '${key}'`;
   throwAnswer(res.errorCode, `find the coordinator of ${what}`, res.errorMessage);
-  return cluster.connectionTo({ host: res.host, port: res.port });
+  return { nodeId: res.nodeId, host: res.host, port: res.port };
+}
+
+/** The connection to the coordinator of `key`. */
+export async function coordinatorOf(cluster: TransactionCluster, key: string, keyType: 0 | 1): Promise<Connection> {
+  const found = await findCoordinator(cluster, key, keyType);
+  return cluster.connectionTo({ host: found.host, port: found.port });
 }
 
 /** Throws a non-zero answer, marked retriable when a new attempt (and coordinator lookup) may succeed. */
-function throwAnswer(code: number | undefined, what: string, message?: string): void {
+export function throwAnswer(code: number | undefined, what: string, message?: string): void {
   if (code === undefined || code === 0) return;
   const err = wireError(code, what, message);
   throw retriableTransactionCodes.has(code) ? markRetriable(err) : err;
@@ -62,13 +73,20 @@ function atCoordinator<K extends ApiKey>(
   what: string,
   check: (res: ResponseOf<K>) => void = () => undefined,
 ): Promise<ResponseOf<K>> {
-  return cluster.retry(async () => {
-    const conn = await coordinatorOf(cluster, key, keyType);
-    const res: ResponseOf<K> = await conn.request(apiKey, body);
-    throwAnswer(res.errorCode, what, res.errorMessage);
-    check(res);
-    return res;
-  });
+  // as many retries as an idempotent producer's batch (about two minutes with the capped backoff, Kafka's
+  // max.block.ms bounds the same wait): a coordinator completing an aborted zombie's transaction answers
+  // CONCURRENT_TRANSACTIONS until every marker is written, longer than the client's default retries last
+  const retries = Math.max(cluster.retries, producerIdempotentRetriesDefault);
+  return cluster.retry(
+    async () => {
+      const conn = await coordinatorOf(cluster, key, keyType);
+      const res: ResponseOf<K> = await conn.request(apiKey, body);
+      throwAnswer(res.errorCode, what, res.errorMessage);
+      check(res);
+      return res;
+    },
+    { retries },
+  );
 }
 
 /**

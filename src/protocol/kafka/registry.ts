@@ -38,6 +38,7 @@ import { produceApi } from './apis/produce.js';
 import { saslAuthenticateApi } from './apis/sasl-authenticate.js';
 import { saslHandshakeApi } from './apis/sasl-handshake.js';
 import { syncGroupApi } from './apis/sync-group.js';
+import { txnOffsetCommitApi } from './apis/txn-offset-commit.js';
 
 const apis: AnyKafkaApi[] = [
   produceApi,
@@ -76,6 +77,7 @@ const apis: AnyKafkaApi[] = [
   alterUserScramCredentialsApi,
   describeClientQuotasApi,
   alterClientQuotasApi,
+  txnOffsetCommitApi,
   addPartitionsToTxnApi,
   addOffsetsToTxnApi,
   endTxnApi,

@@ -6,16 +6,13 @@
  */
 import { Packr } from 'msgpackr';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseBrokerConfig } from '../../../src/config/broker-config.js';
-import { StandaloneCoordinator } from '../../../src/coordination/standalone/standalone-coordinator.js';
-import { OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/groups/offset-store.js';
-import { AppendNotifier } from '../../../src/replication/append-notifier.js';
-import { ReplicaManager } from '../../../src/replication/replica-manager.js';
+import { type OffsetStore, offsetsPartitionFor, offsetsTopic } from '../../../src/groups/offset-store.js';
+import type { ReplicaManager } from '../../../src/replication/replica-manager.js';
 import { silentLogger } from '../../../src/shared/logger.js';
 import { LogCleanerLoop } from '../../../src/storage/log-cleaner-loop.js';
-import { LogManager } from '../../../src/storage/log-manager.js';
-import { TopicManager } from '../../../src/topics/topic-manager.js';
+import type { LogManager } from '../../../src/storage/log-manager.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
+import { openOffsetStore } from '../../helpers/offset-store.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 const cleanups: (() => void)[] = [];
@@ -29,30 +26,10 @@ afterEach(async () => {
 });
 
 async function open(dir: string, segmentBytes: number): Promise<{ logs: LogManager; store: OffsetStore }> {
-  const logs = await LogManager.open({ logDirs: [dir], retentionCheckIntervalMs: 0 });
-  managers.push(logs);
-  const coordinator = new StandaloneCoordinator(0, { nodeId: 0, host: '127.0.0.1', port: 0 }, logs.metadataDb);
-  await coordinator.start();
-  const config = parseBrokerConfig(new Map());
-  const replicas = new ReplicaManager({
-    brokerId: 0,
-    logs,
-    coordinator,
-    config,
-    notifier: new AppendNotifier(),
-    logger: silentLogger,
-  });
-  replicaManagers.push(replicas);
-  const topics = new TopicManager(replicas, coordinator, config, silentLogger);
-  const store = new OffsetStore(replicas, topics, 1, segmentBytes);
-  replicas.onLeadershipChange((topic, partition, leader) => {
-    if (topic !== offsetsTopic) return;
-    if (leader) store.onBecomeLeader(partition);
-    else store.onResign(partition);
-  });
-  await replicas.start();
-  await store.ensureTopic();
-  return { logs, store };
+  const opened = await openOffsetStore(dir, segmentBytes);
+  managers.push(opened.logs);
+  replicaManagers.push(opened.replicas);
+  return opened;
 }
 
 describe('offset store', () => {

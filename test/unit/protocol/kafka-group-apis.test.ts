@@ -282,6 +282,8 @@ describe('OffsetCommit (8) v8 and OffsetFetch (9) v6-v7, hand-laid', () => {
     expect(offsetFetchApi.toNative?.(v6, 6)).toEqual({ groupId: 'g', topics: [{ name: 't', partitions: [0] }] });
     const v7 = readRequest(offsetFetchApi, 7, hex(`${cs('g')} 00 01 00`));
     expect(v7).toEqual({ groupId: 'g', topics: null, groups: [], requireStable: true });
+    // KIP-447: the native request asks for stable offsets (v6 never does)
+    expect(offsetFetchApi.toNative?.(v7, 7)).toEqual({ groupId: 'g', topics: null, requireStable: true });
     const native = {
       errorCode: 0,
       topics: [{ name: 't', partitions: [{ partition: 0, offset: 5, metadata: 'x', leaderEpoch: 2, errorCode: 0 }] }],

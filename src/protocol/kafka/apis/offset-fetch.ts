@@ -3,8 +3,9 @@
  * partitions or (v2+, topics null) for every partition it has one for.
  * Offset -1 means nothing is committed. v5+ answers the leader epoch committed
  * with the offset (KIP-320), -1 when none was (or before Sluice kept them).
- * v7's require_stable is met by every offset: Sluice has no transactions, so
- * no commit is ever pending.
+ * v7+'s require_stable (KIP-447): a partition with a transactional offset
+ * commit whose transaction has not ended answers UNSTABLE_OFFSET_COMMIT
+ * (retriable) instead of its last committed offset.
  * A request refused as a whole (this broker does not coordinate the group)
  * carries its error on every requested partition and, v2+, at the top.
  *
@@ -70,6 +71,11 @@ function nativeTopics(topics: Infer<typeof requestTopics>) {
   return topics?.map((t) => ({ name: t.name, partitions: t.partitionIndexes })) ?? null;
 }
 
+/** require_stable (v7+) when asked for: absent means false to the native request. */
+function stable(req: Request): { requireStable?: true } {
+  return req.requireStable ? { requireStable: true } : {};
+}
+
 /** A group's committed offsets as Kafka's topics. */
 function committed(topics: OffsetFetchResponse['topics']): Infer<typeof responseTopics> {
   return topics.map((t) => ({
@@ -98,8 +104,9 @@ export const offsetFetchApi = kafkaApi({
           groupId: '',
           topics: null,
           groups: req.groups.map((g) => ({ groupId: g.groupId, topics: nativeTopics(g.topics) })),
+          ...stable(req),
         }
-      : { groupId: req.groupId, topics: nativeTopics(req.topics) },
+      : { groupId: req.groupId, topics: nativeTopics(req.topics), ...stable(req) },
   fromNative: (result, req: Request, version) => {
     const { errorCode } = errorOf(result);
     if (version >= groupsFrom) {
