@@ -55,6 +55,8 @@ class SessionPartition implements FollowerFetchLink {
   /** The high watermark and log start last answered for this partition (undefined: never answered). */
   sentHw?: number;
   sentLogStart?: number;
+  /** The last stable offset last answered: a marker moves it without moving the high watermark (issue 21). */
+  sentLso?: number;
   inSession = true;
   unsubscribe: (() => void) | undefined;
 
@@ -350,11 +352,13 @@ export function answerInSession(
         p.records.length > 0 ||
         sp === undefined ||
         sp.sentHw !== p.highWatermark ||
-        sp.sentLogStart !== p.logStartOffset;
+        sp.sentLogStart !== p.logStartOffset ||
+        sp.sentLso !== p.lastStableOffset;
       if (answered && sp !== undefined) {
         // an error is answered again on each fetch while it lasts (the follower drops the partition)
         sp.sentHw = p.errorCode === 0 ? p.highWatermark : undefined;
         sp.sentLogStart = p.errorCode === 0 ? p.logStartOffset : undefined;
+        sp.sentLso = p.errorCode === 0 ? p.lastStableOffset : undefined;
       }
       return answered;
     });

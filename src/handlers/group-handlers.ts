@@ -57,9 +57,18 @@ export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
         }
       : { resource: ResourceType.Group, refusal: WireError.GROUP_AUTHORIZATION_FAILED, noun: 'group' };
     const refused = new Set(keys.filter((key) => !allowed(ctx, client, AclOperation.Describe, kind.resource, key)));
+    // a transaction log still being created has no coordinator yet: COORDINATOR_NOT_AVAILABLE, which
+    // transactional clients retry (Kafka's answer; its leaders not being elected yet is no error of theirs)
+    let unavailable: string | undefined;
     if (refused.size < keys.length) {
-      if (txn) await transactionsOf(ctx).store.ensureTopic();
-      else await ctx.groups.offsets.ensureTopic();
+      if (!txn) await ctx.groups.offsets.ensureTopic();
+      else {
+        await transactionsOf(ctx)
+          .store.ensureTopic()
+          .catch((err: unknown) => {
+            unavailable = `${transactionStateTopicName} is not ready: ${err instanceof Error ? err.message : String(err)}`;
+          });
+      }
     }
     const placeOf = (key: string) =>
       txn
@@ -70,6 +79,15 @@ export const findCoordinatorHandler: Handler<typeof ApiKey.FindCoordinator> = {
         return {
           errorCode: kind.refusal,
           errorMessage: `${client.principal} is not authorized to Describe ${kind.noun} ${key}`,
+          nodeId: -1,
+          host: '',
+          port: -1,
+        };
+      }
+      if (unavailable !== undefined) {
+        return {
+          errorCode: WireError.COORDINATOR_NOT_AVAILABLE,
+          errorMessage: unavailable,
           nodeId: -1,
           host: '',
           port: -1,

@@ -8,6 +8,7 @@
  * a timed-out transaction, Describe/ListTransactions, and Kafka's errors.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { offsetsPartitionFor } from '../../src/groups/offset-store.js';
 import { WireError } from '../../src/protocol/error-codes.js';
 import { ApiKey } from '../../src/protocol/native/api-keys.js';
 import { BrokerProcess } from '../helpers/broker-process.js';
@@ -214,6 +215,7 @@ describe('transaction coordinator', () => {
   }, 60_000);
 
   it("answers Kafka's errors: a timeout above the max, an unknown id, a wrong coordinator key type", async () => {
+    await clients.createTopic('txn-errors', 1);
     const c = await raw();
     expect((await c.call<Body>(ApiKey.FindCoordinator, { key: 'tx-err', keyType: 1 })).errorCode).toBe(0);
     const tooLong = await c.call<Body>(ApiKey.InitProducerId, {
@@ -244,7 +246,7 @@ describe('transaction coordinator', () => {
       transactionalId: 'tx-err',
       producerId: init.producerId,
       producerEpoch: 5,
-      topics: [{ name: 'txn-fence', partitions: [0] }],
+      topics: [{ name: 'txn-errors', partitions: [0] }],
     });
     expect(fenced.results[0].partitions[0].errorCode).toBe(WireError.PRODUCER_FENCED);
     const missing = await c.call<Body>(ApiKey.AddPartitionsToTxn, {
@@ -252,7 +254,7 @@ describe('transaction coordinator', () => {
       producerId: init.producerId,
       producerEpoch: 0,
       topics: [
-        { name: 'txn-fence', partitions: [0] },
+        { name: 'txn-errors', partitions: [0] },
         { name: 'no-such-topic', partitions: [0] },
       ],
     });
@@ -260,5 +262,18 @@ describe('transaction coordinator', () => {
       WireError.OPERATION_NOT_ATTEMPTED,
       WireError.UNKNOWN_TOPIC_OR_PARTITION,
     ]);
+    // AddOffsetsToTxn: the group's __consumer_offsets partition joins the transaction
+    const offsets = await c.call<Body>(ApiKey.AddOffsetsToTxn, {
+      transactionalId: 'tx-err',
+      producerId: init.producerId,
+      producerEpoch: 0,
+      groupId: 'billing',
+    });
+    expect(offsets.errorCode).toBe(0);
+    const described2 = await c.call<Body>(ApiKey.DescribeTransactions, { transactionalIds: ['tx-err'] });
+    expect(described2.transactionStates[0]).toMatchObject({
+      transactionState: 'Ongoing',
+      topics: [{ name: '__consumer_offsets', partitions: [offsetsPartitionFor('billing')] }],
+    });
   }, 60_000);
 });

@@ -458,6 +458,55 @@ describe('Fetch (1)', () => {
     });
   });
 
+  it('answers read_committed with the last stable offset and the aborted transactions (KIP-98)', async () => {
+    const batch = await kafkajsEncodeBatch({
+      records: [{ key: null, value: Buffer.from('t'), timestampDelta: 0, offsetDelta: 0 }],
+      firstOffset: 5,
+      firstTimestamp: 1_700_000_000_000,
+      maxTimestamp: 1_700_000_000_000,
+    });
+    const native = {
+      errorCode: 0,
+      topics: [
+        {
+          name: 't',
+          partitions: [
+            {
+              partition: 1,
+              errorCode: 0,
+              highWatermark: 9,
+              lastStableOffset: 6,
+              abortedTransactions: [{ producerId: 42, firstOffset: 3 }],
+              logStartOffset: 0,
+              records: batch,
+            },
+          ],
+        },
+      ],
+    };
+    const req = await fromKafkajs(fetchApi, 'fetch', 4, {
+      replicaId: -1,
+      maxWaitTime: 0,
+      minBytes: 1,
+      maxBytes: 1000,
+      topics,
+    });
+    expect(await toKafkajs(fetchApi, 'fetch', 4, native, req)).toMatchObject({
+      responses: [
+        {
+          topicName: 't',
+          partitions: [
+            {
+              highWatermark: '9',
+              lastStableOffset: '6',
+              abortedTransactions: [{ producerId: '42', firstOffset: '3' }],
+            },
+          ],
+        },
+      ],
+    });
+  });
+
   it('spreads a request-level error over every partition, and at the top from v7', async () => {
     const req = await fromKafkajs(fetchApi, 'fetch', 11, {
       replicaId: -1,

@@ -138,6 +138,8 @@ describe('Fetch v12', () => {
       minBytes: 1,
       maxBytes: 65536,
       zstdReadable: true,
+      // the request's isolation_level 1 (read_committed) reaches the handler (KIP-98)
+      isolationLevel: 1,
       topics: [{ name: 't', partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 4096 }] }],
     });
   });

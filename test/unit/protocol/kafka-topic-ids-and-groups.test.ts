@@ -53,6 +53,7 @@ describe('Fetch v13 (topic ids)', () => {
       maxWaitMs: 500,
       minBytes: 1,
       maxBytes: 65536,
+      isolationLevel: 1,
       topics: [
         { name: '', topicId: id, partitions: [{ partition: 1, fetchOffset: 5, partitionMaxBytes: 4096 }] },
         { name: '', topicId: zeroUuid, partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 4096 }] },

@@ -264,6 +264,21 @@ describe('PartitionLog with transactions', () => {
     expect(await log.abortedTxns(0, 1, 10)).toEqual([]);
   });
 
+  it('removes aborted transactions with the segments retention deletes', async () => {
+    const { log } = await openLog(fx.dir(), { segmentBytes: 300 });
+    await log.append(txBatch(1, 0, 0, 1)); // 0
+    await log.append(marker(1, 0, false, 0), coordinator); // 1
+    for (let i = 0; i < 8; i++) await log.append(testBatch(`fill${i}`, 1, 0)); // 2-9
+    await log.append(txBatch(2, 0, 0, 1)); // 10
+    await log.append(marker(2, 0, false, 0), coordinator); // 11
+    await log.flush(); // the first abort is in LevelDB, not only pending
+    expect((await log.abortedTxns(0, 12, 10)).map((t) => t.producerId)).toEqual([1, 2]);
+    const second = log.segmentBaseOffsets.find((b) => b > 1) as number;
+    expect(second).toBeLessThanOrEqual(10);
+    await log.advanceLogStartOffset(second);
+    expect((await log.abortedTxns(0, 12, 10)).map((t) => t.producerId)).toEqual([2]);
+  });
+
   it('never cleans a segment holding an open transaction or after it', async () => {
     const { log } = await openLog(fx.dir(), { segmentBytes: 512, cleanupPolicy: 'compact', minCleanableDirtyRatio: 0 });
     for (let i = 0; i < 6; i++) await log.append(testBatch(`k${i % 2}`, 3, 0));
