@@ -3,7 +3,9 @@
  * led by another broker than `in`, and that broker paused (SIGSTOP) during
  * commit(), until another broker leads `out`. The application rolls back as
  * usual; nothing received is lost: every input is in `in` again or its output
- * is in `out` (the sends are written before the acknowledgements).
+ * is in `out`. The commit is one Kafka transaction (issue 21): it fails (and
+ * rollback() aborts it), or, when the client's retries outlast the failover
+ * of `out`, it commits whole; either way the invariant holds.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { QueueMessage, Sluice } from '../../src/index.js';
@@ -84,7 +86,8 @@ describe('transacted session across brokers', () => {
     } finally {
       process.kill(pid, 'SIGCONT');
     }
-    expect(failure).toBeDefined();
+    // the commit may also have succeeded at out's new leader (then rollback() had nothing to undo)
+    void failure;
     await session.close();
 
     const back = new Set(await drainQueue(sluice, 'pause-in'));

@@ -119,9 +119,10 @@ describe('transacted session across queues', () => {
     expect(sends.at(-1)?.txn).toMatchObject({ producerEpoch: 1 });
   });
 
-  it('EndTxn answer lost: in doubt; rollback() learns it committed (INVALID_TXN_STATE) and settles the session as committed', async () => {
+  it('EndTxn failing without a refusal (outcome unknown): in doubt; rollback() learns it committed (INVALID_TXN_STATE) and settles the session as committed', async () => {
+    // an error that is no refusal of the commit (retriable ones are retried for minutes first)
     const { session, log, sends } = await setup((committed) =>
-      committed ? { errorCode: WireError.COORDINATOR_NOT_AVAILABLE } : { errorCode: WireError.INVALID_TXN_STATE },
+      committed ? { errorCode: WireError.UNKNOWN_SERVER_ERROR } : { errorCode: WireError.INVALID_TXN_STATE },
     );
     const failure = (await session.commit().catch((err: unknown) => err)) as SessionCommitError;
     expect(failure).toMatchObject({ name: 'SessionCommitError', committed: [], inDoubt: true });
