@@ -368,6 +368,11 @@ export const txnUndoEventsMax = 10_000;
 export const txnCoordinatorEpochsMax = 10_000;
 /** Aborted transactions one fetch of a partition lists at most (Kafka lists all: a bound keeps the answer finite). */
 export const abortedTxnsPerFetchMax = 10_000;
+/**
+ * Aborted transactions the log cleaner holds for one segment (to leave their batches out of
+ * compaction); a segment overlapping more is not compacted past (log-cleaner.ts).
+ */
+export const cleanerAbortedTxnsPerSegmentMax = 10_000;
 /** Producer ids a broker reserves at once (persisted before any is handed out, so none is ever reused). */
 export const producerIdBlockSize = 1000;
 /** Attempts at a conditional update of /latest_producer_id_block before giving up (contention). */

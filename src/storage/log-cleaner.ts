@@ -10,15 +10,24 @@
  * dirty record is older than max.compaction.lag.ms):
  *
  *  1. map every key of the dirty part to its latest offset (offset-map.ts,
- *     bounded: when it fills, the pass cleans only up to where it reached);
+ *     bounded: when it fills, the pass cleans only up to where it reached),
+ *     leaving out control batches and the batches of aborted transactions
+ *     (cleaner-aborted.ts: an aborted write must not shadow its key's
+ *     committed value);
  *  2. rewrite every segment from the log start up to there into
  *     `<base>.log.cleaned`, keeping a record when it is its key's latest (or
  *     lies past the mapped part), dropping records without a key (as Kafka),
  *     and dropping a tombstone once its batch's delete horizon has passed
- *     (batch-filter.ts). A batch left empty is kept as an empty batch when it
- *     is its producer's last (Kafka keeps it for the producer's sequence
- *     state) or the last batch of its segment (so the segment still ends
- *     where the next one starts: Sluice's segments are contiguous);
+ *     (batch-filter.ts), and dropping the batches of aborted transactions
+ *     (as Kafka; committed transactional batches are cleaned as any other).
+ *     Control batches (transaction markers) are all kept: Kafka removes a
+ *     marker only once delete.retention.ms has passed after its
+ *     transaction's data was all cleaned away, which Sluice does not do yet
+ *     (a marker costs one small batch per transaction). A batch left empty
+ *     is kept as an empty batch when it is its producer's last (Kafka keeps
+ *     it for the producer's sequence state) or the last batch of its segment
+ *     (so the segment still ends where the next one starts: Sluice's
+ *     segments are contiguous);
  *  3. fsync each file, then swap segment by segment, oldest first:
  *     forget the segment's summary in LevelDB (a stop from here on recovers
  *     the segment from its file), rename `.cleaned` → `.swap`, fsync the
@@ -45,8 +54,11 @@ import {
   lastOffsetOf,
   maxTimestampOf,
   producerIdOf,
+  recordsCountOf,
 } from '../wire/record-batch.js';
+import { isTransactionalBatch } from '../wire/txn-marker.js';
 import { batchRecords, type CleanerRecord, deleteHorizonOf, rewriteBatch } from './batch-filter.js';
+import { type AbortedRanges, abortedRangesOf } from './cleaner-aborted.js';
 import { compacts, type LogConfig } from './log-config.js';
 import { segmentFileName } from './names.js';
 import { OffsetMap } from './offset-map.js';
@@ -201,6 +213,13 @@ const closedWhileCleaned = (target: CleanTarget): SluiceError =>
 
 const isControl = (buf: Buffer, pos: number): boolean => (attributesOf(buf, pos) & controlFlag) !== 0;
 
+/** A data batch of an aborted transaction (`aborted` undefined: not known, taken as not aborted). */
+const isAbortedData = (buf: Buffer, pos: number, aborted: AbortedRanges | undefined): boolean =>
+  aborted !== undefined &&
+  isTransactionalBatch(buf, pos) &&
+  !isControl(buf, pos) &&
+  aborted.isAborted(producerIdOf(buf, pos), baseOffsetOf(buf, pos));
+
 /**
  * Lets appends and fetches run between slices of the cleaner's work (at most cleanerSliceMs of
  * synchronous work each); stops the pass when the log is closing.
@@ -216,9 +235,22 @@ class Slicer {
   }
 }
 
+/** The aborted transactions of `segment` (cleaner-aborted.ts); a log closed meanwhile stops the pass. */
+async function abortedIn(target: CleanTarget, segment: Segment): Promise<AbortedRanges | undefined> {
+  let aborted: AbortedRanges | undefined;
+  try {
+    aborted = await abortedRangesOf(target.index, segment.baseOffset, segment.nextOffset);
+  } catch (err) {
+    throw target.usable() ? err : closedWhileCleaned(target);
+  }
+  if (!target.usable()) throw closedWhileCleaned(target);
+  return aborted;
+}
+
 /**
- * Step 1: maps every key of the dirty part; returns the map and the offset
- * the pass cleans up to (exclusive).
+ * Step 1: maps every key of the dirty part (but those of control batches and aborted
+ * transactions); returns the map and the offset the pass cleans up to (exclusive). A segment
+ * overlapping too many aborted transactions to hold is not mapped: the pass ends before it.
  */
 async function buildMap(target: CleanTarget, c: Cleanability, capacity: number): Promise<[OffsetMap, number]> {
   const map = new OffsetMap(capacity);
@@ -228,8 +260,10 @@ async function buildMap(target: CleanTarget, c: Cleanability, capacity: number):
   for (let i = 0; i < c.uncleanable; i++) {
     const segment = segments.at(i);
     if (segment.nextOffset <= c.firstDirty) continue;
+    const aborted = await abortedIn(target, segment);
+    if (!aborted) return [map, Math.max(end, segment.baseOffset)];
     for (const [buf, at] of batchesOf(segment)) {
-      if (lastOffsetOf(buf, at) < c.firstDirty || isControl(buf, at)) continue;
+      if (lastOffsetOf(buf, at) < c.firstDirty || isControl(buf, at) || isAbortedData(buf, at, aborted)) continue;
       for (const r of batchRecords(buf, at)) {
         if (r.offset < c.firstDirty || r.key === null) continue;
         if (!map.put(r.key, r.offset)) return [map, r.offset];
@@ -260,6 +294,8 @@ async function cleanSegment(
   options: CleanOptions,
 ): Promise<CleanedSegment> {
   const config = target.config();
+  // (too many to hold: its aborted batches stay; none is in the map, so keeping them is harmless)
+  const aborted = await abortedIn(target, segment);
   const file = path.join(target.dir, segmentFileName(segment.baseOffset) + cleanedSuffix);
   const fd = fs.openSync(file, 'w');
   try {
@@ -285,7 +321,11 @@ async function cleanSegment(
       const lastInSegment = position + size === segment.size;
       let out: Buffer | undefined;
       if (isControl(buf, at)) out = Buffer.from(buf.subarray(at, at + size));
-      else {
+      else if (isAbortedData(buf, at, aborted)) {
+        // never read by read_committed readers: dropped (kept empty when its producer's or segment's last)
+        recordsRead += recordsCountOf(buf, at);
+        if (lastInSegment || producerKeeps(target, buf, at)) out = rewriteBatch(buf, at, []);
+      } else {
         const records = batchRecords(buf, at);
         recordsRead += records.length;
         const horizon = deleteHorizonOf(buf, at);

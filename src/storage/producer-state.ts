@@ -69,6 +69,12 @@ export interface ProducerEntry {
   recent: RecentBatch[];
   /** Largest record timestamp of its batches: what expiration counts from (as in Kafka). */
   lastTimestamp: number;
+  /**
+   * Known only by the epoch of sequence-less transactional batches (markers, coordinator offset
+   * commits): its sequences are unknown, so its client batches are checked as an unknown
+   * producer's, except that an older epoch is refused.
+   */
+  epochOnly?: boolean;
 }
 
 /** The original offsets of a batch that was appended before. */
@@ -80,7 +86,7 @@ export interface DuplicateBatch {
 }
 
 /** What checkAppend needs of a known producer (the table's entry, or one staged earlier in the same append). */
-type Known = Pick<ProducerEntry, 'producerEpoch' | 'lastSequence' | 'recent'>;
+type Known = Pick<ProducerEntry, 'producerEpoch' | 'lastSequence' | 'recent' | 'epochOnly'>;
 
 /** Something whose bytes can be read by position: a Segment. */
 export interface HeaderSource {
@@ -146,7 +152,13 @@ export class ProducerStateTable {
       }
       const lastSeq = incrementSequence(firstSeq, lastOffsetDeltaOf(batches, pos));
       const known = staged?.get(producerId) ?? this.entries.get(producerId);
-      if (known) {
+      if (known?.epochOnly && epoch < known.producerEpoch) {
+        throw new SluiceError(
+          ErrorCode.InvalidProducerEpoch,
+          `${where}: epoch ${epoch} is older than the partition's ${known.producerEpoch}`,
+        );
+      }
+      if (known && !known.epochOnly) {
         if (epoch < known.producerEpoch) {
           throw new SluiceError(
             ErrorCode.InvalidProducerEpoch,
@@ -204,12 +216,7 @@ export class ProducerStateTable {
     const firstSeq = baseSequenceOf(buf, pos);
     const epoch = producerEpochOf(buf, pos);
     if (firstSeq < 0) {
-      // a marker with a newer epoch (a coordinator fencing the producer) makes it the producer's:
-      // its older instance is refused from then on, its newer starts at sequence 0 (as in Kafka)
-      const known = this.entries.get(producerId);
-      if ((attributesOf(buf, pos) & controlFlag) !== 0 && known && epoch > known.producerEpoch) {
-        this.entries.set(producerId, { ...known, producerEpoch: epoch, lastSequence: -1, recent: [] });
-      }
+      this.recordEpochOnly(buf, pos, producerId, epoch);
       return;
     }
     const delta = lastOffsetDeltaOf(buf, pos);
@@ -218,8 +225,9 @@ export class ProducerStateTable {
     let entry = this.entries.get(producerId);
     if (entry) {
       this.entries.delete(producerId); // re-inserted below: most recently used last
-      if (entry.producerEpoch !== epoch) {
-        // the log is the truth: a replica or a rebuild takes whatever epoch it holds
+      if (entry.producerEpoch !== epoch || entry.epochOnly) {
+        // the log is the truth: a replica or a rebuild takes whatever epoch it holds (and from its
+        // first sequenced batch on, an entry known by its epoch alone knows its sequences)
         entry = { producerEpoch: epoch, lastSequence: -1, recent: [], lastTimestamp: entry.lastTimestamp };
       }
     } else {
@@ -231,6 +239,35 @@ export class ProducerStateTable {
     if (entry.recent.length > producerRecentBatchesMax) entry.recent.shift();
     if (maxTimestamp > entry.lastTimestamp) entry.lastTimestamp = maxTimestamp;
     this.entries.set(producerId, entry);
+    this.evictIfFull();
+  }
+
+  /**
+   * A transactional batch without a sequence (a marker, or the group coordinator's offset commit):
+   * it carries the producer's epoch. A newer epoch (a coordinator fencing the producer) makes it the
+   * producer's: its older instance is refused from then on, its newer starts at sequence 0 (as in
+   * Kafka). An unknown producer becomes known by its epoch alone (epochOnly), so that a fenced
+   * zombie's later coordinator-origin append is refused (txn-append-check.ts) on a partition that
+   * never saw its sequences, such as __consumer_offsets.
+   */
+  private recordEpochOnly(buf: Buffer, pos: number, producerId: number, epoch: number): void {
+    if ((attributesOf(buf, pos) & transactionalFlag) === 0 || epoch < 0) return;
+    const known = this.entries.get(producerId);
+    if (known && epoch > known.producerEpoch) {
+      this.entries.set(producerId, { ...known, producerEpoch: epoch, lastSequence: -1, recent: [] });
+    } else if (!known) {
+      this.entries.set(producerId, {
+        producerEpoch: epoch,
+        lastSequence: -1,
+        recent: [],
+        lastTimestamp: maxTimestampOf(buf, pos),
+        epochOnly: true,
+      });
+      this.evictIfFull();
+    }
+  }
+
+  private evictIfFull(): void {
     if (this.entries.size > this.maxProducers) {
       const oldest = this.entries.keys().next().value as number;
       this.entries.delete(oldest);

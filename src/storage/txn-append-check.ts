@@ -7,6 +7,10 @@
  *  - a marker whose producer epoch is older than the partition's, or whose coordinator epoch is
  *    older than the last one seen for its producer: INVALID_PRODUCER_EPOCH /
  *    TRANSACTION_COORDINATOR_FENCED (txn-state.ts);
+ *  - a coordinator-origin transactional batch (the group coordinator's offset commit, written with
+ *    the producer's id and epoch and no sequence) whose epoch is older than the partition's known
+ *    one: INVALID_PRODUCER_EPOCH (Kafka checks the epoch, not the sequence, of non-client appends),
+ *    so a fenced zombie's TxnOffsetCommit is not completed by its successor's marker;
  *  - the first batch of one transaction too many: CONCURRENT_TRANSACTIONS.
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -32,6 +36,7 @@ export function checkTxnBatches(
       throw new SluiceError(ErrorCode.InvalidRecord, 'a transactional batch needs a producer id');
     }
     if (!control) {
+      if (fromCoordinator) checkCoordinatorEpoch(batches, pos, producerId, txns, producers);
       txns.checkData(producerId);
       continue;
     }
@@ -39,5 +44,23 @@ export function checkTxnBatches(
     if (!marker) throw new SluiceError(ErrorCode.InvalidRecord, 'a control batch that is no transaction marker');
     const epoch = producerEpochOf(batches, pos);
     txns.checkMarker(producerId, epoch, marker.coordinatorEpoch, producers.get(producerId)?.producerEpoch);
+  }
+}
+
+/** The epoch check of a coordinator-origin data batch (its sequence is not checked: it has none). */
+function checkCoordinatorEpoch(
+  batches: Buffer,
+  pos: number,
+  producerId: number,
+  txns: TxnState,
+  producers: ProducerStateTable,
+): void {
+  const epoch = producerEpochOf(batches, pos);
+  const known = Math.max(producers.get(producerId)?.producerEpoch ?? -1, txns.openTxn(producerId)?.producerEpoch ?? -1);
+  if (epoch < known) {
+    throw new SluiceError(
+      ErrorCode.InvalidProducerEpoch,
+      `producer ${producerId} (epoch ${epoch}): epoch ${epoch} is older than the partition's ${known}`,
+    );
   }
 }

@@ -14,13 +14,16 @@ import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import type { DecodedRecord } from '../../../src/wire/record.js';
 import {
   attributesOf,
+  baseOffsetOf,
   Compression,
   compressionOf,
   deleteHorizonFlag,
+  producerIdOf,
   recordsCountOf,
 } from '../../../src/wire/record-batch.js';
-import { decodeRecords } from '../../../src/wire/record-batch-decoder.js';
+import { decodeBatchRecords, decodeRecords } from '../../../src/wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
+import { encodeTxnMarker, isControlBatch, isTransactionalBatch, readTxnMarker } from '../../../src/wire/txn-marker.js';
 import {
   indexProblems,
   readAll,
@@ -28,6 +31,7 @@ import {
   segmentLayout,
   splitBatches,
   storageFixture,
+  storedBatches,
 } from '../../helpers/storage.js';
 import { expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
@@ -276,6 +280,83 @@ describe('log cleaner', () => {
     const below = records.filter((r) => r.offset < active);
     const keys = below.map((r) => r.key?.toString());
     expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('log cleaner and transactions', () => {
+  const coordinator = { origin: 'coordinator' as const };
+  /** The group coordinator's transactional offset commit: producer id and epoch, no sequence. */
+  const txnPut = (producerId: number, key: string, value: string): Buffer =>
+    encodeRecordBatch([{ key: Buffer.from(key), value: Buffer.from(value), timestamp: 1_000 }], {
+      producerId,
+      producerEpoch: 0,
+      transactional: true,
+    });
+  const endTxn = (producerId: number, committed: boolean): Buffer =>
+    encodeTxnMarker({ producerId, producerEpoch: 0, committed, coordinatorEpoch: 0 });
+
+  /** What a read_committed reader sees of `log`: each key's latest value, aborted records and markers left out. */
+  async function committedView(log: PartitionLog): Promise<Map<string, string | null>> {
+    const aborted = await log.abortedTxns(log.logStartOffset, log.logEndOffset, 1_000);
+    const view = new Map<string, string | null>();
+    for (const batch of (await readAll(log)).batches) {
+      if (isControlBatch(batch, 0)) continue;
+      const base = baseOffsetOf(batch, 0);
+      const pid = producerIdOf(batch, 0);
+      if (
+        isTransactionalBatch(batch, 0) &&
+        aborted.some((t) => t.producerId === pid && t.firstOffset <= base && base <= t.lastOffset)
+      )
+        continue;
+      for (const r of decodeBatchRecords(batch, 0)) view.set(r.key?.toString() ?? '', r.value?.toString() ?? null);
+    }
+    return view;
+  }
+
+  it("an aborted transaction's record never shadows its key's committed value: it is dropped, markers stay, and the committed value survives a reopen", async () => {
+    const { log, dir, manager, partitionDir } = await compactedLog();
+    await put(log, [
+      ['group-a', 'committed-1'],
+      ['group-b', 'plain-old'],
+    ]); // 0, 1
+    await log.append(txnPut(5, 'group-a', 'aborted-99'), coordinator); // 2
+    await log.append(endTxn(5, false), coordinator); // 3: aborted
+    await log.append(txnPut(6, 'group-b', 'txn-new'), coordinator); // 4
+    await log.append(endTxn(6, true), coordinator); // 5: committed
+    await put(log, workload(60, 6)); // later segments: offsets 0-5 lie in cleanable ones
+    expect(activeBase(log)).toBeGreaterThan(5);
+    const before = await committedView(log);
+    expect(before.get('group-a')).toBe('committed-1');
+    expect(before.get('group-b')).toBe('txn-new');
+
+    const stats = await log.clean({ nowMs: Date.now() });
+    expect(stats?.cleanedTo).toBe(activeBase(log));
+    // on disk: the aborted record is gone, the committed transaction's record shadowed the plain one,
+    // and both markers are kept
+    const stored = storedBatches(partitionDir);
+    const values = stored.flatMap(({ buf, pos }) =>
+      isControlBatch(buf, pos) ? [] : decodeBatchRecords(buf, pos).map((r) => r.value?.toString()),
+    );
+    expect(values).toContain('committed-1');
+    expect(values).toContain('txn-new');
+    expect(values).not.toContain('aborted-99');
+    expect(values).not.toContain('plain-old');
+    const markers = stored
+      .filter(({ buf, pos }) => isControlBatch(buf, pos))
+      .map(({ buf, pos }) => [baseOffsetOf(buf, pos), producerIdOf(buf, pos), readTxnMarker(buf, pos)?.committed]);
+    expect(markers).toEqual([
+      [3, 5, false],
+      [5, 6, true],
+    ]);
+    expect(await committedView(log)).toEqual(before);
+
+    await manager.close();
+    expect(await indexProblems(dir, 'kv', 0)).toEqual([]);
+    const reopened = await (await fx.open(dir, compactConfig)).getOrCreate('kv', 0);
+    const after = await committedView(reopened);
+    expect(after.get('group-a')).toBe('committed-1');
+    expect(after).toEqual(before);
+    expect(reopened.firstUnstableOffset).toBeUndefined();
   });
 });
 

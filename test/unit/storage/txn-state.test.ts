@@ -192,6 +192,35 @@ describe('PartitionLog with transactions', () => {
     expect(await log.abortedTxns(0, 2, 100)).toEqual([]);
   });
 
+  it("refuses a fenced epoch's coordinator-origin append (a zombie's TxnOffsetCommit) and writes nothing, also after a reopen", async () => {
+    const dir = fx.dir();
+    let { log, manager } = await openLog(dir);
+    // the group coordinator writes offset commits with the producer's id and epoch and no sequence
+    const commit = (epoch: number): Buffer =>
+      testBatch(`c${epoch}`, 1, Date.now(), { producerId: 9, producerEpoch: epoch, transactional: true });
+    expect(await log.append(commit(2), coordinator)).toMatchObject({ baseOffset: 0 });
+    // the coordinator fenced epoch 2: epoch 3's abort marker ends its transaction
+    expect(await log.append(marker(9, 3, false, 0), coordinator)).toMatchObject({ baseOffset: 1 });
+    for (const round of ['open', 'reopened'] as const) {
+      await expectSluiceErrorAsync(log.append(commit(2), coordinator), ErrorCode.InvalidProducerEpoch);
+      expect(log.logEndOffset).toBe(2);
+      expect(log.firstUnstableOffset).toBeUndefined();
+      if (round === 'open') {
+        await manager.close();
+        ({ log, manager } = await openLog(dir));
+      }
+    }
+    // while epoch 4's transaction is open, epoch 3 is refused too; epoch 4 goes on
+    expect(await log.append(commit(4), coordinator)).toMatchObject({ baseOffset: 2 });
+    await expectSluiceErrorAsync(log.append(commit(3), coordinator), ErrorCode.InvalidProducerEpoch);
+    expect(await log.append(commit(4), coordinator)).toMatchObject({ baseOffset: 3 });
+    // the epoch alone is known: a client batch of epoch 4 is checked as an unknown producer's sequence
+    expect(await log.append(txBatch(9, 4, 7, 1))).toMatchObject({ baseOffset: 4 });
+    await expectSluiceErrorAsync(log.append(txBatch(9, 3, 0, 1)), ErrorCode.InvalidProducerEpoch);
+    expect(log.logEndOffset).toBe(5);
+    await manager.close();
+  });
+
   it('keeps the transactions and the index across a clean reopen and a crash', async () => {
     for (const how of ['close', 'crash'] as const) {
       const dir = fx.dir();
