@@ -419,6 +419,13 @@ export const txnMarkersPerRequestMax = 100;
 /** Backoff between attempts to write a transaction's markers: doubled per failure from the first to the max. */
 export const txnMarkerRetryBackoffMsMin = 100;
 export const txnMarkerRetryBackoffMsMax = 5_000;
+/**
+ * How long a transaction coordinator holds a request for a transactional id whose previous
+ * transaction is still being completed (its markers written) before answering
+ * CONCURRENT_TRANSACTIONS: long enough for markers on live leaders, short next to a client's
+ * request timeout.
+ */
+export const txnCompletionWaitMs = 5_000;
 /** How long one WriteTxnMarkers request may take (the leader waits for its ISR) before it is retried. */
 export const txnMarkerRequestTimeoutMs = 30_000;
 /** Pause between attempts of a broker whose ZooKeeper session expired to open a new one and re-register. */

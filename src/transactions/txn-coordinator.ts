@@ -15,7 +15,7 @@
  */
 import { assert } from '../shared/assert.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { txnIdsMax, txnMarkerRetryBackoffMsMax, txnPartitionsMax } from '../shared/limits.js';
+import { txnCompletionWaitMs, txnIdsMax, txnMarkerRetryBackoffMsMax, txnPartitionsMax } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
 import { type MarkerChannel, MarkersCancelled } from './marker-channel.js';
 import {
@@ -67,6 +67,8 @@ function concurrent(id: string): SluiceError {
 export class TransactionCoordinator {
   /** Ids with a state write in flight: another request for one is answered CONCURRENT_TRANSACTIONS. */
   private readonly pending = new Set<string>();
+  /** Ids whose commit or abort is being completed (markers, then Complete*): settles when done or given up. */
+  private readonly completing = new Map<string, Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly log: Logger;
   private closed = false;
@@ -133,6 +135,7 @@ export class TransactionCoordinator {
       );
     }
     await this.options.store.ready(id);
+    await this.completed(id);
     const given = expected && (expected.producerId >= 0 || expected.producerEpoch >= 0) ? expected : undefined;
     return this.exclusive(id, async () => {
       const now = Date.now();
@@ -171,6 +174,7 @@ export class TransactionCoordinator {
     partitions: TxnPartition[],
   ): Promise<void> {
     await this.options.store.ready(id);
+    await this.completed(id);
     await this.exclusive(id, async () => {
       const meta = this.known(id);
       const next = addPartitions(meta, producerId, producerEpoch, partitions, txnPartitionsMax, Date.now());
@@ -181,6 +185,7 @@ export class TransactionCoordinator {
   /** EndTxn: PrepareCommit / PrepareAbort is written before the answer; the markers follow. */
   async endTxn(id: string, producerId: number, producerEpoch: number, commit: boolean): Promise<void> {
     await this.options.store.ready(id);
+    await this.completed(id);
     await this.exclusive(id, async () => {
       const decision = decideEnd(this.known(id), producerId, producerEpoch, commit, Date.now());
       if (decision.kind === 'done') return;
@@ -197,11 +202,34 @@ export class TransactionCoordinator {
 
   /** Writes the markers of a Prepare* transaction, then Complete*; stops when this broker stops coordinating it. */
   private completeLater(meta: TxnMetadata): void {
-    void this.complete(meta).catch((err) => {
+    const id = meta.transactionalId;
+    const done = this.complete(meta).catch((err) => {
       if (err instanceof MarkersCancelled) {
-        this.log.info({ transactionalId: meta.transactionalId }, 'transaction completion left to the next coordinator');
-      } else this.log.warn({ err, transactionalId: meta.transactionalId }, 'transaction completion failed');
+        this.log.info({ transactionalId: id }, 'transaction completion left to the next coordinator');
+      } else this.log.warn({ err, transactionalId: id }, 'transaction completion failed');
     });
+    this.completing.set(id, done);
+    void done.finally(() => {
+      if (this.completing.get(id) === done) this.completing.delete(id);
+    });
+  }
+
+  /**
+   * Waits (at most txnCompletionWaitMs) for the completion of `id`'s previous transaction. A producer
+   * starts its next transaction right after EndTxn is answered, while the markers are still being
+   * written: answering CONCURRENT_TRANSACTIONS at once cost each small transaction a client backoff
+   * (15 transactions a second). What is still completing after the wait is answered as before.
+   */
+  private async completed(id: string): Promise<void> {
+    const done = this.completing.get(id);
+    if (!done) return;
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, txnCompletionWaitMs);
+      timer.unref();
+    });
+    await Promise.race([done, waited]);
+    clearTimeout(timer);
   }
 
   private async complete(meta: TxnMetadata): Promise<void> {
