@@ -106,10 +106,12 @@ export interface CleanTarget {
   /** The last offset of a producer's latest batch, undefined when unknown. */
   producerLastOffset(producerId: number): number | undefined;
   /**
-   * The first offset of the oldest open transaction (undefined: none): no segment holding it or
-   * after it is cleaned (Kafka's first uncleanable offset includes the first unstable offset).
+   * Kafka's last stable offset: the lower of the high watermark and the first offset of the oldest
+   * open transaction. No segment holding it or after it is cleaned: a record above the high
+   * watermark may still be truncated (a newer value cleaning away an acknowledged older one, then
+   * truncated itself, would lose the key), and an open transaction's outcome is not known yet.
    */
-  firstUnstableOffset(): number | undefined;
+  stableEnd(): number;
   /** Still open and writable. */
   usable(): boolean;
   /** Makes durable that the log may hold offset gaps from now on (before the first swap). */
@@ -150,14 +152,12 @@ export function cleanability(target: CleanTarget, nowMs: number): Cleanability |
       break;
     }
   }
-  // nor one that holds an open transaction's records, or lies after it: its outcome is not known yet
-  const unstable = target.firstUnstableOffset();
-  if (unstable !== undefined) {
-    for (let i = 0; i < uncleanable; i++) {
-      if (segments.at(i).nextOffset > unstable) {
-        uncleanable = i;
-        break;
-      }
+  // nor one that reaches the last stable offset, or lies after it (CleanTarget.stableEnd)
+  const stableEnd = target.stableEnd();
+  for (let i = 0; i < uncleanable; i++) {
+    if (segments.at(i).nextOffset > stableEnd) {
+      uncleanable = i;
+      break;
     }
   }
   let dirtyBytes = 0;

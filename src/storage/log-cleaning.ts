@@ -28,8 +28,8 @@ export interface CleaningHooks {
   config(): LogConfig;
   /** The last offset of a producer's latest batch, undefined when unknown. */
   producerLastOffset(producerId: number): number | undefined;
-  /** The first offset of the oldest open transaction; undefined when none is open. */
-  firstUnstableOffset(): number | undefined;
+  /** The last stable offset: min(high watermark, first offset of the oldest open transaction). */
+  stableEnd(): number;
   /** Reads what producerLastOffset answers from (the producers' state) if not yet read; before every pass. */
   prepare(): Promise<void>;
   /** Open and writable (closing is tracked here: see stop). */
@@ -65,7 +65,7 @@ export class LogCleaning {
       config: () => hooks.config(),
       checkpoint: () => this.checkpoint,
       producerLastOffset: (producerId) => hooks.producerLastOffset(producerId),
-      firstUnstableOffset: () => hooks.firstUnstableOffset(),
+      stableEnd: () => hooks.stableEnd(),
       usable: () => this.usable,
       segmentReplaced: () => hooks.segmentReplaced(),
       gapsBegin: () => (this.gaps ? Promise.resolve() : this.allowOffsetGaps()),

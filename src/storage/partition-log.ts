@@ -134,7 +134,7 @@ export class PartitionLog {
         index,
         config: () => this.config,
         producerLastOffset: (producerId) => this.producers.get(producerId)?.recent.at(-1)?.lastOffset,
-        firstUnstableOffset: () => this.txns.firstUnstableOffset(),
+        stableEnd: () => Math.min(this.txns.firstUnstableOffset() ?? Infinity, this.checkpointedHighWatermark),
         prepare: () => this.prepareWrites() ?? Promise.resolve(),
         // a full disk refuses the cleaner's writes too
         open: () => !this.closed && !this.offline && !this.full,

@@ -299,6 +299,16 @@ export function filesProblems(partitionDir: string): string[] {
   return problems;
 }
 
+/**
+ * Notes the log's high watermark at its end, as a replica whose writes every
+ * in-sync replica has: the cleaner never passes the high watermark, so a test
+ * of a bare PartitionLog says its writes count as replicated before cleaning.
+ */
+export function replicatedToEnd<T extends PartitionLog>(log: T): T {
+  log.noteHighWatermark(log.logEndOffset);
+  return log;
+}
+
 const fastTempRoot = ((): string | undefined => {
   try {
     fs.accessSync('/dev/shm', fs.constants.W_OK);

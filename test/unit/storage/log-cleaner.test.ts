@@ -27,6 +27,7 @@ import { encodeTxnMarker, isControlBatch, isTransactionalBatch, readTxnMarker } 
 import {
   indexProblems,
   readAll,
+  replicatedToEnd,
   segmentFiles,
   segmentLayout,
   splitBatches,
@@ -97,6 +98,28 @@ function expectedAfterClean(written: Written[], keepAllFrom: number, tombstonesG
 const activeBase = (log: PartitionLog): number => log.segmentBaseOffsets.at(-1) as number;
 
 describe('log cleaner', () => {
+  it('never cleans past the high watermark: a newer value a truncation may cut does not clean away the older one', async () => {
+    const { log } = await compactedLog({ minCleanableDirtyRatio: 0 });
+    // "k" = old, acknowledged by every in-sync replica (the high watermark passes it), in the first segments
+    const acked = await put(log, [['k', 'old'], ...workload(20, 5, 'a')]);
+    replicatedToEnd(log);
+    const hw = log.logEndOffset;
+    // then "k" = new and more, written by this leader only: above the high watermark, in closed segments
+    await put(log, [['k', 'new'], ...workload(60, 5, 'b')]);
+    expect(log.segmentBaseOffsets.filter((b) => b > hw).length).toBeGreaterThan(1);
+
+    await log.clean({ nowMs: Date.now(), force: true });
+    // no segment reaching past the high watermark was cleaned
+    const firstPastHw = log.segmentBaseOffsets.findLast((b) => b < hw) as number;
+    expect(log.cleanedTo).toBeLessThanOrEqual(firstPastHw);
+    // the leader fails over; this replica truncates to the high watermark: "k" still has its acknowledged value
+    await log.truncateTo(hw);
+    const { records } = await readAll(log);
+    const k = records.filter((r) => r.key?.toString() === 'k').map((r) => r.value?.toString());
+    expect(k).toEqual(['old']);
+    expect(records.some((r) => r.offset === (acked[0] as Written).offset)).toBe(true);
+  });
+
   it('keeps the latest record of every key below the active segment, with offsets and the log end unchanged', async () => {
     const { log, dir, manager, partitionDir } = await compactedLog();
     const written = await put(log, workload(200, 10));
@@ -105,7 +128,7 @@ describe('log cleaner', () => {
     const active = activeBase(log);
     const activeBytes = fs.readFileSync(path.join(partitionDir, `${String(active).padStart(20, '0')}.log`));
 
-    const stats = await log.clean({ nowMs: Date.now() });
+    const stats = await replicatedToEnd(log).clean({ nowMs: Date.now() });
     expect(stats).toBeDefined();
     expect(stats?.cleanedTo).toBe(active);
     expect(log.cleanedTo).toBe(active);
@@ -144,7 +167,7 @@ describe('log cleaner', () => {
     const { log, dir, manager } = await compactedLog();
     const written = await put(log, workload(150, 7));
     const active = activeBase(log);
-    await log.clean({ nowMs: Date.now() });
+    await replicatedToEnd(log).clean({ nowMs: Date.now() });
     const cleaned = asWritten((await readAll(log)).records);
     await manager.close();
     expect(await indexProblems(dir, 'kv', 0)).toEqual([]);
@@ -154,7 +177,7 @@ describe('log cleaner', () => {
     expect(cleaned).toEqual(expectedAfterClean(written, active));
     expect(reopened.cleanedTo).toBe(active);
     // a second pass over an already clean log with nothing dirty does nothing
-    expect(await reopened.clean({ nowMs: Date.now() })).toBeUndefined();
+    expect(await replicatedToEnd(reopened).clean({ nowMs: Date.now() })).toBeUndefined();
   });
 
   it('keeps tombstones for delete.retention.ms after the clean that first kept them, then removes them', async () => {
@@ -170,7 +193,7 @@ describe('log cleaner', () => {
     );
     const written = [...first, ...deletes, ...more];
     const now = Date.now();
-    await log.clean({ nowMs: now, force: true });
+    await replicatedToEnd(log).clean({ nowMs: now, force: true });
     const firstActive = activeBase(log);
     let records = asWritten((await readAll(log)).records);
     expect(records).toEqual(expectedAfterClean(written, firstActive));
@@ -183,13 +206,13 @@ describe('log cleaner', () => {
     // more writes, so there is something dirty again; before the horizon tombstones stay
     const other = (w: [string, string | null][]): [string, string | null][] => w.map(([k, v]) => [`other-${k}`, v]);
     const later = await put(log, other(workload(60, 3, 'z')));
-    await log.clean({ nowMs: now + 30_000, force: true });
+    await replicatedToEnd(log).clean({ nowMs: now + 30_000, force: true });
     records = asWritten((await readAll(log)).records);
     expect(records.filter((r) => r.value === null).map((r) => r.key)).toEqual(['key-1', 'key-2']);
 
     // past it they go, and nothing else of those keys comes back
     await put(log, other(workload(60, 3, 'y')));
-    await log.clean({ nowMs: now + 60_001, force: true });
+    await replicatedToEnd(log).clean({ nowMs: now + 60_001, force: true });
     records = asWritten((await readAll(log)).records);
     expect(records.filter((r) => r.key === 'key-1' || r.key === 'key-2')).toEqual([]);
     expect(later.length).toBe(60);
@@ -209,19 +232,19 @@ describe('log cleaner', () => {
   it('runs only when the dirty ratio reaches min.cleanable.dirty.ratio, and never over records younger than min.compaction.lag.ms', async () => {
     const { log } = await compactedLog({ minCleanableDirtyRatio: 0.9 });
     await put(log, workload(100, 5));
-    await log.clean({ nowMs: Date.now(), force: true });
+    await replicatedToEnd(log).clean({ nowMs: Date.now(), force: true });
     // a little more: the dirty share is small
     await put(log, workload(20, 5, 'w'));
-    const c = log.cleanability(Date.now());
+    const c = replicatedToEnd(log).cleanability(Date.now());
     expect(c?.ratio ?? 0).toBeLessThan(0.9);
-    expect(await log.clean({ nowMs: Date.now() })).toBeUndefined();
+    expect(await replicatedToEnd(log).clean({ nowMs: Date.now() })).toBeUndefined();
 
     const { log: young } = await compactedLog({ minCompactionLagMs: 60_000 });
     const now = Date.now();
     await put(young, workload(100, 5), now);
-    expect(await young.clean({ nowMs: now + 1_000, force: true })).toBeUndefined();
+    expect(await replicatedToEnd(young).clean({ nowMs: now + 1_000, force: true })).toBeUndefined();
     expect(young.cleanedTo).toBe(0);
-    expect(await young.clean({ nowMs: now + 61_000, force: true })).toBeDefined();
+    expect(await replicatedToEnd(young).clean({ nowMs: now + 61_000, force: true })).toBeDefined();
   });
 
   it('with a key map too small for the dirty part, cleans up to where the map reached, and finishes in later passes', async () => {
@@ -229,12 +252,12 @@ describe('log cleaner', () => {
     const written = await put(log, workload(300, 150));
     const active = activeBase(log);
     // room for about 40 keys of 6 bytes (64 bytes overhead each)
-    const first = await log.clean({ nowMs: Date.now(), dedupeBufferBytes: 40 * 70 });
+    const first = await replicatedToEnd(log).clean({ nowMs: Date.now(), dedupeBufferBytes: 40 * 70 });
     expect(first?.cleanedTo).toBeLessThan(active);
     expect(first?.cleanedTo).toBeGreaterThan(0);
     let passes = 1;
     while (log.cleanedTo < active && passes < 50) {
-      await log.clean({ nowMs: Date.now(), dedupeBufferBytes: 40 * 70, force: true });
+      await replicatedToEnd(log).clean({ nowMs: Date.now(), dedupeBufferBytes: 40 * 70, force: true });
       passes++;
     }
     expect(log.cleanedTo).toBe(active);
@@ -253,7 +276,7 @@ describe('log cleaner', () => {
       }),
     );
     await put(log, workload(120, 4));
-    await log.clean({ nowMs: Date.now(), force: true });
+    await replicatedToEnd(log).clean({ nowMs: Date.now(), force: true });
     const firstSegment = segmentLayout(partitionDir, 0);
     const bytes = fs.readFileSync(path.join(partitionDir, `${'0'.padStart(20, '0')}.log`));
     // offset 0's batch is kept, with no record: the producer's sequence state survives a restart
@@ -273,7 +296,7 @@ describe('log cleaner', () => {
       await log.append(encodeRecordBatch(records, { compression: Compression.gzip }));
     }
     const active = activeBase(log);
-    await log.clean({ nowMs: Date.now(), force: true });
+    await replicatedToEnd(log).clean({ nowMs: Date.now(), force: true });
     const { batches, records } = await readAll(log);
     const cleanedBatches = batches.filter((b) => (splitBatches(b)[0]?.baseOffset as number) < active);
     expect(cleanedBatches.some((b) => recordsCountOf(b) > 0 && compressionOf(b) === Compression.gzip)).toBe(true);
@@ -329,7 +352,7 @@ describe('log cleaner and transactions', () => {
     expect(before.get('group-a')).toBe('committed-1');
     expect(before.get('group-b')).toBe('txn-new');
 
-    const stats = await log.clean({ nowMs: Date.now() });
+    const stats = await replicatedToEnd(log).clean({ nowMs: Date.now() });
     expect(stats?.cleanedTo).toBe(activeBase(log));
     // on disk: the aborted record is gone, the committed transaction's record shadowed the plain one,
     // and both markers are kept
@@ -370,7 +393,7 @@ describe('log cleaner: a stop at every step of the swap', () => {
       const bases = log.segmentBaseOffsets;
       const victim = bases[2] as number;
       await expect(
-        log.clean({
+        replicatedToEnd(log).clean({
           nowMs: Date.now(),
           afterStep: (s, base) => {
             if (s === step && base === victim) throw new SimulatedCrash(`stop after ${s}`);
@@ -394,7 +417,7 @@ describe('log cleaner: a stop at every step of the swap', () => {
       for (const r of records) expect(r).toEqual(byOffset.get(r.offset));
       expect(reopened.logEndOffset).toBe(written.length);
       // and a pass after the restart finishes the job
-      await reopened.clean({ nowMs: Date.now(), force: true });
+      await replicatedToEnd(reopened).clean({ nowMs: Date.now(), force: true });
       expect(asWritten((await readAll(reopened)).records)).toEqual(expectedAfterClean(written, active));
       expect(bases).toEqual(reopened.segmentBaseOffsets);
     });
@@ -405,7 +428,7 @@ describe('log cleaner: the rest of the log around cleaned segments', () => {
   it('a truncation into cleaned segments (a follower diverging) cuts at the right batch and keeps appending', async () => {
     const { log, dir, manager } = await compactedLog();
     const written = await put(log, workload(200, 10));
-    await log.clean({ nowMs: Date.now() });
+    await replicatedToEnd(log).clean({ nowMs: Date.now() });
     const before = asWritten((await readAll(log)).records);
     // into the cleaned part: just after a kept record, then at a kept record behind emptied batches
     const [first, second] = before as [Written, Written];

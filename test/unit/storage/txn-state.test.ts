@@ -18,7 +18,7 @@ import {
 } from '../../../src/wire/record-batch.js';
 import { decodeBatchRecords } from '../../../src/wire/record-batch-decoder.js';
 import { encodeTxnMarker, readTxnMarker } from '../../../src/wire/txn-marker.js';
-import { crashManager, storageFixture, testBatch } from '../../helpers/storage.js';
+import { crashManager, replicatedToEnd, storageFixture, testBatch } from '../../helpers/storage.js';
 import { expectSluiceError, expectSluiceErrorAsync } from '../../helpers/wire-bytes.js';
 
 const fx = storageFixture(afterEach);
@@ -314,7 +314,7 @@ describe('PartitionLog with transactions', () => {
     await log.append(txBatch(1, 0, 0, 1)); // an open transaction in a later segment
     for (let i = 0; i < 6; i++) await log.append(testBatch(`k${i % 2}`, 3, 0));
     const open = log.firstUnstableOffset as number;
-    const c = log.cleanability(Date.now());
+    const c = replicatedToEnd(log).cleanability(Date.now());
     const bases = log.segmentBaseOffsets;
     expect(c).toBeDefined();
     // the first uncleanable segment is the one holding the open transaction's first offset
