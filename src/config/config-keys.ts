@@ -132,7 +132,7 @@ export const configKeys = {
     min: 0,
     topic: 'delete.retention.ms',
     log: 'deleteRetentionMs',
-    doc: 'a tombstone of a compacted topic is kept this long after the clean that first kept it',
+    doc: 'a tombstone of a compacted topic, and a transaction marker whose records were all cleaned, is kept this long after the clean that first kept it alone',
   },
   'log.cleaner.min.cleanable.ratio': {
     kind: 'double',

@@ -373,6 +373,11 @@ export const abortedTxnsPerFetchMax = 10_000;
  * compaction); a segment overlapping more is not compacted past (log-cleaner.ts).
  */
 export const cleanerAbortedTxnsPerSegmentMax = 10_000;
+/**
+ * Producers with a transaction under way that one cleaning pass tracks to find markers it may
+ * remove (cleaner-markers.ts); past it, markers are kept.
+ */
+export const cleanerTxnProducersMax = 100_000;
 /** Producer ids a broker reserves at once (persisted before any is handed out, so none is ever reused). */
 export const producerIdBlockSize = 1000;
 /** Attempts at a conditional update of /latest_producer_id_block before giving up (contention). */

@@ -20,10 +20,9 @@
  *     and dropping a tombstone once its batch's delete horizon has passed
  *     (batch-filter.ts), and dropping the batches of aborted transactions
  *     (as Kafka; committed transactional batches are cleaned as any other).
- *     Control batches (transaction markers) are all kept: Kafka removes a
- *     marker only once delete.retention.ms has passed after its
- *     transaction's data was all cleaned away, which Sluice does not do yet
- *     (a marker costs one small batch per transaction). A batch left empty
+ *     A transaction marker stays while a record of its transaction does;
+ *     once none does, it goes after delete.retention.ms, with its index
+ *     entry (cleaner-markers.ts). A batch left empty
  *     is kept as an empty batch when it is its producer's last (Kafka keeps
  *     it for the producer's sequence state) or the last batch of its segment
  *     (so the segment still ends where the next one starts: Sluice's
@@ -56,9 +55,10 @@ import {
   producerIdOf,
   recordsCountOf,
 } from '../wire/record-batch.js';
-import { isTransactionalBatch } from '../wire/txn-marker.js';
+import { isTransactionalBatch, readTxnMarker } from '../wire/txn-marker.js';
 import { batchRecords, type CleanerRecord, deleteHorizonOf, rewriteBatch } from './batch-filter.js';
 import { type AbortedRanges, abortedRangesOf } from './cleaner-aborted.js';
+import { MarkerRetention } from './cleaner-markers.js';
 import { compacts, type LogConfig } from './log-config.js';
 import { segmentFileName } from './names.js';
 import { OffsetMap } from './offset-map.js';
@@ -283,6 +283,8 @@ interface CleanedSegment {
   entries: IndexEntry[];
   recordsRead: number;
   recordsKept: number;
+  /** Offsets of the abort markers the copy removed: their aborted-transaction index entries go with the swap. */
+  removedAborts: number[];
 }
 
 /** Step 2: writes the cleaned copy of one segment to `<base>.log.cleaned` and fsyncs it. */
@@ -291,6 +293,7 @@ async function cleanSegment(
   segment: Segment,
   map: OffsetMap,
   cleanTo: number,
+  markers: MarkerRetention,
   options: CleanOptions,
 ): Promise<CleanedSegment> {
   const config = target.config();
@@ -304,6 +307,7 @@ async function cleanSegment(
     let sinceEntry = 0;
     let recordsRead = 0;
     let recordsKept = 0;
+    const removedAborts: number[] = [];
     const entries: IndexEntry[] = [];
     const pending: Buffer[] = [];
     let pendingBytes = 0;
@@ -320,10 +324,16 @@ async function cleanSegment(
       const size = batchSizeOf(buf, at);
       const lastInSegment = position + size === segment.size;
       let out: Buffer | undefined;
-      if (isControl(buf, at)) out = Buffer.from(buf.subarray(at, at + size));
-      else if (isAbortedData(buf, at, aborted)) {
+      if (isControl(buf, at)) {
+        const marker = { buf, at, size, lastInSegment };
+        out = cleanMarker(target, marker, markers, cleanTo, options.nowMs + config.deleteRetentionMs, options.nowMs);
+        if (!out || recordsCountOf(out, 0) === 0) {
+          if (readTxnMarker(buf, at)?.committed === false) removedAborts.push(lastOffsetOf(buf, at));
+        }
+      } else if (isAbortedData(buf, at, aborted)) {
         // never read by read_committed readers: dropped (kept empty when its producer's or segment's last)
         recordsRead += recordsCountOf(buf, at);
+        markers.dataBatch(producerIdOf(buf, at), 0);
         if (lastInSegment || producerKeeps(target, buf, at)) out = rewriteBatch(buf, at, []);
       } else {
         const records = batchRecords(buf, at);
@@ -332,6 +342,7 @@ async function cleanSegment(
         const tombstonesGo = horizon !== undefined && options.nowMs >= horizon;
         const kept = records.filter((r) => keep(r, map, cleanTo, tombstonesGo));
         recordsKept += kept.length;
+        if (isTransactionalBatch(buf, at)) markers.dataBatch(producerIdOf(buf, at), kept.length);
         // KIP-534: the first clean that keeps a tombstone starts its delete.retention.ms
         const stampHorizon =
           horizon === undefined && kept.some((r) => r.tombstone) ? options.nowMs + config.deleteRetentionMs : undefined;
@@ -359,7 +370,7 @@ async function cleanSegment(
     flushPending();
     await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
     const summary = { size: written, nextOffset: segment.nextOffset, maxTimestamp };
-    return { old: segment, file, summary, entries, recordsRead, recordsKept };
+    return { old: segment, file, summary, entries, recordsRead, recordsKept, removedAborts };
   } finally {
     fs.closeSync(fd);
   }
@@ -370,6 +381,30 @@ function keep(r: CleanerRecord, map: OffsetMap, cleanTo: number, tombstonesGo: b
   if (r.key === null) return false; // Kafka's cleaner drops a record without a key
   if (r.offset < cleanTo && map.get(r.key) > r.offset) return false;
   return !(r.tombstone && tombstonesGo);
+}
+
+/**
+ * A control batch (a transaction marker) in the copy: kept while a record of its transaction
+ * stays (or when it lies past the mapped part); once none does, the first pass stamps its delete
+ * horizon and a pass after it removes it (cleaner-markers.ts), leaving Kafka's empty batch when
+ * it is its producer's or its segment's last. Undefined: left out.
+ */
+function cleanMarker(
+  target: CleanTarget,
+  m: { buf: Buffer; at: number; size: number; lastInSegment: boolean },
+  markers: MarkerRetention,
+  cleanTo: number,
+  horizonIfStamped: number,
+  nowMs: number,
+): Buffer | undefined {
+  const { buf, at } = m;
+  const alone = isTransactionalBatch(buf, at) && markers.markerAlone(producerIdOf(buf, at));
+  const horizon = deleteHorizonOf(buf, at);
+  if (!alone || lastOffsetOf(buf, at) >= cleanTo || (horizon !== undefined && nowMs < horizon)) {
+    return Buffer.from(buf.subarray(at, at + m.size));
+  }
+  if (horizon === undefined) return rewriteBatch(buf, at, batchRecords(buf, at), horizonIfStamped);
+  return m.lastInSegment || producerKeeps(target, buf, at) ? rewriteBatch(buf, at, []) : undefined;
 }
 
 /** Kafka keeps a producer's last batch, even empty, so its sequence state survives the clean. */
@@ -403,6 +438,9 @@ async function swapIn(target: CleanTarget, c: CleanedSegment, options: CleanOpti
     return false;
   }
   await target.index.forgetSegmentSummary(c.old.baseOffset);
+  // before the marker leaves the file: an index entry without its marker would make a reader skip
+  // the producer's later records, a marker without its entry is harmless (its transaction is empty)
+  if (c.removedAborts.length > 0) await target.index.forgetAbortedTxns(c.removedAborts);
   step('summary-forgotten');
   const size = c.old.size;
   if (!still() || c.old.size !== size) {
@@ -456,10 +494,12 @@ export async function cleanLog(target: CleanTarget, options: CleanOptions): Prom
     cleanedTo: cleanTo,
   };
   const cleaned: CleanedSegment[] = [];
+  // segments are copied oldest first: every record of a transaction is seen before its marker
+  const markers = new MarkerRetention();
   try {
     for (const s of toClean) {
       if (!target.usable()) throw closedWhileCleaned(target);
-      cleaned.push(await cleanSegment(target, s, map, cleanTo, options));
+      cleaned.push(await cleanSegment(target, s, map, cleanTo, markers, options));
     }
     for (const cs of cleaned) options.afterStep?.('cleaned-written', cs.old.baseOffset);
     await target.gapsBegin();

@@ -419,6 +419,19 @@ export class PartitionIndex {
     });
   }
 
+  /**
+   * Removes the aborted transactions whose markers are at `markerOffsets` (the log cleaner
+   * removed those markers, their transactions having no record left).
+   */
+  forgetAbortedTxns(markerOffsets: readonly number[]): Promise<void> {
+    return this.enqueue(async () => {
+      const gone = new Set(markerOffsets);
+      this.aborted = this.aborted.filter((t) => !gone.has(t.lastOffset));
+      const ops = markerOffsets.map((o) => ({ type: 'del' as const, key: this.keys.key('a', o) }));
+      await this.db.batch(ops as never, { sync: true });
+    });
+  }
+
   /** Removes every offset and time entry and summary at or above `offset` (truncation, recovery); not the aborted transactions. */
   truncateFrom(offset: number): Promise<void> {
     return this.enqueue(async () => {

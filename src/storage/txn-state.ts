@@ -19,7 +19,7 @@
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { openTxnsPerPartitionMax, txnCoordinatorEpochsMax, txnUndoEventsMax } from '../shared/limits.js';
-import { baseOffsetOf, lastOffsetOf, producerEpochOf, producerIdOf } from '../wire/record-batch.js';
+import { baseOffsetOf, lastOffsetOf, producerEpochOf, producerIdOf, recordsCountOf } from '../wire/record-batch.js';
 import { isControlBatch, isTransactionalBatch, type MarkerInfo } from '../wire/txn-marker.js';
 
 export interface OpenTxn {
@@ -139,7 +139,9 @@ export class TxnState {
     const producerId = producerIdOf(buf, pos);
     if (producerId < 0 || !isTransactionalBatch(buf, pos)) return undefined;
     if (!isControlBatch(buf, pos)) {
-      if (this.open.has(producerId)) return undefined;
+      // an empty batch is one the log cleaner emptied (clients never send one): its transaction
+      // is over, and its marker may be gone with its records
+      if (this.open.has(producerId) || recordsCountOf(buf, pos) === 0) return undefined;
       const txn = { producerId, producerEpoch: producerEpochOf(buf, pos), firstOffset: baseOffsetOf(buf, pos) };
       this.open.set(producerId, txn);
       if (this.firstUnstable !== null && (this.firstUnstable === undefined || txn.firstOffset < this.firstUnstable)) {

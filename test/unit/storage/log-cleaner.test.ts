@@ -25,6 +25,7 @@ import { decodeBatchRecords, decodeRecords } from '../../../src/wire/record-batc
 import { encodeRecordBatch } from '../../../src/wire/record-batch-encoder.js';
 import { encodeTxnMarker, isControlBatch, isTransactionalBatch, readTxnMarker } from '../../../src/wire/txn-marker.js';
 import {
+  crashManager,
   indexProblems,
   readAll,
   replicatedToEnd,
@@ -335,6 +336,58 @@ describe('log cleaner and transactions', () => {
     }
     return view;
   }
+
+  it('removes a marker whose transaction has no record left, after delete.retention.ms, with its aborted index entry', async () => {
+    const { log, dir, manager, partitionDir } = await compactedLog({ deleteRetentionMs: 60_000 });
+    await log.append(txnPut(5, 'group-a', 'aborted-99'), coordinator); // 0
+    await log.append(endTxn(5, false), coordinator); // 1: aborted, its record dropped by the clean
+    await log.append(txnPut(6, 'group-b', 'txn-old'), coordinator); // 2
+    await log.append(endTxn(6, true), coordinator); // 3: committed, its record superseded below
+    await log.append(txnPut(5, 'group-c', 'txn-kept'), coordinator); // 4
+    await log.append(endTxn(5, true), coordinator); // 5: committed, its record is its key's latest
+    await put(log, [['group-b', 'plain-new'], ...workload(60, 6)]);
+    const markersOnDisk = () =>
+      storedBatches(partitionDir)
+        .filter(({ buf, pos }) => isControlBatch(buf, pos))
+        .map(({ buf, pos }) => [baseOffsetOf(buf, pos), recordsCountOf(buf.subarray(pos))]);
+    const before = await committedView(log);
+    expect(before.get('group-c')).toBe('txn-kept');
+    expect((await log.abortedTxns(0, log.logEndOffset, 10)).map((t) => t.lastOffset)).toEqual([1]);
+
+    const now = Date.now();
+    await replicatedToEnd(log).clean({ nowMs: now, force: true });
+    // the first pass finds markers 1 and 3 alone and only stamps their delete horizon
+    expect(markersOnDisk()).toEqual([
+      [1, 1],
+      [3, 1],
+      [5, 1],
+    ]);
+    expect((await log.abortedTxns(0, log.logEndOffset, 10)).map((t) => t.lastOffset)).toEqual([1]);
+
+    // more writes make the log dirty again; before the horizon the markers stay
+    await put(log, workload(60, 6, 'w'));
+    await replicatedToEnd(log).clean({ nowMs: now + 30_000, force: true });
+    expect(markersOnDisk().map(([o]) => o)).toEqual([1, 3, 5]);
+
+    await put(log, workload(60, 6, 'x'));
+    await replicatedToEnd(log).clean({ nowMs: now + 60_001, force: true });
+    // past it: markers 1 and 3 are gone, marker 5 stays with its transaction's record (the
+    // coordinator's appends carry no sequence: no producer state keeps an emptied batch of 5 or 6)
+    expect(markersOnDisk()).toEqual([[5, 1]]);
+    expect(storedBatches(partitionDir).filter(({ buf, pos }) => producerIdOf(buf, pos) === 6)).toEqual([]);
+    expect(await log.abortedTxns(0, log.logEndOffset, 10)).toEqual([]);
+    const after = await committedView(log);
+    expect(after.get('group-c')).toBe('txn-kept');
+    expect(after.get('group-b')).toBe('plain-new');
+    expect(after.has('group-a')).toBe(false);
+
+    // reopened after a crash (recovery reads the segments again): no transaction left open
+    await crashManager(manager);
+    const reopened = await (await fx.open(dir, { ...compactConfig, deleteRetentionMs: 60_000 })).getOrCreate('kv', 0);
+    expect(reopened.firstUnstableOffset).toBeUndefined();
+    expect(await reopened.abortedTxns(0, reopened.logEndOffset, 10)).toEqual([]);
+    expect((await committedView(reopened)).get('group-c')).toBe('txn-kept');
+  });
 
   it("an aborted transaction's record never shadows its key's committed value: it is dropped, markers stay, and the committed value survives a reopen", async () => {
     const { log, dir, manager, partitionDir } = await compactedLog();

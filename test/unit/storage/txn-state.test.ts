@@ -6,6 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode } from '../../../src/shared/errors.js';
+import { rewriteBatch } from '../../../src/storage/batch-filter.js';
 import type { PartitionLog } from '../../../src/storage/partition-log.js';
 import { TxnState } from '../../../src/storage/txn-state.js';
 import {
@@ -86,6 +87,10 @@ describe('TxnState rules', () => {
       undefined,
     );
     expect(s.openCount).toBe(0);
+    // an empty transactional batch (one the cleaner emptied; its marker may be gone) opens nothing
+    s.record(rewriteBatch(txBatch(4, 0, 0, 2, 18), 0, []), 0, undefined);
+    expect(s.openCount).toBe(0);
+    expect(s.firstUnstableOffset()).toBeUndefined();
   });
 
   it('refuses a marker of an older producer epoch or from an older coordinator', () => {
