@@ -23,10 +23,16 @@
  *
  * A handler runs for one message at a time per partition, in order; when it
  * throws, `onError` (if any) is told and the message counts as delivered.
+ *
+ * Subscribers read committed messages only (isolation level read_committed,
+ * issue 21): the publishes of a transacted session (session.topic(), or a
+ * transactional producer's sends) reach them at the commit, all at once, and
+ * never when aborted; a plain publish (no transaction open on its partition)
+ * reaches them at once. A subscription starts at the last stable offsets, so
+ * a transaction open when it subscribes is received once committed.
  */
 
 import { ErrorCode, SluiceError } from '../shared/errors.js';
-import { topicNameLengthMax } from '../shared/limits.js';
 import type { Admin } from './admin.js';
 import type { Cluster } from './cluster.js';
 import type { Consumer } from './consumer.js';
@@ -34,6 +40,7 @@ import { closedError, invalidArgument } from './errors.js';
 import { describeGroup, resetOffsets } from './group-admin.js';
 import { latestTimestamp, listOffsets } from './offsets.js';
 import type { Producer } from './producer.js';
+import { checkTopicName } from './session-topic.js';
 import type {
   ConsumerOptions,
   RecordMetadata,
@@ -120,8 +127,7 @@ export class JmsTopic {
     readonly name: string,
     private readonly deps: JmsTopicDeps,
   ) {
-    if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax)
-      throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
+    checkTopicName(name);
   }
 
   /** Publishes one message to every subscriber; resolves once every in-sync replica has it. */
@@ -143,11 +149,13 @@ export class JmsTopic {
     const partitions = info.partitions.map((p) => p.partition);
     const durable = options.durable;
     if (durable === undefined) {
+      // the last stable offsets: a transaction open now is published when it commits, and then received
       const latest = await listOffsets(
         cluster,
         partitions.map((partition) => ({ topic: this.name, partition, timestamp: latestTimestamp })),
+        1,
       );
-      const consumer = this.deps.consumer({ autoOffsetReset: 'latest' });
+      const consumer = this.deps.consumer({ autoOffsetReset: 'latest', isolationLevel: 'read_committed' });
       consumer.assign(latest.map((a) => ({ topic: this.name, partition: a.partition, offset: a.offset })));
       return this.started(consumer, null, handler, options);
     }
@@ -156,6 +164,7 @@ export class JmsTopic {
     const consumer = this.deps.consumer({
       groupId: group,
       autoOffsetReset: 'latest',
+      isolationLevel: 'read_committed',
       autoCommit: true,
       autoCommitIntervalMs: durableAutoCommitIntervalMs,
     });
@@ -200,7 +209,7 @@ export class JmsTopic {
     const missing = partitions.filter((p) => !have.has(p));
     if (missing.length === 0) return;
     try {
-      await resetOffsets(cluster, { group, topic: this.name, partitions: missing, to: 'latest' });
+      await resetOffsets(cluster, { group, topic: this.name, partitions: missing, to: 'latest', readCommitted: true });
     } catch (err) {
       // another subscriber of this name is connected: the group is established already
       if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidRequest)) throw err;
