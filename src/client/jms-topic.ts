@@ -33,6 +33,7 @@
  */
 
 import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { topicNameLengthMax } from '../shared/limits.js';
 import type { Admin } from './admin.js';
 import type { Cluster } from './cluster.js';
 import type { Consumer } from './consumer.js';
@@ -40,7 +41,6 @@ import { closedError, invalidArgument } from './errors.js';
 import { describeGroup, resetOffsets } from './group-admin.js';
 import { latestTimestamp, listOffsets } from './offsets.js';
 import type { Producer } from './producer.js';
-import { checkTopicName } from './session-topic.js';
 import type {
   ConsumerOptions,
   RecordMetadata,
@@ -57,6 +57,49 @@ const durableAutoCommitIntervalMs = 500;
 
 export const durableGroupOf = (topic: string, subscription: string): string =>
   `${durableGroupPrefix}${topic}.${subscription}`;
+
+export function checkTopicName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax)
+    throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
+  return name;
+}
+
+/** The group of durable subscription `subscription` of `topic` (its name checked). */
+export function durableGroup(topic: string, subscription: unknown): string {
+  if (typeof subscription !== 'string' || subscription.length === 0)
+    throw invalidArgument('a durable subscription name must be a non-empty string');
+  const group = durableGroupOf(topic, subscription);
+  if (group.length > groupIdLengthMax)
+    throw invalidArgument(`durable subscription name '${subscription}' is too long for topic '${topic}'`);
+  return group;
+}
+
+/**
+ * A durable subscription exists once its group has committed offsets: for
+ * partitions without one (a new subscription, or partitions added since),
+ * the last stable offset is committed now. Returns the topic's partitions
+ * (the topic is created on first use, as a publish would).
+ */
+export async function establishDurable(cluster: Cluster, topic: string, group: string): Promise<number[]> {
+  const info = await cluster.retry(() => cluster.topic(topic, { allowAutoTopicCreation: true, force: true }));
+  const partitions = info.partitions.map((p) => p.partition);
+  let have = new Set<number>();
+  try {
+    const d = await describeGroup(cluster, group);
+    have = new Set(d.offsets.filter((o) => o.topic === topic && o.committed !== null).map((o) => o.partition));
+  } catch (err) {
+    if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidArgument)) throw err; // not found: new
+  }
+  const missing = partitions.filter((p) => !have.has(p));
+  if (missing.length === 0) return partitions;
+  try {
+    await resetOffsets(cluster, { group, topic, partitions: missing, to: 'latest', readCommitted: true });
+  } catch (err) {
+    // another subscriber of this name is connected: the group is established already
+    if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidRequest)) throw err;
+  }
+  return partitions;
+}
 
 export type TopicMessageHandler = (message: TopicMessage) => unknown;
 
@@ -144,11 +187,11 @@ export class JmsTopic {
     if (this.deps.isClosed()) throw closedError('the client');
     if (typeof handler !== 'function') throw invalidArgument('subscribe() needs a handler function');
     const { cluster } = this.deps;
-    // the topic is created on first use, as a publish would
-    const info = await cluster.retry(() => cluster.topic(this.name, { allowAutoTopicCreation: true, force: true }));
-    const partitions = info.partitions.map((p) => p.partition);
     const durable = options.durable;
     if (durable === undefined) {
+      // the topic is created on first use, as a publish would
+      const info = await cluster.retry(() => cluster.topic(this.name, { allowAutoTopicCreation: true, force: true }));
+      const partitions = info.partitions.map((p) => p.partition);
       // the last stable offsets: a transaction open now is published when it commits, and then received
       const latest = await listOffsets(
         cluster,
@@ -159,8 +202,8 @@ export class JmsTopic {
       consumer.assign(latest.map((a) => ({ topic: this.name, partition: a.partition, offset: a.offset })));
       return this.started(consumer, null, handler, options);
     }
-    const group = this.durableGroup(durable);
-    await this.establish(group, partitions);
+    const group = durableGroup(this.name, durable);
+    await establishDurable(cluster, this.name, group);
     const consumer = this.deps.consumer({
       groupId: group,
       autoOffsetReset: 'latest',
@@ -183,42 +226,9 @@ export class JmsTopic {
     return s;
   }
 
-  private durableGroup(subscription: unknown): string {
-    if (typeof subscription !== 'string' || subscription.length === 0)
-      throw invalidArgument('a durable subscription name must be a non-empty string');
-    const group = durableGroupOf(this.name, subscription);
-    if (group.length > groupIdLengthMax)
-      throw invalidArgument(`durable subscription name '${subscription}' is too long for topic '${this.name}'`);
-    return group;
-  }
-
-  /**
-   * A durable subscription exists once its group has committed offsets: for
-   * partitions without one (a new subscription, or partitions added since),
-   * the latest offset is committed now.
-   */
-  private async establish(group: string, partitions: number[]): Promise<void> {
-    const { cluster } = this.deps;
-    let have = new Set<number>();
-    try {
-      const d = await describeGroup(cluster, group);
-      have = new Set(d.offsets.filter((o) => o.topic === this.name && o.committed !== null).map((o) => o.partition));
-    } catch (err) {
-      if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidArgument)) throw err; // not found: new
-    }
-    const missing = partitions.filter((p) => !have.has(p));
-    if (missing.length === 0) return;
-    try {
-      await resetOffsets(cluster, { group, topic: this.name, partitions: missing, to: 'latest', readCommitted: true });
-    } catch (err) {
-      // another subscriber of this name is connected: the group is established already
-      if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidRequest)) throw err;
-    }
-  }
-
   /** Removes a durable subscription (its group and committed offsets); none of its subscribers may be connected. */
   async unsubscribe(subscription: string): Promise<void> {
     if (this.deps.isClosed()) throw closedError('the client');
-    await this.deps.admin().deleteGroup(this.durableGroup(subscription));
+    await this.deps.admin().deleteGroup(durableGroup(this.name, subscription));
   }
 }

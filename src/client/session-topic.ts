@@ -4,23 +4,19 @@
  * batches of the session's producer in the same Kafka transaction as the
  * session's queue sends (session-txn.ts): subscribers reading committed
  * messages (every JmsTopic subscription does) see them all at once at the
- * commit, or never after rollback() or a crash.
+ * commit, or never after rollback() or a crash. subscriber({ durable })
+ * receives within the session: the commit acknowledges what it received.
  */
 import type { QueueMessageInput } from '../protocol/native/queue-messages.js';
-import { topicNameLengthMax } from '../shared/limits.js';
-import { invalidArgument } from './errors.js';
+import { checkTopicName } from './jms-topic.js';
 import { messageInput } from './queue-wire.js';
-import type { ProducerMessage, TopicPublishOptions } from './types.js';
+import type { SessionSubscriber } from './session-subscriber.js';
+import type { ProducerMessage, SessionSubscriberOptions, TopicPublishOptions } from './types.js';
 
 /** The session's side of a SessionTopic (Session implements it). */
 export interface TopicPublishBuffer {
   bufferPublish(topic: string, message: QueueMessageInput): Promise<void>;
-}
-
-export function checkTopicName(name: unknown): string {
-  if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax)
-    throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
-  return name;
+  subscriberFor(topic: string, options: SessionSubscriberOptions): SessionSubscriber;
 }
 
 /** A buffered publish as the producer sends it (key, value and headers already checked and converted). */
@@ -50,5 +46,13 @@ export class SessionTopic {
       return Promise.reject(err);
     }
     return this.session.bufferPublish(this.name, m);
+  }
+
+  /**
+   * A durable subscriber whose messages the session's commit acknowledges
+   * (session-subscriber.ts); one per durable name and session.
+   */
+  subscriber(options: SessionSubscriberOptions): SessionSubscriber {
+    return this.session.subscriberFor(this.name, options);
   }
 }

@@ -49,9 +49,16 @@ import { queueSend } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { checkQueueName, messageInput } from './queue-wire.js';
 import { type CommitWrite, commitPlan, type QueueCommitStatus, SessionCommitError } from './session-commit.js';
+import { SessionSubscriber, type SubscriberAcks } from './session-subscriber.js';
 import { producerMessageOf, SessionTopic, type TopicPublishBuffer } from './session-topic.js';
 import { type SessionProducer, SessionTxn, sessionTransactionTimeoutMsDefault } from './session-txn.js';
-import type { QueueMessage, QueueReceiverOptions, QueueSendOptions, SessionOptions } from './types.js';
+import type {
+  QueueMessage,
+  QueueReceiverOptions,
+  QueueSendOptions,
+  SessionOptions,
+  SessionSubscriberOptions,
+} from './types.js';
 
 /** Bytes of message keys, values and headers one session buffers at most before commit(). */
 const sessionBufferedBytesMax = 32 * 1024 * 1024;
@@ -150,6 +157,8 @@ interface TxnWork {
   queues: QueueWork;
   /** Per topic: how many of its buffered publishes (the first ones). */
   topics: Map<string, number>;
+  /** The durable topic subscribers' acknowledgements: their group offsets. */
+  subscribers: [SessionSubscriber, SubscriberAcks][];
 }
 
 /** EndTxn refusals that mean the transaction did not commit (it is aborted, or will be by the coordinator). */
@@ -164,6 +173,8 @@ export class Session implements TopicPublishBuffer {
   private readonly queues = new Map<string, QueueState>();
   /** Buffered publishes per topic. */
   private readonly topics = new Map<string, QueueMessageInput[]>();
+  /** Durable topic subscribers, by group. */
+  private readonly subscribers = new Map<string, SessionSubscriber>();
   private bufferedBytes = 0;
   private closed = false;
   private committing: Promise<void> | null = null;
@@ -249,6 +260,16 @@ export class Session implements TopicPublishBuffer {
   }
 
   /** @internal */
+  subscriberFor(topic: string, options: SessionSubscriberOptions): SessionSubscriber {
+    if (this.closed) throw closedError('the session');
+    const s = new SessionSubscriber(this.cluster, topic, options);
+    if (this.subscribers.has(s.group))
+      throw invalidArgument(`the session has a subscriber of durable subscription '${options.durable}' already`);
+    this.subscribers.set(s.group, s);
+    return s;
+  }
+
+  /** @internal */
   receiverFor(queue: string, options: Omit<QueueReceiverOptions, 'ackMode'>): SessionReceiver {
     if (this.closed) throw closedError('the session');
     const s = this.state(queue);
@@ -287,7 +308,13 @@ export class Session implements TopicPublishBuffer {
     }
     const topics = new Map<string, number>();
     for (const [topic, publishes] of this.topics) if (publishes.length > 0) topics.set(topic, publishes.length);
-    if (work.size > 1 || topics.size > 0) return this.commitTransaction({ queues: work, topics });
+    const subscribers: [SessionSubscriber, SubscriberAcks][] = [];
+    for (const s of this.subscribers.values()) {
+      const acks = s.pendingAcks();
+      if (acks) subscribers.push([s, acks]);
+    }
+    if (work.size > 1 || topics.size > 0 || subscribers.length > 0)
+      return this.commitTransaction({ queues: work, topics, subscribers });
     const status = new Map<string, QueueCommitStatus>();
     for (const [queue, w] of work) status.set(queue, { queue, sendsStored: w.sends === 0, acksStored: !w.acks });
     const plan = commitPlan([...work].map(([queue, w]) => ({ queue, hasSends: w.sends > 0, hasAcks: !!w.acks })));
@@ -347,6 +374,10 @@ export class Session implements TopicPublishBuffer {
       ...[...work.topics].map(([topic, n]) =>
         txn.publish(producer, topic, (this.topics.get(topic) ?? []).slice(0, n).map(producerMessageOf)),
       ),
+      // the subscribers' positions as the durable groups' offsets, committed with the transaction
+      (async () => {
+        for (const [, acks] of work.subscribers) await producer.tx.sendOffsets(acks.offsets);
+      })(),
     ]);
     const sendFailed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (sendFailed) throw failed(false, sendFailed.reason);
@@ -368,6 +399,7 @@ export class Session implements TopicPublishBuffer {
       for (const m of sends) this.bufferedBytes -= inputBytes(m);
       if (w.acks) w.s.receiver?.committed(w.acks.epoch, w.acks.offsets);
     }
+    for (const [s, acks] of work.subscribers) s.committed(acks);
     for (const [topic, n] of work.topics) {
       const publishes = this.topics.get(topic) ?? [];
       for (const m of publishes.slice(0, n)) this.bufferedBytes -= inputBytes(m);
@@ -437,6 +469,7 @@ export class Session implements TopicPublishBuffer {
     for (const s of this.queues.values()) s.sends = [];
     this.topics.clear();
     this.bufferedBytes = 0;
+    for (const s of this.subscribers.values()) s.rollback();
     await Promise.allSettled([...this.queues.values()].map((s) => s.receiver?.rollback()));
   }
 
@@ -448,6 +481,8 @@ export class Session implements TopicPublishBuffer {
     await this.rollbackAll();
     await Promise.allSettled([...this.queues.values()].map((s) => s.receiver?.consumer.close()));
     this.queues.clear();
+    await Promise.allSettled([...this.subscribers.values()].map((s) => s.close()));
+    this.subscribers.clear();
     await this.txn?.close();
     this.onClose(this);
   }

@@ -10,7 +10,10 @@
  * any of it — while a read_uncommitted consumer shows the records were
  * written. A plain publish afterwards (same keys, so the same partitions,
  * behind the aborted records) reaches them at once: the barrier that makes
- * "never" checkable.
+ * "never" checkable. A durable subscriber of the session: the group's
+ * committed offsets move only with the commit, rollback() receives the same
+ * messages again, and after a kill -9 before EndTxn the next subscriber of
+ * that durable name gets them again.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
@@ -18,7 +21,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/client/cluster.js';
 import { latestTimestamp, listOffsets } from '../../src/client/offsets.js';
 import { SessionTxn } from '../../src/client/session-txn.js';
-import { SessionCommitError, type Sluice, type TopicMessage } from '../../src/index.js';
+import { durableGroupOf, SessionCommitError, type Sluice, type TopicMessage } from '../../src/index.js';
 import { repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
 import { TestCluster } from '../helpers/cluster.js';
@@ -121,6 +124,35 @@ async function barrier(sluice: Sluice, topic: string, subs: { live: string[]; du
   await waitFor('the plain publishes at both subscribers', () => has(subs.live) && has(subs.durable), 60_000);
 }
 
+/** The committed offsets of durable subscription `name` of `topic`, per partition. */
+async function committedOf(sluice: Sluice, topic: string, name: string): Promise<(number | null)[]> {
+  const d = await sluice.admin().describeGroup(durableGroupOf(topic, name));
+  return [0, 1, 2].map((p) => d.offsets.find((o) => o.topic === topic && o.partition === p)?.committed ?? null);
+}
+
+/** Runs the crash fixture with these arguments until it prints "before-end-txn"; returns what it printed. */
+async function crashAtEndTxn(args: string[]): Promise<{ child: ChildProcess; stdout: string }> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/session-txn-crash.ts'), cluster.bootstrap, ...args],
+    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  children.push(child);
+  let stderr = '';
+  let stdout = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes('before-end-txn')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`the session process ended first: ${stderr}`)));
+  });
+  return { child, stdout };
+}
+
 /** Holds the commits' EndTxn of this process until release() (the transaction's writes are acknowledged then). */
 function holdEndTxn() {
   const original = SessionTxn.prototype.end;
@@ -173,7 +205,10 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
     }
     await committing;
     const want = keys.map((k) => `txn-${k}`);
-    await waitFor('the committed publishes at both subscribers', () => subs.live.length >= 9 && subs.durable.length >= 9);
+    await waitFor(
+      'the committed publishes at both subscribers',
+      () => subs.live.length >= 9 && subs.durable.length >= 9,
+    );
     expect(sorted(subs.live)).toEqual(want);
     expect(sorted(subs.durable)).toEqual(want);
     for (const q of ['c-q1', 'c-q2']) await logReaches(q, 2);
@@ -275,4 +310,68 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
       expect(await contents(sluice, q)).toEqual([]);
     }
   }, 180_000);
+
+  it('a durable subscriber of the session: offsets move only with commit(); rollback() receives the same again', async () => {
+    const sluice = cluster.client();
+    await cluster.createTopic({ topic: 's-news', partitions: 3, replicationFactor: 1 });
+    const session = sluice.session({ transacted: true });
+    const sub = session.topic('s-news').subscriber({ durable: 'work', prefetch: 4 });
+    expect(await sub.receive(0)).toBeNull(); // the subscription exists from here (its offsets committed)
+    expect(await committedOf(sluice, 's-news', 'work')).toEqual([0, 0, 0]);
+    for (const k of keys) await sluice.topic('s-news').publish(`m-${k}`, { key: k });
+    const receiveAll = async (): Promise<string[]> => {
+      const got: string[] = [];
+      while (got.length < keys.length) {
+        const m = await sub.receive(30_000);
+        if (!m) throw new Error(`received ${got.length} of ${keys.length}`);
+        got.push(text(m));
+      }
+      return got;
+    };
+    const want = keys.map((k) => `m-${k}`);
+    expect(sorted(await receiveAll())).toEqual(want);
+    // received, not committed: the group has not moved
+    expect(await committedOf(sluice, 's-news', 'work')).toEqual([0, 0, 0]);
+    await session.rollback();
+    expect(sorted(await receiveAll())).toEqual(want);
+    expect(await committedOf(sluice, 's-news', 'work')).toEqual([0, 0, 0]);
+    await session.commit();
+    // the transaction's offsets: each partition's end (its records and the commit marker after them)
+    const ends = (await stableAndEnd(sluice, 's-news')).map(([, end]) => end);
+    const committed = await committedOf(sluice, 's-news', 'work');
+    expect(committed.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)).toBe(keys.length);
+    for (const [i, c] of committed.entries()) expect(c).toBeLessThanOrEqual(ends[i] as number);
+    // acknowledged: nothing comes again after a rollback, and a new publish is the next message
+    await session.rollback();
+    await sluice.topic('s-news').publish('next', { key: 'k0' });
+    const m = await sub.receive(30_000);
+    expect(m && text(m)).toBe('next');
+    await session.close();
+  }, 180_000);
+
+  it('kill -9 of a session with a durable subscriber before EndTxn: the next subscriber of that name gets the messages again', async () => {
+    const sluice = cluster.client();
+    await cluster.createTopic({ topic: 'x-news', partitions: 3, replicationFactor: 1 });
+    // the durable subscription exists before anything is published (its offsets at the end of the empty topic)
+    const first = await sluice.topic('x-news').subscribe(() => undefined, { durable: 'work' });
+    await first.close();
+    for (const k of keys) await sluice.topic('x-news').publish(`x-${k}`, { key: k });
+    const { child, stdout } = await crashAtEndTxn(['2000', '-', 'sub:x-news:work:9', 'x-out']);
+    expect(stdout).toContain('received ');
+    await killAndWait(child);
+    // aborted at the transaction timeout: the group's offsets never moved
+    await logReaches('x-out', 2);
+    expect(await contents(sluice, 'x-out')).toEqual([]);
+    expect(await committedOf(sluice, 'x-news', 'work')).toEqual([0, 0, 0]);
+    const again: string[] = [];
+    const next = await sluice.topic('x-news').subscribe(
+      (m: TopicMessage) => {
+        again.push(text(m));
+      },
+      { durable: 'work' },
+    );
+    await waitFor('the messages again at the next subscriber', () => again.length >= keys.length, 120_000);
+    expect(sorted(again)).toEqual(keys.map((k) => `x-${k}`));
+    await next.close();
+  }, 400_000);
 });
