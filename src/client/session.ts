@@ -35,7 +35,9 @@
  * publishes are the session producer's transactional batches, in the same
  * transaction as the queues' QueueSends (session-txn.ts); JmsTopic
  * subscribers read committed messages only, so they see all of it at the
- * commit. rollback() drops the publishes.
+ * commit. rollback() drops the publishes. A durable topic subscriber of the
+ * session (session-subscriber.ts) is acknowledged by the commit: its
+ * positions become the subscription group's offsets in the same transaction.
  *
  * Buffered sends are bounded: 10,000 messages per queue or topic and 32 MiB per session.
  */
@@ -45,6 +47,7 @@ import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { queueBatchMessagesMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { closedError, invalidArgument } from './errors.js';
+import { durableGroup } from './jms-topic.js';
 import { queueSend } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { checkQueueName, messageInput } from './queue-wire.js';
@@ -262,9 +265,9 @@ export class Session implements TopicPublishBuffer {
   /** @internal */
   subscriberFor(topic: string, options: SessionSubscriberOptions): SessionSubscriber {
     if (this.closed) throw closedError('the session');
-    const s = new SessionSubscriber(this.cluster, topic, options);
-    if (this.subscribers.has(s.group))
+    if (this.subscribers.has(durableGroup(topic, options?.durable)))
       throw invalidArgument(`the session has a subscriber of durable subscription '${options.durable}' already`);
+    const s = new SessionSubscriber(this.cluster, topic, options);
     this.subscribers.set(s.group, s);
     return s;
   }
