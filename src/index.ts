@@ -28,6 +28,8 @@ export type {
 } from './client/reassignment-admin.js';
 export { Session, SessionQueue, SessionReceiver } from './client/session.js';
 export { type QueueCommitStatus, SessionCommitError } from './client/session-commit.js';
+export { SessionSubscriber } from './client/session-subscriber.js';
+export { SessionTopic } from './client/session-topic.js';
 export { Sluice, type SluiceEvents } from './client/sluice.js';
 export type {
   ListTransactionsOptions,

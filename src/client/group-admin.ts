@@ -84,6 +84,11 @@ export interface ResetOffsetsOptions {
   to: ResetOffsetsTarget;
   /** Compute and return the new offsets without committing them (Kafka's default without --execute). */
   dryRun?: boolean;
+  /**
+   * Offsets as a read_committed consumer sees them: 'latest' is the last stable offset (records of a
+   * transaction still open stay ahead, so they are read once it commits). Durable topic subscriptions use it.
+   */
+  readCommitted?: boolean;
 }
 
 export interface ResetOffsetsResult {
@@ -330,7 +335,7 @@ export async function resetOffsets(cluster: Cluster, options: ResetOffsetsOption
           { topic, partition, timestamp: latestTimestamp },
         ])
       : partitions.map((partition) => ({ topic, partition, timestamp: target.timestamp }));
-  const answers = await listOffsets(cluster, queries);
+  const answers = await listOffsets(cluster, queries, options.readCommitted ? 1 : 0);
   const found = new Map<string, number>();
   for (const a of answers) found.set(`${a.partition}:${a.timestamp}`, a.offset);
   const committed = await committedOffsets(cluster, group);

@@ -23,6 +23,13 @@
  *
  * A handler runs for one message at a time per partition, in order; when it
  * throws, `onError` (if any) is told and the message counts as delivered.
+ *
+ * Subscribers read committed messages only (isolation level read_committed,
+ * issue 21): the publishes of a transacted session (session.topic(), or a
+ * transactional producer's sends) reach them at the commit, all at once, and
+ * never when aborted; a plain publish (no transaction open on its partition)
+ * reaches them at once. A subscription starts at the last stable offsets, so
+ * a transaction open when it subscribes is received once committed.
  */
 
 import { ErrorCode, SluiceError } from '../shared/errors.js';
@@ -50,6 +57,49 @@ const durableAutoCommitIntervalMs = 500;
 
 export const durableGroupOf = (topic: string, subscription: string): string =>
   `${durableGroupPrefix}${topic}.${subscription}`;
+
+export function checkTopicName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax)
+    throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
+  return name;
+}
+
+/** The group of durable subscription `subscription` of `topic` (its name checked). */
+export function durableGroup(topic: string, subscription: unknown): string {
+  if (typeof subscription !== 'string' || subscription.length === 0)
+    throw invalidArgument('a durable subscription name must be a non-empty string');
+  const group = durableGroupOf(topic, subscription);
+  if (group.length > groupIdLengthMax)
+    throw invalidArgument(`durable subscription name '${subscription}' is too long for topic '${topic}'`);
+  return group;
+}
+
+/**
+ * A durable subscription exists once its group has committed offsets: for
+ * partitions without one (a new subscription, or partitions added since),
+ * the last stable offset is committed now. Returns the topic's partitions
+ * (the topic is created on first use, as a publish would).
+ */
+export async function establishDurable(cluster: Cluster, topic: string, group: string): Promise<number[]> {
+  const info = await cluster.retry(() => cluster.topic(topic, { allowAutoTopicCreation: true, force: true }));
+  const partitions = info.partitions.map((p) => p.partition);
+  let have = new Set<number>();
+  try {
+    const d = await describeGroup(cluster, group);
+    have = new Set(d.offsets.filter((o) => o.topic === topic && o.committed !== null).map((o) => o.partition));
+  } catch (err) {
+    if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidArgument)) throw err; // not found: new
+  }
+  const missing = partitions.filter((p) => !have.has(p));
+  if (missing.length === 0) return partitions;
+  try {
+    await resetOffsets(cluster, { group, topic, partitions: missing, to: 'latest', readCommitted: true });
+  } catch (err) {
+    // another subscriber of this name is connected: the group is established already
+    if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidRequest)) throw err;
+  }
+  return partitions;
+}
 
 export type TopicMessageHandler = (message: TopicMessage) => unknown;
 
@@ -120,8 +170,7 @@ export class JmsTopic {
     readonly name: string,
     private readonly deps: JmsTopicDeps,
   ) {
-    if (typeof name !== 'string' || name.length === 0 || name.length > topicNameLengthMax)
-      throw invalidArgument(`a topic name must be a string of 1..${topicNameLengthMax} characters`);
+    checkTopicName(name);
   }
 
   /** Publishes one message to every subscriber; resolves once every in-sync replica has it. */
@@ -138,24 +187,27 @@ export class JmsTopic {
     if (this.deps.isClosed()) throw closedError('the client');
     if (typeof handler !== 'function') throw invalidArgument('subscribe() needs a handler function');
     const { cluster } = this.deps;
-    // the topic is created on first use, as a publish would
-    const info = await cluster.retry(() => cluster.topic(this.name, { allowAutoTopicCreation: true, force: true }));
-    const partitions = info.partitions.map((p) => p.partition);
     const durable = options.durable;
     if (durable === undefined) {
+      // the topic is created on first use, as a publish would
+      const info = await cluster.retry(() => cluster.topic(this.name, { allowAutoTopicCreation: true, force: true }));
+      const partitions = info.partitions.map((p) => p.partition);
+      // the last stable offsets: a transaction open now is published when it commits, and then received
       const latest = await listOffsets(
         cluster,
         partitions.map((partition) => ({ topic: this.name, partition, timestamp: latestTimestamp })),
+        1,
       );
-      const consumer = this.deps.consumer({ autoOffsetReset: 'latest' });
+      const consumer = this.deps.consumer({ autoOffsetReset: 'latest', isolationLevel: 'read_committed' });
       consumer.assign(latest.map((a) => ({ topic: this.name, partition: a.partition, offset: a.offset })));
       return this.started(consumer, null, handler, options);
     }
-    const group = this.durableGroup(durable);
-    await this.establish(group, partitions);
+    const group = durableGroup(this.name, durable);
+    await establishDurable(cluster, this.name, group);
     const consumer = this.deps.consumer({
       groupId: group,
       autoOffsetReset: 'latest',
+      isolationLevel: 'read_committed',
       autoCommit: true,
       autoCommitIntervalMs: durableAutoCommitIntervalMs,
     });
@@ -174,42 +226,9 @@ export class JmsTopic {
     return s;
   }
 
-  private durableGroup(subscription: unknown): string {
-    if (typeof subscription !== 'string' || subscription.length === 0)
-      throw invalidArgument('a durable subscription name must be a non-empty string');
-    const group = durableGroupOf(this.name, subscription);
-    if (group.length > groupIdLengthMax)
-      throw invalidArgument(`durable subscription name '${subscription}' is too long for topic '${this.name}'`);
-    return group;
-  }
-
-  /**
-   * A durable subscription exists once its group has committed offsets: for
-   * partitions without one (a new subscription, or partitions added since),
-   * the latest offset is committed now.
-   */
-  private async establish(group: string, partitions: number[]): Promise<void> {
-    const { cluster } = this.deps;
-    let have = new Set<number>();
-    try {
-      const d = await describeGroup(cluster, group);
-      have = new Set(d.offsets.filter((o) => o.topic === this.name && o.committed !== null).map((o) => o.partition));
-    } catch (err) {
-      if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidArgument)) throw err; // not found: new
-    }
-    const missing = partitions.filter((p) => !have.has(p));
-    if (missing.length === 0) return;
-    try {
-      await resetOffsets(cluster, { group, topic: this.name, partitions: missing, to: 'latest' });
-    } catch (err) {
-      // another subscriber of this name is connected: the group is established already
-      if (!(err instanceof SluiceError && err.code === ErrorCode.InvalidRequest)) throw err;
-    }
-  }
-
   /** Removes a durable subscription (its group and committed offsets); none of its subscribers may be connected. */
   async unsubscribe(subscription: string): Promise<void> {
     if (this.deps.isClosed()) throw closedError('the client');
-    await this.deps.admin().deleteGroup(this.durableGroup(subscription));
+    await this.deps.admin().deleteGroup(durableGroup(this.name, subscription));
   }
 }

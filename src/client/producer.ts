@@ -256,6 +256,15 @@ export class Producer {
   }
 
   /**
+   * @internal A transacted session's writes that are not this producer's
+   * batches (its queues' QueueSends) inside the open transaction, and the
+   * state of its transactions (session-txn.ts).
+   */
+  get sessionTransactions(): Transactions | undefined {
+    return this.transactions;
+  }
+
+  /**
    * Sends messages to a topic; resolves with one { topic, partition, offset } per message, in order.
    * A transactional producer sends only inside its open transaction (this is its transaction's send).
    */

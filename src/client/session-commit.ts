@@ -81,8 +81,16 @@ export class SessionCommitError extends SluiceError {
    */
   readonly inDoubt: boolean;
 
+  /** Topics whose buffered publishes the failed commit carried: not committed (when inDoubt: as the coordinator decided). */
+  readonly topics: string[];
+
   /** `partial`: some write of the commit was stored. */
-  constructor(queues: QueueCommitStatus[], partial: boolean, cause: unknown, options: { inDoubt?: boolean } = {}) {
+  constructor(
+    queues: QueueCommitStatus[],
+    partial: boolean,
+    cause: unknown,
+    options: { inDoubt?: boolean; topics?: string[] } = {},
+  ) {
     const committed = queues.filter((q) => q.sendsStored && q.acksStored).map((q) => q.queue);
     const uncommitted = queues.filter((q) => !(q.sendsStored && q.acksStored)).map((q) => q.queue);
     const why = cause instanceof Error ? cause.message : String(cause);
@@ -92,11 +100,13 @@ export class SessionCommitError extends SluiceError {
       `commit failed (${why}); committed: [${committed.join(', ')}]` +
         (stored.length > 0 ? `; sends stored, acknowledgements not: [${stored.join(', ')}]` : '') +
         `; not committed: [${uncommitted.join(', ')}]` +
+        (options.topics?.length ? `; topic publishes not committed: [${options.topics.join(', ')}]` : '') +
         (options.inDoubt ? '; outcome in doubt (decided by the transaction coordinator: rollback() finds out)' : ''),
       { cause },
     );
     this.name = 'SessionCommitError';
     this.inDoubt = options.inDoubt ?? false;
+    this.topics = options.topics ?? [];
     this.committed = committed;
     this.uncommitted = uncommitted;
     this.queues = queues;

@@ -29,7 +29,17 @@
  * abort, and if the coordinator answers that the transaction committed, the
  * session takes it as committed (nothing is released or dropped twice).
  *
- * Buffered sends are bounded: 10,000 messages per queue and 32 MiB per session.
+ * Topics (issue 21): `session.topic(name).publish(...)` buffers too, and a
+ * commit with any publish is always a Kafka transaction (even with one queue
+ * or none: a publish spread over several partitions is atomic only so). The
+ * publishes are the session producer's transactional batches, in the same
+ * transaction as the queues' QueueSends (session-txn.ts); JmsTopic
+ * subscribers read committed messages only, so they see all of it at the
+ * commit. rollback() drops the publishes. A durable topic subscriber of the
+ * session (session-subscriber.ts) is acknowledged by the commit: its
+ * positions become the subscription group's offsets in the same transaction.
+ *
+ * Buffered sends are bounded: 10,000 messages per queue or topic and 32 MiB per session.
  */
 
 import type { QueueMessageInput } from '../protocol/native/queue-messages.js';
@@ -37,12 +47,21 @@ import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { queueBatchMessagesMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { closedError, invalidArgument } from './errors.js';
+import { durableGroup } from './jms-topic.js';
 import { queueSend } from './queue.js';
 import { QueueConsumer } from './queue-consumer.js';
 import { checkQueueName, messageInput } from './queue-wire.js';
 import { type CommitWrite, commitPlan, type QueueCommitStatus, SessionCommitError } from './session-commit.js';
+import { SessionSubscriber, type SubscriberAcks } from './session-subscriber.js';
+import { producerMessageOf, SessionTopic, type TopicPublishBuffer } from './session-topic.js';
 import { type SessionProducer, SessionTxn, sessionTransactionTimeoutMsDefault } from './session-txn.js';
-import type { QueueMessage, QueueReceiverOptions, QueueSendOptions, SessionOptions } from './types.js';
+import type {
+  QueueMessage,
+  QueueReceiverOptions,
+  QueueSendOptions,
+  SessionOptions,
+  SessionSubscriberOptions,
+} from './types.js';
 
 /** Bytes of message keys, values and headers one session buffers at most before commit(). */
 const sessionBufferedBytesMax = 32 * 1024 * 1024;
@@ -133,8 +152,17 @@ export class SessionQueue {
   }
 }
 
-/** What a transactional commit wrote per queue (to settle the session once its outcome is known). */
-type TxnWork = Map<string, { s: QueueState; acks: PendingAcks | undefined; sends: number }>;
+/** What a commit writes per queue. */
+type QueueWork = Map<string, { s: QueueState; acks: PendingAcks | undefined; sends: number }>;
+
+/** What a transactional commit wrote (to settle the session once its outcome is known). */
+interface TxnWork {
+  queues: QueueWork;
+  /** Per topic: how many of its buffered publishes (the first ones). */
+  topics: Map<string, number>;
+  /** The durable topic subscribers' acknowledgements: their group offsets. */
+  subscribers: [SessionSubscriber, SubscriberAcks][];
+}
 
 /** EndTxn refusals that mean the transaction did not commit (it is aborted, or will be by the coordinator). */
 const notCommitted: readonly ErrorCode[] = [
@@ -144,13 +172,17 @@ const notCommitted: readonly ErrorCode[] = [
   ErrorCode.InvalidProducerIdMapping,
 ];
 
-export class Session {
+export class Session implements TopicPublishBuffer {
   private readonly queues = new Map<string, QueueState>();
+  /** Buffered publishes per topic. */
+  private readonly topics = new Map<string, QueueMessageInput[]>();
+  /** Durable topic subscribers, by group. */
+  private readonly subscribers = new Map<string, SessionSubscriber>();
   private bufferedBytes = 0;
   private closed = false;
   private committing: Promise<void> | null = null;
   private readonly transactionTimeoutMs: number;
-  /** The session's Kafka transactions (created by the first commit spanning queues). */
+  /** The session's Kafka transactions (created by the first commit spanning queues or publishing). */
   private txn: SessionTxn | undefined;
   /** A transactional commit that failed: its transaction is open (or its outcome in doubt) until rollback(). */
   private openTxn: { producer: SessionProducer; work: TxnWork; inDoubt: boolean } | undefined;
@@ -173,6 +205,12 @@ export class Session {
   queue(name: string): SessionQueue {
     if (this.closed) throw closedError('the session');
     return new SessionQueue(this, checkQueueName(name));
+  }
+
+  /** A topic within the session: publish() buffers until commit(). */
+  topic(name: string): SessionTopic {
+    if (this.closed) throw closedError('the session');
+    return new SessionTopic(this, name);
   }
 
   private state(queue: string): QueueState {
@@ -200,6 +238,38 @@ export class Session {
     s.sends.push(message);
     this.bufferedBytes += bytes;
     return Promise.resolve();
+  }
+
+  /** @internal */
+  bufferPublish(topic: string, message: QueueMessageInput): Promise<void> {
+    if (this.closed) return Promise.reject(closedError('the session'));
+    let publishes = this.topics.get(topic);
+    const bytes = inputBytes(message);
+    if ((publishes?.length ?? 0) >= queueBatchMessagesMax)
+      return Promise.reject(
+        invalidArgument(`a transaction holds at most ${queueBatchMessagesMax} messages per topic; commit first`),
+      );
+    if (this.bufferedBytes + bytes > sessionBufferedBytesMax)
+      return Promise.reject(
+        invalidArgument(`a transaction holds at most ${sessionBufferedBytesMax} bytes of messages; commit first`),
+      );
+    if (!publishes) {
+      publishes = [];
+      this.topics.set(topic, publishes);
+    }
+    publishes.push(message);
+    this.bufferedBytes += bytes;
+    return Promise.resolve();
+  }
+
+  /** @internal */
+  subscriberFor(topic: string, options: SessionSubscriberOptions): SessionSubscriber {
+    if (this.closed) throw closedError('the session');
+    if (this.subscribers.has(durableGroup(topic, options?.durable)))
+      throw invalidArgument(`the session has a subscriber of durable subscription '${options.durable}' already`);
+    const s = new SessionSubscriber(this.cluster, topic, options);
+    this.subscribers.set(s.group, s);
+    return s;
   }
 
   /** @internal */
@@ -233,13 +303,21 @@ export class Session {
       throw invalidArgument('the last commit failed inside its transaction: call rollback() before committing again');
     }
     // every acknowledgement is checked before anything is written: a stale receiver fails the commit whole
-    const work: TxnWork = new Map();
+    const work: QueueWork = new Map();
     for (const [queue, s] of this.queues) {
       const acks = s.receiver?.pendingAcks();
       const pending = acks?.ack ? acks : undefined;
       if (s.sends.length > 0 || pending) work.set(queue, { s, acks: pending, sends: s.sends.length });
     }
-    if (work.size > 1) return this.commitTransaction(work);
+    const topics = new Map<string, number>();
+    for (const [topic, publishes] of this.topics) if (publishes.length > 0) topics.set(topic, publishes.length);
+    const subscribers: [SessionSubscriber, SubscriberAcks][] = [];
+    for (const s of this.subscribers.values()) {
+      const acks = s.pendingAcks();
+      if (acks) subscribers.push([s, acks]);
+    }
+    if (work.size > 1 || topics.size > 0 || subscribers.length > 0)
+      return this.commitTransaction({ queues: work, topics, subscribers });
     const status = new Map<string, QueueCommitStatus>();
     for (const [queue, w] of work) status.set(queue, { queue, sendsStored: w.sends === 0, acksStored: !w.acks });
     const plan = commitPlan([...work].map(([queue, w]) => ({ queue, hasSends: w.sends > 0, hasAcks: !!w.acks })));
@@ -261,39 +339,49 @@ export class Session {
     }
   }
 
-  /** A commit spanning queues, as one Kafka transaction (file comment). */
+  /** A commit spanning queues or publishing to topics, as one Kafka transaction (file comment). */
   private async commitTransaction(work: TxnWork): Promise<void> {
     if (!this.txn) this.txn = new SessionTxn(this.cluster, this.transactionTimeoutMs);
     const txn = this.txn;
-    // nothing is visible before EndTxn(commit) succeeds: a failure names every queue uncommitted
+    // nothing is visible before EndTxn(commit) succeeds: a failure names every queue and topic uncommitted
     const untouched = (): QueueCommitStatus[] =>
-      [...work].map(([queue, w]) => ({ queue, sendsStored: w.sends === 0, acksStored: !w.acks }));
+      [...work.queues].map(([queue, w]) => ({ queue, sendsStored: w.sends === 0, acksStored: !w.acks }));
+    const topics = [...work.topics.keys()];
     let producer: SessionProducer;
     try {
       producer = await txn.begin();
     } catch (err) {
-      txn.reset();
-      throw new SessionCommitError(untouched(), false, err);
+      await txn.reset();
+      throw new SessionCommitError(untouched(), false, err, { topics });
     }
     const failed = (inDoubt: boolean, err: unknown): SessionCommitError => {
       this.openTxn = { producer, work, inDoubt };
-      return new SessionCommitError(untouched(), false, err, { inDoubt });
+      return new SessionCommitError(untouched(), false, err, { inDoubt, topics });
     };
-    try {
-      await txn.addQueues(producer, [...work.keys()]);
-    } catch (err) {
-      throw failed(false, err);
+    if (work.queues.size > 0) {
+      try {
+        await txn.addQueues(producer, [...work.queues.keys()]);
+      } catch (err) {
+        throw failed(false, err);
+      }
     }
-    const sent = await Promise.allSettled(
-      [...work].map(([queue, w]) =>
-        queueSend(this.cluster, {
+    // the queues' QueueSends and the topics' batches side by side, each partition added to the transaction first
+    const sent = await Promise.allSettled([
+      ...[...work.queues].map(([queue, w]) =>
+        txn.queueWrite(producer, {
           queue,
           messages: w.s.sends.slice(0, w.sends),
           ...(w.acks?.ack ? { acks: w.acks.ack } : {}),
-          txn: producer,
         }),
       ),
-    );
+      ...[...work.topics].map(([topic, n]) =>
+        txn.publish(producer, topic, (this.topics.get(topic) ?? []).slice(0, n).map(producerMessageOf)),
+      ),
+      // the subscribers' positions as the durable groups' offsets, committed with the transaction
+      (async () => {
+        for (const [, acks] of work.subscribers) await producer.tx.sendOffsets(acks.offsets);
+      })(),
+    ]);
     const sendFailed = sent.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (sendFailed) throw failed(false, sendFailed.reason);
     try {
@@ -307,12 +395,18 @@ export class Session {
 
   /** The transaction committed: its sends leave the buffer and its acknowledged messages the receivers. */
   private settleCommitted(work: TxnWork): void {
-    for (const w of work.values()) {
+    for (const w of work.queues.values()) {
       const sends = w.s.sends.slice(0, w.sends);
       // sends buffered while the commit ran stay for the next one
       w.s.sends = w.s.sends.slice(sends.length);
       for (const m of sends) this.bufferedBytes -= inputBytes(m);
       if (w.acks) w.s.receiver?.committed(w.acks.epoch, w.acks.offsets);
+    }
+    for (const [s, acks] of work.subscribers) s.committed(acks);
+    for (const [topic, n] of work.topics) {
+      const publishes = this.topics.get(topic) ?? [];
+      for (const m of publishes.slice(0, n)) this.bufferedBytes -= inputBytes(m);
+      this.topics.set(topic, publishes.slice(n));
     }
   }
 
@@ -325,10 +419,9 @@ export class Session {
     const open = this.openTxn;
     if (!open || !this.txn) return false;
     this.openTxn = undefined;
-    // the next commit initialises the producer again: a fenced or timed-out producer needs a new epoch
-    this.txn.reset();
+    const txn = this.txn;
     try {
-      await this.txn.end(open.producer, false);
+      await txn.end(open.producer, false);
       return false;
     } catch (err) {
       // fenced or timed out: the coordinator aborted it (or will)
@@ -337,6 +430,9 @@ export class Session {
         return true;
       }
       return false;
+    } finally {
+      // a fenced, timed-out or failed producer is replaced: the next commit's InitProducerId bumps the epoch
+      if (!txn.ready) await txn.reset();
     }
   }
 
@@ -374,7 +470,9 @@ export class Session {
     // (a release sent before the marker lands is refused there, harmlessly)
     await this.abortOpenTxn();
     for (const s of this.queues.values()) s.sends = [];
+    this.topics.clear();
     this.bufferedBytes = 0;
+    for (const s of this.subscribers.values()) s.rollback();
     await Promise.allSettled([...this.queues.values()].map((s) => s.receiver?.rollback()));
   }
 
@@ -386,6 +484,9 @@ export class Session {
     await this.rollbackAll();
     await Promise.allSettled([...this.queues.values()].map((s) => s.receiver?.consumer.close()));
     this.queues.clear();
+    await Promise.allSettled([...this.subscribers.values()].map((s) => s.close()));
+    this.subscribers.clear();
+    await this.txn?.close();
     this.onClose(this);
   }
 }

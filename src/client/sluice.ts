@@ -139,7 +139,7 @@ export class Sluice extends EventEmitter<SluiceEvents> {
     });
   }
 
-  /** A transacted session: sends and acknowledgements committed together per queue; see session.ts. */
+  /** A transacted session: queue sends, topic publishes and acknowledgements committed together; see session.ts. */
   session(options: SessionOptions = { transacted: true }): Session {
     if (this.closed) throw closedError('the client');
     const s = new Session(this.cluster, options, (x) => this.messaging.delete(x));

@@ -465,11 +465,20 @@ export interface SessionOptions {
   /** Must be true: sends are buffered and receives client-acknowledged until commit() or rollback(). */
   transacted: true;
   /**
-   * A commit spanning several queues is a Kafka transaction: the coordinator aborts one open
+   * A commit spanning several queues, or with topic publishes or a durable topic subscriber's
+   * acknowledgements, is a Kafka transaction: the coordinator aborts one open
    * longer than this (the session's process died mid-commit). Default 60000 (Kafka's
    * transaction.timeout.ms); at most the brokers' transaction.max.timeout.ms.
    */
   transactionTimeoutMs?: number;
+}
+
+/** A durable topic subscriber of a transacted session (session.topic(name).subscriber(options)). */
+export interface SessionSubscriberOptions {
+  /** The durable subscription's name (required: the session acknowledges its messages through the subscription's group). */
+  durable: string;
+  /** Messages fetched ahead of receive() at most (default 100, at most 10,000). */
+  prefetch?: number;
 }
 
 export interface TopicPublishOptions {

@@ -219,6 +219,12 @@ export async function addOffsetsToTxn(
 export interface TxnOffsets {
   consumerGroupId: string;
   topics: { topic: string; partitions: { partition: number; offset: number | string; metadata?: string | null }[] }[];
+  /**
+   * KIP-447: the consuming member's generation (from Consumer.groupGeneration()); the group
+   * coordinator then refuses the offsets of a member whose generation is over (it lost its
+   * partitions in a rebalance), as it refuses its OffsetCommit.
+   */
+  consumerGroupMetadata?: { generationId: number; memberId: string; groupInstanceId?: string | null };
 }
 
 /** TxnOffsetCommit at the group's coordinator: the offsets become the group's when the transaction commits. */
@@ -237,6 +243,13 @@ export async function txnOffsetCommit(
     {
       ...identity,
       groupId,
+      ...(offsets.consumerGroupMetadata
+        ? {
+            generationId: offsets.consumerGroupMetadata.generationId,
+            memberId: offsets.consumerGroupMetadata.memberId,
+            groupInstanceId: offsets.consumerGroupMetadata.groupInstanceId ?? null,
+          }
+        : {}),
       topics: offsets.topics.map((t) => ({
         name: t.topic,
         partitions: t.partitions.map((p) => ({

@@ -69,7 +69,7 @@ export class Transactions {
     return this.manager.state;
   }
 
-  private identity(): TransactionalIdentity {
+  identity(): TransactionalIdentity {
     const id = this.idempotence.current;
     if (!id) throw new SluiceError(ErrorCode.InvalidTxnState, 'the transactional producer has no producer id');
     return {
@@ -167,6 +167,20 @@ export class Transactions {
     this.sends.add(tracked);
     void tracked.then(() => this.sends.delete(tracked));
     return p;
+  }
+
+  /**
+   * A write of the open transaction made outside this producer's batches (a
+   * transacted session's QueueSends, which the queue leader sequences
+   * itself): its partitions are added first, then `write` runs with the
+   * producer's identity; tracked and failing like a send (commit waits for
+   * it, a failure leaves the transaction abortable).
+   */
+  write<R>(partitions: TopicPartitionRef[], write: (identity: TransactionalIdentity) => Promise<R>): Promise<R> {
+    return this.send(async () => {
+      await this.ensureAdded(partitions);
+      return write(this.identity());
+    });
   }
 
   /** The sender's gate: resolves once every partition is part of the open transaction. */

@@ -31,12 +31,16 @@ const names: Record<number, string> = {
   [ApiKey.EndTxn]: 'EndTxn',
 };
 
-/** Two queues a and b on scripted brokers; `endTxn` answers EndTxn (default: success). */
-async function setup(endTxn: (committed: boolean) => unknown = () => ({ errorCode: 0 })) {
-  const fake = await fakeProduceCluster({ '__queue.a': 1, '__queue.b': 1 }, 2);
+/**
+ * Two queues a and b (and the 3-partition topic `news`) on scripted brokers, a send buffered to each
+ * queue unless `queues` is false; `endTxn` answers EndTxn (default: success).
+ */
+async function setup(endTxn: (committed: boolean) => unknown = () => ({ errorCode: 0 }), queues = true) {
+  const fake = await fakeProduceCluster({ '__queue.a': 1, '__queue.b': 1, news: 3 }, 2);
   cleanups.push(fake.close);
   const log: string[] = [];
   const sends: AnyBody[] = [];
+  const added: string[][] = [];
   let epoch = -1;
   fake.extra = (_node, apiKey, body) => {
     const name = names[apiKey];
@@ -49,6 +53,7 @@ async function setup(endTxn: (committed: boolean) => unknown = () => ({ errorCod
         epoch++;
         return { errorCode: 0, producerId: 9, producerEpoch: epoch };
       case ApiKey.AddPartitionsToTxn:
+        added.push((body.topics as AnyBody[]).flatMap((t) => (t.partitions as number[]).map((p) => `${t.name}-${p}`)));
         return {
           errorCode: 0,
           results: (body.topics as AnyBody[]).map((t) => ({
@@ -74,9 +79,11 @@ async function setup(endTxn: (committed: boolean) => unknown = () => ({ errorCod
   };
   const session = new Session(fake.cluster({ retries: 2, retryBackoffMs: 1 }), { transacted: true }, () => undefined);
   cleanups.push(() => session.close().catch(() => undefined));
-  await session.queue('a').send('to-a');
-  await session.queue('b').send('to-b');
-  return { session, log, sends };
+  if (queues) {
+    await session.queue('a').send('to-a');
+    await session.queue('b').send('to-b');
+  }
+  return { session, log, sends, added, fake };
 }
 
 describe('transacted session across queues', () => {
@@ -132,5 +139,97 @@ describe('transacted session across queues', () => {
     const before = sends.length;
     await session.commit();
     expect(sends.length).toBe(before);
+  });
+});
+
+describe('transacted session publishing to topics', () => {
+  const publishThree = async (session: Session, prefix: string): Promise<void> => {
+    const news = session.topic('news');
+    // keys spread over the partitions (murmur2); values say which is which
+    for (const k of ['k1', 'k2', 'k3', 'k4', 'k5', 'k6']) await news.publish(`${prefix}-${k}`, { key: k });
+  };
+
+  it("publishes are the session producer's transactional batches in the queues' transaction, their partitions added first", async () => {
+    const { session, log, sends, added, fake } = await setup();
+    await publishThree(session, 'p');
+    expect(fake.arrived).toEqual([]); // buffered until commit
+    await session.commit();
+    const batches = fake.arrived.filter((b) => b.topic === 'news');
+    expect(batches.length).toBeGreaterThan(1);
+    for (const b of batches) expect(b).toMatchObject({ transactional: true, producerId: 9, producerEpoch: 0 });
+    expect(sends.map((s) => s.txn)).toEqual([
+      expect.objectContaining({ producerId: 9, producerEpoch: 0 }),
+      expect.objectContaining({ producerId: 9, producerEpoch: 0 }),
+    ]);
+    // every partition written was added to the transaction; the queues' logs too; one InitProducerId
+    const addedAll = added.flat();
+    for (const b of batches) expect(addedAll).toContain(`news-${b.partition}`);
+    expect(addedAll).toEqual(expect.arrayContaining(['__queue.a-0', '__queue.b-0']));
+    expect(log.filter((l) => l === 'InitProducerId')).toHaveLength(1);
+    expect(log.at(-1)).toBe('EndTxn:true');
+    expect(log.filter((l) => l.startsWith('EndTxn'))).toHaveLength(1);
+    const written = [...fake.logs].filter(([k]) => k.startsWith('news-')).flatMap(([, v]) => v);
+    expect(written.sort()).toEqual(['p-k1', 'p-k2', 'p-k3', 'p-k4', 'p-k5', 'p-k6']);
+    // committed: nothing left to write
+    const before = fake.arrived.length;
+    await session.commit();
+    expect(fake.arrived.length).toBe(before);
+  });
+
+  it('a commit with publishes and no queue still takes the transaction path', async () => {
+    const { session, log, fake } = await setup(undefined, false);
+    await session.topic('news').publish('only', { key: 'k1' });
+    await session.commit();
+    expect(log.filter((l) => l !== 'FindCoordinator')).toEqual(['InitProducerId', 'AddPartitionsToTxn', 'EndTxn:true']);
+    expect(fake.arrived).toEqual([expect.objectContaining({ topic: 'news', transactional: true, values: ['only'] })]);
+  });
+
+  it('rollback() drops the buffered publishes: nothing is produced', async () => {
+    const { session, fake, log } = await setup(undefined, false);
+    await publishThree(session, 'dropped');
+    await session.rollback();
+    await session.commit();
+    expect(fake.arrived).toEqual([]);
+    expect(log).toEqual([]);
+  });
+
+  it('after a failed commit and rollback the next transaction has a new epoch and its sequences start at 0', async () => {
+    let refuse = false;
+    const { session, log, fake } = await setup(
+      (committed) => (committed && refuse ? { errorCode: WireError.PRODUCER_FENCED } : { errorCode: 0 }),
+      false,
+    );
+    await publishThree(session, 'first');
+    await session.commit();
+    // the same keys again: the same partitions, whose sequences go on in the same epoch
+    refuse = true;
+    let before = fake.arrived.length;
+    await publishThree(session, 'second');
+    const failure = (await session.commit().catch((err: unknown) => err)) as SessionCommitError;
+    expect(failure).toMatchObject({ name: 'SessionCommitError', topics: ['news'], inDoubt: false });
+    const second = fake.arrived.slice(before);
+    for (const b of second) expect(b).toMatchObject({ producerEpoch: 0 });
+    expect(second.every((b) => b.baseSequence > 0)).toBe(true);
+    await session.rollback();
+    refuse = false;
+    before = fake.arrived.length;
+    await publishThree(session, 'third');
+    await session.commit();
+    const third = fake.arrived.slice(before);
+    expect(third.length).toBeGreaterThan(0);
+    for (const b of third) expect(b).toMatchObject({ producerEpoch: 1, baseSequence: 0, transactional: true });
+    expect(log.filter((l) => l === 'InitProducerId')).toHaveLength(2);
+  });
+
+  it('publishes are bounded like queue sends: 10,000 per topic, 32 MiB per session', async () => {
+    const { session } = await setup(undefined, false);
+    const news = session.topic('news');
+    for (let i = 0; i < 10_000; i++) await news.publish('x');
+    await expect(news.publish('x')).rejects.toThrow(/at most 10000 messages per topic/);
+    await session.rollback();
+    const big = Buffer.alloc(8 * 1024 * 1024);
+    for (let i = 0; i < 3; i++) await news.publish(big);
+    await expect(news.publish(big)).rejects.toThrow(/at most 33554432 bytes/);
+    expect(() => session.topic('')).toThrow(/topic name/);
   });
 });
