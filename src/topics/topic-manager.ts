@@ -9,7 +9,7 @@ import { applyTopicConfigChanges, topicLogOverrides } from '../config/topic-conf
 import type { Coordinator, TopicSpec } from '../coordination/coordinator.js';
 import { checkPartitionGrowth } from '../coordination/topic-spec.js';
 import type { ReplicaManager } from '../replication/replica-manager.js';
-import { ErrorCode, SluiceError } from '../shared/errors.js';
+import { ErrorCode, isSluiceError, SluiceError } from '../shared/errors.js';
 import { refuseInternalTopic } from '../shared/internal-topics.js';
 import { topicPartitionsMax } from '../shared/limits.js';
 import type { Logger } from '../shared/logger.js';
@@ -86,6 +86,13 @@ export class TopicManager {
       // two requests raced to create it: the other one won
       const now = this.coordinator.topic(name);
       if (now) return now;
+      // it exists, but not yet in this broker's view (another broker created it just now, or this
+      // broker has just started and not loaded it yet): Kafka's auto-creation answers
+      // LEADER_NOT_AVAILABLE, which clients retry; TOPIC_ALREADY_EXISTS is fatal to a kafkajs
+      // consumer (it crashes, not restarted) and means nothing to a client that did not create
+      if (isSluiceError(err, ErrorCode.TopicExists)) {
+        throw new SluiceError(ErrorCode.LeaderNotAvailable, `topic ${name} is not known to this broker yet`);
+      }
       throw err;
     }
   }

@@ -159,6 +159,13 @@ export class TestCluster {
     return this.ids.filter((id) => this.broker(id).running);
   }
 
+  /** PIDs of the cluster's processes running now (brokers, ZooKeeper), e.g. for a watchdog to kill. */
+  get pids(): number[] {
+    const zk = this.zookeeper instanceof ZooKeeperEnsemble ? this.zookeeper.members : [this.zookeeper];
+    const running = [...this.ids.map((id) => this.broker(id)), ...zk].filter((p) => p.running);
+    return running.map((p) => p.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
   broker(id: number): BrokerProcess {
     const b = this.brokers.get(id);
     if (!b) throw new Error(`no broker ${id} in this cluster (ids ${this.ids.join(',')})`);

@@ -75,6 +75,11 @@ export interface ReadOptions {
  * should name a record written after everything the test checks the absence
  * of (a sentinel), so what was read is complete up to it with no waiting for
  * absence.
+ *
+ * It disconnects the consumer in this process: only for a broker list that
+ * does not change meanwhile (no broker killed or restarted). Otherwise use
+ * readTopicInChild (kafkajs-reader-process.ts): a kafkajs 2.2.4 consumer
+ * stopped while its fetchers are being replaced can spin this process.
  */
 export async function readTopic(kafka: Kafka, topic: string, options: ReadOptions): Promise<ReadRecord[]> {
   const consumer: Consumer = kafka.consumer({

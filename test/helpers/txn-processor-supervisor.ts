@@ -81,8 +81,9 @@ export class ProcessorSupervisor {
     });
   }
 
+  /** The running incarnation's PID (undefined between incarnations). */
   get pid(): number | undefined {
-    return this.child?.pid;
+    return this.child && !exited(this.child) ? this.child.pid : undefined;
   }
 
   /** SIGKILL of the current incarnation by PID; the supervisor starts the next one. */
