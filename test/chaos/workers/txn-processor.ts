@@ -6,7 +6,8 @@
  * of each record (txnValue: the transaction, whether it is meant to abort,
  * the input partition, offset and value) to output partition
  * `input partition % outputPartitions` (so one transaction spans several),
- * the consumed offsets by sendOffsets, commit.
+ * the consumed offsets by sendOffsets with the generation they were polled
+ * in (KIP-447: refused once the group rebalanced), commit.
  *
  * A transaction drawn (seeded PRNG, `abortRate`) to abort on purpose is
  * aborted once its records are acknowledged; the same records then go again
@@ -20,7 +21,7 @@
  * Command {"until":[high watermark per input partition]}: once the group's
  * offsets committed by this worker reach them, the worker closes and exits 0.
  */
-import { type Consumer, type ConsumerRecord, type Producer, Sluice } from '../../../src/index.js';
+import { type Consumer, type ConsumerRecord, type GroupGeneration, type Producer, Sluice } from '../../../src/index.js';
 import { prng } from '../../helpers/prng.js';
 import { JsonlWriter } from '../jsonl.js';
 import { type TxnEvent, txnValue } from '../txn-checker.js';
@@ -84,7 +85,12 @@ function nextOffsets(records: ConsumerRecord[]): Map<number, number> {
 }
 
 /** One transaction over `records`: copies and offsets, then commit (or abort, when `plannedAbort`). */
-async function transact(producer: Producer, records: ConsumerRecord[], plannedAbort: boolean): Promise<void> {
+async function transact(
+  producer: Producer,
+  records: ConsumerRecord[],
+  generation: GroupGeneration,
+  plannedAbort: boolean,
+): Promise<void> {
   const n = ++txn;
   const next = nextOffsets(records);
   let t: Awaited<ReturnType<Producer['transaction']>>;
@@ -104,6 +110,8 @@ async function transact(producer: Producer, records: ConsumerRecord[], plannedAb
     });
     await t.sendOffsets({
       consumerGroupId: o.group,
+      // KIP-447: refused if the group rebalanced since the poll (the records may be handed out again)
+      consumerGroupMetadata: generation,
       topics: [{ topic: o.input, partitions: [...next].map(([partition, offset]) => ({ partition, offset })) }],
     });
     if (plannedAbort) {
@@ -156,9 +164,13 @@ while (!finished) {
       break;
     }
     const records = await consumer.poll({ maxRecords: o.chunk });
+    // the generation the records were polled in, taken before anything else can run
+    const generation = consumer.groupGeneration();
     if (records.length === 0) continue;
-    if (random() < o.abortRate) await transact(producer, records, true);
-    await transact(producer, records, false);
+    // out of the group meanwhile: these records are not this member's to process (resume from the group's offsets)
+    if (generation === null) throw new Error('polled records without a group generation');
+    if (random() < o.abortRate) await transact(producer, records, generation, true);
+    await transact(producer, records, generation, false);
   } catch (err) {
     report({ ev: 'error', error: describeError(err) });
     if ((err as { replaceProducer?: boolean }).replaceProducer === true || !producerReady) {
