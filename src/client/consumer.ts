@@ -107,6 +107,8 @@ export class Consumer {
   private readonly rebalanceTimeoutMs: number;
   private readonly heartbeatIntervalMs: number;
   private readonly assignors: readonly Assignor[];
+  /** isolationLevel 'read_committed': also fetches the group's offsets with requireStable (KIP-447). */
+  private readonly readCommitted: boolean;
   private membership: GroupMembership | null = null;
   private readonly subscribedTopics = new Set<string>();
   private readonly subscribedPatterns: RegExp[] = [];
@@ -192,6 +194,7 @@ export class Consumer {
       throw invalidArgument(
         `isolationLevel must be 'read_committed' or 'read_uncommitted', not ${String(options.isolationLevel)}`,
       );
+    this.readCommitted = isolationLevel === 'read_committed';
     this.fetcher = new Fetcher(
       cluster,
       this.subscription,
@@ -286,6 +289,7 @@ export class Consumer {
         rebalanceTimeoutMs: this.rebalanceTimeoutMs,
         heartbeatIntervalMs: this.heartbeatIntervalMs,
         assignors: this.assignors,
+        requireStable: this.readCommitted,
       },
       {
         topics: () => this.subscriptionTopics(),

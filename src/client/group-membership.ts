@@ -61,6 +61,12 @@ export interface MembershipOptions {
   heartbeatIntervalMs: number;
   /** In preference order; the coordinator picks one every member supports. */
   assignors: readonly Assignor[];
+  /**
+   * KIP-447 (a read_committed consumer): committed offsets are fetched with requireStable, so a
+   * partition whose offsets a transaction still holds pending answers UNSTABLE_OFFSET_COMMIT (retried)
+   * instead of the offset from before that transaction: a committed transaction's input is not read again.
+   */
+  requireStable?: boolean;
 }
 
 export interface OffsetToCommit {
@@ -506,6 +512,7 @@ export class GroupMembership {
       const res = await conn.request(ApiKey.OffsetFetch, {
         groupId: this.groupId,
         topics: [...topics].map(([name, list]) => ({ name, partitions: list.map((e) => e.partition) })),
+        ...(this.options.requireStable ? { requireStable: true } : {}),
       });
       if (res.errorCode) {
         if (coordinatorCodes.has(res.errorCode)) this.coordinator = null;

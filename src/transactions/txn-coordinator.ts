@@ -196,8 +196,14 @@ export class TransactionCoordinator {
 
   private known(id: string): TxnMetadata {
     const meta = this.options.store.get(id);
-    if (!meta) throw new SluiceError(ErrorCode.InvalidProducerIdMapping, `transactional id ${id} is not known`);
-    return meta;
+    if (meta) return meta;
+    // a request that waited here (for a completion) while this broker stopped leading the id's partition:
+    // the id lives at the next coordinator, which the client finds again (not INVALID_PRODUCER_ID_MAPPING,
+    // which fails the transaction; the chaos suite saw it after each "left to the next coordinator")
+    if (!this.options.store.stillOwns(id)) {
+      throw new SluiceError(ErrorCode.NotCoordinator, `this broker no longer coordinates transactional id ${id}`);
+    }
+    throw new SluiceError(ErrorCode.InvalidProducerIdMapping, `transactional id ${id} is not known`);
   }
 
   /** Writes the markers of a Prepare* transaction, then Complete*; stops when this broker stops coordinating it. */

@@ -239,6 +239,12 @@ export class TxnStateStore {
     return this.owned.get(partition)?.epoch === coordinatorEpoch && this.cache.has(partition);
   }
 
+  /** Whether this broker leads the partition of `transactionalId` and has replayed it. */
+  stillOwns(transactionalId: string): boolean {
+    const partition = this.partitionFor(transactionalId);
+    return this.owned.has(partition) && this.cache.has(partition);
+  }
+
   get(transactionalId: string): TxnMetadata | undefined {
     return this.cache.get(this.partitionFor(transactionalId))?.get(transactionalId);
   }

@@ -6,7 +6,9 @@
  * 2. load in child processes: idempotent acks=-1 producers on the native
  *    client and on the Kafka listener (kafkajs), a consumer group, and the
  *    queue worker (listener, client-ack receiver, transacted in->out session),
- *    each logging what it was told to a JSON-lines file;
+ *    and a transactional consume-transform-produce worker (chaos -> chaos-txn-out,
+ *    some transactions aborted on purpose), each logging what it was told to a
+ *    JSON-lines file;
  * 3. `rounds` faults from the seeded plan (fault-plan.ts): kill -9 of a
  *    partition's (or queue's) leader, of the controller, of a follower;
  *    SIGSTOP of a broker past the ZooKeeper session timeout; kill -9 of
@@ -15,9 +17,10 @@
  *    again) before the next;
  * 4. the load stops cleanly, the log is read back from the beginning of each
  *    partition, every broker's stored copy is compared below the high
- *    watermark, the group catches up, the queues drain;
- * 5. the checkers (log-checker.ts, queue-checker.ts) read the files streaming
- *    and give the verdict (verdict.ts).
+ *    watermark, the group catches up, the queues drain, the transactional
+ *    worker catches up and its output is read with both isolation levels;
+ * 5. the checkers (log-checker.ts, queue-checker.ts, txn-checker.ts) read the
+ *    files streaming and give the verdict (verdict.ts).
  *
  * Every process is started and stopped by PID, also on failure and on abort.
  * Logs go to test/.results/chaos/<run>/.
@@ -39,6 +42,8 @@ import { type PlannedFault, planFaults } from './fault-plan.js';
 import { JsonlWriter, readJsonl } from './jsonl.js';
 import { compareReplicas, LogChecker } from './log-checker.js';
 import { QueueChecker } from './queue-checker.js';
+import { type OutputRecord, TxnChecker, type TxnEvent, type TxnFindings } from './txn-checker.js';
+import { groupOffsets, latestOffsets, openTransactions, readOutput } from './txn-read-back.js';
 import { type ChaosSummary, failedChecks, summaryTable } from './verdict.js';
 import { WorkerProcess } from './worker-process.js';
 
@@ -47,11 +52,22 @@ export const chaosPartitions = 6;
 const inQueue = 'chaos-in';
 const outQueue = 'chaos-out';
 const maxRedeliveries = 6;
+/** The transactional worker's output topic (its input is the chaos topic) and group. */
+const txnOutput = 'chaos-txn-out';
+const txnOutputPartitions = 3;
+const txnGroup = 'chaos-txn';
+/** Share of the worker's transactions aborted on purpose (drawn from the run's seed). */
+const txnAbortRate = 0.1;
 /** Partitions a leader or follower kill may aim at: the topic's and the two queues'. */
 const targets: { topic: string; partition: number }[] = [
   ...Array.from({ length: chaosPartitions }, (_, partition) => ({ topic: chaosTopic, partition })),
   { topic: `__queue.${inQueue}`, partition: 0 },
   { topic: `__queue.${outQueue}`, partition: 0 },
+];
+/** What heal() waits on: the fault targets and the transactional output. */
+const healed = [
+  ...targets,
+  ...Array.from({ length: txnOutputPartitions }, (_, partition) => ({ topic: txnOutput, partition })),
 ];
 const healTimeoutMs = 90_000;
 const workerReadyTimeoutMs = 120_000;
@@ -70,6 +86,8 @@ export interface ChaosOptions {
   perSecond?: number;
   /** Queue messages per second (default 20). */
   queuePerSecond?: number;
+  /** The transactional consume-transform-produce worker (default true). */
+  transactional?: boolean;
   /** ZooKeeper servers: 1 (default; kill-zookeeper takes ZooKeeper away) or a 3-node ensemble (one member at a time). */
   zookeeperNodes?: 1 | 3;
   /** Default test/.results/chaos/<time>-seed<seed>. */
@@ -146,20 +164,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     await c.closeZk();
     const admin = c.client({ retries: 20 });
     // on a loaded machine a first request may time out: try again (bounded); a topic created meanwhile is fine
-    await c.poll(`topic ${chaosTopic} created`, healTimeoutMs, async () => {
-      try {
-        await admin.admin().createTopic({
-          topic: chaosTopic,
-          partitions: chaosPartitions,
-          replicationFactor: 3,
-          config: { 'min.insync.replicas': 2 },
-        });
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== ErrorCode.TopicExists) throw err;
-      }
-      return true;
-    });
-    for (let p = 0; p < chaosPartitions; p++) await c.waitForIsr(chaosTopic, p, 3, healTimeoutMs);
+    const transactional = options.transactional ?? true;
+    const topics: [string, number][] = [[chaosTopic, chaosPartitions]];
+    if (transactional) topics.push([txnOutput, txnOutputPartitions]);
+    for (const [topic, partitions] of topics) {
+      await c.poll(`topic ${topic} created`, healTimeoutMs, async () => {
+        try {
+          await admin.admin().createTopic({
+            topic,
+            partitions,
+            replicationFactor: 3,
+            config: { 'min.insync.replicas': 2 },
+          });
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== ErrorCode.TopicExists) throw err;
+        }
+        return true;
+      });
+      for (let p = 0; p < partitions; p++) await c.waitForIsr(topic, p, 3, healTimeoutMs);
+    }
 
     // ---- load ----
     const perSecond = options.perSecond ?? 100;
@@ -226,10 +249,29 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
       },
       resultsDir,
     );
-    workers.push(...producers, group, queues);
+    const txn = transactional
+      ? new WorkerProcess(
+          'txn',
+          'txn-processor.ts',
+          {
+            brokers: c.bootstrap,
+            input: chaosTopic,
+            output: txnOutput,
+            outputPartitions: txnOutputPartitions,
+            group: txnGroup,
+            transactionalId: 'chaos-txn-1',
+            seed: options.seed,
+            abortRate: txnAbortRate,
+            chunk: 50,
+            out: path.join(resultsDir, 'txn.jsonl'),
+          },
+          resultsDir,
+        )
+      : undefined;
+    workers.push(...producers, group, queues, ...(txn ? [txn] : []));
     await withTimeout(Promise.all(workers.map((w) => w.ready)), workerReadyTimeoutMs, 'the workers to start');
     const loadStart = Date.now();
-    say(`load running: ${producers.map((p) => p.name).join(', ')}, group, queues`);
+    say(`load running: ${producers.map((p) => p.name).join(', ')}, group, queues${txn ? ', txn' : ''}`);
     await waitForProgress(producers, healTimeoutMs, note, 'warm-up');
     // the queues' leaders are known once the worker used them
     for (const t of targets.slice(chaosPartitions))
@@ -261,7 +303,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     for (const p of producers) await stopWorker(p, note);
     queues.command({ stop: true });
     await stopWorker(queues, note, queueDrainTimeoutMs + workerStopTimeoutMs);
-    for (const w of workers) {
+    // the transactional worker runs on (to catch up): its errors are noted when it stops
+    for (const w of workers.filter((x) => x !== txn)) {
       if (w.errorCount > 0)
         note(`${w.name} reported ${w.errorCount} errors, first: ${w.errors.slice(0, 3).join(' | ')}`);
     }
@@ -279,6 +322,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
       note(`the group did not catch up within ${groupCatchUpTimeoutMs} ms (${JSON.stringify(group.progress)})`);
       await group.kill();
     }
+    const txnCheck = txn ? await stopTxnWorker(c, txn, hws, resultsDir, note) : undefined;
     const replicas = described.partitions.map((p) =>
       compareReplicas(
         p.partition,
@@ -301,6 +345,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
     for await (const e of readJsonl<QueueEvent>(path.join(resultsDir, 'queue.jsonl'))) queueChecker.event(e);
     const log = logChecker.finish(loadEnd);
     const queue = queueChecker.finish();
+    const transactions = txnCheck ? await checkTxn(txnCheck, resultsDir) : undefined;
     rssMaxBytes = Math.max(rssMaxBytes, process.memoryUsage().rss);
     say(`load ran ${((loadEnd - loadStart) / 1000).toFixed(0)} s`);
     const summary: ChaosSummary = {
@@ -309,8 +354,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosSummary & { 
       faults,
       log,
       queue,
+      transactions,
       notes,
-      failed: failedChecks(log, queue),
+      failed: failedChecks(log, queue, transactions),
       elapsedMs: Date.now() - started,
       runnerRssMaxMb: Math.round(rssMaxBytes / 1024 / 1024),
     };
@@ -412,7 +458,7 @@ async function heal(c: TestCluster, note: (s: string) => void): Promise<void> {
     }
   }
   try {
-    for (const t of targets) await c.waitForIsr(t.topic, t.partition, 3, healTimeoutMs);
+    for (const t of healed) await c.waitForIsr(t.topic, t.partition, 3, healTimeoutMs);
   } catch (err) {
     note(`heal: ${(err as Error).message}`);
   }
@@ -555,4 +601,60 @@ async function readBack(c: TestCluster, hws: number[], file: string): Promise<vo
     await sluice.close();
     await out.close();
   }
+}
+
+/** What stopTxnWorker read for the check. */
+interface TxnReadBack {
+  groupOffsets: number[];
+  open: string[];
+  lagging: string[];
+}
+
+/**
+ * Lets the transactional worker catch up to the input's high watermarks and
+ * stop, then reads what its check needs: the group's offsets, the open
+ * transactions, each output partition's last stable offset against its high
+ * watermark, and the output with both isolation levels (to files).
+ */
+async function stopTxnWorker(
+  c: TestCluster,
+  txn: WorkerProcess,
+  hws: number[],
+  resultsDir: string,
+  note: (s: string) => void,
+): Promise<TxnReadBack> {
+  txn.command({ until: hws });
+  const exit = await txn.waitExit(groupCatchUpTimeoutMs);
+  if (exit === 'timeout') {
+    note(
+      `the transactional worker did not catch up within ${groupCatchUpTimeoutMs} ms (${JSON.stringify(txn.progress)})`,
+    );
+    await txn.kill();
+  } else if (exit !== 0) note(`the transactional worker exited with code ${exit}`);
+  if (txn.errorCount > 0) note(`txn reported ${txn.errorCount} errors, first: ${txn.errors.slice(0, 3).join(' | ')}`);
+  const offsets = await groupOffsets(c, txnGroup, chaosTopic, chaosPartitions);
+  const open = await openTransactions(c);
+  const hw = await latestOffsets(c, txnOutput, txnOutputPartitions, 0);
+  const lso = await latestOffsets(c, txnOutput, txnOutputPartitions, 1);
+  const lagging = hw.flatMap((h, p) =>
+    lso[p] === h ? [] : [`${txnOutput}-${p}: last stable offset ${lso[p]}, high watermark ${h}`],
+  );
+  await readOutput(c, txnOutput, hw, 'read_uncommitted', path.join(resultsDir, 'txn-out-uncommitted.jsonl'));
+  await readOutput(c, txnOutput, lso, 'read_committed', path.join(resultsDir, 'txn-out-committed.jsonl'));
+  return { groupOffsets: offsets, open, lagging };
+}
+
+/** Streams the transactional worker's files through its checker. */
+async function checkTxn(read: TxnReadBack, resultsDir: string): Promise<TxnFindings> {
+  const checker = new TxnChecker();
+  for await (const r of readJsonl<LogRecord>(path.join(resultsDir, 'final-log.jsonl'))) checker.inputRecord(r);
+  for (const [p, offset] of read.groupOffsets.entries()) checker.groupOffset(p, offset);
+  for await (const e of readJsonl<TxnEvent>(path.join(resultsDir, 'txn.jsonl'))) checker.event(e);
+  for await (const r of readJsonl<OutputRecord>(path.join(resultsDir, 'txn-out-uncommitted.jsonl')))
+    checker.uncommittedRecord(r);
+  for await (const r of readJsonl<OutputRecord>(path.join(resultsDir, 'txn-out-committed.jsonl')))
+    checker.committedRecord(r);
+  checker.openTransactions(read.open.length, `listed open after the worker stopped: ${read.open.join(', ')}`);
+  checker.openTransactions(read.lagging.length, read.lagging.join('; '));
+  return checker.finish();
 }

@@ -7,7 +7,7 @@
  *
  * Options: --rounds N (default 10), --seed S (default: from the clock, printed),
  * --native-producers N (2), --kafka-producers N (1), --rate R records/s per producer (100),
- * --queue-rate R messages/s (20), --zookeeper-nodes 1|3 (3: an ensemble; kill-zookeeper then kills one
+ * --queue-rate R messages/s (20), --txn 0|1 (1: the transactional consume-transform-produce worker), --zookeeper-nodes 1|3 (3: an ensemble; kill-zookeeper then kills one
  * member at a time while a quorum serves; 1: the whole ZooKeeper goes away).
  */
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ try {
       rate: { type: 'string' },
       'queue-rate': { type: 'string' },
       'zookeeper-nodes': { type: 'string' },
+      txn: { type: 'string' },
     },
   }).values as Record<string, string | undefined>;
 } catch (err) {
@@ -68,6 +69,7 @@ try {
     perSecond: int('rate', values.rate, 100),
     queuePerSecond: int('queue-rate', values['queue-rate'], 20),
     zookeeperNodes: zookeeperNodes(values['zookeeper-nodes']),
+    transactional: int('txn', values.txn, 1) > 0,
     signal: controller.signal,
   });
   console.log(`\n${result.table}\n\nlogs: ${result.resultsDir}`);

@@ -4,11 +4,13 @@
  * divergence; on a consumer-group delivery the log contradicts or an
  * acknowledged record the group never got; and for queues on a loss, a
  * redelivery after an acknowledgement or an unflagged redelivery (the
- * defects issue 14 names). Dead letters before their limit, unacknowledged
+ * defects issue 14 names); for the transactional worker on any break of
+ * exactly-once (txn-checker.ts). Dead letters before their limit, unacknowledged
  * sends and the longest time without an acknowledgement are reported only.
  */
 import type { LogFindings } from './log-checker.js';
 import type { QueueFindings } from './queue-checker.js';
+import { type TxnFindings, txnFailing } from './txn-checker.js';
 
 const logFailing = [
   'lost',
@@ -26,10 +28,15 @@ const queueFailing = [
 ] as const;
 
 /** The names of the failing checks (empty: the run passed). */
-export function failedChecks(log: LogFindings | undefined, queue: QueueFindings | undefined): string[] {
+export function failedChecks(
+  log: LogFindings | undefined,
+  queue: QueueFindings | undefined,
+  txn?: TxnFindings,
+): string[] {
   const failed: string[] = [];
   if (log) for (const k of logFailing) if (log[k] > 0) failed.push(k);
   if (queue) for (const [name, k] of queueFailing) if (queue[k] > 0) failed.push(name);
+  if (txn) for (const k of txnFailing) if (txn[k] > 0) failed.push(`txn.${k}`);
   return failed;
 }
 
@@ -39,6 +46,8 @@ export interface ChaosSummary {
   faults: string[];
   log: LogFindings;
   queue: QueueFindings;
+  /** The transactional worker's check (absent when the run had none). */
+  transactions?: TxnFindings;
   /** Things the run saw that are no check's business but worth reading (worker errors, refused restarts). */
   notes: string[];
   failed: string[];
@@ -87,15 +96,51 @@ export function summaryTable(s: ChaosSummary, startMs: number): string {
     row('dead letters before their limit', queue.dlqBeforeLimit, false),
     row('acknowledged twice (two held it)', queue.ackedTwice, false),
     row('duplicate copies (a retried send)', queue.duplicateCopies, false),
+    ...txnRows(s.transactions),
   ];
-  const examples = { ...prefixed('log', log.examples), ...prefixed('queue', queue.examples) };
+  const examples = {
+    ...prefixed('log', log.examples),
+    ...prefixed('queue', queue.examples),
+    ...prefixed('txn', s.transactions?.examples ?? {}),
+  };
   if (Object.keys(examples).length > 0) {
     lines.push('', 'examples:');
     for (const [kind, list] of Object.entries(examples)) for (const e of list) lines.push(`  ${kind}: ${e}`);
   }
   if (s.notes.length > 0) lines.push('', 'notes:', ...s.notes.map((n) => `  ${n}`));
-  lines.push('', s.failed.length === 0 ? `PASS (seed ${s.seed})` : `FAIL: ${s.failed.join(', ')} (seed ${s.seed})`);
+  const t = s.transactions;
+  const txn = t
+    ? `; transactions ${t.transactionsCommitted} committed / ${t.transactionsAbortedPlanned + t.transactionsAbortedOnError} aborted, ${t.outputCommitted} records, exactly-once ${txnFailing.some((k) => t[k] > 0) ? 'NO' : 'yes'}`
+    : '';
+  lines.push(
+    '',
+    s.failed.length === 0 ? `PASS (seed ${s.seed}${txn})` : `FAIL: ${s.failed.join(', ')} (seed ${s.seed}${txn})`,
+  );
   return lines.join('\n');
+}
+
+/** The transactional worker's rows: its counts, each exactly-once check, and the verdict line. */
+function txnRows(t: TxnFindings | undefined): string[] {
+  if (!t) return [];
+  const failing = txnFailing.filter((k) => t[k] > 0);
+  return [
+    '',
+    'transactions (chaos -> chaos-txn-out, consume-transform-produce, read_committed)',
+    row('committed / aborted on purpose', `${t.transactionsCommitted}/${t.transactionsAbortedPlanned}`, false),
+    row('aborted after an error / new producers', `${t.transactionsAbortedOnError}/${t.producersReplaced}`, false),
+    row('input records the group committed', t.inputCommitted, false),
+    row('records in the committed output', t.outputCommitted, false),
+    row('aborted records (read_uncommitted only)', t.abortedStored, false),
+    row('missing', t.missing, t.missing > 0),
+    row('duplicated', t.duplicated, t.duplicated > 0),
+    row('reordered', t.reordered, t.reordered > 0),
+    row('aborted on purpose, yet visible', t.abortedVisible, t.abortedVisible > 0),
+    row('committed beyond the group offsets', t.beyondCommitted, t.beyondCommitted > 0),
+    row('copy differs from the input', t.wrongValue, t.wrongValue > 0),
+    row('aborted, acknowledged, not stored', t.abortedNotStored, t.abortedNotStored > 0),
+    row('transactions left open', t.openTransactions, t.openTransactions > 0),
+    `exactly-once: ${failing.length === 0 ? 'yes' : `NO (${failing.join(', ')})`}`,
+  ];
 }
 
 function prefixed(prefix: string, examples: Record<string, string[]>): Record<string, string[]> {

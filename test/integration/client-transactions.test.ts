@@ -139,6 +139,66 @@ describe('native client transactions', () => {
     expect(offset).toBe(7);
   });
 
+  it("sendOffsets with the consumer's generation (KIP-447): refused once the group rebalanced, accepted for the current one", async () => {
+    const sluice = client();
+    await sluice.admin().createTopic({ topic: 'tx-gen-in', partitions: 2, replicationFactor: 1 });
+    await sluice.admin().createTopic({ topic: 'tx-gen-out', partitions: 1, replicationFactor: 1 });
+    // one client per member: a member's JoinGroup waits at the coordinator, holding its connection
+    const consumer = (): ReturnType<Sluice['consumer']> =>
+      client().consumer({
+        groupId: 'tx-gen-group',
+        isolationLevel: 'read_committed',
+        autoCommit: false,
+        sessionTimeoutMs: 6000,
+        heartbeatIntervalMs: 300,
+        rebalanceTimeoutMs: 10_000,
+        maxWaitMs: 100,
+      });
+    const a = consumer();
+    await a.subscribe({ topics: ['tx-gen-in'] });
+    await waitFor('the first member to join', () => a.groupGeneration() !== null && a.assignment().length === 2);
+    const before = a.groupGeneration();
+    if (!before) throw new Error('no generation');
+    // a second member: the group rebalances; the generation the first member consumed in is over
+    const b = consumer();
+    await b.subscribe({ topics: ['tx-gen-in'] });
+    await waitFor(
+      'the rebalance',
+      () => (a.groupGeneration()?.generationId ?? 0) > before.generationId && b.assignment().length === 1,
+    ).catch((err) => {
+      throw new Error(
+        `${(err as Error).message}: ${JSON.stringify([a.groupGeneration(), a.assignment(), b.groupGeneration(), b.assignment()])}`,
+      );
+    });
+    const producer = sluice.producer({ transactionalId: 'tx-gen' });
+    const offsets = (metadata: typeof before, offset: string) => ({
+      consumerGroupId: 'tx-gen-group',
+      consumerGroupMetadata: metadata,
+      topics: [{ topic: 'tx-gen-in', partitions: [{ partition: 0, offset }] }],
+    });
+    const stale = await producer.transaction();
+    await stale.send({ topic: 'tx-gen-out', messages: [{ value: 'stale', partition: 0 }] });
+    expect(await codeOf(stale.sendOffsets(offsets(before, '3')))).toBe(ErrorCode.IllegalGeneration);
+    // only abortable now: committing output for records the group hands out again would duplicate them
+    expect(await codeOf(stale.commit())).toBeDefined();
+    await stale.abort();
+    const current = a.groupGeneration();
+    if (!current) throw new Error('no generation');
+    const txn = await producer.transaction();
+    await txn.send({ topic: 'tx-gen-out', messages: [{ value: 'current', partition: 0 }] });
+    await txn.sendOffsets(offsets(current, '5'));
+    await txn.commit();
+    await a.close();
+    await b.close();
+    let offset: number | null = null;
+    for (let i = 0; i < 300 && offset !== 5; i++) {
+      const described = await sluice.admin().describeGroup('tx-gen-group');
+      offset = described.offsets.find((o) => o.topic === 'tx-gen-in' && o.partition === 0)?.committed ?? null;
+      if (offset !== 5) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(offset).toBe(5);
+  });
+
   it('a second producer with the same transactional id fences the first', async () => {
     const sluice = client();
     await sluice.admin().createTopic({ topic: 'tx-fence', partitions: 1, replicationFactor: 1 });

@@ -220,11 +220,23 @@ export interface TxnOffsets {
   consumerGroupId: string;
   topics: { topic: string; partitions: { partition: number; offset: number | string; metadata?: string | null }[] }[];
   /**
-   * KIP-447: the consuming member's generation (from Consumer.groupGeneration()); the group
-   * coordinator then refuses the offsets of a member whose generation is over (it lost its
-   * partitions in a rebalance), as it refuses its OffsetCommit.
+   * KIP-447: the consuming member's generation (consumer.groupGeneration(), taken when the records
+   * were polled). The group coordinator then refuses the offsets (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID)
+   * when the group has rebalanced since, so the transaction aborts instead of committing output for
+   * records the group now hands out again. Without it the offsets are taken from any member.
    */
   consumerGroupMetadata?: { generationId: number; memberId: string; groupInstanceId?: string | null };
+}
+
+/** TxnOffsetCommit's KIP-447 fields, when the caller named its generation. */
+function generationOf(offsets: TxnOffsets): {
+  generationId?: number;
+  memberId?: string;
+  groupInstanceId?: string | null;
+} {
+  const g = offsets.consumerGroupMetadata;
+  if (g === undefined) return {};
+  return { generationId: g.generationId, memberId: g.memberId, groupInstanceId: g.groupInstanceId ?? null };
 }
 
 /** TxnOffsetCommit at the group's coordinator: the offsets become the group's when the transaction commits. */
@@ -243,13 +255,7 @@ export async function txnOffsetCommit(
     {
       ...identity,
       groupId,
-      ...(offsets.consumerGroupMetadata
-        ? {
-            generationId: offsets.consumerGroupMetadata.generationId,
-            memberId: offsets.consumerGroupMetadata.memberId,
-            groupInstanceId: offsets.consumerGroupMetadata.groupInstanceId ?? null,
-          }
-        : {}),
+      ...generationOf(offsets),
       topics: offsets.topics.map((t) => ({
         name: t.topic,
         partitions: t.partitions.map((p) => ({

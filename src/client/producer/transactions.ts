@@ -214,6 +214,11 @@ export class Transactions {
     const group = offsets?.consumerGroupId;
     if (typeof group !== 'string' || group === '') throw invalidArgument('sendOffsets() needs a consumerGroupId');
     if (!Array.isArray(offsets.topics)) throw invalidArgument('sendOffsets() needs topics: [...]');
+    const g = offsets.consumerGroupMetadata;
+    if (g !== undefined && (!Number.isSafeInteger(g?.generationId) || typeof g?.memberId !== 'string'))
+      throw invalidArgument(
+        'sendOffsets() consumerGroupMetadata needs generationId and memberId (consumer.groupGeneration())',
+      );
     try {
       await addOffsetsToTxn(this.cluster, this.identity(), group);
       this.manager.offsetsAdded();

@@ -308,4 +308,30 @@ describe('consumer against a fake cluster', () => {
     expect(seen.filter((s) => s.startsWith('1:'))).toEqual(['1:0', '1:1', '1:2']);
     expect(fake.committed.get(0)).toBe(6);
   });
+
+  it('read_committed: the group offsets are fetched with requireStable and UNSTABLE_OFFSET_COMMIT is waited out (KIP-447)', async () => {
+    const { fake, sluice } = await setup();
+    fake.fill(0, 8);
+    // offset 3 is the group's; a committed transaction's offsets (5) are still pending at the coordinator
+    fake.committed.set(0, 3);
+    let unstable = 2;
+    fake.intercept = (_node, apiKey, body) => {
+      if (apiKey !== ApiKey.OffsetFetch || body.requireStable !== true) return undefined;
+      if (unstable-- > 0) {
+        return {
+          errorCode: 0,
+          topics: [{ name: 't', partitions: [{ partition: 0, offset: -1, metadata: '', errorCode: 88 }] }],
+        };
+      }
+      fake.committed.set(0, 5); // the transaction's marker landed
+      return undefined;
+    };
+    const consumer = sluice.consumer({ groupId: 'g', isolationLevel: 'read_committed', autoCommit: false });
+    defer(() => consumer.close());
+    await consumer.subscribe({ topics: ['t'] });
+    // from 5: reading from 3 would hand out again the input of a committed transaction
+    expect(await pollN(consumer, 3)).toEqual(range(5, 8));
+    const fetches = fake.requests.filter((r) => r.apiKey === ApiKey.OffsetFetch);
+    expect(fetches.map((r) => r.body.requireStable)).toEqual([true, true, true]);
+  });
 });
