@@ -12,14 +12,9 @@ import { commitReadableTopics } from '../../../src/handlers/offset-commit-topics
 import { type AclBinding, AclOperation, AclPermission, PatternType, ResourceType } from '../../../src/security/acl.js';
 import { WireError } from '../../../src/shared/errors.js';
 import { silentLogger } from '../../../src/shared/logger.js';
+import { testClient } from '../../helpers/replica-manager.js';
 
-const client: ClientInfo = {
-  clientId: 't',
-  clientHost: '127.0.0.1',
-  principal: 'User:alice',
-  connectionId: 1,
-  onClose: () => {},
-};
+const client: ClientInfo = { ...testClient, principal: 'User:alice' };
 
 function readTopic(name: string): AclBinding {
   return {
