@@ -39,17 +39,8 @@ const allowed = {
   // consumer groups and committed offsets
   groups: ['topics', 'replication', 'storage', 'protocol', 'protocol/native', 'wire', 'shared'],
   // the transaction coordinator (issue 21): the transaction log, the state machine per transactional id, markers
-  transactions: [
-    'groups',
-    'topics',
-    'replication',
-    'coordination',
-    'storage',
-    'protocol/native',
-    'client',
-    'wire',
-    'shared',
-  ],
+  // (sent over connections the broker opens for it: no client library here)
+  transactions: ['groups', 'topics', 'replication', 'coordination', 'storage', 'protocol/native', 'wire', 'shared'],
   // JMS-style queues and topics over the log
   queues: [
     'topics',

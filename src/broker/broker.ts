@@ -365,11 +365,12 @@ export class Broker {
       onLoaded: (_partition, _epoch, loaded) => resume(loaded),
     });
     const { interBrokerTls } = this.interBrokerTls();
+    const sasl = interBrokerSaslOption(this.config);
     const markers = new MarkerChannel({
       brokerId,
       coordinator,
-      ...(interBrokerTls ? { tls: interBrokerTls } : {}),
-      ...interBrokerSaslOption(this.config),
+      // the brokers' own connections, with the inter-broker TLS / SASL settings
+      connect: (options) => new Connection({ ...options, ...(interBrokerTls ? { tls: interBrokerTls } : {}), ...sasl }),
       logger: this.logger,
     });
     const transactions = new TransactionCoordinator({

@@ -41,11 +41,13 @@ import {
   groupPendingTxnOffsetsMax,
 } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { SerialQueues } from '../shared/serial-queues.js';
 import { splitTopicPartitionKey, topicPartitionKey } from '../shared/topic-partition.js';
 import { compacts } from '../storage/log-config.js';
+import { replayLog } from '../storage/log-replay.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
-import { baseOffsetOf, checkFraming, lastOffsetOf, producerIdOf } from '../wire/record-batch.js';
+import { baseOffsetOf, producerIdOf } from '../wire/record-batch.js';
 import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
 import { type BatchOptions, encodeRecordBatch } from '../wire/record-batch-encoder.js';
 import { isControlBatch, isTransactionalBatch, readTxnMarker } from '../wire/txn-marker.js';
@@ -152,7 +154,7 @@ export class OffsetStore {
   private readonly owned = new Map<number, Promise<void>>();
   private readonly loadedPartitions = new Set<number>();
   /** Appends, compactions and replays of one offsets partition run one at a time. */
-  private readonly chains = new Map<number, Promise<unknown>>();
+  private readonly chains = new SerialQueues<number>();
   private ensuring: Promise<unknown> | undefined;
 
   constructor(
@@ -165,12 +167,7 @@ export class OffsetStore {
   ) {}
 
   private serialized<T>(partition: number, task: () => Promise<T>): Promise<T> {
-    const next = (this.chains.get(partition) ?? Promise.resolve()).then(task);
-    this.chains.set(
-      partition,
-      next.catch(() => undefined),
-    );
-    return next;
+    return this.chains.run(partition, task);
   }
 
   /** Creates the offsets topic when missing (the first FindCoordinator does). */
@@ -263,20 +260,10 @@ export class OffsetStore {
   }
 
   private async replay(log: PartitionLog): Promise<void> {
-    let offset = log.logStartOffset;
     let skipped = 0;
-    while (offset < log.logEndOffset) {
-      const read = await log.read(offset, 1024 * 1024);
-      if (read.records.length === 0) break;
-      const buf = read.records;
-      for (let pos = 0; pos < buf.length; ) {
-        const size = checkFraming(buf, pos, buf.length);
-        const batch = buf.subarray(pos, pos + size);
-        pos += size;
-        if (lastOffsetOf(batch) >= offset) skipped += this.replayBatch(log.partition, batch, offset);
-      }
-      offset = read.nextOffset;
-    }
+    await replayLog(log, (batch, from) => {
+      skipped += this.replayBatch(log.partition, batch, from);
+    });
     if (skipped > 0) {
       this.log.warn(
         { topic: log.topic, partition: log.partition, skipped },

@@ -19,6 +19,7 @@ import { toWireError, WireError } from '../shared/errors.js';
 import { transactionStateTopicName } from '../shared/internal-topics.js';
 import { AclOperation, allowed, allowedOnCluster } from './authorize.js';
 import { bad, type ClientInfo, type Handler, type HandlerContext, transactionsOf } from './context.js';
+import { commitReadableTopics } from './offset-commit-topics.js';
 
 const noBytes = Buffer.alloc(0);
 
@@ -218,26 +219,7 @@ export const offsetCommitHandler: Handler<typeof ApiKey.OffsetCommit> = {
       })),
     };
     if (req.groupId === '') throw bad('the group id is empty');
-    // Read on each topic (the group's Read was checked for the whole request): the others answer per partition
-    const denied = req.topics.filter((t) => !allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t.name));
-    const refused = denied.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partition: p.partition,
-        errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
-        errorMessage: `${client.principal} is not authorized to Read topic ${t.name}`,
-      })),
-    }));
-    if (denied.length > 0 && denied.length === req.topics.length) return { errorCode: 0, topics: refused };
-    const toCommit = denied.length === 0 ? req : { ...req, topics: req.topics.filter((t) => !denied.includes(t)) };
-    // Kafka answers a partition of a topic it does not know, or past the topic's count, per partition
-    const committed = await ctx.groups.commit(toCommit, (topic, partition) => {
-      const spec = ctx.coordinator.topic(topic);
-      return spec !== undefined && partition >= 0 && partition < spec.partitions;
-    });
-    return denied.length === 0 || !committed.topics
-      ? committed
-      : { ...committed, topics: [...committed.topics, ...refused] };
+    return commitReadableTopics(req, ctx, client, (readable, exists) => ctx.groups.commit(readable, exists));
   },
 };
 

@@ -4,13 +4,11 @@
  * coordinator writes them and keeps them pending until the transaction's
  * marker (src/groups). Authorization as Kafka's: Write on the transactional
  * id and Read on the group for the whole request (request-authorization.ts),
- * Read on each topic here, answered per partition.
+ * Read on each topic as OffsetCommit (offset-commit-topics.ts).
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import { ResourceType } from '../security/acl.js';
-import { WireError } from '../shared/errors.js';
-import { AclOperation, allowed } from './authorize.js';
 import { bad, type Handler } from './context.js';
+import { commitReadableTopics } from './offset-commit-topics.js';
 
 export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
   apiKey: ApiKey.TxnOffsetCommit,
@@ -21,22 +19,6 @@ export const txnOffsetCommitHandler: Handler<typeof ApiKey.TxnOffsetCommit> = {
     for (const t of request.topics) {
       for (const p of t.partitions) if (p.offset < 0) throw bad(`offset ${p.offset} is negative`);
     }
-    const denied = request.topics.filter((t) => !allowed(ctx, client, AclOperation.Read, ResourceType.Topic, t.name));
-    const refused = denied.map((t) => ({
-      name: t.name,
-      partitions: t.partitions.map((p) => ({
-        partition: p.partition,
-        errorCode: WireError.TOPIC_AUTHORIZATION_FAILED,
-        errorMessage: `${client.principal} is not authorized to Read topic ${t.name}`,
-      })),
-    }));
-    if (denied.length > 0 && denied.length === request.topics.length) return { errorCode: 0, topics: refused };
-    const rest =
-      denied.length === 0 ? request : { ...request, topics: request.topics.filter((t) => !denied.includes(t)) };
-    const committed = await ctx.groups.txnCommit(rest, (topic, partition) => {
-      const spec = ctx.coordinator.topic(topic);
-      return spec !== undefined && partition >= 0 && partition < spec.partitions;
-    });
-    return denied.length === 0 ? committed : { ...committed, topics: [...committed.topics, ...refused] };
+    return commitReadableTopics(request, ctx, client, (readable, exists) => ctx.groups.txnCommit(readable, exists));
   },
 };

@@ -5,6 +5,7 @@
  */
 import { producerStateRebuildBytesMax } from '../shared/limits.js';
 import { baseOffsetOf, logOverheadBytes } from '../wire/record-batch.js';
+import { walkBatchHeaders } from './batch-header-walker.js';
 import type { IndexEntry, PartitionIndex } from './partition-index.js';
 import type { ProducerStateTable } from './producer-state.js';
 import type { Segment } from './segment.js';
@@ -39,7 +40,7 @@ export async function rebuildProducerState(
   const first = partial ? segments.indexOf(partial) : 0;
   for (let i = Math.max(first, 0); i < segments.length; i++) {
     const s = segments.at(i);
-    producers.recordHeaders(s, s === partial ? from : 0);
+    walkBatchHeaders(s, s === partial ? from : 0, (window, at) => producers.record(window, at));
   }
   producers.removeExpired(Date.now());
 }

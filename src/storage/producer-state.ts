@@ -27,7 +27,6 @@
  */
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import {
-  batchHeaderBytes,
   producerRecentBatchesMax,
   producerStateExpiryCheckMs,
   producerStatesPerPartitionMax,
@@ -87,14 +86,6 @@ export interface DuplicateBatch {
 
 /** What checkAppend needs of a known producer (the table's entry, or one staged earlier in the same append). */
 type Known = Pick<ProducerEntry, 'producerEpoch' | 'lastSequence' | 'recent' | 'epochOnly'>;
-
-/** Something whose bytes can be read by position: a Segment. */
-export interface HeaderSource {
-  readonly size: number;
-  read(position: number, length: number, into?: Buffer): Buffer;
-}
-
-const walkWindowBytes = 64 * 1024;
 
 export class ProducerStateTable {
   private readonly entries = new Map<number, ProducerEntry>();
@@ -290,29 +281,5 @@ export class ProducerStateTable {
 
   private expireIfDue(nowMs: number): void {
     if (nowMs - this.lastExpiryCheckMs >= producerStateExpiryCheckMs) this.removeExpired(nowMs);
-  }
-
-  /**
-   * Records the batches of `source` from `from` to its end by their headers
-   * alone (read in windows, no record is decoded). Stops quietly at a header
-   * that cannot be right: the log's own validation reports such bytes.
-   */
-  recordHeaders(source: HeaderSource, from: number): void {
-    const window = Buffer.allocUnsafe(walkWindowBytes);
-    let windowStart = 0;
-    let windowLength = 0;
-    const end = source.size;
-    for (let position = from; position + batchHeaderBytes <= end; ) {
-      if (position < windowStart || position + batchHeaderBytes > windowStart + windowLength) {
-        windowStart = position;
-        windowLength = source.read(position, Math.min(window.length, end - position), window).length;
-        if (windowLength < batchHeaderBytes) return;
-      }
-      const at = position - windowStart;
-      const size = batchSizeOf(window, at);
-      if (size < batchHeaderBytes || position + size > end) return;
-      this.record(window, at);
-      position += size;
-    }
   }
 }

@@ -2,7 +2,8 @@
  * Writes a transaction's markers (Kafka's TransactionMarkerChannelManager):
  * WriteTxnMarkers to the current leader of each of its partitions, grouped
  * by leader, over the native protocol (the brokers' own connections, with
- * the inter-broker TLS / SASL settings). Every failure is retried with a
+ * the inter-broker TLS / SASL settings: opened by the `connect` the broker
+ * hands in, so that this layer does not import the client library). Every failure is retried with a
  * doubling backoff until the marker is written: a leader that moved, a
  * broker down, a refusal (UNSUPPORTED_VERSION from a broker that does not
  * serve markers yet) are logged, rate-limited, and tried again. A partition
@@ -13,11 +14,9 @@
  * Bounded: at most txnMarkerInFlightPerBroker requests to one leader at a
  * time, and txnMarkersPerRequestMax partitions per request.
  */
-import { Connection } from '../client/connection.js';
-import type { TlsConnectOptions } from '../client/tls.js';
-import type { ClientSaslOptions } from '../client/types.js';
 import type { Coordinator } from '../coordination/coordinator.js';
 import { ApiKey } from '../protocol/native/api-keys.js';
+import type { AnswerOf, RequestOf } from '../protocol/native/apis.js';
 import { ErrorCode, SluiceError, WireError, wireErrorName } from '../shared/errors.js';
 import {
   txnMarkerInFlightPerBroker,
@@ -39,11 +38,30 @@ export interface TxnMarkers {
   partitions: readonly TxnPartition[];
 }
 
+type WriteTxnMarkers = typeof ApiKey.WriteTxnMarkers;
+
+/** A connection to one broker, as the channel uses it: the client library's Connection fits. */
+export interface MarkerConnection {
+  connect(): Promise<void>;
+  request(apiKey: WriteTxnMarkers, body: RequestOf<WriteTxnMarkers>): Promise<AnswerOf<WriteTxnMarkers>>;
+  close(): void;
+}
+
+/** What the channel asks of a new connection; the broker adds its inter-broker TLS and SASL settings. */
+export interface MarkerConnectionOptions {
+  host: string;
+  port: number;
+  clientId: string;
+  requestTimeoutMs: number;
+  maxInFlight: number;
+  onClose: () => void;
+}
+
 export interface MarkerChannelOptions {
   brokerId: number;
   coordinator: Pick<Coordinator, 'partitionState' | 'brokers' | 'topic'>;
-  tls?: TlsConnectOptions;
-  sasl?: ClientSaslOptions;
+  /** Opens (unconnected) a connection to a broker. */
+  connect: (options: MarkerConnectionOptions) => MarkerConnection;
   logger?: Logger;
 }
 
@@ -70,7 +88,7 @@ class Slots {
 }
 
 export class MarkerChannel {
-  private readonly connections = new Map<number, { conn: Connection; host: string; port: number }>();
+  private readonly connections = new Map<number, { conn: MarkerConnection; host: string; port: number }>();
   private readonly slots = new Map<number, Slots>();
   private readonly sleepers = new Set<() => void>();
   private closed = false;
@@ -154,12 +172,7 @@ export class MarkerChannel {
         },
       ],
     };
-    let res: Awaited<ReturnType<Connection['request']>> & {
-      markers?: {
-        producerId: number;
-        topics: { name: string; partitions: { partition: number; errorCode: number }[] }[];
-      }[];
-    };
+    let res: AnswerOf<WriteTxnMarkers>;
     try {
       const conn = await this.connection(leader);
       res = await conn.request(ApiKey.WriteTxnMarkers, body);
@@ -170,7 +183,12 @@ export class MarkerChannel {
     }
     if (res.errorCode !== 0 || !res.markers) {
       this.warnings.warn(
-        { leader, producerId: markers.producerId, error: wireErrorName(res.errorCode), message: res.errorMessage },
+        {
+          leader,
+          producerId: markers.producerId,
+          error: wireErrorName(res.errorCode ?? WireError.UNKNOWN_SERVER_ERROR),
+          message: res.errorMessage,
+        },
         'transaction markers refused; retrying',
       );
       return chunk;
@@ -199,20 +217,18 @@ export class MarkerChannel {
     return failed;
   }
 
-  private async connection(brokerId: number): Promise<Connection> {
+  private async connection(brokerId: number): Promise<MarkerConnection> {
     const endpoint = this.options.coordinator.brokers().find((b) => b.nodeId === brokerId);
     if (!endpoint) throw new SluiceError(ErrorCode.BrokerUnreachable, `broker ${brokerId} is not registered`);
     const held = this.connections.get(brokerId);
     if (held && held.host === endpoint.host && held.port === endpoint.port) return held.conn;
     if (held) this.dropConnection(brokerId);
-    const conn = new Connection({
+    const conn = this.options.connect({
       host: endpoint.host,
       port: endpoint.port,
       clientId: `broker-${this.options.brokerId}-txn-markers`,
       requestTimeoutMs: txnMarkerRequestTimeoutMs,
       maxInFlight: txnMarkerInFlightPerBroker,
-      ...(this.options.tls ? { tls: this.options.tls } : {}),
-      ...(this.options.sasl ? { sasl: this.options.sasl } : {}),
       onClose: () => {
         if (this.connections.get(brokerId)?.conn === conn) this.connections.delete(brokerId);
       },

@@ -11,6 +11,11 @@
  * memory when it becomes leader (COORDINATOR_LOAD_IN_PROGRESS meanwhile) and
  * forgets it when it stops leading. Every record is written acks=-1 before
  * its new state is installed, so an answer given from memory is durable.
+ *
+ * What the two stores share is shared as parts (the replay, storage/log-replay.ts; the
+ * per-partition task order, shared/serial-queues.ts), not as a base class: they key, cache
+ * and resign differently (an id's state vs a group's offsets with pending transactional
+ * ones), so a common base would hold little but hooks.
  */
 import { Packr } from 'msgpackr';
 import { offsetsPartitionFor } from '../groups/offset-store.js';
@@ -19,9 +24,11 @@ import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { transactionStateTopicName } from '../shared/internal-topics.js';
 import { groupOffsetsSegmentBytes, txnStateWriteTimeoutMs } from '../shared/limits.js';
 import { type Logger, silentLogger } from '../shared/logger.js';
+import { SerialQueues } from '../shared/serial-queues.js';
+import { replayLog } from '../storage/log-replay.js';
 import type { PartitionLog } from '../storage/partition-log.js';
 import type { TopicManager } from '../topics/topic-manager.js';
-import { decodeRecords } from '../wire/record-batch-decoder.js';
+import { decodeBatchRecords } from '../wire/record-batch-decoder.js';
 import { encodeRecordBatch } from '../wire/record-batch-encoder.js';
 import { type TxnMetadata, type TxnPartition, type TxnState, txnStates } from './txn-metadata.js';
 
@@ -123,7 +130,7 @@ export class TxnStateStore {
   private readonly cache = new Map<number, Map<string, TxnMetadata>>();
   /** Partitions this broker leads: their replay, and the leader epoch (the coordinator epoch) it began at. */
   private readonly owned = new Map<number, { replay: Promise<void>; epoch: number }>();
-  private readonly chains = new Map<number, Promise<unknown>>();
+  private readonly chains = new SerialQueues<number>();
   private ensuring: Promise<unknown> | undefined;
   private readonly log: Logger;
 
@@ -140,12 +147,7 @@ export class TxnStateStore {
   }
 
   private serialized<T>(partition: number, task: () => Promise<T>): Promise<T> {
-    const next = (this.chains.get(partition) ?? Promise.resolve()).then(task);
-    this.chains.set(
-      partition,
-      next.catch(() => undefined),
-    );
-    return next;
+    return this.chains.run(partition, task);
   }
 
   /** Creates `__transaction_state` when missing (the first FindCoordinator for a transactional id does). */
@@ -193,20 +195,16 @@ export class TxnStateStore {
   }
 
   private async replay(log: PartitionLog, into: Map<string, TxnMetadata>): Promise<void> {
-    let offset = log.logStartOffset;
     let skipped = 0;
-    while (offset < log.logEndOffset) {
-      const read = await log.read(offset, 1024 * 1024);
-      if (read.records.length === 0) break;
-      for (const record of decodeRecords(read.records)) {
-        if (record.offset < offset) continue;
+    await replayLog(log, (batch, from) => {
+      for (const record of decodeBatchRecords(batch)) {
+        if (record.offset < from) continue;
         const entry = readTxnLogRecord(record.key, record.value);
         if (!entry) skipped++;
         else if (entry.meta) into.set(entry.transactionalId, entry.meta);
         else into.delete(entry.transactionalId);
       }
-      offset = read.nextOffset;
-    }
+    });
     if (skipped > 0)
       this.log.warn({ partition: log.partition, skipped }, 'transaction log records not understood skipped');
   }

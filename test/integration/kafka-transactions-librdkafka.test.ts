@@ -13,68 +13,36 @@
  *   no aborted record; `-X transactional.id` produces all of stdin in one
  *   committed transaction that a read_committed kcat then reads.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../helpers/broker-process.js';
 import { runToEnd } from '../helpers/child-process.js';
-import { CliRunner } from '../helpers/cli-runner.js';
-import { ensureKcat, Kcat } from '../helpers/kcat.js';
+import { ensureDebianPackage } from '../helpers/debian-package.js';
+import { kcatBrokerFixture } from '../helpers/kcat-broker.js';
 
 const python = '/usr/bin/python3';
 const script = path.join(repoRoot, 'test/integration/fixtures/librdkafka-transactions.py');
 const pythonTimeoutMs = 120_000;
 
-let broker: BrokerProcess;
-const kcat = new Kcat();
-const cli = new CliRunner();
-
-beforeAll(async () => {
-  ensureKcat();
-  execFileSync(
-    'bash',
-    [
-      path.join(repoRoot, 'scripts/debian-package.sh'),
-      'ensure',
-      'python3-confluent-kafka',
-      '/usr/lib/python3/dist-packages/confluent_kafka/__init__.py',
-    ],
-    { stdio: 'inherit', timeout: 300_000 },
-  );
-  broker = await BrokerProcess.start({
-    overrides: [
-      'default.replication.factor=1',
-      'offsets.topic.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.min.isr=1',
-    ],
-  });
-}, 360_000);
-
-afterEach(async () => {
-  cli.killAll();
-  await kcat.stopAll();
-}, 30_000);
-
-afterAll(async () => {
-  cli.killAll();
-  await kcat.stopAll();
-  await broker?.destroy();
-}, 30_000);
-
-async function createTopic(topic: string, partitions: number): Promise<void> {
-  const r = await cli.run(['topic', 'create', topic, '-p', String(partitions), '-r', '1'], {
-    brokers: broker.address,
-  });
-  expect(r.code, r.stderr).toBe(0);
-}
+const fx = kcatBrokerFixture({
+  overrides: [
+    'default.replication.factor=1',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+  ],
+  prepare: () =>
+    ensureDebianPackage('python3-confluent-kafka', '/usr/lib/python3/dist-packages/confluent_kafka/__init__.py'),
+});
+const { kcat, createTopic } = fx;
 
 /** `partition value` lines of a kcat consume to the partitions' ends at an isolation level. */
 async function kcatRead(topic: string, isolation: 'read_committed' | 'read_uncommitted'): Promise<string[]> {
   const r = await kcat.run(
     [
       '-b',
-      broker.kafkaBrokers,
+      fx.broker.kafkaBrokers,
       '-C',
       '-t',
       topic,
@@ -105,7 +73,7 @@ describe('librdkafka transactions', () => {
   it('confluent-kafka (librdkafka 2.0.2): commit then abort; read_committed reads exactly the committed records', async () => {
     const topic = 'rdk-txn';
     await createTopic(topic, 2);
-    const child = spawn(python, [script, broker.kafkaBrokers, topic, 'rdk-txn-1'], {
+    const child = spawn(python, [script, fx.broker.kafkaBrokers, topic, 'rdk-txn-1'], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const r = await runToEnd(child, 'librdkafka transactions script', '', pythonTimeoutMs);
@@ -148,7 +116,7 @@ describe('librdkafka transactions', () => {
     await createTopic(topic, 1);
     const lines = Array.from({ length: 20 }, (_, i) => `kcat-txn-${i}`);
     const produced = await kcat.run(
-      ['-b', broker.kafkaBrokers, '-P', '-t', topic, '-p', '0', '-X', 'transactional.id=kcat-txn-1'],
+      ['-b', fx.broker.kafkaBrokers, '-P', '-t', topic, '-p', '0', '-X', 'transactional.id=kcat-txn-1'],
       { input: `${lines.join('\n')}\n`, timeoutMs: 60_000 },
     );
     expect(produced.code, produced.stderr).toBe(0);

@@ -7,9 +7,9 @@
  * v9, Fetch v12, ListOffsets v7 with the max-timestamp lookup (-3, KIP-734) —
  * and kcat, which negotiates the highest versions both sides speak.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { KafkaReader, KafkaWriter } from '../../src/protocol/binary/primitives.js';
 import { zeroUuid } from '../../src/protocol/binary/schema.js';
 import type { KafkaApi } from '../../src/protocol/kafka/api.js';
@@ -20,44 +20,19 @@ import { offsetCommitApi } from '../../src/protocol/kafka/apis/offset-commit.js'
 import { offsetFetchApi } from '../../src/protocol/kafka/apis/offset-fetch.js';
 import { produceApi } from '../../src/protocol/kafka/apis/produce.js';
 import { Compression, compressionOf, recordsCountOf } from '../../src/wire/record-batch.js';
-import { BrokerProcess, repoRoot } from '../helpers/broker-process.js';
 import { runToEnd } from '../helpers/child-process.js';
-import { CliRunner } from '../helpers/cli-runner.js';
+import { ensureDebianPackage } from '../helpers/debian-package.js';
 import { KafkaRawClient } from '../helpers/kafka-raw-client.js';
 import { kafkajsRequest, kafkajsResponse } from '../helpers/kafkajs-protocol.js';
 import { kafkajsEncodeBatch } from '../helpers/kafkajs-wire.js';
-import { ensureKcat, Kcat } from '../helpers/kcat.js';
+import { kcatBrokerFixture } from '../helpers/kcat-broker.js';
 import { storedBatches } from '../helpers/storage.js';
 
-let broker: BrokerProcess;
-const kcat = new Kcat();
-const cli = new CliRunner();
-
-beforeAll(async () => {
-  ensureKcat();
-  broker = await BrokerProcess.start({ overrides: ['default.replication.factor=1'] });
-}, 360_000);
-
-afterEach(async () => {
-  cli.killAll();
-  await kcat.stopAll();
-}, 30_000);
-
-afterAll(async () => {
-  cli.killAll();
-  await kcat.stopAll();
-  await broker?.destroy();
-}, 30_000);
-
-async function createTopic(topic: string, partitions: number): Promise<void> {
-  const r = await cli.run(['topic', 'create', topic, '-p', String(partitions), '-r', '1'], {
-    brokers: broker.address,
-  });
-  expect(r.code, r.stderr).toBe(0);
-}
+const fx = kcatBrokerFixture({ overrides: ['default.replication.factor=1'] });
+const { kcat, createTopic } = fx;
 
 async function kcatOk(args: string[], input?: string): Promise<{ stdout: string; stderr: string }> {
-  const r = await kcat.run(['-b', broker.kafkaBrokers, ...args], input === undefined ? {} : { input });
+  const r = await kcat.run(['-b', fx.broker.kafkaBrokers, ...args], input === undefined ? {} : { input });
   expect(r.code, `kcat ${args.join(' ')}\n${r.stderr}`).toBe(0);
   return r;
 }
@@ -92,7 +67,7 @@ describe('flexible versions against a broker', () => {
   it('Metadata v12, Produce v9, Fetch v12 and ListOffsets v7 (max timestamp) round-trip', async () => {
     const topic = 'flexible-path';
     await createTopic(topic, 2);
-    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    const client = await KafkaRawClient.connect(fx.broker.kafkaPort);
     try {
       const metadata = await flexibleCall(client, metadataApi, 12, {
         topics: [{ topicId: 'AAAAAAAAAAAAAAAAAAAAAA', name: topic }],
@@ -100,7 +75,7 @@ describe('flexible versions against a broker', () => {
         includeClusterAuthorizedOperations: false,
         includeTopicAuthorizedOperations: false,
       });
-      expect(metadata.brokers.map((b) => b.port)).toEqual([broker.kafkaPort]);
+      expect(metadata.brokers.map((b) => b.port)).toEqual([fx.broker.kafkaPort]);
       expect(metadata.topics).toMatchObject([{ errorCode: 0, name: topic, partitions: [{}, {}] }]);
 
       const base = 1_700_000_000_000;
@@ -183,7 +158,7 @@ describe('flexible versions against a broker', () => {
   it('Fetch v13 names topics by id (unknown and zero ids: UNKNOWN_TOPIC_ID per partition) and OffsetFetch v8 asks for two groups', async () => {
     const topic = 'by-topic-id';
     await createTopic(topic, 1);
-    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    const client = await KafkaRawClient.connect(fx.broker.kafkaPort);
     try {
       const metadata = await flexibleCall(client, metadataApi, 12, {
         topics: [{ topicId: zeroUuid, name: topic }],
@@ -330,7 +305,7 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
       );
       // before Produce v0 was offered, librdkafka 2.0 said so and sent the batch uncompressed
       expect(produced.stderr).not.toMatch(/does not support compression/);
-      const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+      const batches = storedBatches(path.join(fx.broker.dataDir, `${topic}-0`));
       expect(batches.length).toBeGreaterThan(0);
       for (const b of batches) expect(compressionOf(b.buf, b.pos), 'codec of a stored batch').toBe(Compression[codec]);
       expect((await kcatReadAll(topic)).map((r) => r.payload)).toEqual(lines);
@@ -348,7 +323,7 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
     expect(plain.stderr).toMatch(/Sent ProduceRequest \(v1,/);
     // a magic-0 gzip wrapper (absolute inner offsets) becomes a gzip v2 batch
     await kcatOk(['-P', '-t', topic, '-K', ':', '-z', 'gzip', '-X', 'linger.ms=100', ...old], 'c:four\nd:five\n');
-    const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+    const batches = storedBatches(path.join(fx.broker.dataDir, `${topic}-0`));
     expect(batches.map((b) => b.buf[b.pos + 16])).toEqual(batches.map(() => 2));
     expect(batches.reduce((n, b) => n + recordsCountOf(b.buf, b.pos), 0)).toBe(5);
     expect(compressionOf(batches.at(-1)?.buf as Buffer, batches.at(-1)?.pos as number)).toBe(Compression.gzip);
@@ -382,7 +357,7 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
   it("kafkajs's Produce v2 (gzip message set) and Fetch v2/v3 encoders and decoders against the broker", async () => {
     const topic = 'kafkajs-v1-format';
     await createTopic(topic, 1);
-    const client = await KafkaRawClient.connect(broker.kafkaPort);
+    const client = await KafkaRawClient.connect(fx.broker.kafkaPort);
     try {
       const messages = Array.from({ length: 5 }, (_, i) => ({
         key: `k${i}`,
@@ -399,7 +374,7 @@ describe('message format v0/v1 (Produce v0-v2, Fetch v2-v3)', () => {
       expect(produced.decoded).toMatchObject({
         topics: [{ topicName: topic, partitions: [{ partition: 0, errorCode: 0, offset: '0' }] }],
       });
-      const stored = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+      const stored = storedBatches(path.join(fx.broker.dataDir, `${topic}-0`));
       expect(stored.map((b) => compressionOf(b.buf, b.pos))).toEqual([Compression.gzip]);
 
       for (const v of [2, 3]) {
@@ -453,19 +428,10 @@ print(json.dumps({'offsets': offsets, 'got': got}))
 
 describe('kafka-python 2.0 (Debian python3-kafka)', () => {
   it('produces gzip batches that are stored compressed, and consumes them', async () => {
-    execFileSync(
-      'bash',
-      [
-        path.join(repoRoot, 'scripts/debian-package.sh'),
-        'ensure',
-        'python3-kafka',
-        '/usr/lib/python3/dist-packages/kafka/__init__.py',
-      ],
-      { stdio: 'inherit', timeout: 300_000 },
-    );
+    ensureDebianPackage('python3-kafka', '/usr/lib/python3/dist-packages/kafka/__init__.py');
     const topic = 'kafka-python-gzip';
     await createTopic(topic, 1);
-    const child = spawn('/usr/bin/python3', ['-c', kafkaPythonScript, broker.kafkaBrokers, topic], {
+    const child = spawn('/usr/bin/python3', ['-c', kafkaPythonScript, fx.broker.kafkaBrokers, topic], {
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const r = await runToEnd(child, 'kafka-python', '', 60_000);
@@ -473,7 +439,7 @@ describe('kafka-python 2.0 (Debian python3-kafka)', () => {
     const out = JSON.parse(r.stdout) as { offsets: number[]; got: [number, string, string][] };
     expect(out.offsets).toEqual(Array.from({ length: 20 }, (_, i) => i));
     expect(out.got).toEqual(Array.from({ length: 20 }, (_, i) => [i, `k${i}`, `value ${i} `.repeat(8)]));
-    const batches = storedBatches(path.join(broker.dataDir, `${topic}-0`));
+    const batches = storedBatches(path.join(fx.broker.dataDir, `${topic}-0`));
     for (const b of batches) expect(compressionOf(b.buf, b.pos)).toBe(Compression.gzip);
   }, 400_000);
 });

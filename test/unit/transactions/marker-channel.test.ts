@@ -1,8 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Connection } from '../../../src/client/connection.js';
 import type { PartitionState, TopicSpec } from '../../../src/coordination/coordinator.js';
 import { ApiKey } from '../../../src/protocol/native/api-keys.js';
 import { WireError } from '../../../src/shared/errors.js';
-import { MarkerChannel, MarkersCancelled, type TxnMarkers } from '../../../src/transactions/marker-channel.js';
+import {
+  MarkerChannel,
+  type MarkerConnectionOptions,
+  MarkersCancelled,
+  type TxnMarkers,
+} from '../../../src/transactions/marker-channel.js';
 import { type AnyBody, type FakeNativeBroker, fakeNativeBroker } from '../../helpers/fake-native-broker.js';
 
 const opened: { close(): unknown }[] = [];
@@ -22,6 +28,9 @@ function view(broker: FakeNativeBroker, topics: Map<string, number>) {
       topics.has(topic) ? { topic, partition, leader: 1, leaderEpoch: 0, replicas: [1], isr: [1] } : undefined,
   };
 }
+
+/** Plain connections, as a broker without inter-broker TLS or SASL opens them. */
+const connect = (options: MarkerConnectionOptions) => new Connection(options);
 
 const markers: TxnMarkers = {
   producerId: 42,
@@ -58,7 +67,7 @@ describe('marker channel', () => {
       return answer(body, (_t, p) => (requests.length === 2 && p === 1 ? WireError.NOT_LEADER_OR_FOLLOWER : 0));
     });
     opened.push(broker);
-    const channel = new MarkerChannel({ brokerId: 9, coordinator: view(broker, new Map([['a', 2]])) });
+    const channel = new MarkerChannel({ brokerId: 9, coordinator: view(broker, new Map([['a', 2]])), connect });
     opened.push(channel);
     await channel.write(markers, () => true);
     expect(requests.length).toBe(3);
@@ -83,7 +92,7 @@ describe('marker channel', () => {
       return answer(body, () => WireError.NOT_LEADER_OR_FOLLOWER);
     });
     opened.push(broker);
-    const channel = new MarkerChannel({ brokerId: 9, coordinator: view(broker, topics) });
+    const channel = new MarkerChannel({ brokerId: 9, coordinator: view(broker, topics), connect });
     opened.push(channel);
     await channel.write(markers, () => true);
 

@@ -4,9 +4,9 @@
  * PRODUCER_FENCED is answered as INVALID_PRODUCER_EPOCH.
  */
 
-import { field, int16, int32, int64, string, struct } from '../../binary/schema.js';
-import { errorOf, kafkaApi } from '../api.js';
-import { fencedForVersion } from './txn-errors.js';
+import { field, int16, int64, string, struct } from '../../binary/schema.js';
+import { kafkaApi } from '../api.js';
+import { txnErrorAnswer, txnErrorResponse } from './txn-errors.js';
 
 const request = struct({
   transactionalId: field(string, ''),
@@ -15,8 +15,6 @@ const request = struct({
   groupId: field(string, ''),
 });
 
-const response = struct({ throttleTimeMs: field(int32, 0), errorCode: field(int16, 0) });
-
 export const addOffsetsToTxnApi = kafkaApi({
   apiKey: 25,
   name: 'AddOffsetsToTxn',
@@ -24,10 +22,7 @@ export const addOffsetsToTxnApi = kafkaApi({
   maxVersion: 3,
   flexibleFrom: 3,
   request,
-  response,
+  response: txnErrorResponse,
   toNative: (req) => ({ ...req }),
-  fromNative: (result, _req, version) => ({
-    throttleTimeMs: 0,
-    errorCode: fencedForVersion(errorOf(result).errorCode, version, 2),
-  }),
+  fromNative: (result, _req, version) => txnErrorAnswer(result, version),
 });

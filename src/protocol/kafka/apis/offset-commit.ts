@@ -9,19 +9,9 @@
  * its error, which is how Kafka's response can say it.
  */
 
-import {
-  array,
-  field,
-  type Infer,
-  int16,
-  int32,
-  int64,
-  nullableString,
-  string,
-  struct,
-  topicsOf,
-} from '../../binary/schema.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { field, type Infer, int32, int64, nullableString, string, struct, topicsOf } from '../../binary/schema.js';
+import { kafkaApi } from '../api.js';
+import { partitionErrorsOf, topicPartitionErrors } from './partition-errors.js';
 
 const request = struct({
   groupId: field(string, ''),
@@ -45,15 +35,7 @@ const request = struct({
 
 const response = struct({
   throttleTimeMs: field(int32, 0, 3),
-  topics: field(
-    array(
-      struct({
-        name: field(string, ''),
-        partitions: field(array(struct({ partitionIndex: field(int32, 0), errorCode: field(int16, 0) })), []),
-      }),
-    ),
-    [],
-  ),
+  topics: field(topicPartitionErrors, []),
 });
 
 type Request = Infer<typeof request>;
@@ -81,23 +63,5 @@ export const offsetCommitApi = kafkaApi({
       })),
     })),
   }),
-  fromNative: (result, req: Request) => {
-    if (!result.topics) {
-      const { errorCode } = errorOf(result);
-      return {
-        throttleTimeMs: 0,
-        topics: req.topics.map((t) => ({
-          name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-        })),
-      };
-    }
-    return {
-      throttleTimeMs: 0,
-      topics: result.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
-      })),
-    };
-  },
+  fromNative: (result, req: Request) => ({ throttleTimeMs: 0, topics: partitionErrorsOf(result, req.topics) }),
 });

@@ -10,7 +10,6 @@
  */
 
 import {
-  array,
   field,
   type Infer,
   int16,
@@ -21,7 +20,8 @@ import {
   struct,
   topicsOf,
 } from '../../binary/schema.js';
-import { errorOf, kafkaApi } from '../api.js';
+import { kafkaApi } from '../api.js';
+import { partitionErrorsOf, topicPartitionErrors } from './partition-errors.js';
 
 const request = struct({
   transactionalId: field(string, ''),
@@ -46,15 +46,7 @@ const request = struct({
 
 const response = struct({
   throttleTimeMs: field(int32, 0),
-  topics: field(
-    array(
-      struct({
-        name: field(string, ''),
-        partitions: field(array(struct({ partitionIndex: field(int32, 0), errorCode: field(int16, 0) })), []),
-      }),
-    ),
-    [],
-  ),
+  topics: field(topicPartitionErrors, []),
 });
 
 type Request = Infer<typeof request>;
@@ -85,23 +77,5 @@ export const txnOffsetCommitApi = kafkaApi({
       })),
     })),
   }),
-  fromNative: (result, req: Request) => {
-    if (!result.topics) {
-      const { errorCode } = errorOf(result);
-      return {
-        throttleTimeMs: 0,
-        topics: req.topics.map((t) => ({
-          name: t.name,
-          partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode })),
-        })),
-      };
-    }
-    return {
-      throttleTimeMs: 0,
-      topics: result.topics.map((t) => ({
-        name: t.name,
-        partitions: t.partitions.map((p) => ({ partitionIndex: p.partition, errorCode: p.errorCode })),
-      })),
-    };
-  },
+  fromNative: (result, req: Request) => ({ throttleTimeMs: 0, topics: partitionErrorsOf(result, req.topics) }),
 });
