@@ -8,53 +8,13 @@
  * transaction at its timeout; the input comes again), and a broker restart
  * keeps a committed transaction's outputs and acknowledgement.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SessionCommitError, type Sluice } from '../../src/index.js';
-import { repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
-import { TestCluster } from '../helpers/cluster.js';
+import { contents, sessionTxnCluster, text } from '../helpers/session-txn-fixture.js';
 
-let cluster: TestCluster;
-const children: ChildProcess[] = [];
-
-beforeAll(async () => {
-  cluster = await TestCluster.start({
-    brokers: 1,
-    label: 'queue-session-txn',
-    overrides: [
-      'queue.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.num.partitions=3',
-      'transaction.abort.timed.out.transaction.cleanup.interval.ms=200',
-      'queue.redelivery.delay.ms=0',
-    ],
-  });
-}, 90_000);
-
-afterEach(async () => {
-  await Promise.allSettled(children.splice(0).map(killAndWait));
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
-
-const text = (m: { value: Buffer | null }): string => m.value?.toString() ?? '';
-
-/** What `queue` holds now (browsed: nothing acquired). */
-async function contents(sluice: Sluice, queue: string): Promise<string[]> {
-  return (await sluice.admin().browseQueue(queue, 100)).map(text);
-}
-
-/** Waits until the queue's log ends at `end` (a transaction's batch and its marker are in it). */
-async function logReaches(queue: string, end: number): Promise<void> {
-  await cluster.poll(`__queue.${queue} to reach offset ${end}`, 60_000, async () => {
-    const p = (await cluster.describe(`__queue.${queue}`)).partitions[0];
-    return p && p.highWatermark >= end ? true : undefined;
-  });
-}
+const fx = sessionTxnCluster('queue-session-txn');
+const { logReaches } = fx;
 
 /** Receives one message of the session from `queue` and buffers one send to each output. */
 async function transform(sluice: Sluice, input: string, outputs: string[]) {
@@ -68,7 +28,7 @@ async function transform(sluice: Sluice, input: string, outputs: string[]) {
 
 describe('transacted session across queues (Kafka transaction)', () => {
   it('commit: both outputs visible and the input acknowledged', async () => {
-    const sluice = cluster.client();
+    const sluice = fx.cluster.client();
     await sluice.queue('c-in').send('job');
     const { session } = await transform(sluice, 'c-in', ['c-out1', 'c-out2']);
     await session.commit();
@@ -78,7 +38,7 @@ describe('transacted session across queues (Kafka transaction)', () => {
     expect(await contents(sluice, 'c-out1')).toEqual(['c-out1-job']);
     expect(await contents(sluice, 'c-out2')).toEqual(['c-out2-job']);
     await session.close();
-    await cluster.poll('c-in acknowledged', 30_000, async () => {
+    await fx.cluster.poll('c-in acknowledged', 30_000, async () => {
       const stats = await sluice.admin().queueStats('c-in');
       return stats.dequeued === 1 ? stats : undefined;
     });
@@ -86,7 +46,7 @@ describe('transacted session across queues (Kafka transaction)', () => {
   });
 
   it('a commit failing on one queue, then rollback: no output visible, the input redelivered', async () => {
-    const sluice = cluster.client();
+    const sluice = fx.cluster.client();
     await sluice.queue('r-in').send('job');
     const { session, rx } = await transform(sluice, 'r-in', ['r-out1']);
     // the broker refuses this message (a reserved header): r-out2's QueueSend fails, the others are written
@@ -112,33 +72,9 @@ describe('transacted session across queues (Kafka transaction)', () => {
   }, 180_000);
 
   it('kill -9 of the session process between its QueueSends and EndTxn: after the transaction timeout nothing is visible and the input comes again', async () => {
-    const sluice = cluster.client();
+    const sluice = fx.cluster.client();
     await sluice.queue('k-in').send('job');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(repoRoot, 'test/fixtures/session-txn-crash.ts'),
-        cluster.bootstrap,
-        '2000',
-        'k-in',
-        'k-out1',
-        'k-out2',
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(child);
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (c: Buffer) => {
-        if (c.toString().includes('before-end-txn')) resolve();
-      });
-      child.once('exit', () => reject(new Error(`the session process ended first: ${stderr}`)));
-    });
+    const { child } = await fx.crashAtEndTxn(['2000', 'k-in', 'k-out1', 'k-out2']);
     // the transaction's batches are in the logs, pending: nothing visible, the input held
     expect(await contents(sluice, 'k-out1')).toEqual([]);
     await killAndWait(child);
@@ -157,13 +93,13 @@ describe('transacted session across queues (Kafka transaction)', () => {
   }, 180_000);
 
   it('a broker restart keeps a committed transaction: outputs there once, the input not redelivered', async () => {
-    const sluice = cluster.client({ retries: 30, retryBackoffMs: 200 });
+    const sluice = fx.cluster.client({ retries: 30, retryBackoffMs: 200 });
     await sluice.queue('b-in').send('job');
     const { session } = await transform(sluice, 'b-in', ['b-out1', 'b-out2']);
     await session.commit();
     await session.close();
     for (const out of ['b-out1', 'b-out2']) await logReaches(out, 2);
-    await cluster.restart(1);
+    await fx.cluster.restart(1);
     expect(await contents(sluice, 'b-out1')).toEqual(['b-out1-job']);
     expect(await contents(sluice, 'b-out2')).toEqual(['b-out2-job']);
     expect(await contents(sluice, 'b-in')).toEqual([]);

@@ -15,45 +15,18 @@
  * messages again, and after a kill -9 before EndTxn the next subscriber of
  * that durable name gets them again.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import path from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Cluster } from '../../src/client/cluster.js';
 import { latestTimestamp, listOffsets } from '../../src/client/offsets.js';
 import { SessionTxn } from '../../src/client/session-txn.js';
 import { durableGroupOf, SessionCommitError, type Sluice, type TopicMessage } from '../../src/index.js';
-import { repoRoot } from '../helpers/broker-process.js';
 import { killAndWait } from '../helpers/child-process.js';
-import { TestCluster } from '../helpers/cluster.js';
 import { waitFor } from '../helpers/group-consumers.js';
+import { contents, sessionTxnCluster, text } from '../helpers/session-txn-fixture.js';
 
-let cluster: TestCluster;
-const children: ChildProcess[] = [];
+const fx = sessionTxnCluster('session-topic-txn', ['group.initial.rebalance.delay.ms=0']);
+const { logReaches, crashAtEndTxn } = fx;
 
-beforeAll(async () => {
-  cluster = await TestCluster.start({
-    brokers: 1,
-    label: 'session-topic-txn',
-    overrides: [
-      'queue.replication.factor=1',
-      'transaction.state.log.replication.factor=1',
-      'transaction.state.log.num.partitions=3',
-      'transaction.abort.timed.out.transaction.cleanup.interval.ms=200',
-      'queue.redelivery.delay.ms=0',
-      'group.initial.rebalance.delay.ms=0',
-    ],
-  });
-}, 90_000);
-
-afterEach(async () => {
-  await Promise.allSettled(children.splice(0).map(killAndWait));
-});
-
-afterAll(async () => {
-  await cluster?.stop();
-}, 60_000);
-
-const text = (m: { value: Buffer | null }): string => m.value?.toString() ?? '';
 const keys = Array.from({ length: 9 }, (_, i) => `k${i}`);
 const sorted = (list: string[]): string[] => [...list].sort();
 
@@ -87,19 +60,6 @@ async function readUncommitted(sluice: Sluice, topic: string, count: number): Pr
   return got;
 }
 
-/** What `queue` holds now (browsed: nothing acquired). */
-async function contents(sluice: Sluice, queue: string): Promise<string[]> {
-  return (await sluice.admin().browseQueue(queue, 100)).map(text);
-}
-
-/** Waits until the queue's log ends at `end` (a transaction's batch and its marker are in it). */
-async function logReaches(queue: string, end: number): Promise<void> {
-  await cluster.poll(`__queue.${queue} to reach offset ${end}`, 60_000, async () => {
-    const p = (await cluster.describe(`__queue.${queue}`)).partitions[0];
-    return p && p.highWatermark >= end ? true : undefined;
-  });
-}
-
 /** A non-durable and a durable subscriber of `topic`, collecting what they get. */
 async function subscribers(sluice: Sluice, topic: string) {
   const live: string[] = [];
@@ -128,29 +88,6 @@ async function barrier(sluice: Sluice, topic: string, subs: { live: string[]; du
 async function committedOf(sluice: Sluice, topic: string, name: string): Promise<(number | null)[]> {
   const d = await sluice.admin().describeGroup(durableGroupOf(topic, name));
   return [0, 1, 2].map((p) => d.offsets.find((o) => o.topic === topic && o.partition === p)?.committed ?? null);
-}
-
-/** Runs the crash fixture with these arguments until it prints "before-end-txn"; returns what it printed. */
-async function crashAtEndTxn(args: string[]): Promise<{ child: ChildProcess; stdout: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(repoRoot, 'test/fixtures/session-txn-crash.ts'), cluster.bootstrap, ...args],
-    { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  children.push(child);
-  let stderr = '';
-  let stdout = '';
-  child.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('before-end-txn')) resolve();
-    });
-    child.once('exit', () => reject(new Error(`the session process ended first: ${stderr}`)));
-  });
-  return { child, stdout };
 }
 
 /** Holds the commits' EndTxn of this process until release() (the transaction's writes are acknowledged then). */
@@ -182,8 +119,8 @@ function holdEndTxn() {
 
 describe('transacted session publishing to a topic (one Kafka transaction with its queue sends)', () => {
   it('commit: the publishes to 3 partitions and the sends to two queues become visible together at EndTxn', async () => {
-    const sluice = cluster.client();
-    await cluster.createTopic({ topic: 'c-news', partitions: 3, replicationFactor: 1 });
+    const sluice = fx.cluster.client();
+    await fx.cluster.createTopic({ topic: 'c-news', partitions: 3, replicationFactor: 1 });
     const subs = await subscribers(sluice, 'c-news');
     const session = sluice.session({ transacted: true });
     await session.queue('c-q1').send('q1');
@@ -223,8 +160,8 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
   }, 180_000);
 
   it('a failed commit, then rollback: the publishes were written but no subscriber ever sees them, nor the queue sends', async () => {
-    const sluice = cluster.client();
-    await cluster.createTopic({ topic: 'r-news', partitions: 3, replicationFactor: 1 });
+    const sluice = fx.cluster.client();
+    await fx.cluster.createTopic({ topic: 'r-news', partitions: 3, replicationFactor: 1 });
     const subs = await subscribers(sluice, 'r-news');
     const session = sluice.session({ transacted: true });
     await session.queue('r-q1').send('q1');
@@ -252,41 +189,16 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
   }, 180_000);
 
   it('kill -9 of the session process after its writes are acknowledged, before EndTxn: aborted at the timeout, never seen', async () => {
-    const sluice = cluster.client();
-    await cluster.createTopic({ topic: 'k-news', partitions: 3, replicationFactor: 1 });
+    const sluice = fx.cluster.client();
+    await fx.cluster.createTopic({ topic: 'k-news', partitions: 3, replicationFactor: 1 });
     const subs = await subscribers(sluice, 'k-news');
-    const child = spawn(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        path.join(repoRoot, 'test/fixtures/session-txn-crash.ts'),
-        cluster.bootstrap,
-        '2000',
-        '-',
-        'k-q1',
-        'k-q2',
-        'topic:k-news',
-      ],
-      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    children.push(child);
-    let stderr = '';
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout?.on('data', (c: Buffer) => {
-        if (c.toString().includes('before-end-txn')) resolve();
-      });
-      child.once('exit', () => reject(new Error(`the session process ended first: ${stderr}`)));
-    });
+    const { child } = await crashAtEndTxn(['2000', '-', 'k-q1', 'k-q2', 'topic:k-news']);
     await killAndWait(child);
     const written = keys.map((k) => `k-news-${k}`);
     // the records are in the log (the test would pass vacuously otherwise)
     expect(sorted(await readUncommitted(sluice, 'k-news', 9))).toEqual(written);
     // the coordinator aborts the transaction at its timeout: its markers make every partition stable again
-    await cluster.poll('k-news stable again (the abort markers written)', 60_000, async () => {
+    await fx.cluster.poll('k-news stable again (the abort markers written)', 60_000, async () => {
       const offsets = await stableAndEnd(sluice, 'k-news');
       return offsets.every(([stable, end]) => stable === end) ? true : undefined;
     });
@@ -312,8 +224,8 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
   }, 180_000);
 
   it('a durable subscriber of the session: offsets move only with commit(); rollback() receives the same again', async () => {
-    const sluice = cluster.client();
-    await cluster.createTopic({ topic: 's-news', partitions: 3, replicationFactor: 1 });
+    const sluice = fx.cluster.client();
+    await fx.cluster.createTopic({ topic: 's-news', partitions: 3, replicationFactor: 1 });
     const session = sluice.session({ transacted: true });
     const sub = session.topic('s-news').subscriber({ durable: 'work', prefetch: 4 });
     expect(await sub.receive(0)).toBeNull(); // the subscription exists from here (its offsets committed)
@@ -350,8 +262,8 @@ describe('transacted session publishing to a topic (one Kafka transaction with i
   }, 180_000);
 
   it('kill -9 of a session with a durable subscriber before EndTxn: the next subscriber of that name gets the messages again', async () => {
-    const sluice = cluster.client();
-    await cluster.createTopic({ topic: 'x-news', partitions: 3, replicationFactor: 1 });
+    const sluice = fx.cluster.client();
+    await fx.cluster.createTopic({ topic: 'x-news', partitions: 3, replicationFactor: 1 });
     // the durable subscription exists before anything is published (its offsets at the end of the empty topic)
     const first = await sluice.topic('x-news').subscribe(() => undefined, { durable: 'work' });
     await first.close();
