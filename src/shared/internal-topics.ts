@@ -5,14 +5,14 @@
  * them with INVALID_TOPIC_EXCEPTION, and auto-creation never makes one.
  *
  *  - `__consumer_offsets`: committed offsets (the group coordinator's log).
- *  - `__transaction_state`: Kafka's transaction log; Sluice has none yet, but
- *    the name stays Kafka's so a future one cannot collide with a user topic.
+ *  - `__transaction_state`: the transaction coordinators' log (each
+ *    transactional id's state, src/transactions/txn-state-store.ts).
  *  - `__queue.<name>`: a queue's log (messages and the dispatcher's state
  *    records), including dead-letter queues; a record produced there would be
  *    delivered as a queue message or misread as queue state.
  *
  * The broker writes them through the replica manager directly (offset store,
- * queue dispatcher) and creates them through TopicManager.ensureInternal,
+ * transaction state store, queue dispatcher) and creates them through TopicManager.ensureInternal,
  * never through the public Produce / CreateTopics paths.
  */
 import { ErrorCode, SluiceError } from './errors.js';
