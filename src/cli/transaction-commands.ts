@@ -8,22 +8,14 @@
  * objects instead (an array for list, one object for describe).
  */
 import type { Command } from 'commander';
-import type { TransactionDescription, TransactionListing } from '../client/transaction-admin.js';
+import {
+  type TransactionDescription,
+  type TransactionListing,
+  transactionStates,
+} from '../client/transaction-admin.js';
 import { badValue } from './cli-args.js';
 import { globalsOf, withClient } from './cli-client.js';
 import { formatTable, writeLine } from './cli-output.js';
-
-/** Kafka's transaction state names (ListTransactions state filters). */
-const transactionStates = [
-  'Empty',
-  'Ongoing',
-  'PrepareCommit',
-  'PrepareAbort',
-  'CompleteCommit',
-  'CompleteAbort',
-  'Dead',
-  'PrepareEpochFence',
-];
 
 function parseStates(text: string): string[] {
   return text.split(',').map((part) => {

@@ -9,13 +9,16 @@
  *   keyType 1), as only it holds the id's state.
  */
 import { ApiKey } from '../protocol/native/api-keys.js';
-import type { ListTransactionsRequest } from '../protocol/native/transaction-messages.js';
+import { type ListTransactionsRequest, txnStates } from '../protocol/native/transaction-messages.js';
 import { requestListItemsMax } from '../shared/limits.js';
 import type { Cluster } from './cluster.js';
 import { checkTopLevel, invalidArgument } from './errors.js';
 import { findCoordinator, throwAnswer } from './producer/transaction-requests.js';
 
 /** One transactional id as ListTransactions reports it. */
+/** Kafka's transaction state names (ListTransactions' state filters). */
+export const transactionStates: readonly string[] = txnStates;
+
 export interface TransactionListing {
   transactionalId: string;
   /** The broker id of its coordinator (the broker that listed it). */

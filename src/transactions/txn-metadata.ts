@@ -14,20 +14,12 @@
  *   Dead              ← Empty, CompleteCommit, CompleteAbort
  *   PrepareEpochFence ← Ongoing (in memory only: the next record is the PrepareAbort at the bumped epoch)
  */
+
+import { type TxnState, txnStates } from '../protocol/native/transaction-messages.js';
 import { ErrorCode, SluiceError } from '../shared/errors.js';
 import { topicPartitionKey } from '../shared/topic-partition.js';
 
-export const txnStates = [
-  'Empty',
-  'Ongoing',
-  'PrepareCommit',
-  'PrepareAbort',
-  'CompleteCommit',
-  'CompleteAbort',
-  'Dead',
-  'PrepareEpochFence',
-] as const;
-export type TxnState = (typeof txnStates)[number];
+export { type TxnState, txnStates };
 
 const previousStates: Record<TxnState, readonly TxnState[]> = {
   Empty: ['Empty', 'CompleteCommit', 'CompleteAbort'],

@@ -113,6 +113,19 @@ export interface TxnOffsetCommitResponse extends ErrorFields {
 
 // ---- DescribeTransactions (65) and ListTransactions (66): Kafka 3's admin view of the coordinators ----
 
+/** Kafka's transaction state names, as these answers and ListTransactions' state filters carry them. */
+export const txnStates = [
+  'Empty',
+  'Ongoing',
+  'PrepareCommit',
+  'PrepareAbort',
+  'CompleteCommit',
+  'CompleteAbort',
+  'Dead',
+  'PrepareEpochFence',
+] as const;
+export type TxnState = (typeof txnStates)[number];
+
 export const describeTransactionsRequest = object({ transactionalIds: names });
 export type DescribeTransactionsRequest = Infer<typeof describeTransactionsRequest>;
 export interface TransactionDescription extends ErrorFields {
